@@ -1,0 +1,474 @@
+package codegen
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// program is one entry point's computation: the nodes it schedules.
+type program struct {
+	name   string     // unexported function name: predict, loss, train
+	roots  []*ir.Node // what it computes
+	inputs []*ir.Node // the inputs it reads, in declaration order
+}
+
+func (c *gen) programs() []program {
+	g := c.g
+	var ps []program
+	if len(g.Outputs) > 0 {
+		ps = append(ps, program{name: "predict", roots: g.Outputs, inputs: g.InputsOf(g.Outputs...)})
+	}
+	if g.Loss != nil {
+		train := append([]*ir.Node{g.Loss}, g.Updates...)
+		ps = append(ps,
+			program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: g.InputsOf(train...)},
+			program{name: "train", roots: train, inputs: g.InputsOf(train...)})
+	}
+	return ps
+}
+
+func (c *gen) body() error {
+	c.modelType()
+	if err := c.newFunc(); err != nil {
+		return err
+	}
+	c.constVars()
+	c.layoutFunc()
+	for _, p := range c.programs() {
+		if err := c.programFunc(p); err != nil {
+			return err
+		}
+	}
+	c.api()
+	c.signature()
+	return nil
+}
+
+// modelType declares the Model struct.
+func (c *gen) modelType() {
+	fields := []jen.Code{
+		jen.Comment("params holds the parameters, in declaration order:"),
+	}
+	for i, p := range c.g.Params {
+		fields = append(fields, jen.Comment(fmt.Sprintf("  %d: %s %s", i, p.Name, p.Type)))
+	}
+	fields = append(fields,
+		jen.Id("params").Index(jen.Lit(len(c.g.Params))).Index().Float32(),
+		jen.Line(),
+		jen.Comment("n is the batch size the buffers are laid out for (-1: none yet)."),
+		jen.Id("n").Int(),
+		jen.Comment("arena backs every buffer below."),
+		jen.Id("arena").Index().Float32(),
+		jen.Comment("outs holds PredictFeed's results without allocating."),
+		jen.Id("outs").Index(jen.Lit(len(c.g.Outputs))).Index().Float32(),
+		jen.Line(),
+	)
+	for _, n := range c.bufs {
+		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Float32().Comment(nodeComment(n)))
+	}
+	c.f.Comment(fmt.Sprintf("Model is one instance of %s: its parameters and working buffers.", c.g.Name))
+	c.f.Comment("It is not safe for concurrent use; use one Model per goroutine.")
+	c.f.Type().Id("Model").Struct(fields...)
+}
+
+// nodeComment describes a node for comments in generated code.
+func nodeComment(n *ir.Node) string {
+	var ins []string
+	for _, in := range n.Inputs {
+		ins = append(ins, in.Label())
+	}
+	s := fmt.Sprintf("%s = %s(%s) %s", n.Label(), n.Op.Name, strings.Join(ins, ", "), n.Type)
+	if n.Pos.IsValid() {
+		s += fmt.Sprintf(", line %d", n.Pos.Line)
+	}
+	if n.Role != ir.Forward {
+		s += " [" + n.Role.String() + "]"
+	}
+	return s
+}
+
+// newFunc emits New, which allocates and initializes the params.
+func (c *gen) newFunc() error {
+	body := []jen.Code{jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("n"): jen.Lit(-1)})}
+	for i, p := range c.g.Params {
+		dst := jen.Id("m").Dot("params").Index(jen.Lit(i))
+		body = append(body, dst.Clone().Op("=").Make(jen.Index().Float32(), jen.Lit(p.Type.Shape.NumElements(nil))).
+			Comment(p.Name+" "+p.Type.String()))
+		a := p.Attrs
+		switch a.String("init", "zeros") {
+		case "zeros":
+		case "ones":
+			body = append(body, jen.Qual(RuntimePath, "InitConstant").Call(dst.Clone(), jen.Lit(1.0)))
+		case "constant":
+			body = append(body, jen.Qual(RuntimePath, "InitConstant").Call(dst.Clone(), jen.Lit(a.Float("value", 0))))
+		case "normal":
+			body = append(body, jen.Qual(RuntimePath, "InitNormal").Call(dst.Clone(),
+				jen.Lit(a.Float("mean", 0)), jen.Lit(a.Float("stddev", 0)), jen.Lit(uint64(a.Int("seed", 0)))))
+		case "uniform":
+			body = append(body, jen.Qual(RuntimePath, "InitUniform").Call(dst.Clone(),
+				jen.Lit(a.Float("low", 0)), jen.Lit(a.Float("high", 0)), jen.Lit(uint64(a.Int("seed", 0)))))
+		default:
+			return fmt.Errorf("codegen: param %s: no code for initializer %q", p.Name, a.String("init", ""))
+		}
+	}
+	body = append(body, jen.Return(jen.Id("m")))
+	c.f.Comment(fmt.Sprintf("New returns a %s with every parameter at its initial value. Buffers", c.g.Name))
+	c.f.Comment("are allocated on the first call, sized for that call's batch.")
+	c.f.Func().Id("New").Params().Op("*").Id("Model").Block(body...)
+	return nil
+}
+
+// constVars emits package variables for tensor constants.
+func (c *gen) constVars() {
+	var nodes []*ir.Node
+	for n := range c.constVar {
+		nodes = append(nodes, n)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
+	for _, n := range nodes {
+		var vals []jen.Code
+		for _, v := range n.Attrs.Floats("values") {
+			vals = append(vals, jen.Id(strconv.FormatFloat(float64(float32(v)), 'g', -1, 32)))
+		}
+		c.f.Var().Id(c.constVar[n]).Op("=").Index().Float32().Values(vals...).Comment(n.Type.String())
+	}
+}
+
+// layoutFunc emits layout, which carves the arena into buffers for a
+// batch size, allocating only when the arena must grow.
+func (c *gen) layoutFunc() {
+	total := polyCode(c.arenaSize())
+	body := []jen.Code{
+		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
+		jen.Id("size").Op(":=").Add(total),
+		jen.If(jen.Cap(jen.Id("m").Dot("arena")).Op("<").Id("size")).Block(
+			jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("size")),
+		),
+		jen.Id("a").Op(":=").Id("m").Dot("arena").Index(jen.Empty(), jen.Id("size")),
+	}
+	for _, n := range c.bufs {
+		s := numel(n.Type.Shape).code()
+		body = append(body, jen.List(jen.Id("m").Dot("t"+strconv.Itoa(n.ID)), jen.Id("a")).Op("=").
+			List(jen.Id("a").Index(jen.Empty(), s.Clone(), s.Clone()), jen.Id("a").Index(s.Clone(), jen.Empty())))
+	}
+	body = append(body, jen.Id("_").Op("=").Id("a"), jen.Id("m").Dot("n").Op("=").Id("n"))
+	c.f.Comment("layout carves the arena into buffers for batch size n. It allocates only when")
+	c.f.Comment("the arena must grow, so repeated calls at one batch size allocate nothing.")
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(jen.Id("n").Int()).Block(body...)
+}
+
+// polyCode renders a polynomial in n (power → coefficient) as Go,
+// highest power first.
+func polyCode(p map[int]int) *jen.Statement {
+	var ks []int
+	for k, c := range p {
+		if c != 0 {
+			ks = append(ks, k)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(ks)))
+	var e *jen.Statement
+	for _, k := range ks {
+		t := size{c: p[k], k: k}.code()
+		if e == nil {
+			e = t
+		} else {
+			e = e.Op("+").Add(t)
+		}
+	}
+	if e == nil {
+		return jen.Lit(0)
+	}
+	return e
+}
+
+// programFunc emits the unexported function that runs one program.
+func (c *gen) programFunc(p program) error {
+	c.used = map[string]bool{}
+	var code []jen.Code
+	for _, n := range c.g.Schedule(p.roots...) {
+		emit := emitters[n.Op.Name]
+		stmt, err := emit(c, n)
+		if err != nil {
+			return fmt.Errorf("codegen: %s: %s: %v", n.Pos, n.Op.Name, err)
+		}
+		if stmt == nil {
+			continue
+		}
+		code = append(code, jen.Comment(nodeComment(n)), stmt)
+	}
+	if p.name == "train" {
+		code = append(code, jen.Comment("Apply the updates after every read of the old values."))
+		for _, u := range c.g.Updates {
+			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(u.Inputs[1]))))
+		}
+	}
+	locals := []jen.Code{jen.Id("m").Dot("layout").Call(jen.Id("n"))}
+	var names []string
+	for name := range c.used {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if names[i][0] != names[j][0] {
+			return names[i][0] < names[j][0]
+		}
+		a, _ := strconv.Atoi(names[i][1:])
+		b, _ := strconv.Atoi(names[j][1:])
+		return a < b
+	})
+	for _, name := range names {
+		if name[0] == 'p' {
+			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot("params").Index(jen.Id(name[1:])))
+		} else {
+			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot(name))
+		}
+	}
+	params := []jen.Code{jen.Id("n").Int()}
+	for _, in := range p.inputs {
+		params = append(params, jen.Id(c.argNames[in]).Index().Float32())
+	}
+	if len(p.inputs) == 0 || !usesN(c.g) {
+		locals = append(locals, jen.Id("_").Op("=").Id("n"))
+	}
+	c.f.Comment(fmt.Sprintf("%s runs the %s program for a batch of n.", p.name, p.name))
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(p.name).Params(params...).Block(append(locals, code...)...)
+	return nil
+}
+
+func usesN(g *ir.Graph) bool { return len(g.Syms) > 0 }
+
+// api emits the public methods: Predict, TrainStep, Loss, the feed
+// adapters of runtime.Model, and Params.
+func (c *gen) api() {
+	g := c.g
+	c.f.Comment("check panics when a caller passes a slice of the wrong length.")
+	c.f.Func().Id("check").Params(jen.List(jen.Id("method"), jen.Id("name")).String(), jen.List(jen.Id("got"), jen.Id("want"), jen.Id("n")).Int()).Block(
+		jen.If(jen.Id("n").Op("<=").Lit(0)).Block(
+			jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(c.pkg+": %s: batch size must be positive, got %d"), jen.Id("method"), jen.Id("n"))),
+		),
+		jen.If(jen.Id("got").Op("!=").Id("want")).Block(
+			jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(c.pkg+": %s: %s has %d elements, want %d for a batch of %d"),
+				jen.Id("method"), jen.Id("name"), jen.Id("got"), jen.Id("want"), jen.Id("n"))),
+		),
+	)
+	for _, p := range c.programs() {
+		if p.name == "predict" {
+			c.publicPredict(p)
+		} else {
+			c.publicScalar(p)
+		}
+	}
+	// Feeds.
+	feed := func(name string, inputs []*ir.Node) []jen.Code {
+		var args []jen.Code
+		for i := range inputs {
+			args = append(args, jen.Id("in").Index(jen.Lit(i)))
+		}
+		return []jen.Code{
+			jen.If(jen.Len(jen.Id("in")).Op("!=").Lit(len(inputs))).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(fmt.Sprintf("%s: %s: got %%d inputs, want %d", c.pkg, name, len(inputs))), jen.Len(jen.Id("in")))),
+			),
+		}
+	}
+	var predIn, trainIn []*ir.Node
+	for _, p := range c.programs() {
+		switch p.name {
+		case "predict":
+			predIn = p.inputs
+		case "train":
+			trainIn = p.inputs
+		}
+	}
+	inArgs := func(inputs []*ir.Node) []jen.Code {
+		args := []jen.Code{jen.Id("n")}
+		for i := range inputs {
+			args = append(args, jen.Id("in").Index(jen.Lit(i)))
+		}
+		return args
+	}
+	recv := jen.Params(jen.Id("m").Op("*").Id("Model"))
+	// PredictFeed
+	{
+		body := feed("PredictFeed", predIn)
+		if len(g.Outputs) > 0 {
+			var outs []jen.Code
+			for i := range g.Outputs {
+				outs = append(outs, jen.Id("m").Dot("outs").Index(jen.Lit(i)))
+			}
+			body = append(body, jen.List(outs...).Op("=").Id("m").Dot("Predict").Call(inArgs(predIn)...))
+			body = append(body, jen.Return(jen.Id("m").Dot("outs").Index(jen.Empty(), jen.Empty())))
+		} else {
+			body = append(body, jen.Return(jen.Nil()))
+		}
+		c.f.Comment("PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.")
+		c.f.Func().Add(recv.Clone()).Id("PredictFeed").Params(jen.Id("n").Int(), jen.Id("in").Index().Index().Float32()).Index().Index().Float32().Block(body...)
+	}
+	for _, f := range []struct{ feed, method string }{{"TrainFeed", "TrainStep"}, {"LossFeed", "Loss"}} {
+		body := feed(f.feed, trainIn)
+		if g.Loss != nil {
+			body = append(body, jen.Return(jen.Id("m").Dot(f.method).Call(inArgs(trainIn)...)))
+		} else {
+			body = append(body, jen.Panic(jen.Lit(fmt.Sprintf("%s: %s: the model has no train statement", c.pkg, f.feed))))
+		}
+		c.f.Comment(fmt.Sprintf("%s implements runtime.Model: %s with inputs in Signature().TrainInputs order.", f.feed, f.method))
+		c.f.Func().Add(recv.Clone()).Id(f.feed).Params(jen.Id("n").Int(), jen.Id("in").Index().Index().Float32()).Float32().Block(body...)
+	}
+	// Params
+	var ps []jen.Code
+	for i, p := range g.Params {
+		var dims []jen.Code
+		for _, d := range p.Type.Shape {
+			dims = append(dims, jen.Lit(d.Size))
+		}
+		ps = append(ps, jen.Values(jen.Dict{
+			jen.Id("Name"):  jen.Lit(p.Name),
+			jen.Id("Shape"): jen.Index().Int().Values(dims...),
+			jen.Id("Data"):  jen.Id("m").Dot("params").Index(jen.Lit(i)),
+		}))
+	}
+	c.f.Comment("Params returns the parameters in declaration order; their Data aliases the")
+	c.f.Comment("model's storage, so writing to it sets the parameter.")
+	c.f.Func().Add(recv.Clone()).Id("Params").Params().Index().Qual(RuntimePath, "Param").Block(
+		jen.Return(jen.Index().Qual(RuntimePath, "Param").Values(ps...)),
+	)
+	c.f.Comment("Signature implements runtime.Model.")
+	c.f.Func().Add(recv.Clone()).Id("Signature").Params().Op("*").Qual(RuntimePath, "Signature").Block(
+		jen.Return(jen.Op("&").Id("signature")),
+	)
+	c.f.Var().Id("_").Qual(RuntimePath, "Model").Op("=").Parens(jen.Op("*").Id("Model")).Parens(jen.Nil())
+}
+
+// inputChecks validates the caller's slices.
+func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
+	var out []jen.Code
+	for _, in := range inputs {
+		out = append(out, jen.Id("check").Call(jen.Lit(method), jen.Lit(in.Name), jen.Len(jen.Id(c.argNames[in])),
+			numel(in.Type.Shape).code(), jen.Id("n")))
+	}
+	if len(inputs) == 0 {
+		out = append(out, jen.Id("check").Call(jen.Lit(method), jen.Lit("n"), jen.Lit(0), jen.Lit(0), jen.Id("n")))
+	}
+	return out
+}
+
+func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
+	params := []jen.Code{jen.Id("n").Int()}
+	for _, in := range inputs {
+		params = append(params, jen.Id(c.argNames[in]).Index().Float32())
+	}
+	return params
+}
+
+func (c *gen) inputArgs(inputs []*ir.Node) []jen.Code {
+	args := []jen.Code{jen.Id("n")}
+	for _, in := range inputs {
+		args = append(args, jen.Id(c.argNames[in]))
+	}
+	return args
+}
+
+func inputDoc(inputs []*ir.Node) string {
+	var parts []string
+	for _, in := range inputs {
+		parts = append(parts, fmt.Sprintf("%s holds %s", in.Name, in.Type))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *gen) publicPredict(p program) {
+	g := c.g
+	body := c.inputChecks("Predict", p.inputs)
+	body = append(body, jen.Id("m").Dot("predict").Call(c.inputArgs(p.inputs)...))
+	var rets, results []jen.Code
+	for _, o := range g.Outputs {
+		results = append(results, jen.Id(goName(o.Name)).Index().Float32())
+		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
+	}
+	body = append(body, jen.Return(rets...))
+	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples; %s, in row-major order.", specList(g.Outputs), inputDoc(p.inputs)))
+	c.f.Comment("The results alias the model's buffers and stay valid until the next call.")
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(c.inputParams(p.inputs)...).Parens(jen.List(results...)).Block(body...)
+}
+
+func (c *gen) publicScalar(p program) {
+	method := map[string]string{"loss": "Loss", "train": "TrainStep"}[p.name]
+	body := c.inputChecks(method, p.inputs)
+	body = append(body, jen.Id("m").Dot(p.name).Call(c.inputArgs(p.inputs)...))
+	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(c.g.Loss.ID)).Index(jen.Lit(0))))
+	if p.name == "train" {
+		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples (%s) and", optimizerString(c.g.Optimizer), inputDoc(p.inputs)))
+		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss.Label()))
+	} else {
+		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples (%s) without", c.g.Loss.Label(), inputDoc(p.inputs)))
+		c.f.Comment("updating any parameter.")
+	}
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Float32().Block(body...)
+}
+
+// signature emits the runtime.Signature value.
+func (c *gen) signature() {
+	g := c.g
+	spec := func(n *ir.Node) jen.Code {
+		var shape, dims []jen.Code
+		sym := false
+		for _, d := range n.Type.Shape {
+			if d.IsSym() {
+				shape = append(shape, jen.Lit(-1))
+				sym = true
+			} else {
+				shape = append(shape, jen.Lit(d.Size))
+			}
+			dims = append(dims, jen.Lit(d.Sym))
+		}
+		dict := jen.Dict{
+			jen.Id("Name"):  jen.Lit(n.Label()),
+			jen.Id("DType"): jen.Lit(n.Type.DType.String()),
+			jen.Id("Shape"): jen.Index().Int().Values(shape...),
+		}
+		if sym {
+			dict[jen.Id("Dims")] = jen.Index().String().Values(dims...)
+		}
+		return jen.Values(dict)
+	}
+	specs := func(nodes []*ir.Node) jen.Code {
+		var out []jen.Code
+		for _, n := range nodes {
+			out = append(out, spec(n))
+		}
+		return jen.Index().Qual(RuntimePath, "TensorSpec").Values(out...)
+	}
+	names := func(nodes []*ir.Node) jen.Code {
+		var out []jen.Code
+		for _, n := range nodes {
+			out = append(out, jen.Lit(n.Name))
+		}
+		return jen.Index().String().Values(out...)
+	}
+	dict := jen.Dict{
+		jen.Id("Model"):      jen.Lit(g.Name),
+		jen.Id("Source"):     jen.Lit(c.opts.Source),
+		jen.Id("Inputs"):     specs(g.Inputs),
+		jen.Id("Outputs"):    specs(g.Outputs),
+		jen.Id("Params"):     specs(g.Params),
+		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
+	}
+	for _, p := range c.programs() {
+		switch p.name {
+		case "predict":
+			dict[jen.Id("PredictInputs")] = names(p.inputs)
+		case "train":
+			dict[jen.Id("TrainInputs")] = names(p.inputs)
+		}
+	}
+	if g.Loss != nil {
+		dict[jen.Id("Loss")] = jen.Lit(g.Loss.Label())
+		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
+	}
+	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Values(dict)
+}

@@ -1,0 +1,185 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// emitter writes the Go code that computes one node into its buffer; nil
+// code means the node needs none (leaves, inline constants, updates).
+type emitter func(c *gen, n *ir.Node) (jen.Code, error)
+
+// emitters maps every op to its Go emitter. A test checks that every
+// registered op has one.
+var emitters = map[string]emitter{
+	"input":  emitNothing,
+	"param":  emitNothing,
+	"const":  emitNothing,
+	"assign": emitNothing,
+
+	"add":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("+").Add(a[1]) }),
+	"sub":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("-").Add(a[1]) }),
+	"mul":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
+	"div":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
+	"neg":       emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
+	"exp":       emitElementwise(runtimeCall("Exp")),
+	"log":       emitElementwise(runtimeCall("Log")),
+	"relu":      emitElementwise(runtimeCall("Relu")),
+	"relu_grad": emitElementwise(runtimeCall("ReluGrad")),
+	"sigmoid":   emitElementwise(runtimeCall("Sigmoid")),
+
+	"matmul":       emitMatmul,
+	"softmax":      emitRows("SoftmaxRows"),
+	"log_softmax":  emitRows("LogSoftmaxRows"),
+	"sum":          emitReduce,
+	"mean":         emitReduce,
+	"sum_to":       emitReduce,
+	"broadcast_to": emitBroadcast,
+	"count":        emitCount,
+}
+
+func emitNothing(*gen, *ir.Node) (jen.Code, error) { return nil, nil }
+
+func runtimeCall(name string) func(a []*jen.Statement) jen.Code {
+	return func(a []*jen.Statement) jen.Code {
+		args := make([]jen.Code, len(a))
+		for i, x := range a {
+			args[i] = x
+		}
+		return jen.Qual(RuntimePath, name).Call(args...)
+	}
+}
+
+// readAccess describes how an element-wise loop over shape out reads x.
+func (c *gen) readAccess(x *ir.Node, out ir.Shape, insert []int) access {
+	if lit := scalarConst(x); lit != nil {
+		return access{inline: lit}
+	}
+	return access{buf: c.operand(x), strides: broadcastStrides(x.Type.Shape, out, insert)}
+}
+
+// emitElementwise builds an emitter for an element-wise op from the Go
+// expression of one output element.
+func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
+	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		out := n.Type.Shape
+		ops := []access{{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))}}
+		for _, in := range n.Inputs {
+			ops = append(ops, c.readAccess(in, out, nil))
+		}
+		return loopNest(shapeSizes(out), ops, func(e []*jen.Statement) jen.Code {
+			return e[0].Op("=").Add(expr(e[1:]))
+		}), nil
+	}
+}
+
+// emitBroadcast copies x into the larger output shape.
+func emitBroadcast(c *gen, n *ir.Node) (jen.Code, error) {
+	out := n.Type.Shape
+	ops := []access{
+		{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))},
+		c.readAccess(n.Inputs[0], out, n.Attrs.Ints("axes")),
+	}
+	return loopNest(shapeSizes(out), ops, func(e []*jen.Statement) jen.Code {
+		return e[0].Op("=").Add(e[1])
+	}), nil
+}
+
+// emitReduce sums the input over the reduced axes (sum, mean, sum_to):
+// it iterates over the input and accumulates into the output, which is
+// read with stride 0 along reduced axes; mean then scales by 1/count.
+func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
+	x := n.Inputs[0]
+	in := x.Type.Shape
+	var keep ir.Shape // the output in the input's rank, reduced axes as 1
+	var count size = one
+	switch n.Op.Name {
+	case "sum_to":
+		keep = n.Type.Shape
+		off := len(in) - len(keep)
+		for i, d := range in {
+			if i < off || (!keep[i-off].IsSym() && keep[i-off].Size == 1) {
+				count = count.mul(dimSize(d))
+			}
+		}
+	default:
+		axes := n.Attrs.Ints("axes")
+		keep = make(ir.Shape, len(in))
+		for i, d := range in {
+			if containsInt(axes, i) {
+				keep[i] = ir.Fixed(1)
+				count = count.mul(dimSize(d))
+			} else {
+				keep[i] = d
+			}
+		}
+	}
+	dst := c.operand(n)
+	var src access
+	if lit := scalarConst(x); lit != nil {
+		return nil, fmt.Errorf("reduction of an inline constant")
+	}
+	src = access{buf: c.operand(x), strides: rowMajorStrides(shapeSizes(in))}
+	ops := []access{{buf: dst, strides: broadcastStrides(keep, in, nil)}, src}
+	code := []jen.Code{
+		jen.Clear(jen.Id(dst)),
+		loopNest(shapeSizes(in), ops, func(e []*jen.Statement) jen.Code {
+			return e[0].Op("+=").Add(e[1])
+		}),
+	}
+	if n.Op.Name == "mean" {
+		code = append(code,
+			jen.Id("inv").Op(":=").Lit(1).Op("/").Float32().Call(count.code()),
+			jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("*=").Id("inv")),
+		)
+	}
+	return jen.Block(code...), nil
+}
+
+// emitCount writes the element count over axes as a scalar.
+func emitCount(c *gen, n *ir.Node) (jen.Code, error) {
+	in := n.Inputs[0].Type.Shape
+	count := one
+	for _, a := range n.Attrs.Ints("axes") {
+		count = count.mul(dimSize(in[a]))
+	}
+	return jen.Id(c.operand(n)).Index(jen.Lit(0)).Op("=").Float32().Call(count.code()), nil
+}
+
+// emitMatmul calls the runtime's SGEMM with the node's shapes.
+func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
+	a, b := n.Inputs[0], n.Inputs[1]
+	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
+	m, k := dimSize(a.Type.Shape[0]), dimSize(a.Type.Shape[1])
+	if ta {
+		m, k = k, m
+	}
+	nn := dimSize(n.Type.Shape[1])
+	return jen.Qual(RuntimePath, "Sgemm").Call(
+		jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
+		jen.Lit(1),
+		jen.Id(c.operand(a)), dimSize(a.Type.Shape[1]).code(),
+		jen.Id(c.operand(b)), dimSize(b.Type.Shape[1]).code(),
+		jen.Lit(0),
+		jen.Id(c.operand(n)), nn.code(),
+	), nil
+}
+
+// emitRows calls a runtime row kernel (softmax over the last axis).
+func emitRows(kernel string) emitter {
+	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		s := n.Type.Shape
+		cols := dimSize(s[len(s)-1])
+		rows := numel(s[:len(s)-1])
+		return jen.Qual(RuntimePath, kernel).Call(jen.Id(c.operand(n)), jen.Id(c.operand(n.Inputs[0])), rows.code(), cols.code()), nil
+	}
+}
+
+// HasEmitter reports whether op has a Go emitter.
+func HasEmitter(op string) bool {
+	_, ok := emitters[op]
+	return ok
+}

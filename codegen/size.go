@@ -1,0 +1,135 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// size is a dimension or element count known up to the model's one
+// symbolic dimension: c * n^k, where n is the batch-size argument.
+type size struct {
+	c int
+	k int
+}
+
+var one = size{c: 1}
+
+// dimSize converts an IR dimension.
+func dimSize(d ir.Dim) size {
+	if d.IsSym() {
+		return size{c: 1, k: 1}
+	}
+	return size{c: d.Size}
+}
+
+func (s size) mul(t size) size {
+	if s.c == 0 || t.c == 0 {
+		return size{}
+	}
+	return size{c: s.c * t.c, k: s.k + t.k}
+}
+
+func (s size) isOne() bool { return s.c == 1 && s.k == 0 }
+
+func (s size) isZero() bool { return s.c == 0 }
+
+// shapeSizes converts a shape to sizes.
+func shapeSizes(s ir.Shape) []size {
+	out := make([]size, len(s))
+	for i, d := range s {
+		out[i] = dimSize(d)
+	}
+	return out
+}
+
+// numel is the element count of a shape.
+func numel(s ir.Shape) size {
+	p := one
+	for _, d := range s {
+		p = p.mul(dimSize(d))
+	}
+	return p
+}
+
+// code renders the size as a Go int expression in terms of n.
+func (s size) code() *jen.Statement {
+	if s.k == 0 {
+		return jen.Lit(s.c)
+	}
+	var e *jen.Statement
+	if s.c != 1 {
+		e = jen.Lit(s.c)
+	}
+	for i := 0; i < s.k; i++ {
+		if e == nil {
+			e = jen.Id("n")
+		} else {
+			e = e.Op("*").Id("n")
+		}
+	}
+	return e
+}
+
+// eval returns the size for a concrete n.
+func (s size) eval(n int) int {
+	v := s.c
+	for i := 0; i < s.k; i++ {
+		v *= n
+	}
+	return v
+}
+
+// rowMajorStrides returns the strides of a contiguous tensor.
+func rowMajorStrides(dims []size) []size {
+	st := make([]size, len(dims))
+	acc := one
+	for i := len(dims) - 1; i >= 0; i-- {
+		st[i] = acc
+		acc = acc.mul(dims[i])
+	}
+	return st
+}
+
+// broadcastStrides returns the strides with which an operand of shape
+// in is read when iterating over shape out (NumPy alignment: trailing
+// dims; size-1 and missing dims get stride 0). insert lists output axes
+// absent from in (as for broadcast_to with axes).
+func broadcastStrides(in, out ir.Shape, insert []int) []size {
+	if len(insert) > 0 {
+		full := make(ir.Shape, 0, len(out))
+		j := 0
+		for i := range out {
+			if containsInt(insert, i) {
+				full = append(full, ir.Fixed(1))
+			} else {
+				full = append(full, in[j])
+				j++
+			}
+		}
+		in = full
+	}
+	src := rowMajorStrides(shapeSizes(in))
+	st := make([]size, len(out))
+	off := len(out) - len(in)
+	for i := range out {
+		if i < off {
+			continue
+		}
+		d := in[i-off]
+		if !d.IsSym() && d.Size == 1 {
+			continue
+		}
+		st[i] = src[i-off]
+	}
+	return st
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

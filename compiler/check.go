@@ -1,0 +1,281 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/lang"
+)
+
+// maxErrors bounds the diagnostics one run reports.
+const maxErrors = 10
+
+// binding is what a name in a model refers to.
+type binding struct {
+	kind string // "input", "param" or "value"
+	node *ir.Node
+	pos  lang.Pos
+	used bool
+}
+
+// checker converts one model's AST into an IR graph.
+type checker struct {
+	g     *ir.Graph
+	names map[string]*binding
+	order []string // names in declaration order
+	errs  lang.ErrorList
+	train *lang.TrainStmt
+	// outputs seen, for duplicate detection
+	outputs map[string]lang.Pos
+}
+
+// value is the result of checking an expression: a node, or an untyped
+// numeric literal that takes its dtype from context.
+type value struct {
+	node  *ir.Node
+	lit   bool
+	num   float64
+	isInt bool
+	pos   lang.Pos
+	// origin describes where the value came from, for messages.
+	origin string
+}
+
+// CheckFile checks every model in f and returns one graph per model.
+// Errors are a lang.ErrorList of at most maxErrors diagnostics.
+func CheckFile(f *lang.File) ([]*ir.Graph, error) {
+	var graphs []*ir.Graph
+	var errs lang.ErrorList
+	seen := map[string]lang.Pos{}
+	for _, m := range f.Models {
+		if p, dup := seen[m.Name.Name]; dup {
+			errs.Add(m.Name.Pos, "model %s redeclared (first declared at %s)", m.Name.Name, shortPos(p))
+			continue
+		}
+		seen[m.Name.Name] = m.Name.Pos
+		g, merrs := checkModel(f.Name, m)
+		errs = append(errs, merrs...)
+		if g != nil {
+			graphs = append(graphs, g)
+		}
+	}
+	errs.Dedup()
+	if len(errs) > maxErrors {
+		errs = errs[:maxErrors]
+	}
+	return graphs, errs.Err()
+}
+
+func checkModel(file string, m *lang.Model) (g *ir.Graph, errs lang.ErrorList) {
+	c := &checker{
+		g:       ir.NewGraph(m.Name.Name, file),
+		names:   map[string]*binding{},
+		outputs: map[string]lang.Pos{},
+	}
+	defer func() {
+		// The IR's builders panic only on internal invariants; report
+		// them as diagnostics rather than crash the compiler.
+		if r := recover(); r != nil {
+			c.errs.Add(m.Pos, "internal compiler error: %v", r)
+			g, errs = nil, c.errs
+		}
+	}()
+	for _, d := range m.Decls {
+		c.decl(d)
+	}
+	if len(c.g.Outputs) == 0 && c.train == nil {
+		c.errs.Add(m.Name.Pos, "model %s has no output and no train statement: nothing to compute", m.Name.Name)
+	}
+	if len(c.errs) == 0 {
+		c.checkUnused()
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	return c.g, nil
+}
+
+func shortPos(p lang.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+func (c *checker) errorf(pos lang.Pos, format string, args ...any) {
+	c.errs.Add(pos, format, args...)
+}
+
+func (c *checker) declare(id *lang.Ident, kind string, n *ir.Node) {
+	if prev, ok := c.names[id.Name]; ok {
+		c.errorf(id.Pos, "%s redeclared (first declared as %s at %s)", id.Name, prev.kind, shortPos(prev.pos))
+		return
+	}
+	if _, reserved := reservedNames[id.Name]; reserved {
+		c.errorf(id.Pos, "%s is reserved and cannot be used as a name", id.Name)
+		return
+	}
+	c.names[id.Name] = &binding{kind: kind, node: n, pos: id.Pos}
+	c.order = append(c.order, id.Name)
+}
+
+// reservedNames are identifiers with a fixed meaning in expressions.
+var reservedNames = map[string]struct{}{"true": {}, "false": {}}
+
+func (c *checker) decl(d lang.Decl) {
+	switch d := d.(type) {
+	case *lang.InputDecl:
+		t, ok := c.typeExpr(d.Type, true)
+		if !ok {
+			return
+		}
+		c.g.SetOrigin(d.Name.Pos, ir.Forward)
+		n := c.g.MustApply("input", nil, ir.Attrs{"dtype": t.DType, "shape": t.Shape})
+		n.Name = d.Name.Name
+		c.g.Inputs = append(c.g.Inputs, n)
+		c.declare(d.Name, "input", n)
+	case *lang.ParamDecl:
+		c.param(d)
+	case *lang.AssignStmt:
+		v, ok := c.expr(d.Value)
+		if !ok {
+			// Declare nothing; later uses report "undefined" only if the
+			// name was never declared, so mark it as poisoned instead.
+			c.names[d.Name.Name] = &binding{kind: "value", pos: d.Name.Pos, used: true}
+			return
+		}
+		n := c.materialize(v, ir.F32)
+		if n.Name != "" || n.Op.Name == "input" || n.Op.Name == "param" {
+			// `y = x` aliases; give the alias its own identity node-free:
+			// the alias simply refers to the same node.
+			c.declare(d.Name, "value", n)
+			return
+		}
+		n.Name = d.Name.Name
+		c.declare(d.Name, "value", n)
+	case *lang.OutputStmt:
+		for _, id := range d.Names {
+			if p, dup := c.outputs[id.Name]; dup {
+				c.errorf(id.Pos, "output %s listed twice (first at %s)", id.Name, shortPos(p))
+				continue
+			}
+			c.outputs[id.Name] = id.Pos
+			b := c.use(id)
+			if b == nil || b.node == nil {
+				continue
+			}
+			if b.kind == "param" || b.kind == "input" {
+				c.errorf(id.Pos, "output %s is %s %s; outputs must be computed values (write `%s_out = %s` to output a copy)", id.Name, a(b.kind), id.Name, id.Name, id.Name)
+				continue
+			}
+			c.g.Outputs = append(c.g.Outputs, b.node)
+		}
+	case *lang.TrainStmt:
+		c.trainStmt(d)
+	default:
+		c.errorf(d.Position(), "unexpected declaration %T", d)
+	}
+}
+
+func a(kind string) string {
+	if kind == "input" {
+		return "an input"
+	}
+	return "a " + kind
+}
+
+// use resolves an identifier and marks it used.
+func (c *checker) use(id *lang.Ident) *binding {
+	b, ok := c.names[id.Name]
+	if !ok {
+		c.errorf(id.Pos, "undefined: %s%s", id.Name, c.suggest(id.Name))
+		return nil
+	}
+	b.used = true
+	return b
+}
+
+func (c *checker) suggest(name string) string {
+	if s := closest(name, c.order); s != "" {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return ""
+}
+
+// typeExpr converts a declared type; symbolic dims are allowed when
+// allowSym is true.
+func (c *checker) typeExpr(t *lang.TypeExpr, allowSym bool) (ir.Type, bool) {
+	dt, ok := ir.ParseDType(t.DType.Name)
+	if !ok {
+		c.errorf(t.DType.Pos, "unknown dtype %s (want one of %s)%s", t.DType.Name, strings.Join(ir.DTypeNames(), ", "), suggestFrom(t.DType.Name, ir.DTypeNames()))
+		return ir.Type{}, false
+	}
+	shape := ir.Shape{}
+	good := true
+	for _, d := range t.Dims {
+		if d.Name != "" {
+			if !allowSym {
+				c.errorf(d.Pos, "param shapes must be static, but dimension %s is symbolic", d.Name)
+				good = false
+				continue
+			}
+			shape = append(shape, ir.Sym(d.Name))
+			continue
+		}
+		if d.Size <= 0 {
+			c.errorf(d.Pos, "dimension must be positive, got %d", d.Size)
+			good = false
+			continue
+		}
+		if d.Size > 1<<31 {
+			c.errorf(d.Pos, "dimension %d is too large (at most %d)", d.Size, 1<<31)
+			good = false
+			continue
+		}
+		shape = append(shape, ir.Fixed(int(d.Size)))
+	}
+	return ir.Type{DType: dt, Shape: shape}, good
+}
+
+func suggestFrom(name string, cands []string) string {
+	if s := closest(name, cands); s != "" {
+		return fmt.Sprintf("; did you mean %s?", s)
+	}
+	return ""
+}
+
+// materialize turns a value into a node; untyped literals become
+// constants of dtype dt.
+func (c *checker) materialize(v value, dt ir.DType) *ir.Node {
+	if !v.lit {
+		return v.node
+	}
+	c.g.SetOrigin(v.pos, ir.Forward)
+	return c.g.Const(dt, v.num)
+}
+
+// checkUnused reports inputs, params and values that nothing uses.
+func (c *checker) checkUnused() {
+	names := append([]string(nil), c.order...)
+	sort.SliceStable(names, func(i, j int) bool {
+		return lessPos(c.names[names[i]].pos, c.names[names[j]].pos)
+	})
+	for _, name := range names {
+		b := c.names[name]
+		if b.used {
+			continue
+		}
+		switch b.kind {
+		case "input":
+			c.errorf(b.pos, "input %s is declared but never used", name)
+		case "param":
+			c.errorf(b.pos, "param %s is declared but never used", name)
+		default:
+			c.errorf(b.pos, "%s is computed but never used (not an output, not part of the loss)", name)
+		}
+	}
+}
+
+func lessPos(a, b lang.Pos) bool {
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	return a.Col < b.Col
+}

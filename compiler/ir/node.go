@@ -1,0 +1,65 @@
+package ir
+
+import (
+	"strconv"
+
+	"github.com/flow-lang/flow/lang"
+)
+
+// Role says which part of a training program a node belongs to.
+type Role uint8
+
+// Roles: forward computation, gradient computation (from autodiff) and
+// parameter updates (from the optimizer lowering).
+const (
+	Forward Role = iota
+	Backward
+	Update
+)
+
+// String names the role.
+func (r Role) String() string {
+	switch r {
+	case Backward:
+		return "grad"
+	case Update:
+		return "update"
+	}
+	return "fwd"
+}
+
+// Node is one op application. A node produces exactly one tensor value;
+// ops that need several results will return them through projection
+// nodes, so every edge stays a single typed value.
+type Node struct {
+	ID     int
+	Op     *OpDef
+	Inputs []*Node
+	Attrs  Attrs
+	Type   Type
+	// Name is the user-visible name of the value: the declared name of an
+	// input or param (with its scope, such as "h1/W"), or the name an
+	// assignment bound. It is empty for anonymous intermediates.
+	Name string
+	// Pos is where the value was written in source; nodes made by
+	// autodiff and lowering carry the position of what they came from.
+	Pos lang.Pos
+	// Role is the part of the program the node belongs to.
+	Role Role
+	// Device is the placement hint (a TensorFlow device string); empty
+	// means the default device.
+	Device string
+}
+
+// Input returns input i.
+func (n *Node) Input(i int) *Node { return n.Inputs[i] }
+
+// Label returns the name when set, else a synthetic "%ID" name.
+func (n *Node) Label() string {
+	if n.Name != "" {
+		return n.Name
+	}
+	return "%" + itoa(n.ID)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,68 @@
+package ir
+
+
+
+// Element-wise arithmetic with NumPy broadcasting: add, sub, mul, div, neg.
+
+func init() {
+	Register(&OpDef{
+		Name: "add", Summary: "element-wise a + b with broadcasting (operator +)",
+		Inputs: []string{"a", "b"}, Elementwise: true,
+		Infer: inferBroadcast,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, dy, n.Inputs[1].Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a + b }),
+	})
+	Register(&OpDef{
+		Name: "sub", Summary: "element-wise a - b with broadcasting (operator -)",
+		Inputs: []string{"a", "b"}, Elementwise: true,
+		Infer: inferBroadcast,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			neg := g.MustApply("neg", []*Node{dy}, nil)
+			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, neg, n.Inputs[1].Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a - b }),
+	})
+	Register(&OpDef{
+		Name: "mul", Summary: "element-wise a * b with broadcasting (operator *)",
+		Inputs: []string{"a", "b"}, Elementwise: true,
+		Infer: inferBroadcast,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			a, b := n.Inputs[0], n.Inputs[1]
+			da := g.MustApply("mul", []*Node{dy, b}, nil)
+			db := g.MustApply("mul", []*Node{dy, a}, nil)
+			return []*Node{sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a * b }),
+	})
+	Register(&OpDef{
+		Name: "div", Summary: "element-wise a / b with broadcasting (operator /)",
+		Inputs: []string{"a", "b"}, Elementwise: true,
+		Infer: inferBroadcast,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			a, b := n.Inputs[0], n.Inputs[1]
+			da := g.MustApply("div", []*Node{dy, b}, nil)
+			// d(a/b)/db = -a/b² = -(a/b)/b = -y/b.
+			yb := g.MustApply("div", []*Node{n, b}, nil)
+			db := g.MustApply("neg", []*Node{g.MustApply("mul", []*Node{dy, yb}, nil)}, nil)
+			return []*Node{sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a / b }),
+	})
+	Register(&OpDef{
+		Name: "neg", Summary: "element-wise -x (unary operator -)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryNumeric,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{g.MustApply("neg", []*Node{dy}, nil)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: unaryEval(func(x float64) float64 { return -x }),
+	})
+}
+

@@ -1,0 +1,68 @@
+package ir
+
+import "math"
+
+// Element-wise functions: exp, log, relu, sigmoid (and relu's gradient).
+
+func init() {
+	Register(&OpDef{
+		Name: "exp", Summary: "element-wise e^x",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{g.MustApply("mul", []*Node{dy, n}, nil)}
+		},
+		Cost: elementwiseCost(8),
+		Eval: unaryEval(math.Exp),
+	})
+	Register(&OpDef{
+		Name: "log", Summary: "element-wise natural logarithm",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{g.MustApply("div", []*Node{dy, n.Inputs[0]}, nil)}
+		},
+		Cost: elementwiseCost(8),
+		Eval: unaryEval(math.Log),
+	})
+	Register(&OpDef{
+		Name: "relu", Summary: "element-wise max(x, 0)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryNumeric,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{g.MustApply("relu_grad", []*Node{dy, n.Inputs[0]}, nil)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: unaryEval(func(x float64) float64 {
+			if x > 0 {
+				return x
+			}
+			return 0
+		}),
+	})
+	Register(&OpDef{
+		Name: "relu_grad", Summary: "dy where x > 0, else 0: the gradient of relu",
+		Inputs: []string{"dy", "x"}, Elementwise: true, Internal: true,
+		Infer: inferBroadcast,
+		Cost:  elementwiseCost(1),
+		Eval: binaryEval(func(dy, x float64) float64 {
+			if x > 0 {
+				return dy
+			}
+			return 0
+		}),
+	})
+	Register(&OpDef{
+		Name: "sigmoid", Summary: "element-wise 1 / (1 + e^-x)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			// dy * y * (1 - y)
+			one := g.Const(n.Type.DType, 1)
+			omy := g.MustApply("sub", []*Node{one, n}, nil)
+			return []*Node{g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{n, omy}, nil)}, nil)}
+		},
+		Cost: elementwiseCost(10),
+		Eval: unaryEval(sigmoid),
+	})
+}

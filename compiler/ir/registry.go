@@ -1,0 +1,170 @@
+package ir
+
+import (
+	"fmt"
+	"sort"
+)
+
+// ArgKind is the kind of a compile-time (attribute) argument of an op.
+type ArgKind uint8
+
+// Attribute kinds. Ints accepts a single integer or a list of integers.
+const (
+	IntArg ArgKind = iota
+	IntsArg
+	BoolArg
+	FloatArg
+	StringArg
+)
+
+// String names the kind as users see it in messages.
+func (k ArgKind) String() string {
+	switch k {
+	case IntArg:
+		return "an integer"
+	case IntsArg:
+		return "an integer or a list of integers"
+	case BoolArg:
+		return "true or false"
+	case FloatArg:
+		return "a number"
+	case StringArg:
+		return "a string"
+	}
+	return "?"
+}
+
+// AttrSpec declares one attribute argument of an op as the language sees
+// it: `sum(x, axes = [1], keep_dims = true)`.
+type AttrSpec struct {
+	Name    string
+	Kind    ArgKind
+	Default any // nil: optional with no value (the op decides)
+	Doc     string
+}
+
+// Cost is the work one node does: arithmetic operations and memory
+// traffic, the inputs of the cost model.
+type Cost struct {
+	FLOPs        float64
+	BytesRead    float64
+	BytesWritten float64
+}
+
+// Add returns the sum of two costs.
+func (c Cost) Add(d Cost) Cost {
+	return Cost{c.FLOPs + d.FLOPs, c.BytesRead + d.BytesRead, c.BytesWritten + d.BytesWritten}
+}
+
+// GradFunc builds the gradient of a node: given the node n and the
+// gradient dy of the loss with respect to n's value, it returns one
+// gradient per input (nil where an input gets none), built in g.
+type GradFunc func(g *Graph, n *Node, dy *Node) []*Node
+
+// OpDef defines an op once: how the language calls it, its type rule, its
+// gradient, its cost and its reference semantics.
+type OpDef struct {
+	// Name is the op's name, which is also the function name in source
+	// for ops that are not Internal.
+	Name string
+	// Summary is a one-line description for docs/language.md.
+	Summary string
+	// Inputs names the tensor operands in order.
+	Inputs []string
+	// Attrs declares the attribute arguments, which follow the tensor
+	// operands positionally or are given by keyword.
+	Attrs []AttrSpec
+	// Internal ops are made by the compiler (inputs, params, gradients,
+	// updates) and cannot be called from source.
+	Internal bool
+	// Elementwise ops map each output element from the input elements at
+	// the same (broadcast) index.
+	Elementwise bool
+	// Stateful ops read or write parameter state.
+	Stateful bool
+	// Infer checks the operands and attributes of n (n.Inputs and n.Attrs
+	// are set; Infer may normalize n.Attrs) and returns the result type.
+	// Its errors are phrased for users, without position.
+	Infer func(n *Node) (Type, error)
+	// Grad is the gradient rule, nil for ops that are not differentiable.
+	Grad GradFunc
+	// Cost estimates the node's work under a binding of symbolic dims.
+	Cost func(n *Node, b Binding) Cost
+	// Eval computes the node's value from its input values. It is the
+	// reference semantics: simple, float64, obviously correct.
+	Eval func(n *Node, in []*Tensor, b Binding) (*Tensor, error)
+}
+
+var registry = map[string]*OpDef{}
+
+// Register adds an op definition. It panics on a duplicate name or a
+// definition missing its type rule or evaluation: registration happens at
+// init time and a bad entry is a programming error.
+func Register(def *OpDef) *OpDef {
+	if _, dup := registry[def.Name]; dup {
+		panic("ir: op registered twice: " + def.Name)
+	}
+	if def.Infer == nil || def.Eval == nil || def.Cost == nil {
+		panic("ir: op " + def.Name + " lacks Infer, Eval or Cost")
+	}
+	registry[def.Name] = def
+	return def
+}
+
+// Lookup returns the op named name.
+func Lookup(name string) (*OpDef, bool) {
+	def, ok := registry[name]
+	return def, ok
+}
+
+// MustLookup returns the op named name and panics if there is none; for
+// compiler-internal use with constant names.
+func MustLookup(name string) *OpDef {
+	def, ok := registry[name]
+	if !ok {
+		panic(fmt.Sprintf("ir: no op %q", name))
+	}
+	return def
+}
+
+// Ops returns every registered op, sorted by name.
+func Ops() []*OpDef {
+	out := make([]*OpDef, 0, len(registry))
+	for _, d := range registry {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Attr returns the spec of attribute name, or nil.
+func (d *OpDef) Attr(name string) *AttrSpec {
+	for i := range d.Attrs {
+		if d.Attrs[i].Name == name {
+			return &d.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// Signature renders the op as users call it, e.g.
+// "sum(x, axes = [], keep_dims = false)".
+func (d *OpDef) Signature() string {
+	s := d.Name + "("
+	for i, in := range d.Inputs {
+		if i > 0 {
+			s += ", "
+		}
+		s += in
+	}
+	for i, a := range d.Attrs {
+		if i > 0 || len(d.Inputs) > 0 {
+			s += ", "
+		}
+		s += a.Name
+		if a.Default != nil {
+			s += " = " + formatAttr(a.Default)
+		}
+	}
+	return s + ")"
+}

@@ -1,0 +1,175 @@
+package ir
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Dim is one dimension of a shape: a fixed size, or a named symbolic
+// dimension (Sym != "") whose size is bound when the graph runs.
+type Dim struct {
+	Size int
+	Sym  string
+}
+
+// Fixed returns a fixed dimension of size n.
+func Fixed(n int) Dim { return Dim{Size: n} }
+
+// Sym returns the symbolic dimension named name.
+func Sym(name string) Dim { return Dim{Sym: name} }
+
+// IsSym reports whether d is symbolic.
+func (d Dim) IsSym() bool { return d.Sym != "" }
+
+// String renders d as in source: "784" or "N".
+func (d Dim) String() string {
+	if d.IsSym() {
+		return d.Sym
+	}
+	return strconv.Itoa(d.Size)
+}
+
+// Eval returns the size of d under the binding b.
+func (d Dim) Eval(b Binding) int {
+	if d.IsSym() {
+		return b[d.Sym]
+	}
+	return d.Size
+}
+
+// Binding maps symbolic dimension names to sizes.
+type Binding map[string]int
+
+// Shape is a list of dimensions; the empty shape is a scalar.
+type Shape []Dim
+
+// Shp builds a fixed shape from sizes.
+func Shp(sizes ...int) Shape {
+	s := make(Shape, len(sizes))
+	for i, n := range sizes {
+		s[i] = Fixed(n)
+	}
+	return s
+}
+
+// Rank is the number of dimensions.
+func (s Shape) Rank() int { return len(s) }
+
+// String renders s as in source: "[N,784]"; a scalar is "[]".
+func (s Shape) String() string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = d.String()
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// Equal reports whether two shapes are identical, symbol for symbol.
+func (s Shape) Equal(t Shape) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := range s {
+		if s[i] != t[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Eval returns the concrete sizes of s under b.
+func (s Shape) Eval(b Binding) []int {
+	out := make([]int, len(s))
+	for i, d := range s {
+		out[i] = d.Eval(b)
+	}
+	return out
+}
+
+// NumElements returns the element count under b.
+func (s Shape) NumElements(b Binding) int {
+	n := 1
+	for _, d := range s {
+		n *= d.Eval(b)
+	}
+	return n
+}
+
+// IsStatic reports whether every dimension is fixed.
+func (s Shape) IsStatic() bool {
+	for _, d := range s {
+		if d.IsSym() {
+			return false
+		}
+	}
+	return true
+}
+
+// Syms returns the distinct symbolic dimension names in s, in order.
+func (s Shape) Syms() []string {
+	var out []string
+	for _, d := range s {
+		if d.IsSym() && !contains(out, d.Sym) {
+			out = append(out, d.Sym)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Clone returns a copy of s.
+func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
+
+// Broadcast computes the NumPy broadcast of two shapes: they are aligned
+// at their last dimension; each pair of dimensions must be equal (same
+// size, or same symbol) or one of them must be 1.
+func Broadcast(a, b Shape) (Shape, error) {
+	n := max(len(a), len(b))
+	out := make(Shape, n)
+	for i := 1; i <= n; i++ {
+		var da, db Dim
+		ha, hb := i <= len(a), i <= len(b)
+		if ha {
+			da = a[len(a)-i]
+		}
+		if hb {
+			db = b[len(b)-i]
+		}
+		switch {
+		case !ha:
+			out[n-i] = db
+		case !hb:
+			out[n-i] = da
+		case da == db:
+			out[n-i] = da
+		case !da.IsSym() && da.Size == 1:
+			out[n-i] = db
+		case !db.IsSym() && db.Size == 1:
+			out[n-i] = da
+		default:
+			return nil, fmt.Errorf("dimension %s does not match %s (axis %d from the end)", da, db, i)
+		}
+	}
+	return out, nil
+}
+
+// Type is the static type of a value: dtype and shape.
+type Type struct {
+	DType DType
+	Shape Shape
+}
+
+// String renders t as in source, e.g. "f32[N,784]".
+func (t Type) String() string { return t.DType.String() + t.Shape.String() }
+
+// Scalar returns the rank-0 type of dtype d.
+func Scalar(d DType) Type { return Type{DType: d, Shape: Shape{}} }

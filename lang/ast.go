@@ -1,0 +1,226 @@
+package lang
+
+import "strconv"
+
+// This file holds the abstract syntax tree. Every node carries the position
+// of its first character; the checker reports errors against those positions.
+
+// Pos is a position in a source file. Line and Col start at 1; Col counts
+// bytes, as Go's go/token does. The zero Pos means "unknown".
+type Pos struct {
+	File   string
+	Offset int
+	Line   int
+	Col    int
+}
+
+// IsValid reports whether p refers to a real place in a file.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+// String renders p as file:line:col (or line:col when the file is unnamed).
+func (p Pos) String() string {
+	if !p.IsValid() {
+		return p.File
+	}
+	if p.File == "" {
+		return strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ":" + strconv.Itoa(p.Col)
+}
+
+// Node is implemented by every AST node.
+type Node interface {
+	// Position returns where the node starts.
+	Position() Pos
+}
+
+// File is one parsed .flow file.
+type File struct {
+	Pos      Pos
+	Name     string     // the file name used in positions
+	Models   []*Model   // the models declared in the file, in source order
+	Comments []*Comment // every comment, in source order (for the formatter)
+}
+
+// Comment is one `// ...` line comment or `/* ... */` block comment,
+// with its delimiters.
+type Comment struct {
+	Pos  Pos
+	Text string
+}
+
+// Model is `model Name { decls }`.
+type Model struct {
+	Pos    Pos
+	Name   *Ident
+	Decls  []Decl
+	EndPos Pos // position of the closing brace
+}
+
+// Decl is a statement inside a model body: *InputDecl, *ParamDecl,
+// *AssignStmt, *OutputStmt or *TrainStmt.
+type Decl interface {
+	Node
+	declNode()
+}
+
+// InputDecl is `input name: type` — a placeholder fed on every call.
+type InputDecl struct {
+	Pos  Pos
+	Name *Ident
+	Type *TypeExpr
+}
+
+// ParamDecl is `param name: type [= init]` — a variable whose value
+// persists across steps and that training updates. Init is nil when
+// omitted (the checker picks the default, zeros).
+type ParamDecl struct {
+	Pos  Pos
+	Name *Ident
+	Type *TypeExpr
+	Init Expr
+}
+
+// AssignStmt is `name = expr`: it names the value of expr.
+type AssignStmt struct {
+	Pos   Pos
+	Name  *Ident
+	Value Expr
+}
+
+// OutputStmt is `output a, b`: the values Predict returns.
+type OutputStmt struct {
+	Pos   Pos
+	Names []*Ident
+}
+
+// TrainStmt is `train loss with optimizer(args)`.
+type TrainStmt struct {
+	Pos       Pos
+	Loss      Expr
+	Optimizer *CallExpr
+}
+
+// TypeExpr is a tensor type such as `f32[N, 784]` or the scalar `f32`
+// (no brackets, Dims == nil) or `f32[]`.
+type TypeExpr struct {
+	Pos   Pos
+	DType *Ident
+	Dims  []*DimExpr
+}
+
+// DimExpr is one dimension of a TypeExpr: an integer size, or a named
+// symbolic dimension such as N (Name != "").
+type DimExpr struct {
+	Pos  Pos
+	Size int64
+	Name string
+}
+
+// Expr is an expression: *Ident, *NumberLit, *StringLit, *ListLit,
+// *UnaryExpr, *BinaryExpr, *CallExpr or *ParenExpr.
+type Expr interface {
+	Node
+	exprNode()
+}
+
+// Ident is a name.
+type Ident struct {
+	Pos  Pos
+	Name string
+}
+
+// NumberLit is an integer or floating-point literal. Text is the literal
+// as written (the formatter prints it unchanged).
+type NumberLit struct {
+	Pos   Pos
+	Text  string
+	Value float64
+	IsInt bool
+}
+
+// StringLit is a double-quoted string literal; Value is unquoted.
+type StringLit struct {
+	Pos   Pos
+	Value string
+}
+
+// ListLit is `[a, b, ...]`.
+type ListLit struct {
+	Pos   Pos
+	Elems []Expr
+}
+
+// UnaryExpr is a prefix operator applied to X. Op is "-".
+type UnaryExpr struct {
+	Pos Pos
+	Op  string
+	X   Expr
+}
+
+// BinaryExpr is X Op Y with Op one of + - * / @.
+type BinaryExpr struct {
+	Pos   Pos // position of X
+	OpPos Pos // position of the operator
+	Op    string
+	X, Y  Expr
+}
+
+// CallExpr is `fn(args..., name = value, ...)`. Positional arguments come
+// before keyword arguments.
+type CallExpr struct {
+	Pos    Pos
+	Func   *Ident
+	Args   []Expr
+	Kwargs []*KeywordArg
+}
+
+// KeywordArg is `name = value` inside a call.
+type KeywordArg struct {
+	Pos   Pos
+	Name  *Ident
+	Value Expr
+}
+
+// ParenExpr is `(X)`; kept so the formatter can reproduce parentheses.
+type ParenExpr struct {
+	Pos Pos
+	X   Expr
+}
+
+// Position implementations.
+
+func (n *File) Position() Pos       { return n.Pos }
+func (n *Comment) Position() Pos    { return n.Pos }
+func (n *Model) Position() Pos      { return n.Pos }
+func (n *InputDecl) Position() Pos  { return n.Pos }
+func (n *ParamDecl) Position() Pos  { return n.Pos }
+func (n *AssignStmt) Position() Pos { return n.Pos }
+func (n *OutputStmt) Position() Pos { return n.Pos }
+func (n *TrainStmt) Position() Pos  { return n.Pos }
+func (n *TypeExpr) Position() Pos   { return n.Pos }
+func (n *DimExpr) Position() Pos    { return n.Pos }
+func (n *Ident) Position() Pos      { return n.Pos }
+func (n *NumberLit) Position() Pos  { return n.Pos }
+func (n *StringLit) Position() Pos  { return n.Pos }
+func (n *ListLit) Position() Pos    { return n.Pos }
+func (n *UnaryExpr) Position() Pos  { return n.Pos }
+func (n *BinaryExpr) Position() Pos { return n.Pos }
+func (n *CallExpr) Position() Pos   { return n.Pos }
+func (n *KeywordArg) Position() Pos { return n.Pos }
+func (n *ParenExpr) Position() Pos  { return n.Pos }
+
+func (*InputDecl) declNode()  {}
+func (*ParamDecl) declNode()  {}
+func (*AssignStmt) declNode() {}
+func (*OutputStmt) declNode() {}
+func (*TrainStmt) declNode()  {}
+
+func (*Ident) exprNode()      {}
+func (*NumberLit) exprNode()  {}
+func (*StringLit) exprNode()  {}
+func (*ListLit) exprNode()    {}
+func (*UnaryExpr) exprNode()  {}
+func (*BinaryExpr) exprNode() {}
+func (*CallExpr) exprNode()   {}
+func (*ParenExpr) exprNode()  {}

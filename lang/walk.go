@@ -1,0 +1,78 @@
+package lang
+
+import "reflect"
+
+// Walk traverses the AST rooted at n in depth-first pre-order: it calls
+// fn(n), and if fn returns true, walks each child of n in source order.
+// Nil nodes (including typed nil pointers) are skipped. Walk does not visit
+// File.Comments; they are not part of the tree.
+func Walk(n Node, fn func(Node) bool) {
+	if isNil(n) || !fn(n) {
+		return
+	}
+	switch n := n.(type) {
+	case *File:
+		for _, m := range n.Models {
+			Walk(m, fn)
+		}
+	case *Model:
+		Walk(n.Name, fn)
+		for _, d := range n.Decls {
+			Walk(d, fn)
+		}
+	case *InputDecl:
+		Walk(n.Name, fn)
+		Walk(n.Type, fn)
+	case *ParamDecl:
+		Walk(n.Name, fn)
+		Walk(n.Type, fn)
+		Walk(n.Init, fn)
+	case *AssignStmt:
+		Walk(n.Name, fn)
+		Walk(n.Value, fn)
+	case *OutputStmt:
+		for _, name := range n.Names {
+			Walk(name, fn)
+		}
+	case *TrainStmt:
+		Walk(n.Loss, fn)
+		Walk(n.Optimizer, fn)
+	case *TypeExpr:
+		Walk(n.DType, fn)
+		for _, d := range n.Dims {
+			Walk(d, fn)
+		}
+	case *ListLit:
+		for _, e := range n.Elems {
+			Walk(e, fn)
+		}
+	case *UnaryExpr:
+		Walk(n.X, fn)
+	case *BinaryExpr:
+		Walk(n.X, fn)
+		Walk(n.Y, fn)
+	case *CallExpr:
+		Walk(n.Func, fn)
+		for _, a := range n.Args {
+			Walk(a, fn)
+		}
+		for _, kw := range n.Kwargs {
+			Walk(kw, fn)
+		}
+	case *KeywordArg:
+		Walk(n.Name, fn)
+		Walk(n.Value, fn)
+	case *ParenExpr:
+		Walk(n.X, fn)
+	}
+	// *Comment, *DimExpr, *Ident, *NumberLit and *StringLit are leaves.
+}
+
+// isNil reports whether n is nil or a nil pointer in an interface.
+func isNil(n Node) bool {
+	if n == nil {
+		return true
+	}
+	v := reflect.ValueOf(n)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}

@@ -1,0 +1,322 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+
+	"github.com/flow-lang/flow/runtime"
+)
+
+// maxPredictInput bounds how much JSON predict reads.
+const maxPredictInput = 1 << 30
+
+func runPredict(e *env, args []string) error {
+	fs := e.newFlags("predict", "[--input FILE|-]",
+		"Predict reads examples as JSON and writes the model's outputs as JSON.\n\n"+
+			"The input is an array of examples, or an object {\"instances\": [...]}.\n"+
+			"For a model with one predict input, an example is an array of numbers,\n"+
+			"flat or nested (e.g. 784 numbers or 28 arrays of 28); for any model it\n"+
+			"may be an object mapping each predict input's name to such an array.\n\n"+
+			"The output is an array with one object per example, mapping each output's\n"+
+			"name to its values (null where a value is not finite) and, for a model with\n"+
+			"a 10-value output, \"label\" to the index of its largest value.")
+	input := fs.String("input", "-", "JSON `file` to read, or - for standard input")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	sig := e.model.Signature()
+	feeds, err := predictFeeds(sig)
+	if err != nil {
+		return err
+	}
+
+	var r io.Reader = stdin
+	name := "standard input"
+	if *input != "-" {
+		f, err := os.Open(*input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r, name = f, *input
+	}
+	examples, err := readExamples(io.LimitReader(r, maxPredictInput), name, sig, feeds)
+	if err != nil {
+		return err
+	}
+	return predict(e, sig, feeds, examples)
+}
+
+// predictFeeds describes the model's predict inputs.
+func predictFeeds(sig *runtime.Signature) ([]feedShape, error) {
+	if len(sig.PredictInputs) == 0 {
+		return nil, fmt.Errorf("model %s has no predict inputs", sig.Model)
+	}
+	feeds := make([]feedShape, len(sig.PredictInputs))
+	for i, name := range sig.PredictInputs {
+		spec, ok := sig.Input(name)
+		if !ok {
+			return nil, fmt.Errorf("model %s: predict input %q is not among its inputs", sig.Model, name)
+		}
+		f, err := exampleShape(spec)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: predict input %v", sig.Model, err)
+		}
+		if spec.DType != "f32" {
+			return nil, fmt.Errorf("model %s: predict input %s is %s; predict can only feed f32 inputs", sig.Model, name, spec)
+		}
+		if i > 0 && f.fixed != feeds[0].fixed {
+			return nil, fmt.Errorf("model %s: predict inputs %s and %s disagree on the batch size", sig.Model, sig.PredictInputs[0], name)
+		}
+		feeds[i] = f
+	}
+	return feeds, nil
+}
+
+// readExamples parses the JSON input into one value slice per predict
+// input per example.
+func readExamples(r io.Reader, name string, sig *runtime.Signature, feeds []feedShape) ([][][]float32, error) {
+	dec := json.NewDecoder(bufio.NewReader(r))
+	dec.UseNumber()
+	var top json.RawMessage
+	if err := dec.Decode(&top); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: no input; want a JSON array of examples or {\"instances\": [...]}", name)
+		}
+		return nil, fmt.Errorf("%s: invalid JSON: %v", name, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: unexpected data after the JSON value", name)
+	}
+	var items []json.RawMessage
+	switch trimmed := bytes.TrimSpace(top); {
+	case len(trimmed) > 0 && trimmed[0] == '[':
+		if err := json.Unmarshal(trimmed, &items); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		var obj struct {
+			Instances *[]json.RawMessage `json:"instances"`
+		}
+		if err := json.Unmarshal(trimmed, &obj); err != nil {
+			return nil, fmt.Errorf("%s: \"instances\" must be an array of examples: %v", name, err)
+		}
+		if obj.Instances == nil {
+			return nil, fmt.Errorf("%s: the JSON object has no \"instances\" array", name)
+		}
+		items = *obj.Instances
+	default:
+		return nil, fmt.Errorf("%s: want a JSON array of examples or {\"instances\": [...]}", name)
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("%s: no examples", name)
+	}
+	examples := make([][][]float32, len(items))
+	for i, item := range items {
+		ex, err := parseExample(item, sig, feeds)
+		if err != nil {
+			return nil, fmt.Errorf("%s: example %d: %v", name, i, err)
+		}
+		examples[i] = ex
+	}
+	return examples, nil
+}
+
+// parseExample reads one example: an array for a single-input model, or an
+// object keyed by input name.
+func parseExample(raw json.RawMessage, sig *runtime.Signature, feeds []feedShape) ([][]float32, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	values := make([]any, len(feeds))
+	switch v := v.(type) {
+	case []any:
+		if len(feeds) != 1 {
+			return nil, fmt.Errorf("the model has %d predict inputs, so each example must be an object mapping their names to values", len(feeds))
+		}
+		values[0] = v
+	case map[string]any:
+		for i, name := range sig.PredictInputs {
+			val, ok := v[name]
+			if !ok {
+				return nil, fmt.Errorf("missing input %q", name)
+			}
+			values[i] = val
+		}
+		if len(v) > len(feeds) {
+			for k := range v {
+				if !contains(sig.PredictInputs, k) {
+					return nil, fmt.Errorf("unknown input %q", k)
+				}
+			}
+		}
+	default:
+		return nil, fmt.Errorf("is %s, want an array of numbers", jsonKind(v))
+	}
+	ex := make([][]float32, len(feeds))
+	for i, f := range feeds {
+		flat, err := flatten(values[i], make([]float32, 0, f.per))
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %v", f.spec.Name, err)
+		}
+		if len(flat) != f.per {
+			return nil, fmt.Errorf("input %s has %d numbers, want %d (%s)", f.spec.Name, len(flat), f.per, f.spec)
+		}
+		ex[i] = flat
+	}
+	return ex, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// flatten appends the numbers of a (possibly nested) JSON array to out.
+func flatten(v any, out []float32) ([]float32, error) {
+	switch v := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || math.Abs(f) > math.MaxFloat32 {
+			return nil, fmt.Errorf("element %d (%s) is out of the float32 range", len(out), v)
+		}
+		return append(out, float32(f)), nil
+	case []any:
+		for _, x := range v {
+			var err error
+			if out, err = flatten(x, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("element %d is %s, want a number", len(out), jsonKind(v))
+	}
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	default:
+		return "a number"
+	}
+}
+
+// predict feeds the examples in batches and writes the JSON result.
+func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]float32) error {
+	// Outputs with a leading batch dimension are reported per example.
+	type outShape struct {
+		index int
+		name  []byte // JSON-encoded name
+		per   int
+	}
+	var outs []outShape
+	label := -1
+	for i, spec := range sig.Outputs {
+		shape, err := exampleShape(spec)
+		if err != nil || shape.fixed != feeds[0].fixed {
+			continue
+		}
+		name, _ := json.Marshal(spec.Name)
+		outs = append(outs, outShape{index: i, name: name, per: shape.per})
+		if label < 0 && shape.per == mnistClasses && spec.Name != "label" {
+			label = len(outs) - 1
+		}
+	}
+
+	chunk := chunkSize(feeds[0], len(examples), sig.MaxBatch)
+	buffers := make([][]float32, len(feeds))
+	for i, f := range feeds {
+		buffers[i] = make([]float32, chunk*f.per)
+	}
+	in := make([][]float32, len(feeds))
+	w := bufio.NewWriter(e.stdout)
+	w.WriteString("[")
+	var line []byte
+	for lo := 0; lo < len(examples); lo += chunk {
+		count := min(chunk, len(examples)-lo)
+		feedN := count
+		if feeds[0].fixed > 0 {
+			feedN = feeds[0].fixed
+		}
+		for i, f := range feeds {
+			buf := buffers[i]
+			clear(buf)
+			for k := 0; k < count; k++ {
+				copy(buf[k*f.per:], examples[lo+k][i])
+			}
+			in[i] = buf[:feedN*f.per]
+		}
+		results := e.model.PredictFeed(feedN, in)
+		for _, o := range outs {
+			if _, err := output(sig, results, o.index, feedN); err != nil {
+				return err
+			}
+		}
+		for k := 0; k < count; k++ {
+			line = line[:0]
+			if lo+k > 0 {
+				line = append(line, ',')
+			}
+			line = append(line, "\n  {"...)
+			for j, o := range outs {
+				if j > 0 {
+					line = append(line, ", "...)
+				}
+				vals := results[o.index][k*o.per : (k+1)*o.per]
+				line = append(line, o.name...)
+				line = append(line, ": "...)
+				line = appendFloats(line, vals)
+				if j == label {
+					line = append(line, `, "label": `...)
+					line = strconv.AppendInt(line, int64(argmax(vals)), 10)
+				}
+			}
+			line = append(line, '}')
+			w.Write(line)
+		}
+	}
+	w.WriteString("\n]\n")
+	return w.Flush()
+}
+
+// appendFloats appends vals as a JSON array, writing null for non-finite
+// values, which JSON cannot represent.
+func appendFloats(b []byte, vals []float32) []byte {
+	b = append(b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		f := float64(v)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			b = append(b, "null"...)
+			continue
+		}
+		b = strconv.AppendFloat(b, f, 'g', -1, 32)
+	}
+	return append(b, ']')
+}

@@ -1,0 +1,138 @@
+package runtime
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Param is a named parameter tensor of a generated model, as returned by
+// Model.Params for checkpointing and inspection.
+type Param struct {
+	// Name is the parameter's scoped name, e.g. "h1/W".
+	Name string
+	// Shape is the parameter's fixed shape.
+	Shape []int
+	// Data holds the parameter's values in row-major order. It aliases the
+	// model's storage: writing to it changes the model.
+	Data []float32
+}
+
+// TensorSpec describes one tensor of a model's interface: an input, an
+// output or a parameter.
+type TensorSpec struct {
+	// Name is the tensor's name in the model source.
+	Name string `json:"name"`
+	// DType is the element type as written in the language, e.g. "f32".
+	DType string `json:"dtype"`
+	// Shape holds one entry per dimension; -1 marks a symbolic dimension
+	// whose name is in Dims.
+	Shape []int `json:"shape"`
+	// Dims holds, per dimension, the name of a symbolic dimension (such as
+	// "N") or "" for a fixed one. It may be nil when all dimensions are
+	// fixed.
+	Dims []string `json:"dims,omitempty"`
+}
+
+// String renders the spec's type, e.g. "f32[N,784]"; a scalar is "f32[]".
+// A symbolic dimension without a name is shown as "?".
+func (s TensorSpec) String() string {
+	var b strings.Builder
+	b.WriteString(s.DType)
+	b.WriteByte('[')
+	for i, d := range s.Shape {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if d >= 0 {
+			b.WriteString(strconv.Itoa(d))
+			continue
+		}
+		if i < len(s.Dims) && s.Dims[i] != "" {
+			b.WriteString(s.Dims[i])
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// Elems returns the number of elements of the tensor when every symbolic
+// dimension equals n: the product of the shape with each -1 replaced by n.
+// A scalar has one element.
+func (s TensorSpec) Elems(n int) int {
+	e := 1
+	for _, d := range s.Shape {
+		if d < 0 {
+			d = n
+		}
+		e *= d
+	}
+	return e
+}
+
+// Signature describes a generated model's interface: what it takes, what it
+// returns, what it learns and how.
+type Signature struct {
+	// Model is the model's name as declared in the source.
+	Model string `json:"model"`
+	// Source is the .flow file the model was generated from.
+	Source string `json:"source"`
+	// Inputs lists every input (placeholder) of the model.
+	Inputs []TensorSpec `json:"inputs"`
+	// Outputs lists the model's outputs, in the order PredictFeed returns
+	// them.
+	Outputs []TensorSpec `json:"outputs"`
+	// Params lists the model's parameters, in the order Params returns them.
+	Params []TensorSpec `json:"params"`
+	// PredictInputs names the inputs PredictFeed takes, in order.
+	PredictInputs []string `json:"predict_inputs"`
+	// TrainInputs names the inputs TrainFeed and LossFeed take, in order.
+	TrainInputs []string `json:"train_inputs"`
+	// Loss names the scalar the model trains on; empty if the model has no
+	// training step.
+	Loss string `json:"loss,omitempty"`
+	// Optimizer describes the optimizer as written, e.g. "sgd(lr=0.01)".
+	Optimizer string `json:"optimizer,omitempty"`
+	// ParamCount is the total number of parameter elements.
+	ParamCount int `json:"param_count"`
+	// MaxBatch is the largest value a symbolic dimension may take (the size
+	// the model's buffers are planned for); 0 means unbounded.
+	MaxBatch int `json:"max_batch,omitempty"`
+}
+
+// Input returns the spec of the input called name, and whether there is one.
+func (s *Signature) Input(name string) (TensorSpec, bool) {
+	for _, in := range s.Inputs {
+		if in.Name == name {
+			return in, true
+		}
+	}
+	return TensorSpec{}, false
+}
+
+// Model is the interface every generated model package implements, through
+// which model-independent tools such as runtime/cli drive it. Feeds carry
+// float32 data in row-major order; n is the value of the symbolic (batch)
+// dimension for this call, and each feed must hold exactly the elements its
+// TensorSpec has for that n. Implementations are not safe for concurrent
+// use.
+type Model interface {
+	// Signature describes the model's inputs, outputs and parameters.
+	Signature() *Signature
+	// PredictFeed runs inference. in holds the inputs named by
+	// Signature.PredictInputs, in that order; the result holds the outputs
+	// in Signature.Outputs order. The returned slices alias internal
+	// buffers and are valid until the next call on the model.
+	PredictFeed(n int, in [][]float32) [][]float32
+	// TrainFeed runs one training step (forward, backward, parameter
+	// update) and returns the loss computed before the update. in holds
+	// the inputs named by Signature.TrainInputs, in that order.
+	TrainFeed(n int, in [][]float32) float32
+	// LossFeed returns the loss for the given inputs without updating any
+	// parameter. in is ordered as for TrainFeed.
+	LossFeed(n int, in [][]float32) float32
+	// Params returns the model's parameters, in Signature.Params order;
+	// their Data aliases the model's storage.
+	Params() []Param
+}

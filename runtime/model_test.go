@@ -1,0 +1,36 @@
+package runtime
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestTensorSpec(t *testing.T) {
+	tests := []struct {
+		spec  TensorSpec
+		str   string
+		elems int // for n = 32
+	}{
+		{TensorSpec{Name: "x", DType: "f32", Shape: []int{-1, 784}, Dims: []string{"N", ""}}, "f32[N,784]", 32 * 784},
+		{TensorSpec{Name: "img", DType: "f32", Shape: []int{-1, 28, 28, 1}, Dims: []string{"N", "", "", ""}}, "f32[N,28,28,1]", 32 * 784},
+		{TensorSpec{Name: "W", DType: "f32", Shape: []int{784, 10}}, "f32[784,10]", 7840},
+		{TensorSpec{Name: "s", DType: "f64", Shape: nil}, "f64[]", 1},
+		{TensorSpec{Name: "q", DType: "i32", Shape: []int{-1, -1}, Dims: []string{"B", "T"}}, "i32[B,T]", 32 * 32},
+		{TensorSpec{Name: "u", DType: "f32", Shape: []int{-1, 3}}, "f32[?,3]", 96},
+		{TensorSpec{Name: "z", DType: "f32", Shape: []int{0, 5}}, "f32[0,5]", 0},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.str, tc.spec.String())
+		require.Equal(t, tc.elems, tc.spec.Elems(32), tc.str)
+	}
+}
+
+func TestSignatureInput(t *testing.T) {
+	s := &Signature{Inputs: []TensorSpec{{Name: "x"}, {Name: "y_"}}}
+	in, ok := s.Input("y_")
+	require.True(t, ok)
+	require.Equal(t, "y_", in.Name)
+	_, ok = s.Input("nope")
+	require.False(t, ok)
+}

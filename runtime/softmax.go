@@ -1,0 +1,103 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+)
+
+// softmaxMinChunk is the number of elements below which the row kernels do
+// not split work across goroutines.
+const softmaxMinChunk = 1 << 14
+
+// SoftmaxRows computes a numerically stable softmax of each of the rows
+// rows of the row-major rows×cols matrix src and stores it in dst:
+// dst[i,j] = exp(src[i,j]-max_i) / sum_j exp(src[i,j]-max_i). The sums are
+// accumulated in float64. dst may alias src. A row containing NaN or +Inf
+// yields NaN, as does a row that is all -Inf.
+//
+// SoftmaxRows panics if rows or cols is negative or a slice holds fewer than
+// rows*cols elements.
+func SoftmaxRows(dst, src []float32, rows, cols int) {
+	checkRows("SoftmaxRows", dst, src, rows, cols)
+	rowKernel(dst, src, rows, cols, softmaxRow)
+}
+
+// LogSoftmaxRows computes a numerically stable log-softmax of each row of
+// the row-major rows×cols matrix src and stores it in dst:
+// dst[i,j] = src[i,j] - max_i - log(sum_j exp(src[i,j]-max_i)). The sums are
+// accumulated in float64. dst may alias src.
+//
+// LogSoftmaxRows panics if rows or cols is negative or a slice holds fewer
+// than rows*cols elements.
+func LogSoftmaxRows(dst, src []float32, rows, cols int) {
+	checkRows("LogSoftmaxRows", dst, src, rows, cols)
+	rowKernel(dst, src, rows, cols, logSoftmaxRow)
+}
+
+func checkRows(name string, dst, src []float32, rows, cols int) {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("runtime.%s: negative shape %d×%d", name, rows, cols))
+	}
+	if len(src) < rows*cols {
+		panic(fmt.Sprintf("runtime.%s: src has %d elements, want %d×%d = %d", name, len(src), rows, cols, rows*cols))
+	}
+	if len(dst) < rows*cols {
+		panic(fmt.Sprintf("runtime.%s: dst has %d elements, want %d×%d = %d", name, len(dst), rows, cols, rows*cols))
+	}
+}
+
+// rowKernel applies f to every row, in parallel when the matrix is large.
+func rowKernel(dst, src []float32, rows, cols int, f func(dst, src []float32)) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	minRows := max(1, softmaxMinChunk/cols)
+	Parallel(rows, minRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			f(dst[i*cols:(i+1)*cols], src[i*cols:(i+1)*cols])
+		}
+	})
+}
+
+// rowMax returns the largest element of a non-empty row, or NaN if the row
+// holds a NaN.
+func rowMax(src []float32) float32 {
+	m := src[0]
+	for _, v := range src {
+		if v != v {
+			return v
+		}
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+func softmaxRow(dst, src []float32) {
+	dst = dst[:len(src)]
+	m := float64(rowMax(src))
+	var sum float64
+	for j, v := range src {
+		e := math.Exp(float64(v) - m)
+		sum += e
+		dst[j] = float32(e)
+	}
+	inv := 1 / sum
+	for j, v := range dst {
+		dst[j] = float32(float64(v) * inv)
+	}
+}
+
+func logSoftmaxRow(dst, src []float32) {
+	dst = dst[:len(src)]
+	m := float64(rowMax(src))
+	var sum float64
+	for _, v := range src {
+		sum += math.Exp(float64(v) - m)
+	}
+	shift := m + math.Log(sum)
+	for j, v := range src {
+		dst[j] = float32(float64(v) - shift)
+	}
+}
