@@ -29,6 +29,8 @@ type checker struct {
 	train *lang.TrainStmt
 	// outputs seen, for duplicate detection
 	outputs map[string]lang.Pos
+	// sawOutput is set by any output statement, even one with errors.
+	sawOutput bool
 }
 
 // value is the result of checking an expression: a node, or an untyped
@@ -85,7 +87,7 @@ func checkModel(file string, m *lang.Model) (g *ir.Graph, errs lang.ErrorList) {
 	for _, d := range m.Decls {
 		c.decl(d)
 	}
-	if len(c.g.Outputs) == 0 && c.train == nil {
+	if !c.sawOutput && c.train == nil {
 		c.errs.Add(m.Name.Pos, "model %s has no output and no train statement: nothing to compute", m.Name.Name)
 	}
 	if len(c.errs) == 0 {
@@ -151,6 +153,7 @@ func (c *checker) decl(d lang.Decl) {
 		n.Name = d.Name.Name
 		c.declare(d.Name, "value", n)
 	case *lang.OutputStmt:
+		c.sawOutput = true
 		for _, id := range d.Names {
 			if p, dup := c.outputs[id.Name]; dup {
 				c.errorf(id.Pos, "output %s listed twice (first at %s)", id.Name, shortPos(p))

@@ -169,6 +169,8 @@ func bindTrain(sig *runtime.Signature) (*trainBinding, error) {
 			b.features, b.featIdx = shape, i
 		case shape.per == mnistClasses && b.lblIdx < 0:
 			b.labels, b.lblIdx = shape, i
+		case shape.per == mnistPixels || shape.per == mnistClasses:
+			return nil, fail(fmt.Sprintf("both train inputs have %d values per example", shape.per))
 		default:
 			return nil, fail(fmt.Sprintf("train input %s is %s", name, spec))
 		}

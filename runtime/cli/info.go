@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/flow-lang/flow/runtime"
 )
@@ -44,41 +43,52 @@ func runInfo(e *env, args []string) error {
 		return err
 	}
 
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
-	or := func(s, def string) string {
-		if s == "" {
-			return def
+	var b strings.Builder
+	field := func(key, value string) {
+		if value == "" {
+			value = "(none)"
 		}
-		return s
+		fmt.Fprintf(&b, "%-12s%s\n", key+":", value)
 	}
-	row("model:", or(sig.Model, "(unnamed)"))
-	row("source:", or(sig.Source, "(unknown)"))
-	section := func(title string, specs []runtime.TensorSpec, withCount bool) {
-		row(title + ":")
+	field("model", sig.Model)
+	field("source", sig.Source)
+	// The three tensor lists share column widths so they line up.
+	nameW, typeW, countW := 0, 0, 0
+	for _, list := range [][]runtime.TensorSpec{sig.Inputs, sig.Outputs, params} {
+		for _, s := range list {
+			nameW = max(nameW, len(s.Name))
+			typeW = max(typeW, len(s.String()))
+		}
+	}
+	for _, p := range params {
+		countW = max(countW, len(fmt.Sprint(p.Elems(0))))
+	}
+	table := func(title string, specs []runtime.TensorSpec, withCount bool) {
+		fmt.Fprintf(&b, "%s:\n", title)
 		if len(specs) == 0 {
-			row("", "(none)")
+			b.WriteString("  (none)\n")
 		}
 		for _, s := range specs {
 			if withCount {
-				row("", s.Name, s.String(), fmt.Sprint(s.Elems(0)))
+				fmt.Fprintf(&b, "  %-*s  %-*s  %*d\n", nameW, s.Name, typeW, s.String(), countW, s.Elems(0))
 			} else {
-				row("", s.Name, s.String())
+				fmt.Fprintf(&b, "  %-*s  %s\n", nameW, s.Name, s.String())
 			}
 		}
 	}
-	section("inputs", sig.Inputs, false)
-	section("outputs", sig.Outputs, false)
-	section("params", params, true)
-	row("parameters:", fmt.Sprintf("%d (%s as f32)", count, byteSize(4*int64(count))))
-	row("predict inputs:", or(strings.Join(sig.PredictInputs, ", "), "(none)"))
-	row("train inputs:", or(strings.Join(sig.TrainInputs, ", "), "(none)"))
-	row("loss:", or(sig.Loss, "(none)"))
-	row("optimizer:", or(sig.Optimizer, "(none)"))
+	table("inputs", sig.Inputs, false)
+	table("outputs", sig.Outputs, false)
+	table("params", params, true)
+	field("parameters", fmt.Sprintf("%d (%s as f32)", count, byteSize(4*int64(count))))
+	field("predict", strings.Join(sig.PredictInputs, ", "))
+	field("train", strings.Join(sig.TrainInputs, ", "))
+	field("loss", sig.Loss)
+	field("optimizer", sig.Optimizer)
 	if sig.MaxBatch > 0 {
-		row("max batch:", fmt.Sprint(sig.MaxBatch))
+		field("max batch", fmt.Sprint(sig.MaxBatch))
 	}
-	return tw.Flush()
+	_, err := fmt.Fprint(e.stdout, b.String())
+	return err
 }
 
 // byteSize renders n bytes with a binary unit.

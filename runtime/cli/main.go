@@ -83,6 +83,9 @@ func Main(args []string, m runtime.Model, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == name {
+			if m == nil || m.Signature() == nil {
+				return e.report(errors.New("the model has no signature"))
+			}
 			return e.report(c.run(e, rest))
 		}
 	}
@@ -101,8 +104,10 @@ func programName() string {
 // usage prints the top-level usage.
 func (e *env) usage(w io.Writer) {
 	name := "a flow model"
-	if sig := e.model.Signature(); sig != nil && sig.Model != "" {
-		name = "the flow model " + sig.Model
+	if e.model != nil {
+		if sig := e.model.Signature(); sig != nil && sig.Model != "" {
+			name = "the flow model " + sig.Model
+		}
 	}
 	fmt.Fprintf(w, "%s runs %s.\n\nusage: %s <command> [flags]\n\ncommands:\n", e.prog, name, e.prog)
 	for _, c := range commands {

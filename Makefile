@@ -1,0 +1,34 @@
+# Every command a contributor needs. The README's two commands do not need
+# make; these are conveniences.
+
+.PHONY: test mnist golden fuzz bench vet
+
+# The whole test suite (what CI runs).
+test:
+	go test ./...
+
+# Build the seed's MNIST model and train it end to end.
+mnist:
+	go run ./cmd/flowc build examples/mnist_softmax.flow -o bin/mnist_softmax
+	bin/mnist_softmax train --steps 1000 --batch 100
+
+# Regenerate golden files (generated Go, IR dumps); review the diff.
+golden:
+	go test ./codegen ./compiler -update
+	git diff --stat
+
+# Run every fuzzer for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./lang
+	go test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./compiler
+	go test -run '^$$' -fuzz '^FuzzDecodeImages$$' -fuzztime $(FUZZTIME) ./runtime/mnist
+	go test -run '^$$' -fuzz '^FuzzDecodeLabels$$' -fuzztime $(FUZZTIME) ./runtime/mnist
+
+# Benchmarks: generated models and runtime kernels.
+bench:
+	go test -run '^$$' -bench . -count 5 ./examples/gen ./runtime
+
+vet:
+	gofmt -l . | (! grep .)
+	go vet ./...
