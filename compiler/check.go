@@ -118,6 +118,15 @@ func (c *checker) declare(id *lang.Ident, kind string, n *ir.Node) {
 	c.order = append(c.order, id.Name)
 }
 
+// poison declares a name whose declaration had an error: later uses
+// resolve to it silently instead of reporting "undefined" again.
+func (c *checker) poison(id *lang.Ident, kind string) {
+	c.declare(id, kind, nil)
+	if b, ok := c.names[id.Name]; ok && b.node == nil {
+		b.used = true
+	}
+}
+
 // reservedNames are identifiers with a fixed meaning in expressions.
 var reservedNames = map[string]struct{}{"true": {}, "false": {}}
 
@@ -126,6 +135,7 @@ func (c *checker) decl(d lang.Decl) {
 	case *lang.InputDecl:
 		t, ok := c.typeExpr(d.Type, true)
 		if !ok {
+			c.poison(d.Name, "input")
 			return
 		}
 		c.g.SetOrigin(d.Name.Pos, ir.Forward)
@@ -138,9 +148,7 @@ func (c *checker) decl(d lang.Decl) {
 	case *lang.AssignStmt:
 		v, ok := c.expr(d.Value)
 		if !ok {
-			// Declare nothing; later uses report "undefined" only if the
-			// name was never declared, so mark it as poisoned instead.
-			c.names[d.Name.Name] = &binding{kind: "value", pos: d.Name.Pos, used: true}
+			c.poison(d.Name, "value")
 			return
 		}
 		n := c.materialize(v, ir.F32)
@@ -196,7 +204,9 @@ func (c *checker) use(id *lang.Ident) *binding {
 }
 
 func (c *checker) suggest(name string) string {
-	if s := closest(name, c.order); s != "" {
+	// A one-letter name is one edit from every other one-letter name;
+	// suggesting x for an undefined W would only mislead.
+	if s := closest(name, c.order); s != "" && len(name) > 1 {
 		return fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	return ""

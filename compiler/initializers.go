@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
@@ -62,10 +63,12 @@ func DefaultSeed(name string) uint64 {
 func (c *checker) param(d *lang.ParamDecl) {
 	t, ok := c.typeExpr(d.Type, false)
 	if !ok {
+		c.poison(d.Name, "param")
 		return
 	}
 	attrs := ir.Attrs{"dtype": t.DType, "shape": t.Shape, "init": "zeros"}
 	if d.Init != nil && !c.initializer(d, t, attrs) {
+		c.poison(d.Name, "param")
 		return
 	}
 	c.g.SetOrigin(d.Name.Pos, ir.Forward)
@@ -89,12 +92,12 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 			attrs["value"] = v
 			return true
 		}
-		c.errorf(d.Init.Position(), "param %s: initializer must be a number or one of %v, got %s", d.Name.Name, initializerNames(), exprString(d.Init))
+		c.errorf(d.Init.Position(), "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprString(d.Init))
 		return false
 	}
 	in, ok := Initializers[name]
 	if !ok {
-		c.errorf(d.Init.Position(), "unknown initializer %s%s (want one of %v)", name, suggestFrom(name, initializerNames()), initializerNames())
+		c.errorf(d.Init.Position(), "unknown initializer %s (want one of %s)%s", name, strings.Join(initializerNames(), ", "), suggestFrom(name, initializerNames()))
 		return false
 	}
 	if in.Float && !t.DType.IsFloat() {

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
@@ -31,7 +32,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 	name := d.Optimizer.Func.Name
 	opt, ok := Optimizers[name]
 	if !ok {
-		c.errorf(d.Optimizer.Func.Pos, "unknown optimizer %s%s (want one of %v)", name, suggestFrom(name, optimizerNames()), optimizerNames())
+		c.errorf(d.Optimizer.Func.Pos, "unknown optimizer %s (want one of %s)%s", name, strings.Join(optimizerNames(), ", "), suggestFrom(name, optimizerNames()))
 		return
 	}
 	attrs, ok := c.bindArgs(name, opt.Args, d.Optimizer)

@@ -21,6 +21,7 @@ type converter struct {
 	tokens      []lexer.Token // the parsed token stream, ending with EOF
 	openComment bool          // the lexer found an unterminated block comment
 	errs        ErrorList
+	dropped     int // models and statements left out because of errors
 }
 
 // tokenAt returns the token that starts at p (or the next one after it).
@@ -44,10 +45,19 @@ func (c *converter) after(t lexer.Token) lexer.Token {
 // expected reports that what was expected is missing at found.
 // Tokens the lexer already complained about are not reported again.
 func (c *converter) expected(found lexer.Token, what string, args ...any) {
+	c.expectedHint(found, "", what, args...)
+}
+
+// expectedHint is expected with a hint appended in parentheses.
+func (c *converter) expectedHint(found lexer.Token, hint, what string, args ...any) {
 	if found.Type == tokInvalid || found.Type == lexer.EOF && c.openComment {
 		return
 	}
-	c.errs.Add(toPos(found.Pos), "expected %s, found %s", fmt.Sprintf(what, args...), describe(found))
+	msg := fmt.Sprintf("expected %s, found %s", fmt.Sprintf(what, args...), describe(found))
+	if hint != "" {
+		msg += " (" + hint + ")"
+	}
+	c.errs.Add(toPos(found.Pos), "%s", msg)
 }
 
 func (c *converter) errorf(pos lexer.Position, format string, args ...any) {
@@ -85,6 +95,8 @@ func (c *converter) file(name string, g *fileG) *File {
 		case item.Model != nil:
 			if m := c.model(item.Model); m != nil {
 				f.Models = append(f.Models, m)
+			} else {
+				c.dropped++
 			}
 		case len(item.Junk) > 0:
 			c.expected(item.Junk[0], `"model"`)
@@ -110,6 +122,8 @@ func (c *converter) model(g *modelG) *Model {
 	for _, s := range g.Stmts {
 		if d := c.stmt(s); d != nil {
 			m.Decls = append(m.Decls, d)
+		} else {
+			c.dropped++
 		}
 	}
 	if g.Close == nil {
@@ -158,7 +172,11 @@ func (c *converter) stmt(g *stmtG) Decl {
 		return nil
 	}
 	if len(g.Rest) > 0 {
-		c.expected(g.Rest[0], "%s", rest)
+		hint := ""
+		if g.Input != nil && g.Rest[0].Type == tokPunct && g.Rest[0].Value == "=" {
+			hint = "an input has no initializer; declare a param to give one"
+		}
+		c.expectedHint(g.Rest[0], hint, "%s", rest)
 		return nil
 	}
 	return d
@@ -223,12 +241,11 @@ func (c *converter) param(g *paramG) (Decl, bool) {
 func (c *converter) assign(g *assignG) (Decl, bool) {
 	if g.Eq == nil {
 		found := c.after(g.Name)
+		hint := ""
 		if found.Value == ":" && found.Type == tokPunct {
-			c.expected(found, `"=" after %s (declare inputs with "input %s: type" and parameters with "param %s: type")`,
-				g.Name.Value, g.Name.Value, g.Name.Value)
-		} else {
-			c.expected(found, `"=" after %s`, g.Name.Value)
+			hint = fmt.Sprintf(`declare an input with "input %s: type", a parameter with "param %s: type"`, g.Name.Value, g.Name.Value)
 		}
+		c.expectedHint(found, hint, `"=" after %s`, g.Name.Value)
 		return nil, false
 	}
 	value, ok := c.operand(g.Value, *g.Eq)

@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 
+	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
@@ -11,9 +12,9 @@ import (
 //
 // On failure the error is an ErrorList sorted by position, holding every
 // lexical error and the first syntax error of each statement, at most one
-// per line. The File is then partial but never malformed: statements with
-// errors are left out, so tools can use what parsed; the compiler should
-// stop.
+// per line. The File is then nil or partial, but never malformed: models
+// and statements with errors are left out, so tools can use what parsed;
+// the compiler should stop.
 func ParseFile(filename string, src []byte) (f *File, err error) {
 	defer func() {
 		// The grammar is built so that participle cannot fail, but a parser
@@ -31,6 +32,10 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 		errs.Sort()
 		return nil, errs
 	}
+	if n := len(scanned.tokens); n >= participle.MaxIterations {
+		errs.Add(toPos(scanned.tokens[n-1].Pos), "file too long: more than %d tokens", participle.MaxIterations)
+		return nil, onePerLine(errs)
+	}
 
 	peeker, err := lexer.Upgrade(&sliceLexer{tokens: scanned.tokens})
 	if err != nil {
@@ -47,6 +52,11 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 	f = c.file(filename, g)
 	f.Comments = scanned.comments
 	errs = append(errs, c.errs...)
+	if c.dropped > 0 && len(errs) == 0 {
+		// Every construct left out must have been reported (or follow a
+		// lexical error); anything else would lose code silently.
+		errs.Add(f.Pos, "internal parser error: %d constructs dropped without a diagnostic", c.dropped)
+	}
 	if len(f.Models) == 0 && len(errs) == 0 {
 		errs.Add(f.Pos, "no model declared")
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -81,24 +82,13 @@ func checkGemmArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []f
 // row stride ld.
 func checkMatrix(name string, rows, cols int, s []float32, ld int) {
 	if ld < max(1, cols) {
-		panic(fmt.Sprintf("runtime.Sgemm: ld%s=%d is less than the %d columns of %s", lowerName(name), ld, cols, name))
+		panic(fmt.Sprintf("runtime.Sgemm: ld%s=%d is less than the %d columns of %s", strings.ToLower(name), ld, cols, name))
 	}
 	if rows == 0 || cols == 0 {
 		return
 	}
 	if need := (rows-1)*ld + cols; len(s) < need {
 		panic(fmt.Sprintf("runtime.Sgemm: %s has %d elements, a %d×%d matrix with stride %d needs %d", name, len(s), rows, cols, ld, need))
-	}
-}
-
-func lowerName(name string) string {
-	switch name {
-	case "A":
-		return "a"
-	case "B":
-		return "b"
-	default:
-		return "c"
 	}
 }
 

@@ -1,7 +1,5 @@
 package ir
 
-
-
 // Element-wise arithmetic with NumPy broadcasting: add, sub, mul, div, neg.
 
 func init() {
@@ -65,4 +63,3 @@ func init() {
 		Eval: unaryEval(func(x float64) float64 { return -x }),
 	})
 }
-

@@ -40,6 +40,7 @@ type usageError struct {
 	usage   func()
 }
 
+// Error returns the message without the usage text.
 func (e *usageError) Error() string { return e.msg }
 
 // command is one subcommand.
