@@ -192,7 +192,19 @@ func polyCode(p map[int]int) *jen.Statement {
 func (c *gen) programFunc(p program) error {
 	c.used = map[string]bool{}
 	var code []jen.Code
+	done := map[*ir.Node]bool{}
+	if p.name == "train" {
+		// The forward pass is the loss program: call it, then emit the
+		// gradient and update nodes.
+		code = append(code, jen.Comment("Forward: the loss program."), jen.Id("m").Dot("loss").Call(c.inputArgs(p.inputs)...))
+		for _, n := range c.g.Schedule(c.g.Loss) {
+			done[n] = true
+		}
+	}
 	for _, n := range c.g.Schedule(p.roots...) {
+		if done[n] {
+			continue
+		}
 		emit := emitters[n.Op.Name]
 		stmt, err := emit(c, n)
 		if err != nil {

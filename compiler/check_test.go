@@ -197,7 +197,7 @@ func TestClosest(t *testing.T) {
 	}{
 		{"Wt", []string{"x", "W", "b"}, "W"},
 		{"hiden", []string{"hidden", "hide"}, "hidden"}, // both at distance 1: the first wins
-		{"hide", []string{"hidden", "hide"}, ""},         // an exact match is no typo
+		{"hide", []string{"hidden", "hide"}, ""},        // an exact match is no typo
 		{"axis", []string{"axes", "keep_dims"}, "axes"},
 		{"softmx", []string{"sum", "softmax", "log_softmax"}, "softmax"},
 		{"x", []string{"y"}, "y"}, // closest itself allows one edit; the checker drops one-letter hints

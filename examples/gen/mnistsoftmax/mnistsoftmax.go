@@ -170,12 +170,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t4 := m.t4
-	t5 := m.t5
 	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
 	t12 := m.t12
 	t13 := m.t13
 	t15 := m.t15
@@ -189,30 +184,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t25 := m.t25
 	t28 := m.t28
 	t29 := m.t29
-	// %4 = matmul(x, W) f32[N,10], line 13
-	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p0, 10, 0, t4, 10)
-	// %5 = add(%4, b) f32[N,10], line 13
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
-		}
-	}
-	// %7 = log_softmax(%5) f32[N,10], line 14
-	runtime.LogSoftmaxRows(t7, t5, n, 10)
-	// %8 = mul(y_, %7) f32[N,10], line 14
-	for i0 := 0; i0 < 10*n; i0++ {
-		t8[i0] = y_[i0] * t7[i0]
-	}
-	// %9 = sum(%8) f32[], line 14
-	{
-		clear(t9)
-		for i0 := 0; i0 < 10*n; i0++ {
-			t9[0] += t8[i0]
-		}
-	}
-	// xent = neg(%9) f32[], line 14
-	t10[0] = -t9[0]
+	// Forward: the loss program.
+	m.loss(n, x, y_)
 	// %12 = neg(%11) f32[], line 14 [grad]
 	t12[0] = -float32(1)
 	// %13 = broadcast_to(%12) f32[N,10], line 14 [grad]
