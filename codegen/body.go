@@ -398,12 +398,12 @@ func (c *gen) publicPredict(p program) {
 	body := c.inputChecks("Predict", p.inputs)
 	body = append(body, jen.Id("m").Dot("predict").Call(c.inputArgs(p.inputs)...))
 	var rets, results []jen.Code
-	for _, o := range g.Outputs {
-		results = append(results, jen.Id(goName(o.Name)).Index().Float32())
+	for i, o := range g.Outputs {
+		results = append(results, jen.Id(c.outNames[i]).Index().Float32())
 		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
 	}
 	body = append(body, jen.Return(rets...))
-	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples; %s, in row-major order.", specList(g.Outputs), inputDoc(p.inputs)))
+	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples; %s, in row-major order.", outputList(g), inputDoc(p.inputs)))
 	c.f.Comment("The results alias the model's buffers and stay valid until the next call.")
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(c.inputParams(p.inputs)...).Parens(jen.List(results...)).Block(body...)
 }
@@ -426,7 +426,7 @@ func (c *gen) publicScalar(p program) {
 // signature emits the runtime.Signature value.
 func (c *gen) signature() {
 	g := c.g
-	spec := func(n *ir.Node) jen.Code {
+	spec := func(name string, n *ir.Node) jen.Code {
 		var shape, dims []jen.Code
 		sym := false
 		for _, d := range n.Type.Shape {
@@ -439,7 +439,7 @@ func (c *gen) signature() {
 			dims = append(dims, jen.Lit(d.Sym))
 		}
 		dict := jen.Dict{
-			jen.Id("Name"):  jen.Lit(n.Label()),
+			jen.Id("Name"):  jen.Lit(name),
 			jen.Id("DType"): jen.Lit(n.Type.DType.String()),
 			jen.Id("Shape"): jen.Index().Int().Values(shape...),
 		}
@@ -448,10 +448,14 @@ func (c *gen) signature() {
 		}
 		return jen.Values(dict)
 	}
-	specs := func(nodes []*ir.Node) jen.Code {
+	specs := func(nodes []*ir.Node, names []string) jen.Code {
 		var out []jen.Code
-		for _, n := range nodes {
-			out = append(out, spec(n))
+		for i, n := range nodes {
+			name := n.Label()
+			if names != nil {
+				name = names[i]
+			}
+			out = append(out, spec(name, n))
 		}
 		return jen.Index().Qual(RuntimePath, "TensorSpec").Values(out...)
 	}
@@ -465,9 +469,9 @@ func (c *gen) signature() {
 	dict := jen.Dict{
 		jen.Id("Model"):      jen.Lit(g.Name),
 		jen.Id("Source"):     jen.Lit(c.opts.Source),
-		jen.Id("Inputs"):     specs(g.Inputs),
-		jen.Id("Outputs"):    specs(g.Outputs),
-		jen.Id("Params"):     specs(g.Params),
+		jen.Id("Inputs"):     specs(g.Inputs, nil),
+		jen.Id("Outputs"):    specs(g.Outputs, g.OutputNames),
+		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
 	}
 	for _, p := range c.programs() {

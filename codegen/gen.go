@@ -51,6 +51,7 @@ type gen struct {
 
 	params   map[*ir.Node]int    // param → index in Model.params
 	argNames map[*ir.Node]string // input → Go parameter name
+	outNames []string            // Go result names of Predict, by output
 	bufs     []*ir.Node          // computed nodes with a buffer, in ID order
 	hasBuf   map[*ir.Node]bool
 	constVar map[*ir.Node]string // tensor constants → package variable
@@ -147,6 +148,14 @@ func (c *gen) plan() {
 		taken[name] = true
 		c.argNames[in] = name
 	}
+	for _, o := range c.g.OutputNames {
+		name := goName(o)
+		for taken[name] || goKeywords[name] || isGenerated(name) {
+			name += "_"
+		}
+		taken[name] = true
+		c.outNames = append(c.outNames, name)
+	}
 	for _, n := range c.g.Nodes {
 		switch {
 		case n.Op.Name == "input", n.Op.Name == "param", n.Op.Name == "assign":
@@ -228,7 +237,7 @@ func (c *gen) header() {
 	b.WriteString("Signature:\n\n")
 	fmt.Fprintf(&b, "\tinputs:  %s\n", specList(g.Inputs))
 	if len(g.Outputs) > 0 {
-		fmt.Fprintf(&b, "\toutputs: %s\n", specList(g.Outputs))
+		fmt.Fprintf(&b, "\toutputs: %s\n", outputList(g))
 	}
 	fmt.Fprintf(&b, "\tparams:  %s (%d parameters)\n", specList(g.Params), g.ParamCount())
 	if g.Loss != nil {
@@ -249,6 +258,16 @@ func specList(nodes []*ir.Node) string {
 	parts := make([]string, len(nodes))
 	for i, n := range nodes {
 		parts[i] = n.Label() + " " + n.Type.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// outputList renders the outputs with the names the output statement
+// gave them.
+func outputList(g *ir.Graph) string {
+	parts := make([]string, len(g.Outputs))
+	for i, n := range g.Outputs {
+		parts[i] = g.OutputNames[i] + " " + n.Type.String()
 	}
 	return strings.Join(parts, ", ")
 }

@@ -172,24 +172,35 @@ func (c *checker) decl(d lang.Decl) {
 			if b == nil || b.node == nil {
 				continue
 			}
-			if b.kind == "param" || b.kind == "input" {
-				c.errorf(id.Pos, "output %s is %s %s; outputs must be computed values (write `%s_out = %s` to output a copy)", id.Name, a(b.kind), id.Name, id.Name, id.Name)
+			switch op := b.node.Op.Name; op {
+			case "input", "param":
+				what := "an input"
+				if op == "param" {
+					what = "a param"
+				}
+				if b.node.Name == id.Name {
+					c.errorf(id.Pos, "output %s is %s; outputs must be computed from the inputs and params", id.Name, what)
+				} else {
+					c.errorf(id.Pos, "output %s is %s %s; outputs must be computed from the inputs and params", id.Name, what, b.node.Name)
+				}
+				continue
+			case "const":
+				c.errorf(id.Pos, "output %s is a constant; outputs must be computed from the inputs and params", id.Name)
 				continue
 			}
+			for i, o := range c.g.Outputs {
+				if o == b.node {
+					c.errorf(id.Pos, "output %s is the same value as output %s", id.Name, c.g.OutputNames[i])
+				}
+			}
 			c.g.Outputs = append(c.g.Outputs, b.node)
+			c.g.OutputNames = append(c.g.OutputNames, id.Name)
 		}
 	case *lang.TrainStmt:
 		c.trainStmt(d)
 	default:
 		c.errorf(d.Position(), "unexpected declaration %T", d)
 	}
-}
-
-func a(kind string) string {
-	if kind == "input" {
-		return "an input"
-	}
-	return "a " + kind
 }
 
 // use resolves an identifier and marks it used.

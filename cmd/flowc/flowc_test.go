@@ -87,10 +87,12 @@ func TestGenWritesPackage(t *testing.T) {
 	require.Contains(t, string(src), "\npackage seed\n")
 }
 
-// buildSeed builds the seed's model binary once for the tests below, from
-// a working directory outside the repository.
+// buildSeed builds the seed's model binary, from a working directory
+// outside the repository and with the module proxy switched off: a build
+// must need nothing from the network.
 func buildSeed(t *testing.T) string {
 	t.Helper()
+	t.Setenv("GOPROXY", "off")
 	bin := filepath.Join(t.TempDir(), "mnist_softmax")
 	model := abs(t, "../../examples/mnist_softmax.flow")
 	wd, err := os.Getwd()

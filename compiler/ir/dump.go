@@ -20,7 +20,7 @@ func (g *Graph) Dump() string {
 	}
 	outs := make([]string, len(g.Outputs))
 	for i, o := range g.Outputs {
-		outs[i] = o.Name + "=%" + itoa(o.ID)
+		outs[i] = g.OutputNames[i] + "=%" + itoa(o.ID)
 	}
 	fmt.Fprintf(&b, "  outputs: %s\n", strings.Join(outs, ", "))
 	if g.Loss != nil {

@@ -23,7 +23,10 @@ type Graph struct {
 	Nodes   []*Node
 	Inputs  []*Node // op "input", in declaration order
 	Params  []*Node // op "param", in declaration order
-	Outputs []*Node // the values of `output`, in order; each has a Name
+	Outputs []*Node // the values of `output`, in order
+	// OutputNames are the names the output statement gave Outputs (a
+	// name may be an alias of the node's own name).
+	OutputNames []string
 
 	Loss      *Node // the train statement's loss, or nil
 	Optimizer *Optimizer
