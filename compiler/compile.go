@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
@@ -34,19 +35,51 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 	var g *ir.Graph
 	switch {
 	case opts.Model != "":
+		var names []string
 		for _, c := range graphs {
+			names = append(names, c.Name)
 			if c.Name == opts.Model {
 				g = c
 			}
 		}
 		if g == nil {
-			return nil, fmt.Errorf("%s: no model named %s", filename, opts.Model)
+			return nil, fmt.Errorf("%s: no model named %s (the file declares %s)", filename, opts.Model, strings.Join(names, ", "))
 		}
 	case len(graphs) == 1:
 		g = graphs[0]
 	default:
-		return nil, fmt.Errorf("%s: the file declares %d models; choose one", filename, len(graphs))
+		var names []string
+		for _, c := range graphs {
+			names = append(names, c.Name)
+		}
+		return nil, fmt.Errorf("%s: the file declares %d models (%s); choose one with --model", filename, len(graphs), strings.Join(names, ", "))
 	}
+	if err := lower(g, opts); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// CompileAll parses, checks and lowers every model of a file.
+func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
+	f, err := lang.ParseFile(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	graphs, err := CheckFile(f)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range graphs {
+		if err := lower(g, opts); err != nil {
+			return nil, err
+		}
+	}
+	return graphs, nil
+}
+
+// lower runs the passes and the training lowering on a checked graph.
+func lower(g *ir.Graph, opts Options) error {
 	dump := func(stage string) {
 		if opts.DumpAfter != nil {
 			opts.DumpAfter(stage, g)
@@ -55,20 +88,20 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 	dump("check")
 	for _, p := range []Pass{StableLogSoftmax} {
 		if err := p.Run(g); err != nil {
-			return nil, err
+			return err
 		}
 		dump(p.Name)
 	}
 	if err := lowerTraining(g); err != nil {
 		var le *lang.Error
 		if errors.As(err, &le) {
-			return nil, lang.ErrorList{le}
+			return lang.ErrorList{le}
 		}
-		return nil, err
+		return err
 	}
 	g.Prune()
 	dump("train")
-	return g, nil
+	return nil
 }
 
 // CompileFile reads and compiles a .flow file.

@@ -25,6 +25,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 	target := fs.String("target", "", "cross-compile for `GOOS/GOARCH`, e.g. linux/arm64")
 	pkg := fs.String("package", "", "Go package `name` of the model (default: the model name in lower case)")
 	work := fs.String("work", "", "keep the build directory at `DIR` instead of a temporary one")
+	model := fs.String("model", "", "the model to compile when the file declares several")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -33,7 +34,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	g, err := compileFile(files[0], stderr)
+	g, err := compileFile(files[0], *model, stderr)
 	if err != nil {
 		return 1
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
@@ -25,7 +26,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, f := range files {
-		if _, err := compileFile(f, stderr); err != nil {
+		src, err := os.ReadFile(f)
+		if err == nil {
+			_, err = compiler.CompileAll(f, src, compiler.Options{})
+		}
+		if err != nil {
+			printError(stderr, err)
 			code = 1
 		}
 	}
@@ -39,18 +45,25 @@ func usageError(err error) int {
 	return 2
 }
 
-// compileFile compiles one model, printing diagnostics to stderr.
-func compileFile(path string, stderr io.Writer) (*ir.Graph, error) {
-	g, err := compiler.CompileFile(path, compiler.Options{})
+// compileFile compiles one model (model selects it when the file
+// declares several), printing diagnostics to stderr.
+func compileFile(path, model string, stderr io.Writer) (*ir.Graph, error) {
+	g, err := compiler.CompileFile(path, compiler.Options{Model: model})
 	if err != nil {
-		var list lang.ErrorList
-		var one *lang.Error
-		if errors.As(err, &list) || errors.As(err, &one) {
-			fmt.Fprintln(stderr, err)
-		} else {
-			fmt.Fprintln(stderr, "flowc:", err)
-		}
+		printError(stderr, err)
 		return nil, err
 	}
 	return g, nil
+}
+
+// printError prints diagnostics as they are (file:line:col: message) and
+// other errors with the command's name.
+func printError(stderr io.Writer, err error) {
+	var list lang.ErrorList
+	var one *lang.Error
+	if errors.As(err, &list) || errors.As(err, &one) {
+		fmt.Fprintln(stderr, err)
+		return
+	}
+	fmt.Fprintln(stderr, "flowc:", err)
 }

@@ -162,3 +162,33 @@ func TestRunBuildsAndRuns(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	require.Contains(t, out, "OpsTour")
 }
+
+func TestSeveralModelsInOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.flow")
+	require.NoError(t, os.WriteFile(path, []byte(`model A {
+    input x: f32[N, 3]
+    param W: f32[3, 2] = ones
+    y = x @ W
+    output y
+}
+
+model B {
+    input x: f32[N, 3]
+    z = x * 2
+    output z
+}
+`), 0o644))
+	code, _, errs := flowc("check", path)
+	require.Equal(t, 0, code, errs)
+	dir := t.TempDir()
+	code, _, errs = flowc("gen", path, "-o", dir)
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "declares 2 models (A, B); choose one with --model")
+	code, _, errs = flowc("gen", path, "-o", dir, "--model", "B")
+	require.Equal(t, 0, code, errs)
+	_, err := os.Stat(filepath.Join(dir, "b.go"))
+	require.NoError(t, err)
+	code, _, errs = flowc("gen", path, "-o", dir, "--model", "C")
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "no model named C")
+}

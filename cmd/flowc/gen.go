@@ -15,6 +15,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("gen", "gen model.flow -o DIR [--package NAME]", stderr)
 	out := fs.String("o", "", "output `directory` for the package (default: gen/<package>)")
 	pkg := fs.String("package", "", "Go package `name` (default: the model name in lower case)")
+	model := fs.String("model", "", "the model to compile when the file declares several")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -23,7 +24,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	g, err := compileFile(files[0], stderr)
+	g, err := compileFile(files[0], *model, stderr)
 	if err != nil {
 		return 1
 	}

@@ -16,7 +16,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: flowc run model.flow [args for the model binary...]")
 		return 2
 	}
-	g, err := compileFile(args[0], stderr)
+	g, err := compileFile(args[0], "", stderr)
 	if err != nil {
 		return 1
 	}
