@@ -72,9 +72,11 @@ func TestInferTypes(t *testing.T) {
 			 b = 2 / d
 			 c = 0.5 * x - -1`,
 			map[string]string{"a": "i32[N,3]", "b": "f64[4]", "c": "f32[2]"}},
-		{"literal arithmetic folds to an f32 constant",
-			`c = 2 * (3 - 1) / 4`,
-			map[string]string{"c": "f32[]"}},
+		{"literal arithmetic folds before it meets a tensor",
+			`input k: i32[3]
+			 c = k + 2 * (3 - 1)
+			 d = (1 + 2) * k`,
+			map[string]string{"c": "i32[3]", "d": "i32[3]"}},
 		{"negation and matmul",
 			`input x: f32[N, 784]
 			 param W: f32[784, 10] = zeros

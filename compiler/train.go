@@ -53,7 +53,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 			}
 		}
 		if !trained {
-			c.errorf(d.Loss.Position(), "the loss %s does not depend on any param, so there is nothing to train", exprString(d.Loss))
+			c.errorf(d.Loss.Position(), "the loss does not depend on any param, so there is nothing to train (loss: %s)", exprString(d.Loss))
 		}
 	}
 }

@@ -63,6 +63,11 @@ func (g *Graph) Apply(op string, inputs []*Node, attrs Attrs) (*Node, error) {
 	if attrs == nil {
 		attrs = Attrs{}
 	}
+	for _, spec := range def.Attrs {
+		if spec.Default != nil && !attrs.Has(spec.Name) {
+			attrs[spec.Name] = spec.Default
+		}
+	}
 	n := &Node{Op: def, Inputs: inputs, Attrs: attrs, Pos: g.pos, Role: g.role}
 	t, err := def.Infer(n)
 	if err != nil {

@@ -48,7 +48,14 @@ func inferMatmul(n *Node) (Type, error) {
 	m, k1 := matmulOperandDims(a.Shape, n.Attrs.Bool("transpose_a"))
 	k2, nn := matmulOperandDims(b.Shape, n.Attrs.Bool("transpose_b"))
 	if k1 != k2 {
-		return Type{}, fmt.Errorf("inner dimensions differ: %s has %s columns, %s has %s rows", a, k1, b, k2)
+		ta, tb := "", ""
+		if n.Attrs.Bool("transpose_a") {
+			ta = " transposed"
+		}
+		if n.Attrs.Bool("transpose_b") {
+			tb = " transposed"
+		}
+		return Type{}, fmt.Errorf("inner dimensions differ: %s%s has %s columns, %s%s has %s rows", a, ta, k1, b, tb, k2)
 	}
 	return Type{DType: a.DType, Shape: Shape{m, nn}}, nil
 }
