@@ -141,31 +141,62 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 
 // sgemmParallel splits C into row (or column) bands along its longer side,
 // in whole micro-tiles, and runs sgemmBlocked on each band concurrently.
+// It allocates nothing in steady state: the bands share one gemmBandTask
+// taken from gemmTasks, and a product too small to split runs directly.
 func sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// Each band should carry at least gemmParallelMin/2 multiply-adds.
-	if m >= n {
-		tiles := (m + mr - 1) / mr
-		minTiles := max(1, gemmParallelMin/2/(mr*n*k))
-		Parallel(tiles, minTiles, func(lo, hi int) {
-			r0, r1 := lo*mr, min(hi*mr, m)
-			aOff := r0 * lda
-			if transA {
-				aOff = r0
-			}
-			sgemmBlocked(transA, transB, r1-r0, n, k, alpha, a[aOff:], lda, b, ldb, beta, c[r0*ldc:], ldc)
-		})
+	byRows := m >= n
+	var tiles, minTiles int
+	if byRows {
+		tiles = (m + mr - 1) / mr
+		minTiles = max(1, gemmParallelMin/2/(mr*n*k))
+	} else {
+		tiles = (n + nr - 1) / nr
+		minTiles = max(1, gemmParallelMin/2/(nr*m*k))
+	}
+	if parallelRanges(tiles, minTiles) < 2 {
+		sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	tiles := (n + nr - 1) / nr
-	minTiles := max(1, gemmParallelMin/2/(nr*m*k))
-	Parallel(tiles, minTiles, func(lo, hi int) {
-		c0, c1 := lo*nr, min(hi*nr, n)
-		bOff := c0
-		if transB {
-			bOff = c0 * ldb
+	t := gemmTasks.Get().(*gemmBandTask)
+	*t = gemmBandTask{
+		byRows: byRows, transA: transA, transB: transB,
+		m: m, n: n, k: k, alpha: alpha, beta: beta,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+	}
+	ParallelFor(tiles, minTiles, t)
+	*t = gemmBandTask{} // drop the caller's matrices before pooling
+	gemmTasks.Put(t)
+}
+
+// gemmBandTask is the Task of sgemmParallel: Run(lo, hi) computes the band
+// of C made of micro-tile rows (byRows) or columns [lo, hi).
+type gemmBandTask struct {
+	byRows, transA, transB bool
+	m, n, k                int
+	alpha, beta            float32
+	a, b, c                []float32
+	lda, ldb, ldc          int
+}
+
+var gemmTasks = sync.Pool{New: func() any { return new(gemmBandTask) }}
+
+func (t *gemmBandTask) Run(lo, hi int) {
+	if t.byRows {
+		r0, r1 := lo*mr, min(hi*mr, t.m)
+		aOff := r0 * t.lda
+		if t.transA {
+			aOff = r0
 		}
-		sgemmBlocked(transA, transB, m, c1-c0, k, alpha, a, lda, b[bOff:], ldb, beta, c[c0:], ldc)
-	})
+		sgemmBlocked(t.transA, t.transB, r1-r0, t.n, t.k, t.alpha, t.a[aOff:], t.lda, t.b, t.ldb, t.beta, t.c[r0*t.ldc:], t.ldc)
+		return
+	}
+	c0, c1 := lo*nr, min(hi*nr, t.n)
+	bOff := c0
+	if t.transB {
+		bOff = c0 * t.ldb
+	}
+	sgemmBlocked(t.transA, t.transB, t.m, c1-c0, t.k, t.alpha, t.a, t.lda, t.b[bOff:], t.ldb, t.beta, t.c[c0:], t.ldc)
 }
 
 // gemmScratch holds the packing buffers and the micro-tile of one goroutine.

@@ -244,6 +244,7 @@ func TestSgemmBadArguments(t *testing.T) {
 }
 
 func TestSgemmSteadyStateDoesNotAllocate(t *testing.T) {
+	skipIfRace(t)
 	const n = 48 // blocked but single-threaded
 	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
 	Sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
@@ -291,5 +292,38 @@ func BenchmarkSgemmSingleThread(b *testing.B) {
 func BenchmarkSgemmNaive(b *testing.B) {
 	for _, n := range []int{64, 256, 512} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) { benchmarkGemm(b, n, naiveSgemm) })
+	}
+}
+
+// TestSgemmHotPathsDoNotAllocate checks the sizes a model's TrainStep uses:
+// serial ones (a 32-sample batch through a 784→10 layer, forward and both
+// gradients) and ones big enough to run on the worker pool.
+func TestSgemmHotPathsDoNotAllocate(t *testing.T) {
+	tests := []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+		procs, runs    int
+	}{
+		{"serial 32x10x784", false, false, 32, 10, 784, 0, 100},
+		{"serial 32x10x784 transB", false, true, 32, 10, 784, 0, 100},
+		{"serial 784x10x32 transA", true, false, 784, 10, 32, 0, 100},
+		{"parallel 512x512x512", false, false, 512, 512, 512, parallelProcs(), 10},
+		{"parallel by columns 64x1024x256", false, true, 64, 1024, 256, parallelProcs(), 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lda, ldb := tc.k, tc.n
+			if tc.transA {
+				lda = tc.m
+			}
+			if tc.transB {
+				ldb = tc.k
+			}
+			a, b, c := make([]float32, tc.m*tc.k), make([]float32, tc.k*tc.n), make([]float32, tc.m*tc.n)
+			requireZeroAllocs(t, tc.procs, tc.runs, func() {
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0.5, c, tc.n)
+			})
+		})
 	}
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // softmaxMinChunk is the number of elements below which the row kernels do
@@ -47,17 +48,42 @@ func checkRows(name string, dst, src []float32, rows, cols int) {
 }
 
 // rowKernel applies f to every row, in parallel when the matrix is large.
+// It allocates nothing in steady state: the serial path is a plain loop and
+// the parallel one runs a rowTask taken from rowTasks.
 func rowKernel(dst, src []float32, rows, cols int, f func(dst, src []float32)) {
 	if rows == 0 || cols == 0 {
 		return
 	}
 	minRows := max(1, softmaxMinChunk/cols)
-	Parallel(rows, minRows, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			f(dst[i*cols:(i+1)*cols], src[i*cols:(i+1)*cols])
-		}
-	})
+	if parallelRanges(rows, minRows) < 2 {
+		applyRows(dst, src, cols, 0, rows, f)
+		return
+	}
+	t := rowTasks.Get().(*rowTask)
+	*t = rowTask{dst: dst, src: src, cols: cols, f: f}
+	ParallelFor(rows, minRows, t)
+	*t = rowTask{} // drop the caller's slices before pooling
+	rowTasks.Put(t)
 }
+
+// applyRows applies f to rows [lo, hi) of the row-major matrices with cols
+// columns.
+func applyRows(dst, src []float32, cols, lo, hi int, f func(dst, src []float32)) {
+	for i := lo; i < hi; i++ {
+		f(dst[i*cols:(i+1)*cols], src[i*cols:(i+1)*cols])
+	}
+}
+
+// rowTask is the Task of rowKernel's parallel path.
+type rowTask struct {
+	dst, src []float32
+	cols     int
+	f        func(dst, src []float32)
+}
+
+var rowTasks = sync.Pool{New: func() any { return new(rowTask) }}
+
+func (t *rowTask) Run(lo, hi int) { applyRows(t.dst, t.src, t.cols, lo, hi, t.f) }
 
 // rowMax returns the largest element of a non-empty row, or NaN if the row
 // holds a NaN.

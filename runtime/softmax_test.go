@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -127,4 +128,39 @@ func TestSoftmaxRowsBadShape(t *testing.T) {
 	})
 	require.NotPanics(t, func() { SoftmaxRows(nil, nil, 0, 5) })
 	require.NotPanics(t, func() { LogSoftmaxRows(nil, nil, 5, 0) })
+}
+
+func TestSoftmaxRowsDoesNotAllocate(t *testing.T) {
+	for _, sz := range []struct{ rows, cols, procs, runs int }{
+		{32, 10, 0, 100},
+		{4096, 1000, parallelProcs(), 5},
+	} {
+		src := make([]float32, sz.rows*sz.cols)
+		for i := range src {
+			src[i] = float32(i%23) * 0.1
+		}
+		dst := make([]float32, len(src))
+		t.Run(fmt.Sprintf("SoftmaxRows %dx%d", sz.rows, sz.cols), func(t *testing.T) {
+			requireZeroAllocs(t, sz.procs, sz.runs, func() { SoftmaxRows(dst, src, sz.rows, sz.cols) })
+		})
+		t.Run(fmt.Sprintf("LogSoftmaxRows %dx%d", sz.rows, sz.cols), func(t *testing.T) {
+			requireZeroAllocs(t, sz.procs, sz.runs, func() { LogSoftmaxRows(dst, src, sz.rows, sz.cols) })
+		})
+	}
+}
+
+func BenchmarkSoftmaxRows(b *testing.B) {
+	for _, sz := range []struct{ rows, cols int }{{32, 10}, {4096, 1000}} {
+		b.Run(fmt.Sprintf("%dx%d", sz.rows, sz.cols), func(b *testing.B) {
+			src := make([]float32, sz.rows*sz.cols)
+			for i := range src {
+				src[i] = float32(i%23) * 0.1
+			}
+			dst := make([]float32, len(src))
+			b.ReportAllocs()
+			for b.Loop() {
+				SoftmaxRows(dst, src, sz.rows, sz.cols)
+			}
+		})
+	}
 }
