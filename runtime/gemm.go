@@ -21,6 +21,12 @@ const (
 // On a 2-core machine splitting only started to pay off around 128³.
 const gemmParallelMin = 128 * 128 * 128
 
+// gemmRowsMax is the largest m that Sgemm computes row by row, as
+// alpha*a[i,:]*B accumulated with contiguous sweeps over the rows of B:
+// for a few rows (inference on a small batch) packing B would cost more
+// than the whole product.
+const gemmRowsMax = 4
+
 // gemmSmallMax is the largest m*n*k that Sgemm computes with plain loops
 // instead of packing, where packing would cost more than it saves.
 const gemmSmallMax = 12 * 12 * 12
@@ -50,6 +56,8 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	work := m * n * k
 	switch {
+	case m <= gemmRowsMax && !transB:
+		sgemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case work <= gemmSmallMax:
 		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case work < gemmParallelMin:
@@ -105,6 +113,39 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 		}
 		for j := range row {
 			row[j] *= beta
+		}
+	}
+}
+
+// sgemmRows computes C = alpha*op(A)*B + beta*C for a few rows of C by
+// accumulating scaled rows of B (not transposed), reading B contiguously.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func sgemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(crow)
+		} else if beta != 1 {
+			for j := range crow {
+				crow[j] *= beta
+			}
+		}
+		for p := 0; p < k; p++ {
+			var av float32
+			if transA {
+				av = a[p*lda+i]
+			} else {
+				av = a[i*lda+p]
+			}
+			if av == 0 {
+				continue
+			}
+			av *= alpha
+			brow := b[p*ldb : p*ldb+n]
+			brow = brow[:len(crow)]
+			for j, bv := range brow {
+				crow[j] += av * bv
+			}
 		}
 	}
 }
