@@ -188,27 +188,62 @@ type ParenExpr struct {
 	X   Expr
 }
 
-// Position implementations.
+// Position returns where the File starts.
+func (n *File) Position() Pos { return n.Pos }
 
-func (n *File) Position() Pos       { return n.Pos }
-func (n *Comment) Position() Pos    { return n.Pos }
-func (n *Model) Position() Pos      { return n.Pos }
-func (n *InputDecl) Position() Pos  { return n.Pos }
-func (n *ParamDecl) Position() Pos  { return n.Pos }
+// Position returns where the Comment starts.
+func (n *Comment) Position() Pos { return n.Pos }
+
+// Position returns where the Model starts.
+func (n *Model) Position() Pos { return n.Pos }
+
+// Position returns where the InputDecl starts.
+func (n *InputDecl) Position() Pos { return n.Pos }
+
+// Position returns where the ParamDecl starts.
+func (n *ParamDecl) Position() Pos { return n.Pos }
+
+// Position returns where the AssignStmt starts.
 func (n *AssignStmt) Position() Pos { return n.Pos }
+
+// Position returns where the OutputStmt starts.
 func (n *OutputStmt) Position() Pos { return n.Pos }
-func (n *TrainStmt) Position() Pos  { return n.Pos }
-func (n *TypeExpr) Position() Pos   { return n.Pos }
-func (n *DimExpr) Position() Pos    { return n.Pos }
-func (n *Ident) Position() Pos      { return n.Pos }
-func (n *NumberLit) Position() Pos  { return n.Pos }
-func (n *StringLit) Position() Pos  { return n.Pos }
-func (n *ListLit) Position() Pos    { return n.Pos }
-func (n *UnaryExpr) Position() Pos  { return n.Pos }
+
+// Position returns where the TrainStmt starts.
+func (n *TrainStmt) Position() Pos { return n.Pos }
+
+// Position returns where the TypeExpr starts.
+func (n *TypeExpr) Position() Pos { return n.Pos }
+
+// Position returns where the DimExpr starts.
+func (n *DimExpr) Position() Pos { return n.Pos }
+
+// Position returns where the Ident starts.
+func (n *Ident) Position() Pos { return n.Pos }
+
+// Position returns where the NumberLit starts.
+func (n *NumberLit) Position() Pos { return n.Pos }
+
+// Position returns where the StringLit starts.
+func (n *StringLit) Position() Pos { return n.Pos }
+
+// Position returns where the ListLit starts.
+func (n *ListLit) Position() Pos { return n.Pos }
+
+// Position returns where the UnaryExpr starts.
+func (n *UnaryExpr) Position() Pos { return n.Pos }
+
+// Position returns where the BinaryExpr starts.
 func (n *BinaryExpr) Position() Pos { return n.Pos }
-func (n *CallExpr) Position() Pos   { return n.Pos }
+
+// Position returns where the CallExpr starts.
+func (n *CallExpr) Position() Pos { return n.Pos }
+
+// Position returns where the KeywordArg starts.
 func (n *KeywordArg) Position() Pos { return n.Pos }
-func (n *ParenExpr) Position() Pos  { return n.Pos }
+
+// Position returns where the ParenExpr starts.
+func (n *ParenExpr) Position() Pos { return n.Pos }
 
 func (*InputDecl) declNode()  {}
 func (*ParamDecl) declNode()  {}
