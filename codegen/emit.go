@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/dave/jennifer/jen"
 
@@ -109,7 +110,7 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 		axes := n.Attrs.Ints("axes")
 		keep = make(ir.Shape, len(in))
 		for i, d := range in {
-			if containsInt(axes, i) {
+			if slices.Contains(axes, i) {
 				keep[i] = ir.Fixed(1)
 				count = count.mul(dimSize(d))
 			} else {

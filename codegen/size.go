@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"github.com/dave/jennifer/jen"
+	"slices"
 
 	"github.com/flow-lang/flow/compiler/ir"
 )
@@ -100,7 +101,7 @@ func broadcastStrides(in, out ir.Shape, insert []int) []size {
 		full := make(ir.Shape, 0, len(out))
 		j := 0
 		for i := range out {
-			if containsInt(insert, i) {
+			if slices.Contains(insert, i) {
 				full = append(full, ir.Fixed(1))
 			} else {
 				full = append(full, in[j])
@@ -123,13 +124,4 @@ func broadcastStrides(in, out ir.Shape, insert []int) []size {
 		st[i] = src[i-off]
 	}
 	return st
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

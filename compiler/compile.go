@@ -24,11 +24,7 @@ type Options struct {
 // has its forward graph, gradients and updates, ready for the interpreter
 // or codegen. Errors are lang.ErrorList diagnostics or a lang.Error.
 func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
-	f, err := lang.ParseFile(filename, src)
-	if err != nil {
-		return nil, err
-	}
-	graphs, err := CheckFile(f)
+	graphs, err := checkSource(filename, src)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +58,7 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 
 // CompileAll parses, checks and lowers every model of a file.
 func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
-	f, err := lang.ParseFile(filename, src)
-	if err != nil {
-		return nil, err
-	}
-	graphs, err := CheckFile(f)
+	graphs, err := checkSource(filename, src)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +68,15 @@ func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) 
 		}
 	}
 	return graphs, nil
+}
+
+// checkSource parses and checks every model of a file.
+func checkSource(filename string, src []byte) ([]*ir.Graph, error) {
+	f, err := lang.ParseFile(filename, src)
+	if err != nil {
+		return nil, err
+	}
+	return CheckFile(f)
 }
 
 // lower runs the passes and the training lowering on a checked graph.

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/flow-lang/flow/lang"
 )
@@ -93,7 +94,7 @@ func (g *Graph) add(n *Node) {
 	g.nextID++
 	g.Nodes = append(g.Nodes, n)
 	for _, s := range n.Type.Shape.Syms() {
-		if !contains(g.Syms, s) {
+		if !slices.Contains(g.Syms, s) {
 			g.Syms = append(g.Syms, s)
 		}
 	}

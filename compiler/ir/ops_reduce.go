@@ -1,6 +1,9 @@
 package ir
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Reductions (sum, mean) and the shape plumbing their gradients need
 // (sum_to, broadcast_to, count).
@@ -126,7 +129,7 @@ func inferReduce(n *Node) (Type, error) {
 func reducedShape(s Shape, axes []int, keep bool) Shape {
 	out := Shape{}
 	for i, d := range s {
-		if containsInt(axes, i) {
+		if slices.Contains(axes, i) {
 			if keep {
 				out = append(out, Fixed(1))
 			}
@@ -135,15 +138,6 @@ func reducedShape(s Shape, axes []int, keep bool) Shape {
 		out = append(out, d)
 	}
 	return out
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func reduceCost(n *Node, b Binding) Cost {
@@ -168,7 +162,7 @@ func expandShape(s Shape, axes []int) Shape {
 	out := make(Shape, 0, len(s)+len(axes))
 	j := 0
 	for i := 0; i < len(s)+len(axes); i++ {
-		if containsInt(axes, i) {
+		if slices.Contains(axes, i) {
 			out = append(out, Fixed(1))
 		} else if j < len(s) {
 			out = append(out, s[j])
@@ -185,7 +179,7 @@ func expandInts(s []int, axes []int) []int {
 	out := make([]int, 0, len(s)+len(axes))
 	j := 0
 	for i := 0; i < len(s)+len(axes); i++ {
-		if containsInt(axes, i) {
+		if slices.Contains(axes, i) {
 			out = append(out, 1)
 		} else if j < len(s) {
 			out = append(out, s[j])
@@ -200,7 +194,7 @@ func evalReduce(n *Node, x *Tensor, mean bool) *Tensor {
 	axes := n.Attrs.Ints("axes")
 	var outShape []int
 	for i, d := range x.Shape {
-		if containsInt(axes, i) {
+		if slices.Contains(axes, i) {
 			if n.Attrs.Bool("keep_dims") {
 				outShape = append(outShape, 1)
 			}
@@ -213,7 +207,7 @@ func evalReduce(n *Node, x *Tensor, mean bool) *Tensor {
 	keep := make([]int, len(x.Shape))
 	count := 1
 	for i, d := range x.Shape {
-		if containsInt(axes, i) {
+		if slices.Contains(axes, i) {
 			keep[i] = 1
 			count *= d
 		} else {

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -110,20 +111,11 @@ func (s Shape) IsStatic() bool {
 func (s Shape) Syms() []string {
 	var out []string
 	for _, d := range s {
-		if d.IsSym() && !contains(out, d.Sym) {
+		if d.IsSym() && !slices.Contains(out, d.Sym) {
 			out = append(out, d.Sym)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Clone returns a copy of s.
