@@ -13,8 +13,9 @@ import (
 // code means the node needs none (leaves, inline constants, updates).
 type emitter func(c *gen, n *ir.Node) (jen.Code, error)
 
-// emitters maps every op to its Go emitter. A test checks that every
-// registered op has one.
+// emitters maps every op to its Go emitter. Op families defined in other
+// files add theirs with registerEmitters from an init function. A test
+// checks that every registered op has one.
 var emitters = map[string]emitter{
 	"input":  emitNothing,
 	"param":  emitNothing,
@@ -31,6 +32,8 @@ var emitters = map[string]emitter{
 	"relu":      emitElementwise(runtimeCall("Relu")),
 	"relu_grad": emitElementwise(runtimeCall("ReluGrad")),
 	"sigmoid":   emitElementwise(runtimeCall("Sigmoid")),
+	"sqrt":      emitElementwise(runtimeCall("Sqrt")),
+	"square":    emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
 
 	"matmul":       emitMatmul,
 	"softmax":      emitRows("SoftmaxRows"),
@@ -183,4 +186,15 @@ func emitRows(kernel string) emitter {
 func HasEmitter(op string) bool {
 	_, ok := emitters[op]
 	return ok
+}
+
+// registerEmitters adds emitters for more ops; it panics on a duplicate,
+// which is a programming error caught by any test run.
+func registerEmitters(m map[string]emitter) {
+	for op, e := range m {
+		if _, dup := emitters[op]; dup {
+			panic("codegen: two emitters for op " + op)
+		}
+		emitters[op] = e
+	}
 }

@@ -2,6 +2,7 @@ package compiler_test
 
 import (
 	"errors"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -12,7 +13,23 @@ import (
 	"github.com/flow-lang/flow/lang"
 )
 
-const errorsFile = "testdata/errors.flow"
+// errorFiles are the chunked error corpora: testdata/errors.flow and one
+// testdata/errors_<area>.flow per language area.
+func errorFiles(t *testing.T) []string {
+	files, err := filepath.Glob("testdata/errors*.flow")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	return files
+}
+
+// allChunks reads every chunk of every corpus file.
+func allChunks(t *testing.T) []chunkedfile.Chunk {
+	var out []chunkedfile.Chunk
+	for _, f := range errorFiles(t) {
+		out = append(out, chunkedfile.Read(t, f)...)
+	}
+	return out
+}
 
 // compileErrors compiles src as errors.flow and returns its diagnostics,
 // failing the test if the error is not a list of positioned lang.Errors.
@@ -38,7 +55,7 @@ func compileErrors(t *testing.T, name string, src string) lang.ErrorList {
 // testdata/errors.flow must produce exactly the errors it is annotated
 // with, at the annotated lines (and columns, where given).
 func TestErrors(t *testing.T) {
-	chunks := chunkedfile.Read(t, errorsFile)
+	chunks := allChunks(t)
 	require.GreaterOrEqual(t, len(chunks), 40)
 	for _, c := range chunks {
 		for _, e := range compileErrors(t, c.Name(), c.Source) {
@@ -55,7 +72,7 @@ var badText = regexp.MustCompile(`internal|\*?\blang\.|\bir\.|\*ir\b|%!|<nil>|\b
 // TestErrorsWellFormed checks every chunk's diagnostics as a list: sorted
 // by position, no duplicates, at most ten, each in the user's terms.
 func TestErrorsWellFormed(t *testing.T) {
-	for _, c := range chunkedfile.Read(t, errorsFile) {
+	for _, c := range allChunks(t) {
 		list := compileErrors(t, c.Name(), c.Source)
 		require.LessOrEqual(t, len(list), 10, c.Name())
 		for i, e := range list {

@@ -36,7 +36,11 @@ func FuzzCompile(f *testing.F) {
 		}
 		f.Add(src)
 	}
-	for _, file := range []string{errorsFile, "../lang/testdata/errors.flow"} {
+	corpora, err := filepath.Glob("testdata/errors*.flow")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range append(corpora, "../lang/testdata/errors.flow") {
 		for _, c := range chunkedfile.Read(f, file) {
 			f.Add([]byte(c.Source))
 		}

@@ -11,6 +11,9 @@ func Exp(x float32) float32 { return float32(math.Exp(float64(x))) }
 // Log returns the natural logarithm of x in float32, computed in float64.
 func Log(x float32) float32 { return float32(math.Log(float64(x))) }
 
+// Sqrt returns the square root of x in float32, computed in float64.
+func Sqrt(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
 // Relu returns max(x, 0).
 func Relu(x float32) float32 {
 	if x > 0 {

@@ -12,6 +12,8 @@ func TestScalarFunctions(t *testing.T) {
 	require.InDelta(t, math.E, float64(Exp(1)), 1e-6)
 	require.Equal(t, float32(0), Log(1))
 	require.True(t, math.IsInf(float64(Log(0)), -1))
+	require.Equal(t, float32(3), Sqrt(9))
+	require.True(t, math.IsNaN(float64(Sqrt(-1))))
 	require.Equal(t, float32(0), Relu(-3))
 	require.Equal(t, float32(2.5), Relu(2.5))
 	require.Equal(t, float32(0), ReluGrad(7, -1))

@@ -2,7 +2,8 @@ package ir
 
 import "math"
 
-// Element-wise functions: exp, log, relu, sigmoid (and relu's gradient).
+// Element-wise functions: exp, log, sqrt, square, relu, sigmoid (and
+// relu's gradient).
 
 func init() {
 	Register(&OpDef{
@@ -51,6 +52,30 @@ func init() {
 			}
 			return 0
 		}),
+	})
+	Register(&OpDef{
+		Name: "sqrt", Summary: "element-wise square root",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			// dy / (2 * sqrt(x))
+			two := g.Const(n.Type.DType, 2)
+			return []*Node{g.MustApply("div", []*Node{dy, g.MustApply("mul", []*Node{two, n}, nil)}, nil)}
+		},
+		Cost: elementwiseCost(4),
+		Eval: unaryEval(math.Sqrt),
+	})
+	Register(&OpDef{
+		Name: "square", Summary: "element-wise x * x",
+		Inputs: []string{"x"}, Elementwise: true,
+		Infer: inferUnaryNumeric,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			// 2 * x * dy
+			two := g.Const(n.Type.DType, 2)
+			return []*Node{g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{two, n.Inputs[0]}, nil)}, nil)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: unaryEval(func(x float64) float64 { return x * x }),
 	})
 	Register(&OpDef{
 		Name: "sigmoid", Summary: "element-wise 1 / (1 + e^-x)",

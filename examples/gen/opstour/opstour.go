@@ -12,10 +12,10 @@ Signature:
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   346·N FLOPs
-	TrainStep: 159 + 662·N FLOPs
+	Predict:   364·N FLOPs
+	TrainStep: 159 + 686·N FLOPs
 
-Buffers: 246 + 178·N float32 elements in one arena, allocated on the first call
+Buffers: 246 + 193·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package opstour
@@ -54,82 +54,87 @@ type Model struct {
 	t15  []float32 // %15 = div(%14, s) f32[N,3], line 14
 	t17  []float32 // z = sub(%15, %16) f32[N,3], line 14
 	t18  []float32 // p = softmax(z) f32[N,3], line 15
-	t19  []float32 // %19 = mul(z, z) f32[N,3], line 16
+	t19  []float32 // %19 = square(z) f32[N,3], line 16
 	t20  []float32 // %20 = mean(%19) f32[N,1], line 16
 	t21  []float32 // %21 = neg(%20) f32[N,1], line 16
-	t22  []float32 // e = exp(%21) f32[N,1], line 16
-	t23  []float32 // %23 = log_softmax(z) f32[N,3], line 17
-	t25  []float32 // %25 = add(p, %24) f32[N,3], line 17
-	t26  []float32 // %26 = log(%25) f32[N,3], line 17
-	t27  []float32 // %27 = add(%23, %26) f32[N,3], line 17
-	t28  []float32 // q = add(%27, e) f32[N,3], line 17
-	t29  []float32 // err = sub(q, t) f32[N,3], line 19
-	t30  []float32 // %30 = mul(err, err) f32[N,3], line 20
-	t31  []float32 // %31 = sum(%30) f32[N], line 20
-	t32  []float32 // %32 = mean(%31) f32[], line 20
-	t34  []float32 // %34 = div(%32, %33) f32[], line 20
-	t35  []float32 // %35 = mul(s, s) f32[3], line 20
-	t36  []float32 // %36 = sum(%35) f32[], line 20
-	t38  []float32 // %38 = mul(%36, %37) f32[], line 20
-	t39  []float32 // loss = add(%34, %38) f32[], line 20
-	t41  []float32 // %41 = mul(%40, %37) f32[], line 20 [grad]
-	t43  []float32 // %43 = broadcast_to(%41) f32[3], line 20 [grad]
-	t44  []float32 // %44 = mul(%43, s) f32[3], line 20 [grad]
-	t45  []float32 // %45 = mul(%43, s) f32[3], line 20 [grad]
-	t46  []float32 // %46 = add(%44, %45) f32[3], line 20 [grad]
-	t47  []float32 // %47 = div(%40, %33) f32[], line 20 [grad]
-	t51  []float32 // %51 = count(%31) f32[], line 20 [grad]
-	t52  []float32 // %52 = broadcast_to(%47) f32[N], line 20 [grad]
-	t53  []float32 // %53 = div(%52, %51) f32[N], line 20 [grad]
-	t54  []float32 // %54 = broadcast_to(%53) f32[N,3], line 20 [grad]
-	t55  []float32 // %55 = mul(%54, err) f32[N,3], line 20 [grad]
-	t56  []float32 // %56 = mul(%54, err) f32[N,3], line 20 [grad]
-	t57  []float32 // %57 = add(%55, %56) f32[N,3], line 20 [grad]
-	t59  []float32 // %59 = sum_to(%57) f32[N,1], line 17 [grad]
-	t60  []float32 // %60 = div(%57, %25) f32[N,3], line 17 [grad]
-	t62  []float32 // %62 = sum(%57) f32[N,1], line 17 [grad]
-	t63  []float32 // %63 = exp(%23) f32[N,3], line 17 [grad]
-	t64  []float32 // %64 = mul(%63, %62) f32[N,3], line 17 [grad]
-	t65  []float32 // %65 = sub(%57, %64) f32[N,3], line 17 [grad]
-	t66  []float32 // %66 = mul(%59, e) f32[N,1], line 16 [grad]
-	t67  []float32 // %67 = neg(%66) f32[N,1], line 16 [grad]
-	t68  []float32 // %68 = count(%19) f32[], line 16 [grad]
-	t69  []float32 // %69 = broadcast_to(%67) f32[N,3], line 16 [grad]
-	t70  []float32 // %70 = div(%69, %68) f32[N,3], line 16 [grad]
-	t71  []float32 // %71 = mul(%70, z) f32[N,3], line 16 [grad]
-	t72  []float32 // %72 = mul(%70, z) f32[N,3], line 16 [grad]
-	t73  []float32 // %73 = add(%65, %71) f32[N,3], line 16 [grad]
-	t74  []float32 // %74 = add(%73, %72) f32[N,3], line 16 [grad]
-	t75  []float32 // %75 = mul(%60, p) f32[N,3], line 15 [grad]
-	t76  []float32 // %76 = sum(%75) f32[N,1], line 15 [grad]
-	t77  []float32 // %77 = sub(%60, %76) f32[N,3], line 15 [grad]
-	t78  []float32 // %78 = mul(p, %77) f32[N,3], line 15 [grad]
-	t79  []float32 // %79 = add(%74, %78) f32[N,3], line 15 [grad]
-	t82  []float32 // %82 = div(%79, s) f32[N,3], line 14 [grad]
-	t83  []float32 // %83 = div(%15, s) f32[N,3], line 14 [grad]
-	t84  []float32 // %84 = mul(%79, %83) f32[N,3], line 14 [grad]
-	t85  []float32 // %85 = neg(%84) f32[N,3], line 14 [grad]
-	t86  []float32 // %86 = sum_to(%85) f32[3], line 14 [grad]
-	t87  []float32 // %87 = add(%46, %86) f32[3], line 14 [grad]
-	t88  []float32 // %88 = matmul(%82, W2) f32[N,5], line 14 [grad]
-	t89  []float32 // %89 = matmul(h, %82) f32[5,3], line 14 [grad]
-	t90  []float32 // %90 = mul(%88, %11) f32[N,5], line 13 [grad]
-	t94  []float32 // %94 = sub(%93, %10) f32[N,5], line 13 [grad]
-	t95  []float32 // %95 = mul(%10, %94) f32[N,5], line 13 [grad]
-	t96  []float32 // %96 = mul(%90, %95) f32[N,5], line 13 [grad]
-	t98  []float32 // %98 = matmul(x, %96) f32[6,5], line 13 [grad]
-	t99  []float32 // %99 = relu_grad(%88, %7) f32[N,5], line 13 [grad]
-	t100 []float32 // %100 = sum_to(%99) f32[5], line 13 [grad]
-	t102 []float32 // %102 = matmul(x, %99) f32[6,5], line 13 [grad]
-	t103 []float32 // %103 = add(%98, %102) f32[6,5], line 13 [grad]
-	t105 []float32 // %105 = mul(%104, %103) f32[6,5], line 23 [update]
-	t106 []float32 // %106 = sub(W1, %105) f32[6,5], line 23 [update]
-	t109 []float32 // %109 = mul(%108, %100) f32[5], line 23 [update]
-	t110 []float32 // %110 = sub(b1, %109) f32[5], line 23 [update]
-	t113 []float32 // %113 = mul(%112, %89) f32[5,3], line 23 [update]
-	t114 []float32 // %114 = sub(W2, %113) f32[5,3], line 23 [update]
-	t117 []float32 // %117 = mul(%116, %87) f32[3], line 23 [update]
-	t118 []float32 // %118 = sub(s, %117) f32[3], line 23 [update]
+	t22  []float32 // %22 = exp(%21) f32[N,1], line 16
+	t24  []float32 // %24 = add(p, %23) f32[N,3], line 16
+	t25  []float32 // %25 = sqrt(%24) f32[N,3], line 16
+	t26  []float32 // e = add(%22, %25) f32[N,3], line 16
+	t27  []float32 // %27 = log_softmax(z) f32[N,3], line 17
+	t29  []float32 // %29 = add(p, %28) f32[N,3], line 17
+	t30  []float32 // %30 = log(%29) f32[N,3], line 17
+	t31  []float32 // %31 = add(%27, %30) f32[N,3], line 17
+	t32  []float32 // q = add(%31, e) f32[N,3], line 17
+	t33  []float32 // err = sub(q, t) f32[N,3], line 19
+	t34  []float32 // %34 = mul(err, err) f32[N,3], line 20
+	t35  []float32 // %35 = sum(%34) f32[N], line 20
+	t36  []float32 // %36 = mean(%35) f32[], line 20
+	t38  []float32 // %38 = div(%36, %37) f32[], line 20
+	t39  []float32 // %39 = mul(s, s) f32[3], line 20
+	t40  []float32 // %40 = sum(%39) f32[], line 20
+	t42  []float32 // %42 = mul(%40, %41) f32[], line 20
+	t43  []float32 // loss = add(%38, %42) f32[], line 20
+	t45  []float32 // %45 = mul(%44, %41) f32[], line 20 [grad]
+	t47  []float32 // %47 = broadcast_to(%45) f32[3], line 20 [grad]
+	t48  []float32 // %48 = mul(%47, s) f32[3], line 20 [grad]
+	t49  []float32 // %49 = mul(%47, s) f32[3], line 20 [grad]
+	t50  []float32 // %50 = add(%48, %49) f32[3], line 20 [grad]
+	t51  []float32 // %51 = div(%44, %37) f32[], line 20 [grad]
+	t55  []float32 // %55 = count(%35) f32[], line 20 [grad]
+	t56  []float32 // %56 = broadcast_to(%51) f32[N], line 20 [grad]
+	t57  []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
+	t58  []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
+	t59  []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
+	t60  []float32 // %60 = mul(%58, err) f32[N,3], line 20 [grad]
+	t61  []float32 // %61 = add(%59, %60) f32[N,3], line 20 [grad]
+	t63  []float32 // %63 = div(%61, %29) f32[N,3], line 17 [grad]
+	t65  []float32 // %65 = sum(%61) f32[N,1], line 17 [grad]
+	t66  []float32 // %66 = exp(%27) f32[N,3], line 17 [grad]
+	t67  []float32 // %67 = mul(%66, %65) f32[N,3], line 17 [grad]
+	t68  []float32 // %68 = sub(%61, %67) f32[N,3], line 17 [grad]
+	t69  []float32 // %69 = sum_to(%61) f32[N,1], line 16 [grad]
+	t71  []float32 // %71 = mul(%70, %25) f32[N,3], line 16 [grad]
+	t72  []float32 // %72 = div(%61, %71) f32[N,3], line 16 [grad]
+	t74  []float32 // %74 = add(%63, %72) f32[N,3], line 16 [grad]
+	t75  []float32 // %75 = mul(%69, %22) f32[N,1], line 16 [grad]
+	t76  []float32 // %76 = neg(%75) f32[N,1], line 16 [grad]
+	t77  []float32 // %77 = count(%19) f32[], line 16 [grad]
+	t78  []float32 // %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
+	t79  []float32 // %79 = div(%78, %77) f32[N,3], line 16 [grad]
+	t81  []float32 // %81 = mul(%80, z) f32[N,3], line 16 [grad]
+	t82  []float32 // %82 = mul(%79, %81) f32[N,3], line 16 [grad]
+	t83  []float32 // %83 = add(%68, %82) f32[N,3], line 16 [grad]
+	t84  []float32 // %84 = mul(%74, p) f32[N,3], line 15 [grad]
+	t85  []float32 // %85 = sum(%84) f32[N,1], line 15 [grad]
+	t86  []float32 // %86 = sub(%74, %85) f32[N,3], line 15 [grad]
+	t87  []float32 // %87 = mul(p, %86) f32[N,3], line 15 [grad]
+	t88  []float32 // %88 = add(%83, %87) f32[N,3], line 15 [grad]
+	t91  []float32 // %91 = div(%88, s) f32[N,3], line 14 [grad]
+	t92  []float32 // %92 = div(%15, s) f32[N,3], line 14 [grad]
+	t93  []float32 // %93 = mul(%88, %92) f32[N,3], line 14 [grad]
+	t94  []float32 // %94 = neg(%93) f32[N,3], line 14 [grad]
+	t95  []float32 // %95 = sum_to(%94) f32[3], line 14 [grad]
+	t96  []float32 // %96 = add(%50, %95) f32[3], line 14 [grad]
+	t97  []float32 // %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
+	t98  []float32 // %98 = matmul(h, %91) f32[5,3], line 14 [grad]
+	t99  []float32 // %99 = mul(%97, %11) f32[N,5], line 13 [grad]
+	t103 []float32 // %103 = sub(%102, %10) f32[N,5], line 13 [grad]
+	t104 []float32 // %104 = mul(%10, %103) f32[N,5], line 13 [grad]
+	t105 []float32 // %105 = mul(%99, %104) f32[N,5], line 13 [grad]
+	t107 []float32 // %107 = matmul(x, %105) f32[6,5], line 13 [grad]
+	t108 []float32 // %108 = relu_grad(%97, %7) f32[N,5], line 13 [grad]
+	t109 []float32 // %109 = sum_to(%108) f32[5], line 13 [grad]
+	t111 []float32 // %111 = matmul(x, %108) f32[6,5], line 13 [grad]
+	t112 []float32 // %112 = add(%107, %111) f32[6,5], line 13 [grad]
+	t114 []float32 // %114 = mul(%113, %112) f32[6,5], line 23 [update]
+	t115 []float32 // %115 = sub(W1, %114) f32[6,5], line 23 [update]
+	t118 []float32 // %118 = mul(%117, %109) f32[5], line 23 [update]
+	t119 []float32 // %119 = sub(b1, %118) f32[5], line 23 [update]
+	t122 []float32 // %122 = mul(%121, %98) f32[5,3], line 23 [update]
+	t123 []float32 // %123 = sub(W2, %122) f32[5,3], line 23 [update]
+	t126 []float32 // %126 = mul(%125, %96) f32[3], line 23 [update]
+	t127 []float32 // %127 = sub(s, %126) f32[3], line 23 [update]
 }
 
 // New returns a OpsTour with every parameter at its initial value. Buffers
@@ -153,7 +158,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 178*n + 246
+	size := 193*n + 246
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -173,78 +178,83 @@ func (m *Model) layout(n int) {
 	m.t20, a = a[:n:n], a[n:]
 	m.t21, a = a[:n:n], a[n:]
 	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:3*n:3*n], a[3*n:]
+	m.t24, a = a[:3*n:3*n], a[3*n:]
 	m.t25, a = a[:3*n:3*n], a[3*n:]
 	m.t26, a = a[:3*n:3*n], a[3*n:]
 	m.t27, a = a[:3*n:3*n], a[3*n:]
-	m.t28, a = a[:3*n:3*n], a[3*n:]
 	m.t29, a = a[:3*n:3*n], a[3*n:]
 	m.t30, a = a[:3*n:3*n], a[3*n:]
-	m.t31, a = a[:n:n], a[n:]
-	m.t32, a = a[:1:1], a[1:]
-	m.t34, a = a[:1:1], a[1:]
-	m.t35, a = a[:3:3], a[3:]
+	m.t31, a = a[:3*n:3*n], a[3*n:]
+	m.t32, a = a[:3*n:3*n], a[3*n:]
+	m.t33, a = a[:3*n:3*n], a[3*n:]
+	m.t34, a = a[:3*n:3*n], a[3*n:]
+	m.t35, a = a[:n:n], a[n:]
 	m.t36, a = a[:1:1], a[1:]
 	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:1:1], a[1:]
-	m.t41, a = a[:1:1], a[1:]
-	m.t43, a = a[:3:3], a[3:]
-	m.t44, a = a[:3:3], a[3:]
-	m.t45, a = a[:3:3], a[3:]
-	m.t46, a = a[:3:3], a[3:]
-	m.t47, a = a[:1:1], a[1:]
+	m.t39, a = a[:3:3], a[3:]
+	m.t40, a = a[:1:1], a[1:]
+	m.t42, a = a[:1:1], a[1:]
+	m.t43, a = a[:1:1], a[1:]
+	m.t45, a = a[:1:1], a[1:]
+	m.t47, a = a[:3:3], a[3:]
+	m.t48, a = a[:3:3], a[3:]
+	m.t49, a = a[:3:3], a[3:]
+	m.t50, a = a[:3:3], a[3:]
 	m.t51, a = a[:1:1], a[1:]
-	m.t52, a = a[:n:n], a[n:]
-	m.t53, a = a[:n:n], a[n:]
-	m.t54, a = a[:3*n:3*n], a[3*n:]
-	m.t55, a = a[:3*n:3*n], a[3*n:]
-	m.t56, a = a[:3*n:3*n], a[3*n:]
-	m.t57, a = a[:3*n:3*n], a[3*n:]
-	m.t59, a = a[:n:n], a[n:]
+	m.t55, a = a[:1:1], a[1:]
+	m.t56, a = a[:n:n], a[n:]
+	m.t57, a = a[:n:n], a[n:]
+	m.t58, a = a[:3*n:3*n], a[3*n:]
+	m.t59, a = a[:3*n:3*n], a[3*n:]
 	m.t60, a = a[:3*n:3*n], a[3*n:]
-	m.t62, a = a[:n:n], a[n:]
+	m.t61, a = a[:3*n:3*n], a[3*n:]
 	m.t63, a = a[:3*n:3*n], a[3*n:]
-	m.t64, a = a[:3*n:3*n], a[3*n:]
-	m.t65, a = a[:3*n:3*n], a[3*n:]
-	m.t66, a = a[:n:n], a[n:]
-	m.t67, a = a[:n:n], a[n:]
-	m.t68, a = a[:1:1], a[1:]
-	m.t69, a = a[:3*n:3*n], a[3*n:]
-	m.t70, a = a[:3*n:3*n], a[3*n:]
+	m.t65, a = a[:n:n], a[n:]
+	m.t66, a = a[:3*n:3*n], a[3*n:]
+	m.t67, a = a[:3*n:3*n], a[3*n:]
+	m.t68, a = a[:3*n:3*n], a[3*n:]
+	m.t69, a = a[:n:n], a[n:]
 	m.t71, a = a[:3*n:3*n], a[3*n:]
 	m.t72, a = a[:3*n:3*n], a[3*n:]
-	m.t73, a = a[:3*n:3*n], a[3*n:]
 	m.t74, a = a[:3*n:3*n], a[3*n:]
-	m.t75, a = a[:3*n:3*n], a[3*n:]
+	m.t75, a = a[:n:n], a[n:]
 	m.t76, a = a[:n:n], a[n:]
-	m.t77, a = a[:3*n:3*n], a[3*n:]
+	m.t77, a = a[:1:1], a[1:]
 	m.t78, a = a[:3*n:3*n], a[3*n:]
 	m.t79, a = a[:3*n:3*n], a[3*n:]
+	m.t81, a = a[:3*n:3*n], a[3*n:]
 	m.t82, a = a[:3*n:3*n], a[3*n:]
 	m.t83, a = a[:3*n:3*n], a[3*n:]
 	m.t84, a = a[:3*n:3*n], a[3*n:]
-	m.t85, a = a[:3*n:3*n], a[3*n:]
-	m.t86, a = a[:3:3], a[3:]
-	m.t87, a = a[:3:3], a[3:]
-	m.t88, a = a[:5*n:5*n], a[5*n:]
-	m.t89, a = a[:15:15], a[15:]
-	m.t90, a = a[:5*n:5*n], a[5*n:]
-	m.t94, a = a[:5*n:5*n], a[5*n:]
-	m.t95, a = a[:5*n:5*n], a[5*n:]
-	m.t96, a = a[:5*n:5*n], a[5*n:]
-	m.t98, a = a[:30:30], a[30:]
+	m.t85, a = a[:n:n], a[n:]
+	m.t86, a = a[:3*n:3*n], a[3*n:]
+	m.t87, a = a[:3*n:3*n], a[3*n:]
+	m.t88, a = a[:3*n:3*n], a[3*n:]
+	m.t91, a = a[:3*n:3*n], a[3*n:]
+	m.t92, a = a[:3*n:3*n], a[3*n:]
+	m.t93, a = a[:3*n:3*n], a[3*n:]
+	m.t94, a = a[:3*n:3*n], a[3*n:]
+	m.t95, a = a[:3:3], a[3:]
+	m.t96, a = a[:3:3], a[3:]
+	m.t97, a = a[:5*n:5*n], a[5*n:]
+	m.t98, a = a[:15:15], a[15:]
 	m.t99, a = a[:5*n:5*n], a[5*n:]
-	m.t100, a = a[:5:5], a[5:]
-	m.t102, a = a[:30:30], a[30:]
-	m.t103, a = a[:30:30], a[30:]
-	m.t105, a = a[:30:30], a[30:]
-	m.t106, a = a[:30:30], a[30:]
+	m.t103, a = a[:5*n:5*n], a[5*n:]
+	m.t104, a = a[:5*n:5*n], a[5*n:]
+	m.t105, a = a[:5*n:5*n], a[5*n:]
+	m.t107, a = a[:30:30], a[30:]
+	m.t108, a = a[:5*n:5*n], a[5*n:]
 	m.t109, a = a[:5:5], a[5:]
-	m.t110, a = a[:5:5], a[5:]
-	m.t113, a = a[:15:15], a[15:]
-	m.t114, a = a[:15:15], a[15:]
-	m.t117, a = a[:3:3], a[3:]
-	m.t118, a = a[:3:3], a[3:]
+	m.t111, a = a[:30:30], a[30:]
+	m.t112, a = a[:30:30], a[30:]
+	m.t114, a = a[:30:30], a[30:]
+	m.t115, a = a[:30:30], a[30:]
+	m.t118, a = a[:5:5], a[5:]
+	m.t119, a = a[:5:5], a[5:]
+	m.t122, a = a[:15:15], a[15:]
+	m.t123, a = a[:15:15], a[15:]
+	m.t126, a = a[:3:3], a[3:]
+	m.t127, a = a[:3:3], a[3:]
 	_ = a
 	m.n = n
 }
@@ -271,11 +281,14 @@ func (m *Model) predict(n int, x []float32) {
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
+	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t28 := m.t28
+	t29 := m.t29
+	t30 := m.t30
+	t31 := m.t31
+	t32 := m.t32
 	// %6 = matmul(x, W1) f32[N,5], line 13
 	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
 	// %7 = add(%6, b1) f32[N,5], line 13
@@ -318,7 +331,7 @@ func (m *Model) predict(n int, x []float32) {
 	}
 	// p = softmax(z) f32[N,3], line 15
 	runtime.SoftmaxRows(t18, t17, n, 3)
-	// %19 = mul(z, z) f32[N,3], line 16
+	// %19 = square(z) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
 		t19[i0] = t17[i0] * t17[i0]
 	}
@@ -341,31 +354,43 @@ func (m *Model) predict(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		t21[i0] = -t20[i0]
 	}
-	// e = exp(%21) f32[N,1], line 16
+	// %22 = exp(%21) f32[N,1], line 16
 	for i0 := 0; i0 < n; i0++ {
 		t22[i0] = runtime.Exp(t21[i0])
 	}
-	// %23 = log_softmax(z) f32[N,3], line 17
-	runtime.LogSoftmaxRows(t23, t17, n, 3)
-	// %25 = add(p, %24) f32[N,3], line 17
+	// %24 = add(p, %23) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = t18[i0] + float32(1)
+		t24[i0] = t18[i0] + float32(1)
 	}
-	// %26 = log(%25) f32[N,3], line 17
+	// %25 = sqrt(%24) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t26[i0] = runtime.Log(t25[i0])
+		t25[i0] = runtime.Sqrt(t24[i0])
 	}
-	// %27 = add(%23, %26) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t27[i0] = t23[i0] + t26[i0]
-	}
-	// q = add(%27, e) f32[N,3], line 17
+	// e = add(%22, %25) f32[N,3], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t28[o0+i1] = t27[o0+i1] + t22[o1]
+			t26[o0+i1] = t22[o1] + t25[o0+i1]
 		}
+	}
+	// %27 = log_softmax(z) f32[N,3], line 17
+	runtime.LogSoftmaxRows(t27, t17, n, 3)
+	// %29 = add(p, %28) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t29[i0] = t18[i0] + float32(1)
+	}
+	// %30 = log(%29) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t30[i0] = runtime.Log(t29[i0])
+	}
+	// %31 = add(%27, %30) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t31[i0] = t27[i0] + t30[i0]
+	}
+	// q = add(%31, e) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t32[i0] = t31[i0] + t26[i0]
 	}
 }
 
@@ -391,20 +416,23 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
+	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t28 := m.t28
 	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
+	t33 := m.t33
 	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
 	t38 := m.t38
 	t39 := m.t39
+	t40 := m.t40
+	t42 := m.t42
+	t43 := m.t43
 	// %6 = matmul(x, W1) f32[N,5], line 13
 	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
 	// %7 = add(%6, b1) f32[N,5], line 13
@@ -447,7 +475,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	}
 	// p = softmax(z) f32[N,3], line 15
 	runtime.SoftmaxRows(t18, t17, n, 3)
-	// %19 = mul(z, z) f32[N,3], line 16
+	// %19 = square(z) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
 		t19[i0] = t17[i0] * t17[i0]
 	}
@@ -470,79 +498,91 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		t21[i0] = -t20[i0]
 	}
-	// e = exp(%21) f32[N,1], line 16
+	// %22 = exp(%21) f32[N,1], line 16
 	for i0 := 0; i0 < n; i0++ {
 		t22[i0] = runtime.Exp(t21[i0])
 	}
-	// %23 = log_softmax(z) f32[N,3], line 17
-	runtime.LogSoftmaxRows(t23, t17, n, 3)
-	// %25 = add(p, %24) f32[N,3], line 17
+	// %24 = add(p, %23) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = t18[i0] + float32(1)
+		t24[i0] = t18[i0] + float32(1)
 	}
-	// %26 = log(%25) f32[N,3], line 17
+	// %25 = sqrt(%24) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t26[i0] = runtime.Log(t25[i0])
+		t25[i0] = runtime.Sqrt(t24[i0])
 	}
-	// %27 = add(%23, %26) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t27[i0] = t23[i0] + t26[i0]
-	}
-	// q = add(%27, e) f32[N,3], line 17
+	// e = add(%22, %25) f32[N,3], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t28[o0+i1] = t27[o0+i1] + t22[o1]
+			t26[o0+i1] = t22[o1] + t25[o0+i1]
 		}
+	}
+	// %27 = log_softmax(z) f32[N,3], line 17
+	runtime.LogSoftmaxRows(t27, t17, n, 3)
+	// %29 = add(p, %28) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t29[i0] = t18[i0] + float32(1)
+	}
+	// %30 = log(%29) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t30[i0] = runtime.Log(t29[i0])
+	}
+	// %31 = add(%27, %30) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t31[i0] = t27[i0] + t30[i0]
+	}
+	// q = add(%31, e) f32[N,3], line 17
+	for i0 := 0; i0 < 3*n; i0++ {
+		t32[i0] = t31[i0] + t26[i0]
 	}
 	// err = sub(q, t) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
-		t29[i0] = t28[i0] - t[i0]
+		t33[i0] = t32[i0] - t[i0]
 	}
-	// %30 = mul(err, err) f32[N,3], line 20
+	// %34 = mul(err, err) f32[N,3], line 20
 	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = t29[i0] * t29[i0]
+		t34[i0] = t33[i0] * t33[i0]
 	}
-	// %31 = sum(%30) f32[N], line 20
+	// %35 = sum(%34) f32[N], line 20
 	{
-		clear(t31)
+		clear(t35)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t31[o0] += t30[o1+i1]
+				t35[o0] += t34[o1+i1]
 			}
 		}
 	}
-	// %32 = mean(%31) f32[], line 20
-	{
-		clear(t32)
-		for i0 := 0; i0 < n; i0++ {
-			t32[0] += t31[i0]
-		}
-		inv := 1 / float32(n)
-		for i := range t32 {
-			t32[i] *= inv
-		}
-	}
-	// %34 = div(%32, %33) f32[], line 20
-	t34[0] = t32[0] / float32(2)
-	// %35 = mul(s, s) f32[3], line 20
-	for i0 := 0; i0 < 3; i0++ {
-		t35[i0] = p3[i0] * p3[i0]
-	}
-	// %36 = sum(%35) f32[], line 20
+	// %36 = mean(%35) f32[], line 20
 	{
 		clear(t36)
-		for i0 := 0; i0 < 3; i0++ {
+		for i0 := 0; i0 < n; i0++ {
 			t36[0] += t35[i0]
 		}
+		inv := 1 / float32(n)
+		for i := range t36 {
+			t36[i] *= inv
+		}
 	}
-	// %38 = mul(%36, %37) f32[], line 20
-	t38[0] = t36[0] * float32(0.001)
-	// loss = add(%34, %38) f32[], line 20
-	t39[0] = t34[0] + t38[0]
+	// %38 = div(%36, %37) f32[], line 20
+	t38[0] = t36[0] / float32(2)
+	// %39 = mul(s, s) f32[3], line 20
+	for i0 := 0; i0 < 3; i0++ {
+		t39[i0] = p3[i0] * p3[i0]
+	}
+	// %40 = sum(%39) f32[], line 20
+	{
+		clear(t40)
+		for i0 := 0; i0 < 3; i0++ {
+			t40[0] += t39[i0]
+		}
+	}
+	// %42 = mul(%40, %41) f32[], line 20
+	t42[0] = t40[0] * float32(0.001)
+	// loss = add(%38, %42) f32[], line 20
+	t43[0] = t38[0] + t42[0]
 }
 
 // train runs the train program for a batch of n.
@@ -559,42 +599,38 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t17 := m.t17
 	t18 := m.t18
 	t22 := m.t22
-	t23 := m.t23
 	t25 := m.t25
+	t27 := m.t27
 	t29 := m.t29
-	t41 := m.t41
-	t43 := m.t43
-	t44 := m.t44
+	t33 := m.t33
 	t45 := m.t45
-	t46 := m.t46
 	t47 := m.t47
+	t48 := m.t48
+	t49 := m.t49
+	t50 := m.t50
 	t51 := m.t51
-	t52 := m.t52
-	t53 := m.t53
-	t54 := m.t54
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
+	t58 := m.t58
 	t59 := m.t59
 	t60 := m.t60
-	t62 := m.t62
+	t61 := m.t61
 	t63 := m.t63
-	t64 := m.t64
 	t65 := m.t65
 	t66 := m.t66
 	t67 := m.t67
 	t68 := m.t68
 	t69 := m.t69
-	t70 := m.t70
 	t71 := m.t71
 	t72 := m.t72
-	t73 := m.t73
 	t74 := m.t74
 	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
 	t78 := m.t78
 	t79 := m.t79
+	t81 := m.t81
 	t82 := m.t82
 	t83 := m.t83
 	t84 := m.t84
@@ -602,302 +638,317 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t86 := m.t86
 	t87 := m.t87
 	t88 := m.t88
-	t89 := m.t89
-	t90 := m.t90
+	t91 := m.t91
+	t92 := m.t92
+	t93 := m.t93
 	t94 := m.t94
 	t95 := m.t95
 	t96 := m.t96
+	t97 := m.t97
 	t98 := m.t98
 	t99 := m.t99
-	t100 := m.t100
-	t102 := m.t102
 	t103 := m.t103
+	t104 := m.t104
 	t105 := m.t105
-	t106 := m.t106
+	t107 := m.t107
+	t108 := m.t108
 	t109 := m.t109
-	t110 := m.t110
-	t113 := m.t113
+	t111 := m.t111
+	t112 := m.t112
 	t114 := m.t114
-	t117 := m.t117
+	t115 := m.t115
 	t118 := m.t118
+	t119 := m.t119
+	t122 := m.t122
+	t123 := m.t123
+	t126 := m.t126
+	t127 := m.t127
 	// Forward: the loss program.
 	m.loss(n, x, t)
-	// %41 = mul(%40, %37) f32[], line 20 [grad]
-	t41[0] = float32(1) * float32(0.001)
-	// %43 = broadcast_to(%41) f32[3], line 20 [grad]
+	// %45 = mul(%44, %41) f32[], line 20 [grad]
+	t45[0] = float32(1) * float32(0.001)
+	// %47 = broadcast_to(%45) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t43[i0] = t41[0]
+		t47[i0] = t45[0]
 	}
-	// %44 = mul(%43, s) f32[3], line 20 [grad]
+	// %48 = mul(%47, s) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t44[i0] = t43[i0] * p3[i0]
+		t48[i0] = t47[i0] * p3[i0]
 	}
-	// %45 = mul(%43, s) f32[3], line 20 [grad]
+	// %49 = mul(%47, s) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t45[i0] = t43[i0] * p3[i0]
+		t49[i0] = t47[i0] * p3[i0]
 	}
-	// %46 = add(%44, %45) f32[3], line 20 [grad]
+	// %50 = add(%48, %49) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t46[i0] = t44[i0] + t45[i0]
+		t50[i0] = t48[i0] + t49[i0]
 	}
-	// %47 = div(%40, %33) f32[], line 20 [grad]
-	t47[0] = float32(1) / float32(2)
-	// %51 = count(%31) f32[], line 20 [grad]
-	t51[0] = float32(n)
-	// %52 = broadcast_to(%47) f32[N], line 20 [grad]
+	// %51 = div(%44, %37) f32[], line 20 [grad]
+	t51[0] = float32(1) / float32(2)
+	// %55 = count(%35) f32[], line 20 [grad]
+	t55[0] = float32(n)
+	// %56 = broadcast_to(%51) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t52[i0] = t47[0]
+		t56[i0] = t51[0]
 	}
-	// %53 = div(%52, %51) f32[N], line 20 [grad]
+	// %57 = div(%56, %55) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t53[i0] = t52[i0] / t51[0]
+		t57[i0] = t56[i0] / t55[0]
 	}
-	// %54 = broadcast_to(%53) f32[N,3], line 20 [grad]
+	// %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t54[o0+i1] = t53[o1]
+			t58[o0+i1] = t57[o1]
 		}
 	}
-	// %55 = mul(%54, err) f32[N,3], line 20 [grad]
+	// %59 = mul(%58, err) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t55[i0] = t54[i0] * t29[i0]
+		t59[i0] = t58[i0] * t33[i0]
 	}
-	// %56 = mul(%54, err) f32[N,3], line 20 [grad]
+	// %60 = mul(%58, err) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t56[i0] = t54[i0] * t29[i0]
+		t60[i0] = t58[i0] * t33[i0]
 	}
-	// %57 = add(%55, %56) f32[N,3], line 20 [grad]
+	// %61 = add(%59, %60) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t57[i0] = t55[i0] + t56[i0]
+		t61[i0] = t59[i0] + t60[i0]
 	}
-	// %59 = sum_to(%57) f32[N,1], line 17 [grad]
+	// %63 = div(%61, %29) f32[N,3], line 17 [grad]
+	for i0 := 0; i0 < 3*n; i0++ {
+		t63[i0] = t61[i0] / t29[i0]
+	}
+	// %65 = sum(%61) f32[N,1], line 17 [grad]
 	{
-		clear(t59)
+		clear(t65)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t59[o0] += t57[o1+i1]
+				t65[o0] += t61[o1+i1]
 			}
 		}
 	}
-	// %60 = div(%57, %25) f32[N,3], line 17 [grad]
+	// %66 = exp(%27) f32[N,3], line 17 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t60[i0] = t57[i0] / t25[i0]
+		t66[i0] = runtime.Exp(t27[i0])
 	}
-	// %62 = sum(%57) f32[N,1], line 17 [grad]
+	// %67 = mul(%66, %65) f32[N,3], line 17 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t67[o0+i1] = t66[o0+i1] * t65[o1]
+		}
+	}
+	// %68 = sub(%61, %67) f32[N,3], line 17 [grad]
+	for i0 := 0; i0 < 3*n; i0++ {
+		t68[i0] = t61[i0] - t67[i0]
+	}
+	// %69 = sum_to(%61) f32[N,1], line 16 [grad]
 	{
-		clear(t62)
+		clear(t69)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t62[o0] += t57[o1+i1]
+				t69[o0] += t61[o1+i1]
 			}
 		}
 	}
-	// %63 = exp(%23) f32[N,3], line 17 [grad]
+	// %71 = mul(%70, %25) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t63[i0] = runtime.Exp(t23[i0])
+		t71[i0] = float32(2) * t25[i0]
 	}
-	// %64 = mul(%63, %62) f32[N,3], line 17 [grad]
+	// %72 = div(%61, %71) f32[N,3], line 16 [grad]
+	for i0 := 0; i0 < 3*n; i0++ {
+		t72[i0] = t61[i0] / t71[i0]
+	}
+	// %74 = add(%63, %72) f32[N,3], line 16 [grad]
+	for i0 := 0; i0 < 3*n; i0++ {
+		t74[i0] = t63[i0] + t72[i0]
+	}
+	// %75 = mul(%69, %22) f32[N,1], line 16 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t75[i0] = t69[i0] * t22[i0]
+	}
+	// %76 = neg(%75) f32[N,1], line 16 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t76[i0] = -t75[i0]
+	}
+	// %77 = count(%19) f32[], line 16 [grad]
+	t77[0] = float32(3)
+	// %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t64[o0+i1] = t63[o0+i1] * t62[o1]
+			t78[o0+i1] = t76[o1]
 		}
 	}
-	// %65 = sub(%57, %64) f32[N,3], line 17 [grad]
+	// %79 = div(%78, %77) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t65[i0] = t57[i0] - t64[i0]
+		t79[i0] = t78[i0] / t77[0]
 	}
-	// %66 = mul(%59, e) f32[N,1], line 16 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t66[i0] = t59[i0] * t22[i0]
-	}
-	// %67 = neg(%66) f32[N,1], line 16 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t67[i0] = -t66[i0]
-	}
-	// %68 = count(%19) f32[], line 16 [grad]
-	t68[0] = float32(3)
-	// %69 = broadcast_to(%67) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t69[o0+i1] = t67[o1]
-		}
-	}
-	// %70 = div(%69, %68) f32[N,3], line 16 [grad]
+	// %81 = mul(%80, z) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t70[i0] = t69[i0] / t68[0]
+		t81[i0] = float32(2) * t17[i0]
 	}
-	// %71 = mul(%70, z) f32[N,3], line 16 [grad]
+	// %82 = mul(%79, %81) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t71[i0] = t70[i0] * t17[i0]
+		t82[i0] = t79[i0] * t81[i0]
 	}
-	// %72 = mul(%70, z) f32[N,3], line 16 [grad]
+	// %83 = add(%68, %82) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t72[i0] = t70[i0] * t17[i0]
+		t83[i0] = t68[i0] + t82[i0]
 	}
-	// %73 = add(%65, %71) f32[N,3], line 16 [grad]
+	// %84 = mul(%74, p) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t73[i0] = t65[i0] + t71[i0]
+		t84[i0] = t74[i0] * t18[i0]
 	}
-	// %74 = add(%73, %72) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t74[i0] = t73[i0] + t72[i0]
-	}
-	// %75 = mul(%60, p) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t75[i0] = t60[i0] * t18[i0]
-	}
-	// %76 = sum(%75) f32[N,1], line 15 [grad]
+	// %85 = sum(%84) f32[N,1], line 15 [grad]
 	{
-		clear(t76)
+		clear(t85)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t76[o0] += t75[o1+i1]
+				t85[o0] += t84[o1+i1]
 			}
 		}
 	}
-	// %77 = sub(%60, %76) f32[N,3], line 15 [grad]
+	// %86 = sub(%74, %85) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t77[o0+i1] = t60[o0+i1] - t76[o1]
+			t86[o0+i1] = t74[o0+i1] - t85[o1]
 		}
 	}
-	// %78 = mul(p, %77) f32[N,3], line 15 [grad]
+	// %87 = mul(p, %86) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t78[i0] = t18[i0] * t77[i0]
+		t87[i0] = t18[i0] * t86[i0]
 	}
-	// %79 = add(%74, %78) f32[N,3], line 15 [grad]
+	// %88 = add(%83, %87) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t79[i0] = t74[i0] + t78[i0]
+		t88[i0] = t83[i0] + t87[i0]
 	}
-	// %82 = div(%79, s) f32[N,3], line 14 [grad]
+	// %91 = div(%88, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t82[o0+i1] = t79[o0+i1] / p3[i1]
+			t91[o0+i1] = t88[o0+i1] / p3[i1]
 		}
 	}
-	// %83 = div(%15, s) f32[N,3], line 14 [grad]
+	// %92 = div(%15, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t83[o0+i1] = t15[o0+i1] / p3[i1]
+			t92[o0+i1] = t15[o0+i1] / p3[i1]
 		}
 	}
-	// %84 = mul(%79, %83) f32[N,3], line 14 [grad]
+	// %93 = mul(%88, %92) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t84[i0] = t79[i0] * t83[i0]
+		t93[i0] = t88[i0] * t92[i0]
 	}
-	// %85 = neg(%84) f32[N,3], line 14 [grad]
+	// %94 = neg(%93) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t85[i0] = -t84[i0]
+		t94[i0] = -t93[i0]
 	}
-	// %86 = sum_to(%85) f32[3], line 14 [grad]
+	// %95 = sum_to(%94) f32[3], line 14 [grad]
 	{
-		clear(t86)
+		clear(t95)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t86[i1] += t85[o0+i1]
+				t95[i1] += t94[o0+i1]
 			}
 		}
 	}
-	// %87 = add(%46, %86) f32[3], line 14 [grad]
+	// %96 = add(%50, %95) f32[3], line 14 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t87[i0] = t46[i0] + t86[i0]
+		t96[i0] = t50[i0] + t95[i0]
 	}
-	// %88 = matmul(%82, W2) f32[N,5], line 14 [grad]
-	runtime.Sgemm(false, true, n, 5, 3, 1, t82, 3, p2, 3, 0, t88, 5)
-	// %89 = matmul(h, %82) f32[5,3], line 14 [grad]
-	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t82, 3, 0, t89, 3)
-	// %90 = mul(%88, %11) f32[N,5], line 13 [grad]
+	// %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
+	runtime.Sgemm(false, true, n, 5, 3, 1, t91, 3, p2, 3, 0, t97, 5)
+	// %98 = matmul(h, %91) f32[5,3], line 14 [grad]
+	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t91, 3, 0, t98, 3)
+	// %99 = mul(%97, %11) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t90[i0] = t88[i0] * float32(0.5)
+		t99[i0] = t97[i0] * float32(0.5)
 	}
-	// %94 = sub(%93, %10) f32[N,5], line 13 [grad]
+	// %103 = sub(%102, %10) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t94[i0] = float32(1) - t10[i0]
+		t103[i0] = float32(1) - t10[i0]
 	}
-	// %95 = mul(%10, %94) f32[N,5], line 13 [grad]
+	// %104 = mul(%10, %103) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t95[i0] = t10[i0] * t94[i0]
+		t104[i0] = t10[i0] * t103[i0]
 	}
-	// %96 = mul(%90, %95) f32[N,5], line 13 [grad]
+	// %105 = mul(%99, %104) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t96[i0] = t90[i0] * t95[i0]
+		t105[i0] = t99[i0] * t104[i0]
 	}
-	// %98 = matmul(x, %96) f32[6,5], line 13 [grad]
-	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t96, 5, 0, t98, 5)
-	// %99 = relu_grad(%88, %7) f32[N,5], line 13 [grad]
+	// %107 = matmul(x, %105) f32[6,5], line 13 [grad]
+	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t105, 5, 0, t107, 5)
+	// %108 = relu_grad(%97, %7) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t99[i0] = runtime.ReluGrad(t88[i0], t7[i0])
+		t108[i0] = runtime.ReluGrad(t97[i0], t7[i0])
 	}
-	// %100 = sum_to(%99) f32[5], line 13 [grad]
+	// %109 = sum_to(%108) f32[5], line 13 [grad]
 	{
-		clear(t100)
+		clear(t109)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 5
 			for i1 := 0; i1 < 5; i1++ {
-				t100[i1] += t99[o0+i1]
+				t109[i1] += t108[o0+i1]
 			}
 		}
 	}
-	// %102 = matmul(x, %99) f32[6,5], line 13 [grad]
-	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t99, 5, 0, t102, 5)
-	// %103 = add(%98, %102) f32[6,5], line 13 [grad]
+	// %111 = matmul(x, %108) f32[6,5], line 13 [grad]
+	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t108, 5, 0, t111, 5)
+	// %112 = add(%107, %111) f32[6,5], line 13 [grad]
 	for i0 := 0; i0 < 30; i0++ {
-		t103[i0] = t98[i0] + t102[i0]
+		t112[i0] = t107[i0] + t111[i0]
 	}
-	// %105 = mul(%104, %103) f32[6,5], line 23 [update]
+	// %114 = mul(%113, %112) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t105[i0] = float32(0.05) * t103[i0]
+		t114[i0] = float32(0.05) * t112[i0]
 	}
-	// %106 = sub(W1, %105) f32[6,5], line 23 [update]
+	// %115 = sub(W1, %114) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t106[i0] = p0[i0] - t105[i0]
+		t115[i0] = p0[i0] - t114[i0]
 	}
-	// %109 = mul(%108, %100) f32[5], line 23 [update]
+	// %118 = mul(%117, %109) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t109[i0] = float32(0.05) * t100[i0]
+		t118[i0] = float32(0.05) * t109[i0]
 	}
-	// %110 = sub(b1, %109) f32[5], line 23 [update]
+	// %119 = sub(b1, %118) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t110[i0] = p1[i0] - t109[i0]
+		t119[i0] = p1[i0] - t118[i0]
 	}
-	// %113 = mul(%112, %89) f32[5,3], line 23 [update]
+	// %122 = mul(%121, %98) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t113[i0] = float32(0.05) * t89[i0]
+		t122[i0] = float32(0.05) * t98[i0]
 	}
-	// %114 = sub(W2, %113) f32[5,3], line 23 [update]
+	// %123 = sub(W2, %122) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t114[i0] = p2[i0] - t113[i0]
+		t123[i0] = p2[i0] - t122[i0]
 	}
-	// %117 = mul(%116, %87) f32[3], line 23 [update]
+	// %126 = mul(%125, %96) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t117[i0] = float32(0.05) * t87[i0]
+		t126[i0] = float32(0.05) * t96[i0]
 	}
-	// %118 = sub(s, %117) f32[3], line 23 [update]
+	// %127 = sub(s, %126) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t118[i0] = p3[i0] - t117[i0]
+		t127[i0] = p3[i0] - t126[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t106)
-	copy(p1, t110)
-	copy(p2, t114)
-	copy(p3, t118)
+	copy(p0, t115)
+	copy(p1, t119)
+	copy(p2, t123)
+	copy(p3, t127)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -915,7 +966,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32, q []float32) {
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, x)
-	return m.t18, m.t28
+	return m.t18, m.t32
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) without
@@ -924,7 +975,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 3*n, n)
 	m.loss(n, x, t)
-	return m.t39[0]
+	return m.t43[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) and
@@ -933,7 +984,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 3*n, n)
 	m.train(n, x, t)
-	return m.t39[0]
+	return m.t43[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
