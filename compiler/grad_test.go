@@ -16,7 +16,7 @@ type gradCase struct {
 	op     string
 	shapes [][]int
 	attrs  ir.Attrs
-	// gen draws operand values; nil means uniform in [-2, 2] away from 0.
+	// gen draws operand values.
 	gen func(r *rand.Rand) float64
 }
 
@@ -31,51 +31,22 @@ func awayFromZero(r *rand.Rand) float64 {
 	return v
 }
 
-var gradCases = []gradCase{
-	{op: "add", shapes: [][]int{{3, 4}, {3, 4}}},
-	{op: "add", shapes: [][]int{{3, 4}, {4}}},
-	{op: "add", shapes: [][]int{{3, 1}, {1, 5}}},
-	{op: "add", shapes: [][]int{{}, {2, 3}}},
-	{op: "sub", shapes: [][]int{{2, 3}, {2, 3}}},
-	{op: "sub", shapes: [][]int{{4}, {2, 4}}},
-	{op: "sub", shapes: [][]int{{2, 1, 3}, {5, 1}}},
-	{op: "mul", shapes: [][]int{{2, 3}, {2, 3}}},
-	{op: "mul", shapes: [][]int{{2, 3}, {1}}},
-	{op: "mul", shapes: [][]int{{3, 1}, {3, 4}}},
-	{op: "div", shapes: [][]int{{2, 3}, {2, 3}}, gen: positive},
-	{op: "div", shapes: [][]int{{2, 3}, {3}}, gen: positive},
-	{op: "div", shapes: [][]int{{}, {4}}, gen: positive},
-	{op: "neg", shapes: [][]int{{3, 2}}},
-	{op: "neg", shapes: [][]int{{}}},
-	{op: "exp", shapes: [][]int{{2, 5}}},
-	{op: "exp", shapes: [][]int{{7}}},
-	{op: "log", shapes: [][]int{{2, 5}}, gen: positive},
-	{op: "log", shapes: [][]int{{1}}, gen: positive},
-	{op: "sqrt", shapes: [][]int{{3, 4}}, gen: positive},
-	{op: "sqrt", shapes: [][]int{{}}, gen: positive},
-	{op: "square", shapes: [][]int{{2, 3}}},
-	{op: "square", shapes: [][]int{{5}}},
-	{op: "relu", shapes: [][]int{{4, 5}}, gen: awayFromZero},
-	{op: "relu", shapes: [][]int{{3}}, gen: awayFromZero},
-	{op: "sigmoid", shapes: [][]int{{3, 4}}},
-	{op: "sigmoid", shapes: [][]int{{1, 1}}},
-	{op: "matmul", shapes: [][]int{{3, 4}, {4, 5}}},
-	{op: "matmul", shapes: [][]int{{1, 1}, {1, 1}}},
-	{op: "matmul", shapes: [][]int{{4, 3}, {4, 5}}, attrs: ir.Attrs{"transpose_a": true}},
-	{op: "matmul", shapes: [][]int{{3, 4}, {5, 4}}, attrs: ir.Attrs{"transpose_b": true}},
-	{op: "matmul", shapes: [][]int{{4, 3}, {5, 4}}, attrs: ir.Attrs{"transpose_a": true, "transpose_b": true}},
-	{op: "softmax", shapes: [][]int{{3, 5}}},
-	{op: "softmax", shapes: [][]int{{2, 2, 3}}},
-	{op: "softmax", shapes: [][]int{{6}}},
-	{op: "log_softmax", shapes: [][]int{{3, 5}}},
-	{op: "log_softmax", shapes: [][]int{{4}}},
-	{op: "sum", shapes: [][]int{{3, 4}}},
-	{op: "sum", shapes: [][]int{{3, 4}}, attrs: ir.Attrs{"axes": []int{1}}},
-	{op: "sum", shapes: [][]int{{2, 3, 4}}, attrs: ir.Attrs{"axes": []int{0, 2}, "keep_dims": true}},
-	{op: "sum", shapes: [][]int{{2, 3, 4}}, attrs: ir.Attrs{"axes": []int{-2}}},
-	{op: "mean", shapes: [][]int{{3, 4}}},
-	{op: "mean", shapes: [][]int{{3, 4}}, attrs: ir.Attrs{"axes": []int{0}}},
-	{op: "mean", shapes: [][]int{{2, 3, 4}}, attrs: ir.Attrs{"axes": []int{1}, "keep_dims": true}},
+// gradCases are the registry's examples of every differentiable op.
+func gradCases() []gradCase {
+	var out []gradCase
+	for _, def := range ir.Ops() {
+		if def.Grad == nil {
+			continue
+		}
+		for _, ex := range def.Examples {
+			gen := awayFromZero
+			if ex.Domain == ir.Positive {
+				gen = positive
+			}
+			out = append(out, gradCase{op: def.Name, shapes: ex.Shapes, attrs: ex.Attrs, gen: gen})
+		}
+	}
+	return out
 }
 
 // TestGradientsMatchFiniteDifferences checks every differentiable op's
@@ -83,22 +54,19 @@ var gradCases = []gradCase{
 // interpreter, in f64. The loss is sum(op(x...) * w) with a fixed random
 // w, so every output element contributes with a distinct weight.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
-	for i, tc := range gradCases {
+	for i, tc := range gradCases() {
 		t.Run(fmt.Sprintf("%s/%d", tc.op, i), func(t *testing.T) {
 			checkGradient(t, tc, uint64(i))
 		})
 	}
 }
 
-// TestEveryDifferentiableOpHasGradientCase keeps the table above complete.
-func TestEveryDifferentiableOpHasGradientCase(t *testing.T) {
-	covered := map[string]bool{}
-	for _, tc := range gradCases {
-		covered[tc.op] = true
-	}
+// TestEveryOpHasExamples requires test examples in every op that users
+// can call, so the gradient and codegen checks cover it.
+func TestEveryOpHasExamples(t *testing.T) {
 	for _, def := range ir.Ops() {
-		if def.Grad != nil && !def.Internal {
-			require.True(t, covered[def.Name], "op %s has a gradient rule but no finite-difference case", def.Name)
+		if !def.Internal {
+			require.NotEmpty(t, def.Examples, "op %s has no examples", def.Name)
 		}
 	}
 }

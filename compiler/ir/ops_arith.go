@@ -6,6 +6,12 @@ func init() {
 	Register(&OpDef{
 		Name: "add", Summary: "element-wise a + b with broadcasting (operator +)",
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}, {3, 4}}},
+			{Shapes: [][]int{{3, 4}, {4}}},
+			{Shapes: [][]int{{3, 1}, {1, 5}}},
+			{Shapes: [][]int{{}, {2, 3}}},
+		},
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, dy, n.Inputs[1].Type.Shape)}
@@ -16,6 +22,11 @@ func init() {
 	Register(&OpDef{
 		Name: "sub", Summary: "element-wise a - b with broadcasting (operator -)",
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{4}, {2, 4}}},
+			{Shapes: [][]int{{2, 1, 3}, {5, 1}}},
+		},
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			neg := g.MustApply("neg", []*Node{dy}, nil)
@@ -27,6 +38,11 @@ func init() {
 	Register(&OpDef{
 		Name: "mul", Summary: "element-wise a * b with broadcasting (operator *)",
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{2, 3}, {1}}},
+			{Shapes: [][]int{{3, 1}, {3, 4}}},
+		},
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			a, b := n.Inputs[0], n.Inputs[1]
@@ -40,6 +56,11 @@ func init() {
 	Register(&OpDef{
 		Name: "div", Summary: "element-wise a / b with broadcasting (operator /)",
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}, Domain: Positive},
+			{Shapes: [][]int{{2, 3}, {3}}, Domain: Positive},
+			{Shapes: [][]int{{}, {4}}, Domain: Positive},
+		},
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			a, b := n.Inputs[0], n.Inputs[1]
@@ -55,6 +76,10 @@ func init() {
 	Register(&OpDef{
 		Name: "neg", Summary: "element-wise -x (unary operator -)",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 2}}},
+			{Shapes: [][]int{{}}},
+		},
 		Infer: inferUnaryNumeric,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply("neg", []*Node{dy}, nil)}

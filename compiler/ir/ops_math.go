@@ -9,6 +9,10 @@ func init() {
 	Register(&OpDef{
 		Name: "exp", Summary: "element-wise e^x",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 5}}},
+			{Shapes: [][]int{{7}}},
+		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply("mul", []*Node{dy, n}, nil)}
@@ -19,6 +23,10 @@ func init() {
 	Register(&OpDef{
 		Name: "log", Summary: "element-wise natural logarithm",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 5}}, Domain: Positive},
+			{Shapes: [][]int{{1}}, Domain: Positive},
+		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply("div", []*Node{dy, n.Inputs[0]}, nil)}
@@ -29,6 +37,10 @@ func init() {
 	Register(&OpDef{
 		Name: "relu", Summary: "element-wise max(x, 0)",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{4, 5}}, Domain: NonZero},
+			{Shapes: [][]int{{3}}, Domain: NonZero},
+		},
 		Infer: inferUnaryNumeric,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply("relu_grad", []*Node{dy, n.Inputs[0]}, nil)}
@@ -56,6 +68,10 @@ func init() {
 	Register(&OpDef{
 		Name: "sqrt", Summary: "element-wise square root",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}}, Domain: Positive},
+			{Shapes: [][]int{{}}, Domain: Positive},
+		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy / (2 * sqrt(x))
@@ -68,6 +84,10 @@ func init() {
 	Register(&OpDef{
 		Name: "square", Summary: "element-wise x * x",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}}},
+			{Shapes: [][]int{{5}}},
+		},
 		Infer: inferUnaryNumeric,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// 2 * x * dy
@@ -80,6 +100,10 @@ func init() {
 	Register(&OpDef{
 		Name: "sigmoid", Summary: "element-wise 1 / (1 + e^-x)",
 		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}}},
+			{Shapes: [][]int{{1, 1}}},
+		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy * y * (1 - y)

@@ -8,6 +8,13 @@ func init() {
 	Register(&OpDef{
 		Name: "matmul", Summary: "matrix product of rank-2 a and b, optionally transposing either (operator @)",
 		Inputs: []string{"a", "b"},
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}, {4, 5}}},
+			{Shapes: [][]int{{1, 1}, {1, 1}}},
+			{Shapes: [][]int{{4, 3}, {4, 5}}, Attrs: Attrs{"transpose_a": true}},
+			{Shapes: [][]int{{3, 4}, {5, 4}}, Attrs: Attrs{"transpose_b": true}},
+			{Shapes: [][]int{{4, 3}, {5, 4}}, Attrs: Attrs{"transpose_a": true, "transpose_b": true}},
+		},
 		Attrs: []AttrSpec{
 			{Name: "transpose_a", Kind: BoolArg, Default: false, Doc: "use the transpose of a"},
 			{Name: "transpose_b", Kind: BoolArg, Default: false, Doc: "use the transpose of b"},

@@ -14,6 +14,11 @@ func init() {
 	Register(&OpDef{
 		Name: "softmax", Summary: "e^x / sum(e^x) over the last axis, computed stably",
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 5}}},
+			{Shapes: [][]int{{2, 2, 3}}},
+			{Shapes: [][]int{{6}}},
+		},
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// y * (dy - sum(dy * y, last axis, keep_dims))
@@ -29,6 +34,10 @@ func init() {
 	Register(&OpDef{
 		Name: "log_softmax", Summary: "log(softmax(x)) over the last axis, computed stably as x - max - log(sum(e^(x-max)))",
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 5}}},
+			{Shapes: [][]int{{4}}},
+		},
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy - exp(y) * sum(dy, last axis, keep_dims)

@@ -17,6 +17,12 @@ func init() {
 	Register(&OpDef{
 		Name: "sum", Summary: "sum of the elements over axes (all by default)",
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}}},
+			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axes": []int{1}}},
+			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{0, 2}, "keep_dims": true}},
+			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{-2}}},
+		},
 		Infer: inferReduce,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			return []*Node{unreduce(g, n, dy)}
@@ -27,6 +33,11 @@ func init() {
 	Register(&OpDef{
 		Name: "mean", Summary: "mean of the elements over axes (all by default)",
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}}},
+			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axes": []int{0}}},
+			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{1}, "keep_dims": true}},
+		},
 		Infer: inferReduce,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			cnt := g.MustApply("count", []*Node{n.Inputs[0]}, Attrs{"axes": n.Attrs.Ints("axes")})

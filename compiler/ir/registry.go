@@ -61,6 +61,26 @@ func (c Cost) Add(d Cost) Cost {
 // gradient per input (nil where an input gets none), built in g.
 type GradFunc func(g *Graph, n *Node, dy *Node) []*Node
 
+// Domain restricts the operand values an op's tests draw.
+type Domain uint8
+
+// Operand domains: NonZero keeps values away from 0 (relu's kink, a
+// divisor), Positive draws from (0.5, 2.5) (log, sqrt).
+const (
+	NonZero Domain = iota
+	Positive
+)
+
+// Example is one operand configuration an op is tested with: its operand
+// shapes (the same for any dtype) and attributes. Every differentiable op
+// is checked against finite differences, and every op's generated Go
+// against the interpreter, on its examples.
+type Example struct {
+	Shapes [][]int
+	Attrs  Attrs
+	Domain Domain
+}
+
 // OpDef defines an op once: how the language calls it, its type rule, its
 // gradient, its cost and its reference semantics.
 type OpDef struct {
@@ -77,6 +97,9 @@ type OpDef struct {
 	// Internal ops are made by the compiler (inputs, params, gradients,
 	// updates) and cannot be called from source.
 	Internal bool
+	// Examples are the operand shapes the op's tests use; every op that
+	// is not Internal has at least one.
+	Examples []Example
 	// Elementwise ops map each output element from the input elements at
 	// the same (broadcast) index.
 	Elementwise bool
