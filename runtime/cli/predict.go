@@ -18,7 +18,7 @@ import (
 const maxPredictInput = 1 << 30
 
 func runPredict(e *env, args []string) error {
-	fs := e.newFlags("predict", "[--input FILE|-]",
+	fs := e.newFlags("predict", "[--input FILE|-] | [--top K] IMAGE...",
 		"Predict reads examples as JSON and writes the model's outputs as JSON.\n\n"+
 			"The input is an array of examples, or an object {\"instances\": [...]}.\n"+
 			"For a model with one predict input, an example is an array of numbers,\n"+
@@ -26,15 +26,30 @@ func runPredict(e *env, args []string) error {
 			"may be an object mapping each predict input's name to such an array.\n\n"+
 			"The output is an array with one object per example, mapping each output's\n"+
 			"name to its values (null where a value is not finite) and, for a model with\n"+
-			"a 10-value output, \"label\" to the index of its largest value.")
+			"a 10-value output, \"label\" to the index of its largest value.\n\n"+
+			"Given image files (PNG, JPEG or GIF) instead, predict preprocesses each\n"+
+			"like MNIST (grayscale, ink bright on dark, the digit scaled into a 20×20\n"+
+			"box and centered by mass in 28×28) and prints, per image, one line with\n"+
+			"the JSON list of the top labels: [{\"label\": \"7\", \"score\": 0.98}, ...].")
 	input := fs.String("input", "-", "JSON `file` to read, or - for standard input")
-	if err := parse(fs, args); err != nil {
+	top := fs.Int("top", 3, "with image files: how many labels to print, best first")
+	files, err := parseArgs(fs, args)
+	if err != nil {
 		return err
+	}
+	if *top < 1 {
+		return &usageError{msg: fmt.Sprintf("predict: --top must be at least 1, got %d", *top), usage: fs.Usage}
 	}
 	sig := e.model.Signature()
 	feeds, err := predictFeeds(sig)
 	if err != nil {
 		return err
+	}
+	if len(files) > 0 {
+		if isSet(fs, "input") {
+			return &usageError{msg: "predict: give image files or --input, not both", usage: fs.Usage}
+		}
+		return predictImages(e, sig, feeds, files, *top)
 	}
 
 	var r io.Reader = stdin
