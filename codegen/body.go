@@ -113,6 +113,18 @@ func (c *gen) newFunc() error {
 		case "uniform":
 			body = append(body, jen.Qual(RuntimePath, "InitUniform").Call(dst.Clone(),
 				jen.Lit(a.Float("low", 0)), jen.Lit(a.Float("high", 0)), jen.Lit(uint64(a.Int("seed", 0)))))
+		case "truncated_normal":
+			body = append(body, jen.Qual(RuntimePath, "InitTruncatedNormal").Call(dst.Clone(),
+				jen.Lit(a.Float("mean", 0)), jen.Lit(a.Float("stddev", 0)), jen.Lit(uint64(a.Int("seed", 0)))))
+		case "glorot_uniform", "glorot_normal", "he_uniform", "he_normal":
+			fn := map[string]string{"glorot_uniform": "InitGlorotUniform", "glorot_normal": "InitGlorotNormal",
+				"he_uniform": "InitHeUniform", "he_normal": "InitHeNormal"}[a.String("init", "")]
+			var dims []jen.Code
+			for _, d := range p.Type.Shape.Eval(nil) {
+				dims = append(dims, jen.Lit(d))
+			}
+			body = append(body, jen.Qual(RuntimePath, fn).Call(dst.Clone(),
+				jen.Index().Int().Values(dims...), jen.Lit(uint64(a.Int("seed", 0)))))
 		default:
 			return fmt.Errorf("codegen: param %s: no code for initializer %q", p.Name, a.String("init", ""))
 		}

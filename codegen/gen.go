@@ -239,7 +239,18 @@ func (c *gen) header() {
 	if len(g.Outputs) > 0 {
 		fmt.Fprintf(&b, "\toutputs: %s\n", outputList(g))
 	}
-	fmt.Fprintf(&b, "\tparams:  %s (%d parameters)\n", specList(g.Params), g.ParamCount())
+	var params, state []*ir.Node
+	for _, p := range g.Params {
+		if ir.Trainable(p) {
+			params = append(params, p)
+		} else {
+			state = append(state, p)
+		}
+	}
+	fmt.Fprintf(&b, "\tparams:  %s (%d parameters)\n", specList(params), g.ParamCount())
+	if len(state) > 0 {
+		fmt.Fprintf(&b, "\tstate:   %s (optimizer state)\n", specList(state))
+	}
 	if g.Loss != nil {
 		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss.Label(), optimizerString(g.Optimizer))
 	}

@@ -14,8 +14,9 @@ const maxErrors = 10
 
 // binding is what a name in a model refers to.
 type binding struct {
-	kind string // "input", "param" or "value"
+	kind string // "input", "param", "value", "const" or "arg" (a function's tensor argument)
 	node *ir.Node
+	cv   *constVal // the value of a "const"
 	pos  lang.Pos
 	used bool
 }
@@ -31,6 +32,29 @@ type checker struct {
 	outputs map[string]lang.Pos
 	// sawOutput is set by any output statement, even one with errors.
 	sawOutput bool
+
+	// u is the file whose file-level functions and constants are
+	// visible: the model's, or that of the function being expanded.
+	u *unit
+	// dims are the generic dimensions bound by the call of the function
+	// being expanded (nil in a model body).
+	dims map[string]ir.Dim
+	// scope prefixes the names of params and values ("" in a model body,
+	// "h1" or "block/conv" in a function).
+	scope string
+	// scopes are the scopes used so far, with the call that used each.
+	scopes map[string]lang.Pos
+	// stack holds the function calls being expanded, innermost last.
+	stack []*callFrame
+	// assignCall is the call that is the whole right-hand side of the
+	// assignment being checked, named assignName.
+	assignCall *lang.CallExpr
+	assignName string
+	// instances counts function calls expanded.
+	instances int
+	// nerrs counts errors found, including repeats not reported again.
+	nerrs    int
+	reported map[string]bool
 }
 
 // value is the result of checking an expression: a node, or an untyped
@@ -43,13 +67,44 @@ type value struct {
 	pos   lang.Pos
 	// origin describes where the value came from, for messages.
 	origin string
+	// isBool marks the literal true (num 1) or false (num 0).
+	isBool bool
+	// tens is a tensor literal (lit is set too).
+	tens *constVal
 }
 
 // CheckFile checks every model in f and returns one graph per model.
+// Files f imports are read with os.ReadFile, relative to f.Name.
 // Errors are a lang.ErrorList of at most maxErrors diagnostics.
 func CheckFile(f *lang.File) ([]*ir.Graph, error) {
+	return checkFile(f, nil)
+}
+
+// checkFile is CheckFile reading imports with read.
+func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, error) {
 	var graphs []*ir.Graph
-	var errs lang.ErrorList
+	im, root := loadUnits(f, read)
+	errs := im.errs
+	// Check every file's constants and function declarations, so that
+	// their errors show even when nothing uses them.
+	decls := &checker{reported: map[string]bool{}}
+	for _, u := range im.all {
+		for _, d := range u.file.Consts {
+			if gc, ok := u.consts[d.Name.Name]; ok && gc.decl == d {
+				decls.u = u
+				decls.evalGlobal(gc)
+			}
+		}
+		for _, d := range u.file.Funcs {
+			if fd, ok := u.funcs[d.Name.Name]; ok && fd.decl == d {
+				decls.checkFuncDecl(fd)
+			}
+		}
+	}
+	errs = append(errs, decls.errs...)
+	if len(f.Models) == 0 && len(errs) == 0 {
+		errs.Add(f.Pos, "no model declared (a file of functions and constants is used through import)")
+	}
 	seen := map[string]lang.Pos{}
 	for _, m := range f.Models {
 		if p, dup := seen[m.Name.Name]; dup {
@@ -57,7 +112,10 @@ func CheckFile(f *lang.File) ([]*ir.Graph, error) {
 			continue
 		}
 		seen[m.Name.Name] = m.Name.Pos
-		g, merrs := checkModel(f.Name, m)
+		if len(im.errs) > 0 {
+			continue // models are checked once their imports load
+		}
+		g, merrs := checkModel(f.Name, m, root)
 		errs = append(errs, merrs...)
 		if g != nil {
 			graphs = append(graphs, g)
@@ -67,14 +125,20 @@ func CheckFile(f *lang.File) ([]*ir.Graph, error) {
 	if len(errs) > maxErrors {
 		errs = errs[:maxErrors]
 	}
-	return graphs, errs.Err()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return graphs, nil
 }
 
-func checkModel(file string, m *lang.Model) (g *ir.Graph, errs lang.ErrorList) {
+func checkModel(file string, m *lang.Model, u *unit) (g *ir.Graph, errs lang.ErrorList) {
 	c := &checker{
-		g:       ir.NewGraph(m.Name.Name, file),
-		names:   map[string]*binding{},
-		outputs: map[string]lang.Pos{},
+		g:        ir.NewGraph(m.Name.Name, file),
+		names:    map[string]*binding{},
+		outputs:  map[string]lang.Pos{},
+		u:        u,
+		scopes:   map[string]lang.Pos{},
+		reported: map[string]bool{},
 	}
 	defer func() {
 		// The IR's builders panic only on internal invariants; report
@@ -90,7 +154,7 @@ func checkModel(file string, m *lang.Model) (g *ir.Graph, errs lang.ErrorList) {
 	if !c.sawOutput && c.train == nil {
 		c.errs.Add(m.Name.Pos, "model %s has no output and no train statement: nothing to compute", m.Name.Name)
 	}
-	if len(c.errs) == 0 {
+	if c.nerrs == 0 && len(c.errs) == 0 {
 		c.checkUnused()
 	}
 	if len(c.errs) > 0 {
@@ -101,8 +165,34 @@ func checkModel(file string, m *lang.Model) (g *ir.Graph, errs lang.ErrorList) {
 
 func shortPos(p lang.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
+// errorf reports an error at pos. Inside a function it names the calls
+// being expanded; an error already reported at the same place (by another
+// call of the same function) is not repeated.
 func (c *checker) errorf(pos lang.Pos, format string, args ...any) {
-	c.errs.Add(pos, format, args...)
+	c.nerrs++
+	msg := fmt.Sprintf(format, args...)
+	if c.reported != nil {
+		key := pos.String() + "\x00" + msg
+		if c.reported[key] {
+			return
+		}
+		c.reported[key] = true
+	}
+	var ctx []string
+	file := pos.File
+	for i := len(c.stack) - 1; i >= 0; i-- {
+		f := c.stack[i]
+		at := f.call.String()
+		if f.call.File == file {
+			at = shortPos(f.call)
+		}
+		ctx = append(ctx, fmt.Sprintf("in %s called at %s", f.fn.decl.Name.Name, at))
+		file = f.call.File
+	}
+	if len(ctx) > 0 {
+		msg += " (" + strings.Join(ctx, ", ") + ")"
+	}
+	c.errs.Add(pos, "%s", msg)
 }
 
 func (c *checker) declare(id *lang.Ident, kind string, n *ir.Node) {
@@ -145,8 +235,14 @@ func (c *checker) decl(d lang.Decl) {
 		c.declare(d.Name, "input", n)
 	case *lang.ParamDecl:
 		c.param(d)
+	case *lang.ConstDecl:
+		c.constDecl(d)
 	case *lang.AssignStmt:
+		if call, isCall := unparen(d.Value).(*lang.CallExpr); isCall {
+			c.assignCall, c.assignName = call, d.Name.Name
+		}
 		v, ok := c.expr(d.Value)
+		c.assignCall, c.assignName = nil, ""
 		if !ok {
 			c.poison(d.Name, "value")
 			return
@@ -158,7 +254,7 @@ func (c *checker) decl(d lang.Decl) {
 			c.declare(d.Name, "value", n)
 			return
 		}
-		n.Name = d.Name.Name
+		n.Name = c.qualify(d.Name.Name)
 		c.declare(d.Name, "value", n)
 	case *lang.OutputStmt:
 		c.sawOutput = true
@@ -203,10 +299,28 @@ func (c *checker) decl(d lang.Decl) {
 	}
 }
 
-// use resolves an identifier and marks it used.
+// unparen strips parentheses.
+func unparen(e lang.Expr) lang.Expr {
+	for {
+		p, ok := e.(*lang.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
+// use resolves an identifier and marks it used: a name of the current
+// model or function, or a constant of the current file.
 func (c *checker) use(id *lang.Ident) *binding {
 	b, ok := c.names[id.Name]
 	if !ok {
+		if v, err, isConst := c.globalConst(id.Name); isConst {
+			if err != nil {
+				return nil
+			}
+			return &binding{kind: "const", cv: v, used: true}
+		}
 		c.errorf(id.Pos, "undefined: %s%s", id.Name, c.suggest(id.Name))
 		return nil
 	}
@@ -235,6 +349,28 @@ func (c *checker) typeExpr(t *lang.TypeExpr, allowSym bool) (ir.Type, bool) {
 	good := true
 	for _, d := range t.Dims {
 		if d.Name != "" {
+			if dim, ok := c.dims[d.Name]; ok {
+				if !allowSym && dim.IsSym() {
+					c.errorf(d.Pos, "param shapes must be static, but dimension %s is symbolic (bound to %s at this call)", d.Name, dim)
+					good = false
+				}
+				shape = append(shape, dim)
+				continue
+			}
+			size, found, ok := c.intConst(d.Name, d.Pos)
+			if !ok {
+				good = false
+				continue
+			}
+			if found {
+				shape = append(shape, ir.Fixed(size))
+				continue
+			}
+			if len(c.stack) > 0 {
+				c.errorf(d.Pos, "dimension %s is not bound: name a dimension of a tensor parameter, an int parameter or an int constant", d.Name)
+				good = false
+				continue
+			}
 			if !allowSym {
 				c.errorf(d.Pos, "param shapes must be static, but dimension %s is symbolic", d.Name)
 				good = false
@@ -272,6 +408,12 @@ func (c *checker) materialize(v value, dt ir.DType) *ir.Node {
 		return v.node
 	}
 	c.g.SetOrigin(v.pos, ir.Forward)
+	switch {
+	case v.tens != nil:
+		return c.g.MustApply("const", nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(v.tens.shape...), "values": append([]float64(nil), v.tens.vals...)})
+	case v.isBool:
+		return c.g.Const(ir.Bool, v.num)
+	}
 	return c.g.Const(dt, v.num)
 }
 
@@ -283,7 +425,7 @@ func (c *checker) checkUnused() {
 	})
 	for _, name := range names {
 		b := c.names[name]
-		if b.used {
+		if b.used || b.kind == "const" || b.kind == "arg" {
 			continue
 		}
 		switch b.kind {

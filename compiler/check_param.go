@@ -22,7 +22,7 @@ func (c *checker) param(d *lang.ParamDecl) {
 	}
 	c.g.SetOrigin(d.Name.Pos, ir.Forward)
 	n := c.g.MustApply("param", nil, attrs)
-	n.Name = d.Name.Name
+	n.Name = c.qualify(d.Name.Name)
 	c.g.Params = append(c.g.Params, n)
 	c.declare(d.Name, "param", n)
 }
@@ -33,12 +33,19 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 	switch e := d.Init.(type) {
 	case *lang.Ident:
 		name = e.Name
+		if _, isInit := Initializers[name]; !isInit {
+			if v, err := c.constEval(e); err == nil && v.kind == constNum {
+				attrs["init"] = "constant"
+				attrs["value"] = v.num
+				return true
+			}
+		}
 	case *lang.CallExpr:
 		name, call = e.Func.Name, e
 	default:
-		if v, _, ok := constNumber(d.Init); ok {
+		if v, err := c.constEval(d.Init); err == nil && v.kind == constNum {
 			attrs["init"] = "constant"
-			attrs["value"] = v
+			attrs["value"] = v.num
 			return true
 		}
 		c.errorf(d.Init.Position(), "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprString(d.Init))
@@ -67,11 +74,11 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 	}
 	if in.Float {
 		if !attrs.Has("seed") {
-			attrs["seed"] = int(DefaultSeed(d.Name.Name) >> 1)
+			attrs["seed"] = int(DefaultSeed(c.qualify(d.Name.Name)) >> 1)
 		}
 	}
-	if name == "normal" && attrs.Float("stddev", 0) < 0 {
-		c.errorf(d.Init.Position(), "normal: stddev must not be negative, got %g", attrs.Float("stddev", 0))
+	if (name == "normal" || name == "truncated_normal") && attrs.Float("stddev", 0) < 0 {
+		c.errorf(d.Init.Position(), "%s: stddev must not be negative, got %g", name, attrs.Float("stddev", 0))
 		return false
 	}
 	if name == "uniform" && attrs.Float("low", 0) > attrs.Float("high", 0) {
@@ -102,7 +109,7 @@ func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr
 			return
 		}
 		given[spec.Name] = true
-		v, err := attrValue(e, spec.Kind)
+		v, err := c.attrArg(e, spec.Kind)
 		if err != nil {
 			c.errorf(e.Position(), "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprString(e))
 			good = false

@@ -18,13 +18,16 @@ type Options struct {
 	// DumpAfter, when set, receives the IR after each stage ("check",
 	// then each pass name, then "train").
 	DumpAfter func(stage string, g *ir.Graph)
+	// ReadFile reads the files that `import` names, resolved relative to
+	// the importing file's name; nil means os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Compile parses, checks and lowers one model from source: the result
 // has its forward graph, gradients and updates, ready for the interpreter
 // or codegen. Errors are lang.ErrorList diagnostics or a lang.Error.
 func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
-	graphs, err := checkSource(filename, src)
+	graphs, err := checkSource(filename, src, opts.ReadFile)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +61,7 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 
 // CompileAll parses, checks and lowers every model of a file.
 func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
-	graphs, err := checkSource(filename, src)
+	graphs, err := checkSource(filename, src, opts.ReadFile)
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +73,14 @@ func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) 
 	return graphs, nil
 }
 
-// checkSource parses and checks every model of a file.
-func checkSource(filename string, src []byte) ([]*ir.Graph, error) {
+// checkSource parses and checks every model of a file, reading its
+// imports with read.
+func checkSource(filename string, src []byte, read func(string) ([]byte, error)) ([]*ir.Graph, error) {
 	f, err := lang.ParseFile(filename, src)
 	if err != nil {
 		return nil, err
 	}
-	return CheckFile(f)
+	return checkFile(f, read)
 }
 
 // lower runs the passes and the training lowering on a checked graph.

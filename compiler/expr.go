@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -16,11 +17,23 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 	switch e := e.(type) {
 	case *lang.Ident:
 		if e.Name == "true" || e.Name == "false" {
-			c.errorf(e.Pos, "%s is a boolean constant; boolean tensors are not supported in expressions yet", e.Name)
-			return value{}, false
+			return value{lit: true, isBool: true, num: map[bool]float64{true: 1}[e.Name == "true"], pos: e.Pos}, true
 		}
 		b := c.use(e)
-		if b == nil || b.node == nil {
+		if b == nil {
+			return value{}, false
+		}
+		if b.kind == "const" {
+			if b.cv == nil {
+				return value{}, false // its declaration had an error
+			}
+			if b.cv.kind == constString {
+				c.errorf(e.Pos, "%s is the string %s, not a tensor; strings are only allowed as op arguments", e.Name, b.cv.text())
+				return value{}, false
+			}
+			return b.cv.value(e.Pos), true
+		}
+		if b.node == nil {
 			return value{}, false
 		}
 		return value{node: b.node, pos: e.Pos, origin: fmt.Sprintf("%s is %s declared at %s", e.Name, describe(b), shortPos(b.pos))}, true
@@ -34,14 +47,29 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		c.errorf(e.Pos, "a string is not a tensor; strings are only allowed as op arguments")
 		return value{}, false
 	case *lang.ListLit:
-		c.errorf(e.Pos, "a list is not a tensor here; lists are only allowed as op arguments such as axes")
-		return value{}, false
+		v, err := c.tensorLit(e)
+		if err != nil {
+			c.report(err)
+			return value{}, false
+		}
+		return v.value(e.Pos), true
 	case *lang.UnaryExpr:
 		v, ok := c.expr(e.X)
 		if !ok {
 			return v, false
 		}
-		if v.lit {
+		switch {
+		case v.isBool:
+			c.errorf(e.Pos, "cannot negate the bool constant %s", boolText(v.num))
+			return value{}, false
+		case v.tens != nil:
+			neg := *v.tens
+			neg.vals = make([]float64, len(v.tens.vals))
+			for i, x := range v.tens.vals {
+				neg.vals[i] = -x
+			}
+			return neg.value(e.Pos), true
+		case v.lit:
 			return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
 		}
 		return c.apply(e.Pos, "-"+exprString(e.X), "neg", []value{v}, nil)
@@ -60,6 +88,8 @@ func describe(b *binding) string {
 		return "an input " + b.node.Type.String()
 	case "param":
 		return "a param " + b.node.Type.String()
+	case "arg":
+		return "an argument " + b.node.Type.String()
 	}
 	return b.node.Type.String() + ","
 }
@@ -70,7 +100,7 @@ func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
 	if !okx || !oky {
 		return value{}, false
 	}
-	if x.lit && y.lit {
+	if x.lit && y.lit && !x.isBool && !y.isBool && x.tens == nil && y.tens == nil {
 		return foldBinary(e, x, y, c)
 	}
 	return c.apply(e.OpPos, exprString(e), binaryOps[e.Op], []value{x, y}, nil)
@@ -106,6 +136,11 @@ func foldBinary(e *lang.BinaryExpr, x, y value, c *checker) (value, bool) {
 func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.Attrs) (value, bool) {
 	dt := ir.F32
 	for _, a := range args {
+		if a.isBool {
+			dt = ir.Bool
+		}
+	}
+	for _, a := range args {
 		if !a.lit {
 			dt = a.node.Type.DType
 			break
@@ -113,11 +148,15 @@ func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.At
 	}
 	inputs := make([]*ir.Node, len(args))
 	for i, a := range args {
-		if a.lit && !a.isInt && !dt.IsFloat() {
+		if a.isBool && dt != ir.Bool {
+			c.errorf(a.pos, "the constant %s is a bool, but the other operand is %s", boolText(a.num), dt)
+			return value{}, false
+		}
+		if a.lit && !a.isBool && !a.isInt && !dt.IsFloat() {
 			c.errorf(a.pos, "the constant %g is not an integer, but the other operand is %s", a.num, dt)
 			return value{}, false
 		}
-		if a.lit && dt == ir.Bool {
+		if a.lit && !a.isBool && dt == ir.Bool {
 			c.errorf(a.pos, "a number cannot be combined with a bool tensor")
 			return value{}, false
 		}
@@ -142,9 +181,32 @@ func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.At
 	return value{node: n, pos: pos}, true
 }
 
-// call checks a call of a registered op.
+// call checks a call of a function or of a registered op.
 func (c *checker) call(e *lang.CallExpr) (value, bool) {
+	assigned := e == c.assignCall
 	name := e.Func.Name
+	if b, ok := c.names[name]; ok && b.kind == "const" && b.cv != nil {
+		// A string constant, such as a function's act = "relu", calls
+		// the op or function it names; "linear" is the identity.
+		b.used = true
+		if b.cv.kind != constString {
+			c.errorf(e.Func.Pos, "%s is a constant (%s), not a function", name, b.cv.describe())
+			return value{}, false
+		}
+		target := b.cv.str
+		if target == "linear" {
+			if len(e.Args) != 1 || len(e.Kwargs) != 0 {
+				c.errorf(e.Pos, "%s is \"linear\", the identity: it takes one argument", name)
+				return value{}, false
+			}
+			return c.expr(e.Args[0])
+		}
+		e = &lang.CallExpr{Pos: e.Pos, Func: &lang.Ident{Pos: e.Func.Pos, Name: target}, Args: e.Args, Kwargs: e.Kwargs}
+		name = target
+	}
+	if fd := c.lookupFunc(name); fd != nil {
+		return c.callFunc(e, fd, assigned)
+	}
 	def, ok := ir.Lookup(name)
 	if !ok || def.Internal {
 		switch {
@@ -153,7 +215,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		case isOptimizer(name):
 			c.errorf(e.Func.Pos, "%s is an optimizer; it can only appear in a train statement (train loss with %s(...))", name, name)
 		default:
-			c.errorf(e.Func.Pos, "unknown function %s%s", name, suggestFrom(name, publicOps()))
+			c.errorf(e.Func.Pos, "unknown function %s%s", name, suggestFrom(name, c.callables()))
 		}
 		return value{}, false
 	}
@@ -164,6 +226,8 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	nparams := len(def.Inputs) + len(def.Attrs)
 	for i, arg := range e.Args {
 		switch {
+		case def.Variadic: // every positional argument is an operand
+			tensors = append(tensors[:i], arg)
 		case i < len(def.Inputs):
 			tensors[i] = arg
 		case i < nparams:
@@ -222,7 +286,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 			}
 			continue
 		}
-		v, err := attrValue(ae, spec.Kind)
+		v, err := c.attrArg(ae, spec.Kind)
 		if err != nil {
 			c.errorf(ae.Position(), "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprString(ae))
 			good = false
@@ -255,6 +319,18 @@ func argNames(def *ir.OpDef) []string {
 	out := append([]string(nil), def.Inputs...)
 	for _, a := range def.Attrs {
 		out = append(out, a.Name)
+	}
+	return out
+}
+
+// callables are the names a call may name: ops and visible functions.
+func (c *checker) callables() []string {
+	out := publicOps()
+	if c.u != nil {
+		for name := range c.u.funcs {
+			out = append(out, name)
+		}
+		sort.Strings(out)
 	}
 	return out
 }
@@ -306,6 +382,22 @@ func attrValue(e lang.Expr, kind ir.ArgKind) (any, error) {
 					return nil, bad
 				}
 				out = append(out, int(v))
+			}
+			return out, nil
+		}
+	case ir.IntPairsArg:
+		if l, ok := e.(*lang.ListLit); ok {
+			out := [][]int{}
+			for _, el := range l.Elems {
+				pair, ok := el.(*lang.ListLit)
+				if !ok || len(pair.Elems) != 2 {
+					return nil, bad
+				}
+				v, err := attrValue(pair, ir.IntsArg)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v.([]int))
 			}
 			return out, nil
 		}

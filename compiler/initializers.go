@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"hash/fnv"
+	"math"
 	"sort"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -19,6 +20,9 @@ type Initializer struct {
 	Float bool
 }
 
+// seedOnly is the argument list of the variance-scaling initializers.
+var seedOnly = []ir.AttrSpec{{Name: "seed", Kind: ir.IntArg}}
+
 // Initializers lists the param initializers by name.
 var Initializers = map[string]*Initializer{
 	"zeros":    {Name: "zeros", Summary: "every element 0"},
@@ -29,11 +33,20 @@ var Initializers = map[string]*Initializer{
 		{Name: "stddev", Kind: ir.FloatArg, Default: 0.05},
 		{Name: "seed", Kind: ir.IntArg},
 	}},
+	"truncated_normal": {Name: "truncated_normal", Summary: "draws from N(mean, stddev²), redrawn while more than 2 stddev from the mean", Float: true, Args: []ir.AttrSpec{
+		{Name: "mean", Kind: ir.FloatArg, Default: 0.0},
+		{Name: "stddev", Kind: ir.FloatArg, Default: 0.05},
+		{Name: "seed", Kind: ir.IntArg},
+	}},
 	"uniform": {Name: "uniform", Summary: "independent draws from U[low, high)", Float: true, Args: []ir.AttrSpec{
 		{Name: "low", Kind: ir.FloatArg, Default: -0.05},
 		{Name: "high", Kind: ir.FloatArg, Default: 0.05},
 		{Name: "seed", Kind: ir.IntArg},
 	}},
+	"glorot_uniform": {Name: "glorot_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/(fan_in+fan_out))", Float: true, Args: seedOnly},
+	"glorot_normal":  {Name: "glorot_normal", Summary: "truncated normal with stddev sqrt(2/(fan_in+fan_out))/0.87962566103423978", Float: true, Args: seedOnly},
+	"he_uniform":     {Name: "he_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/fan_in)", Float: true, Args: seedOnly},
+	"he_normal":      {Name: "he_normal", Summary: "truncated normal with stddev sqrt(2/fan_in)/0.87962566103423978", Float: true, Args: seedOnly},
 }
 
 func isInitializer(name string) bool { _, ok := Initializers[name]; return ok }
@@ -56,40 +69,104 @@ func DefaultSeed(name string) uint64 {
 	return h.Sum64()
 }
 
+// truncatedNormalStddev is the standard deviation of a standard normal
+// truncated to [-2, 2]; the variance-scaling normal initializers divide
+// by it so that the truncated draws have the intended variance, as Keras
+// does.
+const truncatedNormalStddev = 0.87962566103423978
+
+// Fans returns the fan-in and fan-out of a param shape as Keras computes
+// them: for a scalar both are 1; for a vector [n] both are n; for a matrix
+// [in, out] they are in and out; for rank 3 and above (convolution
+// kernels such as [h, w, in, out]) the leading dimensions form the
+// receptive field, whose size multiplies the last two: fan_in =
+// h·w·in, fan_out = h·w·out.
+func Fans(shape []int) (fanIn, fanOut int) {
+	switch len(shape) {
+	case 0:
+		return 1, 1
+	case 1:
+		return shape[0], shape[0]
+	case 2:
+		return shape[0], shape[1]
+	}
+	field := 1
+	for _, d := range shape[:len(shape)-2] {
+		field *= d
+	}
+	return shape[len(shape)-2] * field, shape[len(shape)-1] * field
+}
+
 // InitialValues computes a param's initial elements from its initializer
 // attributes. This is the definition generated code reproduces: random
 // draws come from math/rand/v2's PCG source seeded with (seed,
 // InitStream), taken in row-major order, normal via NormFloat64 and
-// uniform via Float64.
+// uniform via Float64, each product rounded before it is added (no fused
+// multiply-add). A truncated normal redraws NormFloat64 while its
+// magnitude exceeds 2. The variance-scaling initializers take their
+// scale from Fans.
 func InitialValues(p *ir.Node) ([]float64, error) {
+	shape := p.Type.Shape.Eval(nil)
 	n := p.Type.Shape.NumElements(nil)
 	out := make([]float64, n)
 	a := p.Attrs
+	seed := uint64(a.Int("seed", 0))
+	fanIn, fanOut := Fans(shape)
 	switch a.String("init", "zeros") {
 	case "zeros":
 	case "ones":
-		for i := range out {
-			out[i] = 1
-		}
+		fillConstant(out, 1)
 	case "constant":
-		v := a.Float("value", 0)
-		for i := range out {
-			out[i] = v
-		}
+		fillConstant(out, a.Float("value", 0))
 	case "normal":
-		r := newInitRand(uint64(a.Int("seed", 0)))
-		mean, sd := a.Float("mean", 0), a.Float("stddev", 0.05)
-		for i := range out {
-			out[i] = mean + sd*r.NormFloat64()
-		}
+		fillNormal(out, a.Float("mean", 0), a.Float("stddev", 0.05), seed)
+	case "truncated_normal":
+		fillTruncatedNormal(out, a.Float("mean", 0), a.Float("stddev", 0.05), seed)
 	case "uniform":
-		r := newInitRand(uint64(a.Int("seed", 0)))
-		lo, hi := a.Float("low", -0.05), a.Float("high", 0.05)
-		for i := range out {
-			out[i] = lo + (hi-lo)*r.Float64()
-		}
+		fillUniform(out, a.Float("low", -0.05), a.Float("high", 0.05), seed)
+	case "glorot_uniform":
+		limit := math.Sqrt(6 / float64(fanIn+fanOut))
+		fillUniform(out, -limit, limit, seed)
+	case "glorot_normal":
+		fillTruncatedNormal(out, 0, math.Sqrt(2/float64(fanIn+fanOut))/truncatedNormalStddev, seed)
+	case "he_uniform":
+		limit := math.Sqrt(6 / float64(fanIn))
+		fillUniform(out, -limit, limit, seed)
+	case "he_normal":
+		fillTruncatedNormal(out, 0, math.Sqrt(2/float64(fanIn))/truncatedNormalStddev, seed)
 	default:
 		return nil, fmt.Errorf("param %s: unknown initializer %q", p.Name, a.String("init", ""))
 	}
 	return out, nil
+}
+
+func fillConstant(out []float64, v float64) {
+	for i := range out {
+		out[i] = v
+	}
+}
+
+func fillNormal(out []float64, mean, stddev float64, seed uint64) {
+	r := newInitRand(seed)
+	for i := range out {
+		out[i] = mean + float64(stddev*r.NormFloat64())
+	}
+}
+
+func fillTruncatedNormal(out []float64, mean, stddev float64, seed uint64) {
+	r := newInitRand(seed)
+	for i := range out {
+		z := r.NormFloat64()
+		for math.Abs(z) > 2 {
+			z = r.NormFloat64()
+		}
+		out[i] = mean + float64(stddev*z)
+	}
+}
+
+func fillUniform(out []float64, low, high float64, seed uint64) {
+	r := newInitRand(seed)
+	for i := range out {
+		out[i] = low + float64((high-low)*r.Float64())
+	}
 }

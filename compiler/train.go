@@ -35,12 +35,26 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		c.errorf(d.Optimizer.Func.Pos, "unknown optimizer %s (want one of %s)%s", name, strings.Join(optimizerNames(), ", "), suggestFrom(name, optimizerNames()))
 		return
 	}
-	attrs, ok := c.bindArgs(name, opt.Args, d.Optimizer)
+	if len(d.Optimizer.Args) > len(opt.Args) {
+		var common []string
+		for _, a := range CommonArgs {
+			common = append(common, a.Name)
+		}
+		c.errorf(d.Optimizer.Args[len(opt.Args)].Position(), "too many positional arguments to %s: it takes at most %d; give %s by name",
+			name, len(opt.Args), andList(common))
+		return
+	}
+	specs := opt.AllArgs()
+	attrs, ok := c.bindArgs(name, specs, d.Optimizer)
 	if !ok {
 		return
 	}
-	if err := opt.Validate(attrs); err != nil {
-		c.errorf(d.Optimizer.Pos, "%s: %v", name, err)
+	err := opt.Validate(attrs)
+	if err == nil {
+		err = validateCommon(attrs)
+	}
+	if err != nil {
+		c.errorf(optimizerArgPos(d.Optimizer, specs, err), "%s: %v", name, err)
 		return
 	}
 	c.g.Optimizer = &ir.Optimizer{Name: name, Attrs: attrs, Pos: d.Optimizer.Pos}
@@ -58,8 +72,30 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 	}
 }
 
+// optimizerArgPos is where to report an invalid optimizer argument: at
+// the value of the argument an *ArgError names, else at the call.
+func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, err error) lang.Pos {
+	ae, ok := err.(*ArgError)
+	if !ok || ae.Arg == "" {
+		return call.Pos
+	}
+	for _, kw := range call.Kwargs {
+		if kw.Name.Name == ae.Arg {
+			return kw.Value.Position()
+		}
+	}
+	for i, a := range call.Args {
+		if i < len(specs) && specs[i].Name == ae.Arg {
+			return a.Position()
+		}
+	}
+	return call.Pos
+}
+
 // lowerTraining differentiates the loss with respect to every param it
-// depends on and appends the optimizer's updates as assign nodes.
+// depends on and appends the optimizer's updates as assign nodes: first
+// the optimizer state's (slot params, created here), then the params'.
+// See optimizers.go for the semantics.
 func lowerTraining(g *ir.Graph) error {
 	if g.Loss == nil {
 		return nil
@@ -68,23 +104,50 @@ func lowerTraining(g *ir.Graph) error {
 	reach := ir.Reachable(g.Loss)
 	for _, p := range g.Params {
 		if reach[p] {
+			if !p.Type.DType.IsFloat() {
+				return &lang.Error{Pos: p.Pos, Msg: fmt.Sprintf("param %s is %s; only floating-point params can be trained", p.Name, p.Type)}
+			}
+			if len(wrt) > 0 && p.Type.DType != wrt[0].Type.DType {
+				return &lang.Error{Pos: g.Optimizer.Pos, Msg: fmt.Sprintf("the trained params %s (%s) and %s (%s) have different dtypes; an optimizer updates params of one dtype", wrt[0].Name, wrt[0].Type.DType, p.Name, p.Type.DType)}
+			}
 			wrt = append(wrt, p)
 		}
+	}
+	if len(wrt) == 0 {
+		return nil // the checker has reported it
 	}
 	grads, err := Gradients(g, g.Loss, wrt)
 	if err != nil {
 		return err
 	}
 	opt := Optimizers[g.Optimizer.Name]
+	a := g.Optimizer.Attrs
+	g.SetOrigin(g.Optimizer.Pos, ir.Update)
+	s := newStep(g, a, wrt[0].Type.DType)
+	if opt.CountsSteps || s.scheduled() {
+		s.Iterations() // create the counter before any slot, so it comes first
+	}
+	updates := grads
+	if a.Has("clip_norm") {
+		updates = s.clip(grads, a.Float("clip_norm", 0))
+	}
+	var assigns []*ir.Node
 	for i, p := range wrt {
 		g.Grads[p] = grads[i]
-		g.SetOrigin(g.Optimizer.Pos, ir.Update)
-		nv := opt.Update(g, g.Optimizer.Attrs, p, grads[i])
+		s.Param = p
+		w := p
+		if wd := a.Float("weight_decay", 0); wd > 0 {
+			// Decoupled weight decay, scaled by the learning rate.
+			w = s.Apply("sub", p, s.Apply("mul", p, s.Apply("mul", s.LR(), s.Const(wd))))
+		}
+		nv := opt.Update(s, w, updates[i])
 		as, err := g.Apply("assign", []*ir.Node{p, nv}, nil)
 		if err != nil {
 			return fmt.Errorf("%s: updating %s: %v", g.Optimizer.Pos, p.Name, err)
 		}
-		g.Updates = append(g.Updates, as)
+		assigns = append(assigns, as)
 	}
+	g.Updates = append(g.Updates, s.finish()...)
+	g.Updates = append(g.Updates, assigns...)
 	return nil
 }

@@ -37,9 +37,61 @@ type Node interface {
 // File is one parsed .flow file.
 type File struct {
 	Pos      Pos
-	Name     string     // the file name used in positions
-	Models   []*Model   // the models declared in the file, in source order
-	Comments []*Comment // every comment, in source order (for the formatter)
+	Name     string        // the file name used in positions
+	Models   []*Model      // the models declared in the file, in source order
+	Imports  []*ImportDecl // the file's imports, in source order
+	Consts   []*ConstDecl  // the file-level named constants, in source order
+	Funcs    []*FuncDecl   // the functions (layers) declared, in source order
+	Comments []*Comment    // every comment, in source order (for the formatter)
+}
+
+// ImportDecl is `import "path"` at file level: it makes the functions and
+// constants of another .flow file, named relative to this one, available.
+type ImportDecl struct {
+	Pos  Pos
+	Path *StringLit
+}
+
+// ConstDecl is `const name = expr`: a named compile-time constant (a
+// number, a bool, a string or a tensor literal). It appears at file level
+// (File.Consts) or as a statement of a model or function body.
+type ConstDecl struct {
+	Pos   Pos
+	Name  *Ident
+	Value Expr
+}
+
+// FuncDecl is a function (a layer) declared at file level:
+//
+//	fn name(params) [-> type] { body }
+//
+// Its body holds ParamDecl, AssignStmt and ConstDecl statements and ends
+// with one ReturnStmt. Result is nil when no result type is declared.
+type FuncDecl struct {
+	Pos    Pos
+	Name   *Ident
+	Params []*FuncParam
+	Result *TypeExpr
+	Body   []Decl
+	EndPos Pos // position of the closing brace
+}
+
+// FuncParam is one parameter of a function: `name: type`, `name: type =
+// default` or `name = default`. Type is nil when omitted (the default's
+// kind is then the parameter's kind); Default is nil when there is none.
+// A Type of int, float, bool or string (without brackets) declares a
+// compile-time parameter; any other type is a tensor parameter.
+type FuncParam struct {
+	Pos     Pos
+	Name    *Ident
+	Type    *TypeExpr
+	Default Expr
+}
+
+// ReturnStmt is `return expr`, the last statement of a function body.
+type ReturnStmt struct {
+	Pos   Pos
+	Value Expr
 }
 
 // Comment is one `// ...` line comment or `/* ... */` block comment,
@@ -57,8 +109,9 @@ type Model struct {
 	EndPos Pos // position of the closing brace
 }
 
-// Decl is a statement inside a model body: *InputDecl, *ParamDecl,
-// *AssignStmt, *OutputStmt or *TrainStmt.
+// Decl is a statement inside a model or function body: *InputDecl,
+// *ParamDecl, *AssignStmt, *OutputStmt, *TrainStmt, *ConstDecl or
+// *ReturnStmt.
 type Decl interface {
 	Node
 	declNode()
@@ -194,6 +247,21 @@ func (n *File) Position() Pos { return n.Pos }
 // Position returns where the Comment starts.
 func (n *Comment) Position() Pos { return n.Pos }
 
+// Position returns where the ImportDecl starts.
+func (n *ImportDecl) Position() Pos { return n.Pos }
+
+// Position returns where the ConstDecl starts.
+func (n *ConstDecl) Position() Pos { return n.Pos }
+
+// Position returns where the FuncDecl starts.
+func (n *FuncDecl) Position() Pos { return n.Pos }
+
+// Position returns where the FuncParam starts.
+func (n *FuncParam) Position() Pos { return n.Pos }
+
+// Position returns where the ReturnStmt starts.
+func (n *ReturnStmt) Position() Pos { return n.Pos }
+
 // Position returns where the Model starts.
 func (n *Model) Position() Pos { return n.Pos }
 
@@ -250,6 +318,8 @@ func (*ParamDecl) declNode()  {}
 func (*AssignStmt) declNode() {}
 func (*OutputStmt) declNode() {}
 func (*TrainStmt) declNode()  {}
+func (*ConstDecl) declNode()  {}
+func (*ReturnStmt) declNode() {}
 
 func (*Ident) exprNode()      {}
 func (*NumberLit) exprNode()  {}

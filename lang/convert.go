@@ -98,11 +98,213 @@ func (c *converter) file(name string, g *fileG) *File {
 			} else {
 				c.dropped++
 			}
+		case item.Func != nil:
+			if fn := c.funcDecl(item.Func); fn != nil {
+				f.Funcs = append(f.Funcs, fn)
+			} else {
+				c.dropped++
+			}
+		case item.Import != nil || item.Const != nil:
+			if d := c.topDecl(item); d != nil {
+				switch d := d.(type) {
+				case *ImportDecl:
+					f.Imports = append(f.Imports, d)
+				case *ConstDecl:
+					f.Consts = append(f.Consts, d)
+				}
+			} else {
+				c.dropped++
+			}
 		case len(item.Junk) > 0:
-			c.expected(item.Junk[0], `"model"`)
+			c.expected(item.Junk[0], `"model", "fn", "import" or "const"`)
 		}
 	}
 	return f
+}
+
+// topDecl converts a file-level import or constant; it returns nil after
+// reporting an error.
+func (c *converter) topDecl(item *topG) Node {
+	var (
+		d    Node
+		ok   bool
+		rest string
+	)
+	if item.Import != nil {
+		d, ok = c.importDecl(item.Import)
+		rest = "end of line"
+	} else {
+		d, ok = c.constDecl(item.Const)
+		rest = "an operator or end of line"
+	}
+	if !ok {
+		return nil
+	}
+	if len(item.Rest) > 0 {
+		c.expected(item.Rest[0], "%s", rest)
+		return nil
+	}
+	return d
+}
+
+func (c *converter) importDecl(g *importG) (*ImportDecl, bool) {
+	if g.Path == nil {
+		c.expectedHint(c.after(g.Kw), `import "layers.flow"`, `a quoted file name after "import"`)
+		return nil, false
+	}
+	s, err := strconv.Unquote(g.Path.Value)
+	if err != nil { // the lexer checked; this is a safety net
+		c.errorf(g.Path.Pos, "invalid string literal %s", g.Path.Value)
+		return nil, false
+	}
+	if s == "" {
+		c.errorf(g.Path.Pos, "empty import path")
+		return nil, false
+	}
+	return &ImportDecl{Pos: toPos(g.Kw.Pos), Path: &StringLit{Pos: toPos(g.Path.Pos), Value: s}}, true
+}
+
+func (c *converter) constDecl(g *constG) (*ConstDecl, bool) {
+	name, ok := c.declName(g.Kw, g.Name)
+	if !ok {
+		return nil, false
+	}
+	if g.Eq == nil {
+		c.expected(c.after(*g.Name), `"=" and a value after const %s`, g.Name.Value)
+		return nil, false
+	}
+	value, ok := c.operand(g.Value, *g.Eq)
+	if !ok {
+		return nil, false
+	}
+	return &ConstDecl{Pos: toPos(g.Kw.Pos), Name: name, Value: value}, true
+}
+
+// funcDecl converts a function declaration; it returns nil after reporting
+// an error.
+func (c *converter) funcDecl(g *funcG) *FuncDecl {
+	if g.Name == nil || g.Name.Type == tokKeyword {
+		found := c.after(g.Kw)
+		if g.Name != nil {
+			found = *g.Name
+		}
+		c.expected(found, `a function name after "fn"`)
+		return nil
+	}
+	fname := g.Name.Value
+	if g.Open == nil {
+		c.expected(c.after(*g.Name), `"(" and the parameters of %s`, fname)
+		return nil
+	}
+	fn := &FuncDecl{Pos: toPos(g.Kw.Pos), Name: ident(*g.Name)}
+	prev := *g.Open // "(", a parameter's last token or a comma
+	afterParam := false
+	for _, p := range g.Params {
+		if p.Comma != nil {
+			if !afterParam {
+				c.expected(*p.Comma, `a parameter name or ")" in the parameters of %s`, fname)
+				return nil
+			}
+			afterParam = false
+			prev = *p.Comma
+			continue
+		}
+		if afterParam {
+			c.expected(*p.Name, `"," or ")" in the parameters of %s`, fname)
+			return nil
+		}
+		afterParam = true
+		fp, ok := c.funcParam(fname, p)
+		if !ok {
+			return nil
+		}
+		fn.Params = append(fn.Params, fp)
+		prev = *p.Name
+	}
+	if g.Close == nil {
+		found := c.after(prev)
+		if n := len(g.Params); n > 0 {
+			found = c.tokenAt(g.Params[n-1].EndPos)
+		}
+		if afterParam {
+			c.expected(found, `"," or ")" in the parameters of %s`, fname)
+		} else {
+			c.expected(found, `a parameter name or ")" in the parameters of %s`, fname)
+		}
+		return nil
+	}
+	if g.Arrow != nil {
+		if g.Result == nil {
+			c.expected(c.after(*g.Arrow), `a result type after "->"`)
+			return nil
+		}
+		t, ok := c.typeExpr(g.Result)
+		if !ok {
+			return nil
+		}
+		fn.Result = t
+	}
+	if g.LBrace == nil {
+		after := *g.Close
+		if g.Arrow != nil {
+			after = c.tokenAt(g.Result.EndPos)
+			c.expected(after, `"{" to start the body of %s`, fname)
+			return nil
+		}
+		found := c.after(after)
+		hint := ""
+		if found.Type == tokPunct && found.Value == ":" {
+			hint = `declare the result type with "->", as in fn f(x: f32[N]) -> f32[N]`
+		}
+		c.expectedHint(found, hint, `"->" or "{" after the parameters of %s`, fname)
+		return nil
+	}
+	good := true
+	for _, s := range g.Stmts {
+		if d := c.stmt(s, true); d != nil {
+			fn.Body = append(fn.Body, d)
+		} else {
+			good = false
+		}
+	}
+	if g.RBrace == nil {
+		found := c.tokenAt(g.EndPos)
+		c.expected(found, `"}" to close function %s`, fname)
+		return nil
+	}
+	fn.EndPos = toPos(g.RBrace.Pos)
+	if !good {
+		return nil
+	}
+	return fn
+}
+
+// funcParam converts one parameter of function fname.
+func (c *converter) funcParam(fname string, g *fnParamG) (*FuncParam, bool) {
+	if g.Name.Type == tokKeyword {
+		c.expected(*g.Name, `a parameter name or ")" in the parameters of %s`, fname)
+		return nil, false
+	}
+	p := &FuncParam{Pos: toPos(g.Name.Pos), Name: ident(*g.Name)}
+	if g.Colon != nil {
+		if g.Type == nil {
+			c.expected(c.after(*g.Colon), `a type after ":"`)
+			return nil, false
+		}
+		t, ok := c.typeExpr(g.Type)
+		if !ok {
+			return nil, false
+		}
+		p.Type = t
+	}
+	if g.Eq != nil {
+		v, ok := c.operand(g.Default, *g.Eq)
+		if !ok {
+			return nil, false
+		}
+		p.Default = v
+	}
+	return p, true
 }
 
 func (c *converter) model(g *modelG) *Model {
@@ -120,7 +322,7 @@ func (c *converter) model(g *modelG) *Model {
 	}
 	m := &Model{Pos: toPos(g.Kw.Pos), Name: ident(*g.Name)}
 	for _, s := range g.Stmts {
-		if d := c.stmt(s); d != nil {
+		if d := c.stmt(s, false); d != nil {
 			m.Decls = append(m.Decls, d)
 		} else {
 			c.dropped++
@@ -136,8 +338,9 @@ func (c *converter) model(g *modelG) *Model {
 	return m
 }
 
-// stmt converts one statement; it returns nil after reporting an error.
-func (c *converter) stmt(g *stmtG) Decl {
+// stmt converts one statement of a model body, or of a function body
+// when inFunc is set; it returns nil after reporting an error.
+func (c *converter) stmt(g *stmtG, inFunc bool) Decl {
 	var (
 		d    Decl
 		ok   bool
@@ -162,11 +365,24 @@ func (c *converter) stmt(g *stmtG) Decl {
 	case g.Assign != nil:
 		d, ok = c.assign(g.Assign)
 		rest = "an operator or end of statement"
+	case g.Const != nil:
+		d, ok = c.constDecl(g.Const)
+		rest = "an operator or end of statement"
+	case g.Return != nil:
+		d, ok = c.returnStmt(g.Return)
+		rest = "an operator or end of statement"
 	default:
 		if len(g.Bad) > 0 {
-			c.expected(g.Bad[0], "a statement (input, param, output, train or name = expression)")
+			if inFunc {
+				c.expected(g.Bad[0], "a statement (param, const, return or name = expression)")
+			} else {
+				c.expected(g.Bad[0], "a statement (input, param, output, train or name = expression)")
+			}
 		}
 		return nil
+	}
+	if ok {
+		ok = c.placeStmt(g, inFunc)
 	}
 	if !ok {
 		return nil
@@ -236,6 +452,39 @@ func (c *converter) param(g *paramG) (Decl, bool) {
 		}
 	}
 	return d, true
+}
+
+// placeStmt reports a statement that cannot appear where it is: input,
+// output and train only in models, return only in functions.
+func (c *converter) placeStmt(g *stmtG, inFunc bool) bool {
+	var kw lexer.Token
+	switch {
+	case inFunc && g.Input != nil:
+		kw = g.Input.Kw
+	case inFunc && g.Output != nil:
+		kw = g.Output.Kw
+	case inFunc && g.Train != nil:
+		kw = g.Train.Kw
+	case !inFunc && g.Return != nil:
+		c.errorf(g.Return.Kw.Pos, "return outside a function: a model names its results with output")
+		return false
+	default:
+		return true
+	}
+	hint := "a function takes its tensors as arguments"
+	if kw.Value != "input" {
+		hint = "a function returns its result with return; the model that calls it declares outputs and training"
+	}
+	c.errorf(kw.Pos, "%s is not allowed in a function body (%s)", kw.Value, hint)
+	return false
+}
+
+func (c *converter) returnStmt(g *returnG) (Decl, bool) {
+	v, ok := c.operand(g.Value, g.Kw)
+	if !ok {
+		return nil, false
+	}
+	return &ReturnStmt{Pos: toPos(g.Kw.Pos), Value: v}, true
 }
 
 func (c *converter) assign(g *assignG) (Decl, bool) {

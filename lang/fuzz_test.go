@@ -16,6 +16,11 @@ var seeds = []string{
 	"model M {\n  y = f(\n    a,\n    k = [1, 2,],\n  )\n  z = -(a - b) / 2.5e-3 @ \"s\"\n}",
 	"model M { input x: f32[]; param p: i8[N, 0, M] = c; train p with o() }",
 	"model M { a = 1 /* c\n */ b = 2 }",
+	"import \"std/layers.flow\"\nconst k = [[1, 2], [3, -4.5]]\n" +
+		"fn dense(x: f32[N, I], units: int, act = \"relu\") -> f32[N, units] {\n" +
+		"  param W: f32[I, units] = normal(stddev = 0.1)\n  const two = 2\n  return act(x @ W)\n}\n" +
+		"model M { input x: f32[N, 2]; h = dense(x, 3, name = \"h1\"); output h }",
+	"fn f(x: f32) -> f32 { return x }",
 }
 
 func FuzzParse(f *testing.F) {
@@ -38,8 +43,8 @@ func FuzzParse(f *testing.F) {
 				}
 				checkPos(t, "fuzz.flow", src, e.Pos, len(src))
 			}
-		} else if file == nil || len(file.Models) == 0 {
-			t.Fatalf("no error, but no model either")
+		} else if file == nil || len(file.Models)+len(file.Funcs)+len(file.Consts)+len(file.Imports) == 0 {
+			t.Fatalf("no error, but no declaration either")
 		}
 		if file != nil {
 			checkPositions(t, "fuzz.flow", src, file)
@@ -117,6 +122,15 @@ func checkPositions(t testing.TB, file string, src []byte, f *lang.File) {
 			at(n.Pos, "output")
 		case *lang.TrainStmt:
 			at(n.Pos, "train")
+		case *lang.FuncDecl:
+			at(n.Pos, "fn")
+			at(n.EndPos, "}")
+		case *lang.ImportDecl:
+			at(n.Pos, "import")
+		case *lang.ConstDecl:
+			at(n.Pos, "const")
+		case *lang.ReturnStmt:
+			at(n.Pos, "return")
 		default:
 			at(n.Position(), "")
 		}

@@ -20,15 +20,69 @@ import (
 // Keywords are matched by value; the lexer gives them their own token type
 // so that they never match Ident.
 
-// fileG is a whole file: models, separated by newlines.
+// fileG is a whole file: imports, constants, functions and models,
+// separated by newlines.
 type fileG struct {
 	Items []*topG `parser:"( Newline | ';' | @@ )*"`
 }
 
-// topG is a model, or a run of tokens outside any model.
+// topG is a model, a function, an import or a constant (the last two
+// followed by whatever is left before their terminator, which must be
+// nothing), or a run of tokens outside any of them.
 type topG struct {
-	Model *modelG       `parser:"  @@"`
-	Junk  []lexer.Token `parser:"| @( ( ~( Newline | ';' | 'model' ) )+ )"`
+	Model  *modelG       `parser:"  @@"`
+	Func   *funcG        `parser:"| @@"`
+	Import *importG      `parser:"| ( ( @@"`
+	Const  *constG       `parser:"    | @@ )"`
+	Rest   []lexer.Token `parser:"  @( ( ~( Newline | ';' ) )+ )? )"`
+	Junk   []lexer.Token `parser:"| @( ( ~( Newline | ';' | 'model' | 'fn' ) )+ )"`
+}
+
+// importG is `import "path"`.
+type importG struct {
+	Kw   lexer.Token  `parser:"@'import'"`
+	Path *lexer.Token `parser:"@String?"`
+}
+
+// constG is `const name = expr`.
+type constG struct {
+	Kw    lexer.Token  `parser:"@'const'"`
+	Name  *lexer.Token `parser:"@( Ident | Keyword )?"`
+	Eq    *lexer.Token `parser:"@'='?"`
+	Value *exprG       `parser:"@@?"`
+}
+
+// funcG is `fn name(params) [-> type] { statements }`.
+type funcG struct {
+	EndPos lexer.Position
+	Kw     lexer.Token  `parser:"@'fn'"`
+	Name   *lexer.Token `parser:"@( Ident | Keyword )?"`
+	Open   *lexer.Token `parser:"( @'('"`
+	Params []*fnParamG  `parser:"  @@*"`
+	Close  *lexer.Token `parser:"  @')'? )?"`
+	Arrow  *lexer.Token `parser:"( @'->'"`
+	Result *typeG       `parser:"  @@? )?"`
+	LBrace *lexer.Token `parser:"@'{'?"`
+	Stmts  []*stmtG     `parser:"( Newline | ';' | @@ )*"`
+	RBrace *lexer.Token `parser:"@'}'?"`
+}
+
+// fnParamG is a comma or one parameter `name [: type] [= default]`.
+type fnParamG struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Comma   *lexer.Token `parser:"  @','"`
+	Name    *lexer.Token `parser:"| ( @( Ident | Keyword )"`
+	Colon   *lexer.Token `parser:"    ( @':'"`
+	Type    *typeG       `parser:"      @@? )?"`
+	Eq      *lexer.Token `parser:"    ( @'='"`
+	Default *exprG       `parser:"      @@? )? )"`
+}
+
+// returnG is `return expr`.
+type returnG struct {
+	Kw    lexer.Token `parser:"@'return'"`
+	Value *exprG      `parser:"@@?"`
 }
 
 // modelG is `model Name { statements }`.
@@ -50,9 +104,11 @@ type stmtG struct {
 	Param  *paramG       `parser:" | @@"`
 	Output *outputG      `parser:" | @@"`
 	Train  *trainG       `parser:" | @@"`
+	Const  *constG       `parser:" | @@"`
+	Return *returnG      `parser:" | @@"`
 	Assign *assignG      `parser:" | @@"`
-	Bad    []lexer.Token `parser:" | @( ( ~( Newline | ';' | '}' | 'model' ) )+ ) )"`
-	Rest   []lexer.Token `parser:"@( ( ~( Newline | ';' | '}' | 'model' ) )+ )?"`
+	Bad    []lexer.Token `parser:" | @( ( ~( Newline | ';' | '}' | 'model' | 'fn' ) )+ ) )"`
+	Rest   []lexer.Token `parser:"@( ( ~( Newline | ';' | '}' | 'model' | 'fn' ) )+ )?"`
 }
 
 // inputG is `input name: type`.

@@ -50,6 +50,10 @@ var keywords = map[string]bool{
 	"output": true,
 	"train":  true,
 	"with":   true,
+	"fn":     true,
+	"import": true,
+	"const":  true,
+	"return": true,
 }
 
 // maxNesting bounds how deeply brackets may nest, so that hostile input
@@ -171,6 +175,9 @@ func (s *scanner) next() (lexer.Token, bool) {
 		return s.number(pos), true
 	case c == '"':
 		return s.string(pos), true
+	case c == '-' && s.peekByte(1) == '>':
+		s.advance(2) // the arrow before a function's result type
+		return s.token(tokPunct, pos), true
 	case isPunct(c):
 		s.advance(1)
 		return s.token(tokPunct, pos), true

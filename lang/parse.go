@@ -57,7 +57,7 @@ func ParseFile(filename string, src []byte) (f *File, err error) {
 		// lexical error); anything else would lose code silently.
 		errs.Add(f.Pos, "internal parser error: %d constructs dropped without a diagnostic", c.dropped)
 	}
-	if len(f.Models) == 0 && len(errs) == 0 {
+	if len(f.Models) == 0 && len(f.Funcs) == 0 && len(f.Consts) == 0 && len(f.Imports) == 0 && len(errs) == 0 {
 		errs.Add(f.Pos, "no model declared")
 	}
 	errs = onePerLine(errs)

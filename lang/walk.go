@@ -1,6 +1,9 @@
 package lang
 
-import "reflect"
+import (
+	"reflect"
+	"sort"
+)
 
 // Walk traverses the AST rooted at n in depth-first pre-order: it calls
 // fn(n), and if fn returns true, walks each child of n in source order.
@@ -12,9 +15,7 @@ func Walk(n Node, fn func(Node) bool) {
 	}
 	switch n := n.(type) {
 	case *File:
-		for _, m := range n.Models {
-			Walk(m, fn)
-		}
+		walkFile(n, fn)
 	case *Model:
 		Walk(n.Name, fn)
 		for _, d := range n.Decls {
@@ -37,6 +38,26 @@ func Walk(n Node, fn func(Node) bool) {
 	case *TrainStmt:
 		Walk(n.Loss, fn)
 		Walk(n.Optimizer, fn)
+	case *ImportDecl:
+		Walk(n.Path, fn)
+	case *ConstDecl:
+		Walk(n.Name, fn)
+		Walk(n.Value, fn)
+	case *FuncDecl:
+		Walk(n.Name, fn)
+		for _, p := range n.Params {
+			Walk(p, fn)
+		}
+		Walk(n.Result, fn)
+		for _, d := range n.Body {
+			Walk(d, fn)
+		}
+	case *FuncParam:
+		Walk(n.Name, fn)
+		Walk(n.Type, fn)
+		Walk(n.Default, fn)
+	case *ReturnStmt:
+		Walk(n.Value, fn)
 	case *TypeExpr:
 		Walk(n.DType, fn)
 		for _, d := range n.Dims {
@@ -66,6 +87,27 @@ func Walk(n Node, fn func(Node) bool) {
 		Walk(n.X, fn)
 	}
 	// *Comment, *DimExpr, *Ident, *NumberLit and *StringLit are leaves.
+}
+
+// walkFile walks the file-level declarations of f in source order.
+func walkFile(f *File, fn func(Node) bool) {
+	var nodes []Node
+	for _, n := range f.Imports {
+		nodes = append(nodes, n)
+	}
+	for _, n := range f.Consts {
+		nodes = append(nodes, n)
+	}
+	for _, n := range f.Funcs {
+		nodes = append(nodes, n)
+	}
+	for _, n := range f.Models {
+		nodes = append(nodes, n)
+	}
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Position().Offset < nodes[j].Position().Offset })
+	for _, n := range nodes {
+		Walk(n, fn)
+	}
 }
 
 // isNil reports whether n is nil or a nil pointer in an interface.

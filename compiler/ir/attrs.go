@@ -99,6 +99,12 @@ func formatAttr(v any) string {
 			s[i] = strconv.Itoa(x)
 		}
 		return "[" + strings.Join(s, ",") + "]"
+	case [][]int:
+		s := make([]string, len(v))
+		for i, x := range v {
+			s[i] = formatAttr(x)
+		}
+		return "[" + strings.Join(s, ",") + "]"
 	case []float64:
 		if len(v) > 8 {
 			return fmt.Sprintf("[%d values]", len(v))

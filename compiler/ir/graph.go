@@ -208,12 +208,22 @@ func (g *Graph) Prune() {
 	g.Nodes = out
 }
 
-// ParamCount is the total number of parameter elements (params have
-// static shapes).
+// Trainable reports whether param p is a model parameter rather than
+// optimizer state: the optimizer lowering creates its slot params (such
+// as "W/adam_m" and "optimizer/step") with attribute trainable = false.
+func Trainable(p *Node) bool {
+	v, ok := p.Attrs["trainable"].(bool)
+	return !ok || v
+}
+
+// ParamCount is the total number of elements of the trainable params
+// (params have static shapes); optimizer state is not counted.
 func (g *Graph) ParamCount() int {
 	total := 0
 	for _, p := range g.Params {
-		total += p.Type.Shape.NumElements(nil)
+		if Trainable(p) {
+			total += p.Type.Shape.NumElements(nil)
+		}
 	}
 	return total
 }

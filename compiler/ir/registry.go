@@ -8,13 +8,15 @@ import (
 // ArgKind is the kind of a compile-time (attribute) argument of an op.
 type ArgKind uint8
 
-// Attribute kinds. Ints accepts a single integer or a list of integers.
+// Attribute kinds. Ints accepts a single integer or a list of integers;
+// IntPairs accepts a list of [a, b] integer pairs (a [][]int value).
 const (
 	IntArg ArgKind = iota
 	IntsArg
 	BoolArg
 	FloatArg
 	StringArg
+	IntPairsArg
 )
 
 // String names the kind as users see it in messages.
@@ -30,6 +32,8 @@ func (k ArgKind) String() string {
 		return "a number"
 	case StringArg:
 		return "a string"
+	case IntPairsArg:
+		return "a list of [integer, integer] pairs"
 	}
 	return "?"
 }
@@ -91,6 +95,10 @@ type OpDef struct {
 	Summary string
 	// Inputs names the tensor operands in order.
 	Inputs []string
+	// Variadic ops take one or more tensor operands in place of their
+	// single Inputs entry, all given positionally (concat(a, b, c)); their
+	// attributes must then be given by keyword.
+	Variadic bool
 	// Attrs declares the attribute arguments, which follow the tensor
 	// operands positionally or are given by keyword.
 	Attrs []AttrSpec
@@ -179,6 +187,9 @@ func (d *OpDef) Signature() string {
 			s += ", "
 		}
 		s += in
+		if d.Variadic {
+			s += "..."
+		}
 	}
 	for i, a := range d.Attrs {
 		if i > 0 || len(d.Inputs) > 0 {

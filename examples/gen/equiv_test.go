@@ -10,8 +10,14 @@ import (
 
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/examples/gen/arrayops"
+	"github.com/flow-lang/flow/examples/gen/convtiny"
+	"github.com/flow-lang/flow/examples/gen/elementwise"
+	"github.com/flow-lang/flow/examples/gen/initializers"
+	"github.com/flow-lang/flow/examples/gen/layers"
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
+	"github.com/flow-lang/flow/examples/gen/optimizers"
 	"github.com/flow-lang/flow/runtime"
 )
 
@@ -24,6 +30,12 @@ type example struct {
 var examples = []example{
 	{"../mnist_softmax.flow", func() runtime.Model { return mnistsoftmax.New() }},
 	{"../ops_tour.flow", func() runtime.Model { return opstour.New() }},
+	{"../array_ops.flow", func() runtime.Model { return arrayops.New() }},
+	{"../conv_tiny.flow", func() runtime.Model { return convtiny.New() }},
+	{"../elementwise.flow", func() runtime.Model { return elementwise.New() }},
+	{"../optimizers.flow", func() runtime.Model { return optimizers.New() }},
+	{"../initializers.flow", func() runtime.Model { return initializers.New() }},
+	{"../layers.flow", func() runtime.Model { return layers.New() }},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
@@ -103,9 +115,14 @@ func TestGeneratedMatchesInterpreter(t *testing.T) {
 					require.Equal(t, p.Name, params[i].Name)
 					requireClose(t, params[i].Data, it.State[p], "initial "+p.Name)
 				}
-				// Random parameters, identical on both sides.
+				// Random parameters, identical on both sides. Optimizer
+				// state (slot params) keeps its initial zeros: Adam's
+				// second moments must not be negative.
 				r := rand.New(rand.NewPCG(uint64(n), 99))
 				for i, p := range g.Params {
+					if !ir.Trainable(p) {
+						continue
+					}
 					for j := range params[i].Data {
 						v := float32(r.Float64() - 0.5)
 						params[i].Data[j] = v

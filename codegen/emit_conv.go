@@ -1,0 +1,83 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// Emitters of the convolution, pooling, bias and cross-entropy ops
+// (compiler/ir/ops_conv.go, ops_nn_more.go). Window ops call the runtime's
+// kernels with their geometry as a constant struct literal; only the batch
+// may be the symbolic n.
+func init() {
+	registerEmitters(map[string]emitter{
+		"conv2d": func(c *gen, n *ir.Node) (jen.Code, error) {
+			x, f := n.Inputs[0], n.Inputs[1]
+			return jen.Qual(RuntimePath, "Conv2D").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(f)),
+				convShape(n, x.Type.Shape, f.Type.Shape)), nil
+		},
+		"conv2d_backprop_input": func(c *gen, n *ir.Node) (jen.Code, error) {
+			f, dy := n.Inputs[0], n.Inputs[1]
+			return jen.Qual(RuntimePath, "Conv2DBackpropInput").Call(jen.Id(c.operand(n)), jen.Id(c.operand(f)), jen.Id(c.operand(dy)),
+				convShape(n, n.Type.Shape, f.Type.Shape)), nil
+		},
+		"conv2d_backprop_filter": func(c *gen, n *ir.Node) (jen.Code, error) {
+			x, dy := n.Inputs[0], n.Inputs[1]
+			return jen.Qual(RuntimePath, "Conv2DBackpropFilter").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
+				convShape(n, x.Type.Shape, n.Type.Shape)), nil
+		},
+		"max_pool": func(c *gen, n *ir.Node) (jen.Code, error) {
+			x := n.Inputs[0]
+			return jen.Qual(RuntimePath, "MaxPool").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), poolShape(n, x.Type.Shape)), nil
+		},
+		"avg_pool": func(c *gen, n *ir.Node) (jen.Code, error) {
+			x := n.Inputs[0]
+			return jen.Qual(RuntimePath, "AvgPool").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), poolShape(n, x.Type.Shape)), nil
+		},
+		"max_pool_grad": func(c *gen, n *ir.Node) (jen.Code, error) {
+			x, dy := n.Inputs[0], n.Inputs[1]
+			return jen.Qual(RuntimePath, "MaxPoolGrad").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
+				poolShape(n, x.Type.Shape)), nil
+		},
+		"avg_pool_grad": func(c *gen, n *ir.Node) (jen.Code, error) {
+			dy := n.Inputs[0]
+			return jen.Qual(RuntimePath, "AvgPoolGrad").Call(jen.Id(c.operand(n)), jen.Id(c.operand(dy)), poolShape(n, n.Type.Shape)), nil
+		},
+		"bias_add": emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("+").Add(a[1]) }),
+		"softmax_cross_entropy": func(c *gen, n *ir.Node) (jen.Code, error) {
+			l, y := n.Inputs[0], n.Inputs[1]
+			s := l.Type.Shape
+			rows, cols := numel(s[:len(s)-1]), dimSize(s[len(s)-1])
+			return jen.Qual(RuntimePath, "SoftmaxCrossEntropyRows").Call(jen.Id(c.operand(n)), jen.Id(c.operand(l)), jen.Id(c.operand(y)),
+				rows.code(), cols.code()), nil
+		},
+	})
+}
+
+// convShape renders the runtime.ConvShape of a conv2d-family node whose
+// input has shape x and filter shape f.
+func convShape(n *ir.Node, x, f ir.Shape) jen.Code {
+	w := ir.NodeWindow(n)
+	return jen.Qual(RuntimePath, "ConvShape").Values(jen.Dict{
+		jen.Id("Batch"): dimSize(x[0]).code(), jen.Id("InH"): jen.Lit(w.InH), jen.Id("InW"): jen.Lit(w.InW), jen.Id("InC"): jen.Lit(f[2].Size),
+		jen.Id("KH"): jen.Lit(w.KH), jen.Id("KW"): jen.Lit(w.KW), jen.Id("OutC"): jen.Lit(f[3].Size),
+		jen.Id("OutH"): jen.Lit(w.OutH), jen.Id("OutW"): jen.Lit(w.OutW),
+		jen.Id("StrideH"): jen.Lit(w.StrideH), jen.Id("StrideW"): jen.Lit(w.StrideW),
+		jen.Id("DilationH"): jen.Lit(w.DilationH), jen.Id("DilationW"): jen.Lit(w.DilationW),
+		jen.Id("PadTop"): jen.Lit(w.PadTop), jen.Id("PadLeft"): jen.Lit(w.PadLeft),
+	})
+}
+
+// poolShape renders the runtime.PoolShape of a pooling-family node whose
+// input has shape x.
+func poolShape(n *ir.Node, x ir.Shape) jen.Code {
+	w := ir.NodeWindow(n)
+	return jen.Qual(RuntimePath, "PoolShape").Values(jen.Dict{
+		jen.Id("Batch"): dimSize(x[0]).code(), jen.Id("InH"): jen.Lit(w.InH), jen.Id("InW"): jen.Lit(w.InW), jen.Id("C"): jen.Lit(x[3].Size),
+		jen.Id("KH"): jen.Lit(w.KH), jen.Id("KW"): jen.Lit(w.KW),
+		jen.Id("StrideH"): jen.Lit(w.StrideH), jen.Id("StrideW"): jen.Lit(w.StrideW),
+		jen.Id("OutH"): jen.Lit(w.OutH), jen.Id("OutW"): jen.Lit(w.OutW),
+		jen.Id("PadTop"): jen.Lit(w.PadTop), jen.Id("PadLeft"): jen.Lit(w.PadLeft),
+	})
+}

@@ -1,0 +1,53 @@
+package ir
+
+import "math"
+
+// Element-wise functions that learning-rate schedules are written with:
+// floor (step decay), cos (cosine decay) and sin (the gradient of cos).
+// They are ordinary public ops, callable from source.
+
+func init() {
+	Register(&OpDef{
+		Name: "floor", Summary: "element-wise largest integer not above x (no gradient: it is piecewise constant)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 4}}},
+			{Shapes: [][]int{{}}},
+		},
+		Infer: inferUnaryFloat,
+		Cost:  elementwiseCost(1),
+		Eval:  unaryEval(math.Floor),
+	})
+	Register(&OpDef{
+		Name: "cos", Summary: "element-wise cosine (x in radians)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 5}}},
+			{Shapes: [][]int{{}}},
+		},
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			// -dy * sin(x)
+			s := g.MustApply("sin", []*Node{n.Inputs[0]}, nil)
+			return []*Node{g.MustApply("neg", []*Node{g.MustApply("mul", []*Node{dy, s}, nil)}, nil)}
+		},
+		Cost: elementwiseCost(8),
+		Eval: unaryEval(math.Cos),
+	})
+	Register(&OpDef{
+		Name: "sin", Summary: "element-wise sine (x in radians)",
+		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3, 2}}},
+			{Shapes: [][]int{{1}}},
+		},
+		Infer: inferUnaryFloat,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			// dy * cos(x)
+			c := g.MustApply("cos", []*Node{n.Inputs[0]}, nil)
+			return []*Node{g.MustApply("mul", []*Node{dy, c}, nil)}
+		},
+		Cost: elementwiseCost(8),
+		Eval: unaryEval(math.Sin),
+	})
+}

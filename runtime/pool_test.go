@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// poolGeom builds a PoolShape by TensorFlow's rules.
+func poolGeom(batch, h, w, c, kh, kw, sh, sw int, same bool) PoolShape {
+	g := convGeom(batch, h, w, c, kh, kw, 1, sh, sw, 1, 1, same)
+	return PoolShape{Batch: batch, InH: h, InW: w, C: c, KH: kh, KW: kw, StrideH: sh, StrideW: sw,
+		OutH: g.OutH, OutW: g.OutW, PadTop: g.PadTop, PadLeft: g.PadLeft}
+}
+
+// naivePool calls f with every output index and the input indices of its
+// window inside the image, in row-major window order.
+func naivePool(s PoolShape, f func(yi int, xs []int)) {
+	for b := 0; b < s.Batch; b++ {
+		for oh := 0; oh < s.OutH; oh++ {
+			for ow := 0; ow < s.OutW; ow++ {
+				for c := 0; c < s.C; c++ {
+					var xs []int
+					for kh := 0; kh < s.KH; kh++ {
+						for kw := 0; kw < s.KW; kw++ {
+							ih, iw := oh*s.StrideH+kh-s.PadTop, ow*s.StrideW+kw-s.PadLeft
+							if ih >= 0 && ih < s.InH && iw >= 0 && iw < s.InW {
+								xs = append(xs, ((b*s.InH+ih)*s.InW+iw)*s.C+c)
+							}
+						}
+					}
+					f(((b*s.OutH+oh)*s.OutW+ow)*s.C+c, xs)
+				}
+			}
+		}
+	}
+}
+
+func poolCases() []PoolShape {
+	var out []PoolShape
+	for _, batch := range []int{1, 3, 9} {
+		for _, same := range []bool{true, false} {
+			for _, k := range [][2]int{{2, 2}, {3, 3}, {3, 2}, {1, 1}} {
+				for _, st := range [][2]int{{1, 1}, {2, 2}, {3, 3}, {2, 1}} {
+					out = append(out, poolGeom(batch, 7, 6, 3, k[0], k[1], st[0], st[1], same))
+				}
+			}
+		}
+	}
+	return append(out, poolGeom(2, 1, 1, 1, 2, 2, 2, 2, true), poolGeom(64, 28, 28, 32, 2, 2, 2, 2, false))
+}
+
+func TestPoolingMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, s := range poolCases() {
+		t.Run(s.String(), func(t *testing.T) {
+			x, dy := randSlice(r, s.inputLen()), randSlice(r, s.outputLen())
+			// Ties: make some windows hold repeated maxima.
+			for i := 0; i < len(x); i += 5 {
+				x[i] = 0.75
+			}
+			wantMax, wantAvg := make([]float64, s.outputLen()), make([]float64, s.outputLen())
+			wantMaxGrad, wantAvgGrad := make([]float64, s.inputLen()), make([]float64, s.inputLen())
+			naivePool(s, func(yi int, xs []int) {
+				best := xs[0]
+				sum := 0.0
+				for _, xi := range xs {
+					if x[xi] > x[best] {
+						best = xi
+					}
+					sum += float64(x[xi])
+				}
+				wantMax[yi] = float64(x[best])
+				wantMaxGrad[best] += float64(dy[yi])
+				wantAvg[yi] = sum / float64(len(xs))
+				for _, xi := range xs {
+					wantAvgGrad[xi] += float64(dy[yi]) / float64(len(xs))
+				}
+			})
+			got := garbage(s.outputLen())
+			MaxPool(got, x, s)
+			requireCloseF64(t, wantMax, got, "max_pool")
+			AvgPool(got, x, s)
+			requireCloseF64(t, wantAvg, got, "avg_pool")
+			gotDX := garbage(s.inputLen())
+			MaxPoolGrad(gotDX, x, dy, s)
+			requireCloseF64(t, wantMaxGrad, gotDX, "max_pool_grad")
+			AvgPoolGrad(gotDX, dy, s)
+			requireCloseF64(t, wantAvgGrad, gotDX, "avg_pool_grad")
+		})
+	}
+}
+
+// TestMaxPoolGradFirstMaximum pins the tie rule: the first maximum in
+// row-major window order gets the gradient.
+func TestMaxPoolGradFirstMaximum(t *testing.T) {
+	s := poolGeom(1, 2, 2, 1, 2, 2, 2, 2, false)
+	x := []float32{1, 5, 5, 2}
+	dx := make([]float32, 4)
+	MaxPoolGrad(dx, x, []float32{3}, s)
+	require.Equal(t, []float32{0, 3, 0, 0}, dx)
+	y := make([]float32, 1)
+	MaxPool(y, x, s)
+	require.Equal(t, []float32{5}, y)
+}
+
+func TestPoolingBadArguments(t *testing.T) {
+	s := poolGeom(2, 4, 4, 1, 2, 2, 2, 2, false)
+	x, y := make([]float32, s.inputLen()), make([]float32, s.outputLen())
+	require.Panics(t, func() { MaxPool(y[1:], x, s) })
+	require.Panics(t, func() { AvgPoolGrad(x, y[1:], s) })
+	bad := s
+	bad.OutH = 5 // the last window row would lie below the image
+	require.Panics(t, func() { MaxPool(make([]float32, 100), x, bad) })
+}
+
+func TestPoolingSteadyStateDoesNotAllocate(t *testing.T) {
+	s := poolGeom(16, 12, 12, 4, 2, 2, 2, 2, true)
+	r := rand.New(rand.NewPCG(9, 10))
+	x, dy := randSlice(r, s.inputLen()), randSlice(r, s.outputLen())
+	y, dx := make([]float32, len(dy)), make([]float32, len(x))
+	requireZeroAllocs(t, parallelProcs(), 5, func() {
+		MaxPool(y, x, s)
+		MaxPoolGrad(dx, x, dy, s)
+		AvgPool(y, x, s)
+		AvgPoolGrad(dx, dy, s)
+	})
+}
+
+func TestSoftmaxCrossEntropyRows(t *testing.T) {
+	logits := []float32{1, 2, 3, 1000, 0, -1000}
+	labels := []float32{0, 0, 1, 0.5, 0.5, 0}
+	dst := make([]float32, 2)
+	SoftmaxCrossEntropyRows(dst, logits, labels, 2, 3)
+	z := math.Log(math.Exp(1) + math.Exp(2) + math.Exp(3))
+	require.InDelta(t, z-3, float64(dst[0]), 1e-6)
+	// Row 2: log_softmax = [0, -1000, -2000]; 0.5*0 + 0.5*1000.
+	require.InDelta(t, 500, float64(dst[1]), 1e-3)
+	require.Panics(t, func() { SoftmaxCrossEntropyRows(dst[:1], logits, labels, 2, 3) })
+	require.Zero(t, testing.AllocsPerRun(10, func() { SoftmaxCrossEntropyRows(dst, logits, labels, 2, 3) }))
+}
+
+func BenchmarkMaxPool(b *testing.B) {
+	s := poolGeom(64, 28, 28, 32, 2, 2, 2, 2, false)
+	r := rand.New(rand.NewPCG(1, 1))
+	x, dy := randSlice(r, s.inputLen()), randSlice(r, s.outputLen())
+	y, dx := make([]float32, len(dy)), make([]float32, len(x))
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			MaxPool(y, x, s)
+		}
+	})
+	b.Run("grad", func(b *testing.B) {
+		for b.Loop() {
+			MaxPoolGrad(dx, x, dy, s)
+		}
+	})
+}
