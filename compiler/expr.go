@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -362,17 +363,39 @@ func constNumber(e lang.Expr) (v float64, isInt bool, ok bool) {
 	return 0, false, false
 }
 
+// constInt evaluates an integer literal, possibly negated or
+// parenthesized, exactly (without a detour through float64, which would
+// round integers above 2^53).
+func constInt(e lang.Expr) (int, bool) {
+	switch e := e.(type) {
+	case *lang.NumberLit:
+		if !e.IsInt {
+			return 0, false
+		}
+		v, err := strconv.ParseInt(e.Text, 10, 64)
+		return int(v), err == nil
+	case *lang.ParenExpr:
+		return constInt(e.X)
+	case *lang.UnaryExpr:
+		if e.Op == "-" {
+			v, ok := constInt(e.X)
+			return -v, ok
+		}
+	}
+	return 0, false
+}
+
 // attrValue converts a compile-time argument to the attribute's kind.
 func attrValue(e lang.Expr, kind ir.ArgKind) (any, error) {
 	bad := fmt.Errorf("wrong kind")
 	switch kind {
 	case ir.IntArg:
-		if v, isInt, ok := constNumber(e); ok && isInt {
-			return int(v), nil
+		if v, ok := constInt(e); ok {
+			return v, nil
 		}
 	case ir.IntsArg:
-		if v, isInt, ok := constNumber(e); ok && isInt {
-			return []int{int(v)}, nil
+		if v, ok := constInt(e); ok {
+			return []int{v}, nil
 		}
 		if l, ok := e.(*lang.ListLit); ok {
 			out := []int{}

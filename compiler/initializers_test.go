@@ -229,3 +229,18 @@ func TestInitializerErrors(t *testing.T) {
 		require.Contains(t, err.Error(), tt.want, tt.decl)
 	}
 }
+
+// TestLargeSeedsAreExact checks a seed above 2^53 reaches the
+// initializer unrounded.
+func TestLargeSeedsAreExact(t *testing.T) {
+	src := `model M {
+    input x: f32[N, 2]
+    param W: f32[2, 2] = normal(seed = 9007199254740993)
+    y = x @ W
+    output y
+}
+`
+	g, err := Compile("m.flow", []byte(src), Options{})
+	require.NoError(t, err)
+	require.Equal(t, 9007199254740993, g.Param("W").Attrs.Int("seed", 0))
+}
