@@ -5,7 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/flow-lang/flow/examples/gen/lenet"
+	"github.com/flow-lang/flow/examples/gen/mlp"
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
+	"github.com/flow-lang/flow/runtime"
 )
 
 // randomBatch returns n MNIST-shaped examples with one-hot labels.
@@ -53,3 +56,42 @@ func BenchmarkMnistSoftmaxPredict(b *testing.B) {
 		})
 	}
 }
+
+// benchModel measures a generated model through runtime.Model: one
+// training step at batch 64 and inference at batch 1 and 64, the sizes
+// issue 3 reports.
+func benchModel(b *testing.B, newModel func() runtime.Model) {
+	b.Run("train/batch=64", func(b *testing.B) {
+		const n = 64
+		m := newModel()
+		x, y := randomBatch(n)
+		in := [][]float32{x, y}
+		m.TrainFeed(n, in)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for b.Loop() {
+			m.TrainFeed(n, in)
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "examples/s")
+	})
+	for _, n := range []int{1, 64} {
+		b.Run(fmt.Sprintf("predict/batch=%d", n), func(b *testing.B) {
+			m := newModel()
+			x, _ := randomBatch(n)
+			in := [][]float32{x}
+			m.PredictFeed(n, in)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				m.PredictFeed(n, in)
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "examples/s")
+		})
+	}
+}
+
+// BenchmarkMLP measures examples/mlp.flow (784-512-512-10, Adam).
+func BenchmarkMLP(b *testing.B) { benchModel(b, func() runtime.Model { return mlp.New() }) }
+
+// BenchmarkLeNet measures examples/lenet.flow (two conv layers, Adam).
+func BenchmarkLeNet(b *testing.B) { benchModel(b, func() runtime.Model { return lenet.New() }) }
