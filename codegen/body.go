@@ -63,14 +63,35 @@ func (c *gen) modelType() {
 		jen.Line(),
 		jen.Comment("n is the batch size the buffers are laid out for (-1: none yet)."),
 		jen.Id("n").Int(),
-		jen.Comment("arena backs every buffer below."),
-		jen.Id("arena").Index().Float32(),
+	)
+	dts := c.usedDTypes()
+	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
+		fields = append(fields, jen.Comment("arena backs every buffer below."), jen.Id("arena").Index().Float32())
+	} else {
+		for _, dt := range dts {
+			fields = append(fields, jen.Comment(fmt.Sprintf("%s backs the %s buffers below.", arenaField(dt), goTypeName(dt))),
+				jen.Id(arenaField(dt)).Index().Add(goType(dt)))
+		}
+	}
+	fields = append(fields,
 		jen.Comment("outs holds PredictFeed's results without allocating."),
 		jen.Id("outs").Index(jen.Lit(len(c.g.Outputs))).Index().Float32(),
-		jen.Line(),
 	)
+	for i, in := range c.g.Inputs {
+		if in.Type.DType != ir.F32 {
+			fields = append(fields, jen.Id(feedInField(i)).Index().Add(goType(in.Type.DType)).
+				Comment(fmt.Sprintf("the feeds' %s, converted from float32", in.Name)))
+		}
+	}
+	for i, o := range c.g.Outputs {
+		if o.Type.DType != ir.F32 {
+			fields = append(fields, jen.Id(feedOutField(i)).Index().Float32().
+				Comment(fmt.Sprintf("PredictFeed's %s, converted to float32", c.g.OutputNames[i])))
+		}
+	}
+	fields = append(fields, jen.Line())
 	for _, n := range c.bufs {
-		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Float32().Comment(nodeComment(n)))
+		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Add(goType(n.Type.DType)).Comment(nodeComment(n)))
 	}
 	c.f.Comment(fmt.Sprintf("Model is one instance of %s: its parameters and working buffers.", c.g.Name))
 	c.f.Comment("It is not safe for concurrent use; use one Model per goroutine.")
@@ -146,30 +167,48 @@ func (c *gen) constVars() {
 	for _, n := range nodes {
 		var vals []jen.Code
 		for _, v := range n.Attrs.Floats("values") {
-			vals = append(vals, jen.Id(strconv.FormatFloat(float64(float32(v)), 'g', -1, 32)))
+			vals = append(vals, jen.Id(elemText(n.Type.DType, v)))
 		}
-		c.f.Var().Id(c.constVar[n]).Op("=").Index().Float32().Values(vals...).Comment(n.Type.String())
+		c.f.Var().Id(c.constVar[n]).Op("=").Index().Add(goType(n.Type.DType)).Values(vals...).Comment(n.Type.String())
 	}
 }
 
 // layoutFunc emits layout, which carves the arena into buffers for a
 // batch size, allocating only when the arena must grow.
 func (c *gen) layoutFunc() {
-	total := polyCode(c.arenaSize())
 	body := []jen.Code{
 		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
-		jen.Id("size").Op(":=").Add(total),
-		jen.If(jen.Cap(jen.Id("m").Dot("arena")).Op("<").Id("size")).Block(
-			jen.Id("m").Dot("arena").Op("=").Make(jen.Index().Float32(), jen.Id("size")),
-		),
-		jen.Id("a").Op(":=").Id("m").Dot("arena").Index(jen.Empty(), jen.Id("size")),
 	}
-	for _, n := range c.bufs {
-		s := numel(n.Type.Shape).code()
-		body = append(body, jen.List(jen.Id("m").Dot("t"+strconv.Itoa(n.ID)), jen.Id("a")).Op("=").
-			List(jen.Id("a").Index(jen.Empty(), s.Clone(), s.Clone()), jen.Id("a").Index(s.Clone(), jen.Empty())))
+	dts := c.usedDTypes()
+	if len(dts) == 0 {
+		dts = []ir.DType{ir.F32}
 	}
-	body = append(body, jen.Id("_").Op("=").Id("a"), jen.Id("m").Dot("n").Op("=").Id("n"))
+	for _, dt := range dts {
+		arena := arenaField(dt)
+		stmts := []jen.Code{
+			jen.Id("size").Op(":=").Add(polyCode(c.arenaSize(dt))),
+			jen.If(jen.Cap(jen.Id("m").Dot(arena)).Op("<").Id("size")).Block(
+				jen.Id("m").Dot(arena).Op("=").Make(jen.Index().Add(goType(dt)), jen.Id("size")),
+			),
+			jen.Id("a").Op(":=").Id("m").Dot(arena).Index(jen.Empty(), jen.Id("size")),
+		}
+		for _, n := range c.bufs {
+			if n.Type.DType != dt {
+				continue
+			}
+			s := numel(n.Type.Shape).code()
+			stmts = append(stmts, jen.List(jen.Id("m").Dot("t"+strconv.Itoa(n.ID)), jen.Id("a")).Op("=").
+				List(jen.Id("a").Index(jen.Empty(), s.Clone(), s.Clone()), jen.Id("a").Index(s.Clone(), jen.Empty())))
+		}
+		stmts = append(stmts, jen.Id("_").Op("=").Id("a"))
+		if len(dts) == 1 {
+			body = append(body, stmts...)
+		} else {
+			// One block per arena, so that size and a are declared anew.
+			body = append(body, jen.Comment(fmt.Sprintf("The %s buffers.", goTypeName(dt))), jen.Block(stmts...))
+		}
+	}
+	body = append(body, jen.Id("m").Dot("n").Op("=").Id("n"))
 	c.f.Comment("layout carves the arena into buffers for batch size n. It allocates only when")
 	c.f.Comment("the arena must grow, so repeated calls at one batch size allocate nothing.")
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(jen.Id("n").Int()).Block(body...)
@@ -255,7 +294,7 @@ func (c *gen) programFunc(p program) error {
 	}
 	params := []jen.Code{jen.Id("n").Int()}
 	for _, in := range p.inputs {
-		params = append(params, jen.Id(c.argNames[in]).Index().Float32())
+		params = append(params, jen.Id(c.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
 	if len(p.inputs) == 0 || !usesN(c.g) {
 		locals = append(locals, jen.Id("_").Op("=").Id("n"))
@@ -309,10 +348,26 @@ func (c *gen) api() {
 			trainIn = p.inputs
 		}
 	}
-	inArgs := func(inputs []*ir.Node) []jen.Code {
+	inIndex := map[*ir.Node]int{}
+	for i, in := range g.Inputs {
+		inIndex[in] = i
+	}
+	// inArgs passes the feeds on, converting those of other dtypes from
+	// float32 into the model's conversion buffers.
+	inArgs := func(inputs []*ir.Node, body *[]jen.Code) []jen.Code {
 		args := []jen.Code{jen.Id("n")}
-		for i := range inputs {
-			args = append(args, jen.Id("in").Index(jen.Lit(i)))
+		for i, in := range inputs {
+			feed := jen.Id("in").Index(jen.Lit(i))
+			if in.Type.DType != ir.F32 {
+				conv := "FromFloat32"
+				if in.Type.DType == ir.Bool {
+					conv = "BoolFromFloat32"
+				}
+				field := jen.Id("m").Dot(feedInField(inIndex[in]))
+				*body = append(*body, field.Clone().Op("=").Qual(RuntimePath, conv).Call(field.Clone(), feed))
+				feed = field
+			}
+			args = append(args, feed)
 		}
 		return args
 	}
@@ -322,10 +377,37 @@ func (c *gen) api() {
 		body := feed("PredictFeed", predIn)
 		if len(g.Outputs) > 0 {
 			var outs []jen.Code
-			for i := range g.Outputs {
-				outs = append(outs, jen.Id("m").Dot("outs").Index(jen.Lit(i)))
+			var conv []jen.Code
+			for i, o := range g.Outputs {
+				if o.Type.DType == ir.F32 {
+					outs = append(outs, jen.Id("m").Dot("outs").Index(jen.Lit(i)))
+					continue
+				}
+				// Outputs of other dtypes are converted to float32.
+				v := "o" + strconv.Itoa(i)
+				outs = append(outs, jen.Id(v))
+				fn := "ToFloat32"
+				if o.Type.DType == ir.Bool {
+					fn = "BoolToFloat32"
+				}
+				field := jen.Id("m").Dot(feedOutField(i))
+				conv = append(conv,
+					field.Clone().Op("=").Qual(RuntimePath, fn).Call(field.Clone(), jen.Id(v)),
+					jen.Id("m").Dot("outs").Index(jen.Lit(i)).Op("=").Add(field.Clone()))
 			}
-			body = append(body, jen.List(outs...).Op("=").Id("m").Dot("Predict").Call(inArgs(predIn)...))
+			op := "="
+			if len(conv) > 0 {
+				op = ":="
+				for i, o := range g.Outputs {
+					if o.Type.DType == ir.F32 {
+						outs[i] = jen.Id("o" + strconv.Itoa(i))
+						conv = append(conv, jen.Id("m").Dot("outs").Index(jen.Lit(i)).Op("=").Id("o"+strconv.Itoa(i)))
+					}
+				}
+			}
+			args := inArgs(predIn, &body)
+			body = append(body, jen.List(outs...).Op(op).Id("m").Dot("Predict").Call(args...))
+			body = append(body, conv...)
 			body = append(body, jen.Return(jen.Id("m").Dot("outs").Index(jen.Empty(), jen.Empty())))
 		} else {
 			body = append(body, jen.Return(jen.Nil()))
@@ -336,7 +418,12 @@ func (c *gen) api() {
 	for _, f := range []struct{ feed, method string }{{"TrainFeed", "TrainStep"}, {"LossFeed", "Loss"}} {
 		body := feed(f.feed, trainIn)
 		if g.Loss != nil {
-			body = append(body, jen.Return(jen.Id("m").Dot(f.method).Call(inArgs(trainIn)...)))
+			args := inArgs(trainIn, &body)
+			call := jen.Id("m").Dot(f.method).Call(args...)
+			if g.Loss.Type.DType != ir.F32 {
+				call = jen.Float32().Call(call)
+			}
+			body = append(body, jen.Return(call))
 		} else {
 			body = append(body, jen.Panic(jen.Lit(fmt.Sprintf("%s: %s: the model has no train statement", c.pkg, f.feed))))
 		}
@@ -384,7 +471,7 @@ func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
 func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
 	params := []jen.Code{jen.Id("n").Int()}
 	for _, in := range inputs {
-		params = append(params, jen.Id(c.argNames[in]).Index().Float32())
+		params = append(params, jen.Id(c.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
 	return params
 }
@@ -411,7 +498,7 @@ func (c *gen) publicPredict(p program) {
 	body = append(body, jen.Id("m").Dot("predict").Call(c.inputArgs(p.inputs)...))
 	var rets, results []jen.Code
 	for i, o := range g.Outputs {
-		results = append(results, jen.Id(c.outNames[i]).Index().Float32())
+		results = append(results, jen.Id(c.outNames[i]).Index().Add(goType(o.Type.DType)))
 		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
 	}
 	body = append(body, jen.Return(rets...))
@@ -432,7 +519,7 @@ func (c *gen) publicScalar(p program) {
 		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples (%s) without", c.g.Loss.Label(), inputDoc(p.inputs)))
 		c.f.Comment("updating any parameter.")
 	}
-	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Float32().Block(body...)
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Add(goType(c.g.Loss.Type.DType)).Block(body...)
 }
 
 // signature emits the runtime.Signature value.
@@ -500,3 +587,11 @@ func (c *gen) signature() {
 	}
 	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Values(dict)
 }
+
+// feedInField names the Model field that holds input i of the graph
+// converted from a float32 feed.
+func feedInField(i int) string { return "feedIn" + strconv.Itoa(i) }
+
+// feedOutField names the Model field that holds output i converted to
+// float32 for PredictFeed.
+func feedOutField(i int) string { return "feedOut" + strconv.Itoa(i) }

@@ -35,7 +35,6 @@ var emitters = map[string]emitter{
 	"sqrt":      emitElementwise(runtimeCall("Sqrt")),
 	"square":    emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
 
-	"matmul":       emitMatmul,
 	"softmax":      emitRows("SoftmaxRows"),
 	"log_softmax":  emitRows("LogSoftmaxRows"),
 	"sum":          emitReduce,
@@ -136,11 +135,24 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	if n.Op.Name == "mean" {
 		code = append(code,
-			jen.Id("inv").Op(":=").Lit(1).Op("/").Float32().Call(count.code()),
-			jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("*=").Id("inv")),
+			meanScale(n.Type.DType, dst, count)...,
 		)
 	}
 	return jen.Block(code...), nil
+}
+
+// meanScale divides the sums in dst by count: floats multiply by the
+// reciprocal, integers divide (truncating, as the interpreter does).
+func meanScale(dt ir.DType, dst string, count size) []jen.Code {
+	if !dt.IsFloat() {
+		return []jen.Code{
+			jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("/=").Add(goType(dt)).Call(count.code())),
+		}
+	}
+	return []jen.Code{
+		jen.Id("inv").Op(":=").Lit(1).Op("/").Add(goType(dt)).Call(count.code()),
+		jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("*=").Id("inv")),
+	}
 }
 
 // emitCount writes the element count over axes as a scalar.
@@ -150,26 +162,7 @@ func emitCount(c *gen, n *ir.Node) (jen.Code, error) {
 	for _, a := range n.Attrs.Ints("axes") {
 		count = count.mul(dimSize(in[a]))
 	}
-	return jen.Id(c.operand(n)).Index(jen.Lit(0)).Op("=").Float32().Call(count.code()), nil
-}
-
-// emitMatmul calls the runtime's SGEMM with the node's shapes.
-func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
-	a, b := n.Inputs[0], n.Inputs[1]
-	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
-	m, k := dimSize(a.Type.Shape[0]), dimSize(a.Type.Shape[1])
-	if ta {
-		m, k = k, m
-	}
-	nn := dimSize(n.Type.Shape[1])
-	return jen.Qual(RuntimePath, "Sgemm").Call(
-		jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
-		jen.Lit(1),
-		jen.Id(c.operand(a)), dimSize(a.Type.Shape[1]).code(),
-		jen.Id(c.operand(b)), dimSize(b.Type.Shape[1]).code(),
-		jen.Lit(0),
-		jen.Id(c.operand(n)), nn.code(),
-	), nil
+	return jen.Id(c.operand(n)).Index(jen.Lit(0)).Op("=").Add(goType(n.Type.DType)).Call(count.code()), nil
 }
 
 // emitRows calls a runtime row kernel (softmax over the last axis).

@@ -124,12 +124,25 @@ func (c *gen) validate() error {
 		return fmt.Errorf("codegen: model %s uses symbolic dimensions %s; generated code supports at most one (the batch dimension)", c.g.Name, strings.Join(c.g.Syms, ", "))
 	}
 	for _, n := range c.g.Nodes {
-		if n.Type.DType != ir.F32 {
-			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32 only so far", n.Pos, n.Label(), n.Type.DType)
+		if !supportedDType(n.Type.DType) {
+			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
+		}
+		if n.Op.Name == "param" && n.Type.DType != ir.F32 {
+			return fmt.Errorf("codegen: %s: param %s has dtype %s; generated code supports f32 params only so far", n.Pos, n.Name, n.Type.DType)
 		}
 		if _, ok := emitters[n.Op.Name]; !ok {
 			return fmt.Errorf("codegen: %s: no Go emitter for op %s", n.Pos, n.Op.Name)
 		}
+		if !anyDTypeOps[n.Op.Name] {
+			for _, x := range append([]*ir.Node{n}, n.Inputs...) {
+				if x.Type.DType != ir.F32 {
+					return fmt.Errorf("codegen: %s: %s on %s: generated code supports op %s on f32 only so far", n.Pos, n.Op.Name, x.Type, n.Op.Name)
+				}
+			}
+		}
+	}
+	if l := c.g.Loss; l != nil && !l.Type.DType.IsFloat() {
+		return fmt.Errorf("codegen: %s: the loss %s has dtype %s; it must be floating-point", l.Pos, l.Label(), l.Type.DType)
 	}
 	return nil
 }
@@ -219,7 +232,7 @@ func (c *gen) operand(x *ir.Node) string {
 // scalarConst returns the literal of an inline scalar constant, or nil.
 func scalarConst(x *ir.Node) *jen.Statement {
 	if x.Op.Name == "const" && x.Type.Shape.Rank() == 0 {
-		return f32Lit(x.Attrs.Float("value", 0))
+		return typedLit(x.Type.DType, x.Attrs.Float("value", 0))
 	}
 	return nil
 }
@@ -261,7 +274,15 @@ func (c *gen) header() {
 	if g.Loss != nil {
 		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.Loss}, g.Updates...)))
 	}
-	fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, allocated on the first call\nand reused while the batch size does not grow.", polyString(c.arenaSize()))
+	dts := c.usedDTypes()
+	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
+		fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, allocated on the first call\nand reused while the batch size does not grow.", polyString(c.arenaSize(ir.F32)))
+	} else {
+		b.WriteString("\nBuffers, in one arena per element type, allocated on the first call and\nreused while the batch size does not grow:\n\n")
+		for _, dt := range dts {
+			fmt.Fprintf(&b, "\t%-8s %s elements\n", goTypeName(dt)+":", polyString(c.arenaSize(dt)))
+		}
+	}
 	c.f.PackageComment(b.String())
 }
 
@@ -366,10 +387,13 @@ func groupDigits(v int64) string {
 	return b.String()
 }
 
-// arenaSize is the arena's size in elements, as a polynomial in N.
-func (c *gen) arenaSize() map[int]int {
+// arenaSize is the size in elements of dt's arena, as a polynomial in N.
+func (c *gen) arenaSize(dt ir.DType) map[int]int {
 	total := map[int]int{}
 	for _, n := range c.bufs {
+		if n.Type.DType != dt {
+			continue
+		}
 		s := numel(n.Type.Shape)
 		total[s.k] += s.c
 	}

@@ -135,20 +135,38 @@ func foldBinary(e *lang.BinaryExpr, x, y value, c *checker) (value, bool) {
 // operands, builds the op node and reports a type error with the
 // operands' origins.
 func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.Attrs) (value, bool) {
+	var boolArg []bool // operands that are bool whatever the others are
+	if def, ok := ir.Lookup(op); ok {
+		boolArg = make([]bool, len(args))
+		for _, i := range def.BoolOperands {
+			if i < len(args) {
+				boolArg[i] = true
+			}
+		}
+	}
+	isBoolArg := func(i int) bool { return i < len(boolArg) && boolArg[i] }
 	dt := ir.F32
-	for _, a := range args {
-		if a.isBool {
+	for i, a := range args {
+		if a.isBool && !isBoolArg(i) {
 			dt = ir.Bool
 		}
 	}
-	for _, a := range args {
-		if !a.lit {
+	for i, a := range args {
+		if !a.lit && !isBoolArg(i) {
 			dt = a.node.Type.DType
 			break
 		}
 	}
 	inputs := make([]*ir.Node, len(args))
 	for i, a := range args {
+		if isBoolArg(i) && a.lit {
+			if !a.isBool {
+				c.errorf(a.pos, "the constant %g is not a bool, but %s needs a bool there", a.num, op)
+				return value{}, false
+			}
+			inputs[i] = c.materialize(a, ir.Bool)
+			continue
+		}
 		if a.isBool && dt != ir.Bool {
 			c.errorf(a.pos, "the constant %s is a bool, but the other operand is %s", boolText(a.num), dt)
 			return value{}, false

@@ -15,9 +15,13 @@ import (
 type gradCase struct {
 	op     string
 	shapes [][]int
+	dtypes []ir.DType // per operand: f64, or the example's integer or bool dtype
 	attrs  ir.Attrs
 	// gen draws operand values.
 	gen func(r *rand.Rand) float64
+	// domain is the example's value domain; WellConditioned maps the
+	// drawn values with ir.WellConditionedValue.
+	domain ir.Domain
 }
 
 func positive(r *rand.Rand) float64 { return 0.5 + 2*r.Float64() }
@@ -43,7 +47,11 @@ func gradCases() []gradCase {
 			if ex.Domain == ir.Positive {
 				gen = positive
 			}
-			out = append(out, gradCase{op: def.Name, shapes: ex.Shapes, attrs: ex.Attrs, gen: gen})
+			var dts []ir.DType
+			for i := range ex.Shapes {
+				dts = append(dts, ex.OperandDType(i, ir.F64))
+			}
+			out = append(out, gradCase{op: def.Name, shapes: ex.Shapes, dtypes: dts, attrs: ex.Attrs, gen: gen, domain: ex.Domain})
 		}
 	}
 	return out
@@ -78,19 +86,29 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 		gen = awayFromZero
 	}
 	g := ir.NewGraph("grad", "test")
-	var xs []*ir.Node
+	var xs, operands []*ir.Node
 	for i, s := range tc.shapes {
-		p := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(s...), "init": "zeros"})
+		dt := ir.F64
+		if i < len(tc.dtypes) {
+			dt = tc.dtypes[i]
+		}
+		p := g.MustApply("param", nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(s...), "init": "zeros"})
 		p.Name = fmt.Sprintf("x%d", i)
 		g.Params = append(g.Params, p)
-		xs = append(xs, p)
+		operands = append(operands, p)
+		if dt == ir.F64 {
+			xs = append(xs, p) // integer and bool operands get no gradient
+		}
 	}
 	attrs := ir.Attrs{}
 	for k, v := range tc.attrs {
 		attrs[k] = v
 	}
-	y, err := g.Apply(tc.op, xs, attrs)
+	y, err := g.Apply(tc.op, operands, attrs)
 	require.NoError(t, err)
+	if len(xs) == 0 || y.Type.DType != ir.F64 {
+		return // no gradient flows through an integer or bool result
+	}
 	wshape := y.Type.Shape
 	wvals := make([]float64, wshape.NumElements(nil))
 	for i := range wvals {
@@ -103,9 +121,19 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 
 	it, err := NewInterpreter(g)
 	require.NoError(t, err)
-	for _, x := range xs {
+	for _, x := range operands {
 		for i := range it.State[x].Data {
+			if x.Type.DType != ir.F64 {
+				it.State[x].Data[i] = float64(r.IntN(3))
+				if x.Type.DType == ir.Bool {
+					it.State[x].Data[i] = float64(r.IntN(2))
+				}
+				continue
+			}
 			it.State[x].Data[i] = gen(r)
+			if tc.domain == ir.WellConditioned {
+				it.State[x].Data[i] = ir.WellConditionedValue(x.Type.Shape.Eval(nil), i, it.State[x].Data[i])
+			}
 		}
 	}
 	got, err := it.Run(nil, grads...)

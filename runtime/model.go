@@ -113,7 +113,10 @@ func (s *Signature) Input(name string) (TensorSpec, bool) {
 
 // Model is the interface every generated model package implements, through
 // which model-independent tools such as runtime/cli drive it. Feeds carry
-// float32 data in row-major order; n is the value of the symbolic (batch)
+// float32 data in row-major order, whatever the tensors' dtypes: inputs of
+// other dtypes are converted from float32 (integer values such as class
+// labels convert exactly, a bool is true when nonzero) and outputs to
+// float32 (true is 1); n is the value of the symbolic (batch)
 // dimension for this call, and each feed must hold exactly the elements its
 // TensorSpec has for that n. Implementations are not safe for concurrent
 // use.

@@ -69,10 +69,14 @@ type GradFunc func(g *Graph, n *Node, dy *Node) []*Node
 type Domain uint8
 
 // Operand domains: NonZero keeps values away from 0 (relu's kink, a
-// divisor), Positive draws from (0.5, 2.5) (log, sqrt).
+// divisor), Positive draws from (0.5, 2.5) (log, sqrt), WellConditioned
+// draws NonZero values and maps them with WellConditionedValue, so that
+// square matrices in the last two axes are strictly diagonally dominant
+// (matrix_inverse, matrix_determinant).
 const (
 	NonZero Domain = iota
 	Positive
+	WellConditioned
 )
 
 // Example is one operand configuration an op is tested with: its operand
@@ -83,6 +87,21 @@ type Example struct {
 	Shapes [][]int
 	Attrs  Attrs
 	Domain Domain
+	// DTypes gives, per operand, a dtype other than floating point
+	// (integer labels, boolean masks); a missing entry, Invalid or a
+	// float dtype means the tests' float dtype (f32 in generated code,
+	// f64 in gradient tests). Integer operands are drawn from {0, 1, 2},
+	// boolean ones from {false, true}.
+	DTypes []DType
+}
+
+// OperandDType returns the dtype of operand i of the example: its DTypes
+// entry when that is not floating point, else float.
+func (e Example) OperandDType(i int, float DType) DType {
+	if i < len(e.DTypes) && e.DTypes[i] != Invalid && !e.DTypes[i].IsFloat() {
+		return e.DTypes[i]
+	}
+	return float
 }
 
 // OpDef defines an op once: how the language calls it, its type rule, its
@@ -99,6 +118,10 @@ type OpDef struct {
 	// single Inputs entry, all given positionally (concat(a, b, c)); their
 	// attributes must then be given by keyword.
 	Variadic bool
+	// BoolOperands lists operands that are always bool (where's
+	// condition): the checker gives literals there the bool dtype and
+	// the other literals the dtype of the other tensor operands.
+	BoolOperands []int
 	// Attrs declares the attribute arguments, which follow the tensor
 	// operands positionally or are given by keyword.
 	Attrs []AttrSpec

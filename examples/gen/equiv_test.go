@@ -11,11 +11,13 @@ import (
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/examples/gen/arrayops"
+	"github.com/flow-lang/flow/examples/gen/compare"
 	"github.com/flow-lang/flow/examples/gen/convtiny"
 	"github.com/flow-lang/flow/examples/gen/elementwise"
 	"github.com/flow-lang/flow/examples/gen/initializers"
 	"github.com/flow-lang/flow/examples/gen/layers"
 	"github.com/flow-lang/flow/examples/gen/lenet"
+	"github.com/flow-lang/flow/examples/gen/linalg"
 	"github.com/flow-lang/flow/examples/gen/mlp"
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
@@ -39,9 +41,11 @@ var examples = []example{
 	{"../array_ops.flow", func() runtime.Model { return arrayops.New() }, nil},
 	{"../conv_tiny.flow", func() runtime.Model { return convtiny.New() }, nil},
 	{"../elementwise.flow", func() runtime.Model { return elementwise.New() }, nil},
+	{"../compare.flow", func() runtime.Model { return compare.New() }, nil},
 	{"../optimizers.flow", func() runtime.Model { return optimizers.New() }, nil},
 	{"../initializers.flow", func() runtime.Model { return initializers.New() }, nil},
 	{"../layers.flow", func() runtime.Model { return layers.New() }, nil},
+	{"../linalg.flow", func() runtime.Model { return linalg.New() }, nil},
 	{"../mlp.flow", func() runtime.Model { return mlp.New() }, []int{1, 5}},
 	{"../lenet.flow", func() runtime.Model { return lenet.New() }, []int{2}},
 }
@@ -119,6 +123,12 @@ func feeds(r *rand.Rand, g *ir.Graph, n int) (map[string]*ir.Tensor, map[string]
 		s := make([]float32, len(t.Data))
 		for i := range s {
 			s[i] = float32(r.Float64())
+			switch {
+			case in.Type.DType == ir.Bool:
+				s[i] = float32(r.IntN(2))
+			case in.Type.DType.IsInt():
+				s[i] = float32(r.IntN(3)) // class labels: examples have at least 3 classes
+			}
 			t.Data[i] = float64(s[i])
 		}
 		tensors[in.Name] = t

@@ -22,8 +22,11 @@
 // training steps — and Compare reports every tensor whose relative error,
 // max|got-want| / max(max|want|, 1e-6), exceeds MaxRelErr.
 //
-// Examples that f32-only generated code cannot express (an operand the op
-// rejects as f32, a result of another dtype) are returned as skips; a
+// Operands are f32 unless an example's DTypes gives an integer or bool
+// dtype (drawn from {0, 1, 2} and {false, true}); such operands are
+// always inputs, and the train variant needs an f32 result and an f32
+// operand. Examples that generated code cannot express (an operand the op
+// rejects, a result of a storage dtype such as f16) are skips; a
 // public op without examples is a failure. This package is for tests.
 package opcheck
 
@@ -158,7 +161,7 @@ func shapesString(shapes [][]int) string {
 	return strings.Join(parts, " ")
 }
 
-// Skip is an example that f32-only generated code cannot express.
+// Skip is an example that generated code cannot express.
 type Skip struct {
 	Op      string
 	Example int
@@ -304,7 +307,7 @@ func probe(def *ir.OpDef, ex ir.Example) (ir.Type, string, error) {
 	g := ir.NewGraph("probe", "opcheck")
 	var xs []*ir.Node
 	for i, s := range ex.Shapes {
-		x, err := g.Apply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(s...)})
+		x, err := g.Apply("input", nil, ir.Attrs{"dtype": ex.OperandDType(i, ir.F32), "shape": ir.Shp(s...)})
 		if err != nil {
 			return ir.Type{}, "", fmt.Errorf("operand %d: %v", i, err)
 		}
@@ -315,8 +318,8 @@ func probe(def *ir.OpDef, ex ir.Example) (ir.Type, string, error) {
 	if err != nil {
 		return ir.Type{}, fmt.Sprintf("not expressible with f32 operands (%v)", err), nil
 	}
-	if y.Type.DType != ir.F32 {
-		return ir.Type{}, fmt.Sprintf("the result is %s; generated code supports f32 only", y.Type), nil
+	if !codeDType(y.Type.DType) {
+		return ir.Type{}, fmt.Sprintf("the result is %s; generated code supports f32, f64, i32, i64 and bool", y.Type), nil
 	}
 	if !y.Type.Shape.IsStatic() {
 		return ir.Type{}, "", fmt.Errorf("the result type %s is not static", y.Type)
@@ -340,8 +343,8 @@ func buildCase(def *ir.OpDef, examples []int, results map[int]ir.Type) (*Case, e
 		return nil, fmt.Errorf("compiling\n%s\n%v", src, err)
 	}
 	for _, n := range g.Nodes {
-		if n.Type.DType != ir.F32 {
-			return nil, fmt.Errorf("%w: the lowered graph holds %s %s; generated code supports f32 only", errNotF32, n.Label(), n.Type)
+		if !codeDType(n.Type.DType) {
+			return nil, fmt.Errorf("%w: the lowered graph holds %s %s; generated code supports f32, f64, i32, i64 and bool", errNotF32, n.Label(), n.Type)
 		}
 	}
 	code, err := codegen.Generate(g, codegen.Options{Package: c.Name, Source: "opcheck/" + file})
@@ -350,6 +353,32 @@ func buildCase(def *ir.OpDef, examples []int, results map[int]ir.Type) (*Case, e
 	}
 	c.Graph, c.Code = g, code
 	return c, nil
+}
+
+// codeDType reports whether generated code holds values of dtype dt.
+func codeDType(dt ir.DType) bool {
+	switch dt {
+	case ir.F32, ir.F64, ir.I32, ir.I64, ir.Bool:
+		return true
+	}
+	return false
+}
+
+// trains reports whether an example of a differentiable op gets the
+// train variant: that needs an f32 result (the loss) and an f32 operand
+// to make a param; operands of other dtypes stay inputs.
+func trains(ex ir.Example, result ir.Type) bool {
+	return result.DType == ir.F32 && firstFloat(ex) >= 0
+}
+
+// firstFloat is the index of the example's first f32 operand, -1 if none.
+func firstFloat(ex ir.Example) int {
+	for i := range ex.Shapes {
+		if ex.OperandDType(i, ir.F32) == ir.F32 {
+			return i
+		}
+	}
+	return -1
 }
 
 // source renders the case's model.
@@ -366,7 +395,7 @@ func (c *Case) source(results map[int]ir.Type) (string, error) {
 		}
 		fmt.Fprintf(&b, "\n    // %s\n", describeExample(c.Op.Name, e, ex))
 		variants := []Variant{Predict}
-		if train {
+		if train && trains(ex, results[e]) {
 			variants = append(variants, Train)
 		}
 		for _, v := range variants {
@@ -377,8 +406,12 @@ func (c *Case) source(results map[int]ir.Type) (string, error) {
 			args := make([]string, 0, len(ex.Shapes)+len(attrs))
 			for i, s := range ex.Shapes {
 				name := fmt.Sprintf("%s%d_%d", operand, e, i)
-				c.tensors[name] = tensorRole{example: e, variant: v, what: kind}
-				fmt.Fprintf(&b, "    %s %s: %s\n", kind, name, ir.Type{DType: ir.F32, Shape: ir.Shp(s...)})
+				dt, k := ex.OperandDType(i, ir.F32), kind
+				if dt != ir.F32 {
+					k = "input"
+				}
+				c.tensors[name] = tensorRole{example: e, variant: v, what: k}
+				fmt.Fprintf(&b, "    %s %s: %s\n", k, name, ir.Type{DType: dt, Shape: ir.Shp(s...)})
 				args = append(args, name)
 			}
 			args = append(args, attrs...)
@@ -483,6 +516,9 @@ func domainDraw(d ir.Domain) (func(r *rand.Rand) float32, error) {
 		}, nil
 	case ir.Positive:
 		return func(r *rand.Rand) float32 { return float32(0.5 + 2*r.Float64()) }, nil
+	case ir.WellConditioned:
+		// NonZero values, which NewFeed maps with ir.WellConditionedValue.
+		return domainDraw(ir.NonZero)
 	}
 	return nil, fmt.Errorf("value domain %d is unknown to internal/opcheck; teach domainDraw to draw it", d)
 }
@@ -506,15 +542,27 @@ func NewFeed(c *Case) *Feed {
 		r := rand.New(rand.NewPCG(h.Sum64(), 0x0dd5eed))
 		role := c.tensors[n.Name]
 		draw := func(r *rand.Rand) float32 { return float32(2*r.Float64() - 1) }
+		wellConditioned := false
 		if !role.weight {
 			var err error
-			if draw, err = domainDraw(c.Op.Examples[role.example].Domain); err != nil {
+			d := c.Op.Examples[role.example].Domain
+			if draw, err = domainDraw(d); err != nil {
 				panic("opcheck: " + err.Error()) // Plan rejects unknown domains
 			}
+			wellConditioned = d == ir.WellConditioned
+		}
+		switch {
+		case n.Type.DType == ir.Bool:
+			draw, wellConditioned = func(r *rand.Rand) float32 { return float32(r.IntN(2)) }, false
+		case n.Type.DType.IsInt():
+			draw, wellConditioned = func(r *rand.Rand) float32 { return float32(r.IntN(3)) }, false
 		}
 		vs := make([]float32, n.Type.Shape.NumElements(nil))
 		for i := range vs {
 			vs[i] = draw(r)
+			if wellConditioned {
+				vs[i] = float32(ir.WellConditionedValue(n.Type.Shape.Eval(nil), i, float64(vs[i])))
+			}
 		}
 		return vs
 	}

@@ -15,17 +15,26 @@ import (
 const defaultEvalBatch = 1000
 
 func runEval(e *env, args []string) error {
-	fs := e.newFlags("eval", "[--data DIR] [--batch B] [--json]",
+	fs := e.newFlags("eval", "[--data DIR] [--batch B] [--checkpoint DIR|FILE] [--json]",
 		"Eval reports the model's accuracy and mean loss on the 10,000 MNIST test\n"+
-			"images with its current (initial) parameters.")
+			"images with its initial parameters, or with those of a checkpoint that\n"+
+			"train --checkpoint DIR saved.")
 	dir := fs.String("data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
 	batch := fs.Int("batch", defaultEvalBatch, "examples fed to the model at once")
+	ckpt := checkpointFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *batch <= 0 {
 		return &usageError{msg: fmt.Sprintf("eval: --batch must be positive, got %d", *batch), usage: fs.Usage}
+	}
+	var ckptPath string
+	if *ckpt != "" {
+		var err error
+		if ckptPath, err = restoreCheckpoint(e.model, *ckpt); err != nil {
+			return err
+		}
 	}
 	sig := e.model.Signature()
 	pb, err := bindPredict(sig)
@@ -53,12 +62,16 @@ func runEval(e *env, args []string) error {
 		}
 	}
 	if *asJSON {
-		return writeJSONLine(e.stdout, map[string]any{
+		res := map[string]any{
 			"model":         sig.Model,
 			"test_examples": ds.Test.Len(),
 			"test_accuracy": acc,
 			"test_loss":     jsonFloat(loss),
-		})
+		}
+		if ckptPath != "" {
+			res["checkpoint"] = ckptPath
+		}
+		return writeJSONLine(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
 	if tb != nil {

@@ -18,7 +18,7 @@ import (
 const maxPredictInput = 1 << 30
 
 func runPredict(e *env, args []string) error {
-	fs := e.newFlags("predict", "[--input FILE|-] | [--top K] IMAGE...",
+	fs := e.newFlags("predict", "[--checkpoint DIR|FILE] [--input FILE|-] | [--top K] IMAGE...",
 		"Predict reads examples as JSON and writes the model's outputs as JSON.\n\n"+
 			"The input is an array of examples, or an object {\"instances\": [...]}.\n"+
 			"For a model with one predict input, an example is an array of numbers,\n"+
@@ -30,9 +30,12 @@ func runPredict(e *env, args []string) error {
 			"Given image files (PNG, JPEG or GIF) instead, predict preprocesses each\n"+
 			"like MNIST (grayscale, ink bright on dark, the digit scaled into a 20×20\n"+
 			"box and centered by mass in 28×28) and prints, per image, one line with\n"+
-			"the JSON list of the top labels: [{\"label\": \"7\", \"score\": 0.98}, ...].")
+			"the JSON list of the top labels: [{\"label\": \"7\", \"score\": 0.98}, ...].\n\n"+
+			"The model predicts with its initial parameters unless --checkpoint names\n"+
+			"a checkpoint that train --checkpoint DIR saved.")
 	input := fs.String("input", "-", "JSON `file` to read, or - for standard input")
 	top := fs.Int("top", 3, "with image files: how many labels to print, best first")
+	ckpt := checkpointFlag(fs)
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -40,15 +43,20 @@ func runPredict(e *env, args []string) error {
 	if *top < 1 {
 		return &usageError{msg: fmt.Sprintf("predict: --top must be at least 1, got %d", *top), usage: fs.Usage}
 	}
+	if len(files) > 0 && isSet(fs, "input") {
+		return &usageError{msg: "predict: give image files or --input, not both", usage: fs.Usage}
+	}
 	sig := e.model.Signature()
 	feeds, err := predictFeeds(sig)
 	if err != nil {
 		return err
 	}
-	if len(files) > 0 {
-		if isSet(fs, "input") {
-			return &usageError{msg: "predict: give image files or --input, not both", usage: fs.Usage}
+	if *ckpt != "" {
+		if _, err := restoreCheckpoint(e.model, *ckpt); err != nil {
+			return err
 		}
+	}
+	if len(files) > 0 {
 		return predictImages(e, sig, feeds, files, *top)
 	}
 

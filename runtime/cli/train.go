@@ -33,18 +33,24 @@ type trainResult struct {
 	TestExamples   int     `json:"test_examples"`
 	ExamplesPerSec float64 `json:"examples_per_sec"`
 	Seconds        float64 `json:"seconds"`
+	// Checkpoint is the file the parameters were saved to, if any.
+	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
 func runTrain(e *env, args []string) error {
-	fs := e.newFlags("train", "[--data DIR] [--steps N | --epochs E] [--batch B] [--seed S] [--json] [--quiet]",
+	fs := e.newFlags("train", "[--data DIR] [--steps N | --epochs E] [--batch B] [--seed S] [--checkpoint DIR] [--json] [--quiet]",
 		"Train runs stochastic training steps on shuffled MNIST batches, then\n"+
 			"reports the accuracy on the 10,000 test images. Progress goes to stdout,\n"+
-			"or to stderr with --json, whose summary object is the last line of stdout.")
+			"or to stderr with --json, whose summary object is the last line of stdout.\n"+
+			"With --checkpoint DIR it then saves every parameter, optimizer state\n"+
+			"included, to DIR/"+checkpointFile+", which eval and predict restore\n"+
+			"with --checkpoint DIR.")
 	dir := fs.String("data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
 	steps := fs.Int("steps", defaultSteps, "number of training steps")
 	epochs := fs.Int("epochs", 0, "train for this many passes over the training set (sets the steps)")
 	batch := fs.Int("batch", defaultBatch, "examples per training step")
 	seed := fs.Uint64("seed", defaultSeed, "seed for shuffling the training data")
+	ckptDir := fs.String("checkpoint", "", "after training, save the parameters to `DIR`/"+checkpointFile+" (DIR is created if needed)")
 	asJSON := fs.Bool("json", false, "end with one JSON summary line on stdout")
 	quiet := fs.Bool("quiet", false, "do not report progress")
 	if err := parse(fs, args); err != nil {
@@ -75,6 +81,12 @@ func runTrain(e *env, args []string) error {
 	}
 	if err := tb.features.checkBatch(*batch, sig.MaxBatch); err != nil {
 		return err
+	}
+	if *ckptDir != "" {
+		// Fail before training, not after, if the checkpoint cannot be written.
+		if err := os.MkdirAll(*ckptDir, 0o777); err != nil {
+			return fmt.Errorf("--checkpoint: %v", err)
+		}
 	}
 	ds, err := loadData(*dir)
 	if err != nil {
@@ -142,23 +154,32 @@ func runTrain(e *env, args []string) error {
 	if elapsed > 0 {
 		rate = float64(examples) / elapsed
 	}
+	res := trainResult{
+		Model:          sig.Model,
+		Steps:          *steps,
+		Epochs:         float64(examples) / float64(train.Len()),
+		Batch:          *batch,
+		Seed:           *seed,
+		FinalLoss:      jsonFloat(finalLoss),
+		TestAccuracy:   acc,
+		TestExamples:   ds.Test.Len(),
+		ExamplesPerSec: rate,
+		Seconds:        elapsed,
+	}
+	if *ckptDir != "" {
+		if res.Checkpoint, err = saveCheckpoint(*ckptDir, e.model, &res); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
-		return writeJSONLine(e.stdout, trainResult{
-			Model:          sig.Model,
-			Steps:          *steps,
-			Epochs:         float64(examples) / float64(train.Len()),
-			Batch:          *batch,
-			Seed:           *seed,
-			FinalLoss:      jsonFloat(finalLoss),
-			TestAccuracy:   acc,
-			TestExamples:   ds.Test.Len(),
-			ExamplesPerSec: rate,
-			Seconds:        elapsed,
-		})
+		return writeJSONLine(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss of the last %d steps: %.4f\n",
 		*steps, elapsed, rate, window, finalLoss)
 	fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
+	if res.Checkpoint != "" {
+		fmt.Fprintf(e.stdout, "saved the parameters to %s\n", res.Checkpoint)
+	}
 	return nil
 }
 

@@ -7,8 +7,8 @@ Signature:
 
 	inputs:  x f32[N,784], y_ f32[N,10]
 	outputs: y f32[N,10]
-	params:  W1 f32[784,512], b1 f32[512], W2 f32[512,512], b2 f32[512], W3 f32[512,10], b3 f32[10] (669706 parameters)
-	state:   optimizer/step f32[], W1/adam_m f32[784,512], W1/adam_v f32[784,512], b1/adam_m f32[512], b1/adam_v f32[512], W2/adam_m f32[512,512], W2/adam_v f32[512,512], b2/adam_m f32[512], b2/adam_v f32[512], W3/adam_m f32[512,10], W3/adam_v f32[512,10], b3/adam_m f32[10], b3/adam_v f32[10] (optimizer state)
+	params:  logits/h1/W f32[784,512], logits/h1/b f32[512], logits/h2/W f32[512,512], logits/h2/b f32[512], logits/out/W f32[512,10], logits/out/b f32[10] (669706 parameters)
+	state:   optimizer/step f32[], logits/h1/W/adam_m f32[784,512], logits/h1/W/adam_v f32[784,512], logits/h1/b/adam_m f32[512], logits/h1/b/adam_v f32[512], logits/h2/W/adam_m f32[512,512], logits/h2/W/adam_v f32[512,512], logits/h2/b/adam_m f32[512], logits/h2/b/adam_v f32[512], logits/out/W/adam_m f32[512,10], logits/out/W/adam_v f32[512,10], logits/out/b/adam_m f32[10], logits/out/b/adam_v f32[10] (optimizer state)
 	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
 
 Estimated cost per call (N is the batch size):
@@ -31,25 +31,25 @@ import (
 type Model struct {
 	// params holds the parameters, in declaration order:
 	//
-	//	0: W1 f32[784,512]
-	//	1: b1 f32[512]
-	//	2: W2 f32[512,512]
-	//	3: b2 f32[512]
-	//	4: W3 f32[512,10]
-	//	5: b3 f32[10]
+	//	0: logits/h1/W f32[784,512]
+	//	1: logits/h1/b f32[512]
+	//	2: logits/h2/W f32[512,512]
+	//	3: logits/h2/b f32[512]
+	//	4: logits/out/W f32[512,10]
+	//	5: logits/out/b f32[10]
 	//	6: optimizer/step f32[]
-	//	7: W1/adam_m f32[784,512]
-	//	8: W1/adam_v f32[784,512]
-	//	9: b1/adam_m f32[512]
-	//	10: b1/adam_v f32[512]
-	//	11: W2/adam_m f32[512,512]
-	//	12: W2/adam_v f32[512,512]
-	//	13: b2/adam_m f32[512]
-	//	14: b2/adam_v f32[512]
-	//	15: W3/adam_m f32[512,10]
-	//	16: W3/adam_v f32[512,10]
-	//	17: b3/adam_m f32[10]
-	//	18: b3/adam_v f32[10]
+	//	7: logits/h1/W/adam_m f32[784,512]
+	//	8: logits/h1/W/adam_v f32[784,512]
+	//	9: logits/h1/b/adam_m f32[512]
+	//	10: logits/h1/b/adam_v f32[512]
+	//	11: logits/h2/W/adam_m f32[512,512]
+	//	12: logits/h2/W/adam_v f32[512,512]
+	//	13: logits/h2/b/adam_m f32[512]
+	//	14: logits/h2/b/adam_v f32[512]
+	//	15: logits/out/W/adam_m f32[512,10]
+	//	16: logits/out/W/adam_v f32[512,10]
+	//	17: logits/out/b/adam_m f32[10]
+	//	18: logits/out/b/adam_v f32[10]
 	params [19][]float32
 
 	// n is the batch size the buffers are laid out for (-1: none yet).
@@ -59,146 +59,146 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t8   []float32 // %8 = matmul(x, W1) f32[N,512], line 17
-	t9   []float32 // %9 = bias_add(%8, b1) f32[N,512], line 17
-	t10  []float32 // h1 = relu(%9) f32[N,512], line 17
-	t11  []float32 // %11 = matmul(h1, W2) f32[N,512], line 18
-	t12  []float32 // %12 = bias_add(%11, b2) f32[N,512], line 18
-	t13  []float32 // h2 = relu(%12) f32[N,512], line 18
-	t14  []float32 // %14 = matmul(h2, W3) f32[N,10], line 19
-	t15  []float32 // logits = bias_add(%14, b3) f32[N,10], line 19
-	t16  []float32 // y = softmax(logits) f32[N,10], line 20
-	t17  []float32 // %17 = softmax_cross_entropy(logits, y_) f32[N], line 21
-	t18  []float32 // loss = mean(%17) f32[], line 21
-	t20  []float32 // %20 = count(%17) f32[], line 21 [grad]
-	t21  []float32 // %21 = broadcast_to(%19) f32[N], line 21 [grad]
-	t22  []float32 // %22 = div(%21, %20) f32[N], line 21 [grad]
-	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 21 [grad]
-	t24  []float32 // %24 = softmax(logits) f32[N,10], line 21 [grad]
-	t25  []float32 // %25 = sum(y_) f32[N,1], line 21 [grad]
-	t26  []float32 // %26 = mul(%24, %25) f32[N,10], line 21 [grad]
-	t27  []float32 // %27 = sub(%26, y_) f32[N,10], line 21 [grad]
-	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 21 [grad]
-	t32  []float32 // %32 = sum(%28) f32[10], line 19 [grad]
-	t33  []float32 // %33 = matmul(%28, W3) f32[N,512], line 19 [grad]
-	t34  []float32 // %34 = matmul(h2, %28) f32[512,10], line 19 [grad]
-	t35  []float32 // %35 = relu_grad(%33, %12) f32[N,512], line 18 [grad]
-	t36  []float32 // %36 = sum(%35) f32[512], line 18 [grad]
-	t37  []float32 // %37 = matmul(%35, W2) f32[N,512], line 18 [grad]
-	t38  []float32 // %38 = matmul(h1, %35) f32[512,512], line 18 [grad]
-	t39  []float32 // %39 = relu_grad(%37, %9) f32[N,512], line 17 [grad]
-	t40  []float32 // %40 = sum(%39) f32[512], line 17 [grad]
-	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 17 [grad]
-	t46  []float32 // %46 = sub(%42, W1/adam_m) f32[784,512], line 24 [update]
-	t48  []float32 // %48 = mul(%46, %47) f32[784,512], line 24 [update]
-	t49  []float32 // %49 = add(W1/adam_m, %48) f32[784,512], line 24 [update]
-	t50  []float32 // %50 = square(%42) f32[784,512], line 24 [update]
-	t51  []float32 // %51 = sub(%50, W1/adam_v) f32[784,512], line 24 [update]
-	t53  []float32 // %53 = mul(%51, %52) f32[784,512], line 24 [update]
-	t54  []float32 // %54 = add(W1/adam_v, %53) f32[784,512], line 24 [update]
-	t58  []float32 // %58 = add(optimizer/step, %57) f32[], line 24 [update]
-	t60  []float32 // %60 = mul(%58, %59) f32[], line 24 [update]
-	t61  []float32 // %61 = exp(%60) f32[], line 24 [update]
-	t63  []float32 // %63 = sub(%62, %61) f32[], line 24 [update]
-	t64  []float32 // %64 = sqrt(%63) f32[], line 24 [update]
-	t66  []float32 // %66 = mul(%65, %64) f32[], line 24 [update]
-	t68  []float32 // %68 = mul(%58, %67) f32[], line 24 [update]
-	t69  []float32 // %69 = exp(%68) f32[], line 24 [update]
-	t71  []float32 // %71 = sub(%70, %69) f32[], line 24 [update]
-	t72  []float32 // %72 = div(%66, %71) f32[], line 24 [update]
-	t73  []float32 // %73 = sqrt(%54) f32[784,512], line 24 [update]
-	t75  []float32 // %75 = add(%73, %74) f32[784,512], line 24 [update]
-	t76  []float32 // %76 = mul(%49, %72) f32[784,512], line 24 [update]
-	t77  []float32 // %77 = div(%76, %75) f32[784,512], line 24 [update]
-	t78  []float32 // %78 = sub(W1, %77) f32[784,512], line 24 [update]
-	t82  []float32 // %82 = sub(%40, b1/adam_m) f32[512], line 24 [update]
-	t84  []float32 // %84 = mul(%82, %83) f32[512], line 24 [update]
-	t85  []float32 // %85 = add(b1/adam_m, %84) f32[512], line 24 [update]
-	t86  []float32 // %86 = square(%40) f32[512], line 24 [update]
-	t87  []float32 // %87 = sub(%86, b1/adam_v) f32[512], line 24 [update]
-	t89  []float32 // %89 = mul(%87, %88) f32[512], line 24 [update]
-	t90  []float32 // %90 = add(b1/adam_v, %89) f32[512], line 24 [update]
-	t93  []float32 // %93 = sqrt(%90) f32[512], line 24 [update]
-	t95  []float32 // %95 = add(%93, %94) f32[512], line 24 [update]
-	t96  []float32 // %96 = mul(%85, %72) f32[512], line 24 [update]
-	t97  []float32 // %97 = div(%96, %95) f32[512], line 24 [update]
-	t98  []float32 // %98 = sub(b1, %97) f32[512], line 24 [update]
-	t102 []float32 // %102 = sub(%38, W2/adam_m) f32[512,512], line 24 [update]
-	t104 []float32 // %104 = mul(%102, %103) f32[512,512], line 24 [update]
-	t105 []float32 // %105 = add(W2/adam_m, %104) f32[512,512], line 24 [update]
-	t106 []float32 // %106 = square(%38) f32[512,512], line 24 [update]
-	t107 []float32 // %107 = sub(%106, W2/adam_v) f32[512,512], line 24 [update]
-	t109 []float32 // %109 = mul(%107, %108) f32[512,512], line 24 [update]
-	t110 []float32 // %110 = add(W2/adam_v, %109) f32[512,512], line 24 [update]
-	t113 []float32 // %113 = sqrt(%110) f32[512,512], line 24 [update]
-	t115 []float32 // %115 = add(%113, %114) f32[512,512], line 24 [update]
-	t116 []float32 // %116 = mul(%105, %72) f32[512,512], line 24 [update]
-	t117 []float32 // %117 = div(%116, %115) f32[512,512], line 24 [update]
-	t118 []float32 // %118 = sub(W2, %117) f32[512,512], line 24 [update]
-	t122 []float32 // %122 = sub(%36, b2/adam_m) f32[512], line 24 [update]
-	t124 []float32 // %124 = mul(%122, %123) f32[512], line 24 [update]
-	t125 []float32 // %125 = add(b2/adam_m, %124) f32[512], line 24 [update]
-	t126 []float32 // %126 = square(%36) f32[512], line 24 [update]
-	t127 []float32 // %127 = sub(%126, b2/adam_v) f32[512], line 24 [update]
-	t129 []float32 // %129 = mul(%127, %128) f32[512], line 24 [update]
-	t130 []float32 // %130 = add(b2/adam_v, %129) f32[512], line 24 [update]
-	t133 []float32 // %133 = sqrt(%130) f32[512], line 24 [update]
-	t135 []float32 // %135 = add(%133, %134) f32[512], line 24 [update]
-	t136 []float32 // %136 = mul(%125, %72) f32[512], line 24 [update]
-	t137 []float32 // %137 = div(%136, %135) f32[512], line 24 [update]
-	t138 []float32 // %138 = sub(b2, %137) f32[512], line 24 [update]
-	t142 []float32 // %142 = sub(%34, W3/adam_m) f32[512,10], line 24 [update]
-	t144 []float32 // %144 = mul(%142, %143) f32[512,10], line 24 [update]
-	t145 []float32 // %145 = add(W3/adam_m, %144) f32[512,10], line 24 [update]
-	t146 []float32 // %146 = square(%34) f32[512,10], line 24 [update]
-	t147 []float32 // %147 = sub(%146, W3/adam_v) f32[512,10], line 24 [update]
-	t149 []float32 // %149 = mul(%147, %148) f32[512,10], line 24 [update]
-	t150 []float32 // %150 = add(W3/adam_v, %149) f32[512,10], line 24 [update]
-	t153 []float32 // %153 = sqrt(%150) f32[512,10], line 24 [update]
-	t155 []float32 // %155 = add(%153, %154) f32[512,10], line 24 [update]
-	t156 []float32 // %156 = mul(%145, %72) f32[512,10], line 24 [update]
-	t157 []float32 // %157 = div(%156, %155) f32[512,10], line 24 [update]
-	t158 []float32 // %158 = sub(W3, %157) f32[512,10], line 24 [update]
-	t162 []float32 // %162 = sub(%32, b3/adam_m) f32[10], line 24 [update]
-	t164 []float32 // %164 = mul(%162, %163) f32[10], line 24 [update]
-	t165 []float32 // %165 = add(b3/adam_m, %164) f32[10], line 24 [update]
-	t166 []float32 // %166 = square(%32) f32[10], line 24 [update]
-	t167 []float32 // %167 = sub(%166, b3/adam_v) f32[10], line 24 [update]
-	t169 []float32 // %169 = mul(%167, %168) f32[10], line 24 [update]
-	t170 []float32 // %170 = add(b3/adam_v, %169) f32[10], line 24 [update]
-	t173 []float32 // %173 = sqrt(%170) f32[10], line 24 [update]
-	t175 []float32 // %175 = add(%173, %174) f32[10], line 24 [update]
-	t176 []float32 // %176 = mul(%165, %72) f32[10], line 24 [update]
-	t177 []float32 // %177 = div(%176, %175) f32[10], line 24 [update]
-	t178 []float32 // %178 = sub(b3, %177) f32[10], line 24 [update]
+	t4   []float32 // %4 = matmul(x, logits/h1/W) f32[N,512], line 16
+	t5   []float32 // %5 = add(%4, logits/h1/b) f32[N,512], line 16
+	t6   []float32 // logits/h1 = relu(%5) f32[N,512], line 16
+	t9   []float32 // %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
+	t10  []float32 // %10 = add(%9, logits/h2/b) f32[N,512], line 16
+	t11  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
+	t14  []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
+	t15  []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	t16  []float32 // y = softmax(logits/out) f32[N,10], line 15
+	t17  []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
+	t18  []float32 // loss = mean(%17) f32[], line 16
+	t20  []float32 // %20 = count(%17) f32[], line 16 [grad]
+	t21  []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
+	t22  []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
+	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
+	t24  []float32 // %24 = softmax(logits/out) f32[N,10], line 16 [grad]
+	t25  []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
+	t26  []float32 // %26 = mul(%24, %25) f32[N,10], line 16 [grad]
+	t27  []float32 // %27 = sub(%26, y_) f32[N,10], line 16 [grad]
+	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
+	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
+	t33  []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
+	t34  []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	t35  []float32 // %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
+	t36  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
+	t37  []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
+	t38  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	t39  []float32 // %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
+	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
+	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t46  []float32 // %46 = sub(%42, logits/h1/W/adam_m) f32[784,512], line 19 [update]
+	t48  []float32 // %48 = mul(%46, %47) f32[784,512], line 19 [update]
+	t49  []float32 // %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
+	t50  []float32 // %50 = square(%42) f32[784,512], line 19 [update]
+	t51  []float32 // %51 = sub(%50, logits/h1/W/adam_v) f32[784,512], line 19 [update]
+	t53  []float32 // %53 = mul(%51, %52) f32[784,512], line 19 [update]
+	t54  []float32 // %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
+	t58  []float32 // %58 = add(optimizer/step, %57) f32[], line 19 [update]
+	t60  []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
+	t61  []float32 // %61 = exp(%60) f32[], line 19 [update]
+	t63  []float32 // %63 = sub(%62, %61) f32[], line 19 [update]
+	t64  []float32 // %64 = sqrt(%63) f32[], line 19 [update]
+	t66  []float32 // %66 = mul(%65, %64) f32[], line 19 [update]
+	t68  []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
+	t69  []float32 // %69 = exp(%68) f32[], line 19 [update]
+	t71  []float32 // %71 = sub(%70, %69) f32[], line 19 [update]
+	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
+	t73  []float32 // %73 = sqrt(%54) f32[784,512], line 19 [update]
+	t75  []float32 // %75 = add(%73, %74) f32[784,512], line 19 [update]
+	t76  []float32 // %76 = mul(%49, %72) f32[784,512], line 19 [update]
+	t77  []float32 // %77 = div(%76, %75) f32[784,512], line 19 [update]
+	t78  []float32 // %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
+	t82  []float32 // %82 = sub(%40, logits/h1/b/adam_m) f32[512], line 19 [update]
+	t84  []float32 // %84 = mul(%82, %83) f32[512], line 19 [update]
+	t85  []float32 // %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
+	t86  []float32 // %86 = square(%40) f32[512], line 19 [update]
+	t87  []float32 // %87 = sub(%86, logits/h1/b/adam_v) f32[512], line 19 [update]
+	t89  []float32 // %89 = mul(%87, %88) f32[512], line 19 [update]
+	t90  []float32 // %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
+	t93  []float32 // %93 = sqrt(%90) f32[512], line 19 [update]
+	t95  []float32 // %95 = add(%93, %94) f32[512], line 19 [update]
+	t96  []float32 // %96 = mul(%85, %72) f32[512], line 19 [update]
+	t97  []float32 // %97 = div(%96, %95) f32[512], line 19 [update]
+	t98  []float32 // %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
+	t102 []float32 // %102 = sub(%38, logits/h2/W/adam_m) f32[512,512], line 19 [update]
+	t104 []float32 // %104 = mul(%102, %103) f32[512,512], line 19 [update]
+	t105 []float32 // %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
+	t106 []float32 // %106 = square(%38) f32[512,512], line 19 [update]
+	t107 []float32 // %107 = sub(%106, logits/h2/W/adam_v) f32[512,512], line 19 [update]
+	t109 []float32 // %109 = mul(%107, %108) f32[512,512], line 19 [update]
+	t110 []float32 // %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
+	t113 []float32 // %113 = sqrt(%110) f32[512,512], line 19 [update]
+	t115 []float32 // %115 = add(%113, %114) f32[512,512], line 19 [update]
+	t116 []float32 // %116 = mul(%105, %72) f32[512,512], line 19 [update]
+	t117 []float32 // %117 = div(%116, %115) f32[512,512], line 19 [update]
+	t118 []float32 // %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
+	t122 []float32 // %122 = sub(%36, logits/h2/b/adam_m) f32[512], line 19 [update]
+	t124 []float32 // %124 = mul(%122, %123) f32[512], line 19 [update]
+	t125 []float32 // %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
+	t126 []float32 // %126 = square(%36) f32[512], line 19 [update]
+	t127 []float32 // %127 = sub(%126, logits/h2/b/adam_v) f32[512], line 19 [update]
+	t129 []float32 // %129 = mul(%127, %128) f32[512], line 19 [update]
+	t130 []float32 // %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
+	t133 []float32 // %133 = sqrt(%130) f32[512], line 19 [update]
+	t135 []float32 // %135 = add(%133, %134) f32[512], line 19 [update]
+	t136 []float32 // %136 = mul(%125, %72) f32[512], line 19 [update]
+	t137 []float32 // %137 = div(%136, %135) f32[512], line 19 [update]
+	t138 []float32 // %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
+	t142 []float32 // %142 = sub(%34, logits/out/W/adam_m) f32[512,10], line 19 [update]
+	t144 []float32 // %144 = mul(%142, %143) f32[512,10], line 19 [update]
+	t145 []float32 // %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
+	t146 []float32 // %146 = square(%34) f32[512,10], line 19 [update]
+	t147 []float32 // %147 = sub(%146, logits/out/W/adam_v) f32[512,10], line 19 [update]
+	t149 []float32 // %149 = mul(%147, %148) f32[512,10], line 19 [update]
+	t150 []float32 // %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
+	t153 []float32 // %153 = sqrt(%150) f32[512,10], line 19 [update]
+	t155 []float32 // %155 = add(%153, %154) f32[512,10], line 19 [update]
+	t156 []float32 // %156 = mul(%145, %72) f32[512,10], line 19 [update]
+	t157 []float32 // %157 = div(%156, %155) f32[512,10], line 19 [update]
+	t158 []float32 // %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
+	t162 []float32 // %162 = sub(%32, logits/out/b/adam_m) f32[10], line 19 [update]
+	t164 []float32 // %164 = mul(%162, %163) f32[10], line 19 [update]
+	t165 []float32 // %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
+	t166 []float32 // %166 = square(%32) f32[10], line 19 [update]
+	t167 []float32 // %167 = sub(%166, logits/out/b/adam_v) f32[10], line 19 [update]
+	t169 []float32 // %169 = mul(%167, %168) f32[10], line 19 [update]
+	t170 []float32 // %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
+	t173 []float32 // %173 = sqrt(%170) f32[10], line 19 [update]
+	t175 []float32 // %175 = add(%173, %174) f32[10], line 19 [update]
+	t176 []float32 // %176 = mul(%165, %72) f32[10], line 19 [update]
+	t177 []float32 // %177 = div(%176, %175) f32[10], line 19 [update]
+	t178 []float32 // %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 }
 
 // New returns a MLP with every parameter at its initial value. Buffers
 // are allocated on the first call, sized for that call's batch.
 func New() *Model {
 	m := &Model{n: -1}
-	m.params[0] = make([]float32, 401408) // W1 f32[784,512]
-	runtime.InitGlorotUniform(m.params[0], []int{784, 512}, uint64(0x1))
-	m.params[1] = make([]float32, 512)    // b1 f32[512]
-	m.params[2] = make([]float32, 262144) // W2 f32[512,512]
-	runtime.InitGlorotUniform(m.params[2], []int{512, 512}, uint64(0x2))
-	m.params[3] = make([]float32, 512)  // b2 f32[512]
-	m.params[4] = make([]float32, 5120) // W3 f32[512,10]
-	runtime.InitGlorotUniform(m.params[4], []int{512, 10}, uint64(0x3))
-	m.params[5] = make([]float32, 10)      // b3 f32[10]
+	m.params[0] = make([]float32, 401408) // logits/h1/W f32[784,512]
+	runtime.InitGlorotUniform(m.params[0], []int{784, 512}, uint64(0x1d012bd734bf1df))
+	m.params[1] = make([]float32, 512)    // logits/h1/b f32[512]
+	m.params[2] = make([]float32, 262144) // logits/h2/W f32[512,512]
+	runtime.InitGlorotUniform(m.params[2], []int{512, 512}, uint64(0x74837d3d6bad3487))
+	m.params[3] = make([]float32, 512)  // logits/h2/b f32[512]
+	m.params[4] = make([]float32, 5120) // logits/out/W f32[512,10]
+	runtime.InitGlorotUniform(m.params[4], []int{512, 10}, uint64(0x1a356d7d3e47a980))
+	m.params[5] = make([]float32, 10)      // logits/out/b f32[10]
 	m.params[6] = make([]float32, 1)       // optimizer/step f32[]
-	m.params[7] = make([]float32, 401408)  // W1/adam_m f32[784,512]
-	m.params[8] = make([]float32, 401408)  // W1/adam_v f32[784,512]
-	m.params[9] = make([]float32, 512)     // b1/adam_m f32[512]
-	m.params[10] = make([]float32, 512)    // b1/adam_v f32[512]
-	m.params[11] = make([]float32, 262144) // W2/adam_m f32[512,512]
-	m.params[12] = make([]float32, 262144) // W2/adam_v f32[512,512]
-	m.params[13] = make([]float32, 512)    // b2/adam_m f32[512]
-	m.params[14] = make([]float32, 512)    // b2/adam_v f32[512]
-	m.params[15] = make([]float32, 5120)   // W3/adam_m f32[512,10]
-	m.params[16] = make([]float32, 5120)   // W3/adam_v f32[512,10]
-	m.params[17] = make([]float32, 10)     // b3/adam_m f32[10]
-	m.params[18] = make([]float32, 10)     // b3/adam_v f32[10]
+	m.params[7] = make([]float32, 401408)  // logits/h1/W/adam_m f32[784,512]
+	m.params[8] = make([]float32, 401408)  // logits/h1/W/adam_v f32[784,512]
+	m.params[9] = make([]float32, 512)     // logits/h1/b/adam_m f32[512]
+	m.params[10] = make([]float32, 512)    // logits/h1/b/adam_v f32[512]
+	m.params[11] = make([]float32, 262144) // logits/h2/W/adam_m f32[512,512]
+	m.params[12] = make([]float32, 262144) // logits/h2/W/adam_v f32[512,512]
+	m.params[13] = make([]float32, 512)    // logits/h2/b/adam_m f32[512]
+	m.params[14] = make([]float32, 512)    // logits/h2/b/adam_v f32[512]
+	m.params[15] = make([]float32, 5120)   // logits/out/W/adam_m f32[512,10]
+	m.params[16] = make([]float32, 5120)   // logits/out/W/adam_v f32[512,10]
+	m.params[17] = make([]float32, 10)     // logits/out/b/adam_m f32[10]
+	m.params[18] = make([]float32, 10)     // logits/out/b/adam_v f32[10]
 	return m
 }
 
@@ -213,12 +213,12 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, a = a[:512*n:512*n], a[512*n:]
+	m.t4, a = a[:512*n:512*n], a[512*n:]
+	m.t5, a = a[:512*n:512*n], a[512*n:]
+	m.t6, a = a[:512*n:512*n], a[512*n:]
 	m.t9, a = a[:512*n:512*n], a[512*n:]
 	m.t10, a = a[:512*n:512*n], a[512*n:]
 	m.t11, a = a[:512*n:512*n], a[512*n:]
-	m.t12, a = a[:512*n:512*n], a[512*n:]
-	m.t13, a = a[:512*n:512*n], a[512*n:]
 	m.t14, a = a[:10*n:10*n], a[10*n:]
 	m.t15, a = a[:10*n:10*n], a[10*n:]
 	m.t16, a = a[:10*n:10*n], a[10*n:]
@@ -338,51 +338,51 @@ func (m *Model) predict(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t8 := m.t8
+	t4 := m.t4
+	t5 := m.t5
+	t6 := m.t6
 	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
-	// %8 = matmul(x, W1) f32[N,512], line 17
-	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t8, 512)
-	// %9 = bias_add(%8, b1) f32[N,512], line 17
+	// %4 = matmul(x, logits/h1/W) f32[N,512], line 16
+	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t4, 512)
+	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 512
 		for i1 := 0; i1 < 512; i1++ {
-			t9[o0+i1] = t8[o0+i1] + p1[i1]
+			t5[o0+i1] = t4[o0+i1] + p1[i1]
 		}
 	}
-	// h1 = relu(%9) f32[N,512], line 17
+	// logits/h1 = relu(%5) f32[N,512], line 16
 	for i0 := 0; i0 < 512*n; i0++ {
-		t10[i0] = runtime.Relu(t9[i0])
+		t6[i0] = runtime.Relu(t5[i0])
 	}
-	// %11 = matmul(h1, W2) f32[N,512], line 18
-	runtime.Sgemm(false, false, n, 512, 512, 1, t10, 512, p2, 512, 0, t11, 512)
-	// %12 = bias_add(%11, b2) f32[N,512], line 18
+	// %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
+	runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 0, t9, 512)
+	// %10 = add(%9, logits/h2/b) f32[N,512], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 512
 		for i1 := 0; i1 < 512; i1++ {
-			t12[o0+i1] = t11[o0+i1] + p3[i1]
+			t10[o0+i1] = t9[o0+i1] + p3[i1]
 		}
 	}
-	// h2 = relu(%12) f32[N,512], line 18
+	// logits/h2 = relu(%10) f32[N,512], line 16
 	for i0 := 0; i0 < 512*n; i0++ {
-		t13[i0] = runtime.Relu(t12[i0])
+		t11[i0] = runtime.Relu(t10[i0])
 	}
-	// %14 = matmul(h2, W3) f32[N,10], line 19
-	runtime.Sgemm(false, false, n, 10, 512, 1, t13, 512, p4, 10, 0, t14, 10)
-	// logits = bias_add(%14, b3) f32[N,10], line 19
+	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
+	runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 0, t14, 10)
+	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		for i1 := 0; i1 < 10; i1++ {
 			t15[o0+i1] = t14[o0+i1] + p5[i1]
 		}
 	}
-	// y = softmax(logits) f32[N,10], line 20
+	// y = softmax(logits/out) f32[N,10], line 15
 	runtime.SoftmaxRows(t16, t15, n, 10)
 }
 
@@ -395,54 +395,54 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t8 := m.t8
+	t4 := m.t4
+	t5 := m.t5
+	t6 := m.t6
 	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
 	t17 := m.t17
 	t18 := m.t18
-	// %8 = matmul(x, W1) f32[N,512], line 17
-	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t8, 512)
-	// %9 = bias_add(%8, b1) f32[N,512], line 17
+	// %4 = matmul(x, logits/h1/W) f32[N,512], line 16
+	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t4, 512)
+	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 512
 		for i1 := 0; i1 < 512; i1++ {
-			t9[o0+i1] = t8[o0+i1] + p1[i1]
+			t5[o0+i1] = t4[o0+i1] + p1[i1]
 		}
 	}
-	// h1 = relu(%9) f32[N,512], line 17
+	// logits/h1 = relu(%5) f32[N,512], line 16
 	for i0 := 0; i0 < 512*n; i0++ {
-		t10[i0] = runtime.Relu(t9[i0])
+		t6[i0] = runtime.Relu(t5[i0])
 	}
-	// %11 = matmul(h1, W2) f32[N,512], line 18
-	runtime.Sgemm(false, false, n, 512, 512, 1, t10, 512, p2, 512, 0, t11, 512)
-	// %12 = bias_add(%11, b2) f32[N,512], line 18
+	// %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
+	runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 0, t9, 512)
+	// %10 = add(%9, logits/h2/b) f32[N,512], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 512
 		for i1 := 0; i1 < 512; i1++ {
-			t12[o0+i1] = t11[o0+i1] + p3[i1]
+			t10[o0+i1] = t9[o0+i1] + p3[i1]
 		}
 	}
-	// h2 = relu(%12) f32[N,512], line 18
+	// logits/h2 = relu(%10) f32[N,512], line 16
 	for i0 := 0; i0 < 512*n; i0++ {
-		t13[i0] = runtime.Relu(t12[i0])
+		t11[i0] = runtime.Relu(t10[i0])
 	}
-	// %14 = matmul(h2, W3) f32[N,10], line 19
-	runtime.Sgemm(false, false, n, 10, 512, 1, t13, 512, p4, 10, 0, t14, 10)
-	// logits = bias_add(%14, b3) f32[N,10], line 19
+	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
+	runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 0, t14, 10)
+	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		for i1 := 0; i1 < 10; i1++ {
 			t15[o0+i1] = t14[o0+i1] + p5[i1]
 		}
 	}
-	// %17 = softmax_cross_entropy(logits, y_) f32[N], line 21
+	// %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
 	runtime.SoftmaxCrossEntropyRows(t17, t15, y_, n, 10)
-	// loss = mean(%17) f32[], line 21
+	// loss = mean(%17) f32[], line 16
 	{
 		clear(t18)
 		for i0 := 0; i0 < n; i0++ {
@@ -477,10 +477,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p16 := m.params[16]
 	p17 := m.params[17]
 	p18 := m.params[18]
-	t9 := m.t9
+	t5 := m.t5
+	t6 := m.t6
 	t10 := m.t10
-	t12 := m.t12
-	t13 := m.t13
+	t11 := m.t11
 	t15 := m.t15
 	t20 := m.t20
 	t21 := m.t21
@@ -585,17 +585,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t178 := m.t178
 	// Forward: the loss program.
 	m.loss(n, x, y_)
-	// %20 = count(%17) f32[], line 21 [grad]
+	// %20 = count(%17) f32[], line 16 [grad]
 	t20[0] = float32(n)
-	// %21 = broadcast_to(%19) f32[N], line 21 [grad]
+	// %21 = broadcast_to(%19) f32[N], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t21[i0] = float32(1)
 	}
-	// %22 = div(%21, %20) f32[N], line 21 [grad]
+	// %22 = div(%21, %20) f32[N], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t22[i0] = t21[i0] / t20[0]
 	}
-	// %23 = broadcast_to(%22) f32[N,10], line 21 [grad]
+	// %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -603,9 +603,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t23[o0+i1] = t22[o1]
 		}
 	}
-	// %24 = softmax(logits) f32[N,10], line 21 [grad]
+	// %24 = softmax(logits/out) f32[N,10], line 16 [grad]
 	runtime.SoftmaxRows(t24, t15, n, 10)
-	// %25 = sum(y_) f32[N,1], line 21 [grad]
+	// %25 = sum(y_) f32[N,1], line 16 [grad]
 	{
 		clear(t25)
 		for i0 := 0; i0 < n; i0++ {
@@ -616,7 +616,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %26 = mul(%24, %25) f32[N,10], line 21 [grad]
+	// %26 = mul(%24, %25) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -624,15 +624,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t26[o0+i1] = t24[o0+i1] * t25[o1]
 		}
 	}
-	// %27 = sub(%26, y_) f32[N,10], line 21 [grad]
+	// %27 = sub(%26, y_) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < 10*n; i0++ {
 		t27[i0] = t26[i0] - y_[i0]
 	}
-	// %28 = mul(%27, %23) f32[N,10], line 21 [grad]
+	// %28 = mul(%27, %23) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < 10*n; i0++ {
 		t28[i0] = t27[i0] * t23[i0]
 	}
-	// %32 = sum(%28) f32[10], line 19 [grad]
+	// %32 = sum_to(%28) f32[10], line 16 [grad]
 	{
 		clear(t32)
 		for i0 := 0; i0 < n; i0++ {
@@ -642,15 +642,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %33 = matmul(%28, W3) f32[N,512], line 19 [grad]
+	// %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
 	runtime.Sgemm(false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
-	// %34 = matmul(h2, %28) f32[512,10], line 19 [grad]
-	runtime.Sgemm(true, false, 512, 10, n, 1, t13, 512, t28, 10, 0, t34, 10)
-	// %35 = relu_grad(%33, %12) f32[N,512], line 18 [grad]
+	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	runtime.Sgemm(true, false, 512, 10, n, 1, t11, 512, t28, 10, 0, t34, 10)
+	// %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
 	for i0 := 0; i0 < 512*n; i0++ {
-		t35[i0] = runtime.ReluGrad(t33[i0], t12[i0])
+		t35[i0] = runtime.ReluGrad(t33[i0], t10[i0])
 	}
-	// %36 = sum(%35) f32[512], line 18 [grad]
+	// %36 = sum_to(%35) f32[512], line 16 [grad]
 	{
 		clear(t36)
 		for i0 := 0; i0 < n; i0++ {
@@ -660,15 +660,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %37 = matmul(%35, W2) f32[N,512], line 18 [grad]
+	// %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
 	runtime.Sgemm(false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
-	// %38 = matmul(h1, %35) f32[512,512], line 18 [grad]
-	runtime.Sgemm(true, false, 512, 512, n, 1, t10, 512, t35, 512, 0, t38, 512)
-	// %39 = relu_grad(%37, %9) f32[N,512], line 17 [grad]
+	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	runtime.Sgemm(true, false, 512, 512, n, 1, t6, 512, t35, 512, 0, t38, 512)
+	// %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
 	for i0 := 0; i0 < 512*n; i0++ {
-		t39[i0] = runtime.ReluGrad(t37[i0], t9[i0])
+		t39[i0] = runtime.ReluGrad(t37[i0], t5[i0])
 	}
-	// %40 = sum(%39) f32[512], line 17 [grad]
+	// %40 = sum_to(%39) f32[512], line 16 [grad]
 	{
 		clear(t40)
 		for i0 := 0; i0 < n; i0++ {
@@ -678,313 +678,313 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %42 = matmul(x, %39) f32[784,512], line 17 [grad]
+	// %42 = matmul(x, %39) f32[784,512], line 16 [grad]
 	runtime.Sgemm(true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
-	// %46 = sub(%42, W1/adam_m) f32[784,512], line 24 [update]
+	// %46 = sub(%42, logits/h1/W/adam_m) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t46[i0] = t42[i0] - p7[i0]
 	}
-	// %48 = mul(%46, %47) f32[784,512], line 24 [update]
+	// %48 = mul(%46, %47) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t48[i0] = t46[i0] * float32(0.1)
 	}
-	// %49 = add(W1/adam_m, %48) f32[784,512], line 24 [update]
+	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t49[i0] = p7[i0] + t48[i0]
 	}
-	// %50 = square(%42) f32[784,512], line 24 [update]
+	// %50 = square(%42) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t50[i0] = t42[i0] * t42[i0]
 	}
-	// %51 = sub(%50, W1/adam_v) f32[784,512], line 24 [update]
+	// %51 = sub(%50, logits/h1/W/adam_v) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t51[i0] = t50[i0] - p8[i0]
 	}
-	// %53 = mul(%51, %52) f32[784,512], line 24 [update]
+	// %53 = mul(%51, %52) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t53[i0] = t51[i0] * float32(0.001)
 	}
-	// %54 = add(W1/adam_v, %53) f32[784,512], line 24 [update]
+	// %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t54[i0] = p8[i0] + t53[i0]
 	}
-	// %58 = add(optimizer/step, %57) f32[], line 24 [update]
+	// %58 = add(optimizer/step, %57) f32[], line 19 [update]
 	t58[0] = p6[0] + float32(1)
-	// %60 = mul(%58, %59) f32[], line 24 [update]
+	// %60 = mul(%58, %59) f32[], line 19 [update]
 	t60[0] = t58[0] * float32(-0.0010005003)
-	// %61 = exp(%60) f32[], line 24 [update]
+	// %61 = exp(%60) f32[], line 19 [update]
 	t61[0] = runtime.Exp(t60[0])
-	// %63 = sub(%62, %61) f32[], line 24 [update]
+	// %63 = sub(%62, %61) f32[], line 19 [update]
 	t63[0] = float32(1) - t61[0]
-	// %64 = sqrt(%63) f32[], line 24 [update]
+	// %64 = sqrt(%63) f32[], line 19 [update]
 	t64[0] = runtime.Sqrt(t63[0])
-	// %66 = mul(%65, %64) f32[], line 24 [update]
+	// %66 = mul(%65, %64) f32[], line 19 [update]
 	t66[0] = float32(0.001) * t64[0]
-	// %68 = mul(%58, %67) f32[], line 24 [update]
+	// %68 = mul(%58, %67) f32[], line 19 [update]
 	t68[0] = t58[0] * float32(-0.105360515)
-	// %69 = exp(%68) f32[], line 24 [update]
+	// %69 = exp(%68) f32[], line 19 [update]
 	t69[0] = runtime.Exp(t68[0])
-	// %71 = sub(%70, %69) f32[], line 24 [update]
+	// %71 = sub(%70, %69) f32[], line 19 [update]
 	t71[0] = float32(1) - t69[0]
-	// %72 = div(%66, %71) f32[], line 24 [update]
+	// %72 = div(%66, %71) f32[], line 19 [update]
 	t72[0] = t66[0] / t71[0]
-	// %73 = sqrt(%54) f32[784,512], line 24 [update]
+	// %73 = sqrt(%54) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t73[i0] = runtime.Sqrt(t54[i0])
 	}
-	// %75 = add(%73, %74) f32[784,512], line 24 [update]
+	// %75 = add(%73, %74) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t75[i0] = t73[i0] + float32(1e-07)
 	}
-	// %76 = mul(%49, %72) f32[784,512], line 24 [update]
+	// %76 = mul(%49, %72) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t76[i0] = t49[i0] * t72[0]
 	}
-	// %77 = div(%76, %75) f32[784,512], line 24 [update]
+	// %77 = div(%76, %75) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t77[i0] = t76[i0] / t75[i0]
 	}
-	// %78 = sub(W1, %77) f32[784,512], line 24 [update]
+	// %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
 		t78[i0] = p0[i0] - t77[i0]
 	}
-	// %82 = sub(%40, b1/adam_m) f32[512], line 24 [update]
+	// %82 = sub(%40, logits/h1/b/adam_m) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t82[i0] = t40[i0] - p9[i0]
 	}
-	// %84 = mul(%82, %83) f32[512], line 24 [update]
+	// %84 = mul(%82, %83) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t84[i0] = t82[i0] * float32(0.1)
 	}
-	// %85 = add(b1/adam_m, %84) f32[512], line 24 [update]
+	// %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t85[i0] = p9[i0] + t84[i0]
 	}
-	// %86 = square(%40) f32[512], line 24 [update]
+	// %86 = square(%40) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t86[i0] = t40[i0] * t40[i0]
 	}
-	// %87 = sub(%86, b1/adam_v) f32[512], line 24 [update]
+	// %87 = sub(%86, logits/h1/b/adam_v) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t87[i0] = t86[i0] - p10[i0]
 	}
-	// %89 = mul(%87, %88) f32[512], line 24 [update]
+	// %89 = mul(%87, %88) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t89[i0] = t87[i0] * float32(0.001)
 	}
-	// %90 = add(b1/adam_v, %89) f32[512], line 24 [update]
+	// %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t90[i0] = p10[i0] + t89[i0]
 	}
-	// %93 = sqrt(%90) f32[512], line 24 [update]
+	// %93 = sqrt(%90) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t93[i0] = runtime.Sqrt(t90[i0])
 	}
-	// %95 = add(%93, %94) f32[512], line 24 [update]
+	// %95 = add(%93, %94) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t95[i0] = t93[i0] + float32(1e-07)
 	}
-	// %96 = mul(%85, %72) f32[512], line 24 [update]
+	// %96 = mul(%85, %72) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t96[i0] = t85[i0] * t72[0]
 	}
-	// %97 = div(%96, %95) f32[512], line 24 [update]
+	// %97 = div(%96, %95) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t97[i0] = t96[i0] / t95[i0]
 	}
-	// %98 = sub(b1, %97) f32[512], line 24 [update]
+	// %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t98[i0] = p1[i0] - t97[i0]
 	}
-	// %102 = sub(%38, W2/adam_m) f32[512,512], line 24 [update]
+	// %102 = sub(%38, logits/h2/W/adam_m) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t102[i0] = t38[i0] - p11[i0]
 	}
-	// %104 = mul(%102, %103) f32[512,512], line 24 [update]
+	// %104 = mul(%102, %103) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t104[i0] = t102[i0] * float32(0.1)
 	}
-	// %105 = add(W2/adam_m, %104) f32[512,512], line 24 [update]
+	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t105[i0] = p11[i0] + t104[i0]
 	}
-	// %106 = square(%38) f32[512,512], line 24 [update]
+	// %106 = square(%38) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t106[i0] = t38[i0] * t38[i0]
 	}
-	// %107 = sub(%106, W2/adam_v) f32[512,512], line 24 [update]
+	// %107 = sub(%106, logits/h2/W/adam_v) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t107[i0] = t106[i0] - p12[i0]
 	}
-	// %109 = mul(%107, %108) f32[512,512], line 24 [update]
+	// %109 = mul(%107, %108) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t109[i0] = t107[i0] * float32(0.001)
 	}
-	// %110 = add(W2/adam_v, %109) f32[512,512], line 24 [update]
+	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t110[i0] = p12[i0] + t109[i0]
 	}
-	// %113 = sqrt(%110) f32[512,512], line 24 [update]
+	// %113 = sqrt(%110) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t113[i0] = runtime.Sqrt(t110[i0])
 	}
-	// %115 = add(%113, %114) f32[512,512], line 24 [update]
+	// %115 = add(%113, %114) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t115[i0] = t113[i0] + float32(1e-07)
 	}
-	// %116 = mul(%105, %72) f32[512,512], line 24 [update]
+	// %116 = mul(%105, %72) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t116[i0] = t105[i0] * t72[0]
 	}
-	// %117 = div(%116, %115) f32[512,512], line 24 [update]
+	// %117 = div(%116, %115) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t117[i0] = t116[i0] / t115[i0]
 	}
-	// %118 = sub(W2, %117) f32[512,512], line 24 [update]
+	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t118[i0] = p2[i0] - t117[i0]
 	}
-	// %122 = sub(%36, b2/adam_m) f32[512], line 24 [update]
+	// %122 = sub(%36, logits/h2/b/adam_m) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t122[i0] = t36[i0] - p13[i0]
 	}
-	// %124 = mul(%122, %123) f32[512], line 24 [update]
+	// %124 = mul(%122, %123) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t124[i0] = t122[i0] * float32(0.1)
 	}
-	// %125 = add(b2/adam_m, %124) f32[512], line 24 [update]
+	// %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t125[i0] = p13[i0] + t124[i0]
 	}
-	// %126 = square(%36) f32[512], line 24 [update]
+	// %126 = square(%36) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t126[i0] = t36[i0] * t36[i0]
 	}
-	// %127 = sub(%126, b2/adam_v) f32[512], line 24 [update]
+	// %127 = sub(%126, logits/h2/b/adam_v) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t127[i0] = t126[i0] - p14[i0]
 	}
-	// %129 = mul(%127, %128) f32[512], line 24 [update]
+	// %129 = mul(%127, %128) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t129[i0] = t127[i0] * float32(0.001)
 	}
-	// %130 = add(b2/adam_v, %129) f32[512], line 24 [update]
+	// %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t130[i0] = p14[i0] + t129[i0]
 	}
-	// %133 = sqrt(%130) f32[512], line 24 [update]
+	// %133 = sqrt(%130) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t133[i0] = runtime.Sqrt(t130[i0])
 	}
-	// %135 = add(%133, %134) f32[512], line 24 [update]
+	// %135 = add(%133, %134) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t135[i0] = t133[i0] + float32(1e-07)
 	}
-	// %136 = mul(%125, %72) f32[512], line 24 [update]
+	// %136 = mul(%125, %72) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t136[i0] = t125[i0] * t72[0]
 	}
-	// %137 = div(%136, %135) f32[512], line 24 [update]
+	// %137 = div(%136, %135) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t137[i0] = t136[i0] / t135[i0]
 	}
-	// %138 = sub(b2, %137) f32[512], line 24 [update]
+	// %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t138[i0] = p3[i0] - t137[i0]
 	}
-	// %142 = sub(%34, W3/adam_m) f32[512,10], line 24 [update]
+	// %142 = sub(%34, logits/out/W/adam_m) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t142[i0] = t34[i0] - p15[i0]
 	}
-	// %144 = mul(%142, %143) f32[512,10], line 24 [update]
+	// %144 = mul(%142, %143) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t144[i0] = t142[i0] * float32(0.1)
 	}
-	// %145 = add(W3/adam_m, %144) f32[512,10], line 24 [update]
+	// %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t145[i0] = p15[i0] + t144[i0]
 	}
-	// %146 = square(%34) f32[512,10], line 24 [update]
+	// %146 = square(%34) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t146[i0] = t34[i0] * t34[i0]
 	}
-	// %147 = sub(%146, W3/adam_v) f32[512,10], line 24 [update]
+	// %147 = sub(%146, logits/out/W/adam_v) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t147[i0] = t146[i0] - p16[i0]
 	}
-	// %149 = mul(%147, %148) f32[512,10], line 24 [update]
+	// %149 = mul(%147, %148) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t149[i0] = t147[i0] * float32(0.001)
 	}
-	// %150 = add(W3/adam_v, %149) f32[512,10], line 24 [update]
+	// %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t150[i0] = p16[i0] + t149[i0]
 	}
-	// %153 = sqrt(%150) f32[512,10], line 24 [update]
+	// %153 = sqrt(%150) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t153[i0] = runtime.Sqrt(t150[i0])
 	}
-	// %155 = add(%153, %154) f32[512,10], line 24 [update]
+	// %155 = add(%153, %154) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t155[i0] = t153[i0] + float32(1e-07)
 	}
-	// %156 = mul(%145, %72) f32[512,10], line 24 [update]
+	// %156 = mul(%145, %72) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t156[i0] = t145[i0] * t72[0]
 	}
-	// %157 = div(%156, %155) f32[512,10], line 24 [update]
+	// %157 = div(%156, %155) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t157[i0] = t156[i0] / t155[i0]
 	}
-	// %158 = sub(W3, %157) f32[512,10], line 24 [update]
+	// %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t158[i0] = p4[i0] - t157[i0]
 	}
-	// %162 = sub(%32, b3/adam_m) f32[10], line 24 [update]
+	// %162 = sub(%32, logits/out/b/adam_m) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t162[i0] = t32[i0] - p17[i0]
 	}
-	// %164 = mul(%162, %163) f32[10], line 24 [update]
+	// %164 = mul(%162, %163) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t164[i0] = t162[i0] * float32(0.1)
 	}
-	// %165 = add(b3/adam_m, %164) f32[10], line 24 [update]
+	// %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t165[i0] = p17[i0] + t164[i0]
 	}
-	// %166 = square(%32) f32[10], line 24 [update]
+	// %166 = square(%32) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t166[i0] = t32[i0] * t32[i0]
 	}
-	// %167 = sub(%166, b3/adam_v) f32[10], line 24 [update]
+	// %167 = sub(%166, logits/out/b/adam_v) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t167[i0] = t166[i0] - p18[i0]
 	}
-	// %169 = mul(%167, %168) f32[10], line 24 [update]
+	// %169 = mul(%167, %168) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t169[i0] = t167[i0] * float32(0.001)
 	}
-	// %170 = add(b3/adam_v, %169) f32[10], line 24 [update]
+	// %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t170[i0] = p18[i0] + t169[i0]
 	}
-	// %173 = sqrt(%170) f32[10], line 24 [update]
+	// %173 = sqrt(%170) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t173[i0] = runtime.Sqrt(t170[i0])
 	}
-	// %175 = add(%173, %174) f32[10], line 24 [update]
+	// %175 = add(%173, %174) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t175[i0] = t173[i0] + float32(1e-07)
 	}
-	// %176 = mul(%165, %72) f32[10], line 24 [update]
+	// %176 = mul(%165, %72) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t176[i0] = t165[i0] * t72[0]
 	}
-	// %177 = div(%176, %175) f32[10], line 24 [update]
+	// %177 = div(%176, %175) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t177[i0] = t176[i0] / t175[i0]
 	}
-	// %178 = sub(b3, %177) f32[10], line 24 [update]
+	// %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t178[i0] = p5[i0] - t177[i0]
 	}
@@ -1076,27 +1076,27 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
 		Data:  m.params[0],
-		Name:  "W1",
+		Name:  "logits/h1/W",
 		Shape: []int{784, 512},
 	}, {
 		Data:  m.params[1],
-		Name:  "b1",
+		Name:  "logits/h1/b",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[2],
-		Name:  "W2",
+		Name:  "logits/h2/W",
 		Shape: []int{512, 512},
 	}, {
 		Data:  m.params[3],
-		Name:  "b2",
+		Name:  "logits/h2/b",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[4],
-		Name:  "W3",
+		Name:  "logits/out/W",
 		Shape: []int{512, 10},
 	}, {
 		Data:  m.params[5],
-		Name:  "b3",
+		Name:  "logits/out/b",
 		Shape: []int{10},
 	}, {
 		Data:  m.params[6],
@@ -1104,51 +1104,51 @@ func (m *Model) Params() []runtime.Param {
 		Shape: []int{},
 	}, {
 		Data:  m.params[7],
-		Name:  "W1/adam_m",
+		Name:  "logits/h1/W/adam_m",
 		Shape: []int{784, 512},
 	}, {
 		Data:  m.params[8],
-		Name:  "W1/adam_v",
+		Name:  "logits/h1/W/adam_v",
 		Shape: []int{784, 512},
 	}, {
 		Data:  m.params[9],
-		Name:  "b1/adam_m",
+		Name:  "logits/h1/b/adam_m",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[10],
-		Name:  "b1/adam_v",
+		Name:  "logits/h1/b/adam_v",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[11],
-		Name:  "W2/adam_m",
+		Name:  "logits/h2/W/adam_m",
 		Shape: []int{512, 512},
 	}, {
 		Data:  m.params[12],
-		Name:  "W2/adam_v",
+		Name:  "logits/h2/W/adam_v",
 		Shape: []int{512, 512},
 	}, {
 		Data:  m.params[13],
-		Name:  "b2/adam_m",
+		Name:  "logits/h2/b/adam_m",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[14],
-		Name:  "b2/adam_v",
+		Name:  "logits/h2/b/adam_v",
 		Shape: []int{512},
 	}, {
 		Data:  m.params[15],
-		Name:  "W3/adam_m",
+		Name:  "logits/out/W/adam_m",
 		Shape: []int{512, 10},
 	}, {
 		Data:  m.params[16],
-		Name:  "W3/adam_v",
+		Name:  "logits/out/W/adam_v",
 		Shape: []int{512, 10},
 	}, {
 		Data:  m.params[17],
-		Name:  "b3/adam_m",
+		Name:  "logits/out/b/adam_m",
 		Shape: []int{10},
 	}, {
 		Data:  m.params[18],
-		Name:  "b3/adam_v",
+		Name:  "logits/out/b/adam_v",
 		Shape: []int{10},
 	}}
 }
@@ -1183,27 +1183,27 @@ var signature = runtime.Signature{
 	ParamCount: 669706,
 	Params: []runtime.TensorSpec{{
 		DType: "f32",
-		Name:  "W1",
+		Name:  "logits/h1/W",
 		Shape: []int{784, 512},
 	}, {
 		DType: "f32",
-		Name:  "b1",
+		Name:  "logits/h1/b",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "W2",
+		Name:  "logits/h2/W",
 		Shape: []int{512, 512},
 	}, {
 		DType: "f32",
-		Name:  "b2",
+		Name:  "logits/h2/b",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "W3",
+		Name:  "logits/out/W",
 		Shape: []int{512, 10},
 	}, {
 		DType: "f32",
-		Name:  "b3",
+		Name:  "logits/out/b",
 		Shape: []int{10},
 	}, {
 		DType: "f32",
@@ -1211,51 +1211,51 @@ var signature = runtime.Signature{
 		Shape: []int{},
 	}, {
 		DType: "f32",
-		Name:  "W1/adam_m",
+		Name:  "logits/h1/W/adam_m",
 		Shape: []int{784, 512},
 	}, {
 		DType: "f32",
-		Name:  "W1/adam_v",
+		Name:  "logits/h1/W/adam_v",
 		Shape: []int{784, 512},
 	}, {
 		DType: "f32",
-		Name:  "b1/adam_m",
+		Name:  "logits/h1/b/adam_m",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "b1/adam_v",
+		Name:  "logits/h1/b/adam_v",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "W2/adam_m",
+		Name:  "logits/h2/W/adam_m",
 		Shape: []int{512, 512},
 	}, {
 		DType: "f32",
-		Name:  "W2/adam_v",
+		Name:  "logits/h2/W/adam_v",
 		Shape: []int{512, 512},
 	}, {
 		DType: "f32",
-		Name:  "b2/adam_m",
+		Name:  "logits/h2/b/adam_m",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "b2/adam_v",
+		Name:  "logits/h2/b/adam_v",
 		Shape: []int{512},
 	}, {
 		DType: "f32",
-		Name:  "W3/adam_m",
+		Name:  "logits/out/W/adam_m",
 		Shape: []int{512, 10},
 	}, {
 		DType: "f32",
-		Name:  "W3/adam_v",
+		Name:  "logits/out/W/adam_v",
 		Shape: []int{512, 10},
 	}, {
 		DType: "f32",
-		Name:  "b3/adam_m",
+		Name:  "logits/out/b/adam_m",
 		Shape: []int{10},
 	}, {
 		DType: "f32",
-		Name:  "b3/adam_v",
+		Name:  "logits/out/b/adam_v",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},

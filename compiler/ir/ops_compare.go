@@ -1,0 +1,399 @@
+package ir
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Comparisons, logical ops, selection, casts, argmax/argmin, one_hot and
+// the sparse softmax cross entropy: the ops that produce or consume
+// booleans and integers.
+
+func init() {
+	compare := func(name, what string, f func(a, b float64) bool, anyDType bool) {
+		ex := []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{3, 1}, {4}}},
+			{Shapes: [][]int{{}, {5}}},
+			{Shapes: [][]int{{2, 4}, {4}}, DTypes: []DType{I32, I32}},
+			{Shapes: [][]int{{3}, {1}}, DTypes: []DType{I64, I64}},
+		}
+		if anyDType {
+			ex = append(ex, Example{Shapes: [][]int{{2, 3}, {3}}, DTypes: []DType{Bool, Bool}})
+		}
+		Register(&OpDef{
+			Name: name, Summary: "element-wise " + what + " with broadcasting, as bool",
+			Inputs: []string{"a", "b"}, Elementwise: true, Examples: ex,
+			Infer: func(n *Node) (Type, error) { return inferCompare(n, anyDType) },
+			Cost:  elementwiseCost(1),
+			Eval:  binaryEval(func(a, b float64) float64 { return boolValue(f(a, b)) }),
+		})
+	}
+	compare("greater", "a > b", func(a, b float64) bool { return a > b }, false)
+	compare("less", "a < b", func(a, b float64) bool { return a < b }, false)
+	compare("equal", "a == b", func(a, b float64) bool { return a == b }, true)
+	compare("not_equal", "a != b", func(a, b float64) bool { return a != b }, true)
+
+	boolExamples := []Example{
+		{Shapes: [][]int{{2, 3}, {2, 3}}, DTypes: []DType{Bool, Bool}},
+		{Shapes: [][]int{{3, 1}, {4}}, DTypes: []DType{Bool, Bool}},
+		{Shapes: [][]int{{}, {5}}, DTypes: []DType{Bool, Bool}},
+	}
+	logical := func(name, what string, f func(a, b bool) bool) {
+		Register(&OpDef{
+			Name: name, Summary: "element-wise " + what + " of booleans with broadcasting",
+			Inputs: []string{"a", "b"}, Elementwise: true, Examples: boolExamples,
+			Infer: func(n *Node) (Type, error) {
+				a, b := n.Inputs[0].Type, n.Inputs[1].Type
+				if a.DType != Bool || b.DType != Bool {
+					return Type{}, fmt.Errorf("%s needs bool operands, got %s and %s", name, a, b)
+				}
+				s, err := Broadcast(a.Shape, b.Shape)
+				if err != nil {
+					return Type{}, fmt.Errorf("shapes %s and %s do not broadcast: %v", a, b, err)
+				}
+				return Type{DType: Bool, Shape: s}, nil
+			},
+			Cost: elementwiseCost(1),
+			Eval: binaryEval(func(a, b float64) float64 { return boolValue(f(a != 0, b != 0)) }),
+		})
+	}
+	logical("logical_and", "a and b", func(a, b bool) bool { return a && b })
+	logical("logical_or", "a or b", func(a, b bool) bool { return a || b })
+	Register(&OpDef{
+		Name: "logical_not", Summary: "element-wise not x of booleans",
+		Inputs: []string{"x"}, Elementwise: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{}}, DTypes: []DType{Bool}},
+		},
+		Infer: func(n *Node) (Type, error) {
+			if x := n.Inputs[0].Type; x.DType != Bool {
+				return Type{}, fmt.Errorf("logical_not needs a bool operand, got %s", x)
+			}
+			return n.Inputs[0].Type, nil
+		},
+		Cost: elementwiseCost(1),
+		Eval: unaryEval(func(x float64) float64 { return boolValue(x == 0) }),
+	})
+
+	Register(&OpDef{
+		Name: "where", Summary: "element-wise a where cond is true, else b, with broadcasting (select)",
+		Inputs: []string{"cond", "a", "b"}, Elementwise: true, BoolOperands: []int{0},
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}, {2, 3}}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{3, 1}, {1, 4}, {3, 4}}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{}, {5}, {5}}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{4}, {4}, {}}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{2, 2}, {2, 2}, {1}}, DTypes: []DType{Bool, I32, I32}},
+		},
+		Infer: func(n *Node) (Type, error) {
+			c, a, b := n.Inputs[0].Type, n.Inputs[1].Type, n.Inputs[2].Type
+			if c.DType != Bool {
+				return Type{}, fmt.Errorf("where needs a bool condition, got %s", c)
+			}
+			if a.DType != b.DType {
+				return Type{}, fmt.Errorf("where needs a and b of one dtype, got %s and %s", a, b)
+			}
+			s, err := Broadcast(a.Shape, b.Shape)
+			if err == nil {
+				s, err = Broadcast(c.Shape, s)
+			}
+			if err != nil {
+				return Type{}, fmt.Errorf("shapes %s, %s and %s do not broadcast: %v", c, a, b, err)
+			}
+			return Type{DType: a.DType, Shape: s}, nil
+		},
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			cond, a, b := n.Inputs[0], n.Inputs[1], n.Inputs[2]
+			zero := g.Const(dy.Type.DType, 0)
+			da := g.MustApply("where", []*Node{cond, dy, zero}, nil)
+			db := g.MustApply("where", []*Node{cond, zero, dy}, nil)
+			return []*Node{nil, sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+			shape, err := broadcastShape(in[1].Shape, in[2].Shape)
+			if err == nil {
+				shape, err = broadcastShape(in[0].Shape, shape)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out := NewTensor(n.Type.DType, shape)
+			os := strides(shape)
+			at := func(t *Tensor, i int) float64 { return t.Data[broadcastIndex(i, shape, os, t.Shape, strides(t.Shape))] }
+			for i := range out.Data {
+				if at(in[0], i) != 0 {
+					out.Data[i] = at(in[1], i)
+				} else {
+					out.Data[i] = at(in[2], i)
+				}
+			}
+			return out.Round(), nil
+		},
+	})
+
+	Register(&OpDef{
+		Name: "cast", Summary: "converts x to another dtype: floats to integers truncate toward zero, non-zero to bool is true, bool to numbers is 1 or 0",
+		Inputs: []string{"x"}, Elementwise: true,
+		Attrs: []AttrSpec{{Name: "dtype", Kind: StringArg, Doc: `the result's dtype, e.g. "i32"`}},
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"dtype": "f64"}},
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"dtype": "i32"}},
+			{Shapes: [][]int{{5}}, Attrs: Attrs{"dtype": "i64"}},
+			{Shapes: [][]int{{3}}, Attrs: Attrs{"dtype": "bool"}},
+			{Shapes: [][]int{{4}}, Attrs: Attrs{"dtype": "f32"}, DTypes: []DType{I32}},
+			{Shapes: [][]int{{2, 2}}, Attrs: Attrs{"dtype": "f32"}, DTypes: []DType{Bool}},
+			{Shapes: [][]int{{}}, Attrs: Attrs{"dtype": "i32"}, DTypes: []DType{I64}},
+		},
+		Infer: func(n *Node) (Type, error) {
+			dt, err := dtypeAttr(n, "dtype", "")
+			if err != nil {
+				return Type{}, err
+			}
+			return Type{DType: dt, Shape: n.Inputs[0].Type.Shape}, nil
+		},
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			x := n.Inputs[0]
+			if !x.Type.DType.IsFloat() || !n.Type.DType.IsFloat() {
+				return []*Node{nil}
+			}
+			if x.Type.DType == n.Type.DType {
+				return []*Node{dy}
+			}
+			return []*Node{g.MustApply("cast", []*Node{dy}, Attrs{"dtype": x.Type.DType.String()})}
+		},
+		Cost: elementwiseCost(1),
+		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+			out := NewTensor(n.Type.DType, in[0].Shape)
+			for i, v := range in[0].Data {
+				if n.Type.DType.IsInt() {
+					v = math.Trunc(v)
+				}
+				out.Data[i] = v
+			}
+			return out.Round(), nil
+		},
+	})
+
+	arg := func(name, what string, better func(v, best float64) bool) {
+		Register(&OpDef{
+			Name: name, Summary: "the index (i64) of the " + what + " element along axis; the first on ties, a NaN wins",
+			Inputs: []string{"x"},
+			Attrs:  []AttrSpec{{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to search (negative counts from the end); it is removed from the result"}},
+			Examples: []Example{
+				{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axis": 1}},
+				{Shapes: [][]int{{5}}},
+				{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": -1}},
+				{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": 1}},
+				{Shapes: [][]int{{3, 4}}, DTypes: []DType{I32}},
+			},
+			Infer: func(n *Node) (Type, error) {
+				x := n.Inputs[0].Type
+				if x.DType == Bool {
+					return Type{}, fmt.Errorf("%s needs a numeric operand, got %s", name, x)
+				}
+				if x.Shape.Rank() == 0 {
+					return Type{}, fmt.Errorf("%s needs an operand with at least one axis, got the scalar %s", name, x)
+				}
+				axes, err := normAxes([]int{n.Attrs.Int("axis", 0)}, x.Shape.Rank())
+				if err != nil {
+					return Type{}, err
+				}
+				n.Attrs["axis"] = axes[0]
+				s := append(x.Shape[:axes[0]].Clone(), x.Shape[axes[0]+1:]...)
+				return Type{DType: I64, Shape: s}, nil
+			},
+			Cost: func(n *Node, b Binding) Cost {
+				return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
+			},
+			Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+				x := in[0]
+				axis := n.Attrs.Int("axis", 0)
+				outer, size, inner := splitAxis(x.Shape, axis)
+				shape := append(append([]int{}, x.Shape[:axis]...), x.Shape[axis+1:]...)
+				out := NewTensor(I64, shape)
+				for o := 0; o < outer; o++ {
+					for i := 0; i < inner; i++ {
+						best, at := 0.0, 0
+						for k := 0; k < size; k++ {
+							v := x.Data[(o*size+k)*inner+i]
+							if k == 0 || (!math.IsNaN(best) && (math.IsNaN(v) || better(v, best))) {
+								best, at = v, k
+							}
+						}
+						out.Data[o*inner+i] = float64(at)
+					}
+				}
+				return out, nil
+			},
+		})
+	}
+	arg("argmax", "largest", func(v, best float64) bool { return v > best })
+	arg("argmin", "smallest", func(v, best float64) bool { return v < best })
+
+	Register(&OpDef{
+		Name: "one_hot", Summary: "a new last axis of depth elements, 1 at each integer index and 0 elsewhere (all 0 for an index outside 0..depth-1)",
+		Inputs: []string{"indices"},
+		Attrs: []AttrSpec{
+			{Name: "depth", Kind: IntArg, Doc: "the length of the new axis"},
+			{Name: "dtype", Kind: StringArg, Default: "f32", Doc: "the result's dtype"},
+		},
+		Examples: []Example{
+			{Shapes: [][]int{{4}}, Attrs: Attrs{"depth": 3}, DTypes: []DType{I32}},
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"depth": 2}, DTypes: []DType{I64}},
+			{Shapes: [][]int{{}}, Attrs: Attrs{"depth": 4}, DTypes: []DType{I32}},
+			{Shapes: [][]int{{3}}, Attrs: Attrs{"depth": 3, "dtype": "i32"}, DTypes: []DType{I64}},
+		},
+		Infer: func(n *Node) (Type, error) {
+			x := n.Inputs[0].Type
+			if !x.DType.IsInt() {
+				return Type{}, fmt.Errorf("one_hot needs integer indices, got %s", x)
+			}
+			depth, ok := n.Attrs["depth"].(int)
+			if !ok {
+				return Type{}, fmt.Errorf("one_hot needs depth = the number of classes")
+			}
+			if depth < 1 {
+				return Type{}, fmt.Errorf("one_hot needs a positive depth, got %d", depth)
+			}
+			dt, err := dtypeAttr(n, "dtype", "f32")
+			if err != nil {
+				return Type{}, err
+			}
+			return Type{DType: dt, Shape: append(x.Shape.Clone(), Fixed(depth))}, nil
+		},
+		Cost: func(n *Node, b Binding) Cost {
+			return Cost{BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
+		},
+		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+			depth := n.Attrs.Int("depth", 0)
+			out := NewTensor(n.Type.DType, append(append([]int{}, in[0].Shape...), depth))
+			for i, v := range in[0].Data {
+				if v >= 0 && v < float64(depth) {
+					out.Data[i*depth+int(v)] = 1
+				}
+			}
+			return out, nil
+		},
+	})
+
+	Register(&OpDef{
+		Name:    "sparse_softmax_cross_entropy",
+		Summary: "per example -log_softmax(logits)[label] over the last axis, with integer labels, computed stably; the result drops the last axis (NaN for a label outside 0..classes-1)",
+		Inputs:  []string{"logits", "labels"},
+		Examples: []Example{
+			{Shapes: [][]int{{3, 5}, {3}}, DTypes: []DType{Invalid, I32}},
+			{Shapes: [][]int{{4}, {}}, DTypes: []DType{Invalid, I64}},
+			{Shapes: [][]int{{2, 3, 3}, {2, 3}}, DTypes: []DType{Invalid, I32}},
+		},
+		Infer: func(n *Node) (Type, error) {
+			l, y := n.Inputs[0].Type, n.Inputs[1].Type
+			if !l.DType.IsFloat() {
+				return Type{}, fmt.Errorf("sparse_softmax_cross_entropy needs floating-point logits, got %s", l)
+			}
+			if !y.DType.IsInt() {
+				return Type{}, fmt.Errorf("sparse_softmax_cross_entropy needs integer labels, got %s", y)
+			}
+			if l.Shape.Rank() == 0 {
+				return Type{}, fmt.Errorf("sparse_softmax_cross_entropy needs logits with at least one axis, got the scalar %s", l)
+			}
+			if want := l.Shape[:l.Shape.Rank()-1]; !want.Equal(y.Shape) {
+				return Type{}, fmt.Errorf("sparse_softmax_cross_entropy needs labels shaped as the logits without their last axis: logits %s, labels %s (want %s)", l, y, Type{DType: y.DType, Shape: want})
+			}
+			return Type{DType: l.DType, Shape: y.Shape.Clone()}, nil
+		},
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			logits, labels := n.Inputs[0], n.Inputs[1]
+			s := logits.Type.Shape
+			last := s[s.Rank()-1]
+			d := g.MustApply("broadcast_to", []*Node{dy}, Attrs{"shape": s, "axes": []int{s.Rank() - 1}})
+			p := g.MustApply("softmax", []*Node{logits}, nil)
+			oh := g.MustApply("one_hot", []*Node{labels}, Attrs{"depth": last.Size, "dtype": logits.Type.DType.String()})
+			return []*Node{g.MustApply("mul", []*Node{g.MustApply("sub", []*Node{p, oh}, nil), d}, nil), nil}
+		},
+		Cost: func(n *Node, b Binding) Cost {
+			c := elementwiseCost(0)(n, b)
+			c.FLOPs = 12 * elems(n.Inputs[0], b)
+			return c
+		},
+		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+			l, y := in[0], in[1]
+			cols := l.Shape[len(l.Shape)-1]
+			out := NewTensor(n.Type.DType, y.Shape)
+			for r := range out.Data {
+				label := y.Data[r]
+				if label < 0 || label >= float64(cols) {
+					out.Data[r] = math.NaN()
+					continue
+				}
+				row := l.Data[r*cols : (r+1)*cols]
+				m := math.Inf(-1)
+				for _, v := range row {
+					m = math.Max(m, v)
+				}
+				s := 0.0
+				for _, v := range row {
+					s += math.Exp(v - m)
+				}
+				out.Data[r] = m + math.Log(s) - row[int(label)]
+			}
+			return out.Round(), nil
+		},
+	})
+}
+
+// boolValue is a boolean as the interpreter stores it.
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// inferCompare is the type rule of comparisons: operands of one dtype
+// (numeric unless anyDType) broadcast to a bool result.
+func inferCompare(n *Node, anyDType bool) (Type, error) {
+	a, b := n.Inputs[0].Type, n.Inputs[1].Type
+	if a.DType != b.DType {
+		return Type{}, fmt.Errorf("operands have different dtypes: %s and %s", a, b)
+	}
+	if a.DType == Bool && !anyDType {
+		return Type{}, fmt.Errorf("%s needs numeric operands, got %s", n.Op.Name, a)
+	}
+	s, err := Broadcast(a.Shape, b.Shape)
+	if err != nil {
+		return Type{}, fmt.Errorf("shapes %s and %s do not broadcast: %v", a, b, err)
+	}
+	return Type{DType: Bool, Shape: s}, nil
+}
+
+// dtypeAttr parses the string attribute k naming a dtype (def when it is
+// absent; "" makes it required).
+func dtypeAttr(n *Node, k, def string) (DType, error) {
+	s := n.Attrs.String(k, def)
+	if s == "" {
+		return Invalid, fmt.Errorf("%s needs %s = the result's dtype, one of %s", n.Op.Name, k, strings.Join(DTypeNames(), ", "))
+	}
+	dt, ok := ParseDType(s)
+	if !ok {
+		return Invalid, fmt.Errorf("%s: unknown dtype %q (want one of %s)", n.Op.Name, s, strings.Join(DTypeNames(), ", "))
+	}
+	return dt, nil
+}
+
+// splitAxis returns the element counts before, along and after axis.
+func splitAxis(shape []int, axis int) (outer, size, inner int) {
+	outer, inner = 1, 1
+	for i, d := range shape {
+		switch {
+		case i < axis:
+			outer *= d
+		case i > axis:
+			inner *= d
+		}
+	}
+	return outer, shape[axis], inner
+}

@@ -1,0 +1,189 @@
+package ir
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// typed returns a tensor of dtype dt.
+func typed(dt DType, shape []int, data ...float64) *Tensor {
+	return &Tensor{DType: dt, Shape: shape, Data: data}
+}
+
+// evalTyped is eval with operands of their own dtypes.
+func evalTyped(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
+	t.Helper()
+	g := NewGraph("t", "t")
+	var nodes []*Node
+	for _, in := range ins {
+		vals := append([]float64(nil), in.Data...)
+		nodes = append(nodes, g.MustApply("const", nil, Attrs{"dtype": in.DType, "shape": Shp(in.Shape...), "values": vals}))
+	}
+	n, err := g.Apply(op, nodes, attrs)
+	require.NoError(t, err)
+	vals := make([]*Tensor, len(nodes))
+	for i, x := range nodes {
+		vals[i], err = x.Op.Eval(x, nil, nil)
+		require.NoError(t, err)
+	}
+	out, err := n.Op.Eval(n, vals, Binding{})
+	require.NoError(t, err)
+	require.Equal(t, n.Type.DType, out.DType)
+	require.Equal(t, n.Type.Shape.Eval(nil), out.Shape)
+	return out
+}
+
+func TestCompareValues(t *testing.T) {
+	// [[1] [2]] against [0 2 3] broadcasts to [2,3].
+	a, b := ten([]int{2, 1}, 1, 2), ten([]int{3}, 0, 2, 3)
+	require.Equal(t, []float64{1, 0, 0, 1, 0, 0}, evalTyped(t, "greater", nil, a, b).Data)
+	require.Equal(t, []float64{0, 1, 1, 0, 0, 1}, evalTyped(t, "less", nil, a, b).Data)
+	require.Equal(t, []float64{0, 0, 0, 0, 1, 0}, evalTyped(t, "equal", nil, a, b).Data)
+	require.Equal(t, []float64{1, 1, 1, 1, 0, 1}, evalTyped(t, "not_equal", nil, a, b).Data)
+	require.Equal(t, Bool, evalTyped(t, "less", nil, a, b).DType)
+	// NaN compares unequal to everything, itself included.
+	nan := ten([]int{1}, math.NaN())
+	require.Equal(t, []float64{0}, evalTyped(t, "equal", nil, nan, nan).Data)
+	require.Equal(t, []float64{1}, evalTyped(t, "not_equal", nil, nan, nan).Data)
+	// Booleans compare for equality.
+	p, q := typed(Bool, []int{4}, 0, 0, 1, 1), typed(Bool, []int{4}, 0, 1, 0, 1)
+	require.Equal(t, []float64{1, 0, 0, 1}, evalTyped(t, "equal", nil, p, q).Data)
+	require.Equal(t, []float64{0, 0, 0, 1}, evalTyped(t, "logical_and", nil, p, q).Data)
+	require.Equal(t, []float64{0, 1, 1, 1}, evalTyped(t, "logical_or", nil, p, q).Data)
+	require.Equal(t, []float64{1, 1, 0, 0}, evalTyped(t, "logical_not", nil, p).Data)
+}
+
+func TestWhereValuesAndGradient(t *testing.T) {
+	cond := typed(Bool, []int{2, 1}, 1, 0)
+	a, b := ten([]int{3}, 1, 2, 3), ten(nil, -1)
+	require.Equal(t, []float64{1, 2, 3, -1, -1, -1}, evalTyped(t, "where", nil, cond, a, b).Data)
+	// The gradient of a sums dy over the rows where cond holds; b's over
+	// the others, down to b's scalar shape.
+	g := NewGraph("t", "t")
+	c := g.MustApply("const", nil, Attrs{"dtype": Bool, "shape": Shp(2, 1), "values": []float64{1, 0}})
+	pa := g.MustApply("param", nil, Attrs{"dtype": F64, "shape": Shp(3), "init": "zeros"})
+	pb := g.MustApply("param", nil, Attrs{"dtype": F64, "shape": Shp(), "init": "zeros"})
+	n := g.MustApply("where", []*Node{c, pa, pb}, nil)
+	dy := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(2, 3), "values": []float64{1, 2, 3, 4, 5, 6}})
+	grads := n.Op.Grad(g, n, dy)
+	require.Nil(t, grads[0], "the condition gets no gradient")
+	vals := map[*Node]*Tensor{pa: ten([]int{3}, 0, 0, 0), pb: ten(nil, 0)}
+	for _, x := range g.Nodes {
+		if vals[x] != nil {
+			continue
+		}
+		in := make([]*Tensor, len(x.Inputs))
+		for i, y := range x.Inputs {
+			in[i] = vals[y]
+		}
+		var err error
+		vals[x], err = x.Op.Eval(x, in, Binding{})
+		require.NoError(t, err)
+	}
+	require.Equal(t, []float64{1, 2, 3}, vals[grads[1]].Data)
+	require.Equal(t, []float64{15}, vals[grads[2]].Data)
+}
+
+func TestCastValues(t *testing.T) {
+	x := ten([]int{5}, -1.7, -0.2, 0, 0.9, 2.5)
+	require.Equal(t, []float64{-1, 0, 0, 0, 2}, evalTyped(t, "cast", Attrs{"dtype": "i32"}, x).Data, "toward zero")
+	require.Equal(t, []float64{1, 1, 0, 1, 1}, evalTyped(t, "cast", Attrs{"dtype": "bool"}, x).Data)
+	require.Equal(t, []float64{float64(float32(-1.7))}, evalTyped(t, "cast", Attrs{"dtype": "f32"}, ten([]int{1}, -1.7)).Data)
+	require.Equal(t, []float64{1, 0}, evalTyped(t, "cast", Attrs{"dtype": "f32"}, typed(Bool, []int{2}, 1, 0)).Data)
+	require.Equal(t, I64, evalTyped(t, "cast", Attrs{"dtype": "i64"}, typed(I32, []int{1}, 3)).DType)
+}
+
+func TestArgmaxArgminValues(t *testing.T) {
+	// [[3 1 3] [0 5 -2]]: ties go to the first index.
+	x := ten([]int{2, 3}, 3, 1, 3, 0, 5, -2)
+	require.Equal(t, []float64{0, 1}, evalTyped(t, "argmax", Attrs{"axis": 1}, x).Data)
+	require.Equal(t, []float64{1, 2}, evalTyped(t, "argmin", Attrs{"axis": -1}, x).Data)
+	require.Equal(t, []float64{0, 1, 0}, evalTyped(t, "argmax", nil, x).Data, "axis defaults to 0")
+	require.Equal(t, []float64{1, 0, 1}, evalTyped(t, "argmin", Attrs{"axis": 0}, x).Data)
+	// A middle axis of [2,2,2].
+	y := ten([]int{2, 2, 2}, 1, 9, 4, 2, 0, 0, -1, 7)
+	require.Equal(t, []float64{1, 0, 0, 1}, evalTyped(t, "argmax", Attrs{"axis": 1}, y).Data)
+	// A NaN wins.
+	require.Equal(t, []float64{1}, evalTyped(t, "argmax", nil, ten([]int{3}, 1, math.NaN(), 5)).Data)
+	require.Equal(t, []float64{2}, evalTyped(t, "argmin", nil, typed(I32, []int{3}, 4, 2, 1)).Data)
+}
+
+func TestOneHotValues(t *testing.T) {
+	got := evalTyped(t, "one_hot", Attrs{"depth": 3}, typed(I32, []int{4}, 2, 0, 3, -1))
+	require.Equal(t, F32, got.DType)
+	require.Equal(t, []int{4, 3}, got.Shape)
+	require.Equal(t, []float64{0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0}, got.Data, "indices outside 0..2 give zero rows")
+	got = evalTyped(t, "one_hot", Attrs{"depth": 2, "dtype": "i64"}, typed(I64, nil, 1))
+	require.Equal(t, I64, got.DType)
+	require.Equal(t, []float64{0, 1}, got.Data)
+}
+
+func TestSparseSoftmaxCrossEntropyValues(t *testing.T) {
+	// Row 0: logits (0, 0, 0): log 3. Row 1: (1, 2, 3) with label 0:
+	// log(e + e^2 + e^3) - 1.
+	logits := ten([]int{3, 3}, 0, 0, 0, 1, 2, 3, 1000, 0, 0)
+	labels := typed(I32, []int{3}, 2, 0, 0)
+	got := evalTyped(t, "sparse_softmax_cross_entropy", nil, logits, labels)
+	require.InDelta(t, math.Log(3), got.Data[0], 1e-12)
+	require.InDelta(t, math.Log(math.E+math.Exp(2)+math.Exp(3))-1, got.Data[1], 1e-12)
+	require.InDelta(t, 0, got.Data[2], 1e-12, "large logits stay finite")
+	// An out-of-range label gives NaN.
+	bad := evalTyped(t, "sparse_softmax_cross_entropy", nil, ten([]int{1, 2}, 0, 0), typed(I64, []int{1}, 2))
+	require.True(t, math.IsNaN(bad.Data[0]))
+	// It equals the dense cross entropy with one-hot labels.
+	dense := evalTyped(t, "softmax_cross_entropy", nil, logits, ten([]int{3, 3}, 0, 0, 1, 1, 0, 0, 1, 0, 0))
+	require.InDeltaSlice(t, dense.Data, got.Data, 1e-12)
+}
+
+func TestCompareTypeErrors(t *testing.T) {
+	g := NewGraph("t", "t")
+	f := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(2, 3)})
+	i := g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(2)})
+	bo := g.MustApply("input", nil, Attrs{"dtype": Bool, "shape": Shp(2, 3)})
+	for _, c := range []struct {
+		op    string
+		in    []*Node
+		attrs Attrs
+		want  string
+	}{
+		{"greater", []*Node{f, i}, nil, "different dtypes"},
+		{"less", []*Node{bo, bo}, nil, "numeric operands"},
+		{"logical_and", []*Node{f, bo}, nil, "bool operands"},
+		{"logical_not", []*Node{f}, nil, "bool operand"},
+		{"where", []*Node{f, f, f}, nil, "bool condition"},
+		{"where", []*Node{bo, f, i}, nil, "one dtype"},
+		{"cast", []*Node{f}, nil, "needs dtype"},
+		{"cast", []*Node{f}, Attrs{"dtype": "f33"}, "unknown dtype"},
+		{"argmax", []*Node{bo}, nil, "numeric"},
+		{"argmin", []*Node{f}, Attrs{"axis": 2}, "out of range"},
+		{"one_hot", []*Node{f}, Attrs{"depth": 3}, "integer indices"},
+		{"one_hot", []*Node{i}, nil, "needs depth"},
+		{"one_hot", []*Node{i}, Attrs{"depth": 0}, "positive depth"},
+		{"sparse_softmax_cross_entropy", []*Node{f, f}, nil, "integer labels"},
+		{"sparse_softmax_cross_entropy", []*Node{f, g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(3)})}, nil, "without their last axis"},
+	} {
+		_, err := g.Apply(c.op, c.in, c.attrs)
+		require.ErrorContains(t, err, c.want, c.op)
+	}
+}
+
+func TestCastGradient(t *testing.T) {
+	g := NewGraph("t", "t")
+	x := g.MustApply("param", nil, Attrs{"dtype": F32, "shape": Shp(2), "init": "zeros"})
+	y := g.MustApply("cast", []*Node{x}, Attrs{"dtype": "f64"})
+	dy := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(2), "values": []float64{0.1, -3}})
+	d := y.Op.Grad(g, y, dy)[0]
+	require.Equal(t, "cast", d.Op.Name, "the gradient of a float cast casts back")
+	require.Equal(t, Type{DType: F32, Shape: Shp(2)}, d.Type)
+	dyv, err := dy.Op.Eval(dy, nil, nil)
+	require.NoError(t, err)
+	got, err := d.Op.Eval(d, []*Tensor{dyv}, Binding{})
+	require.NoError(t, err)
+	require.Equal(t, []float64{float64(float32(0.1)), -3}, got.Data)
+
+	// Casts from or to integers and bools pass no gradient.
+	k := g.MustApply("cast", []*Node{x}, Attrs{"dtype": "i32"})
+	require.Nil(t, k.Op.Grad(g, k, g.Const(I32, 1))[0])
+}
