@@ -92,9 +92,6 @@ func predictFeeds(sig *runtime.Signature) ([]feedShape, error) {
 		if err != nil {
 			return nil, fmt.Errorf("model %s: predict input %v", sig.Model, err)
 		}
-		if spec.DType != "f32" {
-			return nil, fmt.Errorf("model %s: predict input %s is %s; predict can only feed f32 inputs", sig.Model, name, spec)
-		}
 		if i > 0 && f.fixed != feeds[0].fixed {
 			return nil, fmt.Errorf("model %s: predict inputs %s and %s disagree on the batch size", sig.Model, sig.PredictInputs[0], name)
 		}
