@@ -330,15 +330,8 @@ func init() {
 					continue
 				}
 				row := l.Data[r*cols : (r+1)*cols]
-				m := math.Inf(-1)
-				for _, v := range row {
-					m = math.Max(m, v)
-				}
-				s := 0.0
-				for _, v := range row {
-					s += math.Exp(v - m)
-				}
-				out.Data[r] = m + math.Log(s) - row[int(label)]
+				lse := logSumExp(row)
+				out.Data[r] = lse - row[int(label)]
 			}
 			return out.Round(), nil
 		},

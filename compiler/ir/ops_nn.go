@@ -76,19 +76,12 @@ func evalSoftmax(n *Node, x *Tensor, logOut bool) *Tensor {
 	}
 	for r := 0; r < len(x.Data)/cols; r++ {
 		row := x.Data[r*cols : (r+1)*cols]
-		m := math.Inf(-1)
-		for _, v := range row {
-			m = math.Max(m, v)
-		}
-		s := 0.0
-		for _, v := range row {
-			s += math.Exp(v - m)
-		}
+		lse := logSumExp(row)
 		for j, v := range row {
 			if logOut {
-				out.Data[r*cols+j] = v - m - math.Log(s)
+				out.Data[r*cols+j] = v - lse
 			} else {
-				out.Data[r*cols+j] = math.Exp(v-m) / s
+				out.Data[r*cols+j] = math.Exp(v - lse)
 			}
 		}
 	}

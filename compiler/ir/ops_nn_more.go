@@ -2,7 +2,6 @@ package ir
 
 import (
 	"fmt"
-	"math"
 )
 
 // More neural-network building blocks: bias_add and the fused, stable
@@ -115,15 +114,7 @@ func init() {
 			}
 			for r := range out.Data {
 				row, lab := l.Data[r*cols:(r+1)*cols], y.Data[r*cols:(r+1)*cols]
-				m := math.Inf(-1)
-				for _, v := range row {
-					m = math.Max(m, v)
-				}
-				s := 0.0
-				for _, v := range row {
-					s += math.Exp(v - m)
-				}
-				lse := m + math.Log(s)
+				lse := logSumExp(row)
 				loss := 0.0
 				for j, v := range row {
 					if lab[j] != 0 { // 0 * -Inf counts as 0
