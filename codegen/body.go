@@ -25,10 +25,13 @@ func (c *gen) programs() []program {
 		ps = append(ps, program{name: "predict", roots: g.Outputs, inputs: g.InputsOf(g.Outputs...)})
 	}
 	if g.Loss != nil {
-		train := append([]*ir.Node{g.Loss}, g.Updates...)
+		// The train program computes the training-mode loss (dropout
+		// masks, batch statistics); loss is the inference-mode loss.
+		train := append([]*ir.Node{g.TrainingLoss()}, g.Updates...)
+		inputs := g.InputsOf(append([]*ir.Node{g.Loss}, train...)...)
 		ps = append(ps,
-			program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: g.InputsOf(train...)},
-			program{name: "train", roots: train, inputs: g.InputsOf(train...)})
+			program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: inputs},
+			program{name: "train", roots: train, inputs: inputs})
 	}
 	return ps
 }
@@ -244,7 +247,7 @@ func (c *gen) programFunc(p program) error {
 	c.used = map[string]bool{}
 	var code []jen.Code
 	done := map[*ir.Node]bool{}
-	if p.name == "train" {
+	if p.name == "train" && c.g.TrainLoss == nil {
 		// The forward pass is the loss program: call it, then emit the
 		// gradient and update nodes.
 		code = append(code, jen.Comment("Forward: the loss program."), jen.Id("m").Dot("loss").Call(c.inputArgs(p.inputs)...))
@@ -511,7 +514,11 @@ func (c *gen) publicScalar(p program) {
 	method := map[string]string{"loss": "Loss", "train": "TrainStep"}[p.name]
 	body := c.inputChecks(method, p.inputs)
 	body = append(body, jen.Id("m").Dot(p.name).Call(c.inputArgs(p.inputs)...))
-	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(c.g.Loss.ID)).Index(jen.Lit(0))))
+	loss := c.g.Loss
+	if p.name == "train" {
+		loss = c.g.TrainingLoss()
+	}
+	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(loss.ID)).Index(jen.Lit(0))))
 	if p.name == "train" {
 		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples (%s) and", optimizerString(c.g.Optimizer), inputDoc(p.inputs)))
 		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss.Label()))

@@ -272,7 +272,7 @@ func (c *gen) header() {
 		fmt.Fprintf(&b, "\tPredict:   %s FLOPs\n", costString(g, g.Outputs))
 	}
 	if g.Loss != nil {
-		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.Loss}, g.Updates...)))
+		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.TrainingLoss()}, g.Updates...)))
 	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {

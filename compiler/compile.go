@@ -97,6 +97,9 @@ func lower(g *ir.Graph, opts Options) error {
 		}
 		dump(p.Name)
 	}
+	if lowerTrainMode(g) { // dropout, batch_norm: see train_mode.go
+		dump("train-mode")
+	}
 	if err := lowerTraining(g); err != nil {
 		var le *lang.Error
 		if errors.As(err, &le) {

@@ -115,7 +115,8 @@ func (it *Interpreter) TrainStep(feeds map[string]*ir.Tensor) (float64, error) {
 	if g.Loss == nil {
 		return 0, fmt.Errorf("model %s has no train statement", g.Name)
 	}
-	fetches := append([]*ir.Node{g.Loss}, g.Updates...)
+	loss := g.TrainingLoss() // training-mode dropout and batch_norm
+	fetches := append([]*ir.Node{loss}, g.Updates...)
 	vals, err := it.eval(feeds, fetches)
 	if err != nil {
 		return 0, err
@@ -123,7 +124,7 @@ func (it *Interpreter) TrainStep(feeds map[string]*ir.Tensor) (float64, error) {
 	for _, u := range g.Updates {
 		it.State[u.Inputs[0]] = vals[u]
 	}
-	return vals[g.Loss].Data[0], nil
+	return vals[loss].Data[0], nil
 }
 
 // Predict evaluates the outputs.
@@ -131,7 +132,9 @@ func (it *Interpreter) Predict(feeds map[string]*ir.Tensor) ([]*ir.Tensor, error
 	return it.Run(feeds, it.G.Outputs...)
 }
 
-// Loss evaluates the loss without updating.
+// Loss evaluates the loss without updating, in inference mode (dropout
+// is the identity, batch_norm uses its moving averages), as Keras's
+// evaluate does.
 func (it *Interpreter) Loss(feeds map[string]*ir.Tensor) (float64, error) {
 	if it.G.Loss == nil {
 		return math.NaN(), fmt.Errorf("model %s has no train statement", it.G.Name)

@@ -101,9 +101,10 @@ func lowerTraining(g *ir.Graph) error {
 		return nil
 	}
 	var wrt []*ir.Node
-	reach := ir.Reachable(g.Loss)
+	loss := g.TrainingLoss()
+	reach := ir.Reachable(loss)
 	for _, p := range g.Params {
-		if reach[p] {
+		if reach[p] && ir.Trainable(p) {
 			if !p.Type.DType.IsFloat() {
 				return &lang.Error{Pos: p.Pos, Msg: fmt.Sprintf("param %s is %s; only floating-point params can be trained", p.Name, p.Type)}
 			}
@@ -116,7 +117,7 @@ func lowerTraining(g *ir.Graph) error {
 	if len(wrt) == 0 {
 		return nil // the checker has reported it
 	}
-	grads, err := Gradients(g, g.Loss, wrt)
+	grads, err := Gradients(g, loss, wrt)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ type Graph struct {
 
 	Loss      *Node // the train statement's loss, or nil
 	Optimizer *Optimizer
+	// TrainLoss is the loss as a training step computes it, when that
+	// differs from Loss: the training variant of mode-dependent ops
+	// (dropout, batch_norm) made by the train-mode lowering. Loss is then
+	// the inference variant, which the Loss program (evaluation) uses.
+	TrainLoss *Node
 	// Grads maps each trained param to its gradient node (after autodiff).
 	Grads map[*Node]*Node
 	// Updates are the "assign" nodes of a training step (after lowering).
@@ -103,6 +108,15 @@ func (g *Graph) add(n *Node) {
 // Const returns a new scalar constant of dtype dt.
 func (g *Graph) Const(dt DType, v float64) *Node {
 	return g.MustApply("const", nil, Attrs{"dtype": dt, "value": v})
+}
+
+// TrainingLoss returns the loss a training step differentiates and
+// reports: TrainLoss when set, else Loss.
+func (g *Graph) TrainingLoss() *Node {
+	if g.TrainLoss != nil {
+		return g.TrainLoss
+	}
+	return g.Loss
 }
 
 // Param looks up a param by name.
@@ -191,7 +205,7 @@ func (g *Graph) Users() map[*Node][]*Node {
 // stable so dumps before and after compare.
 func (g *Graph) Prune() {
 	roots := append([]*Node{}, g.Outputs...)
-	roots = append(roots, g.Loss)
+	roots = append(roots, g.Loss, g.TrainLoss)
 	roots = append(roots, g.Updates...)
 	for _, gr := range g.Grads {
 		roots = append(roots, gr)

@@ -10,9 +10,11 @@ import (
 
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/examples/gen/arraymore"
 	"github.com/flow-lang/flow/examples/gen/arrayops"
 	"github.com/flow-lang/flow/examples/gen/compare"
 	"github.com/flow-lang/flow/examples/gen/convtiny"
+	"github.com/flow-lang/flow/examples/gen/dropoutbn"
 	"github.com/flow-lang/flow/examples/gen/elementwise"
 	"github.com/flow-lang/flow/examples/gen/initializers"
 	"github.com/flow-lang/flow/examples/gen/layers"
@@ -39,6 +41,7 @@ var examples = []example{
 	{"../mnist_softmax.flow", func() runtime.Model { return mnistsoftmax.New() }, nil},
 	{"../ops_tour.flow", func() runtime.Model { return opstour.New() }, nil},
 	{"../array_ops.flow", func() runtime.Model { return arrayops.New() }, nil},
+	{"../array_more.flow", func() runtime.Model { return arraymore.New() }, nil},
 	{"../conv_tiny.flow", func() runtime.Model { return convtiny.New() }, nil},
 	{"../elementwise.flow", func() runtime.Model { return elementwise.New() }, nil},
 	{"../compare.flow", func() runtime.Model { return compare.New() }, nil},
@@ -48,6 +51,7 @@ var examples = []example{
 	{"../linalg.flow", func() runtime.Model { return linalg.New() }, nil},
 	{"../mlp.flow", func() runtime.Model { return mlp.New() }, []int{1, 5}},
 	{"../lenet.flow", func() runtime.Model { return lenet.New() }, []int{2}},
+	{"../dropout_bn.flow", func() runtime.Model { return dropoutbn.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
