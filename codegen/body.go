@@ -451,6 +451,21 @@ func (c *gen) api() {
 	c.f.Func().Add(recv.Clone()).Id("Params").Params().Index().Qual(RuntimePath, "Param").Block(
 		jen.Return(jen.Index().Qual(RuntimePath, "Param").Values(ps...)),
 	)
+	c.f.Comment("Save writes every parameter (optimizer state included) to path as a")
+	c.f.Comment("safetensors checkpoint, atomically: a crash leaves the previous file intact.")
+	c.f.Func().Add(recv.Clone()).Id("Save").Params(jen.Id("path").String()).Error().Block(
+		jen.Return(jen.Qual(CheckpointPath, "Save").Call(jen.Id("path"), jen.Id("m").Dot("Params").Call(),
+			jen.Map(jen.String()).String().Values(jen.Dict{
+				jen.Lit("model"):  jen.Lit(c.g.Name),
+				jen.Lit("source"): jen.Lit(c.opts.Source),
+			}))),
+	)
+	c.f.Comment("Restore sets every parameter from a safetensors checkpoint written by Save.")
+	c.f.Comment("It checks every tensor's name, dtype and shape first, and changes nothing")
+	c.f.Comment("when the file does not match the model.")
+	c.f.Func().Add(recv.Clone()).Id("Restore").Params(jen.Id("path").String()).Error().Block(
+		jen.Return(jen.Qual(CheckpointPath, "Restore").Call(jen.Id("path"), jen.Id("m").Dot("Params").Call())),
+	)
 	c.f.Comment("Signature implements runtime.Model.")
 	c.f.Func().Add(recv.Clone()).Id("Signature").Params().Op("*").Qual(RuntimePath, "Signature").Block(
 		jen.Return(jen.Op("&").Id("signature")),

@@ -17,6 +17,10 @@ import (
 // RuntimePath is the import path of the runtime generated code calls.
 const RuntimePath = "github.com/flow-lang/flow/runtime"
 
+// CheckpointPath is the import path of the checkpoint format generated
+// Save and Restore methods use.
+const CheckpointPath = RuntimePath + "/checkpoint"
+
 // Options control generation.
 type Options struct {
 	// Package is the Go package name; empty derives it from the model

@@ -29,6 +29,7 @@ package compare
 import (
 	"fmt"
 	"github.com/flow-lang/flow/runtime"
+	checkpoint "github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // Model is one instance of Compare: its parameters and working buffers.
@@ -665,6 +666,22 @@ func (m *Model) Params() []runtime.Param {
 		Name:  "b",
 		Shape: []int{3},
 	}}
+}
+
+// Save writes every parameter (optimizer state included) to path as a
+// safetensors checkpoint, atomically: a crash leaves the previous file intact.
+func (m *Model) Save(path string) error {
+	return checkpoint.Save(path, m.Params(), map[string]string{
+		"model":  "Compare",
+		"source": "examples/compare.flow",
+	})
+}
+
+// Restore sets every parameter from a safetensors checkpoint written by Save.
+// It checks every tensor's name, dtype and shape first, and changes nothing
+// when the file does not match the model.
+func (m *Model) Restore(path string) error {
+	return checkpoint.Restore(path, m.Params())
 }
 
 // Signature implements runtime.Model.

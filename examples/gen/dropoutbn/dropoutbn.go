@@ -24,6 +24,7 @@ package dropoutbn
 import (
 	"fmt"
 	"github.com/flow-lang/flow/runtime"
+	checkpoint "github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // Model is one instance of DropoutBN: its parameters and working buffers.
@@ -1569,6 +1570,22 @@ func (m *Model) Params() []runtime.Param {
 		Name:  "dropout/step",
 		Shape: []int{},
 	}}
+}
+
+// Save writes every parameter (optimizer state included) to path as a
+// safetensors checkpoint, atomically: a crash leaves the previous file intact.
+func (m *Model) Save(path string) error {
+	return checkpoint.Save(path, m.Params(), map[string]string{
+		"model":  "DropoutBN",
+		"source": "examples/dropout_bn.flow",
+	})
+}
+
+// Restore sets every parameter from a safetensors checkpoint written by Save.
+// It checks every tensor's name, dtype and shape first, and changes nothing
+// when the file does not match the model.
+func (m *Model) Restore(path string) error {
+	return checkpoint.Restore(path, m.Params())
 }
 
 // Signature implements runtime.Model.

@@ -23,6 +23,7 @@ package layers
 import (
 	"fmt"
 	"github.com/flow-lang/flow/runtime"
+	checkpoint "github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // Model is one instance of Layers: its parameters and working buffers.
@@ -735,6 +736,22 @@ func (m *Model) Params() []runtime.Param {
 		Name:  "skip/b",
 		Shape: []int{10},
 	}}
+}
+
+// Save writes every parameter (optimizer state included) to path as a
+// safetensors checkpoint, atomically: a crash leaves the previous file intact.
+func (m *Model) Save(path string) error {
+	return checkpoint.Save(path, m.Params(), map[string]string{
+		"model":  "Layers",
+		"source": "examples/layers.flow",
+	})
+}
+
+// Restore sets every parameter from a safetensors checkpoint written by Save.
+// It checks every tensor's name, dtype and shape first, and changes nothing
+// when the file does not match the model.
+func (m *Model) Restore(path string) error {
+	return checkpoint.Restore(path, m.Params())
 }
 
 // Signature implements runtime.Model.
