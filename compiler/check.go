@@ -425,7 +425,7 @@ func (c *checker) checkUnused() {
 	})
 	for _, name := range names {
 		b := c.names[name]
-		if b.used || b.kind == "const" || b.kind == "arg" {
+		if b.used || b.kind == "const" || b.kind == "arg" || c.isUpdateValue(b.node) {
 			continue
 		}
 		switch b.kind {

@@ -226,6 +226,9 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	if fd := c.lookupFunc(name); fd != nil {
 		return c.callFunc(e, fd, assigned)
 	}
+	if isStateOp(name) {
+		return c.stateOp(e) // assign, assign_add, assign_sub: see assign.go
+	}
 	def, ok := ir.Lookup(name)
 	if !ok || def.Internal {
 		switch {
@@ -345,6 +348,10 @@ func argNames(def *ir.OpDef) []string {
 // callables are the names a call may name: ops and visible functions.
 func (c *checker) callables() []string {
 	out := publicOps()
+	for name := range stateOps {
+		out = append(out, name)
+	}
+	sort.Strings(out)
 	if c.u != nil {
 		for name := range c.u.funcs {
 			out = append(out, name)

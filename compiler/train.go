@@ -98,6 +98,11 @@ func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, err error) lang.P
 // See optimizers.go for the semantics.
 func lowerTraining(g *ir.Graph) error {
 	if g.Loss == nil {
+		if len(g.Updates) > 0 {
+			// Only the user's assign* exist before this lowering.
+			u := g.Updates[0]
+			return &lang.Error{Pos: u.Pos, Msg: fmt.Sprintf("this updates param %s, but updates run only in a training step and model %s has no train statement", u.Inputs[0].Name, g.Name)}
+		}
 		return nil
 	}
 	var wrt []*ir.Node

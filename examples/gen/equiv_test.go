@@ -14,6 +14,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/arrayops"
 	"github.com/flow-lang/flow/examples/gen/compare"
 	"github.com/flow-lang/flow/examples/gen/convtiny"
+	"github.com/flow-lang/flow/examples/gen/counter"
 	"github.com/flow-lang/flow/examples/gen/dropoutbn"
 	"github.com/flow-lang/flow/examples/gen/elementwise"
 	"github.com/flow-lang/flow/examples/gen/initializers"
@@ -52,6 +53,7 @@ var examples = []example{
 	{"../mlp.flow", func() runtime.Model { return mlp.New() }, []int{1, 5}},
 	{"../lenet.flow", func() runtime.Model { return lenet.New() }, []int{2}},
 	{"../dropout_bn.flow", func() runtime.Model { return dropoutbn.New() }, nil},
+	{"../counter.flow", func() runtime.Model { return counter.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code

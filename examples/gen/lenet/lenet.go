@@ -9,7 +9,7 @@ Signature:
 	outputs: y f32[N,10]
 	params:  K1 f32[5,5,1,32], c1 f32[32], K2 f32[5,5,32,64], c2 f32[64], W3 f32[3136,1024], b3 f32[1024], W4 f32[1024,10], b4 f32[10] (3274634 parameters)
 	state:   optimizer/step f32[], K1/adam_m f32[5,5,1,32], K1/adam_v f32[5,5,1,32], c1/adam_m f32[32], c1/adam_v f32[32], K2/adam_m f32[5,5,32,64], K2/adam_v f32[5,5,32,64], c2/adam_m f32[64], c2/adam_v f32[64], W3/adam_m f32[3136,1024], W3/adam_v f32[3136,1024], b3/adam_m f32[1024], b3/adam_v f32[1024], W4/adam_m f32[1024,10], W4/adam_v f32[1024,10], b4/adam_m f32[10], b4/adam_v f32[10] (optimizer state)
-	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.0001)
+	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
 
 Estimated cost per call (N is the batch size):
 
@@ -1120,7 +1120,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %79 = sqrt(%78) f32[], line 32 [update]
 	t79[0] = runtime.Sqrt(t78[0])
 	// %81 = mul(%80, %79) f32[], line 32 [update]
-	t81[0] = float32(0.0001) * t79[0]
+	t81[0] = float32(0.001) * t79[0]
 	// %83 = mul(%73, %82) f32[], line 32 [update]
 	t83[0] = t73[0] * float32(-0.105360515)
 	// %84 = exp(%83) f32[], line 32 [update]
@@ -1540,7 +1540,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	return m.t26[0]
 }
 
-// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.0001) on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) and
+// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) and
 // returns the loss loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
@@ -1716,7 +1716,7 @@ var signature = runtime.Signature{
 	}},
 	Loss:      "loss",
 	Model:     "LeNet",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.0001)",
+	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
 	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -1,0 +1,151 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/lang"
+)
+
+// User-level state updates: assign(p, value), assign_add(p, delta) and
+// assign_sub(p, delta). Each is checked into
+//
+//   - the new value: value (broadcast to p's shape when needed), p + delta
+//     or p - delta, an ordinary node that expressions may use, and
+//   - an internal "assign" node of p to that value, appended to
+//     Graph.Updates with the optimizer's updates.
+//
+// The interpreter's TrainStep and the generated train program evaluate
+// every update's value before writing any param, so an update reads the
+// values of the step (not another update's result). Predict and Loss
+// never run updates. A param a model updates is state, not a weight: it
+// is marked trainable = false, so the optimizer never trains it.
+
+// stateOps maps each user-level update to the op computing its new value
+// from p and its second operand ("" for assign: the operand itself).
+var stateOps = map[string]string{"assign": "", "assign_add": "add", "assign_sub": "sub"}
+
+// isStateOp reports whether name is a user-level state update.
+func isStateOp(name string) bool {
+	_, ok := stateOps[name]
+	return ok
+}
+
+// stateOp checks a call of assign, assign_add or assign_sub.
+func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
+	name := e.Func.Name
+	second := "delta"
+	if name == "assign" {
+		second = "value"
+	}
+	slots := []string{"p", second}
+	var args [2]lang.Expr
+	if len(e.Args) > 2 {
+		c.errorf(e.Args[2].Position(), "too many arguments to %s: it takes 2 (p, %s)", name, second)
+		return value{}, false
+	}
+	copy(args[:], e.Args)
+	for _, kw := range e.Kwargs {
+		i := -1
+		for j, s := range slots {
+			if kw.Name.Name == s {
+				i = j
+			}
+		}
+		switch {
+		case i < 0:
+			c.errorf(kw.Name.Pos, "%s has no argument %s%s", name, kw.Name.Name, suggestFrom(kw.Name.Name, slots))
+			return value{}, false
+		case args[i] != nil:
+			c.errorf(kw.Name.Pos, "argument %s of %s given twice", kw.Name.Name, name)
+			return value{}, false
+		}
+		args[i] = kw.Value
+	}
+	for i, a := range args {
+		if a == nil {
+			c.errorf(e.Pos, "%s needs 2 tensor arguments (p, %s), missing %s", name, second, slots[i])
+			return value{}, false
+		}
+	}
+	target, ok := c.expr(args[0])
+	if !ok {
+		return value{}, false
+	}
+	operand, ok := c.expr(args[1])
+	if !ok {
+		return value{}, false
+	}
+	if target.lit || target.node.Op.Name != "param" {
+		c.errorf(args[0].Position(), "%s updates a param, but %s is %s", name, exprString(args[0]), describeTarget(target))
+		return value{}, false
+	}
+	p := target.node
+	for _, u := range c.g.Updates {
+		if u.Inputs[0] == p {
+			c.errorf(e.Pos, "param %s is updated twice in one step (first at %s); combine the updates into one", p.Name, shortPos(u.Pos))
+			return value{}, false
+		}
+	}
+	var nv *ir.Node
+	if op := stateOps[name]; op != "" {
+		v, ok := c.apply(e.Pos, exprString(e), op, []value{target, operand}, nil)
+		if !ok {
+			return value{}, false
+		}
+		nv = v.node
+	} else {
+		nv = c.materialize(operand, p.Type.DType)
+	}
+	if nv.Type.DType != p.Type.DType {
+		c.errorf(args[1].Position(), "%s: cannot set param %s %s to %s %s (convert with cast)", name, p.Name, p.Type, exprString(args[1]), nv.Type)
+		return value{}, false
+	}
+	if nv.Op.Name == "param" || nv.Op.Name == "input" || nv.Op.Name == "const" || !nv.Type.Shape.Equal(p.Type.Shape) {
+		// The update copies from a buffer of its own, computed before
+		// any param is written (assign(a, b) with assign(b, a) swaps).
+		c.g.SetOrigin(e.Pos, ir.Forward)
+		b, err := c.g.Apply("broadcast_to", []*ir.Node{nv}, ir.Attrs{"shape": p.Type.Shape})
+		if err != nil {
+			c.errorf(args[1].Position(), "%s: the new value %s does not fit param %s %s", name, nv.Type, p.Name, p.Type)
+			return value{}, false
+		}
+		nv = b
+	}
+	c.g.SetOrigin(e.Pos, ir.Update)
+	as, err := c.g.Apply("assign", []*ir.Node{p, nv}, nil)
+	if err != nil {
+		c.errorf(e.Pos, "%s: %v", name, err)
+		return value{}, false
+	}
+	c.g.SetOrigin(e.Pos, ir.Forward)
+	c.g.Updates = append(c.g.Updates, as)
+	p.Attrs["trainable"] = false
+	return value{node: nv, pos: e.Pos}, true
+}
+
+// describeTarget says what a value that is not a param is, for the
+// message rejecting it as the target of an update.
+func describeTarget(v value) string {
+	switch {
+	case v.lit:
+		return "a constant"
+	case v.node.Op.Name == "input":
+		return "input " + v.node.Name + " (inputs are fed on every call)"
+	case v.node.Op.Name == "const":
+		return "a constant"
+	}
+	return fmt.Sprintf("a computed value (%s); only a declared param keeps a value across steps", v.node.Type)
+}
+
+// isUpdateValue reports whether n is the new value of a user-level
+// update: binding it to a name that nothing else reads is not an unused
+// value, since the update uses it.
+func (c *checker) isUpdateValue(n *ir.Node) bool {
+	for _, u := range c.g.Updates {
+		if u.Inputs[1] == n {
+			return true
+		}
+	}
+	return false
+}
