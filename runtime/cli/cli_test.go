@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,11 +51,36 @@ func writeData(t *testing.T) string {
 	return dir
 }
 
-// run calls Main and returns its exit code, stdout and stderr.
+// untrainedWarning matches the warning eval and predict print without a
+// checkpoint; run drops it so tests compare the rest of stderr exactly,
+// and TestUntrainedWarning checks it.
+var untrainedWarning = regexp.MustCompile(`(?m)^warning: no --checkpoint given: .*\n`)
+
+// run calls Main and returns its exit code, stdout and stderr (without the
+// untrained-parameters warning).
 func run(m runtime.Model, args ...string) (int, string, string) {
+	code, stdout, stderr := runRaw(m, args...)
+	return code, stdout, untrainedWarning.ReplaceAllString(stderr, "")
+}
+
+// runRaw calls Main and returns its exit code, stdout and stderr.
+func runRaw(m runtime.Model, args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	code := Main(args, m, &stdout, &stderr)
 	return code, stdout.String(), stderr.String()
+}
+
+// TestUntrainedWarning checks eval and predict say when they use the
+// initial parameters, and stay quiet with a checkpoint.
+func TestUntrainedWarning(t *testing.T) {
+	dir := writeData(t)
+	_, _, stderr := runRaw(newSoftmaxModel(), "eval", "--data", dir)
+	require.Contains(t, stderr, "warning: no --checkpoint given: evaluating the initial, untrained parameters")
+	ckpt := t.TempDir()
+	code, _, errs := runRaw(newSoftmaxModel(), "train", "--data", dir, "--steps", "2", "--batch", "10", "--quiet", "--checkpoint", ckpt)
+	require.Equal(t, 0, code, errs)
+	_, _, stderr = runRaw(newSoftmaxModel(), "eval", "--data", dir, "--checkpoint", ckpt)
+	require.NotContains(t, stderr, "warning")
 }
 
 func lastLine(s string) string {

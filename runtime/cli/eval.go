@@ -35,6 +35,8 @@ func runEval(e *env, args []string) error {
 		if ckptPath, err = restoreCheckpoint(e.model, *ckpt); err != nil {
 			return err
 		}
+	} else if len(e.model.Params()) > 0 {
+		fmt.Fprintln(e.stderr, "warning: no --checkpoint given: evaluating the initial, untrained parameters")
 	}
 	sig := e.model.Signature()
 	pb, err := bindPredict(sig)

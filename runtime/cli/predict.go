@@ -55,6 +55,8 @@ func runPredict(e *env, args []string) error {
 		if _, err := restoreCheckpoint(e.model, *ckpt); err != nil {
 			return err
 		}
+	} else if len(e.model.Params()) > 0 {
+		fmt.Fprintln(e.stderr, "warning: no --checkpoint given: predicting with the initial, untrained parameters")
 	}
 	if len(files) > 0 {
 		return predictImages(e, sig, feeds, files, *top)
