@@ -115,14 +115,21 @@ func softmaxRow(dst, src []float32) {
 	}
 }
 
-func logSoftmaxRow(dst, src []float32) {
-	dst = dst[:len(src)]
-	m := float64(rowMax(src))
+// rowLogSumExp returns log(sum(exp(row))) of a non-empty row, computed
+// stably in float64 by factoring out the row's maximum. The log-softmax
+// and cross-entropy kernels share it.
+func rowLogSumExp(row []float32) float64 {
+	m := float64(rowMax(row))
 	var sum float64
-	for _, v := range src {
+	for _, v := range row {
 		sum += math.Exp(float64(v) - m)
 	}
-	shift := m + math.Log(sum)
+	return m + math.Log(sum)
+}
+
+func logSoftmaxRow(dst, src []float32) {
+	dst = dst[:len(src)]
+	shift := rowLogSumExp(src)
 	for j, v := range src {
 		dst[j] = float32(float64(v) - shift)
 	}

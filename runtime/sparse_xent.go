@@ -30,11 +30,6 @@ func SparseSoftmaxCrossEntropyRows[L int32 | int64](dst, logits []float32, label
 			continue
 		}
 		row := logits[i*cols : (i+1)*cols]
-		m := float64(rowMax(row))
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v) - m)
-		}
-		dst[i] = float32(m + math.Log(sum) - float64(row[label]))
+		dst[i] = float32(rowLogSumExp(row) - float64(row[label]))
 	}
 }

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"math"
 )
 
 // SoftmaxCrossEntropyRows stores in dst[i], for each of the rows rows of
@@ -26,12 +25,7 @@ func SoftmaxCrossEntropyRows(dst, logits, labels []float32, rows, cols int) {
 		row := logits[i*cols : (i+1)*cols]
 		lab := labels[i*cols : (i+1)*cols]
 		lab = lab[:len(row)]
-		m := float64(rowMax(row))
-		var sum float64
-		for _, v := range row {
-			sum += math.Exp(float64(v) - m)
-		}
-		shift := m + math.Log(sum)
+		shift := rowLogSumExp(row)
 		var loss float64
 		for j, v := range row {
 			if y := float64(lab[j]); y != 0 {

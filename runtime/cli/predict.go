@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/flow-lang/flow/runtime"
@@ -177,7 +178,7 @@ func parseExample(raw json.RawMessage, sig *runtime.Signature, feeds []feedShape
 		}
 		if len(v) > len(feeds) {
 			for k := range v {
-				if !contains(sig.PredictInputs, k) {
+				if !slices.Contains(sig.PredictInputs, k) {
 					return nil, fmt.Errorf("unknown input %q", k)
 				}
 			}
@@ -197,15 +198,6 @@ func parseExample(raw json.RawMessage, sig *runtime.Signature, feeds []feedShape
 		ex[i] = flat
 	}
 	return ex, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // flatten appends the numbers of a (possibly nested) JSON array to out.
