@@ -189,17 +189,6 @@ func (g *Graph) InputsOf(roots ...*Node) []*Node {
 	return out
 }
 
-// Users returns, for every node, the nodes that consume it, in graph order.
-func (g *Graph) Users() map[*Node][]*Node {
-	u := map[*Node][]*Node{}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			u[in] = append(u[in], n)
-		}
-	}
-	return u
-}
-
 // Prune removes nodes not needed by the outputs, loss, gradients or
 // updates (and keeps inputs and params), renumbering nothing: IDs stay
 // stable so dumps before and after compare.

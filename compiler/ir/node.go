@@ -51,9 +51,6 @@ type Node struct {
 	Device string
 }
 
-// Input returns input i.
-func (n *Node) Input(i int) *Node { return n.Inputs[i] }
-
 // Label returns the name when set, else a synthetic "%ID" name.
 func (n *Node) Label() string {
 	if n.Name != "" {

@@ -55,11 +55,6 @@ type Cost struct {
 	BytesWritten float64
 }
 
-// Add returns the sum of two costs.
-func (c Cost) Add(d Cost) Cost {
-	return Cost{c.FLOPs + d.FLOPs, c.BytesRead + d.BytesRead, c.BytesWritten + d.BytesWritten}
-}
-
 // GradFunc builds the gradient of a node: given the node n and the
 // gradient dy of the loss with respect to n's value, it returns one
 // gradient per input (nil where an input gets none), built in g.
