@@ -107,28 +107,35 @@ func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
 	return c.apply(e.OpPos, exprString(e), binaryOps[e.Op], []value{x, y}, nil)
 }
 
-// foldBinary evaluates an operator on two literals at compile time.
+// foldBinary evaluates an operator on two literals at compile time. A
+// quotient is never an integer here (unlike in named constants).
 func foldBinary(e *lang.BinaryExpr, x, y value, c *checker) (value, bool) {
-	v := value{lit: true, isInt: x.isInt && y.isInt, pos: e.Pos}
-	switch e.Op {
-	case "+":
-		v.num = x.num + y.num
-	case "-":
-		v.num = x.num - y.num
-	case "*":
-		v.num = x.num * y.num
-	case "/":
-		if y.num == 0 {
-			c.errorf(e.OpPos, "division by the constant zero")
-			return value{}, false
-		}
-		v.num = x.num / y.num
-		v.isInt = false
-	case "@":
-		c.errorf(e.OpPos, "@ needs matrices, got two numbers")
+	num, msg := foldArith(e.Op, x.num, y.num)
+	if msg != "" {
+		c.errorf(e.OpPos, "%s", msg)
 		return value{}, false
 	}
-	return v, true
+	return value{lit: true, num: num, isInt: x.isInt && y.isInt && e.Op != "/", pos: e.Pos}, true
+}
+
+// foldArith applies a binary operator to two constant numbers; msg
+// explains why it cannot (division by zero, @ of numbers). Literal folding
+// in expressions and named constants share it.
+func foldArith(op string, x, y float64) (num float64, msg string) {
+	switch op {
+	case "+":
+		return x + y, ""
+	case "-":
+		return x - y, ""
+	case "*":
+		return x * y, ""
+	case "/":
+		if y == 0 {
+			return 0, "division by the constant zero"
+		}
+		return x / y, ""
+	}
+	return 0, "@ needs matrices, got two numbers"
 }
 
 // apply materializes literal operands with the dtype of the tensor

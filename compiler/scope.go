@@ -143,25 +143,12 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 		if x.kind != constNum || y.kind != constNum {
 			return bad(e.OpPos, "%s: constant arithmetic combines numbers only, got %s and %s", exprString(e), x.describe(), y.describe())
 		}
-		v := &constVal{kind: constNum, isInt: x.isInt && y.isInt}
-		switch e.Op {
-		case "+":
-			v.num = x.num + y.num
-		case "-":
-			v.num = x.num - y.num
-		case "*":
-			v.num = x.num * y.num
-		case "/":
-			if y.num == 0 {
-				return bad(e.OpPos, "division by the constant zero")
-			}
-			// Like Go's constants, int / int is an int when exact.
-			v.num = x.num / y.num
-			v.isInt = v.isInt && v.num == math.Trunc(v.num)
-		default:
-			return bad(e.OpPos, "@ needs matrices, got two numbers")
+		num, msg := foldArith(e.Op, x.num, y.num)
+		if msg != "" {
+			return bad(e.OpPos, "%s", msg)
 		}
-		return v, nil
+		// Like Go's constants, int / int is an int when exact.
+		return &constVal{kind: constNum, num: num, isInt: x.isInt && y.isInt && num == math.Trunc(num)}, nil
 	case *lang.ListLit:
 		return c.tensorLit(e)
 	case *lang.CallExpr:
