@@ -16,24 +16,24 @@ func TestGatherEvaluate(t *testing.T) {
 	// p = [[0 1 2] [10 11 12] [20 21 22]]
 	p := ten([]int{3, 3}, 0, 1, 2, 10, 11, 12, 20, 21, 22)
 	idx := tenOf(I32, []int{4}, 2, 0, 3, -1)
-	g := evalTyped(t, "gather", nil, p, idx)
+	g := eval(t, "gather", nil, p, idx)
 	require.Equal(t, []int{4, 3}, g.Shape)
 	require.Equal(t, []float64{20, 21, 22, 0, 1, 2, 0, 0, 0, 0, 0, 0}, g.Data)
 
 	// Along axis 1 with a [2,2] index matrix: result [3,2,2].
-	g = evalTyped(t, "gather", Attrs{"axis": -1}, p, tenOf(I64, []int{2, 2}, 1, 1, 2, 0))
+	g = eval(t, "gather", Attrs{"axis": -1}, p, tenOf(I64, []int{2, 2}, 1, 1, 2, 0))
 	require.Equal(t, []int{3, 2, 2}, g.Shape)
 	require.Equal(t, []float64{1, 1, 2, 0, 11, 11, 12, 10, 21, 21, 22, 20}, g.Data)
 
 	// A scalar index drops the axis.
-	g = evalTyped(t, "gather", nil, p, tenOf(I32, []int{}, 1))
+	g = eval(t, "gather", nil, p, tenOf(I32, []int{}, 1))
 	require.Equal(t, []int{3}, g.Shape)
 	require.Equal(t, []float64{10, 11, 12}, g.Data)
 
 	// gather_grad adds the rows back at their indices; repeated indices
 	// accumulate and out-of-range ones are dropped.
 	dy := ten([]int{4, 3}, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 100, 100)
-	gg := evalTyped(t, "gather_grad", Attrs{"shape": Shp(3, 3), "axis": 0}, dy, tenOf(I32, []int{4}, 2, 0, 2, 5))
+	gg := eval(t, "gather_grad", Attrs{"shape": Shp(3, 3), "axis": 0}, dy, tenOf(I32, []int{4}, 2, 0, 2, 5))
 	require.Equal(t, []float64{4, 5, 6, 0, 0, 0, 8, 10, 12}, gg.Data)
 }
 
@@ -41,10 +41,10 @@ func TestGatherEvaluate(t *testing.T) {
 // dimension bound when the graph runs.
 func TestShapeQueries(t *testing.T) {
 	a := ten([]int{2, 3}, 1, 2, 3, 4, 5, 6)
-	require.Equal(t, []float64{2}, evalTyped(t, "rank", nil, a).Data)
-	require.Equal(t, []float64{2, 3}, evalTyped(t, "shape", nil, a).Data)
-	require.Equal(t, []float64{6}, evalTyped(t, "size", nil, a).Data)
-	require.Equal(t, []float64{0}, evalTyped(t, "rank", nil, ten([]int{}, 5)).Data)
+	require.Equal(t, []float64{2}, eval(t, "rank", nil, a).Data)
+	require.Equal(t, []float64{2, 3}, eval(t, "shape", nil, a).Data)
+	require.Equal(t, []float64{6}, eval(t, "size", nil, a).Data)
+	require.Equal(t, []float64{0}, eval(t, "rank", nil, ten([]int{}, 5)).Data)
 
 	g := NewGraph("t", "t")
 	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
@@ -61,21 +61,21 @@ func TestShapeQueries(t *testing.T) {
 
 // TestFillAndRange checks the generators' values and dtypes.
 func TestFillAndRange(t *testing.T) {
-	f := evalTyped(t, "fill", Attrs{"dims": []int{2, 2}, "value": 3.0, "dtype": "i64"})
+	f := eval(t, "fill", Attrs{"dims": []int{2, 2}, "value": 3.0, "dtype": "i64"})
 	require.Equal(t, I64, f.DType)
 	require.Equal(t, []float64{3, 3, 3, 3}, f.Data)
-	f = evalTyped(t, "fill", Attrs{"dims": []int{3}, "value": 0.1})
+	f = eval(t, "fill", Attrs{"dims": []int{3}, "value": 0.1})
 	require.Equal(t, F32, f.DType)
 	require.Equal(t, float64(float32(0.1)), f.Data[2], "f32 fill rounds to f32")
 
-	r := evalTyped(t, "range", Attrs{"start": 5.0})
+	r := eval(t, "range", Attrs{"start": 5.0})
 	require.Equal(t, I32, r.DType)
 	require.Equal(t, []float64{0, 1, 2, 3, 4}, r.Data)
-	r = evalTyped(t, "range", Attrs{"start": 10.0, "limit": 1.0, "delta": -4.0, "dtype": "i64"})
+	r = eval(t, "range", Attrs{"start": 10.0, "limit": 1.0, "delta": -4.0, "dtype": "i64"})
 	require.Equal(t, []float64{10, 6, 2}, r.Data)
-	r = evalTyped(t, "range", Attrs{"start": 0.0, "limit": 1.0, "delta": 0.25, "dtype": "f64"})
+	r = eval(t, "range", Attrs{"start": 0.0, "limit": 1.0, "delta": 0.25, "dtype": "f64"})
 	require.Equal(t, []float64{0, 0.25, 0.5, 0.75}, r.Data)
-	r = evalTyped(t, "range", Attrs{"start": 1.0, "limit": 2.5, "delta": 1.0, "dtype": "f64"})
+	r = eval(t, "range", Attrs{"start": 1.0, "limit": 2.5, "delta": 1.0, "dtype": "f64"})
 	require.Equal(t, []float64{1, 2}, r.Data, "the limit is excluded and need not be on the grid")
 
 	g := NewGraph("t", "t")
@@ -101,12 +101,12 @@ func TestFillAndRange(t *testing.T) {
 func TestSplitEvaluate(t *testing.T) {
 	// m = [[0 1 2 3 4] [5 6 7 8 9]]
 	m := ten([]int{2, 5}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
-	s := evalTyped(t, "split", Attrs{"sizes": []int{1, -1, 2}, "axis": 1, "index": 1}, m)
+	s := eval(t, "split", Attrs{"sizes": []int{1, -1, 2}, "axis": 1, "index": 1}, m)
 	require.Equal(t, []int{2, 2}, s.Shape)
 	require.Equal(t, []float64{1, 2, 6, 7}, s.Data)
-	s = evalTyped(t, "split", Attrs{"sizes": []int{1, -1, 2}, "axis": -1, "index": -1}, m)
+	s = eval(t, "split", Attrs{"sizes": []int{1, -1, 2}, "axis": -1, "index": -1}, m)
 	require.Equal(t, []float64{3, 4, 8, 9}, s.Data)
-	s = evalTyped(t, "split", Attrs{"num": 2, "index": 1}, m)
+	s = eval(t, "split", Attrs{"num": 2, "index": 1}, m)
 	require.Equal(t, []int{1, 5}, s.Shape)
 	require.Equal(t, []float64{5, 6, 7, 8, 9}, s.Data)
 
@@ -138,11 +138,11 @@ func TestShuffleEvaluate(t *testing.T) {
 	require.NotEqual(t, []int{0, 1, 2, 3, 4}, perm, "seed 4 moves some row of 5")
 
 	x := ten([]int{5, 2}, 0, 1, 10, 11, 20, 21, 30, 31, 40, 41)
-	s := evalTyped(t, "shuffle", Attrs{"seed": 4}, x)
+	s := eval(t, "shuffle", Attrs{"seed": 4}, x)
 	for k, p := range perm {
 		require.Equal(t, []float64{float64(10 * p), float64(10*p + 1)}, s.Data[2*k:2*k+2])
 	}
-	u := evalTyped(t, "unshuffle", Attrs{"seed": 4}, s)
+	u := eval(t, "unshuffle", Attrs{"seed": 4}, s)
 	require.Equal(t, x.Data, u.Data)
 
 	g := NewGraph("t", "t")

@@ -12,53 +12,30 @@ func typed(dt DType, shape []int, data ...float64) *Tensor {
 	return &Tensor{DType: dt, Shape: shape, Data: data}
 }
 
-// evalTyped is eval with operands of their own dtypes.
-func evalTyped(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
-	t.Helper()
-	g := NewGraph("t", "t")
-	var nodes []*Node
-	for _, in := range ins {
-		vals := append([]float64(nil), in.Data...)
-		nodes = append(nodes, g.MustApply("const", nil, Attrs{"dtype": in.DType, "shape": Shp(in.Shape...), "values": vals}))
-	}
-	n, err := g.Apply(op, nodes, attrs)
-	require.NoError(t, err)
-	vals := make([]*Tensor, len(nodes))
-	for i, x := range nodes {
-		vals[i], err = x.Op.Eval(x, nil, nil)
-		require.NoError(t, err)
-	}
-	out, err := n.Op.Eval(n, vals, Binding{})
-	require.NoError(t, err)
-	require.Equal(t, n.Type.DType, out.DType)
-	require.Equal(t, n.Type.Shape.Eval(nil), out.Shape)
-	return out
-}
-
 func TestCompareValues(t *testing.T) {
 	// [[1] [2]] against [0 2 3] broadcasts to [2,3].
 	a, b := ten([]int{2, 1}, 1, 2), ten([]int{3}, 0, 2, 3)
-	require.Equal(t, []float64{1, 0, 0, 1, 0, 0}, evalTyped(t, "greater", nil, a, b).Data)
-	require.Equal(t, []float64{0, 1, 1, 0, 0, 1}, evalTyped(t, "less", nil, a, b).Data)
-	require.Equal(t, []float64{0, 0, 0, 0, 1, 0}, evalTyped(t, "equal", nil, a, b).Data)
-	require.Equal(t, []float64{1, 1, 1, 1, 0, 1}, evalTyped(t, "not_equal", nil, a, b).Data)
-	require.Equal(t, Bool, evalTyped(t, "less", nil, a, b).DType)
+	require.Equal(t, []float64{1, 0, 0, 1, 0, 0}, eval(t, "greater", nil, a, b).Data)
+	require.Equal(t, []float64{0, 1, 1, 0, 0, 1}, eval(t, "less", nil, a, b).Data)
+	require.Equal(t, []float64{0, 0, 0, 0, 1, 0}, eval(t, "equal", nil, a, b).Data)
+	require.Equal(t, []float64{1, 1, 1, 1, 0, 1}, eval(t, "not_equal", nil, a, b).Data)
+	require.Equal(t, Bool, eval(t, "less", nil, a, b).DType)
 	// NaN compares unequal to everything, itself included.
 	nan := ten([]int{1}, math.NaN())
-	require.Equal(t, []float64{0}, evalTyped(t, "equal", nil, nan, nan).Data)
-	require.Equal(t, []float64{1}, evalTyped(t, "not_equal", nil, nan, nan).Data)
+	require.Equal(t, []float64{0}, eval(t, "equal", nil, nan, nan).Data)
+	require.Equal(t, []float64{1}, eval(t, "not_equal", nil, nan, nan).Data)
 	// Booleans compare for equality.
 	p, q := typed(Bool, []int{4}, 0, 0, 1, 1), typed(Bool, []int{4}, 0, 1, 0, 1)
-	require.Equal(t, []float64{1, 0, 0, 1}, evalTyped(t, "equal", nil, p, q).Data)
-	require.Equal(t, []float64{0, 0, 0, 1}, evalTyped(t, "logical_and", nil, p, q).Data)
-	require.Equal(t, []float64{0, 1, 1, 1}, evalTyped(t, "logical_or", nil, p, q).Data)
-	require.Equal(t, []float64{1, 1, 0, 0}, evalTyped(t, "logical_not", nil, p).Data)
+	require.Equal(t, []float64{1, 0, 0, 1}, eval(t, "equal", nil, p, q).Data)
+	require.Equal(t, []float64{0, 0, 0, 1}, eval(t, "logical_and", nil, p, q).Data)
+	require.Equal(t, []float64{0, 1, 1, 1}, eval(t, "logical_or", nil, p, q).Data)
+	require.Equal(t, []float64{1, 1, 0, 0}, eval(t, "logical_not", nil, p).Data)
 }
 
 func TestWhereValuesAndGradient(t *testing.T) {
 	cond := typed(Bool, []int{2, 1}, 1, 0)
 	a, b := ten([]int{3}, 1, 2, 3), ten(nil, -1)
-	require.Equal(t, []float64{1, 2, 3, -1, -1, -1}, evalTyped(t, "where", nil, cond, a, b).Data)
+	require.Equal(t, []float64{1, 2, 3, -1, -1, -1}, eval(t, "where", nil, cond, a, b).Data)
 	// The gradient of a sums dy over the rows where cond holds; b's over
 	// the others, down to b's scalar shape.
 	g := NewGraph("t", "t")
@@ -69,53 +46,41 @@ func TestWhereValuesAndGradient(t *testing.T) {
 	dy := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(2, 3), "values": []float64{1, 2, 3, 4, 5, 6}})
 	grads := n.Op.Grad(g, n, dy)
 	require.Nil(t, grads[0], "the condition gets no gradient")
-	vals := map[*Node]*Tensor{pa: ten([]int{3}, 0, 0, 0), pb: ten(nil, 0)}
-	for _, x := range g.Nodes {
-		if vals[x] != nil {
-			continue
-		}
-		in := make([]*Tensor, len(x.Inputs))
-		for i, y := range x.Inputs {
-			in[i] = vals[y]
-		}
-		var err error
-		vals[x], err = x.Op.Eval(x, in, Binding{})
-		require.NoError(t, err)
-	}
+	vals := evalNodes(t, g, map[*Node]*Tensor{pa: ten([]int{3}, 0, 0, 0), pb: ten(nil, 0)})
 	require.Equal(t, []float64{1, 2, 3}, vals[grads[1]].Data)
 	require.Equal(t, []float64{15}, vals[grads[2]].Data)
 }
 
 func TestCastValues(t *testing.T) {
 	x := ten([]int{5}, -1.7, -0.2, 0, 0.9, 2.5)
-	require.Equal(t, []float64{-1, 0, 0, 0, 2}, evalTyped(t, "cast", Attrs{"dtype": "i32"}, x).Data, "toward zero")
-	require.Equal(t, []float64{1, 1, 0, 1, 1}, evalTyped(t, "cast", Attrs{"dtype": "bool"}, x).Data)
-	require.Equal(t, []float64{float64(float32(-1.7))}, evalTyped(t, "cast", Attrs{"dtype": "f32"}, ten([]int{1}, -1.7)).Data)
-	require.Equal(t, []float64{1, 0}, evalTyped(t, "cast", Attrs{"dtype": "f32"}, typed(Bool, []int{2}, 1, 0)).Data)
-	require.Equal(t, I64, evalTyped(t, "cast", Attrs{"dtype": "i64"}, typed(I32, []int{1}, 3)).DType)
+	require.Equal(t, []float64{-1, 0, 0, 0, 2}, eval(t, "cast", Attrs{"dtype": "i32"}, x).Data, "toward zero")
+	require.Equal(t, []float64{1, 1, 0, 1, 1}, eval(t, "cast", Attrs{"dtype": "bool"}, x).Data)
+	require.Equal(t, []float64{float64(float32(-1.7))}, eval(t, "cast", Attrs{"dtype": "f32"}, ten([]int{1}, -1.7)).Data)
+	require.Equal(t, []float64{1, 0}, eval(t, "cast", Attrs{"dtype": "f32"}, typed(Bool, []int{2}, 1, 0)).Data)
+	require.Equal(t, I64, eval(t, "cast", Attrs{"dtype": "i64"}, typed(I32, []int{1}, 3)).DType)
 }
 
 func TestArgmaxArgminValues(t *testing.T) {
 	// [[3 1 3] [0 5 -2]]: ties go to the first index.
 	x := ten([]int{2, 3}, 3, 1, 3, 0, 5, -2)
-	require.Equal(t, []float64{0, 1}, evalTyped(t, "argmax", Attrs{"axis": 1}, x).Data)
-	require.Equal(t, []float64{1, 2}, evalTyped(t, "argmin", Attrs{"axis": -1}, x).Data)
-	require.Equal(t, []float64{0, 1, 0}, evalTyped(t, "argmax", nil, x).Data, "axis defaults to 0")
-	require.Equal(t, []float64{1, 0, 1}, evalTyped(t, "argmin", Attrs{"axis": 0}, x).Data)
+	require.Equal(t, []float64{0, 1}, eval(t, "argmax", Attrs{"axis": 1}, x).Data)
+	require.Equal(t, []float64{1, 2}, eval(t, "argmin", Attrs{"axis": -1}, x).Data)
+	require.Equal(t, []float64{0, 1, 0}, eval(t, "argmax", nil, x).Data, "axis defaults to 0")
+	require.Equal(t, []float64{1, 0, 1}, eval(t, "argmin", Attrs{"axis": 0}, x).Data)
 	// A middle axis of [2,2,2].
 	y := ten([]int{2, 2, 2}, 1, 9, 4, 2, 0, 0, -1, 7)
-	require.Equal(t, []float64{1, 0, 0, 1}, evalTyped(t, "argmax", Attrs{"axis": 1}, y).Data)
+	require.Equal(t, []float64{1, 0, 0, 1}, eval(t, "argmax", Attrs{"axis": 1}, y).Data)
 	// A NaN wins.
-	require.Equal(t, []float64{1}, evalTyped(t, "argmax", nil, ten([]int{3}, 1, math.NaN(), 5)).Data)
-	require.Equal(t, []float64{2}, evalTyped(t, "argmin", nil, typed(I32, []int{3}, 4, 2, 1)).Data)
+	require.Equal(t, []float64{1}, eval(t, "argmax", nil, ten([]int{3}, 1, math.NaN(), 5)).Data)
+	require.Equal(t, []float64{2}, eval(t, "argmin", nil, typed(I32, []int{3}, 4, 2, 1)).Data)
 }
 
 func TestOneHotValues(t *testing.T) {
-	got := evalTyped(t, "one_hot", Attrs{"depth": 3}, typed(I32, []int{4}, 2, 0, 3, -1))
+	got := eval(t, "one_hot", Attrs{"depth": 3}, typed(I32, []int{4}, 2, 0, 3, -1))
 	require.Equal(t, F32, got.DType)
 	require.Equal(t, []int{4, 3}, got.Shape)
 	require.Equal(t, []float64{0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0}, got.Data, "indices outside 0..2 give zero rows")
-	got = evalTyped(t, "one_hot", Attrs{"depth": 2, "dtype": "i64"}, typed(I64, nil, 1))
+	got = eval(t, "one_hot", Attrs{"depth": 2, "dtype": "i64"}, typed(I64, nil, 1))
 	require.Equal(t, I64, got.DType)
 	require.Equal(t, []float64{0, 1}, got.Data)
 }
@@ -125,15 +90,15 @@ func TestSparseSoftmaxCrossEntropyValues(t *testing.T) {
 	// log(e + e^2 + e^3) - 1.
 	logits := ten([]int{3, 3}, 0, 0, 0, 1, 2, 3, 1000, 0, 0)
 	labels := typed(I32, []int{3}, 2, 0, 0)
-	got := evalTyped(t, "sparse_softmax_cross_entropy", nil, logits, labels)
+	got := eval(t, "sparse_softmax_cross_entropy", nil, logits, labels)
 	require.InDelta(t, math.Log(3), got.Data[0], 1e-12)
 	require.InDelta(t, math.Log(math.E+math.Exp(2)+math.Exp(3))-1, got.Data[1], 1e-12)
 	require.InDelta(t, 0, got.Data[2], 1e-12, "large logits stay finite")
 	// An out-of-range label gives NaN.
-	bad := evalTyped(t, "sparse_softmax_cross_entropy", nil, ten([]int{1, 2}, 0, 0), typed(I64, []int{1}, 2))
+	bad := eval(t, "sparse_softmax_cross_entropy", nil, ten([]int{1, 2}, 0, 0), typed(I64, []int{1}, 2))
 	require.True(t, math.IsNaN(bad.Data[0]))
 	// It equals the dense cross entropy with one-hot labels.
-	dense := evalTyped(t, "softmax_cross_entropy", nil, logits, ten([]int{3, 3}, 0, 0, 1, 1, 0, 0, 1, 0, 0))
+	dense := eval(t, "softmax_cross_entropy", nil, logits, ten([]int{3, 3}, 0, 0, 1, 1, 0, 0, 1, 0, 0))
 	require.InDeltaSlice(t, dense.Data, got.Data, 1e-12)
 }
 

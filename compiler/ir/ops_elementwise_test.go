@@ -26,17 +26,7 @@ func gradOf(t *testing.T, op string, attrs Attrs, dy []float64, ins ...*Tensor) 
 	d := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": n.Type.Shape, "values": dy})
 	grads := n.Op.Grad(g, n, d)
 	require.Len(t, grads, len(ins))
-	for _, x := range g.Nodes {
-		if vals[x] != nil {
-			continue
-		}
-		in := make([]*Tensor, len(x.Inputs))
-		for i, y := range x.Inputs {
-			in[i] = vals[y]
-		}
-		vals[x], err = x.Op.Eval(x, in, Binding{})
-		require.NoError(t, err, "evaluating %s", x.Op.Name)
-	}
+	evalNodes(t, g, vals)
 	out := make([]*Tensor, len(grads))
 	for i, gr := range grads {
 		require.NotNil(t, gr, "no gradient for operand %d of %s", i, op)

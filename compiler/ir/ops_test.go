@@ -33,25 +33,42 @@ func TestBroadcast(t *testing.T) {
 	}
 }
 
-// eval builds op over constant operands and evaluates it.
+// eval builds op over constant operands (of the tensors' own dtypes) and
+// evaluates it, checking the result against the node's type.
 func eval(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
 	t.Helper()
 	g := NewGraph("t", "t")
 	var nodes []*Node
 	for _, in := range ins {
 		vals := append([]float64(nil), in.Data...)
-		nodes = append(nodes, g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(in.Shape...), "values": vals}))
+		nodes = append(nodes, g.MustApply("const", nil, Attrs{"dtype": in.DType, "shape": Shp(in.Shape...), "values": vals}))
 	}
 	n, err := g.Apply(op, nodes, attrs)
 	require.NoError(t, err)
-	vals := make([]*Tensor, len(nodes))
-	for i, x := range nodes {
-		vals[i], err = x.Op.Eval(x, nil, nil)
-		require.NoError(t, err)
-	}
-	out, err := n.Op.Eval(n, vals, Binding{})
-	require.NoError(t, err)
+	out := evalNodes(t, g, map[*Node]*Tensor{})[n]
+	require.Equal(t, n.Type.DType, out.DType)
+	require.Equal(t, n.Type.Shape.Eval(nil), out.Shape)
 	return out
+}
+
+// evalNodes evaluates every node of g in order with the reference
+// evaluations, starting from the values already in vals (params, say),
+// and returns vals filled in.
+func evalNodes(t *testing.T, g *Graph, vals map[*Node]*Tensor) map[*Node]*Tensor {
+	t.Helper()
+	for _, x := range g.Nodes {
+		if vals[x] != nil {
+			continue
+		}
+		in := make([]*Tensor, len(x.Inputs))
+		for i, y := range x.Inputs {
+			in[i] = vals[y]
+		}
+		var err error
+		vals[x], err = x.Op.Eval(x, in, Binding{})
+		require.NoError(t, err, "evaluating %s", x.Op.Name)
+	}
+	return vals
 }
 
 func ten(shape []int, data ...float64) *Tensor {
