@@ -59,13 +59,11 @@ func TestOpTableDocumented(t *testing.T) {
 	require.Equal(t, want, got, "the op table in docs/language.md is out of date; run go test ./compiler/ir -update")
 }
 
-// TestEveryOpIsComplete checks each registry entry declares what the
-// rest of the compiler relies on.
-func TestEveryOpIsComplete(t *testing.T) {
+// TestEveryOpHasSummary checks each registry entry describes itself for
+// the op table. (Register itself refuses an entry without Infer, Eval or
+// Cost.)
+func TestEveryOpHasSummary(t *testing.T) {
 	for _, d := range Ops() {
 		require.NotEmpty(t, d.Summary, "op %s has no summary", d.Name)
-		require.NotNil(t, d.Infer, d.Name)
-		require.NotNil(t, d.Eval, d.Name)
-		require.NotNil(t, d.Cost, d.Name)
 	}
 }
