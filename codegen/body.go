@@ -13,27 +13,86 @@ import (
 
 // program is one entry point's computation: the nodes it schedules.
 type program struct {
-	name   string     // unexported function name: predict, loss, train
+	name   string     // unexported function name: forward, predict, loss, train
 	roots  []*ir.Node // what it computes
 	inputs []*ir.Node // the inputs it reads, in declaration order
+	// prefix, when set, is a program this one calls first; the nodes
+	// it computes are not emitted again.
+	prefix *program
 }
 
+// programs lists the functions to emit. Predict and the loss share their
+// forward nodes through a "forward" program both call, and the train
+// program starts with the loss program when it computes the same loss
+// (with dropout or batch_norm it has its own training-mode forward pass,
+// and starts with the shared forward nodes when it needs them all).
 func (c *gen) programs() []program {
 	g := c.g
-	var ps []program
+	var predict, loss, train *program
 	if len(g.Outputs) > 0 {
-		ps = append(ps, program{name: "predict", roots: g.Outputs, inputs: g.InputsOf(g.Outputs...)})
+		predict = &program{name: "predict", roots: g.Outputs, inputs: g.InputsOf(g.Outputs...)}
 	}
 	if g.Loss != nil {
-		// The train program computes the training-mode loss (dropout
-		// masks, batch statistics); loss is the inference-mode loss.
-		train := append([]*ir.Node{g.TrainingLoss()}, g.Updates...)
-		inputs := g.InputsOf(append([]*ir.Node{g.Loss}, train...)...)
-		ps = append(ps,
-			program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: inputs},
-			program{name: "train", roots: train, inputs: inputs})
+		trainRoots := append([]*ir.Node{g.TrainingLoss()}, g.Updates...)
+		inputs := g.InputsOf(append([]*ir.Node{g.Loss}, trainRoots...)...)
+		loss = &program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: inputs}
+		train = &program{name: "train", roots: trainRoots, inputs: inputs}
+	}
+	var forward *program
+	if predict != nil && loss != nil {
+		forward = c.sharedForward(predict, loss)
+		predict.prefix, loss.prefix = forward, forward
+	}
+	if train != nil {
+		switch {
+		case g.TrainLoss == nil:
+			train.prefix = loss
+		case forward != nil && subset(g.Schedule(forward.roots...), g.Schedule(train.roots...)):
+			train.prefix = forward
+		}
+	}
+	var ps []program
+	for _, p := range []*program{forward, predict, loss, train} {
+		if p != nil {
+			ps = append(ps, *p)
+		}
 	}
 	return ps
+}
+
+// sharedForward returns the program of the nodes both a and b compute,
+// or nil when they share no node that needs code.
+func (c *gen) sharedForward(a, b *program) *program {
+	inB := map[*ir.Node]bool{}
+	for _, n := range c.g.Schedule(b.roots...) {
+		inB[n] = true
+	}
+	var shared []*ir.Node
+	work := false
+	for _, n := range c.g.Schedule(a.roots...) {
+		if inB[n] {
+			shared = append(shared, n)
+			work = work || c.hasBuf[n]
+		}
+	}
+	if !work {
+		return nil
+	}
+	return &program{name: "forward", roots: shared, inputs: c.g.InputsOf(shared...)}
+}
+
+// subset reports whether every node of a is in b.
+func subset(a, b []*ir.Node) bool {
+	in := map[*ir.Node]bool{}
+	for _, n := range b {
+		in[n] = true
+	}
+	for _, n := range a {
+		if !in[n] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *gen) body() error {
@@ -247,11 +306,10 @@ func (c *gen) programFunc(p program) error {
 	c.used = map[string]bool{}
 	var code []jen.Code
 	done := map[*ir.Node]bool{}
-	if p.name == "train" && c.g.TrainLoss == nil {
-		// The forward pass is the loss program: call it, then emit the
-		// gradient and update nodes.
-		code = append(code, jen.Comment("Forward: the loss program."), jen.Id("m").Dot("loss").Call(c.inputArgs(p.inputs)...))
-		for _, n := range c.g.Schedule(c.g.Loss) {
+	if p.prefix != nil {
+		code = append(code, jen.Comment("First the "+p.prefix.name+" program."),
+			jen.Id("m").Dot(p.prefix.name).Call(c.inputArgs(p.prefix.inputs)...))
+		for _, n := range c.g.Schedule(p.prefix.roots...) {
 			done[n] = true
 		}
 	}
@@ -324,9 +382,10 @@ func (c *gen) api() {
 		),
 	)
 	for _, p := range c.programs() {
-		if p.name == "predict" {
+		switch p.name {
+		case "predict":
 			c.publicPredict(p)
-		} else {
+		case "loss", "train":
 			c.publicScalar(p)
 		}
 	}

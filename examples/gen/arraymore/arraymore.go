@@ -179,8 +179,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, ids []int32, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, ids []int32, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -198,8 +198,6 @@ func (m *Model) predict(n int, ids []int32, x []float32) {
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
-	t20 := m.t20
-	t23 := m.t23
 	// %7 = add(ids, %6) i32[N], line 16
 	for i0 := 0; i0 < n; i0++ {
 		t7[i0] = ids[i0] + int32(1)
@@ -301,6 +299,15 @@ func (m *Model) predict(n int, ids []int32, x []float32) {
 	}
 	// z = matmul(h, W) f32[N,2], line 24
 	runtime.Sgemm(false, false, n, 2, 12, 1, t18, 12, p2, 2, 0, t19, 2)
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, ids []int32, x []float32) {
+	m.layout(n)
+	t20 := m.t20
+	t23 := m.t23
+	// First the forward program.
+	m.forward(n, ids, x)
 	// dims = shape(x) i32[2], line 26
 	{
 		t20[0] = int32(n)
@@ -313,21 +320,6 @@ func (m *Model) predict(n int, ids []int32, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
 	t19 := m.t19
 	t21 := m.t21
 	t22 := m.t22
@@ -335,107 +327,8 @@ func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	// %7 = add(ids, %6) i32[N], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t7[i0] = ids[i0] + int32(1)
-	}
-	// emb = gather(E, %7) f32[N,4], line 16
-	for j := 0; j < n; j++ {
-		k := int(t7[j])
-		if k >= 0 && k < 3 {
-			copy(t8[j*4:j*4+4], p0[k*4:k*4+4])
-		} else {
-			clear(t8[j*4 : j*4+4])
-		}
-	}
-	// left = split(x) f32[N,3], line 17
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0 * 6
-		for i1 := 0; i1 < 3; i1++ {
-			t9[o0+i1] = x[o1+i1]
-		}
-	}
-	// right = split(x) f32[N,5], line 18
-	{
-		x := x[1:]
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 5
-			o1 := i0 * 6
-			for i1 := 0; i1 < 5; i1++ {
-				t10[o0+i1] = x[o1+i1]
-			}
-		}
-	}
-	// %11 = shuffle(C) f32[6,3], line 19
-	{
-		perm := [6]int{2, 5, 1, 0, 3, 4}
-		for k, p := range perm {
-			copy(t11[k*3:k*3+3], p1[p*3:p*3+3])
-		}
-	}
-	// %12 = range() i32[3], line 19
-	for i := range t12 {
-		t12[i] = int32(i * 2)
-	}
-	// rows = gather(%11, %12) f32[3,3], line 19
-	for j := 0; j < 3; j++ {
-		k := int(t12[j])
-		if k >= 0 && k < 6 {
-			copy(t13[j*3:j*3+3], t11[k*3:k*3+3])
-		} else {
-			clear(t13[j*3 : j*3+3])
-		}
-	}
-	// mixed = matmul(left, rows) f32[N,3], line 20
-	runtime.Sgemm(false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
-	// bias = fill() f32[1,4], line 21
-	for i := range t15 {
-		t15[i] = float32(0.5)
-	}
-	// %16 = add(emb, bias) f32[N,4], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t8[o0+i1] + t15[i1]
-		}
-	}
-	// %17 = tanh(%16) f32[N,4], line 23
-	for i0 := 0; i0 < 4*n; i0++ {
-		t17[i0] = runtime.Tanh(t16[i0])
-	}
-	// h = concat(%17, mixed, right) f32[N,12], line 23
-	{
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 12
-			o1 := i0 * 4
-			for i1 := 0; i1 < 4; i1++ {
-				t18[o0+i1] = t17[o1+i1]
-			}
-		}
-		{
-			t18 := t18[4:]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 12
-				o1 := i0 * 3
-				for i1 := 0; i1 < 3; i1++ {
-					t18[o0+i1] = t14[o1+i1]
-				}
-			}
-		}
-		{
-			t18 := t18[7:]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 12
-				o1 := i0 * 5
-				for i1 := 0; i1 < 5; i1++ {
-					t18[o0+i1] = t10[o1+i1]
-				}
-			}
-		}
-	}
-	// z = matmul(h, W) f32[N,2], line 24
-	runtime.Sgemm(false, false, n, 2, 12, 1, t18, 12, p2, 2, 0, t19, 2)
+	// First the forward program.
+	m.forward(n, ids, x)
 	// %21 = size(z) i32[], line 27
 	t21[0] = int32(2 * n)
 	// count = cast(%21) f32[], line 27
@@ -494,7 +387,7 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	t59 := m.t59
 	t62 := m.t62
 	t63 := m.t63
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, ids, x, t)
 	// %29 = div(%28, count) f32[], line 30 [grad]
 	t29[0] = float32(1) / t22[0]

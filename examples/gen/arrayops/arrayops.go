@@ -215,8 +215,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -376,170 +376,24 @@ func (m *Model) predict(n int, x []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
-	t23 := m.t23
 	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
 	t30 := m.t30
-	// xp = add(x, P) f32[N,12], line 17
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 12
-		for i1 := 0; i1 < 12; i1++ {
-			t7[o0+i1] = x[o0+i1] + p4[i1]
-		}
-	}
-	// img = reshape(xp) f32[N,3,4], line 18
-	copy(t8, t7)
-	// tr = transpose(img) f32[N,4,3], line 19
-	for i0 := 0; i0 < n; i0++ {
-		for i1 := 0; i1 < 4; i1++ {
-			o0 := i0*12 + i1*3
-			o1 := i0*12 + i1
-			for i2 := 0; i2 < 3; i2++ {
-				t9[o0+i2] = t8[o1+i2*4]
-			}
-		}
-	}
-	// pd = pad(tr) f32[N,5,4], line 20
-	{
-		for i := range t10 {
-			t10[i] = float32(0.5)
-		}
-		{
-			t10 := t10[4:]
-			for i0 := 0; i0 < n; i0++ {
-				for i1 := 0; i1 < 4; i1++ {
-					o0 := i0*20 + i1*4
-					o1 := i0*12 + i1*3
-					for i2 := 0; i2 < 3; i2++ {
-						t10[o0+i2] = t9[o1+i2]
-					}
-				}
-			}
-		}
-	}
-	// sl = slice(pd) f32[N,2,3], line 21
-	{
-		t10 := t10[4:]
-		for i0 := 0; i0 < n; i0++ {
-			for i1 := 0; i1 < 2; i1++ {
-				o0 := i0*6 + i1*3
-				o1 := i0*20 + i1*8
-				for i2 := 0; i2 < 3; i2++ {
-					t11[o0+i2] = t10[o1+i2]
-				}
-			}
-		}
-	}
-	// f = reshape(sl) f32[N,6], line 22
-	copy(t12, t11)
-	// %13 = expand_dims(S) f32[1,3,2], line 24
-	copy(t13, p1)
-	// %14 = tile(%13) f32[1,3,4], line 24
-	for i0 := 0; i0 < 3; i0++ {
-		for i1 := 0; i1 < 2; i1++ {
-			o0 := i0*4 + i1*2
-			o1 := i0 * 2
-			for i2 := 0; i2 < 2; i2++ {
-				t14[o0+i2] = t13[o1+i2]
-			}
-		}
-	}
-	// M = squeeze(%14) f32[3,4], line 24
-	copy(t15, t14)
-	// xs = slice(xp) f32[N,4], line 25
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		o1 := i0 * 12
-		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t7[o1+i1]
-		}
-	}
-	// %17 = matmul(f, W) f32[N,4], line 27
-	runtime.Sgemm(false, false, n, 4, 6, 1, t12, 6, p0, 4, 0, t17, 4)
-	// %18 = relu(%17) f32[N,4], line 27
-	for i0 := 0; i0 < 4*n; i0++ {
-		t18[i0] = runtime.Relu(t17[i0])
-	}
-	// %19 = transpose(M) f32[4,3], line 27
-	for i0 := 0; i0 < 4; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t19[o0+i1] = t15[o1+i1*4]
-		}
-	}
-	// %20 = matmul(xs, %19) f32[N,3], line 27
-	runtime.Sgemm(false, false, n, 3, 4, 1, t16, 4, t19, 3, 0, t20, 3)
-	// %21 = sigmoid(%20) f32[N,3], line 27
-	for i0 := 0; i0 < 3*n; i0++ {
-		t21[i0] = runtime.Sigmoid(t20[i0])
-	}
-	// h = concat(%18, %21, f) f32[N,13], line 27
-	{
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 13
-			o1 := i0 * 4
-			for i1 := 0; i1 < 4; i1++ {
-				t22[o0+i1] = t18[o1+i1]
-			}
-		}
-		{
-			t22 := t22[4:]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 13
-				o1 := i0 * 3
-				for i1 := 0; i1 < 3; i1++ {
-					t22[o0+i1] = t21[o1+i1]
-				}
-			}
-		}
-		{
-			t22 := t22[7:]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 13
-				o1 := i0 * 6
-				for i1 := 0; i1 < 6; i1++ {
-					t22[o0+i1] = t12[o1+i1]
-				}
-			}
-		}
-	}
-	// %23 = matmul(h, V) f32[N,4], line 28
-	runtime.Sgemm(false, false, n, 4, 13, 1, t22, 13, p2, 4, 0, t23, 4)
-	// z = add(%23, b) f32[N,4], line 28
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t24[o0+i1] = t23[o0+i1] + p3[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// err = sub(z, t) f32[N,4], line 30
 	for i0 := 0; i0 < 4*n; i0++ {
 		t25[i0] = t24[i0] - t[i0]
@@ -634,7 +488,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t86 := m.t86
 	t89 := m.t89
 	t90 := m.t90
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, t)
 	// %32 = div(%31, %29) f32[], line 31 [grad]
 	t32[0] = float32(1) / float32(2)

@@ -219,8 +219,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32, label []int32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32, label []int32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -229,26 +229,6 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	t7 := m.t7
 	t9 := m.t9
 	t10 := m.t10
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
-	t21 := m.t21
-	t23 := m.t23
-	t25 := m.t25
-	t26 := m.t26
-	t27 := m.t27
-	t29 := m.t29
-	t30 := m.t30
-	t31 := m.t31
-	t32 := m.t32
-	t33 := m.t33
-	t35 := m.t35
-	t37 := m.t37
 	// %4 = matmul(x, W) f32[N,3], line 11
 	runtime.Sgemm(false, false, n, 3, 4, 1, x, 4, p0, 3, 0, t4, 3)
 	// logits = add(%4, b) f32[N,3], line 11
@@ -274,6 +254,34 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			t10[i0] = t9[i0]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32, label []int32) {
+	m.layout(n)
+	t10 := m.t10
+	t13 := m.t13
+	t14 := m.t14
+	t15 := m.t15
+	t16 := m.t16
+	t17 := m.t17
+	t18 := m.t18
+	t19 := m.t19
+	t20 := m.t20
+	t21 := m.t21
+	t23 := m.t23
+	t25 := m.t25
+	t26 := m.t26
+	t27 := m.t27
+	t29 := m.t29
+	t30 := m.t30
+	t31 := m.t31
+	t32 := m.t32
+	t33 := m.t33
+	t35 := m.t35
+	t37 := m.t37
+	// First the forward program.
+	m.forward(n, x, label)
 	// pred = argmax(h) i64[N], line 16
 	for o := 0; o < n; o++ {
 		best, at := t10[o*3+0], 0
@@ -407,40 +415,11 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, label []int32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	t4 := m.t4
-	t5 := m.t5
-	t7 := m.t7
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
-	// %4 = matmul(x, W) f32[N,3], line 11
-	runtime.Sgemm(false, false, n, 3, 4, 1, x, 4, p0, 3, 0, t4, 3)
-	// logits = add(%4, b) f32[N,3], line 11
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
-		}
-	}
-	// %7 = greater(logits, %6) bool[N,3], line 13
-	for i0 := 0; i0 < 3*n; i0++ {
-		t7[i0] = t5[i0] > float32(0)
-	}
-	// %9 = mul(logits, %8) f32[N,3], line 13
-	for i0 := 0; i0 < 3*n; i0++ {
-		t9[i0] = t5[i0] * float32(0.1)
-	}
-	// h = where(%7, logits, %9) f32[N,3], line 13
-	for i0 := 0; i0 < 3*n; i0++ {
-		if t7[i0] {
-			t10[i0] = t5[i0]
-		} else {
-			t10[i0] = t9[i0]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x, label)
 	// %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
 	runtime.SparseSoftmaxCrossEntropyRows(t11, t10, label, n, 3)
 	// loss = mean(%11) f32[], line 14
@@ -481,7 +460,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t59 := m.t59
 	t62 := m.t62
 	t63 := m.t63
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, label)
 	// %39 = count(%11) f32[], line 14 [grad]
 	t39[0] = float32(n)

@@ -180,8 +180,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -200,7 +200,6 @@ func (m *Model) predict(n int, x []float32) {
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
-	t19 := m.t19
 	// %8 = conv2d(x, K1) f32[N,7,7,4], line 17
 	runtime.Conv2D(t8, x, p0, runtime.ConvShape{
 		Batch:     n,
@@ -315,6 +314,15 @@ func (m *Model) predict(n int, x []float32) {
 			t18[o0+i1] = t17[o0+i1] + p5[i1]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t18 := m.t18
+	t19 := m.t19
+	// First the forward program.
+	m.forward(n, x)
 	// p = softmax(logits) f32[N,3], line 24
 	runtime.SoftmaxRows(t19, t18, n, 3)
 }
@@ -322,139 +330,11 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
 	t18 := m.t18
 	t20 := m.t20
 	t21 := m.t21
-	// %8 = conv2d(x, K1) f32[N,7,7,4], line 17
-	runtime.Conv2D(t8, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
-		InH:       7,
-		InW:       7,
-		KH:        3,
-		KW:        3,
-		OutC:      4,
-		OutH:      7,
-		OutW:      7,
-		PadLeft:   1,
-		PadTop:    1,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %9 = bias_add(%8, b1) f32[N,7,7,4], line 17
-	for i0 := 0; i0 < 49*n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t9[o0+i1] = t8[o0+i1] + p1[i1]
-		}
-	}
-	// h1 = relu(%9) f32[N,7,7,4], line 17
-	for i0 := 0; i0 < 196*n; i0++ {
-		t10[i0] = runtime.Relu(t9[i0])
-	}
-	// p1 = max_pool(h1) f32[N,4,4,4], line 18
-	runtime.MaxPool(t11, t10, runtime.PoolShape{
-		Batch:   n,
-		C:       4,
-		InH:     7,
-		InW:     7,
-		KH:      3,
-		KW:      3,
-		OutH:    4,
-		OutW:    4,
-		PadLeft: 1,
-		PadTop:  1,
-		StrideH: 2,
-		StrideW: 2,
-	})
-	// c2 = conv2d(p1, K2) f32[N,2,2,5], line 19
-	runtime.Conv2D(t12, t11, p2, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
-		InH:       4,
-		InW:       4,
-		KH:        2,
-		KW:        2,
-		OutC:      5,
-		OutH:      2,
-		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
-		StrideH:   1,
-		StrideW:   2,
-	})
-	// %13 = bias_add(c2, b2) f32[N,2,2,5], line 20
-	for i0 := 0; i0 < 4*n; i0++ {
-		o0 := i0 * 5
-		for i1 := 0; i1 < 5; i1++ {
-			t13[o0+i1] = t12[o0+i1] + p3[i1]
-		}
-	}
-	// h2 = relu(%13) f32[N,2,2,5], line 20
-	for i0 := 0; i0 < 20*n; i0++ {
-		t14[i0] = runtime.Relu(t13[i0])
-	}
-	// p2 = avg_pool(h2) f32[N,2,2,5], line 21
-	runtime.AvgPool(t15, t14, runtime.PoolShape{
-		Batch:   n,
-		C:       5,
-		InH:     2,
-		InW:     2,
-		KH:      2,
-		KW:      2,
-		OutH:    2,
-		OutW:    2,
-		PadLeft: 0,
-		PadTop:  0,
-		StrideH: 1,
-		StrideW: 1,
-	})
-	// f = mean(p2) f32[N,5], line 22
-	{
-		clear(t16)
-		for i0 := 0; i0 < n; i0++ {
-			for i1 := 0; i1 < 4; i1++ {
-				o0 := i0 * 5
-				o1 := i0*20 + i1*5
-				for i2 := 0; i2 < 5; i2++ {
-					t16[o0+i2] += t15[o1+i2]
-				}
-			}
-		}
-		inv := 1 / float32(4)
-		for i := range t16 {
-			t16[i] *= inv
-		}
-	}
-	// %17 = matmul(f, W) f32[N,3], line 23
-	runtime.Sgemm(false, false, n, 3, 5, 1, t16, 5, p4, 3, 0, t17, 3)
-	// logits = bias_add(%17, b3) f32[N,3], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t18[o0+i1] = t17[o0+i1] + p5[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
 	runtime.SoftmaxCrossEntropyRows(t20, t18, y_, n, 3)
 	// loss = mean(%20) f32[], line 25
@@ -521,7 +401,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t69 := m.t69
 	t72 := m.t72
 	t73 := m.t73
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %23 = count(%20) f32[], line 25 [grad]
 	t23[0] = float32(n)

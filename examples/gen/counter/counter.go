@@ -114,8 +114,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -129,22 +129,22 @@ func (m *Model) predict(n int, x []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	t6 := m.t6
 	t7 := m.t7
 	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
-	// %6 = matmul(x, W) f32[N,1], line 16
-	runtime.Sgemm(false, false, n, 1, 3, 1, x, 3, p0, 1, 0, t6, 1)
-	// pred = add(%6, b) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t7[i0] = t6[i0] + p1[0]
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %8 = sub(pred, y) f32[N,1], line 17
 	for i0 := 0; i0 < n; i0++ {
 		t8[i0] = t7[i0] - y[i0]
@@ -190,7 +190,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t31 := m.t31
 	t34 := m.t34
 	t35 := m.t35
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y)
 	// n = add(steps, %11) f32[], line 19
 	t12[0] = p2[0] + float32(1)

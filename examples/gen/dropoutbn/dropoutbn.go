@@ -376,8 +376,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -399,7 +399,6 @@ func (m *Model) predict(n int, x []float32) {
 	t15 := m.t15
 	t16 := m.t16
 	t17 := m.t17
-	t18 := m.t18
 	t82 := m.t82
 	t84 := m.t84
 	t85 := m.t85
@@ -518,6 +517,15 @@ func (m *Model) predict(n int, x []float32) {
 	}
 	// logits = matmul(d, V) f32[N,3], line 31
 	runtime.Sgemm(false, false, n, 3, 6, 1, t16, 6, p4, 3, 0, t17, 3)
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t17 := m.t17
+	t18 := m.t18
+	// First the forward program.
+	m.forward(n, x)
 	// p = softmax(logits) f32[N,3], line 32
 	runtime.SoftmaxRows(t18, t17, n, 3)
 }
@@ -525,146 +533,11 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	p6 := m.params[6]
-	p7 := m.params[7]
-	p8 := m.params[8]
-	p9 := m.params[9]
-	p10 := m.params[10]
-	t7 := m.t7
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
 	t17 := m.t17
 	t19 := m.t19
 	t20 := m.t20
-	t82 := m.t82
-	t84 := m.t84
-	t85 := m.t85
-	t86 := m.t86
-	t87 := m.t87
-	t89 := m.t89
-	t91 := m.t91
-	t92 := m.t92
-	t93 := m.t93
-	t94 := m.t94
-	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	runtime.Conv2D(t7, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
-		InH:       4,
-		InW:       4,
-		KH:        3,
-		KW:        3,
-		OutC:      3,
-		OutH:      4,
-		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %82 = sub(%7, c/moving_mean) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t82[o0+i1] = t7[o0+i1] - p7[i1]
-		}
-	}
-	// %84 = add(c/moving_variance, %83) f32[3], line 14
-	for i0 := 0; i0 < 3; i0++ {
-		t84[i0] = p8[i0] + float32(0.001)
-	}
-	// %85 = rsqrt(%84) f32[3], line 14
-	for i0 := 0; i0 < 3; i0++ {
-		t85[i0] = runtime.Rsqrt(t84[i0])
-	}
-	// %86 = mul(%82, %85) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t86[o0+i1] = t82[o0+i1] * t85[i1]
-		}
-	}
-	// %87 = mul(%86, c/gamma) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t87[o0+i1] = t86[o0+i1] * p5[i1]
-		}
-	}
-	// c = add(%87, c/beta) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t10[o0+i1] = t87[o0+i1] + p6[i1]
-		}
-	}
-	// %11 = relu(c) f32[N,4,4,3], line 28
-	for i0 := 0; i0 < 48*n; i0++ {
-		t11[i0] = runtime.Relu(t10[i0])
-	}
-	// %12 = reshape(%11) f32[N,48], line 28
-	copy(t12, t11)
-	// %13 = matmul(%12, W) f32[N,6], line 28
-	runtime.Sgemm(false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, t13, 6)
-	// h = relu(%13) f32[N,6], line 28
-	for i0 := 0; i0 < 6*n; i0++ {
-		t14[i0] = runtime.Relu(t13[i0])
-	}
-	// %89 = sub(h, hn/moving_mean) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t89[o0+i1] = t14[o0+i1] - p9[i1]
-		}
-	}
-	// %91 = add(hn/moving_variance, %90) f32[6], line 29
-	for i0 := 0; i0 < 6; i0++ {
-		t91[i0] = p10[i0] + float32(0.01)
-	}
-	// %92 = rsqrt(%91) f32[6], line 29
-	for i0 := 0; i0 < 6; i0++ {
-		t92[i0] = runtime.Rsqrt(t91[i0])
-	}
-	// %93 = mul(%89, %92) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t93[o0+i1] = t89[o0+i1] * t92[i1]
-		}
-	}
-	// %94 = mul(%93, g2) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t94[o0+i1] = t93[o0+i1] * p2[i1]
-		}
-	}
-	// hn = add(%94, b2) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t15[o0+i1] = t94[o0+i1] + p3[i1]
-		}
-	}
-	// d = dropout(hn) f32[N,6], line 30
-	for i0 := 0; i0 < 6*n; i0++ {
-		t16[i0] = t15[i0]
-	}
-	// logits = matmul(d, V) f32[N,3], line 31
-	runtime.Sgemm(false, false, n, 3, 6, 1, t16, 6, p4, 3, 0, t17, 3)
+	// First the forward program.
+	m.forward(n, x)
 	// %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
 	runtime.SoftmaxCrossEntropyRows(t19, t17, y_, n, 3)
 	// loss = mean(%19) f32[], line 33

@@ -377,8 +377,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -511,39 +511,24 @@ func (m *Model) predict(n int, x []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
 	p3 := m.params[3]
-	t6 := m.t6
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t15 := m.t15
-	t16 := m.t16
-	t18 := m.t18
-	t20 := m.t20
-	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
-	t25 := m.t25
 	t26 := m.t26
-	t28 := m.t28
-	t29 := m.t29
-	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
 	t34 := m.t34
 	t36 := m.t36
 	t37 := m.t37
-	t38 := m.t38
-	t40 := m.t40
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
@@ -563,93 +548,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t60 := m.t60
 	t62 := m.t62
 	t63 := m.t63
-	// %6 = matmul(x, W) f32[N,6], line 14
-	runtime.Sgemm(false, false, n, 6, 5, 1, x, 5, p0, 6, 0, t6, 6)
-	// h = add(%6, b) f32[N,6], line 14
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
-		}
-	}
-	// %8 = leaky_relu(h) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t8[i0] = runtime.LeakyRelu(t7[i0], float32(0.1))
-	}
-	// %9 = tanh(h) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t9[i0] = runtime.Tanh(t7[i0])
-	}
-	// %11 = mul(%9, %10) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t11[i0] = t9[i0] * float32(0.5)
-	}
-	// a = add(%8, %11) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t12[i0] = t8[i0] + t11[i0]
-	}
-	// %13 = abs(h) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t13[i0] = runtime.Abs(t7[i0])
-	}
-	// %15 = mul(%13, %14) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t15[i0] = t13[i0] * float32(-0.3)
-	}
-	// %16 = maximum(a, %15) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t16[i0] = runtime.Maximum(t12[i0], t15[i0])
-	}
-	// %18 = minimum(h, %17) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t18[i0] = runtime.Minimum(t7[i0], float32(0.2))
-	}
-	// %20 = mul(%18, %19) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t20[i0] = t18[i0] * float32(0.1)
-	}
-	// g = add(%16, %20) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t21[i0] = t16[i0] + t20[i0]
-	}
-	// z = matmul(g, V) f32[N,3], line 17
-	runtime.Sgemm(false, false, n, 3, 6, 1, t21, 6, p2, 3, 0, t22, 3)
-	// %23 = mul(z, z) f32[N,3], line 18
-	for i0 := 0; i0 < 3*n; i0++ {
-		t23[i0] = t22[i0] * t22[i0]
-	}
-	// %25 = add(%23, %24) f32[N,3], line 18
-	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = t23[i0] + float32(1)
-	}
-	// s = rsqrt(%25) f32[N,3], line 18
-	for i0 := 0; i0 < 3*n; i0++ {
-		t26[i0] = runtime.Rsqrt(t25[i0])
-	}
-	// %28 = add(s, %27) f32[N,3], line 19
-	for i0 := 0; i0 < 3*n; i0++ {
-		t28[i0] = t26[i0] + float32(0.5)
-	}
-	// u = pow(%28, e) f32[N,3], line 19
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t29[o0+i1] = runtime.Pow(t28[o0+i1], p3[i1])
-		}
-	}
-	// peak = max(z) f32[N,1], line 20
-	{
-		for i := range t30 {
-			t30[i] = float32(math.Inf(-1))
-		}
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0
-			o1 := i0 * 3
-			for i1 := 0; i1 < 3; i1++ {
-				t30[o0] = runtime.Maximum(t30[o0], t22[o1+i1])
-			}
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// low = min(z) f32[N], line 21
 	{
 		for i := range t31 {
@@ -687,22 +587,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 				t37[o0] *= t36[o1+i1]
 			}
 		}
-	}
-	// %38 = sub(z, peak) f32[N,3], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t38[o0+i1] = t22[o0+i1] - t30[o1]
-		}
-	}
-	// %40 = mul(%38, %39) f32[N,3], line 23
-	for i0 := 0; i0 < 3*n; i0++ {
-		t40[i0] = t38[i0] * float32(0.1)
-	}
-	// y = add(u, %40) f32[N,3], line 23
-	for i0 := 0; i0 < 3*n; i0++ {
-		t41[i0] = t29[i0] + t40[i0]
 	}
 	// err = sub(y, t) f32[N,3], line 25
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -928,7 +812,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t195 := m.t195
 	t198 := m.t198
 	t199 := m.t199
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, t)
 	// %65 = mul(%64, %61) f32[], line 27 [grad]
 	t65[0] = float32(1) * float32(0.001)

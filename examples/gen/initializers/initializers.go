@@ -237,8 +237,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -362,133 +362,23 @@ func (m *Model) predict(n int, x []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	p6 := m.params[6]
-	p7 := m.params[7]
-	p8 := m.params[8]
-	p9 := m.params[9]
-	p10 := m.params[10]
-	p11 := m.params[11]
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
-	t22 := m.t22
-	t23 := m.t23
-	t24 := m.t24
-	t25 := m.t25
-	t27 := m.t27
-	t28 := m.t28
-	t29 := m.t29
-	t30 := m.t30
-	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
-	// k = sum(K) f32[8], line 24
-	{
-		clear(t14)
-		for i0 := 0; i0 < 18; i0++ {
-			o0 := i0 * 8
-			for i1 := 0; i1 < 8; i1++ {
-				t14[i1] += p2[o0+i1]
-			}
-		}
-	}
-	// u = sum(U) f32[8,4], line 25
-	{
-		clear(t15)
-		for i0 := 0; i0 < 5; i0++ {
-			o0 := i0 * 32
-			for i1 := 0; i1 < 32; i1++ {
-				t15[i1] += p3[o0+i1]
-			}
-		}
-	}
-	// %16 = add(W1, V) f32[6,8], line 26
-	for i0 := 0; i0 < 48; i0++ {
-		t16[i0] = p0[i0] + p4[i0]
-	}
-	// %17 = add(%16, P) f32[6,8], line 26
-	for i0 := 0; i0 < 48; i0++ {
-		t17[i0] = t16[i0] + p5[i0]
-	}
-	// %18 = matmul(x, %17) f32[N,8], line 26
-	runtime.Sgemm(false, false, n, 8, 6, 1, x, 6, t17, 8, 0, t18, 8)
-	// %19 = mul(%18, g) f32[N,8], line 26
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			t19[o0+i1] = t18[o0+i1] * p10[i1]
-		}
-	}
-	// %20 = add(%19, b1) f32[N,8], line 26
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			t20[o0+i1] = t19[o0+i1] + p8[i1]
-		}
-	}
-	// %22 = mul(k, %21) f32[8], line 26
-	for i0 := 0; i0 < 8; i0++ {
-		t22[i0] = t14[i0] * float32(0.1)
-	}
-	// %23 = add(%20, %22) f32[N,8], line 26
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			t23[o0+i1] = t20[o0+i1] + t22[i1]
-		}
-	}
-	// h = relu(%23) f32[N,8], line 26
-	for i0 := 0; i0 < 8*n; i0++ {
-		t24[i0] = runtime.Relu(t23[i0])
-	}
-	// %25 = add(W2, Q) f32[8,4], line 27
-	for i0 := 0; i0 < 32; i0++ {
-		t25[i0] = p1[i0] + p6[i0]
-	}
-	// %27 = mul(u, %26) f32[8,4], line 27
-	for i0 := 0; i0 < 32; i0++ {
-		t27[i0] = t15[i0] * float32(0.1)
-	}
-	// %28 = add(%25, %27) f32[8,4], line 27
-	for i0 := 0; i0 < 32; i0++ {
-		t28[i0] = t25[i0] + t27[i0]
-	}
-	// %29 = matmul(h, %28) f32[N,4], line 27
-	runtime.Sgemm(false, false, n, 4, 8, 1, t24, 8, t28, 4, 0, t29, 4)
-	// %30 = add(%29, b2) f32[N,4], line 27
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t30[o0+i1] = t29[o0+i1] + p9[i1]
-		}
-	}
-	// %31 = mul(a, s) f32[4], line 27
-	for i0 := 0; i0 < 4; i0++ {
-		t31[i0] = p7[i0] * p11[0]
-	}
-	// z = add(%30, %31) f32[N,4], line 27
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t32[o0+i1] = t30[o0+i1] + t31[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %33 = sub(z, t) f32[N,4], line 29
 	for i0 := 0; i0 < 4*n; i0++ {
 		t33[i0] = t32[i0] - t[i0]
@@ -589,7 +479,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t111 := m.t111
 	t114 := m.t114
 	t115 := m.t115
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, t)
 	// %38 = count(%35) f32[], line 29 [grad]
 	t38[0] = float32(n)

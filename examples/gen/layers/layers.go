@@ -199,8 +199,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -221,7 +221,6 @@ func (m *Model) predict(n int, x []float32) {
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t21 := m.t21
 	// %4 = matmul(x, logits/h1/W) f32[N,64], line 16
 	runtime.Sgemm(false, false, n, 64, 784, 1, x, 784, p0, 64, 0, t4, 64)
 	// %5 = add(%4, logits/h1/b) f32[N,64], line 16
@@ -270,6 +269,15 @@ func (m *Model) predict(n int, x []float32) {
 	for i0 := 0; i0 < 10*n; i0++ {
 		t20[i0] = t15[i0] + t19[i0]
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t20 := m.t20
+	t21 := m.t21
+	// First the forward program.
+	m.forward(n, x)
 	// y = softmax(%20) f32[N,10], line 22
 	runtime.SoftmaxRows(t21, t20, n, 10)
 }
@@ -277,24 +285,6 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	p6 := m.params[6]
-	p7 := m.params[7]
-	t4 := m.t4
-	t5 := m.t5
-	t6 := m.t6
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t14 := m.t14
-	t15 := m.t15
-	t18 := m.t18
-	t19 := m.t19
 	t20 := m.t20
 	t22 := m.t22
 	t23 := m.t23
@@ -302,54 +292,8 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
-	// %4 = matmul(x, logits/h1/W) f32[N,64], line 16
-	runtime.Sgemm(false, false, n, 64, 784, 1, x, 784, p0, 64, 0, t4, 64)
-	// %5 = add(%4, logits/h1/b) f32[N,64], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 64
-		for i1 := 0; i1 < 64; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
-		}
-	}
-	// logits/h1 = relu(%5) f32[N,64], line 16
-	for i0 := 0; i0 < 64*n; i0++ {
-		t6[i0] = runtime.Relu(t5[i0])
-	}
-	// %9 = matmul(logits/h1, logits/h2/W) f32[N,32], line 16
-	runtime.Sgemm(false, false, n, 32, 64, 1, t6, 64, p2, 32, 0, t9, 32)
-	// %10 = add(%9, logits/h2/b) f32[N,32], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
-		}
-	}
-	// logits/h2 = relu(%10) f32[N,32], line 16
-	for i0 := 0; i0 < 32*n; i0++ {
-		t11[i0] = runtime.Relu(t10[i0])
-	}
-	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
-	runtime.Sgemm(false, false, n, 10, 32, 1, t11, 32, p4, 10, 0, t14, 10)
-	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p5[i1]
-		}
-	}
-	// %18 = matmul(x, skip/W) f32[N,10], line 16
-	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p6, 10, 0, t18, 10)
-	// aux = add(%18, skip/b) f32[N,10], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t19[o0+i1] = t18[o0+i1] + p7[i1]
-		}
-	}
-	// %20 = add(logits/out, aux) f32[N,10], line 22
-	for i0 := 0; i0 < 10*n; i0++ {
-		t20[i0] = t15[i0] + t19[i0]
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %22 = log_softmax(%20) f32[N,10], line 23
 	runtime.LogSoftmaxRows(t22, t20, n, 10)
 	// %23 = mul(y_, %22) f32[N,10], line 23
@@ -444,7 +388,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t84 := m.t84
 	t87 := m.t87
 	t88 := m.t88
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %30 = neg(%29) f32[], line 23 [grad]
 	t30[0] = -float32(1)

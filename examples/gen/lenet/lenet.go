@@ -421,8 +421,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -446,7 +446,6 @@ func (m *Model) predict(n int, x []float32) {
 	t21 := m.t21
 	t22 := m.t22
 	t23 := m.t23
-	t24 := m.t24
 	// %10 = conv2d(x, K1) f32[N,28,28,32], line 21
 	runtime.Conv2D(t10, x, p0, runtime.ConvShape{
 		Batch:     n,
@@ -559,6 +558,15 @@ func (m *Model) predict(n int, x []float32) {
 			t23[o0+i1] = t22[o0+i1] + p7[i1]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t23 := m.t23
+	t24 := m.t24
+	// First the forward program.
+	m.forward(n, x)
 	// y = softmax(logits) f32[N,10], line 28
 	runtime.SoftmaxRows(t24, t23, n, 10)
 }
@@ -566,142 +574,11 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	p6 := m.params[6]
-	p7 := m.params[7]
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
 	t23 := m.t23
 	t25 := m.t25
 	t26 := m.t26
-	// %10 = conv2d(x, K1) f32[N,28,28,32], line 21
-	runtime.Conv2D(t10, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       1,
-		InH:       28,
-		InW:       28,
-		KH:        5,
-		KW:        5,
-		OutC:      32,
-		OutH:      28,
-		OutW:      28,
-		PadLeft:   2,
-		PadTop:    2,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %11 = bias_add(%10, c1) f32[N,28,28,32], line 21
-	for i0 := 0; i0 < 784*n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t11[o0+i1] = t10[o0+i1] + p1[i1]
-		}
-	}
-	// a1 = relu(%11) f32[N,28,28,32], line 21
-	for i0 := 0; i0 < 25088*n; i0++ {
-		t12[i0] = runtime.Relu(t11[i0])
-	}
-	// p1 = max_pool(a1) f32[N,14,14,32], line 22
-	runtime.MaxPool(t13, t12, runtime.PoolShape{
-		Batch:   n,
-		C:       32,
-		InH:     28,
-		InW:     28,
-		KH:      2,
-		KW:      2,
-		OutH:    14,
-		OutW:    14,
-		PadLeft: 0,
-		PadTop:  0,
-		StrideH: 2,
-		StrideW: 2,
-	})
-	// %14 = conv2d(p1, K2) f32[N,14,14,64], line 23
-	runtime.Conv2D(t14, t13, p2, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
-		InH:       14,
-		InW:       14,
-		KH:        5,
-		KW:        5,
-		OutC:      64,
-		OutH:      14,
-		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %15 = bias_add(%14, c2) f32[N,14,14,64], line 23
-	for i0 := 0; i0 < 196*n; i0++ {
-		o0 := i0 * 64
-		for i1 := 0; i1 < 64; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p3[i1]
-		}
-	}
-	// a2 = relu(%15) f32[N,14,14,64], line 23
-	for i0 := 0; i0 < 12544*n; i0++ {
-		t16[i0] = runtime.Relu(t15[i0])
-	}
-	// p2 = max_pool(a2) f32[N,7,7,64], line 24
-	runtime.MaxPool(t17, t16, runtime.PoolShape{
-		Batch:   n,
-		C:       64,
-		InH:     14,
-		InW:     14,
-		KH:      2,
-		KW:      2,
-		OutH:    7,
-		OutW:    7,
-		PadLeft: 0,
-		PadTop:  0,
-		StrideH: 2,
-		StrideW: 2,
-	})
-	// flat = reshape(p2) f32[N,3136], line 25
-	copy(t18, t17)
-	// %19 = matmul(flat, W3) f32[N,1024], line 26
-	runtime.Sgemm(false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 0, t19, 1024)
-	// %20 = add(%19, b3) f32[N,1024], line 26
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 1024
-		for i1 := 0; i1 < 1024; i1++ {
-			t20[o0+i1] = t19[o0+i1] + p5[i1]
-		}
-	}
-	// h3 = relu(%20) f32[N,1024], line 26
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t21[i0] = runtime.Relu(t20[i0])
-	}
-	// %22 = matmul(h3, W4) f32[N,10], line 27
-	runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 0, t22, 10)
-	// logits = add(%22, b4) f32[N,10], line 27
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t23[o0+i1] = t22[o0+i1] + p7[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %25 = softmax_cross_entropy(logits, y_) f32[N], line 29
 	runtime.SoftmaxCrossEntropyRows(t25, t23, y_, n, 10)
 	// loss = mean(%25) f32[], line 29
@@ -886,7 +763,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t231 := m.t231
 	t232 := m.t232
 	t233 := m.t233
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %28 = count(%25) f32[], line 29 [grad]
 	t28[0] = float32(n)

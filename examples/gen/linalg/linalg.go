@@ -243,8 +243,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32, m_ []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32, m_ []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -359,124 +359,23 @@ func (m *Model) predict(n int, x []float32, m_ []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32, m_ []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x, m_)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
-	t15 := m.t15
-	t17 := m.t17
-	t18 := m.t18
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
-	t23 := m.t23
-	t24 := m.t24
-	t25 := m.t25
-	t26 := m.t26
-	t27 := m.t27
-	t29 := m.t29
-	t30 := m.t30
-	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
-	// %7 = matmul(x, W) f32[N,3,5], line 16
-	runtime.SgemmBatched(false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
-	// h = tanh(%7) f32[N,3,5], line 16
-	for i0 := 0; i0 < 15*n; i0++ {
-		t8[i0] = runtime.Tanh(t7[i0])
-	}
-	// %9 = expand_dims(h) f32[N,1,3,5], line 17
-	copy(t9, t8)
-	// p = matmul(%9, H) f32[N,2,3,3], line 17
-	runtime.SgemmBatched(false, false, 3, 3, 5, t9, []int{n, 1}, p1, []int{2}, t10, []int{n, 2})
-	// %11 = matmul(p, p) f32[N,2,3,3], line 18
-	runtime.SgemmBatched(true, false, 3, 3, 3, t10, []int{n, 2}, t10, []int{n, 2}, t11, []int{n, 2})
-	// q = sum(%11) f32[N,3,3], line 18
-	{
-		clear(t12)
-		for i0 := 0; i0 < n; i0++ {
-			for i1 := 0; i1 < 2; i1++ {
-				o0 := i0 * 9
-				o1 := i0*18 + i1*9
-				for i2 := 0; i2 < 9; i2++ {
-					t12[o0+i2] += t11[o1+i2]
-				}
-			}
-		}
-	}
-	// k = matmul(h, h) f32[N,3,3], line 19
-	runtime.SgemmBatched(false, true, 3, 3, 5, t8, []int{n}, t8, []int{n}, t13, []int{n})
-	// %15 = mul(m, %14) f32[N,3,3], line 20
-	for i0 := 0; i0 < 9*n; i0++ {
-		t15[i0] = m_[i0] * float32(0.2)
-	}
-	// %17 = mul(G, %16) f32[3,3], line 20
-	for i0 := 0; i0 < 9; i0++ {
-		t17[i0] = p2[i0] * float32(0.1)
-	}
-	// %18 = add(%15, %17) f32[N,3,3], line 20
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 9
-		for i1 := 0; i1 < 9; i1++ {
-			t18[o0+i1] = t15[o0+i1] + t17[i1]
-		}
-	}
-	// a = add(%18, %19) f32[N,3,3], line 20
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 9
-		for i1 := 0; i1 < 9; i1++ {
-			t20[o0+i1] = t18[o0+i1] + c19[i1]
-		}
-	}
-	// inv = matrix_inverse(a) f32[N,3,3], line 21
-	runtime.MatrixInverse(t21, t20, n, 3)
-	// det = matrix_determinant(a) f32[N], line 22
-	runtime.MatrixDeterminant(t22, t20, n, 3)
-	// %23 = expand_dims(det) f32[N,1], line 23
-	copy(t23, t22)
-	// d = expand_dims(%23) f32[N,1,1], line 23
-	copy(t24, t23)
-	// %25 = matmul(inv, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(false, false, 3, 2, 3, t21, []int{n}, p3, []int{}, t25, []int{n})
-	// %26 = add(q, k) f32[N,3,3], line 24
-	for i0 := 0; i0 < 9*n; i0++ {
-		t26[i0] = t12[i0] + t13[i0]
-	}
-	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
-	// %29 = mul(%27, %28) f32[N,3,2], line 24
-	for i0 := 0; i0 < 6*n; i0++ {
-		t29[i0] = t27[i0] * float32(0.05)
-	}
-	// %30 = add(%25, %29) f32[N,3,2], line 24
-	for i0 := 0; i0 < 6*n; i0++ {
-		t30[i0] = t25[i0] + t29[i0]
-	}
-	// %32 = mul(d, %31) f32[N,1,1], line 24
-	for i0 := 0; i0 < n; i0++ {
-		t32[i0] = t24[i0] * float32(0.01)
-	}
-	// y = add(%30, %32) f32[N,3,2], line 24
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		o1 := i0
-		for i1 := 0; i1 < 6; i1++ {
-			t33[o0+i1] = t30[o0+i1] + t32[o1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x, m_)
 	// err = sub(y, t) f32[N,3,2], line 26
 	for i0 := 0; i0 < 6*n; i0++ {
 		t34[i0] = t33[i0] - t[i0]
@@ -581,7 +480,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t108 := m.t108
 	t111 := m.t111
 	t112 := m.t112
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, m_, t)
 	// %39 = count(%36) f32[], line 27 [grad]
 	t39[0] = float32(n)

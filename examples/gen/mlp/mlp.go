@@ -330,8 +330,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -347,7 +347,6 @@ func (m *Model) predict(n int, x []float32) {
 	t11 := m.t11
 	t14 := m.t14
 	t15 := m.t15
-	t16 := m.t16
 	// %4 = matmul(x, logits/h1/W) f32[N,512], line 16
 	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t4, 512)
 	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
@@ -383,6 +382,15 @@ func (m *Model) predict(n int, x []float32) {
 			t15[o0+i1] = t14[o0+i1] + p5[i1]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t15 := m.t15
+	t16 := m.t16
+	// First the forward program.
+	m.forward(n, x)
 	// y = softmax(logits/out) f32[N,10], line 15
 	runtime.SoftmaxRows(t16, t15, n, 10)
 }
@@ -390,57 +398,11 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	p4 := m.params[4]
-	p5 := m.params[5]
-	t4 := m.t4
-	t5 := m.t5
-	t6 := m.t6
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t14 := m.t14
 	t15 := m.t15
 	t17 := m.t17
 	t18 := m.t18
-	// %4 = matmul(x, logits/h1/W) f32[N,512], line 16
-	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t4, 512)
-	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 512
-		for i1 := 0; i1 < 512; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
-		}
-	}
-	// logits/h1 = relu(%5) f32[N,512], line 16
-	for i0 := 0; i0 < 512*n; i0++ {
-		t6[i0] = runtime.Relu(t5[i0])
-	}
-	// %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
-	runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 0, t9, 512)
-	// %10 = add(%9, logits/h2/b) f32[N,512], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 512
-		for i1 := 0; i1 < 512; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
-		}
-	}
-	// logits/h2 = relu(%10) f32[N,512], line 16
-	for i0 := 0; i0 < 512*n; i0++ {
-		t11[i0] = runtime.Relu(t10[i0])
-	}
-	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
-	runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 0, t14, 10)
-	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p5[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
 	runtime.SoftmaxCrossEntropyRows(t17, t15, y_, n, 10)
 	// loss = mean(%17) f32[], line 16
@@ -584,7 +546,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t176 := m.t176
 	t177 := m.t177
 	t178 := m.t178
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %20 = count(%17) f32[], line 16 [grad]
 	t20[0] = float32(n)

@@ -108,14 +108,13 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
 	t4 := m.t4
 	t5 := m.t5
-	t6 := m.t6
 	// %4 = matmul(x, W) f32[N,10], line 13
 	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p0, 10, 0, t4, 10)
 	// %5 = add(%4, b) f32[N,10], line 13
@@ -125,6 +124,15 @@ func (m *Model) predict(n int, x []float32) {
 			t5[o0+i1] = t4[o0+i1] + p1[i1]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t5 := m.t5
+	t6 := m.t6
+	// First the forward program.
+	m.forward(n, x)
 	// y = softmax(%5) f32[N,10], line 13
 	runtime.SoftmaxRows(t6, t5, n, 10)
 }
@@ -132,23 +140,13 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	t4 := m.t4
 	t5 := m.t5
 	t7 := m.t7
 	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
-	// %4 = matmul(x, W) f32[N,10], line 13
-	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p0, 10, 0, t4, 10)
-	// %5 = add(%4, b) f32[N,10], line 13
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %7 = log_softmax(%5) f32[N,10], line 14
 	runtime.LogSoftmaxRows(t7, t5, n, 10)
 	// %8 = mul(y_, %7) f32[N,10], line 14
@@ -185,7 +183,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t25 := m.t25
 	t28 := m.t28
 	t29 := m.t29
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %12 = neg(%11) f32[], line 14 [grad]
 	t12[0] = -float32(1)

@@ -260,8 +260,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -395,35 +395,17 @@ func (m *Model) predict(n int, x []float32) {
 	}
 }
 
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	// First the forward program.
+	m.forward(n, x)
+}
+
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
 	p3 := m.params[3]
-	t6 := m.t6
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
-	t24 := m.t24
-	t25 := m.t25
-	t26 := m.t26
-	t27 := m.t27
-	t29 := m.t29
-	t30 := m.t30
-	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
@@ -434,109 +416,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t40 := m.t40
 	t42 := m.t42
 	t43 := m.t43
-	// %6 = matmul(x, W1) f32[N,5], line 13
-	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
-	// %7 = add(%6, b1) f32[N,5], line 13
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 5
-		for i1 := 0; i1 < 5; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
-		}
-	}
-	// %8 = relu(%7) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t8[i0] = runtime.Relu(t7[i0])
-	}
-	// %9 = matmul(x, W1) f32[N,5], line 13
-	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t9, 5)
-	// %10 = sigmoid(%9) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t10[i0] = runtime.Sigmoid(t9[i0])
-	}
-	// %12 = mul(%10, %11) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t12[i0] = t10[i0] * float32(0.5)
-	}
-	// h = add(%8, %12) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t13[i0] = t8[i0] + t12[i0]
-	}
-	// %14 = matmul(h, W2) f32[N,3], line 14
-	runtime.Sgemm(false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
-	// %15 = div(%14, s) f32[N,3], line 14
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t15[o0+i1] = t14[o0+i1] / p3[i1]
-		}
-	}
-	// z = sub(%15, %16) f32[N,3], line 14
-	for i0 := 0; i0 < 3*n; i0++ {
-		t17[i0] = t15[i0] - float32(0.1)
-	}
-	// p = softmax(z) f32[N,3], line 15
-	runtime.SoftmaxRows(t18, t17, n, 3)
-	// %19 = square(z) f32[N,3], line 16
-	for i0 := 0; i0 < 3*n; i0++ {
-		t19[i0] = t17[i0] * t17[i0]
-	}
-	// %20 = mean(%19) f32[N,1], line 16
-	{
-		clear(t20)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0
-			o1 := i0 * 3
-			for i1 := 0; i1 < 3; i1++ {
-				t20[o0] += t19[o1+i1]
-			}
-		}
-		inv := 1 / float32(3)
-		for i := range t20 {
-			t20[i] *= inv
-		}
-	}
-	// %21 = neg(%20) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t21[i0] = -t20[i0]
-	}
-	// %22 = exp(%21) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t22[i0] = runtime.Exp(t21[i0])
-	}
-	// %24 = add(p, %23) f32[N,3], line 16
-	for i0 := 0; i0 < 3*n; i0++ {
-		t24[i0] = t18[i0] + float32(1)
-	}
-	// %25 = sqrt(%24) f32[N,3], line 16
-	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = runtime.Sqrt(t24[i0])
-	}
-	// e = add(%22, %25) f32[N,3], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t26[o0+i1] = t22[o1] + t25[o0+i1]
-		}
-	}
-	// %27 = log_softmax(z) f32[N,3], line 17
-	runtime.LogSoftmaxRows(t27, t17, n, 3)
-	// %29 = add(p, %28) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t29[i0] = t18[i0] + float32(1)
-	}
-	// %30 = log(%29) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = runtime.Log(t29[i0])
-	}
-	// %31 = add(%27, %30) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t31[i0] = t27[i0] + t30[i0]
-	}
-	// q = add(%31, e) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t32[i0] = t31[i0] + t26[i0]
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// err = sub(q, t) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
 		t33[i0] = t32[i0] - t[i0]
@@ -664,7 +545,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t123 := m.t123
 	t126 := m.t126
 	t127 := m.t127
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, t)
 	// %45 = mul(%44, %41) f32[], line 20 [grad]
 	t45[0] = float32(1) * float32(0.001)

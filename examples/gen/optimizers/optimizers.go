@@ -349,8 +349,8 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// predict runs the predict program for a batch of n.
-func (m *Model) predict(n int, x []float32) {
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -361,7 +361,6 @@ func (m *Model) predict(n int, x []float32) {
 	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
-	t11 := m.t11
 	// %6 = matmul(x, W1) f32[N,32], line 19
 	runtime.Sgemm(false, false, n, 32, 784, 1, x, 784, p0, 32, 0, t6, 32)
 	// %7 = add(%6, b1) f32[N,32], line 19
@@ -384,6 +383,15 @@ func (m *Model) predict(n int, x []float32) {
 			t10[o0+i1] = t9[o0+i1] + p3[i1]
 		}
 	}
+}
+
+// predict runs the predict program for a batch of n.
+func (m *Model) predict(n int, x []float32) {
+	m.layout(n)
+	t10 := m.t10
+	t11 := m.t11
+	// First the forward program.
+	m.forward(n, x)
 	// y = softmax(%10) f32[N,10], line 20
 	runtime.SoftmaxRows(t11, t10, n, 10)
 }
@@ -391,42 +399,14 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	p0 := m.params[0]
-	p1 := m.params[1]
-	p2 := m.params[2]
-	p3 := m.params[3]
-	t6 := m.t6
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
 	t10 := m.t10
 	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
-	// %6 = matmul(x, W1) f32[N,32], line 19
-	runtime.Sgemm(false, false, n, 32, 784, 1, x, 784, p0, 32, 0, t6, 32)
-	// %7 = add(%6, b1) f32[N,32], line 19
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
-		}
-	}
-	// h = relu(%7) f32[N,32], line 19
-	for i0 := 0; i0 < 32*n; i0++ {
-		t8[i0] = runtime.Relu(t7[i0])
-	}
-	// %9 = matmul(h, W2) f32[N,10], line 20
-	runtime.Sgemm(false, false, n, 10, 32, 1, t8, 32, p2, 10, 0, t9, 10)
-	// %10 = add(%9, b2) f32[N,10], line 20
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
-		}
-	}
+	// First the forward program.
+	m.forward(n, x)
 	// %12 = log_softmax(%10) f32[N,10], line 21
 	runtime.LogSoftmaxRows(t12, t10, n, 10)
 	// %13 = mul(y_, %12) f32[N,10], line 21
@@ -595,7 +575,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t184 := m.t184
 	t185 := m.t185
 	t186 := m.t186
-	// Forward: the loss program.
+	// First the loss program.
 	m.loss(n, x, y_)
 	// %18 = neg(%17) f32[], line 21 [grad]
 	t18[0] = -float32(1)
