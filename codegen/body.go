@@ -1,13 +1,16 @@
 package codegen
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
@@ -23,9 +26,11 @@ type program struct {
 
 // programs lists the functions to emit. Predict and the loss share their
 // forward nodes through a "forward" program both call, and the train
-// program starts with the loss program when it computes the same loss
-// (with dropout or batch_norm it has its own training-mode forward pass,
-// and starts with the shared forward nodes when it needs them all).
+// program starts with the loss program when it computes the same loss.
+// With dropout or batch_norm the train program has a training-mode
+// forward pass of its own: it starts with the forward program when it
+// needs all of its nodes, else with a "shared" program of the nodes both
+// compute (those before the first dropout, say), which forward calls too.
 func (c *gen) programs() []program {
 	g := c.g
 	var predict, loss, train *program
@@ -43,16 +48,24 @@ func (c *gen) programs() []program {
 		forward = c.sharedForward(predict, loss)
 		predict.prefix, loss.prefix = forward, forward
 	}
+	var shared *program
 	if train != nil {
 		switch {
 		case g.TrainLoss == nil:
 			train.prefix = loss
 		case forward != nil && subset(g.Schedule(forward.roots...), g.Schedule(train.roots...)):
 			train.prefix = forward
+		case forward != nil:
+			// The training-mode pass departs from the forward nodes
+			// (at a dropout, say): both start with the nodes before.
+			if shared = c.sharedForward(forward, train); shared != nil {
+				shared.name = "shared"
+				forward.prefix, train.prefix = shared, shared
+			}
 		}
 	}
 	var ps []program
-	for _, p := range []*program{forward, predict, loss, train} {
+	for _, p := range []*program{shared, forward, predict, loss, train} {
 		if p != nil {
 			ps = append(ps, *p)
 		}
@@ -208,6 +221,13 @@ func (c *gen) newFunc() error {
 			}
 			body = append(body, jen.Qual(RuntimePath, fn).Call(dst.Clone(),
 				jen.Index().Int().Values(dims...), jen.Lit(uint64(a.Int("seed", 0)))))
+		case "restore":
+			bits := make([]byte, 0, 4*p.Type.Shape.NumElements(nil))
+			for _, v := range compiler.Restored(p) {
+				bits = binary.LittleEndian.AppendUint32(bits, math.Float32bits(v))
+			}
+			body = append(body, jen.Qual(RuntimePath, "InitBits").Call(dst.Clone(), jen.Lit(string(bits))).
+				Comment(fmt.Sprintf("tensor %q of %s", a.String("name", ""), a.String("file", ""))))
 		default:
 			return fmt.Errorf("codegen: param %s: no code for initializer %q", p.Name, a.String("init", ""))
 		}
@@ -330,7 +350,7 @@ func (c *gen) programFunc(p program) error {
 	if p.name == "train" {
 		code = append(code, jen.Comment("Apply the updates after every read of the old values."))
 		for _, u := range c.g.Updates {
-			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(u.Inputs[1]))))
+			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(updateValue(u)))))
 		}
 	}
 	locals := []jen.Code{jen.Id("m").Dot("layout").Call(jen.Id("n"))}
@@ -676,3 +696,12 @@ func feedInField(i int) string { return "feedIn" + strconv.Itoa(i) }
 // feedOutField names the Model field that holds output i converted to
 // float32 for PredictFeed.
 func feedOutField(i int) string { return "feedOut" + strconv.Itoa(i) }
+
+// updateValue is the node holding the new value an update writes: the
+// value an assign copies, or the update itself (assign_add, assign_sub).
+func updateValue(u *ir.Node) *ir.Node {
+	if u.Op.Name == "assign" {
+		return u.Inputs[1]
+	}
+	return u
+}

@@ -108,7 +108,7 @@ func elemText(dt ir.DType, v float64) string {
 // other emitter calls float32 runtime kernels, so validate requires f32
 // operands and results for those ops.
 var anyDTypeOps = map[string]bool{
-	"input": true, "param": true, "const": true, "assign": true,
+	"input": true, "param": true, "const": true, "assign": true, "assign_add": true, "assign_sub": true,
 	"add": true, "sub": true, "mul": true, "div": true, "neg": true, "square": true,
 	"sum": true, "mean": true, "sum_to": true, "broadcast_to": true, "count": true,
 }

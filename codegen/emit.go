@@ -13,6 +13,10 @@ import (
 // code means the node needs none (leaves, inline constants, updates).
 type emitter func(c *gen, n *ir.Node) (jen.Code, error)
 
+// plus and minus render a + b and a - b.
+func plus(a []*jen.Statement) jen.Code  { return a[0].Op("+").Add(a[1]) }
+func minus(a []*jen.Statement) jen.Code { return a[0].Op("-").Add(a[1]) }
+
 // emitters maps every op to its Go emitter. Op families defined in other
 // files add theirs with registerEmitters from an init function. A test
 // checks that every registered op has one.
@@ -22,18 +26,20 @@ var emitters = map[string]emitter{
 	"const":  emitNothing,
 	"assign": emitNothing,
 
-	"add":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("+").Add(a[1]) }),
-	"sub":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("-").Add(a[1]) }),
-	"mul":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
-	"div":       emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
-	"neg":       emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
-	"exp":       emitElementwise(runtimeCall("Exp")),
-	"log":       emitElementwise(runtimeCall("Log")),
-	"relu":      emitElementwise(runtimeCall("Relu")),
-	"relu_grad": emitElementwise(runtimeCall("ReluGrad")),
-	"sigmoid":   emitElementwise(runtimeCall("Sigmoid")),
-	"sqrt":      emitElementwise(runtimeCall("Sqrt")),
-	"square":    emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
+	"add":        emitElementwise(plus),
+	"sub":        emitElementwise(minus),
+	"assign_add": emitElementwise(plus), // the new value; the train program writes it
+	"assign_sub": emitElementwise(minus),
+	"mul":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
+	"div":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
+	"neg":        emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
+	"exp":        emitElementwise(runtimeCall("Exp")),
+	"log":        emitElementwise(runtimeCall("Log")),
+	"relu":       emitElementwise(runtimeCall("Relu")),
+	"relu_grad":  emitElementwise(runtimeCall("ReluGrad")),
+	"sigmoid":    emitElementwise(runtimeCall("Sigmoid")),
+	"sqrt":       emitElementwise(runtimeCall("Sqrt")),
+	"square":     emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
 
 	"softmax":      emitRows("SoftmaxRows"),
 	"log_softmax":  emitRows("LogSoftmaxRows"),

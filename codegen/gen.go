@@ -266,7 +266,7 @@ func (c *gen) header() {
 	}
 	fmt.Fprintf(&b, "\tparams:  %s (%d parameters)\n", specList(params), g.ParamCount())
 	if len(state) > 0 {
-		fmt.Fprintf(&b, "\tstate:   %s (optimizer state)\n", specList(state))
+		fmt.Fprintf(&b, "\tstate:   %s (state, not trained)\n", specList(state))
 	}
 	if g.Loss != nil {
 		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss.Label(), optimizerString(g.Optimizer))

@@ -8,27 +8,31 @@ import (
 )
 
 // User-level state updates: assign(p, value), assign_add(p, delta) and
-// assign_sub(p, delta). Each is checked into
+// assign_sub(p, delta), the registry ops of compiler/ir/ops_state.go.
+// The checker gives them what a registry type rule cannot:
 //
-//   - the new value: value (broadcast to p's shape when needed), p + delta
-//     or p - delta, an ordinary node that expressions may use, and
-//   - an internal "assign" node of p to that value, appended to
-//     Graph.Updates with the optimizer's updates.
+//   - the target must be a declared param (a message saying what it is
+//     otherwise), updated at most once per step;
+//   - assign's value is converted to p's dtype and broadcast to p's shape
+//     into a buffer of its own, so that assign(a, b) with assign(b, a)
+//     swaps; the expression's value is that new value;
+//   - assign_add and assign_sub are nodes of their own whose result is
+//     the new value p + delta or p - delta;
+//   - the update node is appended to Graph.Updates, ahead of the
+//     optimizer's, and p is marked trainable = false: a param a model
+//     updates is state, not a weight, so the optimizer never trains it.
 //
-// The interpreter's TrainStep and the generated train program evaluate
-// every update's value before writing any param, so an update reads the
+// The interpreter's TrainStep and the generated train program compute
+// every update's result before writing any param, so an update reads the
 // values of the step (not another update's result). Predict and Loss
-// never run updates. A param a model updates is state, not a weight: it
-// is marked trainable = false, so the optimizer never trains it.
+// never run updates.
 
-// stateOps maps each user-level update to the op computing its new value
-// from p and its second operand ("" for assign: the operand itself).
-var stateOps = map[string]string{"assign": "", "assign_add": "add", "assign_sub": "sub"}
+// stateOps names the user-level updates.
+var stateOps = map[string]bool{"assign": true, "assign_add": true, "assign_sub": true}
 
 // isStateOp reports whether name is a user-level state update.
 func isStateOp(name string) bool {
-	_, ok := stateOps[name]
-	return ok
+	return stateOps[name]
 }
 
 // stateOp checks a call of assign, assign_add or assign_sub.
@@ -87,16 +91,15 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 			return value{}, false
 		}
 	}
-	var nv *ir.Node
-	if op := stateOps[name]; op != "" {
-		v, ok := c.apply(e.Pos, exprString(e), op, []value{target, operand}, nil)
+	if name != "assign" {
+		v, ok := c.apply(e.Pos, exprString(e), name, []value{target, operand}, nil)
 		if !ok {
 			return value{}, false
 		}
-		nv = v.node
-	} else {
-		nv = c.materialize(operand, p.Type.DType)
+		c.addUpdate(v.node)
+		return v, true
 	}
+	nv := c.materialize(operand, p.Type.DType)
 	if nv.Type.DType != p.Type.DType {
 		c.errorf(args[1].Position(), "%s: cannot set param %s %s to %s %s (convert with cast)", name, p.Name, p.Type, exprString(args[1]), nv.Type)
 		return value{}, false
@@ -114,14 +117,20 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 	}
 	c.g.SetOrigin(e.Pos, ir.Update)
 	as, err := c.g.Apply("assign", []*ir.Node{p, nv}, nil)
+	c.g.SetOrigin(e.Pos, ir.Forward)
 	if err != nil {
 		c.errorf(e.Pos, "%s: %v", name, err)
 		return value{}, false
 	}
-	c.g.SetOrigin(e.Pos, ir.Forward)
-	c.g.Updates = append(c.g.Updates, as)
-	p.Attrs["trainable"] = false
+	c.addUpdate(as)
 	return value{node: nv, pos: e.Pos}, true
+}
+
+// addUpdate appends update u to the graph's updates and marks its param
+// as state the optimizer does not train.
+func (c *checker) addUpdate(u *ir.Node) {
+	c.g.Updates = append(c.g.Updates, u)
+	u.Inputs[0].Attrs["trainable"] = false
 }
 
 // describeTarget says what a value that is not a param is, for the
@@ -139,11 +148,12 @@ func describeTarget(v value) string {
 }
 
 // isUpdateValue reports whether n is the new value of a user-level
-// update: binding it to a name that nothing else reads is not an unused
+// update (an assign_add or assign_sub node, or the value an assign
+// writes): binding it to a name that nothing else reads is not an unused
 // value, since the update uses it.
 func (c *checker) isUpdateValue(n *ir.Node) bool {
 	for _, u := range c.g.Updates {
-		if u.Inputs[1] == n {
+		if u == n || u.Inputs[1] == n {
 			return true
 		}
 	}

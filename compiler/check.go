@@ -7,6 +7,7 @@ import (
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
+	"github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // maxErrors bounds the diagnostics one run reports.
@@ -55,6 +56,10 @@ type checker struct {
 	// nerrs counts errors found, including repeats not reported again.
 	nerrs    int
 	reported map[string]bool
+	// read reads the files restore initializers name (os.ReadFile when
+	// nil); checkpoints caches them by path.
+	read        func(string) ([]byte, error)
+	checkpoints map[string]*checkpoint.File
 }
 
 // value is the result of checking an expression: a node, or an untyped
@@ -115,7 +120,7 @@ func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, er
 		if len(im.errs) > 0 {
 			continue // models are checked once their imports load
 		}
-		g, merrs := checkModel(f.Name, m, root)
+		g, merrs := checkModel(f.Name, m, root, im.read)
 		errs = append(errs, merrs...)
 		if g != nil {
 			graphs = append(graphs, g)
@@ -131,8 +136,9 @@ func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, er
 	return graphs, nil
 }
 
-func checkModel(file string, m *lang.Model, u *unit) (g *ir.Graph, errs lang.ErrorList) {
+func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, error)) (g *ir.Graph, errs lang.ErrorList) {
 	c := &checker{
+		read:     read,
 		g:        ir.NewGraph(m.Name.Name, file),
 		names:    map[string]*binding{},
 		outputs:  map[string]lang.Pos{},

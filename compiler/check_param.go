@@ -72,6 +72,9 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		c.errorf(d.Init.Position(), "constant needs a value: constant(value = 0.1)")
 		return false
 	}
+	if name == "restore" {
+		return c.restore(d, t, attrs)
+	}
 	if in.Float {
 		if !attrs.Has("seed") {
 			attrs["seed"] = int(DefaultSeed(c.qualify(d.Name.Name)) >> 1)

@@ -18,8 +18,9 @@ type Options struct {
 	// DumpAfter, when set, receives the IR after each stage ("check",
 	// then each pass name, then "train").
 	DumpAfter func(stage string, g *ir.Graph)
-	// ReadFile reads the files that `import` names, resolved relative to
-	// the importing file's name; nil means os.ReadFile.
+	// ReadFile reads the files that `import` and the restore initializer
+	// name, resolved relative to the naming file's name; nil means
+	// os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
 }
 

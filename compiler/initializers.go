@@ -47,6 +47,10 @@ var Initializers = map[string]*Initializer{
 	"glorot_normal":  {Name: "glorot_normal", Summary: "truncated normal with stddev sqrt(2/(fan_in+fan_out))/0.87962566103423978", Float: true, Args: seedOnly},
 	"he_uniform":     {Name: "he_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/fan_in)", Float: true, Args: seedOnly},
 	"he_normal":      {Name: "he_normal", Summary: "truncated normal with stddev sqrt(2/fan_in)/0.87962566103423978", Float: true, Args: seedOnly},
+	"restore": {Name: "restore", Summary: "the tensor `name` (default: the param's name) of the safetensors checkpoint `file`, read when the model is compiled", Float: true, Args: []ir.AttrSpec{
+		{Name: "file", Kind: ir.StringArg},
+		{Name: "name", Kind: ir.StringArg},
+	}},
 }
 
 func isInitializer(name string) bool { _, ok := Initializers[name]; return ok }
@@ -134,6 +138,14 @@ func InitialValues(p *ir.Node) ([]float64, error) {
 		fillUniform(out, -limit, limit, seed)
 	case "he_normal":
 		fillTruncatedNormal(out, 0, math.Sqrt(2/float64(fanIn))/truncatedNormalStddev, seed)
+	case "restore":
+		r := Restored(p)
+		if len(r) != n {
+			return nil, fmt.Errorf("param %s: restore read %d values for %d elements", p.Name, len(r), n)
+		}
+		for i, v := range r {
+			out[i] = float64(v)
+		}
 	default:
 		return nil, fmt.Errorf("param %s: unknown initializer %q", p.Name, a.String("init", ""))
 	}

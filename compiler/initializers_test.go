@@ -218,8 +218,8 @@ func TestInitializerErrors(t *testing.T) {
 		{"i32[4] = he_normal", "initializer he_normal needs a floating-point param, but W is i32[4]"},
 		{"i64[4, 4] = glorot_uniform(seed = 1)", "initializer glorot_uniform needs a floating-point param, but W is i64[4,4]"},
 		{"f32[4] = truncated_normal(stddev = -1)", "truncated_normal: stddev must not be negative, got -1"},
-		{"f32[4] = glorot_uniformm", "unknown initializer glorot_uniformm (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, truncated_normal, uniform, zeros); did you mean glorot_uniform?"},
-		{"f32[4] = he_unifrom(seed = 2)", "unknown initializer he_unifrom (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, truncated_normal, uniform, zeros); did you mean he_uniform?"},
+		{"f32[4] = glorot_uniformm", "unknown initializer glorot_uniformm (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean glorot_uniform?"},
+		{"f32[4] = he_unifrom(seed = 2)", "unknown initializer he_unifrom (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean he_uniform?"},
 		{"f32[4] = glorot_normal(stddev = 2)", "glorot_normal has no argument stddev"},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -46,6 +47,20 @@ func Fans(shape []int) (fanIn, fanOut int) {
 
 func initRand(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, InitStream))
+}
+
+// InitBits sets dst from data, the little-endian IEEE 754 bits of its
+// elements (4 bytes each): how generated code holds the values of a param
+// restored from a checkpoint at compile time. It panics if data does not
+// hold exactly len(dst) elements.
+func InitBits(dst []float32, data string) {
+	if len(data) != 4*len(dst) {
+		panic(fmt.Sprintf("runtime: InitBits: %d bytes for %d elements", len(data), len(dst)))
+	}
+	for i := range dst {
+		b := data[4*i:]
+		dst[i] = math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+	}
 }
 
 // InitConstant sets every element of dst to v.

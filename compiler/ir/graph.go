@@ -38,7 +38,8 @@ type Graph struct {
 	TrainLoss *Node
 	// Grads maps each trained param to its gradient node (after autodiff).
 	Grads map[*Node]*Node
-	// Updates are the "assign" nodes of a training step (after lowering).
+	// Updates are the update nodes (assign, assign_add, assign_sub) of a
+	// training step: the user's, then the optimizer's after lowering.
 	Updates []*Node
 	// Syms are the symbolic dimension names in order of first use.
 	Syms []string

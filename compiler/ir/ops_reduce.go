@@ -74,6 +74,12 @@ func init() {
 	Register(&OpDef{
 		Name: "broadcast_to", Summary: "broadcasts x to a shape, first inserting size-1 axes at `axes`",
 		Inputs: []string{"x"}, Internal: true,
+		Examples: []Example{
+			{Shapes: [][]int{{3}}, Attrs: Attrs{"shape": Shp(2, 3)}},
+			{Shapes: [][]int{{2, 1}}, Attrs: Attrs{"shape": Shp(2, 4)}},
+			{Shapes: [][]int{{2}}, Attrs: Attrs{"shape": Shp(2, 3), "axes": []int{1}}},
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"shape": Shp(2, 3)}},
+		},
 		Infer: func(n *Node) (Type, error) {
 			s, _ := n.Attrs["shape"].(Shape)
 			x := expandShape(n.Inputs[0].Type.Shape, n.Attrs.Ints("axes"))
@@ -82,6 +88,15 @@ func init() {
 				return Type{}, fmt.Errorf("broadcast_to: %s does not broadcast to %s", n.Inputs[0].Type, s)
 			}
 			return Type{DType: n.Inputs[0].Type.DType, Shape: s}, nil
+		},
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			x := n.Inputs[0]
+			axes := n.Attrs.Ints("axes")
+			dx := sumTo(g, dy, expandShape(x.Type.Shape, axes))
+			if len(axes) > 0 {
+				dx = g.MustApply("reshape_to", []*Node{dx}, Attrs{"shape": x.Type.Shape})
+			}
+			return []*Node{dx}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}

@@ -6,7 +6,11 @@ import (
 )
 
 // Graph leaves and state: input (placeholder), param (variable), const,
-// and assign (the in-place update a training step ends with).
+// and the updates a training step ends with: assign, assign_add and
+// assign_sub. An update's first operand is the param it writes and its
+// result is the param's new value; Graph.Updates lists the update nodes,
+// and a training step computes every update's result before it writes
+// any param, so each update reads the values of the step.
 
 func init() {
 	Register(&OpDef{
@@ -56,22 +60,57 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "assign", Summary: "sets param p to value at the end of the step (p must be a param)",
-		Inputs: []string{"p", "value"}, Internal: true, Stateful: true,
+		Name: "assign", Summary: "sets param p to value when the training step ends, after every read of p; the result is value (the value is broadcast to p's shape in source)",
+		Inputs: []string{"p", "value"}, Stateful: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{}, {}}},
+		},
 		Infer: func(n *Node) (Type, error) {
 			p, v := n.Inputs[0], n.Inputs[1]
-			if p.Op.Name != "param" {
-				return Type{}, fmt.Errorf("assign needs a param as its target, got %s", p.Op.Name)
+			if err := updateTarget(n); err != nil {
+				return Type{}, err
 			}
 			if p.Type.DType != v.Type.DType || !p.Type.Shape.Equal(v.Type.Shape) {
 				return Type{}, fmt.Errorf("cannot assign %s to param %s of type %s", v.Type, p.Name, p.Type)
 			}
 			return p.Type, nil
 		},
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node { return []*Node{nil, dy} },
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{BytesRead: bytesOf(n, b), BytesWritten: bytesOf(n, b)}
 		},
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) { return in[1].Clone(), nil },
+	})
+	Register(&OpDef{
+		Name: "assign_add", Summary: "adds delta (broadcast) to param p when the training step ends; the result is the new value p + delta",
+		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{2, 3}, {3}}},
+			{Shapes: [][]int{{3}, {}}},
+		},
+		Infer: inferUpdate,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			return []*Node{dy, sumTo(g, dy, n.Inputs[1].Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a + b }),
+	})
+	Register(&OpDef{
+		Name: "assign_sub", Summary: "subtracts delta (broadcast) from param p when the training step ends; the result is the new value p - delta",
+		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
+		Examples: []Example{
+			{Shapes: [][]int{{2, 3}, {2, 3}}},
+			{Shapes: [][]int{{4, 1}, {1}}},
+		},
+		Infer: inferUpdate,
+		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+			neg := g.MustApply("neg", []*Node{dy}, nil)
+			return []*Node{dy, sumTo(g, neg, n.Inputs[1].Type.Shape)}
+		},
+		Cost: elementwiseCost(1),
+		Eval: binaryEval(func(a, b float64) float64 { return a - b }),
 	})
 }
 
@@ -83,4 +122,28 @@ func inferDeclared(n *Node) (Type, error) {
 		return Type{}, fmt.Errorf("%s declared without a shape", n.Op.Name)
 	}
 	return Type{DType: n.Attrs.DType("dtype", F32), Shape: s}, nil
+}
+
+// updateTarget checks that the first operand of update n is a param.
+func updateTarget(n *Node) error {
+	if p := n.Inputs[0]; p.Op.Name != "param" {
+		return fmt.Errorf("%s needs a param as its target p, got %s", n.Op.Name, p.Op.Name)
+	}
+	return nil
+}
+
+// inferUpdate is the type rule of assign_add and assign_sub: p must be a
+// param and delta of its dtype, broadcastable to p's shape.
+func inferUpdate(n *Node) (Type, error) {
+	if err := updateTarget(n); err != nil {
+		return Type{}, err
+	}
+	t, err := inferBroadcast(n)
+	if err != nil {
+		return Type{}, err
+	}
+	if p := n.Inputs[0]; !t.Shape.Equal(p.Type.Shape) {
+		return Type{}, fmt.Errorf("delta %s does not broadcast to param %s of type %s", n.Inputs[1].Type, p.Name, p.Type)
+	}
+	return t, nil
 }

@@ -25,7 +25,8 @@
 // Operands are f32 unless an example's DTypes gives an integer or bool
 // dtype (drawn from {0, 1, 2} and {false, true}); such operands are
 // always inputs, and the train variant needs an f32 result and an f32
-// operand. Examples that generated code cannot express (an operand the op
+// operand. A stateful op's first operand is a param in both variants
+// (the state it updates, checked after each step). Examples that generated code cannot express (an operand the op
 // rejects, a result of a storage dtype such as f16) are skips; a
 // public op without examples is a failure. This package is for tests.
 package opcheck
@@ -307,7 +308,7 @@ func probe(def *ir.OpDef, ex ir.Example) (ir.Type, string, error) {
 	g := ir.NewGraph("probe", "opcheck")
 	var xs []*ir.Node
 	for i, s := range ex.Shapes {
-		x, err := g.Apply("input", nil, ir.Attrs{"dtype": ex.OperandDType(i, ir.F32), "shape": ir.Shp(s...)})
+		x, err := g.Apply(leafOp(def, i, "input"), nil, ir.Attrs{"dtype": ex.OperandDType(i, ir.F32), "shape": ir.Shp(s...)})
 		if err != nil {
 			return ir.Type{}, "", fmt.Errorf("operand %d: %v", i, err)
 		}
@@ -406,7 +407,7 @@ func (c *Case) source(results map[int]ir.Type) (string, error) {
 			args := make([]string, 0, len(ex.Shapes)+len(attrs))
 			for i, s := range ex.Shapes {
 				name := fmt.Sprintf("%s%d_%d", operand, e, i)
-				dt, k := ex.OperandDType(i, ir.F32), kind
+				dt, k := ex.OperandDType(i, ir.F32), leafOp(c.Op, i, kind)
 				if dt != ir.F32 {
 					k = "input"
 				}
@@ -436,6 +437,17 @@ func (c *Case) source(results map[int]ir.Type) (string, error) {
 	}
 	b.WriteString("}\n")
 	return b.String(), nil
+}
+
+// leafOp is the declaration of operand i of op def in a variant that
+// declares its operands with kind ("input" or "param"): the target of a
+// stateful op (assign_add's p) is always a param, which the op updates
+// in every training step and the checker keeps out of training.
+func leafOp(def *ir.OpDef, i int, kind string) string {
+	if def.Stateful && i == 0 {
+		return "param"
+	}
+	return kind
 }
 
 // attrArgs renders an example's attributes as keyword arguments, in the

@@ -8,7 +8,7 @@ Signature:
 	inputs:  x f32[N,3], y f32[N,1]
 	outputs: pred f32[N,1]
 	params:  W f32[3,1], b f32[1] (4 parameters)
-	state:   steps f32[], mean_loss f32[] (optimizer state)
+	state:   steps f32[], mean_loss f32[] (state, not trained)
 	train:   loss with sgd(lr=0.1)
 
 Estimated cost per call (N is the batch size):
@@ -50,21 +50,21 @@ type Model struct {
 	t8  []float32 // %8 = sub(pred, y) f32[N,1], line 17
 	t9  []float32 // %9 = square(%8) f32[N,1], line 17
 	t10 []float32 // loss = mean(%9) f32[], line 17
-	t12 []float32 // n = add(steps, %11) f32[], line 19
-	t14 []float32 // %14 = sub(loss, mean_loss) f32[], line 20
-	t15 []float32 // %15 = div(%14, n) f32[], line 20
-	t16 []float32 // avg = add(mean_loss, %15) f32[], line 20
-	t19 []float32 // %19 = count(%9) f32[], line 17 [grad]
-	t20 []float32 // %20 = broadcast_to(%18) f32[N,1], line 17 [grad]
-	t21 []float32 // %21 = div(%20, %19) f32[N,1], line 17 [grad]
-	t23 []float32 // %23 = mul(%22, %8) f32[N,1], line 17 [grad]
-	t24 []float32 // %24 = mul(%21, %23) f32[N,1], line 17 [grad]
-	t26 []float32 // %26 = sum_to(%24) f32[1], line 16 [grad]
-	t28 []float32 // %28 = matmul(x, %24) f32[3,1], line 16 [grad]
-	t30 []float32 // %30 = mul(%29, %28) f32[3,1], line 23 [update]
-	t31 []float32 // %31 = sub(W, %30) f32[3,1], line 23 [update]
-	t34 []float32 // %34 = mul(%33, %26) f32[1], line 23 [update]
-	t35 []float32 // %35 = sub(b, %34) f32[1], line 23 [update]
+	t12 []float32 // n = assign_add(steps, %11) f32[], line 19
+	t13 []float32 // %13 = sub(loss, mean_loss) f32[], line 20
+	t14 []float32 // %14 = div(%13, n) f32[], line 20
+	t15 []float32 // avg = add(mean_loss, %14) f32[], line 20
+	t18 []float32 // %18 = count(%9) f32[], line 17 [grad]
+	t19 []float32 // %19 = broadcast_to(%17) f32[N,1], line 17 [grad]
+	t20 []float32 // %20 = div(%19, %18) f32[N,1], line 17 [grad]
+	t22 []float32 // %22 = mul(%21, %8) f32[N,1], line 17 [grad]
+	t23 []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
+	t25 []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
+	t27 []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	t29 []float32 // %29 = mul(%28, %27) f32[3,1], line 23 [update]
+	t30 []float32 // %30 = sub(W, %29) f32[3,1], line 23 [update]
+	t33 []float32 // %33 = mul(%32, %25) f32[1], line 23 [update]
+	t34 []float32 // %34 = sub(b, %33) f32[1], line 23 [update]
 }
 
 // New returns a Counter with every parameter at its initial value. Buffers
@@ -96,20 +96,20 @@ func (m *Model) layout(n int) {
 	m.t9, a = a[:n:n], a[n:]
 	m.t10, a = a[:1:1], a[1:]
 	m.t12, a = a[:1:1], a[1:]
+	m.t13, a = a[:1:1], a[1:]
 	m.t14, a = a[:1:1], a[1:]
 	m.t15, a = a[:1:1], a[1:]
-	m.t16, a = a[:1:1], a[1:]
-	m.t19, a = a[:1:1], a[1:]
+	m.t18, a = a[:1:1], a[1:]
+	m.t19, a = a[:n:n], a[n:]
 	m.t20, a = a[:n:n], a[n:]
-	m.t21, a = a[:n:n], a[n:]
+	m.t22, a = a[:n:n], a[n:]
 	m.t23, a = a[:n:n], a[n:]
-	m.t24, a = a[:n:n], a[n:]
-	m.t26, a = a[:1:1], a[1:]
-	m.t28, a = a[:3:3], a[3:]
+	m.t25, a = a[:1:1], a[1:]
+	m.t27, a = a[:3:3], a[3:]
+	m.t29, a = a[:3:3], a[3:]
 	m.t30, a = a[:3:3], a[3:]
-	m.t31, a = a[:3:3], a[3:]
+	m.t33, a = a[:1:1], a[1:]
 	m.t34, a = a[:1:1], a[1:]
-	m.t35, a = a[:1:1], a[1:]
 	_ = a
 	m.n = n
 }
@@ -176,74 +176,74 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t8 := m.t8
 	t10 := m.t10
 	t12 := m.t12
+	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
-	t16 := m.t16
+	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t21 := m.t21
+	t22 := m.t22
 	t23 := m.t23
-	t24 := m.t24
-	t26 := m.t26
-	t28 := m.t28
+	t25 := m.t25
+	t27 := m.t27
+	t29 := m.t29
 	t30 := m.t30
-	t31 := m.t31
+	t33 := m.t33
 	t34 := m.t34
-	t35 := m.t35
 	// First the loss program.
 	m.loss(n, x, y)
-	// n = add(steps, %11) f32[], line 19
+	// n = assign_add(steps, %11) f32[], line 19
 	t12[0] = p2[0] + float32(1)
-	// %14 = sub(loss, mean_loss) f32[], line 20
-	t14[0] = t10[0] - p3[0]
-	// %15 = div(%14, n) f32[], line 20
-	t15[0] = t14[0] / t12[0]
-	// avg = add(mean_loss, %15) f32[], line 20
-	t16[0] = p3[0] + t15[0]
-	// %19 = count(%9) f32[], line 17 [grad]
-	t19[0] = float32(n)
-	// %20 = broadcast_to(%18) f32[N,1], line 17 [grad]
+	// %13 = sub(loss, mean_loss) f32[], line 20
+	t13[0] = t10[0] - p3[0]
+	// %14 = div(%13, n) f32[], line 20
+	t14[0] = t13[0] / t12[0]
+	// avg = add(mean_loss, %14) f32[], line 20
+	t15[0] = p3[0] + t14[0]
+	// %18 = count(%9) f32[], line 17 [grad]
+	t18[0] = float32(n)
+	// %19 = broadcast_to(%17) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t20[i0] = float32(1)
+		t19[i0] = float32(1)
 	}
-	// %21 = div(%20, %19) f32[N,1], line 17 [grad]
+	// %20 = div(%19, %18) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t21[i0] = t20[i0] / t19[0]
+		t20[i0] = t19[i0] / t18[0]
 	}
-	// %23 = mul(%22, %8) f32[N,1], line 17 [grad]
+	// %22 = mul(%21, %8) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t23[i0] = float32(2) * t8[i0]
+		t22[i0] = float32(2) * t8[i0]
 	}
-	// %24 = mul(%21, %23) f32[N,1], line 17 [grad]
+	// %23 = mul(%20, %22) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t24[i0] = t21[i0] * t23[i0]
+		t23[i0] = t20[i0] * t22[i0]
 	}
-	// %26 = sum_to(%24) f32[1], line 16 [grad]
+	// %25 = sum_to(%23) f32[1], line 16 [grad]
 	{
-		clear(t26)
+		clear(t25)
 		for i0 := 0; i0 < n; i0++ {
-			t26[0] += t24[i0]
+			t25[0] += t23[i0]
 		}
 	}
-	// %28 = matmul(x, %24) f32[3,1], line 16 [grad]
-	runtime.Sgemm(true, false, 3, 1, n, 1, x, 3, t24, 1, 0, t28, 1)
-	// %30 = mul(%29, %28) f32[3,1], line 23 [update]
+	// %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	runtime.Sgemm(true, false, 3, 1, n, 1, x, 3, t23, 1, 0, t27, 1)
+	// %29 = mul(%28, %27) f32[3,1], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t30[i0] = float32(0.1) * t28[i0]
+		t29[i0] = float32(0.1) * t27[i0]
 	}
-	// %31 = sub(W, %30) f32[3,1], line 23 [update]
+	// %30 = sub(W, %29) f32[3,1], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t31[i0] = p0[i0] - t30[i0]
+		t30[i0] = p0[i0] - t29[i0]
 	}
-	// %34 = mul(%33, %26) f32[1], line 23 [update]
-	t34[0] = float32(0.1) * t26[0]
-	// %35 = sub(b, %34) f32[1], line 23 [update]
-	t35[0] = p1[0] - t34[0]
+	// %33 = mul(%32, %25) f32[1], line 23 [update]
+	t33[0] = float32(0.1) * t25[0]
+	// %34 = sub(b, %33) f32[1], line 23 [update]
+	t34[0] = p1[0] - t33[0]
 	// Apply the updates after every read of the old values.
 	copy(p2, t12)
-	copy(p3, t16)
-	copy(p0, t31)
-	copy(p1, t35)
+	copy(p3, t15)
+	copy(p0, t30)
+	copy(p1, t34)
 }
 
 // check panics when a caller passes a slice of the wrong length.

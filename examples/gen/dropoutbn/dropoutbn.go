@@ -8,7 +8,7 @@ Signature:
 	inputs:  x f32[N,4,4,2], y_ f32[N,3]
 	outputs: p f32[N,3]
 	params:  K f32[3,3,2,3], W f32[48,6], g2 f32[6], b2 f32[6], V f32[6,3], c/gamma f32[3], c/beta f32[3] (378 parameters)
-	state:   c/moving_mean f32[3], c/moving_variance f32[3], hn/moving_mean f32[6], hn/moving_variance f32[6], dropout/step f32[] (optimizer state)
+	state:   c/moving_mean f32[3], c/moving_variance f32[3], hn/moving_mean f32[6], hn/moving_variance f32[6], dropout/step f32[] (state, not trained)
 	train:   loss with sgd(lr=0.1)
 
 Estimated cost per call (N is the batch size):
@@ -376,10 +376,34 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// shared runs the shared program for a batch of n.
+func (m *Model) shared(n int, x []float32) {
+	m.layout(n)
+	p0 := m.params[0]
+	t7 := m.t7
+	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
+	runtime.Conv2D(t7, x, p0, runtime.ConvShape{
+		Batch:     n,
+		DilationH: 1,
+		DilationW: 1,
+		InC:       2,
+		InH:       4,
+		InW:       4,
+		KH:        3,
+		KW:        3,
+		OutC:      3,
+		OutH:      4,
+		OutW:      4,
+		PadLeft:   1,
+		PadTop:    1,
+		StrideH:   1,
+		StrideW:   1,
+	})
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
-	p0 := m.params[0]
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
@@ -409,24 +433,8 @@ func (m *Model) forward(n int, x []float32) {
 	t92 := m.t92
 	t93 := m.t93
 	t94 := m.t94
-	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	runtime.Conv2D(t7, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
-		InH:       4,
-		InW:       4,
-		KH:        3,
-		KW:        3,
-		OutC:      3,
-		OutH:      4,
-		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
-		StrideH:   1,
-		StrideW:   1,
-	})
+	// First the shared program.
+	m.shared(n, x)
 	// %82 = sub(%7, c/moving_mean) f32[N,4,4,3], line 14
 	for i0 := 0; i0 < 16*n; i0++ {
 		o0 := i0 * 3
@@ -687,24 +695,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t194 := m.t194
 	t197 := m.t197
 	t198 := m.t198
-	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	runtime.Conv2D(t7, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
-		InH:       4,
-		InW:       4,
-		KH:        3,
-		KW:        3,
-		OutC:      3,
-		OutH:      4,
-		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
-		StrideH:   1,
-		StrideW:   1,
-	})
+	// First the shared program.
+	m.shared(n, x)
 	// %25 = mean(%7) f32[3], line 14
 	{
 		clear(t25)

@@ -7,15 +7,15 @@ Signature:
 
 	inputs:  x f32[N,6], t f32[N,4]
 	outputs: z f32[N,4]
-	params:  W1 f32[6,8], W2 f32[8,4], K f32[3,3,2,8], U f32[5,8,4], V f32[6,8], P f32[6,8], Q f32[8,4], a f32[4], b1 f32[8], b2 f32[4], g f32[8], s f32[] (537 parameters)
+	params:  W1 f32[6,8], W2 f32[8,4], K f32[3,3,2,8], U f32[5,8,4], V f32[6,8], P f32[6,8], Q f32[8,4], a f32[4], b1 f32[8], b2 f32[4], g f32[8], s f32[], R f32[2,4], c f32[4] (549 parameters)
 	train:   loss with sgd(lr=0.05)
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   508 + 200·N FLOPs
-	TrainStep: 1,634 + 502·N FLOPs
+	Predict:   520 + 204·N FLOPs
+	TrainStep: 1,678 + 510·N FLOPs
 
-Buffers: 1,785 + 107·N float32 elements in one arena, allocated on the first call
+Buffers: 1,837 + 111·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package initializers
@@ -43,7 +43,9 @@ type Model struct {
 	//	9: b2 f32[4]
 	//	10: g f32[8]
 	//	11: s f32[]
-	params [12][]float32
+	//	12: R f32[2,4]
+	//	13: c f32[4]
+	params [14][]float32
 
 	// n is the batch size the buffers are laid out for (-1: none yet).
 	n int
@@ -52,75 +54,86 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t14  []float32 // k = sum(K) f32[8], line 24
-	t15  []float32 // u = sum(U) f32[8,4], line 25
-	t16  []float32 // %16 = add(W1, V) f32[6,8], line 26
-	t17  []float32 // %17 = add(%16, P) f32[6,8], line 26
-	t18  []float32 // %18 = matmul(x, %17) f32[N,8], line 26
-	t19  []float32 // %19 = mul(%18, g) f32[N,8], line 26
-	t20  []float32 // %20 = add(%19, b1) f32[N,8], line 26
-	t22  []float32 // %22 = mul(k, %21) f32[8], line 26
-	t23  []float32 // %23 = add(%20, %22) f32[N,8], line 26
-	t24  []float32 // h = relu(%23) f32[N,8], line 26
-	t25  []float32 // %25 = add(W2, Q) f32[8,4], line 27
-	t27  []float32 // %27 = mul(u, %26) f32[8,4], line 27
-	t28  []float32 // %28 = add(%25, %27) f32[8,4], line 27
-	t29  []float32 // %29 = matmul(h, %28) f32[N,4], line 27
-	t30  []float32 // %30 = add(%29, b2) f32[N,4], line 27
-	t31  []float32 // %31 = mul(a, s) f32[4], line 27
-	t32  []float32 // z = add(%30, %31) f32[N,4], line 27
-	t33  []float32 // %33 = sub(z, t) f32[N,4], line 29
-	t34  []float32 // %34 = square(%33) f32[N,4], line 29
-	t35  []float32 // %35 = sum(%34) f32[N], line 29
-	t36  []float32 // loss = mean(%35) f32[], line 29
-	t38  []float32 // %38 = count(%35) f32[], line 29 [grad]
-	t39  []float32 // %39 = broadcast_to(%37) f32[N], line 29 [grad]
-	t40  []float32 // %40 = div(%39, %38) f32[N], line 29 [grad]
-	t41  []float32 // %41 = broadcast_to(%40) f32[N,4], line 29 [grad]
-	t43  []float32 // %43 = mul(%42, %33) f32[N,4], line 29 [grad]
-	t44  []float32 // %44 = mul(%41, %43) f32[N,4], line 29 [grad]
-	t46  []float32 // %46 = sum_to(%44) f32[4], line 27 [grad]
-	t47  []float32 // %47 = mul(%46, s) f32[4], line 27 [grad]
-	t48  []float32 // %48 = mul(%46, a) f32[4], line 27 [grad]
-	t49  []float32 // %49 = sum_to(%48) f32[], line 27 [grad]
-	t50  []float32 // %50 = sum_to(%44) f32[4], line 27 [grad]
-	t51  []float32 // %51 = matmul(%44, %28) f32[N,8], line 27 [grad]
-	t52  []float32 // %52 = matmul(h, %44) f32[8,4], line 27 [grad]
-	t53  []float32 // %53 = mul(%52, %26) f32[8,4], line 27 [grad]
-	t56  []float32 // %56 = relu_grad(%51, %23) f32[N,8], line 26 [grad]
-	t57  []float32 // %57 = sum_to(%56) f32[8], line 26 [grad]
-	t58  []float32 // %58 = mul(%57, %21) f32[8], line 26 [grad]
-	t61  []float32 // %61 = sum_to(%56) f32[8], line 26 [grad]
-	t62  []float32 // %62 = mul(%56, g) f32[N,8], line 26 [grad]
-	t63  []float32 // %63 = mul(%56, %18) f32[N,8], line 26 [grad]
-	t64  []float32 // %64 = sum_to(%63) f32[8], line 26 [grad]
-	t66  []float32 // %66 = matmul(x, %62) f32[6,8], line 26 [grad]
-	t67  []float32 // %67 = broadcast_to(%53) f32[5,8,4], line 25 [grad]
-	t68  []float32 // %68 = broadcast_to(%58) f32[3,3,2,8], line 24 [grad]
-	t70  []float32 // %70 = mul(%69, %66) f32[6,8], line 32 [update]
-	t71  []float32 // %71 = sub(W1, %70) f32[6,8], line 32 [update]
-	t74  []float32 // %74 = mul(%73, %52) f32[8,4], line 32 [update]
-	t75  []float32 // %75 = sub(W2, %74) f32[8,4], line 32 [update]
-	t78  []float32 // %78 = mul(%77, %68) f32[3,3,2,8], line 32 [update]
-	t79  []float32 // %79 = sub(K, %78) f32[3,3,2,8], line 32 [update]
-	t82  []float32 // %82 = mul(%81, %67) f32[5,8,4], line 32 [update]
-	t83  []float32 // %83 = sub(U, %82) f32[5,8,4], line 32 [update]
-	t86  []float32 // %86 = mul(%85, %66) f32[6,8], line 32 [update]
-	t87  []float32 // %87 = sub(V, %86) f32[6,8], line 32 [update]
-	t90  []float32 // %90 = mul(%89, %66) f32[6,8], line 32 [update]
-	t91  []float32 // %91 = sub(P, %90) f32[6,8], line 32 [update]
-	t94  []float32 // %94 = mul(%93, %52) f32[8,4], line 32 [update]
-	t95  []float32 // %95 = sub(Q, %94) f32[8,4], line 32 [update]
-	t98  []float32 // %98 = mul(%97, %47) f32[4], line 32 [update]
-	t99  []float32 // %99 = sub(a, %98) f32[4], line 32 [update]
-	t102 []float32 // %102 = mul(%101, %61) f32[8], line 32 [update]
-	t103 []float32 // %103 = sub(b1, %102) f32[8], line 32 [update]
-	t106 []float32 // %106 = mul(%105, %50) f32[4], line 32 [update]
-	t107 []float32 // %107 = sub(b2, %106) f32[4], line 32 [update]
-	t110 []float32 // %110 = mul(%109, %64) f32[8], line 32 [update]
-	t111 []float32 // %111 = sub(g, %110) f32[8], line 32 [update]
-	t114 []float32 // %114 = mul(%113, %49) f32[], line 32 [update]
-	t115 []float32 // %115 = sub(s, %114) f32[], line 32 [update]
+	t16  []float32 // k = sum(K) f32[8], line 27
+	t17  []float32 // u = sum(U) f32[8,4], line 28
+	t18  []float32 // %18 = add(W1, V) f32[6,8], line 29
+	t19  []float32 // %19 = add(%18, P) f32[6,8], line 29
+	t20  []float32 // %20 = matmul(x, %19) f32[N,8], line 29
+	t21  []float32 // %21 = mul(%20, g) f32[N,8], line 29
+	t22  []float32 // %22 = add(%21, b1) f32[N,8], line 29
+	t24  []float32 // %24 = mul(k, %23) f32[8], line 29
+	t25  []float32 // %25 = add(%22, %24) f32[N,8], line 29
+	t26  []float32 // h = relu(%25) f32[N,8], line 29
+	t27  []float32 // %27 = add(W2, Q) f32[8,4], line 30
+	t29  []float32 // %29 = mul(u, %28) f32[8,4], line 30
+	t30  []float32 // %30 = add(%27, %29) f32[8,4], line 30
+	t31  []float32 // %31 = matmul(h, %30) f32[N,4], line 30
+	t32  []float32 // %32 = add(%31, b2) f32[N,4], line 30
+	t33  []float32 // %33 = mul(a, s) f32[4], line 30
+	t34  []float32 // %34 = add(%32, %33) f32[N,4], line 30
+	t35  []float32 // %35 = sum(R) f32[4], line 30
+	t36  []float32 // %36 = mul(%35, c) f32[4], line 30
+	t37  []float32 // z = add(%34, %36) f32[N,4], line 30
+	t38  []float32 // %38 = sub(z, t) f32[N,4], line 32
+	t39  []float32 // %39 = square(%38) f32[N,4], line 32
+	t40  []float32 // %40 = sum(%39) f32[N], line 32
+	t41  []float32 // loss = mean(%40) f32[], line 32
+	t43  []float32 // %43 = count(%40) f32[], line 32 [grad]
+	t44  []float32 // %44 = broadcast_to(%42) f32[N], line 32 [grad]
+	t45  []float32 // %45 = div(%44, %43) f32[N], line 32 [grad]
+	t46  []float32 // %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
+	t48  []float32 // %48 = mul(%47, %38) f32[N,4], line 32 [grad]
+	t49  []float32 // %49 = mul(%46, %48) f32[N,4], line 32 [grad]
+	t51  []float32 // %51 = sum_to(%49) f32[4], line 30 [grad]
+	t52  []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
+	t53  []float32 // %53 = mul(%51, %35) f32[4], line 30 [grad]
+	t54  []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
+	t55  []float32 // %55 = sum_to(%49) f32[4], line 30 [grad]
+	t56  []float32 // %56 = mul(%55, s) f32[4], line 30 [grad]
+	t57  []float32 // %57 = mul(%55, a) f32[4], line 30 [grad]
+	t58  []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
+	t59  []float32 // %59 = sum_to(%49) f32[4], line 30 [grad]
+	t60  []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
+	t61  []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
+	t62  []float32 // %62 = mul(%61, %28) f32[8,4], line 30 [grad]
+	t65  []float32 // %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
+	t66  []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
+	t67  []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
+	t70  []float32 // %70 = sum_to(%65) f32[8], line 29 [grad]
+	t71  []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
+	t72  []float32 // %72 = mul(%65, %20) f32[N,8], line 29 [grad]
+	t73  []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
+	t75  []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
+	t76  []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
+	t77  []float32 // %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
+	t79  []float32 // %79 = mul(%78, %75) f32[6,8], line 35 [update]
+	t80  []float32 // %80 = sub(W1, %79) f32[6,8], line 35 [update]
+	t83  []float32 // %83 = mul(%82, %61) f32[8,4], line 35 [update]
+	t84  []float32 // %84 = sub(W2, %83) f32[8,4], line 35 [update]
+	t87  []float32 // %87 = mul(%86, %77) f32[3,3,2,8], line 35 [update]
+	t88  []float32 // %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
+	t91  []float32 // %91 = mul(%90, %76) f32[5,8,4], line 35 [update]
+	t92  []float32 // %92 = sub(U, %91) f32[5,8,4], line 35 [update]
+	t95  []float32 // %95 = mul(%94, %75) f32[6,8], line 35 [update]
+	t96  []float32 // %96 = sub(V, %95) f32[6,8], line 35 [update]
+	t99  []float32 // %99 = mul(%98, %75) f32[6,8], line 35 [update]
+	t100 []float32 // %100 = sub(P, %99) f32[6,8], line 35 [update]
+	t103 []float32 // %103 = mul(%102, %61) f32[8,4], line 35 [update]
+	t104 []float32 // %104 = sub(Q, %103) f32[8,4], line 35 [update]
+	t107 []float32 // %107 = mul(%106, %56) f32[4], line 35 [update]
+	t108 []float32 // %108 = sub(a, %107) f32[4], line 35 [update]
+	t111 []float32 // %111 = mul(%110, %70) f32[8], line 35 [update]
+	t112 []float32 // %112 = sub(b1, %111) f32[8], line 35 [update]
+	t115 []float32 // %115 = mul(%114, %59) f32[4], line 35 [update]
+	t116 []float32 // %116 = sub(b2, %115) f32[4], line 35 [update]
+	t119 []float32 // %119 = mul(%118, %73) f32[8], line 35 [update]
+	t120 []float32 // %120 = sub(g, %119) f32[8], line 35 [update]
+	t123 []float32 // %123 = mul(%122, %58) f32[], line 35 [update]
+	t124 []float32 // %124 = sub(s, %123) f32[], line 35 [update]
+	t127 []float32 // %127 = mul(%126, %54) f32[2,4], line 35 [update]
+	t128 []float32 // %128 = sub(R, %127) f32[2,4], line 35 [update]
+	t131 []float32 // %131 = mul(%130, %53) f32[4], line 35 [update]
+	t132 []float32 // %132 = sub(c, %131) f32[4], line 35 [update]
 }
 
 // New returns a Initializers with every parameter at its initial value. Buffers
@@ -150,6 +163,10 @@ func New() *Model {
 	runtime.InitConstant(m.params[10], 1.0)
 	m.params[11] = make([]float32, 1) // s f32[]
 	runtime.InitConstant(m.params[11], 0.5)
+	m.params[12] = make([]float32, 8)                                                                                                          // R f32[2,4]
+	runtime.InitBits(m.params[12], "\x00\x00\x00?\x00\x00\xa0\xbf\x00\x00\x00>\x00\x00\x00@\x00\x00\xc0\xbe\x00\x00@?o\x12\x83:\x00\x00`\xc0") // tensor "R" of data/initializers.safetensors
+	m.params[13] = make([]float32, 4)                                                                                                          // c f32[4]
+	runtime.InitBits(m.params[13], "\xcd\xcc\xcc=\xcd\xccL>\x9a\x99\x99\xbe\xcd\xcc\xcc>")                                                     // tensor "embed/bias" of data/initializers.safetensors
 	return m
 }
 
@@ -159,80 +176,91 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 107*n + 1785
+	size := 111*n + 1837
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t14, a = a[:8:8], a[8:]
-	m.t15, a = a[:32:32], a[32:]
-	m.t16, a = a[:48:48], a[48:]
-	m.t17, a = a[:48:48], a[48:]
-	m.t18, a = a[:8*n:8*n], a[8*n:]
-	m.t19, a = a[:8*n:8*n], a[8*n:]
+	m.t16, a = a[:8:8], a[8:]
+	m.t17, a = a[:32:32], a[32:]
+	m.t18, a = a[:48:48], a[48:]
+	m.t19, a = a[:48:48], a[48:]
 	m.t20, a = a[:8*n:8*n], a[8*n:]
-	m.t22, a = a[:8:8], a[8:]
-	m.t23, a = a[:8*n:8*n], a[8*n:]
-	m.t24, a = a[:8*n:8*n], a[8*n:]
-	m.t25, a = a[:32:32], a[32:]
+	m.t21, a = a[:8*n:8*n], a[8*n:]
+	m.t22, a = a[:8*n:8*n], a[8*n:]
+	m.t24, a = a[:8:8], a[8:]
+	m.t25, a = a[:8*n:8*n], a[8*n:]
+	m.t26, a = a[:8*n:8*n], a[8*n:]
 	m.t27, a = a[:32:32], a[32:]
-	m.t28, a = a[:32:32], a[32:]
-	m.t29, a = a[:4*n:4*n], a[4*n:]
-	m.t30, a = a[:4*n:4*n], a[4*n:]
-	m.t31, a = a[:4:4], a[4:]
+	m.t29, a = a[:32:32], a[32:]
+	m.t30, a = a[:32:32], a[32:]
+	m.t31, a = a[:4*n:4*n], a[4*n:]
 	m.t32, a = a[:4*n:4*n], a[4*n:]
-	m.t33, a = a[:4*n:4*n], a[4*n:]
+	m.t33, a = a[:4:4], a[4:]
 	m.t34, a = a[:4*n:4*n], a[4*n:]
-	m.t35, a = a[:n:n], a[n:]
-	m.t36, a = a[:1:1], a[1:]
-	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:n:n], a[n:]
+	m.t35, a = a[:4:4], a[4:]
+	m.t36, a = a[:4:4], a[4:]
+	m.t37, a = a[:4*n:4*n], a[4*n:]
+	m.t38, a = a[:4*n:4*n], a[4*n:]
+	m.t39, a = a[:4*n:4*n], a[4*n:]
 	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:4*n:4*n], a[4*n:]
-	m.t43, a = a[:4*n:4*n], a[4*n:]
-	m.t44, a = a[:4*n:4*n], a[4*n:]
-	m.t46, a = a[:4:4], a[4:]
-	m.t47, a = a[:4:4], a[4:]
-	m.t48, a = a[:4:4], a[4:]
-	m.t49, a = a[:1:1], a[1:]
-	m.t50, a = a[:4:4], a[4:]
-	m.t51, a = a[:8*n:8*n], a[8*n:]
-	m.t52, a = a[:32:32], a[32:]
-	m.t53, a = a[:32:32], a[32:]
-	m.t56, a = a[:8*n:8*n], a[8*n:]
-	m.t57, a = a[:8:8], a[8:]
-	m.t58, a = a[:8:8], a[8:]
-	m.t61, a = a[:8:8], a[8:]
-	m.t62, a = a[:8*n:8*n], a[8*n:]
-	m.t63, a = a[:8*n:8*n], a[8*n:]
-	m.t64, a = a[:8:8], a[8:]
-	m.t66, a = a[:48:48], a[48:]
-	m.t67, a = a[:160:160], a[160:]
-	m.t68, a = a[:144:144], a[144:]
-	m.t70, a = a[:48:48], a[48:]
-	m.t71, a = a[:48:48], a[48:]
-	m.t74, a = a[:32:32], a[32:]
-	m.t75, a = a[:32:32], a[32:]
-	m.t78, a = a[:144:144], a[144:]
-	m.t79, a = a[:144:144], a[144:]
-	m.t82, a = a[:160:160], a[160:]
-	m.t83, a = a[:160:160], a[160:]
-	m.t86, a = a[:48:48], a[48:]
-	m.t87, a = a[:48:48], a[48:]
-	m.t90, a = a[:48:48], a[48:]
-	m.t91, a = a[:48:48], a[48:]
-	m.t94, a = a[:32:32], a[32:]
-	m.t95, a = a[:32:32], a[32:]
-	m.t98, a = a[:4:4], a[4:]
-	m.t99, a = a[:4:4], a[4:]
-	m.t102, a = a[:8:8], a[8:]
-	m.t103, a = a[:8:8], a[8:]
-	m.t106, a = a[:4:4], a[4:]
+	m.t41, a = a[:1:1], a[1:]
+	m.t43, a = a[:1:1], a[1:]
+	m.t44, a = a[:n:n], a[n:]
+	m.t45, a = a[:n:n], a[n:]
+	m.t46, a = a[:4*n:4*n], a[4*n:]
+	m.t48, a = a[:4*n:4*n], a[4*n:]
+	m.t49, a = a[:4*n:4*n], a[4*n:]
+	m.t51, a = a[:4:4], a[4:]
+	m.t52, a = a[:4:4], a[4:]
+	m.t53, a = a[:4:4], a[4:]
+	m.t54, a = a[:8:8], a[8:]
+	m.t55, a = a[:4:4], a[4:]
+	m.t56, a = a[:4:4], a[4:]
+	m.t57, a = a[:4:4], a[4:]
+	m.t58, a = a[:1:1], a[1:]
+	m.t59, a = a[:4:4], a[4:]
+	m.t60, a = a[:8*n:8*n], a[8*n:]
+	m.t61, a = a[:32:32], a[32:]
+	m.t62, a = a[:32:32], a[32:]
+	m.t65, a = a[:8*n:8*n], a[8*n:]
+	m.t66, a = a[:8:8], a[8:]
+	m.t67, a = a[:8:8], a[8:]
+	m.t70, a = a[:8:8], a[8:]
+	m.t71, a = a[:8*n:8*n], a[8*n:]
+	m.t72, a = a[:8*n:8*n], a[8*n:]
+	m.t73, a = a[:8:8], a[8:]
+	m.t75, a = a[:48:48], a[48:]
+	m.t76, a = a[:160:160], a[160:]
+	m.t77, a = a[:144:144], a[144:]
+	m.t79, a = a[:48:48], a[48:]
+	m.t80, a = a[:48:48], a[48:]
+	m.t83, a = a[:32:32], a[32:]
+	m.t84, a = a[:32:32], a[32:]
+	m.t87, a = a[:144:144], a[144:]
+	m.t88, a = a[:144:144], a[144:]
+	m.t91, a = a[:160:160], a[160:]
+	m.t92, a = a[:160:160], a[160:]
+	m.t95, a = a[:48:48], a[48:]
+	m.t96, a = a[:48:48], a[48:]
+	m.t99, a = a[:48:48], a[48:]
+	m.t100, a = a[:48:48], a[48:]
+	m.t103, a = a[:32:32], a[32:]
+	m.t104, a = a[:32:32], a[32:]
 	m.t107, a = a[:4:4], a[4:]
-	m.t110, a = a[:8:8], a[8:]
+	m.t108, a = a[:4:4], a[4:]
 	m.t111, a = a[:8:8], a[8:]
-	m.t114, a = a[:1:1], a[1:]
-	m.t115, a = a[:1:1], a[1:]
+	m.t112, a = a[:8:8], a[8:]
+	m.t115, a = a[:4:4], a[4:]
+	m.t116, a = a[:4:4], a[4:]
+	m.t119, a = a[:8:8], a[8:]
+	m.t120, a = a[:8:8], a[8:]
+	m.t123, a = a[:1:1], a[1:]
+	m.t124, a = a[:1:1], a[1:]
+	m.t127, a = a[:8:8], a[8:]
+	m.t128, a = a[:8:8], a[8:]
+	m.t131, a = a[:4:4], a[4:]
+	m.t132, a = a[:4:4], a[4:]
 	_ = a
 	m.n = n
 }
@@ -252,112 +280,138 @@ func (m *Model) forward(n int, x []float32) {
 	p9 := m.params[9]
 	p10 := m.params[10]
 	p11 := m.params[11]
-	t14 := m.t14
-	t15 := m.t15
+	p12 := m.params[12]
+	p13 := m.params[13]
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
+	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
 	t24 := m.t24
 	t25 := m.t25
+	t26 := m.t26
 	t27 := m.t27
-	t28 := m.t28
 	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
-	// k = sum(K) f32[8], line 24
+	t33 := m.t33
+	t34 := m.t34
+	t35 := m.t35
+	t36 := m.t36
+	t37 := m.t37
+	// k = sum(K) f32[8], line 27
 	{
-		clear(t14)
+		clear(t16)
 		for i0 := 0; i0 < 18; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t14[i1] += p2[o0+i1]
+				t16[i1] += p2[o0+i1]
 			}
 		}
 	}
-	// u = sum(U) f32[8,4], line 25
+	// u = sum(U) f32[8,4], line 28
 	{
-		clear(t15)
+		clear(t17)
 		for i0 := 0; i0 < 5; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t15[i1] += p3[o0+i1]
+				t17[i1] += p3[o0+i1]
 			}
 		}
 	}
-	// %16 = add(W1, V) f32[6,8], line 26
+	// %18 = add(W1, V) f32[6,8], line 29
 	for i0 := 0; i0 < 48; i0++ {
-		t16[i0] = p0[i0] + p4[i0]
+		t18[i0] = p0[i0] + p4[i0]
 	}
-	// %17 = add(%16, P) f32[6,8], line 26
+	// %19 = add(%18, P) f32[6,8], line 29
 	for i0 := 0; i0 < 48; i0++ {
-		t17[i0] = t16[i0] + p5[i0]
+		t19[i0] = t18[i0] + p5[i0]
 	}
-	// %18 = matmul(x, %17) f32[N,8], line 26
-	runtime.Sgemm(false, false, n, 8, 6, 1, x, 6, t17, 8, 0, t18, 8)
-	// %19 = mul(%18, g) f32[N,8], line 26
+	// %20 = matmul(x, %19) f32[N,8], line 29
+	runtime.Sgemm(false, false, n, 8, 6, 1, x, 6, t19, 8, 0, t20, 8)
+	// %21 = mul(%20, g) f32[N,8], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t19[o0+i1] = t18[o0+i1] * p10[i1]
+			t21[o0+i1] = t20[o0+i1] * p10[i1]
 		}
 	}
-	// %20 = add(%19, b1) f32[N,8], line 26
+	// %22 = add(%21, b1) f32[N,8], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t20[o0+i1] = t19[o0+i1] + p8[i1]
+			t22[o0+i1] = t21[o0+i1] + p8[i1]
 		}
 	}
-	// %22 = mul(k, %21) f32[8], line 26
+	// %24 = mul(k, %23) f32[8], line 29
 	for i0 := 0; i0 < 8; i0++ {
-		t22[i0] = t14[i0] * float32(0.1)
+		t24[i0] = t16[i0] * float32(0.1)
 	}
-	// %23 = add(%20, %22) f32[N,8], line 26
+	// %25 = add(%22, %24) f32[N,8], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t23[o0+i1] = t20[o0+i1] + t22[i1]
+			t25[o0+i1] = t22[o0+i1] + t24[i1]
 		}
 	}
-	// h = relu(%23) f32[N,8], line 26
+	// h = relu(%25) f32[N,8], line 29
 	for i0 := 0; i0 < 8*n; i0++ {
-		t24[i0] = runtime.Relu(t23[i0])
+		t26[i0] = runtime.Relu(t25[i0])
 	}
-	// %25 = add(W2, Q) f32[8,4], line 27
+	// %27 = add(W2, Q) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
-		t25[i0] = p1[i0] + p6[i0]
+		t27[i0] = p1[i0] + p6[i0]
 	}
-	// %27 = mul(u, %26) f32[8,4], line 27
+	// %29 = mul(u, %28) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
-		t27[i0] = t15[i0] * float32(0.1)
+		t29[i0] = t17[i0] * float32(0.1)
 	}
-	// %28 = add(%25, %27) f32[8,4], line 27
+	// %30 = add(%27, %29) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
-		t28[i0] = t25[i0] + t27[i0]
+		t30[i0] = t27[i0] + t29[i0]
 	}
-	// %29 = matmul(h, %28) f32[N,4], line 27
-	runtime.Sgemm(false, false, n, 4, 8, 1, t24, 8, t28, 4, 0, t29, 4)
-	// %30 = add(%29, b2) f32[N,4], line 27
+	// %31 = matmul(h, %30) f32[N,4], line 30
+	runtime.Sgemm(false, false, n, 4, 8, 1, t26, 8, t30, 4, 0, t31, 4)
+	// %32 = add(%31, b2) f32[N,4], line 30
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t30[o0+i1] = t29[o0+i1] + p9[i1]
+			t32[o0+i1] = t31[o0+i1] + p9[i1]
 		}
 	}
-	// %31 = mul(a, s) f32[4], line 27
+	// %33 = mul(a, s) f32[4], line 30
 	for i0 := 0; i0 < 4; i0++ {
-		t31[i0] = p7[i0] * p11[0]
+		t33[i0] = p7[i0] * p11[0]
 	}
-	// z = add(%30, %31) f32[N,4], line 27
+	// %34 = add(%32, %33) f32[N,4], line 30
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t32[o0+i1] = t30[o0+i1] + t31[i1]
+			t34[o0+i1] = t32[o0+i1] + t33[i1]
+		}
+	}
+	// %35 = sum(R) f32[4], line 30
+	{
+		clear(t35)
+		for i0 := 0; i0 < 2; i0++ {
+			o0 := i0 * 4
+			for i1 := 0; i1 < 4; i1++ {
+				t35[i1] += p12[o0+i1]
+			}
+		}
+	}
+	// %36 = mul(%35, c) f32[4], line 30
+	for i0 := 0; i0 < 4; i0++ {
+		t36[i0] = t35[i0] * p13[i0]
+	}
+	// z = add(%34, %36) f32[N,4], line 30
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 4
+		for i1 := 0; i1 < 4; i1++ {
+			t37[o0+i1] = t34[o0+i1] + t36[i1]
 		}
 	}
 }
@@ -372,41 +426,41 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	t32 := m.t32
-	t33 := m.t33
-	t34 := m.t34
-	t35 := m.t35
-	t36 := m.t36
+	t37 := m.t37
+	t38 := m.t38
+	t39 := m.t39
+	t40 := m.t40
+	t41 := m.t41
 	// First the forward program.
 	m.forward(n, x)
-	// %33 = sub(z, t) f32[N,4], line 29
+	// %38 = sub(z, t) f32[N,4], line 32
 	for i0 := 0; i0 < 4*n; i0++ {
-		t33[i0] = t32[i0] - t[i0]
+		t38[i0] = t37[i0] - t[i0]
 	}
-	// %34 = square(%33) f32[N,4], line 29
+	// %39 = square(%38) f32[N,4], line 32
 	for i0 := 0; i0 < 4*n; i0++ {
-		t34[i0] = t33[i0] * t33[i0]
+		t39[i0] = t38[i0] * t38[i0]
 	}
-	// %35 = sum(%34) f32[N], line 29
+	// %40 = sum(%39) f32[N], line 32
 	{
-		clear(t35)
+		clear(t40)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t35[o0] += t34[o1+i1]
+				t40[o0] += t39[o1+i1]
 			}
 		}
 	}
-	// loss = mean(%35) f32[], line 29
+	// loss = mean(%40) f32[], line 32
 	{
-		clear(t36)
+		clear(t41)
 		for i0 := 0; i0 < n; i0++ {
-			t36[0] += t35[i0]
+			t41[0] += t40[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t36 {
-			t36[i] *= inv
+		for i := range t41 {
+			t41[i] *= inv
 		}
 	}
 }
@@ -426,300 +480,354 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p9 := m.params[9]
 	p10 := m.params[10]
 	p11 := m.params[11]
-	t18 := m.t18
-	t23 := m.t23
-	t24 := m.t24
-	t28 := m.t28
-	t33 := m.t33
+	p12 := m.params[12]
+	p13 := m.params[13]
+	t20 := m.t20
+	t25 := m.t25
+	t26 := m.t26
+	t30 := m.t30
+	t35 := m.t35
 	t38 := m.t38
-	t39 := m.t39
-	t40 := m.t40
-	t41 := m.t41
 	t43 := m.t43
 	t44 := m.t44
+	t45 := m.t45
 	t46 := m.t46
-	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
-	t50 := m.t50
 	t51 := m.t51
 	t52 := m.t52
 	t53 := m.t53
+	t54 := m.t54
+	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
+	t59 := m.t59
+	t60 := m.t60
 	t61 := m.t61
 	t62 := m.t62
-	t63 := m.t63
-	t64 := m.t64
+	t65 := m.t65
 	t66 := m.t66
 	t67 := m.t67
-	t68 := m.t68
 	t70 := m.t70
 	t71 := m.t71
-	t74 := m.t74
+	t72 := m.t72
+	t73 := m.t73
 	t75 := m.t75
-	t78 := m.t78
+	t76 := m.t76
+	t77 := m.t77
 	t79 := m.t79
-	t82 := m.t82
+	t80 := m.t80
 	t83 := m.t83
-	t86 := m.t86
+	t84 := m.t84
 	t87 := m.t87
-	t90 := m.t90
+	t88 := m.t88
 	t91 := m.t91
-	t94 := m.t94
+	t92 := m.t92
 	t95 := m.t95
-	t98 := m.t98
+	t96 := m.t96
 	t99 := m.t99
-	t102 := m.t102
+	t100 := m.t100
 	t103 := m.t103
-	t106 := m.t106
+	t104 := m.t104
 	t107 := m.t107
-	t110 := m.t110
+	t108 := m.t108
 	t111 := m.t111
-	t114 := m.t114
+	t112 := m.t112
 	t115 := m.t115
+	t116 := m.t116
+	t119 := m.t119
+	t120 := m.t120
+	t123 := m.t123
+	t124 := m.t124
+	t127 := m.t127
+	t128 := m.t128
+	t131 := m.t131
+	t132 := m.t132
 	// First the loss program.
 	m.loss(n, x, t)
-	// %38 = count(%35) f32[], line 29 [grad]
-	t38[0] = float32(n)
-	// %39 = broadcast_to(%37) f32[N], line 29 [grad]
+	// %43 = count(%40) f32[], line 32 [grad]
+	t43[0] = float32(n)
+	// %44 = broadcast_to(%42) f32[N], line 32 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t39[i0] = float32(1)
+		t44[i0] = float32(1)
 	}
-	// %40 = div(%39, %38) f32[N], line 29 [grad]
+	// %45 = div(%44, %43) f32[N], line 32 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t40[i0] = t39[i0] / t38[0]
+		t45[i0] = t44[i0] / t43[0]
 	}
-	// %41 = broadcast_to(%40) f32[N,4], line 29 [grad]
+	// %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0
 		for i1 := 0; i1 < 4; i1++ {
-			t41[o0+i1] = t40[o1]
+			t46[o0+i1] = t45[o1]
 		}
 	}
-	// %43 = mul(%42, %33) f32[N,4], line 29 [grad]
+	// %48 = mul(%47, %38) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t43[i0] = float32(2) * t33[i0]
+		t48[i0] = float32(2) * t38[i0]
 	}
-	// %44 = mul(%41, %43) f32[N,4], line 29 [grad]
+	// %49 = mul(%46, %48) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t44[i0] = t41[i0] * t43[i0]
+		t49[i0] = t46[i0] * t48[i0]
 	}
-	// %46 = sum_to(%44) f32[4], line 27 [grad]
+	// %51 = sum_to(%49) f32[4], line 30 [grad]
 	{
-		clear(t46)
+		clear(t51)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t46[i1] += t44[o0+i1]
+				t51[i1] += t49[o0+i1]
 			}
 		}
 	}
-	// %47 = mul(%46, s) f32[4], line 27 [grad]
+	// %52 = mul(%51, c) f32[4], line 30 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t47[i0] = t46[i0] * p11[0]
+		t52[i0] = t51[i0] * p13[i0]
 	}
-	// %48 = mul(%46, a) f32[4], line 27 [grad]
+	// %53 = mul(%51, %35) f32[4], line 30 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t48[i0] = t46[i0] * p7[i0]
+		t53[i0] = t51[i0] * t35[i0]
 	}
-	// %49 = sum_to(%48) f32[], line 27 [grad]
+	// %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
+	for i0 := 0; i0 < 2; i0++ {
+		o0 := i0 * 4
+		for i1 := 0; i1 < 4; i1++ {
+			t54[o0+i1] = t52[i1]
+		}
+	}
+	// %55 = sum_to(%49) f32[4], line 30 [grad]
 	{
-		clear(t49)
+		clear(t55)
+		for i0 := 0; i0 < n; i0++ {
+			o0 := i0 * 4
+			for i1 := 0; i1 < 4; i1++ {
+				t55[i1] += t49[o0+i1]
+			}
+		}
+	}
+	// %56 = mul(%55, s) f32[4], line 30 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		t56[i0] = t55[i0] * p11[0]
+	}
+	// %57 = mul(%55, a) f32[4], line 30 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		t57[i0] = t55[i0] * p7[i0]
+	}
+	// %58 = sum_to(%57) f32[], line 30 [grad]
+	{
+		clear(t58)
 		for i0 := 0; i0 < 4; i0++ {
-			t49[0] += t48[i0]
+			t58[0] += t57[i0]
 		}
 	}
-	// %50 = sum_to(%44) f32[4], line 27 [grad]
+	// %59 = sum_to(%49) f32[4], line 30 [grad]
 	{
-		clear(t50)
+		clear(t59)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t50[i1] += t44[o0+i1]
+				t59[i1] += t49[o0+i1]
 			}
 		}
 	}
-	// %51 = matmul(%44, %28) f32[N,8], line 27 [grad]
-	runtime.Sgemm(false, true, n, 8, 4, 1, t44, 4, t28, 4, 0, t51, 8)
-	// %52 = matmul(h, %44) f32[8,4], line 27 [grad]
-	runtime.Sgemm(true, false, 8, 4, n, 1, t24, 8, t44, 4, 0, t52, 4)
-	// %53 = mul(%52, %26) f32[8,4], line 27 [grad]
+	// %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
+	runtime.Sgemm(false, true, n, 8, 4, 1, t49, 4, t30, 4, 0, t60, 8)
+	// %61 = matmul(h, %49) f32[8,4], line 30 [grad]
+	runtime.Sgemm(true, false, 8, 4, n, 1, t26, 8, t49, 4, 0, t61, 4)
+	// %62 = mul(%61, %28) f32[8,4], line 30 [grad]
 	for i0 := 0; i0 < 32; i0++ {
-		t53[i0] = t52[i0] * float32(0.1)
+		t62[i0] = t61[i0] * float32(0.1)
 	}
-	// %56 = relu_grad(%51, %23) f32[N,8], line 26 [grad]
+	// %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t56[i0] = runtime.ReluGrad(t51[i0], t23[i0])
+		t65[i0] = runtime.ReluGrad(t60[i0], t25[i0])
 	}
-	// %57 = sum_to(%56) f32[8], line 26 [grad]
+	// %66 = sum_to(%65) f32[8], line 29 [grad]
 	{
-		clear(t57)
+		clear(t66)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t57[i1] += t56[o0+i1]
+				t66[i1] += t65[o0+i1]
 			}
 		}
 	}
-	// %58 = mul(%57, %21) f32[8], line 26 [grad]
+	// %67 = mul(%66, %23) f32[8], line 29 [grad]
 	for i0 := 0; i0 < 8; i0++ {
-		t58[i0] = t57[i0] * float32(0.1)
+		t67[i0] = t66[i0] * float32(0.1)
 	}
-	// %61 = sum_to(%56) f32[8], line 26 [grad]
+	// %70 = sum_to(%65) f32[8], line 29 [grad]
 	{
-		clear(t61)
+		clear(t70)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t61[i1] += t56[o0+i1]
+				t70[i1] += t65[o0+i1]
 			}
 		}
 	}
-	// %62 = mul(%56, g) f32[N,8], line 26 [grad]
+	// %71 = mul(%65, g) f32[N,8], line 29 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t62[o0+i1] = t56[o0+i1] * p10[i1]
+			t71[o0+i1] = t65[o0+i1] * p10[i1]
 		}
 	}
-	// %63 = mul(%56, %18) f32[N,8], line 26 [grad]
+	// %72 = mul(%65, %20) f32[N,8], line 29 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t63[i0] = t56[i0] * t18[i0]
+		t72[i0] = t65[i0] * t20[i0]
 	}
-	// %64 = sum_to(%63) f32[8], line 26 [grad]
+	// %73 = sum_to(%72) f32[8], line 29 [grad]
 	{
-		clear(t64)
+		clear(t73)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t64[i1] += t63[o0+i1]
+				t73[i1] += t72[o0+i1]
 			}
 		}
 	}
-	// %66 = matmul(x, %62) f32[6,8], line 26 [grad]
-	runtime.Sgemm(true, false, 6, 8, n, 1, x, 6, t62, 8, 0, t66, 8)
-	// %67 = broadcast_to(%53) f32[5,8,4], line 25 [grad]
+	// %75 = matmul(x, %71) f32[6,8], line 29 [grad]
+	runtime.Sgemm(true, false, 6, 8, n, 1, x, 6, t71, 8, 0, t75, 8)
+	// %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
 	for i0 := 0; i0 < 5; i0++ {
 		o0 := i0 * 32
 		for i1 := 0; i1 < 32; i1++ {
-			t67[o0+i1] = t53[i1]
+			t76[o0+i1] = t62[i1]
 		}
 	}
-	// %68 = broadcast_to(%58) f32[3,3,2,8], line 24 [grad]
+	// %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
 	for i0 := 0; i0 < 18; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t68[o0+i1] = t58[i1]
+			t77[o0+i1] = t67[i1]
 		}
 	}
-	// %70 = mul(%69, %66) f32[6,8], line 32 [update]
+	// %79 = mul(%78, %75) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t70[i0] = float32(0.05) * t66[i0]
+		t79[i0] = float32(0.05) * t75[i0]
 	}
-	// %71 = sub(W1, %70) f32[6,8], line 32 [update]
+	// %80 = sub(W1, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t71[i0] = p0[i0] - t70[i0]
+		t80[i0] = p0[i0] - t79[i0]
 	}
-	// %74 = mul(%73, %52) f32[8,4], line 32 [update]
+	// %83 = mul(%82, %61) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t74[i0] = float32(0.05) * t52[i0]
+		t83[i0] = float32(0.05) * t61[i0]
 	}
-	// %75 = sub(W2, %74) f32[8,4], line 32 [update]
+	// %84 = sub(W2, %83) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t75[i0] = p1[i0] - t74[i0]
+		t84[i0] = p1[i0] - t83[i0]
 	}
-	// %78 = mul(%77, %68) f32[3,3,2,8], line 32 [update]
+	// %87 = mul(%86, %77) f32[3,3,2,8], line 35 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		t78[i0] = float32(0.05) * t68[i0]
+		t87[i0] = float32(0.05) * t77[i0]
 	}
-	// %79 = sub(K, %78) f32[3,3,2,8], line 32 [update]
+	// %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		t79[i0] = p2[i0] - t78[i0]
+		t88[i0] = p2[i0] - t87[i0]
 	}
-	// %82 = mul(%81, %67) f32[5,8,4], line 32 [update]
+	// %91 = mul(%90, %76) f32[5,8,4], line 35 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		t82[i0] = float32(0.05) * t67[i0]
+		t91[i0] = float32(0.05) * t76[i0]
 	}
-	// %83 = sub(U, %82) f32[5,8,4], line 32 [update]
+	// %92 = sub(U, %91) f32[5,8,4], line 35 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		t83[i0] = p3[i0] - t82[i0]
+		t92[i0] = p3[i0] - t91[i0]
 	}
-	// %86 = mul(%85, %66) f32[6,8], line 32 [update]
+	// %95 = mul(%94, %75) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t86[i0] = float32(0.05) * t66[i0]
+		t95[i0] = float32(0.05) * t75[i0]
 	}
-	// %87 = sub(V, %86) f32[6,8], line 32 [update]
+	// %96 = sub(V, %95) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t87[i0] = p4[i0] - t86[i0]
+		t96[i0] = p4[i0] - t95[i0]
 	}
-	// %90 = mul(%89, %66) f32[6,8], line 32 [update]
+	// %99 = mul(%98, %75) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t90[i0] = float32(0.05) * t66[i0]
+		t99[i0] = float32(0.05) * t75[i0]
 	}
-	// %91 = sub(P, %90) f32[6,8], line 32 [update]
+	// %100 = sub(P, %99) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t91[i0] = p5[i0] - t90[i0]
+		t100[i0] = p5[i0] - t99[i0]
 	}
-	// %94 = mul(%93, %52) f32[8,4], line 32 [update]
+	// %103 = mul(%102, %61) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t94[i0] = float32(0.05) * t52[i0]
+		t103[i0] = float32(0.05) * t61[i0]
 	}
-	// %95 = sub(Q, %94) f32[8,4], line 32 [update]
+	// %104 = sub(Q, %103) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t95[i0] = p6[i0] - t94[i0]
+		t104[i0] = p6[i0] - t103[i0]
 	}
-	// %98 = mul(%97, %47) f32[4], line 32 [update]
+	// %107 = mul(%106, %56) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t98[i0] = float32(0.05) * t47[i0]
+		t107[i0] = float32(0.05) * t56[i0]
 	}
-	// %99 = sub(a, %98) f32[4], line 32 [update]
+	// %108 = sub(a, %107) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t99[i0] = p7[i0] - t98[i0]
+		t108[i0] = p7[i0] - t107[i0]
 	}
-	// %102 = mul(%101, %61) f32[8], line 32 [update]
+	// %111 = mul(%110, %70) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t102[i0] = float32(0.05) * t61[i0]
+		t111[i0] = float32(0.05) * t70[i0]
 	}
-	// %103 = sub(b1, %102) f32[8], line 32 [update]
+	// %112 = sub(b1, %111) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t103[i0] = p8[i0] - t102[i0]
+		t112[i0] = p8[i0] - t111[i0]
 	}
-	// %106 = mul(%105, %50) f32[4], line 32 [update]
+	// %115 = mul(%114, %59) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t106[i0] = float32(0.05) * t50[i0]
+		t115[i0] = float32(0.05) * t59[i0]
 	}
-	// %107 = sub(b2, %106) f32[4], line 32 [update]
+	// %116 = sub(b2, %115) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t107[i0] = p9[i0] - t106[i0]
+		t116[i0] = p9[i0] - t115[i0]
 	}
-	// %110 = mul(%109, %64) f32[8], line 32 [update]
+	// %119 = mul(%118, %73) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t110[i0] = float32(0.05) * t64[i0]
+		t119[i0] = float32(0.05) * t73[i0]
 	}
-	// %111 = sub(g, %110) f32[8], line 32 [update]
+	// %120 = sub(g, %119) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t111[i0] = p10[i0] - t110[i0]
+		t120[i0] = p10[i0] - t119[i0]
 	}
-	// %114 = mul(%113, %49) f32[], line 32 [update]
-	t114[0] = float32(0.05) * t49[0]
-	// %115 = sub(s, %114) f32[], line 32 [update]
-	t115[0] = p11[0] - t114[0]
+	// %123 = mul(%122, %58) f32[], line 35 [update]
+	t123[0] = float32(0.05) * t58[0]
+	// %124 = sub(s, %123) f32[], line 35 [update]
+	t124[0] = p11[0] - t123[0]
+	// %127 = mul(%126, %54) f32[2,4], line 35 [update]
+	for i0 := 0; i0 < 8; i0++ {
+		t127[i0] = float32(0.05) * t54[i0]
+	}
+	// %128 = sub(R, %127) f32[2,4], line 35 [update]
+	for i0 := 0; i0 < 8; i0++ {
+		t128[i0] = p12[i0] - t127[i0]
+	}
+	// %131 = mul(%130, %53) f32[4], line 35 [update]
+	for i0 := 0; i0 < 4; i0++ {
+		t131[i0] = float32(0.05) * t53[i0]
+	}
+	// %132 = sub(c, %131) f32[4], line 35 [update]
+	for i0 := 0; i0 < 4; i0++ {
+		t132[i0] = p13[i0] - t131[i0]
+	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t71)
-	copy(p1, t75)
-	copy(p2, t79)
-	copy(p3, t83)
-	copy(p4, t87)
-	copy(p5, t91)
-	copy(p6, t95)
-	copy(p7, t99)
-	copy(p8, t103)
-	copy(p9, t107)
-	copy(p10, t111)
-	copy(p11, t115)
+	copy(p0, t80)
+	copy(p1, t84)
+	copy(p2, t88)
+	copy(p3, t92)
+	copy(p4, t96)
+	copy(p5, t100)
+	copy(p6, t104)
+	copy(p7, t108)
+	copy(p8, t112)
+	copy(p9, t116)
+	copy(p10, t120)
+	copy(p11, t124)
+	copy(p12, t128)
+	copy(p13, t132)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -737,7 +845,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (z []float32) {
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, x)
-	return m.t32
+	return m.t37
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) without
@@ -746,7 +854,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 4*n, n)
 	m.loss(n, x, t)
-	return m.t36[0]
+	return m.t41[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) and
@@ -755,7 +863,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 4*n, n)
 	m.train(n, x, t)
-	return m.t36[0]
+	return m.t41[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -834,6 +942,14 @@ func (m *Model) Params() []runtime.Param {
 		Data:  m.params[11],
 		Name:  "s",
 		Shape: []int{},
+	}, {
+		Data:  m.params[12],
+		Name:  "R",
+		Shape: []int{2, 4},
+	}, {
+		Data:  m.params[13],
+		Name:  "c",
+		Shape: []int{4},
 	}}
 }
 
@@ -880,7 +996,7 @@ var signature = runtime.Signature{
 		Name:  "z",
 		Shape: []int{-1, 4},
 	}},
-	ParamCount: 537,
+	ParamCount: 549,
 	Params: []runtime.TensorSpec{{
 		DType: "f32",
 		Name:  "W1",
@@ -929,6 +1045,14 @@ var signature = runtime.Signature{
 		DType: "f32",
 		Name:  "s",
 		Shape: []int{},
+	}, {
+		DType: "f32",
+		Name:  "R",
+		Shape: []int{2, 4},
+	}, {
+		DType: "f32",
+		Name:  "c",
+		Shape: []int{4},
 	}},
 	PredictInputs: []string{"x"},
 	Source:        "examples/initializers.flow",

@@ -8,15 +8,15 @@ Signature:
 	inputs:  x f32[N,28,28,1], y_ f32[N,10]
 	outputs: y f32[N,10]
 	params:  K1 f32[5,5,1,32], c1 f32[32], K2 f32[5,5,32,64], c2 f32[64], W3 f32[3136,1024], b3 f32[1024], W4 f32[1024,10], b4 f32[10] (3274634 parameters)
-	state:   optimizer/step f32[], K1/adam_m f32[5,5,1,32], K1/adam_v f32[5,5,1,32], c1/adam_m f32[32], c1/adam_v f32[32], K2/adam_m f32[5,5,32,64], K2/adam_v f32[5,5,32,64], c2/adam_m f32[64], c2/adam_v f32[64], W3/adam_m f32[3136,1024], W3/adam_v f32[3136,1024], b3/adam_m f32[1024], b3/adam_v f32[1024], W4/adam_m f32[1024,10], W4/adam_v f32[1024,10], b4/adam_m f32[10], b4/adam_v f32[10] (optimizer state)
+	state:   dropout/step f32[], optimizer/step f32[], K1/adam_m f32[5,5,1,32], K1/adam_v f32[5,5,1,32], c1/adam_m f32[32], c1/adam_v f32[32], K2/adam_m f32[5,5,32,64], K2/adam_v f32[5,5,32,64], c2/adam_m f32[64], c2/adam_v f32[64], W3/adam_m f32[3136,1024], W3/adam_v f32[3136,1024], b3/adam_m f32[1024], b3/adam_v f32[1024], W4/adam_m f32[1024,10], W4/adam_v f32[1024,10], b4/adam_m f32[10], b4/adam_v f32[10] (state, not trained)
 	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
 
 Estimated cost per call (N is the batch size):
 
 	Predict:   27,882,882·N FLOPs
-	TrainStep: 49,119,537 + 82,279,234·N FLOPs
+	TrainStep: 49,119,538 + 82,293,570·N FLOPs
 
-Buffers: 42,570,254 + 218,452·N float32 elements in one arena, allocated on the first call
+Buffers: 42,570,256 + 222,569·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package lenet
@@ -40,24 +40,25 @@ type Model struct {
 	//	5: b3 f32[1024]
 	//	6: W4 f32[1024,10]
 	//	7: b4 f32[10]
-	//	8: optimizer/step f32[]
-	//	9: K1/adam_m f32[5,5,1,32]
-	//	10: K1/adam_v f32[5,5,1,32]
-	//	11: c1/adam_m f32[32]
-	//	12: c1/adam_v f32[32]
-	//	13: K2/adam_m f32[5,5,32,64]
-	//	14: K2/adam_v f32[5,5,32,64]
-	//	15: c2/adam_m f32[64]
-	//	16: c2/adam_v f32[64]
-	//	17: W3/adam_m f32[3136,1024]
-	//	18: W3/adam_v f32[3136,1024]
-	//	19: b3/adam_m f32[1024]
-	//	20: b3/adam_v f32[1024]
-	//	21: W4/adam_m f32[1024,10]
-	//	22: W4/adam_v f32[1024,10]
-	//	23: b4/adam_m f32[10]
-	//	24: b4/adam_v f32[10]
-	params [25][]float32
+	//	8: dropout/step f32[]
+	//	9: optimizer/step f32[]
+	//	10: K1/adam_m f32[5,5,1,32]
+	//	11: K1/adam_v f32[5,5,1,32]
+	//	12: c1/adam_m f32[32]
+	//	13: c1/adam_v f32[32]
+	//	14: K2/adam_m f32[5,5,32,64]
+	//	15: K2/adam_v f32[5,5,32,64]
+	//	16: c2/adam_m f32[64]
+	//	17: c2/adam_v f32[64]
+	//	18: W3/adam_m f32[3136,1024]
+	//	19: W3/adam_v f32[3136,1024]
+	//	20: b3/adam_m f32[1024]
+	//	21: b3/adam_v f32[1024]
+	//	22: W4/adam_m f32[1024,10]
+	//	23: W4/adam_v f32[1024,10]
+	//	24: b4/adam_m f32[10]
+	//	25: b4/adam_v f32[10]
+	params [26][]float32
 
 	// n is the batch size the buffers are laid out for (-1: none yet).
 	n int
@@ -66,155 +67,164 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t10  []float32 // %10 = conv2d(x, K1) f32[N,28,28,32], line 21
-	t11  []float32 // %11 = bias_add(%10, c1) f32[N,28,28,32], line 21
-	t12  []float32 // a1 = relu(%11) f32[N,28,28,32], line 21
-	t13  []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 22
-	t14  []float32 // %14 = conv2d(p1, K2) f32[N,14,14,64], line 23
-	t15  []float32 // %15 = bias_add(%14, c2) f32[N,14,14,64], line 23
-	t16  []float32 // a2 = relu(%15) f32[N,14,14,64], line 23
-	t17  []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 24
-	t18  []float32 // flat = reshape(p2) f32[N,3136], line 25
-	t19  []float32 // %19 = matmul(flat, W3) f32[N,1024], line 26
-	t20  []float32 // %20 = add(%19, b3) f32[N,1024], line 26
-	t21  []float32 // h3 = relu(%20) f32[N,1024], line 26
-	t22  []float32 // %22 = matmul(h3, W4) f32[N,10], line 27
-	t23  []float32 // logits = add(%22, b4) f32[N,10], line 27
-	t24  []float32 // y = softmax(logits) f32[N,10], line 28
-	t25  []float32 // %25 = softmax_cross_entropy(logits, y_) f32[N], line 29
-	t26  []float32 // loss = mean(%25) f32[], line 29
-	t28  []float32 // %28 = count(%25) f32[], line 29 [grad]
-	t29  []float32 // %29 = broadcast_to(%27) f32[N], line 29 [grad]
-	t30  []float32 // %30 = div(%29, %28) f32[N], line 29 [grad]
-	t31  []float32 // %31 = broadcast_to(%30) f32[N,10], line 29 [grad]
-	t32  []float32 // %32 = softmax(logits) f32[N,10], line 29 [grad]
-	t33  []float32 // %33 = sum(y_) f32[N,1], line 29 [grad]
-	t34  []float32 // %34 = mul(%32, %33) f32[N,10], line 29 [grad]
-	t35  []float32 // %35 = sub(%34, y_) f32[N,10], line 29 [grad]
-	t36  []float32 // %36 = mul(%35, %31) f32[N,10], line 29 [grad]
-	t40  []float32 // %40 = sum_to(%36) f32[10], line 27 [grad]
-	t41  []float32 // %41 = matmul(%36, W4) f32[N,1024], line 27 [grad]
-	t42  []float32 // %42 = matmul(h3, %36) f32[1024,10], line 27 [grad]
-	t43  []float32 // %43 = relu_grad(%41, %20) f32[N,1024], line 26 [grad]
-	t44  []float32 // %44 = sum_to(%43) f32[1024], line 26 [grad]
-	t45  []float32 // %45 = matmul(%43, W3) f32[N,3136], line 26 [grad]
-	t46  []float32 // %46 = matmul(flat, %43) f32[3136,1024], line 26 [grad]
-	t47  []float32 // %47 = reshape_to(%45) f32[N,7,7,64], line 25 [grad]
-	t48  []float32 // %48 = max_pool_grad(a2, %47) f32[N,14,14,64], line 24 [grad]
-	t49  []float32 // %49 = relu_grad(%48, %15) f32[N,14,14,64], line 23 [grad]
-	t50  []float32 // %50 = sum(%49) f32[64], line 23 [grad]
-	t51  []float32 // %51 = conv2d_backprop_input(K2, %49) f32[N,14,14,32], line 23 [grad]
-	t52  []float32 // %52 = conv2d_backprop_filter(p1, %49) f32[5,5,32,64], line 23 [grad]
-	t53  []float32 // %53 = max_pool_grad(a1, %51) f32[N,28,28,32], line 22 [grad]
-	t54  []float32 // %54 = relu_grad(%53, %11) f32[N,28,28,32], line 21 [grad]
-	t55  []float32 // %55 = sum(%54) f32[32], line 21 [grad]
-	t57  []float32 // %57 = conv2d_backprop_filter(x, %54) f32[5,5,1,32], line 21 [grad]
-	t61  []float32 // %61 = sub(%57, K1/adam_m) f32[5,5,1,32], line 32 [update]
-	t63  []float32 // %63 = mul(%61, %62) f32[5,5,1,32], line 32 [update]
-	t64  []float32 // %64 = add(K1/adam_m, %63) f32[5,5,1,32], line 32 [update]
-	t65  []float32 // %65 = square(%57) f32[5,5,1,32], line 32 [update]
-	t66  []float32 // %66 = sub(%65, K1/adam_v) f32[5,5,1,32], line 32 [update]
-	t68  []float32 // %68 = mul(%66, %67) f32[5,5,1,32], line 32 [update]
-	t69  []float32 // %69 = add(K1/adam_v, %68) f32[5,5,1,32], line 32 [update]
-	t73  []float32 // %73 = add(optimizer/step, %72) f32[], line 32 [update]
-	t75  []float32 // %75 = mul(%73, %74) f32[], line 32 [update]
-	t76  []float32 // %76 = exp(%75) f32[], line 32 [update]
-	t78  []float32 // %78 = sub(%77, %76) f32[], line 32 [update]
-	t79  []float32 // %79 = sqrt(%78) f32[], line 32 [update]
-	t81  []float32 // %81 = mul(%80, %79) f32[], line 32 [update]
-	t83  []float32 // %83 = mul(%73, %82) f32[], line 32 [update]
-	t84  []float32 // %84 = exp(%83) f32[], line 32 [update]
-	t86  []float32 // %86 = sub(%85, %84) f32[], line 32 [update]
-	t87  []float32 // %87 = div(%81, %86) f32[], line 32 [update]
-	t88  []float32 // %88 = sqrt(%69) f32[5,5,1,32], line 32 [update]
-	t90  []float32 // %90 = add(%88, %89) f32[5,5,1,32], line 32 [update]
-	t91  []float32 // %91 = mul(%64, %87) f32[5,5,1,32], line 32 [update]
-	t92  []float32 // %92 = div(%91, %90) f32[5,5,1,32], line 32 [update]
-	t93  []float32 // %93 = sub(K1, %92) f32[5,5,1,32], line 32 [update]
-	t97  []float32 // %97 = sub(%55, c1/adam_m) f32[32], line 32 [update]
-	t99  []float32 // %99 = mul(%97, %98) f32[32], line 32 [update]
-	t100 []float32 // %100 = add(c1/adam_m, %99) f32[32], line 32 [update]
-	t101 []float32 // %101 = square(%55) f32[32], line 32 [update]
-	t102 []float32 // %102 = sub(%101, c1/adam_v) f32[32], line 32 [update]
-	t104 []float32 // %104 = mul(%102, %103) f32[32], line 32 [update]
-	t105 []float32 // %105 = add(c1/adam_v, %104) f32[32], line 32 [update]
-	t108 []float32 // %108 = sqrt(%105) f32[32], line 32 [update]
-	t110 []float32 // %110 = add(%108, %109) f32[32], line 32 [update]
-	t111 []float32 // %111 = mul(%100, %87) f32[32], line 32 [update]
-	t112 []float32 // %112 = div(%111, %110) f32[32], line 32 [update]
-	t113 []float32 // %113 = sub(c1, %112) f32[32], line 32 [update]
-	t117 []float32 // %117 = sub(%52, K2/adam_m) f32[5,5,32,64], line 32 [update]
-	t119 []float32 // %119 = mul(%117, %118) f32[5,5,32,64], line 32 [update]
-	t120 []float32 // %120 = add(K2/adam_m, %119) f32[5,5,32,64], line 32 [update]
-	t121 []float32 // %121 = square(%52) f32[5,5,32,64], line 32 [update]
-	t122 []float32 // %122 = sub(%121, K2/adam_v) f32[5,5,32,64], line 32 [update]
-	t124 []float32 // %124 = mul(%122, %123) f32[5,5,32,64], line 32 [update]
-	t125 []float32 // %125 = add(K2/adam_v, %124) f32[5,5,32,64], line 32 [update]
-	t128 []float32 // %128 = sqrt(%125) f32[5,5,32,64], line 32 [update]
-	t130 []float32 // %130 = add(%128, %129) f32[5,5,32,64], line 32 [update]
-	t131 []float32 // %131 = mul(%120, %87) f32[5,5,32,64], line 32 [update]
-	t132 []float32 // %132 = div(%131, %130) f32[5,5,32,64], line 32 [update]
-	t133 []float32 // %133 = sub(K2, %132) f32[5,5,32,64], line 32 [update]
-	t137 []float32 // %137 = sub(%50, c2/adam_m) f32[64], line 32 [update]
-	t139 []float32 // %139 = mul(%137, %138) f32[64], line 32 [update]
-	t140 []float32 // %140 = add(c2/adam_m, %139) f32[64], line 32 [update]
-	t141 []float32 // %141 = square(%50) f32[64], line 32 [update]
-	t142 []float32 // %142 = sub(%141, c2/adam_v) f32[64], line 32 [update]
-	t144 []float32 // %144 = mul(%142, %143) f32[64], line 32 [update]
-	t145 []float32 // %145 = add(c2/adam_v, %144) f32[64], line 32 [update]
-	t148 []float32 // %148 = sqrt(%145) f32[64], line 32 [update]
-	t150 []float32 // %150 = add(%148, %149) f32[64], line 32 [update]
-	t151 []float32 // %151 = mul(%140, %87) f32[64], line 32 [update]
-	t152 []float32 // %152 = div(%151, %150) f32[64], line 32 [update]
-	t153 []float32 // %153 = sub(c2, %152) f32[64], line 32 [update]
-	t157 []float32 // %157 = sub(%46, W3/adam_m) f32[3136,1024], line 32 [update]
-	t159 []float32 // %159 = mul(%157, %158) f32[3136,1024], line 32 [update]
-	t160 []float32 // %160 = add(W3/adam_m, %159) f32[3136,1024], line 32 [update]
-	t161 []float32 // %161 = square(%46) f32[3136,1024], line 32 [update]
-	t162 []float32 // %162 = sub(%161, W3/adam_v) f32[3136,1024], line 32 [update]
-	t164 []float32 // %164 = mul(%162, %163) f32[3136,1024], line 32 [update]
-	t165 []float32 // %165 = add(W3/adam_v, %164) f32[3136,1024], line 32 [update]
-	t168 []float32 // %168 = sqrt(%165) f32[3136,1024], line 32 [update]
-	t170 []float32 // %170 = add(%168, %169) f32[3136,1024], line 32 [update]
-	t171 []float32 // %171 = mul(%160, %87) f32[3136,1024], line 32 [update]
-	t172 []float32 // %172 = div(%171, %170) f32[3136,1024], line 32 [update]
-	t173 []float32 // %173 = sub(W3, %172) f32[3136,1024], line 32 [update]
-	t177 []float32 // %177 = sub(%44, b3/adam_m) f32[1024], line 32 [update]
-	t179 []float32 // %179 = mul(%177, %178) f32[1024], line 32 [update]
-	t180 []float32 // %180 = add(b3/adam_m, %179) f32[1024], line 32 [update]
-	t181 []float32 // %181 = square(%44) f32[1024], line 32 [update]
-	t182 []float32 // %182 = sub(%181, b3/adam_v) f32[1024], line 32 [update]
-	t184 []float32 // %184 = mul(%182, %183) f32[1024], line 32 [update]
-	t185 []float32 // %185 = add(b3/adam_v, %184) f32[1024], line 32 [update]
-	t188 []float32 // %188 = sqrt(%185) f32[1024], line 32 [update]
-	t190 []float32 // %190 = add(%188, %189) f32[1024], line 32 [update]
-	t191 []float32 // %191 = mul(%180, %87) f32[1024], line 32 [update]
-	t192 []float32 // %192 = div(%191, %190) f32[1024], line 32 [update]
-	t193 []float32 // %193 = sub(b3, %192) f32[1024], line 32 [update]
-	t197 []float32 // %197 = sub(%42, W4/adam_m) f32[1024,10], line 32 [update]
-	t199 []float32 // %199 = mul(%197, %198) f32[1024,10], line 32 [update]
-	t200 []float32 // %200 = add(W4/adam_m, %199) f32[1024,10], line 32 [update]
-	t201 []float32 // %201 = square(%42) f32[1024,10], line 32 [update]
-	t202 []float32 // %202 = sub(%201, W4/adam_v) f32[1024,10], line 32 [update]
-	t204 []float32 // %204 = mul(%202, %203) f32[1024,10], line 32 [update]
-	t205 []float32 // %205 = add(W4/adam_v, %204) f32[1024,10], line 32 [update]
-	t208 []float32 // %208 = sqrt(%205) f32[1024,10], line 32 [update]
-	t210 []float32 // %210 = add(%208, %209) f32[1024,10], line 32 [update]
-	t211 []float32 // %211 = mul(%200, %87) f32[1024,10], line 32 [update]
-	t212 []float32 // %212 = div(%211, %210) f32[1024,10], line 32 [update]
-	t213 []float32 // %213 = sub(W4, %212) f32[1024,10], line 32 [update]
-	t217 []float32 // %217 = sub(%40, b4/adam_m) f32[10], line 32 [update]
-	t219 []float32 // %219 = mul(%217, %218) f32[10], line 32 [update]
-	t220 []float32 // %220 = add(b4/adam_m, %219) f32[10], line 32 [update]
-	t221 []float32 // %221 = square(%40) f32[10], line 32 [update]
-	t222 []float32 // %222 = sub(%221, b4/adam_v) f32[10], line 32 [update]
-	t224 []float32 // %224 = mul(%222, %223) f32[10], line 32 [update]
-	t225 []float32 // %225 = add(b4/adam_v, %224) f32[10], line 32 [update]
-	t228 []float32 // %228 = sqrt(%225) f32[10], line 32 [update]
-	t230 []float32 // %230 = add(%228, %229) f32[10], line 32 [update]
-	t231 []float32 // %231 = mul(%220, %87) f32[10], line 32 [update]
-	t232 []float32 // %232 = div(%231, %230) f32[10], line 32 [update]
-	t233 []float32 // %233 = sub(b4, %232) f32[10], line 32 [update]
+	t10  []float32 // %10 = conv2d(x, K1) f32[N,28,28,32], line 22
+	t11  []float32 // %11 = bias_add(%10, c1) f32[N,28,28,32], line 22
+	t12  []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
+	t13  []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
+	t14  []float32 // %14 = conv2d(p1, K2) f32[N,14,14,64], line 24
+	t15  []float32 // %15 = bias_add(%14, c2) f32[N,14,14,64], line 24
+	t16  []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
+	t17  []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
+	t18  []float32 // flat = reshape(p2) f32[N,3136], line 26
+	t19  []float32 // %19 = matmul(flat, W3) f32[N,1024], line 27
+	t20  []float32 // %20 = add(%19, b3) f32[N,1024], line 27
+	t21  []float32 // h3 = relu(%20) f32[N,1024], line 27
+	t22  []float32 // d3 = dropout(h3) f32[N,1024], line 28
+	t23  []float32 // %23 = matmul(d3, W4) f32[N,10], line 29
+	t24  []float32 // logits = add(%23, b4) f32[N,10], line 29
+	t25  []float32 // y = softmax(logits) f32[N,10], line 30
+	t26  []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	t27  []float32 // loss = mean(%26) f32[], line 31
+	t30  []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
+	t32  []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
+	t33  []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
+	t34  []float32 // %34 = matmul(d3, W4) f32[N,10], line 29
+	t35  []float32 // logits = add(%34, b4) f32[N,10], line 29
+	t36  []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	t37  []float32 // loss = mean(%36) f32[], line 31
+	t39  []float32 // %39 = count(%36) f32[], line 31 [grad]
+	t40  []float32 // %40 = broadcast_to(%38) f32[N], line 31 [grad]
+	t41  []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
+	t42  []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
+	t43  []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
+	t44  []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
+	t45  []float32 // %45 = mul(%43, %44) f32[N,10], line 31 [grad]
+	t46  []float32 // %46 = sub(%45, y_) f32[N,10], line 31 [grad]
+	t47  []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
+	t51  []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
+	t52  []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
+	t53  []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
+	t54  []float32 // %54 = mul(%52, %32) f32[N,1024], line 28 [grad]
+	t56  []float32 // %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
+	t57  []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
+	t58  []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
+	t59  []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
+	t60  []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
+	t61  []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
+	t62  []float32 // %62 = relu_grad(%61, %15) f32[N,14,14,64], line 24 [grad]
+	t63  []float32 // %63 = sum(%62) f32[64], line 24 [grad]
+	t64  []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
+	t65  []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
+	t66  []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
+	t67  []float32 // %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
+	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
+	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	t74  []float32 // %74 = sub(%70, K1/adam_m) f32[5,5,1,32], line 34 [update]
+	t76  []float32 // %76 = mul(%74, %75) f32[5,5,1,32], line 34 [update]
+	t77  []float32 // %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
+	t78  []float32 // %78 = square(%70) f32[5,5,1,32], line 34 [update]
+	t79  []float32 // %79 = sub(%78, K1/adam_v) f32[5,5,1,32], line 34 [update]
+	t81  []float32 // %81 = mul(%79, %80) f32[5,5,1,32], line 34 [update]
+	t82  []float32 // %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
+	t86  []float32 // %86 = add(optimizer/step, %85) f32[], line 34 [update]
+	t88  []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
+	t89  []float32 // %89 = exp(%88) f32[], line 34 [update]
+	t91  []float32 // %91 = sub(%90, %89) f32[], line 34 [update]
+	t92  []float32 // %92 = sqrt(%91) f32[], line 34 [update]
+	t94  []float32 // %94 = mul(%93, %92) f32[], line 34 [update]
+	t96  []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
+	t97  []float32 // %97 = exp(%96) f32[], line 34 [update]
+	t99  []float32 // %99 = sub(%98, %97) f32[], line 34 [update]
+	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
+	t101 []float32 // %101 = sqrt(%82) f32[5,5,1,32], line 34 [update]
+	t103 []float32 // %103 = add(%101, %102) f32[5,5,1,32], line 34 [update]
+	t104 []float32 // %104 = mul(%77, %100) f32[5,5,1,32], line 34 [update]
+	t105 []float32 // %105 = div(%104, %103) f32[5,5,1,32], line 34 [update]
+	t106 []float32 // %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
+	t110 []float32 // %110 = sub(%68, c1/adam_m) f32[32], line 34 [update]
+	t112 []float32 // %112 = mul(%110, %111) f32[32], line 34 [update]
+	t113 []float32 // %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
+	t114 []float32 // %114 = square(%68) f32[32], line 34 [update]
+	t115 []float32 // %115 = sub(%114, c1/adam_v) f32[32], line 34 [update]
+	t117 []float32 // %117 = mul(%115, %116) f32[32], line 34 [update]
+	t118 []float32 // %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
+	t121 []float32 // %121 = sqrt(%118) f32[32], line 34 [update]
+	t123 []float32 // %123 = add(%121, %122) f32[32], line 34 [update]
+	t124 []float32 // %124 = mul(%113, %100) f32[32], line 34 [update]
+	t125 []float32 // %125 = div(%124, %123) f32[32], line 34 [update]
+	t126 []float32 // %126 = sub(c1, %125) f32[32], line 34 [update]
+	t130 []float32 // %130 = sub(%65, K2/adam_m) f32[5,5,32,64], line 34 [update]
+	t132 []float32 // %132 = mul(%130, %131) f32[5,5,32,64], line 34 [update]
+	t133 []float32 // %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
+	t134 []float32 // %134 = square(%65) f32[5,5,32,64], line 34 [update]
+	t135 []float32 // %135 = sub(%134, K2/adam_v) f32[5,5,32,64], line 34 [update]
+	t137 []float32 // %137 = mul(%135, %136) f32[5,5,32,64], line 34 [update]
+	t138 []float32 // %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
+	t141 []float32 // %141 = sqrt(%138) f32[5,5,32,64], line 34 [update]
+	t143 []float32 // %143 = add(%141, %142) f32[5,5,32,64], line 34 [update]
+	t144 []float32 // %144 = mul(%133, %100) f32[5,5,32,64], line 34 [update]
+	t145 []float32 // %145 = div(%144, %143) f32[5,5,32,64], line 34 [update]
+	t146 []float32 // %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
+	t150 []float32 // %150 = sub(%63, c2/adam_m) f32[64], line 34 [update]
+	t152 []float32 // %152 = mul(%150, %151) f32[64], line 34 [update]
+	t153 []float32 // %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
+	t154 []float32 // %154 = square(%63) f32[64], line 34 [update]
+	t155 []float32 // %155 = sub(%154, c2/adam_v) f32[64], line 34 [update]
+	t157 []float32 // %157 = mul(%155, %156) f32[64], line 34 [update]
+	t158 []float32 // %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
+	t161 []float32 // %161 = sqrt(%158) f32[64], line 34 [update]
+	t163 []float32 // %163 = add(%161, %162) f32[64], line 34 [update]
+	t164 []float32 // %164 = mul(%153, %100) f32[64], line 34 [update]
+	t165 []float32 // %165 = div(%164, %163) f32[64], line 34 [update]
+	t166 []float32 // %166 = sub(c2, %165) f32[64], line 34 [update]
+	t170 []float32 // %170 = sub(%59, W3/adam_m) f32[3136,1024], line 34 [update]
+	t172 []float32 // %172 = mul(%170, %171) f32[3136,1024], line 34 [update]
+	t173 []float32 // %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
+	t174 []float32 // %174 = square(%59) f32[3136,1024], line 34 [update]
+	t175 []float32 // %175 = sub(%174, W3/adam_v) f32[3136,1024], line 34 [update]
+	t177 []float32 // %177 = mul(%175, %176) f32[3136,1024], line 34 [update]
+	t178 []float32 // %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
+	t181 []float32 // %181 = sqrt(%178) f32[3136,1024], line 34 [update]
+	t183 []float32 // %183 = add(%181, %182) f32[3136,1024], line 34 [update]
+	t184 []float32 // %184 = mul(%173, %100) f32[3136,1024], line 34 [update]
+	t185 []float32 // %185 = div(%184, %183) f32[3136,1024], line 34 [update]
+	t186 []float32 // %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
+	t190 []float32 // %190 = sub(%57, b3/adam_m) f32[1024], line 34 [update]
+	t192 []float32 // %192 = mul(%190, %191) f32[1024], line 34 [update]
+	t193 []float32 // %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
+	t194 []float32 // %194 = square(%57) f32[1024], line 34 [update]
+	t195 []float32 // %195 = sub(%194, b3/adam_v) f32[1024], line 34 [update]
+	t197 []float32 // %197 = mul(%195, %196) f32[1024], line 34 [update]
+	t198 []float32 // %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
+	t201 []float32 // %201 = sqrt(%198) f32[1024], line 34 [update]
+	t203 []float32 // %203 = add(%201, %202) f32[1024], line 34 [update]
+	t204 []float32 // %204 = mul(%193, %100) f32[1024], line 34 [update]
+	t205 []float32 // %205 = div(%204, %203) f32[1024], line 34 [update]
+	t206 []float32 // %206 = sub(b3, %205) f32[1024], line 34 [update]
+	t210 []float32 // %210 = sub(%53, W4/adam_m) f32[1024,10], line 34 [update]
+	t212 []float32 // %212 = mul(%210, %211) f32[1024,10], line 34 [update]
+	t213 []float32 // %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
+	t214 []float32 // %214 = square(%53) f32[1024,10], line 34 [update]
+	t215 []float32 // %215 = sub(%214, W4/adam_v) f32[1024,10], line 34 [update]
+	t217 []float32 // %217 = mul(%215, %216) f32[1024,10], line 34 [update]
+	t218 []float32 // %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
+	t221 []float32 // %221 = sqrt(%218) f32[1024,10], line 34 [update]
+	t223 []float32 // %223 = add(%221, %222) f32[1024,10], line 34 [update]
+	t224 []float32 // %224 = mul(%213, %100) f32[1024,10], line 34 [update]
+	t225 []float32 // %225 = div(%224, %223) f32[1024,10], line 34 [update]
+	t226 []float32 // %226 = sub(W4, %225) f32[1024,10], line 34 [update]
+	t230 []float32 // %230 = sub(%51, b4/adam_m) f32[10], line 34 [update]
+	t232 []float32 // %232 = mul(%230, %231) f32[10], line 34 [update]
+	t233 []float32 // %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
+	t234 []float32 // %234 = square(%51) f32[10], line 34 [update]
+	t235 []float32 // %235 = sub(%234, b4/adam_v) f32[10], line 34 [update]
+	t237 []float32 // %237 = mul(%235, %236) f32[10], line 34 [update]
+	t238 []float32 // %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
+	t241 []float32 // %241 = sqrt(%238) f32[10], line 34 [update]
+	t243 []float32 // %243 = add(%241, %242) f32[10], line 34 [update]
+	t244 []float32 // %244 = mul(%233, %100) f32[10], line 34 [update]
+	t245 []float32 // %245 = div(%244, %243) f32[10], line 34 [update]
+	t246 []float32 // %246 = sub(b4, %245) f32[10], line 34 [update]
 }
 
 // New returns a LeNet with every parameter at its initial value. Buffers
@@ -237,23 +247,24 @@ func New() *Model {
 	runtime.InitTruncatedNormal(m.params[6], 0.0, 0.1, uint64(0x4))
 	m.params[7] = make([]float32, 10) // b4 f32[10]
 	runtime.InitConstant(m.params[7], 0.1)
-	m.params[8] = make([]float32, 1)        // optimizer/step f32[]
-	m.params[9] = make([]float32, 800)      // K1/adam_m f32[5,5,1,32]
-	m.params[10] = make([]float32, 800)     // K1/adam_v f32[5,5,1,32]
-	m.params[11] = make([]float32, 32)      // c1/adam_m f32[32]
-	m.params[12] = make([]float32, 32)      // c1/adam_v f32[32]
-	m.params[13] = make([]float32, 51200)   // K2/adam_m f32[5,5,32,64]
-	m.params[14] = make([]float32, 51200)   // K2/adam_v f32[5,5,32,64]
-	m.params[15] = make([]float32, 64)      // c2/adam_m f32[64]
-	m.params[16] = make([]float32, 64)      // c2/adam_v f32[64]
-	m.params[17] = make([]float32, 3211264) // W3/adam_m f32[3136,1024]
-	m.params[18] = make([]float32, 3211264) // W3/adam_v f32[3136,1024]
-	m.params[19] = make([]float32, 1024)    // b3/adam_m f32[1024]
-	m.params[20] = make([]float32, 1024)    // b3/adam_v f32[1024]
-	m.params[21] = make([]float32, 10240)   // W4/adam_m f32[1024,10]
-	m.params[22] = make([]float32, 10240)   // W4/adam_v f32[1024,10]
-	m.params[23] = make([]float32, 10)      // b4/adam_m f32[10]
-	m.params[24] = make([]float32, 10)      // b4/adam_v f32[10]
+	m.params[8] = make([]float32, 1)        // dropout/step f32[]
+	m.params[9] = make([]float32, 1)        // optimizer/step f32[]
+	m.params[10] = make([]float32, 800)     // K1/adam_m f32[5,5,1,32]
+	m.params[11] = make([]float32, 800)     // K1/adam_v f32[5,5,1,32]
+	m.params[12] = make([]float32, 32)      // c1/adam_m f32[32]
+	m.params[13] = make([]float32, 32)      // c1/adam_v f32[32]
+	m.params[14] = make([]float32, 51200)   // K2/adam_m f32[5,5,32,64]
+	m.params[15] = make([]float32, 51200)   // K2/adam_v f32[5,5,32,64]
+	m.params[16] = make([]float32, 64)      // c2/adam_m f32[64]
+	m.params[17] = make([]float32, 64)      // c2/adam_v f32[64]
+	m.params[18] = make([]float32, 3211264) // W3/adam_m f32[3136,1024]
+	m.params[19] = make([]float32, 3211264) // W3/adam_v f32[3136,1024]
+	m.params[20] = make([]float32, 1024)    // b3/adam_m f32[1024]
+	m.params[21] = make([]float32, 1024)    // b3/adam_v f32[1024]
+	m.params[22] = make([]float32, 10240)   // W4/adam_m f32[1024,10]
+	m.params[23] = make([]float32, 10240)   // W4/adam_v f32[1024,10]
+	m.params[24] = make([]float32, 10)      // b4/adam_m f32[10]
+	m.params[25] = make([]float32, 10)      // b4/adam_v f32[10]
 	return m
 }
 
@@ -263,7 +274,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 218452*n + 42570254
+	size := 222569*n + 42570256
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -280,149 +291,158 @@ func (m *Model) layout(n int) {
 	m.t19, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t20, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t21, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t22, a = a[:10*n:10*n], a[10*n:]
+	m.t22, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t23, a = a[:10*n:10*n], a[10*n:]
 	m.t24, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:n:n], a[n:]
-	m.t26, a = a[:1:1], a[1:]
-	m.t28, a = a[:1:1], a[1:]
-	m.t29, a = a[:n:n], a[n:]
-	m.t30, a = a[:n:n], a[n:]
-	m.t31, a = a[:10*n:10*n], a[10*n:]
-	m.t32, a = a[:10*n:10*n], a[10*n:]
-	m.t33, a = a[:n:n], a[n:]
+	m.t25, a = a[:10*n:10*n], a[10*n:]
+	m.t26, a = a[:n:n], a[n:]
+	m.t27, a = a[:1:1], a[1:]
+	m.t30, a = a[:1:1], a[1:]
+	m.t32, a = a[:1024*n:1024*n], a[1024*n:]
+	m.t33, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t34, a = a[:10*n:10*n], a[10*n:]
 	m.t35, a = a[:10*n:10*n], a[10*n:]
-	m.t36, a = a[:10*n:10*n], a[10*n:]
-	m.t40, a = a[:10:10], a[10:]
-	m.t41, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t42, a = a[:10240:10240], a[10240:]
-	m.t43, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t44, a = a[:1024:1024], a[1024:]
-	m.t45, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t46, a = a[:3211264:3211264], a[3211264:]
-	m.t47, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t48, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t49, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t50, a = a[:64:64], a[64:]
-	m.t51, a = a[:6272*n:6272*n], a[6272*n:]
-	m.t52, a = a[:51200:51200], a[51200:]
-	m.t53, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t54, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t55, a = a[:32:32], a[32:]
-	m.t57, a = a[:800:800], a[800:]
-	m.t61, a = a[:800:800], a[800:]
-	m.t63, a = a[:800:800], a[800:]
-	m.t64, a = a[:800:800], a[800:]
-	m.t65, a = a[:800:800], a[800:]
-	m.t66, a = a[:800:800], a[800:]
-	m.t68, a = a[:800:800], a[800:]
-	m.t69, a = a[:800:800], a[800:]
-	m.t73, a = a[:1:1], a[1:]
-	m.t75, a = a[:1:1], a[1:]
-	m.t76, a = a[:1:1], a[1:]
-	m.t78, a = a[:1:1], a[1:]
-	m.t79, a = a[:1:1], a[1:]
-	m.t81, a = a[:1:1], a[1:]
-	m.t83, a = a[:1:1], a[1:]
-	m.t84, a = a[:1:1], a[1:]
+	m.t36, a = a[:n:n], a[n:]
+	m.t37, a = a[:1:1], a[1:]
+	m.t39, a = a[:1:1], a[1:]
+	m.t40, a = a[:n:n], a[n:]
+	m.t41, a = a[:n:n], a[n:]
+	m.t42, a = a[:10*n:10*n], a[10*n:]
+	m.t43, a = a[:10*n:10*n], a[10*n:]
+	m.t44, a = a[:n:n], a[n:]
+	m.t45, a = a[:10*n:10*n], a[10*n:]
+	m.t46, a = a[:10*n:10*n], a[10*n:]
+	m.t47, a = a[:10*n:10*n], a[10*n:]
+	m.t51, a = a[:10:10], a[10:]
+	m.t52, a = a[:1024*n:1024*n], a[1024*n:]
+	m.t53, a = a[:10240:10240], a[10240:]
+	m.t54, a = a[:1024*n:1024*n], a[1024*n:]
+	m.t56, a = a[:1024*n:1024*n], a[1024*n:]
+	m.t57, a = a[:1024:1024], a[1024:]
+	m.t58, a = a[:3136*n:3136*n], a[3136*n:]
+	m.t59, a = a[:3211264:3211264], a[3211264:]
+	m.t60, a = a[:3136*n:3136*n], a[3136*n:]
+	m.t61, a = a[:12544*n:12544*n], a[12544*n:]
+	m.t62, a = a[:12544*n:12544*n], a[12544*n:]
+	m.t63, a = a[:64:64], a[64:]
+	m.t64, a = a[:6272*n:6272*n], a[6272*n:]
+	m.t65, a = a[:51200:51200], a[51200:]
+	m.t66, a = a[:25088*n:25088*n], a[25088*n:]
+	m.t67, a = a[:25088*n:25088*n], a[25088*n:]
+	m.t68, a = a[:32:32], a[32:]
+	m.t70, a = a[:800:800], a[800:]
+	m.t74, a = a[:800:800], a[800:]
+	m.t76, a = a[:800:800], a[800:]
+	m.t77, a = a[:800:800], a[800:]
+	m.t78, a = a[:800:800], a[800:]
+	m.t79, a = a[:800:800], a[800:]
+	m.t81, a = a[:800:800], a[800:]
+	m.t82, a = a[:800:800], a[800:]
 	m.t86, a = a[:1:1], a[1:]
-	m.t87, a = a[:1:1], a[1:]
-	m.t88, a = a[:800:800], a[800:]
-	m.t90, a = a[:800:800], a[800:]
-	m.t91, a = a[:800:800], a[800:]
-	m.t92, a = a[:800:800], a[800:]
-	m.t93, a = a[:800:800], a[800:]
-	m.t97, a = a[:32:32], a[32:]
-	m.t99, a = a[:32:32], a[32:]
-	m.t100, a = a[:32:32], a[32:]
-	m.t101, a = a[:32:32], a[32:]
-	m.t102, a = a[:32:32], a[32:]
-	m.t104, a = a[:32:32], a[32:]
-	m.t105, a = a[:32:32], a[32:]
-	m.t108, a = a[:32:32], a[32:]
+	m.t88, a = a[:1:1], a[1:]
+	m.t89, a = a[:1:1], a[1:]
+	m.t91, a = a[:1:1], a[1:]
+	m.t92, a = a[:1:1], a[1:]
+	m.t94, a = a[:1:1], a[1:]
+	m.t96, a = a[:1:1], a[1:]
+	m.t97, a = a[:1:1], a[1:]
+	m.t99, a = a[:1:1], a[1:]
+	m.t100, a = a[:1:1], a[1:]
+	m.t101, a = a[:800:800], a[800:]
+	m.t103, a = a[:800:800], a[800:]
+	m.t104, a = a[:800:800], a[800:]
+	m.t105, a = a[:800:800], a[800:]
+	m.t106, a = a[:800:800], a[800:]
 	m.t110, a = a[:32:32], a[32:]
-	m.t111, a = a[:32:32], a[32:]
 	m.t112, a = a[:32:32], a[32:]
 	m.t113, a = a[:32:32], a[32:]
-	m.t117, a = a[:51200:51200], a[51200:]
-	m.t119, a = a[:51200:51200], a[51200:]
-	m.t120, a = a[:51200:51200], a[51200:]
-	m.t121, a = a[:51200:51200], a[51200:]
-	m.t122, a = a[:51200:51200], a[51200:]
-	m.t124, a = a[:51200:51200], a[51200:]
-	m.t125, a = a[:51200:51200], a[51200:]
-	m.t128, a = a[:51200:51200], a[51200:]
+	m.t114, a = a[:32:32], a[32:]
+	m.t115, a = a[:32:32], a[32:]
+	m.t117, a = a[:32:32], a[32:]
+	m.t118, a = a[:32:32], a[32:]
+	m.t121, a = a[:32:32], a[32:]
+	m.t123, a = a[:32:32], a[32:]
+	m.t124, a = a[:32:32], a[32:]
+	m.t125, a = a[:32:32], a[32:]
+	m.t126, a = a[:32:32], a[32:]
 	m.t130, a = a[:51200:51200], a[51200:]
-	m.t131, a = a[:51200:51200], a[51200:]
 	m.t132, a = a[:51200:51200], a[51200:]
 	m.t133, a = a[:51200:51200], a[51200:]
-	m.t137, a = a[:64:64], a[64:]
-	m.t139, a = a[:64:64], a[64:]
-	m.t140, a = a[:64:64], a[64:]
-	m.t141, a = a[:64:64], a[64:]
-	m.t142, a = a[:64:64], a[64:]
-	m.t144, a = a[:64:64], a[64:]
-	m.t145, a = a[:64:64], a[64:]
-	m.t148, a = a[:64:64], a[64:]
+	m.t134, a = a[:51200:51200], a[51200:]
+	m.t135, a = a[:51200:51200], a[51200:]
+	m.t137, a = a[:51200:51200], a[51200:]
+	m.t138, a = a[:51200:51200], a[51200:]
+	m.t141, a = a[:51200:51200], a[51200:]
+	m.t143, a = a[:51200:51200], a[51200:]
+	m.t144, a = a[:51200:51200], a[51200:]
+	m.t145, a = a[:51200:51200], a[51200:]
+	m.t146, a = a[:51200:51200], a[51200:]
 	m.t150, a = a[:64:64], a[64:]
-	m.t151, a = a[:64:64], a[64:]
 	m.t152, a = a[:64:64], a[64:]
 	m.t153, a = a[:64:64], a[64:]
-	m.t157, a = a[:3211264:3211264], a[3211264:]
-	m.t159, a = a[:3211264:3211264], a[3211264:]
-	m.t160, a = a[:3211264:3211264], a[3211264:]
-	m.t161, a = a[:3211264:3211264], a[3211264:]
-	m.t162, a = a[:3211264:3211264], a[3211264:]
-	m.t164, a = a[:3211264:3211264], a[3211264:]
-	m.t165, a = a[:3211264:3211264], a[3211264:]
-	m.t168, a = a[:3211264:3211264], a[3211264:]
+	m.t154, a = a[:64:64], a[64:]
+	m.t155, a = a[:64:64], a[64:]
+	m.t157, a = a[:64:64], a[64:]
+	m.t158, a = a[:64:64], a[64:]
+	m.t161, a = a[:64:64], a[64:]
+	m.t163, a = a[:64:64], a[64:]
+	m.t164, a = a[:64:64], a[64:]
+	m.t165, a = a[:64:64], a[64:]
+	m.t166, a = a[:64:64], a[64:]
 	m.t170, a = a[:3211264:3211264], a[3211264:]
-	m.t171, a = a[:3211264:3211264], a[3211264:]
 	m.t172, a = a[:3211264:3211264], a[3211264:]
 	m.t173, a = a[:3211264:3211264], a[3211264:]
-	m.t177, a = a[:1024:1024], a[1024:]
-	m.t179, a = a[:1024:1024], a[1024:]
-	m.t180, a = a[:1024:1024], a[1024:]
-	m.t181, a = a[:1024:1024], a[1024:]
-	m.t182, a = a[:1024:1024], a[1024:]
-	m.t184, a = a[:1024:1024], a[1024:]
-	m.t185, a = a[:1024:1024], a[1024:]
-	m.t188, a = a[:1024:1024], a[1024:]
+	m.t174, a = a[:3211264:3211264], a[3211264:]
+	m.t175, a = a[:3211264:3211264], a[3211264:]
+	m.t177, a = a[:3211264:3211264], a[3211264:]
+	m.t178, a = a[:3211264:3211264], a[3211264:]
+	m.t181, a = a[:3211264:3211264], a[3211264:]
+	m.t183, a = a[:3211264:3211264], a[3211264:]
+	m.t184, a = a[:3211264:3211264], a[3211264:]
+	m.t185, a = a[:3211264:3211264], a[3211264:]
+	m.t186, a = a[:3211264:3211264], a[3211264:]
 	m.t190, a = a[:1024:1024], a[1024:]
-	m.t191, a = a[:1024:1024], a[1024:]
 	m.t192, a = a[:1024:1024], a[1024:]
 	m.t193, a = a[:1024:1024], a[1024:]
-	m.t197, a = a[:10240:10240], a[10240:]
-	m.t199, a = a[:10240:10240], a[10240:]
-	m.t200, a = a[:10240:10240], a[10240:]
-	m.t201, a = a[:10240:10240], a[10240:]
-	m.t202, a = a[:10240:10240], a[10240:]
-	m.t204, a = a[:10240:10240], a[10240:]
-	m.t205, a = a[:10240:10240], a[10240:]
-	m.t208, a = a[:10240:10240], a[10240:]
+	m.t194, a = a[:1024:1024], a[1024:]
+	m.t195, a = a[:1024:1024], a[1024:]
+	m.t197, a = a[:1024:1024], a[1024:]
+	m.t198, a = a[:1024:1024], a[1024:]
+	m.t201, a = a[:1024:1024], a[1024:]
+	m.t203, a = a[:1024:1024], a[1024:]
+	m.t204, a = a[:1024:1024], a[1024:]
+	m.t205, a = a[:1024:1024], a[1024:]
+	m.t206, a = a[:1024:1024], a[1024:]
 	m.t210, a = a[:10240:10240], a[10240:]
-	m.t211, a = a[:10240:10240], a[10240:]
 	m.t212, a = a[:10240:10240], a[10240:]
 	m.t213, a = a[:10240:10240], a[10240:]
-	m.t217, a = a[:10:10], a[10:]
-	m.t219, a = a[:10:10], a[10:]
-	m.t220, a = a[:10:10], a[10:]
-	m.t221, a = a[:10:10], a[10:]
-	m.t222, a = a[:10:10], a[10:]
-	m.t224, a = a[:10:10], a[10:]
-	m.t225, a = a[:10:10], a[10:]
-	m.t228, a = a[:10:10], a[10:]
+	m.t214, a = a[:10240:10240], a[10240:]
+	m.t215, a = a[:10240:10240], a[10240:]
+	m.t217, a = a[:10240:10240], a[10240:]
+	m.t218, a = a[:10240:10240], a[10240:]
+	m.t221, a = a[:10240:10240], a[10240:]
+	m.t223, a = a[:10240:10240], a[10240:]
+	m.t224, a = a[:10240:10240], a[10240:]
+	m.t225, a = a[:10240:10240], a[10240:]
+	m.t226, a = a[:10240:10240], a[10240:]
 	m.t230, a = a[:10:10], a[10:]
-	m.t231, a = a[:10:10], a[10:]
 	m.t232, a = a[:10:10], a[10:]
 	m.t233, a = a[:10:10], a[10:]
+	m.t234, a = a[:10:10], a[10:]
+	m.t235, a = a[:10:10], a[10:]
+	m.t237, a = a[:10:10], a[10:]
+	m.t238, a = a[:10:10], a[10:]
+	m.t241, a = a[:10:10], a[10:]
+	m.t243, a = a[:10:10], a[10:]
+	m.t244, a = a[:10:10], a[10:]
+	m.t245, a = a[:10:10], a[10:]
+	m.t246, a = a[:10:10], a[10:]
 	_ = a
 	m.n = n
 }
 
-// forward runs the forward program for a batch of n.
-func (m *Model) forward(n int, x []float32) {
+// shared runs the shared program for a batch of n.
+func (m *Model) shared(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
@@ -430,8 +450,6 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	p6 := m.params[6]
-	p7 := m.params[7]
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
@@ -444,9 +462,7 @@ func (m *Model) forward(n int, x []float32) {
 	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
-	t22 := m.t22
-	t23 := m.t23
-	// %10 = conv2d(x, K1) f32[N,28,28,32], line 21
+	// %10 = conv2d(x, K1) f32[N,28,28,32], line 22
 	runtime.Conv2D(t10, x, p0, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
@@ -464,18 +480,18 @@ func (m *Model) forward(n int, x []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %11 = bias_add(%10, c1) f32[N,28,28,32], line 21
+	// %11 = bias_add(%10, c1) f32[N,28,28,32], line 22
 	for i0 := 0; i0 < 784*n; i0++ {
 		o0 := i0 * 32
 		for i1 := 0; i1 < 32; i1++ {
 			t11[o0+i1] = t10[o0+i1] + p1[i1]
 		}
 	}
-	// a1 = relu(%11) f32[N,28,28,32], line 21
+	// a1 = relu(%11) f32[N,28,28,32], line 22
 	for i0 := 0; i0 < 25088*n; i0++ {
 		t12[i0] = runtime.Relu(t11[i0])
 	}
-	// p1 = max_pool(a1) f32[N,14,14,32], line 22
+	// p1 = max_pool(a1) f32[N,14,14,32], line 23
 	runtime.MaxPool(t13, t12, runtime.PoolShape{
 		Batch:   n,
 		C:       32,
@@ -490,7 +506,7 @@ func (m *Model) forward(n int, x []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %14 = conv2d(p1, K2) f32[N,14,14,64], line 23
+	// %14 = conv2d(p1, K2) f32[N,14,14,64], line 24
 	runtime.Conv2D(t14, t13, p2, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
@@ -508,18 +524,18 @@ func (m *Model) forward(n int, x []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %15 = bias_add(%14, c2) f32[N,14,14,64], line 23
+	// %15 = bias_add(%14, c2) f32[N,14,14,64], line 24
 	for i0 := 0; i0 < 196*n; i0++ {
 		o0 := i0 * 64
 		for i1 := 0; i1 < 64; i1++ {
 			t15[o0+i1] = t14[o0+i1] + p3[i1]
 		}
 	}
-	// a2 = relu(%15) f32[N,14,14,64], line 23
+	// a2 = relu(%15) f32[N,14,14,64], line 24
 	for i0 := 0; i0 < 12544*n; i0++ {
 		t16[i0] = runtime.Relu(t15[i0])
 	}
-	// p2 = max_pool(a2) f32[N,7,7,64], line 24
+	// p2 = max_pool(a2) f32[N,7,7,64], line 25
 	runtime.MaxPool(t17, t16, runtime.PoolShape{
 		Batch:   n,
 		C:       64,
@@ -534,28 +550,45 @@ func (m *Model) forward(n int, x []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// flat = reshape(p2) f32[N,3136], line 25
+	// flat = reshape(p2) f32[N,3136], line 26
 	copy(t18, t17)
-	// %19 = matmul(flat, W3) f32[N,1024], line 26
+	// %19 = matmul(flat, W3) f32[N,1024], line 27
 	runtime.Sgemm(false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 0, t19, 1024)
-	// %20 = add(%19, b3) f32[N,1024], line 26
+	// %20 = add(%19, b3) f32[N,1024], line 27
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 1024
 		for i1 := 0; i1 < 1024; i1++ {
 			t20[o0+i1] = t19[o0+i1] + p5[i1]
 		}
 	}
-	// h3 = relu(%20) f32[N,1024], line 26
+	// h3 = relu(%20) f32[N,1024], line 27
 	for i0 := 0; i0 < 1024*n; i0++ {
 		t21[i0] = runtime.Relu(t20[i0])
 	}
-	// %22 = matmul(h3, W4) f32[N,10], line 27
-	runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 0, t22, 10)
-	// logits = add(%22, b4) f32[N,10], line 27
+}
+
+// forward runs the forward program for a batch of n.
+func (m *Model) forward(n int, x []float32) {
+	m.layout(n)
+	p6 := m.params[6]
+	p7 := m.params[7]
+	t21 := m.t21
+	t22 := m.t22
+	t23 := m.t23
+	t24 := m.t24
+	// First the shared program.
+	m.shared(n, x)
+	// d3 = dropout(h3) f32[N,1024], line 28
+	for i0 := 0; i0 < 1024*n; i0++ {
+		t22[i0] = t21[i0]
+	}
+	// %23 = matmul(d3, W4) f32[N,10], line 29
+	runtime.Sgemm(false, false, n, 10, 1024, 1, t22, 1024, p6, 10, 0, t23, 10)
+	// logits = add(%23, b4) f32[N,10], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		for i1 := 0; i1 < 10; i1++ {
-			t23[o0+i1] = t22[o0+i1] + p7[i1]
+			t24[o0+i1] = t23[o0+i1] + p7[i1]
 		}
 	}
 }
@@ -563,33 +596,33 @@ func (m *Model) forward(n int, x []float32) {
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t23 := m.t23
 	t24 := m.t24
+	t25 := m.t25
 	// First the forward program.
 	m.forward(n, x)
-	// y = softmax(logits) f32[N,10], line 28
-	runtime.SoftmaxRows(t24, t23, n, 10)
+	// y = softmax(logits) f32[N,10], line 30
+	runtime.SoftmaxRows(t25, t24, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t23 := m.t23
-	t25 := m.t25
+	t24 := m.t24
 	t26 := m.t26
+	t27 := m.t27
 	// First the forward program.
 	m.forward(n, x)
-	// %25 = softmax_cross_entropy(logits, y_) f32[N], line 29
-	runtime.SoftmaxCrossEntropyRows(t25, t23, y_, n, 10)
-	// loss = mean(%25) f32[], line 29
+	// %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	runtime.SoftmaxCrossEntropyRows(t26, t24, y_, n, 10)
+	// loss = mean(%26) f32[], line 31
 	{
-		clear(t26)
+		clear(t27)
 		for i0 := 0; i0 < n; i0++ {
-			t26[0] += t25[i0]
+			t27[0] += t26[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t26 {
-			t26[i] *= inv
+		for i := range t27 {
+			t27[i] *= inv
 		}
 	}
 }
@@ -622,6 +655,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p22 := m.params[22]
 	p23 := m.params[23]
 	p24 := m.params[24]
+	p25 := m.params[25]
 	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
@@ -630,16 +664,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t18 := m.t18
 	t20 := m.t20
 	t21 := m.t21
-	t23 := m.t23
-	t28 := m.t28
-	t29 := m.t29
 	t30 := m.t30
-	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
+	t37 := m.t37
+	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
 	t42 := m.t42
@@ -648,206 +680,249 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t45 := m.t45
 	t46 := m.t46
 	t47 := m.t47
-	t48 := m.t48
-	t49 := m.t49
-	t50 := m.t50
 	t51 := m.t51
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
-	t55 := m.t55
+	t56 := m.t56
 	t57 := m.t57
+	t58 := m.t58
+	t59 := m.t59
+	t60 := m.t60
 	t61 := m.t61
+	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
 	t65 := m.t65
 	t66 := m.t66
+	t67 := m.t67
 	t68 := m.t68
-	t69 := m.t69
-	t73 := m.t73
-	t75 := m.t75
+	t70 := m.t70
+	t74 := m.t74
 	t76 := m.t76
+	t77 := m.t77
 	t78 := m.t78
 	t79 := m.t79
 	t81 := m.t81
-	t83 := m.t83
-	t84 := m.t84
+	t82 := m.t82
 	t86 := m.t86
-	t87 := m.t87
 	t88 := m.t88
-	t90 := m.t90
+	t89 := m.t89
 	t91 := m.t91
 	t92 := m.t92
-	t93 := m.t93
+	t94 := m.t94
+	t96 := m.t96
 	t97 := m.t97
 	t99 := m.t99
 	t100 := m.t100
 	t101 := m.t101
-	t102 := m.t102
+	t103 := m.t103
 	t104 := m.t104
 	t105 := m.t105
-	t108 := m.t108
+	t106 := m.t106
 	t110 := m.t110
-	t111 := m.t111
 	t112 := m.t112
 	t113 := m.t113
+	t114 := m.t114
+	t115 := m.t115
 	t117 := m.t117
-	t119 := m.t119
-	t120 := m.t120
+	t118 := m.t118
 	t121 := m.t121
-	t122 := m.t122
+	t123 := m.t123
 	t124 := m.t124
 	t125 := m.t125
-	t128 := m.t128
+	t126 := m.t126
 	t130 := m.t130
-	t131 := m.t131
 	t132 := m.t132
 	t133 := m.t133
+	t134 := m.t134
+	t135 := m.t135
 	t137 := m.t137
-	t139 := m.t139
-	t140 := m.t140
+	t138 := m.t138
 	t141 := m.t141
-	t142 := m.t142
+	t143 := m.t143
 	t144 := m.t144
 	t145 := m.t145
-	t148 := m.t148
+	t146 := m.t146
 	t150 := m.t150
-	t151 := m.t151
 	t152 := m.t152
 	t153 := m.t153
+	t154 := m.t154
+	t155 := m.t155
 	t157 := m.t157
-	t159 := m.t159
-	t160 := m.t160
+	t158 := m.t158
 	t161 := m.t161
-	t162 := m.t162
+	t163 := m.t163
 	t164 := m.t164
 	t165 := m.t165
-	t168 := m.t168
+	t166 := m.t166
 	t170 := m.t170
-	t171 := m.t171
 	t172 := m.t172
 	t173 := m.t173
+	t174 := m.t174
+	t175 := m.t175
 	t177 := m.t177
-	t179 := m.t179
-	t180 := m.t180
+	t178 := m.t178
 	t181 := m.t181
-	t182 := m.t182
+	t183 := m.t183
 	t184 := m.t184
 	t185 := m.t185
-	t188 := m.t188
+	t186 := m.t186
 	t190 := m.t190
-	t191 := m.t191
 	t192 := m.t192
 	t193 := m.t193
+	t194 := m.t194
+	t195 := m.t195
 	t197 := m.t197
-	t199 := m.t199
-	t200 := m.t200
+	t198 := m.t198
 	t201 := m.t201
-	t202 := m.t202
+	t203 := m.t203
 	t204 := m.t204
 	t205 := m.t205
-	t208 := m.t208
+	t206 := m.t206
 	t210 := m.t210
-	t211 := m.t211
 	t212 := m.t212
 	t213 := m.t213
+	t214 := m.t214
+	t215 := m.t215
 	t217 := m.t217
-	t219 := m.t219
-	t220 := m.t220
+	t218 := m.t218
 	t221 := m.t221
-	t222 := m.t222
+	t223 := m.t223
 	t224 := m.t224
 	t225 := m.t225
-	t228 := m.t228
+	t226 := m.t226
 	t230 := m.t230
-	t231 := m.t231
 	t232 := m.t232
 	t233 := m.t233
-	// First the loss program.
-	m.loss(n, x, y_)
-	// %28 = count(%25) f32[], line 29 [grad]
-	t28[0] = float32(n)
-	// %29 = broadcast_to(%27) f32[N], line 29 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t29[i0] = float32(1)
+	t234 := m.t234
+	t235 := m.t235
+	t237 := m.t237
+	t238 := m.t238
+	t241 := m.t241
+	t243 := m.t243
+	t244 := m.t244
+	t245 := m.t245
+	t246 := m.t246
+	// First the shared program.
+	m.shared(n, x)
+	// %30 = add(dropout/step, %29) f32[], line 28 [update]
+	t30[0] = p8[0] + float32(1)
+	// %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
+	runtime.DropoutMask(t32, p8[0], 0.5, uint64(0x5))
+	// d3 = mul(h3, %32) f32[N,1024], line 28
+	for i0 := 0; i0 < 1024*n; i0++ {
+		t33[i0] = t21[i0] * t32[i0]
 	}
-	// %30 = div(%29, %28) f32[N], line 29 [grad]
+	// %34 = matmul(d3, W4) f32[N,10], line 29
+	runtime.Sgemm(false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 0, t34, 10)
+	// logits = add(%34, b4) f32[N,10], line 29
 	for i0 := 0; i0 < n; i0++ {
-		t30[i0] = t29[i0] / t28[0]
+		o0 := i0 * 10
+		for i1 := 0; i1 < 10; i1++ {
+			t35[o0+i1] = t34[o0+i1] + p7[i1]
+		}
 	}
-	// %31 = broadcast_to(%30) f32[N,10], line 29 [grad]
+	// %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	runtime.SoftmaxCrossEntropyRows(t36, t35, y_, n, 10)
+	// loss = mean(%36) f32[], line 31
+	{
+		clear(t37)
+		for i0 := 0; i0 < n; i0++ {
+			t37[0] += t36[i0]
+		}
+		inv := 1 / float32(n)
+		for i := range t37 {
+			t37[i] *= inv
+		}
+	}
+	// %39 = count(%36) f32[], line 31 [grad]
+	t39[0] = float32(n)
+	// %40 = broadcast_to(%38) f32[N], line 31 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t40[i0] = float32(1)
+	}
+	// %41 = div(%40, %39) f32[N], line 31 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t41[i0] = t40[i0] / t39[0]
+	}
+	// %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t31[o0+i1] = t30[o1]
+			t42[o0+i1] = t41[o1]
 		}
 	}
-	// %32 = softmax(logits) f32[N,10], line 29 [grad]
-	runtime.SoftmaxRows(t32, t23, n, 10)
-	// %33 = sum(y_) f32[N,1], line 29 [grad]
+	// %43 = softmax(logits) f32[N,10], line 31 [grad]
+	runtime.SoftmaxRows(t43, t35, n, 10)
+	// %44 = sum(y_) f32[N,1], line 31 [grad]
 	{
-		clear(t33)
+		clear(t44)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t33[o0] += y_[o1+i1]
+				t44[o0] += y_[o1+i1]
 			}
 		}
 	}
-	// %34 = mul(%32, %33) f32[N,10], line 29 [grad]
+	// %45 = mul(%43, %44) f32[N,10], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t34[o0+i1] = t32[o0+i1] * t33[o1]
+			t45[o0+i1] = t43[o0+i1] * t44[o1]
 		}
 	}
-	// %35 = sub(%34, y_) f32[N,10], line 29 [grad]
+	// %46 = sub(%45, y_) f32[N,10], line 31 [grad]
 	for i0 := 0; i0 < 10*n; i0++ {
-		t35[i0] = t34[i0] - y_[i0]
+		t46[i0] = t45[i0] - y_[i0]
 	}
-	// %36 = mul(%35, %31) f32[N,10], line 29 [grad]
+	// %47 = mul(%46, %42) f32[N,10], line 31 [grad]
 	for i0 := 0; i0 < 10*n; i0++ {
-		t36[i0] = t35[i0] * t31[i0]
+		t47[i0] = t46[i0] * t42[i0]
 	}
-	// %40 = sum_to(%36) f32[10], line 27 [grad]
+	// %51 = sum_to(%47) f32[10], line 29 [grad]
 	{
-		clear(t40)
+		clear(t51)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t40[i1] += t36[o0+i1]
+				t51[i1] += t47[o0+i1]
 			}
 		}
 	}
-	// %41 = matmul(%36, W4) f32[N,1024], line 27 [grad]
-	runtime.Sgemm(false, true, n, 1024, 10, 1, t36, 10, p6, 10, 0, t41, 1024)
-	// %42 = matmul(h3, %36) f32[1024,10], line 27 [grad]
-	runtime.Sgemm(true, false, 1024, 10, n, 1, t21, 1024, t36, 10, 0, t42, 10)
-	// %43 = relu_grad(%41, %20) f32[N,1024], line 26 [grad]
+	// %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
+	runtime.Sgemm(false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
+	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
+	runtime.Sgemm(true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
+	// %54 = mul(%52, %32) f32[N,1024], line 28 [grad]
 	for i0 := 0; i0 < 1024*n; i0++ {
-		t43[i0] = runtime.ReluGrad(t41[i0], t20[i0])
+		t54[i0] = t52[i0] * t32[i0]
 	}
-	// %44 = sum_to(%43) f32[1024], line 26 [grad]
+	// %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
+	for i0 := 0; i0 < 1024*n; i0++ {
+		t56[i0] = runtime.ReluGrad(t54[i0], t20[i0])
+	}
+	// %57 = sum_to(%56) f32[1024], line 27 [grad]
 	{
-		clear(t44)
+		clear(t57)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 1024
 			for i1 := 0; i1 < 1024; i1++ {
-				t44[i1] += t43[o0+i1]
+				t57[i1] += t56[o0+i1]
 			}
 		}
 	}
-	// %45 = matmul(%43, W3) f32[N,3136], line 26 [grad]
-	runtime.Sgemm(false, true, n, 3136, 1024, 1, t43, 1024, p4, 1024, 0, t45, 3136)
-	// %46 = matmul(flat, %43) f32[3136,1024], line 26 [grad]
-	runtime.Sgemm(true, false, 3136, 1024, n, 1, t18, 3136, t43, 1024, 0, t46, 1024)
-	// %47 = reshape_to(%45) f32[N,7,7,64], line 25 [grad]
-	copy(t47, t45)
-	// %48 = max_pool_grad(a2, %47) f32[N,14,14,64], line 24 [grad]
-	runtime.MaxPoolGrad(t48, t16, t47, runtime.PoolShape{
+	// %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
+	runtime.Sgemm(false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
+	// %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
+	runtime.Sgemm(true, false, 3136, 1024, n, 1, t18, 3136, t56, 1024, 0, t59, 1024)
+	// %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
+	copy(t60, t58)
+	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
+	runtime.MaxPoolGrad(t61, t16, t60, runtime.PoolShape{
 		Batch:   n,
 		C:       64,
 		InH:     14,
@@ -861,22 +936,22 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %49 = relu_grad(%48, %15) f32[N,14,14,64], line 23 [grad]
+	// %62 = relu_grad(%61, %15) f32[N,14,14,64], line 24 [grad]
 	for i0 := 0; i0 < 12544*n; i0++ {
-		t49[i0] = runtime.ReluGrad(t48[i0], t15[i0])
+		t62[i0] = runtime.ReluGrad(t61[i0], t15[i0])
 	}
-	// %50 = sum(%49) f32[64], line 23 [grad]
+	// %63 = sum(%62) f32[64], line 24 [grad]
 	{
-		clear(t50)
+		clear(t63)
 		for i0 := 0; i0 < 196*n; i0++ {
 			o0 := i0 * 64
 			for i1 := 0; i1 < 64; i1++ {
-				t50[i1] += t49[o0+i1]
+				t63[i1] += t62[o0+i1]
 			}
 		}
 	}
-	// %51 = conv2d_backprop_input(K2, %49) f32[N,14,14,32], line 23 [grad]
-	runtime.Conv2DBackpropInput(t51, p2, t49, runtime.ConvShape{
+	// %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
+	runtime.Conv2DBackpropInput(t64, p2, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -893,8 +968,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %52 = conv2d_backprop_filter(p1, %49) f32[5,5,32,64], line 23 [grad]
-	runtime.Conv2DBackpropFilter(t52, t13, t49, runtime.ConvShape{
+	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
+	runtime.Conv2DBackpropFilter(t65, t13, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -911,8 +986,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %53 = max_pool_grad(a1, %51) f32[N,28,28,32], line 22 [grad]
-	runtime.MaxPoolGrad(t53, t12, t51, runtime.PoolShape{
+	// %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
+	runtime.MaxPoolGrad(t66, t12, t64, runtime.PoolShape{
 		Batch:   n,
 		C:       32,
 		InH:     28,
@@ -926,22 +1001,22 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %54 = relu_grad(%53, %11) f32[N,28,28,32], line 21 [grad]
+	// %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
 	for i0 := 0; i0 < 25088*n; i0++ {
-		t54[i0] = runtime.ReluGrad(t53[i0], t11[i0])
+		t67[i0] = runtime.ReluGrad(t66[i0], t11[i0])
 	}
-	// %55 = sum(%54) f32[32], line 21 [grad]
+	// %68 = sum(%67) f32[32], line 22 [grad]
 	{
-		clear(t55)
+		clear(t68)
 		for i0 := 0; i0 < 784*n; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t55[i1] += t54[o0+i1]
+				t68[i1] += t67[o0+i1]
 			}
 		}
 	}
-	// %57 = conv2d_backprop_filter(x, %54) f32[5,5,1,32], line 21 [grad]
-	runtime.Conv2DBackpropFilter(t57, x, t54, runtime.ConvShape{
+	// %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	runtime.Conv2DBackpropFilter(t70, x, t67, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -958,436 +1033,437 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %61 = sub(%57, K1/adam_m) f32[5,5,1,32], line 32 [update]
+	// %74 = sub(%70, K1/adam_m) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t61[i0] = t57[i0] - p9[i0]
+		t74[i0] = t70[i0] - p10[i0]
 	}
-	// %63 = mul(%61, %62) f32[5,5,1,32], line 32 [update]
+	// %76 = mul(%74, %75) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t63[i0] = t61[i0] * float32(0.1)
+		t76[i0] = t74[i0] * float32(0.1)
 	}
-	// %64 = add(K1/adam_m, %63) f32[5,5,1,32], line 32 [update]
+	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t64[i0] = p9[i0] + t63[i0]
+		t77[i0] = p10[i0] + t76[i0]
 	}
-	// %65 = square(%57) f32[5,5,1,32], line 32 [update]
+	// %78 = square(%70) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t65[i0] = t57[i0] * t57[i0]
+		t78[i0] = t70[i0] * t70[i0]
 	}
-	// %66 = sub(%65, K1/adam_v) f32[5,5,1,32], line 32 [update]
+	// %79 = sub(%78, K1/adam_v) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t66[i0] = t65[i0] - p10[i0]
+		t79[i0] = t78[i0] - p11[i0]
 	}
-	// %68 = mul(%66, %67) f32[5,5,1,32], line 32 [update]
+	// %81 = mul(%79, %80) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t68[i0] = t66[i0] * float32(0.001)
+		t81[i0] = t79[i0] * float32(0.001)
 	}
-	// %69 = add(K1/adam_v, %68) f32[5,5,1,32], line 32 [update]
+	// %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t69[i0] = p10[i0] + t68[i0]
+		t82[i0] = p11[i0] + t81[i0]
 	}
-	// %73 = add(optimizer/step, %72) f32[], line 32 [update]
-	t73[0] = p8[0] + float32(1)
-	// %75 = mul(%73, %74) f32[], line 32 [update]
-	t75[0] = t73[0] * float32(-0.0010005003)
-	// %76 = exp(%75) f32[], line 32 [update]
-	t76[0] = runtime.Exp(t75[0])
-	// %78 = sub(%77, %76) f32[], line 32 [update]
-	t78[0] = float32(1) - t76[0]
-	// %79 = sqrt(%78) f32[], line 32 [update]
-	t79[0] = runtime.Sqrt(t78[0])
-	// %81 = mul(%80, %79) f32[], line 32 [update]
-	t81[0] = float32(0.001) * t79[0]
-	// %83 = mul(%73, %82) f32[], line 32 [update]
-	t83[0] = t73[0] * float32(-0.105360515)
-	// %84 = exp(%83) f32[], line 32 [update]
-	t84[0] = runtime.Exp(t83[0])
-	// %86 = sub(%85, %84) f32[], line 32 [update]
-	t86[0] = float32(1) - t84[0]
-	// %87 = div(%81, %86) f32[], line 32 [update]
-	t87[0] = t81[0] / t86[0]
-	// %88 = sqrt(%69) f32[5,5,1,32], line 32 [update]
+	// %86 = add(optimizer/step, %85) f32[], line 34 [update]
+	t86[0] = p9[0] + float32(1)
+	// %88 = mul(%86, %87) f32[], line 34 [update]
+	t88[0] = t86[0] * float32(-0.0010005003)
+	// %89 = exp(%88) f32[], line 34 [update]
+	t89[0] = runtime.Exp(t88[0])
+	// %91 = sub(%90, %89) f32[], line 34 [update]
+	t91[0] = float32(1) - t89[0]
+	// %92 = sqrt(%91) f32[], line 34 [update]
+	t92[0] = runtime.Sqrt(t91[0])
+	// %94 = mul(%93, %92) f32[], line 34 [update]
+	t94[0] = float32(0.001) * t92[0]
+	// %96 = mul(%86, %95) f32[], line 34 [update]
+	t96[0] = t86[0] * float32(-0.105360515)
+	// %97 = exp(%96) f32[], line 34 [update]
+	t97[0] = runtime.Exp(t96[0])
+	// %99 = sub(%98, %97) f32[], line 34 [update]
+	t99[0] = float32(1) - t97[0]
+	// %100 = div(%94, %99) f32[], line 34 [update]
+	t100[0] = t94[0] / t99[0]
+	// %101 = sqrt(%82) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t88[i0] = runtime.Sqrt(t69[i0])
+		t101[i0] = runtime.Sqrt(t82[i0])
 	}
-	// %90 = add(%88, %89) f32[5,5,1,32], line 32 [update]
+	// %103 = add(%101, %102) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t90[i0] = t88[i0] + float32(1e-07)
+		t103[i0] = t101[i0] + float32(1e-07)
 	}
-	// %91 = mul(%64, %87) f32[5,5,1,32], line 32 [update]
+	// %104 = mul(%77, %100) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t91[i0] = t64[i0] * t87[0]
+		t104[i0] = t77[i0] * t100[0]
 	}
-	// %92 = div(%91, %90) f32[5,5,1,32], line 32 [update]
+	// %105 = div(%104, %103) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t92[i0] = t91[i0] / t90[i0]
+		t105[i0] = t104[i0] / t103[i0]
 	}
-	// %93 = sub(K1, %92) f32[5,5,1,32], line 32 [update]
+	// %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t93[i0] = p0[i0] - t92[i0]
+		t106[i0] = p0[i0] - t105[i0]
 	}
-	// %97 = sub(%55, c1/adam_m) f32[32], line 32 [update]
+	// %110 = sub(%68, c1/adam_m) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t97[i0] = t55[i0] - p11[i0]
+		t110[i0] = t68[i0] - p12[i0]
 	}
-	// %99 = mul(%97, %98) f32[32], line 32 [update]
+	// %112 = mul(%110, %111) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t99[i0] = t97[i0] * float32(0.1)
+		t112[i0] = t110[i0] * float32(0.1)
 	}
-	// %100 = add(c1/adam_m, %99) f32[32], line 32 [update]
+	// %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t100[i0] = p11[i0] + t99[i0]
+		t113[i0] = p12[i0] + t112[i0]
 	}
-	// %101 = square(%55) f32[32], line 32 [update]
+	// %114 = square(%68) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t101[i0] = t55[i0] * t55[i0]
+		t114[i0] = t68[i0] * t68[i0]
 	}
-	// %102 = sub(%101, c1/adam_v) f32[32], line 32 [update]
+	// %115 = sub(%114, c1/adam_v) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t102[i0] = t101[i0] - p12[i0]
+		t115[i0] = t114[i0] - p13[i0]
 	}
-	// %104 = mul(%102, %103) f32[32], line 32 [update]
+	// %117 = mul(%115, %116) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t104[i0] = t102[i0] * float32(0.001)
+		t117[i0] = t115[i0] * float32(0.001)
 	}
-	// %105 = add(c1/adam_v, %104) f32[32], line 32 [update]
+	// %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t105[i0] = p12[i0] + t104[i0]
+		t118[i0] = p13[i0] + t117[i0]
 	}
-	// %108 = sqrt(%105) f32[32], line 32 [update]
+	// %121 = sqrt(%118) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t108[i0] = runtime.Sqrt(t105[i0])
+		t121[i0] = runtime.Sqrt(t118[i0])
 	}
-	// %110 = add(%108, %109) f32[32], line 32 [update]
+	// %123 = add(%121, %122) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t110[i0] = t108[i0] + float32(1e-07)
+		t123[i0] = t121[i0] + float32(1e-07)
 	}
-	// %111 = mul(%100, %87) f32[32], line 32 [update]
+	// %124 = mul(%113, %100) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t111[i0] = t100[i0] * t87[0]
+		t124[i0] = t113[i0] * t100[0]
 	}
-	// %112 = div(%111, %110) f32[32], line 32 [update]
+	// %125 = div(%124, %123) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t112[i0] = t111[i0] / t110[i0]
+		t125[i0] = t124[i0] / t123[i0]
 	}
-	// %113 = sub(c1, %112) f32[32], line 32 [update]
+	// %126 = sub(c1, %125) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t113[i0] = p1[i0] - t112[i0]
+		t126[i0] = p1[i0] - t125[i0]
 	}
-	// %117 = sub(%52, K2/adam_m) f32[5,5,32,64], line 32 [update]
+	// %130 = sub(%65, K2/adam_m) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t117[i0] = t52[i0] - p13[i0]
+		t130[i0] = t65[i0] - p14[i0]
 	}
-	// %119 = mul(%117, %118) f32[5,5,32,64], line 32 [update]
+	// %132 = mul(%130, %131) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t119[i0] = t117[i0] * float32(0.1)
+		t132[i0] = t130[i0] * float32(0.1)
 	}
-	// %120 = add(K2/adam_m, %119) f32[5,5,32,64], line 32 [update]
+	// %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t120[i0] = p13[i0] + t119[i0]
+		t133[i0] = p14[i0] + t132[i0]
 	}
-	// %121 = square(%52) f32[5,5,32,64], line 32 [update]
+	// %134 = square(%65) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t121[i0] = t52[i0] * t52[i0]
+		t134[i0] = t65[i0] * t65[i0]
 	}
-	// %122 = sub(%121, K2/adam_v) f32[5,5,32,64], line 32 [update]
+	// %135 = sub(%134, K2/adam_v) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t122[i0] = t121[i0] - p14[i0]
+		t135[i0] = t134[i0] - p15[i0]
 	}
-	// %124 = mul(%122, %123) f32[5,5,32,64], line 32 [update]
+	// %137 = mul(%135, %136) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t124[i0] = t122[i0] * float32(0.001)
+		t137[i0] = t135[i0] * float32(0.001)
 	}
-	// %125 = add(K2/adam_v, %124) f32[5,5,32,64], line 32 [update]
+	// %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t125[i0] = p14[i0] + t124[i0]
+		t138[i0] = p15[i0] + t137[i0]
 	}
-	// %128 = sqrt(%125) f32[5,5,32,64], line 32 [update]
+	// %141 = sqrt(%138) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t128[i0] = runtime.Sqrt(t125[i0])
+		t141[i0] = runtime.Sqrt(t138[i0])
 	}
-	// %130 = add(%128, %129) f32[5,5,32,64], line 32 [update]
+	// %143 = add(%141, %142) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t130[i0] = t128[i0] + float32(1e-07)
+		t143[i0] = t141[i0] + float32(1e-07)
 	}
-	// %131 = mul(%120, %87) f32[5,5,32,64], line 32 [update]
+	// %144 = mul(%133, %100) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t131[i0] = t120[i0] * t87[0]
+		t144[i0] = t133[i0] * t100[0]
 	}
-	// %132 = div(%131, %130) f32[5,5,32,64], line 32 [update]
+	// %145 = div(%144, %143) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t132[i0] = t131[i0] / t130[i0]
+		t145[i0] = t144[i0] / t143[i0]
 	}
-	// %133 = sub(K2, %132) f32[5,5,32,64], line 32 [update]
+	// %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t133[i0] = p2[i0] - t132[i0]
+		t146[i0] = p2[i0] - t145[i0]
 	}
-	// %137 = sub(%50, c2/adam_m) f32[64], line 32 [update]
+	// %150 = sub(%63, c2/adam_m) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t137[i0] = t50[i0] - p15[i0]
+		t150[i0] = t63[i0] - p16[i0]
 	}
-	// %139 = mul(%137, %138) f32[64], line 32 [update]
+	// %152 = mul(%150, %151) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t139[i0] = t137[i0] * float32(0.1)
+		t152[i0] = t150[i0] * float32(0.1)
 	}
-	// %140 = add(c2/adam_m, %139) f32[64], line 32 [update]
+	// %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t140[i0] = p15[i0] + t139[i0]
+		t153[i0] = p16[i0] + t152[i0]
 	}
-	// %141 = square(%50) f32[64], line 32 [update]
+	// %154 = square(%63) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t141[i0] = t50[i0] * t50[i0]
+		t154[i0] = t63[i0] * t63[i0]
 	}
-	// %142 = sub(%141, c2/adam_v) f32[64], line 32 [update]
+	// %155 = sub(%154, c2/adam_v) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t142[i0] = t141[i0] - p16[i0]
+		t155[i0] = t154[i0] - p17[i0]
 	}
-	// %144 = mul(%142, %143) f32[64], line 32 [update]
+	// %157 = mul(%155, %156) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t144[i0] = t142[i0] * float32(0.001)
+		t157[i0] = t155[i0] * float32(0.001)
 	}
-	// %145 = add(c2/adam_v, %144) f32[64], line 32 [update]
+	// %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t145[i0] = p16[i0] + t144[i0]
+		t158[i0] = p17[i0] + t157[i0]
 	}
-	// %148 = sqrt(%145) f32[64], line 32 [update]
+	// %161 = sqrt(%158) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t148[i0] = runtime.Sqrt(t145[i0])
+		t161[i0] = runtime.Sqrt(t158[i0])
 	}
-	// %150 = add(%148, %149) f32[64], line 32 [update]
+	// %163 = add(%161, %162) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t150[i0] = t148[i0] + float32(1e-07)
+		t163[i0] = t161[i0] + float32(1e-07)
 	}
-	// %151 = mul(%140, %87) f32[64], line 32 [update]
+	// %164 = mul(%153, %100) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t151[i0] = t140[i0] * t87[0]
+		t164[i0] = t153[i0] * t100[0]
 	}
-	// %152 = div(%151, %150) f32[64], line 32 [update]
+	// %165 = div(%164, %163) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t152[i0] = t151[i0] / t150[i0]
+		t165[i0] = t164[i0] / t163[i0]
 	}
-	// %153 = sub(c2, %152) f32[64], line 32 [update]
+	// %166 = sub(c2, %165) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t153[i0] = p3[i0] - t152[i0]
+		t166[i0] = p3[i0] - t165[i0]
 	}
-	// %157 = sub(%46, W3/adam_m) f32[3136,1024], line 32 [update]
+	// %170 = sub(%59, W3/adam_m) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t157[i0] = t46[i0] - p17[i0]
+		t170[i0] = t59[i0] - p18[i0]
 	}
-	// %159 = mul(%157, %158) f32[3136,1024], line 32 [update]
+	// %172 = mul(%170, %171) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t159[i0] = t157[i0] * float32(0.1)
+		t172[i0] = t170[i0] * float32(0.1)
 	}
-	// %160 = add(W3/adam_m, %159) f32[3136,1024], line 32 [update]
+	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t160[i0] = p17[i0] + t159[i0]
+		t173[i0] = p18[i0] + t172[i0]
 	}
-	// %161 = square(%46) f32[3136,1024], line 32 [update]
+	// %174 = square(%59) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t161[i0] = t46[i0] * t46[i0]
+		t174[i0] = t59[i0] * t59[i0]
 	}
-	// %162 = sub(%161, W3/adam_v) f32[3136,1024], line 32 [update]
+	// %175 = sub(%174, W3/adam_v) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t162[i0] = t161[i0] - p18[i0]
+		t175[i0] = t174[i0] - p19[i0]
 	}
-	// %164 = mul(%162, %163) f32[3136,1024], line 32 [update]
+	// %177 = mul(%175, %176) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t164[i0] = t162[i0] * float32(0.001)
+		t177[i0] = t175[i0] * float32(0.001)
 	}
-	// %165 = add(W3/adam_v, %164) f32[3136,1024], line 32 [update]
+	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t165[i0] = p18[i0] + t164[i0]
+		t178[i0] = p19[i0] + t177[i0]
 	}
-	// %168 = sqrt(%165) f32[3136,1024], line 32 [update]
+	// %181 = sqrt(%178) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t168[i0] = runtime.Sqrt(t165[i0])
+		t181[i0] = runtime.Sqrt(t178[i0])
 	}
-	// %170 = add(%168, %169) f32[3136,1024], line 32 [update]
+	// %183 = add(%181, %182) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t170[i0] = t168[i0] + float32(1e-07)
+		t183[i0] = t181[i0] + float32(1e-07)
 	}
-	// %171 = mul(%160, %87) f32[3136,1024], line 32 [update]
+	// %184 = mul(%173, %100) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t171[i0] = t160[i0] * t87[0]
+		t184[i0] = t173[i0] * t100[0]
 	}
-	// %172 = div(%171, %170) f32[3136,1024], line 32 [update]
+	// %185 = div(%184, %183) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t172[i0] = t171[i0] / t170[i0]
+		t185[i0] = t184[i0] / t183[i0]
 	}
-	// %173 = sub(W3, %172) f32[3136,1024], line 32 [update]
+	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t173[i0] = p4[i0] - t172[i0]
+		t186[i0] = p4[i0] - t185[i0]
 	}
-	// %177 = sub(%44, b3/adam_m) f32[1024], line 32 [update]
+	// %190 = sub(%57, b3/adam_m) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t177[i0] = t44[i0] - p19[i0]
+		t190[i0] = t57[i0] - p20[i0]
 	}
-	// %179 = mul(%177, %178) f32[1024], line 32 [update]
+	// %192 = mul(%190, %191) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t179[i0] = t177[i0] * float32(0.1)
+		t192[i0] = t190[i0] * float32(0.1)
 	}
-	// %180 = add(b3/adam_m, %179) f32[1024], line 32 [update]
+	// %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t180[i0] = p19[i0] + t179[i0]
+		t193[i0] = p20[i0] + t192[i0]
 	}
-	// %181 = square(%44) f32[1024], line 32 [update]
+	// %194 = square(%57) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t181[i0] = t44[i0] * t44[i0]
+		t194[i0] = t57[i0] * t57[i0]
 	}
-	// %182 = sub(%181, b3/adam_v) f32[1024], line 32 [update]
+	// %195 = sub(%194, b3/adam_v) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t182[i0] = t181[i0] - p20[i0]
+		t195[i0] = t194[i0] - p21[i0]
 	}
-	// %184 = mul(%182, %183) f32[1024], line 32 [update]
+	// %197 = mul(%195, %196) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t184[i0] = t182[i0] * float32(0.001)
+		t197[i0] = t195[i0] * float32(0.001)
 	}
-	// %185 = add(b3/adam_v, %184) f32[1024], line 32 [update]
+	// %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t185[i0] = p20[i0] + t184[i0]
+		t198[i0] = p21[i0] + t197[i0]
 	}
-	// %188 = sqrt(%185) f32[1024], line 32 [update]
+	// %201 = sqrt(%198) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t188[i0] = runtime.Sqrt(t185[i0])
+		t201[i0] = runtime.Sqrt(t198[i0])
 	}
-	// %190 = add(%188, %189) f32[1024], line 32 [update]
+	// %203 = add(%201, %202) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t190[i0] = t188[i0] + float32(1e-07)
+		t203[i0] = t201[i0] + float32(1e-07)
 	}
-	// %191 = mul(%180, %87) f32[1024], line 32 [update]
+	// %204 = mul(%193, %100) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t191[i0] = t180[i0] * t87[0]
+		t204[i0] = t193[i0] * t100[0]
 	}
-	// %192 = div(%191, %190) f32[1024], line 32 [update]
+	// %205 = div(%204, %203) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t192[i0] = t191[i0] / t190[i0]
+		t205[i0] = t204[i0] / t203[i0]
 	}
-	// %193 = sub(b3, %192) f32[1024], line 32 [update]
+	// %206 = sub(b3, %205) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t193[i0] = p5[i0] - t192[i0]
+		t206[i0] = p5[i0] - t205[i0]
 	}
-	// %197 = sub(%42, W4/adam_m) f32[1024,10], line 32 [update]
+	// %210 = sub(%53, W4/adam_m) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t197[i0] = t42[i0] - p21[i0]
+		t210[i0] = t53[i0] - p22[i0]
 	}
-	// %199 = mul(%197, %198) f32[1024,10], line 32 [update]
+	// %212 = mul(%210, %211) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t199[i0] = t197[i0] * float32(0.1)
+		t212[i0] = t210[i0] * float32(0.1)
 	}
-	// %200 = add(W4/adam_m, %199) f32[1024,10], line 32 [update]
+	// %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t200[i0] = p21[i0] + t199[i0]
+		t213[i0] = p22[i0] + t212[i0]
 	}
-	// %201 = square(%42) f32[1024,10], line 32 [update]
+	// %214 = square(%53) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t201[i0] = t42[i0] * t42[i0]
+		t214[i0] = t53[i0] * t53[i0]
 	}
-	// %202 = sub(%201, W4/adam_v) f32[1024,10], line 32 [update]
+	// %215 = sub(%214, W4/adam_v) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t202[i0] = t201[i0] - p22[i0]
+		t215[i0] = t214[i0] - p23[i0]
 	}
-	// %204 = mul(%202, %203) f32[1024,10], line 32 [update]
+	// %217 = mul(%215, %216) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t204[i0] = t202[i0] * float32(0.001)
+		t217[i0] = t215[i0] * float32(0.001)
 	}
-	// %205 = add(W4/adam_v, %204) f32[1024,10], line 32 [update]
+	// %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t205[i0] = p22[i0] + t204[i0]
+		t218[i0] = p23[i0] + t217[i0]
 	}
-	// %208 = sqrt(%205) f32[1024,10], line 32 [update]
+	// %221 = sqrt(%218) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t208[i0] = runtime.Sqrt(t205[i0])
+		t221[i0] = runtime.Sqrt(t218[i0])
 	}
-	// %210 = add(%208, %209) f32[1024,10], line 32 [update]
+	// %223 = add(%221, %222) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t210[i0] = t208[i0] + float32(1e-07)
+		t223[i0] = t221[i0] + float32(1e-07)
 	}
-	// %211 = mul(%200, %87) f32[1024,10], line 32 [update]
+	// %224 = mul(%213, %100) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t211[i0] = t200[i0] * t87[0]
+		t224[i0] = t213[i0] * t100[0]
 	}
-	// %212 = div(%211, %210) f32[1024,10], line 32 [update]
+	// %225 = div(%224, %223) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t212[i0] = t211[i0] / t210[i0]
+		t225[i0] = t224[i0] / t223[i0]
 	}
-	// %213 = sub(W4, %212) f32[1024,10], line 32 [update]
+	// %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t213[i0] = p6[i0] - t212[i0]
+		t226[i0] = p6[i0] - t225[i0]
 	}
-	// %217 = sub(%40, b4/adam_m) f32[10], line 32 [update]
+	// %230 = sub(%51, b4/adam_m) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t217[i0] = t40[i0] - p23[i0]
+		t230[i0] = t51[i0] - p24[i0]
 	}
-	// %219 = mul(%217, %218) f32[10], line 32 [update]
+	// %232 = mul(%230, %231) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t219[i0] = t217[i0] * float32(0.1)
+		t232[i0] = t230[i0] * float32(0.1)
 	}
-	// %220 = add(b4/adam_m, %219) f32[10], line 32 [update]
+	// %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t220[i0] = p23[i0] + t219[i0]
+		t233[i0] = p24[i0] + t232[i0]
 	}
-	// %221 = square(%40) f32[10], line 32 [update]
+	// %234 = square(%51) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t221[i0] = t40[i0] * t40[i0]
+		t234[i0] = t51[i0] * t51[i0]
 	}
-	// %222 = sub(%221, b4/adam_v) f32[10], line 32 [update]
+	// %235 = sub(%234, b4/adam_v) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t222[i0] = t221[i0] - p24[i0]
+		t235[i0] = t234[i0] - p25[i0]
 	}
-	// %224 = mul(%222, %223) f32[10], line 32 [update]
+	// %237 = mul(%235, %236) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t224[i0] = t222[i0] * float32(0.001)
+		t237[i0] = t235[i0] * float32(0.001)
 	}
-	// %225 = add(b4/adam_v, %224) f32[10], line 32 [update]
+	// %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t225[i0] = p24[i0] + t224[i0]
+		t238[i0] = p25[i0] + t237[i0]
 	}
-	// %228 = sqrt(%225) f32[10], line 32 [update]
+	// %241 = sqrt(%238) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t228[i0] = runtime.Sqrt(t225[i0])
+		t241[i0] = runtime.Sqrt(t238[i0])
 	}
-	// %230 = add(%228, %229) f32[10], line 32 [update]
+	// %243 = add(%241, %242) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t230[i0] = t228[i0] + float32(1e-07)
+		t243[i0] = t241[i0] + float32(1e-07)
 	}
-	// %231 = mul(%220, %87) f32[10], line 32 [update]
+	// %244 = mul(%233, %100) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t231[i0] = t220[i0] * t87[0]
+		t244[i0] = t233[i0] * t100[0]
 	}
-	// %232 = div(%231, %230) f32[10], line 32 [update]
+	// %245 = div(%244, %243) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t232[i0] = t231[i0] / t230[i0]
+		t245[i0] = t244[i0] / t243[i0]
 	}
-	// %233 = sub(b4, %232) f32[10], line 32 [update]
+	// %246 = sub(b4, %245) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t233[i0] = p7[i0] - t232[i0]
+		t246[i0] = p7[i0] - t245[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p9, t64)
-	copy(p10, t69)
-	copy(p11, t100)
-	copy(p12, t105)
-	copy(p13, t120)
-	copy(p14, t125)
-	copy(p15, t140)
-	copy(p16, t145)
-	copy(p17, t160)
-	copy(p18, t165)
-	copy(p19, t180)
-	copy(p20, t185)
-	copy(p21, t200)
-	copy(p22, t205)
-	copy(p23, t220)
-	copy(p24, t225)
-	copy(p8, t73)
-	copy(p0, t93)
-	copy(p1, t113)
-	copy(p2, t133)
-	copy(p3, t153)
-	copy(p4, t173)
-	copy(p5, t193)
-	copy(p6, t213)
-	copy(p7, t233)
+	copy(p8, t30)
+	copy(p10, t77)
+	copy(p11, t82)
+	copy(p12, t113)
+	copy(p13, t118)
+	copy(p14, t133)
+	copy(p15, t138)
+	copy(p16, t153)
+	copy(p17, t158)
+	copy(p18, t173)
+	copy(p19, t178)
+	copy(p20, t193)
+	copy(p21, t198)
+	copy(p22, t213)
+	copy(p23, t218)
+	copy(p24, t233)
+	copy(p25, t238)
+	copy(p9, t86)
+	copy(p0, t106)
+	copy(p1, t126)
+	copy(p2, t146)
+	copy(p3, t166)
+	copy(p4, t186)
+	copy(p5, t206)
+	copy(p6, t226)
+	copy(p7, t246)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -1405,7 +1481,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t24
+	return m.t25
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) without
@@ -1414,7 +1490,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t26[0]
+	return m.t27[0]
 }
 
 // TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) and
@@ -1423,7 +1499,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t26[0]
+	return m.t37[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -1488,70 +1564,74 @@ func (m *Model) Params() []runtime.Param {
 		Shape: []int{10},
 	}, {
 		Data:  m.params[8],
-		Name:  "optimizer/step",
+		Name:  "dropout/step",
 		Shape: []int{},
 	}, {
 		Data:  m.params[9],
+		Name:  "optimizer/step",
+		Shape: []int{},
+	}, {
+		Data:  m.params[10],
 		Name:  "K1/adam_m",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		Data:  m.params[10],
+		Data:  m.params[11],
 		Name:  "K1/adam_v",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		Data:  m.params[11],
+		Data:  m.params[12],
 		Name:  "c1/adam_m",
 		Shape: []int{32},
 	}, {
-		Data:  m.params[12],
+		Data:  m.params[13],
 		Name:  "c1/adam_v",
 		Shape: []int{32},
 	}, {
-		Data:  m.params[13],
+		Data:  m.params[14],
 		Name:  "K2/adam_m",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		Data:  m.params[14],
+		Data:  m.params[15],
 		Name:  "K2/adam_v",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		Data:  m.params[15],
+		Data:  m.params[16],
 		Name:  "c2/adam_m",
 		Shape: []int{64},
 	}, {
-		Data:  m.params[16],
+		Data:  m.params[17],
 		Name:  "c2/adam_v",
 		Shape: []int{64},
 	}, {
-		Data:  m.params[17],
+		Data:  m.params[18],
 		Name:  "W3/adam_m",
 		Shape: []int{3136, 1024},
 	}, {
-		Data:  m.params[18],
+		Data:  m.params[19],
 		Name:  "W3/adam_v",
 		Shape: []int{3136, 1024},
 	}, {
-		Data:  m.params[19],
+		Data:  m.params[20],
 		Name:  "b3/adam_m",
 		Shape: []int{1024},
 	}, {
-		Data:  m.params[20],
+		Data:  m.params[21],
 		Name:  "b3/adam_v",
 		Shape: []int{1024},
 	}, {
-		Data:  m.params[21],
+		Data:  m.params[22],
 		Name:  "W4/adam_m",
 		Shape: []int{1024, 10},
 	}, {
-		Data:  m.params[22],
+		Data:  m.params[23],
 		Name:  "W4/adam_v",
 		Shape: []int{1024, 10},
 	}, {
-		Data:  m.params[23],
+		Data:  m.params[24],
 		Name:  "b4/adam_m",
 		Shape: []int{10},
 	}, {
-		Data:  m.params[24],
+		Data:  m.params[25],
 		Name:  "b4/adam_v",
 		Shape: []int{10},
 	}}
@@ -1633,6 +1713,10 @@ var signature = runtime.Signature{
 		DType: "f32",
 		Name:  "b4",
 		Shape: []int{10},
+	}, {
+		DType: "f32",
+		Name:  "dropout/step",
+		Shape: []int{},
 	}, {
 		DType: "f32",
 		Name:  "optimizer/step",

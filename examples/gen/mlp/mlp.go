@@ -8,7 +8,7 @@ Signature:
 	inputs:  x f32[N,784], y_ f32[N,10]
 	outputs: y f32[N,10]
 	params:  logits/h1/W f32[784,512], logits/h1/b f32[512], logits/h2/W f32[512,512], logits/h2/b f32[512], logits/out/W f32[512,10], logits/out/b f32[10] (669706 parameters)
-	state:   optimizer/step f32[], logits/h1/W/adam_m f32[784,512], logits/h1/W/adam_v f32[784,512], logits/h1/b/adam_m f32[512], logits/h1/b/adam_v f32[512], logits/h2/W/adam_m f32[512,512], logits/h2/W/adam_v f32[512,512], logits/h2/b/adam_m f32[512], logits/h2/b/adam_v f32[512], logits/out/W/adam_m f32[512,10], logits/out/W/adam_v f32[512,10], logits/out/b/adam_m f32[10], logits/out/b/adam_v f32[10] (optimizer state)
+	state:   optimizer/step f32[], logits/h1/W/adam_m f32[784,512], logits/h1/W/adam_v f32[784,512], logits/h1/b/adam_m f32[512], logits/h1/b/adam_v f32[512], logits/h2/W/adam_m f32[512,512], logits/h2/W/adam_v f32[512,512], logits/h2/b/adam_m f32[512], logits/h2/b/adam_v f32[512], logits/out/W/adam_m f32[512,10], logits/out/W/adam_v f32[512,10], logits/out/b/adam_m f32[10], logits/out/b/adam_v f32[10] (state, not trained)
 	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
 
 Estimated cost per call (N is the batch size):

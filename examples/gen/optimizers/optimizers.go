@@ -8,7 +8,7 @@ Signature:
 	inputs:  x f32[N,784], y_ f32[N,10]
 	outputs: y f32[N,10]
 	params:  W1 f32[784,32], b1 f32[32], W2 f32[32,10], b2 f32[10] (25450 parameters)
-	state:   optimizer/step f32[], W1/adam_m f32[784,32], W1/adam_v f32[784,32], b1/adam_m f32[32], b1/adam_v f32[32], W2/adam_m f32[32,10], W2/adam_v f32[32,10], b2/adam_m f32[10], b2/adam_v f32[10] (optimizer state)
+	state:   optimizer/step f32[], W1/adam_m f32[784,32], W1/adam_v f32[784,32], b1/adam_m f32[32], b1/adam_v f32[32], W2/adam_m f32[32,10], W2/adam_v f32[32,10], b2/adam_m f32[10], b2/adam_v f32[10] (state, not trained)
 	train:   xent with adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)
 
 Estimated cost per call (N is the batch size):
