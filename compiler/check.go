@@ -7,7 +7,6 @@ import (
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
-	"github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // maxErrors bounds the diagnostics one run reports.
@@ -59,7 +58,7 @@ type checker struct {
 	// read reads the files restore initializers name (os.ReadFile when
 	// nil); checkpoints caches them by path.
 	read        func(string) ([]byte, error)
-	checkpoints map[string]*checkpoint.File
+	checkpoints map[string]*stFile
 }
 
 // value is the result of checking an expression: a node, or an untyped

@@ -8,7 +8,6 @@ import (
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
-	"github.com/flow-lang/flow/runtime/checkpoint"
 )
 
 // The restore initializer, param W: f32[784, 10] = restore("w.safetensors"),
@@ -60,31 +59,21 @@ func (c *checker) restore(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool {
 		c.errorf(pos, "restore: %v", err)
 		return false
 	}
-	tensor := f.Tensor(name)
+	tensor := f.Tensors[name]
 	if tensor == nil {
-		var names []string
-		for _, t := range f.Tensors {
-			names = append(names, t.Name)
-		}
-		c.errorf(pos, "restore: %s has no tensor %s%s (it holds %s)", file, name, suggestFrom(name, names), tensorList(names))
+		c.errorf(pos, "restore: %s has no tensor %s%s (it holds %s)", file, name, suggestFrom(name, f.Names), tensorList(f.Names))
 		return false
 	}
-	want := t.Shape.Eval(nil)
-	if tensor.DType != checkpoint.F32 || !slices.Equal(tensor.Shape, want) {
+	if tensor.DType != "F32" || !slices.Equal(tensor.Shape, t.Shape.Eval(nil)) {
 		c.errorf(pos, "restore: tensor %s in %s is %s%v, but param %s is %s", name, file, tensor.DType, tensor.Shape, d.Name.Name, t)
 		return false
 	}
-	vals, err := tensor.Float32s()
-	if err != nil {
-		c.errorf(pos, "restore: %s: %v", file, err)
-		return false
-	}
-	attrs["restored"] = restoredValues(vals)
+	attrs["restored"] = restoredValues(tensor.float32s())
 	return true
 }
 
 // loadCheckpoint reads and parses a checkpoint once per compilation.
-func (c *checker) loadCheckpoint(path string) (*checkpoint.File, error) {
+func (c *checker) loadCheckpoint(path string) (*stFile, error) {
 	if f, ok := c.checkpoints[path]; ok {
 		return f, nil
 	}
@@ -92,12 +81,12 @@ func (c *checker) loadCheckpoint(path string) (*checkpoint.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := checkpoint.Parse(path, data)
+	f, err := parseSafetensors(path, data)
 	if err != nil {
 		return nil, err
 	}
 	if c.checkpoints == nil {
-		c.checkpoints = map[string]*checkpoint.File{}
+		c.checkpoints = map[string]*stFile{}
 	}
 	c.checkpoints[path] = f
 	return f, nil
