@@ -99,6 +99,17 @@ type Signature struct {
 	// MaxBatch is the largest value a symbolic dimension may take (the size
 	// the model's buffers are planned for); 0 means unbounded.
 	MaxBatch int `json:"max_batch,omitempty"`
+	// Estimates are the compiler's cost-model estimates of a call's time,
+	// per program and batch size.
+	Estimates []Estimate `json:"estimates,omitempty"`
+}
+
+// Estimate is the cost model's estimate of one call of a program
+// ("predict" or "train") at one batch size.
+type Estimate struct {
+	Program string  `json:"program"`
+	Batch   int     `json:"batch"`
+	Micros  float64 `json:"us"`
 }
 
 // Input returns the spec of the input called name, and whether there is one.
