@@ -686,6 +686,7 @@ func (c *gen) signature() {
 		dict[jen.Id("Loss")] = jen.Lit(g.Loss.Label())
 		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
 	}
+	c.addEstimates(dict)
 	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Values(dict)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	// Source is the model's file name as shown in the header. Pass a
 	// relative path: generated code must not depend on where it was built.
 	Source string
+	// Profile is the machine profile of the signature's cost estimates;
+	// nil means cost.Default(), so output does not depend on the machine.
+	Profile *cost.Profile
 }
 
 // PackageName derives a Go package name from a model name.

@@ -15,9 +15,15 @@ type Options struct {
 	// Model selects the model by name when a file declares several; empty
 	// means the file's only model.
 	Model string
-	// DumpAfter, when set, receives the IR after each stage ("check",
-	// then each pass name, then "train").
+	// DumpAfter, when set, receives the IR after each stage: "check",
+	// "stable-log-softmax", each optimization pass by name (see
+	// OptimizationPasses) on the forward graph, "train-mode" (when the
+	// model has dropout or batch_norm), "train", then each optimization
+	// pass again on the training graph. StageNames lists the names.
 	DumpAfter func(stage string, g *ir.Graph)
+	// NoOptimize turns the optimization passes off; the passes needed for
+	// correctness (stable-log-softmax) and the lowerings still run.
+	NoOptimize bool
 	// ReadFile reads the files that `import` and the restore initializer
 	// name, resolved relative to the naming file's name; nil means
 	// os.ReadFile.
@@ -92,11 +98,34 @@ func lower(g *ir.Graph, opts Options) error {
 		}
 	}
 	dump("check")
-	for _, p := range []Pass{StableLogSoftmax} {
-		if err := p.Run(g); err != nil {
+	run := func(passes []Pass) (err error) {
+		for _, p := range passes {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("%s: internal error in pass %s: %v", g.Source, p.Name, r)
+					}
+				}()
+				if perr := p.Run(g); perr != nil {
+					err = fmt.Errorf("%s: pass %s: %v", g.Source, p.Name, perr)
+				}
+			}()
+			if err != nil {
+				return err
+			}
+			dump(p.Name)
+		}
+		return nil
+	}
+	if err := run([]Pass{StableLogSoftmax}); err != nil {
+		return err
+	}
+	if !opts.NoOptimize {
+		// On the forward graph, before autodiff: the gradients are then
+		// taken of the simplified graph.
+		if err := run(OptimizationPasses); err != nil {
 			return err
 		}
-		dump(p.Name)
 	}
 	if lowerTrainMode(g) { // dropout, batch_norm: see train_mode.go
 		dump("train-mode")
@@ -110,6 +139,13 @@ func lower(g *ir.Graph, opts Options) error {
 	}
 	g.Prune()
 	dump("train")
+	if !opts.NoOptimize {
+		// On the whole training graph, where gradients repeat forward
+		// values and build constant expressions.
+		if err := run(OptimizationPasses); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

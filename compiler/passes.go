@@ -23,3 +23,119 @@ var StableLogSoftmax = Pass{Name: "stable-log-softmax", Run: func(g *ir.Graph) e
 	}
 	return nil
 }}
+
+// OptimizationPasses are the graph optimizations, in the order the
+// pipeline runs them: once on the forward graph (before autodiff) and
+// once on the training graph (after the optimizer lowering).
+// Options.NoOptimize turns them all off. Every pass preserves the values
+// of the outputs, the losses, the gradients and the updates up to float
+// rounding, keeps Nodes in a topological order and leaves the Inputs and
+// Params lists (the model's signature) as declared.
+var OptimizationPasses = []Pass{
+	FoldConstants,
+	Simplify,
+	TransposeMatmul,
+	MatmulChain,
+	CSE,
+	DCE,
+}
+
+// StageNames lists the names under which Options.DumpAfter receives the
+// IR, in pipeline order (the optimization passes run twice; their names
+// appear once).
+func StageNames() []string {
+	names := []string{"check", StableLogSoftmax.Name}
+	for _, p := range OptimizationPasses {
+		names = append(names, p.Name)
+	}
+	return append(names, "train-mode", "train")
+}
+
+// pinned reports whether no pass may fold, merge or remove n as a
+// computation: declarations (inputs, params), stateful ops (updates),
+// and the mode-dependent ops dropout and batch_norm, which the train-mode
+// lowering turns into training and inference variants (and batch_norm
+// into moving-average params).
+func pinned(n *ir.Node) bool {
+	switch n.Op.Name {
+	case "input", "param", "dropout", "batch_norm":
+		return true
+	}
+	return n.Op.Stateful
+}
+
+// useCounts counts the uses of every node: as an operand (once per
+// operand position) and as a root (output, loss, gradient, update).
+func useCounts(g *ir.Graph) map[*ir.Node]int {
+	uses := make(map[*ir.Node]int, len(g.Nodes))
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			uses[in]++
+		}
+	}
+	for _, r := range g.Roots() {
+		uses[r]++
+	}
+	return uses
+}
+
+// sameType reports whether two nodes have the same dtype and shape,
+// symbol for symbol.
+func sameType(a, b *ir.Node) bool {
+	return a.Type.DType == b.Type.DType && a.Type.Shape.Equal(b.Type.Shape)
+}
+
+// rebuild applies op to inputs with attrs in g at the position, role,
+// name and device of like, which the new node is to replace, and returns the new node if it type-checks to exactly like's
+// type; otherwise it returns nil and adds nothing to g.
+func rebuild(g *ir.Graph, like *ir.Node, op string, inputs []*ir.Node, attrs ir.Attrs) *ir.Node {
+	def, ok := ir.Lookup(op)
+	if !ok {
+		return nil
+	}
+	if attrs == nil {
+		attrs = ir.Attrs{}
+	}
+	for _, spec := range def.Attrs {
+		if spec.Default != nil && !attrs.Has(spec.Name) {
+			attrs[spec.Name] = spec.Default
+		}
+	}
+	probe := &ir.Node{Op: def, Inputs: inputs, Attrs: attrs}
+	t, err := def.Infer(probe)
+	if err != nil || t.DType != like.Type.DType || !t.Shape.Equal(like.Type.Shape) {
+		return nil
+	}
+	g.SetOrigin(like.Pos, like.Role)
+	n := g.MustApply(op, inputs, attrs)
+	n.Name = like.Name
+	n.Device = like.Device
+	return n
+}
+
+// leaf reports whether n is a declaration or a constant.
+func leaf(n *ir.Node) bool {
+	switch n.Op.Name {
+	case "input", "param", "const":
+		return true
+	}
+	return false
+}
+
+// resultSet returns the graph's roots (outputs, losses, gradients,
+// updates) as a set.
+func resultSet(g *ir.Graph) map[*ir.Node]bool {
+	set := map[*ir.Node]bool{}
+	for _, r := range g.Roots() {
+		set[r] = true
+	}
+	return set
+}
+
+// mayReplace reports whether a pass may replace n by r: a result of the
+// program (an output, a loss, a gradient) that is computed stays computed
+// rather than becoming an input, a param or a constant, which generated
+// code returns by reference to its own storage.
+func mayReplace(results map[*ir.Node]bool, n, r *ir.Node) bool {
+	return !results[n] || !leaf(r) || leaf(n)
+}

@@ -20,12 +20,13 @@ const modulePath = "github.com/flow-lang/flow"
 
 // cmdBuild compiles a model into a self-contained binary.
 func cmdBuild(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("build", "build model.flow -o bin/model [--target GOOS/GOARCH]", stderr)
+	fs := newFlagSet("build", "build model.flow -o bin/model [--target GOOS/GOARCH] [--no-opt] [--dump-ir=after:PASS|all]", stderr)
 	out := fs.String("o", "", "output `path` of the binary (default: the model's package name)")
 	target := fs.String("target", "", "cross-compile for `GOOS/GOARCH`, e.g. linux/arm64")
 	pkg := fs.String("package", "", "Go package `name` of the model (default: the model name in lower case)")
 	work := fs.String("work", "", "keep the build directory at `DIR` instead of a temporary one")
 	model := fs.String("model", "", "the model to compile when the file declares several")
+	optf := addOptFlags(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -34,7 +35,12 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	g, err := compileFile(files[0], *model, stderr)
+	opts, err := optf.compileOptions(*model, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc:", err)
+		return 2
+	}
+	g, err := compileWith(files[0], opts, stderr)
 	if err != nil {
 		return 1
 	}
@@ -62,7 +68,7 @@ type buildOptions struct {
 // replace directive — and runs go build on it. The module needs nothing
 // from the network.
 func build(g *ir.Graph, source string, o buildOptions) error {
-	src, err := generate(g, source, o.pkg)
+	src, err := generateProfiled(g, source, o.pkg)
 	if err != nil {
 		return err
 	}
@@ -124,8 +130,8 @@ func build(g *ir.Graph, source string, o buildOptions) error {
 	return nil
 }
 
-// copyRuntime adds the embedded runtime's Go sources (no tests, no test
-// data) to files under flow/.
+// copyRuntime adds the embedded runtime's Go and assembly sources (no
+// tests, no test data) to files under flow/.
 func copyRuntime(files map[string][]byte) error {
 	return fs.WalkDir(flow.RuntimeSource, "runtime", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -137,7 +143,7 @@ func copyRuntime(files map[string][]byte) error {
 			}
 			return nil
 		}
-		if path.Ext(p) != ".go" || strings.HasSuffix(p, "_test.go") {
+		if ext := path.Ext(p); ext != ".go" && ext != ".s" || strings.HasSuffix(p, "_test.go") {
 			return nil
 		}
 		data, err := flow.RuntimeSource.ReadFile(p)

@@ -4,6 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
+
+	"github.com/flow-lang/flow/compiler"
+	"github.com/flow-lang/flow/compiler/ir"
 )
 
 // parseInterspersed parses flags that may come before or after the
@@ -37,4 +42,62 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// optFlags are the optimization flags of gen and build: --no-opt and
+// --dump-ir.
+type optFlags struct {
+	noOpt  *bool
+	dumpIR *string
+}
+
+// addOptFlags registers --no-opt and --dump-ir on fs.
+func addOptFlags(fs *flag.FlagSet) *optFlags {
+	return &optFlags{
+		noOpt: fs.Bool("no-opt", false, "turn the optimization passes off"),
+		dumpIR: fs.String("dump-ir", "", "print the IR to stderr after a compilation `stage`: after:<pass> (a pass or stage name; "+
+			"see docs/language.md) or all"),
+	}
+}
+
+// compileOptions returns the compiler options the flags ask for, with
+// model selecting the model; --dump-ir prints to stderr. An unknown stage
+// name is an error that lists the valid ones.
+func (o *optFlags) compileOptions(model string, stderr io.Writer) (compiler.Options, error) {
+	opts := compiler.Options{Model: model, NoOptimize: *o.noOpt}
+	spec := *o.dumpIR
+	if spec == "" {
+		return opts, nil
+	}
+	valid := compiler.StageNames()
+	want := map[string]bool{}
+	if spec != "all" {
+		for _, item := range strings.Split(spec, ",") {
+			name, ok := strings.CutPrefix(strings.TrimSpace(item), "after:")
+			if !ok || !slices.Contains(valid, name) {
+				return opts, fmt.Errorf("--dump-ir=%s: want all or after:<stage>, where a stage is one of %s", spec, strings.Join(valid, ", "))
+			}
+			if *o.noOpt && !slices.Contains([]string{"check", "stable-log-softmax", "train-mode", "train"}, name) {
+				return opts, fmt.Errorf("--dump-ir=%s: pass %s does not run with --no-opt", spec, name)
+			}
+			want[name] = true
+		}
+	}
+	opts.DumpAfter = func(stage string, g *ir.Graph) {
+		if spec == "all" || want[stage] {
+			fmt.Fprintf(stderr, "== after %s\n%s", stage, g.Dump())
+		}
+	}
+	return opts, nil
+}
+
+// compileWith compiles one model with opts, printing diagnostics to
+// stderr.
+func compileWith(path string, opts compiler.Options, stderr io.Writer) (*ir.Graph, error) {
+	g, err := compiler.CompileFile(path, opts)
+	if err != nil {
+		printError(stderr, err)
+		return nil, err
+	}
+	return g, nil
 }

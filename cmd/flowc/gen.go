@@ -12,10 +12,11 @@ import (
 
 // cmdGen writes a model's Go package into a directory.
 func cmdGen(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("gen", "gen model.flow -o DIR [--package NAME]", stderr)
+	fs := newFlagSet("gen", "gen model.flow -o DIR [--package NAME] [--no-opt] [--dump-ir=after:PASS|all]", stderr)
 	out := fs.String("o", "", "output `directory` for the package (default: gen/<package>)")
 	pkg := fs.String("package", "", "Go package `name` (default: the model name in lower case)")
 	model := fs.String("model", "", "the model to compile when the file declares several")
+	optf := addOptFlags(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -24,7 +25,12 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	g, err := compileFile(files[0], *model, stderr)
+	opts, err := optf.compileOptions(*model, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowc:", err)
+		return 2
+	}
+	g, err := compileWith(files[0], opts, stderr)
 	if err != nil {
 		return 1
 	}

@@ -5,6 +5,8 @@
 //	flowc gen   model.flow -o gen/model [--package name]
 //	flowc check model.flow
 //	flowc run   model.flow [args...]
+//	flowc cost  model.flow [--batch N] [--json] [--profile FILE]
+//	flowc calibrate [-o FILE]
 //
 // Every verb is a thin call into packages lang, compiler, codegen and the
 // build step in this command.
@@ -27,6 +29,8 @@ Usage:
   flowc gen   model.flow -o DIR [--package NAME]
   flowc check model.flow...
   flowc run   model.flow [args for the model binary...]
+  flowc cost  model.flow [--batch N] [--json] [--profile FILE]
+  flowc calibrate [-o FILE]
 
 Run "flowc <command> -h" for a command's flags.
 `
@@ -38,10 +42,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) int{
-		"build": cmdBuild,
-		"gen":   cmdGen,
-		"check": cmdCheck,
-		"run":   cmdRun,
+		"build":     cmdBuild,
+		"gen":       cmdGen,
+		"check":     cmdCheck,
+		"run":       cmdRun,
+		"cost":      cmdCost,
+		"calibrate": cmdCalibrate,
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

@@ -4,15 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/flow-lang/flow/runtime"
 )
 
 func runInfo(e *env, args []string) error {
-	fs := e.newFlags("info", "[--json]",
+	fs := e.newFlags("info", "[--json] [--no-measure]",
 		"Info describes the model: its source, inputs, outputs, parameters,\n"+
-			"loss and optimizer.")
+			"loss and optimizer. When the compiler's cost model estimated the time\n"+
+			"of a call, info also times a few such calls on synthetic inputs (as\n"+
+			"bench does) and shows the estimate beside the measured median.")
 	asJSON := fs.Bool("json", false, "print the model's signature as JSON")
+	noMeasure := fs.Bool("no-measure", false, "show the cost model's estimates without timing any call")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,10 +37,11 @@ func runInfo(e *env, args []string) error {
 			count += p.Elems(0)
 		}
 	}
+	estimates := measureEstimates(e.model, sig.Estimates, !*noMeasure)
 	if *asJSON {
 		s := *sig
 		s.Params, s.ParamCount = params, count
-		b, err := json.MarshalIndent(&s, "", "  ")
+		b, err := json.MarshalIndent(&infoJSON{Signature: &s, Estimates: estimates}, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -87,8 +93,119 @@ func runInfo(e *env, args []string) error {
 	if sig.MaxBatch > 0 {
 		field("max batch", fmt.Sprint(sig.MaxBatch))
 	}
+	writeEstimates(&b, estimates)
 	_, err := fmt.Fprint(e.stdout, b.String())
 	return err
+}
+
+// infoJSON is what info --json prints: the signature, with each estimate
+// extended by its measurement.
+type infoJSON struct {
+	*runtime.Signature
+	// Estimates shadows Signature.Estimates.
+	Estimates []measuredEstimate `json:"estimates,omitempty"`
+}
+
+// measuredEstimate is a cost-model estimate beside the measured time of
+// the same call.
+type measuredEstimate struct {
+	runtime.Estimate
+	// MeasuredUS is the median time of a few calls, in microseconds; nil
+	// when the call was not timed.
+	MeasuredUS *float64 `json:"measured_us,omitempty"`
+	// Ratio is the estimate over the measured time.
+	Ratio *float64 `json:"ratio,omitempty"`
+	// Error says why the call could not be timed.
+	Error string `json:"error,omitempty"`
+}
+
+// Settings of info's measurements: short, since info should answer fast.
+const (
+	infoWarmup     = 1
+	infoIterations = 3
+	infoTarget     = 300 * time.Millisecond
+)
+
+// measureEstimates times, when measure is set, the call of each estimate
+// at its batch size.
+func measureEstimates(m runtime.Model, ests []runtime.Estimate, measure bool) []measuredEstimate {
+	out := make([]measuredEstimate, len(ests))
+	for i, est := range ests {
+		out[i].Estimate = est
+		if !measure {
+			continue
+		}
+		switch {
+		case est.Program != "predict" && est.Program != "train":
+			out[i].Error = fmt.Sprintf("cannot time program %q", est.Program)
+			continue
+		case est.Batch <= 0:
+			out[i].Error = fmt.Sprintf("cannot time batch %d", est.Batch)
+			continue
+		}
+		// At least infoIterations calls, more for fast ones.
+		res, err := benchmark(m, benchConfig{
+			what: est.Program, batch: est.Batch, warmup: infoWarmup, minIterations: infoIterations, target: infoTarget,
+		})
+		if err != nil {
+			out[i].Error = err.Error()
+			continue
+		}
+		measured := res.MedianUS
+		out[i].MeasuredUS = &measured
+		if measured > 0 {
+			ratio := est.Micros / measured
+			out[i].Ratio = &ratio
+		}
+	}
+	return out
+}
+
+// writeEstimates renders the estimates as a table; nothing when there are
+// none.
+func writeEstimates(b *strings.Builder, ests []measuredEstimate) {
+	if len(ests) == 0 {
+		return
+	}
+	b.WriteString("estimates:\n")
+	rows := [][]string{{"program", "batch", "estimate", "measured", "est/measured"}}
+	var reasons []string
+	for _, est := range ests {
+		row := []string{est.Program, fmt.Sprint(est.Batch), micros(est.Micros), "-", "-"}
+		reason := ""
+		switch {
+		case est.Error != "":
+			row[3], reason = "n/a", "  ("+est.Error+")"
+		case est.MeasuredUS != nil:
+			row[3] = micros(*est.MeasuredUS)
+			if est.Ratio != nil {
+				row[4] = fmt.Sprintf("%.2f", *est.Ratio)
+			}
+		}
+		rows = append(rows, row)
+		reasons = append(reasons, reason)
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for j, cell := range row {
+			widths[j] = max(widths[j], utf8.RuneCountInString(cell))
+		}
+	}
+	for i, row := range rows {
+		b.WriteString(" ")
+		for j, cell := range row {
+			pad := widths[j] - utf8.RuneCountInString(cell)
+			if j == 0 {
+				fmt.Fprintf(b, " %s%s", cell, strings.Repeat(" ", pad))
+			} else {
+				fmt.Fprintf(b, "  %s%s", strings.Repeat(" ", pad), cell)
+			}
+		}
+		if i > 0 {
+			b.WriteString(reasons[i-1])
+		}
+		b.WriteString("\n")
+	}
 }
 
 // byteSize renders n bytes with a binary unit.

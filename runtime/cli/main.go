@@ -3,7 +3,7 @@
 //
 //	func main() { os.Exit(cli.Main(os.Args[1:], mymodel.New(), os.Stdout, os.Stderr)) }
 //
-// and the subcommands (train, eval, predict, info) drive the model through
+// and the subcommands (train, eval, predict, info, bench) drive the model through
 // the runtime.Model interface and its Signature.
 package cli
 
@@ -55,6 +55,7 @@ var commands = []command{
 	{"eval", "report test accuracy and loss with the current parameters", runEval},
 	{"predict", "read examples as JSON and write the model's outputs as JSON", runPredict},
 	{"info", "describe the model's inputs, outputs and parameters", runInfo},
+	{"bench", "time training steps or predictions on synthetic inputs", runBench},
 }
 
 // env is what every subcommand works with.

@@ -12,14 +12,14 @@ Signature:
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   3 + 111·N FLOPs
-	TrainStep: 123 + 253·N FLOPs
+	Predict:   111·N FLOPs
+	TrainStep: 120 + 251·N FLOPs
 
 Buffers, in one arena per element type, allocated on the first call and
 reused while the batch size does not grow:
 
-	float32: 224 + 80·N elements
-	int32:   7 + 1·N elements
+	float32: 220 + 78·N elements
+	int32:   4 + 1·N elements
 */
 package arraymore
 
@@ -56,10 +56,8 @@ type Model struct {
 	t9  []float32 // left = split(x) f32[N,3], line 17
 	t10 []float32 // right = split(x) f32[N,5], line 18
 	t11 []float32 // %11 = shuffle(C) f32[6,3], line 19
-	t12 []int32   // %12 = range() i32[3], line 19
-	t13 []float32 // rows = gather(%11, %12) f32[3,3], line 19
+	t13 []float32 // rows = gather(%11, %28) f32[3,3], line 19
 	t14 []float32 // mixed = matmul(left, rows) f32[N,3], line 20
-	t15 []float32 // bias = fill() f32[1,4], line 21
 	t16 []float32 // %16 = add(emb, bias) f32[N,4], line 23
 	t17 []float32 // %17 = tanh(%16) f32[N,4], line 23
 	t18 []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
@@ -72,28 +70,27 @@ type Model struct {
 	t25 []float32 // %25 = mul(err, err) f32[N,2], line 30
 	t26 []float32 // %26 = sum(%25) f32[], line 30
 	t27 []float32 // loss = div(%26, count) f32[], line 30
-	t29 []float32 // %29 = div(%28, count) f32[], line 30 [grad]
-	t33 []float32 // %33 = broadcast_to(%29) f32[N,2], line 30 [grad]
-	t34 []float32 // %34 = mul(%33, err) f32[N,2], line 30 [grad]
-	t35 []float32 // %35 = mul(%33, err) f32[N,2], line 30 [grad]
-	t36 []float32 // %36 = add(%34, %35) f32[N,2], line 30 [grad]
-	t38 []float32 // %38 = matmul(%36, W) f32[N,12], line 24 [grad]
-	t39 []float32 // %39 = matmul(h, %36) f32[12,2], line 24 [grad]
-	t40 []float32 // %40 = slice(%38) f32[N,4], line 23 [grad]
-	t41 []float32 // %41 = slice(%38) f32[N,3], line 23 [grad]
-	t44 []float32 // %44 = mul(%17, %17) f32[N,4], line 23 [grad]
-	t45 []float32 // %45 = sub(%43, %44) f32[N,4], line 23 [grad]
-	t46 []float32 // %46 = mul(%40, %45) f32[N,4], line 23 [grad]
-	t49 []float32 // %49 = matmul(left, %41) f32[3,3], line 20 [grad]
-	t50 []float32 // %50 = gather_grad(%49, %12) f32[6,3], line 19 [grad]
-	t51 []float32 // %51 = unshuffle(%50) f32[6,3], line 19 [grad]
-	t52 []float32 // %52 = gather_grad(%46, %7) f32[3,4], line 16 [grad]
-	t54 []float32 // %54 = mul(%53, %52) f32[3,4], line 33 [update]
-	t55 []float32 // %55 = sub(E, %54) f32[3,4], line 33 [update]
-	t58 []float32 // %58 = mul(%57, %51) f32[6,3], line 33 [update]
-	t59 []float32 // %59 = sub(C, %58) f32[6,3], line 33 [update]
-	t62 []float32 // %62 = mul(%61, %39) f32[12,2], line 33 [update]
-	t63 []float32 // %63 = sub(W, %62) f32[12,2], line 33 [update]
+	t31 []float32 // %31 = div(%30, count) f32[], line 30 [grad]
+	t35 []float32 // %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
+	t36 []float32 // %36 = mul(%35, err) f32[N,2], line 30 [grad]
+	t38 []float32 // %38 = add(%36, %36) f32[N,2], line 30 [grad]
+	t40 []float32 // %40 = matmul(%38, W) f32[N,12], line 24 [grad]
+	t41 []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
+	t42 []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
+	t43 []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
+	t46 []float32 // %46 = mul(%17, %17) f32[N,4], line 23 [grad]
+	t47 []float32 // %47 = sub(%30, %46) f32[N,4], line 23 [grad]
+	t48 []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
+	t51 []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
+	t52 []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
+	t53 []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
+	t54 []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
+	t56 []float32 // %56 = mul(%55, %54) f32[3,4], line 33 [update]
+	t57 []float32 // %57 = sub(E, %56) f32[3,4], line 33 [update]
+	t60 []float32 // %60 = mul(%55, %53) f32[6,3], line 33 [update]
+	t61 []float32 // %61 = sub(C, %60) f32[6,3], line 33 [update]
+	t64 []float32 // %64 = mul(%55, %41) f32[12,2], line 33 [update]
+	t65 []float32 // %65 = sub(W, %64) f32[12,2], line 33 [update]
 }
 
 // New returns a ArrayMore with every parameter at its initial value. Buffers
@@ -109,6 +106,8 @@ func New() *Model {
 	return m
 }
 
+var c28 = []int32{0, 2, 4}              // i32[3]
+var c29 = []float32{0.5, 0.5, 0.5, 0.5} // f32[1,4]
 // layout carves the arena into buffers for batch size n. It allocates only when
 // the arena must grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
@@ -117,7 +116,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 80*n + 224
+		size := 78*n + 220
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -128,7 +127,6 @@ func (m *Model) layout(n int) {
 		m.t11, a = a[:18:18], a[18:]
 		m.t13, a = a[:9:9], a[9:]
 		m.t14, a = a[:3*n:3*n], a[3*n:]
-		m.t15, a = a[:4:4], a[4:]
 		m.t16, a = a[:4*n:4*n], a[4*n:]
 		m.t17, a = a[:4*n:4*n], a[4*n:]
 		m.t18, a = a[:12*n:12*n], a[12*n:]
@@ -138,39 +136,37 @@ func (m *Model) layout(n int) {
 		m.t25, a = a[:2*n:2*n], a[2*n:]
 		m.t26, a = a[:1:1], a[1:]
 		m.t27, a = a[:1:1], a[1:]
-		m.t29, a = a[:1:1], a[1:]
-		m.t33, a = a[:2*n:2*n], a[2*n:]
-		m.t34, a = a[:2*n:2*n], a[2*n:]
+		m.t31, a = a[:1:1], a[1:]
 		m.t35, a = a[:2*n:2*n], a[2*n:]
 		m.t36, a = a[:2*n:2*n], a[2*n:]
-		m.t38, a = a[:12*n:12*n], a[12*n:]
-		m.t39, a = a[:24:24], a[24:]
-		m.t40, a = a[:4*n:4*n], a[4*n:]
-		m.t41, a = a[:3*n:3*n], a[3*n:]
-		m.t44, a = a[:4*n:4*n], a[4*n:]
-		m.t45, a = a[:4*n:4*n], a[4*n:]
+		m.t38, a = a[:2*n:2*n], a[2*n:]
+		m.t40, a = a[:12*n:12*n], a[12*n:]
+		m.t41, a = a[:24:24], a[24:]
+		m.t42, a = a[:4*n:4*n], a[4*n:]
+		m.t43, a = a[:3*n:3*n], a[3*n:]
 		m.t46, a = a[:4*n:4*n], a[4*n:]
-		m.t49, a = a[:9:9], a[9:]
-		m.t50, a = a[:18:18], a[18:]
-		m.t51, a = a[:18:18], a[18:]
-		m.t52, a = a[:12:12], a[12:]
+		m.t47, a = a[:4*n:4*n], a[4*n:]
+		m.t48, a = a[:4*n:4*n], a[4*n:]
+		m.t51, a = a[:9:9], a[9:]
+		m.t52, a = a[:18:18], a[18:]
+		m.t53, a = a[:18:18], a[18:]
 		m.t54, a = a[:12:12], a[12:]
-		m.t55, a = a[:12:12], a[12:]
-		m.t58, a = a[:18:18], a[18:]
-		m.t59, a = a[:18:18], a[18:]
-		m.t62, a = a[:24:24], a[24:]
-		m.t63, a = a[:24:24], a[24:]
+		m.t56, a = a[:12:12], a[12:]
+		m.t57, a = a[:12:12], a[12:]
+		m.t60, a = a[:18:18], a[18:]
+		m.t61, a = a[:18:18], a[18:]
+		m.t64, a = a[:24:24], a[24:]
+		m.t65, a = a[:24:24], a[24:]
 		_ = a
 	}
 	// The int32 buffers.
 	{
-		size := n + 7
+		size := n + 4
 		if cap(m.arenaI32) < size {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
 		m.t7, a = a[:n:n], a[n:]
-		m.t12, a = a[:3:3], a[3:]
 		m.t20, a = a[:2:2], a[2:]
 		m.t21, a = a[:1:1], a[1:]
 		m.t23, a = a[:1:1], a[1:]
@@ -190,10 +186,8 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
-	t15 := m.t15
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
@@ -237,13 +231,9 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 			copy(t11[k*3:k*3+3], p1[p*3:p*3+3])
 		}
 	}
-	// %12 = range() i32[3], line 19
-	for i := range t12 {
-		t12[i] = int32(i * 2)
-	}
-	// rows = gather(%11, %12) f32[3,3], line 19
+	// rows = gather(%11, %28) f32[3,3], line 19
 	for j := 0; j < 3; j++ {
-		k := int(t12[j])
+		k := int(c28[j])
 		if k >= 0 && k < 6 {
 			copy(t13[j*3:j*3+3], t11[k*3:k*3+3])
 		} else {
@@ -252,15 +242,11 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	}
 	// mixed = matmul(left, rows) f32[N,3], line 20
 	runtime.Sgemm(false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
-	// bias = fill() f32[1,4], line 21
-	for i := range t15 {
-		t15[i] = float32(0.5)
-	}
 	// %16 = add(emb, bias) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t8[o0+i1] + t15[i1]
+			t16[o0+i1] = t8[o0+i1] + c29[i1]
 		}
 	}
 	// %17 = tanh(%16) f32[N,4], line 23
@@ -360,151 +346,145 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	p2 := m.params[2]
 	t7 := m.t7
 	t9 := m.t9
-	t12 := m.t12
 	t17 := m.t17
 	t18 := m.t18
 	t22 := m.t22
 	t24 := m.t24
-	t29 := m.t29
-	t33 := m.t33
-	t34 := m.t34
+	t31 := m.t31
 	t35 := m.t35
 	t36 := m.t36
 	t38 := m.t38
-	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t44 := m.t44
-	t45 := m.t45
+	t42 := m.t42
+	t43 := m.t43
 	t46 := m.t46
-	t49 := m.t49
-	t50 := m.t50
+	t47 := m.t47
+	t48 := m.t48
 	t51 := m.t51
 	t52 := m.t52
+	t53 := m.t53
 	t54 := m.t54
-	t55 := m.t55
-	t58 := m.t58
-	t59 := m.t59
-	t62 := m.t62
-	t63 := m.t63
+	t56 := m.t56
+	t57 := m.t57
+	t60 := m.t60
+	t61 := m.t61
+	t64 := m.t64
+	t65 := m.t65
 	// First the loss program.
 	m.loss(n, ids, x, t)
-	// %29 = div(%28, count) f32[], line 30 [grad]
-	t29[0] = float32(1) / t22[0]
-	// %33 = broadcast_to(%29) f32[N,2], line 30 [grad]
+	// %31 = div(%30, count) f32[], line 30 [grad]
+	t31[0] = float32(1) / t22[0]
+	// %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t33[i0] = t29[0]
+		t35[i0] = t31[0]
 	}
-	// %34 = mul(%33, err) f32[N,2], line 30 [grad]
+	// %36 = mul(%35, err) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t34[i0] = t33[i0] * t24[i0]
+		t36[i0] = t35[i0] * t24[i0]
 	}
-	// %35 = mul(%33, err) f32[N,2], line 30 [grad]
+	// %38 = add(%36, %36) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t35[i0] = t33[i0] * t24[i0]
+		t38[i0] = t36[i0] + t36[i0]
 	}
-	// %36 = add(%34, %35) f32[N,2], line 30 [grad]
-	for i0 := 0; i0 < 2*n; i0++ {
-		t36[i0] = t34[i0] + t35[i0]
-	}
-	// %38 = matmul(%36, W) f32[N,12], line 24 [grad]
-	runtime.Sgemm(false, true, n, 12, 2, 1, t36, 2, p2, 2, 0, t38, 12)
-	// %39 = matmul(h, %36) f32[12,2], line 24 [grad]
-	runtime.Sgemm(true, false, 12, 2, n, 1, t18, 12, t36, 2, 0, t39, 2)
-	// %40 = slice(%38) f32[N,4], line 23 [grad]
+	// %40 = matmul(%38, W) f32[N,12], line 24 [grad]
+	runtime.Sgemm(false, true, n, 12, 2, 1, t38, 2, p2, 2, 0, t40, 12)
+	// %41 = matmul(h, %38) f32[12,2], line 24 [grad]
+	runtime.Sgemm(true, false, 12, 2, n, 1, t18, 12, t38, 2, 0, t41, 2)
+	// %42 = slice(%40) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0 * 12
 		for i1 := 0; i1 < 4; i1++ {
-			t40[o0+i1] = t38[o1+i1]
+			t42[o0+i1] = t40[o1+i1]
 		}
 	}
-	// %41 = slice(%38) f32[N,3], line 23 [grad]
+	// %43 = slice(%40) f32[N,3], line 23 [grad]
 	{
-		t38 := t38[4:]
+		t40 := t40[4:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			o1 := i0 * 12
 			for i1 := 0; i1 < 3; i1++ {
-				t41[o0+i1] = t38[o1+i1]
+				t43[o0+i1] = t40[o1+i1]
 			}
 		}
 	}
-	// %44 = mul(%17, %17) f32[N,4], line 23 [grad]
+	// %46 = mul(%17, %17) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t44[i0] = t17[i0] * t17[i0]
+		t46[i0] = t17[i0] * t17[i0]
 	}
-	// %45 = sub(%43, %44) f32[N,4], line 23 [grad]
+	// %47 = sub(%30, %46) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t45[i0] = float32(1) - t44[i0]
+		t47[i0] = float32(1) - t46[i0]
 	}
-	// %46 = mul(%40, %45) f32[N,4], line 23 [grad]
+	// %48 = mul(%42, %47) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t46[i0] = t40[i0] * t45[i0]
+		t48[i0] = t42[i0] * t47[i0]
 	}
-	// %49 = matmul(left, %41) f32[3,3], line 20 [grad]
-	runtime.Sgemm(true, false, 3, 3, n, 1, t9, 3, t41, 3, 0, t49, 3)
-	// %50 = gather_grad(%49, %12) f32[6,3], line 19 [grad]
+	// %51 = matmul(left, %43) f32[3,3], line 20 [grad]
+	runtime.Sgemm(true, false, 3, 3, n, 1, t9, 3, t43, 3, 0, t51, 3)
+	// %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	{
-		clear(t50)
+		clear(t52)
 		for j := 0; j < 3; j++ {
-			k := int(t12[j])
+			k := int(c28[j])
 			if k >= 0 && k < 6 {
-				d, s := t50[k*3:k*3+3], t49[j*3:j*3+3]
+				d, s := t52[k*3:k*3+3], t51[j*3:j*3+3]
 				for i, v := range s {
 					d[i] += v
 				}
 			}
 		}
 	}
-	// %51 = unshuffle(%50) f32[6,3], line 19 [grad]
+	// %53 = unshuffle(%52) f32[6,3], line 19 [grad]
 	{
 		perm := [6]int{2, 5, 1, 0, 3, 4}
 		for k, p := range perm {
-			copy(t51[p*3:p*3+3], t50[k*3:k*3+3])
+			copy(t53[p*3:p*3+3], t52[k*3:k*3+3])
 		}
 	}
-	// %52 = gather_grad(%46, %7) f32[3,4], line 16 [grad]
+	// %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
 	{
-		clear(t52)
+		clear(t54)
 		for j := 0; j < n; j++ {
 			k := int(t7[j])
 			if k >= 0 && k < 3 {
-				d, s := t52[k*4:k*4+4], t46[j*4:j*4+4]
+				d, s := t54[k*4:k*4+4], t48[j*4:j*4+4]
 				for i, v := range s {
 					d[i] += v
 				}
 			}
 		}
 	}
-	// %54 = mul(%53, %52) f32[3,4], line 33 [update]
+	// %56 = mul(%55, %54) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t54[i0] = float32(0.1) * t52[i0]
+		t56[i0] = float32(0.1) * t54[i0]
 	}
-	// %55 = sub(E, %54) f32[3,4], line 33 [update]
+	// %57 = sub(E, %56) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t55[i0] = p0[i0] - t54[i0]
+		t57[i0] = p0[i0] - t56[i0]
 	}
-	// %58 = mul(%57, %51) f32[6,3], line 33 [update]
+	// %60 = mul(%55, %53) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t58[i0] = float32(0.1) * t51[i0]
+		t60[i0] = float32(0.1) * t53[i0]
 	}
-	// %59 = sub(C, %58) f32[6,3], line 33 [update]
+	// %61 = sub(C, %60) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t59[i0] = p1[i0] - t58[i0]
+		t61[i0] = p1[i0] - t60[i0]
 	}
-	// %62 = mul(%61, %39) f32[12,2], line 33 [update]
+	// %64 = mul(%55, %41) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t62[i0] = float32(0.1) * t39[i0]
+		t64[i0] = float32(0.1) * t41[i0]
 	}
-	// %63 = sub(W, %62) f32[12,2], line 33 [update]
+	// %65 = sub(W, %64) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t63[i0] = p2[i0] - t62[i0]
+		t65[i0] = p2[i0] - t64[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t55)
-	copy(p1, t59)
-	copy(p2, t63)
+	copy(p0, t57)
+	copy(p1, t61)
+	copy(p2, t65)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -620,6 +600,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1.1,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  7.7,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  18.1,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "i32",
 		Dims:  []string{"N"},

@@ -13,9 +13,9 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   226·N FLOPs
-	TrainStep: 210 + 651·N FLOPs
+	TrainStep: 209 + 647·N FLOPs
 
-Buffers: 382 + 275·N float32 elements in one arena, allocated on the first call
+Buffers: 357 + 271·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package arrayops
@@ -57,9 +57,8 @@ type Model struct {
 	t16 []float32 // xs = slice(xp) f32[N,4], line 25
 	t17 []float32 // %17 = matmul(f, W) f32[N,4], line 27
 	t18 []float32 // %18 = relu(%17) f32[N,4], line 27
-	t19 []float32 // %19 = transpose(M) f32[4,3], line 27
-	t20 []float32 // %20 = matmul(xs, %19) f32[N,3], line 27
-	t21 []float32 // %21 = sigmoid(%20) f32[N,3], line 27
+	t31 []float32 // %31 = matmul(xs, M) f32[N,3], line 27
+	t21 []float32 // %21 = sigmoid(%31) f32[N,3], line 27
 	t22 []float32 // h = concat(%18, %21, f) f32[N,13], line 27
 	t23 []float32 // %23 = matmul(h, V) f32[N,4], line 28
 	t24 []float32 // z = add(%23, b) f32[N,4], line 28
@@ -68,31 +67,28 @@ type Model struct {
 	t27 []float32 // %27 = sum(%26) f32[N], line 31
 	t28 []float32 // %28 = mean(%27) f32[], line 31
 	t30 []float32 // loss = div(%28, %29) f32[], line 31
-	t32 []float32 // %32 = div(%31, %29) f32[], line 31 [grad]
-	t36 []float32 // %36 = count(%27) f32[], line 31 [grad]
-	t37 []float32 // %37 = broadcast_to(%32) f32[N], line 31 [grad]
-	t38 []float32 // %38 = div(%37, %36) f32[N], line 31 [grad]
-	t39 []float32 // %39 = broadcast_to(%38) f32[N,4], line 31 [grad]
-	t40 []float32 // %40 = mul(%39, err) f32[N,4], line 31 [grad]
-	t41 []float32 // %41 = mul(%39, err) f32[N,4], line 31 [grad]
-	t42 []float32 // %42 = add(%40, %41) f32[N,4], line 31 [grad]
-	t44 []float32 // %44 = sum_to(%42) f32[4], line 28 [grad]
-	t45 []float32 // %45 = matmul(%42, V) f32[N,13], line 28 [grad]
-	t46 []float32 // %46 = matmul(h, %42) f32[13,4], line 28 [grad]
-	t47 []float32 // %47 = slice(%45) f32[N,4], line 27 [grad]
-	t48 []float32 // %48 = slice(%45) f32[N,3], line 27 [grad]
-	t49 []float32 // %49 = slice(%45) f32[N,6], line 27 [grad]
-	t51 []float32 // %51 = sub(%50, %21) f32[N,3], line 27 [grad]
-	t52 []float32 // %52 = mul(%21, %51) f32[N,3], line 27 [grad]
-	t53 []float32 // %53 = mul(%48, %52) f32[N,3], line 27 [grad]
-	t54 []float32 // %54 = matmul(%53, %19) f32[N,4], line 27 [grad]
-	t55 []float32 // %55 = matmul(xs, %53) f32[4,3], line 27 [grad]
-	t56 []float32 // %56 = transpose(%55) f32[3,4], line 27 [grad]
-	t57 []float32 // %57 = relu_grad(%47, %17) f32[N,4], line 27 [grad]
+	t37 []float32 // %37 = count(%27) f32[], line 31 [grad]
+	t38 []float32 // %38 = broadcast_to(%92) f32[N], line 31 [grad]
+	t39 []float32 // %39 = div(%38, %37) f32[N], line 31 [grad]
+	t40 []float32 // %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
+	t41 []float32 // %41 = mul(%40, err) f32[N,4], line 31 [grad]
+	t43 []float32 // %43 = add(%41, %41) f32[N,4], line 31 [grad]
+	t45 []float32 // %45 = sum_to(%43) f32[4], line 28 [grad]
+	t46 []float32 // %46 = matmul(%43, V) f32[N,13], line 28 [grad]
+	t47 []float32 // %47 = matmul(h, %43) f32[13,4], line 28 [grad]
+	t48 []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
+	t49 []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
+	t50 []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
+	t52 []float32 // %52 = sub(%32, %21) f32[N,3], line 27 [grad]
+	t53 []float32 // %53 = mul(%21, %52) f32[N,3], line 27 [grad]
+	t54 []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
+	t55 []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
+	t56 []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
+	t57 []float32 // %57 = relu_grad(%48, %17) f32[N,4], line 27 [grad]
 	t58 []float32 // %58 = matmul(%57, W) f32[N,6], line 27 [grad]
 	t59 []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	t60 []float32 // %60 = add(%49, %58) f32[N,6], line 27 [grad]
-	t61 []float32 // %61 = unslice(%54) f32[N,12], line 25 [grad]
+	t60 []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
+	t61 []float32 // %61 = unslice(%55) f32[N,12], line 25 [grad]
 	t62 []float32 // %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
 	t63 []float32 // %63 = untile(%62) f32[1,3,2], line 24 [grad]
 	t64 []float32 // %64 = reshape_to(%63) f32[3,2], line 24 [grad]
@@ -105,13 +101,13 @@ type Model struct {
 	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
 	t73 []float32 // %73 = mul(%72, %59) f32[6,4], line 34 [update]
 	t74 []float32 // %74 = sub(W, %73) f32[6,4], line 34 [update]
-	t77 []float32 // %77 = mul(%76, %64) f32[3,2], line 34 [update]
+	t77 []float32 // %77 = mul(%72, %64) f32[3,2], line 34 [update]
 	t78 []float32 // %78 = sub(S, %77) f32[3,2], line 34 [update]
-	t81 []float32 // %81 = mul(%80, %46) f32[13,4], line 34 [update]
+	t81 []float32 // %81 = mul(%72, %47) f32[13,4], line 34 [update]
 	t82 []float32 // %82 = sub(V, %81) f32[13,4], line 34 [update]
-	t85 []float32 // %85 = mul(%84, %44) f32[4], line 34 [update]
+	t85 []float32 // %85 = mul(%72, %45) f32[4], line 34 [update]
 	t86 []float32 // %86 = sub(b, %85) f32[4], line 34 [update]
-	t89 []float32 // %89 = mul(%88, %71) f32[12], line 34 [update]
+	t89 []float32 // %89 = mul(%72, %71) f32[12], line 34 [update]
 	t90 []float32 // %90 = sub(P, %89) f32[12], line 34 [update]
 }
 
@@ -138,7 +134,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 275*n + 382
+	size := 271*n + 357
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -155,8 +151,7 @@ func (m *Model) layout(n int) {
 	m.t16, a = a[:4*n:4*n], a[4*n:]
 	m.t17, a = a[:4*n:4*n], a[4*n:]
 	m.t18, a = a[:4*n:4*n], a[4*n:]
-	m.t19, a = a[:12:12], a[12:]
-	m.t20, a = a[:3*n:3*n], a[3*n:]
+	m.t31, a = a[:3*n:3*n], a[3*n:]
 	m.t21, a = a[:3*n:3*n], a[3*n:]
 	m.t22, a = a[:13*n:13*n], a[13*n:]
 	m.t23, a = a[:4*n:4*n], a[4*n:]
@@ -166,25 +161,22 @@ func (m *Model) layout(n int) {
 	m.t27, a = a[:n:n], a[n:]
 	m.t28, a = a[:1:1], a[1:]
 	m.t30, a = a[:1:1], a[1:]
-	m.t32, a = a[:1:1], a[1:]
-	m.t36, a = a[:1:1], a[1:]
-	m.t37, a = a[:n:n], a[n:]
+	m.t37, a = a[:1:1], a[1:]
 	m.t38, a = a[:n:n], a[n:]
-	m.t39, a = a[:4*n:4*n], a[4*n:]
+	m.t39, a = a[:n:n], a[n:]
 	m.t40, a = a[:4*n:4*n], a[4*n:]
 	m.t41, a = a[:4*n:4*n], a[4*n:]
-	m.t42, a = a[:4*n:4*n], a[4*n:]
-	m.t44, a = a[:4:4], a[4:]
-	m.t45, a = a[:13*n:13*n], a[13*n:]
-	m.t46, a = a[:52:52], a[52:]
-	m.t47, a = a[:4*n:4*n], a[4*n:]
-	m.t48, a = a[:3*n:3*n], a[3*n:]
-	m.t49, a = a[:6*n:6*n], a[6*n:]
-	m.t51, a = a[:3*n:3*n], a[3*n:]
+	m.t43, a = a[:4*n:4*n], a[4*n:]
+	m.t45, a = a[:4:4], a[4:]
+	m.t46, a = a[:13*n:13*n], a[13*n:]
+	m.t47, a = a[:52:52], a[52:]
+	m.t48, a = a[:4*n:4*n], a[4*n:]
+	m.t49, a = a[:3*n:3*n], a[3*n:]
+	m.t50, a = a[:6*n:6*n], a[6*n:]
 	m.t52, a = a[:3*n:3*n], a[3*n:]
 	m.t53, a = a[:3*n:3*n], a[3*n:]
-	m.t54, a = a[:4*n:4*n], a[4*n:]
-	m.t55, a = a[:12:12], a[12:]
+	m.t54, a = a[:3*n:3*n], a[3*n:]
+	m.t55, a = a[:4*n:4*n], a[4*n:]
 	m.t56, a = a[:12:12], a[12:]
 	m.t57, a = a[:4*n:4*n], a[4*n:]
 	m.t58, a = a[:6*n:6*n], a[6*n:]
@@ -235,12 +227,11 @@ func (m *Model) forward(n int, x []float32) {
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
 	t23 := m.t23
 	t24 := m.t24
+	t31 := m.t31
 	// xp = add(x, P) f32[N,12], line 17
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 12
@@ -321,19 +312,11 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t18[i0] = runtime.Relu(t17[i0])
 	}
-	// %19 = transpose(M) f32[4,3], line 27
-	for i0 := 0; i0 < 4; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t19[o0+i1] = t15[o1+i1*4]
-		}
-	}
-	// %20 = matmul(xs, %19) f32[N,3], line 27
-	runtime.Sgemm(false, false, n, 3, 4, 1, t16, 4, t19, 3, 0, t20, 3)
-	// %21 = sigmoid(%20) f32[N,3], line 27
+	// %31 = matmul(xs, M) f32[N,3], line 27
+	runtime.Sgemm(false, true, n, 3, 4, 1, t16, 4, t15, 4, 0, t31, 3)
+	// %21 = sigmoid(%31) f32[N,3], line 27
 	for i0 := 0; i0 < 3*n; i0++ {
-		t21[i0] = runtime.Sigmoid(t20[i0])
+		t21[i0] = runtime.Sigmoid(t31[i0])
 	}
 	// h = concat(%18, %21, f) f32[N,13], line 27
 	{
@@ -437,27 +420,24 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	t12 := m.t12
+	t15 := m.t15
 	t16 := m.t16
 	t17 := m.t17
-	t19 := m.t19
 	t21 := m.t21
 	t22 := m.t22
 	t25 := m.t25
-	t32 := m.t32
-	t36 := m.t36
 	t37 := m.t37
 	t38 := m.t38
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t42 := m.t42
-	t44 := m.t44
+	t43 := m.t43
 	t45 := m.t45
 	t46 := m.t46
 	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
-	t51 := m.t51
+	t50 := m.t50
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
@@ -490,126 +470,112 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t90 := m.t90
 	// First the loss program.
 	m.loss(n, x, t)
-	// %32 = div(%31, %29) f32[], line 31 [grad]
-	t32[0] = float32(1) / float32(2)
-	// %36 = count(%27) f32[], line 31 [grad]
-	t36[0] = float32(n)
-	// %37 = broadcast_to(%32) f32[N], line 31 [grad]
+	// %37 = count(%27) f32[], line 31 [grad]
+	t37[0] = float32(n)
+	// %38 = broadcast_to(%92) f32[N], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t37[i0] = t32[0]
+		t38[i0] = float32(0.5)
 	}
-	// %38 = div(%37, %36) f32[N], line 31 [grad]
+	// %39 = div(%38, %37) f32[N], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t38[i0] = t37[i0] / t36[0]
+		t39[i0] = t38[i0] / t37[0]
 	}
-	// %39 = broadcast_to(%38) f32[N,4], line 31 [grad]
+	// %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0
 		for i1 := 0; i1 < 4; i1++ {
-			t39[o0+i1] = t38[o1]
+			t40[o0+i1] = t39[o1]
 		}
 	}
-	// %40 = mul(%39, err) f32[N,4], line 31 [grad]
+	// %41 = mul(%40, err) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t40[i0] = t39[i0] * t25[i0]
+		t41[i0] = t40[i0] * t25[i0]
 	}
-	// %41 = mul(%39, err) f32[N,4], line 31 [grad]
+	// %43 = add(%41, %41) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t41[i0] = t39[i0] * t25[i0]
+		t43[i0] = t41[i0] + t41[i0]
 	}
-	// %42 = add(%40, %41) f32[N,4], line 31 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t42[i0] = t40[i0] + t41[i0]
-	}
-	// %44 = sum_to(%42) f32[4], line 28 [grad]
+	// %45 = sum_to(%43) f32[4], line 28 [grad]
 	{
-		clear(t44)
+		clear(t45)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t44[i1] += t42[o0+i1]
+				t45[i1] += t43[o0+i1]
 			}
 		}
 	}
-	// %45 = matmul(%42, V) f32[N,13], line 28 [grad]
-	runtime.Sgemm(false, true, n, 13, 4, 1, t42, 4, p2, 4, 0, t45, 13)
-	// %46 = matmul(h, %42) f32[13,4], line 28 [grad]
-	runtime.Sgemm(true, false, 13, 4, n, 1, t22, 13, t42, 4, 0, t46, 4)
-	// %47 = slice(%45) f32[N,4], line 27 [grad]
+	// %46 = matmul(%43, V) f32[N,13], line 28 [grad]
+	runtime.Sgemm(false, true, n, 13, 4, 1, t43, 4, p2, 4, 0, t46, 13)
+	// %47 = matmul(h, %43) f32[13,4], line 28 [grad]
+	runtime.Sgemm(true, false, 13, 4, n, 1, t22, 13, t43, 4, 0, t47, 4)
+	// %48 = slice(%46) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0 * 13
 		for i1 := 0; i1 < 4; i1++ {
-			t47[o0+i1] = t45[o1+i1]
+			t48[o0+i1] = t46[o1+i1]
 		}
 	}
-	// %48 = slice(%45) f32[N,3], line 27 [grad]
+	// %49 = slice(%46) f32[N,3], line 27 [grad]
 	{
-		t45 := t45[4:]
+		t46 := t46[4:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			o1 := i0 * 13
 			for i1 := 0; i1 < 3; i1++ {
-				t48[o0+i1] = t45[o1+i1]
+				t49[o0+i1] = t46[o1+i1]
 			}
 		}
 	}
-	// %49 = slice(%45) f32[N,6], line 27 [grad]
+	// %50 = slice(%46) f32[N,6], line 27 [grad]
 	{
-		t45 := t45[7:]
+		t46 := t46[7:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			o1 := i0 * 13
 			for i1 := 0; i1 < 6; i1++ {
-				t49[o0+i1] = t45[o1+i1]
+				t50[o0+i1] = t46[o1+i1]
 			}
 		}
 	}
-	// %51 = sub(%50, %21) f32[N,3], line 27 [grad]
+	// %52 = sub(%32, %21) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t51[i0] = float32(1) - t21[i0]
+		t52[i0] = float32(1) - t21[i0]
 	}
-	// %52 = mul(%21, %51) f32[N,3], line 27 [grad]
+	// %53 = mul(%21, %52) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t52[i0] = t21[i0] * t51[i0]
+		t53[i0] = t21[i0] * t52[i0]
 	}
-	// %53 = mul(%48, %52) f32[N,3], line 27 [grad]
+	// %54 = mul(%49, %53) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t48[i0] * t52[i0]
+		t54[i0] = t49[i0] * t53[i0]
 	}
-	// %54 = matmul(%53, %19) f32[N,4], line 27 [grad]
-	runtime.Sgemm(false, true, n, 4, 3, 1, t53, 3, t19, 3, 0, t54, 4)
-	// %55 = matmul(xs, %53) f32[4,3], line 27 [grad]
-	runtime.Sgemm(true, false, 4, 3, n, 1, t16, 4, t53, 3, 0, t55, 3)
-	// %56 = transpose(%55) f32[3,4], line 27 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		o0 := i0 * 4
-		o1 := i0
-		for i1 := 0; i1 < 4; i1++ {
-			t56[o0+i1] = t55[o1+i1*3]
-		}
-	}
-	// %57 = relu_grad(%47, %17) f32[N,4], line 27 [grad]
+	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
+	runtime.Sgemm(false, false, n, 4, 3, 1, t54, 3, t15, 4, 0, t55, 4)
+	// %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
+	runtime.Sgemm(true, false, 3, 4, n, 1, t54, 3, t16, 4, 0, t56, 4)
+	// %57 = relu_grad(%48, %17) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t57[i0] = runtime.ReluGrad(t47[i0], t17[i0])
+		t57[i0] = runtime.ReluGrad(t48[i0], t17[i0])
 	}
 	// %58 = matmul(%57, W) f32[N,6], line 27 [grad]
 	runtime.Sgemm(false, true, n, 6, 4, 1, t57, 4, p0, 4, 0, t58, 6)
 	// %59 = matmul(f, %57) f32[6,4], line 27 [grad]
 	runtime.Sgemm(true, false, 6, 4, n, 1, t12, 6, t57, 4, 0, t59, 4)
-	// %60 = add(%49, %58) f32[N,6], line 27 [grad]
+	// %60 = add(%50, %58) f32[N,6], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t60[i0] = t49[i0] + t58[i0]
+		t60[i0] = t50[i0] + t58[i0]
 	}
-	// %61 = unslice(%54) f32[N,12], line 25 [grad]
+	// %61 = unslice(%55) f32[N,12], line 25 [grad]
 	{
 		clear(t61)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 12
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t61[o0+i1] = t54[o1+i1]
+				t61[o0+i1] = t55[o1+i1]
 			}
 		}
 	}
@@ -695,7 +661,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 24; i0++ {
 		t74[i0] = p0[i0] - t73[i0]
 	}
-	// %77 = mul(%76, %64) f32[3,2], line 34 [update]
+	// %77 = mul(%72, %64) f32[3,2], line 34 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t77[i0] = float32(0.05) * t64[i0]
 	}
@@ -703,23 +669,23 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t78[i0] = p1[i0] - t77[i0]
 	}
-	// %81 = mul(%80, %46) f32[13,4], line 34 [update]
+	// %81 = mul(%72, %47) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
-		t81[i0] = float32(0.05) * t46[i0]
+		t81[i0] = float32(0.05) * t47[i0]
 	}
 	// %82 = sub(V, %81) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
 		t82[i0] = p2[i0] - t81[i0]
 	}
-	// %85 = mul(%84, %44) f32[4], line 34 [update]
+	// %85 = mul(%72, %45) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t85[i0] = float32(0.05) * t44[i0]
+		t85[i0] = float32(0.05) * t45[i0]
 	}
 	// %86 = sub(b, %85) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		t86[i0] = p3[i0] - t85[i0]
 	}
-	// %89 = mul(%88, %71) f32[12], line 34 [update]
+	// %89 = mul(%72, %71) f32[12], line 34 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		t89[i0] = float32(0.05) * t71[i0]
 	}
@@ -845,6 +811,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1.5,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  12.1,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  33.2,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -18,7 +18,7 @@ Estimated cost per call (N is the batch size):
 Buffers, in one arena per element type, allocated on the first call and
 reused while the batch size does not grow:
 
-	float32: 48 + 50·N elements
+	float32: 48 + 47·N elements
 	float64: 12·N elements
 	int32:   5·N elements
 	int64:   3·N elements
@@ -94,18 +94,17 @@ type Model struct {
 	t41 []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
 	t42 []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
 	t43 []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
-	t44 []float32 // %44 = one_hot(label) f32[N,3], line 14 [grad]
-	t45 []float32 // %45 = sub(%43, %44) f32[N,3], line 14 [grad]
+	t45 []float32 // %45 = sub(%43, %19) f32[N,3], line 14 [grad]
 	t46 []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
-	t48 []float32 // %48 = where(%7, %46, %47) f32[N,3], line 13 [grad]
-	t49 []float32 // %49 = where(%7, %47, %46) f32[N,3], line 13 [grad]
+	t48 []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
+	t49 []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
 	t50 []float32 // %50 = mul(%49, %8) f32[N,3], line 13 [grad]
 	t53 []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	t54 []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
 	t56 []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
-	t58 []float32 // %58 = mul(%57, %56) f32[4,3], line 28 [update]
+	t58 []float32 // %58 = mul(%8, %56) f32[4,3], line 28 [update]
 	t59 []float32 // %59 = sub(W, %58) f32[4,3], line 28 [update]
-	t62 []float32 // %62 = mul(%61, %54) f32[3], line 28 [update]
+	t62 []float32 // %62 = mul(%8, %54) f32[3], line 28 [update]
 	t63 []float32 // %63 = sub(b, %62) f32[3], line 28 [update]
 }
 
@@ -128,7 +127,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 50*n + 48
+		size := 47*n + 48
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -149,7 +148,6 @@ func (m *Model) layout(n int) {
 		m.t41, a = a[:n:n], a[n:]
 		m.t42, a = a[:3*n:3*n], a[3*n:]
 		m.t43, a = a[:3*n:3*n], a[3*n:]
-		m.t44, a = a[:3*n:3*n], a[3*n:]
 		m.t45, a = a[:3*n:3*n], a[3*n:]
 		m.t46, a = a[:3*n:3*n], a[3*n:]
 		m.t48, a = a[:3*n:3*n], a[3*n:]
@@ -442,12 +440,12 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	p1 := m.params[1]
 	t7 := m.t7
 	t10 := m.t10
+	t19 := m.t19
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
 	t48 := m.t48
@@ -462,6 +460,15 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t63 := m.t63
 	// First the loss program.
 	m.loss(n, x, label)
+	// %19 = one_hot(label) f32[N,3], line 20
+	{
+		clear(t19)
+		for i, v := range label {
+			if v >= 0 && v < 3 {
+				t19[i*3+int(v)] = float32(1)
+			}
+		}
+	}
 	// %39 = count(%11) f32[], line 14 [grad]
 	t39[0] = float32(n)
 	// %40 = broadcast_to(%38) f32[N], line 14 [grad]
@@ -482,24 +489,15 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %43 = softmax(h) f32[N,3], line 14 [grad]
 	runtime.SoftmaxRows(t43, t10, n, 3)
-	// %44 = one_hot(label) f32[N,3], line 14 [grad]
-	{
-		clear(t44)
-		for i, v := range label {
-			if v >= 0 && v < 3 {
-				t44[i*3+int(v)] = float32(1)
-			}
-		}
-	}
-	// %45 = sub(%43, %44) f32[N,3], line 14 [grad]
+	// %45 = sub(%43, %19) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t45[i0] = t43[i0] - t44[i0]
+		t45[i0] = t43[i0] - t19[i0]
 	}
 	// %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t46[i0] = t45[i0] * t42[i0]
 	}
-	// %48 = where(%7, %46, %47) f32[N,3], line 13 [grad]
+	// %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		if t7[i0] {
 			t48[i0] = t46[i0]
@@ -507,7 +505,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			t48[i0] = float32(0)
 		}
 	}
-	// %49 = where(%7, %47, %46) f32[N,3], line 13 [grad]
+	// %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		if t7[i0] {
 			t49[i0] = float32(0)
@@ -535,7 +533,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %56 = matmul(x, %53) f32[4,3], line 11 [grad]
 	runtime.Sgemm(true, false, 4, 3, n, 1, x, 4, t53, 3, 0, t56, 3)
-	// %58 = mul(%57, %56) f32[4,3], line 28 [update]
+	// %58 = mul(%8, %56) f32[4,3], line 28 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		t58[i0] = float32(0.1) * t56[i0]
 	}
@@ -543,7 +541,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	for i0 := 0; i0 < 12; i0++ {
 		t59[i0] = p0[i0] - t58[i0]
 	}
-	// %62 = mul(%61, %54) f32[3], line 28 [update]
+	// %62 = mul(%8, %54) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t62[i0] = float32(0.1) * t54[i0]
 	}
@@ -670,6 +668,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  2.1,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  6.7,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  7.7,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   8,873·N FLOPs
 	TrainStep: 358 + 18,436·N FLOPs
 
-Buffers: 540 + 1,306·N float32 elements in one arena, allocated on the first call
+Buffers: 540 + 1,303·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package convtiny
@@ -64,9 +64,8 @@ type Model struct {
 	t24 []float32 // %24 = broadcast_to(%22) f32[N], line 25 [grad]
 	t25 []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
 	t26 []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
-	t27 []float32 // %27 = softmax(logits) f32[N,3], line 25 [grad]
 	t28 []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
-	t29 []float32 // %29 = mul(%27, %28) f32[N,3], line 25 [grad]
+	t29 []float32 // %29 = mul(p, %28) f32[N,3], line 25 [grad]
 	t30 []float32 // %30 = sub(%29, y_) f32[N,3], line 25 [grad]
 	t31 []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
 	t35 []float32 // %35 = sum(%31) f32[3], line 23 [grad]
@@ -86,15 +85,15 @@ type Model struct {
 	t50 []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
 	t52 []float32 // %52 = mul(%51, %50) f32[3,3,2,4], line 28 [update]
 	t53 []float32 // %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
-	t56 []float32 // %56 = mul(%55, %48) f32[4], line 28 [update]
+	t56 []float32 // %56 = mul(%51, %48) f32[4], line 28 [update]
 	t57 []float32 // %57 = sub(b1, %56) f32[4], line 28 [update]
-	t60 []float32 // %60 = mul(%59, %45) f32[2,2,4,5], line 28 [update]
+	t60 []float32 // %60 = mul(%51, %45) f32[2,2,4,5], line 28 [update]
 	t61 []float32 // %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
-	t64 []float32 // %64 = mul(%63, %43) f32[5], line 28 [update]
+	t64 []float32 // %64 = mul(%51, %43) f32[5], line 28 [update]
 	t65 []float32 // %65 = sub(b2, %64) f32[5], line 28 [update]
-	t68 []float32 // %68 = mul(%67, %37) f32[5,3], line 28 [update]
+	t68 []float32 // %68 = mul(%51, %37) f32[5,3], line 28 [update]
 	t69 []float32 // %69 = sub(W, %68) f32[5,3], line 28 [update]
-	t72 []float32 // %72 = mul(%71, %35) f32[3], line 28 [update]
+	t72 []float32 // %72 = mul(%51, %35) f32[3], line 28 [update]
 	t73 []float32 // %73 = sub(b3, %72) f32[3], line 28 [update]
 }
 
@@ -121,7 +120,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 1306*n + 540
+	size := 1303*n + 540
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -144,7 +143,6 @@ func (m *Model) layout(n int) {
 	m.t24, a = a[:n:n], a[n:]
 	m.t25, a = a[:n:n], a[n:]
 	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t27, a = a[:3*n:3*n], a[3*n:]
 	m.t28, a = a[:n:n], a[n:]
 	m.t29, a = a[:3*n:3*n], a[3*n:]
 	m.t30, a = a[:3*n:3*n], a[3*n:]
@@ -365,11 +363,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t13 := m.t13
 	t16 := m.t16
 	t18 := m.t18
+	t19 := m.t19
 	t23 := m.t23
 	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
-	t27 := m.t27
 	t28 := m.t28
 	t29 := m.t29
 	t30 := m.t30
@@ -403,6 +401,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t73 := m.t73
 	// First the loss program.
 	m.loss(n, x, y_)
+	// p = softmax(logits) f32[N,3], line 24
+	runtime.SoftmaxRows(t19, t18, n, 3)
 	// %23 = count(%20) f32[], line 25 [grad]
 	t23[0] = float32(n)
 	// %24 = broadcast_to(%22) f32[N], line 25 [grad]
@@ -421,8 +421,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t26[o0+i1] = t25[o1]
 		}
 	}
-	// %27 = softmax(logits) f32[N,3], line 25 [grad]
-	runtime.SoftmaxRows(t27, t18, n, 3)
 	// %28 = sum(y_) f32[N,1], line 25 [grad]
 	{
 		clear(t28)
@@ -434,12 +432,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %29 = mul(%27, %28) f32[N,3], line 25 [grad]
+	// %29 = mul(p, %28) f32[N,3], line 25 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t29[o0+i1] = t27[o0+i1] * t28[o1]
+			t29[o0+i1] = t19[o0+i1] * t28[o1]
 		}
 	}
 	// %30 = sub(%29, y_) f32[N,3], line 25 [grad]
@@ -600,7 +598,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 72; i0++ {
 		t53[i0] = p0[i0] - t52[i0]
 	}
-	// %56 = mul(%55, %48) f32[4], line 28 [update]
+	// %56 = mul(%51, %48) f32[4], line 28 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		t56[i0] = float32(0.1) * t48[i0]
 	}
@@ -608,7 +606,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 4; i0++ {
 		t57[i0] = p1[i0] - t56[i0]
 	}
-	// %60 = mul(%59, %45) f32[2,2,4,5], line 28 [update]
+	// %60 = mul(%51, %45) f32[2,2,4,5], line 28 [update]
 	for i0 := 0; i0 < 80; i0++ {
 		t60[i0] = float32(0.1) * t45[i0]
 	}
@@ -616,7 +614,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 80; i0++ {
 		t61[i0] = p2[i0] - t60[i0]
 	}
-	// %64 = mul(%63, %43) f32[5], line 28 [update]
+	// %64 = mul(%51, %43) f32[5], line 28 [update]
 	for i0 := 0; i0 < 5; i0++ {
 		t64[i0] = float32(0.1) * t43[i0]
 	}
@@ -624,7 +622,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 5; i0++ {
 		t65[i0] = p3[i0] - t64[i0]
 	}
-	// %68 = mul(%67, %37) f32[5,3], line 28 [update]
+	// %68 = mul(%51, %37) f32[5,3], line 28 [update]
 	for i0 := 0; i0 < 15; i0++ {
 		t68[i0] = float32(0.1) * t37[i0]
 	}
@@ -632,7 +630,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 15; i0++ {
 		t69[i0] = p4[i0] - t68[i0]
 	}
-	// %72 = mul(%71, %35) f32[3], line 28 [update]
+	// %72 = mul(%51, %35) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t72[i0] = float32(0.1) * t35[i0]
 	}
@@ -763,6 +761,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  5.4,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  218.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  527.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", "", ""},

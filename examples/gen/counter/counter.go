@@ -55,7 +55,7 @@ type Model struct {
 	t14 []float32 // %14 = div(%13, n) f32[], line 20
 	t15 []float32 // avg = add(mean_loss, %14) f32[], line 20
 	t18 []float32 // %18 = count(%9) f32[], line 17 [grad]
-	t19 []float32 // %19 = broadcast_to(%17) f32[N,1], line 17 [grad]
+	t19 []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
 	t20 []float32 // %20 = div(%19, %18) f32[N,1], line 17 [grad]
 	t22 []float32 // %22 = mul(%21, %8) f32[N,1], line 17 [grad]
 	t23 []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
@@ -63,7 +63,7 @@ type Model struct {
 	t27 []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
 	t29 []float32 // %29 = mul(%28, %27) f32[3,1], line 23 [update]
 	t30 []float32 // %30 = sub(W, %29) f32[3,1], line 23 [update]
-	t33 []float32 // %33 = mul(%32, %25) f32[1], line 23 [update]
+	t33 []float32 // %33 = mul(%28, %25) f32[1], line 23 [update]
 	t34 []float32 // %34 = sub(b, %33) f32[1], line 23 [update]
 }
 
@@ -202,7 +202,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t15[0] = p3[0] + t14[0]
 	// %18 = count(%9) f32[], line 17 [grad]
 	t18[0] = float32(n)
-	// %19 = broadcast_to(%17) f32[N,1], line 17 [grad]
+	// %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t19[i0] = float32(1)
 	}
@@ -235,7 +235,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	for i0 := 0; i0 < 3; i0++ {
 		t30[i0] = p0[i0] - t29[i0]
 	}
-	// %33 = mul(%32, %25) f32[1], line 23 [update]
+	// %33 = mul(%28, %25) f32[1], line 23 [update]
 	t33[0] = float32(0.1) * t25[0]
 	// %34 = sub(b, %33) f32[1], line 23 [update]
 	t34[0] = p1[0] - t33[0]
@@ -352,6 +352,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  0.2,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  0.5,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  2.3,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   54 + 2,646·N FLOPs
 	TrainStep: 901 + 6,764·N FLOPs
 
-Buffers: 1,304 + 1,661·N float32 elements in one arena, allocated on the first call
+Buffers: 1,304 + 1,655·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package dropoutbn
@@ -70,8 +70,7 @@ type Model struct {
 	t93  []float32 // %93 = mul(%89, %92) f32[N,6], line 29
 	t94  []float32 // %94 = mul(%93, g2) f32[N,6], line 29
 	t15  []float32 // hn = add(%94, b2) f32[N,6], line 29
-	t16  []float32 // d = dropout(hn) f32[N,6], line 30
-	t17  []float32 // logits = matmul(d, V) f32[N,3], line 31
+	t17  []float32 // logits = matmul(hn, V) f32[N,3], line 31
 	t18  []float32 // p = softmax(logits) f32[N,3], line 32
 	t19  []float32 // %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
 	t20  []float32 // loss = mean(%19) f32[], line 33
@@ -79,7 +78,7 @@ type Model struct {
 	t26  []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
 	t27  []float32 // %27 = square(%26) f32[N,4,4,3], line 14
 	t28  []float32 // %28 = mean(%27) f32[3], line 14
-	t30  []float32 // %30 = add(%28, %29) f32[3], line 14
+	t30  []float32 // %30 = add(%28, %83) f32[3], line 14
 	t31  []float32 // %31 = rsqrt(%30) f32[3], line 14
 	t32  []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
 	t33  []float32 // %33 = mul(%32, c/gamma) f32[N,4,4,3], line 14
@@ -87,8 +86,8 @@ type Model struct {
 	t36  []float32 // %36 = mul(c/moving_mean, %35) f32[3], line 14 [update]
 	t38  []float32 // %38 = mul(%25, %37) f32[3], line 14 [update]
 	t39  []float32 // %39 = add(%36, %38) f32[3], line 14 [update]
-	t42  []float32 // %42 = mul(c/moving_variance, %41) f32[3], line 14 [update]
-	t44  []float32 // %44 = mul(%28, %43) f32[3], line 14 [update]
+	t42  []float32 // %42 = mul(c/moving_variance, %35) f32[3], line 14 [update]
+	t44  []float32 // %44 = mul(%28, %37) f32[3], line 14 [update]
 	t45  []float32 // %45 = add(%42, %44) f32[3], line 14 [update]
 	t47  []float32 // %47 = relu(c) f32[N,4,4,3], line 28
 	t48  []float32 // %48 = reshape(%47) f32[N,48], line 28
@@ -98,7 +97,7 @@ type Model struct {
 	t52  []float32 // %52 = sub(h, %51) f32[N,6], line 29
 	t53  []float32 // %53 = square(%52) f32[N,6], line 29
 	t54  []float32 // %54 = mean(%53) f32[6], line 29
-	t56  []float32 // %56 = add(%54, %55) f32[6], line 29
+	t56  []float32 // %56 = add(%54, %90) f32[6], line 29
 	t57  []float32 // %57 = rsqrt(%56) f32[6], line 29
 	t58  []float32 // %58 = mul(%52, %57) f32[N,6], line 29
 	t59  []float32 // %59 = mul(%58, g2) f32[N,6], line 29
@@ -106,8 +105,8 @@ type Model struct {
 	t62  []float32 // %62 = mul(hn/moving_mean, %61) f32[6], line 29 [update]
 	t64  []float32 // %64 = mul(%51, %63) f32[6], line 29 [update]
 	t65  []float32 // %65 = add(%62, %64) f32[6], line 29 [update]
-	t68  []float32 // %68 = mul(hn/moving_variance, %67) f32[6], line 29 [update]
-	t70  []float32 // %70 = mul(%54, %69) f32[6], line 29 [update]
+	t68  []float32 // %68 = mul(hn/moving_variance, %61) f32[6], line 29 [update]
+	t70  []float32 // %70 = mul(%54, %63) f32[6], line 29 [update]
 	t71  []float32 // %71 = add(%68, %70) f32[6], line 29 [update]
 	t75  []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
 	t77  []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
@@ -116,7 +115,7 @@ type Model struct {
 	t80  []float32 // %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
 	t81  []float32 // loss = mean(%80) f32[], line 33
 	t97  []float32 // %97 = count(%80) f32[], line 33 [grad]
-	t98  []float32 // %98 = broadcast_to(%96) f32[N], line 33 [grad]
+	t98  []float32 // %98 = broadcast_to(%74) f32[N], line 33 [grad]
 	t99  []float32 // %99 = div(%98, %97) f32[N], line 33 [grad]
 	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
 	t101 []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
@@ -164,12 +163,12 @@ type Model struct {
 	t150 []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
 	t152 []float32 // %152 = mul(%31, %31) f32[3], line 14 [grad]
 	t153 []float32 // %153 = mul(%31, %152) f32[3], line 14 [grad]
-	t154 []float32 // %154 = mul(%151, %153) f32[3], line 14 [grad]
+	t154 []float32 // %154 = mul(%120, %153) f32[3], line 14 [grad]
 	t155 []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
 	t157 []float32 // %157 = count(%27) f32[], line 14 [grad]
 	t158 []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
 	t159 []float32 // %159 = div(%158, %157) f32[N,4,4,3], line 14 [grad]
-	t161 []float32 // %161 = mul(%160, %26) f32[N,4,4,3], line 14 [grad]
+	t161 []float32 // %161 = mul(%129, %26) f32[N,4,4,3], line 14 [grad]
 	t162 []float32 // %162 = mul(%159, %161) f32[N,4,4,3], line 14 [grad]
 	t163 []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
 	t164 []float32 // %164 = neg(%163) f32[N,4,4,3], line 14 [grad]
@@ -181,17 +180,17 @@ type Model struct {
 	t171 []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
 	t173 []float32 // %173 = mul(%172, %171) f32[3,3,2,3], line 36 [update]
 	t174 []float32 // %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
-	t177 []float32 // %177 = mul(%176, %141) f32[48,6], line 36 [update]
+	t177 []float32 // %177 = mul(%172, %141) f32[48,6], line 36 [update]
 	t178 []float32 // %178 = sub(W, %177) f32[48,6], line 36 [update]
-	t181 []float32 // %181 = mul(%180, %116) f32[6], line 36 [update]
+	t181 []float32 // %181 = mul(%172, %116) f32[6], line 36 [update]
 	t182 []float32 // %182 = sub(g2, %181) f32[6], line 36 [update]
-	t185 []float32 // %185 = mul(%184, %113) f32[6], line 36 [update]
+	t185 []float32 // %185 = mul(%172, %113) f32[6], line 36 [update]
 	t186 []float32 // %186 = sub(b2, %185) f32[6], line 36 [update]
-	t189 []float32 // %189 = mul(%188, %110) f32[6,3], line 36 [update]
+	t189 []float32 // %189 = mul(%172, %110) f32[6,3], line 36 [update]
 	t190 []float32 // %190 = sub(V, %189) f32[6,3], line 36 [update]
-	t193 []float32 // %193 = mul(%192, %147) f32[3], line 36 [update]
+	t193 []float32 // %193 = mul(%172, %147) f32[3], line 36 [update]
 	t194 []float32 // %194 = sub(c/gamma, %193) f32[3], line 36 [update]
-	t197 []float32 // %197 = mul(%196, %144) f32[3], line 36 [update]
+	t197 []float32 // %197 = mul(%172, %144) f32[3], line 36 [update]
 	t198 []float32 // %198 = sub(c/beta, %197) f32[3], line 36 [update]
 }
 
@@ -227,7 +226,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 1661*n + 1304
+	size := 1655*n + 1304
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -249,7 +248,6 @@ func (m *Model) layout(n int) {
 	m.t93, a = a[:6*n:6*n], a[6*n:]
 	m.t94, a = a[:6*n:6*n], a[6*n:]
 	m.t15, a = a[:6*n:6*n], a[6*n:]
-	m.t16, a = a[:6*n:6*n], a[6*n:]
 	m.t17, a = a[:3*n:3*n], a[3*n:]
 	m.t18, a = a[:3*n:3*n], a[3*n:]
 	m.t19, a = a[:n:n], a[n:]
@@ -421,7 +419,6 @@ func (m *Model) forward(n int, x []float32) {
 	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
-	t16 := m.t16
 	t17 := m.t17
 	t82 := m.t82
 	t84 := m.t84
@@ -519,12 +516,8 @@ func (m *Model) forward(n int, x []float32) {
 			t15[o0+i1] = t94[o0+i1] + p3[i1]
 		}
 	}
-	// d = dropout(hn) f32[N,6], line 30
-	for i0 := 0; i0 < 6*n; i0++ {
-		t16[i0] = t15[i0]
-	}
-	// logits = matmul(d, V) f32[N,3], line 31
-	runtime.Sgemm(false, false, n, 3, 6, 1, t16, 6, p4, 3, 0, t17, 3)
+	// logits = matmul(hn, V) f32[N,3], line 31
+	runtime.Sgemm(false, false, n, 3, 6, 1, t15, 6, p4, 3, 0, t17, 3)
 }
 
 // predict runs the predict program for a batch of n.
@@ -736,7 +729,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t28[i] *= inv
 		}
 	}
-	// %30 = add(%28, %29) f32[3], line 14
+	// %30 = add(%28, %83) f32[3], line 14
 	for i0 := 0; i0 < 3; i0++ {
 		t30[i0] = t28[i0] + float32(0.001)
 	}
@@ -777,11 +770,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3; i0++ {
 		t39[i0] = t36[i0] + t38[i0]
 	}
-	// %42 = mul(c/moving_variance, %41) f32[3], line 14 [update]
+	// %42 = mul(c/moving_variance, %35) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t42[i0] = p8[i0] * float32(0.9)
 	}
-	// %44 = mul(%28, %43) f32[3], line 14 [update]
+	// %44 = mul(%28, %37) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t44[i0] = t28[i0] * float32(0.1)
 	}
@@ -840,7 +833,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t54[i] *= inv
 		}
 	}
-	// %56 = add(%54, %55) f32[6], line 29
+	// %56 = add(%54, %90) f32[6], line 29
 	for i0 := 0; i0 < 6; i0++ {
 		t56[i0] = t54[i0] + float32(0.01)
 	}
@@ -881,11 +874,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t65[i0] = t62[i0] + t64[i0]
 	}
-	// %68 = mul(hn/moving_variance, %67) f32[6], line 29 [update]
+	// %68 = mul(hn/moving_variance, %61) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t68[i0] = p10[i0] * float32(0.99)
 	}
-	// %70 = mul(%54, %69) f32[6], line 29 [update]
+	// %70 = mul(%54, %63) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t70[i0] = t54[i0] * float32(0.01)
 	}
@@ -918,7 +911,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %97 = count(%80) f32[], line 33 [grad]
 	t97[0] = float32(n)
-	// %98 = broadcast_to(%96) f32[N], line 33 [grad]
+	// %98 = broadcast_to(%74) f32[N], line 33 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t98[i0] = float32(1)
 	}
@@ -1169,7 +1162,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3; i0++ {
 		t153[i0] = t31[i0] * t152[i0]
 	}
-	// %154 = mul(%151, %153) f32[3], line 14 [grad]
+	// %154 = mul(%120, %153) f32[3], line 14 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t154[i0] = float32(-0.5) * t153[i0]
 	}
@@ -1190,7 +1183,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 48*n; i0++ {
 		t159[i0] = t158[i0] / t157[0]
 	}
-	// %161 = mul(%160, %26) f32[N,4,4,3], line 14 [grad]
+	// %161 = mul(%129, %26) f32[N,4,4,3], line 14 [grad]
 	for i0 := 0; i0 < 48*n; i0++ {
 		t161[i0] = float32(2) * t26[i0]
 	}
@@ -1259,7 +1252,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 54; i0++ {
 		t174[i0] = p0[i0] - t173[i0]
 	}
-	// %177 = mul(%176, %141) f32[48,6], line 36 [update]
+	// %177 = mul(%172, %141) f32[48,6], line 36 [update]
 	for i0 := 0; i0 < 288; i0++ {
 		t177[i0] = float32(0.1) * t141[i0]
 	}
@@ -1267,7 +1260,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 288; i0++ {
 		t178[i0] = p1[i0] - t177[i0]
 	}
-	// %181 = mul(%180, %116) f32[6], line 36 [update]
+	// %181 = mul(%172, %116) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t181[i0] = float32(0.1) * t116[i0]
 	}
@@ -1275,7 +1268,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t182[i0] = p2[i0] - t181[i0]
 	}
-	// %185 = mul(%184, %113) f32[6], line 36 [update]
+	// %185 = mul(%172, %113) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t185[i0] = float32(0.1) * t113[i0]
 	}
@@ -1283,7 +1276,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t186[i0] = p3[i0] - t185[i0]
 	}
-	// %189 = mul(%188, %110) f32[6,3], line 36 [update]
+	// %189 = mul(%172, %110) f32[6,3], line 36 [update]
 	for i0 := 0; i0 < 18; i0++ {
 		t189[i0] = float32(0.1) * t110[i0]
 	}
@@ -1291,7 +1284,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 18; i0++ {
 		t190[i0] = p4[i0] - t189[i0]
 	}
-	// %193 = mul(%192, %147) f32[3], line 36 [update]
+	// %193 = mul(%172, %147) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t193[i0] = float32(0.1) * t147[i0]
 	}
@@ -1299,7 +1292,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3; i0++ {
 		t194[i0] = p5[i0] - t193[i0]
 	}
-	// %197 = mul(%196, %144) f32[3], line 36 [update]
+	// %197 = mul(%172, %144) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t197[i0] = float32(0.1) * t144[i0]
 	}
@@ -1460,6 +1453,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  5.4,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  75.8,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  224.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", "", ""},

@@ -13,9 +13,9 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   318·N FLOPs
-	TrainStep: 155 + 840·N FLOPs
+	TrainStep: 151 + 834·N FLOPs
 
-Buffers: 216 + 348·N float32 elements in one arena, allocated on the first call
+Buffers: 209 + 342·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package elementwise
@@ -61,16 +61,16 @@ type Model struct {
 	t23  []float32 // %23 = mul(z, z) f32[N,3], line 18
 	t25  []float32 // %25 = add(%23, %24) f32[N,3], line 18
 	t26  []float32 // s = rsqrt(%25) f32[N,3], line 18
-	t28  []float32 // %28 = add(s, %27) f32[N,3], line 19
+	t28  []float32 // %28 = add(s, %10) f32[N,3], line 19
 	t29  []float32 // u = pow(%28, e) f32[N,3], line 19
 	t30  []float32 // peak = max(z) f32[N,1], line 20
 	t31  []float32 // low = min(z) f32[N], line 21
 	t32  []float32 // %32 = tanh(z) f32[N,3], line 22
-	t34  []float32 // %34 = mul(%32, %33) f32[N,3], line 22
-	t36  []float32 // %36 = add(%34, %35) f32[N,3], line 22
+	t34  []float32 // %34 = mul(%32, %10) f32[N,3], line 22
+	t36  []float32 // %36 = add(%34, %24) f32[N,3], line 22
 	t37  []float32 // spread = prod(%36) f32[N], line 22
 	t38  []float32 // %38 = sub(z, peak) f32[N,3], line 23
-	t40  []float32 // %40 = mul(%38, %39) f32[N,3], line 23
+	t40  []float32 // %40 = mul(%38, %19) f32[N,3], line 23
 	t41  []float32 // y = add(u, %40) f32[N,3], line 23
 	t42  []float32 // err = sub(y, t) f32[N,3], line 25
 	t43  []float32 // %43 = mul(err, err) f32[N,3], line 26
@@ -82,51 +82,43 @@ type Model struct {
 	t50  []float32 // fit = add(%45, %49) f32[], line 26
 	t51  []float32 // %51 = abs(err) f32[N,3], line 27
 	t52  []float32 // %52 = max(%51) f32[], line 27
-	t54  []float32 // %54 = mul(%52, %53) f32[], line 27
+	t54  []float32 // %54 = mul(%52, %48) f32[], line 27
 	t55  []float32 // %55 = add(fit, %54) f32[], line 27
 	t56  []float32 // %56 = min(s) f32[], line 27
-	t58  []float32 // %58 = mul(%56, %57) f32[], line 27
+	t58  []float32 // %58 = mul(%56, %48) f32[], line 27
 	t59  []float32 // %59 = add(%55, %58) f32[], line 27
 	t60  []float32 // %60 = prod(e) f32[], line 27
 	t62  []float32 // %62 = mul(%60, %61) f32[], line 27
 	t63  []float32 // loss = add(%59, %62) f32[], line 27
-	t65  []float32 // %65 = mul(%64, %61) f32[], line 27 [grad]
 	t67  []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
 	t68  []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
 	t69  []float32 // %69 = prod(%68) f32[1], line 27 [grad]
 	t70  []float32 // %70 = sum(%67) f32[1], line 27 [grad]
-	t71  []float32 // %71 = broadcast_to(%65) f32[1], line 27 [grad]
-	t72  []float32 // %72 = prod_grad(e, %69, %70, %71) f32[3], line 27 [grad]
-	t73  []float32 // %73 = mul(%64, %57) f32[], line 27 [grad]
+	t72  []float32 // %72 = prod_grad(e, %69, %70, %202) f32[3], line 27 [grad]
 	t75  []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
 	t76  []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
 	t77  []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
-	t78  []float32 // %78 = broadcast_to(%73) f32[1,1], line 27 [grad]
-	t79  []float32 // %79 = div(%78, %77) f32[1,1], line 27 [grad]
+	t79  []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
 	t80  []float32 // %80 = mul(%76, %79) f32[N,3], line 27 [grad]
-	t81  []float32 // %81 = mul(%64, %53) f32[], line 27 [grad]
 	t83  []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
 	t84  []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
 	t85  []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
-	t86  []float32 // %86 = broadcast_to(%81) f32[1,1], line 27 [grad]
-	t87  []float32 // %87 = div(%86, %85) f32[1,1], line 27 [grad]
+	t87  []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
 	t88  []float32 // %88 = mul(%84, %87) f32[N,3], line 27 [grad]
 	t89  []float32 // %89 = abs_grad(%88, err) f32[N,3], line 27 [grad]
-	t90  []float32 // %90 = mul(%64, %48) f32[], line 26 [grad]
 	t92  []float32 // %92 = count(%46) f32[], line 26 [grad]
-	t93  []float32 // %93 = broadcast_to(%90) f32[N], line 26 [grad]
+	t93  []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
 	t94  []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
 	t95  []float32 // %95 = mul(%94, spread) f32[N], line 26 [grad]
 	t96  []float32 // %96 = mul(%94, low) f32[N], line 26 [grad]
 	t97  []float32 // %97 = count(%44) f32[], line 26 [grad]
-	t98  []float32 // %98 = broadcast_to(%64) f32[N], line 26 [grad]
+	t98  []float32 // %98 = broadcast_to(%24) f32[N], line 26 [grad]
 	t99  []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
 	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
 	t101 []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
-	t102 []float32 // %102 = mul(%100, err) f32[N,3], line 26 [grad]
 	t103 []float32 // %103 = add(%89, %101) f32[N,3], line 26 [grad]
-	t104 []float32 // %104 = add(%103, %102) f32[N,3], line 26 [grad]
-	t106 []float32 // %106 = mul(%104, %39) f32[N,3], line 23 [grad]
+	t104 []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
+	t106 []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
 	t109 []float32 // %109 = neg(%106) f32[N,3], line 23 [grad]
 	t110 []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	t111 []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
@@ -135,9 +127,9 @@ type Model struct {
 	t114 []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
 	t115 []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
 	t116 []float32 // %116 = prod_grad(%36, %113, %114, %115) f32[N,3], line 22 [grad]
-	t118 []float32 // %118 = mul(%116, %33) f32[N,3], line 22 [grad]
+	t118 []float32 // %118 = mul(%116, %10) f32[N,3], line 22 [grad]
 	t122 []float32 // %122 = mul(%32, %32) f32[N,3], line 22 [grad]
-	t123 []float32 // %123 = sub(%121, %122) f32[N,3], line 22 [grad]
+	t123 []float32 // %123 = sub(%24, %122) f32[N,3], line 22 [grad]
 	t124 []float32 // %124 = mul(%118, %123) f32[N,3], line 22 [grad]
 	t125 []float32 // %125 = add(%106, %124) f32[N,3], line 22 [grad]
 	t126 []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
@@ -152,7 +144,7 @@ type Model struct {
 	t135 []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
 	t136 []float32 // %136 = mul(%133, %135) f32[N,3], line 20 [grad]
 	t137 []float32 // %137 = add(%132, %136) f32[N,3], line 20 [grad]
-	t139 []float32 // %139 = sub(e, %138) f32[3], line 19 [grad]
+	t139 []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
 	t140 []float32 // %140 = pow(%28, %139) f32[N,3], line 19 [grad]
 	t141 []float32 // %141 = mul(e, %140) f32[N,3], line 19 [grad]
 	t142 []float32 // %142 = mul(%104, %141) f32[N,3], line 19 [grad]
@@ -166,9 +158,8 @@ type Model struct {
 	t152 []float32 // %152 = mul(%149, %151) f32[N,3], line 18 [grad]
 	t153 []float32 // %153 = mul(%148, %152) f32[N,3], line 18 [grad]
 	t155 []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
-	t156 []float32 // %156 = mul(%153, z) f32[N,3], line 18 [grad]
 	t157 []float32 // %157 = add(%137, %155) f32[N,3], line 18 [grad]
-	t158 []float32 // %158 = add(%157, %156) f32[N,3], line 18 [grad]
+	t158 []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
 	t159 []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
 	t160 []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
 	t161 []float32 // %161 = mul(%159, %19) f32[N,6], line 16 [grad]
@@ -180,7 +171,7 @@ type Model struct {
 	t171 []float32 // %171 = add(%164, %170) f32[N,6], line 16 [grad]
 	t172 []float32 // %172 = mul(%165, %10) f32[N,6], line 15 [grad]
 	t176 []float32 // %176 = mul(%9, %9) f32[N,6], line 15 [grad]
-	t177 []float32 // %177 = sub(%175, %176) f32[N,6], line 15 [grad]
+	t177 []float32 // %177 = sub(%24, %176) f32[N,6], line 15 [grad]
 	t178 []float32 // %178 = mul(%172, %177) f32[N,6], line 15 [grad]
 	t179 []float32 // %179 = add(%171, %178) f32[N,6], line 15 [grad]
 	t180 []float32 // %180 = leaky_relu_grad(%165, h) f32[N,6], line 15 [grad]
@@ -189,11 +180,11 @@ type Model struct {
 	t184 []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
 	t186 []float32 // %186 = mul(%185, %184) f32[5,6], line 30 [update]
 	t187 []float32 // %187 = sub(W, %186) f32[5,6], line 30 [update]
-	t190 []float32 // %190 = mul(%189, %182) f32[6], line 30 [update]
+	t190 []float32 // %190 = mul(%185, %182) f32[6], line 30 [update]
 	t191 []float32 // %191 = sub(b, %190) f32[6], line 30 [update]
-	t194 []float32 // %194 = mul(%193, %160) f32[6,3], line 30 [update]
+	t194 []float32 // %194 = mul(%185, %160) f32[6,3], line 30 [update]
 	t195 []float32 // %195 = sub(V, %194) f32[6,3], line 30 [update]
-	t198 []float32 // %198 = mul(%197, %146) f32[3], line 30 [update]
+	t198 []float32 // %198 = mul(%185, %146) f32[3], line 30 [update]
 	t199 []float32 // %199 = sub(e, %198) f32[3], line 30 [update]
 }
 
@@ -212,13 +203,15 @@ func New() *Model {
 	return m
 }
 
+var c202 = []float32{0.001} // f32[1]
+var c204 = []float32{0.01}  // f32[1,1]
 // layout carves the arena into buffers for batch size n. It allocates only when
 // the arena must grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 348*n + 216
+	size := 342*n + 209
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -268,29 +261,22 @@ func (m *Model) layout(n int) {
 	m.t60, a = a[:1:1], a[1:]
 	m.t62, a = a[:1:1], a[1:]
 	m.t63, a = a[:1:1], a[1:]
-	m.t65, a = a[:1:1], a[1:]
 	m.t67, a = a[:3:3], a[3:]
 	m.t68, a = a[:3:3], a[3:]
 	m.t69, a = a[:1:1], a[1:]
 	m.t70, a = a[:1:1], a[1:]
-	m.t71, a = a[:1:1], a[1:]
 	m.t72, a = a[:3:3], a[3:]
-	m.t73, a = a[:1:1], a[1:]
 	m.t75, a = a[:1:1], a[1:]
 	m.t76, a = a[:3*n:3*n], a[3*n:]
 	m.t77, a = a[:1:1], a[1:]
-	m.t78, a = a[:1:1], a[1:]
 	m.t79, a = a[:1:1], a[1:]
 	m.t80, a = a[:3*n:3*n], a[3*n:]
-	m.t81, a = a[:1:1], a[1:]
 	m.t83, a = a[:1:1], a[1:]
 	m.t84, a = a[:3*n:3*n], a[3*n:]
 	m.t85, a = a[:1:1], a[1:]
-	m.t86, a = a[:1:1], a[1:]
 	m.t87, a = a[:1:1], a[1:]
 	m.t88, a = a[:3*n:3*n], a[3*n:]
 	m.t89, a = a[:3*n:3*n], a[3*n:]
-	m.t90, a = a[:1:1], a[1:]
 	m.t92, a = a[:1:1], a[1:]
 	m.t93, a = a[:n:n], a[n:]
 	m.t94, a = a[:n:n], a[n:]
@@ -301,7 +287,6 @@ func (m *Model) layout(n int) {
 	m.t99, a = a[:n:n], a[n:]
 	m.t100, a = a[:3*n:3*n], a[3*n:]
 	m.t101, a = a[:3*n:3*n], a[3*n:]
-	m.t102, a = a[:3*n:3*n], a[3*n:]
 	m.t103, a = a[:3*n:3*n], a[3*n:]
 	m.t104, a = a[:3*n:3*n], a[3*n:]
 	m.t106, a = a[:3*n:3*n], a[3*n:]
@@ -344,7 +329,6 @@ func (m *Model) layout(n int) {
 	m.t152, a = a[:3*n:3*n], a[3*n:]
 	m.t153, a = a[:3*n:3*n], a[3*n:]
 	m.t155, a = a[:3*n:3*n], a[3*n:]
-	m.t156, a = a[:3*n:3*n], a[3*n:]
 	m.t157, a = a[:3*n:3*n], a[3*n:]
 	m.t158, a = a[:3*n:3*n], a[3*n:]
 	m.t159, a = a[:6*n:6*n], a[6*n:]
@@ -469,7 +453,7 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t26[i0] = runtime.Rsqrt(t25[i0])
 	}
-	// %28 = add(s, %27) f32[N,3], line 19
+	// %28 = add(s, %10) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
 		t28[i0] = t26[i0] + float32(0.5)
 	}
@@ -501,7 +485,7 @@ func (m *Model) forward(n int, x []float32) {
 			t38[o0+i1] = t22[o0+i1] - t30[o1]
 		}
 	}
-	// %40 = mul(%38, %39) f32[N,3], line 23
+	// %40 = mul(%38, %19) f32[N,3], line 23
 	for i0 := 0; i0 < 3*n; i0++ {
 		t40[i0] = t38[i0] * float32(0.1)
 	}
@@ -567,11 +551,11 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t32[i0] = runtime.Tanh(t22[i0])
 	}
-	// %34 = mul(%32, %33) f32[N,3], line 22
+	// %34 = mul(%32, %10) f32[N,3], line 22
 	for i0 := 0; i0 < 3*n; i0++ {
 		t34[i0] = t32[i0] * float32(0.5)
 	}
-	// %36 = add(%34, %35) f32[N,3], line 22
+	// %36 = add(%34, %24) f32[N,3], line 22
 	for i0 := 0; i0 < 3*n; i0++ {
 		t36[i0] = t34[i0] + float32(1)
 	}
@@ -650,7 +634,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t52[0] = runtime.Maximum(t52[0], t51[i0])
 		}
 	}
-	// %54 = mul(%52, %53) f32[], line 27
+	// %54 = mul(%52, %48) f32[], line 27
 	t54[0] = t52[0] * float32(0.01)
 	// %55 = add(fit, %54) f32[], line 27
 	t55[0] = t50[0] + t54[0]
@@ -663,7 +647,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t56[0] = runtime.Minimum(t56[0], t26[i0])
 		}
 	}
-	// %58 = mul(%56, %57) f32[], line 27
+	// %58 = mul(%56, %48) f32[], line 27
 	t58[0] = t56[0] * float32(0.01)
 	// %59 = add(%55, %58) f32[], line 27
 	t59[0] = t55[0] + t58[0]
@@ -707,29 +691,22 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t51 := m.t51
 	t52 := m.t52
 	t56 := m.t56
-	t65 := m.t65
 	t67 := m.t67
 	t68 := m.t68
 	t69 := m.t69
 	t70 := m.t70
-	t71 := m.t71
 	t72 := m.t72
-	t73 := m.t73
 	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
-	t78 := m.t78
 	t79 := m.t79
 	t80 := m.t80
-	t81 := m.t81
 	t83 := m.t83
 	t84 := m.t84
 	t85 := m.t85
-	t86 := m.t86
 	t87 := m.t87
 	t88 := m.t88
 	t89 := m.t89
-	t90 := m.t90
 	t92 := m.t92
 	t93 := m.t93
 	t94 := m.t94
@@ -740,7 +717,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t99 := m.t99
 	t100 := m.t100
 	t101 := m.t101
-	t102 := m.t102
 	t103 := m.t103
 	t104 := m.t104
 	t106 := m.t106
@@ -783,7 +759,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t152 := m.t152
 	t153 := m.t153
 	t155 := m.t155
-	t156 := m.t156
 	t157 := m.t157
 	t158 := m.t158
 	t159 := m.t159
@@ -814,8 +789,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t199 := m.t199
 	// First the loss program.
 	m.loss(n, x, t)
-	// %65 = mul(%64, %61) f32[], line 27 [grad]
-	t65[0] = float32(1) * float32(0.001)
 	// %67 = zero_mask(e) f32[3], line 27 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t67[i0] = runtime.ZeroMask(p3[i0])
@@ -840,14 +813,10 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t70[0] += t67[i0]
 		}
 	}
-	// %71 = broadcast_to(%65) f32[1], line 27 [grad]
-	t71[0] = t65[0]
-	// %72 = prod_grad(e, %69, %70, %71) f32[3], line 27 [grad]
+	// %72 = prod_grad(e, %69, %70, %202) f32[3], line 27 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t72[i0] = runtime.ProdGrad(p3[i0], t69[0], t70[0], t71[0])
+		t72[i0] = runtime.ProdGrad(p3[i0], t69[0], t70[0], c202[0])
 	}
-	// %73 = mul(%64, %57) f32[], line 27 [grad]
-	t73[0] = float32(1) * float32(0.01)
 	// %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
 	t75[0] = t56[0]
 	// %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
@@ -861,16 +830,12 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t77[0] += t76[i0]
 		}
 	}
-	// %78 = broadcast_to(%73) f32[1,1], line 27 [grad]
-	t78[0] = t73[0]
-	// %79 = div(%78, %77) f32[1,1], line 27 [grad]
-	t79[0] = t78[0] / t77[0]
+	// %79 = div(%204, %77) f32[1,1], line 27 [grad]
+	t79[0] = c204[0] / t77[0]
 	// %80 = mul(%76, %79) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t80[i0] = t76[i0] * t79[0]
 	}
-	// %81 = mul(%64, %53) f32[], line 27 [grad]
-	t81[0] = float32(1) * float32(0.01)
 	// %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
 	t83[0] = t52[0]
 	// %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
@@ -884,10 +849,8 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t85[0] += t84[i0]
 		}
 	}
-	// %86 = broadcast_to(%81) f32[1,1], line 27 [grad]
-	t86[0] = t81[0]
-	// %87 = div(%86, %85) f32[1,1], line 27 [grad]
-	t87[0] = t86[0] / t85[0]
+	// %87 = div(%204, %85) f32[1,1], line 27 [grad]
+	t87[0] = c204[0] / t85[0]
 	// %88 = mul(%84, %87) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t88[i0] = t84[i0] * t87[0]
@@ -896,13 +859,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t89[i0] = runtime.AbsGrad(t88[i0], t42[i0])
 	}
-	// %90 = mul(%64, %48) f32[], line 26 [grad]
-	t90[0] = float32(1) * float32(0.01)
 	// %92 = count(%46) f32[], line 26 [grad]
 	t92[0] = float32(n)
-	// %93 = broadcast_to(%90) f32[N], line 26 [grad]
+	// %93 = broadcast_to(%207) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t93[i0] = t90[0]
+		t93[i0] = float32(0.01)
 	}
 	// %94 = div(%93, %92) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -918,7 +879,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %97 = count(%44) f32[], line 26 [grad]
 	t97[0] = float32(n)
-	// %98 = broadcast_to(%64) f32[N], line 26 [grad]
+	// %98 = broadcast_to(%24) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t98[i0] = float32(1)
 	}
@@ -938,19 +899,15 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t101[i0] = t100[i0] * t42[i0]
 	}
-	// %102 = mul(%100, err) f32[N,3], line 26 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t102[i0] = t100[i0] * t42[i0]
-	}
 	// %103 = add(%89, %101) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t103[i0] = t89[i0] + t101[i0]
 	}
-	// %104 = add(%103, %102) f32[N,3], line 26 [grad]
+	// %104 = add(%103, %101) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t104[i0] = t103[i0] + t102[i0]
+		t104[i0] = t103[i0] + t101[i0]
 	}
-	// %106 = mul(%104, %39) f32[N,3], line 23 [grad]
+	// %106 = mul(%104, %19) f32[N,3], line 23 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t106[i0] = t104[i0] * float32(0.1)
 	}
@@ -1013,7 +970,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t116[o0+i1] = runtime.ProdGrad(t36[o0+i1], t113[o1], t114[o1], t115[o1])
 		}
 	}
-	// %118 = mul(%116, %33) f32[N,3], line 22 [grad]
+	// %118 = mul(%116, %10) f32[N,3], line 22 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t118[i0] = t116[i0] * float32(0.5)
 	}
@@ -1021,7 +978,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t122[i0] = t32[i0] * t32[i0]
 	}
-	// %123 = sub(%121, %122) f32[N,3], line 22 [grad]
+	// %123 = sub(%24, %122) f32[N,3], line 22 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t123[i0] = float32(1) - t122[i0]
 	}
@@ -1111,7 +1068,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t137[i0] = t132[i0] + t136[i0]
 	}
-	// %139 = sub(e, %138) f32[3], line 19 [grad]
+	// %139 = sub(e, %24) f32[3], line 19 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t139[i0] = p3[i0] - float32(1)
 	}
@@ -1179,17 +1136,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t155[i0] = t153[i0] * t22[i0]
 	}
-	// %156 = mul(%153, z) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t156[i0] = t153[i0] * t22[i0]
-	}
 	// %157 = add(%137, %155) f32[N,3], line 18 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t157[i0] = t137[i0] + t155[i0]
 	}
-	// %158 = add(%157, %156) f32[N,3], line 18 [grad]
+	// %158 = add(%157, %155) f32[N,3], line 18 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t158[i0] = t157[i0] + t156[i0]
+		t158[i0] = t157[i0] + t155[i0]
 	}
 	// %159 = matmul(%158, V) f32[N,6], line 17 [grad]
 	runtime.Sgemm(false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
@@ -1231,7 +1184,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 6*n; i0++ {
 		t176[i0] = t9[i0] * t9[i0]
 	}
-	// %177 = sub(%175, %176) f32[N,6], line 15 [grad]
+	// %177 = sub(%24, %176) f32[N,6], line 15 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t177[i0] = float32(1) - t176[i0]
 	}
@@ -1271,7 +1224,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 30; i0++ {
 		t187[i0] = p0[i0] - t186[i0]
 	}
-	// %190 = mul(%189, %182) f32[6], line 30 [update]
+	// %190 = mul(%185, %182) f32[6], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t190[i0] = float32(0.05) * t182[i0]
 	}
@@ -1279,7 +1232,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t191[i0] = p1[i0] - t190[i0]
 	}
-	// %194 = mul(%193, %160) f32[6,3], line 30 [update]
+	// %194 = mul(%185, %160) f32[6,3], line 30 [update]
 	for i0 := 0; i0 < 18; i0++ {
 		t194[i0] = float32(0.05) * t160[i0]
 	}
@@ -1287,7 +1240,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 18; i0++ {
 		t195[i0] = p2[i0] - t194[i0]
 	}
-	// %198 = mul(%197, %146) f32[3], line 30 [update]
+	// %198 = mul(%185, %146) f32[3], line 30 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		t198[i0] = float32(0.05) * t146[i0]
 	}
@@ -1408,6 +1361,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1.9,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  12.9,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  45.9,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

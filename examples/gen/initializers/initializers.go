@@ -13,9 +13,9 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   520 + 204·N FLOPs
-	TrainStep: 1,678 + 510·N FLOPs
+	TrainStep: 1,550 + 494·N FLOPs
 
-Buffers: 1,837 + 111·N float32 elements in one arena, allocated on the first call
+Buffers: 1,693 + 111·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package initializers
@@ -65,7 +65,7 @@ type Model struct {
 	t25  []float32 // %25 = add(%22, %24) f32[N,8], line 29
 	t26  []float32 // h = relu(%25) f32[N,8], line 29
 	t27  []float32 // %27 = add(W2, Q) f32[8,4], line 30
-	t29  []float32 // %29 = mul(u, %28) f32[8,4], line 30
+	t29  []float32 // %29 = mul(u, %23) f32[8,4], line 30
 	t30  []float32 // %30 = add(%27, %29) f32[8,4], line 30
 	t31  []float32 // %31 = matmul(h, %30) f32[N,4], line 30
 	t32  []float32 // %32 = add(%31, b2) f32[N,4], line 30
@@ -88,18 +88,15 @@ type Model struct {
 	t52  []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
 	t53  []float32 // %53 = mul(%51, %35) f32[4], line 30 [grad]
 	t54  []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
-	t55  []float32 // %55 = sum_to(%49) f32[4], line 30 [grad]
-	t56  []float32 // %56 = mul(%55, s) f32[4], line 30 [grad]
-	t57  []float32 // %57 = mul(%55, a) f32[4], line 30 [grad]
+	t56  []float32 // %56 = mul(%51, s) f32[4], line 30 [grad]
+	t57  []float32 // %57 = mul(%51, a) f32[4], line 30 [grad]
 	t58  []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
-	t59  []float32 // %59 = sum_to(%49) f32[4], line 30 [grad]
 	t60  []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
 	t61  []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
-	t62  []float32 // %62 = mul(%61, %28) f32[8,4], line 30 [grad]
+	t62  []float32 // %62 = mul(%61, %23) f32[8,4], line 30 [grad]
 	t65  []float32 // %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
 	t66  []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
 	t67  []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
-	t70  []float32 // %70 = sum_to(%65) f32[8], line 29 [grad]
 	t71  []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
 	t72  []float32 // %72 = mul(%65, %20) f32[N,8], line 29 [grad]
 	t73  []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
@@ -108,31 +105,28 @@ type Model struct {
 	t77  []float32 // %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
 	t79  []float32 // %79 = mul(%78, %75) f32[6,8], line 35 [update]
 	t80  []float32 // %80 = sub(W1, %79) f32[6,8], line 35 [update]
-	t83  []float32 // %83 = mul(%82, %61) f32[8,4], line 35 [update]
+	t83  []float32 // %83 = mul(%78, %61) f32[8,4], line 35 [update]
 	t84  []float32 // %84 = sub(W2, %83) f32[8,4], line 35 [update]
-	t87  []float32 // %87 = mul(%86, %77) f32[3,3,2,8], line 35 [update]
+	t87  []float32 // %87 = mul(%78, %77) f32[3,3,2,8], line 35 [update]
 	t88  []float32 // %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
-	t91  []float32 // %91 = mul(%90, %76) f32[5,8,4], line 35 [update]
+	t91  []float32 // %91 = mul(%78, %76) f32[5,8,4], line 35 [update]
 	t92  []float32 // %92 = sub(U, %91) f32[5,8,4], line 35 [update]
-	t95  []float32 // %95 = mul(%94, %75) f32[6,8], line 35 [update]
-	t96  []float32 // %96 = sub(V, %95) f32[6,8], line 35 [update]
-	t99  []float32 // %99 = mul(%98, %75) f32[6,8], line 35 [update]
-	t100 []float32 // %100 = sub(P, %99) f32[6,8], line 35 [update]
-	t103 []float32 // %103 = mul(%102, %61) f32[8,4], line 35 [update]
-	t104 []float32 // %104 = sub(Q, %103) f32[8,4], line 35 [update]
-	t107 []float32 // %107 = mul(%106, %56) f32[4], line 35 [update]
+	t96  []float32 // %96 = sub(V, %79) f32[6,8], line 35 [update]
+	t100 []float32 // %100 = sub(P, %79) f32[6,8], line 35 [update]
+	t104 []float32 // %104 = sub(Q, %83) f32[8,4], line 35 [update]
+	t107 []float32 // %107 = mul(%78, %56) f32[4], line 35 [update]
 	t108 []float32 // %108 = sub(a, %107) f32[4], line 35 [update]
-	t111 []float32 // %111 = mul(%110, %70) f32[8], line 35 [update]
+	t111 []float32 // %111 = mul(%78, %66) f32[8], line 35 [update]
 	t112 []float32 // %112 = sub(b1, %111) f32[8], line 35 [update]
-	t115 []float32 // %115 = mul(%114, %59) f32[4], line 35 [update]
+	t115 []float32 // %115 = mul(%78, %51) f32[4], line 35 [update]
 	t116 []float32 // %116 = sub(b2, %115) f32[4], line 35 [update]
-	t119 []float32 // %119 = mul(%118, %73) f32[8], line 35 [update]
+	t119 []float32 // %119 = mul(%78, %73) f32[8], line 35 [update]
 	t120 []float32 // %120 = sub(g, %119) f32[8], line 35 [update]
-	t123 []float32 // %123 = mul(%122, %58) f32[], line 35 [update]
+	t123 []float32 // %123 = mul(%78, %58) f32[], line 35 [update]
 	t124 []float32 // %124 = sub(s, %123) f32[], line 35 [update]
-	t127 []float32 // %127 = mul(%126, %54) f32[2,4], line 35 [update]
+	t127 []float32 // %127 = mul(%78, %54) f32[2,4], line 35 [update]
 	t128 []float32 // %128 = sub(R, %127) f32[2,4], line 35 [update]
-	t131 []float32 // %131 = mul(%130, %53) f32[4], line 35 [update]
+	t131 []float32 // %131 = mul(%78, %53) f32[4], line 35 [update]
 	t132 []float32 // %132 = sub(c, %131) f32[4], line 35 [update]
 }
 
@@ -176,7 +170,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 111*n + 1837
+	size := 111*n + 1693
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -215,18 +209,15 @@ func (m *Model) layout(n int) {
 	m.t52, a = a[:4:4], a[4:]
 	m.t53, a = a[:4:4], a[4:]
 	m.t54, a = a[:8:8], a[8:]
-	m.t55, a = a[:4:4], a[4:]
 	m.t56, a = a[:4:4], a[4:]
 	m.t57, a = a[:4:4], a[4:]
 	m.t58, a = a[:1:1], a[1:]
-	m.t59, a = a[:4:4], a[4:]
 	m.t60, a = a[:8*n:8*n], a[8*n:]
 	m.t61, a = a[:32:32], a[32:]
 	m.t62, a = a[:32:32], a[32:]
 	m.t65, a = a[:8*n:8*n], a[8*n:]
 	m.t66, a = a[:8:8], a[8:]
 	m.t67, a = a[:8:8], a[8:]
-	m.t70, a = a[:8:8], a[8:]
 	m.t71, a = a[:8*n:8*n], a[8*n:]
 	m.t72, a = a[:8*n:8*n], a[8*n:]
 	m.t73, a = a[:8:8], a[8:]
@@ -241,11 +232,8 @@ func (m *Model) layout(n int) {
 	m.t88, a = a[:144:144], a[144:]
 	m.t91, a = a[:160:160], a[160:]
 	m.t92, a = a[:160:160], a[160:]
-	m.t95, a = a[:48:48], a[48:]
 	m.t96, a = a[:48:48], a[48:]
-	m.t99, a = a[:48:48], a[48:]
 	m.t100, a = a[:48:48], a[48:]
-	m.t103, a = a[:32:32], a[32:]
 	m.t104, a = a[:32:32], a[32:]
 	m.t107, a = a[:4:4], a[4:]
 	m.t108, a = a[:4:4], a[4:]
@@ -365,7 +353,7 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t27[i0] = p1[i0] + p6[i0]
 	}
-	// %29 = mul(u, %28) f32[8,4], line 30
+	// %29 = mul(u, %23) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
 		t29[i0] = t17[i0] * float32(0.1)
 	}
@@ -498,18 +486,15 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
-	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
-	t59 := m.t59
 	t60 := m.t60
 	t61 := m.t61
 	t62 := m.t62
 	t65 := m.t65
 	t66 := m.t66
 	t67 := m.t67
-	t70 := m.t70
 	t71 := m.t71
 	t72 := m.t72
 	t73 := m.t73
@@ -524,11 +509,8 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t88 := m.t88
 	t91 := m.t91
 	t92 := m.t92
-	t95 := m.t95
 	t96 := m.t96
-	t99 := m.t99
 	t100 := m.t100
-	t103 := m.t103
 	t104 := m.t104
 	t107 := m.t107
 	t108 := m.t108
@@ -597,23 +579,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t54[o0+i1] = t52[i1]
 		}
 	}
-	// %55 = sum_to(%49) f32[4], line 30 [grad]
-	{
-		clear(t55)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 4
-			for i1 := 0; i1 < 4; i1++ {
-				t55[i1] += t49[o0+i1]
-			}
-		}
-	}
-	// %56 = mul(%55, s) f32[4], line 30 [grad]
+	// %56 = mul(%51, s) f32[4], line 30 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t56[i0] = t55[i0] * p11[0]
+		t56[i0] = t51[i0] * p11[0]
 	}
-	// %57 = mul(%55, a) f32[4], line 30 [grad]
+	// %57 = mul(%51, a) f32[4], line 30 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t57[i0] = t55[i0] * p7[i0]
+		t57[i0] = t51[i0] * p7[i0]
 	}
 	// %58 = sum_to(%57) f32[], line 30 [grad]
 	{
@@ -622,21 +594,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t58[0] += t57[i0]
 		}
 	}
-	// %59 = sum_to(%49) f32[4], line 30 [grad]
-	{
-		clear(t59)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 4
-			for i1 := 0; i1 < 4; i1++ {
-				t59[i1] += t49[o0+i1]
-			}
-		}
-	}
 	// %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
 	runtime.Sgemm(false, true, n, 8, 4, 1, t49, 4, t30, 4, 0, t60, 8)
 	// %61 = matmul(h, %49) f32[8,4], line 30 [grad]
 	runtime.Sgemm(true, false, 8, 4, n, 1, t26, 8, t49, 4, 0, t61, 4)
-	// %62 = mul(%61, %28) f32[8,4], line 30 [grad]
+	// %62 = mul(%61, %23) f32[8,4], line 30 [grad]
 	for i0 := 0; i0 < 32; i0++ {
 		t62[i0] = t61[i0] * float32(0.1)
 	}
@@ -657,16 +619,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %67 = mul(%66, %23) f32[8], line 29 [grad]
 	for i0 := 0; i0 < 8; i0++ {
 		t67[i0] = t66[i0] * float32(0.1)
-	}
-	// %70 = sum_to(%65) f32[8], line 29 [grad]
-	{
-		clear(t70)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 8
-			for i1 := 0; i1 < 8; i1++ {
-				t70[i1] += t65[o0+i1]
-			}
-		}
 	}
 	// %71 = mul(%65, g) f32[N,8], line 29 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -713,7 +665,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 48; i0++ {
 		t80[i0] = p0[i0] - t79[i0]
 	}
-	// %83 = mul(%82, %61) f32[8,4], line 35 [update]
+	// %83 = mul(%78, %61) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
 		t83[i0] = float32(0.05) * t61[i0]
 	}
@@ -721,7 +673,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t84[i0] = p1[i0] - t83[i0]
 	}
-	// %87 = mul(%86, %77) f32[3,3,2,8], line 35 [update]
+	// %87 = mul(%78, %77) f32[3,3,2,8], line 35 [update]
 	for i0 := 0; i0 < 144; i0++ {
 		t87[i0] = float32(0.05) * t77[i0]
 	}
@@ -729,7 +681,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 144; i0++ {
 		t88[i0] = p2[i0] - t87[i0]
 	}
-	// %91 = mul(%90, %76) f32[5,8,4], line 35 [update]
+	// %91 = mul(%78, %76) f32[5,8,4], line 35 [update]
 	for i0 := 0; i0 < 160; i0++ {
 		t91[i0] = float32(0.05) * t76[i0]
 	}
@@ -737,31 +689,19 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 160; i0++ {
 		t92[i0] = p3[i0] - t91[i0]
 	}
-	// %95 = mul(%94, %75) f32[6,8], line 35 [update]
+	// %96 = sub(V, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t95[i0] = float32(0.05) * t75[i0]
+		t96[i0] = p4[i0] - t79[i0]
 	}
-	// %96 = sub(V, %95) f32[6,8], line 35 [update]
+	// %100 = sub(P, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t96[i0] = p4[i0] - t95[i0]
+		t100[i0] = p5[i0] - t79[i0]
 	}
-	// %99 = mul(%98, %75) f32[6,8], line 35 [update]
-	for i0 := 0; i0 < 48; i0++ {
-		t99[i0] = float32(0.05) * t75[i0]
-	}
-	// %100 = sub(P, %99) f32[6,8], line 35 [update]
-	for i0 := 0; i0 < 48; i0++ {
-		t100[i0] = p5[i0] - t99[i0]
-	}
-	// %103 = mul(%102, %61) f32[8,4], line 35 [update]
+	// %104 = sub(Q, %83) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t103[i0] = float32(0.05) * t61[i0]
+		t104[i0] = p6[i0] - t83[i0]
 	}
-	// %104 = sub(Q, %103) f32[8,4], line 35 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t104[i0] = p6[i0] - t103[i0]
-	}
-	// %107 = mul(%106, %56) f32[4], line 35 [update]
+	// %107 = mul(%78, %56) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		t107[i0] = float32(0.05) * t56[i0]
 	}
@@ -769,23 +709,23 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4; i0++ {
 		t108[i0] = p7[i0] - t107[i0]
 	}
-	// %111 = mul(%110, %70) f32[8], line 35 [update]
+	// %111 = mul(%78, %66) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t111[i0] = float32(0.05) * t70[i0]
+		t111[i0] = float32(0.05) * t66[i0]
 	}
 	// %112 = sub(b1, %111) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
 		t112[i0] = p8[i0] - t111[i0]
 	}
-	// %115 = mul(%114, %59) f32[4], line 35 [update]
+	// %115 = mul(%78, %51) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t115[i0] = float32(0.05) * t59[i0]
+		t115[i0] = float32(0.05) * t51[i0]
 	}
 	// %116 = sub(b2, %115) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		t116[i0] = p9[i0] - t115[i0]
 	}
-	// %119 = mul(%118, %73) f32[8], line 35 [update]
+	// %119 = mul(%78, %73) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
 		t119[i0] = float32(0.05) * t73[i0]
 	}
@@ -793,11 +733,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 8; i0++ {
 		t120[i0] = p10[i0] - t119[i0]
 	}
-	// %123 = mul(%122, %58) f32[], line 35 [update]
+	// %123 = mul(%78, %58) f32[], line 35 [update]
 	t123[0] = float32(0.05) * t58[0]
 	// %124 = sub(s, %123) f32[], line 35 [update]
 	t124[0] = p11[0] - t123[0]
-	// %127 = mul(%126, %54) f32[2,4], line 35 [update]
+	// %127 = mul(%78, %54) f32[2,4], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
 		t127[i0] = float32(0.05) * t54[i0]
 	}
@@ -805,7 +745,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 8; i0++ {
 		t128[i0] = p12[i0] - t127[i0]
 	}
-	// %131 = mul(%130, %53) f32[4], line 35 [update]
+	// %131 = mul(%78, %53) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		t131[i0] = float32(0.05) * t53[i0]
 	}
@@ -976,6 +916,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  2.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  5.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  15.6,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

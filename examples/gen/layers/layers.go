@@ -13,9 +13,9 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   121,110·N FLOPs
-	TrainStep: 121,002 + 246,988·N FLOPs
+	TrainStep: 120,991 + 246,978·N FLOPs
 
-Buffers: 181,504 + 634·N float32 elements in one arena, allocated on the first call
+Buffers: 181,483 + 634·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package layers
@@ -66,9 +66,8 @@ type Model struct {
 	t26 []float32 // %26 = sum(%25) f32[N], line 23
 	t27 []float32 // %27 = mean(%26) f32[], line 23
 	t28 []float32 // xent = neg(%27) f32[], line 23
-	t30 []float32 // %30 = neg(%29) f32[], line 23 [grad]
 	t31 []float32 // %31 = count(%26) f32[], line 23 [grad]
-	t32 []float32 // %32 = broadcast_to(%30) f32[N], line 23 [grad]
+	t32 []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
 	t33 []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
 	t34 []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
 	t35 []float32 // %35 = mul(%34, %24) f32[N,10], line 23 [grad]
@@ -79,7 +78,6 @@ type Model struct {
 	t43 []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
 	t44 []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
 	t46 []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
-	t47 []float32 // %47 = sum_to(%43) f32[10], line 16 [grad]
 	t48 []float32 // %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
 	t49 []float32 // %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
 	t50 []float32 // %50 = relu_grad(%48, %10) f32[N,32], line 16 [grad]
@@ -91,20 +89,19 @@ type Model struct {
 	t57 []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
 	t59 []float32 // %59 = mul(%58, %57) f32[784,64], line 26 [update]
 	t60 []float32 // %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
-	t63 []float32 // %63 = mul(%62, %55) f32[64], line 26 [update]
+	t63 []float32 // %63 = mul(%58, %55) f32[64], line 26 [update]
 	t64 []float32 // %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
-	t67 []float32 // %67 = mul(%66, %53) f32[64,32], line 26 [update]
+	t67 []float32 // %67 = mul(%58, %53) f32[64,32], line 26 [update]
 	t68 []float32 // %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
-	t71 []float32 // %71 = mul(%70, %51) f32[32], line 26 [update]
+	t71 []float32 // %71 = mul(%58, %51) f32[32], line 26 [update]
 	t72 []float32 // %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
-	t75 []float32 // %75 = mul(%74, %49) f32[32,10], line 26 [update]
+	t75 []float32 // %75 = mul(%58, %49) f32[32,10], line 26 [update]
 	t76 []float32 // %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
-	t79 []float32 // %79 = mul(%78, %47) f32[10], line 26 [update]
+	t79 []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
 	t80 []float32 // %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
-	t83 []float32 // %83 = mul(%82, %46) f32[784,10], line 26 [update]
+	t83 []float32 // %83 = mul(%58, %46) f32[784,10], line 26 [update]
 	t84 []float32 // %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
-	t87 []float32 // %87 = mul(%86, %44) f32[10], line 26 [update]
-	t88 []float32 // %88 = sub(skip/b, %87) f32[10], line 26 [update]
+	t88 []float32 // %88 = sub(skip/b, %79) f32[10], line 26 [update]
 }
 
 // New returns a Layers with every parameter at its initial value. Buffers
@@ -133,7 +130,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 634*n + 181504
+	size := 634*n + 181483
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -156,7 +153,6 @@ func (m *Model) layout(n int) {
 	m.t26, a = a[:n:n], a[n:]
 	m.t27, a = a[:1:1], a[1:]
 	m.t28, a = a[:1:1], a[1:]
-	m.t30, a = a[:1:1], a[1:]
 	m.t31, a = a[:1:1], a[1:]
 	m.t32, a = a[:n:n], a[n:]
 	m.t33, a = a[:n:n], a[n:]
@@ -169,7 +165,6 @@ func (m *Model) layout(n int) {
 	m.t43, a = a[:10*n:10*n], a[10*n:]
 	m.t44, a = a[:10:10], a[10:]
 	m.t46, a = a[:7840:7840], a[7840:]
-	m.t47, a = a[:10:10], a[10:]
 	m.t48, a = a[:32*n:32*n], a[32*n:]
 	m.t49, a = a[:320:320], a[320:]
 	m.t50, a = a[:32*n:32*n], a[32*n:]
@@ -193,7 +188,6 @@ func (m *Model) layout(n int) {
 	m.t80, a = a[:10:10], a[10:]
 	m.t83, a = a[:7840:7840], a[7840:]
 	m.t84, a = a[:7840:7840], a[7840:]
-	m.t87, a = a[:10:10], a[10:]
 	m.t88, a = a[:10:10], a[10:]
 	_ = a
 	m.n = n
@@ -349,7 +343,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t22 := m.t22
-	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
@@ -362,7 +355,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t43 := m.t43
 	t44 := m.t44
 	t46 := m.t46
-	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
 	t50 := m.t50
@@ -386,17 +378,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t80 := m.t80
 	t83 := m.t83
 	t84 := m.t84
-	t87 := m.t87
 	t88 := m.t88
 	// First the loss program.
 	m.loss(n, x, y_)
-	// %30 = neg(%29) f32[], line 23 [grad]
-	t30[0] = -float32(1)
 	// %31 = count(%26) f32[], line 23 [grad]
 	t31[0] = float32(n)
-	// %32 = broadcast_to(%30) f32[N], line 23 [grad]
+	// %32 = broadcast_to(%90) f32[N], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t32[i0] = t30[0]
+		t32[i0] = float32(-1)
 	}
 	// %33 = div(%32, %31) f32[N], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -460,16 +449,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %46 = matmul(x, %43) f32[784,10], line 16 [grad]
 	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t43, 10, 0, t46, 10)
-	// %47 = sum_to(%43) f32[10], line 16 [grad]
-	{
-		clear(t47)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 10
-			for i1 := 0; i1 < 10; i1++ {
-				t47[i1] += t43[o0+i1]
-			}
-		}
-	}
 	// %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
 	runtime.Sgemm(false, true, n, 32, 10, 1, t43, 10, p4, 10, 0, t48, 32)
 	// %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
@@ -516,7 +495,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 50176; i0++ {
 		t60[i0] = p0[i0] - t59[i0]
 	}
-	// %63 = mul(%62, %55) f32[64], line 26 [update]
+	// %63 = mul(%58, %55) f32[64], line 26 [update]
 	for i0 := 0; i0 < 64; i0++ {
 		t63[i0] = float32(0.1) * t55[i0]
 	}
@@ -524,7 +503,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 64; i0++ {
 		t64[i0] = p1[i0] - t63[i0]
 	}
-	// %67 = mul(%66, %53) f32[64,32], line 26 [update]
+	// %67 = mul(%58, %53) f32[64,32], line 26 [update]
 	for i0 := 0; i0 < 2048; i0++ {
 		t67[i0] = float32(0.1) * t53[i0]
 	}
@@ -532,7 +511,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 2048; i0++ {
 		t68[i0] = p2[i0] - t67[i0]
 	}
-	// %71 = mul(%70, %51) f32[32], line 26 [update]
+	// %71 = mul(%58, %51) f32[32], line 26 [update]
 	for i0 := 0; i0 < 32; i0++ {
 		t71[i0] = float32(0.1) * t51[i0]
 	}
@@ -540,7 +519,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t72[i0] = p3[i0] - t71[i0]
 	}
-	// %75 = mul(%74, %49) f32[32,10], line 26 [update]
+	// %75 = mul(%58, %49) f32[32,10], line 26 [update]
 	for i0 := 0; i0 < 320; i0++ {
 		t75[i0] = float32(0.1) * t49[i0]
 	}
@@ -548,15 +527,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 320; i0++ {
 		t76[i0] = p4[i0] - t75[i0]
 	}
-	// %79 = mul(%78, %47) f32[10], line 26 [update]
+	// %79 = mul(%58, %44) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t79[i0] = float32(0.1) * t47[i0]
+		t79[i0] = float32(0.1) * t44[i0]
 	}
 	// %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t80[i0] = p5[i0] - t79[i0]
 	}
-	// %83 = mul(%82, %46) f32[784,10], line 26 [update]
+	// %83 = mul(%58, %46) f32[784,10], line 26 [update]
 	for i0 := 0; i0 < 7840; i0++ {
 		t83[i0] = float32(0.1) * t46[i0]
 	}
@@ -564,13 +543,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 7840; i0++ {
 		t84[i0] = p6[i0] - t83[i0]
 	}
-	// %87 = mul(%86, %44) f32[10], line 26 [update]
+	// %88 = sub(skip/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t87[i0] = float32(0.1) * t44[i0]
-	}
-	// %88 = sub(skip/b, %87) f32[10], line 26 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t88[i0] = p7[i0] - t87[i0]
+		t88[i0] = p7[i0] - t79[i0]
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t60)
@@ -705,6 +680,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  5.3,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  243.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  626.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   27,882,882·N FLOPs
 	TrainStep: 49,119,538 + 82,293,570·N FLOPs
 
-Buffers: 42,570,256 + 222,569·N float32 elements in one arena, allocated on the first call
+Buffers: 42,570,256 + 221,545·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package lenet
@@ -79,8 +79,7 @@ type Model struct {
 	t19  []float32 // %19 = matmul(flat, W3) f32[N,1024], line 27
 	t20  []float32 // %20 = add(%19, b3) f32[N,1024], line 27
 	t21  []float32 // h3 = relu(%20) f32[N,1024], line 27
-	t22  []float32 // d3 = dropout(h3) f32[N,1024], line 28
-	t23  []float32 // %23 = matmul(d3, W4) f32[N,10], line 29
+	t23  []float32 // %23 = matmul(h3, W4) f32[N,10], line 29
 	t24  []float32 // logits = add(%23, b4) f32[N,10], line 29
 	t25  []float32 // y = softmax(logits) f32[N,10], line 30
 	t26  []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
@@ -93,7 +92,7 @@ type Model struct {
 	t36  []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
 	t37  []float32 // loss = mean(%36) f32[], line 31
 	t39  []float32 // %39 = count(%36) f32[], line 31 [grad]
-	t40  []float32 // %40 = broadcast_to(%38) f32[N], line 31 [grad]
+	t40  []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
 	t41  []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
 	t42  []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
 	t43  []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
@@ -126,15 +125,15 @@ type Model struct {
 	t79  []float32 // %79 = sub(%78, K1/adam_v) f32[5,5,1,32], line 34 [update]
 	t81  []float32 // %81 = mul(%79, %80) f32[5,5,1,32], line 34 [update]
 	t82  []float32 // %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
-	t86  []float32 // %86 = add(optimizer/step, %85) f32[], line 34 [update]
+	t86  []float32 // %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	t88  []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
 	t89  []float32 // %89 = exp(%88) f32[], line 34 [update]
-	t91  []float32 // %91 = sub(%90, %89) f32[], line 34 [update]
+	t91  []float32 // %91 = sub(%29, %89) f32[], line 34 [update]
 	t92  []float32 // %92 = sqrt(%91) f32[], line 34 [update]
 	t94  []float32 // %94 = mul(%93, %92) f32[], line 34 [update]
 	t96  []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
 	t97  []float32 // %97 = exp(%96) f32[], line 34 [update]
-	t99  []float32 // %99 = sub(%98, %97) f32[], line 34 [update]
+	t99  []float32 // %99 = sub(%29, %97) f32[], line 34 [update]
 	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
 	t101 []float32 // %101 = sqrt(%82) f32[5,5,1,32], line 34 [update]
 	t103 []float32 // %103 = add(%101, %102) f32[5,5,1,32], line 34 [update]
@@ -142,86 +141,86 @@ type Model struct {
 	t105 []float32 // %105 = div(%104, %103) f32[5,5,1,32], line 34 [update]
 	t106 []float32 // %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
 	t110 []float32 // %110 = sub(%68, c1/adam_m) f32[32], line 34 [update]
-	t112 []float32 // %112 = mul(%110, %111) f32[32], line 34 [update]
+	t112 []float32 // %112 = mul(%110, %75) f32[32], line 34 [update]
 	t113 []float32 // %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	t114 []float32 // %114 = square(%68) f32[32], line 34 [update]
 	t115 []float32 // %115 = sub(%114, c1/adam_v) f32[32], line 34 [update]
-	t117 []float32 // %117 = mul(%115, %116) f32[32], line 34 [update]
+	t117 []float32 // %117 = mul(%115, %80) f32[32], line 34 [update]
 	t118 []float32 // %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	t121 []float32 // %121 = sqrt(%118) f32[32], line 34 [update]
-	t123 []float32 // %123 = add(%121, %122) f32[32], line 34 [update]
+	t123 []float32 // %123 = add(%121, %102) f32[32], line 34 [update]
 	t124 []float32 // %124 = mul(%113, %100) f32[32], line 34 [update]
 	t125 []float32 // %125 = div(%124, %123) f32[32], line 34 [update]
 	t126 []float32 // %126 = sub(c1, %125) f32[32], line 34 [update]
 	t130 []float32 // %130 = sub(%65, K2/adam_m) f32[5,5,32,64], line 34 [update]
-	t132 []float32 // %132 = mul(%130, %131) f32[5,5,32,64], line 34 [update]
+	t132 []float32 // %132 = mul(%130, %75) f32[5,5,32,64], line 34 [update]
 	t133 []float32 // %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
 	t134 []float32 // %134 = square(%65) f32[5,5,32,64], line 34 [update]
 	t135 []float32 // %135 = sub(%134, K2/adam_v) f32[5,5,32,64], line 34 [update]
-	t137 []float32 // %137 = mul(%135, %136) f32[5,5,32,64], line 34 [update]
+	t137 []float32 // %137 = mul(%135, %80) f32[5,5,32,64], line 34 [update]
 	t138 []float32 // %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
 	t141 []float32 // %141 = sqrt(%138) f32[5,5,32,64], line 34 [update]
-	t143 []float32 // %143 = add(%141, %142) f32[5,5,32,64], line 34 [update]
+	t143 []float32 // %143 = add(%141, %102) f32[5,5,32,64], line 34 [update]
 	t144 []float32 // %144 = mul(%133, %100) f32[5,5,32,64], line 34 [update]
 	t145 []float32 // %145 = div(%144, %143) f32[5,5,32,64], line 34 [update]
 	t146 []float32 // %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
 	t150 []float32 // %150 = sub(%63, c2/adam_m) f32[64], line 34 [update]
-	t152 []float32 // %152 = mul(%150, %151) f32[64], line 34 [update]
+	t152 []float32 // %152 = mul(%150, %75) f32[64], line 34 [update]
 	t153 []float32 // %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	t154 []float32 // %154 = square(%63) f32[64], line 34 [update]
 	t155 []float32 // %155 = sub(%154, c2/adam_v) f32[64], line 34 [update]
-	t157 []float32 // %157 = mul(%155, %156) f32[64], line 34 [update]
+	t157 []float32 // %157 = mul(%155, %80) f32[64], line 34 [update]
 	t158 []float32 // %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	t161 []float32 // %161 = sqrt(%158) f32[64], line 34 [update]
-	t163 []float32 // %163 = add(%161, %162) f32[64], line 34 [update]
+	t163 []float32 // %163 = add(%161, %102) f32[64], line 34 [update]
 	t164 []float32 // %164 = mul(%153, %100) f32[64], line 34 [update]
 	t165 []float32 // %165 = div(%164, %163) f32[64], line 34 [update]
 	t166 []float32 // %166 = sub(c2, %165) f32[64], line 34 [update]
 	t170 []float32 // %170 = sub(%59, W3/adam_m) f32[3136,1024], line 34 [update]
-	t172 []float32 // %172 = mul(%170, %171) f32[3136,1024], line 34 [update]
+	t172 []float32 // %172 = mul(%170, %75) f32[3136,1024], line 34 [update]
 	t173 []float32 // %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	t174 []float32 // %174 = square(%59) f32[3136,1024], line 34 [update]
 	t175 []float32 // %175 = sub(%174, W3/adam_v) f32[3136,1024], line 34 [update]
-	t177 []float32 // %177 = mul(%175, %176) f32[3136,1024], line 34 [update]
+	t177 []float32 // %177 = mul(%175, %80) f32[3136,1024], line 34 [update]
 	t178 []float32 // %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	t181 []float32 // %181 = sqrt(%178) f32[3136,1024], line 34 [update]
-	t183 []float32 // %183 = add(%181, %182) f32[3136,1024], line 34 [update]
+	t183 []float32 // %183 = add(%181, %102) f32[3136,1024], line 34 [update]
 	t184 []float32 // %184 = mul(%173, %100) f32[3136,1024], line 34 [update]
 	t185 []float32 // %185 = div(%184, %183) f32[3136,1024], line 34 [update]
 	t186 []float32 // %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	t190 []float32 // %190 = sub(%57, b3/adam_m) f32[1024], line 34 [update]
-	t192 []float32 // %192 = mul(%190, %191) f32[1024], line 34 [update]
+	t192 []float32 // %192 = mul(%190, %75) f32[1024], line 34 [update]
 	t193 []float32 // %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	t194 []float32 // %194 = square(%57) f32[1024], line 34 [update]
 	t195 []float32 // %195 = sub(%194, b3/adam_v) f32[1024], line 34 [update]
-	t197 []float32 // %197 = mul(%195, %196) f32[1024], line 34 [update]
+	t197 []float32 // %197 = mul(%195, %80) f32[1024], line 34 [update]
 	t198 []float32 // %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	t201 []float32 // %201 = sqrt(%198) f32[1024], line 34 [update]
-	t203 []float32 // %203 = add(%201, %202) f32[1024], line 34 [update]
+	t203 []float32 // %203 = add(%201, %102) f32[1024], line 34 [update]
 	t204 []float32 // %204 = mul(%193, %100) f32[1024], line 34 [update]
 	t205 []float32 // %205 = div(%204, %203) f32[1024], line 34 [update]
 	t206 []float32 // %206 = sub(b3, %205) f32[1024], line 34 [update]
 	t210 []float32 // %210 = sub(%53, W4/adam_m) f32[1024,10], line 34 [update]
-	t212 []float32 // %212 = mul(%210, %211) f32[1024,10], line 34 [update]
+	t212 []float32 // %212 = mul(%210, %75) f32[1024,10], line 34 [update]
 	t213 []float32 // %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	t214 []float32 // %214 = square(%53) f32[1024,10], line 34 [update]
 	t215 []float32 // %215 = sub(%214, W4/adam_v) f32[1024,10], line 34 [update]
-	t217 []float32 // %217 = mul(%215, %216) f32[1024,10], line 34 [update]
+	t217 []float32 // %217 = mul(%215, %80) f32[1024,10], line 34 [update]
 	t218 []float32 // %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	t221 []float32 // %221 = sqrt(%218) f32[1024,10], line 34 [update]
-	t223 []float32 // %223 = add(%221, %222) f32[1024,10], line 34 [update]
+	t223 []float32 // %223 = add(%221, %102) f32[1024,10], line 34 [update]
 	t224 []float32 // %224 = mul(%213, %100) f32[1024,10], line 34 [update]
 	t225 []float32 // %225 = div(%224, %223) f32[1024,10], line 34 [update]
 	t226 []float32 // %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	t230 []float32 // %230 = sub(%51, b4/adam_m) f32[10], line 34 [update]
-	t232 []float32 // %232 = mul(%230, %231) f32[10], line 34 [update]
+	t232 []float32 // %232 = mul(%230, %75) f32[10], line 34 [update]
 	t233 []float32 // %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	t234 []float32 // %234 = square(%51) f32[10], line 34 [update]
 	t235 []float32 // %235 = sub(%234, b4/adam_v) f32[10], line 34 [update]
-	t237 []float32 // %237 = mul(%235, %236) f32[10], line 34 [update]
+	t237 []float32 // %237 = mul(%235, %80) f32[10], line 34 [update]
 	t238 []float32 // %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	t241 []float32 // %241 = sqrt(%238) f32[10], line 34 [update]
-	t243 []float32 // %243 = add(%241, %242) f32[10], line 34 [update]
+	t243 []float32 // %243 = add(%241, %102) f32[10], line 34 [update]
 	t244 []float32 // %244 = mul(%233, %100) f32[10], line 34 [update]
 	t245 []float32 // %245 = div(%244, %243) f32[10], line 34 [update]
 	t246 []float32 // %246 = sub(b4, %245) f32[10], line 34 [update]
@@ -274,7 +273,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 222569*n + 42570256
+	size := 221545*n + 42570256
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -291,7 +290,6 @@ func (m *Model) layout(n int) {
 	m.t19, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t20, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t21, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t22, a = a[:1024*n:1024*n], a[1024*n:]
 	m.t23, a = a[:10*n:10*n], a[10*n:]
 	m.t24, a = a[:10*n:10*n], a[10*n:]
 	m.t25, a = a[:10*n:10*n], a[10*n:]
@@ -573,17 +571,12 @@ func (m *Model) forward(n int, x []float32) {
 	p6 := m.params[6]
 	p7 := m.params[7]
 	t21 := m.t21
-	t22 := m.t22
 	t23 := m.t23
 	t24 := m.t24
 	// First the shared program.
 	m.shared(n, x)
-	// d3 = dropout(h3) f32[N,1024], line 28
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t22[i0] = t21[i0]
-	}
-	// %23 = matmul(d3, W4) f32[N,10], line 29
-	runtime.Sgemm(false, false, n, 10, 1024, 1, t22, 1024, p6, 10, 0, t23, 10)
+	// %23 = matmul(h3, W4) f32[N,10], line 29
+	runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 0, t23, 10)
 	// logits = add(%23, b4) f32[N,10], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
@@ -838,7 +831,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %39 = count(%36) f32[], line 31 [grad]
 	t39[0] = float32(n)
-	// %40 = broadcast_to(%38) f32[N], line 31 [grad]
+	// %40 = broadcast_to(%29) f32[N], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t40[i0] = float32(1)
 	}
@@ -1061,13 +1054,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 800; i0++ {
 		t82[i0] = p11[i0] + t81[i0]
 	}
-	// %86 = add(optimizer/step, %85) f32[], line 34 [update]
+	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	t86[0] = p9[0] + float32(1)
 	// %88 = mul(%86, %87) f32[], line 34 [update]
 	t88[0] = t86[0] * float32(-0.0010005003)
 	// %89 = exp(%88) f32[], line 34 [update]
 	t89[0] = runtime.Exp(t88[0])
-	// %91 = sub(%90, %89) f32[], line 34 [update]
+	// %91 = sub(%29, %89) f32[], line 34 [update]
 	t91[0] = float32(1) - t89[0]
 	// %92 = sqrt(%91) f32[], line 34 [update]
 	t92[0] = runtime.Sqrt(t91[0])
@@ -1077,7 +1070,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t96[0] = t86[0] * float32(-0.105360515)
 	// %97 = exp(%96) f32[], line 34 [update]
 	t97[0] = runtime.Exp(t96[0])
-	// %99 = sub(%98, %97) f32[], line 34 [update]
+	// %99 = sub(%29, %97) f32[], line 34 [update]
 	t99[0] = float32(1) - t97[0]
 	// %100 = div(%94, %99) f32[], line 34 [update]
 	t100[0] = t94[0] / t99[0]
@@ -1105,7 +1098,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t110[i0] = t68[i0] - p12[i0]
 	}
-	// %112 = mul(%110, %111) f32[32], line 34 [update]
+	// %112 = mul(%110, %75) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
 		t112[i0] = t110[i0] * float32(0.1)
 	}
@@ -1121,7 +1114,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t115[i0] = t114[i0] - p13[i0]
 	}
-	// %117 = mul(%115, %116) f32[32], line 34 [update]
+	// %117 = mul(%115, %80) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
 		t117[i0] = t115[i0] * float32(0.001)
 	}
@@ -1133,7 +1126,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t121[i0] = runtime.Sqrt(t118[i0])
 	}
-	// %123 = add(%121, %122) f32[32], line 34 [update]
+	// %123 = add(%121, %102) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
 		t123[i0] = t121[i0] + float32(1e-07)
 	}
@@ -1153,7 +1146,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 51200; i0++ {
 		t130[i0] = t65[i0] - p14[i0]
 	}
-	// %132 = mul(%130, %131) f32[5,5,32,64], line 34 [update]
+	// %132 = mul(%130, %75) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
 		t132[i0] = t130[i0] * float32(0.1)
 	}
@@ -1169,7 +1162,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 51200; i0++ {
 		t135[i0] = t134[i0] - p15[i0]
 	}
-	// %137 = mul(%135, %136) f32[5,5,32,64], line 34 [update]
+	// %137 = mul(%135, %80) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
 		t137[i0] = t135[i0] * float32(0.001)
 	}
@@ -1181,7 +1174,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 51200; i0++ {
 		t141[i0] = runtime.Sqrt(t138[i0])
 	}
-	// %143 = add(%141, %142) f32[5,5,32,64], line 34 [update]
+	// %143 = add(%141, %102) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
 		t143[i0] = t141[i0] + float32(1e-07)
 	}
@@ -1201,7 +1194,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 64; i0++ {
 		t150[i0] = t63[i0] - p16[i0]
 	}
-	// %152 = mul(%150, %151) f32[64], line 34 [update]
+	// %152 = mul(%150, %75) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
 		t152[i0] = t150[i0] * float32(0.1)
 	}
@@ -1217,7 +1210,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 64; i0++ {
 		t155[i0] = t154[i0] - p17[i0]
 	}
-	// %157 = mul(%155, %156) f32[64], line 34 [update]
+	// %157 = mul(%155, %80) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
 		t157[i0] = t155[i0] * float32(0.001)
 	}
@@ -1229,7 +1222,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 64; i0++ {
 		t161[i0] = runtime.Sqrt(t158[i0])
 	}
-	// %163 = add(%161, %162) f32[64], line 34 [update]
+	// %163 = add(%161, %102) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
 		t163[i0] = t161[i0] + float32(1e-07)
 	}
@@ -1249,7 +1242,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3211264; i0++ {
 		t170[i0] = t59[i0] - p18[i0]
 	}
-	// %172 = mul(%170, %171) f32[3136,1024], line 34 [update]
+	// %172 = mul(%170, %75) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
 		t172[i0] = t170[i0] * float32(0.1)
 	}
@@ -1265,7 +1258,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3211264; i0++ {
 		t175[i0] = t174[i0] - p19[i0]
 	}
-	// %177 = mul(%175, %176) f32[3136,1024], line 34 [update]
+	// %177 = mul(%175, %80) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
 		t177[i0] = t175[i0] * float32(0.001)
 	}
@@ -1277,7 +1270,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 3211264; i0++ {
 		t181[i0] = runtime.Sqrt(t178[i0])
 	}
-	// %183 = add(%181, %182) f32[3136,1024], line 34 [update]
+	// %183 = add(%181, %102) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
 		t183[i0] = t181[i0] + float32(1e-07)
 	}
@@ -1297,7 +1290,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 1024; i0++ {
 		t190[i0] = t57[i0] - p20[i0]
 	}
-	// %192 = mul(%190, %191) f32[1024], line 34 [update]
+	// %192 = mul(%190, %75) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
 		t192[i0] = t190[i0] * float32(0.1)
 	}
@@ -1313,7 +1306,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 1024; i0++ {
 		t195[i0] = t194[i0] - p21[i0]
 	}
-	// %197 = mul(%195, %196) f32[1024], line 34 [update]
+	// %197 = mul(%195, %80) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
 		t197[i0] = t195[i0] * float32(0.001)
 	}
@@ -1325,7 +1318,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 1024; i0++ {
 		t201[i0] = runtime.Sqrt(t198[i0])
 	}
-	// %203 = add(%201, %202) f32[1024], line 34 [update]
+	// %203 = add(%201, %102) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
 		t203[i0] = t201[i0] + float32(1e-07)
 	}
@@ -1345,7 +1338,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10240; i0++ {
 		t210[i0] = t53[i0] - p22[i0]
 	}
-	// %212 = mul(%210, %211) f32[1024,10], line 34 [update]
+	// %212 = mul(%210, %75) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
 		t212[i0] = t210[i0] * float32(0.1)
 	}
@@ -1361,7 +1354,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10240; i0++ {
 		t215[i0] = t214[i0] - p23[i0]
 	}
-	// %217 = mul(%215, %216) f32[1024,10], line 34 [update]
+	// %217 = mul(%215, %80) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
 		t217[i0] = t215[i0] * float32(0.001)
 	}
@@ -1373,7 +1366,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10240; i0++ {
 		t221[i0] = runtime.Sqrt(t218[i0])
 	}
-	// %223 = add(%221, %222) f32[1024,10], line 34 [update]
+	// %223 = add(%221, %102) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
 		t223[i0] = t221[i0] + float32(1e-07)
 	}
@@ -1393,7 +1386,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t230[i0] = t51[i0] - p24[i0]
 	}
-	// %232 = mul(%230, %231) f32[10], line 34 [update]
+	// %232 = mul(%230, %75) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t232[i0] = t230[i0] * float32(0.1)
 	}
@@ -1409,7 +1402,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t235[i0] = t234[i0] - p25[i0]
 	}
-	// %237 = mul(%235, %236) f32[10], line 34 [update]
+	// %237 = mul(%235, %80) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t237[i0] = t235[i0] * float32(0.001)
 	}
@@ -1421,7 +1414,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t241[i0] = runtime.Sqrt(t238[i0])
 	}
-	// %243 = add(%241, %242) f32[10], line 34 [update]
+	// %243 = add(%241, %102) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t243[i0] = t241[i0] + float32(1e-07)
 	}
@@ -1660,6 +1653,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1240.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  74200.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  300000.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", "", ""},

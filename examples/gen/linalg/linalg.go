@@ -13,9 +13,9 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   9 + 865·N FLOPs
-	TrainStep: 154 + 2,320·N FLOPs
+	TrainStep: 154 + 2,260·N FLOPs
 
-Buffers: 227 + 610·N float32 elements in one arena, allocated on the first call
+Buffers: 227 + 594·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package linalg
@@ -75,8 +75,7 @@ type Model struct {
 	t41  []float32 // %41 = div(%40, %39) f32[N], line 27 [grad]
 	t42  []float32 // %42 = broadcast_to(%41) f32[N,3,2], line 27 [grad]
 	t43  []float32 // %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
-	t44  []float32 // %44 = mul(%42, err) f32[N,3,2], line 27 [grad]
-	t45  []float32 // %45 = add(%43, %44) f32[N,3,2], line 27 [grad]
+	t45  []float32 // %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
 	t47  []float32 // %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
 	t48  []float32 // %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
 	t51  []float32 // %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
@@ -87,13 +86,11 @@ type Model struct {
 	t58  []float32 // %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
 	t59  []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
 	t60  []float32 // %60 = add(%56, %59) f32[3,2], line 24 [grad]
-	t61  []float32 // %61 = reshape_to(%48) f32[N,1], line 23 [grad]
-	t62  []float32 // %62 = reshape_to(%61) f32[N], line 23 [grad]
-	t63  []float32 // %63 = mul(%62, det) f32[N], line 22 [grad]
+	t114 []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
+	t63  []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
 	t64  []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
 	t65  []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
-	t66  []float32 // %66 = matrix_inverse(a) f32[N,3,3], line 22 [grad]
-	t67  []float32 // %67 = transpose(%66) f32[N,3,3], line 22 [grad]
+	t67  []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
 	t68  []float32 // %68 = mul(%65, %67) f32[N,3,3], line 22 [grad]
 	t69  []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
 	t70  []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
@@ -115,17 +112,17 @@ type Model struct {
 	t89  []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
 	t90  []float32 // %90 = add(%80, %89) f32[N,3,5], line 17 [grad]
 	t92  []float32 // %92 = mul(h, h) f32[N,3,5], line 16 [grad]
-	t93  []float32 // %93 = sub(%91, %92) f32[N,3,5], line 16 [grad]
+	t93  []float32 // %93 = sub(%38, %92) f32[N,3,5], line 16 [grad]
 	t94  []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
 	t96  []float32 // %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
 	t97  []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
-	t99  []float32 // %99 = mul(%98, %97) f32[4,5], line 30 [update]
+	t99  []float32 // %99 = mul(%28, %97) f32[4,5], line 30 [update]
 	t100 []float32 // %100 = sub(W, %99) f32[4,5], line 30 [update]
-	t103 []float32 // %103 = mul(%102, %88) f32[2,5,3], line 30 [update]
+	t103 []float32 // %103 = mul(%28, %88) f32[2,5,3], line 30 [update]
 	t104 []float32 // %104 = sub(H, %103) f32[2,5,3], line 30 [update]
-	t107 []float32 // %107 = mul(%106, %75) f32[3,3], line 30 [update]
+	t107 []float32 // %107 = mul(%28, %75) f32[3,3], line 30 [update]
 	t108 []float32 // %108 = sub(G, %107) f32[3,3], line 30 [update]
-	t111 []float32 // %111 = mul(%110, %60) f32[3,2], line 30 [update]
+	t111 []float32 // %111 = mul(%28, %60) f32[3,2], line 30 [update]
 	t112 []float32 // %112 = sub(V, %111) f32[3,2], line 30 [update]
 }
 
@@ -151,7 +148,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 610*n + 227
+	size := 594*n + 227
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -187,7 +184,6 @@ func (m *Model) layout(n int) {
 	m.t41, a = a[:n:n], a[n:]
 	m.t42, a = a[:6*n:6*n], a[6*n:]
 	m.t43, a = a[:6*n:6*n], a[6*n:]
-	m.t44, a = a[:6*n:6*n], a[6*n:]
 	m.t45, a = a[:6*n:6*n], a[6*n:]
 	m.t47, a = a[:n:n], a[n:]
 	m.t48, a = a[:n:n], a[n:]
@@ -199,12 +195,10 @@ func (m *Model) layout(n int) {
 	m.t58, a = a[:6*n:6*n], a[6*n:]
 	m.t59, a = a[:6:6], a[6:]
 	m.t60, a = a[:6:6], a[6:]
-	m.t61, a = a[:n:n], a[n:]
-	m.t62, a = a[:n:n], a[n:]
+	m.t114, a = a[:n:n], a[n:]
 	m.t63, a = a[:n:n], a[n:]
 	m.t64, a = a[:n:n], a[n:]
 	m.t65, a = a[:n:n], a[n:]
-	m.t66, a = a[:9*n:9*n], a[9*n:]
 	m.t67, a = a[:9*n:9*n], a[9*n:]
 	m.t68, a = a[:9*n:9*n], a[9*n:]
 	m.t69, a = a[:9*n:9*n], a[9*n:]
@@ -418,7 +412,6 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
-	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
 	t26 := m.t26
@@ -428,7 +421,6 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t44 := m.t44
 	t45 := m.t45
 	t47 := m.t47
 	t48 := m.t48
@@ -440,12 +432,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t58 := m.t58
 	t59 := m.t59
 	t60 := m.t60
-	t61 := m.t61
-	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
 	t65 := m.t65
-	t66 := m.t66
 	t67 := m.t67
 	t68 := m.t68
 	t69 := m.t69
@@ -480,6 +469,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t108 := m.t108
 	t111 := m.t111
 	t112 := m.t112
+	t114 := m.t114
 	// First the loss program.
 	m.loss(n, x, m_, t)
 	// %39 = count(%36) f32[], line 27 [grad]
@@ -504,13 +494,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 6*n; i0++ {
 		t43[i0] = t42[i0] * t34[i0]
 	}
-	// %44 = mul(%42, err) f32[N,3,2], line 27 [grad]
+	// %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t44[i0] = t42[i0] * t34[i0]
-	}
-	// %45 = add(%43, %44) f32[N,3,2], line 27 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t45[i0] = t43[i0] + t44[i0]
+		t45[i0] = t43[i0] + t43[i0]
 	}
 	// %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
 	{
@@ -563,27 +549,23 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 6; i0++ {
 		t60[i0] = t56[i0] + t59[i0]
 	}
-	// %61 = reshape_to(%48) f32[N,1], line 23 [grad]
-	copy(t61, t48)
-	// %62 = reshape_to(%61) f32[N], line 23 [grad]
-	copy(t62, t61)
-	// %63 = mul(%62, det) f32[N], line 22 [grad]
+	// %114 = reshape_to(%48) f32[N], line 23 [grad]
+	copy(t114, t48)
+	// %63 = mul(%114, det) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t63[i0] = t62[i0] * t22[i0]
+		t63[i0] = t114[i0] * t22[i0]
 	}
 	// %64 = expand_dims(%63) f32[N,1], line 22 [grad]
 	copy(t64, t63)
 	// %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
 	copy(t65, t64)
-	// %66 = matrix_inverse(a) f32[N,3,3], line 22 [grad]
-	runtime.MatrixInverse(t66, t20, n, 3)
-	// %67 = transpose(%66) f32[N,3,3], line 22 [grad]
+	// %67 = transpose(inv) f32[N,3,3], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 3; i1++ {
 			o0 := i0*9 + i1*3
 			o1 := i0*9 + i1
 			for i2 := 0; i2 < 3; i2++ {
-				t67[o0+i2] = t66[o1+i2*3]
+				t67[o0+i2] = t21[o1+i2*3]
 			}
 		}
 	}
@@ -684,7 +666,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 15*n; i0++ {
 		t92[i0] = t8[i0] * t8[i0]
 	}
-	// %93 = sub(%91, %92) f32[N,3,5], line 16 [grad]
+	// %93 = sub(%38, %92) f32[N,3,5], line 16 [grad]
 	for i0 := 0; i0 < 15*n; i0++ {
 		t93[i0] = float32(1) - t92[i0]
 	}
@@ -704,7 +686,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			}
 		}
 	}
-	// %99 = mul(%98, %97) f32[4,5], line 30 [update]
+	// %99 = mul(%28, %97) f32[4,5], line 30 [update]
 	for i0 := 0; i0 < 20; i0++ {
 		t99[i0] = float32(0.05) * t97[i0]
 	}
@@ -712,7 +694,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 20; i0++ {
 		t100[i0] = p0[i0] - t99[i0]
 	}
-	// %103 = mul(%102, %88) f32[2,5,3], line 30 [update]
+	// %103 = mul(%28, %88) f32[2,5,3], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
 		t103[i0] = float32(0.05) * t88[i0]
 	}
@@ -720,7 +702,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 30; i0++ {
 		t104[i0] = p1[i0] - t103[i0]
 	}
-	// %107 = mul(%106, %75) f32[3,3], line 30 [update]
+	// %107 = mul(%28, %75) f32[3,3], line 30 [update]
 	for i0 := 0; i0 < 9; i0++ {
 		t107[i0] = float32(0.05) * t75[i0]
 	}
@@ -728,7 +710,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 9; i0++ {
 		t108[i0] = p2[i0] - t107[i0]
 	}
-	// %111 = mul(%110, %60) f32[3,2], line 30 [update]
+	// %111 = mul(%28, %60) f32[3,2], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
 		t111[i0] = float32(0.05) * t60[i0]
 	}
@@ -852,6 +834,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  2.1,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  45.4,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  164.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", ""},

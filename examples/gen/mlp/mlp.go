@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   1,339,522·N FLOPs
 	TrainStep: 10,045,617 + 3,213,634·N FLOPs
 
-Buffers: 8,706,190 + 5,204·N float32 elements in one arena, allocated on the first call
+Buffers: 8,706,190 + 5,194·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package mlp
@@ -75,9 +75,8 @@ type Model struct {
 	t21  []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
 	t22  []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
 	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
-	t24  []float32 // %24 = softmax(logits/out) f32[N,10], line 16 [grad]
 	t25  []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t26  []float32 // %26 = mul(%24, %25) f32[N,10], line 16 [grad]
+	t26  []float32 // %26 = mul(y, %25) f32[N,10], line 16 [grad]
 	t27  []float32 // %27 = sub(%26, y_) f32[N,10], line 16 [grad]
 	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
 	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
@@ -97,15 +96,15 @@ type Model struct {
 	t51  []float32 // %51 = sub(%50, logits/h1/W/adam_v) f32[784,512], line 19 [update]
 	t53  []float32 // %53 = mul(%51, %52) f32[784,512], line 19 [update]
 	t54  []float32 // %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
-	t58  []float32 // %58 = add(optimizer/step, %57) f32[], line 19 [update]
+	t58  []float32 // %58 = add(optimizer/step, %19) f32[], line 19 [update]
 	t60  []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
 	t61  []float32 // %61 = exp(%60) f32[], line 19 [update]
-	t63  []float32 // %63 = sub(%62, %61) f32[], line 19 [update]
+	t63  []float32 // %63 = sub(%19, %61) f32[], line 19 [update]
 	t64  []float32 // %64 = sqrt(%63) f32[], line 19 [update]
 	t66  []float32 // %66 = mul(%65, %64) f32[], line 19 [update]
 	t68  []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
 	t69  []float32 // %69 = exp(%68) f32[], line 19 [update]
-	t71  []float32 // %71 = sub(%70, %69) f32[], line 19 [update]
+	t71  []float32 // %71 = sub(%19, %69) f32[], line 19 [update]
 	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 	t73  []float32 // %73 = sqrt(%54) f32[784,512], line 19 [update]
 	t75  []float32 // %75 = add(%73, %74) f32[784,512], line 19 [update]
@@ -113,62 +112,62 @@ type Model struct {
 	t77  []float32 // %77 = div(%76, %75) f32[784,512], line 19 [update]
 	t78  []float32 // %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	t82  []float32 // %82 = sub(%40, logits/h1/b/adam_m) f32[512], line 19 [update]
-	t84  []float32 // %84 = mul(%82, %83) f32[512], line 19 [update]
+	t84  []float32 // %84 = mul(%82, %47) f32[512], line 19 [update]
 	t85  []float32 // %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	t86  []float32 // %86 = square(%40) f32[512], line 19 [update]
 	t87  []float32 // %87 = sub(%86, logits/h1/b/adam_v) f32[512], line 19 [update]
-	t89  []float32 // %89 = mul(%87, %88) f32[512], line 19 [update]
+	t89  []float32 // %89 = mul(%87, %52) f32[512], line 19 [update]
 	t90  []float32 // %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	t93  []float32 // %93 = sqrt(%90) f32[512], line 19 [update]
-	t95  []float32 // %95 = add(%93, %94) f32[512], line 19 [update]
+	t95  []float32 // %95 = add(%93, %74) f32[512], line 19 [update]
 	t96  []float32 // %96 = mul(%85, %72) f32[512], line 19 [update]
 	t97  []float32 // %97 = div(%96, %95) f32[512], line 19 [update]
 	t98  []float32 // %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	t102 []float32 // %102 = sub(%38, logits/h2/W/adam_m) f32[512,512], line 19 [update]
-	t104 []float32 // %104 = mul(%102, %103) f32[512,512], line 19 [update]
+	t104 []float32 // %104 = mul(%102, %47) f32[512,512], line 19 [update]
 	t105 []float32 // %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	t106 []float32 // %106 = square(%38) f32[512,512], line 19 [update]
 	t107 []float32 // %107 = sub(%106, logits/h2/W/adam_v) f32[512,512], line 19 [update]
-	t109 []float32 // %109 = mul(%107, %108) f32[512,512], line 19 [update]
+	t109 []float32 // %109 = mul(%107, %52) f32[512,512], line 19 [update]
 	t110 []float32 // %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	t113 []float32 // %113 = sqrt(%110) f32[512,512], line 19 [update]
-	t115 []float32 // %115 = add(%113, %114) f32[512,512], line 19 [update]
+	t115 []float32 // %115 = add(%113, %74) f32[512,512], line 19 [update]
 	t116 []float32 // %116 = mul(%105, %72) f32[512,512], line 19 [update]
 	t117 []float32 // %117 = div(%116, %115) f32[512,512], line 19 [update]
 	t118 []float32 // %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	t122 []float32 // %122 = sub(%36, logits/h2/b/adam_m) f32[512], line 19 [update]
-	t124 []float32 // %124 = mul(%122, %123) f32[512], line 19 [update]
+	t124 []float32 // %124 = mul(%122, %47) f32[512], line 19 [update]
 	t125 []float32 // %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	t126 []float32 // %126 = square(%36) f32[512], line 19 [update]
 	t127 []float32 // %127 = sub(%126, logits/h2/b/adam_v) f32[512], line 19 [update]
-	t129 []float32 // %129 = mul(%127, %128) f32[512], line 19 [update]
+	t129 []float32 // %129 = mul(%127, %52) f32[512], line 19 [update]
 	t130 []float32 // %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	t133 []float32 // %133 = sqrt(%130) f32[512], line 19 [update]
-	t135 []float32 // %135 = add(%133, %134) f32[512], line 19 [update]
+	t135 []float32 // %135 = add(%133, %74) f32[512], line 19 [update]
 	t136 []float32 // %136 = mul(%125, %72) f32[512], line 19 [update]
 	t137 []float32 // %137 = div(%136, %135) f32[512], line 19 [update]
 	t138 []float32 // %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	t142 []float32 // %142 = sub(%34, logits/out/W/adam_m) f32[512,10], line 19 [update]
-	t144 []float32 // %144 = mul(%142, %143) f32[512,10], line 19 [update]
+	t144 []float32 // %144 = mul(%142, %47) f32[512,10], line 19 [update]
 	t145 []float32 // %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	t146 []float32 // %146 = square(%34) f32[512,10], line 19 [update]
 	t147 []float32 // %147 = sub(%146, logits/out/W/adam_v) f32[512,10], line 19 [update]
-	t149 []float32 // %149 = mul(%147, %148) f32[512,10], line 19 [update]
+	t149 []float32 // %149 = mul(%147, %52) f32[512,10], line 19 [update]
 	t150 []float32 // %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	t153 []float32 // %153 = sqrt(%150) f32[512,10], line 19 [update]
-	t155 []float32 // %155 = add(%153, %154) f32[512,10], line 19 [update]
+	t155 []float32 // %155 = add(%153, %74) f32[512,10], line 19 [update]
 	t156 []float32 // %156 = mul(%145, %72) f32[512,10], line 19 [update]
 	t157 []float32 // %157 = div(%156, %155) f32[512,10], line 19 [update]
 	t158 []float32 // %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	t162 []float32 // %162 = sub(%32, logits/out/b/adam_m) f32[10], line 19 [update]
-	t164 []float32 // %164 = mul(%162, %163) f32[10], line 19 [update]
+	t164 []float32 // %164 = mul(%162, %47) f32[10], line 19 [update]
 	t165 []float32 // %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	t166 []float32 // %166 = square(%32) f32[10], line 19 [update]
 	t167 []float32 // %167 = sub(%166, logits/out/b/adam_v) f32[10], line 19 [update]
-	t169 []float32 // %169 = mul(%167, %168) f32[10], line 19 [update]
+	t169 []float32 // %169 = mul(%167, %52) f32[10], line 19 [update]
 	t170 []float32 // %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	t173 []float32 // %173 = sqrt(%170) f32[10], line 19 [update]
-	t175 []float32 // %175 = add(%173, %174) f32[10], line 19 [update]
+	t175 []float32 // %175 = add(%173, %74) f32[10], line 19 [update]
 	t176 []float32 // %176 = mul(%165, %72) f32[10], line 19 [update]
 	t177 []float32 // %177 = div(%176, %175) f32[10], line 19 [update]
 	t178 []float32 // %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
@@ -209,7 +208,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 5204*n + 8706190
+	size := 5194*n + 8706190
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -229,7 +228,6 @@ func (m *Model) layout(n int) {
 	m.t21, a = a[:n:n], a[n:]
 	m.t22, a = a[:n:n], a[n:]
 	m.t23, a = a[:10*n:10*n], a[10*n:]
-	m.t24, a = a[:10*n:10*n], a[10*n:]
 	m.t25, a = a[:n:n], a[n:]
 	m.t26, a = a[:10*n:10*n], a[10*n:]
 	m.t27, a = a[:10*n:10*n], a[10*n:]
@@ -445,11 +443,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t15 := m.t15
+	t16 := m.t16
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
 	t23 := m.t23
-	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
@@ -548,6 +546,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t178 := m.t178
 	// First the loss program.
 	m.loss(n, x, y_)
+	// y = softmax(logits/out) f32[N,10], line 15
+	runtime.SoftmaxRows(t16, t15, n, 10)
 	// %20 = count(%17) f32[], line 16 [grad]
 	t20[0] = float32(n)
 	// %21 = broadcast_to(%19) f32[N], line 16 [grad]
@@ -566,8 +566,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t23[o0+i1] = t22[o1]
 		}
 	}
-	// %24 = softmax(logits/out) f32[N,10], line 16 [grad]
-	runtime.SoftmaxRows(t24, t15, n, 10)
 	// %25 = sum(y_) f32[N,1], line 16 [grad]
 	{
 		clear(t25)
@@ -579,12 +577,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %26 = mul(%24, %25) f32[N,10], line 16 [grad]
+	// %26 = mul(y, %25) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t26[o0+i1] = t24[o0+i1] * t25[o1]
+			t26[o0+i1] = t16[o0+i1] * t25[o1]
 		}
 	}
 	// %27 = sub(%26, y_) f32[N,10], line 16 [grad]
@@ -671,13 +669,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 401408; i0++ {
 		t54[i0] = p8[i0] + t53[i0]
 	}
-	// %58 = add(optimizer/step, %57) f32[], line 19 [update]
+	// %58 = add(optimizer/step, %19) f32[], line 19 [update]
 	t58[0] = p6[0] + float32(1)
 	// %60 = mul(%58, %59) f32[], line 19 [update]
 	t60[0] = t58[0] * float32(-0.0010005003)
 	// %61 = exp(%60) f32[], line 19 [update]
 	t61[0] = runtime.Exp(t60[0])
-	// %63 = sub(%62, %61) f32[], line 19 [update]
+	// %63 = sub(%19, %61) f32[], line 19 [update]
 	t63[0] = float32(1) - t61[0]
 	// %64 = sqrt(%63) f32[], line 19 [update]
 	t64[0] = runtime.Sqrt(t63[0])
@@ -687,7 +685,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t68[0] = t58[0] * float32(-0.105360515)
 	// %69 = exp(%68) f32[], line 19 [update]
 	t69[0] = runtime.Exp(t68[0])
-	// %71 = sub(%70, %69) f32[], line 19 [update]
+	// %71 = sub(%19, %69) f32[], line 19 [update]
 	t71[0] = float32(1) - t69[0]
 	// %72 = div(%66, %71) f32[], line 19 [update]
 	t72[0] = t66[0] / t71[0]
@@ -715,7 +713,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t82[i0] = t40[i0] - p9[i0]
 	}
-	// %84 = mul(%82, %83) f32[512], line 19 [update]
+	// %84 = mul(%82, %47) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t84[i0] = t82[i0] * float32(0.1)
 	}
@@ -731,7 +729,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t87[i0] = t86[i0] - p10[i0]
 	}
-	// %89 = mul(%87, %88) f32[512], line 19 [update]
+	// %89 = mul(%87, %52) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t89[i0] = t87[i0] * float32(0.001)
 	}
@@ -743,7 +741,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t93[i0] = runtime.Sqrt(t90[i0])
 	}
-	// %95 = add(%93, %94) f32[512], line 19 [update]
+	// %95 = add(%93, %74) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t95[i0] = t93[i0] + float32(1e-07)
 	}
@@ -763,7 +761,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 262144; i0++ {
 		t102[i0] = t38[i0] - p11[i0]
 	}
-	// %104 = mul(%102, %103) f32[512,512], line 19 [update]
+	// %104 = mul(%102, %47) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t104[i0] = t102[i0] * float32(0.1)
 	}
@@ -779,7 +777,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 262144; i0++ {
 		t107[i0] = t106[i0] - p12[i0]
 	}
-	// %109 = mul(%107, %108) f32[512,512], line 19 [update]
+	// %109 = mul(%107, %52) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t109[i0] = t107[i0] * float32(0.001)
 	}
@@ -791,7 +789,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 262144; i0++ {
 		t113[i0] = runtime.Sqrt(t110[i0])
 	}
-	// %115 = add(%113, %114) f32[512,512], line 19 [update]
+	// %115 = add(%113, %74) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
 		t115[i0] = t113[i0] + float32(1e-07)
 	}
@@ -811,7 +809,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t122[i0] = t36[i0] - p13[i0]
 	}
-	// %124 = mul(%122, %123) f32[512], line 19 [update]
+	// %124 = mul(%122, %47) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t124[i0] = t122[i0] * float32(0.1)
 	}
@@ -827,7 +825,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t127[i0] = t126[i0] - p14[i0]
 	}
-	// %129 = mul(%127, %128) f32[512], line 19 [update]
+	// %129 = mul(%127, %52) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t129[i0] = t127[i0] * float32(0.001)
 	}
@@ -839,7 +837,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 512; i0++ {
 		t133[i0] = runtime.Sqrt(t130[i0])
 	}
-	// %135 = add(%133, %134) f32[512], line 19 [update]
+	// %135 = add(%133, %74) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		t135[i0] = t133[i0] + float32(1e-07)
 	}
@@ -859,7 +857,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 5120; i0++ {
 		t142[i0] = t34[i0] - p15[i0]
 	}
-	// %144 = mul(%142, %143) f32[512,10], line 19 [update]
+	// %144 = mul(%142, %47) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t144[i0] = t142[i0] * float32(0.1)
 	}
@@ -875,7 +873,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 5120; i0++ {
 		t147[i0] = t146[i0] - p16[i0]
 	}
-	// %149 = mul(%147, %148) f32[512,10], line 19 [update]
+	// %149 = mul(%147, %52) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t149[i0] = t147[i0] * float32(0.001)
 	}
@@ -887,7 +885,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 5120; i0++ {
 		t153[i0] = runtime.Sqrt(t150[i0])
 	}
-	// %155 = add(%153, %154) f32[512,10], line 19 [update]
+	// %155 = add(%153, %74) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
 		t155[i0] = t153[i0] + float32(1e-07)
 	}
@@ -907,7 +905,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t162[i0] = t32[i0] - p17[i0]
 	}
-	// %164 = mul(%162, %163) f32[10], line 19 [update]
+	// %164 = mul(%162, %47) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t164[i0] = t162[i0] * float32(0.1)
 	}
@@ -923,7 +921,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t167[i0] = t166[i0] - p18[i0]
 	}
-	// %169 = mul(%167, %168) f32[10], line 19 [update]
+	// %169 = mul(%167, %52) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t169[i0] = t167[i0] * float32(0.001)
 	}
@@ -935,7 +933,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t173[i0] = runtime.Sqrt(t170[i0])
 	}
-	// %175 = add(%173, %174) f32[10], line 19 [update]
+	// %175 = add(%173, %74) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t175[i0] = t173[i0] + float32(1e-07)
 	}
@@ -1139,6 +1137,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  47.4,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  2260.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  22100.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -8,14 +8,14 @@ Signature:
 	inputs:  x f32[N,784], y_ f32[N,10]
 	outputs: y f32[N,10]
 	params:  W f32[784,10], b f32[10] (7850 parameters)
-	train:   xent with sgd(lr=0.01)
+	train:   %12 with sgd(lr=0.01)
 
 Estimated cost per call (N is the batch size):
 
 	Predict:   15,810·N FLOPs
-	TrainStep: 15,702 + 31,640·N FLOPs
+	TrainStep: 15,700 + 31,681·N FLOPs
 
-Buffers: 23,553 + 101·N float32 elements in one arena, allocated on the first call
+Buffers: 23,551 + 73·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package mnistsoftmax
@@ -45,23 +45,20 @@ type Model struct {
 	t4  []float32 // %4 = matmul(x, W) f32[N,10], line 13
 	t5  []float32 // %5 = add(%4, b) f32[N,10], line 13
 	t6  []float32 // y = softmax(%5) f32[N,10], line 13
-	t7  []float32 // %7 = log_softmax(%5) f32[N,10], line 14
-	t8  []float32 // %8 = mul(y_, %7) f32[N,10], line 14
-	t9  []float32 // %9 = sum(%8) f32[], line 14
-	t10 []float32 // xent = neg(%9) f32[], line 14
-	t12 []float32 // %12 = neg(%11) f32[], line 14 [grad]
-	t13 []float32 // %13 = broadcast_to(%12) f32[N,10], line 14 [grad]
-	t15 []float32 // %15 = mul(%13, y_) f32[N,10], line 14 [grad]
-	t16 []float32 // %16 = sum(%15) f32[N,1], line 14 [grad]
-	t17 []float32 // %17 = exp(%7) f32[N,10], line 14 [grad]
-	t18 []float32 // %18 = mul(%17, %16) f32[N,10], line 14 [grad]
-	t19 []float32 // %19 = sub(%15, %18) f32[N,10], line 14 [grad]
-	t20 []float32 // %20 = sum_to(%19) f32[10], line 13 [grad]
-	t22 []float32 // %22 = matmul(x, %19) f32[784,10], line 13 [grad]
-	t24 []float32 // %24 = mul(%23, %22) f32[784,10], line 17 [update]
-	t25 []float32 // %25 = sub(W, %24) f32[784,10], line 17 [update]
-	t28 []float32 // %28 = mul(%27, %20) f32[10], line 17 [update]
-	t29 []float32 // %29 = sub(b, %28) f32[10], line 17 [update]
+	t11 []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
+	t12 []float32 // %12 = sum(%11) f32[], line 14
+	t15 []float32 // %15 = broadcast_to(%14) f32[N], line 14 [grad]
+	t16 []float32 // %16 = broadcast_to(%15) f32[N,10], line 14 [grad]
+	t18 []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
+	t19 []float32 // %19 = mul(y, %18) f32[N,10], line 14 [grad]
+	t20 []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
+	t21 []float32 // %21 = mul(%20, %16) f32[N,10], line 14 [grad]
+	t25 []float32 // %25 = sum_to(%21) f32[10], line 13 [grad]
+	t27 []float32 // %27 = matmul(x, %21) f32[784,10], line 13 [grad]
+	t29 []float32 // %29 = mul(%28, %27) f32[784,10], line 17 [update]
+	t30 []float32 // %30 = sub(W, %29) f32[784,10], line 17 [update]
+	t33 []float32 // %33 = mul(%28, %25) f32[10], line 17 [update]
+	t34 []float32 // %34 = sub(b, %33) f32[10], line 17 [update]
 }
 
 // New returns a MnistSoftmax with every parameter at its initial value. Buffers
@@ -79,7 +76,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 101*n + 23553
+	size := 73*n + 23551
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -87,23 +84,20 @@ func (m *Model) layout(n int) {
 	m.t4, a = a[:10*n:10*n], a[10*n:]
 	m.t5, a = a[:10*n:10*n], a[10*n:]
 	m.t6, a = a[:10*n:10*n], a[10*n:]
-	m.t7, a = a[:10*n:10*n], a[10*n:]
-	m.t8, a = a[:10*n:10*n], a[10*n:]
-	m.t9, a = a[:1:1], a[1:]
-	m.t10, a = a[:1:1], a[1:]
+	m.t11, a = a[:n:n], a[n:]
 	m.t12, a = a[:1:1], a[1:]
-	m.t13, a = a[:10*n:10*n], a[10*n:]
-	m.t15, a = a[:10*n:10*n], a[10*n:]
-	m.t16, a = a[:n:n], a[n:]
-	m.t17, a = a[:10*n:10*n], a[10*n:]
-	m.t18, a = a[:10*n:10*n], a[10*n:]
+	m.t15, a = a[:n:n], a[n:]
+	m.t16, a = a[:10*n:10*n], a[10*n:]
+	m.t18, a = a[:n:n], a[n:]
 	m.t19, a = a[:10*n:10*n], a[10*n:]
-	m.t20, a = a[:10:10], a[10:]
-	m.t22, a = a[:7840:7840], a[7840:]
-	m.t24, a = a[:7840:7840], a[7840:]
-	m.t25, a = a[:7840:7840], a[7840:]
-	m.t28, a = a[:10:10], a[10:]
-	m.t29, a = a[:10:10], a[10:]
+	m.t20, a = a[:10*n:10*n], a[10*n:]
+	m.t21, a = a[:10*n:10*n], a[10*n:]
+	m.t25, a = a[:10:10], a[10:]
+	m.t27, a = a[:7840:7840], a[7840:]
+	m.t29, a = a[:7840:7840], a[7840:]
+	m.t30, a = a[:7840:7840], a[7840:]
+	m.t33, a = a[:10:10], a[10:]
+	m.t34, a = a[:10:10], a[10:]
 	_ = a
 	m.n = n
 }
@@ -141,27 +135,19 @@ func (m *Model) predict(n int, x []float32) {
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t5 := m.t5
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
+	t11 := m.t11
+	t12 := m.t12
 	// First the forward program.
 	m.forward(n, x)
-	// %7 = log_softmax(%5) f32[N,10], line 14
-	runtime.LogSoftmaxRows(t7, t5, n, 10)
-	// %8 = mul(y_, %7) f32[N,10], line 14
-	for i0 := 0; i0 < 10*n; i0++ {
-		t8[i0] = y_[i0] * t7[i0]
-	}
-	// %9 = sum(%8) f32[], line 14
+	// %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
+	runtime.SoftmaxCrossEntropyRows(t11, t5, y_, n, 10)
+	// %12 = sum(%11) f32[], line 14
 	{
-		clear(t9)
-		for i0 := 0; i0 < 10*n; i0++ {
-			t9[0] += t8[i0]
+		clear(t12)
+		for i0 := 0; i0 < n; i0++ {
+			t12[0] += t11[i0]
 		}
 	}
-	// xent = neg(%9) f32[], line 14
-	t10[0] = -t9[0]
 }
 
 // train runs the train program for a batch of n.
@@ -169,90 +155,94 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t7 := m.t7
-	t12 := m.t12
-	t13 := m.t13
+	t5 := m.t5
+	t6 := m.t6
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t22 := m.t22
-	t24 := m.t24
+	t21 := m.t21
 	t25 := m.t25
-	t28 := m.t28
+	t27 := m.t27
 	t29 := m.t29
+	t30 := m.t30
+	t33 := m.t33
+	t34 := m.t34
 	// First the loss program.
 	m.loss(n, x, y_)
-	// %12 = neg(%11) f32[], line 14 [grad]
-	t12[0] = -float32(1)
-	// %13 = broadcast_to(%12) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t13[i0] = t12[0]
+	// y = softmax(%5) f32[N,10], line 13
+	runtime.SoftmaxRows(t6, t5, n, 10)
+	// %15 = broadcast_to(%14) f32[N], line 14 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t15[i0] = float32(1)
 	}
-	// %15 = mul(%13, y_) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t15[i0] = t13[i0] * y_[i0]
-	}
-	// %16 = sum(%15) f32[N,1], line 14 [grad]
-	{
-		clear(t16)
-		for i0 := 0; i0 < n; i0++ {
-			o0 := i0
-			o1 := i0 * 10
-			for i1 := 0; i1 < 10; i1++ {
-				t16[o0] += t15[o1+i1]
-			}
-		}
-	}
-	// %17 = exp(%7) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t17[i0] = runtime.Exp(t7[i0])
-	}
-	// %18 = mul(%17, %16) f32[N,10], line 14 [grad]
+	// %16 = broadcast_to(%15) f32[N,10], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t18[o0+i1] = t17[o0+i1] * t16[o1]
+			t16[o0+i1] = t15[o1]
 		}
 	}
-	// %19 = sub(%15, %18) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t19[i0] = t15[i0] - t18[i0]
-	}
-	// %20 = sum_to(%19) f32[10], line 13 [grad]
+	// %18 = sum(y_) f32[N,1], line 14 [grad]
 	{
-		clear(t20)
+		clear(t18)
 		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 10
+			o0 := i0
+			o1 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t20[i1] += t19[o0+i1]
+				t18[o0] += y_[o1+i1]
 			}
 		}
 	}
-	// %22 = matmul(x, %19) f32[784,10], line 13 [grad]
-	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t19, 10, 0, t22, 10)
-	// %24 = mul(%23, %22) f32[784,10], line 17 [update]
+	// %19 = mul(y, %18) f32[N,10], line 14 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 10
+		o1 := i0
+		for i1 := 0; i1 < 10; i1++ {
+			t19[o0+i1] = t6[o0+i1] * t18[o1]
+		}
+	}
+	// %20 = sub(%19, y_) f32[N,10], line 14 [grad]
+	for i0 := 0; i0 < 10*n; i0++ {
+		t20[i0] = t19[i0] - y_[i0]
+	}
+	// %21 = mul(%20, %16) f32[N,10], line 14 [grad]
+	for i0 := 0; i0 < 10*n; i0++ {
+		t21[i0] = t20[i0] * t16[i0]
+	}
+	// %25 = sum_to(%21) f32[10], line 13 [grad]
+	{
+		clear(t25)
+		for i0 := 0; i0 < n; i0++ {
+			o0 := i0 * 10
+			for i1 := 0; i1 < 10; i1++ {
+				t25[i1] += t21[o0+i1]
+			}
+		}
+	}
+	// %27 = matmul(x, %21) f32[784,10], line 13 [grad]
+	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t21, 10, 0, t27, 10)
+	// %29 = mul(%28, %27) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t24[i0] = float32(0.01) * t22[i0]
+		t29[i0] = float32(0.01) * t27[i0]
 	}
-	// %25 = sub(W, %24) f32[784,10], line 17 [update]
+	// %30 = sub(W, %29) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t25[i0] = p0[i0] - t24[i0]
+		t30[i0] = p0[i0] - t29[i0]
 	}
-	// %28 = mul(%27, %20) f32[10], line 17 [update]
+	// %33 = mul(%28, %25) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t28[i0] = float32(0.01) * t20[i0]
+		t33[i0] = float32(0.01) * t25[i0]
 	}
-	// %29 = sub(b, %28) f32[10], line 17 [update]
+	// %34 = sub(b, %33) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t29[i0] = p1[i0] - t28[i0]
+		t34[i0] = p1[i0] - t33[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t25)
-	copy(p1, t29)
+	copy(p0, t30)
+	copy(p1, t34)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -273,22 +263,22 @@ func (m *Model) Predict(n int, x []float32) (y []float32) {
 	return m.t6
 }
 
-// Loss returns the loss xent on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
+// Loss returns the loss %12 on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t10[0]
+	return m.t12[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
-// returns the loss xent computed before the update.
+// returns the loss %12 computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t10[0]
+	return m.t12[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -353,6 +343,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1.0,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  64.6,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  145.0,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},
@@ -364,7 +367,7 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "xent",
+	Loss:      "%12",
 	Model:     "MnistSoftmax",
 	Optimizer: "sgd(lr=0.01)",
 	Outputs: []runtime.TensorSpec{{

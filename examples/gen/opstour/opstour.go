@@ -12,10 +12,10 @@ Signature:
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   364·N FLOPs
-	TrainStep: 159 + 686·N FLOPs
+	Predict:   301·N FLOPs
+	TrainStep: 124 + 565·N FLOPs
 
-Buffers: 246 + 193·N float32 elements in one arena, allocated on the first call
+Buffers: 178 + 187·N float32 elements in one arena, allocated on the first call
 and reused while the batch size does not grow.
 */
 package opstour
@@ -47,8 +47,7 @@ type Model struct {
 	t6   []float32 // %6 = matmul(x, W1) f32[N,5], line 13
 	t7   []float32 // %7 = add(%6, b1) f32[N,5], line 13
 	t8   []float32 // %8 = relu(%7) f32[N,5], line 13
-	t9   []float32 // %9 = matmul(x, W1) f32[N,5], line 13
-	t10  []float32 // %10 = sigmoid(%9) f32[N,5], line 13
+	t10  []float32 // %10 = sigmoid(%6) f32[N,5], line 13
 	t12  []float32 // %12 = mul(%10, %11) f32[N,5], line 13
 	t13  []float32 // h = add(%8, %12) f32[N,5], line 13
 	t14  []float32 // %14 = matmul(h, W2) f32[N,3], line 14
@@ -63,8 +62,7 @@ type Model struct {
 	t25  []float32 // %25 = sqrt(%24) f32[N,3], line 16
 	t26  []float32 // e = add(%22, %25) f32[N,3], line 16
 	t27  []float32 // %27 = log_softmax(z) f32[N,3], line 17
-	t29  []float32 // %29 = add(p, %28) f32[N,3], line 17
-	t30  []float32 // %30 = log(%29) f32[N,3], line 17
+	t30  []float32 // %30 = log(%24) f32[N,3], line 17
 	t31  []float32 // %31 = add(%27, %30) f32[N,3], line 17
 	t32  []float32 // q = add(%31, e) f32[N,3], line 17
 	t33  []float32 // err = sub(q, t) f32[N,3], line 19
@@ -76,66 +74,60 @@ type Model struct {
 	t40  []float32 // %40 = sum(%39) f32[], line 20
 	t42  []float32 // %42 = mul(%40, %41) f32[], line 20
 	t43  []float32 // loss = add(%38, %42) f32[], line 20
-	t45  []float32 // %45 = mul(%44, %41) f32[], line 20 [grad]
-	t47  []float32 // %47 = broadcast_to(%45) f32[3], line 20 [grad]
-	t48  []float32 // %48 = mul(%47, s) f32[3], line 20 [grad]
-	t49  []float32 // %49 = mul(%47, s) f32[3], line 20 [grad]
-	t50  []float32 // %50 = add(%48, %49) f32[3], line 20 [grad]
-	t51  []float32 // %51 = div(%44, %37) f32[], line 20 [grad]
+	t48  []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
+	t50  []float32 // %50 = add(%48, %48) f32[3], line 20 [grad]
 	t55  []float32 // %55 = count(%35) f32[], line 20 [grad]
-	t56  []float32 // %56 = broadcast_to(%51) f32[N], line 20 [grad]
+	t56  []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
 	t57  []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
 	t58  []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
 	t59  []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
-	t60  []float32 // %60 = mul(%58, err) f32[N,3], line 20 [grad]
-	t61  []float32 // %61 = add(%59, %60) f32[N,3], line 20 [grad]
-	t63  []float32 // %63 = div(%61, %29) f32[N,3], line 17 [grad]
-	t65  []float32 // %65 = sum(%61) f32[N,1], line 17 [grad]
-	t66  []float32 // %66 = exp(%27) f32[N,3], line 17 [grad]
-	t67  []float32 // %67 = mul(%66, %65) f32[N,3], line 17 [grad]
-	t68  []float32 // %68 = sub(%61, %67) f32[N,3], line 17 [grad]
-	t69  []float32 // %69 = sum_to(%61) f32[N,1], line 16 [grad]
-	t71  []float32 // %71 = mul(%70, %25) f32[N,3], line 16 [grad]
-	t72  []float32 // %72 = div(%61, %71) f32[N,3], line 16 [grad]
-	t74  []float32 // %74 = add(%63, %72) f32[N,3], line 16 [grad]
-	t75  []float32 // %75 = mul(%69, %22) f32[N,1], line 16 [grad]
-	t76  []float32 // %76 = neg(%75) f32[N,1], line 16 [grad]
-	t77  []float32 // %77 = count(%19) f32[], line 16 [grad]
-	t78  []float32 // %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
-	t79  []float32 // %79 = div(%78, %77) f32[N,3], line 16 [grad]
-	t81  []float32 // %81 = mul(%80, z) f32[N,3], line 16 [grad]
-	t82  []float32 // %82 = mul(%79, %81) f32[N,3], line 16 [grad]
-	t83  []float32 // %83 = add(%68, %82) f32[N,3], line 16 [grad]
-	t84  []float32 // %84 = mul(%74, p) f32[N,3], line 15 [grad]
-	t85  []float32 // %85 = sum(%84) f32[N,1], line 15 [grad]
-	t86  []float32 // %86 = sub(%74, %85) f32[N,3], line 15 [grad]
-	t87  []float32 // %87 = mul(p, %86) f32[N,3], line 15 [grad]
-	t88  []float32 // %88 = add(%83, %87) f32[N,3], line 15 [grad]
-	t91  []float32 // %91 = div(%88, s) f32[N,3], line 14 [grad]
-	t92  []float32 // %92 = div(%15, s) f32[N,3], line 14 [grad]
-	t93  []float32 // %93 = mul(%88, %92) f32[N,3], line 14 [grad]
-	t94  []float32 // %94 = neg(%93) f32[N,3], line 14 [grad]
-	t95  []float32 // %95 = sum_to(%94) f32[3], line 14 [grad]
-	t96  []float32 // %96 = add(%50, %95) f32[3], line 14 [grad]
-	t97  []float32 // %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
-	t98  []float32 // %98 = matmul(h, %91) f32[5,3], line 14 [grad]
-	t99  []float32 // %99 = mul(%97, %11) f32[N,5], line 13 [grad]
-	t103 []float32 // %103 = sub(%102, %10) f32[N,5], line 13 [grad]
-	t104 []float32 // %104 = mul(%10, %103) f32[N,5], line 13 [grad]
-	t105 []float32 // %105 = mul(%99, %104) f32[N,5], line 13 [grad]
-	t107 []float32 // %107 = matmul(x, %105) f32[6,5], line 13 [grad]
-	t108 []float32 // %108 = relu_grad(%97, %7) f32[N,5], line 13 [grad]
-	t109 []float32 // %109 = sum_to(%108) f32[5], line 13 [grad]
-	t111 []float32 // %111 = matmul(x, %108) f32[6,5], line 13 [grad]
-	t112 []float32 // %112 = add(%107, %111) f32[6,5], line 13 [grad]
-	t114 []float32 // %114 = mul(%113, %112) f32[6,5], line 23 [update]
-	t115 []float32 // %115 = sub(W1, %114) f32[6,5], line 23 [update]
-	t118 []float32 // %118 = mul(%117, %109) f32[5], line 23 [update]
-	t119 []float32 // %119 = sub(b1, %118) f32[5], line 23 [update]
-	t122 []float32 // %122 = mul(%121, %98) f32[5,3], line 23 [update]
-	t123 []float32 // %123 = sub(W2, %122) f32[5,3], line 23 [update]
-	t126 []float32 // %126 = mul(%125, %96) f32[3], line 23 [update]
-	t127 []float32 // %127 = sub(s, %126) f32[3], line 23 [update]
+	t61  []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
+	t63  []float32 // %63 = div(%61, %24) f32[N,3], line 17 [grad]
+	t64  []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
+	t65  []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
+	t66  []float32 // %66 = mul(%65, %64) f32[N,3], line 17 [grad]
+	t67  []float32 // %67 = sub(%61, %66) f32[N,3], line 17 [grad]
+	t68  []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
+	t70  []float32 // %70 = mul(%37, %25) f32[N,3], line 16 [grad]
+	t71  []float32 // %71 = div(%61, %70) f32[N,3], line 16 [grad]
+	t72  []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
+	t74  []float32 // %74 = mul(%68, %22) f32[N,1], line 16 [grad]
+	t75  []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
+	t76  []float32 // %76 = count(%19) f32[], line 16 [grad]
+	t77  []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
+	t78  []float32 // %78 = div(%77, %76) f32[N,3], line 16 [grad]
+	t80  []float32 // %80 = mul(%37, z) f32[N,3], line 16 [grad]
+	t81  []float32 // %81 = mul(%78, %80) f32[N,3], line 16 [grad]
+	t82  []float32 // %82 = add(%67, %81) f32[N,3], line 16 [grad]
+	t83  []float32 // %83 = mul(%72, p) f32[N,3], line 15 [grad]
+	t84  []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
+	t85  []float32 // %85 = sub(%72, %84) f32[N,3], line 15 [grad]
+	t86  []float32 // %86 = mul(p, %85) f32[N,3], line 15 [grad]
+	t87  []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
+	t90  []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
+	t91  []float32 // %91 = div(%15, s) f32[N,3], line 14 [grad]
+	t92  []float32 // %92 = mul(%87, %91) f32[N,3], line 14 [grad]
+	t93  []float32 // %93 = neg(%92) f32[N,3], line 14 [grad]
+	t94  []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
+	t95  []float32 // %95 = add(%50, %94) f32[3], line 14 [grad]
+	t96  []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
+	t97  []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
+	t98  []float32 // %98 = mul(%96, %11) f32[N,5], line 13 [grad]
+	t102 []float32 // %102 = sub(%23, %10) f32[N,5], line 13 [grad]
+	t103 []float32 // %103 = mul(%10, %102) f32[N,5], line 13 [grad]
+	t104 []float32 // %104 = mul(%98, %103) f32[N,5], line 13 [grad]
+	t105 []float32 // %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
+	t106 []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
+	t107 []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
+	t109 []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
+	t111 []float32 // %111 = mul(%110, %109) f32[6,5], line 23 [update]
+	t112 []float32 // %112 = sub(W1, %111) f32[6,5], line 23 [update]
+	t115 []float32 // %115 = mul(%110, %106) f32[5], line 23 [update]
+	t116 []float32 // %116 = sub(b1, %115) f32[5], line 23 [update]
+	t119 []float32 // %119 = mul(%110, %97) f32[5,3], line 23 [update]
+	t120 []float32 // %120 = sub(W2, %119) f32[5,3], line 23 [update]
+	t123 []float32 // %123 = mul(%110, %95) f32[3], line 23 [update]
+	t124 []float32 // %124 = sub(s, %123) f32[3], line 23 [update]
 }
 
 // New returns a OpsTour with every parameter at its initial value. Buffers
@@ -153,13 +145,14 @@ func New() *Model {
 	return m
 }
 
+var c127 = []float32{0.001, 0.001, 0.001} // f32[3]
 // layout carves the arena into buffers for batch size n. It allocates only when
 // the arena must grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 193*n + 246
+	size := 187*n + 178
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -167,7 +160,6 @@ func (m *Model) layout(n int) {
 	m.t6, a = a[:5*n:5*n], a[5*n:]
 	m.t7, a = a[:5*n:5*n], a[5*n:]
 	m.t8, a = a[:5*n:5*n], a[5*n:]
-	m.t9, a = a[:5*n:5*n], a[5*n:]
 	m.t10, a = a[:5*n:5*n], a[5*n:]
 	m.t12, a = a[:5*n:5*n], a[5*n:]
 	m.t13, a = a[:5*n:5*n], a[5*n:]
@@ -183,7 +175,6 @@ func (m *Model) layout(n int) {
 	m.t25, a = a[:3*n:3*n], a[3*n:]
 	m.t26, a = a[:3*n:3*n], a[3*n:]
 	m.t27, a = a[:3*n:3*n], a[3*n:]
-	m.t29, a = a[:3*n:3*n], a[3*n:]
 	m.t30, a = a[:3*n:3*n], a[3*n:]
 	m.t31, a = a[:3*n:3*n], a[3*n:]
 	m.t32, a = a[:3*n:3*n], a[3*n:]
@@ -196,66 +187,60 @@ func (m *Model) layout(n int) {
 	m.t40, a = a[:1:1], a[1:]
 	m.t42, a = a[:1:1], a[1:]
 	m.t43, a = a[:1:1], a[1:]
-	m.t45, a = a[:1:1], a[1:]
-	m.t47, a = a[:3:3], a[3:]
 	m.t48, a = a[:3:3], a[3:]
-	m.t49, a = a[:3:3], a[3:]
 	m.t50, a = a[:3:3], a[3:]
-	m.t51, a = a[:1:1], a[1:]
 	m.t55, a = a[:1:1], a[1:]
 	m.t56, a = a[:n:n], a[n:]
 	m.t57, a = a[:n:n], a[n:]
 	m.t58, a = a[:3*n:3*n], a[3*n:]
 	m.t59, a = a[:3*n:3*n], a[3*n:]
-	m.t60, a = a[:3*n:3*n], a[3*n:]
 	m.t61, a = a[:3*n:3*n], a[3*n:]
 	m.t63, a = a[:3*n:3*n], a[3*n:]
-	m.t65, a = a[:n:n], a[n:]
+	m.t64, a = a[:n:n], a[n:]
+	m.t65, a = a[:3*n:3*n], a[3*n:]
 	m.t66, a = a[:3*n:3*n], a[3*n:]
 	m.t67, a = a[:3*n:3*n], a[3*n:]
-	m.t68, a = a[:3*n:3*n], a[3*n:]
-	m.t69, a = a[:n:n], a[n:]
+	m.t68, a = a[:n:n], a[n:]
+	m.t70, a = a[:3*n:3*n], a[3*n:]
 	m.t71, a = a[:3*n:3*n], a[3*n:]
 	m.t72, a = a[:3*n:3*n], a[3*n:]
-	m.t74, a = a[:3*n:3*n], a[3*n:]
+	m.t74, a = a[:n:n], a[n:]
 	m.t75, a = a[:n:n], a[n:]
-	m.t76, a = a[:n:n], a[n:]
-	m.t77, a = a[:1:1], a[1:]
+	m.t76, a = a[:1:1], a[1:]
+	m.t77, a = a[:3*n:3*n], a[3*n:]
 	m.t78, a = a[:3*n:3*n], a[3*n:]
-	m.t79, a = a[:3*n:3*n], a[3*n:]
+	m.t80, a = a[:3*n:3*n], a[3*n:]
 	m.t81, a = a[:3*n:3*n], a[3*n:]
 	m.t82, a = a[:3*n:3*n], a[3*n:]
 	m.t83, a = a[:3*n:3*n], a[3*n:]
-	m.t84, a = a[:3*n:3*n], a[3*n:]
-	m.t85, a = a[:n:n], a[n:]
+	m.t84, a = a[:n:n], a[n:]
+	m.t85, a = a[:3*n:3*n], a[3*n:]
 	m.t86, a = a[:3*n:3*n], a[3*n:]
 	m.t87, a = a[:3*n:3*n], a[3*n:]
-	m.t88, a = a[:3*n:3*n], a[3*n:]
+	m.t90, a = a[:3*n:3*n], a[3*n:]
 	m.t91, a = a[:3*n:3*n], a[3*n:]
 	m.t92, a = a[:3*n:3*n], a[3*n:]
 	m.t93, a = a[:3*n:3*n], a[3*n:]
-	m.t94, a = a[:3*n:3*n], a[3*n:]
+	m.t94, a = a[:3:3], a[3:]
 	m.t95, a = a[:3:3], a[3:]
-	m.t96, a = a[:3:3], a[3:]
-	m.t97, a = a[:5*n:5*n], a[5*n:]
-	m.t98, a = a[:15:15], a[15:]
-	m.t99, a = a[:5*n:5*n], a[5*n:]
+	m.t96, a = a[:5*n:5*n], a[5*n:]
+	m.t97, a = a[:15:15], a[15:]
+	m.t98, a = a[:5*n:5*n], a[5*n:]
+	m.t102, a = a[:5*n:5*n], a[5*n:]
 	m.t103, a = a[:5*n:5*n], a[5*n:]
 	m.t104, a = a[:5*n:5*n], a[5*n:]
 	m.t105, a = a[:5*n:5*n], a[5*n:]
-	m.t107, a = a[:30:30], a[30:]
-	m.t108, a = a[:5*n:5*n], a[5*n:]
-	m.t109, a = a[:5:5], a[5:]
+	m.t106, a = a[:5:5], a[5:]
+	m.t107, a = a[:5*n:5*n], a[5*n:]
+	m.t109, a = a[:30:30], a[30:]
 	m.t111, a = a[:30:30], a[30:]
 	m.t112, a = a[:30:30], a[30:]
-	m.t114, a = a[:30:30], a[30:]
-	m.t115, a = a[:30:30], a[30:]
-	m.t118, a = a[:5:5], a[5:]
-	m.t119, a = a[:5:5], a[5:]
-	m.t122, a = a[:15:15], a[15:]
-	m.t123, a = a[:15:15], a[15:]
-	m.t126, a = a[:3:3], a[3:]
-	m.t127, a = a[:3:3], a[3:]
+	m.t115, a = a[:5:5], a[5:]
+	m.t116, a = a[:5:5], a[5:]
+	m.t119, a = a[:15:15], a[15:]
+	m.t120, a = a[:15:15], a[15:]
+	m.t123, a = a[:3:3], a[3:]
+	m.t124, a = a[:3:3], a[3:]
 	_ = a
 	m.n = n
 }
@@ -270,7 +255,6 @@ func (m *Model) forward(n int, x []float32) {
 	t6 := m.t6
 	t7 := m.t7
 	t8 := m.t8
-	t9 := m.t9
 	t10 := m.t10
 	t12 := m.t12
 	t13 := m.t13
@@ -286,7 +270,6 @@ func (m *Model) forward(n int, x []float32) {
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
@@ -303,11 +286,9 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 5*n; i0++ {
 		t8[i0] = runtime.Relu(t7[i0])
 	}
-	// %9 = matmul(x, W1) f32[N,5], line 13
-	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t9, 5)
-	// %10 = sigmoid(%9) f32[N,5], line 13
+	// %10 = sigmoid(%6) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
-		t10[i0] = runtime.Sigmoid(t9[i0])
+		t10[i0] = runtime.Sigmoid(t6[i0])
 	}
 	// %12 = mul(%10, %11) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
@@ -377,13 +358,9 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// %27 = log_softmax(z) f32[N,3], line 17
 	runtime.LogSoftmaxRows(t27, t17, n, 3)
-	// %29 = add(p, %28) f32[N,3], line 17
+	// %30 = log(%24) f32[N,3], line 17
 	for i0 := 0; i0 < 3*n; i0++ {
-		t29[i0] = t18[i0] + float32(1)
-	}
-	// %30 = log(%29) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = runtime.Log(t29[i0])
+		t30[i0] = runtime.Log(t24[i0])
 	}
 	// %31 = add(%27, %30) f32[N,3], line 17
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -481,29 +458,25 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t17 := m.t17
 	t18 := m.t18
 	t22 := m.t22
+	t24 := m.t24
 	t25 := m.t25
 	t27 := m.t27
-	t29 := m.t29
 	t33 := m.t33
-	t45 := m.t45
-	t47 := m.t47
 	t48 := m.t48
-	t49 := m.t49
 	t50 := m.t50
-	t51 := m.t51
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
 	t59 := m.t59
-	t60 := m.t60
 	t61 := m.t61
 	t63 := m.t63
+	t64 := m.t64
 	t65 := m.t65
 	t66 := m.t66
 	t67 := m.t67
 	t68 := m.t68
-	t69 := m.t69
+	t70 := m.t70
 	t71 := m.t71
 	t72 := m.t72
 	t74 := m.t74
@@ -511,7 +484,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t76 := m.t76
 	t77 := m.t77
 	t78 := m.t78
-	t79 := m.t79
+	t80 := m.t80
 	t81 := m.t81
 	t82 := m.t82
 	t83 := m.t83
@@ -519,7 +492,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t85 := m.t85
 	t86 := m.t86
 	t87 := m.t87
-	t88 := m.t88
+	t90 := m.t90
 	t91 := m.t91
 	t92 := m.t92
 	t93 := m.t93
@@ -528,50 +501,36 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t96 := m.t96
 	t97 := m.t97
 	t98 := m.t98
-	t99 := m.t99
+	t102 := m.t102
 	t103 := m.t103
 	t104 := m.t104
 	t105 := m.t105
+	t106 := m.t106
 	t107 := m.t107
-	t108 := m.t108
 	t109 := m.t109
 	t111 := m.t111
 	t112 := m.t112
-	t114 := m.t114
 	t115 := m.t115
-	t118 := m.t118
+	t116 := m.t116
 	t119 := m.t119
-	t122 := m.t122
+	t120 := m.t120
 	t123 := m.t123
-	t126 := m.t126
-	t127 := m.t127
+	t124 := m.t124
 	// First the loss program.
 	m.loss(n, x, t)
-	// %45 = mul(%44, %41) f32[], line 20 [grad]
-	t45[0] = float32(1) * float32(0.001)
-	// %47 = broadcast_to(%45) f32[3], line 20 [grad]
+	// %48 = mul(%127, s) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t47[i0] = t45[0]
+		t48[i0] = c127[i0] * p3[i0]
 	}
-	// %48 = mul(%47, s) f32[3], line 20 [grad]
+	// %50 = add(%48, %48) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t48[i0] = t47[i0] * p3[i0]
+		t50[i0] = t48[i0] + t48[i0]
 	}
-	// %49 = mul(%47, s) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t49[i0] = t47[i0] * p3[i0]
-	}
-	// %50 = add(%48, %49) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t50[i0] = t48[i0] + t49[i0]
-	}
-	// %51 = div(%44, %37) f32[], line 20 [grad]
-	t51[0] = float32(1) / float32(2)
 	// %55 = count(%35) f32[], line 20 [grad]
 	t55[0] = float32(n)
-	// %56 = broadcast_to(%51) f32[N], line 20 [grad]
+	// %56 = broadcast_to(%11) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t56[i0] = t51[0]
+		t56[i0] = float32(0.5)
 	}
 	// %57 = div(%56, %55) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -589,248 +548,242 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t59[i0] = t58[i0] * t33[i0]
 	}
-	// %60 = mul(%58, err) f32[N,3], line 20 [grad]
+	// %61 = add(%59, %59) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t60[i0] = t58[i0] * t33[i0]
+		t61[i0] = t59[i0] + t59[i0]
 	}
-	// %61 = add(%59, %60) f32[N,3], line 20 [grad]
+	// %63 = div(%61, %24) f32[N,3], line 17 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t61[i0] = t59[i0] + t60[i0]
+		t63[i0] = t61[i0] / t24[i0]
 	}
-	// %63 = div(%61, %29) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t63[i0] = t61[i0] / t29[i0]
-	}
-	// %65 = sum(%61) f32[N,1], line 17 [grad]
+	// %64 = sum(%61) f32[N,1], line 17 [grad]
 	{
-		clear(t65)
+		clear(t64)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t65[o0] += t61[o1+i1]
+				t64[o0] += t61[o1+i1]
 			}
 		}
 	}
-	// %66 = exp(%27) f32[N,3], line 17 [grad]
+	// %65 = exp(%27) f32[N,3], line 17 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t66[i0] = runtime.Exp(t27[i0])
+		t65[i0] = runtime.Exp(t27[i0])
 	}
-	// %67 = mul(%66, %65) f32[N,3], line 17 [grad]
+	// %66 = mul(%65, %64) f32[N,3], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t67[o0+i1] = t66[o0+i1] * t65[o1]
+			t66[o0+i1] = t65[o0+i1] * t64[o1]
 		}
 	}
-	// %68 = sub(%61, %67) f32[N,3], line 17 [grad]
+	// %67 = sub(%61, %66) f32[N,3], line 17 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t68[i0] = t61[i0] - t67[i0]
+		t67[i0] = t61[i0] - t66[i0]
 	}
-	// %69 = sum_to(%61) f32[N,1], line 16 [grad]
+	// %68 = sum_to(%61) f32[N,1], line 16 [grad]
 	{
-		clear(t69)
+		clear(t68)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t69[o0] += t61[o1+i1]
+				t68[o0] += t61[o1+i1]
 			}
 		}
 	}
-	// %71 = mul(%70, %25) f32[N,3], line 16 [grad]
+	// %70 = mul(%37, %25) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t71[i0] = float32(2) * t25[i0]
+		t70[i0] = float32(2) * t25[i0]
 	}
-	// %72 = div(%61, %71) f32[N,3], line 16 [grad]
+	// %71 = div(%61, %70) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t72[i0] = t61[i0] / t71[i0]
+		t71[i0] = t61[i0] / t70[i0]
 	}
-	// %74 = add(%63, %72) f32[N,3], line 16 [grad]
+	// %72 = add(%63, %71) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t74[i0] = t63[i0] + t72[i0]
+		t72[i0] = t63[i0] + t71[i0]
 	}
-	// %75 = mul(%69, %22) f32[N,1], line 16 [grad]
+	// %74 = mul(%68, %22) f32[N,1], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t75[i0] = t69[i0] * t22[i0]
+		t74[i0] = t68[i0] * t22[i0]
 	}
-	// %76 = neg(%75) f32[N,1], line 16 [grad]
+	// %75 = neg(%74) f32[N,1], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t76[i0] = -t75[i0]
+		t75[i0] = -t74[i0]
 	}
-	// %77 = count(%19) f32[], line 16 [grad]
-	t77[0] = float32(3)
-	// %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
+	// %76 = count(%19) f32[], line 16 [grad]
+	t76[0] = float32(3)
+	// %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t78[o0+i1] = t76[o1]
+			t77[o0+i1] = t75[o1]
 		}
 	}
-	// %79 = div(%78, %77) f32[N,3], line 16 [grad]
+	// %78 = div(%77, %76) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t79[i0] = t78[i0] / t77[0]
+		t78[i0] = t77[i0] / t76[0]
 	}
-	// %81 = mul(%80, z) f32[N,3], line 16 [grad]
+	// %80 = mul(%37, z) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t81[i0] = float32(2) * t17[i0]
+		t80[i0] = float32(2) * t17[i0]
 	}
-	// %82 = mul(%79, %81) f32[N,3], line 16 [grad]
+	// %81 = mul(%78, %80) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t82[i0] = t79[i0] * t81[i0]
+		t81[i0] = t78[i0] * t80[i0]
 	}
-	// %83 = add(%68, %82) f32[N,3], line 16 [grad]
+	// %82 = add(%67, %81) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t83[i0] = t68[i0] + t82[i0]
+		t82[i0] = t67[i0] + t81[i0]
 	}
-	// %84 = mul(%74, p) f32[N,3], line 15 [grad]
+	// %83 = mul(%72, p) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t84[i0] = t74[i0] * t18[i0]
+		t83[i0] = t72[i0] * t18[i0]
 	}
-	// %85 = sum(%84) f32[N,1], line 15 [grad]
+	// %84 = sum(%83) f32[N,1], line 15 [grad]
 	{
-		clear(t85)
+		clear(t84)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t85[o0] += t84[o1+i1]
+				t84[o0] += t83[o1+i1]
 			}
 		}
 	}
-	// %86 = sub(%74, %85) f32[N,3], line 15 [grad]
+	// %85 = sub(%72, %84) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t86[o0+i1] = t74[o0+i1] - t85[o1]
+			t85[o0+i1] = t72[o0+i1] - t84[o1]
 		}
 	}
-	// %87 = mul(p, %86) f32[N,3], line 15 [grad]
+	// %86 = mul(p, %85) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t87[i0] = t18[i0] * t86[i0]
+		t86[i0] = t18[i0] * t85[i0]
 	}
-	// %88 = add(%83, %87) f32[N,3], line 15 [grad]
+	// %87 = add(%82, %86) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t88[i0] = t83[i0] + t87[i0]
+		t87[i0] = t82[i0] + t86[i0]
 	}
-	// %91 = div(%88, s) f32[N,3], line 14 [grad]
+	// %90 = div(%87, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t91[o0+i1] = t88[o0+i1] / p3[i1]
+			t90[o0+i1] = t87[o0+i1] / p3[i1]
 		}
 	}
-	// %92 = div(%15, s) f32[N,3], line 14 [grad]
+	// %91 = div(%15, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t92[o0+i1] = t15[o0+i1] / p3[i1]
+			t91[o0+i1] = t15[o0+i1] / p3[i1]
 		}
 	}
-	// %93 = mul(%88, %92) f32[N,3], line 14 [grad]
+	// %92 = mul(%87, %91) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t93[i0] = t88[i0] * t92[i0]
+		t92[i0] = t87[i0] * t91[i0]
 	}
-	// %94 = neg(%93) f32[N,3], line 14 [grad]
+	// %93 = neg(%92) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t94[i0] = -t93[i0]
+		t93[i0] = -t92[i0]
 	}
-	// %95 = sum_to(%94) f32[3], line 14 [grad]
+	// %94 = sum_to(%93) f32[3], line 14 [grad]
 	{
-		clear(t95)
+		clear(t94)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t95[i1] += t94[o0+i1]
+				t94[i1] += t93[o0+i1]
 			}
 		}
 	}
-	// %96 = add(%50, %95) f32[3], line 14 [grad]
+	// %95 = add(%50, %94) f32[3], line 14 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t96[i0] = t50[i0] + t95[i0]
+		t95[i0] = t50[i0] + t94[i0]
 	}
-	// %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
-	runtime.Sgemm(false, true, n, 5, 3, 1, t91, 3, p2, 3, 0, t97, 5)
-	// %98 = matmul(h, %91) f32[5,3], line 14 [grad]
-	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t91, 3, 0, t98, 3)
-	// %99 = mul(%97, %11) f32[N,5], line 13 [grad]
+	// %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
+	runtime.Sgemm(false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
+	// %97 = matmul(h, %90) f32[5,3], line 14 [grad]
+	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t90, 3, 0, t97, 3)
+	// %98 = mul(%96, %11) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t99[i0] = t97[i0] * float32(0.5)
+		t98[i0] = t96[i0] * float32(0.5)
 	}
-	// %103 = sub(%102, %10) f32[N,5], line 13 [grad]
+	// %102 = sub(%23, %10) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t103[i0] = float32(1) - t10[i0]
+		t102[i0] = float32(1) - t10[i0]
 	}
-	// %104 = mul(%10, %103) f32[N,5], line 13 [grad]
+	// %103 = mul(%10, %102) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t104[i0] = t10[i0] * t103[i0]
+		t103[i0] = t10[i0] * t102[i0]
 	}
-	// %105 = mul(%99, %104) f32[N,5], line 13 [grad]
+	// %104 = mul(%98, %103) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t105[i0] = t99[i0] * t104[i0]
+		t104[i0] = t98[i0] * t103[i0]
 	}
-	// %107 = matmul(x, %105) f32[6,5], line 13 [grad]
-	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t105, 5, 0, t107, 5)
-	// %108 = relu_grad(%97, %7) f32[N,5], line 13 [grad]
+	// %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t108[i0] = runtime.ReluGrad(t97[i0], t7[i0])
+		t105[i0] = runtime.ReluGrad(t96[i0], t7[i0])
 	}
-	// %109 = sum_to(%108) f32[5], line 13 [grad]
+	// %106 = sum_to(%105) f32[5], line 13 [grad]
 	{
-		clear(t109)
+		clear(t106)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 5
 			for i1 := 0; i1 < 5; i1++ {
-				t109[i1] += t108[o0+i1]
+				t106[i1] += t105[o0+i1]
 			}
 		}
 	}
-	// %111 = matmul(x, %108) f32[6,5], line 13 [grad]
-	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t108, 5, 0, t111, 5)
-	// %112 = add(%107, %111) f32[6,5], line 13 [grad]
-	for i0 := 0; i0 < 30; i0++ {
-		t112[i0] = t107[i0] + t111[i0]
+	// %107 = add(%104, %105) f32[N,5], line 13 [grad]
+	for i0 := 0; i0 < 5*n; i0++ {
+		t107[i0] = t104[i0] + t105[i0]
 	}
-	// %114 = mul(%113, %112) f32[6,5], line 23 [update]
+	// %109 = matmul(x, %107) f32[6,5], line 13 [grad]
+	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
+	// %111 = mul(%110, %109) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t114[i0] = float32(0.05) * t112[i0]
+		t111[i0] = float32(0.05) * t109[i0]
 	}
-	// %115 = sub(W1, %114) f32[6,5], line 23 [update]
+	// %112 = sub(W1, %111) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t115[i0] = p0[i0] - t114[i0]
+		t112[i0] = p0[i0] - t111[i0]
 	}
-	// %118 = mul(%117, %109) f32[5], line 23 [update]
+	// %115 = mul(%110, %106) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t118[i0] = float32(0.05) * t109[i0]
+		t115[i0] = float32(0.05) * t106[i0]
 	}
-	// %119 = sub(b1, %118) f32[5], line 23 [update]
+	// %116 = sub(b1, %115) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t119[i0] = p1[i0] - t118[i0]
+		t116[i0] = p1[i0] - t115[i0]
 	}
-	// %122 = mul(%121, %98) f32[5,3], line 23 [update]
+	// %119 = mul(%110, %97) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t122[i0] = float32(0.05) * t98[i0]
+		t119[i0] = float32(0.05) * t97[i0]
 	}
-	// %123 = sub(W2, %122) f32[5,3], line 23 [update]
+	// %120 = sub(W2, %119) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t123[i0] = p2[i0] - t122[i0]
+		t120[i0] = p2[i0] - t119[i0]
 	}
-	// %126 = mul(%125, %96) f32[3], line 23 [update]
+	// %123 = mul(%110, %95) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t126[i0] = float32(0.05) * t96[i0]
+		t123[i0] = float32(0.05) * t95[i0]
 	}
-	// %127 = sub(s, %126) f32[3], line 23 [update]
+	// %124 = sub(s, %123) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t127[i0] = p3[i0] - t126[i0]
+		t124[i0] = p3[i0] - t123[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t115)
-	copy(p1, t119)
-	copy(p2, t123)
-	copy(p3, t127)
+	copy(p0, t112)
+	copy(p1, t116)
+	copy(p2, t120)
+	copy(p3, t124)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -939,6 +892,19 @@ func (m *Model) Signature() *runtime.Signature {
 
 var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
+	Estimates: []runtime.Estimate{{
+		Batch:   1,
+		Micros:  1.8,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  11.5,
+		Program: "predict",
+	}, {
+		Batch:   64,
+		Micros:  28.3,
+		Program: "train",
+	}},
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -1,0 +1,317 @@
+package cost
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// flat is a hand-made profile with round figures, so expected times can
+// be worked out by hand: every GEMM variant runs at a flat rate.
+func flat() *Profile {
+	return &Profile{
+		Version: ProfileVersion, Source: "test", Cores: 2, Dispatch: GenericDispatch,
+		Gemm: []GemmRate{
+			{KernelRows, 1, 1, 2},
+			{KernelSmall, 1, 1, 1},
+		},
+		// No fixed overheads: the packed kernel runs at its peak.
+		Packed:       []PackedRate{{Threads: 1, PeakGFLOPS: 4}, {Threads: 2, PeakGFLOPS: 7}},
+		BandwidthGBs: 10, ElementwiseGFLOPS: 1, ForkJoinUs: 3, CallUs: 0.5,
+	}
+}
+
+func near(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-9*max(1, math.Abs(want)) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+// matmulGraph builds x[N,k] @ W[k,n] (transposing x when ta).
+func matmulGraph(k, n int, ta bool) (*ir.Graph, *ir.Node) {
+	g := ir.NewGraph("T", "t.flow")
+	shape := ir.Shape{ir.Sym("N"), ir.Fixed(k)}
+	if ta {
+		shape = ir.Shape{ir.Fixed(k), ir.Sym("N")}
+	}
+	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": shape})
+	x.Name = "x"
+	w := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(k, n)})
+	w.Name = "W"
+	y := g.MustApply("matmul", []*ir.Node{x, w}, ir.Attrs{"transpose_a": ta})
+	g.Outputs = append(g.Outputs, y)
+	g.OutputNames = append(g.OutputNames, "y")
+	return g, y
+}
+
+func TestMatmulFLOPsAndBytes(t *testing.T) {
+	// m=100 (the batch), k=784, n=10: 2mnk FLOPs; bytes are the operands
+	// read and the result written, 4 bytes each.
+	_, y := matmulGraph(784, 10, false)
+	e := EstimateNode(flat(), y, ir.Binding{"N": 100})
+	near(t, "FLOPs", e.FLOPs, 2*100*10*784)
+	near(t, "BytesRead", e.BytesRead, 4*(100*784+784*10))
+	near(t, "BytesWritten", e.BytesWritten, 4*100*10)
+	// 784000 multiply-adds: the packed kernel on one goroutine, at
+	// 4 GFLOP/s = 4000 FLOPs/µs of full 2×4 tiles, plus the call; n=10
+	// fills 10 of the 12 columns of its three tiles.
+	if e.Kernel != KernelPacked || e.Threads != 1 {
+		t.Errorf("kernel %s × %d, want packed × 1", e.Kernel, e.Threads)
+	}
+	// Packing copies A (100×784) and B (784×10) once, 8 bytes per
+	// element (read and write), at 10 GB/s = 10000 bytes/µs.
+	near(t, "µs", e.Micros, 2*100*10*784/(4000.0*10/12)+8*(100*784+784*10)/10000.0+0.5)
+	if e.Bound != "gemm" || e.Reason == "" {
+		t.Errorf("bound %q reason %q", e.Bound, e.Reason)
+	}
+}
+
+func TestGemmDispatchMirrorsRuntime(t *testing.T) {
+	p := flat()
+	for _, tc := range []struct {
+		m, n, k int
+		transB  bool
+		kernel  string
+		threads int
+	}{
+		{1, 10, 784, false, KernelRows, 1},
+		{4, 512, 784, false, KernelRows, 1},
+		{4, 512, 784, true, KernelPacked, 1}, // rows needs B untransposed
+		{5, 5, 5, false, KernelSmall, 1},
+		{12, 12, 12, false, KernelSmall, 1},
+		{12, 12, 13, false, KernelPacked, 1},
+		{127, 128, 128, false, KernelPacked, 1}, // just below 128³
+		{128, 128, 128, false, KernelPacked, 2}, // at the threshold
+		{2, 2, 1 << 20, true, KernelPacked, 1},  // one band of rows only
+	} {
+		g := Gemm(p, tc.m, tc.n, tc.k, tc.transB)
+		if g.Kernel != tc.kernel || g.Threads != tc.threads {
+			t.Errorf("Gemm(%d,%d,%d,transB=%v) = %s × %d, want %s × %d (%s)", tc.m, tc.n, tc.k, tc.transB, g.Kernel, g.Threads, tc.kernel, tc.threads, g.Reason)
+		}
+	}
+	// The threshold flips the estimate's formula: one thread at 4
+	// GFLOP/s, two at 7 GFLOP/s plus fork/join.
+	below, at := Gemm(p, 127, 128, 128, false), Gemm(p, 128, 128, 128, false)
+	near(t, "below", below.Micros, 2*127*128*128/(4000.0*127/128)+8*(127*128+128*128)/10000.0+0.5) // 127 rows fill 127 of 128
+	// Split by rows: each goroutine packs half of A and all of B.
+	near(t, "at", at.Micros, 2*128*128*128/7000.0+8*(128*128/2+128*128)/10000.0+0.5+3)
+	// The AVX2 implementation takes transposed B in its row kernel and
+	// splits it by columns from 1<<17 multiply-adds up.
+	p.Dispatch = AVX2Dispatch
+	if g := Gemm(p, 4, 512, 784, true); g.Kernel != KernelRows || g.Threads != 2 {
+		t.Errorf("avx2 rows: %s × %d", g.Kernel, g.Threads)
+	}
+	if g := Gemm(p, 1, 10, 784, false); g.Kernel != KernelRows || g.Threads != 1 {
+		t.Errorf("avx2 small rows: %s × %d", g.Kernel, g.Threads)
+	}
+	// One core: never split.
+	p.Cores = 1
+	if g := Gemm(p, 512, 512, 512, false); g.Threads != 1 {
+		t.Errorf("1 core: %d threads", g.Threads)
+	}
+}
+
+func TestRooflinePicksTheMax(t *testing.T) {
+	g := ir.NewGraph("T", "t.flow")
+	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
+	add := g.MustApply("add", []*ir.Node{x, x}, nil)
+	exp := g.MustApply("exp", []*ir.Node{x}, nil)
+	p := flat()
+	// add: 1000 FLOPs at 1 GFLOP/s = 1 µs; 12000 bytes at 10 GB/s = 1.2 µs.
+	e := EstimateNode(p, add, nil)
+	if e.Bound != "memory" {
+		t.Errorf("add bound %s", e.Bound)
+	}
+	near(t, "add µs", e.Micros, 12000/10000.0+0.5)
+	// exp: its registry FLOPs per element make it compute-bound.
+	c := exp.Op.Cost(exp, nil)
+	e = EstimateNode(p, exp, nil)
+	if c.FLOPs/1000 > (c.BytesRead+c.BytesWritten)/10000 {
+		if e.Bound != "compute" {
+			t.Errorf("exp bound %s", e.Bound)
+		}
+		near(t, "exp µs", e.Micros, c.FLOPs/1000+0.5)
+	}
+}
+
+func TestSharedMachineSlowdown(t *testing.T) {
+	p := flat()
+	near(t, "idle", p.Slowdown(1e6), 1)
+	p.Share = 0.5
+	near(t, "short", p.Slowdown(0), 1)
+	near(t, "half a slice", p.Slowdown(SliceUs/2), 1.5)
+	near(t, "long", p.Slowdown(10*SliceUs), 2)
+	// A long program's nodes are stretched and still sum to its total.
+	g, _ := matmulGraph(784, 512, false)
+	idle := Predict(g, flat(), 4096)
+	shared := Predict(g, p, 4096)
+	if idle.Micros < SliceUs {
+		t.Fatalf("test program too short: %v µs", idle.Micros)
+	}
+	near(t, "shared", shared.Micros, 2*idle.Micros)
+	near(t, "node", shared.Nodes[0].Micros, shared.Micros)
+}
+
+func TestThreadsFlipAtTheThreshold(t *testing.T) {
+	// serial/2 + 3 < serial  ⇔  serial > 6.
+	if got := Threads(6, 2, 3); got != 1 {
+		t.Errorf("Threads(6) = %d, want 1", got)
+	}
+	if got := Threads(6.01, 2, 3); got != 2 {
+		t.Errorf("Threads(6.01) = %d, want 2", got)
+	}
+	if got := Threads(1e6, 1, 3); got != 1 {
+		t.Errorf("one core: %d", got)
+	}
+	if got := Threads(1e6, 4, 3); got != 4 {
+		t.Errorf("big work on 4 cores: %d", got)
+	}
+}
+
+func TestProgramsAndTotals(t *testing.T) {
+	g, y := matmulGraph(784, 10, false)
+	p := Default()
+	pr := Predict(g, p, 1)
+	if pr == nil || len(pr.Nodes) != 1 || pr.Nodes[0].ID != y.ID {
+		t.Fatalf("predict program: %+v", pr)
+	}
+	if pr.Nodes[0].Kernel != KernelRows {
+		t.Errorf("batch 1 kernel %s, want rows", pr.Nodes[0].Kernel)
+	}
+	if pr.Micros <= 0 || pr.Micros != pr.Nodes[0].Micros || pr.Batch != 1 {
+		t.Errorf("total %v", pr)
+	}
+	if Train(g, p, 64) != nil {
+		t.Error("a model without a loss has a train estimate")
+	}
+	// Bigger batches cost more.
+	if Predict(g, p, 64).Micros <= pr.Micros {
+		t.Error("batch 64 not slower than batch 1")
+	}
+}
+
+func TestProfileRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "profile.json")
+	p := flat()
+	if err := p.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(p)
+	b, _ := json.Marshal(q)
+	if string(a) != string(b) {
+		t.Errorf("round trip:\n%s\n%s", a, b)
+	}
+	if err := Default().Validate(); err != nil {
+		t.Errorf("built-in profile: %v", err)
+	}
+}
+
+func TestProfileErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.json")
+	_, err := Load(missing)
+	if err == nil || !strings.Contains(err.Error(), missing) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	for name, body := range map[string]string{
+		"corrupt.json":  `{"version": 1, "cores": `,
+		"empty.json":    ``,
+		"version.json":  `{"version": 99}`,
+		"cores.json":    `{"version": 1, "cores": 0}`,
+		"nogemm.json":   `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1}`,
+		"kernel.json":   `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm": [{"kernel": "magic", "threads": 1, "mnk": 1, "gflops": 1}]}`,
+		"nopacked.json": `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm_dispatch": {"mr": 2, "nr": 4, "parallel_min": 8}, "gemm": [{"kernel": "rows", "threads": 1, "mnk": 1, "gflops": 1}, {"kernel": "small", "threads": 1, "mnk": 1, "gflops": 1}]}`,
+		"negative.json": `{"version": 1, "cores": 2, "bandwidth_gbs": -1, "elementwise_gflops": 1}`,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestLoadDefault(t *testing.T) {
+	dir := t.TempDir()
+	// FLOW_PROFILE names a file that must exist.
+	t.Setenv(ProfileEnv, filepath.Join(dir, "none.json"))
+	if _, _, err := LoadDefault(); err == nil || !strings.Contains(err.Error(), "none.json") {
+		t.Errorf("missing FLOW_PROFILE: %v", err)
+	}
+	path := filepath.Join(dir, "p.json")
+	if err := flat().Save(path); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ProfileEnv, path)
+	p, from, err := LoadDefault()
+	if err != nil || from != path || p.Source != "test" {
+		t.Errorf("FLOW_PROFILE: %v %q %v", p, from, err)
+	}
+	// No FLOW_PROFILE and no file at the default location: the defaults.
+	t.Setenv(ProfileEnv, "")
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	t.Setenv("HOME", dir)
+	p, from, err = LoadDefault()
+	if err != nil || from != "" || p.Source != builtin.Source {
+		t.Errorf("defaults: %v %q %v", p, from, err)
+	}
+}
+
+func TestPackedOverheads(t *testing.T) {
+	p := &Profile{Packed: []PackedRate{{Threads: 1, PeakGFLOPS: 10, M: 8, N: 4, K: 16}}}
+	// 1 + 8/16 + 4/4 + 16/32 = 3.
+	near(t, "rate", p.PackedGFLOPS(1, 16, 4, 32), 10.0/3)
+	near(t, "big", p.PackedGFLOPS(1, 8e6, 4e6, 16e6), 10/(1+3e-6))
+	near(t, "2 threads scaled", p.PackedGFLOPS(2, 16, 4, 32), 20.0/3)
+}
+
+func TestGemmInterpolation(t *testing.T) {
+	p := &Profile{Gemm: []GemmRate{
+		{KernelRows, 1, 1000, 2},
+		{KernelRows, 1, 1e6, 4},
+	}}
+	near(t, "below", p.GemmGFLOPS(KernelRows, 1, 10), 2)
+	near(t, "above", p.GemmGFLOPS(KernelRows, 1, 1e9), 4)
+	near(t, "log-midpoint", p.GemmGFLOPS(KernelRows, 1, math.Sqrt(1000*1e6)), 3)
+	// No 2-thread series: scale the 1-thread one.
+	near(t, "scaled", p.GemmGFLOPS(KernelRows, 2, 1e6), 8)
+}
+
+func FuzzParseProfile(f *testing.F) {
+	good, _ := json.Marshal(Default())
+	f.Add(good)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"version":1,"cores":2,"gemm":[{"kernel":"rows","threads":1,"mnk":1e308,"gflops":1e-308}]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data, "fuzz.json")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.json") {
+				t.Errorf("error without the file name: %v", err)
+			}
+			return
+		}
+		// A valid profile gives finite, non-negative estimates.
+		for _, s := range [][3]int{{1, 10, 784}, {8, 8, 8}, {64, 512, 784}, {512, 512, 512}} {
+			g := Gemm(p, s[0], s[1], s[2], false)
+			if !(g.Micros >= 0) || math.IsInf(g.Micros, 0) {
+				t.Errorf("Gemm%v = %v µs", s, g.Micros)
+			}
+		}
+	})
+}

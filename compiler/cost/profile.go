@@ -1,0 +1,511 @@
+package cost
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// ProfileVersion is the version of the profile file format this package
+// reads and writes.
+const ProfileVersion = 1
+
+// ProfileEnv is the environment variable naming a profile file that
+// overrides the default location.
+const ProfileEnv = "FLOW_PROFILE"
+
+// GEMM kernel variants, as runtime.Sgemm dispatches them.
+const (
+	KernelRows   = "rows"   // m <= 4, B not transposed: rows of B swept contiguously
+	KernelSmall  = "small"  // m*n*k <= 12³: plain triple loop
+	KernelPacked = "packed" // packed, cache-blocked micro-kernel
+)
+
+// GemmRate is one measured point of the throughput table of the SGEMM
+// variants without packing (KernelRows, KernelSmall): the GFLOP/s the
+// kernel reaches with Threads goroutines on a product of MNK = m*n*k
+// multiply-adds, memory traffic included.
+type GemmRate struct {
+	Kernel  string  `json:"kernel"`
+	Threads int     `json:"threads"`
+	MNK     float64 `json:"mnk"`
+	GFLOPS  float64 `json:"gflops"`
+}
+
+// GemmDispatch describes how runtime.Sgemm picks a kernel variant and
+// splits work across goroutines, for one of its implementations (see
+// runtime/gemm.go and the architecture's gemm_*.go). The cost model
+// follows it so that its choices are the runtime's.
+type GemmDispatch struct {
+	// Impl names the implementation: "generic" (portable Go) or "avx2"
+	// (amd64 assembly, used when the CPU has AVX2 and FMA and
+	// FLOW_KERNELS is not "generic").
+	Impl string `json:"impl"`
+	// MR×NR is the packed kernel's micro-tile; parallel products split
+	// C into bands of whole tiles.
+	MR int `json:"mr"`
+	NR int `json:"nr"`
+	// NC is the width of the panels of op(B) the packed kernel packs at
+	// a time; op(A) is packed once per panel.
+	NC int `json:"nc"`
+	// RowsMax is the largest m the few-rows kernel takes; RowsTransB
+	// says whether it also takes a transposed B.
+	RowsMax    int  `json:"rows_max"`
+	RowsTransB bool `json:"rows_trans_b"`
+	// RowsParallelMin is the m*n*k from which the few-rows kernel splits
+	// C's columns, in chunks of RowsChunk, across goroutines; 0 means it
+	// always runs on the caller.
+	RowsParallelMin int `json:"rows_parallel_min"`
+	RowsChunk       int `json:"rows_chunk"`
+	// SmallMax is the largest m*n*k run with plain loops; ParallelMin the
+	// smallest the packed kernel splits across goroutines.
+	SmallMax    int `json:"small_max"`
+	ParallelMin int `json:"parallel_min"`
+}
+
+// Known runtime.Sgemm implementations.
+var (
+	// GenericDispatch is the portable Go implementation.
+	GenericDispatch = GemmDispatch{Impl: "generic", MR: 2, NR: 4, NC: 1024, RowsMax: 4, SmallMax: 12 * 12 * 12, ParallelMin: 128 * 128 * 128}
+	// AVX2Dispatch is the amd64 AVX2/FMA assembly implementation.
+	AVX2Dispatch = GemmDispatch{Impl: "avx2", MR: 6, NR: 16, NC: 3072, RowsMax: 4, RowsTransB: true, RowsParallelMin: 1 << 17, RowsChunk: 16,
+		SmallMax: 12 * 12 * 12, ParallelMin: 128 * 128 * 128}
+)
+
+// PackedRate is the calibrated throughput of the packed SGEMM kernel's
+// arithmetic with Threads goroutines: PeakGFLOPS on large products,
+// reduced on an m×k by k×n product to PeakGFLOPS / (1 + M/m + N/n + K/k)
+// by the work that does not shrink with the product (streaming packed B
+// per sliver of A rows, packed A per sliver of B columns, loading and
+// storing C tiles per k block). The copies into the packing buffers are
+// costed apart, as memory traffic at PackGBs (see PackTraffic).
+type PackedRate struct {
+	Threads    int     `json:"threads"`
+	PeakGFLOPS float64 `json:"peak_gflops"`
+	M          float64 `json:"m_overhead"`
+	N          float64 `json:"n_overhead"`
+	K          float64 `json:"k_overhead"`
+}
+
+// ConvRate is one calibrated point of a convolution op's efficiency:
+// the modeled time of the call over its measured time, at a patch size.
+type ConvRate struct {
+	Op         string  `json:"op"`
+	Patch      int     `json:"patch"`
+	Efficiency float64 `json:"efficiency"`
+}
+
+// Profile holds the machine figures the cost model turns FLOPs and bytes
+// into time with. The zero value is not usable; start from Default,
+// Load or LoadDefault.
+type Profile struct {
+	// Version is ProfileVersion.
+	Version int `json:"version"`
+	// Source says where the figures come from: "built-in defaults" or
+	// the calibration that measured them.
+	Source string `json:"source"`
+	// Cores is the number of goroutines parallel kernels split work
+	// across (GOMAXPROCS when calibrated).
+	Cores int `json:"cores"`
+	// Dispatch is the SGEMM implementation the figures were measured
+	// with and its dispatch rules.
+	Dispatch GemmDispatch `json:"gemm_dispatch"`
+	// Gemm is the throughput table of the SGEMM kernel variants without
+	// packing ("rows" and "small"), by thread count and size; estimates
+	// interpolate in log(m*n*k) between the points of a (kernel, threads)
+	// series and clamp at its ends.
+	Gemm []GemmRate `json:"gemm"`
+	// Packed models the packed kernel, per thread count.
+	Packed []PackedRate `json:"packed"`
+	// Conv is the calibrated efficiency of the runtime's convolution
+	// kernels relative to the im2col+GEMM model of Conv (measured time
+	// over modeled), by op and patch size (kh*kw*cin); estimates divide
+	// by it, interpolating in log(patch). Empty means 1.
+	Conv []ConvRate `json:"conv,omitempty"`
+	// BandwidthGBs is the memory bandwidth of streaming element-wise
+	// loops (bytes read plus written per second, in GB/s).
+	BandwidthGBs float64 `json:"bandwidth_gbs"`
+	// PackGBs is the bandwidth of the packed SGEMM's copies into its
+	// buffers (strided gathers, slower than streaming); 0 means
+	// BandwidthGBs.
+	PackGBs float64 `json:"pack_gbs,omitempty"`
+	// ElementwiseGFLOPS is the arithmetic rate of generated scalar loops
+	// (the registry's FLOPs per second of element-wise work, in GFLOP/s).
+	ElementwiseGFLOPS float64 `json:"elementwise_gflops"`
+	// ForkJoinUs is the cost of one runtime.ParallelFor that hands work
+	// to another goroutine and waits for it, in microseconds.
+	ForkJoinUs float64 `json:"fork_join_us"`
+	// Share is the fraction of the machine's speed that long-running
+	// work gets on it, other processes included (1 on an idle machine,
+	// about 0.5 when another busy process shares the cores). The figures
+	// above are the machine's undisturbed speed: calls shorter than a
+	// scheduler time slice run at it, a program that runs much longer
+	// runs at Share of it. 0 means 1.
+	Share float64 `json:"share,omitempty"`
+	// CallUs is the fixed cost of one node's code (a kernel call or a
+	// loop's setup), in microseconds.
+	CallUs float64 `json:"call_us"`
+}
+
+// builtin is the default profile: the medians of several `flowc
+// calibrate` runs on the reference machine (2-core AMD Zen3 VM, shared
+// with other work, AVX2/FMA SGEMM), rounded. After a
+// kernel change, run `flowc calibrate -o profile.json` and copy its
+// figures here (the codegen goldens carry estimates made with them).
+var builtin = Profile{
+	Version:  ProfileVersion,
+	Source:   "built-in defaults (flowc calibrate on a shared 2-core AMD Zen3, avx2 SGEMM)",
+	Cores:    2,
+	Dispatch: AVX2Dispatch,
+	Gemm: []GemmRate{
+		{KernelRows, 1, 784 * 10, 23},
+		{KernelRows, 1, 784 * 512, 41},
+		{KernelRows, 1, 1024 * 1024, 55},
+		{KernelRows, 1, 1024 * 3136, 17},
+		{KernelRows, 2, 784 * 512, 31},
+		{KernelRows, 2, 1024 * 1024, 52},
+		{KernelRows, 2, 1024 * 3136, 18},
+		{KernelSmall, 1, 6 * 6 * 6, 1.3},
+		{KernelSmall, 1, 12 * 12 * 12, 1},
+	},
+	Packed: []PackedRate{
+		{Threads: 1, PeakGFLOPS: 94, K: 3.9},
+		{Threads: 2, PeakGFLOPS: 87, M: 2.8, N: 7.7, K: 7.1},
+	},
+	Conv: []ConvRate{
+		{"conv2d", 25, 0.53},
+		{"conv2d_backprop_input", 25, 0.43},
+		{"conv2d_backprop_filter", 25, 0.47},
+		{"conv2d", 800, 1.08},
+		{"conv2d_backprop_input", 800, 0.83},
+		{"conv2d_backprop_filter", 800, 0.93},
+	},
+	BandwidthGBs:      11.9,
+	PackGBs:           11.3,
+	ElementwiseGFLOPS: 2,
+	ForkJoinUs:        0.45,
+	Share:             0.5,
+	CallUs:            0.08,
+}
+
+// Default returns a copy of the built-in profile.
+func Default() *Profile {
+	p := builtin
+	p.Gemm = append([]GemmRate(nil), builtin.Gemm...)
+	p.Packed = append([]PackedRate(nil), builtin.Packed...)
+	p.Conv = append([]ConvRate(nil), builtin.Conv...)
+	return &p
+}
+
+// DefaultPath returns the profile file builds use: $FLOW_PROFILE when
+// set, else flow/profile.json under the user's configuration directory.
+func DefaultPath() (string, error) {
+	if p := os.Getenv(ProfileEnv); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("locating the profile: %v (set %s to a profile file)", err, ProfileEnv)
+	}
+	return filepath.Join(dir, "flow", "profile.json"), nil
+}
+
+// LoadDefault loads the profile builds use and returns it with the file
+// it came from. $FLOW_PROFILE, when set, must name a readable profile.
+// Otherwise a missing file at the default location gives the built-in
+// profile and an empty path; a file that exists but does not parse is an
+// error naming it.
+func LoadDefault() (*Profile, string, error) {
+	path, err := DefaultPath()
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := Load(path)
+	if err != nil {
+		if os.Getenv(ProfileEnv) == "" && errors.Is(err, fs.ErrNotExist) {
+			return Default(), "", nil
+		}
+		return nil, "", err
+	}
+	return p, path, nil
+}
+
+// Load reads a profile file. Its errors name the file.
+func Load(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("profile %s: %w (run `flowc calibrate -o %s` to make one)", path, fs.ErrNotExist, path)
+		}
+		return nil, fmt.Errorf("profile %s: %v", path, err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes and validates a profile; name is the file name its
+// errors mention.
+func Parse(data []byte, name string) (*Profile, error) {
+	var p Profile
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("profile %s: not a profile file: %v", name, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("profile %s: %v", name, err)
+	}
+	return &p, nil
+}
+
+// Bounds of profile figures: rates below minRate (GFLOP/s, GB/s) or any
+// figure above maxFigure are not measurements but corruption.
+const (
+	minRate   = 1e-6
+	maxFigure = 1e15
+)
+
+// Validate checks that p is a complete profile of this version with
+// finite, positive figures.
+func (p *Profile) Validate() error {
+	if p.Version != ProfileVersion {
+		return fmt.Errorf("version %d, want %d (re-run flowc calibrate)", p.Version, ProfileVersion)
+	}
+	if p.Cores < 1 || p.Cores > 1<<16 {
+		return fmt.Errorf("cores = %d, want at least 1", p.Cores)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"bandwidth_gbs", p.BandwidthGBs},
+		{"elementwise_gflops", p.ElementwiseGFLOPS},
+	} {
+		if !(f.v >= minRate && f.v <= maxFigure) {
+			return fmt.Errorf("%s = %v, want a number in [%g, %g]", f.name, f.v, minRate, maxFigure)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"fork_join_us", p.ForkJoinUs},
+		{"pack_gbs", p.PackGBs},
+		{"share", p.Share},
+		{"call_us", p.CallUs},
+	} {
+		if !(f.v >= 0 && f.v <= maxFigure) {
+			return fmt.Errorf("%s = %v, want a number in [0, %g]", f.name, f.v, maxFigure)
+		}
+	}
+	d := p.Dispatch
+	if d.MR < 1 || d.NR < 1 || d.MR > 1<<10 || d.NR > 1<<10 || d.NC < 1 || d.RowsMax < 0 || d.SmallMax < 0 || d.ParallelMin < 1 ||
+		d.RowsParallelMin < 0 || (d.RowsParallelMin > 0 && d.RowsChunk < 1) {
+		return fmt.Errorf("gemm_dispatch %+v: want mr, nr, parallel_min >= 1, the others >= 0 (rows_chunk >= 1 with rows_parallel_min)", d)
+	}
+	single := map[string]bool{}
+	for i, r := range p.Gemm {
+		switch r.Kernel {
+		case KernelRows, KernelSmall:
+		default:
+			return fmt.Errorf("gemm[%d]: unknown kernel %q (want %s or %s; the packed kernel has its own model)", i, r.Kernel, KernelRows, KernelSmall)
+		}
+		if r.Threads < 1 {
+			return fmt.Errorf("gemm[%d]: threads = %d, want at least 1", i, r.Threads)
+		}
+		if !(r.MNK >= 1 && r.MNK <= maxFigure) || !(r.GFLOPS >= minRate && r.GFLOPS <= maxFigure) {
+			return fmt.Errorf("gemm[%d]: mnk = %v, gflops = %v, want mnk in [1, %g] and gflops in [%g, %g]", i, r.MNK, r.GFLOPS, maxFigure, minRate, maxFigure)
+		}
+		if r.Threads == 1 {
+			single[r.Kernel] = true
+		}
+	}
+	packed1 := false
+	for i, r := range p.Packed {
+		if r.Threads < 1 || !(r.PeakGFLOPS >= minRate && r.PeakGFLOPS <= maxFigure) {
+			return fmt.Errorf("packed[%d]: threads = %d, peak_gflops = %v, want threads >= 1 and a rate in [%g, %g]", i, r.Threads, r.PeakGFLOPS, minRate, maxFigure)
+		}
+		for _, o := range []float64{r.M, r.N, r.K} {
+			if !(o >= 0 && o <= 1e9) {
+				return fmt.Errorf("packed[%d]: overheads %v, %v, %v: want numbers in [0, 1e9]", i, r.M, r.N, r.K)
+			}
+		}
+		packed1 = packed1 || r.Threads == 1
+	}
+	if !packed1 {
+		return fmt.Errorf("packed: no single-thread rate")
+	}
+	if p.Share > 1 || (p.Share > 0 && p.Share < 0.01) {
+		return fmt.Errorf("share = %v, want a fraction in [0.01, 1] (or 0 for 1)", p.Share)
+	}
+	for i, c := range p.Conv {
+		switch c.Op {
+		case "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter":
+		default:
+			return fmt.Errorf("conv[%d]: unknown op %q", i, c.Op)
+		}
+		if c.Patch < 1 || c.Patch > 1<<30 || !(c.Efficiency >= 1e-3 && c.Efficiency <= 1e3) {
+			return fmt.Errorf("conv[%d]: patch = %d, efficiency = %v, want patch >= 1 and efficiency in [0.001, 1000]", i, c.Patch, c.Efficiency)
+		}
+	}
+	for _, k := range []string{KernelRows, KernelSmall} {
+		if !single[k] {
+			return fmt.Errorf("gemm: no single-thread rate for the %s kernel", k)
+		}
+	}
+	return nil
+}
+
+// Save writes p as indented JSON to path, creating its directory, by
+// way of a temporary file so readers never see half a profile.
+func (p *Profile) Save(path string) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("profile %s: %v", path, err)
+	}
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("profile %s: %v", path, err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("profile %s: %v", path, err)
+	}
+	f, err := os.CreateTemp(dir, ".profile-*")
+	if err != nil {
+		return fmt.Errorf("profile %s: %v", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("profile %s: %v", path, werr)
+	}
+	return nil
+}
+
+// ConvEfficiency returns the calibrated efficiency of a convolution op
+// at a patch size, interpolated in log(patch) between the op's points and
+// clamped at its ends; 1 when the profile has none.
+func (p *Profile) ConvEfficiency(op string, patch int) float64 {
+	var pts []ConvRate
+	for _, c := range p.Conv {
+		if c.Op == op {
+			pts = append(pts, c)
+		}
+	}
+	if len(pts) == 0 {
+		return 1
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].Patch < pts[j].Patch })
+	x := float64(max(patch, 1))
+	if x <= float64(pts[0].Patch) {
+		return pts[0].Efficiency
+	}
+	for i := 1; i < len(pts); i++ {
+		lo, hi := pts[i-1], pts[i]
+		if x <= float64(hi.Patch) {
+			if hi.Patch == lo.Patch {
+				return hi.Efficiency
+			}
+			t := (math.Log(x) - math.Log(float64(lo.Patch))) / (math.Log(float64(hi.Patch)) - math.Log(float64(lo.Patch)))
+			return lo.Efficiency + t*(hi.Efficiency-lo.Efficiency)
+		}
+	}
+	return pts[len(pts)-1].Efficiency
+}
+
+// SliceUs is the scheduler time slice, in µs, below which a call runs
+// undisturbed at the machine's full speed (see Profile.Share).
+const SliceUs = 3000
+
+// Slowdown returns the factor by which sharing the machine stretches a
+// program whose undisturbed time is us: 1 for short programs, rising
+// linearly to 1/Share for programs of a time slice and longer.
+func (p *Profile) Slowdown(us float64) float64 {
+	if p.Share <= 0 || p.Share >= 1 {
+		return 1
+	}
+	return 1 + (1/p.Share-1)*min(1, max(us, 0)/SliceUs)
+}
+
+// PackBandwidth is the bandwidth, in GB/s, the packing copies are costed
+// at: PackGBs, else BandwidthGBs.
+func (p *Profile) PackBandwidth() float64 {
+	if p.PackGBs >= minRate {
+		return p.PackGBs
+	}
+	return p.BandwidthGBs
+}
+
+// PackedGFLOPS returns the packed kernel's throughput with threads
+// goroutines on an m×k by k×n product, per useful FLOP (before the
+// micro-tile edge waste TileEfficiency accounts for). A thread count the
+// profile lacks scales the nearest smaller one by the ratio of thread
+// counts.
+func (p *Profile) PackedGFLOPS(threads, m, n, k int) float64 {
+	var best *PackedRate
+	for i := range p.Packed {
+		r := &p.Packed[i]
+		if r.Threads <= threads && (best == nil || r.Threads > best.Threads) {
+			best = r
+		}
+	}
+	if best == nil || m <= 0 || n <= 0 || k <= 0 {
+		return 1 // Validate guarantees a single-thread model
+	}
+	scale := float64(threads) / float64(best.Threads)
+	return best.PeakGFLOPS * scale / (1 + best.M/float64(m) + best.N/float64(n) + best.K/float64(k))
+}
+
+// GemmGFLOPS returns the throughput of a GEMM kernel variant with threads
+// goroutines on a product of mnk multiply-adds, interpolated in log(mnk)
+// from the table. A thread count the table lacks scales the nearest
+// smaller series by the ratio of thread counts (perfect speed-up, an
+// optimistic guess the calibration replaces).
+func (p *Profile) GemmGFLOPS(kernel string, threads int, mnk float64) float64 {
+	best := 0
+	for _, r := range p.Gemm {
+		if r.Kernel == kernel && r.Threads <= threads && r.Threads > best {
+			best = r.Threads
+		}
+	}
+	if best == 0 {
+		return 1 // Validate guarantees single-thread series; unreachable for valid profiles
+	}
+	var pts []GemmRate
+	for _, r := range p.Gemm {
+		if r.Kernel == kernel && r.Threads == best {
+			pts = append(pts, r)
+		}
+	}
+	sort.Slice(pts, func(i, j int) bool { return pts[i].MNK < pts[j].MNK })
+	scale := float64(threads) / float64(best)
+	mnk = max(mnk, 1)
+	switch {
+	case mnk <= pts[0].MNK:
+		return pts[0].GFLOPS * scale
+	case mnk >= pts[len(pts)-1].MNK:
+		return pts[len(pts)-1].GFLOPS * scale
+	}
+	for i := 1; i < len(pts); i++ {
+		if mnk <= pts[i].MNK {
+			lo, hi := pts[i-1], pts[i]
+			t := (math.Log(mnk) - math.Log(lo.MNK)) / (math.Log(hi.MNK) - math.Log(lo.MNK))
+			return (lo.GFLOPS + t*(hi.GFLOPS-lo.GFLOPS)) * scale
+		}
+	}
+	return pts[len(pts)-1].GFLOPS * scale
+}

@@ -1,0 +1,85 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// CSE is common-subexpression elimination: nodes applying the same op to
+// the same operands with equal attributes (and the same device) compute
+// the same value, and all but the first are replaced by it. Constants
+// merge when their dtype, shape and values are equal. The operands of add,
+// mul, maximum and minimum are compared as a set (the ops commute
+// exactly). Inputs, params, stateful ops (updates) and the
+// mode-dependent dropout and batch_norm never merge. Gradients repeat
+// forward values (softmax, log_softmax, transposes, broadcasts), so the
+// pass removes many nodes from training graphs.
+var CSE = Pass{Name: "cse", Run: cse}
+
+var commutative = map[string]bool{"add": true, "mul": true, "maximum": true, "minimum": true}
+
+func cse(g *ir.Graph) error {
+	seen := map[string]*ir.Node{}
+	repl := map[*ir.Node]*ir.Node{}
+	resolve := func(n *ir.Node) *ir.Node {
+		if r, ok := repl[n]; ok {
+			return r // replacements are never replaced themselves
+		}
+		return n
+	}
+	for _, n := range g.Nodes {
+		if pinned(n) {
+			continue
+		}
+		ids := make([]int, len(n.Inputs))
+		for i, in := range n.Inputs {
+			ids[i] = resolve(in).ID
+		}
+		if commutative[n.Op.Name] && len(ids) == 2 && ids[0] > ids[1] {
+			ids[0], ids[1] = ids[1], ids[0]
+		}
+		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + n.Device + "|" + attrKey(n.Attrs) + "|" + n.Type.String()
+		if first, ok := seen[key]; ok {
+			repl[n] = first
+			// A value shared by the forward pass and the gradient
+			// belongs to the forward pass.
+			first.Role = min(first.Role, n.Role)
+			continue
+		}
+		seen[key] = n
+	}
+	g.ReplaceAll(repl)
+	return nil
+}
+
+// attrKey renders attributes exactly (every float in full precision, no
+// abbreviation), sorted by name, for comparing them.
+func attrKey(a ir.Attrs) string {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		switch v := a[k].(type) {
+		case float64:
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		case []float64:
+			for _, x := range v {
+				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+				b.WriteByte(',')
+			}
+		default:
+			fmt.Fprintf(&b, "%T:%v", v, v)
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
