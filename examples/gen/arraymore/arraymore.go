@@ -15,11 +15,12 @@ Estimated cost per call (N is the batch size):
 	Predict:   3 + 111·N FLOPs
 	TrainStep: 123 + 253·N FLOPs
 
-Buffers, in one arena per element type, allocated on the first call and
-reused while the batch size does not grow:
+Buffers, in one arena per element type (planned peak; in parentheses, one
+buffer per tensor), allocated on the first call and reused while the batch
+size does not grow:
 
-	float32: 224 + 80·N elements
-	int32:   7 + 1·N elements
+	float32: 61 + 36·N elements (224 + 80·N)
+	int32:   4 + 1·N elements (7 + 1·N)
 */
 package arraymore
 
@@ -109,71 +110,55 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
 	// The float32 buffers.
 	{
-		size := 80*n + 224
+		size := 36*n + 61
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t8, a = a[:4*n:4*n], a[4*n:]
-		m.t9, a = a[:3*n:3*n], a[3*n:]
-		m.t10, a = a[:5*n:5*n], a[5*n:]
-		m.t11, a = a[:18:18], a[18:]
-		m.t13, a = a[:9:9], a[9:]
-		m.t14, a = a[:3*n:3*n], a[3*n:]
-		m.t15, a = a[:4:4], a[4:]
-		m.t16, a = a[:4*n:4*n], a[4*n:]
-		m.t17, a = a[:4*n:4*n], a[4*n:]
-		m.t18, a = a[:12*n:12*n], a[12*n:]
-		m.t19, a = a[:2*n:2*n], a[2*n:]
-		m.t22, a = a[:1:1], a[1:]
-		m.t24, a = a[:2*n:2*n], a[2*n:]
-		m.t25, a = a[:2*n:2*n], a[2*n:]
-		m.t26, a = a[:1:1], a[1:]
-		m.t27, a = a[:1:1], a[1:]
-		m.t29, a = a[:1:1], a[1:]
-		m.t33, a = a[:2*n:2*n], a[2*n:]
-		m.t34, a = a[:2*n:2*n], a[2*n:]
-		m.t35, a = a[:2*n:2*n], a[2*n:]
-		m.t36, a = a[:2*n:2*n], a[2*n:]
-		m.t38, a = a[:12*n:12*n], a[12*n:]
-		m.t39, a = a[:24:24], a[24:]
-		m.t40, a = a[:4*n:4*n], a[4*n:]
-		m.t41, a = a[:3*n:3*n], a[3*n:]
-		m.t44, a = a[:4*n:4*n], a[4*n:]
-		m.t45, a = a[:4*n:4*n], a[4*n:]
-		m.t46, a = a[:4*n:4*n], a[4*n:]
-		m.t49, a = a[:9:9], a[9:]
-		m.t50, a = a[:18:18], a[18:]
-		m.t51, a = a[:18:18], a[18:]
-		m.t52, a = a[:12:12], a[12:]
-		m.t54, a = a[:12:12], a[12:]
-		m.t55, a = a[:12:12], a[12:]
-		m.t58, a = a[:18:18], a[18:]
-		m.t59, a = a[:18:18], a[18:]
-		m.t62, a = a[:24:24], a[24:]
-		m.t63, a = a[:24:24], a[24:]
+		m.t18, m.t8, m.t16, m.t40, m.t46, m.t54, m.t55 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:12:12]
+		a = a[12*n:]
+		m.t38, m.t10, m.t44, m.t45, m.t19, m.t24, m.t35, m.t52, m.t49 = a[:12*n:12*n], a[:5*n:5*n], a[:4*n:4*n], a[:4*n:4*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
+		a = a[12*n:]
+		m.t17, m.t15 = a[:4*n:4*n], a[:4:4]
+		a = a[4*n:]
+		m.t9 = a[: 3*n : 3*n]
+		a = a[3*n:]
+		m.t14, m.t41, m.t25, m.t33, m.t36 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n]
+		a = a[3*n:]
+		m.t34, m.t22, m.t29 = a[:2*n:2*n], a[:1:1], a[:1:1]
+		a = a[2*n:]
+		m.t39, m.t62, m.t63, m.t11, m.t26 = a[:24:24], a[:24:24], a[:24:24], a[:18:18], a[:1:1]
+		a = a[24:]
+		m.t50, m.t58, m.t59, m.t13 = a[:18:18], a[:18:18], a[:18:18], a[:9:9]
+		a = a[18:]
+		m.t51 = a[:18:18]
+		a = a[18:]
+		m.t27 = a[:1:1]
+		a = a[1:]
 		_ = a
 	}
 	// The int32 buffers.
 	{
-		size := n + 7
+		size := n + 4
 		if cap(m.arenaI32) < size {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t7, a = a[:n:n], a[n:]
-		m.t12, a = a[:3:3], a[3:]
-		m.t20, a = a[:2:2], a[2:]
-		m.t21, a = a[:1:1], a[1:]
-		m.t23, a = a[:1:1], a[1:]
+		m.t7, m.t23 = a[:n:n], a[:1:1]
+		a = a[n:]
+		m.t12, m.t20 = a[:3:3], a[:2:2]
+		a = a[3:]
+		m.t21 = a[:1:1]
+		a = a[1:]
 		_ = a
 	}
 	m.n = n

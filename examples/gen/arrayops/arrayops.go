@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   226·N FLOPs
 	TrainStep: 210 + 651·N FLOPs
 
-Buffers: 382 + 275·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 93 + 66·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+382 + 275·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package arrayops
 
@@ -132,85 +134,44 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 275*n + 382
+	size := 66*n + 93
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, a = a[:12*n:12*n], a[12*n:]
-	m.t8, a = a[:12*n:12*n], a[12*n:]
-	m.t9, a = a[:12*n:12*n], a[12*n:]
-	m.t10, a = a[:20*n:20*n], a[20*n:]
-	m.t11, a = a[:6*n:6*n], a[6*n:]
-	m.t12, a = a[:6*n:6*n], a[6*n:]
-	m.t13, a = a[:6:6], a[6:]
-	m.t14, a = a[:12:12], a[12:]
-	m.t15, a = a[:12:12], a[12:]
-	m.t16, a = a[:4*n:4*n], a[4*n:]
-	m.t17, a = a[:4*n:4*n], a[4*n:]
-	m.t18, a = a[:4*n:4*n], a[4*n:]
-	m.t19, a = a[:12:12], a[12:]
-	m.t20, a = a[:3*n:3*n], a[3*n:]
-	m.t21, a = a[:3*n:3*n], a[3*n:]
-	m.t22, a = a[:13*n:13*n], a[13*n:]
-	m.t23, a = a[:4*n:4*n], a[4*n:]
-	m.t24, a = a[:4*n:4*n], a[4*n:]
-	m.t25, a = a[:4*n:4*n], a[4*n:]
-	m.t26, a = a[:4*n:4*n], a[4*n:]
-	m.t27, a = a[:n:n], a[n:]
-	m.t28, a = a[:1:1], a[1:]
-	m.t30, a = a[:1:1], a[1:]
-	m.t32, a = a[:1:1], a[1:]
-	m.t36, a = a[:1:1], a[1:]
-	m.t37, a = a[:n:n], a[n:]
-	m.t38, a = a[:n:n], a[n:]
-	m.t39, a = a[:4*n:4*n], a[4*n:]
-	m.t40, a = a[:4*n:4*n], a[4*n:]
-	m.t41, a = a[:4*n:4*n], a[4*n:]
-	m.t42, a = a[:4*n:4*n], a[4*n:]
-	m.t44, a = a[:4:4], a[4:]
-	m.t45, a = a[:13*n:13*n], a[13*n:]
-	m.t46, a = a[:52:52], a[52:]
-	m.t47, a = a[:4*n:4*n], a[4*n:]
-	m.t48, a = a[:3*n:3*n], a[3*n:]
-	m.t49, a = a[:6*n:6*n], a[6*n:]
-	m.t51, a = a[:3*n:3*n], a[3*n:]
-	m.t52, a = a[:3*n:3*n], a[3*n:]
-	m.t53, a = a[:3*n:3*n], a[3*n:]
-	m.t54, a = a[:4*n:4*n], a[4*n:]
-	m.t55, a = a[:12:12], a[12:]
-	m.t56, a = a[:12:12], a[12:]
-	m.t57, a = a[:4*n:4*n], a[4*n:]
-	m.t58, a = a[:6*n:6*n], a[6*n:]
-	m.t59, a = a[:24:24], a[24:]
-	m.t60, a = a[:6*n:6*n], a[6*n:]
-	m.t61, a = a[:12*n:12*n], a[12*n:]
-	m.t62, a = a[:12:12], a[12:]
-	m.t63, a = a[:6:6], a[6:]
-	m.t64, a = a[:6:6], a[6:]
-	m.t65, a = a[:6*n:6*n], a[6*n:]
-	m.t66, a = a[:20*n:20*n], a[20*n:]
-	m.t67, a = a[:12*n:12*n], a[12*n:]
-	m.t68, a = a[:12*n:12*n], a[12*n:]
-	m.t69, a = a[:12*n:12*n], a[12*n:]
-	m.t70, a = a[:12*n:12*n], a[12*n:]
-	m.t71, a = a[:12:12], a[12:]
-	m.t73, a = a[:24:24], a[24:]
-	m.t74, a = a[:24:24], a[24:]
-	m.t77, a = a[:6:6], a[6:]
-	m.t78, a = a[:6:6], a[6:]
-	m.t81, a = a[:52:52], a[52:]
-	m.t82, a = a[:52:52], a[52:]
-	m.t85, a = a[:4:4], a[4:]
-	m.t86, a = a[:4:4], a[4:]
-	m.t89, a = a[:12:12], a[12:]
-	m.t90, a = a[:12:12], a[12:]
+	m.t10, m.t66, m.t22, m.t8, m.t68, m.t70, m.t49, m.t60, m.t20, m.t14, m.t89, m.t90, m.t77, m.t85 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12], a[:6:6], a[:4:4]
+	a = a[20*n:]
+	m.t45, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t51, m.t52, m.t53, m.t71 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:12:12]
+	a = a[13*n:]
+	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t78 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:6:6]
+	a = a[12*n:]
+	m.t12, m.t63, m.t86 = a[:6*n:6*n], a[:6:6], a[:4:4]
+	a = a[6*n:]
+	m.t17 = a[: 4*n : 4*n]
+	a = a[4*n:]
+	m.t26, m.t39, m.t42, m.t47, m.t37, m.t28 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:1:1]
+	a = a[4*n:]
+	m.t40, m.t54, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[4*n:]
+	m.t21 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t46, m.t81, m.t82, m.t15, m.t32 = a[:52:52], a[:52:52], a[:52:52], a[:12:12], a[:1:1]
+	a = a[52:]
+	m.t59, m.t73, m.t74, m.t19, m.t55 = a[:24:24], a[:24:24], a[:24:24], a[:12:12], a[:12:12]
+	a = a[24:]
+	m.t56, m.t64, m.t36 = a[:12:12], a[:6:6], a[:1:1]
+	a = a[12:]
+	m.t44 = a[:4:4]
+	a = a[4:]
+	m.t30 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

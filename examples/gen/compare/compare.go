@@ -15,14 +15,15 @@ Estimated cost per call (N is the batch size):
 	Predict:   96·N FLOPs
 	TrainStep: 30 + 155·N FLOPs
 
-Buffers, in one arena per element type, allocated on the first call and
-reused while the batch size does not grow:
+Buffers, in one arena per element type (planned peak; in parentheses, one
+buffer per tensor), allocated on the first call and reused while the batch
+size does not grow:
 
-	float32: 48 + 50·N elements
-	float64: 12·N elements
-	int32:   5·N elements
-	int64:   3·N elements
-	bool:    28·N elements
+	float32: 13 + 9·N elements (48 + 50·N)
+	float64: 4·N elements (12·N)
+	int32:   5·N elements (5·N)
+	int64:   3·N elements (3·N)
+	bool:    8·N elements (28·N)
 */
 package compare
 
@@ -120,60 +121,41 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
 	// The float32 buffers.
 	{
-		size := 50*n + 48
+		size := 9*n + 13
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, a = a[:3*n:3*n], a[3*n:]
-		m.t5, a = a[:3*n:3*n], a[3*n:]
-		m.t9, a = a[:3*n:3*n], a[3*n:]
-		m.t10, a = a[:3*n:3*n], a[3*n:]
-		m.t11, a = a[:n:n], a[n:]
-		m.t12, a = a[:1:1], a[1:]
-		m.t17, a = a[:n:n], a[n:]
-		m.t18, a = a[:1:1], a[1:]
-		m.t19, a = a[:3*n:3*n], a[3*n:]
-		m.t20, a = a[:3*n:3*n], a[3*n:]
-		m.t21, a = a[:n:n], a[n:]
-		m.t39, a = a[:1:1], a[1:]
-		m.t40, a = a[:n:n], a[n:]
-		m.t41, a = a[:n:n], a[n:]
-		m.t42, a = a[:3*n:3*n], a[3*n:]
-		m.t43, a = a[:3*n:3*n], a[3*n:]
-		m.t44, a = a[:3*n:3*n], a[3*n:]
-		m.t45, a = a[:3*n:3*n], a[3*n:]
-		m.t46, a = a[:3*n:3*n], a[3*n:]
-		m.t48, a = a[:3*n:3*n], a[3*n:]
-		m.t49, a = a[:3*n:3*n], a[3*n:]
-		m.t50, a = a[:3*n:3*n], a[3*n:]
-		m.t53, a = a[:3*n:3*n], a[3*n:]
-		m.t54, a = a[:3:3], a[3:]
-		m.t56, a = a[:12:12], a[12:]
-		m.t58, a = a[:12:12], a[12:]
-		m.t59, a = a[:12:12], a[12:]
-		m.t62, a = a[:3:3], a[3:]
-		m.t63, a = a[:3:3], a[3:]
+		m.t4, m.t5, m.t10, m.t20, m.t44, m.t45, m.t46, m.t49, m.t50, m.t53, m.t62, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3], a[:3:3]
+		a = a[3*n:]
+		m.t9, m.t19, m.t42, m.t48, m.t11, m.t17, m.t21, m.t40, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:3:3]
+		a = a[3*n:]
+		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
+		a = a[3*n:]
+		m.t56, m.t58, m.t59, m.t39 = a[:12:12], a[:12:12], a[:12:12], a[:1:1]
+		a = a[12:]
+		m.t12 = a[:1:1]
+		a = a[1:]
 		_ = a
 	}
 	// The float64 buffers.
 	{
-		size := 12 * n
+		size := 4 * n
 		if cap(m.arenaF64) < size {
 			m.arenaF64 = make([]float64, size)
 		}
 		a := m.arenaF64[:size]
-		m.t33, a = a[:4*n:4*n], a[4*n:]
-		m.t35, a = a[:4*n:4*n], a[4*n:]
-		m.t37, a = a[:4*n:4*n], a[4*n:]
+		m.t33, m.t35, m.t37 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		a = a[4*n:]
 		_ = a
 	}
 	// The int32 buffers.
@@ -183,8 +165,10 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t31, a = a[:4*n:4*n], a[4*n:]
-		m.t32, a = a[:n:n], a[n:]
+		m.t31 = a[: 4*n : 4*n]
+		a = a[4*n:]
+		m.t32 = a[:n:n]
+		a = a[n:]
 		_ = a
 	}
 	// The int64 buffers.
@@ -194,26 +178,25 @@ func (m *Model) layout(n int) {
 			m.arenaI64 = make([]int64, size)
 		}
 		a := m.arenaI64[:size]
-		m.t13, a = a[:n:n], a[n:]
-		m.t14, a = a[:n:n], a[n:]
-		m.t15, a = a[:n:n], a[n:]
+		m.t13 = a[:n:n]
+		a = a[n:]
+		m.t14 = a[:n:n]
+		a = a[n:]
+		m.t15 = a[:n:n]
+		a = a[n:]
 		_ = a
 	}
 	// The bool buffers.
 	{
-		size := 28 * n
+		size := 8 * n
 		if cap(m.arenaBool) < size {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t7, a = a[:3*n:3*n], a[3*n:]
-		m.t16, a = a[:n:n], a[n:]
-		m.t23, a = a[:4*n:4*n], a[4*n:]
-		m.t25, a = a[:4*n:4*n], a[4*n:]
-		m.t26, a = a[:4*n:4*n], a[4*n:]
-		m.t27, a = a[:4*n:4*n], a[4*n:]
-		m.t29, a = a[:4*n:4*n], a[4*n:]
-		m.t30, a = a[:4*n:4*n], a[4*n:]
+		m.t23, m.t27, m.t7, m.t16 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
+		a = a[4*n:]
+		m.t25, m.t26, m.t29, m.t30 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		a = a[4*n:]
 		_ = a
 	}
 	m.n = n

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   8,873·N FLOPs
 	TrainStep: 358 + 18,436·N FLOPs
 
-Buffers: 540 + 1,306·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 96 + 704·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+540 + 1,306·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package convtiny
 
@@ -115,67 +117,44 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 1306*n + 540
+	size := 704*n + 96
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, a = a[:196*n:196*n], a[196*n:]
-	m.t9, a = a[:196*n:196*n], a[196*n:]
-	m.t10, a = a[:196*n:196*n], a[196*n:]
-	m.t11, a = a[:64*n:64*n], a[64*n:]
-	m.t12, a = a[:20*n:20*n], a[20*n:]
-	m.t13, a = a[:20*n:20*n], a[20*n:]
-	m.t14, a = a[:20*n:20*n], a[20*n:]
-	m.t15, a = a[:20*n:20*n], a[20*n:]
-	m.t16, a = a[:5*n:5*n], a[5*n:]
-	m.t17, a = a[:3*n:3*n], a[3*n:]
-	m.t18, a = a[:3*n:3*n], a[3*n:]
-	m.t19, a = a[:3*n:3*n], a[3*n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t21, a = a[:1:1], a[1:]
-	m.t23, a = a[:1:1], a[1:]
-	m.t24, a = a[:n:n], a[n:]
-	m.t25, a = a[:n:n], a[n:]
-	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t27, a = a[:3*n:3*n], a[3*n:]
-	m.t28, a = a[:n:n], a[n:]
-	m.t29, a = a[:3*n:3*n], a[3*n:]
-	m.t30, a = a[:3*n:3*n], a[3*n:]
-	m.t31, a = a[:3*n:3*n], a[3*n:]
-	m.t35, a = a[:3:3], a[3:]
-	m.t36, a = a[:5*n:5*n], a[5*n:]
-	m.t37, a = a[:15:15], a[15:]
-	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:20*n:20*n], a[20*n:]
-	m.t40, a = a[:20*n:20*n], a[20*n:]
-	m.t41, a = a[:20*n:20*n], a[20*n:]
-	m.t42, a = a[:20*n:20*n], a[20*n:]
-	m.t43, a = a[:5:5], a[5:]
-	m.t44, a = a[:64*n:64*n], a[64*n:]
-	m.t45, a = a[:80:80], a[80:]
-	m.t46, a = a[:196*n:196*n], a[196*n:]
-	m.t47, a = a[:196*n:196*n], a[196*n:]
-	m.t48, a = a[:4:4], a[4:]
-	m.t50, a = a[:72:72], a[72:]
-	m.t52, a = a[:72:72], a[72:]
-	m.t53, a = a[:72:72], a[72:]
-	m.t56, a = a[:4:4], a[4:]
-	m.t57, a = a[:4:4], a[4:]
-	m.t60, a = a[:80:80], a[80:]
-	m.t61, a = a[:80:80], a[80:]
-	m.t64, a = a[:5:5], a[5:]
-	m.t65, a = a[:5:5], a[5:]
-	m.t68, a = a[:15:15], a[15:]
-	m.t69, a = a[:15:15], a[15:]
-	m.t72, a = a[:3:3], a[3:]
-	m.t73, a = a[:3:3], a[3:]
+	m.t8, m.t9, m.t47, m.t19, m.t60, m.t61, m.t52, m.t56 = a[:196*n:196*n], a[:196*n:196*n], a[:196*n:196*n], a[:3*n:3*n], a[:80:80], a[:80:80], a[:72:72], a[:4:4]
+	a = a[196*n:]
+	m.t10, m.t50, m.t53 = a[:196*n:196*n], a[:72:72], a[:72:72]
+	a = a[196*n:]
+	m.t46, m.t11, m.t68, m.t69, m.t64, m.t48 = a[:196*n:196*n], a[:64*n:64*n], a[:15:15], a[:15:15], a[:5:5], a[:4:4]
+	a = a[196*n:]
+	m.t44, m.t12, m.t13, m.t65 = a[:64*n:64*n], a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
+	a = a[64*n:]
+	m.t14, m.t39, m.t40, m.t42, m.t16, m.t57 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:5*n:5*n], a[:4:4]
+	a = a[20*n:]
+	m.t15, m.t41, m.t43, m.t72, m.t73 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5], a[:3:3], a[:3:3]
+	a = a[20*n:]
+	m.t36, m.t17, m.t18, m.t29, m.t30 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[5*n:]
+	m.t26, m.t31, m.t20, m.t24, m.t38 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:1:1]
+	a = a[3*n:]
+	m.t27, m.t25, m.t35 = a[:3*n:3*n], a[:n:n], a[:3:3]
+	a = a[3*n:]
+	m.t28, m.t23 = a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t45 = a[:80:80]
+	a = a[80:]
+	m.t37 = a[:15:15]
+	a = a[15:]
+	m.t21 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

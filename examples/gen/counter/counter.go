@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   7·N FLOPs
 	TrainStep: 12 + 20·N FLOPs
 
-Buffers: 18 + 8·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 6 + 2·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+18 + 8·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package counter
 
@@ -79,37 +81,30 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 8*n + 18
+	size := 2*n + 6
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:n:n], a[n:]
-	m.t7, a = a[:n:n], a[n:]
-	m.t8, a = a[:n:n], a[n:]
-	m.t9, a = a[:n:n], a[n:]
-	m.t10, a = a[:1:1], a[1:]
-	m.t12, a = a[:1:1], a[1:]
-	m.t13, a = a[:1:1], a[1:]
-	m.t14, a = a[:1:1], a[1:]
-	m.t15, a = a[:1:1], a[1:]
-	m.t18, a = a[:1:1], a[1:]
-	m.t19, a = a[:n:n], a[n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:n:n], a[n:]
-	m.t25, a = a[:1:1], a[1:]
-	m.t27, a = a[:3:3], a[3:]
-	m.t29, a = a[:3:3], a[3:]
-	m.t30, a = a[:3:3], a[3:]
-	m.t33, a = a[:1:1], a[1:]
-	m.t34, a = a[:1:1], a[1:]
+	m.t6, m.t7, m.t8, m.t22, m.t23, m.t33, m.t34 = a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t9, m.t19, m.t20, m.t25 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t27, m.t29, m.t30, m.t13, m.t14, m.t18 = a[:3:3], a[:3:3], a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+	a = a[3:]
+	m.t10 = a[:1:1]
+	a = a[1:]
+	m.t12 = a[:1:1]
+	a = a[1:]
+	m.t15 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   520 + 204·N FLOPs
 	TrainStep: 1,678 + 510·N FLOPs
 
-Buffers: 1,837 + 111·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 541 + 37·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+1,837 + 111·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package initializers
 
@@ -170,97 +172,56 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 111*n + 1837
+	size := 37*n + 541
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t16, a = a[:8:8], a[8:]
-	m.t17, a = a[:32:32], a[32:]
-	m.t18, a = a[:48:48], a[48:]
-	m.t19, a = a[:48:48], a[48:]
-	m.t20, a = a[:8*n:8*n], a[8*n:]
-	m.t21, a = a[:8*n:8*n], a[8*n:]
-	m.t22, a = a[:8*n:8*n], a[8*n:]
-	m.t24, a = a[:8:8], a[8:]
-	m.t25, a = a[:8*n:8*n], a[8*n:]
-	m.t26, a = a[:8*n:8*n], a[8*n:]
-	m.t27, a = a[:32:32], a[32:]
-	m.t29, a = a[:32:32], a[32:]
-	m.t30, a = a[:32:32], a[32:]
-	m.t31, a = a[:4*n:4*n], a[4*n:]
-	m.t32, a = a[:4*n:4*n], a[4*n:]
-	m.t33, a = a[:4:4], a[4:]
-	m.t34, a = a[:4*n:4*n], a[4*n:]
-	m.t35, a = a[:4:4], a[4:]
-	m.t36, a = a[:4:4], a[4:]
-	m.t37, a = a[:4*n:4*n], a[4*n:]
-	m.t38, a = a[:4*n:4*n], a[4*n:]
-	m.t39, a = a[:4*n:4*n], a[4*n:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:1:1], a[1:]
-	m.t43, a = a[:1:1], a[1:]
-	m.t44, a = a[:n:n], a[n:]
-	m.t45, a = a[:n:n], a[n:]
-	m.t46, a = a[:4*n:4*n], a[4*n:]
-	m.t48, a = a[:4*n:4*n], a[4*n:]
-	m.t49, a = a[:4*n:4*n], a[4*n:]
-	m.t51, a = a[:4:4], a[4:]
-	m.t52, a = a[:4:4], a[4:]
-	m.t53, a = a[:4:4], a[4:]
-	m.t54, a = a[:8:8], a[8:]
-	m.t55, a = a[:4:4], a[4:]
-	m.t56, a = a[:4:4], a[4:]
-	m.t57, a = a[:4:4], a[4:]
-	m.t58, a = a[:1:1], a[1:]
-	m.t59, a = a[:4:4], a[4:]
-	m.t60, a = a[:8*n:8*n], a[8*n:]
-	m.t61, a = a[:32:32], a[32:]
-	m.t62, a = a[:32:32], a[32:]
-	m.t65, a = a[:8*n:8*n], a[8*n:]
-	m.t66, a = a[:8:8], a[8:]
-	m.t67, a = a[:8:8], a[8:]
-	m.t70, a = a[:8:8], a[8:]
-	m.t71, a = a[:8*n:8*n], a[8*n:]
-	m.t72, a = a[:8*n:8*n], a[8*n:]
-	m.t73, a = a[:8:8], a[8:]
-	m.t75, a = a[:48:48], a[48:]
-	m.t76, a = a[:160:160], a[160:]
-	m.t77, a = a[:144:144], a[144:]
-	m.t79, a = a[:48:48], a[48:]
-	m.t80, a = a[:48:48], a[48:]
-	m.t83, a = a[:32:32], a[32:]
-	m.t84, a = a[:32:32], a[32:]
-	m.t87, a = a[:144:144], a[144:]
-	m.t88, a = a[:144:144], a[144:]
-	m.t91, a = a[:160:160], a[160:]
-	m.t92, a = a[:160:160], a[160:]
-	m.t95, a = a[:48:48], a[48:]
-	m.t96, a = a[:48:48], a[48:]
-	m.t99, a = a[:48:48], a[48:]
-	m.t100, a = a[:48:48], a[48:]
-	m.t103, a = a[:32:32], a[32:]
-	m.t104, a = a[:32:32], a[32:]
-	m.t107, a = a[:4:4], a[4:]
-	m.t108, a = a[:4:4], a[4:]
-	m.t111, a = a[:8:8], a[8:]
-	m.t112, a = a[:8:8], a[8:]
-	m.t115, a = a[:4:4], a[4:]
-	m.t116, a = a[:4:4], a[4:]
-	m.t119, a = a[:8:8], a[8:]
-	m.t120, a = a[:8:8], a[8:]
-	m.t123, a = a[:1:1], a[1:]
-	m.t124, a = a[:1:1], a[1:]
-	m.t127, a = a[:8:8], a[8:]
-	m.t128, a = a[:8:8], a[8:]
-	m.t131, a = a[:4:4], a[4:]
-	m.t132, a = a[:4:4], a[4:]
+	m.t20, m.t72, m.t111, m.t112, m.t107 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8], a[:4:4]
+	a = a[8*n:]
+	m.t21, m.t22, m.t25, m.t65, m.t73, m.t119, m.t120 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8], a[:8:8]
+	a = a[8*n:]
+	m.t26, m.t71, m.t16, m.t24, m.t66, m.t127, m.t128, m.t115, m.t123 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8], a[:8:8], a[:8:8], a[:8:8], a[:4:4], a[:1:1]
+	a = a[8*n:]
+	m.t60, m.t31, m.t32, m.t34, m.t37, m.t38, m.t48, m.t67, m.t51, m.t55, m.t57, m.t108 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4], a[:4:4], a[:4:4], a[:4:4]
+	a = a[8*n:]
+	m.t39, m.t46, m.t49, m.t44, m.t33, m.t36, m.t116 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:4:4], a[:4:4], a[:4:4]
+	a = a[4*n:]
+	m.t40, m.t45, m.t58, m.t124 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t76, m.t91, m.t92, m.t18, m.t19, m.t27, m.t30 = a[:160:160], a[:160:160], a[:160:160], a[:48:48], a[:48:48], a[:32:32], a[:32:32]
+	a = a[160:]
+	m.t77, m.t87, m.t88, m.t17, m.t29, m.t62, m.t35 = a[:144:144], a[:144:144], a[:144:144], a[:32:32], a[:32:32], a[:32:32], a[:4:4]
+	a = a[144:]
+	m.t75, m.t99, m.t100, m.t52, m.t43 = a[:48:48], a[:48:48], a[:48:48], a[:4:4], a[:1:1]
+	a = a[48:]
+	m.t79, m.t80 = a[:48:48], a[:48:48]
+	a = a[48:]
+	m.t95, m.t96, m.t83 = a[:48:48], a[:48:48], a[:32:32]
+	a = a[48:]
+	m.t61, m.t103, m.t104 = a[:32:32], a[:32:32], a[:32:32]
+	a = a[32:]
+	m.t84 = a[:32:32]
+	a = a[32:]
+	m.t54, m.t131, m.t132 = a[:8:8], a[:4:4], a[:4:4]
+	a = a[8:]
+	m.t70 = a[:8:8]
+	a = a[8:]
+	m.t53 = a[:4:4]
+	a = a[4:]
+	m.t56 = a[:4:4]
+	a = a[4:]
+	m.t59 = a[:4:4]
+	a = a[4:]
+	m.t41 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

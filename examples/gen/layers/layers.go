@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   121,110·N FLOPs
 	TrainStep: 121,002 + 246,988·N FLOPs
 
-Buffers: 181,504 + 634·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 60,405 + 267·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+181,504 + 634·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package layers
 
@@ -127,74 +129,46 @@ func New() *Model {
 }
 
 var c24 = []float32{1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5} // f32[10]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 634*n + 181504
+	size := 267*n + 60405
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, a = a[:64*n:64*n], a[64*n:]
-	m.t5, a = a[:64*n:64*n], a[64*n:]
-	m.t6, a = a[:64*n:64*n], a[64*n:]
-	m.t9, a = a[:32*n:32*n], a[32*n:]
-	m.t10, a = a[:32*n:32*n], a[32*n:]
-	m.t11, a = a[:32*n:32*n], a[32*n:]
-	m.t14, a = a[:10*n:10*n], a[10*n:]
-	m.t15, a = a[:10*n:10*n], a[10*n:]
-	m.t18, a = a[:10*n:10*n], a[10*n:]
-	m.t19, a = a[:10*n:10*n], a[10*n:]
-	m.t20, a = a[:10*n:10*n], a[10*n:]
-	m.t21, a = a[:10*n:10*n], a[10*n:]
-	m.t22, a = a[:10*n:10*n], a[10*n:]
-	m.t23, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:10*n:10*n], a[10*n:]
-	m.t26, a = a[:n:n], a[n:]
-	m.t27, a = a[:1:1], a[1:]
-	m.t28, a = a[:1:1], a[1:]
-	m.t30, a = a[:1:1], a[1:]
-	m.t31, a = a[:1:1], a[1:]
-	m.t32, a = a[:n:n], a[n:]
-	m.t33, a = a[:n:n], a[n:]
-	m.t34, a = a[:10*n:10*n], a[10*n:]
-	m.t35, a = a[:10*n:10*n], a[10*n:]
-	m.t39, a = a[:10*n:10*n], a[10*n:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:10*n:10*n], a[10*n:]
-	m.t42, a = a[:10*n:10*n], a[10*n:]
-	m.t43, a = a[:10*n:10*n], a[10*n:]
-	m.t44, a = a[:10:10], a[10:]
-	m.t46, a = a[:7840:7840], a[7840:]
-	m.t47, a = a[:10:10], a[10:]
-	m.t48, a = a[:32*n:32*n], a[32*n:]
-	m.t49, a = a[:320:320], a[320:]
-	m.t50, a = a[:32*n:32*n], a[32*n:]
-	m.t51, a = a[:32:32], a[32:]
-	m.t52, a = a[:64*n:64*n], a[64*n:]
-	m.t53, a = a[:2048:2048], a[2048:]
-	m.t54, a = a[:64*n:64*n], a[64*n:]
-	m.t55, a = a[:64:64], a[64:]
-	m.t57, a = a[:50176:50176], a[50176:]
-	m.t59, a = a[:50176:50176], a[50176:]
-	m.t60, a = a[:50176:50176], a[50176:]
-	m.t63, a = a[:64:64], a[64:]
-	m.t64, a = a[:64:64], a[64:]
-	m.t67, a = a[:2048:2048], a[2048:]
-	m.t68, a = a[:2048:2048], a[2048:]
-	m.t71, a = a[:32:32], a[32:]
-	m.t72, a = a[:32:32], a[32:]
-	m.t75, a = a[:320:320], a[320:]
-	m.t76, a = a[:320:320], a[320:]
-	m.t79, a = a[:10:10], a[10:]
-	m.t80, a = a[:10:10], a[10:]
-	m.t83, a = a[:7840:7840], a[7840:]
-	m.t84, a = a[:7840:7840], a[7840:]
-	m.t87, a = a[:10:10], a[10:]
-	m.t88, a = a[:10:10], a[10:]
+	m.t4, m.t5, m.t54, m.t21, m.t63, m.t64 = a[:64*n:64*n], a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:64:64], a[:64:64]
+	a = a[64*n:]
+	m.t6, m.t55, m.t71, m.t72 = a[:64*n:64*n], a[:64:64], a[:32:32], a[:32:32]
+	a = a[64*n:]
+	m.t52, m.t9, m.t10, m.t79, m.t80 = a[:64*n:64*n], a[:32*n:32*n], a[:32*n:32*n], a[:10:10], a[:10:10]
+	a = a[64*n:]
+	m.t11, m.t50, m.t87, m.t88 = a[:32*n:32*n], a[:32*n:32*n], a[:10:10], a[:10:10]
+	a = a[32*n:]
+	m.t48, m.t14, m.t15, m.t20, m.t23, m.t25, m.t34, m.t35, m.t39, m.t32, m.t51, m.t27 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1]
+	a = a[32*n:]
+	m.t18, m.t19, m.t22, m.t41, m.t42, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	a = a[10*n:]
+	m.t26, m.t33, m.t40 = a[:n:n], a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t57, m.t59, m.t60, m.t30 = a[:50176:50176], a[:50176:50176], a[:50176:50176], a[:1:1]
+	a = a[50176:]
+	m.t46, m.t83, m.t84, m.t31 = a[:7840:7840], a[:7840:7840], a[:7840:7840], a[:1:1]
+	a = a[7840:]
+	m.t53, m.t67, m.t68 = a[:2048:2048], a[:2048:2048], a[:2048:2048]
+	a = a[2048:]
+	m.t49, m.t75, m.t76 = a[:320:320], a[:320:320], a[:320:320]
+	a = a[320:]
+	m.t44 = a[:10:10]
+	a = a[10:]
+	m.t47 = a[:10:10]
+	a = a[10:]
+	m.t28 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

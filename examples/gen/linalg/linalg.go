@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   9 + 865·N FLOPs
 	TrainStep: 154 + 2,320·N FLOPs
 
-Buffers: 227 + 610·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 46 + 164·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+227 + 610·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package linalg
 
@@ -145,100 +147,50 @@ func New() *Model {
 }
 
 var c19 = []float32{2, 0, 0, 0, 2, 0, 0, 0, 2} // f32[3,3]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 610*n + 227
+	size := 164*n + 46
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, a = a[:15*n:15*n], a[15*n:]
-	m.t8, a = a[:15*n:15*n], a[15*n:]
-	m.t9, a = a[:15*n:15*n], a[15*n:]
-	m.t10, a = a[:18*n:18*n], a[18*n:]
-	m.t11, a = a[:18*n:18*n], a[18*n:]
-	m.t12, a = a[:9*n:9*n], a[9*n:]
-	m.t13, a = a[:9*n:9*n], a[9*n:]
-	m.t15, a = a[:9*n:9*n], a[9*n:]
-	m.t17, a = a[:9:9], a[9:]
-	m.t18, a = a[:9*n:9*n], a[9*n:]
-	m.t20, a = a[:9*n:9*n], a[9*n:]
-	m.t21, a = a[:9*n:9*n], a[9*n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:n:n], a[n:]
-	m.t24, a = a[:n:n], a[n:]
-	m.t25, a = a[:6*n:6*n], a[6*n:]
-	m.t26, a = a[:9*n:9*n], a[9*n:]
-	m.t27, a = a[:6*n:6*n], a[6*n:]
-	m.t29, a = a[:6*n:6*n], a[6*n:]
-	m.t30, a = a[:6*n:6*n], a[6*n:]
-	m.t32, a = a[:n:n], a[n:]
-	m.t33, a = a[:6*n:6*n], a[6*n:]
-	m.t34, a = a[:6*n:6*n], a[6*n:]
-	m.t35, a = a[:6*n:6*n], a[6*n:]
-	m.t36, a = a[:n:n], a[n:]
-	m.t37, a = a[:1:1], a[1:]
-	m.t39, a = a[:1:1], a[1:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:n:n], a[n:]
-	m.t42, a = a[:6*n:6*n], a[6*n:]
-	m.t43, a = a[:6*n:6*n], a[6*n:]
-	m.t44, a = a[:6*n:6*n], a[6*n:]
-	m.t45, a = a[:6*n:6*n], a[6*n:]
-	m.t47, a = a[:n:n], a[n:]
-	m.t48, a = a[:n:n], a[n:]
-	m.t51, a = a[:6*n:6*n], a[6*n:]
-	m.t54, a = a[:9*n:9*n], a[9*n:]
-	m.t55, a = a[:6*n:6*n], a[6*n:]
-	m.t56, a = a[:6:6], a[6:]
-	m.t57, a = a[:9*n:9*n], a[9*n:]
-	m.t58, a = a[:6*n:6*n], a[6*n:]
-	m.t59, a = a[:6:6], a[6:]
-	m.t60, a = a[:6:6], a[6:]
-	m.t61, a = a[:n:n], a[n:]
-	m.t62, a = a[:n:n], a[n:]
-	m.t63, a = a[:n:n], a[n:]
-	m.t64, a = a[:n:n], a[n:]
-	m.t65, a = a[:n:n], a[n:]
-	m.t66, a = a[:9*n:9*n], a[9*n:]
-	m.t67, a = a[:9*n:9*n], a[9*n:]
-	m.t68, a = a[:9*n:9*n], a[9*n:]
-	m.t69, a = a[:9*n:9*n], a[9*n:]
-	m.t70, a = a[:9*n:9*n], a[9*n:]
-	m.t71, a = a[:9*n:9*n], a[9*n:]
-	m.t72, a = a[:9*n:9*n], a[9*n:]
-	m.t74, a = a[:9:9], a[9:]
-	m.t75, a = a[:9:9], a[9:]
-	m.t78, a = a[:15*n:15*n], a[15*n:]
-	m.t79, a = a[:15*n:15*n], a[15*n:]
-	m.t80, a = a[:15*n:15*n], a[15*n:]
-	m.t81, a = a[:18*n:18*n], a[18*n:]
-	m.t82, a = a[:18*n:18*n], a[18*n:]
-	m.t83, a = a[:18*n:18*n], a[18*n:]
-	m.t84, a = a[:18*n:18*n], a[18*n:]
-	m.t85, a = a[:30*n:30*n], a[30*n:]
-	m.t86, a = a[:30*n:30*n], a[30*n:]
-	m.t87, a = a[:15*n:15*n], a[15*n:]
-	m.t88, a = a[:30:30], a[30:]
-	m.t89, a = a[:15*n:15*n], a[15*n:]
-	m.t90, a = a[:15*n:15*n], a[15*n:]
-	m.t92, a = a[:15*n:15*n], a[15*n:]
-	m.t93, a = a[:15*n:15*n], a[15*n:]
-	m.t94, a = a[:15*n:15*n], a[15*n:]
-	m.t96, a = a[:20*n:20*n], a[20*n:]
-	m.t97, a = a[:20:20], a[20:]
-	m.t99, a = a[:20:20], a[20:]
-	m.t100, a = a[:20:20], a[20:]
-	m.t103, a = a[:30:30], a[30:]
-	m.t104, a = a[:30:30], a[30:]
-	m.t107, a = a[:9:9], a[9:]
-	m.t108, a = a[:9:9], a[9:]
-	m.t111, a = a[:6:6], a[6:]
-	m.t112, a = a[:6:6], a[6:]
+	m.t85, m.t96, m.t10, m.t7, m.t89, m.t90, m.t103, m.t104, m.t99 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:15*n:15*n], a[:30:30], a[:30:30], a[:20:20]
+	a = a[30*n:]
+	m.t86, m.t11, m.t81, m.t78, m.t92, m.t93, m.t94, m.t13, m.t26, m.t57, m.t70, m.t71, m.t72, m.t97, m.t100 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:15*n:15*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20], a[:20:20]
+	a = a[30*n:]
+	m.t82, m.t84, m.t79, m.t87, m.t12, m.t66, m.t68, m.t27, m.t29, m.t30, m.t33, m.t34, m.t44, m.t45, m.t61, m.t63, m.t74, m.t107, m.t108, m.t59 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:9:9], a[:9:9], a[:9:9], a[:6:6]
+	a = a[18*n:]
+	m.t83, m.t15, m.t18, m.t20, m.t67, m.t69, m.t111, m.t112 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:6:6], a[:6:6]
+	a = a[18*n:]
+	m.t8 = a[: 15*n : 15*n]
+	a = a[15*n:]
+	m.t9 = a[: 15*n : 15*n]
+	a = a[15*n:]
+	m.t80, m.t21, m.t17 = a[:15*n:15*n], a[:9*n:9*n], a[:9:9]
+	a = a[15*n:]
+	m.t54, m.t25, m.t35, m.t42, m.t23, m.t32, m.t40, m.t47 = a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[9*n:]
+	m.t43, m.t51, m.t58, m.t24, m.t36, m.t41, m.t62, m.t64 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[6*n:]
+	m.t55, m.t65, m.t39 = a[:6*n:6*n], a[:n:n], a[:1:1]
+	a = a[6*n:]
+	m.t22 = a[:n:n]
+	a = a[n:]
+	m.t48 = a[:n:n]
+	a = a[n:]
+	m.t88, m.t56 = a[:30:30], a[:6:6]
+	a = a[30:]
+	m.t75 = a[:9:9]
+	a = a[9:]
+	m.t60 = a[:6:6]
+	a = a[6:]
+	m.t37 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   364·N FLOPs
 	TrainStep: 159 + 686·N FLOPs
 
-Buffers: 246 + 193·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 76 + 50·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+246 + 193·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package opstour
 
@@ -153,109 +155,54 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 193*n + 246
+	size := 50*n + 76
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:5*n:5*n], a[5*n:]
-	m.t7, a = a[:5*n:5*n], a[5*n:]
-	m.t8, a = a[:5*n:5*n], a[5*n:]
-	m.t9, a = a[:5*n:5*n], a[5*n:]
-	m.t10, a = a[:5*n:5*n], a[5*n:]
-	m.t12, a = a[:5*n:5*n], a[5*n:]
-	m.t13, a = a[:5*n:5*n], a[5*n:]
-	m.t14, a = a[:3*n:3*n], a[3*n:]
-	m.t15, a = a[:3*n:3*n], a[3*n:]
-	m.t17, a = a[:3*n:3*n], a[3*n:]
-	m.t18, a = a[:3*n:3*n], a[3*n:]
-	m.t19, a = a[:3*n:3*n], a[3*n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t21, a = a[:n:n], a[n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t24, a = a[:3*n:3*n], a[3*n:]
-	m.t25, a = a[:3*n:3*n], a[3*n:]
-	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t27, a = a[:3*n:3*n], a[3*n:]
-	m.t29, a = a[:3*n:3*n], a[3*n:]
-	m.t30, a = a[:3*n:3*n], a[3*n:]
-	m.t31, a = a[:3*n:3*n], a[3*n:]
-	m.t32, a = a[:3*n:3*n], a[3*n:]
-	m.t33, a = a[:3*n:3*n], a[3*n:]
-	m.t34, a = a[:3*n:3*n], a[3*n:]
-	m.t35, a = a[:n:n], a[n:]
-	m.t36, a = a[:1:1], a[1:]
-	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:3:3], a[3:]
-	m.t40, a = a[:1:1], a[1:]
-	m.t42, a = a[:1:1], a[1:]
-	m.t43, a = a[:1:1], a[1:]
-	m.t45, a = a[:1:1], a[1:]
-	m.t47, a = a[:3:3], a[3:]
-	m.t48, a = a[:3:3], a[3:]
-	m.t49, a = a[:3:3], a[3:]
-	m.t50, a = a[:3:3], a[3:]
-	m.t51, a = a[:1:1], a[1:]
-	m.t55, a = a[:1:1], a[1:]
-	m.t56, a = a[:n:n], a[n:]
-	m.t57, a = a[:n:n], a[n:]
-	m.t58, a = a[:3*n:3*n], a[3*n:]
-	m.t59, a = a[:3*n:3*n], a[3*n:]
-	m.t60, a = a[:3*n:3*n], a[3*n:]
-	m.t61, a = a[:3*n:3*n], a[3*n:]
-	m.t63, a = a[:3*n:3*n], a[3*n:]
-	m.t65, a = a[:n:n], a[n:]
-	m.t66, a = a[:3*n:3*n], a[3*n:]
-	m.t67, a = a[:3*n:3*n], a[3*n:]
-	m.t68, a = a[:3*n:3*n], a[3*n:]
-	m.t69, a = a[:n:n], a[n:]
-	m.t71, a = a[:3*n:3*n], a[3*n:]
-	m.t72, a = a[:3*n:3*n], a[3*n:]
-	m.t74, a = a[:3*n:3*n], a[3*n:]
-	m.t75, a = a[:n:n], a[n:]
-	m.t76, a = a[:n:n], a[n:]
-	m.t77, a = a[:1:1], a[1:]
-	m.t78, a = a[:3*n:3*n], a[3*n:]
-	m.t79, a = a[:3*n:3*n], a[3*n:]
-	m.t81, a = a[:3*n:3*n], a[3*n:]
-	m.t82, a = a[:3*n:3*n], a[3*n:]
-	m.t83, a = a[:3*n:3*n], a[3*n:]
-	m.t84, a = a[:3*n:3*n], a[3*n:]
-	m.t85, a = a[:n:n], a[n:]
-	m.t86, a = a[:3*n:3*n], a[3*n:]
-	m.t87, a = a[:3*n:3*n], a[3*n:]
-	m.t88, a = a[:3*n:3*n], a[3*n:]
-	m.t91, a = a[:3*n:3*n], a[3*n:]
-	m.t92, a = a[:3*n:3*n], a[3*n:]
-	m.t93, a = a[:3*n:3*n], a[3*n:]
-	m.t94, a = a[:3*n:3*n], a[3*n:]
-	m.t95, a = a[:3:3], a[3:]
-	m.t96, a = a[:3:3], a[3:]
-	m.t97, a = a[:5*n:5*n], a[5*n:]
-	m.t98, a = a[:15:15], a[15:]
-	m.t99, a = a[:5*n:5*n], a[5*n:]
-	m.t103, a = a[:5*n:5*n], a[5*n:]
-	m.t104, a = a[:5*n:5*n], a[5*n:]
-	m.t105, a = a[:5*n:5*n], a[5*n:]
-	m.t107, a = a[:30:30], a[30:]
-	m.t108, a = a[:5*n:5*n], a[5*n:]
-	m.t109, a = a[:5:5], a[5:]
-	m.t111, a = a[:30:30], a[30:]
-	m.t112, a = a[:30:30], a[30:]
-	m.t114, a = a[:30:30], a[30:]
-	m.t115, a = a[:30:30], a[30:]
-	m.t118, a = a[:5:5], a[5:]
-	m.t119, a = a[:5:5], a[5:]
-	m.t122, a = a[:15:15], a[15:]
-	m.t123, a = a[:15:15], a[15:]
-	m.t126, a = a[:3:3], a[3:]
-	m.t127, a = a[:3:3], a[3:]
+	m.t6, m.t7, m.t108, m.t118, m.t119 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5], a[:5:5]
+	a = a[5*n:]
+	m.t8, m.t13, m.t99, m.t105, m.t109, m.t126, m.t127 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5], a[:3:3], a[:3:3]
+	a = a[5*n:]
+	m.t9, m.t10, m.t104 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n]
+	a = a[5*n:]
+	m.t12, m.t97, m.t14, m.t15, m.t92, m.t93, m.t94 = a[:5*n:5*n], a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[5*n:]
+	m.t103, m.t17, m.t81, m.t82, m.t83, m.t88, m.t95 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+	a = a[5*n:]
+	m.t18, m.t87, m.t91 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t19, m.t78, m.t79, m.t84, m.t86, m.t96 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+	a = a[3*n:]
+	m.t24, m.t25, m.t71, m.t72, m.t74, m.t20, m.t21 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t26, m.t32, m.t33, m.t60, m.t61, m.t75, m.t76, m.t85 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t27, m.t66, m.t67, m.t68 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t29, m.t63, m.t77 = a[:3*n:3*n], a[:3*n:3*n], a[:1:1]
+	a = a[3*n:]
+	m.t30, m.t31, m.t34, m.t58, m.t56, m.t65, m.t69, m.t39, m.t47, m.t49, m.t36, m.t42 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:3:3], a[:3:3], a[:1:1], a[:1:1]
+	a = a[3*n:]
+	m.t59, m.t35, m.t57 = a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t22 = a[:n:n]
+	a = a[n:]
+	m.t107, m.t112, m.t114, m.t115, m.t48, m.t50, m.t38, m.t45 = a[:30:30], a[:30:30], a[:30:30], a[:30:30], a[:3:3], a[:3:3], a[:1:1], a[:1:1]
+	a = a[30:]
+	m.t111, m.t122, m.t123, m.t40, m.t51 = a[:30:30], a[:15:15], a[:15:15], a[:1:1], a[:1:1]
+	a = a[30:]
+	m.t98, m.t55 = a[:15:15], a[:1:1]
+	a = a[15:]
+	m.t43 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
