@@ -85,7 +85,7 @@ func (c *gen) sharedForward(a, b *program) *program {
 	for _, n := range c.g.Schedule(a.roots...) {
 		if inB[n] {
 			shared = append(shared, n)
-			work = work || c.hasBuf[n]
+			work = work || c.hasBuf[n] || c.fused[n]
 		}
 	}
 	if !work {
@@ -328,7 +328,7 @@ func (c *gen) programFunc(p program) error {
 		}
 	}
 	for _, n := range c.g.Schedule(p.roots...) {
-		if done[n] {
+		if done[n] || c.fused[n] {
 			continue
 		}
 		emit := emitters[n.Op.Name]

@@ -72,15 +72,25 @@ func (c *gen) readAccess(x *ir.Node, out ir.Shape, insert []int) access {
 
 // emitElementwise builds an emitter for an element-wise op from the Go
 // expression of one output element.
+// Operands fused into n (see fuse.go) are computed in the same loop.
 func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		if c.probe != nil {
+			c.probe.result = expr(c.probe.args)
+			return nil, nil
+		}
 		out := n.Type.Shape
 		ops := []access{{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))}}
+		var args []func(e []*jen.Statement) *jen.Statement
 		for _, in := range n.Inputs {
-			ops = append(ops, c.readAccess(in, out, nil))
+			args = append(args, c.elementTree(in, out, &ops))
 		}
 		return loopNest(shapeSizes(out), ops, func(e []*jen.Statement) jen.Code {
-			return e[0].Op("=").Add(expr(e[1:]))
+			a := make([]*jen.Statement, len(args))
+			for i, f := range args {
+				a[i] = f(e)
+			}
+			return e[0].Op("=").Add(expr(a))
 		}), nil
 	}
 }

@@ -60,6 +60,9 @@ type gen struct {
 	hasBuf   map[*ir.Node]bool
 	constVar map[*ir.Node]string // tensor constants → package variable
 	mem      *memPlan            // the buffers' arena slots; see memory()
+	fused    map[*ir.Node]bool   // nodes computed inside their consumer's loop
+	allBufs  []*ir.Node          // bufs before fusion
+	probe    *exprProbe          // set while fuse asks for an element expression
 
 	// used collects the locals a function body refers to.
 	used map[string]bool
@@ -190,6 +193,8 @@ func (c *gen) plan() {
 			c.hasBuf[n] = true
 		}
 	}
+	c.allBufs = c.bufs
+	c.fuse()
 }
 
 // goName maps a flow name such as "h1/W" to a Go identifier.
@@ -416,7 +421,7 @@ func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
 // buffer per tensor, as a polynomial in N.
 func (c *gen) naiveSize(dt ir.DType) map[int]int {
 	total := map[int]int{}
-	for _, n := range c.bufs {
+	for _, n := range c.allBufs {
 		if n.Type.DType != dt {
 			continue
 		}

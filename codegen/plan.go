@@ -55,7 +55,7 @@ func (c *gen) planMemory(progs []program) *memPlan {
 		if !y.Op.Elementwise || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
 			return false
 		}
-		for _, in := range y.Inputs {
+		for _, in := range c.reads(y) {
 			if in == x {
 				return true
 			}
@@ -126,8 +126,11 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 	}
 	live := map[*ir.Node]span{}
 	for i, n := range order {
+		if c.fused[n] {
+			continue // its consumer reads what it reads
+		}
 		live[n] = span{def: i, last: i}
-		for _, in := range n.Inputs {
+		for _, in := range c.reads(n) {
 			if s, ok := live[in]; ok {
 				s.last = i
 				live[in] = s

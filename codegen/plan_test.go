@@ -65,24 +65,46 @@ func planOf(t *testing.T, src string) (*gen, map[string]*ir.Node) {
 	return c, named
 }
 
-// TestPlanSharesDeadBuffers checks that a chain of element-wise ops runs
-// in place, and that a buffer read later keeps its own slot.
+// TestPlanSharesDeadBuffers checks that an element-wise op runs in place
+// and that a dead buffer's slot is reused, while a live one is not.
 func TestPlanSharesDeadBuffers(t *testing.T) {
 	c, n := planOf(t, `model M {
     input x: f32[N, 8]
+    param W: f32[8, 8] = ones
+    a = x @ W
+    b = relu(a)
+    h = b @ W
+    d = softmax(h)
+    output d
+}
+`)
+	pl := c.memory()
+	require.Empty(t, c.fused)
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "relu overwrites a, its last reader")
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
+	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
+	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
+	require.Equal(t, map[int]int{1: 32}, c.naiveSize(ir.F32))
+}
+
+// TestFuseChains checks which nodes fuse: a single-reader element-wise
+// chain does, a node read twice or a result does not.
+func TestFuseChains(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 8]
+    input y: f32[N, 8]
     a = exp(x)
     b = tanh(a)
     d = sigmoid(b)
     e = d * a
-    output e
+    f = e + 1
+    out = f @ transpose(y)
+    output out, e
 }
 `)
+	require.Equal(t, map[*ir.Node]bool{n["b"]: true, n["d"]: true}, c.fused, "a has two readers, e is an output, f feeds a matmul")
 	pl := c.memory()
-	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["e"]], "e overwrites a, its last reader")
-	require.Same(t, pl.slotOf[n["b"]], pl.slotOf[n["d"]], "d overwrites b in place")
-	require.NotSame(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "a is read after b is written")
-	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
-	require.Equal(t, map[int]int{1: 32}, c.naiveSize(ir.F32))
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["e"]], "e overwrites a in place")
 }
 
 // TestPlanIsSafe simulates every entry point of every example under its
@@ -127,7 +149,10 @@ func TestPlanIsSafe(t *testing.T) {
 						continue
 					}
 					done[n] = true
-					for _, in := range n.Inputs {
+					if c.fused[n] {
+						continue
+					}
+					for _, in := range c.reads(n) {
 						read(in, n.Label())
 					}
 					if s, ok := pl.slotOf[n]; ok {

@@ -19,7 +19,7 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 61 + 36·N elements (224 + 80·N)
+	float32: 61 + 34·N elements (224 + 80·N)
 	int32:   4 + 1·N elements (7 + 1·N)
 */
 package arraymore
@@ -61,7 +61,6 @@ type Model struct {
 	t13 []float32 // rows = gather(%11, %12) f32[3,3], line 19
 	t14 []float32 // mixed = matmul(left, rows) f32[N,3], line 20
 	t15 []float32 // bias = fill() f32[1,4], line 21
-	t16 []float32 // %16 = add(emb, bias) f32[N,4], line 23
 	t17 []float32 // %17 = tanh(%16) f32[N,4], line 23
 	t18 []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
 	t19 []float32 // z = matmul(h, W) f32[N,2], line 24
@@ -75,25 +74,18 @@ type Model struct {
 	t27 []float32 // loss = div(%26, count) f32[], line 30
 	t29 []float32 // %29 = div(%28, count) f32[], line 30 [grad]
 	t33 []float32 // %33 = broadcast_to(%29) f32[N,2], line 30 [grad]
-	t34 []float32 // %34 = mul(%33, err) f32[N,2], line 30 [grad]
-	t35 []float32 // %35 = mul(%33, err) f32[N,2], line 30 [grad]
 	t36 []float32 // %36 = add(%34, %35) f32[N,2], line 30 [grad]
 	t38 []float32 // %38 = matmul(%36, W) f32[N,12], line 24 [grad]
 	t39 []float32 // %39 = matmul(h, %36) f32[12,2], line 24 [grad]
 	t40 []float32 // %40 = slice(%38) f32[N,4], line 23 [grad]
 	t41 []float32 // %41 = slice(%38) f32[N,3], line 23 [grad]
-	t44 []float32 // %44 = mul(%17, %17) f32[N,4], line 23 [grad]
-	t45 []float32 // %45 = sub(%43, %44) f32[N,4], line 23 [grad]
 	t46 []float32 // %46 = mul(%40, %45) f32[N,4], line 23 [grad]
 	t49 []float32 // %49 = matmul(left, %41) f32[3,3], line 20 [grad]
 	t50 []float32 // %50 = gather_grad(%49, %12) f32[6,3], line 19 [grad]
 	t51 []float32 // %51 = unshuffle(%50) f32[6,3], line 19 [grad]
 	t52 []float32 // %52 = gather_grad(%46, %7) f32[3,4], line 16 [grad]
-	t54 []float32 // %54 = mul(%53, %52) f32[3,4], line 33 [update]
 	t55 []float32 // %55 = sub(E, %54) f32[3,4], line 33 [update]
-	t58 []float32 // %58 = mul(%57, %51) f32[6,3], line 33 [update]
 	t59 []float32 // %59 = sub(C, %58) f32[6,3], line 33 [update]
-	t62 []float32 // %62 = mul(%61, %39) f32[12,2], line 33 [update]
 	t63 []float32 // %63 = sub(W, %62) f32[12,2], line 33 [update]
 }
 
@@ -119,26 +111,24 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 36*n + 61
+		size := 34*n + 61
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t18, m.t8, m.t16, m.t40, m.t46, m.t54, m.t55 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:12:12]
+		m.t18, m.t8, m.t40, m.t46, m.t55 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12]
 		a = a[12*n:]
-		m.t38, m.t10, m.t44, m.t45, m.t19, m.t24, m.t35, m.t52, m.t49 = a[:12*n:12*n], a[:5*n:5*n], a[:4*n:4*n], a[:4*n:4*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
+		m.t38, m.t10, m.t19, m.t24, m.t52, m.t49 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
 		a = a[12*n:]
-		m.t17, m.t15 = a[:4*n:4*n], a[:4:4]
+		m.t17 = a[: 4*n : 4*n]
 		a = a[4*n:]
 		m.t9 = a[: 3*n : 3*n]
 		a = a[3*n:]
 		m.t14, m.t41, m.t25, m.t33, m.t36 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n]
 		a = a[3*n:]
-		m.t34, m.t22, m.t29 = a[:2*n:2*n], a[:1:1], a[:1:1]
-		a = a[2*n:]
-		m.t39, m.t62, m.t63, m.t11, m.t26 = a[:24:24], a[:24:24], a[:24:24], a[:18:18], a[:1:1]
+		m.t39, m.t63, m.t11, m.t15, m.t22, m.t29 = a[:24:24], a[:24:24], a[:18:18], a[:4:4], a[:1:1], a[:1:1]
 		a = a[24:]
-		m.t50, m.t58, m.t59, m.t13 = a[:18:18], a[:18:18], a[:18:18], a[:9:9]
+		m.t50, m.t59, m.t13, m.t26 = a[:18:18], a[:18:18], a[:9:9], a[:1:1]
 		a = a[18:]
 		m.t51 = a[:18:18]
 		a = a[18:]
@@ -179,7 +169,6 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
-	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
@@ -241,16 +230,12 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	for i := range t15 {
 		t15[i] = float32(0.5)
 	}
-	// %16 = add(emb, bias) f32[N,4], line 23
+	// %17 = tanh(%16) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t8[o0+i1] + t15[i1]
+			t17[o0+i1] = runtime.Tanh((t8[o0+i1] + t15[i1]))
 		}
-	}
-	// %17 = tanh(%16) f32[N,4], line 23
-	for i0 := 0; i0 < 4*n; i0++ {
-		t17[i0] = runtime.Tanh(t16[i0])
 	}
 	// h = concat(%17, mixed, right) f32[N,12], line 23
 	{
@@ -352,25 +337,18 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	t24 := m.t24
 	t29 := m.t29
 	t33 := m.t33
-	t34 := m.t34
-	t35 := m.t35
 	t36 := m.t36
 	t38 := m.t38
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t44 := m.t44
-	t45 := m.t45
 	t46 := m.t46
 	t49 := m.t49
 	t50 := m.t50
 	t51 := m.t51
 	t52 := m.t52
-	t54 := m.t54
 	t55 := m.t55
-	t58 := m.t58
 	t59 := m.t59
-	t62 := m.t62
 	t63 := m.t63
 	// First the loss program.
 	m.loss(n, ids, x, t)
@@ -380,17 +358,9 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	for i0 := 0; i0 < 2*n; i0++ {
 		t33[i0] = t29[0]
 	}
-	// %34 = mul(%33, err) f32[N,2], line 30 [grad]
-	for i0 := 0; i0 < 2*n; i0++ {
-		t34[i0] = t33[i0] * t24[i0]
-	}
-	// %35 = mul(%33, err) f32[N,2], line 30 [grad]
-	for i0 := 0; i0 < 2*n; i0++ {
-		t35[i0] = t33[i0] * t24[i0]
-	}
 	// %36 = add(%34, %35) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t36[i0] = t34[i0] + t35[i0]
+		t36[i0] = (t33[i0] * t24[i0]) + (t33[i0] * t24[i0])
 	}
 	// %38 = matmul(%36, W) f32[N,12], line 24 [grad]
 	runtime.Sgemm(false, true, n, 12, 2, 1, t36, 2, p2, 2, 0, t38, 12)
@@ -415,17 +385,9 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 			}
 		}
 	}
-	// %44 = mul(%17, %17) f32[N,4], line 23 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t44[i0] = t17[i0] * t17[i0]
-	}
-	// %45 = sub(%43, %44) f32[N,4], line 23 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t45[i0] = float32(1) - t44[i0]
-	}
 	// %46 = mul(%40, %45) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t46[i0] = t40[i0] * t45[i0]
+		t46[i0] = t40[i0] * (float32(1) - (t17[i0] * t17[i0]))
 	}
 	// %49 = matmul(left, %41) f32[3,3], line 20 [grad]
 	runtime.Sgemm(true, false, 3, 3, n, 1, t9, 3, t41, 3, 0, t49, 3)
@@ -462,29 +424,17 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 			}
 		}
 	}
-	// %54 = mul(%53, %52) f32[3,4], line 33 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t54[i0] = float32(0.1) * t52[i0]
-	}
 	// %55 = sub(E, %54) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t55[i0] = p0[i0] - t54[i0]
-	}
-	// %58 = mul(%57, %51) f32[6,3], line 33 [update]
-	for i0 := 0; i0 < 18; i0++ {
-		t58[i0] = float32(0.1) * t51[i0]
+		t55[i0] = p0[i0] - (float32(0.1) * t52[i0])
 	}
 	// %59 = sub(C, %58) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t59[i0] = p1[i0] - t58[i0]
-	}
-	// %62 = mul(%61, %39) f32[12,2], line 33 [update]
-	for i0 := 0; i0 < 24; i0++ {
-		t62[i0] = float32(0.1) * t39[i0]
+		t59[i0] = p1[i0] - (float32(0.1) * t51[i0])
 	}
 	// %63 = sub(W, %62) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t63[i0] = p2[i0] - t62[i0]
+		t63[i0] = p2[i0] - (float32(0.1) * t39[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t55)

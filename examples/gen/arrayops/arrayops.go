@@ -75,8 +75,6 @@ type Model struct {
 	t37 []float32 // %37 = broadcast_to(%32) f32[N], line 31 [grad]
 	t38 []float32 // %38 = div(%37, %36) f32[N], line 31 [grad]
 	t39 []float32 // %39 = broadcast_to(%38) f32[N,4], line 31 [grad]
-	t40 []float32 // %40 = mul(%39, err) f32[N,4], line 31 [grad]
-	t41 []float32 // %41 = mul(%39, err) f32[N,4], line 31 [grad]
 	t42 []float32 // %42 = add(%40, %41) f32[N,4], line 31 [grad]
 	t44 []float32 // %44 = sum_to(%42) f32[4], line 28 [grad]
 	t45 []float32 // %45 = matmul(%42, V) f32[N,13], line 28 [grad]
@@ -84,8 +82,6 @@ type Model struct {
 	t47 []float32 // %47 = slice(%45) f32[N,4], line 27 [grad]
 	t48 []float32 // %48 = slice(%45) f32[N,3], line 27 [grad]
 	t49 []float32 // %49 = slice(%45) f32[N,6], line 27 [grad]
-	t51 []float32 // %51 = sub(%50, %21) f32[N,3], line 27 [grad]
-	t52 []float32 // %52 = mul(%21, %51) f32[N,3], line 27 [grad]
 	t53 []float32 // %53 = mul(%48, %52) f32[N,3], line 27 [grad]
 	t54 []float32 // %54 = matmul(%53, %19) f32[N,4], line 27 [grad]
 	t55 []float32 // %55 = matmul(xs, %53) f32[4,3], line 27 [grad]
@@ -105,15 +101,10 @@ type Model struct {
 	t69 []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
 	t70 []float32 // %70 = add(%61, %69) f32[N,12], line 18 [grad]
 	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
-	t73 []float32 // %73 = mul(%72, %59) f32[6,4], line 34 [update]
 	t74 []float32 // %74 = sub(W, %73) f32[6,4], line 34 [update]
-	t77 []float32 // %77 = mul(%76, %64) f32[3,2], line 34 [update]
 	t78 []float32 // %78 = sub(S, %77) f32[3,2], line 34 [update]
-	t81 []float32 // %81 = mul(%80, %46) f32[13,4], line 34 [update]
 	t82 []float32 // %82 = sub(V, %81) f32[13,4], line 34 [update]
-	t85 []float32 // %85 = mul(%84, %44) f32[4], line 34 [update]
 	t86 []float32 // %86 = sub(b, %85) f32[4], line 34 [update]
-	t89 []float32 // %89 = mul(%88, %71) f32[12], line 34 [update]
 	t90 []float32 // %90 = sub(P, %89) f32[12], line 34 [update]
 }
 
@@ -146,9 +137,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t66, m.t22, m.t8, m.t68, m.t70, m.t49, m.t60, m.t20, m.t14, m.t89, m.t90, m.t77, m.t85 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12], a[:6:6], a[:4:4]
+	m.t10, m.t66, m.t22, m.t8, m.t68, m.t70, m.t49, m.t60, m.t20, m.t14, m.t90 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t45, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t51, m.t52, m.t53, m.t71 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:12:12]
+	m.t45, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t53, m.t71 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:12:12]
 	a = a[13*n:]
 	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t78 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:6:6]
 	a = a[12*n:]
@@ -158,13 +149,13 @@ func (m *Model) layout(n int) {
 	a = a[4*n:]
 	m.t26, m.t39, m.t42, m.t47, m.t37, m.t28 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:1:1]
 	a = a[4*n:]
-	m.t40, m.t54, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t54, m.t21 = a[:4*n:4*n], a[:3*n:3*n]
 	a = a[4*n:]
-	m.t21 = a[: 3*n : 3*n]
+	m.t48, m.t27, m.t38 = a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
-	m.t46, m.t81, m.t82, m.t15, m.t32 = a[:52:52], a[:52:52], a[:52:52], a[:12:12], a[:1:1]
+	m.t46, m.t82, m.t15, m.t32 = a[:52:52], a[:52:52], a[:12:12], a[:1:1]
 	a = a[52:]
-	m.t59, m.t73, m.t74, m.t19, m.t55 = a[:24:24], a[:24:24], a[:24:24], a[:12:12], a[:12:12]
+	m.t59, m.t74, m.t19, m.t55 = a[:24:24], a[:24:24], a[:12:12], a[:12:12]
 	a = a[24:]
 	m.t56, m.t64, m.t36 = a[:12:12], a[:6:6], a[:1:1]
 	a = a[12:]
@@ -409,8 +400,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t37 := m.t37
 	t38 := m.t38
 	t39 := m.t39
-	t40 := m.t40
-	t41 := m.t41
 	t42 := m.t42
 	t44 := m.t44
 	t45 := m.t45
@@ -418,8 +407,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
-	t51 := m.t51
-	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
 	t55 := m.t55
@@ -439,15 +426,10 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t69 := m.t69
 	t70 := m.t70
 	t71 := m.t71
-	t73 := m.t73
 	t74 := m.t74
-	t77 := m.t77
 	t78 := m.t78
-	t81 := m.t81
 	t82 := m.t82
-	t85 := m.t85
 	t86 := m.t86
-	t89 := m.t89
 	t90 := m.t90
 	// First the loss program.
 	m.loss(n, x, t)
@@ -471,17 +453,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t39[o0+i1] = t38[o1]
 		}
 	}
-	// %40 = mul(%39, err) f32[N,4], line 31 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t40[i0] = t39[i0] * t25[i0]
-	}
-	// %41 = mul(%39, err) f32[N,4], line 31 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t41[i0] = t39[i0] * t25[i0]
-	}
 	// %42 = add(%40, %41) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t42[i0] = t40[i0] + t41[i0]
+		t42[i0] = (t39[i0] * t25[i0]) + (t39[i0] * t25[i0])
 	}
 	// %44 = sum_to(%42) f32[4], line 28 [grad]
 	{
@@ -527,17 +501,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %51 = sub(%50, %21) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t51[i0] = float32(1) - t21[i0]
-	}
-	// %52 = mul(%21, %51) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t52[i0] = t21[i0] * t51[i0]
-	}
 	// %53 = mul(%48, %52) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t48[i0] * t52[i0]
+		t53[i0] = t48[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %54 = matmul(%53, %19) f32[N,4], line 27 [grad]
 	runtime.Sgemm(false, true, n, 4, 3, 1, t53, 3, t19, 3, 0, t54, 4)
@@ -648,45 +614,25 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %73 = mul(%72, %59) f32[6,4], line 34 [update]
-	for i0 := 0; i0 < 24; i0++ {
-		t73[i0] = float32(0.05) * t59[i0]
-	}
 	// %74 = sub(W, %73) f32[6,4], line 34 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t74[i0] = p0[i0] - t73[i0]
-	}
-	// %77 = mul(%76, %64) f32[3,2], line 34 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t77[i0] = float32(0.05) * t64[i0]
+		t74[i0] = p0[i0] - (float32(0.05) * t59[i0])
 	}
 	// %78 = sub(S, %77) f32[3,2], line 34 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t78[i0] = p1[i0] - t77[i0]
-	}
-	// %81 = mul(%80, %46) f32[13,4], line 34 [update]
-	for i0 := 0; i0 < 52; i0++ {
-		t81[i0] = float32(0.05) * t46[i0]
+		t78[i0] = p1[i0] - (float32(0.05) * t64[i0])
 	}
 	// %82 = sub(V, %81) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
-		t82[i0] = p2[i0] - t81[i0]
-	}
-	// %85 = mul(%84, %44) f32[4], line 34 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t85[i0] = float32(0.05) * t44[i0]
+		t82[i0] = p2[i0] - (float32(0.05) * t46[i0])
 	}
 	// %86 = sub(b, %85) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t86[i0] = p3[i0] - t85[i0]
-	}
-	// %89 = mul(%88, %71) f32[12], line 34 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t89[i0] = float32(0.05) * t71[i0]
+		t86[i0] = p3[i0] - (float32(0.05) * t44[i0])
 	}
 	// %90 = sub(P, %89) f32[12], line 34 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t90[i0] = p4[i0] - t89[i0]
+		t90[i0] = p4[i0] - (float32(0.05) * t71[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t74)

@@ -79,16 +79,11 @@ type Model struct {
 	t19 []float32 // %19 = one_hot(label) f32[N,3], line 20
 	t20 []float32 // %20 = mul(h, %19) f32[N,3], line 20
 	t21 []float32 // truth = sum(%20) f32[N], line 20
-	t23 []bool    // %23 = greater(x, %22) bool[N,4], line 22
-	t25 []bool    // %25 = less(x, %24) bool[N,4], line 22
-	t26 []bool    // %26 = logical_not(%25) bool[N,4], line 22
 	t27 []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
-	t29 []bool    // %29 = not_equal(x, %28) bool[N,4], line 23
 	t30 []bool    // either = logical_or(%29, inside) bool[N,4], line 23
 	t31 []int32   // %31 = cast(either) i32[N,4], line 24
 	t32 []int32   // count = sum(%31) i32[N], line 24
 	t33 []float64 // %33 = cast(x) f64[N,4], line 25
-	t35 []float64 // %35 = mul(%33, %34) f64[N,4], line 25
 	t37 []float64 // wide = sub(%35, %36) f64[N,4], line 25
 	t39 []float32 // %39 = count(%11) f32[], line 14 [grad]
 	t40 []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
@@ -96,17 +91,13 @@ type Model struct {
 	t42 []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
 	t43 []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
 	t44 []float32 // %44 = one_hot(label) f32[N,3], line 14 [grad]
-	t45 []float32 // %45 = sub(%43, %44) f32[N,3], line 14 [grad]
 	t46 []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	t48 []float32 // %48 = where(%7, %46, %47) f32[N,3], line 13 [grad]
 	t49 []float32 // %49 = where(%7, %47, %46) f32[N,3], line 13 [grad]
-	t50 []float32 // %50 = mul(%49, %8) f32[N,3], line 13 [grad]
 	t53 []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	t54 []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
 	t56 []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
-	t58 []float32 // %58 = mul(%57, %56) f32[4,3], line 28 [update]
 	t59 []float32 // %59 = sub(W, %58) f32[4,3], line 28 [update]
-	t62 []float32 // %62 = mul(%61, %54) f32[3], line 28 [update]
 	t63 []float32 // %63 = sub(b, %62) f32[3], line 28 [update]
 }
 
@@ -135,13 +126,13 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, m.t5, m.t10, m.t20, m.t44, m.t45, m.t46, m.t49, m.t50, m.t53, m.t62, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3], a[:3:3]
+		m.t4, m.t5, m.t10, m.t20, m.t44, m.t46, m.t49, m.t53, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 		a = a[3*n:]
 		m.t9, m.t19, m.t42, m.t48, m.t11, m.t17, m.t21, m.t40, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:3:3]
 		a = a[3*n:]
 		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
 		a = a[3*n:]
-		m.t56, m.t58, m.t59, m.t39 = a[:12:12], a[:12:12], a[:12:12], a[:1:1]
+		m.t56, m.t59, m.t39 = a[:12:12], a[:12:12], a[:1:1]
 		a = a[12:]
 		m.t12 = a[:1:1]
 		a = a[1:]
@@ -154,7 +145,7 @@ func (m *Model) layout(n int) {
 			m.arenaF64 = make([]float64, size)
 		}
 		a := m.arenaF64[:size]
-		m.t33, m.t35, m.t37 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t33, m.t37 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		_ = a
 	}
@@ -193,9 +184,9 @@ func (m *Model) layout(n int) {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t23, m.t27, m.t7, m.t16 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
+		m.t27, m.t7, m.t16 = a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
 		a = a[4*n:]
-		m.t25, m.t26, m.t29, m.t30 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t30 = a[: 4*n : 4*n]
 		a = a[4*n:]
 		_ = a
 	}
@@ -252,16 +243,11 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
-	t23 := m.t23
-	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
-	t35 := m.t35
 	t37 := m.t37
 	// First the forward program.
 	m.forward(n, x, label)
@@ -338,29 +324,13 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			}
 		}
 	}
-	// %23 = greater(x, %22) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t23[i0] = x[i0] > float32(0.25)
-	}
-	// %25 = less(x, %24) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t25[i0] = x[i0] < float32(0.75)
-	}
-	// %26 = logical_not(%25) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t26[i0] = !t25[i0]
-	}
 	// inside = logical_and(%23, %26) bool[N,4], line 22
 	for i0 := 0; i0 < 4*n; i0++ {
-		t27[i0] = t23[i0] && t26[i0]
-	}
-	// %29 = not_equal(x, %28) bool[N,4], line 23
-	for i0 := 0; i0 < 4*n; i0++ {
-		t29[i0] = x[i0] != float32(0.5)
+		t27[i0] = (x[i0] > float32(0.25)) && (!(x[i0] < float32(0.75)))
 	}
 	// either = logical_or(%29, inside) bool[N,4], line 23
 	for i0 := 0; i0 < 4*n; i0++ {
-		t30[i0] = t29[i0] || t27[i0]
+		t30[i0] = (x[i0] != float32(0.5)) || t27[i0]
 	}
 	// %31 = cast(either) i32[N,4], line 24
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -385,13 +355,9 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t33[i0] = float64(x[i0])
 	}
-	// %35 = mul(%33, %34) f64[N,4], line 25
-	for i0 := 0; i0 < 4*n; i0++ {
-		t35[i0] = t33[i0] * float64(2)
-	}
 	// wide = sub(%35, %36) f64[N,4], line 25
 	for i0 := 0; i0 < 4*n; i0++ {
-		t37[i0] = t35[i0] - float64(1)
+		t37[i0] = (t33[i0] * float64(2)) - float64(1)
 	}
 }
 
@@ -431,17 +397,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t42 := m.t42
 	t43 := m.t43
 	t44 := m.t44
-	t45 := m.t45
 	t46 := m.t46
 	t48 := m.t48
 	t49 := m.t49
-	t50 := m.t50
 	t53 := m.t53
 	t54 := m.t54
 	t56 := m.t56
-	t58 := m.t58
 	t59 := m.t59
-	t62 := m.t62
 	t63 := m.t63
 	// First the loss program.
 	m.loss(n, x, label)
@@ -474,13 +436,9 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			}
 		}
 	}
-	// %45 = sub(%43, %44) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t45[i0] = t43[i0] - t44[i0]
-	}
 	// %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t46[i0] = t45[i0] * t42[i0]
+		t46[i0] = (t43[i0] - t44[i0]) * t42[i0]
 	}
 	// %48 = where(%7, %46, %47) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -498,13 +456,9 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			t49[i0] = t46[i0]
 		}
 	}
-	// %50 = mul(%49, %8) f32[N,3], line 13 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t50[i0] = t49[i0] * float32(0.1)
-	}
 	// %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t48[i0] + t50[i0]
+		t53[i0] = t48[i0] + (t49[i0] * float32(0.1))
 	}
 	// %54 = sum_to(%53) f32[3], line 11 [grad]
 	{
@@ -518,21 +472,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %56 = matmul(x, %53) f32[4,3], line 11 [grad]
 	runtime.Sgemm(true, false, 4, 3, n, 1, x, 4, t53, 3, 0, t56, 3)
-	// %58 = mul(%57, %56) f32[4,3], line 28 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t58[i0] = float32(0.1) * t56[i0]
-	}
 	// %59 = sub(W, %58) f32[4,3], line 28 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t59[i0] = p0[i0] - t58[i0]
-	}
-	// %62 = mul(%61, %54) f32[3], line 28 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t62[i0] = float32(0.1) * t54[i0]
+		t59[i0] = p0[i0] - (float32(0.1) * t56[i0])
 	}
 	// %63 = sub(b, %62) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t63[i0] = p1[i0] - t62[i0]
+		t63[i0] = p1[i0] - (float32(0.1) * t54[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t59)

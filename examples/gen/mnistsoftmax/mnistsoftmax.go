@@ -55,14 +55,10 @@ type Model struct {
 	t13 []float32 // %13 = broadcast_to(%12) f32[N,10], line 14 [grad]
 	t15 []float32 // %15 = mul(%13, y_) f32[N,10], line 14 [grad]
 	t16 []float32 // %16 = sum(%15) f32[N,1], line 14 [grad]
-	t17 []float32 // %17 = exp(%7) f32[N,10], line 14 [grad]
-	t18 []float32 // %18 = mul(%17, %16) f32[N,10], line 14 [grad]
 	t19 []float32 // %19 = sub(%15, %18) f32[N,10], line 14 [grad]
 	t20 []float32 // %20 = sum_to(%19) f32[10], line 13 [grad]
 	t22 []float32 // %22 = matmul(x, %19) f32[784,10], line 13 [grad]
-	t24 []float32 // %24 = mul(%23, %22) f32[784,10], line 17 [update]
 	t25 []float32 // %25 = sub(W, %24) f32[784,10], line 17 [update]
-	t28 []float32 // %28 = mul(%27, %20) f32[10], line 17 [update]
 	t29 []float32 // %29 = sub(b, %28) f32[10], line 17 [update]
 }
 
@@ -87,13 +83,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t8, m.t13, m.t15, m.t19, m.t28, m.t29 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10]
+	m.t4, m.t5, m.t8, m.t13, m.t15, m.t19, m.t29 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
 	a = a[10*n:]
-	m.t6, m.t7, m.t17, m.t18, m.t20 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	m.t6, m.t7, m.t20 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
 	a = a[10*n:]
 	m.t16, m.t9, m.t12 = a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t22, m.t24, m.t25 = a[:7840:7840], a[:7840:7840], a[:7840:7840]
+	m.t22, m.t25 = a[:7840:7840], a[:7840:7840]
 	a = a[7840:]
 	m.t10 = a[:1:1]
 	a = a[1:]
@@ -167,14 +163,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t13 := m.t13
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
 	t22 := m.t22
-	t24 := m.t24
 	t25 := m.t25
-	t28 := m.t28
 	t29 := m.t29
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -199,21 +191,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %17 = exp(%7) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t17[i0] = runtime.Exp(t7[i0])
-	}
-	// %18 = mul(%17, %16) f32[N,10], line 14 [grad]
+	// %19 = sub(%15, %18) f32[N,10], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t18[o0+i1] = t17[o0+i1] * t16[o1]
+			t19[o0+i1] = t15[o0+i1] - ((runtime.Exp(t7[o0+i1])) * t16[o1])
 		}
-	}
-	// %19 = sub(%15, %18) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t19[i0] = t15[i0] - t18[i0]
 	}
 	// %20 = sum_to(%19) f32[10], line 13 [grad]
 	{
@@ -227,21 +211,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %22 = matmul(x, %19) f32[784,10], line 13 [grad]
 	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t19, 10, 0, t22, 10)
-	// %24 = mul(%23, %22) f32[784,10], line 17 [update]
-	for i0 := 0; i0 < 7840; i0++ {
-		t24[i0] = float32(0.01) * t22[i0]
-	}
 	// %25 = sub(W, %24) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t25[i0] = p0[i0] - t24[i0]
-	}
-	// %28 = mul(%27, %20) f32[10], line 17 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t28[i0] = float32(0.01) * t20[i0]
+		t25[i0] = p0[i0] - (float32(0.01) * t22[i0])
 	}
 	// %29 = sub(b, %28) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t29[i0] = p1[i0] - t28[i0]
+		t29[i0] = p1[i0] - (float32(0.01) * t20[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t25)

@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   364·N FLOPs
 	TrainStep: 159 + 686·N FLOPs
 
-Buffers: 76 + 50·N float32 elements in one arena, planned so that tensors
+Buffers: 79 + 46·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 246 + 193·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -48,10 +48,8 @@ type Model struct {
 
 	t6   []float32 // %6 = matmul(x, W1) f32[N,5], line 13
 	t7   []float32 // %7 = add(%6, b1) f32[N,5], line 13
-	t8   []float32 // %8 = relu(%7) f32[N,5], line 13
 	t9   []float32 // %9 = matmul(x, W1) f32[N,5], line 13
 	t10  []float32 // %10 = sigmoid(%9) f32[N,5], line 13
-	t12  []float32 // %12 = mul(%10, %11) f32[N,5], line 13
 	t13  []float32 // h = add(%8, %12) f32[N,5], line 13
 	t14  []float32 // %14 = matmul(h, W2) f32[N,3], line 14
 	t15  []float32 // %15 = div(%14, s) f32[N,3], line 14
@@ -59,84 +57,48 @@ type Model struct {
 	t18  []float32 // p = softmax(z) f32[N,3], line 15
 	t19  []float32 // %19 = square(z) f32[N,3], line 16
 	t20  []float32 // %20 = mean(%19) f32[N,1], line 16
-	t21  []float32 // %21 = neg(%20) f32[N,1], line 16
 	t22  []float32 // %22 = exp(%21) f32[N,1], line 16
-	t24  []float32 // %24 = add(p, %23) f32[N,3], line 16
 	t25  []float32 // %25 = sqrt(%24) f32[N,3], line 16
-	t26  []float32 // e = add(%22, %25) f32[N,3], line 16
 	t27  []float32 // %27 = log_softmax(z) f32[N,3], line 17
 	t29  []float32 // %29 = add(p, %28) f32[N,3], line 17
-	t30  []float32 // %30 = log(%29) f32[N,3], line 17
-	t31  []float32 // %31 = add(%27, %30) f32[N,3], line 17
 	t32  []float32 // q = add(%31, e) f32[N,3], line 17
 	t33  []float32 // err = sub(q, t) f32[N,3], line 19
 	t34  []float32 // %34 = mul(err, err) f32[N,3], line 20
 	t35  []float32 // %35 = sum(%34) f32[N], line 20
 	t36  []float32 // %36 = mean(%35) f32[], line 20
-	t38  []float32 // %38 = div(%36, %37) f32[], line 20
 	t39  []float32 // %39 = mul(s, s) f32[3], line 20
 	t40  []float32 // %40 = sum(%39) f32[], line 20
-	t42  []float32 // %42 = mul(%40, %41) f32[], line 20
 	t43  []float32 // loss = add(%38, %42) f32[], line 20
 	t45  []float32 // %45 = mul(%44, %41) f32[], line 20 [grad]
 	t47  []float32 // %47 = broadcast_to(%45) f32[3], line 20 [grad]
-	t48  []float32 // %48 = mul(%47, s) f32[3], line 20 [grad]
-	t49  []float32 // %49 = mul(%47, s) f32[3], line 20 [grad]
-	t50  []float32 // %50 = add(%48, %49) f32[3], line 20 [grad]
 	t51  []float32 // %51 = div(%44, %37) f32[], line 20 [grad]
 	t55  []float32 // %55 = count(%35) f32[], line 20 [grad]
 	t56  []float32 // %56 = broadcast_to(%51) f32[N], line 20 [grad]
 	t57  []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
 	t58  []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
-	t59  []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
-	t60  []float32 // %60 = mul(%58, err) f32[N,3], line 20 [grad]
 	t61  []float32 // %61 = add(%59, %60) f32[N,3], line 20 [grad]
-	t63  []float32 // %63 = div(%61, %29) f32[N,3], line 17 [grad]
 	t65  []float32 // %65 = sum(%61) f32[N,1], line 17 [grad]
-	t66  []float32 // %66 = exp(%27) f32[N,3], line 17 [grad]
-	t67  []float32 // %67 = mul(%66, %65) f32[N,3], line 17 [grad]
-	t68  []float32 // %68 = sub(%61, %67) f32[N,3], line 17 [grad]
 	t69  []float32 // %69 = sum_to(%61) f32[N,1], line 16 [grad]
-	t71  []float32 // %71 = mul(%70, %25) f32[N,3], line 16 [grad]
-	t72  []float32 // %72 = div(%61, %71) f32[N,3], line 16 [grad]
 	t74  []float32 // %74 = add(%63, %72) f32[N,3], line 16 [grad]
-	t75  []float32 // %75 = mul(%69, %22) f32[N,1], line 16 [grad]
 	t76  []float32 // %76 = neg(%75) f32[N,1], line 16 [grad]
 	t77  []float32 // %77 = count(%19) f32[], line 16 [grad]
 	t78  []float32 // %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
-	t79  []float32 // %79 = div(%78, %77) f32[N,3], line 16 [grad]
-	t81  []float32 // %81 = mul(%80, z) f32[N,3], line 16 [grad]
-	t82  []float32 // %82 = mul(%79, %81) f32[N,3], line 16 [grad]
-	t83  []float32 // %83 = add(%68, %82) f32[N,3], line 16 [grad]
 	t84  []float32 // %84 = mul(%74, p) f32[N,3], line 15 [grad]
 	t85  []float32 // %85 = sum(%84) f32[N,1], line 15 [grad]
-	t86  []float32 // %86 = sub(%74, %85) f32[N,3], line 15 [grad]
-	t87  []float32 // %87 = mul(p, %86) f32[N,3], line 15 [grad]
 	t88  []float32 // %88 = add(%83, %87) f32[N,3], line 15 [grad]
 	t91  []float32 // %91 = div(%88, s) f32[N,3], line 14 [grad]
-	t92  []float32 // %92 = div(%15, s) f32[N,3], line 14 [grad]
-	t93  []float32 // %93 = mul(%88, %92) f32[N,3], line 14 [grad]
 	t94  []float32 // %94 = neg(%93) f32[N,3], line 14 [grad]
 	t95  []float32 // %95 = sum_to(%94) f32[3], line 14 [grad]
-	t96  []float32 // %96 = add(%50, %95) f32[3], line 14 [grad]
 	t97  []float32 // %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
 	t98  []float32 // %98 = matmul(h, %91) f32[5,3], line 14 [grad]
-	t99  []float32 // %99 = mul(%97, %11) f32[N,5], line 13 [grad]
-	t103 []float32 // %103 = sub(%102, %10) f32[N,5], line 13 [grad]
-	t104 []float32 // %104 = mul(%10, %103) f32[N,5], line 13 [grad]
 	t105 []float32 // %105 = mul(%99, %104) f32[N,5], line 13 [grad]
 	t107 []float32 // %107 = matmul(x, %105) f32[6,5], line 13 [grad]
 	t108 []float32 // %108 = relu_grad(%97, %7) f32[N,5], line 13 [grad]
 	t109 []float32 // %109 = sum_to(%108) f32[5], line 13 [grad]
 	t111 []float32 // %111 = matmul(x, %108) f32[6,5], line 13 [grad]
-	t112 []float32 // %112 = add(%107, %111) f32[6,5], line 13 [grad]
-	t114 []float32 // %114 = mul(%113, %112) f32[6,5], line 23 [update]
 	t115 []float32 // %115 = sub(W1, %114) f32[6,5], line 23 [update]
-	t118 []float32 // %118 = mul(%117, %109) f32[5], line 23 [update]
 	t119 []float32 // %119 = sub(b1, %118) f32[5], line 23 [update]
-	t122 []float32 // %122 = mul(%121, %98) f32[5,3], line 23 [update]
 	t123 []float32 // %123 = sub(W2, %122) f32[5,3], line 23 [update]
-	t126 []float32 // %126 = mul(%125, %96) f32[3], line 23 [update]
 	t127 []float32 // %127 = sub(s, %126) f32[3], line 23 [update]
 }
 
@@ -162,45 +124,47 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 50*n + 76
+	size := 46*n + 79
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t108, m.t118, m.t119 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5], a[:5:5]
+	m.t6, m.t7, m.t108, m.t119 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5]
 	a = a[5*n:]
-	m.t8, m.t13, m.t99, m.t105, m.t109, m.t126, m.t127 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5], a[:3:3], a[:3:3]
+	m.t9, m.t10, m.t105, m.t109, m.t127 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5], a[:3:3]
 	a = a[5*n:]
-	m.t9, m.t10, m.t104 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n]
+	m.t13 = a[: 5*n : 5*n]
 	a = a[5*n:]
-	m.t12, m.t97, m.t14, m.t15, m.t92, m.t93, m.t94 = a[:5*n:5*n], a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t97, m.t14, m.t15, m.t94 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[5*n:]
-	m.t103, m.t17, m.t81, m.t82, m.t83, m.t88, m.t95 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
-	a = a[5*n:]
-	m.t18, m.t87, m.t91 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t17, m.t88, m.t95 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 	a = a[3*n:]
-	m.t19, m.t78, m.t79, m.t84, m.t86, m.t96 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+	m.t18, m.t91 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t24, m.t25, m.t71, m.t72, m.t74, m.t20, m.t21 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t19, m.t78 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t26, m.t32, m.t33, m.t60, m.t61, m.t75, m.t76, m.t85 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
+	m.t25, m.t74, m.t20 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
-	m.t27, m.t66, m.t67, m.t68 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t27 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.t29, m.t63, m.t77 = a[:3*n:3*n], a[:3*n:3*n], a[:1:1]
+	m.t29, m.t84, m.t76 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
-	m.t30, m.t31, m.t34, m.t58, m.t56, m.t65, m.t69, m.t39, m.t47, m.t49, m.t36, m.t42 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:3:3], a[:3:3], a[:1:1], a[:1:1]
+	m.t32, m.t33, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t59, m.t35, m.t57 = a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t34, m.t58, m.t56, m.t65, m.t39, m.t45 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
 	a = a[3*n:]
-	m.t22 = a[:n:n]
+	m.t22, m.t85 = a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t107, m.t112, m.t114, m.t115, m.t48, m.t50, m.t38, m.t45 = a[:30:30], a[:30:30], a[:30:30], a[:30:30], a[:3:3], a[:3:3], a[:1:1], a[:1:1]
+	m.t35, m.t57, m.t69, m.t77 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t107, m.t115, m.t36, m.t51 = a[:30:30], a[:30:30], a[:1:1], a[:1:1]
 	a = a[30:]
-	m.t111, m.t122, m.t123, m.t40, m.t51 = a[:30:30], a[:15:15], a[:15:15], a[:1:1], a[:1:1]
+	m.t111, m.t123, m.t40, m.t55 = a[:30:30], a[:15:15], a[:1:1], a[:1:1]
 	a = a[30:]
-	m.t98, m.t55 = a[:15:15], a[:1:1]
+	m.t98 = a[:15:15]
 	a = a[15:]
+	m.t47 = a[:3:3]
+	a = a[3:]
 	m.t43 = a[:1:1]
 	a = a[1:]
 	_ = a
@@ -216,10 +180,8 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	t6 := m.t6
 	t7 := m.t7
-	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
-	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
@@ -227,15 +189,10 @@ func (m *Model) forward(n int, x []float32) {
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t21 := m.t21
 	t22 := m.t22
-	t24 := m.t24
 	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
 	t29 := m.t29
-	t30 := m.t30
-	t31 := m.t31
 	t32 := m.t32
 	// %6 = matmul(x, W1) f32[N,5], line 13
 	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
@@ -246,23 +203,15 @@ func (m *Model) forward(n int, x []float32) {
 			t7[o0+i1] = t6[o0+i1] + p1[i1]
 		}
 	}
-	// %8 = relu(%7) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t8[i0] = runtime.Relu(t7[i0])
-	}
 	// %9 = matmul(x, W1) f32[N,5], line 13
 	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t9, 5)
 	// %10 = sigmoid(%9) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
 		t10[i0] = runtime.Sigmoid(t9[i0])
 	}
-	// %12 = mul(%10, %11) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t12[i0] = t10[i0] * float32(0.5)
-	}
 	// h = add(%8, %12) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
-		t13[i0] = t8[i0] + t12[i0]
+		t13[i0] = (runtime.Relu(t7[i0])) + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
 	runtime.Sgemm(false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
@@ -298,29 +247,13 @@ func (m *Model) forward(n int, x []float32) {
 			t20[i] *= inv
 		}
 	}
-	// %21 = neg(%20) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t21[i0] = -t20[i0]
-	}
 	// %22 = exp(%21) f32[N,1], line 16
 	for i0 := 0; i0 < n; i0++ {
-		t22[i0] = runtime.Exp(t21[i0])
-	}
-	// %24 = add(p, %23) f32[N,3], line 16
-	for i0 := 0; i0 < 3*n; i0++ {
-		t24[i0] = t18[i0] + float32(1)
+		t22[i0] = runtime.Exp((-t20[i0]))
 	}
 	// %25 = sqrt(%24) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = runtime.Sqrt(t24[i0])
-	}
-	// e = add(%22, %25) f32[N,3], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t26[o0+i1] = t22[o1] + t25[o0+i1]
-		}
+		t25[i0] = runtime.Sqrt((t18[i0] + float32(1)))
 	}
 	// %27 = log_softmax(z) f32[N,3], line 17
 	runtime.LogSoftmaxRows(t27, t17, n, 3)
@@ -328,17 +261,13 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t29[i0] = t18[i0] + float32(1)
 	}
-	// %30 = log(%29) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = runtime.Log(t29[i0])
-	}
-	// %31 = add(%27, %30) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t31[i0] = t27[i0] + t30[i0]
-	}
 	// q = add(%31, e) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t32[i0] = t31[i0] + t26[i0]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t32[o0+i1] = (t27[o0+i1] + (runtime.Log(t29[o0+i1]))) + (t22[o1] + t25[o0+i1])
+		}
 	}
 }
 
@@ -358,10 +287,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
-	t38 := m.t38
 	t39 := m.t39
 	t40 := m.t40
-	t42 := m.t42
 	t43 := m.t43
 	// First the forward program.
 	m.forward(n, x)
@@ -395,8 +322,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t36[i] *= inv
 		}
 	}
-	// %38 = div(%36, %37) f32[], line 20
-	t38[0] = t36[0] / float32(2)
 	// %39 = mul(s, s) f32[3], line 20
 	for i0 := 0; i0 < 3; i0++ {
 		t39[i0] = p3[i0] * p3[i0]
@@ -408,10 +333,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t40[0] += t39[i0]
 		}
 	}
-	// %42 = mul(%40, %41) f32[], line 20
-	t42[0] = t40[0] * float32(0.001)
 	// loss = add(%38, %42) f32[], line 20
-	t43[0] = t38[0] + t42[0]
+	t43[0] = (t36[0] / float32(2)) + (t40[0] * float32(0.001))
 }
 
 // train runs the train program for a batch of n.
@@ -434,63 +357,34 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t33 := m.t33
 	t45 := m.t45
 	t47 := m.t47
-	t48 := m.t48
-	t49 := m.t49
-	t50 := m.t50
 	t51 := m.t51
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
-	t59 := m.t59
-	t60 := m.t60
 	t61 := m.t61
-	t63 := m.t63
 	t65 := m.t65
-	t66 := m.t66
-	t67 := m.t67
-	t68 := m.t68
 	t69 := m.t69
-	t71 := m.t71
-	t72 := m.t72
 	t74 := m.t74
-	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
 	t78 := m.t78
-	t79 := m.t79
-	t81 := m.t81
-	t82 := m.t82
-	t83 := m.t83
 	t84 := m.t84
 	t85 := m.t85
-	t86 := m.t86
-	t87 := m.t87
 	t88 := m.t88
 	t91 := m.t91
-	t92 := m.t92
-	t93 := m.t93
 	t94 := m.t94
 	t95 := m.t95
-	t96 := m.t96
 	t97 := m.t97
 	t98 := m.t98
-	t99 := m.t99
-	t103 := m.t103
-	t104 := m.t104
 	t105 := m.t105
 	t107 := m.t107
 	t108 := m.t108
 	t109 := m.t109
 	t111 := m.t111
-	t112 := m.t112
-	t114 := m.t114
 	t115 := m.t115
-	t118 := m.t118
 	t119 := m.t119
-	t122 := m.t122
 	t123 := m.t123
-	t126 := m.t126
 	t127 := m.t127
 	// First the loss program.
 	m.loss(n, x, t)
@@ -499,18 +393,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %47 = broadcast_to(%45) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t47[i0] = t45[0]
-	}
-	// %48 = mul(%47, s) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t48[i0] = t47[i0] * p3[i0]
-	}
-	// %49 = mul(%47, s) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t49[i0] = t47[i0] * p3[i0]
-	}
-	// %50 = add(%48, %49) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t50[i0] = t48[i0] + t49[i0]
 	}
 	// %51 = div(%44, %37) f32[], line 20 [grad]
 	t51[0] = float32(1) / float32(2)
@@ -532,21 +414,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t58[o0+i1] = t57[o1]
 		}
 	}
-	// %59 = mul(%58, err) f32[N,3], line 20 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t59[i0] = t58[i0] * t33[i0]
-	}
-	// %60 = mul(%58, err) f32[N,3], line 20 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t60[i0] = t58[i0] * t33[i0]
-	}
 	// %61 = add(%59, %60) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t61[i0] = t59[i0] + t60[i0]
-	}
-	// %63 = div(%61, %29) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t63[i0] = t61[i0] / t29[i0]
+		t61[i0] = (t58[i0] * t33[i0]) + (t58[i0] * t33[i0])
 	}
 	// %65 = sum(%61) f32[N,1], line 17 [grad]
 	{
@@ -559,22 +429,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %66 = exp(%27) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t66[i0] = runtime.Exp(t27[i0])
-	}
-	// %67 = mul(%66, %65) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t67[o0+i1] = t66[o0+i1] * t65[o1]
-		}
-	}
-	// %68 = sub(%61, %67) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t68[i0] = t61[i0] - t67[i0]
-	}
 	// %69 = sum_to(%61) f32[N,1], line 16 [grad]
 	{
 		clear(t69)
@@ -586,25 +440,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %71 = mul(%70, %25) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t71[i0] = float32(2) * t25[i0]
-	}
-	// %72 = div(%61, %71) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t72[i0] = t61[i0] / t71[i0]
-	}
 	// %74 = add(%63, %72) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t74[i0] = t63[i0] + t72[i0]
-	}
-	// %75 = mul(%69, %22) f32[N,1], line 16 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t75[i0] = t69[i0] * t22[i0]
+		t74[i0] = (t61[i0] / t29[i0]) + (t61[i0] / (float32(2) * t25[i0]))
 	}
 	// %76 = neg(%75) f32[N,1], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t76[i0] = -t75[i0]
+		t76[i0] = -(t69[i0] * t22[i0])
 	}
 	// %77 = count(%19) f32[], line 16 [grad]
 	t77[0] = float32(3)
@@ -615,22 +457,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		for i1 := 0; i1 < 3; i1++ {
 			t78[o0+i1] = t76[o1]
 		}
-	}
-	// %79 = div(%78, %77) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t79[i0] = t78[i0] / t77[0]
-	}
-	// %81 = mul(%80, z) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t81[i0] = float32(2) * t17[i0]
-	}
-	// %82 = mul(%79, %81) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t82[i0] = t79[i0] * t81[i0]
-	}
-	// %83 = add(%68, %82) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t83[i0] = t68[i0] + t82[i0]
 	}
 	// %84 = mul(%74, p) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -647,21 +473,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %86 = sub(%74, %85) f32[N,3], line 15 [grad]
+	// %88 = add(%83, %87) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t86[o0+i1] = t74[o0+i1] - t85[o1]
+			t88[o0+i1] = ((t61[o0+i1] - ((runtime.Exp(t27[o0+i1])) * t65[o1])) + ((t78[o0+i1] / t77[0]) * (float32(2) * t17[o0+i1]))) + (t18[o0+i1] * (t74[o0+i1] - t85[o1]))
 		}
-	}
-	// %87 = mul(p, %86) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t87[i0] = t18[i0] * t86[i0]
-	}
-	// %88 = add(%83, %87) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t88[i0] = t83[i0] + t87[i0]
 	}
 	// %91 = div(%88, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -670,20 +488,12 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t91[o0+i1] = t88[o0+i1] / p3[i1]
 		}
 	}
-	// %92 = div(%15, s) f32[N,3], line 14 [grad]
+	// %94 = neg(%93) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t92[o0+i1] = t15[o0+i1] / p3[i1]
+			t94[o0+i1] = -(t88[o0+i1] * (t15[o0+i1] / p3[i1]))
 		}
-	}
-	// %93 = mul(%88, %92) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t93[i0] = t88[i0] * t92[i0]
-	}
-	// %94 = neg(%93) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t94[i0] = -t93[i0]
 	}
 	// %95 = sum_to(%94) f32[3], line 14 [grad]
 	{
@@ -695,29 +505,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %96 = add(%50, %95) f32[3], line 14 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t96[i0] = t50[i0] + t95[i0]
-	}
 	// %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
 	runtime.Sgemm(false, true, n, 5, 3, 1, t91, 3, p2, 3, 0, t97, 5)
 	// %98 = matmul(h, %91) f32[5,3], line 14 [grad]
 	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t91, 3, 0, t98, 3)
-	// %99 = mul(%97, %11) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t99[i0] = t97[i0] * float32(0.5)
-	}
-	// %103 = sub(%102, %10) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t103[i0] = float32(1) - t10[i0]
-	}
-	// %104 = mul(%10, %103) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t104[i0] = t10[i0] * t103[i0]
-	}
 	// %105 = mul(%99, %104) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t105[i0] = t99[i0] * t104[i0]
+		t105[i0] = (t97[i0] * float32(0.5)) * (t10[i0] * (float32(1) - t10[i0]))
 	}
 	// %107 = matmul(x, %105) f32[6,5], line 13 [grad]
 	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t105, 5, 0, t107, 5)
@@ -737,41 +531,21 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %111 = matmul(x, %108) f32[6,5], line 13 [grad]
 	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t108, 5, 0, t111, 5)
-	// %112 = add(%107, %111) f32[6,5], line 13 [grad]
-	for i0 := 0; i0 < 30; i0++ {
-		t112[i0] = t107[i0] + t111[i0]
-	}
-	// %114 = mul(%113, %112) f32[6,5], line 23 [update]
-	for i0 := 0; i0 < 30; i0++ {
-		t114[i0] = float32(0.05) * t112[i0]
-	}
 	// %115 = sub(W1, %114) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t115[i0] = p0[i0] - t114[i0]
-	}
-	// %118 = mul(%117, %109) f32[5], line 23 [update]
-	for i0 := 0; i0 < 5; i0++ {
-		t118[i0] = float32(0.05) * t109[i0]
+		t115[i0] = p0[i0] - (float32(0.05) * (t107[i0] + t111[i0]))
 	}
 	// %119 = sub(b1, %118) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t119[i0] = p1[i0] - t118[i0]
-	}
-	// %122 = mul(%121, %98) f32[5,3], line 23 [update]
-	for i0 := 0; i0 < 15; i0++ {
-		t122[i0] = float32(0.05) * t98[i0]
+		t119[i0] = p1[i0] - (float32(0.05) * t109[i0])
 	}
 	// %123 = sub(W2, %122) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t123[i0] = p2[i0] - t122[i0]
-	}
-	// %126 = mul(%125, %96) f32[3], line 23 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t126[i0] = float32(0.05) * t96[i0]
+		t123[i0] = p2[i0] - (float32(0.05) * t98[i0])
 	}
 	// %127 = sub(s, %126) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t127[i0] = p3[i0] - t126[i0]
+		t127[i0] = p3[i0] - (float32(0.05) * (((t47[i0] * p3[i0]) + (t47[i0] * p3[i0])) + t95[i0]))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t115)

@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   51,010·N FLOPs
 	TrainStep: 509,062 + 102,682·N FLOPs
 
-Buffers: 126,423 + 107·N float32 elements in one arena, planned so that tensors
+Buffers: 76,247 + 107·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 432,691 + 264·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -74,8 +74,6 @@ type Model struct {
 	t22  []float32 // %22 = broadcast_to(%21) f32[N,10], line 21 [grad]
 	t24  []float32 // %24 = mul(%22, y_) f32[N,10], line 21 [grad]
 	t25  []float32 // %25 = sum(%24) f32[N,1], line 21 [grad]
-	t26  []float32 // %26 = exp(%12) f32[N,10], line 21 [grad]
-	t27  []float32 // %27 = mul(%26, %25) f32[N,10], line 21 [grad]
 	t28  []float32 // %28 = sub(%24, %27) f32[N,10], line 21 [grad]
 	t29  []float32 // %29 = sum_to(%28) f32[10], line 20 [grad]
 	t30  []float32 // %30 = matmul(%28, W2) f32[N,32], line 20 [grad]
@@ -87,102 +85,33 @@ type Model struct {
 	t38  []float32 // %38 = sum(%37) f32[], line 24 [update]
 	t39  []float32 // %39 = square(%33) f32[32], line 24 [update]
 	t40  []float32 // %40 = sum(%39) f32[], line 24 [update]
-	t41  []float32 // %41 = add(%38, %40) f32[], line 24 [update]
 	t42  []float32 // %42 = square(%31) f32[32,10], line 24 [update]
 	t43  []float32 // %43 = sum(%42) f32[], line 24 [update]
-	t44  []float32 // %44 = add(%41, %43) f32[], line 24 [update]
 	t45  []float32 // %45 = square(%29) f32[10], line 24 [update]
 	t46  []float32 // %46 = sum(%45) f32[], line 24 [update]
-	t47  []float32 // %47 = add(%44, %46) f32[], line 24 [update]
-	t48  []float32 // %48 = sqrt(%47) f32[], line 24 [update]
-	t50  []float32 // %50 = sub(%48, %49) f32[], line 24 [update]
-	t51  []float32 // %51 = relu(%50) f32[], line 24 [update]
-	t52  []float32 // %52 = add(%49, %51) f32[], line 24 [update]
 	t54  []float32 // %54 = div(%53, %52) f32[], line 24 [update]
 	t55  []float32 // %55 = mul(%35, %54) f32[784,32], line 24 [update]
 	t56  []float32 // %56 = mul(%33, %54) f32[32], line 24 [update]
 	t57  []float32 // %57 = mul(%31, %54) f32[32,10], line 24 [update]
 	t58  []float32 // %58 = mul(%29, %54) f32[10], line 24 [update]
-	t60  []float32 // %60 = sub(%59, optimizer/step) f32[], line 24 [update]
-	t61  []float32 // %61 = relu(%60) f32[], line 24 [update]
-	t62  []float32 // %62 = sub(%59, %61) f32[], line 24 [update]
-	t63  []float32 // %63 = div(%62, %59) f32[], line 24 [update]
-	t65  []float32 // %65 = mul(%63, %64) f32[], line 24 [update]
-	t66  []float32 // %66 = cos(%65) f32[], line 24 [update]
-	t69  []float32 // %69 = add(%68, %66) f32[], line 24 [update]
-	t70  []float32 // %70 = mul(%67, %69) f32[], line 24 [update]
-	t72  []float32 // %72 = mul(%70, %71) f32[], line 24 [update]
-	t74  []float32 // %74 = add(%72, %73) f32[], line 24 [update]
 	t76  []float32 // %76 = mul(%75, %74) f32[], line 24 [update]
 	t78  []float32 // %78 = mul(%76, %77) f32[], line 24 [update]
-	t79  []float32 // %79 = mul(W1, %78) f32[784,32], line 24 [update]
-	t80  []float32 // %80 = sub(W1, %79) f32[784,32], line 24 [update]
-	t83  []float32 // %83 = sub(%55, W1/adam_m) f32[784,32], line 24 [update]
-	t85  []float32 // %85 = mul(%83, %84) f32[784,32], line 24 [update]
 	t86  []float32 // %86 = add(W1/adam_m, %85) f32[784,32], line 24 [update]
-	t87  []float32 // %87 = square(%55) f32[784,32], line 24 [update]
-	t88  []float32 // %88 = sub(%87, W1/adam_v) f32[784,32], line 24 [update]
-	t90  []float32 // %90 = mul(%88, %89) f32[784,32], line 24 [update]
 	t91  []float32 // %91 = add(W1/adam_v, %90) f32[784,32], line 24 [update]
 	t95  []float32 // %95 = add(optimizer/step, %94) f32[], line 24 [update]
-	t97  []float32 // %97 = mul(%95, %96) f32[], line 24 [update]
-	t98  []float32 // %98 = exp(%97) f32[], line 24 [update]
-	t100 []float32 // %100 = sub(%99, %98) f32[], line 24 [update]
-	t101 []float32 // %101 = sqrt(%100) f32[], line 24 [update]
-	t102 []float32 // %102 = mul(%76, %101) f32[], line 24 [update]
-	t104 []float32 // %104 = mul(%95, %103) f32[], line 24 [update]
-	t105 []float32 // %105 = exp(%104) f32[], line 24 [update]
-	t107 []float32 // %107 = sub(%106, %105) f32[], line 24 [update]
 	t108 []float32 // %108 = div(%102, %107) f32[], line 24 [update]
-	t109 []float32 // %109 = sqrt(%91) f32[784,32], line 24 [update]
-	t111 []float32 // %111 = add(%109, %110) f32[784,32], line 24 [update]
-	t112 []float32 // %112 = mul(%86, %108) f32[784,32], line 24 [update]
-	t113 []float32 // %113 = div(%112, %111) f32[784,32], line 24 [update]
 	t114 []float32 // %114 = sub(%80, %113) f32[784,32], line 24 [update]
 	t117 []float32 // %117 = mul(%76, %116) f32[], line 24 [update]
-	t118 []float32 // %118 = mul(b1, %117) f32[32], line 24 [update]
-	t119 []float32 // %119 = sub(b1, %118) f32[32], line 24 [update]
-	t122 []float32 // %122 = sub(%56, b1/adam_m) f32[32], line 24 [update]
-	t124 []float32 // %124 = mul(%122, %123) f32[32], line 24 [update]
 	t125 []float32 // %125 = add(b1/adam_m, %124) f32[32], line 24 [update]
-	t126 []float32 // %126 = square(%56) f32[32], line 24 [update]
-	t127 []float32 // %127 = sub(%126, b1/adam_v) f32[32], line 24 [update]
-	t129 []float32 // %129 = mul(%127, %128) f32[32], line 24 [update]
 	t130 []float32 // %130 = add(b1/adam_v, %129) f32[32], line 24 [update]
-	t133 []float32 // %133 = sqrt(%130) f32[32], line 24 [update]
-	t135 []float32 // %135 = add(%133, %134) f32[32], line 24 [update]
-	t136 []float32 // %136 = mul(%125, %108) f32[32], line 24 [update]
-	t137 []float32 // %137 = div(%136, %135) f32[32], line 24 [update]
 	t138 []float32 // %138 = sub(%119, %137) f32[32], line 24 [update]
 	t141 []float32 // %141 = mul(%76, %140) f32[], line 24 [update]
-	t142 []float32 // %142 = mul(W2, %141) f32[32,10], line 24 [update]
-	t143 []float32 // %143 = sub(W2, %142) f32[32,10], line 24 [update]
-	t146 []float32 // %146 = sub(%57, W2/adam_m) f32[32,10], line 24 [update]
-	t148 []float32 // %148 = mul(%146, %147) f32[32,10], line 24 [update]
 	t149 []float32 // %149 = add(W2/adam_m, %148) f32[32,10], line 24 [update]
-	t150 []float32 // %150 = square(%57) f32[32,10], line 24 [update]
-	t151 []float32 // %151 = sub(%150, W2/adam_v) f32[32,10], line 24 [update]
-	t153 []float32 // %153 = mul(%151, %152) f32[32,10], line 24 [update]
 	t154 []float32 // %154 = add(W2/adam_v, %153) f32[32,10], line 24 [update]
-	t157 []float32 // %157 = sqrt(%154) f32[32,10], line 24 [update]
-	t159 []float32 // %159 = add(%157, %158) f32[32,10], line 24 [update]
-	t160 []float32 // %160 = mul(%149, %108) f32[32,10], line 24 [update]
-	t161 []float32 // %161 = div(%160, %159) f32[32,10], line 24 [update]
 	t162 []float32 // %162 = sub(%143, %161) f32[32,10], line 24 [update]
 	t165 []float32 // %165 = mul(%76, %164) f32[], line 24 [update]
-	t166 []float32 // %166 = mul(b2, %165) f32[10], line 24 [update]
-	t167 []float32 // %167 = sub(b2, %166) f32[10], line 24 [update]
-	t170 []float32 // %170 = sub(%58, b2/adam_m) f32[10], line 24 [update]
-	t172 []float32 // %172 = mul(%170, %171) f32[10], line 24 [update]
 	t173 []float32 // %173 = add(b2/adam_m, %172) f32[10], line 24 [update]
-	t174 []float32 // %174 = square(%58) f32[10], line 24 [update]
-	t175 []float32 // %175 = sub(%174, b2/adam_v) f32[10], line 24 [update]
-	t177 []float32 // %177 = mul(%175, %176) f32[10], line 24 [update]
 	t178 []float32 // %178 = add(b2/adam_v, %177) f32[10], line 24 [update]
-	t181 []float32 // %181 = sqrt(%178) f32[10], line 24 [update]
-	t183 []float32 // %183 = add(%181, %182) f32[10], line 24 [update]
-	t184 []float32 // %184 = mul(%173, %108) f32[10], line 24 [update]
-	t185 []float32 // %185 = div(%184, %183) f32[10], line 24 [update]
 	t186 []float32 // %186 = sub(%167, %185) f32[10], line 24 [update]
 }
 
@@ -215,40 +144,36 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 107*n + 126423
+	size := 107*n + 76247
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t32, m.t11, m.t39, m.t56, m.t126, m.t127, m.t129, m.t130, m.t45, m.t41, m.t47, m.t48, m.t50, m.t51, m.t52 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:32:32], a[:32:32], a[:32:32], a[:32:32], a[:32:32], a[:32:32], a[:10:10], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.t6, m.t7, m.t32, m.t11, m.t39, m.t56, m.t130, m.t45 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:32:32], a[:32:32], a[:32:32], a[:10:10]
 	a = a[32*n:]
-	m.t8, m.t33, m.t118, m.t119, m.t138, m.t60, m.t61, m.t62, m.t63, m.t65, m.t66, m.t69, m.t70, m.t72, m.t74, m.t78, m.t97, m.t98, m.t100, m.t101, m.t102 = a[:32*n:32*n], a[:32:32], a[:32:32], a[:32:32], a[:32:32], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.t8, m.t33, m.t125, m.t78 = a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
 	a = a[32*n:]
-	m.t30, m.t9, m.t10, m.t13, m.t22, m.t24, m.t20, m.t122, m.t124, m.t125, m.t15, m.t38, m.t43, m.t44, m.t54, m.t104, m.t105, m.t107, m.t117 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:32:32], a[:32:32], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.t30, m.t9, m.t10, m.t13, m.t22, m.t24, m.t20, m.t138, m.t15, m.t38, m.t54 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1], a[:1:1], a[:1:1]
 	a = a[32*n:]
-	m.t12, m.t26, m.t27, m.t28, m.t58, m.t174, m.t175, m.t177, m.t178, m.t40, m.t46 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:10:10], a[:10:10], a[:10:10], a[:1:1], a[:1:1]
+	m.t12, m.t28, m.t58, m.t178, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:1:1]
 	a = a[10*n:]
-	m.t14, m.t21, m.t25, m.t76, m.t165 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	m.t14, m.t21, m.t25, m.t43, m.t76, m.t165 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t35, m.t55, m.t87, m.t88, m.t90, m.t91, m.t18 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
+	m.t35, m.t55, m.t91, m.t18 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
 	a = a[25088:]
-	m.t37, m.t79, m.t80, m.t114, m.t42, m.t19 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:320:320], a[:1:1]
+	m.t37, m.t86, m.t42, m.t19, m.t46 = a[:25088:25088], a[:25088:25088], a[:320:320], a[:1:1], a[:1:1]
 	a = a[25088:]
-	m.t83, m.t85, m.t86, m.t31 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:320:320]
+	m.t114, m.t31 = a[:25088:25088], a[:320:320]
 	a = a[25088:]
-	m.t109, m.t111, m.t113, m.t142, m.t143, m.t162, m.t133, m.t135, m.t137, m.t29 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:320:320], a[:320:320], a[:320:320], a[:32:32], a[:32:32], a[:32:32], a[:10:10]
-	a = a[25088:]
-	m.t112, m.t146, m.t148, m.t149, m.t136, m.t141 = a[:25088:25088], a[:320:320], a[:320:320], a[:320:320], a[:32:32], a[:1:1]
-	a = a[25088:]
-	m.t57, m.t150, m.t151, m.t153, m.t154 = a[:320:320], a[:320:320], a[:320:320], a[:320:320], a[:320:320]
+	m.t57, m.t154 = a[:320:320], a[:320:320]
 	a = a[320:]
-	m.t157, m.t159, m.t161, m.t166, m.t167, m.t186 = a[:320:320], a[:320:320], a[:320:320], a[:10:10], a[:10:10], a[:10:10]
+	m.t149, m.t29, m.t117 = a[:320:320], a[:10:10], a[:1:1]
 	a = a[320:]
-	m.t160, m.t170, m.t172, m.t173 = a[:320:320], a[:10:10], a[:10:10], a[:10:10]
+	m.t162 = a[:320:320]
 	a = a[320:]
-	m.t181, m.t183, m.t185 = a[:10:10], a[:10:10], a[:10:10]
+	m.t173, m.t141 = a[:10:10], a[:1:1]
 	a = a[10:]
-	m.t184 = a[:10:10]
+	m.t186 = a[:10:10]
 	a = a[10:]
 	m.t16 = a[:1:1]
 	a = a[1:]
@@ -376,8 +301,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t22 := m.t22
 	t24 := m.t24
 	t25 := m.t25
-	t26 := m.t26
-	t27 := m.t27
 	t28 := m.t28
 	t29 := m.t29
 	t30 := m.t30
@@ -389,102 +312,33 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t38 := m.t38
 	t39 := m.t39
 	t40 := m.t40
-	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
-	t47 := m.t47
-	t48 := m.t48
-	t50 := m.t50
-	t51 := m.t51
-	t52 := m.t52
 	t54 := m.t54
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
-	t60 := m.t60
-	t61 := m.t61
-	t62 := m.t62
-	t63 := m.t63
-	t65 := m.t65
-	t66 := m.t66
-	t69 := m.t69
-	t70 := m.t70
-	t72 := m.t72
-	t74 := m.t74
 	t76 := m.t76
 	t78 := m.t78
-	t79 := m.t79
-	t80 := m.t80
-	t83 := m.t83
-	t85 := m.t85
 	t86 := m.t86
-	t87 := m.t87
-	t88 := m.t88
-	t90 := m.t90
 	t91 := m.t91
 	t95 := m.t95
-	t97 := m.t97
-	t98 := m.t98
-	t100 := m.t100
-	t101 := m.t101
-	t102 := m.t102
-	t104 := m.t104
-	t105 := m.t105
-	t107 := m.t107
 	t108 := m.t108
-	t109 := m.t109
-	t111 := m.t111
-	t112 := m.t112
-	t113 := m.t113
 	t114 := m.t114
 	t117 := m.t117
-	t118 := m.t118
-	t119 := m.t119
-	t122 := m.t122
-	t124 := m.t124
 	t125 := m.t125
-	t126 := m.t126
-	t127 := m.t127
-	t129 := m.t129
 	t130 := m.t130
-	t133 := m.t133
-	t135 := m.t135
-	t136 := m.t136
-	t137 := m.t137
 	t138 := m.t138
 	t141 := m.t141
-	t142 := m.t142
-	t143 := m.t143
-	t146 := m.t146
-	t148 := m.t148
 	t149 := m.t149
-	t150 := m.t150
-	t151 := m.t151
-	t153 := m.t153
 	t154 := m.t154
-	t157 := m.t157
-	t159 := m.t159
-	t160 := m.t160
-	t161 := m.t161
 	t162 := m.t162
 	t165 := m.t165
-	t166 := m.t166
-	t167 := m.t167
-	t170 := m.t170
-	t172 := m.t172
 	t173 := m.t173
-	t174 := m.t174
-	t175 := m.t175
-	t177 := m.t177
 	t178 := m.t178
-	t181 := m.t181
-	t183 := m.t183
-	t184 := m.t184
-	t185 := m.t185
 	t186 := m.t186
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -523,21 +377,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %26 = exp(%12) f32[N,10], line 21 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t26[i0] = runtime.Exp(t12[i0])
-	}
-	// %27 = mul(%26, %25) f32[N,10], line 21 [grad]
+	// %28 = sub(%24, %27) f32[N,10], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t27[o0+i1] = t26[o0+i1] * t25[o1]
+			t28[o0+i1] = t24[o0+i1] - ((runtime.Exp(t12[o0+i1])) * t25[o1])
 		}
-	}
-	// %28 = sub(%24, %27) f32[N,10], line 21 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t28[i0] = t24[i0] - t27[i0]
 	}
 	// %29 = sum_to(%28) f32[10], line 20 [grad]
 	{
@@ -591,8 +437,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t40[0] += t39[i0]
 		}
 	}
-	// %41 = add(%38, %40) f32[], line 24 [update]
-	t41[0] = t38[0] + t40[0]
 	// %42 = square(%31) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
 		t42[i0] = t31[i0] * t31[i0]
@@ -604,8 +448,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t43[0] += t42[i0]
 		}
 	}
-	// %44 = add(%41, %43) f32[], line 24 [update]
-	t44[0] = t41[0] + t43[0]
 	// %45 = square(%29) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		t45[i0] = t29[i0] * t29[i0]
@@ -617,18 +459,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t46[0] += t45[i0]
 		}
 	}
-	// %47 = add(%44, %46) f32[], line 24 [update]
-	t47[0] = t44[0] + t46[0]
-	// %48 = sqrt(%47) f32[], line 24 [update]
-	t48[0] = runtime.Sqrt(t47[0])
-	// %50 = sub(%48, %49) f32[], line 24 [update]
-	t50[0] = t48[0] - float32(5)
-	// %51 = relu(%50) f32[], line 24 [update]
-	t51[0] = runtime.Relu(t50[0])
-	// %52 = add(%49, %51) f32[], line 24 [update]
-	t52[0] = float32(5) + t51[0]
 	// %54 = div(%53, %52) f32[], line 24 [update]
-	t54[0] = float32(5) / t52[0]
+	t54[0] = float32(5) / (float32(5) + (runtime.Relu(((runtime.Sqrt((((t38[0] + t40[0]) + t43[0]) + t46[0]))) - float32(5)))))
 	// %55 = mul(%35, %54) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
 		t55[i0] = t35[i0] * t54[0]
@@ -645,279 +477,67 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t58[i0] = t29[i0] * t54[0]
 	}
-	// %60 = sub(%59, optimizer/step) f32[], line 24 [update]
-	t60[0] = float32(2000) - p4[0]
-	// %61 = relu(%60) f32[], line 24 [update]
-	t61[0] = runtime.Relu(t60[0])
-	// %62 = sub(%59, %61) f32[], line 24 [update]
-	t62[0] = float32(2000) - t61[0]
-	// %63 = div(%62, %59) f32[], line 24 [update]
-	t63[0] = t62[0] / float32(2000)
-	// %65 = mul(%63, %64) f32[], line 24 [update]
-	t65[0] = t63[0] * float32(3.1415927)
-	// %66 = cos(%65) f32[], line 24 [update]
-	t66[0] = runtime.Cos(t65[0])
-	// %69 = add(%68, %66) f32[], line 24 [update]
-	t69[0] = float32(1) + t66[0]
-	// %70 = mul(%67, %69) f32[], line 24 [update]
-	t70[0] = float32(0.5) * t69[0]
-	// %72 = mul(%70, %71) f32[], line 24 [update]
-	t72[0] = t70[0] * float32(0.95)
-	// %74 = add(%72, %73) f32[], line 24 [update]
-	t74[0] = t72[0] + float32(0.05)
 	// %76 = mul(%75, %74) f32[], line 24 [update]
-	t76[0] = float32(0.003) * t74[0]
+	t76[0] = float32(0.003) * (((float32(0.5) * (float32(1) + (runtime.Cos((((float32(2000) - (runtime.Relu((float32(2000) - p4[0])))) / float32(2000)) * float32(3.1415927)))))) * float32(0.95)) + float32(0.05))
 	// %78 = mul(%76, %77) f32[], line 24 [update]
 	t78[0] = t76[0] * float32(0.004)
-	// %79 = mul(W1, %78) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t79[i0] = p0[i0] * t78[0]
-	}
-	// %80 = sub(W1, %79) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t80[i0] = p0[i0] - t79[i0]
-	}
-	// %83 = sub(%55, W1/adam_m) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t83[i0] = t55[i0] - p5[i0]
-	}
-	// %85 = mul(%83, %84) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t85[i0] = t83[i0] * float32(0.1)
-	}
 	// %86 = add(W1/adam_m, %85) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t86[i0] = p5[i0] + t85[i0]
-	}
-	// %87 = square(%55) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t87[i0] = t55[i0] * t55[i0]
-	}
-	// %88 = sub(%87, W1/adam_v) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t88[i0] = t87[i0] - p6[i0]
-	}
-	// %90 = mul(%88, %89) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t90[i0] = t88[i0] * float32(0.001)
+		t86[i0] = p5[i0] + ((t55[i0] - p5[i0]) * float32(0.1))
 	}
 	// %91 = add(W1/adam_v, %90) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t91[i0] = p6[i0] + t90[i0]
+		t91[i0] = p6[i0] + (((t55[i0] * t55[i0]) - p6[i0]) * float32(0.001))
 	}
 	// %95 = add(optimizer/step, %94) f32[], line 24 [update]
 	t95[0] = p4[0] + float32(1)
-	// %97 = mul(%95, %96) f32[], line 24 [update]
-	t97[0] = t95[0] * float32(-0.0010005003)
-	// %98 = exp(%97) f32[], line 24 [update]
-	t98[0] = runtime.Exp(t97[0])
-	// %100 = sub(%99, %98) f32[], line 24 [update]
-	t100[0] = float32(1) - t98[0]
-	// %101 = sqrt(%100) f32[], line 24 [update]
-	t101[0] = runtime.Sqrt(t100[0])
-	// %102 = mul(%76, %101) f32[], line 24 [update]
-	t102[0] = t76[0] * t101[0]
-	// %104 = mul(%95, %103) f32[], line 24 [update]
-	t104[0] = t95[0] * float32(-0.105360515)
-	// %105 = exp(%104) f32[], line 24 [update]
-	t105[0] = runtime.Exp(t104[0])
-	// %107 = sub(%106, %105) f32[], line 24 [update]
-	t107[0] = float32(1) - t105[0]
 	// %108 = div(%102, %107) f32[], line 24 [update]
-	t108[0] = t102[0] / t107[0]
-	// %109 = sqrt(%91) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t109[i0] = runtime.Sqrt(t91[i0])
-	}
-	// %111 = add(%109, %110) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t111[i0] = t109[i0] + float32(1e-07)
-	}
-	// %112 = mul(%86, %108) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t112[i0] = t86[i0] * t108[0]
-	}
-	// %113 = div(%112, %111) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t113[i0] = t112[i0] / t111[i0]
-	}
+	t108[0] = (t76[0] * (runtime.Sqrt((float32(1) - (runtime.Exp((t95[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t95[0] * float32(-0.105360515)))))
 	// %114 = sub(%80, %113) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t114[i0] = t80[i0] - t113[i0]
+		t114[i0] = (p0[i0] - (p0[i0] * t78[0])) - ((t86[i0] * t108[0]) / ((runtime.Sqrt(t91[i0])) + float32(1e-07)))
 	}
 	// %117 = mul(%76, %116) f32[], line 24 [update]
 	t117[0] = t76[0] * float32(0.004)
-	// %118 = mul(b1, %117) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t118[i0] = p1[i0] * t117[0]
-	}
-	// %119 = sub(b1, %118) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t119[i0] = p1[i0] - t118[i0]
-	}
-	// %122 = sub(%56, b1/adam_m) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t122[i0] = t56[i0] - p7[i0]
-	}
-	// %124 = mul(%122, %123) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t124[i0] = t122[i0] * float32(0.1)
-	}
 	// %125 = add(b1/adam_m, %124) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t125[i0] = p7[i0] + t124[i0]
-	}
-	// %126 = square(%56) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t126[i0] = t56[i0] * t56[i0]
-	}
-	// %127 = sub(%126, b1/adam_v) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t127[i0] = t126[i0] - p8[i0]
-	}
-	// %129 = mul(%127, %128) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t129[i0] = t127[i0] * float32(0.001)
+		t125[i0] = p7[i0] + ((t56[i0] - p7[i0]) * float32(0.1))
 	}
 	// %130 = add(b1/adam_v, %129) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t130[i0] = p8[i0] + t129[i0]
-	}
-	// %133 = sqrt(%130) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t133[i0] = runtime.Sqrt(t130[i0])
-	}
-	// %135 = add(%133, %134) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t135[i0] = t133[i0] + float32(1e-07)
-	}
-	// %136 = mul(%125, %108) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t136[i0] = t125[i0] * t108[0]
-	}
-	// %137 = div(%136, %135) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t137[i0] = t136[i0] / t135[i0]
+		t130[i0] = p8[i0] + (((t56[i0] * t56[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %138 = sub(%119, %137) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t138[i0] = t119[i0] - t137[i0]
+		t138[i0] = (p1[i0] - (p1[i0] * t117[0])) - ((t125[i0] * t108[0]) / ((runtime.Sqrt(t130[i0])) + float32(1e-07)))
 	}
 	// %141 = mul(%76, %140) f32[], line 24 [update]
 	t141[0] = t76[0] * float32(0.004)
-	// %142 = mul(W2, %141) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t142[i0] = p2[i0] * t141[0]
-	}
-	// %143 = sub(W2, %142) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t143[i0] = p2[i0] - t142[i0]
-	}
-	// %146 = sub(%57, W2/adam_m) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t146[i0] = t57[i0] - p9[i0]
-	}
-	// %148 = mul(%146, %147) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t148[i0] = t146[i0] * float32(0.1)
-	}
 	// %149 = add(W2/adam_m, %148) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t149[i0] = p9[i0] + t148[i0]
-	}
-	// %150 = square(%57) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t150[i0] = t57[i0] * t57[i0]
-	}
-	// %151 = sub(%150, W2/adam_v) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t151[i0] = t150[i0] - p10[i0]
-	}
-	// %153 = mul(%151, %152) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t153[i0] = t151[i0] * float32(0.001)
+		t149[i0] = p9[i0] + ((t57[i0] - p9[i0]) * float32(0.1))
 	}
 	// %154 = add(W2/adam_v, %153) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t154[i0] = p10[i0] + t153[i0]
-	}
-	// %157 = sqrt(%154) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t157[i0] = runtime.Sqrt(t154[i0])
-	}
-	// %159 = add(%157, %158) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t159[i0] = t157[i0] + float32(1e-07)
-	}
-	// %160 = mul(%149, %108) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t160[i0] = t149[i0] * t108[0]
-	}
-	// %161 = div(%160, %159) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t161[i0] = t160[i0] / t159[i0]
+		t154[i0] = p10[i0] + (((t57[i0] * t57[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %162 = sub(%143, %161) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t162[i0] = t143[i0] - t161[i0]
+		t162[i0] = (p2[i0] - (p2[i0] * t141[0])) - ((t149[i0] * t108[0]) / ((runtime.Sqrt(t154[i0])) + float32(1e-07)))
 	}
 	// %165 = mul(%76, %164) f32[], line 24 [update]
 	t165[0] = t76[0] * float32(0.004)
-	// %166 = mul(b2, %165) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t166[i0] = p3[i0] * t165[0]
-	}
-	// %167 = sub(b2, %166) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t167[i0] = p3[i0] - t166[i0]
-	}
-	// %170 = sub(%58, b2/adam_m) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t170[i0] = t58[i0] - p11[i0]
-	}
-	// %172 = mul(%170, %171) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t172[i0] = t170[i0] * float32(0.1)
-	}
 	// %173 = add(b2/adam_m, %172) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t173[i0] = p11[i0] + t172[i0]
-	}
-	// %174 = square(%58) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t174[i0] = t58[i0] * t58[i0]
-	}
-	// %175 = sub(%174, b2/adam_v) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t175[i0] = t174[i0] - p12[i0]
-	}
-	// %177 = mul(%175, %176) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t177[i0] = t175[i0] * float32(0.001)
+		t173[i0] = p11[i0] + ((t58[i0] - p11[i0]) * float32(0.1))
 	}
 	// %178 = add(b2/adam_v, %177) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t178[i0] = p12[i0] + t177[i0]
-	}
-	// %181 = sqrt(%178) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t181[i0] = runtime.Sqrt(t178[i0])
-	}
-	// %183 = add(%181, %182) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t183[i0] = t181[i0] + float32(1e-07)
-	}
-	// %184 = mul(%173, %108) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t184[i0] = t173[i0] * t108[0]
-	}
-	// %185 = div(%184, %183) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t185[i0] = t184[i0] / t183[i0]
+		t178[i0] = p12[i0] + (((t58[i0] * t58[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %186 = sub(%167, %185) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t186[i0] = t167[i0] - t185[i0]
+		t186[i0] = (p3[i0] - (p3[i0] * t165[0])) - ((t173[i0] * t108[0]) / ((runtime.Sqrt(t178[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p5, t86)
