@@ -109,7 +109,8 @@ func emitBroadcast(c *gen, n *ir.Node) (jen.Code, error) {
 
 // emitReduce sums the input over the reduced axes (sum, mean, sum_to):
 // it iterates over the input and accumulates into the output, which is
-// read with stride 0 along reduced axes; mean then scales by 1/count.
+// read with stride 0 along reduced axes; mean then scales by 1/count. An
+// element-wise input fused into the reduction is computed in the loop.
 func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 	x := n.Inputs[0]
 	in := x.Type.Shape
@@ -137,16 +138,15 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 		}
 	}
 	dst := c.operand(n)
-	var src access
 	if lit := scalarConst(x); lit != nil {
 		return nil, fmt.Errorf("reduction of an inline constant")
 	}
-	src = access{buf: c.operand(x), strides: rowMajorStrides(shapeSizes(in))}
-	ops := []access{{buf: dst, strides: broadcastStrides(keep, in, nil)}, src}
+	ops := []access{{buf: dst, strides: broadcastStrides(keep, in, nil)}}
+	elem := c.elementTree(x, in, &ops) // x may be fused into the reduction
 	code := []jen.Code{
 		jen.Clear(jen.Id(dst)),
 		loopNest(shapeSizes(in), ops, func(e []*jen.Statement) jen.Code {
-			return e[0].Op("+=").Add(e[1])
+			return e[0].Op("+=").Add(elem(e))
 		}),
 	}
 	if n.Op.Name == "mean" {

@@ -7,9 +7,9 @@ import (
 )
 
 // Element-wise fusion. A chain of element-wise ops becomes one loop: a
-// node is fused into its consumer when both are emitted by
-// emitElementwise (their element is a Go expression), the node has the
-// consumer's shape, the consumer is its only reader (so nothing is
+// node is fused into its consumer when it is emitted by emitElementwise
+// (its element is a Go expression), the consumer is element-wise too, of
+// the node's shape, or a sum (sum, mean, sum_to) of the node, the consumer is its only reader (so nothing is
 // computed twice), it is no result of any entry point (output, loss,
 // update value) and no update itself, and every program that emits one
 // emits the other. A fused node gets no buffer: its consumer's loop
@@ -22,6 +22,10 @@ type exprProbe struct {
 	args   []*jen.Statement
 	result jen.Code
 }
+
+// reduces are the ops emitted by emitReduce, which compute a fused
+// input's elements in their loop.
+var reduces = map[string]bool{"sum": true, "mean": true, "sum_to": true}
 
 // emitterOf returns the emitter of an op. It is a variable set in init
 // because the emitters table refers to emitElementwise, which (through
@@ -68,13 +72,23 @@ func (c *gen) fuse() {
 		}
 		return ok
 	}
+	// loopShape is the shape a consumer loops over when it can compute
+	// a fused operand's element in its loop: an element-wise op's result,
+	// or a sum's input.
+	loopShape := func(q *ir.Node) (ir.Shape, bool) {
+		if reduces[q.Op.Name] {
+			return q.Inputs[0].Type.Shape, true
+		}
+		return q.Type.Shape, isCapable(q)
+	}
 	for _, n := range c.g.Nodes {
 		q := consumer[n]
-		if !c.hasBuf[n] || readers[n] != 1 || results[n] || n.Op.Stateful || q == nil ||
-			!n.Type.Shape.Equal(q.Type.Shape) || !isCapable(n) || !isCapable(q) || emitted[n] != emitted[q] {
+		if !c.hasBuf[n] || readers[n] != 1 || results[n] || n.Op.Stateful || q == nil || emitted[n] != emitted[q] || !isCapable(n) {
 			continue
 		}
-		c.fused[n] = true
+		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {
+			c.fused[n] = true
+		}
 	}
 	var bufs []*ir.Node
 	for _, n := range c.bufs {

@@ -69,7 +69,6 @@ type Model struct {
 	t22 []float32 // count = cast(%21) f32[], line 27
 	t23 []int32   // axes = rank(h) i32[], line 28
 	t24 []float32 // err = sub(z, t) f32[N,2], line 29
-	t25 []float32 // %25 = mul(err, err) f32[N,2], line 30
 	t26 []float32 // %26 = sum(%25) f32[], line 30
 	t27 []float32 // loss = div(%26, count) f32[], line 30
 	t29 []float32 // %29 = div(%28, count) f32[], line 30 [grad]
@@ -124,11 +123,11 @@ func (m *Model) layout(n int) {
 		a = a[4*n:]
 		m.t9 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t14, m.t41, m.t25, m.t33, m.t36 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n]
+		m.t14, m.t41, m.t33, m.t36, m.t22 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
 		a = a[3*n:]
-		m.t39, m.t63, m.t11, m.t15, m.t22, m.t29 = a[:24:24], a[:24:24], a[:18:18], a[:4:4], a[:1:1], a[:1:1]
+		m.t39, m.t63, m.t11, m.t15, m.t26, m.t29 = a[:24:24], a[:24:24], a[:18:18], a[:4:4], a[:1:1], a[:1:1]
 		a = a[24:]
-		m.t50, m.t59, m.t13, m.t26 = a[:18:18], a[:18:18], a[:9:9], a[:1:1]
+		m.t50, m.t59, m.t13 = a[:18:18], a[:18:18], a[:9:9]
 		a = a[18:]
 		m.t51 = a[:18:18]
 		a = a[18:]
@@ -294,7 +293,6 @@ func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	t21 := m.t21
 	t22 := m.t22
 	t24 := m.t24
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	// First the forward program.
@@ -307,15 +305,11 @@ func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	for i0 := 0; i0 < 2*n; i0++ {
 		t24[i0] = t19[i0] - t[i0]
 	}
-	// %25 = mul(err, err) f32[N,2], line 30
-	for i0 := 0; i0 < 2*n; i0++ {
-		t25[i0] = t24[i0] * t24[i0]
-	}
 	// %26 = sum(%25) f32[], line 30
 	{
 		clear(t26)
 		for i0 := 0; i0 < 2*n; i0++ {
-			t26[0] += t25[i0]
+			t26[0] += (t24[i0] * t24[i0])
 		}
 	}
 	// loss = div(%26, count) f32[], line 30

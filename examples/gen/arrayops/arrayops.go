@@ -66,7 +66,6 @@ type Model struct {
 	t23 []float32 // %23 = matmul(h, V) f32[N,4], line 28
 	t24 []float32 // z = add(%23, b) f32[N,4], line 28
 	t25 []float32 // err = sub(z, t) f32[N,4], line 30
-	t26 []float32 // %26 = mul(err, err) f32[N,4], line 31
 	t27 []float32 // %27 = sum(%26) f32[N], line 31
 	t28 []float32 // %28 = mean(%27) f32[], line 31
 	t30 []float32 // loss = div(%28, %29) f32[], line 31
@@ -99,7 +98,6 @@ type Model struct {
 	t67 []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
 	t68 []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
 	t69 []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
-	t70 []float32 // %70 = add(%61, %69) f32[N,12], line 18 [grad]
 	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
 	t74 []float32 // %74 = sub(W, %73) f32[6,4], line 34 [update]
 	t78 []float32 // %78 = sub(S, %77) f32[3,2], line 34 [update]
@@ -137,27 +135,27 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t66, m.t22, m.t8, m.t68, m.t70, m.t49, m.t60, m.t20, m.t14, m.t90 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
+	m.t10, m.t66, m.t22, m.t8, m.t68, m.t49, m.t60, m.t20, m.t14, m.t71, m.t90 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t45, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t53, m.t71 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:12:12]
+	m.t45, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t53, m.t78 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:6:6]
 	a = a[13*n:]
-	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t78 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:6:6]
+	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t86 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:4:4]
 	a = a[12*n:]
-	m.t12, m.t63, m.t86 = a[:6*n:6*n], a[:6:6], a[:4:4]
+	m.t12, m.t63 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.t17 = a[: 4*n : 4*n]
 	a = a[4*n:]
-	m.t26, m.t39, m.t42, m.t47, m.t37, m.t28 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:1:1]
+	m.t39, m.t42, m.t47, m.t27, m.t37 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n]
 	a = a[4*n:]
 	m.t54, m.t21 = a[:4*n:4*n], a[:3*n:3*n]
 	a = a[4*n:]
-	m.t48, m.t27, m.t38 = a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t48, m.t38, m.t28, m.t32 = a[:3*n:3*n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[3*n:]
-	m.t46, m.t82, m.t15, m.t32 = a[:52:52], a[:52:52], a[:12:12], a[:1:1]
+	m.t46, m.t82, m.t15, m.t36 = a[:52:52], a[:52:52], a[:12:12], a[:1:1]
 	a = a[52:]
 	m.t59, m.t74, m.t19, m.t55 = a[:24:24], a[:24:24], a[:12:12], a[:12:12]
 	a = a[24:]
-	m.t56, m.t64, m.t36 = a[:12:12], a[:6:6], a[:1:1]
+	m.t56, m.t64 = a[:12:12], a[:6:6]
 	a = a[12:]
 	m.t44 = a[:4:4]
 	a = a[4:]
@@ -340,7 +338,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	t24 := m.t24
 	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
 	t30 := m.t30
@@ -350,10 +347,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t25[i0] = t24[i0] - t[i0]
 	}
-	// %26 = mul(err, err) f32[N,4], line 31
-	for i0 := 0; i0 < 4*n; i0++ {
-		t26[i0] = t25[i0] * t25[i0]
-	}
 	// %27 = sum(%26) f32[N], line 31
 	{
 		clear(t27)
@@ -361,7 +354,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t27[o0] += t26[o1+i1]
+				t27[o0] += (t25[o1+i1] * t25[o1+i1])
 			}
 		}
 	}
@@ -424,7 +417,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t67 := m.t67
 	t68 := m.t68
 	t69 := m.t69
-	t70 := m.t70
 	t71 := m.t71
 	t74 := m.t74
 	t78 := m.t78
@@ -600,17 +592,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %69 = reshape_to(%68) f32[N,12], line 18 [grad]
 	copy(t69, t68)
-	// %70 = add(%61, %69) f32[N,12], line 18 [grad]
-	for i0 := 0; i0 < 12*n; i0++ {
-		t70[i0] = t61[i0] + t69[i0]
-	}
 	// %71 = sum_to(%70) f32[12], line 17 [grad]
 	{
 		clear(t71)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 12
 			for i1 := 0; i1 < 12; i1++ {
-				t71[i1] += t70[o0+i1]
+				t71[i1] += (t61[o0+i1] + t69[o0+i1])
 			}
 		}
 	}

@@ -77,7 +77,6 @@ type Model struct {
 	t17 []float32 // %17 = cast(hit) f32[N], line 19
 	t18 []float32 // accuracy = mean(%17) f32[], line 19
 	t19 []float32 // %19 = one_hot(label) f32[N,3], line 20
-	t20 []float32 // %20 = mul(h, %19) f32[N,3], line 20
 	t21 []float32 // truth = sum(%20) f32[N], line 20
 	t27 []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
 	t30 []bool    // either = logical_or(%29, inside) bool[N,4], line 23
@@ -126,13 +125,13 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, m.t5, m.t10, m.t20, m.t44, m.t46, m.t49, m.t53, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+		m.t4, m.t5, m.t10, m.t44, m.t46, m.t49, m.t53, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 		a = a[3*n:]
-		m.t9, m.t19, m.t42, m.t48, m.t11, m.t17, m.t21, m.t40, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:3:3]
+		m.t9, m.t19, m.t42, m.t48, m.t11, m.t17, m.t40, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3]
 		a = a[3*n:]
-		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
+		m.t43, m.t21, m.t41 = a[:3*n:3*n], a[:n:n], a[:n:n]
 		a = a[3*n:]
-		m.t56, m.t59, m.t39 = a[:12:12], a[:12:12], a[:1:1]
+		m.t56, m.t59, m.t18, m.t39 = a[:12:12], a[:12:12], a[:1:1], a[:1:1]
 		a = a[12:]
 		m.t12 = a[:1:1]
 		a = a[1:]
@@ -241,7 +240,6 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
-	t20 := m.t20
 	t21 := m.t21
 	t27 := m.t27
 	t30 := m.t30
@@ -309,10 +307,6 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			}
 		}
 	}
-	// %20 = mul(h, %19) f32[N,3], line 20
-	for i0 := 0; i0 < 3*n; i0++ {
-		t20[i0] = t10[i0] * t19[i0]
-	}
 	// truth = sum(%20) f32[N], line 20
 	{
 		clear(t21)
@@ -320,7 +314,7 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t21[o0] += t20[o1+i1]
+				t21[o0] += (t10[o1+i1] * t19[o1+i1])
 			}
 		}
 	}

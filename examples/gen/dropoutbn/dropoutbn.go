@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   54 + 2,646·N FLOPs
 	TrainStep: 901 + 6,764·N FLOPs
 
-Buffers: 383 + 384·N float32 elements in one arena, planned so that tensors
+Buffers: 386 + 384·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,304 + 1,661·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -106,15 +106,12 @@ type Model struct {
 	t111 []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
 	t113 []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
 	t114 []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
-	t115 []float32 // %115 = mul(%111, %58) f32[N,6], line 29 [grad]
 	t116 []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
-	t118 []float32 // %118 = mul(%114, %52) f32[N,6], line 29 [grad]
 	t119 []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
 	t124 []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
 	t126 []float32 // %126 = count(%53) f32[], line 29 [grad]
 	t127 []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
 	t132 []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
-	t133 []float32 // %133 = neg(%132) f32[N,6], line 29 [grad]
 	t134 []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
 	t135 []float32 // %135 = count(h) f32[], line 29 [grad]
 	t136 []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
@@ -125,15 +122,12 @@ type Model struct {
 	t143 []float32 // %143 = relu_grad(%142, c) f32[N,4,4,3], line 28 [grad]
 	t144 []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
 	t145 []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
-	t146 []float32 // %146 = mul(%143, %32) f32[N,4,4,3], line 14 [grad]
 	t147 []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
-	t149 []float32 // %149 = mul(%145, %26) f32[N,4,4,3], line 14 [grad]
 	t150 []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
 	t155 []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
 	t157 []float32 // %157 = count(%27) f32[], line 14 [grad]
 	t158 []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
 	t163 []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
-	t164 []float32 // %164 = neg(%163) f32[N,4,4,3], line 14 [grad]
 	t165 []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
 	t166 []float32 // %166 = count(%7) f32[], line 14 [grad]
 	t167 []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
@@ -181,7 +175,7 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 384*n + 383
+	size := 384*n + 386
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -190,46 +184,46 @@ func (m *Model) layout(n int) {
 	a = a[48*n:]
 	m.t12, m.t26, m.t163, m.t16, m.t18, m.t19, m.t182, m.t85 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:3:3]
 	a = a[48*n:]
-	m.t27, m.t158, m.t164, m.t92, m.t186, m.t166 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6:6], a[:6:6], a[:1:1]
+	m.t27, m.t158, m.t92, m.t186, m.t165 = a[:48*n:48*n], a[:48*n:48*n], a[:6:6], a[:6:6], a[:3:3]
 	a = a[48*n:]
-	m.t32, m.t146, m.t149, m.t155, m.t165, m.t194 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:3:3], a[:3:3]
+	m.t32, m.t150, m.t155, m.t194, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t34, m.t143, m.t147, m.t198 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:3:3]
+	m.t34, m.t143, m.t198, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
 	a = a[48*n:]
 	m.t47, m.t140, m.t145, m.t49, m.t25 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
 	a = a[48*n:]
 	m.t48, m.t142, m.t28, m.t144 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:3:3]
 	a = a[48*n:]
-	m.t50, m.t136, m.t139, m.t150, m.t157 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3], a[:1:1]
+	m.t50, m.t136, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
 	a = a[6*n:]
 	m.t52, m.t132 = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t53, m.t127, m.t133, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1]
+	m.t53, m.t127, m.t134 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
-	m.t58, m.t115, m.t118, m.t124, m.t134 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6:6], a[:6:6]
+	m.t58, m.t119, m.t124, m.t135 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:1:1]
 	a = a[6*n:]
-	m.t60, m.t78, m.t111, m.t116 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	m.t60, m.t78, m.t111, m.t126 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1]
 	a = a[6*n:]
 	m.t77, m.t114, m.t51 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.t109, m.t79, m.t102, m.t54, m.t113 = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
 	a = a[6*n:]
-	m.t100, m.t105, m.t80, m.t98, m.t126 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:1:1]
+	m.t100, m.t105, m.t80, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t101, m.t99 = a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
 	m.t141, m.t178, m.t57 = a[:288:288], a[:288:288], a[:6:6]
 	a = a[288:]
-	m.t171, m.t174, m.t119, m.t97 = a[:54:54], a[:54:54], a[:6:6], a[:1:1]
+	m.t171, m.t174, m.t31 = a[:54:54], a[:54:54], a[:3:3]
 	a = a[54:]
-	m.t110 = a[:18:18]
+	m.t110, m.t97 = a[:18:18], a[:1:1]
 	a = a[18:]
 	m.t65 = a[:6:6]
 	a = a[6:]
 	m.t71 = a[:6:6]
 	a = a[6:]
-	m.t31 = a[:3:3]
-	a = a[3:]
+	m.t116 = a[:6:6]
+	a = a[6:]
 	m.t39 = a[:3:3]
 	a = a[3:]
 	m.t45 = a[:3:3]
@@ -410,15 +404,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t111 := m.t111
 	t113 := m.t113
 	t114 := m.t114
-	t115 := m.t115
 	t116 := m.t116
-	t118 := m.t118
 	t119 := m.t119
 	t124 := m.t124
 	t126 := m.t126
 	t127 := m.t127
 	t132 := m.t132
-	t133 := m.t133
 	t134 := m.t134
 	t135 := m.t135
 	t136 := m.t136
@@ -429,15 +420,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t143 := m.t143
 	t144 := m.t144
 	t145 := m.t145
-	t146 := m.t146
 	t147 := m.t147
-	t149 := m.t149
 	t150 := m.t150
 	t155 := m.t155
 	t157 := m.t157
 	t158 := m.t158
 	t163 := m.t163
-	t164 := m.t164
 	t165 := m.t165
 	t166 := m.t166
 	t167 := m.t167
@@ -681,23 +669,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t114[o0+i1] = t111[o0+i1] * p2[i1]
 		}
 	}
-	// %115 = mul(%111, %58) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t115[i0] = t111[i0] * t58[i0]
-	}
 	// %116 = sum_to(%115) f32[6], line 29 [grad]
 	{
 		clear(t116)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t116[i1] += t115[o0+i1]
+				t116[i1] += (t111[o0+i1] * t58[o0+i1])
 			}
 		}
-	}
-	// %118 = mul(%114, %52) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t118[i0] = t114[i0] * t52[i0]
 	}
 	// %119 = sum_to(%118) f32[6], line 29 [grad]
 	{
@@ -705,7 +685,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t119[i1] += t118[o0+i1]
+				t119[i1] += (t114[o0+i1] * t52[o0+i1])
 			}
 		}
 	}
@@ -729,17 +709,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t132[o0+i1] = (t114[o0+i1] * t57[i1]) + ((t127[o0+i1] / t126[0]) * (float32(2) * t52[o0+i1]))
 		}
 	}
-	// %133 = neg(%132) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t133[i0] = -t132[i0]
-	}
 	// %134 = sum_to(%133) f32[6], line 29 [grad]
 	{
 		clear(t134)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t134[i1] += t133[o0+i1]
+				t134[i1] += (-t132[o0+i1])
 			}
 		}
 	}
@@ -783,23 +759,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t145[o0+i1] = t143[o0+i1] * p5[i1]
 		}
 	}
-	// %146 = mul(%143, %32) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t146[i0] = t143[i0] * t32[i0]
-	}
 	// %147 = sum_to(%146) f32[3], line 14 [grad]
 	{
 		clear(t147)
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t147[i1] += t146[o0+i1]
+				t147[i1] += (t143[o0+i1] * t32[o0+i1])
 			}
 		}
-	}
-	// %149 = mul(%145, %26) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t149[i0] = t145[i0] * t26[i0]
 	}
 	// %150 = sum_to(%149) f32[3], line 14 [grad]
 	{
@@ -807,7 +775,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t150[i1] += t149[o0+i1]
+				t150[i1] += (t145[o0+i1] * t26[o0+i1])
 			}
 		}
 	}
@@ -831,17 +799,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t163[o0+i1] = (t145[o0+i1] * t31[i1]) + ((t158[o0+i1] / t157[0]) * (float32(2) * t26[o0+i1]))
 		}
 	}
-	// %164 = neg(%163) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t164[i0] = -t163[i0]
-	}
 	// %165 = sum_to(%164) f32[3], line 14 [grad]
 	{
 		clear(t165)
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t165[i1] += t164[o0+i1]
+				t165[i1] += (-t163[o0+i1])
 			}
 		}
 	}

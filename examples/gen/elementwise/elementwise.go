@@ -64,7 +64,6 @@ type Model struct {
 	t37  []float32 // spread = prod(%36) f32[N], line 22
 	t41  []float32 // y = add(u, %40) f32[N,3], line 23
 	t42  []float32 // err = sub(y, t) f32[N,3], line 25
-	t43  []float32 // %43 = mul(err, err) f32[N,3], line 26
 	t44  []float32 // %44 = sum(%43) f32[N], line 26
 	t45  []float32 // %45 = mean(%44) f32[], line 26
 	t46  []float32 // %46 = mul(low, spread) f32[N], line 26
@@ -104,7 +103,6 @@ type Model struct {
 	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
 	t104 []float32 // %104 = add(%103, %102) f32[N,3], line 26 [grad]
 	t106 []float32 // %106 = mul(%104, %39) f32[N,3], line 23 [grad]
-	t109 []float32 // %109 = neg(%106) f32[N,3], line 23 [grad]
 	t110 []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	t111 []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
 	t112 []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
@@ -120,7 +118,6 @@ type Model struct {
 	t134 []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
 	t135 []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
 	t139 []float32 // %139 = sub(e, %138) f32[3], line 19 [grad]
-	t144 []float32 // %144 = pow_grad_b(%143, %28) f32[N,3], line 19 [grad]
 	t145 []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
 	t153 []float32 // %153 = mul(%148, %152) f32[N,3], line 18 [grad]
 	t158 []float32 // %158 = add(%157, %156) f32[N,3], line 18 [grad]
@@ -179,7 +176,7 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t28 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.t29, m.t144 = a[:3*n:3*n], a[:3*n:3*n]
+	m.t29 = a[: 3*n : 3*n]
 	a = a[3*n:]
 	m.t32 = a[: 3*n : 3*n]
 	a = a[3*n:]
@@ -187,11 +184,11 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t41, m.t42, m.t104 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t43, m.t51, m.t84, m.t106 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t51, m.t84, m.t106 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t76, m.t67, m.t45 = a[:3*n:3*n], a[:3:3], a[:1:1]
 	a = a[3*n:]
-	m.t100, m.t109, m.t111, m.t127, m.t37, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t100, m.t111, m.t127, m.t37, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t112, m.t133, m.t44, m.t99, m.t126, m.t128 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[3*n:]
@@ -332,7 +329,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t37 := m.t37
 	t41 := m.t41
 	t42 := m.t42
-	t43 := m.t43
 	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
@@ -382,10 +378,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t42[i0] = t41[i0] - t[i0]
 	}
-	// %43 = mul(err, err) f32[N,3], line 26
-	for i0 := 0; i0 < 3*n; i0++ {
-		t43[i0] = t42[i0] * t42[i0]
-	}
 	// %44 = sum(%43) f32[N], line 26
 	{
 		clear(t44)
@@ -393,7 +385,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t44[o0] += t43[o1+i1]
+				t44[o0] += (t42[o1+i1] * t42[o1+i1])
 			}
 		}
 	}
@@ -513,7 +505,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t100 := m.t100
 	t104 := m.t104
 	t106 := m.t106
-	t109 := m.t109
 	t110 := m.t110
 	t111 := m.t111
 	t112 := m.t112
@@ -529,7 +520,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t134 := m.t134
 	t135 := m.t135
 	t139 := m.t139
-	t144 := m.t144
 	t145 := m.t145
 	t153 := m.t153
 	t158 := m.t158
@@ -657,10 +647,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t106[i0] = t104[i0] * float32(0.1)
 	}
-	// %109 = neg(%106) f32[N,3], line 23 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t109[i0] = -t106[i0]
-	}
 	// %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	{
 		clear(t110)
@@ -668,7 +654,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t110[o0] += t109[o1+i1]
+				t110[o0] += (-t106[o1+i1])
 			}
 		}
 	}
@@ -766,17 +752,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3; i0++ {
 		t139[i0] = p3[i0] - float32(1)
 	}
-	// %144 = pow_grad_b(%143, %28) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t144[i0] = runtime.PowGradB((t104[i0] * t29[i0]), t28[i0])
-	}
 	// %145 = sum_to(%144) f32[3], line 19 [grad]
 	{
 		clear(t145)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t145[i1] += t144[o0+i1]
+				t145[i1] += (runtime.PowGradB((t104[o0+i1] * t29[o0+i1]), t28[o0+i1]))
 			}
 		}
 	}

@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   520 + 204·N FLOPs
 	TrainStep: 1,678 + 510·N FLOPs
 
-Buffers: 545 + 37·N float32 elements in one arena, planned so that tensors
+Buffers: 553 + 37·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,837 + 111·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -70,7 +70,6 @@ type Model struct {
 	t36  []float32 // %36 = mul(%35, c) f32[4], line 30
 	t37  []float32 // z = add(%34, %36) f32[N,4], line 30
 	t38  []float32 // %38 = sub(z, t) f32[N,4], line 32
-	t39  []float32 // %39 = square(%38) f32[N,4], line 32
 	t40  []float32 // %40 = sum(%39) f32[N], line 32
 	t41  []float32 // loss = mean(%40) f32[], line 32
 	t43  []float32 // %43 = count(%40) f32[], line 32 [grad]
@@ -82,7 +81,6 @@ type Model struct {
 	t52  []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
 	t54  []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
 	t55  []float32 // %55 = sum_to(%49) f32[4], line 30 [grad]
-	t57  []float32 // %57 = mul(%55, a) f32[4], line 30 [grad]
 	t58  []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
 	t59  []float32 // %59 = sum_to(%49) f32[4], line 30 [grad]
 	t60  []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
@@ -93,7 +91,6 @@ type Model struct {
 	t67  []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
 	t70  []float32 // %70 = sum_to(%65) f32[8], line 29 [grad]
 	t71  []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
-	t72  []float32 // %72 = mul(%65, %20) f32[N,8], line 29 [grad]
 	t73  []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
 	t75  []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
 	t76  []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
@@ -155,22 +152,22 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 37*n + 545
+	size := 37*n + 553
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t20, m.t72, m.t112 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
+	m.t20, m.t112 = a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t25, m.t65, m.t16, m.t73, m.t120 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8], a[:8:8]
+	m.t25, m.t65, m.t16, m.t120 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8]
 	a = a[8*n:]
 	m.t26, m.t71, m.t24, m.t66, m.t128 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8], a[:8:8]
 	a = a[8*n:]
-	m.t60, m.t31, m.t37, m.t38, m.t67, m.t52, m.t57, m.t108 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4], a[:4:4], a[:4:4]
+	m.t60, m.t31, m.t37, m.t38, m.t67, m.t52, m.t108 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4], a[:4:4]
 	a = a[8*n:]
-	m.t39, m.t46, m.t49, m.t44, m.t33, m.t116 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:4:4], a[:4:4]
+	m.t46, m.t49, m.t40, m.t44, m.t33, m.t116 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4], a[:4:4]
 	a = a[4*n:]
-	m.t40, m.t45, m.t58, m.t124 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	m.t45, m.t58, m.t124 = a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
 	m.t76, m.t92, m.t19, m.t30 = a[:160:160], a[:160:160], a[:48:48], a[:32:32]
 	a = a[160:]
@@ -189,6 +186,8 @@ func (m *Model) layout(n int) {
 	m.t54, m.t132 = a[:8:8], a[:4:4]
 	a = a[8:]
 	m.t70 = a[:8:8]
+	a = a[8:]
+	m.t73 = a[:8:8]
 	a = a[8:]
 	m.t35 = a[:4:4]
 	a = a[4:]
@@ -320,7 +319,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	t37 := m.t37
 	t38 := m.t38
-	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
 	// First the forward program.
@@ -329,10 +327,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t38[i0] = t37[i0] - t[i0]
 	}
-	// %39 = square(%38) f32[N,4], line 32
-	for i0 := 0; i0 < 4*n; i0++ {
-		t39[i0] = t38[i0] * t38[i0]
-	}
 	// %40 = sum(%39) f32[N], line 32
 	{
 		clear(t40)
@@ -340,7 +334,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t40[o0] += t39[o1+i1]
+				t40[o0] += (t38[o1+i1] * t38[o1+i1])
 			}
 		}
 	}
@@ -389,7 +383,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t52 := m.t52
 	t54 := m.t54
 	t55 := m.t55
-	t57 := m.t57
 	t58 := m.t58
 	t59 := m.t59
 	t60 := m.t60
@@ -400,7 +393,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t67 := m.t67
 	t70 := m.t70
 	t71 := m.t71
-	t72 := m.t72
 	t73 := m.t73
 	t75 := m.t75
 	t76 := m.t76
@@ -474,15 +466,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %57 = mul(%55, a) f32[4], line 30 [grad]
-	for i0 := 0; i0 < 4; i0++ {
-		t57[i0] = t55[i0] * p7[i0]
-	}
 	// %58 = sum_to(%57) f32[], line 30 [grad]
 	{
 		clear(t58)
 		for i0 := 0; i0 < 4; i0++ {
-			t58[0] += t57[i0]
+			t58[0] += (t55[i0] * p7[i0])
 		}
 	}
 	// %59 = sum_to(%49) f32[4], line 30 [grad]
@@ -538,17 +526,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t71[o0+i1] = t65[o0+i1] * p10[i1]
 		}
 	}
-	// %72 = mul(%65, %20) f32[N,8], line 29 [grad]
-	for i0 := 0; i0 < 8*n; i0++ {
-		t72[i0] = t65[i0] * t20[i0]
-	}
 	// %73 = sum_to(%72) f32[8], line 29 [grad]
 	{
 		clear(t73)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t73[i1] += t72[o0+i1]
+				t73[i1] += (t65[o0+i1] * t20[o0+i1])
 			}
 		}
 	}

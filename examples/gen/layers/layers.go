@@ -61,7 +61,6 @@ type Model struct {
 	t20 []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
 	t21 []float32 // y = softmax(%20) f32[N,10], line 22
 	t22 []float32 // %22 = log_softmax(%20) f32[N,10], line 23
-	t25 []float32 // %25 = mul(%23, %24) f32[N,10], line 23
 	t26 []float32 // %26 = sum(%25) f32[N], line 23
 	t27 []float32 // %27 = mean(%26) f32[], line 23
 	t28 []float32 // xent = neg(%27) f32[], line 23
@@ -135,15 +134,15 @@ func (m *Model) layout(n int) {
 	a = a[64*n:]
 	m.t11, m.t50, m.t88 = a[:32*n:32*n], a[:32*n:32*n], a[:10:10]
 	a = a[32*n:]
-	m.t48, m.t14, m.t20, m.t25, m.t34, m.t39, m.t32, m.t51, m.t27 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1]
+	m.t48, m.t14, m.t20, m.t34, m.t39, m.t26, m.t32, m.t51 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:32:32]
 	a = a[32*n:]
 	m.t18, m.t22, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
-	m.t26, m.t33, m.t40 = a[:n:n], a[:n:n], a[:n:n]
+	m.t33, m.t40, m.t27, m.t30 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t57, m.t60, m.t30 = a[:50176:50176], a[:50176:50176], a[:1:1]
+	m.t57, m.t60, m.t31 = a[:50176:50176], a[:50176:50176], a[:1:1]
 	a = a[50176:]
-	m.t46, m.t84, m.t31 = a[:7840:7840], a[:7840:7840], a[:1:1]
+	m.t46, m.t84 = a[:7840:7840], a[:7840:7840]
 	a = a[7840:]
 	m.t53, m.t68 = a[:2048:2048], a[:2048:2048]
 	a = a[2048:]
@@ -234,7 +233,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t20 := m.t20
 	t22 := m.t22
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
@@ -242,13 +240,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.forward(n, x)
 	// %22 = log_softmax(%20) f32[N,10], line 23
 	runtime.LogSoftmaxRows(t22, t20, n, 10)
-	// %25 = mul(%23, %24) f32[N,10], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t25[o0+i1] = (y_[o0+i1] * t22[o0+i1]) * c24[i1]
-		}
-	}
 	// %26 = sum(%25) f32[N], line 23
 	{
 		clear(t26)
@@ -256,7 +247,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 			o0 := i0
 			o1 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t26[o0] += t25[o1+i1]
+				t26[o0] += ((y_[o1+i1] * t22[o1+i1]) * c24[i1])
 			}
 		}
 	}

@@ -65,7 +65,6 @@ type Model struct {
 	t32  []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
 	t33  []float32 // y = add(%30, %32) f32[N,3,2], line 24
 	t34  []float32 // err = sub(y, t) f32[N,3,2], line 26
-	t35  []float32 // %35 = mul(err, err) f32[N,3,2], line 27
 	t36  []float32 // %36 = sum(%35) f32[N], line 27
 	t37  []float32 // loss = mean(%36) f32[], line 27
 	t39  []float32 // %39 = count(%36) f32[], line 27 [grad]
@@ -91,7 +90,6 @@ type Model struct {
 	t67  []float32 // %67 = transpose(%66) f32[N,3,3], line 22 [grad]
 	t69  []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
 	t70  []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	t72  []float32 // %72 = add(%68, %71) f32[N,3,3], line 21 [grad]
 	t74  []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
 	t78  []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
 	t79  []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
@@ -143,7 +141,7 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t85, m.t96, m.t10, m.t7, m.t89, m.t104 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:30:30]
 	a = a[30*n:]
-	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t72, m.t97, m.t100 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20], a[:20:20]
+	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t97, m.t100 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20], a[:20:20]
 	a = a[30*n:]
 	m.t82, m.t84, m.t87, m.t12, m.t54, m.t27, m.t33, m.t34, m.t47, m.t108 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:9:9]
 	a = a[18*n:]
@@ -155,9 +153,9 @@ func (m *Model) layout(n int) {
 	a = a[15*n:]
 	m.t78, m.t21, m.t17 = a[:15*n:15*n], a[:9*n:9*n], a[:9:9]
 	a = a[15*n:]
-	m.t79, m.t66, m.t69, m.t25, m.t35, m.t42, m.t45, m.t23, m.t40, m.t61, m.t63 = a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t79, m.t66, m.t69, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t61, m.t63 = a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[15*n:]
-	m.t51, m.t58, m.t24, m.t32, m.t36, m.t41, m.t62, m.t64 = a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t51, m.t58, m.t24, m.t32, m.t41, m.t62, m.t64 = a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[6*n:]
 	m.t55, m.t65, m.t39 = a[:6*n:6*n], a[:n:n], a[:1:1]
 	a = a[6*n:]
@@ -284,7 +282,6 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	m.layout(n)
 	t33 := m.t33
 	t34 := m.t34
-	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
 	// First the forward program.
@@ -293,10 +290,6 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 6*n; i0++ {
 		t34[i0] = t33[i0] - t[i0]
 	}
-	// %35 = mul(err, err) f32[N,3,2], line 27
-	for i0 := 0; i0 < 6*n; i0++ {
-		t35[i0] = t34[i0] * t34[i0]
-	}
 	// %36 = sum(%35) f32[N], line 27
 	{
 		clear(t36)
@@ -304,7 +297,7 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t36[o0] += t35[o1+i1]
+				t36[o0] += (t34[o1+i1] * t34[o1+i1])
 			}
 		}
 	}
@@ -359,7 +352,6 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t67 := m.t67
 	t69 := m.t69
 	t70 := m.t70
-	t72 := m.t72
 	t74 := m.t74
 	t78 := m.t78
 	t79 := m.t79
@@ -478,21 +470,14 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	runtime.SgemmBatched(true, false, 3, 3, 3, t21, []int{n}, t57, []int{n}, t69, []int{n})
 	// %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
 	runtime.SgemmBatched(false, true, 3, 3, 3, t69, []int{n}, t21, []int{n}, t70, []int{n})
-	// %72 = add(%68, %71) f32[N,3,3], line 21 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 9
-		o1 := i0
-		for i1 := 0; i1 < 9; i1++ {
-			t72[o0+i1] = (t65[o1] * t67[o0+i1]) + (-t70[o0+i1])
-		}
-	}
 	// %74 = sum_to(%72) f32[3,3], line 20 [grad]
 	{
 		clear(t74)
 		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 9
+			o0 := i0
+			o1 := i0 * 9
 			for i1 := 0; i1 < 9; i1++ {
-				t74[i1] += t72[o0+i1]
+				t74[i1] += ((t65[o0] * t67[o1+i1]) + (-t70[o1+i1]))
 			}
 		}
 	}

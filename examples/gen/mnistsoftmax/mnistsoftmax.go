@@ -48,7 +48,6 @@ type Model struct {
 	t5  []float32 // %5 = add(%4, b) f32[N,10], line 13
 	t6  []float32 // y = softmax(%5) f32[N,10], line 13
 	t7  []float32 // %7 = log_softmax(%5) f32[N,10], line 14
-	t8  []float32 // %8 = mul(y_, %7) f32[N,10], line 14
 	t9  []float32 // %9 = sum(%8) f32[], line 14
 	t10 []float32 // xent = neg(%9) f32[], line 14
 	t12 []float32 // %12 = neg(%11) f32[], line 14 [grad]
@@ -83,11 +82,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t8, m.t13, m.t15, m.t19, m.t29 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	m.t4, m.t5, m.t13, m.t15, m.t19, m.t29, m.t9 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:1:1]
 	a = a[10*n:]
 	m.t6, m.t7, m.t20 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
 	a = a[10*n:]
-	m.t16, m.t9, m.t12 = a[:n:n], a[:1:1], a[:1:1]
+	m.t16, m.t12 = a[:n:n], a[:1:1]
 	a = a[n:]
 	m.t22, m.t25 = a[:7840:7840], a[:7840:7840]
 	a = a[7840:]
@@ -131,22 +130,17 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t5 := m.t5
 	t7 := m.t7
-	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
 	// First the forward program.
 	m.forward(n, x)
 	// %7 = log_softmax(%5) f32[N,10], line 14
 	runtime.LogSoftmaxRows(t7, t5, n, 10)
-	// %8 = mul(y_, %7) f32[N,10], line 14
-	for i0 := 0; i0 < 10*n; i0++ {
-		t8[i0] = y_[i0] * t7[i0]
-	}
 	// %9 = sum(%8) f32[], line 14
 	{
 		clear(t9)
 		for i0 := 0; i0 < 10*n; i0++ {
-			t9[0] += t8[i0]
+			t9[0] += (y_[i0] * t7[i0])
 		}
 	}
 	// xent = neg(%9) f32[], line 14

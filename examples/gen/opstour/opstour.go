@@ -63,10 +63,8 @@ type Model struct {
 	t29  []float32 // %29 = add(p, %28) f32[N,3], line 17
 	t32  []float32 // q = add(%31, e) f32[N,3], line 17
 	t33  []float32 // err = sub(q, t) f32[N,3], line 19
-	t34  []float32 // %34 = mul(err, err) f32[N,3], line 20
 	t35  []float32 // %35 = sum(%34) f32[N], line 20
 	t36  []float32 // %36 = mean(%35) f32[], line 20
-	t39  []float32 // %39 = mul(s, s) f32[3], line 20
 	t40  []float32 // %40 = sum(%39) f32[], line 20
 	t43  []float32 // loss = add(%38, %42) f32[], line 20
 	t45  []float32 // %45 = mul(%44, %41) f32[], line 20 [grad]
@@ -83,11 +81,9 @@ type Model struct {
 	t76  []float32 // %76 = neg(%75) f32[N,1], line 16 [grad]
 	t77  []float32 // %77 = count(%19) f32[], line 16 [grad]
 	t78  []float32 // %78 = broadcast_to(%76) f32[N,3], line 16 [grad]
-	t84  []float32 // %84 = mul(%74, p) f32[N,3], line 15 [grad]
 	t85  []float32 // %85 = sum(%84) f32[N,1], line 15 [grad]
 	t88  []float32 // %88 = add(%83, %87) f32[N,3], line 15 [grad]
 	t91  []float32 // %91 = div(%88, s) f32[N,3], line 14 [grad]
-	t94  []float32 // %94 = neg(%93) f32[N,3], line 14 [grad]
 	t95  []float32 // %95 = sum_to(%94) f32[3], line 14 [grad]
 	t97  []float32 // %97 = matmul(%91, W2) f32[N,5], line 14 [grad]
 	t98  []float32 // %98 = matmul(h, %91) f32[5,3], line 14 [grad]
@@ -135,31 +131,31 @@ func (m *Model) layout(n int) {
 	a = a[5*n:]
 	m.t13 = a[: 5*n : 5*n]
 	a = a[5*n:]
-	m.t97, m.t14, m.t15, m.t94 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t97, m.t14, m.t15 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[5*n:]
-	m.t17, m.t88, m.t95 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+	m.t17, m.t88 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t18, m.t91 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t19, m.t78 = a[:3*n:3*n], a[:3*n:3*n]
+	m.t19, m.t78, m.t95 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 	a = a[3*n:]
 	m.t25, m.t74, m.t20 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
 	m.t27 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.t29, m.t84, m.t76 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	m.t29, m.t76, m.t85 = a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t32, m.t33, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t34, m.t58, m.t56, m.t65, m.t39, m.t45 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
+	m.t58, m.t35, m.t56, m.t65 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[3*n:]
-	m.t22, m.t85 = a[:n:n], a[:n:n]
+	m.t22, m.t77 = a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t35, m.t57, m.t69, m.t77 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	m.t57, m.t69, m.t36, m.t45, m.t51 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t107, m.t115, m.t36, m.t51 = a[:30:30], a[:30:30], a[:1:1], a[:1:1]
+	m.t107, m.t115, m.t40, m.t55 = a[:30:30], a[:30:30], a[:1:1], a[:1:1]
 	a = a[30:]
-	m.t111, m.t123, m.t40, m.t55 = a[:30:30], a[:15:15], a[:1:1], a[:1:1]
+	m.t111, m.t123 = a[:30:30], a[:15:15]
 	a = a[30:]
 	m.t98 = a[:15:15]
 	a = a[15:]
@@ -284,10 +280,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	p3 := m.params[3]
 	t32 := m.t32
 	t33 := m.t33
-	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
-	t39 := m.t39
 	t40 := m.t40
 	t43 := m.t43
 	// First the forward program.
@@ -296,10 +290,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t33[i0] = t32[i0] - t[i0]
 	}
-	// %34 = mul(err, err) f32[N,3], line 20
-	for i0 := 0; i0 < 3*n; i0++ {
-		t34[i0] = t33[i0] * t33[i0]
-	}
 	// %35 = sum(%34) f32[N], line 20
 	{
 		clear(t35)
@@ -307,7 +297,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t35[o0] += t34[o1+i1]
+				t35[o0] += (t33[o1+i1] * t33[o1+i1])
 			}
 		}
 	}
@@ -322,15 +312,11 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t36[i] *= inv
 		}
 	}
-	// %39 = mul(s, s) f32[3], line 20
-	for i0 := 0; i0 < 3; i0++ {
-		t39[i0] = p3[i0] * p3[i0]
-	}
 	// %40 = sum(%39) f32[], line 20
 	{
 		clear(t40)
 		for i0 := 0; i0 < 3; i0++ {
-			t40[0] += t39[i0]
+			t40[0] += (p3[i0] * p3[i0])
 		}
 	}
 	// loss = add(%38, %42) f32[], line 20
@@ -369,11 +355,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t76 := m.t76
 	t77 := m.t77
 	t78 := m.t78
-	t84 := m.t84
 	t85 := m.t85
 	t88 := m.t88
 	t91 := m.t91
-	t94 := m.t94
 	t95 := m.t95
 	t97 := m.t97
 	t98 := m.t98
@@ -458,10 +442,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t78[o0+i1] = t76[o1]
 		}
 	}
-	// %84 = mul(%74, p) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t84[i0] = t74[i0] * t18[i0]
-	}
 	// %85 = sum(%84) f32[N,1], line 15 [grad]
 	{
 		clear(t85)
@@ -469,7 +449,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t85[o0] += t84[o1+i1]
+				t85[o0] += (t74[o1+i1] * t18[o1+i1])
 			}
 		}
 	}
@@ -488,20 +468,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t91[o0+i1] = t88[o0+i1] / p3[i1]
 		}
 	}
-	// %94 = neg(%93) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t94[o0+i1] = -(t88[o0+i1] * (t15[o0+i1] / p3[i1]))
-		}
-	}
 	// %95 = sum_to(%94) f32[3], line 14 [grad]
 	{
 		clear(t95)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t95[i1] += t94[o0+i1]
+				t95[i1] += (-(t88[o0+i1] * (t15[o0+i1] / p3[i1])))
 			}
 		}
 	}

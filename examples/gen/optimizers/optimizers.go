@@ -63,7 +63,6 @@ type Model struct {
 	t10  []float32 // %10 = add(%9, b2) f32[N,10], line 20
 	t11  []float32 // y = softmax(%10) f32[N,10], line 20
 	t12  []float32 // %12 = log_softmax(%10) f32[N,10], line 21
-	t13  []float32 // %13 = mul(y_, %12) f32[N,10], line 21
 	t14  []float32 // %14 = sum(%13) f32[N], line 21
 	t15  []float32 // %15 = mean(%14) f32[], line 21
 	t16  []float32 // xent = neg(%15) f32[], line 21
@@ -81,13 +80,9 @@ type Model struct {
 	t32  []float32 // %32 = relu_grad(%30, %7) f32[N,32], line 19 [grad]
 	t33  []float32 // %33 = sum_to(%32) f32[32], line 19 [grad]
 	t35  []float32 // %35 = matmul(x, %32) f32[784,32], line 19 [grad]
-	t37  []float32 // %37 = square(%35) f32[784,32], line 24 [update]
 	t38  []float32 // %38 = sum(%37) f32[], line 24 [update]
-	t39  []float32 // %39 = square(%33) f32[32], line 24 [update]
 	t40  []float32 // %40 = sum(%39) f32[], line 24 [update]
-	t42  []float32 // %42 = square(%31) f32[32,10], line 24 [update]
 	t43  []float32 // %43 = sum(%42) f32[], line 24 [update]
-	t45  []float32 // %45 = square(%29) f32[10], line 24 [update]
 	t46  []float32 // %46 = sum(%45) f32[], line 24 [update]
 	t54  []float32 // %54 = div(%53, %52) f32[], line 24 [update]
 	t55  []float32 // %55 = mul(%35, %54) f32[784,32], line 24 [update]
@@ -149,25 +144,25 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t32, m.t11, m.t39, m.t56, m.t130, m.t45 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:32:32], a[:32:32], a[:32:32], a[:10:10]
+	m.t6, m.t7, m.t32, m.t11, m.t56, m.t130, m.t38 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:32:32], a[:32:32], a[:1:1]
 	a = a[32*n:]
 	m.t8, m.t33, m.t125, m.t78 = a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
 	a = a[32*n:]
-	m.t30, m.t9, m.t10, m.t13, m.t22, m.t24, m.t20, m.t138, m.t15, m.t38, m.t54 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1], a[:1:1], a[:1:1]
+	m.t30, m.t9, m.t10, m.t22, m.t24, m.t14, m.t20, m.t138, m.t40, m.t54 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:32:32], a[:1:1], a[:1:1]
 	a = a[32*n:]
-	m.t12, m.t28, m.t58, m.t178, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:1:1]
+	m.t12, m.t28, m.t58, m.t178, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:1:1]
 	a = a[10*n:]
-	m.t14, m.t21, m.t25, m.t43, m.t76, m.t165 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+	m.t21, m.t25, m.t15, m.t18, m.t46, m.t76, m.t165 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t35, m.t55, m.t91, m.t18 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
+	m.t35, m.t55, m.t91, m.t19 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
 	a = a[25088:]
-	m.t37, m.t86, m.t42, m.t19, m.t46 = a[:25088:25088], a[:25088:25088], a[:320:320], a[:1:1], a[:1:1]
+	m.t86, m.t31 = a[:25088:25088], a[:320:320]
 	a = a[25088:]
-	m.t114, m.t31 = a[:25088:25088], a[:320:320]
+	m.t114, m.t29 = a[:25088:25088], a[:10:10]
 	a = a[25088:]
 	m.t57, m.t154 = a[:320:320], a[:320:320]
 	a = a[320:]
-	m.t149, m.t29, m.t117 = a[:320:320], a[:10:10], a[:1:1]
+	m.t149, m.t117 = a[:320:320], a[:1:1]
 	a = a[320:]
 	m.t162 = a[:320:320]
 	a = a[320:]
@@ -237,7 +232,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t10 := m.t10
 	t12 := m.t12
-	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
@@ -245,10 +239,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.forward(n, x)
 	// %12 = log_softmax(%10) f32[N,10], line 21
 	runtime.LogSoftmaxRows(t12, t10, n, 10)
-	// %13 = mul(y_, %12) f32[N,10], line 21
-	for i0 := 0; i0 < 10*n; i0++ {
-		t13[i0] = y_[i0] * t12[i0]
-	}
 	// %14 = sum(%13) f32[N], line 21
 	{
 		clear(t14)
@@ -256,7 +246,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 			o0 := i0
 			o1 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t14[o0] += t13[o1+i1]
+				t14[o0] += (y_[o1+i1] * t12[o1+i1])
 			}
 		}
 	}
@@ -308,13 +298,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t32 := m.t32
 	t33 := m.t33
 	t35 := m.t35
-	t37 := m.t37
 	t38 := m.t38
-	t39 := m.t39
 	t40 := m.t40
-	t42 := m.t42
 	t43 := m.t43
-	t45 := m.t45
 	t46 := m.t46
 	t54 := m.t54
 	t55 := m.t55
@@ -415,48 +401,32 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %35 = matmul(x, %32) f32[784,32], line 19 [grad]
 	runtime.Sgemm(true, false, 784, 32, n, 1, x, 784, t32, 32, 0, t35, 32)
-	// %37 = square(%35) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t37[i0] = t35[i0] * t35[i0]
-	}
 	// %38 = sum(%37) f32[], line 24 [update]
 	{
 		clear(t38)
 		for i0 := 0; i0 < 25088; i0++ {
-			t38[0] += t37[i0]
+			t38[0] += (t35[i0] * t35[i0])
 		}
-	}
-	// %39 = square(%33) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t39[i0] = t33[i0] * t33[i0]
 	}
 	// %40 = sum(%39) f32[], line 24 [update]
 	{
 		clear(t40)
 		for i0 := 0; i0 < 32; i0++ {
-			t40[0] += t39[i0]
+			t40[0] += (t33[i0] * t33[i0])
 		}
-	}
-	// %42 = square(%31) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t42[i0] = t31[i0] * t31[i0]
 	}
 	// %43 = sum(%42) f32[], line 24 [update]
 	{
 		clear(t43)
 		for i0 := 0; i0 < 320; i0++ {
-			t43[0] += t42[i0]
+			t43[0] += (t31[i0] * t31[i0])
 		}
-	}
-	// %45 = square(%29) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t45[i0] = t29[i0] * t29[i0]
 	}
 	// %46 = sum(%45) f32[], line 24 [update]
 	{
 		clear(t46)
 		for i0 := 0; i0 < 10; i0++ {
-			t46[0] += t45[i0]
+			t46[0] += (t29[i0] * t29[i0])
 		}
 	}
 	// %54 = div(%53, %52) f32[], line 24 [update]
