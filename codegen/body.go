@@ -85,7 +85,7 @@ func (c *gen) sharedForward(a, b *program) *program {
 	for _, n := range c.g.Schedule(a.roots...) {
 		if inB[n] {
 			shared = append(shared, n)
-			work = work || c.hasBuf[n]
+			work = work || c.hasBuf[n] || c.fused[n]
 		}
 	}
 	if !work {
@@ -274,14 +274,7 @@ func (c *gen) layoutFunc() {
 			),
 			jen.Id("a").Op(":=").Id("m").Dot(arena).Index(jen.Empty(), jen.Id("size")),
 		}
-		for _, n := range c.bufs {
-			if n.Type.DType != dt {
-				continue
-			}
-			s := numel(n.Type.Shape).code()
-			stmts = append(stmts, jen.List(jen.Id("m").Dot("t"+strconv.Itoa(n.ID)), jen.Id("a")).Op("=").
-				List(jen.Id("a").Index(jen.Empty(), s.Clone(), s.Clone()), jen.Id("a").Index(s.Clone(), jen.Empty())))
-		}
+		stmts = append(stmts, c.memory().layout(dt)...)
 		stmts = append(stmts, jen.Id("_").Op("=").Id("a"))
 		if len(dts) == 1 {
 			body = append(body, stmts...)
@@ -291,8 +284,9 @@ func (c *gen) layoutFunc() {
 		}
 	}
 	body = append(body, jen.Id("m").Dot("n").Op("=").Id("n"))
-	c.f.Comment("layout carves the arena into buffers for batch size n. It allocates only when")
-	c.f.Comment("the arena must grow, so repeated calls at one batch size allocate nothing.")
+	c.f.Comment("layout carves the arena into buffers for batch size n; buffers that are never")
+	c.f.Comment("live at the same time share memory. It allocates only when the arena must")
+	c.f.Comment("grow, so repeated calls at one batch size allocate nothing.")
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(jen.Id("n").Int()).Block(body...)
 }
 
@@ -334,7 +328,7 @@ func (c *gen) programFunc(p program) error {
 		}
 	}
 	for _, n := range c.g.Schedule(p.roots...) {
-		if done[n] {
+		if done[n] || c.fused[n] {
 			continue
 		}
 		emit := emitters[n.Op.Name]

@@ -72,15 +72,25 @@ func (c *gen) readAccess(x *ir.Node, out ir.Shape, insert []int) access {
 
 // emitElementwise builds an emitter for an element-wise op from the Go
 // expression of one output element.
+// Operands fused into n (see fuse.go) are computed in the same loop.
 func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		if c.probe != nil {
+			c.probe.result = expr(c.probe.args)
+			return nil, nil
+		}
 		out := n.Type.Shape
 		ops := []access{{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))}}
+		var args []func(e []*jen.Statement) *jen.Statement
 		for _, in := range n.Inputs {
-			ops = append(ops, c.readAccess(in, out, nil))
+			args = append(args, c.elementTree(in, out, &ops))
 		}
 		return loopNest(shapeSizes(out), ops, func(e []*jen.Statement) jen.Code {
-			return e[0].Op("=").Add(expr(e[1:]))
+			a := make([]*jen.Statement, len(args))
+			for i, f := range args {
+				a[i] = f(e)
+			}
+			return e[0].Op("=").Add(expr(a))
 		}), nil
 	}
 }
@@ -99,7 +109,8 @@ func emitBroadcast(c *gen, n *ir.Node) (jen.Code, error) {
 
 // emitReduce sums the input over the reduced axes (sum, mean, sum_to):
 // it iterates over the input and accumulates into the output, which is
-// read with stride 0 along reduced axes; mean then scales by 1/count.
+// read with stride 0 along reduced axes; mean then scales by 1/count. An
+// element-wise input fused into the reduction is computed in the loop.
 func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 	x := n.Inputs[0]
 	in := x.Type.Shape
@@ -127,16 +138,15 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 		}
 	}
 	dst := c.operand(n)
-	var src access
 	if lit := scalarConst(x); lit != nil {
 		return nil, fmt.Errorf("reduction of an inline constant")
 	}
-	src = access{buf: c.operand(x), strides: rowMajorStrides(shapeSizes(in))}
-	ops := []access{{buf: dst, strides: broadcastStrides(keep, in, nil)}, src}
+	ops := []access{{buf: dst, strides: broadcastStrides(keep, in, nil)}}
+	elem := c.elementTree(x, in, &ops) // x may be fused into the reduction
 	code := []jen.Code{
 		jen.Clear(jen.Id(dst)),
 		loopNest(shapeSizes(in), ops, func(e []*jen.Statement) jen.Code {
-			return e[0].Op("+=").Add(e[1])
+			return e[0].Op("+=").Add(elem(e))
 		}),
 	}
 	if n.Op.Name == "mean" {

@@ -63,6 +63,10 @@ type gen struct {
 	bufs     []*ir.Node          // computed nodes with a buffer, in ID order
 	hasBuf   map[*ir.Node]bool
 	constVar map[*ir.Node]string // tensor constants → package variable
+	mem      *memPlan            // the buffers' arena slots; see memory()
+	fused    map[*ir.Node]bool   // nodes computed inside their consumer's loop
+	allBufs  []*ir.Node          // bufs before fusion
+	probe    *exprProbe          // set while fuse asks for an element expression
 
 	// used collects the locals a function body refers to.
 	used map[string]bool
@@ -80,11 +84,7 @@ func Generate(g *ir.Graph, opts Options) ([]byte, error) {
 	if opts.Source == "" {
 		opts.Source = g.Source
 	}
-	c := &gen{
-		g: g, pkg: opts.Package, opts: opts,
-		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
-		hasBuf: map[*ir.Node]bool{}, constVar: map[*ir.Node]string{},
-	}
+	c := newGen(g, opts)
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -105,6 +105,15 @@ func Generate(g *ir.Graph, opts Options) ([]byte, error) {
 		return nil, fmt.Errorf("codegen: formatting %s: %v", g.Name, err)
 	}
 	return out, nil
+}
+
+// newGen returns the generator of g's package.
+func newGen(g *ir.Graph, opts Options) *gen {
+	return &gen{
+		g: g, pkg: opts.Package, opts: opts,
+		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
+		hasBuf: map[*ir.Node]bool{}, constVar: map[*ir.Node]string{},
+	}
 }
 
 func isGoIdent(s string) bool {
@@ -188,6 +197,8 @@ func (c *gen) plan() {
 			c.hasBuf[n] = true
 		}
 	}
+	c.allBufs = c.bufs
+	c.fuse()
 }
 
 // goName maps a flow name such as "h1/W" to a Go identifier.
@@ -284,11 +295,11 @@ func (c *gen) header() {
 	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
-		fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, allocated on the first call\nand reused while the batch size does not grow.", polyString(c.arenaSize(ir.F32)))
+		fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, planned so that tensors\nnever live at the same time share memory (one buffer per tensor would take\n%s). Allocated on the first call, reused while the batch size does\nnot grow.", polyString(c.arenaSize(ir.F32)), polyString(c.naiveSize(ir.F32)))
 	} else {
-		b.WriteString("\nBuffers, in one arena per element type, allocated on the first call and\nreused while the batch size does not grow:\n\n")
+		b.WriteString("\nBuffers, in one arena per element type (planned peak; in parentheses, one\nbuffer per tensor), allocated on the first call and reused while the batch\nsize does not grow:\n\n")
 		for _, dt := range dts {
-			fmt.Fprintf(&b, "\t%-8s %s elements\n", goTypeName(dt)+":", polyString(c.arenaSize(dt)))
+			fmt.Fprintf(&b, "\t%-8s %s elements (%s)\n", goTypeName(dt)+":", polyString(c.arenaSize(dt)), polyString(c.naiveSize(dt)))
 		}
 	}
 	c.f.PackageComment(b.String())
@@ -395,10 +406,26 @@ func groupDigits(v int64) string {
 	return b.String()
 }
 
-// arenaSize is the size in elements of dt's arena, as a polynomial in N.
-func (c *gen) arenaSize(dt ir.DType) map[int]int {
+// arenaSize is the size in elements of dt's arena under the memory
+// plan, as a polynomial in N.
+func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.memory().size(dt) }
+
+// memory returns the memory plan, computing it on first use.
+func (c *gen) memory() *memPlan {
+	if c.mem == nil {
+		c.mem = c.planMemory(c.programs())
+	}
+	return c.mem
+}
+
+// bufField is the Model field holding n's buffer.
+func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
+
+// naiveSize is the size in elements dt's arena would have with one
+// buffer per tensor, as a polynomial in N.
+func (c *gen) naiveSize(dt ir.DType) map[int]int {
 	total := map[int]int{}
-	for _, n := range c.bufs {
+	for _, n := range c.allBufs {
 		if n.Type.DType != dt {
 			continue
 		}

@@ -15,11 +15,12 @@ Estimated cost per call (N is the batch size):
 	Predict:   111·N FLOPs
 	TrainStep: 120 + 251·N FLOPs
 
-Buffers, in one arena per element type, allocated on the first call and
-reused while the batch size does not grow:
+Buffers, in one arena per element type (planned peak; in parentheses, one
+buffer per tensor), allocated on the first call and reused while the batch
+size does not grow:
 
-	float32: 220 + 78·N elements
-	int32:   4 + 1·N elements
+	float32: 61 + 34·N elements (220 + 78·N)
+	int32:   2 + 1·N elements (4 + 1·N)
 */
 package arraymore
 
@@ -58,7 +59,6 @@ type Model struct {
 	t11 []float32 // %11 = shuffle(C) f32[6,3], line 19
 	t13 []float32 // rows = gather(%11, %28) f32[3,3], line 19
 	t14 []float32 // mixed = matmul(left, rows) f32[N,3], line 20
-	t16 []float32 // %16 = add(emb, bias) f32[N,4], line 23
 	t17 []float32 // %17 = tanh(%16) f32[N,4], line 23
 	t18 []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
 	t19 []float32 // z = matmul(h, W) f32[N,2], line 24
@@ -67,7 +67,6 @@ type Model struct {
 	t22 []float32 // count = cast(%21) f32[], line 27
 	t23 []int32   // axes = rank(h) i32[], line 28
 	t24 []float32 // err = sub(z, t) f32[N,2], line 29
-	t25 []float32 // %25 = mul(err, err) f32[N,2], line 30
 	t26 []float32 // %26 = sum(%25) f32[], line 30
 	t27 []float32 // loss = div(%26, count) f32[], line 30
 	t31 []float32 // %31 = div(%30, count) f32[], line 30 [grad]
@@ -78,18 +77,13 @@ type Model struct {
 	t41 []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
 	t42 []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
 	t43 []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
-	t46 []float32 // %46 = mul(%17, %17) f32[N,4], line 23 [grad]
-	t47 []float32 // %47 = sub(%30, %46) f32[N,4], line 23 [grad]
 	t48 []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
 	t51 []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
 	t52 []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	t53 []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
 	t54 []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
-	t56 []float32 // %56 = mul(%55, %54) f32[3,4], line 33 [update]
 	t57 []float32 // %57 = sub(E, %56) f32[3,4], line 33 [update]
-	t60 []float32 // %60 = mul(%55, %53) f32[6,3], line 33 [update]
 	t61 []float32 // %61 = sub(C, %60) f32[6,3], line 33 [update]
-	t64 []float32 // %64 = mul(%55, %41) f32[12,2], line 33 [update]
 	t65 []float32 // %65 = sub(W, %64) f32[12,2], line 33 [update]
 }
 
@@ -108,68 +102,51 @@ func New() *Model {
 
 var c28 = []int32{0, 2, 4}              // i32[3]
 var c29 = []float32{0.5, 0.5, 0.5, 0.5} // f32[1,4]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
 	// The float32 buffers.
 	{
-		size := 78*n + 220
+		size := 34*n + 61
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t8, a = a[:4*n:4*n], a[4*n:]
-		m.t9, a = a[:3*n:3*n], a[3*n:]
-		m.t10, a = a[:5*n:5*n], a[5*n:]
-		m.t11, a = a[:18:18], a[18:]
-		m.t13, a = a[:9:9], a[9:]
-		m.t14, a = a[:3*n:3*n], a[3*n:]
-		m.t16, a = a[:4*n:4*n], a[4*n:]
-		m.t17, a = a[:4*n:4*n], a[4*n:]
-		m.t18, a = a[:12*n:12*n], a[12*n:]
-		m.t19, a = a[:2*n:2*n], a[2*n:]
-		m.t22, a = a[:1:1], a[1:]
-		m.t24, a = a[:2*n:2*n], a[2*n:]
-		m.t25, a = a[:2*n:2*n], a[2*n:]
-		m.t26, a = a[:1:1], a[1:]
-		m.t27, a = a[:1:1], a[1:]
-		m.t31, a = a[:1:1], a[1:]
-		m.t35, a = a[:2*n:2*n], a[2*n:]
-		m.t36, a = a[:2*n:2*n], a[2*n:]
-		m.t38, a = a[:2*n:2*n], a[2*n:]
-		m.t40, a = a[:12*n:12*n], a[12*n:]
-		m.t41, a = a[:24:24], a[24:]
-		m.t42, a = a[:4*n:4*n], a[4*n:]
-		m.t43, a = a[:3*n:3*n], a[3*n:]
-		m.t46, a = a[:4*n:4*n], a[4*n:]
-		m.t47, a = a[:4*n:4*n], a[4*n:]
-		m.t48, a = a[:4*n:4*n], a[4*n:]
-		m.t51, a = a[:9:9], a[9:]
-		m.t52, a = a[:18:18], a[18:]
-		m.t53, a = a[:18:18], a[18:]
-		m.t54, a = a[:12:12], a[12:]
-		m.t56, a = a[:12:12], a[12:]
-		m.t57, a = a[:12:12], a[12:]
-		m.t60, a = a[:18:18], a[18:]
-		m.t61, a = a[:18:18], a[18:]
-		m.t64, a = a[:24:24], a[24:]
-		m.t65, a = a[:24:24], a[24:]
+		m.t18, m.t8, m.t42, m.t48, m.t57 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12]
+		a = a[12*n:]
+		m.t40, m.t10, m.t19, m.t24, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
+		a = a[12*n:]
+		m.t17 = a[: 4*n : 4*n]
+		a = a[4*n:]
+		m.t9 = a[: 3*n : 3*n]
+		a = a[3*n:]
+		m.t14, m.t43, m.t35, m.t38, m.t22 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
+		a = a[3*n:]
+		m.t41, m.t65, m.t11, m.t26, m.t31 = a[:24:24], a[:24:24], a[:18:18], a[:1:1], a[:1:1]
+		a = a[24:]
+		m.t52, m.t61, m.t13 = a[:18:18], a[:18:18], a[:9:9]
+		a = a[18:]
+		m.t53 = a[:18:18]
+		a = a[18:]
+		m.t27 = a[:1:1]
+		a = a[1:]
 		_ = a
 	}
 	// The int32 buffers.
 	{
-		size := n + 4
+		size := n + 2
 		if cap(m.arenaI32) < size {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t7, a = a[:n:n], a[n:]
-		m.t20, a = a[:2:2], a[2:]
-		m.t21, a = a[:1:1], a[1:]
-		m.t23, a = a[:1:1], a[1:]
+		m.t7, m.t23 = a[:n:n], a[:1:1]
+		a = a[n:]
+		m.t20, m.t21 = a[:2:2], a[:1:1]
+		a = a[2:]
 		_ = a
 	}
 	m.n = n
@@ -188,7 +165,6 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	t11 := m.t11
 	t13 := m.t13
 	t14 := m.t14
-	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
@@ -242,16 +218,12 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	}
 	// mixed = matmul(left, rows) f32[N,3], line 20
 	runtime.Sgemm(false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
-	// %16 = add(emb, bias) f32[N,4], line 23
+	// %17 = tanh(%16) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t8[o0+i1] + c29[i1]
+			t17[o0+i1] = runtime.Tanh((t8[o0+i1] + c29[i1]))
 		}
-	}
-	// %17 = tanh(%16) f32[N,4], line 23
-	for i0 := 0; i0 < 4*n; i0++ {
-		t17[i0] = runtime.Tanh(t16[i0])
 	}
 	// h = concat(%17, mixed, right) f32[N,12], line 23
 	{
@@ -310,7 +282,6 @@ func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	t21 := m.t21
 	t22 := m.t22
 	t24 := m.t24
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	// First the forward program.
@@ -323,15 +294,11 @@ func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	for i0 := 0; i0 < 2*n; i0++ {
 		t24[i0] = t19[i0] - t[i0]
 	}
-	// %25 = mul(err, err) f32[N,2], line 30
-	for i0 := 0; i0 < 2*n; i0++ {
-		t25[i0] = t24[i0] * t24[i0]
-	}
 	// %26 = sum(%25) f32[], line 30
 	{
 		clear(t26)
 		for i0 := 0; i0 < 2*n; i0++ {
-			t26[0] += t25[i0]
+			t26[0] += (t24[i0] * t24[i0])
 		}
 	}
 	// loss = div(%26, count) f32[], line 30
@@ -358,18 +325,13 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t46 := m.t46
-	t47 := m.t47
 	t48 := m.t48
 	t51 := m.t51
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
-	t56 := m.t56
 	t57 := m.t57
-	t60 := m.t60
 	t61 := m.t61
-	t64 := m.t64
 	t65 := m.t65
 	// First the loss program.
 	m.loss(n, ids, x, t)
@@ -410,17 +372,9 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 			}
 		}
 	}
-	// %46 = mul(%17, %17) f32[N,4], line 23 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t46[i0] = t17[i0] * t17[i0]
-	}
-	// %47 = sub(%30, %46) f32[N,4], line 23 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t47[i0] = float32(1) - t46[i0]
-	}
 	// %48 = mul(%42, %47) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t48[i0] = t42[i0] * t47[i0]
+		t48[i0] = t42[i0] * (float32(1) - (t17[i0] * t17[i0]))
 	}
 	// %51 = matmul(left, %43) f32[3,3], line 20 [grad]
 	runtime.Sgemm(true, false, 3, 3, n, 1, t9, 3, t43, 3, 0, t51, 3)
@@ -457,29 +411,17 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 			}
 		}
 	}
-	// %56 = mul(%55, %54) f32[3,4], line 33 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t56[i0] = float32(0.1) * t54[i0]
-	}
 	// %57 = sub(E, %56) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t57[i0] = p0[i0] - t56[i0]
-	}
-	// %60 = mul(%55, %53) f32[6,3], line 33 [update]
-	for i0 := 0; i0 < 18; i0++ {
-		t60[i0] = float32(0.1) * t53[i0]
+		t57[i0] = p0[i0] - (float32(0.1) * t54[i0])
 	}
 	// %61 = sub(C, %60) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t61[i0] = p1[i0] - t60[i0]
-	}
-	// %64 = mul(%55, %41) f32[12,2], line 33 [update]
-	for i0 := 0; i0 < 24; i0++ {
-		t64[i0] = float32(0.1) * t41[i0]
+		t61[i0] = p1[i0] - (float32(0.1) * t53[i0])
 	}
 	// %65 = sub(W, %64) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t65[i0] = p2[i0] - t64[i0]
+		t65[i0] = p2[i0] - (float32(0.1) * t41[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t57)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   226·N FLOPs
 	TrainStep: 209 + 647·N FLOPs
 
-Buffers: 357 + 271·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 93 + 66·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+357 + 271·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package arrayops
 
@@ -63,7 +65,6 @@ type Model struct {
 	t23 []float32 // %23 = matmul(h, V) f32[N,4], line 28
 	t24 []float32 // z = add(%23, b) f32[N,4], line 28
 	t25 []float32 // err = sub(z, t) f32[N,4], line 30
-	t26 []float32 // %26 = mul(err, err) f32[N,4], line 31
 	t27 []float32 // %27 = sum(%26) f32[N], line 31
 	t28 []float32 // %28 = mean(%27) f32[], line 31
 	t30 []float32 // loss = div(%28, %29) f32[], line 31
@@ -79,8 +80,6 @@ type Model struct {
 	t48 []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
 	t49 []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
 	t50 []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
-	t52 []float32 // %52 = sub(%32, %21) f32[N,3], line 27 [grad]
-	t53 []float32 // %53 = mul(%21, %52) f32[N,3], line 27 [grad]
 	t54 []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
 	t55 []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
 	t56 []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
@@ -97,17 +96,11 @@ type Model struct {
 	t67 []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
 	t68 []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
 	t69 []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
-	t70 []float32 // %70 = add(%61, %69) f32[N,12], line 18 [grad]
 	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
-	t73 []float32 // %73 = mul(%72, %59) f32[6,4], line 34 [update]
 	t74 []float32 // %74 = sub(W, %73) f32[6,4], line 34 [update]
-	t77 []float32 // %77 = mul(%72, %64) f32[3,2], line 34 [update]
 	t78 []float32 // %78 = sub(S, %77) f32[3,2], line 34 [update]
-	t81 []float32 // %81 = mul(%72, %47) f32[13,4], line 34 [update]
 	t82 []float32 // %82 = sub(V, %81) f32[13,4], line 34 [update]
-	t85 []float32 // %85 = mul(%72, %45) f32[4], line 34 [update]
 	t86 []float32 // %86 = sub(b, %85) f32[4], line 34 [update]
-	t89 []float32 // %89 = mul(%72, %71) f32[12], line 34 [update]
 	t90 []float32 // %90 = sub(P, %89) f32[12], line 34 [update]
 }
 
@@ -128,81 +121,44 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 271*n + 357
+	size := 66*n + 93
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, a = a[:12*n:12*n], a[12*n:]
-	m.t8, a = a[:12*n:12*n], a[12*n:]
-	m.t9, a = a[:12*n:12*n], a[12*n:]
-	m.t10, a = a[:20*n:20*n], a[20*n:]
-	m.t11, a = a[:6*n:6*n], a[6*n:]
-	m.t12, a = a[:6*n:6*n], a[6*n:]
-	m.t13, a = a[:6:6], a[6:]
-	m.t14, a = a[:12:12], a[12:]
-	m.t15, a = a[:12:12], a[12:]
-	m.t16, a = a[:4*n:4*n], a[4*n:]
-	m.t17, a = a[:4*n:4*n], a[4*n:]
-	m.t18, a = a[:4*n:4*n], a[4*n:]
-	m.t31, a = a[:3*n:3*n], a[3*n:]
-	m.t21, a = a[:3*n:3*n], a[3*n:]
-	m.t22, a = a[:13*n:13*n], a[13*n:]
-	m.t23, a = a[:4*n:4*n], a[4*n:]
-	m.t24, a = a[:4*n:4*n], a[4*n:]
-	m.t25, a = a[:4*n:4*n], a[4*n:]
-	m.t26, a = a[:4*n:4*n], a[4*n:]
-	m.t27, a = a[:n:n], a[n:]
-	m.t28, a = a[:1:1], a[1:]
-	m.t30, a = a[:1:1], a[1:]
-	m.t37, a = a[:1:1], a[1:]
-	m.t38, a = a[:n:n], a[n:]
-	m.t39, a = a[:n:n], a[n:]
-	m.t40, a = a[:4*n:4*n], a[4*n:]
-	m.t41, a = a[:4*n:4*n], a[4*n:]
-	m.t43, a = a[:4*n:4*n], a[4*n:]
-	m.t45, a = a[:4:4], a[4:]
-	m.t46, a = a[:13*n:13*n], a[13*n:]
-	m.t47, a = a[:52:52], a[52:]
-	m.t48, a = a[:4*n:4*n], a[4*n:]
-	m.t49, a = a[:3*n:3*n], a[3*n:]
-	m.t50, a = a[:6*n:6*n], a[6*n:]
-	m.t52, a = a[:3*n:3*n], a[3*n:]
-	m.t53, a = a[:3*n:3*n], a[3*n:]
-	m.t54, a = a[:3*n:3*n], a[3*n:]
-	m.t55, a = a[:4*n:4*n], a[4*n:]
-	m.t56, a = a[:12:12], a[12:]
-	m.t57, a = a[:4*n:4*n], a[4*n:]
-	m.t58, a = a[:6*n:6*n], a[6*n:]
-	m.t59, a = a[:24:24], a[24:]
-	m.t60, a = a[:6*n:6*n], a[6*n:]
-	m.t61, a = a[:12*n:12*n], a[12*n:]
-	m.t62, a = a[:12:12], a[12:]
-	m.t63, a = a[:6:6], a[6:]
-	m.t64, a = a[:6:6], a[6:]
-	m.t65, a = a[:6*n:6*n], a[6*n:]
-	m.t66, a = a[:20*n:20*n], a[20*n:]
-	m.t67, a = a[:12*n:12*n], a[12*n:]
-	m.t68, a = a[:12*n:12*n], a[12*n:]
-	m.t69, a = a[:12*n:12*n], a[12*n:]
-	m.t70, a = a[:12*n:12*n], a[12*n:]
-	m.t71, a = a[:12:12], a[12:]
-	m.t73, a = a[:24:24], a[24:]
-	m.t74, a = a[:24:24], a[24:]
-	m.t77, a = a[:6:6], a[6:]
-	m.t78, a = a[:6:6], a[6:]
-	m.t81, a = a[:52:52], a[52:]
-	m.t82, a = a[:52:52], a[52:]
-	m.t85, a = a[:4:4], a[4:]
-	m.t86, a = a[:4:4], a[4:]
-	m.t89, a = a[:12:12], a[12:]
-	m.t90, a = a[:12:12], a[12:]
+	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71, m.t90 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12]
+	a = a[20*n:]
+	m.t46, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t54, m.t78 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:6:6]
+	a = a[13*n:]
+	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t86 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:4:4]
+	a = a[12*n:]
+	m.t12, m.t63 = a[:6*n:6*n], a[:6:6]
+	a = a[6*n:]
+	m.t17 = a[: 4*n : 4*n]
+	a = a[4*n:]
+	m.t40, m.t43, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n]
+	a = a[4*n:]
+	m.t55, m.t21 = a[:4*n:4*n], a[:3*n:3*n]
+	a = a[4*n:]
+	m.t49, m.t39, m.t28 = a[:3*n:3*n], a[:n:n], a[:1:1]
+	a = a[3*n:]
+	m.t47, m.t82, m.t37 = a[:52:52], a[:52:52], a[:1:1]
+	a = a[52:]
+	m.t59, m.t74, m.t15 = a[:24:24], a[:24:24], a[:12:12]
+	a = a[24:]
+	m.t56, m.t64 = a[:12:12], a[:6:6]
+	a = a[12:]
+	m.t45 = a[:4:4]
+	a = a[4:]
+	m.t30 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -371,7 +327,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	t24 := m.t24
 	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
 	t30 := m.t30
@@ -381,10 +336,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t25[i0] = t24[i0] - t[i0]
 	}
-	// %26 = mul(err, err) f32[N,4], line 31
-	for i0 := 0; i0 < 4*n; i0++ {
-		t26[i0] = t25[i0] * t25[i0]
-	}
 	// %27 = sum(%26) f32[N], line 31
 	{
 		clear(t27)
@@ -392,7 +343,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t27[o0] += t26[o1+i1]
+				t27[o0] += (t25[o1+i1] * t25[o1+i1])
 			}
 		}
 	}
@@ -438,8 +389,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t48 := m.t48
 	t49 := m.t49
 	t50 := m.t50
-	t52 := m.t52
-	t53 := m.t53
 	t54 := m.t54
 	t55 := m.t55
 	t56 := m.t56
@@ -456,17 +405,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t67 := m.t67
 	t68 := m.t68
 	t69 := m.t69
-	t70 := m.t70
 	t71 := m.t71
-	t73 := m.t73
 	t74 := m.t74
-	t77 := m.t77
 	t78 := m.t78
-	t81 := m.t81
 	t82 := m.t82
-	t85 := m.t85
 	t86 := m.t86
-	t89 := m.t89
 	t90 := m.t90
 	// First the loss program.
 	m.loss(n, x, t)
@@ -540,17 +483,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %52 = sub(%32, %21) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t52[i0] = float32(1) - t21[i0]
-	}
-	// %53 = mul(%21, %52) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t21[i0] * t52[i0]
-	}
 	// %54 = mul(%49, %53) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t54[i0] = t49[i0] * t53[i0]
+		t54[i0] = t49[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
 	runtime.Sgemm(false, false, n, 4, 3, 1, t54, 3, t15, 4, 0, t55, 4)
@@ -639,59 +574,35 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %69 = reshape_to(%68) f32[N,12], line 18 [grad]
 	copy(t69, t68)
-	// %70 = add(%61, %69) f32[N,12], line 18 [grad]
-	for i0 := 0; i0 < 12*n; i0++ {
-		t70[i0] = t61[i0] + t69[i0]
-	}
 	// %71 = sum_to(%70) f32[12], line 17 [grad]
 	{
 		clear(t71)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 12
 			for i1 := 0; i1 < 12; i1++ {
-				t71[i1] += t70[o0+i1]
+				t71[i1] += (t61[o0+i1] + t69[o0+i1])
 			}
 		}
 	}
-	// %73 = mul(%72, %59) f32[6,4], line 34 [update]
-	for i0 := 0; i0 < 24; i0++ {
-		t73[i0] = float32(0.05) * t59[i0]
-	}
 	// %74 = sub(W, %73) f32[6,4], line 34 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t74[i0] = p0[i0] - t73[i0]
-	}
-	// %77 = mul(%72, %64) f32[3,2], line 34 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t77[i0] = float32(0.05) * t64[i0]
+		t74[i0] = p0[i0] - (float32(0.05) * t59[i0])
 	}
 	// %78 = sub(S, %77) f32[3,2], line 34 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t78[i0] = p1[i0] - t77[i0]
-	}
-	// %81 = mul(%72, %47) f32[13,4], line 34 [update]
-	for i0 := 0; i0 < 52; i0++ {
-		t81[i0] = float32(0.05) * t47[i0]
+		t78[i0] = p1[i0] - (float32(0.05) * t64[i0])
 	}
 	// %82 = sub(V, %81) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
-		t82[i0] = p2[i0] - t81[i0]
-	}
-	// %85 = mul(%72, %45) f32[4], line 34 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t85[i0] = float32(0.05) * t45[i0]
+		t82[i0] = p2[i0] - (float32(0.05) * t47[i0])
 	}
 	// %86 = sub(b, %85) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t86[i0] = p3[i0] - t85[i0]
-	}
-	// %89 = mul(%72, %71) f32[12], line 34 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t89[i0] = float32(0.05) * t71[i0]
+		t86[i0] = p3[i0] - (float32(0.05) * t45[i0])
 	}
 	// %90 = sub(P, %89) f32[12], line 34 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t90[i0] = p4[i0] - t89[i0]
+		t90[i0] = p4[i0] - (float32(0.05) * t71[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t74)

@@ -15,14 +15,15 @@ Estimated cost per call (N is the batch size):
 	Predict:   96·N FLOPs
 	TrainStep: 30 + 155·N FLOPs
 
-Buffers, in one arena per element type, allocated on the first call and
-reused while the batch size does not grow:
+Buffers, in one arena per element type (planned peak; in parentheses, one
+buffer per tensor), allocated on the first call and reused while the batch
+size does not grow:
 
-	float32: 48 + 47·N elements
-	float64: 12·N elements
-	int32:   5·N elements
-	int64:   3·N elements
-	bool:    28·N elements
+	float32: 13 + 12·N elements (48 + 47·N)
+	float64: 4·N elements (12·N)
+	int32:   5·N elements (5·N)
+	int64:   3·N elements (3·N)
+	bool:    8·N elements (28·N)
 */
 package compare
 
@@ -76,35 +77,25 @@ type Model struct {
 	t17 []float32 // %17 = cast(hit) f32[N], line 19
 	t18 []float32 // accuracy = mean(%17) f32[], line 19
 	t19 []float32 // %19 = one_hot(label) f32[N,3], line 20
-	t20 []float32 // %20 = mul(h, %19) f32[N,3], line 20
 	t21 []float32 // truth = sum(%20) f32[N], line 20
-	t23 []bool    // %23 = greater(x, %22) bool[N,4], line 22
-	t25 []bool    // %25 = less(x, %24) bool[N,4], line 22
-	t26 []bool    // %26 = logical_not(%25) bool[N,4], line 22
 	t27 []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
-	t29 []bool    // %29 = not_equal(x, %28) bool[N,4], line 23
 	t30 []bool    // either = logical_or(%29, inside) bool[N,4], line 23
 	t31 []int32   // %31 = cast(either) i32[N,4], line 24
 	t32 []int32   // count = sum(%31) i32[N], line 24
 	t33 []float64 // %33 = cast(x) f64[N,4], line 25
-	t35 []float64 // %35 = mul(%33, %34) f64[N,4], line 25
 	t37 []float64 // wide = sub(%35, %36) f64[N,4], line 25
 	t39 []float32 // %39 = count(%11) f32[], line 14 [grad]
 	t40 []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
 	t41 []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
 	t42 []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
 	t43 []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
-	t45 []float32 // %45 = sub(%43, %19) f32[N,3], line 14 [grad]
 	t46 []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	t48 []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
 	t49 []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
-	t50 []float32 // %50 = mul(%49, %8) f32[N,3], line 13 [grad]
 	t53 []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	t54 []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
 	t56 []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
-	t58 []float32 // %58 = mul(%8, %56) f32[4,3], line 28 [update]
 	t59 []float32 // %59 = sub(W, %58) f32[4,3], line 28 [update]
-	t62 []float32 // %62 = mul(%8, %54) f32[3], line 28 [update]
 	t63 []float32 // %63 = sub(b, %62) f32[3], line 28 [update]
 }
 
@@ -119,59 +110,43 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
 	// The float32 buffers.
 	{
-		size := 47*n + 48
+		size := 12*n + 13
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, a = a[:3*n:3*n], a[3*n:]
-		m.t5, a = a[:3*n:3*n], a[3*n:]
-		m.t9, a = a[:3*n:3*n], a[3*n:]
-		m.t10, a = a[:3*n:3*n], a[3*n:]
-		m.t11, a = a[:n:n], a[n:]
-		m.t12, a = a[:1:1], a[1:]
-		m.t17, a = a[:n:n], a[n:]
-		m.t18, a = a[:1:1], a[1:]
-		m.t19, a = a[:3*n:3*n], a[3*n:]
-		m.t20, a = a[:3*n:3*n], a[3*n:]
-		m.t21, a = a[:n:n], a[n:]
-		m.t39, a = a[:1:1], a[1:]
-		m.t40, a = a[:n:n], a[n:]
-		m.t41, a = a[:n:n], a[n:]
-		m.t42, a = a[:3*n:3*n], a[3*n:]
-		m.t43, a = a[:3*n:3*n], a[3*n:]
-		m.t45, a = a[:3*n:3*n], a[3*n:]
-		m.t46, a = a[:3*n:3*n], a[3*n:]
-		m.t48, a = a[:3*n:3*n], a[3*n:]
-		m.t49, a = a[:3*n:3*n], a[3*n:]
-		m.t50, a = a[:3*n:3*n], a[3*n:]
-		m.t53, a = a[:3*n:3*n], a[3*n:]
-		m.t54, a = a[:3:3], a[3:]
-		m.t56, a = a[:12:12], a[12:]
-		m.t58, a = a[:12:12], a[12:]
-		m.t59, a = a[:12:12], a[12:]
-		m.t62, a = a[:3:3], a[3:]
-		m.t63, a = a[:3:3], a[3:]
+		m.t4, m.t5, m.t10, m.t46, m.t49, m.t53, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+		a = a[3*n:]
+		m.t9, m.t19, m.t48, m.t17, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
+		a = a[3*n:]
+		m.t42, m.t11, m.t21, m.t40 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
+		a = a[3*n:]
+		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
+		a = a[3*n:]
+		m.t56, m.t59, m.t39 = a[:12:12], a[:12:12], a[:1:1]
+		a = a[12:]
+		m.t12 = a[:1:1]
+		a = a[1:]
 		_ = a
 	}
 	// The float64 buffers.
 	{
-		size := 12 * n
+		size := 4 * n
 		if cap(m.arenaF64) < size {
 			m.arenaF64 = make([]float64, size)
 		}
 		a := m.arenaF64[:size]
-		m.t33, a = a[:4*n:4*n], a[4*n:]
-		m.t35, a = a[:4*n:4*n], a[4*n:]
-		m.t37, a = a[:4*n:4*n], a[4*n:]
+		m.t33, m.t37 = a[:4*n:4*n], a[:4*n:4*n]
+		a = a[4*n:]
 		_ = a
 	}
 	// The int32 buffers.
@@ -181,8 +156,10 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t31, a = a[:4*n:4*n], a[4*n:]
-		m.t32, a = a[:n:n], a[n:]
+		m.t31 = a[: 4*n : 4*n]
+		a = a[4*n:]
+		m.t32 = a[:n:n]
+		a = a[n:]
 		_ = a
 	}
 	// The int64 buffers.
@@ -192,26 +169,25 @@ func (m *Model) layout(n int) {
 			m.arenaI64 = make([]int64, size)
 		}
 		a := m.arenaI64[:size]
-		m.t13, a = a[:n:n], a[n:]
-		m.t14, a = a[:n:n], a[n:]
-		m.t15, a = a[:n:n], a[n:]
+		m.t13 = a[:n:n]
+		a = a[n:]
+		m.t14 = a[:n:n]
+		a = a[n:]
+		m.t15 = a[:n:n]
+		a = a[n:]
 		_ = a
 	}
 	// The bool buffers.
 	{
-		size := 28 * n
+		size := 8 * n
 		if cap(m.arenaBool) < size {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t7, a = a[:3*n:3*n], a[3*n:]
-		m.t16, a = a[:n:n], a[n:]
-		m.t23, a = a[:4*n:4*n], a[4*n:]
-		m.t25, a = a[:4*n:4*n], a[4*n:]
-		m.t26, a = a[:4*n:4*n], a[4*n:]
-		m.t27, a = a[:4*n:4*n], a[4*n:]
-		m.t29, a = a[:4*n:4*n], a[4*n:]
-		m.t30, a = a[:4*n:4*n], a[4*n:]
+		m.t27, m.t7, m.t16 = a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
+		a = a[4*n:]
+		m.t30 = a[: 4*n : 4*n]
+		a = a[4*n:]
 		_ = a
 	}
 	m.n = n
@@ -265,18 +241,12 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
-	t20 := m.t20
 	t21 := m.t21
-	t23 := m.t23
-	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
 	t33 := m.t33
-	t35 := m.t35
 	t37 := m.t37
 	// First the forward program.
 	m.forward(n, x, label)
@@ -338,10 +308,6 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			}
 		}
 	}
-	// %20 = mul(h, %19) f32[N,3], line 20
-	for i0 := 0; i0 < 3*n; i0++ {
-		t20[i0] = t10[i0] * t19[i0]
-	}
 	// truth = sum(%20) f32[N], line 20
 	{
 		clear(t21)
@@ -349,33 +315,17 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t21[o0] += t20[o1+i1]
+				t21[o0] += (t10[o1+i1] * t19[o1+i1])
 			}
 		}
 	}
-	// %23 = greater(x, %22) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t23[i0] = x[i0] > float32(0.25)
-	}
-	// %25 = less(x, %24) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t25[i0] = x[i0] < float32(0.75)
-	}
-	// %26 = logical_not(%25) bool[N,4], line 22
-	for i0 := 0; i0 < 4*n; i0++ {
-		t26[i0] = !t25[i0]
-	}
 	// inside = logical_and(%23, %26) bool[N,4], line 22
 	for i0 := 0; i0 < 4*n; i0++ {
-		t27[i0] = t23[i0] && t26[i0]
-	}
-	// %29 = not_equal(x, %28) bool[N,4], line 23
-	for i0 := 0; i0 < 4*n; i0++ {
-		t29[i0] = x[i0] != float32(0.5)
+		t27[i0] = (x[i0] > float32(0.25)) && (!(x[i0] < float32(0.75)))
 	}
 	// either = logical_or(%29, inside) bool[N,4], line 23
 	for i0 := 0; i0 < 4*n; i0++ {
-		t30[i0] = t29[i0] || t27[i0]
+		t30[i0] = (x[i0] != float32(0.5)) || t27[i0]
 	}
 	// %31 = cast(either) i32[N,4], line 24
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -400,13 +350,9 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t33[i0] = float64(x[i0])
 	}
-	// %35 = mul(%33, %34) f64[N,4], line 25
-	for i0 := 0; i0 < 4*n; i0++ {
-		t35[i0] = t33[i0] * float64(2)
-	}
 	// wide = sub(%35, %36) f64[N,4], line 25
 	for i0 := 0; i0 < 4*n; i0++ {
-		t37[i0] = t35[i0] - float64(1)
+		t37[i0] = (t33[i0] * float64(2)) - float64(1)
 	}
 }
 
@@ -446,17 +392,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t45 := m.t45
 	t46 := m.t46
 	t48 := m.t48
 	t49 := m.t49
-	t50 := m.t50
 	t53 := m.t53
 	t54 := m.t54
 	t56 := m.t56
-	t58 := m.t58
 	t59 := m.t59
-	t62 := m.t62
 	t63 := m.t63
 	// First the loss program.
 	m.loss(n, x, label)
@@ -489,13 +431,9 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %43 = softmax(h) f32[N,3], line 14 [grad]
 	runtime.SoftmaxRows(t43, t10, n, 3)
-	// %45 = sub(%43, %19) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t45[i0] = t43[i0] - t19[i0]
-	}
 	// %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t46[i0] = t45[i0] * t42[i0]
+		t46[i0] = (t43[i0] - t19[i0]) * t42[i0]
 	}
 	// %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -513,13 +451,9 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			t49[i0] = t46[i0]
 		}
 	}
-	// %50 = mul(%49, %8) f32[N,3], line 13 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t50[i0] = t49[i0] * float32(0.1)
-	}
 	// %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t48[i0] + t50[i0]
+		t53[i0] = t48[i0] + (t49[i0] * float32(0.1))
 	}
 	// %54 = sum_to(%53) f32[3], line 11 [grad]
 	{
@@ -533,21 +467,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %56 = matmul(x, %53) f32[4,3], line 11 [grad]
 	runtime.Sgemm(true, false, 4, 3, n, 1, x, 4, t53, 3, 0, t56, 3)
-	// %58 = mul(%8, %56) f32[4,3], line 28 [update]
-	for i0 := 0; i0 < 12; i0++ {
-		t58[i0] = float32(0.1) * t56[i0]
-	}
 	// %59 = sub(W, %58) f32[4,3], line 28 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t59[i0] = p0[i0] - t58[i0]
-	}
-	// %62 = mul(%8, %54) f32[3], line 28 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t62[i0] = float32(0.1) * t54[i0]
+		t59[i0] = p0[i0] - (float32(0.1) * t56[i0])
 	}
 	// %63 = sub(b, %62) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t63[i0] = p1[i0] - t62[i0]
+		t63[i0] = p1[i0] - (float32(0.1) * t54[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t59)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   8,873·N FLOPs
 	TrainStep: 358 + 18,436·N FLOPs
 
-Buffers: 540 + 1,303·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 99 + 701·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+540 + 1,303·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package convtiny
 
@@ -65,8 +67,6 @@ type Model struct {
 	t25 []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
 	t26 []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
 	t28 []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
-	t29 []float32 // %29 = mul(p, %28) f32[N,3], line 25 [grad]
-	t30 []float32 // %30 = sub(%29, y_) f32[N,3], line 25 [grad]
 	t31 []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
 	t35 []float32 // %35 = sum(%31) f32[3], line 23 [grad]
 	t36 []float32 // %36 = matmul(%31, W) f32[N,5], line 23 [grad]
@@ -83,17 +83,11 @@ type Model struct {
 	t47 []float32 // %47 = relu_grad(%46, %9) f32[N,7,7,4], line 17 [grad]
 	t48 []float32 // %48 = sum(%47) f32[4], line 17 [grad]
 	t50 []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
-	t52 []float32 // %52 = mul(%51, %50) f32[3,3,2,4], line 28 [update]
 	t53 []float32 // %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
-	t56 []float32 // %56 = mul(%51, %48) f32[4], line 28 [update]
 	t57 []float32 // %57 = sub(b1, %56) f32[4], line 28 [update]
-	t60 []float32 // %60 = mul(%51, %45) f32[2,2,4,5], line 28 [update]
 	t61 []float32 // %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
-	t64 []float32 // %64 = mul(%51, %43) f32[5], line 28 [update]
 	t65 []float32 // %65 = sub(b2, %64) f32[5], line 28 [update]
-	t68 []float32 // %68 = mul(%51, %37) f32[5,3], line 28 [update]
 	t69 []float32 // %69 = sub(W, %68) f32[5,3], line 28 [update]
-	t72 []float32 // %72 = mul(%51, %35) f32[3], line 28 [update]
 	t73 []float32 // %73 = sub(b3, %72) f32[3], line 28 [update]
 }
 
@@ -114,66 +108,44 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 1303*n + 540
+	size := 701*n + 99
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, a = a[:196*n:196*n], a[196*n:]
-	m.t9, a = a[:196*n:196*n], a[196*n:]
-	m.t10, a = a[:196*n:196*n], a[196*n:]
-	m.t11, a = a[:64*n:64*n], a[64*n:]
-	m.t12, a = a[:20*n:20*n], a[20*n:]
-	m.t13, a = a[:20*n:20*n], a[20*n:]
-	m.t14, a = a[:20*n:20*n], a[20*n:]
-	m.t15, a = a[:20*n:20*n], a[20*n:]
-	m.t16, a = a[:5*n:5*n], a[5*n:]
-	m.t17, a = a[:3*n:3*n], a[3*n:]
-	m.t18, a = a[:3*n:3*n], a[3*n:]
-	m.t19, a = a[:3*n:3*n], a[3*n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t21, a = a[:1:1], a[1:]
-	m.t23, a = a[:1:1], a[1:]
-	m.t24, a = a[:n:n], a[n:]
-	m.t25, a = a[:n:n], a[n:]
-	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t28, a = a[:n:n], a[n:]
-	m.t29, a = a[:3*n:3*n], a[3*n:]
-	m.t30, a = a[:3*n:3*n], a[3*n:]
-	m.t31, a = a[:3*n:3*n], a[3*n:]
-	m.t35, a = a[:3:3], a[3:]
-	m.t36, a = a[:5*n:5*n], a[5*n:]
-	m.t37, a = a[:15:15], a[15:]
-	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:20*n:20*n], a[20*n:]
-	m.t40, a = a[:20*n:20*n], a[20*n:]
-	m.t41, a = a[:20*n:20*n], a[20*n:]
-	m.t42, a = a[:20*n:20*n], a[20*n:]
-	m.t43, a = a[:5:5], a[5:]
-	m.t44, a = a[:64*n:64*n], a[64*n:]
-	m.t45, a = a[:80:80], a[80:]
-	m.t46, a = a[:196*n:196*n], a[196*n:]
-	m.t47, a = a[:196*n:196*n], a[196*n:]
-	m.t48, a = a[:4:4], a[4:]
-	m.t50, a = a[:72:72], a[72:]
-	m.t52, a = a[:72:72], a[72:]
-	m.t53, a = a[:72:72], a[72:]
-	m.t56, a = a[:4:4], a[4:]
-	m.t57, a = a[:4:4], a[4:]
-	m.t60, a = a[:80:80], a[80:]
-	m.t61, a = a[:80:80], a[80:]
-	m.t64, a = a[:5:5], a[5:]
-	m.t65, a = a[:5:5], a[5:]
-	m.t68, a = a[:15:15], a[15:]
-	m.t69, a = a[:15:15], a[15:]
-	m.t72, a = a[:3:3], a[3:]
-	m.t73, a = a[:3:3], a[3:]
+	m.t8, m.t9, m.t47, m.t61 = a[:196*n:196*n], a[:196*n:196*n], a[:196*n:196*n], a[:80:80]
+	a = a[196*n:]
+	m.t10, m.t50, m.t53 = a[:196*n:196*n], a[:72:72], a[:72:72]
+	a = a[196*n:]
+	m.t46, m.t11, m.t69, m.t48 = a[:196*n:196*n], a[:64*n:64*n], a[:15:15], a[:4:4]
+	a = a[196*n:]
+	m.t44, m.t12, m.t13, m.t65 = a[:64*n:64*n], a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
+	a = a[64*n:]
+	m.t14, m.t39, m.t40, m.t42, m.t16, m.t57 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:5*n:5*n], a[:4:4]
+	a = a[20*n:]
+	m.t15, m.t41, m.t43, m.t73 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5], a[:3:3]
+	a = a[20*n:]
+	m.t36, m.t17, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	a = a[5*n:]
+	m.t19, m.t31, m.t38 = a[:3*n:3*n], a[:3*n:3*n], a[:1:1]
+	a = a[3*n:]
+	m.t20, m.t25, m.t28 = a[:n:n], a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t45, m.t23 = a[:80:80], a[:1:1]
+	a = a[80:]
+	m.t37 = a[:15:15]
+	a = a[15:]
+	m.t35 = a[:3:3]
+	a = a[3:]
+	m.t21 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -369,8 +341,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t25 := m.t25
 	t26 := m.t26
 	t28 := m.t28
-	t29 := m.t29
-	t30 := m.t30
 	t31 := m.t31
 	t35 := m.t35
 	t36 := m.t36
@@ -387,17 +357,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t50 := m.t50
-	t52 := m.t52
 	t53 := m.t53
-	t56 := m.t56
 	t57 := m.t57
-	t60 := m.t60
 	t61 := m.t61
-	t64 := m.t64
 	t65 := m.t65
-	t68 := m.t68
 	t69 := m.t69
-	t72 := m.t72
 	t73 := m.t73
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -432,21 +396,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %29 = mul(p, %28) f32[N,3], line 25 [grad]
+	// %31 = mul(%30, %26) f32[N,3], line 25 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t29[o0+i1] = t19[o0+i1] * t28[o1]
+			t31[o0+i1] = ((t19[o0+i1] * t28[o1]) - y_[o0+i1]) * t26[o0+i1]
 		}
-	}
-	// %30 = sub(%29, y_) f32[N,3], line 25 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = t29[i0] - y_[i0]
-	}
-	// %31 = mul(%30, %26) f32[N,3], line 25 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t31[i0] = t30[i0] * t26[i0]
 	}
 	// %35 = sum(%31) f32[3], line 23 [grad]
 	{
@@ -590,53 +546,29 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %52 = mul(%51, %50) f32[3,3,2,4], line 28 [update]
-	for i0 := 0; i0 < 72; i0++ {
-		t52[i0] = float32(0.1) * t50[i0]
-	}
 	// %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
 	for i0 := 0; i0 < 72; i0++ {
-		t53[i0] = p0[i0] - t52[i0]
-	}
-	// %56 = mul(%51, %48) f32[4], line 28 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t56[i0] = float32(0.1) * t48[i0]
+		t53[i0] = p0[i0] - (float32(0.1) * t50[i0])
 	}
 	// %57 = sub(b1, %56) f32[4], line 28 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t57[i0] = p1[i0] - t56[i0]
-	}
-	// %60 = mul(%51, %45) f32[2,2,4,5], line 28 [update]
-	for i0 := 0; i0 < 80; i0++ {
-		t60[i0] = float32(0.1) * t45[i0]
+		t57[i0] = p1[i0] - (float32(0.1) * t48[i0])
 	}
 	// %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
 	for i0 := 0; i0 < 80; i0++ {
-		t61[i0] = p2[i0] - t60[i0]
-	}
-	// %64 = mul(%51, %43) f32[5], line 28 [update]
-	for i0 := 0; i0 < 5; i0++ {
-		t64[i0] = float32(0.1) * t43[i0]
+		t61[i0] = p2[i0] - (float32(0.1) * t45[i0])
 	}
 	// %65 = sub(b2, %64) f32[5], line 28 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t65[i0] = p3[i0] - t64[i0]
-	}
-	// %68 = mul(%51, %37) f32[5,3], line 28 [update]
-	for i0 := 0; i0 < 15; i0++ {
-		t68[i0] = float32(0.1) * t37[i0]
+		t65[i0] = p3[i0] - (float32(0.1) * t43[i0])
 	}
 	// %69 = sub(W, %68) f32[5,3], line 28 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t69[i0] = p4[i0] - t68[i0]
-	}
-	// %72 = mul(%51, %35) f32[3], line 28 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t72[i0] = float32(0.1) * t35[i0]
+		t69[i0] = p4[i0] - (float32(0.1) * t37[i0])
 	}
 	// %73 = sub(b3, %72) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t73[i0] = p5[i0] - t72[i0]
+		t73[i0] = p5[i0] - (float32(0.1) * t35[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t53)

@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   7·N FLOPs
 	TrainStep: 12 + 20·N FLOPs
 
-Buffers: 18 + 8·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 6 + 2·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+18 + 8·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package counter
 
@@ -51,19 +53,13 @@ type Model struct {
 	t9  []float32 // %9 = square(%8) f32[N,1], line 17
 	t10 []float32 // loss = mean(%9) f32[], line 17
 	t12 []float32 // n = assign_add(steps, %11) f32[], line 19
-	t13 []float32 // %13 = sub(loss, mean_loss) f32[], line 20
-	t14 []float32 // %14 = div(%13, n) f32[], line 20
 	t15 []float32 // avg = add(mean_loss, %14) f32[], line 20
 	t18 []float32 // %18 = count(%9) f32[], line 17 [grad]
 	t19 []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
-	t20 []float32 // %20 = div(%19, %18) f32[N,1], line 17 [grad]
-	t22 []float32 // %22 = mul(%21, %8) f32[N,1], line 17 [grad]
 	t23 []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
 	t25 []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
 	t27 []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
-	t29 []float32 // %29 = mul(%28, %27) f32[3,1], line 23 [update]
 	t30 []float32 // %30 = sub(W, %29) f32[3,1], line 23 [update]
-	t33 []float32 // %33 = mul(%28, %25) f32[1], line 23 [update]
 	t34 []float32 // %34 = sub(b, %33) f32[1], line 23 [update]
 }
 
@@ -79,37 +75,30 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 8*n + 18
+	size := 2*n + 6
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:n:n], a[n:]
-	m.t7, a = a[:n:n], a[n:]
-	m.t8, a = a[:n:n], a[n:]
-	m.t9, a = a[:n:n], a[n:]
-	m.t10, a = a[:1:1], a[1:]
-	m.t12, a = a[:1:1], a[1:]
-	m.t13, a = a[:1:1], a[1:]
-	m.t14, a = a[:1:1], a[1:]
-	m.t15, a = a[:1:1], a[1:]
-	m.t18, a = a[:1:1], a[1:]
-	m.t19, a = a[:n:n], a[n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:n:n], a[n:]
-	m.t25, a = a[:1:1], a[1:]
-	m.t27, a = a[:3:3], a[3:]
-	m.t29, a = a[:3:3], a[3:]
-	m.t30, a = a[:3:3], a[3:]
-	m.t33, a = a[:1:1], a[1:]
-	m.t34, a = a[:1:1], a[1:]
+	m.t6, m.t7, m.t8, m.t23, m.t34 = a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t9, m.t19, m.t25 = a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t27, m.t30, m.t18 = a[:3:3], a[:3:3], a[:1:1]
+	a = a[3:]
+	m.t10 = a[:1:1]
+	a = a[1:]
+	m.t12 = a[:1:1]
+	a = a[1:]
+	m.t15 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -176,47 +165,29 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t8 := m.t8
 	t10 := m.t10
 	t12 := m.t12
-	t13 := m.t13
-	t14 := m.t14
 	t15 := m.t15
 	t18 := m.t18
 	t19 := m.t19
-	t20 := m.t20
-	t22 := m.t22
 	t23 := m.t23
 	t25 := m.t25
 	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
-	t33 := m.t33
 	t34 := m.t34
 	// First the loss program.
 	m.loss(n, x, y)
 	// n = assign_add(steps, %11) f32[], line 19
 	t12[0] = p2[0] + float32(1)
-	// %13 = sub(loss, mean_loss) f32[], line 20
-	t13[0] = t10[0] - p3[0]
-	// %14 = div(%13, n) f32[], line 20
-	t14[0] = t13[0] / t12[0]
 	// avg = add(mean_loss, %14) f32[], line 20
-	t15[0] = p3[0] + t14[0]
+	t15[0] = p3[0] + ((t10[0] - p3[0]) / t12[0])
 	// %18 = count(%9) f32[], line 17 [grad]
 	t18[0] = float32(n)
 	// %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t19[i0] = float32(1)
 	}
-	// %20 = div(%19, %18) f32[N,1], line 17 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t20[i0] = t19[i0] / t18[0]
-	}
-	// %22 = mul(%21, %8) f32[N,1], line 17 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t22[i0] = float32(2) * t8[i0]
-	}
 	// %23 = mul(%20, %22) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t23[i0] = t20[i0] * t22[i0]
+		t23[i0] = (t19[i0] / t18[0]) * (float32(2) * t8[i0])
 	}
 	// %25 = sum_to(%23) f32[1], line 16 [grad]
 	{
@@ -227,18 +198,12 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %27 = matmul(x, %23) f32[3,1], line 16 [grad]
 	runtime.Sgemm(true, false, 3, 1, n, 1, x, 3, t23, 1, 0, t27, 1)
-	// %29 = mul(%28, %27) f32[3,1], line 23 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t29[i0] = float32(0.1) * t27[i0]
-	}
 	// %30 = sub(W, %29) f32[3,1], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t30[i0] = p0[i0] - t29[i0]
+		t30[i0] = p0[i0] - (float32(0.1) * t27[i0])
 	}
-	// %33 = mul(%28, %25) f32[1], line 23 [update]
-	t33[0] = float32(0.1) * t25[0]
 	// %34 = sub(b, %33) f32[1], line 23 [update]
-	t34[0] = p1[0] - t33[0]
+	t34[0] = p1[0] - (float32(0.1) * t25[0])
 	// Apply the updates after every read of the old values.
 	copy(p2, t12)
 	copy(p3, t15)

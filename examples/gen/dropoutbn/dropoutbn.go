@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   54 + 2,646·N FLOPs
 	TrainStep: 901 + 6,764·N FLOPs
 
-Buffers: 1,304 + 1,655·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 386 + 384·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+1,304 + 1,655·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package dropoutbn
 
@@ -54,21 +56,11 @@ type Model struct {
 	outs [1][]float32
 
 	t7   []float32 // %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	t82  []float32 // %82 = sub(%7, c/moving_mean) f32[N,4,4,3], line 14
-	t84  []float32 // %84 = add(c/moving_variance, %83) f32[3], line 14
 	t85  []float32 // %85 = rsqrt(%84) f32[3], line 14
-	t86  []float32 // %86 = mul(%82, %85) f32[N,4,4,3], line 14
-	t87  []float32 // %87 = mul(%86, c/gamma) f32[N,4,4,3], line 14
-	t10  []float32 // c = add(%87, c/beta) f32[N,4,4,3], line 14
 	t11  []float32 // %11 = relu(c) f32[N,4,4,3], line 28
 	t12  []float32 // %12 = reshape(%11) f32[N,48], line 28
 	t13  []float32 // %13 = matmul(%12, W) f32[N,6], line 28
-	t14  []float32 // h = relu(%13) f32[N,6], line 28
-	t89  []float32 // %89 = sub(h, hn/moving_mean) f32[N,6], line 29
-	t91  []float32 // %91 = add(hn/moving_variance, %90) f32[6], line 29
 	t92  []float32 // %92 = rsqrt(%91) f32[6], line 29
-	t93  []float32 // %93 = mul(%89, %92) f32[N,6], line 29
-	t94  []float32 // %94 = mul(%93, g2) f32[N,6], line 29
 	t15  []float32 // hn = add(%94, b2) f32[N,6], line 29
 	t17  []float32 // logits = matmul(hn, V) f32[N,3], line 31
 	t18  []float32 // p = softmax(logits) f32[N,3], line 32
@@ -78,16 +70,10 @@ type Model struct {
 	t26  []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
 	t27  []float32 // %27 = square(%26) f32[N,4,4,3], line 14
 	t28  []float32 // %28 = mean(%27) f32[3], line 14
-	t30  []float32 // %30 = add(%28, %83) f32[3], line 14
 	t31  []float32 // %31 = rsqrt(%30) f32[3], line 14
 	t32  []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
-	t33  []float32 // %33 = mul(%32, c/gamma) f32[N,4,4,3], line 14
 	t34  []float32 // c = add(%33, c/beta) f32[N,4,4,3], line 14
-	t36  []float32 // %36 = mul(c/moving_mean, %35) f32[3], line 14 [update]
-	t38  []float32 // %38 = mul(%25, %37) f32[3], line 14 [update]
 	t39  []float32 // %39 = add(%36, %38) f32[3], line 14 [update]
-	t42  []float32 // %42 = mul(c/moving_variance, %35) f32[3], line 14 [update]
-	t44  []float32 // %44 = mul(%28, %37) f32[3], line 14 [update]
 	t45  []float32 // %45 = add(%42, %44) f32[3], line 14 [update]
 	t47  []float32 // %47 = relu(c) f32[N,4,4,3], line 28
 	t48  []float32 // %48 = reshape(%47) f32[N,48], line 28
@@ -97,16 +83,10 @@ type Model struct {
 	t52  []float32 // %52 = sub(h, %51) f32[N,6], line 29
 	t53  []float32 // %53 = square(%52) f32[N,6], line 29
 	t54  []float32 // %54 = mean(%53) f32[6], line 29
-	t56  []float32 // %56 = add(%54, %90) f32[6], line 29
 	t57  []float32 // %57 = rsqrt(%56) f32[6], line 29
 	t58  []float32 // %58 = mul(%52, %57) f32[N,6], line 29
-	t59  []float32 // %59 = mul(%58, g2) f32[N,6], line 29
 	t60  []float32 // hn = add(%59, b2) f32[N,6], line 29
-	t62  []float32 // %62 = mul(hn/moving_mean, %61) f32[6], line 29 [update]
-	t64  []float32 // %64 = mul(%51, %63) f32[6], line 29 [update]
 	t65  []float32 // %65 = add(%62, %64) f32[6], line 29 [update]
-	t68  []float32 // %68 = mul(hn/moving_variance, %61) f32[6], line 29 [update]
-	t70  []float32 // %70 = mul(%54, %63) f32[6], line 29 [update]
 	t71  []float32 // %71 = add(%68, %70) f32[6], line 29 [update]
 	t75  []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
 	t77  []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
@@ -120,35 +100,21 @@ type Model struct {
 	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
 	t101 []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
 	t102 []float32 // %102 = sum(y_) f32[N,1], line 33 [grad]
-	t103 []float32 // %103 = mul(%101, %102) f32[N,3], line 33 [grad]
-	t104 []float32 // %104 = sub(%103, y_) f32[N,3], line 33 [grad]
 	t105 []float32 // %105 = mul(%104, %100) f32[N,3], line 33 [grad]
 	t109 []float32 // %109 = matmul(%105, V) f32[N,6], line 31 [grad]
 	t110 []float32 // %110 = matmul(d, %105) f32[6,3], line 31 [grad]
 	t111 []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
 	t113 []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
 	t114 []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
-	t115 []float32 // %115 = mul(%111, %58) f32[N,6], line 29 [grad]
 	t116 []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
-	t117 []float32 // %117 = mul(%114, %57) f32[N,6], line 29 [grad]
-	t118 []float32 // %118 = mul(%114, %52) f32[N,6], line 29 [grad]
 	t119 []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
-	t121 []float32 // %121 = mul(%57, %57) f32[6], line 29 [grad]
-	t122 []float32 // %122 = mul(%57, %121) f32[6], line 29 [grad]
-	t123 []float32 // %123 = mul(%120, %122) f32[6], line 29 [grad]
 	t124 []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
 	t126 []float32 // %126 = count(%53) f32[], line 29 [grad]
 	t127 []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
-	t128 []float32 // %128 = div(%127, %126) f32[N,6], line 29 [grad]
-	t130 []float32 // %130 = mul(%129, %52) f32[N,6], line 29 [grad]
-	t131 []float32 // %131 = mul(%128, %130) f32[N,6], line 29 [grad]
 	t132 []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
-	t133 []float32 // %133 = neg(%132) f32[N,6], line 29 [grad]
 	t134 []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
 	t135 []float32 // %135 = count(h) f32[], line 29 [grad]
 	t136 []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
-	t137 []float32 // %137 = div(%136, %135) f32[N,6], line 29 [grad]
-	t138 []float32 // %138 = add(%132, %137) f32[N,6], line 29 [grad]
 	t139 []float32 // %139 = relu_grad(%138, %49) f32[N,6], line 28 [grad]
 	t140 []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
 	t141 []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
@@ -156,41 +122,23 @@ type Model struct {
 	t143 []float32 // %143 = relu_grad(%142, c) f32[N,4,4,3], line 28 [grad]
 	t144 []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
 	t145 []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
-	t146 []float32 // %146 = mul(%143, %32) f32[N,4,4,3], line 14 [grad]
 	t147 []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
-	t148 []float32 // %148 = mul(%145, %31) f32[N,4,4,3], line 14 [grad]
-	t149 []float32 // %149 = mul(%145, %26) f32[N,4,4,3], line 14 [grad]
 	t150 []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
-	t152 []float32 // %152 = mul(%31, %31) f32[3], line 14 [grad]
-	t153 []float32 // %153 = mul(%31, %152) f32[3], line 14 [grad]
-	t154 []float32 // %154 = mul(%120, %153) f32[3], line 14 [grad]
 	t155 []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
 	t157 []float32 // %157 = count(%27) f32[], line 14 [grad]
 	t158 []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
-	t159 []float32 // %159 = div(%158, %157) f32[N,4,4,3], line 14 [grad]
-	t161 []float32 // %161 = mul(%129, %26) f32[N,4,4,3], line 14 [grad]
-	t162 []float32 // %162 = mul(%159, %161) f32[N,4,4,3], line 14 [grad]
 	t163 []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
-	t164 []float32 // %164 = neg(%163) f32[N,4,4,3], line 14 [grad]
 	t165 []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
 	t166 []float32 // %166 = count(%7) f32[], line 14 [grad]
 	t167 []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
-	t168 []float32 // %168 = div(%167, %166) f32[N,4,4,3], line 14 [grad]
 	t169 []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
 	t171 []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
-	t173 []float32 // %173 = mul(%172, %171) f32[3,3,2,3], line 36 [update]
 	t174 []float32 // %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
-	t177 []float32 // %177 = mul(%172, %141) f32[48,6], line 36 [update]
 	t178 []float32 // %178 = sub(W, %177) f32[48,6], line 36 [update]
-	t181 []float32 // %181 = mul(%172, %116) f32[6], line 36 [update]
 	t182 []float32 // %182 = sub(g2, %181) f32[6], line 36 [update]
-	t185 []float32 // %185 = mul(%172, %113) f32[6], line 36 [update]
 	t186 []float32 // %186 = sub(b2, %185) f32[6], line 36 [update]
-	t189 []float32 // %189 = mul(%172, %110) f32[6,3], line 36 [update]
 	t190 []float32 // %190 = sub(V, %189) f32[6,3], line 36 [update]
-	t193 []float32 // %193 = mul(%172, %147) f32[3], line 36 [update]
 	t194 []float32 // %194 = sub(c/gamma, %193) f32[3], line 36 [update]
-	t197 []float32 // %197 = mul(%172, %144) f32[3], line 36 [update]
 	t198 []float32 // %198 = sub(c/beta, %197) f32[3], line 36 [update]
 }
 
@@ -220,156 +168,70 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 1655*n + 1304
+	size := 384*n + 386
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, a = a[:48*n:48*n], a[48*n:]
-	m.t82, a = a[:48*n:48*n], a[48*n:]
-	m.t84, a = a[:3:3], a[3:]
-	m.t85, a = a[:3:3], a[3:]
-	m.t86, a = a[:48*n:48*n], a[48*n:]
-	m.t87, a = a[:48*n:48*n], a[48*n:]
-	m.t10, a = a[:48*n:48*n], a[48*n:]
-	m.t11, a = a[:48*n:48*n], a[48*n:]
-	m.t12, a = a[:48*n:48*n], a[48*n:]
-	m.t13, a = a[:6*n:6*n], a[6*n:]
-	m.t14, a = a[:6*n:6*n], a[6*n:]
-	m.t89, a = a[:6*n:6*n], a[6*n:]
-	m.t91, a = a[:6:6], a[6:]
-	m.t92, a = a[:6:6], a[6:]
-	m.t93, a = a[:6*n:6*n], a[6*n:]
-	m.t94, a = a[:6*n:6*n], a[6*n:]
-	m.t15, a = a[:6*n:6*n], a[6*n:]
-	m.t17, a = a[:3*n:3*n], a[3*n:]
-	m.t18, a = a[:3*n:3*n], a[3*n:]
-	m.t19, a = a[:n:n], a[n:]
-	m.t20, a = a[:1:1], a[1:]
-	m.t25, a = a[:3:3], a[3:]
-	m.t26, a = a[:48*n:48*n], a[48*n:]
-	m.t27, a = a[:48*n:48*n], a[48*n:]
-	m.t28, a = a[:3:3], a[3:]
-	m.t30, a = a[:3:3], a[3:]
-	m.t31, a = a[:3:3], a[3:]
-	m.t32, a = a[:48*n:48*n], a[48*n:]
-	m.t33, a = a[:48*n:48*n], a[48*n:]
-	m.t34, a = a[:48*n:48*n], a[48*n:]
-	m.t36, a = a[:3:3], a[3:]
-	m.t38, a = a[:3:3], a[3:]
-	m.t39, a = a[:3:3], a[3:]
-	m.t42, a = a[:3:3], a[3:]
-	m.t44, a = a[:3:3], a[3:]
-	m.t45, a = a[:3:3], a[3:]
-	m.t47, a = a[:48*n:48*n], a[48*n:]
-	m.t48, a = a[:48*n:48*n], a[48*n:]
-	m.t49, a = a[:6*n:6*n], a[6*n:]
-	m.t50, a = a[:6*n:6*n], a[6*n:]
-	m.t51, a = a[:6:6], a[6:]
-	m.t52, a = a[:6*n:6*n], a[6*n:]
-	m.t53, a = a[:6*n:6*n], a[6*n:]
-	m.t54, a = a[:6:6], a[6:]
-	m.t56, a = a[:6:6], a[6:]
-	m.t57, a = a[:6:6], a[6:]
-	m.t58, a = a[:6*n:6*n], a[6*n:]
-	m.t59, a = a[:6*n:6*n], a[6*n:]
-	m.t60, a = a[:6*n:6*n], a[6*n:]
-	m.t62, a = a[:6:6], a[6:]
-	m.t64, a = a[:6:6], a[6:]
-	m.t65, a = a[:6:6], a[6:]
-	m.t68, a = a[:6:6], a[6:]
-	m.t70, a = a[:6:6], a[6:]
-	m.t71, a = a[:6:6], a[6:]
-	m.t75, a = a[:1:1], a[1:]
-	m.t77, a = a[:6*n:6*n], a[6*n:]
-	m.t78, a = a[:6*n:6*n], a[6*n:]
-	m.t79, a = a[:3*n:3*n], a[3*n:]
-	m.t80, a = a[:n:n], a[n:]
-	m.t81, a = a[:1:1], a[1:]
-	m.t97, a = a[:1:1], a[1:]
-	m.t98, a = a[:n:n], a[n:]
-	m.t99, a = a[:n:n], a[n:]
-	m.t100, a = a[:3*n:3*n], a[3*n:]
-	m.t101, a = a[:3*n:3*n], a[3*n:]
-	m.t102, a = a[:n:n], a[n:]
-	m.t103, a = a[:3*n:3*n], a[3*n:]
-	m.t104, a = a[:3*n:3*n], a[3*n:]
-	m.t105, a = a[:3*n:3*n], a[3*n:]
-	m.t109, a = a[:6*n:6*n], a[6*n:]
-	m.t110, a = a[:18:18], a[18:]
-	m.t111, a = a[:6*n:6*n], a[6*n:]
-	m.t113, a = a[:6:6], a[6:]
-	m.t114, a = a[:6*n:6*n], a[6*n:]
-	m.t115, a = a[:6*n:6*n], a[6*n:]
-	m.t116, a = a[:6:6], a[6:]
-	m.t117, a = a[:6*n:6*n], a[6*n:]
-	m.t118, a = a[:6*n:6*n], a[6*n:]
-	m.t119, a = a[:6:6], a[6:]
-	m.t121, a = a[:6:6], a[6:]
-	m.t122, a = a[:6:6], a[6:]
-	m.t123, a = a[:6:6], a[6:]
-	m.t124, a = a[:6:6], a[6:]
-	m.t126, a = a[:1:1], a[1:]
-	m.t127, a = a[:6*n:6*n], a[6*n:]
-	m.t128, a = a[:6*n:6*n], a[6*n:]
-	m.t130, a = a[:6*n:6*n], a[6*n:]
-	m.t131, a = a[:6*n:6*n], a[6*n:]
-	m.t132, a = a[:6*n:6*n], a[6*n:]
-	m.t133, a = a[:6*n:6*n], a[6*n:]
-	m.t134, a = a[:6:6], a[6:]
-	m.t135, a = a[:1:1], a[1:]
-	m.t136, a = a[:6*n:6*n], a[6*n:]
-	m.t137, a = a[:6*n:6*n], a[6*n:]
-	m.t138, a = a[:6*n:6*n], a[6*n:]
-	m.t139, a = a[:6*n:6*n], a[6*n:]
-	m.t140, a = a[:48*n:48*n], a[48*n:]
-	m.t141, a = a[:288:288], a[288:]
-	m.t142, a = a[:48*n:48*n], a[48*n:]
-	m.t143, a = a[:48*n:48*n], a[48*n:]
-	m.t144, a = a[:3:3], a[3:]
-	m.t145, a = a[:48*n:48*n], a[48*n:]
-	m.t146, a = a[:48*n:48*n], a[48*n:]
-	m.t147, a = a[:3:3], a[3:]
-	m.t148, a = a[:48*n:48*n], a[48*n:]
-	m.t149, a = a[:48*n:48*n], a[48*n:]
-	m.t150, a = a[:3:3], a[3:]
-	m.t152, a = a[:3:3], a[3:]
-	m.t153, a = a[:3:3], a[3:]
-	m.t154, a = a[:3:3], a[3:]
-	m.t155, a = a[:3:3], a[3:]
-	m.t157, a = a[:1:1], a[1:]
-	m.t158, a = a[:48*n:48*n], a[48*n:]
-	m.t159, a = a[:48*n:48*n], a[48*n:]
-	m.t161, a = a[:48*n:48*n], a[48*n:]
-	m.t162, a = a[:48*n:48*n], a[48*n:]
-	m.t163, a = a[:48*n:48*n], a[48*n:]
-	m.t164, a = a[:48*n:48*n], a[48*n:]
-	m.t165, a = a[:3:3], a[3:]
-	m.t166, a = a[:1:1], a[1:]
-	m.t167, a = a[:48*n:48*n], a[48*n:]
-	m.t168, a = a[:48*n:48*n], a[48*n:]
-	m.t169, a = a[:48*n:48*n], a[48*n:]
-	m.t171, a = a[:54:54], a[54:]
-	m.t173, a = a[:54:54], a[54:]
-	m.t174, a = a[:54:54], a[54:]
-	m.t177, a = a[:288:288], a[288:]
-	m.t178, a = a[:288:288], a[288:]
-	m.t181, a = a[:6:6], a[6:]
-	m.t182, a = a[:6:6], a[6:]
-	m.t185, a = a[:6:6], a[6:]
-	m.t186, a = a[:6:6], a[6:]
-	m.t189, a = a[:18:18], a[18:]
-	m.t190, a = a[:18:18], a[18:]
-	m.t193, a = a[:3:3], a[3:]
-	m.t194, a = a[:3:3], a[3:]
-	m.t197, a = a[:3:3], a[3:]
-	m.t198, a = a[:3:3], a[3:]
+	m.t7, m.t11, m.t167, m.t169, m.t13, m.t15, m.t18, m.t19, m.t190 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:18:18]
+	a = a[48*n:]
+	m.t12, m.t26, m.t163, m.t17, m.t92, m.t182, m.t85, m.t20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:6:6], a[:3:3], a[:1:1]
+	a = a[48*n:]
+	m.t27, m.t158, m.t186, m.t165 = a[:48*n:48*n], a[:48*n:48*n], a[:6:6], a[:3:3]
+	a = a[48*n:]
+	m.t32, m.t150, m.t155, m.t194, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:3:3], a[:1:1]
+	a = a[48*n:]
+	m.t34, m.t143, m.t198, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
+	a = a[48*n:]
+	m.t47, m.t140, m.t145, m.t49, m.t25 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
+	a = a[48*n:]
+	m.t48, m.t142, m.t28, m.t144 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:3:3]
+	a = a[48*n:]
+	m.t50, m.t136, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
+	a = a[6*n:]
+	m.t52, m.t132 = a[:6*n:6*n], a[:6*n:6*n]
+	a = a[6*n:]
+	m.t53, m.t127, m.t134 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	a = a[6*n:]
+	m.t58, m.t119, m.t124, m.t135 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:1:1]
+	a = a[6*n:]
+	m.t60, m.t78, m.t111, m.t126 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1]
+	a = a[6*n:]
+	m.t77, m.t114, m.t51 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	a = a[6*n:]
+	m.t109, m.t79, m.t102, m.t54, m.t113 = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
+	a = a[6*n:]
+	m.t100, m.t105, m.t80, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t101, m.t99 = a[:3*n:3*n], a[:n:n]
+	a = a[3*n:]
+	m.t141, m.t178, m.t57 = a[:288:288], a[:288:288], a[:6:6]
+	a = a[288:]
+	m.t171, m.t174, m.t31 = a[:54:54], a[:54:54], a[:3:3]
+	a = a[54:]
+	m.t110, m.t97 = a[:18:18], a[:1:1]
+	a = a[18:]
+	m.t65 = a[:6:6]
+	a = a[6:]
+	m.t71 = a[:6:6]
+	a = a[6:]
+	m.t116 = a[:6:6]
+	a = a[6:]
+	m.t39 = a[:3:3]
+	a = a[3:]
+	m.t45 = a[:3:3]
+	a = a[3:]
+	m.t75 = a[:1:1]
+	a = a[1:]
+	m.t81 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -413,107 +275,39 @@ func (m *Model) forward(n int, x []float32) {
 	p9 := m.params[9]
 	p10 := m.params[10]
 	t7 := m.t7
-	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
-	t14 := m.t14
 	t15 := m.t15
 	t17 := m.t17
-	t82 := m.t82
-	t84 := m.t84
 	t85 := m.t85
-	t86 := m.t86
-	t87 := m.t87
-	t89 := m.t89
-	t91 := m.t91
 	t92 := m.t92
-	t93 := m.t93
-	t94 := m.t94
 	// First the shared program.
 	m.shared(n, x)
-	// %82 = sub(%7, c/moving_mean) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t82[o0+i1] = t7[o0+i1] - p7[i1]
-		}
-	}
-	// %84 = add(c/moving_variance, %83) f32[3], line 14
-	for i0 := 0; i0 < 3; i0++ {
-		t84[i0] = p8[i0] + float32(0.001)
-	}
 	// %85 = rsqrt(%84) f32[3], line 14
 	for i0 := 0; i0 < 3; i0++ {
-		t85[i0] = runtime.Rsqrt(t84[i0])
-	}
-	// %86 = mul(%82, %85) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t86[o0+i1] = t82[o0+i1] * t85[i1]
-		}
-	}
-	// %87 = mul(%86, c/gamma) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t87[o0+i1] = t86[o0+i1] * p5[i1]
-		}
-	}
-	// c = add(%87, c/beta) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t10[o0+i1] = t87[o0+i1] + p6[i1]
-		}
+		t85[i0] = runtime.Rsqrt((p8[i0] + float32(0.001)))
 	}
 	// %11 = relu(c) f32[N,4,4,3], line 28
-	for i0 := 0; i0 < 48*n; i0++ {
-		t11[i0] = runtime.Relu(t10[i0])
+	for i0 := 0; i0 < 16*n; i0++ {
+		o0 := i0 * 3
+		for i1 := 0; i1 < 3; i1++ {
+			t11[o0+i1] = runtime.Relu(((((t7[o0+i1] - p7[i1]) * t85[i1]) * p5[i1]) + p6[i1]))
+		}
 	}
 	// %12 = reshape(%11) f32[N,48], line 28
 	copy(t12, t11)
 	// %13 = matmul(%12, W) f32[N,6], line 28
 	runtime.Sgemm(false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, t13, 6)
-	// h = relu(%13) f32[N,6], line 28
-	for i0 := 0; i0 < 6*n; i0++ {
-		t14[i0] = runtime.Relu(t13[i0])
-	}
-	// %89 = sub(h, hn/moving_mean) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t89[o0+i1] = t14[o0+i1] - p9[i1]
-		}
-	}
-	// %91 = add(hn/moving_variance, %90) f32[6], line 29
-	for i0 := 0; i0 < 6; i0++ {
-		t91[i0] = p10[i0] + float32(0.01)
-	}
 	// %92 = rsqrt(%91) f32[6], line 29
 	for i0 := 0; i0 < 6; i0++ {
-		t92[i0] = runtime.Rsqrt(t91[i0])
-	}
-	// %93 = mul(%89, %92) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t93[o0+i1] = t89[o0+i1] * t92[i1]
-		}
-	}
-	// %94 = mul(%93, g2) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t94[o0+i1] = t93[o0+i1] * p2[i1]
-		}
+		t92[i0] = runtime.Rsqrt((p10[i0] + float32(0.01)))
 	}
 	// hn = add(%94, b2) f32[N,6], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t15[o0+i1] = t94[o0+i1] + p3[i1]
+			t15[o0+i1] = ((((runtime.Relu(t13[o0+i1])) - p9[i1]) * t92[i1]) * p2[i1]) + p3[i1]
 		}
 	}
 	// logits = matmul(hn, V) f32[N,3], line 31
@@ -574,16 +368,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
-	t30 := m.t30
 	t31 := m.t31
 	t32 := m.t32
-	t33 := m.t33
 	t34 := m.t34
-	t36 := m.t36
-	t38 := m.t38
 	t39 := m.t39
-	t42 := m.t42
-	t44 := m.t44
 	t45 := m.t45
 	t47 := m.t47
 	t48 := m.t48
@@ -593,16 +381,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
-	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
-	t59 := m.t59
 	t60 := m.t60
-	t62 := m.t62
-	t64 := m.t64
 	t65 := m.t65
-	t68 := m.t68
-	t70 := m.t70
 	t71 := m.t71
 	t75 := m.t75
 	t77 := m.t77
@@ -616,35 +398,21 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t100 := m.t100
 	t101 := m.t101
 	t102 := m.t102
-	t103 := m.t103
-	t104 := m.t104
 	t105 := m.t105
 	t109 := m.t109
 	t110 := m.t110
 	t111 := m.t111
 	t113 := m.t113
 	t114 := m.t114
-	t115 := m.t115
 	t116 := m.t116
-	t117 := m.t117
-	t118 := m.t118
 	t119 := m.t119
-	t121 := m.t121
-	t122 := m.t122
-	t123 := m.t123
 	t124 := m.t124
 	t126 := m.t126
 	t127 := m.t127
-	t128 := m.t128
-	t130 := m.t130
-	t131 := m.t131
 	t132 := m.t132
-	t133 := m.t133
 	t134 := m.t134
 	t135 := m.t135
 	t136 := m.t136
-	t137 := m.t137
-	t138 := m.t138
 	t139 := m.t139
 	t140 := m.t140
 	t141 := m.t141
@@ -652,41 +420,23 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t143 := m.t143
 	t144 := m.t144
 	t145 := m.t145
-	t146 := m.t146
 	t147 := m.t147
-	t148 := m.t148
-	t149 := m.t149
 	t150 := m.t150
-	t152 := m.t152
-	t153 := m.t153
-	t154 := m.t154
 	t155 := m.t155
 	t157 := m.t157
 	t158 := m.t158
-	t159 := m.t159
-	t161 := m.t161
-	t162 := m.t162
 	t163 := m.t163
-	t164 := m.t164
 	t165 := m.t165
 	t166 := m.t166
 	t167 := m.t167
-	t168 := m.t168
 	t169 := m.t169
 	t171 := m.t171
-	t173 := m.t173
 	t174 := m.t174
-	t177 := m.t177
 	t178 := m.t178
-	t181 := m.t181
 	t182 := m.t182
-	t185 := m.t185
 	t186 := m.t186
-	t189 := m.t189
 	t190 := m.t190
-	t193 := m.t193
 	t194 := m.t194
-	t197 := m.t197
 	t198 := m.t198
 	// First the shared program.
 	m.shared(n, x)
@@ -729,13 +479,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t28[i] *= inv
 		}
 	}
-	// %30 = add(%28, %83) f32[3], line 14
-	for i0 := 0; i0 < 3; i0++ {
-		t30[i0] = t28[i0] + float32(0.001)
-	}
 	// %31 = rsqrt(%30) f32[3], line 14
 	for i0 := 0; i0 < 3; i0++ {
-		t31[i0] = runtime.Rsqrt(t30[i0])
+		t31[i0] = runtime.Rsqrt((t28[i0] + float32(0.001)))
 	}
 	// %32 = mul(%26, %31) f32[N,4,4,3], line 14
 	for i0 := 0; i0 < 16*n; i0++ {
@@ -744,43 +490,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t32[o0+i1] = t26[o0+i1] * t31[i1]
 		}
 	}
-	// %33 = mul(%32, c/gamma) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t33[o0+i1] = t32[o0+i1] * p5[i1]
-		}
-	}
 	// c = add(%33, c/beta) f32[N,4,4,3], line 14
 	for i0 := 0; i0 < 16*n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t34[o0+i1] = t33[o0+i1] + p6[i1]
+			t34[o0+i1] = (t32[o0+i1] * p5[i1]) + p6[i1]
 		}
-	}
-	// %36 = mul(c/moving_mean, %35) f32[3], line 14 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t36[i0] = p7[i0] * float32(0.9)
-	}
-	// %38 = mul(%25, %37) f32[3], line 14 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t38[i0] = t25[i0] * float32(0.1)
 	}
 	// %39 = add(%36, %38) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t39[i0] = t36[i0] + t38[i0]
-	}
-	// %42 = mul(c/moving_variance, %35) f32[3], line 14 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t42[i0] = p8[i0] * float32(0.9)
-	}
-	// %44 = mul(%28, %37) f32[3], line 14 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t44[i0] = t28[i0] * float32(0.1)
+		t39[i0] = (p7[i0] * float32(0.9)) + (t25[i0] * float32(0.1))
 	}
 	// %45 = add(%42, %44) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t45[i0] = t42[i0] + t44[i0]
+		t45[i0] = (p8[i0] * float32(0.9)) + (t28[i0] * float32(0.1))
 	}
 	// %47 = relu(c) f32[N,4,4,3], line 28
 	for i0 := 0; i0 < 48*n; i0++ {
@@ -833,13 +556,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t54[i] *= inv
 		}
 	}
-	// %56 = add(%54, %90) f32[6], line 29
-	for i0 := 0; i0 < 6; i0++ {
-		t56[i0] = t54[i0] + float32(0.01)
-	}
 	// %57 = rsqrt(%56) f32[6], line 29
 	for i0 := 0; i0 < 6; i0++ {
-		t57[i0] = runtime.Rsqrt(t56[i0])
+		t57[i0] = runtime.Rsqrt((t54[i0] + float32(0.01)))
 	}
 	// %58 = mul(%52, %57) f32[N,6], line 29
 	for i0 := 0; i0 < n; i0++ {
@@ -848,43 +567,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t58[o0+i1] = t52[o0+i1] * t57[i1]
 		}
 	}
-	// %59 = mul(%58, g2) f32[N,6], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t59[o0+i1] = t58[o0+i1] * p2[i1]
-		}
-	}
 	// hn = add(%59, b2) f32[N,6], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t60[o0+i1] = t59[o0+i1] + p3[i1]
+			t60[o0+i1] = (t58[o0+i1] * p2[i1]) + p3[i1]
 		}
-	}
-	// %62 = mul(hn/moving_mean, %61) f32[6], line 29 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t62[i0] = p9[i0] * float32(0.99)
-	}
-	// %64 = mul(%51, %63) f32[6], line 29 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t64[i0] = t51[i0] * float32(0.01)
 	}
 	// %65 = add(%62, %64) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t65[i0] = t62[i0] + t64[i0]
-	}
-	// %68 = mul(hn/moving_variance, %61) f32[6], line 29 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t68[i0] = p10[i0] * float32(0.99)
-	}
-	// %70 = mul(%54, %63) f32[6], line 29 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t70[i0] = t54[i0] * float32(0.01)
+		t65[i0] = (p9[i0] * float32(0.99)) + (t51[i0] * float32(0.01))
 	}
 	// %71 = add(%68, %70) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t71[i0] = t68[i0] + t70[i0]
+		t71[i0] = (p10[i0] * float32(0.99)) + (t54[i0] * float32(0.01))
 	}
 	// %75 = add(dropout/step, %74) f32[], line 30 [update]
 	t75[0] = p11[0] + float32(1)
@@ -940,21 +636,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %103 = mul(%101, %102) f32[N,3], line 33 [grad]
+	// %105 = mul(%104, %100) f32[N,3], line 33 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t103[o0+i1] = t101[o0+i1] * t102[o1]
+			t105[o0+i1] = ((t101[o0+i1] * t102[o1]) - y_[o0+i1]) * t100[o0+i1]
 		}
-	}
-	// %104 = sub(%103, y_) f32[N,3], line 33 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t104[i0] = t103[i0] - y_[i0]
-	}
-	// %105 = mul(%104, %100) f32[N,3], line 33 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t105[i0] = t104[i0] * t100[i0]
 	}
 	// %109 = matmul(%105, V) f32[N,6], line 31 [grad]
 	runtime.Sgemm(false, true, n, 6, 3, 1, t105, 3, p4, 3, 0, t109, 6)
@@ -981,30 +669,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t114[o0+i1] = t111[o0+i1] * p2[i1]
 		}
 	}
-	// %115 = mul(%111, %58) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t115[i0] = t111[i0] * t58[i0]
-	}
 	// %116 = sum_to(%115) f32[6], line 29 [grad]
 	{
 		clear(t116)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t116[i1] += t115[o0+i1]
+				t116[i1] += (t111[o0+i1] * t58[o0+i1])
 			}
 		}
-	}
-	// %117 = mul(%114, %57) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t117[o0+i1] = t114[o0+i1] * t57[i1]
-		}
-	}
-	// %118 = mul(%114, %52) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t118[i0] = t114[i0] * t52[i0]
 	}
 	// %119 = sum_to(%118) f32[6], line 29 [grad]
 	{
@@ -1012,25 +685,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t119[i1] += t118[o0+i1]
+				t119[i1] += (t114[o0+i1] * t52[o0+i1])
 			}
 		}
 	}
-	// %121 = mul(%57, %57) f32[6], line 29 [grad]
-	for i0 := 0; i0 < 6; i0++ {
-		t121[i0] = t57[i0] * t57[i0]
-	}
-	// %122 = mul(%57, %121) f32[6], line 29 [grad]
-	for i0 := 0; i0 < 6; i0++ {
-		t122[i0] = t57[i0] * t121[i0]
-	}
-	// %123 = mul(%120, %122) f32[6], line 29 [grad]
-	for i0 := 0; i0 < 6; i0++ {
-		t123[i0] = float32(-0.5) * t122[i0]
-	}
 	// %124 = mul(%119, %123) f32[6], line 29 [grad]
 	for i0 := 0; i0 < 6; i0++ {
-		t124[i0] = t119[i0] * t123[i0]
+		t124[i0] = t119[i0] * (float32(-0.5) * (t57[i0] * (t57[i0] * t57[i0])))
 	}
 	// %126 = count(%53) f32[], line 29 [grad]
 	t126[0] = float32(n)
@@ -1041,25 +702,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t127[o0+i1] = t124[i1]
 		}
 	}
-	// %128 = div(%127, %126) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t128[i0] = t127[i0] / t126[0]
-	}
-	// %130 = mul(%129, %52) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t130[i0] = float32(2) * t52[i0]
-	}
-	// %131 = mul(%128, %130) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t131[i0] = t128[i0] * t130[i0]
-	}
 	// %132 = add(%117, %131) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t132[i0] = t117[i0] + t131[i0]
-	}
-	// %133 = neg(%132) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t133[i0] = -t132[i0]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 6
+		for i1 := 0; i1 < 6; i1++ {
+			t132[o0+i1] = (t114[o0+i1] * t57[i1]) + ((t127[o0+i1] / t126[0]) * (float32(2) * t52[o0+i1]))
+		}
 	}
 	// %134 = sum_to(%133) f32[6], line 29 [grad]
 	{
@@ -1067,7 +715,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t134[i1] += t133[o0+i1]
+				t134[i1] += (-t132[o0+i1])
 			}
 		}
 	}
@@ -1080,17 +728,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t136[o0+i1] = t134[i1]
 		}
 	}
-	// %137 = div(%136, %135) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t137[i0] = t136[i0] / t135[0]
-	}
-	// %138 = add(%132, %137) f32[N,6], line 29 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t138[i0] = t132[i0] + t137[i0]
-	}
 	// %139 = relu_grad(%138, %49) f32[N,6], line 28 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t139[i0] = runtime.ReluGrad(t138[i0], t49[i0])
+		t139[i0] = runtime.ReluGrad((t132[i0] + (t136[i0] / t135[0])), t49[i0])
 	}
 	// %140 = matmul(%139, W) f32[N,48], line 28 [grad]
 	runtime.Sgemm(false, true, n, 48, 6, 1, t139, 6, p1, 6, 0, t140, 48)
@@ -1119,30 +759,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t145[o0+i1] = t143[o0+i1] * p5[i1]
 		}
 	}
-	// %146 = mul(%143, %32) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t146[i0] = t143[i0] * t32[i0]
-	}
 	// %147 = sum_to(%146) f32[3], line 14 [grad]
 	{
 		clear(t147)
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t147[i1] += t146[o0+i1]
+				t147[i1] += (t143[o0+i1] * t32[o0+i1])
 			}
 		}
-	}
-	// %148 = mul(%145, %31) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t148[o0+i1] = t145[o0+i1] * t31[i1]
-		}
-	}
-	// %149 = mul(%145, %26) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t149[i0] = t145[i0] * t26[i0]
 	}
 	// %150 = sum_to(%149) f32[3], line 14 [grad]
 	{
@@ -1150,25 +775,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t150[i1] += t149[o0+i1]
+				t150[i1] += (t145[o0+i1] * t26[o0+i1])
 			}
 		}
 	}
-	// %152 = mul(%31, %31) f32[3], line 14 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t152[i0] = t31[i0] * t31[i0]
-	}
-	// %153 = mul(%31, %152) f32[3], line 14 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t153[i0] = t31[i0] * t152[i0]
-	}
-	// %154 = mul(%120, %153) f32[3], line 14 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t154[i0] = float32(-0.5) * t153[i0]
-	}
 	// %155 = mul(%150, %154) f32[3], line 14 [grad]
 	for i0 := 0; i0 < 3; i0++ {
-		t155[i0] = t150[i0] * t154[i0]
+		t155[i0] = t150[i0] * (float32(-0.5) * (t31[i0] * (t31[i0] * t31[i0])))
 	}
 	// %157 = count(%27) f32[], line 14 [grad]
 	t157[0] = float32(16 * n)
@@ -1179,25 +792,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t158[o0+i1] = t155[i1]
 		}
 	}
-	// %159 = div(%158, %157) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t159[i0] = t158[i0] / t157[0]
-	}
-	// %161 = mul(%129, %26) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t161[i0] = float32(2) * t26[i0]
-	}
-	// %162 = mul(%159, %161) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t162[i0] = t159[i0] * t161[i0]
-	}
 	// %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t163[i0] = t148[i0] + t162[i0]
-	}
-	// %164 = neg(%163) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t164[i0] = -t163[i0]
+	for i0 := 0; i0 < 16*n; i0++ {
+		o0 := i0 * 3
+		for i1 := 0; i1 < 3; i1++ {
+			t163[o0+i1] = (t145[o0+i1] * t31[i1]) + ((t158[o0+i1] / t157[0]) * (float32(2) * t26[o0+i1]))
+		}
 	}
 	// %165 = sum_to(%164) f32[3], line 14 [grad]
 	{
@@ -1205,7 +805,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t165[i1] += t164[o0+i1]
+				t165[i1] += (-t163[o0+i1])
 			}
 		}
 	}
@@ -1218,13 +818,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t167[o0+i1] = t165[i1]
 		}
 	}
-	// %168 = div(%167, %166) f32[N,4,4,3], line 14 [grad]
-	for i0 := 0; i0 < 48*n; i0++ {
-		t168[i0] = t167[i0] / t166[0]
-	}
 	// %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
 	for i0 := 0; i0 < 48*n; i0++ {
-		t169[i0] = t163[i0] + t168[i0]
+		t169[i0] = t163[i0] + (t167[i0] / t166[0])
 	}
 	// %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
 	runtime.Conv2DBackpropFilter(t171, x, t169, runtime.ConvShape{
@@ -1244,61 +840,33 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %173 = mul(%172, %171) f32[3,3,2,3], line 36 [update]
-	for i0 := 0; i0 < 54; i0++ {
-		t173[i0] = float32(0.1) * t171[i0]
-	}
 	// %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
 	for i0 := 0; i0 < 54; i0++ {
-		t174[i0] = p0[i0] - t173[i0]
-	}
-	// %177 = mul(%172, %141) f32[48,6], line 36 [update]
-	for i0 := 0; i0 < 288; i0++ {
-		t177[i0] = float32(0.1) * t141[i0]
+		t174[i0] = p0[i0] - (float32(0.1) * t171[i0])
 	}
 	// %178 = sub(W, %177) f32[48,6], line 36 [update]
 	for i0 := 0; i0 < 288; i0++ {
-		t178[i0] = p1[i0] - t177[i0]
-	}
-	// %181 = mul(%172, %116) f32[6], line 36 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t181[i0] = float32(0.1) * t116[i0]
+		t178[i0] = p1[i0] - (float32(0.1) * t141[i0])
 	}
 	// %182 = sub(g2, %181) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t182[i0] = p2[i0] - t181[i0]
-	}
-	// %185 = mul(%172, %113) f32[6], line 36 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t185[i0] = float32(0.1) * t113[i0]
+		t182[i0] = p2[i0] - (float32(0.1) * t116[i0])
 	}
 	// %186 = sub(b2, %185) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t186[i0] = p3[i0] - t185[i0]
-	}
-	// %189 = mul(%172, %110) f32[6,3], line 36 [update]
-	for i0 := 0; i0 < 18; i0++ {
-		t189[i0] = float32(0.1) * t110[i0]
+		t186[i0] = p3[i0] - (float32(0.1) * t113[i0])
 	}
 	// %190 = sub(V, %189) f32[6,3], line 36 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t190[i0] = p4[i0] - t189[i0]
-	}
-	// %193 = mul(%172, %147) f32[3], line 36 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t193[i0] = float32(0.1) * t147[i0]
+		t190[i0] = p4[i0] - (float32(0.1) * t110[i0])
 	}
 	// %194 = sub(c/gamma, %193) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t194[i0] = p5[i0] - t193[i0]
-	}
-	// %197 = mul(%172, %144) f32[3], line 36 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t197[i0] = float32(0.1) * t144[i0]
+		t194[i0] = p5[i0] - (float32(0.1) * t147[i0])
 	}
 	// %198 = sub(c/beta, %197) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t198[i0] = p6[i0] - t197[i0]
+		t198[i0] = p6[i0] - (float32(0.1) * t144[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p7, t39)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   318·N FLOPs
 	TrainStep: 151 + 834·N FLOPs
 
-Buffers: 209 + 342·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 54 + 74·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+209 + 342·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package elementwise
 
@@ -47,65 +49,42 @@ type Model struct {
 
 	t6   []float32 // %6 = matmul(x, W) f32[N,6], line 14
 	t7   []float32 // h = add(%6, b) f32[N,6], line 14
-	t8   []float32 // %8 = leaky_relu(h) f32[N,6], line 15
 	t9   []float32 // %9 = tanh(h) f32[N,6], line 15
-	t11  []float32 // %11 = mul(%9, %10) f32[N,6], line 15
 	t12  []float32 // a = add(%8, %11) f32[N,6], line 15
-	t13  []float32 // %13 = abs(h) f32[N,6], line 16
 	t15  []float32 // %15 = mul(%13, %14) f32[N,6], line 16
-	t16  []float32 // %16 = maximum(a, %15) f32[N,6], line 16
-	t18  []float32 // %18 = minimum(h, %17) f32[N,6], line 16
-	t20  []float32 // %20 = mul(%18, %19) f32[N,6], line 16
 	t21  []float32 // g = add(%16, %20) f32[N,6], line 16
 	t22  []float32 // z = matmul(g, V) f32[N,3], line 17
-	t23  []float32 // %23 = mul(z, z) f32[N,3], line 18
-	t25  []float32 // %25 = add(%23, %24) f32[N,3], line 18
 	t26  []float32 // s = rsqrt(%25) f32[N,3], line 18
 	t28  []float32 // %28 = add(s, %10) f32[N,3], line 19
 	t29  []float32 // u = pow(%28, e) f32[N,3], line 19
 	t30  []float32 // peak = max(z) f32[N,1], line 20
 	t31  []float32 // low = min(z) f32[N], line 21
 	t32  []float32 // %32 = tanh(z) f32[N,3], line 22
-	t34  []float32 // %34 = mul(%32, %10) f32[N,3], line 22
 	t36  []float32 // %36 = add(%34, %24) f32[N,3], line 22
 	t37  []float32 // spread = prod(%36) f32[N], line 22
-	t38  []float32 // %38 = sub(z, peak) f32[N,3], line 23
-	t40  []float32 // %40 = mul(%38, %19) f32[N,3], line 23
 	t41  []float32 // y = add(u, %40) f32[N,3], line 23
 	t42  []float32 // err = sub(y, t) f32[N,3], line 25
-	t43  []float32 // %43 = mul(err, err) f32[N,3], line 26
 	t44  []float32 // %44 = sum(%43) f32[N], line 26
 	t45  []float32 // %45 = mean(%44) f32[], line 26
 	t46  []float32 // %46 = mul(low, spread) f32[N], line 26
 	t47  []float32 // %47 = mean(%46) f32[], line 26
-	t49  []float32 // %49 = mul(%47, %48) f32[], line 26
-	t50  []float32 // fit = add(%45, %49) f32[], line 26
 	t51  []float32 // %51 = abs(err) f32[N,3], line 27
 	t52  []float32 // %52 = max(%51) f32[], line 27
-	t54  []float32 // %54 = mul(%52, %48) f32[], line 27
-	t55  []float32 // %55 = add(fit, %54) f32[], line 27
 	t56  []float32 // %56 = min(s) f32[], line 27
-	t58  []float32 // %58 = mul(%56, %48) f32[], line 27
-	t59  []float32 // %59 = add(%55, %58) f32[], line 27
 	t60  []float32 // %60 = prod(e) f32[], line 27
-	t62  []float32 // %62 = mul(%60, %61) f32[], line 27
 	t63  []float32 // loss = add(%59, %62) f32[], line 27
 	t67  []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
 	t68  []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
 	t69  []float32 // %69 = prod(%68) f32[1], line 27 [grad]
 	t70  []float32 // %70 = sum(%67) f32[1], line 27 [grad]
-	t72  []float32 // %72 = prod_grad(e, %69, %70, %202) f32[3], line 27 [grad]
 	t75  []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
 	t76  []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
 	t77  []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
 	t79  []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
-	t80  []float32 // %80 = mul(%76, %79) f32[N,3], line 27 [grad]
 	t83  []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
 	t84  []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
 	t85  []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
 	t87  []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
-	t88  []float32 // %88 = mul(%84, %87) f32[N,3], line 27 [grad]
-	t89  []float32 // %89 = abs_grad(%88, err) f32[N,3], line 27 [grad]
 	t92  []float32 // %92 = count(%46) f32[], line 26 [grad]
 	t93  []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
 	t94  []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
@@ -116,75 +95,35 @@ type Model struct {
 	t99  []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
 	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
 	t101 []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
-	t103 []float32 // %103 = add(%89, %101) f32[N,3], line 26 [grad]
 	t104 []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
 	t106 []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
-	t109 []float32 // %109 = neg(%106) f32[N,3], line 23 [grad]
 	t110 []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	t111 []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
 	t112 []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
 	t113 []float32 // %113 = prod(%112) f32[N,1], line 22 [grad]
 	t114 []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
 	t115 []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
-	t116 []float32 // %116 = prod_grad(%36, %113, %114, %115) f32[N,3], line 22 [grad]
-	t118 []float32 // %118 = mul(%116, %10) f32[N,3], line 22 [grad]
-	t122 []float32 // %122 = mul(%32, %32) f32[N,3], line 22 [grad]
-	t123 []float32 // %123 = sub(%24, %122) f32[N,3], line 22 [grad]
-	t124 []float32 // %124 = mul(%118, %123) f32[N,3], line 22 [grad]
-	t125 []float32 // %125 = add(%106, %124) f32[N,3], line 22 [grad]
 	t126 []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
 	t127 []float32 // %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
 	t128 []float32 // %128 = sum(%127) f32[N,1], line 21 [grad]
 	t129 []float32 // %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
 	t130 []float32 // %130 = div(%129, %128) f32[N,1], line 21 [grad]
-	t131 []float32 // %131 = mul(%127, %130) f32[N,3], line 21 [grad]
-	t132 []float32 // %132 = add(%125, %131) f32[N,3], line 21 [grad]
 	t133 []float32 // %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
 	t134 []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
 	t135 []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
-	t136 []float32 // %136 = mul(%133, %135) f32[N,3], line 20 [grad]
-	t137 []float32 // %137 = add(%132, %136) f32[N,3], line 20 [grad]
 	t139 []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
-	t140 []float32 // %140 = pow(%28, %139) f32[N,3], line 19 [grad]
-	t141 []float32 // %141 = mul(e, %140) f32[N,3], line 19 [grad]
-	t142 []float32 // %142 = mul(%104, %141) f32[N,3], line 19 [grad]
-	t143 []float32 // %143 = mul(%104, u) f32[N,3], line 19 [grad]
-	t144 []float32 // %144 = pow_grad_b(%143, %28) f32[N,3], line 19 [grad]
 	t145 []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
-	t146 []float32 // %146 = add(%72, %145) f32[3], line 19 [grad]
-	t148 []float32 // %148 = add(%80, %142) f32[N,3], line 19 [grad]
-	t150 []float32 // %150 = mul(s, s) f32[N,3], line 18 [grad]
-	t151 []float32 // %151 = mul(s, %150) f32[N,3], line 18 [grad]
-	t152 []float32 // %152 = mul(%149, %151) f32[N,3], line 18 [grad]
-	t153 []float32 // %153 = mul(%148, %152) f32[N,3], line 18 [grad]
 	t155 []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
-	t157 []float32 // %157 = add(%137, %155) f32[N,3], line 18 [grad]
 	t158 []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
 	t159 []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
 	t160 []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	t161 []float32 // %161 = mul(%159, %19) f32[N,6], line 16 [grad]
-	t164 []float32 // %164 = pick_grad(%161, %17, h) f32[N,6], line 16 [grad]
 	t165 []float32 // %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
-	t166 []float32 // %166 = pick_grad(%159, %15, a) f32[N,6], line 16 [grad]
-	t167 []float32 // %167 = mul(%166, %14) f32[N,6], line 16 [grad]
-	t170 []float32 // %170 = abs_grad(%167, h) f32[N,6], line 16 [grad]
-	t171 []float32 // %171 = add(%164, %170) f32[N,6], line 16 [grad]
-	t172 []float32 // %172 = mul(%165, %10) f32[N,6], line 15 [grad]
-	t176 []float32 // %176 = mul(%9, %9) f32[N,6], line 15 [grad]
-	t177 []float32 // %177 = sub(%24, %176) f32[N,6], line 15 [grad]
-	t178 []float32 // %178 = mul(%172, %177) f32[N,6], line 15 [grad]
-	t179 []float32 // %179 = add(%171, %178) f32[N,6], line 15 [grad]
-	t180 []float32 // %180 = leaky_relu_grad(%165, h) f32[N,6], line 15 [grad]
 	t181 []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
 	t182 []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
 	t184 []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
-	t186 []float32 // %186 = mul(%185, %184) f32[5,6], line 30 [update]
 	t187 []float32 // %187 = sub(W, %186) f32[5,6], line 30 [update]
-	t190 []float32 // %190 = mul(%185, %182) f32[6], line 30 [update]
 	t191 []float32 // %191 = sub(b, %190) f32[6], line 30 [update]
-	t194 []float32 // %194 = mul(%185, %160) f32[6,3], line 30 [update]
 	t195 []float32 // %195 = sub(V, %194) f32[6,3], line 30 [update]
-	t198 []float32 // %198 = mul(%185, %146) f32[3], line 30 [update]
 	t199 []float32 // %199 = sub(e, %198) f32[3], line 30 [update]
 }
 
@@ -205,158 +144,78 @@ func New() *Model {
 
 var c202 = []float32{0.001} // f32[1]
 var c204 = []float32{0.01}  // f32[1,1]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 342*n + 209
+	size := 74*n + 54
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:6*n:6*n], a[6*n:]
-	m.t7, a = a[:6*n:6*n], a[6*n:]
-	m.t8, a = a[:6*n:6*n], a[6*n:]
-	m.t9, a = a[:6*n:6*n], a[6*n:]
-	m.t11, a = a[:6*n:6*n], a[6*n:]
-	m.t12, a = a[:6*n:6*n], a[6*n:]
-	m.t13, a = a[:6*n:6*n], a[6*n:]
-	m.t15, a = a[:6*n:6*n], a[6*n:]
-	m.t16, a = a[:6*n:6*n], a[6*n:]
-	m.t18, a = a[:6*n:6*n], a[6*n:]
-	m.t20, a = a[:6*n:6*n], a[6*n:]
-	m.t21, a = a[:6*n:6*n], a[6*n:]
-	m.t22, a = a[:3*n:3*n], a[3*n:]
-	m.t23, a = a[:3*n:3*n], a[3*n:]
-	m.t25, a = a[:3*n:3*n], a[3*n:]
-	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t28, a = a[:3*n:3*n], a[3*n:]
-	m.t29, a = a[:3*n:3*n], a[3*n:]
-	m.t30, a = a[:n:n], a[n:]
-	m.t31, a = a[:n:n], a[n:]
-	m.t32, a = a[:3*n:3*n], a[3*n:]
-	m.t34, a = a[:3*n:3*n], a[3*n:]
-	m.t36, a = a[:3*n:3*n], a[3*n:]
-	m.t37, a = a[:n:n], a[n:]
-	m.t38, a = a[:3*n:3*n], a[3*n:]
-	m.t40, a = a[:3*n:3*n], a[3*n:]
-	m.t41, a = a[:3*n:3*n], a[3*n:]
-	m.t42, a = a[:3*n:3*n], a[3*n:]
-	m.t43, a = a[:3*n:3*n], a[3*n:]
-	m.t44, a = a[:n:n], a[n:]
-	m.t45, a = a[:1:1], a[1:]
-	m.t46, a = a[:n:n], a[n:]
-	m.t47, a = a[:1:1], a[1:]
-	m.t49, a = a[:1:1], a[1:]
-	m.t50, a = a[:1:1], a[1:]
-	m.t51, a = a[:3*n:3*n], a[3*n:]
-	m.t52, a = a[:1:1], a[1:]
-	m.t54, a = a[:1:1], a[1:]
-	m.t55, a = a[:1:1], a[1:]
-	m.t56, a = a[:1:1], a[1:]
-	m.t58, a = a[:1:1], a[1:]
-	m.t59, a = a[:1:1], a[1:]
-	m.t60, a = a[:1:1], a[1:]
-	m.t62, a = a[:1:1], a[1:]
-	m.t63, a = a[:1:1], a[1:]
-	m.t67, a = a[:3:3], a[3:]
-	m.t68, a = a[:3:3], a[3:]
-	m.t69, a = a[:1:1], a[1:]
-	m.t70, a = a[:1:1], a[1:]
-	m.t72, a = a[:3:3], a[3:]
-	m.t75, a = a[:1:1], a[1:]
-	m.t76, a = a[:3*n:3*n], a[3*n:]
-	m.t77, a = a[:1:1], a[1:]
-	m.t79, a = a[:1:1], a[1:]
-	m.t80, a = a[:3*n:3*n], a[3*n:]
-	m.t83, a = a[:1:1], a[1:]
-	m.t84, a = a[:3*n:3*n], a[3*n:]
-	m.t85, a = a[:1:1], a[1:]
-	m.t87, a = a[:1:1], a[1:]
-	m.t88, a = a[:3*n:3*n], a[3*n:]
-	m.t89, a = a[:3*n:3*n], a[3*n:]
-	m.t92, a = a[:1:1], a[1:]
-	m.t93, a = a[:n:n], a[n:]
-	m.t94, a = a[:n:n], a[n:]
-	m.t95, a = a[:n:n], a[n:]
-	m.t96, a = a[:n:n], a[n:]
-	m.t97, a = a[:1:1], a[1:]
-	m.t98, a = a[:n:n], a[n:]
-	m.t99, a = a[:n:n], a[n:]
-	m.t100, a = a[:3*n:3*n], a[3*n:]
-	m.t101, a = a[:3*n:3*n], a[3*n:]
-	m.t103, a = a[:3*n:3*n], a[3*n:]
-	m.t104, a = a[:3*n:3*n], a[3*n:]
-	m.t106, a = a[:3*n:3*n], a[3*n:]
-	m.t109, a = a[:3*n:3*n], a[3*n:]
-	m.t110, a = a[:n:n], a[n:]
-	m.t111, a = a[:3*n:3*n], a[3*n:]
-	m.t112, a = a[:3*n:3*n], a[3*n:]
-	m.t113, a = a[:n:n], a[n:]
-	m.t114, a = a[:n:n], a[n:]
-	m.t115, a = a[:n:n], a[n:]
-	m.t116, a = a[:3*n:3*n], a[3*n:]
-	m.t118, a = a[:3*n:3*n], a[3*n:]
-	m.t122, a = a[:3*n:3*n], a[3*n:]
-	m.t123, a = a[:3*n:3*n], a[3*n:]
-	m.t124, a = a[:3*n:3*n], a[3*n:]
-	m.t125, a = a[:3*n:3*n], a[3*n:]
-	m.t126, a = a[:n:n], a[n:]
-	m.t127, a = a[:3*n:3*n], a[3*n:]
-	m.t128, a = a[:n:n], a[n:]
-	m.t129, a = a[:n:n], a[n:]
-	m.t130, a = a[:n:n], a[n:]
-	m.t131, a = a[:3*n:3*n], a[3*n:]
-	m.t132, a = a[:3*n:3*n], a[3*n:]
-	m.t133, a = a[:3*n:3*n], a[3*n:]
-	m.t134, a = a[:n:n], a[n:]
-	m.t135, a = a[:n:n], a[n:]
-	m.t136, a = a[:3*n:3*n], a[3*n:]
-	m.t137, a = a[:3*n:3*n], a[3*n:]
-	m.t139, a = a[:3:3], a[3:]
-	m.t140, a = a[:3*n:3*n], a[3*n:]
-	m.t141, a = a[:3*n:3*n], a[3*n:]
-	m.t142, a = a[:3*n:3*n], a[3*n:]
-	m.t143, a = a[:3*n:3*n], a[3*n:]
-	m.t144, a = a[:3*n:3*n], a[3*n:]
-	m.t145, a = a[:3:3], a[3:]
-	m.t146, a = a[:3:3], a[3:]
-	m.t148, a = a[:3*n:3*n], a[3*n:]
-	m.t150, a = a[:3*n:3*n], a[3*n:]
-	m.t151, a = a[:3*n:3*n], a[3*n:]
-	m.t152, a = a[:3*n:3*n], a[3*n:]
-	m.t153, a = a[:3*n:3*n], a[3*n:]
-	m.t155, a = a[:3*n:3*n], a[3*n:]
-	m.t157, a = a[:3*n:3*n], a[3*n:]
-	m.t158, a = a[:3*n:3*n], a[3*n:]
-	m.t159, a = a[:6*n:6*n], a[6*n:]
-	m.t160, a = a[:18:18], a[18:]
-	m.t161, a = a[:6*n:6*n], a[6*n:]
-	m.t164, a = a[:6*n:6*n], a[6*n:]
-	m.t165, a = a[:6*n:6*n], a[6*n:]
-	m.t166, a = a[:6*n:6*n], a[6*n:]
-	m.t167, a = a[:6*n:6*n], a[6*n:]
-	m.t170, a = a[:6*n:6*n], a[6*n:]
-	m.t171, a = a[:6*n:6*n], a[6*n:]
-	m.t172, a = a[:6*n:6*n], a[6*n:]
-	m.t176, a = a[:6*n:6*n], a[6*n:]
-	m.t177, a = a[:6*n:6*n], a[6*n:]
-	m.t178, a = a[:6*n:6*n], a[6*n:]
-	m.t179, a = a[:6*n:6*n], a[6*n:]
-	m.t180, a = a[:6*n:6*n], a[6*n:]
-	m.t181, a = a[:6*n:6*n], a[6*n:]
-	m.t182, a = a[:6:6], a[6:]
-	m.t184, a = a[:30:30], a[30:]
-	m.t186, a = a[:30:30], a[30:]
-	m.t187, a = a[:30:30], a[30:]
-	m.t190, a = a[:6:6], a[6:]
-	m.t191, a = a[:6:6], a[6:]
-	m.t194, a = a[:18:18], a[18:]
-	m.t195, a = a[:18:18], a[18:]
-	m.t198, a = a[:3:3], a[3:]
-	m.t199, a = a[:3:3], a[3:]
+	m.t6, m.t7, m.t181, m.t191 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	a = a[6*n:]
+	m.t9, m.t182, m.t199 = a[:6*n:6*n], a[:6:6], a[:3:3]
+	a = a[6*n:]
+	m.t12 = a[: 6*n : 6*n]
+	a = a[6*n:]
+	m.t15 = a[: 6*n : 6*n]
+	a = a[6*n:]
+	m.t21, m.t165 = a[:6*n:6*n], a[:6*n:6*n]
+	a = a[6*n:]
+	m.t159, m.t22, m.t155 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[6*n:]
+	m.t26, m.t158 = a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t28 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t29 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t32 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t36 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t41, m.t42, m.t104 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t51, m.t84, m.t106 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t76, m.t67, m.t45 = a[:3*n:3*n], a[:3:3], a[:1:1]
+	a = a[3*n:]
+	m.t100, m.t101, m.t111, m.t127, m.t37, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t112, m.t133, m.t44, m.t99, m.t126, m.t128 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t30, m.t134, m.t135 = a[:n:n], a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t31, m.t129, m.t130 = a[:n:n], a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t46, m.t93, m.t94, m.t96 = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t95, m.t47, m.t75, m.t77, m.t83, m.t85, m.t92 = a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t110, m.t52, m.t87 = a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t113, m.t56, m.t97 = a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t114, m.t60 = a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t115 = a[:n:n]
+	a = a[n:]
+	m.t184, m.t187, m.t68, m.t139 = a[:30:30], a[:30:30], a[:3:3], a[:3:3]
+	a = a[30:]
+	m.t160, m.t195, m.t79 = a[:18:18], a[:18:18], a[:1:1]
+	a = a[18:]
+	m.t145 = a[:3:3]
+	a = a[3:]
+	m.t63 = a[:1:1]
+	a = a[1:]
+	m.t69 = a[:1:1]
+	a = a[1:]
+	m.t70 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -370,25 +229,15 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	t6 := m.t6
 	t7 := m.t7
-	t8 := m.t8
 	t9 := m.t9
-	t11 := m.t11
 	t12 := m.t12
-	t13 := m.t13
 	t15 := m.t15
-	t16 := m.t16
-	t18 := m.t18
-	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
-	t25 := m.t25
 	t26 := m.t26
 	t28 := m.t28
 	t29 := m.t29
 	t30 := m.t30
-	t38 := m.t38
-	t40 := m.t40
 	t41 := m.t41
 	// %6 = matmul(x, W) f32[N,6], line 14
 	runtime.Sgemm(false, false, n, 6, 5, 1, x, 5, p0, 6, 0, t6, 6)
@@ -399,59 +248,27 @@ func (m *Model) forward(n int, x []float32) {
 			t7[o0+i1] = t6[o0+i1] + p1[i1]
 		}
 	}
-	// %8 = leaky_relu(h) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t8[i0] = runtime.LeakyRelu(t7[i0], float32(0.1))
-	}
 	// %9 = tanh(h) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {
 		t9[i0] = runtime.Tanh(t7[i0])
 	}
-	// %11 = mul(%9, %10) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t11[i0] = t9[i0] * float32(0.5)
-	}
 	// a = add(%8, %11) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {
-		t12[i0] = t8[i0] + t11[i0]
-	}
-	// %13 = abs(h) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t13[i0] = runtime.Abs(t7[i0])
+		t12[i0] = (runtime.LeakyRelu(t7[i0], float32(0.1))) + (t9[i0] * float32(0.5))
 	}
 	// %15 = mul(%13, %14) f32[N,6], line 16
 	for i0 := 0; i0 < 6*n; i0++ {
-		t15[i0] = t13[i0] * float32(-0.3)
-	}
-	// %16 = maximum(a, %15) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t16[i0] = runtime.Maximum(t12[i0], t15[i0])
-	}
-	// %18 = minimum(h, %17) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t18[i0] = runtime.Minimum(t7[i0], float32(0.2))
-	}
-	// %20 = mul(%18, %19) f32[N,6], line 16
-	for i0 := 0; i0 < 6*n; i0++ {
-		t20[i0] = t18[i0] * float32(0.1)
+		t15[i0] = (runtime.Abs(t7[i0])) * float32(-0.3)
 	}
 	// g = add(%16, %20) f32[N,6], line 16
 	for i0 := 0; i0 < 6*n; i0++ {
-		t21[i0] = t16[i0] + t20[i0]
+		t21[i0] = (runtime.Maximum(t12[i0], t15[i0])) + ((runtime.Minimum(t7[i0], float32(0.2))) * float32(0.1))
 	}
 	// z = matmul(g, V) f32[N,3], line 17
 	runtime.Sgemm(false, false, n, 3, 6, 1, t21, 6, p2, 3, 0, t22, 3)
-	// %23 = mul(z, z) f32[N,3], line 18
-	for i0 := 0; i0 < 3*n; i0++ {
-		t23[i0] = t22[i0] * t22[i0]
-	}
-	// %25 = add(%23, %24) f32[N,3], line 18
-	for i0 := 0; i0 < 3*n; i0++ {
-		t25[i0] = t23[i0] + float32(1)
-	}
 	// s = rsqrt(%25) f32[N,3], line 18
 	for i0 := 0; i0 < 3*n; i0++ {
-		t26[i0] = runtime.Rsqrt(t25[i0])
+		t26[i0] = runtime.Rsqrt(((t22[i0] * t22[i0]) + float32(1)))
 	}
 	// %28 = add(s, %10) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -477,21 +294,13 @@ func (m *Model) forward(n int, x []float32) {
 			}
 		}
 	}
-	// %38 = sub(z, peak) f32[N,3], line 23
+	// y = add(u, %40) f32[N,3], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t38[o0+i1] = t22[o0+i1] - t30[o1]
+			t41[o0+i1] = t29[o0+i1] + ((t22[o0+i1] - t30[o1]) * float32(0.1))
 		}
-	}
-	// %40 = mul(%38, %19) f32[N,3], line 23
-	for i0 := 0; i0 < 3*n; i0++ {
-		t40[i0] = t38[i0] * float32(0.1)
-	}
-	// y = add(u, %40) f32[N,3], line 23
-	for i0 := 0; i0 < 3*n; i0++ {
-		t41[i0] = t29[i0] + t40[i0]
 	}
 }
 
@@ -510,27 +319,18 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t26 := m.t26
 	t31 := m.t31
 	t32 := m.t32
-	t34 := m.t34
 	t36 := m.t36
 	t37 := m.t37
 	t41 := m.t41
 	t42 := m.t42
-	t43 := m.t43
 	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
 	t47 := m.t47
-	t49 := m.t49
-	t50 := m.t50
 	t51 := m.t51
 	t52 := m.t52
-	t54 := m.t54
-	t55 := m.t55
 	t56 := m.t56
-	t58 := m.t58
-	t59 := m.t59
 	t60 := m.t60
-	t62 := m.t62
 	t63 := m.t63
 	// First the forward program.
 	m.forward(n, x)
@@ -551,13 +351,9 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t32[i0] = runtime.Tanh(t22[i0])
 	}
-	// %34 = mul(%32, %10) f32[N,3], line 22
-	for i0 := 0; i0 < 3*n; i0++ {
-		t34[i0] = t32[i0] * float32(0.5)
-	}
 	// %36 = add(%34, %24) f32[N,3], line 22
 	for i0 := 0; i0 < 3*n; i0++ {
-		t36[i0] = t34[i0] + float32(1)
+		t36[i0] = (t32[i0] * float32(0.5)) + float32(1)
 	}
 	// spread = prod(%36) f32[N], line 22
 	{
@@ -576,10 +372,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t42[i0] = t41[i0] - t[i0]
 	}
-	// %43 = mul(err, err) f32[N,3], line 26
-	for i0 := 0; i0 < 3*n; i0++ {
-		t43[i0] = t42[i0] * t42[i0]
-	}
 	// %44 = sum(%43) f32[N], line 26
 	{
 		clear(t44)
@@ -587,7 +379,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t44[o0] += t43[o1+i1]
+				t44[o0] += (t42[o1+i1] * t42[o1+i1])
 			}
 		}
 	}
@@ -617,10 +409,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t47[i] *= inv
 		}
 	}
-	// %49 = mul(%47, %48) f32[], line 26
-	t49[0] = t47[0] * float32(0.01)
-	// fit = add(%45, %49) f32[], line 26
-	t50[0] = t45[0] + t49[0]
 	// %51 = abs(err) f32[N,3], line 27
 	for i0 := 0; i0 < 3*n; i0++ {
 		t51[i0] = runtime.Abs(t42[i0])
@@ -634,10 +422,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t52[0] = runtime.Maximum(t52[0], t51[i0])
 		}
 	}
-	// %54 = mul(%52, %48) f32[], line 27
-	t54[0] = t52[0] * float32(0.01)
-	// %55 = add(fit, %54) f32[], line 27
-	t55[0] = t50[0] + t54[0]
 	// %56 = min(s) f32[], line 27
 	{
 		for i := range t56 {
@@ -647,10 +431,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t56[0] = runtime.Minimum(t56[0], t26[i0])
 		}
 	}
-	// %58 = mul(%56, %48) f32[], line 27
-	t58[0] = t56[0] * float32(0.01)
-	// %59 = add(%55, %58) f32[], line 27
-	t59[0] = t55[0] + t58[0]
 	// %60 = prod(e) f32[], line 27
 	{
 		for i := range t60 {
@@ -660,10 +440,8 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t60[0] *= p3[i0]
 		}
 	}
-	// %62 = mul(%60, %61) f32[], line 27
-	t62[0] = t60[0] * float32(0.001)
 	// loss = add(%59, %62) f32[], line 27
-	t63[0] = t59[0] + t62[0]
+	t63[0] = (((t45[0] + (t47[0] * float32(0.01))) + (t52[0] * float32(0.01))) + (t56[0] * float32(0.01))) + (t60[0] * float32(0.001))
 }
 
 // train runs the train program for a batch of n.
@@ -695,18 +473,14 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t68 := m.t68
 	t69 := m.t69
 	t70 := m.t70
-	t72 := m.t72
 	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
 	t79 := m.t79
-	t80 := m.t80
 	t83 := m.t83
 	t84 := m.t84
 	t85 := m.t85
 	t87 := m.t87
-	t88 := m.t88
-	t89 := m.t89
 	t92 := m.t92
 	t93 := m.t93
 	t94 := m.t94
@@ -717,75 +491,35 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t99 := m.t99
 	t100 := m.t100
 	t101 := m.t101
-	t103 := m.t103
 	t104 := m.t104
 	t106 := m.t106
-	t109 := m.t109
 	t110 := m.t110
 	t111 := m.t111
 	t112 := m.t112
 	t113 := m.t113
 	t114 := m.t114
 	t115 := m.t115
-	t116 := m.t116
-	t118 := m.t118
-	t122 := m.t122
-	t123 := m.t123
-	t124 := m.t124
-	t125 := m.t125
 	t126 := m.t126
 	t127 := m.t127
 	t128 := m.t128
 	t129 := m.t129
 	t130 := m.t130
-	t131 := m.t131
-	t132 := m.t132
 	t133 := m.t133
 	t134 := m.t134
 	t135 := m.t135
-	t136 := m.t136
-	t137 := m.t137
 	t139 := m.t139
-	t140 := m.t140
-	t141 := m.t141
-	t142 := m.t142
-	t143 := m.t143
-	t144 := m.t144
 	t145 := m.t145
-	t146 := m.t146
-	t148 := m.t148
-	t150 := m.t150
-	t151 := m.t151
-	t152 := m.t152
-	t153 := m.t153
 	t155 := m.t155
-	t157 := m.t157
 	t158 := m.t158
 	t159 := m.t159
 	t160 := m.t160
-	t161 := m.t161
-	t164 := m.t164
 	t165 := m.t165
-	t166 := m.t166
-	t167 := m.t167
-	t170 := m.t170
-	t171 := m.t171
-	t172 := m.t172
-	t176 := m.t176
-	t177 := m.t177
-	t178 := m.t178
-	t179 := m.t179
-	t180 := m.t180
 	t181 := m.t181
 	t182 := m.t182
 	t184 := m.t184
-	t186 := m.t186
 	t187 := m.t187
-	t190 := m.t190
 	t191 := m.t191
-	t194 := m.t194
 	t195 := m.t195
-	t198 := m.t198
 	t199 := m.t199
 	// First the loss program.
 	m.loss(n, x, t)
@@ -813,10 +547,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t70[0] += t67[i0]
 		}
 	}
-	// %72 = prod_grad(e, %69, %70, %202) f32[3], line 27 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t72[i0] = runtime.ProdGrad(p3[i0], t69[0], t70[0], c202[0])
-	}
 	// %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
 	t75[0] = t56[0]
 	// %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
@@ -832,10 +562,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %79 = div(%204, %77) f32[1,1], line 27 [grad]
 	t79[0] = c204[0] / t77[0]
-	// %80 = mul(%76, %79) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t80[i0] = t76[i0] * t79[0]
-	}
 	// %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
 	t83[0] = t52[0]
 	// %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
@@ -851,14 +577,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %87 = div(%204, %85) f32[1,1], line 27 [grad]
 	t87[0] = c204[0] / t85[0]
-	// %88 = mul(%84, %87) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t88[i0] = t84[i0] * t87[0]
-	}
-	// %89 = abs_grad(%88, err) f32[N,3], line 27 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t89[i0] = runtime.AbsGrad(t88[i0], t42[i0])
-	}
 	// %92 = count(%46) f32[], line 26 [grad]
 	t92[0] = float32(n)
 	// %93 = broadcast_to(%207) f32[N], line 26 [grad]
@@ -899,21 +617,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t101[i0] = t100[i0] * t42[i0]
 	}
-	// %103 = add(%89, %101) f32[N,3], line 26 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t103[i0] = t89[i0] + t101[i0]
-	}
 	// %104 = add(%103, %101) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t104[i0] = t103[i0] + t101[i0]
+		t104[i0] = ((runtime.AbsGrad((t84[i0] * t87[0]), t42[i0])) + t101[i0]) + t101[i0]
 	}
 	// %106 = mul(%104, %19) f32[N,3], line 23 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t106[i0] = t104[i0] * float32(0.1)
-	}
-	// %109 = neg(%106) f32[N,3], line 23 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t109[i0] = -t106[i0]
 	}
 	// %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	{
@@ -922,7 +632,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t110[o0] += t109[o1+i1]
+				t110[o0] += (-t106[o1+i1])
 			}
 		}
 	}
@@ -962,34 +672,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		t115[i0] = t96[i0]
 	}
-	// %116 = prod_grad(%36, %113, %114, %115) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t116[o0+i1] = runtime.ProdGrad(t36[o0+i1], t113[o1], t114[o1], t115[o1])
-		}
-	}
-	// %118 = mul(%116, %10) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t118[i0] = t116[i0] * float32(0.5)
-	}
-	// %122 = mul(%32, %32) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t122[i0] = t32[i0] * t32[i0]
-	}
-	// %123 = sub(%24, %122) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t123[i0] = float32(1) - t122[i0]
-	}
-	// %124 = mul(%118, %123) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t124[i0] = t118[i0] * t123[i0]
-	}
-	// %125 = add(%106, %124) f32[N,3], line 22 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t125[i0] = t106[i0] + t124[i0]
-	}
 	// %126 = broadcast_to(low) f32[N,1], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t126[i0] = t31[i0]
@@ -1021,18 +703,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		t130[i0] = t129[i0] / t128[i0]
 	}
-	// %131 = mul(%127, %130) f32[N,3], line 21 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t131[o0+i1] = t127[o0+i1] * t130[o1]
-		}
-	}
-	// %132 = add(%125, %131) f32[N,3], line 21 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t132[i0] = t125[i0] + t131[i0]
-	}
 	// %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
@@ -1056,47 +726,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		t135[i0] = t110[i0] / t134[i0]
 	}
-	// %136 = mul(%133, %135) f32[N,3], line 20 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t136[o0+i1] = t133[o0+i1] * t135[o1]
-		}
-	}
-	// %137 = add(%132, %136) f32[N,3], line 20 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t137[i0] = t132[i0] + t136[i0]
-	}
 	// %139 = sub(e, %24) f32[3], line 19 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t139[i0] = p3[i0] - float32(1)
-	}
-	// %140 = pow(%28, %139) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t140[o0+i1] = runtime.Pow(t28[o0+i1], t139[i1])
-		}
-	}
-	// %141 = mul(e, %140) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t141[o0+i1] = p3[i1] * t140[o0+i1]
-		}
-	}
-	// %142 = mul(%104, %141) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t142[i0] = t104[i0] * t141[i0]
-	}
-	// %143 = mul(%104, u) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t143[i0] = t104[i0] * t29[i0]
-	}
-	// %144 = pow_grad_b(%143, %28) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t144[i0] = runtime.PowGradB(t143[i0], t28[i0])
 	}
 	// %145 = sum_to(%144) f32[3], line 19 [grad]
 	{
@@ -1104,105 +736,36 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t145[i1] += t144[o0+i1]
+				t145[i1] += (runtime.PowGradB((t104[o0+i1] * t29[o0+i1]), t28[o0+i1]))
 			}
 		}
 	}
-	// %146 = add(%72, %145) f32[3], line 19 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t146[i0] = t72[i0] + t145[i0]
-	}
-	// %148 = add(%80, %142) f32[N,3], line 19 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t148[i0] = t80[i0] + t142[i0]
-	}
-	// %150 = mul(s, s) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t150[i0] = t26[i0] * t26[i0]
-	}
-	// %151 = mul(s, %150) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t151[i0] = t26[i0] * t150[i0]
-	}
-	// %152 = mul(%149, %151) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t152[i0] = float32(-0.5) * t151[i0]
-	}
-	// %153 = mul(%148, %152) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t153[i0] = t148[i0] * t152[i0]
-	}
 	// %155 = mul(%153, z) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t155[i0] = t153[i0] * t22[i0]
-	}
-	// %157 = add(%137, %155) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t157[i0] = t137[i0] + t155[i0]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 3
+		for i1 := 0; i1 < 3; i1++ {
+			t155[o0+i1] = (((t76[o0+i1] * t79[0]) + (t104[o0+i1] * (p3[i1] * (runtime.Pow(t28[o0+i1], t139[i1]))))) * (float32(-0.5) * (t26[o0+i1] * (t26[o0+i1] * t26[o0+i1])))) * t22[o0+i1]
+		}
 	}
 	// %158 = add(%157, %155) f32[N,3], line 18 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t158[i0] = t157[i0] + t155[i0]
+	for i0 := 0; i0 < n; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t158[o0+i1] = ((((t106[o0+i1] + (((runtime.ProdGrad(t36[o0+i1], t113[o1], t114[o1], t115[o1])) * float32(0.5)) * (float32(1) - (t32[o0+i1] * t32[o0+i1])))) + (t127[o0+i1] * t130[o1])) + (t133[o0+i1] * t135[o1])) + t155[o0+i1]) + t155[o0+i1]
+		}
 	}
 	// %159 = matmul(%158, V) f32[N,6], line 17 [grad]
 	runtime.Sgemm(false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
 	// %160 = matmul(g, %158) f32[6,3], line 17 [grad]
 	runtime.Sgemm(true, false, 6, 3, n, 1, t21, 6, t158, 3, 0, t160, 3)
-	// %161 = mul(%159, %19) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t161[i0] = t159[i0] * float32(0.1)
-	}
-	// %164 = pick_grad(%161, %17, h) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t164[i0] = runtime.PickGrad(t161[i0], float32(0.2), t7[i0])
-	}
 	// %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t165[i0] = runtime.PickGrad(t159[i0], t12[i0], t15[i0])
 	}
-	// %166 = pick_grad(%159, %15, a) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t166[i0] = runtime.PickGrad(t159[i0], t15[i0], t12[i0])
-	}
-	// %167 = mul(%166, %14) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t167[i0] = t166[i0] * float32(-0.3)
-	}
-	// %170 = abs_grad(%167, h) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t170[i0] = runtime.AbsGrad(t167[i0], t7[i0])
-	}
-	// %171 = add(%164, %170) f32[N,6], line 16 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t171[i0] = t164[i0] + t170[i0]
-	}
-	// %172 = mul(%165, %10) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t172[i0] = t165[i0] * float32(0.5)
-	}
-	// %176 = mul(%9, %9) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t176[i0] = t9[i0] * t9[i0]
-	}
-	// %177 = sub(%24, %176) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t177[i0] = float32(1) - t176[i0]
-	}
-	// %178 = mul(%172, %177) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t178[i0] = t172[i0] * t177[i0]
-	}
-	// %179 = add(%171, %178) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t179[i0] = t171[i0] + t178[i0]
-	}
-	// %180 = leaky_relu_grad(%165, h) f32[N,6], line 15 [grad]
-	for i0 := 0; i0 < 6*n; i0++ {
-		t180[i0] = runtime.LeakyReluGrad(t165[i0], t7[i0], float32(0.1))
-	}
 	// %181 = add(%179, %180) f32[N,6], line 15 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t181[i0] = t179[i0] + t180[i0]
+		t181[i0] = (((runtime.PickGrad((t159[i0] * float32(0.1)), float32(0.2), t7[i0])) + (runtime.AbsGrad(((runtime.PickGrad(t159[i0], t15[i0], t12[i0])) * float32(-0.3)), t7[i0]))) + ((t165[i0] * float32(0.5)) * (float32(1) - (t9[i0] * t9[i0])))) + (runtime.LeakyReluGrad(t165[i0], t7[i0], float32(0.1)))
 	}
 	// %182 = sum_to(%181) f32[6], line 14 [grad]
 	{
@@ -1216,37 +779,21 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %184 = matmul(x, %181) f32[5,6], line 14 [grad]
 	runtime.Sgemm(true, false, 5, 6, n, 1, x, 5, t181, 6, 0, t184, 6)
-	// %186 = mul(%185, %184) f32[5,6], line 30 [update]
-	for i0 := 0; i0 < 30; i0++ {
-		t186[i0] = float32(0.05) * t184[i0]
-	}
 	// %187 = sub(W, %186) f32[5,6], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t187[i0] = p0[i0] - t186[i0]
-	}
-	// %190 = mul(%185, %182) f32[6], line 30 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t190[i0] = float32(0.05) * t182[i0]
+		t187[i0] = p0[i0] - (float32(0.05) * t184[i0])
 	}
 	// %191 = sub(b, %190) f32[6], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t191[i0] = p1[i0] - t190[i0]
-	}
-	// %194 = mul(%185, %160) f32[6,3], line 30 [update]
-	for i0 := 0; i0 < 18; i0++ {
-		t194[i0] = float32(0.05) * t160[i0]
+		t191[i0] = p1[i0] - (float32(0.05) * t182[i0])
 	}
 	// %195 = sub(V, %194) f32[6,3], line 30 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t195[i0] = p2[i0] - t194[i0]
-	}
-	// %198 = mul(%185, %146) f32[3], line 30 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t198[i0] = float32(0.05) * t146[i0]
+		t195[i0] = p2[i0] - (float32(0.05) * t160[i0])
 	}
 	// %199 = sub(e, %198) f32[3], line 30 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t199[i0] = p3[i0] - t198[i0]
+		t199[i0] = p3[i0] - (float32(0.05) * ((runtime.ProdGrad(p3[i0], t69[0], t70[0], c202[0])) + t145[i0]))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t187)

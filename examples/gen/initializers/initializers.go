@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   520 + 204·N FLOPs
 	TrainStep: 1,550 + 494·N FLOPs
 
-Buffers: 1,693 + 111·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 537 + 37·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+1,693 + 111·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package initializers
 
@@ -56,40 +58,28 @@ type Model struct {
 
 	t16  []float32 // k = sum(K) f32[8], line 27
 	t17  []float32 // u = sum(U) f32[8,4], line 28
-	t18  []float32 // %18 = add(W1, V) f32[6,8], line 29
 	t19  []float32 // %19 = add(%18, P) f32[6,8], line 29
 	t20  []float32 // %20 = matmul(x, %19) f32[N,8], line 29
-	t21  []float32 // %21 = mul(%20, g) f32[N,8], line 29
-	t22  []float32 // %22 = add(%21, b1) f32[N,8], line 29
 	t24  []float32 // %24 = mul(k, %23) f32[8], line 29
 	t25  []float32 // %25 = add(%22, %24) f32[N,8], line 29
 	t26  []float32 // h = relu(%25) f32[N,8], line 29
-	t27  []float32 // %27 = add(W2, Q) f32[8,4], line 30
-	t29  []float32 // %29 = mul(u, %23) f32[8,4], line 30
 	t30  []float32 // %30 = add(%27, %29) f32[8,4], line 30
 	t31  []float32 // %31 = matmul(h, %30) f32[N,4], line 30
-	t32  []float32 // %32 = add(%31, b2) f32[N,4], line 30
 	t33  []float32 // %33 = mul(a, s) f32[4], line 30
-	t34  []float32 // %34 = add(%32, %33) f32[N,4], line 30
 	t35  []float32 // %35 = sum(R) f32[4], line 30
 	t36  []float32 // %36 = mul(%35, c) f32[4], line 30
 	t37  []float32 // z = add(%34, %36) f32[N,4], line 30
 	t38  []float32 // %38 = sub(z, t) f32[N,4], line 32
-	t39  []float32 // %39 = square(%38) f32[N,4], line 32
 	t40  []float32 // %40 = sum(%39) f32[N], line 32
 	t41  []float32 // loss = mean(%40) f32[], line 32
 	t43  []float32 // %43 = count(%40) f32[], line 32 [grad]
 	t44  []float32 // %44 = broadcast_to(%42) f32[N], line 32 [grad]
 	t45  []float32 // %45 = div(%44, %43) f32[N], line 32 [grad]
 	t46  []float32 // %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
-	t48  []float32 // %48 = mul(%47, %38) f32[N,4], line 32 [grad]
 	t49  []float32 // %49 = mul(%46, %48) f32[N,4], line 32 [grad]
 	t51  []float32 // %51 = sum_to(%49) f32[4], line 30 [grad]
 	t52  []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
-	t53  []float32 // %53 = mul(%51, %35) f32[4], line 30 [grad]
 	t54  []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
-	t56  []float32 // %56 = mul(%51, s) f32[4], line 30 [grad]
-	t57  []float32 // %57 = mul(%51, a) f32[4], line 30 [grad]
 	t58  []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
 	t60  []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
 	t61  []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
@@ -98,7 +88,6 @@ type Model struct {
 	t66  []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
 	t67  []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
 	t71  []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
-	t72  []float32 // %72 = mul(%65, %20) f32[N,8], line 29 [grad]
 	t73  []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
 	t75  []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
 	t76  []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
@@ -107,26 +96,17 @@ type Model struct {
 	t80  []float32 // %80 = sub(W1, %79) f32[6,8], line 35 [update]
 	t83  []float32 // %83 = mul(%78, %61) f32[8,4], line 35 [update]
 	t84  []float32 // %84 = sub(W2, %83) f32[8,4], line 35 [update]
-	t87  []float32 // %87 = mul(%78, %77) f32[3,3,2,8], line 35 [update]
 	t88  []float32 // %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
-	t91  []float32 // %91 = mul(%78, %76) f32[5,8,4], line 35 [update]
 	t92  []float32 // %92 = sub(U, %91) f32[5,8,4], line 35 [update]
 	t96  []float32 // %96 = sub(V, %79) f32[6,8], line 35 [update]
 	t100 []float32 // %100 = sub(P, %79) f32[6,8], line 35 [update]
 	t104 []float32 // %104 = sub(Q, %83) f32[8,4], line 35 [update]
-	t107 []float32 // %107 = mul(%78, %56) f32[4], line 35 [update]
 	t108 []float32 // %108 = sub(a, %107) f32[4], line 35 [update]
-	t111 []float32 // %111 = mul(%78, %66) f32[8], line 35 [update]
 	t112 []float32 // %112 = sub(b1, %111) f32[8], line 35 [update]
-	t115 []float32 // %115 = mul(%78, %51) f32[4], line 35 [update]
 	t116 []float32 // %116 = sub(b2, %115) f32[4], line 35 [update]
-	t119 []float32 // %119 = mul(%78, %73) f32[8], line 35 [update]
 	t120 []float32 // %120 = sub(g, %119) f32[8], line 35 [update]
-	t123 []float32 // %123 = mul(%78, %58) f32[], line 35 [update]
 	t124 []float32 // %124 = sub(s, %123) f32[], line 35 [update]
-	t127 []float32 // %127 = mul(%78, %54) f32[2,4], line 35 [update]
 	t128 []float32 // %128 = sub(R, %127) f32[2,4], line 35 [update]
-	t131 []float32 // %131 = mul(%78, %53) f32[4], line 35 [update]
 	t132 []float32 // %132 = sub(c, %131) f32[4], line 35 [update]
 }
 
@@ -164,91 +144,54 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 111*n + 1693
+	size := 37*n + 537
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t16, a = a[:8:8], a[8:]
-	m.t17, a = a[:32:32], a[32:]
-	m.t18, a = a[:48:48], a[48:]
-	m.t19, a = a[:48:48], a[48:]
-	m.t20, a = a[:8*n:8*n], a[8*n:]
-	m.t21, a = a[:8*n:8*n], a[8*n:]
-	m.t22, a = a[:8*n:8*n], a[8*n:]
-	m.t24, a = a[:8:8], a[8:]
-	m.t25, a = a[:8*n:8*n], a[8*n:]
-	m.t26, a = a[:8*n:8*n], a[8*n:]
-	m.t27, a = a[:32:32], a[32:]
-	m.t29, a = a[:32:32], a[32:]
-	m.t30, a = a[:32:32], a[32:]
-	m.t31, a = a[:4*n:4*n], a[4*n:]
-	m.t32, a = a[:4*n:4*n], a[4*n:]
-	m.t33, a = a[:4:4], a[4:]
-	m.t34, a = a[:4*n:4*n], a[4*n:]
-	m.t35, a = a[:4:4], a[4:]
-	m.t36, a = a[:4:4], a[4:]
-	m.t37, a = a[:4*n:4*n], a[4*n:]
-	m.t38, a = a[:4*n:4*n], a[4*n:]
-	m.t39, a = a[:4*n:4*n], a[4*n:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:1:1], a[1:]
-	m.t43, a = a[:1:1], a[1:]
-	m.t44, a = a[:n:n], a[n:]
-	m.t45, a = a[:n:n], a[n:]
-	m.t46, a = a[:4*n:4*n], a[4*n:]
-	m.t48, a = a[:4*n:4*n], a[4*n:]
-	m.t49, a = a[:4*n:4*n], a[4*n:]
-	m.t51, a = a[:4:4], a[4:]
-	m.t52, a = a[:4:4], a[4:]
-	m.t53, a = a[:4:4], a[4:]
-	m.t54, a = a[:8:8], a[8:]
-	m.t56, a = a[:4:4], a[4:]
-	m.t57, a = a[:4:4], a[4:]
-	m.t58, a = a[:1:1], a[1:]
-	m.t60, a = a[:8*n:8*n], a[8*n:]
-	m.t61, a = a[:32:32], a[32:]
-	m.t62, a = a[:32:32], a[32:]
-	m.t65, a = a[:8*n:8*n], a[8*n:]
-	m.t66, a = a[:8:8], a[8:]
-	m.t67, a = a[:8:8], a[8:]
-	m.t71, a = a[:8*n:8*n], a[8*n:]
-	m.t72, a = a[:8*n:8*n], a[8*n:]
-	m.t73, a = a[:8:8], a[8:]
-	m.t75, a = a[:48:48], a[48:]
-	m.t76, a = a[:160:160], a[160:]
-	m.t77, a = a[:144:144], a[144:]
-	m.t79, a = a[:48:48], a[48:]
-	m.t80, a = a[:48:48], a[48:]
-	m.t83, a = a[:32:32], a[32:]
-	m.t84, a = a[:32:32], a[32:]
-	m.t87, a = a[:144:144], a[144:]
-	m.t88, a = a[:144:144], a[144:]
-	m.t91, a = a[:160:160], a[160:]
-	m.t92, a = a[:160:160], a[160:]
-	m.t96, a = a[:48:48], a[48:]
-	m.t100, a = a[:48:48], a[48:]
-	m.t104, a = a[:32:32], a[32:]
-	m.t107, a = a[:4:4], a[4:]
-	m.t108, a = a[:4:4], a[4:]
-	m.t111, a = a[:8:8], a[8:]
-	m.t112, a = a[:8:8], a[8:]
-	m.t115, a = a[:4:4], a[4:]
-	m.t116, a = a[:4:4], a[4:]
-	m.t119, a = a[:8:8], a[8:]
-	m.t120, a = a[:8:8], a[8:]
-	m.t123, a = a[:1:1], a[1:]
-	m.t124, a = a[:1:1], a[1:]
-	m.t127, a = a[:8:8], a[8:]
-	m.t128, a = a[:8:8], a[8:]
-	m.t131, a = a[:4:4], a[4:]
-	m.t132, a = a[:4:4], a[4:]
+	m.t20, m.t112 = a[:8*n:8*n], a[:8:8]
+	a = a[8*n:]
+	m.t25, m.t65, m.t16, m.t120 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8]
+	a = a[8*n:]
+	m.t26, m.t71, m.t24, m.t128 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8]
+	a = a[8*n:]
+	m.t60, m.t31, m.t37, m.t38, m.t66, m.t52, m.t116 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4], a[:4:4]
+	a = a[8*n:]
+	m.t46, m.t49, m.t40, m.t44, m.t33, m.t108 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4], a[:4:4]
+	a = a[4*n:]
+	m.t45, m.t58, m.t124 = a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t76, m.t92, m.t19, m.t30 = a[:160:160], a[:160:160], a[:48:48], a[:32:32]
+	a = a[160:]
+	m.t77, m.t88, m.t17, m.t62, m.t36, m.t43 = a[:144:144], a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
+	a = a[144:]
+	m.t75, m.t79, m.t100 = a[:48:48], a[:48:48], a[:48:48]
+	a = a[48:]
+	m.t80, m.t67 = a[:48:48], a[:8:8]
+	a = a[48:]
+	m.t96, m.t61 = a[:48:48], a[:32:32]
+	a = a[48:]
+	m.t83, m.t104 = a[:32:32], a[:32:32]
+	a = a[32:]
+	m.t84 = a[:32:32]
+	a = a[32:]
+	m.t54, m.t132 = a[:8:8], a[:4:4]
+	a = a[8:]
+	m.t73 = a[:8:8]
+	a = a[8:]
+	m.t35 = a[:4:4]
+	a = a[4:]
+	m.t51 = a[:4:4]
+	a = a[4:]
+	m.t41 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -272,21 +215,14 @@ func (m *Model) forward(n int, x []float32) {
 	p13 := m.params[13]
 	t16 := m.t16
 	t17 := m.t17
-	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
 	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
-	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
 	t31 := m.t31
-	t32 := m.t32
 	t33 := m.t33
-	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
@@ -310,30 +246,12 @@ func (m *Model) forward(n int, x []float32) {
 			}
 		}
 	}
-	// %18 = add(W1, V) f32[6,8], line 29
-	for i0 := 0; i0 < 48; i0++ {
-		t18[i0] = p0[i0] + p4[i0]
-	}
 	// %19 = add(%18, P) f32[6,8], line 29
 	for i0 := 0; i0 < 48; i0++ {
-		t19[i0] = t18[i0] + p5[i0]
+		t19[i0] = (p0[i0] + p4[i0]) + p5[i0]
 	}
 	// %20 = matmul(x, %19) f32[N,8], line 29
 	runtime.Sgemm(false, false, n, 8, 6, 1, x, 6, t19, 8, 0, t20, 8)
-	// %21 = mul(%20, g) f32[N,8], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			t21[o0+i1] = t20[o0+i1] * p10[i1]
-		}
-	}
-	// %22 = add(%21, b1) f32[N,8], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			t22[o0+i1] = t21[o0+i1] + p8[i1]
-		}
-	}
 	// %24 = mul(k, %23) f32[8], line 29
 	for i0 := 0; i0 < 8; i0++ {
 		t24[i0] = t16[i0] * float32(0.1)
@@ -342,44 +260,22 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t25[o0+i1] = t22[o0+i1] + t24[i1]
+			t25[o0+i1] = ((t20[o0+i1] * p10[i1]) + p8[i1]) + t24[i1]
 		}
 	}
 	// h = relu(%25) f32[N,8], line 29
 	for i0 := 0; i0 < 8*n; i0++ {
 		t26[i0] = runtime.Relu(t25[i0])
 	}
-	// %27 = add(W2, Q) f32[8,4], line 30
-	for i0 := 0; i0 < 32; i0++ {
-		t27[i0] = p1[i0] + p6[i0]
-	}
-	// %29 = mul(u, %23) f32[8,4], line 30
-	for i0 := 0; i0 < 32; i0++ {
-		t29[i0] = t17[i0] * float32(0.1)
-	}
 	// %30 = add(%27, %29) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
-		t30[i0] = t27[i0] + t29[i0]
+		t30[i0] = (p1[i0] + p6[i0]) + (t17[i0] * float32(0.1))
 	}
 	// %31 = matmul(h, %30) f32[N,4], line 30
 	runtime.Sgemm(false, false, n, 4, 8, 1, t26, 8, t30, 4, 0, t31, 4)
-	// %32 = add(%31, b2) f32[N,4], line 30
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t32[o0+i1] = t31[o0+i1] + p9[i1]
-		}
-	}
 	// %33 = mul(a, s) f32[4], line 30
 	for i0 := 0; i0 < 4; i0++ {
 		t33[i0] = p7[i0] * p11[0]
-	}
-	// %34 = add(%32, %33) f32[N,4], line 30
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t34[o0+i1] = t32[o0+i1] + t33[i1]
-		}
 	}
 	// %35 = sum(R) f32[4], line 30
 	{
@@ -399,7 +295,7 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t37[o0+i1] = t34[o0+i1] + t36[i1]
+			t37[o0+i1] = ((t31[o0+i1] + p9[i1]) + t33[i1]) + t36[i1]
 		}
 	}
 }
@@ -416,7 +312,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	t37 := m.t37
 	t38 := m.t38
-	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
 	// First the forward program.
@@ -425,10 +320,6 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t38[i0] = t37[i0] - t[i0]
 	}
-	// %39 = square(%38) f32[N,4], line 32
-	for i0 := 0; i0 < 4*n; i0++ {
-		t39[i0] = t38[i0] * t38[i0]
-	}
 	// %40 = sum(%39) f32[N], line 32
 	{
 		clear(t40)
@@ -436,7 +327,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t40[o0] += t39[o1+i1]
+				t40[o0] += (t38[o1+i1] * t38[o1+i1])
 			}
 		}
 	}
@@ -480,14 +371,10 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
-	t48 := m.t48
 	t49 := m.t49
 	t51 := m.t51
 	t52 := m.t52
-	t53 := m.t53
 	t54 := m.t54
-	t56 := m.t56
-	t57 := m.t57
 	t58 := m.t58
 	t60 := m.t60
 	t61 := m.t61
@@ -496,7 +383,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t66 := m.t66
 	t67 := m.t67
 	t71 := m.t71
-	t72 := m.t72
 	t73 := m.t73
 	t75 := m.t75
 	t76 := m.t76
@@ -505,26 +391,17 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t80 := m.t80
 	t83 := m.t83
 	t84 := m.t84
-	t87 := m.t87
 	t88 := m.t88
-	t91 := m.t91
 	t92 := m.t92
 	t96 := m.t96
 	t100 := m.t100
 	t104 := m.t104
-	t107 := m.t107
 	t108 := m.t108
-	t111 := m.t111
 	t112 := m.t112
-	t115 := m.t115
 	t116 := m.t116
-	t119 := m.t119
 	t120 := m.t120
-	t123 := m.t123
 	t124 := m.t124
-	t127 := m.t127
 	t128 := m.t128
-	t131 := m.t131
 	t132 := m.t132
 	// First the loss program.
 	m.loss(n, x, t)
@@ -546,13 +423,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t46[o0+i1] = t45[o1]
 		}
 	}
-	// %48 = mul(%47, %38) f32[N,4], line 32 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t48[i0] = float32(2) * t38[i0]
-	}
 	// %49 = mul(%46, %48) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t49[i0] = t46[i0] * t48[i0]
+		t49[i0] = t46[i0] * (float32(2) * t38[i0])
 	}
 	// %51 = sum_to(%49) f32[4], line 30 [grad]
 	{
@@ -568,10 +441,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 4; i0++ {
 		t52[i0] = t51[i0] * p13[i0]
 	}
-	// %53 = mul(%51, %35) f32[4], line 30 [grad]
-	for i0 := 0; i0 < 4; i0++ {
-		t53[i0] = t51[i0] * t35[i0]
-	}
 	// %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
 	for i0 := 0; i0 < 2; i0++ {
 		o0 := i0 * 4
@@ -579,19 +448,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t54[o0+i1] = t52[i1]
 		}
 	}
-	// %56 = mul(%51, s) f32[4], line 30 [grad]
-	for i0 := 0; i0 < 4; i0++ {
-		t56[i0] = t51[i0] * p11[0]
-	}
-	// %57 = mul(%51, a) f32[4], line 30 [grad]
-	for i0 := 0; i0 < 4; i0++ {
-		t57[i0] = t51[i0] * p7[i0]
-	}
 	// %58 = sum_to(%57) f32[], line 30 [grad]
 	{
 		clear(t58)
 		for i0 := 0; i0 < 4; i0++ {
-			t58[0] += t57[i0]
+			t58[0] += (t51[i0] * p7[i0])
 		}
 	}
 	// %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
@@ -627,17 +488,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t71[o0+i1] = t65[o0+i1] * p10[i1]
 		}
 	}
-	// %72 = mul(%65, %20) f32[N,8], line 29 [grad]
-	for i0 := 0; i0 < 8*n; i0++ {
-		t72[i0] = t65[i0] * t20[i0]
-	}
 	// %73 = sum_to(%72) f32[8], line 29 [grad]
 	{
 		clear(t73)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t73[i1] += t72[o0+i1]
+				t73[i1] += (t65[o0+i1] * t20[o0+i1])
 			}
 		}
 	}
@@ -673,21 +530,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t84[i0] = p1[i0] - t83[i0]
 	}
-	// %87 = mul(%78, %77) f32[3,3,2,8], line 35 [update]
-	for i0 := 0; i0 < 144; i0++ {
-		t87[i0] = float32(0.05) * t77[i0]
-	}
 	// %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		t88[i0] = p2[i0] - t87[i0]
-	}
-	// %91 = mul(%78, %76) f32[5,8,4], line 35 [update]
-	for i0 := 0; i0 < 160; i0++ {
-		t91[i0] = float32(0.05) * t76[i0]
+		t88[i0] = p2[i0] - (float32(0.05) * t77[i0])
 	}
 	// %92 = sub(U, %91) f32[5,8,4], line 35 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		t92[i0] = p3[i0] - t91[i0]
+		t92[i0] = p3[i0] - (float32(0.05) * t76[i0])
 	}
 	// %96 = sub(V, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
@@ -701,57 +550,31 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 32; i0++ {
 		t104[i0] = p6[i0] - t83[i0]
 	}
-	// %107 = mul(%78, %56) f32[4], line 35 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t107[i0] = float32(0.05) * t56[i0]
-	}
 	// %108 = sub(a, %107) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t108[i0] = p7[i0] - t107[i0]
-	}
-	// %111 = mul(%78, %66) f32[8], line 35 [update]
-	for i0 := 0; i0 < 8; i0++ {
-		t111[i0] = float32(0.05) * t66[i0]
+		t108[i0] = p7[i0] - (float32(0.05) * (t51[i0] * p11[0]))
 	}
 	// %112 = sub(b1, %111) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t112[i0] = p8[i0] - t111[i0]
-	}
-	// %115 = mul(%78, %51) f32[4], line 35 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t115[i0] = float32(0.05) * t51[i0]
+		t112[i0] = p8[i0] - (float32(0.05) * t66[i0])
 	}
 	// %116 = sub(b2, %115) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t116[i0] = p9[i0] - t115[i0]
-	}
-	// %119 = mul(%78, %73) f32[8], line 35 [update]
-	for i0 := 0; i0 < 8; i0++ {
-		t119[i0] = float32(0.05) * t73[i0]
+		t116[i0] = p9[i0] - (float32(0.05) * t51[i0])
 	}
 	// %120 = sub(g, %119) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t120[i0] = p10[i0] - t119[i0]
+		t120[i0] = p10[i0] - (float32(0.05) * t73[i0])
 	}
-	// %123 = mul(%78, %58) f32[], line 35 [update]
-	t123[0] = float32(0.05) * t58[0]
 	// %124 = sub(s, %123) f32[], line 35 [update]
-	t124[0] = p11[0] - t123[0]
-	// %127 = mul(%78, %54) f32[2,4], line 35 [update]
-	for i0 := 0; i0 < 8; i0++ {
-		t127[i0] = float32(0.05) * t54[i0]
-	}
+	t124[0] = p11[0] - (float32(0.05) * t58[0])
 	// %128 = sub(R, %127) f32[2,4], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t128[i0] = p12[i0] - t127[i0]
-	}
-	// %131 = mul(%78, %53) f32[4], line 35 [update]
-	for i0 := 0; i0 < 4; i0++ {
-		t131[i0] = float32(0.05) * t53[i0]
+		t128[i0] = p12[i0] - (float32(0.05) * t54[i0])
 	}
 	// %132 = sub(c, %131) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t132[i0] = p13[i0] - t131[i0]
+		t132[i0] = p13[i0] - (float32(0.05) * (t51[i0] * t35[i0]))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t80)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   121,110·N FLOPs
 	TrainStep: 120,991 + 246,978·N FLOPs
 
-Buffers: 181,483 + 634·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 60,395 + 267·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+181,483 + 634·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package layers
 
@@ -55,14 +57,10 @@ type Model struct {
 	t10 []float32 // %10 = add(%9, logits/h2/b) f32[N,32], line 16
 	t11 []float32 // logits/h2 = relu(%10) f32[N,32], line 16
 	t14 []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
-	t15 []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	t18 []float32 // %18 = matmul(x, skip/W) f32[N,10], line 16
-	t19 []float32 // aux = add(%18, skip/b) f32[N,10], line 16
 	t20 []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
 	t21 []float32 // y = softmax(%20) f32[N,10], line 22
 	t22 []float32 // %22 = log_softmax(%20) f32[N,10], line 23
-	t23 []float32 // %23 = mul(y_, %22) f32[N,10], line 23
-	t25 []float32 // %25 = mul(%23, %24) f32[N,10], line 23
 	t26 []float32 // %26 = sum(%25) f32[N], line 23
 	t27 []float32 // %27 = mean(%26) f32[], line 23
 	t28 []float32 // xent = neg(%27) f32[], line 23
@@ -70,11 +68,8 @@ type Model struct {
 	t32 []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
 	t33 []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
 	t34 []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
-	t35 []float32 // %35 = mul(%34, %24) f32[N,10], line 23 [grad]
 	t39 []float32 // %39 = mul(%35, y_) f32[N,10], line 23 [grad]
 	t40 []float32 // %40 = sum(%39) f32[N,1], line 23 [grad]
-	t41 []float32 // %41 = exp(%22) f32[N,10], line 23 [grad]
-	t42 []float32 // %42 = mul(%41, %40) f32[N,10], line 23 [grad]
 	t43 []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
 	t44 []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
 	t46 []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
@@ -87,19 +82,13 @@ type Model struct {
 	t54 []float32 // %54 = relu_grad(%52, %5) f32[N,64], line 16 [grad]
 	t55 []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
 	t57 []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
-	t59 []float32 // %59 = mul(%58, %57) f32[784,64], line 26 [update]
 	t60 []float32 // %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
-	t63 []float32 // %63 = mul(%58, %55) f32[64], line 26 [update]
 	t64 []float32 // %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
-	t67 []float32 // %67 = mul(%58, %53) f32[64,32], line 26 [update]
 	t68 []float32 // %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
-	t71 []float32 // %71 = mul(%58, %51) f32[32], line 26 [update]
 	t72 []float32 // %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
-	t75 []float32 // %75 = mul(%58, %49) f32[32,10], line 26 [update]
 	t76 []float32 // %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
 	t79 []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
 	t80 []float32 // %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
-	t83 []float32 // %83 = mul(%58, %46) f32[784,10], line 26 [update]
 	t84 []float32 // %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
 	t88 []float32 // %88 = sub(skip/b, %79) f32[10], line 26 [update]
 }
@@ -124,71 +113,44 @@ func New() *Model {
 }
 
 var c24 = []float32{1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5} // f32[10]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 634*n + 181483
+	size := 267*n + 60395
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, a = a[:64*n:64*n], a[64*n:]
-	m.t5, a = a[:64*n:64*n], a[64*n:]
-	m.t6, a = a[:64*n:64*n], a[64*n:]
-	m.t9, a = a[:32*n:32*n], a[32*n:]
-	m.t10, a = a[:32*n:32*n], a[32*n:]
-	m.t11, a = a[:32*n:32*n], a[32*n:]
-	m.t14, a = a[:10*n:10*n], a[10*n:]
-	m.t15, a = a[:10*n:10*n], a[10*n:]
-	m.t18, a = a[:10*n:10*n], a[10*n:]
-	m.t19, a = a[:10*n:10*n], a[10*n:]
-	m.t20, a = a[:10*n:10*n], a[10*n:]
-	m.t21, a = a[:10*n:10*n], a[10*n:]
-	m.t22, a = a[:10*n:10*n], a[10*n:]
-	m.t23, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:10*n:10*n], a[10*n:]
-	m.t26, a = a[:n:n], a[n:]
-	m.t27, a = a[:1:1], a[1:]
-	m.t28, a = a[:1:1], a[1:]
-	m.t31, a = a[:1:1], a[1:]
-	m.t32, a = a[:n:n], a[n:]
-	m.t33, a = a[:n:n], a[n:]
-	m.t34, a = a[:10*n:10*n], a[10*n:]
-	m.t35, a = a[:10*n:10*n], a[10*n:]
-	m.t39, a = a[:10*n:10*n], a[10*n:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:10*n:10*n], a[10*n:]
-	m.t42, a = a[:10*n:10*n], a[10*n:]
-	m.t43, a = a[:10*n:10*n], a[10*n:]
-	m.t44, a = a[:10:10], a[10:]
-	m.t46, a = a[:7840:7840], a[7840:]
-	m.t48, a = a[:32*n:32*n], a[32*n:]
-	m.t49, a = a[:320:320], a[320:]
-	m.t50, a = a[:32*n:32*n], a[32*n:]
-	m.t51, a = a[:32:32], a[32:]
-	m.t52, a = a[:64*n:64*n], a[64*n:]
-	m.t53, a = a[:2048:2048], a[2048:]
-	m.t54, a = a[:64*n:64*n], a[64*n:]
-	m.t55, a = a[:64:64], a[64:]
-	m.t57, a = a[:50176:50176], a[50176:]
-	m.t59, a = a[:50176:50176], a[50176:]
-	m.t60, a = a[:50176:50176], a[50176:]
-	m.t63, a = a[:64:64], a[64:]
-	m.t64, a = a[:64:64], a[64:]
-	m.t67, a = a[:2048:2048], a[2048:]
-	m.t68, a = a[:2048:2048], a[2048:]
-	m.t71, a = a[:32:32], a[32:]
-	m.t72, a = a[:32:32], a[32:]
-	m.t75, a = a[:320:320], a[320:]
-	m.t76, a = a[:320:320], a[320:]
-	m.t79, a = a[:10:10], a[10:]
-	m.t80, a = a[:10:10], a[10:]
-	m.t83, a = a[:7840:7840], a[7840:]
-	m.t84, a = a[:7840:7840], a[7840:]
-	m.t88, a = a[:10:10], a[10:]
+	m.t4, m.t5, m.t54, m.t21, m.t64 = a[:64*n:64*n], a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:64:64]
+	a = a[64*n:]
+	m.t6, m.t55, m.t72 = a[:64*n:64*n], a[:64:64], a[:32:32]
+	a = a[64*n:]
+	m.t52, m.t9, m.t10, m.t79, m.t88 = a[:64*n:64*n], a[:32*n:32*n], a[:32*n:32*n], a[:10:10], a[:10:10]
+	a = a[64*n:]
+	m.t11, m.t50, m.t80 = a[:32*n:32*n], a[:32*n:32*n], a[:10:10]
+	a = a[32*n:]
+	m.t48, m.t14, m.t20, m.t34, m.t39, m.t26, m.t32, m.t51 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:32:32]
+	a = a[32*n:]
+	m.t18, m.t22, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	a = a[10*n:]
+	m.t33, m.t40, m.t27 = a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t57, m.t60, m.t31 = a[:50176:50176], a[:50176:50176], a[:1:1]
+	a = a[50176:]
+	m.t46, m.t84 = a[:7840:7840], a[:7840:7840]
+	a = a[7840:]
+	m.t53, m.t68 = a[:2048:2048], a[:2048:2048]
+	a = a[2048:]
+	m.t49, m.t76 = a[:320:320], a[:320:320]
+	a = a[320:]
+	m.t44 = a[:10:10]
+	a = a[10:]
+	m.t28 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -211,9 +173,7 @@ func (m *Model) forward(n int, x []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t14 := m.t14
-	t15 := m.t15
 	t18 := m.t18
-	t19 := m.t19
 	t20 := m.t20
 	// %4 = matmul(x, logits/h1/W) f32[N,64], line 16
 	runtime.Sgemm(false, false, n, 64, 784, 1, x, 784, p0, 64, 0, t4, 64)
@@ -243,25 +203,14 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
 	runtime.Sgemm(false, false, n, 10, 32, 1, t11, 32, p4, 10, 0, t14, 10)
-	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p5[i1]
-		}
-	}
 	// %18 = matmul(x, skip/W) f32[N,10], line 16
 	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p6, 10, 0, t18, 10)
-	// aux = add(%18, skip/b) f32[N,10], line 16
+	// %20 = add(logits/out, aux) f32[N,10], line 22
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		for i1 := 0; i1 < 10; i1++ {
-			t19[o0+i1] = t18[o0+i1] + p7[i1]
+			t20[o0+i1] = (t14[o0+i1] + p5[i1]) + (t18[o0+i1] + p7[i1])
 		}
-	}
-	// %20 = add(logits/out, aux) f32[N,10], line 22
-	for i0 := 0; i0 < 10*n; i0++ {
-		t20[i0] = t15[i0] + t19[i0]
 	}
 }
 
@@ -281,8 +230,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t20 := m.t20
 	t22 := m.t22
-	t23 := m.t23
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t28 := m.t28
@@ -290,17 +237,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.forward(n, x)
 	// %22 = log_softmax(%20) f32[N,10], line 23
 	runtime.LogSoftmaxRows(t22, t20, n, 10)
-	// %23 = mul(y_, %22) f32[N,10], line 23
-	for i0 := 0; i0 < 10*n; i0++ {
-		t23[i0] = y_[i0] * t22[i0]
-	}
-	// %25 = mul(%23, %24) f32[N,10], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t25[o0+i1] = t23[o0+i1] * c24[i1]
-		}
-	}
 	// %26 = sum(%25) f32[N], line 23
 	{
 		clear(t26)
@@ -308,7 +244,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 			o0 := i0
 			o1 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t26[o0] += t25[o1+i1]
+				t26[o0] += ((y_[o1+i1] * t22[o1+i1]) * c24[i1])
 			}
 		}
 	}
@@ -347,11 +283,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
-	t35 := m.t35
 	t39 := m.t39
 	t40 := m.t40
-	t41 := m.t41
-	t42 := m.t42
 	t43 := m.t43
 	t44 := m.t44
 	t46 := m.t46
@@ -364,19 +297,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t54 := m.t54
 	t55 := m.t55
 	t57 := m.t57
-	t59 := m.t59
 	t60 := m.t60
-	t63 := m.t63
 	t64 := m.t64
-	t67 := m.t67
 	t68 := m.t68
-	t71 := m.t71
 	t72 := m.t72
-	t75 := m.t75
 	t76 := m.t76
 	t79 := m.t79
 	t80 := m.t80
-	t83 := m.t83
 	t84 := m.t84
 	t88 := m.t88
 	// First the loss program.
@@ -399,16 +326,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t34[o0+i1] = t33[o1]
 		}
 	}
-	// %35 = mul(%34, %24) f32[N,10], line 23 [grad]
+	// %39 = mul(%35, y_) f32[N,10], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		for i1 := 0; i1 < 10; i1++ {
-			t35[o0+i1] = t34[o0+i1] * c24[i1]
+			t39[o0+i1] = (t34[o0+i1] * c24[i1]) * y_[o0+i1]
 		}
-	}
-	// %39 = mul(%35, y_) f32[N,10], line 23 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t39[i0] = t35[i0] * y_[i0]
 	}
 	// %40 = sum(%39) f32[N,1], line 23 [grad]
 	{
@@ -421,21 +344,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %41 = exp(%22) f32[N,10], line 23 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t41[i0] = runtime.Exp(t22[i0])
-	}
-	// %42 = mul(%41, %40) f32[N,10], line 23 [grad]
+	// %43 = sub(%39, %42) f32[N,10], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t42[o0+i1] = t41[o0+i1] * t40[o1]
+			t43[o0+i1] = t39[o0+i1] - ((runtime.Exp(t22[o0+i1])) * t40[o1])
 		}
-	}
-	// %43 = sub(%39, %42) f32[N,10], line 23 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t43[i0] = t39[i0] - t42[i0]
 	}
 	// %44 = sum_to(%43) f32[10], line 16 [grad]
 	{
@@ -487,45 +402,25 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %57 = matmul(x, %54) f32[784,64], line 16 [grad]
 	runtime.Sgemm(true, false, 784, 64, n, 1, x, 784, t54, 64, 0, t57, 64)
-	// %59 = mul(%58, %57) f32[784,64], line 26 [update]
-	for i0 := 0; i0 < 50176; i0++ {
-		t59[i0] = float32(0.1) * t57[i0]
-	}
 	// %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
 	for i0 := 0; i0 < 50176; i0++ {
-		t60[i0] = p0[i0] - t59[i0]
-	}
-	// %63 = mul(%58, %55) f32[64], line 26 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t63[i0] = float32(0.1) * t55[i0]
+		t60[i0] = p0[i0] - (float32(0.1) * t57[i0])
 	}
 	// %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t64[i0] = p1[i0] - t63[i0]
-	}
-	// %67 = mul(%58, %53) f32[64,32], line 26 [update]
-	for i0 := 0; i0 < 2048; i0++ {
-		t67[i0] = float32(0.1) * t53[i0]
+		t64[i0] = p1[i0] - (float32(0.1) * t55[i0])
 	}
 	// %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
 	for i0 := 0; i0 < 2048; i0++ {
-		t68[i0] = p2[i0] - t67[i0]
-	}
-	// %71 = mul(%58, %51) f32[32], line 26 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t71[i0] = float32(0.1) * t51[i0]
+		t68[i0] = p2[i0] - (float32(0.1) * t53[i0])
 	}
 	// %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t72[i0] = p3[i0] - t71[i0]
-	}
-	// %75 = mul(%58, %49) f32[32,10], line 26 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t75[i0] = float32(0.1) * t49[i0]
+		t72[i0] = p3[i0] - (float32(0.1) * t51[i0])
 	}
 	// %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t76[i0] = p4[i0] - t75[i0]
+		t76[i0] = p4[i0] - (float32(0.1) * t49[i0])
 	}
 	// %79 = mul(%58, %44) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -535,13 +430,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t80[i0] = p5[i0] - t79[i0]
 	}
-	// %83 = mul(%58, %46) f32[784,10], line 26 [update]
-	for i0 := 0; i0 < 7840; i0++ {
-		t83[i0] = float32(0.1) * t46[i0]
-	}
 	// %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t84[i0] = p6[i0] - t83[i0]
+		t84[i0] = p6[i0] - (float32(0.1) * t46[i0])
 	}
 	// %88 = sub(skip/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {

@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   27,882,882·N FLOPs
 	TrainStep: 49,119,538 + 82,293,570·N FLOPs
 
-Buffers: 42,570,256 + 221,545·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 9,797,924 + 112,852·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+42,570,256 + 221,545·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package lenet
 
@@ -97,13 +99,10 @@ type Model struct {
 	t42  []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
 	t43  []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
 	t44  []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
-	t45  []float32 // %45 = mul(%43, %44) f32[N,10], line 31 [grad]
-	t46  []float32 // %46 = sub(%45, y_) f32[N,10], line 31 [grad]
 	t47  []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
 	t51  []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
 	t52  []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
 	t53  []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	t54  []float32 // %54 = mul(%52, %32) f32[N,1024], line 28 [grad]
 	t56  []float32 // %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
 	t57  []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
 	t58  []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
@@ -118,111 +117,31 @@ type Model struct {
 	t67  []float32 // %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
 	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
 	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	t74  []float32 // %74 = sub(%70, K1/adam_m) f32[5,5,1,32], line 34 [update]
-	t76  []float32 // %76 = mul(%74, %75) f32[5,5,1,32], line 34 [update]
 	t77  []float32 // %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
-	t78  []float32 // %78 = square(%70) f32[5,5,1,32], line 34 [update]
-	t79  []float32 // %79 = sub(%78, K1/adam_v) f32[5,5,1,32], line 34 [update]
-	t81  []float32 // %81 = mul(%79, %80) f32[5,5,1,32], line 34 [update]
 	t82  []float32 // %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	t86  []float32 // %86 = add(optimizer/step, %29) f32[], line 34 [update]
-	t88  []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
-	t89  []float32 // %89 = exp(%88) f32[], line 34 [update]
-	t91  []float32 // %91 = sub(%29, %89) f32[], line 34 [update]
-	t92  []float32 // %92 = sqrt(%91) f32[], line 34 [update]
-	t94  []float32 // %94 = mul(%93, %92) f32[], line 34 [update]
-	t96  []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
-	t97  []float32 // %97 = exp(%96) f32[], line 34 [update]
-	t99  []float32 // %99 = sub(%29, %97) f32[], line 34 [update]
 	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
-	t101 []float32 // %101 = sqrt(%82) f32[5,5,1,32], line 34 [update]
-	t103 []float32 // %103 = add(%101, %102) f32[5,5,1,32], line 34 [update]
-	t104 []float32 // %104 = mul(%77, %100) f32[5,5,1,32], line 34 [update]
-	t105 []float32 // %105 = div(%104, %103) f32[5,5,1,32], line 34 [update]
 	t106 []float32 // %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
-	t110 []float32 // %110 = sub(%68, c1/adam_m) f32[32], line 34 [update]
-	t112 []float32 // %112 = mul(%110, %75) f32[32], line 34 [update]
 	t113 []float32 // %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
-	t114 []float32 // %114 = square(%68) f32[32], line 34 [update]
-	t115 []float32 // %115 = sub(%114, c1/adam_v) f32[32], line 34 [update]
-	t117 []float32 // %117 = mul(%115, %80) f32[32], line 34 [update]
 	t118 []float32 // %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
-	t121 []float32 // %121 = sqrt(%118) f32[32], line 34 [update]
-	t123 []float32 // %123 = add(%121, %102) f32[32], line 34 [update]
-	t124 []float32 // %124 = mul(%113, %100) f32[32], line 34 [update]
-	t125 []float32 // %125 = div(%124, %123) f32[32], line 34 [update]
 	t126 []float32 // %126 = sub(c1, %125) f32[32], line 34 [update]
-	t130 []float32 // %130 = sub(%65, K2/adam_m) f32[5,5,32,64], line 34 [update]
-	t132 []float32 // %132 = mul(%130, %75) f32[5,5,32,64], line 34 [update]
 	t133 []float32 // %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
-	t134 []float32 // %134 = square(%65) f32[5,5,32,64], line 34 [update]
-	t135 []float32 // %135 = sub(%134, K2/adam_v) f32[5,5,32,64], line 34 [update]
-	t137 []float32 // %137 = mul(%135, %80) f32[5,5,32,64], line 34 [update]
 	t138 []float32 // %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
-	t141 []float32 // %141 = sqrt(%138) f32[5,5,32,64], line 34 [update]
-	t143 []float32 // %143 = add(%141, %102) f32[5,5,32,64], line 34 [update]
-	t144 []float32 // %144 = mul(%133, %100) f32[5,5,32,64], line 34 [update]
-	t145 []float32 // %145 = div(%144, %143) f32[5,5,32,64], line 34 [update]
 	t146 []float32 // %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
-	t150 []float32 // %150 = sub(%63, c2/adam_m) f32[64], line 34 [update]
-	t152 []float32 // %152 = mul(%150, %75) f32[64], line 34 [update]
 	t153 []float32 // %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
-	t154 []float32 // %154 = square(%63) f32[64], line 34 [update]
-	t155 []float32 // %155 = sub(%154, c2/adam_v) f32[64], line 34 [update]
-	t157 []float32 // %157 = mul(%155, %80) f32[64], line 34 [update]
 	t158 []float32 // %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
-	t161 []float32 // %161 = sqrt(%158) f32[64], line 34 [update]
-	t163 []float32 // %163 = add(%161, %102) f32[64], line 34 [update]
-	t164 []float32 // %164 = mul(%153, %100) f32[64], line 34 [update]
-	t165 []float32 // %165 = div(%164, %163) f32[64], line 34 [update]
 	t166 []float32 // %166 = sub(c2, %165) f32[64], line 34 [update]
-	t170 []float32 // %170 = sub(%59, W3/adam_m) f32[3136,1024], line 34 [update]
-	t172 []float32 // %172 = mul(%170, %75) f32[3136,1024], line 34 [update]
 	t173 []float32 // %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
-	t174 []float32 // %174 = square(%59) f32[3136,1024], line 34 [update]
-	t175 []float32 // %175 = sub(%174, W3/adam_v) f32[3136,1024], line 34 [update]
-	t177 []float32 // %177 = mul(%175, %80) f32[3136,1024], line 34 [update]
 	t178 []float32 // %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
-	t181 []float32 // %181 = sqrt(%178) f32[3136,1024], line 34 [update]
-	t183 []float32 // %183 = add(%181, %102) f32[3136,1024], line 34 [update]
-	t184 []float32 // %184 = mul(%173, %100) f32[3136,1024], line 34 [update]
-	t185 []float32 // %185 = div(%184, %183) f32[3136,1024], line 34 [update]
 	t186 []float32 // %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
-	t190 []float32 // %190 = sub(%57, b3/adam_m) f32[1024], line 34 [update]
-	t192 []float32 // %192 = mul(%190, %75) f32[1024], line 34 [update]
 	t193 []float32 // %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
-	t194 []float32 // %194 = square(%57) f32[1024], line 34 [update]
-	t195 []float32 // %195 = sub(%194, b3/adam_v) f32[1024], line 34 [update]
-	t197 []float32 // %197 = mul(%195, %80) f32[1024], line 34 [update]
 	t198 []float32 // %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
-	t201 []float32 // %201 = sqrt(%198) f32[1024], line 34 [update]
-	t203 []float32 // %203 = add(%201, %102) f32[1024], line 34 [update]
-	t204 []float32 // %204 = mul(%193, %100) f32[1024], line 34 [update]
-	t205 []float32 // %205 = div(%204, %203) f32[1024], line 34 [update]
 	t206 []float32 // %206 = sub(b3, %205) f32[1024], line 34 [update]
-	t210 []float32 // %210 = sub(%53, W4/adam_m) f32[1024,10], line 34 [update]
-	t212 []float32 // %212 = mul(%210, %75) f32[1024,10], line 34 [update]
 	t213 []float32 // %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
-	t214 []float32 // %214 = square(%53) f32[1024,10], line 34 [update]
-	t215 []float32 // %215 = sub(%214, W4/adam_v) f32[1024,10], line 34 [update]
-	t217 []float32 // %217 = mul(%215, %80) f32[1024,10], line 34 [update]
 	t218 []float32 // %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
-	t221 []float32 // %221 = sqrt(%218) f32[1024,10], line 34 [update]
-	t223 []float32 // %223 = add(%221, %102) f32[1024,10], line 34 [update]
-	t224 []float32 // %224 = mul(%213, %100) f32[1024,10], line 34 [update]
-	t225 []float32 // %225 = div(%224, %223) f32[1024,10], line 34 [update]
 	t226 []float32 // %226 = sub(W4, %225) f32[1024,10], line 34 [update]
-	t230 []float32 // %230 = sub(%51, b4/adam_m) f32[10], line 34 [update]
-	t232 []float32 // %232 = mul(%230, %75) f32[10], line 34 [update]
 	t233 []float32 // %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
-	t234 []float32 // %234 = square(%51) f32[10], line 34 [update]
-	t235 []float32 // %235 = sub(%234, b4/adam_v) f32[10], line 34 [update]
-	t237 []float32 // %237 = mul(%235, %80) f32[10], line 34 [update]
 	t238 []float32 // %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
-	t241 []float32 // %241 = sqrt(%238) f32[10], line 34 [update]
-	t243 []float32 // %243 = add(%241, %102) f32[10], line 34 [update]
-	t244 []float32 // %244 = mul(%233, %100) f32[10], line 34 [update]
-	t245 []float32 // %245 = div(%244, %243) f32[10], line 34 [update]
 	t246 []float32 // %246 = sub(b4, %245) f32[10], line 34 [update]
 }
 
@@ -267,174 +186,76 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 221545*n + 42570256
+	size := 112852*n + 9797924
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t11, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t12, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t13, a = a[:6272*n:6272*n], a[6272*n:]
-	m.t14, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t15, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t16, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t17, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t18, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t19, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t20, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t21, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t23, a = a[:10*n:10*n], a[10*n:]
-	m.t24, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:10*n:10*n], a[10*n:]
-	m.t26, a = a[:n:n], a[n:]
-	m.t27, a = a[:1:1], a[1:]
-	m.t30, a = a[:1:1], a[1:]
-	m.t32, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t33, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t34, a = a[:10*n:10*n], a[10*n:]
-	m.t35, a = a[:10*n:10*n], a[10*n:]
-	m.t36, a = a[:n:n], a[n:]
-	m.t37, a = a[:1:1], a[1:]
-	m.t39, a = a[:1:1], a[1:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:n:n], a[n:]
-	m.t42, a = a[:10*n:10*n], a[10*n:]
-	m.t43, a = a[:10*n:10*n], a[10*n:]
-	m.t44, a = a[:n:n], a[n:]
-	m.t45, a = a[:10*n:10*n], a[10*n:]
-	m.t46, a = a[:10*n:10*n], a[10*n:]
-	m.t47, a = a[:10*n:10*n], a[10*n:]
-	m.t51, a = a[:10:10], a[10:]
-	m.t52, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t53, a = a[:10240:10240], a[10240:]
-	m.t54, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t56, a = a[:1024*n:1024*n], a[1024*n:]
-	m.t57, a = a[:1024:1024], a[1024:]
-	m.t58, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t59, a = a[:3211264:3211264], a[3211264:]
-	m.t60, a = a[:3136*n:3136*n], a[3136*n:]
-	m.t61, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t62, a = a[:12544*n:12544*n], a[12544*n:]
-	m.t63, a = a[:64:64], a[64:]
-	m.t64, a = a[:6272*n:6272*n], a[6272*n:]
-	m.t65, a = a[:51200:51200], a[51200:]
-	m.t66, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t67, a = a[:25088*n:25088*n], a[25088*n:]
-	m.t68, a = a[:32:32], a[32:]
-	m.t70, a = a[:800:800], a[800:]
-	m.t74, a = a[:800:800], a[800:]
-	m.t76, a = a[:800:800], a[800:]
-	m.t77, a = a[:800:800], a[800:]
-	m.t78, a = a[:800:800], a[800:]
-	m.t79, a = a[:800:800], a[800:]
-	m.t81, a = a[:800:800], a[800:]
-	m.t82, a = a[:800:800], a[800:]
-	m.t86, a = a[:1:1], a[1:]
-	m.t88, a = a[:1:1], a[1:]
-	m.t89, a = a[:1:1], a[1:]
-	m.t91, a = a[:1:1], a[1:]
-	m.t92, a = a[:1:1], a[1:]
-	m.t94, a = a[:1:1], a[1:]
-	m.t96, a = a[:1:1], a[1:]
-	m.t97, a = a[:1:1], a[1:]
-	m.t99, a = a[:1:1], a[1:]
-	m.t100, a = a[:1:1], a[1:]
-	m.t101, a = a[:800:800], a[800:]
-	m.t103, a = a[:800:800], a[800:]
-	m.t104, a = a[:800:800], a[800:]
-	m.t105, a = a[:800:800], a[800:]
-	m.t106, a = a[:800:800], a[800:]
-	m.t110, a = a[:32:32], a[32:]
-	m.t112, a = a[:32:32], a[32:]
-	m.t113, a = a[:32:32], a[32:]
-	m.t114, a = a[:32:32], a[32:]
-	m.t115, a = a[:32:32], a[32:]
-	m.t117, a = a[:32:32], a[32:]
-	m.t118, a = a[:32:32], a[32:]
-	m.t121, a = a[:32:32], a[32:]
-	m.t123, a = a[:32:32], a[32:]
-	m.t124, a = a[:32:32], a[32:]
-	m.t125, a = a[:32:32], a[32:]
-	m.t126, a = a[:32:32], a[32:]
-	m.t130, a = a[:51200:51200], a[51200:]
-	m.t132, a = a[:51200:51200], a[51200:]
-	m.t133, a = a[:51200:51200], a[51200:]
-	m.t134, a = a[:51200:51200], a[51200:]
-	m.t135, a = a[:51200:51200], a[51200:]
-	m.t137, a = a[:51200:51200], a[51200:]
-	m.t138, a = a[:51200:51200], a[51200:]
-	m.t141, a = a[:51200:51200], a[51200:]
-	m.t143, a = a[:51200:51200], a[51200:]
-	m.t144, a = a[:51200:51200], a[51200:]
-	m.t145, a = a[:51200:51200], a[51200:]
-	m.t146, a = a[:51200:51200], a[51200:]
-	m.t150, a = a[:64:64], a[64:]
-	m.t152, a = a[:64:64], a[64:]
-	m.t153, a = a[:64:64], a[64:]
-	m.t154, a = a[:64:64], a[64:]
-	m.t155, a = a[:64:64], a[64:]
-	m.t157, a = a[:64:64], a[64:]
-	m.t158, a = a[:64:64], a[64:]
-	m.t161, a = a[:64:64], a[64:]
-	m.t163, a = a[:64:64], a[64:]
-	m.t164, a = a[:64:64], a[64:]
-	m.t165, a = a[:64:64], a[64:]
-	m.t166, a = a[:64:64], a[64:]
-	m.t170, a = a[:3211264:3211264], a[3211264:]
-	m.t172, a = a[:3211264:3211264], a[3211264:]
-	m.t173, a = a[:3211264:3211264], a[3211264:]
-	m.t174, a = a[:3211264:3211264], a[3211264:]
-	m.t175, a = a[:3211264:3211264], a[3211264:]
-	m.t177, a = a[:3211264:3211264], a[3211264:]
-	m.t178, a = a[:3211264:3211264], a[3211264:]
-	m.t181, a = a[:3211264:3211264], a[3211264:]
-	m.t183, a = a[:3211264:3211264], a[3211264:]
-	m.t184, a = a[:3211264:3211264], a[3211264:]
-	m.t185, a = a[:3211264:3211264], a[3211264:]
-	m.t186, a = a[:3211264:3211264], a[3211264:]
-	m.t190, a = a[:1024:1024], a[1024:]
-	m.t192, a = a[:1024:1024], a[1024:]
-	m.t193, a = a[:1024:1024], a[1024:]
-	m.t194, a = a[:1024:1024], a[1024:]
-	m.t195, a = a[:1024:1024], a[1024:]
-	m.t197, a = a[:1024:1024], a[1024:]
-	m.t198, a = a[:1024:1024], a[1024:]
-	m.t201, a = a[:1024:1024], a[1024:]
-	m.t203, a = a[:1024:1024], a[1024:]
-	m.t204, a = a[:1024:1024], a[1024:]
-	m.t205, a = a[:1024:1024], a[1024:]
-	m.t206, a = a[:1024:1024], a[1024:]
-	m.t210, a = a[:10240:10240], a[10240:]
-	m.t212, a = a[:10240:10240], a[10240:]
-	m.t213, a = a[:10240:10240], a[10240:]
-	m.t214, a = a[:10240:10240], a[10240:]
-	m.t215, a = a[:10240:10240], a[10240:]
-	m.t217, a = a[:10240:10240], a[10240:]
-	m.t218, a = a[:10240:10240], a[10240:]
-	m.t221, a = a[:10240:10240], a[10240:]
-	m.t223, a = a[:10240:10240], a[10240:]
-	m.t224, a = a[:10240:10240], a[10240:]
-	m.t225, a = a[:10240:10240], a[10240:]
-	m.t226, a = a[:10240:10240], a[10240:]
-	m.t230, a = a[:10:10], a[10:]
-	m.t232, a = a[:10:10], a[10:]
-	m.t233, a = a[:10:10], a[10:]
-	m.t234, a = a[:10:10], a[10:]
-	m.t235, a = a[:10:10], a[10:]
-	m.t237, a = a[:10:10], a[10:]
-	m.t238, a = a[:10:10], a[10:]
-	m.t241, a = a[:10:10], a[10:]
-	m.t243, a = a[:10:10], a[10:]
-	m.t244, a = a[:10:10], a[10:]
-	m.t245, a = a[:10:10], a[10:]
-	m.t246, a = a[:10:10], a[10:]
+	m.t10, m.t11, m.t67, m.t23, m.t24, m.t213, m.t27 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:10*n:10*n], a[:10240:10240], a[:1:1]
+	a = a[25088*n:]
+	m.t12, m.t25, m.t26, m.t218, m.t70 = a[:25088*n:25088*n], a[:10*n:10*n], a[:n:n], a[:10240:10240], a[:800:800]
+	a = a[25088*n:]
+	m.t66, m.t14, m.t15, m.t62, m.t226, m.t68 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10240:10240], a[:32:32]
+	a = a[25088*n:]
+	m.t16, m.t64, m.t193 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:1024:1024]
+	a = a[12544*n:]
+	m.t61, m.t17, m.t58, m.t19, m.t20, m.t198, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024:1024], a[:64:64]
+	a = a[12544*n:]
+	m.t13, m.t206 = a[:6272*n:6272*n], a[:1024:1024]
+	a = a[6272*n:]
+	m.t18, m.t60, m.t77 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:800:800]
+	a = a[3136*n:]
+	m.t21, m.t33, m.t56, m.t82 = a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:800:800]
+	a = a[1024*n:]
+	m.t32, m.t57, m.t233 = a[:1024*n:1024*n], a[:1024:1024], a[:10:10]
+	a = a[1024*n:]
+	m.t52, m.t34, m.t35, m.t44, m.t106 = a[:1024*n:1024*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:800:800]
+	a = a[1024*n:]
+	m.t42, m.t47, m.t36, m.t40, m.t238 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:10:10]
+	a = a[10*n:]
+	m.t43, m.t41, m.t51, m.t246 = a[:10*n:10*n], a[:n:n], a[:10:10], a[:10:10]
+	a = a[10*n:]
+	m.t59, m.t178, m.t39 = a[:3211264:3211264], a[:3211264:3211264], a[:1:1]
+	a = a[3211264:]
+	m.t173, m.t65 = a[:3211264:3211264], a[:51200:51200]
+	a = a[3211264:]
+	m.t186 = a[:3211264:3211264]
+	a = a[3211264:]
+	m.t133 = a[:51200:51200]
+	a = a[51200:]
+	m.t138 = a[:51200:51200]
+	a = a[51200:]
+	m.t146 = a[:51200:51200]
+	a = a[51200:]
+	m.t53 = a[:10240:10240]
+	a = a[10240:]
+	m.t153 = a[:64:64]
+	a = a[64:]
+	m.t158 = a[:64:64]
+	a = a[64:]
+	m.t166 = a[:64:64]
+	a = a[64:]
+	m.t113 = a[:32:32]
+	a = a[32:]
+	m.t118 = a[:32:32]
+	a = a[32:]
+	m.t126 = a[:32:32]
+	a = a[32:]
+	m.t30 = a[:1:1]
+	a = a[1:]
+	m.t37 = a[:1:1]
+	a = a[1:]
+	m.t86 = a[:1:1]
+	a = a[1:]
+	m.t100 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -670,13 +491,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t42 := m.t42
 	t43 := m.t43
 	t44 := m.t44
-	t45 := m.t45
-	t46 := m.t46
 	t47 := m.t47
 	t51 := m.t51
 	t52 := m.t52
 	t53 := m.t53
-	t54 := m.t54
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
@@ -691,111 +509,31 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t67 := m.t67
 	t68 := m.t68
 	t70 := m.t70
-	t74 := m.t74
-	t76 := m.t76
 	t77 := m.t77
-	t78 := m.t78
-	t79 := m.t79
-	t81 := m.t81
 	t82 := m.t82
 	t86 := m.t86
-	t88 := m.t88
-	t89 := m.t89
-	t91 := m.t91
-	t92 := m.t92
-	t94 := m.t94
-	t96 := m.t96
-	t97 := m.t97
-	t99 := m.t99
 	t100 := m.t100
-	t101 := m.t101
-	t103 := m.t103
-	t104 := m.t104
-	t105 := m.t105
 	t106 := m.t106
-	t110 := m.t110
-	t112 := m.t112
 	t113 := m.t113
-	t114 := m.t114
-	t115 := m.t115
-	t117 := m.t117
 	t118 := m.t118
-	t121 := m.t121
-	t123 := m.t123
-	t124 := m.t124
-	t125 := m.t125
 	t126 := m.t126
-	t130 := m.t130
-	t132 := m.t132
 	t133 := m.t133
-	t134 := m.t134
-	t135 := m.t135
-	t137 := m.t137
 	t138 := m.t138
-	t141 := m.t141
-	t143 := m.t143
-	t144 := m.t144
-	t145 := m.t145
 	t146 := m.t146
-	t150 := m.t150
-	t152 := m.t152
 	t153 := m.t153
-	t154 := m.t154
-	t155 := m.t155
-	t157 := m.t157
 	t158 := m.t158
-	t161 := m.t161
-	t163 := m.t163
-	t164 := m.t164
-	t165 := m.t165
 	t166 := m.t166
-	t170 := m.t170
-	t172 := m.t172
 	t173 := m.t173
-	t174 := m.t174
-	t175 := m.t175
-	t177 := m.t177
 	t178 := m.t178
-	t181 := m.t181
-	t183 := m.t183
-	t184 := m.t184
-	t185 := m.t185
 	t186 := m.t186
-	t190 := m.t190
-	t192 := m.t192
 	t193 := m.t193
-	t194 := m.t194
-	t195 := m.t195
-	t197 := m.t197
 	t198 := m.t198
-	t201 := m.t201
-	t203 := m.t203
-	t204 := m.t204
-	t205 := m.t205
 	t206 := m.t206
-	t210 := m.t210
-	t212 := m.t212
 	t213 := m.t213
-	t214 := m.t214
-	t215 := m.t215
-	t217 := m.t217
 	t218 := m.t218
-	t221 := m.t221
-	t223 := m.t223
-	t224 := m.t224
-	t225 := m.t225
 	t226 := m.t226
-	t230 := m.t230
-	t232 := m.t232
 	t233 := m.t233
-	t234 := m.t234
-	t235 := m.t235
-	t237 := m.t237
 	t238 := m.t238
-	t241 := m.t241
-	t243 := m.t243
-	t244 := m.t244
-	t245 := m.t245
 	t246 := m.t246
 	// First the shared program.
 	m.shared(n, x)
@@ -860,21 +598,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %45 = mul(%43, %44) f32[N,10], line 31 [grad]
+	// %47 = mul(%46, %42) f32[N,10], line 31 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t45[o0+i1] = t43[o0+i1] * t44[o1]
+			t47[o0+i1] = ((t43[o0+i1] * t44[o1]) - y_[o0+i1]) * t42[o0+i1]
 		}
-	}
-	// %46 = sub(%45, y_) f32[N,10], line 31 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t46[i0] = t45[i0] - y_[i0]
-	}
-	// %47 = mul(%46, %42) f32[N,10], line 31 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t47[i0] = t46[i0] * t42[i0]
 	}
 	// %51 = sum_to(%47) f32[10], line 29 [grad]
 	{
@@ -890,13 +620,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.Sgemm(false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
 	runtime.Sgemm(true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
-	// %54 = mul(%52, %32) f32[N,1024], line 28 [grad]
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t54[i0] = t52[i0] * t32[i0]
-	}
 	// %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
 	for i0 := 0; i0 < 1024*n; i0++ {
-		t56[i0] = runtime.ReluGrad(t54[i0], t20[i0])
+		t56[i0] = runtime.ReluGrad((t52[i0] * t32[i0]), t20[i0])
 	}
 	// %57 = sum_to(%56) f32[1024], line 27 [grad]
 	{
@@ -1026,409 +752,105 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH:   1,
 		StrideW:   1,
 	})
-	// %74 = sub(%70, K1/adam_m) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t74[i0] = t70[i0] - p10[i0]
-	}
-	// %76 = mul(%74, %75) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t76[i0] = t74[i0] * float32(0.1)
-	}
 	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t77[i0] = p10[i0] + t76[i0]
-	}
-	// %78 = square(%70) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t78[i0] = t70[i0] * t70[i0]
-	}
-	// %79 = sub(%78, K1/adam_v) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t79[i0] = t78[i0] - p11[i0]
-	}
-	// %81 = mul(%79, %80) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t81[i0] = t79[i0] * float32(0.001)
+		t77[i0] = p10[i0] + ((t70[i0] - p10[i0]) * float32(0.1))
 	}
 	// %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t82[i0] = p11[i0] + t81[i0]
+		t82[i0] = p11[i0] + (((t70[i0] * t70[i0]) - p11[i0]) * float32(0.001))
 	}
 	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	t86[0] = p9[0] + float32(1)
-	// %88 = mul(%86, %87) f32[], line 34 [update]
-	t88[0] = t86[0] * float32(-0.0010005003)
-	// %89 = exp(%88) f32[], line 34 [update]
-	t89[0] = runtime.Exp(t88[0])
-	// %91 = sub(%29, %89) f32[], line 34 [update]
-	t91[0] = float32(1) - t89[0]
-	// %92 = sqrt(%91) f32[], line 34 [update]
-	t92[0] = runtime.Sqrt(t91[0])
-	// %94 = mul(%93, %92) f32[], line 34 [update]
-	t94[0] = float32(0.001) * t92[0]
-	// %96 = mul(%86, %95) f32[], line 34 [update]
-	t96[0] = t86[0] * float32(-0.105360515)
-	// %97 = exp(%96) f32[], line 34 [update]
-	t97[0] = runtime.Exp(t96[0])
-	// %99 = sub(%29, %97) f32[], line 34 [update]
-	t99[0] = float32(1) - t97[0]
 	// %100 = div(%94, %99) f32[], line 34 [update]
-	t100[0] = t94[0] / t99[0]
-	// %101 = sqrt(%82) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t101[i0] = runtime.Sqrt(t82[i0])
-	}
-	// %103 = add(%101, %102) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t103[i0] = t101[i0] + float32(1e-07)
-	}
-	// %104 = mul(%77, %100) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t104[i0] = t77[i0] * t100[0]
-	}
-	// %105 = div(%104, %103) f32[5,5,1,32], line 34 [update]
-	for i0 := 0; i0 < 800; i0++ {
-		t105[i0] = t104[i0] / t103[i0]
-	}
+	t100[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((t86[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t86[0] * float32(-0.105360515)))))
 	// %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t106[i0] = p0[i0] - t105[i0]
-	}
-	// %110 = sub(%68, c1/adam_m) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t110[i0] = t68[i0] - p12[i0]
-	}
-	// %112 = mul(%110, %75) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t112[i0] = t110[i0] * float32(0.1)
+		t106[i0] = p0[i0] - ((t77[i0] * t100[0]) / ((runtime.Sqrt(t82[i0])) + float32(1e-07)))
 	}
 	// %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t113[i0] = p12[i0] + t112[i0]
-	}
-	// %114 = square(%68) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t114[i0] = t68[i0] * t68[i0]
-	}
-	// %115 = sub(%114, c1/adam_v) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t115[i0] = t114[i0] - p13[i0]
-	}
-	// %117 = mul(%115, %80) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t117[i0] = t115[i0] * float32(0.001)
+		t113[i0] = p12[i0] + ((t68[i0] - p12[i0]) * float32(0.1))
 	}
 	// %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t118[i0] = p13[i0] + t117[i0]
-	}
-	// %121 = sqrt(%118) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t121[i0] = runtime.Sqrt(t118[i0])
-	}
-	// %123 = add(%121, %102) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t123[i0] = t121[i0] + float32(1e-07)
-	}
-	// %124 = mul(%113, %100) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t124[i0] = t113[i0] * t100[0]
-	}
-	// %125 = div(%124, %123) f32[32], line 34 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t125[i0] = t124[i0] / t123[i0]
+		t118[i0] = p13[i0] + (((t68[i0] * t68[i0]) - p13[i0]) * float32(0.001))
 	}
 	// %126 = sub(c1, %125) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t126[i0] = p1[i0] - t125[i0]
-	}
-	// %130 = sub(%65, K2/adam_m) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t130[i0] = t65[i0] - p14[i0]
-	}
-	// %132 = mul(%130, %75) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t132[i0] = t130[i0] * float32(0.1)
+		t126[i0] = p1[i0] - ((t113[i0] * t100[0]) / ((runtime.Sqrt(t118[i0])) + float32(1e-07)))
 	}
 	// %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t133[i0] = p14[i0] + t132[i0]
-	}
-	// %134 = square(%65) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t134[i0] = t65[i0] * t65[i0]
-	}
-	// %135 = sub(%134, K2/adam_v) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t135[i0] = t134[i0] - p15[i0]
-	}
-	// %137 = mul(%135, %80) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t137[i0] = t135[i0] * float32(0.001)
+		t133[i0] = p14[i0] + ((t65[i0] - p14[i0]) * float32(0.1))
 	}
 	// %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t138[i0] = p15[i0] + t137[i0]
-	}
-	// %141 = sqrt(%138) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t141[i0] = runtime.Sqrt(t138[i0])
-	}
-	// %143 = add(%141, %102) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t143[i0] = t141[i0] + float32(1e-07)
-	}
-	// %144 = mul(%133, %100) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t144[i0] = t133[i0] * t100[0]
-	}
-	// %145 = div(%144, %143) f32[5,5,32,64], line 34 [update]
-	for i0 := 0; i0 < 51200; i0++ {
-		t145[i0] = t144[i0] / t143[i0]
+		t138[i0] = p15[i0] + (((t65[i0] * t65[i0]) - p15[i0]) * float32(0.001))
 	}
 	// %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t146[i0] = p2[i0] - t145[i0]
-	}
-	// %150 = sub(%63, c2/adam_m) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t150[i0] = t63[i0] - p16[i0]
-	}
-	// %152 = mul(%150, %75) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t152[i0] = t150[i0] * float32(0.1)
+		t146[i0] = p2[i0] - ((t133[i0] * t100[0]) / ((runtime.Sqrt(t138[i0])) + float32(1e-07)))
 	}
 	// %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t153[i0] = p16[i0] + t152[i0]
-	}
-	// %154 = square(%63) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t154[i0] = t63[i0] * t63[i0]
-	}
-	// %155 = sub(%154, c2/adam_v) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t155[i0] = t154[i0] - p17[i0]
-	}
-	// %157 = mul(%155, %80) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t157[i0] = t155[i0] * float32(0.001)
+		t153[i0] = p16[i0] + ((t63[i0] - p16[i0]) * float32(0.1))
 	}
 	// %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t158[i0] = p17[i0] + t157[i0]
-	}
-	// %161 = sqrt(%158) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t161[i0] = runtime.Sqrt(t158[i0])
-	}
-	// %163 = add(%161, %102) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t163[i0] = t161[i0] + float32(1e-07)
-	}
-	// %164 = mul(%153, %100) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t164[i0] = t153[i0] * t100[0]
-	}
-	// %165 = div(%164, %163) f32[64], line 34 [update]
-	for i0 := 0; i0 < 64; i0++ {
-		t165[i0] = t164[i0] / t163[i0]
+		t158[i0] = p17[i0] + (((t63[i0] * t63[i0]) - p17[i0]) * float32(0.001))
 	}
 	// %166 = sub(c2, %165) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t166[i0] = p3[i0] - t165[i0]
-	}
-	// %170 = sub(%59, W3/adam_m) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t170[i0] = t59[i0] - p18[i0]
-	}
-	// %172 = mul(%170, %75) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t172[i0] = t170[i0] * float32(0.1)
+		t166[i0] = p3[i0] - ((t153[i0] * t100[0]) / ((runtime.Sqrt(t158[i0])) + float32(1e-07)))
 	}
 	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t173[i0] = p18[i0] + t172[i0]
-	}
-	// %174 = square(%59) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t174[i0] = t59[i0] * t59[i0]
-	}
-	// %175 = sub(%174, W3/adam_v) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t175[i0] = t174[i0] - p19[i0]
-	}
-	// %177 = mul(%175, %80) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t177[i0] = t175[i0] * float32(0.001)
+		t173[i0] = p18[i0] + ((t59[i0] - p18[i0]) * float32(0.1))
 	}
 	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t178[i0] = p19[i0] + t177[i0]
-	}
-	// %181 = sqrt(%178) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t181[i0] = runtime.Sqrt(t178[i0])
-	}
-	// %183 = add(%181, %102) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t183[i0] = t181[i0] + float32(1e-07)
-	}
-	// %184 = mul(%173, %100) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t184[i0] = t173[i0] * t100[0]
-	}
-	// %185 = div(%184, %183) f32[3136,1024], line 34 [update]
-	for i0 := 0; i0 < 3211264; i0++ {
-		t185[i0] = t184[i0] / t183[i0]
+		t178[i0] = p19[i0] + (((t59[i0] * t59[i0]) - p19[i0]) * float32(0.001))
 	}
 	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t186[i0] = p4[i0] - t185[i0]
-	}
-	// %190 = sub(%57, b3/adam_m) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t190[i0] = t57[i0] - p20[i0]
-	}
-	// %192 = mul(%190, %75) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t192[i0] = t190[i0] * float32(0.1)
+		t186[i0] = p4[i0] - ((t173[i0] * t100[0]) / ((runtime.Sqrt(t178[i0])) + float32(1e-07)))
 	}
 	// %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t193[i0] = p20[i0] + t192[i0]
-	}
-	// %194 = square(%57) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t194[i0] = t57[i0] * t57[i0]
-	}
-	// %195 = sub(%194, b3/adam_v) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t195[i0] = t194[i0] - p21[i0]
-	}
-	// %197 = mul(%195, %80) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t197[i0] = t195[i0] * float32(0.001)
+		t193[i0] = p20[i0] + ((t57[i0] - p20[i0]) * float32(0.1))
 	}
 	// %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t198[i0] = p21[i0] + t197[i0]
-	}
-	// %201 = sqrt(%198) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t201[i0] = runtime.Sqrt(t198[i0])
-	}
-	// %203 = add(%201, %102) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t203[i0] = t201[i0] + float32(1e-07)
-	}
-	// %204 = mul(%193, %100) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t204[i0] = t193[i0] * t100[0]
-	}
-	// %205 = div(%204, %203) f32[1024], line 34 [update]
-	for i0 := 0; i0 < 1024; i0++ {
-		t205[i0] = t204[i0] / t203[i0]
+		t198[i0] = p21[i0] + (((t57[i0] * t57[i0]) - p21[i0]) * float32(0.001))
 	}
 	// %206 = sub(b3, %205) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t206[i0] = p5[i0] - t205[i0]
-	}
-	// %210 = sub(%53, W4/adam_m) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t210[i0] = t53[i0] - p22[i0]
-	}
-	// %212 = mul(%210, %75) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t212[i0] = t210[i0] * float32(0.1)
+		t206[i0] = p5[i0] - ((t193[i0] * t100[0]) / ((runtime.Sqrt(t198[i0])) + float32(1e-07)))
 	}
 	// %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t213[i0] = p22[i0] + t212[i0]
-	}
-	// %214 = square(%53) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t214[i0] = t53[i0] * t53[i0]
-	}
-	// %215 = sub(%214, W4/adam_v) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t215[i0] = t214[i0] - p23[i0]
-	}
-	// %217 = mul(%215, %80) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t217[i0] = t215[i0] * float32(0.001)
+		t213[i0] = p22[i0] + ((t53[i0] - p22[i0]) * float32(0.1))
 	}
 	// %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t218[i0] = p23[i0] + t217[i0]
-	}
-	// %221 = sqrt(%218) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t221[i0] = runtime.Sqrt(t218[i0])
-	}
-	// %223 = add(%221, %102) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t223[i0] = t221[i0] + float32(1e-07)
-	}
-	// %224 = mul(%213, %100) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t224[i0] = t213[i0] * t100[0]
-	}
-	// %225 = div(%224, %223) f32[1024,10], line 34 [update]
-	for i0 := 0; i0 < 10240; i0++ {
-		t225[i0] = t224[i0] / t223[i0]
+		t218[i0] = p23[i0] + (((t53[i0] * t53[i0]) - p23[i0]) * float32(0.001))
 	}
 	// %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t226[i0] = p6[i0] - t225[i0]
-	}
-	// %230 = sub(%51, b4/adam_m) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t230[i0] = t51[i0] - p24[i0]
-	}
-	// %232 = mul(%230, %75) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t232[i0] = t230[i0] * float32(0.1)
+		t226[i0] = p6[i0] - ((t213[i0] * t100[0]) / ((runtime.Sqrt(t218[i0])) + float32(1e-07)))
 	}
 	// %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t233[i0] = p24[i0] + t232[i0]
-	}
-	// %234 = square(%51) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t234[i0] = t51[i0] * t51[i0]
-	}
-	// %235 = sub(%234, b4/adam_v) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t235[i0] = t234[i0] - p25[i0]
-	}
-	// %237 = mul(%235, %80) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t237[i0] = t235[i0] * float32(0.001)
+		t233[i0] = p24[i0] + ((t51[i0] - p24[i0]) * float32(0.1))
 	}
 	// %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t238[i0] = p25[i0] + t237[i0]
-	}
-	// %241 = sqrt(%238) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t241[i0] = runtime.Sqrt(t238[i0])
-	}
-	// %243 = add(%241, %102) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t243[i0] = t241[i0] + float32(1e-07)
-	}
-	// %244 = mul(%233, %100) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t244[i0] = t233[i0] * t100[0]
-	}
-	// %245 = div(%244, %243) f32[10], line 34 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t245[i0] = t244[i0] / t243[i0]
+		t238[i0] = p25[i0] + (((t51[i0] * t51[i0]) - p25[i0]) * float32(0.001))
 	}
 	// %246 = sub(b4, %245) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t246[i0] = p7[i0] - t245[i0]
+		t246[i0] = p7[i0] - ((t233[i0] * t100[0]) / ((runtime.Sqrt(t238[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p8, t30)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   9 + 865·N FLOPs
 	TrainStep: 154 + 2,260·N FLOPs
 
-Buffers: 227 + 594·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 52 + 164·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+227 + 594·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package linalg
 
@@ -51,9 +53,7 @@ type Model struct {
 	t11  []float32 // %11 = matmul(p, p) f32[N,2,3,3], line 18
 	t12  []float32 // q = sum(%11) f32[N,3,3], line 18
 	t13  []float32 // k = matmul(h, h) f32[N,3,3], line 19
-	t15  []float32 // %15 = mul(m, %14) f32[N,3,3], line 20
 	t17  []float32 // %17 = mul(G, %16) f32[3,3], line 20
-	t18  []float32 // %18 = add(%15, %17) f32[N,3,3], line 20
 	t20  []float32 // a = add(%18, %19) f32[N,3,3], line 20
 	t21  []float32 // inv = matrix_inverse(a) f32[N,3,3], line 21
 	t22  []float32 // det = matrix_determinant(a) f32[N], line 22
@@ -62,12 +62,9 @@ type Model struct {
 	t25  []float32 // %25 = matmul(inv, V) f32[N,3,2], line 24
 	t26  []float32 // %26 = add(q, k) f32[N,3,3], line 24
 	t27  []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
-	t29  []float32 // %29 = mul(%27, %28) f32[N,3,2], line 24
-	t30  []float32 // %30 = add(%25, %29) f32[N,3,2], line 24
 	t32  []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
 	t33  []float32 // y = add(%30, %32) f32[N,3,2], line 24
 	t34  []float32 // err = sub(y, t) f32[N,3,2], line 26
-	t35  []float32 // %35 = mul(err, err) f32[N,3,2], line 27
 	t36  []float32 // %36 = sum(%35) f32[N], line 27
 	t37  []float32 // loss = mean(%36) f32[], line 27
 	t39  []float32 // %39 = count(%36) f32[], line 27 [grad]
@@ -85,22 +82,16 @@ type Model struct {
 	t57  []float32 // %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
 	t58  []float32 // %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
 	t59  []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
-	t60  []float32 // %60 = add(%56, %59) f32[3,2], line 24 [grad]
 	t114 []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
 	t63  []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
 	t64  []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
 	t65  []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
 	t67  []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
-	t68  []float32 // %68 = mul(%65, %67) f32[N,3,3], line 22 [grad]
 	t69  []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
 	t70  []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	t71  []float32 // %71 = neg(%70) f32[N,3,3], line 21 [grad]
-	t72  []float32 // %72 = add(%68, %71) f32[N,3,3], line 21 [grad]
 	t74  []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
-	t75  []float32 // %75 = mul(%74, %16) f32[3,3], line 20 [grad]
 	t78  []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
 	t79  []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	t80  []float32 // %80 = add(%78, %79) f32[N,3,5], line 19 [grad]
 	t81  []float32 // %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
 	t82  []float32 // %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
 	t83  []float32 // %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
@@ -110,19 +101,12 @@ type Model struct {
 	t87  []float32 // %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
 	t88  []float32 // %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
 	t89  []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
-	t90  []float32 // %90 = add(%80, %89) f32[N,3,5], line 17 [grad]
-	t92  []float32 // %92 = mul(h, h) f32[N,3,5], line 16 [grad]
-	t93  []float32 // %93 = sub(%38, %92) f32[N,3,5], line 16 [grad]
 	t94  []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
 	t96  []float32 // %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
 	t97  []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
-	t99  []float32 // %99 = mul(%28, %97) f32[4,5], line 30 [update]
 	t100 []float32 // %100 = sub(W, %99) f32[4,5], line 30 [update]
-	t103 []float32 // %103 = mul(%28, %88) f32[2,5,3], line 30 [update]
 	t104 []float32 // %104 = sub(H, %103) f32[2,5,3], line 30 [update]
-	t107 []float32 // %107 = mul(%28, %75) f32[3,3], line 30 [update]
 	t108 []float32 // %108 = sub(G, %107) f32[3,3], line 30 [update]
-	t111 []float32 // %111 = mul(%28, %60) f32[3,2], line 30 [update]
 	t112 []float32 // %112 = sub(V, %111) f32[3,2], line 30 [update]
 }
 
@@ -142,97 +126,50 @@ func New() *Model {
 }
 
 var c19 = []float32{2, 0, 0, 0, 2, 0, 0, 0, 2} // f32[3,3]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 594*n + 227
+	size := 164*n + 52
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, a = a[:15*n:15*n], a[15*n:]
-	m.t8, a = a[:15*n:15*n], a[15*n:]
-	m.t9, a = a[:15*n:15*n], a[15*n:]
-	m.t10, a = a[:18*n:18*n], a[18*n:]
-	m.t11, a = a[:18*n:18*n], a[18*n:]
-	m.t12, a = a[:9*n:9*n], a[9*n:]
-	m.t13, a = a[:9*n:9*n], a[9*n:]
-	m.t15, a = a[:9*n:9*n], a[9*n:]
-	m.t17, a = a[:9:9], a[9:]
-	m.t18, a = a[:9*n:9*n], a[9*n:]
-	m.t20, a = a[:9*n:9*n], a[9*n:]
-	m.t21, a = a[:9*n:9*n], a[9*n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:n:n], a[n:]
-	m.t24, a = a[:n:n], a[n:]
-	m.t25, a = a[:6*n:6*n], a[6*n:]
-	m.t26, a = a[:9*n:9*n], a[9*n:]
-	m.t27, a = a[:6*n:6*n], a[6*n:]
-	m.t29, a = a[:6*n:6*n], a[6*n:]
-	m.t30, a = a[:6*n:6*n], a[6*n:]
-	m.t32, a = a[:n:n], a[n:]
-	m.t33, a = a[:6*n:6*n], a[6*n:]
-	m.t34, a = a[:6*n:6*n], a[6*n:]
-	m.t35, a = a[:6*n:6*n], a[6*n:]
-	m.t36, a = a[:n:n], a[n:]
-	m.t37, a = a[:1:1], a[1:]
-	m.t39, a = a[:1:1], a[1:]
-	m.t40, a = a[:n:n], a[n:]
-	m.t41, a = a[:n:n], a[n:]
-	m.t42, a = a[:6*n:6*n], a[6*n:]
-	m.t43, a = a[:6*n:6*n], a[6*n:]
-	m.t45, a = a[:6*n:6*n], a[6*n:]
-	m.t47, a = a[:n:n], a[n:]
-	m.t48, a = a[:n:n], a[n:]
-	m.t51, a = a[:6*n:6*n], a[6*n:]
-	m.t54, a = a[:9*n:9*n], a[9*n:]
-	m.t55, a = a[:6*n:6*n], a[6*n:]
-	m.t56, a = a[:6:6], a[6:]
-	m.t57, a = a[:9*n:9*n], a[9*n:]
-	m.t58, a = a[:6*n:6*n], a[6*n:]
-	m.t59, a = a[:6:6], a[6:]
-	m.t60, a = a[:6:6], a[6:]
-	m.t114, a = a[:n:n], a[n:]
-	m.t63, a = a[:n:n], a[n:]
-	m.t64, a = a[:n:n], a[n:]
-	m.t65, a = a[:n:n], a[n:]
-	m.t67, a = a[:9*n:9*n], a[9*n:]
-	m.t68, a = a[:9*n:9*n], a[9*n:]
-	m.t69, a = a[:9*n:9*n], a[9*n:]
-	m.t70, a = a[:9*n:9*n], a[9*n:]
-	m.t71, a = a[:9*n:9*n], a[9*n:]
-	m.t72, a = a[:9*n:9*n], a[9*n:]
-	m.t74, a = a[:9:9], a[9:]
-	m.t75, a = a[:9:9], a[9:]
-	m.t78, a = a[:15*n:15*n], a[15*n:]
-	m.t79, a = a[:15*n:15*n], a[15*n:]
-	m.t80, a = a[:15*n:15*n], a[15*n:]
-	m.t81, a = a[:18*n:18*n], a[18*n:]
-	m.t82, a = a[:18*n:18*n], a[18*n:]
-	m.t83, a = a[:18*n:18*n], a[18*n:]
-	m.t84, a = a[:18*n:18*n], a[18*n:]
-	m.t85, a = a[:30*n:30*n], a[30*n:]
-	m.t86, a = a[:30*n:30*n], a[30*n:]
-	m.t87, a = a[:15*n:15*n], a[15*n:]
-	m.t88, a = a[:30:30], a[30:]
-	m.t89, a = a[:15*n:15*n], a[15*n:]
-	m.t90, a = a[:15*n:15*n], a[15*n:]
-	m.t92, a = a[:15*n:15*n], a[15*n:]
-	m.t93, a = a[:15*n:15*n], a[15*n:]
-	m.t94, a = a[:15*n:15*n], a[15*n:]
-	m.t96, a = a[:20*n:20*n], a[20*n:]
-	m.t97, a = a[:20:20], a[20:]
-	m.t99, a = a[:20:20], a[20:]
-	m.t100, a = a[:20:20], a[20:]
-	m.t103, a = a[:30:30], a[30:]
-	m.t104, a = a[:30:30], a[30:]
-	m.t107, a = a[:9:9], a[9:]
-	m.t108, a = a[:9:9], a[9:]
-	m.t111, a = a[:6:6], a[6:]
-	m.t112, a = a[:6:6], a[6:]
+	m.t85, m.t96, m.t10, m.t7, m.t89, m.t104 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:30:30]
+	a = a[30*n:]
+	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t97, m.t100 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20], a[:20:20]
+	a = a[30*n:]
+	m.t82, m.t84, m.t87, m.t12, m.t54, m.t27, m.t33, m.t34, m.t43, m.t47, m.t108 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:9:9]
+	a = a[18*n:]
+	m.t83, m.t20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63, m.t112 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:6:6]
+	a = a[18*n:]
+	m.t8 = a[: 15*n : 15*n]
+	a = a[15*n:]
+	m.t9 = a[: 15*n : 15*n]
+	a = a[15*n:]
+	m.t78, m.t21, m.t17 = a[:15*n:15*n], a[:9*n:9*n], a[:9:9]
+	a = a[15*n:]
+	m.t79, m.t69, m.t51, m.t58, m.t24, m.t32, m.t41, m.t64 = a[:15*n:15*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[15*n:]
+	m.t55, m.t65, m.t39 = a[:6*n:6*n], a[:n:n], a[:1:1]
+	a = a[6*n:]
+	m.t22 = a[:n:n]
+	a = a[n:]
+	m.t48 = a[:n:n]
+	a = a[n:]
+	m.t88 = a[:30:30]
+	a = a[30:]
+	m.t74 = a[:9:9]
+	a = a[9:]
+	m.t56 = a[:6:6]
+	a = a[6:]
+	m.t59 = a[:6:6]
+	a = a[6:]
+	m.t37 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -251,9 +188,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
-	t15 := m.t15
 	t17 := m.t17
-	t18 := m.t18
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
@@ -262,8 +197,6 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t29 := m.t29
-	t30 := m.t30
 	t32 := m.t32
 	t33 := m.t33
 	// %7 = matmul(x, W) f32[N,3,5], line 16
@@ -293,26 +226,15 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	}
 	// k = matmul(h, h) f32[N,3,3], line 19
 	runtime.SgemmBatched(false, true, 3, 3, 5, t8, []int{n}, t8, []int{n}, t13, []int{n})
-	// %15 = mul(m, %14) f32[N,3,3], line 20
-	for i0 := 0; i0 < 9*n; i0++ {
-		t15[i0] = m_[i0] * float32(0.2)
-	}
 	// %17 = mul(G, %16) f32[3,3], line 20
 	for i0 := 0; i0 < 9; i0++ {
 		t17[i0] = p2[i0] * float32(0.1)
-	}
-	// %18 = add(%15, %17) f32[N,3,3], line 20
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 9
-		for i1 := 0; i1 < 9; i1++ {
-			t18[o0+i1] = t15[o0+i1] + t17[i1]
-		}
 	}
 	// a = add(%18, %19) f32[N,3,3], line 20
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 9
 		for i1 := 0; i1 < 9; i1++ {
-			t20[o0+i1] = t18[o0+i1] + c19[i1]
+			t20[o0+i1] = ((m_[o0+i1] * float32(0.2)) + t17[i1]) + c19[i1]
 		}
 	}
 	// inv = matrix_inverse(a) f32[N,3,3], line 21
@@ -331,14 +253,6 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
 	runtime.SgemmBatched(false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
-	// %29 = mul(%27, %28) f32[N,3,2], line 24
-	for i0 := 0; i0 < 6*n; i0++ {
-		t29[i0] = t27[i0] * float32(0.05)
-	}
-	// %30 = add(%25, %29) f32[N,3,2], line 24
-	for i0 := 0; i0 < 6*n; i0++ {
-		t30[i0] = t25[i0] + t29[i0]
-	}
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
 		t32[i0] = t24[i0] * float32(0.01)
@@ -348,7 +262,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 		o0 := i0 * 6
 		o1 := i0
 		for i1 := 0; i1 < 6; i1++ {
-			t33[o0+i1] = t30[o0+i1] + t32[o1]
+			t33[o0+i1] = (t25[o0+i1] + (t27[o0+i1] * float32(0.05))) + t32[o1]
 		}
 	}
 }
@@ -365,7 +279,6 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	m.layout(n)
 	t33 := m.t33
 	t34 := m.t34
-	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
 	// First the forward program.
@@ -374,10 +287,6 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	for i0 := 0; i0 < 6*n; i0++ {
 		t34[i0] = t33[i0] - t[i0]
 	}
-	// %35 = mul(err, err) f32[N,3,2], line 27
-	for i0 := 0; i0 < 6*n; i0++ {
-		t35[i0] = t34[i0] * t34[i0]
-	}
 	// %36 = sum(%35) f32[N], line 27
 	{
 		clear(t36)
@@ -385,7 +294,7 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t36[o0] += t35[o1+i1]
+				t36[o0] += (t34[o1+i1] * t34[o1+i1])
 			}
 		}
 	}
@@ -431,21 +340,15 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t57 := m.t57
 	t58 := m.t58
 	t59 := m.t59
-	t60 := m.t60
 	t63 := m.t63
 	t64 := m.t64
 	t65 := m.t65
 	t67 := m.t67
-	t68 := m.t68
 	t69 := m.t69
 	t70 := m.t70
-	t71 := m.t71
-	t72 := m.t72
 	t74 := m.t74
-	t75 := m.t75
 	t78 := m.t78
 	t79 := m.t79
-	t80 := m.t80
 	t81 := m.t81
 	t82 := m.t82
 	t83 := m.t83
@@ -455,19 +358,12 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t87 := m.t87
 	t88 := m.t88
 	t89 := m.t89
-	t90 := m.t90
-	t92 := m.t92
-	t93 := m.t93
 	t94 := m.t94
 	t96 := m.t96
 	t97 := m.t97
-	t99 := m.t99
 	t100 := m.t100
-	t103 := m.t103
 	t104 := m.t104
-	t107 := m.t107
 	t108 := m.t108
-	t111 := m.t111
 	t112 := m.t112
 	t114 := m.t114
 	// First the loss program.
@@ -545,10 +441,6 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			}
 		}
 	}
-	// %60 = add(%56, %59) f32[3,2], line 24 [grad]
-	for i0 := 0; i0 < 6; i0++ {
-		t60[i0] = t56[i0] + t59[i0]
-	}
 	// %114 = reshape_to(%48) f32[N], line 23 [grad]
 	copy(t114, t48)
 	// %63 = mul(%114, det) f32[N], line 22 [grad]
@@ -569,48 +461,25 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			}
 		}
 	}
-	// %68 = mul(%65, %67) f32[N,3,3], line 22 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 9
-		o1 := i0
-		for i1 := 0; i1 < 9; i1++ {
-			t68[o0+i1] = t65[o1] * t67[o0+i1]
-		}
-	}
 	// %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
 	runtime.SgemmBatched(true, false, 3, 3, 3, t21, []int{n}, t57, []int{n}, t69, []int{n})
 	// %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
 	runtime.SgemmBatched(false, true, 3, 3, 3, t69, []int{n}, t21, []int{n}, t70, []int{n})
-	// %71 = neg(%70) f32[N,3,3], line 21 [grad]
-	for i0 := 0; i0 < 9*n; i0++ {
-		t71[i0] = -t70[i0]
-	}
-	// %72 = add(%68, %71) f32[N,3,3], line 21 [grad]
-	for i0 := 0; i0 < 9*n; i0++ {
-		t72[i0] = t68[i0] + t71[i0]
-	}
 	// %74 = sum_to(%72) f32[3,3], line 20 [grad]
 	{
 		clear(t74)
 		for i0 := 0; i0 < n; i0++ {
-			o0 := i0 * 9
+			o0 := i0
+			o1 := i0 * 9
 			for i1 := 0; i1 < 9; i1++ {
-				t74[i1] += t72[o0+i1]
+				t74[i1] += ((t65[o0] * t67[o1+i1]) + (-t70[o1+i1]))
 			}
 		}
-	}
-	// %75 = mul(%74, %16) f32[3,3], line 20 [grad]
-	for i0 := 0; i0 < 9; i0++ {
-		t75[i0] = t74[i0] * float32(0.1)
 	}
 	// %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
 	runtime.SgemmBatched(false, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t78, []int{n})
 	// %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
 	runtime.SgemmBatched(true, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t79, []int{n})
-	// %80 = add(%78, %79) f32[N,3,5], line 19 [grad]
-	for i0 := 0; i0 < 15*n; i0++ {
-		t80[i0] = t78[i0] + t79[i0]
-	}
 	// %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 2; i1++ {
@@ -658,21 +527,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	}
 	// %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
 	copy(t89, t87)
-	// %90 = add(%80, %89) f32[N,3,5], line 17 [grad]
-	for i0 := 0; i0 < 15*n; i0++ {
-		t90[i0] = t80[i0] + t89[i0]
-	}
-	// %92 = mul(h, h) f32[N,3,5], line 16 [grad]
-	for i0 := 0; i0 < 15*n; i0++ {
-		t92[i0] = t8[i0] * t8[i0]
-	}
-	// %93 = sub(%38, %92) f32[N,3,5], line 16 [grad]
-	for i0 := 0; i0 < 15*n; i0++ {
-		t93[i0] = float32(1) - t92[i0]
-	}
 	// %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
 	for i0 := 0; i0 < 15*n; i0++ {
-		t94[i0] = t90[i0] * t93[i0]
+		t94[i0] = ((t78[i0] + t79[i0]) + t89[i0]) * (float32(1) - (t8[i0] * t8[i0]))
 	}
 	// %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
 	runtime.SgemmBatched(true, false, 4, 5, 3, x, []int{n}, t94, []int{n}, t96, []int{n})
@@ -686,37 +543,21 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			}
 		}
 	}
-	// %99 = mul(%28, %97) f32[4,5], line 30 [update]
-	for i0 := 0; i0 < 20; i0++ {
-		t99[i0] = float32(0.05) * t97[i0]
-	}
 	// %100 = sub(W, %99) f32[4,5], line 30 [update]
 	for i0 := 0; i0 < 20; i0++ {
-		t100[i0] = p0[i0] - t99[i0]
-	}
-	// %103 = mul(%28, %88) f32[2,5,3], line 30 [update]
-	for i0 := 0; i0 < 30; i0++ {
-		t103[i0] = float32(0.05) * t88[i0]
+		t100[i0] = p0[i0] - (float32(0.05) * t97[i0])
 	}
 	// %104 = sub(H, %103) f32[2,5,3], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t104[i0] = p1[i0] - t103[i0]
-	}
-	// %107 = mul(%28, %75) f32[3,3], line 30 [update]
-	for i0 := 0; i0 < 9; i0++ {
-		t107[i0] = float32(0.05) * t75[i0]
+		t104[i0] = p1[i0] - (float32(0.05) * t88[i0])
 	}
 	// %108 = sub(G, %107) f32[3,3], line 30 [update]
 	for i0 := 0; i0 < 9; i0++ {
-		t108[i0] = p2[i0] - t107[i0]
-	}
-	// %111 = mul(%28, %60) f32[3,2], line 30 [update]
-	for i0 := 0; i0 < 6; i0++ {
-		t111[i0] = float32(0.05) * t60[i0]
+		t108[i0] = p2[i0] - (float32(0.05) * (t74[i0] * float32(0.1)))
 	}
 	// %112 = sub(V, %111) f32[3,2], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t112[i0] = p3[i0] - t111[i0]
+		t112[i0] = p3[i0] - (float32(0.05) * (t56[i0] + t59[i0]))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t100)

@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   1,339,522·N FLOPs
 	TrainStep: 10,045,617 + 3,213,634·N FLOPs
 
-Buffers: 8,706,190 + 5,194·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 2,006,550 + 2,571·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+8,706,190 + 5,194·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package mlp
 
@@ -76,8 +78,6 @@ type Model struct {
 	t22  []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
 	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
 	t25  []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t26  []float32 // %26 = mul(y, %25) f32[N,10], line 16 [grad]
-	t27  []float32 // %27 = sub(%26, y_) f32[N,10], line 16 [grad]
 	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
 	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
 	t33  []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
@@ -89,87 +89,25 @@ type Model struct {
 	t39  []float32 // %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
 	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
 	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	t46  []float32 // %46 = sub(%42, logits/h1/W/adam_m) f32[784,512], line 19 [update]
-	t48  []float32 // %48 = mul(%46, %47) f32[784,512], line 19 [update]
 	t49  []float32 // %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
-	t50  []float32 // %50 = square(%42) f32[784,512], line 19 [update]
-	t51  []float32 // %51 = sub(%50, logits/h1/W/adam_v) f32[784,512], line 19 [update]
-	t53  []float32 // %53 = mul(%51, %52) f32[784,512], line 19 [update]
 	t54  []float32 // %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
 	t58  []float32 // %58 = add(optimizer/step, %19) f32[], line 19 [update]
-	t60  []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
-	t61  []float32 // %61 = exp(%60) f32[], line 19 [update]
-	t63  []float32 // %63 = sub(%19, %61) f32[], line 19 [update]
-	t64  []float32 // %64 = sqrt(%63) f32[], line 19 [update]
-	t66  []float32 // %66 = mul(%65, %64) f32[], line 19 [update]
-	t68  []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
-	t69  []float32 // %69 = exp(%68) f32[], line 19 [update]
-	t71  []float32 // %71 = sub(%19, %69) f32[], line 19 [update]
 	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
-	t73  []float32 // %73 = sqrt(%54) f32[784,512], line 19 [update]
-	t75  []float32 // %75 = add(%73, %74) f32[784,512], line 19 [update]
-	t76  []float32 // %76 = mul(%49, %72) f32[784,512], line 19 [update]
-	t77  []float32 // %77 = div(%76, %75) f32[784,512], line 19 [update]
 	t78  []float32 // %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
-	t82  []float32 // %82 = sub(%40, logits/h1/b/adam_m) f32[512], line 19 [update]
-	t84  []float32 // %84 = mul(%82, %47) f32[512], line 19 [update]
 	t85  []float32 // %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
-	t86  []float32 // %86 = square(%40) f32[512], line 19 [update]
-	t87  []float32 // %87 = sub(%86, logits/h1/b/adam_v) f32[512], line 19 [update]
-	t89  []float32 // %89 = mul(%87, %52) f32[512], line 19 [update]
 	t90  []float32 // %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
-	t93  []float32 // %93 = sqrt(%90) f32[512], line 19 [update]
-	t95  []float32 // %95 = add(%93, %74) f32[512], line 19 [update]
-	t96  []float32 // %96 = mul(%85, %72) f32[512], line 19 [update]
-	t97  []float32 // %97 = div(%96, %95) f32[512], line 19 [update]
 	t98  []float32 // %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
-	t102 []float32 // %102 = sub(%38, logits/h2/W/adam_m) f32[512,512], line 19 [update]
-	t104 []float32 // %104 = mul(%102, %47) f32[512,512], line 19 [update]
 	t105 []float32 // %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
-	t106 []float32 // %106 = square(%38) f32[512,512], line 19 [update]
-	t107 []float32 // %107 = sub(%106, logits/h2/W/adam_v) f32[512,512], line 19 [update]
-	t109 []float32 // %109 = mul(%107, %52) f32[512,512], line 19 [update]
 	t110 []float32 // %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
-	t113 []float32 // %113 = sqrt(%110) f32[512,512], line 19 [update]
-	t115 []float32 // %115 = add(%113, %74) f32[512,512], line 19 [update]
-	t116 []float32 // %116 = mul(%105, %72) f32[512,512], line 19 [update]
-	t117 []float32 // %117 = div(%116, %115) f32[512,512], line 19 [update]
 	t118 []float32 // %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
-	t122 []float32 // %122 = sub(%36, logits/h2/b/adam_m) f32[512], line 19 [update]
-	t124 []float32 // %124 = mul(%122, %47) f32[512], line 19 [update]
 	t125 []float32 // %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
-	t126 []float32 // %126 = square(%36) f32[512], line 19 [update]
-	t127 []float32 // %127 = sub(%126, logits/h2/b/adam_v) f32[512], line 19 [update]
-	t129 []float32 // %129 = mul(%127, %52) f32[512], line 19 [update]
 	t130 []float32 // %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
-	t133 []float32 // %133 = sqrt(%130) f32[512], line 19 [update]
-	t135 []float32 // %135 = add(%133, %74) f32[512], line 19 [update]
-	t136 []float32 // %136 = mul(%125, %72) f32[512], line 19 [update]
-	t137 []float32 // %137 = div(%136, %135) f32[512], line 19 [update]
 	t138 []float32 // %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
-	t142 []float32 // %142 = sub(%34, logits/out/W/adam_m) f32[512,10], line 19 [update]
-	t144 []float32 // %144 = mul(%142, %47) f32[512,10], line 19 [update]
 	t145 []float32 // %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
-	t146 []float32 // %146 = square(%34) f32[512,10], line 19 [update]
-	t147 []float32 // %147 = sub(%146, logits/out/W/adam_v) f32[512,10], line 19 [update]
-	t149 []float32 // %149 = mul(%147, %52) f32[512,10], line 19 [update]
 	t150 []float32 // %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
-	t153 []float32 // %153 = sqrt(%150) f32[512,10], line 19 [update]
-	t155 []float32 // %155 = add(%153, %74) f32[512,10], line 19 [update]
-	t156 []float32 // %156 = mul(%145, %72) f32[512,10], line 19 [update]
-	t157 []float32 // %157 = div(%156, %155) f32[512,10], line 19 [update]
 	t158 []float32 // %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
-	t162 []float32 // %162 = sub(%32, logits/out/b/adam_m) f32[10], line 19 [update]
-	t164 []float32 // %164 = mul(%162, %47) f32[10], line 19 [update]
 	t165 []float32 // %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
-	t166 []float32 // %166 = square(%32) f32[10], line 19 [update]
-	t167 []float32 // %167 = sub(%166, logits/out/b/adam_v) f32[10], line 19 [update]
-	t169 []float32 // %169 = mul(%167, %52) f32[10], line 19 [update]
 	t170 []float32 // %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
-	t173 []float32 // %173 = sqrt(%170) f32[10], line 19 [update]
-	t175 []float32 // %175 = add(%173, %74) f32[10], line 19 [update]
-	t176 []float32 // %176 = mul(%165, %72) f32[10], line 19 [update]
-	t177 []float32 // %177 = div(%176, %175) f32[10], line 19 [update]
 	t178 []float32 // %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 }
 
@@ -202,128 +140,60 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 5194*n + 8706190
+	size := 2571*n + 2006550
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, a = a[:512*n:512*n], a[512*n:]
-	m.t5, a = a[:512*n:512*n], a[512*n:]
-	m.t6, a = a[:512*n:512*n], a[512*n:]
-	m.t9, a = a[:512*n:512*n], a[512*n:]
-	m.t10, a = a[:512*n:512*n], a[512*n:]
-	m.t11, a = a[:512*n:512*n], a[512*n:]
-	m.t14, a = a[:10*n:10*n], a[10*n:]
-	m.t15, a = a[:10*n:10*n], a[10*n:]
-	m.t16, a = a[:10*n:10*n], a[10*n:]
-	m.t17, a = a[:n:n], a[n:]
-	m.t18, a = a[:1:1], a[1:]
-	m.t20, a = a[:1:1], a[1:]
-	m.t21, a = a[:n:n], a[n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:n:n], a[n:]
-	m.t26, a = a[:10*n:10*n], a[10*n:]
-	m.t27, a = a[:10*n:10*n], a[10*n:]
-	m.t28, a = a[:10*n:10*n], a[10*n:]
-	m.t32, a = a[:10:10], a[10:]
-	m.t33, a = a[:512*n:512*n], a[512*n:]
-	m.t34, a = a[:5120:5120], a[5120:]
-	m.t35, a = a[:512*n:512*n], a[512*n:]
-	m.t36, a = a[:512:512], a[512:]
-	m.t37, a = a[:512*n:512*n], a[512*n:]
-	m.t38, a = a[:262144:262144], a[262144:]
-	m.t39, a = a[:512*n:512*n], a[512*n:]
-	m.t40, a = a[:512:512], a[512:]
-	m.t42, a = a[:401408:401408], a[401408:]
-	m.t46, a = a[:401408:401408], a[401408:]
-	m.t48, a = a[:401408:401408], a[401408:]
-	m.t49, a = a[:401408:401408], a[401408:]
-	m.t50, a = a[:401408:401408], a[401408:]
-	m.t51, a = a[:401408:401408], a[401408:]
-	m.t53, a = a[:401408:401408], a[401408:]
-	m.t54, a = a[:401408:401408], a[401408:]
-	m.t58, a = a[:1:1], a[1:]
-	m.t60, a = a[:1:1], a[1:]
-	m.t61, a = a[:1:1], a[1:]
-	m.t63, a = a[:1:1], a[1:]
-	m.t64, a = a[:1:1], a[1:]
-	m.t66, a = a[:1:1], a[1:]
-	m.t68, a = a[:1:1], a[1:]
-	m.t69, a = a[:1:1], a[1:]
-	m.t71, a = a[:1:1], a[1:]
-	m.t72, a = a[:1:1], a[1:]
-	m.t73, a = a[:401408:401408], a[401408:]
-	m.t75, a = a[:401408:401408], a[401408:]
-	m.t76, a = a[:401408:401408], a[401408:]
-	m.t77, a = a[:401408:401408], a[401408:]
-	m.t78, a = a[:401408:401408], a[401408:]
-	m.t82, a = a[:512:512], a[512:]
-	m.t84, a = a[:512:512], a[512:]
-	m.t85, a = a[:512:512], a[512:]
-	m.t86, a = a[:512:512], a[512:]
-	m.t87, a = a[:512:512], a[512:]
-	m.t89, a = a[:512:512], a[512:]
-	m.t90, a = a[:512:512], a[512:]
-	m.t93, a = a[:512:512], a[512:]
-	m.t95, a = a[:512:512], a[512:]
-	m.t96, a = a[:512:512], a[512:]
-	m.t97, a = a[:512:512], a[512:]
-	m.t98, a = a[:512:512], a[512:]
-	m.t102, a = a[:262144:262144], a[262144:]
-	m.t104, a = a[:262144:262144], a[262144:]
-	m.t105, a = a[:262144:262144], a[262144:]
-	m.t106, a = a[:262144:262144], a[262144:]
-	m.t107, a = a[:262144:262144], a[262144:]
-	m.t109, a = a[:262144:262144], a[262144:]
-	m.t110, a = a[:262144:262144], a[262144:]
-	m.t113, a = a[:262144:262144], a[262144:]
-	m.t115, a = a[:262144:262144], a[262144:]
-	m.t116, a = a[:262144:262144], a[262144:]
-	m.t117, a = a[:262144:262144], a[262144:]
-	m.t118, a = a[:262144:262144], a[262144:]
-	m.t122, a = a[:512:512], a[512:]
-	m.t124, a = a[:512:512], a[512:]
-	m.t125, a = a[:512:512], a[512:]
-	m.t126, a = a[:512:512], a[512:]
-	m.t127, a = a[:512:512], a[512:]
-	m.t129, a = a[:512:512], a[512:]
-	m.t130, a = a[:512:512], a[512:]
-	m.t133, a = a[:512:512], a[512:]
-	m.t135, a = a[:512:512], a[512:]
-	m.t136, a = a[:512:512], a[512:]
-	m.t137, a = a[:512:512], a[512:]
-	m.t138, a = a[:512:512], a[512:]
-	m.t142, a = a[:5120:5120], a[5120:]
-	m.t144, a = a[:5120:5120], a[5120:]
-	m.t145, a = a[:5120:5120], a[5120:]
-	m.t146, a = a[:5120:5120], a[5120:]
-	m.t147, a = a[:5120:5120], a[5120:]
-	m.t149, a = a[:5120:5120], a[5120:]
-	m.t150, a = a[:5120:5120], a[5120:]
-	m.t153, a = a[:5120:5120], a[5120:]
-	m.t155, a = a[:5120:5120], a[5120:]
-	m.t156, a = a[:5120:5120], a[5120:]
-	m.t157, a = a[:5120:5120], a[5120:]
-	m.t158, a = a[:5120:5120], a[5120:]
-	m.t162, a = a[:10:10], a[10:]
-	m.t164, a = a[:10:10], a[10:]
-	m.t165, a = a[:10:10], a[10:]
-	m.t166, a = a[:10:10], a[10:]
-	m.t167, a = a[:10:10], a[10:]
-	m.t169, a = a[:10:10], a[10:]
-	m.t170, a = a[:10:10], a[10:]
-	m.t173, a = a[:10:10], a[10:]
-	m.t175, a = a[:10:10], a[10:]
-	m.t176, a = a[:10:10], a[10:]
-	m.t177, a = a[:10:10], a[10:]
-	m.t178, a = a[:10:10], a[10:]
+	m.t4, m.t5, m.t39, m.t85 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	a = a[512*n:]
+	m.t6, m.t40, m.t90 = a[:512*n:512*n], a[:512:512], a[:512:512]
+	a = a[512*n:]
+	m.t9, m.t10, m.t35, m.t98 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	a = a[512*n:]
+	m.t11, m.t37, m.t125 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	a = a[512*n:]
+	m.t33, m.t14, m.t15, m.t23, m.t21, m.t36, m.t130 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512], a[:512:512]
+	a = a[512*n:]
+	m.t16, m.t28, m.t165 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	a = a[10*n:]
+	m.t17, m.t22, m.t25, m.t58 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t42, m.t54, m.t20 = a[:401408:401408], a[:401408:401408], a[:1:1]
+	a = a[401408:]
+	m.t49 = a[:401408:401408]
+	a = a[401408:]
+	m.t78 = a[:401408:401408]
+	a = a[401408:]
+	m.t38, m.t110 = a[:262144:262144], a[:262144:262144]
+	a = a[262144:]
+	m.t105 = a[:262144:262144]
+	a = a[262144:]
+	m.t118 = a[:262144:262144]
+	a = a[262144:]
+	m.t34, m.t150 = a[:5120:5120], a[:5120:5120]
+	a = a[5120:]
+	m.t145 = a[:5120:5120]
+	a = a[5120:]
+	m.t158 = a[:5120:5120]
+	a = a[5120:]
+	m.t138 = a[:512:512]
+	a = a[512:]
+	m.t32, m.t170 = a[:10:10], a[:10:10]
+	a = a[10:]
+	m.t178 = a[:10:10]
+	a = a[10:]
+	m.t18 = a[:1:1]
+	a = a[1:]
+	m.t72 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -449,8 +319,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t22 := m.t22
 	t23 := m.t23
 	t25 := m.t25
-	t26 := m.t26
-	t27 := m.t27
 	t28 := m.t28
 	t32 := m.t32
 	t33 := m.t33
@@ -462,87 +330,25 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t39 := m.t39
 	t40 := m.t40
 	t42 := m.t42
-	t46 := m.t46
-	t48 := m.t48
 	t49 := m.t49
-	t50 := m.t50
-	t51 := m.t51
-	t53 := m.t53
 	t54 := m.t54
 	t58 := m.t58
-	t60 := m.t60
-	t61 := m.t61
-	t63 := m.t63
-	t64 := m.t64
-	t66 := m.t66
-	t68 := m.t68
-	t69 := m.t69
-	t71 := m.t71
 	t72 := m.t72
-	t73 := m.t73
-	t75 := m.t75
-	t76 := m.t76
-	t77 := m.t77
 	t78 := m.t78
-	t82 := m.t82
-	t84 := m.t84
 	t85 := m.t85
-	t86 := m.t86
-	t87 := m.t87
-	t89 := m.t89
 	t90 := m.t90
-	t93 := m.t93
-	t95 := m.t95
-	t96 := m.t96
-	t97 := m.t97
 	t98 := m.t98
-	t102 := m.t102
-	t104 := m.t104
 	t105 := m.t105
-	t106 := m.t106
-	t107 := m.t107
-	t109 := m.t109
 	t110 := m.t110
-	t113 := m.t113
-	t115 := m.t115
-	t116 := m.t116
-	t117 := m.t117
 	t118 := m.t118
-	t122 := m.t122
-	t124 := m.t124
 	t125 := m.t125
-	t126 := m.t126
-	t127 := m.t127
-	t129 := m.t129
 	t130 := m.t130
-	t133 := m.t133
-	t135 := m.t135
-	t136 := m.t136
-	t137 := m.t137
 	t138 := m.t138
-	t142 := m.t142
-	t144 := m.t144
 	t145 := m.t145
-	t146 := m.t146
-	t147 := m.t147
-	t149 := m.t149
 	t150 := m.t150
-	t153 := m.t153
-	t155 := m.t155
-	t156 := m.t156
-	t157 := m.t157
 	t158 := m.t158
-	t162 := m.t162
-	t164 := m.t164
 	t165 := m.t165
-	t166 := m.t166
-	t167 := m.t167
-	t169 := m.t169
 	t170 := m.t170
-	t173 := m.t173
-	t175 := m.t175
-	t176 := m.t176
-	t177 := m.t177
 	t178 := m.t178
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -577,21 +383,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %26 = mul(y, %25) f32[N,10], line 16 [grad]
+	// %28 = mul(%27, %23) f32[N,10], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t26[o0+i1] = t16[o0+i1] * t25[o1]
+			t28[o0+i1] = ((t16[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
 		}
-	}
-	// %27 = sub(%26, y_) f32[N,10], line 16 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t27[i0] = t26[i0] - y_[i0]
-	}
-	// %28 = mul(%27, %23) f32[N,10], line 16 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t28[i0] = t27[i0] * t23[i0]
 	}
 	// %32 = sum_to(%28) f32[10], line 16 [grad]
 	{
@@ -641,313 +439,81 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %42 = matmul(x, %39) f32[784,512], line 16 [grad]
 	runtime.Sgemm(true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
-	// %46 = sub(%42, logits/h1/W/adam_m) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t46[i0] = t42[i0] - p7[i0]
-	}
-	// %48 = mul(%46, %47) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t48[i0] = t46[i0] * float32(0.1)
-	}
 	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t49[i0] = p7[i0] + t48[i0]
-	}
-	// %50 = square(%42) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t50[i0] = t42[i0] * t42[i0]
-	}
-	// %51 = sub(%50, logits/h1/W/adam_v) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t51[i0] = t50[i0] - p8[i0]
-	}
-	// %53 = mul(%51, %52) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t53[i0] = t51[i0] * float32(0.001)
+		t49[i0] = p7[i0] + ((t42[i0] - p7[i0]) * float32(0.1))
 	}
 	// %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t54[i0] = p8[i0] + t53[i0]
+		t54[i0] = p8[i0] + (((t42[i0] * t42[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %58 = add(optimizer/step, %19) f32[], line 19 [update]
 	t58[0] = p6[0] + float32(1)
-	// %60 = mul(%58, %59) f32[], line 19 [update]
-	t60[0] = t58[0] * float32(-0.0010005003)
-	// %61 = exp(%60) f32[], line 19 [update]
-	t61[0] = runtime.Exp(t60[0])
-	// %63 = sub(%19, %61) f32[], line 19 [update]
-	t63[0] = float32(1) - t61[0]
-	// %64 = sqrt(%63) f32[], line 19 [update]
-	t64[0] = runtime.Sqrt(t63[0])
-	// %66 = mul(%65, %64) f32[], line 19 [update]
-	t66[0] = float32(0.001) * t64[0]
-	// %68 = mul(%58, %67) f32[], line 19 [update]
-	t68[0] = t58[0] * float32(-0.105360515)
-	// %69 = exp(%68) f32[], line 19 [update]
-	t69[0] = runtime.Exp(t68[0])
-	// %71 = sub(%19, %69) f32[], line 19 [update]
-	t71[0] = float32(1) - t69[0]
 	// %72 = div(%66, %71) f32[], line 19 [update]
-	t72[0] = t66[0] / t71[0]
-	// %73 = sqrt(%54) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t73[i0] = runtime.Sqrt(t54[i0])
-	}
-	// %75 = add(%73, %74) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t75[i0] = t73[i0] + float32(1e-07)
-	}
-	// %76 = mul(%49, %72) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t76[i0] = t49[i0] * t72[0]
-	}
-	// %77 = div(%76, %75) f32[784,512], line 19 [update]
-	for i0 := 0; i0 < 401408; i0++ {
-		t77[i0] = t76[i0] / t75[i0]
-	}
+	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((t58[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t58[0] * float32(-0.105360515)))))
 	// %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t78[i0] = p0[i0] - t77[i0]
-	}
-	// %82 = sub(%40, logits/h1/b/adam_m) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t82[i0] = t40[i0] - p9[i0]
-	}
-	// %84 = mul(%82, %47) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t84[i0] = t82[i0] * float32(0.1)
+		t78[i0] = p0[i0] - ((t49[i0] * t72[0]) / ((runtime.Sqrt(t54[i0])) + float32(1e-07)))
 	}
 	// %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t85[i0] = p9[i0] + t84[i0]
-	}
-	// %86 = square(%40) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t86[i0] = t40[i0] * t40[i0]
-	}
-	// %87 = sub(%86, logits/h1/b/adam_v) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t87[i0] = t86[i0] - p10[i0]
-	}
-	// %89 = mul(%87, %52) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t89[i0] = t87[i0] * float32(0.001)
+		t85[i0] = p9[i0] + ((t40[i0] - p9[i0]) * float32(0.1))
 	}
 	// %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t90[i0] = p10[i0] + t89[i0]
-	}
-	// %93 = sqrt(%90) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t93[i0] = runtime.Sqrt(t90[i0])
-	}
-	// %95 = add(%93, %74) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t95[i0] = t93[i0] + float32(1e-07)
-	}
-	// %96 = mul(%85, %72) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t96[i0] = t85[i0] * t72[0]
-	}
-	// %97 = div(%96, %95) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t97[i0] = t96[i0] / t95[i0]
+		t90[i0] = p10[i0] + (((t40[i0] * t40[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t98[i0] = p1[i0] - t97[i0]
-	}
-	// %102 = sub(%38, logits/h2/W/adam_m) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t102[i0] = t38[i0] - p11[i0]
-	}
-	// %104 = mul(%102, %47) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t104[i0] = t102[i0] * float32(0.1)
+		t98[i0] = p1[i0] - ((t85[i0] * t72[0]) / ((runtime.Sqrt(t90[i0])) + float32(1e-07)))
 	}
 	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t105[i0] = p11[i0] + t104[i0]
-	}
-	// %106 = square(%38) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t106[i0] = t38[i0] * t38[i0]
-	}
-	// %107 = sub(%106, logits/h2/W/adam_v) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t107[i0] = t106[i0] - p12[i0]
-	}
-	// %109 = mul(%107, %52) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t109[i0] = t107[i0] * float32(0.001)
+		t105[i0] = p11[i0] + ((t38[i0] - p11[i0]) * float32(0.1))
 	}
 	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t110[i0] = p12[i0] + t109[i0]
-	}
-	// %113 = sqrt(%110) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t113[i0] = runtime.Sqrt(t110[i0])
-	}
-	// %115 = add(%113, %74) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t115[i0] = t113[i0] + float32(1e-07)
-	}
-	// %116 = mul(%105, %72) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t116[i0] = t105[i0] * t72[0]
-	}
-	// %117 = div(%116, %115) f32[512,512], line 19 [update]
-	for i0 := 0; i0 < 262144; i0++ {
-		t117[i0] = t116[i0] / t115[i0]
+		t110[i0] = p12[i0] + (((t38[i0] * t38[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t118[i0] = p2[i0] - t117[i0]
-	}
-	// %122 = sub(%36, logits/h2/b/adam_m) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t122[i0] = t36[i0] - p13[i0]
-	}
-	// %124 = mul(%122, %47) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t124[i0] = t122[i0] * float32(0.1)
+		t118[i0] = p2[i0] - ((t105[i0] * t72[0]) / ((runtime.Sqrt(t110[i0])) + float32(1e-07)))
 	}
 	// %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t125[i0] = p13[i0] + t124[i0]
-	}
-	// %126 = square(%36) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t126[i0] = t36[i0] * t36[i0]
-	}
-	// %127 = sub(%126, logits/h2/b/adam_v) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t127[i0] = t126[i0] - p14[i0]
-	}
-	// %129 = mul(%127, %52) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t129[i0] = t127[i0] * float32(0.001)
+		t125[i0] = p13[i0] + ((t36[i0] - p13[i0]) * float32(0.1))
 	}
 	// %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t130[i0] = p14[i0] + t129[i0]
-	}
-	// %133 = sqrt(%130) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t133[i0] = runtime.Sqrt(t130[i0])
-	}
-	// %135 = add(%133, %74) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t135[i0] = t133[i0] + float32(1e-07)
-	}
-	// %136 = mul(%125, %72) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t136[i0] = t125[i0] * t72[0]
-	}
-	// %137 = div(%136, %135) f32[512], line 19 [update]
-	for i0 := 0; i0 < 512; i0++ {
-		t137[i0] = t136[i0] / t135[i0]
+		t130[i0] = p14[i0] + (((t36[i0] * t36[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t138[i0] = p3[i0] - t137[i0]
-	}
-	// %142 = sub(%34, logits/out/W/adam_m) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t142[i0] = t34[i0] - p15[i0]
-	}
-	// %144 = mul(%142, %47) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t144[i0] = t142[i0] * float32(0.1)
+		t138[i0] = p3[i0] - ((t125[i0] * t72[0]) / ((runtime.Sqrt(t130[i0])) + float32(1e-07)))
 	}
 	// %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t145[i0] = p15[i0] + t144[i0]
-	}
-	// %146 = square(%34) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t146[i0] = t34[i0] * t34[i0]
-	}
-	// %147 = sub(%146, logits/out/W/adam_v) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t147[i0] = t146[i0] - p16[i0]
-	}
-	// %149 = mul(%147, %52) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t149[i0] = t147[i0] * float32(0.001)
+		t145[i0] = p15[i0] + ((t34[i0] - p15[i0]) * float32(0.1))
 	}
 	// %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t150[i0] = p16[i0] + t149[i0]
-	}
-	// %153 = sqrt(%150) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t153[i0] = runtime.Sqrt(t150[i0])
-	}
-	// %155 = add(%153, %74) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t155[i0] = t153[i0] + float32(1e-07)
-	}
-	// %156 = mul(%145, %72) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t156[i0] = t145[i0] * t72[0]
-	}
-	// %157 = div(%156, %155) f32[512,10], line 19 [update]
-	for i0 := 0; i0 < 5120; i0++ {
-		t157[i0] = t156[i0] / t155[i0]
+		t150[i0] = p16[i0] + (((t34[i0] * t34[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t158[i0] = p4[i0] - t157[i0]
-	}
-	// %162 = sub(%32, logits/out/b/adam_m) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t162[i0] = t32[i0] - p17[i0]
-	}
-	// %164 = mul(%162, %47) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t164[i0] = t162[i0] * float32(0.1)
+		t158[i0] = p4[i0] - ((t145[i0] * t72[0]) / ((runtime.Sqrt(t150[i0])) + float32(1e-07)))
 	}
 	// %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t165[i0] = p17[i0] + t164[i0]
-	}
-	// %166 = square(%32) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t166[i0] = t32[i0] * t32[i0]
-	}
-	// %167 = sub(%166, logits/out/b/adam_v) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t167[i0] = t166[i0] - p18[i0]
-	}
-	// %169 = mul(%167, %52) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t169[i0] = t167[i0] * float32(0.001)
+		t165[i0] = p17[i0] + ((t32[i0] - p17[i0]) * float32(0.1))
 	}
 	// %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t170[i0] = p18[i0] + t169[i0]
-	}
-	// %173 = sqrt(%170) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t173[i0] = runtime.Sqrt(t170[i0])
-	}
-	// %175 = add(%173, %74) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t175[i0] = t173[i0] + float32(1e-07)
-	}
-	// %176 = mul(%165, %72) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t176[i0] = t165[i0] * t72[0]
-	}
-	// %177 = div(%176, %175) f32[10], line 19 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t177[i0] = t176[i0] / t175[i0]
+		t170[i0] = p18[i0] + (((t32[i0] * t32[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t178[i0] = p5[i0] - t177[i0]
+		t178[i0] = p5[i0] - ((t165[i0] * t72[0]) / ((runtime.Sqrt(t170[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p7, t49)

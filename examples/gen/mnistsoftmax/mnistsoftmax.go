@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   15,810·N FLOPs
 	TrainStep: 15,700 + 31,681·N FLOPs
 
-Buffers: 23,551 + 73·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 7,841 + 21·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+23,551 + 73·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package mnistsoftmax
 
@@ -50,14 +52,10 @@ type Model struct {
 	t15 []float32 // %15 = broadcast_to(%14) f32[N], line 14 [grad]
 	t16 []float32 // %16 = broadcast_to(%15) f32[N,10], line 14 [grad]
 	t18 []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
-	t19 []float32 // %19 = mul(y, %18) f32[N,10], line 14 [grad]
-	t20 []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
 	t21 []float32 // %21 = mul(%20, %16) f32[N,10], line 14 [grad]
 	t25 []float32 // %25 = sum_to(%21) f32[10], line 13 [grad]
 	t27 []float32 // %27 = matmul(x, %21) f32[784,10], line 13 [grad]
-	t29 []float32 // %29 = mul(%28, %27) f32[784,10], line 17 [update]
 	t30 []float32 // %30 = sub(W, %29) f32[784,10], line 17 [update]
-	t33 []float32 // %33 = mul(%28, %25) f32[10], line 17 [update]
 	t34 []float32 // %34 = sub(b, %33) f32[10], line 17 [update]
 }
 
@@ -70,34 +68,28 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 73*n + 23551
+	size := 21*n + 7841
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, a = a[:10*n:10*n], a[10*n:]
-	m.t5, a = a[:10*n:10*n], a[10*n:]
-	m.t6, a = a[:10*n:10*n], a[10*n:]
-	m.t11, a = a[:n:n], a[n:]
-	m.t12, a = a[:1:1], a[1:]
-	m.t15, a = a[:n:n], a[n:]
-	m.t16, a = a[:10*n:10*n], a[10*n:]
-	m.t18, a = a[:n:n], a[n:]
-	m.t19, a = a[:10*n:10*n], a[10*n:]
-	m.t20, a = a[:10*n:10*n], a[10*n:]
-	m.t21, a = a[:10*n:10*n], a[10*n:]
-	m.t25, a = a[:10:10], a[10:]
-	m.t27, a = a[:7840:7840], a[7840:]
-	m.t29, a = a[:7840:7840], a[7840:]
-	m.t30, a = a[:7840:7840], a[7840:]
-	m.t33, a = a[:10:10], a[10:]
-	m.t34, a = a[:10:10], a[10:]
+	m.t4, m.t5, m.t16, m.t21, m.t34 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	a = a[10*n:]
+	m.t6, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
+	a = a[10*n:]
+	m.t15, m.t18 = a[:n:n], a[:n:n]
+	a = a[n:]
+	m.t27, m.t30 = a[:7840:7840], a[:7840:7840]
+	a = a[7840:]
+	m.t12 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -160,14 +152,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t15 := m.t15
 	t16 := m.t16
 	t18 := m.t18
-	t19 := m.t19
-	t20 := m.t20
 	t21 := m.t21
 	t25 := m.t25
 	t27 := m.t27
-	t29 := m.t29
 	t30 := m.t30
-	t33 := m.t33
 	t34 := m.t34
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -196,21 +184,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %19 = mul(y, %18) f32[N,10], line 14 [grad]
+	// %21 = mul(%20, %16) f32[N,10], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t19[o0+i1] = t6[o0+i1] * t18[o1]
+			t21[o0+i1] = ((t6[o0+i1] * t18[o1]) - y_[o0+i1]) * t16[o0+i1]
 		}
-	}
-	// %20 = sub(%19, y_) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t20[i0] = t19[i0] - y_[i0]
-	}
-	// %21 = mul(%20, %16) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t21[i0] = t20[i0] * t16[i0]
 	}
 	// %25 = sum_to(%21) f32[10], line 13 [grad]
 	{
@@ -224,21 +204,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %27 = matmul(x, %21) f32[784,10], line 13 [grad]
 	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t21, 10, 0, t27, 10)
-	// %29 = mul(%28, %27) f32[784,10], line 17 [update]
-	for i0 := 0; i0 < 7840; i0++ {
-		t29[i0] = float32(0.01) * t27[i0]
-	}
 	// %30 = sub(W, %29) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t30[i0] = p0[i0] - t29[i0]
-	}
-	// %33 = mul(%28, %25) f32[10], line 17 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t33[i0] = float32(0.01) * t25[i0]
+		t30[i0] = p0[i0] - (float32(0.01) * t27[i0])
 	}
 	// %34 = sub(b, %33) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t34[i0] = p1[i0] - t33[i0]
+		t34[i0] = p1[i0] - (float32(0.01) * t25[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t30)

@@ -15,8 +15,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   301·N FLOPs
 	TrainStep: 124 + 565·N FLOPs
 
-Buffers: 178 + 187·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 49 + 46·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+178 + 187·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package opstour
 
@@ -46,9 +48,7 @@ type Model struct {
 
 	t6   []float32 // %6 = matmul(x, W1) f32[N,5], line 13
 	t7   []float32 // %7 = add(%6, b1) f32[N,5], line 13
-	t8   []float32 // %8 = relu(%7) f32[N,5], line 13
 	t10  []float32 // %10 = sigmoid(%6) f32[N,5], line 13
-	t12  []float32 // %12 = mul(%10, %11) f32[N,5], line 13
 	t13  []float32 // h = add(%8, %12) f32[N,5], line 13
 	t14  []float32 // %14 = matmul(h, W2) f32[N,3], line 14
 	t15  []float32 // %15 = div(%14, s) f32[N,3], line 14
@@ -56,77 +56,42 @@ type Model struct {
 	t18  []float32 // p = softmax(z) f32[N,3], line 15
 	t19  []float32 // %19 = square(z) f32[N,3], line 16
 	t20  []float32 // %20 = mean(%19) f32[N,1], line 16
-	t21  []float32 // %21 = neg(%20) f32[N,1], line 16
 	t22  []float32 // %22 = exp(%21) f32[N,1], line 16
 	t24  []float32 // %24 = add(p, %23) f32[N,3], line 16
 	t25  []float32 // %25 = sqrt(%24) f32[N,3], line 16
-	t26  []float32 // e = add(%22, %25) f32[N,3], line 16
 	t27  []float32 // %27 = log_softmax(z) f32[N,3], line 17
-	t30  []float32 // %30 = log(%24) f32[N,3], line 17
-	t31  []float32 // %31 = add(%27, %30) f32[N,3], line 17
 	t32  []float32 // q = add(%31, e) f32[N,3], line 17
 	t33  []float32 // err = sub(q, t) f32[N,3], line 19
-	t34  []float32 // %34 = mul(err, err) f32[N,3], line 20
 	t35  []float32 // %35 = sum(%34) f32[N], line 20
 	t36  []float32 // %36 = mean(%35) f32[], line 20
-	t38  []float32 // %38 = div(%36, %37) f32[], line 20
-	t39  []float32 // %39 = mul(s, s) f32[3], line 20
 	t40  []float32 // %40 = sum(%39) f32[], line 20
-	t42  []float32 // %42 = mul(%40, %41) f32[], line 20
 	t43  []float32 // loss = add(%38, %42) f32[], line 20
 	t48  []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
-	t50  []float32 // %50 = add(%48, %48) f32[3], line 20 [grad]
 	t55  []float32 // %55 = count(%35) f32[], line 20 [grad]
 	t56  []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
 	t57  []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
 	t58  []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
 	t59  []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
 	t61  []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
-	t63  []float32 // %63 = div(%61, %24) f32[N,3], line 17 [grad]
 	t64  []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
-	t65  []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
-	t66  []float32 // %66 = mul(%65, %64) f32[N,3], line 17 [grad]
-	t67  []float32 // %67 = sub(%61, %66) f32[N,3], line 17 [grad]
 	t68  []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
-	t70  []float32 // %70 = mul(%37, %25) f32[N,3], line 16 [grad]
-	t71  []float32 // %71 = div(%61, %70) f32[N,3], line 16 [grad]
 	t72  []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
-	t74  []float32 // %74 = mul(%68, %22) f32[N,1], line 16 [grad]
 	t75  []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
 	t76  []float32 // %76 = count(%19) f32[], line 16 [grad]
 	t77  []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
-	t78  []float32 // %78 = div(%77, %76) f32[N,3], line 16 [grad]
-	t80  []float32 // %80 = mul(%37, z) f32[N,3], line 16 [grad]
-	t81  []float32 // %81 = mul(%78, %80) f32[N,3], line 16 [grad]
-	t82  []float32 // %82 = add(%67, %81) f32[N,3], line 16 [grad]
-	t83  []float32 // %83 = mul(%72, p) f32[N,3], line 15 [grad]
 	t84  []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
-	t85  []float32 // %85 = sub(%72, %84) f32[N,3], line 15 [grad]
-	t86  []float32 // %86 = mul(p, %85) f32[N,3], line 15 [grad]
 	t87  []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
 	t90  []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
-	t91  []float32 // %91 = div(%15, s) f32[N,3], line 14 [grad]
-	t92  []float32 // %92 = mul(%87, %91) f32[N,3], line 14 [grad]
-	t93  []float32 // %93 = neg(%92) f32[N,3], line 14 [grad]
 	t94  []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
-	t95  []float32 // %95 = add(%50, %94) f32[3], line 14 [grad]
 	t96  []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
 	t97  []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	t98  []float32 // %98 = mul(%96, %11) f32[N,5], line 13 [grad]
-	t102 []float32 // %102 = sub(%23, %10) f32[N,5], line 13 [grad]
-	t103 []float32 // %103 = mul(%10, %102) f32[N,5], line 13 [grad]
-	t104 []float32 // %104 = mul(%98, %103) f32[N,5], line 13 [grad]
 	t105 []float32 // %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
 	t106 []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
 	t107 []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
 	t109 []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
-	t111 []float32 // %111 = mul(%110, %109) f32[6,5], line 23 [update]
 	t112 []float32 // %112 = sub(W1, %111) f32[6,5], line 23 [update]
-	t115 []float32 // %115 = mul(%110, %106) f32[5], line 23 [update]
 	t116 []float32 // %116 = sub(b1, %115) f32[5], line 23 [update]
-	t119 []float32 // %119 = mul(%110, %97) f32[5,3], line 23 [update]
 	t120 []float32 // %120 = sub(W2, %119) f32[5,3], line 23 [update]
-	t123 []float32 // %123 = mul(%110, %95) f32[3], line 23 [update]
 	t124 []float32 // %124 = sub(s, %123) f32[3], line 23 [update]
 }
 
@@ -146,101 +111,54 @@ func New() *Model {
 }
 
 var c127 = []float32{0.001, 0.001, 0.001} // f32[3]
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 187*n + 178
+	size := 46*n + 49
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:5*n:5*n], a[5*n:]
-	m.t7, a = a[:5*n:5*n], a[5*n:]
-	m.t8, a = a[:5*n:5*n], a[5*n:]
-	m.t10, a = a[:5*n:5*n], a[5*n:]
-	m.t12, a = a[:5*n:5*n], a[5*n:]
-	m.t13, a = a[:5*n:5*n], a[5*n:]
-	m.t14, a = a[:3*n:3*n], a[3*n:]
-	m.t15, a = a[:3*n:3*n], a[3*n:]
-	m.t17, a = a[:3*n:3*n], a[3*n:]
-	m.t18, a = a[:3*n:3*n], a[3*n:]
-	m.t19, a = a[:3*n:3*n], a[3*n:]
-	m.t20, a = a[:n:n], a[n:]
-	m.t21, a = a[:n:n], a[n:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t24, a = a[:3*n:3*n], a[3*n:]
-	m.t25, a = a[:3*n:3*n], a[3*n:]
-	m.t26, a = a[:3*n:3*n], a[3*n:]
-	m.t27, a = a[:3*n:3*n], a[3*n:]
-	m.t30, a = a[:3*n:3*n], a[3*n:]
-	m.t31, a = a[:3*n:3*n], a[3*n:]
-	m.t32, a = a[:3*n:3*n], a[3*n:]
-	m.t33, a = a[:3*n:3*n], a[3*n:]
-	m.t34, a = a[:3*n:3*n], a[3*n:]
-	m.t35, a = a[:n:n], a[n:]
-	m.t36, a = a[:1:1], a[1:]
-	m.t38, a = a[:1:1], a[1:]
-	m.t39, a = a[:3:3], a[3:]
-	m.t40, a = a[:1:1], a[1:]
-	m.t42, a = a[:1:1], a[1:]
-	m.t43, a = a[:1:1], a[1:]
-	m.t48, a = a[:3:3], a[3:]
-	m.t50, a = a[:3:3], a[3:]
-	m.t55, a = a[:1:1], a[1:]
-	m.t56, a = a[:n:n], a[n:]
-	m.t57, a = a[:n:n], a[n:]
-	m.t58, a = a[:3*n:3*n], a[3*n:]
-	m.t59, a = a[:3*n:3*n], a[3*n:]
-	m.t61, a = a[:3*n:3*n], a[3*n:]
-	m.t63, a = a[:3*n:3*n], a[3*n:]
-	m.t64, a = a[:n:n], a[n:]
-	m.t65, a = a[:3*n:3*n], a[3*n:]
-	m.t66, a = a[:3*n:3*n], a[3*n:]
-	m.t67, a = a[:3*n:3*n], a[3*n:]
-	m.t68, a = a[:n:n], a[n:]
-	m.t70, a = a[:3*n:3*n], a[3*n:]
-	m.t71, a = a[:3*n:3*n], a[3*n:]
-	m.t72, a = a[:3*n:3*n], a[3*n:]
-	m.t74, a = a[:n:n], a[n:]
-	m.t75, a = a[:n:n], a[n:]
-	m.t76, a = a[:1:1], a[1:]
-	m.t77, a = a[:3*n:3*n], a[3*n:]
-	m.t78, a = a[:3*n:3*n], a[3*n:]
-	m.t80, a = a[:3*n:3*n], a[3*n:]
-	m.t81, a = a[:3*n:3*n], a[3*n:]
-	m.t82, a = a[:3*n:3*n], a[3*n:]
-	m.t83, a = a[:3*n:3*n], a[3*n:]
-	m.t84, a = a[:n:n], a[n:]
-	m.t85, a = a[:3*n:3*n], a[3*n:]
-	m.t86, a = a[:3*n:3*n], a[3*n:]
-	m.t87, a = a[:3*n:3*n], a[3*n:]
-	m.t90, a = a[:3*n:3*n], a[3*n:]
-	m.t91, a = a[:3*n:3*n], a[3*n:]
-	m.t92, a = a[:3*n:3*n], a[3*n:]
-	m.t93, a = a[:3*n:3*n], a[3*n:]
-	m.t94, a = a[:3:3], a[3:]
-	m.t95, a = a[:3:3], a[3:]
-	m.t96, a = a[:5*n:5*n], a[5*n:]
-	m.t97, a = a[:15:15], a[15:]
-	m.t98, a = a[:5*n:5*n], a[5*n:]
-	m.t102, a = a[:5*n:5*n], a[5*n:]
-	m.t103, a = a[:5*n:5*n], a[5*n:]
-	m.t104, a = a[:5*n:5*n], a[5*n:]
-	m.t105, a = a[:5*n:5*n], a[5*n:]
-	m.t106, a = a[:5:5], a[5:]
-	m.t107, a = a[:5*n:5*n], a[5*n:]
-	m.t109, a = a[:30:30], a[30:]
-	m.t111, a = a[:30:30], a[30:]
-	m.t112, a = a[:30:30], a[30:]
-	m.t115, a = a[:5:5], a[5:]
-	m.t116, a = a[:5:5], a[5:]
-	m.t119, a = a[:15:15], a[15:]
-	m.t120, a = a[:15:15], a[15:]
-	m.t123, a = a[:3:3], a[3:]
-	m.t124, a = a[:3:3], a[3:]
+	m.t6, m.t10, m.t107, m.t116 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5]
+	a = a[5*n:]
+	m.t7, m.t105, m.t124 = a[:5*n:5*n], a[:5*n:5*n], a[:3:3]
+	a = a[5*n:]
+	m.t13, m.t106 = a[:5*n:5*n], a[:5:5]
+	a = a[5*n:]
+	m.t96, m.t14, m.t15 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[5*n:]
+	m.t17, m.t87 = a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t18, m.t90 = a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t19, m.t77, m.t94 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+	a = a[3*n:]
+	m.t24, m.t72, m.t20 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	a = a[3*n:]
+	m.t25, m.t75, m.t84 = a[:3*n:3*n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t27 = a[: 3*n : 3*n]
+	a = a[3*n:]
+	m.t32, m.t33, m.t59, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	a = a[3*n:]
+	m.t58, m.t35, m.t56, m.t64 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
+	a = a[3*n:]
+	m.t22, m.t76 = a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t57, m.t68, m.t36 = a[:n:n], a[:n:n], a[:1:1]
+	a = a[n:]
+	m.t109, m.t112, m.t40, m.t55 = a[:30:30], a[:30:30], a[:1:1], a[:1:1]
+	a = a[30:]
+	m.t97, m.t120 = a[:15:15], a[:15:15]
+	a = a[15:]
+	m.t48 = a[:3:3]
+	a = a[3:]
+	m.t43 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -254,9 +172,7 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	t6 := m.t6
 	t7 := m.t7
-	t8 := m.t8
 	t10 := m.t10
-	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
@@ -264,14 +180,10 @@ func (m *Model) forward(n int, x []float32) {
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
-	t21 := m.t21
 	t22 := m.t22
 	t24 := m.t24
 	t25 := m.t25
-	t26 := m.t26
 	t27 := m.t27
-	t30 := m.t30
-	t31 := m.t31
 	t32 := m.t32
 	// %6 = matmul(x, W1) f32[N,5], line 13
 	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
@@ -282,21 +194,13 @@ func (m *Model) forward(n int, x []float32) {
 			t7[o0+i1] = t6[o0+i1] + p1[i1]
 		}
 	}
-	// %8 = relu(%7) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t8[i0] = runtime.Relu(t7[i0])
-	}
 	// %10 = sigmoid(%6) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
 		t10[i0] = runtime.Sigmoid(t6[i0])
 	}
-	// %12 = mul(%10, %11) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t12[i0] = t10[i0] * float32(0.5)
-	}
 	// h = add(%8, %12) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
-		t13[i0] = t8[i0] + t12[i0]
+		t13[i0] = (runtime.Relu(t7[i0])) + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
 	runtime.Sgemm(false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
@@ -332,13 +236,9 @@ func (m *Model) forward(n int, x []float32) {
 			t20[i] *= inv
 		}
 	}
-	// %21 = neg(%20) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t21[i0] = -t20[i0]
-	}
 	// %22 = exp(%21) f32[N,1], line 16
 	for i0 := 0; i0 < n; i0++ {
-		t22[i0] = runtime.Exp(t21[i0])
+		t22[i0] = runtime.Exp((-t20[i0]))
 	}
 	// %24 = add(p, %23) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -348,27 +248,15 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t25[i0] = runtime.Sqrt(t24[i0])
 	}
-	// e = add(%22, %25) f32[N,3], line 16
+	// %27 = log_softmax(z) f32[N,3], line 17
+	runtime.LogSoftmaxRows(t27, t17, n, 3)
+	// q = add(%31, e) f32[N,3], line 17
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t26[o0+i1] = t22[o1] + t25[o0+i1]
+			t32[o0+i1] = (t27[o0+i1] + (runtime.Log(t24[o0+i1]))) + (t22[o1] + t25[o0+i1])
 		}
-	}
-	// %27 = log_softmax(z) f32[N,3], line 17
-	runtime.LogSoftmaxRows(t27, t17, n, 3)
-	// %30 = log(%24) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t30[i0] = runtime.Log(t24[i0])
-	}
-	// %31 = add(%27, %30) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t31[i0] = t27[i0] + t30[i0]
-	}
-	// q = add(%31, e) f32[N,3], line 17
-	for i0 := 0; i0 < 3*n; i0++ {
-		t32[i0] = t31[i0] + t26[i0]
 	}
 }
 
@@ -385,23 +273,15 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	p3 := m.params[3]
 	t32 := m.t32
 	t33 := m.t33
-	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
-	t38 := m.t38
-	t39 := m.t39
 	t40 := m.t40
-	t42 := m.t42
 	t43 := m.t43
 	// First the forward program.
 	m.forward(n, x)
 	// err = sub(q, t) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
 		t33[i0] = t32[i0] - t[i0]
-	}
-	// %34 = mul(err, err) f32[N,3], line 20
-	for i0 := 0; i0 < 3*n; i0++ {
-		t34[i0] = t33[i0] * t33[i0]
 	}
 	// %35 = sum(%34) f32[N], line 20
 	{
@@ -410,7 +290,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t35[o0] += t34[o1+i1]
+				t35[o0] += (t33[o1+i1] * t33[o1+i1])
 			}
 		}
 	}
@@ -425,23 +305,15 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t36[i] *= inv
 		}
 	}
-	// %38 = div(%36, %37) f32[], line 20
-	t38[0] = t36[0] / float32(2)
-	// %39 = mul(s, s) f32[3], line 20
-	for i0 := 0; i0 < 3; i0++ {
-		t39[i0] = p3[i0] * p3[i0]
-	}
 	// %40 = sum(%39) f32[], line 20
 	{
 		clear(t40)
 		for i0 := 0; i0 < 3; i0++ {
-			t40[0] += t39[i0]
+			t40[0] += (p3[i0] * p3[i0])
 		}
 	}
-	// %42 = mul(%40, %41) f32[], line 20
-	t42[0] = t40[0] * float32(0.001)
 	// loss = add(%38, %42) f32[], line 20
-	t43[0] = t38[0] + t42[0]
+	t43[0] = (t36[0] / float32(2)) + (t40[0] * float32(0.001))
 }
 
 // train runs the train program for a batch of n.
@@ -463,68 +335,37 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t27 := m.t27
 	t33 := m.t33
 	t48 := m.t48
-	t50 := m.t50
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t58 := m.t58
 	t59 := m.t59
 	t61 := m.t61
-	t63 := m.t63
 	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
-	t67 := m.t67
 	t68 := m.t68
-	t70 := m.t70
-	t71 := m.t71
 	t72 := m.t72
-	t74 := m.t74
 	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
-	t78 := m.t78
-	t80 := m.t80
-	t81 := m.t81
-	t82 := m.t82
-	t83 := m.t83
 	t84 := m.t84
-	t85 := m.t85
-	t86 := m.t86
 	t87 := m.t87
 	t90 := m.t90
-	t91 := m.t91
-	t92 := m.t92
-	t93 := m.t93
 	t94 := m.t94
-	t95 := m.t95
 	t96 := m.t96
 	t97 := m.t97
-	t98 := m.t98
-	t102 := m.t102
-	t103 := m.t103
-	t104 := m.t104
 	t105 := m.t105
 	t106 := m.t106
 	t107 := m.t107
 	t109 := m.t109
-	t111 := m.t111
 	t112 := m.t112
-	t115 := m.t115
 	t116 := m.t116
-	t119 := m.t119
 	t120 := m.t120
-	t123 := m.t123
 	t124 := m.t124
 	// First the loss program.
 	m.loss(n, x, t)
 	// %48 = mul(%127, s) f32[3], line 20 [grad]
 	for i0 := 0; i0 < 3; i0++ {
 		t48[i0] = c127[i0] * p3[i0]
-	}
-	// %50 = add(%48, %48) f32[3], line 20 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t50[i0] = t48[i0] + t48[i0]
 	}
 	// %55 = count(%35) f32[], line 20 [grad]
 	t55[0] = float32(n)
@@ -552,10 +393,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < 3*n; i0++ {
 		t61[i0] = t59[i0] + t59[i0]
 	}
-	// %63 = div(%61, %24) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t63[i0] = t61[i0] / t24[i0]
-	}
 	// %64 = sum(%61) f32[N,1], line 17 [grad]
 	{
 		clear(t64)
@@ -566,22 +403,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 				t64[o0] += t61[o1+i1]
 			}
 		}
-	}
-	// %65 = exp(%27) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t65[i0] = runtime.Exp(t27[i0])
-	}
-	// %66 = mul(%65, %64) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		o1 := i0
-		for i1 := 0; i1 < 3; i1++ {
-			t66[o0+i1] = t65[o0+i1] * t64[o1]
-		}
-	}
-	// %67 = sub(%61, %66) f32[N,3], line 17 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t67[i0] = t61[i0] - t66[i0]
 	}
 	// %68 = sum_to(%61) f32[N,1], line 16 [grad]
 	{
@@ -594,25 +415,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			}
 		}
 	}
-	// %70 = mul(%37, %25) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t70[i0] = float32(2) * t25[i0]
-	}
-	// %71 = div(%61, %70) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t71[i0] = t61[i0] / t70[i0]
-	}
 	// %72 = add(%63, %71) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t72[i0] = t63[i0] + t71[i0]
-	}
-	// %74 = mul(%68, %22) f32[N,1], line 16 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t74[i0] = t68[i0] * t22[i0]
+		t72[i0] = (t61[i0] / t24[i0]) + (t61[i0] / (float32(2) * t25[i0]))
 	}
 	// %75 = neg(%74) f32[N,1], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t75[i0] = -t74[i0]
+		t75[i0] = -(t68[i0] * t22[i0])
 	}
 	// %76 = count(%19) f32[], line 16 [grad]
 	t76[0] = float32(3)
@@ -624,26 +433,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t77[o0+i1] = t75[o1]
 		}
 	}
-	// %78 = div(%77, %76) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t78[i0] = t77[i0] / t76[0]
-	}
-	// %80 = mul(%37, z) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t80[i0] = float32(2) * t17[i0]
-	}
-	// %81 = mul(%78, %80) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t81[i0] = t78[i0] * t80[i0]
-	}
-	// %82 = add(%67, %81) f32[N,3], line 16 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t82[i0] = t67[i0] + t81[i0]
-	}
-	// %83 = mul(%72, p) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t83[i0] = t72[i0] * t18[i0]
-	}
 	// %84 = sum(%83) f32[N,1], line 15 [grad]
 	{
 		clear(t84)
@@ -651,25 +440,17 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t84[o0] += t83[o1+i1]
+				t84[o0] += (t72[o1+i1] * t18[o1+i1])
 			}
 		}
 	}
-	// %85 = sub(%72, %84) f32[N,3], line 15 [grad]
+	// %87 = add(%82, %86) f32[N,3], line 15 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t85[o0+i1] = t72[o0+i1] - t84[o1]
+			t87[o0+i1] = ((t61[o0+i1] - ((runtime.Exp(t27[o0+i1])) * t64[o1])) + ((t77[o0+i1] / t76[0]) * (float32(2) * t17[o0+i1]))) + (t18[o0+i1] * (t72[o0+i1] - t84[o1]))
 		}
-	}
-	// %86 = mul(p, %85) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t86[i0] = t18[i0] * t85[i0]
-	}
-	// %87 = add(%82, %86) f32[N,3], line 15 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t87[i0] = t82[i0] + t86[i0]
 	}
 	// %90 = div(%87, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -678,55 +459,20 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			t90[o0+i1] = t87[o0+i1] / p3[i1]
 		}
 	}
-	// %91 = div(%15, s) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t91[o0+i1] = t15[o0+i1] / p3[i1]
-		}
-	}
-	// %92 = mul(%87, %91) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t92[i0] = t87[i0] * t91[i0]
-	}
-	// %93 = neg(%92) f32[N,3], line 14 [grad]
-	for i0 := 0; i0 < 3*n; i0++ {
-		t93[i0] = -t92[i0]
-	}
 	// %94 = sum_to(%93) f32[3], line 14 [grad]
 	{
 		clear(t94)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t94[i1] += t93[o0+i1]
+				t94[i1] += (-(t87[o0+i1] * (t15[o0+i1] / p3[i1])))
 			}
 		}
-	}
-	// %95 = add(%50, %94) f32[3], line 14 [grad]
-	for i0 := 0; i0 < 3; i0++ {
-		t95[i0] = t50[i0] + t94[i0]
 	}
 	// %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
 	runtime.Sgemm(false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
 	// %97 = matmul(h, %90) f32[5,3], line 14 [grad]
 	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t90, 3, 0, t97, 3)
-	// %98 = mul(%96, %11) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t98[i0] = t96[i0] * float32(0.5)
-	}
-	// %102 = sub(%23, %10) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t102[i0] = float32(1) - t10[i0]
-	}
-	// %103 = mul(%10, %102) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t103[i0] = t10[i0] * t102[i0]
-	}
-	// %104 = mul(%98, %103) f32[N,5], line 13 [grad]
-	for i0 := 0; i0 < 5*n; i0++ {
-		t104[i0] = t98[i0] * t103[i0]
-	}
 	// %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
 		t105[i0] = runtime.ReluGrad(t96[i0], t7[i0])
@@ -743,41 +489,25 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %107 = add(%104, %105) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t107[i0] = t104[i0] + t105[i0]
+		t107[i0] = ((t96[i0] * float32(0.5)) * (t10[i0] * (float32(1) - t10[i0]))) + t105[i0]
 	}
 	// %109 = matmul(x, %107) f32[6,5], line 13 [grad]
 	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
-	// %111 = mul(%110, %109) f32[6,5], line 23 [update]
-	for i0 := 0; i0 < 30; i0++ {
-		t111[i0] = float32(0.05) * t109[i0]
-	}
 	// %112 = sub(W1, %111) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t112[i0] = p0[i0] - t111[i0]
-	}
-	// %115 = mul(%110, %106) f32[5], line 23 [update]
-	for i0 := 0; i0 < 5; i0++ {
-		t115[i0] = float32(0.05) * t106[i0]
+		t112[i0] = p0[i0] - (float32(0.05) * t109[i0])
 	}
 	// %116 = sub(b1, %115) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t116[i0] = p1[i0] - t115[i0]
-	}
-	// %119 = mul(%110, %97) f32[5,3], line 23 [update]
-	for i0 := 0; i0 < 15; i0++ {
-		t119[i0] = float32(0.05) * t97[i0]
+		t116[i0] = p1[i0] - (float32(0.05) * t106[i0])
 	}
 	// %120 = sub(W2, %119) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t120[i0] = p2[i0] - t119[i0]
-	}
-	// %123 = mul(%110, %95) f32[3], line 23 [update]
-	for i0 := 0; i0 < 3; i0++ {
-		t123[i0] = float32(0.05) * t95[i0]
+		t120[i0] = p2[i0] - (float32(0.05) * t97[i0])
 	}
 	// %124 = sub(s, %123) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t124[i0] = p3[i0] - t123[i0]
+		t124[i0] = p3[i0] - (float32(0.05) * ((t48[i0] + t48[i0]) + t94[i0]))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p0, t112)

@@ -16,8 +16,10 @@ Estimated cost per call (N is the batch size):
 	Predict:   51,010·N FLOPs
 	TrainStep: 509,057 + 102,722·N FLOPs
 
-Buffers: 432,686 + 234·N float32 elements in one arena, allocated on the first call
-and reused while the batch size does not grow.
+Buffers: 76,247 + 107·N float32 elements in one arena, planned so that tensors
+never live at the same time share memory (one buffer per tensor would take
+432,686 + 234·N). Allocated on the first call, reused while the batch size does
+not grow.
 */
 package optimizers
 
@@ -67,8 +69,6 @@ type Model struct {
 	t23  []float32 // %23 = div(%22, %21) f32[N], line 21 [grad]
 	t24  []float32 // %24 = broadcast_to(%23) f32[N,10], line 21 [grad]
 	t26  []float32 // %26 = sum(y_) f32[N,1], line 21 [grad]
-	t27  []float32 // %27 = mul(y, %26) f32[N,10], line 21 [grad]
-	t28  []float32 // %28 = sub(%27, y_) f32[N,10], line 21 [grad]
 	t29  []float32 // %29 = mul(%28, %24) f32[N,10], line 21 [grad]
 	t33  []float32 // %33 = sum_to(%29) f32[10], line 20 [grad]
 	t34  []float32 // %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
@@ -76,103 +76,30 @@ type Model struct {
 	t36  []float32 // %36 = relu_grad(%34, %7) f32[N,32], line 19 [grad]
 	t37  []float32 // %37 = sum_to(%36) f32[32], line 19 [grad]
 	t39  []float32 // %39 = matmul(x, %36) f32[784,32], line 19 [grad]
-	t41  []float32 // %41 = square(%39) f32[784,32], line 24 [update]
 	t42  []float32 // %42 = sum(%41) f32[], line 24 [update]
-	t43  []float32 // %43 = square(%37) f32[32], line 24 [update]
 	t44  []float32 // %44 = sum(%43) f32[], line 24 [update]
-	t45  []float32 // %45 = add(%42, %44) f32[], line 24 [update]
-	t46  []float32 // %46 = square(%35) f32[32,10], line 24 [update]
 	t47  []float32 // %47 = sum(%46) f32[], line 24 [update]
-	t48  []float32 // %48 = add(%45, %47) f32[], line 24 [update]
-	t49  []float32 // %49 = square(%33) f32[10], line 24 [update]
 	t50  []float32 // %50 = sum(%49) f32[], line 24 [update]
-	t51  []float32 // %51 = add(%48, %50) f32[], line 24 [update]
-	t52  []float32 // %52 = sqrt(%51) f32[], line 24 [update]
-	t54  []float32 // %54 = sub(%52, %53) f32[], line 24 [update]
-	t55  []float32 // %55 = relu(%54) f32[], line 24 [update]
-	t56  []float32 // %56 = add(%53, %55) f32[], line 24 [update]
 	t58  []float32 // %58 = div(%53, %56) f32[], line 24 [update]
 	t59  []float32 // %59 = mul(%39, %58) f32[784,32], line 24 [update]
 	t60  []float32 // %60 = mul(%37, %58) f32[32], line 24 [update]
 	t61  []float32 // %61 = mul(%35, %58) f32[32,10], line 24 [update]
 	t62  []float32 // %62 = mul(%33, %58) f32[10], line 24 [update]
-	t64  []float32 // %64 = sub(%63, optimizer/step) f32[], line 24 [update]
-	t65  []float32 // %65 = relu(%64) f32[], line 24 [update]
-	t66  []float32 // %66 = sub(%63, %65) f32[], line 24 [update]
-	t67  []float32 // %67 = div(%66, %63) f32[], line 24 [update]
-	t69  []float32 // %69 = mul(%67, %68) f32[], line 24 [update]
-	t70  []float32 // %70 = cos(%69) f32[], line 24 [update]
-	t73  []float32 // %73 = add(%20, %70) f32[], line 24 [update]
-	t74  []float32 // %74 = mul(%71, %73) f32[], line 24 [update]
-	t76  []float32 // %76 = mul(%74, %75) f32[], line 24 [update]
-	t78  []float32 // %78 = add(%76, %77) f32[], line 24 [update]
 	t80  []float32 // %80 = mul(%79, %78) f32[], line 24 [update]
 	t82  []float32 // %82 = mul(%80, %81) f32[], line 24 [update]
-	t83  []float32 // %83 = mul(W1, %82) f32[784,32], line 24 [update]
-	t84  []float32 // %84 = sub(W1, %83) f32[784,32], line 24 [update]
-	t87  []float32 // %87 = sub(%59, W1/adam_m) f32[784,32], line 24 [update]
-	t89  []float32 // %89 = mul(%87, %88) f32[784,32], line 24 [update]
 	t90  []float32 // %90 = add(W1/adam_m, %89) f32[784,32], line 24 [update]
-	t91  []float32 // %91 = square(%59) f32[784,32], line 24 [update]
-	t92  []float32 // %92 = sub(%91, W1/adam_v) f32[784,32], line 24 [update]
-	t94  []float32 // %94 = mul(%92, %93) f32[784,32], line 24 [update]
 	t95  []float32 // %95 = add(W1/adam_v, %94) f32[784,32], line 24 [update]
 	t99  []float32 // %99 = add(optimizer/step, %20) f32[], line 24 [update]
-	t101 []float32 // %101 = mul(%99, %100) f32[], line 24 [update]
-	t102 []float32 // %102 = exp(%101) f32[], line 24 [update]
-	t104 []float32 // %104 = sub(%20, %102) f32[], line 24 [update]
-	t105 []float32 // %105 = sqrt(%104) f32[], line 24 [update]
-	t106 []float32 // %106 = mul(%80, %105) f32[], line 24 [update]
-	t108 []float32 // %108 = mul(%99, %107) f32[], line 24 [update]
-	t109 []float32 // %109 = exp(%108) f32[], line 24 [update]
-	t111 []float32 // %111 = sub(%20, %109) f32[], line 24 [update]
 	t112 []float32 // %112 = div(%106, %111) f32[], line 24 [update]
-	t113 []float32 // %113 = sqrt(%95) f32[784,32], line 24 [update]
-	t115 []float32 // %115 = add(%113, %114) f32[784,32], line 24 [update]
-	t116 []float32 // %116 = mul(%90, %112) f32[784,32], line 24 [update]
-	t117 []float32 // %117 = div(%116, %115) f32[784,32], line 24 [update]
 	t118 []float32 // %118 = sub(%84, %117) f32[784,32], line 24 [update]
-	t122 []float32 // %122 = mul(b1, %82) f32[32], line 24 [update]
-	t123 []float32 // %123 = sub(b1, %122) f32[32], line 24 [update]
-	t126 []float32 // %126 = sub(%60, b1/adam_m) f32[32], line 24 [update]
-	t128 []float32 // %128 = mul(%126, %88) f32[32], line 24 [update]
 	t129 []float32 // %129 = add(b1/adam_m, %128) f32[32], line 24 [update]
-	t130 []float32 // %130 = square(%60) f32[32], line 24 [update]
-	t131 []float32 // %131 = sub(%130, b1/adam_v) f32[32], line 24 [update]
-	t133 []float32 // %133 = mul(%131, %93) f32[32], line 24 [update]
 	t134 []float32 // %134 = add(b1/adam_v, %133) f32[32], line 24 [update]
-	t137 []float32 // %137 = sqrt(%134) f32[32], line 24 [update]
-	t139 []float32 // %139 = add(%137, %114) f32[32], line 24 [update]
-	t140 []float32 // %140 = mul(%129, %112) f32[32], line 24 [update]
-	t141 []float32 // %141 = div(%140, %139) f32[32], line 24 [update]
 	t142 []float32 // %142 = sub(%123, %141) f32[32], line 24 [update]
-	t146 []float32 // %146 = mul(W2, %82) f32[32,10], line 24 [update]
-	t147 []float32 // %147 = sub(W2, %146) f32[32,10], line 24 [update]
-	t150 []float32 // %150 = sub(%61, W2/adam_m) f32[32,10], line 24 [update]
-	t152 []float32 // %152 = mul(%150, %88) f32[32,10], line 24 [update]
 	t153 []float32 // %153 = add(W2/adam_m, %152) f32[32,10], line 24 [update]
-	t154 []float32 // %154 = square(%61) f32[32,10], line 24 [update]
-	t155 []float32 // %155 = sub(%154, W2/adam_v) f32[32,10], line 24 [update]
-	t157 []float32 // %157 = mul(%155, %93) f32[32,10], line 24 [update]
 	t158 []float32 // %158 = add(W2/adam_v, %157) f32[32,10], line 24 [update]
-	t161 []float32 // %161 = sqrt(%158) f32[32,10], line 24 [update]
-	t163 []float32 // %163 = add(%161, %114) f32[32,10], line 24 [update]
-	t164 []float32 // %164 = mul(%153, %112) f32[32,10], line 24 [update]
-	t165 []float32 // %165 = div(%164, %163) f32[32,10], line 24 [update]
 	t166 []float32 // %166 = sub(%147, %165) f32[32,10], line 24 [update]
-	t170 []float32 // %170 = mul(b2, %82) f32[10], line 24 [update]
-	t171 []float32 // %171 = sub(b2, %170) f32[10], line 24 [update]
-	t174 []float32 // %174 = sub(%62, b2/adam_m) f32[10], line 24 [update]
-	t176 []float32 // %176 = mul(%174, %88) f32[10], line 24 [update]
 	t177 []float32 // %177 = add(b2/adam_m, %176) f32[10], line 24 [update]
-	t178 []float32 // %178 = square(%62) f32[10], line 24 [update]
-	t179 []float32 // %179 = sub(%178, b2/adam_v) f32[10], line 24 [update]
-	t181 []float32 // %181 = mul(%179, %93) f32[10], line 24 [update]
 	t182 []float32 // %182 = add(b2/adam_v, %181) f32[10], line 24 [update]
-	t185 []float32 // %185 = sqrt(%182) f32[10], line 24 [update]
-	t187 []float32 // %187 = add(%185, %114) f32[10], line 24 [update]
-	t188 []float32 // %188 = mul(%177, %112) f32[10], line 24 [update]
-	t189 []float32 // %189 = div(%188, %187) f32[10], line 24 [update]
 	t190 []float32 // %190 = sub(%171, %189) f32[10], line 24 [update]
 }
 
@@ -198,137 +125,50 @@ func New() *Model {
 	return m
 }
 
-// layout carves the arena into buffers for batch size n. It allocates only when
-// the arena must grow, so repeated calls at one batch size allocate nothing.
+// layout carves the arena into buffers for batch size n; buffers that are never
+// live at the same time share memory. It allocates only when the arena must
+// grow, so repeated calls at one batch size allocate nothing.
 func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 234*n + 432686
+	size := 107*n + 76247
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, a = a[:32*n:32*n], a[32*n:]
-	m.t7, a = a[:32*n:32*n], a[32*n:]
-	m.t8, a = a[:32*n:32*n], a[32*n:]
-	m.t9, a = a[:10*n:10*n], a[10*n:]
-	m.t10, a = a[:10*n:10*n], a[10*n:]
-	m.t11, a = a[:10*n:10*n], a[10*n:]
-	m.t17, a = a[:n:n], a[n:]
-	m.t19, a = a[:1:1], a[1:]
-	m.t21, a = a[:1:1], a[1:]
-	m.t22, a = a[:n:n], a[n:]
-	m.t23, a = a[:n:n], a[n:]
-	m.t24, a = a[:10*n:10*n], a[10*n:]
-	m.t26, a = a[:n:n], a[n:]
-	m.t27, a = a[:10*n:10*n], a[10*n:]
-	m.t28, a = a[:10*n:10*n], a[10*n:]
-	m.t29, a = a[:10*n:10*n], a[10*n:]
-	m.t33, a = a[:10:10], a[10:]
-	m.t34, a = a[:32*n:32*n], a[32*n:]
-	m.t35, a = a[:320:320], a[320:]
-	m.t36, a = a[:32*n:32*n], a[32*n:]
-	m.t37, a = a[:32:32], a[32:]
-	m.t39, a = a[:25088:25088], a[25088:]
-	m.t41, a = a[:25088:25088], a[25088:]
-	m.t42, a = a[:1:1], a[1:]
-	m.t43, a = a[:32:32], a[32:]
-	m.t44, a = a[:1:1], a[1:]
-	m.t45, a = a[:1:1], a[1:]
-	m.t46, a = a[:320:320], a[320:]
-	m.t47, a = a[:1:1], a[1:]
-	m.t48, a = a[:1:1], a[1:]
-	m.t49, a = a[:10:10], a[10:]
-	m.t50, a = a[:1:1], a[1:]
-	m.t51, a = a[:1:1], a[1:]
-	m.t52, a = a[:1:1], a[1:]
-	m.t54, a = a[:1:1], a[1:]
-	m.t55, a = a[:1:1], a[1:]
-	m.t56, a = a[:1:1], a[1:]
-	m.t58, a = a[:1:1], a[1:]
-	m.t59, a = a[:25088:25088], a[25088:]
-	m.t60, a = a[:32:32], a[32:]
-	m.t61, a = a[:320:320], a[320:]
-	m.t62, a = a[:10:10], a[10:]
-	m.t64, a = a[:1:1], a[1:]
-	m.t65, a = a[:1:1], a[1:]
-	m.t66, a = a[:1:1], a[1:]
-	m.t67, a = a[:1:1], a[1:]
-	m.t69, a = a[:1:1], a[1:]
-	m.t70, a = a[:1:1], a[1:]
-	m.t73, a = a[:1:1], a[1:]
-	m.t74, a = a[:1:1], a[1:]
-	m.t76, a = a[:1:1], a[1:]
-	m.t78, a = a[:1:1], a[1:]
-	m.t80, a = a[:1:1], a[1:]
-	m.t82, a = a[:1:1], a[1:]
-	m.t83, a = a[:25088:25088], a[25088:]
-	m.t84, a = a[:25088:25088], a[25088:]
-	m.t87, a = a[:25088:25088], a[25088:]
-	m.t89, a = a[:25088:25088], a[25088:]
-	m.t90, a = a[:25088:25088], a[25088:]
-	m.t91, a = a[:25088:25088], a[25088:]
-	m.t92, a = a[:25088:25088], a[25088:]
-	m.t94, a = a[:25088:25088], a[25088:]
-	m.t95, a = a[:25088:25088], a[25088:]
-	m.t99, a = a[:1:1], a[1:]
-	m.t101, a = a[:1:1], a[1:]
-	m.t102, a = a[:1:1], a[1:]
-	m.t104, a = a[:1:1], a[1:]
-	m.t105, a = a[:1:1], a[1:]
-	m.t106, a = a[:1:1], a[1:]
-	m.t108, a = a[:1:1], a[1:]
-	m.t109, a = a[:1:1], a[1:]
-	m.t111, a = a[:1:1], a[1:]
-	m.t112, a = a[:1:1], a[1:]
-	m.t113, a = a[:25088:25088], a[25088:]
-	m.t115, a = a[:25088:25088], a[25088:]
-	m.t116, a = a[:25088:25088], a[25088:]
-	m.t117, a = a[:25088:25088], a[25088:]
-	m.t118, a = a[:25088:25088], a[25088:]
-	m.t122, a = a[:32:32], a[32:]
-	m.t123, a = a[:32:32], a[32:]
-	m.t126, a = a[:32:32], a[32:]
-	m.t128, a = a[:32:32], a[32:]
-	m.t129, a = a[:32:32], a[32:]
-	m.t130, a = a[:32:32], a[32:]
-	m.t131, a = a[:32:32], a[32:]
-	m.t133, a = a[:32:32], a[32:]
-	m.t134, a = a[:32:32], a[32:]
-	m.t137, a = a[:32:32], a[32:]
-	m.t139, a = a[:32:32], a[32:]
-	m.t140, a = a[:32:32], a[32:]
-	m.t141, a = a[:32:32], a[32:]
-	m.t142, a = a[:32:32], a[32:]
-	m.t146, a = a[:320:320], a[320:]
-	m.t147, a = a[:320:320], a[320:]
-	m.t150, a = a[:320:320], a[320:]
-	m.t152, a = a[:320:320], a[320:]
-	m.t153, a = a[:320:320], a[320:]
-	m.t154, a = a[:320:320], a[320:]
-	m.t155, a = a[:320:320], a[320:]
-	m.t157, a = a[:320:320], a[320:]
-	m.t158, a = a[:320:320], a[320:]
-	m.t161, a = a[:320:320], a[320:]
-	m.t163, a = a[:320:320], a[320:]
-	m.t164, a = a[:320:320], a[320:]
-	m.t165, a = a[:320:320], a[320:]
-	m.t166, a = a[:320:320], a[320:]
-	m.t170, a = a[:10:10], a[10:]
-	m.t171, a = a[:10:10], a[10:]
-	m.t174, a = a[:10:10], a[10:]
-	m.t176, a = a[:10:10], a[10:]
-	m.t177, a = a[:10:10], a[10:]
-	m.t178, a = a[:10:10], a[10:]
-	m.t179, a = a[:10:10], a[10:]
-	m.t181, a = a[:10:10], a[10:]
-	m.t182, a = a[:10:10], a[10:]
-	m.t185, a = a[:10:10], a[10:]
-	m.t187, a = a[:10:10], a[10:]
-	m.t188, a = a[:10:10], a[10:]
-	m.t189, a = a[:10:10], a[10:]
-	m.t190, a = a[:10:10], a[10:]
+	m.t6, m.t7, m.t36, m.t60, m.t134, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
+	a = a[32*n:]
+	m.t8, m.t37, m.t129, m.t80 = a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
+	a = a[32*n:]
+	m.t34, m.t9, m.t10, m.t24, m.t22, m.t142, m.t44, m.t58 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1], a[:1:1]
+	a = a[32*n:]
+	m.t11, m.t29, m.t62, m.t182, m.t47 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:1:1]
+	a = a[10*n:]
+	m.t17, m.t23, m.t26, m.t50, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	a = a[n:]
+	m.t39, m.t59, m.t95, m.t21 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
+	a = a[25088:]
+	m.t90, m.t35 = a[:25088:25088], a[:320:320]
+	a = a[25088:]
+	m.t118, m.t33 = a[:25088:25088], a[:10:10]
+	a = a[25088:]
+	m.t61, m.t158 = a[:320:320], a[:320:320]
+	a = a[320:]
+	m.t153 = a[:320:320]
+	a = a[320:]
+	m.t166 = a[:320:320]
+	a = a[320:]
+	m.t177 = a[:10:10]
+	a = a[10:]
+	m.t190 = a[:10:10]
+	a = a[10:]
+	m.t19 = a[:1:1]
+	a = a[1:]
+	m.t99 = a[:1:1]
+	a = a[1:]
+	m.t112 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
 }
@@ -428,8 +268,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t23 := m.t23
 	t24 := m.t24
 	t26 := m.t26
-	t27 := m.t27
-	t28 := m.t28
 	t29 := m.t29
 	t33 := m.t33
 	t34 := m.t34
@@ -437,103 +275,30 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t36 := m.t36
 	t37 := m.t37
 	t39 := m.t39
-	t41 := m.t41
 	t42 := m.t42
-	t43 := m.t43
 	t44 := m.t44
-	t45 := m.t45
-	t46 := m.t46
 	t47 := m.t47
-	t48 := m.t48
-	t49 := m.t49
 	t50 := m.t50
-	t51 := m.t51
-	t52 := m.t52
-	t54 := m.t54
-	t55 := m.t55
-	t56 := m.t56
 	t58 := m.t58
 	t59 := m.t59
 	t60 := m.t60
 	t61 := m.t61
 	t62 := m.t62
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
-	t67 := m.t67
-	t69 := m.t69
-	t70 := m.t70
-	t73 := m.t73
-	t74 := m.t74
-	t76 := m.t76
-	t78 := m.t78
 	t80 := m.t80
 	t82 := m.t82
-	t83 := m.t83
-	t84 := m.t84
-	t87 := m.t87
-	t89 := m.t89
 	t90 := m.t90
-	t91 := m.t91
-	t92 := m.t92
-	t94 := m.t94
 	t95 := m.t95
 	t99 := m.t99
-	t101 := m.t101
-	t102 := m.t102
-	t104 := m.t104
-	t105 := m.t105
-	t106 := m.t106
-	t108 := m.t108
-	t109 := m.t109
-	t111 := m.t111
 	t112 := m.t112
-	t113 := m.t113
-	t115 := m.t115
-	t116 := m.t116
-	t117 := m.t117
 	t118 := m.t118
-	t122 := m.t122
-	t123 := m.t123
-	t126 := m.t126
-	t128 := m.t128
 	t129 := m.t129
-	t130 := m.t130
-	t131 := m.t131
-	t133 := m.t133
 	t134 := m.t134
-	t137 := m.t137
-	t139 := m.t139
-	t140 := m.t140
-	t141 := m.t141
 	t142 := m.t142
-	t146 := m.t146
-	t147 := m.t147
-	t150 := m.t150
-	t152 := m.t152
 	t153 := m.t153
-	t154 := m.t154
-	t155 := m.t155
-	t157 := m.t157
 	t158 := m.t158
-	t161 := m.t161
-	t163 := m.t163
-	t164 := m.t164
-	t165 := m.t165
 	t166 := m.t166
-	t170 := m.t170
-	t171 := m.t171
-	t174 := m.t174
-	t176 := m.t176
 	t177 := m.t177
-	t178 := m.t178
-	t179 := m.t179
-	t181 := m.t181
 	t182 := m.t182
-	t185 := m.t185
-	t187 := m.t187
-	t188 := m.t188
-	t189 := m.t189
 	t190 := m.t190
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -568,21 +333,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %27 = mul(y, %26) f32[N,10], line 21 [grad]
+	// %29 = mul(%28, %24) f32[N,10], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t27[o0+i1] = t11[o0+i1] * t26[o1]
+			t29[o0+i1] = ((t11[o0+i1] * t26[o1]) - y_[o0+i1]) * t24[o0+i1]
 		}
-	}
-	// %28 = sub(%27, y_) f32[N,10], line 21 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t28[i0] = t27[i0] - y_[i0]
-	}
-	// %29 = mul(%28, %24) f32[N,10], line 21 [grad]
-	for i0 := 0; i0 < 10*n; i0++ {
-		t29[i0] = t28[i0] * t24[i0]
 	}
 	// %33 = sum_to(%29) f32[10], line 20 [grad]
 	{
@@ -614,66 +371,36 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %39 = matmul(x, %36) f32[784,32], line 19 [grad]
 	runtime.Sgemm(true, false, 784, 32, n, 1, x, 784, t36, 32, 0, t39, 32)
-	// %41 = square(%39) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t41[i0] = t39[i0] * t39[i0]
-	}
 	// %42 = sum(%41) f32[], line 24 [update]
 	{
 		clear(t42)
 		for i0 := 0; i0 < 25088; i0++ {
-			t42[0] += t41[i0]
+			t42[0] += (t39[i0] * t39[i0])
 		}
-	}
-	// %43 = square(%37) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t43[i0] = t37[i0] * t37[i0]
 	}
 	// %44 = sum(%43) f32[], line 24 [update]
 	{
 		clear(t44)
 		for i0 := 0; i0 < 32; i0++ {
-			t44[0] += t43[i0]
+			t44[0] += (t37[i0] * t37[i0])
 		}
-	}
-	// %45 = add(%42, %44) f32[], line 24 [update]
-	t45[0] = t42[0] + t44[0]
-	// %46 = square(%35) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t46[i0] = t35[i0] * t35[i0]
 	}
 	// %47 = sum(%46) f32[], line 24 [update]
 	{
 		clear(t47)
 		for i0 := 0; i0 < 320; i0++ {
-			t47[0] += t46[i0]
+			t47[0] += (t35[i0] * t35[i0])
 		}
-	}
-	// %48 = add(%45, %47) f32[], line 24 [update]
-	t48[0] = t45[0] + t47[0]
-	// %49 = square(%33) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t49[i0] = t33[i0] * t33[i0]
 	}
 	// %50 = sum(%49) f32[], line 24 [update]
 	{
 		clear(t50)
 		for i0 := 0; i0 < 10; i0++ {
-			t50[0] += t49[i0]
+			t50[0] += (t33[i0] * t33[i0])
 		}
 	}
-	// %51 = add(%48, %50) f32[], line 24 [update]
-	t51[0] = t48[0] + t50[0]
-	// %52 = sqrt(%51) f32[], line 24 [update]
-	t52[0] = runtime.Sqrt(t51[0])
-	// %54 = sub(%52, %53) f32[], line 24 [update]
-	t54[0] = t52[0] - float32(5)
-	// %55 = relu(%54) f32[], line 24 [update]
-	t55[0] = runtime.Relu(t54[0])
-	// %56 = add(%53, %55) f32[], line 24 [update]
-	t56[0] = float32(5) + t55[0]
 	// %58 = div(%53, %56) f32[], line 24 [update]
-	t58[0] = float32(5) / t56[0]
+	t58[0] = float32(5) / (float32(5) + (runtime.Relu(((runtime.Sqrt((((t42[0] + t44[0]) + t47[0]) + t50[0]))) - float32(5)))))
 	// %59 = mul(%39, %58) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
 		t59[i0] = t39[i0] * t58[0]
@@ -690,273 +417,61 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 10; i0++ {
 		t62[i0] = t33[i0] * t58[0]
 	}
-	// %64 = sub(%63, optimizer/step) f32[], line 24 [update]
-	t64[0] = float32(2000) - p4[0]
-	// %65 = relu(%64) f32[], line 24 [update]
-	t65[0] = runtime.Relu(t64[0])
-	// %66 = sub(%63, %65) f32[], line 24 [update]
-	t66[0] = float32(2000) - t65[0]
-	// %67 = div(%66, %63) f32[], line 24 [update]
-	t67[0] = t66[0] / float32(2000)
-	// %69 = mul(%67, %68) f32[], line 24 [update]
-	t69[0] = t67[0] * float32(3.1415927)
-	// %70 = cos(%69) f32[], line 24 [update]
-	t70[0] = runtime.Cos(t69[0])
-	// %73 = add(%20, %70) f32[], line 24 [update]
-	t73[0] = float32(1) + t70[0]
-	// %74 = mul(%71, %73) f32[], line 24 [update]
-	t74[0] = float32(0.5) * t73[0]
-	// %76 = mul(%74, %75) f32[], line 24 [update]
-	t76[0] = t74[0] * float32(0.95)
-	// %78 = add(%76, %77) f32[], line 24 [update]
-	t78[0] = t76[0] + float32(0.05)
 	// %80 = mul(%79, %78) f32[], line 24 [update]
-	t80[0] = float32(0.003) * t78[0]
+	t80[0] = float32(0.003) * (((float32(0.5) * (float32(1) + (runtime.Cos((((float32(2000) - (runtime.Relu((float32(2000) - p4[0])))) / float32(2000)) * float32(3.1415927)))))) * float32(0.95)) + float32(0.05))
 	// %82 = mul(%80, %81) f32[], line 24 [update]
 	t82[0] = t80[0] * float32(0.004)
-	// %83 = mul(W1, %82) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t83[i0] = p0[i0] * t82[0]
-	}
-	// %84 = sub(W1, %83) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t84[i0] = p0[i0] - t83[i0]
-	}
-	// %87 = sub(%59, W1/adam_m) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t87[i0] = t59[i0] - p5[i0]
-	}
-	// %89 = mul(%87, %88) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t89[i0] = t87[i0] * float32(0.1)
-	}
 	// %90 = add(W1/adam_m, %89) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t90[i0] = p5[i0] + t89[i0]
-	}
-	// %91 = square(%59) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t91[i0] = t59[i0] * t59[i0]
-	}
-	// %92 = sub(%91, W1/adam_v) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t92[i0] = t91[i0] - p6[i0]
-	}
-	// %94 = mul(%92, %93) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t94[i0] = t92[i0] * float32(0.001)
+		t90[i0] = p5[i0] + ((t59[i0] - p5[i0]) * float32(0.1))
 	}
 	// %95 = add(W1/adam_v, %94) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t95[i0] = p6[i0] + t94[i0]
+		t95[i0] = p6[i0] + (((t59[i0] * t59[i0]) - p6[i0]) * float32(0.001))
 	}
 	// %99 = add(optimizer/step, %20) f32[], line 24 [update]
 	t99[0] = p4[0] + float32(1)
-	// %101 = mul(%99, %100) f32[], line 24 [update]
-	t101[0] = t99[0] * float32(-0.0010005003)
-	// %102 = exp(%101) f32[], line 24 [update]
-	t102[0] = runtime.Exp(t101[0])
-	// %104 = sub(%20, %102) f32[], line 24 [update]
-	t104[0] = float32(1) - t102[0]
-	// %105 = sqrt(%104) f32[], line 24 [update]
-	t105[0] = runtime.Sqrt(t104[0])
-	// %106 = mul(%80, %105) f32[], line 24 [update]
-	t106[0] = t80[0] * t105[0]
-	// %108 = mul(%99, %107) f32[], line 24 [update]
-	t108[0] = t99[0] * float32(-0.105360515)
-	// %109 = exp(%108) f32[], line 24 [update]
-	t109[0] = runtime.Exp(t108[0])
-	// %111 = sub(%20, %109) f32[], line 24 [update]
-	t111[0] = float32(1) - t109[0]
 	// %112 = div(%106, %111) f32[], line 24 [update]
-	t112[0] = t106[0] / t111[0]
-	// %113 = sqrt(%95) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t113[i0] = runtime.Sqrt(t95[i0])
-	}
-	// %115 = add(%113, %114) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t115[i0] = t113[i0] + float32(1e-07)
-	}
-	// %116 = mul(%90, %112) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t116[i0] = t90[i0] * t112[0]
-	}
-	// %117 = div(%116, %115) f32[784,32], line 24 [update]
-	for i0 := 0; i0 < 25088; i0++ {
-		t117[i0] = t116[i0] / t115[i0]
-	}
+	t112[0] = (t80[0] * (runtime.Sqrt((float32(1) - (runtime.Exp((t99[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t99[0] * float32(-0.105360515)))))
 	// %118 = sub(%84, %117) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t118[i0] = t84[i0] - t117[i0]
-	}
-	// %122 = mul(b1, %82) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t122[i0] = p1[i0] * t82[0]
-	}
-	// %123 = sub(b1, %122) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t123[i0] = p1[i0] - t122[i0]
-	}
-	// %126 = sub(%60, b1/adam_m) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t126[i0] = t60[i0] - p7[i0]
-	}
-	// %128 = mul(%126, %88) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t128[i0] = t126[i0] * float32(0.1)
+		t118[i0] = (p0[i0] - (p0[i0] * t82[0])) - ((t90[i0] * t112[0]) / ((runtime.Sqrt(t95[i0])) + float32(1e-07)))
 	}
 	// %129 = add(b1/adam_m, %128) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t129[i0] = p7[i0] + t128[i0]
-	}
-	// %130 = square(%60) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t130[i0] = t60[i0] * t60[i0]
-	}
-	// %131 = sub(%130, b1/adam_v) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t131[i0] = t130[i0] - p8[i0]
-	}
-	// %133 = mul(%131, %93) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t133[i0] = t131[i0] * float32(0.001)
+		t129[i0] = p7[i0] + ((t60[i0] - p7[i0]) * float32(0.1))
 	}
 	// %134 = add(b1/adam_v, %133) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t134[i0] = p8[i0] + t133[i0]
-	}
-	// %137 = sqrt(%134) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t137[i0] = runtime.Sqrt(t134[i0])
-	}
-	// %139 = add(%137, %114) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t139[i0] = t137[i0] + float32(1e-07)
-	}
-	// %140 = mul(%129, %112) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t140[i0] = t129[i0] * t112[0]
-	}
-	// %141 = div(%140, %139) f32[32], line 24 [update]
-	for i0 := 0; i0 < 32; i0++ {
-		t141[i0] = t140[i0] / t139[i0]
+		t134[i0] = p8[i0] + (((t60[i0] * t60[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %142 = sub(%123, %141) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t142[i0] = t123[i0] - t141[i0]
-	}
-	// %146 = mul(W2, %82) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t146[i0] = p2[i0] * t82[0]
-	}
-	// %147 = sub(W2, %146) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t147[i0] = p2[i0] - t146[i0]
-	}
-	// %150 = sub(%61, W2/adam_m) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t150[i0] = t61[i0] - p9[i0]
-	}
-	// %152 = mul(%150, %88) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t152[i0] = t150[i0] * float32(0.1)
+		t142[i0] = (p1[i0] - (p1[i0] * t82[0])) - ((t129[i0] * t112[0]) / ((runtime.Sqrt(t134[i0])) + float32(1e-07)))
 	}
 	// %153 = add(W2/adam_m, %152) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t153[i0] = p9[i0] + t152[i0]
-	}
-	// %154 = square(%61) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t154[i0] = t61[i0] * t61[i0]
-	}
-	// %155 = sub(%154, W2/adam_v) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t155[i0] = t154[i0] - p10[i0]
-	}
-	// %157 = mul(%155, %93) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t157[i0] = t155[i0] * float32(0.001)
+		t153[i0] = p9[i0] + ((t61[i0] - p9[i0]) * float32(0.1))
 	}
 	// %158 = add(W2/adam_v, %157) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t158[i0] = p10[i0] + t157[i0]
-	}
-	// %161 = sqrt(%158) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t161[i0] = runtime.Sqrt(t158[i0])
-	}
-	// %163 = add(%161, %114) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t163[i0] = t161[i0] + float32(1e-07)
-	}
-	// %164 = mul(%153, %112) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t164[i0] = t153[i0] * t112[0]
-	}
-	// %165 = div(%164, %163) f32[32,10], line 24 [update]
-	for i0 := 0; i0 < 320; i0++ {
-		t165[i0] = t164[i0] / t163[i0]
+		t158[i0] = p10[i0] + (((t61[i0] * t61[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %166 = sub(%147, %165) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t166[i0] = t147[i0] - t165[i0]
-	}
-	// %170 = mul(b2, %82) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t170[i0] = p3[i0] * t82[0]
-	}
-	// %171 = sub(b2, %170) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t171[i0] = p3[i0] - t170[i0]
-	}
-	// %174 = sub(%62, b2/adam_m) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t174[i0] = t62[i0] - p11[i0]
-	}
-	// %176 = mul(%174, %88) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t176[i0] = t174[i0] * float32(0.1)
+		t166[i0] = (p2[i0] - (p2[i0] * t82[0])) - ((t153[i0] * t112[0]) / ((runtime.Sqrt(t158[i0])) + float32(1e-07)))
 	}
 	// %177 = add(b2/adam_m, %176) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t177[i0] = p11[i0] + t176[i0]
-	}
-	// %178 = square(%62) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t178[i0] = t62[i0] * t62[i0]
-	}
-	// %179 = sub(%178, b2/adam_v) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t179[i0] = t178[i0] - p12[i0]
-	}
-	// %181 = mul(%179, %93) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t181[i0] = t179[i0] * float32(0.001)
+		t177[i0] = p11[i0] + ((t62[i0] - p11[i0]) * float32(0.1))
 	}
 	// %182 = add(b2/adam_v, %181) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t182[i0] = p12[i0] + t181[i0]
-	}
-	// %185 = sqrt(%182) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t185[i0] = runtime.Sqrt(t182[i0])
-	}
-	// %187 = add(%185, %114) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t187[i0] = t185[i0] + float32(1e-07)
-	}
-	// %188 = mul(%177, %112) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t188[i0] = t177[i0] * t112[0]
-	}
-	// %189 = div(%188, %187) f32[10], line 24 [update]
-	for i0 := 0; i0 < 10; i0++ {
-		t189[i0] = t188[i0] / t187[i0]
+		t182[i0] = p12[i0] + (((t62[i0] * t62[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %190 = sub(%171, %189) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t190[i0] = t171[i0] - t189[i0]
+		t190[i0] = (p3[i0] - (p3[i0] * t82[0])) - ((t177[i0] * t112[0]) / ((runtime.Sqrt(t182[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p5, t90)

@@ -1,0 +1,171 @@
+package codegen
+
+import (
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// Element-wise fusion. A chain of element-wise ops becomes one loop: a
+// node is fused into its consumer when it is emitted by emitElementwise
+// (its element is a Go expression), the consumer is element-wise too, of
+// the node's shape, or a sum (sum, mean, sum_to) of the node, the consumer is its only reader (so nothing is
+// computed twice), it is no result of any entry point (output, loss,
+// update value) and no update itself, and every program that emits one
+// emits the other. A fused node gets no buffer: its consumer's loop
+// computes its element where it would have read it.
+
+// exprProbe is set while fuse asks an emitter for its element expression
+// instead of its loop: emitElementwise then stores the expression in
+// result and emits nothing.
+type exprProbe struct {
+	args   []*jen.Statement
+	result jen.Code
+}
+
+// reduces are the ops emitted by emitReduce, which compute a fused
+// input's elements in their loop.
+var reduces = map[string]bool{"sum": true, "mean": true, "sum_to": true}
+
+// emitterOf returns the emitter of an op. It is a variable set in init
+// because the emitters table refers to emitElementwise, which (through
+// elementTree and expression) refers back to the table.
+var emitterOf func(op string) emitter
+
+func init() { emitterOf = func(op string) emitter { return emitters[op] } }
+
+// fuse decides which nodes are fused, before memory planning: it sets
+// c.fused and removes the fused nodes from c.bufs.
+func (c *gen) fuse() {
+	c.fused = map[*ir.Node]bool{}
+	readers := map[*ir.Node]int{}
+	consumer := map[*ir.Node]*ir.Node{}
+	for _, n := range c.g.Nodes {
+		for _, in := range n.Inputs {
+			readers[in]++
+			consumer[in] = n
+		}
+	}
+	results := map[*ir.Node]bool{}
+	for _, o := range c.g.Outputs {
+		results[o] = true
+	}
+	if c.g.Loss != nil {
+		results[c.g.Loss] = true
+		results[c.g.TrainingLoss()] = true
+	}
+	for _, u := range c.g.Updates {
+		results[u] = true
+		results[updateValue(u)] = true
+	}
+	emitted := c.emittedBy(c.programs())
+	capable := map[string]bool{}
+	isCapable := func(n *ir.Node) bool {
+		ok, seen := capable[n.Op.Name]
+		if !seen {
+			dummy := make([]*jen.Statement, len(n.Inputs))
+			for i := range dummy {
+				dummy[i] = jen.Id("x")
+			}
+			ok = c.expression(n, dummy) != nil
+			capable[n.Op.Name] = ok
+		}
+		return ok
+	}
+	// loopShape is the shape a consumer loops over when it can compute
+	// a fused operand's element in its loop: an element-wise op's result,
+	// or a sum's input.
+	loopShape := func(q *ir.Node) (ir.Shape, bool) {
+		if reduces[q.Op.Name] {
+			return q.Inputs[0].Type.Shape, true
+		}
+		return q.Type.Shape, isCapable(q)
+	}
+	for _, n := range c.g.Nodes {
+		q := consumer[n]
+		if !c.hasBuf[n] || readers[n] != 1 || results[n] || n.Op.Stateful || q == nil || emitted[n] != emitted[q] || !isCapable(n) {
+			continue
+		}
+		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {
+			c.fused[n] = true
+		}
+	}
+	var bufs []*ir.Node
+	for _, n := range c.bufs {
+		if c.fused[n] {
+			delete(c.hasBuf, n)
+			continue
+		}
+		bufs = append(bufs, n)
+	}
+	c.bufs = bufs
+}
+
+// emittedBy returns, per node, the set of programs that emit its code,
+// as a bit mask over progs.
+func (c *gen) emittedBy(progs []program) map[*ir.Node]uint64 {
+	out := map[*ir.Node]uint64{}
+	for i, p := range progs {
+		done := map[*ir.Node]bool{}
+		if p.prefix != nil {
+			for _, n := range c.g.Schedule(p.prefix.roots...) {
+				done[n] = true
+			}
+		}
+		for _, n := range c.g.Schedule(p.roots...) {
+			if !done[n] {
+				out[n] |= 1 << i
+			}
+		}
+	}
+	return out
+}
+
+// expression returns the Go expression of one element of n from its
+// operands' elements, or nil if n's emitter is not element-wise.
+func (c *gen) expression(n *ir.Node, args []*jen.Statement) jen.Code {
+	probe := &exprProbe{args: args}
+	saved, used := c.probe, c.used
+	c.probe, c.used = probe, map[string]bool{}
+	defer func() { c.probe, c.used = saved, used }()
+	if _, err := emitterOf(n.Op.Name)(c, n); err != nil {
+		return nil
+	}
+	return probe.result
+}
+
+// elementTree adds to ops the reads the element of x needs at the index
+// of an output of shape out, following fused nodes, and returns the
+// builder of x's element from the loop's operand elements.
+func (c *gen) elementTree(x *ir.Node, out ir.Shape, ops *[]access) func(e []*jen.Statement) *jen.Statement {
+	if !c.fused[x] {
+		k := len(*ops)
+		*ops = append(*ops, c.readAccess(x, out, nil))
+		return func(e []*jen.Statement) *jen.Statement { return e[k].Clone() }
+	}
+	var kids []func(e []*jen.Statement) *jen.Statement
+	for _, in := range x.Inputs {
+		kids = append(kids, c.elementTree(in, out, ops))
+	}
+	return func(e []*jen.Statement) *jen.Statement {
+		args := make([]*jen.Statement, len(kids))
+		for i, k := range kids {
+			args[i] = k(e)
+		}
+		return jen.Parens(c.expression(x, args))
+	}
+}
+
+// reads returns the nodes whose buffers n's code reads: its inputs, with
+// each fused input replaced by what that one reads.
+func (c *gen) reads(n *ir.Node) []*ir.Node {
+	var out []*ir.Node
+	for _, in := range n.Inputs {
+		if c.fused[in] {
+			out = append(out, c.reads(in)...)
+		} else {
+			out = append(out, in)
+		}
+	}
+	return out
+}

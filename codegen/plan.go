@@ -1,0 +1,232 @@
+package codegen
+
+import (
+	"sort"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// Memory planning. Every node with a buffer gets a slot in its dtype's
+// arena; nodes whose buffers are never live at the same time share a
+// slot. Liveness is computed over each entry point's schedule (predict,
+// loss, train: the nodes its program and the programs it calls first run,
+// in order): a buffer is live from the node that writes it to its last
+// reader, and to the end of the call if the entry point returns it or
+// copies it into a param. An element-wise node may also take the slot of
+// an operand of its shape and dtype that it reads last (an in-place
+// update): it reads each element before writing the element at the same
+// index.
+
+// memSlot is one region of an arena, shared by buffers with disjoint
+// lifetimes.
+type memSlot struct {
+	size    map[int]int // elements, as a polynomial in N
+	members []*ir.Node
+}
+
+// memPlan assigns the buffers of one generated model to slots.
+type memPlan struct {
+	slots  map[ir.DType][]*memSlot
+	slotOf map[*ir.Node]*memSlot
+}
+
+// span is a buffer's live interval in one schedule.
+type span struct{ def, last int }
+
+// planMemory computes the plan of c's buffers for its programs.
+func (c *gen) planMemory(progs []program) *memPlan {
+	byName := map[string]*program{}
+	for i := range progs {
+		byName[progs[i].name] = &progs[i]
+	}
+	// Each entry point's schedule, with its live intervals.
+	var lives []map[*ir.Node]span
+	for _, name := range []string{"predict", "loss", "train"} {
+		p := byName[name]
+		if p == nil {
+			continue
+		}
+		lives = append(lives, c.liveness(p))
+	}
+	inPlace := func(x, y *ir.Node) bool {
+		// y overwrites x: y is element-wise, reads x, and has x's type.
+		if !y.Op.Elementwise || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
+			return false
+		}
+		for _, in := range c.reads(y) {
+			if in == x {
+				return true
+			}
+		}
+		return false
+	}
+	conflict := func(x, y *ir.Node) bool {
+		for _, live := range lives {
+			a, okA := live[x]
+			b, okB := live[y]
+			if !okA || !okB || a.last < b.def || b.last < a.def {
+				continue
+			}
+			if a.last == b.def && inPlace(x, y) || b.last == a.def && inPlace(y, x) {
+				continue
+			}
+			return true
+		}
+		return false
+	}
+	bufs := append([]*ir.Node(nil), c.bufs...)
+	sort.SliceStable(bufs, func(i, j int) bool {
+		return polyLess(polyOf(numel(bufs[j].Type.Shape)), polyOf(numel(bufs[i].Type.Shape)))
+	})
+	plan := &memPlan{slots: map[ir.DType][]*memSlot{}, slotOf: map[*ir.Node]*memSlot{}}
+	for _, b := range bufs {
+		need := polyOf(numel(b.Type.Shape))
+		var home *memSlot
+	slots:
+		for _, s := range plan.slots[b.Type.DType] {
+			if !polyCovers(s.size, need) {
+				continue
+			}
+			for _, m := range s.members {
+				if conflict(m, b) {
+					continue slots
+				}
+			}
+			home = s
+			break
+		}
+		if home == nil {
+			home = &memSlot{size: need}
+			plan.slots[b.Type.DType] = append(plan.slots[b.Type.DType], home)
+		}
+		home.members = append(home.members, b)
+		plan.slotOf[b] = home
+	}
+	return plan
+}
+
+// liveness returns the live interval of every node entry point p
+// computes, over the schedule p runs (its prefixes first).
+func (c *gen) liveness(p *program) map[*ir.Node]span {
+	var chain []*program
+	for q := p; q != nil; q = q.prefix {
+		chain = append([]*program{q}, chain...)
+	}
+	var order []*ir.Node
+	done := map[*ir.Node]bool{}
+	for _, q := range chain {
+		for _, n := range c.g.Schedule(q.roots...) {
+			if !done[n] {
+				done[n] = true
+				order = append(order, n)
+			}
+		}
+	}
+	live := map[*ir.Node]span{}
+	for i, n := range order {
+		if c.fused[n] {
+			continue // its consumer reads what it reads
+		}
+		live[n] = span{def: i, last: i}
+		for _, in := range c.reads(n) {
+			if s, ok := live[in]; ok {
+				s.last = i
+				live[in] = s
+			}
+		}
+	}
+	end := len(order)
+	keep := func(n *ir.Node) {
+		if s, ok := live[n]; ok {
+			s.last = end
+			live[n] = s
+		}
+	}
+	for _, r := range p.roots {
+		keep(r)
+	}
+	if p.name == "train" {
+		for _, u := range c.g.Updates {
+			keep(updateValue(u))
+		}
+	}
+	return live
+}
+
+// size returns the elements of dt's arena under the plan.
+func (pl *memPlan) size(dt ir.DType) map[int]int {
+	total := map[int]int{}
+	for _, s := range pl.slots[dt] {
+		for k, v := range s.size {
+			total[k] += v
+		}
+	}
+	return total
+}
+
+// layout returns the statements carving dt's arena slice a into the
+// buffers: each slot in turn, its members aliasing its start.
+func (pl *memPlan) layout(dt ir.DType) []jen.Code {
+	var out []jen.Code
+	for _, s := range pl.slots[dt] {
+		var lhs, rhs []jen.Code
+		for _, n := range s.members {
+			e := numel(n.Type.Shape).code()
+			lhs = append(lhs, jen.Id("m").Dot(bufField(n)))
+			rhs = append(rhs, jen.Id("a").Index(jen.Empty(), e.Clone(), e.Clone()))
+		}
+		out = append(out,
+			jen.List(lhs...).Op("=").List(rhs...),
+			jen.Id("a").Op("=").Id("a").Index(polyCode(s.size), jen.Empty()))
+	}
+	return out
+}
+
+// polyOf converts a size to a polynomial in N.
+func polyOf(s size) map[int]int {
+	if s.c == 0 {
+		return map[int]int{}
+	}
+	return map[int]int{s.k: s.c}
+}
+
+// polyCovers reports whether p(n) >= q(n) for every n >= 1, by the
+// sufficient condition that every tail sum of the coefficients of p - q
+// (powers k and above) is non-negative.
+func polyCovers(p, q map[int]int) bool {
+	top := 0
+	for k := range p {
+		top = max(top, k)
+	}
+	for k := range q {
+		top = max(top, k)
+	}
+	tail := 0
+	for k := top; k >= 0; k-- {
+		tail += p[k] - q[k]
+		if tail < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// polyLess orders polynomials by their growth: the highest power first,
+// then its coefficient, then the lower terms.
+func polyLess(p, q map[int]int) bool {
+	top := 0
+	for k := range p {
+		top = max(top, k)
+	}
+	for k := range q {
+		top = max(top, k)
+	}
+	for k := top; k >= 0; k-- {
+		if p[k] != q[k] {
+			return p[k] < q[k]
+		}
+	}
+	return false
+}

@@ -1,0 +1,174 @@
+package codegen
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flow-lang/flow/compiler"
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+func TestPolyCovers(t *testing.T) {
+	tests := []struct {
+		p, q map[int]int
+		want bool
+	}{
+		{map[int]int{1: 784}, map[int]int{0: 10}, true},          // 784n >= 10 for n >= 1
+		{map[int]int{1: 5}, map[int]int{0: 10}, false},           // 5n < 10 at n = 1
+		{map[int]int{1: 5, 0: 5}, map[int]int{0: 10}, true},      // 5n + 5 >= 10
+		{map[int]int{0: 100}, map[int]int{1: 1}, false},          // n outgrows 100
+		{map[int]int{2: 1}, map[int]int{1: 3, 0: 1}, false},      // n² < 3n + 1 at n = 1
+		{map[int]int{2: 4}, map[int]int{1: 3, 0: 1}, true},       // 4n² >= 3n + 1
+		{map[int]int{1: 3, 0: 2}, map[int]int{1: 3, 0: 2}, true}, // equal
+		{map[int]int{}, map[int]int{}, true},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, polyCovers(tt.p, tt.q), "%v covers %v", tt.p, tt.q)
+		if tt.want {
+			for n := 1; n <= 50; n++ {
+				require.GreaterOrEqual(t, polyEval(tt.p, n), polyEval(tt.q, n), "%v vs %v at n=%d", tt.p, tt.q, n)
+			}
+		}
+	}
+	require.True(t, polyLess(map[int]int{0: 1000}, map[int]int{1: 1}))
+	require.True(t, polyLess(map[int]int{1: 2}, map[int]int{1: 3}))
+	require.False(t, polyLess(map[int]int{1: 3, 0: 1}, map[int]int{1: 3}))
+}
+
+func polyEval(p map[int]int, n int) int {
+	v := 0
+	for k, c := range p {
+		t := c
+		for range k {
+			t *= n
+		}
+		v += t
+	}
+	return v
+}
+
+// planOf compiles src and returns the generator with its memory plan.
+func planOf(t *testing.T, src string) (*gen, map[string]*ir.Node) {
+	t.Helper()
+	g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
+	require.NoError(t, err)
+	c := newGen(g, Options{Package: "m"})
+	c.plan()
+	named := map[string]*ir.Node{}
+	for _, n := range g.Nodes {
+		if n.Name != "" {
+			named[n.Name] = n
+		}
+	}
+	return c, named
+}
+
+// TestPlanSharesDeadBuffers checks that an element-wise op runs in place
+// and that a dead buffer's slot is reused, while a live one is not.
+func TestPlanSharesDeadBuffers(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 8]
+    param W: f32[8, 8] = ones
+    a = x @ W
+    b = relu(a)
+    h = b @ W
+    d = softmax(h)
+    output d
+}
+`)
+	pl := c.memory()
+	require.Empty(t, c.fused)
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "relu overwrites a, its last reader")
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
+	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
+	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
+	require.Equal(t, map[int]int{1: 32}, c.naiveSize(ir.F32))
+}
+
+// TestFuseChains checks which nodes fuse: a single-reader element-wise
+// chain does, a node read twice or a result does not.
+func TestFuseChains(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 8]
+    input y: f32[N, 8]
+    a = exp(x)
+    b = tanh(a)
+    d = sigmoid(b)
+    e = d * a
+    f = e + 1
+    out = f @ transpose(y)
+    output out, e
+}
+`)
+	require.Equal(t, map[*ir.Node]bool{n["b"]: true, n["d"]: true}, c.fused, "a has two readers, e is an output, f feeds a matmul")
+	pl := c.memory()
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["e"]], "e overwrites a in place")
+}
+
+// TestPlanIsSafe simulates every entry point of every example under its
+// memory plan: each slot holds the value of the last node that wrote it,
+// and every read (of an operand, of a result at the end of the call, of
+// an update's value) must find its own node's value there. An element-wise
+// node may read the operand it overwrites: it reads before it writes.
+func TestPlanIsSafe(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.flow")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		g, err := compiler.CompileFile(f, compiler.Options{})
+		require.NoError(t, err, f)
+		c := newGen(g, Options{Package: "m"})
+		c.plan()
+		pl := c.memory()
+		progs := c.programs()
+		byName := map[string]*program{}
+		for i := range progs {
+			byName[progs[i].name] = &progs[i]
+		}
+		for _, entry := range []string{"predict", "loss", "train"} {
+			p := byName[entry]
+			if p == nil {
+				continue
+			}
+			var chain []*program
+			for q := p; q != nil; q = q.prefix {
+				chain = append([]*program{q}, chain...)
+			}
+			owner := map[*memSlot]*ir.Node{}
+			read := func(x *ir.Node, when string) {
+				if s, ok := pl.slotOf[x]; ok {
+					require.Same(t, x, owner[s], "%s %s: %s reads %s, but its slot holds %v", f, entry, when, x.Label(), owner[s])
+				}
+			}
+			done := map[*ir.Node]bool{}
+			for _, q := range chain {
+				for _, n := range g.Schedule(q.roots...) {
+					if done[n] {
+						continue
+					}
+					done[n] = true
+					if c.fused[n] {
+						continue
+					}
+					for _, in := range c.reads(n) {
+						read(in, n.Label())
+					}
+					if s, ok := pl.slotOf[n]; ok {
+						owner[s] = n
+					}
+				}
+			}
+			for _, r := range p.roots {
+				read(r, "the end of the call")
+			}
+			if entry == "train" {
+				for _, u := range g.Updates {
+					read(updateValue(u), "the update of "+u.Inputs[0].Name)
+				}
+			}
+		}
+		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.naiveSize(ir.F32), 64), f)
+	}
+}
