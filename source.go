@@ -8,7 +8,8 @@ package flow
 import "embed"
 
 // RuntimeSource holds the runtime/ tree as it was when flowc was built.
-// flowc copies its non-test Go files into each model's build directory.
+// flowc copies its non-test Go and assembly files into each model's build
+// directory.
 //
 //go:embed runtime
 var RuntimeSource embed.FS

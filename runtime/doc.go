@@ -6,4 +6,10 @@
 //
 // The package depends on the Go standard library only, so that a built model
 // links the runtime alone.
+//
+// On amd64 CPUs with AVX2 and FMA, Sgemm runs hand-written assembly kernels;
+// on other architectures and CPUs it runs portable Go. Setting the
+// environment variable FLOW_KERNELS=generic (read once, at program start)
+// forces the portable kernels everywhere, e.g. to measure what the assembly
+// buys.
 package runtime

@@ -2,29 +2,24 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
-// Cache-blocking parameters of the packed GEMM. A kc×nc panel of op(B) is
-// packed once per (jc, pc) block and reused for every mc×kc block of op(A);
-// an mc×kc block of A (mc*kc*4 = 128 KiB) is meant to stay in L2 and one
-// kc×nr sliver of B in L1 while the micro-kernel streams over it.
-const (
-	gemmKC = 256
-	gemmMC = 128
-	gemmNC = 1024
-)
-
-// gemmParallelMin is the smallest m*n*k that Sgemm splits across goroutines;
-// smaller products run on the calling goroutine with no goroutine overhead.
-// On a 2-core machine splitting only started to pay off around 128³.
+// gemmParallelMin is the smallest m*n*k that Sgemm splits across goroutines
+// with the portable kernel; smaller products run on the calling goroutine
+// with no goroutine overhead. On a 2-core machine splitting only started to
+// pay off around 128³. Faster kernels set their own threshold
+// (gemmImpl.parallelMin).
 const gemmParallelMin = 128 * 128 * 128
 
-// gemmRowsMax is the largest m that Sgemm computes row by row, as
-// alpha*a[i,:]*B accumulated with contiguous sweeps over the rows of B:
-// for a few rows (inference on a small batch) packing B would cost more
-// than the whole product.
+// gemmRowsMax is the largest m that Sgemm computes row by row without
+// packing (gemmImpl.rows, or sgemmRows when B is not transposed), e.g. as
+// alpha*a[i,:]*B accumulated with contiguous sweeps over the rows of B: for
+// a few rows (inference on a small batch) packing B would cost more than
+// the whole product.
 const gemmRowsMax = 4
 
 // gemmSmallMax is the largest m*n*k that Sgemm computes with plain loops
@@ -40,7 +35,9 @@ const gemmSmallMax = 12 * 12 * 12
 // NaN; when alpha is zero or k is zero, A and B are not read.
 //
 // Large products are cache-blocked, packed into scratch buffers reused across
-// calls, and split across GOMAXPROCS goroutines.
+// calls, and split across GOMAXPROCS goroutines. On amd64 CPUs with AVX2 and
+// FMA the inner kernels are hand-written assembly; elsewhere, or when the
+// environment variable FLOW_KERNELS is "generic", they are portable Go.
 //
 // Sgemm panics with a descriptive message if a dimension is negative, a
 // leading dimension is too small, or a slice is too short for the shape it
@@ -55,12 +52,14 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	work := m * n * k
-	switch {
+	switch g := gemmActive; {
+	case m <= gemmRowsMax && g.rows != nil:
+		g.rows(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case m <= gemmRowsMax && !transB:
 		sgemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case work <= gemmSmallMax:
 		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case work < gemmParallelMin:
+	case work < g.parallelMin:
 		sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
 		sgemmParallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -180,73 +179,199 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	}
 }
 
-// sgemmParallel splits C into row (or column) bands along its longer side,
-// in whole micro-tiles, and runs sgemmBlocked on each band concurrently.
-// It allocates nothing in steady state: the bands share one gemmBandTask
-// taken from gemmTasks, and a product too small to split runs directly.
+// sgemmParallel runs the packed GEMM on several goroutines. When C has at
+// least as many rows as columns, each packed panel of B is shared and the
+// mc-row blocks of A are handed out dynamically (parallelRows); otherwise
+// bands of whole micro-tile columns of C are handed out dynamically, each
+// computed by blocked. It allocates nothing in steady state: the
+// goroutines share one task taken from a sync.Pool, and a product too small
+// to split runs directly.
 func sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	// Each band should carry at least gemmParallelMin/2 multiply-adds.
+	g := gemmActive
+	// Each goroutine should carry at least parallelMin/2 multiply-adds.
 	byRows := m >= n
 	var tiles, minTiles int
 	if byRows {
-		tiles = (m + mr - 1) / mr
-		minTiles = max(1, gemmParallelMin/2/(mr*n*k))
+		tiles = (m + g.mr - 1) / g.mr
+		minTiles = max(1, g.parallelMin/2/(g.mr*n*k))
 	} else {
-		tiles = (n + nr - 1) / nr
-		minTiles = max(1, gemmParallelMin/2/(nr*m*k))
+		tiles = (n + g.nr - 1) / g.nr
+		minTiles = max(1, g.parallelMin/2/(g.nr*m*k))
 	}
-	if parallelRanges(tiles, minTiles) < 2 {
+	workers := parallelRanges(tiles, minTiles)
+	if workers < 2 {
 		sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if byRows {
+		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// About four bands per goroutine, so that the shares can even out, but
+	// none narrower than 128 columns (repacking A per band must stay cheap)
+	// unless that would leave a goroutine without one.
 	t := gemmTasks.Get().(*gemmBandTask)
 	*t = gemmBandTask{
-		byRows: byRows, transA: transA, transB: transB,
+		g: g, transA: transA, transB: transB,
 		m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		band: roundUp(max(min(128, (n+workers-1)/workers), (n+4*workers-1)/(4*workers)), g.nr),
 	}
-	ParallelFor(tiles, minTiles, t)
+	ParallelFor(workers, 1, t)
 	*t = gemmBandTask{} // drop the caller's matrices before pooling
 	gemmTasks.Put(t)
 }
 
-// gemmBandTask is the Task of sgemmParallel: Run(lo, hi) computes the band
-// of C made of micro-tile rows (byRows) or columns [lo, hi).
+// gemmBandTask is the Task of sgemmParallel's column split: every Run call,
+// whatever its range, takes bands of band columns of C from next until none
+// is left and computes each with blocked.
 type gemmBandTask struct {
-	byRows, transA, transB bool
-	m, n, k                int
-	alpha, beta            float32
-	a, b, c                []float32
-	lda, ldb, ldc          int
+	g              *gemmImpl
+	transA, transB bool
+	m, n, k, band  int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+	next           atomic.Int64
 }
 
 var gemmTasks = sync.Pool{New: func() any { return new(gemmBandTask) }}
 
-func (t *gemmBandTask) Run(lo, hi int) {
-	if t.byRows {
-		r0, r1 := lo*mr, min(hi*mr, t.m)
-		aOff := r0 * t.lda
-		if t.transA {
-			aOff = r0
+func (t *gemmBandTask) Run(_, _ int) {
+	for {
+		c0 := int(t.next.Add(int64(t.band))) - t.band
+		if c0 >= t.n {
+			return
 		}
-		sgemmBlocked(t.transA, t.transB, r1-r0, t.n, t.k, t.alpha, t.a[aOff:], t.lda, t.b, t.ldb, t.beta, t.c[r0*t.ldc:], t.ldc)
-		return
+		c1 := min(c0+t.band, t.n)
+		bOff := c0
+		if t.transB {
+			bOff = c0 * t.ldb
+		}
+		t.g.blocked(t.transA, t.transB, t.m, c1-c0, t.k, t.alpha, t.a, t.lda, t.b[bOff:], t.ldb, t.beta, t.c[c0:], t.ldc)
 	}
-	c0, c1 := lo*nr, min(hi*nr, t.n)
-	bOff := c0
-	if t.transB {
-		bOff = c0 * t.ldb
-	}
-	sgemmBlocked(t.transA, t.transB, t.m, c1-c0, t.k, t.alpha, t.a, t.lda, t.b[bOff:], t.ldb, t.beta, t.c[c0:], t.ldc)
 }
 
-// gemmScratch holds the packing buffers and the micro-tile of one goroutine.
-// The tile lives here rather than on the stack because passing its address
-// to the microKernel function variable would move it to the heap on every
-// call.
+// parallelRows is the packed GEMM with the work shared by workers
+// goroutines: for each kc×nc block of op(B), packed once by the caller, the
+// goroutines compute the mc-row blocks of C, taken one at a time from a
+// shared counter. A goroutine that starts late (its core busy with
+// another program) thus takes less of the work instead of holding up the
+// others. Preconditions: as sgemmBlocked, workers >= 2.
+func (g *gemmImpl) parallelRows(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sc := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(sc)
+	sc.b = grow(sc.b, roundUp(min(n, g.nc), g.nr)*min(k, g.kc))
+
+	t := gemmRowTasks.Get().(*gemmRowTask)
+	defer gemmRowTasks.Put(t)
+	// At least three row blocks per goroutine, so the shares can even out.
+	mc := min(g.mc, roundUp((m+3*workers-1)/(3*workers), g.mr))
+	*t = gemmRowTask{
+		g: g, transA: transA, transB: transB, m: m, k: k, mc: mc,
+		alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+	}
+	for jc := 0; jc < n; jc += g.nc {
+		t.jc, t.nb = jc, min(g.nc, n-jc)
+		for pc := 0; pc < k; pc += g.kc {
+			t.pc, t.kb = pc, min(g.kc, k-pc)
+			t.bp = sc.b[:roundUp(t.nb, g.nr)*t.kb]
+			t.beta = 1 // the first k-block applies beta; later ones accumulate
+			if pc == 0 {
+				t.beta = beta
+			}
+			// Packing B costs O(k*n) against the O(m*n*k) product, with
+			// m >= n here: the caller does it alone, which spares a second
+			// hand-off (and worker wake-up) per block.
+			packB(transB, b, ldb, pc, jc, t.kb, t.nb, g.nr, t.bp)
+			t.next.Store(0)
+			ParallelFor(workers, 1, t)
+		}
+	}
+	*t = gemmRowTask{} // drop the caller's matrices before pooling
+}
+
+// gemmRowTask is the Task of parallelRows for one kc×nc block of op(B) at
+// (pc, jc), packed in bp: every Run call, whatever its range, takes mc-row
+// blocks of C from next until none is left and computes them.
+type gemmRowTask struct {
+	g              *gemmImpl
+	transA, transB bool
+	m, k, mc       int
+	alpha, beta    float32
+	a, b, c, bp    []float32
+	lda, ldb, ldc  int
+	jc, nb, pc, kb int
+	packing        bool
+	next           atomic.Int64
+}
+
+var gemmRowTasks = sync.Pool{New: func() any { return new(gemmRowTask) }}
+
+func (t *gemmRowTask) Run(_, _ int) {
+	g := t.g
+	sc := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(sc)
+	sc.a = grow(sc.a, roundUp(t.mc, g.mr)*t.kb)
+	for {
+		ic := int(t.next.Add(1)-1) * t.mc
+		if ic >= t.m {
+			return
+		}
+		mb := min(t.mc, t.m-ic)
+		ap := sc.a[:roundUp(mb, g.mr)*t.kb]
+		packA(t.transA, t.a, t.lda, ic, t.pc, mb, t.kb, g.mr, ap)
+		g.macroKernel(mb, t.nb, t.kb, t.alpha, ap, t.bp, t.beta, t.c[ic*t.ldc+t.jc:], t.ldc, sc.tile[:g.mr*g.nr])
+	}
+}
+
+// gemmImpl is one implementation of the packed GEMM: a micro-kernel, the
+// tile shape it computes and the cache blocking tuned for it, plus an
+// optional direct path for products with few rows.
+type gemmImpl struct {
+	name string
+	// mr×nr is the micro-tile: the kernel multiplies an mr-row sliver of
+	// packed A (column p at a[p*mr:(p+1)*mr]) by an nr-column sliver of
+	// packed B (row p at b[p*nr:(p+1)*nr]).
+	mr, nr int
+	// A kc×nc panel of op(B) is packed once per (jc, pc) block and reused
+	// for every mc×kc block of op(A); the A block is meant to stay in L2 and
+	// one kc×nr sliver of B in L1 while the kernel streams over it.
+	kc, mc, nc int
+	// parallelMin is the smallest m*n*k that Sgemm splits across
+	// goroutines.
+	parallelMin int
+	// kernel computes C = alpha*Ap*Bp + beta*C for one full mr×nr tile
+	// whose top-left element is c[0] and whose row stride is ldc, over kc
+	// packed steps (kc > 0). C is not read when beta is zero.
+	kernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+	// rows, when not nil, computes any product with m <= gemmRowsMax
+	// (preconditions as for sgemmRows, either transB).
+	rows func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+// gemmTileMax bounds mr*nr over all implementations: the size of the
+// scratch tile that edge tiles are computed into.
+const gemmTileMax = 6 * 16
+
+// gemmActive is the implementation Sgemm uses, chosen once at init: the
+// architecture's assembly kernels when the CPU supports them (gemmArch is
+// non-nil) unless FLOW_KERNELS=generic, otherwise the portable Go kernel.
+var gemmActive = selectGemm(os.Getenv("FLOW_KERNELS"))
+
+// selectGemm returns the implementation to use given the value of the
+// FLOW_KERNELS environment variable.
+func selectGemm(env string) *gemmImpl {
+	if env == "generic" || gemmArch == nil {
+		return gemmGeneric
+	}
+	return gemmArch
+}
+
+// gemmScratch holds the packing buffers and the edge tile of one goroutine.
 type gemmScratch struct {
 	a, b []float32
-	tile [mr * nr]float32
+	tile [gemmTileMax]float32
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
@@ -260,32 +385,40 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// sgemmBlocked is the single-goroutine packed GEMM.
+// sgemmBlocked is the single-goroutine packed GEMM of the active
+// implementation.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
 func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmActive.blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// blocked is the single-goroutine packed GEMM with g's kernel and blocking.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 
-	kcMax := min(k, gemmKC)
-	sc.a = grow(sc.a, roundUp(min(m, gemmMC), mr)*kcMax)
-	sc.b = grow(sc.b, roundUp(min(n, gemmNC), nr)*kcMax)
+	mr, nr := g.mr, g.nr
+	kcMax := min(k, g.kc)
+	sc.a = grow(sc.a, roundUp(min(m, g.mc), mr)*kcMax)
+	sc.b = grow(sc.b, roundUp(min(n, g.nc), nr)*kcMax)
 
-	for jc := 0; jc < n; jc += gemmNC {
-		nb := min(gemmNC, n-jc)
-		for pc := 0; pc < k; pc += gemmKC {
-			kb := min(gemmKC, k-pc)
+	for jc := 0; jc < n; jc += g.nc {
+		nb := min(g.nc, n-jc)
+		for pc := 0; pc < k; pc += g.kc {
+			kb := min(g.kc, k-pc)
 			bp := sc.b[:roundUp(nb, nr)*kb]
-			packB(transB, b, ldb, pc, jc, kb, nb, bp)
-			for ic := 0; ic < m; ic += gemmMC {
-				mb := min(gemmMC, m-ic)
+			packB(transB, b, ldb, pc, jc, kb, nb, nr, bp)
+			for ic := 0; ic < m; ic += g.mc {
+				mb := min(g.mc, m-ic)
 				ap := sc.a[:roundUp(mb, mr)*kb]
-				packA(transA, a, lda, ic, pc, mb, kb, ap)
+				packA(transA, a, lda, ic, pc, mb, kb, mr, ap)
 				// The first k-block applies beta; later ones accumulate.
 				bt := float32(1)
 				if pc == 0 {
 					bt = beta
 				}
-				macroKernel(mb, nb, kb, alpha, ap, bp, bt, c[ic*ldc+jc:], ldc, &sc.tile)
+				g.macroKernel(mb, nb, kb, alpha, ap, bp, bt, c[ic*ldc+jc:], ldc, sc.tile[:mr*nr])
 			}
 		}
 	}
@@ -296,7 +429,7 @@ func roundUp(x, to int) int { return (x + to - 1) / to * to }
 // packA copies the mb×kb block of op(A) starting at (ic, pc) into ap as
 // consecutive mr-row slivers; within a sliver, column p holds mr values.
 // Rows past mb are zero-filled.
-func packA(transA bool, a []float32, lda, ic, pc, mb, kb int, ap []float32) {
+func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, ap []float32) {
 	for s := 0; s < mb; s += mr {
 		rows := min(mr, mb-s)
 		dst := ap[s*kb : (s+mr)*kb]
@@ -305,28 +438,95 @@ func packA(transA bool, a []float32, lda, ic, pc, mb, kb int, ap []float32) {
 		}
 		if transA {
 			// Stored k×m: op(A)(i, p) = a[p*lda+i]; a row of storage is contiguous in i.
+			if rows == 6 && mr == 6 {
+				for p := 0; p < kb; p++ {
+					*(*[6]float32)(dst[p*6:]) = *(*[6]float32)(a[(pc+p)*lda+ic+s:])
+				}
+				continue
+			}
 			for p := 0; p < kb; p++ {
 				src := a[(pc+p)*lda+ic+s:]
 				src = src[:rows]
-				d := dst[p*mr : p*mr+rows]
-				copy(d, src)
+				copy(dst[p*mr:p*mr+rows], src)
 			}
+			continue
+		}
+		if rows == 6 && mr == 6 {
+			gather6(dst, a, (ic+s)*lda+pc, lda, kb)
 			continue
 		}
 		for ii := 0; ii < rows; ii++ {
 			src := a[(ic+s+ii)*lda+pc:]
 			src = src[:kb]
+			d := dst[ii:]
 			for p, v := range src {
-				dst[p*mr+ii] = v
+				d[p*mr] = v
 			}
 		}
+	}
+}
+
+// gather6 interleaves six rows of src, each n long, starting at off and
+// ld apart, into dst: dst[6p+r] = src[off+r*ld+p]. It writes dst
+// sequentially, which is about three times faster than scattering each row.
+func gather6(dst, src []float32, off, ld, n int) {
+	r0 := src[off : off+n]
+	r1 := src[off+ld : off+ld+n]
+	r2 := src[off+2*ld : off+2*ld+n]
+	r3 := src[off+3*ld : off+3*ld+n]
+	r4 := src[off+4*ld : off+4*ld+n]
+	r5 := src[off+5*ld : off+5*ld+n]
+	dst = dst[:6*n]
+	for p := range r0 {
+		d := (*[6]float32)(dst[6*p:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// gather8 is gather6 for eight rows, writing dst[stride*p+r] for r < 8.
+func gather8(dst []float32, stride int, src []float32, off, ld, n int) {
+	r0 := src[off : off+n]
+	r1 := src[off+ld : off+ld+n]
+	r2 := src[off+2*ld : off+2*ld+n]
+	r3 := src[off+3*ld : off+3*ld+n]
+	r4 := src[off+4*ld : off+4*ld+n]
+	r5 := src[off+5*ld : off+5*ld+n]
+	r6 := src[off+6*ld : off+6*ld+n]
+	r7 := src[off+7*ld : off+7*ld+n]
+	for p := range r0 {
+		d := (*[8]float32)(dst[stride*p:])
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
 	}
 }
 
 // packB copies the kb×nb block of op(B) starting at (pc, jc) into bp as
 // consecutive nr-column slivers; within a sliver, row p holds nr values.
 // Columns past nb are zero-filled.
-func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, bp []float32) {
+func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) {
+	if !transB && nr == 16 && nb >= 64 {
+		// Four whole 16-column slivers at a time, reading 256 contiguous
+		// bytes of each row of B; fixed-size array copies compile to a few
+		// vector moves, where copy would call memmove for every 64 bytes.
+		full := nb &^ 63
+		for s := 0; s < full; s += 64 {
+			d0 := bp[s*kb : (s+16)*kb]
+			d1 := bp[(s+16)*kb : (s+32)*kb]
+			d2 := bp[(s+32)*kb : (s+48)*kb]
+			d3 := bp[(s+48)*kb : (s+64)*kb]
+			for p := 0; p < kb; p++ {
+				row := b[(pc+p)*ldb+jc+s:]
+				row = row[:64]
+				*(*[16]float32)(d0[p*16:]) = *(*[16]float32)(row[0:])
+				*(*[16]float32)(d1[p*16:]) = *(*[16]float32)(row[16:])
+				*(*[16]float32)(d2[p*16:]) = *(*[16]float32)(row[32:])
+				*(*[16]float32)(d3[p*16:]) = *(*[16]float32)(row[48:])
+			}
+		}
+		if full < nb {
+			packB(false, b, ldb, pc, jc+full, kb, nb-full, nr, bp[full*kb:])
+		}
+		return
+	}
 	for s := 0; s < nb; s += nr {
 		cols := min(nr, nb-s)
 		dst := bp[s*kb : (s+nr)*kb]
@@ -335,12 +535,27 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, bp []float32) {
 		}
 		if transB {
 			// Stored n×k: op(B)(p, j) = b[j*ldb+p]; a row of storage is contiguous in p.
+			if cols == 16 && nr == 16 {
+				off := (jc+s)*ldb + pc
+				gather8(dst, 16, b, off, ldb, kb)
+				gather8(dst[8:], 16, b, off+8*ldb, ldb, kb)
+				continue
+			}
 			for jj := 0; jj < cols; jj++ {
 				src := b[(jc+s+jj)*ldb+pc:]
 				src = src[:kb]
+				d := dst[jj:]
 				for p, v := range src {
-					dst[p*nr+jj] = v
+					d[p*nr] = v
 				}
+			}
+			continue
+		}
+		if cols == 16 && nr == 16 {
+			// Fixed-size array copies compile to a few vector moves, where
+			// copy would call memmove for every 64 bytes.
+			for p := 0; p < kb; p++ {
+				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+jc+s:])
 			}
 			continue
 		}
@@ -353,25 +568,33 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb int, bp []float32) {
 }
 
 // macroKernel multiplies a packed mb×kb block of A by a packed kb×nb panel
-// of B, tile by tile, and merges each tile into C as
-// C = alpha*tile + beta*C (C not read when beta is zero).
-func macroKernel(mb, nb, kb int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int, tile *[mr * nr]float32) {
+// of B, tile by tile, merging each tile into C as C = alpha*tile + beta*C
+// (C not read when beta is zero). Full tiles go straight to C; edge tiles
+// are computed into tile (mr*nr elements) and merged from there.
+func (g *gemmImpl) macroKernel(mb, nb, kb int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int, tile []float32) {
+	mr, nr := g.mr, g.nr
 	for js := 0; js < nb; js += nr {
 		cols := min(nr, nb-js)
 		bs := bp[js*kb : (js+nr)*kb]
 		for is := 0; is < mb; is += mr {
 			rows := min(mr, mb-is)
-			microKernel(kb, ap[is*kb:(is+mr)*kb], bs, tile)
-			storeTile(rows, cols, alpha, tile, beta, c[is*ldc+js:], ldc)
+			as := ap[is*kb : (is+mr)*kb]
+			if rows == mr && cols == nr {
+				g.kernel(kb, as, bs, c[is*ldc+js:], ldc, alpha, beta)
+				continue
+			}
+			g.kernel(kb, as, bs, tile, nr, 1, 0)
+			storeTile(rows, cols, nr, alpha, tile, beta, c[is*ldc+js:], ldc)
 		}
 	}
 }
 
-// storeTile merges the top-left rows×cols corner of tile into C.
-func storeTile(rows, cols int, alpha float32, tile *[mr * nr]float32, beta float32, c []float32, ldc int) {
+// storeTile merges the top-left rows×cols corner of tile (row stride ldt)
+// into C as C = alpha*tile + beta*C, not reading C when beta is zero.
+func storeTile(rows, cols, ldt int, alpha float32, tile []float32, beta float32, c []float32, ldc int) {
 	for i := 0; i < rows; i++ {
 		crow := c[i*ldc : i*ldc+cols]
-		t := tile[i*nr : i*nr+cols]
+		t := tile[i*ldt : i*ldt+cols]
 		switch beta {
 		case 0:
 			for j, v := range t {

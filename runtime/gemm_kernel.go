@@ -1,7 +1,7 @@
 package runtime
 
-// Micro-tile shape of the GEMM: the micro-kernel computes an mr×nr block of
-// C from an mr-row sliver of packed A and an nr-column sliver of packed B.
+// Tile shape of the portable micro-kernel: it computes an mr×nr block of C
+// from an mr-row sliver of packed A and an nr-column sliver of packed B.
 //
 // 2×4 is the largest tile whose accumulators, A values and B values all fit
 // in the 15 scalar registers the Go compiler allocates on amd64; a 4×4 tile
@@ -11,15 +11,25 @@ const (
 	nr = 4
 )
 
-// microKernel computes tile = Ap*Bp for one mr×kc sliver of packed A
-// (column p at a[p*mr:(p+1)*mr]) and one kc×nr sliver of packed B (row p at
-// b[p*nr:(p+1)*nr]), writing the mr×nr result row-major into tile. It
-// overwrites tile rather than accumulating into it.
-//
-// It is a variable so that an architecture-specific kernel (assembly or
-// SIMD) can replace the portable one at init time; a replacement must keep
-// the mr×nr shape and the packed layouts above, or change mr and nr with it.
-var microKernel func(kc int, a, b []float32, tile *[mr * nr]float32) = kernelGeneric
+// gemmGeneric is the portable implementation, used on every architecture
+// without assembly kernels, on CPUs lacking the instructions they need, and
+// when FLOW_KERNELS=generic. Products with few rows (and B not transposed)
+// take sgemmRows.
+var gemmGeneric = &gemmImpl{
+	name: "generic",
+	mr:   mr, nr: nr,
+	kc: 256, mc: 128, nc: 1024,
+	parallelMin: gemmParallelMin,
+	kernel:      kernelGenericTile,
+}
+
+// kernelGenericTile is the gemmImpl.kernel of gemmGeneric: it computes the
+// tile with kernelGeneric and merges it into C.
+func kernelGenericTile(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+	var tile [mr * nr]float32
+	kernelGeneric(kc, a, b, &tile)
+	storeTile(mr, nr, nr, alpha, tile[:], beta, c, ldc)
+}
 
 // kernelGeneric is the portable micro-kernel: a 2×4 register-blocked loop,
 // unrolled twice over k, whose slice re-slicing lets the compiler drop all

@@ -310,6 +310,11 @@ func TestSgemmHotPathsDoNotAllocate(t *testing.T) {
 		{"serial 784x10x32 transA", true, false, 784, 10, 32, 0, 100},
 		{"parallel 512x512x512", false, false, 512, 512, 512, parallelProcs(), 10},
 		{"parallel by columns 64x1024x256", false, true, 64, 1024, 256, parallelProcs(), 10},
+		{"few rows 1x512x784", false, false, 1, 512, 784, 0, 20},
+		{"few rows parallel 1x2048x1100", false, false, 1, 2048, 1100, parallelProcs(), 10},
+		{"few rows parallel 2x1024x1100 transB", false, true, 2, 1024, 1100, parallelProcs(), 10},
+		{"few rows 2x300x100 transA transB", true, true, 2, 300, 100, 0, 20},
+		{"few rows 1x10x512", false, false, 1, 10, 512, 0, 100},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,282 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	goruntime "runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// gemmImpls returns the implementations available on this machine: the
+// portable one always, and the architecture's assembly one when the CPU
+// supports it.
+func gemmImpls() []*gemmImpl {
+	impls := []*gemmImpl{gemmGeneric}
+	if gemmArch != nil {
+		impls = append(impls, gemmArch)
+	}
+	return impls
+}
+
+// withGemm runs f with Sgemm using implementation g.
+func withGemm(g *gemmImpl, f func()) {
+	defer func(old *gemmImpl) { gemmActive = old }(gemmActive)
+	gemmActive = g
+	f()
+}
+
+func TestSelectGemm(t *testing.T) {
+	require.Same(t, selectGemm(os.Getenv("FLOW_KERNELS")), gemmActive)
+	require.Same(t, gemmGeneric, selectGemm("generic"))
+	if gemmArch != nil {
+		require.Same(t, gemmArch, selectGemm(""))
+		require.Same(t, gemmArch, selectGemm("asm"))
+	} else {
+		require.Same(t, gemmGeneric, selectGemm(""))
+	}
+}
+
+// implCase is one product checked by TestSgemmImplsAgainstReference.
+type implCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	pad            int
+}
+
+func (tc implCase) String() string {
+	return fmt.Sprintf("tA=%v,tB=%v,m=%d,n=%d,k=%d,alpha=%g,beta=%g,pad=%d", tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, tc.beta, tc.pad)
+}
+
+// check runs tc through Sgemm with every implementation and compares each
+// result with the float64 reference naiveGemm and with each other, within
+// a bound proportional to k*max|a|*max|b|*eps (plus the beta*C term).
+func (tc implCase) check(t *testing.T, r *rand.Rand) {
+	t.Helper()
+	aRows, aCols := tc.m, tc.k
+	if tc.transA {
+		aRows, aCols = tc.k, tc.m
+	}
+	bRows, bCols := tc.k, tc.n
+	if tc.transB {
+		bRows, bCols = tc.n, tc.k
+	}
+	lda, ldb, ldc := max(1, aCols+tc.pad), max(1, bCols+tc.pad), max(1, tc.n+tc.pad)
+	// Scales other than 1 make the tolerance's dependence on max|a|, max|b| matter.
+	a := scaled(randSlice(r, aRows*lda), 3)
+	b := scaled(randSlice(r, bRows*ldb), 0.5)
+	c0 := randSlice(r, tc.m*ldc)
+	if tc.beta == 0 {
+		for i := range c0 {
+			c0[i] = float32(math.NaN())
+		}
+	}
+	want := naiveGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c0, ldc)
+	const eps = 0x1p-23
+	tol := eps * (4*float64(tc.k+1)*maxAbs(a)*maxAbs(b)*math.Abs(float64(tc.alpha)) + 2*math.Abs(float64(tc.beta)))
+	var results [][]float32
+	for _, g := range gemmImpls() {
+		c := append([]float32(nil), c0...)
+		withGemm(g, func() {
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		})
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < ldc; j++ {
+				got, old := c[i*ldc+j], c0[i*ldc+j]
+				if j >= tc.n {
+					if got != old && !(math.IsNaN(float64(got)) && math.IsNaN(float64(old))) {
+						t.Fatalf("%s %v: padding C[%d,%d] changed from %g to %g", g.name, tc, i, j, old, got)
+					}
+					continue
+				}
+				if w := want[i*tc.n+j]; !(math.Abs(float64(got)-w) <= tol) {
+					t.Fatalf("%s %v: C[%d,%d] = %g, want %g (tol %g)", g.name, tc, i, j, got, w, tol)
+				}
+			}
+		}
+		results = append(results, c)
+	}
+	for _, c := range results[1:] {
+		for i := range c {
+			if d := math.Abs(float64(c[i]) - float64(results[0][i])); d > 2*tol {
+				t.Fatalf("%v: implementations differ at %d: %g vs %g", tc, i, results[0][i], c[i])
+			}
+		}
+	}
+}
+
+func scaled(s []float32, f float32) []float32 {
+	for i := range s {
+		s[i] *= f
+	}
+	return s
+}
+
+func maxAbs(s []float32) float64 {
+	var m float64
+	for _, v := range s {
+		m = max(m, math.Abs(float64(v)))
+	}
+	return m
+}
+
+// TestSgemmImplsAgainstReference compares the assembly and portable
+// implementations with a float64 triple loop over sampled shapes: sizes
+// around the 6×16 and 2×4 tiles and the cache blocks, every transpose
+// combination, alpha and beta in {0, 1, -0.5, 2} (beta = 0 with NaN in C),
+// and leading dimensions larger than needed.
+func TestSgemmImplsAgainstReference(t *testing.T) {
+	dims := []int{1, 2, 3, 5, 7, 8, 15, 16, 17, 31, 33, 64, 100, 129, 257}
+	scalars := []float32{0, 1, -0.5, 2}
+	r := rand.New(rand.NewPCG(4, 4))
+	trials := 400
+	if testing.Short() {
+		trials = 100
+	}
+	for range trials {
+		tc := implCase{
+			transA: r.IntN(2) == 1, transB: r.IntN(2) == 1,
+			m: dims[r.IntN(len(dims))], n: dims[r.IntN(len(dims))], k: dims[r.IntN(len(dims))],
+			alpha: scalars[r.IntN(len(scalars))], beta: scalars[r.IntN(len(scalars))],
+			pad: r.IntN(2) * (1 + r.IntN(5)),
+		}
+		tc.check(t, r)
+	}
+	// Every transpose combination for the few-rows path (m <= 4), wide and
+	// narrow, with k not a multiple of 4, 8 or 16.
+	for m := 1; m <= 5; m++ {
+		for _, nk := range [][2]int{{1, 1}, {7, 9}, {33, 70}, {517, 301}, {40, 785}} {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					implCase{transA: tA, transB: tB, m: m, n: nk[0], k: nk[1], alpha: -0.5, beta: 2, pad: 3}.check(t, r)
+					implCase{transA: tA, transB: tB, m: m, n: nk[0], k: nk[1], alpha: 1, beta: 0}.check(t, r)
+				}
+			}
+		}
+	}
+	// A few large products: several k and m blocks, parallel bands.
+	large := []implCase{
+		{m: 600, n: 300, k: 517, alpha: 1, beta: 0, pad: 2},
+		{transA: true, m: 301, n: 599, k: 300, alpha: -0.5, beta: 1},
+		{transB: true, m: 450, n: 451, k: 333, alpha: 2, beta: -0.5, pad: 1},
+		{transA: true, transB: true, m: 317, n: 402, k: 555, alpha: 1, beta: 2, pad: 5},
+		{m: 1, n: 512, k: 784, alpha: 1, beta: 0},
+		{transB: true, m: 3, n: 600, k: 513, alpha: 1, beta: 1},
+		// Few rows, big enough to be split across goroutines.
+		{m: 1, n: 1030, k: 2100, alpha: 1, beta: 0, pad: 1},
+		{m: 3, n: 700, k: 1100, alpha: -0.5, beta: 2},
+		{transA: true, transB: true, m: 2, n: 1100, k: 1000, alpha: 2, beta: 1, pad: 3},
+	}
+	for _, tc := range large {
+		tc.check(t, r)
+	}
+}
+
+// TestSgemmImplsKernelEdges drives each implementation's packed path
+// directly (no few-rows or plain-loop shortcut) at shapes around its tile.
+func TestSgemmImplsKernelEdges(t *testing.T) {
+	for _, g := range gemmImpls() {
+		for _, m := range []int{1, g.mr - 1, g.mr, g.mr + 1, 2*g.mr + 1} {
+			for _, n := range []int{1, g.nr - 1, g.nr, g.nr + 1, 3*g.nr + 5} {
+				for _, k := range []int{1, 3, 4, 5, g.kc + 3} {
+					if m < 1 || n < 1 {
+						continue
+					}
+					for _, tA := range []bool{false, true} {
+						for _, tB := range []bool{false, true} {
+							tc := gemmCase{transA: tA, transB: tB, m: m, n: n, k: k, alpha: 1.5, beta: -0.5, pad: 2}
+							withGemm(g, func() { tc.run(t, sgemmBlocked) })
+							tc.beta = 0
+							withGemm(g, func() { tc.run(t, sgemmBlocked) })
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmParallelRows drives the shared-panel parallel GEMM directly with
+// two and three goroutines' worth of work items, over shapes that leave
+// partial row blocks, partial B sliver groups and several k blocks.
+func TestSgemmParallelRows(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(max(3, goruntime.GOMAXPROCS(0))))
+	for _, g := range gemmImpls() {
+		for _, workers := range []int{2, 3} {
+			rows := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			}
+			for _, shape := range [][3]int{{1, 1, 1}, {7, 5, 3}, {37, 29, 300}, {145, 131, 17}, {300, 17, 600}, {1100, 1030, 9}, {200, 3100, 5}} {
+				for _, tA := range []bool{false, true} {
+					for _, tB := range []bool{false, true} {
+						gemmCase{transA: tA, transB: tB, m: shape[0], n: shape[1], k: shape[2], alpha: -0.5, beta: 2, pad: 3}.run(t, rows)
+						gemmCase{transA: tA, transB: tB, m: shape[0], n: shape[1], k: shape[2], alpha: 1, beta: 0}.run(t, rows)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkSgemmKernels reports GFLOP/s of square products for each
+// implementation on one and two threads, and of the batch-1 MLP layer
+// 1×784 · 784×512. Compare impl=avx2 with impl=generic to see what the
+// assembly buys (FLOW_KERNELS=generic selects the latter in programs).
+func BenchmarkSgemmKernels(b *testing.B) {
+	for _, g := range gemmImpls() {
+		for _, threads := range []int{1, 2} {
+			for _, n := range []int{64, 128, 256, 512, 1024} {
+				b.Run(fmt.Sprintf("impl=%s/threads=%d/n=%d", g.name, threads, n), func(b *testing.B) {
+					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(threads))
+					withGemm(g, func() { benchmarkGemmShape(b, false, false, n, n, n) })
+				})
+			}
+			for _, tB := range []bool{false, true} {
+				b.Run(fmt.Sprintf("impl=%s/threads=%d/m=1,k=784,n=512,transB=%v", g.name, threads, tB), func(b *testing.B) {
+					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(threads))
+					withGemm(g, func() { benchmarkGemmShape(b, false, tB, 1, 512, 784) })
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSgemmMLPPredict times the three layers of a batch-1 784-512-512-10
+// MLP forward pass (the products only).
+func BenchmarkSgemmMLPPredict(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := randSlice(r, 784)
+	w1, w2, w3 := randSlice(r, 784*512), randSlice(r, 512*512), randSlice(r, 512*10)
+	h1, h2, y := make([]float32, 512), make([]float32, 512), make([]float32, 10)
+	for _, g := range gemmImpls() {
+		b.Run("impl="+g.name, func(b *testing.B) {
+			withGemm(g, func() {
+				for b.Loop() {
+					Sgemm(false, false, 1, 512, 784, 1, x, 784, w1, 512, 0, h1, 512)
+					Sgemm(false, false, 1, 512, 512, 1, h1, 512, w2, 512, 0, h2, 512)
+					Sgemm(false, false, 1, 10, 512, 1, h2, 512, w3, 10, 0, y, 10)
+				}
+			})
+		})
+	}
+}
+
+func benchmarkGemmShape(b *testing.B, transA, transB bool, m, n, k int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	x, y, z := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	for b.Loop() {
+		Sgemm(transA, transB, m, n, k, 1, x, lda, y, ldb, 0, z, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
