@@ -43,9 +43,9 @@ func (c *gen) addEstimates(dict jen.Dict) {
 		for _, b := range batches {
 			var pr *cost.Program
 			if prog == "predict" {
-				pr = cost.Predict(c.g, p, b)
+				pr = cost.PredictFused(c.g, p, b, c.fusion())
 			} else {
-				pr = cost.Train(c.g, p, b)
+				pr = cost.TrainFused(c.g, p, b, c.fusion())
 			}
 			if pr == nil {
 				continue

@@ -3,6 +3,7 @@ package codegen
 import (
 	"github.com/dave/jennifer/jen"
 
+	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
@@ -99,6 +100,31 @@ func (c *gen) fuse() {
 		bufs = append(bufs, n)
 	}
 	c.bufs = bufs
+}
+
+// Fusion returns the nodes generated code for g computes inside their
+// consumer's loop, each mapped to that consumer, for the cost model
+// (cost.PredictFused). It is empty if g cannot be generated.
+func Fusion(g *ir.Graph) cost.Fusion {
+	c := newGen(g, Options{Package: "m"})
+	if c.validate() != nil {
+		return cost.Fusion{}
+	}
+	c.plan()
+	return c.fusion()
+}
+
+// fusion maps each fused node to its consumer.
+func (c *gen) fusion() cost.Fusion {
+	out := cost.Fusion{}
+	for _, n := range c.g.Nodes {
+		for _, in := range n.Inputs {
+			if c.fused[in] {
+				out[in] = n
+			}
+		}
+	}
+	return out
 }
 
 // emittedBy returns, per node, the set of programs that emit its code,

@@ -674,3 +674,139 @@ last32:
 axpy2done:
 	VZEROUPPER
 	RET
+
+// One k step of the 6×16 micro-kernel reading B where it is stored: the 16
+// floats of row p of op(B) are the memory operands blo and bhi.
+#define KSTEPX(ao, blo, bhi) \
+	VMOVUPS      blo, Y12;              \
+	VMOVUPS      bhi, Y13;              \
+	VBROADCASTSS (ao)(SI), Y14;         \
+	VFMADD231PS  Y12, Y14, Y0;          \
+	VFMADD231PS  Y13, Y14, Y1;          \
+	VBROADCASTSS (ao+4)(SI), Y15;       \
+	VFMADD231PS  Y12, Y15, Y2;          \
+	VFMADD231PS  Y13, Y15, Y3;          \
+	VBROADCASTSS (ao+8)(SI), Y14;       \
+	VFMADD231PS  Y12, Y14, Y4;          \
+	VFMADD231PS  Y13, Y14, Y5;          \
+	VBROADCASTSS (ao+12)(SI), Y15;      \
+	VFMADD231PS  Y12, Y15, Y6;          \
+	VFMADD231PS  Y13, Y15, Y7;          \
+	VBROADCASTSS (ao+16)(SI), Y14;      \
+	VFMADD231PS  Y12, Y14, Y8;          \
+	VFMADD231PS  Y13, Y14, Y9;          \
+	VBROADCASTSS (ao+20)(SI), Y15;      \
+	VFMADD231PS  Y12, Y15, Y10;         \
+	VFMADD231PS  Y13, Y15, Y11
+
+// func sgemmKernel6x16B(kc int, a, b, c *float32, ldb, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x16B(SB), NOSPLIT, $0-56
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldb+32(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+
+	// Warm the six rows of C while the k loop runs.
+	MOVQ       DX, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ       R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ       R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ       R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ       R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+	ADDQ       R8, AX
+	PREFETCHT0 (AX)
+	PREFETCHT0 60(AX)
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, R9
+	SHRQ $2, R9
+	JZ   xk1
+
+xk4:
+	PREFETCHT0 384(SI)
+	KSTEPX(0, (DI), 32(DI))
+	KSTEPX(24, (DI)(R10*1), 32(DI)(R10*1))
+	PREFETCHT0 448(SI)
+	KSTEPX(48, (DI)(R10*2), 32(DI)(R10*2))
+	KSTEPX(72, (DI)(R11*1), 32(DI)(R11*1))
+	ADDQ $96, SI
+	LEAQ (DI)(R10*4), DI
+	DECQ R9
+	JNZ  xk4
+
+xk1:
+	ANDQ $3, CX
+	JZ   xstore
+
+xk1loop:
+	KSTEPX(0, (DI), 32(DI))
+	ADDQ $24, SI
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  xk1loop
+
+xstore:
+	VBROADCASTSS alpha+48(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+	// beta == 0 (and not NaN): C is not read.
+	VBROADCASTSS beta+52(FP), Y15
+	VXORPS       X13, X13, X13
+	VUCOMISS     X13, X15
+	JNE          xwithbeta
+	JPS          xwithbeta
+	STORE0(Y0, Y1)
+	STORE0(Y2, Y3)
+	STORE0(Y4, Y5)
+	STORE0(Y6, Y7)
+	STORE0(Y8, Y9)
+	STORE0(Y10, Y11)
+	VZEROUPPER
+	RET
+
+xwithbeta:
+	STOREB(Y0, Y1)
+	STOREB(Y2, Y3)
+	STOREB(Y4, Y5)
+	STOREB(Y6, Y7)
+	STOREB(Y8, Y9)
+	STOREB(Y10, Y11)
+	VZEROUPPER
+	RET

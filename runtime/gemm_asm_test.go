@@ -280,3 +280,27 @@ func benchmarkGemmShape(b *testing.B, transA, transB bool, m, n, k int) {
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkSgemmModelShapes times the medium and skinny products of the
+// example models: the MLP 784-512-512-10 at batch 64 (forward, and the
+// weight and input gradients of its first layer) and softmax regression on
+// MNIST at batch 100 (forward and weight gradient).
+func BenchmarkSgemmModelShapes(b *testing.B) {
+	shapes := []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"mlp1", false, false, 64, 512, 784},
+		{"mlp2", false, false, 64, 512, 512},
+		{"mlp3", false, false, 64, 10, 512},
+		{"mlp1dW", true, false, 784, 512, 64},
+		{"mlp2dX", false, true, 64, 512, 512},
+		{"mlp3dW", true, false, 512, 10, 64},
+		{"softmax", false, false, 100, 10, 784},
+		{"softmaxdW", true, false, 784, 10, 100},
+	}
+	for _, s := range shapes {
+		b.Run(s.name, func(b *testing.B) { benchmarkGemmShape(b, s.transA, s.transB, s.m, s.n, s.k) })
+	}
+}

@@ -42,7 +42,8 @@ func cmdCost(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 1
 	}
-	predict, train := cost.Predict(g, p, *batch), cost.Train(g, p, *batch)
+	fused := codegen.Fusion(g) // what generated code computes in its consumers' loops
+	predict, train := cost.PredictFused(g, p, *batch, fused), cost.TrainFused(g, p, *batch, fused)
 	if *asJSON {
 		return printCostJSON(stdout, stderr, p, *batch, predict, train)
 	}

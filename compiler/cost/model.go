@@ -111,16 +111,64 @@ func Train(g *ir.Graph, p *Profile, batch int) *Program {
 	return pr
 }
 
+// Fusion maps each node code generation computes inside its consumer's
+// loop (no buffer of its own) to that consumer; see codegen.Fusion.
+type Fusion map[*ir.Node]*ir.Node
+
+// PredictFused and TrainFused are Predict and Train for generated code
+// that fuses the nodes of f into their consumers: a fused node writes
+// nothing and its consumer does not read it back, so both move less
+// memory, and the table says where each fused node went.
+func PredictFused(g *ir.Graph, p *Profile, batch int, f Fusion) *Program {
+	nodes := PredictNodes(g)
+	if nodes == nil {
+		return nil
+	}
+	pr := estimate(p, "predict", nodes, Bind(g, batch), f)
+	pr.Batch = batch
+	return pr
+}
+
+// TrainFused is Train with fusion; see PredictFused.
+func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion) *Program {
+	nodes := TrainNodes(g)
+	if nodes == nil {
+		return nil
+	}
+	pr := estimate(p, "train", nodes, Bind(g, batch), f)
+	pr.Batch = batch
+	return pr
+}
+
 // Estimate estimates a program made of nodes under the binding b. Nodes
 // that generate no code (inputs, params, constants, assigns) are left
 // out.
 func Estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding) *Program {
+	return estimate(p, name, nodes, b, nil)
+}
+
+// estimate is Estimate with the nodes of f fused into their consumers.
+func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion) *Program {
 	pr := &Program{Name: name, Slowdown: 1}
+	saved := map[*ir.Node]float64{} // bytes a consumer does not read back
+	for n, q := range f {
+		saved[q] += typeBytes(n, b)
+	}
 	for _, n := range nodes {
 		if !computes(n) {
 			continue
 		}
 		e := EstimateNode(p, n, b)
+		if q, ok := f[n]; ok {
+			// Computed in q's loop: nothing written, and the time is
+			// q's (its bytes are the operands q reads through it).
+			e.BytesWritten = 0
+			roofline(p, &e, 1, "fused", fmt.Sprintf("computed inside %s's loop: no buffer, %s less memory traffic", q.Label(), byteCount(2*typeBytes(n, b))))
+			e.Micros -= p.CallUs
+		} else if s := saved[n]; s > 0 && e.Kernel == "loop" {
+			e.BytesRead = max(0, e.BytesRead-s)
+			roofline(p, &e, e.Threads, e.Kernel, e.Reason+"; reads fused operands in its loop")
+		}
 		pr.Nodes = append(pr.Nodes, e)
 		pr.Micros += e.Micros
 		pr.FLOPs += e.FLOPs
@@ -491,4 +539,20 @@ func estimateConv(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 		OutH: w.OutH, OutW: w.OutW, StrideH: w.StrideH, StrideW: w.StrideW, PadTop: w.PadTop, PadLeft: w.PadLeft,
 	})
 	e.Kernel, e.Threads, e.Micros, e.Reason, e.Bound = c.Kernel, c.Threads, c.Micros, c.Reason, "compute"
+}
+
+// typeBytes is the size of n's result under b.
+func typeBytes(n *ir.Node, b ir.Binding) float64 {
+	return float64(n.Type.Shape.NumElements(b) * n.Type.DType.Size())
+}
+
+// byteCount renders a byte count: 1.5 MB, 12 kB, 40 B.
+func byteCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.1f MB", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.0f kB", v/1e3)
+	}
+	return fmt.Sprintf("%.0f B", v)
 }

@@ -544,15 +544,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.1,
+		Micros:  1.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.7,
+		Micros:  7.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  18.1,
+		Micros:  17.2,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

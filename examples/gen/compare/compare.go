@@ -596,15 +596,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.1,
+		Micros:  1.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  6.7,
+		Micros:  5.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.7,
+		Micros:  7.2,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

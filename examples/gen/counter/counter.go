@@ -327,7 +327,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  2.3,
+		Micros:  1.8,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

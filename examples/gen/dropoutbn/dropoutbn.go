@@ -1023,15 +1023,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  5.4,
+		Micros:  4.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  75.8,
+		Micros:  71.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  224.0,
+		Micros:  207.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -910,15 +910,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.9,
+		Micros:  1.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  12.9,
+		Micros:  11.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  45.9,
+		Micros:  36.5,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

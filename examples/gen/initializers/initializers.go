@@ -741,15 +741,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.0,
+		Micros:  1.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.0,
+		Micros:  4.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  15.6,
+		Micros:  12.8,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

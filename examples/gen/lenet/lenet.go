@@ -1085,7 +1085,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  300000.0,
+		Micros:  281000.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -677,15 +677,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.1,
+		Micros:  1.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  45.4,
+		Micros:  44.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  164.0,
+		Micros:  159.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -325,7 +325,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  145.0,
+		Micros:  140.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

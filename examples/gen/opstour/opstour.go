@@ -624,15 +624,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.8,
+		Micros:  1.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  11.5,
+		Micros:  10.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  28.3,
+		Micros:  23.2,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{
