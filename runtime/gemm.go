@@ -35,7 +35,8 @@ const gemmSmallMax = 12 * 12 * 12
 // NaN; when alpha is zero or k is zero, A and B are not read.
 //
 // Large products are cache-blocked, packed into scratch buffers reused across
-// calls, and split across GOMAXPROCS goroutines. On amd64 CPUs with AVX2 and
+// calls (an operand that would be used too little to repay the copy is read
+// where it is), and split across GOMAXPROCS goroutines. On amd64 CPUs with AVX2 and
 // FMA the inner kernels are hand-written assembly; elsewhere, or when the
 // environment variable FLOW_KERNELS is "generic", they are portable Go.
 //
@@ -345,6 +346,25 @@ type gemmImpl struct {
 	// whose top-left element is c[0] and whose row stride is ldc, over kc
 	// packed steps (kc > 0). C is not read when beta is zero.
 	kernel func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+	// kernelS, when not nil, is kernel for operands read in place:
+	// column p of the A sliver at a[p*lda:p*lda+mr], row p of the B sliver
+	// at b[p*ldb:p*ldb+nr] (packed slivers have lda = mr, ldb = nr). With
+	// it, blocked skips packing a B that is not transposed when m <=
+	// directBMaxRows, and a transposed A when n <= directAMaxCols.
+	kernelS func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
+	// directBMaxRows bounds m for using B as stored. Above it each block of
+	// B would be read from memory once per mc-row block of A, and the
+	// packed panel, read from L1 and L2, pays for its copy.
+	directBMaxRows int
+	// directAMaxCols bounds n for using a transposed A as stored: packing
+	// pays only when each sliver of A is used for many slivers of B.
+	directAMaxCols int
+	// narrow, when not nil, computes products with op(A) not transposed
+	// and n <= narrowMaxCols (preconditions as for blocked), where a
+	// 6×16 tile would be mostly empty and packing A would cost more than
+	// the product.
+	narrow        func(transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	narrowMaxCols int
 	// rows, when not nil, computes any product with m <= gemmRowsMax
 	// (preconditions as for sgemmRows, either transB).
 	rows func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -393,8 +413,23 @@ func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 }
 
 // blocked is the single-goroutine packed GEMM with g's kernel and blocking.
+// Products for which g has a better path go there instead: narrow ones to
+// g.narrow, and those with an operand that packing would copy for little
+// reuse to blockedDirect.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
 func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if g.narrow != nil && !transA && n <= g.narrowMaxCols {
+		g.narrow(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if g.kernelS != nil {
+		directA := transA && n <= g.directAMaxCols && n <= g.nc
+		directB := !transB && m <= g.directBMaxRows
+		if directA || directB {
+			g.blockedDirect(transA, transB, directA, directB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
+	}
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 
@@ -424,12 +459,121 @@ func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []
 	}
 }
 
+// blockedDirect is blocked with g.kernelS, reading op(A) where it is
+// stored when directA (transA must be true) and B where it is stored when
+// directB (transB must be false); the other operand is packed as usual.
+// Only the slivers that would run past the edge of a stored operand (the
+// last m%mr rows of op(A), the last n%nr columns of B) are still packed,
+// once per k block. Skipping a copy pays when it would be used little: for
+// a 64×784 · 784×512 layer, packing B cost about as much as a third of the
+// product; for the 784×100 · 100×10 weight gradient of softmax regression,
+// packing Aᵀ cost several times the product.
+// Preconditions: as blocked, g.kernelS != nil, directA || directB, and
+// n <= g.nc when directA.
+func (g *gemmImpl) blockedDirect(transA, transB, directA, directB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sc := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(sc)
+
+	mr, nr := g.mr, g.nr
+	kcMax := min(k, g.kc)
+	mc := g.mc
+	if directA {
+		mc = m // nothing to keep in L2: one block
+		sc.a = grow(sc.a, mr*kcMax)
+	} else {
+		sc.a = grow(sc.a, roundUp(min(m, mc), mr)*kcMax)
+	}
+	fullN := n / nr * nr
+	if directB {
+		sc.b = grow(sc.b, nr*kcMax)
+	} else {
+		sc.b = grow(sc.b, roundUp(n, nr)*kcMax)
+	}
+	tile := sc.tile[:mr*nr]
+	for pc := 0; pc < k; pc += g.kc {
+		kb := min(g.kc, k-pc)
+		switch {
+		case !directB:
+			packB(transB, b, ldb, pc, 0, kb, n, nr, sc.b[:roundUp(n, nr)*kb])
+		case fullN < n:
+			packB(false, b, ldb, pc, fullN, kb, n-fullN, nr, sc.b[:nr*kb])
+		}
+		// The first k-block applies beta; later ones accumulate.
+		bt := float32(1)
+		if pc == 0 {
+			bt = beta
+		}
+		for ic := 0; ic < m; ic += mc {
+			mb := min(mc, m-ic)
+			if !directA {
+				packA(transA, a, lda, ic, pc, mb, kb, mr, sc.a[:roundUp(mb, mr)*kb])
+			}
+			for js := 0; js < n; js += nr {
+				cols := min(nr, n-js)
+				var bs []float32
+				bst := nr
+				switch {
+				case !directB:
+					bs = sc.b[js*kb:]
+				case cols == nr:
+					bs, bst = b[pc*ldb+js:], ldb
+				default:
+					bs = sc.b
+				}
+				for is := 0; is < mb; is += mr {
+					rows := min(mr, mb-is)
+					var as []float32
+					ast := mr
+					switch {
+					case !directA:
+						as = sc.a[is*kb:]
+					case rows == mr:
+						as, ast = a[pc*lda+ic+is:], lda
+					default:
+						as = sc.a[:mr*kb]
+						packA(true, a, lda, ic+is, pc, rows, kb, mr, as)
+					}
+					cs := c[(ic+is)*ldc+js:]
+					if rows == mr && cols == nr {
+						g.kernelS(kb, as, ast, bs, bst, cs, ldc, alpha, bt)
+						continue
+					}
+					g.kernelS(kb, as, ast, bs, bst, tile, nr, 1, 0)
+					storeTile(rows, cols, nr, alpha, tile, bt, cs, ldc)
+				}
+			}
+		}
+	}
+}
+
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
 // packA copies the mb×kb block of op(A) starting at (ic, pc) into ap as
 // consecutive mr-row slivers; within a sliver, column p holds mr values.
 // Rows past mb are zero-filled.
 func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, ap []float32) {
+	if transA && mr == 6 && mb >= 6 {
+		// Stored k×m: row pc+p of storage holds column p of the block,
+		// contiguous in i. Read each row once, front to back, and deal
+		// its values out to the slivers, element by element: a direct
+		// [6]float32 assignment between two slices (which may overlap)
+		// compiles to a call of memmove, and one through a local to two
+		// overlapping 16-byte moves whose reload stalls on store
+		// forwarding; either made this copy two to three times slower.
+		full := mb / 6 * 6
+		for p := 0; p < kb; p++ {
+			src := a[(pc+p)*lda+ic : (pc+p)*lda+ic+full]
+			for s := 0; s < full; s += 6 {
+				v := (*[6]float32)(src[s:])
+				d := (*[6]float32)(ap[s*kb+p*6:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = v[0], v[1], v[2], v[3], v[4], v[5]
+			}
+		}
+		if full < mb {
+			packA(true, a, lda, ic+full, pc, mb-full, kb, mr, ap[full*kb:])
+		}
+		return
+	}
 	for s := 0; s < mb; s += mr {
 		rows := min(mr, mb-s)
 		dst := ap[s*kb : (s+mr)*kb]
@@ -438,12 +582,6 @@ func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, ap []float32) 
 		}
 		if transA {
 			// Stored k×m: op(A)(i, p) = a[p*lda+i]; a row of storage is contiguous in i.
-			if rows == 6 && mr == 6 {
-				for p := 0; p < kb; p++ {
-					*(*[6]float32)(dst[p*6:]) = *(*[6]float32)(a[(pc+p)*lda+ic+s:])
-				}
-				continue
-			}
 			for p := 0; p < kb; p++ {
 				src := a[(pc+p)*lda+ic+s:]
 				src = src[:rows]
@@ -505,8 +643,9 @@ func gather8(dst []float32, stride int, src []float32, off, ld, n int) {
 func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) {
 	if !transB && nr == 16 && nb >= 64 {
 		// Four whole 16-column slivers at a time, reading 256 contiguous
-		// bytes of each row of B; fixed-size array copies compile to a few
-		// vector moves, where copy would call memmove for every 64 bytes.
+		// bytes of each row of B; fixed-size array copies through locals
+		// compile to a few vector moves, where copy (or a direct array
+		// assignment between slices) would call memmove for every 64 bytes.
 		full := nb &^ 63
 		for s := 0; s < full; s += 64 {
 			d0 := bp[s*kb : (s+16)*kb]
@@ -516,10 +655,12 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 			for p := 0; p < kb; p++ {
 				row := b[(pc+p)*ldb+jc+s:]
 				row = row[:64]
-				*(*[16]float32)(d0[p*16:]) = *(*[16]float32)(row[0:])
-				*(*[16]float32)(d1[p*16:]) = *(*[16]float32)(row[16:])
-				*(*[16]float32)(d2[p*16:]) = *(*[16]float32)(row[32:])
-				*(*[16]float32)(d3[p*16:]) = *(*[16]float32)(row[48:])
+				v0, v1 := *(*[16]float32)(row[0:]), *(*[16]float32)(row[16:])
+				v2, v3 := *(*[16]float32)(row[32:]), *(*[16]float32)(row[48:])
+				*(*[16]float32)(d0[p*16:]) = v0
+				*(*[16]float32)(d1[p*16:]) = v1
+				*(*[16]float32)(d2[p*16:]) = v2
+				*(*[16]float32)(d3[p*16:]) = v3
 			}
 		}
 		if full < nb {
@@ -552,10 +693,12 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 			continue
 		}
 		if cols == 16 && nr == 16 {
-			// Fixed-size array copies compile to a few vector moves, where
-			// copy would call memmove for every 64 bytes.
+			// Fixed-size array copies through a local compile to a few
+			// vector moves, where copy would call memmove for every 64
+			// bytes.
 			for p := 0; p < kb; p++ {
-				*(*[16]float32)(dst[p*16:]) = *(*[16]float32)(b[(pc+p)*ldb+jc+s:])
+				v := *(*[16]float32)(b[(pc+p)*ldb+jc+s:])
+				*(*[16]float32)(dst[p*16:]) = v
 			}
 			continue
 		}

@@ -675,40 +675,44 @@ axpy2done:
 	VZEROUPPER
 	RET
 
-// One k step of the 6×16 micro-kernel reading B where it is stored: the 16
-// floats of row p of op(B) are the memory operands blo and bhi.
-#define KSTEPX(ao, blo, bhi) \
+// One k step of the 6×16 micro-kernel with strided operands: the 6 values
+// of column p of the A sliver are at 0..20(areg), the 16 floats of row p
+// of the B sliver are the memory operands blo and bhi.
+#define KSTEPS(areg, blo, bhi) \
 	VMOVUPS      blo, Y12;              \
 	VMOVUPS      bhi, Y13;              \
-	VBROADCASTSS (ao)(SI), Y14;         \
+	VBROADCASTSS (areg), Y14;           \
 	VFMADD231PS  Y12, Y14, Y0;          \
 	VFMADD231PS  Y13, Y14, Y1;          \
-	VBROADCASTSS (ao+4)(SI), Y15;       \
+	VBROADCASTSS 4(areg), Y15;          \
 	VFMADD231PS  Y12, Y15, Y2;          \
 	VFMADD231PS  Y13, Y15, Y3;          \
-	VBROADCASTSS (ao+8)(SI), Y14;       \
+	VBROADCASTSS 8(areg), Y14;          \
 	VFMADD231PS  Y12, Y14, Y4;          \
 	VFMADD231PS  Y13, Y14, Y5;          \
-	VBROADCASTSS (ao+12)(SI), Y15;      \
+	VBROADCASTSS 12(areg), Y15;         \
 	VFMADD231PS  Y12, Y15, Y6;          \
 	VFMADD231PS  Y13, Y15, Y7;          \
-	VBROADCASTSS (ao+16)(SI), Y14;      \
+	VBROADCASTSS 16(areg), Y14;         \
 	VFMADD231PS  Y12, Y14, Y8;          \
 	VFMADD231PS  Y13, Y14, Y9;          \
-	VBROADCASTSS (ao+20)(SI), Y15;      \
+	VBROADCASTSS 20(areg), Y15;         \
 	VFMADD231PS  Y12, Y15, Y10;         \
 	VFMADD231PS  Y13, Y15, Y11
 
-// func sgemmKernel6x16B(kc int, a, b, c *float32, ldb, ldc int, alpha, beta float32)
-TEXT ·sgemmKernel6x16B(SB), NOSPLIT, $0-56
+// func sgemmKernel6x16S(kc int, a, b, c *float32, lda, ldb, ldc int, alpha, beta float32)
+TEXT ·sgemmKernel6x16S(SB), NOSPLIT, $0-64
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
-	MOVQ ldb+32(FP), R10
+	MOVQ lda+32(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	MOVQ ldb+40(FP), R10
 	SHLQ $2, R10
 	LEAQ (R10)(R10*2), R11
-	MOVQ ldc+40(FP), R8
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 
 	// Warm the six rows of C while the k loop runs.
@@ -746,33 +750,34 @@ TEXT ·sgemmKernel6x16B(SB), NOSPLIT, $0-56
 
 	MOVQ CX, R9
 	SHRQ $2, R9
-	JZ   xk1
+	JZ   sk1
 
-xk4:
-	PREFETCHT0 384(SI)
-	KSTEPX(0, (DI), 32(DI))
-	KSTEPX(24, (DI)(R10*1), 32(DI)(R10*1))
-	PREFETCHT0 448(SI)
-	KSTEPX(48, (DI)(R10*2), 32(DI)(R10*2))
-	KSTEPX(72, (DI)(R11*1), 32(DI)(R11*1))
-	ADDQ $96, SI
+sk4:
+	KSTEPS(SI, (DI), 32(DI))
+	LEAQ (SI)(R12*1), AX
+	KSTEPS(AX, (DI)(R10*1), 32(DI)(R10*1))
+	LEAQ (SI)(R12*2), BX
+	KSTEPS(BX, (DI)(R10*2), 32(DI)(R10*2))
+	LEAQ (SI)(R13*1), AX
+	KSTEPS(AX, (DI)(R11*1), 32(DI)(R11*1))
+	LEAQ (SI)(R12*4), SI
 	LEAQ (DI)(R10*4), DI
 	DECQ R9
-	JNZ  xk4
+	JNZ  sk4
 
-xk1:
+sk1:
 	ANDQ $3, CX
-	JZ   xstore
+	JZ   sstore
 
-xk1loop:
-	KSTEPX(0, (DI), 32(DI))
-	ADDQ $24, SI
+sk1loop:
+	KSTEPS(SI, (DI), 32(DI))
+	ADDQ R12, SI
 	ADDQ R10, DI
 	DECQ CX
-	JNZ  xk1loop
+	JNZ  sk1loop
 
-xstore:
-	VBROADCASTSS alpha+48(FP), Y14
+sstore:
+	VBROADCASTSS alpha+56(FP), Y14
 	VMULPS       Y14, Y0, Y0
 	VMULPS       Y14, Y1, Y1
 	VMULPS       Y14, Y2, Y2
@@ -787,11 +792,11 @@ xstore:
 	VMULPS       Y14, Y11, Y11
 
 	// beta == 0 (and not NaN): C is not read.
-	VBROADCASTSS beta+52(FP), Y15
+	VBROADCASTSS beta+60(FP), Y15
 	VXORPS       X13, X13, X13
 	VUCOMISS     X13, X15
-	JNE          xwithbeta
-	JPS          xwithbeta
+	JNE          swithbeta
+	JPS          swithbeta
 	STORE0(Y0, Y1)
 	STORE0(Y2, Y3)
 	STORE0(Y4, Y5)
@@ -801,7 +806,7 @@ xstore:
 	VZEROUPPER
 	RET
 
-xwithbeta:
+swithbeta:
 	STOREB(Y0, Y1)
 	STOREB(Y2, Y3)
 	STOREB(Y4, Y5)

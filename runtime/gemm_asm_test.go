@@ -200,6 +200,49 @@ func TestSgemmImplsKernelEdges(t *testing.T) {
 	}
 }
 
+// TestSgemmDirectPaths checks the paths that read an operand where it is
+// stored (kernelS: B not transposed, transposed A) and the narrow-n dot
+// products against the float64 reference, with the choice between them
+// and packing forced each way: the defaults, every product that can use
+// them doing so (also with many rows, several k blocks and wide B), and
+// none. Shapes leave partial row slivers, partial and narrow column
+// slivers, k not a multiple of 4 and k beyond one kc block; every
+// transpose, alpha and beta (beta = 0 with NaN in C) and padded strides.
+func TestSgemmDirectPaths(t *testing.T) {
+	if gemmArch == nil || gemmArch.kernelS == nil {
+		t.Skip("no strided kernel on this machine")
+	}
+	configs := []struct {
+		name string
+		set  func(g *gemmImpl)
+	}{
+		{"default", func(*gemmImpl) {}},
+		{"always", func(g *gemmImpl) { g.directBMaxRows, g.directAMaxCols, g.narrowMaxCols = 1<<30, 1<<30, 1<<30 }},
+		{"direct-only", func(g *gemmImpl) { g.directBMaxRows, g.directAMaxCols, g.narrow = 1<<30, 1<<30, nil }},
+		{"never", func(g *gemmImpl) { g.kernelS, g.narrow = nil, nil }},
+	}
+	shapes := [][3]int{
+		{5, 7, 3}, {6, 16, 4}, {7, 17, 5}, {13, 10, 9}, {31, 33, 300},
+		{100, 10, 785}, {64, 1, 513}, {150, 12, 260}, {200, 47, 31}, {17, 200, 600},
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, cfg := range configs {
+		t.Run(cfg.name, func(t *testing.T) {
+			defer func(g gemmImpl) { *gemmArch = g }(*gemmArch)
+			cfg.set(gemmArch)
+			for _, sh := range shapes {
+				for _, tA := range []bool{false, true} {
+					for _, tB := range []bool{false, true} {
+						implCase{transA: tA, transB: tB, m: sh[0], n: sh[1], k: sh[2], alpha: -0.5, beta: 2, pad: 3}.check(t, r)
+						implCase{transA: tA, transB: tB, m: sh[0], n: sh[1], k: sh[2], alpha: 1, beta: 0}.check(t, r)
+						implCase{transA: tA, transB: tB, m: sh[0], n: sh[1], k: sh[2], alpha: 2, beta: 1, pad: 1}.check(t, r)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestSgemmParallelRows drives the shared-panel parallel GEMM directly with
 // two and three goroutines' worth of work items, over shapes that leave
 // partial row blocks, partial B sliver groups and several k blocks.
@@ -302,5 +345,41 @@ func BenchmarkSgemmModelShapes(b *testing.B) {
 	}
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) { benchmarkGemmShape(b, s.transA, s.transB, s.m, s.n, s.k) })
+		if gemmArch != nil && (!s.transB && s.m <= gemmArch.directBMaxRows || s.transA && s.n <= gemmArch.directAMaxCols || !s.transA && s.n <= gemmArch.narrowMaxCols) {
+			// The same product with both operands packed, for comparison.
+			b.Run(s.name+"/packed", func(b *testing.B) {
+				defer func(g gemmImpl) { *gemmArch = g }(*gemmArch)
+				gemmArch.kernelS, gemmArch.narrow = nil, nil
+				benchmarkGemmShape(b, s.transA, s.transB, s.m, s.n, s.k)
+			})
+		}
+	}
+}
+
+// TestSgemmModelShapesNoAlloc checks that the products of the example
+// models (direct, narrow and parallel paths) allocate nothing per call
+// once warm.
+func TestSgemmModelShapesNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop objects")
+	}
+	for _, s := range []struct {
+		transA, transB bool
+		m, n, k        int
+	}{
+		{false, false, 64, 512, 784}, {true, false, 784, 512, 64}, {false, true, 64, 784, 512},
+		{false, false, 100, 10, 784}, {true, false, 784, 10, 100}, {false, true, 100, 10, 784},
+	} {
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		a, b, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
+		f := func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n) }
+		f()
+		require.Zero(t, testing.AllocsPerRun(20, f), "%+v", s)
 	}
 }

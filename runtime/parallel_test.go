@@ -236,3 +236,39 @@ func TestParallelForSteadyStateDoesNotAllocate(t *testing.T) {
 	requireZeroAllocs(t, parallelProcs(), 100, func() { ParallelFor(len(c.hits), 1, c) })
 	requireZeroAllocs(t, 0, 100, func() { ParallelFor(len(c.hits), len(c.hits), c) }) // serial
 }
+
+// nopTask is a Task that does nothing, for timing ParallelFor itself.
+type nopTask struct{}
+
+func (nopTask) Run(_, _ int) {}
+
+// spinTask busies its caller for about d per unit of its range.
+type spinTask struct{ d time.Duration }
+
+func (t spinTask) Run(lo, hi int) {
+	end := time.Now().Add(time.Duration(hi-lo) * t.d)
+	for time.Now().Before(end) {
+	}
+}
+
+// BenchmarkParallelForLatency times the fork/join of ParallelFor over two
+// ranges: empty ones (pure hand-off and wait), and 20 µs of work each with
+// 50 µs of serial work between calls, as a model's element-wise steps sit
+// between its products. The serial baseline for the latter is 90 µs.
+func BenchmarkParallelForLatency(b *testing.B) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs GOMAXPROCS >= 2")
+	}
+	b.Run("empty", func(b *testing.B) {
+		for b.Loop() {
+			ParallelFor(2, 1, nopTask{})
+		}
+	})
+	b.Run("20us+50us-serial", func(b *testing.B) {
+		t, serial := spinTask{d: 20 * time.Microsecond}, spinTask{d: 50 * time.Microsecond}
+		for b.Loop() {
+			ParallelFor(2, 1, t)
+			serial.Run(0, 1)
+		}
+	})
+}
