@@ -166,6 +166,11 @@ func (c *gen) modelType() {
 	}
 	fields = append(fields, jen.Line())
 	for _, n := range c.bufs {
+		if _, ok := c.parallel[n]; ok {
+			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
+		}
+	}
+	for _, n := range c.bufs {
 		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Add(goType(n.Type.DType)).Comment(nodeComment(n)))
 	}
 	c.f.Comment(fmt.Sprintf("Model is one instance of %s: its parameters and working buffers.", c.g.Name))
@@ -344,6 +349,9 @@ func (c *gen) programFunc(p program) error {
 	if p.name == "train" {
 		code = append(code, jen.Comment("Apply the updates after every read of the old values."))
 		for _, u := range c.g.Updates {
+			if c.inPlace[updateValue(u)] != nil {
+				continue // computed in the param's storage
+			}
 			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(updateValue(u)))))
 		}
 	}

@@ -85,13 +85,17 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 		for _, in := range n.Inputs {
 			args = append(args, c.elementTree(in, out, &ops))
 		}
-		return loopNest(shapeSizes(out), ops, func(e []*jen.Statement) jen.Code {
+		body := func(e []*jen.Statement) jen.Code {
 			a := make([]*jen.Statement, len(args))
 			for i, f := range args {
 				a[i] = f(e)
 			}
 			return e[0].Op("=").Add(expr(a))
-		}), nil
+		}
+		if _, ok := c.parallel[n]; ok {
+			return c.emitParallel(n, ops, body), nil
+		}
+		return loopNest(shapeSizes(out), ops, body), nil
 	}
 }
 

@@ -62,11 +62,15 @@ type gen struct {
 	outNames []string            // Go result names of Predict, by output
 	bufs     []*ir.Node          // computed nodes with a buffer, in ID order
 	hasBuf   map[*ir.Node]bool
-	constVar map[*ir.Node]string // tensor constants → package variable
-	mem      *memPlan            // the buffers' arena slots; see memory()
-	fused    map[*ir.Node]bool   // nodes computed inside their consumer's loop
-	allBufs  []*ir.Node          // bufs before fusion
-	probe    *exprProbe          // set while fuse asks for an element expression
+	constVar map[*ir.Node]string   // tensor constants → package variable
+	mem      *memPlan              // the buffers' arena slots; see memory()
+	fused    map[*ir.Node]bool     // nodes computed inside their consumer's loop
+	allBufs  []*ir.Node            // bufs before fusion
+	probe    *exprProbe            // set while fuse asks for an element expression
+	parallel map[*ir.Node]string   // element-wise loops split across cores, with the reason
+	inPlace  map[*ir.Node]*ir.Node // update values computed in their param's storage
+	// loopDeclared marks the parallel loops whose task type is emitted.
+	loopDeclared map[*ir.Node]bool
 
 	// used collects the locals a function body refers to.
 	used map[string]bool
@@ -113,6 +117,7 @@ func newGen(g *ir.Graph, opts Options) *gen {
 		g: g, pkg: opts.Package, opts: opts,
 		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
 		hasBuf: map[*ir.Node]bool{}, constVar: map[*ir.Node]string{},
+		loopDeclared: map[*ir.Node]bool{},
 	}
 }
 
@@ -199,6 +204,8 @@ func (c *gen) plan() {
 	}
 	c.allBufs = c.bufs
 	c.fuse()
+	c.decideInPlace()
+	c.decideParallel()
 }
 
 // goName maps a flow name such as "h1/W" to a Go identifier.
@@ -242,6 +249,8 @@ func (c *gen) operand(x *ir.Node) string {
 		return name
 	case c.constVar[x] != "":
 		return c.constVar[x]
+	case c.inPlace[x] != nil:
+		return c.operand(c.inPlace[x])
 	}
 	name := "t" + strconv.Itoa(x.ID)
 	c.used[name] = true

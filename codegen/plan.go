@@ -110,20 +110,7 @@ func (c *gen) planMemory(progs []program) *memPlan {
 // liveness returns the live interval of every node entry point p
 // computes, over the schedule p runs (its prefixes first).
 func (c *gen) liveness(p *program) map[*ir.Node]span {
-	var chain []*program
-	for q := p; q != nil; q = q.prefix {
-		chain = append([]*program{q}, chain...)
-	}
-	var order []*ir.Node
-	done := map[*ir.Node]bool{}
-	for _, q := range chain {
-		for _, n := range c.g.Schedule(q.roots...) {
-			if !done[n] {
-				done[n] = true
-				order = append(order, n)
-			}
-		}
-	}
+	order := c.order(p)
 	live := map[*ir.Node]span{}
 	for i, n := range order {
 		if c.fused[n] {
@@ -153,6 +140,26 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 		}
 	}
 	return live
+}
+
+// order returns the nodes entry point p runs, in order: the programs it
+// calls first, then its own.
+func (c *gen) order(p *program) []*ir.Node {
+	var chain []*program
+	for q := p; q != nil; q = q.prefix {
+		chain = append([]*program{q}, chain...)
+	}
+	var order []*ir.Node
+	done := map[*ir.Node]bool{}
+	for _, q := range chain {
+		for _, n := range c.g.Schedule(q.roots...) {
+			if !done[n] {
+				done[n] = true
+				order = append(order, n)
+			}
+		}
+	}
+	return order
 }
 
 // size returns the elements of dt's arena under the plan.

@@ -137,7 +137,9 @@ func TestPlanIsSafe(t *testing.T) {
 				chain = append([]*program{q}, chain...)
 			}
 			owner := map[*memSlot]*ir.Node{}
+			overwritten := map[*ir.Node]bool{} // params whose new value is in place
 			read := func(x *ir.Node, when string) {
+				require.False(t, overwritten[x], "%s %s: %s reads param %s after its new value overwrote it", f, entry, when, x.Label())
 				if s, ok := pl.slotOf[x]; ok {
 					require.Same(t, x, owner[s], "%s %s: %s reads %s, but its slot holds %v", f, entry, when, x.Label(), owner[s])
 				}
@@ -152,11 +154,17 @@ func TestPlanIsSafe(t *testing.T) {
 					if c.fused[n] {
 						continue
 					}
-					for _, in := range c.reads(n) {
-						read(in, n.Label())
+					if n.Op.Name != "assign" { // an assign emits no code
+						for _, in := range c.reads(n) {
+							read(in, n.Label())
+						}
 					}
 					if s, ok := pl.slotOf[n]; ok {
 						owner[s] = n
+					}
+					if p := c.inPlace[n]; p != nil {
+						require.Equal(t, "train", entry, "%s: %s is written into param %s outside the train step", f, n.Label(), p.Label())
+						overwritten[p] = true
 					}
 				}
 			}
@@ -171,4 +179,53 @@ func TestPlanIsSafe(t *testing.T) {
 		}
 		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.naiveSize(ir.F32), 64), f)
 	}
+}
+
+// TestParallelLoops checks the cost model's split decision: a large
+// element-wise loop runs on several goroutines, a small one on the caller,
+// and a loop whose operand broadcasts cannot be split into ranges.
+func TestParallelLoops(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 4096]
+    input s: f32[N, 8]
+    input b: f32[4096]
+    big = exp(x)
+    small = exp(s)
+    bias = x + b
+    output big, small, bias
+}
+`)
+	require.Contains(t, c.parallel[n["big"]], "goroutines")
+	require.NotContains(t, c.parallel, n["small"])
+	require.NotContains(t, c.parallel, n["bias"], "b broadcasts along the rows")
+}
+
+// TestInPlaceUpdates checks that an update's new value is computed in its
+// param's storage when nothing reads the param's old value later in the
+// train step, and not when something does.
+func TestInPlaceUpdates(t *testing.T) {
+	model := func(updates string) string {
+		return `model M {
+    input x: f32[N, 4]
+    input y: f32[N, 4]
+    param W: f32[4, 4] = ones
+    param s: f32[] = zeros
+    param r: f32[] = zeros
+    p = x @ W
+    loss = mean(square(p - y))
+` + updates + `
+    output p
+    train loss with sgd(lr = 0.1)
+}
+`
+	}
+	// k runs first, then q's value reads the old s: k cannot overwrite s.
+	c, n := planOf(t, model("    k = assign_add(s, 1)\n    q = assign(r, s * 2)"))
+	require.Nil(t, c.inPlace[n["k"]], "q reads the old s after k")
+	require.Same(t, n["r"], c.inPlace[n["q"]], "nothing reads the old r")
+	// q's value first: now k may write s in place.
+	c, n = planOf(t, model("    q = assign(r, s * 2)\n    k = assign_add(s, 1)"))
+	require.Same(t, n["s"], c.inPlace[n["k"]])
+	require.Same(t, n["r"], c.inPlace[n["q"]])
+	require.Same(t, n["W"], c.inPlace[c.g.Updates[len(c.g.Updates)-1].Inputs[1]], "sgd's new W, after every read of W")
 }

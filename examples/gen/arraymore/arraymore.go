@@ -82,9 +82,6 @@ type Model struct {
 	t52 []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	t53 []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
 	t54 []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
-	t57 []float32 // %57 = sub(E, %56) f32[3,4], line 33 [update]
-	t61 []float32 // %61 = sub(C, %60) f32[6,3], line 33 [update]
-	t65 []float32 // %65 = sub(W, %64) f32[12,2], line 33 [update]
 }
 
 // New returns a ArrayMore with every parameter at its initial value. Buffers
@@ -116,7 +113,7 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t18, m.t8, m.t42, m.t48, m.t57 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12]
+		m.t18, m.t8, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[12*n:]
 		m.t40, m.t10, m.t19, m.t24, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
 		a = a[12*n:]
@@ -126,9 +123,9 @@ func (m *Model) layout(n int) {
 		a = a[3*n:]
 		m.t14, m.t43, m.t35, m.t38, m.t22 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
 		a = a[3*n:]
-		m.t41, m.t65, m.t11, m.t26, m.t31 = a[:24:24], a[:24:24], a[:18:18], a[:1:1], a[:1:1]
+		m.t41, m.t11, m.t26, m.t31 = a[:24:24], a[:18:18], a[:1:1], a[:1:1]
 		a = a[24:]
-		m.t52, m.t61, m.t13 = a[:18:18], a[:18:18], a[:9:9]
+		m.t52, m.t13 = a[:18:18], a[:9:9]
 		a = a[18:]
 		m.t53 = a[:18:18]
 		a = a[18:]
@@ -330,9 +327,6 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
-	t57 := m.t57
-	t61 := m.t61
-	t65 := m.t65
 	// First the loss program.
 	m.loss(n, ids, x, t)
 	// %31 = div(%30, count) f32[], line 30 [grad]
@@ -413,20 +407,17 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	}
 	// %57 = sub(E, %56) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t57[i0] = p0[i0] - (float32(0.1) * t54[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t54[i0])
 	}
 	// %61 = sub(C, %60) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t61[i0] = p1[i0] - (float32(0.1) * t53[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * t53[i0])
 	}
 	// %65 = sub(W, %64) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t65[i0] = p2[i0] - (float32(0.1) * t41[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * t41[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t57)
-	copy(p1, t61)
-	copy(p2, t65)
 }
 
 // check panics when a caller passes a slice of the wrong length.

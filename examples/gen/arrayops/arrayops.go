@@ -97,11 +97,6 @@ type Model struct {
 	t68 []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
 	t69 []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
 	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
-	t74 []float32 // %74 = sub(W, %73) f32[6,4], line 34 [update]
-	t78 []float32 // %78 = sub(S, %77) f32[3,2], line 34 [update]
-	t82 []float32 // %82 = sub(V, %81) f32[13,4], line 34 [update]
-	t86 []float32 // %86 = sub(b, %85) f32[4], line 34 [update]
-	t90 []float32 // %90 = sub(P, %89) f32[12], line 34 [update]
 }
 
 // New returns a ArrayOps with every parameter at its initial value. Buffers
@@ -133,11 +128,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71, m.t90 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12]
+	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t46, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t54, m.t78 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:6:6]
+	m.t46, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 	a = a[13*n:]
-	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13, m.t86 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6], a[:4:4]
+	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6]
 	a = a[12*n:]
 	m.t12, m.t63 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
@@ -149,9 +144,9 @@ func (m *Model) layout(n int) {
 	a = a[4*n:]
 	m.t49, m.t39, m.t28 = a[:3*n:3*n], a[:n:n], a[:1:1]
 	a = a[3*n:]
-	m.t47, m.t82, m.t37 = a[:52:52], a[:52:52], a[:1:1]
+	m.t47, m.t37 = a[:52:52], a[:1:1]
 	a = a[52:]
-	m.t59, m.t74, m.t15 = a[:24:24], a[:24:24], a[:12:12]
+	m.t59, m.t15 = a[:24:24], a[:12:12]
 	a = a[24:]
 	m.t56, m.t64 = a[:12:12], a[:6:6]
 	a = a[12:]
@@ -406,11 +401,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t68 := m.t68
 	t69 := m.t69
 	t71 := m.t71
-	t74 := m.t74
-	t78 := m.t78
-	t82 := m.t82
-	t86 := m.t86
-	t90 := m.t90
 	// First the loss program.
 	m.loss(n, x, t)
 	// %37 = count(%27) f32[], line 31 [grad]
@@ -586,30 +576,25 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %74 = sub(W, %73) f32[6,4], line 34 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		t74[i0] = p0[i0] - (float32(0.05) * t59[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t59[i0])
 	}
 	// %78 = sub(S, %77) f32[3,2], line 34 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t78[i0] = p1[i0] - (float32(0.05) * t64[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t64[i0])
 	}
 	// %82 = sub(V, %81) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
-		t82[i0] = p2[i0] - (float32(0.05) * t47[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t47[i0])
 	}
 	// %86 = sub(b, %85) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t86[i0] = p3[i0] - (float32(0.05) * t45[i0])
+		p3[i0] = p3[i0] - (float32(0.05) * t45[i0])
 	}
 	// %90 = sub(P, %89) f32[12], line 34 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t90[i0] = p4[i0] - (float32(0.05) * t71[i0])
+		p4[i0] = p4[i0] - (float32(0.05) * t71[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t74)
-	copy(p1, t78)
-	copy(p2, t82)
-	copy(p3, t86)
-	copy(p4, t90)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -95,8 +95,6 @@ type Model struct {
 	t53 []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	t54 []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
 	t56 []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
-	t59 []float32 // %59 = sub(W, %58) f32[4,3], line 28 [update]
-	t63 []float32 // %63 = sub(b, %62) f32[3], line 28 [update]
 }
 
 // New returns a Compare with every parameter at its initial value. Buffers
@@ -124,7 +122,7 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, m.t5, m.t10, m.t46, m.t49, m.t53, m.t63 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
+		m.t4, m.t5, m.t10, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 		a = a[3*n:]
 		m.t9, m.t19, m.t48, m.t17, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
 		a = a[3*n:]
@@ -132,7 +130,7 @@ func (m *Model) layout(n int) {
 		a = a[3*n:]
 		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
 		a = a[3*n:]
-		m.t56, m.t59, m.t39 = a[:12:12], a[:12:12], a[:1:1]
+		m.t56, m.t39 = a[:12:12], a[:1:1]
 		a = a[12:]
 		m.t12 = a[:1:1]
 		a = a[1:]
@@ -398,8 +396,6 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t53 := m.t53
 	t54 := m.t54
 	t56 := m.t56
-	t59 := m.t59
-	t63 := m.t63
 	// First the loss program.
 	m.loss(n, x, label)
 	// %19 = one_hot(label) f32[N,3], line 20
@@ -469,15 +465,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	runtime.Sgemm(true, false, 4, 3, n, 1, x, 4, t53, 3, 0, t56, 3)
 	// %59 = sub(W, %58) f32[4,3], line 28 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		t59[i0] = p0[i0] - (float32(0.1) * t56[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t56[i0])
 	}
 	// %63 = sub(b, %62) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t63[i0] = p1[i0] - (float32(0.1) * t54[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * t54[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t59)
-	copy(p1, t63)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -83,12 +83,6 @@ type Model struct {
 	t47 []float32 // %47 = relu_grad(%46, %9) f32[N,7,7,4], line 17 [grad]
 	t48 []float32 // %48 = sum(%47) f32[4], line 17 [grad]
 	t50 []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
-	t53 []float32 // %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
-	t57 []float32 // %57 = sub(b1, %56) f32[4], line 28 [update]
-	t61 []float32 // %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
-	t65 []float32 // %65 = sub(b2, %64) f32[5], line 28 [update]
-	t69 []float32 // %69 = sub(W, %68) f32[5,3], line 28 [update]
-	t73 []float32 // %73 = sub(b3, %72) f32[3], line 28 [update]
 }
 
 // New returns a ConvTiny with every parameter at its initial value. Buffers
@@ -120,17 +114,17 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, m.t9, m.t47, m.t61 = a[:196*n:196*n], a[:196*n:196*n], a[:196*n:196*n], a[:80:80]
+	m.t8, m.t9, m.t47 = a[:196*n:196*n], a[:196*n:196*n], a[:196*n:196*n]
 	a = a[196*n:]
-	m.t10, m.t50, m.t53 = a[:196*n:196*n], a[:72:72], a[:72:72]
+	m.t10, m.t50 = a[:196*n:196*n], a[:72:72]
 	a = a[196*n:]
-	m.t46, m.t11, m.t69, m.t48 = a[:196*n:196*n], a[:64*n:64*n], a[:15:15], a[:4:4]
+	m.t46, m.t11, m.t48 = a[:196*n:196*n], a[:64*n:64*n], a[:4:4]
 	a = a[196*n:]
-	m.t44, m.t12, m.t13, m.t65 = a[:64*n:64*n], a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
+	m.t44, m.t12, m.t13 = a[:64*n:64*n], a[:20*n:20*n], a[:20*n:20*n]
 	a = a[64*n:]
-	m.t14, m.t39, m.t40, m.t42, m.t16, m.t57 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:5*n:5*n], a[:4:4]
+	m.t14, m.t39, m.t40, m.t42, m.t16 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:5*n:5*n]
 	a = a[20*n:]
-	m.t15, m.t41, m.t43, m.t73 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5], a[:3:3]
+	m.t15, m.t41, m.t43 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
 	a = a[20*n:]
 	m.t36, m.t17, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[5*n:]
@@ -357,12 +351,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t50 := m.t50
-	t53 := m.t53
-	t57 := m.t57
-	t61 := m.t61
-	t65 := m.t65
-	t69 := m.t69
-	t73 := m.t73
 	// First the loss program.
 	m.loss(n, x, y_)
 	// p = softmax(logits) f32[N,3], line 24
@@ -548,35 +536,29 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
 	for i0 := 0; i0 < 72; i0++ {
-		t53[i0] = p0[i0] - (float32(0.1) * t50[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t50[i0])
 	}
 	// %57 = sub(b1, %56) f32[4], line 28 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t57[i0] = p1[i0] - (float32(0.1) * t48[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * t48[i0])
 	}
 	// %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
 	for i0 := 0; i0 < 80; i0++ {
-		t61[i0] = p2[i0] - (float32(0.1) * t45[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * t45[i0])
 	}
 	// %65 = sub(b2, %64) f32[5], line 28 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t65[i0] = p3[i0] - (float32(0.1) * t43[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * t43[i0])
 	}
 	// %69 = sub(W, %68) f32[5,3], line 28 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t69[i0] = p4[i0] - (float32(0.1) * t37[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * t37[i0])
 	}
 	// %73 = sub(b3, %72) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t73[i0] = p5[i0] - (float32(0.1) * t35[i0])
+		p5[i0] = p5[i0] - (float32(0.1) * t35[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t53)
-	copy(p1, t57)
-	copy(p2, t61)
-	copy(p3, t65)
-	copy(p4, t69)
-	copy(p5, t73)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   7·N FLOPs
 	TrainStep: 12 + 20·N FLOPs
 
-Buffers: 6 + 2·N float32 elements in one arena, planned so that tensors
+Buffers: 4 + 2·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 18 + 8·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -52,15 +52,11 @@ type Model struct {
 	t8  []float32 // %8 = sub(pred, y) f32[N,1], line 17
 	t9  []float32 // %9 = square(%8) f32[N,1], line 17
 	t10 []float32 // loss = mean(%9) f32[], line 17
-	t12 []float32 // n = assign_add(steps, %11) f32[], line 19
-	t15 []float32 // avg = add(mean_loss, %14) f32[], line 20
 	t18 []float32 // %18 = count(%9) f32[], line 17 [grad]
 	t19 []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
 	t23 []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
 	t25 []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
 	t27 []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
-	t30 []float32 // %30 = sub(W, %29) f32[3,1], line 23 [update]
-	t34 []float32 // %34 = sub(b, %33) f32[1], line 23 [update]
 }
 
 // New returns a Counter with every parameter at its initial value. Buffers
@@ -82,22 +78,18 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 2*n + 6
+	size := 2*n + 4
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t8, m.t23, m.t34 = a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	m.t6, m.t7, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
 	m.t9, m.t19, m.t25 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t27, m.t30, m.t18 = a[:3:3], a[:3:3], a[:1:1]
+	m.t27, m.t18 = a[:3:3], a[:1:1]
 	a = a[3:]
 	m.t10 = a[:1:1]
-	a = a[1:]
-	m.t12 = a[:1:1]
-	a = a[1:]
-	m.t15 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -164,21 +156,17 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	p3 := m.params[3]
 	t8 := m.t8
 	t10 := m.t10
-	t12 := m.t12
-	t15 := m.t15
 	t18 := m.t18
 	t19 := m.t19
 	t23 := m.t23
 	t25 := m.t25
 	t27 := m.t27
-	t30 := m.t30
-	t34 := m.t34
 	// First the loss program.
 	m.loss(n, x, y)
 	// n = assign_add(steps, %11) f32[], line 19
-	t12[0] = p2[0] + float32(1)
+	p2[0] = p2[0] + float32(1)
 	// avg = add(mean_loss, %14) f32[], line 20
-	t15[0] = p3[0] + ((t10[0] - p3[0]) / t12[0])
+	p3[0] = p3[0] + ((t10[0] - p3[0]) / p2[0])
 	// %18 = count(%9) f32[], line 17 [grad]
 	t18[0] = float32(n)
 	// %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
@@ -200,15 +188,11 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	runtime.Sgemm(true, false, 3, 1, n, 1, x, 3, t23, 1, 0, t27, 1)
 	// %30 = sub(W, %29) f32[3,1], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t30[i0] = p0[i0] - (float32(0.1) * t27[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t27[i0])
 	}
 	// %34 = sub(b, %33) f32[1], line 23 [update]
-	t34[0] = p1[0] - (float32(0.1) * t25[0])
+	p1[0] = p1[0] - (float32(0.1) * t25[0])
 	// Apply the updates after every read of the old values.
-	copy(p2, t12)
-	copy(p3, t15)
-	copy(p0, t30)
-	copy(p1, t34)
 }
 
 // check panics when a caller passes a slice of the wrong length.

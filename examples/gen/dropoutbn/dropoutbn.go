@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   54 + 2,646·N FLOPs
 	TrainStep: 901 + 6,764·N FLOPs
 
-Buffers: 386 + 384·N float32 elements in one arena, planned so that tensors
+Buffers: 368 + 384·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,304 + 1,655·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -73,8 +73,6 @@ type Model struct {
 	t31  []float32 // %31 = rsqrt(%30) f32[3], line 14
 	t32  []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
 	t34  []float32 // c = add(%33, c/beta) f32[N,4,4,3], line 14
-	t39  []float32 // %39 = add(%36, %38) f32[3], line 14 [update]
-	t45  []float32 // %45 = add(%42, %44) f32[3], line 14 [update]
 	t47  []float32 // %47 = relu(c) f32[N,4,4,3], line 28
 	t48  []float32 // %48 = reshape(%47) f32[N,48], line 28
 	t49  []float32 // %49 = matmul(%48, W) f32[N,6], line 28
@@ -86,8 +84,6 @@ type Model struct {
 	t57  []float32 // %57 = rsqrt(%56) f32[6], line 29
 	t58  []float32 // %58 = mul(%52, %57) f32[N,6], line 29
 	t60  []float32 // hn = add(%59, b2) f32[N,6], line 29
-	t65  []float32 // %65 = add(%62, %64) f32[6], line 29 [update]
-	t71  []float32 // %71 = add(%68, %70) f32[6], line 29 [update]
 	t75  []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
 	t77  []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
 	t78  []float32 // d = mul(hn, %77) f32[N,6], line 30
@@ -133,13 +129,6 @@ type Model struct {
 	t167 []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
 	t169 []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
 	t171 []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
-	t174 []float32 // %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
-	t178 []float32 // %178 = sub(W, %177) f32[48,6], line 36 [update]
-	t182 []float32 // %182 = sub(g2, %181) f32[6], line 36 [update]
-	t186 []float32 // %186 = sub(b2, %185) f32[6], line 36 [update]
-	t190 []float32 // %190 = sub(V, %189) f32[6,3], line 36 [update]
-	t194 []float32 // %194 = sub(c/gamma, %193) f32[3], line 36 [update]
-	t198 []float32 // %198 = sub(c/beta, %197) f32[3], line 36 [update]
 }
 
 // New returns a DropoutBN with every parameter at its initial value. Buffers
@@ -175,20 +164,20 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 384*n + 386
+	size := 384*n + 368
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t11, m.t167, m.t169, m.t13, m.t15, m.t18, m.t19, m.t190 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:18:18]
+	m.t7, m.t11, m.t167, m.t169, m.t13, m.t15, m.t18, m.t19 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n]
 	a = a[48*n:]
-	m.t12, m.t26, m.t163, m.t17, m.t92, m.t182, m.t85, m.t20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:6:6], a[:3:3], a[:1:1]
+	m.t12, m.t26, m.t163, m.t17, m.t92, m.t85, m.t20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t27, m.t158, m.t186, m.t165 = a[:48*n:48*n], a[:48*n:48*n], a[:6:6], a[:3:3]
+	m.t27, m.t158, m.t165 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3]
 	a = a[48*n:]
-	m.t32, m.t150, m.t155, m.t194, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:3:3], a[:1:1]
+	m.t32, m.t150, m.t155, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t34, m.t143, m.t198, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
+	m.t34, m.t143, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:1:1]
 	a = a[48*n:]
 	m.t47, m.t140, m.t145, m.t49, m.t25 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
 	a = a[48*n:]
@@ -212,22 +201,14 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t101, m.t99 = a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
-	m.t141, m.t178, m.t57 = a[:288:288], a[:288:288], a[:6:6]
+	m.t141, m.t57 = a[:288:288], a[:6:6]
 	a = a[288:]
-	m.t171, m.t174, m.t31 = a[:54:54], a[:54:54], a[:3:3]
+	m.t171, m.t31 = a[:54:54], a[:3:3]
 	a = a[54:]
 	m.t110, m.t97 = a[:18:18], a[:1:1]
 	a = a[18:]
-	m.t65 = a[:6:6]
-	a = a[6:]
-	m.t71 = a[:6:6]
-	a = a[6:]
 	m.t116 = a[:6:6]
 	a = a[6:]
-	m.t39 = a[:3:3]
-	a = a[3:]
-	m.t45 = a[:3:3]
-	a = a[3:]
 	m.t75 = a[:1:1]
 	a = a[1:]
 	m.t81 = a[:1:1]
@@ -371,8 +352,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t31 := m.t31
 	t32 := m.t32
 	t34 := m.t34
-	t39 := m.t39
-	t45 := m.t45
 	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
@@ -384,8 +363,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t57 := m.t57
 	t58 := m.t58
 	t60 := m.t60
-	t65 := m.t65
-	t71 := m.t71
 	t75 := m.t75
 	t77 := m.t77
 	t78 := m.t78
@@ -431,13 +408,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t167 := m.t167
 	t169 := m.t169
 	t171 := m.t171
-	t174 := m.t174
-	t178 := m.t178
-	t182 := m.t182
-	t186 := m.t186
-	t190 := m.t190
-	t194 := m.t194
-	t198 := m.t198
 	// First the shared program.
 	m.shared(n, x)
 	// %25 = mean(%7) f32[3], line 14
@@ -499,11 +469,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %39 = add(%36, %38) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t39[i0] = (p7[i0] * float32(0.9)) + (t25[i0] * float32(0.1))
+		p7[i0] = (p7[i0] * float32(0.9)) + (t25[i0] * float32(0.1))
 	}
 	// %45 = add(%42, %44) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t45[i0] = (p8[i0] * float32(0.9)) + (t28[i0] * float32(0.1))
+		p8[i0] = (p8[i0] * float32(0.9)) + (t28[i0] * float32(0.1))
 	}
 	// %47 = relu(c) f32[N,4,4,3], line 28
 	for i0 := 0; i0 < 48*n; i0++ {
@@ -576,11 +546,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %65 = add(%62, %64) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t65[i0] = (p9[i0] * float32(0.99)) + (t51[i0] * float32(0.01))
+		p9[i0] = (p9[i0] * float32(0.99)) + (t51[i0] * float32(0.01))
 	}
 	// %71 = add(%68, %70) f32[6], line 29 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t71[i0] = (p10[i0] * float32(0.99)) + (t54[i0] * float32(0.01))
+		p10[i0] = (p10[i0] * float32(0.99)) + (t54[i0] * float32(0.01))
 	}
 	// %75 = add(dropout/step, %74) f32[], line 30 [update]
 	t75[0] = p11[0] + float32(1)
@@ -842,45 +812,34 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
 	for i0 := 0; i0 < 54; i0++ {
-		t174[i0] = p0[i0] - (float32(0.1) * t171[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t171[i0])
 	}
 	// %178 = sub(W, %177) f32[48,6], line 36 [update]
 	for i0 := 0; i0 < 288; i0++ {
-		t178[i0] = p1[i0] - (float32(0.1) * t141[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * t141[i0])
 	}
 	// %182 = sub(g2, %181) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t182[i0] = p2[i0] - (float32(0.1) * t116[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * t116[i0])
 	}
 	// %186 = sub(b2, %185) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t186[i0] = p3[i0] - (float32(0.1) * t113[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * t113[i0])
 	}
 	// %190 = sub(V, %189) f32[6,3], line 36 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t190[i0] = p4[i0] - (float32(0.1) * t110[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * t110[i0])
 	}
 	// %194 = sub(c/gamma, %193) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t194[i0] = p5[i0] - (float32(0.1) * t147[i0])
+		p5[i0] = p5[i0] - (float32(0.1) * t147[i0])
 	}
 	// %198 = sub(c/beta, %197) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t198[i0] = p6[i0] - (float32(0.1) * t144[i0])
+		p6[i0] = p6[i0] - (float32(0.1) * t144[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p7, t39)
-	copy(p8, t45)
-	copy(p9, t65)
-	copy(p10, t71)
 	copy(p11, t75)
-	copy(p0, t174)
-	copy(p1, t178)
-	copy(p2, t182)
-	copy(p3, t186)
-	copy(p4, t190)
-	copy(p5, t194)
-	copy(p6, t198)
 }
 
 // check panics when a caller passes a slice of the wrong length.

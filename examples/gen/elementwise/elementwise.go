@@ -121,10 +121,6 @@ type Model struct {
 	t181 []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
 	t182 []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
 	t184 []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
-	t187 []float32 // %187 = sub(W, %186) f32[5,6], line 30 [update]
-	t191 []float32 // %191 = sub(b, %190) f32[6], line 30 [update]
-	t195 []float32 // %195 = sub(V, %194) f32[6,3], line 30 [update]
-	t199 []float32 // %199 = sub(e, %198) f32[3], line 30 [update]
 }
 
 // New returns a Elementwise with every parameter at its initial value. Buffers
@@ -156,9 +152,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t181, m.t191 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	m.t6, m.t7, m.t181 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t9, m.t182, m.t199 = a[:6*n:6*n], a[:6:6], a[:3:3]
+	m.t9, m.t182 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.t12 = a[: 6*n : 6*n]
 	a = a[6*n:]
@@ -204,9 +200,9 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.t115 = a[:n:n]
 	a = a[n:]
-	m.t184, m.t187, m.t68, m.t139 = a[:30:30], a[:30:30], a[:3:3], a[:3:3]
+	m.t184, m.t68, m.t139 = a[:30:30], a[:3:3], a[:3:3]
 	a = a[30:]
-	m.t160, m.t195, m.t79 = a[:18:18], a[:18:18], a[:1:1]
+	m.t160, m.t79 = a[:18:18], a[:1:1]
 	a = a[18:]
 	m.t145 = a[:3:3]
 	a = a[3:]
@@ -517,10 +513,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t181 := m.t181
 	t182 := m.t182
 	t184 := m.t184
-	t187 := m.t187
-	t191 := m.t191
-	t195 := m.t195
-	t199 := m.t199
 	// First the loss program.
 	m.loss(n, x, t)
 	// %67 = zero_mask(e) f32[3], line 27 [grad]
@@ -781,25 +773,21 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	runtime.Sgemm(true, false, 5, 6, n, 1, x, 5, t181, 6, 0, t184, 6)
 	// %187 = sub(W, %186) f32[5,6], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t187[i0] = p0[i0] - (float32(0.05) * t184[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t184[i0])
 	}
 	// %191 = sub(b, %190) f32[6], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t191[i0] = p1[i0] - (float32(0.05) * t182[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t182[i0])
 	}
 	// %195 = sub(V, %194) f32[6,3], line 30 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		t195[i0] = p2[i0] - (float32(0.05) * t160[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t160[i0])
 	}
 	// %199 = sub(e, %198) f32[3], line 30 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t199[i0] = p3[i0] - (float32(0.05) * ((runtime.ProdGrad(p3[i0], t69[0], t70[0], c202[0])) + t145[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * ((runtime.ProdGrad(p3[i0], t69[0], t70[0], c202[0])) + t145[i0]))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t187)
-	copy(p1, t191)
-	copy(p2, t195)
-	copy(p3, t199)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   520 + 204·N FLOPs
 	TrainStep: 1,550 + 494·N FLOPs
 
-Buffers: 537 + 37·N float32 elements in one arena, planned so that tensors
+Buffers: 417 + 37·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,693 + 111·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -56,58 +56,44 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t16  []float32 // k = sum(K) f32[8], line 27
-	t17  []float32 // u = sum(U) f32[8,4], line 28
-	t19  []float32 // %19 = add(%18, P) f32[6,8], line 29
-	t20  []float32 // %20 = matmul(x, %19) f32[N,8], line 29
-	t24  []float32 // %24 = mul(k, %23) f32[8], line 29
-	t25  []float32 // %25 = add(%22, %24) f32[N,8], line 29
-	t26  []float32 // h = relu(%25) f32[N,8], line 29
-	t30  []float32 // %30 = add(%27, %29) f32[8,4], line 30
-	t31  []float32 // %31 = matmul(h, %30) f32[N,4], line 30
-	t33  []float32 // %33 = mul(a, s) f32[4], line 30
-	t35  []float32 // %35 = sum(R) f32[4], line 30
-	t36  []float32 // %36 = mul(%35, c) f32[4], line 30
-	t37  []float32 // z = add(%34, %36) f32[N,4], line 30
-	t38  []float32 // %38 = sub(z, t) f32[N,4], line 32
-	t40  []float32 // %40 = sum(%39) f32[N], line 32
-	t41  []float32 // loss = mean(%40) f32[], line 32
-	t43  []float32 // %43 = count(%40) f32[], line 32 [grad]
-	t44  []float32 // %44 = broadcast_to(%42) f32[N], line 32 [grad]
-	t45  []float32 // %45 = div(%44, %43) f32[N], line 32 [grad]
-	t46  []float32 // %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
-	t49  []float32 // %49 = mul(%46, %48) f32[N,4], line 32 [grad]
-	t51  []float32 // %51 = sum_to(%49) f32[4], line 30 [grad]
-	t52  []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
-	t54  []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
-	t58  []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
-	t60  []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
-	t61  []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
-	t62  []float32 // %62 = mul(%61, %23) f32[8,4], line 30 [grad]
-	t65  []float32 // %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
-	t66  []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
-	t67  []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
-	t71  []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
-	t73  []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
-	t75  []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
-	t76  []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
-	t77  []float32 // %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
-	t79  []float32 // %79 = mul(%78, %75) f32[6,8], line 35 [update]
-	t80  []float32 // %80 = sub(W1, %79) f32[6,8], line 35 [update]
-	t83  []float32 // %83 = mul(%78, %61) f32[8,4], line 35 [update]
-	t84  []float32 // %84 = sub(W2, %83) f32[8,4], line 35 [update]
-	t88  []float32 // %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
-	t92  []float32 // %92 = sub(U, %91) f32[5,8,4], line 35 [update]
-	t96  []float32 // %96 = sub(V, %79) f32[6,8], line 35 [update]
-	t100 []float32 // %100 = sub(P, %79) f32[6,8], line 35 [update]
-	t104 []float32 // %104 = sub(Q, %83) f32[8,4], line 35 [update]
-	t108 []float32 // %108 = sub(a, %107) f32[4], line 35 [update]
-	t112 []float32 // %112 = sub(b1, %111) f32[8], line 35 [update]
-	t116 []float32 // %116 = sub(b2, %115) f32[4], line 35 [update]
-	t120 []float32 // %120 = sub(g, %119) f32[8], line 35 [update]
-	t124 []float32 // %124 = sub(s, %123) f32[], line 35 [update]
-	t128 []float32 // %128 = sub(R, %127) f32[2,4], line 35 [update]
-	t132 []float32 // %132 = sub(c, %131) f32[4], line 35 [update]
+	t16 []float32 // k = sum(K) f32[8], line 27
+	t17 []float32 // u = sum(U) f32[8,4], line 28
+	t19 []float32 // %19 = add(%18, P) f32[6,8], line 29
+	t20 []float32 // %20 = matmul(x, %19) f32[N,8], line 29
+	t24 []float32 // %24 = mul(k, %23) f32[8], line 29
+	t25 []float32 // %25 = add(%22, %24) f32[N,8], line 29
+	t26 []float32 // h = relu(%25) f32[N,8], line 29
+	t30 []float32 // %30 = add(%27, %29) f32[8,4], line 30
+	t31 []float32 // %31 = matmul(h, %30) f32[N,4], line 30
+	t33 []float32 // %33 = mul(a, s) f32[4], line 30
+	t35 []float32 // %35 = sum(R) f32[4], line 30
+	t36 []float32 // %36 = mul(%35, c) f32[4], line 30
+	t37 []float32 // z = add(%34, %36) f32[N,4], line 30
+	t38 []float32 // %38 = sub(z, t) f32[N,4], line 32
+	t40 []float32 // %40 = sum(%39) f32[N], line 32
+	t41 []float32 // loss = mean(%40) f32[], line 32
+	t43 []float32 // %43 = count(%40) f32[], line 32 [grad]
+	t44 []float32 // %44 = broadcast_to(%42) f32[N], line 32 [grad]
+	t45 []float32 // %45 = div(%44, %43) f32[N], line 32 [grad]
+	t46 []float32 // %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
+	t49 []float32 // %49 = mul(%46, %48) f32[N,4], line 32 [grad]
+	t51 []float32 // %51 = sum_to(%49) f32[4], line 30 [grad]
+	t52 []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
+	t54 []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
+	t58 []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
+	t60 []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
+	t61 []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
+	t62 []float32 // %62 = mul(%61, %23) f32[8,4], line 30 [grad]
+	t65 []float32 // %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
+	t66 []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
+	t67 []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
+	t71 []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
+	t73 []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
+	t75 []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
+	t76 []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
+	t77 []float32 // %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
+	t79 []float32 // %79 = mul(%78, %75) f32[6,8], line 35 [update]
+	t83 []float32 // %83 = mul(%78, %61) f32[8,4], line 35 [update]
 }
 
 // New returns a Initializers with every parameter at its initial value. Buffers
@@ -151,38 +137,34 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 37*n + 537
+	size := 37*n + 417
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t20, m.t112 = a[:8*n:8*n], a[:8:8]
+	m.t20 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t25, m.t65, m.t16, m.t120 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8]
+	m.t25, m.t65, m.t16 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t26, m.t71, m.t24, m.t128 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8], a[:8:8]
+	m.t26, m.t71, m.t24 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t60, m.t31, m.t37, m.t38, m.t66, m.t52, m.t116 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4], a[:4:4]
+	m.t60, m.t31, m.t37, m.t38, m.t66, m.t52 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
 	a = a[8*n:]
-	m.t46, m.t49, m.t40, m.t44, m.t33, m.t108 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4], a[:4:4]
+	m.t46, m.t49, m.t40, m.t44, m.t33 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
 	a = a[4*n:]
-	m.t45, m.t58, m.t124 = a[:n:n], a[:1:1], a[:1:1]
+	m.t45, m.t58 = a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t76, m.t92, m.t19, m.t30 = a[:160:160], a[:160:160], a[:48:48], a[:32:32]
+	m.t76, m.t19, m.t30 = a[:160:160], a[:48:48], a[:32:32]
 	a = a[160:]
-	m.t77, m.t88, m.t17, m.t62, m.t36, m.t43 = a[:144:144], a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
+	m.t77, m.t17, m.t62, m.t36, m.t43 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
 	a = a[144:]
-	m.t75, m.t79, m.t100 = a[:48:48], a[:48:48], a[:48:48]
+	m.t75, m.t79 = a[:48:48], a[:48:48]
 	a = a[48:]
-	m.t80, m.t67 = a[:48:48], a[:8:8]
-	a = a[48:]
-	m.t96, m.t61 = a[:48:48], a[:32:32]
-	a = a[48:]
-	m.t83, m.t104 = a[:32:32], a[:32:32]
+	m.t61, m.t83 = a[:32:32], a[:32:32]
 	a = a[32:]
-	m.t84 = a[:32:32]
-	a = a[32:]
-	m.t54, m.t132 = a[:8:8], a[:4:4]
+	m.t54 = a[:8:8]
+	a = a[8:]
+	m.t67 = a[:8:8]
 	a = a[8:]
 	m.t73 = a[:8:8]
 	a = a[8:]
@@ -388,21 +370,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t76 := m.t76
 	t77 := m.t77
 	t79 := m.t79
-	t80 := m.t80
 	t83 := m.t83
-	t84 := m.t84
-	t88 := m.t88
-	t92 := m.t92
-	t96 := m.t96
-	t100 := m.t100
-	t104 := m.t104
-	t108 := m.t108
-	t112 := m.t112
-	t116 := m.t116
-	t120 := m.t120
-	t124 := m.t124
-	t128 := m.t128
-	t132 := m.t132
 	// First the loss program.
 	m.loss(n, x, t)
 	// %43 = count(%40) f32[], line 32 [grad]
@@ -520,7 +488,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %80 = sub(W1, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t80[i0] = p0[i0] - t79[i0]
+		p0[i0] = p0[i0] - t79[i0]
 	}
 	// %83 = mul(%78, %61) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
@@ -528,69 +496,55 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %84 = sub(W2, %83) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t84[i0] = p1[i0] - t83[i0]
+		p1[i0] = p1[i0] - t83[i0]
 	}
 	// %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		t88[i0] = p2[i0] - (float32(0.05) * t77[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t77[i0])
 	}
 	// %92 = sub(U, %91) f32[5,8,4], line 35 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		t92[i0] = p3[i0] - (float32(0.05) * t76[i0])
+		p3[i0] = p3[i0] - (float32(0.05) * t76[i0])
 	}
 	// %96 = sub(V, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t96[i0] = p4[i0] - t79[i0]
+		p4[i0] = p4[i0] - t79[i0]
 	}
 	// %100 = sub(P, %79) f32[6,8], line 35 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t100[i0] = p5[i0] - t79[i0]
+		p5[i0] = p5[i0] - t79[i0]
 	}
 	// %104 = sub(Q, %83) f32[8,4], line 35 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t104[i0] = p6[i0] - t83[i0]
+		p6[i0] = p6[i0] - t83[i0]
 	}
 	// %108 = sub(a, %107) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t108[i0] = p7[i0] - (float32(0.05) * (t51[i0] * p11[0]))
+		p7[i0] = p7[i0] - (float32(0.05) * (t51[i0] * p11[0]))
 	}
 	// %112 = sub(b1, %111) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t112[i0] = p8[i0] - (float32(0.05) * t66[i0])
+		p8[i0] = p8[i0] - (float32(0.05) * t66[i0])
 	}
 	// %116 = sub(b2, %115) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t116[i0] = p9[i0] - (float32(0.05) * t51[i0])
+		p9[i0] = p9[i0] - (float32(0.05) * t51[i0])
 	}
 	// %120 = sub(g, %119) f32[8], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t120[i0] = p10[i0] - (float32(0.05) * t73[i0])
+		p10[i0] = p10[i0] - (float32(0.05) * t73[i0])
 	}
 	// %124 = sub(s, %123) f32[], line 35 [update]
-	t124[0] = p11[0] - (float32(0.05) * t58[0])
+	p11[0] = p11[0] - (float32(0.05) * t58[0])
 	// %128 = sub(R, %127) f32[2,4], line 35 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		t128[i0] = p12[i0] - (float32(0.05) * t54[i0])
+		p12[i0] = p12[i0] - (float32(0.05) * t54[i0])
 	}
 	// %132 = sub(c, %131) f32[4], line 35 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		t132[i0] = p13[i0] - (float32(0.05) * (t51[i0] * t35[i0]))
+		p13[i0] = p13[i0] - (float32(0.05) * (t51[i0] * t35[i0]))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t80)
-	copy(p1, t84)
-	copy(p2, t88)
-	copy(p3, t92)
-	copy(p4, t96)
-	copy(p5, t100)
-	copy(p6, t104)
-	copy(p7, t108)
-	copy(p8, t112)
-	copy(p9, t116)
-	copy(p10, t120)
-	copy(p11, t124)
-	copy(p12, t128)
-	copy(p13, t132)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -82,15 +82,7 @@ type Model struct {
 	t54 []float32 // %54 = relu_grad(%52, %5) f32[N,64], line 16 [grad]
 	t55 []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
 	t57 []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
-	t60 []float32 // %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
-	t64 []float32 // %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
-	t68 []float32 // %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
-	t72 []float32 // %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
-	t76 []float32 // %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
 	t79 []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
-	t80 []float32 // %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
-	t84 []float32 // %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
-	t88 []float32 // %88 = sub(skip/b, %79) f32[10], line 26 [update]
 }
 
 // New returns a Layers with every parameter at its initial value. Buffers
@@ -125,13 +117,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t54, m.t21, m.t64 = a[:64*n:64*n], a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:64:64]
+	m.t4, m.t5, m.t54, m.t21, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
 	a = a[64*n:]
-	m.t6, m.t55, m.t72 = a[:64*n:64*n], a[:64:64], a[:32:32]
+	m.t6, m.t55 = a[:64*n:64*n], a[:64:64]
 	a = a[64*n:]
-	m.t52, m.t9, m.t10, m.t79, m.t88 = a[:64*n:64*n], a[:32*n:32*n], a[:32*n:32*n], a[:10:10], a[:10:10]
+	m.t52, m.t9, m.t10 = a[:64*n:64*n], a[:32*n:32*n], a[:32*n:32*n]
 	a = a[64*n:]
-	m.t11, m.t50, m.t80 = a[:32*n:32*n], a[:32*n:32*n], a[:10:10]
+	m.t11, m.t50 = a[:32*n:32*n], a[:32*n:32*n]
 	a = a[32*n:]
 	m.t48, m.t14, m.t20, m.t34, m.t39, m.t26, m.t32, m.t51 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:32:32]
 	a = a[32*n:]
@@ -139,13 +131,13 @@ func (m *Model) layout(n int) {
 	a = a[10*n:]
 	m.t33, m.t40, m.t27 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t57, m.t60, m.t31 = a[:50176:50176], a[:50176:50176], a[:1:1]
+	m.t57, m.t31 = a[:50176:50176], a[:1:1]
 	a = a[50176:]
-	m.t46, m.t84 = a[:7840:7840], a[:7840:7840]
+	m.t46 = a[:7840:7840]
 	a = a[7840:]
-	m.t53, m.t68 = a[:2048:2048], a[:2048:2048]
+	m.t53 = a[:2048:2048]
 	a = a[2048:]
-	m.t49, m.t76 = a[:320:320], a[:320:320]
+	m.t49 = a[:320:320]
 	a = a[320:]
 	m.t44 = a[:10:10]
 	a = a[10:]
@@ -297,15 +289,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t54 := m.t54
 	t55 := m.t55
 	t57 := m.t57
-	t60 := m.t60
-	t64 := m.t64
-	t68 := m.t68
-	t72 := m.t72
-	t76 := m.t76
 	t79 := m.t79
-	t80 := m.t80
-	t84 := m.t84
-	t88 := m.t88
 	// First the loss program.
 	m.loss(n, x, y_)
 	// %31 = count(%26) f32[], line 23 [grad]
@@ -404,23 +388,23 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.Sgemm(true, false, 784, 64, n, 1, x, 784, t54, 64, 0, t57, 64)
 	// %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
 	for i0 := 0; i0 < 50176; i0++ {
-		t60[i0] = p0[i0] - (float32(0.1) * t57[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * t57[i0])
 	}
 	// %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t64[i0] = p1[i0] - (float32(0.1) * t55[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * t55[i0])
 	}
 	// %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
 	for i0 := 0; i0 < 2048; i0++ {
-		t68[i0] = p2[i0] - (float32(0.1) * t53[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * t53[i0])
 	}
 	// %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t72[i0] = p3[i0] - (float32(0.1) * t51[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * t51[i0])
 	}
 	// %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t76[i0] = p4[i0] - (float32(0.1) * t49[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * t49[i0])
 	}
 	// %79 = mul(%58, %44) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -428,25 +412,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t80[i0] = p5[i0] - t79[i0]
+		p5[i0] = p5[i0] - t79[i0]
 	}
 	// %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t84[i0] = p6[i0] - (float32(0.1) * t46[i0])
+		p6[i0] = p6[i0] - (float32(0.1) * t46[i0])
 	}
 	// %88 = sub(skip/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t88[i0] = p7[i0] - t79[i0]
+		p7[i0] = p7[i0] - t79[i0]
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t60)
-	copy(p1, t64)
-	copy(p2, t68)
-	copy(p3, t72)
-	copy(p4, t76)
-	copy(p5, t80)
-	copy(p6, t84)
-	copy(p7, t88)
 }
 
 // check panics when a caller passes a slice of the wrong length.

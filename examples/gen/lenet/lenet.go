@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   27,882,882·N FLOPs
 	TrainStep: 49,119,538 + 82,293,570·N FLOPs
 
-Buffers: 9,797,924 + 112,852·N float32 elements in one arena, planned so that tensors
+Buffers: 3,272,706 + 112,852·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 42,570,256 + 221,545·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -69,6 +69,13 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
+	l12  loop12    // the parallel loop of a1
+	l16  loop16    // the parallel loop of a2
+	l21  loop21    // the parallel loop of h3
+	l33  loop33    // the parallel loop of d3
+	l56  loop56    // the parallel loop of %56
+	l62  loop62    // the parallel loop of %62
+	l67  loop67    // the parallel loop of %67
 	t10  []float32 // %10 = conv2d(x, K1) f32[N,28,28,32], line 22
 	t11  []float32 // %11 = bias_add(%10, c1) f32[N,28,28,32], line 22
 	t12  []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
@@ -117,32 +124,7 @@ type Model struct {
 	t67  []float32 // %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
 	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
 	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	t77  []float32 // %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
-	t82  []float32 // %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
-	t86  []float32 // %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
-	t106 []float32 // %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
-	t113 []float32 // %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
-	t118 []float32 // %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
-	t126 []float32 // %126 = sub(c1, %125) f32[32], line 34 [update]
-	t133 []float32 // %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
-	t138 []float32 // %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
-	t146 []float32 // %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
-	t153 []float32 // %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
-	t158 []float32 // %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
-	t166 []float32 // %166 = sub(c2, %165) f32[64], line 34 [update]
-	t173 []float32 // %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
-	t178 []float32 // %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
-	t186 []float32 // %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
-	t193 []float32 // %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
-	t198 []float32 // %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
-	t206 []float32 // %206 = sub(b3, %205) f32[1024], line 34 [update]
-	t213 []float32 // %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
-	t218 []float32 // %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
-	t226 []float32 // %226 = sub(W4, %225) f32[1024,10], line 34 [update]
-	t233 []float32 // %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
-	t238 []float32 // %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
-	t246 []float32 // %246 = sub(b4, %245) f32[10], line 34 [update]
 }
 
 // New returns a LeNet with every parameter at its initial value. Buffers
@@ -193,71 +175,92 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 112852*n + 9797924
+	size := 112852*n + 3272706
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t11, m.t67, m.t23, m.t24, m.t213, m.t27 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:10*n:10*n], a[:10240:10240], a[:1:1]
+	m.t10, m.t11, m.t67, m.t23, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t12, m.t25, m.t26, m.t218, m.t70 = a[:25088*n:25088*n], a[:10*n:10*n], a[:n:n], a[:10240:10240], a[:800:800]
+	m.t12, m.t25, m.t26, m.t70 = a[:25088*n:25088*n], a[:10*n:10*n], a[:n:n], a[:800:800]
 	a = a[25088*n:]
-	m.t66, m.t14, m.t15, m.t62, m.t226, m.t68 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10240:10240], a[:32:32]
+	m.t66, m.t14, m.t15, m.t62, m.t68 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:32:32]
 	a = a[25088*n:]
-	m.t16, m.t64, m.t193 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:1024:1024]
+	m.t16, m.t64 = a[:12544*n:12544*n], a[:6272*n:6272*n]
 	a = a[12544*n:]
-	m.t61, m.t17, m.t58, m.t19, m.t20, m.t198, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024:1024], a[:64:64]
+	m.t61, m.t17, m.t58, m.t19, m.t20, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:64:64]
 	a = a[12544*n:]
-	m.t13, m.t206 = a[:6272*n:6272*n], a[:1024:1024]
+	m.t13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
-	m.t18, m.t60, m.t77 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:800:800]
+	m.t18, m.t60 = a[:3136*n:3136*n], a[:3136*n:3136*n]
 	a = a[3136*n:]
-	m.t21, m.t33, m.t56, m.t82 = a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:800:800]
+	m.t21, m.t33, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024*n:1024*n]
 	a = a[1024*n:]
-	m.t32, m.t57, m.t233 = a[:1024*n:1024*n], a[:1024:1024], a[:10:10]
+	m.t32, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
-	m.t52, m.t34, m.t35, m.t44, m.t106 = a[:1024*n:1024*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:800:800]
+	m.t52, m.t34, m.t35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
-	m.t42, m.t47, m.t36, m.t40, m.t238 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n], a[:10:10]
+	m.t42, m.t47, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[10*n:]
-	m.t43, m.t41, m.t51, m.t246 = a[:10*n:10*n], a[:n:n], a[:10:10], a[:10:10]
+	m.t43, m.t41, m.t51 = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
-	m.t59, m.t178, m.t39 = a[:3211264:3211264], a[:3211264:3211264], a[:1:1]
+	m.t59, m.t39 = a[:3211264:3211264], a[:1:1]
 	a = a[3211264:]
-	m.t173, m.t65 = a[:3211264:3211264], a[:51200:51200]
-	a = a[3211264:]
-	m.t186 = a[:3211264:3211264]
-	a = a[3211264:]
-	m.t133 = a[:51200:51200]
-	a = a[51200:]
-	m.t138 = a[:51200:51200]
-	a = a[51200:]
-	m.t146 = a[:51200:51200]
+	m.t65 = a[:51200:51200]
 	a = a[51200:]
 	m.t53 = a[:10240:10240]
 	a = a[10240:]
-	m.t153 = a[:64:64]
-	a = a[64:]
-	m.t158 = a[:64:64]
-	a = a[64:]
-	m.t166 = a[:64:64]
-	a = a[64:]
-	m.t113 = a[:32:32]
-	a = a[32:]
-	m.t118 = a[:32:32]
-	a = a[32:]
-	m.t126 = a[:32:32]
-	a = a[32:]
 	m.t30 = a[:1:1]
 	a = a[1:]
 	m.t37 = a[:1:1]
 	a = a[1:]
-	m.t86 = a[:1:1]
-	a = a[1:]
-	m.t100 = a[:1:1]
-	a = a[1:]
 	_ = a
 	m.n = n
+}
+
+// loop12 runs the loop of a1 on a range of its elements.
+type loop12 struct {
+	t12 []float32
+	t11 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop12) Run(lo, hi int) {
+	t12 := l.t12[lo:hi:hi]
+	t11 := l.t11[lo:hi:hi]
+	for i := range t12 {
+		t12[i] = runtime.Relu(t11[i])
+	}
+}
+
+// loop16 runs the loop of a2 on a range of its elements.
+type loop16 struct {
+	t16 []float32
+	t15 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop16) Run(lo, hi int) {
+	t16 := l.t16[lo:hi:hi]
+	t15 := l.t15[lo:hi:hi]
+	for i := range t16 {
+		t16[i] = runtime.Relu(t15[i])
+	}
+}
+
+// loop21 runs the loop of h3 on a range of its elements.
+type loop21 struct {
+	t21 []float32
+	t20 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop21) Run(lo, hi int) {
+	t21 := l.t21[lo:hi:hi]
+	t20 := l.t20[lo:hi:hi]
+	for i := range t21 {
+		t21[i] = runtime.Relu(t20[i])
+	}
 }
 
 // shared runs the shared program for a batch of n.
@@ -307,8 +310,13 @@ func (m *Model) shared(n int, x []float32) {
 		}
 	}
 	// a1 = relu(%11) f32[N,28,28,32], line 22
-	for i0 := 0; i0 < 25088*n; i0++ {
-		t12[i0] = runtime.Relu(t11[i0])
+	{
+		// 2 goroutines: about 1079 µs serial at batch 64, 540 µs split (fork/join 0 µs)
+		m.l12 = loop12{
+			t11: t11,
+			t12: t12,
+		}
+		runtime.ParallelFor(25088*n, 16384, &m.l12)
 	}
 	// p1 = max_pool(a1) f32[N,14,14,32], line 23
 	runtime.MaxPool(t13, t12, runtime.PoolShape{
@@ -351,8 +359,13 @@ func (m *Model) shared(n int, x []float32) {
 		}
 	}
 	// a2 = relu(%15) f32[N,14,14,64], line 24
-	for i0 := 0; i0 < 12544*n; i0++ {
-		t16[i0] = runtime.Relu(t15[i0])
+	{
+		// 2 goroutines: about 540 µs serial at batch 64, 270 µs split (fork/join 0 µs)
+		m.l16 = loop16{
+			t15: t15,
+			t16: t16,
+		}
+		runtime.ParallelFor(12544*n, 16384, &m.l16)
 	}
 	// p2 = max_pool(a2) f32[N,7,7,64], line 25
 	runtime.MaxPool(t17, t16, runtime.PoolShape{
@@ -381,8 +394,13 @@ func (m *Model) shared(n int, x []float32) {
 		}
 	}
 	// h3 = relu(%20) f32[N,1024], line 27
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t21[i0] = runtime.Relu(t20[i0])
+	{
+		// 2 goroutines: about 44 µs serial at batch 64, 22 µs split (fork/join 0 µs)
+		m.l21 = loop21{
+			t20: t20,
+			t21: t21,
+		}
+		runtime.ParallelFor(1024*n, 16384, &m.l21)
 	}
 }
 
@@ -438,6 +456,76 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 		for i := range t27 {
 			t27[i] *= inv
 		}
+	}
+}
+
+// loop33 runs the loop of d3 on a range of its elements.
+type loop33 struct {
+	t33 []float32
+	t21 []float32
+	t32 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop33) Run(lo, hi int) {
+	t33 := l.t33[lo:hi:hi]
+	t21 := l.t21[lo:hi:hi]
+	t32 := l.t32[lo:hi:hi]
+	for i := range t33 {
+		t33[i] = t21[i] * t32[i]
+	}
+}
+
+// loop56 runs the loop of %56 on a range of its elements.
+type loop56 struct {
+	t56 []float32
+	t52 []float32
+	t32 []float32
+	t20 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop56) Run(lo, hi int) {
+	t56 := l.t56[lo:hi:hi]
+	t52 := l.t52[lo:hi:hi]
+	t32 := l.t32[lo:hi:hi]
+	t20 := l.t20[lo:hi:hi]
+	for i := range t56 {
+		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), t20[i])
+	}
+}
+
+// loop62 runs the loop of %62 on a range of its elements.
+type loop62 struct {
+	t62 []float32
+	t61 []float32
+	t15 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop62) Run(lo, hi int) {
+	t62 := l.t62[lo:hi:hi]
+	t61 := l.t61[lo:hi:hi]
+	t15 := l.t15[lo:hi:hi]
+	for i := range t62 {
+		t62[i] = runtime.ReluGrad(t61[i], t15[i])
+	}
+}
+
+// loop67 runs the loop of %67 on a range of its elements.
+type loop67 struct {
+	t67 []float32
+	t66 []float32
+	t11 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop67) Run(lo, hi int) {
+	t67 := l.t67[lo:hi:hi]
+	t66 := l.t66[lo:hi:hi]
+	t11 := l.t11[lo:hi:hi]
+	for i := range t67 {
+		t67[i] = runtime.ReluGrad(t66[i], t11[i])
 	}
 }
 
@@ -509,32 +597,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t67 := m.t67
 	t68 := m.t68
 	t70 := m.t70
-	t77 := m.t77
-	t82 := m.t82
-	t86 := m.t86
 	t100 := m.t100
-	t106 := m.t106
-	t113 := m.t113
-	t118 := m.t118
-	t126 := m.t126
-	t133 := m.t133
-	t138 := m.t138
-	t146 := m.t146
-	t153 := m.t153
-	t158 := m.t158
-	t166 := m.t166
-	t173 := m.t173
-	t178 := m.t178
-	t186 := m.t186
-	t193 := m.t193
-	t198 := m.t198
-	t206 := m.t206
-	t213 := m.t213
-	t218 := m.t218
-	t226 := m.t226
-	t233 := m.t233
-	t238 := m.t238
-	t246 := m.t246
 	// First the shared program.
 	m.shared(n, x)
 	// %30 = add(dropout/step, %29) f32[], line 28 [update]
@@ -542,8 +605,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
 	runtime.DropoutMask(t32, p8[0], 0.5, uint64(0x5))
 	// d3 = mul(h3, %32) f32[N,1024], line 28
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t33[i0] = t21[i0] * t32[i0]
+	{
+		// 2 goroutines: about 66 µs serial at batch 64, 33 µs split (fork/join 0 µs)
+		m.l33 = loop33{
+			t21: t21,
+			t32: t32,
+			t33: t33,
+		}
+		runtime.ParallelFor(1024*n, 16384, &m.l33)
 	}
 	// %34 = matmul(d3, W4) f32[N,10], line 29
 	runtime.Sgemm(false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 0, t34, 10)
@@ -621,8 +690,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
 	runtime.Sgemm(true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
 	// %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
-	for i0 := 0; i0 < 1024*n; i0++ {
-		t56[i0] = runtime.ReluGrad((t52[i0] * t32[i0]), t20[i0])
+	{
+		// 2 goroutines: about 88 µs serial at batch 64, 45 µs split (fork/join 0 µs)
+		m.l56 = loop56{
+			t20: t20,
+			t32: t32,
+			t52: t52,
+			t56: t56,
+		}
+		runtime.ParallelFor(1024*n, 16384, &m.l56)
 	}
 	// %57 = sum_to(%56) f32[1024], line 27 [grad]
 	{
@@ -656,8 +732,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW: 2,
 	})
 	// %62 = relu_grad(%61, %15) f32[N,14,14,64], line 24 [grad]
-	for i0 := 0; i0 < 12544*n; i0++ {
-		t62[i0] = runtime.ReluGrad(t61[i0], t15[i0])
+	{
+		// 2 goroutines: about 810 µs serial at batch 64, 405 µs split (fork/join 0 µs)
+		m.l62 = loop62{
+			t15: t15,
+			t61: t61,
+			t62: t62,
+		}
+		runtime.ParallelFor(12544*n, 16384, &m.l62)
 	}
 	// %63 = sum(%62) f32[64], line 24 [grad]
 	{
@@ -721,8 +803,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW: 2,
 	})
 	// %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
-	for i0 := 0; i0 < 25088*n; i0++ {
-		t67[i0] = runtime.ReluGrad(t66[i0], t11[i0])
+	{
+		// 2 goroutines: about 1619 µs serial at batch 64, 810 µs split (fork/join 0 µs)
+		m.l67 = loop67{
+			t11: t11,
+			t66: t66,
+			t67: t67,
+		}
+		runtime.ParallelFor(25088*n, 16384, &m.l67)
 	}
 	// %68 = sum(%67) f32[32], line 22 [grad]
 	{
@@ -754,131 +842,106 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t77[i0] = p10[i0] + ((t70[i0] - p10[i0]) * float32(0.1))
+		p10[i0] = p10[i0] + ((t70[i0] - p10[i0]) * float32(0.1))
 	}
 	// %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t82[i0] = p11[i0] + (((t70[i0] * t70[i0]) - p11[i0]) * float32(0.001))
+		p11[i0] = p11[i0] + (((t70[i0] * t70[i0]) - p11[i0]) * float32(0.001))
 	}
 	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
-	t86[0] = p9[0] + float32(1)
+	p9[0] = p9[0] + float32(1)
 	// %100 = div(%94, %99) f32[], line 34 [update]
-	t100[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((t86[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t86[0] * float32(-0.105360515)))))
+	t100[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p9[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p9[0] * float32(-0.105360515)))))
 	// %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		t106[i0] = p0[i0] - ((t77[i0] * t100[0]) / ((runtime.Sqrt(t82[i0])) + float32(1e-07)))
+		p0[i0] = p0[i0] - ((p10[i0] * t100[0]) / ((runtime.Sqrt(p11[i0])) + float32(1e-07)))
 	}
 	// %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t113[i0] = p12[i0] + ((t68[i0] - p12[i0]) * float32(0.1))
+		p12[i0] = p12[i0] + ((t68[i0] - p12[i0]) * float32(0.1))
 	}
 	// %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t118[i0] = p13[i0] + (((t68[i0] * t68[i0]) - p13[i0]) * float32(0.001))
+		p13[i0] = p13[i0] + (((t68[i0] * t68[i0]) - p13[i0]) * float32(0.001))
 	}
 	// %126 = sub(c1, %125) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t126[i0] = p1[i0] - ((t113[i0] * t100[0]) / ((runtime.Sqrt(t118[i0])) + float32(1e-07)))
+		p1[i0] = p1[i0] - ((p12[i0] * t100[0]) / ((runtime.Sqrt(p13[i0])) + float32(1e-07)))
 	}
 	// %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t133[i0] = p14[i0] + ((t65[i0] - p14[i0]) * float32(0.1))
+		p14[i0] = p14[i0] + ((t65[i0] - p14[i0]) * float32(0.1))
 	}
 	// %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t138[i0] = p15[i0] + (((t65[i0] * t65[i0]) - p15[i0]) * float32(0.001))
+		p15[i0] = p15[i0] + (((t65[i0] * t65[i0]) - p15[i0]) * float32(0.001))
 	}
 	// %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
 	for i0 := 0; i0 < 51200; i0++ {
-		t146[i0] = p2[i0] - ((t133[i0] * t100[0]) / ((runtime.Sqrt(t138[i0])) + float32(1e-07)))
+		p2[i0] = p2[i0] - ((p14[i0] * t100[0]) / ((runtime.Sqrt(p15[i0])) + float32(1e-07)))
 	}
 	// %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t153[i0] = p16[i0] + ((t63[i0] - p16[i0]) * float32(0.1))
+		p16[i0] = p16[i0] + ((t63[i0] - p16[i0]) * float32(0.1))
 	}
 	// %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t158[i0] = p17[i0] + (((t63[i0] * t63[i0]) - p17[i0]) * float32(0.001))
+		p17[i0] = p17[i0] + (((t63[i0] * t63[i0]) - p17[i0]) * float32(0.001))
 	}
 	// %166 = sub(c2, %165) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		t166[i0] = p3[i0] - ((t153[i0] * t100[0]) / ((runtime.Sqrt(t158[i0])) + float32(1e-07)))
+		p3[i0] = p3[i0] - ((p16[i0] * t100[0]) / ((runtime.Sqrt(p17[i0])) + float32(1e-07)))
 	}
 	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t173[i0] = p18[i0] + ((t59[i0] - p18[i0]) * float32(0.1))
+		p18[i0] = p18[i0] + ((t59[i0] - p18[i0]) * float32(0.1))
 	}
 	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t178[i0] = p19[i0] + (((t59[i0] * t59[i0]) - p19[i0]) * float32(0.001))
+		p19[i0] = p19[i0] + (((t59[i0] * t59[i0]) - p19[i0]) * float32(0.001))
 	}
 	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	for i0 := 0; i0 < 3211264; i0++ {
-		t186[i0] = p4[i0] - ((t173[i0] * t100[0]) / ((runtime.Sqrt(t178[i0])) + float32(1e-07)))
+		p4[i0] = p4[i0] - ((p18[i0] * t100[0]) / ((runtime.Sqrt(p19[i0])) + float32(1e-07)))
 	}
 	// %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t193[i0] = p20[i0] + ((t57[i0] - p20[i0]) * float32(0.1))
+		p20[i0] = p20[i0] + ((t57[i0] - p20[i0]) * float32(0.1))
 	}
 	// %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t198[i0] = p21[i0] + (((t57[i0] * t57[i0]) - p21[i0]) * float32(0.001))
+		p21[i0] = p21[i0] + (((t57[i0] * t57[i0]) - p21[i0]) * float32(0.001))
 	}
 	// %206 = sub(b3, %205) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		t206[i0] = p5[i0] - ((t193[i0] * t100[0]) / ((runtime.Sqrt(t198[i0])) + float32(1e-07)))
+		p5[i0] = p5[i0] - ((p20[i0] * t100[0]) / ((runtime.Sqrt(p21[i0])) + float32(1e-07)))
 	}
 	// %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t213[i0] = p22[i0] + ((t53[i0] - p22[i0]) * float32(0.1))
+		p22[i0] = p22[i0] + ((t53[i0] - p22[i0]) * float32(0.1))
 	}
 	// %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t218[i0] = p23[i0] + (((t53[i0] * t53[i0]) - p23[i0]) * float32(0.001))
+		p23[i0] = p23[i0] + (((t53[i0] * t53[i0]) - p23[i0]) * float32(0.001))
 	}
 	// %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		t226[i0] = p6[i0] - ((t213[i0] * t100[0]) / ((runtime.Sqrt(t218[i0])) + float32(1e-07)))
+		p6[i0] = p6[i0] - ((p22[i0] * t100[0]) / ((runtime.Sqrt(p23[i0])) + float32(1e-07)))
 	}
 	// %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t233[i0] = p24[i0] + ((t51[i0] - p24[i0]) * float32(0.1))
+		p24[i0] = p24[i0] + ((t51[i0] - p24[i0]) * float32(0.1))
 	}
 	// %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t238[i0] = p25[i0] + (((t51[i0] * t51[i0]) - p25[i0]) * float32(0.001))
+		p25[i0] = p25[i0] + (((t51[i0] * t51[i0]) - p25[i0]) * float32(0.001))
 	}
 	// %246 = sub(b4, %245) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t246[i0] = p7[i0] - ((t233[i0] * t100[0]) / ((runtime.Sqrt(t238[i0])) + float32(1e-07)))
+		p7[i0] = p7[i0] - ((p24[i0] * t100[0]) / ((runtime.Sqrt(p25[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
 	copy(p8, t30)
-	copy(p10, t77)
-	copy(p11, t82)
-	copy(p12, t113)
-	copy(p13, t118)
-	copy(p14, t133)
-	copy(p15, t138)
-	copy(p16, t153)
-	copy(p17, t158)
-	copy(p18, t173)
-	copy(p19, t178)
-	copy(p20, t193)
-	copy(p21, t198)
-	copy(p22, t213)
-	copy(p23, t218)
-	copy(p24, t233)
-	copy(p25, t238)
-	copy(p9, t86)
-	copy(p0, t106)
-	copy(p1, t126)
-	copy(p2, t146)
-	copy(p3, t166)
-	copy(p4, t186)
-	copy(p5, t206)
-	copy(p6, t226)
-	copy(p7, t246)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -104,10 +104,6 @@ type Model struct {
 	t94  []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
 	t96  []float32 // %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
 	t97  []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
-	t100 []float32 // %100 = sub(W, %99) f32[4,5], line 30 [update]
-	t104 []float32 // %104 = sub(H, %103) f32[2,5,3], line 30 [update]
-	t108 []float32 // %108 = sub(G, %107) f32[3,3], line 30 [update]
-	t112 []float32 // %112 = sub(V, %111) f32[3,2], line 30 [update]
 }
 
 // New returns a Linalg with every parameter at its initial value. Buffers
@@ -138,13 +134,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t85, m.t96, m.t10, m.t7, m.t89, m.t104 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:30:30]
+	m.t85, m.t96, m.t10, m.t7, m.t89 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n]
 	a = a[30*n:]
-	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t97, m.t100 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20], a[:20:20]
+	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t97 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
 	a = a[30*n:]
-	m.t82, m.t84, m.t87, m.t12, m.t54, m.t27, m.t33, m.t34, m.t43, m.t47, m.t108 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:9:9]
+	m.t82, m.t84, m.t87, m.t12, m.t54, m.t27, m.t33, m.t34, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
 	a = a[18*n:]
-	m.t83, m.t20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63, m.t112 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:6:6]
+	m.t83, m.t20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[18*n:]
 	m.t8 = a[: 15*n : 15*n]
 	a = a[15*n:]
@@ -361,10 +357,6 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t94 := m.t94
 	t96 := m.t96
 	t97 := m.t97
-	t100 := m.t100
-	t104 := m.t104
-	t108 := m.t108
-	t112 := m.t112
 	t114 := m.t114
 	// First the loss program.
 	m.loss(n, x, m_, t)
@@ -545,25 +537,21 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	}
 	// %100 = sub(W, %99) f32[4,5], line 30 [update]
 	for i0 := 0; i0 < 20; i0++ {
-		t100[i0] = p0[i0] - (float32(0.05) * t97[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t97[i0])
 	}
 	// %104 = sub(H, %103) f32[2,5,3], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t104[i0] = p1[i0] - (float32(0.05) * t88[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t88[i0])
 	}
 	// %108 = sub(G, %107) f32[3,3], line 30 [update]
 	for i0 := 0; i0 < 9; i0++ {
-		t108[i0] = p2[i0] - (float32(0.05) * (t74[i0] * float32(0.1)))
+		p2[i0] = p2[i0] - (float32(0.05) * (t74[i0] * float32(0.1)))
 	}
 	// %112 = sub(V, %111) f32[3,2], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		t112[i0] = p3[i0] - (float32(0.05) * (t56[i0] + t59[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * (t56[i0] + t59[i0]))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t100)
-	copy(p1, t104)
-	copy(p2, t108)
-	copy(p3, t112)
 }
 
 // check panics when a caller passes a slice of the wrong length.

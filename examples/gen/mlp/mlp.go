@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   1,339,522·N FLOPs
 	TrainStep: 10,045,617 + 3,213,634·N FLOPs
 
-Buffers: 2,006,550 + 2,571·N float32 elements in one arena, planned so that tensors
+Buffers: 668,683 + 2,571·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 8,706,190 + 5,194·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -62,53 +62,38 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t4   []float32 // %4 = matmul(x, logits/h1/W) f32[N,512], line 16
-	t5   []float32 // %5 = add(%4, logits/h1/b) f32[N,512], line 16
-	t6   []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	t9   []float32 // %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
-	t10  []float32 // %10 = add(%9, logits/h2/b) f32[N,512], line 16
-	t11  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
-	t14  []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
-	t15  []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	t16  []float32 // y = softmax(logits/out) f32[N,10], line 15
-	t17  []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
-	t18  []float32 // loss = mean(%17) f32[], line 16
-	t20  []float32 // %20 = count(%17) f32[], line 16 [grad]
-	t21  []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
-	t22  []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
-	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
-	t25  []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
-	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
-	t33  []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	t34  []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	t35  []float32 // %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
-	t36  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
-	t37  []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	t38  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	t39  []float32 // %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
-	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
-	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	t49  []float32 // %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
-	t54  []float32 // %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
-	t58  []float32 // %58 = add(optimizer/step, %19) f32[], line 19 [update]
-	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
-	t78  []float32 // %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
-	t85  []float32 // %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
-	t90  []float32 // %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
-	t98  []float32 // %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
-	t105 []float32 // %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
-	t110 []float32 // %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
-	t118 []float32 // %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
-	t125 []float32 // %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
-	t130 []float32 // %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
-	t138 []float32 // %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
-	t145 []float32 // %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
-	t150 []float32 // %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
-	t158 []float32 // %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
-	t165 []float32 // %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
-	t170 []float32 // %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
-	t178 []float32 // %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
+	l6  loop6     // the parallel loop of logits/h1
+	l11 loop11    // the parallel loop of logits/h2
+	l35 loop35    // the parallel loop of %35
+	l39 loop39    // the parallel loop of %39
+	t4  []float32 // %4 = matmul(x, logits/h1/W) f32[N,512], line 16
+	t5  []float32 // %5 = add(%4, logits/h1/b) f32[N,512], line 16
+	t6  []float32 // logits/h1 = relu(%5) f32[N,512], line 16
+	t9  []float32 // %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
+	t10 []float32 // %10 = add(%9, logits/h2/b) f32[N,512], line 16
+	t11 []float32 // logits/h2 = relu(%10) f32[N,512], line 16
+	t14 []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
+	t15 []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	t16 []float32 // y = softmax(logits/out) f32[N,10], line 15
+	t17 []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
+	t18 []float32 // loss = mean(%17) f32[], line 16
+	t20 []float32 // %20 = count(%17) f32[], line 16 [grad]
+	t21 []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
+	t22 []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
+	t23 []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
+	t25 []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
+	t28 []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
+	t32 []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
+	t33 []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
+	t34 []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	t35 []float32 // %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
+	t36 []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
+	t37 []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
+	t38 []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	t39 []float32 // %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
+	t40 []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
+	t42 []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t72 []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 }
 
 // New returns a MLP with every parameter at its initial value. Buffers
@@ -147,55 +132,67 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 2571*n + 2006550
+	size := 2571*n + 668683
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t39, m.t85 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.t4, m.t5, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
 	a = a[512*n:]
-	m.t6, m.t40, m.t90 = a[:512*n:512*n], a[:512:512], a[:512:512]
+	m.t6, m.t40 = a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t9, m.t10, m.t35, m.t98 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.t9, m.t10, m.t35 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n]
 	a = a[512*n:]
-	m.t11, m.t37, m.t125 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.t11, m.t37 = a[:512*n:512*n], a[:512*n:512*n]
 	a = a[512*n:]
-	m.t33, m.t14, m.t15, m.t23, m.t21, m.t36, m.t130 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512], a[:512:512]
+	m.t33, m.t14, m.t15, m.t23, m.t21, m.t36 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512]
 	a = a[512*n:]
-	m.t16, m.t28, m.t165 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	m.t16, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
-	m.t17, m.t22, m.t25, m.t58 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	m.t17, m.t22, m.t25 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t42, m.t54, m.t20 = a[:401408:401408], a[:401408:401408], a[:1:1]
+	m.t42, m.t20 = a[:401408:401408], a[:1:1]
 	a = a[401408:]
-	m.t49 = a[:401408:401408]
-	a = a[401408:]
-	m.t78 = a[:401408:401408]
-	a = a[401408:]
-	m.t38, m.t110 = a[:262144:262144], a[:262144:262144]
+	m.t38 = a[:262144:262144]
 	a = a[262144:]
-	m.t105 = a[:262144:262144]
-	a = a[262144:]
-	m.t118 = a[:262144:262144]
-	a = a[262144:]
-	m.t34, m.t150 = a[:5120:5120], a[:5120:5120]
+	m.t34 = a[:5120:5120]
 	a = a[5120:]
-	m.t145 = a[:5120:5120]
-	a = a[5120:]
-	m.t158 = a[:5120:5120]
-	a = a[5120:]
-	m.t138 = a[:512:512]
-	a = a[512:]
-	m.t32, m.t170 = a[:10:10], a[:10:10]
-	a = a[10:]
-	m.t178 = a[:10:10]
+	m.t32 = a[:10:10]
 	a = a[10:]
 	m.t18 = a[:1:1]
 	a = a[1:]
-	m.t72 = a[:1:1]
-	a = a[1:]
 	_ = a
 	m.n = n
+}
+
+// loop6 runs the loop of logits/h1 on a range of its elements.
+type loop6 struct {
+	t6 []float32
+	t5 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop6) Run(lo, hi int) {
+	t6 := l.t6[lo:hi:hi]
+	t5 := l.t5[lo:hi:hi]
+	for i := range t6 {
+		t6[i] = runtime.Relu(t5[i])
+	}
+}
+
+// loop11 runs the loop of logits/h2 on a range of its elements.
+type loop11 struct {
+	t11 []float32
+	t10 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop11) Run(lo, hi int) {
+	t11 := l.t11[lo:hi:hi]
+	t10 := l.t10[lo:hi:hi]
+	for i := range t11 {
+		t11[i] = runtime.Relu(t10[i])
+	}
 }
 
 // forward runs the forward program for a batch of n.
@@ -225,8 +222,13 @@ func (m *Model) forward(n int, x []float32) {
 		}
 	}
 	// logits/h1 = relu(%5) f32[N,512], line 16
-	for i0 := 0; i0 < 512*n; i0++ {
-		t6[i0] = runtime.Relu(t5[i0])
+	{
+		// 2 goroutines: about 22 µs serial at batch 64, 11 µs split (fork/join 0 µs)
+		m.l6 = loop6{
+			t5: t5,
+			t6: t6,
+		}
+		runtime.ParallelFor(512*n, 16384, &m.l6)
 	}
 	// %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
 	runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 0, t9, 512)
@@ -238,8 +240,13 @@ func (m *Model) forward(n int, x []float32) {
 		}
 	}
 	// logits/h2 = relu(%10) f32[N,512], line 16
-	for i0 := 0; i0 < 512*n; i0++ {
-		t11[i0] = runtime.Relu(t10[i0])
+	{
+		// 2 goroutines: about 22 µs serial at batch 64, 11 µs split (fork/join 0 µs)
+		m.l11 = loop11{
+			t10: t10,
+			t11: t11,
+		}
+		runtime.ParallelFor(512*n, 16384, &m.l11)
 	}
 	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
 	runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 0, t14, 10)
@@ -283,6 +290,40 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 		for i := range t18 {
 			t18[i] *= inv
 		}
+	}
+}
+
+// loop35 runs the loop of %35 on a range of its elements.
+type loop35 struct {
+	t35 []float32
+	t33 []float32
+	t10 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop35) Run(lo, hi int) {
+	t35 := l.t35[lo:hi:hi]
+	t33 := l.t33[lo:hi:hi]
+	t10 := l.t10[lo:hi:hi]
+	for i := range t35 {
+		t35[i] = runtime.ReluGrad(t33[i], t10[i])
+	}
+}
+
+// loop39 runs the loop of %39 on a range of its elements.
+type loop39 struct {
+	t39 []float32
+	t37 []float32
+	t5  []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop39) Run(lo, hi int) {
+	t39 := l.t39[lo:hi:hi]
+	t37 := l.t37[lo:hi:hi]
+	t5 := l.t5[lo:hi:hi]
+	for i := range t39 {
+		t39[i] = runtime.ReluGrad(t37[i], t5[i])
 	}
 }
 
@@ -330,26 +371,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t39 := m.t39
 	t40 := m.t40
 	t42 := m.t42
-	t49 := m.t49
-	t54 := m.t54
-	t58 := m.t58
 	t72 := m.t72
-	t78 := m.t78
-	t85 := m.t85
-	t90 := m.t90
-	t98 := m.t98
-	t105 := m.t105
-	t110 := m.t110
-	t118 := m.t118
-	t125 := m.t125
-	t130 := m.t130
-	t138 := m.t138
-	t145 := m.t145
-	t150 := m.t150
-	t158 := m.t158
-	t165 := m.t165
-	t170 := m.t170
-	t178 := m.t178
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(logits/out) f32[N,10], line 15
@@ -406,8 +428,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
 	runtime.Sgemm(true, false, 512, 10, n, 1, t11, 512, t28, 10, 0, t34, 10)
 	// %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
-	for i0 := 0; i0 < 512*n; i0++ {
-		t35[i0] = runtime.ReluGrad(t33[i0], t10[i0])
+	{
+		// 2 goroutines: about 33 µs serial at batch 64, 17 µs split (fork/join 0 µs)
+		m.l35 = loop35{
+			t10: t10,
+			t33: t33,
+			t35: t35,
+		}
+		runtime.ParallelFor(512*n, 16384, &m.l35)
 	}
 	// %36 = sum_to(%35) f32[512], line 16 [grad]
 	{
@@ -424,8 +452,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
 	runtime.Sgemm(true, false, 512, 512, n, 1, t6, 512, t35, 512, 0, t38, 512)
 	// %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
-	for i0 := 0; i0 < 512*n; i0++ {
-		t39[i0] = runtime.ReluGrad(t37[i0], t5[i0])
+	{
+		// 2 goroutines: about 33 µs serial at batch 64, 17 µs split (fork/join 0 µs)
+		m.l39 = loop39{
+			t37: t37,
+			t39: t39,
+			t5:  t5,
+		}
+		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
 	// %40 = sum_to(%39) f32[512], line 16 [grad]
 	{
@@ -441,100 +475,81 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.Sgemm(true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
 	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t49[i0] = p7[i0] + ((t42[i0] - p7[i0]) * float32(0.1))
+		p7[i0] = p7[i0] + ((t42[i0] - p7[i0]) * float32(0.1))
 	}
 	// %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t54[i0] = p8[i0] + (((t42[i0] * t42[i0]) - p8[i0]) * float32(0.001))
+		p8[i0] = p8[i0] + (((t42[i0] * t42[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %58 = add(optimizer/step, %19) f32[], line 19 [update]
-	t58[0] = p6[0] + float32(1)
+	p6[0] = p6[0] + float32(1)
 	// %72 = div(%66, %71) f32[], line 19 [update]
-	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((t58[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t58[0] * float32(-0.105360515)))))
+	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
 	// %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	for i0 := 0; i0 < 401408; i0++ {
-		t78[i0] = p0[i0] - ((t49[i0] * t72[0]) / ((runtime.Sqrt(t54[i0])) + float32(1e-07)))
+		p0[i0] = p0[i0] - ((p7[i0] * t72[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))
 	}
 	// %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t85[i0] = p9[i0] + ((t40[i0] - p9[i0]) * float32(0.1))
+		p9[i0] = p9[i0] + ((t40[i0] - p9[i0]) * float32(0.1))
 	}
 	// %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t90[i0] = p10[i0] + (((t40[i0] * t40[i0]) - p10[i0]) * float32(0.001))
+		p10[i0] = p10[i0] + (((t40[i0] * t40[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t98[i0] = p1[i0] - ((t85[i0] * t72[0]) / ((runtime.Sqrt(t90[i0])) + float32(1e-07)))
+		p1[i0] = p1[i0] - ((p9[i0] * t72[0]) / ((runtime.Sqrt(p10[i0])) + float32(1e-07)))
 	}
 	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t105[i0] = p11[i0] + ((t38[i0] - p11[i0]) * float32(0.1))
+		p11[i0] = p11[i0] + ((t38[i0] - p11[i0]) * float32(0.1))
 	}
 	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t110[i0] = p12[i0] + (((t38[i0] * t38[i0]) - p12[i0]) * float32(0.001))
+		p12[i0] = p12[i0] + (((t38[i0] * t38[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	for i0 := 0; i0 < 262144; i0++ {
-		t118[i0] = p2[i0] - ((t105[i0] * t72[0]) / ((runtime.Sqrt(t110[i0])) + float32(1e-07)))
+		p2[i0] = p2[i0] - ((p11[i0] * t72[0]) / ((runtime.Sqrt(p12[i0])) + float32(1e-07)))
 	}
 	// %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t125[i0] = p13[i0] + ((t36[i0] - p13[i0]) * float32(0.1))
+		p13[i0] = p13[i0] + ((t36[i0] - p13[i0]) * float32(0.1))
 	}
 	// %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t130[i0] = p14[i0] + (((t36[i0] * t36[i0]) - p14[i0]) * float32(0.001))
+		p14[i0] = p14[i0] + (((t36[i0] * t36[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		t138[i0] = p3[i0] - ((t125[i0] * t72[0]) / ((runtime.Sqrt(t130[i0])) + float32(1e-07)))
+		p3[i0] = p3[i0] - ((p13[i0] * t72[0]) / ((runtime.Sqrt(p14[i0])) + float32(1e-07)))
 	}
 	// %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t145[i0] = p15[i0] + ((t34[i0] - p15[i0]) * float32(0.1))
+		p15[i0] = p15[i0] + ((t34[i0] - p15[i0]) * float32(0.1))
 	}
 	// %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t150[i0] = p16[i0] + (((t34[i0] * t34[i0]) - p16[i0]) * float32(0.001))
+		p16[i0] = p16[i0] + (((t34[i0] * t34[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		t158[i0] = p4[i0] - ((t145[i0] * t72[0]) / ((runtime.Sqrt(t150[i0])) + float32(1e-07)))
+		p4[i0] = p4[i0] - ((p15[i0] * t72[0]) / ((runtime.Sqrt(p16[i0])) + float32(1e-07)))
 	}
 	// %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t165[i0] = p17[i0] + ((t32[i0] - p17[i0]) * float32(0.1))
+		p17[i0] = p17[i0] + ((t32[i0] - p17[i0]) * float32(0.1))
 	}
 	// %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t170[i0] = p18[i0] + (((t32[i0] * t32[i0]) - p18[i0]) * float32(0.001))
+		p18[i0] = p18[i0] + (((t32[i0] * t32[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t178[i0] = p5[i0] - ((t165[i0] * t72[0]) / ((runtime.Sqrt(t170[i0])) + float32(1e-07)))
+		p5[i0] = p5[i0] - ((p17[i0] * t72[0]) / ((runtime.Sqrt(p18[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p7, t49)
-	copy(p8, t54)
-	copy(p9, t85)
-	copy(p10, t90)
-	copy(p11, t105)
-	copy(p12, t110)
-	copy(p13, t125)
-	copy(p14, t130)
-	copy(p15, t145)
-	copy(p16, t150)
-	copy(p17, t165)
-	copy(p18, t170)
-	copy(p6, t58)
-	copy(p0, t78)
-	copy(p1, t98)
-	copy(p2, t118)
-	copy(p3, t138)
-	copy(p4, t158)
-	copy(p5, t178)
 }
 
 // check panics when a caller passes a slice of the wrong length.

@@ -55,8 +55,6 @@ type Model struct {
 	t21 []float32 // %21 = mul(%20, %16) f32[N,10], line 14 [grad]
 	t25 []float32 // %25 = sum_to(%21) f32[10], line 13 [grad]
 	t27 []float32 // %27 = matmul(x, %21) f32[784,10], line 13 [grad]
-	t30 []float32 // %30 = sub(W, %29) f32[784,10], line 17 [update]
-	t34 []float32 // %34 = sub(b, %33) f32[10], line 17 [update]
 }
 
 // New returns a MnistSoftmax with every parameter at its initial value. Buffers
@@ -80,13 +78,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t16, m.t21, m.t34 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10:10]
+	m.t4, m.t5, m.t16, m.t21 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t6, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
 	m.t15, m.t18 = a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t27, m.t30 = a[:7840:7840], a[:7840:7840]
+	m.t27 = a[:7840:7840]
 	a = a[7840:]
 	m.t12 = a[:1:1]
 	a = a[1:]
@@ -155,8 +153,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t21 := m.t21
 	t25 := m.t25
 	t27 := m.t27
-	t30 := m.t30
-	t34 := m.t34
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%5) f32[N,10], line 13
@@ -206,15 +202,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t21, 10, 0, t27, 10)
 	// %30 = sub(W, %29) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		t30[i0] = p0[i0] - (float32(0.01) * t27[i0])
+		p0[i0] = p0[i0] - (float32(0.01) * t27[i0])
 	}
 	// %34 = sub(b, %33) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t34[i0] = p1[i0] - (float32(0.01) * t25[i0])
+		p1[i0] = p1[i0] - (float32(0.01) * t25[i0])
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t30)
-	copy(p1, t34)
 }
 
 // check panics when a caller passes a slice of the wrong length.

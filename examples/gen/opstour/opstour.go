@@ -89,10 +89,6 @@ type Model struct {
 	t106 []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
 	t107 []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
 	t109 []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
-	t112 []float32 // %112 = sub(W1, %111) f32[6,5], line 23 [update]
-	t116 []float32 // %116 = sub(b1, %115) f32[5], line 23 [update]
-	t120 []float32 // %120 = sub(W2, %119) f32[5,3], line 23 [update]
-	t124 []float32 // %124 = sub(s, %123) f32[3], line 23 [update]
 }
 
 // New returns a OpsTour with every parameter at its initial value. Buffers
@@ -123,9 +119,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t10, m.t107, m.t116 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n], a[:5:5]
+	m.t6, m.t10, m.t107 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
-	m.t7, m.t105, m.t124 = a[:5*n:5*n], a[:5*n:5*n], a[:3:3]
+	m.t7, m.t105 = a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
 	m.t13, m.t106 = a[:5*n:5*n], a[:5:5]
 	a = a[5*n:]
@@ -151,9 +147,9 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.t57, m.t68, m.t36 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t109, m.t112, m.t40, m.t55 = a[:30:30], a[:30:30], a[:1:1], a[:1:1]
+	m.t109, m.t40, m.t55 = a[:30:30], a[:1:1], a[:1:1]
 	a = a[30:]
-	m.t97, m.t120 = a[:15:15], a[:15:15]
+	m.t97 = a[:15:15]
 	a = a[15:]
 	m.t48 = a[:3:3]
 	a = a[3:]
@@ -357,10 +353,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t106 := m.t106
 	t107 := m.t107
 	t109 := m.t109
-	t112 := m.t112
-	t116 := m.t116
-	t120 := m.t120
-	t124 := m.t124
 	// First the loss program.
 	m.loss(n, x, t)
 	// %48 = mul(%127, s) f32[3], line 20 [grad]
@@ -495,25 +487,21 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
 	// %112 = sub(W1, %111) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		t112[i0] = p0[i0] - (float32(0.05) * t109[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t109[i0])
 	}
 	// %116 = sub(b1, %115) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		t116[i0] = p1[i0] - (float32(0.05) * t106[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t106[i0])
 	}
 	// %120 = sub(W2, %119) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		t120[i0] = p2[i0] - (float32(0.05) * t97[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t97[i0])
 	}
 	// %124 = sub(s, %123) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		t124[i0] = p3[i0] - (float32(0.05) * ((t48[i0] + t48[i0]) + t94[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * ((t48[i0] + t48[i0]) + t94[i0]))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p0, t112)
-	copy(p1, t116)
-	copy(p2, t120)
-	copy(p3, t124)
 }
 
 // check panics when a caller passes a slice of the wrong length.

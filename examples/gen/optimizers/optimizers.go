@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   51,010·N FLOPs
 	TrainStep: 509,057 + 102,722·N FLOPs
 
-Buffers: 76,247 + 107·N float32 elements in one arena, planned so that tensors
+Buffers: 25,419 + 107·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 432,686 + 234·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -87,20 +87,7 @@ type Model struct {
 	t62  []float32 // %62 = mul(%33, %58) f32[10], line 24 [update]
 	t80  []float32 // %80 = mul(%79, %78) f32[], line 24 [update]
 	t82  []float32 // %82 = mul(%80, %81) f32[], line 24 [update]
-	t90  []float32 // %90 = add(W1/adam_m, %89) f32[784,32], line 24 [update]
-	t95  []float32 // %95 = add(W1/adam_v, %94) f32[784,32], line 24 [update]
-	t99  []float32 // %99 = add(optimizer/step, %20) f32[], line 24 [update]
 	t112 []float32 // %112 = div(%106, %111) f32[], line 24 [update]
-	t118 []float32 // %118 = sub(%84, %117) f32[784,32], line 24 [update]
-	t129 []float32 // %129 = add(b1/adam_m, %128) f32[32], line 24 [update]
-	t134 []float32 // %134 = add(b1/adam_v, %133) f32[32], line 24 [update]
-	t142 []float32 // %142 = sub(%123, %141) f32[32], line 24 [update]
-	t153 []float32 // %153 = add(W2/adam_m, %152) f32[32,10], line 24 [update]
-	t158 []float32 // %158 = add(W2/adam_v, %157) f32[32,10], line 24 [update]
-	t166 []float32 // %166 = sub(%147, %165) f32[32,10], line 24 [update]
-	t177 []float32 // %177 = add(b2/adam_m, %176) f32[10], line 24 [update]
-	t182 []float32 // %182 = add(b2/adam_v, %181) f32[10], line 24 [update]
-	t190 []float32 // %190 = sub(%171, %189) f32[10], line 24 [update]
 }
 
 // New returns a Optimizers with every parameter at its initial value. Buffers
@@ -132,42 +119,28 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 107*n + 76247
+	size := 107*n + 25419
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t36, m.t60, m.t134, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
+	m.t6, m.t7, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
 	a = a[32*n:]
-	m.t8, m.t37, m.t129, m.t80 = a[:32*n:32*n], a[:32:32], a[:32:32], a[:1:1]
+	m.t8, m.t37, m.t62 = a[:32*n:32*n], a[:32:32], a[:10:10]
 	a = a[32*n:]
-	m.t34, m.t9, m.t10, m.t24, m.t22, m.t142, m.t44, m.t58 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:1:1], a[:1:1]
+	m.t34, m.t9, m.t10, m.t24, m.t22, m.t44, m.t58, m.t80, m.t112 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[32*n:]
-	m.t11, m.t29, m.t62, m.t182, m.t47 = a[:10*n:10*n], a[:10*n:10*n], a[:10:10], a[:10:10], a[:1:1]
+	m.t11, m.t29, m.t47, m.t82 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1]
 	a = a[10*n:]
-	m.t17, m.t23, m.t26, m.t50, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+	m.t17, m.t23, m.t26, m.t50 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t39, m.t59, m.t95, m.t21 = a[:25088:25088], a[:25088:25088], a[:25088:25088], a[:1:1]
+	m.t39, m.t59, m.t21 = a[:25088:25088], a[:25088:25088], a[:1:1]
 	a = a[25088:]
-	m.t90, m.t35 = a[:25088:25088], a[:320:320]
-	a = a[25088:]
-	m.t118, m.t33 = a[:25088:25088], a[:10:10]
-	a = a[25088:]
-	m.t61, m.t158 = a[:320:320], a[:320:320]
+	m.t35, m.t61 = a[:320:320], a[:320:320]
 	a = a[320:]
-	m.t153 = a[:320:320]
-	a = a[320:]
-	m.t166 = a[:320:320]
-	a = a[320:]
-	m.t177 = a[:10:10]
-	a = a[10:]
-	m.t190 = a[:10:10]
+	m.t33 = a[:10:10]
 	a = a[10:]
 	m.t19 = a[:1:1]
-	a = a[1:]
-	m.t99 = a[:1:1]
-	a = a[1:]
-	m.t112 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -286,20 +259,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t62 := m.t62
 	t80 := m.t80
 	t82 := m.t82
-	t90 := m.t90
-	t95 := m.t95
-	t99 := m.t99
 	t112 := m.t112
-	t118 := m.t118
-	t129 := m.t129
-	t134 := m.t134
-	t142 := m.t142
-	t153 := m.t153
-	t158 := m.t158
-	t166 := m.t166
-	t177 := m.t177
-	t182 := m.t182
-	t190 := m.t190
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%10) f32[N,10], line 20
@@ -423,70 +383,57 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t82[0] = t80[0] * float32(0.004)
 	// %90 = add(W1/adam_m, %89) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t90[i0] = p5[i0] + ((t59[i0] - p5[i0]) * float32(0.1))
+		p5[i0] = p5[i0] + ((t59[i0] - p5[i0]) * float32(0.1))
 	}
 	// %95 = add(W1/adam_v, %94) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t95[i0] = p6[i0] + (((t59[i0] * t59[i0]) - p6[i0]) * float32(0.001))
+		p6[i0] = p6[i0] + (((t59[i0] * t59[i0]) - p6[i0]) * float32(0.001))
 	}
 	// %99 = add(optimizer/step, %20) f32[], line 24 [update]
-	t99[0] = p4[0] + float32(1)
+	p4[0] = p4[0] + float32(1)
 	// %112 = div(%106, %111) f32[], line 24 [update]
-	t112[0] = (t80[0] * (runtime.Sqrt((float32(1) - (runtime.Exp((t99[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((t99[0] * float32(-0.105360515)))))
+	t112[0] = (t80[0] * (runtime.Sqrt((float32(1) - (runtime.Exp((p4[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p4[0] * float32(-0.105360515)))))
 	// %118 = sub(%84, %117) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t118[i0] = (p0[i0] - (p0[i0] * t82[0])) - ((t90[i0] * t112[0]) / ((runtime.Sqrt(t95[i0])) + float32(1e-07)))
+		p0[i0] = (p0[i0] - (p0[i0] * t82[0])) - ((p5[i0] * t112[0]) / ((runtime.Sqrt(p6[i0])) + float32(1e-07)))
 	}
 	// %129 = add(b1/adam_m, %128) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t129[i0] = p7[i0] + ((t60[i0] - p7[i0]) * float32(0.1))
+		p7[i0] = p7[i0] + ((t60[i0] - p7[i0]) * float32(0.1))
 	}
 	// %134 = add(b1/adam_v, %133) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t134[i0] = p8[i0] + (((t60[i0] * t60[i0]) - p8[i0]) * float32(0.001))
+		p8[i0] = p8[i0] + (((t60[i0] * t60[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %142 = sub(%123, %141) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t142[i0] = (p1[i0] - (p1[i0] * t82[0])) - ((t129[i0] * t112[0]) / ((runtime.Sqrt(t134[i0])) + float32(1e-07)))
+		p1[i0] = (p1[i0] - (p1[i0] * t82[0])) - ((p7[i0] * t112[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))
 	}
 	// %153 = add(W2/adam_m, %152) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t153[i0] = p9[i0] + ((t61[i0] - p9[i0]) * float32(0.1))
+		p9[i0] = p9[i0] + ((t61[i0] - p9[i0]) * float32(0.1))
 	}
 	// %158 = add(W2/adam_v, %157) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t158[i0] = p10[i0] + (((t61[i0] * t61[i0]) - p10[i0]) * float32(0.001))
+		p10[i0] = p10[i0] + (((t61[i0] * t61[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %166 = sub(%147, %165) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t166[i0] = (p2[i0] - (p2[i0] * t82[0])) - ((t153[i0] * t112[0]) / ((runtime.Sqrt(t158[i0])) + float32(1e-07)))
+		p2[i0] = (p2[i0] - (p2[i0] * t82[0])) - ((p9[i0] * t112[0]) / ((runtime.Sqrt(p10[i0])) + float32(1e-07)))
 	}
 	// %177 = add(b2/adam_m, %176) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t177[i0] = p11[i0] + ((t62[i0] - p11[i0]) * float32(0.1))
+		p11[i0] = p11[i0] + ((t62[i0] - p11[i0]) * float32(0.1))
 	}
 	// %182 = add(b2/adam_v, %181) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t182[i0] = p12[i0] + (((t62[i0] * t62[i0]) - p12[i0]) * float32(0.001))
+		p12[i0] = p12[i0] + (((t62[i0] * t62[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %190 = sub(%171, %189) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t190[i0] = (p3[i0] - (p3[i0] * t82[0])) - ((t177[i0] * t112[0]) / ((runtime.Sqrt(t182[i0])) + float32(1e-07)))
+		p3[i0] = (p3[i0] - (p3[i0] * t82[0])) - ((p11[i0] * t112[0]) / ((runtime.Sqrt(p12[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
-	copy(p5, t90)
-	copy(p6, t95)
-	copy(p7, t129)
-	copy(p8, t134)
-	copy(p9, t153)
-	copy(p10, t158)
-	copy(p11, t177)
-	copy(p12, t182)
-	copy(p4, t99)
-	copy(p0, t118)
-	copy(p1, t142)
-	copy(p2, t166)
-	copy(p3, t190)
 }
 
 // check panics when a caller passes a slice of the wrong length.
