@@ -43,9 +43,9 @@ func (c *gen) addEstimates(dict jen.Dict) {
 		for _, b := range batches {
 			var pr *cost.Program
 			if prog == "predict" {
-				pr = cost.PredictFused(c.g, p, b, c.fusion())
+				pr = cost.PredictFused(c.g, p, b, c.fusion(), c.splits())
 			} else {
-				pr = cost.TrainFused(c.g, p, b, c.fusion())
+				pr = cost.TrainFused(c.g, p, b, c.fusion(), c.splits())
 			}
 			if pr == nil {
 				continue

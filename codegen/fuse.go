@@ -103,15 +103,26 @@ func (c *gen) fuse() {
 }
 
 // Fusion returns the nodes generated code for g computes inside their
-// consumer's loop, each mapped to that consumer, for the cost model
-// (cost.PredictFused). It is empty if g cannot be generated.
-func Fusion(g *ir.Graph) cost.Fusion {
-	c := newGen(g, Options{Package: "m"})
+// consumer's loop, each mapped to that consumer, and the element-wise
+// loops it splits across goroutines with their goroutine counts, for the
+// cost model (cost.PredictFused). Both are empty if g cannot be
+// generated. p is the profile the split decisions use (nil: built-in).
+func Fusion(g *ir.Graph, p *cost.Profile) (cost.Fusion, map[*ir.Node]int) {
+	c := newGen(g, Options{Package: "m", Profile: p})
 	if c.validate() != nil {
-		return cost.Fusion{}
+		return cost.Fusion{}, map[*ir.Node]int{}
 	}
 	c.plan()
-	return c.fusion()
+	return c.fusion(), c.splits()
+}
+
+// splits returns the goroutine count of each parallel loop.
+func (c *gen) splits() map[*ir.Node]int {
+	out := map[*ir.Node]int{}
+	for n := range c.parallel {
+		out[n] = c.threads[n]
+	}
+	return out
 }
 
 // fusion maps each fused node to its consumer.

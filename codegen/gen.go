@@ -68,6 +68,7 @@ type gen struct {
 	allBufs  []*ir.Node            // bufs before fusion
 	probe    *exprProbe            // set while fuse asks for an element expression
 	parallel map[*ir.Node]string   // element-wise loops split across cores, with the reason
+	threads  map[*ir.Node]int      // and their goroutine counts
 	inPlace  map[*ir.Node]*ir.Node // update values computed in their param's storage
 	// loopDeclared marks the parallel loops whose task type is emitted.
 	loopDeclared map[*ir.Node]bool

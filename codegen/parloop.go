@@ -30,6 +30,7 @@ const parallelBatch = 64
 // on several goroutines, with the cost model's reason.
 func (c *gen) decideParallel() {
 	c.parallel = map[*ir.Node]string{}
+	c.threads = map[*ir.Node]int{}
 	p := c.opts.Profile
 	if p == nil {
 		p = cost.Default()
@@ -51,6 +52,7 @@ func (c *gen) decideParallel() {
 		serial := max(flops/(p.ElementwiseGFLOPS*1e3), bytes/(p.BandwidthGBs*1e3))
 		t := cost.Threads(serial, p.Cores, p.ForkJoinUs)
 		if t > 1 && n.Type.Shape.NumElements(b) >= 2*parallelChunk {
+			c.threads[n] = t
 			c.parallel[n] = fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.0f µs)",
 				t, serial, parallelBatch, serial/float64(t)+p.ForkJoinUs, p.ForkJoinUs)
 		}

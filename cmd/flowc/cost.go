@@ -42,8 +42,10 @@ func cmdCost(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 1
 	}
-	fused := codegen.Fusion(g) // what generated code computes in its consumers' loops
-	predict, train := cost.PredictFused(g, p, *batch, fused), cost.TrainFused(g, p, *batch, fused)
+	// What the generated code does: operands computed in their consumers'
+	// loops, loops split across goroutines.
+	fused, split := codegen.Fusion(g, p)
+	predict, train := cost.PredictFused(g, p, *batch, fused, split), cost.TrainFused(g, p, *batch, fused, split)
 	if *asJSON {
 		return printCostJSON(stdout, stderr, p, *batch, predict, train)
 	}

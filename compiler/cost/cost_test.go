@@ -327,7 +327,7 @@ func TestFusionSavesTheIntermediate(t *testing.T) {
 	neg := g.MustApply("neg", []*ir.Node{add}, nil)
 	p := flat()
 	plain := Estimate(p, "predict", []*ir.Node{x, add, neg}, nil)
-	fused := estimate(p, "predict", []*ir.Node{x, add, neg}, nil, Fusion{add: neg})
+	fused := estimate(p, "predict", []*ir.Node{x, add, neg}, nil, Fusion{add: neg}, nil)
 	near(t, "plain bytes", plain.Bytes, 8000+4000+4000+4000) // add reads x twice, writes; neg reads, writes
 	near(t, "fused bytes", fused.Bytes, 8000+4000)           // x twice in, y out
 	if e := fused.Nodes[0]; e.Kernel != "fused" || e.BytesWritten != 0 || !strings.Contains(e.Reason, "inside") {

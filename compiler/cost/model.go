@@ -115,27 +115,30 @@ func Train(g *ir.Graph, p *Profile, batch int) *Program {
 // loop (no buffer of its own) to that consumer; see codegen.Fusion.
 type Fusion map[*ir.Node]*ir.Node
 
-// PredictFused and TrainFused are Predict and Train for generated code
-// that fuses the nodes of f into their consumers: a fused node writes
-// nothing and its consumer does not read it back, so both move less
-// memory, and the table says where each fused node went.
-func PredictFused(g *ir.Graph, p *Profile, batch int, f Fusion) *Program {
+
+// PredictFused and TrainFused are Predict and Train for the code codegen
+// generates: it fuses the nodes of f into their consumers (a fused node
+// writes nothing and its consumer does not read it back, so both move
+// less memory, and the table says where each fused node went) and splits
+// the element-wise loops of split over that many goroutines (a decision
+// it takes with Threads and this profile).
+func PredictFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	nodes := PredictNodes(g)
 	if nodes == nil {
 		return nil
 	}
-	pr := estimate(p, "predict", nodes, Bind(g, batch), f)
+	pr := estimate(p, "predict", nodes, Bind(g, batch), f, split)
 	pr.Batch = batch
 	return pr
 }
 
 // TrainFused is Train with fusion; see PredictFused.
-func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion) *Program {
+func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	nodes := TrainNodes(g)
 	if nodes == nil {
 		return nil
 	}
-	pr := estimate(p, "train", nodes, Bind(g, batch), f)
+	pr := estimate(p, "train", nodes, Bind(g, batch), f, split)
 	pr.Batch = batch
 	return pr
 }
@@ -144,11 +147,11 @@ func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion) *Program {
 // that generate no code (inputs, params, constants, assigns) are left
 // out.
 func Estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding) *Program {
-	return estimate(p, name, nodes, b, nil)
+	return estimate(p, name, nodes, b, nil, nil)
 }
 
 // estimate is Estimate with the nodes of f fused into their consumers.
-func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion) *Program {
+func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion, split map[*ir.Node]int) *Program {
 	pr := &Program{Name: name, Slowdown: 1}
 	saved := map[*ir.Node]float64{} // bytes a consumer does not read back
 	for n, q := range f {
@@ -165,9 +168,19 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion)
 			e.BytesWritten = 0
 			roofline(p, &e, 1, "fused", fmt.Sprintf("computed inside %s's loop: no buffer, %s less memory traffic", q.Label(), byteCount(2*typeBytes(n, b))))
 			e.Micros -= p.CallUs
-		} else if s := saved[n]; s > 0 && e.Kernel == "loop" {
-			e.BytesRead = max(0, e.BytesRead-s)
-			roofline(p, &e, e.Threads, e.Kernel, e.Reason+"; reads fused operands in its loop")
+		} else if e.Kernel == "loop" {
+			why := "generated loop on the caller"
+			threads := 1
+			if t := split[n]; t > 1 {
+				threads, why = t, fmt.Sprintf("generated loop split over %d goroutines (runtime.ParallelFor)", t)
+			}
+			if s := saved[n]; s > 0 {
+				e.BytesRead = max(0, e.BytesRead-s)
+				why += "; reads fused operands in its loop"
+			}
+			if threads > 1 || saved[n] > 0 {
+				roofline(p, &e, threads, e.Kernel, why)
+			}
 		}
 		pr.Nodes = append(pr.Nodes, e)
 		pr.Micros += e.Micros

@@ -1140,15 +1140,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1240.0,
+		Micros:  1220.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  74200.0,
+		Micros:  72600.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  281000.0,
+		Micros:  277000.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -720,15 +720,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  47.4,
+		Micros:  48.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  2260.0,
+		Micros:  2210.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  18200.0,
+		Micros:  18100.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{
