@@ -83,7 +83,12 @@ func (s ConvShape) convChunk() int {
 }
 
 // convScratch holds the im2col matrix of one chunk.
-type convScratch struct{ col []float32 }
+type convScratch struct {
+	col, acc  []float32
+	flip      []float32       // Conv2DBackpropInput's flipped filter
+	off, taps []int           // the direct kernel's offset tables
+	tile      [3 * 32]float32 // one output block of the direct kernel
+}
 
 var convPool = sync.Pool{New: func() any { return new(convScratch) }}
 
@@ -96,9 +101,12 @@ func (s ConvShape) isPointwise() bool {
 
 // Conv2D computes the convolution (TensorFlow's conv2d, a
 // cross-correlation) of the NHWC images x with filter into dst, all
-// row-major, with the geometry s. It lowers each chunk of images to a
-// matrix of patches (im2col) and multiplies it with the filter by Sgemm;
-// the scratch matrix is pooled, so steady-state calls allocate nothing.
+// row-major, with the geometry s. It lowers each group of images to a
+// matrix of patches (im2col) and multiplies it with the filter by Sgemm,
+// the groups shared out across goroutines (see convParallelMinImages); on
+// CPUs with AVX2, images with at most convDirectMaxC channels and output
+// channels in blocks of 32 skip im2col (see conv_direct.go). Scratch
+// memory is pooled, so steady-state calls allocate nothing.
 //
 // Conv2D panics if s is invalid or a slice is too short for it.
 func Conv2D(dst, x, filter []float32, s ConvShape) {
@@ -109,6 +117,14 @@ func Conv2D(dst, x, filter []float32, s ConvShape) {
 	k, rows := s.patch(), s.OutH*s.OutW
 	if s.isPointwise() {
 		Sgemm(false, false, s.Batch*rows, s.OutC, k, 1, x, k, filter, s.OutC, 0, dst, s.OutC)
+		return
+	}
+	if s.useDirect(false) {
+		runConvParallel(convDirect, dst, x, filter, s)
+		return
+	}
+	if s.Batch >= convParallelMinImages {
+		runConvParallel(convForward, dst, x, filter, s)
 		return
 	}
 	sc := convPool.Get().(*convScratch)
@@ -126,7 +142,9 @@ func Conv2D(dst, x, filter []float32, s ConvShape) {
 // Conv2DBackpropInput computes dx, the gradient of Conv2D with respect
 // to its input, from the filter and the output gradient dy: each chunk's
 // patch gradients dy·filterᵀ are computed by Sgemm and scattered back onto
-// the image (col2im). dx is overwritten.
+// the image (col2im), or, for stride 1 where Conv2D would use the direct
+// kernel on the output gradient, dx is computed as the convolution of dy
+// with the flipped filter (see backInputAsConv). dx is overwritten.
 //
 // Conv2DBackpropInput panics if s is invalid or a slice is too short.
 func Conv2DBackpropInput(dx, filter, dy []float32, s ConvShape) {
@@ -136,8 +154,23 @@ func Conv2DBackpropInput(dx, filter, dy []float32, s ConvShape) {
 		Sgemm(false, true, s.Batch*rows, k, s.OutC, 1, dy, s.OutC, filter, s.OutC, 0, dx, k)
 		return
 	}
+	if s.Batch == 0 {
+		return
+	}
+	if t, ok := s.backInputAsConv(); ok && t.useDirect(false) && s.OutH > 0 && s.OutW > 0 {
+		sc := convPool.Get().(*convScratch)
+		sc.flip = grow(sc.flip, s.filterLen())
+		s.flipFilter(sc.flip, filter)
+		runConvParallel(convDirect, dx, dy, sc.flip, t)
+		convPool.Put(sc)
+		return
+	}
 	clear(dx[:s.inputLen()])
-	if s.Batch == 0 || s.OutH == 0 || s.OutW == 0 {
+	if s.OutH == 0 || s.OutW == 0 {
+		return
+	}
+	if s.Batch >= convParallelMinImages {
+		runConvParallel(convBackInput, dx, filter, dy, s)
 		return
 	}
 	sc := convPool.Get().(*convScratch)
@@ -154,7 +187,8 @@ func Conv2DBackpropInput(dx, filter, dy []float32, s ConvShape) {
 
 // Conv2DBackpropFilter computes dfilter, the gradient of Conv2D with
 // respect to its filter, from the input x and the output gradient dy: the
-// sum over chunks of patchesᵀ·dy, by Sgemm. dfilter is overwritten.
+// sum over groups of images of patchesᵀ·dy, by Sgemm (or, where Conv2D
+// uses it, by the direct kernel). dfilter is overwritten.
 //
 // Conv2DBackpropFilter panics if s is invalid or a slice is too short.
 func Conv2DBackpropFilter(dfilter, x, dy []float32, s ConvShape) {
@@ -166,6 +200,14 @@ func Conv2DBackpropFilter(dfilter, x, dy []float32, s ConvShape) {
 	}
 	if s.isPointwise() {
 		Sgemm(true, false, k, s.OutC, s.Batch*rows, 1, x, k, dy, s.OutC, 0, dfilter, s.OutC)
+		return
+	}
+	if s.useDirect(true) {
+		runConvParallel(convDirectFilter, dfilter, x, dy, s)
+		return
+	}
+	if s.Batch >= convParallelMinImages {
+		runConvParallel(convBackFilter, dfilter, x, dy, s)
 		return
 	}
 	sc := convPool.Get().(*convScratch)
@@ -279,6 +321,7 @@ func im2colImage(col, img []float32, s ConvShape) {
 func col2imImage(img, col []float32, s ConvShape) {
 	c := s.InC
 	rowW := s.InW * c
+	wide, wideC := s.KW*c >= convAddMin, c >= convAddMin
 	i := 0
 	for oh := 0; oh < s.OutH; oh++ {
 		ih0 := oh*s.StrideH - s.PadTop
@@ -294,8 +337,12 @@ func col2imImage(img, col []float32, s ConvShape) {
 				if s.DilationW == 1 && iw0 >= 0 && iw0+s.KW <= s.InW {
 					src := col[i : i+s.KW*c]
 					dst := row[iw0*c : iw0*c+len(src)]
-					for j, v := range src {
-						dst[j] += v
+					if wide {
+						addInto(dst, src)
+					} else {
+						for j, v := range src {
+							dst[j] += v
+						}
 					}
 					i += s.KW * c
 					continue
@@ -305,13 +352,25 @@ func col2imImage(img, col []float32, s ConvShape) {
 					if iw >= 0 && iw < s.InW {
 						src := col[i : i+c]
 						dst := row[iw*c : iw*c+len(src)]
-						for j, v := range src {
-							dst[j] += v
+						if wideC {
+							addInto(dst, src)
+						} else {
+							for j, v := range src {
+								dst[j] += v
+							}
 						}
 					}
 					i += c
 				}
 			}
 		}
+	}
+}
+
+// addIntoGo adds v[i] to d[i] for i < len(d).
+func addIntoGo(d, v []float32) {
+	v = v[:len(d)]
+	for j, x := range v {
+		d[j] += x
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,7 +69,7 @@ func requireCloseF64(t *testing.T, want []float64, got []float32, what string) {
 // into several im2col chunks.
 func convCases() []ConvShape {
 	var out []ConvShape
-	for _, batch := range []int{1, 3} {
+	for _, batch := range []int{1, 3, 5} {
 		for _, same := range []bool{true, false} {
 			for _, st := range [][2]int{{1, 1}, {2, 2}, {3, 1}, {1, 3}} {
 				for _, dil := range [][2]int{{1, 1}, {2, 2}, {1, 2}} {
@@ -90,7 +91,34 @@ func convCases() []ConvShape {
 		convGeom(3, 9, 11, 5, 4, 4, 3, 2, 3, 1, 1, true),
 		// Several chunks: 40 images of 16*16*75 patch elements exceed convColMax.
 		convGeom(40, 16, 16, 3, 5, 5, 2, 1, 1, 1, 1, true),
+		// The image-parallel path: groups of several small images (odd
+		// batch, single input channel) and of one large image each.
+		convGeom(37, 9, 7, 1, 5, 5, 6, 1, 1, 1, 1, true),
+		convGeom(9, 15, 13, 8, 5, 5, 7, 2, 1, 1, 2, false),
+		convGeom(6, 40, 40, 6, 5, 5, 5, 1, 1, 1, 1, true),
 	)
+	// The direct kernel (few input channels, output channels in blocks of
+	// 32): widths that leave 0, 1 and 2 pixels of the last block of three,
+	// strides, dilations and both paddings.
+	for _, g := range []struct{ batch, h, w, c, kh, kw, oc, sh, sw, dh, dw int }{
+		{1, 7, 6, 1, 5, 5, 32, 1, 1, 1, 1},
+		{5, 9, 7, 1, 3, 3, 32, 1, 1, 1, 1},
+		{2, 8, 8, 2, 5, 5, 64, 1, 1, 1, 1},
+		{3, 11, 10, 3, 3, 2, 32, 2, 3, 1, 1},
+		{1, 9, 11, 4, 3, 3, 96, 1, 2, 2, 2},
+		{2, 6, 5, 1, 1, 1, 32, 2, 2, 1, 1},
+		{2, 7, 9, 32, 3, 3, 32, 2, 1, 1, 2},
+		{1, 5, 8, 17, 2, 3, 64, 1, 1, 2, 1},
+		// The input gradient as a direct convolution of dy (stride 1,
+		// input channels in blocks of 32, at most 64 output channels).
+		{3, 7, 6, 32, 3, 3, 16, 1, 1, 1, 1},
+		{2, 9, 8, 64, 3, 2, 40, 1, 1, 2, 2},
+		{5, 6, 6, 32, 5, 5, 64, 1, 1, 1, 1},
+	} {
+		for _, same := range []bool{true, false} {
+			out = append(out, convGeom(g.batch, g.h, g.w, g.c, g.kh, g.kw, g.oc, g.sh, g.sw, g.dh, g.dw, same))
+		}
+	}
 	return out
 }
 
@@ -154,6 +182,7 @@ func TestConv2DSteadyStateDoesNotAllocate(t *testing.T) {
 	for _, s := range []ConvShape{
 		convGeom(8, 12, 12, 3, 5, 5, 8, 1, 1, 1, 1, true),
 		convGeom(1, 7, 7, 2, 3, 3, 4, 2, 2, 1, 1, false),
+		convGeom(5, 10, 10, 1, 5, 5, 32, 1, 1, 1, 1, true), // direct kernel
 	} {
 		r := rand.New(rand.NewPCG(3, 4))
 		x, f, dy := randSlice(r, s.inputLen()), randSlice(r, s.filterLen()), randSlice(r, s.outputLen())
@@ -211,4 +240,70 @@ func BenchmarkConv2DNaive(b *testing.B) {
 		clear(y)
 		naiveConv(s, func(xi, fi, yi int) { y[yi] += x[xi] * f[fi] })
 	})
+}
+
+// TestConv2DDirectMatchesIm2col checks the direct kernel against the
+// im2col path on LeNet's first convolution and on odd geometries.
+func TestConv2DDirectMatchesIm2col(t *testing.T) {
+	if convDirectArch == nil {
+		t.Skip("no direct convolution kernel on this architecture")
+	}
+	r := rand.New(rand.NewPCG(15, 16))
+	directInput := 0
+	for _, s := range []ConvShape{
+		convGeom(4, 28, 28, 1, 5, 5, 32, 1, 1, 1, 1, true),
+		convGeom(3, 13, 17, 3, 4, 3, 64, 2, 1, 1, 2, true),
+		convGeom(2, 13, 17, 2, 3, 5, 32, 1, 3, 2, 1, false),
+		convGeom(2, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, true), // forward only
+		convGeom(2, 14, 14, 64, 5, 5, 32, 1, 1, 1, 1, true), // forward only
+	} {
+		require.True(t, s.useDirect(false), "%v", s)
+		x, f, dy := randSlice(r, s.inputLen()), randSlice(r, s.filterLen()), randSlice(r, s.outputLen())
+		got, want := garbage(s.outputLen()), garbage(s.outputLen())
+		gotDF, wantDF := garbage(s.filterLen()), garbage(s.filterLen())
+		Conv2D(got, x, f, s)
+		Conv2DBackpropFilter(gotDF, x, dy, s)
+		col := make([]float32, s.OutH*s.OutW*s.patch())
+		per := s.OutH * s.OutW * s.OutC
+		for b := range s.Batch {
+			s1 := s
+			s1.Batch = 1
+			im2colImage(col, x[b*s.InH*s.InW*s.InC:], s1)
+			Sgemm(false, false, s.OutH*s.OutW, s.OutC, s.patch(), 1, col, s.patch(), f, s.OutC, 0, want[b*per:], s.OutC)
+			Sgemm(true, false, s.patch(), s.OutC, s.OutH*s.OutW, 1, col, s.patch(), dy[b*per:], s.OutC, float32(min(b, 1)), wantDF, s.OutC)
+		}
+		for i := range want {
+			require.InDelta(t, want[i], got[i], 1e-4*(1+math.Abs(float64(want[i]))), "%v: y element %d", s, i)
+		}
+		for i := range wantDF {
+			require.InDelta(t, wantDF[i], gotDF[i], 1e-3*(1+math.Abs(float64(wantDF[i]))), "%v: dfilter element %d", s, i)
+		}
+		if bt, ok := s.backInputAsConv(); ok && bt.useDirect(false) {
+			directInput++
+			gotDX, wantDX := garbage(s.inputLen()), make([]float32, s.inputLen())
+			Conv2DBackpropInput(gotDX, f, dy, s)
+			in := s.InH * s.InW * s.InC
+			for b := range s.Batch {
+				Sgemm(false, true, s.OutH*s.OutW, s.patch(), s.OutC, 1, dy[b*per:], s.OutC, f, s.OutC, 0, col, s.patch())
+				col2imImage(wantDX[b*in:][:in], col, s)
+			}
+			for i := range wantDX {
+				require.InDelta(t, wantDX[i], gotDX[i], 1e-3*(1+math.Abs(float64(wantDX[i]))), "%v: dx element %d", s, i)
+			}
+		}
+	}
+	require.Equal(t, 2, directInput, "geometries whose input gradient takes the direct path")
+}
+
+// TestAddIntoMatchesGo checks the architecture's addInto against the plain
+// loop on every length up to 40 (vector body and scalar tail).
+func TestAddIntoMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for n := range 41 {
+		d, v := randSlice(r, n), randSlice(r, n+3)
+		want := slices.Clone(d)
+		addIntoGo(want, v)
+		addInto(d, v)
+		require.Equal(t, want, d, "n=%d", n)
+	}
 }

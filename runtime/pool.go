@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"math"
 	"sync"
 )
 
@@ -173,19 +174,86 @@ func maxPoolImage(dst, img []float32, s PoolShape) {
 					if ih == h0 && iw == w0 {
 						continue
 					}
-					src := img[(ih*s.InW+iw)*c:][:len(d)]
-					for j, v := range src {
-						if v > d[j] {
-							d[j] = v
-						}
-					}
+					maxInto(d, img[(ih*s.InW+iw)*c:][:c])
 				}
 			}
 		}
 	}
 }
 
+// maxIntoGo is maxInto in plain Go.
+func maxIntoGo(d, v []float32) {
+	v = v[:len(d)]
+	for j, x := range v {
+		if x > d[j] {
+			d[j] = x
+		}
+	}
+}
+
+// argMaxIntoGo is argMaxInto in plain Go.
+func argMaxIntoGo(bv []float32, bi []int32, v []float32, p int32) {
+	bi, v = bi[:len(bv)], v[:len(bv)]
+	for j, x := range v {
+		if x > bv[j] {
+			bv[j], bi[j] = x, p
+		}
+	}
+}
+
+// poolChannelBlock is the number of channels maxPoolGradImage tracks at
+// once, in arrays on its stack.
+const poolChannelBlock = 64
+
+// poolOffsetMax is the largest image, in elements, whose offsets
+// maxPoolGradImage keeps as int32.
+const poolOffsetMax = math.MaxInt32
+
+// maxPoolGradImage routes the gradient of one image's windows to their
+// first maxima. It sweeps each window over a block of channels at a time,
+// keeping each channel's best value and the offset of the pixel holding
+// it, so that the inner loops run branch-free over contiguous channels.
 func maxPoolGradImage(dx, img, dy []float32, s PoolShape) {
+	if len(img) > poolOffsetMax {
+		maxPoolGradImageScalar(dx, img, dy, s)
+		return
+	}
+	c := s.C
+	clear(dx)
+	var best [poolChannelBlock]float32
+	var at [poolChannelBlock]int32
+	for oh := 0; oh < s.OutH; oh++ {
+		h0, h1 := s.rows(oh)
+		for ow := 0; ow < s.OutW; ow++ {
+			w0, w1 := s.cols(ow)
+			g := dy[(oh*s.OutW+ow)*c:][:c]
+			for c0 := 0; c0 < c; c0 += poolChannelBlock {
+				n := min(poolChannelBlock, c-c0)
+				bv, bi := best[:n], at[:n]
+				first := (h0*s.InW + w0) * c
+				copy(bv, img[first+c0:][:n])
+				for j := range bi {
+					bi[j] = int32(first)
+				}
+				for ih := h0; ih < h1; ih++ {
+					for iw := w0; iw < w1; iw++ {
+						off := (ih*s.InW + iw) * c
+						if off != first {
+							argMaxInto(bv, bi, img[off+c0:][:n], int32(off))
+						}
+					}
+				}
+				for j, gv := range g[c0 : c0+n] {
+					dx[int(bi[j])+c0+j] += gv
+				}
+			}
+		}
+	}
+}
+
+// maxPoolGradImageScalar is maxPoolGradImage one channel at a time, with
+// int offsets, for images too large for int32 ones.
+func maxPoolGradImageScalar(dx, img, dy []float32, s PoolShape) {
 	c := s.C
 	clear(dx)
 	for oh := 0; oh < s.OutH; oh++ {

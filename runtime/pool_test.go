@@ -3,6 +3,7 @@ package runtime
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,12 +45,16 @@ func poolCases() []PoolShape {
 		for _, same := range []bool{true, false} {
 			for _, k := range [][2]int{{2, 2}, {3, 3}, {3, 2}, {1, 1}} {
 				for _, st := range [][2]int{{1, 1}, {2, 2}, {3, 3}, {2, 1}} {
-					out = append(out, poolGeom(batch, 7, 6, 3, k[0], k[1], st[0], st[1], same))
+					for _, c := range []int{3, 7} {
+						out = append(out, poolGeom(batch, 7, 6, c, k[0], k[1], st[0], st[1], same))
+					}
 				}
 			}
 		}
 	}
-	return append(out, poolGeom(2, 1, 1, 1, 2, 2, 2, 2, true), poolGeom(64, 28, 28, 32, 2, 2, 2, 2, false))
+	return append(out, poolGeom(2, 1, 1, 1, 2, 2, 2, 2, true), poolGeom(64, 28, 28, 32, 2, 2, 2, 2, false),
+		// More channels than maxPoolGradImage's block, with a tail.
+		poolGeom(3, 5, 6, 2*poolChannelBlock+6, 3, 2, 2, 1, true))
 }
 
 func TestPoolingMatchesNaive(t *testing.T) {
@@ -89,6 +94,13 @@ func TestPoolingMatchesNaive(t *testing.T) {
 			requireCloseF64(t, wantMaxGrad, gotDX, "max_pool_grad")
 			AvgPoolGrad(gotDX, dy, s)
 			requireCloseF64(t, wantAvgGrad, gotDX, "avg_pool_grad")
+			// The one-channel-at-a-time path for huge images.
+			in, out := s.InH*s.InW*s.C, s.OutH*s.OutW*s.C
+			gotDX = garbage(s.inputLen())
+			for b := range s.Batch {
+				maxPoolGradImageScalar(gotDX[b*in:][:in], x[b*in:][:in], dy[b*out:][:out], s)
+			}
+			requireCloseF64(t, wantMaxGrad, gotDX, "max_pool_grad (scalar)")
 		})
 	}
 }
@@ -104,6 +116,64 @@ func TestMaxPoolGradFirstMaximum(t *testing.T) {
 	y := make([]float32, 1)
 	MaxPool(y, x, s)
 	require.Equal(t, []float32{5}, y)
+}
+
+// TestMaxIntoMatchesGo checks the architecture's maxInto and argMaxInto
+// against the plain Go rule (replace only when strictly greater) on every
+// length up to 19 and values with ties, NaNs and both zeros.
+func TestMaxIntoMatchesGo(t *testing.T) {
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	vals := []float32{1, -2, 3, 3, nan, 0, negZero, -1, 5, nan, 2, 0}
+	r := rand.New(rand.NewPCG(11, 12))
+	pick := func(n int) []float32 {
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = vals[r.IntN(len(vals))]
+		}
+		return out
+	}
+	bitsOf := func(v []float32) []uint32 {
+		out := make([]uint32, len(v))
+		for i, x := range v {
+			out[i] = math.Float32bits(x)
+		}
+		return out
+	}
+	for n := range 20 {
+		for range 20 {
+			d, v := pick(n), pick(n+1)
+			want := slices.Clone(d)
+			maxIntoGo(want, v)
+			maxInto(d, v)
+			require.Equal(t, bitsOf(want), bitsOf(d), "maxInto, n=%d", n)
+
+			bv, bi := pick(n), make([]int32, n)
+			for i := range bi {
+				bi[i] = int32(r.IntN(9))
+			}
+			wantV, wantI := slices.Clone(bv), slices.Clone(bi)
+			argMaxIntoGo(wantV, wantI, v, 42)
+			argMaxInto(bv, bi, v, 42)
+			require.Equal(t, bitsOf(wantV), bitsOf(bv), "argMaxInto values, n=%d", n)
+			require.Equal(t, wantI, bi, "argMaxInto positions, n=%d", n)
+		}
+	}
+}
+
+// TestMaxPoolNaN pins what a NaN does: as the first element of its
+// window it is the maximum (and takes the gradient), anywhere else it
+// loses every comparison.
+func TestMaxPoolNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	s := poolGeom(1, 2, 4, 1, 2, 2, 2, 2, false)
+	x := []float32{nan, 1, 2, nan, 3, 4, 5, 6}
+	y := make([]float32, 2)
+	MaxPool(y, x, s)
+	require.True(t, math.IsNaN(float64(y[0])))
+	require.Equal(t, float32(6), y[1])
+	dx := garbage(8)
+	MaxPoolGrad(dx, x, []float32{10, 20}, s)
+	require.Equal(t, []float32{10, 0, 0, 0, 0, 0, 0, 20}, dx)
 }
 
 func TestPoolingBadArguments(t *testing.T) {

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package runtime
+
+// addInto adds v[i] to d[i] for i < len(d); v must be at least as long
+// as d.
+func addInto(d, v []float32) { addIntoGo(d, v) }
+
+// convDirectArch is the direct convolution kernel of this architecture:
+// none, so Conv2D always uses im2col and Sgemm.
+var convDirectArch func(x []float32, xo [3]int, off []int, f []float32, fstride int, y []float32, ystride int)
