@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,5 +45,35 @@ func TestInitializersAreSeeded(t *testing.T) {
 	InitConstant(a, 0.25)
 	for _, v := range a {
 		require.Equal(t, float32(0.25), v)
+	}
+}
+
+// TestReluBranchFree compares the bit-twiddling Relu and ReluGrad with
+// their definition (x > 0) on special values and random bit patterns,
+// NaNs and infinities included.
+func TestReluBranchFree(t *testing.T) {
+	ref := func(x float32) float32 {
+		if x > 0 {
+			return x
+		}
+		return 0
+	}
+	refGrad := func(dy, x float32) float32 {
+		if x > 0 {
+			return dy
+		}
+		return 0
+	}
+	nan := float32(math.NaN())
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32,
+		float32(math.Inf(1)), float32(math.Inf(-1)), nan, -nan, math.Float32frombits(0x7fc00001), math.Float32frombits(0xff800001)}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		special = append(special, math.Float32frombits(r.Uint32()))
+	}
+	for _, x := range special {
+		require.Equal(t, math.Float32bits(ref(x)), math.Float32bits(Relu(x)), "Relu(%v) bits %#x", x, math.Float32bits(x))
+		require.Equal(t, math.Float32bits(refGrad(2.5, x)), math.Float32bits(ReluGrad(2.5, x)), "ReluGrad(2.5, %v)", x)
+		require.Equal(t, math.Float32bits(refGrad(nan, x)), math.Float32bits(ReluGrad(nan, x)), "ReluGrad(NaN, %v)", x)
 	}
 }
