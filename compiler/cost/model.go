@@ -115,7 +115,6 @@ func Train(g *ir.Graph, p *Profile, batch int) *Program {
 // loop (no buffer of its own) to that consumer; see codegen.Fusion.
 type Fusion map[*ir.Node]*ir.Node
 
-
 // PredictFused and TrainFused are Predict and Train for the code codegen
 // generates: it fuses the nodes of f into their consumers (a fused node
 // writes nothing and its consumer does not read it back, so both move

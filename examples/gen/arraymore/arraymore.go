@@ -535,15 +535,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.0,
+		Micros:  0.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.6,
+		Micros:  5.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  17.2,
+		Micros:  11.8,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -709,15 +709,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.5,
+		Micros:  1.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  12.1,
+		Micros:  8.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  31.9,
+		Micros:  23.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -590,15 +590,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.6,
+		Micros:  1.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.8,
+		Micros:  4.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.2,
+		Micros:  4.7,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

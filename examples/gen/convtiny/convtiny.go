@@ -677,15 +677,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  5.4,
+		Micros:  1.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  218.0,
+		Micros:  65.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  526.0,
+		Micros:  123.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

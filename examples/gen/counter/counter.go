@@ -303,7 +303,7 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.2,
+		Micros:  0.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
@@ -311,7 +311,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  1.8,
+		Micros:  1.3,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -982,15 +982,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  4.5,
+		Micros:  1.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  71.9,
+		Micros:  24.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  207.0,
+		Micros:  76.4,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

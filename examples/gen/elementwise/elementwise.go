@@ -898,15 +898,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.1,
+		Micros:  0.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  11.0,
+		Micros:  6.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  36.5,
+		Micros:  23.3,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

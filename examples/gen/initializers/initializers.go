@@ -695,15 +695,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.4,
+		Micros:  0.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  4.0,
+		Micros:  2.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  12.8,
+		Micros:  8.9,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

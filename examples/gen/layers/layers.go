@@ -549,15 +549,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  5.1,
+		Micros:  4.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  243.0,
+		Micros:  161.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  581.0,
+		Micros:  362.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

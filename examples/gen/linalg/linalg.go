@@ -665,15 +665,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.8,
+		Micros:  1.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  44.5,
+		Micros:  28.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  159.0,
+		Micros:  105.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

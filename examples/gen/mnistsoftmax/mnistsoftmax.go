@@ -311,15 +311,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.0,
+		Micros:  0.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  64.6,
+		Micros:  48.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  140.0,
+		Micros:  102.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

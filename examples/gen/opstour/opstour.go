@@ -612,15 +612,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.3,
+		Micros:  0.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  10.5,
+		Micros:  6.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  23.2,
+		Micros:  15.1,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

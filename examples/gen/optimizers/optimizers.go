@@ -580,15 +580,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.4,
+		Micros:  2.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  102.0,
+		Micros:  77.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  549.0,
+		Micros:  337.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{
