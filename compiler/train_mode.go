@@ -71,7 +71,8 @@ func lowerTrainMode(g *ir.Graph) bool {
 			l.inference(n)
 		}
 	}
-	reorder(g)
+	// Nodes created by the lowering come right before their first user.
+	g.SortTopological()
 	return true
 }
 
@@ -214,27 +215,4 @@ func (l *trainModeLowering) inference(n *ir.Node) {
 	// Move y's operation into n, so that n's users read the result; y
 	// is left without users and pruned.
 	n.Op, n.Inputs, n.Attrs = y.Op, y.Inputs, y.Attrs
-}
-
-// reorder restores the invariant that g.Nodes is a topological order,
-// keeping the existing relative order where it already is one: nodes
-// created by a lowering come right before their first user.
-func reorder(g *ir.Graph) {
-	done := map[*ir.Node]bool{}
-	out := make([]*ir.Node, 0, len(g.Nodes))
-	var visit func(n *ir.Node)
-	visit = func(n *ir.Node) {
-		if done[n] {
-			return
-		}
-		done[n] = true
-		for _, in := range n.Inputs {
-			visit(in)
-		}
-		out = append(out, n)
-	}
-	for _, n := range g.Nodes {
-		visit(n)
-	}
-	g.Nodes = out
 }

@@ -90,25 +90,13 @@ func TrainNodes(g *ir.Graph) []*ir.Node {
 // Predict estimates the predict program of g at batch size batch; nil
 // when g has no outputs.
 func Predict(g *ir.Graph, p *Profile, batch int) *Program {
-	nodes := PredictNodes(g)
-	if nodes == nil {
-		return nil
-	}
-	pr := Estimate(p, "predict", nodes, Bind(g, batch))
-	pr.Batch = batch
-	return pr
+	return PredictFused(g, p, batch, nil, nil)
 }
 
 // Train estimates one training step of g at batch size batch; nil when g
 // does not train.
 func Train(g *ir.Graph, p *Profile, batch int) *Program {
-	nodes := TrainNodes(g)
-	if nodes == nil {
-		return nil
-	}
-	pr := Estimate(p, "train", nodes, Bind(g, batch))
-	pr.Batch = batch
-	return pr
+	return TrainFused(g, p, batch, nil, nil)
 }
 
 // Fusion maps each node code generation computes inside its consumer's
