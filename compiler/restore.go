@@ -23,6 +23,7 @@ import (
 // "restored" attribute. Its String keeps IR dumps short.
 type restoredValues []float32
 
+// String summarizes the values for IR dumps.
 func (r restoredValues) String() string { return fmt.Sprintf("<%d values>", len(r)) }
 
 // Restored returns the values a restore initializer read for param p, or
