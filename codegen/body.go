@@ -333,7 +333,7 @@ func (c *gen) programFunc(p program) error {
 		}
 	}
 	for _, n := range c.g.Schedule(p.roots...) {
-		if done[n] || c.fused[n] {
+		if done[n] || c.fused[n] || c.epilogueOf[n] {
 			continue
 		}
 		emit := emitters[n.Op.Name]

@@ -79,6 +79,9 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			c.probe.result = expr(c.probe.args)
 			return nil, nil
 		}
+		if c.epilogue[n] != nil {
+			return c.emitEpilogue(n)
+		}
 		out := n.Type.Shape
 		ops := []access{{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))}}
 		var args []func(e []*jen.Statement) *jen.Statement

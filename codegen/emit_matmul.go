@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"fmt"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -25,6 +27,12 @@ func init() {
 
 // emitMatmul calls the runtime's SGEMM with the node's shapes.
 func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
+	return c.matmulCall(n, c.operand(n), 0)
+}
+
+// matmulCall renders the SGEMM call of matmul n writing dst with the given
+// beta (0: overwrite, 1: accumulate onto what dst holds).
+func (c *gen) matmulCall(n *ir.Node, dst string, beta int) (jen.Code, error) {
 	a, b := n.Inputs[0], n.Inputs[1]
 	as, bs, os := a.Type.Shape, b.Type.Shape, n.Type.Shape
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
@@ -34,11 +42,14 @@ func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	nn := dimSize(os[len(os)-1])
 	if len(as) > 2 || len(bs) > 2 {
+		if beta != 0 {
+			return nil, fmt.Errorf("a batched matmul cannot accumulate")
+		}
 		return jen.Qual(RuntimePath, "SgemmBatched").Call(
 			jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
 			jen.Id(c.operand(a)), batchShape(as),
 			jen.Id(c.operand(b)), batchShape(bs),
-			jen.Id(c.operand(n)), batchShape(os),
+			jen.Id(dst), batchShape(os),
 		), nil
 	}
 	return jen.Qual(RuntimePath, "Sgemm").Call(
@@ -46,8 +57,8 @@ func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
 		jen.Lit(1),
 		jen.Id(c.operand(a)), dimSize(as[1]).code(),
 		jen.Id(c.operand(b)), dimSize(bs[1]).code(),
-		jen.Lit(0),
-		jen.Id(c.operand(n)), nn.code(),
+		jen.Lit(beta),
+		jen.Id(dst), nn.code(),
 	), nil
 }
 

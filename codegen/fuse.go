@@ -194,11 +194,12 @@ func (c *gen) elementTree(x *ir.Node, out ir.Shape, ops *[]access) func(e []*jen
 }
 
 // reads returns the nodes whose buffers n's code reads: its inputs, with
-// each fused input replaced by what that one reads.
+// each fused input (and an epilogue's matmul) replaced by what that one
+// reads.
 func (c *gen) reads(n *ir.Node) []*ir.Node {
 	var out []*ir.Node
 	for _, in := range n.Inputs {
-		if c.fused[in] {
+		if c.fused[in] || c.epilogueOf[in] {
 			out = append(out, c.reads(in)...)
 		} else {
 			out = append(out, in)

@@ -57,19 +57,21 @@ type gen struct {
 	pkg  string
 	opts Options
 
-	params   map[*ir.Node]int    // param → index in Model.params
-	argNames map[*ir.Node]string // input → Go parameter name
-	outNames []string            // Go result names of Predict, by output
-	bufs     []*ir.Node          // computed nodes with a buffer, in ID order
-	hasBuf   map[*ir.Node]bool
-	constVar map[*ir.Node]string   // tensor constants → package variable
-	mem      *memPlan              // the buffers' arena slots; see memory()
-	fused    map[*ir.Node]bool     // nodes computed inside their consumer's loop
-	allBufs  []*ir.Node            // bufs before fusion
-	probe    *exprProbe            // set while fuse asks for an element expression
-	parallel map[*ir.Node]string   // element-wise loops split across cores, with the reason
-	threads  map[*ir.Node]int      // and their goroutine counts
-	inPlace  map[*ir.Node]*ir.Node // update values computed in their param's storage
+	params     map[*ir.Node]int    // param → index in Model.params
+	argNames   map[*ir.Node]string // input → Go parameter name
+	outNames   []string            // Go result names of Predict, by output
+	bufs       []*ir.Node          // computed nodes with a buffer, in ID order
+	hasBuf     map[*ir.Node]bool
+	constVar   map[*ir.Node]string   // tensor constants → package variable
+	mem        *memPlan              // the buffers' arena slots; see memory()
+	fused      map[*ir.Node]bool     // nodes computed inside their consumer's loop
+	allBufs    []*ir.Node            // bufs before fusion
+	probe      *exprProbe            // set while fuse asks for an element expression
+	parallel   map[*ir.Node]string   // element-wise loops split across cores, with the reason
+	threads    map[*ir.Node]int      // and their goroutine counts
+	epilogue   map[*ir.Node]*ir.Node // bias sums computed with their matmul (epilogue.go)
+	epilogueOf map[*ir.Node]bool     // the matmuls of those sums
+	inPlace    map[*ir.Node]*ir.Node // update values computed in their param's storage
 	// loopDeclared marks the parallel loops whose task type is emitted.
 	loopDeclared map[*ir.Node]bool
 
@@ -205,6 +207,7 @@ func (c *gen) plan() {
 	}
 	c.allBufs = c.bufs
 	c.fuse()
+	c.decideEpilogues()
 	c.decideInPlace()
 	c.decideParallel()
 }

@@ -75,7 +75,7 @@ func (c *gen) group(n *ir.Node) []*ir.Node {
 // reads are f32, and each read is either of n's shape (read at the same
 // index) or a single element.
 func (c *gen) parallelizable(n *ir.Node) bool {
-	if n.Type.DType != ir.F32 || c.expression(n, dummies(len(n.Inputs))) == nil {
+	if n.Type.DType != ir.F32 || c.epilogue[n] != nil || c.expression(n, dummies(len(n.Inputs))) == nil {
 		return false
 	}
 	for _, leaf := range c.reads(n) {

@@ -52,7 +52,7 @@ func (c *gen) planMemory(progs []program) *memPlan {
 	}
 	inPlace := func(x, y *ir.Node) bool {
 		// y overwrites x: y is element-wise, reads x, and has x's type.
-		if !y.Op.Elementwise || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
+		if !y.Op.Elementwise || c.epilogue[y] != nil || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
 			return false
 		}
 		for _, in := range c.reads(y) {
@@ -113,7 +113,7 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 	order := c.order(p)
 	live := map[*ir.Node]span{}
 	for i, n := range order {
-		if c.fused[n] {
+		if c.fused[n] || c.epilogueOf[n] {
 			continue // its consumer reads what it reads
 		}
 		live[n] = span{def: i, last: i}

@@ -151,8 +151,8 @@ func TestPlanIsSafe(t *testing.T) {
 						continue
 					}
 					done[n] = true
-					if c.fused[n] {
-						continue
+					if c.fused[n] || c.epilogueOf[n] {
+						continue // emitted inside its consumer
 					}
 					if n.Op.Name != "assign" { // an assign emits no code
 						for _, in := range c.reads(n) {
@@ -228,4 +228,28 @@ func TestInPlaceUpdates(t *testing.T) {
 	require.Same(t, n["s"], c.inPlace[n["k"]])
 	require.Same(t, n["r"], c.inPlace[n["q"]])
 	require.Same(t, n["W"], c.inPlace[c.g.Updates[len(c.g.Updates)-1].Inputs[1]], "sgd's new W, after every read of W")
+}
+
+// TestMatmulEpilogue checks which bias sums become a GEMM epilogue: a
+// row bias added to a product read nowhere else does; a product read
+// twice, or a sum with a full matrix, does not.
+func TestMatmulEpilogue(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 8]
+    input z: f32[N, 4]
+    param W: f32[8, 4] = ones
+    param V: f32[8, 4] = ones
+    param b: f32[4] = ones
+    p = x @ W
+    y = p + b
+    q = x @ V
+    u = q + z
+    v = u * q
+    output y, v
+}
+`)
+	require.Same(t, n["p"], c.epilogue[n["y"]])
+	require.True(t, c.epilogueOf[n["p"]])
+	require.False(t, c.hasBuf[n["p"]], "the product is written into y's buffer")
+	require.Nil(t, c.epilogue[n["u"]], "z is not a row bias, and q is read twice")
 }

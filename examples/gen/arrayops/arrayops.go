@@ -62,7 +62,6 @@ type Model struct {
 	t31 []float32 // %31 = matmul(xs, M) f32[N,3], line 27
 	t21 []float32 // %21 = sigmoid(%31) f32[N,3], line 27
 	t22 []float32 // h = concat(%18, %21, f) f32[N,13], line 27
-	t23 []float32 // %23 = matmul(h, V) f32[N,4], line 28
 	t24 []float32 // z = add(%23, b) f32[N,4], line 28
 	t25 []float32 // err = sub(z, t) f32[N,4], line 30
 	t27 []float32 // %27 = sum(%26) f32[N], line 31
@@ -130,7 +129,7 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t46, m.t7, m.t61, m.t58, m.t18, m.t23, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+	m.t46, m.t7, m.t61, m.t58, m.t18, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 	a = a[13*n:]
 	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6]
 	a = a[12*n:]
@@ -180,7 +179,6 @@ func (m *Model) forward(n int, x []float32) {
 	t18 := m.t18
 	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
 	t24 := m.t24
 	t31 := m.t31
 	// xp = add(x, P) f32[N,12], line 17
@@ -299,14 +297,13 @@ func (m *Model) forward(n int, x []float32) {
 			}
 		}
 	}
-	// %23 = matmul(h, V) f32[N,4], line 28
-	runtime.Sgemm(false, false, n, 4, 13, 1, t22, 13, p2, 4, 0, t23, 4)
 	// z = add(%23, b) f32[N,4], line 28
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t24[o0+i1] = t23[o0+i1] + p3[i1]
+	{
+		// bias, then the product of %23 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t24[r*4:], p3)
 		}
+		runtime.Sgemm(false, false, n, 4, 13, 1, t22, 13, p2, 4, 1, t24, 4)
 	}
 }
 

@@ -63,7 +63,6 @@ type Model struct {
 	feedOut5 []float32 // PredictFeed's count, converted to float32
 	feedOut6 []float32 // PredictFeed's wide, converted to float32
 
-	t4  []float32 // %4 = matmul(x, W) f32[N,3], line 11
 	t5  []float32 // logits = add(%4, b) f32[N,3], line 11
 	t7  []bool    // %7 = greater(logits, %6) bool[N,3], line 13
 	t9  []float32 // %9 = mul(logits, %8) f32[N,3], line 13
@@ -122,7 +121,7 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, m.t5, m.t10, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+		m.t5, m.t10, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 		a = a[3*n:]
 		m.t9, m.t19, m.t48, m.t17, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
 		a = a[3*n:]
@@ -196,19 +195,17 @@ func (m *Model) forward(n int, x []float32, label []int32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t4 := m.t4
 	t5 := m.t5
 	t7 := m.t7
 	t9 := m.t9
 	t10 := m.t10
-	// %4 = matmul(x, W) f32[N,3], line 11
-	runtime.Sgemm(false, false, n, 3, 4, 1, x, 4, p0, 3, 0, t4, 3)
 	// logits = add(%4, b) f32[N,3], line 11
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %4 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t5[r*3:], p1)
 		}
+		runtime.Sgemm(false, false, n, 3, 4, 1, x, 4, p0, 3, 1, t5, 3)
 	}
 	// %7 = greater(logits, %6) bool[N,3], line 13
 	for i0 := 0; i0 < 3*n; i0++ {

@@ -57,7 +57,6 @@ type Model struct {
 	t14 []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
 	t15 []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
 	t16 []float32 // f = mean(p2) f32[N,5], line 22
-	t17 []float32 // %17 = matmul(f, W) f32[N,3], line 23
 	t18 []float32 // logits = bias_add(%17, b3) f32[N,3], line 23
 	t19 []float32 // p = softmax(logits) f32[N,3], line 24
 	t20 []float32 // %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
@@ -126,7 +125,7 @@ func (m *Model) layout(n int) {
 	a = a[20*n:]
 	m.t15, m.t41, m.t43 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
 	a = a[20*n:]
-	m.t36, m.t17, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	m.t36, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[5*n:]
 	m.t19, m.t31, m.t38 = a[:3*n:3*n], a[:3*n:3*n], a[:1:1]
 	a = a[3*n:]
@@ -162,7 +161,6 @@ func (m *Model) forward(n int, x []float32) {
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
 	t18 := m.t18
 	// %8 = conv2d(x, K1) f32[N,7,7,4], line 17
 	runtime.Conv2D(t8, x, p0, runtime.ConvShape{
@@ -269,14 +267,13 @@ func (m *Model) forward(n int, x []float32) {
 			t16[i] *= inv
 		}
 	}
-	// %17 = matmul(f, W) f32[N,3], line 23
-	runtime.Sgemm(false, false, n, 3, 5, 1, t16, 5, p4, 3, 0, t17, 3)
 	// logits = bias_add(%17, b3) f32[N,3], line 23
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t18[o0+i1] = t17[o0+i1] + p5[i1]
+	{
+		// bias, then the product of %17 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t18[r*3:], p5)
 		}
+		runtime.Sgemm(false, false, n, 3, 5, 1, t16, 5, p4, 3, 1, t18, 3)
 	}
 }
 

@@ -47,7 +47,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t6  []float32 // %6 = matmul(x, W) f32[N,1], line 16
 	t7  []float32 // pred = add(%6, b) f32[N,1], line 16
 	t8  []float32 // %8 = sub(pred, y) f32[N,1], line 17
 	t9  []float32 // %9 = square(%8) f32[N,1], line 17
@@ -83,7 +82,7 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t7, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
 	m.t9, m.t19, m.t25 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
@@ -100,13 +99,14 @@ func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t6 := m.t6
 	t7 := m.t7
-	// %6 = matmul(x, W) f32[N,1], line 16
-	runtime.Sgemm(false, false, n, 1, 3, 1, x, 3, p0, 1, 0, t6, 1)
 	// pred = add(%6, b) f32[N,1], line 16
-	for i0 := 0; i0 < n; i0++ {
-		t7[i0] = t6[i0] + p1[0]
+	{
+		// bias, then the product of %6 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t7[r*1:], p1)
+		}
+		runtime.Sgemm(false, false, n, 1, 3, 1, x, 3, p0, 1, 1, t7, 1)
 	}
 }
 

@@ -47,7 +47,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t6   []float32 // %6 = matmul(x, W) f32[N,6], line 14
 	t7   []float32 // h = add(%6, b) f32[N,6], line 14
 	t9   []float32 // %9 = tanh(h) f32[N,6], line 15
 	t12  []float32 // a = add(%8, %11) f32[N,6], line 15
@@ -152,7 +151,7 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t181 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n]
+	m.t7, m.t181 = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
 	m.t9, m.t182 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
@@ -223,7 +222,6 @@ func (m *Model) forward(n int, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t6 := m.t6
 	t7 := m.t7
 	t9 := m.t9
 	t12 := m.t12
@@ -235,14 +233,13 @@ func (m *Model) forward(n int, x []float32) {
 	t29 := m.t29
 	t30 := m.t30
 	t41 := m.t41
-	// %6 = matmul(x, W) f32[N,6], line 14
-	runtime.Sgemm(false, false, n, 6, 5, 1, x, 5, p0, 6, 0, t6, 6)
 	// h = add(%6, b) f32[N,6], line 14
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 6
-		for i1 := 0; i1 < 6; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %6 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t7[r*6:], p1)
 		}
+		runtime.Sgemm(false, false, n, 6, 5, 1, x, 5, p0, 6, 1, t7, 6)
 	}
 	// %9 = tanh(h) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {

@@ -50,10 +50,8 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t4  []float32 // %4 = matmul(x, logits/h1/W) f32[N,64], line 16
 	t5  []float32 // %5 = add(%4, logits/h1/b) f32[N,64], line 16
 	t6  []float32 // logits/h1 = relu(%5) f32[N,64], line 16
-	t9  []float32 // %9 = matmul(logits/h1, logits/h2/W) f32[N,32], line 16
 	t10 []float32 // %10 = add(%9, logits/h2/b) f32[N,32], line 16
 	t11 []float32 // logits/h2 = relu(%10) f32[N,32], line 16
 	t14 []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
@@ -117,11 +115,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t54, m.t21, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
+	m.t5, m.t54, m.t21, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
 	a = a[64*n:]
 	m.t6, m.t55 = a[:64*n:64*n], a[:64:64]
 	a = a[64*n:]
-	m.t52, m.t9, m.t10 = a[:64*n:64*n], a[:32*n:32*n], a[:32*n:32*n]
+	m.t52, m.t10 = a[:64*n:64*n], a[:32*n:32*n]
 	a = a[64*n:]
 	m.t11, m.t50 = a[:32*n:32*n], a[:32*n:32*n]
 	a = a[32*n:]
@@ -158,36 +156,32 @@ func (m *Model) forward(n int, x []float32) {
 	p5 := m.params[5]
 	p6 := m.params[6]
 	p7 := m.params[7]
-	t4 := m.t4
 	t5 := m.t5
 	t6 := m.t6
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
 	t14 := m.t14
 	t18 := m.t18
 	t20 := m.t20
-	// %4 = matmul(x, logits/h1/W) f32[N,64], line 16
-	runtime.Sgemm(false, false, n, 64, 784, 1, x, 784, p0, 64, 0, t4, 64)
 	// %5 = add(%4, logits/h1/b) f32[N,64], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 64
-		for i1 := 0; i1 < 64; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %4 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t5[r*64:], p1)
 		}
+		runtime.Sgemm(false, false, n, 64, 784, 1, x, 784, p0, 64, 1, t5, 64)
 	}
 	// logits/h1 = relu(%5) f32[N,64], line 16
 	for i0 := 0; i0 < 64*n; i0++ {
 		t6[i0] = runtime.Relu(t5[i0])
 	}
-	// %9 = matmul(logits/h1, logits/h2/W) f32[N,32], line 16
-	runtime.Sgemm(false, false, n, 32, 64, 1, t6, 64, p2, 32, 0, t9, 32)
 	// %10 = add(%9, logits/h2/b) f32[N,32], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
+	{
+		// bias, then the product of %9 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t10[r*32:], p3)
 		}
+		runtime.Sgemm(false, false, n, 32, 64, 1, t6, 64, p2, 32, 1, t10, 32)
 	}
 	// logits/h2 = relu(%10) f32[N,32], line 16
 	for i0 := 0; i0 < 32*n; i0++ {

@@ -85,10 +85,8 @@ type Model struct {
 	t16  []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
 	t17  []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
 	t18  []float32 // flat = reshape(p2) f32[N,3136], line 26
-	t19  []float32 // %19 = matmul(flat, W3) f32[N,1024], line 27
 	t20  []float32 // %20 = add(%19, b3) f32[N,1024], line 27
 	t21  []float32 // h3 = relu(%20) f32[N,1024], line 27
-	t23  []float32 // %23 = matmul(h3, W4) f32[N,10], line 29
 	t24  []float32 // logits = add(%23, b4) f32[N,10], line 29
 	t25  []float32 // y = softmax(logits) f32[N,10], line 30
 	t26  []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
@@ -96,7 +94,6 @@ type Model struct {
 	t30  []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
 	t32  []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
 	t33  []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
-	t34  []float32 // %34 = matmul(d3, W4) f32[N,10], line 29
 	t35  []float32 // logits = add(%34, b4) f32[N,10], line 29
 	t36  []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
 	t37  []float32 // loss = mean(%36) f32[], line 31
@@ -180,7 +177,7 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t11, m.t67, m.t23, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1]
+	m.t10, m.t11, m.t67, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1]
 	a = a[25088*n:]
 	m.t12, m.t25, m.t26, m.t70 = a[:25088*n:25088*n], a[:10*n:10*n], a[:n:n], a[:800:800]
 	a = a[25088*n:]
@@ -188,7 +185,7 @@ func (m *Model) layout(n int) {
 	a = a[25088*n:]
 	m.t16, m.t64 = a[:12544*n:12544*n], a[:6272*n:6272*n]
 	a = a[12544*n:]
-	m.t61, m.t17, m.t58, m.t19, m.t20, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:1024*n:1024*n], a[:64:64]
+	m.t61, m.t17, m.t58, m.t20, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:64:64]
 	a = a[12544*n:]
 	m.t13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
@@ -198,7 +195,7 @@ func (m *Model) layout(n int) {
 	a = a[1024*n:]
 	m.t32, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
-	m.t52, m.t34, m.t35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n]
+	m.t52, m.t35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
 	m.t42, m.t47, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[10*n:]
@@ -281,7 +278,6 @@ func (m *Model) shared(n int, x []float32) {
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
-	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
 	// %10 = conv2d(x, K1) f32[N,28,28,32], line 22
@@ -384,14 +380,13 @@ func (m *Model) shared(n int, x []float32) {
 	})
 	// flat = reshape(p2) f32[N,3136], line 26
 	copy(t18, t17)
-	// %19 = matmul(flat, W3) f32[N,1024], line 27
-	runtime.Sgemm(false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 0, t19, 1024)
 	// %20 = add(%19, b3) f32[N,1024], line 27
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 1024
-		for i1 := 0; i1 < 1024; i1++ {
-			t20[o0+i1] = t19[o0+i1] + p5[i1]
+	{
+		// bias, then the product of %19 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t20[r*1024:], p5)
 		}
+		runtime.Sgemm(false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 1, t20, 1024)
 	}
 	// h3 = relu(%20) f32[N,1024], line 27
 	{
@@ -410,18 +405,16 @@ func (m *Model) forward(n int, x []float32) {
 	p6 := m.params[6]
 	p7 := m.params[7]
 	t21 := m.t21
-	t23 := m.t23
 	t24 := m.t24
 	// First the shared program.
 	m.shared(n, x)
-	// %23 = matmul(h3, W4) f32[N,10], line 29
-	runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 0, t23, 10)
 	// logits = add(%23, b4) f32[N,10], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t24[o0+i1] = t23[o0+i1] + p7[i1]
+	{
+		// bias, then the product of %23 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t24[r*10:], p7)
 		}
+		runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 1, t24, 10)
 	}
 }
 
@@ -569,7 +562,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t30 := m.t30
 	t32 := m.t32
 	t33 := m.t33
-	t34 := m.t34
 	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
@@ -614,14 +606,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 		runtime.ParallelFor(1024*n, 16384, &m.l33)
 	}
-	// %34 = matmul(d3, W4) f32[N,10], line 29
-	runtime.Sgemm(false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 0, t34, 10)
 	// logits = add(%34, b4) f32[N,10], line 29
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t35[o0+i1] = t34[o0+i1] + p7[i1]
+	{
+		// bias, then the product of %34 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t35[r*10:], p7)
 		}
+		runtime.Sgemm(false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
 	}
 	// %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
 	runtime.SoftmaxCrossEntropyRows(t36, t35, y_, n, 10)

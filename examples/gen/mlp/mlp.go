@@ -66,13 +66,10 @@ type Model struct {
 	l11 loop11    // the parallel loop of logits/h2
 	l35 loop35    // the parallel loop of %35
 	l39 loop39    // the parallel loop of %39
-	t4  []float32 // %4 = matmul(x, logits/h1/W) f32[N,512], line 16
 	t5  []float32 // %5 = add(%4, logits/h1/b) f32[N,512], line 16
 	t6  []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	t9  []float32 // %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
 	t10 []float32 // %10 = add(%9, logits/h2/b) f32[N,512], line 16
 	t11 []float32 // logits/h2 = relu(%10) f32[N,512], line 16
-	t14 []float32 // %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
 	t15 []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	t16 []float32 // y = softmax(logits/out) f32[N,10], line 15
 	t17 []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
@@ -137,15 +134,15 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
+	m.t5, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
 	a = a[512*n:]
 	m.t6, m.t40 = a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t9, m.t10, m.t35 = a[:512*n:512*n], a[:512*n:512*n], a[:512*n:512*n]
+	m.t10, m.t35 = a[:512*n:512*n], a[:512*n:512*n]
 	a = a[512*n:]
 	m.t11, m.t37 = a[:512*n:512*n], a[:512*n:512*n]
 	a = a[512*n:]
-	m.t33, m.t14, m.t15, m.t23, m.t21, m.t36 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512]
+	m.t33, m.t15, m.t23, m.t21, m.t36 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512]
 	a = a[512*n:]
 	m.t16, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
@@ -204,22 +201,18 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t4 := m.t4
 	t5 := m.t5
 	t6 := m.t6
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t14 := m.t14
 	t15 := m.t15
-	// %4 = matmul(x, logits/h1/W) f32[N,512], line 16
-	runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 0, t4, 512)
 	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 512
-		for i1 := 0; i1 < 512; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %4 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t5[r*512:], p1)
 		}
+		runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 1, t5, 512)
 	}
 	// logits/h1 = relu(%5) f32[N,512], line 16
 	{
@@ -230,14 +223,13 @@ func (m *Model) forward(n int, x []float32) {
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l6)
 	}
-	// %9 = matmul(logits/h1, logits/h2/W) f32[N,512], line 16
-	runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 0, t9, 512)
 	// %10 = add(%9, logits/h2/b) f32[N,512], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 512
-		for i1 := 0; i1 < 512; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
+	{
+		// bias, then the product of %9 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t10[r*512:], p3)
 		}
+		runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 1, t10, 512)
 	}
 	// logits/h2 = relu(%10) f32[N,512], line 16
 	{
@@ -248,14 +240,13 @@ func (m *Model) forward(n int, x []float32) {
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l11)
 	}
-	// %14 = matmul(logits/h2, logits/out/W) f32[N,10], line 16
-	runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 0, t14, 10)
 	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p5[i1]
+	{
+		// bias, then the product of %14 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t15[r*10:], p5)
 		}
+		runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 1, t15, 10)
 	}
 }
 

@@ -44,7 +44,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t4  []float32 // %4 = matmul(x, W) f32[N,10], line 13
 	t5  []float32 // %5 = add(%4, b) f32[N,10], line 13
 	t6  []float32 // y = softmax(%5) f32[N,10], line 13
 	t11 []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
@@ -78,7 +77,7 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t4, m.t5, m.t16, m.t21 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.t5, m.t16, m.t21 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t6, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
@@ -97,16 +96,14 @@ func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t4 := m.t4
 	t5 := m.t5
-	// %4 = matmul(x, W) f32[N,10], line 13
-	runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p0, 10, 0, t4, 10)
 	// %5 = add(%4, b) f32[N,10], line 13
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t5[o0+i1] = t4[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %4 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t5[r*10:], p1)
 		}
+		runtime.Sgemm(false, false, n, 10, 784, 1, x, 784, p0, 10, 1, t5, 10)
 	}
 }
 

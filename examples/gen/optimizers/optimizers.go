@@ -56,10 +56,8 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t6   []float32 // %6 = matmul(x, W1) f32[N,32], line 19
 	t7   []float32 // %7 = add(%6, b1) f32[N,32], line 19
 	t8   []float32 // h = relu(%7) f32[N,32], line 19
-	t9   []float32 // %9 = matmul(h, W2) f32[N,10], line 20
 	t10  []float32 // %10 = add(%9, b2) f32[N,10], line 20
 	t11  []float32 // y = softmax(%10) f32[N,10], line 20
 	t17  []float32 // %17 = softmax_cross_entropy(%10, y_) f32[N], line 21
@@ -124,11 +122,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
+	m.t7, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
 	a = a[32*n:]
 	m.t8, m.t37, m.t62 = a[:32*n:32*n], a[:32:32], a[:10:10]
 	a = a[32*n:]
-	m.t34, m.t9, m.t10, m.t24, m.t22, m.t44, m.t58, m.t80, m.t112 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.t34, m.t10, m.t24, m.t22, m.t44, m.t58, m.t80, m.t112 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[32*n:]
 	m.t11, m.t29, m.t47, m.t82 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1]
 	a = a[10*n:]
@@ -153,32 +151,28 @@ func (m *Model) forward(n int, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t6 := m.t6
 	t7 := m.t7
 	t8 := m.t8
-	t9 := m.t9
 	t10 := m.t10
-	// %6 = matmul(x, W1) f32[N,32], line 19
-	runtime.Sgemm(false, false, n, 32, 784, 1, x, 784, p0, 32, 0, t6, 32)
 	// %7 = add(%6, b1) f32[N,32], line 19
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
+	{
+		// bias, then the product of %6 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t7[r*32:], p1)
 		}
+		runtime.Sgemm(false, false, n, 32, 784, 1, x, 784, p0, 32, 1, t7, 32)
 	}
 	// h = relu(%7) f32[N,32], line 19
 	for i0 := 0; i0 < 32*n; i0++ {
 		t8[i0] = runtime.Relu(t7[i0])
 	}
-	// %9 = matmul(h, W2) f32[N,10], line 20
-	runtime.Sgemm(false, false, n, 10, 32, 1, t8, 32, p2, 10, 0, t9, 10)
 	// %10 = add(%9, b2) f32[N,10], line 20
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		for i1 := 0; i1 < 10; i1++ {
-			t10[o0+i1] = t9[o0+i1] + p3[i1]
+	{
+		// bias, then the product of %9 accumulated onto it
+		for r := 0; r < n; r++ {
+			copy(t10[r*10:], p3)
 		}
+		runtime.Sgemm(false, false, n, 10, 32, 1, t8, 32, p2, 10, 1, t10, 10)
 	}
 }
 
