@@ -53,7 +53,7 @@ func (c *gen) decideParallel() {
 		t := cost.Threads(serial, p.Cores, p.ForkJoinUs)
 		if t > 1 && n.Type.Shape.NumElements(b) >= 2*parallelChunk {
 			c.threads[n] = t
-			c.parallel[n] = fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.0f µs)",
+			c.parallel[n] = fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.1f µs)",
 				t, serial, parallelBatch, serial/float64(t)+p.ForkJoinUs, p.ForkJoinUs)
 		}
 	}
