@@ -165,7 +165,7 @@ func (c *gen) modelType() {
 		}
 	}
 	fields = append(fields, jen.Line())
-	for _, n := range c.bufs {
+	for _, n := range c.g.Nodes {
 		if _, ok := c.parallel[n]; ok {
 			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
 		}

@@ -36,7 +36,15 @@ func (c *gen) decideParallel() {
 		p = cost.Default()
 	}
 	b := cost.Bind(c.g, parallelBatch)
-	for _, n := range c.bufs {
+	// The loops: every node with a buffer, and the updates computed in
+	// their param's storage.
+	loops := append([]*ir.Node(nil), c.bufs...)
+	for _, n := range c.g.Nodes {
+		if c.inPlace[n] != nil {
+			loops = append(loops, n)
+		}
+	}
+	for _, n := range loops {
 		if !c.parallelizable(n) {
 			continue
 		}

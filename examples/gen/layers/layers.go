@@ -50,6 +50,7 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
+	l60 loop60    // the parallel loop of %60
 	t5  []float32 // %5 = add(%4, logits/h1/b) f32[N,64], line 16
 	t6  []float32 // logits/h1 = relu(%5) f32[N,64], line 16
 	t10 []float32 // %10 = add(%9, logits/h2/b) f32[N,32], line 16
@@ -249,6 +250,21 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	t28[0] = -t27[0]
 }
 
+// loop60 runs the loop of %60 on a range of its elements.
+type loop60 struct {
+	p0  []float32
+	t57 []float32
+}
+
+// Run implements runtime.Task.
+func (l *loop60) Run(lo, hi int) {
+	p0 := l.p0[lo:hi:hi]
+	t57 := l.t57[lo:hi:hi]
+	for i := range p0 {
+		p0[i] = p0[i] - (float32(0.1) * t57[i])
+	}
+}
+
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
@@ -381,8 +397,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %57 = matmul(x, %54) f32[784,64], line 16 [grad]
 	runtime.Sgemm(true, false, 784, 64, n, 1, x, 784, t54, 64, 0, t57, 64)
 	// %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
-	for i0 := 0; i0 < 50176; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t57[i0])
+	{
+		// 2 goroutines: about 39 µs serial at batch 64, 20 µs split (fork/join 0.4 µs)
+		m.l60 = loop60{
+			p0:  p0,
+			t57: t57,
+		}
+		runtime.ParallelFor(50176, 16384, &m.l60)
 	}
 	// %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
 	for i0 := 0; i0 < 64; i0++ {
@@ -551,7 +572,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  362.0,
+		Micros:  348.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{
