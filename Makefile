@@ -24,8 +24,12 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzCompile$$' -fuzztime $(FUZZTIME) ./compiler
 	go test -run '^$$' -fuzz '^FuzzDecodeImages$$' -fuzztime $(FUZZTIME) ./runtime/mnist
 	go test -run '^$$' -fuzz '^FuzzDecodeLabels$$' -fuzztime $(FUZZTIME) ./runtime/mnist
+	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./runtime/checkpoint
+	go test -run '^$$' -fuzz '^FuzzParseSafetensors$$' -fuzztime $(FUZZTIME) ./compiler
+	go test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./compiler/cost
 
-# Benchmarks: generated models and runtime kernels.
+# Benchmarks: generated models and runtime kernels; the harness against
+# gonum and (when installed) PyTorch is `cd bench && go run .`.
 bench:
 	go test -run '^$$' -bench . -count 5 ./examples/gen ./runtime
 
