@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
 )
@@ -24,6 +25,10 @@ type Options struct {
 	// NoOptimize turns the optimization passes off; the passes needed for
 	// correctness (stable-log-softmax) and the lowerings still run.
 	NoOptimize bool
+	// Profile is the machine profile the cost-based passes (matmul-chain)
+	// estimate with; nil means the built-in one (cost.Default), so output
+	// does not depend on the machine.
+	Profile *cost.Profile
 	// ReadFile reads the files that `import` and the restore initializer
 	// name, resolved relative to the naming file's name; nil means
 	// os.ReadFile.
@@ -123,7 +128,7 @@ func lower(g *ir.Graph, opts Options) error {
 	if !opts.NoOptimize {
 		// On the forward graph, before autodiff: the gradients are then
 		// taken of the simplified graph.
-		if err := run(OptimizationPasses); err != nil {
+		if err := run(optimizationPasses(opts.Profile)); err != nil {
 			return err
 		}
 	}
@@ -142,7 +147,7 @@ func lower(g *ir.Graph, opts Options) error {
 	if !opts.NoOptimize {
 		// On the whole training graph, where gradients repeat forward
 		// values and build constant expressions.
-		if err := run(OptimizationPasses); err != nil {
+		if err := run(optimizationPasses(opts.Profile)); err != nil {
 			return err
 		}
 	}

@@ -1,8 +1,14 @@
 package compiler
 
 import (
+	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
 )
+
+// chainMargin is how much faster (as a fraction of the written order's
+// estimate) a new order must be for the pass to rebuild a chain: the
+// estimates of tiny products are too coarse to act on small differences.
+const chainMargin = 0.1
 
 // chainSymSize is the size the matmul-chain pass assumes for every
 // symbolic dimension (the batch size N) when it compares orders.
@@ -11,13 +17,27 @@ const chainSymSize = 64
 // MatmulChain reorders chains of matrix products. A chain is a tree of
 // matmuls of rank-2 operands whose inner products are each used only by
 // the next product, untransposed: A@B@C@... with leaves A, B, C (each
-// possibly read transposed). The pass finds the parenthesization with
-// the fewest FLOPs by dynamic programming, costing each product with the
-// matmul op's Cost under a binding of every symbolic dimension to
+// possibly read transposed). The pass finds the parenthesization the cost
+// model estimates fastest by dynamic programming, costing each product
+// with cost.EstimateNode (its FLOPs at the rate the profile gives the
+// GEMM kernel that product would run on, so a skinny product counts for
+// more than its FLOPs) under a binding of every symbolic dimension to
 // chainSymSize (N = 64), and rebuilds the chain only when that order is
-// strictly cheaper than the one written. x[N,784] @ W1[784,10] @
-// W2[10,5] becomes x @ (W1 @ W2).
-var MatmulChain = Pass{Name: "matmul-chain", Run: matmulChain}
+// at least chainMargin (10%) faster than the one written. x[N,784] @ W1[784,10] @
+// W2[10,5] becomes x @ (W1 @ W2). MatmulChain uses the built-in profile;
+// the pipeline binds Options.Profile (matmulChainPass).
+var MatmulChain = matmulChainPass(nil)
+
+// matmulChainPass returns the matmul-chain pass costing products with
+// profile p (nil: cost.Default()).
+func matmulChainPass(p *cost.Profile) Pass {
+	return Pass{Name: "matmul-chain", Run: func(g *ir.Graph) error {
+		if p == nil {
+			p = cost.Default()
+		}
+		return matmulChain(g, p)
+	}}
+}
 
 // chainLeaf is a chain factor: a node, read transposed or not.
 type chainLeaf struct {
@@ -38,7 +58,7 @@ func matmul2D(n *ir.Node) bool {
 		n.Inputs[0].Type.Shape.Rank() == 2 && n.Inputs[1].Type.Shape.Rank() == 2
 }
 
-func matmulChain(g *ir.Graph) error {
+func matmulChain(g *ir.Graph, p *cost.Profile) error {
 	uses := useCounts(g)
 	binding := ir.Binding{}
 	for _, s := range g.Syms {
@@ -84,10 +104,10 @@ func matmulChain(g *ir.Graph) error {
 		}
 		written := 0.0
 		for _, m := range products {
-			written += m.Op.Cost(m, binding).FLOPs
+			written += cost.EstimateNode(p, m, binding).Micros
 		}
-		best, split := chainOrder(leaves, root.Type.DType, binding)
-		if best >= written {
+		best, split := chainOrder(p, leaves, root.Type.DType, binding)
+		if best >= written*(1-chainMargin) {
 			continue
 		}
 		g.SetOrigin(root.Pos, root.Role)
@@ -101,10 +121,10 @@ func matmulChain(g *ir.Graph) error {
 	return nil
 }
 
-// chainOrder returns the least FLOPs of multiplying the leaves and the
-// split table of the order that achieves it: split[i][j] is where the
-// product of leaves i..j divides.
-func chainOrder(leaves []chainLeaf, dt ir.DType, b ir.Binding) (float64, [][]int) {
+// chainOrder returns the least estimated time of multiplying the leaves
+// and the split table of the order that achieves it: split[i][j] is where
+// the product of leaves i..j divides.
+func chainOrder(p *cost.Profile, leaves []chainLeaf, dt ir.DType, b ir.Binding) (float64, [][]int) {
 	k := len(leaves)
 	dims := make([]ir.Dim, k+1)
 	for i, l := range leaves {
@@ -112,29 +132,29 @@ func chainOrder(leaves []chainLeaf, dt ir.DType, b ir.Binding) (float64, [][]int
 		dims[i] = r
 		dims[i+1] = c
 	}
-	cost := make([][]float64, k)
+	best := make([][]float64, k)
 	split := make([][]int, k)
-	for i := range cost {
-		cost[i] = make([]float64, k)
+	for i := range best {
+		best[i] = make([]float64, k)
 		split[i] = make([]int, k)
 	}
 	for length := 2; length <= k; length++ {
 		for i := 0; i+length-1 < k; i++ {
 			j := i + length - 1
-			cost[i][j] = -1
+			best[i][j] = -1
 			for s := i; s < j; s++ {
-				c := cost[i][s] + cost[s+1][j] + productFLOPs(dims[i], dims[s+1], dims[j+1], dt, b)
-				if cost[i][j] < 0 || c < cost[i][j] {
-					cost[i][j], split[i][j] = c, s
+				c := best[i][s] + best[s+1][j] + productMicros(p, dims[i], dims[s+1], dims[j+1], dt, b)
+				if best[i][j] < 0 || c < best[i][j] {
+					best[i][j], split[i][j] = c, s
 				}
 			}
 		}
 	}
-	return cost[0][k-1], split
+	return best[0][k-1], split
 }
 
-// productFLOPs is the matmul op's cost of a [p,q] @ [q,r] product.
-func productFLOPs(p, q, r ir.Dim, dt ir.DType, b ir.Binding) float64 {
+// productMicros is the cost model's estimate of a [p,q] @ [q,r] product.
+func productMicros(prof *cost.Profile, p, q, r ir.Dim, dt ir.DType, b ir.Binding) float64 {
 	def := ir.MustLookup("matmul")
 	a := &ir.Node{Type: ir.Type{DType: dt, Shape: ir.Shape{p, q}}}
 	c := &ir.Node{Type: ir.Type{DType: dt, Shape: ir.Shape{q, r}}}
@@ -144,7 +164,7 @@ func productFLOPs(p, q, r ir.Dim, dt ir.DType, b ir.Binding) float64 {
 		return 0
 	}
 	n.Type = t
-	return def.Cost(n, b).FLOPs
+	return cost.EstimateNode(prof, n, b).Micros
 }
 
 // buildChain builds the product of leaves i..j in the order of split; it

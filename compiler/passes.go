@@ -1,6 +1,11 @@
 package compiler
 
-import "github.com/flow-lang/flow/compiler/ir"
+import (
+	"slices"
+
+	"github.com/flow-lang/flow/compiler/cost"
+	"github.com/flow-lang/flow/compiler/ir"
+)
 
 // A Pass rewrites a graph in place.
 type Pass struct {
@@ -38,6 +43,18 @@ var OptimizationPasses = []Pass{
 	MatmulChain,
 	CSE,
 	DCE,
+}
+
+// optimizationPasses returns OptimizationPasses with the matmul-chain
+// pass costing products with profile p.
+func optimizationPasses(p *cost.Profile) []Pass {
+	out := slices.Clone(OptimizationPasses)
+	for i := range out {
+		if out[i].Name == MatmulChain.Name {
+			out[i] = matmulChainPass(p)
+		}
+	}
+	return out
 }
 
 // StageNames lists the names under which Options.DumpAfter receives the

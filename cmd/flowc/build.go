@@ -40,6 +40,12 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 2
 	}
+	// The cost-based passes use the profile builds use (see
+	// generateProfiled), so a calibrated machine gets its own decisions.
+	if opts.Profile, err = loadProfile(""); err != nil {
+		fmt.Fprintln(stderr, "flowc:", err)
+		return 1
+	}
 	g, err := compileWith(files[0], opts, stderr)
 	if err != nil {
 		return 1
