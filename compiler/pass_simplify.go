@@ -205,8 +205,13 @@ func (s *simplifier) fuseCrossEntropy(n *ir.Node) *ir.Node {
 	return rebuild(s.g, n, "neg", []*ir.Node{xent}, nil)
 }
 
-// constAll reports whether n is a constant whose every element is v.
+// constAll reports whether n is a constant whose every element is v, or
+// a broadcast of one (as gradients of sums build: ones of a symbolic
+// shape, which fold-constants cannot fold).
 func constAll(n *ir.Node, v float64) bool {
+	if n.Op.Name == "broadcast_to" {
+		return constAll(n.Inputs[0], v)
+	}
 	if n.Op.Name != "const" {
 		return false
 	}

@@ -153,6 +153,9 @@ func TestSimplifyRewrites(t *testing.T) {
 		{"x*1", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, x, b.scalar(1)) }), isX},
 		{"1*x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, b.scalar(1), x) }), isX},
 		{"x*ones[4]", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, x, b.consts(ir.Shp(4), 1, 1, 1, 1)) }), isX},
+		{"x*broadcast(1) of x's symbolic shape", identity(func(b *gb, x *ir.Node) *ir.Node {
+			return b.op("mul", nil, x, b.op("broadcast_to", ir.Attrs{"shape": x4}, b.scalar(1)))
+		}), isX},
 		{"x+0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("add", nil, x, b.scalar(0)) }), isX},
 		{"0+x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("add", nil, b.scalar(0), x) }), isX},
 		{"x-0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("sub", nil, x, b.scalar(0)) }), isX},

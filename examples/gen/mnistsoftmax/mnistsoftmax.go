@@ -13,11 +13,11 @@ Signature:
 Estimated cost per call (N is the batch size):
 
 	Predict:   15,810·N FLOPs
-	TrainStep: 15,700 + 31,681·N FLOPs
+	TrainStep: 15,700 + 31,671·N FLOPs
 
 Buffers: 7,841 + 21·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-23,551 + 73·N). Allocated on the first call, reused while the batch size does
+23,551 + 52·N). Allocated on the first call, reused while the batch size does
 not grow.
 */
 package mnistsoftmax
@@ -48,12 +48,10 @@ type Model struct {
 	t6  []float32 // y = softmax(%5) f32[N,10], line 13
 	t11 []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
 	t12 []float32 // %12 = sum(%11) f32[], line 14
-	t15 []float32 // %15 = broadcast_to(%14) f32[N], line 14 [grad]
-	t16 []float32 // %16 = broadcast_to(%15) f32[N,10], line 14 [grad]
 	t18 []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
-	t21 []float32 // %21 = mul(%20, %16) f32[N,10], line 14 [grad]
-	t25 []float32 // %25 = sum_to(%21) f32[10], line 13 [grad]
-	t27 []float32 // %27 = matmul(x, %21) f32[784,10], line 13 [grad]
+	t20 []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
+	t25 []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
+	t27 []float32 // %27 = matmul(x, %20) f32[784,10], line 13 [grad]
 }
 
 // New returns a MnistSoftmax with every parameter at its initial value. Buffers
@@ -77,11 +75,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t5, m.t16, m.t21 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.t5, m.t20 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t6, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
-	m.t15, m.t18 = a[:n:n], a[:n:n]
+	m.t18 = a[:n:n]
 	a = a[n:]
 	m.t27 = a[:7840:7840]
 	a = a[7840:]
@@ -144,28 +142,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p1 := m.params[1]
 	t5 := m.t5
 	t6 := m.t6
-	t15 := m.t15
-	t16 := m.t16
 	t18 := m.t18
-	t21 := m.t21
+	t20 := m.t20
 	t25 := m.t25
 	t27 := m.t27
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%5) f32[N,10], line 13
 	runtime.SoftmaxRows(t6, t5, n, 10)
-	// %15 = broadcast_to(%14) f32[N], line 14 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t15[i0] = float32(1)
-	}
-	// %16 = broadcast_to(%15) f32[N,10], line 14 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		o0 := i0 * 10
-		o1 := i0
-		for i1 := 0; i1 < 10; i1++ {
-			t16[o0+i1] = t15[o1]
-		}
-	}
 	// %18 = sum(y_) f32[N,1], line 14 [grad]
 	{
 		clear(t18)
@@ -177,26 +161,26 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %21 = mul(%20, %16) f32[N,10], line 14 [grad]
+	// %20 = sub(%19, y_) f32[N,10], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t21[o0+i1] = ((t6[o0+i1] * t18[o1]) - y_[o0+i1]) * t16[o0+i1]
+			t20[o0+i1] = (t6[o0+i1] * t18[o1]) - y_[o0+i1]
 		}
 	}
-	// %25 = sum_to(%21) f32[10], line 13 [grad]
+	// %25 = sum_to(%20) f32[10], line 13 [grad]
 	{
 		clear(t25)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t25[i1] += t21[o0+i1]
+				t25[i1] += t20[o0+i1]
 			}
 		}
 	}
-	// %27 = matmul(x, %21) f32[784,10], line 13 [grad]
-	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t21, 10, 0, t27, 10)
+	// %27 = matmul(x, %20) f32[784,10], line 13 [grad]
+	runtime.Sgemm(true, false, 784, 10, n, 1, x, 784, t20, 10, 0, t27, 10)
 	// %30 = sub(W, %29) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
 		p0[i0] = p0[i0] - (float32(0.01) * t27[i0])
