@@ -78,7 +78,7 @@ func (c *gen) decideInPlace() {
 
 // readsNode reports whether n's code reads x (through fused operands).
 func readsNode(c *gen, n, x *ir.Node) bool {
-	if c.fused[n] {
+	if c.fused[n] || c.epilogueOf[n] {
 		return false // its consumer's code does the reading
 	}
 	for _, in := range c.reads(n) {
