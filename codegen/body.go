@@ -85,7 +85,7 @@ func (c *gen) sharedForward(a, b *program) *program {
 	for _, n := range c.g.Schedule(a.roots...) {
 		if inB[n] {
 			shared = append(shared, n)
-			work = work || c.hasBuf[n] || c.fused[n]
+			work = work || c.hasBuf[n]
 		}
 	}
 	if !work {
@@ -115,7 +115,7 @@ func (c *gen) body() error {
 	}
 	c.constVars()
 	c.layoutFunc()
-	for _, p := range c.programs() {
+	for _, p := range c.facts.progs {
 		if err := c.programFunc(p); err != nil {
 			return err
 		}
@@ -403,7 +403,7 @@ func (c *gen) api() {
 				jen.Id("method"), jen.Id("name"), jen.Id("got"), jen.Id("want"), jen.Id("n"))),
 		),
 	)
-	for _, p := range c.programs() {
+	for _, p := range c.facts.progs {
 		switch p.name {
 		case "predict":
 			c.publicPredict(p)
@@ -424,7 +424,7 @@ func (c *gen) api() {
 		}
 	}
 	var predIn, trainIn []*ir.Node
-	for _, p := range c.programs() {
+	for _, p := range c.facts.progs {
 		switch p.name {
 		case "predict":
 			predIn = p.inputs
@@ -676,7 +676,7 @@ func (c *gen) signature() {
 		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
 	}
-	for _, p := range c.programs() {
+	for _, p := range c.facts.progs {
 		switch p.name {
 		case "predict":
 			dict[jen.Id("PredictInputs")] = names(p.inputs)

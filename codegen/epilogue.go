@@ -18,31 +18,15 @@ import (
 func (c *gen) decideEpilogues() {
 	c.epilogue = map[*ir.Node]*ir.Node{}
 	c.epilogueOf = map[*ir.Node]bool{}
-	readers := map[*ir.Node]int{}
-	for _, n := range c.g.Nodes {
-		for _, in := range n.Inputs {
-			readers[in]++
-		}
-	}
-	results := map[*ir.Node]bool{}
-	for _, o := range c.g.Outputs {
-		results[o] = true
-	}
-	if c.g.Loss != nil {
-		results[c.g.Loss], results[c.g.TrainingLoss()] = true, true
-	}
-	for _, u := range c.g.Updates {
-		results[u], results[updateValue(u)] = true, true
-	}
-	emitted := c.emittedBy(c.programs())
+	f := &c.facts
 	for _, a := range c.bufs {
 		if a.Op.Name != "add" && a.Op.Name != "bias_add" || a.Type.DType != ir.F32 {
 			continue
 		}
 		for i, m := range a.Inputs {
 			bias := a.Inputs[1-i]
-			if m.Op.Name != "matmul" || m.Type.Shape.Rank() != 2 || !c.hasBuf[m] || readers[m] != 1 || results[m] ||
-				!m.Type.Shape.Equal(a.Type.Shape) || emitted[m] != emitted[a] || !rowBias(bias, m.Type.Shape) {
+			if m.Op.Name != "matmul" || m.Type.Shape.Rank() != 2 || !c.hasBuf[m] || f.readers[m] != 1 || f.results[m] ||
+				!m.Type.Shape.Equal(a.Type.Shape) || f.emitted[m] != f.emitted[a] || !rowBias(bias, m.Type.Shape) {
 				continue
 			}
 			c.epilogue[a] = m
@@ -50,15 +34,7 @@ func (c *gen) decideEpilogues() {
 			break
 		}
 	}
-	var bufs []*ir.Node
-	for _, n := range c.bufs {
-		if c.epilogueOf[n] {
-			delete(c.hasBuf, n)
-			continue
-		}
-		bufs = append(bufs, n)
-	}
-	c.bufs = bufs
+	c.dropBufs(func(n *ir.Node) bool { return c.epilogueOf[n] })
 }
 
 // rowBias reports whether bias is an f32 vector added to every row of a

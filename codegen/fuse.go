@@ -39,27 +39,13 @@ func init() { emitterOf = func(op string) emitter { return emitters[op] } }
 // c.fused and removes the fused nodes from c.bufs.
 func (c *gen) fuse() {
 	c.fused = map[*ir.Node]bool{}
-	readers := map[*ir.Node]int{}
+	f := &c.facts
 	consumer := map[*ir.Node]*ir.Node{}
 	for _, n := range c.g.Nodes {
 		for _, in := range n.Inputs {
-			readers[in]++
 			consumer[in] = n
 		}
 	}
-	results := map[*ir.Node]bool{}
-	for _, o := range c.g.Outputs {
-		results[o] = true
-	}
-	if c.g.Loss != nil {
-		results[c.g.Loss] = true
-		results[c.g.TrainingLoss()] = true
-	}
-	for _, u := range c.g.Updates {
-		results[u] = true
-		results[updateValue(u)] = true
-	}
-	emitted := c.emittedBy(c.programs())
 	capable := map[string]bool{}
 	isCapable := func(n *ir.Node) bool {
 		ok, seen := capable[n.Op.Name]
@@ -84,22 +70,14 @@ func (c *gen) fuse() {
 	}
 	for _, n := range c.g.Nodes {
 		q := consumer[n]
-		if !c.hasBuf[n] || readers[n] != 1 || results[n] || n.Op.Stateful || q == nil || emitted[n] != emitted[q] || !isCapable(n) {
+		if !c.hasBuf[n] || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
 		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {
 			c.fused[n] = true
 		}
 	}
-	var bufs []*ir.Node
-	for _, n := range c.bufs {
-		if c.fused[n] {
-			delete(c.hasBuf, n)
-			continue
-		}
-		bufs = append(bufs, n)
-	}
-	c.bufs = bufs
+	c.dropBufs(func(n *ir.Node) bool { return c.fused[n] })
 }
 
 // Fusion returns the nodes generated code for g computes inside their

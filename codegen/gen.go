@@ -63,6 +63,7 @@ type gen struct {
 	bufs       []*ir.Node          // computed nodes with a buffer, in ID order
 	hasBuf     map[*ir.Node]bool
 	constVar   map[*ir.Node]string   // tensor constants → package variable
+	facts      graphFacts            // computed once by plan; see facts.go
 	mem        *memPlan              // the buffers' arena slots; see memory()
 	fused      map[*ir.Node]bool     // nodes computed inside their consumer's loop
 	allBufs    []*ir.Node            // bufs before fusion
@@ -206,6 +207,7 @@ func (c *gen) plan() {
 		}
 	}
 	c.allBufs = c.bufs
+	c.computeFacts()
 	c.fuse()
 	c.decideEpilogues()
 	c.decideInPlace()
@@ -426,7 +428,7 @@ func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.memory().size(dt) }
 // memory returns the memory plan, computing it on first use.
 func (c *gen) memory() *memPlan {
 	if c.mem == nil {
-		c.mem = c.planMemory(c.programs())
+		c.mem = c.planMemory(c.facts.progs)
 	}
 	return c.mem
 }

@@ -14,22 +14,9 @@ import "github.com/flow-lang/flow/compiler/ir"
 // values from the buffers.
 func (c *gen) decideInPlace() {
 	c.inPlace = map[*ir.Node]*ir.Node{}
-	var train *program
-	progs := c.programs()
-	for i := range progs {
-		if progs[i].name == "train" {
-			train = &progs[i]
-		}
-	}
+	train, trainBit := c.facts.program("train")
 	if train == nil {
 		return
-	}
-	emitted := c.emittedBy(progs)
-	trainBit := uint64(0)
-	for i := range progs {
-		if progs[i].name == "train" {
-			trainBit = 1 << i
-		}
 	}
 	order := c.order(train)
 	pos := map[*ir.Node]int{}
@@ -42,7 +29,7 @@ func (c *gen) decideInPlace() {
 	}
 	for _, u := range c.g.Updates {
 		v, p := updateValue(u), u.Inputs[0]
-		if !c.hasBuf[v] || c.fused[v] || values[v] != 1 || emitted[v] != trainBit ||
+		if !c.hasBuf[v] || c.fused[v] || values[v] != 1 || c.facts.emitted[v] != trainBit ||
 			v.Type.DType != p.Type.DType || !v.Type.Shape.Equal(p.Type.Shape) {
 			continue
 		}
@@ -65,15 +52,7 @@ func (c *gen) decideInPlace() {
 			c.inPlace[v] = p
 		}
 	}
-	var bufs []*ir.Node
-	for _, n := range c.bufs {
-		if _, ok := c.inPlace[n]; ok {
-			delete(c.hasBuf, n)
-			continue
-		}
-		bufs = append(bufs, n)
-	}
-	c.bufs = bufs
+	c.dropBufs(func(n *ir.Node) bool { return c.inPlace[n] != nil })
 }
 
 // readsNode reports whether n's code reads x (through fused operands).

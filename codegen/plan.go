@@ -203,15 +203,8 @@ func polyOf(s size) map[int]int {
 // sufficient condition that every tail sum of the coefficients of p - q
 // (powers k and above) is non-negative.
 func polyCovers(p, q map[int]int) bool {
-	top := 0
-	for k := range p {
-		top = max(top, k)
-	}
-	for k := range q {
-		top = max(top, k)
-	}
 	tail := 0
-	for k := top; k >= 0; k-- {
+	for k := topPower(p, q); k >= 0; k-- {
 		tail += p[k] - q[k]
 		if tail < 0 {
 			return false
@@ -223,6 +216,16 @@ func polyCovers(p, q map[int]int) bool {
 // polyLess orders polynomials by their growth: the highest power first,
 // then its coefficient, then the lower terms.
 func polyLess(p, q map[int]int) bool {
+	for k := topPower(p, q); k >= 0; k-- {
+		if p[k] != q[k] {
+			return p[k] < q[k]
+		}
+	}
+	return false
+}
+
+// topPower is the highest power of N in p or q.
+func topPower(p, q map[int]int) int {
 	top := 0
 	for k := range p {
 		top = max(top, k)
@@ -230,10 +233,5 @@ func polyLess(p, q map[int]int) bool {
 	for k := range q {
 		top = max(top, k)
 	}
-	for k := top; k >= 0; k-- {
-		if p[k] != q[k] {
-			return p[k] < q[k]
-		}
-	}
-	return false
+	return top
 }

@@ -122,7 +122,7 @@ func TestPlanIsSafe(t *testing.T) {
 		c := newGen(g, Options{Package: "m"})
 		c.plan()
 		pl := c.memory()
-		progs := c.programs()
+		progs := c.facts.progs
 		byName := map[string]*program{}
 		for i := range progs {
 			byName[progs[i].name] = &progs[i]

@@ -110,22 +110,21 @@ type Fusion map[*ir.Node]*ir.Node
 // the element-wise loops of split over that many goroutines (a decision
 // it takes with Threads and this profile).
 func PredictFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
-	nodes := PredictNodes(g)
-	if nodes == nil {
-		return nil
-	}
-	pr := estimate(p, "predict", nodes, Bind(g, batch), f, split)
-	pr.Batch = batch
-	return pr
+	return program(g, p, "predict", PredictNodes(g), batch, f, split)
 }
 
 // TrainFused is Train with fusion; see PredictFused.
 func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
-	nodes := TrainNodes(g)
+	return program(g, p, "train", TrainNodes(g), batch, f, split)
+}
+
+// program estimates the program made of nodes at batch size batch; nil
+// when there are no nodes (no outputs, or no training).
+func program(g *ir.Graph, p *Profile, name string, nodes []*ir.Node, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	if nodes == nil {
 		return nil
 	}
-	pr := estimate(p, "train", nodes, Bind(g, batch), f, split)
+	pr := estimate(p, name, nodes, Bind(g, batch), f, split)
 	pr.Batch = batch
 	return pr
 }
