@@ -13,18 +13,18 @@ import (
 func init() {
 	registerEmitters(map[string]emitter{
 		"conv2d": func(c *gen, n *ir.Node) (jen.Code, error) {
-			x, f := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2D").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(f)),
-				convShape(n, x.Type.Shape, f.Type.Shape)), nil
+			return c.convCall(n, c.operand(n), jen.Nil(), false), nil
 		},
 		"conv2d_backprop_input": func(c *gen, n *ir.Node) (jen.Code, error) {
 			f, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropInput").Call(jen.Id(c.operand(n)), jen.Id(c.operand(f)), jen.Id(c.operand(dy)),
+			return jen.Qual(RuntimePath, "Conv2DBackpropInputPlan").Call(c.convPlan(n, false),
+				jen.Id(c.operand(n)), jen.Id(c.operand(f)), jen.Id(c.operand(dy)),
 				convShape(n, n.Type.Shape, f.Type.Shape)), nil
 		},
 		"conv2d_backprop_filter": func(c *gen, n *ir.Node) (jen.Code, error) {
 			x, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropFilter").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
+			return jen.Qual(RuntimePath, "Conv2DBackpropFilterPlan").Call(c.convPlan(n, false),
+				jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
 				convShape(n, x.Type.Shape, n.Type.Shape)), nil
 		},
 		"max_pool": func(c *gen, n *ir.Node) (jen.Code, error) {
@@ -53,6 +53,16 @@ func init() {
 				rows.code(), cols.code()), nil
 		},
 	})
+}
+
+// convCall renders the runtime call of conv2d node n writing dst, with a
+// bias (an expression: a buffer, or nil) and ReLU fused into its output
+// as the epilogue asks, run as the cost model plans it.
+func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code, relu bool) jen.Code {
+	x, f := n.Inputs[0], n.Inputs[1]
+	return jen.Qual(RuntimePath, "Conv2DPlan").Call(c.convPlan(n, relu),
+		jen.Id(dst), jen.Id(c.operand(x)), jen.Id(c.operand(f)), bias,
+		convShape(n, x.Type.Shape, f.Type.Shape))
 }
 
 // convShape renders the runtime.ConvShape of a conv2d-family node whose

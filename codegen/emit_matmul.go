@@ -27,12 +27,13 @@ func init() {
 
 // emitMatmul calls the runtime's SGEMM with the node's shapes.
 func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
-	return c.matmulCall(n, c.operand(n), 0)
+	return c.matmulCall(n, c.operand(n), 0, false)
 }
 
 // matmulCall renders the SGEMM call of matmul n writing dst with the given
-// beta (0: overwrite, 1: accumulate onto what dst holds).
-func (c *gen) matmulCall(n *ir.Node, dst string, beta int) (jen.Code, error) {
+// beta (0: overwrite, 1: accumulate onto what dst holds), as the cost
+// model plans it (kernelplan.go), applying ReLU to the result when relu.
+func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code, error) {
 	a, b := n.Inputs[0], n.Inputs[1]
 	as, bs, os := a.Type.Shape, b.Type.Shape, n.Type.Shape
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
@@ -42,17 +43,19 @@ func (c *gen) matmulCall(n *ir.Node, dst string, beta int) (jen.Code, error) {
 	}
 	nn := dimSize(os[len(os)-1])
 	if len(as) > 2 || len(bs) > 2 {
-		if beta != 0 {
-			return nil, fmt.Errorf("a batched matmul cannot accumulate")
+		if beta != 0 || relu {
+			return nil, fmt.Errorf("a batched matmul has no epilogue")
 		}
 		return jen.Qual(RuntimePath, "SgemmBatched").Call(
+			c.gemmPlan(n, false),
 			jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
 			jen.Id(c.operand(a)), batchShape(as),
 			jen.Id(c.operand(b)), batchShape(bs),
 			jen.Id(dst), batchShape(os),
 		), nil
 	}
-	return jen.Qual(RuntimePath, "Sgemm").Call(
+	return jen.Qual(RuntimePath, "SgemmPlan").Call(
+		c.gemmPlan(n, relu),
 		jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
 		jen.Lit(1),
 		jen.Id(c.operand(a)), dimSize(as[1]).code(),

@@ -6,71 +6,136 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
-// Matmul epilogues. x @ W + b, a 2-D matmul whose only reader adds a bias
-// broadcast along its rows, is emitted as one GEMM into the sum's buffer:
-// each row of the buffer is set to the bias, then SGEMM accumulates the
-// product onto it (beta = 1). The product gets no buffer of its own and
-// its separate add pass over the output disappears.
+// Epilogues. A 2-D matmul or a conv2d whose result only feeds a bias add
+// and/or a ReLU is computed straight into the buffer of the last of
+// them, with the bias and the ReLU applied by the kernel as it writes
+// its output (runtime.GemmPlan.Relu, runtime.Conv2DPlan's bias): x @ W +
+// b, relu(x @ W + b), relu(x @ W), bias_add(conv2d(x, K), c) and
+// relu(bias_add(conv2d(x, K), c)) are each one kernel call. For a
+// matmul the bias is written into the output's rows first and SGEMM
+// accumulates onto it (beta = 1). The absorbed nodes get no buffer and
+// no code, and the separate passes over the output disappear.
+//
+// A node is absorbed only when its consumer is its only reader, it is no
+// result of an entry point, and the same programs emit both; the ReLU's
+// gradient reads the ReLU's output (relu_grad of y), not its input, so
+// training keeps the fusion.
 
-// decideEpilogues sets c.epilogue (sum → its matmul) and removes the
-// matmuls from the buffers. It runs after fusion: the sum must keep its
-// own buffer.
+// epilogue is one kernel call computing a chain ending at out.
+type epilogue struct {
+	kernel *ir.Node // the matmul or conv2d
+	bias   *ir.Node // the bias added to every row (last axis), or nil
+	relu   bool     // out is relu(...)
+}
+
+// decideEpilogues sets c.epilogue (chain end → its epilogue) and
+// c.epilogueOf (the absorbed nodes), and removes the absorbed nodes from
+// the buffers. It runs before fusion, which leaves both alone.
 func (c *gen) decideEpilogues() {
-	c.epilogue = map[*ir.Node]*ir.Node{}
+	c.epilogue = map[*ir.Node]*epilogue{}
 	c.epilogueOf = map[*ir.Node]bool{}
 	f := &c.facts
-	for _, a := range c.bufs {
-		if a.Op.Name != "add" && a.Op.Name != "bias_add" || a.Type.DType != ir.F32 {
+	reader := map[*ir.Node]*ir.Node{}
+	for _, n := range c.g.Nodes {
+		for _, in := range n.Inputs {
+			reader[in] = n
+		}
+	}
+	// next returns v's only reader if v can be absorbed into it.
+	next := func(v *ir.Node) *ir.Node {
+		q := reader[v]
+		if q == nil || !c.hasBuf[v] || f.readers[v] != 1 || f.results[v] || !c.hasBuf[q] || f.emitted[v] != f.emitted[q] ||
+			q.Type.DType != ir.F32 || !q.Type.Shape.Equal(v.Type.Shape) {
+			return nil
+		}
+		return q
+	}
+	for _, k := range c.bufs {
+		if k.Type.DType != ir.F32 || !(k.Op.Name == "matmul" && k.Type.Shape.Rank() == 2 || k.Op.Name == "conv2d") {
 			continue
 		}
-		for i, m := range a.Inputs {
-			bias := a.Inputs[1-i]
-			if m.Op.Name != "matmul" || m.Type.Shape.Rank() != 2 || !c.hasBuf[m] || f.readers[m] != 1 || f.results[m] ||
-				!m.Type.Shape.Equal(a.Type.Shape) || f.emitted[m] != f.emitted[a] || !rowBias(bias, m.Type.Shape) {
-				continue
+		e := &epilogue{kernel: k}
+		out := k
+		if q := next(out); q != nil && (q.Op.Name == "add" || q.Op.Name == "bias_add") {
+			for i, in := range q.Inputs {
+				if in == out && rowBias(q.Inputs[1-i], out.Type.Shape) {
+					e.bias, out = q.Inputs[1-i], q
+					break
+				}
 			}
-			c.epilogue[a] = m
-			c.epilogueOf[m] = true
-			break
+		}
+		if q := next(out); q != nil && q.Op.Name == "relu" {
+			e.relu, out = true, q
+		}
+		if out == k {
+			continue
+		}
+		c.epilogue[out] = e
+		for v := k; v != out; v = reader[v] {
+			c.epilogueOf[v] = true
 		}
 	}
 	c.dropBufs(func(n *ir.Node) bool { return c.epilogueOf[n] })
 }
 
-// rowBias reports whether bias is an f32 vector added to every row of a
-// matrix of shape s: shape [n] or [1, n] with n = s's last dimension, and
-// a buffer of its own (not an inline constant).
+// rowBias reports whether bias is an f32 vector added along the last
+// axis of a result of shape s: shape [c] or [1, c] with c = s's last
+// dimension (fixed), and a buffer of its own (not an inline constant).
 func rowBias(bias *ir.Node, s ir.Shape) bool {
-	if bias.Type.DType != ir.F32 || scalarConst(bias) != nil {
+	if bias.Type.DType != ir.F32 || scalarConst(bias) != nil || s.Rank() < 2 {
 		return false
 	}
+	last := s[len(s)-1]
 	bs := bias.Type.Shape
-	switch bs.Rank() {
-	case 1:
-		return bs[0] == s[1]
-	case 2:
-		return !bs[0].IsSym() && bs[0].Size == 1 && bs[1] == s[1]
+	switch {
+	case last.IsSym():
+		return false
+	case bs.Rank() == 1:
+		return bs[0] == last
+	case bs.Rank() == 2 && s.Rank() == 2:
+		return !bs[0].IsSym() && bs[0].Size == 1 && bs[1] == last
 	}
 	return false
 }
 
-// emitEpilogue emits a = m + bias as the bias broadcast into a's rows and
-// a GEMM accumulating m's product onto them.
-func (c *gen) emitEpilogue(a *ir.Node) (jen.Code, error) {
-	m := c.epilogue[a]
-	bias := a.Inputs[0]
-	if bias == m {
-		bias = a.Inputs[1]
+// emitEpilogue emits the kernel call of the epilogue ending at out.
+func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
+	e := c.epilogue[out]
+	k := e.kernel
+	dst := c.operand(out)
+	what := "the product of " + k.Label()
+	if k.Op.Name == "conv2d" {
+		what = "the convolution " + k.Label()
 	}
-	s := m.Type.Shape
+	if e.bias != nil {
+		what += ", bias " + e.bias.Label()
+	}
+	if e.relu {
+		what += ", ReLU"
+	}
+	comment := jen.Comment(what + ": one kernel call")
+	if k.Op.Name == "conv2d" {
+		bias := jen.Nil()
+		if e.bias != nil {
+			bias = jen.Id(c.operand(e.bias))
+		}
+		return jen.Block(comment, c.convCall(k, dst, bias, e.relu)), nil
+	}
+	if e.bias == nil {
+		gemm, err := c.matmulCall(k, dst, 0, e.relu)
+		if err != nil {
+			return nil, err
+		}
+		return jen.Block(comment, gemm), nil
+	}
+	s := k.Type.Shape
 	rows, cols := dimSize(s[0]), dimSize(s[1])
-	out, b := c.operand(a), c.operand(bias)
 	fill := jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows.code()), jen.Id("r").Op("++")).Block(
-		jen.Copy(jen.Id(out).Index(jen.Id("r").Op("*").Add(cols.code()), jen.Empty()), jen.Id(b)),
+		jen.Copy(jen.Id(dst).Index(jen.Id("r").Op("*").Add(cols.code()), jen.Empty()), jen.Id(c.operand(e.bias))),
 	)
-	gemm, err := c.matmulCall(m, out, 1)
+	gemm, err := c.matmulCall(k, dst, 1, e.relu)
 	if err != nil {
 		return nil, err
 	}
-	return jen.Block(jen.Comment("bias, then the product of "+m.Label()+" accumulated onto it"), fill, gemm), nil
+	return jen.Block(comment, fill, gemm), nil
 }

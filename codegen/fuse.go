@@ -70,7 +70,7 @@ func (c *gen) fuse() {
 	}
 	for _, n := range c.g.Nodes {
 		q := consumer[n]
-		if !c.hasBuf[n] || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
+		if !c.hasBuf[n] || c.epilogue[n] != nil || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
 		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {

@@ -62,19 +62,22 @@ type gen struct {
 	outNames   []string            // Go result names of Predict, by output
 	bufs       []*ir.Node          // computed nodes with a buffer, in ID order
 	hasBuf     map[*ir.Node]bool
-	constVar   map[*ir.Node]string   // tensor constants → package variable
-	facts      graphFacts            // computed once by plan; see facts.go
-	mem        *memPlan              // the buffers' arena slots; see memory()
-	fused      map[*ir.Node]bool     // nodes computed inside their consumer's loop
-	allBufs    []*ir.Node            // bufs before fusion
-	probe      *exprProbe            // set while fuse asks for an element expression
-	parallel   map[*ir.Node]string   // element-wise loops split across cores, with the reason
-	threads    map[*ir.Node]int      // and their goroutine counts
-	epilogue   map[*ir.Node]*ir.Node // bias sums computed with their matmul (epilogue.go)
-	epilogueOf map[*ir.Node]bool     // the matmuls of those sums
-	inPlace    map[*ir.Node]*ir.Node // update values computed in their param's storage
+	constVar   map[*ir.Node]string    // tensor constants → package variable
+	facts      graphFacts             // computed once by plan; see facts.go
+	mem        *memPlan               // the buffers' arena slots; see memory()
+	fused      map[*ir.Node]bool      // nodes computed inside their consumer's loop
+	allBufs    []*ir.Node             // bufs before fusion
+	probe      *exprProbe             // set while fuse asks for an element expression
+	parallel   map[*ir.Node]string    // element-wise loops split across cores, with the reason
+	threads    map[*ir.Node]int       // and their goroutine counts
+	epilogue   map[*ir.Node]*epilogue // chains computed by one GEMM or convolution call (epilogue.go)
+	epilogueOf map[*ir.Node]bool      // the nodes those calls absorb
+	inPlace    map[*ir.Node]*ir.Node  // update values computed in their param's storage
 	// loopDeclared marks the parallel loops whose task type is emitted.
 	loopDeclared map[*ir.Node]bool
+	// planDeclared marks the kernel plan functions emitted (kernelplan.go).
+	planDeclared   map[string]bool
+	defaultProfile *cost.Profile
 
 	// used collects the locals a function body refers to.
 	used map[string]bool
@@ -122,6 +125,7 @@ func newGen(g *ir.Graph, opts Options) *gen {
 		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
 		hasBuf: map[*ir.Node]bool{}, constVar: map[*ir.Node]string{},
 		loopDeclared: map[*ir.Node]bool{},
+		planDeclared: map[string]bool{},
 	}
 }
 
@@ -208,8 +212,8 @@ func (c *gen) plan() {
 	}
 	c.allBufs = c.bufs
 	c.computeFacts()
-	c.fuse()
 	c.decideEpilogues()
+	c.fuse()
 	c.decideInPlace()
 	c.decideParallel()
 }

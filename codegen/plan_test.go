@@ -72,7 +72,7 @@ func TestPlanSharesDeadBuffers(t *testing.T) {
     input x: f32[N, 8]
     param W: f32[8, 8] = ones
     a = x @ W
-    b = relu(a)
+    b = tanh(a)
     h = b @ W
     d = softmax(h)
     output d
@@ -80,7 +80,7 @@ func TestPlanSharesDeadBuffers(t *testing.T) {
 `)
 	pl := c.memory()
 	require.Empty(t, c.fused)
-	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "relu overwrites a, its last reader")
+	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "tanh overwrites a, its last reader")
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
 	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
 	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
@@ -230,26 +230,57 @@ func TestInPlaceUpdates(t *testing.T) {
 	require.Same(t, n["W"], c.inPlace[c.g.Updates[len(c.g.Updates)-1].Inputs[1]], "sgd's new W, after every read of W")
 }
 
-// TestMatmulEpilogue checks which bias sums become a GEMM epilogue: a
-// row bias added to a product read nowhere else does; a product read
-// twice, or a sum with a full matrix, does not.
+// TestMatmulEpilogue checks which chains become one GEMM: a row bias
+// added to a product read nowhere else does, with a ReLU after it too
+// (also in training, whose relu_grad reads the ReLU's output); a product
+// read twice, or a sum with a full matrix, does not.
 func TestMatmulEpilogue(t *testing.T) {
 	c, n := planOf(t, `model M {
     input x: f32[N, 8]
     input z: f32[N, 4]
     param W: f32[8, 4] = ones
     param V: f32[8, 4] = ones
+    param U: f32[8, 4] = ones
     param b: f32[4] = ones
     p = x @ W
     y = p + b
     q = x @ V
     u = q + z
     v = u * q
-    output y, v
+    r = x @ U
+    s = r + b
+    h = relu(s)
+    output y, v, h
+    train mean(h) with sgd(lr = 0.1)
 }
 `)
-	require.Same(t, n["p"], c.epilogue[n["y"]])
+	require.Equal(t, &epilogue{kernel: n["p"], bias: n["b"]}, c.epilogue[n["y"]])
 	require.True(t, c.epilogueOf[n["p"]])
 	require.False(t, c.hasBuf[n["p"]], "the product is written into y's buffer")
 	require.Nil(t, c.epilogue[n["u"]], "z is not a row bias, and q is read twice")
+	require.Equal(t, &epilogue{kernel: n["r"], bias: n["b"], relu: true}, c.epilogue[n["h"]])
+	require.True(t, c.epilogueOf[n["r"]] && c.epilogueOf[n["s"]])
+	require.False(t, c.hasBuf[n["s"]], "the pre-activation is never stored")
+}
+
+// TestConvEpilogue checks that relu(bias_add(conv2d(x, K), c)) is one
+// convolution call with the bias and ReLU fused, and that a convolution
+// whose result is read twice keeps its own buffer.
+func TestConvEpilogue(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 6, 6, 1]
+    param K: f32[3, 3, 1, 32] = ones
+    param c: f32[32] = ones
+    a = conv2d(x, K, padding = "SAME")
+    s = bias_add(a, c)
+    h = relu(s)
+    k = conv2d(x, K, padding = "VALID")
+    j = k * k
+    output h, j
+}
+`)
+	require.Equal(t, &epilogue{kernel: n["a"], bias: n["c"], relu: true}, c.epilogue[n["h"]])
+	require.False(t, c.hasBuf[n["a"]] || c.hasBuf[n["s"]])
+	require.Nil(t, c.epilogue[n["j"]])
+	require.True(t, c.hasBuf[n["k"]])
 }

@@ -101,8 +101,9 @@ func (s ConvShape) isPointwise() bool {
 
 // Conv2D computes the convolution (TensorFlow's conv2d, a
 // cross-correlation) of the NHWC images x with filter into dst, all
-// row-major, with the geometry s. It lowers each group of images to a
-// matrix of patches (im2col) and multiplies it with the filter by Sgemm,
+// row-major, with the geometry s: Conv2DPlan with ConvPlan{} (the
+// runtime's own dispatch) and no bias. It lowers each group of images to
+// a matrix of patches (im2col) and multiplies it with the filter by Sgemm,
 // the groups shared out across goroutines (see convParallelMinImages); on
 // CPUs with AVX2, images with at most convDirectMaxC channels and output
 // channels in blocks of 32 skip im2col (see conv_direct.go). Scratch
@@ -110,33 +111,57 @@ func (s ConvShape) isPointwise() bool {
 //
 // Conv2D panics if s is invalid or a slice is too short for it.
 func Conv2D(dst, x, filter []float32, s ConvShape) {
-	s.check("Conv2D", sliceLen{"dst", len(dst), s.outputLen()}, sliceLen{"x", len(x), s.inputLen()}, sliceLen{"filter", len(filter), s.filterLen()})
+	conv2D("Conv2D", ConvPlan{}, dst, x, filter, nil, s)
+}
+
+// conv2D is Conv2DPlan, its panics naming the exported function fn.
+func conv2D(fn string, plan ConvPlan, dst, x, filter, bias []float32, s ConvShape) {
+	s.check(fn, sliceLen{"dst", len(dst), s.outputLen()}, sliceLen{"x", len(x), s.inputLen()}, sliceLen{"filter", len(filter), s.filterLen()})
+	if bias != nil {
+		if len(bias) < s.OutC {
+			panic(fmt.Sprintf("runtime.%s: bias has %d elements, want %d for %v", fn, len(bias), s.OutC, s))
+		}
+		bias = bias[:s.OutC]
+	}
 	if s.Batch == 0 || s.OutH == 0 || s.OutW == 0 {
 		return
 	}
-	k, rows := s.patch(), s.OutH*s.OutW
-	if s.isPointwise() {
-		Sgemm(false, false, s.Batch*rows, s.OutC, k, 1, x, k, filter, s.OutC, 0, dst, s.OutC)
-		return
+	direct, workers := s.schedule(convForward, plan)
+	switch {
+	case direct:
+		runConvParallel(convDirect, workers, dst, x, filter, bias, plan.Relu, s)
+	case workers > 0:
+		runConvParallel(convForward, workers, dst, x, filter, bias, plan.Relu, s)
+	case s.isPointwise():
+		k, n := s.patch(), s.Batch*s.OutH*s.OutW
+		if bias == nil && !plan.Relu {
+			Sgemm(false, false, n, s.OutC, k, 1, x, k, filter, s.OutC, 0, dst, s.OutC)
+			return
+		}
+		// Blocks of pixels whose output fits the L2 cache, each finished
+		// (bias, ReLU) right after its product.
+		step := max(1, convGroupFloats/s.OutC)
+		for p := 0; p < n; p += step {
+			m := min(step, n-p)
+			out := dst[p*s.OutC:][:m*s.OutC]
+			Sgemm(false, false, m, s.OutC, k, 1, x[p*k:], k, filter, s.OutC, 0, out, s.OutC)
+			convEpilogue(out, bias, s.OutC, plan.Relu)
+		}
+	default:
+		k, rows := s.patch(), s.OutH*s.OutW
+		sc := convPool.Get().(*convScratch)
+		chunk := s.convChunk()
+		sc.col = grow(sc.col, chunk*rows*k)
+		for b0 := 0; b0 < s.Batch; b0 += chunk {
+			nb := min(chunk, s.Batch-b0)
+			col := sc.col[:nb*rows*k]
+			im2col(col, x, s, b0, nb)
+			out := dst[b0*rows*s.OutC:][:nb*rows*s.OutC]
+			Sgemm(false, false, nb*rows, s.OutC, k, 1, col, k, filter, s.OutC, 0, out, s.OutC)
+			convEpilogue(out, bias, s.OutC, plan.Relu)
+		}
+		convPool.Put(sc)
 	}
-	if s.useDirect(false) {
-		runConvParallel(convDirect, dst, x, filter, s)
-		return
-	}
-	if s.Batch >= convParallelMinImages {
-		runConvParallel(convForward, dst, x, filter, s)
-		return
-	}
-	sc := convPool.Get().(*convScratch)
-	chunk := s.convChunk()
-	sc.col = grow(sc.col, chunk*rows*k)
-	for b0 := 0; b0 < s.Batch; b0 += chunk {
-		nb := min(chunk, s.Batch-b0)
-		col := sc.col[:nb*rows*k]
-		im2col(col, x, s, b0, nb)
-		Sgemm(false, false, nb*rows, s.OutC, k, 1, col, k, filter, s.OutC, 0, dst[b0*rows*s.OutC:], s.OutC)
-	}
-	convPool.Put(sc)
 }
 
 // Conv2DBackpropInput computes dx, the gradient of Conv2D with respect
@@ -144,84 +169,97 @@ func Conv2D(dst, x, filter []float32, s ConvShape) {
 // patch gradients dy·filterᵀ are computed by Sgemm and scattered back onto
 // the image (col2im), or, for stride 1 where Conv2D would use the direct
 // kernel on the output gradient, dx is computed as the convolution of dy
-// with the flipped filter (see backInputAsConv). dx is overwritten.
+// with the flipped filter (see backInputAsConv). dx is overwritten. It is
+// Conv2DBackpropInputPlan with ConvPlan{}.
 //
 // Conv2DBackpropInput panics if s is invalid or a slice is too short.
 func Conv2DBackpropInput(dx, filter, dy []float32, s ConvShape) {
-	s.check("Conv2DBackpropInput", sliceLen{"dx", len(dx), s.inputLen()}, sliceLen{"filter", len(filter), s.filterLen()}, sliceLen{"dy", len(dy), s.outputLen()})
-	k, rows := s.patch(), s.OutH*s.OutW
-	if s.isPointwise() {
-		Sgemm(false, true, s.Batch*rows, k, s.OutC, 1, dy, s.OutC, filter, s.OutC, 0, dx, k)
-		return
-	}
+	conv2DBackpropInput("Conv2DBackpropInput", ConvPlan{}, dx, filter, dy, s)
+}
+
+// conv2DBackpropInput is Conv2DBackpropInputPlan, its panics naming fn.
+func conv2DBackpropInput(fn string, plan ConvPlan, dx, filter, dy []float32, s ConvShape) {
+	s.check(fn, sliceLen{"dx", len(dx), s.inputLen()}, sliceLen{"filter", len(filter), s.filterLen()}, sliceLen{"dy", len(dy), s.outputLen()})
 	if s.Batch == 0 {
 		return
 	}
-	if t, ok := s.backInputAsConv(); ok && t.useDirect(false) && s.OutH > 0 && s.OutW > 0 {
+	if s.OutH == 0 || s.OutW == 0 {
+		clear(dx[:s.inputLen()])
+		return
+	}
+	k, rows := s.patch(), s.OutH*s.OutW
+	direct, workers := s.schedule(convBackInput, plan)
+	switch {
+	case direct:
+		t, _ := s.backInputAsConv()
 		sc := convPool.Get().(*convScratch)
 		sc.flip = grow(sc.flip, s.filterLen())
 		s.flipFilter(sc.flip, filter)
-		runConvParallel(convDirect, dx, dy, sc.flip, t)
+		runConvParallel(convDirect, workers, dx, dy, sc.flip, nil, false, t)
 		convPool.Put(sc)
-		return
+	case workers > 0:
+		if !s.isPointwise() { // the pointwise product overwrites dx
+			clear(dx[:s.inputLen()])
+		}
+		runConvParallel(convBackInput, workers, dx, filter, dy, nil, false, s)
+	case s.isPointwise():
+		Sgemm(false, true, s.Batch*rows, k, s.OutC, 1, dy, s.OutC, filter, s.OutC, 0, dx, k)
+	default:
+		clear(dx[:s.inputLen()])
+		sc := convPool.Get().(*convScratch)
+		chunk := s.convChunk()
+		sc.col = grow(sc.col, chunk*rows*k)
+		for b0 := 0; b0 < s.Batch; b0 += chunk {
+			nb := min(chunk, s.Batch-b0)
+			col := sc.col[:nb*rows*k]
+			Sgemm(false, true, nb*rows, k, s.OutC, 1, dy[b0*rows*s.OutC:], s.OutC, filter, s.OutC, 0, col, k)
+			col2im(dx, col, s, b0, nb)
+		}
+		convPool.Put(sc)
 	}
-	clear(dx[:s.inputLen()])
-	if s.OutH == 0 || s.OutW == 0 {
-		return
-	}
-	if s.Batch >= convParallelMinImages {
-		runConvParallel(convBackInput, dx, filter, dy, s)
-		return
-	}
-	sc := convPool.Get().(*convScratch)
-	chunk := s.convChunk()
-	sc.col = grow(sc.col, chunk*rows*k)
-	for b0 := 0; b0 < s.Batch; b0 += chunk {
-		nb := min(chunk, s.Batch-b0)
-		col := sc.col[:nb*rows*k]
-		Sgemm(false, true, nb*rows, k, s.OutC, 1, dy[b0*rows*s.OutC:], s.OutC, filter, s.OutC, 0, col, k)
-		col2im(dx, col, s, b0, nb)
-	}
-	convPool.Put(sc)
 }
 
 // Conv2DBackpropFilter computes dfilter, the gradient of Conv2D with
 // respect to its filter, from the input x and the output gradient dy: the
 // sum over groups of images of patchesᵀ·dy, by Sgemm (or, where Conv2D
-// uses it, by the direct kernel). dfilter is overwritten.
+// uses it, by the direct kernel). dfilter is overwritten. It is
+// Conv2DBackpropFilterPlan with ConvPlan{}.
 //
 // Conv2DBackpropFilter panics if s is invalid or a slice is too short.
 func Conv2DBackpropFilter(dfilter, x, dy []float32, s ConvShape) {
-	s.check("Conv2DBackpropFilter", sliceLen{"dfilter", len(dfilter), s.filterLen()}, sliceLen{"x", len(x), s.inputLen()}, sliceLen{"dy", len(dy), s.outputLen()})
+	conv2DBackpropFilter("Conv2DBackpropFilter", ConvPlan{}, dfilter, x, dy, s)
+}
+
+// conv2DBackpropFilter is Conv2DBackpropFilterPlan, its panics naming fn.
+func conv2DBackpropFilter(fn string, plan ConvPlan, dfilter, x, dy []float32, s ConvShape) {
+	s.check(fn, sliceLen{"dfilter", len(dfilter), s.filterLen()}, sliceLen{"x", len(x), s.inputLen()}, sliceLen{"dy", len(dy), s.outputLen()})
 	k, rows := s.patch(), s.OutH*s.OutW
 	if s.Batch == 0 || rows == 0 {
 		clear(dfilter[:s.filterLen()])
 		return
 	}
-	if s.isPointwise() {
+	direct, workers := s.schedule(convBackFilter, plan)
+	switch {
+	case direct:
+		runConvParallel(convDirectFilter, workers, dfilter, x, dy, nil, false, s)
+	case workers > 0:
+		runConvParallel(convBackFilter, workers, dfilter, x, dy, nil, false, s)
+	case s.isPointwise():
 		Sgemm(true, false, k, s.OutC, s.Batch*rows, 1, x, k, dy, s.OutC, 0, dfilter, s.OutC)
-		return
+	default:
+		sc := convPool.Get().(*convScratch)
+		chunk := s.convChunk()
+		sc.col = grow(sc.col, chunk*rows*k)
+		beta := float32(0)
+		for b0 := 0; b0 < s.Batch; b0 += chunk {
+			nb := min(chunk, s.Batch-b0)
+			col := sc.col[:nb*rows*k]
+			im2col(col, x, s, b0, nb)
+			Sgemm(true, false, k, s.OutC, nb*rows, 1, col, k, dy[b0*rows*s.OutC:], s.OutC, beta, dfilter, s.OutC)
+			beta = 1
+		}
+		convPool.Put(sc)
 	}
-	if s.useDirect(true) {
-		runConvParallel(convDirectFilter, dfilter, x, dy, s)
-		return
-	}
-	if s.Batch >= convParallelMinImages {
-		runConvParallel(convBackFilter, dfilter, x, dy, s)
-		return
-	}
-	sc := convPool.Get().(*convScratch)
-	chunk := s.convChunk()
-	sc.col = grow(sc.col, chunk*rows*k)
-	beta := float32(0)
-	for b0 := 0; b0 < s.Batch; b0 += chunk {
-		nb := min(chunk, s.Batch-b0)
-		col := sc.col[:nb*rows*k]
-		im2col(col, x, s, b0, nb)
-		Sgemm(true, false, k, s.OutC, nb*rows, 1, col, k, dy[b0*rows*s.OutC:], s.OutC, beta, dfilter, s.OutC)
-		beta = 1
-	}
-	convPool.Put(sc)
 }
 
 // convImageMinChunk is the number of images below which im2col and

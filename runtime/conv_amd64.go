@@ -65,3 +65,32 @@ func convDirectAVX2(x []float32, xo [3]int, off []int, f []float32, fstride int,
 	_ = y[2*ystride+31]
 	convDirect3x32(steps, &x[xo[0]], &x[xo[1]], &x[xo[2]], &off[0], &f[0], fstride, &y[0], ystride)
 }
+
+// convBiasRelu8 adds b[o] (unless b is nil) to element o of each of
+// pixels runs of oc values at d, then, if relu, replaces each value v by
+// max(v, +0) with Relu's semantics (conv_amd64.s, SSE only). oc must be a
+// positive multiple of 8.
+//
+//go:noescape
+func convBiasRelu8(d, b *float32, pixels, oc int, relu bool)
+
+// convEpilogueArch does convEpilogue's work on a leading part of d and
+// returns its length: all of d when bias is nil (less a tail of up to
+// seven values) or oc is a multiple of 8, nothing otherwise.
+func convEpilogueArch(d, bias []float32, oc int, relu bool) int {
+	if bias == nil {
+		n := len(d) &^ 7
+		if n > 0 && relu {
+			convBiasRelu8(&d[0], nil, 1, n, true)
+		}
+		return n
+	}
+	if oc%8 != 0 || len(d) == 0 {
+		return 0
+	}
+	pixels := len(d) / oc
+	_ = d[pixels*oc-1]
+	_ = bias[oc-1]
+	convBiasRelu8(&d[0], &bias[0], pixels, oc, relu)
+	return pixels * oc
+}

@@ -105,3 +105,50 @@ store:
 	VMOVUPS Y11, 96(DX)
 	VZEROUPPER
 	RET
+
+// SSE kernel of the fused bias and ReLU; see conv_amd64.go for its
+// contract. MAXPS returns its second (source) operand when either is NaN
+// or both are zeros, so max(x, +0) is +0 for NaN and -0 as Relu is.
+
+// func convBiasRelu8(d, b *float32, pixels, oc int, relu bool)
+TEXT ·convBiasRelu8(SB), NOSPLIT, $0-33
+	MOVQ    d+0(FP), DI
+	MOVQ    b+8(FP), SI
+	MOVQ    pixels+16(FP), CX
+	MOVQ    oc+24(FP), DX
+	MOVBQZX relu+32(FP), R8
+	XORPS   X15, X15
+	TESTQ   CX, CX
+	JZ      brdone
+
+brpixel:
+	XORQ AX, AX
+
+brvec:
+	MOVUPS (DI)(AX*4), X0
+	MOVUPS 16(DI)(AX*4), X1
+	TESTQ  SI, SI
+	JZ     brnobias
+	MOVUPS (SI)(AX*4), X2
+	MOVUPS 16(SI)(AX*4), X3
+	ADDPS  X2, X0
+	ADDPS  X3, X1
+
+brnobias:
+	TESTQ R8, R8
+	JZ    brstore
+	MAXPS X15, X0
+	MAXPS X15, X1
+
+brstore:
+	MOVUPS X0, (DI)(AX*4)
+	MOVUPS X1, 16(DI)(AX*4)
+	ADDQ   $8, AX
+	CMPQ   AX, DX
+	JLT    brvec
+	LEAQ   (DI)(DX*4), DI
+	DECQ   CX
+	JNZ    brpixel
+
+brdone:
+	RET

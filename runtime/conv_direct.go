@@ -22,18 +22,6 @@ const (
 	convDirectFilterMaxC = 4
 )
 
-// useDirect reports whether Conv2D (or, if filter, Conv2DBackpropFilter)
-// computes s with the direct kernel: the architecture has one, the image
-// has few enough channels and the output channels come in whole blocks of
-// 32.
-func (s ConvShape) useDirect(filter bool) bool {
-	maxC := convDirectMaxC
-	if filter {
-		maxC = convDirectFilterMaxC
-	}
-	return convDirectArch != nil && s.InC <= maxC && s.OutC%32 == 0
-}
-
 // directPad returns the height and width of the zero-padded image the
 // direct kernel reads: the padding before, the image, and zeros after it
 // up to the last tap of the last output row and of the last block of
@@ -77,9 +65,11 @@ func (s ConvShape) padImage(img []float32, sc *convScratch) ([]float32, int) {
 
 // convDirectImage computes the convolution of one image img with filter
 // into dst by the direct kernel, using sc for the padded image, the tap
-// offsets and the overhanging block. Preconditions: s.useDirect(false),
-// the slices hold one image's input and output.
-func convDirectImage(dst, img, filter []float32, s ConvShape, sc *convScratch) {
+// offsets and the overhanging block, and finishes each output row (bias,
+// if not nil, and Relu, if relu) as soon as all its blocks are stored.
+// Preconditions: s.directApplies(convForward), convDirectArch != nil, the
+// slices hold one image's input and output.
+func convDirectImage(dst, img, filter, bias []float32, relu bool, s ConvShape, sc *convScratch) {
 	pad, wp := s.padImage(img, sc)
 	sc.off = s.directOffsets(sc.off, wp)
 	kernel, off, tile := convDirectArch, sc.off, sc.tile[:]
@@ -102,6 +92,7 @@ func convDirectImage(dst, img, filter []float32, s ConvShape, sc *convScratch) {
 				}
 			}
 		}
+		convEpilogue(out[:s.OutW*oc], bias, oc, relu)
 	}
 }
 
@@ -109,7 +100,7 @@ func convDirectImage(dst, img, filter []float32, s ConvShape, sc *convScratch) {
 // and its output gradient dy, onto acc by the direct kernel: for three
 // taps at a time it sums, over the output pixels, the input value each
 // tap reads times the pixel's output gradient. Preconditions:
-// s.useDirect(true), the slices hold one image's input and output
+// s.directApplies(convBackFilter), convDirectArch != nil, the slices hold one image's input and output
 // gradient.
 func convDirectFilterImage(acc, img, dy []float32, s ConvShape, sc *convScratch) {
 	pad, wp := s.padImage(img, sc)

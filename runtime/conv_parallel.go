@@ -53,6 +53,8 @@ type convTask struct {
 	s     ConvShape
 	out   []float32 // Conv2D: dst; BackpropInput: dx; BackpropFilter: dfilter
 	a, b  []float32 // Conv2D: x, filter; BackpropInput: filter, dy; BackpropFilter: x, dy
+	bias  []float32 // Conv2D: nil or OutC values added to every output pixel
+	relu  bool      // Conv2D: apply Relu to the output
 	group int
 	next  atomic.Int64
 	part  []*convScratch // BackpropFilter: partial sums of calls 1.. (index lo-1)
@@ -62,13 +64,18 @@ type convTask struct {
 var convTasks = sync.Pool{New: func() any { return new(convTask) }}
 
 // runConvParallel computes a convolution kind over the whole batch, the
-// images shared out across goroutines. Preconditions: arguments checked,
-// Batch, OutH, OutW > 0, not pointwise; Batch >= convParallelMinImages
-// for the im2col kinds, s.useDirect for the direct ones.
-func runConvParallel(kind int, out, a, b []float32, s ConvShape) {
-	workers := parallelRanges(s.Batch, 1)
+// images shared out across workers goroutines (1: the caller only), each
+// computing its groups of images with single-goroutine GEMMs. For
+// convForward and convDirect, bias (nil, or OutC values) is added to and
+// Relu applied, if relu, to each group's (row's) output as soon as it is
+// computed. A pointwise geometry (im2col kinds) multiplies the images
+// themselves. Preconditions: arguments checked, Batch, OutH, OutW > 0,
+// 1 <= workers <= parallelRanges(Batch, 1); for convBackInput, dx cleared
+// unless pointwise; s.directApplies and a direct kernel for the direct
+// kinds.
+func runConvParallel(kind, workers int, out, a, b, bias []float32, relu bool, s ConvShape) {
 	t := convTasks.Get().(*convTask)
-	t.kind, t.s, t.out, t.a, t.b = kind, s, out, a, b
+	t.kind, t.s, t.out, t.a, t.b, t.bias, t.relu = kind, s, out, a, b, bias, relu
 	t.group = s.convGroup(workers)
 	filter := kind == convBackFilter || kind == convDirectFilter
 	if kind == convDirect || kind == convDirectFilter {
@@ -108,7 +115,7 @@ func runConvParallel(kind int, out, a, b []float32, s ConvShape) {
 			}
 		}
 	}
-	t.out, t.a, t.b = nil, nil, nil // drop the caller's tensors before pooling
+	t.out, t.a, t.b, t.bias = nil, nil, nil, nil // drop the caller's tensors before pooling
 	convTasks.Put(t)
 }
 
@@ -117,7 +124,8 @@ func (t *convTask) Run(lo, _ int) {
 	k, rows := s.patch(), s.OutH*s.OutW
 	sc := convPool.Get().(*convScratch)
 	direct := t.kind == convDirect || t.kind == convDirectFilter
-	if !direct {
+	pointwise := !direct && s.isPointwise()
+	if !direct && !pointwise {
 		sc.col = grow(sc.col, t.group*rows*k)
 	}
 	filter := t.kind == convBackFilter || t.kind == convDirectFilter
@@ -138,7 +146,7 @@ func (t *convTask) Run(lo, _ int) {
 		nb := min(t.group, s.Batch-b0)
 		switch in, out := s.InH*s.InW*s.InC, rows*s.OutC; t.kind {
 		case convDirect:
-			convDirectImage(t.out[b0*out:][:out], t.a[b0*in:][:in], t.b, s, sc)
+			convDirectImage(t.out[b0*out:][:out], t.a[b0*in:][:in], t.b, t.bias, t.relu, s, sc)
 			continue
 		case convDirectFilter:
 			if !t.used[lo] {
@@ -148,16 +156,33 @@ func (t *convTask) Run(lo, _ int) {
 			convDirectFilterImage(acc, t.a[b0*in:][:in], t.b[b0*out:][:out], s, sc)
 			continue
 		}
-		col := sc.col[:nb*rows*k]
+		var col []float32
+		if !pointwise {
+			col = sc.col[:nb*rows*k]
+		}
 		switch t.kind {
 		case convForward:
-			t.s.im2colRange(col, t.a, b0, nb)
-			sgemmSerial(false, false, nb*rows, s.OutC, k, 1, col, k, t.b, s.OutC, 0, t.out[b0*rows*s.OutC:], s.OutC)
+			if pointwise {
+				col = t.a[b0*rows*k:][:nb*rows*k]
+			} else {
+				t.s.im2colRange(col, t.a, b0, nb)
+			}
+			out := t.out[b0*rows*s.OutC:][:nb*rows*s.OutC]
+			sgemmSerial(false, false, nb*rows, s.OutC, k, 1, col, k, t.b, s.OutC, 0, out, s.OutC)
+			convEpilogue(out, t.bias, s.OutC, t.relu)
 		case convBackInput:
+			if pointwise {
+				sgemmSerial(false, true, nb*rows, k, s.OutC, 1, t.b[b0*rows*s.OutC:], s.OutC, t.a, s.OutC, 0, t.out[b0*rows*k:], k)
+				continue
+			}
 			sgemmSerial(false, true, nb*rows, k, s.OutC, 1, t.b[b0*rows*s.OutC:], s.OutC, t.a, s.OutC, 0, col, k)
 			t.s.col2imRange(t.out, col, b0, nb)
 		case convBackFilter:
-			t.s.im2colRange(col, t.a, b0, nb)
+			if pointwise {
+				col = t.a[b0*rows*k:][:nb*rows*k]
+			} else {
+				t.s.im2colRange(col, t.a, b0, nb)
+			}
 			beta := float32(1)
 			if !t.used[lo] {
 				beta = 0

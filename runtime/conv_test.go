@@ -257,7 +257,7 @@ func TestConv2DDirectMatchesIm2col(t *testing.T) {
 		convGeom(2, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, true), // forward only
 		convGeom(2, 14, 14, 64, 5, 5, 32, 1, 1, 1, 1, true), // forward only
 	} {
-		require.True(t, s.useDirect(false), "%v", s)
+		require.True(t, s.directApplies(convForward), "%v", s)
 		x, f, dy := randSlice(r, s.inputLen()), randSlice(r, s.filterLen()), randSlice(r, s.outputLen())
 		got, want := garbage(s.outputLen()), garbage(s.outputLen())
 		gotDF, wantDF := garbage(s.filterLen()), garbage(s.filterLen())
@@ -278,7 +278,7 @@ func TestConv2DDirectMatchesIm2col(t *testing.T) {
 		for i := range wantDF {
 			require.InDelta(t, wantDF[i], gotDF[i], 1e-3*(1+math.Abs(float64(wantDF[i]))), "%v: dfilter element %d", s, i)
 		}
-		if bt, ok := s.backInputAsConv(); ok && bt.useDirect(false) {
+		if s.directApplies(convBackInput) {
 			directInput++
 			gotDX, wantDX := garbage(s.inputLen()), make([]float32, s.inputLen())
 			Conv2DBackpropInput(gotDX, f, dy, s)

@@ -34,37 +34,77 @@ const gemmSmallMax = 12 * 12 * 12
 // ldc >= n. When beta is zero C is not read, so it may hold garbage such as
 // NaN; when alpha is zero or k is zero, A and B are not read.
 //
-// Large products are cache-blocked, packed into scratch buffers reused across
-// calls (an operand that would be used too little to repay the copy is read
-// where it is), and split across GOMAXPROCS goroutines. On amd64 CPUs with AVX2 and
-// FMA the inner kernels are hand-written assembly; elsewhere, or when the
-// environment variable FLOW_KERNELS is "generic", they are portable Go.
+// Sgemm picks its algorithm and its number of goroutines by thresholds on
+// the shape (see gemmImpl.auto): a few rows of C are computed row by row,
+// tiny products with plain loops, and larger ones cache-blocked, packed
+// into scratch buffers reused across calls (an operand that would be used
+// too little to repay the copy is read where it is), and split across
+// GOMAXPROCS goroutines. It is SgemmPlan with the zero GemmPlan; code that
+// knows better (the compiler's cost model) calls SgemmPlan to choose the
+// kernel and the split itself, and to fuse a ReLU. On amd64 CPUs with AVX2
+// and FMA the inner kernels are hand-written assembly; elsewhere, or when
+// the environment variable FLOW_KERNELS is "generic", they are portable Go.
 //
 // Sgemm panics with a descriptive message if a dimension is negative, a
 // leading dimension is too small, or a slice is too short for the shape it
 // is said to hold; these are programming errors in the caller.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if alpha == 0 || k == 0 {
-		scaleMatrix(m, n, beta, c, ldc)
-		return
-	}
-	work := m * n * k
-	switch g := gemmActive; {
-	case m <= gemmRowsMax && g.rows != nil:
-		g.rows(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case m <= gemmRowsMax && !transB:
-		sgemmRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case work <= gemmSmallMax:
-		sgemmSmall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-	case work < g.parallelMin:
-		sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	SgemmPlan(GemmPlan{}, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// auto is Sgemm's own dispatch: the kernel autoKernel picks, split across
+// goroutines once the product reaches g.parallelMin multiply-adds (the
+// few-rows kernel decides its own split). With relu, the result is
+// rectified as in SgemmPlan.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func (g *gemmImpl) auto(relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	kern, directA, directB := g.autoKernel(transA, transB, m, n, k)
+	switch {
+	case kern == GemmRows:
+		g.runRows(0, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case kern == GemmSmall:
+		sgemmSmall(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case m*n*k < g.parallelMin:
+		g.run(kern, directA, directB, 1, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
-		sgemmParallel(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		g.parallel(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
+}
+
+// autoKernel is the kernel Sgemm's thresholds pick for a product run on one
+// goroutine, with, for GemmDirect, the operands read where they are stored:
+// the few-rows kernel for m <= gemmRowsMax (when g has one for this
+// product), plain loops up to gemmSmallMax multiply-adds, otherwise what
+// blockedKernel picks.
+func (g *gemmImpl) autoKernel(transA, transB bool, m, n, k int) (kern GemmKernel, directA, directB bool) {
+	switch {
+	case m <= gemmRowsMax && (g.rows != nil || !transB):
+		return GemmRows, false, false
+	case m*n*k <= gemmSmallMax:
+		return GemmSmall, false, false
+	}
+	return g.blockedKernel(transA, transB, m, n)
+}
+
+// blockedKernel is the kernel of g's packed GEMM for a product too large
+// for plain loops: the narrow-n dot products when op(A) is not transposed
+// and n <= g.narrowMaxCols (a 6×16 tile would be mostly empty and packing
+// A would cost more than the product), the strided kernel when an operand
+// would be used too little to repay packing it (B not transposed and m <=
+// g.directBMaxRows, or A transposed and n <= g.directAMaxCols), otherwise
+// the packed kernel.
+func (g *gemmImpl) blockedKernel(transA, transB bool, m, n int) (kern GemmKernel, directA, directB bool) {
+	if g.narrow != nil && !transA && n <= g.narrowMaxCols {
+		return GemmNarrow, false, false
+	}
+	if g.kernelS != nil {
+		directA = transA && n <= g.directAMaxCols && n <= g.nc
+		directB = !transB && m <= g.directBMaxRows
+		if directA || directB {
+			return GemmDirect, directA, directB
+		}
+	}
+	return GemmPacked, false, false
 }
 
 // checkGemmArgs panics if the arguments of Sgemm do not describe valid
@@ -119,8 +159,10 @@ func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
 
 // sgemmRows computes C = alpha*op(A)*B + beta*C for a few rows of C by
 // accumulating scaled rows of B (not transposed), reading B contiguously.
+// It handles any m, but reads all of B once per row of C. With relu each
+// row is rectified as soon as it is complete.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
-func sgemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmRows(relu, transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		crow := c[i*ldc : i*ldc+n]
 		if beta == 0 {
@@ -147,12 +189,16 @@ func sgemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b 
 				crow[j] += av * bv
 			}
 		}
+		if relu {
+			reluInPlace(crow)
+		}
 	}
 }
 
 // sgemmSmall computes tiny products with direct loops, without packing.
+// With relu each row of C is rectified as soon as it is complete.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
-func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmSmall(relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		crow := c[i*ldc : i*ldc+n]
 		for j := range crow {
@@ -177,19 +223,28 @@ func sgemmSmall(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 				crow[j] = alpha*sum + beta*crow[j]
 			}
 		}
+		if relu {
+			reluInPlace(crow)
+		}
 	}
 }
 
-// sgemmParallel runs the packed GEMM on several goroutines. When C has at
+// sgemmParallel is Sgemm's dispatch for a product at least
+// gemmActive.parallelMin multiply-adds large.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	gemmActive.parallel(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// parallel runs the packed GEMM on as many goroutines as its size pays
+// for, each carrying at least g.parallelMin/2 multiply-adds. When C has at
 // least as many rows as columns, each packed panel of B is shared and the
 // mc-row blocks of A are handed out dynamically (parallelRows); otherwise
 // bands of whole micro-tile columns of C are handed out dynamically, each
-// computed by blocked. It allocates nothing in steady state: the
-// goroutines share one task taken from a sync.Pool, and a product too small
-// to split runs directly.
-func sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	g := gemmActive
-	// Each goroutine should carry at least parallelMin/2 multiply-adds.
+// computed by blocked. A product too small to split runs in blocked on the
+// calling goroutine. With relu, the result is rectified as in SgemmPlan.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func (g *gemmImpl) parallel(relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	byRows := m >= n
 	var tiles, minTiles int
 	if byRows {
@@ -200,56 +255,102 @@ func sgemmParallel(transA, transB bool, m, n, k int, alpha float32, a []float32,
 		minTiles = max(1, g.parallelMin/2/(g.nr*m*k))
 	}
 	workers := parallelRanges(tiles, minTiles)
-	if workers < 2 {
-		sgemmBlocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
+	switch {
+	case workers < 2:
+		g.blocked(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case byRows:
+		g.parallelRows(workers, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	default:
+		g.split(GemmAuto, workers, false, false, false, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
+}
+
+// split computes the product on workers (>= 2) goroutines, each taking
+// chunks of rows (byRows) or of columns of C from a shared counter and
+// computing them with kernel: GemmAuto for blocked (which picks per chunk),
+// GemmPacked for packed, GemmDirect for blockedDirect with directA and
+// directB, GemmRows for sgemmRows. Column chunks are whole micro-tile
+// columns, about four per goroutine so that the shares can even out, but
+// none narrower than 128 columns (repacking A per band must stay cheap)
+// unless that would leave a goroutine without one; row chunks are whole
+// micro-tile rows, about two per goroutine. It allocates nothing in steady
+// state: the goroutines share one task taken from a sync.Pool.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked, and those of
+// kernel.
+func (g *gemmImpl) split(kernel GemmKernel, workers int, byRows, directA, directB, relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	var chunk int
 	if byRows {
-		g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
+		chunk = roundUp((m+2*workers-1)/(2*workers), g.mr)
+	} else {
+		chunk = roundUp(max(min(128, (n+workers-1)/workers), (n+4*workers-1)/(4*workers)), g.nr)
 	}
-	// About four bands per goroutine, so that the shares can even out, but
-	// none narrower than 128 columns (repacking A per band must stay cheap)
-	// unless that would leave a goroutine without one.
-	t := gemmTasks.Get().(*gemmBandTask)
-	*t = gemmBandTask{
-		g: g, transA: transA, transB: transB,
+	t := gemmTasks.Get().(*gemmSplitTask)
+	*t = gemmSplitTask{
+		g: g, kernel: kernel, byRows: byRows, directA: directA, directB: directB, relu: relu,
+		transA: transA, transB: transB,
 		m: m, n: n, k: k, alpha: alpha, beta: beta,
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
-		band: roundUp(max(min(128, (n+workers-1)/workers), (n+4*workers-1)/(4*workers)), g.nr),
+		chunk: chunk,
 	}
 	ParallelFor(workers, 1, t)
-	*t = gemmBandTask{} // drop the caller's matrices before pooling
+	*t = gemmSplitTask{} // drop the caller's matrices before pooling
 	gemmTasks.Put(t)
 }
 
-// gemmBandTask is the Task of sgemmParallel's column split: every Run call,
-// whatever its range, takes bands of band columns of C from next until none
-// is left and computes each with blocked.
-type gemmBandTask struct {
-	g              *gemmImpl
-	transA, transB bool
-	m, n, k, band  int
-	alpha, beta    float32
-	a, b, c        []float32
-	lda, ldb, ldc  int
-	next           atomic.Int64
+// gemmSplitTask is the Task of split: every Run call, whatever its range,
+// takes chunks of chunk rows or columns of C from next until none is left
+// and computes each as a product of its own.
+type gemmSplitTask struct {
+	g                              *gemmImpl
+	kernel                         GemmKernel
+	byRows, directA, directB, relu bool
+	transA, transB                 bool
+	m, n, k, chunk                 int
+	alpha, beta                    float32
+	a, b, c                        []float32
+	lda, ldb, ldc                  int
+	next                           atomic.Int64
 }
 
-var gemmTasks = sync.Pool{New: func() any { return new(gemmBandTask) }}
+var gemmTasks = sync.Pool{New: func() any { return new(gemmSplitTask) }}
 
-func (t *gemmBandTask) Run(_, _ int) {
+func (t *gemmSplitTask) Run(_, _ int) {
+	total := t.n
+	if t.byRows {
+		total = t.m
+	}
 	for {
-		c0 := int(t.next.Add(int64(t.band))) - t.band
-		if c0 >= t.n {
+		x0 := int(t.next.Add(int64(t.chunk))) - t.chunk
+		if x0 >= total {
 			return
 		}
-		c1 := min(c0+t.band, t.n)
-		bOff := c0
-		if t.transB {
-			bOff = c0 * t.ldb
+		x1 := min(x0+t.chunk, total)
+		m, n, a, b, c := t.m, t.n, t.a, t.b, t.c
+		if t.byRows {
+			m, c = x1-x0, c[x0*t.ldc:]
+			if t.transA {
+				a = a[x0:]
+			} else {
+				a = a[x0*t.lda:]
+			}
+		} else {
+			n, c = x1-x0, c[x0:]
+			if t.transB {
+				b = b[x0*t.ldb:]
+			} else {
+				b = b[x0:]
+			}
 		}
-		t.g.blocked(t.transA, t.transB, t.m, c1-c0, t.k, t.alpha, t.a, t.lda, t.b[bOff:], t.ldb, t.beta, t.c[c0:], t.ldc)
+		switch t.kernel {
+		case GemmPacked:
+			t.g.packed(t.relu, t.transA, t.transB, m, n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+		case GemmDirect:
+			t.g.blockedDirect(t.transA, t.transB, t.directA, t.directB, t.relu, m, n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+		case GemmRows:
+			sgemmRows(t.relu, t.transA, m, n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+		default:
+			t.g.blocked(t.relu, t.transA, t.transB, m, n, t.k, t.alpha, a, t.lda, b, t.ldb, t.beta, c, t.ldc)
+		}
 	}
 }
 
@@ -258,8 +359,10 @@ func (t *gemmBandTask) Run(_, _ int) {
 // goroutines compute the mc-row blocks of C, taken one at a time from a
 // shared counter. A goroutine that starts late (its core busy with
 // another program) thus takes less of the work instead of holding up the
-// others. Preconditions: as sgemmBlocked, workers >= 2.
-func (g *gemmImpl) parallelRows(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// others. With relu each block of C is rectified by the goroutine that
+// computes its last k-block, right after. Preconditions: as sgemmBlocked,
+// workers >= 2.
+func (g *gemmImpl) parallelRows(workers int, relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 	sc.b = grow(sc.b, roundUp(min(n, g.nc), g.nr)*min(k, g.kc))
@@ -281,6 +384,7 @@ func (g *gemmImpl) parallelRows(workers int, transA, transB bool, m, n, k int, a
 			if pc == 0 {
 				t.beta = beta
 			}
+			t.relu = relu && pc+t.kb == k
 			// Packing B costs O(k*n) against the O(m*n*k) product, with
 			// m >= n here: the caller does it alone, which spares a second
 			// hand-off (and worker wake-up) per block.
@@ -303,7 +407,7 @@ type gemmRowTask struct {
 	a, b, c, bp    []float32
 	lda, ldb, ldc  int
 	jc, nb, pc, kb int
-	packing        bool
+	relu           bool
 	next           atomic.Int64
 }
 
@@ -322,7 +426,7 @@ func (t *gemmRowTask) Run(_, _ int) {
 		mb := min(t.mc, t.m-ic)
 		ap := sc.a[:roundUp(mb, g.mr)*t.kb]
 		packA(t.transA, t.a, t.lda, ic, t.pc, mb, t.kb, g.mr, ap)
-		g.macroKernel(mb, t.nb, t.kb, t.alpha, ap, t.bp, t.beta, t.c[ic*t.ldc+t.jc:], t.ldc, sc.tile[:g.mr*g.nr])
+		g.macroKernel(mb, t.nb, t.kb, t.alpha, ap, t.bp, t.beta, t.relu, t.c[ic*t.ldc+t.jc:], t.ldc, sc.tile[:g.mr*g.nr])
 	}
 }
 
@@ -360,14 +464,20 @@ type gemmImpl struct {
 	// pays only when each sliver of A is used for many slivers of B.
 	directAMaxCols int
 	// narrow, when not nil, computes products with op(A) not transposed
-	// and n <= narrowMaxCols (preconditions as for blocked), where a
-	// 6×16 tile would be mostly empty and packing A would cost more than
-	// the product.
-	narrow        func(transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	// (preconditions as for blocked), as n dot products per row of C; Sgemm
+	// uses it for n <= narrowMaxCols, where a 6×16 tile would be mostly
+	// empty and packing A would cost more than the product. The rows of C
+	// are split across min(threads, GOMAXPROCS, m) goroutines (threads >=
+	// 1); with relu each is rectified as soon as it is complete.
+	narrow        func(threads int, relu, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	narrowMaxCols int
-	// rows, when not nil, computes any product with m <= gemmRowsMax
-	// (preconditions as for sgemmRows, either transB).
-	rows func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	// rows, when not nil, computes a product with few rows of C without
+	// packing (preconditions as for sgemmRows, either transB, any m; Sgemm
+	// uses it for m <= gemmRowsMax). threads > 0 caps the goroutines it
+	// splits the work across (also by GOMAXPROCS and by its chunks); 0
+	// leaves the split to its own threshold. With relu each part of C is
+	// rectified as soon as it is final.
+	rows func(threads int, relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
 // gemmTileMax bounds mr*nr over all implementations: the size of the
@@ -405,31 +515,32 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
-// sgemmBlocked is the single-goroutine packed GEMM of the active
-// implementation.
+// sgemmBlocked is Sgemm of the active implementation on the calling
+// goroutine only, for products too large for plain loops (see
+// gemmImpl.blocked).
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
 func sgemmBlocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	gemmActive.blocked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmActive.blocked(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// blocked is the single-goroutine packed GEMM with g's kernel and blocking.
-// Products for which g has a better path go there instead: narrow ones to
-// g.narrow, and those with an operand that packing would copy for little
-// reuse to blockedDirect.
+// blocked is the single-goroutine GEMM with g's kernels for products too
+// large for plain loops, computed by the kernel blockedKernel picks:
+// narrow ones by g.narrow, those with an operand that packing would copy
+// for little reuse by blockedDirect, the others by packed. With relu the
+// result is rectified as in SgemmPlan.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
-func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if g.narrow != nil && !transA && n <= g.narrowMaxCols {
-		g.narrow(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	if g.kernelS != nil {
-		directA := transA && n <= g.directAMaxCols && n <= g.nc
-		directB := !transB && m <= g.directBMaxRows
-		if directA || directB {
-			g.blockedDirect(transA, transB, directA, directB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-			return
-		}
-	}
+func (g *gemmImpl) blocked(relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	kern, directA, directB := g.blockedKernel(transA, transB, m, n)
+	g.run(kern, directA, directB, 1, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// packed is the single-goroutine packed GEMM with g's kernel and blocking:
+// for each kc×nc panel of op(B), packed once, every mc×kc block of op(A)
+// is packed and multiplied by macroKernel. With relu each mc×nc block of
+// C is rectified a column of tiles at a time as its last k-block is
+// written.
+// Preconditions: m, n, k > 0, alpha != 0, arguments checked.
+func (g *gemmImpl) packed(relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 
@@ -444,16 +555,17 @@ func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []
 			kb := min(g.kc, k-pc)
 			bp := sc.b[:roundUp(nb, nr)*kb]
 			packB(transB, b, ldb, pc, jc, kb, nb, nr, bp)
+			// The first k-block applies beta; later ones accumulate.
+			bt := float32(1)
+			if pc == 0 {
+				bt = beta
+			}
+			last := relu && pc+kb == k
 			for ic := 0; ic < m; ic += g.mc {
 				mb := min(g.mc, m-ic)
 				ap := sc.a[:roundUp(mb, mr)*kb]
 				packA(transA, a, lda, ic, pc, mb, kb, mr, ap)
-				// The first k-block applies beta; later ones accumulate.
-				bt := float32(1)
-				if pc == 0 {
-					bt = beta
-				}
-				g.macroKernel(mb, nb, kb, alpha, ap, bp, bt, c[ic*ldc+jc:], ldc, sc.tile[:mr*nr])
+				g.macroKernel(mb, nb, kb, alpha, ap, bp, bt, last, c[ic*ldc+jc:], ldc, sc.tile[:mr*nr])
 			}
 		}
 	}
@@ -467,10 +579,12 @@ func (g *gemmImpl) blocked(transA, transB bool, m, n, k int, alpha float32, a []
 // once per k block. Skipping a copy pays when it would be used little: for
 // a 64×784 · 784×512 layer, packing B cost about as much as a third of the
 // product; for the 784×100 · 100×10 weight gradient of softmax regression,
-// packing Aᵀ cost several times the product.
-// Preconditions: as blocked, g.kernelS != nil, directA || directB, and
-// n <= g.nc when directA.
-func (g *gemmImpl) blockedDirect(transA, transB, directA, directB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// packing Aᵀ cost several times the product. With directA all n columns of
+// op(B) are packed per k block when B is not read in place, so Sgemm uses
+// it only for narrow n. With relu each tile of C is rectified right after
+// its last k-block is written, a column of tiles at a time.
+// Preconditions: as blocked, g.kernelS != nil, directA || directB.
+func (g *gemmImpl) blockedDirect(transA, transB, directA, directB, relu bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 
@@ -503,6 +617,7 @@ func (g *gemmImpl) blockedDirect(transA, transB, directA, directB bool, m, n, k 
 		if pc == 0 {
 			bt = beta
 		}
+		last := relu && pc+kb == k
 		for ic := 0; ic < m; ic += mc {
 			mb := min(mc, m-ic)
 			if !directA {
@@ -540,6 +655,9 @@ func (g *gemmImpl) blockedDirect(transA, transB, directA, directB bool, m, n, k 
 					}
 					g.kernelS(kb, as, ast, bs, bst, tile, nr, 1, 0)
 					storeTile(rows, cols, nr, alpha, tile, bt, cs, ldc)
+				}
+				if last {
+					reluTile(mb, cols, c[ic*ldc+js:], ldc)
 				}
 			}
 		}
@@ -712,9 +830,10 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 
 // macroKernel multiplies a packed mb×kb block of A by a packed kb×nb panel
 // of B, tile by tile, merging each tile into C as C = alpha*tile + beta*C
-// (C not read when beta is zero). Full tiles go straight to C; edge tiles
-// are computed into tile (mr*nr elements) and merged from there.
-func (g *gemmImpl) macroKernel(mb, nb, kb int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int, tile []float32) {
+// (C not read when beta is zero); with relu each column of tiles is then
+// rectified while it is in L1. Full tiles go straight to C; edge tiles are
+// computed into tile (mr*nr elements) and merged from there.
+func (g *gemmImpl) macroKernel(mb, nb, kb int, alpha float32, ap, bp []float32, beta float32, relu bool, c []float32, ldc int, tile []float32) {
 	mr, nr := g.mr, g.nr
 	for js := 0; js < nb; js += nr {
 		cols := min(nr, nb-js)
@@ -728,6 +847,11 @@ func (g *gemmImpl) macroKernel(mb, nb, kb int, alpha float32, ap, bp []float32, 
 			}
 			g.kernel(kb, as, bs, tile, nr, 1, 0)
 			storeTile(rows, cols, nr, alpha, tile, beta, c[is*ldc+js:], ldc)
+		}
+		if relu {
+			// The mb×nr panel (at most 9 KiB with the AVX2 blocking) is
+			// still in L1.
+			reluTile(mb, cols, c[js:], ldc)
 		}
 	}
 }

@@ -50,6 +50,28 @@ func sgemvAxpy2(k, n int, a0, a1 *float32, inca int, b *float32, ldb int, c0, c1
 //go:noescape
 func sgemvDot(k, n int, a, b *float32, ldb int, c *float32, alpha float32)
 
+// reluAVX sets p[i*ld+j] = max(p[i*ld+j], 0) for 0 <= i < rows and
+// 0 <= j < cols with the semantics of Relu (NaN and -0 become +0), eight
+// elements per instruction (gemm_relu_amd64.s). It needs AVX.
+//
+//go:noescape
+func reluAVX(p *float32, rows, cols, ld int)
+
+// reluVector reports whether reluVec may use reluAVX.
+var reluVector = hasAVX2FMA()
+
+// reluVec applies Relu to the rows×cols block of C at c[0] (row stride
+// ldc) with AVX and reports true, or reports false and leaves C alone when
+// the CPU lacks AVX2 or the rows are too short for a vector to pay.
+func reluVec(rows, cols int, c []float32, ldc int) bool {
+	if !reluVector || cols < 8 || rows < 1 {
+		return false
+	}
+	_ = c[(rows-1)*ldc+cols-1]
+	reluAVX(&c[0], rows, cols, ldc)
+	return true
+}
+
 // gemmArch is the AVX2/FMA implementation, or nil when the CPU lacks those
 // instructions.
 var gemmArch = newGemmAVX2()
@@ -98,8 +120,10 @@ const gemmParallelMinAVX2 = 224 * 224 * 224
 // place, and Bᵀ stays in L1 or L2. For softmax regression on MNIST
 // (100×784 · 784×10) this took a third of the time of the packed 6×16
 // kernel, which packs all of A to fill 10 of each tile's 16 columns.
-// Preconditions: as gemmImpl.blocked, transA false.
-func sgemmNarrowAVX2(transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Rows of C are split across up to threads goroutines; with relu each row
+// is rectified as soon as it is complete.
+// Preconditions: as gemmImpl.blocked, transA false, threads >= 1.
+func sgemmNarrowAVX2(threads int, relu, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 	if !transB {
@@ -113,8 +137,58 @@ func sgemmNarrowAVX2(transB bool, m, n, k int, alpha float32, a []float32, lda i
 		}
 		b, ldb = sc.b, k
 	}
-	scaleMatrix(m, n, beta, c, ldc)
-	gemvDot(m, k, alpha, a, lda, b, ldb, c, ldc, 0, n)
+	workers := planWorkers(threads, m)
+	if workers < 2 {
+		narrowRows(relu, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	t := narrowTasks.Get().(*narrowTask)
+	defer narrowTasks.Put(t)
+	*t = narrowTask{
+		relu: relu, m: m, n: n, k: k, chunk: (m + 4*workers - 1) / (4 * workers),
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+	}
+	ParallelFor(workers, 1, t)
+	*t = narrowTask{} // drop the caller's matrices before pooling
+}
+
+// narrowRows computes the rows [i0, i1) of C for sgemmNarrowAVX2, B
+// transposed (stored n×k), one row at a time: C = beta*C, the dot
+// products, and with relu the rectification, while the row is in L1.
+func narrowRows(relu bool, i0, i1, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := i0; i < i1; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		scaleMatrix(1, n, beta, crow, ldc)
+		gemvDot(1, k, alpha, a[i*lda:], lda, b, ldb, crow, ldc, 0, n)
+		if relu {
+			reluInPlace(crow)
+		}
+	}
+}
+
+// narrowTask is the Task of sgemmNarrowAVX2's split: every Run call,
+// whatever its range, takes chunks of chunk rows of C from next until none
+// is left and computes them with narrowRows.
+type narrowTask struct {
+	relu          bool
+	m, n, k       int
+	chunk         int
+	alpha, beta   float32
+	a, b, c       []float32
+	lda, ldb, ldc int
+	next          atomic.Int64
+}
+
+var narrowTasks = sync.Pool{New: func() any { return new(narrowTask) }}
+
+func (t *narrowTask) Run(_, _ int) {
+	for {
+		i0 := int(t.next.Add(int64(t.chunk))) - t.chunk
+		if i0 >= t.m {
+			return
+		}
+		narrowRows(t.relu, i0, min(i0+t.chunk, t.m), t.n, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, t.c, t.ldc)
+	}
 }
 
 // kernelSAVX2 is the gemmImpl.kernelS of the AVX2 implementation.
@@ -158,9 +232,12 @@ const (
 // are computed without packing: when B is not transposed as sums of scaled
 // rows of B (sgemvAxpy2, sgemvAxpy), otherwise as dot products of rows of
 // op(A) with rows of the stored B (sgemvDot). Large products are split
-// across goroutines.
+// across goroutines (with threads 0 from gemvParallelMin multiply-adds,
+// otherwise across up to threads). With relu, a chunk of columns of C is
+// rectified as soon as its dot products are done; sums of rows of B are
+// complete only at the end, and C is rectified then.
 // Preconditions: m, n, k > 0, alpha != 0, arguments checked.
-func sgemmRowsAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemmRowsAVX2(threads int, relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sc := gemmPool.Get().(*gemmScratch)
 	defer gemmPool.Put(sc)
 	if transA && transB {
@@ -185,16 +262,25 @@ func sgemmRowsAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32,
 		minChunks = max(1, gemvParallelMin/2/(gemvRowChunk*m*n))
 	}
 	workers := parallelRanges(chunks, minChunks)
+	if threads > 0 {
+		workers = planWorkers(threads, chunks)
+	}
 	switch {
 	case workers < 2 && transB:
 		gemvDot(m, k, alpha, a, lda, b, ldb, c, ldc, 0, n)
+		if relu {
+			reluTile(m, n, c, ldc)
+		}
 	case workers < 2:
 		gemvAxpy(transA, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		if relu {
+			reluTile(m, n, c, ldc)
+		}
 	default:
 		t := gemvTasks.Get().(*gemvTask)
 		defer gemvTasks.Put(t)
 		*t = gemvTask{
-			transA: transA, transB: transB, m: m, n: n, k: k,
+			transA: transA, transB: transB, relu: relu, m: m, n: n, k: k,
 			alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
 		}
 		if !transB {
@@ -210,6 +296,9 @@ func sgemmRowsAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32,
 				for j, v := range part[i*n : (i+1)*n] {
 					crow[j] += v
 				}
+				if relu && w == workers-1 {
+					reluInPlace(crow)
+				}
 			}
 		}
 		*t = gemvTask{} // drop the caller's matrices before pooling
@@ -220,9 +309,11 @@ func sgemmRowsAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // chunks from next until none is left: when transB, chunks of gemvColChunk
 // columns of C, computed in place; otherwise chunks of gemvRowChunk rows of
 // B, whose contributions goroutine 0 adds to C directly and goroutine
-// w > 0 to its own m×n partial sum in part.
+// w > 0 to its own m×n partial sum in part. With relu, the columns of C
+// computed in place are rectified as soon as they are done (transB).
 type gemvTask struct {
 	transA, transB bool
+	relu           bool
 	m, n, k        int
 	alpha          float32
 	a, b, c, part  []float32
@@ -239,7 +330,11 @@ func (t *gemvTask) Run(w, _ int) {
 			if j0 >= t.n {
 				return
 			}
-			gemvDot(t.m, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.c, t.ldc, j0, min(j0+gemvColChunk, t.n))
+			j1 := min(j0+gemvColChunk, t.n)
+			gemvDot(t.m, t.k, t.alpha, t.a, t.lda, t.b, t.ldb, t.c, t.ldc, j0, j1)
+			if t.relu {
+				reluTile(t.m, j1-j0, t.c[j0:], t.ldc)
+			}
 		}
 	}
 	dst, ldd := t.c, t.ldc

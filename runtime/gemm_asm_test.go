@@ -251,7 +251,7 @@ func TestSgemmParallelRows(t *testing.T) {
 	for _, g := range gemmImpls() {
 		for _, workers := range []int{2, 3} {
 			rows := func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-				g.parallelRows(workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+				g.parallelRows(workers, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			}
 			for _, shape := range [][3]int{{1, 1, 1}, {7, 5, 3}, {37, 29, 300}, {145, 131, 17}, {300, 17, 600}, {1100, 1030, 9}, {200, 3100, 5}} {
 				for _, tA := range []bool{false, true} {

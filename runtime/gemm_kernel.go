@@ -14,7 +14,8 @@ const (
 // gemmGeneric is the portable implementation, used on every architecture
 // without assembly kernels, on CPUs lacking the instructions they need, and
 // when FLOW_KERNELS=generic. Products with few rows (and B not transposed)
-// take sgemmRows.
+// take sgemmRows; it has no narrow, strided (direct) or few-rows kernel of
+// its own.
 var gemmGeneric = &gemmImpl{
 	name: "generic",
 	mr:   mr, nr: nr,

@@ -162,7 +162,9 @@ func TestSgemmAlphaBetaAndStride(t *testing.T) {
 // sizes, so the packed and small paths are both checked at every size.
 func TestSgemmPaths(t *testing.T) {
 	paths := map[string]func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int){
-		"small":    sgemmSmall,
+		"small": func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			sgemmSmall(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		},
 		"blocked":  sgemmBlocked,
 		"parallel": sgemmParallel,
 	}

@@ -12,7 +12,7 @@ import (
 // determinant of square matrices by LU factorization.
 
 // SgemmBatched computes c[i] = op(a[ia]) · op(b[ib]) for every batch index
-// i of cBatch, calling Sgemm once per batch element (or once for all of
+// i of cBatch, calling SgemmPlan once per batch element (or once for all of
 // them when every element multiplies its own A by one shared B). a, b and c are
 // row-major stacks of matrices: a holds matrices stored m×k (k×m when
 // transA), with batch shape aBatch; b holds k×n matrices (n×k when
@@ -21,10 +21,13 @@ import (
 // an axis of size 1 or a missing axis repeats the operand's matrices, so
 // ia and ib are the matrices of a and b that batch index i reads.
 //
+// Every product runs as plan says (SgemmPlan), with plan.Relu applied to
+// each result.
+//
 // SgemmBatched panics if aBatch or bBatch does not broadcast to cBatch or
 // a slice is too short for its shape; these are programming errors in the
 // caller.
-func SgemmBatched(transA, transB bool, m, n, k int, a []float32, aBatch []int, b []float32, bBatch []int, c []float32, cBatch []int) {
+func SgemmBatched(plan GemmPlan, transA, transB bool, m, n, k int, a []float32, aBatch []int, b []float32, bBatch []int, c []float32, cBatch []int) {
 	lda, ldb := k, n
 	if transA {
 		lda = m
@@ -42,12 +45,12 @@ func SgemmBatched(transA, transB bool, m, n, k int, a []float32, aBatch []int, b
 	if nb == 1 && na == total && !transA {
 		// One shared op(B) and a stack of row-major A matrices: the stack
 		// is a single (total·m)×k matrix, so one product computes it all.
-		Sgemm(false, transB, total*m, n, k, 1, a, lda, b, ldb, 0, c, n)
+		SgemmPlan(plan, false, transB, total*m, n, k, 1, a, lda, b, ldb, 0, c, n)
 		return
 	}
 	for i := range total {
 		ia, ib := batchIndex(i, cBatch, aBatch), batchIndex(i, cBatch, bBatch)
-		Sgemm(transA, transB, m, n, k, 1, a[ia*sa:(ia+1)*sa], lda, b[ib*sb:(ib+1)*sb], ldb, 0, c[i*sc:(i+1)*sc], n)
+		SgemmPlan(plan, transA, transB, m, n, k, 1, a[ia*sa:(ia+1)*sa], lda, b[ib*sb:(ib+1)*sb], ldb, 0, c[i*sc:(i+1)*sc], n)
 	}
 }
 

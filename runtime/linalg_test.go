@@ -28,15 +28,19 @@ func TestSgemmBatchedBroadcasts(t *testing.T) {
 		{[]int{1, 3}, []int{}, []int{2, 3}, 3, 5, 4, false, false},
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, c := range cases {
-		t.Run(fmt.Sprintf("%v×%v", c.aBatch, c.bBatch), func(t *testing.T) {
+	// The auto dispatch, and explicit plans of every kernel (those that
+	// cannot compute a product fall back).
+	plans := []GemmPlan{{}, {Kernel: GemmPacked, Threads: 2}, {Kernel: GemmDirect, Threads: 1}, {Kernel: GemmRows, Threads: 2}, {Kernel: GemmNarrow, Threads: 1}, {Kernel: GemmSmall}}
+	for i, c := range cases {
+		plan := plans[i%len(plans)]
+		t.Run(fmt.Sprintf("%v×%v/%v×%d", c.aBatch, c.bBatch, plan.Kernel, plan.Threads), func(t *testing.T) {
 			a := randSlice(r, numMatrices(c.aBatch)*c.m*c.k)
 			b := randSlice(r, numMatrices(c.bBatch)*c.k*c.n)
 			got := make([]float32, numMatrices(c.cBatch)*c.m*c.n)
 			for i := range got {
 				got[i] = float32(math.NaN()) // must be overwritten
 			}
-			SgemmBatched(c.ta, c.tb, c.m, c.n, c.k, a, c.aBatch, b, c.bBatch, got, c.cBatch)
+			SgemmBatched(plan, c.ta, c.tb, c.m, c.n, c.k, a, c.aBatch, b, c.bBatch, got, c.cBatch)
 			idx := make([]int, len(c.cBatch))
 			for e := range numMatrices(c.cBatch) {
 				// The multi-index of element e, and the matrices it reads.
@@ -82,10 +86,10 @@ func TestSgemmBatchedBroadcasts(t *testing.T) {
 func TestSgemmBatchedRejectsBadBatches(t *testing.T) {
 	x := make([]float32, 64)
 	require.PanicsWithValue(t, "runtime.SgemmBatched: batch shape [3] of a does not broadcast to [2]", func() {
-		SgemmBatched(false, false, 2, 2, 2, x, []int{3}, x, []int{2}, x, []int{2})
+		SgemmBatched(GemmPlan{}, false, false, 2, 2, 2, x, []int{3}, x, []int{2}, x, []int{2})
 	})
-	require.Panics(t, func() { SgemmBatched(false, false, 2, 2, 2, x[:3], []int{2}, x, []int{2}, x, []int{2}) })
-	require.Panics(t, func() { SgemmBatched(false, false, 2, 2, 2, x, []int{1, 2}, x, nil, x, []int{2}) })
+	require.Panics(t, func() { SgemmBatched(GemmPlan{}, false, false, 2, 2, 2, x[:3], []int{2}, x, []int{2}, x, []int{2}) })
+	require.Panics(t, func() { SgemmBatched(GemmPlan{}, false, false, 2, 2, 2, x, []int{1, 2}, x, nil, x, []int{2}) })
 }
 
 func numMatrices(s []int) int {
@@ -135,7 +139,7 @@ func TestMatrixInverseTimesMatrixIsIdentity(t *testing.T) {
 	inv := make([]float32, len(src))
 	MatrixInverse(inv, src, batch, n)
 	prodm := make([]float32, len(src))
-	SgemmBatched(false, false, n, n, n, src, []int{batch}, inv, []int{batch}, prodm, []int{batch})
+	SgemmBatched(GemmPlan{}, false, false, n, n, n, src, []int{batch}, inv, []int{batch}, prodm, []int{batch})
 	for m := range batch {
 		for i := range n {
 			for j := range n {
@@ -174,8 +178,8 @@ func TestLinalgKernelsDoNotAllocate(t *testing.T) {
 	}
 	dst := make([]float32, len(src))
 	run := func() {
-		SgemmBatched(true, false, 4, 5, 3, a, []int{2, n / 2}, b, []int{}, c, []int{2, n / 2})
-		SgemmBatched(false, false, 3, 5, 4, a, []int{n}, b, []int{1}, c, []int{n})
+		SgemmBatched(GemmPlan{}, true, false, 4, 5, 3, a, []int{2, n / 2}, b, []int{}, c, []int{2, n / 2})
+		SgemmBatched(GemmPlan{}, false, false, 3, 5, 4, a, []int{n}, b, []int{1}, c, []int{n})
 		MatrixInverse(dst, src, n, 4)
 		MatrixDeterminant(dst[:n], src, n, 4)
 	}

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	goruntime "runtime"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/flow-lang/flow/compiler/cost"
@@ -58,25 +56,56 @@ type gemmCase struct {
 }
 
 // calibrationRows are the shapes of the SGEMM kernels without packing
-// that calibrate measures: the few-rows kernel at the sizes the examples
-// use (784-wide inputs, 512- and 1024-wide layers) and the plain loops.
+// that calibrate measures, each kernel forced by runtime.SgemmPlan: the
+// few-rows kernel at the sizes the examples use (784-wide inputs, 512-
+// and 1024-wide layers), the narrow kernel on 10-wide products (the
+// readout layers) and the plain loops; the first two also split across
+// the cores.
 func calibrationRows(cores int, d cost.GemmDispatch) []gemmCase {
-	cs := []gemmCase{
-		{cost.KernelRows, 1, 10, 784, 1},
-		{cost.KernelRows, 1, 512, 784, 1},
-		{cost.KernelRows, 1, 1024, 3136, 1},
-		{cost.KernelRows, 4, 512, 512, 1},
-		{cost.KernelSmall, 6, 6, 6, 1},
-		{cost.KernelSmall, 12, 12, 12, 1},
-	}
-	if cores > 1 && d.RowsParallelMin > 0 {
+	var cs []gemmCase
+	for _, th := range threadCounts(cores) {
 		cs = append(cs,
-			gemmCase{cost.KernelRows, 1, 512, 784, cores},
-			gemmCase{cost.KernelRows, 1, 1024, 3136, cores},
-			gemmCase{cost.KernelRows, 4, 512, 512, cores},
+			gemmCase{cost.KernelRows, 1, 10, 784, th},
+			gemmCase{cost.KernelRows, 1, 512, 784, th},
+			gemmCase{cost.KernelRows, 1, 1024, 3136, th},
+			gemmCase{cost.KernelRows, 4, 512, 512, th},
 		)
+		if d.Has(cost.KernelNarrow) {
+			cs = append(cs,
+				gemmCase{cost.KernelNarrow, 16, 10, 512, th},
+				gemmCase{cost.KernelNarrow, 100, 10, 784, th},
+				gemmCase{cost.KernelNarrow, 512, 10, 1024, th},
+			)
+		}
 	}
-	return cs
+	return append(cs,
+		gemmCase{cost.KernelSmall, 6, 6, 6, 1},
+		gemmCase{cost.KernelSmall, 12, 12, 12, 1},
+	)
+}
+
+// threadCounts are the goroutine counts calibrate measures: one, and
+// all the cores.
+func threadCounts(cores int) []int {
+	if cores > 1 {
+		return []int{1, cores}
+	}
+	return []int{1}
+}
+
+// gemmKernels maps the cost model's kernel names to the runtime's.
+var gemmKernels = map[string]runtime.GemmKernel{
+	cost.KernelRows:   runtime.GemmRows,
+	cost.KernelSmall:  runtime.GemmSmall,
+	cost.KernelNarrow: runtime.GemmNarrow,
+	cost.KernelDirect: runtime.GemmDirect,
+	cost.KernelPacked: runtime.GemmPacked,
+}
+
+// convKernels maps the cost model's convolution kernels to the runtime's.
+var convKernels = map[string]runtime.ConvKernel{
+	cost.ConvIm2col: runtime.ConvIm2col,
+	cost.ConvDirect: runtime.ConvDirect,
 }
 
 // Shapes of the packed-kernel fit: a large square product, and the same
@@ -167,8 +196,9 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 	}
 	gemmProbe := func(gc gemmCase) *probe {
 		a, b, c := fill(gc.m*gc.k), fill(gc.k*gc.n), make([]float32, gc.m*gc.n)
+		plan := runtime.GemmPlan{Kernel: gemmKernels[gc.kernel], Threads: gc.threads}
 		return add(fmt.Sprintf("sgemm %s %dx%dx%d, %d thread(s)", gc.kernel, gc.m, gc.n, gc.k, gc.threads), gc.threads, func() {
-			runtime.Sgemm(false, false, gc.m, gc.n, gc.k, 1, a, gc.k, b, gc.n, 0, c, gc.n)
+			runtime.SgemmPlan(plan, false, false, gc.m, gc.n, gc.k, 1, a, gc.k, b, gc.n, 0, c, gc.n)
 		})
 	}
 	rows := calibrationRows(cores, p.Dispatch)
@@ -180,16 +210,14 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 	// forward and weight-gradient GEMMs (n = 10, the second with A
 	// transposed), which gives the packing copies' bandwidth.
 	packA1, packB1, packC1 := fill(100*784), fill(784*10), make([]float32, 784*10)
+	packed1 := runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 	packFwd := add("sgemm packing-bound 100x10x784", 1, func() {
-		runtime.Sgemm(false, false, 100, 10, 784, 1, packA1, 784, packB1, 10, 0, packC1, 10)
+		runtime.SgemmPlan(packed1, false, false, 100, 10, 784, 1, packA1, 784, packB1, 10, 0, packC1, 10)
 	})
 	packGrad := add("sgemm packing-bound 784x10x100, A transposed", 1, func() {
-		runtime.Sgemm(true, false, 784, 10, 100, 1, packA1, 784, packB1, 10, 0, packC1, 10)
+		runtime.SgemmPlan(packed1, true, false, 784, 10, 100, 1, packA1, 784, packB1, 10, 0, packC1, 10)
 	})
-	threadCounts := []int{1}
-	if cores > 1 {
-		threadCounts = append(threadCounts, cores)
-	}
+	threadCounts := threadCounts(cores)
 	packedProbes := make([][4]*probe, len(threadCounts))
 	for i, th := range threadCounts {
 		for j, gc := range packedCases(th) {
@@ -219,13 +247,14 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 	arith := add("element-wise arithmetic", cores, func() { scaleAdd(z[:arithN], x[:arithN], 1.5, 0.25) })
 	// The fixed cost of a kernel call: the smallest SGEMM.
 	one := fill(1)
-	call := add("call overhead", cores, func() { runtime.Sgemm(false, false, 1, 1, 1, 1, one, 1, one, 1, 0, z, 1) })
+	small := runtime.GemmPlan{Kernel: runtime.GemmSmall}
+	call := add("call overhead", cores, func() { runtime.SgemmPlan(small, false, false, 1, 1, 1, 1, one, 1, one, 1, 0, z, 1) })
 	// Fork/join: a ParallelFor that hands one range to a worker, less the
 	// same work run inline.
 	spin := &spinTask{}
 	forkJoin := add("fork/join", cores, func() { runtime.ParallelFor(cores, 1, spin) })
 	inline := add("inline task", cores, func() { spin.Run(0, cores) })
-	convs := convProbes(add, fill)
+	convs := convProbes(add, fill, p.Dispatch)
 
 	for pass := 1; pass <= calibrationPasses; pass++ {
 		for _, pr := range probes {
@@ -285,14 +314,13 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 	long := timeLong(3*budget, sq.run)
 	goruntime.GOMAXPROCS(cores)
 	p.Share = min(1, max(0.01, sq.best/long))
-	// Convolution efficiencies compare with the model, so they come last,
-	// from the finished GEMM and bandwidth figures.
-	// (p.Conv stays empty until all are computed: the model must not
-	// include an efficiency while it is being measured.)
+	// Convolution efficiencies compare with the im2col+GEMM model on one
+	// goroutine, so they come last, from the finished GEMM and bandwidth
+	// figures.
 	var rates []cost.ConvRate
 	for _, c := range convs {
-		modeled := cost.Conv(p, c.op, c.geom).Micros
-		rates = append(rates, cost.ConvRate{Op: c.op, Patch: c.geom.KH * c.geom.KW * c.geom.InC, Efficiency: modeled / (c.best * 1e6)})
+		modeled, _ := cost.ConvModel(p, c.op, c.geom, c.geom.Batch, 1)
+		rates = append(rates, cost.ConvRate{Op: c.op, Kernel: c.kernel, Patch: c.geom.KH * c.geom.KW * c.geom.InC, Efficiency: modeled / (c.best * 1e6)})
 	}
 	p.Conv = rates
 	return p
@@ -307,65 +335,75 @@ var calibrationConvs = []runtime.ConvShape{
 		StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 2, PadLeft: 2},
 }
 
-// convProbe is the probe of one convolution op at one geometry.
+// convProbe is the probe of one convolution kernel and op at one
+// geometry.
 type convProbe struct {
-	op   string
-	geom cost.ConvGeometry
+	op, kernel string
+	geom       cost.ConvGeometry
 	*probe
 }
 
-// convProbes adds a probe per convolution op and calibration geometry.
-func convProbes(add func(string, int, func()) *probe, fill func(int) []float32) []convProbe {
+// convProbes adds a probe per convolution kernel, op and calibration
+// geometry (where the kernel applies), each on one goroutine.
+func convProbes(add func(string, int, func()) *probe, fill func(int) []float32, d cost.GemmDispatch) []convProbe {
 	var out []convProbe
 	for _, s := range calibrationConvs {
 		x := fill(s.Batch * s.InH * s.InW * s.InC)
 		f := fill(s.KH * s.KW * s.InC * s.OutC)
 		y := fill(s.Batch * s.OutH * s.OutW * s.OutC)
 		geom := cost.ConvGeometry{Batch: s.Batch, InH: s.InH, InW: s.InW, InC: s.InC, KH: s.KH, KW: s.KW, OutC: s.OutC,
-			OutH: s.OutH, OutW: s.OutW, StrideH: s.StrideH, StrideW: s.StrideW, PadTop: s.PadTop, PadLeft: s.PadLeft}
+			OutH: s.OutH, OutW: s.OutW, StrideH: s.StrideH, StrideW: s.StrideW, DilationH: s.DilationH, DilationW: s.DilationW,
+			PadTop: s.PadTop, PadLeft: s.PadLeft}
 		dx, df, out2 := make([]float32, len(x)), make([]float32, len(f)), make([]float32, len(y))
-		cores := goruntime.GOMAXPROCS(0)
-		for _, c := range []struct {
-			op string
-			fn func()
-		}{
-			{cost.OpConv2D, func() { runtime.Conv2D(out2, x, f, s) }},
-			{cost.OpConv2DBackpropInput, func() { runtime.Conv2DBackpropInput(dx, f, y, s) }},
-			{cost.OpConv2DBackpropFilter, func() { runtime.Conv2DBackpropFilter(df, x, y, s) }},
-		} {
-			name := fmt.Sprintf("%s, patch %d", c.op, s.KH*s.KW*s.InC)
-			out = append(out, convProbe{op: c.op, geom: geom, probe: add(name, cores, c.fn)})
+		kernels := []string{cost.ConvIm2col}
+		if d.ConvDirect {
+			kernels = append(kernels, cost.ConvDirect)
+		}
+		for _, kernel := range kernels {
+			plan := runtime.ConvPlan{Kernel: convKernels[kernel], Threads: 1}
+			for _, c := range []struct {
+				op string
+				fn func()
+			}{
+				{cost.OpConv2D, func() { runtime.Conv2DPlan(plan, out2, x, f, nil, s) }},
+				{cost.OpConv2DBackpropInput, func() { runtime.Conv2DBackpropInputPlan(plan, dx, f, y, s) }},
+				{cost.OpConv2DBackpropFilter, func() { runtime.Conv2DBackpropFilterPlan(plan, df, x, y, s) }},
+			} {
+				if kernel == cost.ConvDirect && !cost.ConvDirectApplies(c.op, geom) {
+					continue
+				}
+				name := fmt.Sprintf("%s %s, patch %d", c.op, kernel, s.KH*s.KW*s.InC)
+				out = append(out, convProbe{op: c.op, kernel: kernel, geom: geom, probe: add(name, 1, c.fn)})
+			}
 		}
 	}
 	return out
 }
 
-// detectDispatch returns the SGEMM implementation runtime.Sgemm uses in
-// this process, by the runtime's own rule: the AVX2/FMA assembly on amd64
-// CPUs that have both, unless FLOW_KERNELS is "generic"; the portable Go
-// kernels otherwise. The CPU flags come from /proc/cpuinfo; where it
-// cannot be read the generic rules are assumed (the measured rates are
-// right either way, only the dispatch thresholds would be off).
+// detectDispatch describes the SGEMM implementation runtime.SgemmPlan
+// uses in this process (the AVX2/FMA assembly on amd64 CPUs that have
+// both, unless FLOW_KERNELS is "generic"; the portable Go kernels
+// otherwise), with the kernels the runtime reports it has.
 func detectDispatch() cost.GemmDispatch {
-	if goruntime.GOARCH != "amd64" || os.Getenv("FLOW_KERNELS") == "generic" {
-		return cost.GenericDispatch
+	var d cost.GemmDispatch
+	has := map[runtime.GemmKernel]bool{}
+	for _, k := range runtime.GemmKernels() {
+		has[k] = true
 	}
-	info, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return cost.GenericDispatch
+	if has[runtime.GemmDirect] {
+		d = cost.AVX2Dispatch
+	} else {
+		d = cost.GenericDispatch
 	}
-	for _, line := range strings.Split(string(info), "\n") {
-		name, flags, ok := strings.Cut(line, ":")
-		if !ok || strings.TrimSpace(name) != "flags" {
-			continue
+	d.Kernels = nil
+	for name, k := range gemmKernels {
+		if has[k] {
+			d.Kernels = append(d.Kernels, name)
 		}
-		f := strings.Fields(flags)
-		if slices.Contains(f, "avx2") && slices.Contains(f, "fma") {
-			return cost.AVX2Dispatch
-		}
-		break
 	}
-	return cost.GenericDispatch
+	sort.Strings(d.Kernels)
+	d.ConvDirect = slices.Contains(runtime.ConvKernels(), runtime.ConvDirect)
+	return d
 }
 
 // timeCall returns the typical per-call time, in seconds, of fn: the
@@ -459,6 +497,6 @@ func printProfile(w io.Writer, p *cost.Profile) {
 		fmt.Fprintf(w, "  sgemm packed %d thread(s)  peak %6.2f GFLOP/s, overheads m %.1f n %.1f k %.1f\n", r.Threads, r.PeakGFLOPS, r.M, r.N, r.K)
 	}
 	for _, c := range p.Conv {
-		fmt.Fprintf(w, "  %-22s patch %4d  efficiency %.2f of im2col+GEMM\n", c.Op, c.Patch, c.Efficiency)
+		fmt.Fprintf(w, "  %-22s %-6s patch %4d  efficiency %.2f of the im2col+GEMM model\n", c.Op, c.Kernel, c.Patch, c.Efficiency)
 	}
 }

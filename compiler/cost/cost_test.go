@@ -60,63 +60,105 @@ func TestMatmulFLOPsAndBytes(t *testing.T) {
 	near(t, "FLOPs", e.FLOPs, 2*100*10*784)
 	near(t, "BytesRead", e.BytesRead, 4*(100*784+784*10))
 	near(t, "BytesWritten", e.BytesWritten, 4*100*10)
-	// 784000 multiply-adds: the packed kernel on one goroutine, at
-	// 4 GFLOP/s = 4000 FLOPs/µs of full 2×4 tiles, plus the call; n=10
-	// fills 10 of the 12 columns of its three tiles.
-	if e.Kernel != KernelPacked || e.Threads != 1 {
-		t.Errorf("kernel %s × %d, want packed × 1", e.Kernel, e.Threads)
+	// 784000 multiply-adds, m = 100 > 4 rows: the generic implementation
+	// has the packed and the plain-loop kernels for it. By hand, with
+	// n = 10 filling 10 of the 12 columns of its three 2×4 tiles:
+	//   packed×1: 1568000 FLOPs at 4000·10/12 per µs, packing A
+	//     (100×784) and B (784×10) at 8 bytes per element and 10000
+	//     bytes/µs, plus the call: 470.4 + 69.0 + 0.5;
+	//   packed×2: split by rows (m >= n), each goroutine packs half of
+	//     A and all of B, at 7000·10/12 per µs, plus fork/join 3;
+	//   small: 1568000 at 1000 per µs.
+	packed1 := 2*100*10*784/(4000.0*10/12) + 8*(100*784+784*10)/10000.0 + 0.5
+	packed2 := 2*100*10*784/(7000.0*10/12) + 8*(100*784/2+784*10)/10000.0 + 0.5 + 3
+	if e.Kernel != KernelPacked || e.Threads != 2 {
+		t.Errorf("kernel %s × %d, want packed × 2 (%s)", e.Kernel, e.Threads, e.Reason)
 	}
-	// Packing copies A (100×784) and B (784×10) once, 8 bytes per
-	// element (read and write), at 10 GB/s = 10000 bytes/µs.
-	near(t, "µs", e.Micros, 2*100*10*784/(4000.0*10/12)+8*(100*784+784*10)/10000.0+0.5)
-	if e.Bound != "gemm" || e.Reason == "" {
+	near(t, "µs", e.Micros, packed2)
+	g := Gemm(flat(), 100, 10, 784, false, false)
+	if len(g.Options) != 3 {
+		t.Fatalf("options %v, want packed×2, packed×1, small×1", g.Options)
+	}
+	near(t, "packed×1", g.Options[1].Micros, packed1)
+	near(t, "small", g.Options[2].Micros, 2*100*10*784/1000.0+0.5)
+	if e.Bound != "gemm" || !strings.Contains(e.Reason, "packed on 2 goroutines (next: packed×1") {
 		t.Errorf("bound %q reason %q", e.Bound, e.Reason)
 	}
 }
 
-func TestGemmDispatchMirrorsRuntime(t *testing.T) {
+// TestGemmChoosesTheFastest checks the choice against estimates worked
+// out by hand, and that the options are exactly the kernels that apply.
+func TestGemmChoosesTheFastest(t *testing.T) {
 	p := flat()
-	for _, tc := range []struct {
-		m, n, k int
-		transB  bool
-		kernel  string
-		threads int
-	}{
-		{1, 10, 784, false, KernelRows, 1},
-		{4, 512, 784, false, KernelRows, 1},
-		{4, 512, 784, true, KernelPacked, 1}, // rows needs B untransposed
-		{5, 5, 5, false, KernelSmall, 1},
-		{12, 12, 12, false, KernelSmall, 1},
-		{12, 12, 13, false, KernelPacked, 1},
-		{127, 128, 128, false, KernelPacked, 1}, // just below 128³
-		{128, 128, 128, false, KernelPacked, 2}, // at the threshold
-		{2, 2, 1 << 20, true, KernelPacked, 1},  // one band of rows only
-	} {
-		g := Gemm(p, tc.m, tc.n, tc.k, tc.transB)
-		if g.Kernel != tc.kernel || g.Threads != tc.threads {
-			t.Errorf("Gemm(%d,%d,%d,transB=%v) = %s × %d, want %s × %d (%s)", tc.m, tc.n, tc.k, tc.transB, g.Kernel, g.Threads, tc.kernel, tc.threads, g.Reason)
+	// One row: rows×1 = 15680/2000 + 0.5 = 8.34; rows×2 (the table
+	// scales with threads) = 3.92 + 0.5 + 3 = 7.42; packed×1 with a
+	// 1×10 product in 2×12 tiles: 15680/(4000·10/24) + 8·(784+7840)/
+	// 10000 + 0.5 = 16.80; packed×2 (by columns): 5.376 + 3.763 + 3.5.
+	g := Gemm(p, 1, 10, 784, false, false)
+	if g.Kernel != KernelRows || g.Threads != 2 {
+		t.Errorf("1×10×784: %s × %d (%s)", g.Kernel, g.Threads, g.Reason)
+	}
+	near(t, "rows×2", g.Micros, 15680/4000.0+0.5+3)
+	// Without a second core the split is not an option.
+	p.Cores = 1
+	g = Gemm(p, 1, 10, 784, false, false)
+	near(t, "rows×1", g.Micros, 15680/2000.0+0.5)
+	for _, o := range g.Options {
+		if o.Threads != 1 {
+			t.Errorf("1 core: option %v", o)
 		}
 	}
-	// The threshold flips the estimate's formula: one thread at 4
-	// GFLOP/s, two at 7 GFLOP/s plus fork/join.
-	below, at := Gemm(p, 127, 128, 128, false), Gemm(p, 128, 128, 128, false)
-	near(t, "below", below.Micros, 2*127*128*128/(4000.0*127/128)+8*(127*128+128*128)/10000.0+0.5) // 127 rows fill 127 of 128
-	// Split by rows: each goroutine packs half of A and all of B.
-	near(t, "at", at.Micros, 2*128*128*128/7000.0+8*(128*128/2+128*128)/10000.0+0.5+3)
-	// The AVX2 implementation takes transposed B in its row kernel and
-	// splits it by columns from 1<<17 multiply-adds up.
+	// The generic rows kernel does not take a transposed B; the AVX2
+	// one does. Only the AVX2 implementation has narrow and direct, and
+	// direct needs B as stored or A transposed.
+	p = flat()
+	has := func(g GemmChoice, kernel string) bool {
+		for _, o := range g.Options {
+			if o.Kernel == kernel {
+				return true
+			}
+		}
+		return false
+	}
+	if g := Gemm(p, 4, 512, 784, false, true); has(g, KernelRows) || has(g, KernelNarrow) || has(g, KernelDirect) {
+		t.Errorf("generic, transposed B: %v", g.Options)
+	}
 	p.Dispatch = AVX2Dispatch
-	if g := Gemm(p, 4, 512, 784, true); g.Kernel != KernelRows || g.Threads != 2 {
-		t.Errorf("avx2 rows: %s × %d", g.Kernel, g.Threads)
+	p.Gemm = append(p.Gemm, GemmRate{KernelNarrow, 1, 1, 50})
+	if g := Gemm(p, 4, 512, 784, false, true); !has(g, KernelRows) || has(g, KernelDirect) || has(g, KernelNarrow) || has(g, KernelSmall) != true {
+		t.Errorf("avx2, transposed B, n = 512: %v", g.Options)
 	}
-	if g := Gemm(p, 1, 10, 784, false); g.Kernel != KernelRows || g.Threads != 1 {
-		t.Errorf("avx2 small rows: %s × %d", g.Kernel, g.Threads)
+	if g := Gemm(p, 784, 10, 100, true, true); !has(g, KernelDirect) || has(g, KernelNarrow) {
+		t.Errorf("avx2, Aᵀ·Bᵀ, n = 10: %v", g.Options)
 	}
-	// One core: never split.
-	p.Cores = 1
-	if g := Gemm(p, 512, 512, 512, false); g.Threads != 1 {
-		t.Errorf("1 core: %d threads", g.Threads)
+	// A fast narrow kernel wins the n = 10 product: 1568000 FLOPs at
+	// 2·50000 per µs on two goroutines, plus the copy of Bᵀ (8·7840
+	// bytes at 10000 per µs), the call and fork/join.
+	g = Gemm(p, 100, 10, 784, false, false)
+	if g.Kernel != KernelNarrow || g.Threads != 2 {
+		t.Errorf("narrow: %s × %d (%v)", g.Kernel, g.Threads, g.Options)
 	}
+	near(t, "narrow", g.Micros, 1568000/100000.0+8*7840/10000.0+0.5+3)
+	// Options are sorted and the first is the choice.
+	for i := 1; i < len(g.Options); i++ {
+		if g.Options[i].Micros < g.Options[i-1].Micros {
+			t.Errorf("options not sorted: %v", g.Options)
+		}
+	}
+	// The direct kernel skips B's copy but re-reads B once per MC-row
+	// block of A: 8·(m·k) packed + 4·k·n·ceil(m/MC) re-read; on two
+	// goroutines, each takes half of B's columns and packs all of A.
+	packed, reread := DirectTraffic(AVX2Dispatch, 300, 512, 784, 1, false, false)
+	near(t, "direct packed", packed, 8*300*784)
+	near(t, "direct reread", reread, 4*784*512*3)
+	packed, reread = DirectTraffic(AVX2Dispatch, 300, 512, 784, 2, false, false)
+	near(t, "direct×2 packed", packed, 8*300*784)
+	near(t, "direct×2 reread", reread, 4*784*256*3)
+	// Aᵀ (k×m stored) by a 10-wide B: both read in place, rows split;
+	// Aᵀ re-read once per 16-column sliver of B (one).
+	packed, reread = DirectTraffic(AVX2Dispatch, 784, 10, 100, 2, true, false)
+	near(t, "Aᵀ packed", packed, 0)
+	near(t, "Aᵀ reread", reread, 4*100*10+4*392*100)
 }
 
 func TestRooflinePicksTheMax(t *testing.T) {
@@ -226,14 +268,14 @@ func TestProfileErrorsNameTheFile(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 	for name, body := range map[string]string{
-		"corrupt.json":  `{"version": 1, "cores": `,
+		"corrupt.json":  `{"version": 2, "cores": `,
 		"empty.json":    ``,
 		"version.json":  `{"version": 99}`,
-		"cores.json":    `{"version": 1, "cores": 0}`,
-		"nogemm.json":   `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1}`,
-		"kernel.json":   `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm": [{"kernel": "magic", "threads": 1, "mnk": 1, "gflops": 1}]}`,
-		"nopacked.json": `{"version": 1, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm_dispatch": {"mr": 2, "nr": 4, "parallel_min": 8}, "gemm": [{"kernel": "rows", "threads": 1, "mnk": 1, "gflops": 1}, {"kernel": "small", "threads": 1, "mnk": 1, "gflops": 1}]}`,
-		"negative.json": `{"version": 1, "cores": 2, "bandwidth_gbs": -1, "elementwise_gflops": 1}`,
+		"cores.json":    `{"version": 2, "cores": 0}`,
+		"nogemm.json":   `{"version": 2, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1}`,
+		"kernel.json":   `{"version": 2, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm": [{"kernel": "magic", "threads": 1, "mnk": 1, "gflops": 1}]}`,
+		"nopacked.json": `{"version": 2, "cores": 2, "bandwidth_gbs": 1, "elementwise_gflops": 1, "gemm_dispatch": {"kernels": ["rows", "small", "packed"], "mr": 2, "nr": 4, "mc": 8, "nc": 8}, "gemm": [{"kernel": "rows", "threads": 1, "mnk": 1, "gflops": 1}, {"kernel": "small", "threads": 1, "mnk": 1, "gflops": 1}]}`,
+		"negative.json": `{"version": 2, "cores": 2, "bandwidth_gbs": -1, "elementwise_gflops": 1}`,
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
@@ -296,7 +338,7 @@ func FuzzParseProfile(f *testing.F) {
 	good, _ := json.Marshal(Default())
 	f.Add(good)
 	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"version":1,"cores":2,"gemm":[{"kernel":"rows","threads":1,"mnk":1e308,"gflops":1e-308}]}`))
+	f.Add([]byte(`{"version":2,"cores":2,"gemm":[{"kernel":"rows","threads":1,"mnk":1e308,"gflops":1e-308}]}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data, "fuzz.json")
@@ -308,7 +350,7 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		// A valid profile gives finite, non-negative estimates.
 		for _, s := range [][3]int{{1, 10, 784}, {8, 8, 8}, {64, 512, 784}, {512, 512, 512}} {
-			g := Gemm(p, s[0], s[1], s[2], false)
+			g := Gemm(p, s[0], s[1], s[2], false, false)
 			if !(g.Micros >= 0) || math.IsInf(g.Micros, 0) {
 				t.Errorf("Gemm%v = %v µs", s, g.Micros)
 			}

@@ -7,18 +7,24 @@
 //
 //	max(FLOPs / rate, bytes / bandwidth) + per-call overhead [+ fork/join]
 //
-// where rate is the SGEMM throughput of the chosen kernel variant at the
+// where rate is the SGEMM throughput of the chosen kernel at the
 // product's size (for matmul and the GEMM inside im2col convolutions) or
-// the rate of generated scalar loops (everything else). The GEMM dispatch
-// mirrors runtime.Sgemm: the row-sweep kernel for m <= 4, the plain-loop
-// kernel for tiny products, the packed kernel otherwise, split across
-// goroutines from 128³ multiply-adds up (see runtime/gemm.go).
+// the rate of generated scalar loops (everything else).
+//
+// The model makes the kernel decisions: for every SGEMM (Gemm) and
+// convolution (Conv) it estimates each kernel that can compute it — the
+// few-rows, plain-loop, narrow, direct (strided) and packed SGEMMs;
+// im2col+GEMM and the direct convolution — on 1 to Cores goroutines, and
+// picks the fastest. Generated code passes the choice to the runtime
+// (runtime.SgemmPlan, runtime.Conv2DPlan), so what the model estimates is
+// what runs.
 //
 // Profiles hold the machine figures. The built-in one was measured on
 // the reference machine; `flowc calibrate` measures the current machine
 // with the real runtime kernels and writes a profile file that later
 // builds read (FLOW_PROFILE overrides its location).
 //
-// The package imports only compiler/ir: it describes the runtime's
-// dispatch rules, it does not call them.
+// The package imports only compiler/ir: it knows the runtime's kernels by
+// name and by their applicability rules (GemmDispatch,
+// ConvDirectApplies), it does not call them.
 package cost

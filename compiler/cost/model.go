@@ -2,7 +2,6 @@ package cost
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 )
@@ -12,7 +11,6 @@ import (
 // runtime: the estimates describe what it does.
 const (
 	convColMax      = 1 << 20 // runtime.convColMax
-	convImageMin    = 2       // runtime.convImageMinChunk
 	poolMinImages   = 4       // runtime.poolMinImages
 	softmaxMinChunk = 1 << 14 // runtime.softmaxMinChunk
 )
@@ -283,139 +281,37 @@ func Threads(serialUs float64, cores int, forkJoinUs float64) int {
 	return bestT
 }
 
-// GemmChoice is how runtime.Sgemm runs one m×k by k×n product.
-type GemmChoice struct {
-	Kernel  string
-	Threads int
-	Micros  float64
-	Reason  string
-}
-
-// Gemm estimates one runtime.Sgemm call of an m×k by k×n product,
-// following the profile's dispatch rules as the runtime does: the
-// few-rows kernel for m <= RowsMax (split by columns from
-// RowsParallelMin up, if the implementation does), plain loops up to
-// SmallMax multiply-adds, the packed kernel on the caller below
-// ParallelMin, split across cores in bands of micro-tiles above.
-func Gemm(p *Profile, m, n, k int, transB bool) GemmChoice {
-	d := p.Dispatch
-	mnk := float64(m) * float64(n) * float64(k)
-	flops := 2 * mnk
-	g := GemmChoice{Threads: 1}
-	work := m * n * k
-	switch {
-	case m == 0 || n == 0 || k == 0:
-		g.Kernel, g.Reason = KernelSmall, "empty product"
-		g.Micros = p.CallUs
-		return g
-	case m <= d.RowsMax && (!transB || d.RowsTransB):
-		g.Kernel = KernelRows
-		g.Reason = fmt.Sprintf("m=%d <= %d rows: no packing", m, d.RowsMax)
-		if d.RowsParallelMin > 0 {
-			chunks := (n + d.RowsChunk - 1) / d.RowsChunk
-			minChunks := max(1, d.RowsParallelMin/2/(d.RowsChunk*m*k))
-			g.Threads = min(p.Cores, max(1, chunks/minChunks))
-			if g.Threads > 1 {
-				g.Reason += fmt.Sprintf(", %d goroutines over columns (m·n·k=%d >= %d)", g.Threads, work, d.RowsParallelMin)
-			} else {
-				g.Reason += ", one goroutine: too little work to split"
-			}
-		}
-	case work <= d.SmallMax:
-		g.Kernel = KernelSmall
-		g.Reason = fmt.Sprintf("m·n·k=%d <= %d: plain loops, packing would cost more", work, d.SmallMax)
-	case work < d.ParallelMin:
-		g.Kernel = KernelPacked
-		g.Reason = fmt.Sprintf("packed; m·n·k=%d < %d: one goroutine, fork/join would not pay", work, d.ParallelMin)
-	default:
-		g.Kernel = KernelPacked
-		byRows := m >= n
-		var tiles, minTiles int
-		if byRows {
-			tiles = (m + d.MR - 1) / d.MR
-			minTiles = max(1, d.ParallelMin/2/(d.MR*n*k))
-		} else {
-			tiles = (n + d.NR - 1) / d.NR
-			minTiles = max(1, d.ParallelMin/2/(d.NR*m*k))
-		}
-		g.Threads = min(p.Cores, max(1, tiles/minTiles))
-		if g.Threads > 1 {
-			side := "rows"
-			if !byRows {
-				side = "columns"
-			}
-			g.Reason = fmt.Sprintf("packed; m·n·k=%d >= %d: %d goroutines over bands of %s", work, d.ParallelMin, g.Threads, side)
-		} else {
-			g.Reason = fmt.Sprintf("packed; m·n·k=%d >= %d but too few tiles to split", work, d.ParallelMin)
-		}
-	}
-	if g.Kernel == KernelPacked {
-		rate := p.PackedGFLOPS(g.Threads, m, n, k) * TileEfficiency(d, m, n)
-		g.Micros = flops/(rate*1e3) + PackTraffic(d, m, n, k, g.Threads)/(p.PackBandwidth()*1e3) + p.CallUs
-	} else {
-		g.Micros = flops/(p.GemmGFLOPS(g.Kernel, g.Threads, mnk)*1e3) + p.CallUs
-	}
-	if g.Threads > 1 {
-		g.Micros += p.ForkJoinUs
-	}
-	return g
-}
-
-// PackTraffic is the memory traffic, in bytes, of the copies the packed
-// kernel makes into its buffers on one goroutine's share of an m×k by k×n
-// product split over threads goroutines: op(B) once and op(A) once per
-// NC-wide panel of B, each read and written. Bands of rows each pack all
-// of B and their rows of A; bands of columns their part of B and all of
-// A (the runtime splits along C's longer side).
-func PackTraffic(d GemmDispatch, m, n, k, threads int) float64 {
-	t := float64(max(threads, 1))
-	panels := float64((n + max(d.NC, 1) - 1) / max(d.NC, 1))
-	a, b := float64(m)*float64(k)*panels, float64(k)*float64(n)
-	if threads > 1 {
-		if m >= n {
-			a /= t
-		} else {
-			b /= t
-		}
-	}
-	return 8 * (a + b)
-}
-
-// TileEfficiency is the fraction of the packed kernel's work that is
-// useful on an m×n product: edge tiles are computed whole, so a product
-// with n=10 on a 16-wide tile wastes 6/16 of it. The profile's packed
-// rates are per useful FLOP of full tiles; estimates multiply by it.
-func TileEfficiency(d GemmDispatch, m, n int) float64 {
-	if m <= 0 || n <= 0 {
-		return 1
-	}
-	mr, nr := max(d.MR, 1), max(d.NR, 1)
-	pm := (m + mr - 1) / mr * mr
-	pn := (n + nr - 1) / nr * nr
-	return float64(m) * float64(n) / (float64(pm) * float64(pn))
-}
-
-// estimateMatmul estimates a matmul as the runtime.Sgemm or
-// runtime.SgemmBatched calls generated code makes.
-func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
+// MatmulDims returns the SGEMM calls a matmul node makes under the
+// binding b, as generated code makes them: one op(A) m×k by op(B) k×n
+// product for a rank-2 matmul or a batch of row-major A matrices sharing
+// one B (stacked into one product), calls products of that size
+// otherwise (runtime.SgemmBatched).
+func MatmulDims(n *ir.Node, b ir.Binding) (m, nn, k, calls int, transA, transB bool) {
 	as, bs, os := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape, n.Type.Shape
-	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
-	m, k := as[len(as)-2].Eval(b), as[len(as)-1].Eval(b)
-	if ta {
+	transA, transB = n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
+	m, k = as[len(as)-2].Eval(b), as[len(as)-1].Eval(b)
+	if transA {
 		m, k = k, m
 	}
-	nn := os[len(os)-1].Eval(b)
-	calls := 1
+	nn = os[len(os)-1].Eval(b)
+	calls = 1
 	if len(as) > 2 || len(bs) > 2 {
 		total := ir.MatmulBatch(os).NumElements(b)
 		na, nb := ir.MatmulBatch(as).NumElements(b), ir.MatmulBatch(bs).NumElements(b)
-		if nb == 1 && na == total && !ta {
+		if nb == 1 && na == total && !transA {
 			m *= total // one product over the stacked rows of A
 		} else {
 			calls = total
 		}
 	}
-	g := Gemm(p, m, nn, k, tb)
+	return m, nn, k, calls, transA, transB
+}
+
+// estimateMatmul estimates a matmul as the SGEMM calls generated code
+// makes, each run as Gemm chooses.
+func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
+	m, nn, k, calls, ta, tb := MatmulDims(n, b)
+	g := Gemm(p, m, nn, k, ta, tb)
 	e.Kernel, e.Threads = g.Kernel, g.Threads
 	e.Micros = g.Micros * float64(calls)
 	e.Reason = g.Reason
@@ -427,117 +323,6 @@ func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 	// packing copies are costed at their bandwidth: no separate memory
 	// roofline.
 	e.Bound = "gemm"
-}
-
-// Convolution ops, as ConvGeometry and ConvRate name them.
-const (
-	OpConv2D               = "conv2d"
-	OpConv2DBackpropInput  = "conv2d_backprop_input"
-	OpConv2DBackpropFilter = "conv2d_backprop_filter"
-)
-
-// ConvGeometry is the shape of a convolution over NHWC images, as the
-// runtime's ConvShape describes it.
-type ConvGeometry struct {
-	Batch, InH, InW, InC int
-	KH, KW, OutC         int
-	OutH, OutW           int
-	StrideH, StrideW     int
-	PadTop, PadLeft      int
-}
-
-// ConvChoice is the cost model's account of one convolution call.
-type ConvChoice struct {
-	Kernel  string
-	Threads int
-	Micros  float64
-	Reason  string
-}
-
-// Conv estimates one call of the runtime's op (OpConv2D and its
-// gradients) on geometry s, as the runtime runs it: per chunk of images
-// that fits its 4 MiB scratch, an im2col (col2im for the input gradient)
-// pass over the patch matrix and one SGEMM, or a single SGEMM for a 1×1
-// stride-1 convolution. The sum is divided by the profile's calibrated
-// efficiency of the op at that patch size (ConvRates).
-func Conv(p *Profile, op string, s ConvGeometry) ConvChoice {
-	rows, patch := s.OutH*s.OutW, s.KH*s.KW*s.InC
-	if s.Batch == 0 || rows == 0 {
-		return ConvChoice{Kernel: "im2col+gemm", Threads: 1, Micros: p.CallUs, Reason: "empty batch"}
-	}
-	gemm := func(imgs int) GemmChoice {
-		switch op {
-		case OpConv2D:
-			return Gemm(p, imgs*rows, s.OutC, patch, false)
-		case OpConv2DBackpropInput:
-			return Gemm(p, imgs*rows, patch, s.OutC, true)
-		default:
-			return Gemm(p, patch, s.OutC, imgs*rows, false)
-		}
-	}
-	eff := p.ConvEfficiency(op, patch)
-	effNote := ""
-	if eff != 1 {
-		effNote = fmt.Sprintf(" (calibrated efficiency %.2f)", eff)
-	}
-	pointwise := s.KH == 1 && s.KW == 1 && s.StrideH == 1 && s.StrideW == 1 && s.PadTop == 0 && s.PadLeft == 0 &&
-		s.OutH == s.InH && s.OutW == s.InW
-	if pointwise {
-		g := gemm(s.Batch)
-		return ConvChoice{Kernel: "gemm", Threads: g.Threads, Micros: g.Micros / eff,
-			Reason: "1×1 stride-1 convolution is one GEMM over pixels; " + g.Reason + effNote}
-	}
-	chunk := max(1, min(s.Batch, convColMax/max(rows*patch, 1)))
-	full, rest := s.Batch/chunk, s.Batch%chunk
-	colPass := func(imgs int) float64 {
-		// im2col writes (col2im reads and scatters) the patch matrix,
-		// reading (writing) the images.
-		bytes := 4 * float64(imgs) * float64(rows) * float64(patch) * 2
-		threads := min(p.Cores, max(1, imgs/convImageMin))
-		t := bytes/(p.BandwidthGBs*1e3)/float64(threads) + p.CallUs
-		if threads > 1 {
-			t += p.ForkJoinUs
-		}
-		return t
-	}
-	g := gemm(chunk)
-	us := float64(full) * (g.Micros + colPass(chunk))
-	if rest > 0 {
-		us += gemm(rest).Micros + colPass(rest)
-	}
-	pass := "im2col"
-	if op == OpConv2DBackpropInput {
-		pass = "col2im"
-	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s of %d×%d patches", pass, rows, patch)
-	if n := full + min(rest, 1); n > 1 {
-		fmt.Fprintf(&sb, " in %d chunks of %d images", n, chunk)
-	}
-	fmt.Fprintf(&sb, "; GEMM %s%s", g.Reason, effNote)
-	return ConvChoice{Kernel: "im2col+gemm", Threads: g.Threads, Micros: us / eff, Reason: sb.String()}
-}
-
-// estimateConv estimates a convolution node with Conv.
-func estimateConv(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
-	w := ir.NodeWindow(n)
-	var batch, cin, cout int
-	switch n.Op.Name {
-	case OpConv2D:
-		batch = n.Type.Shape[0].Eval(b)
-		cin, cout = n.Inputs[1].Type.Shape[2].Size, n.Inputs[1].Type.Shape[3].Size
-	case OpConv2DBackpropInput:
-		batch = n.Inputs[1].Type.Shape[0].Eval(b)
-		cin, cout = n.Inputs[0].Type.Shape[2].Size, n.Inputs[0].Type.Shape[3].Size
-	default:
-		batch = n.Inputs[0].Type.Shape[0].Eval(b)
-		cin, cout = n.Type.Shape[2].Size, n.Type.Shape[3].Size
-	}
-	c := Conv(p, n.Op.Name, ConvGeometry{
-		Batch: batch, InH: w.InH, InW: w.InW, InC: cin, KH: w.KH, KW: w.KW, OutC: cout,
-		OutH: w.OutH, OutW: w.OutW, StrideH: w.StrideH, StrideW: w.StrideW, PadTop: w.PadTop, PadLeft: w.PadLeft,
-	})
-	e.Kernel, e.Threads, e.Micros, e.Reason, e.Bound = c.Kernel, c.Threads, c.Micros, c.Reason, "compute"
 }
 
 // typeBytes is the size of n's result under b.

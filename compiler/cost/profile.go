@@ -13,23 +13,33 @@ import (
 
 // ProfileVersion is the version of the profile file format this package
 // reads and writes.
-const ProfileVersion = 1
+const ProfileVersion = 2
 
 // ProfileEnv is the environment variable naming a profile file that
 // overrides the default location.
 const ProfileEnv = "FLOW_PROFILE"
 
-// GEMM kernel variants, as runtime.Sgemm dispatches them.
+// GEMM kernels, as runtime.GemmKernel names them. The cost model picks
+// one per product (Gemm) and generated code runs it (runtime.SgemmPlan).
 const (
-	KernelRows   = "rows"   // m <= 4, B not transposed: rows of B swept contiguously
-	KernelSmall  = "small"  // m*n*k <= 12³: plain triple loop
+	KernelRows   = "rows"   // few rows of C: rows of B swept contiguously, or dot products
+	KernelSmall  = "small"  // plain triple loop, no packing
+	KernelNarrow = "narrow" // few columns of C: n dot products per row of A
+	KernelDirect = "direct" // the micro-kernel reading B (or Aᵀ) where it is stored
 	KernelPacked = "packed" // packed, cache-blocked micro-kernel
 )
 
+// tabulated reports whether a kernel's speed is a GemmRate table (the
+// kernels without packing); the packed and direct kernels have the
+// PackedRate model instead.
+func tabulated(kernel string) bool {
+	return kernel == KernelRows || kernel == KernelSmall || kernel == KernelNarrow
+}
+
 // GemmRate is one measured point of the throughput table of the SGEMM
-// variants without packing (KernelRows, KernelSmall): the GFLOP/s the
-// kernel reaches with Threads goroutines on a product of MNK = m*n*k
-// multiply-adds, memory traffic included.
+// kernels without packing (KernelRows, KernelSmall, KernelNarrow): the
+// GFLOP/s the kernel reaches with Threads goroutines on a product of MNK
+// = m*n*k multiply-adds, memory traffic included.
 type GemmRate struct {
 	Kernel  string  `json:"kernel"`
 	Threads int     `json:"threads"`
@@ -37,44 +47,61 @@ type GemmRate struct {
 	GFLOPS  float64 `json:"gflops"`
 }
 
-// GemmDispatch describes how runtime.Sgemm picks a kernel variant and
-// splits work across goroutines, for one of its implementations (see
-// runtime/gemm.go and the architecture's gemm_*.go). The cost model
-// follows it so that its choices are the runtime's.
+// GemmDispatch describes one implementation of the runtime's SGEMM (see
+// runtime/gemm.go and the architecture's gemm_*.go): the kernels it has
+// and the limits within which each can compute a product. The cost model
+// chooses among the kernels that apply; runtime.SgemmPlan runs the choice.
 type GemmDispatch struct {
 	// Impl names the implementation: "generic" (portable Go) or "avx2"
 	// (amd64 assembly, used when the CPU has AVX2 and FMA and
 	// FLOW_KERNELS is not "generic").
 	Impl string `json:"impl"`
+	// Kernels lists the kernels the implementation has (Kernel*).
+	Kernels []string `json:"kernels"`
 	// MR×NR is the packed kernel's micro-tile; parallel products split
 	// C into bands of whole tiles.
 	MR int `json:"mr"`
 	NR int `json:"nr"`
-	// NC is the width of the panels of op(B) the packed kernel packs at
-	// a time; op(A) is packed once per panel.
+	// MC×KC blocks of op(A) are packed (or, by the direct kernel, read
+	// in place) per NC-wide panel of op(B).
+	MC int `json:"mc"`
 	NC int `json:"nc"`
-	// RowsMax is the largest m the few-rows kernel takes; RowsTransB
-	// says whether it also takes a transposed B.
+	// RowsMax is the largest m the few-rows kernel is considered for
+	// (the runtime's takes any m, but it reads all of B per row or two,
+	// and its calibrated rates are for a few rows); RowsTransB says
+	// whether it also takes a transposed B.
 	RowsMax    int  `json:"rows_max"`
 	RowsTransB bool `json:"rows_trans_b"`
-	// RowsParallelMin is the m*n*k from which the few-rows kernel splits
-	// C's columns, in chunks of RowsChunk, across goroutines; 0 means it
-	// always runs on the caller.
-	RowsParallelMin int `json:"rows_parallel_min"`
-	RowsChunk       int `json:"rows_chunk"`
-	// SmallMax is the largest m*n*k run with plain loops; ParallelMin the
-	// smallest the packed kernel splits across goroutines.
-	SmallMax    int `json:"small_max"`
-	ParallelMin int `json:"parallel_min"`
+	// NarrowMaxCols is the largest n the narrow kernel is considered for
+	// (A not transposed).
+	NarrowMaxCols int `json:"narrow_max_cols"`
+	// DirectAMaxCols is the largest n for which the direct kernel reads
+	// a transposed A in place when it can read B in place too (it always
+	// does when B is transposed).
+	DirectAMaxCols int `json:"direct_a_max_cols"`
+	// ConvDirect says whether the runtime has the direct convolution
+	// kernel (runtime.ConvDirect).
+	ConvDirect bool `json:"conv_direct"`
+}
+
+// Has reports whether the implementation has kernel.
+func (d GemmDispatch) Has(kernel string) bool {
+	for _, k := range d.Kernels {
+		if k == kernel {
+			return true
+		}
+	}
+	return false
 }
 
 // Known runtime.Sgemm implementations.
 var (
 	// GenericDispatch is the portable Go implementation.
-	GenericDispatch = GemmDispatch{Impl: "generic", MR: 2, NR: 4, NC: 1024, RowsMax: 4, SmallMax: 12 * 12 * 12, ParallelMin: 128 * 128 * 128}
+	GenericDispatch = GemmDispatch{Impl: "generic", Kernels: []string{KernelRows, KernelSmall, KernelPacked},
+		MR: 2, NR: 4, MC: 128, NC: 1024, RowsMax: 4}
 	// AVX2Dispatch is the amd64 AVX2/FMA assembly implementation.
-	AVX2Dispatch = GemmDispatch{Impl: "avx2", MR: 6, NR: 16, NC: 3072, RowsMax: 4, RowsTransB: true, RowsParallelMin: 1 << 17, RowsChunk: 16,
-		SmallMax: 12 * 12 * 12, ParallelMin: 128 * 128 * 128}
+	AVX2Dispatch = GemmDispatch{Impl: "avx2", Kernels: []string{KernelRows, KernelSmall, KernelNarrow, KernelDirect, KernelPacked},
+		MR: 6, NR: 16, MC: 144, NC: 3072, RowsMax: 4, RowsTransB: true, NarrowMaxCols: 12, DirectAMaxCols: 32, ConvDirect: true}
 )
 
 // PackedRate is the calibrated throughput of the packed SGEMM kernel's
@@ -92,10 +119,12 @@ type PackedRate struct {
 	K          float64 `json:"k_overhead"`
 }
 
-// ConvRate is one calibrated point of a convolution op's efficiency:
-// the modeled time of the call over its measured time, at a patch size.
+// ConvRate is one calibrated point of a convolution kernel's efficiency
+// on one op: the im2col+GEMM model's time of the call (ConvModel) over
+// the kernel's measured time, at a patch size, on one goroutine.
 type ConvRate struct {
 	Op         string  `json:"op"`
+	Kernel     string  `json:"kernel"` // ConvIm2col or ConvDirect
 	Patch      int     `json:"patch"`
 	Efficiency float64 `json:"efficiency"`
 }
@@ -152,50 +181,62 @@ type Profile struct {
 	CallUs float64 `json:"call_us"`
 }
 
-// builtin is the default profile: the medians of several `flowc
+// builtin is the default profile: the medians of three `flowc
 // calibrate` runs on the reference machine (2-core AMD Zen3 VM, shared
 // with other work, AVX2/FMA SGEMM), rounded. After a
 // kernel change, run `flowc calibrate -o profile.json` and copy its
 // figures here (the codegen goldens carry estimates made with them).
 var builtin = Profile{
 	Version:  ProfileVersion,
-	Source:   "built-in defaults (flowc calibrate on a shared 2-core AMD EPYC, avx2 SGEMM, 2026-11-26)",
+	Source:   "built-in defaults (medians of 3 flowc calibrate runs on a shared 2-core AMD EPYC, avx2 SGEMM, 2026-11-26)",
 	Cores:    2,
 	Dispatch: AVX2Dispatch,
 	Gemm: []GemmRate{
-		{KernelRows, 1, 784 * 10, 23},
-		{KernelRows, 1, 784 * 512, 43},
-		{KernelRows, 1, 1024 * 1024, 57},
-		{KernelRows, 1, 1024 * 3136, 25},
-		{KernelRows, 2, 784 * 512, 37},
-		{KernelRows, 2, 1024 * 1024, 69},
-		{KernelRows, 2, 1024 * 3136, 33},
-		{KernelSmall, 1, 6 * 6 * 6, 1.1},
-		{KernelSmall, 1, 12 * 12 * 12, 1.5},
+		{KernelRows, 1, 7840, 21.9},
+		{KernelRows, 1, 401408, 36.3},
+		{KernelRows, 1, 3211264, 27.7},
+		{KernelRows, 1, 1048576, 57.5},
+		{KernelNarrow, 1, 81920, 26.8},
+		{KernelNarrow, 1, 784000, 47.5},
+		{KernelNarrow, 1, 5242880, 41.9},
+		{KernelRows, 2, 7840, 9.74},
+		{KernelRows, 2, 401408, 31.3},
+		{KernelRows, 2, 3211264, 35.2},
+		{KernelRows, 2, 1048576, 58.4},
+		{KernelNarrow, 2, 81920, 17.1},
+		{KernelNarrow, 2, 784000, 36.3},
+		{KernelNarrow, 2, 5242880, 49.6},
+		{KernelSmall, 1, 216, 0.659},
+		{KernelSmall, 1, 1728, 1.01},
 	},
 	Packed: []PackedRate{
-		{Threads: 1, PeakGFLOPS: 108, K: 5.6},
-		{Threads: 2, PeakGFLOPS: 149, N: 15, K: 7.8},
+		{Threads: 1, PeakGFLOPS: 106, M: 0.0, N: 0.0, K: 2.1},
+		{Threads: 2, PeakGFLOPS: 180, M: 13.8, N: 13.9, K: 22.1},
 	},
 	Conv: []ConvRate{
-		{"conv2d", 25, 1.73},
-		{"conv2d_backprop_input", 25, 0.80},
-		{"conv2d_backprop_filter", 25, 2.92},
-		{"conv2d", 800, 2.01},
-		{"conv2d_backprop_input", 800, 1.64},
-		{"conv2d_backprop_filter", 800, 1.48},
+		{"conv2d", ConvIm2col, 25, 0.67},
+		{"conv2d_backprop_input", ConvIm2col, 25, 0.59},
+		{"conv2d_backprop_filter", ConvIm2col, 25, 0.79},
+		{"conv2d", ConvDirect, 25, 2.14},
+		{"conv2d_backprop_filter", ConvDirect, 25, 2.86},
+		{"conv2d", ConvIm2col, 800, 1.29},
+		{"conv2d_backprop_input", ConvIm2col, 800, 1.22},
+		{"conv2d_backprop_filter", ConvIm2col, 800, 1.33},
+		{"conv2d", ConvDirect, 800, 1.69},
+		{"conv2d_backprop_input", ConvDirect, 800, 1.28},
 	},
-	BandwidthGBs:      15.3,
-	PackGBs:           15.3,
-	ElementwiseGFLOPS: 4.1,
-	ForkJoinUs:        0.39,
-	Share:             0.75,
-	CallUs:            0.051,
+	BandwidthGBs:      12.9,
+	PackGBs:           12.9,
+	ElementwiseGFLOPS: 3.41,
+	ForkJoinUs:        0.378,
+	Share:             0.944,
+	CallUs:            0.0321,
 }
 
 // Default returns a copy of the built-in profile.
 func Default() *Profile {
 	p := builtin
+	p.Dispatch.Kernels = append([]string(nil), builtin.Dispatch.Kernels...)
 	p.Gemm = append([]GemmRate(nil), builtin.Gemm...)
 	p.Packed = append([]PackedRate(nil), builtin.Packed...)
 	p.Conv = append([]ConvRate(nil), builtin.Conv...)
@@ -301,16 +342,23 @@ func (p *Profile) Validate() error {
 		}
 	}
 	d := p.Dispatch
-	if d.MR < 1 || d.NR < 1 || d.MR > 1<<10 || d.NR > 1<<10 || d.NC < 1 || d.RowsMax < 0 || d.SmallMax < 0 || d.ParallelMin < 1 ||
-		d.RowsParallelMin < 0 || (d.RowsParallelMin > 0 && d.RowsChunk < 1) {
-		return fmt.Errorf("gemm_dispatch %+v: want mr, nr, parallel_min >= 1, the others >= 0 (rows_chunk >= 1 with rows_parallel_min)", d)
+	if d.MR < 1 || d.NR < 1 || d.MR > 1<<10 || d.NR > 1<<10 || d.MC < 1 || d.NC < 1 || d.RowsMax < 0 || d.NarrowMaxCols < 0 || d.DirectAMaxCols < 0 {
+		return fmt.Errorf("gemm_dispatch %+v: want mr, nr, mc, nc >= 1, rows_max, narrow_max_cols and direct_a_max_cols >= 0", d)
+	}
+	for _, k := range d.Kernels {
+		switch k {
+		case KernelRows, KernelSmall, KernelNarrow, KernelDirect, KernelPacked:
+		default:
+			return fmt.Errorf("gemm_dispatch: unknown kernel %q", k)
+		}
+	}
+	if !d.Has(KernelPacked) {
+		return fmt.Errorf("gemm_dispatch: kernels %v lack %q, which every implementation has", d.Kernels, KernelPacked)
 	}
 	single := map[string]bool{}
 	for i, r := range p.Gemm {
-		switch r.Kernel {
-		case KernelRows, KernelSmall:
-		default:
-			return fmt.Errorf("gemm[%d]: unknown kernel %q (want %s or %s; the packed kernel has its own model)", i, r.Kernel, KernelRows, KernelSmall)
+		if !tabulated(r.Kernel) {
+			return fmt.Errorf("gemm[%d]: unknown kernel %q (want %s, %s or %s; the packed and direct kernels have their own model)", i, r.Kernel, KernelRows, KernelSmall, KernelNarrow)
 		}
 		if r.Threads < 1 {
 			return fmt.Errorf("gemm[%d]: threads = %d, want at least 1", i, r.Threads)
@@ -346,12 +394,15 @@ func (p *Profile) Validate() error {
 		default:
 			return fmt.Errorf("conv[%d]: unknown op %q", i, c.Op)
 		}
+		if c.Kernel != ConvIm2col && c.Kernel != ConvDirect {
+			return fmt.Errorf("conv[%d]: unknown kernel %q (want %s or %s)", i, c.Kernel, ConvIm2col, ConvDirect)
+		}
 		if c.Patch < 1 || c.Patch > 1<<30 || !(c.Efficiency >= 1e-3 && c.Efficiency <= 1e3) {
 			return fmt.Errorf("conv[%d]: patch = %d, efficiency = %v, want patch >= 1 and efficiency in [0.001, 1000]", i, c.Patch, c.Efficiency)
 		}
 	}
-	for _, k := range []string{KernelRows, KernelSmall} {
-		if !single[k] {
+	for _, k := range d.Kernels {
+		if tabulated(k) && !single[k] {
 			return fmt.Errorf("gemm: no single-thread rate for the %s kernel", k)
 		}
 	}
@@ -396,13 +447,14 @@ func (p *Profile) Save(path string) error {
 	return nil
 }
 
-// ConvEfficiency returns the calibrated efficiency of a convolution op
-// at a patch size, interpolated in log(patch) between the op's points and
-// clamped at its ends; 1 when the profile has none.
-func (p *Profile) ConvEfficiency(op string, patch int) float64 {
+// ConvEfficiency returns the calibrated efficiency of a convolution
+// kernel on an op at a patch size, interpolated in log(patch) between the
+// points of that op and kernel and clamped at its ends; 1 when the
+// profile has none.
+func (p *Profile) ConvEfficiency(op, kernel string, patch int) float64 {
 	var pts []ConvRate
 	for _, c := range p.Conv {
-		if c.Op == op {
+		if c.Op == op && c.Kernel == kernel {
 			pts = append(pts, c)
 		}
 	}

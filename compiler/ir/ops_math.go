@@ -42,8 +42,11 @@ func init() {
 			{Shapes: [][]int{{3}}, Domain: NonZero},
 		},
 		Infer: inferUnaryNumeric,
+		// The gradient reads relu's output, positive exactly where its
+		// input is: the input need not be kept for the backward pass,
+		// and codegen can compute relu(x @ W + b) in one GEMM.
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("relu_grad", []*Node{dy, n.Inputs[0]}, nil)}
+			return []*Node{g.MustApply("relu_grad", []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(1),
 		Eval: unaryEval(func(x float64) float64 {
@@ -54,7 +57,7 @@ func init() {
 		}),
 	})
 	Register(&OpDef{
-		Name: "relu_grad", Summary: "dy where x > 0, else 0: the gradient of relu",
+		Name: "relu_grad", Summary: "dy where x > 0, else 0: the gradient of relu (x is relu's input or, equivalently, its output)",
 		Inputs: []string{"dy", "x"}, Elementwise: true, Internal: true,
 		Infer: inferBroadcast,
 		Cost:  elementwiseCost(1),

@@ -149,6 +149,28 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// gemmPlan14 is the cost model's plan for the SGEMM of mixed (f32[N,3] @ f32[3,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan14(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan19 is the cost model's plan for the SGEMM of z (f32[N,12] @ f32[12,2]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan19(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, ids []int32, x []float32) {
 	m.layout(n)
@@ -214,7 +236,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 		}
 	}
 	// mixed = matmul(left, rows) f32[N,3], line 20
-	runtime.Sgemm(false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
 	// %17 = tanh(%16) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
@@ -253,7 +275,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 		}
 	}
 	// z = matmul(h, W) f32[N,2], line 24
-	runtime.Sgemm(false, false, n, 2, 12, 1, t18, 12, p2, 2, 0, t19, 2)
+	runtime.SgemmPlan(gemmPlan19(n), false, false, n, 2, 12, 1, t18, 12, p2, 2, 0, t19, 2)
 }
 
 // predict runs the predict program for a batch of n.
@@ -344,9 +366,9 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 		t38[i0] = t36[i0] + t36[i0]
 	}
 	// %40 = matmul(%38, W) f32[N,12], line 24 [grad]
-	runtime.Sgemm(false, true, n, 12, 2, 1, t38, 2, p2, 2, 0, t40, 12)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 12, 2, 1, t38, 2, p2, 2, 0, t40, 12)
 	// %41 = matmul(h, %38) f32[12,2], line 24 [grad]
-	runtime.Sgemm(true, false, 12, 2, n, 1, t18, 12, t38, 2, 0, t41, 2)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 12, 2, n, 1, t18, 12, t38, 2, 0, t41, 2)
 	// %42 = slice(%40) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
@@ -371,7 +393,7 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 		t48[i0] = t42[i0] * (float32(1) - (t17[i0] * t17[i0]))
 	}
 	// %51 = matmul(left, %43) f32[3,3], line 20 [grad]
-	runtime.Sgemm(true, false, 3, 3, n, 1, t9, 3, t43, 3, 0, t51, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, n, 1, t9, 3, t43, 3, 0, t51, 3)
 	// %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	{
 		clear(t52)
@@ -535,15 +557,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.7,
+		Micros:  0.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.2,
+		Micros:  2.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  11.8,
+		Micros:  5.5,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -57,7 +57,6 @@ type Model struct {
 	t14 []float32 // %14 = tile(%13) f32[1,3,4], line 24
 	t15 []float32 // M = squeeze(%14) f32[3,4], line 24
 	t16 []float32 // xs = slice(xp) f32[N,4], line 25
-	t17 []float32 // %17 = matmul(f, W) f32[N,4], line 27
 	t18 []float32 // %18 = relu(%17) f32[N,4], line 27
 	t31 []float32 // %31 = matmul(xs, M) f32[N,3], line 27
 	t21 []float32 // %21 = sigmoid(%31) f32[N,3], line 27
@@ -82,7 +81,7 @@ type Model struct {
 	t54 []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
 	t55 []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
 	t56 []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	t57 []float32 // %57 = relu_grad(%48, %17) f32[N,4], line 27 [grad]
+	t57 []float32 // %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
 	t58 []float32 // %58 = matmul(%57, W) f32[N,6], line 27 [grad]
 	t59 []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
 	t60 []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
@@ -129,13 +128,13 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t46, m.t7, m.t61, m.t58, m.t18, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+	m.t46, m.t7, m.t61, m.t58, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 	a = a[13*n:]
 	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6]
 	a = a[12*n:]
 	m.t12, m.t63 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
-	m.t17 = a[: 4*n : 4*n]
+	m.t18 = a[: 4*n : 4*n]
 	a = a[4*n:]
 	m.t40, m.t43, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n]
 	a = a[4*n:]
@@ -157,6 +156,28 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// gemmPlan17 is the cost model's plan for the SGEMM of %17 (f32[N,6] @ f32[6,4]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan17(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1, Relu: true}
+}
+
+// gemmPlan23 is the cost model's plan for the SGEMM of %23 (f32[N,13] @ f32[13,4]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan23(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
@@ -175,7 +196,6 @@ func (m *Model) forward(n int, x []float32) {
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
 	t18 := m.t18
 	t21 := m.t21
 	t22 := m.t22
@@ -255,14 +275,13 @@ func (m *Model) forward(n int, x []float32) {
 			t16[o0+i1] = t7[o1+i1]
 		}
 	}
-	// %17 = matmul(f, W) f32[N,4], line 27
-	runtime.Sgemm(false, false, n, 4, 6, 1, t12, 6, p0, 4, 0, t17, 4)
 	// %18 = relu(%17) f32[N,4], line 27
-	for i0 := 0; i0 < 4*n; i0++ {
-		t18[i0] = runtime.Relu(t17[i0])
+	{
+		// the product of %17, ReLU: one kernel call
+		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 4, 6, 1, t12, 6, p0, 4, 0, t18, 4)
 	}
 	// %31 = matmul(xs, M) f32[N,3], line 27
-	runtime.Sgemm(false, true, n, 3, 4, 1, t16, 4, t15, 4, 0, t31, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t16, 4, t15, 4, 0, t31, 3)
 	// %21 = sigmoid(%31) f32[N,3], line 27
 	for i0 := 0; i0 < 3*n; i0++ {
 		t21[i0] = runtime.Sigmoid(t31[i0])
@@ -299,11 +318,11 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// z = add(%23, b) f32[N,4], line 28
 	{
-		// bias, then the product of %23 accumulated onto it
+		// the product of %23, bias b: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t24[r*4:], p3)
 		}
-		runtime.Sgemm(false, false, n, 4, 13, 1, t22, 13, p2, 4, 1, t24, 4)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 4, 13, 1, t22, 13, p2, 4, 1, t24, 4)
 	}
 }
 
@@ -354,6 +373,28 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t30[0] = t28[0] / float32(2)
 }
 
+// gemmPlan46 is the cost model's plan for the SGEMM of %46 (f32[N,4] @ f32[13,4]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: packed on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan46(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+}
+
+// gemmPlan55 is the cost model's plan for the SGEMM of %55 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan55(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, t []float32) {
 	m.layout(n)
@@ -365,7 +406,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t12 := m.t12
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
+	t18 := m.t18
 	t21 := m.t21
 	t22 := m.t22
 	t25 := m.t25
@@ -437,9 +478,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %46 = matmul(%43, V) f32[N,13], line 28 [grad]
-	runtime.Sgemm(false, true, n, 13, 4, 1, t43, 4, p2, 4, 0, t46, 13)
+	runtime.SgemmPlan(gemmPlan46(n), false, true, n, 13, 4, 1, t43, 4, p2, 4, 0, t46, 13)
 	// %47 = matmul(h, %43) f32[13,4], line 28 [grad]
-	runtime.Sgemm(true, false, 13, 4, n, 1, t22, 13, t43, 4, 0, t47, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 13, 4, n, 1, t22, 13, t43, 4, 0, t47, 4)
 	// %48 = slice(%46) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
@@ -475,17 +516,17 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		t54[i0] = t49[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	runtime.Sgemm(false, false, n, 4, 3, 1, t54, 3, t15, 4, 0, t55, 4)
+	runtime.SgemmPlan(gemmPlan55(n), false, false, n, 4, 3, 1, t54, 3, t15, 4, 0, t55, 4)
 	// %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	runtime.Sgemm(true, false, 3, 4, n, 1, t54, 3, t16, 4, 0, t56, 4)
-	// %57 = relu_grad(%48, %17) f32[N,4], line 27 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, t16, 4, 0, t56, 4)
+	// %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t57[i0] = runtime.ReluGrad(t48[i0], t17[i0])
+		t57[i0] = runtime.ReluGrad(t48[i0], t18[i0])
 	}
 	// %58 = matmul(%57, W) f32[N,6], line 27 [grad]
-	runtime.Sgemm(false, true, n, 6, 4, 1, t57, 4, p0, 4, 0, t58, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 4, 1, t57, 4, p0, 4, 0, t58, 6)
 	// %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	runtime.Sgemm(true, false, 6, 4, n, 1, t12, 6, t57, 4, 0, t59, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 4, n, 1, t12, 6, t57, 4, 0, t59, 4)
 	// %60 = add(%50, %58) f32[N,6], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t60[i0] = t50[i0] + t58[i0]
@@ -706,15 +747,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.0,
+		Micros:  0.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  8.8,
+		Micros:  5.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  23.0,
+		Micros:  15.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

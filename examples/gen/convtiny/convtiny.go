@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   8,873·N FLOPs
 	TrainStep: 358 + 18,436·N FLOPs
 
-Buffers: 99 + 701·N float32 elements in one arena, planned so that tensors
+Buffers: 99 + 505·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 540 + 1,303·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -48,12 +48,8 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t8  []float32 // %8 = conv2d(x, K1) f32[N,7,7,4], line 17
-	t9  []float32 // %9 = bias_add(%8, b1) f32[N,7,7,4], line 17
 	t10 []float32 // h1 = relu(%9) f32[N,7,7,4], line 17
 	t11 []float32 // p1 = max_pool(h1) f32[N,4,4,4], line 18
-	t12 []float32 // c2 = conv2d(p1, K2) f32[N,2,2,5], line 19
-	t13 []float32 // %13 = bias_add(c2, b2) f32[N,2,2,5], line 20
 	t14 []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
 	t15 []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
 	t16 []float32 // f = mean(p2) f32[N,5], line 22
@@ -74,12 +70,12 @@ type Model struct {
 	t39 []float32 // %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
 	t40 []float32 // %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
 	t41 []float32 // %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
-	t42 []float32 // %42 = relu_grad(%41, %13) f32[N,2,2,5], line 20 [grad]
+	t42 []float32 // %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
 	t43 []float32 // %43 = sum(%42) f32[5], line 20 [grad]
 	t44 []float32 // %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
 	t45 []float32 // %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
 	t46 []float32 // %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
-	t47 []float32 // %47 = relu_grad(%46, %9) f32[N,7,7,4], line 17 [grad]
+	t47 []float32 // %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
 	t48 []float32 // %48 = sum(%47) f32[4], line 17 [grad]
 	t50 []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
 }
@@ -108,26 +104,24 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 701*n + 99
+	size := 505*n + 99
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, m.t9, m.t47 = a[:196*n:196*n], a[:196*n:196*n], a[:196*n:196*n]
+	m.t10, m.t47 = a[:196*n:196*n], a[:196*n:196*n]
 	a = a[196*n:]
-	m.t10, m.t50 = a[:196*n:196*n], a[:72:72]
+	m.t46, m.t11, m.t50 = a[:196*n:196*n], a[:64*n:64*n], a[:72:72]
 	a = a[196*n:]
-	m.t46, m.t11, m.t48 = a[:196*n:196*n], a[:64*n:64*n], a[:4:4]
-	a = a[196*n:]
-	m.t44, m.t12, m.t13 = a[:64*n:64*n], a[:20*n:20*n], a[:20*n:20*n]
+	m.t44, m.t14, m.t48 = a[:64*n:64*n], a[:20*n:20*n], a[:4:4]
 	a = a[64*n:]
-	m.t14, m.t39, m.t40, m.t42, m.t16 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:5*n:5*n]
+	m.t15, m.t39, m.t40, m.t42 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n]
 	a = a[20*n:]
-	m.t15, m.t41, m.t43 = a[:20*n:20*n], a[:20*n:20*n], a[:5:5]
+	m.t41, m.t16, m.t43, m.t38 = a[:20*n:20*n], a[:5*n:5*n], a[:5:5], a[:1:1]
 	a = a[20*n:]
 	m.t36, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[5*n:]
-	m.t19, m.t31, m.t38 = a[:3*n:3*n], a[:3*n:3*n], a[:1:1]
+	m.t19, m.t31 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t20, m.t25, m.t28 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
@@ -143,6 +137,39 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// convPlan8 is the cost model's plan for conv2d %8 by batch size n (estimated times):
+//   - n in [1, 1]: im2col on 1 goroutine(s), 1.4 µs at n = 1
+//   - n >= 2: im2col on 2 goroutine(s), 1.7 µs at n = 2
+func convPlan8(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1, Relu: true}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2, Relu: true}
+}
+
+// convPlan12 is the cost model's plan for conv2d c2 by batch size n (estimated times):
+//   - n in [1, 9]: im2col on 1 goroutine(s), 1.0 µs at n = 9
+//   - n >= 10: im2col on 2 goroutine(s), 1.0 µs at n = 10
+func convPlan12(n int) runtime.ConvPlan {
+	switch {
+	case n <= 9:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1, Relu: true}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2, Relu: true}
+}
+
+// gemmPlan17 is the cost model's plan for the SGEMM of %17 (f32[N,5] @ f32[5,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan17(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
@@ -152,44 +179,32 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t8 := m.t8
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
 	t18 := m.t18
-	// %8 = conv2d(x, K1) f32[N,7,7,4], line 17
-	runtime.Conv2D(t8, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
-		InH:       7,
-		InW:       7,
-		KH:        3,
-		KW:        3,
-		OutC:      4,
-		OutH:      7,
-		OutW:      7,
-		PadLeft:   1,
-		PadTop:    1,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %9 = bias_add(%8, b1) f32[N,7,7,4], line 17
-	for i0 := 0; i0 < 49*n; i0++ {
-		o0 := i0 * 4
-		for i1 := 0; i1 < 4; i1++ {
-			t9[o0+i1] = t8[o0+i1] + p1[i1]
-		}
-	}
 	// h1 = relu(%9) f32[N,7,7,4], line 17
-	for i0 := 0; i0 < 196*n; i0++ {
-		t10[i0] = runtime.Relu(t9[i0])
+	{
+		// the convolution %8, bias b1, ReLU: one kernel call
+		runtime.Conv2DPlan(convPlan8(n), t10, x, p0, p1, runtime.ConvShape{
+			Batch:     n,
+			DilationH: 1,
+			DilationW: 1,
+			InC:       2,
+			InH:       7,
+			InW:       7,
+			KH:        3,
+			KW:        3,
+			OutC:      4,
+			OutH:      7,
+			OutW:      7,
+			PadLeft:   1,
+			PadTop:    1,
+			StrideH:   1,
+			StrideW:   1,
+		})
 	}
 	// p1 = max_pool(h1) f32[N,4,4,4], line 18
 	runtime.MaxPool(t11, t10, runtime.PoolShape{
@@ -206,34 +221,26 @@ func (m *Model) forward(n int, x []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// c2 = conv2d(p1, K2) f32[N,2,2,5], line 19
-	runtime.Conv2D(t12, t11, p2, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
-		InH:       4,
-		InW:       4,
-		KH:        2,
-		KW:        2,
-		OutC:      5,
-		OutH:      2,
-		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
-		StrideH:   1,
-		StrideW:   2,
-	})
-	// %13 = bias_add(c2, b2) f32[N,2,2,5], line 20
-	for i0 := 0; i0 < 4*n; i0++ {
-		o0 := i0 * 5
-		for i1 := 0; i1 < 5; i1++ {
-			t13[o0+i1] = t12[o0+i1] + p3[i1]
-		}
-	}
 	// h2 = relu(%13) f32[N,2,2,5], line 20
-	for i0 := 0; i0 < 20*n; i0++ {
-		t14[i0] = runtime.Relu(t13[i0])
+	{
+		// the convolution c2, bias b2, ReLU: one kernel call
+		runtime.Conv2DPlan(convPlan12(n), t14, t11, p2, p3, runtime.ConvShape{
+			Batch:     n,
+			DilationH: 2,
+			DilationW: 1,
+			InC:       4,
+			InH:       4,
+			InW:       4,
+			KH:        2,
+			KW:        2,
+			OutC:      5,
+			OutH:      2,
+			OutW:      2,
+			PadLeft:   0,
+			PadTop:    0,
+			StrideH:   1,
+			StrideW:   2,
+		})
 	}
 	// p2 = avg_pool(h2) f32[N,2,2,5], line 21
 	runtime.AvgPool(t15, t14, runtime.PoolShape{
@@ -269,11 +276,11 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// logits = bias_add(%17, b3) f32[N,3], line 23
 	{
-		// bias, then the product of %17 accumulated onto it
+		// the product of %17, bias b3: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t18[r*3:], p5)
 		}
-		runtime.Sgemm(false, false, n, 3, 5, 1, t16, 5, p4, 3, 1, t18, 3)
+		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 5, 1, t16, 5, p4, 3, 1, t18, 3)
 	}
 }
 
@@ -311,6 +318,39 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	}
 }
 
+// convPlan44 is the cost model's plan for conv2d_backprop_input %44 by batch size n (estimated times):
+//   - n in [1, 9]: im2col on 1 goroutine(s), 1.1 µs at n = 9
+//   - n >= 10: im2col on 2 goroutine(s), 1.1 µs at n = 10
+func convPlan44(n int) runtime.ConvPlan {
+	switch {
+	case n <= 9:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}
+}
+
+// convPlan45 is the cost model's plan for conv2d_backprop_filter %45 by batch size n (estimated times):
+//   - n in [1, 7]: im2col on 1 goroutine(s), 0.9 µs at n = 7
+//   - n >= 8: im2col on 2 goroutine(s), 0.9 µs at n = 8
+func convPlan45(n int) runtime.ConvPlan {
+	switch {
+	case n <= 7:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}
+}
+
+// convPlan50 is the cost model's plan for conv2d_backprop_filter %50 by batch size n (estimated times):
+//   - n in [1, 1]: im2col on 1 goroutine(s), 1.5 µs at n = 1
+//   - n >= 2: im2col on 2 goroutine(s), 1.9 µs at n = 2
+func convPlan50(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}
+}
+
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
@@ -320,10 +360,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
-	t13 := m.t13
+	t14 := m.t14
 	t16 := m.t16
 	t18 := m.t18
 	t19 := m.t19
@@ -400,9 +439,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %36 = matmul(%31, W) f32[N,5], line 23 [grad]
-	runtime.Sgemm(false, true, n, 5, 3, 1, t31, 3, p4, 3, 0, t36, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t31, 3, p4, 3, 0, t36, 5)
 	// %37 = matmul(f, %31) f32[5,3], line 23 [grad]
-	runtime.Sgemm(true, false, 5, 3, n, 1, t16, 5, t31, 3, 0, t37, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, t16, 5, t31, 3, 0, t37, 3)
 	// %38 = count(p2) f32[], line 22 [grad]
 	t38[0] = float32(4)
 	// %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
@@ -434,9 +473,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 1,
 		StrideW: 1,
 	})
-	// %42 = relu_grad(%41, %13) f32[N,2,2,5], line 20 [grad]
+	// %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t42[i0] = runtime.ReluGrad(t41[i0], t13[i0])
+		t42[i0] = runtime.ReluGrad(t41[i0], t14[i0])
 	}
 	// %43 = sum(%42) f32[5], line 20 [grad]
 	{
@@ -449,7 +488,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
-	runtime.Conv2DBackpropInput(t44, p2, t42, runtime.ConvShape{
+	runtime.Conv2DBackpropInputPlan(convPlan44(n), t44, p2, t42, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 2,
 		DilationW: 1,
@@ -467,7 +506,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   2,
 	})
 	// %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
-	runtime.Conv2DBackpropFilter(t45, t11, t42, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan45(n), t45, t11, t42, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 2,
 		DilationW: 1,
@@ -499,9 +538,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %47 = relu_grad(%46, %9) f32[N,7,7,4], line 17 [grad]
+	// %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
 	for i0 := 0; i0 < 196*n; i0++ {
-		t47[i0] = runtime.ReluGrad(t46[i0], t9[i0])
+		t47[i0] = runtime.ReluGrad(t46[i0], t10[i0])
 	}
 	// %48 = sum(%47) f32[4], line 17 [grad]
 	{
@@ -514,7 +553,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
-	runtime.Conv2DBackpropFilter(t50, x, t47, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan50(n), t50, x, t47, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -674,15 +713,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.8,
+		Micros:  2.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  65.5,
+		Micros:  67.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  123.0,
+		Micros:  151.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

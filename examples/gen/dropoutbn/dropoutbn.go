@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   54 + 2,646·N FLOPs
 	TrainStep: 901 + 6,764·N FLOPs
 
-Buffers: 368 + 384·N float32 elements in one arena, planned so that tensors
+Buffers: 368 + 378·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,304 + 1,655·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -59,7 +59,7 @@ type Model struct {
 	t85  []float32 // %85 = rsqrt(%84) f32[3], line 14
 	t11  []float32 // %11 = relu(c) f32[N,4,4,3], line 28
 	t12  []float32 // %12 = reshape(%11) f32[N,48], line 28
-	t13  []float32 // %13 = matmul(%12, W) f32[N,6], line 28
+	t14  []float32 // h = relu(%13) f32[N,6], line 28
 	t92  []float32 // %92 = rsqrt(%91) f32[6], line 29
 	t15  []float32 // hn = add(%94, b2) f32[N,6], line 29
 	t17  []float32 // logits = matmul(hn, V) f32[N,3], line 31
@@ -72,10 +72,8 @@ type Model struct {
 	t28  []float32 // %28 = mean(%27) f32[3], line 14
 	t31  []float32 // %31 = rsqrt(%30) f32[3], line 14
 	t32  []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
-	t34  []float32 // c = add(%33, c/beta) f32[N,4,4,3], line 14
 	t47  []float32 // %47 = relu(c) f32[N,4,4,3], line 28
 	t48  []float32 // %48 = reshape(%47) f32[N,48], line 28
-	t49  []float32 // %49 = matmul(%48, W) f32[N,6], line 28
 	t50  []float32 // h = relu(%49) f32[N,6], line 28
 	t51  []float32 // %51 = mean(h) f32[6], line 29
 	t52  []float32 // %52 = sub(h, %51) f32[N,6], line 29
@@ -111,11 +109,11 @@ type Model struct {
 	t134 []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
 	t135 []float32 // %135 = count(h) f32[], line 29 [grad]
 	t136 []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
-	t139 []float32 // %139 = relu_grad(%138, %49) f32[N,6], line 28 [grad]
+	t139 []float32 // %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
 	t140 []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
 	t141 []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
 	t142 []float32 // %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
-	t143 []float32 // %143 = relu_grad(%142, c) f32[N,4,4,3], line 28 [grad]
+	t143 []float32 // %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
 	t144 []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
 	t145 []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
 	t147 []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
@@ -164,12 +162,12 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 384*n + 368
+	size := 378*n + 368
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t11, m.t167, m.t169, m.t13, m.t15, m.t18, m.t19 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n]
+	m.t7, m.t11, m.t167, m.t169, m.t14, m.t15, m.t18, m.t19 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n]
 	a = a[48*n:]
 	m.t12, m.t26, m.t163, m.t17, m.t92, m.t85, m.t20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:3:3], a[:1:1]
 	a = a[48*n:]
@@ -177,21 +175,19 @@ func (m *Model) layout(n int) {
 	a = a[48*n:]
 	m.t32, m.t150, m.t155, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t34, m.t143, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:1:1]
+	m.t47, m.t143, m.t25, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t47, m.t140, m.t145, m.t49, m.t25 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
+	m.t48, m.t142, m.t145, m.t28 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3:3]
 	a = a[48*n:]
-	m.t48, m.t142, m.t28, m.t144 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:3:3]
+	m.t140, m.t50, m.t144 = a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
 	a = a[48*n:]
-	m.t50, m.t136, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
+	m.t52, m.t132, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
 	a = a[6*n:]
-	m.t52, m.t132 = a[:6*n:6*n], a[:6*n:6*n]
+	m.t53, m.t127, m.t136 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t53, m.t127, m.t134 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	m.t58, m.t119, m.t124, m.t134 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:6:6]
 	a = a[6*n:]
-	m.t58, m.t119, m.t124, m.t135 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:1:1]
-	a = a[6*n:]
-	m.t60, m.t78, m.t111, m.t126 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1]
+	m.t60, m.t78, m.t111, m.t126, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1], a[:1:1]
 	a = a[6*n:]
 	m.t77, m.t114, m.t51 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
@@ -217,13 +213,24 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// convPlan7 is the cost model's plan for conv2d %7 by batch size n (estimated times):
+//   - n in [1, 3]: im2col on 1 goroutine(s), 1.2 µs at n = 3
+//   - n >= 4: im2col on 2 goroutine(s), 1.2 µs at n = 4
+func convPlan7(n int) runtime.ConvPlan {
+	switch {
+	case n <= 3:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}
+}
+
 // shared runs the shared program for a batch of n.
 func (m *Model) shared(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	t7 := m.t7
 	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	runtime.Conv2D(t7, x, p0, runtime.ConvShape{
+	runtime.Conv2DPlan(convPlan7(n), t7, x, p0, nil, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -242,6 +249,28 @@ func (m *Model) shared(n int, x []float32) {
 	})
 }
 
+// gemmPlan13 is the cost model's plan for the SGEMM of %13 (f32[N,48] @ f32[48,6]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.3 µs at n = 5
+func gemmPlan13(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1, Relu: true}
+}
+
+// gemmPlan17 is the cost model's plan for the SGEMM of logits (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan17(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
@@ -258,7 +287,7 @@ func (m *Model) forward(n int, x []float32) {
 	t7 := m.t7
 	t11 := m.t11
 	t12 := m.t12
-	t13 := m.t13
+	t14 := m.t14
 	t15 := m.t15
 	t17 := m.t17
 	t85 := m.t85
@@ -278,8 +307,11 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// %12 = reshape(%11) f32[N,48], line 28
 	copy(t12, t11)
-	// %13 = matmul(%12, W) f32[N,6], line 28
-	runtime.Sgemm(false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, t13, 6)
+	// h = relu(%13) f32[N,6], line 28
+	{
+		// the product of %13, ReLU: one kernel call
+		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, t14, 6)
+	}
 	// %92 = rsqrt(%91) f32[6], line 29
 	for i0 := 0; i0 < 6; i0++ {
 		t92[i0] = runtime.Rsqrt((p10[i0] + float32(0.01)))
@@ -288,11 +320,11 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t15[o0+i1] = ((((runtime.Relu(t13[o0+i1])) - p9[i1]) * t92[i1]) * p2[i1]) + p3[i1]
+			t15[o0+i1] = (((t14[o0+i1] - p9[i1]) * t92[i1]) * p2[i1]) + p3[i1]
 		}
 	}
 	// logits = matmul(hn, V) f32[N,3], line 31
-	runtime.Sgemm(false, false, n, 3, 6, 1, t15, 6, p4, 3, 0, t17, 3)
+	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, t15, 6, p4, 3, 0, t17, 3)
 }
 
 // predict runs the predict program for a batch of n.
@@ -329,6 +361,50 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	}
 }
 
+// gemmPlan49 is the cost model's plan for the SGEMM of %49 (f32[N,48] @ f32[48,6]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.3 µs at n = 5
+func gemmPlan49(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1, Relu: true}
+}
+
+// gemmPlan79 is the cost model's plan for the SGEMM of logits (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan79(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan140 is the cost model's plan for the SGEMM of %140 (f32[N,6] @ f32[48,6]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: packed on 1 goroutine(s), 0.3 µs at n = 5
+func gemmPlan140(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+}
+
+// convPlan171 is the cost model's plan for conv2d_backprop_filter %171 by batch size n (estimated times):
+//   - n in [1, 1]: im2col on 1 goroutine(s), 0.6 µs at n = 1
+//   - n >= 2: im2col on 2 goroutine(s), 0.9 µs at n = 2
+func convPlan171(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}
+}
+
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
@@ -351,10 +427,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t28 := m.t28
 	t31 := m.t31
 	t32 := m.t32
-	t34 := m.t34
 	t47 := m.t47
 	t48 := m.t48
-	t49 := m.t49
 	t50 := m.t50
 	t51 := m.t51
 	t52 := m.t52
@@ -460,13 +534,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t32[o0+i1] = t26[o0+i1] * t31[i1]
 		}
 	}
-	// c = add(%33, c/beta) f32[N,4,4,3], line 14
-	for i0 := 0; i0 < 16*n; i0++ {
-		o0 := i0 * 3
-		for i1 := 0; i1 < 3; i1++ {
-			t34[o0+i1] = (t32[o0+i1] * p5[i1]) + p6[i1]
-		}
-	}
 	// %39 = add(%36, %38) f32[3], line 14 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		p7[i0] = (p7[i0] * float32(0.9)) + (t25[i0] * float32(0.1))
@@ -476,16 +543,18 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		p8[i0] = (p8[i0] * float32(0.9)) + (t28[i0] * float32(0.1))
 	}
 	// %47 = relu(c) f32[N,4,4,3], line 28
-	for i0 := 0; i0 < 48*n; i0++ {
-		t47[i0] = runtime.Relu(t34[i0])
+	for i0 := 0; i0 < 16*n; i0++ {
+		o0 := i0 * 3
+		for i1 := 0; i1 < 3; i1++ {
+			t47[o0+i1] = runtime.Relu(((t32[o0+i1] * p5[i1]) + p6[i1]))
+		}
 	}
 	// %48 = reshape(%47) f32[N,48], line 28
 	copy(t48, t47)
-	// %49 = matmul(%48, W) f32[N,6], line 28
-	runtime.Sgemm(false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, t49, 6)
 	// h = relu(%49) f32[N,6], line 28
-	for i0 := 0; i0 < 6*n; i0++ {
-		t50[i0] = runtime.Relu(t49[i0])
+	{
+		// the product of %49, ReLU: one kernel call
+		runtime.SgemmPlan(gemmPlan49(n), false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, t50, 6)
 	}
 	// %51 = mean(h) f32[6], line 29
 	{
@@ -561,7 +630,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		t78[i0] = t60[i0] * t77[i0]
 	}
 	// logits = matmul(d, V) f32[N,3], line 31
-	runtime.Sgemm(false, false, n, 3, 6, 1, t78, 6, p4, 3, 0, t79, 3)
+	runtime.SgemmPlan(gemmPlan79(n), false, false, n, 3, 6, 1, t78, 6, p4, 3, 0, t79, 3)
 	// %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
 	runtime.SoftmaxCrossEntropyRows(t80, t79, y_, n, 3)
 	// loss = mean(%80) f32[], line 33
@@ -615,9 +684,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %109 = matmul(%105, V) f32[N,6], line 31 [grad]
-	runtime.Sgemm(false, true, n, 6, 3, 1, t105, 3, p4, 3, 0, t109, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t105, 3, p4, 3, 0, t109, 6)
 	// %110 = matmul(d, %105) f32[6,3], line 31 [grad]
-	runtime.Sgemm(true, false, 6, 3, n, 1, t78, 6, t105, 3, 0, t110, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, t78, 6, t105, 3, 0, t110, 3)
 	// %111 = mul(%109, %77) f32[N,6], line 30 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t111[i0] = t109[i0] * t77[i0]
@@ -698,19 +767,19 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t136[o0+i1] = t134[i1]
 		}
 	}
-	// %139 = relu_grad(%138, %49) f32[N,6], line 28 [grad]
+	// %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t139[i0] = runtime.ReluGrad((t132[i0] + (t136[i0] / t135[0])), t49[i0])
+		t139[i0] = runtime.ReluGrad((t132[i0] + (t136[i0] / t135[0])), t50[i0])
 	}
 	// %140 = matmul(%139, W) f32[N,48], line 28 [grad]
-	runtime.Sgemm(false, true, n, 48, 6, 1, t139, 6, p1, 6, 0, t140, 48)
+	runtime.SgemmPlan(gemmPlan140(n), false, true, n, 48, 6, 1, t139, 6, p1, 6, 0, t140, 48)
 	// %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
-	runtime.Sgemm(true, false, 48, 6, n, 1, t48, 48, t139, 6, 0, t141, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 48, 6, n, 1, t48, 48, t139, 6, 0, t141, 6)
 	// %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
 	copy(t142, t140)
-	// %143 = relu_grad(%142, c) f32[N,4,4,3], line 28 [grad]
+	// %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
 	for i0 := 0; i0 < 48*n; i0++ {
-		t143[i0] = runtime.ReluGrad(t142[i0], t34[i0])
+		t143[i0] = runtime.ReluGrad(t142[i0], t47[i0])
 	}
 	// %144 = sum_to(%143) f32[3], line 14 [grad]
 	{
@@ -793,7 +862,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		t169[i0] = t163[i0] + (t167[i0] / t166[0])
 	}
 	// %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
-	runtime.Conv2DBackpropFilter(t171, x, t169, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan171(n), t171, x, t169, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -982,15 +1051,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.4,
+		Micros:  1.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  24.4,
+		Micros:  22.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  76.4,
+		Micros:  81.7,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

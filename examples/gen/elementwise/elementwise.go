@@ -215,6 +215,28 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,5] @ f32[5,6]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan6(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan22 is the cost model's plan for the SGEMM of z (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan22(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
@@ -235,11 +257,11 @@ func (m *Model) forward(n int, x []float32) {
 	t41 := m.t41
 	// h = add(%6, b) f32[N,6], line 14
 	{
-		// bias, then the product of %6 accumulated onto it
+		// the product of %6, bias b: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t7[r*6:], p1)
 		}
-		runtime.Sgemm(false, false, n, 6, 5, 1, x, 5, p0, 6, 1, t7, 6)
+		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 6, 5, 1, x, 5, p0, 6, 1, t7, 6)
 	}
 	// %9 = tanh(h) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {
@@ -258,7 +280,7 @@ func (m *Model) forward(n int, x []float32) {
 		t21[i0] = (runtime.Maximum(t12[i0], t15[i0])) + ((runtime.Minimum(t7[i0], float32(0.2))) * float32(0.1))
 	}
 	// z = matmul(g, V) f32[N,3], line 17
-	runtime.Sgemm(false, false, n, 3, 6, 1, t21, 6, p2, 3, 0, t22, 3)
+	runtime.SgemmPlan(gemmPlan22(n), false, false, n, 3, 6, 1, t21, 6, p2, 3, 0, t22, 3)
 	// s = rsqrt(%25) f32[N,3], line 18
 	for i0 := 0; i0 < 3*n; i0++ {
 		t26[i0] = runtime.Rsqrt(((t22[i0] * t22[i0]) + float32(1)))
@@ -745,9 +767,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %159 = matmul(%158, V) f32[N,6], line 17 [grad]
-	runtime.Sgemm(false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
 	// %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	runtime.Sgemm(true, false, 6, 3, n, 1, t21, 6, t158, 3, 0, t160, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, t21, 6, t158, 3, 0, t160, 3)
 	// %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t165[i0] = runtime.PickGrad(t159[i0], t12[i0], t15[i0])
@@ -767,7 +789,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %184 = matmul(x, %181) f32[5,6], line 14 [grad]
-	runtime.Sgemm(true, false, 5, 6, n, 1, x, 5, t181, 6, 0, t184, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 6, n, 1, x, 5, t181, 6, 0, t184, 6)
 	// %187 = sub(W, %186) f32[5,6], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
 		p0[i0] = p0[i0] - (float32(0.05) * t184[i0])
@@ -895,15 +917,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.7,
+		Micros:  0.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  6.6,
+		Micros:  5.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  23.3,
+		Micros:  19.6,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

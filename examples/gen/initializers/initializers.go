@@ -15,7 +15,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   520 + 204·N FLOPs
 	TrainStep: 1,550 + 494·N FLOPs
 
-Buffers: 417 + 37·N float32 elements in one arena, planned so that tensors
+Buffers: 425 + 29·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,693 + 111·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -61,10 +61,9 @@ type Model struct {
 	t19 []float32 // %19 = add(%18, P) f32[6,8], line 29
 	t20 []float32 // %20 = matmul(x, %19) f32[N,8], line 29
 	t24 []float32 // %24 = mul(k, %23) f32[8], line 29
-	t25 []float32 // %25 = add(%22, %24) f32[N,8], line 29
 	t26 []float32 // h = relu(%25) f32[N,8], line 29
 	t30 []float32 // %30 = add(%27, %29) f32[8,4], line 30
-	t31 []float32 // %31 = matmul(h, %30) f32[N,4], line 30
+	t32 []float32 // %32 = add(%31, b2) f32[N,4], line 30
 	t33 []float32 // %33 = mul(a, s) f32[4], line 30
 	t35 []float32 // %35 = sum(R) f32[4], line 30
 	t36 []float32 // %36 = mul(%35, c) f32[4], line 30
@@ -84,7 +83,7 @@ type Model struct {
 	t60 []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
 	t61 []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
 	t62 []float32 // %62 = mul(%61, %23) f32[8,4], line 30 [grad]
-	t65 []float32 // %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
+	t65 []float32 // %65 = relu_grad(%60, h) f32[N,8], line 29 [grad]
 	t66 []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
 	t67 []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
 	t71 []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
@@ -137,18 +136,16 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 37*n + 417
+	size := 29*n + 425
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
 	m.t20 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t25, m.t65, m.t16 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
+	m.t26, m.t65, m.t16 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t26, m.t71, m.t24 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
-	a = a[8*n:]
-	m.t60, m.t31, m.t37, m.t38, m.t66, m.t52 = a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
+	m.t60, m.t71, m.t32, m.t37, m.t38, m.t24, m.t52 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
 	a = a[8*n:]
 	m.t46, m.t49, m.t40, m.t44, m.t33 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
 	a = a[4*n:]
@@ -164,6 +161,8 @@ func (m *Model) layout(n int) {
 	a = a[32:]
 	m.t54 = a[:8:8]
 	a = a[8:]
+	m.t66 = a[:8:8]
+	a = a[8:]
 	m.t67 = a[:8:8]
 	a = a[8:]
 	m.t73 = a[:8:8]
@@ -176,6 +175,28 @@ func (m *Model) layout(n int) {
 	a = a[1:]
 	_ = a
 	m.n = n
+}
+
+// gemmPlan20 is the cost model's plan for the SGEMM of %20 (f32[N,6] @ f32[6,8]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan20(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan31 is the cost model's plan for the SGEMM of %31 (f32[N,8] @ f32[8,4]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan31(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
 // forward runs the forward program for a batch of n.
@@ -200,10 +221,9 @@ func (m *Model) forward(n int, x []float32) {
 	t19 := m.t19
 	t20 := m.t20
 	t24 := m.t24
-	t25 := m.t25
 	t26 := m.t26
 	t30 := m.t30
-	t31 := m.t31
+	t32 := m.t32
 	t33 := m.t33
 	t35 := m.t35
 	t36 := m.t36
@@ -233,28 +253,30 @@ func (m *Model) forward(n int, x []float32) {
 		t19[i0] = (p0[i0] + p4[i0]) + p5[i0]
 	}
 	// %20 = matmul(x, %19) f32[N,8], line 29
-	runtime.Sgemm(false, false, n, 8, 6, 1, x, 6, t19, 8, 0, t20, 8)
+	runtime.SgemmPlan(gemmPlan20(n), false, false, n, 8, 6, 1, x, 6, t19, 8, 0, t20, 8)
 	// %24 = mul(k, %23) f32[8], line 29
 	for i0 := 0; i0 < 8; i0++ {
 		t24[i0] = t16[i0] * float32(0.1)
 	}
-	// %25 = add(%22, %24) f32[N,8], line 29
+	// h = relu(%25) f32[N,8], line 29
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t25[o0+i1] = ((t20[o0+i1] * p10[i1]) + p8[i1]) + t24[i1]
+			t26[o0+i1] = runtime.Relu((((t20[o0+i1] * p10[i1]) + p8[i1]) + t24[i1]))
 		}
-	}
-	// h = relu(%25) f32[N,8], line 29
-	for i0 := 0; i0 < 8*n; i0++ {
-		t26[i0] = runtime.Relu(t25[i0])
 	}
 	// %30 = add(%27, %29) f32[8,4], line 30
 	for i0 := 0; i0 < 32; i0++ {
 		t30[i0] = (p1[i0] + p6[i0]) + (t17[i0] * float32(0.1))
 	}
-	// %31 = matmul(h, %30) f32[N,4], line 30
-	runtime.Sgemm(false, false, n, 4, 8, 1, t26, 8, t30, 4, 0, t31, 4)
+	// %32 = add(%31, b2) f32[N,4], line 30
+	{
+		// the product of %31, bias b2: one kernel call
+		for r := 0; r < n; r++ {
+			copy(t32[r*4:], p9)
+		}
+		runtime.SgemmPlan(gemmPlan31(n), false, false, n, 4, 8, 1, t26, 8, t30, 4, 1, t32, 4)
+	}
 	// %33 = mul(a, s) f32[4], line 30
 	for i0 := 0; i0 < 4; i0++ {
 		t33[i0] = p7[i0] * p11[0]
@@ -277,7 +299,7 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t37[o0+i1] = ((t31[o0+i1] + p9[i1]) + t33[i1]) + t36[i1]
+			t37[o0+i1] = (t32[o0+i1] + t33[i1]) + t36[i1]
 		}
 	}
 }
@@ -344,7 +366,6 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p12 := m.params[12]
 	p13 := m.params[13]
 	t20 := m.t20
-	t25 := m.t25
 	t26 := m.t26
 	t30 := m.t30
 	t35 := m.t35
@@ -424,16 +445,16 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
-	runtime.Sgemm(false, true, n, 8, 4, 1, t49, 4, t30, 4, 0, t60, 8)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, t49, 4, t30, 4, 0, t60, 8)
 	// %61 = matmul(h, %49) f32[8,4], line 30 [grad]
-	runtime.Sgemm(true, false, 8, 4, n, 1, t26, 8, t49, 4, 0, t61, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, t26, 8, t49, 4, 0, t61, 4)
 	// %62 = mul(%61, %23) f32[8,4], line 30 [grad]
 	for i0 := 0; i0 < 32; i0++ {
 		t62[i0] = t61[i0] * float32(0.1)
 	}
-	// %65 = relu_grad(%60, %25) f32[N,8], line 29 [grad]
+	// %65 = relu_grad(%60, h) f32[N,8], line 29 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t65[i0] = runtime.ReluGrad(t60[i0], t25[i0])
+		t65[i0] = runtime.ReluGrad(t60[i0], t26[i0])
 	}
 	// %66 = sum_to(%65) f32[8], line 29 [grad]
 	{
@@ -467,7 +488,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %75 = matmul(x, %71) f32[6,8], line 29 [grad]
-	runtime.Sgemm(true, false, 6, 8, n, 1, x, 6, t71, 8, 0, t75, 8)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 8, n, 1, x, 6, t71, 8, 0, t75, 8)
 	// %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
 	for i0 := 0; i0 < 5; i0++ {
 		o0 := i0 * 32
@@ -695,15 +716,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.9,
+		Micros:  0.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  2.7,
+		Micros:  2.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  8.9,
+		Micros:  7.3,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   27,882,882·N FLOPs
 	TrainStep: 49,119,538 + 82,293,570·N FLOPs
 
-Buffers: 3,272,706 + 112,852·N float32 elements in one arena, planned so that tensors
+Buffers: 3,272,706 + 75,220·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 42,570,256 + 221,545·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -69,9 +69,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l12  loop12    // the parallel loop of a1
-	l16  loop16    // the parallel loop of a2
-	l21  loop21    // the parallel loop of h3
 	l33  loop33    // the parallel loop of d3
 	l56  loop56    // the parallel loop of %56
 	l62  loop62    // the parallel loop of %62
@@ -82,16 +79,11 @@ type Model struct {
 	l173 loop173   // the parallel loop of %173
 	l178 loop178   // the parallel loop of %178
 	l186 loop186   // the parallel loop of %186
-	t10  []float32 // %10 = conv2d(x, K1) f32[N,28,28,32], line 22
-	t11  []float32 // %11 = bias_add(%10, c1) f32[N,28,28,32], line 22
 	t12  []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
 	t13  []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
-	t14  []float32 // %14 = conv2d(p1, K2) f32[N,14,14,64], line 24
-	t15  []float32 // %15 = bias_add(%14, c2) f32[N,14,14,64], line 24
 	t16  []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
 	t17  []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
 	t18  []float32 // flat = reshape(p2) f32[N,3136], line 26
-	t20  []float32 // %20 = add(%19, b3) f32[N,1024], line 27
 	t21  []float32 // h3 = relu(%20) f32[N,1024], line 27
 	t24  []float32 // logits = add(%23, b4) f32[N,10], line 29
 	t25  []float32 // y = softmax(logits) f32[N,10], line 30
@@ -113,18 +105,18 @@ type Model struct {
 	t51  []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
 	t52  []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
 	t53  []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	t56  []float32 // %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
+	t56  []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
 	t57  []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
 	t58  []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
 	t59  []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
 	t60  []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
 	t61  []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	t62  []float32 // %62 = relu_grad(%61, %15) f32[N,14,14,64], line 24 [grad]
+	t62  []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
 	t63  []float32 // %63 = sum(%62) f32[64], line 24 [grad]
 	t64  []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
 	t65  []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
 	t66  []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	t67  []float32 // %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
+	t67  []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
 	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
 	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
@@ -178,28 +170,24 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 112852*n + 3272706
+	size := 75220*n + 3272706
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t11, m.t67, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1]
+	m.t12, m.t67, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t12, m.t25, m.t26, m.t70 = a[:25088*n:25088*n], a[:10*n:10*n], a[:n:n], a[:800:800]
+	m.t66, m.t16, m.t62, m.t25, m.t26, m.t70 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800]
 	a = a[25088*n:]
-	m.t66, m.t14, m.t15, m.t62, m.t68 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:32:32]
-	a = a[25088*n:]
-	m.t16, m.t64 = a[:12544*n:12544*n], a[:6272*n:6272*n]
-	a = a[12544*n:]
-	m.t61, m.t17, m.t58, m.t20, m.t63 = a[:12544*n:12544*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:64:64]
+	m.t61, m.t64, m.t17, m.t58, m.t21, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
 	a = a[12544*n:]
 	m.t13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
-	m.t18, m.t60 = a[:3136*n:3136*n], a[:3136*n:3136*n]
+	m.t18, m.t60, m.t63 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
 	a = a[3136*n:]
-	m.t21, m.t33, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n], a[:1024*n:1024*n]
+	m.t32, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n]
 	a = a[1024*n:]
-	m.t32, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
+	m.t33, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
 	m.t52, m.t35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
@@ -221,49 +209,40 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// loop12 runs the loop of a1 on a range of its elements.
-type loop12 struct {
-	t12 []float32
-	t11 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop12) Run(lo, hi int) {
-	t12 := l.t12[lo:hi:hi]
-	t11 := l.t11[lo:hi:hi]
-	for i := range t12 {
-		t12[i] = runtime.Relu(t11[i])
+// convPlan10 is the cost model's plan for conv2d %10 by batch size n (estimated times):
+//   - n in [1, 1]: direct on 1 goroutine(s), 18 µs at n = 1
+//   - n >= 2: direct on 2 goroutine(s), 18 µs at n = 2
+func convPlan10(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
 	}
+	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2, Relu: true}
 }
 
-// loop16 runs the loop of a2 on a range of its elements.
-type loop16 struct {
-	t16 []float32
-	t15 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop16) Run(lo, hi int) {
-	t16 := l.t16[lo:hi:hi]
-	t15 := l.t15[lo:hi:hi]
-	for i := range t16 {
-		t16[i] = runtime.Relu(t15[i])
+// convPlan14 is the cost model's plan for conv2d %14 by batch size n (estimated times):
+//   - n in [1, 1]: direct on 1 goroutine(s), 247 µs at n = 1
+//   - n >= 2: direct on 2 goroutine(s), 248 µs at n = 2
+func convPlan14(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
 	}
+	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2, Relu: true}
 }
 
-// loop21 runs the loop of h3 on a range of its elements.
-type loop21 struct {
-	t21 []float32
-	t20 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop21) Run(lo, hi int) {
-	t21 := l.t21[lo:hi:hi]
-	t20 := l.t20[lo:hi:hi]
-	for i := range t21 {
-		t21[i] = runtime.Relu(t20[i])
+// gemmPlan19 is the cost model's plan for the SGEMM of %19 (f32[N,3136] @ f32[3136,1024]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 2 goroutine(s), 730 µs at n = 4
+//   - n in [5, 432]: direct on 2 goroutine(s), 18.6 ms at n = 432
+//   - n >= 433: packed on 2 goroutine(s), 18.3 ms at n = 433
+func gemmPlan19(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2, Relu: true}
+	case n <= 432:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2, Relu: true}
 }
 
 // shared runs the shared program for a batch of n.
@@ -275,50 +254,32 @@ func (m *Model) shared(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t10 := m.t10
-	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
-	t14 := m.t14
-	t15 := m.t15
 	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
-	t20 := m.t20
 	t21 := m.t21
-	// %10 = conv2d(x, K1) f32[N,28,28,32], line 22
-	runtime.Conv2D(t10, x, p0, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       1,
-		InH:       28,
-		InW:       28,
-		KH:        5,
-		KW:        5,
-		OutC:      32,
-		OutH:      28,
-		OutW:      28,
-		PadLeft:   2,
-		PadTop:    2,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %11 = bias_add(%10, c1) f32[N,28,28,32], line 22
-	for i0 := 0; i0 < 784*n; i0++ {
-		o0 := i0 * 32
-		for i1 := 0; i1 < 32; i1++ {
-			t11[o0+i1] = t10[o0+i1] + p1[i1]
-		}
-	}
 	// a1 = relu(%11) f32[N,28,28,32], line 22
 	{
-		// 2 goroutines: about 840 µs serial at batch 64, 420 µs split (fork/join 0.4 µs)
-		m.l12 = loop12{
-			t11: t11,
-			t12: t12,
-		}
-		runtime.ParallelFor(25088*n, 16384, &m.l12)
+		// the convolution %10, bias c1, ReLU: one kernel call
+		runtime.Conv2DPlan(convPlan10(n), t12, x, p0, p1, runtime.ConvShape{
+			Batch:     n,
+			DilationH: 1,
+			DilationW: 1,
+			InC:       1,
+			InH:       28,
+			InW:       28,
+			KH:        5,
+			KW:        5,
+			OutC:      32,
+			OutH:      28,
+			OutW:      28,
+			PadLeft:   2,
+			PadTop:    2,
+			StrideH:   1,
+			StrideW:   1,
+		})
 	}
 	// p1 = max_pool(a1) f32[N,14,14,32], line 23
 	runtime.MaxPool(t13, t12, runtime.PoolShape{
@@ -335,39 +296,26 @@ func (m *Model) shared(n int, x []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %14 = conv2d(p1, K2) f32[N,14,14,64], line 24
-	runtime.Conv2D(t14, t13, p2, runtime.ConvShape{
-		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
-		InH:       14,
-		InW:       14,
-		KH:        5,
-		KW:        5,
-		OutC:      64,
-		OutH:      14,
-		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
-		StrideH:   1,
-		StrideW:   1,
-	})
-	// %15 = bias_add(%14, c2) f32[N,14,14,64], line 24
-	for i0 := 0; i0 < 196*n; i0++ {
-		o0 := i0 * 64
-		for i1 := 0; i1 < 64; i1++ {
-			t15[o0+i1] = t14[o0+i1] + p3[i1]
-		}
-	}
 	// a2 = relu(%15) f32[N,14,14,64], line 24
 	{
-		// 2 goroutines: about 420 µs serial at batch 64, 210 µs split (fork/join 0.4 µs)
-		m.l16 = loop16{
-			t15: t15,
-			t16: t16,
-		}
-		runtime.ParallelFor(12544*n, 16384, &m.l16)
+		// the convolution %14, bias c2, ReLU: one kernel call
+		runtime.Conv2DPlan(convPlan14(n), t16, t13, p2, p3, runtime.ConvShape{
+			Batch:     n,
+			DilationH: 1,
+			DilationW: 1,
+			InC:       32,
+			InH:       14,
+			InW:       14,
+			KH:        5,
+			KW:        5,
+			OutC:      64,
+			OutH:      14,
+			OutW:      14,
+			PadLeft:   2,
+			PadTop:    2,
+			StrideH:   1,
+			StrideW:   1,
+		})
 	}
 	// p2 = max_pool(a2) f32[N,7,7,64], line 25
 	runtime.MaxPool(t17, t16, runtime.PoolShape{
@@ -386,23 +334,31 @@ func (m *Model) shared(n int, x []float32) {
 	})
 	// flat = reshape(p2) f32[N,3136], line 26
 	copy(t18, t17)
-	// %20 = add(%19, b3) f32[N,1024], line 27
-	{
-		// bias, then the product of %19 accumulated onto it
-		for r := 0; r < n; r++ {
-			copy(t20[r*1024:], p5)
-		}
-		runtime.Sgemm(false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 1, t20, 1024)
-	}
 	// h3 = relu(%20) f32[N,1024], line 27
 	{
-		// 2 goroutines: about 34 µs serial at batch 64, 18 µs split (fork/join 0.4 µs)
-		m.l21 = loop21{
-			t20: t20,
-			t21: t21,
+		// the product of %19, bias b3, ReLU: one kernel call
+		for r := 0; r < n; r++ {
+			copy(t21[r*1024:], p5)
 		}
-		runtime.ParallelFor(1024*n, 16384, &m.l21)
+		runtime.SgemmPlan(gemmPlan19(n), false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 1, t21, 1024)
 	}
+}
+
+// gemmPlan23 is the cost model's plan for the SGEMM of %23 (f32[N,1024] @ f32[1024,10]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [5, 12]: direct on 1 goroutine(s), 15 µs at n = 12
+//   - n in [13, 300]: narrow on 1 goroutine(s), 148 µs at n = 300
+//   - n >= 301: narrow on 2 goroutine(s), 141 µs at n = 301
+func gemmPlan23(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 12:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	case n <= 300:
+		return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 2}
 }
 
 // forward runs the forward program for a batch of n.
@@ -416,11 +372,11 @@ func (m *Model) forward(n int, x []float32) {
 	m.shared(n, x)
 	// logits = add(%23, b4) f32[N,10], line 29
 	{
-		// bias, then the product of %23 accumulated onto it
+		// the product of %23, bias b4: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t24[r*10:], p7)
 		}
-		runtime.Sgemm(false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 1, t24, 10)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 1, t24, 10)
 	}
 }
 
@@ -475,12 +431,43 @@ func (l *loop33) Run(lo, hi int) {
 	}
 }
 
+// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,1024] @ f32[1024,10]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [5, 12]: direct on 1 goroutine(s), 15 µs at n = 12
+//   - n in [13, 300]: narrow on 1 goroutine(s), 148 µs at n = 300
+//   - n >= 301: narrow on 2 goroutine(s), 141 µs at n = 301
+func gemmPlan34(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 12:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	case n <= 300:
+		return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 2}
+}
+
+// gemmPlan52 is the cost model's plan for the SGEMM of %52 (f32[N,10] @ f32[1024,10]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [5, 6]: packed on 2 goroutine(s), 7.4 µs at n = 6
+//   - n >= 7: packed on 1 goroutine(s), 9.2 µs at n = 7
+func gemmPlan52(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 6:
+		return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+}
+
 // loop56 runs the loop of %56 on a range of its elements.
 type loop56 struct {
 	t56 []float32
 	t52 []float32
 	t32 []float32
-	t20 []float32
+	t21 []float32
 }
 
 // Run implements runtime.Task.
@@ -488,26 +475,48 @@ func (l *loop56) Run(lo, hi int) {
 	t56 := l.t56[lo:hi:hi]
 	t52 := l.t52[lo:hi:hi]
 	t32 := l.t32[lo:hi:hi]
-	t20 := l.t20[lo:hi:hi]
+	t21 := l.t21[lo:hi:hi]
 	for i := range t56 {
-		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), t20[i])
+		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), t21[i])
 	}
+}
+
+// gemmPlan58 is the cost model's plan for the SGEMM of %58 (f32[N,1024] @ f32[3136,1024]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 2 goroutine(s), 730 µs at n = 4
+//   - n >= 5: packed on 2 goroutine(s), 1.8 ms at n = 5
+func gemmPlan58(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
+}
+
+// gemmPlan59 is the cost model's plan for the SGEMM of %59 (f32[N,3136]ᵀ @ f32[N,1024]) by batch size n (estimated times):
+//   - n in [1, 30]: packed on 1 goroutine(s), 2.0 ms at n = 30
+//   - n >= 31: packed on 2 goroutine(s), 2.0 ms at n = 31
+func gemmPlan59(n int) runtime.GemmPlan {
+	switch {
+	case n <= 30:
+		return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
 // loop62 runs the loop of %62 on a range of its elements.
 type loop62 struct {
 	t62 []float32
 	t61 []float32
-	t15 []float32
+	t16 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop62) Run(lo, hi int) {
 	t62 := l.t62[lo:hi:hi]
 	t61 := l.t61[lo:hi:hi]
-	t15 := l.t15[lo:hi:hi]
+	t16 := l.t16[lo:hi:hi]
 	for i := range t62 {
-		t62[i] = runtime.ReluGrad(t61[i], t15[i])
+		t62[i] = runtime.ReluGrad(t61[i], t16[i])
 	}
 }
 
@@ -515,17 +524,28 @@ func (l *loop62) Run(lo, hi int) {
 type loop67 struct {
 	t67 []float32
 	t66 []float32
-	t11 []float32
+	t12 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop67) Run(lo, hi int) {
 	t67 := l.t67[lo:hi:hi]
 	t66 := l.t66[lo:hi:hi]
-	t11 := l.t11[lo:hi:hi]
+	t12 := l.t12[lo:hi:hi]
 	for i := range t67 {
-		t67[i] = runtime.ReluGrad(t66[i], t11[i])
+		t67[i] = runtime.ReluGrad(t66[i], t12[i])
 	}
+}
+
+// convPlan70 is the cost model's plan for conv2d_backprop_filter %70 by batch size n (estimated times):
+//   - n in [1, 1]: direct on 1 goroutine(s), 16 µs at n = 1
+//   - n >= 2: direct on 2 goroutine(s), 17 µs at n = 2
+func convPlan70(n int) runtime.ConvPlan {
+	switch {
+	case n <= 1:
+		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1}
+	}
+	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2}
 }
 
 // loop133 runs the loop of %133 on a range of its elements.
@@ -653,13 +673,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p23 := m.params[23]
 	p24 := m.params[24]
 	p25 := m.params[25]
-	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
-	t15 := m.t15
 	t16 := m.t16
 	t18 := m.t18
-	t20 := m.t20
 	t21 := m.t21
 	t30 := m.t30
 	t32 := m.t32
@@ -700,7 +717,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.DropoutMask(t32, p8[0], 0.5, uint64(0x5))
 	// d3 = mul(h3, %32) f32[N,1024], line 28
 	{
-		// 2 goroutines: about 51 µs serial at batch 64, 26 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
 		m.l33 = loop33{
 			t21: t21,
 			t32: t32,
@@ -710,11 +727,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// logits = add(%34, b4) f32[N,10], line 29
 	{
-		// bias, then the product of %34 accumulated onto it
+		// the product of %34, bias b4: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t35[r*10:], p7)
 		}
-		runtime.Sgemm(false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
+		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
 	}
 	// %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
 	runtime.SoftmaxCrossEntropyRows(t36, t35, y_, n, 10)
@@ -779,14 +796,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	runtime.Sgemm(false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
+	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	runtime.Sgemm(true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
-	// %56 = relu_grad(%54, %20) f32[N,1024], line 27 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
+	// %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
 	{
-		// 2 goroutines: about 69 µs serial at batch 64, 35 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l56 = loop56{
-			t20: t20,
+			t21: t21,
 			t32: t32,
 			t52: t52,
 			t56: t56,
@@ -804,9 +821,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	runtime.Sgemm(false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
+	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
 	// %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	runtime.Sgemm(true, false, 3136, 1024, n, 1, t18, 3136, t56, 1024, 0, t59, 1024)
+	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, t18, 3136, t56, 1024, 0, t59, 1024)
 	// %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
 	copy(t60, t58)
 	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
@@ -824,11 +841,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %62 = relu_grad(%61, %15) f32[N,14,14,64], line 24 [grad]
+	// %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
 	{
-		// 2 goroutines: about 630 µs serial at batch 64, 315 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 747 µs serial at batch 64, 374 µs split (fork/join 0.4 µs)
 		m.l62 = loop62{
-			t15: t15,
+			t16: t16,
 			t61: t61,
 			t62: t62,
 		}
@@ -845,7 +862,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	runtime.Conv2DBackpropInput(t64, p2, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t64, p2, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -863,7 +880,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   1,
 	})
 	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	runtime.Conv2DBackpropFilter(t65, t13, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t65, t13, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -895,11 +912,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideH: 2,
 		StrideW: 2,
 	})
-	// %67 = relu_grad(%66, %11) f32[N,28,28,32], line 22 [grad]
+	// %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	{
-		// 2 goroutines: about 1259 µs serial at batch 64, 630 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 1494 µs serial at batch 64, 747 µs split (fork/join 0.4 µs)
 		m.l67 = loop67{
-			t11: t11,
+			t12: t12,
 			t66: t66,
 			t67: t67,
 		}
@@ -916,7 +933,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	runtime.Conv2DBackpropFilter(t70, x, t67, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan70(n), t70, x, t67, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -963,7 +980,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %133 = add(K2/adam_m, %132) f32[5,5,32,64], line 34 [update]
 	{
-		// 2 goroutines: about 54 µs serial at batch 64, 27 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l133 = loop133{
 			p14: p14,
 			t65: t65,
@@ -972,7 +989,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %138 = add(K2/adam_v, %137) f32[5,5,32,64], line 34 [update]
 	{
-		// 2 goroutines: about 54 µs serial at batch 64, 27 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l138 = loop138{
 			p15: p15,
 			t65: t65,
@@ -981,7 +998,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %146 = sub(K2, %145) f32[5,5,32,64], line 34 [update]
 	{
-		// 2 goroutines: about 100 µs serial at batch 64, 50 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 120 µs serial at batch 64, 60 µs split (fork/join 0.4 µs)
 		m.l146 = loop146{
 			p14:  p14,
 			p15:  p15,
@@ -1004,7 +1021,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	{
-		// 2 goroutines: about 3358 µs serial at batch 64, 1679 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
 		m.l173 = loop173{
 			p18: p18,
 			t59: t59,
@@ -1013,7 +1030,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	{
-		// 2 goroutines: about 3358 µs serial at batch 64, 1679 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
 		m.l178 = loop178{
 			p19: p19,
 			t59: t59,
@@ -1022,7 +1039,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	{
-		// 2 goroutines: about 6266 µs serial at batch 64, 3133 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 7534 µs serial at batch 64, 3767 µs split (fork/join 0.4 µs)
 		m.l186 = loop186{
 			p18:  p18,
 			p19:  p19,
@@ -1267,15 +1284,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  441.0,
+		Micros:  519.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  20500.0,
+		Micros:  16100.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  80200.0,
+		Micros:  65000.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -170,6 +170,39 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// gemmPlan7 is the cost model's plan for the SGEMM of %7 (f32[N,3,4] @ f32[4,5]) by batch size n (estimated times):
+//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
+//   - n >= 2: narrow on 1 goroutine(s), 0.1 µs at n = 2
+func gemmPlan7(n int) runtime.GemmPlan {
+	switch {
+	case n <= 1:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan25 is the cost model's plan for the SGEMM of %25 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
+//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
+//   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
+func gemmPlan25(n int) runtime.GemmPlan {
+	switch {
+	case n <= 1:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan27 is the cost model's plan for the SGEMM of %27 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
+//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
+//   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
+func gemmPlan27(n int) runtime.GemmPlan {
+	switch {
+	case n <= 1:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32, m_ []float32) {
 	m.layout(n)
@@ -196,7 +229,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	t32 := m.t32
 	t33 := m.t33
 	// %7 = matmul(x, W) f32[N,3,5], line 16
-	runtime.SgemmBatched(false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
+	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
 	// h = tanh(%7) f32[N,3,5], line 16
 	for i0 := 0; i0 < 15*n; i0++ {
 		t8[i0] = runtime.Tanh(t7[i0])
@@ -204,9 +237,9 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	// %9 = expand_dims(h) f32[N,1,3,5], line 17
 	copy(t9, t8)
 	// p = matmul(%9, H) f32[N,2,3,3], line 17
-	runtime.SgemmBatched(false, false, 3, 3, 5, t9, []int{n, 1}, p1, []int{2}, t10, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 5, t9, []int{n, 1}, p1, []int{2}, t10, []int{n, 2})
 	// %11 = matmul(p, p) f32[N,2,3,3], line 18
-	runtime.SgemmBatched(true, false, 3, 3, 3, t10, []int{n, 2}, t10, []int{n, 2}, t11, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, t10, []int{n, 2}, t10, []int{n, 2}, t11, []int{n, 2})
 	// q = sum(%11) f32[N,3,3], line 18
 	{
 		clear(t12)
@@ -221,7 +254,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 		}
 	}
 	// k = matmul(h, h) f32[N,3,3], line 19
-	runtime.SgemmBatched(false, true, 3, 3, 5, t8, []int{n}, t8, []int{n}, t13, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 5, t8, []int{n}, t8, []int{n}, t13, []int{n})
 	// %17 = mul(G, %16) f32[3,3], line 20
 	for i0 := 0; i0 < 9; i0++ {
 		t17[i0] = p2[i0] * float32(0.1)
@@ -242,13 +275,13 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	// d = expand_dims(%23) f32[N,1,1], line 23
 	copy(t24, t23)
 	// %25 = matmul(inv, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(false, false, 3, 2, 3, t21, []int{n}, p3, []int{}, t25, []int{n})
+	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t21, []int{n}, p3, []int{}, t25, []int{n})
 	// %26 = add(q, k) f32[N,3,3], line 24
 	for i0 := 0; i0 < 9*n; i0++ {
 		t26[i0] = t12[i0] + t13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
+	runtime.SgemmBatched(gemmPlan27(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
 		t32[i0] = t24[i0] * float32(0.01)
@@ -406,9 +439,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		t51[i0] = t45[i0] * float32(0.05)
 	}
 	// %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmBatched(false, true, 3, 3, 2, t51, []int{n}, p3, []int{}, t54, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 2, t51, []int{n}, p3, []int{}, t54, []int{n})
 	// %55 = matmul(%26, %51) f32[N,3,2], line 24 [grad]
-	runtime.SgemmBatched(true, false, 3, 2, 3, t26, []int{n}, t51, []int{n}, t55, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3, t26, []int{n}, t51, []int{n}, t55, []int{n})
 	// %56 = sum_to(%55) f32[3,2], line 24 [grad]
 	{
 		clear(t56)
@@ -420,9 +453,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmBatched(false, true, 3, 3, 2, t45, []int{n}, p3, []int{}, t57, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 2, t45, []int{n}, p3, []int{}, t57, []int{n})
 	// %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
-	runtime.SgemmBatched(true, false, 3, 2, 3, t21, []int{n}, t45, []int{n}, t58, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3, t21, []int{n}, t45, []int{n}, t58, []int{n})
 	// %59 = sum_to(%58) f32[3,2], line 24 [grad]
 	{
 		clear(t59)
@@ -454,9 +487,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
-	runtime.SgemmBatched(true, false, 3, 3, 3, t21, []int{n}, t57, []int{n}, t69, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, t21, []int{n}, t57, []int{n}, t69, []int{n})
 	// %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	runtime.SgemmBatched(false, true, 3, 3, 3, t69, []int{n}, t21, []int{n}, t70, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t69, []int{n}, t21, []int{n}, t70, []int{n})
 	// %74 = sum_to(%72) f32[3,3], line 20 [grad]
 	{
 		clear(t74)
@@ -469,9 +502,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(false, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t78, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t78, []int{n})
 	// %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(true, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t79, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t79, []int{n})
 	// %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 2; i1++ {
@@ -483,17 +516,17 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	runtime.SgemmBatched(false, true, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t82, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t82, []int{n, 2})
 	// %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	runtime.SgemmBatched(false, false, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t83, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t83, []int{n, 2})
 	// %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < 18*n; i0++ {
 		t84[i0] = t82[i0] + t83[i0]
 	}
 	// %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
-	runtime.SgemmBatched(false, true, 3, 5, 3, t84, []int{n, 2}, p1, []int{2}, t85, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 5, 3, t84, []int{n, 2}, p1, []int{2}, t85, []int{n, 2})
 	// %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
-	runtime.SgemmBatched(true, false, 5, 3, 3, t9, []int{n, 1}, t84, []int{n, 2}, t86, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, 3, t9, []int{n, 1}, t84, []int{n, 2}, t86, []int{n, 2})
 	// %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
 	{
 		clear(t87)
@@ -524,7 +557,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		t94[i0] = ((t78[i0] + t79[i0]) + t89[i0]) * (float32(1) - (t8[i0] * t8[i0]))
 	}
 	// %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
-	runtime.SgemmBatched(true, false, 4, 5, 3, x, []int{n}, t94, []int{n}, t96, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 5, 3, x, []int{n}, t94, []int{n}, t96, []int{n})
 	// %97 = sum_to(%96) f32[4,5], line 16 [grad]
 	{
 		clear(t97)
@@ -665,15 +698,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.1,
+		Micros:  0.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  28.3,
+		Micros:  19.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  105.0,
+		Micros:  66.2,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

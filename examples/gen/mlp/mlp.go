@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   1,339,522·N FLOPs
 	TrainStep: 10,045,617 + 3,213,634·N FLOPs
 
-Buffers: 668,683 + 2,571·N float32 elements in one arena, planned so that tensors
+Buffers: 669,195 + 1,547·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 8,706,190 + 5,194·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -62,8 +62,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l6   loop6     // the parallel loop of logits/h1
-	l11  loop11    // the parallel loop of logits/h2
 	l35  loop35    // the parallel loop of %35
 	l39  loop39    // the parallel loop of %39
 	l49  loop49    // the parallel loop of %49
@@ -72,9 +70,7 @@ type Model struct {
 	l105 loop105   // the parallel loop of %105
 	l110 loop110   // the parallel loop of %110
 	l118 loop118   // the parallel loop of %118
-	t5   []float32 // %5 = add(%4, logits/h1/b) f32[N,512], line 16
 	t6   []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	t10  []float32 // %10 = add(%9, logits/h2/b) f32[N,512], line 16
 	t11  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
 	t15  []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	t16  []float32 // y = softmax(logits/out) f32[N,10], line 15
@@ -89,11 +85,11 @@ type Model struct {
 	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
 	t33  []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
 	t34  []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	t35  []float32 // %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
+	t35  []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
 	t36  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
 	t37  []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
 	t38  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	t39  []float32 // %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
+	t39  []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
 	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
 	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
@@ -135,20 +131,16 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 2571*n + 668683
+	size := 1547*n + 669195
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t5, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
+	m.t6, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
 	a = a[512*n:]
-	m.t6, m.t40 = a[:512*n:512*n], a[:512:512]
+	m.t11, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t10, m.t35 = a[:512*n:512*n], a[:512*n:512*n]
-	a = a[512*n:]
-	m.t11, m.t37 = a[:512*n:512*n], a[:512*n:512*n]
-	a = a[512*n:]
-	m.t33, m.t15, m.t23, m.t21, m.t36 = a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:512:512]
+	m.t33, m.t37, m.t15, m.t23, m.t21 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n]
 	a = a[512*n:]
 	m.t16, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
@@ -160,6 +152,8 @@ func (m *Model) layout(n int) {
 	a = a[262144:]
 	m.t34 = a[:5120:5120]
 	a = a[5120:]
+	m.t36 = a[:512:512]
+	a = a[512:]
 	m.t32 = a[:10:10]
 	a = a[10:]
 	m.t18 = a[:1:1]
@@ -168,34 +162,52 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
-// loop6 runs the loop of logits/h1 on a range of its elements.
-type loop6 struct {
-	t6 []float32
-	t5 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop6) Run(lo, hi int) {
-	t6 := l.t6[lo:hi:hi]
-	t5 := l.t5[lo:hi:hi]
-	for i := range t6 {
-		t6[i] = runtime.Relu(t5[i])
+// gemmPlan4 is the cost model's plan for the SGEMM of %4 (f32[N,784] @ f32[784,512]) by batch size n (estimated times):
+//   - n in [1, 3]: rows on 1 goroutine(s), 45 µs at n = 3
+//   - n in [4, 4]: rows on 2 goroutine(s), 65 µs at n = 4
+//   - n in [5, 432]: direct on 2 goroutine(s), 2.5 ms at n = 432
+//   - n >= 433: packed on 2 goroutine(s), 2.5 ms at n = 433
+func gemmPlan4(n int) runtime.GemmPlan {
+	switch {
+	case n <= 3:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2, Relu: true}
+	case n <= 432:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2, Relu: true}
 }
 
-// loop11 runs the loop of logits/h2 on a range of its elements.
-type loop11 struct {
-	t11 []float32
-	t10 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop11) Run(lo, hi int) {
-	t11 := l.t11[lo:hi:hi]
-	t10 := l.t10[lo:hi:hi]
-	for i := range t11 {
-		t11[i] = runtime.Relu(t10[i])
+// gemmPlan9 is the cost model's plan for the SGEMM of %9 (f32[N,512] @ f32[512,512]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 37 µs at n = 4
+//   - n in [5, 432]: direct on 2 goroutine(s), 1.6 ms at n = 432
+//   - n >= 433: packed on 2 goroutine(s), 1.6 ms at n = 433
+func gemmPlan9(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	case n <= 432:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2, Relu: true}
+}
+
+// gemmPlan14 is the cost model's plan for the SGEMM of %14 (f32[N,512] @ f32[512,10]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 1.6 µs at n = 4
+//   - n in [5, 18]: direct on 1 goroutine(s), 10 µs at n = 18
+//   - n in [19, 598]: narrow on 1 goroutine(s), 144 µs at n = 598
+//   - n >= 599: narrow on 2 goroutine(s), 137 µs at n = 599
+func gemmPlan14(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 18:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	case n <= 598:
+		return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 2}
 }
 
 // forward runs the forward program for a batch of n.
@@ -207,52 +219,32 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t5 := m.t5
 	t6 := m.t6
-	t10 := m.t10
 	t11 := m.t11
 	t15 := m.t15
-	// %5 = add(%4, logits/h1/b) f32[N,512], line 16
-	{
-		// bias, then the product of %4 accumulated onto it
-		for r := 0; r < n; r++ {
-			copy(t5[r*512:], p1)
-		}
-		runtime.Sgemm(false, false, n, 512, 784, 1, x, 784, p0, 512, 1, t5, 512)
-	}
 	// logits/h1 = relu(%5) f32[N,512], line 16
 	{
-		// 2 goroutines: about 17 µs serial at batch 64, 9 µs split (fork/join 0.4 µs)
-		m.l6 = loop6{
-			t5: t5,
-			t6: t6,
-		}
-		runtime.ParallelFor(512*n, 16384, &m.l6)
-	}
-	// %10 = add(%9, logits/h2/b) f32[N,512], line 16
-	{
-		// bias, then the product of %9 accumulated onto it
+		// the product of %4, bias logits/h1/b, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t10[r*512:], p3)
+			copy(t6[r*512:], p1)
 		}
-		runtime.Sgemm(false, false, n, 512, 512, 1, t6, 512, p2, 512, 1, t10, 512)
+		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 512, 784, 1, x, 784, p0, 512, 1, t6, 512)
 	}
 	// logits/h2 = relu(%10) f32[N,512], line 16
 	{
-		// 2 goroutines: about 17 µs serial at batch 64, 9 µs split (fork/join 0.4 µs)
-		m.l11 = loop11{
-			t10: t10,
-			t11: t11,
+		// the product of %9, bias logits/h2/b, ReLU: one kernel call
+		for r := 0; r < n; r++ {
+			copy(t11[r*512:], p3)
 		}
-		runtime.ParallelFor(512*n, 16384, &m.l11)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 512, 512, 1, t6, 512, p2, 512, 1, t11, 512)
 	}
 	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	{
-		// bias, then the product of %14 accumulated onto it
+		// the product of %14, bias logits/out/b: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t15[r*10:], p5)
 		}
-		runtime.Sgemm(false, false, n, 10, 512, 1, t11, 512, p4, 10, 1, t15, 10)
+		runtime.SgemmPlan(gemmPlan14(n), false, false, n, 10, 512, 1, t11, 512, p4, 10, 1, t15, 10)
 	}
 }
 
@@ -290,38 +282,82 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	}
 }
 
+// gemmPlan33 is the cost model's plan for the SGEMM of %33 (f32[N,10] @ f32[512,10]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 1.6 µs at n = 4
+//   - n >= 5: packed on 1 goroutine(s), 3.9 µs at n = 5
+func gemmPlan33(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+}
+
 // loop35 runs the loop of %35 on a range of its elements.
 type loop35 struct {
 	t35 []float32
 	t33 []float32
-	t10 []float32
+	t11 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop35) Run(lo, hi int) {
 	t35 := l.t35[lo:hi:hi]
 	t33 := l.t33[lo:hi:hi]
-	t10 := l.t10[lo:hi:hi]
+	t11 := l.t11[lo:hi:hi]
 	for i := range t35 {
-		t35[i] = runtime.ReluGrad(t33[i], t10[i])
+		t35[i] = runtime.ReluGrad(t33[i], t11[i])
 	}
+}
+
+// gemmPlan37 is the cost model's plan for the SGEMM of %37 (f32[N,512] @ f32[512,512]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 37 µs at n = 4
+//   - n >= 5: packed on 2 goroutine(s), 150 µs at n = 5
+func gemmPlan37(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
+}
+
+// gemmPlan38 is the cost model's plan for the SGEMM of %38 (f32[N,512]ᵀ @ f32[N,512]) by batch size n (estimated times):
+//   - n in [1, 31]: packed on 1 goroutine(s), 185 µs at n = 31
+//   - n >= 32: packed on 2 goroutine(s), 180 µs at n = 32
+func gemmPlan38(n int) runtime.GemmPlan {
+	switch {
+	case n <= 31:
+		return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
 // loop39 runs the loop of %39 on a range of its elements.
 type loop39 struct {
 	t39 []float32
 	t37 []float32
-	t5  []float32
+	t6  []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop39) Run(lo, hi int) {
 	t39 := l.t39[lo:hi:hi]
 	t37 := l.t37[lo:hi:hi]
-	t5 := l.t5[lo:hi:hi]
+	t6 := l.t6[lo:hi:hi]
 	for i := range t39 {
-		t39[i] = runtime.ReluGrad(t37[i], t5[i])
+		t39[i] = runtime.ReluGrad(t37[i], t6[i])
 	}
+}
+
+// gemmPlan42 is the cost model's plan for the SGEMM of %42 (f32[N,784]ᵀ @ f32[N,512]) by batch size n (estimated times):
+//   - n in [1, 30]: packed on 1 goroutine(s), 268 µs at n = 30
+//   - n >= 31: packed on 2 goroutine(s), 261 µs at n = 31
+func gemmPlan42(n int) runtime.GemmPlan {
+	switch {
+	case n <= 30:
+		return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
 // loop49 runs the loop of %49 on a range of its elements.
@@ -442,9 +478,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p16 := m.params[16]
 	p17 := m.params[17]
 	p18 := m.params[18]
-	t5 := m.t5
 	t6 := m.t6
-	t10 := m.t10
 	t11 := m.t11
 	t15 := m.t15
 	t16 := m.t16
@@ -517,14 +551,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	runtime.Sgemm(false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
+	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
 	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	runtime.Sgemm(true, false, 512, 10, n, 1, t11, 512, t28, 10, 0, t34, 10)
-	// %35 = relu_grad(%33, %10) f32[N,512], line 16 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, t11, 512, t28, 10, 0, t34, 10)
+	// %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
 	{
-		// 2 goroutines: about 26 µs serial at batch 64, 13 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l35 = loop35{
-			t10: t10,
+			t11: t11,
 			t33: t33,
 			t35: t35,
 		}
@@ -541,16 +575,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	runtime.Sgemm(false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
+	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
 	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	runtime.Sgemm(true, false, 512, 512, n, 1, t6, 512, t35, 512, 0, t38, 512)
-	// %39 = relu_grad(%37, %5) f32[N,512], line 16 [grad]
+	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, t6, 512, t35, 512, 0, t38, 512)
+	// %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	{
-		// 2 goroutines: about 26 µs serial at batch 64, 13 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l39 = loop39{
 			t37: t37,
 			t39: t39,
-			t5:  t5,
+			t6:  t6,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
@@ -565,10 +599,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	runtime.Sgemm(true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
+	runtime.SgemmPlan(gemmPlan42(n), true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
 	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	{
-		// 2 goroutines: about 420 µs serial at batch 64, 210 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l49 = loop49{
 			p7:  p7,
 			t42: t42,
@@ -577,7 +611,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %54 = add(logits/h1/W/adam_v, %53) f32[784,512], line 19 [update]
 	{
-		// 2 goroutines: about 420 µs serial at batch 64, 210 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l54 = loop54{
 			p8:  p8,
 			t42: t42,
@@ -590,7 +624,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
 	// %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	{
-		// 2 goroutines: about 783 µs serial at batch 64, 392 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 942 µs serial at batch 64, 471 µs split (fork/join 0.4 µs)
 		m.l78 = loop78{
 			p0:  p0,
 			p7:  p7,
@@ -613,7 +647,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	{
-		// 2 goroutines: about 274 µs serial at batch 64, 137 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
 		m.l105 = loop105{
 			p11: p11,
 			t38: t38,
@@ -622,7 +656,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	{
-		// 2 goroutines: about 274 µs serial at batch 64, 137 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
 		m.l110 = loop110{
 			p12: p12,
 			t38: t38,
@@ -631,7 +665,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	{
-		// 2 goroutines: about 512 µs serial at batch 64, 256 µs split (fork/join 0.4 µs)
+		// 2 goroutines: about 615 µs serial at batch 64, 308 µs split (fork/join 0.4 µs)
 		m.l118 = loop118{
 			p11: p11,
 			p12: p12,
@@ -851,11 +885,11 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  1010.0,
+		Micros:  896.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  6880.0,
+		Micros:  6090.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

@@ -47,7 +47,7 @@ type Model struct {
 	outs [2][]float32
 
 	t6   []float32 // %6 = matmul(x, W1) f32[N,5], line 13
-	t7   []float32 // %7 = add(%6, b1) f32[N,5], line 13
+	t8   []float32 // %8 = relu(%7) f32[N,5], line 13
 	t10  []float32 // %10 = sigmoid(%6) f32[N,5], line 13
 	t13  []float32 // h = add(%8, %12) f32[N,5], line 13
 	t14  []float32 // %14 = matmul(h, W2) f32[N,3], line 14
@@ -85,7 +85,7 @@ type Model struct {
 	t94  []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
 	t96  []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
 	t97  []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	t105 []float32 // %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
+	t105 []float32 // %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
 	t106 []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
 	t107 []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
 	t109 []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
@@ -121,7 +121,7 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t6, m.t10, m.t107 = a[:5*n:5*n], a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
-	m.t7, m.t105 = a[:5*n:5*n], a[:5*n:5*n]
+	m.t8, m.t105 = a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
 	m.t13, m.t106 = a[:5*n:5*n], a[:5:5]
 	a = a[5*n:]
@@ -159,6 +159,28 @@ func (m *Model) layout(n int) {
 	m.n = n
 }
 
+// gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,6] @ f32[6,5]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+func gemmPlan6(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan14 is the cost model's plan for the SGEMM of %14 (f32[N,5] @ f32[5,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan14(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
@@ -167,7 +189,7 @@ func (m *Model) forward(n int, x []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	t6 := m.t6
-	t7 := m.t7
+	t8 := m.t8
 	t10 := m.t10
 	t13 := m.t13
 	t14 := m.t14
@@ -182,12 +204,12 @@ func (m *Model) forward(n int, x []float32) {
 	t27 := m.t27
 	t32 := m.t32
 	// %6 = matmul(x, W1) f32[N,5], line 13
-	runtime.Sgemm(false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
-	// %7 = add(%6, b1) f32[N,5], line 13
+	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
+	// %8 = relu(%7) f32[N,5], line 13
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 5
 		for i1 := 0; i1 < 5; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p1[i1]
+			t8[o0+i1] = runtime.Relu((t6[o0+i1] + p1[i1]))
 		}
 	}
 	// %10 = sigmoid(%6) f32[N,5], line 13
@@ -196,10 +218,10 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// h = add(%8, %12) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
-		t13[i0] = (runtime.Relu(t7[i0])) + (t10[i0] * float32(0.5))
+		t13[i0] = t8[i0] + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
-	runtime.Sgemm(false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
 	// %15 = div(%14, s) f32[N,3], line 14
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
@@ -319,7 +341,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t7 := m.t7
+	t8 := m.t8
 	t10 := m.t10
 	t13 := m.t13
 	t15 := m.t15
@@ -462,12 +484,12 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
-	runtime.Sgemm(false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
 	// %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	runtime.Sgemm(true, false, 5, 3, n, 1, t13, 5, t90, 3, 0, t97, 3)
-	// %105 = relu_grad(%96, %7) f32[N,5], line 13 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, t13, 5, t90, 3, 0, t97, 3)
+	// %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t105[i0] = runtime.ReluGrad(t96[i0], t7[i0])
+		t105[i0] = runtime.ReluGrad(t96[i0], t8[i0])
 	}
 	// %106 = sum_to(%105) f32[5], line 13 [grad]
 	{
@@ -484,7 +506,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		t107[i0] = ((t96[i0] * float32(0.5)) * (t10[i0] * (float32(1) - t10[i0]))) + t105[i0]
 	}
 	// %109 = matmul(x, %107) f32[6,5], line 13 [grad]
-	runtime.Sgemm(true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
 	// %112 = sub(W1, %111) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
 		p0[i0] = p0[i0] - (float32(0.05) * t109[i0])
@@ -612,15 +634,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.8,
+		Micros:  0.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  6.3,
+		Micros:  5.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  15.1,
+		Micros:  11.5,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{

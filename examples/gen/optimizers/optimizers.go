@@ -16,7 +16,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   51,010·N FLOPs
 	TrainStep: 509,057 + 102,722·N FLOPs
 
-Buffers: 25,419 + 107·N float32 elements in one arena, planned so that tensors
+Buffers: 25,420 + 75·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 432,686 + 234·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -56,7 +56,6 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7   []float32 // %7 = add(%6, b1) f32[N,32], line 19
 	t8   []float32 // h = relu(%7) f32[N,32], line 19
 	t10  []float32 // %10 = add(%9, b2) f32[N,10], line 20
 	t11  []float32 // y = softmax(%10) f32[N,10], line 20
@@ -71,7 +70,7 @@ type Model struct {
 	t33  []float32 // %33 = sum_to(%29) f32[10], line 20 [grad]
 	t34  []float32 // %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
 	t35  []float32 // %35 = matmul(h, %29) f32[32,10], line 20 [grad]
-	t36  []float32 // %36 = relu_grad(%34, %7) f32[N,32], line 19 [grad]
+	t36  []float32 // %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
 	t37  []float32 // %37 = sum_to(%36) f32[32], line 19 [grad]
 	t39  []float32 // %39 = matmul(x, %36) f32[784,32], line 19 [grad]
 	t42  []float32 // %42 = sum(%41) f32[], line 24 [update]
@@ -117,20 +116,18 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	size := 107*n + 25419
+	size := 75*n + 25420
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
+	m.t8, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
 	a = a[32*n:]
-	m.t8, m.t37, m.t62 = a[:32*n:32*n], a[:32:32], a[:10:10]
+	m.t34, m.t10, m.t24, m.t22, m.t37, m.t62 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:10:10]
 	a = a[32*n:]
-	m.t34, m.t10, m.t24, m.t22, m.t44, m.t58, m.t80, m.t112 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
-	a = a[32*n:]
-	m.t11, m.t29, m.t47, m.t82 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1]
+	m.t11, m.t29, m.t44, m.t58, m.t80, m.t112 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[10*n:]
-	m.t17, m.t23, m.t26, m.t50 = a[:n:n], a[:n:n], a[:n:n], a[:1:1]
+	m.t17, m.t23, m.t26, m.t47, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
 	m.t39, m.t59, m.t21 = a[:25088:25088], a[:25088:25088], a[:1:1]
 	a = a[25088:]
@@ -140,8 +137,41 @@ func (m *Model) layout(n int) {
 	a = a[10:]
 	m.t19 = a[:1:1]
 	a = a[1:]
+	m.t50 = a[:1:1]
+	a = a[1:]
 	_ = a
 	m.n = n
+}
+
+// gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,784] @ f32[784,32]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 6.5 µs at n = 4
+//   - n in [5, 35]: direct on 1 goroutine(s), 42 µs at n = 35
+//   - n in [36, 60]: direct on 2 goroutine(s), 62 µs at n = 60
+//   - n >= 61: packed on 2 goroutine(s), 62 µs at n = 61
+func gemmPlan6(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	case n <= 35:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1, Relu: true}
+	case n <= 60:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2, Relu: true}
+}
+
+// gemmPlan9 is the cost model's plan for the SGEMM of %9 (f32[N,32] @ f32[32,10]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n in [5, 12]: direct on 1 goroutine(s), 0.5 µs at n = 12
+//   - n >= 13: narrow on 1 goroutine(s), 0.5 µs at n = 13
+func gemmPlan9(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 12:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
 // forward runs the forward program for a batch of n.
@@ -151,28 +181,23 @@ func (m *Model) forward(n int, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t7 := m.t7
 	t8 := m.t8
 	t10 := m.t10
-	// %7 = add(%6, b1) f32[N,32], line 19
-	{
-		// bias, then the product of %6 accumulated onto it
-		for r := 0; r < n; r++ {
-			copy(t7[r*32:], p1)
-		}
-		runtime.Sgemm(false, false, n, 32, 784, 1, x, 784, p0, 32, 1, t7, 32)
-	}
 	// h = relu(%7) f32[N,32], line 19
-	for i0 := 0; i0 < 32*n; i0++ {
-		t8[i0] = runtime.Relu(t7[i0])
+	{
+		// the product of %6, bias b1, ReLU: one kernel call
+		for r := 0; r < n; r++ {
+			copy(t8[r*32:], p1)
+		}
+		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 32, 784, 1, x, 784, p0, 32, 1, t8, 32)
 	}
 	// %10 = add(%9, b2) f32[N,10], line 20
 	{
-		// bias, then the product of %9 accumulated onto it
+		// the product of %9, bias b2: one kernel call
 		for r := 0; r < n; r++ {
 			copy(t10[r*10:], p3)
 		}
-		runtime.Sgemm(false, false, n, 10, 32, 1, t8, 32, p2, 10, 1, t10, 10)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 10, 32, 1, t8, 32, p2, 10, 1, t10, 10)
 	}
 }
 
@@ -210,6 +235,28 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	}
 }
 
+// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,10] @ f32[32,10]ᵀ) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
+//   - n >= 5: packed on 1 goroutine(s), 0.3 µs at n = 5
+func gemmPlan34(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
+}
+
+// gemmPlan39 is the cost model's plan for the SGEMM of %39 (f32[N,784]ᵀ @ f32[N,32]) by batch size n (estimated times):
+//   - n in [1, 21]: direct on 1 goroutine(s), 21 µs at n = 21
+//   - n >= 22: direct on 2 goroutine(s), 21 µs at n = 22
+func gemmPlan39(n int) runtime.GemmPlan {
+	switch {
+	case n <= 21:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
+}
+
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, y_ []float32) {
 	m.layout(n)
@@ -226,7 +273,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p10 := m.params[10]
 	p11 := m.params[11]
 	p12 := m.params[12]
-	t7 := m.t7
 	t8 := m.t8
 	t10 := m.t10
 	t11 := m.t11
@@ -306,12 +352,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
-	runtime.Sgemm(false, true, n, 32, 10, 1, t29, 10, p2, 10, 0, t34, 32)
+	runtime.SgemmPlan(gemmPlan34(n), false, true, n, 32, 10, 1, t29, 10, p2, 10, 0, t34, 32)
 	// %35 = matmul(h, %29) f32[32,10], line 20 [grad]
-	runtime.Sgemm(true, false, 32, 10, n, 1, t8, 32, t29, 10, 0, t35, 10)
-	// %36 = relu_grad(%34, %7) f32[N,32], line 19 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, t8, 32, t29, 10, 0, t35, 10)
+	// %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
 	for i0 := 0; i0 < 32*n; i0++ {
-		t36[i0] = runtime.ReluGrad(t34[i0], t7[i0])
+		t36[i0] = runtime.ReluGrad(t34[i0], t8[i0])
 	}
 	// %37 = sum_to(%36) f32[32], line 19 [grad]
 	{
@@ -324,7 +370,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %39 = matmul(x, %36) f32[784,32], line 19 [grad]
-	runtime.Sgemm(true, false, 784, 32, n, 1, x, 784, t36, 32, 0, t39, 32)
+	runtime.SgemmPlan(gemmPlan39(n), true, false, 784, 32, n, 1, x, 784, t36, 32, 0, t39, 32)
 	// %42 = sum(%41) f32[], line 24 [update]
 	{
 		clear(t42)
@@ -574,15 +620,15 @@ var _ runtime.Model = (*Model)(nil)
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.1,
+		Micros:  2.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  77.5,
+		Micros:  69.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  337.0,
+		Micros:  342.0,
 		Program: "train",
 	}},
 	Inputs: []runtime.TensorSpec{{
