@@ -689,6 +689,7 @@ func (c *gen) signature() {
 		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
 	}
 	c.addEstimates(dict)
+	c.addGraph(dict)
 	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Values(dict)
 }
 

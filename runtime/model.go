@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -102,6 +104,50 @@ type Signature struct {
 	// Estimates are the compiler's cost-model estimates of a call's time,
 	// per program and batch size.
 	Estimates []Estimate `json:"estimates,omitempty"`
+	// Graph is the compiled model's dataflow graph (the training graph
+	// when the model trains, else the forward graph), for viewers such as
+	// TensorBoard; nodes are in a topological order.
+	Graph []GraphNode `json:"graph,omitempty"`
+}
+
+// DecodeGraph decodes a graph written by flowc's code generator: one
+// GraphNode as JSON per line. It panics on malformed input, which only a
+// corrupted generated file can hold.
+func DecodeGraph(lines string) []GraphNode {
+	var out []GraphNode
+	for _, line := range strings.Split(lines, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var n GraphNode
+		if err := json.Unmarshal([]byte(line), &n); err != nil {
+			panic(fmt.Sprintf("runtime.DecodeGraph: node %d: %v", len(out), err))
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// GraphNode is one node of Signature.Graph.
+type GraphNode struct {
+	// Name is unique within the graph: the node's name in the source
+	// where it has one (e.g. "logits/h1/W"), else its op and IR number
+	// (e.g. "matmul_12").
+	Name string `json:"name"`
+	// Op is the IR op, e.g. "matmul", "input", "param".
+	Op string `json:"op"`
+	// Inputs are the names of the nodes whose results this one reads,
+	// in operand order.
+	Inputs []string `json:"inputs,omitempty"`
+	// DType and Shape describe the node's result as TensorSpec does
+	// (-1 for a symbolic dimension).
+	DType string `json:"dtype"`
+	Shape []int  `json:"shape"`
+	// Role is "", "grad" (part of the backward pass) or "update" (a
+	// parameter update).
+	Role string `json:"role,omitempty"`
+	// Device is the device the node is placed on, "" when unplaced.
+	Device string `json:"device,omitempty"`
 }
 
 // Estimate is the cost model's estimate of one call of a program

@@ -34,3 +34,17 @@ func TestSignatureInput(t *testing.T) {
 	_, ok = s.Input("nope")
 	require.False(t, ok)
 }
+
+// TestDecodeGraph checks the generated graph's JSON lines decode to the
+// nodes they describe, and that a corrupted line panics with its index.
+func TestDecodeGraph(t *testing.T) {
+	g := DecodeGraph("{\"name\":\"x\",\"op\":\"input\",\"dtype\":\"f32\",\"shape\":[-1,4]}\n" +
+		"{\"name\":\"y\",\"op\":\"relu\",\"inputs\":[\"x\"],\"dtype\":\"f32\",\"shape\":[-1,4],\"role\":\"grad\"}\n")
+	require.Equal(t, []GraphNode{
+		{Name: "x", Op: "input", DType: "f32", Shape: []int{-1, 4}},
+		{Name: "y", Op: "relu", Inputs: []string{"x"}, DType: "f32", Shape: []int{-1, 4}, Role: "grad"},
+	}, g)
+	require.PanicsWithValue(t, "runtime.DecodeGraph: node 1: unexpected end of JSON input", func() {
+		DecodeGraph("{\"name\":\"x\",\"op\":\"input\",\"dtype\":\"f32\",\"shape\":[]}\n{\"name\":")
+	})
+}

@@ -554,6 +554,64 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"ids","op":"input","dtype":"i32","shape":[-1]}
+{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
+{"name":"t","op":"input","dtype":"f32","shape":[-1,2]}
+{"name":"E","op":"param","dtype":"f32","shape":[3,4]}
+{"name":"C","op":"param","dtype":"f32","shape":[6,3]}
+{"name":"W","op":"param","dtype":"f32","shape":[12,2]}
+{"name":"const_6","op":"const","dtype":"i32","shape":[]}
+{"name":"add_7","op":"add","inputs":["ids","const_6"],"dtype":"i32","shape":[-1]}
+{"name":"emb","op":"gather","inputs":["E","add_7"],"dtype":"f32","shape":[-1,4]}
+{"name":"left","op":"split","inputs":["x"],"dtype":"f32","shape":[-1,3]}
+{"name":"right","op":"split","inputs":["x"],"dtype":"f32","shape":[-1,5]}
+{"name":"shuffle_11","op":"shuffle","inputs":["C"],"dtype":"f32","shape":[6,3]}
+{"name":"const_28","op":"const","dtype":"i32","shape":[3]}
+{"name":"rows","op":"gather","inputs":["shuffle_11","const_28"],"dtype":"f32","shape":[3,3]}
+{"name":"mixed","op":"matmul","inputs":["left","rows"],"dtype":"f32","shape":[-1,3]}
+{"name":"bias","op":"const","dtype":"f32","shape":[1,4]}
+{"name":"add_16","op":"add","inputs":["emb","bias"],"dtype":"f32","shape":[-1,4]}
+{"name":"tanh_17","op":"tanh","inputs":["add_16"],"dtype":"f32","shape":[-1,4]}
+{"name":"h","op":"concat","inputs":["tanh_17","mixed","right"],"dtype":"f32","shape":[-1,12]}
+{"name":"z","op":"matmul","inputs":["h","W"],"dtype":"f32","shape":[-1,2]}
+{"name":"dims","op":"shape","inputs":["x"],"dtype":"i32","shape":[2]}
+{"name":"size_21","op":"size","inputs":["z"],"dtype":"i32","shape":[]}
+{"name":"count","op":"cast","inputs":["size_21"],"dtype":"f32","shape":[]}
+{"name":"axes","op":"rank","inputs":["h"],"dtype":"i32","shape":[]}
+{"name":"err","op":"sub","inputs":["z","t"],"dtype":"f32","shape":[-1,2]}
+{"name":"mul_25","op":"mul","inputs":["err","err"],"dtype":"f32","shape":[-1,2]}
+{"name":"sum_26","op":"sum","inputs":["mul_25"],"dtype":"f32","shape":[]}
+{"name":"loss","op":"div","inputs":["sum_26","count"],"dtype":"f32","shape":[]}
+{"name":"const_30","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"div_31","op":"div","inputs":["const_30","count"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_35","op":"broadcast_to","inputs":["div_31"],"dtype":"f32","shape":[-1,2],"role":"grad"}
+{"name":"mul_36","op":"mul","inputs":["broadcast_to_35","err"],"dtype":"f32","shape":[-1,2],"role":"grad"}
+{"name":"add_38","op":"add","inputs":["mul_36","mul_36"],"dtype":"f32","shape":[-1,2],"role":"grad"}
+{"name":"matmul_40","op":"matmul","inputs":["add_38","W"],"dtype":"f32","shape":[-1,12],"role":"grad"}
+{"name":"matmul_41","op":"matmul","inputs":["h","add_38"],"dtype":"f32","shape":[12,2],"role":"grad"}
+{"name":"slice_42","op":"slice","inputs":["matmul_40"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"slice_43","op":"slice","inputs":["matmul_40"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_46","op":"mul","inputs":["tanh_17","tanh_17"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sub_47","op":"sub","inputs":["const_30","mul_46"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_48","op":"mul","inputs":["slice_42","sub_47"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_51","op":"matmul","inputs":["left","slice_43"],"dtype":"f32","shape":[3,3],"role":"grad"}
+{"name":"gather_grad_52","op":"gather_grad","inputs":["matmul_51","const_28"],"dtype":"f32","shape":[6,3],"role":"grad"}
+{"name":"unshuffle_53","op":"unshuffle","inputs":["gather_grad_52"],"dtype":"f32","shape":[6,3],"role":"grad"}
+{"name":"gather_grad_54","op":"gather_grad","inputs":["mul_48","add_7"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_55","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_56","op":"mul","inputs":["const_55","gather_grad_54"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_57","op":"sub","inputs":["E","mul_56"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_58","op":"assign","inputs":["E","sub_57"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_60","op":"mul","inputs":["const_55","unshuffle_53"],"dtype":"f32","shape":[6,3],"role":"update"}
+{"name":"sub_61","op":"sub","inputs":["C","mul_60"],"dtype":"f32","shape":[6,3],"role":"update"}
+{"name":"assign_62","op":"assign","inputs":["C","sub_61"],"dtype":"f32","shape":[6,3],"role":"update"}
+{"name":"mul_64","op":"mul","inputs":["const_55","matmul_41"],"dtype":"f32","shape":[12,2],"role":"update"}
+{"name":"sub_65","op":"sub","inputs":["W","mul_64"],"dtype":"f32","shape":[12,2],"role":"update"}
+{"name":"assign_66","op":"assign","inputs":["W","sub_65"],"dtype":"f32","shape":[12,2],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -568,6 +626,7 @@ var signature = runtime.Signature{
 		Micros:  5.5,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "i32",
 		Dims:  []string{"N"},

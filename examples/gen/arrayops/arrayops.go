@@ -744,6 +744,90 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,12]}
+{"name":"t","op":"input","dtype":"f32","shape":[-1,4]}
+{"name":"W","op":"param","dtype":"f32","shape":[6,4]}
+{"name":"S","op":"param","dtype":"f32","shape":[3,2]}
+{"name":"V","op":"param","dtype":"f32","shape":[13,4]}
+{"name":"b","op":"param","dtype":"f32","shape":[4]}
+{"name":"P","op":"param","dtype":"f32","shape":[12]}
+{"name":"xp","op":"add","inputs":["x","P"],"dtype":"f32","shape":[-1,12]}
+{"name":"img","op":"reshape","inputs":["xp"],"dtype":"f32","shape":[-1,3,4]}
+{"name":"tr","op":"transpose","inputs":["img"],"dtype":"f32","shape":[-1,4,3]}
+{"name":"pd","op":"pad","inputs":["tr"],"dtype":"f32","shape":[-1,5,4]}
+{"name":"sl","op":"slice","inputs":["pd"],"dtype":"f32","shape":[-1,2,3]}
+{"name":"f","op":"reshape","inputs":["sl"],"dtype":"f32","shape":[-1,6]}
+{"name":"expand_dims_13","op":"expand_dims","inputs":["S"],"dtype":"f32","shape":[1,3,2]}
+{"name":"tile_14","op":"tile","inputs":["expand_dims_13"],"dtype":"f32","shape":[1,3,4]}
+{"name":"M","op":"squeeze","inputs":["tile_14"],"dtype":"f32","shape":[3,4]}
+{"name":"xs","op":"slice","inputs":["xp"],"dtype":"f32","shape":[-1,4]}
+{"name":"matmul_17","op":"matmul","inputs":["f","W"],"dtype":"f32","shape":[-1,4]}
+{"name":"relu_18","op":"relu","inputs":["matmul_17"],"dtype":"f32","shape":[-1,4]}
+{"name":"matmul_31","op":"matmul","inputs":["xs","M"],"dtype":"f32","shape":[-1,3]}
+{"name":"sigmoid_21","op":"sigmoid","inputs":["matmul_31"],"dtype":"f32","shape":[-1,3]}
+{"name":"h","op":"concat","inputs":["relu_18","sigmoid_21","f"],"dtype":"f32","shape":[-1,13]}
+{"name":"matmul_23","op":"matmul","inputs":["h","V"],"dtype":"f32","shape":[-1,4]}
+{"name":"z","op":"add","inputs":["matmul_23","b"],"dtype":"f32","shape":[-1,4]}
+{"name":"err","op":"sub","inputs":["z","t"],"dtype":"f32","shape":[-1,4]}
+{"name":"mul_26","op":"mul","inputs":["err","err"],"dtype":"f32","shape":[-1,4]}
+{"name":"sum_27","op":"sum","inputs":["mul_26"],"dtype":"f32","shape":[-1]}
+{"name":"mean_28","op":"mean","inputs":["sum_27"],"dtype":"f32","shape":[]}
+{"name":"const_29","op":"const","dtype":"f32","shape":[]}
+{"name":"loss","op":"div","inputs":["mean_28","const_29"],"dtype":"f32","shape":[]}
+{"name":"const_32","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_37","op":"count","inputs":["sum_27"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"const_92","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_38","op":"broadcast_to","inputs":["const_92"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_39","op":"div","inputs":["broadcast_to_38","count_37"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_40","op":"broadcast_to","inputs":["div_39"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_41","op":"mul","inputs":["broadcast_to_40","err"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_43","op":"add","inputs":["mul_41","mul_41"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sum_to_45","op":"sum_to","inputs":["add_43"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"matmul_46","op":"matmul","inputs":["add_43","V"],"dtype":"f32","shape":[-1,13],"role":"grad"}
+{"name":"matmul_47","op":"matmul","inputs":["h","add_43"],"dtype":"f32","shape":[13,4],"role":"grad"}
+{"name":"slice_48","op":"slice","inputs":["matmul_46"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"slice_49","op":"slice","inputs":["matmul_46"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"slice_50","op":"slice","inputs":["matmul_46"],"dtype":"f32","shape":[-1,6],"role":"grad"}
+{"name":"sub_52","op":"sub","inputs":["const_32","sigmoid_21"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_53","op":"mul","inputs":["sigmoid_21","sub_52"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_54","op":"mul","inputs":["slice_49","mul_53"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"matmul_55","op":"matmul","inputs":["mul_54","M"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_56","op":"matmul","inputs":["mul_54","xs"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"relu_grad_57","op":"relu_grad","inputs":["slice_48","relu_18"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_58","op":"matmul","inputs":["relu_grad_57","W"],"dtype":"f32","shape":[-1,6],"role":"grad"}
+{"name":"matmul_59","op":"matmul","inputs":["f","relu_grad_57"],"dtype":"f32","shape":[6,4],"role":"grad"}
+{"name":"add_60","op":"add","inputs":["slice_50","matmul_58"],"dtype":"f32","shape":[-1,6],"role":"grad"}
+{"name":"unslice_61","op":"unslice","inputs":["matmul_55"],"dtype":"f32","shape":[-1,12],"role":"grad"}
+{"name":"reshape_to_62","op":"reshape_to","inputs":["matmul_56"],"dtype":"f32","shape":[1,3,4],"role":"grad"}
+{"name":"untile_63","op":"untile","inputs":["reshape_to_62"],"dtype":"f32","shape":[1,3,2],"role":"grad"}
+{"name":"reshape_to_64","op":"reshape_to","inputs":["untile_63"],"dtype":"f32","shape":[3,2],"role":"grad"}
+{"name":"reshape_to_65","op":"reshape_to","inputs":["add_60"],"dtype":"f32","shape":[-1,2,3],"role":"grad"}
+{"name":"unslice_66","op":"unslice","inputs":["reshape_to_65"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"slice_67","op":"slice","inputs":["unslice_66"],"dtype":"f32","shape":[-1,4,3],"role":"grad"}
+{"name":"transpose_68","op":"transpose","inputs":["slice_67"],"dtype":"f32","shape":[-1,3,4],"role":"grad"}
+{"name":"reshape_to_69","op":"reshape_to","inputs":["transpose_68"],"dtype":"f32","shape":[-1,12],"role":"grad"}
+{"name":"add_70","op":"add","inputs":["unslice_61","reshape_to_69"],"dtype":"f32","shape":[-1,12],"role":"grad"}
+{"name":"sum_to_71","op":"sum_to","inputs":["add_70"],"dtype":"f32","shape":[12],"role":"grad"}
+{"name":"const_72","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_73","op":"mul","inputs":["const_72","matmul_59"],"dtype":"f32","shape":[6,4],"role":"update"}
+{"name":"sub_74","op":"sub","inputs":["W","mul_73"],"dtype":"f32","shape":[6,4],"role":"update"}
+{"name":"assign_75","op":"assign","inputs":["W","sub_74"],"dtype":"f32","shape":[6,4],"role":"update"}
+{"name":"mul_77","op":"mul","inputs":["const_72","reshape_to_64"],"dtype":"f32","shape":[3,2],"role":"update"}
+{"name":"sub_78","op":"sub","inputs":["S","mul_77"],"dtype":"f32","shape":[3,2],"role":"update"}
+{"name":"assign_79","op":"assign","inputs":["S","sub_78"],"dtype":"f32","shape":[3,2],"role":"update"}
+{"name":"mul_81","op":"mul","inputs":["const_72","matmul_47"],"dtype":"f32","shape":[13,4],"role":"update"}
+{"name":"sub_82","op":"sub","inputs":["V","mul_81"],"dtype":"f32","shape":[13,4],"role":"update"}
+{"name":"assign_83","op":"assign","inputs":["V","sub_82"],"dtype":"f32","shape":[13,4],"role":"update"}
+{"name":"mul_85","op":"mul","inputs":["const_72","sum_to_45"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_86","op":"sub","inputs":["b","mul_85"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_87","op":"assign","inputs":["b","sub_86"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_89","op":"mul","inputs":["const_72","sum_to_71"],"dtype":"f32","shape":[12],"role":"update"}
+{"name":"sub_90","op":"sub","inputs":["P","mul_89"],"dtype":"f32","shape":[12],"role":"update"}
+{"name":"assign_91","op":"assign","inputs":["P","sub_90"],"dtype":"f32","shape":[12],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -758,6 +842,7 @@ var signature = runtime.Signature{
 		Micros:  15.0,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

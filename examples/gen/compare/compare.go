@@ -595,6 +595,68 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4]}
+{"name":"label","op":"input","dtype":"i32","shape":[-1]}
+{"name":"W","op":"param","dtype":"f32","shape":[4,3]}
+{"name":"b","op":"param","dtype":"f32","shape":[3]}
+{"name":"matmul_4","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,3]}
+{"name":"logits","op":"add","inputs":["matmul_4","b"],"dtype":"f32","shape":[-1,3]}
+{"name":"const_6","op":"const","dtype":"f32","shape":[]}
+{"name":"greater_7","op":"greater","inputs":["logits","const_6"],"dtype":"bool","shape":[-1,3]}
+{"name":"const_8","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_9","op":"mul","inputs":["logits","const_8"],"dtype":"f32","shape":[-1,3]}
+{"name":"h","op":"where","inputs":["greater_7","logits","mul_9"],"dtype":"f32","shape":[-1,3]}
+{"name":"sparse_softmax_cross_entropy_11","op":"sparse_softmax_cross_entropy","inputs":["h","label"],"dtype":"f32","shape":[-1]}
+{"name":"loss","op":"mean","inputs":["sparse_softmax_cross_entropy_11"],"dtype":"f32","shape":[]}
+{"name":"pred","op":"argmax","inputs":["h"],"dtype":"i64","shape":[-1]}
+{"name":"low","op":"argmin","inputs":["h"],"dtype":"i64","shape":[-1]}
+{"name":"cast_15","op":"cast","inputs":["label"],"dtype":"i64","shape":[-1]}
+{"name":"hit","op":"equal","inputs":["pred","cast_15"],"dtype":"bool","shape":[-1]}
+{"name":"cast_17","op":"cast","inputs":["hit"],"dtype":"f32","shape":[-1]}
+{"name":"accuracy","op":"mean","inputs":["cast_17"],"dtype":"f32","shape":[]}
+{"name":"one_hot_19","op":"one_hot","inputs":["label"],"dtype":"f32","shape":[-1,3]}
+{"name":"mul_20","op":"mul","inputs":["h","one_hot_19"],"dtype":"f32","shape":[-1,3]}
+{"name":"truth","op":"sum","inputs":["mul_20"],"dtype":"f32","shape":[-1]}
+{"name":"const_22","op":"const","dtype":"f32","shape":[]}
+{"name":"greater_23","op":"greater","inputs":["x","const_22"],"dtype":"bool","shape":[-1,4]}
+{"name":"const_24","op":"const","dtype":"f32","shape":[]}
+{"name":"less_25","op":"less","inputs":["x","const_24"],"dtype":"bool","shape":[-1,4]}
+{"name":"logical_not_26","op":"logical_not","inputs":["less_25"],"dtype":"bool","shape":[-1,4]}
+{"name":"inside","op":"logical_and","inputs":["greater_23","logical_not_26"],"dtype":"bool","shape":[-1,4]}
+{"name":"const_28","op":"const","dtype":"f32","shape":[]}
+{"name":"not_equal_29","op":"not_equal","inputs":["x","const_28"],"dtype":"bool","shape":[-1,4]}
+{"name":"either","op":"logical_or","inputs":["not_equal_29","inside"],"dtype":"bool","shape":[-1,4]}
+{"name":"cast_31","op":"cast","inputs":["either"],"dtype":"i32","shape":[-1,4]}
+{"name":"count","op":"sum","inputs":["cast_31"],"dtype":"i32","shape":[-1]}
+{"name":"cast_33","op":"cast","inputs":["x"],"dtype":"f64","shape":[-1,4]}
+{"name":"const_34","op":"const","dtype":"f64","shape":[]}
+{"name":"mul_35","op":"mul","inputs":["cast_33","const_34"],"dtype":"f64","shape":[-1,4]}
+{"name":"const_36","op":"const","dtype":"f64","shape":[]}
+{"name":"wide","op":"sub","inputs":["mul_35","const_36"],"dtype":"f64","shape":[-1,4]}
+{"name":"const_38","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_39","op":"count","inputs":["sparse_softmax_cross_entropy_11"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_40","op":"broadcast_to","inputs":["const_38"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_41","op":"div","inputs":["broadcast_to_40","count_39"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_42","op":"broadcast_to","inputs":["div_41"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"softmax_43","op":"softmax","inputs":["h"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sub_45","op":"sub","inputs":["softmax_43","one_hot_19"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_46","op":"mul","inputs":["sub_45","broadcast_to_42"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"where_48","op":"where","inputs":["greater_7","mul_46","const_6"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"where_49","op":"where","inputs":["greater_7","const_6","mul_46"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_50","op":"mul","inputs":["where_49","const_8"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"add_53","op":"add","inputs":["where_48","mul_50"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_to_54","op":"sum_to","inputs":["add_53"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"matmul_56","op":"matmul","inputs":["x","add_53"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"mul_58","op":"mul","inputs":["const_8","matmul_56"],"dtype":"f32","shape":[4,3],"role":"update"}
+{"name":"sub_59","op":"sub","inputs":["W","mul_58"],"dtype":"f32","shape":[4,3],"role":"update"}
+{"name":"assign_60","op":"assign","inputs":["W","sub_59"],"dtype":"f32","shape":[4,3],"role":"update"}
+{"name":"mul_62","op":"mul","inputs":["const_8","sum_to_54"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"sub_63","op":"sub","inputs":["b","mul_62"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"assign_64","op":"assign","inputs":["b","sub_63"],"dtype":"f32","shape":[3],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -609,6 +671,7 @@ var signature = runtime.Signature{
 		Micros:  3.7,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

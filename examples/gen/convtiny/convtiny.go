@@ -710,6 +710,75 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,7,7,2]}
+{"name":"y_","op":"input","dtype":"f32","shape":[-1,3]}
+{"name":"K1","op":"param","dtype":"f32","shape":[3,3,2,4]}
+{"name":"b1","op":"param","dtype":"f32","shape":[4]}
+{"name":"K2","op":"param","dtype":"f32","shape":[2,2,4,5]}
+{"name":"b2","op":"param","dtype":"f32","shape":[5]}
+{"name":"W","op":"param","dtype":"f32","shape":[5,3]}
+{"name":"b3","op":"param","dtype":"f32","shape":[3]}
+{"name":"conv2d_8","op":"conv2d","inputs":["x","K1"],"dtype":"f32","shape":[-1,7,7,4]}
+{"name":"bias_add_9","op":"bias_add","inputs":["conv2d_8","b1"],"dtype":"f32","shape":[-1,7,7,4]}
+{"name":"h1","op":"relu","inputs":["bias_add_9"],"dtype":"f32","shape":[-1,7,7,4]}
+{"name":"p1","op":"max_pool","inputs":["h1"],"dtype":"f32","shape":[-1,4,4,4]}
+{"name":"c2","op":"conv2d","inputs":["p1","K2"],"dtype":"f32","shape":[-1,2,2,5]}
+{"name":"bias_add_13","op":"bias_add","inputs":["c2","b2"],"dtype":"f32","shape":[-1,2,2,5]}
+{"name":"h2","op":"relu","inputs":["bias_add_13"],"dtype":"f32","shape":[-1,2,2,5]}
+{"name":"p2","op":"avg_pool","inputs":["h2"],"dtype":"f32","shape":[-1,2,2,5]}
+{"name":"f","op":"mean","inputs":["p2"],"dtype":"f32","shape":[-1,5]}
+{"name":"matmul_17","op":"matmul","inputs":["f","W"],"dtype":"f32","shape":[-1,3]}
+{"name":"logits","op":"bias_add","inputs":["matmul_17","b3"],"dtype":"f32","shape":[-1,3]}
+{"name":"p","op":"softmax","inputs":["logits"],"dtype":"f32","shape":[-1,3]}
+{"name":"softmax_cross_entropy_20","op":"softmax_cross_entropy","inputs":["logits","y_"],"dtype":"f32","shape":[-1]}
+{"name":"loss","op":"mean","inputs":["softmax_cross_entropy_20"],"dtype":"f32","shape":[]}
+{"name":"const_22","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_23","op":"count","inputs":["softmax_cross_entropy_20"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_24","op":"broadcast_to","inputs":["const_22"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_25","op":"div","inputs":["broadcast_to_24","count_23"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_26","op":"broadcast_to","inputs":["div_25"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_28","op":"sum","inputs":["y_"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"mul_29","op":"mul","inputs":["p","sum_28"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sub_30","op":"sub","inputs":["mul_29","y_"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_31","op":"mul","inputs":["sub_30","broadcast_to_26"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_35","op":"sum","inputs":["mul_31"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"matmul_36","op":"matmul","inputs":["mul_31","W"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"matmul_37","op":"matmul","inputs":["f","mul_31"],"dtype":"f32","shape":[5,3],"role":"grad"}
+{"name":"count_38","op":"count","inputs":["p2"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_39","op":"broadcast_to","inputs":["matmul_36"],"dtype":"f32","shape":[-1,2,2,5],"role":"grad"}
+{"name":"div_40","op":"div","inputs":["broadcast_to_39","count_38"],"dtype":"f32","shape":[-1,2,2,5],"role":"grad"}
+{"name":"avg_pool_grad_41","op":"avg_pool_grad","inputs":["div_40"],"dtype":"f32","shape":[-1,2,2,5],"role":"grad"}
+{"name":"relu_grad_42","op":"relu_grad","inputs":["avg_pool_grad_41","h2"],"dtype":"f32","shape":[-1,2,2,5],"role":"grad"}
+{"name":"sum_43","op":"sum","inputs":["relu_grad_42"],"dtype":"f32","shape":[5],"role":"grad"}
+{"name":"conv2d_backprop_input_44","op":"conv2d_backprop_input","inputs":["K2","relu_grad_42"],"dtype":"f32","shape":[-1,4,4,4],"role":"grad"}
+{"name":"conv2d_backprop_filter_45","op":"conv2d_backprop_filter","inputs":["p1","relu_grad_42"],"dtype":"f32","shape":[2,2,4,5],"role":"grad"}
+{"name":"max_pool_grad_46","op":"max_pool_grad","inputs":["h1","conv2d_backprop_input_44"],"dtype":"f32","shape":[-1,7,7,4],"role":"grad"}
+{"name":"relu_grad_47","op":"relu_grad","inputs":["max_pool_grad_46","h1"],"dtype":"f32","shape":[-1,7,7,4],"role":"grad"}
+{"name":"sum_48","op":"sum","inputs":["relu_grad_47"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"conv2d_backprop_filter_50","op":"conv2d_backprop_filter","inputs":["x","relu_grad_47"],"dtype":"f32","shape":[3,3,2,4],"role":"grad"}
+{"name":"const_51","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_52","op":"mul","inputs":["const_51","conv2d_backprop_filter_50"],"dtype":"f32","shape":[3,3,2,4],"role":"update"}
+{"name":"sub_53","op":"sub","inputs":["K1","mul_52"],"dtype":"f32","shape":[3,3,2,4],"role":"update"}
+{"name":"assign_54","op":"assign","inputs":["K1","sub_53"],"dtype":"f32","shape":[3,3,2,4],"role":"update"}
+{"name":"mul_56","op":"mul","inputs":["const_51","sum_48"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_57","op":"sub","inputs":["b1","mul_56"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_58","op":"assign","inputs":["b1","sub_57"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_60","op":"mul","inputs":["const_51","conv2d_backprop_filter_45"],"dtype":"f32","shape":[2,2,4,5],"role":"update"}
+{"name":"sub_61","op":"sub","inputs":["K2","mul_60"],"dtype":"f32","shape":[2,2,4,5],"role":"update"}
+{"name":"assign_62","op":"assign","inputs":["K2","sub_61"],"dtype":"f32","shape":[2,2,4,5],"role":"update"}
+{"name":"mul_64","op":"mul","inputs":["const_51","sum_43"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"sub_65","op":"sub","inputs":["b2","mul_64"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"assign_66","op":"assign","inputs":["b2","sub_65"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"mul_68","op":"mul","inputs":["const_51","matmul_37"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"sub_69","op":"sub","inputs":["W","mul_68"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"assign_70","op":"assign","inputs":["W","sub_69"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"mul_72","op":"mul","inputs":["const_51","sum_35"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"sub_73","op":"sub","inputs":["b3","mul_72"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"assign_74","op":"assign","inputs":["b3","sub_73"],"dtype":"f32","shape":[3],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -724,6 +793,7 @@ var signature = runtime.Signature{
 		Micros:  151.0,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", "", ""},

@@ -311,6 +311,42 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
+{"name":"y","op":"input","dtype":"f32","shape":[-1,1]}
+{"name":"W","op":"param","dtype":"f32","shape":[3,1]}
+{"name":"b","op":"param","dtype":"f32","shape":[1]}
+{"name":"steps","op":"param","dtype":"f32","shape":[]}
+{"name":"mean_loss","op":"param","dtype":"f32","shape":[]}
+{"name":"matmul_6","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,1]}
+{"name":"pred","op":"add","inputs":["matmul_6","b"],"dtype":"f32","shape":[-1,1]}
+{"name":"sub_8","op":"sub","inputs":["pred","y"],"dtype":"f32","shape":[-1,1]}
+{"name":"square_9","op":"square","inputs":["sub_8"],"dtype":"f32","shape":[-1,1]}
+{"name":"loss","op":"mean","inputs":["square_9"],"dtype":"f32","shape":[]}
+{"name":"const_11","op":"const","dtype":"f32","shape":[]}
+{"name":"n","op":"assign_add","inputs":["steps","const_11"],"dtype":"f32","shape":[]}
+{"name":"sub_13","op":"sub","inputs":["loss","mean_loss"],"dtype":"f32","shape":[]}
+{"name":"div_14","op":"div","inputs":["sub_13","n"],"dtype":"f32","shape":[]}
+{"name":"avg","op":"add","inputs":["mean_loss","div_14"],"dtype":"f32","shape":[]}
+{"name":"assign_16","op":"assign","inputs":["mean_loss","avg"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"count_18","op":"count","inputs":["square_9"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_19","op":"broadcast_to","inputs":["const_11"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"div_20","op":"div","inputs":["broadcast_to_19","count_18"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"const_21","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_22","op":"mul","inputs":["const_21","sub_8"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"mul_23","op":"mul","inputs":["div_20","mul_22"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"sum_to_25","op":"sum_to","inputs":["mul_23"],"dtype":"f32","shape":[1],"role":"grad"}
+{"name":"matmul_27","op":"matmul","inputs":["x","mul_23"],"dtype":"f32","shape":[3,1],"role":"grad"}
+{"name":"const_28","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_29","op":"mul","inputs":["const_28","matmul_27"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"sub_30","op":"sub","inputs":["W","mul_29"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"assign_31","op":"assign","inputs":["W","sub_30"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"mul_33","op":"mul","inputs":["const_28","sum_to_25"],"dtype":"f32","shape":[1],"role":"update"}
+{"name":"sub_34","op":"sub","inputs":["b","mul_33"],"dtype":"f32","shape":[1],"role":"update"}
+{"name":"assign_35","op":"assign","inputs":["b","sub_34"],"dtype":"f32","shape":[1],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -325,6 +361,7 @@ var signature = runtime.Signature{
 		Micros:  0.8,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

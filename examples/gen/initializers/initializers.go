@@ -713,6 +713,118 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
+{"name":"t","op":"input","dtype":"f32","shape":[-1,4]}
+{"name":"W1","op":"param","dtype":"f32","shape":[6,8]}
+{"name":"W2","op":"param","dtype":"f32","shape":[8,4]}
+{"name":"K","op":"param","dtype":"f32","shape":[3,3,2,8]}
+{"name":"U","op":"param","dtype":"f32","shape":[5,8,4]}
+{"name":"V","op":"param","dtype":"f32","shape":[6,8]}
+{"name":"P","op":"param","dtype":"f32","shape":[6,8]}
+{"name":"Q","op":"param","dtype":"f32","shape":[8,4]}
+{"name":"a","op":"param","dtype":"f32","shape":[4]}
+{"name":"b1","op":"param","dtype":"f32","shape":[8]}
+{"name":"b2","op":"param","dtype":"f32","shape":[4]}
+{"name":"g","op":"param","dtype":"f32","shape":[8]}
+{"name":"s","op":"param","dtype":"f32","shape":[]}
+{"name":"R","op":"param","dtype":"f32","shape":[2,4]}
+{"name":"c","op":"param","dtype":"f32","shape":[4]}
+{"name":"k","op":"sum","inputs":["K"],"dtype":"f32","shape":[8]}
+{"name":"u","op":"sum","inputs":["U"],"dtype":"f32","shape":[8,4]}
+{"name":"add_18","op":"add","inputs":["W1","V"],"dtype":"f32","shape":[6,8]}
+{"name":"add_19","op":"add","inputs":["add_18","P"],"dtype":"f32","shape":[6,8]}
+{"name":"matmul_20","op":"matmul","inputs":["x","add_19"],"dtype":"f32","shape":[-1,8]}
+{"name":"mul_21","op":"mul","inputs":["matmul_20","g"],"dtype":"f32","shape":[-1,8]}
+{"name":"add_22","op":"add","inputs":["mul_21","b1"],"dtype":"f32","shape":[-1,8]}
+{"name":"const_23","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_24","op":"mul","inputs":["k","const_23"],"dtype":"f32","shape":[8]}
+{"name":"add_25","op":"add","inputs":["add_22","mul_24"],"dtype":"f32","shape":[-1,8]}
+{"name":"h","op":"relu","inputs":["add_25"],"dtype":"f32","shape":[-1,8]}
+{"name":"add_27","op":"add","inputs":["W2","Q"],"dtype":"f32","shape":[8,4]}
+{"name":"mul_29","op":"mul","inputs":["u","const_23"],"dtype":"f32","shape":[8,4]}
+{"name":"add_30","op":"add","inputs":["add_27","mul_29"],"dtype":"f32","shape":[8,4]}
+{"name":"matmul_31","op":"matmul","inputs":["h","add_30"],"dtype":"f32","shape":[-1,4]}
+{"name":"add_32","op":"add","inputs":["matmul_31","b2"],"dtype":"f32","shape":[-1,4]}
+{"name":"mul_33","op":"mul","inputs":["a","s"],"dtype":"f32","shape":[4]}
+{"name":"add_34","op":"add","inputs":["add_32","mul_33"],"dtype":"f32","shape":[-1,4]}
+{"name":"sum_35","op":"sum","inputs":["R"],"dtype":"f32","shape":[4]}
+{"name":"mul_36","op":"mul","inputs":["sum_35","c"],"dtype":"f32","shape":[4]}
+{"name":"z","op":"add","inputs":["add_34","mul_36"],"dtype":"f32","shape":[-1,4]}
+{"name":"sub_38","op":"sub","inputs":["z","t"],"dtype":"f32","shape":[-1,4]}
+{"name":"square_39","op":"square","inputs":["sub_38"],"dtype":"f32","shape":[-1,4]}
+{"name":"sum_40","op":"sum","inputs":["square_39"],"dtype":"f32","shape":[-1]}
+{"name":"loss","op":"mean","inputs":["sum_40"],"dtype":"f32","shape":[]}
+{"name":"const_42","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_43","op":"count","inputs":["sum_40"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_44","op":"broadcast_to","inputs":["const_42"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_45","op":"div","inputs":["broadcast_to_44","count_43"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_46","op":"broadcast_to","inputs":["div_45"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_47","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_48","op":"mul","inputs":["const_47","sub_38"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_49","op":"mul","inputs":["broadcast_to_46","mul_48"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sum_to_51","op":"sum_to","inputs":["mul_49"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_52","op":"mul","inputs":["sum_to_51","c"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_53","op":"mul","inputs":["sum_to_51","sum_35"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"broadcast_to_54","op":"broadcast_to","inputs":["mul_52"],"dtype":"f32","shape":[2,4],"role":"grad"}
+{"name":"mul_56","op":"mul","inputs":["sum_to_51","s"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_57","op":"mul","inputs":["sum_to_51","a"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"sum_to_58","op":"sum_to","inputs":["mul_57"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"matmul_60","op":"matmul","inputs":["mul_49","add_30"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"matmul_61","op":"matmul","inputs":["h","mul_49"],"dtype":"f32","shape":[8,4],"role":"grad"}
+{"name":"mul_62","op":"mul","inputs":["matmul_61","const_23"],"dtype":"f32","shape":[8,4],"role":"grad"}
+{"name":"relu_grad_65","op":"relu_grad","inputs":["matmul_60","h"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"sum_to_66","op":"sum_to","inputs":["relu_grad_65"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"mul_67","op":"mul","inputs":["sum_to_66","const_23"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"mul_71","op":"mul","inputs":["relu_grad_65","g"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"mul_72","op":"mul","inputs":["relu_grad_65","matmul_20"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"sum_to_73","op":"sum_to","inputs":["mul_72"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"matmul_75","op":"matmul","inputs":["x","mul_71"],"dtype":"f32","shape":[6,8],"role":"grad"}
+{"name":"broadcast_to_76","op":"broadcast_to","inputs":["mul_62"],"dtype":"f32","shape":[5,8,4],"role":"grad"}
+{"name":"broadcast_to_77","op":"broadcast_to","inputs":["mul_67"],"dtype":"f32","shape":[3,3,2,8],"role":"grad"}
+{"name":"const_78","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_79","op":"mul","inputs":["const_78","matmul_75"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_80","op":"sub","inputs":["W1","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_81","op":"assign","inputs":["W1","sub_80"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"mul_83","op":"mul","inputs":["const_78","matmul_61"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"sub_84","op":"sub","inputs":["W2","mul_83"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"assign_85","op":"assign","inputs":["W2","sub_84"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"mul_87","op":"mul","inputs":["const_78","broadcast_to_77"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"sub_88","op":"sub","inputs":["K","mul_87"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"assign_89","op":"assign","inputs":["K","sub_88"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"mul_91","op":"mul","inputs":["const_78","broadcast_to_76"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"sub_92","op":"sub","inputs":["U","mul_91"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"assign_93","op":"assign","inputs":["U","sub_92"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"sub_96","op":"sub","inputs":["V","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_97","op":"assign","inputs":["V","sub_96"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_100","op":"sub","inputs":["P","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_101","op":"assign","inputs":["P","sub_100"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_104","op":"sub","inputs":["Q","mul_83"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"assign_105","op":"assign","inputs":["Q","sub_104"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"mul_107","op":"mul","inputs":["const_78","mul_56"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_108","op":"sub","inputs":["a","mul_107"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_109","op":"assign","inputs":["a","sub_108"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_111","op":"mul","inputs":["const_78","sum_to_66"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"sub_112","op":"sub","inputs":["b1","mul_111"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"assign_113","op":"assign","inputs":["b1","sub_112"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"mul_115","op":"mul","inputs":["const_78","sum_to_51"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_116","op":"sub","inputs":["b2","mul_115"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_117","op":"assign","inputs":["b2","sub_116"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_119","op":"mul","inputs":["const_78","sum_to_73"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"sub_120","op":"sub","inputs":["g","mul_119"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"assign_121","op":"assign","inputs":["g","sub_120"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"mul_123","op":"mul","inputs":["const_78","sum_to_58"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sub_124","op":"sub","inputs":["s","mul_123"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"assign_125","op":"assign","inputs":["s","sub_124"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_127","op":"mul","inputs":["const_78","broadcast_to_54"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"sub_128","op":"sub","inputs":["R","mul_127"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"assign_129","op":"assign","inputs":["R","sub_128"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"mul_131","op":"mul","inputs":["const_78","mul_53"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_132","op":"sub","inputs":["c","mul_131"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_133","op":"assign","inputs":["c","sub_132"],"dtype":"f32","shape":[4],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -727,6 +839,7 @@ var signature = runtime.Signature{
 		Micros:  7.3,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

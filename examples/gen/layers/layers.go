@@ -669,6 +669,85 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
+{"name":"y_","op":"input","dtype":"f32","shape":[-1,10]}
+{"name":"logits/h1/W","op":"param","dtype":"f32","shape":[784,64]}
+{"name":"logits/h1/b","op":"param","dtype":"f32","shape":[64]}
+{"name":"matmul_4","op":"matmul","inputs":["x","logits/h1/W"],"dtype":"f32","shape":[-1,64]}
+{"name":"add_5","op":"add","inputs":["matmul_4","logits/h1/b"],"dtype":"f32","shape":[-1,64]}
+{"name":"logits/h1","op":"relu","inputs":["add_5"],"dtype":"f32","shape":[-1,64]}
+{"name":"logits/h2/W","op":"param","dtype":"f32","shape":[64,32]}
+{"name":"logits/h2/b","op":"param","dtype":"f32","shape":[32]}
+{"name":"matmul_9","op":"matmul","inputs":["logits/h1","logits/h2/W"],"dtype":"f32","shape":[-1,32]}
+{"name":"add_10","op":"add","inputs":["matmul_9","logits/h2/b"],"dtype":"f32","shape":[-1,32]}
+{"name":"logits/h2","op":"relu","inputs":["add_10"],"dtype":"f32","shape":[-1,32]}
+{"name":"logits/out/W","op":"param","dtype":"f32","shape":[32,10]}
+{"name":"logits/out/b","op":"param","dtype":"f32","shape":[10]}
+{"name":"matmul_14","op":"matmul","inputs":["logits/h2","logits/out/W"],"dtype":"f32","shape":[-1,10]}
+{"name":"logits/out","op":"add","inputs":["matmul_14","logits/out/b"],"dtype":"f32","shape":[-1,10]}
+{"name":"skip/W","op":"param","dtype":"f32","shape":[784,10]}
+{"name":"skip/b","op":"param","dtype":"f32","shape":[10]}
+{"name":"matmul_18","op":"matmul","inputs":["x","skip/W"],"dtype":"f32","shape":[-1,10]}
+{"name":"aux","op":"add","inputs":["matmul_18","skip/b"],"dtype":"f32","shape":[-1,10]}
+{"name":"add_20","op":"add","inputs":["logits/out","aux"],"dtype":"f32","shape":[-1,10]}
+{"name":"y","op":"softmax","inputs":["add_20"],"dtype":"f32","shape":[-1,10]}
+{"name":"log_softmax_22","op":"log_softmax","inputs":["add_20"],"dtype":"f32","shape":[-1,10]}
+{"name":"mul_23","op":"mul","inputs":["y_","log_softmax_22"],"dtype":"f32","shape":[-1,10]}
+{"name":"const_24","op":"const","dtype":"f32","shape":[10]}
+{"name":"mul_25","op":"mul","inputs":["mul_23","const_24"],"dtype":"f32","shape":[-1,10]}
+{"name":"sum_26","op":"sum","inputs":["mul_25"],"dtype":"f32","shape":[-1]}
+{"name":"mean_27","op":"mean","inputs":["sum_26"],"dtype":"f32","shape":[]}
+{"name":"xent","op":"neg","inputs":["mean_27"],"dtype":"f32","shape":[]}
+{"name":"count_31","op":"count","inputs":["sum_26"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"const_90","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_32","op":"broadcast_to","inputs":["const_90"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_33","op":"div","inputs":["broadcast_to_32","count_31"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_34","op":"broadcast_to","inputs":["div_33"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"mul_35","op":"mul","inputs":["broadcast_to_34","const_24"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"mul_39","op":"mul","inputs":["mul_35","y_"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"sum_40","op":"sum","inputs":["mul_39"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"exp_41","op":"exp","inputs":["log_softmax_22"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"mul_42","op":"mul","inputs":["exp_41","sum_40"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"sub_43","op":"sub","inputs":["mul_39","mul_42"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"sum_to_44","op":"sum_to","inputs":["sub_43"],"dtype":"f32","shape":[10],"role":"grad"}
+{"name":"matmul_46","op":"matmul","inputs":["x","sub_43"],"dtype":"f32","shape":[784,10],"role":"grad"}
+{"name":"matmul_48","op":"matmul","inputs":["sub_43","logits/out/W"],"dtype":"f32","shape":[-1,32],"role":"grad"}
+{"name":"matmul_49","op":"matmul","inputs":["logits/h2","sub_43"],"dtype":"f32","shape":[32,10],"role":"grad"}
+{"name":"relu_grad_50","op":"relu_grad","inputs":["matmul_48","logits/h2"],"dtype":"f32","shape":[-1,32],"role":"grad"}
+{"name":"sum_to_51","op":"sum_to","inputs":["relu_grad_50"],"dtype":"f32","shape":[32],"role":"grad"}
+{"name":"matmul_52","op":"matmul","inputs":["relu_grad_50","logits/h2/W"],"dtype":"f32","shape":[-1,64],"role":"grad"}
+{"name":"matmul_53","op":"matmul","inputs":["logits/h1","relu_grad_50"],"dtype":"f32","shape":[64,32],"role":"grad"}
+{"name":"relu_grad_54","op":"relu_grad","inputs":["matmul_52","logits/h1"],"dtype":"f32","shape":[-1,64],"role":"grad"}
+{"name":"sum_to_55","op":"sum_to","inputs":["relu_grad_54"],"dtype":"f32","shape":[64],"role":"grad"}
+{"name":"matmul_57","op":"matmul","inputs":["x","relu_grad_54"],"dtype":"f32","shape":[784,64],"role":"grad"}
+{"name":"const_58","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_59","op":"mul","inputs":["const_58","matmul_57"],"dtype":"f32","shape":[784,64],"role":"update"}
+{"name":"sub_60","op":"sub","inputs":["logits/h1/W","mul_59"],"dtype":"f32","shape":[784,64],"role":"update"}
+{"name":"assign_61","op":"assign","inputs":["logits/h1/W","sub_60"],"dtype":"f32","shape":[784,64],"role":"update"}
+{"name":"mul_63","op":"mul","inputs":["const_58","sum_to_55"],"dtype":"f32","shape":[64],"role":"update"}
+{"name":"sub_64","op":"sub","inputs":["logits/h1/b","mul_63"],"dtype":"f32","shape":[64],"role":"update"}
+{"name":"assign_65","op":"assign","inputs":["logits/h1/b","sub_64"],"dtype":"f32","shape":[64],"role":"update"}
+{"name":"mul_67","op":"mul","inputs":["const_58","matmul_53"],"dtype":"f32","shape":[64,32],"role":"update"}
+{"name":"sub_68","op":"sub","inputs":["logits/h2/W","mul_67"],"dtype":"f32","shape":[64,32],"role":"update"}
+{"name":"assign_69","op":"assign","inputs":["logits/h2/W","sub_68"],"dtype":"f32","shape":[64,32],"role":"update"}
+{"name":"mul_71","op":"mul","inputs":["const_58","sum_to_51"],"dtype":"f32","shape":[32],"role":"update"}
+{"name":"sub_72","op":"sub","inputs":["logits/h2/b","mul_71"],"dtype":"f32","shape":[32],"role":"update"}
+{"name":"assign_73","op":"assign","inputs":["logits/h2/b","sub_72"],"dtype":"f32","shape":[32],"role":"update"}
+{"name":"mul_75","op":"mul","inputs":["const_58","matmul_49"],"dtype":"f32","shape":[32,10],"role":"update"}
+{"name":"sub_76","op":"sub","inputs":["logits/out/W","mul_75"],"dtype":"f32","shape":[32,10],"role":"update"}
+{"name":"assign_77","op":"assign","inputs":["logits/out/W","sub_76"],"dtype":"f32","shape":[32,10],"role":"update"}
+{"name":"mul_79","op":"mul","inputs":["const_58","sum_to_44"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"sub_80","op":"sub","inputs":["logits/out/b","mul_79"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_81","op":"assign","inputs":["logits/out/b","sub_80"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"mul_83","op":"mul","inputs":["const_58","matmul_46"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"sub_84","op":"sub","inputs":["skip/W","mul_83"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"assign_85","op":"assign","inputs":["skip/W","sub_84"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"sub_88","op":"sub","inputs":["skip/b","mul_79"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_89","op":"assign","inputs":["skip/b","sub_88"],"dtype":"f32","shape":[10],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -683,6 +762,7 @@ var signature = runtime.Signature{
 		Micros:  316.0,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -695,6 +695,107 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3,4]}
+{"name":"m","op":"input","dtype":"f32","shape":[-1,3,3]}
+{"name":"t","op":"input","dtype":"f32","shape":[-1,3,2]}
+{"name":"W","op":"param","dtype":"f32","shape":[4,5]}
+{"name":"H","op":"param","dtype":"f32","shape":[2,5,3]}
+{"name":"G","op":"param","dtype":"f32","shape":[3,3]}
+{"name":"V","op":"param","dtype":"f32","shape":[3,2]}
+{"name":"matmul_7","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,3,5]}
+{"name":"h","op":"tanh","inputs":["matmul_7"],"dtype":"f32","shape":[-1,3,5]}
+{"name":"expand_dims_9","op":"expand_dims","inputs":["h"],"dtype":"f32","shape":[-1,1,3,5]}
+{"name":"p","op":"matmul","inputs":["expand_dims_9","H"],"dtype":"f32","shape":[-1,2,3,3]}
+{"name":"matmul_11","op":"matmul","inputs":["p","p"],"dtype":"f32","shape":[-1,2,3,3]}
+{"name":"q","op":"sum","inputs":["matmul_11"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"k","op":"matmul","inputs":["h","h"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"const_14","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_15","op":"mul","inputs":["m","const_14"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"const_16","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_17","op":"mul","inputs":["G","const_16"],"dtype":"f32","shape":[3,3]}
+{"name":"add_18","op":"add","inputs":["mul_15","mul_17"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"const_19","op":"const","dtype":"f32","shape":[3,3]}
+{"name":"a","op":"add","inputs":["add_18","const_19"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"inv","op":"matrix_inverse","inputs":["a"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"det","op":"matrix_determinant","inputs":["a"],"dtype":"f32","shape":[-1]}
+{"name":"expand_dims_23","op":"expand_dims","inputs":["det"],"dtype":"f32","shape":[-1,1]}
+{"name":"d","op":"expand_dims","inputs":["expand_dims_23"],"dtype":"f32","shape":[-1,1,1]}
+{"name":"matmul_25","op":"matmul","inputs":["inv","V"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"add_26","op":"add","inputs":["q","k"],"dtype":"f32","shape":[-1,3,3]}
+{"name":"matmul_27","op":"matmul","inputs":["add_26","V"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"const_28","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_29","op":"mul","inputs":["matmul_27","const_28"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"add_30","op":"add","inputs":["matmul_25","mul_29"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"const_31","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_32","op":"mul","inputs":["d","const_31"],"dtype":"f32","shape":[-1,1,1]}
+{"name":"y","op":"add","inputs":["add_30","mul_32"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"err","op":"sub","inputs":["y","t"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"mul_35","op":"mul","inputs":["err","err"],"dtype":"f32","shape":[-1,3,2]}
+{"name":"sum_36","op":"sum","inputs":["mul_35"],"dtype":"f32","shape":[-1]}
+{"name":"loss","op":"mean","inputs":["sum_36"],"dtype":"f32","shape":[]}
+{"name":"const_38","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_39","op":"count","inputs":["sum_36"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_40","op":"broadcast_to","inputs":["const_38"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_41","op":"div","inputs":["broadcast_to_40","count_39"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_42","op":"broadcast_to","inputs":["div_41"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"mul_43","op":"mul","inputs":["broadcast_to_42","err"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"add_45","op":"add","inputs":["mul_43","mul_43"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"sum_to_47","op":"sum_to","inputs":["add_45"],"dtype":"f32","shape":[-1,1,1],"role":"grad"}
+{"name":"mul_48","op":"mul","inputs":["sum_to_47","const_31"],"dtype":"f32","shape":[-1,1,1],"role":"grad"}
+{"name":"mul_51","op":"mul","inputs":["add_45","const_28"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"matmul_54","op":"matmul","inputs":["mul_51","V"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"matmul_55","op":"matmul","inputs":["add_26","mul_51"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"sum_to_56","op":"sum_to","inputs":["matmul_55"],"dtype":"f32","shape":[3,2],"role":"grad"}
+{"name":"matmul_57","op":"matmul","inputs":["add_45","V"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"matmul_58","op":"matmul","inputs":["inv","add_45"],"dtype":"f32","shape":[-1,3,2],"role":"grad"}
+{"name":"sum_to_59","op":"sum_to","inputs":["matmul_58"],"dtype":"f32","shape":[3,2],"role":"grad"}
+{"name":"add_60","op":"add","inputs":["sum_to_56","sum_to_59"],"dtype":"f32","shape":[3,2],"role":"grad"}
+{"name":"reshape_to_114","op":"reshape_to","inputs":["mul_48"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"mul_63","op":"mul","inputs":["reshape_to_114","det"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"expand_dims_64","op":"expand_dims","inputs":["mul_63"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"expand_dims_65","op":"expand_dims","inputs":["expand_dims_64"],"dtype":"f32","shape":[-1,1,1],"role":"grad"}
+{"name":"transpose_67","op":"transpose","inputs":["inv"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"mul_68","op":"mul","inputs":["expand_dims_65","transpose_67"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"matmul_69","op":"matmul","inputs":["inv","matmul_57"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"matmul_70","op":"matmul","inputs":["matmul_69","inv"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"neg_71","op":"neg","inputs":["matmul_70"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"add_72","op":"add","inputs":["mul_68","neg_71"],"dtype":"f32","shape":[-1,3,3],"role":"grad"}
+{"name":"sum_to_74","op":"sum_to","inputs":["add_72"],"dtype":"f32","shape":[3,3],"role":"grad"}
+{"name":"mul_75","op":"mul","inputs":["sum_to_74","const_16"],"dtype":"f32","shape":[3,3],"role":"grad"}
+{"name":"matmul_78","op":"matmul","inputs":["matmul_54","h"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"matmul_79","op":"matmul","inputs":["matmul_54","h"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"add_80","op":"add","inputs":["matmul_78","matmul_79"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"broadcast_to_81","op":"broadcast_to","inputs":["matmul_54"],"dtype":"f32","shape":[-1,2,3,3],"role":"grad"}
+{"name":"matmul_82","op":"matmul","inputs":["p","broadcast_to_81"],"dtype":"f32","shape":[-1,2,3,3],"role":"grad"}
+{"name":"matmul_83","op":"matmul","inputs":["p","broadcast_to_81"],"dtype":"f32","shape":[-1,2,3,3],"role":"grad"}
+{"name":"add_84","op":"add","inputs":["matmul_82","matmul_83"],"dtype":"f32","shape":[-1,2,3,3],"role":"grad"}
+{"name":"matmul_85","op":"matmul","inputs":["add_84","H"],"dtype":"f32","shape":[-1,2,3,5],"role":"grad"}
+{"name":"matmul_86","op":"matmul","inputs":["expand_dims_9","add_84"],"dtype":"f32","shape":[-1,2,5,3],"role":"grad"}
+{"name":"sum_to_87","op":"sum_to","inputs":["matmul_85"],"dtype":"f32","shape":[-1,1,3,5],"role":"grad"}
+{"name":"sum_to_88","op":"sum_to","inputs":["matmul_86"],"dtype":"f32","shape":[2,5,3],"role":"grad"}
+{"name":"reshape_to_89","op":"reshape_to","inputs":["sum_to_87"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"add_90","op":"add","inputs":["add_80","reshape_to_89"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"mul_92","op":"mul","inputs":["h","h"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"sub_93","op":"sub","inputs":["const_38","mul_92"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"mul_94","op":"mul","inputs":["add_90","sub_93"],"dtype":"f32","shape":[-1,3,5],"role":"grad"}
+{"name":"matmul_96","op":"matmul","inputs":["x","mul_94"],"dtype":"f32","shape":[-1,4,5],"role":"grad"}
+{"name":"sum_to_97","op":"sum_to","inputs":["matmul_96"],"dtype":"f32","shape":[4,5],"role":"grad"}
+{"name":"mul_99","op":"mul","inputs":["const_28","sum_to_97"],"dtype":"f32","shape":[4,5],"role":"update"}
+{"name":"sub_100","op":"sub","inputs":["W","mul_99"],"dtype":"f32","shape":[4,5],"role":"update"}
+{"name":"assign_101","op":"assign","inputs":["W","sub_100"],"dtype":"f32","shape":[4,5],"role":"update"}
+{"name":"mul_103","op":"mul","inputs":["const_28","sum_to_88"],"dtype":"f32","shape":[2,5,3],"role":"update"}
+{"name":"sub_104","op":"sub","inputs":["H","mul_103"],"dtype":"f32","shape":[2,5,3],"role":"update"}
+{"name":"assign_105","op":"assign","inputs":["H","sub_104"],"dtype":"f32","shape":[2,5,3],"role":"update"}
+{"name":"mul_107","op":"mul","inputs":["const_28","mul_75"],"dtype":"f32","shape":[3,3],"role":"update"}
+{"name":"sub_108","op":"sub","inputs":["G","mul_107"],"dtype":"f32","shape":[3,3],"role":"update"}
+{"name":"assign_109","op":"assign","inputs":["G","sub_108"],"dtype":"f32","shape":[3,3],"role":"update"}
+{"name":"mul_111","op":"mul","inputs":["const_28","add_60"],"dtype":"f32","shape":[3,2],"role":"update"}
+{"name":"sub_112","op":"sub","inputs":["V","mul_111"],"dtype":"f32","shape":[3,2],"role":"update"}
+{"name":"assign_113","op":"assign","inputs":["V","sub_112"],"dtype":"f32","shape":[3,2],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -709,6 +810,7 @@ var signature = runtime.Signature{
 		Micros:  66.2,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", "", ""},

@@ -306,6 +306,31 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
+{"name":"y_","op":"input","dtype":"f32","shape":[-1,10]}
+{"name":"W","op":"param","dtype":"f32","shape":[784,10]}
+{"name":"b","op":"param","dtype":"f32","shape":[10]}
+{"name":"matmul_4","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,10]}
+{"name":"add_5","op":"add","inputs":["matmul_4","b"],"dtype":"f32","shape":[-1,10]}
+{"name":"y","op":"softmax","inputs":["add_5"],"dtype":"f32","shape":[-1,10]}
+{"name":"softmax_cross_entropy_11","op":"softmax_cross_entropy","inputs":["add_5","y_"],"dtype":"f32","shape":[-1]}
+{"name":"sum_12","op":"sum","inputs":["softmax_cross_entropy_11"],"dtype":"f32","shape":[]}
+{"name":"sum_18","op":"sum","inputs":["y_"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"mul_19","op":"mul","inputs":["y","sum_18"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"sub_20","op":"sub","inputs":["mul_19","y_"],"dtype":"f32","shape":[-1,10],"role":"grad"}
+{"name":"sum_to_25","op":"sum_to","inputs":["sub_20"],"dtype":"f32","shape":[10],"role":"grad"}
+{"name":"matmul_27","op":"matmul","inputs":["x","sub_20"],"dtype":"f32","shape":[784,10],"role":"grad"}
+{"name":"const_28","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_29","op":"mul","inputs":["const_28","matmul_27"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"sub_30","op":"sub","inputs":["W","mul_29"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"assign_31","op":"assign","inputs":["W","sub_30"],"dtype":"f32","shape":[784,10],"role":"update"}
+{"name":"mul_33","op":"mul","inputs":["const_28","sum_to_25"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"sub_34","op":"sub","inputs":["b","mul_33"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_35","op":"assign","inputs":["b","sub_34"],"dtype":"f32","shape":[10],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -320,6 +345,7 @@ var signature = runtime.Signature{
 		Micros:  73.5,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},

@@ -631,6 +631,111 @@ func (m *Model) Signature() *runtime.Signature {
 }
 
 var _ runtime.Model = (*Model)(nil)
+
+// graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
+const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
+{"name":"t","op":"input","dtype":"f32","shape":[-1,3]}
+{"name":"W1","op":"param","dtype":"f32","shape":[6,5]}
+{"name":"b1","op":"param","dtype":"f32","shape":[5]}
+{"name":"W2","op":"param","dtype":"f32","shape":[5,3]}
+{"name":"s","op":"param","dtype":"f32","shape":[3]}
+{"name":"matmul_6","op":"matmul","inputs":["x","W1"],"dtype":"f32","shape":[-1,5]}
+{"name":"add_7","op":"add","inputs":["matmul_6","b1"],"dtype":"f32","shape":[-1,5]}
+{"name":"relu_8","op":"relu","inputs":["add_7"],"dtype":"f32","shape":[-1,5]}
+{"name":"sigmoid_10","op":"sigmoid","inputs":["matmul_6"],"dtype":"f32","shape":[-1,5]}
+{"name":"const_11","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_12","op":"mul","inputs":["sigmoid_10","const_11"],"dtype":"f32","shape":[-1,5]}
+{"name":"h","op":"add","inputs":["relu_8","mul_12"],"dtype":"f32","shape":[-1,5]}
+{"name":"matmul_14","op":"matmul","inputs":["h","W2"],"dtype":"f32","shape":[-1,3]}
+{"name":"div_15","op":"div","inputs":["matmul_14","s"],"dtype":"f32","shape":[-1,3]}
+{"name":"const_16","op":"const","dtype":"f32","shape":[]}
+{"name":"z","op":"sub","inputs":["div_15","const_16"],"dtype":"f32","shape":[-1,3]}
+{"name":"p","op":"softmax","inputs":["z"],"dtype":"f32","shape":[-1,3]}
+{"name":"square_19","op":"square","inputs":["z"],"dtype":"f32","shape":[-1,3]}
+{"name":"mean_20","op":"mean","inputs":["square_19"],"dtype":"f32","shape":[-1,1]}
+{"name":"neg_21","op":"neg","inputs":["mean_20"],"dtype":"f32","shape":[-1,1]}
+{"name":"exp_22","op":"exp","inputs":["neg_21"],"dtype":"f32","shape":[-1,1]}
+{"name":"const_23","op":"const","dtype":"f32","shape":[]}
+{"name":"add_24","op":"add","inputs":["p","const_23"],"dtype":"f32","shape":[-1,3]}
+{"name":"sqrt_25","op":"sqrt","inputs":["add_24"],"dtype":"f32","shape":[-1,3]}
+{"name":"e","op":"add","inputs":["exp_22","sqrt_25"],"dtype":"f32","shape":[-1,3]}
+{"name":"log_softmax_27","op":"log_softmax","inputs":["z"],"dtype":"f32","shape":[-1,3]}
+{"name":"log_30","op":"log","inputs":["add_24"],"dtype":"f32","shape":[-1,3]}
+{"name":"add_31","op":"add","inputs":["log_softmax_27","log_30"],"dtype":"f32","shape":[-1,3]}
+{"name":"q","op":"add","inputs":["add_31","e"],"dtype":"f32","shape":[-1,3]}
+{"name":"err","op":"sub","inputs":["q","t"],"dtype":"f32","shape":[-1,3]}
+{"name":"mul_34","op":"mul","inputs":["err","err"],"dtype":"f32","shape":[-1,3]}
+{"name":"sum_35","op":"sum","inputs":["mul_34"],"dtype":"f32","shape":[-1]}
+{"name":"mean_36","op":"mean","inputs":["sum_35"],"dtype":"f32","shape":[]}
+{"name":"const_37","op":"const","dtype":"f32","shape":[]}
+{"name":"div_38","op":"div","inputs":["mean_36","const_37"],"dtype":"f32","shape":[]}
+{"name":"mul_39","op":"mul","inputs":["s","s"],"dtype":"f32","shape":[3]}
+{"name":"sum_40","op":"sum","inputs":["mul_39"],"dtype":"f32","shape":[]}
+{"name":"const_41","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_42","op":"mul","inputs":["sum_40","const_41"],"dtype":"f32","shape":[]}
+{"name":"loss","op":"add","inputs":["div_38","mul_42"],"dtype":"f32","shape":[]}
+{"name":"const_127","op":"const","dtype":"f32","shape":[3],"role":"grad"}
+{"name":"mul_48","op":"mul","inputs":["const_127","s"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"add_50","op":"add","inputs":["mul_48","mul_48"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"count_55","op":"count","inputs":["sum_35"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_56","op":"broadcast_to","inputs":["const_11"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_57","op":"div","inputs":["broadcast_to_56","count_55"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_58","op":"broadcast_to","inputs":["div_57"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_59","op":"mul","inputs":["broadcast_to_58","err"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"add_61","op":"add","inputs":["mul_59","mul_59"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"div_63","op":"div","inputs":["add_61","add_24"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_64","op":"sum","inputs":["add_61"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"exp_65","op":"exp","inputs":["log_softmax_27"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_66","op":"mul","inputs":["exp_65","sum_64"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sub_67","op":"sub","inputs":["add_61","mul_66"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_to_68","op":"sum_to","inputs":["add_61"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"mul_70","op":"mul","inputs":["const_37","sqrt_25"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"div_71","op":"div","inputs":["add_61","mul_70"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"add_72","op":"add","inputs":["div_63","div_71"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_74","op":"mul","inputs":["sum_to_68","exp_22"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"neg_75","op":"neg","inputs":["mul_74"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"count_76","op":"count","inputs":["square_19"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_77","op":"broadcast_to","inputs":["neg_75"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"div_78","op":"div","inputs":["broadcast_to_77","count_76"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_80","op":"mul","inputs":["const_37","z"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_81","op":"mul","inputs":["div_78","mul_80"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"add_82","op":"add","inputs":["sub_67","mul_81"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_83","op":"mul","inputs":["add_72","p"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_84","op":"sum","inputs":["mul_83"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"sub_85","op":"sub","inputs":["add_72","sum_84"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_86","op":"mul","inputs":["p","sub_85"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"add_87","op":"add","inputs":["add_82","mul_86"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"div_90","op":"div","inputs":["add_87","s"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"div_91","op":"div","inputs":["div_15","s"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"mul_92","op":"mul","inputs":["add_87","div_91"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"neg_93","op":"neg","inputs":["mul_92"],"dtype":"f32","shape":[-1,3],"role":"grad"}
+{"name":"sum_to_94","op":"sum_to","inputs":["neg_93"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"add_95","op":"add","inputs":["add_50","sum_to_94"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"matmul_96","op":"matmul","inputs":["div_90","W2"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"matmul_97","op":"matmul","inputs":["h","div_90"],"dtype":"f32","shape":[5,3],"role":"grad"}
+{"name":"mul_98","op":"mul","inputs":["matmul_96","const_11"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"sub_102","op":"sub","inputs":["const_23","sigmoid_10"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"mul_103","op":"mul","inputs":["sigmoid_10","sub_102"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"mul_104","op":"mul","inputs":["mul_98","mul_103"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"relu_grad_105","op":"relu_grad","inputs":["matmul_96","relu_8"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"sum_to_106","op":"sum_to","inputs":["relu_grad_105"],"dtype":"f32","shape":[5],"role":"grad"}
+{"name":"add_107","op":"add","inputs":["mul_104","relu_grad_105"],"dtype":"f32","shape":[-1,5],"role":"grad"}
+{"name":"matmul_109","op":"matmul","inputs":["x","add_107"],"dtype":"f32","shape":[6,5],"role":"grad"}
+{"name":"const_110","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_111","op":"mul","inputs":["const_110","matmul_109"],"dtype":"f32","shape":[6,5],"role":"update"}
+{"name":"sub_112","op":"sub","inputs":["W1","mul_111"],"dtype":"f32","shape":[6,5],"role":"update"}
+{"name":"assign_113","op":"assign","inputs":["W1","sub_112"],"dtype":"f32","shape":[6,5],"role":"update"}
+{"name":"mul_115","op":"mul","inputs":["const_110","sum_to_106"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"sub_116","op":"sub","inputs":["b1","mul_115"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"assign_117","op":"assign","inputs":["b1","sub_116"],"dtype":"f32","shape":[5],"role":"update"}
+{"name":"mul_119","op":"mul","inputs":["const_110","matmul_97"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"sub_120","op":"sub","inputs":["W2","mul_119"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"assign_121","op":"assign","inputs":["W2","sub_120"],"dtype":"f32","shape":[5,3],"role":"update"}
+{"name":"mul_123","op":"mul","inputs":["const_110","add_95"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"sub_124","op":"sub","inputs":["s","mul_123"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"assign_125","op":"assign","inputs":["s","sub_124"],"dtype":"f32","shape":[3],"role":"update"}
+`
+
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
@@ -645,6 +750,7 @@ var signature = runtime.Signature{
 		Micros:  11.5,
 		Program: "train",
 	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 	Inputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},
