@@ -103,9 +103,22 @@ func (c *gen) splits() map[*ir.Node]int {
 	return out
 }
 
-// fusion maps each fused node to its consumer.
+// fusion maps each fused node to its consumer, and each element-wise
+// node of an epilogue (the bias add, the ReLU) to its matmul or conv2d.
 func (c *gen) fusion() cost.Fusion {
 	out := cost.Fusion{}
+	for end, e := range c.epilogue {
+		for v := end; v != e.kernel; {
+			out[v] = e.kernel
+			// The chain's element-wise nodes each read the previous
+			// one as an operand (the bias is the other).
+			next := v.Inputs[0]
+			if len(v.Inputs) > 1 && !c.epilogueOf[next] && next != e.kernel {
+				next = v.Inputs[1]
+			}
+			v = next
+		}
+	}
 	for _, n := range c.g.Nodes {
 		for _, in := range n.Inputs {
 			if c.fused[in] {

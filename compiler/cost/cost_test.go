@@ -384,3 +384,21 @@ func TestFusionSavesTheIntermediate(t *testing.T) {
 		t.Errorf("fusion did not pay: %v >= %v", fused.Micros, plain.Micros)
 	}
 }
+
+// TestEpilogueCostsNoTraffic checks a node mapped to a matmul in the
+// fusion (a bias or ReLU the GEMM applies as it writes) by hand: no
+// bytes, its FLOPs at eight times the scalar rate, no call overhead,
+// and the matmul's estimate untouched.
+func TestEpilogueCostsNoTraffic(t *testing.T) {
+	g, y := matmulGraph(784, 10, false)
+	r := g.MustApply("relu", []*ir.Node{y}, nil)
+	p := flat()
+	b := ir.Binding{"N": 100}
+	pr := estimate(p, "predict", []*ir.Node{y, r}, b, Fusion{r: y}, nil)
+	near(t, "matmul", pr.Nodes[0].Micros, EstimateNode(p, y, b).Micros)
+	e := pr.Nodes[1]
+	if e.Kernel != "epilogue" || e.BytesRead != 0 || e.BytesWritten != 0 {
+		t.Errorf("relu in the epilogue: %+v", e)
+	}
+	near(t, "relu µs", e.Micros, 1000/8000.0) // 1000 FLOPs at 8 × 1 GFLOP/s
+}

@@ -98,8 +98,14 @@ func Train(g *ir.Graph, p *Profile, batch int) *Program {
 }
 
 // Fusion maps each node code generation computes inside its consumer's
-// loop (no buffer of its own) to that consumer; see codegen.Fusion.
+// loop (no buffer of its own) to that consumer; see codegen.Fusion. An
+// element-wise node mapped to a matmul or conv2d is part of that
+// kernel's epilogue: the kernel applies it (a bias, a ReLU) as it writes
+// its output.
 type Fusion map[*ir.Node]*ir.Node
+
+// kernelOp reports whether op is a kernel with epilogues (Fusion).
+func kernelOp(op string) bool { return op == "matmul" || op == OpConv2D }
 
 // PredictFused and TrainFused are Predict and Train for the code codegen
 // generates: it fuses the nodes of f into their consumers (a fused node
@@ -139,14 +145,24 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion,
 	pr := &Program{Name: name, Slowdown: 1}
 	saved := map[*ir.Node]float64{} // bytes a consumer does not read back
 	for n, q := range f {
-		saved[q] += typeBytes(n, b)
+		if !kernelOp(q.Op.Name) {
+			saved[q] += typeBytes(n, b)
+		}
 	}
 	for _, n := range nodes {
 		if !computes(n) {
 			continue
 		}
 		e := EstimateNode(p, n, b)
-		if q, ok := f[n]; ok {
+		if q, ok := f[n]; ok && kernelOp(q.Op.Name) {
+			// Applied by q's kernel to each block of its output while
+			// in cache, by a vector loop (8 lanes of the scalar loops'
+			// rate): no memory traffic of its own.
+			e.BytesRead, e.BytesWritten = 0, 0
+			e.Kernel, e.Threads, e.Bound = "epilogue", 1, "compute"
+			e.Reason = fmt.Sprintf("applied by %s's kernel as it writes its output", q.Label())
+			e.Micros = e.FLOPs / (8 * p.ElementwiseGFLOPS * 1e3)
+		} else if q, ok := f[n]; ok {
 			// Computed in q's loop: nothing written, and the time is
 			// q's (its bytes are the operands q reads through it).
 			e.BytesWritten = 0

@@ -835,11 +835,11 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.6,
+		Micros:  5.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  15.0,
+		Micros:  14.6,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

@@ -660,15 +660,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.7,
+		Micros:  0.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  3.0,
+		Micros:  2.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  3.7,
+		Micros:  3.5,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

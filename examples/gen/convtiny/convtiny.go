@@ -782,15 +782,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,7,7,2]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.4,
+		Micros:  2.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  67.4,
+		Micros:  51.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  151.0,
+		Micros:  134.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

@@ -350,7 +350,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.1,
+		Micros:  0.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
@@ -358,7 +358,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  0.8,
+		Micros:  0.7,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

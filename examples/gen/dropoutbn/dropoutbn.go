@@ -1230,15 +1230,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,4,2]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.0,
+		Micros:  0.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  22.2,
+		Micros:  21.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  81.7,
+		Micros:  81.5,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

@@ -1084,15 +1084,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.5,
+		Micros:  0.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.4,
+		Micros:  5.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  19.6,
+		Micros:  19.3,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

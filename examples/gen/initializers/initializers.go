@@ -828,15 +828,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.7,
+		Micros:  0.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  2.0,
+		Micros:  1.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.3,
+		Micros:  7.2,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

@@ -751,15 +751,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  5.0,
+		Micros:  4.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  141.0,
+		Micros:  132.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  316.0,
+		Micros:  307.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

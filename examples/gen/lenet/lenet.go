@@ -1506,15 +1506,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  519.0,
+		Micros:  473.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  16100.0,
+		Micros:  13000.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  65000.0,
+		Micros:  61900.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

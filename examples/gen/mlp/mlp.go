@@ -1043,15 +1043,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  39.6,
+		Micros:  37.9,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  896.0,
+		Micros:  816.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  6090.0,
+		Micros:  6010.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

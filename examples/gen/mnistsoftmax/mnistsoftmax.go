@@ -334,15 +334,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.9,
+		Micros:  0.8,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  30.7,
+		Micros:  30.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  73.5,
+		Micros:  73.1,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

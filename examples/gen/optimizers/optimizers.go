@@ -786,15 +786,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  2.2,
+		Micros:  2.1,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  69.6,
+		Micros:  66.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  342.0,
+		Micros:  339.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
