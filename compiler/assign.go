@@ -92,7 +92,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		}
 	}
 	if name != "assign" {
-		v, ok := c.apply(e.Pos, exprString(e), name, []value{target, operand}, nil)
+		v, ok := c.apply(e.Pos, e, exprString(e), name, []value{target, operand}, nil)
 		if !ok {
 			return value{}, false
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // maxErrors bounds the diagnostics one run reports.
-const maxErrors = 10
+const maxErrors = lang.MaxErrors
 
 // binding is what a name in a model refers to.
 type binding struct {
@@ -69,8 +69,11 @@ type value struct {
 	num   float64
 	isInt bool
 	pos   lang.Pos
-	// origin describes where the value came from, for messages.
-	origin string
+	// label is the operand as written (a name, or an expression's text)
+	// and from where it was declared or computed, for messages about
+	// the ops it feeds; label is "" for literals.
+	label string
+	from  lang.Pos
 	// isBool marks the literal true (num 1) or false (num 0).
 	isBool bool
 	// tens is a tensor literal (lit is set too).
@@ -79,7 +82,8 @@ type value struct {
 
 // CheckFile checks every model in f and returns one graph per model.
 // Files f imports are read with os.ReadFile, relative to f.Name.
-// Errors are a lang.ErrorList of at most maxErrors diagnostics.
+// Errors are a lang.ErrorList of at most maxErrors diagnostics, sorted by
+// position, ending with a "too many errors" entry when more were found.
 func CheckFile(f *lang.File) ([]*ir.Graph, error) {
 	return checkFile(f, nil)
 }
@@ -125,10 +129,7 @@ func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, er
 			graphs = append(graphs, g)
 		}
 	}
-	errs.Dedup()
-	if len(errs) > maxErrors {
-		errs = errs[:maxErrors]
-	}
+	errs.Limit(maxErrors)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -174,6 +175,12 @@ func shortPos(p lang.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 // being expanded; an error already reported at the same place (by another
 // call of the same function) is not repeated.
 func (c *checker) errorf(pos lang.Pos, format string, args ...any) {
+	c.errorNode(pos, nil, format, args...)
+}
+
+// errorNode is errorf for an error about node n: diagnostics underline n
+// from pos (the caret) to its end.
+func (c *checker) errorNode(pos lang.Pos, n lang.Node, format string, args ...any) {
 	c.nerrs++
 	msg := fmt.Sprintf(format, args...)
 	if c.reported != nil {
@@ -197,7 +204,7 @@ func (c *checker) errorf(pos lang.Pos, format string, args ...any) {
 	if len(ctx) > 0 {
 		msg += " (" + strings.Join(ctx, ", ") + ")"
 	}
-	c.errs.Add(pos, "%s", msg)
+	c.errs.AddNode(pos, n, "%s", msg)
 }
 
 func (c *checker) declare(id *lang.Ident, kind string, n *ir.Node) {
@@ -333,13 +340,25 @@ func (c *checker) use(id *lang.Ident) *binding {
 	return b
 }
 
+// suggest returns "; did you mean NAME?" for an undefined name close to
+// a name in scope: the inputs, params, values and constants of the model
+// or function, then the constants of the file; "" when none is close.
 func (c *checker) suggest(name string) string {
 	// A one-letter name is one edit from every other one-letter name;
 	// suggesting x for an undefined W would only mislead.
-	if s := closest(name, c.order); s != "" && len(name) > 1 {
-		return fmt.Sprintf(" (did you mean %s?)", s)
+	if len(name) <= 1 {
+		return ""
 	}
-	return ""
+	cands := append([]string(nil), c.order...)
+	if c.u != nil {
+		var global []string
+		for n := range c.u.consts {
+			global = append(global, n)
+		}
+		sort.Strings(global)
+		cands = append(cands, global...)
+	}
+	return suggestFrom(name, cands)
 }
 
 // typeExpr converts a declared type; symbolic dims are allowed when

@@ -48,7 +48,7 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 			attrs["value"] = v.num
 			return true
 		}
-		c.errorf(d.Init.Position(), "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprString(d.Init))
+		c.errorNode(d.Init.Position(), d.Init, "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprString(d.Init))
 		return false
 	}
 	in, ok := Initializers[name]
@@ -57,7 +57,7 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		return false
 	}
 	if in.Float && !t.DType.IsFloat() {
-		c.errorf(d.Init.Position(), "initializer %s needs a floating-point param, but %s is %s", name, d.Name.Name, t)
+		c.errorNode(d.Init.Position(), d.Init, "initializer %s needs a floating-point param, but %s is %s", name, d.Name.Name, t)
 		return false
 	}
 	attrs["init"] = name
@@ -69,7 +69,7 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		attrs[k] = v
 	}
 	if name == "constant" && !attrs.Has("value") {
-		c.errorf(d.Init.Position(), "constant needs a value: constant(value = 0.1)")
+		c.errorNode(d.Init.Position(), d.Init, "constant needs a value: constant(value = 0.1)")
 		return false
 	}
 	if name == "restore" {
@@ -81,11 +81,11 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		}
 	}
 	if (name == "normal" || name == "truncated_normal") && attrs.Float("stddev", 0) < 0 {
-		c.errorf(d.Init.Position(), "%s: stddev must not be negative, got %g", name, attrs.Float("stddev", 0))
+		c.errorNode(d.Init.Position(), d.Init, "%s: stddev must not be negative, got %g", name, attrs.Float("stddev", 0))
 		return false
 	}
 	if name == "uniform" && attrs.Float("low", 0) > attrs.Float("high", 0) {
-		c.errorf(d.Init.Position(), "uniform: low %g is above high %g", attrs.Float("low", 0), attrs.Float("high", 0))
+		c.errorNode(d.Init.Position(), d.Init, "uniform: low %g is above high %g", attrs.Float("low", 0), attrs.Float("high", 0))
 		return false
 	}
 	return true
@@ -114,7 +114,7 @@ func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr
 		given[spec.Name] = true
 		v, err := c.attrArg(e, spec.Kind)
 		if err != nil {
-			c.errorf(e.Position(), "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprString(e))
+			c.errorNode(e.Position(), e, "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprString(e))
 			good = false
 			return
 		}
@@ -122,7 +122,7 @@ func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr
 	}
 	for i, a := range call.Args {
 		if i >= len(specs) {
-			c.errorf(a.Position(), "too many arguments to %s: it takes at most %d", what, len(specs))
+			c.errorNode(a.Position(), a, "too many arguments to %s: it takes at most %d", what, len(specs))
 			return nil, false
 		}
 		set(a.Position(), specs[i], a)

@@ -161,12 +161,14 @@ func TestSuggestions(t *testing.T) {
 		body string
 		want string // the error message, exactly
 	}{
-		{"input x: f32[N, 4]\nparam W: f32[4, 4]\ny = x @ Wt", "undefined: Wt (did you mean W?)"},
-		{"input hidden: f32[N, 4]\ny = hiden * 2", "undefined: hiden (did you mean hidden?)"},
+		{"input x: f32[N, 4]\nparam W: f32[4, 4]\ny = x @ Wt", "undefined: Wt; did you mean W?"},
+		{"input hidden: f32[N, 4]\ny = hiden * 2", "undefined: hiden; did you mean hidden?"},
 		{"input x: f32[N, 4]\ny = relu(q)", "undefined: q"},
 		{"input x: f32[N, 4]\ny = relu(x) + zzz", "undefined: zzz"},
 		{"input x: f32[N, 4]\ny = sofmax(x)", "unknown function sofmax; did you mean softmax?"},
-		{"input x: f32[N, 4]\ny = reul(x)", "unknown function reul"},
+		{"input x: f32[N, 4]\ny = reul(x)", "unknown function reul; did you mean relu?"}, // a swap is one edit
+		{"input x: f32[N, 4]\ny = rleu(x)", "unknown function rleu; did you mean relu?"},
+		{"input x: f32[N, 4]\ny = ulre(x)", "unknown function ulre"},
 		{"input x: f32[N, 4]\ny = summ(x)", "unknown function summ; did you mean sum?"},
 		{"input x: f32[N, 4]\ny = sum(x, axis = 0)", "sum has no argument axis; did you mean axes?"},
 		{"input x: f32[N, 4]\ny = sum(x, keepdims = true)", "sum has no argument keepdims; did you mean keep_dims?"},
@@ -175,7 +177,8 @@ func TestSuggestions(t *testing.T) {
 		{"input x: float[N, 4]\ny = x", "unknown dtype float (want one of f32, f64, i32, i64, bool, f16, bf16, i8)"},
 		{"input x: f32[N, 4]\nparam W: f32[4] = one\ny = x * W", "unknown initializer one (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean ones?"},
 		{"input x: f32[N, 4]\nparam W: f32[4] = normal(stdev = 1)\ny = x * W", "normal has no argument stdev; did you mean stddev?"},
-		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sdg()", "unknown optimizer sdg (want one of adam, momentum, rmsprop, sgd)"},
+		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sdg()", "unknown optimizer sdg (want one of adam, momentum, rmsprop, sgd); did you mean sgd?"},
+		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with dsx()", "unknown optimizer dsx (want one of adam, momentum, rmsprop, sgd)"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgdd()", "unknown optimizer sgdd (want one of adam, momentum, rmsprop, sgd); did you mean sgd?"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgd(LR = 1)", "sgd has no argument LR"},
 	}
@@ -213,6 +216,7 @@ func TestClosest(t *testing.T) {
 	}
 	require.Equal(t, 0, editDistance("", ""))
 	require.Equal(t, 3, editDistance("abc", ""))
-	require.Equal(t, 2, editDistance("f23", "f32"))
+	require.Equal(t, 1, editDistance("f23", "f32")) // a swap of adjacent letters is one edit
+	require.Equal(t, 3, editDistance("ca", "abc"))  // no edits of a swapped pair (optimal string alignment)
 	require.Equal(t, 1, editDistance("keepdims", "keep_dims"))
 }

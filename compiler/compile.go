@@ -90,6 +90,11 @@ func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) 
 func checkSource(filename string, src []byte, read func(string) ([]byte, error)) ([]*ir.Graph, error) {
 	f, err := lang.ParseFile(filename, src)
 	if err != nil {
+		var list lang.ErrorList
+		if errors.As(err, &list) {
+			list.Limit(maxErrors) // the parser reports every line's error
+			return nil, list
+		}
 		return nil, err
 	}
 	return checkFile(f, read)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
@@ -37,7 +36,7 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		if b.node == nil {
 			return value{}, false
 		}
-		return value{node: b.node, pos: e.Pos, origin: fmt.Sprintf("%s is %s declared at %s", e.Name, describe(b), shortPos(b.pos))}, true
+		return value{node: b.node, pos: e.Pos, label: e.Name, from: b.pos}, true
 	case *lang.NumberLit:
 		return value{lit: true, num: e.Value, isInt: e.IsInt, pos: e.Pos}, true
 	case *lang.ParenExpr:
@@ -53,7 +52,9 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 			c.report(err)
 			return value{}, false
 		}
-		return v.value(e.Pos), true
+		lit := v.value(e.Pos)
+		lit.label = exprString(e) // for messages about its shape
+		return lit, true
 	case *lang.UnaryExpr:
 		v, ok := c.expr(e.X)
 		if !ok {
@@ -73,26 +74,14 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		case v.lit:
 			return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
 		}
-		return c.apply(e.Pos, "-"+exprString(e.X), "neg", []value{v}, nil)
+		return c.apply(e.Pos, e, "-"+exprString(e.X), "neg", []value{v}, nil)
 	case *lang.BinaryExpr:
 		return c.binary(e)
 	case *lang.CallExpr:
 		return c.call(e)
 	}
-	c.errorf(e.Position(), "unexpected expression %T", e)
+	c.errorNode(e.Position(), e, "unexpected expression %T", e)
 	return value{}, false
-}
-
-func describe(b *binding) string {
-	switch b.kind {
-	case "input":
-		return "an input " + b.node.Type.String()
-	case "param":
-		return "a param " + b.node.Type.String()
-	case "arg":
-		return "an argument " + b.node.Type.String()
-	}
-	return b.node.Type.String() + ","
 }
 
 func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
@@ -104,7 +93,7 @@ func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
 	if x.lit && y.lit && !x.isBool && !y.isBool && x.tens == nil && y.tens == nil {
 		return foldBinary(e, x, y, c)
 	}
-	return c.apply(e.OpPos, exprString(e), binaryOps[e.Op], []value{x, y}, nil)
+	return c.apply(e.OpPos, e, exprString(e), binaryOps[e.Op], []value{x, y}, nil)
 }
 
 // foldBinary evaluates an operator on two literals at compile time. A
@@ -140,8 +129,10 @@ func foldArith(op string, x, y float64) (num float64, msg string) {
 
 // apply materializes literal operands with the dtype of the tensor
 // operands, builds the op node and reports a type error with the
-// operands' origins.
-func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.Attrs) (value, bool) {
+// operands' types and origins. pos is where the error goes (the operator
+// of a binary expression), n the expression (underlined), text its
+// source form.
+func (c *checker) apply(pos lang.Pos, n lang.Node, text, op string, args []value, attrs ir.Attrs) (value, bool) {
 	var boolArg []bool // operands that are bool whatever the others are
 	if def, ok := ir.Lookup(op); ok {
 		boolArg = make([]bool, len(args))
@@ -189,22 +180,12 @@ func (c *checker) apply(pos lang.Pos, text, op string, args []value, attrs ir.At
 		inputs[i] = c.materialize(a, dt)
 	}
 	c.g.SetOrigin(pos, ir.Forward)
-	n, err := c.g.Apply(op, inputs, attrs)
+	node, err := c.g.Apply(op, inputs, attrs)
 	if err != nil {
-		var origins []string
-		for _, a := range args {
-			if a.origin != "" {
-				origins = append(origins, a.origin)
-			}
-		}
-		msg := fmt.Sprintf("%s: %v", text, err)
-		if len(origins) > 0 {
-			msg += " (" + strings.Join(origins, "; ") + ")"
-		}
-		c.errorf(pos, "%s", msg)
+		c.errorNode(pos, n, "%s", applyMessage(pos, text, op, args, inputs, attrs, err))
 		return value{}, false
 	}
-	return value{node: n, pos: pos}, true
+	return value{node: node, pos: pos, label: text, from: pos}, true
 }
 
 // call checks a call of a function or of a registered op.
@@ -222,7 +203,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		target := b.cv.str
 		if target == "linear" {
 			if len(e.Args) != 1 || len(e.Kwargs) != 0 {
-				c.errorf(e.Pos, "%s is \"linear\", the identity: it takes one argument", name)
+				c.errorNode(e.Pos, e, "%s is \"linear\", the identity: it takes one argument", name)
 				return value{}, false
 			}
 			return c.expr(e.Args[0])
@@ -246,6 +227,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		default:
 			c.errorf(e.Func.Pos, "unknown function %s%s", name, suggestFrom(name, c.callables()))
 		}
+		c.checkArgs(e)
 		return value{}, false
 	}
 	// Bind arguments: tensor operands first, then attributes.
@@ -262,7 +244,8 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		case i < nparams:
 			attrExprs[i-len(def.Inputs)] = arg
 		default:
-			c.errorf(arg.Position(), "too many arguments to %s: it takes at most %d (%s)", name, nparams, def.Signature())
+			c.errorNode(arg.Position(), arg, "too many arguments to %s: it takes at most %d (%s)", name, nparams, def.Signature())
+			c.checkArgs(e)
 			return value{}, false
 		}
 	}
@@ -302,7 +285,8 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	}
 	for i, t := range tensors {
 		if t == nil {
-			c.errorf(e.Pos, "%s needs %d tensor argument%s (%s), missing %s", name, len(def.Inputs), plural(len(def.Inputs)), def.Signature(), def.Inputs[i])
+			c.errorNode(e.Pos, e, "%s needs %d tensor argument%s (%s), missing %s", name, len(def.Inputs), plural(len(def.Inputs)), def.Signature(), def.Inputs[i])
+			c.checkArgs(e)
 			return value{}, false
 		}
 	}
@@ -317,7 +301,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		}
 		v, err := c.attrArg(ae, spec.Kind)
 		if err != nil {
-			c.errorf(ae.Position(), "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprString(ae))
+			c.errorNode(ae.Position(), ae, "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprString(ae))
 			good = false
 			continue
 		}
@@ -334,7 +318,23 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	if !good {
 		return value{}, false
 	}
-	return c.apply(e.Pos, exprString(e), name, args, attrs)
+	return c.apply(e.Pos, e, exprString(e), name, args, attrs)
+}
+
+// checkArgs checks the arguments of a call that failed on its own (an
+// unknown function, a wrong number of arguments): their errors, such as
+// an undefined name, are independent of the call's and are reported too.
+// Constant arguments (attributes, strings) are left alone.
+func (c *checker) checkArgs(e *lang.CallExpr) {
+	args := append([]lang.Expr(nil), e.Args...)
+	for _, kw := range e.Kwargs {
+		args = append(args, kw.Value)
+	}
+	for _, a := range args {
+		if _, err := c.constEval(a); err != nil {
+			c.expr(a)
+		}
+	}
 }
 
 func plural(n int) string {

@@ -133,14 +133,14 @@ func (c *checker) checkFuncDecl(fd *fnDef) {
 		case p.Type == nil:
 			fp.kind = constKindName(def)
 			if fp.kind == "" {
-				c.errorf(p.Default.Position(), "parameter %s of %s has a tensor default; declare its type (%s: f32[...] = ...)", name, d.Name.Name, name)
+				c.errorNode(p.Default.Position(), p.Default, "parameter %s of %s has a tensor default; declare its type (%s: f32[...] = ...)", name, d.Name.Name, name)
 				fd.bad = true
 				continue
 			}
 		case p.Type.Dims == nil && isCompileTimeKind(p.Type.DType.Name):
 			fp.kind = p.Type.DType.Name
 			if def != nil && !fits(def, fp.kind) {
-				c.errorf(p.Default.Position(), "default of parameter %s must be %s %s, got %s", name, articleFor(fp.kind), fp.kind, def.describe())
+				c.errorNode(p.Default.Position(), p.Default, "default of parameter %s must be %s %s, got %s", name, articleFor(fp.kind), fp.kind, def.describe())
 				fd.bad = true
 				continue
 			}
@@ -156,7 +156,7 @@ func (c *checker) checkFuncDecl(fd *fnDef) {
 				continue
 			}
 			if def != nil && def.kind != constNum && def.kind != constTensor {
-				c.errorf(p.Default.Position(), "default of tensor parameter %s must be a number or a tensor literal, got %s", name, def.describe())
+				c.errorNode(p.Default.Position(), p.Default, "default of tensor parameter %s must be a number or a tensor literal, got %s", name, def.describe())
 				fd.bad = true
 				continue
 			}
@@ -268,7 +268,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 	good := true
 	for i, a := range e.Args {
 		if i >= len(args) {
-			c.errorf(a.Position(), "too many arguments to %s: it takes at most %d (%s)", fname, len(args), fd.signature())
+			c.errorNode(a.Position(), a, "too many arguments to %s: it takes at most %d (%s)", fname, len(args), fd.signature())
 			return value{}, false
 		}
 		args[i] = a
@@ -428,7 +428,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 	if !ok {
 		return value{}, false
 	}
-	return value{node: result, pos: e.Pos, origin: fmt.Sprintf("%s returns %s", exprString(e), result.Type)}, true
+	return value{node: result, pos: e.Pos, label: exprString(e), from: e.Pos}, true
 }
 
 func describeConst(v *constVal) string {
@@ -471,7 +471,7 @@ func (c *checker) bindTensorArg(fd *fnDef, p fnParam, v value, pos lang.Pos, con
 	n := c.materialize(v, dt)
 	got := n.Type
 	mismatch := func(extra string) (*ir.Node, bool) {
-		c.errorf(pos, "argument %s of %s must be %s, got %s%s", pname, fname, typeText(t), got, extra)
+		c.errorf(pos, "argument %s of %s must be %s, got %s%s%s", pname, fname, typeText(t), got, operandFrom(pos, v), extra)
 		return nil, false
 	}
 	if got.DType != dt {
@@ -520,13 +520,13 @@ func (c *checker) bindTensorArg(fd *fnDef, p fnParam, v value, pos lang.Pos, con
 		}
 		if prev, bound := dims[d.Name]; bound {
 			if prev != a {
-				c.errorf(pos, "generic dimension %s of %s is %s in %s but %s in argument %s (%s)", d.Name, fname, prev, dimFrom[d.Name], a, pname, got)
+				c.errorf(pos, "generic dimension %s of %s is %s in %s but %s in %s", d.Name, fname, prev, dimFrom[d.Name], a, argText(pos, pname, got, v))
 				return nil, false
 			}
 			continue
 		}
 		dims[d.Name] = a
-		dimFrom[d.Name] = fmt.Sprintf("argument %s (%s)", pname, got)
+		dimFrom[d.Name] = argText(pos, pname, got, v)
 	}
 	return n, true
 }
@@ -548,11 +548,11 @@ func (c *checker) callScope(e *lang.CallExpr, fd *fnDef, scopeExpr lang.Expr, as
 	case scopeExpr != nil:
 		v, err := c.constEval(scopeExpr)
 		if err != nil || v.kind != constString {
-			c.errorf(scopeExpr.Position(), `the scope name = ... of a call must be a string such as name = "h1", got %s`, exprString(scopeExpr))
+			c.errorNode(scopeExpr.Position(), scopeExpr, `the scope name = ... of a call must be a string such as name = "h1", got %s`, exprString(scopeExpr))
 			return "", false
 		}
 		if !validScope(v.str) {
-			c.errorf(scopeExpr.Position(), "scope name %q must be a name: letters, digits and _, starting with a letter or _", v.str)
+			c.errorNode(scopeExpr.Position(), scopeExpr, "scope name %q must be a name: letters, digits and _, starting with a letter or _", v.str)
 			return "", false
 		}
 		base = v.str

@@ -81,6 +81,13 @@ func checkCompileError(t *testing.T, src []byte, err error) {
 	if len(list) == 0 {
 		t.Fatal("empty error list")
 	}
+	if last := list[len(list)-1]; last.TooMany() {
+		if len(list) != lang.MaxErrors+1 {
+			t.Fatalf("too many errors after %d errors", len(list)-1)
+		}
+		list = list[:len(list)-1]
+	}
+	checkRendered(t, src, list)
 	lines := bytes.Split(src, []byte("\n"))
 	for _, e := range list {
 		p := e.Pos
@@ -96,6 +103,25 @@ func checkCompileError(t *testing.T, src []byte, err error) {
 			if strings.Contains(e.Msg, bad) && !bytes.Contains(src, []byte(bad)) {
 				t.Fatalf("bad message: %v", e)
 			}
+		}
+	}
+}
+
+// checkRendered renders list against src: every diagnostic shows its
+// source line and a caret, and its span ends after it starts.
+func checkRendered(t *testing.T, src []byte, list lang.ErrorList) {
+	t.Helper()
+	source := func(string) []byte { return src }
+	var b bytes.Buffer
+	if err := lang.Render(&b, list, source); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "^"); n < min(len(list), lang.MaxErrors) {
+		t.Fatalf("%d carets for %d errors:\n%s", n, len(list), b.String())
+	}
+	for _, d := range lang.Diagnostics(list, source) {
+		if d.EndLine < d.Line || d.EndLine == d.Line && d.EndCol <= d.Col {
+			t.Fatalf("span ends before it starts: %+v", d)
 		}
 	}
 }

@@ -47,18 +47,22 @@ func (s ConvShape) convGroup(workers int) int {
 // Run call lo (ParallelFor(workers, 1, t) makes one call per lo in
 // [0, workers)) sums its groups in its own buffer: call 0 straight into
 // dfilter, call lo > 0 into pooled scratch, kept in part[lo-1], that the
-// caller adds afterwards.
+// caller adds afterwards. There call lo takes the fixed groups lo, lo +
+// workers, lo + 2·workers, … instead, so that every sum is formed in the
+// same order whichever goroutine runs first: training is reproducible
+// bit for bit (a resumed run equals an uninterrupted one).
 type convTask struct {
-	kind  int
-	s     ConvShape
-	out   []float32 // Conv2D: dst; BackpropInput: dx; BackpropFilter: dfilter
-	a, b  []float32 // Conv2D: x, filter; BackpropInput: filter, dy; BackpropFilter: x, dy
-	bias  []float32 // Conv2D: nil or OutC values added to every output pixel
-	relu  bool      // Conv2D: apply Relu to the output
-	group int
-	next  atomic.Int64
-	part  []*convScratch // BackpropFilter: partial sums of calls 1.. (index lo-1)
-	used  []bool         // BackpropFilter: whether call lo summed any group
+	kind    int
+	s       ConvShape
+	out     []float32 // Conv2D: dst; BackpropInput: dx; BackpropFilter: dfilter
+	a, b    []float32 // Conv2D: x, filter; BackpropInput: filter, dy; BackpropFilter: x, dy
+	bias    []float32 // Conv2D: nil or OutC values added to every output pixel
+	relu    bool      // Conv2D: apply Relu to the output
+	group   int
+	workers int
+	next    atomic.Int64
+	part    []*convScratch // BackpropFilter: partial sums of calls 1.. (index lo-1)
+	used    []bool         // BackpropFilter: whether call lo summed any group
 }
 
 var convTasks = sync.Pool{New: func() any { return new(convTask) }}
@@ -76,7 +80,7 @@ var convTasks = sync.Pool{New: func() any { return new(convTask) }}
 func runConvParallel(kind, workers int, out, a, b, bias []float32, relu bool, s ConvShape) {
 	t := convTasks.Get().(*convTask)
 	t.kind, t.s, t.out, t.a, t.b, t.bias, t.relu = kind, s, out, a, b, bias, relu
-	t.group = s.convGroup(workers)
+	t.group, t.workers = s.convGroup(workers), workers
 	filter := kind == convBackFilter || kind == convDirectFilter
 	if kind == convDirect || kind == convDirectFilter {
 		t.group = 1
@@ -138,8 +142,11 @@ func (t *convTask) Run(lo, _ int) {
 			acc = sc.acc
 		}
 	}
-	for {
-		b0 := int(t.next.Add(int64(t.group))) - t.group
+	for i := 0; ; i++ {
+		b0 := (lo + i*t.workers) * t.group // fixed groups: see convTask
+		if !filter {
+			b0 = int(t.next.Add(int64(t.group))) - t.group
+		}
 		if b0 >= s.Batch {
 			break
 		}

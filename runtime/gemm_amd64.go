@@ -280,7 +280,7 @@ func sgemmRowsAVX2(threads int, relu, transA, transB bool, m, n, k int, alpha fl
 		t := gemvTasks.Get().(*gemvTask)
 		defer gemvTasks.Put(t)
 		*t = gemvTask{
-			transA: transA, transB: transB, relu: relu, m: m, n: n, k: k,
+			transA: transA, transB: transB, relu: relu, m: m, n: n, k: k, workers: workers,
 			alpha: alpha, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
 		}
 		if !transB {
@@ -309,7 +309,9 @@ func sgemmRowsAVX2(threads int, relu, transA, transB bool, m, n, k int, alpha fl
 // chunks from next until none is left: when transB, chunks of gemvColChunk
 // columns of C, computed in place; otherwise chunks of gemvRowChunk rows of
 // B, whose contributions goroutine 0 adds to C directly and goroutine
-// w > 0 to its own m×n partial sum in part. With relu, the columns of C
+// w > 0 to its own m×n partial sum in part — goroutine w takes the fixed
+// chunks w, w + workers, …, so that the sums are formed in the same order
+// on every call (results reproducible bit for bit). With relu, the columns of C
 // computed in place are rectified as soon as they are done (transB).
 type gemvTask struct {
 	transA, transB bool
@@ -318,12 +320,13 @@ type gemvTask struct {
 	alpha          float32
 	a, b, c, part  []float32
 	lda, ldb, ldc  int
+	workers        int
 	next           atomic.Int64
 }
 
 var gemvTasks = sync.Pool{New: func() any { return new(gemvTask) }}
 
-func (t *gemvTask) Run(w, _ int) {
+func (t *gemvTask) Run(lo, hi int) {
 	if t.transB {
 		for {
 			j0 := int(t.next.Add(gemvColChunk)) - gemvColChunk
@@ -337,22 +340,20 @@ func (t *gemvTask) Run(w, _ int) {
 			}
 		}
 	}
-	dst, ldd := t.c, t.ldc
-	if w > 0 {
-		dst, ldd = t.part[(w-1)*t.m*t.n:w*t.m*t.n], t.n
-		clear(dst)
-	}
-	for {
-		p0 := int(t.next.Add(gemvRowChunk)) - gemvRowChunk
-		if p0 >= t.k {
-			return
+	for w := lo; w < hi; w++ {
+		dst, ldd := t.c, t.ldc
+		if w > 0 {
+			dst, ldd = t.part[(w-1)*t.m*t.n:w*t.m*t.n], t.n
+			clear(dst)
 		}
-		p1 := min(p0+gemvRowChunk, t.k)
-		a := t.a[p0:] // columns p0.. of op(A)
-		if t.transA {
-			a = t.a[p0*t.lda:]
+		for p0 := w * gemvRowChunk; p0 < t.k; p0 += t.workers * gemvRowChunk {
+			p1 := min(p0+gemvRowChunk, t.k)
+			a := t.a[p0:] // columns p0.. of op(A)
+			if t.transA {
+				a = t.a[p0*t.lda:]
+			}
+			gemvAxpy(t.transA, t.m, t.n, p1-p0, t.alpha, a, t.lda, t.b[p0*t.ldb:], t.ldb, dst, ldd)
 		}
-		gemvAxpy(t.transA, t.m, t.n, p1-p0, t.alpha, a, t.lda, t.b[p0*t.ldb:], t.ldb, dst, ldd)
 	}
 }
 

@@ -46,7 +46,7 @@ func cmdBuild(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 1
 	}
-	g, err := compileWith(files[0], opts, stderr)
+	g, err := optf.compile(files[0], opts, stdout, stderr)
 	if err != nil {
 		return 1
 	}

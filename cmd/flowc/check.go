@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +14,11 @@ import (
 )
 
 // cmdCheck parses and checks files, printing diagnostics; it writes
-// nothing and prints nothing for good files.
+// nothing and prints nothing for good files. With --json it prints one
+// JSON array of diagnostics on stdout instead (see lang.Diagnostic).
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "check model.flow...", stderr)
+	fs := newFlagSet("check", "check [--json] model.flow...", stderr)
+	asJSON := fs.Bool("json", false, "print the diagnostics of all files as one JSON array on stdout, for editors")
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -25,14 +28,27 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	code := 0
+	all := []lang.Diagnostic{}
+	src := readSource()
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		text, err := os.ReadFile(f)
 		if err == nil {
-			_, err = compiler.CompileAll(f, src, compiler.Options{})
+			_, err = compiler.CompileAll(f, text, compiler.Options{})
 		}
-		if err != nil {
-			printError(stderr, err)
-			code = 1
+		if err == nil {
+			continue
+		}
+		code = 1
+		if list, ok := diagnostics(err); ok && *asJSON {
+			all = append(all, lang.Diagnostics(list, src)...)
+			continue
+		}
+		printError(stderr, err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, all); err != nil {
+			fmt.Fprintln(stderr, "flowc:", err)
+			return 1
 		}
 	}
 	return code
@@ -56,14 +72,60 @@ func compileFile(path, model string, stderr io.Writer) (*ir.Graph, error) {
 	return g, nil
 }
 
-// printError prints diagnostics as they are (file:line:col: message) and
-// other errors with the command's name.
-func printError(stderr io.Writer, err error) {
+// diagnostics returns the positioned diagnostics err holds, if it is a
+// lang.ErrorList or a lang.Error.
+func diagnostics(err error) (lang.ErrorList, bool) {
 	var list lang.ErrorList
+	if errors.As(err, &list) {
+		return list, true
+	}
 	var one *lang.Error
-	if errors.As(err, &list) || errors.As(err, &one) {
-		fmt.Fprintln(stderr, err)
-		return
+	if errors.As(err, &one) {
+		return lang.ErrorList{one}, true
+	}
+	return nil, false
+}
+
+// printError is the one way every verb prints a compile error:
+// diagnostics as file:line:col: message with the source line and a caret
+// under the column (see lang.Render), other errors with the command's
+// name.
+func printError(stderr io.Writer, err error) {
+	if list, ok := diagnostics(err); ok {
+		if rerr := lang.Render(stderr, list, readSource()); rerr == nil {
+			return
+		}
 	}
 	fmt.Fprintln(stderr, "flowc:", err)
+}
+
+// writeJSON prints diagnostics as one indented JSON array ([] when there
+// are none) and a newline.
+func writeJSON(w io.Writer, diags []lang.Diagnostic) error {
+	if diags == nil {
+		diags = []lang.Diagnostic{}
+	}
+	data, err := json.MarshalIndent(diags, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}
+
+// readSource returns a lang.SourceFunc that reads the files diagnostics
+// name, once each; a file that cannot be read renders without its lines.
+func readSource() lang.SourceFunc {
+	cache := map[string][]byte{}
+	return func(file string) []byte {
+		if src, ok := cache[file]; ok {
+			return src
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			src = nil
+		}
+		cache[file] = src
+		return src
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/lang"
 )
 
 // parseInterspersed parses flags that may come before or after the
@@ -44,11 +45,12 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// optFlags are the optimization flags of gen and build: --no-opt and
-// --dump-ir.
+// optFlags are the compilation flags of gen and build: --no-opt,
+// --dump-ir and --json (diagnostics as JSON on stdout).
 type optFlags struct {
 	noOpt  *bool
 	dumpIR *string
+	json   *bool
 }
 
 // addOptFlags registers --no-opt and --dump-ir on fs.
@@ -57,7 +59,29 @@ func addOptFlags(fs *flag.FlagSet) *optFlags {
 		noOpt: fs.Bool("no-opt", false, "turn the optimization passes off"),
 		dumpIR: fs.String("dump-ir", "", "print the IR to stderr after a compilation `stage`: after:<pass> (a pass or stage name; "+
 			"see docs/language.md) or all"),
+		json: fs.Bool("json", false, "print compile errors as one JSON array on stdout (as check --json does)"),
 	}
+}
+
+// compile compiles one model with opts like compileWith; with --json, its
+// diagnostics go to stdout as one JSON array instead.
+func (o *optFlags) compile(path string, opts compiler.Options, stdout, stderr io.Writer) (*ir.Graph, error) {
+	if !*o.json {
+		return compileWith(path, opts, stderr)
+	}
+	g, err := compiler.CompileFile(path, opts)
+	if err != nil {
+		list, ok := diagnostics(err)
+		if !ok {
+			printError(stderr, err)
+			return nil, err
+		}
+		if werr := writeJSON(stdout, lang.Diagnostics(list, readSource())); werr != nil {
+			fmt.Fprintln(stderr, "flowc:", werr)
+		}
+		return nil, err
+	}
+	return g, nil
 }
 
 // compileOptions returns the compiler options the flags ask for, with

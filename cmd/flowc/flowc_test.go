@@ -49,8 +49,11 @@ func TestCheckBadFilePrintsPositions(t *testing.T) {
 	code, out, errs := flowc("check", bad)
 	require.Equal(t, 1, code)
 	require.Empty(t, out)
-	lines := strings.Split(strings.TrimSpace(errs), "\n")
-	require.Len(t, lines, 2, errs)
+	// Each diagnostic is a file:line:col: line, its source line and a
+	// caret line (see check_test.go).
+	all := strings.Split(strings.TrimSpace(errs), "\n")
+	require.Len(t, all, 6, errs)
+	lines := []string{all[0], all[3]}
 	pos := regexp.MustCompile(`^` + regexp.QuoteMeta(bad) + `:\d+:\d+: `)
 	for _, l := range lines {
 		require.Regexp(t, pos, l)

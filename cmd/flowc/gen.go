@@ -30,7 +30,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 2
 	}
-	g, err := compileWith(files[0], opts, stderr)
+	g, err := optf.compile(files[0], opts, stdout, stderr)
 	if err != nil {
 		return 1
 	}
@@ -51,7 +51,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 1
 	}
-	if err := writeFileAtomic(filepath.Join(dir, name+".go"), src); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, name+".go"), src, 0o644); err != nil {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 1
 	}
@@ -68,26 +68,28 @@ func generate(g *ir.Graph, path, pkg string) ([]byte, error) {
 	return codegen.Generate(g, codegen.Options{Package: pkg, Source: src})
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it into place, so a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".flowc-*")
+// writeFileAtomic writes data to path with the given permissions by way
+// of a synced temporary file in the same directory renamed into place, so
+// that a reader (or a crash) sees either the old file or the new one,
+// never half of one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return os.Rename(tmp.Name(), path)
 }

@@ -6,7 +6,9 @@
 //	flowc check model.flow
 //	flowc run   model.flow [args...]
 //	flowc cost  model.flow [--batch N] [--json] [--profile FILE]
+//	flowc graph model.flow -o out.dot|out.svg|out.html [--after STAGE]
 //	flowc calibrate [-o FILE]
+//	flowc fmt   [-w] [-d] [-l] [files or dirs...]
 //
 // Every verb is a thin call into packages lang, compiler, codegen and the
 // build step in this command.
@@ -30,7 +32,9 @@ Usage:
   flowc check model.flow...
   flowc run   model.flow [args for the model binary...]
   flowc cost  model.flow [--batch N] [--json] [--profile FILE]
+  flowc graph model.flow -o out.dot|out.svg|out.html [--after STAGE] [--renderer auto|dot|go]
   flowc calibrate [-o FILE]
+  flowc fmt   [-w] [-d] [-l] [files or dirs...]
 
 Run "flowc <command> -h" for a command's flags.
 `
@@ -47,7 +51,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"check":     cmdCheck,
 		"run":       cmdRun,
 		"cost":      cmdCost,
+		"graph":     cmdGraph,
 		"calibrate": cmdCalibrate,
+		"fmt":       cmdFmt,
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":

@@ -22,6 +22,14 @@
 // file and, where it applies, the tensor, never a panic, and the header
 // length is bounded so a file cannot make Load allocate more than its own
 // size plus a bounded header.
+//
+// Save also records a CRC-32C checksum of every tensor's data in the
+// metadata (key "crc32c", see ChecksumKey), which Load verifies, so that corrupted data, not only a
+// corrupted header, is reported with the tensor it hit. Other tools see an
+// ordinary metadata entry; files without it load unverified.
+//
+// The files of a training run live in one directory as ckpt-<step>.safetensors
+// (see FileName, List, Latest and Prune).
 package checkpoint
 
 import (
@@ -31,6 +39,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -54,6 +63,15 @@ const MaxHeader = 100 << 20
 
 // metadataKey is the header entry that holds the metadata.
 const metadataKey = "__metadata__"
+
+// ChecksumKey is the metadata entry holding the tensors' CRC-32C
+// checksums: 8 hex digits per tensor, comma-separated, in the order of the
+// tensors' data (e.g. "1a2b3c4d,00ff00ff"). Save writes it; Load verifies
+// it and removes it from File.Metadata.
+const ChecksumKey = "crc32c"
+
+// castagnoli is the CRC-32C table.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // DType is a safetensors element type, e.g. "F32".
 type DType string
@@ -133,11 +151,12 @@ func (f *File) Tensor(name string) *Tensor {
 // atomically: readers see the old file or the new one, never a mix, even
 // if the process dies while saving.
 func Save(path string, params []runtime.Param, metadata map[string]string) error {
-	var buf bytes.Buffer
-	if err := Encode(&buf, params, metadata); err != nil {
+	// Check the arguments first, so that a bad one leaves no temporary
+	// file and reads as such.
+	if err := checkArgs(params, metadata); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	return writeAtomic(path, buf.Bytes())
+	return writeAtomic(path, func(w io.Writer) error { return Encode(w, params, metadata) })
 }
 
 // Encode writes params and metadata to w in the safetensors format: the
@@ -145,6 +164,23 @@ func Save(path string, params []runtime.Param, metadata map[string]string) error
 // "__metadata__", and each param must hold exactly as many values as its
 // shape has elements.
 func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) error {
+	if err := checkArgs(params, metadata); err != nil {
+		return err
+	}
+	sums := make([]string, len(params))
+	for i, p := range params {
+		var sum uint32
+		eachChunk(p.Data, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
+		sums[i] = fmt.Sprintf("%08x", sum)
+	}
+	all := make(map[string]string, len(metadata)+1)
+	for k, v := range metadata {
+		all[k] = v
+	}
+	if len(params) > 0 {
+		all[ChecksumKey] = strings.Join(sums, ",")
+	}
+	metadata = all
 	var h bytes.Buffer
 	h.WriteByte('{')
 	first := true
@@ -172,30 +208,9 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 		}
 		h.WriteByte('}')
 	}
-	seen := make(map[string]bool, len(params))
 	var offset int64
 	for _, p := range params {
-		switch {
-		case p.Name == "":
-			return errors.New("a parameter has an empty name")
-		case p.Name == metadataKey:
-			return fmt.Errorf("a parameter is named %q, which safetensors reserves", metadataKey)
-		case !utf8.ValidString(p.Name):
-			return fmt.Errorf("parameter name %q is not valid UTF-8", p.Name)
-		case seen[p.Name]:
-			return fmt.Errorf("two parameters are named %s", p.Name)
-		}
-		seen[p.Name] = true
-		n := 1
-		for _, d := range p.Shape {
-			if d < 0 {
-				return fmt.Errorf("parameter %s: negative dimension in shape %v", p.Name, p.Shape)
-			}
-			n *= d
-		}
-		if n != len(p.Data) {
-			return fmt.Errorf("parameter %s: shape %v has %d elements but it holds %d values", p.Name, p.Shape, n, len(p.Data))
-		}
+		n := len(p.Data)
 		sep()
 		writeJSONString(&h, p.Name)
 		h.WriteString(`:{"dtype":"F32","shape":[`)
@@ -223,18 +238,62 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 	binary.LittleEndian.PutUint64(lenBuf[:], uint64(h.Len()))
 	bw.Write(lenBuf[:])
 	bw.Write(h.Bytes())
-	var chunk [4096]byte
 	for _, p := range params {
-		for data := p.Data; len(data) > 0; {
-			k := min(len(data), len(chunk)/4)
-			for i, v := range data[:k] {
-				binary.LittleEndian.PutUint32(chunk[4*i:], math.Float32bits(v))
-			}
-			bw.Write(chunk[:4*k])
-			data = data[k:]
-		}
+		eachChunk(p.Data, func(b []byte) { bw.Write(b) })
 	}
 	return bw.Flush()
+}
+
+// checkArgs checks that params and metadata can be saved.
+func checkArgs(params []runtime.Param, metadata map[string]string) error {
+	if _, ok := metadata[ChecksumKey]; ok {
+		return fmt.Errorf("the metadata key %q is reserved for the checksums", ChecksumKey)
+	}
+	return checkParams(params)
+}
+
+// checkParams checks that params can be saved: distinct, non-empty, valid
+// names other than "__metadata__", and data matching the shapes.
+func checkParams(params []runtime.Param) error {
+	seen := make(map[string]bool, len(params))
+	for _, p := range params {
+		switch {
+		case p.Name == "":
+			return errors.New("a parameter has an empty name")
+		case p.Name == metadataKey:
+			return fmt.Errorf("a parameter is named %q, which safetensors reserves", metadataKey)
+		case !utf8.ValidString(p.Name):
+			return fmt.Errorf("parameter name %q is not valid UTF-8", p.Name)
+		case seen[p.Name]:
+			return fmt.Errorf("two parameters are named %s", p.Name)
+		}
+		seen[p.Name] = true
+		n := 1
+		for _, d := range p.Shape {
+			if d < 0 {
+				return fmt.Errorf("parameter %s: negative dimension in shape %v", p.Name, p.Shape)
+			}
+			n *= d
+		}
+		if n != len(p.Data) {
+			return fmt.Errorf("parameter %s: shape %v has %d elements but it holds %d values", p.Name, p.Shape, n, len(p.Data))
+		}
+	}
+	return nil
+}
+
+// eachChunk calls fn with data's little-endian bytes, a few KiB at a time;
+// the slice is reused between calls.
+func eachChunk(data []float32, fn func([]byte)) {
+	var chunk [4096]byte
+	for len(data) > 0 {
+		k := min(len(data), len(chunk)/4)
+		for i, v := range data[:k] {
+			binary.LittleEndian.PutUint32(chunk[4*i:], math.Float32bits(v))
+		}
+		fn(chunk[:4*k])
+		data = data[k:]
+	}
 }
 
 // writeJSONString writes s as a JSON string without HTML escaping.
@@ -245,14 +304,18 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.Truncate(b.Len() - 1) // Encode appends a newline
 }
 
-// writeAtomic replaces path with data: temporary file in the same
-// directory, write, fsync, close, rename, fsync of the directory.
-func writeAtomic(path string, data []byte) (err error) {
+// tmpInfix separates the target's name from the random suffix in the
+// name of writeAtomic's temporary file, ".<name>.tmp-<16 hex digits>".
+const tmpInfix = ".tmp-"
+
+// writeAtomic replaces path with what write writes: temporary file in
+// the same directory, write, fsync, close, rename, fsync of the directory.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	var f *os.File
 	var tmp string
 	for range 100 {
-		tmp = filepath.Join(dir, fmt.Sprintf(".%s.tmp-%016x", filepath.Base(path), rand.Uint64()))
+		tmp = filepath.Join(dir, fmt.Sprintf(".%s%s%016x", filepath.Base(path), tmpInfix, rand.Uint64()))
 		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if !errors.Is(err, os.ErrExist) {
 			break
@@ -268,7 +331,7 @@ func writeAtomic(path string, data []byte) (err error) {
 			err = fmt.Errorf("saving %s: %w", path, err)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	if err = write(f); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
@@ -359,11 +422,41 @@ func read(r io.ReaderAt, size int64, name string) (*File, error) {
 	for _, t := range file.Tensors {
 		t.Data = data[t.begin:t.end:t.end]
 	}
+	if err := verifyChecksums(file, name); err != nil {
+		return nil, err
+	}
 	out := &File{Path: name, Metadata: file.Metadata}
 	for _, t := range file.Tensors {
 		out.Tensors = append(out.Tensors, &t.Tensor)
 	}
 	return out, nil
+}
+
+// verifyChecksums checks the tensors' data against the checksums in the
+// metadata, if there are any, and removes them from the metadata.
+func verifyChecksums(h *header, name string) error {
+	js, ok := h.Metadata[ChecksumKey]
+	if !ok {
+		return nil
+	}
+	sums := strings.Split(js, ",")
+	if len(sums) != len(h.Tensors) {
+		return fmt.Errorf("%s: metadata %s holds %d checksums for %d tensors: the header is corrupted", name, ChecksumKey, len(sums), len(h.Tensors))
+	}
+	for i, t := range h.Tensors { // in the order of their data
+		want, err := strconv.ParseUint(sums[i], 16, 32)
+		if err != nil || len(sums[i]) != 8 {
+			return fmt.Errorf("%s: tensor %s: checksum %q in metadata %s is not 8 hex digits", name, t.Name, sums[i], ChecksumKey)
+		}
+		if got := crc32.Checksum(t.Data, castagnoli); got != uint32(want) {
+			return fmt.Errorf("%s: tensor %s: the data is corrupted (its CRC-32C is %08x, the header says %08x)", name, t.Name, got, want)
+		}
+	}
+	delete(h.Metadata, ChecksumKey)
+	if len(h.Metadata) == 0 {
+		h.Metadata = nil
+	}
+	return nil
 }
 
 // entry is a tensor with its data offsets, while loading.

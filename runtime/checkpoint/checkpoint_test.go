@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -42,12 +45,60 @@ func tinyFile() []byte {
 	return b
 }
 
+// tinySaved is tinyFile as Save writes it: with the CRC-32C checksums of
+// W's and b's data (computed here with the standard library over the
+// spec-assembled bytes) in the metadata.
+func tinySaved() []byte {
+	raw := tinyFile()
+	data := raw[152:]
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	crcW, crcB := crc32.Checksum(data[:16], tab), crc32.Checksum(data[16:], tab)
+	hdr := fmt.Sprintf(`{"__metadata__":{"crc32c":"%08x,%08x","model":"m"},`, crcW, crcB) +
+		`"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},` +
+		`"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`
+	for (8+len(hdr))%8 != 0 {
+		hdr += " "
+	}
+	return append(build(hdr, nil), data...)
+}
+
 func TestSaveWritesTheSpecLayout(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tiny.safetensors")
 	require.NoError(t, Save(path, tinyParams(), map[string]string{"model": "m"}))
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Equal(t, tinyFile(), got)
+	require.Equal(t, tinySaved(), got)
+	// Load verifies the checksums and hides them.
+	f, err := Parse("tiny", got)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"model": "m"}, f.Metadata)
+}
+
+func TestChecksums(t *testing.T) {
+	good := tinySaved()
+	// A flipped bit in b's data (the last 4 bytes) is caught and blamed on b.
+	bad := bytes.Clone(good)
+	bad[len(bad)-2] ^= 0x10
+	_, err := Parse("x.safetensors", bad)
+	require.EqualError(t, err, "x.safetensors: tensor b: the data is corrupted (its CRC-32C is "+
+		fmt.Sprintf("%08x", crc32.Checksum(bad[len(bad)-4:], crc32.MakeTable(crc32.Castagnoli)))+", the header says "+
+		fmt.Sprintf("%08x", crc32.Checksum(good[len(good)-4:], crc32.MakeTable(crc32.Castagnoli)))+")")
+	// ... and in W's.
+	bad = bytes.Clone(good)
+	bad[len(bad)-20] ^= 1
+	_, err = Parse("x.safetensors", bad)
+	require.ErrorContains(t, err, "x.safetensors: tensor W: the data is corrupted")
+	// A damaged checksum list.
+	for _, tt := range []struct{ sums, want string }{
+		{"00000000", "x.safetensors: metadata crc32c holds 1 checksums for 2 tensors: the header is corrupted"},
+		{"zzzzzzzz,00000000", `x.safetensors: tensor W: checksum "zzzzzzzz" in metadata crc32c is not 8 hex digits`},
+	} {
+		hdr := `{"__metadata__":{"crc32c":"` + tt.sums + `"},"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`
+		_, err := Parse("x.safetensors", build(hdr, good[len(good)-20:]))
+		require.EqualError(t, err, tt.want)
+	}
+	// The key is reserved.
+	require.ErrorContains(t, Encode(io.Discard, tinyParams(), map[string]string{"crc32c": "x"}), "reserved")
 }
 
 func TestLoadHandAssembledFile(t *testing.T) {
@@ -162,7 +213,7 @@ func TestSaveDeterministic(t *testing.T) {
 		files = append(files, b)
 	}
 	require.Equal(t, files[0], files[1])
-	require.Contains(t, string(files[0]), `{"__metadata__":{"a":"1","b":"2","c":"3"},"W":`)
+	require.Contains(t, string(files[0]), `{"__metadata__":{"a":"1","b":"2","c":"3","crc32c":"9eba690a,26973e52"},"W":`)
 }
 
 func TestSaveErrors(t *testing.T) {
@@ -314,6 +365,7 @@ func TestNameList(t *testing.T) {
 
 func FuzzLoad(f *testing.F) {
 	f.Add(tinyFile())
+	f.Add(tinySaved())
 	f.Add(build(`{"z":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"e":{"dtype":"F32","shape":[0,5],"data_offsets":[3,3]}}`, []byte{1, 2, 3}))
 	f.Add(build(`{"__metadata__":{"a":"b"}}`, nil))
 	f.Add(build(`{"a":{"dtype":"BF16","shape":[1,1],"data_offsets":[0,2]}}`, []byte{1, 2}))

@@ -51,14 +51,14 @@ func TestCheckpointTrainThenPredict(t *testing.T) {
 	require.Equal(t, ExitOK, code, stderr)
 	var res map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &res), stdout)
-	path := filepath.Join(ckDir, "model.safetensors")
+	path := filepath.Join(ckDir, "ckpt-30.safetensors")
 	require.Equal(t, path, res["checkpoint"])
 
 	// The file holds the trained params, bit for bit, and the run's figures.
 	f, err := checkpoint.Load(path)
 	require.NoError(t, err)
 	require.Equal(t, "FakeSoftmax", f.Metadata["model"])
-	require.Equal(t, "30", f.Metadata["steps"])
+	require.Equal(t, "30", f.Metadata["step"])
 	require.Equal(t, "20", f.Metadata["batch"])
 	require.Equal(t, "4", f.Metadata["seed"])
 	require.Equal(t, "sgd(lr=0.5)", f.Metadata["optimizer"])
@@ -113,16 +113,28 @@ func TestCheckpointTrainThenPredict(t *testing.T) {
 	require.Equal(t, res["test_accuracy"], ev["test_accuracy"])
 	require.Equal(t, path, ev["checkpoint"])
 
-	// Training again into the same directory replaces the checkpoint.
-	code, stdout, stderr = run(newSoftmaxModel(), "train", "--data", data, "--steps", "5", "--batch", "20", "--checkpoint", ckDir)
+	// Training afresh into the same directory is refused; resuming adds
+	// the newer checkpoint, which eval then reads.
+	code, stdout, stderr = run(newSoftmaxModel(), "train", "--data", data, "--steps", "35", "--batch", "20", "--checkpoint", ckDir)
+	require.Equal(t, ExitError, code)
+	require.Empty(t, stdout)
+	require.Equal(t, "error: "+ckDir+" already holds checkpoints (the newest is "+path+"): add --resume to continue that run, or choose another directory\n", stderr)
+	code, stdout, stderr = run(newSoftmaxModel(), "train", "--data", data, "--steps", "35", "--checkpoint", ckDir, "--resume")
 	require.Equal(t, ExitOK, code, stderr)
-	require.Contains(t, stdout, "saved the parameters to "+path+"\n")
-	f, err = checkpoint.Load(path)
+	newer := filepath.Join(ckDir, "ckpt-35.safetensors")
+	require.Contains(t, stdout, "resuming from "+path+" at step 30\n")
+	require.Contains(t, stdout, "saved the checkpoint "+newer+"\n")
+	f, err = checkpoint.Load(newer)
 	require.NoError(t, err)
-	require.Equal(t, "5", f.Metadata["steps"])
+	require.Equal(t, "35", f.Metadata["step"])
+	require.Equal(t, "20", f.Metadata["batch"], "the batch size is the resumed run's")
 	entries, err := os.ReadDir(ckDir)
 	require.NoError(t, err)
-	require.Len(t, entries, 1, "no temporary files are left behind")
+	require.Len(t, entries, 2, "no temporary files are left behind")
+	code, stdout, stderr = run(newSoftmaxModel(), "eval", "--data", data, "--checkpoint", ckDir, "--json")
+	require.Equal(t, ExitOK, code, stderr)
+	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &ev))
+	require.Equal(t, newer, ev["checkpoint"])
 }
 
 func TestCheckpointErrors(t *testing.T) {
@@ -132,7 +144,7 @@ func TestCheckpointErrors(t *testing.T) {
 		code, _, _ := run(newSoftmaxModel(), "train", "--data", data, "--steps", "3", "--batch", "10", "--quiet", "--checkpoint", ckDir)
 		return code
 	}())
-	good, err := os.ReadFile(filepath.Join(ckDir, "model.safetensors"))
+	good, err := os.ReadFile(filepath.Join(ckDir, "ckpt-3.safetensors"))
 	require.NoError(t, err)
 
 	dir := t.TempDir()
@@ -176,7 +188,7 @@ func TestCheckpointErrors(t *testing.T) {
 		name, arg, want string
 	}{
 		{"missing", missing, "error: checkpoint " + missing + " does not exist\n"},
-		{"empty dir", empty, "error: " + empty + " holds no checkpoint: " + filepath.Join(empty, "model.safetensors") + " does not exist\n"},
+		{"empty dir", empty, "error: " + empty + " holds no checkpoint: no ckpt-<step>.safetensors file (nor model.safetensors)\n"},
 		{"truncated", truncated, "error: " + truncated + ": tensor b: data_offsets [31360, 31400] reach past the end of the data (31390 bytes): the file is truncated or corrupt\n"},
 		{"garbage", garbage, "error: " + garbage + ": header length 2338328219631577204 exceeds the limit of 104857600 bytes; not a safetensors file, or corrupt\n"},
 		{"trailing", trailing, "error: " + trailing + ": 4 bytes of trailing data after the last tensor\n"},
@@ -224,7 +236,7 @@ func TestCheckpointLoadsElsewhere(t *testing.T) {
 	m := newSoftmaxModel()
 	code, _, stderr := run(m, "train", "--data", data, "--steps", "3", "--batch", "10", "--quiet", "--checkpoint", ckDir)
 	require.Equal(t, ExitOK, code, stderr)
-	raw, err := os.ReadFile(filepath.Join(ckDir, "model.safetensors"))
+	raw, err := os.ReadFile(filepath.Join(ckDir, "ckpt-3.safetensors"))
 	require.NoError(t, err)
 	n := binary.LittleEndian.Uint64(raw)
 	var hdr map[string]json.RawMessage

@@ -3,7 +3,7 @@
 //
 //	func main() { os.Exit(cli.Main(os.Args[1:], mymodel.New(), os.Stdout, os.Stderr)) }
 //
-// and the subcommands (train, eval, predict, info, bench) drive the model through
+// and the subcommands (train, eval, predict, serve, info, bench) drive the model through
 // the runtime.Model interface and its Signature.
 package cli
 
@@ -56,6 +56,7 @@ var commands = []command{
 	{"predict", "read examples as JSON and write the model's outputs as JSON", runPredict},
 	{"info", "describe the model's inputs, outputs and parameters", runInfo},
 	{"bench", "time training steps or predictions on synthetic inputs", runBench},
+	{"serve", "serve predictions over HTTP (TensorFlow Serving REST API)", runServe},
 }
 
 // env is what every subcommand works with.

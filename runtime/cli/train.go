@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/flow-lang/flow/runtime"
+	"github.com/flow-lang/flow/runtime/checkpoint"
 	"github.com/flow-lang/flow/runtime/data"
 	"github.com/flow-lang/flow/runtime/progress"
 )
@@ -33,26 +36,57 @@ type trainResult struct {
 	TestExamples   int     `json:"test_examples"`
 	ExamplesPerSec float64 `json:"examples_per_sec"`
 	Seconds        float64 `json:"seconds"`
-	// Checkpoint is the file the parameters were saved to, if any.
+	// ResumedFrom is the step the run resumed from (--resume), if any.
+	ResumedFrom int `json:"resumed_from,omitempty"`
+	// Checkpoint is the file the final parameters were saved to, if any.
 	Checkpoint string `json:"checkpoint,omitempty"`
 }
 
+// trainFlags are the flags of train.
+type trainFlags struct {
+	data       string
+	steps      int
+	epochs     int
+	batch      int
+	seed       uint64
+	checkpoint string
+	every      int
+	keep       int
+	resume     bool
+	logdir     string
+	evalEvery  int
+	asJSON     bool
+	quiet      bool
+}
+
 func runTrain(e *env, args []string) error {
-	fs := e.newFlags("train", "[--data DIR] [--steps N | --epochs E] [--batch B] [--seed S] [--checkpoint DIR] [--json] [--quiet]",
+	fs := e.newFlags("train", "[--data DIR] [--steps N | --epochs E] [--batch B] [--seed S]\n"+
+		"       [--checkpoint DIR [--checkpoint-every N] [--keep K] [--resume]] [--logdir DIR [--eval-every N]] [--json] [--quiet]",
 		"Train runs stochastic training steps on shuffled MNIST batches, then\n"+
-			"reports the accuracy on the 10,000 test images. Progress goes to stdout,\n"+
-			"or to stderr with --json, whose summary object is the last line of stdout.\n"+
-			"With --checkpoint DIR it then saves every parameter, optimizer state\n"+
-			"included, to DIR/"+checkpointFile+", which eval and predict restore\n"+
-			"with --checkpoint DIR.")
-	dir := fs.String("data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
-	steps := fs.Int("steps", defaultSteps, "number of training steps")
-	epochs := fs.Int("epochs", 0, "train for this many passes over the training set (sets the steps)")
-	batch := fs.Int("batch", defaultBatch, "examples per training step")
-	seed := fs.Uint64("seed", defaultSeed, "seed for shuffling the training data")
-	ckptDir := fs.String("checkpoint", "", "after training, save the parameters to `DIR`/"+checkpointFile+" (DIR is created if needed)")
-	asJSON := fs.Bool("json", false, "end with one JSON summary line on stdout")
-	quiet := fs.Bool("quiet", false, "do not report progress")
+			"reports the accuracy on the 10,000 test images. Progress goes to stdout\n"+
+			"(a live line on a terminal), or to stderr with --json, whose summary\n"+
+			"object is the last line of stdout.\n\n"+
+			"With --checkpoint DIR it saves every parameter, optimizer state included,\n"+
+			"and the data order's state to DIR/ckpt-<step>.safetensors when training\n"+
+			"ends and every --checkpoint-every steps, keeping the newest --keep files.\n"+
+			"eval, predict and serve restore the newest with --checkpoint DIR. --resume\n"+
+			"continues from the newest checkpoint in DIR up to --steps steps in total,\n"+
+			"exactly as if the run had not stopped.\n\n"+
+			"With --logdir DIR it writes TensorBoard event files and DIR/report.html.")
+	var f trainFlags
+	fs.StringVar(&f.data, "data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
+	fs.IntVar(&f.steps, "steps", defaultSteps, "total number of training steps (a resumed run's earlier steps count)")
+	fs.IntVar(&f.epochs, "epochs", 0, "train for this many passes over the training set in total (sets the steps)")
+	fs.IntVar(&f.batch, "batch", defaultBatch, "examples per training step (--resume keeps the resumed run's)")
+	fs.Uint64Var(&f.seed, "seed", defaultSeed, "seed for shuffling the training data (--resume keeps the resumed run's)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "save checkpoints to `DIR` (created if needed)")
+	fs.IntVar(&f.every, "checkpoint-every", 0, "also save a checkpoint every `N` steps (0: only at the end)")
+	fs.IntVar(&f.keep, "keep", defaultKeep, "keep the newest `K` checkpoints in the --checkpoint directory")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in the --checkpoint directory (if there is one)")
+	fs.StringVar(&f.logdir, "logdir", "", "write TensorBoard event files and report.html to `DIR`")
+	fs.IntVar(&f.evalEvery, "eval-every", 0, "also measure the test accuracy every `N` steps, for --logdir (0: only at the end)")
+	fs.BoolVar(&f.asJSON, "json", false, "end with one JSON summary line on stdout")
+	fs.BoolVar(&f.quiet, "quiet", false, "do not report progress")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -60,14 +94,22 @@ func runTrain(e *env, args []string) error {
 		return &usageError{msg: "train: " + fmt.Sprintf(format, a...), usage: fs.Usage}
 	}
 	switch {
-	case *steps <= 0:
-		return bad("--steps must be positive, got %d", *steps)
-	case *batch <= 0:
-		return bad("--batch must be positive, got %d", *batch)
-	case *epochs < 0:
-		return bad("--epochs must not be negative, got %d", *epochs)
+	case f.steps <= 0:
+		return bad("--steps must be positive, got %d", f.steps)
+	case f.batch <= 0:
+		return bad("--batch must be positive, got %d", f.batch)
+	case f.epochs < 0:
+		return bad("--epochs must not be negative, got %d", f.epochs)
 	case isSet(fs, "epochs") && isSet(fs, "steps"):
 		return bad("give --steps or --epochs, not both")
+	case f.every < 0:
+		return bad("--checkpoint-every must not be negative, got %d", f.every)
+	case f.keep < 1:
+		return bad("--keep must be at least 1, got %d", f.keep)
+	case f.evalEvery < 0:
+		return bad("--eval-every must not be negative, got %d", f.evalEvery)
+	case f.checkpoint == "" && (f.resume || isSet(fs, "checkpoint-every") || isSet(fs, "keep")):
+		return bad("--resume, --checkpoint-every and --keep need --checkpoint DIR")
 	}
 
 	sig := e.model.Signature()
@@ -79,16 +121,66 @@ func runTrain(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := tb.features.checkBatch(*batch, sig.MaxBatch); err != nil {
-		return err
+	progOut := e.stdout
+	if f.asJSON {
+		progOut = e.stderr
 	}
-	if *ckptDir != "" {
-		// Fail before training, not after, if the checkpoint cannot be written.
-		if err := os.MkdirAll(*ckptDir, 0o777); err != nil {
+	say := func(format string, a ...any) {
+		if !f.quiet {
+			fmt.Fprintf(progOut, format, a...)
+		}
+	}
+
+	// The checkpoint to resume from, checked before anything is loaded.
+	var resumed *trainState
+	var resumeFile *checkpoint.File
+	if f.checkpoint != "" {
+		// Fail before training, not after, if checkpoints cannot be written.
+		if err := os.MkdirAll(f.checkpoint, 0o777); err != nil {
+			return fmt.Errorf("--checkpoint: %v", err)
+		}
+		latest, ok, err := checkpoint.Latest(f.checkpoint)
+		if err != nil {
+			return fmt.Errorf("--checkpoint: %v", err)
+		}
+		switch {
+		case ok && !f.resume:
+			return fmt.Errorf("%s already holds checkpoints (the newest is %s): add --resume to continue that run, or choose another directory",
+				f.checkpoint, latest.Path)
+		case ok:
+			if resumeFile, err = checkpoint.Load(latest.Path); err != nil {
+				return fmt.Errorf("cannot resume: %v", err)
+			}
+			if resumed, err = readTrainState(resumeFile); err != nil {
+				return fmt.Errorf("cannot resume: %v", err)
+			}
+			if resumed.model != "" && resumed.model != sig.Model {
+				return fmt.Errorf("cannot resume: %s was saved by model %s, this is model %s", latest.Path, resumed.model, sig.Model)
+			}
+			for _, c := range []struct {
+				flag      string
+				set, same bool
+				saved     any
+			}{
+				{"batch", isSet(fs, "batch"), f.batch == resumed.batch, resumed.batch},
+				{"seed", isSet(fs, "seed"), f.seed == resumed.seed, resumed.seed},
+			} {
+				if c.set && !c.same {
+					return bad("--%s differs from the resumed run's (%v in %s); a resumed run keeps its data order", c.flag, c.saved, latest.Path)
+				}
+			}
+			f.batch, f.seed = resumed.batch, resumed.seed
+		case f.resume:
+			say("no checkpoint in %s: starting from step 0\n", f.checkpoint)
+		}
+		if _, err := checkpoint.RemoveTemps(f.checkpoint); err != nil {
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 	}
-	ds, err := loadData(*dir)
+	if err := tb.features.checkBatch(f.batch, sig.MaxBatch); err != nil {
+		return err
+	}
+	ds, err := loadData(f.data)
 	if err != nil {
 		return err
 	}
@@ -96,95 +188,217 @@ func runTrain(e *env, args []string) error {
 	if err := checkImageSize(train.Images, tb.features); err != nil {
 		return err
 	}
-	if *epochs > 0 {
-		*steps = max(1, (*epochs*train.Len()+*batch-1) / *batch)
+	if f.epochs > 0 {
+		f.steps = max(1, (f.epochs*train.Len()+f.batch-1)/f.batch)
 	}
 
-	progOut := e.stdout
-	if *asJSON {
-		progOut = e.stderr
+	rng := runtime.NewRNG(f.seed)
+	batcher := data.NewBatcher(train.Len(), f.batch, rng)
+	var recent [lossWindow]float64
+	first := 1 // the first step of this run
+	if resumed != nil {
+		switch {
+		case resumed.examples != train.Len():
+			return fmt.Errorf("cannot resume: %s was trained on %d examples, this data set has %d", resumeFile.Path, resumed.examples, train.Len())
+		case resumed.step > f.steps:
+			return fmt.Errorf("cannot resume: %s is at step %d, past --steps %d (--steps counts all steps, the resumed ones included)",
+				resumeFile.Path, resumed.step, f.steps)
+		}
+		// Replay the data order up to the checkpoint, and check it ends
+		// where the saved run's did.
+		for range resumed.step {
+			batcher.Next()
+		}
+		if st, err := rng.State(); err != nil || !bytes.Equal(st, resumed.dataRNG) {
+			return fmt.Errorf("cannot resume: the data order differs from the saved run's (%s)", resumeFile.Path)
+		}
+		if err := restoreParams(e.model, resumeFile); err != nil {
+			return fmt.Errorf("cannot resume: %v", err)
+		}
+		for i, l := range resumed.recent {
+			s := resumed.step - len(resumed.recent) + 1 + i
+			recent[(s-1)%lossWindow] = l
+		}
+		first = resumed.step + 1
+		say("resuming from %s at step %d\n", resumeFile.Path, resumed.step)
 	}
-	if !*quiet {
-		fmt.Fprintf(progOut, "training %s on %d examples: %d steps of batch %d (%.2f epochs)\n",
-			sig.Model, train.Len(), *steps, *batch, float64(*steps**batch)/float64(train.Len()))
+	state := func(step int) (*trainState, error) {
+		st, err := rng.State()
+		if err != nil {
+			return nil, err
+		}
+		n := min(step, lossWindow)
+		rec := make([]float64, n)
+		for i := range rec {
+			rec[i] = recent[(step-n+i)%lossWindow]
+		}
+		return &trainState{step: step, batch: f.batch, seed: f.seed, examples: train.Len(), dataRNG: st, recent: rec}, nil
 	}
-	bar := progress.New(progOut, *steps, progress.Options{Terminal: isTerminal(progOut), Quiet: *quiet})
+	evalBatch := defaultEvalBatch
+	if pb.features.fixed > 0 {
+		evalBatch = pb.features.fixed
+	}
 
-	batcher := data.NewBatcher(train.Len(), *batch, runtime.NewRNG(*seed))
-	x := make([]float32, *batch*tb.features.per)
-	y := make([]float32, *batch*tb.labels.per)
+	var log *runLog
+	if f.logdir != "" {
+		if log, err = openRunLog(f.logdir, sig, f.batch, f.steps, first-1); err != nil {
+			return fmt.Errorf("--logdir: %v", err)
+		}
+		defer func() {
+			if log != nil {
+				log.abort()
+			}
+		}()
+	}
+
+	say("training %s on %d examples: %d steps of batch %d (%.2f epochs)\n",
+		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()))
+	bar := progress.New(progOut, f.steps, progress.Options{Terminal: isTerminal(progOut), Quiet: f.quiet, Initial: first - 1})
+
+	x := make([]float32, f.batch*tb.features.per)
+	y := make([]float32, f.batch*tb.labels.per)
 	in := make([][]float32, 2)
 	in[tb.featIdx], in[tb.lblIdx] = x, y
-	var recent [lossWindow]float64
 
+	var (
+		paused     time.Duration // time spent saving and evaluating
+		ratePaused time.Duration // the part of it in the log's throughput window
+		rateStep   = first - 1   // the step before the window
+		rateTime   time.Time     // when the window started
+	)
+	pause := func(since time.Time) {
+		d := time.Since(since)
+		paused += d
+		ratePaused += d
+	}
+	// logRate returns the examples per second since the last call that
+	// returned a number, or NaN if less than a second has passed (unless
+	// force is set).
+	logRate := func(step int, force bool) float64 {
+		now := time.Now()
+		dt := now.Sub(rateTime) - ratePaused
+		if step <= rateStep || dt <= 0 || (dt < time.Second && !force) {
+			return math.NaN()
+		}
+		r := float64((step-rateStep)*f.batch) / dt.Seconds()
+		rateTime, rateStep, ratePaused = now, step, 0
+		return r
+	}
 	bar.Start()
 	start := time.Now()
-	for step := 1; step <= *steps; step++ {
+	rateTime = start
+	for step := first; step <= f.steps; step++ {
 		idx := batcher.Next()
 		data.FillImages(x, train.Images, idx)
 		data.FillOneHot(y, train.Labels, idx, mnistClasses)
-		loss := float64(e.model.TrainFeed(*batch, in))
+		loss := float64(e.model.TrainFeed(f.batch, in))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			bar.Done()
 			return fmt.Errorf("training diverged at step %d: loss is %v", step, loss)
 		}
 		recent[(step-1)%lossWindow] = loss
-		bar.Update(step, loss, step**batch)
+		bar.Update(step, loss, (step-first+1)*f.batch)
+		if step == f.steps {
+			break // the last step is logged, evaluated and saved below
+		}
+		if log != nil {
+			acc := math.NaN()
+			if f.evalEvery > 0 && step%f.evalEvery == 0 {
+				t := time.Now()
+				if acc, err = accuracy(e.model, pb, ds.Test, evalBatch); err != nil {
+					return err
+				}
+				pause(t)
+			}
+			if err := log.step(step, loss, acc, learningRate(sig.Optimizer, step-1), logRate(step, false)); err != nil {
+				return fmt.Errorf("--logdir: %v", err)
+			}
+		}
+		if f.checkpoint != "" && f.every > 0 && step%f.every == 0 {
+			t := time.Now()
+			st, err := state(step)
+			if err != nil {
+				return err
+			}
+			if _, err = saveCheckpoint(f.checkpoint, e.model, st, nil, f.keep); err != nil {
+				return err
+			}
+			pause(t)
+		}
 	}
-	elapsed := time.Since(start).Seconds()
+	elapsed := time.Since(start) - paused
 	bar.Done()
 
 	var finalLoss float64
-	window := min(*steps, lossWindow)
+	window := min(f.steps, lossWindow)
 	for _, l := range recent[:window] {
 		finalLoss += l
 	}
 	finalLoss /= float64(window)
 
-	evalBatch := defaultEvalBatch
-	if pb.features.fixed > 0 {
-		evalBatch = pb.features.fixed
-	}
 	acc, err := accuracy(e.model, pb, ds.Test, evalBatch)
 	if err != nil {
 		return err
 	}
-	examples := *steps * *batch
+	examples := (f.steps - first + 1) * f.batch
 	rate := 0.0
 	if elapsed > 0 {
-		rate = float64(examples) / elapsed
+		rate = float64(examples) / elapsed.Seconds()
 	}
 	res := trainResult{
 		Model:          sig.Model,
-		Steps:          *steps,
-		Epochs:         float64(examples) / float64(train.Len()),
-		Batch:          *batch,
-		Seed:           *seed,
+		Steps:          f.steps,
+		Epochs:         float64(f.steps*f.batch) / float64(train.Len()),
+		Batch:          f.batch,
+		Seed:           f.seed,
 		FinalLoss:      jsonFloat(finalLoss),
 		TestAccuracy:   acc,
 		TestExamples:   ds.Test.Len(),
 		ExamplesPerSec: rate,
-		Seconds:        elapsed,
+		Seconds:        elapsed.Seconds(),
+		ResumedFrom:    first - 1,
 	}
-	if *ckptDir != "" {
-		if res.Checkpoint, err = saveCheckpoint(*ckptDir, e.model, &res); err != nil {
+	if f.checkpoint != "" {
+		st, err := state(f.steps)
+		if err != nil {
+			return err
+		}
+		extra := map[string]string{metaAccuracy: strconv.FormatFloat(acc, 'g', -1, 64)}
+		if !math.IsNaN(finalLoss) && !math.IsInf(finalLoss, 0) {
+			extra[metaFinalLoss] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
+		}
+		if res.Checkpoint, err = saveCheckpoint(f.checkpoint, e.model, st, extra, f.keep); err != nil {
 			return err
 		}
 	}
-	if *asJSON {
+	if log != nil {
+		if first <= f.steps { // the last step ran in this run
+			last := recent[(f.steps-1)%lossWindow]
+			if err := log.step(f.steps, last, acc, learningRate(sig.Optimizer, f.steps-1), logRate(f.steps, true)); err != nil {
+				return fmt.Errorf("--logdir: %v", err)
+			}
+		}
+		err := log.close(finalLoss, acc, f.steps, time.Since(start), res.Checkpoint)
+		log = nil
+		if err != nil {
+			return fmt.Errorf("--logdir: %v", err)
+		}
+	}
+	if f.asJSON {
 		return writeJSONLine(e.stdout, res)
 	}
 	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss of the last %d steps: %.4f\n",
-		*steps, elapsed, rate, window, finalLoss)
+		f.steps-first+1, elapsed.Seconds(), rate, window, finalLoss)
 	fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
 	if res.Checkpoint != "" {
-		fmt.Fprintf(e.stdout, "saved the parameters to %s\n", res.Checkpoint)
+		fmt.Fprintf(e.stdout, "saved the checkpoint %s\n", res.Checkpoint)
 	}
 	return nil
 }
 
-// isTerminal reports whether w is an interactive terminal.
-func isTerminal(w io.Writer) bool {
+// isTerminal reports whether w is an interactive terminal, where train
+// draws a live progress line; a variable so tests can fake a terminal.
+var isTerminal = func(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && progress.IsTerminal(f)
 }

@@ -1,6 +1,7 @@
 // Package progress reports the progress of long-running work such as
-// training: step, loss and throughput, either as one self-rewriting line on
-// a terminal or as periodic plain lines for logs and pipes.
+// training: step, loss, throughput and the estimated time left, either as
+// one self-rewriting line with a bar on a terminal or as periodic plain
+// lines for logs and pipes.
 package progress
 
 import (
@@ -13,7 +14,7 @@ import (
 
 // DefaultInterval is the least time between two plain (non-terminal) lines
 // when Options.Interval is zero.
-const DefaultInterval = time.Second
+const DefaultInterval = 2 * time.Second
 
 // TerminalRefresh is the least time between two redraws of the terminal
 // line.
@@ -30,7 +31,14 @@ type Options struct {
 	Interval time.Duration
 	// Quiet suppresses all output.
 	Quiet bool
+	// Initial is the number of steps done before this run (a resumed
+	// run's first step is Initial+1); the time left is estimated from the
+	// steps after it.
+	Initial int
 }
+
+// barWidth is the number of cells of the terminal line's bar.
+const barWidth = 20
 
 // Bar reports the progress of a run of a known number of steps. The first
 // and the last step are always reported; steps in between are reported at
@@ -95,8 +103,10 @@ func (b *Bar) Start() {
 
 // Update records that step (counted from 1) has finished with the given
 // loss, and that examples examples have been processed in total so far. It
-// prints a report such as "step 120/1000  loss 0.3412  1234 ex/s" if this
-// is the first or last step or enough time has passed since the last report.
+// prints a report such as "step 120/1000  loss 0.3412  1234 ex/s  ETA 42s"
+// if this is the first or last step or enough time has passed since the
+// last report. The examples count is this run's (from Start), the step
+// the absolute one (see Options.Initial).
 func (b *Bar) Update(step int, loss float64, examples int) {
 	if b.done {
 		return
@@ -153,11 +163,23 @@ func (b *Bar) print(now time.Time) {
 }
 
 // format renders the recorded update; the throughput covers the time since
-// the previous report.
+// the previous report, the time left extrapolates the rate of steps since
+// Start.
 func (b *Bar) format(now time.Time) string {
 	var s strings.Builder
 	if b.total > 0 {
 		fmt.Fprintf(&s, "step %d/%d", b.step, b.total)
+		if b.opts.Terminal {
+			frac := min(1, max(0, float64(b.step)/float64(b.total)))
+			full := int(frac * barWidth)
+			s.WriteString(" [")
+			s.WriteString(strings.Repeat("=", full))
+			if full < barWidth {
+				s.WriteString(">")
+				s.WriteString(strings.Repeat(" ", barWidth-full-1))
+			}
+			fmt.Fprintf(&s, "] %3.0f%%", 100*frac)
+		}
 	} else {
 		fmt.Fprintf(&s, "step %d", b.step)
 	}
@@ -165,5 +187,24 @@ func (b *Bar) format(now time.Time) string {
 	if dt := now.Sub(b.lastTime).Seconds(); dt > 0 {
 		fmt.Fprintf(&s, "  %.0f ex/s", float64(b.examples-b.lastEx)/dt)
 	}
+	done, elapsed := b.step-b.opts.Initial, now.Sub(b.start)
+	if left := b.total - b.step; b.total > 0 && left > 0 && done > 0 && elapsed > 0 {
+		eta := time.Duration(float64(elapsed) / float64(done) * float64(left))
+		s.WriteString("  ETA " + FormatDuration(eta))
+	}
 	return s.String()
+}
+
+// FormatDuration renders d for a progress line, rounded to whole seconds:
+// "42s", "3m05s", "2h07m" (minutes from 1 hour on).
+func FormatDuration(d time.Duration) string {
+	sec := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case sec < 60:
+		return fmt.Sprintf("%ds", max(0, sec))
+	case sec < 3600:
+		return fmt.Sprintf("%dm%02ds", sec/60, sec%60)
+	}
+	min := (sec + 30) / 60
+	return fmt.Sprintf("%dh%02dm", min/60, min%60)
 }

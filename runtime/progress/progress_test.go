@@ -32,12 +32,12 @@ func TestPlainLines(t *testing.T) {
 		b.Update(step, 1/float64(step), step*100)
 	}
 	b.Done()
-	// Steps of 0.3s with a 1s interval: the first step, then a line whenever
-	// at least 1s has passed since the previous one, then the last step.
+	// Steps of 0.3s with the default 2s interval: the first step, then a
+	// line whenever at least 2s have passed since the previous one, then the
+	// last step. The time left is 0.3s per step to go.
 	require.Equal(t, ""+
-		"step 1/10  loss 1.0000  333 ex/s\n"+
-		"step 5/10  loss 0.2000  333 ex/s\n"+
-		"step 9/10  loss 0.1111  333 ex/s\n"+
+		"step 1/10  loss 1.0000  333 ex/s  ETA 3s\n"+
+		"step 8/10  loss 0.1250  333 ex/s  ETA 1s\n"+
 		"step 10/10  loss 0.1000  333 ex/s\n", out.String())
 }
 
@@ -71,9 +71,10 @@ func TestTerminalLine(t *testing.T) {
 	clock.advance(50 * time.Millisecond)
 	b.Update(3, 0.5, 1100)
 	b.Done()
+	// 1s for the first step: 999s left; 1.1s for three: 1.1/3*997 = 365.6s.
 	require.Equal(t, ""+
-		"\rstep 1/1000  loss 12.5000  1000 ex/s"+
-		"\rstep 3/1000  loss 0.5000  1000 ex/s "+ // padded over the longer line
+		"\rstep 1/1000 [>                   ]   0%  loss 12.5000  1000 ex/s  ETA 16m39s"+
+		"\rstep 3/1000 [>                   ]   0%  loss 0.5000  1000 ex/s  ETA 6m06s  "+ // padded over the longer line
 		"\n", out.String())
 }
 
@@ -86,7 +87,7 @@ func TestDoneFlushesPendingUpdate(t *testing.T) {
 	clock.advance(100 * time.Millisecond)
 	b.Update(2, 0.5, 20)
 	b.Done()
-	require.Equal(t, "step 1/100  loss 1.0000  10 ex/s\nstep 2/100  loss 0.5000  100 ex/s\n", out.String())
+	require.Equal(t, "step 1/100  loss 1.0000  10 ex/s  ETA 1m39s\nstep 2/100  loss 0.5000  100 ex/s  ETA 54s\n", out.String())
 }
 
 func TestQuiet(t *testing.T) {
@@ -116,5 +117,36 @@ func TestIsTerminal(t *testing.T) {
 	if null, err := os.Open(os.DevNull); err == nil {
 		defer null.Close()
 		require.True(t, IsTerminal(null), "%s is a character device", os.DevNull)
+	}
+}
+
+func TestTerminalBarAndResumedETA(t *testing.T) {
+	var out bytes.Buffer
+	// A run resumed after 500 of 1000 steps: the time left extrapolates
+	// the steps of this run only.
+	b, clock := newBar(&out, 1000, Options{Terminal: true, Initial: 500})
+	b.Start()
+	clock.advance(10 * time.Second)
+	b.Update(750, 0.25, 2500)
+	clock.advance(10 * time.Second)
+	b.Update(1000, 0.125, 5000)
+	b.Done()
+	require.Equal(t, ""+
+		"\rstep 750/1000 [===============>    ]  75%  loss 0.2500  250 ex/s  ETA 10s"+
+		"\rstep 1000/1000 [====================] 100%  loss 0.1250  250 ex/s        "+
+		"\n", out.String())
+}
+
+func TestFormatDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"}, {-time.Second, "0s"}, {1499 * time.Millisecond, "1s"}, {59 * time.Second, "59s"},
+		{60 * time.Second, "1m00s"}, {185 * time.Second, "3m05s"}, {3599 * time.Second, "59m59s"},
+		{3600 * time.Second, "1h00m"}, {2*time.Hour + 7*time.Minute + 10*time.Second, "2h07m"},
+		{2*time.Hour + 7*time.Minute + 40*time.Second, "2h08m"},
+	} {
+		require.Equal(t, tt.want, FormatDuration(tt.d), tt.d)
 	}
 }

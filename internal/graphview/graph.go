@@ -1,0 +1,275 @@
+// Package graphview draws flow IR graphs for people: as Graphviz DOT text,
+// as SVG (through Graphviz's dot when it is installed, else through a
+// pure-Go layered layout) and as one self-contained HTML page that zooms,
+// pans and shows each node's details on hover.
+//
+// A Graph is a snapshot of an *ir.Graph taken with FromIR; the compiler
+// mutates its graph in place from stage to stage, so a view of an
+// intermediate stage must be taken while that stage is current. Nodes
+// are labelled with their op, their name when they have one, and their
+// output type; inputs, params and constants have their own shapes and
+// colours; gradient and update nodes are coloured by role; the groups of
+// nodes code generation fuses into one loop are drawn as clusters; and a
+// node placed on a device gets that device's outline colour.
+package graphview
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// Kind classifies a node for drawing.
+type Kind string
+
+// The kinds of node: graph inputs, params (model parameters and
+// optimizer state), constants (nodes that read nothing) and ops.
+const (
+	KindInput Kind = "input"
+	KindParam Kind = "param"
+	KindConst Kind = "const"
+	KindOp    Kind = "op"
+)
+
+// Node is one node of a snapshot, with everything a view shows of it.
+type Node struct {
+	ID     int    `json:"id"`
+	Op     string `json:"op"`
+	Name   string `json:"name,omitempty"`
+	Kind   Kind   `json:"kind"`
+	DType  string `json:"dtype"`
+	Shape  string `json:"shape"`
+	Role   string `json:"role"` // "fwd", "grad" or "update" (ir.Role)
+	Device string `json:"device,omitempty"`
+	// Attrs are the node's attributes as the IR dump writes them.
+	Attrs string `json:"attrs,omitempty"`
+	// Value is a constant's value, for its label.
+	Value string `json:"value,omitempty"`
+	// Inputs are the IDs of the operands, in order.
+	Inputs []int `json:"inputs"`
+	// Line and Col are the source position the node came from (0 when
+	// the compiler made it without one).
+	Line int `json:"line,omitempty"`
+	Col  int `json:"col,omitempty"`
+	// Group is the fused group the node belongs to (1, 2, ...), or 0.
+	Group int `json:"group,omitempty"`
+	// Marks say what the graph uses the node for: "output y", "loss",
+	// "train loss", "grad of W".
+	Marks []string `json:"marks,omitempty"`
+	// Trainable is false for optimizer-state params.
+	Trainable bool `json:"trainable,omitempty"`
+}
+
+// Type is the node's output type as the IR writes it, e.g. f32[N,10].
+func (n *Node) Type() string { return n.DType + n.Shape }
+
+// Label is the node's text in a drawing, one line per element: the op
+// (or a constant's value), the name when there is one, and the type.
+func (n *Node) Label() []string {
+	first := n.Op
+	if n.Kind == KindConst && n.Value != "" {
+		first = n.Op + " " + n.Value
+	}
+	lines := []string{first}
+	if n.Name != "" {
+		lines = append(lines, n.Name)
+	}
+	return append(lines, n.Type())
+}
+
+// Graph is a snapshot of one model's IR at one stage.
+type Graph struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	// Stage names the compilation stage the snapshot was taken after.
+	Stage string `json:"stage"`
+	// Nodes are in the IR's order, which is topological.
+	Nodes []*Node `json:"nodes"`
+	// Groups lists the fused groups: Groups[i] holds the IDs of group
+	// i+1's nodes, the consumer that computes them last.
+	Groups [][]int `json:"groups,omitempty"`
+	// Devices lists the distinct non-empty devices in sorted order; a
+	// node's outline colour is DeviceColor(index in Devices).
+	Devices []string `json:"devices,omitempty"`
+
+	byID map[int]*Node
+}
+
+// Node returns the node with the given ID, or nil.
+func (g *Graph) Node(id int) *Node {
+	if g.byID == nil {
+		g.byID = make(map[int]*Node, len(g.Nodes))
+		for _, n := range g.Nodes {
+			g.byID[n.ID] = n
+		}
+	}
+	return g.byID[id]
+}
+
+// FromIR takes a snapshot of g after stage. fusion, when not nil, maps
+// each node code generation fuses into its consumer's loop to that
+// consumer (codegen.Fusion); its groups become clusters.
+func FromIR(g *ir.Graph, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
+	v := &Graph{Name: g.Name, Source: g.Source, Stage: stage}
+	marks := map[*ir.Node][]string{}
+	for i, o := range g.Outputs {
+		name := o.Label()
+		if i < len(g.OutputNames) {
+			name = g.OutputNames[i]
+		}
+		marks[o] = append(marks[o], "output "+name)
+	}
+	if g.Loss != nil {
+		marks[g.Loss] = append(marks[g.Loss], "loss")
+	}
+	if g.TrainLoss != nil {
+		marks[g.TrainLoss] = append(marks[g.TrainLoss], "train loss")
+	}
+	for _, p := range g.Params {
+		if gr, ok := g.Grads[p]; ok && gr != nil {
+			marks[gr] = append(marks[gr], "grad of "+p.Label())
+		}
+	}
+	in := map[*ir.Node]bool{}
+	devices := map[string]bool{}
+	for _, n := range g.Nodes {
+		in[n] = true
+		vn := &Node{
+			ID:        n.ID,
+			Op:        n.Op.Name,
+			Name:      n.Name,
+			DType:     n.Type.DType.String(),
+			Shape:     n.Type.Shape.String(),
+			Role:      n.Role.String(),
+			Device:    n.Device,
+			Line:      n.Pos.Line,
+			Col:       n.Pos.Col,
+			Marks:     marks[n],
+			Inputs:    make([]int, len(n.Inputs)),
+			Trainable: true,
+		}
+		if len(n.Attrs) > 0 {
+			vn.Attrs = n.Attrs.Format()
+		}
+		for i, x := range n.Inputs {
+			vn.Inputs[i] = x.ID
+		}
+		switch {
+		case n.Op.Name == "input":
+			vn.Kind = KindInput
+		case n.Op.Name == "param":
+			vn.Kind = KindParam
+			vn.Trainable = ir.Trainable(n)
+		case len(n.Inputs) == 0 && !n.Op.Stateful:
+			vn.Kind = KindConst
+			switch val := n.Attrs["value"].(type) {
+			case nil:
+			case float64:
+				vn.Value = strconv.FormatFloat(val, 'g', 6, 64)
+			default:
+				vn.Value = fmt.Sprint(val)
+			}
+		default:
+			vn.Kind = KindOp
+		}
+		if n.Device != "" {
+			devices[n.Device] = true
+		}
+		v.Nodes = append(v.Nodes, vn)
+	}
+	for d := range devices {
+		v.Devices = append(v.Devices, d)
+	}
+	sort.Strings(v.Devices)
+	v.groups(fusion, in)
+	return v
+}
+
+// groups numbers the fused groups: each fused node joins the group of
+// the consumer its chain of consumers ends at; groups are numbered in
+// the order of those final consumers.
+func (v *Graph) groups(fusion map[*ir.Node]*ir.Node, in map[*ir.Node]bool) {
+	if len(fusion) == 0 {
+		return
+	}
+	root := func(n *ir.Node) *ir.Node {
+		for steps := 0; steps <= len(fusion); steps++ {
+			c, ok := fusion[n]
+			if !ok || !in[c] {
+				return n
+			}
+			n = c
+		}
+		return n // a cycle, which fusion never makes: stop anywhere
+	}
+	members := map[int][]int{}
+	for n := range fusion {
+		if !in[n] {
+			continue
+		}
+		r := root(n)
+		if r == n {
+			continue
+		}
+		members[r.ID] = append(members[r.ID], n.ID)
+	}
+	roots := make([]int, 0, len(members))
+	for r := range members {
+		roots = append(roots, r)
+	}
+	slices.Sort(roots)
+	for i, r := range roots {
+		ids := append(members[r], r)
+		slices.Sort(ids)
+		v.Groups = append(v.Groups, ids)
+		for _, id := range ids {
+			v.Node(id).Group = i + 1
+		}
+	}
+}
+
+// Details is the node's description in a tooltip, one fact a line.
+func (v *Graph) Details(n *Node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%%%d %s", n.ID, n.Op)
+	if n.Name != "" {
+		b.WriteString(" " + n.Name)
+	}
+	b.WriteString("\ntype: " + n.Type())
+	b.WriteString("\nrole: " + n.Role)
+	if len(n.Inputs) > 0 {
+		ins := make([]string, len(n.Inputs))
+		for i, id := range n.Inputs {
+			ins[i] = v.inputLabel(id)
+		}
+		b.WriteString("\ninputs: " + strings.Join(ins, ", "))
+	}
+	if n.Attrs != "" {
+		b.WriteString("\nattrs: " + n.Attrs)
+	}
+	if n.Device != "" {
+		b.WriteString("\ndevice: " + n.Device)
+	}
+	if n.Group != 0 {
+		fmt.Fprintf(&b, "\nfused group %d", n.Group)
+	}
+	for _, m := range n.Marks {
+		b.WriteString("\n" + m)
+	}
+	if n.Line > 0 {
+		fmt.Fprintf(&b, "\nsource: %s:%d:%d", v.Source, n.Line, n.Col)
+	}
+	return b.String()
+}
+
+func (v *Graph) inputLabel(id int) string {
+	s := fmt.Sprintf("%%%d", id)
+	if in := v.Node(id); in != nil && in.Name != "" {
+		s += " " + in.Name
+	}
+	return s
+}

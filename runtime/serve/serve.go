@@ -1,0 +1,467 @@
+// Package serve serves a generated model's predictions over HTTP with the
+// REST shape of TensorFlow Serving:
+//
+//	GET  /v1/models/NAME            model status
+//	GET  /v1/models/NAME/metadata   signature (inputs, outputs, dtypes, shapes)
+//	POST /v1/models/NAME:predict    {"instances": [...]} → {"predictions": [...]}
+//	                                {"inputs": ...}      → {"outputs": ...}
+//
+// An optional "/versions/1" may follow NAME. Requests from concurrent
+// clients are queued and merged into one PredictFeed call of up to a
+// maximum batch, waiting a bounded time for more examples after the first
+// (dynamic batching); one goroutine owns the model, which is not safe for
+// concurrent use. Errors are JSON objects {"error": "..."}: 400 for a
+// malformed request (bad JSON, wrong shape or dtype, missing input), 404
+// for an unknown model or path, 405 for a wrong method, 413 for a body over
+// the limit, 503 when the queue is full.
+//
+// The package uses only the standard library: it is embedded in the model
+// binaries flowc builds.
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flow-lang/flow/runtime"
+)
+
+// Defaults of Options' zero fields.
+const (
+	DefaultMaxBatch = 64
+	DefaultMaxDelay = 2 * time.Millisecond
+	DefaultQueue    = 1024
+	DefaultMaxBody  = 16 << 20
+)
+
+// Options configure a Server. Zero fields take the defaults above.
+type Options struct {
+	// Name is the model name in URLs; empty means Name(sig), the model's
+	// source file name without ".flow".
+	Name string
+	// MaxBatch is the most examples fed to the model in one call. It is
+	// capped by the model's Signature.MaxBatch, and a model whose inputs
+	// have a fixed batch size is always fed exactly that many (padding with
+	// zeros).
+	MaxBatch int
+	// MaxDelay is how long the batcher waits for more requests after the
+	// first one of a batch; negative means not at all.
+	MaxDelay time.Duration
+	// Queue is how many requests may wait for the model; more get 503.
+	Queue int
+	// MaxBody is the largest request body in bytes; larger ones get 413.
+	MaxBody int64
+	// TopK, when positive, makes a classifier (a model whose only
+	// per-example output is a vector of class scores) answer with its K
+	// best classes and their scores; New rejects it for other models. A
+	// request's "top_k" overrides it.
+	TopK int
+}
+
+// Stats counts what a Server has done.
+type Stats struct {
+	// Requests is the number of predict requests answered with results.
+	Requests int64
+	// Batches is the number of PredictFeed calls.
+	Batches int64
+	// Examples is the number of examples fed, padding excluded.
+	Examples int64
+}
+
+// Server serves one model. It implements http.Handler; create it with New
+// and call Close once the HTTP server has shut down.
+type Server struct {
+	model    runtime.Model
+	sig      *runtime.Signature
+	info     *modelInfo
+	name     string
+	opt      Options
+	maxBatch int
+
+	queue   chan *job
+	quit    chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+
+	requests, batches, examples atomic.Int64
+
+	// arriving counts predict requests being received and decoded, not
+	// yet queued: the batcher waits for more only while there are some.
+	arriving atomic.Int64
+	// wake tells a waiting batcher that a request left without queueing.
+	wake chan struct{}
+
+	// Batcher-owned state.
+	bufs [][]float32 // concatenated inputs, one per predict input
+	segs []segment
+}
+
+// Name returns the name a model is served under: its source file's base
+// name without extension (examples/mlp.flow → "mlp"), or the model's
+// declared name in lower case when the source is unknown.
+func Name(sig *runtime.Signature) string {
+	if sig.Source != "" {
+		base := path.Base(strings.ReplaceAll(sig.Source, "\\", "/"))
+		if name := strings.TrimSuffix(base, path.Ext(base)); name != "" && name != "." && name != "/" {
+			return name
+		}
+	}
+	return strings.ToLower(sig.Model)
+}
+
+// New returns a Server for m and starts its batcher. It fails if the
+// model's interface cannot be served: no predict inputs, inputs that
+// disagree on the batch size, or no output with one entry per example.
+func New(m runtime.Model, opt Options) (*Server, error) {
+	if m == nil || m.Signature() == nil {
+		return nil, errors.New("serve: the model has no signature")
+	}
+	sig := m.Signature()
+	info, err := newModelInfo(sig)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Name == "" {
+		opt.Name = Name(sig)
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = DefaultMaxBatch
+	}
+	if opt.MaxDelay == 0 {
+		opt.MaxDelay = DefaultMaxDelay
+	}
+	if opt.Queue <= 0 {
+		opt.Queue = DefaultQueue
+	}
+	if opt.MaxBody <= 0 {
+		opt.MaxBody = DefaultMaxBody
+	}
+	if opt.TopK < 0 {
+		return nil, fmt.Errorf("serve: top-k must not be negative, got %d", opt.TopK)
+	}
+	if opt.TopK > 0 && info.classes == 0 {
+		return nil, fmt.Errorf("serve: top-k needs a classifier, a model whose only output has one vector of class scores per example; model %s outputs %s", sig.Model, info.describeOutputs())
+	}
+	maxBatch := opt.MaxBatch
+	if sig.MaxBatch > 0 && maxBatch > sig.MaxBatch {
+		maxBatch = sig.MaxBatch
+	}
+	if info.fixed > 0 {
+		maxBatch = info.fixed
+	}
+	s := &Server{
+		model:    m,
+		sig:      sig,
+		info:     info,
+		name:     opt.Name,
+		opt:      opt,
+		maxBatch: maxBatch,
+		queue:    make(chan *job, opt.Queue),
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		bufs:     make([][]float32, len(info.inputs)),
+	}
+	for i, t := range info.inputs {
+		s.bufs[i] = make([]float32, maxBatch*t.per)
+	}
+	go s.loop()
+	return s, nil
+}
+
+// ModelName returns the name the model is served under.
+func (s *Server) ModelName() string { return s.name }
+
+// MaxBatch returns the most examples the server feeds the model at once.
+func (s *Server) MaxBatch() int { return s.maxBatch }
+
+// Classes returns the number of classes when the model is a classifier
+// (its only per-example output is a vector of class scores), else 0.
+func (s *Server) Classes() int { return s.info.classes }
+
+// Stats returns counts of the work done so far.
+func (s *Server) Stats() Stats {
+	return Stats{Requests: s.requests.Load(), Batches: s.batches.Load(), Examples: s.examples.Load()}
+}
+
+// Close stops the batcher. Call it after the HTTP server has shut down
+// (http.Server.Shutdown), when no request is in flight; requests still
+// waiting get 503. Close is idempotent.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.quit) })
+	<-s.stopped
+}
+
+// matches reports whether name in a URL names the served model: its served
+// name, or its declared name in any case.
+func (s *Server) matches(name string) bool {
+	return name == s.name || (s.sig.Model != "" && strings.EqualFold(name, s.sig.Model))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	const prefix = "/v1/models/"
+	p := r.URL.Path
+	if !strings.HasPrefix(p, prefix) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q; the API is under %s%s", p, prefix, s.name))
+		return
+	}
+	rest := p[len(prefix):]
+	verb := ""
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest, verb = rest[:i], rest[i+1:]
+	}
+	parts := strings.Split(rest, "/")
+	name := parts[0]
+	if !s.matches(name) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found; this server serves %q", name, s.name))
+		return
+	}
+	parts = parts[1:]
+	if len(parts) >= 2 && parts[0] == "versions" {
+		if parts[1] != "1" {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("model %s has no version %q; its only version is 1", s.name, parts[1]))
+			return
+		}
+		parts = parts[2:]
+	}
+	metadata := len(parts) == 1 && parts[0] == "metadata"
+	if len(parts) > 1 || len(parts) == 1 && !metadata || metadata && verb != "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q", p))
+		return
+	}
+	switch {
+	case verb == "" && !metadata:
+		if allow(w, r, http.MethodGet, http.MethodHead) {
+			writeJSON(w, http.StatusOK, statusBody)
+		}
+	case metadata:
+		if allow(w, r, http.MethodGet, http.MethodHead) {
+			s.serveMetadata(w)
+		}
+	case verb == "predict":
+		if allow(w, r, http.MethodPost) {
+			s.servePredict(w, r)
+		}
+	default:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unsupported method %q; this server supports :predict", verb))
+	}
+}
+
+// allow reports whether r's method is among methods, answering 405 when
+// it is not.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", r.Method, methods[0]))
+	return false
+}
+
+// statusBody is the model status answer: version 1, available.
+var statusBody = []byte(`{"model_version_status":[{"version":"1","state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}` + "\n")
+
+// servePredict answers POST :predict.
+func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
+	s.arriving.Add(1)
+	queued := false
+	defer func() {
+		if !queued {
+			s.arriving.Add(-1)
+			s.wakeBatcher()
+		}
+	}()
+	if r.ContentLength > s.opt.MaxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.opt.MaxBody))
+		return
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom then sees EOF without growing
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
+	body := buf.Bytes()
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opt.MaxBody))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+		return
+	}
+	req, err := decodeRequest(body, s.info)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	topK := s.opt.TopK
+	if req.topK >= 0 {
+		topK = req.topK
+	}
+	if topK > 0 && s.info.classes == 0 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("top_k needs a classifier, a model whose only output has one vector of class scores per example; model %s outputs %s", s.name, s.info.describeOutputs()))
+		return
+	}
+
+	j := &job{
+		n:    req.n,
+		in:   req.in,
+		out:  make([][]float32, len(s.info.outputs)),
+		done: make(chan error, 1),
+		ctx:  r.Context(),
+	}
+	for i, t := range s.info.outputs {
+		j.out[i] = make([]float32, req.n*t.per)
+	}
+	queued = true
+	s.arriving.Add(-1) // before queueing: the batcher then finds the job or stops waiting
+	select {
+	case s.queue <- j:
+	default:
+		s.wakeBatcher()
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is busy: %d requests are waiting; retry later", cap(s.queue)))
+		return
+	}
+	select {
+	case err := <-j.done:
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+	case <-r.Context().Done():
+		return // the client is gone
+	case <-s.stopped:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	s.requests.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(encodeResponse(s.info, req.columnar, topK, j.n, j.out))
+}
+
+// wakeBatcher tells a batcher waiting for arriving requests to look again.
+func (s *Server) wakeBatcher() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// serveMetadata answers GET /metadata in TensorFlow Serving's shape, with
+// the model's own signature (without its graph) under "flow_signature".
+func (s *Server) serveMetadata(w http.ResponseWriter) {
+	type dim struct {
+		Size string `json:"size"`
+		Name string `json:"name"`
+	}
+	type shape struct {
+		Dim         []dim `json:"dim"`
+		UnknownRank bool  `json:"unknown_rank"`
+	}
+	type tensorInfo struct {
+		DType       string `json:"dtype"`
+		TensorShape shape  `json:"tensor_shape"`
+		Name        string `json:"name"`
+	}
+	infos := func(specs []runtime.TensorSpec) map[string]tensorInfo {
+		m := make(map[string]tensorInfo, len(specs))
+		for _, spec := range specs {
+			ti := tensorInfo{DType: tfDType(spec.DType), Name: spec.Name, TensorShape: shape{Dim: []dim{}}}
+			for i, d := range spec.Shape {
+				n := ""
+				if i < len(spec.Dims) {
+					n = spec.Dims[i]
+				}
+				ti.TensorShape.Dim = append(ti.TensorShape.Dim, dim{Size: strconv.Itoa(d), Name: n})
+			}
+			m[spec.Name] = ti
+		}
+		return m
+	}
+	inputs := make([]runtime.TensorSpec, len(s.info.inputs))
+	for i, t := range s.info.inputs {
+		inputs[i] = t.spec
+	}
+	outputs := make([]runtime.TensorSpec, len(s.info.outputs))
+	for i, t := range s.info.outputs {
+		outputs[i] = t.spec
+	}
+	sig := *s.sig
+	sig.Graph = nil
+	body := map[string]any{
+		"model_spec": map[string]string{"name": s.name, "signature_name": "", "version": "1"},
+		"metadata": map[string]any{
+			"signature_def": map[string]any{
+				"signature_def": map[string]any{
+					"serving_default": map[string]any{
+						"inputs":      infos(inputs),
+						"outputs":     infos(outputs),
+						"method_name": "tensorflow/serving/predict",
+					},
+				},
+			},
+			"flow_signature": &sig,
+			"serving": map[string]any{
+				"max_batch": s.maxBatch,
+				"max_delay": s.opt.MaxDelay.String(),
+				"queue":     s.opt.Queue,
+				"max_body":  s.opt.MaxBody,
+				"top_k":     s.opt.TopK,
+				"classes":   s.info.classes,
+			},
+		},
+	}
+	b, err := json.MarshalIndent(body, "", "  ")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, append(b, '\n'))
+}
+
+// tfDType maps a flow dtype to TensorFlow's DataType name.
+func tfDType(d string) string {
+	switch d {
+	case "f32":
+		return "DT_FLOAT"
+	case "f64":
+		return "DT_DOUBLE"
+	case "f16":
+		return "DT_HALF"
+	case "i32":
+		return "DT_INT32"
+	case "i64":
+		return "DT_INT64"
+	case "bool":
+		return "DT_BOOL"
+	}
+	return "DT_INVALID"
+}
+
+func writeJSON(w http.ResponseWriter, code int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+// writeError answers with code and {"error": msg}.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	writeJSON(w, code, append(b, '\n'))
+}
