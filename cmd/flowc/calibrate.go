@@ -84,6 +84,12 @@ func calibrationRows(cores int, d cost.GemmDispatch) []gemmCase {
 	)
 }
 
+// bigWeights is the size in bytes of a B from which calibrate's SGEMM
+// probes read it from memory rather than from the caches (see
+// gemmProbe): LeNet's 3136×1024 dense layer (12.8 MB) is above it, the
+// MLP's 784×512 (1.6 MB) below.
+const bigWeights = 8 << 20
+
 // threadCounts are the goroutine counts calibrate measures: one, and
 // all the cores.
 func threadCounts(cores int) []int {
@@ -195,9 +201,23 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 		return pr
 	}
 	gemmProbe := func(gc gemmCase) *probe {
-		a, b, c := fill(gc.m*gc.k), fill(gc.k*gc.n), make([]float32, gc.m*gc.n)
+		a, c := fill(gc.m*gc.k), make([]float32, gc.m*gc.n)
+		// A B of a layer's size that a model reads once per call does
+		// not stay in the caches between calls (other layers' work runs
+		// in between): from bigWeights up, calls cycle through copies
+		// larger together than a last-level cache, as the element-wise
+		// probe does.
+		bs := [][]float32{fill(gc.k * gc.n)}
+		if 4*gc.k*gc.n >= bigWeights {
+			for len(bs)*4*gc.k*gc.n < 48<<20 {
+				bs = append(bs, fill(gc.k*gc.n))
+			}
+		}
+		next := 0
 		plan := runtime.GemmPlan{Kernel: gemmKernels[gc.kernel], Threads: gc.threads}
 		return add(fmt.Sprintf("sgemm %s %dx%dx%d, %d thread(s)", gc.kernel, gc.m, gc.n, gc.k, gc.threads), gc.threads, func() {
+			b := bs[next%len(bs)]
+			next++
 			runtime.SgemmPlan(plan, false, false, gc.m, gc.n, gc.k, 1, a, gc.k, b, gc.n, 0, c, gc.n)
 		})
 	}

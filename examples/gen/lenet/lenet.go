@@ -232,13 +232,16 @@ func convPlan14(n int) runtime.ConvPlan {
 }
 
 // gemmPlan19 is the cost model's plan for the SGEMM of %19 (f32[N,3136] @ f32[3136,1024]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 2 goroutine(s), 730 µs at n = 4
-//   - n in [5, 432]: direct on 2 goroutine(s), 18.6 ms at n = 432
+//   - n in [1, 2]: rows on 1 goroutine(s), 1.3 ms at n = 2
+//   - n in [3, 5]: direct on 1 goroutine(s), 1.4 ms at n = 5
+//   - n in [6, 432]: direct on 2 goroutine(s), 18.6 ms at n = 432
 //   - n >= 433: packed on 2 goroutine(s), 18.3 ms at n = 433
 func gemmPlan19(n int) runtime.GemmPlan {
 	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2, Relu: true}
+	case n <= 2:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	case n <= 5:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1, Relu: true}
 	case n <= 432:
 		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
@@ -482,12 +485,12 @@ func (l *loop56) Run(lo, hi int) {
 }
 
 // gemmPlan58 is the cost model's plan for the SGEMM of %58 (f32[N,1024] @ f32[3136,1024]ᵀ) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 2 goroutine(s), 730 µs at n = 4
-//   - n >= 5: packed on 2 goroutine(s), 1.8 ms at n = 5
+//   - n in [1, 3]: rows on 1 goroutine(s), 2.0 ms at n = 3
+//   - n >= 4: packed on 2 goroutine(s), 2.0 ms at n = 4
 func gemmPlan58(n int) runtime.GemmPlan {
 	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2}
+	case n <= 3:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
 	}
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
@@ -1506,7 +1509,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  473.0,
+		Micros:  954.0,
 		Program: "predict",
 	}, {
 		Batch:   64,

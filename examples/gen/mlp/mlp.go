@@ -163,16 +163,13 @@ func (m *Model) layout(n int) {
 }
 
 // gemmPlan4 is the cost model's plan for the SGEMM of %4 (f32[N,784] @ f32[784,512]) by batch size n (estimated times):
-//   - n in [1, 3]: rows on 1 goroutine(s), 45 µs at n = 3
-//   - n in [4, 4]: rows on 2 goroutine(s), 65 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 82 µs at n = 4
 //   - n in [5, 432]: direct on 2 goroutine(s), 2.5 ms at n = 432
 //   - n >= 433: packed on 2 goroutine(s), 2.5 ms at n = 433
 func gemmPlan4(n int) runtime.GemmPlan {
 	switch {
-	case n <= 3:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
 	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 2, Relu: true}
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
 	case n <= 432:
 		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
