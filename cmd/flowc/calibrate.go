@@ -69,6 +69,7 @@ func calibrationRows(cores int, d cost.GemmDispatch) []gemmCase {
 			gemmCase{cost.KernelRows, 1, 512, 784, th},
 			gemmCase{cost.KernelRows, 1, 1024, 3136, th},
 			gemmCase{cost.KernelRows, 4, 512, 512, th},
+			gemmCase{cost.KernelRows, 4, 512, 784, th},
 		)
 		if d.Has(cost.KernelNarrow) {
 			cs = append(cs,

@@ -143,7 +143,7 @@ func (m *Model) layout(n int) {
 }
 
 // gemmPlan4 is the cost model's plan for the SGEMM of %4 (f32[N,784] @ f32[784,64]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 12 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 10 µs at n = 4
 //   - n in [5, 5]: direct on 1 goroutine(s), 24 µs at n = 5
 //   - n in [6, 6]: direct on 2 goroutine(s), 23 µs at n = 6
 //   - n in [7, 10]: direct on 1 goroutine(s), 32 µs at n = 10
@@ -194,7 +194,7 @@ func gemmPlan14(n int) runtime.GemmPlan {
 }
 
 // gemmPlan18 is the cost model's plan for the SGEMM of %18 (f32[N,784] @ f32[784,10]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 2.4 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 2.2 µs at n = 4
 //   - n in [5, 12]: direct on 1 goroutine(s), 11 µs at n = 12
 //   - n in [13, 391]: narrow on 1 goroutine(s), 146 µs at n = 391
 //   - n >= 392: narrow on 2 goroutine(s), 139 µs at n = 392
@@ -751,7 +751,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  4.7,
+		Micros:  4.3,
 		Program: "predict",
 	}, {
 		Batch:   64,

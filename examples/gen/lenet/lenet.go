@@ -232,13 +232,13 @@ func convPlan14(n int) runtime.ConvPlan {
 }
 
 // gemmPlan19 is the cost model's plan for the SGEMM of %19 (f32[N,3136] @ f32[3136,1024]) by batch size n (estimated times):
-//   - n in [1, 2]: rows on 1 goroutine(s), 1.3 ms at n = 2
-//   - n in [3, 5]: direct on 1 goroutine(s), 1.4 ms at n = 5
+//   - n in [1, 1]: rows on 1 goroutine(s), 761 µs at n = 1
+//   - n in [2, 5]: direct on 1 goroutine(s), 1.4 ms at n = 5
 //   - n in [6, 432]: direct on 2 goroutine(s), 18.6 ms at n = 432
 //   - n >= 433: packed on 2 goroutine(s), 18.3 ms at n = 433
 func gemmPlan19(n int) runtime.GemmPlan {
 	switch {
-	case n <= 2:
+	case n <= 1:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
 	case n <= 5:
 		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1, Relu: true}
@@ -348,7 +348,7 @@ func (m *Model) shared(n int, x []float32) {
 }
 
 // gemmPlan23 is the cost model's plan for the SGEMM of %23 (f32[N,1024] @ f32[1024,10]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 2.7 µs at n = 4
 //   - n in [5, 12]: direct on 1 goroutine(s), 15 µs at n = 12
 //   - n in [13, 300]: narrow on 1 goroutine(s), 148 µs at n = 300
 //   - n >= 301: narrow on 2 goroutine(s), 141 µs at n = 301
@@ -435,7 +435,7 @@ func (l *loop33) Run(lo, hi int) {
 }
 
 // gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,1024] @ f32[1024,10]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 2.7 µs at n = 4
 //   - n in [5, 12]: direct on 1 goroutine(s), 15 µs at n = 12
 //   - n in [13, 300]: narrow on 1 goroutine(s), 148 µs at n = 300
 //   - n >= 301: narrow on 2 goroutine(s), 141 µs at n = 301
@@ -452,7 +452,7 @@ func gemmPlan34(n int) runtime.GemmPlan {
 }
 
 // gemmPlan52 is the cost model's plan for the SGEMM of %52 (f32[N,10] @ f32[1024,10]ᵀ) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 3.0 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 2.7 µs at n = 4
 //   - n in [5, 6]: packed on 2 goroutine(s), 7.4 µs at n = 6
 //   - n >= 7: packed on 1 goroutine(s), 9.2 µs at n = 7
 func gemmPlan52(n int) runtime.GemmPlan {
@@ -485,7 +485,7 @@ func (l *loop56) Run(lo, hi int) {
 }
 
 // gemmPlan58 is the cost model's plan for the SGEMM of %58 (f32[N,1024] @ f32[3136,1024]ᵀ) by batch size n (estimated times):
-//   - n in [1, 3]: rows on 1 goroutine(s), 2.0 ms at n = 3
+//   - n in [1, 3]: rows on 1 goroutine(s), 2.3 ms at n = 3
 //   - n >= 4: packed on 2 goroutine(s), 2.0 ms at n = 4
 func gemmPlan58(n int) runtime.GemmPlan {
 	switch {
@@ -1509,7 +1509,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  954.0,
+		Micros:  1070.0,
 		Program: "predict",
 	}, {
 		Batch:   64,

@@ -163,7 +163,7 @@ func (m *Model) layout(n int) {
 }
 
 // gemmPlan4 is the cost model's plan for the SGEMM of %4 (f32[N,784] @ f32[784,512]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 82 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 55 µs at n = 4
 //   - n in [5, 432]: direct on 2 goroutine(s), 2.5 ms at n = 432
 //   - n >= 433: packed on 2 goroutine(s), 2.5 ms at n = 433
 func gemmPlan4(n int) runtime.GemmPlan {
@@ -177,7 +177,7 @@ func gemmPlan4(n int) runtime.GemmPlan {
 }
 
 // gemmPlan9 is the cost model's plan for the SGEMM of %9 (f32[N,512] @ f32[512,512]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 37 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 35 µs at n = 4
 //   - n in [5, 432]: direct on 2 goroutine(s), 1.6 ms at n = 432
 //   - n >= 433: packed on 2 goroutine(s), 1.6 ms at n = 433
 func gemmPlan9(n int) runtime.GemmPlan {
@@ -191,7 +191,7 @@ func gemmPlan9(n int) runtime.GemmPlan {
 }
 
 // gemmPlan14 is the cost model's plan for the SGEMM of %14 (f32[N,512] @ f32[512,10]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 1.6 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 1.5 µs at n = 4
 //   - n in [5, 18]: direct on 1 goroutine(s), 10 µs at n = 18
 //   - n in [19, 598]: narrow on 1 goroutine(s), 144 µs at n = 598
 //   - n >= 599: narrow on 2 goroutine(s), 137 µs at n = 599
@@ -280,7 +280,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 }
 
 // gemmPlan33 is the cost model's plan for the SGEMM of %33 (f32[N,10] @ f32[512,10]ᵀ) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 1.6 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 1.5 µs at n = 4
 //   - n >= 5: packed on 1 goroutine(s), 3.9 µs at n = 5
 func gemmPlan33(n int) runtime.GemmPlan {
 	switch {
@@ -308,7 +308,7 @@ func (l *loop35) Run(lo, hi int) {
 }
 
 // gemmPlan37 is the cost model's plan for the SGEMM of %37 (f32[N,512] @ f32[512,512]ᵀ) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 37 µs at n = 4
+//   - n in [1, 4]: rows on 1 goroutine(s), 35 µs at n = 4
 //   - n >= 5: packed on 2 goroutine(s), 150 µs at n = 5
 func gemmPlan37(n int) runtime.GemmPlan {
 	switch {
@@ -1040,7 +1040,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  37.9,
+		Micros:  32.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
