@@ -15,7 +15,10 @@ func (g *Graph) Replace(old, new *Node) {
 // the Updates entries. Chains resolve (a→b and b→c send a's uses to c).
 // The replaced nodes leave Nodes; inputs and params are never removed
 // (nor redirected in the Inputs and Params lists, which are the model's
-// signature). Node IDs are not reused or renumbered. When a replacement
+// signature). A replaced node's source name carries over to its
+// replacement when that has none (so `xent = -sum(y_ * log(y))`
+// simplified to a cross-entropy is still called xent in dumps, graphs and
+// signatures). Node IDs are not reused or renumbered. When a replacement
 // was created after a node that now uses it, Nodes is re-sorted into a
 // topological order that keeps the creation order wherever it can.
 func (g *Graph) ReplaceAll(repl map[*Node]*Node) {
@@ -35,6 +38,9 @@ func (g *Graph) ReplaceAll(repl map[*Node]*Node) {
 	out := g.Nodes[:0]
 	for _, n := range g.Nodes {
 		if r, ok := repl[n]; ok && r != n && n.Op.Name != "input" && n.Op.Name != "param" {
+			if r := resolve(n); r.Name == "" && n.Name != "" && r.Op.Name != "input" && r.Op.Name != "param" && r.Op.Name != "const" {
+				r.Name = n.Name
+			}
 			continue
 		}
 		for i, in := range n.Inputs {

@@ -8,7 +8,7 @@ Signature:
 	inputs:  x f32[N,784], y_ f32[N,10]
 	outputs: y f32[N,10]
 	params:  W f32[784,10], b f32[10] (7850 parameters)
-	train:   %12 with sgd(lr=0.01)
+	train:   xent with sgd(lr=0.01)
 
 Estimated cost per call (N is the batch size):
 
@@ -47,7 +47,7 @@ type Model struct {
 	t5  []float32 // %5 = add(%4, b) f32[N,10], line 13
 	t6  []float32 // y = softmax(%5) f32[N,10], line 13
 	t11 []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
-	t12 []float32 // %12 = sum(%11) f32[], line 14
+	t12 []float32 // xent = sum(%11) f32[], line 14
 	t18 []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
 	t20 []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
 	t25 []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
@@ -143,7 +143,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.forward(n, x)
 	// %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
 	runtime.SoftmaxCrossEntropyRows(t11, t5, y_, n, 10)
-	// %12 = sum(%11) f32[], line 14
+	// xent = sum(%11) f32[], line 14
 	{
 		clear(t12)
 		for i0 := 0; i0 < n; i0++ {
@@ -227,7 +227,7 @@ func (m *Model) Predict(n int, x []float32) (y []float32) {
 	return m.t6
 }
 
-// Loss returns the loss %12 on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
+// Loss returns the loss xent on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
@@ -237,7 +237,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
-// returns the loss %12 computed before the update.
+// returns the loss xent computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
@@ -316,7 +316,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 {"name":"add_5","op":"add","inputs":["matmul_4","b"],"dtype":"f32","shape":[-1,10]}
 {"name":"y","op":"softmax","inputs":["add_5"],"dtype":"f32","shape":[-1,10]}
 {"name":"softmax_cross_entropy_11","op":"softmax_cross_entropy","inputs":["add_5","y_"],"dtype":"f32","shape":[-1]}
-{"name":"sum_12","op":"sum","inputs":["softmax_cross_entropy_11"],"dtype":"f32","shape":[]}
+{"name":"xent","op":"sum","inputs":["softmax_cross_entropy_11"],"dtype":"f32","shape":[]}
 {"name":"sum_18","op":"sum","inputs":["y_"],"dtype":"f32","shape":[-1,1],"role":"grad"}
 {"name":"mul_19","op":"mul","inputs":["y","sum_18"],"dtype":"f32","shape":[-1,10],"role":"grad"}
 {"name":"sub_20","op":"sub","inputs":["mul_19","y_"],"dtype":"f32","shape":[-1,10],"role":"grad"}
@@ -357,7 +357,7 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "%12",
+	Loss:      "xent",
 	Model:     "MnistSoftmax",
 	Optimizer: "sgd(lr=0.01)",
 	Outputs: []runtime.TensorSpec{{

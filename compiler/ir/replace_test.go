@@ -1,0 +1,34 @@
+package ir
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestReplaceRedirectsUsesAndKeepsNames checks Replace by hand on
+// y = neg(a), a = add(x, x) replaced by b = mul(x, 2): y reads b, a leaves
+// the graph, the output follows, and b takes a's source name since it
+// has none; a named replacement keeps its own.
+func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
+	g := NewGraph("T", "t.flow")
+	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	x.Name = "x"
+	a := g.MustApply("add", []*Node{x, x}, nil)
+	a.Name = "a"
+	y := g.MustApply("neg", []*Node{a}, nil)
+	g.Outputs, g.OutputNames = []*Node{a}, []string{"a"}
+	two := g.MustApply("const", nil, Attrs{"dtype": F32, "shape": Shape{}, "values": []float64{2}})
+	b := g.MustApply("mul", []*Node{x, two}, nil)
+	g.Replace(a, b)
+	require.Same(t, b, y.Inputs[0])
+	require.Same(t, b, g.Outputs[0])
+	require.NotContains(t, g.Nodes, a)
+	require.Equal(t, "a", b.Name, "the replacement takes the replaced node's name")
+
+	c := g.MustApply("mul", []*Node{x, two}, nil)
+	c.Name = "c"
+	g.Replace(b, c)
+	require.Equal(t, "c", c.Name, "a named replacement keeps its name")
+	require.Same(t, c, y.Inputs[0])
+}
