@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -50,6 +51,10 @@ type checker struct {
 	// assignment being checked, named assignName.
 	assignCall *lang.CallExpr
 	assignName string
+	// body holds the statements of the model or function body being
+	// checked, to tell a name used before its definition from an
+	// unknown one.
+	body []lang.Decl
 	// instances counts function calls expanded.
 	instances int
 	// nerrs counts errors found, including repeats not reported again.
@@ -154,6 +159,7 @@ func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, 
 			g, errs = nil, c.errs
 		}
 	}()
+	c.body = m.Decls
 	for _, d := range m.Decls {
 		c.decl(d)
 	}
@@ -333,11 +339,39 @@ func (c *checker) use(id *lang.Ident) *binding {
 			}
 			return &binding{kind: "const", cv: v, used: true}
 		}
+		if at, later := c.definedLater(id); later {
+			c.errorf(id.Pos, "%s is used before it is defined (at %s)", id.Name, shortPos(at))
+			return nil
+		}
+		if slices.Contains(c.callables(), id.Name) {
+			c.errorf(id.Pos, "undefined: %s; %s is a function, not a value (call it: %s(...))", id.Name, id.Name, id.Name)
+			return nil
+		}
 		c.errorf(id.Pos, "undefined: %s%s", id.Name, c.suggest(id.Name))
 		return nil
 	}
 	b.used = true
 	return b
+}
+
+// definedLater returns where the body being checked defines id's name
+// after id, if it does.
+func (c *checker) definedLater(id *lang.Ident) (lang.Pos, bool) {
+	for _, d := range c.body {
+		var name *lang.Ident
+		switch d := d.(type) {
+		case *lang.AssignStmt:
+			name = d.Name
+		case *lang.InputDecl:
+			name = d.Name
+		case *lang.ParamDecl:
+			name = d.Name
+		}
+		if name != nil && name.Name == id.Name && name.Pos.File == id.Pos.File && name.Pos.Offset > id.Pos.Offset {
+			return name.Pos, true
+		}
+	}
+	return lang.Pos{}, false
 }
 
 // suggest returns "; did you mean NAME?" for an undefined name close to

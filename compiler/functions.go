@@ -34,14 +34,15 @@ type savedFrame struct {
 	scope      string
 	assignCall *lang.CallExpr
 	assignName string
+	body       []lang.Decl
 }
 
 func (c *checker) saveFrame() savedFrame {
-	return savedFrame{c.names, c.order, c.u, c.dims, c.scope, c.assignCall, c.assignName}
+	return savedFrame{c.names, c.order, c.u, c.dims, c.scope, c.assignCall, c.assignName, c.body}
 }
 
 func (c *checker) restoreFrame(s savedFrame) {
-	c.names, c.order, c.u, c.dims, c.scope, c.assignCall, c.assignName = s.names, s.order, s.u, s.dims, s.scope, s.assignCall, s.assignName
+	c.names, c.order, c.u, c.dims, c.scope, c.assignCall, c.assignName, c.body = s.names, s.order, s.u, s.dims, s.scope, s.assignCall, s.assignName, s.body
 }
 
 // qualify names a param or value of the current scope.
@@ -392,7 +393,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 	// Expand the body in a fresh frame.
 	saved := c.saveFrame()
 	c.names, c.order, c.u, c.dims, c.scope = names, order, fd.u, dims, scope
-	c.assignCall, c.assignName = nil, ""
+	c.assignCall, c.assignName, c.body = nil, "", fd.decl.Body
 	c.stack = append(c.stack, &callFrame{fn: fd, call: e.Pos})
 	before := c.nerrs
 	var result *ir.Node

@@ -571,7 +571,9 @@ func (p *printer) write(pos Pos, text string, space bool) {
 			p.ci++
 			text := commentText(c)
 			if p.started && c.Pos.Line > p.last {
-				p.newline(closer)
+				// A comment line before a closer belongs to the
+				// bracket's contents: it is indented like them.
+				p.newline(false)
 			} else if p.hasText() {
 				switch {
 				case strings.HasPrefix(text, "//"):

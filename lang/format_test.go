@@ -105,6 +105,8 @@ func TestFormatHandWritten(t *testing.T) {
 			"model M {\n    y = f(a,\n        b)\n}\n"},
 		{"closer on its own line", "model M {\ny = f(\na,\nb\n)\n}",
 			"model M {\n    y = f(\n        a,\n        b,\n    )\n}\n"},
+		{"comment lines before a closer stay inside the brackets", "model M {\ny = f(\na, // c5\n// c6\n/* c7 */\n)\nz = [1,\n// last\n]\n}",
+			"model M {\n    y = f(\n        a,  // c5\n        // c6\n        /* c7 */\n    )\n    z = [1,\n        // last\n    ]\n}\n"},
 		{"trailing comma on one line", "model M {\ny = [1, 2,]\n}",
 			"model M {\n    y = [1, 2]\n}\n"},
 		{"numbers and strings as written", "model M {\ny = f(1e-3, 0.50, \"a\\tb\")\n}",

@@ -91,8 +91,13 @@ func diagnostics(err error) (lang.ErrorList, bool) {
 // under the column (see lang.Render), other errors with the command's
 // name.
 func printError(stderr io.Writer, err error) {
+	printErrorSource(stderr, err, readSource())
+}
+
+// printErrorSource is printError with the source lines from src.
+func printErrorSource(stderr io.Writer, err error, src lang.SourceFunc) {
 	if list, ok := diagnostics(err); ok {
-		if rerr := lang.Render(stderr, list, readSource()); rerr == nil {
+		if rerr := lang.Render(stderr, list, src); rerr == nil {
 			return
 		}
 	}

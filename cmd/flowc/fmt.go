@@ -111,7 +111,15 @@ func fmtFile(path string, o fmtOptions, stdout, stderr io.Writer) error {
 func fmtSource(name string, src []byte, o fmtOptions, write func([]byte) error, stdout, stderr io.Writer) error {
 	out, err := lang.Format(name, src)
 	if err != nil {
-		printError(stderr, err)
+		// The source lines come from src, which standard input cannot
+		// give twice.
+		files := readSource()
+		printErrorSource(stderr, err, func(file string) []byte {
+			if file == name {
+				return src
+			}
+			return files(file)
+		})
 		return err
 	}
 	changed := !bytes.Equal(src, out)
@@ -133,13 +141,31 @@ func fmtSource(name string, src []byte, o fmtOptions, write func([]byte) error, 
 }
 
 // replaceFile replaces the existing file path with data, keeping its
-// mode, atomically (writeFileAtomic).
+// mode, atomically (writeFileAtomic). A symbolic link is written through
+// (its target is replaced, the link stays), and a file the user may not
+// write, or that nobody may write (mode without any w bit), is an error
+// rather than silently replaced, as gofmt -w does.
 func replaceFile(path string, data []byte) error {
-	info, err := os.Stat(path)
+	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, info.Mode().Perm())
+	info, err := os.Stat(target)
+	if err != nil {
+		return err
+	}
+	if info.Mode().Perm()&0o222 == 0 {
+		return fmt.Errorf("%s: the file is read-only", path)
+	}
+	f, err := os.OpenFile(target, os.O_WRONLY, 0) // may the user write it?
+	if err != nil {
+		return err
+	}
+	f.Close()
+	if err := writeFileAtomic(target, data, info.Mode().Perm()); err != nil {
+		return fmt.Errorf("cannot rewrite %s: %w", path, err)
+	}
+	return nil
 }
 
 // unifiedDiff returns a unified diff (3 lines of context) from a to b, or

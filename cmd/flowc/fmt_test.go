@@ -102,6 +102,37 @@ func TestFmtListAndWrite(t *testing.T) {
 	require.Empty(t, out, "everything is formatted now")
 }
 
+// TestFmtWriteSymlinkAndReadOnly checks that -w writes through a
+// symbolic link (the link stays a link, its target gets formatted) and
+// refuses a read-only file instead of replacing it.
+func TestFmtWriteSymlinkAndReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real", "m.flow")
+	link := filepath.Join(dir, "link.flow")
+	writeFile(t, target, messy, 0o644)
+	if err := os.Symlink(filepath.Join("real", "m.flow"), link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	code, _, errs := flowc("fmt", "-w", link)
+	require.Equal(t, 0, code, errs)
+	info, err := os.Lstat(link)
+	require.NoError(t, err)
+	require.True(t, info.Mode()&os.ModeSymlink != 0, "-w replaced the link by a file")
+	got, _ := os.ReadFile(target)
+	require.Equal(t, tidy, string(got), "the link's target is formatted")
+
+	ro := filepath.Join(dir, "ro.flow")
+	writeFile(t, ro, messy, 0o444)
+	code, _, errs = flowc("fmt", "-w", ro)
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, ro+": the file is read-only")
+	got, _ = os.ReadFile(ro)
+	require.Equal(t, messy, string(got), "a read-only file stays as it is")
+	info, err = os.Stat(ro)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o444), info.Mode().Perm())
+}
+
 func TestFmtDiff(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "m.flow")
@@ -137,6 +168,12 @@ func TestFmtParseErrors(t *testing.T) {
 	require.Equal(t, tidy, string(got))
 	got, _ = os.ReadFile(bad)
 	require.Equal(t, "model M {\n    y = f(x,\n}\n", string(got), "a bad file is left alone")
+
+	code, out, errs = fmtRun("model M {\n    y = f(x,\n}\n")
+	require.Equal(t, 1, code)
+	require.Empty(t, out)
+	require.Equal(t, "<standard input>:3:1: expected an argument or \")\" in the call to f, found \"}\"\n}\n^\n", errs,
+		"standard input's errors show the source line too")
 
 	code, _, errs = flowc("fmt", filepath.Join(dir, "missing.flow"))
 	require.Equal(t, 1, code)

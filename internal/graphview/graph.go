@@ -51,8 +51,11 @@ type Node struct {
 	Value string `json:"value,omitempty"`
 	// Inputs are the IDs of the operands, in order.
 	Inputs []int `json:"inputs"`
+	// File is the source file the node came from when that is not the
+	// graph's Source (a function of an imported file); "" otherwise.
+	File string `json:"file,omitempty"`
 	// Line and Col are the source position the node came from (0 when
-	// the compiler made it without one).
+	// the compiler made it without one), in File or else in Source.
 	Line int `json:"line,omitempty"`
 	Col  int `json:"col,omitempty"`
 	// Group is the fused group the node belongs to (1, 2, ...), or 0.
@@ -151,6 +154,9 @@ func FromIR(g *ir.Graph, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
 			Marks:     marks[n],
 			Inputs:    make([]int, len(n.Inputs)),
 			Trainable: true,
+		}
+		if n.Pos.File != "" && n.Pos.File != g.Source {
+			vn.File = n.Pos.File
 		}
 		if len(n.Attrs) > 0 {
 			vn.Attrs = n.Attrs.Format()
@@ -261,9 +267,18 @@ func (v *Graph) Details(n *Node) string {
 		b.WriteString("\n" + m)
 	}
 	if n.Line > 0 {
-		fmt.Fprintf(&b, "\nsource: %s:%d:%d", v.Source, n.Line, n.Col)
+		fmt.Fprintf(&b, "\nsource: %s:%d:%d", n.SourceFile(v), n.Line, n.Col)
 	}
 	return b.String()
+}
+
+// SourceFile is the file n's Line and Col are in: n.File, or else the
+// source of g, the graph n belongs to.
+func (n *Node) SourceFile(g *Graph) string {
+	if n.File != "" {
+		return n.File
+	}
+	return g.Source
 }
 
 func (v *Graph) inputLabel(id int) string {

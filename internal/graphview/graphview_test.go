@@ -114,6 +114,35 @@ func TestSnapshotKindsRolesAndMarks(t *testing.T) {
 	}
 }
 
+// TestSourceOfImportedNodes checks that a node made by a function of an
+// imported file names that file, not the model's, in its details.
+func TestSourceOfImportedNodes(t *testing.T) {
+	path := "../../examples/mlp.flow"
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, v := compile(t, path, src)
+	var w, x *Node
+	for _, n := range v.Nodes {
+		switch n.Name {
+		case "logits/h1/W":
+			w = n
+		case "x":
+			x = n
+		}
+	}
+	require.NotNil(t, w)
+	require.NotNil(t, x)
+	// param W: ... = glorot_uniform is line 14 of std/layers.flow.
+	require.Equal(t, "../../examples/std/layers.flow", filepath.ToSlash(w.File))
+	require.Equal(t, 14, w.Line)
+	require.Contains(t, v.Details(w), "\nsource: ../../examples/std/layers.flow:14:")
+	require.Empty(t, x.File, "a node of the model's own file")
+	require.Contains(t, v.Details(x), "\nsource: ../../examples/mlp.flow:11:")
+	var page bytes.Buffer
+	require.NoError(t, WriteHTML(&page, v, SVG(v)))
+	require.Contains(t, page.String(), `(n.file||data.source)`, "the viewer shows a node's own file")
+}
+
 func TestFusedGroupsFollowConsumerChains(t *testing.T) {
 	g := ir.NewGraph("G", "g.flow")
 	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(4)})

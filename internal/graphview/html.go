@@ -123,7 +123,7 @@ var users=data.nodes.filter(function(m){return (m.inputs||[]).indexOf(n.id)>=0;}
 if(users.length){var ud=document.createElement("div");users.forEach(function(m){var d=document.createElement("div");d.textContent=ref(m.id);ud.appendChild(d);});row(t,"used by",ud);}
 if(n.attrs)row(t,"attrs",n.attrs);if(n.value)row(t,"value",n.value);if(n.device)row(t,"device",n.device);
 if(n.group)row(t,"fused group",String(n.group));(n.marks||[]).forEach(function(m){row(t,"use",m);});
-row(t,"source",n.line?data.source+":"+n.line+(n.col?":"+n.col:""):"(made by the compiler)");
+row(t,"source",n.line?(n.file||data.source)+":"+n.line+(n.col?":"+n.col:""):"(made by the compiler)");
 panel.appendChild(t);}
 view.addEventListener("mouseover",function(e){var g=e.target.closest?e.target.closest("g.node"):null;if(!g||drag)return;
 var id=parseInt((g.id||"").replace(/^n/,""),10);var n=byId[id];if(!n)return;unlight();light(g);
