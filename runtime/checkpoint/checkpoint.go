@@ -362,6 +362,13 @@ func syncDir(dir string) error {
 // Load reads and checks the safetensors file path. Every error names the
 // file, and the tensor where one is at fault.
 func Load(path string) (*File, error) {
+	// Check the type before opening: opening a named pipe would block
+	// until something writes to it.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -17,11 +17,15 @@ import (
 	"github.com/flow-lang/flow/runtime/serve"
 )
 
+// defaultIdleTimeout is how long serve keeps an idle keep-alive
+// connection open.
+const defaultIdleTimeout = 2 * time.Minute
+
 // serveSignals stop the server gracefully.
 var serveSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
 func runServe(e *env, args []string) error {
-	fs := e.newFlags("serve", "[--addr HOST:PORT] [--checkpoint DIR|FILE] [--max-batch B] [--max-delay D] [--queue Q] [--max-body SIZE] [--top-k K]",
+	fs := e.newFlags("serve", "[--addr HOST:PORT] [--checkpoint DIR|FILE] [--max-batch B] [--max-delay D] [--queue Q] [--max-body SIZE] [--top-k K] [--idle-timeout D]",
 		"Serve answers predictions over HTTP with TensorFlow Serving's REST API:\n\n"+
 			"  GET  /v1/models/NAME            status\n"+
 			"  GET  /v1/models/NAME/metadata   signature: inputs, outputs, dtypes, shapes\n"+
@@ -41,6 +45,7 @@ func runServe(e *env, args []string) error {
 	fs.Var(&maxBody, "max-body", "largest request body, e.g. 16MiB, 512KiB or 1000000; larger ones are answered 413")
 	topK := fs.Int("top-k", 0, "for a classifier: answer with the K best classes and their scores (0: the raw outputs)")
 	grace := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT or SIGTERM, how long to wait for requests in flight")
+	idle := fs.Duration("idle-timeout", defaultIdleTimeout, "close a keep-alive connection idle this long")
 	ckpt := checkpointFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,6 +61,8 @@ func runServe(e *env, args []string) error {
 		return &usageError{msg: fmt.Sprintf("serve: --top-k must not be negative, got %d", *topK), usage: fs.Usage}
 	case *grace <= 0:
 		return &usageError{msg: fmt.Sprintf("serve: --shutdown-timeout must be positive, got %v", *grace), usage: fs.Usage}
+	case *idle <= 0:
+		return &usageError{msg: fmt.Sprintf("serve: --idle-timeout must be positive, got %v", *idle), usage: fs.Usage}
 	}
 	if *ckpt != "" {
 		if _, err := restoreCheckpoint(e.model, *ckpt); err != nil {
@@ -88,7 +95,10 @@ func runServe(e *env, args []string) error {
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(e.stderr, "serve: ", 0),
+		// Without it an idle keep-alive connection is held forever: a
+		// client could exhaust the process's file descriptors.
+		IdleTimeout: *idle,
+		ErrorLog:    log.New(e.stderr, "serve: ", 0),
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

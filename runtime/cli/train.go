@@ -254,6 +254,9 @@ func runTrain(e *env, args []string) error {
 	say("training %s on %d examples: %d steps of batch %d (%.2f epochs)\n",
 		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()))
 	bar := progress.New(progOut, f.steps, progress.Options{Terminal: isTerminal(progOut), Quiet: f.quiet, Initial: first - 1})
+	// End the progress line on every way out, so that an error is not
+	// printed onto the end of a live bar (Done is idempotent).
+	defer bar.Done()
 
 	x := make([]float32, f.batch*tb.features.per)
 	y := make([]float32, f.batch*tb.labels.per)

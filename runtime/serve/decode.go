@@ -158,15 +158,29 @@ func decodeRequest(body []byte, info *modelInfo) (*request, error) {
 	case instances == nil && inputs == nil:
 		return nil, errors.New(`the request has neither "instances" (row format) nor "inputs" (columnar format)`)
 	case instances != nil:
-		err = decodeInstances(req, instances, info)
+		err = decodeInstances(req, instances, info, maxValues(body))
 	default:
 		req.columnar = true
-		err = decodeInputs(req, inputs, info)
+		err = decodeInputs(req, inputs, info, maxValues(body))
 	}
 	if err != nil {
 		return nil, err
 	}
 	return req, nil
+}
+
+// maxValues bounds the number of values a request body can hold: each
+// takes at least one byte and a separator. Buffers are preallocated for
+// no more than that, so that a small body claiming many examples of a
+// large input (e.g. a million zeros for a model whose examples have 784
+// values) cannot make the server reserve gigabytes before the first
+// example is found to be malformed.
+func maxValues(body []byte) int { return len(body)/2 + 1 }
+
+// prealloc returns a buffer for n examples of per values, with its
+// capacity capped at limit (see maxValues).
+func prealloc(n, per, limit int) []float32 {
+	return make([]float32, 0, min(n*per, limit))
 }
 
 // element returns element k of an array.
@@ -179,7 +193,7 @@ func element(v *value, k int) *value {
 
 // decodeInstances reads the row format: one instance per example, the
 // tensor itself for a single-input model or an object keyed by input name.
-func decodeInstances(req *request, v *value, info *modelInfo) error {
+func decodeInstances(req *request, v *value, info *modelInfo, limit int) error {
 	if v.kind != kindArray {
 		return fmt.Errorf(`"instances" is %s; want an array with one instance per example`, v.describe())
 	}
@@ -189,7 +203,7 @@ func decodeInstances(req *request, v *value, info *modelInfo) error {
 	}
 	req.in = make([][]float32, len(info.inputs))
 	for i, t := range info.inputs {
-		req.in[i] = make([]float32, 0, req.n*t.per)
+		req.in[i] = prealloc(req.n, t.per, limit)
 	}
 	for k := range req.n {
 		item := element(v, k)
@@ -223,7 +237,7 @@ func decodeInstances(req *request, v *value, info *modelInfo) error {
 // decodeInputs reads the columnar format: for each input a tensor whose
 // first dimension is the batch; an object keyed by input name, or the
 // tensor itself for a single-input model.
-func decodeInputs(req *request, v *value, info *modelInfo) error {
+func decodeInputs(req *request, v *value, info *modelInfo, limit int) error {
 	values := make([]*value, len(info.inputs))
 	switch {
 	case v.kind == kindObject:
@@ -258,7 +272,7 @@ func decodeInputs(req *request, v *value, info *modelInfo) error {
 		} else if n != req.n {
 			return fmt.Errorf("input %q has %d examples, but input %q has %d", t.spec.Name, n, info.inputs[0].spec.Name, req.n)
 		}
-		req.in[i] = make([]float32, 0, n*t.per)
+		req.in[i] = prealloc(n, t.per, limit)
 		for k := range n {
 			var err error
 			if req.in[i], err = appendExample(req.in[i], element(batch, k), t); err != nil {

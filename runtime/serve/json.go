@@ -76,6 +76,14 @@ func (v *value) arrayLen() int {
 // maxDepth bounds the nesting of arrays and objects, as encoding/json does.
 const maxDepth = 10000
 
+// maxJSONValues bounds the JSON values of one request other than the numbers
+// of arrays of numbers (which are stored compactly): each takes about 128
+// bytes once parsed, so a body of small values such as "[],[],…" would
+// otherwise grow about 170-fold in memory. A million is far more than any
+// request of a model's examples needs (64 images of 28×28×1 given as
+// nested arrays are about 50,000).
+const maxJSONValues = 1 << 20
+
 // parseJSON parses data, which must hold exactly one JSON value.
 func parseJSON(data []byte) (value, error) {
 	p := parser{data: data}
@@ -100,9 +108,10 @@ var (
 )
 
 type parser struct {
-	data  []byte
-	pos   int
-	depth int
+	data   []byte
+	pos    int
+	depth  int
+	values int // values parsed outside arrays of numbers; see maxJSONValues
 }
 
 func (p *parser) skipSpace() {
@@ -128,6 +137,9 @@ func (p *parser) syntaxError(want string) error {
 func (p *parser) value() (value, error) {
 	if p.pos >= len(p.data) {
 		return value{}, p.syntaxError("a value")
+	}
+	if p.values++; p.values > maxJSONValues {
+		return value{}, fmt.Errorf("invalid JSON request: more than %d values outside arrays of numbers", maxJSONValues)
 	}
 	switch c := p.data[p.pos]; {
 	case c == '[':

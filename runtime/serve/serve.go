@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,12 @@ type Server struct {
 	arriving atomic.Int64
 	// wake tells a waiting batcher that a request left without queueing.
 	wake chan struct{}
+	// decoding holds a token per request body being parsed. Parsing
+	// expands a body into a tree many times its size, so the number of
+	// bodies parsed at once is bounded (by the CPUs, which parsing is
+	// bound by anyway) to keep the memory of concurrent large requests
+	// bounded.
+	decoding chan struct{}
 
 	// Batcher-owned state.
 	bufs [][]float32 // concatenated inputs, one per predict input
@@ -169,6 +176,7 @@ func New(m runtime.Model, opt Options) (*Server, error) {
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		decoding: make(chan struct{}, max(1, goruntime.GOMAXPROCS(0))),
 		bufs:     make([][]float32, len(info.inputs)),
 	}
 	for i, t := range info.inputs {
@@ -302,7 +310,13 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
 		return
 	}
-	req, err := decodeRequest(body, s.info)
+	select {
+	case s.decoding <- struct{}{}:
+	case <-r.Context().Done():
+		return // the client is gone
+	}
+	req, err := decode(body, s.info)
+	<-s.decoding
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -354,6 +368,9 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(encodeResponse(s.info, req.columnar, topK, j.n, j.out))
 }
+
+// decode is decodeRequest; tests wrap it to watch the parsing.
+var decode = decodeRequest
 
 // wakeBatcher tells a batcher waiting for arriving requests to look again.
 func (s *Server) wakeBatcher() {
