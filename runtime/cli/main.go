@@ -70,7 +70,8 @@ type env struct {
 // Main runs the model binary's command line: args are the arguments after
 // the program name, m the model, and stdout and stderr where results and
 // diagnostics go. It returns the process exit code: ExitOK, ExitError (after
-// printing "error: ..." to stderr) or ExitUsage. Main does not call
+// printing "error: ..." to stderr), ExitUsage, or ExitInterrupted or
+// ExitTerminated for a train run a signal stopped early. Main does not call
 // os.Exit.
 func Main(args []string, m runtime.Model, stdout, stderr io.Writer) int {
 	e := &env{prog: programName(), model: m, stdout: stdout, stderr: stderr}
@@ -123,6 +124,10 @@ func (e *env) usage(w io.Writer) {
 func (e *env) report(err error) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return ExitOK
+	}
+	var ie *interruptedError
+	if errors.As(err, &ie) { // the command has already said so
+		return ie.exitCode()
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {

@@ -32,14 +32,19 @@ type trainResult struct {
 	Batch          int     `json:"batch"`
 	Seed           uint64  `json:"seed"`
 	FinalLoss      any     `json:"final_loss"`
-	TestAccuracy   float64 `json:"test_accuracy"`
-	TestExamples   int     `json:"test_examples"`
+	TestAccuracy   any     `json:"test_accuracy"` // null if an interrupted run skipped the evaluation
+	TestExamples   int     `json:"test_examples"` // 0 if it did
 	ExamplesPerSec float64 `json:"examples_per_sec"`
 	Seconds        float64 `json:"seconds"`
 	// ResumedFrom is the step the run resumed from (--resume), if any.
 	ResumedFrom int `json:"resumed_from,omitempty"`
 	// Checkpoint is the file the final parameters were saved to, if any.
 	Checkpoint string `json:"checkpoint,omitempty"`
+	// Interrupted reports a run a signal stopped early, at step Steps of
+	// PlannedSteps; Signal is "SIGINT" or "SIGTERM".
+	Interrupted  bool   `json:"interrupted,omitempty"`
+	PlannedSteps int    `json:"planned_steps,omitempty"`
+	Signal       string `json:"signal,omitempty"`
 }
 
 // trainFlags are the flags of train.
@@ -72,7 +77,12 @@ func runTrain(e *env, args []string) error {
 			"eval, predict and serve restore the newest with --checkpoint DIR. --resume\n"+
 			"continues from the newest checkpoint in DIR up to --steps steps in total,\n"+
 			"exactly as if the run had not stopped.\n\n"+
-			"With --logdir DIR it writes TensorBoard event files and DIR/report.html.")
+			"With --logdir DIR it writes TensorBoard event files and DIR/report.html.\n\n"+
+			"SIGINT (Ctrl-C) or SIGTERM stops training after the current step and ends\n"+
+			"the run as its last step would, without the test-set evaluation: it saves\n"+
+			"the checkpoint (continue with --resume), closes the log and prints the\n"+
+			"summary, then exits with status 130 (SIGINT) or 143 (SIGTERM). A second\n"+
+			"signal kills the process at once.")
 	var f trainFlags
 	fs.StringVar(&f.data, "data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
 	fs.IntVar(&f.steps, "steps", defaultSteps, "total number of training steps (a resumed run's earlier steps count)")
@@ -287,9 +297,12 @@ func runTrain(e *env, args []string) error {
 		rateTime, rateStep, ratePaused = now, step, 0
 		return r
 	}
+	intr, release := catchInterrupts()
+	defer release()
 	bar.Start()
 	start := time.Now()
 	rateTime = start
+	last := f.steps // the last step done: f.steps unless interrupted
 	for step := first; step <= f.steps; step++ {
 		idx := batcher.Next()
 		data.FillImages(x, train.Images, idx)
@@ -303,6 +316,10 @@ func runTrain(e *env, args []string) error {
 		bar.Update(step, loss, (step-first+1)*f.batch)
 		if step == f.steps {
 			break // the last step is logged, evaluated and saved below
+		}
+		if intr.signal() != nil {
+			last = step // logged and saved below like the last step
+			break
 		}
 		if log != nil {
 			acc := math.NaN()
@@ -331,42 +348,57 @@ func runTrain(e *env, args []string) error {
 	}
 	elapsed := time.Since(start) - paused
 	bar.Done()
+	// A signal after the last step changes nothing: the run is complete.
+	interrupted := last < f.steps
+	if interrupted {
+		fmt.Fprintf(e.stderr, "interrupted by %s: stopped early at step %d of %d; skipping the test-set evaluation\n",
+			signalName(intr.signal()), last, f.steps)
+	}
 
 	var finalLoss float64
-	window := min(f.steps, lossWindow)
+	window := min(last, lossWindow)
 	for _, l := range recent[:window] {
 		finalLoss += l
 	}
 	finalLoss /= float64(window)
 
-	acc, err := accuracy(e.model, pb, ds.Test, evalBatch)
-	if err != nil {
-		return err
+	acc, testExamples := math.NaN(), 0
+	if !interrupted {
+		if acc, err = accuracy(e.model, pb, ds.Test, evalBatch); err != nil {
+			return err
+		}
+		testExamples = ds.Test.Len()
 	}
-	examples := (f.steps - first + 1) * f.batch
+	examples := (last - first + 1) * f.batch
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(examples) / elapsed.Seconds()
 	}
 	res := trainResult{
 		Model:          sig.Model,
-		Steps:          f.steps,
-		Epochs:         float64(f.steps*f.batch) / float64(train.Len()),
+		Steps:          last,
+		Epochs:         float64(last*f.batch) / float64(train.Len()),
 		Batch:          f.batch,
 		Seed:           f.seed,
 		FinalLoss:      jsonFloat(finalLoss),
-		TestAccuracy:   acc,
-		TestExamples:   ds.Test.Len(),
+		TestAccuracy:   jsonFloat(acc),
+		TestExamples:   testExamples,
 		ExamplesPerSec: rate,
 		Seconds:        elapsed.Seconds(),
 		ResumedFrom:    first - 1,
 	}
+	if interrupted {
+		res.Interrupted, res.PlannedSteps, res.Signal = true, f.steps, signalName(intr.signal())
+	}
 	if f.checkpoint != "" {
-		st, err := state(f.steps)
+		st, err := state(last)
 		if err != nil {
 			return err
 		}
-		extra := map[string]string{metaAccuracy: strconv.FormatFloat(acc, 'g', -1, 64)}
+		extra := map[string]string{}
+		if !interrupted {
+			extra[metaAccuracy] = strconv.FormatFloat(acc, 'g', -1, 64)
+		}
 		if !math.IsNaN(finalLoss) && !math.IsInf(finalLoss, 0) {
 			extra[metaFinalLoss] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
 		}
@@ -375,28 +407,40 @@ func runTrain(e *env, args []string) error {
 		}
 	}
 	if log != nil {
-		if first <= f.steps { // the last step ran in this run
-			last := recent[(f.steps-1)%lossWindow]
-			if err := log.step(f.steps, last, acc, learningRate(sig.Optimizer, f.steps-1), logRate(f.steps, true)); err != nil {
+		if first <= last { // the last step ran in this run
+			loss := recent[(last-1)%lossWindow]
+			if err := log.step(last, loss, acc, learningRate(sig.Optimizer, last-1), logRate(last, true)); err != nil {
 				return fmt.Errorf("--logdir: %v", err)
 			}
 		}
-		err := log.close(finalLoss, acc, f.steps, time.Since(start), res.Checkpoint)
+		err := log.close(finalLoss, acc, last, time.Since(start), res.Checkpoint)
 		log = nil
 		if err != nil {
 			return fmt.Errorf("--logdir: %v", err)
 		}
 	}
+	var stopped error
+	if interrupted {
+		stopped = &interruptedError{sig: intr.signal(), step: last, steps: f.steps}
+	}
 	if f.asJSON {
-		return writeJSONLine(e.stdout, res)
+		if err := writeJSONLine(e.stdout, res); err != nil {
+			return err
+		}
+		return stopped
 	}
 	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss of the last %d steps: %.4f\n",
-		f.steps-first+1, elapsed.Seconds(), rate, window, finalLoss)
-	fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
+		last-first+1, elapsed.Seconds(), rate, window, finalLoss)
+	if !interrupted {
+		fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
+	}
 	if res.Checkpoint != "" {
 		fmt.Fprintf(e.stdout, "saved the checkpoint %s\n", res.Checkpoint)
+		if interrupted {
+			fmt.Fprintln(e.stdout, "to continue the run, repeat the command with --resume")
+		}
 	}
-	return nil
+	return stopped
 }
 
 // isTerminal reports whether w is an interactive terminal, where train
