@@ -44,7 +44,7 @@ const tinySource = `model Tiny {
 
 // compile compiles src and snapshots its final graph with codegen's
 // fused groups under the built-in cost profile.
-func compile(t *testing.T, name string, src []byte) (*ir.Graph, *Graph) {
+func compile(t testing.TB, name string, src []byte) (*ir.Graph, *Graph) {
 	t.Helper()
 	g, err := compiler.Compile(name, src, compiler.Options{Profile: cost.Default()})
 	require.NoError(t, err)
@@ -518,8 +518,13 @@ func TestHTMLViewerInChromium(t *testing.T) {
 g.querySelector("text").dispatchEvent(new MouseEvent("mouseover",{bubbles:true}));
 var view=document.getElementById("view"),svg=view.querySelector("svg");var before=svg.getAttribute("viewBox");
 view.dispatchEvent(new WheelEvent("wheel",{deltaY:-100,clientX:50,clientY:50,bubbles:true,cancelable:true}));
+var lit=g.classList.contains("hl"),panel=document.getElementById("panel").textContent;
+var br=svg.querySelector("g.edge[data-trunk]"),trunk="",trunkLit=false;
+if(br){trunk=br.getAttribute("data-trunk");var to=document.getElementById("n"+/^e\d+_(\d+)_/.exec(br.id)[1]);
+to.querySelector("text").dispatchEvent(new MouseEvent("mouseover",{bubbles:true}));
+trunkLit=br.classList.contains("hl")&&document.getElementById(trunk).classList.contains("hl");}
 document.body.setAttribute("data-probe",JSON.stringify({before:before,after:svg.getAttribute("viewBox"),
-panel:document.getElementById("panel").textContent,lit:g.classList.contains("hl")}));})();
+panel:panel,lit:lit,trunk:trunk,trunkLit:trunkLit}));})();
 </script>`
 	page := strings.Replace(b.String(), "</body>", probe+"</body>", 1)
 	dir := t.TempDir()
@@ -539,8 +544,8 @@ panel:document.getElementById("panel").textContent,lit:g.classList.contains("hl"
 	m := regexp.MustCompile(`data-probe="([^"]*)"`).FindSubmatch(out)
 	require.NotNil(t, m, "the viewer script did not run")
 	var res struct {
-		Before, After, Panel string
-		Lit                  bool
+		Before, After, Panel, Trunk string
+		Lit, TrunkLit               bool
 	}
 	require.NoError(t, json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &res))
 	require.Contains(t, res.Panel, first.Op)
@@ -548,6 +553,10 @@ panel:document.getElementById("panel").textContent,lit:g.classList.contains("hl"
 	require.Contains(t, res.Panel, first.DType)
 	require.Contains(t, res.Panel, fmt.Sprintf("tiny.flow:%d", first.Line))
 	require.True(t, res.Lit)
+	// Hovering the target of an edge that branches off a shared trunk
+	// lights the trunk too.
+	require.NotEmpty(t, res.Trunk, "tiny has edges sharing a trunk")
+	require.True(t, res.TrunkLit, "trunk %s", res.Trunk)
 	var w0, w1 float64
 	_, err = fmt.Sscan(strings.Fields(res.Before)[2], &w0)
 	require.NoError(t, err)

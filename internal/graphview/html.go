@@ -127,7 +127,7 @@ row(t,"source",n.line?(n.file||data.source)+":"+n.line+(n.col?":"+n.col:""):"(ma
 panel.appendChild(t);}
 view.addEventListener("mouseover",function(e){var g=e.target.closest?e.target.closest("g.node"):null;if(!g||drag)return;
 var id=parseInt((g.id||"").replace(/^n/,""),10);var n=byId[id];if(!n)return;unlight();light(g);
-svg.querySelectorAll("g.edge").forEach(function(el){var m=/^e(\d+)_(\d+)_/.exec(el.id);if(m&&(+m[1]===id||+m[2]===id))light(el);});
+svg.querySelectorAll("g.edge").forEach(function(el){var m=/^e(\d+)_(\d+)_/.exec(el.id);if(m&&(+m[1]===id||+m[2]===id)){light(el);var tr=el.getAttribute("data-trunk");var o=tr&&svg.querySelector('g.edge[id="'+tr+'"]');if(o)light(o);}});
 show(n);});
 fit();
 })();

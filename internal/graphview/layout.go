@@ -27,6 +27,15 @@ const (
 	// dummyWeight is how much more a long edge's bend points want to
 	// sit straight than real nodes do.
 	dummyWeight = 4.0
+	// dummiesPerNode bounds the dummy vertices of long edges per node
+	// of the graph (see dummyBudget).
+	dummiesPerNode = 8
+	// orderWork bounds the work of the ordering sweeps, in vertices and
+	// edges visited: big graphs get fewer sweeps.
+	orderWork = 4_000_000
+	// transposeWork bounds the work of the neighbour swaps, in pairs of
+	// edges compared.
+	transposeWork = 20_000_000
 	// groupPull is how much harder a neighbour in the same fused group
 	// pulls than another one.
 	groupPull = 4.0
@@ -53,8 +62,10 @@ type vertex struct {
 }
 
 // layout is the built-in layered drawing of a graph: longest-path
-// layering, dummy vertices on long edges, barycentric ordering sweeps
-// that keep the ordering with the fewest crossings, and coordinates
+// layering, dummy vertices on long edges (shared by the edges of one
+// source, within a budget linear in the graph's size), barycentric
+// ordering sweeps (fewer on big graphs) that keep the ordering with the
+// fewest crossings, and coordinates
 // from weighted isotonic regression, so each vertex sits as near its
 // neighbours as the ordering allows.
 type layout struct {
@@ -63,7 +74,16 @@ type layout struct {
 	layers [][]int
 	index  map[int]int // node ID -> vertex
 	// paths are the vertices of each edge from source to target.
-	paths         [][]int
+	paths [][]int
+	// drawFrom is the index in its path where the drawing of each edge
+	// starts: the edges of a source share the trunk of dummies that
+	// the one with the deepest target draws.
+	drawFrom []int
+	// trunk is, for each edge, the edge that draws the part of its path
+	// above drawFrom (itself when drawFrom is 0).
+	trunk []int
+	// direct marks the edges drawn as one curve, without dummies.
+	direct        []bool
 	edges         []edge
 	width, height float64
 	crossings     int
@@ -128,22 +148,118 @@ func (l *layout) rank() {
 		l.layers[v.layer] = append(l.layers[v.layer], i)
 	}
 	l.edges = g.edges()
-	for _, e := range l.edges {
+	l.route()
+}
+
+// route lays the edges into the layered graph. The edges leaving one
+// source share one chain of dummy vertices (a trunk), one per layer
+// down to the layer above their deepest target, and each edge branches
+// off the trunk just above its target, so a value read all over the
+// graph (a param, an activation the backward pass reads again) costs
+// one dummy per layer crossed rather than one per edge and layer. When
+// the trunks would still hold more than dummyBudget dummies, the edges
+// spanning the most layers are drawn as single curves instead: they
+// get no dummies and take no part in ordering and placement.
+func (l *layout) route() {
+	span := func(e edge) int { return l.vs[l.index[e.to]].layer - l.vs[l.index[e.from]].layer }
+	limit := l.spanLimit(span)
+	trunks := map[int][]int{} // source vertex -> its dummies, by layer below it
+	l.paths = make([][]int, len(l.edges))
+	l.drawFrom = make([]int, len(l.edges))
+	l.direct = make([]bool, len(l.edges))
+	// The edge with the deepest target of each source draws the trunk;
+	// the others draw only their branch.
+	owner := map[int]int{}
+	for i, e := range l.edges {
 		a, b := l.index[e.from], l.index[e.to]
-		path := []int{a}
-		prev := a
-		for r := l.vs[a].layer + 1; r < l.vs[b].layer; r++ {
+		sp := span(e)
+		if sp > limit {
+			l.paths[i] = []int{a, b}
+			l.direct[i] = true
+			continue
+		}
+		trunk := trunks[a]
+		for len(trunk) < sp-1 {
+			prev := a
+			if len(trunk) > 0 {
+				prev = trunk[len(trunk)-1]
+			}
 			d := len(l.vs)
+			r := l.vs[a].layer + 1 + len(trunk)
 			l.vs = append(l.vs, &vertex{layer: r, w: dummyWidth, lastParent: prev})
 			l.layers[r] = append(l.layers[r], d)
 			l.link(prev, d)
-			path = append(path, d)
-			prev = d
+			trunk = append(trunk, d)
 		}
-		l.link(prev, b)
-		l.paths = append(l.paths, append(path, b))
+		trunks[a] = trunk
+		path := append([]int{a}, trunk[:sp-1]...)
+		l.link(path[len(path)-1], b)
+		l.paths[i] = append(path, b)
+		if o, ok := owner[a]; !ok || sp > span(l.edges[o]) {
+			owner[a] = i
+		}
+	}
+	l.trunk = make([]int, len(l.edges))
+	for i, e := range l.edges {
+		l.trunk[i] = i
+		if o := owner[l.index[e.from]]; !l.direct[i] && o != i && len(l.paths[i]) > 2 {
+			l.drawFrom[i] = len(l.paths[i]) - 2
+			l.trunk[i] = o
+		}
 	}
 }
+
+// spanLimit returns the largest span (in layers) of an edge that is
+// routed through dummies, so that the trunks hold at most dummyBudget
+// dummies.
+func (l *layout) spanLimit(span func(edge) int) int {
+	// The trunk of source a needs max(spans of a's edges <= limit) - 1
+	// dummies.
+	spans := map[int][]int{}
+	var sources []int
+	maxSpan := 0
+	for _, e := range l.edges {
+		a := l.index[e.from]
+		if _, ok := spans[a]; !ok {
+			sources = append(sources, a)
+		}
+		sp := span(e)
+		spans[a] = append(spans[a], sp)
+		maxSpan = max(maxSpan, sp)
+	}
+	dummies := func(limit int) int {
+		n := 0
+		for _, a := range sources {
+			deepest := 0
+			for _, sp := range spans[a] {
+				if sp <= limit {
+					deepest = max(deepest, sp)
+				}
+			}
+			n += max(0, deepest-1)
+		}
+		return n
+	}
+	budget := dummyBudget(len(l.g.Nodes))
+	if dummies(maxSpan) <= budget {
+		return maxSpan
+	}
+	// dummies is monotone in the limit: binary search for the largest
+	// limit within the budget (a limit of 1 needs no dummies).
+	lo, hi := 1, maxSpan
+	for lo < hi {
+		m := (lo + hi + 1) / 2
+		if dummies(m) <= budget {
+			lo = m
+		} else {
+			hi = m - 1
+		}
+	}
+	return lo
+}
+
+// dummyBudget is the most dummy vertices a graph of n nodes gets.
+func dummyBudget(n int) int { return dummiesPerNode*n + 2000 }
 
 func (l *layout) link(a, b int) {
 	l.vs[a].down = append(l.vs[a].down, b)
@@ -160,7 +276,7 @@ func (l *layout) order() {
 	}
 	best := l.countCrossings()
 	saved := l.snapshot()
-	for s := 0; s < orderSweeps && best > 0; s++ {
+	for s := 0; s < l.sweeps() && best > 0; s++ {
 		if s%2 == 0 {
 			for r := len(l.layers) - 2; r >= 0; r-- {
 				l.sortLayer(r, false)
@@ -181,15 +297,29 @@ func (l *layout) order() {
 	l.crossings = l.countCrossings()
 }
 
+// sweeps is the number of ordering sweeps: orderSweeps, fewer when the
+// layered graph is so big that they would cost more than orderWork.
+func (l *layout) sweeps() int {
+	size := len(l.vs)
+	for _, v := range l.vs {
+		size += len(v.down)
+	}
+	return max(2, min(orderSweeps, orderWork/max(1, size)))
+}
+
 // transpose swaps neighbours in a layer while that removes crossings
 // with the layers above and below (the local refinement of the
 // barycentric sweeps).
+// It stops after about transposeWork edge pairs compared.
 func (l *layout) transpose() {
-	for round := 0; round < 8; round++ {
+	work := 0
+	for round := 0; round < 8 && work < transposeWork; round++ {
 		improved := false
 		for _, layer := range l.layers {
-			for i := 0; i+1 < len(layer); i++ {
+			for i := 0; i+1 < len(layer) && work < transposeWork; i++ {
 				a, b := layer[i], layer[i+1]
+				va, vb := l.vs[a], l.vs[b]
+				work += 2 * (len(va.up)*len(vb.up) + len(va.down)*len(vb.down) + 1)
 				if l.pairCrossings(b, a) < l.pairCrossings(a, b) {
 					layer[i], layer[i+1] = b, a
 					l.vs[a].pos, l.vs[b].pos = i+1, i
@@ -240,14 +370,21 @@ func (l *layout) snapshot() [][]int {
 // neighbours keeps its place.
 func (l *layout) sortLayer(r int, fromAbove bool) {
 	layer := l.layers[r]
-	key := make(map[int]float64, len(layer))
-	for _, v := range layer {
-		nb := l.vs[v].down
+	type item struct {
+		v, group int
+		key      float64
+	}
+	items := make([]item, len(layer))
+	grouped := false
+	for i, v := range layer {
+		vx := l.vs[v]
+		items[i] = item{v: v, group: l.group(v), key: float64(vx.pos)}
+		grouped = grouped || items[i].group != 0
+		nb := vx.down
 		if fromAbove {
-			nb = l.vs[v].up
+			nb = vx.up
 		}
 		if len(nb) == 0 {
-			key[v] = float64(l.vs[v].pos)
 			continue
 		}
 		sum := 0.0
@@ -256,31 +393,34 @@ func (l *layout) sortLayer(r int, fromAbove bool) {
 		}
 		// Scale to this layer's width so that keys of vertices with and
 		// without neighbours compare.
-		key[v] = sum / float64(len(nb)) * float64(len(layer)) / float64(max(1, len(l.layers[l.vs[nb[0]].layer])))
+		items[i].key = sum / float64(len(nb)) * float64(len(layer)) / float64(max(1, len(l.layers[l.vs[nb[0]].layer])))
 	}
 	// The members of a fused group share their mean key, so that they
 	// stay side by side inside their cluster.
-	sum, cnt := map[int]float64{}, map[int]int{}
-	for _, v := range layer {
-		if gr := l.group(v); gr != 0 {
-			sum[gr] += key[v]
-			cnt[gr]++
+	if grouped {
+		sum, cnt := map[int]float64{}, map[int]int{}
+		for _, it := range items {
+			if it.group != 0 {
+				sum[it.group] += it.key
+				cnt[it.group]++
+			}
+		}
+		for i, it := range items {
+			if it.group != 0 {
+				items[i].key = sum[it.group] / float64(cnt[it.group])
+			}
 		}
 	}
-	for _, v := range layer {
-		if gr := l.group(v); gr != 0 {
-			key[v] = sum[gr] / float64(cnt[gr])
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.key != b.key {
+			return a.key < b.key
 		}
-	}
-	sort.SliceStable(layer, func(i, j int) bool {
-		a, b := layer[i], layer[j]
-		if key[a] != key[b] {
-			return key[a] < key[b]
-		}
-		return l.group(a) < l.group(b)
+		return a.group < b.group
 	})
-	for i, v := range layer {
-		l.vs[v].pos = i
+	for i, it := range items {
+		layer[i] = it.v
+		l.vs[it.v].pos = i
 	}
 }
 

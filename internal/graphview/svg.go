@@ -12,7 +12,10 @@ import (
 // SVG draws g with the built-in layered layout. Each node is a
 // <g class="node" id="n<ID>">, each edge a <g class="edge"
 // id="e<from>_<to>_<k>">, each fused group a <g class="cluster">; every
-// one has a <title> that viewers show on hover.
+// one has a <title> that viewers show on hover. The edges leaving one
+// node share one line down to where they branch off: the edge with the
+// deepest target draws it, and each other one draws its branch and
+// names that edge in its data-trunk attribute.
 func SVG(g *Graph) []byte {
 	l := newLayout(g)
 	var b bytes.Buffer
@@ -83,8 +86,20 @@ func (l *layout) writeEdges(b *bytes.Buffer) {
 		var d strings.Builder
 		src, dst := l.vs[path[0]], l.vs[path[len(path)-1]]
 		px, py := src.x, src.y+src.h/2
+		if k := l.drawFrom[i]; k > 0 {
+			// The trunk above is drawn by the edge of the same source
+			// with the deepest target: start at the branch point.
+			px, py = l.vs[path[k]].x, l.vs[path[k]].y
+		}
 		fmt.Fprintf(&d, "M%s,%s", num(px), num(py))
-		for j := 1; j < len(path); j++ {
+		if l.direct[i] {
+			// A long edge without bend points: one curve, steep at both
+			// ends.
+			y := dst.y - dst.h/2
+			dy := min((y-py)/2, 4*rankSep)
+			fmt.Fprintf(&d, " C%s,%s %s,%s %s,%s", num(px), num(py+dy), num(dst.x), num(y-dy), num(dst.x), num(y))
+		}
+		for j := l.drawFrom[i] + 1; j < len(path) && !l.direct[i]; j++ {
 			v := l.vs[path[j]]
 			x, y := v.x, v.y
 			if j == len(path)-1 {
@@ -99,8 +114,12 @@ func (l *layout) writeEdges(b *bytes.Buffer) {
 		if role != "grad" && role != "update" {
 			role = "fwd"
 		}
-		fmt.Fprintf(b, `<g class="edge" id="%s"><title>%s</title><path d="%s" fill="none" stroke="%s" stroke-width="0.8" marker-end="url(#arrow-%s)"/></g>`+"\n",
-			e.id(), esc(from.ref()+" → "+to.ref()), d.String(), edgeColor(to), role)
+		trunk := ""
+		if o := l.trunk[i]; o != i {
+			trunk = fmt.Sprintf(` data-trunk="%s"`, l.edges[o].id())
+		}
+		fmt.Fprintf(b, `<g class="edge" id="%s"%s><title>%s</title><path d="%s" fill="none" stroke="%s" stroke-width="0.8" marker-end="url(#arrow-%s)"/></g>`+"\n",
+			e.id(), trunk, esc(from.ref()+" → "+to.ref()), d.String(), edgeColor(to), role)
 	}
 }
 
