@@ -254,14 +254,24 @@ func (g *gemmImpl) parallel(relu, transA, transB bool, m, n, k int, alpha float3
 		tiles = (n + g.nr - 1) / g.nr
 		minTiles = max(1, g.parallelMin/2/(g.nr*m*k))
 	}
-	workers := parallelRanges(tiles, minTiles)
+	g.packedOn(GemmAuto, parallelRanges(tiles, minTiles), byRows, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// packedOn runs the packed GEMM on workers goroutines: on the caller when
+// workers < 2 (blocked, which may divert to its narrow or direct paths,
+// for kern GemmAuto; packed for GemmPacked), otherwise with each packed
+// panel of B shared by row blocks of C (byRows, parallelRows) or bands of
+// columns of C computed with kern (split).
+func (g *gemmImpl) packedOn(kern GemmKernel, workers int, byRows, relu, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
-	case workers < 2:
+	case workers < 2 && kern == GemmAuto:
 		g.blocked(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	case workers < 2:
+		g.packed(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	case byRows:
 		g.parallelRows(workers, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	default:
-		g.split(GemmAuto, workers, false, false, false, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		g.split(kern, workers, false, false, false, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 

@@ -43,6 +43,73 @@
 	VMOVUPS     yhi, 32(DX);      \
 	ADDQ        R8, DX
 
+// Prefetches the six rows of C at DX (row stride R8) while the k loop
+// runs, and zeroes the accumulators Y0..Y11: the start of both 6×16
+// kernels.
+#define TILEBEGIN \
+	MOVQ       DX, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	ADDQ       R8, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	ADDQ       R8, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	ADDQ       R8, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	ADDQ       R8, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	ADDQ       R8, AX;      \
+	PREFETCHT0 (AX);        \
+	PREFETCHT0 60(AX);      \
+	VXORPS     Y0, Y0, Y0;  \
+	VXORPS     Y1, Y1, Y1;  \
+	VXORPS     Y2, Y2, Y2;  \
+	VXORPS     Y3, Y3, Y3;  \
+	VXORPS     Y4, Y4, Y4;  \
+	VXORPS     Y5, Y5, Y5;  \
+	VXORPS     Y6, Y6, Y6;  \
+	VXORPS     Y7, Y7, Y7;  \
+	VXORPS     Y8, Y8, Y8;  \
+	VXORPS     Y9, Y9, Y9;  \
+	VXORPS     Y10, Y10, Y10; \
+	VXORPS     Y11, Y11, Y11
+
+// Scales the accumulators by alpha (broadcast in Y14).
+#define TILESCALE \
+	VMULPS Y14, Y0, Y0;   \
+	VMULPS Y14, Y1, Y1;   \
+	VMULPS Y14, Y2, Y2;   \
+	VMULPS Y14, Y3, Y3;   \
+	VMULPS Y14, Y4, Y4;   \
+	VMULPS Y14, Y5, Y5;   \
+	VMULPS Y14, Y6, Y6;   \
+	VMULPS Y14, Y7, Y7;   \
+	VMULPS Y14, Y8, Y8;   \
+	VMULPS Y14, Y9, Y9;   \
+	VMULPS Y14, Y10, Y10; \
+	VMULPS Y14, Y11, Y11
+
+// Stores the whole tile: STORE0 (or STOREB) for each of its six rows.
+#define STORE0TILE \
+	STORE0(Y0, Y1);   \
+	STORE0(Y2, Y3);   \
+	STORE0(Y4, Y5);   \
+	STORE0(Y6, Y7);   \
+	STORE0(Y8, Y9);   \
+	STORE0(Y10, Y11)
+
+#define STOREBTILE \
+	STOREB(Y0, Y1);   \
+	STOREB(Y2, Y3);   \
+	STOREB(Y4, Y5);   \
+	STOREB(Y6, Y7);   \
+	STOREB(Y8, Y9);   \
+	STOREB(Y10, Y11)
+
 // func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
 	MOVQ kc+0(FP), CX
@@ -52,38 +119,7 @@ TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-48
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
 
-	// Warm the six rows of C while the k loop runs.
-	MOVQ       DX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	TILEBEGIN
 
 	MOVQ CX, R9
 	SHRQ $2, R9
@@ -114,18 +150,7 @@ k1loop:
 
 store:
 	VBROADCASTSS alpha+40(FP), Y14
-	VMULPS       Y14, Y0, Y0
-	VMULPS       Y14, Y1, Y1
-	VMULPS       Y14, Y2, Y2
-	VMULPS       Y14, Y3, Y3
-	VMULPS       Y14, Y4, Y4
-	VMULPS       Y14, Y5, Y5
-	VMULPS       Y14, Y6, Y6
-	VMULPS       Y14, Y7, Y7
-	VMULPS       Y14, Y8, Y8
-	VMULPS       Y14, Y9, Y9
-	VMULPS       Y14, Y10, Y10
-	VMULPS       Y14, Y11, Y11
+	TILESCALE
 
 	// beta == 0 (and not NaN): C is not read.
 	VBROADCASTSS beta+44(FP), Y15
@@ -133,22 +158,12 @@ store:
 	VUCOMISS     X13, X15
 	JNE          withbeta
 	JPS          withbeta
-	STORE0(Y0, Y1)
-	STORE0(Y2, Y3)
-	STORE0(Y4, Y5)
-	STORE0(Y6, Y7)
-	STORE0(Y8, Y9)
-	STORE0(Y10, Y11)
+	STORE0TILE
 	VZEROUPPER
 	RET
 
 withbeta:
-	STOREB(Y0, Y1)
-	STOREB(Y2, Y3)
-	STOREB(Y4, Y5)
-	STOREB(Y6, Y7)
-	STOREB(Y8, Y9)
-	STOREB(Y10, Y11)
+	STOREBTILE
 	VZEROUPPER
 	RET
 
@@ -715,38 +730,7 @@ TEXT ·sgemmKernel6x16S(SB), NOSPLIT, $0-64
 	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 
-	// Warm the six rows of C while the k loop runs.
-	MOVQ       DX, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-	ADDQ       R8, AX
-	PREFETCHT0 (AX)
-	PREFETCHT0 60(AX)
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	TILEBEGIN
 
 	MOVQ CX, R9
 	SHRQ $2, R9
@@ -778,18 +762,7 @@ sk1loop:
 
 sstore:
 	VBROADCASTSS alpha+56(FP), Y14
-	VMULPS       Y14, Y0, Y0
-	VMULPS       Y14, Y1, Y1
-	VMULPS       Y14, Y2, Y2
-	VMULPS       Y14, Y3, Y3
-	VMULPS       Y14, Y4, Y4
-	VMULPS       Y14, Y5, Y5
-	VMULPS       Y14, Y6, Y6
-	VMULPS       Y14, Y7, Y7
-	VMULPS       Y14, Y8, Y8
-	VMULPS       Y14, Y9, Y9
-	VMULPS       Y14, Y10, Y10
-	VMULPS       Y14, Y11, Y11
+	TILESCALE
 
 	// beta == 0 (and not NaN): C is not read.
 	VBROADCASTSS beta+60(FP), Y15
@@ -797,21 +770,11 @@ sstore:
 	VUCOMISS     X13, X15
 	JNE          swithbeta
 	JPS          swithbeta
-	STORE0(Y0, Y1)
-	STORE0(Y2, Y3)
-	STORE0(Y4, Y5)
-	STORE0(Y6, Y7)
-	STORE0(Y8, Y9)
-	STORE0(Y10, Y11)
+	STORE0TILE
 	VZEROUPPER
 	RET
 
 swithbeta:
-	STOREB(Y0, Y1)
-	STOREB(Y2, Y3)
-	STOREB(Y4, Y5)
-	STOREB(Y6, Y7)
-	STOREB(Y8, Y9)
-	STOREB(Y10, Y11)
+	STOREBTILE
 	VZEROUPPER
 	RET

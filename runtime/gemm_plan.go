@@ -186,14 +186,7 @@ func (g *gemmImpl) run(kern GemmKernel, directA, directB bool, threads int, relu
 		// As Sgemm's split: rows of C sharing each packed panel of B when
 		// C has at least as many rows as columns, otherwise column bands.
 		byRows := m >= n
-		switch w := g.planTileWorkers(threads, byRows, m, n); {
-		case w < 2:
-			g.packed(relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		case byRows:
-			g.parallelRows(w, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		default:
-			g.split(GemmPacked, w, false, false, false, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		}
+		g.packedOn(GemmPacked, g.planTileWorkers(threads, byRows, m, n), byRows, relu, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 
