@@ -35,15 +35,9 @@ func (c *gen) decideEpilogues() {
 	c.epilogue = map[*ir.Node]*epilogue{}
 	c.epilogueOf = map[*ir.Node]bool{}
 	f := &c.facts
-	reader := map[*ir.Node]*ir.Node{}
-	for _, n := range c.g.Nodes {
-		for _, in := range n.Inputs {
-			reader[in] = n
-		}
-	}
 	// next returns v's only reader if v can be absorbed into it.
 	next := func(v *ir.Node) *ir.Node {
-		q := reader[v]
+		q := f.reader[v]
 		if q == nil || !c.hasBuf[v] || f.readers[v] != 1 || f.results[v] || !c.hasBuf[q] || f.emitted[v] != f.emitted[q] ||
 			q.Type.DType != ir.F32 || !q.Type.Shape.Equal(v.Type.Shape) {
 			return nil
@@ -71,7 +65,7 @@ func (c *gen) decideEpilogues() {
 			continue
 		}
 		c.epilogue[out] = e
-		for v := k; v != out; v = reader[v] {
+		for v := k; v != out; v = f.reader[v] {
 			c.epilogueOf[v] = true
 		}
 	}

@@ -7,8 +7,11 @@ import "github.com/flow-lang/flow/compiler/ir"
 // functions all ask of the graph. plan computes them once, before any
 // decision, so every later step sees the same programs.
 type graphFacts struct {
-	// readers counts each node's uses as an operand.
+	// readers counts each node's uses as an operand; reader is the node
+	// that uses it (the last one in graph order: the only one when
+	// readers is 1).
 	readers map[*ir.Node]int
+	reader  map[*ir.Node]*ir.Node
 	// results are the nodes an entry point returns or writes: outputs,
 	// losses, updates and their new values.
 	results map[*ir.Node]bool
@@ -21,10 +24,11 @@ type graphFacts struct {
 
 // computeFacts fills c.facts.
 func (c *gen) computeFacts() {
-	f := graphFacts{readers: map[*ir.Node]int{}, results: map[*ir.Node]bool{}}
+	f := graphFacts{readers: map[*ir.Node]int{}, reader: map[*ir.Node]*ir.Node{}, results: map[*ir.Node]bool{}}
 	for _, n := range c.g.Nodes {
 		for _, in := range n.Inputs {
 			f.readers[in]++
+			f.reader[in] = n
 		}
 	}
 	for _, o := range c.g.Outputs {

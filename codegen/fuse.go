@@ -40,12 +40,6 @@ func init() { emitterOf = func(op string) emitter { return emitters[op] } }
 func (c *gen) fuse() {
 	c.fused = map[*ir.Node]bool{}
 	f := &c.facts
-	consumer := map[*ir.Node]*ir.Node{}
-	for _, n := range c.g.Nodes {
-		for _, in := range n.Inputs {
-			consumer[in] = n
-		}
-	}
 	capable := map[string]bool{}
 	isCapable := func(n *ir.Node) bool {
 		ok, seen := capable[n.Op.Name]
@@ -69,7 +63,7 @@ func (c *gen) fuse() {
 		return q.Type.Shape, isCapable(q)
 	}
 	for _, n := range c.g.Nodes {
-		q := consumer[n]
+		q := f.reader[n]
 		if !c.hasBuf[n] || c.epilogue[n] != nil || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
@@ -108,15 +102,13 @@ func (c *gen) splits() map[*ir.Node]int {
 func (c *gen) fusion() cost.Fusion {
 	out := cost.Fusion{}
 	for end, e := range c.epilogue {
-		for v := end; v != e.kernel; {
+		// The chain is the kernel's sole reader, its sole reader, … up
+		// to end (decideEpilogues).
+		for v := c.facts.reader[e.kernel]; ; v = c.facts.reader[v] {
 			out[v] = e.kernel
-			// The chain's element-wise nodes each read the previous
-			// one as an operand (the bias is the other).
-			next := v.Inputs[0]
-			if len(v.Inputs) > 1 && !c.epilogueOf[next] && next != e.kernel {
-				next = v.Inputs[1]
+			if v == end {
+				break
 			}
-			v = next
 		}
 	}
 	for _, n := range c.g.Nodes {
