@@ -72,15 +72,6 @@ func (s size) code() *jen.Statement {
 	return e
 }
 
-// eval returns the size for a concrete n.
-func (s size) eval(n int) int {
-	v := s.c
-	for i := 0; i < s.k; i++ {
-		v *= n
-	}
-	return v
-}
-
 // rowMajorStrides returns the strides of a contiguous tensor.
 func rowMajorStrides(dims []size) []size {
 	st := make([]size, len(dims))

@@ -125,7 +125,7 @@ func TestGemmChoosesTheFastest(t *testing.T) {
 	}
 	p.Dispatch = AVX2Dispatch
 	p.Gemm = append(p.Gemm, GemmRate{KernelNarrow, 1, 1, 50})
-	if g := Gemm(p, 4, 512, 784, false, true); !has(g, KernelRows) || has(g, KernelDirect) || has(g, KernelNarrow) || has(g, KernelSmall) != true {
+	if g := Gemm(p, 4, 512, 784, false, true); !has(g, KernelRows) || has(g, KernelDirect) || has(g, KernelNarrow) || !has(g, KernelSmall) {
 		t.Errorf("avx2, transposed B, n = 512: %v", g.Options)
 	}
 	if g := Gemm(p, 784, 10, 100, true, true); !has(g, KernelDirect) || has(g, KernelNarrow) {

@@ -7,7 +7,7 @@ import (
 )
 
 // Dispatch constants of the parallel runtime kernels other than SGEMM
-// (whose rules are the profile's GemmDispatch). They must follow the
+// (whose kernels the model chooses itself; see Gemm). They must follow the
 // runtime: the estimates describe what it does.
 const (
 	convColMax      = 1 << 20 // runtime.convColMax

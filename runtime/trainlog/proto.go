@@ -38,15 +38,6 @@ func (p *pbuf) int64Field(field int, v int64) {
 	p.varint(uint64(v))
 }
 
-func (p *pbuf) boolField(field int, v bool) {
-	p.key(field, wireVarint)
-	if v {
-		p.varint(1)
-	} else {
-		p.varint(0)
-	}
-}
-
 func (p *pbuf) doubleField(field int, v float64) {
 	p.key(field, wireFixed64)
 	p.b = binary.LittleEndian.AppendUint64(p.b, math.Float64bits(v))
