@@ -74,26 +74,11 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 		return append(b, "]}\n"...)
 	}
 
-	single := len(info.outputs) == 1
 	if columnar {
 		b = append(b, `{"outputs":`...)
-		if !single {
-			b = append(b, '{')
-		}
-		for i := range info.outputs {
-			t := &info.outputs[i]
-			if !single {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = strconv.AppendQuote(b, t.spec.Name)
-				b = append(b, ':')
-			}
-			b = appendNested(b, out[i][:n*t.per], append([]int{n}, t.dims...), t.spec.DType)
-		}
-		if !single {
-			b = append(b, '}')
-		}
+		b = appendOutputs(b, info, out, func(b []byte, t *tensor, o []float32) []byte {
+			return appendNested(b, o[:n*t.per], append([]int{n}, t.dims...), t.spec.DType)
+		})
 		return append(b, "}\n"...)
 	}
 	b = append(b, `{"predictions":[`...)
@@ -101,25 +86,36 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 		if k > 0 {
 			b = append(b, ',')
 		}
-		if !single {
-			b = append(b, '{')
-		}
-		for i := range info.outputs {
-			t := &info.outputs[i]
-			if !single {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = strconv.AppendQuote(b, t.spec.Name)
-				b = append(b, ':')
-			}
-			b = appendNested(b, out[i][k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
-		}
-		if !single {
-			b = append(b, '}')
-		}
+		b = appendOutputs(b, info, out, func(b []byte, t *tensor, o []float32) []byte {
+			return appendNested(b, o[k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
+		})
 	}
 	return append(b, "]}\n"...)
+}
+
+// appendOutputs appends the model's outputs as one JSON value: the one
+// output itself, or an object keyed by output name when there are
+// several. value appends to b output t's part of its values o.
+func appendOutputs(b []byte, info *modelInfo, out [][]float32, value func(b []byte, t *tensor, o []float32) []byte) []byte {
+	single := len(info.outputs) == 1
+	if !single {
+		b = append(b, '{')
+	}
+	for i := range info.outputs {
+		t := &info.outputs[i]
+		if !single {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, t.spec.Name)
+			b = append(b, ':')
+		}
+		b = value(b, t, out[i])
+	}
+	if !single {
+		b = append(b, '}')
+	}
+	return b
 }
 
 // appendNested appends vals as nested JSON arrays of shape dims (a bare
