@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -201,21 +200,7 @@ func formatFile(filename string, src []byte, f *File) (out []byte, err error) {
 		}
 		p.toks = append(p.toks, t)
 	}
-	var items []Node
-	for _, x := range f.Imports {
-		items = append(items, x)
-	}
-	for _, x := range f.Consts {
-		items = append(items, x)
-	}
-	for _, x := range f.Funcs {
-		items = append(items, x)
-	}
-	for _, x := range f.Models {
-		items = append(items, x)
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Position().Offset < items[j].Position().Offset })
-	lines := p.block("", items, math.MaxInt)
+	lines := p.block("", f.decls(), math.MaxInt)
 	if p.err == nil && (p.ti != len(p.toks)-1 || p.ci != len(p.comments)) {
 		p.err = fmt.Errorf("%s: internal formatter error: %d tokens and %d comments left over", filename, len(p.toks)-1-p.ti, len(p.comments)-p.ci)
 	}

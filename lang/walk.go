@@ -91,6 +91,23 @@ func Walk(n Node, fn func(Node) bool) {
 
 // walkFile walks the file-level declarations of f in source order.
 func walkFile(f *File, fn func(Node) bool) {
+	for _, n := range f.decls() {
+		Walk(n, fn)
+	}
+}
+
+// isNil reports whether n is nil or a nil pointer in an interface.
+func isNil(n Node) bool {
+	if n == nil {
+		return true
+	}
+	v := reflect.ValueOf(n)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// decls returns the file-level declarations of f (imports, constants,
+// functions, models) in source order.
+func (f *File) decls() []Node {
 	var nodes []Node
 	for _, n := range f.Imports {
 		nodes = append(nodes, n)
@@ -105,16 +122,5 @@ func walkFile(f *File, fn func(Node) bool) {
 		nodes = append(nodes, n)
 	}
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Position().Offset < nodes[j].Position().Offset })
-	for _, n := range nodes {
-		Walk(n, fn)
-	}
-}
-
-// isNil reports whether n is nil or a nil pointer in an interface.
-func isNil(n Node) bool {
-	if n == nil {
-		return true
-	}
-	v := reflect.ValueOf(n)
-	return v.Kind() == reflect.Pointer && v.IsNil()
+	return nodes
 }
