@@ -23,10 +23,7 @@ var estimateBatches = map[string][]int{
 // built-in one, so generated code depends on the machine only when the
 // caller asks.
 func (c *gen) addEstimates(dict jen.Dict) {
-	p := c.opts.Profile
-	if p == nil {
-		p = cost.Default()
-	}
+	p := c.profile()
 	natural := 0
 	if len(c.g.Syms) == 0 {
 		natural = 1

@@ -30,8 +30,9 @@ type Options struct {
 	// Source is the model's file name as shown in the header. Pass a
 	// relative path: generated code must not depend on where it was built.
 	Source string
-	// Profile is the machine profile of the signature's cost estimates;
-	// nil means cost.Default(), so output does not depend on the machine.
+	// Profile is the machine profile of the cost model's decisions and of
+	// the signature's estimates; nil means cost.Default(), so output does
+	// not depend on the machine.
 	Profile *cost.Profile
 }
 

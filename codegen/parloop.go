@@ -31,10 +31,7 @@ const parallelBatch = 64
 func (c *gen) decideParallel() {
 	c.parallel = map[*ir.Node]string{}
 	c.threads = map[*ir.Node]int{}
-	p := c.opts.Profile
-	if p == nil {
-		p = cost.Default()
-	}
+	p := c.profile()
 	b := cost.Bind(c.g, parallelBatch)
 	// The loops: every node with a buffer, and the updates computed in
 	// their param's storage.
