@@ -180,10 +180,16 @@ func (c *gen) elementTree(x *ir.Node, out ir.Shape, ops *[]access) func(e []*jen
 // each fused input (and an epilogue's matmul) replaced by what that one
 // reads.
 func (c *gen) reads(n *ir.Node) []*ir.Node {
-	var out []*ir.Node
+	return c.appendReads(nil, n)
+}
+
+// appendReads appends what n's code reads to out: one slice for the
+// whole walk, so that a fused chain thousands of nodes long costs its
+// length, not its length squared.
+func (c *gen) appendReads(out []*ir.Node, n *ir.Node) []*ir.Node {
 	for _, in := range n.Inputs {
 		if c.fused[in] || c.epilogueOf[in] {
-			out = append(out, c.reads(in)...)
+			out = c.appendReads(out, in)
 		} else {
 			out = append(out, in)
 		}

@@ -1,6 +1,10 @@
 package codegen
 
-import "github.com/flow-lang/flow/compiler/ir"
+import (
+	"slices"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
 
 // In-place param updates. The train program ends by copying each update's
 // new value into its param. When nothing reads the param's old value after
@@ -23,6 +27,23 @@ func (c *gen) decideInPlace() {
 	for i, n := range order {
 		pos[n] = i
 	}
+	// The code that reads each param, in order (an assign emits no code;
+	// the copy it stands for is its value's).
+	params := map[*ir.Node]bool{}
+	for _, u := range c.g.Updates {
+		params[u.Inputs[0]] = true
+	}
+	readers := map[*ir.Node][]*ir.Node{}
+	for _, n := range order {
+		if n.Op.Name == "assign" {
+			continue
+		}
+		for _, x := range codeReads(c, n) {
+			if params[x] {
+				readers[x] = append(readers[x], n)
+			}
+		}
+	}
 	values := map[*ir.Node]int{}
 	for _, u := range c.g.Updates {
 		values[updateValue(u)]++
@@ -34,19 +55,13 @@ func (c *gen) decideInPlace() {
 			continue
 		}
 		ok := true
-		for _, n := range order {
-			if n == v || n.Op.Name == "assign" || !readsNode(c, n, p) {
-				continue // an assign emits no code; the copy it stands for is v's
-			}
-			// Another reader of the old value must come before v.
-			if pos[n] > pos[v] {
+		for _, n := range readers[p] {
+			// Another reader of the old value must come before v; v
+			// itself may read p only at the index it writes.
+			if n == v && !v.Op.Elementwise || n != v && pos[n] > pos[v] {
 				ok = false
 				break
 			}
-		}
-		// v itself may read p only at the index it writes.
-		if ok && readsNode(c, v, p) && !v.Op.Elementwise {
-			ok = false
 		}
 		if ok {
 			c.inPlace[v] = p
@@ -55,15 +70,29 @@ func (c *gen) decideInPlace() {
 	c.dropBufs(func(n *ir.Node) bool { return c.inPlace[n] != nil })
 }
 
-// readsNode reports whether n's code reads x (through fused operands).
-func readsNode(c *gen, n, x *ir.Node) bool {
+// codeReads returns the values n's code reads (through fused operands),
+// each once; none when n has no code of its own.
+func codeReads(c *gen, n *ir.Node) []*ir.Node {
 	if c.fused[n] || c.epilogueOf[n] {
-		return false // its consumer's code does the reading
+		return nil // its consumer's code does the reading
 	}
-	for _, in := range c.reads(n) {
-		if in == x {
-			return true
+	reads := c.reads(n)
+	if len(reads) <= 8 {
+		var out []*ir.Node
+		for _, in := range reads {
+			if !slices.Contains(out, in) {
+				out = append(out, in)
+			}
+		}
+		return out
+	}
+	seen := make(map[*ir.Node]bool, len(reads))
+	out := reads[:0:0]
+	for _, in := range reads {
+		if !seen[in] {
+			seen[in] = true
+			out = append(out, in)
 		}
 	}
-	return false
+	return out
 }

@@ -62,35 +62,96 @@ type planOption struct {
 // lengthen the plan.
 const planSticky = 0.05
 
-// planSteps evaluates options (every way of running the call at a batch
-// size, fastest first) at every batch size from 1 to planBatchMax (or
-// once, when fixed) and returns the intervals of equal choice: the
-// fastest option, unless the previous interval's plan is within
-// planSticky of it.
+// planSteps finds the intervals of batch sizes from 1 to planBatchMax
+// (or the one size, when fixed) over which the choice among options
+// (every way of running the call at a batch size, fastest first) is the
+// same: an interval starts with the fastest option and keeps it while
+// it is within planSticky of the fastest.
+//
+// It does not evaluate every batch size: up to planExact it does, and
+// above, it probes batch sizes a stride of 1/planStrideDiv apart and
+// bisects a stride where the plan stops holding for the first size where
+// it does not. A switch away and back again inside one stride (an option
+// faster on a few percent of the sizes) is not seen; the cost model is
+// not that precise anyway.
 func planSteps(fixed bool, options func(batch int) []planOption) []planStep {
-	last := planBatchMax
+	first := options(1)[0]
+	steps := []planStep{{upTo: 1, kernel: first.kernel, threads: first.threads, us: first.us, usLo: first.us}}
 	if fixed {
-		last = 1
+		return steps
 	}
-	var steps []planStep
-	for b := 1; b <= last; b++ {
+	// holds reports whether the current interval's plan is kept at batch
+	// size b, and its estimate there; when it is not, it returns the
+	// fastest option instead.
+	holds := func(b int) (planOption, bool) {
+		cur := &steps[len(steps)-1]
 		opts := options(b)
-		best := opts[0]
-		if n := len(steps); n > 0 {
-			cur := &steps[n-1]
-			for _, o := range opts {
-				if o.kernel == cur.kernel && o.threads == cur.threads && o.us <= best.us*(1+planSticky) {
-					cur.upTo, cur.us = b, o.us
-					best.kernel = ""
-					break
-				}
+		for _, o := range opts {
+			if o.kernel == cur.kernel && o.threads == cur.threads && o.us <= opts[0].us*(1+planSticky) {
+				return o, true
 			}
 		}
-		if best.kernel != "" {
-			steps = append(steps, planStep{upTo: b, kernel: best.kernel, threads: best.threads, us: best.us, usLo: best.us})
+		return opts[0], false
+	}
+	for b := 1; b < planBatchMax; {
+		next := min(b+planStride(b), planBatchMax)
+		o, ok := holds(next)
+		if !ok {
+			// The plan holds at b and not at next: find the first size in
+			// between where it does not.
+			lo, hi, best := b, next, o
+			for hi-lo > 1 {
+				mid := (lo + hi) / 2
+				if m, ok := holds(mid); ok {
+					lo = mid
+					steps[len(steps)-1].upTo, steps[len(steps)-1].us = mid, m.us
+				} else {
+					hi, best = mid, m
+				}
+			}
+			steps = append(steps, planStep{upTo: hi, kernel: best.kernel, threads: best.threads, us: best.us, usLo: best.us})
+			b = hi
+			continue
 		}
+		steps[len(steps)-1].upTo, steps[len(steps)-1].us = next, o.us
+		b = next
 	}
 	return steps
+}
+
+// Plan search: every batch size up to planExact is evaluated; above it,
+// sizes b/planStrideDiv apart.
+const (
+	planExact     = 64
+	planStrideDiv = 64
+)
+
+// planStride is how far planSteps steps from batch size b.
+func planStride(b int) int {
+	if b < planExact {
+		return 1
+	}
+	return max(1, b/planStrideDiv)
+}
+
+// sharedPlan is the plan of every kernel call of one shape: its
+// intervals, computed once, and the plan functions declared for it, by
+// whether they fuse ReLU.
+type sharedPlan struct {
+	steps []planStep
+	fn    map[bool]string
+}
+
+// plan returns the shared plan of the calls whose options are those of
+// key (a comparable value that determines options at every batch size),
+// computing its intervals on first use.
+func (c *gen) sharedPlan(key any, fixed bool, options func(batch int) []planOption) *sharedPlan {
+	if sp, ok := c.plans[key]; ok {
+		return sp
+	}
+	sp := &sharedPlan{steps: planSteps(fixed, options), fn: map[bool]string{}}
+	c.plans[key] = sp
+	return sp
 }
 
 // gemmKernels maps the cost model's kernel names to the runtime's.
@@ -116,7 +177,16 @@ func (c *gen) gemmPlan(n *ir.Node, relu bool) jen.Code {
 		return jen.Null() // fuse asking for an element expression
 	}
 	p := c.profile()
-	steps := planSteps(fixedShapes(n), func(b int) []planOption {
+	// m, n and k are products of dimensions, each fixed or the batch
+	// size: their values at batch sizes 1 and 2 determine them at every
+	// batch size.
+	type gemmKey struct {
+		m1, n1, k1, m2, n2, k2 int
+		ta, tb                 bool
+	}
+	m1, n1, k1, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, 1))
+	m2, n2, k2, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 2))
+	sp := c.sharedPlan(gemmKey{m1, n1, k1, m2, n2, k2, ta, tb}, fixedShapes(n), func(b int) []planOption {
 		m, nn, k, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, b))
 		var opts []planOption
 		for _, o := range cost.Gemm(p, m, nn, k, ta, tb).Options {
@@ -131,7 +201,7 @@ func (c *gen) gemmPlan(n *ir.Node, relu bool) jen.Code {
 	if n.Attrs.Bool("transpose_b") {
 		w += "ᵀ"
 	}
-	return c.planCode("gemmPlan", "GemmPlan", gemmKernels, n, fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w), steps, relu)
+	return c.planCode("gemmPlan", "GemmPlan", gemmKernels, n, fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w), sp, relu)
 }
 
 // fixedShapes reports whether n and its operands have no symbolic
@@ -154,20 +224,29 @@ func (c *gen) convPlan(n *ir.Node, relu bool) jen.Code {
 		return jen.Null() // fuse asking for an element expression
 	}
 	p := c.profile()
-	steps := planSteps(fixedShapes(n), func(b int) []planOption {
+	// Only the batch dimension can be symbolic.
+	type convKey struct {
+		op     string
+		geo1   cost.ConvGeometry
+		batch2 int
+	}
+	key := convKey{n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, 1)), cost.NodeConvGeometry(n, cost.Bind(c.g, 2)).Batch}
+	sp := c.sharedPlan(key, fixedShapes(n), func(b int) []planOption {
 		var opts []planOption
 		for _, o := range cost.Conv(p, n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, b))).Options {
 			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
 		}
 		return opts
 	})
-	return c.planCode("convPlan", "ConvPlan", convKernels, n, n.Op.Name+" "+n.Label(), steps, relu)
+	return c.planCode("convPlan", "ConvPlan", convKernels, n, n.Op.Name+" "+n.Label(), sp, relu)
 }
 
-// planCode renders steps as a runtime plan (typ: "GemmPlan" or
+// planCode renders sp as a runtime plan (typ: "GemmPlan" or
 // "ConvPlan"): a literal for one step, else a call of a plan function
-// named prefix+ID, declared once per node.
-func (c *gen) planCode(prefix, typ string, kernels map[string]string, n *ir.Node, what string, steps []planStep, relu bool) jen.Code {
+// named prefix+ID after the first node n that needs it, which every call
+// of the same shape shares.
+func (c *gen) planCode(prefix, typ string, kernels map[string]string, n *ir.Node, what string, sp *sharedPlan, relu bool) jen.Code {
+	steps := sp.steps
 	lit := func(s planStep) *jen.Statement {
 		fields := []jen.Code{
 			jen.Id("Kernel").Op(":").Qual(RuntimePath, kernels[s.kernel]),
@@ -181,9 +260,10 @@ func (c *gen) planCode(prefix, typ string, kernels map[string]string, n *ir.Node
 	if len(steps) == 1 {
 		return lit(steps[0])
 	}
-	name := prefix + strconv.Itoa(n.ID)
-	if !c.planDeclared[name] {
-		c.planDeclared[name] = true
+	name, ok := sp.fn[relu]
+	if !ok {
+		name = prefix + strconv.Itoa(n.ID)
+		sp.fn[relu] = name
 		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by batch size n (estimated times):", name, what))
 		var cases []jen.Code
 		lo := 1

@@ -66,10 +66,15 @@ func (c *gen) decideParallel() {
 
 // group returns n and the nodes fused into it.
 func (c *gen) group(n *ir.Node) []*ir.Node {
-	out := []*ir.Node{n}
+	return c.appendGroup(nil, n)
+}
+
+// appendGroup appends n and the nodes fused into its loop to out.
+func (c *gen) appendGroup(out []*ir.Node, n *ir.Node) []*ir.Node {
+	out = append(out, n)
 	for _, in := range n.Inputs {
 		if c.fused[in] {
-			out = append(out, c.group(in)...)
+			out = c.appendGroup(out, in)
 		}
 	}
 	return out

@@ -35,20 +35,46 @@ type memPlan struct {
 // span is a buffer's live interval in one schedule.
 type span struct{ def, last int }
 
-// planMemory computes the plan of c's buffers for its programs.
+// planMemory computes the plan of c's buffers for its programs: in
+// order of decreasing size, each buffer takes the first slot of its dtype
+// that is large enough and whose members are never live with it, or a
+// new slot. First fit visits every slot for every buffer; the visits are
+// kept to array reads (the sizes are monomials in N, the live intervals
+// dense by buffer) so that a graph of thousands of buffers plans in
+// milliseconds.
 func (c *gen) planMemory(progs []program) *memPlan {
 	byName := map[string]*program{}
 	for i := range progs {
 		byName[progs[i].name] = &progs[i]
 	}
-	// Each entry point's schedule, with its live intervals.
-	var lives []map[*ir.Node]span
+	bufs := append([]*ir.Node(nil), c.bufs...)
+	need := make(map[*ir.Node]size, len(bufs))
+	for _, b := range bufs {
+		need[b] = numel(b.Type.Shape)
+	}
+	sort.SliceStable(bufs, func(i, j int) bool { return sizeLess(need[bufs[j]], need[bufs[i]]) })
+	index := make(map[*ir.Node]int, len(bufs))
+	for i, b := range bufs {
+		index[b] = i
+	}
+	// Each entry point's live intervals, by buffer; def < 0 where the
+	// entry point does not compute the buffer.
+	var lives [][]span
 	for _, name := range []string{"predict", "loss", "train"} {
 		p := byName[name]
 		if p == nil {
 			continue
 		}
-		lives = append(lives, c.liveness(p))
+		live := make([]span, len(bufs))
+		for i := range live {
+			live[i] = span{def: -1}
+		}
+		for n, sp := range c.liveness(p) {
+			if i, ok := index[n]; ok {
+				live[i] = sp
+			}
+		}
+		lives = append(lives, live)
 	}
 	inPlace := func(x, y *ir.Node) bool {
 		// y overwrites x: y is element-wise, reads x, and has x's type.
@@ -62,35 +88,35 @@ func (c *gen) planMemory(progs []program) *memPlan {
 		}
 		return false
 	}
-	conflict := func(x, y *ir.Node) bool {
+	conflict := func(x, y int) bool {
 		for _, live := range lives {
-			a, okA := live[x]
-			b, okB := live[y]
-			if !okA || !okB || a.last < b.def || b.last < a.def {
+			a, b := live[x], live[y]
+			if a.def < 0 || b.def < 0 || a.last < b.def || b.last < a.def {
 				continue
 			}
-			if a.last == b.def && inPlace(x, y) || b.last == a.def && inPlace(y, x) {
+			if a.last == b.def && inPlace(bufs[x], bufs[y]) || b.last == a.def && inPlace(bufs[y], bufs[x]) {
 				continue
 			}
 			return true
 		}
 		return false
 	}
-	bufs := append([]*ir.Node(nil), c.bufs...)
-	sort.SliceStable(bufs, func(i, j int) bool {
-		return polyLess(polyOf(numel(bufs[j].Type.Shape)), polyOf(numel(bufs[i].Type.Shape)))
-	})
+	type slot struct {
+		*memSlot
+		need    size
+		members []int
+	}
+	slots := map[ir.DType][]*slot{}
 	plan := &memPlan{slots: map[ir.DType][]*memSlot{}, slotOf: map[*ir.Node]*memSlot{}}
-	for _, b := range bufs {
-		need := polyOf(numel(b.Type.Shape))
-		var home *memSlot
+	for i, b := range bufs {
+		var home *slot
 	slots:
-		for _, s := range plan.slots[b.Type.DType] {
-			if !polyCovers(s.size, need) {
+		for _, s := range slots[b.Type.DType] {
+			if !sizeCovers(s.need, need[b]) {
 				continue
 			}
 			for _, m := range s.members {
-				if conflict(m, b) {
+				if conflict(m, i) {
 					continue slots
 				}
 			}
@@ -98,13 +124,39 @@ func (c *gen) planMemory(progs []program) *memPlan {
 			break
 		}
 		if home == nil {
-			home = &memSlot{size: need}
-			plan.slots[b.Type.DType] = append(plan.slots[b.Type.DType], home)
+			home = &slot{memSlot: &memSlot{size: polyOf(need[b])}, need: need[b]}
+			slots[b.Type.DType] = append(slots[b.Type.DType], home)
+			plan.slots[b.Type.DType] = append(plan.slots[b.Type.DType], home.memSlot)
 		}
-		home.members = append(home.members, b)
-		plan.slotOf[b] = home
+		home.members = append(home.members, i)
+		home.memSlot.members = append(home.memSlot.members, b)
+		plan.slotOf[b] = home.memSlot
 	}
 	return plan
+}
+
+// sizeCovers reports whether a slot of p elements holds q elements at
+// every batch size n >= 1.
+func sizeCovers(p, q size) bool {
+	switch {
+	case q.c == 0:
+		return true
+	case p.c == 0 || p.k < q.k:
+		return false
+	}
+	return p.c >= q.c
+}
+
+// sizeLess orders sizes by their growth: the power of N first, then the
+// coefficient; zero is the smallest.
+func sizeLess(p, q size) bool {
+	if p.c == 0 || q.c == 0 {
+		return p.c == 0 && q.c != 0
+	}
+	if p.k != q.k {
+		return p.k < q.k
+	}
+	return p.c < q.c
 }
 
 // liveness returns the live interval of every node entry point p
@@ -197,41 +249,4 @@ func polyOf(s size) map[int]int {
 		return map[int]int{}
 	}
 	return map[int]int{s.k: s.c}
-}
-
-// polyCovers reports whether p(n) >= q(n) for every n >= 1, by the
-// sufficient condition that every tail sum of the coefficients of p - q
-// (powers k and above) is non-negative.
-func polyCovers(p, q map[int]int) bool {
-	tail := 0
-	for k := topPower(p, q); k >= 0; k-- {
-		tail += p[k] - q[k]
-		if tail < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// polyLess orders polynomials by their growth: the highest power first,
-// then its coefficient, then the lower terms.
-func polyLess(p, q map[int]int) bool {
-	for k := topPower(p, q); k >= 0; k-- {
-		if p[k] != q[k] {
-			return p[k] < q[k]
-		}
-	}
-	return false
-}
-
-// topPower is the highest power of N in p or q.
-func topPower(p, q map[int]int) int {
-	top := 0
-	for k := range p {
-		top = max(top, k)
-	}
-	for k := range q {
-		top = max(top, k)
-	}
-	return top
 }

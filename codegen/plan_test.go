@@ -10,43 +10,34 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
-func TestPolyCovers(t *testing.T) {
-	tests := []struct {
-		p, q map[int]int
-		want bool
-	}{
-		{map[int]int{1: 784}, map[int]int{0: 10}, true},          // 784n >= 10 for n >= 1
-		{map[int]int{1: 5}, map[int]int{0: 10}, false},           // 5n < 10 at n = 1
-		{map[int]int{1: 5, 0: 5}, map[int]int{0: 10}, true},      // 5n + 5 >= 10
-		{map[int]int{0: 100}, map[int]int{1: 1}, false},          // n outgrows 100
-		{map[int]int{2: 1}, map[int]int{1: 3, 0: 1}, false},      // n² < 3n + 1 at n = 1
-		{map[int]int{2: 4}, map[int]int{1: 3, 0: 1}, true},       // 4n² >= 3n + 1
-		{map[int]int{1: 3, 0: 2}, map[int]int{1: 3, 0: 2}, true}, // equal
-		{map[int]int{}, map[int]int{}, true},
+func TestSizeCovers(t *testing.T) {
+	var sizes []size
+	for _, c := range []int{0, 1, 2, 5, 10, 784} {
+		for k := 0; k <= 2; k++ {
+			sizes = append(sizes, size{c: c, k: k})
+		}
 	}
-	for _, tt := range tests {
-		require.Equal(t, tt.want, polyCovers(tt.p, tt.q), "%v covers %v", tt.p, tt.q)
-		if tt.want {
-			for n := 1; n <= 50; n++ {
-				require.GreaterOrEqual(t, polyEval(tt.p, n), polyEval(tt.q, n), "%v vs %v at n=%d", tt.p, tt.q, n)
+	eval := func(s size, n int) int {
+		v := s.c
+		for range s.k {
+			v *= n
+		}
+		return v
+	}
+	for _, p := range sizes {
+		for _, q := range sizes {
+			want := true
+			for n := 1; n <= 1000; n++ {
+				if eval(p, n) < eval(q, n) {
+					want = false
+					break
+				}
 			}
+			require.Equal(t, want, sizeCovers(p, q), "%v covers %v", p, q)
+			// Growth order: p before q when p is smaller for all large n.
+			require.Equal(t, eval(p, 1000) < eval(q, 1000), sizeLess(p, q), "%v < %v", p, q)
 		}
 	}
-	require.True(t, polyLess(map[int]int{0: 1000}, map[int]int{1: 1}))
-	require.True(t, polyLess(map[int]int{1: 2}, map[int]int{1: 3}))
-	require.False(t, polyLess(map[int]int{1: 3, 0: 1}, map[int]int{1: 3}))
-}
-
-func polyEval(p map[int]int, n int) int {
-	v := 0
-	for k, c := range p {
-		t := c
-		for range k {
-			t *= n
-		}
-		v += t
-	}
-	return v
 }
 
 // planOf compiles src and returns the generator with its memory plan.
@@ -283,4 +274,17 @@ func TestConvEpilogue(t *testing.T) {
 	require.False(t, c.hasBuf[n["a"]] || c.hasBuf[n["s"]])
 	require.Nil(t, c.epilogue[n["j"]])
 	require.True(t, c.hasBuf[n["k"]])
+}
+
+// polyEval evaluates a polynomial in N at n.
+func polyEval(p map[int]int, n int) int {
+	total := 0
+	for k, c := range p {
+		v := c
+		for range k {
+			v *= n
+		}
+		total += v
+	}
+	return total
 }

@@ -81,7 +81,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		return value{}, false
 	}
 	if target.lit || target.node.Op.Name != "param" {
-		c.errorf(args[0].Position(), "%s updates a param, but %s is %s", name, exprString(args[0]), describeTarget(target))
+		c.errorf(args[0].Position(), "%s updates a param, but %s is %s", name, exprLabel(args[0]), describeTarget(target))
 		return value{}, false
 	}
 	p := target.node
@@ -92,7 +92,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		}
 	}
 	if name != "assign" {
-		v, ok := c.apply(e.Pos, e, exprString(e), name, []value{target, operand}, nil)
+		v, ok := c.apply(e.Pos, e, name, []value{target, operand}, nil)
 		if !ok {
 			return value{}, false
 		}
@@ -101,7 +101,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 	}
 	nv := c.materialize(operand, p.Type.DType)
 	if nv.Type.DType != p.Type.DType {
-		c.errorf(args[1].Position(), "%s: cannot set param %s %s to %s %s (convert with cast)", name, p.Name, p.Type, exprString(args[1]), nv.Type)
+		c.errorf(args[1].Position(), "%s: cannot set param %s %s to %s %s (convert with cast)", name, p.Name, p.Type, exprLabel(args[1]), nv.Type)
 		return value{}, false
 	}
 	if nv.Op.Name == "param" || nv.Op.Name == "input" || nv.Op.Name == "const" || !nv.Type.Shape.Equal(p.Type.Shape) {

@@ -74,11 +74,13 @@ type value struct {
 	num   float64
 	isInt bool
 	pos   lang.Pos
-	// label is the operand as written (a name, or an expression's text)
-	// and from where it was declared or computed, for messages about
-	// the ops it feeds; label is "" for literals.
-	label string
-	from  lang.Pos
+	// name or expr is the operand as written (a name, or the expression
+	// label renders when a message needs it) and from where it was
+	// declared or computed, for messages about the ops it feeds; both
+	// are empty for literals.
+	name string
+	expr lang.Expr
+	from lang.Pos
 	// isBool marks the literal true (num 1) or false (num 0).
 	isBool bool
 	// tens is a tensor literal (lit is set too).

@@ -48,7 +48,7 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 			attrs["value"] = v.num
 			return true
 		}
-		c.errorNode(d.Init.Position(), d.Init, "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprString(d.Init))
+		c.errorNode(d.Init.Position(), d.Init, "param %s: initializer must be a number or one of %s, got %s", d.Name.Name, strings.Join(initializerNames(), ", "), exprLabel(d.Init))
 		return false
 	}
 	in, ok := Initializers[name]
@@ -114,7 +114,7 @@ func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr
 		given[spec.Name] = true
 		v, err := c.attrArg(e, spec.Kind)
 		if err != nil {
-			c.errorNode(e.Position(), e, "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprString(e))
+			c.errorNode(e.Position(), e, "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprLabel(e))
 			good = false
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
@@ -33,13 +34,34 @@ type Options struct {
 	// name, resolved relative to the naming file's name; nil means
 	// os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+	// Timing, when set, receives the time each stage took, in order:
+	// "parse", "check", then the stages DumpAfter names after "check".
+	// A pass that runs on the forward graph and again on the training
+	// graph is reported twice.
+	Timing func(stage string, d time.Duration)
+}
+
+// StageTimer returns a function that reports, on each call, the time
+// since the previous call (or since StageTimer) to timing under the
+// stage's name; with a nil timing it does nothing. The compiler and
+// codegen time their stages with it.
+func StageTimer(timing func(string, time.Duration)) func(stage string) {
+	if timing == nil {
+		return func(string) {}
+	}
+	last := time.Now()
+	return func(stage string) {
+		now := time.Now()
+		timing(stage, now.Sub(last))
+		last = now
+	}
 }
 
 // Compile parses, checks and lowers one model from source: the result
 // has its forward graph, gradients and updates, ready for the interpreter
 // or codegen. Errors are lang.ErrorList diagnostics or a lang.Error.
 func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
-	graphs, err := checkSource(filename, src, opts.ReadFile)
+	graphs, err := checkSource(filename, src, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +95,7 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 
 // CompileAll parses, checks and lowers every model of a file.
 func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
-	graphs, err := checkSource(filename, src, opts.ReadFile)
+	graphs, err := checkSource(filename, src, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +108,11 @@ func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) 
 }
 
 // checkSource parses and checks every model of a file, reading its
-// imports with read.
-func checkSource(filename string, src []byte, read func(string) ([]byte, error)) ([]*ir.Graph, error) {
+// imports with opts.ReadFile.
+func checkSource(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
+	stage := StageTimer(opts.Timing)
 	f, err := lang.ParseFile(filename, src)
+	stage("parse")
 	if err != nil {
 		var list lang.ErrorList
 		if errors.As(err, &list) {
@@ -97,12 +121,18 @@ func checkSource(filename string, src []byte, read func(string) ([]byte, error))
 		}
 		return nil, err
 	}
-	return checkFile(f, read)
+	graphs, err := checkFile(f, opts.ReadFile)
+	stage("check")
+	return graphs, err
 }
 
 // lower runs the passes and the training lowering on a checked graph.
 func lower(g *ir.Graph, opts Options) error {
+	timed := StageTimer(opts.Timing)
 	dump := func(stage string) {
+		if stage != "check" {
+			timed(stage)
+		}
 		if opts.DumpAfter != nil {
 			opts.DumpAfter(stage, g)
 		}

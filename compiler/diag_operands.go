@@ -20,10 +20,10 @@ import (
 // (file:line:col when that is another file). A tensor literal shows its
 // type alone; numbers have no note.
 func operandNote(at lang.Pos, v value, t ir.Type, suffix string) string {
-	if v.label == "" || v.lit && v.tens == nil || !v.lit && v.node == nil {
+	if v.label() == "" || v.lit && v.tens == nil || !v.lit && v.node == nil {
 		return ""
 	}
-	note := fmt.Sprintf("%s is %s%s", v.label, t, suffix)
+	note := fmt.Sprintf("%s is %s%s", v.label(), t, suffix)
 	switch {
 	case v.lit || !v.from.IsValid():
 	case v.from.File != at.File:
@@ -37,23 +37,23 @@ func operandNote(at lang.Pos, v value, t ir.Type, suffix string) string {
 // operandFrom says where an operand whose type is already quoted comes
 // from: " from x (line 3)", or "" for a literal.
 func operandFrom(at lang.Pos, v value) string {
-	if v.lit || v.node == nil || v.label == "" {
+	if v.lit || v.node == nil || v.label() == "" {
 		return ""
 	}
 	if !v.from.IsValid() {
-		return " from " + v.label
+		return " from " + v.label()
 	}
 	if v.from.File != at.File {
-		return fmt.Sprintf(" from %s (%s)", v.label, v.from)
+		return fmt.Sprintf(" from %s (%s)", v.label(), v.from)
 	}
-	return fmt.Sprintf(" from %s (line %d)", v.label, v.from.Line)
+	return fmt.Sprintf(" from %s (line %d)", v.label(), v.from.Line)
 }
 
 // argText describes the argument pname of a function call, of type got,
 // computed as v: "argument a (x is f32[N,4], line 6)", or "argument a
 // (f32[N,4])" for a literal.
 func argText(at lang.Pos, pname string, got ir.Type, v value) string {
-	if v.lit || v.node == nil || v.label == "" {
+	if v.lit || v.node == nil || v.label() == "" {
 		return fmt.Sprintf("argument %s (%s)", pname, got)
 	}
 	where := ""
@@ -64,7 +64,7 @@ func argText(at lang.Pos, pname string, got ir.Type, v value) string {
 	default:
 		where = fmt.Sprintf(", line %d", v.from.Line)
 	}
-	return fmt.Sprintf("argument %s (%s is %s%s)", pname, v.label, got, where)
+	return fmt.Sprintf("argument %s (%s is %s%s)", pname, v.label(), got, where)
 }
 
 // applyMessage phrases the error err of applying op to args (materialized

@@ -36,7 +36,7 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		if b.node == nil {
 			return value{}, false
 		}
-		return value{node: b.node, pos: e.Pos, label: e.Name, from: b.pos}, true
+		return value{node: b.node, pos: e.Pos, name: e.Name, from: b.pos}, true
 	case *lang.NumberLit:
 		return value{lit: true, num: e.Value, isInt: e.IsInt, pos: e.Pos}, true
 	case *lang.ParenExpr:
@@ -53,7 +53,7 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 			return value{}, false
 		}
 		lit := v.value(e.Pos)
-		lit.label = exprString(e) // for messages about its shape
+		lit.expr = e // for messages about its shape
 		return lit, true
 	case *lang.UnaryExpr:
 		v, ok := c.expr(e.X)
@@ -74,7 +74,7 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		case v.lit:
 			return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
 		}
-		return c.apply(e.Pos, e, "-"+exprString(e.X), "neg", []value{v}, nil)
+		return c.apply(e.Pos, e, "neg", []value{v}, nil)
 	case *lang.BinaryExpr:
 		return c.binary(e)
 	case *lang.CallExpr:
@@ -84,16 +84,40 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 	return value{}, false
 }
 
+// binary checks a binary expression. Operators associate to the left, so
+// a long chain such as x + x + … + x nests down its left operands: binary
+// walks that spine in a loop, not by recursion, and checks the chain from
+// its innermost operation out, so that a chain of any length costs its
+// length in time and no stack.
 func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
-	x, okx := c.expr(e.X)
-	y, oky := c.expr(e.Y)
-	if !okx || !oky {
-		return value{}, false
+	spine := []*lang.BinaryExpr{e}
+	for {
+		inner, ok := spine[len(spine)-1].X.(*lang.BinaryExpr)
+		if !ok {
+			break
+		}
+		spine = append(spine, inner)
 	}
+	x, ok := c.expr(spine[len(spine)-1].X)
+	for i := len(spine) - 1; i >= 0; i-- {
+		b := spine[i]
+		y, oky := c.expr(b.Y)
+		if !ok || !oky {
+			// Check the remaining right operands too, for their errors.
+			ok = false
+			continue
+		}
+		x, ok = c.binaryOf(b, x, y)
+	}
+	return x, ok
+}
+
+// binaryOf applies the operator of e to its checked operands.
+func (c *checker) binaryOf(e *lang.BinaryExpr, x, y value) (value, bool) {
 	if x.lit && y.lit && !x.isBool && !y.isBool && x.tens == nil && y.tens == nil {
 		return foldBinary(e, x, y, c)
 	}
-	return c.apply(e.OpPos, e, exprString(e), binaryOps[e.Op], []value{x, y}, nil)
+	return c.apply(e.OpPos, e, binaryOps[e.Op], []value{x, y}, nil)
 }
 
 // foldBinary evaluates an operator on two literals at compile time. A
@@ -130,9 +154,8 @@ func foldArith(op string, x, y float64) (num float64, msg string) {
 // apply materializes literal operands with the dtype of the tensor
 // operands, builds the op node and reports a type error with the
 // operands' types and origins. pos is where the error goes (the operator
-// of a binary expression), n the expression (underlined), text its
-// source form.
-func (c *checker) apply(pos lang.Pos, n lang.Node, text, op string, args []value, attrs ir.Attrs) (value, bool) {
+// of a binary expression), e the expression (underlined).
+func (c *checker) apply(pos lang.Pos, e lang.Expr, op string, args []value, attrs ir.Attrs) (value, bool) {
 	var boolArg []bool // operands that are bool whatever the others are
 	if def, ok := ir.Lookup(op); ok {
 		boolArg = make([]bool, len(args))
@@ -182,10 +205,10 @@ func (c *checker) apply(pos lang.Pos, n lang.Node, text, op string, args []value
 	c.g.SetOrigin(pos, ir.Forward)
 	node, err := c.g.Apply(op, inputs, attrs)
 	if err != nil {
-		c.errorNode(pos, n, "%s", applyMessage(pos, text, op, args, inputs, attrs, err))
+		c.errorNode(pos, e, "%s", applyMessage(pos, exprLabel(e), op, args, inputs, attrs, err))
 		return value{}, false
 	}
-	return value{node: node, pos: pos, label: text, from: pos}, true
+	return value{node: node, pos: pos, expr: e, from: pos}, true
 }
 
 // call checks a call of a function or of a registered op.
@@ -301,7 +324,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		}
 		v, err := c.attrArg(ae, spec.Kind)
 		if err != nil {
-			c.errorNode(ae.Position(), ae, "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprString(ae))
+			c.errorNode(ae.Position(), ae, "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprLabel(ae))
 			good = false
 			continue
 		}
@@ -318,7 +341,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	if !good {
 		return value{}, false
 	}
-	return c.apply(e.Pos, e, exprString(e), name, args, attrs)
+	return c.apply(e.Pos, e, name, args, attrs)
 }
 
 // checkArgs checks the arguments of a call that failed on its own (an

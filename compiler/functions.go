@@ -336,7 +336,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 			}
 		}
 		if !fits(v, p.kind) && args[i] != nil {
-			c.errorf(args[i].Position(), "argument %s of %s must be %s %s, got %s %s", pname, fname, articleFor(p.kind), p.kind, exprString(args[i]), describeConst(v))
+			c.errorf(args[i].Position(), "argument %s of %s must be %s %s, got %s %s", pname, fname, articleFor(p.kind), p.kind, exprLabel(args[i]), describeConst(v))
 			good = false
 			continue
 		}
@@ -429,7 +429,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 	if !ok {
 		return value{}, false
 	}
-	return value{node: result, pos: e.Pos, label: exprString(e), from: e.Pos}, true
+	return value{node: result, pos: e.Pos, expr: e, from: e.Pos}, true
 }
 
 func describeConst(v *constVal) string {
@@ -549,7 +549,7 @@ func (c *checker) callScope(e *lang.CallExpr, fd *fnDef, scopeExpr lang.Expr, as
 	case scopeExpr != nil:
 		v, err := c.constEval(scopeExpr)
 		if err != nil || v.kind != constString {
-			c.errorNode(scopeExpr.Position(), scopeExpr, `the scope name = ... of a call must be a string such as name = "h1", got %s`, exprString(scopeExpr))
+			c.errorNode(scopeExpr.Position(), scopeExpr, `the scope name = ... of a call must be a string such as name = "h1", got %s`, exprLabel(scopeExpr))
 			return "", false
 		}
 		if !validScope(v.str) {

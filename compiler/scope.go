@@ -141,7 +141,7 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 			return nil, err
 		}
 		if x.kind != constNum || y.kind != constNum {
-			return bad(e.OpPos, "%s: constant arithmetic combines numbers only, got %s and %s", exprString(e), x.describe(), y.describe())
+			return bad(e.OpPos, "%s: constant arithmetic combines numbers only, got %s and %s", exprLabel(e), x.describe(), y.describe())
 		}
 		num, msg := foldArith(e.Op, x.num, y.num)
 		if msg != "" {
@@ -152,9 +152,9 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 	case *lang.ListLit:
 		return c.tensorLit(e)
 	case *lang.CallExpr:
-		return bad(e.Pos, "%s is not a constant: calls are computed when the model runs", exprString(e))
+		return bad(e.Pos, "%s is not a constant: calls are computed when the model runs", exprLabel(e))
 	}
-	return bad(e.Position(), "%s is not a constant", exprString(e))
+	return bad(e.Position(), "%s is not a constant", exprLabel(e))
 }
 
 // tensorLit evaluates `[a, b, ...]`: numbers, or tensors of one shape.

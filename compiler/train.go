@@ -22,7 +22,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		case !loss.Type.DType.IsFloat():
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss must be a floating-point scalar, got %s", loss.Type)
 		case loss.Type.Shape.Rank() != 0:
-			c.errorNode(d.Loss.Position(), d.Loss, "the loss must be a scalar, got %s %s (reduce it with sum or mean)", exprString(d.Loss), loss.Type)
+			c.errorNode(d.Loss.Position(), d.Loss, "the loss must be a scalar, got %s %s (reduce it with sum or mean)", exprLabel(d.Loss), loss.Type)
 		case loss.Op.Name == "const":
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss is a constant; it must depend on a param")
 		default:
@@ -67,7 +67,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 			}
 		}
 		if !trained {
-			c.errorNode(d.Loss.Position(), d.Loss, "the loss does not depend on any param, so there is nothing to train (loss: %s)", exprString(d.Loss))
+			c.errorNode(d.Loss.Position(), d.Loss, "the loss does not depend on any param, so there is nothing to train (loss: %s)", exprLabel(d.Loss))
 		}
 	}
 }

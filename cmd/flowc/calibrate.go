@@ -340,7 +340,7 @@ func calibrate(budget time.Duration, progress io.Writer) *cost.Profile {
 	// figures.
 	var rates []cost.ConvRate
 	for _, c := range convs {
-		modeled, _ := cost.ConvModel(p, c.op, c.geom, c.geom.Batch, 1)
+		modeled := cost.ConvModel(p, c.op, c.geom, c.geom.Batch, 1)
 		rates = append(rates, cost.ConvRate{Op: c.op, Kernel: c.kernel, Patch: c.geom.KH * c.geom.KW * c.geom.InC, Efficiency: modeled / (c.best * 1e6)})
 	}
 	p.Conv = rates

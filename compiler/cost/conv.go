@@ -75,10 +75,40 @@ type ConvChoice struct {
 	Kernel  string
 	Threads int
 	Micros  float64
-	Reason  string
 	// Options are every kernel and goroutine count considered, fastest
 	// first.
 	Options []ConvOption
+
+	// What Reason needs: the profile, op and geometry decided on, or a
+	// fixed text.
+	p   *Profile
+	op  string
+	geo ConvGeometry
+	why string
+}
+
+// Reason explains the choice: the kernel (for im2col, its chunks and
+// GEMM), the goroutines and the two runners-up. It is built when asked:
+// plans evaluate thousands of choices and read none of their reasons.
+func (c ConvChoice) Reason() string {
+	if c.why != "" || c.p == nil {
+		return c.why
+	}
+	if c.geo.pointwise() {
+		return "1×1 stride-1 convolution is one GEMM over pixels: " + convGemm(c.p, c.op, c.geo, c.geo.Batch, c.p.Cores).Reason()
+	}
+	var why strings.Builder
+	if c.Kernel == ConvDirect {
+		why.WriteString("direct kernel")
+	} else {
+		why.WriteString(ConvModelText(c.p, c.op, c.geo, c.geo.Batch, 1))
+	}
+	fmt.Fprintf(&why, "; %d goroutine(s)", c.Threads)
+	writeRunnersUp(&why, len(c.Options), func(i int) (string, int, float64) {
+		o := c.Options[i]
+		return o.Kernel, o.Threads, o.Micros
+	})
+	return why.String()
 }
 
 // Conv chooses how to run the runtime's op (OpConv2D or a gradient) on
@@ -95,16 +125,15 @@ type ConvChoice struct {
 func Conv(p *Profile, op string, s ConvGeometry) ConvChoice {
 	rows, patch := s.OutH*s.OutW, s.KH*s.KW*s.InC
 	if s.Batch == 0 || rows == 0 {
-		return ConvChoice{Kernel: ConvIm2col, Threads: 1, Micros: p.CallUs, Reason: "empty batch",
+		return ConvChoice{Kernel: ConvIm2col, Threads: 1, Micros: p.CallUs, why: "empty batch",
 			Options: []ConvOption{{ConvIm2col, 1, p.CallUs}}}
 	}
 	if s.pointwise() {
 		g := convGemm(p, op, s, s.Batch, p.Cores)
 		return ConvChoice{Kernel: ConvIm2col, Threads: g.Threads, Micros: g.Micros,
-			Reason:  "1×1 stride-1 convolution is one GEMM over pixels: " + g.Reason,
-			Options: []ConvOption{{ConvIm2col, g.Threads, g.Micros}}}
+			Options: []ConvOption{{ConvIm2col, g.Threads, g.Micros}}, p: p, op: op, geo: s}
 	}
-	var opts []ConvOption
+	opts := make([]ConvOption, 0, 2*max(p.Cores, 1))
 	consider := func(kernel string, threads int, us float64) {
 		if threads > 1 {
 			us += p.ForkJoinUs
@@ -115,12 +144,12 @@ func Conv(p *Profile, op string, s ConvGeometry) ConvChoice {
 	for t := 1; t <= max(p.Cores, 1); t++ {
 		if t > s.Batch {
 			// Too few images to share: im2col's GEMMs split instead.
-			us, _ := ConvModel(p, op, s, s.Batch, t)
+			us := ConvModel(p, op, s, s.Batch, t)
 			consider(ConvIm2col, t, us/p.ConvEfficiency(op, ConvIm2col, patch))
 			continue
 		}
 		imgs := (s.Batch + t - 1) / t
-		us, _ := ConvModel(p, op, s, imgs, 1)
+		us := ConvModel(p, op, s, imgs, 1)
 		consider(ConvIm2col, t, us/p.ConvEfficiency(op, ConvIm2col, patch))
 		if direct {
 			consider(ConvDirect, t, us/p.ConvEfficiency(op, ConvDirect, patch))
@@ -128,36 +157,26 @@ func Conv(p *Profile, op string, s ConvGeometry) ConvChoice {
 	}
 	sort.SliceStable(opts, func(i, j int) bool { return opts[i].Micros < opts[j].Micros })
 	best := opts[0]
-	_, how := ConvModel(p, op, s, s.Batch, 1)
-	var why strings.Builder
-	if best.Kernel == ConvDirect {
-		why.WriteString("direct kernel")
-	} else {
-		why.WriteString(how)
-	}
-	fmt.Fprintf(&why, "; %d goroutine(s)", best.Threads)
-	if len(opts) > 1 {
-		why.WriteString(" (next: ")
-		for i, o := range opts[1:min(len(opts), 3)] {
-			if i > 0 {
-				why.WriteString(", ")
-			}
-			fmt.Fprintf(&why, "%s×%d %s", o.Kernel, o.Threads, micros(o.Micros))
-		}
-		why.WriteString(")")
-	}
-	return ConvChoice{Kernel: best.Kernel, Threads: best.Threads, Micros: best.Micros, Reason: why.String(), Options: opts}
+	return ConvChoice{Kernel: best.Kernel, Threads: best.Threads, Micros: best.Micros, Options: opts, p: p, op: op, geo: s}
+}
+
+// convChunks splits imgs images of geometry s into the runtime's chunks
+// (as many images as fit its 4 MiB patch-matrix scratch): full chunks of
+// chunk images and a last one of rest.
+func convChunks(s ConvGeometry, imgs int) (chunk, full, rest int) {
+	rows, patch := s.OutH*s.OutW, s.KH*s.KW*s.InC
+	chunk = max(1, min(imgs, convColMax/max(rows*patch, 1)))
+	return chunk, imgs / chunk, imgs % chunk
 }
 
 // ConvModel is the im2col+GEMM model of op on imgs images of geometry s
-// with GEMMs of up to gemmThreads goroutines, in µs, and a description
-// of it: per chunk of images that fits the runtime's 4 MiB scratch, an
-// im2col (col2im for the input gradient) pass over the patch matrix at
-// the streaming bandwidth and one SGEMM as Gemm would run it.
-func ConvModel(p *Profile, op string, s ConvGeometry, imgs, gemmThreads int) (float64, string) {
+// with GEMMs of up to gemmThreads goroutines, in µs: per chunk of images
+// that fits the runtime's 4 MiB scratch, an im2col (col2im for the input
+// gradient) pass over the patch matrix at the streaming bandwidth and
+// one SGEMM as Gemm would run it. ConvModelText describes it.
+func ConvModel(p *Profile, op string, s ConvGeometry, imgs, gemmThreads int) float64 {
 	rows, patch := s.OutH*s.OutW, s.KH*s.KW*s.InC
-	chunk := max(1, min(imgs, convColMax/max(rows*patch, 1)))
-	full, rest := imgs/chunk, imgs%chunk
+	chunk, full, rest := convChunks(s, imgs)
 	colPass := func(n int) float64 {
 		// im2col writes (col2im reads and scatters) the patch matrix,
 		// reading (writing) the images.
@@ -168,6 +187,15 @@ func ConvModel(p *Profile, op string, s ConvGeometry, imgs, gemmThreads int) (fl
 	if rest > 0 {
 		us += convGemm(p, op, s, rest, gemmThreads).Micros + colPass(rest)
 	}
+	return us
+}
+
+// ConvModelText describes ConvModel's estimate: the patch matrix, its
+// chunks and the GEMM's choice.
+func ConvModelText(p *Profile, op string, s ConvGeometry, imgs, gemmThreads int) string {
+	rows, patch := s.OutH*s.OutW, s.KH*s.KW*s.InC
+	chunk, full, rest := convChunks(s, imgs)
+	g := convGemm(p, op, s, chunk, gemmThreads)
 	pass := "im2col"
 	if op == OpConv2DBackpropInput {
 		pass = "col2im"
@@ -177,8 +205,8 @@ func ConvModel(p *Profile, op string, s ConvGeometry, imgs, gemmThreads int) (fl
 	if n := full + min(rest, 1); n > 1 {
 		fmt.Fprintf(&sb, " in %d chunks of %d images", n, chunk)
 	}
-	fmt.Fprintf(&sb, ", GEMM %s", g.Reason)
-	return us, sb.String()
+	fmt.Fprintf(&sb, ", GEMM %s", g.Reason())
+	return sb.String()
 }
 
 // convGemm is the GEMM of op over imgs images of geometry s.
@@ -220,5 +248,5 @@ func NodeConvGeometry(n *ir.Node, b ir.Binding) ConvGeometry {
 // estimateConv estimates a convolution node with Conv.
 func estimateConv(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 	c := Conv(p, n.Op.Name, NodeConvGeometry(n, b))
-	e.Kernel, e.Threads, e.Micros, e.Reason, e.Bound = c.Kernel, c.Threads, c.Micros, c.Reason, "compute"
+	e.Kernel, e.Threads, e.Micros, e.Reason, e.Bound = c.Kernel, c.Threads, c.Micros, c.Reason(), "compute"
 }

@@ -96,7 +96,7 @@ func TestGemmChoosesTheFastest(t *testing.T) {
 	// 10000 + 0.5 = 16.80; packed×2 (by columns): 5.376 + 3.763 + 3.5.
 	g := Gemm(p, 1, 10, 784, false, false)
 	if g.Kernel != KernelRows || g.Threads != 2 {
-		t.Errorf("1×10×784: %s × %d (%s)", g.Kernel, g.Threads, g.Reason)
+		t.Errorf("1×10×784: %s × %d (%s)", g.Kernel, g.Threads, g.Reason())
 	}
 	near(t, "rows×2", g.Micros, 15680/4000.0+0.5+3)
 	// Without a second core the split is not an option.

@@ -330,9 +330,9 @@ func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 	g := Gemm(p, m, nn, k, ta, tb)
 	e.Kernel, e.Threads = g.Kernel, g.Threads
 	e.Micros = g.Micros * float64(calls)
-	e.Reason = g.Reason
+	e.Reason = g.Reason()
 	if calls > 1 {
-		e.Reason = fmt.Sprintf("%d calls; %s", calls, g.Reason)
+		e.Reason = fmt.Sprintf("%d calls; %s", calls, e.Reason)
 	}
 	// The GEMM rates are measured at the sizes used, memory traffic
 	// included (the few-rows kernel is bound by reading B), and the

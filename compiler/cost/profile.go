@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // ProfileVersion is the version of the profile file format this package
@@ -454,31 +453,10 @@ func (p *Profile) Save(path string) error {
 // points of that op and kernel and clamped at its ends; 1 when the
 // profile has none.
 func (p *Profile) ConvEfficiency(op, kernel string, patch int) float64 {
-	var pts []ConvRate
-	for _, c := range p.Conv {
-		if c.Op == op && c.Kernel == kernel {
-			pts = append(pts, c)
-		}
-	}
-	if len(pts) == 0 {
-		return 1
-	}
-	sort.Slice(pts, func(i, j int) bool { return pts[i].Patch < pts[j].Patch })
-	x := float64(max(patch, 1))
-	if x <= float64(pts[0].Patch) {
-		return pts[0].Efficiency
-	}
-	for i := 1; i < len(pts); i++ {
-		lo, hi := pts[i-1], pts[i]
-		if x <= float64(hi.Patch) {
-			if hi.Patch == lo.Patch {
-				return hi.Efficiency
-			}
-			t := (math.Log(x) - math.Log(float64(lo.Patch))) / (math.Log(float64(hi.Patch)) - math.Log(float64(lo.Patch)))
-			return lo.Efficiency + t*(hi.Efficiency-lo.Efficiency)
-		}
-	}
-	return pts[len(pts)-1].Efficiency
+	return interpLog(len(p.Conv), func(i int) (float64, float64, bool) {
+		c := p.Conv[i]
+		return float64(c.Patch), c.Efficiency, c.Op == op && c.Kernel == kernel
+	}, float64(max(patch, 1)))
 }
 
 // SliceUs is the scheduler time slice, in µs, below which a call runs
@@ -539,27 +517,49 @@ func (p *Profile) GemmGFLOPS(kernel string, threads int, mnk float64) float64 {
 	if best == 0 {
 		return 1 // Validate guarantees single-thread series; unreachable for valid profiles
 	}
-	var pts []GemmRate
-	for _, r := range p.Gemm {
-		if r.Kernel == kernel && r.Threads == best {
-			pts = append(pts, r)
+	rate := interpLog(len(p.Gemm), func(i int) (float64, float64, bool) {
+		r := p.Gemm[i]
+		return r.MNK, r.GFLOPS, r.Kernel == kernel && r.Threads == best
+	}, max(mnk, 1))
+	return rate * float64(threads) / float64(best)
+}
+
+// interpLog interpolates linearly in log(x) between the points of a
+// series — point(i) for i < n gives (x, y) and whether it belongs to the
+// series — and clamps at the series' ends. It neither allocates nor
+// sorts: the cost model calls it for every kernel of every batch size a
+// plan considers. A series with no point gives 1.
+func interpLog(n int, point func(i int) (x, y float64, ok bool), x float64) float64 {
+	found := false
+	var first, last, lo, hi [2]float64 // (x, y) of the smallest and largest x, and those around x
+	haveLo, haveHi := false, false
+	for i := range n {
+		px, py, ok := point(i)
+		if !ok {
+			continue
+		}
+		if !found || px < first[0] {
+			first = [2]float64{px, py}
+		}
+		if !found || px > last[0] {
+			last = [2]float64{px, py}
+		}
+		found = true
+		if px < x && (!haveLo || px > lo[0]) {
+			lo, haveLo = [2]float64{px, py}, true
+		}
+		if px >= x && (!haveHi || px < hi[0]) {
+			hi, haveHi = [2]float64{px, py}, true
 		}
 	}
-	sort.Slice(pts, func(i, j int) bool { return pts[i].MNK < pts[j].MNK })
-	scale := float64(threads) / float64(best)
-	mnk = max(mnk, 1)
 	switch {
-	case mnk <= pts[0].MNK:
-		return pts[0].GFLOPS * scale
-	case mnk >= pts[len(pts)-1].MNK:
-		return pts[len(pts)-1].GFLOPS * scale
+	case !found:
+		return 1
+	case x <= first[0]:
+		return first[1]
+	case x >= last[0]:
+		return last[1]
 	}
-	for i := 1; i < len(pts); i++ {
-		if mnk <= pts[i].MNK {
-			lo, hi := pts[i-1], pts[i]
-			t := (math.Log(mnk) - math.Log(lo.MNK)) / (math.Log(hi.MNK) - math.Log(lo.MNK))
-			return (lo.GFLOPS + t*(hi.GFLOPS-lo.GFLOPS)) * scale
-		}
-	}
-	return pts[len(pts)-1].GFLOPS * scale
+	t := (math.Log(x) - math.Log(lo[0])) / (math.Log(hi[0]) - math.Log(lo[0]))
+	return lo[1] + t*(hi[1]-lo[1])
 }

@@ -361,28 +361,6 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	}
 }
 
-// gemmPlan49 is the cost model's plan for the SGEMM of %49 (f32[N,48] @ f32[48,6]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.3 µs at n = 5
-func gemmPlan49(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1, Relu: true}
-}
-
-// gemmPlan79 is the cost model's plan for the SGEMM of logits (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan79(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
 // gemmPlan140 is the cost model's plan for the SGEMM of %140 (f32[N,6] @ f32[48,6]ᵀ) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
 //   - n >= 5: packed on 1 goroutine(s), 0.3 µs at n = 5
@@ -554,7 +532,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// h = relu(%49) f32[N,6], line 28
 	{
 		// the product of %49, ReLU: one kernel call
-		runtime.SgemmPlan(gemmPlan49(n), false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, t50, 6)
+		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, t50, 6)
 	}
 	// %51 = mean(h) f32[6], line 29
 	{
@@ -630,7 +608,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		t78[i0] = t60[i0] * t77[i0]
 	}
 	// logits = matmul(d, V) f32[N,3], line 31
-	runtime.SgemmPlan(gemmPlan79(n), false, false, n, 3, 6, 1, t78, 6, p4, 3, 0, t79, 3)
+	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, t78, 6, p4, 3, 0, t79, 3)
 	// %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
 	runtime.SoftmaxCrossEntropyRows(t80, t79, y_, n, 3)
 	// loss = mean(%80) f32[], line 33

@@ -434,23 +434,6 @@ func (l *loop33) Run(lo, hi int) {
 	}
 }
 
-// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,1024] @ f32[1024,10]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 2.7 µs at n = 4
-//   - n in [5, 12]: direct on 1 goroutine(s), 15 µs at n = 12
-//   - n in [13, 300]: narrow on 1 goroutine(s), 148 µs at n = 300
-//   - n >= 301: narrow on 2 goroutine(s), 141 µs at n = 301
-func gemmPlan34(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	case n <= 12:
-		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
-	case n <= 300:
-		return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 2}
-}
-
 // gemmPlan52 is the cost model's plan for the SGEMM of %52 (f32[N,10] @ f32[1024,10]ᵀ) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 2.7 µs at n = 4
 //   - n in [5, 6]: packed on 2 goroutine(s), 7.4 µs at n = 6
@@ -734,7 +717,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for r := 0; r < n; r++ {
 			copy(t35[r*10:], p7)
 		}
-		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
 	}
 	// %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
 	runtime.SoftmaxCrossEntropyRows(t36, t35, y_, n, 10)

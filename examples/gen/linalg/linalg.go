@@ -192,17 +192,6 @@ func gemmPlan25(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
-// gemmPlan27 is the cost model's plan for the SGEMM of %27 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
-//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
-//   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
-func gemmPlan27(n int) runtime.GemmPlan {
-	switch {
-	case n <= 1:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
 // forward runs the forward program for a batch of n.
 func (m *Model) forward(n int, x []float32, m_ []float32) {
 	m.layout(n)
@@ -281,7 +270,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 		t26[i0] = t12[i0] + t13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan27(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
+	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
 		t32[i0] = t24[i0] * float32(0.01)

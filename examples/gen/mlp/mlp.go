@@ -178,13 +178,13 @@ func gemmPlan4(n int) runtime.GemmPlan {
 
 // gemmPlan9 is the cost model's plan for the SGEMM of %9 (f32[N,512] @ f32[512,512]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 35 µs at n = 4
-//   - n in [5, 432]: direct on 2 goroutine(s), 1.6 ms at n = 432
-//   - n >= 433: packed on 2 goroutine(s), 1.6 ms at n = 433
+//   - n in [5, 576]: direct on 2 goroutine(s), 2.2 ms at n = 576
+//   - n >= 577: packed on 2 goroutine(s), 2.1 ms at n = 577
 func gemmPlan9(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
-	case n <= 432:
+	case n <= 576:
 		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2, Relu: true}
 	}
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2, Relu: true}
