@@ -266,6 +266,13 @@ func (c *gen) layoutFunc() {
 	body := []jen.Code{
 		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
 	}
+	if most, grows := c.needs.maxBatch(); grows {
+		body = append(body, jen.If(jen.Id("n").Op("<").Lit(0).Op("||").Id("n").Op(">").Lit(most)).Block(
+			jen.Panic(jen.Qual("fmt", "Sprintf").Call(
+				jen.Lit(fmt.Sprintf("%s: batch size %%d is out of range: the working buffers of a batch over %d would take more bytes than an int64 holds", c.g.Name, most)),
+				jen.Id("n"))),
+		))
+	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 {
 		dts = []ir.DType{ir.F32}
@@ -551,6 +558,11 @@ func (c *gen) api() {
 	c.f.Func().Add(recv.Clone()).Id("Signature").Params().Op("*").Qual(RuntimePath, "Signature").Block(
 		jen.Return(jen.Op("&").Id("signature")),
 	)
+	c.f.Comment("Signature describes the model without making one: its inputs, outputs,")
+	c.f.Comment("params and the memory it needs (runtime.CheckMemory checks that before New).")
+	c.f.Func().Id("Signature").Params().Op("*").Qual(RuntimePath, "Signature").Block(
+		jen.Return(jen.Op("&").Id("signature")),
+	)
 	c.f.Var().Id("_").Qual(RuntimePath, "Model").Op("=").Parens(jen.Op("*").Id("Model")).Parens(jen.Nil())
 }
 
@@ -675,6 +687,7 @@ func (c *gen) signature() {
 		jen.Id("Outputs"):    specs(g.Outputs, g.OutputNames),
 		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
+		jen.Id("Memory"):     memoryCode(c.needs),
 	}
 	for _, p := range c.facts.progs {
 		switch p.name {

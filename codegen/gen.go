@@ -85,6 +85,7 @@ type gen struct {
 	// plans are the kernel plans by the shape of the call (kernelplan.go).
 	plans          map[any]*sharedPlan
 	defaultProfile *cost.Profile
+	needs          MemoryNeeds // what the code allocates, once planned
 
 	// used collects the locals a function body refers to.
 	used map[string]bool
@@ -108,6 +109,11 @@ func Generate(g *ir.Graph, opts Options) ([]byte, error) {
 	}
 	stage := compiler.StageTimer(opts.Timing)
 	c.plan()
+	needs, err := c.memoryNeeds()
+	if err != nil {
+		return nil, err
+	}
+	c.needs = needs
 	stage("plan")
 	c.f = jen.NewFile(c.pkg)
 	c.f.NoFormat = true // formatted once, below

@@ -51,12 +51,12 @@ func (c *gen) decideParallel() {
 			flops += e.FLOPs
 		}
 		for _, leaf := range c.reads(n) {
-			bytes += float64(leaf.Type.Shape.NumElements(b) * leaf.Type.DType.Size())
+			bytes += leaf.Type.Shape.Size(b) * float64(leaf.Type.DType.Size())
 		}
-		bytes += float64(n.Type.Shape.NumElements(b) * n.Type.DType.Size())
+		bytes += n.Type.Shape.Size(b) * float64(n.Type.DType.Size())
 		serial := max(flops/(p.ElementwiseGFLOPS*1e3), bytes/(p.BandwidthGBs*1e3))
 		t := cost.Threads(serial, p.Cores, p.ForkJoinUs)
-		if t > 1 && n.Type.Shape.NumElements(b) >= 2*parallelChunk {
+		if t > 1 && n.Type.Shape.Size(b) >= 2*parallelChunk {
 			c.threads[n] = t
 			c.parallel[n] = fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.1f µs)",
 				t, serial, parallelBatch, serial/float64(t)+p.ForkJoinUs, p.ForkJoinUs)

@@ -1,8 +1,10 @@
 package codegen
 
 import (
-	"github.com/dave/jennifer/jen"
+	"fmt"
 	"slices"
+
+	"github.com/dave/jennifer/jen"
 
 	"github.com/flow-lang/flow/compiler/ir"
 )
@@ -24,11 +26,18 @@ func dimSize(d ir.Dim) size {
 	return size{c: d.Size}
 }
 
+// mul multiplies two sizes. The checker bounds every tensor's fixed
+// elements (ir.MaxElements), so products of a shape's dimensions fit; an
+// overflow is a bug in the caller and panics rather than wrap.
 func (s size) mul(t size) size {
 	if s.c == 0 || t.c == 0 {
 		return size{}
 	}
-	return size{c: s.c * t.c, k: s.k + t.k}
+	c, ok := ir.MulInt(s.c, t.c)
+	if !ok {
+		panic(fmt.Sprintf("codegen: size %d × %d overflows", s.c, t.c))
+	}
+	return size{c: c, k: s.k + t.k}
 }
 
 func (s size) isOne() bool { return s.c == 1 && s.k == 0 }

@@ -153,6 +153,7 @@ func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, 
 		scopes:   map[string]lang.Pos{},
 		reported: map[string]bool{},
 	}
+	c.g.Pos = m.Name.Pos
 	defer func() {
 		// The IR's builders panic only on internal invariants; report
 		// them as diagnostics rather than crash the compiler.
@@ -450,6 +451,10 @@ func (c *checker) typeExpr(t *lang.TypeExpr, allowSym bool) (ir.Type, bool) {
 			continue
 		}
 		shape = append(shape, ir.Fixed(int(d.Size)))
+	}
+	if err := shape.CheckSize(); good && err != nil {
+		c.errorf(t.Pos, "%v", err)
+		good = false
 	}
 	return ir.Type{DType: dt, Shape: shape}, good
 }

@@ -455,11 +455,11 @@ func attrValue(e lang.Expr, kind ir.ArgKind) (any, error) {
 		if l, ok := e.(*lang.ListLit); ok {
 			out := []int{}
 			for _, el := range l.Elems {
-				v, isInt, ok := constNumber(el)
-				if !ok || !isInt {
+				v, ok := constInt(el)
+				if !ok {
 					return nil, bad
 				}
-				out = append(out, int(v))
+				out = append(out, v)
 			}
 			return out, nil
 		}

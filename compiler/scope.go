@@ -275,20 +275,28 @@ func (c *checker) report(err *lang.Error) {
 	}
 }
 
+// exactInt reports whether the integer constant v, held as a float64, is
+// exact: named constants are computed in float64, which holds every
+// integer up to 2^53 and rounds larger ones.
+func exactInt(v float64) bool { return math.Abs(v) <= 1<<53 }
+
 // constAttr converts a constant to the value of an attribute of kind.
 func constAttr(v *constVal, kind ir.ArgKind) (any, bool) {
 	switch kind {
 	case ir.IntArg:
-		if v.kind == constNum && v.isInt {
+		if v.kind == constNum && v.isInt && exactInt(v.num) {
 			return int(v.num), true
 		}
 	case ir.IntsArg:
-		if v.kind == constNum && v.isInt {
+		if v.kind == constNum && v.isInt && exactInt(v.num) {
 			return []int{int(v.num)}, true
 		}
 		if v.kind == constTensor && v.isInt && len(v.shape) == 1 {
 			out := make([]int, len(v.vals))
 			for i, x := range v.vals {
+				if !exactInt(x) {
+					return nil, false
+				}
 				out[i] = int(x)
 			}
 			return out, true

@@ -98,6 +98,9 @@ type Signature struct {
 	Optimizer string `json:"optimizer,omitempty"`
 	// ParamCount is the total number of parameter elements.
 	ParamCount int `json:"param_count"`
+	// Memory is what the model allocates: its parameters and its arena
+	// of working buffers by batch size.
+	Memory Memory `json:"memory"`
 	// MaxBatch is the largest value a symbolic dimension may take (the size
 	// the model's buffers are planned for); 0 means unbounded.
 	MaxBatch int `json:"max_batch,omitempty"`

@@ -17,8 +17,9 @@ import (
 // nothing and prints nothing for good files. With --json it prints one
 // JSON array of diagnostics on stdout instead (see lang.Diagnostic).
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "check [--json] model.flow...", stderr)
+	fs := newFlagSet("check", "check [--json] [--max-memory SIZE] model.flow...", stderr)
 	asJSON := fs.Bool("json", false, "print the diagnostics of all files as one JSON array on stdout, for editors")
+	mem := addMemoryFlag(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return usageError(err)
@@ -32,8 +33,14 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	src := readSource()
 	for _, f := range files {
 		text, err := os.ReadFile(f)
+		var graphs []*ir.Graph
 		if err == nil {
-			_, err = compiler.CompileAll(f, text, compiler.Options{})
+			graphs, err = compiler.CompileAll(f, text, compiler.Options{})
+		}
+		for _, g := range graphs {
+			if err == nil {
+				err = mem.check(g)
+			}
 		}
 		if err == nil {
 			continue

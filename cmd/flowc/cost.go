@@ -13,6 +13,10 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
+// maxCostBatch is the largest batch size flowc cost estimates at: the
+// cost model's counts are capped (cost.count) beyond sizes this large.
+const maxCostBatch = 1 << 20
+
 // cmdCost prints the cost model's per-node table and totals for a
 // model's predict program and training step.
 func cmdCost(args []string, stdout, stderr io.Writer) int {
@@ -29,8 +33,8 @@ func cmdCost(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	if *batch < 1 {
-		fmt.Fprintf(stderr, "flowc: --batch %d: want a positive batch size\n", *batch)
+	if *batch < 1 || *batch > maxCostBatch {
+		fmt.Fprintf(stderr, "flowc: --batch %d: want a batch size from 1 to %d\n", *batch, maxCostBatch)
 		return 2
 	}
 	p, err := loadProfile(*profile)

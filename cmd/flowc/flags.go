@@ -51,6 +51,7 @@ type optFlags struct {
 	noOpt  *bool
 	dumpIR *string
 	json   *bool
+	mem    memoryFlag
 }
 
 // addOptFlags registers --no-opt and --dump-ir on fs.
@@ -60,16 +61,25 @@ func addOptFlags(fs *flag.FlagSet) *optFlags {
 		dumpIR: fs.String("dump-ir", "", "print the IR to stderr after a compilation `stage`: after:<pass> (a pass or stage name; "+
 			"see docs/language.md) or all"),
 		json: fs.Bool("json", false, "print compile errors as one JSON array on stdout (as check --json does)"),
+		mem:  addMemoryFlag(fs),
 	}
 }
 
-// compile compiles one model with opts like compileWith; with --json, its
-// diagnostics go to stdout as one JSON array instead.
+// compile compiles one model with opts like compileWith and checks that
+// it fits --max-memory; with --json, its diagnostics go to stdout as one
+// JSON array instead.
 func (o *optFlags) compile(path string, opts compiler.Options, stdout, stderr io.Writer) (*ir.Graph, error) {
-	if !*o.json {
-		return compileWith(path, opts, stderr)
-	}
 	g, err := compiler.CompileFile(path, opts)
+	if err == nil {
+		err = o.mem.check(g)
+	}
+	if !*o.json {
+		if err != nil {
+			printError(stderr, err)
+			return nil, err
+		}
+		return g, nil
+	}
 	if err != nil {
 		list, ok := diagnostics(err)
 		if !ok {

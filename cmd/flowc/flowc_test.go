@@ -121,6 +121,15 @@ func TestBuildTrainsOnMNIST(t *testing.T) {
 		require.Contains(t, string(info), want)
 	}
 
+	// The binary checks its memory before allocating: params 31,400 B,
+	// working buffers 31,364 + 84 B at batch 1.
+	small := exec.Command(bin, "info")
+	small.Env = append(os.Environ(), "FLOW_MAX_MEMORY=16KiB")
+	refused, err := small.CombinedOutput()
+	require.Error(t, err)
+	require.Equal(t, 1, small.ProcessState.ExitCode())
+	require.Equal(t, "error: model MnistSoftmax needs 61.4 KiB (parameters 30.7 KiB, working buffers 30.7 KiB), more than the 16.0 KiB of $FLOW_MAX_MEMORY; set $FLOW_MAX_MEMORY to change the limit\n", string(refused))
+
 	out, err := exec.Command(bin, "train", "--steps", "1000", "--batch", "100", "--json", "--data", dataDir).Output()
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
@@ -194,4 +203,37 @@ model B {
 	code, _, errs = flowc("gen", path, "-o", dir, "--model", "C")
 	require.Equal(t, 1, code)
 	require.Contains(t, errs, "no model named C")
+}
+
+// TestMemoryLimit checks the build-time memory check: a model whose
+// params exceed --max-memory is a diagnostic at its largest param that
+// states the figures, in check, gen and build alike.
+func TestMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.flow")
+	require.NoError(t, os.WriteFile(big, []byte(`model Big {
+    input x: f32[N, 100000]
+    param W: f32[100000, 100000] = zeros
+    param b: f32[100000] = zeros
+    y = x @ W + b
+    output y
+}
+`), 0o644))
+	want := big + `:3:11: model Big needs 37.3 GiB at batch size 1: params 37.3 GiB (the largest, W f32[100000,100000], 37.3 GiB) and working buffers 390.6 KiB, more than the limit of 16.0 GiB (--max-memory)`
+	for _, args := range [][]string{
+		{"check", "--max-memory", "16GiB", big},
+		{"gen", "--max-memory", "16GiB", big, "-o", filepath.Join(dir, "gen")},
+		{"build", "--max-memory", "16GiB", big, "-o", filepath.Join(dir, "bin")},
+	} {
+		code, _, errs := flowc(args...)
+		require.Equal(t, 1, code, "%v: %s", args, errs)
+		require.Equal(t, want, strings.Split(errs, "\n")[0], args)
+	}
+	code, _, errs := flowc("check", "--max-memory", "0", big)
+	require.Equal(t, 0, code, errs)
+	code, _, errs = flowc("check", "--max-memory", "40GiB", big)
+	require.Equal(t, 0, code, errs)
+	code, _, errs = flowc("check", "--max-memory", "lots", big)
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, "--max-memory: invalid size")
 }

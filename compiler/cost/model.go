@@ -235,7 +235,7 @@ func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
 	case "softmax", "log_softmax":
 		s := n.Type.Shape
 		cols := s[len(s)-1].Eval(b)
-		rows := s[:len(s)-1].NumElements(b)
+		rows := count(s[:len(s)-1], b)
 		minRows := max(1, softmaxMinChunk/max(cols, 1))
 		threads := min(p.Cores, max(1, rows/minRows))
 		why := fmt.Sprintf("runtime row kernel split by rows: %d×%d elements >= %d per goroutine", rows, cols, softmaxMinChunk)
@@ -312,10 +312,10 @@ func MatmulDims(n *ir.Node, b ir.Binding) (m, nn, k, calls int, transA, transB b
 	nn = os[len(os)-1].Eval(b)
 	calls = 1
 	if len(as) > 2 || len(bs) > 2 {
-		total := ir.MatmulBatch(os).NumElements(b)
-		na, nb := ir.MatmulBatch(as).NumElements(b), ir.MatmulBatch(bs).NumElements(b)
+		total := count(ir.MatmulBatch(os), b)
+		na, nb := count(ir.MatmulBatch(as), b), count(ir.MatmulBatch(bs), b)
 		if nb == 1 && na == total && !transA {
-			m *= total // one product over the stacked rows of A
+			m = int(min(float64(m)*float64(total), maxCount)) // one product over the stacked rows of A
 		} else {
 			calls = total
 		}
@@ -341,9 +341,20 @@ func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 	e.Bound = "gemm"
 }
 
+// maxCount caps the element counts the cost model computes in ints, so
+// that no product of them overflows: 2^40 elements (ir.MaxElements) at a
+// batch of 2^20 (the most flowc cost takes), far beyond what the
+// estimates mean anything for.
+const maxCount = 1 << 60
+
+// count is the element count of s under b, capped at maxCount.
+func count(s ir.Shape, b ir.Binding) int {
+	return int(min(s.Size(b), maxCount))
+}
+
 // typeBytes is the size of n's result under b.
 func typeBytes(n *ir.Node, b ir.Binding) float64 {
-	return float64(n.Type.Shape.NumElements(b) * n.Type.DType.Size())
+	return n.Type.Shape.Size(b) * float64(n.Type.DType.Size())
 }
 
 // byteCount renders a byte count: 1.5 MB, 12 kB, 40 B.

@@ -19,7 +19,8 @@ type Optimizer struct {
 // roles of its special nodes.
 type Graph struct {
 	Name   string
-	Source string // the source file name as given to the compiler
+	Source string   // the source file name as given to the compiler
+	Pos    lang.Pos // where the model is declared
 
 	Nodes   []*Node
 	Inputs  []*Node // op "input", in declaration order
@@ -79,6 +80,9 @@ func (g *Graph) Apply(op string, inputs []*Node, attrs Attrs) (*Node, error) {
 	t, err := def.Infer(n)
 	if err != nil {
 		return nil, err
+	}
+	if err := t.Shape.CheckSize(); err != nil {
+		return nil, fmt.Errorf("the result would be %s: %v", t, err)
 	}
 	n.Type = t
 	g.add(n)

@@ -55,7 +55,7 @@ func inferBroadcast(n *Node) (Type, error) {
 }
 
 // elems is the element count of n's value.
-func elems(n *Node, b Binding) float64 { return float64(n.Type.Shape.NumElements(b)) }
+func elems(n *Node, b Binding) float64 { return n.Type.Shape.Size(b) }
 
 // bytesOf is the size in bytes of n's value.
 func bytesOf(n *Node, b Binding) float64 { return elems(n, b) * float64(n.Type.DType.Size()) }

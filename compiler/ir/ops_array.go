@@ -462,7 +462,10 @@ func reshapeShape(in Shape, target []int) (Shape, error) {
 		case t < 1:
 			return nil, fmt.Errorf("size %d is not allowed: sizes are positive, or -1 for the one inferred dimension", t)
 		default:
-			known *= t
+			var ok bool
+			if known, ok = MulInt(known, t); !ok || known > MaxElements {
+				return nil, fmt.Errorf("the new shape has more elements than a tensor may hold (2^40)")
+			}
 			out[i] = Fixed(t)
 		}
 	}
@@ -592,7 +595,11 @@ func tileShape(s Shape, multiples []int) (Shape, error) {
 		case s[i].IsSym():
 			out[i] = s[i]
 		default:
-			out[i] = Fixed(s[i].Size * m)
+			d, ok := MulInt(s[i].Size, m)
+			if !ok || d > MaxElements {
+				return nil, fmt.Errorf("axis %d of size %d tiled %d times is too large", i, s[i].Size, m)
+			}
+			out[i] = Fixed(d)
 		}
 	}
 	return out, nil
@@ -622,7 +629,14 @@ func inferPad(n *Node) (Type, error) {
 		case d.IsSym():
 			out[i] = d
 		default:
-			out[i] = Fixed(d.Size + p[0] + p[1])
+			sum, ok := AddInt(d.Size, p[0])
+			if ok {
+				sum, ok = AddInt(sum, p[1])
+			}
+			if !ok || sum > MaxElements {
+				return Type{}, fmt.Errorf("paddings %s: axis %d of size %d padded by %d and %d is too large", formatAttr(pads), i, d.Size, p[0], p[1])
+			}
+			out[i] = Fixed(sum)
 		}
 	}
 	return Type{DType: x.DType, Shape: out}, nil
@@ -672,10 +686,10 @@ func inferSlice(n *Node) (Type, error) {
 		if s == -1 {
 			s = d.Size - b
 		}
-		if b+s > d.Size {
+		if s > d.Size-b {
 			return Type{}, fmt.Errorf("slice of %s: begin %d + size %d of axis %d runs past its size %d", x, b, s, i, d.Size)
 		}
-		out[i] = Fixed((s + k - 1) / k)
+		out[i] = Fixed((s-1)/k + 1)
 	}
 	n.Attrs["strides"] = st
 	return Type{DType: x.DType, Shape: out}, nil
@@ -720,7 +734,10 @@ func inferConcat(n *Node) (Type, error) {
 				return Type{}, fmt.Errorf("cannot join %s along axis %d: it is the symbolic dimension %s, and a sum of dimensions is not a single dimension", t, a, d)
 			}
 		} else {
-			total += d.Size
+			var ok bool
+			if total, ok = AddInt(total, d.Size); !ok || total > MaxElements {
+				return Type{}, fmt.Errorf("concat along axis %d: the joined axis is too large", a)
+			}
 		}
 	}
 	if !out[a].IsSym() {

@@ -465,7 +465,10 @@ func inferSplit(n *Node) (Type, error) {
 			case s < 1:
 				return Type{}, fmt.Errorf("split: size %d in sizes %s is not positive (or -1 for the rest)", s, formatAttr(given))
 			default:
-				total += s
+				var ok bool
+				if total, ok = AddInt(total, s); !ok {
+					return Type{}, fmt.Errorf("split: sizes %s sum to more than an int holds", formatAttr(given))
+				}
 			}
 		}
 		if !d.IsSym() {

@@ -28,10 +28,17 @@ type Window struct {
 // SAME gives ceil(in / stride) outputs, pads a total of
 // max((out-1)*stride + (k-1)*dilation + 1 - in, 0) and puts the smaller
 // half (pad_total/2) before. ok is false when a VALID window does not fit.
+//
+// The arithmetic cannot overflow: a dilated window wider than any tensor
+// (MaxElements) counts as that wide, so a VALID window does not fit, and
+// SAME padding, which only a window that wide would need, is refused.
 func WindowOutput(in, k, stride, dilation int, same bool) (out, padBefore int, ok bool) {
-	eff := (k-1)*dilation + 1
+	eff := dilatedSize(k, dilation)
 	if same {
-		out = (in + stride - 1) / stride
+		if eff > MaxElements {
+			return 0, 0, false
+		}
+		out = (in-1)/stride + 1
 		total := max((out-1)*stride+eff-in, 0)
 		return out, total / 2, true
 	}
@@ -39,6 +46,15 @@ func WindowOutput(in, k, stride, dilation int, same bool) (out, padBefore int, o
 		return 0, 0, false
 	}
 	return (in-eff)/stride + 1, 0, true
+}
+
+// dilatedSize is the span of a window of k elements dilated by dilation,
+// (k-1)*dilation + 1, or MaxElements+1 if it is larger than that.
+func dilatedSize(k, dilation int) int {
+	if span, ok := MulInt(max(k-1, 0), dilation); ok && span < MaxElements {
+		return span + 1
+	}
+	return MaxElements + 1
 }
 
 // windowAttrs are the attributes shared by conv2d and pooling.
@@ -150,7 +166,10 @@ func makeWindow(n *Node, conv bool, inH, inW, kh, kw int) (Window, error) {
 	w.OutH, w.PadTop, okH = WindowOutput(inH, kh, w.StrideH, w.DilationH, same)
 	w.OutW, w.PadLeft, okW = WindowOutput(inW, kw, w.StrideW, w.DilationW, same)
 	if !okH || !okW {
-		effH, effW := (kh-1)*w.DilationH+1, (kw-1)*w.DilationW+1
+		effH, effW := dilatedSize(kh, w.DilationH), dilatedSize(kw, w.DilationW)
+		if same {
+			return Window{}, fmt.Errorf("the %d×%d window dilated by %d×%d is larger than any tensor", kh, kw, w.DilationH, w.DilationW)
+		}
 		what := fmt.Sprintf("the %d×%d window", kh, kw)
 		if effH != kh || effW != kw {
 			what += fmt.Sprintf(" (dilated to %d×%d)", effH, effW)

@@ -120,7 +120,7 @@ func checkSquareMatrices(n *Node) error {
 // matrix operand under a binding.
 func squareDims(x *Node, b Binding) (float64, float64) {
 	s := x.Type.Shape
-	return float64(MatmulBatch(s).NumElements(b)), float64(s[len(s)-1].Eval(b))
+	return MatmulBatch(s).Size(b), float64(s[len(s)-1].Eval(b))
 }
 
 // WellConditionedValue maps v, drawn for flat index i of a tensor of the

@@ -31,9 +31,9 @@ func init() {
 		Grad:  gradMatmul,
 		Cost: func(n *Node, b Binding) Cost {
 			m, k, nn := matmulDims(n, b)
-			batch := MatmulBatch(n.Type.Shape).NumElements(b)
+			batch := MatmulBatch(n.Type.Shape).Size(b)
 			return Cost{
-				FLOPs:        2 * float64(batch) * float64(m) * float64(k) * float64(nn),
+				FLOPs:        2 * batch * float64(m) * float64(k) * float64(nn),
 				BytesRead:    bytesOf(n.Inputs[0], b) + bytesOf(n.Inputs[1], b),
 				BytesWritten: bytesOf(n, b),
 			}

@@ -88,13 +88,122 @@ func (s Shape) Eval(b Binding) []int {
 	return out
 }
 
-// NumElements returns the element count under b.
+// MaxElements is the most elements a tensor may hold, its symbolic
+// dimensions counted as 1: 2^40, about 1.1e12 (4 TiB of f32). The
+// checker refuses larger shapes (CheckSize), so that every size the
+// compiler, the cost model and generated code compute from fixed
+// dimensions — element and byte counts, strides, arena offsets — fits in
+// an int64 with room to multiply by a batch size.
+const MaxElements = 1 << 40
+
+// NumElements returns the element count under b. The checker bounds
+// every tensor (CheckSize) and bindings are sizes of real data, so the
+// product fits in an int; NumElements panics if it does not, which is a
+// bug in its caller.
 func (s Shape) NumElements(b Binding) int {
 	n := 1
 	for _, d := range s {
-		n *= d.Eval(b)
+		var ok bool
+		if n, ok = MulInt(n, d.Eval(b)); !ok {
+			panic(fmt.Sprintf("ir: the element count of %s overflows under %v", s, b))
+		}
 	}
 	return n
+}
+
+// Size returns the element count under b as a float64, for estimates:
+// it cannot overflow, whatever the binding.
+func (s Shape) Size(b Binding) float64 {
+	n := 1.0
+	for _, d := range s {
+		n *= float64(d.Eval(b))
+	}
+	return n
+}
+
+// FixedElements returns the product of s's fixed dimensions (its element
+// count when every symbolic dimension is 1) and whether it is at most
+// MaxElements. It cannot overflow: it stops multiplying past the limit.
+func (s Shape) FixedElements() (int, bool) {
+	n := 1
+	for _, d := range s {
+		if d.IsSym() {
+			continue
+		}
+		if d.Size < 0 {
+			return 0, false
+		}
+		if p, ok := MulInt(n, d.Size); !ok || p > MaxElements {
+			return 0, false
+		} else {
+			n = p
+		}
+	}
+	return n, true
+}
+
+// CheckSize reports a shape too large to be a tensor: more than
+// MaxElements elements (symbolic dimensions counted as 1).
+func (s Shape) CheckSize() error {
+	if _, ok := s.FixedElements(); ok {
+		return nil
+	}
+	return fmt.Errorf("shape %s has %s elements, more than a tensor may hold (2^40 = %s)", s, approxProduct(s), groupInt(MaxElements))
+}
+
+// approxProduct renders the product of s's fixed dimensions, exact when
+// it fits in an int64 and in scientific notation otherwise.
+func approxProduct(s Shape) string {
+	n, exact := 1, true
+	f := 1.0
+	for _, d := range s {
+		if d.IsSym() {
+			continue
+		}
+		f *= float64(d.Size)
+		if exact {
+			n, exact = MulInt(n, d.Size)
+		}
+	}
+	if exact {
+		return groupInt(n)
+	}
+	return strconv.FormatFloat(f, 'g', 3, 64)
+}
+
+// groupInt renders n with commas between groups of three digits.
+func groupInt(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// MulInt returns a*b and whether it is exact (no overflow); a and b must
+// not be negative.
+func MulInt(a, b int) (int, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	p := a * b
+	return p, p/b == a && p >= 0
+}
+
+// AddInt returns a+b and whether it is exact (no overflow); a and b must
+// not be negative.
+func AddInt(a, b int) (int, bool) {
+	s := a + b
+	return s, s >= a
 }
 
 // IsStatic reports whether every dimension is fixed.

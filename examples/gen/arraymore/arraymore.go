@@ -106,6 +106,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 65881228834676966 {
+		panic(fmt.Sprintf("ArrayMore: batch size %d is out of range: the working buffers of a batch over 65881228834676966 would take more bytes than an int64 holds", n))
+	}
 	// The float32 buffers.
 	{
 		size := 34*n + 61
@@ -553,6 +556,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -643,7 +652,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 2},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{252, 140},
+		ParamBytes: 216,
+	},
 	Model:     "ArrayMore",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

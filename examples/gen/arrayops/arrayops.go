@@ -121,6 +121,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 34937015291116572 {
+		panic(fmt.Sprintf("ArrayOps: batch size %d is out of range: the working buffers of a batch over 34937015291116572 would take more bytes than an int64 holds", n))
+	}
 	size := 66*n + 93
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -743,6 +746,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -854,7 +863,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 4},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{372, 264},
+		ParamBytes: 392,
+	},
 	Model:     "ArrayOps",
 	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{

@@ -114,6 +114,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 69874030582233149 {
+		panic(fmt.Sprintf("Compare: batch size %d is out of range: the working buffers of a batch over 69874030582233149 would take more bytes than an int64 holds", n))
+	}
 	// The float32 buffers.
 	{
 		size := 12*n + 13
@@ -594,6 +597,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -683,7 +692,11 @@ var signature = runtime.Signature{
 		Name:  "label",
 		Shape: []int{-1},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{52, 132},
+		ParamBytes: 60,
+	},
 	Model:     "Compare",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

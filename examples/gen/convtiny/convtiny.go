@@ -104,6 +104,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 4566025760819195 {
+		panic(fmt.Sprintf("ConvTiny: batch size %d is out of range: the working buffers of a batch over 4566025760819195 would take more bytes than an int64 holds", n))
+	}
 	size := 505*n + 99
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -709,6 +712,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -805,7 +814,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 3},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{396, 2020},
+		ParamBytes: 716,
+	},
 	Model:     "ConvTiny",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

@@ -77,6 +77,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 1152921504606846970 {
+		panic(fmt.Sprintf("Counter: batch size %d is out of range: the working buffers of a batch over 1152921504606846970 would take more bytes than an int64 holds", n))
+	}
 	size := 2*n + 4
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -310,6 +313,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -373,7 +382,11 @@ var signature = runtime.Signature{
 		Name:  "y",
 		Shape: []int{-1, 1},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{16, 8},
+		ParamBytes: 24,
+	},
 	Model:     "Counter",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

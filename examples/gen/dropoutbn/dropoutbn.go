@@ -162,6 +162,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 6100113780988606 {
+		panic(fmt.Sprintf("DropoutBN: batch size %d is out of range: the working buffers of a batch over 6100113780988606 would take more bytes than an int64 holds", n))
+	}
 	size := 378*n + 368
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -1025,6 +1028,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -1231,7 +1240,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 3},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{1472, 1512},
+		ParamBytes: 1588,
+	},
 	Model:     "DropoutBN",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

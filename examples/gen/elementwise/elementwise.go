@@ -146,6 +146,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 31160040665049916 {
+		panic(fmt.Sprintf("Elementwise: batch size %d is out of range: the working buffers of a batch over 31160040665049916 would take more bytes than an int64 holds", n))
+	}
 	size := 74*n + 54
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -913,6 +916,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -1107,7 +1116,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{216, 296},
+		ParamBytes: 228,
+	},
 	Model:     "Elementwise",
 	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{

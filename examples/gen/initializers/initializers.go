@@ -136,6 +136,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 79511827903920447 {
+		panic(fmt.Sprintf("Initializers: batch size %d is out of range: the working buffers of a batch over 79511827903920447 would take more bytes than an int64 holds", n))
+	}
 	size := 29*n + 425
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -712,6 +715,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -851,7 +860,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 4},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{1700, 116},
+		ParamBytes: 2196,
+	},
 	Model:     "Initializers",
 	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{

@@ -109,6 +109,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 13484462042184637 {
+		panic(fmt.Sprintf("Layers: batch size %d is out of range: the working buffers of a batch over 13484462042184637 would take more bytes than an int64 holds", n))
+	}
 	size := 171*n + 60427
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -668,6 +671,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -774,7 +783,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "xent",
+	Loss: "xent",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{241708, 684},
+		ParamBytes: 242000,
+	},
 	Model:     "Layers",
 	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{

@@ -170,6 +170,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 30654653140130 {
+		panic(fmt.Sprintf("LeNet: batch size %d is out of range: the working buffers of a batch over 30654653140130 would take more bytes than an int64 holds", n))
+	}
 	size := 75220*n + 3272706
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -1266,6 +1269,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -1515,7 +1524,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{13090824, 300880},
+		ParamBytes: 39295616,
+	},
 	Model:     "LeNet",
 	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
 	Outputs: []runtime.TensorSpec{{

@@ -129,6 +129,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 14060018348863986 {
+		panic(fmt.Sprintf("Linalg: batch size %d is out of range: the working buffers of a batch over 14060018348863986 would take more bytes than an int64 holds", n))
+	}
 	size := 164*n + 52
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -683,6 +686,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -816,7 +825,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3, 2},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{208, 656},
+		ParamBytes: 260,
+	},
 	Model:     "Linalg",
 	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{

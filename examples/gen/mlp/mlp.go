@@ -131,6 +131,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 1490525539244353 {
+		panic(fmt.Sprintf("MLP: batch size %d is out of range: the working buffers of a batch over 1490525539244353 would take more bytes than an int64 holds", n))
+	}
 	size := 1547*n + 669195
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -874,6 +877,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -1063,7 +1072,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{2676780, 6188},
+		ParamBytes: 8036476,
+	},
 	Model:     "MLP",
 	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
 	Outputs: []runtime.TensorSpec{{

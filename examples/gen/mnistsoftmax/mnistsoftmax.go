@@ -70,6 +70,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 109802048057794202 {
+		panic(fmt.Sprintf("MnistSoftmax: batch size %d is out of range: the working buffers of a batch over 109802048057794202 would take more bytes than an int64 holds", n))
+	}
 	size := 21*n + 7841
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -305,6 +308,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -357,7 +366,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "xent",
+	Loss: "xent",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{31364, 84},
+		ParamBytes: 31400,
+	},
 	Model:     "MnistSoftmax",
 	Optimizer: "sgd(lr=0.01)",
 	Outputs: []runtime.TensorSpec{{

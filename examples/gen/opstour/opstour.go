@@ -114,6 +114,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 50127021939428127 {
+		panic(fmt.Sprintf("OpsTour: batch size %d is out of range: the working buffers of a batch over 50127021939428127 would take more bytes than an int64 holds", n))
+	}
 	size := 46*n + 49
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -630,6 +633,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -762,7 +771,11 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3},
 	}},
-	Loss:      "loss",
+	Loss: "loss",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{196, 184},
+		ParamBytes: 212,
+	},
 	Model:     "OpsTour",
 	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{

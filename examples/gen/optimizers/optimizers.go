@@ -116,6 +116,9 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
+	if n < 0 || n > 30744573456181229 {
+		panic(fmt.Sprintf("Optimizers: batch size %d is out of range: the working buffers of a batch over 30744573456181229 would take more bytes than an int64 holds", n))
+	}
 	size := 75*n + 25420
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
@@ -616,6 +619,12 @@ func (m *Model) Signature() *runtime.Signature {
 	return &signature
 }
 
+// Signature describes the model without making one: its inputs, outputs,
+// params and the memory it needs (runtime.CheckMemory checks that before New).
+func Signature() *runtime.Signature {
+	return &signature
+}
+
 var _ runtime.Model = (*Model)(nil)
 
 // graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).
@@ -809,7 +818,11 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss:      "xent",
+	Loss: "xent",
+	Memory: runtime.Memory{
+		ArenaBytes: []int64{101680, 300},
+		ParamBytes: 305404,
+	},
 	Model:     "Optimizers",
 	Optimizer: "adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)",
 	Outputs: []runtime.TensorSpec{{

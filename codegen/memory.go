@@ -1,0 +1,130 @@
+package codegen
+
+import (
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// MemoryNeeds is what the generated code of a model allocates: its
+// params (and other state), once, and one arena of working buffers laid
+// out for each call's batch size (the memory plan, plan.go).
+type MemoryNeeds struct {
+	// ParamBytes is the size of the params and state.
+	ParamBytes int64
+	// ArenaBytes is the arena's size as a polynomial in the batch size:
+	// ArenaBytes[k] bytes times N^k, summed.
+	ArenaBytes []int64
+	// Largest is the param with the most bytes; nil without params.
+	Largest *ir.Node
+}
+
+// Memory returns what the code Generate would write for g allocates, or
+// the reason it cannot generate g.
+func Memory(g *ir.Graph, opts Options) (MemoryNeeds, error) {
+	c := newGen(g, opts)
+	if err := c.validate(); err != nil {
+		return MemoryNeeds{}, err
+	}
+	c.plan()
+	return c.memoryNeeds()
+}
+
+// memoryNeeds sums the params' and the arena's bytes with checked
+// arithmetic.
+func (c *gen) memoryNeeds() (MemoryNeeds, error) {
+	var m MemoryNeeds
+	var largest int
+	params := 0
+	for _, p := range c.g.Params {
+		n, ok := p.Type.Shape.FixedElements()
+		b, okb := ir.MulInt(n, p.Type.DType.Size())
+		sum, oks := ir.AddInt(params, b)
+		if !ok || !okb || !oks {
+			return MemoryNeeds{}, fmt.Errorf("%s: the params of model %s take more bytes than an int64 holds", p.Pos, c.g.Name)
+		}
+		params = sum
+		if m.Largest == nil || b > largest {
+			m.Largest, largest = p, b
+		}
+	}
+	m.ParamBytes = int64(params)
+	for _, dt := range c.usedDTypes() {
+		for k, elems := range c.arenaSize(dt) {
+			b, ok := ir.MulInt(elems, dt.Size())
+			if !ok {
+				return MemoryNeeds{}, fmt.Errorf("%s: the working buffers of model %s take more bytes than an int64 holds", c.g.Pos, c.g.Name)
+			}
+			for len(m.ArenaBytes) <= k {
+				m.ArenaBytes = append(m.ArenaBytes, 0)
+			}
+			sum, ok := ir.AddInt(int(m.ArenaBytes[k]), b)
+			if !ok {
+				return MemoryNeeds{}, fmt.Errorf("%s: the working buffers of model %s take more bytes than an int64 holds", c.g.Pos, c.g.Name)
+			}
+			m.ArenaBytes[k] = int64(sum)
+		}
+	}
+	return m, nil
+}
+
+// memoryCode is the runtime.Memory literal of the signature.
+func memoryCode(m MemoryNeeds) jen.Code {
+	dict := jen.Dict{jen.Id("ParamBytes"): jen.Lit(int(m.ParamBytes))}
+	if len(m.ArenaBytes) > 0 {
+		var arena []jen.Code
+		for _, b := range m.ArenaBytes {
+			arena = append(arena, jen.Lit(int(b)))
+		}
+		dict[jen.Id("ArenaBytes")] = jen.Index().Int64().Values(arena...)
+	}
+	return jen.Qual(RuntimePath, "Memory").Values(dict)
+}
+
+// maxBatch returns the largest batch size whose memory (params and
+// arena) fits in an int64, and whether the arena grows with the batch
+// size at all (when it does not, every batch size fits).
+func (m MemoryNeeds) maxBatch() (most int, grows bool) {
+	for k, b := range m.ArenaBytes {
+		if k > 0 && b != 0 {
+			grows = true
+		}
+	}
+	if !grows {
+		return 0, false
+	}
+	fits := func(n int) bool {
+		total, pow := int(m.ParamBytes), 1
+		for k, b := range m.ArenaBytes {
+			if k > 0 {
+				var ok bool
+				if pow, ok = ir.MulInt(pow, n); !ok {
+					return false
+				}
+			}
+			term, ok := ir.MulInt(int(b), pow)
+			if !ok {
+				return false
+			}
+			if total, ok = ir.AddInt(total, term); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	lo, hi := 0, 1
+	for fits(hi) {
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, true
+}
