@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -393,11 +394,11 @@ func costString(g *ir.Graph, roots []*ir.Node) string {
 	base := c1 - slope
 	switch {
 	case len(g.Syms) == 0 || slope == 0:
-		return groupDigits(int64(c1))
+		return countText(c1)
 	case base == 0:
-		return groupDigits(int64(slope)) + "·N"
+		return countText(slope) + "·N"
 	}
-	return groupDigits(int64(base)) + " + " + groupDigits(int64(slope)) + "·N"
+	return countText(base) + " + " + countText(slope) + "·N"
 }
 
 // polyString renders a polynomial in N, given as power → coefficient.
@@ -416,32 +417,23 @@ func polyString(p map[int]int) string {
 	for i, k := range ks {
 		switch k {
 		case 0:
-			parts[i] = groupDigits(int64(p[k]))
+			parts[i] = ir.GroupInt(p[k])
 		case 1:
-			parts[i] = groupDigits(int64(p[k])) + "·N"
+			parts[i] = ir.GroupInt(p[k]) + "·N"
 		default:
-			parts[i] = groupDigits(int64(p[k])) + "·N^" + strconv.Itoa(k)
+			parts[i] = ir.GroupInt(p[k]) + "·N^" + strconv.Itoa(k)
 		}
 	}
 	return strings.Join(parts, " + ")
 }
 
-// groupDigits renders 1234567 as 1,234,567.
-func groupDigits(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
+// countText renders a count such as a FLOP estimate with grouped digits,
+// or in scientific notation where it is too large for an int64.
+func countText(v float64) string {
+	if math.Abs(v) < 1e18 {
+		return ir.GroupInt(int(v))
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // arenaSize is the size in elements of dt's arena under the memory

@@ -148,7 +148,7 @@ func (s Shape) CheckSize() error {
 	if _, ok := s.FixedElements(); ok {
 		return nil
 	}
-	return fmt.Errorf("shape %s has %s elements, more than a tensor may hold (2^40 = %s)", s, approxProduct(s), groupInt(MaxElements))
+	return fmt.Errorf("shape %s has %s elements, more than a tensor may hold (2^40 = %s)", s, approxProduct(s), GroupInt(MaxElements))
 }
 
 // approxProduct renders the product of s's fixed dimensions, exact when
@@ -166,13 +166,14 @@ func approxProduct(s Shape) string {
 		}
 	}
 	if exact {
-		return groupInt(n)
+		return GroupInt(n)
 	}
 	return strconv.FormatFloat(f, 'g', 3, 64)
 }
 
-// groupInt renders n with commas between groups of three digits.
-func groupInt(n int) string {
+// GroupInt renders n with commas between groups of three digits:
+// 1234567 as 1,234,567.
+func GroupInt(n int) string {
 	s := strconv.Itoa(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
