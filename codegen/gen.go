@@ -101,6 +101,9 @@ func Generate(g *ir.Graph, opts Options) ([]byte, error) {
 	if !isGoIdent(opts.Package) {
 		return nil, fmt.Errorf("codegen: %q is not a valid Go package name", opts.Package)
 	}
+	if len(opts.Package) > compiler.MaxModelName {
+		return nil, fmt.Errorf("codegen: the package name is %d bytes long; at most %d, as it names the package's file", len(opts.Package), compiler.MaxModelName)
+	}
 	if opts.Source == "" {
 		opts.Source = g.Source
 	}

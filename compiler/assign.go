@@ -58,7 +58,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		}
 		switch {
 		case i < 0:
-			c.errorf(kw.Name.Pos, "%s has no argument %s%s", name, kw.Name.Name, suggestFrom(kw.Name.Name, slots))
+			c.errorf(kw.Name.Pos, "%s", noArgument(name, kw.Name.Name, slots))
 			return value{}, false
 		case args[i] != nil:
 			c.errorf(kw.Name.Pos, "argument %s of %s given twice", kw.Name.Name, name)

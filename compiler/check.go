@@ -143,6 +143,12 @@ func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, er
 	return graphs, nil
 }
 
+// MaxModelName is the longest model name, in bytes: the name becomes the
+// generated package's name, its file's (with ".go" and, while it is
+// written, a temporary prefix and suffix) and the binary's, and file
+// systems allow at most 255 bytes for one.
+const MaxModelName = 200
+
 func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, error)) (g *ir.Graph, errs lang.ErrorList) {
 	c := &checker{
 		read:     read,
@@ -162,6 +168,9 @@ func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, 
 			g, errs = nil, c.errs
 		}
 	}()
+	if n := len(m.Name.Name); n > MaxModelName {
+		c.errs.Add(m.Name.Pos, "model name %s… is %d bytes long; at most %d, as it names the generated Go package, its file and the binary", strings.ToValidUTF8(m.Name.Name[:24], ""), n, MaxModelName)
+	}
 	c.body = m.Decls
 	for _, d := range m.Decls {
 		c.decl(d)
@@ -336,6 +345,15 @@ func unparen(e lang.Expr) lang.Expr {
 func (c *checker) use(id *lang.Ident) *binding {
 	b, ok := c.names[id.Name]
 	if !ok {
+		if d, isDim := c.dims[id.Name]; isDim {
+			// A function's generic dimension, bound to a fixed size by
+			// the call, is an int constant.
+			if d.IsSym() {
+				c.errorf(id.Pos, "dimension %s is the symbolic dimension %s at this call, which has no size until the model runs", id.Name, d.Sym)
+				return nil
+			}
+			return &binding{kind: "const", cv: &constVal{kind: constNum, num: float64(d.Size), isInt: true}, used: true}
+		}
 		if v, err, isConst := c.globalConst(id.Name); isConst {
 			if err != nil {
 				return nil

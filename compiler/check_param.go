@@ -137,7 +137,7 @@ func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr
 			}
 		}
 		if spec == nil {
-			c.errorf(kw.Name.Pos, "%s has no argument %s%s", what, kw.Name.Name, suggestFrom(kw.Name.Name, names))
+			c.errorf(kw.Name.Pos, "%s", noArgument(what, kw.Name.Name, names))
 			good = false
 			continue
 		}

@@ -170,8 +170,8 @@ func TestSuggestions(t *testing.T) {
 		{"input x: f32[N, 4]\ny = rleu(x)", "unknown function rleu; did you mean relu?"},
 		{"input x: f32[N, 4]\ny = ulre(x)", "unknown function ulre"},
 		{"input x: f32[N, 4]\ny = summ(x)", "unknown function summ; did you mean sum?"},
-		{"input x: f32[N, 4]\ny = sum(x, axis = 0)", "sum has no argument axis; did you mean axes?"},
-		{"input x: f32[N, 4]\ny = sum(x, keepdims = true)", "sum has no argument keepdims; did you mean keep_dims?"},
+		{"input x: f32[N, 4]\ny = sum(x, axis = 0)", "sum has no argument axis; flow calls it axes"},
+		{"input x: f32[N, 4]\ny = sum(x, keepdims = true)", "sum has no argument keepdims; flow calls it keep_dims"},
 		{"input x: f32[N, 4]\ny = matmul(x, x, transpose = true)", "matmul has no argument transpose; did you mean transpose_a?"},
 		{"input x: fp32[N, 4]\ny = x", "unknown dtype fp32 (want one of f32, f64, i32, i64, bool, f16, bf16, i8); did you mean f32?"},
 		{"input x: float[N, 4]\ny = x", "unknown dtype float (want one of f32, f64, i32, i64, bool, f16, bf16, i8)"},
@@ -180,7 +180,16 @@ func TestSuggestions(t *testing.T) {
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sdg()", "unknown optimizer sdg (want one of adam, momentum, rmsprop, sgd); did you mean sgd?"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with dsx()", "unknown optimizer dsx (want one of adam, momentum, rmsprop, sgd)"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgdd()", "unknown optimizer sgdd (want one of adam, momentum, rmsprop, sgd); did you mean sgd?"},
-		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgd(LR = 1)", "sgd has no argument LR"},
+		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgd(LR = 1)", "sgd has no argument LR; did you mean lr?"},
+		// Other frameworks' spellings get flow's; anything else the list.
+		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sgd(learning_rate = 0.1)", "sgd has no argument learning_rate; flow calls it lr"},
+		{"input x: f32[N, 4]\nparam W: f32[4] = normal(std = 0.1)\ny = x * W", "normal has no argument std; flow calls it stddev"},
+		{"input x: f32[N, 4]\nparam W: f32[4] = uniform(minval = -1, maxval = 1)\ny = x * W", "uniform has no argument minval; flow calls it low"},
+		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with adam(beta_1 = 0.8)", "adam has no argument beta_1; flow calls it beta1"},
+		{"input x: f32[N, 4]\ny = dropout(x, keep_prob = 0.9)", "dropout has no argument keep_prob; flow takes rate, the fraction dropped: rate = 1 - keep_prob (as TensorFlow 2 does)"},
+		{"input x: f32[N, 4]\ny = relu(x, alpha = 1)", "relu has no argument alpha; its only argument is x"},
+		{"input x: f32[N, 4]\ny = transpose(x, order = [1, 0])", "transpose has no argument order; its arguments are x and perm"},
+		{"input x: f32[N, 4]\nparam W: f32[4]\ny = assign(W, x, new = 1)", "assign has no argument new; its arguments are p and value"},
 	}
 	for _, tt := range tests {
 		src := "model M {\n" + tt.body + "\noutput y\n}"

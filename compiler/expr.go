@@ -295,7 +295,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 			}
 		}
 		if slot < 0 {
-			c.errorf(kw.Name.Pos, "%s has no argument %s%s", name, k, suggestFrom(k, argNames(def)))
+			c.errorf(kw.Name.Pos, "%s", noArgument(name, k, argNames(def)))
 			good = false
 			continue
 		}

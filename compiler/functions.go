@@ -290,7 +290,7 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 		}
 		switch {
 		case slot < 0:
-			c.errorf(kw.Name.Pos, "%s has no parameter %s%s", fname, k, suggestFrom(k, names))
+			c.errorf(kw.Name.Pos, "%s", noArgument(fname, k, names))
 			good = false
 		case args[slot] != nil:
 			c.errorf(kw.Name.Pos, "argument %s of %s given twice", k, fname)

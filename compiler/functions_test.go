@@ -151,6 +151,53 @@ model M {
 	require.Equal(t, ir.Shp(7, 14), g.Param("yb/W").Type.Shape)
 }
 
+// TestGenericDimAsInt checks that a function's generic dimension bound
+// to a fixed size is an int: as a layer's width, in an op's attribute,
+// in constant arithmetic and as a number in a tensor expression.
+func TestGenericDimAsInt(t *testing.T) {
+	files := memFS{"lib/layers.flow": denseLib, "m.flow": `
+import "lib/layers.flow"
+fn scaled(x: f32[N, D]) -> f32[N, D] {
+    h = dense(x, D)
+    flat = reshape(h, [-1, D * 1])
+    return flat / D
+}
+model M {
+    input x: f32[N, 3]
+    y = scaled(x)
+    output y
+}`}
+	g, err := compileMem(t, files, "m.flow")
+	require.NoError(t, err)
+	require.Equal(t, "f32[N,3]", g.Outputs[0].Type.String())
+	require.Equal(t, []string{"y/h/W", "y/h/b"}, paramNames(g))
+	require.Equal(t, ir.Shp(3, 3), g.Param("y/h/W").Type.Shape, "dense(x, D) with D = 3")
+	it, err := compiler.NewInterpreter(g)
+	require.NoError(t, err)
+	x := ir.NewTensor(ir.F32, []int{1, 3})
+	copy(x.Data, []float64{1, 2, 3})
+	out, err := it.Predict(map[string]*ir.Tensor{"x": x})
+	require.NoError(t, err)
+	// dense: 0.5 * (1+2+3) + 0.25 = 3.25 in every column, divided by D = 3.
+	for _, v := range out[0].Data {
+		require.InDelta(t, 3.25/3, v, 1e-6)
+	}
+
+	// Bound to the symbolic batch dimension, it has no size yet.
+	files["m.flow"] = `
+import "lib/layers.flow"
+fn bad(x: f32[B, D]) -> f32[B, B] {
+    return dense(x, B)
+}
+model M {
+    input x: f32[N, 3]
+    y = bad(x)
+    output y
+}`
+	_, err = compileMem(t, files, "m.flow")
+	require.ErrorContains(t, err, "argument units of dense must be a constant int: dimension B is the symbolic dimension N at this call, which has no size until the model runs")
+}
+
 // TestConstants checks named constants in shapes, initializers,
 // optimizer and op arguments, and bool constants as attributes.
 func TestConstants(t *testing.T) {

@@ -111,6 +111,14 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 			}
 			return bad(e.Pos, "%s is %s, not a constant", e.Name, article(b.kind))
 		}
+		if d, ok := c.dims[e.Name]; ok {
+			// A function's generic dimension is an int where a call
+			// binds it to a fixed size.
+			if d.IsSym() {
+				return bad(e.Pos, "dimension %s is the symbolic dimension %s at this call, which has no size until the model runs", e.Name, d.Sym)
+			}
+			return &constVal{kind: constNum, num: float64(d.Size), isInt: true}, nil
+		}
 		if v, err, ok := c.globalConst(e.Name); ok {
 			return v, err
 		}

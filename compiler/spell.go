@@ -1,5 +1,11 @@
 package compiler
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // closest returns the candidate nearest to name by edit distance, or ""
 // when none is near enough to be a plausible typo: at most max(1,
 // len(name)/3) edits, where swapping two adjacent letters is one edit.
@@ -50,4 +56,70 @@ func editDistance(a, b string) int {
 		pp, prev, cur = prev, cur, pp
 	}
 	return prev[len(b)]
+}
+
+// tfSpellings maps argument names TensorFlow, Keras (and for some,
+// PyTorch and NumPy) use to flow's names for the same thing; noArgument
+// suggests the one the callee has.
+var tfSpellings = map[string][]string{
+	"learning_rate":      {"lr"},
+	"std":                {"stddev"},
+	"sigma":              {"stddev"},
+	"scale":              {"stddev"},
+	"loc":                {"mean"},
+	"mu":                 {"mean"},
+	"minval":             {"low"},
+	"maxval":             {"high"},
+	"axis":               {"axes"},
+	"dim":                {"axis", "axes"},
+	"keepdims":           {"keep_dims"},
+	"beta_1":             {"beta1"},
+	"beta_2":             {"beta2"},
+	"eps":                {"epsilon"},
+	"variance_epsilon":   {"epsilon"},
+	"use_nesterov":       {"nesterov"},
+	"clipnorm":           {"clip_norm"},
+	"global_clipnorm":    {"clip_norm"},
+	"dilation_rate":      {"dilations"},
+	"pool_size":          {"ksize"},
+	"kernel_size":        {"ksize"},
+	"permutation":        {"perm"},
+	"num_classes":        {"depth"},
+	"constant_values":    {"value"},
+	"num_or_size_splits": {"num", "sizes"},
+	"num_split":          {"num"},
+	"size_splits":        {"sizes"},
+	"keep_prob":          {"rate"},
+}
+
+// noArgument is the message for a keyword argument the callee what does
+// not take: another framework's spelling of one of valid gets flow's
+// name, a near miss gets "did you mean", anything else the list of the
+// arguments it takes.
+func noArgument(what, got string, valid []string) string {
+	msg := fmt.Sprintf("%s has no argument %s", what, got)
+	for _, flow := range tfSpellings[got] {
+		if !slices.Contains(valid, flow) {
+			continue
+		}
+		if got == "keep_prob" {
+			return msg + "; flow takes rate, the fraction dropped: rate = 1 - keep_prob (as TensorFlow 2 does)"
+		}
+		return fmt.Sprintf("%s; flow calls it %s", msg, flow)
+	}
+	for _, v := range valid {
+		if strings.EqualFold(v, got) {
+			return fmt.Sprintf("%s; did you mean %s?", msg, v)
+		}
+	}
+	if s := closest(got, valid); s != "" {
+		return fmt.Sprintf("%s; did you mean %s?", msg, s)
+	}
+	switch len(valid) {
+	case 0:
+		return msg + "; it takes none"
+	case 1:
+		return fmt.Sprintf("%s; its only argument is %s", msg, valid[0])
+	}
+	return fmt.Sprintf("%s; its arguments are %s and %s", msg, strings.Join(valid[:len(valid)-1], ", "), valid[len(valid)-1])
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/runtime/mnist"
 )
 
@@ -236,4 +237,28 @@ func TestMemoryLimit(t *testing.T) {
 	code, _, errs = flowc("check", "--max-memory", "lots", big)
 	require.Equal(t, 1, code)
 	require.Contains(t, errs, "--max-memory: invalid size")
+}
+
+// TestLongModelName checks that the longest model name the checker
+// allows generates and builds (its package file is written under a
+// temporary name first), and that a longer one is a positioned error
+// rather than the file system's "file name too long".
+func TestLongModelName(t *testing.T) {
+	dir := t.TempDir()
+	model := func(name string) string {
+		path := filepath.Join(dir, "long.flow")
+		require.NoError(t, os.WriteFile(path, []byte("model "+name+" {\n    input x: f32[N, 4]\n    y = relu(x)\n    output y\n}\n"), 0o644))
+		return path
+	}
+	longest := "M" + strings.Repeat("a", compiler.MaxModelName-1)
+	path := model(longest)
+	code, _, errs := flowc("gen", path, "-o", filepath.Join(dir, "gen"))
+	require.Equal(t, 0, code, errs)
+	_, err := os.Stat(filepath.Join(dir, "gen", strings.ToLower(longest)+".go"))
+	require.NoError(t, err)
+
+	path = model(longest + "a")
+	code, _, errs = flowc("gen", path, "-o", filepath.Join(dir, "gen2"))
+	require.Equal(t, 1, code)
+	require.Contains(t, errs, path+":1:7: model name Maaaaaaaaaaaaaaaaaaaaaaa… is 201 bytes long; at most 200")
 }
