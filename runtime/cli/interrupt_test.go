@@ -123,7 +123,7 @@ func TestTrainInterrupted(t *testing.T) {
 	require.Equal(t, one.losses, append(first.losses, second.losses...), "the loss curve")
 	require.Equal(t, want["final_loss"], got["final_loss"])
 	require.Equal(t, want["test_accuracy"], got["test_accuracy"])
-	require.EqualValues(t, 17, got["resumed_from"])
+	require.EqualValues(t, 17, got["resumed_from_step"])
 	require.Nil(t, got["interrupted"])
 	report, err = os.ReadFile(filepath.Join(logdir, "report.html"))
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flow-lang/flow/runtime"
@@ -36,8 +37,9 @@ type trainResult struct {
 	TestExamples   int     `json:"test_examples"` // 0 if it did
 	ExamplesPerSec float64 `json:"examples_per_sec"`
 	Seconds        float64 `json:"seconds"`
-	// ResumedFrom is the step the run resumed from (--resume), if any.
-	ResumedFrom int `json:"resumed_from,omitempty"`
+	// ResumedFrom is the step the run resumed from (--resume), 0 for a
+	// run that started afresh.
+	ResumedFrom int `json:"resumed_from_step"`
 	// Checkpoint is the file the final parameters were saved to, if any.
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Interrupted reports a run a signal stopped early, at step Steps of
@@ -76,7 +78,11 @@ func runTrain(e *env, args []string) error {
 			"ends and every --checkpoint-every steps, keeping the newest --keep files.\n"+
 			"eval, predict and serve restore the newest with --checkpoint DIR. --resume\n"+
 			"continues from the newest checkpoint in DIR up to --steps steps in total,\n"+
-			"exactly as if the run had not stopped.\n\n"+
+			"exactly as if the run had not stopped; it is an error if that checkpoint\n"+
+			"cannot be read (a damaged file, a dangling symbolic link), or if DIR holds\n"+
+			"other .safetensors files but no checkpoint. Only a DIR that does not exist\n"+
+			"or holds no .safetensors file at all starts a fresh run, and says so (the\n"+
+			"first launch of a job its engine restarts with the same command).\n\n"+
 			"With --logdir DIR it writes TensorBoard event files and DIR/report.html.\n\n"+
 			"SIGINT (Ctrl-C) or SIGTERM stops training after the current step and ends\n"+
 			"the run as its last step would, without the test-set evaluation: it saves\n"+
@@ -92,7 +98,7 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save checkpoints to `DIR` (created if needed)")
 	fs.IntVar(&f.every, "checkpoint-every", 0, "also save a checkpoint every `N` steps (0: only at the end)")
 	fs.IntVar(&f.keep, "keep", defaultKeep, "keep the newest `K` checkpoints in the --checkpoint directory")
-	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in the --checkpoint directory (if there is one)")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in the --checkpoint directory (start afresh only if it holds no .safetensors file)")
 	fs.StringVar(&f.logdir, "logdir", "", "write TensorBoard event files and report.html to `DIR`")
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "also measure the test accuracy every `N` steps, for --logdir (0: only at the end)")
 	fs.BoolVar(&f.asJSON, "json", false, "end with one JSON summary line on stdout")
@@ -150,7 +156,10 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 		latest, ok, err := checkpoint.Latest(f.checkpoint)
-		if err != nil {
+		switch {
+		case err != nil && f.resume:
+			return fmt.Errorf("cannot resume: %v", err)
+		case err != nil:
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 		switch {
@@ -181,7 +190,22 @@ func runTrain(e *env, args []string) error {
 			}
 			f.batch, f.seed = resumed.batch, resumed.seed
 		case f.resume:
-			say("no checkpoint in %s: starting from step 0\n", f.checkpoint)
+			// The first launch of a job that is restarted with the same
+			// command: start afresh, but only from a directory that holds
+			// nothing that looks like a checkpoint, and say so.
+			strays, err := checkpoint.Strays(f.checkpoint)
+			if err != nil {
+				return fmt.Errorf("cannot resume: %v", err)
+			}
+			if len(strays) > 0 {
+				them := "it"
+				if len(strays) > 1 {
+					them = "them"
+				}
+				return fmt.Errorf("cannot resume: %s holds no %s<step>%s checkpoint, only %s, which train does not resume from; move %s away to start afresh there, or name the directory of the run to resume",
+					f.checkpoint, checkpoint.Prefix, checkpoint.Ext, strings.Join(strays, ", "), them)
+			}
+			fmt.Fprintf(e.stderr, "--resume: %s holds no checkpoint: starting a fresh run from step 0\n", f.checkpoint)
 		}
 		if _, err := checkpoint.RemoveTemps(f.checkpoint); err != nil {
 			return fmt.Errorf("--checkpoint: %v", err)
