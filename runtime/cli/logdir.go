@@ -31,9 +31,11 @@ func (r *runLog) step(step int, loss, accuracy, lr, examplesPerSec float64) erro
 	return r.log.Step(step, trainlog.Scalars{Loss: loss, Accuracy: accuracy, LearningRate: lr, ExamplesPerSec: examplesPerSec})
 }
 
-// close ends the log with the run's final figures.
-func (r *runLog) close(finalLoss, testAccuracy float64, steps int, d time.Duration, ckpt string) error {
-	return r.log.Close(trainlog.Final{FinalLoss: finalLoss, TestAccuracy: testAccuracy, Steps: steps, Duration: d, Checkpoint: ckpt})
+// close ends the log with the run's final figures: d and examplesPerSec
+// are the training time and throughput train's summary reports.
+func (r *runLog) close(finalLoss, testAccuracy float64, steps int, d time.Duration, examplesPerSec float64, ckpt string) error {
+	return r.log.Close(trainlog.Final{FinalLoss: finalLoss, TestAccuracy: testAccuracy, Steps: steps,
+		Duration: d, ExamplesPerSec: examplesPerSec, Checkpoint: ckpt})
 }
 
 // abort ends the log of a run that failed, keeping what was logged.

@@ -6,9 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flow-lang/flow/examples/gen/lenet"
 	"github.com/flow-lang/flow/examples/gen/optimizers"
@@ -437,4 +440,37 @@ func TestResumeFollowsLinksAndNeverRestartsSilently(t *testing.T) {
 			require.Equal(t, 3, m.steps)
 		})
 	}
+}
+
+// TestReportAgreesWithSummary checks that report.html shows the training
+// time and throughput that train's summary reports, also when --eval-every
+// and --checkpoint-every pause the run between steps. A fake clock that
+// advances a quarter second per reading makes the pauses long and the
+// figures exact.
+func TestReportAgreesWithSummary(t *testing.T) {
+	data := writeData(t)
+	defer func(c func() time.Time) { clock = c }(clock)
+	var ticks int
+	clock = func() time.Time {
+		ticks++
+		return time.Unix(1e9, 0).Add(time.Duration(ticks) * 250 * time.Millisecond)
+	}
+	logs := t.TempDir()
+	res := trainJSON(t, newSoftmaxModel(), "--data", data, "--steps", "12", "--batch", "10",
+		"--logdir", logs, "--eval-every", "2", "--checkpoint", t.TempDir(), "--checkpoint-every", "3")
+	report, err := os.ReadFile(filepath.Join(logs, "report.html"))
+	require.NoError(t, err)
+
+	seconds := res["seconds"].(float64)
+	m := regexp.MustCompile(`<th>Training time</th><td>([^<]*)</td>`).FindStringSubmatch(string(report))
+	require.NotNil(t, m, "the report shows the training time")
+	require.Equal(t, time.Duration(seconds*float64(time.Second)).Round(time.Millisecond).String(), m[1])
+
+	rate := res["examples_per_sec"].(float64)
+	m = regexp.MustCompile(`<th>Throughput</th><td>([0-9.,]+) examples/s overall \(12 steps × 10 examples in ([^)]*)\)`).FindStringSubmatch(string(report))
+	require.NotNil(t, m, "the report shows the throughput")
+	shown, err := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+	require.NoError(t, err)
+	require.InEpsilon(t, rate, shown, 5e-4, "the report rounds to 4 digits")
+	require.InEpsilon(t, 120/seconds, rate, 1e-12)
 }

@@ -304,7 +304,7 @@ func runTrain(e *env, args []string) error {
 		rateTime   time.Time     // when the window started
 	)
 	pause := func(since time.Time) {
-		d := time.Since(since)
+		d := clock().Sub(since)
 		paused += d
 		ratePaused += d
 	}
@@ -312,7 +312,7 @@ func runTrain(e *env, args []string) error {
 	// returned a number, or NaN if less than a second has passed (unless
 	// force is set).
 	logRate := func(step int, force bool) float64 {
-		now := time.Now()
+		now := clock()
 		dt := now.Sub(rateTime) - ratePaused
 		if step <= rateStep || dt <= 0 || (dt < time.Second && !force) {
 			return math.NaN()
@@ -324,7 +324,7 @@ func runTrain(e *env, args []string) error {
 	intr, release := catchInterrupts()
 	defer release()
 	bar.Start()
-	start := time.Now()
+	start := clock()
 	rateTime = start
 	last := f.steps // the last step done: f.steps unless interrupted
 	for step := first; step <= f.steps; step++ {
@@ -348,7 +348,7 @@ func runTrain(e *env, args []string) error {
 		if log != nil {
 			acc := math.NaN()
 			if f.evalEvery > 0 && step%f.evalEvery == 0 {
-				t := time.Now()
+				t := clock()
 				if acc, err = accuracy(e.model, pb, ds.Test, evalBatch); err != nil {
 					return err
 				}
@@ -359,7 +359,7 @@ func runTrain(e *env, args []string) error {
 			}
 		}
 		if f.checkpoint != "" && f.every > 0 && step%f.every == 0 {
-			t := time.Now()
+			t := clock()
 			st, err := state(step)
 			if err != nil {
 				return err
@@ -370,7 +370,10 @@ func runTrain(e *env, args []string) error {
 			pause(t)
 		}
 	}
-	elapsed := time.Since(start) - paused
+	// The run's duration and throughput, which the summary and the log's
+	// report both show: the time of the training steps, without the
+	// evaluations and checkpoint saves between them.
+	elapsed := clock().Sub(start) - paused
 	bar.Done()
 	// A signal after the last step changes nothing: the run is complete.
 	interrupted := last < f.steps
@@ -437,7 +440,7 @@ func runTrain(e *env, args []string) error {
 				return fmt.Errorf("--logdir: %v", err)
 			}
 		}
-		err := log.close(finalLoss, acc, last, time.Since(start), res.Checkpoint)
+		err := log.close(finalLoss, acc, last, elapsed, rate, res.Checkpoint)
 		log = nil
 		if err != nil {
 			return fmt.Errorf("--logdir: %v", err)
@@ -466,6 +469,10 @@ func runTrain(e *env, args []string) error {
 	}
 	return stopped
 }
+
+// clock is the clock train times its run with; a variable so tests can
+// make time deterministic.
+var clock = time.Now
 
 // isTerminal reports whether w is an interactive terminal, where train
 // draws a live progress line; a variable so tests can fake a terminal.

@@ -107,9 +107,12 @@ func (l *Log) report(f Final) []byte {
 	}
 	row("Test accuracy", esc(acc))
 	row("Steps", esc(strconv.Itoa(f.Steps)))
-	row("Duration", esc(f.Duration.Round(time.Millisecond).String()))
+	row("Training time", esc(f.Duration.Round(time.Millisecond).String()))
 	if done := f.Steps - l.run.Resumed; l.run.Batch > 0 && done > 0 && f.Duration > 0 {
-		eps := float64(done) * float64(l.run.Batch) / f.Duration.Seconds()
+		eps := f.ExamplesPerSec
+		if eps <= 0 {
+			eps = float64(done) * float64(l.run.Batch) / f.Duration.Seconds()
+		}
 		row("Throughput", esc(fmt.Sprintf("%s examples/s overall (%d steps × %d examples in %s)", num(eps), done, l.run.Batch, f.Duration.Round(time.Millisecond))))
 	}
 	if m := l.series[3].mean(); finite(m) {

@@ -89,6 +89,31 @@ func TestReportContent(t *testing.T) {
 
 // TestReportEmptyRun checks a run that logged nothing still gets a report
 // with empty plot frames.
+// TestReportShowsTheSummarysFigures checks that the report shows the
+// training time and throughput Final gives, as the run's summary does,
+// rather than recomputing them from a time that includes evaluations.
+func TestReportShowsTheSummarysFigures(t *testing.T) {
+	l, err := Open(t.TempDir(), Run{Batch: 10, Steps: 50, Resumed: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(Final{FinalLoss: 0.5, TestAccuracy: math.NaN(), Steps: 50, Duration: 1500 * time.Millisecond, ExamplesPerSec: 180}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(l.ReportPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"<th>Training time</th><td>1.5s</td>",
+		"<th>Throughput</th><td>180 examples/s overall (30 steps × 10 examples in 1.5s)</td>", // as given, not recomputed
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
 func TestReportEmptyRun(t *testing.T) {
 	l, err := Open(t.TempDir(), Run{})
 	if err != nil {

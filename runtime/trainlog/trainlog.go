@@ -67,9 +67,14 @@ type Final struct {
 	FinalLoss, TestAccuracy float64
 	// Steps is the step count reached.
 	Steps int
-	// Duration is the wall-clock time the run took; zero means the time
-	// since Open.
+	// Duration is the time the run spent training, as its summary
+	// reports it (a training loop may leave out the time of evaluations
+	// and checkpoint saves); zero means the time since Open.
 	Duration time.Duration
+	// ExamplesPerSec is the run's overall throughput, as its summary
+	// reports it; zero means Steps - Run.Resumed steps of Run.Batch
+	// examples over Duration.
+	ExamplesPerSec float64
 	// Checkpoint is the path of the checkpoint written at the end ("" if
 	// none).
 	Checkpoint string
