@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -172,14 +173,19 @@ var axisOps = map[string]bool{
 	"sparse_softmax_cross_entropy": true, "argmax": true, "argmin": true,
 }
 
-// unknown makes an unknown fact with a reason about n.
+// unknown makes an unknown fact with a reason about n, which names n's
+// file by its base name only, so that generated code that quotes the
+// reason does not depend on where the source was.
 func unknown(n *ir.Node, format string, a ...any) batchFact {
 	where := n.Op.Name
 	if n.Name != "" {
 		where += " (" + n.Name + ")"
 	}
-	if n.Pos.IsValid() {
-		where += " at " + n.Pos.String()
+	if p := n.Pos; p.IsValid() {
+		if p.File != "" {
+			p.File = filepath.Base(p.File)
+		}
+		where += " at " + p.String()
 	}
 	return batchFact{kind: kindUnknown, why: where + ": " + fmt.Sprintf(format, a...)}
 }
