@@ -67,9 +67,9 @@ func TestCheckpointTrainThenPredict(t *testing.T) {
 	acc, err := strconv.ParseFloat(f.Metadata["test_accuracy"], 64)
 	require.NoError(t, err)
 	require.Equal(t, res["test_accuracy"], acc)
-	loss, err := strconv.ParseFloat(f.Metadata["final_loss"], 64)
+	loss, err := strconv.ParseFloat(f.Metadata["final_loss_per_example"], 64)
 	require.NoError(t, err)
-	require.Equal(t, res["final_loss"], loss)
+	require.Equal(t, res["final_loss_per_example"], loss)
 	for _, p := range trained.Params() {
 		tn := f.Tensor(p.Name)
 		require.NotNil(t, tn, p.Name)

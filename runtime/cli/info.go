@@ -93,7 +93,7 @@ func runInfo(e *env, args []string) error {
 	field("parameters", fmt.Sprintf("%d (%s as f32)", count, byteSize(4*int64(count))))
 	field("predict", strings.Join(sig.PredictInputs, ", "))
 	field("train", strings.Join(sig.TrainInputs, ", "))
-	field("loss", sig.Loss)
+	field("loss", lossDescription(sig))
 	field("optimizer", sig.Optimizer)
 	if sig.MaxBatch > 0 {
 		field("max batch", fmt.Sprint(sig.MaxBatch))
@@ -101,6 +101,20 @@ func runInfo(e *env, args []string) error {
 	writeEstimates(&b, estimates, *measure)
 	_, err := fmt.Fprint(e.stdout, b.String())
 	return err
+}
+
+// lossDescription names sig's loss and says how it combines a batch's
+// examples, and so how train and eval report it; "" without a loss.
+func lossDescription(sig *runtime.Signature) string {
+	switch {
+	case sig.Loss == "":
+		return ""
+	case sig.LossReduction == runtime.LossSum:
+		return sig.Loss + ", a sum over the batch (reported per example: divided by the batch size)"
+	case sig.LossReduction == runtime.LossMean:
+		return sig.Loss + ", a mean over the batch (reported per example as it is)"
+	}
+	return sig.Loss + " (reported per batch: the compiler could not tell how it combines a batch's examples)"
 }
 
 // infoJSON is what info --json prints: the signature, with each estimate

@@ -16,9 +16,10 @@ type runLog struct {
 }
 
 // openRunLog starts the log of a run of steps steps in total of batch
-// examples, resumed after resumed steps (0 for a fresh run).
-func openRunLog(dir string, sig *runtime.Signature, batch, steps, resumed int) (*runLog, error) {
-	l, err := trainlog.Open(dir, trainlog.Run{Signature: sig, Batch: batch, Steps: steps, Resumed: resumed})
+// examples, resumed after resumed steps (0 for a fresh run), whose losses
+// are per example or, unless perExample, per batch.
+func openRunLog(dir string, sig *runtime.Signature, batch, steps, resumed int, perExample bool) (*runLog, error) {
+	l, err := trainlog.Open(dir, trainlog.Run{Signature: sig, Batch: batch, Steps: steps, Resumed: resumed, LossPerExample: perExample})
 	if err != nil {
 		return nil, err
 	}

@@ -62,7 +62,7 @@ func requireSameParams(t *testing.T, want, got runtime.Model) {
 // and a step counter; LeNet with dropout, whose mask derives from a step
 // param, and Adam) once for S steps, and again stopping half way and
 // resuming: the parameters (optimizer state included) are bit-identical,
-// the loss curve and the summary's final_loss the same.
+// the loss curve and the summary's final_loss_per_example the same.
 func TestResumeIsExact(t *testing.T) {
 	data := writeData(t)
 	for _, tt := range []struct {
@@ -103,7 +103,7 @@ func TestResumeIsExact(t *testing.T) {
 			got := trainJSON(t, second, "--data", data, "--steps", tt.steps, "--checkpoint", dir, "--resume")
 			requireSameParams(t, one, second)
 			require.Equal(t, one.losses, append(first.losses, second.losses...), "the loss curve")
-			require.Equal(t, want["final_loss"], got["final_loss"])
+			require.Equal(t, want["final_loss_per_example"], got["final_loss_per_example"])
 			require.Equal(t, want["test_accuracy"], got["test_accuracy"])
 			require.Equal(t, want["steps"], got["steps"])
 			require.Equal(t, want["epochs"], got["epochs"])
@@ -117,7 +117,7 @@ func TestResumeIsExact(t *testing.T) {
 			again := trainJSON(t, third, "--data", data, "--steps", tt.steps, "--checkpoint", dir, "--resume")
 			require.Empty(t, third.losses)
 			requireSameParams(t, one, third)
-			require.Equal(t, want["final_loss"], again["final_loss"])
+			require.Equal(t, want["final_loss_per_example"], again["final_loss_per_example"])
 		})
 	}
 }
@@ -265,7 +265,7 @@ func TestTrainProgress(t *testing.T) {
 		code, stdout, stderr := run(newSoftmaxModel(), args...)
 		require.Equal(t, ExitOK, code, stderr)
 		lines := strings.Split(stdout, "\n")
-		require.Equal(t, "training FakeSoftmax on 200 examples: 12 steps of batch 10 (0.60 epochs)", lines[0])
+		require.Equal(t, "training FakeSoftmax on 200 examples: 12 steps of batch 10 (0.60 epochs); loss per example", lines[0])
 		if term {
 			require.Regexp(t, `^\rstep 1/12 \[=*>\s+\]   8%  loss \d+\.\d{4}( .*)?\rstep 12/12 \[=+\] 100%  loss \d+\.\d{4}  \d+ ex/s *$`, lines[1])
 		} else {

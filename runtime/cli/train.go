@@ -21,22 +21,28 @@ const (
 	defaultSteps = 1000
 	defaultBatch = 100
 	defaultSeed  = 1
-	// lossWindow is how many of the last steps final_loss averages over.
+	// lossWindow is how many of the last steps the final loss averages
+	// over.
 	lossWindow = 100
 )
 
 // trainResult is the JSON summary train --json prints as its last line.
 type trainResult struct {
-	Model          string  `json:"model"`
-	Steps          int     `json:"steps"`
-	Epochs         float64 `json:"epochs"`
-	Batch          int     `json:"batch"`
-	Seed           uint64  `json:"seed"`
-	FinalLoss      any     `json:"final_loss"`
-	TestAccuracy   any     `json:"test_accuracy"` // null if an interrupted run skipped the evaluation
-	TestExamples   int     `json:"test_examples"` // 0 if it did
-	ExamplesPerSec float64 `json:"examples_per_sec"`
-	Seconds        float64 `json:"seconds"`
+	Model  string  `json:"model"`
+	Steps  int     `json:"steps"`
+	Epochs float64 `json:"epochs"`
+	Batch  int     `json:"batch"`
+	Seed   uint64  `json:"seed"`
+	// FinalLossPerExample is the mean loss per example of the last
+	// lossWindow steps; FinalLossPerBatch replaces it, per batch of Batch
+	// examples, when the model's signature does not say how its loss
+	// combines a batch's examples (see lossUnit). Exactly one is set.
+	FinalLossPerExample *any    `json:"final_loss_per_example,omitempty"`
+	FinalLossPerBatch   *any    `json:"final_loss_per_batch,omitempty"`
+	TestAccuracy        any     `json:"test_accuracy"` // null if an interrupted run skipped the evaluation
+	TestExamples        int     `json:"test_examples"` // 0 if it did
+	ExamplesPerSec      float64 `json:"examples_per_sec"`
+	Seconds             float64 `json:"seconds"`
 	// ResumedFrom is the step the run resumed from (--resume), 0 for a
 	// run that started afresh.
 	ResumedFrom int `json:"resumed_from_step"`
@@ -129,6 +135,7 @@ func runTrain(e *env, args []string) error {
 	}
 
 	sig := e.model.Signature()
+	unit := lossUnitOf(sig)
 	tb, err := bindTrain(sig)
 	if err != nil {
 		return err
@@ -275,7 +282,7 @@ func runTrain(e *env, args []string) error {
 
 	var log *runLog
 	if f.logdir != "" {
-		if log, err = openRunLog(f.logdir, sig, f.batch, f.steps, first-1); err != nil {
+		if log, err = openRunLog(f.logdir, sig, f.batch, f.steps, first-1, unit.perExample); err != nil {
 			return fmt.Errorf("--logdir: %v", err)
 		}
 		defer func() {
@@ -285,8 +292,8 @@ func runTrain(e *env, args []string) error {
 		}()
 	}
 
-	say("training %s on %d examples: %d steps of batch %d (%.2f epochs)\n",
-		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()))
+	say("training %s on %d examples: %d steps of batch %d (%.2f epochs); loss %s%s\n",
+		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()), unit.label(f.batch), unit.why())
 	bar := progress.New(progOut, f.steps, progress.Options{Terminal: isTerminal(progOut), Quiet: f.quiet, Initial: first - 1})
 	// End the progress line on every way out, so that an error is not
 	// printed onto the end of a live bar (Done is idempotent).
@@ -337,7 +344,7 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("training diverged at step %d: loss is %v", step, loss)
 		}
 		recent[(step-1)%lossWindow] = loss
-		bar.Update(step, loss, (step-first+1)*f.batch)
+		bar.Update(step, unit.of(loss, f.batch), (step-first+1)*f.batch)
 		if step == f.steps {
 			break // the last step is logged, evaluated and saved below
 		}
@@ -354,7 +361,7 @@ func runTrain(e *env, args []string) error {
 				}
 				pause(t)
 			}
-			if err := log.step(step, loss, acc, learningRate(sig.Optimizer, step-1), logRate(step, false)); err != nil {
+			if err := log.step(step, unit.of(loss, f.batch), acc, learningRate(sig.Optimizer, step-1), logRate(step, false)); err != nil {
 				return fmt.Errorf("--logdir: %v", err)
 			}
 		}
@@ -385,7 +392,7 @@ func runTrain(e *env, args []string) error {
 	var finalLoss float64
 	window := min(last, lossWindow)
 	for _, l := range recent[:window] {
-		finalLoss += l
+		finalLoss += unit.of(l, f.batch)
 	}
 	finalLoss /= float64(window)
 
@@ -402,17 +409,23 @@ func runTrain(e *env, args []string) error {
 		rate = float64(examples) / elapsed.Seconds()
 	}
 	res := trainResult{
-		Model:          sig.Model,
-		Steps:          last,
-		Epochs:         float64(last*f.batch) / float64(train.Len()),
-		Batch:          f.batch,
-		Seed:           f.seed,
-		FinalLoss:      jsonFloat(finalLoss),
+		Model:  sig.Model,
+		Steps:  last,
+		Epochs: float64(last*f.batch) / float64(train.Len()),
+		Batch:  f.batch,
+		Seed:   f.seed,
+
 		TestAccuracy:   jsonFloat(acc),
 		TestExamples:   testExamples,
 		ExamplesPerSec: rate,
 		Seconds:        elapsed.Seconds(),
 		ResumedFrom:    first - 1,
+	}
+	final := jsonFloat(finalLoss)
+	if unit.perExample {
+		res.FinalLossPerExample = &final
+	} else {
+		res.FinalLossPerBatch = &final
 	}
 	if interrupted {
 		res.Interrupted, res.PlannedSteps, res.Signal = true, f.steps, signalName(intr.signal())
@@ -427,7 +440,7 @@ func runTrain(e *env, args []string) error {
 			extra[metaAccuracy] = strconv.FormatFloat(acc, 'g', -1, 64)
 		}
 		if !math.IsNaN(finalLoss) && !math.IsInf(finalLoss, 0) {
-			extra[metaFinalLoss] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
+			extra[unit.key(metaFinalLoss)] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
 		}
 		if res.Checkpoint, err = saveCheckpoint(f.checkpoint, e.model, st, extra, f.keep); err != nil {
 			return err
@@ -435,7 +448,7 @@ func runTrain(e *env, args []string) error {
 	}
 	if log != nil {
 		if first <= last { // the last step ran in this run
-			loss := recent[(last-1)%lossWindow]
+			loss := unit.of(recent[(last-1)%lossWindow], f.batch)
 			if err := log.step(last, loss, acc, learningRate(sig.Optimizer, last-1), logRate(last, true)); err != nil {
 				return fmt.Errorf("--logdir: %v", err)
 			}
@@ -456,8 +469,8 @@ func runTrain(e *env, args []string) error {
 		}
 		return stopped
 	}
-	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss of the last %d steps: %.4f\n",
-		last-first+1, elapsed.Seconds(), rate, window, finalLoss)
+	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss %s over the last %d steps: %.4f\n",
+		last-first+1, elapsed.Seconds(), rate, unit.label(f.batch), window, finalLoss)
 	if !interrupted {
 		fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
 	}
