@@ -565,24 +565,24 @@ func parseHeader(raw []byte, dataLen int64, name string) (*header, error) {
 			return nil, fail("the header names %q twice", key)
 		}
 		seen[key] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
 			return nil, bad(err)
 		}
 		if key != metadataKey {
-			entries = append(entries, rawEntry{key, raw})
+			entries = append(entries, rawEntry{key, val})
 			continue
 		}
-		if err := json.Unmarshal(raw, &h.Metadata); err != nil {
+		if err := json.Unmarshal(val, &h.Metadata); err != nil {
 			return nil, fail("%s must map strings to strings: %v", metadataKey, err)
 		}
-		// The value ends where the decoder stands.
-		at, err := sumDigits(raw)
+		at, err := sumDigits(val)
 		if err != nil {
 			return nil, fail("%v", err)
 		}
 		if at >= 0 {
-			h.sumAt = int(dec.InputOffset()) - len(raw) + at
+			// The value ends where the decoder stands.
+			h.sumAt = int(dec.InputOffset()) - len(val) + at
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {

@@ -239,14 +239,14 @@ func TestLoadHandAssembledFile(t *testing.T) {
 }
 
 // TestLoadOtherLayout reads a file laid out as another writer might: the
-// metadata last, no padding, header keys in another order than the data,
-// other dtypes, an empty tensor.
+// metadata last, after spaces, no padding, header keys in another order
+// than the data, other dtypes, an empty tensor.
 func TestLoadOtherLayout(t *testing.T) {
 	data := []byte{7, 8, 9, 0x01, 0x00, 0xff, 0xff}
 	hdr := `{"z":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},` +
 		`"e":{"dtype":"F32","shape":[0,5],"data_offsets":[3,3]},` +
 		`"a":{"dtype":"I16","shape":[1,2],"data_offsets":[3,7]},` +
-		`"__metadata__":{` + sealMark + `,"crc32c":"` + tensorSums(data[:3], nil, data[3:]) + `"}}`
+		`"__metadata__" :  { ` + sealMark + `,"crc32c":"` + tensorSums(data[:3], nil, data[3:]) + `"}}`
 	f, err := Parse("foreign", sealed(hdr, data))
 	require.NoError(t, err)
 	require.Nil(t, f.Metadata)
