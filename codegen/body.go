@@ -699,6 +699,7 @@ func (c *gen) signature() {
 	}
 	if g.Loss != nil {
 		dict[jen.Id("Loss")] = jen.Lit(g.Loss.Label())
+		dict[jen.Id("LossReduction")] = jen.Qual(RuntimePath, lossReductionName(g))
 		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
 	}
 	c.addEstimates(dict)

@@ -327,6 +327,7 @@ func (c *gen) header() {
 	}
 	if g.Loss != nil {
 		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss.Label(), optimizerString(g.Optimizer))
+		fmt.Fprintf(&b, "\tloss:    %s\n", lossReductionText(g))
 	}
 	b.WriteString("\nEstimated cost per call (N is the batch size):\n\n")
 	if len(g.Outputs) > 0 {
@@ -466,4 +467,49 @@ func (c *gen) naiveSize(dt ir.DType) map[int]int {
 		total[s.k] += s.c
 	}
 	return total
+}
+
+// lossReductionName names the runtime.LossReduction constant that says
+// how g's loss combines a batch's examples (see compiler.LossReduction).
+func lossReductionName(g *ir.Graph) string {
+	switch r, _ := compiler.LossReduction(g); r {
+	case compiler.ReductionSum:
+		return "LossSum"
+	case compiler.ReductionMean:
+		return "LossMean"
+	}
+	return "LossPerBatch"
+}
+
+// lossReductionText says for the package comment how g's loss combines a
+// batch's examples and so how tools report it.
+func lossReductionText(g *ir.Graph) string {
+	name := g.Loss.Label()
+	switch r, why := compiler.LossReduction(g); r {
+	case compiler.ReductionSum:
+		return fmt.Sprintf("%s is a sum over the batch, reported per example (divided by the batch size)", name)
+	case compiler.ReductionMean:
+		return fmt.Sprintf("%s is a mean over the batch, reported per example as it is", name)
+	default:
+		text := fmt.Sprintf("%s is reported per batch, since the compiler cannot tell how it combines the batch's examples: %s", name, why)
+		return wrapWords(text, 66, "\n\t         ")
+	}
+}
+
+// wrapWords breaks text into lines of at most width bytes where it can
+// (at spaces), joined by sep.
+func wrapWords(text string, width int, sep string) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return strings.Join(append(lines, line), sep)
 }

@@ -94,6 +94,9 @@ type Signature struct {
 	// Loss names the scalar the model trains on; empty if the model has no
 	// training step.
 	Loss string `json:"loss,omitempty"`
+	// LossReduction says how the loss combines the examples of a batch,
+	// as the compiler determined it, and so how to report it per example.
+	LossReduction LossReduction `json:"loss_reduction,omitempty"`
 	// Optimizer describes the optimizer as written, e.g. "sgd(lr=0.01)".
 	Optimizer string `json:"optimizer,omitempty"`
 	// ParamCount is the total number of parameter elements.
@@ -111,6 +114,42 @@ type Signature struct {
 	// when the model trains, else the forward graph), for viewers such as
 	// TensorBoard; nodes are in a topological order.
 	Graph []GraphNode `json:"graph,omitempty"`
+}
+
+// LossReduction says how a model's loss combines the examples of a batch:
+// a sum over them, a mean, or what the compiler could not prove to be
+// either. Tools report the loss per example with PerExample, which gives
+// the same figure for any batch size, or per batch when that is unknown.
+type LossReduction string
+
+// The values of LossReduction.
+const (
+	// LossMean: the loss is a mean over the batch, plus terms that do not
+	// depend on it (such as a penalty on params): per example as it is.
+	LossMean LossReduction = "mean"
+	// LossSum: the loss is a sum over the batch of per-example terms,
+	// scaled by constants: divided by the batch size it is per example.
+	LossSum LossReduction = "sum"
+	// LossPerBatch: the compiler could not prove the loss to be either
+	// (it takes a max over the batch, adds a penalty to a sum over it,
+	// ...), so it is reported per batch, for the batch size it was
+	// computed at. The zero value, that of a signature that does not
+	// say, means the same.
+	LossPerBatch LossReduction = "batch"
+)
+
+// PerExample returns the loss of a batch of n examples per example, and
+// whether r says how to: for LossSum the loss divided by n, for LossMean
+// the loss itself; for any other value the loss per batch, unchanged,
+// and false.
+func (r LossReduction) PerExample(loss float64, n int) (float64, bool) {
+	switch r {
+	case LossSum:
+		return loss / float64(n), true
+	case LossMean:
+		return loss, true
+	}
+	return loss, false
 }
 
 // DecodeGraph decodes a graph written by flowc's code generator: one

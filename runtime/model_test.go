@@ -48,3 +48,21 @@ func TestDecodeGraph(t *testing.T) {
 		DecodeGraph("{\"name\":\"x\",\"op\":\"input\",\"dtype\":\"f32\",\"shape\":[]}\n{\"name\":")
 	})
 }
+
+func TestLossReductionPerExample(t *testing.T) {
+	for _, tc := range []struct {
+		r    LossReduction
+		want float64
+		ok   bool
+	}{
+		{LossSum, 2.5, true},
+		{LossMean, 250, true},
+		{LossPerBatch, 250, false},
+		{"", 250, false},
+		{"median", 250, false},
+	} {
+		got, ok := tc.r.PerExample(250, 100)
+		require.Equal(t, tc.want, got, tc.r)
+		require.Equal(t, tc.ok, ok, tc.r)
+	}
+}

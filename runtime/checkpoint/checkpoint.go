@@ -23,10 +23,15 @@
 // length is bounded so a file cannot make Load allocate more than its own
 // size plus a bounded header.
 //
-// Save also records a CRC-32C checksum of every tensor's data in the
-// metadata (key "crc32c", see ChecksumKey), which Load verifies, so that corrupted data, not only a
-// corrupted header, is reported with the tensor it hit. Other tools see an
-// ordinary metadata entry; files without it load unverified.
+// Save also records checksums in the metadata, where other tools see two
+// ordinary entries: the CRC-32C of every tensor's data (key "crc32c", see
+// ChecksumKey) and the CRC-32C of the file's first 8+N bytes, the header
+// length and the header, read with that checksum's own 8 hex digits as
+// zeros (key "crc32c_header", see HeaderChecksumKey). Load verifies both
+// and refuses a file that lacks either, so that no changed byte, in the
+// data or in the header (a name, a shape, a metadata value such as the
+// training state, a checksum itself), goes unnoticed; corrupted data is
+// reported with the tensor it hit.
 //
 // The files of a training run live in one directory as ckpt-<step>.safetensors
 // (see FileName, List, Latest and Prune).
@@ -66,9 +71,18 @@ const metadataKey = "__metadata__"
 
 // ChecksumKey is the metadata entry holding the tensors' CRC-32C
 // checksums: 8 hex digits per tensor, comma-separated, in the order of the
-// tensors' data (e.g. "1a2b3c4d,00ff00ff"). Save writes it; Load verifies
-// it and removes it from File.Metadata.
+// tensors' data (e.g. "1a2b3c4d,00ff00ff"; empty for a file without
+// tensors). Save writes it; Load requires it, verifies it and removes it
+// from File.Metadata.
 const ChecksumKey = "crc32c"
+
+// HeaderChecksumKey is the metadata entry holding the CRC-32C checksum of
+// the file's first 8+N bytes (the header length and the N bytes of the
+// header, padding included) as 8 lowercase hex digits, computed with those
+// 8 digits written as "00000000". It covers every byte before the data,
+// the tensor checksums included. Save writes it; Load requires it,
+// verifies it and removes it from File.Metadata.
+const HeaderChecksumKey = "crc32c_header"
 
 // castagnoli is the CRC-32C table.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -173,14 +187,14 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 		eachChunk(p.Data, func(b []byte) { sum = crc32.Update(sum, castagnoli, b) })
 		sums[i] = fmt.Sprintf("%08x", sum)
 	}
-	all := make(map[string]string, len(metadata)+1)
+	all := make(map[string]string, len(metadata)+2)
 	for k, v := range metadata {
 		all[k] = v
 	}
-	if len(params) > 0 {
-		all[ChecksumKey] = strings.Join(sums, ",")
-	}
+	all[ChecksumKey] = strings.Join(sums, ",")
+	all[HeaderChecksumKey] = zeroSum // filled in below, once the header is complete
 	metadata = all
+	digitsAt := -1 // where the header checksum's digits are in h
 	var h bytes.Buffer
 	h.WriteByte('{')
 	first := true
@@ -190,24 +204,25 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 		}
 		first = false
 	}
-	if len(metadata) > 0 {
-		sep()
-		h.WriteString(`"` + metadataKey + `":{`)
-		keys := make([]string, 0, len(metadata))
-		for k := range metadata {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			if i > 0 {
-				h.WriteByte(',')
-			}
-			writeJSONString(&h, k)
-			h.WriteByte(':')
-			writeJSONString(&h, metadata[k])
-		}
-		h.WriteByte('}')
+	sep()
+	h.WriteString(`"` + metadataKey + `":{`)
+	keys := make([]string, 0, len(metadata))
+	for k := range metadata {
+		keys = append(keys, k)
 	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			h.WriteByte(',')
+		}
+		writeJSONString(&h, k)
+		h.WriteByte(':')
+		if k == HeaderChecksumKey {
+			digitsAt = h.Len() + 1 // after the opening quote
+		}
+		writeJSONString(&h, metadata[k])
+	}
+	h.WriteByte('}')
 	var offset int64
 	for _, p := range params {
 		n := len(p.Data)
@@ -233,11 +248,13 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 	if h.Len() > MaxHeader {
 		return fmt.Errorf("the header would be %d bytes, more than the limit of %d", h.Len(), MaxHeader)
 	}
+	hdr := h.Bytes()
+	copy(hdr[digitsAt:], fmt.Sprintf("%08x", headerSum(hdr, digitsAt)))
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(h.Len()))
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hdr)))
 	bw.Write(lenBuf[:])
-	bw.Write(h.Bytes())
+	bw.Write(hdr)
 	for _, p := range params {
 		eachChunk(p.Data, func(b []byte) { bw.Write(b) })
 	}
@@ -246,8 +263,10 @@ func Encode(w io.Writer, params []runtime.Param, metadata map[string]string) err
 
 // checkArgs checks that params and metadata can be saved.
 func checkArgs(params []runtime.Param, metadata map[string]string) error {
-	if _, ok := metadata[ChecksumKey]; ok {
-		return fmt.Errorf("the metadata key %q is reserved for the checksums", ChecksumKey)
+	for _, k := range []string{ChecksumKey, HeaderChecksumKey} {
+		if _, ok := metadata[k]; ok {
+			return fmt.Errorf("the metadata key %q is reserved for the checksums", k)
+		}
 	}
 	return checkParams(params)
 }
@@ -422,6 +441,9 @@ func read(r io.ReaderAt, size int64, name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if file.sumAt < 0 {
+		return nil, fail("the header has no checksum (metadata %s): the file was not saved by flow, or its header is damaged; a checkpoint that cannot be verified is not loaded", HeaderChecksumKey)
+	}
 	data := make([]byte, dataLen)
 	if _, err := r.ReadAt(data, 8+int64(n)); err != nil && !(errors.Is(err, io.EOF) && dataLen == 0) {
 		return nil, fail("reading the data: %v", err)
@@ -440,13 +462,17 @@ func read(r io.ReaderAt, size int64, name string) (*File, error) {
 }
 
 // verifyChecksums checks the tensors' data against the checksums in the
-// metadata, if there are any, and removes them from the metadata.
+// metadata, which must be there (the header's checksum, already verified,
+// covers them), and removes both checksum entries from the metadata.
 func verifyChecksums(h *header, name string) error {
 	js, ok := h.Metadata[ChecksumKey]
 	if !ok {
-		return nil
+		return fmt.Errorf("%s: the tensors have no checksums (metadata %s): the file was not saved by flow; a checkpoint that cannot be verified is not loaded", name, ChecksumKey)
 	}
-	sums := strings.Split(js, ",")
+	var sums []string
+	if js != "" {
+		sums = strings.Split(js, ",")
+	}
 	if len(sums) != len(h.Tensors) {
 		return fmt.Errorf("%s: metadata %s holds %d checksums for %d tensors: the header is corrupted", name, ChecksumKey, len(sums), len(h.Tensors))
 	}
@@ -460,6 +486,7 @@ func verifyChecksums(h *header, name string) error {
 		}
 	}
 	delete(h.Metadata, ChecksumKey)
+	delete(h.Metadata, HeaderChecksumKey)
 	if len(h.Metadata) == 0 {
 		h.Metadata = nil
 	}
@@ -476,6 +503,9 @@ type entry struct {
 type header struct {
 	Metadata map[string]string
 	Tensors  []*entry // sorted by offset
+	// sumAt is the offset in the header of the digits of its checksum
+	// (metadata HeaderChecksumKey), -1 if it has none.
+	sumAt int
 }
 
 // tensorInfo is a tensor's header entry as written.
@@ -486,7 +516,9 @@ type tensorInfo struct {
 }
 
 // parseHeader decodes and checks a header for a data section of dataLen
-// bytes.
+// bytes. When the header holds its checksum (metadata HeaderChecksumKey),
+// parseHeader verifies it before it checks the tensors' entries, so that a
+// damaged header reads as such.
 func parseHeader(raw []byte, dataLen int64, name string) (*header, error) {
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, a...))
@@ -513,8 +545,13 @@ func parseHeader(raw []byte, dataLen int64, name string) (*header, error) {
 	if _, err := dec.Token(); err != nil { // the '{' checked above
 		return nil, bad(err)
 	}
-	h := &header{}
+	h := &header{sumAt: -1}
 	seen := map[string]bool{}
+	type rawEntry struct {
+		name string
+		raw  json.RawMessage
+	}
+	var entries []rawEntry
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -528,28 +565,40 @@ func parseHeader(raw []byte, dataLen int64, name string) (*header, error) {
 			return nil, fail("the header names %q twice", key)
 		}
 		seen[key] = true
-		if key == metadataKey {
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return nil, bad(err)
-			}
-			if err := json.Unmarshal(raw, &h.Metadata); err != nil {
-				return nil, fail("%s must map strings to strings: %v", metadataKey, err)
-			}
-			continue
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
 			return nil, bad(err)
 		}
-		e, err := parseTensor(key, raw, dataLen)
+		if key != metadataKey {
+			entries = append(entries, rawEntry{key, val})
+			continue
+		}
+		if err := json.Unmarshal(val, &h.Metadata); err != nil {
+			return nil, fail("%s must map strings to strings: %v", metadataKey, err)
+		}
+		at, err := sumDigits(val)
+		if err != nil {
+			return nil, fail("%v", err)
+		}
+		if at >= 0 {
+			// The value ends where the decoder stands.
+			h.sumAt = int(dec.InputOffset()) - len(val) + at
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, bad(fmt.Errorf("unterminated object"))
+	}
+	if h.sumAt >= 0 {
+		if err := verifyHeaderSum(raw, h.sumAt); err != nil {
+			return nil, fail("%v", err)
+		}
+	}
+	for _, re := range entries {
+		e, err := parseTensor(re.name, re.raw, dataLen)
 		if err != nil {
 			return nil, fail("%v", err)
 		}
 		h.Tensors = append(h.Tensors, e)
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, bad(fmt.Errorf("unterminated object"))
 	}
 
 	// The tensors must cover the data section exactly.

@@ -46,20 +46,51 @@ func tinyFile() []byte {
 }
 
 // tinySaved is tinyFile as Save writes it: with the CRC-32C checksums of
-// W's and b's data (computed here with the standard library over the
-// spec-assembled bytes) in the metadata.
+// W's and b's data and of the header (computed here with the standard
+// library over the spec-assembled bytes) in the metadata.
 func tinySaved() []byte {
 	raw := tinyFile()
 	data := raw[152:]
-	tab := crc32.MakeTable(crc32.Castagnoli)
-	crcW, crcB := crc32.Checksum(data[:16], tab), crc32.Checksum(data[16:], tab)
-	hdr := fmt.Sprintf(`{"__metadata__":{"crc32c":"%08x,%08x","model":"m"},`, crcW, crcB) +
+	hdr := fmt.Sprintf(`{"__metadata__":{"crc32c":"%s","crc32c_header":"00000000","model":"m"},`, tensorSums(data[:16], data[16:])) +
 		`"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},` +
 		`"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`
 	for (8+len(hdr))%8 != 0 {
 		hdr += " "
 	}
-	return append(build(hdr, nil), data...)
+	return seal(append(build(hdr, nil), data...))
+}
+
+// tensorSums renders the CRC-32C checksums of the tensors' data as the
+// crc32c metadata entry holds them.
+func tensorSums(data ...[]byte) string {
+	var sums []string
+	for _, d := range data {
+		sums = append(sums, fmt.Sprintf("%08x", crc32.Checksum(d, crc32.MakeTable(crc32.Castagnoli))))
+	}
+	return strings.Join(sums, ",")
+}
+
+// sealMark is the header checksum entry seal fills in.
+const sealMark = `"crc32c_header":"00000000"`
+
+// seal fills in the header checksum of file, whose header holds sealMark,
+// as HeaderChecksumKey's documentation specifies: the CRC-32C of the
+// first 8+N bytes with the entry's digits as zeros.
+func seal(file []byte) []byte {
+	n := binary.LittleEndian.Uint64(file)
+	i := bytes.Index(file[:8+n], []byte(sealMark))
+	if i < 0 {
+		panic("seal: no " + sealMark)
+	}
+	sum := crc32.Checksum(file[:8+n], crc32.MakeTable(crc32.Castagnoli))
+	copy(file[i+len(sealMark)-9:], fmt.Sprintf("%08x", sum))
+	return file
+}
+
+// sealed builds a file from a header holding sealMark and data, and
+// seals it.
+func sealed(header string, data []byte) []byte {
+	return seal(build(header, data))
 }
 
 func TestSaveWritesTheSpecLayout(t *testing.T) {
@@ -88,21 +119,111 @@ func TestChecksums(t *testing.T) {
 	bad[len(bad)-20] ^= 1
 	_, err = Parse("x.safetensors", bad)
 	require.ErrorContains(t, err, "x.safetensors: tensor W: the data is corrupted")
-	// A damaged checksum list.
+	// A damaged checksum list under a header checksum that matches it (a
+	// writer's bug rather than damage: damage would fail the header's).
 	for _, tt := range []struct{ sums, want string }{
 		{"00000000", "x.safetensors: metadata crc32c holds 1 checksums for 2 tensors: the header is corrupted"},
+		{"", "x.safetensors: metadata crc32c holds 0 checksums for 2 tensors: the header is corrupted"},
 		{"zzzzzzzz,00000000", `x.safetensors: tensor W: checksum "zzzzzzzz" in metadata crc32c is not 8 hex digits`},
 	} {
-		hdr := `{"__metadata__":{"crc32c":"` + tt.sums + `"},"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`
-		_, err := Parse("x.safetensors", build(hdr, good[len(good)-20:]))
+		hdr := `{"__metadata__":{"crc32c":"` + tt.sums + `",` + sealMark + `},"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`
+		_, err := Parse("x.safetensors", sealed(hdr, good[len(good)-20:]))
 		require.EqualError(t, err, tt.want)
 	}
-	// The key is reserved.
-	require.ErrorContains(t, Encode(io.Discard, tinyParams(), map[string]string{"crc32c": "x"}), "reserved")
+	// The keys are reserved.
+	require.ErrorContains(t, Encode(io.Discard, tinyParams(), map[string]string{"crc32c": "x"}), `the metadata key "crc32c" is reserved`)
+	require.ErrorContains(t, Encode(io.Discard, tinyParams(), map[string]string{"crc32c_header": "x"}), `the metadata key "crc32c_header" is reserved`)
+}
+
+// TestSavedFileRefusesEveryChangedByte saves a checkpoint with training
+// state in its metadata and changes each of its bytes in turn, in several
+// ways: every changed file is refused with an error naming it — whether
+// the byte is in the header length, a header key or value, the padding,
+// a checksum or the data.
+func TestSavedFileRefusesEveryChangedByte(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, Encode(&buf, tinyParams(), map[string]string{"model": "m", "step": "400", "recent_loss": "0.25,0.125"}))
+	good := buf.Bytes()
+	_, err := Parse("ckpt-400.safetensors", good)
+	require.NoError(t, err)
+	for i := range good {
+		for _, mask := range []byte{0x01, 0x02, 0x10, 0x20, 0x80, 0xff} {
+			bad := bytes.Clone(good)
+			bad[i] ^= mask
+			_, err := Parse("ckpt-400.safetensors", bad)
+			require.Error(t, err, "byte %d ^ %#x (%q) went unnoticed", i, mask, good[i])
+			require.True(t, strings.HasPrefix(err.Error(), "ckpt-400.safetensors: "), err.Error())
+		}
+	}
+}
+
+// TestChangedBytesByClass changes one thing of each kind in a saved file
+// and checks the error says what is wrong.
+func TestChangedBytesByClass(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, Encode(&buf, tinyParams(), map[string]string{"model": "m", "recent_loss": "0.25,0.125"}))
+	good := buf.Bytes()
+	n := int(binary.LittleEndian.Uint64(good))
+	header := string(good[8 : 8+n])
+	// replace changes the first old in the header to new, of the same length.
+	replace := func(old, new string) []byte {
+		require.Len(t, new, len(old))
+		require.Contains(t, header, old)
+		bad := bytes.Clone(good)
+		copy(bad[8+strings.Index(header, old):], new)
+		return bad
+	}
+	sumAt := strings.Index(header, `"crc32c_header":"`) + len(`"crc32c_header":"`)
+	digits := header[sumAt : sumAt+8]
+	otherDigit := func(s string) string {
+		if s[0] == '0' {
+			return "1" + s[1:]
+		}
+		return "0" + s[1:]
+	}
+	bias := bytes.Clone(good)
+	bias[len(bias)-1] ^= 0x40 // b's exponent: 0.5 becomes 2^127
+	biasAndKey := bytes.Clone(bias)
+	copy(biasAndKey[8+strings.Index(header, `"crc32c":`):], `"crc32b":`)
+	const corrupted = "f: the header is corrupted (its CRC-32C is "
+	for _, tt := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"tensor name", replace(`"W":`, `"V":`), corrupted},
+		{"dtype", replace(`"F32"`, `"I32"`), corrupted},
+		{"shape", replace(`[2,2]`, `[2,3]`), corrupted},
+		{"offset", replace(`[16,20]`, `[16,21]`), corrupted},
+		{"metadata key", replace(`"model"`, `"mode1"`), corrupted},
+		{"metadata value", replace(`0.25,`, `0.26,`), corrupted},
+		{"tensor checksums renamed", replace(`"crc32c":`, `"crc32b":`), corrupted},
+		{"a tensor checksum", replace(header[strings.Index(header, `"crc32c":"`)+10:][:8], otherDigit(header[strings.Index(header, `"crc32c":"`)+10:][:8])), corrupted},
+		{"the header checksum", replace(`"crc32c_header":"`+digits, `"crc32c_header":"`+otherDigit(digits)), corrupted},
+		{"padding", replace(`} `, "}\t"), corrupted},
+		{"data", bias, "f: tensor b: the data is corrupted (its CRC-32C is "},
+		{"renamed key and data", biasAndKey, corrupted},
+		{"header checksum renamed", replace(`"crc32c_header"`, `"crc32c_headex"`), "f: the header has no checksum (metadata crc32c_header): the file was not saved by flow, or its header is damaged; a checkpoint that cannot be verified is not loaded"},
+		{"header checksum not hex", replace(`"crc32c_header":"`+digits, `"crc32c_header":"zzzzzzzz`), `f: metadata crc32c_header is "zzzzzzzz", want 8 lowercase hex digits: the header is corrupted`},
+		{"header checksum escaped", replace(`"crc32c_header":"`+digits[:2], `"crc32c_header":"\/`), `f: metadata crc32c_header is "\/`},
+		{"no checksums", tinyFile(), "f: the header has no checksum (metadata crc32c_header): the file was not saved by flow"},
+		{"no tensor checksums", sealed(`{"__metadata__":{`+sealMark+`},"W":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[],"data_offsets":[16,20]}}`, good[len(good)-20:]),
+			"f: the tensors have no checksums (metadata crc32c): the file was not saved by flow; a checkpoint that cannot be verified is not loaded"},
+		{"duplicate metadata key", sealed(`{"__metadata__":{`+sealMark+`,"a":"1","a":"2"}}`, nil), `f: __metadata__ names "a" twice`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f", tt.file)
+			require.Error(t, err)
+			require.True(t, strings.HasPrefix(err.Error(), tt.want), "got  %s\nwant %s…", err, tt.want)
+		})
+	}
 }
 
 func TestLoadHandAssembledFile(t *testing.T) {
-	f, err := Parse("tiny.safetensors", tinyFile())
+	// Without checksums, the spec's file is refused: it cannot be verified.
+	_, err := Parse("tiny.safetensors", tinyFile())
+	require.ErrorContains(t, err, "tiny.safetensors: the header has no checksum")
+	f, err := Parse("tiny.safetensors", tinySaved())
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"model": "m"}, f.Metadata)
 	require.Len(t, f.Tensors, 2)
@@ -117,17 +238,16 @@ func TestLoadHandAssembledFile(t *testing.T) {
 	require.Nil(t, f.Tensor("c"))
 }
 
-// TestLoadForeignFile reads a file laid out as another writer might: no
-// metadata, no padding, header keys in another order than the data, other
-// dtypes, an empty tensor.
-func TestLoadForeignFile(t *testing.T) {
+// TestLoadOtherLayout reads a file laid out as another writer might: the
+// metadata last, after spaces, no padding, header keys in another order
+// than the data, other dtypes, an empty tensor.
+func TestLoadOtherLayout(t *testing.T) {
+	data := []byte{7, 8, 9, 0x01, 0x00, 0xff, 0xff}
 	hdr := `{"z":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},` +
 		`"e":{"dtype":"F32","shape":[0,5],"data_offsets":[3,3]},` +
-		`"a":{"dtype":"I16","shape":[1,2],"data_offsets":[3,7]}}`
-	b := binary.LittleEndian.AppendUint64(nil, uint64(len(hdr)))
-	b = append(b, hdr...)
-	b = append(b, 7, 8, 9, 0x01, 0x00, 0xff, 0xff)
-	f, err := Parse("foreign", b)
+		`"a":{"dtype":"I16","shape":[1,2],"data_offsets":[3,7]},` +
+		`"__metadata__" :  { ` + sealMark + `,"crc32c":"` + tensorSums(data[:3], nil, data[3:]) + `"}}`
+	f, err := Parse("foreign", sealed(hdr, data))
 	require.NoError(t, err)
 	require.Nil(t, f.Metadata)
 	var names []string
@@ -213,7 +333,7 @@ func TestSaveDeterministic(t *testing.T) {
 		files = append(files, b)
 	}
 	require.Equal(t, files[0], files[1])
-	require.Contains(t, string(files[0]), `{"__metadata__":{"a":"1","b":"2","c":"3","crc32c":"9eba690a,26973e52"},"W":`)
+	require.Contains(t, string(files[0]), `{"__metadata__":{"a":"1","b":"2","c":"3","crc32c":"9eba690a,26973e52","crc32c_header":"0a0f9143"},"W":`)
 }
 
 func TestSaveErrors(t *testing.T) {
@@ -323,9 +443,10 @@ func TestLoadFromDisk(t *testing.T) {
 }
 
 func TestRestoreErrors(t *testing.T) {
-	f, err := Parse("ckpt.safetensors", tinyFile())
+	f, err := Parse("ckpt.safetensors", tinySaved())
 	require.NoError(t, err)
-	u8, err := Parse("u8.safetensors", build(`{"W":{"dtype":"U8","shape":[2,2],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}`, make([]byte, 8)))
+	zeros := make([]byte, 8)
+	u8, err := Parse("u8.safetensors", sealed(`{"__metadata__":{"crc32c":"`+tensorSums(zeros[:4], zeros[4:])+`",`+sealMark+`},"W":{"dtype":"U8","shape":[2,2],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[],"data_offsets":[4,8]}}`, zeros))
 	require.NoError(t, err)
 	tests := []struct {
 		name   string

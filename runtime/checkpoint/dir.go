@@ -55,7 +55,13 @@ type Entry struct {
 }
 
 // List returns the checkpoints in dir, ordered by step, oldest first. It
-// looks only at names (see ParseFileName), not at contents. A directory
+// looks at names (see ParseFileName), not at contents: an entry with a
+// checkpoint's name is one if it is a regular file or a symbolic link to
+// one (followed as opening the file follows it). An entry with a
+// checkpoint's name that is anything else (a directory, a dangling link,
+// a link loop, a named pipe) is an error naming it: it stands where a
+// checkpoint should be and cannot be read as one, and skipping it would
+// make an older checkpoint, or none, look like the newest. A directory
 // that does not exist holds no checkpoints.
 func List(dir string) ([]Entry, error) {
 	des, err := os.ReadDir(dir)
@@ -67,11 +73,69 @@ func List(dir string) ([]Entry, error) {
 	}
 	var out []Entry
 	for _, de := range des {
-		if step, ok := ParseFileName(de.Name()); ok && de.Type().IsRegular() {
-			out = append(out, Entry{Step: step, Path: filepath.Join(dir, de.Name())})
+		step, ok := ParseFileName(de.Name())
+		if !ok {
+			continue
 		}
+		path := filepath.Join(dir, de.Name())
+		if err := checkRegular(path, de); err != nil {
+			return nil, err
+		}
+		out = append(out, Entry{Step: step, Path: path})
 	}
 	slices.SortFunc(out, func(a, b Entry) int { return a.Step - b.Step })
+	return out, nil
+}
+
+// checkRegular checks that the directory entry de at path is a regular
+// file, or a symbolic link that leads to one.
+func checkRegular(path string, de fs.DirEntry) error {
+	if de.Type().IsRegular() {
+		return nil
+	}
+	link := de.Type()&fs.ModeSymlink != 0
+	st, err := os.Stat(path) // follows links
+	switch {
+	case err != nil && link && errors.Is(err, fs.ErrNotExist):
+		target, _ := os.Readlink(path)
+		return fmt.Errorf("%s is a symbolic link to %s, which does not exist", path, target)
+	case err != nil && link:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // e.g. "too many levels of symbolic links"
+		}
+		return fmt.Errorf("%s is a symbolic link that cannot be followed: %v", path, err)
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		what := "not a regular file"
+		if st.IsDir() {
+			what = "a directory"
+		}
+		return fmt.Errorf("%s is %s, not a checkpoint file", path, what)
+	}
+	return nil
+}
+
+// Strays returns the paths of the entries of dir whose names end in Ext
+// but are not checkpoint names (see ParseFileName), such as
+// model.safetensors or ckpt-0400.safetensors: safetensors files List does
+// not list. Temporary files of interrupted saves are not strays. A
+// directory that does not exist holds none.
+func Strays(dir string) ([]string, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for _, de := range des {
+		if _, ok := ParseFileName(de.Name()); !ok && strings.HasSuffix(de.Name(), Ext) {
+			out = append(out, filepath.Join(dir, de.Name()))
+		}
+	}
 	return out, nil
 }
 
@@ -86,7 +150,8 @@ func Latest(dir string) (Entry, bool, error) {
 }
 
 // Prune deletes all but the keep newest checkpoints of dir (keep >= 1) and
-// returns the paths it deleted. Call it only after the newest checkpoint
+// returns the paths it deleted (of a symbolic link, the link, not its
+// target). Call it only after the newest checkpoint
 // has been saved: Save makes it durable before returning, so a crash
 // during Prune never leaves fewer than one complete checkpoint.
 func Prune(dir string, keep int) ([]string, error) {

@@ -55,12 +55,11 @@ func TestListPruneRemoveTemps(t *testing.T) {
 	for _, step := range []int{100, 9, 20, 3} {
 		require.NoError(t, Save(filepath.Join(dir, FileName(step)), tinyParams(), nil))
 	}
-	// A real temporary file of an interrupted save, other files and a
-	// directory with a checkpoint's name are left alone by List.
+	// A real temporary file of an interrupted save and other files are
+	// left alone by List.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".ckpt-200.safetensors.tmp-00000000deadbeef"), []byte("partial"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".notes.tmp-00000000deadbeef"), nil, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "model.safetensors"), nil, 0o644))
-	require.NoError(t, os.Mkdir(filepath.Join(dir, FileName(500)), 0o755))
 
 	list, err = List(dir)
 	require.NoError(t, err)
@@ -93,7 +92,74 @@ func TestListPruneRemoveTemps(t *testing.T) {
 	for _, de := range des {
 		names = append(names, de.Name())
 	}
-	require.ElementsMatch(t, []string{".notes.tmp-00000000deadbeef", "model.safetensors", "ckpt-500.safetensors", "ckpt-20.safetensors", "ckpt-100.safetensors"}, names)
+	require.ElementsMatch(t, []string{".notes.tmp-00000000deadbeef", "model.safetensors", "ckpt-20.safetensors", "ckpt-100.safetensors"}, names)
+}
+
+// TestListLinks checks that List follows a symbolic link to a checkpoint
+// as Load does, and that an entry with a checkpoint's name that cannot be
+// read as one (a dangling link, a link loop, a directory) is an error
+// naming it, not skipped.
+func TestListLinks(t *testing.T) {
+	elsewhere := t.TempDir()
+	target := filepath.Join(elsewhere, FileName(400))
+	require.NoError(t, Save(target, tinyParams(), nil))
+
+	dir := t.TempDir()
+	require.NoError(t, Save(filepath.Join(dir, FileName(100)), tinyParams(), nil))
+	link := filepath.Join(dir, FileName(400))
+	require.NoError(t, os.Symlink(target, link))
+	list, err := List(dir)
+	require.NoError(t, err)
+	require.Equal(t, []Entry{{100, filepath.Join(dir, FileName(100))}, {400, link}}, list)
+	latest, ok, err := Latest(dir)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = Load(latest.Path)
+	require.NoError(t, err, "the listed path loads")
+	// Pruning removes the link, not the file it points to.
+	removed, err := Prune(dir, 1)
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(dir, FileName(100))}, removed)
+	removed, err = Prune(dir, 1)
+	require.NoError(t, err)
+	require.Empty(t, removed)
+
+	for _, tt := range []struct {
+		name string
+		make func(path string) error
+		want string
+	}{
+		{"dangling", func(path string) error { return os.Symlink(filepath.Join(elsewhere, "gone.safetensors"), path) },
+			" is a symbolic link to " + filepath.Join(elsewhere, "gone.safetensors") + ", which does not exist"},
+		{"loop", func(path string) error { return os.Symlink(path, path) }, " is a symbolic link that cannot be followed: "},
+		{"directory", func(path string) error { return os.Mkdir(path, 0o755) }, " is a directory, not a checkpoint file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, Save(filepath.Join(dir, FileName(100)), tinyParams(), nil))
+			bad := filepath.Join(dir, FileName(500))
+			require.NoError(t, tt.make(bad))
+			_, err := List(dir)
+			require.ErrorContains(t, err, bad+tt.want)
+			_, _, err = Latest(dir)
+			require.ErrorContains(t, err, bad+tt.want)
+			_, err = Prune(dir, 1)
+			require.ErrorContains(t, err, bad+tt.want)
+		})
+	}
+}
+
+func TestStrays(t *testing.T) {
+	dir := t.TempDir()
+	strays, err := Strays(filepath.Join(dir, "absent"))
+	require.NoError(t, err)
+	require.Empty(t, strays)
+	for _, name := range []string{FileName(3), "model.safetensors", "ckpt-0400.safetensors", ".ckpt-5.safetensors.tmp-0123456789abcdef", "notes.txt"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+	}
+	strays, err = Strays(dir)
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(dir, "ckpt-0400.safetensors"), filepath.Join(dir, "model.safetensors")}, strays)
 }
 
 // TestHostileHeaderLengthAllocatesLittle checks that a file claiming a

@@ -204,6 +204,54 @@ func TestBenchSyntheticInputs(t *testing.T) {
 	require.Len(t, m.feed, 3)
 }
 
+// callCounter counts the calls that run a model.
+type callCounter struct {
+	runtime.Model
+	calls int
+}
+
+func (m *callCounter) PredictFeed(n int, in [][]float32) [][]float32 {
+	m.calls++
+	return m.Model.PredictFeed(n, in)
+}
+
+func (m *callCounter) TrainFeed(n int, in [][]float32) float32 {
+	m.calls++
+	return m.Model.TrainFeed(n, in)
+}
+
+func (m *callCounter) LossFeed(n int, in [][]float32) float32 {
+	m.calls++
+	return m.Model.LossFeed(n, in)
+}
+
+// TestInfoDoesNotRunTheModel checks that info prints the signature's
+// static facts, estimates included, without calling the model (which
+// takes seconds under emulation and may not fit in memory), unless
+// --measure asks it to time the calls.
+func TestInfoDoesNotRunTheModel(t *testing.T) {
+	newModel := func() *callCounter {
+		m := newSoftmaxModel()
+		m.sig.Estimates = []runtime.Estimate{{Program: "predict", Batch: 1, Micros: 5}, {Program: "train", Batch: 100, Micros: 120}}
+		return &callCounter{Model: m}
+	}
+	for _, args := range [][]string{{"info"}, {"info", "--json"}, {"info", "--no-measure"}, {"info", "--json", "--no-measure"}} {
+		m := newModel()
+		code, stdout, stderr := run(m, args...)
+		require.Equal(t, ExitOK, code, stderr)
+		require.Contains(t, stdout, "120", "%v shows the estimates", args)
+		require.Zero(t, m.calls, "%v ran the model", args)
+	}
+	m := newModel()
+	code, _, stderr := run(m, "info", "--measure")
+	require.Equal(t, ExitOK, code, stderr)
+	require.NotZero(t, m.calls, "--measure times calls")
+
+	code, _, stderr = run(newModel(), "info", "--measure", "--no-measure")
+	require.Equal(t, ExitUsage, code)
+	require.Contains(t, stderr, "error: info: give --measure or --no-measure, not both")
+}
+
 func TestQuantile(t *testing.T) {
 	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 	require.Equal(t, 6.0, quantile(v, 0.5))
@@ -225,18 +273,18 @@ func TestInfoEstimates(t *testing.T) {
 	require.NotContains(t, stdout, "estimates")
 
 	m := withEstimates()
-	code, stdout, stderr := run(m, "info")
+	code, stdout, stderr := run(m, "info", "--measure")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Regexp(t, `(?m)^estimates:\n  program  batch  estimate +measured +est/measured\n  predict      1  +5 µs +[0-9.e+]+ (µs|ms|s) +[0-9.]+\n  train      100  +120 µs +[0-9.e+]+ (µs|ms|s) +[0-9.]+\n`, stdout)
 	require.GreaterOrEqual(t, m.steps, infoWarmup+infoIterations, "info timed training steps")
 
 	m = withEstimates()
-	code, stdout, stderr = run(m, "info", "--no-measure")
+	code, stdout, stderr = run(m, "info")
 	require.Equal(t, ExitOK, code, stderr)
-	require.Contains(t, stdout, "  predict      1      5 µs         -             -\n")
+	require.Contains(t, stdout, "estimates (the cost model's; info --measure times them):\n  program  batch  estimate\n  predict      1      5 µs\n  train      100    120 µs\n")
 	require.Equal(t, 0, m.steps)
 
-	code, stdout, stderr = run(withEstimates(), "info", "--json")
+	code, stdout, stderr = run(withEstimates(), "info", "--json", "--measure")
 	require.Equal(t, ExitOK, code, stderr)
 	var got struct {
 		Model     string `json:"model"`
@@ -262,14 +310,14 @@ func TestInfoEstimates(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(stdout), &sig))
 	require.Equal(t, withEstimates().sig, sig)
 
-	code, stdout, _ = run(withEstimates(), "info", "--json", "--no-measure")
+	code, stdout, _ = run(withEstimates(), "info", "--json")
 	require.Equal(t, ExitOK, code)
 	require.NotContains(t, stdout, "measured_us")
 
 	// A call that cannot be timed says why.
 	m = withEstimates()
 	m.sig.Estimates = append(m.sig.Estimates, runtime.Estimate{Program: "predict", Batch: 5000, Micros: 9})
-	code, stdout, stderr = run(m, "info")
+	code, stdout, stderr = run(m, "info", "--measure")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Regexp(t, `(?m)^  predict   5000      9 µs +n/a +-  \(batch size 5000 exceeds the model's maximum batch of 1000\)$`, stdout)
 }

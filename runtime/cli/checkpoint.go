@@ -106,7 +106,7 @@ const (
 	metaDataRNG   = "data_rng"       // the shuffling RNG's state after step batches, hex
 	metaRecent    = "recent_loss"    // the last min(step, lossWindow) losses, oldest first
 	metaAccuracy  = "test_accuracy"  // set on the checkpoint taken when training ends
-	metaFinalLoss = "final_loss"     // likewise
+	metaFinalLoss = "final_loss"     // likewise, with the unit appended (lossUnit.key), as in train --json
 )
 
 // trainState is what --resume restores besides the parameters.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"image"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/flow-lang/flow/runtime"
@@ -65,9 +67,9 @@ func TestCheckpointTrainThenPredict(t *testing.T) {
 	acc, err := strconv.ParseFloat(f.Metadata["test_accuracy"], 64)
 	require.NoError(t, err)
 	require.Equal(t, res["test_accuracy"], acc)
-	loss, err := strconv.ParseFloat(f.Metadata["final_loss"], 64)
+	loss, err := strconv.ParseFloat(f.Metadata["final_loss_per_example"], 64)
 	require.NoError(t, err)
-	require.Equal(t, res["final_loss"], loss)
+	require.Equal(t, res["final_loss_per_example"], loss)
 	for _, p := range trained.Params() {
 		tn := f.Tensor(p.Name)
 		require.NotNil(t, tn, p.Name)
@@ -174,11 +176,11 @@ func TestCheckpointErrors(t *testing.T) {
 	corrupt := append([]byte{}, good...)
 	corrupt[8] = '[' // the header's opening brace
 	corrupted := file("corrupted.safetensors", corrupt)
-	// A W of F16 values: same shape, other dtype.
+	// A W of F16 values, as another tool might write it: no checksums.
 	hdr := `{"W":{"dtype":"F16","shape":[784,10],"data_offsets":[0,15680]},"b":{"dtype":"F32","shape":[10],"data_offsets":[15680,15720]}}`
 	f16 := binary.LittleEndian.AppendUint64(nil, uint64(len(hdr)))
 	f16 = append(append(f16, hdr...), make([]byte, 15720)...)
-	wrongDType := file("f16.safetensors", f16)
+	unchecked := file("f16.safetensors", f16)
 	wrongShape := save("shape.safetensors", []runtime.Param{param("W", 784, 20), param("b", 20)}, map[string]string{"model": "FakeSoftmax"})
 	otherModel := save("mlp.safetensors", []runtime.Param{param("h1/W", 784, 32), param("h1/b", 32), param("out/W", 32, 10), param("out/b", 10)},
 		map[string]string{"model": "MLP"})
@@ -193,7 +195,7 @@ func TestCheckpointErrors(t *testing.T) {
 		{"garbage", garbage, "error: " + garbage + ": header length 2338328219631577204 exceeds the limit of 104857600 bytes; not a safetensors file, or corrupt\n"},
 		{"trailing", trailing, "error: " + trailing + ": 4 bytes of trailing data after the last tensor\n"},
 		{"corrupted", corrupted, "error: " + corrupted + ": the header does not start with '{'; not a safetensors file\n"},
-		{"dtype", wrongDType, "error: " + wrongDType + ": tensor W: dtype F16 in file, model wants F32\n"},
+		{"unchecked", unchecked, "error: " + unchecked + ": the header has no checksum (metadata crc32c_header): the file was not saved by flow, or its header is damaged; a checkpoint that cannot be verified is not loaded\n"},
 		{"shape", wrongShape, "error: " + wrongShape + ": tensor W: shape [784 20] in file, model wants [784 10]\n"},
 		{"other model", otherModel, "error: " + otherModel + ": the model's tensors W, b are not in the file (the checkpoint was saved by model MLP, this is model FakeSoftmax)\n"},
 		{"extra tensor", extra, "error: " + extra + ": tensor W/adam_m in the file is not a parameter of the model\n"},
@@ -212,6 +214,62 @@ func TestCheckpointErrors(t *testing.T) {
 				require.Equal(t, tt.want, stderr)
 				requireZeroParams(t, m)
 			}
+		})
+	}
+}
+
+// TestChangedCheckpointIsRefused changes a checkpoint the way a bad disk
+// or a careless edit would: eval and predict refuse it, and so does a
+// resumed run, naming the file; nothing is restored or trained.
+func TestChangedCheckpointIsRefused(t *testing.T) {
+	data := writeData(t)
+	ckDir := t.TempDir()
+	code, _, stderr := run(newSoftmaxModel(), "train", "--data", data, "--steps", "3", "--batch", "10", "--quiet", "--checkpoint", ckDir)
+	require.Equal(t, ExitOK, code, stderr)
+	good, err := os.ReadFile(filepath.Join(ckDir, "ckpt-3.safetensors"))
+	require.NoError(t, err)
+	n := int(binary.LittleEndian.Uint64(good))
+	header := string(good[8 : 8+n])
+	edit := func(b []byte, old, new string) {
+		i := strings.Index(header, old)
+		require.GreaterOrEqual(t, i, 0, old)
+		copy(b[8+i:], new)
+	}
+	// The key of the tensor checksums renamed and the exponent of a bias
+	// flipped: without the header's checksum this loaded as loss 1e35.
+	keyAndBias := bytes.Clone(good)
+	edit(keyAndBias, `"crc32c":`, `"crc32b":`)
+	keyAndBias[len(keyAndBias)-1] ^= 0x40
+	// A digit of the training state changed.
+	loss := bytes.Clone(good)
+	i := strings.Index(header, `"recent_loss":"`) + len(`"recent_loss":"`)
+	loss[8+i] ^= 0x01 // '2' <-> '3', '0' <-> '1', ...
+	for _, tt := range []struct {
+		name string
+		file []byte
+	}{{"renamed key and bias", keyAndBias}, {"recent_loss digit", loss}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "ckpt-3.safetensors")
+			require.NoError(t, os.WriteFile(path, tt.file, 0o644))
+			want := "error: " + path + ": the header is corrupted (its CRC-32C is "
+			for _, args := range [][]string{
+				{"eval", "--data", data, "--checkpoint", dir},
+				{"predict", "--checkpoint", path, "--input", digitsJSON(t, 1)},
+			} {
+				m := newSoftmaxModel()
+				code, stdout, stderr := run(m, args...)
+				require.Equal(t, ExitError, code, args)
+				require.Empty(t, stdout)
+				require.True(t, strings.HasPrefix(stderr, want), stderr)
+				requireZeroParams(t, m)
+			}
+			m := newSoftmaxModel()
+			code, stdout, stderr := run(m, "train", "--data", data, "--steps", "6", "--quiet", "--checkpoint", dir, "--resume")
+			require.Equal(t, ExitError, code)
+			require.Empty(t, stdout)
+			require.True(t, strings.HasPrefix(stderr, "error: cannot resume: "+path+": the header is corrupted (its CRC-32C is "), stderr)
+			require.Zero(t, m.steps, "nothing trained")
 		})
 	}
 }

@@ -97,7 +97,7 @@ func TestTrainJSON(t *testing.T) {
 
 	var res map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &res), stdout)
-	for _, field := range []string{"steps", "final_loss", "test_accuracy", "examples_per_sec", "seconds", "batch", "epochs", "model"} {
+	for _, field := range []string{"steps", "final_loss_per_example", "test_accuracy", "examples_per_sec", "seconds", "batch", "epochs", "model"} {
 		require.Contains(t, res, field)
 	}
 	require.Equal(t, 60.0, res["steps"])
@@ -105,7 +105,7 @@ func TestTrainJSON(t *testing.T) {
 	require.Equal(t, 6.0, res["epochs"])
 	require.Equal(t, "FakeSoftmax", res["model"])
 	// Zero weights start at loss ln(10) = 2.30.
-	require.Less(t, res["final_loss"].(float64), 1.0)
+	require.Less(t, res["final_loss_per_example"].(float64), 1.0)
 	require.Greater(t, res["test_accuracy"].(float64), 0.8)
 	require.Greater(t, res["examples_per_sec"].(float64), 0.0)
 }
@@ -117,7 +117,7 @@ func TestTrainDecreasesLoss(t *testing.T) {
 	require.Equal(t, ExitOK, code)
 	var before map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &before))
-	require.InDelta(t, math.Log(10), before["test_loss"].(float64), 1e-5)
+	require.InDelta(t, math.Log(10), before["test_loss_per_example"].(float64), 1e-5)
 
 	code, _, stderr := run(m, "train", "--data", dir, "--steps", "30", "--batch", "10", "--quiet")
 	require.Equal(t, ExitOK, code, stderr)
@@ -126,7 +126,7 @@ func TestTrainDecreasesLoss(t *testing.T) {
 	require.Equal(t, ExitOK, code)
 	var after map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &after))
-	require.Less(t, after["test_loss"].(float64), before["test_loss"].(float64)/2)
+	require.Less(t, after["test_loss_per_example"].(float64), before["test_loss_per_example"].(float64)/2)
 	require.Greater(t, after["test_accuracy"].(float64), before["test_accuracy"].(float64))
 }
 
@@ -135,7 +135,7 @@ func TestTrainText(t *testing.T) {
 	code, stdout, stderr := run(newSoftmaxModel(), "train", "--data", dir, "--epochs", "2", "--batch", "40")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Empty(t, stderr)
-	require.Contains(t, stdout, "training FakeSoftmax on 200 examples: 10 steps of batch 40 (2.00 epochs)\n")
+	require.Contains(t, stdout, "training FakeSoftmax on 200 examples: 10 steps of batch 40 (2.00 epochs); loss per example\n")
 	require.Contains(t, stdout, "step 1/10  loss 2.3026")
 	require.Contains(t, stdout, "step 10/10  loss ")
 	require.Regexp(t, `\ntest accuracy: \d\.\d{4}\n$`, stdout)
@@ -149,7 +149,7 @@ func TestTrainDeterministic(t *testing.T) {
 		require.Empty(t, stderr)
 		var res map[string]any
 		require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &res))
-		return res["final_loss"]
+		return res["final_loss_per_example"]
 	}
 	require.Equal(t, finalLoss("5"), finalLoss("5"))
 	require.NotEqual(t, finalLoss("5"), finalLoss("6"))
@@ -219,7 +219,7 @@ func TestEvalText(t *testing.T) {
 	code, stdout, stderr := run(newSoftmaxModel(), "eval", "--data", dir, "--batch", "7")
 	require.Equal(t, ExitOK, code, stderr)
 	// Zero weights: every score ties, argmax picks class 0.
-	require.Regexp(t, `^test accuracy: 0\.\d{4}\ntest loss: 2\.3026\n$`, stdout)
+	require.Regexp(t, `^test accuracy: 0\.\d{4}\ntest loss per example: 2\.3026\n$`, stdout)
 }
 
 func writeFile(t *testing.T, content string) string {
@@ -432,7 +432,7 @@ func TestFixedBatchAndImageShapes(t *testing.T) {
 		// 50 test examples: accuracy covers all 50 (padding 10), loss the first 40.
 		code, stdout, stderr := run(fixed(), "eval", "--data", dir)
 		require.Equal(t, ExitOK, code, stderr)
-		require.Contains(t, stdout, "test loss: 2.3026")
+		require.Contains(t, stdout, "test loss per example: 2.3026")
 	})
 	t.Run("fixed batch predict pads", func(t *testing.T) {
 		code, stdout, stderr := run(fixed(), "predict", "--input", writeFile(t, string(mustJSON([][]float64{numbers(784, 0), numbers(784, 1), numbers(784, 2)}))))

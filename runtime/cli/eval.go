@@ -16,9 +16,12 @@ const defaultEvalBatch = 1000
 
 func runEval(e *env, args []string) error {
 	fs := e.newFlags("eval", "[--data DIR] [--batch B] [--checkpoint DIR|FILE] [--json]",
-		"Eval reports the model's accuracy and mean loss on the 10,000 MNIST test\n"+
+		"Eval reports the model's accuracy and loss on the 10,000 MNIST test\n"+
 			"images with its initial parameters, or with those of a checkpoint that\n"+
-			"train --checkpoint DIR saved.")
+			"train --checkpoint DIR saved. The loss is per example, the same for any\n"+
+			"--batch, when the compiler found how the model's loss combines a batch's\n"+
+			"examples (a sum over them or a mean); otherwise it is the mean loss per\n"+
+			"batch of --batch examples, and labelled so.")
 	dir := fs.String("data", "", "MNIST data `directory` (default: $FLOW_DATA, else the GoMNIST Go module)")
 	batch := fs.Int("batch", defaultEvalBatch, "examples fed to the model at once")
 	ckpt := checkpointFlag(fs)
@@ -57,9 +60,10 @@ func runEval(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	loss := math.NaN()
+	unit := lossUnitOf(sig)
+	loss, lossBatch := math.NaN(), 0
 	if tb != nil {
-		if loss, err = meanLoss(e.model, tb, ds.Test, *batch); err != nil {
+		if loss, lossBatch, err = testLoss(e.model, tb, ds.Test, *batch, unit); err != nil {
 			return err
 		}
 	}
@@ -68,7 +72,12 @@ func runEval(e *env, args []string) error {
 			"model":         sig.Model,
 			"test_examples": ds.Test.Len(),
 			"test_accuracy": acc,
-			"test_loss":     jsonFloat(loss),
+		}
+		if tb != nil {
+			res[unit.key("test_loss")] = jsonFloat(loss)
+			if !unit.perExample {
+				res["loss_batch"] = lossBatch
+			}
 		}
 		if ckptPath != "" {
 			res["checkpoint"] = ckptPath
@@ -77,7 +86,7 @@ func runEval(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
 	if tb != nil {
-		fmt.Fprintf(e.stdout, "test loss: %.4f\n", loss)
+		fmt.Fprintf(e.stdout, "test loss %s: %.4f%s\n", unit.label(lossBatch), loss, unit.why())
 	}
 	return nil
 }
@@ -139,13 +148,17 @@ func accuracy(m runtime.Model, pb *predictBinding, split mnist.Split, batch int)
 	return float64(correct) / float64(n), nil
 }
 
-// meanLoss returns the model's loss over split, as the example-weighted
-// mean of the per-batch losses LossFeed reports (so it is in the same units
-// as the training loss). With a fixed batch size, a short last batch is
-// left out.
-func meanLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int) (float64, error) {
+// testLoss returns the model's loss over split in unit u (so it is in
+// the units of the training loss), feeding up to batch examples at a
+// time, and the size of the batches it was computed on. Per example, it
+// is the mean over the examples of each batch's loss per example, which
+// does not depend on the batch size. Per batch, it is the mean of the
+// losses of the batches of full size: a shorter last batch is left out
+// (its loss is not comparable), unless it is the only one. With a fixed
+// batch size, a short last batch is left out either way.
+func testLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int, u lossUnit) (float64, int, error) {
 	if err := checkImageSize(split.Images, tb.features); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	chunk := chunkSize(tb.features, batch, m.Signature().MaxBatch)
 	x := make([]float32, chunk*tb.features.per)
@@ -153,11 +166,14 @@ func meanLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int) (
 	idx := make([]int, 0, chunk)
 	in := make([][]float32, 2)
 	n := split.Len()
-	var sum float64
-	var used int
+	full := chunk // the size of the batches a loss per batch is for
+	if tb.features.fixed == 0 {
+		full = min(chunk, n)
+	}
+	var sum, weight float64
 	for lo := 0; lo < n; lo += chunk {
 		count := min(chunk, n-lo)
-		if tb.features.fixed > 0 && count < tb.features.fixed {
+		if (tb.features.fixed > 0 || !u.perExample) && count < full {
 			break
 		}
 		idx = idx[:0]
@@ -168,13 +184,17 @@ func meanLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int) (
 		data.FillOneHot(y, split.Labels, idx, mnistClasses)
 		in[tb.featIdx] = x[:count*tb.features.per]
 		in[tb.lblIdx] = y[:count*tb.labels.per]
-		sum += float64(m.LossFeed(count, in)) * float64(count)
-		used += count
+		w := float64(count) // per example: weigh each batch by its examples
+		if !u.perExample {
+			w = 1
+		}
+		sum += u.of(float64(m.LossFeed(count, in)), count) * w
+		weight += w
 	}
-	if used == 0 {
-		return 0, fmt.Errorf("the %d test examples are fewer than the model's fixed batch of %d", n, tb.features.fixed)
+	if weight == 0 {
+		return 0, 0, fmt.Errorf("the %d test examples are fewer than the model's fixed batch of %d", n, tb.features.fixed)
 	}
-	return sum / float64(used), nil
+	return sum / weight, full, nil
 }
 
 // output returns output i of a PredictFeed result for n examples, after

@@ -8,7 +8,8 @@ import (
 
 // softmaxModel is a hand-written softmax regression, y = softmax(x W + b),
 // trained with plain SGD on the mean cross-entropy: what flowc generates for
-// the seed's MNIST model, written out by hand to drive the CLI.
+// the seed's MNIST model, written out by hand to drive the CLI. Its
+// signature says its loss is a mean over the batch.
 type softmaxModel struct {
 	sig    runtime.Signature
 	w, b   []float32
@@ -38,6 +39,7 @@ func newSoftmaxModel() *softmaxModel {
 			PredictInputs: []string{"x"},
 			TrainInputs:   []string{"x", "y_"},
 			Loss:          "xent",
+			LossReduction: runtime.LossMean,
 			Optimizer:     "sgd(lr=0.5)",
 			ParamCount:    7850,
 			MaxBatch:      1000,

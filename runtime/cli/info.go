@@ -11,15 +11,20 @@ import (
 )
 
 func runInfo(e *env, args []string) error {
-	fs := e.newFlags("info", "[--json] [--no-measure]",
-		"Info describes the model: its source, inputs, outputs, parameters,\n"+
-			"loss and optimizer. When the compiler's cost model estimated the time\n"+
-			"of a call, info also times a few such calls on synthetic inputs (as\n"+
-			"bench does) and shows the estimate beside the measured median.")
+	fs := e.newFlags("info", "[--json] [--measure]",
+		"Info describes the model from its signature, without running it: its\n"+
+			"source, inputs, outputs, parameters, loss and optimizer, and the\n"+
+			"compiler's cost-model estimates of a call's time. With --measure it\n"+
+			"also times a few such calls on synthetic inputs (as bench does) and\n"+
+			"shows each estimate beside the measured median.")
 	asJSON := fs.Bool("json", false, "print the model's signature as JSON")
-	noMeasure := fs.Bool("no-measure", false, "show the cost model's estimates without timing any call")
+	measure := fs.Bool("measure", false, "also time the calls the cost model estimated (runs the model)")
+	fs.Bool("no-measure", false, "do not time any call: the default, accepted for older scripts")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *measure && isSet(fs, "no-measure") {
+		return &usageError{msg: "info: give --measure or --no-measure, not both", usage: fs.Usage}
 	}
 	sig := e.model.Signature()
 	if sig == nil {
@@ -37,7 +42,7 @@ func runInfo(e *env, args []string) error {
 			count += p.Elems(0)
 		}
 	}
-	estimates := measureEstimates(e.model, sig.Estimates, !*noMeasure)
+	estimates := measureEstimates(e.model, sig.Estimates, *measure)
 	if *asJSON {
 		s := *sig
 		s.Params, s.ParamCount = params, count
@@ -88,14 +93,28 @@ func runInfo(e *env, args []string) error {
 	field("parameters", fmt.Sprintf("%d (%s as f32)", count, byteSize(4*int64(count))))
 	field("predict", strings.Join(sig.PredictInputs, ", "))
 	field("train", strings.Join(sig.TrainInputs, ", "))
-	field("loss", sig.Loss)
+	field("loss", lossDescription(sig))
 	field("optimizer", sig.Optimizer)
 	if sig.MaxBatch > 0 {
 		field("max batch", fmt.Sprint(sig.MaxBatch))
 	}
-	writeEstimates(&b, estimates)
+	writeEstimates(&b, estimates, *measure)
 	_, err := fmt.Fprint(e.stdout, b.String())
 	return err
+}
+
+// lossDescription names sig's loss and says how it combines a batch's
+// examples, and so how train and eval report it; "" without a loss.
+func lossDescription(sig *runtime.Signature) string {
+	switch {
+	case sig.Loss == "":
+		return ""
+	case sig.LossReduction == runtime.LossSum:
+		return sig.Loss + ", a sum over the batch (reported per example: divided by the batch size)"
+	case sig.LossReduction == runtime.LossMean:
+		return sig.Loss + ", a mean over the batch (reported per example as it is)"
+	}
+	return sig.Loss + " (reported per batch: the compiler could not tell how it combines a batch's examples)"
 }
 
 // infoJSON is what info --json prints: the signature, with each estimate
@@ -161,17 +180,29 @@ func measureEstimates(m runtime.Model, ests []runtime.Estimate, measure bool) []
 	return out
 }
 
-// writeEstimates renders the estimates as a table; nothing when there are
-// none.
-func writeEstimates(b *strings.Builder, ests []measuredEstimate) {
+// writeEstimates renders the estimates as a table, with the measured
+// columns when they were measured; nothing when there are none.
+func writeEstimates(b *strings.Builder, ests []measuredEstimate, measured bool) {
 	if len(ests) == 0 {
 		return
 	}
-	b.WriteString("estimates:\n")
+	if !measured {
+		b.WriteString("estimates (the cost model's; info --measure times them):\n")
+	} else {
+		b.WriteString("estimates:\n")
+	}
 	rows := [][]string{{"program", "batch", "estimate", "measured", "est/measured"}}
+	if !measured {
+		rows[0] = rows[0][:3]
+	}
 	var reasons []string
 	for _, est := range ests {
 		row := []string{est.Program, fmt.Sprint(est.Batch), micros(est.Micros), "-", "-"}
+		if !measured {
+			rows = append(rows, row[:3])
+			reasons = append(reasons, "")
+			continue
+		}
 		reason := ""
 		switch {
 		case est.Error != "":

@@ -93,7 +93,7 @@ func TestTrainInterrupted(t *testing.T) {
 	for _, l := range first.losses {
 		mean += float64(l)
 	}
-	require.InDelta(t, mean/17, res["final_loss"], 1e-12, "final_loss is the mean loss of the steps done")
+	require.InDelta(t, mean/17, res["final_loss_per_example"], 1e-12, "final_loss is the mean loss of the steps done")
 	ckpt := filepath.Join(dir, "ckpt-17.safetensors")
 	require.Equal(t, ckpt, res["checkpoint"])
 
@@ -121,9 +121,9 @@ func TestTrainInterrupted(t *testing.T) {
 	got := trainJSON(t, second, "--data", data, "--steps", "46", "--checkpoint", dir, "--resume", "--logdir", logdir)
 	requireSameParams(t, one, second)
 	require.Equal(t, one.losses, append(first.losses, second.losses...), "the loss curve")
-	require.Equal(t, want["final_loss"], got["final_loss"])
+	require.Equal(t, want["final_loss_per_example"], got["final_loss_per_example"])
 	require.Equal(t, want["test_accuracy"], got["test_accuracy"])
-	require.EqualValues(t, 17, got["resumed_from"])
+	require.EqualValues(t, 17, got["resumed_from_step"])
 	require.Nil(t, got["interrupted"])
 	report, err = os.ReadFile(filepath.Join(logdir, "report.html"))
 	require.NoError(t, err)
@@ -140,7 +140,7 @@ func TestTrainTerminatedText(t *testing.T) {
 	require.Equal(t, ExitTerminated, code, stderr)
 	require.Equal(t, "interrupted by SIGTERM: stopped early at step 5 of 20; skipping the test-set evaluation\n", stderr)
 	require.Contains(t, stdout, "trained 5 steps in ")
-	require.Contains(t, stdout, "mean loss of the last 5 steps")
+	require.Contains(t, stdout, "mean loss per example over the last 5 steps")
 	require.NotContains(t, stdout, "test accuracy")
 	require.Contains(t, stdout, "saved the checkpoint "+filepath.Join(dir, "ckpt-5.safetensors")+"\n")
 	require.Contains(t, stdout, "repeat the command with --resume")

@@ -6,9 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	goruntime "runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flow-lang/flow/examples/gen/lenet"
 	"github.com/flow-lang/flow/examples/gen/optimizers"
@@ -59,7 +62,7 @@ func requireSameParams(t *testing.T, want, got runtime.Model) {
 // and a step counter; LeNet with dropout, whose mask derives from a step
 // param, and Adam) once for S steps, and again stopping half way and
 // resuming: the parameters (optimizer state included) are bit-identical,
-// the loss curve and the summary's final_loss the same.
+// the loss curve and the summary's final_loss_per_example the same.
 func TestResumeIsExact(t *testing.T) {
 	data := writeData(t)
 	for _, tt := range []struct {
@@ -100,11 +103,11 @@ func TestResumeIsExact(t *testing.T) {
 			got := trainJSON(t, second, "--data", data, "--steps", tt.steps, "--checkpoint", dir, "--resume")
 			requireSameParams(t, one, second)
 			require.Equal(t, one.losses, append(first.losses, second.losses...), "the loss curve")
-			require.Equal(t, want["final_loss"], got["final_loss"])
+			require.Equal(t, want["final_loss_per_example"], got["final_loss_per_example"])
 			require.Equal(t, want["test_accuracy"], got["test_accuracy"])
 			require.Equal(t, want["steps"], got["steps"])
 			require.Equal(t, want["epochs"], got["epochs"])
-			require.EqualValues(t, json.Number(tt.half), json.Number(jsonString(got["resumed_from"])))
+			require.EqualValues(t, json.Number(tt.half), json.Number(jsonString(got["resumed_from_step"])))
 
 			if tt.name == "lenet" {
 				return // a fourth LeNet would only slow the test down
@@ -114,7 +117,7 @@ func TestResumeIsExact(t *testing.T) {
 			again := trainJSON(t, third, "--data", data, "--steps", tt.steps, "--checkpoint", dir, "--resume")
 			require.Empty(t, third.losses)
 			requireSameParams(t, one, third)
-			require.Equal(t, want["final_loss"], again["final_loss"])
+			require.Equal(t, want["final_loss_per_example"], again["final_loss_per_example"])
 		})
 	}
 }
@@ -262,7 +265,7 @@ func TestTrainProgress(t *testing.T) {
 		code, stdout, stderr := run(newSoftmaxModel(), args...)
 		require.Equal(t, ExitOK, code, stderr)
 		lines := strings.Split(stdout, "\n")
-		require.Equal(t, "training FakeSoftmax on 200 examples: 12 steps of batch 10 (0.60 epochs)", lines[0])
+		require.Equal(t, "training FakeSoftmax on 200 examples: 12 steps of batch 10 (0.60 epochs); loss per example", lines[0])
 		if term {
 			require.Regexp(t, `^\rstep 1/12 \[=*>\s+\]   8%  loss \d+\.\d{4}( .*)?\rstep 12/12 \[=+\] 100%  loss \d+\.\d{4}  \d+ ex/s *$`, lines[1])
 		} else {
@@ -338,4 +341,136 @@ func TestLegacyCheckpointFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, filepath.Join(dir, "ckpt-7.safetensors"), path)
 	require.Equal(t, float32(2.5), m.b[3])
+}
+
+// TestResumeFollowsLinksAndNeverRestartsSilently checks what --resume does
+// with each kind of checkpoint directory: it follows a symbolic link to a
+// checkpoint (as eval does); a dangling link, a link loop, or .safetensors
+// files that are not checkpoints are errors naming them, with nothing
+// trained; only a directory without any .safetensors file (or none at
+// all) starts a fresh run, and says so. --json states the step a run
+// started from.
+func TestResumeFollowsLinksAndNeverRestartsSilently(t *testing.T) {
+	data := writeData(t)
+	first := t.TempDir()
+	got := trainJSON(t, newSoftmaxModel(), "--data", data, "--steps", "4", "--batch", "10", "--checkpoint", first)
+	require.Equal(t, 0.0, got["resumed_from_step"], "a fresh run states it started at step 0")
+	saved := filepath.Join(first, checkpoint.FileName(4))
+
+	t.Run("symbolic link", func(t *testing.T) {
+		dir := t.TempDir()
+		link := filepath.Join(dir, checkpoint.FileName(4))
+		require.NoError(t, os.Symlink(saved, link))
+		code, stdout, stderr := run(newSoftmaxModel(), "eval", "--data", data, "--checkpoint", dir, "--json")
+		require.Equal(t, ExitOK, code, stderr)
+		require.Contains(t, stdout, `"checkpoint":"`+link+`"`)
+		m := newSoftmaxModel()
+		got := trainJSON(t, m, "--data", data, "--steps", "6", "--checkpoint", dir, "--resume")
+		require.Equal(t, 4.0, got["resumed_from_step"])
+		require.Equal(t, 2, m.steps, "only the remaining steps are trained")
+		require.Equal(t, filepath.Join(dir, checkpoint.FileName(6)), got["checkpoint"])
+	})
+
+	for _, tt := range []struct {
+		name  string
+		make  func(dir string) string // returns the path the error names
+		wants []string
+	}{
+		{"dangling link", func(dir string) string {
+			path := filepath.Join(dir, checkpoint.FileName(4))
+			require.NoError(t, os.Symlink(filepath.Join(first, "gone.safetensors"), path))
+			return path
+		}, []string{" is a symbolic link to " + filepath.Join(first, "gone.safetensors") + ", which does not exist\n"}},
+		{"link loop", func(dir string) string {
+			path := filepath.Join(dir, checkpoint.FileName(4))
+			require.NoError(t, os.Symlink(path, path))
+			return path
+		}, []string{" is a symbolic link that cannot be followed: "}},
+		{"not checkpoints", func(dir string) string {
+			require.NoError(t, checkpoint.Save(filepath.Join(dir, "model.safetensors"), newSoftmaxModel().Params(), nil))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "ckpt-0004.safetensors"), nil, 0o644))
+			return filepath.Join(dir, "ckpt-0004.safetensors")
+		}, []string{" holds no ckpt-<step>.safetensors checkpoint, only ", "model.safetensors, which train does not resume from; move them away"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.make(dir)
+			m := newSoftmaxModel()
+			code, stdout, stderr := run(m, "train", "--data", data, "--steps", "6", "--quiet", "--checkpoint", dir, "--resume", "--json")
+			require.Equal(t, ExitError, code)
+			require.Empty(t, stdout)
+			require.True(t, strings.HasPrefix(stderr, "error: cannot resume: "), stderr)
+			require.Contains(t, stderr, path)
+			for _, want := range tt.wants {
+				require.Contains(t, stderr, want)
+			}
+			require.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			require.Zero(t, m.steps, "nothing trained")
+			if tt.name != "not checkpoints" {
+				// eval refuses it too, rather than reading no checkpoint.
+				code, _, stderr = run(newSoftmaxModel(), "eval", "--data", data, "--checkpoint", dir)
+				require.Equal(t, ExitError, code)
+				require.Contains(t, stderr, "error: "+path+tt.wants[0])
+			}
+		})
+	}
+
+	// The first launch of a job: the directory is missing, or holds no
+	// .safetensors file.
+	for _, tt := range []struct {
+		name string
+		dir  func() string
+	}{
+		{"missing directory", func() string { return filepath.Join(t.TempDir(), "new") }},
+		{"other files only", func() string {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644))
+			return dir
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tt.dir()
+			m := newSoftmaxModel()
+			code, stdout, stderr := run(m, "train", "--data", data, "--steps", "3", "--batch", "10", "--quiet", "--checkpoint", dir, "--resume", "--json")
+			require.Equal(t, ExitOK, code, stderr)
+			require.Equal(t, "--resume: "+dir+" holds no checkpoint: starting a fresh run from step 0\n", stderr, "said even with --quiet")
+			var res map[string]any
+			require.NoError(t, json.Unmarshal([]byte(lastLine(stdout)), &res))
+			require.Equal(t, 0.0, res["resumed_from_step"])
+			require.Equal(t, 3, m.steps)
+		})
+	}
+}
+
+// TestReportAgreesWithSummary checks that report.html shows the training
+// time and throughput that train's summary reports, also when --eval-every
+// and --checkpoint-every pause the run between steps. A fake clock that
+// advances a quarter second per reading makes the pauses long and the
+// figures exact.
+func TestReportAgreesWithSummary(t *testing.T) {
+	data := writeData(t)
+	defer func(c func() time.Time) { clock = c }(clock)
+	var ticks int
+	clock = func() time.Time {
+		ticks++
+		return time.Unix(1e9, 0).Add(time.Duration(ticks) * 250 * time.Millisecond)
+	}
+	logs := t.TempDir()
+	res := trainJSON(t, newSoftmaxModel(), "--data", data, "--steps", "12", "--batch", "10",
+		"--logdir", logs, "--eval-every", "2", "--checkpoint", t.TempDir(), "--checkpoint-every", "3")
+	report, err := os.ReadFile(filepath.Join(logs, "report.html"))
+	require.NoError(t, err)
+
+	seconds := res["seconds"].(float64)
+	m := regexp.MustCompile(`<th>Training time</th><td>([^<]*)</td>`).FindStringSubmatch(string(report))
+	require.NotNil(t, m, "the report shows the training time")
+	require.Equal(t, time.Duration(seconds*float64(time.Second)).Round(time.Millisecond).String(), m[1])
+
+	rate := res["examples_per_sec"].(float64)
+	m = regexp.MustCompile(`<th>Throughput</th><td>([0-9.,]+) examples/s overall \(12 steps × 10 examples in ([^)]*)\)`).FindStringSubmatch(string(report))
+	require.NotNil(t, m, "the report shows the throughput")
+	shown, err := strconv.ParseFloat(strings.ReplaceAll(m[1], ",", ""), 64)
+	require.NoError(t, err)
+	require.InEpsilon(t, rate, shown, 5e-4, "the report rounds to 4 digits")
+	require.InEpsilon(t, 120/seconds, rate, 1e-12)
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flow-lang/flow/runtime"
@@ -20,24 +21,31 @@ const (
 	defaultSteps = 1000
 	defaultBatch = 100
 	defaultSeed  = 1
-	// lossWindow is how many of the last steps final_loss averages over.
+	// lossWindow is how many of the last steps the final loss averages
+	// over.
 	lossWindow = 100
 )
 
 // trainResult is the JSON summary train --json prints as its last line.
 type trainResult struct {
-	Model          string  `json:"model"`
-	Steps          int     `json:"steps"`
-	Epochs         float64 `json:"epochs"`
-	Batch          int     `json:"batch"`
-	Seed           uint64  `json:"seed"`
-	FinalLoss      any     `json:"final_loss"`
-	TestAccuracy   any     `json:"test_accuracy"` // null if an interrupted run skipped the evaluation
-	TestExamples   int     `json:"test_examples"` // 0 if it did
-	ExamplesPerSec float64 `json:"examples_per_sec"`
-	Seconds        float64 `json:"seconds"`
-	// ResumedFrom is the step the run resumed from (--resume), if any.
-	ResumedFrom int `json:"resumed_from,omitempty"`
+	Model  string  `json:"model"`
+	Steps  int     `json:"steps"`
+	Epochs float64 `json:"epochs"`
+	Batch  int     `json:"batch"`
+	Seed   uint64  `json:"seed"`
+	// FinalLossPerExample is the mean loss per example of the last
+	// lossWindow steps; FinalLossPerBatch replaces it, per batch of Batch
+	// examples, when the model's signature does not say how its loss
+	// combines a batch's examples (see lossUnit). Exactly one is set.
+	FinalLossPerExample *any    `json:"final_loss_per_example,omitempty"`
+	FinalLossPerBatch   *any    `json:"final_loss_per_batch,omitempty"`
+	TestAccuracy        any     `json:"test_accuracy"` // null if an interrupted run skipped the evaluation
+	TestExamples        int     `json:"test_examples"` // 0 if it did
+	ExamplesPerSec      float64 `json:"examples_per_sec"`
+	Seconds             float64 `json:"seconds"`
+	// ResumedFrom is the step the run resumed from (--resume), 0 for a
+	// run that started afresh.
+	ResumedFrom int `json:"resumed_from_step"`
 	// Checkpoint is the file the final parameters were saved to, if any.
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Interrupted reports a run a signal stopped early, at step Steps of
@@ -76,7 +84,11 @@ func runTrain(e *env, args []string) error {
 			"ends and every --checkpoint-every steps, keeping the newest --keep files.\n"+
 			"eval, predict and serve restore the newest with --checkpoint DIR. --resume\n"+
 			"continues from the newest checkpoint in DIR up to --steps steps in total,\n"+
-			"exactly as if the run had not stopped.\n\n"+
+			"exactly as if the run had not stopped; it is an error if that checkpoint\n"+
+			"cannot be read (a damaged file, a dangling symbolic link), or if DIR holds\n"+
+			"other .safetensors files but no checkpoint. Only a DIR that does not exist\n"+
+			"or holds no .safetensors file at all starts a fresh run, and says so (the\n"+
+			"first launch of a job its engine restarts with the same command).\n\n"+
 			"With --logdir DIR it writes TensorBoard event files and DIR/report.html.\n\n"+
 			"SIGINT (Ctrl-C) or SIGTERM stops training after the current step and ends\n"+
 			"the run as its last step would, without the test-set evaluation: it saves\n"+
@@ -92,7 +104,7 @@ func runTrain(e *env, args []string) error {
 	fs.StringVar(&f.checkpoint, "checkpoint", "", "save checkpoints to `DIR` (created if needed)")
 	fs.IntVar(&f.every, "checkpoint-every", 0, "also save a checkpoint every `N` steps (0: only at the end)")
 	fs.IntVar(&f.keep, "keep", defaultKeep, "keep the newest `K` checkpoints in the --checkpoint directory")
-	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in the --checkpoint directory (if there is one)")
+	fs.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in the --checkpoint directory (start afresh only if it holds no .safetensors file)")
 	fs.StringVar(&f.logdir, "logdir", "", "write TensorBoard event files and report.html to `DIR`")
 	fs.IntVar(&f.evalEvery, "eval-every", 0, "also measure the test accuracy every `N` steps, for --logdir (0: only at the end)")
 	fs.BoolVar(&f.asJSON, "json", false, "end with one JSON summary line on stdout")
@@ -123,6 +135,7 @@ func runTrain(e *env, args []string) error {
 	}
 
 	sig := e.model.Signature()
+	unit := lossUnitOf(sig)
 	tb, err := bindTrain(sig)
 	if err != nil {
 		return err
@@ -150,7 +163,10 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 		latest, ok, err := checkpoint.Latest(f.checkpoint)
-		if err != nil {
+		switch {
+		case err != nil && f.resume:
+			return fmt.Errorf("cannot resume: %v", err)
+		case err != nil:
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 		switch {
@@ -181,7 +197,22 @@ func runTrain(e *env, args []string) error {
 			}
 			f.batch, f.seed = resumed.batch, resumed.seed
 		case f.resume:
-			say("no checkpoint in %s: starting from step 0\n", f.checkpoint)
+			// The first launch of a job that is restarted with the same
+			// command: start afresh, but only from a directory that holds
+			// nothing that looks like a checkpoint, and say so.
+			strays, err := checkpoint.Strays(f.checkpoint)
+			if err != nil {
+				return fmt.Errorf("cannot resume: %v", err)
+			}
+			if len(strays) > 0 {
+				them := "it"
+				if len(strays) > 1 {
+					them = "them"
+				}
+				return fmt.Errorf("cannot resume: %s holds no %s<step>%s checkpoint, only %s, which train does not resume from; move %s away to start afresh there, or name the directory of the run to resume",
+					f.checkpoint, checkpoint.Prefix, checkpoint.Ext, strings.Join(strays, ", "), them)
+			}
+			fmt.Fprintf(e.stderr, "--resume: %s holds no checkpoint: starting a fresh run from step 0\n", f.checkpoint)
 		}
 		if _, err := checkpoint.RemoveTemps(f.checkpoint); err != nil {
 			return fmt.Errorf("--checkpoint: %v", err)
@@ -251,7 +282,7 @@ func runTrain(e *env, args []string) error {
 
 	var log *runLog
 	if f.logdir != "" {
-		if log, err = openRunLog(f.logdir, sig, f.batch, f.steps, first-1); err != nil {
+		if log, err = openRunLog(f.logdir, sig, f.batch, f.steps, first-1, unit.perExample); err != nil {
 			return fmt.Errorf("--logdir: %v", err)
 		}
 		defer func() {
@@ -261,8 +292,8 @@ func runTrain(e *env, args []string) error {
 		}()
 	}
 
-	say("training %s on %d examples: %d steps of batch %d (%.2f epochs)\n",
-		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()))
+	say("training %s on %d examples: %d steps of batch %d (%.2f epochs); loss %s%s\n",
+		sig.Model, train.Len(), f.steps, f.batch, float64(f.steps*f.batch)/float64(train.Len()), unit.label(f.batch), unit.why())
 	bar := progress.New(progOut, f.steps, progress.Options{Terminal: isTerminal(progOut), Quiet: f.quiet, Initial: first - 1})
 	// End the progress line on every way out, so that an error is not
 	// printed onto the end of a live bar (Done is idempotent).
@@ -280,7 +311,7 @@ func runTrain(e *env, args []string) error {
 		rateTime   time.Time     // when the window started
 	)
 	pause := func(since time.Time) {
-		d := time.Since(since)
+		d := clock().Sub(since)
 		paused += d
 		ratePaused += d
 	}
@@ -288,7 +319,7 @@ func runTrain(e *env, args []string) error {
 	// returned a number, or NaN if less than a second has passed (unless
 	// force is set).
 	logRate := func(step int, force bool) float64 {
-		now := time.Now()
+		now := clock()
 		dt := now.Sub(rateTime) - ratePaused
 		if step <= rateStep || dt <= 0 || (dt < time.Second && !force) {
 			return math.NaN()
@@ -300,7 +331,7 @@ func runTrain(e *env, args []string) error {
 	intr, release := catchInterrupts()
 	defer release()
 	bar.Start()
-	start := time.Now()
+	start := clock()
 	rateTime = start
 	last := f.steps // the last step done: f.steps unless interrupted
 	for step := first; step <= f.steps; step++ {
@@ -313,7 +344,7 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("training diverged at step %d: loss is %v", step, loss)
 		}
 		recent[(step-1)%lossWindow] = loss
-		bar.Update(step, loss, (step-first+1)*f.batch)
+		bar.Update(step, unit.of(loss, f.batch), (step-first+1)*f.batch)
 		if step == f.steps {
 			break // the last step is logged, evaluated and saved below
 		}
@@ -324,18 +355,18 @@ func runTrain(e *env, args []string) error {
 		if log != nil {
 			acc := math.NaN()
 			if f.evalEvery > 0 && step%f.evalEvery == 0 {
-				t := time.Now()
+				t := clock()
 				if acc, err = accuracy(e.model, pb, ds.Test, evalBatch); err != nil {
 					return err
 				}
 				pause(t)
 			}
-			if err := log.step(step, loss, acc, learningRate(sig.Optimizer, step-1), logRate(step, false)); err != nil {
+			if err := log.step(step, unit.of(loss, f.batch), acc, learningRate(sig.Optimizer, step-1), logRate(step, false)); err != nil {
 				return fmt.Errorf("--logdir: %v", err)
 			}
 		}
 		if f.checkpoint != "" && f.every > 0 && step%f.every == 0 {
-			t := time.Now()
+			t := clock()
 			st, err := state(step)
 			if err != nil {
 				return err
@@ -346,7 +377,10 @@ func runTrain(e *env, args []string) error {
 			pause(t)
 		}
 	}
-	elapsed := time.Since(start) - paused
+	// The run's duration and throughput, which the summary and the log's
+	// report both show: the time of the training steps, without the
+	// evaluations and checkpoint saves between them.
+	elapsed := clock().Sub(start) - paused
 	bar.Done()
 	// A signal after the last step changes nothing: the run is complete.
 	interrupted := last < f.steps
@@ -358,7 +392,7 @@ func runTrain(e *env, args []string) error {
 	var finalLoss float64
 	window := min(last, lossWindow)
 	for _, l := range recent[:window] {
-		finalLoss += l
+		finalLoss += unit.of(l, f.batch)
 	}
 	finalLoss /= float64(window)
 
@@ -375,17 +409,23 @@ func runTrain(e *env, args []string) error {
 		rate = float64(examples) / elapsed.Seconds()
 	}
 	res := trainResult{
-		Model:          sig.Model,
-		Steps:          last,
-		Epochs:         float64(last*f.batch) / float64(train.Len()),
-		Batch:          f.batch,
-		Seed:           f.seed,
-		FinalLoss:      jsonFloat(finalLoss),
+		Model:  sig.Model,
+		Steps:  last,
+		Epochs: float64(last*f.batch) / float64(train.Len()),
+		Batch:  f.batch,
+		Seed:   f.seed,
+
 		TestAccuracy:   jsonFloat(acc),
 		TestExamples:   testExamples,
 		ExamplesPerSec: rate,
 		Seconds:        elapsed.Seconds(),
 		ResumedFrom:    first - 1,
+	}
+	final := jsonFloat(finalLoss)
+	if unit.perExample {
+		res.FinalLossPerExample = &final
+	} else {
+		res.FinalLossPerBatch = &final
 	}
 	if interrupted {
 		res.Interrupted, res.PlannedSteps, res.Signal = true, f.steps, signalName(intr.signal())
@@ -400,7 +440,7 @@ func runTrain(e *env, args []string) error {
 			extra[metaAccuracy] = strconv.FormatFloat(acc, 'g', -1, 64)
 		}
 		if !math.IsNaN(finalLoss) && !math.IsInf(finalLoss, 0) {
-			extra[metaFinalLoss] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
+			extra[unit.key(metaFinalLoss)] = strconv.FormatFloat(finalLoss, 'g', -1, 64)
 		}
 		if res.Checkpoint, err = saveCheckpoint(f.checkpoint, e.model, st, extra, f.keep); err != nil {
 			return err
@@ -408,12 +448,12 @@ func runTrain(e *env, args []string) error {
 	}
 	if log != nil {
 		if first <= last { // the last step ran in this run
-			loss := recent[(last-1)%lossWindow]
+			loss := unit.of(recent[(last-1)%lossWindow], f.batch)
 			if err := log.step(last, loss, acc, learningRate(sig.Optimizer, last-1), logRate(last, true)); err != nil {
 				return fmt.Errorf("--logdir: %v", err)
 			}
 		}
-		err := log.close(finalLoss, acc, last, time.Since(start), res.Checkpoint)
+		err := log.close(finalLoss, acc, last, elapsed, rate, res.Checkpoint)
 		log = nil
 		if err != nil {
 			return fmt.Errorf("--logdir: %v", err)
@@ -429,8 +469,8 @@ func runTrain(e *env, args []string) error {
 		}
 		return stopped
 	}
-	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss of the last %d steps: %.4f\n",
-		last-first+1, elapsed.Seconds(), rate, window, finalLoss)
+	fmt.Fprintf(e.stdout, "trained %d steps in %.1fs (%.0f examples/s); mean loss %s over the last %d steps: %.4f\n",
+		last-first+1, elapsed.Seconds(), rate, unit.label(f.batch), window, finalLoss)
 	if !interrupted {
 		fmt.Fprintf(e.stdout, "test accuracy: %.4f\n", acc)
 	}
@@ -442,6 +482,10 @@ func runTrain(e *env, args []string) error {
 	}
 	return stopped
 }
+
+// clock is the clock train times its run with; a variable so tests can
+// make time deterministic.
+var clock = time.Now
 
 // isTerminal reports whether w is an interactive terminal, where train
 // draws a live progress line; a variable so tests can fake a terminal.

@@ -181,12 +181,21 @@ func encodeGraphDef(p *pbuf, graph []runtime.GraphNode) {
 	}
 }
 
-// scalarTags are the summary tags Step writes, in Scalars field order.
-var scalarTags = [...]string{"loss", "accuracy", "learning_rate", "examples_per_sec"}
+// scalarTags returns the summary tags Step writes for run, in Scalars
+// field order. The loss's says its unit, so that TensorBoard never draws
+// losses per batch and per example as one curve.
+func scalarTags(run Run) [4]string {
+	loss := "loss_per_batch"
+	if run.LossPerExample {
+		loss = "loss_per_example"
+	}
+	return [4]string{loss, "accuracy", "learning_rate", "examples_per_sec"}
+}
 
-// encodeScalarsEvent encodes an event with one simple_value per value of
-// vals that is not NaN, and reports whether there was any.
-func encodeScalarsEvent(p *pbuf, wall float64, step int64, vals *[4]float64) bool {
+// encodeScalarsEvent encodes an event with one simple_value, tagged with
+// tags[i], per value vals[i] that is not NaN, and reports whether there
+// was any.
+func encodeScalarsEvent(p *pbuf, wall float64, step int64, vals *[4]float64, tags *[4]string) bool {
 	p.reset()
 	p.doubleField(eventWallTime, wall)
 	if step != 0 {
@@ -200,7 +209,7 @@ func encodeScalarsEvent(p *pbuf, wall float64, step int64, vals *[4]float64) boo
 		}
 		any = true
 		m := p.begin(summaryValue)
-		p.stringField(valueTag, scalarTags[i])
+		p.stringField(valueTag, tags[i])
 		p.floatField(valueSimpleValue, float32(v))
 		p.end(m)
 	}

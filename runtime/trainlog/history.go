@@ -58,7 +58,7 @@ func (l *Log) loadHistory() {
 		}
 	}
 	for i, f := range older {
-		readEvents(f, func(step int64, vals *[4]float64, start bool) bool {
+		readEvents(f, &l.tags, func(step int64, vals *[4]float64, start bool) bool {
 			if start || step >= cut[i] {
 				return true
 			}
@@ -91,7 +91,7 @@ func sessionStart(file string) (int64, bool) {
 	var step int64
 	found := false
 	n := 0
-	readEvents(file, func(s int64, _ *[4]float64, start bool) bool {
+	readEvents(file, &[4]string{}, func(s int64, _ *[4]float64, start bool) bool {
 		if start {
 			step, found = s, true
 		}
@@ -101,10 +101,10 @@ func sessionStart(file string) (int64, bool) {
 	return step, found
 }
 
-// readEvents calls fn with the step and scalars (NaN where absent) of each
-// scalar summary or session start event of file, until fn returns false or
-// the file ends or is unreadable.
-func readEvents(file string, fn func(step int64, vals *[4]float64, start bool) bool) {
+// readEvents calls fn with the step and scalars tagged tags (NaN where
+// absent) of each scalar summary or session start event of file, until fn
+// returns false or the file ends or is unreadable.
+func readEvents(file string, tags *[4]string, fn func(step int64, vals *[4]float64, start bool) bool) {
 	f, err := os.Open(file)
 	if err != nil {
 		return
@@ -134,17 +134,17 @@ func readEvents(file string, fn func(step int64, vals *[4]float64, start bool) b
 		if binary.LittleEndian.Uint32(data[n:]) != maskedCRC(data[:n]) {
 			return
 		}
-		step, vals, start, ok := parseEvent(data[:n])
+		step, vals, start, ok := parseEvent(data[:n], tags)
 		if ok && !fn(step, &vals, start) {
 			return
 		}
 	}
 }
 
-// parseEvent extracts the step, the scalars with the tags Step writes and
-// whether the event is a session start; ok is false for other events
-// (file version, graph) and malformed ones.
-func parseEvent(b []byte) (step int64, vals [4]float64, start, ok bool) {
+// parseEvent extracts the step, the scalars with the given tags (those
+// Step writes) and whether the event is a session start; ok is false for
+// other events (file version, graph) and malformed ones.
+func parseEvent(b []byte, tags *[4]string) (step int64, vals [4]float64, start, ok bool) {
 	vals = [4]float64{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 	err := eachField(b, func(num, wire int, u uint64, sub []byte) error {
 		switch {
@@ -169,8 +169,8 @@ func parseEvent(b []byte) (step int64, vals [4]float64, start, ok bool) {
 				if err != nil || !has {
 					return err
 				}
-				for i, t := range scalarTags {
-					if t == tag {
+				for i, t := range tags {
+					if t == tag && t != "" {
 						vals[i] = float64(val)
 					}
 				}

@@ -55,6 +55,18 @@ svg .empty{font-size:13px;fill:#8a93a3}
 .note{color:#8a93a3;font-size:12px;margin:2px 6px}
 `
 
+// lossUnit says what the logged losses are: "per example", or "per
+// batch of B".
+func (l *Log) lossUnit() string {
+	switch {
+	case l.run.LossPerExample:
+		return "per example"
+	case l.run.Batch > 0:
+		return fmt.Sprintf("per batch of %d", l.run.Batch)
+	}
+	return "per batch"
+}
+
 // report renders the page for the run and f.
 func (l *Log) report(f Final) []byte {
 	var b bytes.Buffer
@@ -100,23 +112,27 @@ func (l *Log) report(f Final) []byte {
 		}
 	}
 	b.WriteString("</table></div>\n<div class=\"card\" id=\"final\"><h2>Final metrics</h2><table>\n")
-	row("Final loss", esc(num(f.FinalLoss)))
+	unit := l.lossUnit()
+	row("Final loss "+unit, esc(num(f.FinalLoss)))
 	acc := "—"
 	if finite(f.TestAccuracy) {
 		acc = strconv.FormatFloat(100*f.TestAccuracy, 'f', 2, 64) + "%"
 	}
 	row("Test accuracy", esc(acc))
 	row("Steps", esc(strconv.Itoa(f.Steps)))
-	row("Duration", esc(f.Duration.Round(time.Millisecond).String()))
+	row("Training time", esc(f.Duration.Round(time.Millisecond).String()))
 	if done := f.Steps - l.run.Resumed; l.run.Batch > 0 && done > 0 && f.Duration > 0 {
-		eps := float64(done) * float64(l.run.Batch) / f.Duration.Seconds()
+		eps := f.ExamplesPerSec
+		if eps <= 0 {
+			eps = float64(done) * float64(l.run.Batch) / f.Duration.Seconds()
+		}
 		row("Throughput", esc(fmt.Sprintf("%s examples/s overall (%d steps × %d examples in %s)", num(eps), done, l.run.Batch, f.Duration.Round(time.Millisecond))))
 	}
 	if m := l.series[3].mean(); finite(m) {
 		row("Mean logged throughput", esc(num(m)+" examples/s"))
 	}
 	if s := &l.series[0]; s.count > 0 {
-		row("Lowest logged loss", esc(fmt.Sprintf("%s (%d values logged)", num(s.min), s.count)))
+		row("Lowest logged loss "+unit, esc(fmt.Sprintf("%s (%d values logged)", num(s.min), s.count)))
 	}
 	if s := &l.series[1]; s.count > 0 {
 		row("Best logged accuracy", esc(strconv.FormatFloat(100*s.max, 'f', 2, 64)+"%"))
@@ -127,6 +143,10 @@ func (l *Log) report(f Final) []byte {
 	// Plots.
 	b.WriteString("<section class=\"plots\">\n")
 	for _, p := range plots {
+		if p.id == "loss" {
+			p.title += " " + unit
+			p.ylabel += " " + unit
+		}
 		s := &l.series[p.series]
 		if s.count == 0 && s.nonFinite == 0 && !p.always {
 			continue

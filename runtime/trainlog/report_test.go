@@ -21,7 +21,7 @@ import (
 func writeTestReport(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	l, err := Open(dir, Run{Signature: testSignature(), Batch: 100, Steps: 3000})
+	l, err := Open(dir, Run{Signature: testSignature(), Batch: 100, Steps: 3000, LossPerExample: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,8 @@ func TestReportContent(t *testing.T) {
 		"7,850", "adam(lr=0.001)", "<th>Batch size</th><td>100</td>", "<th>Steps planned</th><td>3000</td>",
 		"0.0512", "92.13%", "7.5s", "/tmp/ckpt/&lt;step-3000&gt;.safetensors",
 		"40,000 examples/s overall", // 3000 steps × 100 / 7.5 s
-		">step</text>", ">loss</text>", ">accuracy</text>",
+		">step</text>", ">loss per example</text>", ">accuracy</text>",
+		"<th>Final loss per example</th><td>0.0512</td>", "Loss per example <span>last ",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("report lacks %q", want)
@@ -89,6 +90,75 @@ func TestReportContent(t *testing.T) {
 
 // TestReportEmptyRun checks a run that logged nothing still gets a report
 // with empty plot frames.
+// TestLossUnit checks that the event file's loss tag and the report's
+// labels say whether the losses are per example or per batch.
+func TestLossUnit(t *testing.T) {
+	for _, tc := range []struct {
+		run  Run
+		tag  string
+		want []string
+	}{
+		{Run{Batch: 32, LossPerExample: true}, "loss_per_example", []string{"<th>Final loss per example</th>", "Loss per example <span>", ">loss per example</text>"}},
+		{Run{Batch: 32}, "loss_per_batch", []string{"<th>Final loss per batch of 32</th>", "Loss per batch of 32 <span>", ">loss per batch of 32</text>", "<th>Lowest logged loss per batch of 32</th>"}},
+	} {
+		l, err := Open(t.TempDir(), tc.run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Step(1, Scalars{Loss: 2, Accuracy: math.NaN(), LearningRate: math.NaN(), ExamplesPerSec: math.NaN()}); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Close(Final{FinalLoss: 2, TestAccuracy: math.NaN(), Steps: 1}); err != nil {
+			t.Fatal(err)
+		}
+		events, err := os.ReadFile(l.Path())
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := readEventFile(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := evs[len(evs)-1].values; len(v) != 1 || v[0].tag != tc.tag {
+			t.Errorf("%+v: logged %+v, want tag %s", tc.run, v, tc.tag)
+		}
+		report, err := os.ReadFile(l.ReportPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(string(report), want) {
+				t.Errorf("%+v: report lacks %q", tc.run, want)
+			}
+		}
+	}
+}
+
+// TestReportShowsTheSummarysFigures checks that the report shows the
+// training time and throughput Final gives, as the run's summary does,
+// rather than recomputing them from a time that includes evaluations.
+func TestReportShowsTheSummarysFigures(t *testing.T) {
+	l, err := Open(t.TempDir(), Run{Batch: 10, Steps: 50, Resumed: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(Final{FinalLoss: 0.5, TestAccuracy: math.NaN(), Steps: 50, Duration: 1500 * time.Millisecond, ExamplesPerSec: 180}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(l.ReportPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"<th>Training time</th><td>1.5s</td>",
+		"<th>Throughput</th><td>180 examples/s overall (30 steps × 10 examples in 1.5s)</td>", // as given, not recomputed
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
 func TestReportEmptyRun(t *testing.T) {
 	l, err := Open(t.TempDir(), Run{})
 	if err != nil {

@@ -43,6 +43,10 @@ type Run struct {
 	Batch, Steps int
 	// Resumed is the step the run resumed from (0 for a fresh run).
 	Resumed int
+	// LossPerExample says the losses logged are per example (the same
+	// for any batch size); otherwise they are per batch of Batch
+	// examples. The loss's tag and labels say which.
+	LossPerExample bool
 }
 
 // Scalars are the values logged at one step. NaN means "not measured at
@@ -50,7 +54,8 @@ type Run struct {
 // not written; ±Inf is written (the event file stores float32, so finite
 // values beyond its range become ±Inf too).
 type Scalars struct {
-	// Loss is the training loss at the step.
+	// Loss is the training loss at the step, per example or per batch as
+	// Run.LossPerExample says.
 	Loss float64
 	// Accuracy is the accuracy measured at the step, as a fraction.
 	Accuracy float64
@@ -62,14 +67,20 @@ type Scalars struct {
 
 // Final are the end-of-run metrics for the report.
 type Final struct {
-	// FinalLoss is the loss at the end of training, TestAccuracy the
-	// accuracy on held-out data (NaN when not measured).
+	// FinalLoss is the loss at the end of training (in the unit of
+	// Scalars.Loss), TestAccuracy the accuracy on held-out data (NaN when
+	// not measured).
 	FinalLoss, TestAccuracy float64
 	// Steps is the step count reached.
 	Steps int
-	// Duration is the wall-clock time the run took; zero means the time
-	// since Open.
+	// Duration is the time the run spent training, as its summary
+	// reports it (a training loop may leave out the time of evaluations
+	// and checkpoint saves); zero means the time since Open.
 	Duration time.Duration
+	// ExamplesPerSec is the run's overall throughput, as its summary
+	// reports it; zero means Steps - Run.Resumed steps of Run.Batch
+	// examples over Duration.
+	ExamplesPerSec float64
 	// Checkpoint is the path of the checkpoint written at the end ("" if
 	// none).
 	Checkpoint string
@@ -110,6 +121,7 @@ type Log struct {
 	start   time.Time
 
 	series  [4]series // in Scalars field order
+	tags    [4]string // the summary tags, in Scalars field order
 	history int       // steps read back from earlier runs' event files
 }
 
@@ -147,7 +159,7 @@ func Open(dir string, run Run) (*Log, error) {
 			return nil, fmt.Errorf("trainlog: %w", err)
 		}
 	}
-	l := &Log{run: run, dir: dir, path: path, f: f, start: now}
+	l := &Log{run: run, dir: dir, path: path, f: f, start: now, tags: scalarTags(run)}
 	if run.Resumed > 0 {
 		l.loadHistory()
 	}
@@ -177,7 +189,8 @@ func (l *Log) Path() string { return l.path }
 func (l *Log) ReportPath() string { return filepath.Join(l.dir, ReportName) }
 
 // Step logs the values of s that are not NaN at step, as one event with a
-// scalar summary per value, tagged "loss", "accuracy", "learning_rate" and
+// scalar summary per value, tagged "loss_per_example" (or, unless
+// Run.LossPerExample, "loss_per_batch"), "accuracy", "learning_rate" and
 // "examples_per_sec". Steps should increase from call to call. The event
 // is buffered and written within FlushInterval (and by Close). Step
 // returns an error for a negative step, after Close, and once writing the
@@ -199,7 +212,7 @@ func (l *Log) Step(step int, s Scalars) error {
 	if l.err != nil {
 		return l.err
 	}
-	if !encodeScalarsEvent(&l.p, wallTime(now), int64(step), &vals) {
+	if !encodeScalarsEvent(&l.p, wallTime(now), int64(step), &vals, &l.tags) {
 		return nil
 	}
 	l.buf = appendRecord(l.buf, l.p.b)

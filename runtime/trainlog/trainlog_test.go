@@ -82,7 +82,7 @@ func TestEventFileRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b") // Open creates parents
 	sig := testSignature()
 	before := time.Now()
-	l, err := Open(dir, Run{Signature: sig, Batch: 100, Steps: 300})
+	l, err := Open(dir, Run{Signature: sig, Batch: 100, Steps: 300, LossPerExample: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestEventFileRoundTrip(t *testing.T) {
 	}
 
 	// The scalars: every value that is not NaN, at its step, as float32.
-	tags := []string{"loss", "accuracy", "learning_rate", "examples_per_sec"}
+	tags := []string{"loss_per_example", "accuracy", "learning_rate", "examples_per_sec"}
 	var want []string
 	for step := 1; step <= steps; step++ {
 		s := scalarsAt(step)
@@ -280,7 +280,8 @@ func TestResumedRunStartsSession(t *testing.T) {
 	if len(evs) != 3 || evs[0].fileVersion != FileVersion || evs[1].sessionLog != 1 || evs[1].step != 100 {
 		t.Fatalf("events %+v", evs)
 	}
-	if v := evs[2].values; evs[2].step != 101 || len(v) != 1 || v[0].tag != "loss" || v[0].simple != 0.5 {
+	// Without Run.LossPerExample the loss is per batch, and tagged so.
+	if v := evs[2].values; evs[2].step != 101 || len(v) != 1 || v[0].tag != "loss_per_batch" || v[0].simple != 0.5 {
 		t.Fatalf("step event %+v", evs[2])
 	}
 	// A second log in the same directory gets a file of its own.
@@ -546,14 +547,15 @@ func TestResumedReportHasHistory(t *testing.T) {
 func FuzzParseEvent(f *testing.F) {
 	var p pbuf
 	vals := [4]float64{1, math.NaN(), 0.5, -2}
-	encodeScalarsEvent(&p, 1.5, 42, &vals)
+	tags := scalarTags(Run{LossPerExample: true})
+	encodeScalarsEvent(&p, 1.5, 42, &vals, &tags)
 	f.Add(append([]byte(nil), p.b...))
 	encodeSessionStartEvent(&p, 2, 7)
 	f.Add(append([]byte(nil), p.b...))
 	encodeGraphEvent(&p, 3, testSignature().Graph[:3])
 	f.Add(append([]byte(nil), p.b...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		step, vals, start, ok := parseEvent(b)
+		step, vals, start, ok := parseEvent(b, &tags)
 		ev, err := decodeEvent(b)
 		if !ok || err != nil || start {
 			return
@@ -562,7 +564,7 @@ func FuzzParseEvent(f *testing.F) {
 			t.Fatalf("step %d, reference %d", step, ev.step)
 		}
 		for _, v := range ev.values {
-			for i, tag := range scalarTags {
+			for i, tag := range tags {
 				if v.tag == tag && v.has && math.Float32bits(float32(vals[i])) != math.Float32bits(v.simple) && !math.IsNaN(float64(v.simple)) {
 					// A repeated tag keeps its last value in both readers.
 					last := v
@@ -611,7 +613,7 @@ func TestReferenceAnchors(t *testing.T) {
 	// (key 0x2a) holds one value (key 0x0a) of 11 bytes: tag (0a 04
 	// "loss") and simple_value as a fixed32 (key 0x15) 0x3e800000.
 	vals := [4]float64{0.25, math.NaN(), math.NaN(), math.NaN()}
-	encodeScalarsEvent(&p, 0.5, 300, &vals)
+	encodeScalarsEvent(&p, 0.5, 300, &vals, &[4]string{"loss"})
 	want = []byte{0x09, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f, 0x10, 0xac, 0x02, 0x2a, 13, 0x0a, 11, 0x0a, 4, 'l', 'o', 's', 's', 0x15, 0, 0, 0x80, 0x3e}
 	if !bytes.Equal(p.b, want) {
 		t.Errorf("scalar event % x, want % x", p.b, want)

@@ -9,6 +9,7 @@ Signature:
 	outputs: z f32[N,2], dims i32[2], axes i32[]
 	params:  E f32[3,4], C f32[6,3], W f32[12,2] (54 parameters)
 	train:   loss with sgd(lr=0.1)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -652,7 +653,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 2},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{252, 140},
 		ParamBytes: 216,

@@ -9,6 +9,7 @@ Signature:
 	outputs: z f32[N,4]
 	params:  W f32[6,4], S f32[3,2], V f32[13,4], b f32[4], P f32[12] (98 parameters)
 	train:   loss with sgd(lr=0.05)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -863,7 +864,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 4},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{372, 264},
 		ParamBytes: 392,

@@ -9,6 +9,7 @@ Signature:
 	outputs: pred i64[N], low i64[N], accuracy f32[], truth f32[N], inside bool[N,4], count i32[N], wide f64[N,4]
 	params:  W f32[4,3], b f32[3] (15 parameters)
 	train:   loss with sgd(lr=0.1)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -692,7 +693,8 @@ var signature = runtime.Signature{
 		Name:  "label",
 		Shape: []int{-1},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{52, 132},
 		ParamBytes: 60,

@@ -9,6 +9,7 @@ Signature:
 	outputs: p f32[N,3]
 	params:  K1 f32[3,3,2,4], b1 f32[4], K2 f32[2,2,4,5], b2 f32[5], W f32[5,3], b3 f32[3] (179 parameters)
 	train:   loss with sgd(lr=0.1)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -814,7 +815,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 3},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{396, 2020},
 		ParamBytes: 716,

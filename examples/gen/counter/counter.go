@@ -10,6 +10,7 @@ Signature:
 	params:  W f32[3,1], b f32[1] (4 parameters)
 	state:   steps f32[], mean_loss f32[] (state, not trained)
 	train:   loss with sgd(lr=0.1)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -382,7 +383,8 @@ var signature = runtime.Signature{
 		Name:  "y",
 		Shape: []int{-1, 1},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{16, 8},
 		ParamBytes: 24,

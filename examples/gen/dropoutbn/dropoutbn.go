@@ -10,6 +10,7 @@ Signature:
 	params:  K f32[3,3,2,3], W f32[48,6], g2 f32[6], b2 f32[6], V f32[6,3], c/gamma f32[3], c/beta f32[3] (378 parameters)
 	state:   c/moving_mean f32[3], c/moving_variance f32[3], hn/moving_mean f32[6], hn/moving_variance f32[6], dropout/step f32[] (state, not trained)
 	train:   loss with sgd(lr=0.1)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -1240,7 +1241,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 3},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{1472, 1512},
 		ParamBytes: 1588,

@@ -9,6 +9,9 @@ Signature:
 	outputs: y f32[N,3]
 	params:  W f32[5,6], b f32[6], V f32[6,3], e f32[3] (57 parameters)
 	train:   loss with sgd(lr=0.05)
+	loss:    loss is reported per batch, since the compiler cannot tell how it
+	         combines the batch's examples: max at elementwise.flow:27:18: the
+	         max over the batch depends on how many examples it has
 
 Estimated cost per call (N is the batch size):
 
@@ -1116,7 +1119,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{216, 296},
 		ParamBytes: 228,

@@ -9,6 +9,7 @@ Signature:
 	outputs: z f32[N,4]
 	params:  W1 f32[6,8], W2 f32[8,4], K f32[3,3,2,8], U f32[5,8,4], V f32[6,8], P f32[6,8], Q f32[8,4], a f32[4], b1 f32[8], b2 f32[4], g f32[8], s f32[], R f32[2,4], c f32[4] (549 parameters)
 	train:   loss with sgd(lr=0.05)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -860,7 +861,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 4},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{1700, 116},
 		ParamBytes: 2196,

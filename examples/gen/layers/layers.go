@@ -9,6 +9,7 @@ Signature:
 	outputs: y f32[N,10]
 	params:  logits/h1/W f32[784,64], logits/h1/b f32[64], logits/h2/W f32[64,32], logits/h2/b f32[32], logits/out/W f32[32,10], logits/out/b f32[10], skip/W f32[784,10], skip/b f32[10] (60500 parameters)
 	train:   xent with sgd(lr=0.1)
+	loss:    xent is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -783,7 +784,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss: "xent",
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{241708, 684},
 		ParamBytes: 242000,

@@ -10,6 +10,7 @@ Signature:
 	params:  K1 f32[5,5,1,32], c1 f32[32], K2 f32[5,5,32,64], c2 f32[64], W3 f32[3136,1024], b3 f32[1024], W4 f32[1024,10], b4 f32[10] (3274634 parameters)
 	state:   dropout/step f32[], optimizer/step f32[], K1/adam_m f32[5,5,1,32], K1/adam_v f32[5,5,1,32], c1/adam_m f32[32], c1/adam_v f32[32], K2/adam_m f32[5,5,32,64], K2/adam_v f32[5,5,32,64], c2/adam_m f32[64], c2/adam_v f32[64], W3/adam_m f32[3136,1024], W3/adam_v f32[3136,1024], b3/adam_m f32[1024], b3/adam_v f32[1024], W4/adam_m f32[1024,10], W4/adam_v f32[1024,10], b4/adam_m f32[10], b4/adam_v f32[10] (state, not trained)
 	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -1524,7 +1525,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{13090824, 300880},
 		ParamBytes: 39295616,

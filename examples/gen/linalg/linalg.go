@@ -9,6 +9,7 @@ Signature:
 	outputs: y f32[N,3,2], det f32[N]
 	params:  W f32[4,5], H f32[2,5,3], G f32[3,3], V f32[3,2] (65 parameters)
 	train:   loss with sgd(lr=0.05)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -825,7 +826,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3, 2},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{208, 656},
 		ParamBytes: 260,

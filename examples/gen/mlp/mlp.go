@@ -10,6 +10,7 @@ Signature:
 	params:  logits/h1/W f32[784,512], logits/h1/b f32[512], logits/h2/W f32[512,512], logits/h2/b f32[512], logits/out/W f32[512,10], logits/out/b f32[10] (669706 parameters)
 	state:   optimizer/step f32[], logits/h1/W/adam_m f32[784,512], logits/h1/W/adam_v f32[784,512], logits/h1/b/adam_m f32[512], logits/h1/b/adam_v f32[512], logits/h2/W/adam_m f32[512,512], logits/h2/W/adam_v f32[512,512], logits/h2/b/adam_m f32[512], logits/h2/b/adam_v f32[512], logits/out/W/adam_m f32[512,10], logits/out/W/adam_v f32[512,10], logits/out/b/adam_m f32[10], logits/out/b/adam_v f32[10] (state, not trained)
 	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -1072,7 +1073,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{2676780, 6188},
 		ParamBytes: 8036476,

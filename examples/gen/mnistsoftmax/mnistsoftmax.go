@@ -9,6 +9,7 @@ Signature:
 	outputs: y f32[N,10]
 	params:  W f32[784,10], b f32[10] (7850 parameters)
 	train:   xent with sgd(lr=0.01)
+	loss:    xent is a sum over the batch, reported per example (divided by the batch size)
 
 Estimated cost per call (N is the batch size):
 
@@ -366,7 +367,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss: "xent",
+	Loss:          "xent",
+	LossReduction: runtime.LossSum,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{31364, 84},
 		ParamBytes: 31400,

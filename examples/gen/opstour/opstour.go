@@ -9,6 +9,7 @@ Signature:
 	outputs: p f32[N,3], q f32[N,3]
 	params:  W1 f32[6,5], b1 f32[5], W2 f32[5,3], s f32[3] (53 parameters)
 	train:   loss with sgd(lr=0.05)
+	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -771,7 +772,8 @@ var signature = runtime.Signature{
 		Name:  "t",
 		Shape: []int{-1, 3},
 	}},
-	Loss: "loss",
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{196, 184},
 		ParamBytes: 212,

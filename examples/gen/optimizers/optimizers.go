@@ -10,6 +10,7 @@ Signature:
 	params:  W1 f32[784,32], b1 f32[32], W2 f32[32,10], b2 f32[10] (25450 parameters)
 	state:   optimizer/step f32[], W1/adam_m f32[784,32], W1/adam_v f32[784,32], b1/adam_m f32[32], b1/adam_v f32[32], W2/adam_m f32[32,10], W2/adam_v f32[32,10], b2/adam_m f32[10], b2/adam_v f32[10] (state, not trained)
 	train:   xent with adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)
+	loss:    xent is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
@@ -818,7 +819,8 @@ var signature = runtime.Signature{
 		Name:  "y_",
 		Shape: []int{-1, 10},
 	}},
-	Loss: "xent",
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
 		ArenaBytes: []int64{101680, 300},
 		ParamBytes: 305404,

@@ -1,0 +1,210 @@
+package compiler
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// TestLossReduction classifies hand-built losses: sums over the batch of
+// per-example terms, means, their scalings and regularizers, and the
+// losses the analysis must not claim to understand.
+func TestLossReduction(t *testing.T) {
+	// model builds a softmax regression's pieces.
+	type model struct {
+		x, y, W, b, logits, xent *ir.Node // xent: per example, f32[N]
+	}
+	build := func(b *gb) model {
+		var m model
+		m.x = b.in("x", ir.Shape{symN, ir.Fixed(4)})
+		m.y = b.in("y_", ir.Shape{symN, ir.Fixed(3)})
+		m.W = b.param("W", ir.Shp(4, 3))
+		m.b = b.param("b", ir.Shp(3))
+		m.logits = b.op("add", nil, b.op("matmul", nil, m.x, m.W), m.b)
+		m.xent = b.op("softmax_cross_entropy", nil, m.logits, m.y)
+		return m
+	}
+	l2 := func(b *gb, m model) *ir.Node { // 0.01 * sum(W*W)
+		return b.op("mul", nil, b.scalar(0.01), b.op("sum", nil, b.op("mul", nil, m.W, m.W)))
+	}
+	sq := func(b *gb, m model) *ir.Node { // (logits - y)^2, f32[N,3]
+		err := b.op("sub", nil, m.logits, m.y)
+		return b.op("mul", nil, err, err)
+	}
+	for _, tt := range []struct {
+		name string
+		loss func(b *gb, m model) *ir.Node
+		want Reduction
+		why  string // part of the reason, for ReductionUnknown
+	}{
+		{"sum of y*log(p), as the seed writes it", func(b *gb, m model) *ir.Node {
+			return b.op("neg", nil, b.op("sum", nil, b.op("mul", nil, m.y, b.op("log_softmax", nil, m.logits))))
+		}, ReductionSum, ""},
+		{"sum of per-example terms", func(b *gb, m model) *ir.Node { return b.op("sum", nil, m.xent) }, ReductionSum, ""},
+		{"mean", func(b *gb, m model) *ir.Node { return b.op("mean", nil, m.xent) }, ReductionMean, ""},
+		{"mean of a sum over classes", func(b *gb, m model) *ir.Node {
+			return b.op("mean", nil, b.op("sum", ir.Attrs{"axes": []int{1}}, sq(b, m)))
+		}, ReductionMean, ""},
+		{"sum of a sum", func(b *gb, m model) *ir.Node {
+			return b.op("sum", nil, b.op("sum", ir.Attrs{"axes": []int{1}}, sq(b, m)))
+		}, ReductionSum, ""},
+		{"sum over the batch, then over classes", func(b *gb, m model) *ir.Node {
+			return b.op("sum", nil, b.op("sum", ir.Attrs{"axes": []int{0}}, sq(b, m)))
+		}, ReductionSum, ""},
+		{"sum of sums", func(b *gb, m model) *ir.Node {
+			return b.op("sub", nil, b.op("sum", nil, m.xent), b.op("sum", nil, sq(b, m)))
+		}, ReductionSum, ""},
+		{"sum scaled by a constant", func(b *gb, m model) *ir.Node {
+			return b.op("neg", nil, b.op("mul", nil, b.scalar(0.5), b.op("sum", nil, m.xent)))
+		}, ReductionSum, ""},
+		{"sum divided by a constant", func(b *gb, m model) *ir.Node {
+			return b.op("div", nil, b.op("sum", nil, m.xent), b.scalar(100))
+		}, ReductionSum, ""},
+		{"sum scaled by a param", func(b *gb, m model) *ir.Node {
+			return b.op("mul", nil, b.op("sum", nil, m.xent), b.op("sum", nil, m.b))
+		}, ReductionSum, ""},
+		{"sum over the size", func(b *gb, m model) *ir.Node {
+			count := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("size", nil, m.logits))
+			return b.op("div", nil, b.op("sum", nil, sq(b, m)), count)
+		}, ReductionMean, ""},
+		{"mean plus an L2 penalty", func(b *gb, m model) *ir.Node {
+			return b.op("add", nil, b.op("mean", nil, m.xent), l2(b, m))
+		}, ReductionMean, ""},
+		{"sum plus an L2 penalty", func(b *gb, m model) *ir.Node {
+			return b.op("add", nil, b.op("sum", nil, m.xent), l2(b, m))
+		}, ReductionUnknown, "add: adds a term that does not grow with the batch to a sum over it"},
+		{"sum plus a mean", func(b *gb, m model) *ir.Node {
+			return b.op("add", nil, b.op("sum", nil, m.xent), b.op("mean", nil, m.xent))
+		}, ReductionUnknown, "adds a term that does not grow with the batch"},
+		{"a function of means", func(b *gb, m model) *ir.Node {
+			mse := b.op("mean", nil, sq(b, m))
+			return b.op("log", nil, b.op("add", nil, b.op("sqrt", nil, mse), b.op("mean", nil, m.xent)))
+		}, ReductionMean, ""},
+		{"centred over the batch, then averaged", func(b *gb, m model) *ir.Node {
+			mu := b.op("mean", ir.Attrs{"axes": []int{0}, "keep_dims": true}, m.logits)
+			c := b.op("sub", nil, m.logits, mu)
+			return b.op("mean", nil, b.op("mul", nil, c, c))
+		}, ReductionMean, ""},
+		{"a loss of params only", func(b *gb, m model) *ir.Node { return l2(b, m) }, ReductionMean, ""},
+		{"a function of a sum", func(b *gb, m model) *ir.Node {
+			return b.op("log", nil, b.op("sum", nil, m.xent))
+		}, ReductionUnknown, "log of a sum over the batch is not a sum over it"},
+		{"a product of sums", func(b *gb, m model) *ir.Node {
+			s := b.op("sum", nil, m.xent)
+			return b.op("mul", nil, s, s)
+		}, ReductionUnknown, "mul of a sum over the batch"},
+		{"max over the batch", func(b *gb, m model) *ir.Node {
+			return b.op("max", nil, b.op("abs", nil, m.logits))
+		}, ReductionUnknown, "max: the max over the batch depends on how many examples it has"},
+		{"max over classes, summed", func(b *gb, m model) *ir.Node {
+			return b.op("sum", nil, b.op("max", ir.Attrs{"axes": []int{1}}, m.logits))
+		}, ReductionSum, ""},
+		{"softmax across the batch", func(b *gb, m model) *ir.Node {
+			across := b.op("softmax", nil, b.op("transpose", nil, m.logits)) // f32[3,N]
+			return b.op("sum", nil, b.op("mul", nil, b.op("transpose", nil, across), m.y))
+		}, ReductionUnknown, "softmax works along the batch dimension"},
+		{"a product over the batch", func(b *gb, m model) *ir.Node {
+			return b.op("sum", nil, b.op("matmul", ir.Attrs{"transpose_a": true}, m.x, m.x))
+		}, ReductionUnknown, "matmul: the result has no batch dimension, so matmul combines the examples"},
+		{"the batch size in a value", func(b *gb, m model) *ir.Node {
+			n := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("shape", nil, m.x))
+			return b.op("add", nil, b.op("mean", nil, m.xent), b.op("sum", nil, n))
+		}, ReductionUnknown, "shape: the shape of a batched value holds the batch size"},
+		{"per-example terms times the batch size", func(b *gb, m model) *ir.Node {
+			count := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("size", nil, m.xent))
+			return b.op("sum", nil, b.op("mul", nil, m.xent, count))
+		}, ReductionUnknown, "combines per-example values with one that grows with the batch"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &gb{g: ir.NewGraph("T", "t.flow")}
+			b.g.Loss = tt.loss(b, build(b))
+			got, why := LossReduction(b.g)
+			require.Equal(t, tt.want, got, why)
+			if tt.want == ReductionUnknown {
+				require.Contains(t, why, tt.why)
+			} else {
+				require.Empty(t, why)
+			}
+		})
+	}
+}
+
+// TestLossReductionWithoutABatch checks models the analysis cannot place
+// for want of a batch dimension, or that disagree with themselves.
+func TestLossReductionWithoutABatch(t *testing.T) {
+	b := &gb{g: ir.NewGraph("T", "t.flow")}
+	x := b.in("x", ir.Shp(20, 4)) // a fixed batch: which axis holds the examples?
+	W := b.param("W", ir.Shp(4, 1))
+	b.g.Loss = b.op("sum", nil, b.op("matmul", nil, x, W))
+	got, why := LossReduction(b.g)
+	require.Equal(t, ReductionUnknown, got)
+	require.Contains(t, why, "the model has no symbolic batch dimension")
+
+	b = &gb{g: ir.NewGraph("T", "t.flow")}
+	x = b.in("x", ir.Shape{symN, ir.Sym("M")})
+	b.g.Loss = b.op("sum", nil, b.op("mul", nil, x, b.param("s", ir.Shp())))
+	got, why = LossReduction(b.g)
+	require.Equal(t, ReductionUnknown, got)
+	require.Contains(t, why, "several symbolic dimensions (N, M)")
+
+	// The training step's loss (dropout's training variant, say) is a sum
+	// where evaluation's is a mean.
+	b = &gb{g: ir.NewGraph("T", "t.flow")}
+	x = b.in("x", ir.Shape{symN, ir.Fixed(4)})
+	h := b.op("mul", nil, x, b.param("s", ir.Shp()))
+	b.g.Loss = b.op("mean", nil, h)
+	b.g.TrainLoss = b.op("sum", nil, h)
+	got, why = LossReduction(b.g)
+	require.Equal(t, ReductionUnknown, got)
+	require.Equal(t, "the training step's loss is a sum over the batch, evaluation's a mean", why)
+	b.g.TrainLoss = b.op("max", nil, h)
+	got, why = LossReduction(b.g)
+	require.Equal(t, ReductionUnknown, got)
+	require.Contains(t, why, "(in the training step's loss)")
+
+	got, why = LossReduction(ir.NewGraph("T", "t.flow"))
+	require.Equal(t, ReductionUnknown, got)
+	require.Equal(t, "the model has no loss", why)
+}
+
+// TestLossReductionOfExamples classifies every example model as compiled,
+// the graph code generation sees.
+func TestLossReductionOfExamples(t *testing.T) {
+	want := map[string]Reduction{
+		"mnist_softmax.flow": ReductionSum, // -sum(y_ * log(y))
+		"mlp.flow":           ReductionMean,
+		"lenet.flow":         ReductionMean,
+		"conv_tiny.flow":     ReductionMean,
+		"dropout_bn.flow":    ReductionMean, // batch statistics in the training step
+		"layers.flow":        ReductionMean,
+		"optimizers.flow":    ReductionMean,
+		"array_ops.flow":     ReductionMean, // reshape, transpose, pad, slice, concat
+		"array_more.flow":    ReductionMean, // sum(err * err) / cast(size(z))
+		"compare.flow":       ReductionMean,
+		"counter.flow":       ReductionMean,
+		"elementwise.flow":   ReductionUnknown, // max(abs(err)) and min(s) over the batch
+		"initializers.flow":  ReductionMean,
+		"linalg.flow":        ReductionMean,
+		"ops_tour.flow":      ReductionMean, // a mean plus an L2 penalty on s
+	}
+	files, err := filepath.Glob("../examples/*.flow")
+	require.NoError(t, err)
+	require.Len(t, files, len(want), "every example is listed")
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			src, err := os.ReadFile(path)
+			require.NoError(t, err)
+			g, err := Compile(path, src, Options{})
+			require.NoError(t, err)
+			got, why := LossReduction(g)
+			require.Equal(t, want[filepath.Base(path)], got, why)
+			if why != "" {
+				t.Log(why)
+			}
+		})
+	}
+}
