@@ -46,6 +46,7 @@ func genOnce(tb testing.TB, name string, src []byte, t stageTimes) int {
 func benchGen(b *testing.B, name string, src []byte) {
 	t := stageTimes{}
 	nodes := 0
+	b.ReportAllocs()
 	for range b.N {
 		nodes = genOnce(b, name, src, t)
 	}
