@@ -248,6 +248,9 @@ func syntheticFeed(sig *runtime.Signature, names []string, train bool, batch int
 		if sig.MaxBatch > 0 && batch > sig.MaxBatch {
 			return nil, 0, fmt.Errorf("batch size %d exceeds the model's maximum batch of %d", batch, sig.MaxBatch)
 		}
+		if err := runtime.CheckBatchMemory(sig, batch); err != nil {
+			return nil, 0, err
+		}
 	} else {
 		// Every input is fixed: the batch is the leading dimension of the
 		// first input that has one.

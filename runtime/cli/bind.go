@@ -44,15 +44,28 @@ func exampleShape(spec runtime.TensorSpec) (feedShape, error) {
 	return fs, nil
 }
 
-// checkBatch reports whether n examples can be fed at once.
-func (f feedShape) checkBatch(n, maxBatch int) error {
+// checkBatch reports whether n examples can be fed at once: the input
+// takes that many, and the model's working buffers for them fit the
+// memory limit (runtime.CheckBatchMemory).
+func (f feedShape) checkBatch(n int, sig *runtime.Signature) error {
 	if f.fixed > 0 && n != f.fixed {
 		return fmt.Errorf("input %s is %s, so the batch size must be %d, not %d", f.spec.Name, f.spec, f.fixed, n)
 	}
-	if maxBatch > 0 && n > maxBatch {
-		return fmt.Errorf("batch size %d exceeds the model's maximum batch of %d", n, maxBatch)
+	if sig.MaxBatch > 0 && n > sig.MaxBatch {
+		return fmt.Errorf("batch size %d exceeds the model's maximum batch of %d", n, sig.MaxBatch)
 	}
-	return nil
+	return runtime.CheckBatchMemory(sig, n)
+}
+
+// feedChunk returns how many of examples to feed at once when up to want
+// would be convenient (chunkSize, and no more than there are), checked
+// as checkBatch checks a batch.
+func feedChunk(f feedShape, want, examples int, sig *runtime.Signature) (int, error) {
+	chunk := chunkSize(f, want, sig.MaxBatch)
+	if f.fixed == 0 {
+		chunk = min(chunk, max(examples, 1))
+	}
+	return chunk, f.checkBatch(chunk, sig)
 }
 
 // chunkSize returns how many examples to feed at once when up to want

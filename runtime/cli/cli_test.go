@@ -193,6 +193,28 @@ func TestTrainErrors(t *testing.T) {
 	}
 }
 
+// TestBatchMemory checks that a batch whose working buffers exceed the
+// memory limit is refused before anything is allocated, saying which
+// batch fits, in train, eval and bench alike.
+func TestBatchMemory(t *testing.T) {
+	dir := writeData(t)
+	m := newSoftmaxModel()
+	// 40 kB of params and 4,000 + 1,000 bytes per example of buffers.
+	m.sig.Memory = runtime.Memory{ParamBytes: 40000, ArenaBytes: []int64{4000, 1000}}
+	t.Setenv(runtime.MemoryLimitEnv, "100000")
+	for _, args := range [][]string{
+		{"train", "--data", dir, "--batch", "100", "--steps", "1"},
+		{"eval", "--data", dir, "--batch", "100"},
+		{"bench", "--batch", "100"},
+	} {
+		code, _, stderr := run(m, args...)
+		require.Equal(t, ExitError, code, "%v: %s", args, stderr)
+		require.Equal(t, "error: model FakeSoftmax at batch size 100 needs 140.6 KiB (parameters 39.1 KiB, working buffers 101.6 KiB), more than the 97.7 KiB of $FLOW_MAX_MEMORY; the largest batch that fits is 56\n", stderr, args)
+	}
+	code, _, stderr := run(m, "train", "--data", dir, "--batch", "50", "--steps", "1", "--quiet")
+	require.Equal(t, 0, code, stderr)
+}
+
 func TestSignatureMismatch(t *testing.T) {
 	m := newSoftmaxModel()
 	m.sig.Inputs[1].Shape = []int{-1, 5}

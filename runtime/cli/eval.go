@@ -116,7 +116,10 @@ func accuracy(m runtime.Model, pb *predictBinding, split mnist.Split, batch int)
 		return 0, err
 	}
 	sig := m.Signature()
-	chunk := chunkSize(pb.features, batch, sig.MaxBatch)
+	chunk, err := feedChunk(pb.features, batch, split.Len(), sig)
+	if err != nil {
+		return 0, err
+	}
 	x := make([]float32, chunk*pb.features.per)
 	idx := make([]int, 0, chunk)
 	in := [][]float32{nil}
@@ -160,7 +163,10 @@ func testLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int, u
 	if err := checkImageSize(split.Images, tb.features); err != nil {
 		return 0, 0, err
 	}
-	chunk := chunkSize(tb.features, batch, m.Signature().MaxBatch)
+	chunk, err := feedChunk(tb.features, batch, split.Len(), m.Signature())
+	if err != nil {
+		return 0, 0, err
+	}
 	x := make([]float32, chunk*tb.features.per)
 	y := make([]float32, chunk*tb.labels.per)
 	idx := make([]int, 0, chunk)

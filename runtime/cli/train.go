@@ -218,7 +218,7 @@ func runTrain(e *env, args []string) error {
 			return fmt.Errorf("--checkpoint: %v", err)
 		}
 	}
-	if err := tb.features.checkBatch(f.batch, sig.MaxBatch); err != nil {
+	if err := tb.features.checkBatch(f.batch, sig); err != nil {
 		return err
 	}
 	ds, err := loadData(f.data)
