@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -195,23 +196,31 @@ func TestTrainErrors(t *testing.T) {
 
 // TestBatchMemory checks that a batch whose working buffers exceed the
 // memory limit is refused before anything is allocated, saying which
-// batch fits, in train, eval and bench alike.
+// batch fits, in train, eval and bench alike; eval feeds no more than
+// the test split's 50 examples at once, whatever --batch says.
 func TestBatchMemory(t *testing.T) {
 	dir := writeData(t)
 	m := newSoftmaxModel()
-	// 40 kB of params and 4,000 + 1,000 bytes per example of buffers.
-	m.sig.Memory = runtime.Memory{ParamBytes: 40000, ArenaBytes: []int64{4000, 1000}}
+	// 40 kB of params and 4,000 + 2,000 bytes per example of buffers:
+	// a limit of 100,000 bytes fits batches up to 28.
+	m.sig.Memory = runtime.Memory{ParamBytes: 40000, ArenaBytes: []int64{4000, 2000}}
 	t.Setenv(runtime.MemoryLimitEnv, "100000")
-	for _, args := range [][]string{
-		{"train", "--data", dir, "--batch", "100", "--steps", "1"},
-		{"eval", "--data", dir, "--batch", "100"},
-		{"bench", "--batch", "100"},
-	} {
-		code, _, stderr := run(m, args...)
-		require.Equal(t, ExitError, code, "%v: %s", args, stderr)
-		require.Equal(t, "error: model FakeSoftmax at batch size 100 needs 140.6 KiB (parameters 39.1 KiB, working buffers 101.6 KiB), more than the 97.7 KiB of $FLOW_MAX_MEMORY; the largest batch that fits is 56\n", stderr, args)
+	msg := func(batch int, total, arena string) string {
+		return fmt.Sprintf("error: model FakeSoftmax at batch size %d needs %s (parameters 39.1 KiB, working buffers %s), more than the 97.7 KiB of $FLOW_MAX_MEMORY; the largest batch that fits is 28\n", batch, total, arena)
 	}
-	code, _, stderr := run(m, "train", "--data", dir, "--batch", "50", "--steps", "1", "--quiet")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--data", dir, "--batch", "100", "--steps", "1"}, msg(100, "238.3 KiB", "199.2 KiB")},
+		{[]string{"eval", "--data", dir, "--batch", "100"}, msg(50, "140.6 KiB", "101.6 KiB")},
+		{[]string{"bench", "--what", "train", "--batch", "100"}, msg(100, "238.3 KiB", "199.2 KiB")},
+	} {
+		code, _, stderr := run(m, tc.args...)
+		require.Equal(t, ExitError, code, "%v: %s", tc.args, stderr)
+		require.Equal(t, tc.want, stderr, tc.args)
+	}
+	code, _, stderr := run(m, "train", "--data", dir, "--batch", "28", "--steps", "1", "--quiet")
 	require.Equal(t, 0, code, stderr)
 }
 
