@@ -58,12 +58,15 @@ func (f feedShape) checkBatch(n int, sig *runtime.Signature) error {
 }
 
 // feedChunk returns how many of examples to feed at once when up to want
-// would be convenient (chunkSize, and no more than there are), checked
-// as checkBatch checks a batch.
+// would be convenient: chunkSize, no more than there are, and no more
+// than fit the memory limit; an error if not even one does.
 func feedChunk(f feedShape, want, examples int, sig *runtime.Signature) (int, error) {
 	chunk := chunkSize(f, want, sig.MaxBatch)
 	if f.fixed == 0 {
 		chunk = min(chunk, max(examples, 1))
+		if limit, _, err := runtime.MemoryLimit(); err == nil && limit > 0 {
+			chunk = max(min(chunk, sig.Memory.MaxBatchWithin(limit)), 1)
+		}
 	}
 	return chunk, f.checkBatch(chunk, sig)
 }

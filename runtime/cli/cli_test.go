@@ -196,8 +196,8 @@ func TestTrainErrors(t *testing.T) {
 
 // TestBatchMemory checks that a batch whose working buffers exceed the
 // memory limit is refused before anything is allocated, saying which
-// batch fits, in train, eval and bench alike; eval feeds no more than
-// the test split's 50 examples at once, whatever --batch says.
+// batch fits, in train and bench; eval, whose batch is only how many
+// examples it feeds at once, feeds as many as fit.
 func TestBatchMemory(t *testing.T) {
 	dir := writeData(t)
 	m := newSoftmaxModel()
@@ -213,7 +213,6 @@ func TestBatchMemory(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "--data", dir, "--batch", "100", "--steps", "1"}, msg(100, "238.3 KiB", "199.2 KiB")},
-		{[]string{"eval", "--data", dir, "--batch", "100"}, msg(50, "140.6 KiB", "101.6 KiB")},
 		{[]string{"bench", "--what", "train", "--batch", "100"}, msg(100, "238.3 KiB", "199.2 KiB")},
 	} {
 		code, _, stderr := run(m, tc.args...)
@@ -222,6 +221,12 @@ func TestBatchMemory(t *testing.T) {
 	}
 	code, _, stderr := run(m, "train", "--data", dir, "--batch", "28", "--steps", "1", "--quiet")
 	require.Equal(t, 0, code, stderr)
+	code, _, stderr = run(m, "eval", "--data", dir, "--batch", "100")
+	require.Equal(t, 0, code, stderr)
+	t.Setenv(runtime.MemoryLimitEnv, "45000") // not even one example fits
+	code, _, stderr = run(m, "eval", "--data", dir)
+	require.Equal(t, ExitError, code)
+	require.Equal(t, "error: model FakeSoftmax needs 44.9 KiB (parameters 39.1 KiB, working buffers 5.9 KiB), more than the 43.9 KiB of $FLOW_MAX_MEMORY; set $FLOW_MAX_MEMORY to change the limit\n", stderr)
 }
 
 func TestSignatureMismatch(t *testing.T) {
