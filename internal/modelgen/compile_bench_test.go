@@ -91,3 +91,10 @@ func BenchmarkGen(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGen10k measures `flowc gen` of a training graph of about
+// 10,000 IR nodes (a 590-layer MLP), the size the compile-time goal
+// names.
+func BenchmarkGen10k(b *testing.B) {
+	benchGen(b, "deep.flow", []byte(DeepMLP(590, 16)))
+}
