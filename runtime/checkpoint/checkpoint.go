@@ -47,6 +47,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -287,12 +288,19 @@ func checkParams(params []runtime.Param) error {
 			return fmt.Errorf("two parameters are named %s", p.Name)
 		}
 		seen[p.Name] = true
-		n := 1
+		// Count the shape's elements with checked arithmetic: a product
+		// that wraps around could match the values' count by accident.
+		n, overflow := 1, false
 		for _, d := range p.Shape {
 			if d < 0 {
 				return fmt.Errorf("parameter %s: negative dimension in shape %v", p.Name, p.Shape)
 			}
-			n *= d
+			hi, lo := bits.Mul64(uint64(n), uint64(d))
+			overflow = overflow || hi != 0 || lo > math.MaxInt
+			n = int(lo)
+		}
+		if overflow && !slices.Contains(p.Shape, 0) {
+			return fmt.Errorf("parameter %s: shape %v has more elements than an int holds", p.Name, p.Shape)
 		}
 		if n != len(p.Data) {
 			return fmt.Errorf("parameter %s: shape %v has %d elements but it holds %d values", p.Name, p.Shape, n, len(p.Data))

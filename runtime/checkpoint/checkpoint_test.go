@@ -354,6 +354,10 @@ func TestSaveErrors(t *testing.T) {
 			path + ": parameter W: shape [2 3] has 6 elements but it holds 1 values"},
 		{"negative", []runtime.Param{{Name: "W", Shape: []int{-1}, Data: nil}},
 			path + ": parameter W: negative dimension in shape [-1]"},
+		// 2^32 × 2^32 wraps around to 0 in an int64: it must not match
+		// an empty Data.
+		{"overflow", []runtime.Param{{Name: "W", Shape: []int{1 << 32, 1 << 32}, Data: nil}},
+			path + ": parameter W: shape [4294967296 4294967296] has more elements than an int holds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
