@@ -103,24 +103,6 @@ func elemText(dt ir.DType, v float64) string {
 	return strconv.FormatFloat(float64(float32(v)), 'g', -1, 32)
 }
 
-// anyDTypeOps are the ops whose emitters produce code for every dtype
-// generated code supports (Go operators, copies, typed literals); every
-// other emitter calls float32 runtime kernels, so validate requires f32
-// operands and results for those ops.
-var anyDTypeOps = map[string]bool{
-	"input": true, "param": true, "const": true, "assign": true, "assign_add": true, "assign_sub": true,
-	"add": true, "sub": true, "mul": true, "div": true, "neg": true, "square": true,
-	"sum": true, "mean": true, "sum_to": true, "broadcast_to": true, "count": true,
-}
-
-// registerAnyDType marks ops, emitted from other files, whose emitters
-// handle every dtype.
-func registerAnyDType(ops ...string) {
-	for _, op := range ops {
-		anyDTypeOps[op] = true
-	}
-}
-
 // usedDTypes lists the dtypes that have buffers, in arena order.
 func (c *gen) usedDTypes() []ir.DType {
 	var out []ir.DType

@@ -1,12 +1,14 @@
 package codegen_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/flow-lang/flow/codegen"
 	"github.com/flow-lang/flow/compiler"
+	"github.com/flow-lang/flow/compiler/ir"
 )
 
 // TestGenerateRejectsUnsupportedDTypes checks the reasons Generate gives
@@ -24,24 +26,60 @@ func TestGenerateRejectsUnsupportedDTypes(t *testing.T) {
     y = x * w
     output y
 }`, "param w has dtype f64; generated code supports f32 params only so far"},
-		{"f32-only kernel", `model M {
-    input x: f64[N, 4]
-    y = exp(x)
-    output y
-}`, "exp on f64[N,4]: generated code supports op exp on f32 only so far"},
-		{"f64 logits", `model M {
-    input x: f64[N, 4]
-    input k: i32[N]
-    y = sparse_softmax_cross_entropy(x, k)
-    output y
-}`, "generated code supports f32 logits only so far, got f64[N,4]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g, err := compiler.Compile("m.flow", []byte(c.src), compiler.Options{})
 			require.NoError(t, err)
 			_, err = codegen.Generate(g, codegen.Options{})
 			require.ErrorContains(t, err, c.want)
+			if c.name == "param dtype" {
+				require.ErrorIs(t, err, codegen.ErrParamDType)
+			}
 		})
+	}
+}
+
+// TestGenerateChecksOpDTypes: an op applied to a dtype outside its
+// registry entry's DTypes, which the checker refuses (see the error
+// corpus), is refused by Generate too when a graph is built without the
+// checker.
+func TestGenerateChecksOpDTypes(t *testing.T) {
+	g := ir.NewGraph("M", "m.flow")
+	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(2, 3, 3)})
+	x.Name = "x"
+	g.Inputs = []*ir.Node{x}
+	y := g.MustApply("matrix_inverse", []*ir.Node{x}, nil) // Infer takes f64, DTypes does not
+	g.Outputs, g.OutputNames = []*ir.Node{y}, []string{"y"}
+	_, err := codegen.Generate(g, codegen.Options{})
+	require.ErrorContains(t, err, "matrix_inverse takes f32 only, got f64[2,3,3]")
+}
+
+// TestGenerateComputesEveryDType: ops whose generated code once called
+// float32 kernels only compute in every dtype their DTypes lists (the
+// full check, against the interpreter, is internal/opcheck's).
+func TestGenerateComputesEveryDType(t *testing.T) {
+	src := `model M {
+    input d: f64[N, 4]
+    input k: i32[N, 4]
+    input j: i64[4, 4]
+    input m: bool[N, 4]
+    a = exp(d) + sigmoid(d) + maximum(d, 0.5)
+    b = maximum(k, 1) + minimum(abs(k), relu(k)) + max(k, axes = 1, keep_dims = true)
+    c = j @ j
+    e = concat(m, m, axis = 1)
+    f = softmax(d) + log_softmax(d)
+    output a, b, c, e, f
+}`
+	g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
+	require.NoError(t, err)
+	code, err := codegen.Generate(g, codegen.Options{})
+	require.NoError(t, err)
+	s := string(code)
+	for _, want := range []string{
+		"runtime.ExpOf(", "runtime.SigmoidOf(", "runtime.MaximumOf(", "runtime.MinimumOf(", "runtime.AbsOf(", "runtime.ReluOf(",
+		"int32(math.MinInt32)", "math.Exp(src[at+k] - mx)", "+= j[",
+	} {
+		require.True(t, strings.Contains(s, want), "the generated code lacks %q", want)
 	}
 }
 

@@ -33,16 +33,16 @@ var emitters = map[string]emitter{
 	"mul":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
 	"div":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
 	"neg":        emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
-	"exp":        emitElementwise(runtimeCall("Exp")),
-	"log":        emitElementwise(runtimeCall("Log")),
-	"relu":       emitElementwise(runtimeCall("Relu")),
-	"relu_grad":  emitElementwise(runtimeCall("ReluGrad")),
-	"sigmoid":    emitElementwise(runtimeCall("Sigmoid")),
-	"sqrt":       emitElementwise(runtimeCall("Sqrt")),
+	"exp":        emitScalar("Exp"),
+	"log":        emitScalar("Log"),
+	"relu":       emitScalar("Relu"),
+	"relu_grad":  emitScalar("ReluGrad"),
+	"sigmoid":    emitScalar("Sigmoid"),
+	"sqrt":       emitScalar("Sqrt"),
 	"square":     emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
 
-	"softmax":      emitRows("SoftmaxRows"),
-	"log_softmax":  emitRows("LogSoftmaxRows"),
+	"softmax":      emitSoftmax(false),
+	"log_softmax":  emitSoftmax(true),
 	"sum":          emitReduce,
 	"mean":         emitReduce,
 	"sum_to":       emitReduce,
@@ -51,6 +51,26 @@ var emitters = map[string]emitter{
 }
 
 func emitNothing(*gen, *ir.Node) (jen.Code, error) { return nil, nil }
+
+// emitScalar is emitElementwise of the runtime's scalar function name
+// (runtime.Exp, say) for the node's dtype: name itself for f32, its
+// generic form for the other dtypes (scalarFunc).
+func emitScalar(name string) emitter {
+	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		return emitElementwise(runtimeCall(scalarFunc(name, n.Type.DType)))(c, n)
+	}
+}
+
+// scalarFunc names the runtime's scalar function name for elements of
+// dtype dt: the float32 function for f32 (runtime.Exp), its generic form
+// <name>Of for the others (runtime.ExpOf, instantiated by the argument
+// types).
+func scalarFunc(name string, dt ir.DType) string {
+	if dt == ir.F32 {
+		return name
+	}
+	return name + "Of"
+}
 
 func runtimeCall(name string) func(a []*jen.Statement) jen.Code {
 	return func(a []*jen.Statement) jen.Code {
@@ -186,6 +206,93 @@ func emitCount(c *gen, n *ir.Node) (jen.Code, error) {
 		count = count.mul(dimSize(in[a]))
 	}
 	return jen.Id(c.operand(n)).Index(jen.Lit(0)).Op("=").Add(goType(n.Type.DType)).Call(count.code()), nil
+}
+
+// emitSoftmax computes softmax (or log_softmax, logOut) over the node's
+// axis: f32 over the last axis calls the runtime's row kernel; every
+// other case (f64, or an axis before the last) is a loop nest over the
+// groups of elements along the axis (outer × inner groups of size
+// elements, stride inner), computed as the kernels do: the group's
+// maximum (NaN if it holds one), then the sum of e^(x-max) in float64.
+func emitSoftmax(logOut bool) emitter {
+	kernel := "SoftmaxRows"
+	if logOut {
+		kernel = "LogSoftmaxRows"
+	}
+	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		x := n.Inputs[0]
+		if scalarConst(x) != nil {
+			return nil, fmt.Errorf("%s of an inline constant", n.Op.Name)
+		}
+		s := n.Type.Shape
+		axis := ir.SoftmaxAxis(n)
+		if n.Type.DType == ir.F32 && axis == s.Rank()-1 {
+			return emitRows(kernel)(c, n)
+		}
+		outer, size, inner := numel(s[:axis]), dimSize(s[axis]), numel(s[axis+1:])
+		// at(k) indexes element k of the group starting at "at"; k is
+		// nil for the first.
+		at := func(buf string, k jen.Code) *jen.Statement {
+			switch {
+			case k == nil:
+				return jen.Id(buf).Index(jen.Id("at"))
+			case inner.isOne():
+				return jen.Id(buf).Index(jen.Id("at").Op("+").Add(k))
+			}
+			return jen.Id(buf).Index(jen.Id("at").Op("+").Add(k).Op("*").Add(inner.code()))
+		}
+		// f64 converts an element (f32 or f64) to float64 and elem a
+		// float64 back to the element type: conversions for f32, nothing
+		// for f64.
+		f64 := func(v *jen.Statement) *jen.Statement { return jen.Float64().Call(v) }
+		elem := func(v *jen.Statement) *jen.Statement { return jen.Float32().Call(v) }
+		if n.Type.DType == ir.F64 {
+			f64 = func(v *jen.Statement) *jen.Statement { return v }
+			elem = f64
+		}
+		exp := func(v jen.Code) *jen.Statement { return jen.Qual("math", "Exp").Call(v) }
+		group := []jen.Code{
+			jen.Id("mx").Op(":=").Add(f64(at("src", nil))),
+			forLoopFrom("k", 1, size,
+				jen.If(jen.Id("v").Op(":=").Add(f64(at("src", jen.Id("k")))), jen.Id("v").Op(">").Id("mx").Op("||").Id("v").Op("!=").Id("v")).Block(
+					jen.Id("mx").Op("=").Id("v"),
+				),
+			),
+			jen.Id("sum").Op(":=").Lit(0.0),
+		}
+		if logOut {
+			group = append(group,
+				forLoop("k", size, jen.Id("sum").Op("+=").Add(exp(f64(at("src", jen.Id("k"))).Op("-").Id("mx")))),
+				jen.Id("lse").Op(":=").Id("mx").Op("+").Qual("math", "Log").Call(jen.Id("sum")),
+				forLoop("k", size, at("dst", jen.Id("k")).Op("=").Add(elem(f64(at("src", jen.Id("k"))).Op("-").Id("lse")))),
+			)
+		} else {
+			group = append(group,
+				forLoop("k", size,
+					jen.Id("e").Op(":=").Add(exp(f64(at("src", jen.Id("k"))).Op("-").Id("mx"))),
+					jen.Id("sum").Op("+=").Id("e"),
+					at("dst", jen.Id("k")).Op("=").Add(elem(jen.Id("e"))),
+				),
+				jen.Id("inv").Op(":=").Lit(1).Op("/").Id("sum"),
+				forLoop("k", size, at("dst", jen.Id("k")).Op("=").Add(elem(f64(at("dst", jen.Id("k"))).Op("*").Id("inv")))),
+			)
+		}
+		// The group of (o, i) starts at o*size*inner + i.
+		start := jen.Id("o").Op("*").Add(size.mul(inner).code())
+		if !inner.isOne() {
+			start = start.Op("+").Id("i")
+		}
+		body := append([]jen.Code{jen.Id("at").Op(":=").Add(start)}, group...)
+		if !inner.isOne() {
+			body = []jen.Code{forLoop("i", inner, body...)}
+		}
+		return jen.Block(
+			// Locals of their own for the buffers, so that the loops'
+			// names cannot shadow one.
+			jen.List(jen.Id("src"), jen.Id("dst")).Op(":=").List(jen.Id(c.operand(x)), jen.Id(c.operand(n))),
+			forLoop("o", outer, body...),
+		), nil
+	}
 }
 
 // emitRows calls a runtime row kernel (softmax over the last axis).

@@ -159,7 +159,7 @@ func (c *gen) fill(n *ir.Node, v float64) jen.Code {
 	if v == 0 {
 		return jen.Clear(jen.Id(out))
 	}
-	return jen.For(jen.Id("i").Op(":=").Range().Id(out)).Block(jen.Id(out).Index(jen.Id("i")).Op("=").Add(f32Lit(v)))
+	return jen.For(jen.Id("i").Op(":=").Range().Id(out)).Block(jen.Id(out).Index(jen.Id("i")).Op("=").Add(typedLit(n.Type.DType, v)))
 }
 
 // emitPad fills the result with the padding value and copies x into its

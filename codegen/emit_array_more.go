@@ -26,7 +26,6 @@ func init() {
 		"shuffle":     emitShuffle(false),
 		"unshuffle":   emitShuffle(true),
 	})
-	registerAnyDType("gather", "gather_grad", "rank", "shape", "size", "fill", "range", "split", "shuffle", "unshuffle")
 }
 
 // gatherLayout is the loop structure shared by gather and gather_grad:

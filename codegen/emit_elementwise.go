@@ -13,28 +13,28 @@ import (
 
 func init() {
 	registerEmitters(map[string]emitter{
-		"abs":             emitElementwise(runtimeCall("Abs")),
-		"abs_grad":        emitElementwise(runtimeCall("AbsGrad")),
-		"rsqrt":           emitElementwise(runtimeCall("Rsqrt")),
-		"tanh":            emitElementwise(runtimeCall("Tanh")),
+		"abs":             emitScalar("Abs"),
+		"abs_grad":        emitScalar("AbsGrad"),
+		"rsqrt":           emitScalar("Rsqrt"),
+		"tanh":            emitScalar("Tanh"),
 		"leaky_relu":      emitWithAlpha("LeakyRelu"),
 		"leaky_relu_grad": emitWithAlpha("LeakyReluGrad"),
-		"pow":             emitElementwise(runtimeCall("Pow")),
-		"pow_grad_b":      emitElementwise(runtimeCall("PowGradB")),
-		"maximum":         emitElementwise(runtimeCall("Maximum")),
-		"minimum":         emitElementwise(runtimeCall("Minimum")),
-		"pick_grad":       emitElementwise(runtimeCall("PickGrad")),
-		"equal_mask":      emitElementwise(runtimeCall("EqualMask")),
-		"zero_mask":       emitElementwise(runtimeCall("ZeroMask")),
-		"prod_grad":       emitElementwise(runtimeCall("ProdGrad")),
+		"pow":             emitScalar("Pow"),
+		"pow_grad_b":      emitScalar("PowGradB"),
+		"maximum":         emitScalar("Maximum"),
+		"minimum":         emitScalar("Minimum"),
+		"pick_grad":       emitScalar("PickGrad"),
+		"equal_mask":      emitScalar("EqualMask"),
+		"zero_mask":       emitScalar("ZeroMask"),
+		"prod_grad":       emitScalar("ProdGrad"),
 
-		"max": emitFold(jen.Float32().Call(jen.Qual("math", "Inf").Call(jen.Lit(-1))), func(acc, v *jen.Statement) jen.Code {
-			return acc.Clone().Op("=").Qual(RuntimePath, "Maximum").Call(acc, v)
+		"max": emitFold(foldLimit(-1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
+			return acc.Clone().Op("=").Qual(RuntimePath, scalarFunc("Maximum", dt)).Call(acc, v)
 		}),
-		"min": emitFold(jen.Float32().Call(jen.Qual("math", "Inf").Call(jen.Lit(1))), func(acc, v *jen.Statement) jen.Code {
-			return acc.Clone().Op("=").Qual(RuntimePath, "Minimum").Call(acc, v)
+		"min": emitFold(foldLimit(1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
+			return acc.Clone().Op("=").Qual(RuntimePath, scalarFunc("Minimum", dt)).Call(acc, v)
 		}),
-		"prod": emitFold(jen.Lit(1), func(acc, v *jen.Statement) jen.Code {
+		"prod": emitFold(func(ir.DType) *jen.Statement { return jen.Lit(1) }, func(_ ir.DType, acc, v *jen.Statement) jen.Code {
 			return acc.Op("*=").Add(v)
 		}),
 	})
@@ -44,24 +44,48 @@ func init() {
 // function takes the node's alpha attribute as its last argument.
 func emitWithAlpha(fn string) emitter {
 	return func(c *gen, n *ir.Node) (jen.Code, error) {
-		alpha := f32Lit(n.Attrs.Float("alpha", 0))
+		dt := n.Type.DType
+		alpha := typedLit(dt, n.Attrs.Float("alpha", 0))
 		return emitElementwise(func(a []*jen.Statement) jen.Code {
 			args := make([]jen.Code, 0, len(a)+1)
 			for _, x := range a {
 				args = append(args, x)
 			}
-			return jen.Qual(RuntimePath, fn).Call(append(args, alpha.Clone())...)
+			return jen.Qual(RuntimePath, scalarFunc(fn, dt)).Call(append(args, alpha.Clone())...)
 		})(c, n)
 	}
 }
 
+// foldLimit returns the initial value of max (sign -1) or min (sign 1)
+// for a dtype: the infinity of that sign for floats, the integer type's
+// bound for integers.
+func foldLimit(sign int) func(dt ir.DType) *jen.Statement {
+	return func(dt ir.DType) *jen.Statement {
+		if dt.IsFloat() {
+			return goType(dt).Call(jen.Qual("math", "Inf").Call(jen.Lit(sign)))
+		}
+		bound := "Max"
+		if sign < 0 {
+			bound = "Min"
+		}
+		if dt == ir.I32 {
+			bound += "Int32"
+		} else {
+			bound += "Int64"
+		}
+		return goType(dt).Call(jen.Qual("math", bound))
+	}
+}
+
 // emitFold builds the emitter of a reduction that folds each group of
-// elements into init with step (acc is the output element, v the input
-// element): it fills the output with init, then iterates over the input
-// and updates the output element it reduces into, read with stride 0
-// along the reduced axes.
-func emitFold(init *jen.Statement, step func(acc, v *jen.Statement) jen.Code) emitter {
+// elements into init(dtype) with step (acc is the output element, v the
+// input element): it fills the output with init, then iterates over the
+// input and updates the output element it reduces into, read with stride
+// 0 along the reduced axes.
+func emitFold(initial func(dt ir.DType) *jen.Statement, step func(dt ir.DType, acc, v *jen.Statement) jen.Code) emitter {
 	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		dt := n.Type.DType
+		init := initial(dt)
 		x := n.Inputs[0]
 		dst := c.operand(n)
 		if lit := scalarConst(x); lit != nil {
@@ -83,7 +107,7 @@ func emitFold(init *jen.Statement, step func(acc, v *jen.Statement) jen.Code) em
 		}
 		return jen.Block(
 			jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("=").Add(init.Clone())),
-			loopNest(shapeSizes(in), ops, func(e []*jen.Statement) jen.Code { return step(e[0], e[1]) }),
+			loopNest(shapeSizes(in), ops, func(e []*jen.Statement) jen.Code { return step(dt, e[0], e[1]) }),
 		), nil
 	}
 }

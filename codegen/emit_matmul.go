@@ -25,9 +25,66 @@ func init() {
 	})
 }
 
-// emitMatmul calls the runtime's SGEMM with the node's shapes.
+// emitMatmul calls the runtime's SGEMM with the node's shapes for f32,
+// and writes a loop nest for the other dtypes.
 func emitMatmul(c *gen, n *ir.Node) (jen.Code, error) {
+	if n.Type.DType != ir.F32 {
+		return c.matmulLoops(n), nil
+	}
 	return c.matmulCall(n, c.operand(n), 0, false)
+}
+
+// matmulLoops computes a matmul of f64, i32 or i64 operands, which have no
+// GEMM kernel, as a loop nest over the result's batch axes, its rows m,
+// its columns n and the inner dimension k, accumulating a[..., i, k] *
+// b[..., k, j] into the cleared result; a batch axis of size 1 (or
+// missing) in an operand is read with stride 0.
+func (c *gen) matmulLoops(n *ir.Node) jen.Code {
+	a, b := n.Inputs[0], n.Inputs[1]
+	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
+	out := n.Type.Shape
+	batch := len(out) - 2
+	k := dimSize(a.Type.Shape[len(a.Type.Shape)-1])
+	if ta {
+		k = dimSize(a.Type.Shape[len(a.Type.Shape)-2])
+	}
+	dims := append(shapeSizes(out), k) // batch..., m, n, k
+	// strides returns x's strides over dims: along the result's rows
+	// (isA) or columns, x's last axis when resultAxisLast and its second
+	// to last otherwise; along k, the other one.
+	strides := func(x *ir.Node, resultAxisLast, isA bool) []size {
+		s := x.Type.Shape
+		xs := rowMajorStrides(shapeSizes(s))
+		st := make([]size, len(dims))
+		off := batch - (len(s) - 2)
+		for i := 0; i < batch; i++ {
+			if j := i - off; j >= 0 && !(!s[j].IsSym() && s[j].Size == 1) {
+				st[i] = xs[j]
+			}
+		}
+		outer, inner := xs[len(s)-2], xs[len(s)-1]
+		along, kStride := outer, inner // the result's axis, then k
+		if resultAxisLast {
+			along, kStride = inner, outer
+		}
+		if isA {
+			st[batch] = along // rows
+		} else {
+			st[batch+1] = along // columns
+		}
+		st[batch+2] = kStride
+		return st
+	}
+	dst := rowMajorStrides(shapeSizes(out))
+	ops := []access{
+		{buf: c.operand(n), strides: append(dst, size{})},
+		{buf: c.operand(a), strides: strides(a, ta, true)},
+		{buf: c.operand(b), strides: strides(b, !tb, false)},
+	}
+	return jen.Block(
+		jen.Clear(jen.Id(c.operand(n))),
+		loopNest(dims, ops, func(e []*jen.Statement) jen.Code { return e[0].Op("+=").Add(e[1]).Op("*").Add(e[2]) }),
+	)
 }
 
 // matmulCall renders the SGEMM call of matmul n writing dst with the given

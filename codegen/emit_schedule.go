@@ -4,8 +4,8 @@ package codegen
 // (compiler/ir/ops_schedule.go).
 func init() {
 	registerEmitters(map[string]emitter{
-		"floor": emitElementwise(runtimeCall("Floor")),
-		"cos":   emitElementwise(runtimeCall("Cos")),
-		"sin":   emitElementwise(runtimeCall("Sin")),
+		"floor": emitScalar("Floor"),
+		"cos":   emitScalar("Cos"),
+		"sin":   emitScalar("Sin"),
 	})
 }

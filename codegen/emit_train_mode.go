@@ -16,9 +16,6 @@ func init() {
 	registerEmitters(map[string]emitter{
 		"dropout": emitElementwise(func(a []*jen.Statement) jen.Code { return a[0] }),
 		"dropout_mask": func(c *gen, n *ir.Node) (jen.Code, error) {
-			if n.Type.DType != ir.F32 {
-				return nil, fmt.Errorf("dropout_mask of %s: generated code computes dropout masks in f32 only", n.Type)
-			}
 			step := n.Inputs[1]
 			return jen.Qual(RuntimePath, "DropoutMask").Call(jen.Id(c.operand(n)), jen.Id(c.operand(step)).Index(jen.Lit(0)),
 				jen.Lit(n.Attrs.Float("rate", 0)), jen.Lit(uint64(n.Attrs.Int("seed", 0)))), nil

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/format"
 	"math"
@@ -171,6 +172,11 @@ var goKeywords = map[string]bool{
 	"range": true, "return": true, "select": true, "struct": true, "switch": true, "type": true, "var": true,
 }
 
+// ErrParamDType is wrapped by Generate's error for a param of a dtype
+// other than f32: generated code holds params as float32
+// (runtime.Param), so it cannot hold those yet, whatever the ops.
+var ErrParamDType = errors.New("generated code supports f32 params only so far")
+
 // validate rejects graphs this generator cannot emit yet, with a reason.
 func (c *gen) validate() error {
 	if len(c.g.Syms) > 1 {
@@ -181,17 +187,16 @@ func (c *gen) validate() error {
 			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
 		}
 		if n.Op.Name == "param" && n.Type.DType != ir.F32 {
-			return fmt.Errorf("codegen: %s: param %s has dtype %s; generated code supports f32 params only so far", n.Pos, n.Name, n.Type.DType)
+			return fmt.Errorf("codegen: %s: param %s has dtype %s; %w", n.Pos, n.Name, n.Type.DType, ErrParamDType)
 		}
 		if _, ok := emitters[n.Op.Name]; !ok {
 			return fmt.Errorf("codegen: %s: no Go emitter for op %s", n.Pos, n.Op.Name)
 		}
-		if !anyDTypeOps[n.Op.Name] {
-			for _, x := range append([]*ir.Node{n}, n.Inputs...) {
-				if x.Type.DType != ir.F32 {
-					return fmt.Errorf("codegen: %s: %s on %s: generated code supports op %s on f32 only so far", n.Pos, n.Op.Name, x.Type, n.Op.Name)
-				}
-			}
+		// Every op computes in the dtypes of its registry entry
+		// (ir.OpDef.DTypes); the checker refuses the others, so this
+		// catches only graphs built without it.
+		if err := n.Op.CheckDType(n); err != nil {
+			return fmt.Errorf("codegen: %s: %v", n.Pos, err)
 		}
 	}
 	if l := c.g.Loss; l != nil && !l.Type.DType.IsFloat() {

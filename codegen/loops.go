@@ -131,6 +131,11 @@ func forLoop(v string, n size, body ...jen.Code) *jen.Statement {
 	return jen.For(jen.Id(v).Op(":=").Lit(0), jen.Id(v).Op("<").Add(n.code()), jen.Id(v).Op("++")).Block(body...)
 }
 
+// forLoopFrom emits `for v := from; v < n; v++ { body }`.
+func forLoopFrom(v string, from int, n size, body ...jen.Code) *jen.Statement {
+	return jen.For(jen.Id(v).Op(":=").Lit(from), jen.Id(v).Op("<").Add(n.code()), jen.Id(v).Op("++")).Block(body...)
+}
+
 // term renders v*stride, nil for a zero stride.
 func term(v string, stride size) *jen.Statement {
 	switch {

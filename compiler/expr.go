@@ -204,6 +204,10 @@ func (c *checker) apply(pos lang.Pos, e lang.Expr, op string, args []value, attr
 	}
 	c.g.SetOrigin(pos, ir.Forward)
 	node, err := c.g.Apply(op, inputs, attrs)
+	if err == nil {
+		// The dtypes a program may use the op with (ir.OpDef.DTypes).
+		err = node.Op.CheckDType(node)
+	}
 	if err != nil {
 		c.errorNode(pos, e, "%s", applyMessage(pos, exprLabel(e), op, args, inputs, attrs, err))
 		return value{}, false

@@ -183,6 +183,11 @@ func (s *simplifier) fuseCrossEntropy(n *ir.Node) *ir.Node {
 		return nil
 	}
 	rank := logits.Type.Shape.Rank()
+	// The fused op normalizes the last axis, in the dtypes its entry
+	// lists (a program in f64 keeps log_softmax, which it can compute).
+	if ir.SoftmaxAxis(ls) != rank-1 || !ir.MustLookup("softmax_cross_entropy").TakesDType(logits.Type.DType) {
+		return nil
+	}
 	axes := n.Attrs.Ints("axes")
 	all := make([]int, rank)
 	for i := range all {

@@ -22,8 +22,11 @@ type passCase struct {
 // gb is a small graph builder for pass tests.
 type gb struct{ g *ir.Graph }
 
-func (b *gb) in(name string, s ir.Shape) *ir.Node {
-	n := b.g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": s})
+func (b *gb) in(name string, s ir.Shape) *ir.Node { return b.inOf(name, ir.F32, s) }
+
+// inOf declares an input of dtype dt.
+func (b *gb) inOf(name string, dt ir.DType, s ir.Shape) *ir.Node {
+	n := b.g.MustApply("input", nil, ir.Attrs{"dtype": dt, "shape": s})
 	n.Name = name
 	b.g.Inputs = append(b.g.Inputs, n)
 	return n
@@ -246,6 +249,14 @@ func TestSimplifyRewrites(t *testing.T) {
 			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
+		}},
+		{"f64 cross entropy is not fused: softmax_cross_entropy takes f32 only", func(b *gb) []*ir.Node {
+			z, y := b.inOf("z", ir.F64, x4), b.inOf("y", ir.F64, x4)
+			s := b.op("sum", nil, b.op("mul", nil, y, b.op("log_softmax", nil, z)))
+			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+			require.Zero(t, countOp(g, "softmax_cross_entropy"))
+			require.Equal(t, 1, countOp(g, "log_softmax"))
 		}},
 		{"an output is not replaced by an input", func(b *gb) []*ir.Node {
 			return []*ir.Node{b.op("mul", nil, b.in("x", x4), b.scalar(1))}

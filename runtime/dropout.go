@@ -4,13 +4,15 @@ package runtime
 // element i (row-major) is 1/(1-rate) when its uniform draw
 // DropoutUniform(seed, step, i) is below 1-rate, and 0 otherwise. step is
 // the training step counter as the model stores it (a float32 param).
-func DropoutMask(dst []float32, step float32, rate float64, seed uint64) {
+// dst holds float32 or float64 elements, the dtype of the tensor dropped
+// out.
+func DropoutMask[F Float](dst []F, step float32, rate float64, seed uint64) {
 	var s uint64 // a negative or NaN step, only ever set by hand, counts as 0
 	if step >= 0 {
 		s = uint64(step)
 	}
 	keep := 1 - rate
-	scale := float32(1 / keep)
+	scale := F(1 / keep)
 	for i := range dst {
 		if DropoutUniform(seed, s, uint64(i)) < keep {
 			dst[i] = scale

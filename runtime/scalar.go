@@ -6,13 +6,13 @@ import "math"
 // They are small enough for the Go compiler to inline.
 
 // Exp returns e^x in float32, computed in float64.
-func Exp(x float32) float32 { return float32(math.Exp(float64(x))) }
+func Exp(x float32) float32 { return ExpOf(x) }
 
 // Log returns the natural logarithm of x in float32, computed in float64.
-func Log(x float32) float32 { return float32(math.Log(float64(x))) }
+func Log(x float32) float32 { return LogOf(x) }
 
 // Sqrt returns the square root of x in float32, computed in float64.
-func Sqrt(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+func Sqrt(x float32) float32 { return SqrtOf(x) }
 
 // Relu returns max(x, 0).
 // It is x where x > 0 and 0 elsewhere (NaN included), computed on the
@@ -40,11 +40,4 @@ func notPositive(b uint32) uint32 {
 }
 
 // Sigmoid returns 1 / (1 + e^-x), computed without overflow for large |x|.
-func Sigmoid(x float32) float32 {
-	v := float64(x)
-	if v >= 0 {
-		return float32(1 / (1 + math.Exp(-v)))
-	}
-	e := math.Exp(v)
-	return float32(e / (1 + e))
-}
+func Sigmoid(x float32) float32 { return SigmoidOf(x) }

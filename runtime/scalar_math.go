@@ -12,109 +12,50 @@ func Abs(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^
 
 // AbsGrad returns dy where x > 0, -dy where x < 0 and 0 elsewhere: the
 // gradient of Abs.
-func AbsGrad(dy, x float32) float32 {
-	switch {
-	case x > 0:
-		return dy
-	case x < 0:
-		return -dy
-	}
-	return 0
-}
+func AbsGrad(dy, x float32) float32 { return AbsGradOf(dy, x) }
 
 // Rsqrt returns 1 / sqrt(x) in float32, computed in float64.
-func Rsqrt(x float32) float32 { return float32(1 / math.Sqrt(float64(x))) }
+func Rsqrt(x float32) float32 { return RsqrtOf(x) }
 
 // Tanh returns the hyperbolic tangent of x in float32, computed in
 // float64.
-func Tanh(x float32) float32 { return float32(math.Tanh(float64(x))) }
+func Tanh(x float32) float32 { return TanhOf(x) }
 
 // LeakyRelu returns x where x > 0 and alpha * x elsewhere.
-func LeakyRelu(x, alpha float32) float32 {
-	if x > 0 {
-		return x
-	}
-	return alpha * x
-}
+func LeakyRelu(x, alpha float32) float32 { return LeakyReluOf(x, alpha) }
 
 // LeakyReluGrad returns dy where x > 0 and alpha * dy elsewhere: the
 // gradient of LeakyRelu.
-func LeakyReluGrad(dy, x, alpha float32) float32 {
-	if x > 0 {
-		return dy
-	}
-	return alpha * dy
-}
+func LeakyReluGrad(dy, x, alpha float32) float32 { return LeakyReluGradOf(dy, x, alpha) }
 
 // Pow returns a^b in float32, computed in float64 (with math.Pow's
 // special cases: a negative a with a non-integer b gives NaN).
-func Pow(a, b float32) float32 { return float32(math.Pow(float64(a), float64(b))) }
+func Pow(a, b float32) float32 { return PowOf(a, b) }
 
 // PowGradB returns g * log(a) where a > 0 and 0 elsewhere: the gradient
 // of pow(a, b) with respect to b, given g = dy * a^b.
-func PowGradB(g, a float32) float32 {
-	if a > 0 {
-		return float32(float64(g) * math.Log(float64(a)))
-	}
-	return 0
-}
+func PowGradB(g, a float32) float32 { return PowGradBOf(g, a) }
 
 // Maximum returns the larger of a and b, or NaN if either is NaN.
-func Maximum(a, b float32) float32 {
-	if a > b || a != a {
-		return a
-	}
-	return b
-}
+func Maximum(a, b float32) float32 { return MaximumOf(a, b) }
 
 // Minimum returns the smaller of a and b, or NaN if either is NaN.
-func Minimum(a, b float32) float32 {
-	if a < b || a != a {
-		return a
-	}
-	return b
-}
+func Minimum(a, b float32) float32 { return MinimumOf(a, b) }
 
 // PickGrad returns dy where a > b, dy / 2 where a == b and 0 elsewhere:
 // the share of the gradient of Maximum(a, b) that flows to a (and, with
 // the operands swapped, of Minimum).
-func PickGrad(dy, a, b float32) float32 {
-	switch {
-	case a > b:
-		return dy
-	case a == b:
-		return dy / 2
-	}
-	return 0
-}
+func PickGrad(dy, a, b float32) float32 { return PickGradOf(dy, a, b) }
 
 // EqualMask returns 1 where a == b and 0 elsewhere.
-func EqualMask(a, b float32) float32 {
-	if a == b {
-		return 1
-	}
-	return 0
-}
+func EqualMask(a, b float32) float32 { return EqualMaskOf(a, b) }
 
 // ZeroMask returns 1 where x == 0 and 0 elsewhere.
-func ZeroMask(x float32) float32 {
-	if x == 0 {
-		return 1
-	}
-	return 0
-}
+func ZeroMask(x float32) float32 { return ZeroMaskOf(x) }
 
 // ProdGrad returns the gradient of a product with respect to its factor
 // x: the product of the other factors times dy. p is the product of the
 // group's nonzero factors and z the number of its zero factors, so no
 // zero is ever divided by: with no zero it is dy * p / x, with one zero
 // it is dy * p at that zero and 0 elsewhere, with more it is 0.
-func ProdGrad(x, p, z, dy float32) float32 {
-	switch {
-	case z == 0:
-		return dy * (p / x)
-	case z == 1 && x == 0:
-		return dy * p
-	}
-	return 0
-}
+func ProdGrad(x, p, z, dy float32) float32 { return ProdGradOf(x, p, z, dy) }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -66,4 +67,35 @@ func TestScalarMath(t *testing.T) {
 	require.Equal(t, float32(0), ProdGrad(2, 8, 1, 2))
 	// Two zeros: every other-factor product has a zero.
 	require.Equal(t, float32(0), ProdGrad(0, 4, 2, 2))
+}
+
+// TestGenericScalarsAgree checks the generic forms against the float32
+// functions with bit tricks, on the values where they could differ
+// (signed zeros, NaN, infinities) and on random values, and the integer
+// instantiations on small integers.
+func TestGenericScalarsAgree(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	vals := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 1e-40, -1e-40}
+	for range 200 {
+		vals = append(vals, float32(r.NormFloat64()))
+	}
+	bits := math.Float32bits
+	for _, x := range vals {
+		require.Equal(t, bits(Abs(x)), bits(AbsOf(x)), "Abs(%v)", x)
+		require.Equal(t, bits(Relu(x)), bits(ReluOf(x)), "Relu(%v)", x)
+		for _, dy := range []float32{2.5, -1, 0} {
+			require.Equal(t, bits(ReluGrad(dy, x)), bits(ReluGradOf(dy, x)), "ReluGrad(%v, %v)", dy, x)
+		}
+		require.Equal(t, math.Float64bits(math.Abs(float64(x))), math.Float64bits(AbsOf(float64(x))), "AbsOf(float64(%v))", x)
+	}
+	for _, x := range []int32{-3, -1, 0, 1, 2} {
+		require.Equal(t, int32(max(x, -x)), AbsOf(x))
+		require.Equal(t, max(x, 0), ReluOf(x))
+		require.Equal(t, max(x, 1), MaximumOf(x, 1))
+		require.Equal(t, min(x, 1), MinimumOf(x, 1))
+		require.Equal(t, int64(max(x, -x)), AbsOf(int64(x)))
+	}
+	require.Equal(t, int32(3), PickGradOf[int32](7, 2, 2), "an integer half truncates")
+	require.Equal(t, int64(-3), PickGradOf[int64](-7, 2, 2), "toward zero")
+	require.Equal(t, int32(6), ProdGradOf[int32](2, 6, 0, 2), "dy * p / x")
 }

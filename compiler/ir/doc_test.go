@@ -20,7 +20,7 @@ const (
 // opTable renders the registry as the Markdown table of docs/language.md.
 func opTable() string {
 	var b strings.Builder
-	b.WriteString("| op | signature | differentiable | description |\n|---|---|---|---|\n")
+	b.WriteString("| op | signature | dtypes | differentiable | description |\n|---|---|---|---|---|\n")
 	for _, internal := range []bool{false, true} {
 		for _, d := range Ops() {
 			if d.Internal != internal {
@@ -34,7 +34,15 @@ func opTable() string {
 			if d.Grad != nil {
 				diff = "yes"
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Name, sig, diff, strings.ReplaceAll(d.Summary, "|", `\|`))
+			dts := "its type rule's"
+			if d.DTypes != nil {
+				names := make([]string, len(d.DTypes))
+				for i, dt := range d.DTypes {
+					names[i] = dt.String()
+				}
+				dts = strings.Join(names, " ")
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", d.Name, sig, dts, diff, strings.ReplaceAll(d.Summary, "|", `\|`))
 		}
 	}
 	return b.String()

@@ -70,6 +70,33 @@ func (d DType) IsInt() bool {
 	return false
 }
 
+// IsStorage reports whether d is a storage and communication dtype (f16,
+// bf16, i8): checked and interpreted, but not computed in by generated
+// code.
+func (d DType) IsStorage() bool {
+	switch d {
+	case F16, BF16, I8:
+		return true
+	}
+	return false
+}
+
+// The dtype sets of OpDef.DTypes, among the dtypes generated code
+// computes in.
+var (
+	// allDTypes are all of them: ops that move or compare elements.
+	allDTypes = []DType{F32, F64, I32, I64, Bool}
+	// numericDTypes are the numbers: arithmetic.
+	numericDTypes = []DType{F32, F64, I32, I64}
+	// floatDTypes are the floating-point ones: transcendental functions.
+	floatDTypes = []DType{F32, F64}
+	// intDTypes are the integers: indices.
+	intDTypes = []DType{I32, I64}
+	// f32Only is the dtype of ops whose generated code calls float32
+	// kernels (GEMM-backed convolution, pooling, LU, the fused losses).
+	f32Only = []DType{F32}
+)
+
 // Size is the number of bytes one element occupies.
 func (d DType) Size() int {
 	switch d {

@@ -5,6 +5,7 @@ package ir
 func init() {
 	Register(&OpDef{
 		Name: "add", Summary: "element-wise a + b with broadcasting (operator +)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}, {3, 4}}},
@@ -21,6 +22,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "sub", Summary: "element-wise a - b with broadcasting (operator -)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},
@@ -37,6 +39,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "mul", Summary: "element-wise a * b with broadcasting (operator *)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},
@@ -55,6 +58,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "div", Summary: "element-wise a / b with broadcasting (operator /)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}, Domain: Positive},
@@ -75,6 +79,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "neg", Summary: "element-wise -x (unary operator -)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 2}}},

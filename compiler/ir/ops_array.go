@@ -21,6 +21,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name:    "reshape",
+		DTypes:  allDTypes,
 		Summary: "x with the same elements in row-major order under a new shape; one dimension may be -1 (inferred)",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -55,6 +56,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "transpose",
+		DTypes:  allDTypes,
 		Summary: "x with its axes permuted: result axis i is x's axis perm[i] (perm reverses the axes by default)",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -96,6 +98,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "expand_dims",
+		DTypes:  allDTypes,
 		Summary: "x with a new size-1 axis inserted at position axis of the result",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -129,6 +132,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "squeeze",
+		DTypes:  allDTypes,
 		Summary: "x without the size-1 axes listed in axes (every size-1 axis when axes is empty)",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -147,6 +151,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "tile",
+		DTypes:  allDTypes,
 		Summary: "x repeated multiples[i] times along each axis i",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -206,6 +211,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "pad",
+		DTypes:  allDTypes,
 		Summary: "x surrounded along each axis i by paddings[i][0] elements before and paddings[i][1] after, all equal to value",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -253,6 +259,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "slice",
+		DTypes:  allDTypes,
 		Summary: "the part of x from begin spanning size elements (-1: to the end) along each axis, taking every strides[i]-th",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -315,6 +322,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "concat",
+		DTypes:  allDTypes,
 		Summary: "the operands (one or more, same rank and dtype) joined along axis; the other dimensions must agree",
 		Inputs:  []string{"x"}, Variadic: true,
 		Attrs: []AttrSpec{

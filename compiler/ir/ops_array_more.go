@@ -49,6 +49,7 @@ func ShufflePermutation(seed, n int) []int {
 func init() {
 	Register(&OpDef{
 		Name:    "gather",
+		DTypes:  allDTypes,
 		Summary: "the slices of params at the integer indices along axis: the result's shape is params' before axis, then indices', then params' after axis (an index outside 0..size-1 reads zeros)",
 		Inputs:  []string{"params", "indices"},
 		Attrs: []AttrSpec{
@@ -135,7 +136,7 @@ func init() {
 
 	query := func(name, summary string, infer func(x Type) (Type, error), eval func(shape []int) []float64) {
 		Register(&OpDef{
-			Name: name, Summary: summary,
+			Name: name, Summary: summary, DTypes: allDTypes,
 			Inputs: []string{"x"},
 			Examples: []Example{
 				{Shapes: [][]int{{2, 3}}},
@@ -177,6 +178,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:    "fill",
+		DTypes:  allDTypes,
 		Summary: "a tensor of the static shape dims with every element equal to value",
 		Attrs: []AttrSpec{
 			{Name: "dims", Kind: IntsArg, Doc: "the result's sizes, each positive ([] for a scalar)"},
@@ -225,6 +227,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:    "range",
+		DTypes:  numericDTypes,
 		Summary: "the sequence start, start+delta, … up to but excluding limit (range(k) counts 0..k-1), as a 1-D tensor",
 		Attrs: []AttrSpec{
 			{Name: "start", Kind: FloatArg, Doc: "the first value; with limit omitted, the limit (and the sequence starts at 0)"},
@@ -255,6 +258,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:    "split",
+		DTypes:  allDTypes,
 		Summary: "piece index of x cut along axis into num equal pieces, or into pieces of the given sizes (one may be -1: the rest)",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -293,6 +297,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:    "shuffle",
+		DTypes:  allDTypes,
 		Summary: "x with its slices along axis 0 permuted by a permutation fixed by seed (the same on every run); axis 0 must have a fixed size",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{

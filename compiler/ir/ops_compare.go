@@ -19,11 +19,13 @@ func init() {
 			{Shapes: [][]int{{2, 4}, {4}}, DTypes: []DType{I32, I32}},
 			{Shapes: [][]int{{3}, {1}}, DTypes: []DType{I64, I64}},
 		}
+		dts := numericDTypes
 		if anyDType {
 			ex = append(ex, Example{Shapes: [][]int{{2, 3}, {3}}, DTypes: []DType{Bool, Bool}})
+			dts = allDTypes
 		}
 		Register(&OpDef{
-			Name: name, Summary: "element-wise " + what + " with broadcasting, as bool",
+			Name: name, Summary: "element-wise " + what + " with broadcasting, as bool", DTypes: dts,
 			Inputs: []string{"a", "b"}, Elementwise: true, Examples: ex,
 			Infer: func(n *Node) (Type, error) { return inferCompare(n, anyDType) },
 			Cost:  elementwiseCost(1),
@@ -42,7 +44,7 @@ func init() {
 	}
 	logical := func(name, what string, f func(a, b bool) bool) {
 		Register(&OpDef{
-			Name: name, Summary: "element-wise " + what + " of booleans with broadcasting",
+			Name: name, Summary: "element-wise " + what + " of booleans with broadcasting", DTypes: []DType{Bool},
 			Inputs: []string{"a", "b"}, Elementwise: true, Examples: boolExamples,
 			Infer: func(n *Node) (Type, error) {
 				a, b := n.Inputs[0].Type, n.Inputs[1].Type
@@ -63,6 +65,7 @@ func init() {
 	logical("logical_or", "a or b", func(a, b bool) bool { return a || b })
 	Register(&OpDef{
 		Name: "logical_not", Summary: "element-wise not x of booleans",
+		DTypes: []DType{Bool},
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}}, DTypes: []DType{Bool}},
@@ -80,6 +83,7 @@ func init() {
 
 	Register(&OpDef{
 		Name: "where", Summary: "element-wise a where cond is true, else b, with broadcasting (select)",
+		DTypes: allDTypes,
 		Inputs: []string{"cond", "a", "b"}, Elementwise: true, BoolOperands: []int{0},
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}, {2, 3}}, DTypes: []DType{Bool}},
@@ -137,6 +141,7 @@ func init() {
 
 	Register(&OpDef{
 		Name: "cast", Summary: "converts x to another dtype: floats to integers truncate toward zero, non-zero to bool is true, bool to numbers is 1 or 0",
+		DTypes: allDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Attrs: []AttrSpec{{Name: "dtype", Kind: StringArg, Doc: `the result's dtype, e.g. "i32"`}},
 		Examples: []Example{
@@ -180,7 +185,7 @@ func init() {
 
 	arg := func(name, what string, better func(v, best float64) bool) {
 		Register(&OpDef{
-			Name: name, Summary: "the index (i64) of the " + what + " element along axis; the first on ties, a NaN wins",
+			Name: name, Summary: "the index (i64) of the " + what + " element along axis; the first on ties, a NaN wins", DTypes: numericDTypes,
 			Inputs: []string{"x"},
 			Attrs:  []AttrSpec{{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to search (negative counts from the end); it is removed from the result"}},
 			Examples: []Example{
@@ -236,6 +241,7 @@ func init() {
 
 	Register(&OpDef{
 		Name: "one_hot", Summary: "a new last axis of depth elements, 1 at each integer index and 0 elsewhere (all 0 for an index outside 0..depth-1)",
+		DTypes: intDTypes,
 		Inputs: []string{"indices"},
 		Attrs: []AttrSpec{
 			{Name: "depth", Kind: IntArg, Doc: "the length of the new axis"},
@@ -282,6 +288,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:    "sparse_softmax_cross_entropy",
+		DTypes:  f32Only,
 		Summary: "per example -log_softmax(logits)[label] over the last axis, with integer labels, computed stably; the result drops the last axis (NaN for a label outside 0..classes-1)",
 		Inputs:  []string{"logits", "labels"},
 		Examples: []Example{

@@ -251,6 +251,7 @@ func checkGradShape(n *Node, dy Type, batch Dim, w Window, c int) error {
 func init() {
 	Register(&OpDef{
 		Name: "conv2d", Summary: "2-D convolution (cross-correlation, as TensorFlow) of NHWC images x with a filter [KH, KW, Cin, Cout]",
+		DTypes: f32Only,
 		Inputs: []string{"x", "filter"}, Attrs: windowAttrs(true),
 		Examples: []Example{
 			{Shapes: [][]int{{1, 3, 3, 1}, {2, 2, 1, 1}}},
@@ -303,6 +304,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "conv2d_backprop_input", Summary: "the gradient of conv2d with respect to its input x, from the filter and the output gradient dy",
+		DTypes: f32Only,
 		Inputs: []string{"filter", "dy"}, Internal: true,
 		Attrs: append(windowAttrs(true), AttrSpec{Name: "input_shape", Doc: "the shape of x"}),
 		Infer: func(n *Node) (Type, error) {
@@ -344,6 +346,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "conv2d_backprop_filter", Summary: "the gradient of conv2d with respect to its filter, from the input x and the output gradient dy",
+		DTypes: f32Only,
 		Inputs: []string{"x", "dy"}, Internal: true,
 		Attrs: append(windowAttrs(true), AttrSpec{Name: "filter_shape", Doc: "the shape of the filter"}),
 		Infer: func(n *Node) (Type, error) {
@@ -383,6 +386,7 @@ func init() {
 
 	Register(&OpDef{
 		Name: "max_pool", Summary: "the maximum over each ksize window of NHWC images, per channel (SAME windows ignore the padding)",
+		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
 		Examples: []Example{
 			{Shapes: [][]int{{1, 4, 4, 1}}},
@@ -416,6 +420,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "max_pool_grad", Summary: "the gradient of max_pool: each output gradient goes to the first maximum of its window (in row-major window order)",
+		DTypes: f32Only,
 		Inputs: []string{"x", "dy"}, Internal: true, Attrs: windowAttrs(false),
 		Infer: func(n *Node) (Type, error) {
 			x, dy := n.Inputs[0].Type, n.Inputs[1].Type
@@ -451,6 +456,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "avg_pool", Summary: "the mean over each ksize window of NHWC images, per channel (SAME windows average the elements inside the image only)",
+		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
 		Examples: []Example{
 			{Shapes: [][]int{{1, 4, 4, 1}}},
@@ -481,6 +487,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "avg_pool_grad", Summary: "the gradient of avg_pool: each output gradient spread evenly over the elements its window averaged",
+		DTypes: f32Only,
 		Inputs: []string{"dy"}, Internal: true,
 		Attrs: append(windowAttrs(false), AttrSpec{Name: "input_shape", Doc: "the shape of x"}),
 		Infer: func(n *Node) (Type, error) {

@@ -14,6 +14,7 @@ var alphaAttr = AttrSpec{Name: "alpha", Kind: FloatArg, Default: 0.2, Doc: "the 
 func init() {
 	Register(&OpDef{
 		Name: "abs", Summary: "element-wise |x|",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}, Domain: NonZero},
@@ -45,6 +46,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "rsqrt", Summary: "element-wise 1 / sqrt(x)",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}, Domain: Positive},
@@ -63,6 +65,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "tanh", Summary: "element-wise hyperbolic tangent",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}}},
@@ -81,6 +84,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "leaky_relu", Summary: "element-wise x where x > 0, else alpha * x",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: []AttrSpec{alphaAttr}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}, Domain: NonZero},
@@ -125,6 +129,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "pow", Summary: "element-wise a^b with broadcasting",
+		DTypes: floatDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}, Domain: Positive},
@@ -175,6 +180,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "maximum", Summary: "element-wise larger of a and b with broadcasting (NaN if either is NaN)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: minMaxExamples,
 		Infer:    inferBroadcast,
@@ -186,6 +192,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "minimum", Summary: "element-wise smaller of a and b with broadcasting (NaN if either is NaN)",
+		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
 		Examples: minMaxExamples,
 		Infer:    inferBroadcast,

@@ -19,6 +19,7 @@ func init() {
 	wc := func(shapes ...[]int) Example { return Example{Shapes: shapes, Domain: WellConditioned} }
 	Register(&OpDef{
 		Name:    "matrix_inverse",
+		DTypes:  f32Only,
 		Summary: "the inverse of each square matrix in the last two axes of x (rank >= 2); an exactly singular matrix gives all NaN",
 		Inputs:  []string{"x"},
 		Examples: []Example{
@@ -54,6 +55,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "matrix_determinant",
+		DTypes:  f32Only,
 		Summary: "the determinant of each square matrix in the last two axes of x (rank >= 2), shape x's leading axes; 0 for an exactly singular matrix",
 		Inputs:  []string{"x"},
 		Examples: []Example{

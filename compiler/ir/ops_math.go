@@ -8,6 +8,7 @@ import "math"
 func init() {
 	Register(&OpDef{
 		Name: "exp", Summary: "element-wise e^x",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 5}}},
@@ -22,6 +23,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "log", Summary: "element-wise natural logarithm",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 5}}, Domain: Positive},
@@ -36,6 +38,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "relu", Summary: "element-wise max(x, 0)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{4, 5}}, Domain: NonZero},
@@ -70,6 +73,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "sqrt", Summary: "element-wise square root",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}, Domain: Positive},
@@ -86,6 +90,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "square", Summary: "element-wise x * x",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}}},
@@ -102,6 +107,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "sigmoid", Summary: "element-wise 1 / (1 + e^-x)",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},

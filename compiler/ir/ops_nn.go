@@ -13,6 +13,7 @@ var softmaxAttrs = []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "th
 func init() {
 	Register(&OpDef{
 		Name: "softmax", Summary: "e^x / sum(e^x) over the last axis, computed stably",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 5}}},
@@ -33,6 +34,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "log_softmax", Summary: "log(softmax(x)) over the last axis, computed stably as x - max - log(sum(e^(x-max)))",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 5}}},
@@ -66,6 +68,16 @@ func inferSoftmax(n *Node) (Type, error) {
 	}
 	n.Attrs["axis"] = -1
 	return x, nil
+}
+
+// SoftmaxAxis returns the axis a softmax or log_softmax node normalizes,
+// in 0..rank-1 (its attribute keeps -1 for the last axis).
+func SoftmaxAxis(n *Node) int {
+	axis := n.Attrs.Int("axis", -1)
+	if axis < 0 {
+		axis += n.Type.Shape.Rank()
+	}
+	return axis
 }
 
 func evalSoftmax(n *Node, x *Tensor, logOut bool) *Tensor {

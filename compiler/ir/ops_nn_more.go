@@ -10,6 +10,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name: "bias_add", Summary: "x + b with b added along x's last axis (b's length must equal x's last dimension)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}, {4}}},
@@ -56,6 +57,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:    "softmax_cross_entropy",
+		DTypes:  f32Only,
 		Summary: "per example -sum(labels * log_softmax(logits)) over the last axis, computed stably; the result drops the last axis",
 		Inputs:  []string{"logits", "labels"}, Attrs: softmaxAttrs,
 		Examples: []Example{

@@ -16,6 +16,7 @@ var reduceAttrs = []AttrSpec{
 func init() {
 	Register(&OpDef{
 		Name: "sum", Summary: "sum of the elements over axes (all by default)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},
@@ -32,6 +33,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "mean", Summary: "mean of the elements over axes (all by default)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},

@@ -12,6 +12,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name: "max", Summary: "largest element over axes (all by default); NaN if any is NaN",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
 		Examples: extremumExamples,
 		Infer:    inferReduce,
@@ -21,6 +22,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "min", Summary: "smallest element over axes (all by default); NaN if any is NaN",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
 		Examples: extremumExamples,
 		Infer:    inferReduce,
@@ -30,6 +32,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "prod", Summary: "product of the elements over axes (all by default)",
+		DTypes: numericDTypes,
 		Inputs: []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},

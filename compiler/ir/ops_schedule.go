@@ -9,6 +9,7 @@ import "math"
 func init() {
 	Register(&OpDef{
 		Name: "floor", Summary: "element-wise largest integer not above x (no gradient: it is piecewise constant)",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},
@@ -20,6 +21,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "cos", Summary: "element-wise cosine (x in radians)",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 5}}},
@@ -36,6 +38,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "sin", Summary: "element-wise sine (x in radians)",
+		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 2}}},

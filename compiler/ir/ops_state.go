@@ -61,6 +61,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign", Summary: "sets param p to value when the training step ends, after every read of p; the result is value (the value is broadcast to p's shape in source)",
+		DTypes: allDTypes,
 		Inputs: []string{"p", "value"}, Stateful: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},
@@ -84,6 +85,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign_add", Summary: "adds delta (broadcast) to param p when the training step ends; the result is the new value p + delta",
+		DTypes: numericDTypes,
 		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},
@@ -99,6 +101,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign_sub", Summary: "subtracts delta (broadcast) from param p when the training step ends; the result is the new value p - delta",
+		DTypes: numericDTypes,
 		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},

@@ -18,6 +18,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name:    "dropout",
+		DTypes:  floatDTypes,
 		Summary: "in training steps, keeps each element with probability 1 - rate and scales it by 1/(1 - rate) (a mask seeded by seed and the step); the identity in predict and loss",
 		Inputs:  []string{"x"},
 		Attrs: []AttrSpec{
@@ -84,7 +85,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "batch_norm",
+		Name:   "batch_norm",
+		DTypes: floatDTypes,
 		Summary: "per-channel (last axis) normalization: scale * (x - mean) / sqrt(variance + epsilon) + offset, with batch statistics " +
 			"over all other axes in training steps (updating moving_mean and moving_variance with momentum) and the moving averages in predict and loss",
 		Inputs: []string{"x", "scale", "offset"},

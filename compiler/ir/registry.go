@@ -2,7 +2,9 @@ package ir
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // ArgKind is the kind of a compile-time (attribute) argument of an op.
@@ -91,12 +93,20 @@ type Example struct {
 }
 
 // OperandDType returns the dtype of operand i of the example: its DTypes
-// entry when that is not floating point, else float.
+// entry when that is not floating point (Pinned), else float, the dtype
+// the test puts in.
 func (e Example) OperandDType(i int, float DType) DType {
-	if i < len(e.DTypes) && e.DTypes[i] != Invalid && !e.DTypes[i].IsFloat() {
+	if e.Pinned(i) {
 		return e.DTypes[i]
 	}
 	return float
+}
+
+// Pinned reports whether operand i of the example has a dtype of its own
+// (an integer or bool DTypes entry), which a test keeps whatever dtype it
+// checks the op in.
+func (e Example) Pinned(i int) bool {
+	return i < len(e.DTypes) && e.DTypes[i] != Invalid && !e.DTypes[i].IsFloat()
 }
 
 // OpDef defines an op once: how the language calls it, its type rule, its
@@ -131,6 +141,18 @@ type OpDef struct {
 	Elementwise bool
 	// Stateful ops read or write parameter state.
 	Stateful bool
+	// DTypes lists the dtypes a program may apply the op to: the values
+	// DTypeOf may take, among the dtypes generated code computes in (f32,
+	// f64, i32, i64, bool). Every public op declares them; nil (internal
+	// ops) means every dtype Infer accepts. The checker refuses any other
+	// with a positioned error naming these (CheckDType), and generated
+	// code computes the op in each of them: internal/opcheck checks both,
+	// over every example and dtype. Infer may accept more — the reference
+	// semantics of the ops backed by float32 kernels holds in f64 too,
+	// where their gradients are checked — but no program reaches those.
+	// The storage dtypes (f16, bf16, i8) are outside DTypes: they are
+	// checked by Infer alone, and generated code refuses them.
+	DTypes []DType
 	// Infer checks the operands and attributes of n (n.Inputs and n.Attrs
 	// are set; Infer may normalize n.Attrs) and returns the result type.
 	// Its errors are phrased for users, without position.
@@ -194,6 +216,68 @@ func (d *OpDef) Attr(name string) *AttrSpec {
 		}
 	}
 	return nil
+}
+
+// DTypeOf returns the dtype node n of the op computes in, the one
+// DTypes restricts: that of its first operand not listed in
+// BoolOperands (gather's params, where's a, sparse_softmax_cross_entropy's
+// logits), or its result's when it has no such operand (fill, range).
+func (d *OpDef) DTypeOf(n *Node) DType {
+	for i, in := range n.Inputs {
+		if !slices.Contains(d.BoolOperands, i) {
+			return in.Type.DType
+		}
+	}
+	return n.Type.DType
+}
+
+// TakesDType reports whether a program may apply the op to dtype dt: dt
+// is in DTypes (or DTypes is nil), or dt is a storage dtype, which
+// DTypes does not speak of.
+func (d *OpDef) TakesDType(dt DType) bool {
+	return d.DTypes == nil || dt.IsStorage() || slices.Contains(d.DTypes, dt)
+}
+
+// CheckDType returns a *DTypeError when node n applies the op to a dtype
+// outside DTypes, and nil otherwise.
+func (d *OpDef) CheckDType(n *Node) error {
+	if d.TakesDType(d.DTypeOf(n)) {
+		return nil
+	}
+	got := n.Type
+	for i, in := range n.Inputs {
+		if !slices.Contains(d.BoolOperands, i) {
+			got = in.Type
+			break
+		}
+	}
+	return &DTypeError{Op: d, Got: got}
+}
+
+// DTypeError is the error of a node that applies an op to a dtype
+// outside the op's DTypes. It is phrased for users, without position.
+type DTypeError struct {
+	Op  *OpDef
+	Got Type // the operand (or result) whose dtype DTypeOf is
+}
+
+// Error says which dtypes the op takes and what it got: "conv2d takes
+// f32 only, got f64[N,28,28,1]".
+func (e *DTypeError) Error() string {
+	return fmt.Sprintf("%s takes %s only, got %s", e.Op.Name, DTypeList(e.Op.DTypes), e.Got)
+}
+
+// DTypeList renders dtypes for messages and docs: "f32", "f32 or f64",
+// "f32, f64, i32 or i64".
+func DTypeList(dts []DType) string {
+	names := make([]string, len(dts))
+	for i, dt := range dts {
+		names[i] = dt.String()
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // Signature renders the op as users call it, e.g.

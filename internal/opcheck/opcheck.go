@@ -1,17 +1,32 @@
 // Package opcheck checks the Go code generated for every op against the
 // reference interpreter, on each op's registry examples
-// (ir.OpDef.Examples: operand shapes, attributes, value domain).
+// (ir.OpDef.Examples: operand shapes, attributes, value domain) in every
+// dtype generated code computes in (f32, f64, i32, i64, bool).
+//
+// An instance is an example in one dtype: the example's operands without
+// a dtype of their own (ir.Example.Pinned) take it; an example whose
+// operands all have one (or that has none, like fill's) has one instance.
+// For every instance, either the checker refuses it — Infer's type rule,
+// or the op's ir.OpDef.DTypes — with a positioned error at the call
+// (Plan compiles it alone to see; a DTypes refusal must name the dtypes
+// the op takes), or generated code computes it and agrees with the
+// interpreter. The one exception is a dtype generated code cannot hold as
+// a param (codegen.ErrParamDType): an instance that needs such a param,
+// the state of an update op or the moving averages of batch_norm, is a
+// skip that names it.
 //
 // For every op that is not Internal, Plan writes one .flow model holding
-// all of the op's examples and compiles it with compiler.Compile
-// (checker, passes and training lowering) and codegen.Generate. For
-// example e the model computes
+// all of the op's accepted instances and compiles it with
+// compiler.Compile (checker, passes and training lowering) and
+// codegen.Generate. For example e in dtype d the model computes
 //
-//   - y<e> = op(x<e>_0, ...), whose operands are f32 inputs, and
-//   - for differentiable ops, z<e> = op(p<e>_0, ...), whose operands are
-//     f32 params, with the loss term l<e> = sum(z<e> * w<e>) for a fed
-//     weight w<e>; the model trains on the sum of the terms with sgd, so
-//     that generated gradients and updates are exercised too.
+//   - y<e><s> = op(x<e>_0<s>, ...), whose operands are inputs, where the
+//     suffix <s> is empty for f32 and "_<d>" for the other dtypes, and
+//   - for differentiable ops in f32, z<e> = op(p<e>_0, ...), whose
+//     operands are f32 params, with the loss term l<e> = sum(z<e> * w<e>)
+//     for a fed weight w<e>; the model trains on the sum of the terms
+//     with sgd, so that generated gradients and updates are exercised
+//     too.
 //
 // Build writes every generated package and one driver main into a single
 // temporary Go module (its go.mod replaces the flow module with the
@@ -22,13 +37,14 @@
 // training steps — and Compare reports every tensor whose relative error,
 // max|got-want| / max(max|want|, 1e-6), exceeds MaxRelErr.
 //
-// Operands are f32 unless an example's DTypes gives an integer or bool
-// dtype (drawn from {0, 1, 2} and {false, true}); such operands are
-// always inputs, and the train variant needs an f32 result and an f32
-// operand. A stateful op's first operand is a param in both variants
-// (the state it updates, checked after each step). Examples that generated code cannot express (an operand the op
-// rejects, a result of a storage dtype such as f16) are skips; a
-// public op without examples is a failure. This package is for tests.
+// Operands with a dtype of their own are inputs drawn from {0, 1, 2}
+// (integers) and {false, true} (bool); the others are drawn from the
+// example's domain, rounded to integers for integer dtypes (NonZero from
+// ±{1, 2}, Positive from {1, 2, 3}, else from -2..2). The train variant
+// needs an f32 result and an f32 operand. A stateful op's first operand
+// is a param in both variants (the state it updates, checked after each
+// step). A public op without examples, and an example no dtype makes
+// acceptable, are failures. This package is for tests.
 package opcheck
 
 import (
@@ -54,6 +70,7 @@ import (
 	"github.com/flow-lang/flow/codegen"
 	"github.com/flow-lang/flow/compiler"
 	"github.com/flow-lang/flow/compiler/ir"
+	"github.com/flow-lang/flow/lang"
 )
 
 // ModulePath is the import path of the flow module, which the temporary
@@ -94,17 +111,51 @@ func (v Variant) String() string {
 	return "predict"
 }
 
-// Case is the model that checks one op: for each of the op's examples
-// that it holds, the op applied to inputs (y<e>) and, when the op is
-// differentiable, to trained params (z<e>, with the loss term
-// l<e> = sum(z<e> * w<e>)). One model per op keeps the number of
-// generated packages, and so the build time, small.
+// Instance is an example of an op in one dtype: the example's operands
+// that have no dtype of their own (ir.Example.Pinned) take DType. An
+// example without such operands has the one instance of dtype f32.
+type Instance struct {
+	// Example is the index of the example in the op's Examples.
+	Example int
+	// DType is the dtype the example's free operands take.
+	DType ir.DType
+}
+
+// suffix is what the instance appends to the names of its tensors:
+// nothing for f32, "_f64" and so on for the other dtypes.
+func (in Instance) suffix() string {
+	if in.DType == ir.F32 {
+		return ""
+	}
+	return "_" + in.DType.String()
+}
+
+// computeDTypes are the dtypes generated code computes in, the dtypes
+// each example is tried in.
+var computeDTypes = []ir.DType{ir.F32, ir.F64, ir.I32, ir.I64, ir.Bool}
+
+// instanceDTypes are the dtypes example ex is tried in: every compute
+// dtype when an operand takes the instance's dtype, f32 alone otherwise.
+func instanceDTypes(ex ir.Example) []ir.DType {
+	for i := range ex.Shapes {
+		if !ex.Pinned(i) {
+			return computeDTypes
+		}
+	}
+	return computeDTypes[:1]
+}
+
+// Case is the model that checks one op: for each of the op's instances
+// that it holds, the op applied to inputs (y<e><s>) and, when the op is
+// differentiable and the instance f32, to trained params (z<e>, with the
+// loss term l<e> = sum(z<e> * w<e>)). One model per op keeps the number
+// of generated packages, and so the build time, small.
 type Case struct {
 	// Op is the op under test.
 	Op *ir.OpDef
-	// Examples are the indices in Op.Examples of the examples the model
-	// holds, in increasing order.
-	Examples []int
+	// Instances are the instances the model holds, by example, then in
+	// the order of the compute dtypes.
+	Instances []Instance
 	// Name is the model's name, which is also its Go package name.
 	Name string
 	// Source is the model's .flow text.
@@ -120,29 +171,47 @@ type Case struct {
 
 // tensorRole says what a named tensor of a Case is.
 type tensorRole struct {
-	example int
-	variant Variant
-	weight  bool // the loss weight w<e>
-	what    string
+	instance Instance
+	variant  Variant
+	weight   bool // the loss weight w<e>
+	free     bool // an operand of the instance's dtype (not Pinned)
+	what     string
 }
 
-// String names the case's op and examples.
+// String names the case's op and instances.
 func (c *Case) String() string {
-	return fmt.Sprintf("op %s, examples %v", c.Op.Name, c.Examples)
+	return fmt.Sprintf("op %s, instances %s", c.Op.Name, instancesString(c.Instances))
 }
 
-// describeTensor names the example and variant a tensor belongs to, for
-// messages: op, example index, shapes, attributes, variant.
+// instancesString renders instances as "0 1/f64 2", f32 instances by
+// their example index alone.
+func instancesString(ins []Instance) string {
+	parts := make([]string, len(ins))
+	for i, in := range ins {
+		parts[i] = strconv.Itoa(in.Example) + strings.ReplaceAll(in.suffix(), "_", "/")
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// describeTensor names the instance and variant a tensor belongs to, for
+// messages: op, example index, shapes, attributes, dtype, variant.
 func (c *Case) describeTensor(name string) string {
 	r, ok := c.tensors[name]
 	if !ok {
 		return c.String()
 	}
-	return describe(c.Op.Name, r.example, c.Op.Examples[r.example], r.variant)
+	return describeInstance(c.Op, r.instance) + ", " + r.variant.String()
 }
 
-func describe(op string, i int, ex ir.Example, v Variant) string {
-	return describeExample(op, i, ex) + ", " + v.String()
+// describeInstance names an instance: its example, and its dtype when
+// the example has operands that take it.
+func describeInstance(def *ir.OpDef, in Instance) string {
+	ex := def.Examples[in.Example]
+	s := describeExample(def.Name, in.Example, ex)
+	if len(instanceDTypes(ex)) > 1 {
+		s += " in " + in.DType.String()
+	}
+	return s
 }
 
 // describeExample names an example: op, index, operand shapes, attributes.
@@ -162,26 +231,37 @@ func shapesString(shapes [][]int) string {
 	return strings.Join(parts, " ")
 }
 
-// Skip is an example that generated code cannot express.
+// Skip is an instance the checker refuses, or one that needs a param of
+// a dtype generated code cannot hold yet.
 type Skip struct {
-	Op      string
-	Example int
-	Reason  string
+	// Op is the op's name.
+	Op string
+	// Instance is the instance skipped.
+	Instance Instance
+	// ParamDType marks a skip for codegen.ErrParamDType; the others are
+	// the checker's refusals, checked to be positioned.
+	ParamDType bool
+	// Reason is the checker's or the code generator's error.
+	Reason string
 }
 
 // String describes the skip.
 func (s Skip) String() string {
-	return fmt.Sprintf("op %s, example %d: %s", s.Op, s.Example, s.Reason)
+	return fmt.Sprintf("op %s, example %d in %s: %s", s.Op, s.Instance.Example, s.Instance.DType, s.Reason)
 }
 
-// Failure is an op or example the check could not build or run.
+// Failure is an op, example or instance the check could not build or
+// run.
 type Failure struct {
 	// Op is the op's name.
 	Op string
 	// Example is the index of the failing example, -1 when the failure is
 	// about the op as a whole.
 	Example int
-	// Case describes the op or example.
+	// DType is the dtype of the failing instance, Invalid when the
+	// failure is about the whole example or op.
+	DType ir.DType
+	// Case describes the op, example or instance.
 	Case string
 	// Err is what went wrong.
 	Err error
@@ -195,17 +275,22 @@ func (f Failure) Error() string {
 	return fmt.Sprintf("%s: %v", f.Case, f.Err)
 }
 
-// errNotF32 marks a lowered graph that holds a value generated code cannot
-// represent, which makes the examples involved skips, not failures.
-var errNotF32 = errors.New("not f32")
+// errStorageDType marks a lowered graph that holds a value of a storage
+// dtype (f16, bf16, i8), which generated code does not hold; the
+// instances involved are skips.
+var errStorageDType = errors.New("a storage dtype")
 
 // Plan builds one case per op of defs (normally ir.Ops()) that is not
-// Internal. It returns the cases, the examples skipped because they need
-// dtypes other than f32, and the ops and examples that failed to build: a
-// public op without examples or without a Go emitter, an example whose
-// operand count, attributes or value domain are wrong, a model the
-// compiler or code generator rejects. A failing example is left out of its
-// op's case, so the op's other examples are still checked.
+// Internal. It returns the cases, the skips (instances the checker
+// refuses with a positioned error, and instances that need params of a
+// dtype generated code cannot hold), and the ops, examples and instances
+// that failed: a public op without examples or without a Go emitter, an
+// example whose operand count, attributes or value domain are wrong or
+// that no dtype makes acceptable, a refusal without position (or, from
+// DTypes, without the dtypes the op takes), an instance the checker
+// accepts but the compiler or code generator rejects. A failing instance
+// is left out of its op's case, so the op's other instances are still
+// checked.
 func Plan(defs []*ir.OpDef) (cases []*Case, skips []Skip, fails []Failure) {
 	for _, def := range defs {
 		if def.Internal {
@@ -228,29 +313,53 @@ func planOp(def *ir.OpDef) (*Case, []Skip, []Failure) {
 	if len(def.Examples) == 0 {
 		return nil, nil, []Failure{{Op: def.Name, Example: -1, Err: errors.New("a public op has no registry Examples, so generated code is not checked against the interpreter; add Examples to its ir.Register entry")}}
 	}
-	results := map[int]ir.Type{}
-	var good []int
+	results := map[Instance]ir.Type{}
+	var good []Instance
 	for i, ex := range def.Examples {
-		failed := func(err error) {
-			fails = append(fails, Failure{Op: def.Name, Example: i, Case: describeExample(def.Name, i, ex), Err: err})
+		failed := func(dt ir.DType, err error) {
+			what := describeExample(def.Name, i, ex)
+			if dt != ir.Invalid {
+				what = describeInstance(def, Instance{i, dt})
+			}
+			fails = append(fails, Failure{Op: def.Name, Example: i, DType: dt, Case: what, Err: err})
 		}
 		if _, err := domainDraw(ex.Domain); err != nil {
-			failed(err)
+			failed(ir.Invalid, err)
 			continue
 		}
 		if _, err := attrArgs(def, ex.Attrs); err != nil {
-			failed(err)
+			failed(ir.Invalid, err)
 			continue
 		}
-		y, reason, err := probe(def, ex)
 		switch {
-		case err != nil:
-			failed(err)
-		case reason != "":
-			skips = append(skips, Skip{Op: def.Name, Example: i, Reason: reason})
-		default:
-			results[i] = y
-			good = append(good, i)
+		case def.Variadic && len(ex.Shapes) == 0:
+			failed(ir.Invalid, errors.New("the example has no operand shapes; the variadic op takes one or more operands"))
+			continue
+		case !def.Variadic && len(ex.Shapes) != len(def.Inputs):
+			failed(ir.Invalid, fmt.Errorf("the example has %d operand shapes, the op takes %d operands (%s)", len(ex.Shapes), len(def.Inputs), strings.Join(def.Inputs, ", ")))
+			continue
+		}
+		var refusals []string
+		for _, dt := range instanceDTypes(ex) {
+			in := Instance{i, dt}
+			y, refusal, err := probe(def, ex, dt)
+			switch {
+			case err != nil:
+				failed(dt, err)
+			case refusal != nil:
+				refusals = append(refusals, fmt.Sprintf("%s: %v", dt, refusal))
+				if err := checkRefusal(def, in, refusal); err != nil {
+					failed(dt, err)
+					continue
+				}
+				skips = append(skips, Skip{Op: def.Name, Instance: in, Reason: "the checker refuses it: " + refusal.Error()})
+			default:
+				results[in] = y
+				good = append(good, in)
+			}
+		}
+		if len(refusals) == len(instanceDTypes(ex)) {
+			failed(ir.Invalid, fmt.Errorf("the op accepts the example in no dtype (%s)", strings.Join(refusals, "; ")))
 		}
 	}
 	if len(good) == 0 {
@@ -264,26 +373,28 @@ func planOp(def *ir.OpDef) (*Case, []Skip, []Failure) {
 	if err == nil {
 		return c, skips, fails
 	}
-	// Find the examples at fault by building each alone, then build the
+	// Find the instances at fault by building each alone, then build the
 	// case from the others.
-	var ok []int
-	for _, i := range good {
-		_, err := buildCase(def, []int{i}, results)
+	var ok []Instance
+	for _, in := range good {
+		_, err := buildCase(def, []Instance{in}, results)
 		switch {
-		case errors.Is(err, errNotF32):
-			skips = append(skips, Skip{Op: def.Name, Example: i, Reason: err.Error()})
+		case errors.Is(err, codegen.ErrParamDType):
+			skips = append(skips, Skip{Op: def.Name, Instance: in, ParamDType: true, Reason: err.Error()})
+		case errors.Is(err, errStorageDType):
+			skips = append(skips, Skip{Op: def.Name, Instance: in, Reason: err.Error()})
 		case err != nil:
-			fails = append(fails, Failure{Op: def.Name, Example: i, Case: describeExample(def.Name, i, def.Examples[i]), Err: err})
+			fails = append(fails, Failure{Op: def.Name, Example: in.Example, DType: in.DType, Case: describeInstance(def, in), Err: err})
 		default:
-			ok = append(ok, i)
+			ok = append(ok, in)
 		}
 	}
 	if len(ok) == 0 {
 		return nil, skips, fails
 	}
 	if len(ok) == len(good) {
-		// Every example builds alone but not together.
-		fails = append(fails, Failure{Op: def.Name, Example: -1, Err: fmt.Errorf("the examples build one by one but not in one model: %v", err)})
+		// Every instance builds alone but not together.
+		fails = append(fails, Failure{Op: def.Name, Example: -1, Err: fmt.Errorf("the instances build one by one but not in one model: %v", err)})
 		return nil, skips, fails
 	}
 	c, err = buildCase(def, ok, results)
@@ -294,45 +405,75 @@ func planOp(def *ir.OpDef) (*Case, []Skip, []Failure) {
 	return c, skips, fails
 }
 
-// probe applies the op to f32 operands of the example's shapes in a
-// scratch graph. It returns the result type, or a reason to skip when the
-// example cannot be expressed in f32. An error means the example is
-// malformed in a way unrelated to dtypes.
-func probe(def *ir.OpDef, ex ir.Example) (ir.Type, string, error) {
-	switch {
-	case def.Variadic && len(ex.Shapes) == 0:
-		return ir.Type{}, "", errors.New("the example has no operand shapes; the variadic op takes one or more operands")
-	case !def.Variadic && len(ex.Shapes) != len(def.Inputs):
-		return ir.Type{}, "", fmt.Errorf("the example has %d operand shapes, the op takes %d operands (%s)", len(ex.Shapes), len(def.Inputs), strings.Join(def.Inputs, ", "))
-	}
+// probe applies the op to operands of the example's shapes in dtype dt
+// (operands with a dtype of their own keep it) in a scratch graph, as
+// the checker would. It returns the result type, or the checker's
+// refusal: Infer's error, or the op's ir.OpDef.CheckDType's. An error
+// means the example is malformed in a way unrelated to dtypes.
+func probe(def *ir.OpDef, ex ir.Example, dt ir.DType) (ir.Type, error, error) {
 	g := ir.NewGraph("probe", "opcheck")
 	var xs []*ir.Node
 	for i, s := range ex.Shapes {
-		x, err := g.Apply(leafOp(def, i, "input"), nil, ir.Attrs{"dtype": ex.OperandDType(i, ir.F32), "shape": ir.Shp(s...)})
+		x, err := g.Apply(leafOp(def, i, "input"), nil, ir.Attrs{"dtype": ex.OperandDType(i, dt), "shape": ir.Shp(s...)})
 		if err != nil {
-			return ir.Type{}, "", fmt.Errorf("operand %d: %v", i, err)
+			return ir.Type{}, nil, fmt.Errorf("operand %d: %v", i, err)
 		}
 		x.Name = fmt.Sprintf("x%d", i)
 		xs = append(xs, x)
 	}
 	y, err := g.Apply(def.Name, xs, ex.Attrs.Clone())
-	if err != nil {
-		return ir.Type{}, fmt.Sprintf("not expressible with f32 operands (%v)", err), nil
+	if err == nil {
+		err = def.CheckDType(y)
 	}
-	if !codeDType(y.Type.DType) {
-		return ir.Type{}, fmt.Sprintf("the result is %s; generated code supports f32, f64, i32, i64 and bool", y.Type), nil
+	if err != nil {
+		return ir.Type{}, err, nil
 	}
 	if !y.Type.Shape.IsStatic() {
-		return ir.Type{}, "", fmt.Errorf("the result type %s is not static", y.Type)
+		return ir.Type{}, nil, fmt.Errorf("the result type %s is not static", y.Type)
 	}
-	return y.Type, "", nil
+	return y.Type, nil, nil
 }
 
-// buildCase writes the model of an op's examples, compiles it and
-// generates its Go. results holds each example's result type. The error
-// wraps errNotF32 when the lowered graph holds a value that is not f32.
-func buildCase(def *ir.OpDef, examples []int, results map[int]ir.Type) (*Case, error) {
-	c := &Case{Op: def, Examples: examples, Name: "op_" + def.Name, tensors: map[string]tensorRole{}}
+// checkRefusal compiles the instance alone, which the checker must
+// refuse as probe did: with errors at the op's call in the model's file,
+// and, when DTypes is what refuses it, with a message that names the
+// dtypes the op takes.
+func checkRefusal(def *ir.OpDef, in Instance, refusal error) error {
+	c := &Case{Op: def, Instances: []Instance{in}, Name: "op_" + def.Name, tensors: map[string]tensorRole{}}
+	src, err := c.source(nil)
+	if err != nil {
+		return err
+	}
+	file := c.Name + ".flow"
+	_, err = compiler.Compile(file, []byte(src), compiler.Options{})
+	if err == nil {
+		return fmt.Errorf("Infer or DTypes refuses the instance (%v), but the checker accepts\n%s", refusal, src)
+	}
+	var list lang.ErrorList
+	if !errors.As(err, &list) || len(list) == 0 {
+		return fmt.Errorf("the checker refuses the instance without a position: %v", err)
+	}
+	call := fmt.Sprintf("    y%d%s = %s(", in.Example, in.suffix(), def.Name)
+	line := 1 + strings.Count(src[:strings.Index(src, call)], "\n")
+	for _, e := range list {
+		if e.Pos.File != file || e.Pos.Line != line || e.Pos.Col < 1 {
+			return fmt.Errorf("the checker refuses the instance at %s, not at the call (%s:%d): %v\n%s", e.Pos, file, line, e, src)
+		}
+	}
+	var dtErr *ir.DTypeError
+	if want := ir.DTypeList(def.DTypes); errors.As(refusal, &dtErr) && !strings.Contains(list.Error(), "takes "+want) {
+		return fmt.Errorf("the checker refuses the instance without naming the dtypes %s takes (%s): %v", def.Name, want, list)
+	}
+	return nil
+}
+
+// buildCase writes the model of an op's instances, compiles it and
+// generates its Go. results holds each instance's result type. The error
+// wraps errStorageDType when the lowered graph holds a value of a storage
+// dtype, and codegen.ErrParamDType when it holds a param generated code
+// cannot.
+func buildCase(def *ir.OpDef, instances []Instance, results map[Instance]ir.Type) (*Case, error) {
+	c := &Case{Op: def, Instances: instances, Name: "op_" + def.Name, tensors: map[string]tensorRole{}}
 	src, err := c.source(results)
 	if err != nil {
 		return nil, err
@@ -344,32 +485,24 @@ func buildCase(def *ir.OpDef, examples []int, results map[int]ir.Type) (*Case, e
 		return nil, fmt.Errorf("compiling\n%s\n%v", src, err)
 	}
 	for _, n := range g.Nodes {
-		if !codeDType(n.Type.DType) {
-			return nil, fmt.Errorf("%w: the lowered graph holds %s %s; generated code supports f32, f64, i32, i64 and bool", errNotF32, n.Label(), n.Type)
+		if n.Type.DType.IsStorage() {
+			return nil, fmt.Errorf("%w: the lowered graph holds %s %s; generated code supports f32, f64, i32, i64 and bool", errStorageDType, n.Label(), n.Type)
 		}
 	}
 	code, err := codegen.Generate(g, codegen.Options{Package: c.Name, Source: "opcheck/" + file})
 	if err != nil {
-		return nil, fmt.Errorf("generating Go for\n%s\n%v", src, err)
+		return nil, fmt.Errorf("generating Go for\n%s\n%w", src, err)
 	}
 	c.Graph, c.Code = g, code
 	return c, nil
 }
 
-// codeDType reports whether generated code holds values of dtype dt.
-func codeDType(dt ir.DType) bool {
-	switch dt {
-	case ir.F32, ir.F64, ir.I32, ir.I64, ir.Bool:
-		return true
-	}
-	return false
-}
-
-// trains reports whether an example of a differentiable op gets the
-// train variant: that needs an f32 result (the loss) and an f32 operand
-// to make a param; operands of other dtypes stay inputs.
-func trains(ex ir.Example, result ir.Type) bool {
-	return result.DType == ir.F32 && firstFloat(ex) >= 0
+// trains reports whether an instance of a differentiable op gets the
+// train variant: that needs the f32 instance, an f32 result (the loss)
+// and an f32 operand to make a param; operands of other dtypes stay
+// inputs.
+func trains(in Instance, ex ir.Example, result ir.Type) bool {
+	return in.DType == ir.F32 && result.DType == ir.F32 && firstFloat(ex) >= 0
 }
 
 // firstFloat is the index of the example's first f32 operand, -1 if none.
@@ -382,21 +515,23 @@ func firstFloat(ex ir.Example) int {
 	return -1
 }
 
-// source renders the case's model.
-func (c *Case) source(results map[int]ir.Type) (string, error) {
+// source renders the case's model; results, nil for a model of the
+// predict variants alone, holds each instance's result type.
+func (c *Case) source(results map[Instance]ir.Type) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "// The examples of op %s: y<e> applies it to inputs; z<e> to params,\n// trained on l<e> = sum(z<e> * w<e>).\nmodel %s {\n", c.Op.Name, c.Name)
 	var outputs, losses []string
-	train := c.Op.Grad != nil
-	for _, e := range c.Examples {
+	train := c.Op.Grad != nil && results != nil
+	for _, in := range c.Instances {
+		e := in.Example
 		ex := c.Op.Examples[e]
 		attrs, err := attrArgs(c.Op, ex.Attrs)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(&b, "\n    // %s\n", describeExample(c.Op.Name, e, ex))
+		fmt.Fprintf(&b, "\n    // %s\n", describeInstance(c.Op, in))
 		variants := []Variant{Predict}
-		if train && trains(ex, results[e]) {
+		if train && trains(in, ex, results[in]) {
 			variants = append(variants, Train)
 		}
 		for _, v := range variants {
@@ -406,30 +541,36 @@ func (c *Case) source(results map[int]ir.Type) (string, error) {
 			}
 			args := make([]string, 0, len(ex.Shapes)+len(attrs))
 			for i, s := range ex.Shapes {
-				name := fmt.Sprintf("%s%d_%d", operand, e, i)
-				dt, k := ex.OperandDType(i, ir.F32), leafOp(c.Op, i, kind)
-				if dt != ir.F32 {
+				name := fmt.Sprintf("%s%d_%d%s", operand, e, i, in.suffix())
+				dt, k := ex.OperandDType(i, in.DType), leafOp(c.Op, i, kind)
+				if dt != ir.F32 && k == "param" && !c.Op.Stateful {
 					k = "input"
 				}
-				c.tensors[name] = tensorRole{example: e, variant: v, what: k}
+				c.tensors[name] = tensorRole{instance: in, variant: v, free: !ex.Pinned(i), what: k}
 				fmt.Fprintf(&b, "    %s %s: %s\n", k, name, ir.Type{DType: dt, Shape: ir.Shp(s...)})
 				args = append(args, name)
 			}
 			args = append(args, attrs...)
-			y := fmt.Sprintf("%s%d", result, e)
-			c.tensors[y] = tensorRole{example: e, variant: v, what: "output"}
+			y := fmt.Sprintf("%s%d%s", result, e, in.suffix())
+			c.tensors[y] = tensorRole{instance: in, variant: v, what: "output"}
 			fmt.Fprintf(&b, "    %s = %s(%s)\n", y, c.Op.Name, strings.Join(args, ", "))
 			outputs = append(outputs, y)
 			if v == Train {
 				w, l := fmt.Sprintf("w%d", e), fmt.Sprintf("l%d", e)
-				c.tensors[w] = tensorRole{example: e, variant: v, weight: true, what: "input"}
-				c.tensors[l] = tensorRole{example: e, variant: v, what: "loss term"}
-				fmt.Fprintf(&b, "    input %s: %s\n", w, results[e])
+				c.tensors[w] = tensorRole{instance: in, variant: v, weight: true, what: "input"}
+				c.tensors[l] = tensorRole{instance: in, variant: v, what: "loss term"}
+				fmt.Fprintf(&b, "    input %s: %s\n", w, results[in])
 				fmt.Fprintf(&b, "    %s = sum(%s * %s)\n", l, y, w)
 				outputs = append(outputs, l)
 				losses = append(losses, l)
 			}
 		}
+	}
+	if c.Op.Stateful && len(losses) == 0 {
+		// Updates run only in training steps: a model with one trains,
+		// here a param of its own.
+		fmt.Fprintf(&b, "\n    param anchor: f32[] = zeros\n")
+		losses = append(losses, "anchor * anchor")
 	}
 	fmt.Fprintf(&b, "\n    output %s\n", strings.Join(outputs, ", "))
 	if len(losses) > 0 {
@@ -535,6 +676,19 @@ func domainDraw(d ir.Domain) (func(r *rand.Rand) float32, error) {
 	return nil, fmt.Errorf("value domain %d is unknown to internal/opcheck; teach domainDraw to draw it", d)
 }
 
+// intDraw returns the generator of integer values of an operand that
+// takes an integer instance's dtype in domain d: NonZero from ±{1, 2},
+// Positive from {1, 2, 3}, any other from -2..2.
+func intDraw(d ir.Domain) func(r *rand.Rand) float32 {
+	switch d {
+	case ir.NonZero:
+		return func(r *rand.Rand) float32 { return float32((1 + r.IntN(2)) * (1 - 2*r.IntN(2))) }
+	case ir.Positive:
+		return func(r *rand.Rand) float32 { return float32(1 + r.IntN(3)) }
+	}
+	return func(r *rand.Rand) float32 { return float32(r.IntN(5) - 2) }
+}
+
 // Feed holds the values one case runs on: its params' initial values and
 // its inputs, by name. The values are float32 so that the generated code
 // and the interpreter see identical numbers.
@@ -555,9 +709,9 @@ func NewFeed(c *Case) *Feed {
 		role := c.tensors[n.Name]
 		draw := func(r *rand.Rand) float32 { return float32(2*r.Float64() - 1) }
 		wellConditioned := false
+		d := c.Op.Examples[role.instance.Example].Domain
 		if !role.weight {
 			var err error
-			d := c.Op.Examples[role.example].Domain
 			if draw, err = domainDraw(d); err != nil {
 				panic("opcheck: " + err.Error()) // Plan rejects unknown domains
 			}
@@ -566,6 +720,8 @@ func NewFeed(c *Case) *Feed {
 		switch {
 		case n.Type.DType == ir.Bool:
 			draw, wellConditioned = func(r *rand.Rand) float32 { return float32(r.IntN(2)) }, false
+		case n.Type.DType.IsInt() && role.free:
+			draw, wellConditioned = intDraw(d), false
 		case n.Type.DType.IsInt():
 			draw, wellConditioned = func(r *rand.Rand) float32 { return float32(r.IntN(3)) }, false
 		}
