@@ -258,6 +258,13 @@ func TestSimplifyRewrites(t *testing.T) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 			require.Equal(t, 1, countOp(g, "log_softmax"))
 		}},
+		{"log_softmax over another axis is not fused: softmax_cross_entropy normalizes the last", func(b *gb) []*ir.Node {
+			z, y := b.in("z", x4), b.in("y", x4)
+			s := b.op("sum", ir.Attrs{"axes": []int{1}}, b.op("mul", nil, y, b.op("log_softmax", ir.Attrs{"axis": 0}, z)))
+			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+			require.Zero(t, countOp(g, "softmax_cross_entropy"))
+		}},
 		{"an output is not replaced by an input", func(b *gb) []*ir.Node {
 			return []*ir.Node{b.op("mul", nil, b.in("x", x4), b.scalar(1))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {

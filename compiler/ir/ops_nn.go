@@ -5,26 +5,30 @@ import (
 	"math"
 )
 
-// Neural-network building blocks: softmax and log_softmax over the last
-// axis.
+// Neural-network building blocks: softmax and log_softmax over one axis
+// (the last by default), as TensorFlow's tf.nn.softmax(logits, axis).
 
-var softmaxAttrs = []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "the axis to normalize; only the last axis is supported"}}
+var softmaxAttrs = []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "the axis to normalize (negative counts from the end)"}}
 
 func init() {
 	Register(&OpDef{
-		Name: "softmax", Summary: "e^x / sum(e^x) over the last axis, computed stably",
+		Name: "softmax", Summary: "e^x / sum(e^x) over axis (the last by default), computed stably",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 5}}},
 			{Shapes: [][]int{{2, 2, 3}}},
 			{Shapes: [][]int{{6}}},
+			{Shapes: [][]int{{4, 3}}, Attrs: Attrs{"axis": 0}},
+			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": 1}},
+			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": -3}},
+			{Shapes: [][]int{{3, 1}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			// y * (dy - sum(dy * y, last axis, keep_dims))
+			// y * (dy - sum(dy * y, axis, keep_dims))
 			dyy := g.MustApply("mul", []*Node{dy, n}, nil)
-			s := g.MustApply("sum", []*Node{dyy}, Attrs{"axes": []int{-1}, "keep_dims": true})
+			s := g.MustApply("sum", []*Node{dyy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
 			return []*Node{g.MustApply("mul", []*Node{n, g.MustApply("sub", []*Node{dy, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(12),
@@ -33,17 +37,19 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "log_softmax", Summary: "log(softmax(x)) over the last axis, computed stably as x - max - log(sum(e^(x-max)))",
+		Name: "log_softmax", Summary: "log(softmax(x)) over axis (the last by default), computed stably as x - max - log(sum(e^(x-max)))",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 5}}},
 			{Shapes: [][]int{{4}}},
+			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axis": 0}},
+			{Shapes: [][]int{{2, 3, 2}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			// dy - exp(y) * sum(dy, last axis, keep_dims)
-			s := g.MustApply("sum", []*Node{dy}, Attrs{"axes": []int{-1}, "keep_dims": true})
+			// dy - exp(y) * sum(dy, axis, keep_dims)
+			s := g.MustApply("sum", []*Node{dy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
 			p := g.MustApply("exp", []*Node{n}, nil)
 			return []*Node{g.MustApply("sub", []*Node{dy, g.MustApply("mul", []*Node{p, s}, nil)}, nil)}
 		},
@@ -54,19 +60,29 @@ func init() {
 	})
 }
 
+// inferSoftmax is the type rule of softmax and log_softmax. It keeps the
+// axis as -1 when it is the last (the runtime's row kernels' case, and
+// the form IR dumps have always shown), else as its index.
 func inferSoftmax(n *Node) (Type, error) {
 	x := n.Inputs[0].Type
 	if !x.DType.IsFloat() {
 		return Type{}, fmt.Errorf("%s needs a floating-point operand, got %s", n.Op.Name, x)
 	}
-	if x.Shape.Rank() == 0 {
+	r := x.Shape.Rank()
+	if r == 0 {
 		return Type{}, fmt.Errorf("%s needs at least one axis, got the scalar %s", n.Op.Name, x)
 	}
 	axis := n.Attrs.Int("axis", -1)
-	if axis != -1 && axis != x.Shape.Rank()-1 {
-		return Type{}, fmt.Errorf("%s over axis %d of %s: only the last axis is supported", n.Op.Name, axis, x)
+	if axis < -r || axis >= r {
+		return Type{}, fmt.Errorf("%s over axis %d of %s: the axis is out of range %d..%d", n.Op.Name, axis, x, -r, r-1)
 	}
-	n.Attrs["axis"] = -1
+	if axis < 0 {
+		axis += r
+	}
+	if axis == r-1 {
+		axis = -1
+	}
+	n.Attrs["axis"] = axis
 	return x, nil
 }
 
@@ -80,20 +96,25 @@ func SoftmaxAxis(n *Node) int {
 	return axis
 }
 
+// evalSoftmax normalizes x over the node's axis: each group of elements
+// along it (outer × inner groups, stride inner) independently.
 func evalSoftmax(n *Node, x *Tensor, logOut bool) *Tensor {
 	out := NewTensor(n.Type.DType, x.Shape)
-	cols := x.Shape[len(x.Shape)-1]
-	if cols == 0 {
-		return out
-	}
-	for r := 0; r < len(x.Data)/cols; r++ {
-		row := x.Data[r*cols : (r+1)*cols]
-		lse := logSumExp(row)
-		for j, v := range row {
-			if logOut {
-				out.Data[r*cols+j] = v - lse
-			} else {
-				out.Data[r*cols+j] = math.Exp(v - lse)
+	outer, size, inner := splitAxis(x.Shape, SoftmaxAxis(n))
+	group := make([]float64, size)
+	for o := 0; o < outer; o++ {
+		for i := 0; i < inner; i++ {
+			at := o*size*inner + i
+			for k := range group {
+				group[k] = x.Data[at+k*inner]
+			}
+			lse := logSumExp(group)
+			for k, v := range group {
+				if logOut {
+					out.Data[at+k*inner] = v - lse
+				} else {
+					out.Data[at+k*inner] = math.Exp(v - lse)
+				}
 			}
 		}
 	}

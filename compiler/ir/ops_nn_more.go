@@ -59,7 +59,8 @@ func init() {
 		Name:    "softmax_cross_entropy",
 		DTypes:  f32Only,
 		Summary: "per example -sum(labels * log_softmax(logits)) over the last axis, computed stably; the result drops the last axis",
-		Inputs:  []string{"logits", "labels"}, Attrs: softmaxAttrs,
+		Inputs:  []string{"logits", "labels"},
+		Attrs:   []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "the class axis; only the last axis is supported"}},
 		Examples: []Example{
 			{Shapes: [][]int{{3, 5}, {3, 5}}},
 			{Shapes: [][]int{{4}, {4}}},

@@ -1,0 +1,37 @@
+package ir
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Hand-computed TensorFlow results for the ops' TensorFlow attributes.
+// The expected values were worked out once from TensorFlow's documented
+// semantics (and Python's slicing rules, which tf.strided_slice follows);
+// nothing here runs TensorFlow.
+
+// TestSoftmaxAxis: tf.nn.softmax(x, axis=0) and
+// tf.nn.log_softmax(x, axis=0) of [[1 2 3] [4 6 5]] normalize each column.
+func TestSoftmaxAxis(t *testing.T) {
+	x := ten([]int{2, 3}, 1, 2, 3, 4, 6, 5)
+	want := []float64{
+		0.04742587317756678, 0.01798620996209156, 0.11920292202211756,
+		0.9525741268224331, 0.9820137900379085, 0.8807970779778824,
+	}
+	require.InDeltaSlice(t, want, eval(t, "softmax", Attrs{"axis": 0}, x).Data, 1e-15)
+	require.InDeltaSlice(t, want, eval(t, "softmax", Attrs{"axis": -2}, x).Data, 1e-15)
+	wantLog := []float64{
+		-3.048587351573742, -4.0181499279178094, -2.1269280110429722,
+		-0.048587351573742055, -0.01814992791780945, -0.12692801104297224,
+	}
+	require.InDeltaSlice(t, wantLog, eval(t, "log_softmax", Attrs{"axis": 0}, x).Data, 1e-14)
+	// The last axis keeps its canonical -1, whichever way it is written.
+	g := NewGraph("t", "t")
+	in := g.MustApply("input", nil, Attrs{"dtype": F64, "shape": Shp(2, 3)})
+	for _, a := range []int{-1, 1} {
+		n := g.MustApply("softmax", []*Node{in}, Attrs{"axis": a})
+		require.Equal(t, -1, n.Attrs.Int("axis", 0))
+	}
+	require.Equal(t, 0, g.MustApply("softmax", []*Node{in}, Attrs{"axis": -2}).Attrs.Int("axis", -1))
+}
