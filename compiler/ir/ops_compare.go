@@ -185,15 +185,21 @@ func init() {
 
 	arg := func(name, what string, better func(v, best float64) bool) {
 		Register(&OpDef{
-			Name: name, Summary: "the index (i64) of the " + what + " element along axis; the first on ties, a NaN wins", DTypes: numericDTypes,
+			Name: name, Summary: "the index (i64) of the " + what + " element along axis, which the result drops (or keeps with size 1: keep_dims); the first on ties, a NaN wins", DTypes: numericDTypes,
 			Inputs: []string{"x"},
-			Attrs:  []AttrSpec{{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to search (negative counts from the end); it is removed from the result"}},
+			Attrs: []AttrSpec{
+				{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to search (negative counts from the end); it is removed from the result"},
+				{Name: "keep_dims", Kind: BoolArg, Default: false, Doc: "keep the searched axis with size 1"},
+			},
 			Examples: []Example{
 				{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axis": 1}},
 				{Shapes: [][]int{{5}}},
 				{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": -1}},
 				{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": 1}},
 				{Shapes: [][]int{{3, 4}}, DTypes: []DType{I32}},
+				{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axis": 1, "keep_dims": true}},
+				{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axis": -3, "keep_dims": true}},
+				{Shapes: [][]int{{5}}, Attrs: Attrs{"keep_dims": true}},
 			},
 			Infer: func(n *Node) (Type, error) {
 				x := n.Inputs[0].Type
@@ -208,18 +214,16 @@ func init() {
 					return Type{}, err
 				}
 				n.Attrs["axis"] = axes[0]
-				s := append(x.Shape[:axes[0]].Clone(), x.Shape[axes[0]+1:]...)
-				return Type{DType: I64, Shape: s}, nil
+				return Type{DType: I64, Shape: reducedShape(x.Shape, axes, n.Attrs.Bool("keep_dims"))}, nil
 			},
 			Cost: func(n *Node, b Binding) Cost {
 				return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 			},
-			Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+			Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
 				x := in[0]
 				axis := n.Attrs.Int("axis", 0)
 				outer, size, inner := splitAxis(x.Shape, axis)
-				shape := append(append([]int{}, x.Shape[:axis]...), x.Shape[axis+1:]...)
-				out := NewTensor(I64, shape)
+				out := NewTensor(I64, n.Type.Shape.Eval(b))
 				for o := 0; o < outer; o++ {
 					for i := 0; i < inner; i++ {
 						best, at := 0.0, 0

@@ -35,3 +35,18 @@ func TestSoftmaxAxis(t *testing.T) {
 	}
 	require.Equal(t, 0, g.MustApply("softmax", []*Node{in}, Attrs{"axis": -2}).Attrs.Int("axis", -1))
 }
+
+// TestArgKeepDims: argmax and argmin with keep_dims keep the searched
+// axis with size 1, as reductions do; the indices are those without it.
+func TestArgKeepDims(t *testing.T) {
+	x := ten([]int{2, 3}, 1, 5, 3, 7, 2, 7)
+	r := eval(t, "argmax", Attrs{"axis": 1, "keep_dims": true}, x)
+	require.Equal(t, []int{2, 1}, r.Shape)
+	require.Equal(t, []float64{1, 0}, r.Data, "the first of tied maxima")
+	r = eval(t, "argmin", Attrs{"axis": 0, "keep_dims": true}, x)
+	require.Equal(t, []int{1, 3}, r.Shape)
+	require.Equal(t, []float64{0, 1, 0}, r.Data)
+	r = eval(t, "argmax", Attrs{"axis": -1}, x)
+	require.Equal(t, []int{2}, r.Shape)
+	require.Equal(t, I64, r.DType)
+}
