@@ -118,21 +118,37 @@ func emitArg(cmp string) emitter {
 	}
 }
 
-// emitOneHot clears the output and sets one element per in-range index.
+// emitOneHot fills the output with off_value (clears it for 0) and sets
+// on_value at one element per in-range index: element v of index i's
+// group, (i/inner, v, i%inner) with inner the size of the indices' axes
+// after the new one.
 func emitOneHot(c *gen, n *ir.Node) (jen.Code, error) {
 	x := n.Inputs[0]
 	depth := n.Attrs.Int("depth", 0)
+	dt := n.Type.DType
 	dst := c.operand(n)
+	inner := numel(x.Type.Shape[ir.OneHotAxis(n):])
+	at := func(v *jen.Statement) *jen.Statement {
+		if inner.isOne() {
+			return jen.Id("i").Op("*").Lit(depth).Op("+").Int().Call(v)
+		}
+		return jen.Parens(jen.Id("i").Op("/").Add(inner.code()).Op("*").Lit(depth).Op("+").Int().Call(v)).
+			Op("*").Add(inner.code()).Op("+").Id("i").Op("%").Add(inner.code())
+	}
 	set := func(v *jen.Statement) jen.Code {
 		return jen.If(v.Clone().Op(">=").Lit(0).Op("&&").Add(v.Clone()).Op("<").Lit(depth)).Block(
-			jen.Id(dst).Index(jen.Id("i").Op("*").Lit(depth).Op("+").Int().Call(v.Clone())).Op("=").Add(typedLit(n.Type.DType, 1)),
+			jen.Id(dst).Index(at(v)).Op("=").Add(typedLit(dt, n.Attrs.Float("on_value", 1))),
 		)
 	}
+	var fill jen.Code = jen.Clear(jen.Id(dst))
+	if off := n.Attrs.Float("off_value", 0); off != 0 {
+		fill = jen.For(jen.Id("i").Op(":=").Range().Id(dst)).Block(jen.Id(dst).Index(jen.Id("i")).Op("=").Add(typedLit(dt, off)))
+	}
 	if lit := scalarConst(x); lit != nil {
-		return jen.Block(jen.Clear(jen.Id(dst)), jen.Id("i").Op(":=").Lit(0), set(lit)), nil
+		return jen.Block(fill, jen.Id("i").Op(":=").Lit(0), set(lit)), nil
 	}
 	return jen.Block(
-		jen.Clear(jen.Id(dst)),
+		fill,
 		jen.For(jen.List(jen.Id("i"), jen.Id("v")).Op(":=").Range().Id(c.operand(x))).Block(set(jen.Id("v"))),
 	), nil
 }

@@ -244,49 +244,47 @@ func init() {
 	arg("argmin", "smallest", func(v, best float64) bool { return v < best })
 
 	Register(&OpDef{
-		Name: "one_hot", Summary: "a new last axis of depth elements, 1 at each integer index and 0 elsewhere (all 0 for an index outside 0..depth-1)",
+		Name: "one_hot", Summary: "a new axis of depth elements (the last by default), on_value at each integer index and off_value elsewhere (all off_value for an index outside 0..depth-1)",
 		DTypes: intDTypes,
 		Inputs: []string{"indices"},
 		Attrs: []AttrSpec{
 			{Name: "depth", Kind: IntArg, Doc: "the length of the new axis"},
 			{Name: "dtype", Kind: StringArg, Default: "f32", Doc: "the result's dtype"},
+			{Name: "on_value", Kind: FloatArg, Default: 1.0, Doc: "the value at each index (an integer for integer dtypes, 0 or 1 for bool)"},
+			{Name: "off_value", Kind: FloatArg, Default: 0.0, Doc: "the value elsewhere"},
+			{Name: "axis", Kind: IntArg, Default: -1, Doc: "where the new axis goes in the result: -1 (last) or 0..rank of indices"},
 		},
 		Examples: []Example{
 			{Shapes: [][]int{{4}}, Attrs: Attrs{"depth": 3}, DTypes: []DType{I32}},
 			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"depth": 2}, DTypes: []DType{I64}},
 			{Shapes: [][]int{{}}, Attrs: Attrs{"depth": 4}, DTypes: []DType{I32}},
 			{Shapes: [][]int{{3}}, Attrs: Attrs{"depth": 3, "dtype": "i32"}, DTypes: []DType{I64}},
+			{Shapes: [][]int{{4}}, Attrs: Attrs{"depth": 3, "on_value": 5.0, "off_value": -1.0, "axis": 0}, DTypes: []DType{I32}},
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"depth": 2, "axis": 1, "on_value": 0.5, "off_value": 0.25, "dtype": "f64"}, DTypes: []DType{I32}},
+			{Shapes: [][]int{{2, 3}}, Attrs: Attrs{"depth": 4, "axis": 0, "on_value": 7.0, "dtype": "i64"}, DTypes: []DType{I64}},
+			{Shapes: [][]int{{3, 2}}, Attrs: Attrs{"depth": 3, "axis": 2, "on_value": 0.0, "off_value": 1.0, "dtype": "bool"}, DTypes: []DType{I32}},
 		},
-		Infer: func(n *Node) (Type, error) {
-			x := n.Inputs[0].Type
-			if !x.DType.IsInt() {
-				return Type{}, fmt.Errorf("one_hot needs integer indices, got %s", x)
-			}
-			depth, ok := n.Attrs["depth"].(int)
-			if !ok {
-				return Type{}, fmt.Errorf("one_hot needs depth = the number of classes")
-			}
-			if depth < 1 {
-				return Type{}, fmt.Errorf("one_hot needs a positive depth, got %d", depth)
-			}
-			dt, err := dtypeAttr(n, "dtype", "f32")
-			if err != nil {
-				return Type{}, err
-			}
-			return Type{DType: dt, Shape: append(x.Shape.Clone(), Fixed(depth))}, nil
-		},
+		Infer: inferOneHot,
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
 			depth := n.Attrs.Int("depth", 0)
-			out := NewTensor(n.Type.DType, append(append([]int{}, in[0].Shape...), depth))
+			on, off := n.Attrs.Float("on_value", 1), n.Attrs.Float("off_value", 0)
+			out := NewTensor(n.Type.DType, n.Type.Shape.Eval(b))
+			for i := range out.Data {
+				out.Data[i] = off
+			}
+			// Index i of the indices is (o, j) with j the position in
+			// the axes after the new one; its element of class v is
+			// (o, v, j).
+			inner := prod(in[0].Shape[OneHotAxis(n):])
 			for i, v := range in[0].Data {
 				if v >= 0 && v < float64(depth) {
-					out.Data[i*depth+int(v)] = 1
+					out.Data[(i/inner*depth+int(v))*inner+i%inner] = on
 				}
 			}
-			return out, nil
+			return out.Round(), nil
 		},
 	})
 
@@ -347,6 +345,52 @@ func init() {
 			return out.Round(), nil
 		},
 	})
+}
+
+func inferOneHot(n *Node) (Type, error) {
+	x := n.Inputs[0].Type
+	if !x.DType.IsInt() {
+		return Type{}, fmt.Errorf("one_hot needs integer indices, got %s", x)
+	}
+	depth, ok := n.Attrs["depth"].(int)
+	if !ok {
+		return Type{}, fmt.Errorf("one_hot needs depth = the number of classes")
+	}
+	if depth < 1 {
+		return Type{}, fmt.Errorf("one_hot needs a positive depth, got %d", depth)
+	}
+	dt, err := dtypeAttr(n, "dtype", "f32")
+	if err != nil {
+		return Type{}, err
+	}
+	for _, k := range []string{"on_value", "off_value"} {
+		if err := checkConstValue("one_hot", k, n.Attrs.Float(k, 0), dt); err != nil {
+			return Type{}, err
+		}
+	}
+	r := x.Shape.Rank()
+	axis := n.Attrs.Int("axis", -1)
+	if axis < -1 || axis > r {
+		return Type{}, fmt.Errorf("one_hot of %s: axis %d is out of range; the new axis goes at -1 (last) or 0..%d", x, axis, r)
+	}
+	if axis == r {
+		axis = -1
+	}
+	n.Attrs["axis"] = axis
+	if axis < 0 {
+		axis = r
+	}
+	out := append(append(x.Shape[:axis].Clone(), Fixed(depth)), x.Shape[axis:]...)
+	return Type{DType: dt, Shape: out}, nil
+}
+
+// OneHotAxis returns where a one_hot node's new axis is in its result,
+// 0..rank of its indices (its attribute keeps -1 for the last).
+func OneHotAxis(n *Node) int {
+	if a := n.Attrs.Int("axis", -1); a >= 0 {
+		return a
+	}
+	return n.Inputs[0].Type.Shape.Rank()
 }
 
 // boolValue is a boolean as the interpreter stores it.

@@ -50,3 +50,41 @@ func TestArgKeepDims(t *testing.T) {
 	require.Equal(t, []int{2}, r.Shape)
 	require.Equal(t, I64, r.DType)
 }
+
+// TestOneHotTF: tf.one_hot with on_value, off_value and axis, on the
+// examples of TensorFlow's documentation: indices [0, 2, -1, 1], depth 3,
+// on 5, off -1; and [[0, 2], [1, -1]], depth 3, with the new axis in the
+// middle (axis = 1), which is TensorFlow's axis = -1 result with its last
+// two axes swapped.
+func TestOneHotTF(t *testing.T) {
+	idx := &Tensor{DType: I32, Shape: []int{4}, Data: []float64{0, 2, -1, 1}}
+	r := eval(t, "one_hot", Attrs{"depth": 3, "on_value": 5.0, "off_value": -1.0}, idx)
+	require.Equal(t, []int{4, 3}, r.Shape)
+	require.Equal(t, []float64{5, -1, -1, -1, -1, 5, -1, -1, -1, -1, 5, -1}, r.Data)
+	r = eval(t, "one_hot", Attrs{"depth": 3, "on_value": 5.0, "off_value": -1.0, "axis": 0}, idx)
+	require.Equal(t, []int{3, 4}, r.Shape)
+	require.Equal(t, []float64{5, -1, -1, -1, -1, -1, -1, 5, -1, 5, -1, -1}, r.Data)
+
+	idx2 := &Tensor{DType: I64, Shape: []int{2, 2}, Data: []float64{0, 2, 1, -1}}
+	r = eval(t, "one_hot", Attrs{"depth": 3, "axis": 1, "dtype": "i32"}, idx2)
+	require.Equal(t, []int{2, 3, 2}, r.Shape)
+	require.Equal(t, I32, r.DType)
+	require.Equal(t, []float64{1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0}, r.Data)
+	r = eval(t, "one_hot", Attrs{"depth": 3, "axis": 2}, idx2)
+	require.Equal(t, []float64{1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0}, r.Data, "axis = rank is the last axis")
+
+	g := NewGraph("t", "t")
+	in := g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(4)})
+	for _, c := range []struct {
+		attrs Attrs
+		err   string
+	}{
+		{Attrs{"depth": 3, "axis": -2}, "axis -2 is out of range; the new axis goes at -1 (last) or 0..1"},
+		{Attrs{"depth": 3, "axis": 2}, "axis 2 is out of range"},
+		{Attrs{"depth": 3, "on_value": 0.5, "dtype": "i32"}, "one_hot: on_value 0.5 is not an integer, but the dtype is i32"},
+		{Attrs{"depth": 3, "off_value": 2.0, "dtype": "bool"}, "one_hot: off_value 2 is not 0 or 1"},
+	} {
+		_, err := g.Apply("one_hot", []*Node{in}, c.attrs)
+		require.ErrorContains(t, err, c.err)
+	}
+}
