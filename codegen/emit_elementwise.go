@@ -23,7 +23,7 @@ func init() {
 		"pow_grad_b":      emitScalar("PowGradB"),
 		"maximum":         emitScalar("Maximum"),
 		"minimum":         emitScalar("Minimum"),
-		"pick_grad":       emitScalar("PickGrad"),
+		"pick_grad":       emitPickGrad,
 		"equal_mask":      emitScalar("EqualMask"),
 		"zero_mask":       emitScalar("ZeroMask"),
 		"prod_grad":       emitScalar("ProdGrad"),
@@ -38,6 +38,19 @@ func init() {
 			return acc.Op("*=").Add(v)
 		}),
 	})
+}
+
+// emitPickGrad calls the runtime's gradient of maximum for the node's
+// share of a tie: PickGrad (half), PickGradTieOf (all) or
+// PickGradNoTieOf (none).
+func emitPickGrad(c *gen, n *ir.Node) (jen.Code, error) {
+	switch n.Attrs.Float("tie", 0.5) {
+	case 1:
+		return emitElementwise(runtimeCall("PickGradTieOf"))(c, n)
+	case 0:
+		return emitElementwise(runtimeCall("PickGradNoTieOf"))(c, n)
+	}
+	return emitScalar("PickGrad")(c, n)
 }
 
 // emitWithAlpha builds the emitter of an element-wise op whose runtime

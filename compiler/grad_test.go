@@ -162,3 +162,46 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 		}
 	}
 }
+
+// TestMinMaxTieRules checks the gradients of maximum and minimum where
+// the operands tie, by hand: ties = "split" (the default) gives each
+// operand half of dy, ties = "first" gives all of it to a, as
+// TensorFlow's gradients do (maximum: dy where a >= b for a, where
+// a < b for b). Away from ties both rules are checked against finite
+// differences with the registry examples.
+func TestMinMaxTieRules(t *testing.T) {
+	a := []float64{1, 2, 3, 4}
+	b := []float64{1, 5, 3, 0}
+	dy := []float64{2, 4, 6, 8}
+	for _, c := range []struct {
+		op, ties     string
+		wantA, wantB []float64
+	}{
+		// maximum picks b at 1, a at 3; 0 and 2 tie.
+		{"maximum", "split", []float64{1, 0, 3, 8}, []float64{1, 4, 3, 0}},
+		{"maximum", "first", []float64{2, 0, 6, 8}, []float64{0, 4, 0, 0}},
+		// minimum picks a at 1, b at 3.
+		{"minimum", "split", []float64{1, 4, 3, 0}, []float64{1, 0, 3, 8}},
+		{"minimum", "first", []float64{2, 4, 6, 0}, []float64{0, 0, 0, 8}},
+	} {
+		t.Run(c.op+"/"+c.ties, func(t *testing.T) {
+			g := ir.NewGraph("ties", "test")
+			pa := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
+			pb := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
+			g.Params = []*ir.Node{pa, pb}
+			y := g.MustApply(c.op, []*ir.Node{pa, pb}, ir.Attrs{"ties": c.ties})
+			w := g.MustApply("const", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "values": dy})
+			loss := g.MustApply("sum", []*ir.Node{g.MustApply("mul", []*ir.Node{y, w}, nil)}, nil)
+			grads, err := Gradients(g, loss, []*ir.Node{pa, pb})
+			require.NoError(t, err)
+			it, err := NewInterpreter(g)
+			require.NoError(t, err)
+			copy(it.State[pa].Data, a)
+			copy(it.State[pb].Data, b)
+			got, err := it.Run(nil, grads...)
+			require.NoError(t, err)
+			require.Equal(t, c.wantA, got[0].Data, "d loss / d a")
+			require.Equal(t, c.wantB, got[1].Data, "d loss / d b")
+		})
+	}
+}

@@ -99,3 +99,17 @@ func TestGenericScalarsAgree(t *testing.T) {
 	require.Equal(t, int64(-3), PickGradOf[int64](-7, 2, 2), "toward zero")
 	require.Equal(t, int32(6), ProdGradOf[int32](2, 6, 0, 2), "dy * p / x")
 }
+
+// TestPickGradTies checks the three tie rules of maximum's gradient at a
+// tie and away from one: half (PickGrad), all (PickGradTieOf, the first
+// operand under TensorFlow's rule), none (PickGradNoTieOf, the second).
+func TestPickGradTies(t *testing.T) {
+	require.Equal(t, float32(1.5), PickGrad(3, 2, 2))
+	require.Equal(t, float32(3), PickGradTieOf[float32](3, 2, 2))
+	require.Equal(t, float32(0), PickGradNoTieOf[float32](3, 2, 2))
+	require.Equal(t, 3.0, PickGradTieOf(3.0, 2.5, 2))
+	require.Equal(t, 3.0, PickGradNoTieOf(3.0, 2.5, 2))
+	require.Equal(t, 0.0, PickGradTieOf(3.0, 1.5, 2))
+	require.Equal(t, int32(3), PickGradTieOf[int32](3, 2, 2))
+	require.Equal(t, int64(0), PickGradNoTieOf[int64](3, 2, 2))
+}

@@ -11,7 +11,9 @@ import "math"
 // generic form instantiated; Abs, Relu and ReluGrad keep their
 // branch-free float32 bit arithmetic, and AbsOf, ReluOf and ReluGradOf
 // compute the same values with comparisons (a test checks that they
-// agree).
+// agree). PickGradTieOf and PickGradNoTieOf, the gradients of maximum
+// and minimum under TensorFlow's tie rule, have no float32 namesake:
+// generated code calls them for every dtype.
 
 // Float is the floating-point element types of generated code.
 type Float interface{ ~float32 | ~float64 }
@@ -150,6 +152,26 @@ func PickGradOf[T Number](dy, a, b T) T {
 		return dy
 	case a == b:
 		return dy / 2
+	}
+	return 0
+}
+
+// PickGradTieOf returns dy where a >= b and 0 elsewhere: the gradient of
+// MaximumOf(a, b) for a under TensorFlow's rule, which gives a tie to the
+// first operand (and, with the operands swapped, of MinimumOf).
+func PickGradTieOf[T Number](dy, a, b T) T {
+	if a >= b {
+		return dy
+	}
+	return 0
+}
+
+// PickGradNoTieOf returns dy where a > b and 0 elsewhere: the gradient of
+// MaximumOf(b, a) for a under TensorFlow's rule, where the first operand
+// b takes the ties.
+func PickGradNoTieOf[T Number](dy, a, b T) T {
+	if a > b {
+		return dy
 	}
 	return 0
 }

@@ -179,74 +179,108 @@ func init() {
 		}),
 	})
 	Register(&OpDef{
-		Name: "maximum", Summary: "element-wise larger of a and b with broadcasting (NaN if either is NaN)",
+		Name: "maximum", Summary: "element-wise larger of a and b with broadcasting (NaN if either is NaN); where they tie, the gradient is split (ties = \"split\") or goes to a (\"first\", TensorFlow's rule)",
 		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
-		Infer:    inferBroadcast,
+		Infer:    inferMinMax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return pickGrads(g, dy, n.Inputs[0], n.Inputs[1], false)
+			return pickGrads(g, n, dy, false)
 		},
 		Cost: elementwiseCost(1),
 		Eval: binaryEval(maximum),
 	})
 	Register(&OpDef{
-		Name: "minimum", Summary: "element-wise smaller of a and b with broadcasting (NaN if either is NaN)",
+		Name: "minimum", Summary: "element-wise smaller of a and b with broadcasting (NaN if either is NaN); where they tie, the gradient is split (ties = \"split\") or goes to a (\"first\", TensorFlow's rule)",
 		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"}, Elementwise: true,
+		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
-		Infer:    inferBroadcast,
+		Infer:    inferMinMax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return pickGrads(g, dy, n.Inputs[0], n.Inputs[1], true)
+			return pickGrads(g, n, dy, true)
 		},
 		Cost: elementwiseCost(1),
 		Eval: binaryEval(minimum),
 	})
 	Register(&OpDef{
-		Name: "pick_grad", Summary: "dy where a > b, dy / 2 where a == b, else 0: the gradient of maximum and minimum",
+		Name: "pick_grad", Summary: "dy where a > b, tie * dy where a == b, else 0: the gradient of maximum and minimum",
 		Inputs: []string{"dy", "a", "b"}, Elementwise: true, Internal: true,
-		Infer: inferBroadcastAll,
-		Cost:  elementwiseCost(1),
-		Eval: naryEval(func(v []float64) float64 {
-			dy, a, b := v[0], v[1], v[2]
-			switch {
-			case a > b:
-				return dy
-			case a == b:
-				return dy / 2
+		Attrs: []AttrSpec{{Name: "tie", Kind: FloatArg, Default: 0.5, Doc: "the share of dy where a == b: 0.5 (split), 1 or 0 (TensorFlow's rule, for the first operand and the second)"}},
+		Infer: func(n *Node) (Type, error) {
+			if t := n.Attrs.Float("tie", 0.5); t != 0 && t != 0.5 && t != 1 {
+				return Type{}, fmt.Errorf("pick_grad: tie %g is not 0, 0.5 or 1", t)
 			}
-			return 0
-		}),
+			return inferBroadcastAll(n)
+		},
+		Cost: elementwiseCost(1),
+		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+			tie := n.Attrs.Float("tie", 0.5)
+			return naryEval(func(v []float64) float64 {
+				dy, a, b := v[0], v[1], v[2]
+				switch {
+				case a > b:
+					return dy
+				case a == b:
+					return tie * dy
+				}
+				return 0
+			})(n, in, b)
+		},
 	})
 }
 
+// tiesAttr is the attribute of maximum and minimum that chooses where
+// the gradient goes where the operands tie.
+var tiesAttr = AttrSpec{Name: "ties", Kind: StringArg, Default: "split", Doc: `where a == b, the gradient goes half to each operand ("split") or all to a ("first", as TensorFlow)`}
+
 // minMaxExamples are the test shapes of maximum and minimum; random
-// operands make ties (where the gradient splits) improbable.
+// operands make ties (where the gradient splits) improbable, so both
+// rules are checked against finite differences away from ties.
 var minMaxExamples = []Example{
 	{Shapes: [][]int{{3, 4}, {3, 4}}},
 	{Shapes: [][]int{{2, 3}, {3}}},
 	{Shapes: [][]int{{3, 1}, {1, 5}}},
 	{Shapes: [][]int{{}, {5}}},
 	{Shapes: [][]int{{1}, {1}}},
+	{Shapes: [][]int{{3, 4}, {3, 4}}, Attrs: Attrs{"ties": "first"}},
+	{Shapes: [][]int{{2, 3}, {2, 1}}, Attrs: Attrs{"ties": "first"}},
+}
+
+// inferMinMax is the type rule of maximum and minimum: broadcasting
+// arithmetic, and a ties rule of "split" or "first".
+func inferMinMax(n *Node) (Type, error) {
+	if t := n.Attrs.String("ties", "split"); t != "split" && t != "first" {
+		return Type{}, fmt.Errorf("%s: ties must be \"split\" or \"first\", got %q", n.Op.Name, t)
+	}
+	return inferBroadcast(n)
 }
 
 // pickGrads returns the gradients of maximum (smaller false) or minimum
-// (smaller true) for a and b: each operand gets dy where it was picked
-// and half of dy where the operands tie, so the two gradients always sum
-// to dy. Constant operands (maximum(x, 0)) get none.
-func pickGrads(g *Graph, dy, a, b *Node, smaller bool) []*Node {
-	pick := func(self, other *Node) *Node {
+// (smaller true) node n for its operands a and b: each operand gets dy
+// where it was picked; where they tie, each gets half of dy (ties =
+// "split"), or a gets all of it (ties = "first", TensorFlow's rule: its
+// gradient of maximum is dy where a >= b). Either way the two gradients
+// sum to dy. Constant operands (maximum(x, 0)) get none.
+func pickGrads(g *Graph, n *Node, dy *Node, smaller bool) []*Node {
+	a, b := n.Inputs[0], n.Inputs[1]
+	tieA, tieB := 0.5, 0.5
+	if n.Attrs.String("ties", "split") == "first" {
+		tieA, tieB = 1, 0
+	}
+	pick := func(self, other *Node, tie float64) *Node {
 		if smaller {
 			self, other = other, self
 		}
-		return g.MustApply("pick_grad", []*Node{dy, self, other}, nil)
+		return g.MustApply("pick_grad", []*Node{dy, self, other}, Attrs{"tie": tie})
 	}
 	grads := make([]*Node, 2)
 	if a.Op.Name != "const" {
-		grads[0] = sumTo(g, pick(a, b), a.Type.Shape)
+		grads[0] = sumTo(g, pick(a, b, tieA), a.Type.Shape)
 	}
 	if b.Op.Name != "const" {
-		grads[1] = sumTo(g, pick(b, a), b.Type.Shape)
+		grads[1] = sumTo(g, pick(b, a, tieB), b.Type.Shape)
 	}
 	return grads
 }
