@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"slices"
+
 	"github.com/dave/jennifer/jen"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -24,6 +26,8 @@ func init() {
 		"slice":       emitSlice,
 		"unslice":     emitUnslice,
 		"concat":      emitConcat,
+
+		"strided_slice": emitStridedSlice,
 	})
 }
 
@@ -57,13 +61,18 @@ func offsetCode(index []int, strides []size) *jen.Statement {
 
 // view returns the access of operand x with strides st, starting at the
 // element offset off (nil: 0). A non-zero offset appends to decls a local
-// shadowing x's buffer from that offset. An inline scalar constant is
-// read as its literal (it has rank 0, so off is nil).
+// shadowing x's buffer from that offset, unless a stride is negative:
+// then the loops walk back from the offset, which the index adds. An
+// inline scalar constant is read as its literal (it has rank 0, so off
+// is nil).
 func (c *gen) view(x *ir.Node, off *jen.Statement, st []size, decls *[]jen.Code) access {
 	if lit := scalarConst(x); lit != nil {
 		return access{inline: lit}
 	}
 	name := c.operand(x)
+	if off != nil && slices.ContainsFunc(st, func(s size) bool { return s.c < 0 }) {
+		return access{buf: name, strides: st, off: off}
+	}
 	if off != nil {
 		*decls = append(*decls, jen.Id(name).Op(":=").Id(name).Index(off, jen.Empty()))
 	}
@@ -198,6 +207,23 @@ func emitSlice(c *gen, n *ir.Node) (jen.Code, error) {
 	ops := []access{
 		c.view(n, nil, rowMajorStrides(out), &decls),
 		c.view(x, offsetCode(n.Attrs.Ints("begin"), xs), sliceStrides(xs, n.Attrs.Ints("strides")), &decls),
+	}
+	return block(decls, loopNest(out, ops, assignBody)), nil
+}
+
+// emitStridedSlice reads x's selection (ir.StridedSliceOf) from its
+// first element with its strides, negative ones walking backwards; the
+// result holds the selection in row-major order, the shrunk and new axes
+// having size 1.
+func emitStridedSlice(c *gen, n *ir.Node) (jen.Code, error) {
+	x := n.Inputs[0]
+	s := ir.StridedSliceOf(n)
+	xs := rowMajorStrides(shapeSizes(x.Type.Shape))
+	out := shapeSizes(s.Sizes)
+	var decls []jen.Code
+	ops := []access{
+		c.view(n, nil, rowMajorStrides(out), &decls),
+		c.view(x, offsetCode(s.Begin, xs), sliceStrides(xs, s.Strides), &decls),
 	}
 	return block(decls, loopNest(out, ops, assignBody)), nil
 }

@@ -8,11 +8,13 @@ import (
 )
 
 // access is how a loop nest reads or writes one operand: a slice indexed
-// with per-dimension strides (zero for broadcast dimensions), or an
+// with per-dimension strides (zero for broadcast dimensions, negative
+// for axes walked backwards) from the element offset off (nil: 0), or an
 // inline scalar expression.
 type access struct {
 	buf     string
 	strides []size
+	off     *jen.Statement
 	inline  *jen.Statement
 }
 
@@ -84,7 +86,11 @@ func loopNest(dims []size, ops []access, body func(elems []*jen.Statement) jen.C
 			continue
 		}
 		if len(dims) == 0 {
-			elems[k] = jen.Id(op.buf).Index(jen.Lit(0))
+			if op.off != nil {
+				elems[k] = jen.Id(op.buf).Index(op.off.Clone())
+			} else {
+				elems[k] = jen.Id(op.buf).Index(jen.Lit(0))
+			}
 			continue
 		}
 		last := len(dims) - 1
@@ -108,6 +114,9 @@ func loopNest(dims []size, ops []access, body func(elems []*jen.Statement) jen.C
 			idx = inner
 		case inner != nil:
 			idx = idx.Op("+").Add(inner)
+		}
+		if op.off != nil {
+			idx = op.off.Clone().Op("+").Add(idx)
 		}
 		elems[k] = jen.Id(op.buf).Index(idx)
 	}

@@ -28,16 +28,27 @@ func dimSize(d ir.Dim) size {
 
 // mul multiplies two sizes. The checker bounds every tensor's fixed
 // elements (ir.MaxElements), so products of a shape's dimensions fit; an
-// overflow is a bug in the caller and panics rather than wrap.
+// overflow is a bug in the caller and panics rather than wrap. A stride
+// that walks an axis backwards is negative, and keeps its sign.
 func (s size) mul(t size) size {
 	if s.c == 0 || t.c == 0 {
 		return size{}
 	}
-	c, ok := ir.MulInt(s.c, t.c)
+	c, ok := ir.MulInt(abs(s.c), abs(t.c))
 	if !ok {
 		panic(fmt.Sprintf("codegen: size %d × %d overflows", s.c, t.c))
 	}
+	if (s.c < 0) != (t.c < 0) {
+		c = -c
+	}
 	return size{c: c, k: s.k + t.k}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func (s size) isOne() bool { return s.c == 1 && s.k == 0 }

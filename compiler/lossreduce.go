@@ -151,13 +151,13 @@ type batchAnalysis struct {
 // rowLocal lists the ops besides element-wise ones that keep rows rows:
 // each element of their result, wherever the batch dimension ends up,
 // combines a fixed number of elements of their operands. (The shape
-// rules keep a symbolic dimension whole: slice, pad and tile take it
-// entire, reshape moves it only whole.) Ops that normalize or pick along
+// rules keep a symbolic dimension whole: slice, strided_slice, pad and
+// tile take it entire, reshape moves it only whole.) Ops that normalize or pick along
 // an axis do so only when that axis is not the batch's (axisAttr).
 var rowLocal = map[string]bool{
 	"matmul": true, "reshape": true, "reshape_to": true, "transpose": true,
 	"expand_dims": true, "squeeze": true, "concat": true, "split": true,
-	"slice": true, "pad": true, "tile": true, "gather": true, "one_hot": true,
+	"slice": true, "strided_slice": true, "pad": true, "tile": true, "gather": true, "one_hot": true,
 	"shuffle": true, "conv2d": true, "max_pool": true, "avg_pool": true,
 	"batch_norm": true, "dropout": true, "dropout_mask": true,
 	"matrix_inverse": true, "matrix_determinant": true,

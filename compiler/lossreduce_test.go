@@ -190,6 +190,7 @@ func TestLossReductionOfExamples(t *testing.T) {
 		"initializers.flow":  ReductionMean,
 		"linalg.flow":        ReductionMean,
 		"ops_tour.flow":      ReductionMean, // a mean plus an L2 penalty on s
+		"tf_attrs.flow":      ReductionMean,
 	}
 	files, err := filepath.Glob("../examples/*.flow")
 	require.NoError(t, err)

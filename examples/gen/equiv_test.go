@@ -25,6 +25,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
 	"github.com/flow-lang/flow/examples/gen/optimizers"
+	"github.com/flow-lang/flow/examples/gen/tfattrs"
 	"github.com/flow-lang/flow/runtime"
 )
 
@@ -54,6 +55,7 @@ var examples = []example{
 	{"../lenet.flow", func() runtime.Model { return lenet.New() }, []int{2}},
 	{"../dropout_bn.flow", func() runtime.Model { return dropoutbn.New() }, nil},
 	{"../counter.flow", func() runtime.Model { return counter.New() }, nil},
+	{"../tf_attrs.flow", func() runtime.Model { return tfattrs.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
