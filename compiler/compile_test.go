@@ -141,3 +141,21 @@ func TestInitialValuesReproducible(t *testing.T) {
 	d, _ := InitialValues(g1.Param("d"))
 	require.Equal(t, []float64{0.5, 0.5}, d)
 }
+
+// TestInterpreterRefusesEmptyBatch: a symbolic dimension is bound to a
+// positive size, as in generated code (docs/language.md, "Zero-size
+// tensors"); a batch of 0 is an error, not an empty result.
+func TestInterpreterRefusesEmptyBatch(t *testing.T) {
+	g, err := Compile("seed.flow", []byte(seedModel), Options{})
+	require.NoError(t, err)
+	it, err := NewInterpreter(g)
+	require.NoError(t, err)
+	feeds := map[string]*ir.Tensor{
+		"x":  {DType: ir.F32, Shape: []int{0, 4}},
+		"y_": {DType: ir.F32, Shape: []int{0, 3}},
+	}
+	_, err = it.Predict(feeds)
+	require.ErrorContains(t, err, "input x: dimension N is 0; symbolic dimensions are bound to positive sizes")
+	_, err = it.TrainStep(feeds)
+	require.ErrorContains(t, err, "dimension N is 0")
+}

@@ -48,6 +48,9 @@ func (it *Interpreter) Bind(feeds map[string]*ir.Tensor, inputs []*ir.Node) (ir.
 		}
 		for i, d := range s {
 			if d.IsSym() {
+				if t.Shape[i] < 1 {
+					return nil, fmt.Errorf("input %s: dimension %s is %d; symbolic dimensions are bound to positive sizes (flow's tensors have at least one element)", in.Name, d.Sym, t.Shape[i])
+				}
 				if v, seen := b[d.Sym]; seen && v != t.Shape[i] {
 					return nil, fmt.Errorf("input %s: dimension %s is %d here but %d elsewhere", in.Name, d.Sym, t.Shape[i], v)
 				}
