@@ -32,10 +32,10 @@ import (
 //	count  the number of elements of a batched value (size(x)): the batch
 //	       size times a constant
 //
-// Only the ops it knows keep rows rows (element-wise ops and ops that
-// move or combine elements within each example, such as matmul, reshape,
-// conv2d or softmax over another axis), and only linear ones keep a sum a
-// sum; anything else makes the value unknown, with the reason. A sum plus
+// Only the ops whose registry entries say so keep rows rows (element-wise
+// ops, and BatchLocal ones that move or combine elements within each
+// example, such as matmul, reshape, conv2d or softmax over another
+// axis), and only linear ones keep a sum a sum; anything else makes the value unknown, with the reason. A sum plus
 // a free term — a summed loss with an L2 penalty on params — is unknown:
 // the penalty does not grow with the batch, so no division makes the
 // whole the same for every batch size. A mean plus a free term stays a
@@ -148,31 +148,6 @@ type batchAnalysis struct {
 	facts map[*ir.Node]batchFact
 }
 
-// rowLocal lists the ops besides element-wise ones that keep rows rows:
-// each element of their result, wherever the batch dimension ends up,
-// combines a fixed number of elements of their operands. (The shape
-// rules keep a symbolic dimension whole: slice, strided_slice, pad and
-// tile take it entire, reshape moves it only whole.) Ops that normalize or pick along
-// an axis do so only when that axis is not the batch's (axisAttr).
-var rowLocal = map[string]bool{
-	"matmul": true, "reshape": true, "reshape_to": true, "transpose": true,
-	"expand_dims": true, "squeeze": true, "concat": true, "split": true,
-	"slice": true, "strided_slice": true, "pad": true, "tile": true, "gather": true, "one_hot": true,
-	"shuffle": true, "conv2d": true, "max_pool": true, "avg_pool": true,
-	"batch_norm": true, "dropout": true, "dropout_mask": true,
-	"matrix_inverse": true, "matrix_determinant": true,
-	"softmax": true, "log_softmax": true, "softmax_cross_entropy": true,
-	"sparse_softmax_cross_entropy": true, "argmax": true, "argmin": true,
-}
-
-// axisOps normalize or pick along the axis of their first operand that
-// their "axis" attribute names (the last one for
-// sparse_softmax_cross_entropy): across examples when it is the batch's.
-var axisOps = map[string]bool{
-	"softmax": true, "log_softmax": true, "softmax_cross_entropy": true,
-	"sparse_softmax_cross_entropy": true, "argmax": true, "argmin": true,
-}
-
 // unknown makes an unknown fact with a reason about n, which names n's
 // file by its base name only, so that generated code that quotes the
 // reason does not depend on where the source was.
@@ -253,13 +228,13 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 		if has[kindSum] || has[kindCount] {
 			return unknown(n, "combines per-example values with one that grows with the batch")
 		}
-		if !n.Op.Elementwise && !rowLocal[op] {
+		if !n.Op.Elementwise && !n.Op.BatchLocal {
 			return unknown(n, "the compiler does not know how %s treats the batch dimension", op)
 		}
 		if len(axes) != 1 {
 			return unknown(n, "the result has no batch dimension, so %s combines the examples", op)
 		}
-		if axisOps[op] && in[0].kind == kindRows && in[0].axis == normAxis(n, n.Inputs[0].Type.Shape.Rank()) {
+		if n.Op.AlongAxis && in[0].kind == kindRows && in[0].axis == normAxis(n, n.Inputs[0].Type.Shape.Rank()) {
 			return unknown(n, "%s works along the batch dimension", op)
 		}
 		return batchFact{kind: kindRows, axis: axes[0]}
@@ -273,7 +248,7 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 	return batchFact{kind: kindFree}
 }
 
-// normAxis returns the axis attribute of an axisOps node, normalized for
+// normAxis returns the axis attribute of an AlongAxis node, normalized for
 // an operand of rank r (negative counts from the end; the last axis when
 // the op has none).
 func normAxis(n *ir.Node, r int) int {

@@ -20,10 +20,11 @@ import (
 
 func init() {
 	Register(&OpDef{
-		Name:    "reshape",
-		DTypes:  allDTypes,
-		Summary: "x with the same elements in row-major order under a new shape; one dimension may be -1 (inferred)",
-		Inputs:  []string{"x"},
+		Name:       "reshape",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x with the same elements in row-major order under a new shape; one dimension may be -1 (inferred)",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "shape", Kind: IntsArg, Doc: "the new sizes; at most one -1, inferred from the element count"},
 		},
@@ -39,9 +40,10 @@ func init() {
 		Eval:  evalReshape,
 	})
 	Register(&OpDef{
-		Name:    "reshape_to",
-		Summary: "x reshaped to the (possibly symbolic) shape `shape` with the same element count: the gradient of reshape, expand_dims and squeeze",
-		Inputs:  []string{"x"}, Internal: true,
+		Name:       "reshape_to",
+		BatchLocal: true,
+		Summary:    "x reshaped to the (possibly symbolic) shape `shape` with the same element count: the gradient of reshape, expand_dims and squeeze",
+		Inputs:     []string{"x"}, Internal: true,
 		Infer: func(n *Node) (Type, error) {
 			x := n.Inputs[0].Type
 			s, ok := n.Attrs["shape"].(Shape)
@@ -55,10 +57,11 @@ func init() {
 		Eval: evalReshape,
 	})
 	Register(&OpDef{
-		Name:    "transpose",
-		DTypes:  allDTypes,
-		Summary: "x with its axes permuted: result axis i is x's axis perm[i] (perm reverses the axes by default)",
-		Inputs:  []string{"x"},
+		Name:       "transpose",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x with its axes permuted: result axis i is x's axis perm[i] (perm reverses the axes by default)",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "perm", Kind: IntsArg, Doc: "a permutation of the axes (negative counts from the end); reversed axes when omitted"},
 		},
@@ -97,10 +100,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "expand_dims",
-		DTypes:  allDTypes,
-		Summary: "x with a new size-1 axis inserted at position axis of the result",
-		Inputs:  []string{"x"},
+		Name:       "expand_dims",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x with a new size-1 axis inserted at position axis of the result",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "axis", Kind: IntArg, Doc: "where the new axis goes, in -(rank+1)..rank (negative counts from the end of the result)"},
 		},
@@ -131,10 +135,11 @@ func init() {
 		Eval: evalReshape,
 	})
 	Register(&OpDef{
-		Name:    "squeeze",
-		DTypes:  allDTypes,
-		Summary: "x without the size-1 axes listed in axes (every size-1 axis when axes is empty)",
-		Inputs:  []string{"x"},
+		Name:       "squeeze",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x without the size-1 axes listed in axes (every size-1 axis when axes is empty)",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "axes", Kind: IntsArg, Default: []int{}, Doc: "axes of size 1 to remove (negative counts from the end); [] removes every size-1 axis"},
 		},
@@ -150,10 +155,11 @@ func init() {
 		Eval:  evalReshape,
 	})
 	Register(&OpDef{
-		Name:    "tile",
-		DTypes:  allDTypes,
-		Summary: "x repeated multiples[i] times along each axis i",
-		Inputs:  []string{"x"},
+		Name:       "tile",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x repeated multiples[i] times along each axis i",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "multiples", Kind: IntsArg, Doc: "one positive repeat count per axis"},
 		},
@@ -210,10 +216,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "pad",
-		DTypes:  allDTypes,
-		Summary: "x surrounded along each axis i by paddings[i][0] elements before and paddings[i][1] after, all equal to value",
-		Inputs:  []string{"x"},
+		Name:       "pad",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x surrounded along each axis i by paddings[i][0] elements before and paddings[i][1] after, all equal to value",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "paddings", Kind: IntPairsArg, Doc: "one [before, after] pair of non-negative counts per axis"},
 			{Name: "value", Kind: FloatArg, Default: 0.0, Doc: "the value of the added elements"},
@@ -258,10 +265,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "slice",
-		DTypes:  allDTypes,
-		Summary: "the part of x from begin spanning size elements (-1: to the end) along each axis, taking every strides[i]-th",
-		Inputs:  []string{"x"},
+		Name:       "slice",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "the part of x from begin spanning size elements (-1: to the end) along each axis, taking every strides[i]-th",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "begin", Kind: IntsArg, Doc: "the first index along each axis"},
 			{Name: "size", Kind: IntsArg, Doc: "how many elements of x each axis spans from begin; -1 spans to the end"},
@@ -321,10 +329,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "concat",
-		DTypes:  allDTypes,
-		Summary: "the operands (one or more, same rank and dtype) joined along axis; the other dimensions must agree",
-		Inputs:  []string{"x"}, Variadic: true,
+		Name:       "concat",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "the operands (one or more, same rank and dtype) joined along axis; the other dimensions must agree",
+		Inputs:     []string{"x"}, Variadic: true,
 		Attrs: []AttrSpec{
 			{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to join along (negative counts from the end)"},
 		},

@@ -48,10 +48,11 @@ func ShufflePermutation(seed, n int) []int {
 
 func init() {
 	Register(&OpDef{
-		Name:    "gather",
-		DTypes:  allDTypes,
-		Summary: "the slices of params at the integer indices along axis: the result's shape is params' before axis, then indices', then params' after axis (an index outside 0..size-1 reads zeros)",
-		Inputs:  []string{"params", "indices"},
+		Name:       "gather",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "the slices of params at the integer indices along axis: the result's shape is params' before axis, then indices', then params' after axis (an index outside 0..size-1 reads zeros)",
+		Inputs:     []string{"params", "indices"},
 		Attrs: []AttrSpec{
 			{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis of params to index (negative counts from the end)"},
 		},
@@ -257,10 +258,11 @@ func init() {
 	})
 
 	Register(&OpDef{
-		Name:    "split",
-		DTypes:  allDTypes,
-		Summary: "piece index of x cut along axis into num equal pieces, or into pieces of the given sizes (one may be -1: the rest)",
-		Inputs:  []string{"x"},
+		Name:       "split",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "piece index of x cut along axis into num equal pieces, or into pieces of the given sizes (one may be -1: the rest)",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "num", Kind: IntArg, Doc: "the number of equal pieces; give num or sizes"},
 			{Name: "sizes", Kind: IntsArg, Doc: "the size of each piece along axis, summing to its size; one may be -1"},
@@ -296,10 +298,11 @@ func init() {
 	})
 
 	Register(&OpDef{
-		Name:    "shuffle",
-		DTypes:  allDTypes,
-		Summary: "x with its slices along axis 0 permuted by a permutation fixed by seed (the same on every run); axis 0 must have a fixed size",
-		Inputs:  []string{"x"},
+		Name:       "shuffle",
+		BatchLocal: true,
+		DTypes:     allDTypes,
+		Summary:    "x with its slices along axis 0 permuted by a permutation fixed by seed (the same on every run); axis 0 must have a fixed size",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "seed", Kind: IntArg, Doc: "selects the permutation: math/rand/v2's Shuffle with PCG(seed, 0x9E3779B97F4A7C15)"},
 		},

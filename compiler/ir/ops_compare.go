@@ -186,6 +186,7 @@ func init() {
 	arg := func(name, what string, better func(v, best float64) bool) {
 		Register(&OpDef{
 			Name: name, Summary: "the index (i64) of the " + what + " element along axis, which the result drops (or keeps with size 1: keep_dims); the first on ties, a NaN wins", DTypes: numericDTypes,
+			BatchLocal: true, AlongAxis: true,
 			Inputs: []string{"x"},
 			Attrs: []AttrSpec{
 				{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis to search (negative counts from the end); it is removed from the result"},
@@ -244,7 +245,8 @@ func init() {
 	arg("argmin", "smallest", func(v, best float64) bool { return v < best })
 
 	Register(&OpDef{
-		Name: "one_hot", Summary: "a new axis of depth elements (the last by default), on_value at each integer index and off_value elsewhere (all off_value for an index outside 0..depth-1)",
+		Name:       "one_hot",
+		BatchLocal: true, Summary: "a new axis of depth elements (the last by default), on_value at each integer index and off_value elsewhere (all off_value for an index outside 0..depth-1)",
 		DTypes: intDTypes,
 		Inputs: []string{"indices"},
 		Attrs: []AttrSpec{
@@ -289,7 +291,8 @@ func init() {
 	})
 
 	Register(&OpDef{
-		Name:    "sparse_softmax_cross_entropy",
+		Name:       "sparse_softmax_cross_entropy",
+		BatchLocal: true, AlongAxis: true,
 		DTypes:  f32Only,
 		Summary: "per example -log_softmax(logits)[label] over the last axis, with integer labels, computed stably; the result drops the last axis (NaN for a label outside 0..classes-1)",
 		Inputs:  []string{"logits", "labels"},

@@ -250,7 +250,8 @@ func checkGradShape(n *Node, dy Type, batch Dim, w Window, c int) error {
 
 func init() {
 	Register(&OpDef{
-		Name: "conv2d", Summary: "2-D convolution (cross-correlation, as TensorFlow) of NHWC images x with a filter [KH, KW, Cin, Cout]",
+		Name:       "conv2d",
+		BatchLocal: true, Summary: "2-D convolution (cross-correlation, as TensorFlow) of NHWC images x with a filter [KH, KW, Cin, Cout]",
 		DTypes: f32Only,
 		Inputs: []string{"x", "filter"}, Attrs: windowAttrs(true),
 		Examples: []Example{
@@ -385,7 +386,8 @@ func init() {
 	})
 
 	Register(&OpDef{
-		Name: "max_pool", Summary: "the maximum over each ksize window of NHWC images, per channel (SAME windows ignore the padding)",
+		Name:       "max_pool",
+		BatchLocal: true, Summary: "the maximum over each ksize window of NHWC images, per channel (SAME windows ignore the padding)",
 		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
 		Examples: []Example{
@@ -455,7 +457,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "avg_pool", Summary: "the mean over each ksize window of NHWC images, per channel (SAME windows average the elements inside the image only)",
+		Name:       "avg_pool",
+		BatchLocal: true, Summary: "the mean over each ksize window of NHWC images, per channel (SAME windows average the elements inside the image only)",
 		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
 		Examples: []Example{

@@ -18,10 +18,11 @@ import (
 func init() {
 	wc := func(shapes ...[]int) Example { return Example{Shapes: shapes, Domain: WellConditioned} }
 	Register(&OpDef{
-		Name:    "matrix_inverse",
-		DTypes:  f32Only,
-		Summary: "the inverse of each square matrix in the last two axes of x (rank >= 2); an exactly singular matrix gives all NaN",
-		Inputs:  []string{"x"},
+		Name:       "matrix_inverse",
+		BatchLocal: true,
+		DTypes:     f32Only,
+		Summary:    "the inverse of each square matrix in the last two axes of x (rank >= 2); an exactly singular matrix gives all NaN",
+		Inputs:     []string{"x"},
 		Examples: []Example{
 			wc([]int{2, 2}), wc([]int{1, 1}), wc([]int{3, 3}), wc([]int{5, 5}),
 			wc([]int{2, 3, 3}), wc([]int{3, 1, 4, 4}),
@@ -54,10 +55,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "matrix_determinant",
-		DTypes:  f32Only,
-		Summary: "the determinant of each square matrix in the last two axes of x (rank >= 2), shape x's leading axes; 0 for an exactly singular matrix",
-		Inputs:  []string{"x"},
+		Name:       "matrix_determinant",
+		BatchLocal: true,
+		DTypes:     f32Only,
+		Summary:    "the determinant of each square matrix in the last two axes of x (rank >= 2), shape x's leading axes; 0 for an exactly singular matrix",
+		Inputs:     []string{"x"},
 		Examples: []Example{
 			wc([]int{2, 2}), wc([]int{1, 1}), wc([]int{3, 3}), wc([]int{5, 5}),
 			wc([]int{2, 3, 3}), wc([]int{3, 1, 4, 4}),

@@ -8,7 +8,8 @@ import "fmt"
 
 func init() {
 	Register(&OpDef{
-		Name: "matmul", Summary: "matrix product of the last two axes of a and b (rank >= 2; the leading batch axes broadcast), optionally transposing either's last two axes (operator @)",
+		Name:       "matmul",
+		BatchLocal: true, Summary: "matrix product of the last two axes of a and b (rank >= 2; the leading batch axes broadcast), optionally transposing either's last two axes (operator @)",
 		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"},
 		Examples: []Example{

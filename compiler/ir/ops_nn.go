@@ -12,7 +12,8 @@ var softmaxAttrs = []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "th
 
 func init() {
 	Register(&OpDef{
-		Name: "softmax", Summary: "e^x / sum(e^x) over axis (the last by default), computed stably",
+		Name:       "softmax",
+		BatchLocal: true, AlongAxis: true, Summary: "e^x / sum(e^x) over axis (the last by default), computed stably",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{
@@ -37,7 +38,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "log_softmax", Summary: "log(softmax(x)) over axis (the last by default), computed stably as x - max - log(sum(e^(x-max)))",
+		Name:       "log_softmax",
+		BatchLocal: true, AlongAxis: true, Summary: "log(softmax(x)) over axis (the last by default), computed stably as x - max - log(sum(e^(x-max)))",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
 		Examples: []Example{

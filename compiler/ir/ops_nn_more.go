@@ -56,7 +56,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:    "softmax_cross_entropy",
+		Name:       "softmax_cross_entropy",
+		BatchLocal: true, AlongAxis: true,
 		DTypes:  f32Only,
 		Summary: "per example -sum(labels * log_softmax(logits)) over the last axis, computed stably; the result drops the last axis",
 		Inputs:  []string{"logits", "labels"},

@@ -56,10 +56,11 @@ func init() {
 		return AttrSpec{Name: name, Kind: IntArg, Default: 0, Doc: doc}
 	}
 	Register(&OpDef{
-		Name:    "strided_slice",
-		Summary: "TensorFlow's strided slice x[begin:end:strides] per spec entry, with begin/end masks, an ellipsis, new axes and shrunk axes (negative indices count from the end and are clamped as TensorFlow does; strides may be negative)",
-		DTypes:  allDTypes,
-		Inputs:  []string{"x"},
+		Name:       "strided_slice",
+		BatchLocal: true,
+		Summary:    "TensorFlow's strided slice x[begin:end:strides] per spec entry, with begin/end masks, an ellipsis, new axes and shrunk axes (negative indices count from the end and are clamped as TensorFlow does; strides may be negative)",
+		DTypes:     allDTypes,
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "begin", Kind: IntsArg, Doc: "the first index per spec entry (negative counts from the end)"},
 			{Name: "end", Kind: IntsArg, Doc: "the index per spec entry the slice stops before (negative counts from the end)"},

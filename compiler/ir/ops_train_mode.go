@@ -17,10 +17,11 @@ import (
 
 func init() {
 	Register(&OpDef{
-		Name:    "dropout",
-		DTypes:  floatDTypes,
-		Summary: "in training steps, keeps each element with probability 1 - rate and scales it by 1/(1 - rate) (a mask seeded by seed and the step); the identity in predict and loss",
-		Inputs:  []string{"x"},
+		Name:       "dropout",
+		BatchLocal: true,
+		DTypes:     floatDTypes,
+		Summary:    "in training steps, keeps each element with probability 1 - rate and scales it by 1/(1 - rate) (a mask seeded by seed and the step); the identity in predict and loss",
+		Inputs:     []string{"x"},
 		Attrs: []AttrSpec{
 			{Name: "rate", Kind: FloatArg, Doc: "the probability of dropping an element, in [0, 1)"},
 			{Name: "seed", Kind: IntArg, Default: 0, Doc: "the mask's seed"},
@@ -43,10 +44,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:     "dropout_mask",
-		Summary:  "dropout's training mask for x at a step: 1/(1 - rate) where DropoutUniform(seed, step, i) < 1 - rate, else 0",
-		Inputs:   []string{"x", "step"},
-		Internal: true,
+		Name:       "dropout_mask",
+		BatchLocal: true,
+		Summary:    "dropout's training mask for x at a step: 1/(1 - rate) where DropoutUniform(seed, step, i) < 1 - rate, else 0",
+		Inputs:     []string{"x", "step"},
+		Internal:   true,
 		Attrs: []AttrSpec{
 			{Name: "rate", Kind: FloatArg},
 			{Name: "seed", Kind: IntArg, Default: 0},
@@ -85,8 +87,9 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:   "batch_norm",
-		DTypes: floatDTypes,
+		Name:       "batch_norm",
+		BatchLocal: true,
+		DTypes:     floatDTypes,
 		Summary: "per-channel (last axis) normalization: scale * (x - mean) / sqrt(variance + epsilon) + offset, with batch statistics " +
 			"over all other axes in training steps (updating moving_mean and moving_variance with momentum) and the moving averages in predict and loss",
 		Inputs: []string{"x", "scale", "offset"},

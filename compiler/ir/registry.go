@@ -139,6 +139,17 @@ type OpDef struct {
 	// Elementwise ops map each output element from the input elements at
 	// the same (broadcast) index.
 	Elementwise bool
+	// BatchLocal ops, besides the Elementwise ones, keep the examples of
+	// a batch apart: each element of their result combines a fixed number
+	// of elements of one example of their operands, wherever the batch
+	// dimension ends up (matmul, reshape, conv2d, softmax along another
+	// axis, ...). The loss analysis (compiler.LossReduction) relies on it.
+	BatchLocal bool
+	// AlongAxis ops normalize or pick along the axis of their first
+	// operand that their "axis" attribute names (the last when it is
+	// absent): across the examples of a batch when that is the batch
+	// dimension, whatever BatchLocal says.
+	AlongAxis bool
 	// Stateful ops read or write parameter state.
 	Stateful bool
 	// DTypes lists the dtypes a program may apply the op to: the values
