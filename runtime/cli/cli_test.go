@@ -350,7 +350,7 @@ func TestPredictNonFiniteOutputIsNull(t *testing.T) {
 	m.b[0] = float32(math.Inf(1))
 	code, stdout, stderr := run(m, "predict", "--input", writeFile(t, string(mustJSON([][]float64{numbers(784, 0)}))))
 	require.Equal(t, ExitOK, code, stderr)
-	require.Contains(t, stdout, `"y": [null, `)
+	require.Contains(t, stdout, `"y":[null,`)
 	var out []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(stdout), &out))
 }

@@ -71,13 +71,7 @@ func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {
 		info.fixed = fixed
 		info.inputs = append(info.inputs, t)
 	}
-	for i, spec := range sig.Outputs {
-		t, fixed, err := batchTensor(spec, i)
-		if err != nil || fixed != info.fixed {
-			continue // not one entry per example: cannot be split between requests
-		}
-		info.outputs = append(info.outputs, t)
-	}
+	info.outputs = NewOutputs(sig, info.fixed).list
 	if len(info.outputs) == 0 {
 		return nil, fmt.Errorf("serve: model %s has no output with one entry per example along the batch dimension of its inputs", sig.Model)
 	}
