@@ -14,13 +14,18 @@ import (
 // accepting connections, and from then on every answer closes its
 // connection ("Connection: close"). A request may still arrive on a
 // keep-alive connection whose client sent it before it learnt of the
-// shutdown, so idle connections stay open for Options.ShutdownGrace (no
-// longer than some are idle) before they are closed; request bodies
-// still arriving must be complete within the grace too, so that a
-// stalled client cannot hold the shutdown. Serve then waits up to
-// Options.ShutdownTimeout for the requests in flight, and returns nil
-// once they are answered, or an error if it had to cut them off or the
-// listener failed. Call Close after Serve returns.
+// shutdown, so a connection is closed only once it has been idle for
+// Options.ShutdownGrace (since the shutdown began, or since its last
+// answer); request bodies still arriving must be complete within the
+// grace too, so that a stalled client cannot hold the shutdown. Serve
+// returns nil once every connection is closed, or an error if the
+// listener failed or requests were still in flight after
+// Options.ShutdownTimeout (their connections are then closed). Call
+// Close after Serve returns.
+//
+// Serve does not use http.Server.Shutdown, which closes idle
+// connections at once: a request on its way on one of them is reset,
+// and one whose header is being read when it is called is dropped.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
@@ -43,22 +48,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	start := time.Now()
 	s.drain(start)
 	ln.Close() // stop accepting
-	if err := <-served; !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-served; !errors.Is(err, net.ErrClosed) {
+		hs.Close()
 		return err
 	}
-	// Keep idle connections open for the grace, in case a request is on
-	// its way, unless there are none.
 	tick := time.NewTicker(min(10*time.Millisecond, s.opt.ShutdownGrace))
 	defer tick.Stop()
-	for time.Since(start) < s.opt.ShutdownGrace && s.waitingConns() > 0 {
+	for s.closeIdle(start) > 0 {
+		if time.Since(start) > s.opt.ShutdownTimeout {
+			hs.Close()
+			return fmt.Errorf("shutting down: requests still in flight after %v were cut off", s.opt.ShutdownTimeout)
+		}
 		<-tick.C
-	}
-	// Close the idle connections, and those that finish their request.
-	sctx, cancel := context.WithDeadline(context.Background(), start.Add(s.opt.ShutdownTimeout))
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-		return fmt.Errorf("shutting down: requests still in flight after %v were cut off", s.opt.ShutdownTimeout)
 	}
 	return nil
 }
@@ -68,7 +69,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) drain(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.drainAt = now
 	s.draining.Store(true)
 	cut := now.Add(s.opt.ShutdownGrace)
 	for b := range s.reading {
@@ -79,6 +79,12 @@ func (s *Server) drain(now time.Time) {
 	}
 }
 
+// connInfo is the state of a connection and since when it is in it.
+type connInfo struct {
+	state http.ConnState
+	since time.Time
+}
+
 // connState tracks the server's connections (http.Server.ConnState).
 func (s *Server) connState(c net.Conn, state http.ConnState) {
 	s.mu.Lock()
@@ -87,22 +93,32 @@ func (s *Server) connState(c net.Conn, state http.ConnState) {
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
 	default:
-		s.conns[c] = state
+		s.conns[c] = connInfo{state, time.Now()}
 	}
 }
 
-// waitingConns counts the connections on which a request may still
-// arrive: new ones that have not sent one yet, and idle keep-alive ones.
-func (s *Server) waitingConns() int {
+// closeIdle closes the connections that, the shutdown having begun at
+// start, have waited for a request for the grace: new ones that have not
+// sent one, and idle keep-alive ones. It returns the number of
+// connections still open.
+func (s *Server) closeIdle(start time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, state := range s.conns {
-		if state == http.StateNew || state == http.StateIdle {
-			n++
+	now := time.Now()
+	for c, ci := range s.conns {
+		if (ci.state == http.StateNew || ci.state == http.StateIdle) && now.Sub(later(ci.since, start)) >= s.opt.ShutdownGrace {
+			c.Close() // its goroutine reports it closed
 		}
 	}
-	return n
+	return len(s.conns)
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // bodyRead is a request whose body is being read, and the deadline for it.
@@ -126,12 +142,18 @@ func (s *Server) startBody(rc *http.ResponseController) *bodyRead {
 	return b
 }
 
-// endBody lifts the deadline once the body is read: net/http keeps
-// reading the connection in the background while the request is
-// worked on, and a deadline there would cancel the request.
-func (s *Server) endBody(b *bodyRead) {
+// endBody ends the reading of a body. Once the whole body is read, it
+// lifts the deadline: net/http keeps reading the connection in the
+// background while the request is worked on, and a deadline there would
+// cancel the request. Otherwise the deadline is made past: net/http
+// would try to read the rest of the body before closing the connection.
+func (s *Server) endBody(b *bodyRead, complete bool) {
 	s.mu.Lock()
 	delete(s.reading, b)
 	s.mu.Unlock()
-	b.rc.SetReadDeadline(time.Time{})
+	if complete {
+		b.rc.SetReadDeadline(time.Time{})
+	} else {
+		b.rc.SetReadDeadline(time.Unix(1, 0))
+	}
 }

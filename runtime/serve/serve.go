@@ -152,9 +152,8 @@ type Server struct {
 	// Shutting down (see Serve).
 	draining atomic.Bool
 	mu       sync.Mutex
-	drainAt  time.Time              // when draining began
 	reading  map[*bodyRead]struct{} // requests whose body is being read
-	conns    map[net.Conn]http.ConnState
+	conns    map[net.Conn]connInfo  // the connections Serve has open
 
 	// Batcher-owned state.
 	bufs [][]float32 // concatenated inputs, one per predict input
@@ -253,7 +252,7 @@ func New(m runtime.Model, opt Options) (*Server, error) {
 		mem:         memory{free: opt.MaxMemory},
 		maxExamples: maxExamples,
 		reading:     map[*bodyRead]struct{}{},
-		conns:       map[net.Conn]http.ConnState{},
+		conns:       map[net.Conn]connInfo{},
 	}
 	for i, t := range info.inputs {
 		s.bufs[i] = make([]float32, maxBatch*t.per)
@@ -388,13 +387,14 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	read := s.startBody(rc)
 	buf := scanBufs.Get().(*[]byte)
 	req, err := decodeRequest(body, s.info, int(maxExamples), *buf)
-	var re *readError
-	if err != nil && !errors.As(err, &re) {
+	complete := err == nil
+	if re := (*readError)(nil); err != nil && !errors.As(err, &re) {
 		// Read the rest, so that the client, still sending, gets the answer.
-		io.CopyBuffer(io.Discard, body, *buf)
+		_, rerr := io.CopyBuffer(io.Discard, body, *buf)
+		complete = rerr == nil
 	}
 	scanBufs.Put(buf)
-	s.endBody(read)
+	s.endBody(read, complete)
 	if err != nil {
 		s.decodeFailed(w, rc, err)
 		return
