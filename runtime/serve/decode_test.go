@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -341,4 +342,37 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzScanNumber checks the scanner's numbers against strconv.ParseFloat,
+// bit for bit: the same numbers accepted (JSON's grammar), the same
+// values (its fast path for short decimals included).
+func FuzzScanNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1", "12.5", "0.003921569", "1e22", "1e23", "9007199254740993", "123456789012345678901234",
+		"4.9e-324", "1.7976931348623157e308", "1e999", "-1E-7", "0.1e+2", "01", "1.", ".5", "-", "1e", "1e+", "+1", "00.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, num string) {
+		s := scanner{r: strings.NewReader(num), buf: make([]byte, scanBufSize)}
+		s.fill(0)
+		if len(num) == 0 || num[0] != '-' && (num[0] < '0' || num[0] > '9') {
+			return // the decoder only scans numbers from such a byte
+		}
+		got, err := s.number()
+		consumed := s.pos == len(num)
+		valid := json.Valid([]byte(num)) && strings.IndexFunc(num, func(r rune) bool { return !strings.ContainsRune("0123456789-+.eE", r) }) < 0
+		if err == nil && consumed != valid {
+			t.Fatalf("%q: scanned %d bytes without an error; valid JSON number: %v", num, s.pos, valid)
+		}
+		if !valid {
+			return
+		}
+		want, werr := strconv.ParseFloat(num, 64)
+		if werr != nil && !errors.Is(werr, strconv.ErrRange) {
+			t.Fatalf("%q: ParseFloat: %v", num, werr)
+		}
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: scanned %v (%v), ParseFloat %v", num, got, err, want)
+		}
+	})
 }

@@ -134,9 +134,10 @@ func (o *Outputs) Spec(i int) runtime.TensorSpec { return o.list[i].spec }
 func (o *Outputs) PerExample(i int) int { return o.list[i].per }
 
 // AppendExample appends example k of a batch as a JSON object mapping
-// each output's name to its value, nested like the output's shape (see
-// the package documentation for number formats): out holds, per output
-// in the order of o, the batch's values. With label the position of an
+// each output's name to its value, nested like the output's per-example
+// shape (integers for integer dtypes, true or false for bool, null for
+// values JSON cannot represent): out holds, per output in the order of o,
+// the batch's values. With label the position of an
 // output, the object also maps "label" to the index of that output's
 // largest value — unless an output is itself named "label", whose value
 // then stands, so that no key appears twice.

@@ -12,8 +12,15 @@
 // (dynamic batching); one goroutine owns the model, which is not safe for
 // concurrent use. Errors are JSON objects {"error": "..."}: 400 for a
 // malformed request (bad JSON, wrong shape or dtype, missing input), 404
-// for an unknown model or path, 405 for a wrong method, 413 for a body over
-// the limit, 503 when the queue is full.
+// for an unknown model or path, 405 for a wrong method, 408 for a body
+// that does not arrive in time, 413 for a body over the limit or with more
+// examples than the memory limit allows, 503 when the queue is full.
+//
+// Bodies are decoded as they arrive, straight into the model's input
+// tensors (decode.go), and every request reserves the memory it may come
+// to hold before its body is read (memory.go), so that what clients send
+// cannot exhaust the server's memory. Serve runs the HTTP server and shuts
+// it down without dropping a request (listen.go).
 //
 // The package uses only the standard library: it is embedded in the model
 // binaries flowc builds.
