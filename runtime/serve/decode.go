@@ -194,7 +194,7 @@ func (c *column) copyTo(dst []float32, lo, hi int) {
 	}
 }
 
-// Errors that are not the client's malformed JSON or wrong tensors.
+// Errors about the body as a whole.
 var (
 	errEmpty    = &syntaxError{fmt.Sprintf("empty request body; want a JSON object %s or %s", `{"instances": [...]}`, `{"inputs": ...}`)}
 	errTrailing = &syntaxError{"unexpected data after the JSON value"}

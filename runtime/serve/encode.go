@@ -137,10 +137,10 @@ func (o *Outputs) PerExample(i int) int { return o.list[i].per }
 // each output's name to its value, nested like the output's per-example
 // shape (integers for integer dtypes, true or false for bool, null for
 // values JSON cannot represent): out holds, per output in the order of o,
-// the batch's values. With label the position of an
-// output, the object also maps "label" to the index of that output's
-// largest value — unless an output is itself named "label", whose value
-// then stands, so that no key appears twice.
+// the batch's values. With label the position of an output, the object
+// also maps "label" to the index of that output's largest value — unless
+// an output is itself named "label", whose value then stands, so that no
+// key appears twice.
 func (o *Outputs) AppendExample(b []byte, out [][]float32, k, label int) []byte {
 	var scores []float32
 	if label >= 0 {

@@ -167,6 +167,23 @@ func TestSlowBodyTimesOut(t *testing.T) {
 		t.Errorf("after the 408, read %v, want EOF", err)
 	}
 
+	// A slow body sent where no body is read is bounded too: net/http
+	// reads what a handler left of it before the next request.
+	wrong, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	io.WriteString(wrong, "POST /v1/models/fake HTTP/1.1\r\nHost: test\r\nContent-Length: 100\r\n\r\n{")
+	wbr := bufio.NewReader(wrong)
+	wrong.SetReadDeadline(time.Now().Add(safety))
+	if resp, err := http.ReadResponse(wbr, nil); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST to the status: %v", err)
+	}
+	if _, err := io.Copy(io.Discard, wbr); err != nil {
+		t.Errorf("the connection of a stalled body to the status: %v, want EOF", err)
+	}
+
 	// A client that sends in time is served, on a connection kept alive.
 	other, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -87,11 +87,13 @@ type Options struct {
 	TopK int
 	// MaxMemory bounds in bytes the memory all predict requests hold at
 	// once: the buffer their body is read through, their decoded inputs,
-	// their outputs and their answers (see memory.go). A request reserves
-	// its share before its body is read, waiting while others hold the
-	// rest; one whose body could hold more examples than fit the limit
-	// is refused with 413 past those. New fails if one example does not
-	// fit.
+	// their outputs and their answers. Before its body is read, a request
+	// reserves the most it can come to hold (as many examples as a body
+	// of its size can hold, at two bytes a value), waiting while others
+	// hold the rest; once decoded it keeps what its examples take. A body
+	// that could hold more examples than fit the limit alone is decoded
+	// up to those and refused with 413 past them. New fails if one
+	// example does not fit.
 	MaxMemory int64
 	// BodyTimeout bounds the time to receive a request's body, counted
 	// from when the server starts reading it, and the time to send its
@@ -299,6 +301,12 @@ func (s *Server) matches(name string) bool {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		// Bound the reading of the body: net/http reads what is left of
+		// it before the next request. servePredict, which reads it, sets
+		// its own deadline.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opt.BodyTimeout))
+	}
 	const prefix = "/v1/models/"
 	p := r.URL.Path
 	if !strings.HasPrefix(p, prefix) {
@@ -455,11 +463,10 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	s.requests.Add(1)
 	answer := encodeResponse(s.info, req.columnar, topK, j.n, j.out)
-	// Sending the answer may take as long as receiving a body.
+	// Sending the answer may take as long as receiving a body (net/http
+	// lifts the deadline once the answer is sent).
 	rc.SetWriteDeadline(time.Now().Add(s.opt.BodyTimeout))
 	s.writeJSON(w, http.StatusOK, answer)
-	rc.Flush()
-	rc.SetWriteDeadline(time.Time{})
 }
 
 // scanBufs holds the buffers request bodies are read through.
@@ -486,8 +493,6 @@ func (s *Server) decodeFailed(w http.ResponseWriter, rc *http.ResponseController
 		} else {
 			s.writeError(w, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %v", s.opt.BodyTimeout))
 		}
-		rc.Flush()
-		rc.SetWriteDeadline(time.Time{})
 	default: // malformed, or the client is gone
 		s.writeError(w, http.StatusBadRequest, err.Error())
 	}
