@@ -200,8 +200,7 @@ func TestPredictImageFile(t *testing.T) {
 	require.Equal(t, string(lines[0]), string(lines[2]), "the same file, the same line")
 	require.Equal(t, []string{"file", "top"}, objectKeys(t, lines[0]))
 
-	path := one
-	code, _, errs = run(m, "predict", "--input", path, path)
+	code, _, errs = run(m, "predict", "--input", one, one)
 	require.Equal(t, 2, code)
 	require.Contains(t, errs, "not both")
 	code, _, errs = run(m, "predict", filepath.Join(t.TempDir(), "missing.png"))

@@ -18,10 +18,7 @@ import (
 // labelModel is the softmax model with a second output named "label": the
 // index of the best class, i32[N]. Such a model once made predict write
 // the key "label" twice.
-type labelModel struct {
-	*softmaxModel
-	labels []float32
-}
+type labelModel struct{ *softmaxModel }
 
 func newLabelModel() *labelModel {
 	m := &labelModel{softmaxModel: newSoftmaxModel()}
@@ -34,11 +31,11 @@ func newLabelModel() *labelModel {
 
 func (m *labelModel) PredictFeed(n int, in [][]float32) [][]float32 {
 	p := m.softmaxModel.PredictFeed(n, in)[0]
-	m.labels = make([]float32, n)
+	labels := make([]float32, n)
 	for k := range n {
-		m.labels[k] = float32(argmax(p[k*10 : (k+1)*10]))
+		labels[k] = float32(argmax(p[k*10 : (k+1)*10]))
 	}
-	return [][]float32{p, m.labels}
+	return [][]float32{p, labels}
 }
 
 // objectKeys returns the keys of the JSON object in data, in order and

@@ -89,10 +89,15 @@ func TestShutdownAnswersKeepAliveRequests(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				counted := false // in answered
+				defer func() {
+					if !counted {
+						answered.Done()
+					}
+				}()
 				conn, err := net.Dial("tcp", addr)
 				if err != nil {
 					errs <- err
-					answered.Done()
 					return
 				}
 				defer conn.Close()
@@ -109,6 +114,7 @@ func TestShutdownAnswersKeepAliveRequests(t *testing.T) {
 					}
 					if i == 2 {
 						answered.Done() // the connection has been reused
+						counted = true
 					}
 					if resp.Close {
 						// The server closes the connection after this answer.

@@ -20,40 +20,33 @@ import (
 
 // exampleCost returns the bytes one example of a request holds at most:
 // its inputs (twice their 4 bytes a value, see column), its outputs (4
-// bytes a value) and its share of the answer (answerBytes).
+// bytes a value) and its share of the answer.
 func (info *modelInfo) exampleCost() int64 {
 	var n int64
 	for _, t := range info.inputs {
 		n += 8 * int64(t.per)
 	}
-	for _, t := range info.outputs {
-		n += 4*int64(t.per) + info.answerCost(&t)
-	}
-	return n + answerExampleCost
+	return n + info.outputBytes(1) + info.answerBytes(1)
 }
 
-// Bounds of what an answer takes per example. A value takes at most
+// Bounds of what an answer takes per example: a value takes at most
 // maxValueChars bytes with its separator (a float32 written shortest is
-// at most 15 bytes, an integer 20), plus, for an output of top-k classes,
-// a class index of at most 11; nested arrays take three bytes each
-// (brackets and separator) and there are at most rank × values of them.
+// at most 15 bytes, an integer 20), plus, in a top-k answer, a class
+// index of at most topKChars; nested arrays take three bytes each
+// (brackets and separator), and there are at most rank × values of them;
+// answerFrame covers the object or array around an example's outputs.
 const (
-	maxValueChars     = 24
-	topKChars         = 12
-	answerExampleCost = 64 // the object or array around an example's outputs, and a column's brackets
+	maxValueChars = 24
+	topKChars     = 12
+	answerFrame   = 64
 )
-
-// answerCost returns the bytes output t adds to an answer per example.
-func (info *modelInfo) answerCost(t *tensor) int64 {
-	per := int64(max(t.per, 1))
-	return per*(maxValueChars+topKChars+3*int64(len(t.dims))) + int64(len(t.spec.Name)) + 8
-}
 
 // answerBytes bounds the answer to n examples (encodeResponse).
 func (info *modelInfo) answerBytes(n int) int64 {
-	var b int64 = answerExampleCost
-	for i := range info.outputs {
-		b += info.answerCost(&info.outputs[i])
+	var b int64 = answerFrame
+	for _, t := range info.outputs {
+		per := int64(max(t.per, 1))
+		b += per*(maxValueChars+topKChars+3*int64(len(t.dims))) + int64(len(t.spec.Name)) + 8
 	}
 	return int64(n) * b
 }
