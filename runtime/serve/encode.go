@@ -127,9 +127,6 @@ func (o *Outputs) Len() int { return len(o.list) }
 // Index returns the position of output i in the signature's outputs.
 func (o *Outputs) Index(i int) int { return o.list[i].index }
 
-// Spec returns output i's tensor spec.
-func (o *Outputs) Spec(i int) runtime.TensorSpec { return o.list[i].spec }
-
 // PerExample returns the number of values of output i per example.
 func (o *Outputs) PerExample(i int) int { return o.list[i].per }
 

@@ -130,8 +130,10 @@ type Stats struct {
 	Examples int64
 }
 
-// Server serves one model. It implements http.Handler; create it with New
-// and call Close once the HTTP server has shut down.
+// Server serves one model. Create it with New, run it with Serve, and
+// call Close once Serve has returned. It also implements http.Handler,
+// for an HTTP server of one's own: the memory limit and the body
+// deadlines hold there too, but the graceful shutdown is Serve's.
 type Server struct {
 	model    runtime.Model
 	sig      *runtime.Signature
@@ -286,7 +288,7 @@ func (s *Server) Stats() Stats {
 }
 
 // Close stops the batcher. Call it after the HTTP server has shut down
-// (http.Server.Shutdown), when no request is in flight; requests still
+// (Serve has returned), when no request is in flight; requests still
 // waiting get 503. Close is idempotent.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.quit) })
