@@ -40,7 +40,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
-	case err := <-served:
+	case err := <-served: // the listener failed
+		hs.Close()
 		return err
 	case <-ctx.Done():
 	}
