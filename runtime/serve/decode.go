@@ -124,8 +124,8 @@ const chunkBytes = 256 << 10
 // column holds one input's values for a request's examples. They are
 // stored in chunks of whole examples, one example in the first, each
 // next one twice as large up to chunkBytes, so that a column grows
-// without copying and takes at most twice its values' 4 bytes each (or
-// their size plus one chunk).
+// without copying and takes at most twice its values' 4 bytes each (a
+// new chunk is no larger than the ones before it together, plus one).
 type column struct {
 	per    int
 	chunks [][]float32
