@@ -17,7 +17,7 @@ import (
 // several). With topK > 0, a classifier's entries are {"classes": [...],
 // "scores": [...]} with the topK best classes, best first.
 func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32) []byte {
-	b := make([]byte, 0, 64+n*len(out)*16)
+	b := make([]byte, 0, info.answerBytes(n)) // the memory accounting's bound: no growing
 	if topK > 0 {
 		topK = min(topK, info.classes)
 		t := &info.outputs[0]

@@ -32,23 +32,34 @@ func (info *modelInfo) exampleCost() int64 {
 // Bounds of what an answer takes per example: a value takes at most
 // maxValueChars bytes with its separator (a float32 written shortest is
 // at most 15 bytes, an integer 20), plus, in a top-k answer, a class
-// index of at most topKChars; nested arrays take three bytes each
-// (brackets and separator), and there are at most rank × values of them;
-// answerFrame covers the object or array around an example's outputs.
+// index of at most topKChars; each nested array takes three bytes
+// (brackets and separator); answerFrame covers the object or array
+// around an example's outputs.
 const (
 	maxValueChars = 24
 	topKChars     = 12
 	answerFrame   = 64
 )
 
-// answerBytes bounds the answer to n examples (encodeResponse).
+// answerBytes bounds the answer to n examples: encodeResponse allocates
+// it at once.
 func (info *modelInfo) answerBytes(n int) int64 {
 	var b int64 = answerFrame
 	for _, t := range info.outputs {
-		per := int64(max(t.per, 1))
-		b += per*(maxValueChars+topKChars+3*int64(len(t.dims))) + int64(len(t.spec.Name)) + 8
+		b += int64(t.per)*(maxValueChars+topKChars) + 3*nestedArrays(t.dims) + int64(len(t.spec.Name)) + 8
 	}
 	return int64(n) * b
+}
+
+// nestedArrays returns the number of JSON arrays a value of shape dims is
+// written with.
+func nestedArrays(dims []int) int64 {
+	var n, p int64 = 0, 1
+	for _, d := range dims {
+		n += p
+		p *= int64(d)
+	}
+	return n
 }
 
 // outputBytes returns the memory the outputs of n examples take.

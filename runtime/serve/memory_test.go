@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"runtime/metrics"
 	"strconv"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/flow-lang/flow/runtime"
 )
 
 // TestMemoryBudget checks the weighted semaphore requests reserve memory
@@ -310,5 +313,37 @@ func TestHostileBodiesBoundedMemory(t *testing.T) {
 	t.Logf("peak heap %.1f MiB with a memory limit of %d MiB (bound %d MiB)", float64(peak.Load())/(1<<20), maxMemory>>20, bound>>20)
 	if peak.Load() > bound {
 		t.Errorf("the heap reached %.1f MiB, more than the bound of %d MiB", float64(peak.Load())/(1<<20), bound>>20)
+	}
+}
+
+// TestAnswerBytesBound checks that answers stay within the bound the
+// memory accounting reserves for them, with the longest values each
+// dtype can be written with, in every format.
+func TestAnswerBytesBound(t *testing.T) {
+	longest := map[string]float32{"f32": -1.17549435e-38, "i32": math.MinInt32, "i64": -3.4e38, "bool": 0}
+	for _, sig := range []*runtime.Signature{&newFakeModel().sig, &newMultiModel(0).sig, &newWideModel().sig} {
+		info, err := newModelInfo(sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 5
+		out := make([][]float32, len(info.outputs))
+		for i, o := range info.outputs {
+			out[i] = make([]float32, n*o.per)
+			for k := range out[i] {
+				out[i][k] = longest[o.spec.DType]
+			}
+		}
+		for _, columnar := range []bool{false, true} {
+			for _, topK := range []int{0, info.classes} {
+				b := encodeResponse(info, columnar, topK, n, out)
+				if bound := info.answerBytes(n); int64(len(b)) > bound || int64(cap(b)) != bound {
+					t.Errorf("%s (columnar %v, top-k %d): an answer of %d bytes (capacity %d), bound %d", sig.Model, columnar, topK, len(b), cap(b), bound)
+				}
+			}
+		}
+	}
+	if n := nestedArrays([]int{3, 0}); n != 4 {
+		t.Errorf("nestedArrays([3 0]) = %d, want 4", n)
 	}
 }
