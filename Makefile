@@ -27,11 +27,13 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./runtime/checkpoint
 	go test -run '^$$' -fuzz '^FuzzParseSafetensors$$' -fuzztime $(FUZZTIME) ./compiler
 	go test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./compiler/cost
+	go test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) ./runtime/serve
+	go test -run '^$$' -fuzz '^FuzzScanNumber$$' -fuzztime $(FUZZTIME) ./runtime/serve
 
 # Benchmarks: generated models and runtime kernels; the harness against
 # gonum and (when installed) PyTorch is `cd bench && go run .`.
 bench:
-	go test -run '^$$' -bench . -count 5 ./examples/gen ./runtime
+	go test -run '^$$' -bench . -count 5 ./examples/gen ./runtime ./runtime/serve
 
 vet:
 	gofmt -l . | (! grep .)

@@ -196,7 +196,7 @@ func TestTrainErrors(t *testing.T) {
 
 // TestBatchMemory checks that a batch whose working buffers exceed the
 // memory limit is refused before anything is allocated, saying which
-// batch fits, in train and bench; eval, whose batch is only how many
+// batch fits, in train, bench and serve; eval, whose batch is only how many
 // examples it feeds at once, feeds as many as fit.
 func TestBatchMemory(t *testing.T) {
 	dir := writeData(t)
@@ -214,6 +214,7 @@ func TestBatchMemory(t *testing.T) {
 	}{
 		{[]string{"train", "--data", dir, "--batch", "100", "--steps", "1"}, msg(100, "238.3 KiB", "199.2 KiB")},
 		{[]string{"bench", "--what", "train", "--batch", "100"}, msg(100, "238.3 KiB", "199.2 KiB")},
+		{[]string{"serve", "--max-batch", "100"}, "error: serve --max-batch 100: " + strings.TrimPrefix(msg(100, "238.3 KiB", "199.2 KiB"), "error: ")},
 	} {
 		code, _, stderr := run(m, tc.args...)
 		require.Equal(t, ExitError, code, "%v: %s", tc.args, stderr)
@@ -386,7 +387,7 @@ func TestPredictNonFiniteOutputIsNull(t *testing.T) {
 	m.b[0] = float32(math.Inf(1))
 	code, stdout, stderr := run(m, "predict", "--input", writeFile(t, string(mustJSON([][]float64{numbers(784, 0)}))))
 	require.Equal(t, ExitOK, code, stderr)
-	require.Contains(t, stdout, `"y": [null, `)
+	require.Contains(t, stdout, `"y":[null,`)
 	var out []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(stdout), &out))
 }

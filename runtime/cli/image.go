@@ -224,8 +224,14 @@ func topLabels(vals []float32, k int) []labelScore {
 	return out
 }
 
+// imagePrediction is predict's answer for one image file.
+type imagePrediction struct {
+	File string       `json:"file"` // as given on the command line
+	Top  []labelScore `json:"top"`  // the best labels, best first
+}
+
 // predictImages classifies image files: for each, one line with the JSON
-// list of the top labels and their scores.
+// object {"file": path, "top": [{"label": ..., "score": ...}, ...]}.
 func predictImages(e *env, sig *runtime.Signature, feeds []feedShape, files []string, top int) error {
 	if len(feeds) != 1 || feeds[0].per != mnistSide*mnistSide {
 		return fmt.Errorf("model %s: predicting from images needs one predict input of %d values per example (28×28 grayscale), have %s",
@@ -257,7 +263,7 @@ func predictImages(e *env, sig *runtime.Signature, feeds []feedShape, files []st
 		if _, err := output(sig, results, out, n); err != nil {
 			return err
 		}
-		line, err := json.Marshal(topLabels(results[out][:mnistClasses], top))
+		line, err := json.Marshal(imagePrediction{File: path, Top: topLabels(results[out][:mnistClasses], top)})
 		if err != nil {
 			return err
 		}

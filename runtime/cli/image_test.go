@@ -179,21 +179,28 @@ func TestPredictImageFile(t *testing.T) {
 		img.SetGray(13, y, color.Gray{255})
 		img.SetGray(14, y, color.Gray{255})
 	}
-	path := filepath.Join(t.TempDir(), "one.png")
-	require.NoError(t, os.WriteFile(path, encode(t, img, "png"), 0o644))
+	dir := t.TempDir()
+	one, two := filepath.Join(dir, "one.png"), filepath.Join(dir, "two.png")
+	require.NoError(t, os.WriteFile(one, encode(t, img, "png"), 0o644))
+	require.NoError(t, os.WriteFile(two, encode(t, image.NewGray(image.Rect(0, 0, 28, 28)), "png"), 0o644))
 	m := newSoftmaxModel()
 	m.b[7] = 2 // the untrained model prefers 7
-	code, out, errs := run(m, "predict", "--top", "2", path, path)
+	code, out, errs := run(m, "predict", "--top", "2", one, two, one)
 	require.Equal(t, 0, code, errs)
 	lines := bytes.Split(bytes.TrimSpace([]byte(out)), []byte("\n"))
-	require.Len(t, lines, 2, "one line per image")
-	var got []labelScore
-	require.NoError(t, json.Unmarshal(lines[0], &got))
-	require.Len(t, got, 2)
-	require.Equal(t, "7", got[0].Label)
-	require.Greater(t, got[0].Score, got[1].Score)
+	require.Len(t, lines, 3, "one line per image")
+	for i, want := range []string{one, two, one} {
+		var got imagePrediction
+		require.NoError(t, json.Unmarshal(lines[i], &got), "%s", lines[i])
+		require.Equal(t, want, got.File, "line %d names its file", i)
+		require.Len(t, got.Top, 2)
+		require.Equal(t, "7", got.Top[0].Label)
+		require.Greater(t, got.Top[0].Score, got.Top[1].Score)
+	}
+	require.Equal(t, string(lines[0]), string(lines[2]), "the same file, the same line")
+	require.Equal(t, []string{"file", "top"}, objectKeys(t, lines[0]))
 
-	code, _, errs = run(m, "predict", "--input", path, path)
+	code, _, errs = run(m, "predict", "--input", one, one)
 	require.Equal(t, 2, code)
 	require.Contains(t, errs, "not both")
 	code, _, errs = run(m, "predict", filepath.Join(t.TempDir(), "missing.png"))

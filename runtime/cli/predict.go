@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/flow-lang/flow/runtime"
+	"github.com/flow-lang/flow/runtime/serve"
 )
 
 // maxPredictInput bounds how much JSON predict reads.
@@ -26,12 +27,15 @@ func runPredict(e *env, args []string) error {
 			"flat or nested (e.g. 784 numbers or 28 arrays of 28); for any model it\n"+
 			"may be an object mapping each predict input's name to such an array.\n\n"+
 			"The output is an array with one object per example, mapping each output's\n"+
-			"name to its values (null where a value is not finite) and, for a model with\n"+
-			"a 10-value output, \"label\" to the index of its largest value.\n\n"+
+			"name to its values, nested like its shape (null where a value is not\n"+
+			"finite) — the objects serve answers with — and, for a model with a 10-value\n"+
+			"output, \"label\" to the index of its largest value (unless the model has\n"+
+			"an output named label).\n\n"+
 			"Given image files (PNG, JPEG or GIF) instead, predict preprocesses each\n"+
 			"like MNIST (grayscale, ink bright on dark, the digit scaled into a 20×20\n"+
-			"box and centered by mass in 28×28) and prints, per image, one line with\n"+
-			"the JSON list of the top labels: [{\"label\": \"7\", \"score\": 0.98}, ...].\n\n"+
+			"box and centered by mass in 28×28) and prints, per image, one line of JSON\n"+
+			"naming the file and its top labels:\n"+
+			"{\"file\": \"a.png\", \"top\": [{\"label\": \"7\", \"score\": 0.98}, ...]}.\n\n"+
 			"The model predicts with its initial parameters unless --checkpoint names\n"+
 			"a checkpoint that train --checkpoint DIR saved.")
 	input := fs.String("input", "-", "JSON `file` to read, or - for standard input")
@@ -239,25 +243,17 @@ func jsonKind(v any) string {
 	}
 }
 
-// predict feeds the examples in batches and writes the JSON result.
+// predict feeds the examples in batches and writes the JSON result: an
+// array with one object per example, written by the writer of serve's
+// answers (serve.Outputs), one line each.
 func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]float32) error {
-	// Outputs with a leading batch dimension are reported per example.
-	type outShape struct {
-		index int
-		name  []byte // JSON-encoded name
-		per   int
-	}
-	var outs []outShape
+	outs := serve.NewOutputs(sig, feeds[0].fixed)
+	// The first output with 10 values per example gives the "label".
 	label := -1
-	for i, spec := range sig.Outputs {
-		shape, err := exampleShape(spec)
-		if err != nil || shape.fixed != feeds[0].fixed {
-			continue
-		}
-		name, _ := json.Marshal(spec.Name)
-		outs = append(outs, outShape{index: i, name: name, per: shape.per})
-		if label < 0 && shape.per == mnistClasses && spec.Name != "label" {
-			label = len(outs) - 1
+	for i := range outs.Len() {
+		if outs.PerExample(i) == mnistClasses {
+			label = i
+			break
 		}
 	}
 
@@ -267,6 +263,7 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 		buffers[i] = make([]float32, chunk*f.per)
 	}
 	in := make([][]float32, len(feeds))
+	out := make([][]float32, outs.Len())
 	w := bufio.NewWriter(e.stdout)
 	w.WriteString("[")
 	var line []byte
@@ -285,8 +282,9 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 			in[i] = buf[:feedN*f.per]
 		}
 		results := e.model.PredictFeed(feedN, in)
-		for _, o := range outs {
-			if _, err := output(sig, results, o.index, feedN); err != nil {
+		for i := range out {
+			var err error
+			if out[i], err = output(sig, results, outs.Index(i), feedN); err != nil {
 				return err
 			}
 		}
@@ -295,42 +293,11 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 			if lo+k > 0 {
 				line = append(line, ',')
 			}
-			line = append(line, "\n  {"...)
-			for j, o := range outs {
-				if j > 0 {
-					line = append(line, ", "...)
-				}
-				vals := results[o.index][k*o.per : (k+1)*o.per]
-				line = append(line, o.name...)
-				line = append(line, ": "...)
-				line = appendFloats(line, vals)
-				if j == label {
-					line = append(line, `, "label": `...)
-					line = strconv.AppendInt(line, int64(argmax(vals)), 10)
-				}
-			}
-			line = append(line, '}')
+			line = append(line, "\n  "...)
+			line = outs.AppendExample(line, out, k, label)
 			w.Write(line)
 		}
 	}
 	w.WriteString("\n]\n")
 	return w.Flush()
-}
-
-// appendFloats appends vals as a JSON array, writing null for non-finite
-// values, which JSON cannot represent.
-func appendFloats(b []byte, vals []float32) []byte {
-	b = append(b, '[')
-	for i, v := range vals {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			b = append(b, "null"...)
-			continue
-		}
-		b = strconv.AppendFloat(b, f, 'g', -1, 32)
-	}
-	return append(b, ']')
 }

@@ -2,30 +2,24 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
+	"github.com/flow-lang/flow/runtime"
 	"github.com/flow-lang/flow/runtime/serve"
 )
-
-// defaultIdleTimeout is how long serve keeps an idle keep-alive
-// connection open.
-const defaultIdleTimeout = 2 * time.Minute
 
 // serveSignals stop the server gracefully.
 var serveSignals = []os.Signal{os.Interrupt, syscall.SIGTERM}
 
 func runServe(e *env, args []string) error {
-	fs := e.newFlags("serve", "[--addr HOST:PORT] [--checkpoint DIR|FILE] [--max-batch B] [--max-delay D] [--queue Q] [--max-body SIZE] [--top-k K] [--idle-timeout D]",
+	fs := e.newFlags("serve", "[--addr HOST:PORT] [--checkpoint DIR|FILE] [--max-batch B] [--max-delay D] [--queue Q] [--max-body SIZE] [--request-memory SIZE] [--body-timeout D] [--top-k K] [--idle-timeout D] [--shutdown-timeout D]",
 		"Serve answers predictions over HTTP with TensorFlow Serving's REST API:\n\n"+
 			"  GET  /v1/models/NAME            status\n"+
 			"  GET  /v1/models/NAME/metadata   signature: inputs, outputs, dtypes, shapes\n"+
@@ -35,17 +29,25 @@ func runServe(e *env, args []string) error {
 			"Requests from concurrent clients are batched: up to --max-batch examples are\n"+
 			"fed at once, waiting at most --max-delay for more after the first request.\n"+
 			"For a classifier, --top-k K (or \"top_k\": K in a request) answers with the K\n"+
-			"best classes and their scores. SIGINT or SIGTERM stops the server after the\n"+
-			"requests in flight are answered.")
+			"best classes and their scores.\n\n"+
+			"Requests hold at most --request-memory at once (bodies are decoded as they\n"+
+			"arrive, straight into the model's input tensors); a body must arrive, and\n"+
+			"its answer be taken, within --body-timeout. SIGINT or SIGTERM stops the\n"+
+			"server gracefully: it stops accepting connections, answers every request\n"+
+			"already received (closing its connection), closes connections idle for a\n"+
+			"second, and exits once they are answered.")
 	addr := fs.String("addr", "127.0.0.1:8501", "`HOST:PORT` to listen on (port 0 picks a free one)")
 	maxBatch := fs.Int("max-batch", serve.DefaultMaxBatch, "most examples fed to the model at once")
 	maxDelay := fs.Duration("max-delay", serve.DefaultMaxDelay, "longest wait for more requests to batch after the first (0: none)")
 	queue := fs.Int("queue", serve.DefaultQueue, "most requests waiting for the model; more are answered 503")
 	maxBody := sizeFlag(serve.DefaultMaxBody)
 	fs.Var(&maxBody, "max-body", "largest request body, e.g. 16MiB, 512KiB or 1000000; larger ones are answered 413")
+	maxMemory := sizeFlag(serve.DefaultMaxMemory)
+	fs.Var(&maxMemory, "request-memory", "most memory requests hold at once (their inputs, outputs and answers); more wait")
+	bodyTimeout := fs.Duration("body-timeout", serve.DefaultBodyTimeout, "longest time to receive a request body, or to send an answer; slower clients get 408")
 	topK := fs.Int("top-k", 0, "for a classifier: answer with the K best classes and their scores (0: the raw outputs)")
-	grace := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGINT or SIGTERM, how long to wait for requests in flight")
-	idle := fs.Duration("idle-timeout", defaultIdleTimeout, "close a keep-alive connection idle this long")
+	grace := fs.Duration("shutdown-timeout", serve.DefaultShutdownTimeout, "on SIGINT or SIGTERM, how long to wait for requests in flight")
+	idle := fs.Duration("idle-timeout", serve.DefaultIdleTimeout, "close a keep-alive connection idle this long")
 	ckpt := checkpointFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -63,6 +65,17 @@ func runServe(e *env, args []string) error {
 		return &usageError{msg: fmt.Sprintf("serve: --shutdown-timeout must be positive, got %v", *grace), usage: fs.Usage}
 	case *idle <= 0:
 		return &usageError{msg: fmt.Sprintf("serve: --idle-timeout must be positive, got %v", *idle), usage: fs.Usage}
+	case *bodyTimeout <= 0:
+		return &usageError{msg: fmt.Sprintf("serve: --body-timeout must be positive, got %v", *bodyTimeout), usage: fs.Usage}
+	}
+	// The server feeds up to --max-batch examples at once: their working
+	// buffers must fit the memory limit.
+	batch := *maxBatch
+	if sig := e.model.Signature(); sig.MaxBatch > 0 {
+		batch = min(batch, sig.MaxBatch)
+	}
+	if err := runtime.CheckBatchMemory(e.model.Signature(), batch); err != nil {
+		return fmt.Errorf("serve --max-batch %d: %v", *maxBatch, err)
 	}
 	if *ckpt != "" {
 		if _, err := restoreCheckpoint(e.model, *ckpt); err != nil {
@@ -81,6 +94,12 @@ func runServe(e *env, args []string) error {
 		Queue:    *queue,
 		MaxBody:  int64(maxBody),
 		TopK:     *topK,
+
+		MaxMemory:       int64(maxMemory),
+		BodyTimeout:     *bodyTimeout,
+		IdleTimeout:     *idle,
+		ShutdownTimeout: *grace,
+		ErrorLog:        log.New(e.stderr, "serve: ", 0),
 	})
 	if err != nil {
 		return err
@@ -92,16 +111,8 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Without it an idle keep-alive connection is held forever: a
-		// client could exhaust the process's file descriptors.
-		IdleTimeout: *idle,
-		ErrorLog:    log.New(e.stderr, "serve: ", 0),
-	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- srv.Serve(ctx, ln) }()
 	fmt.Fprintf(e.stdout, "serving %s on http://%s\n", srv.ModelName(), ln.Addr())
 	select {
 	case err := <-served:
@@ -110,16 +121,7 @@ func runServe(e *env, args []string) error {
 	}
 	stop() // a second signal kills the process
 	fmt.Fprintln(e.stderr, "shutting down: finishing the requests in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		hs.Close()
-		return fmt.Errorf("shutting down: %v", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return <-served
 }
 
 // sizeFlag is a flag value holding a number of bytes, written as an

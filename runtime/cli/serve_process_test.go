@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -181,6 +182,47 @@ func TestServeProcess(t *testing.T) {
 	}
 	if _, err := http.Get(url + "/v1/models/fake_softmax"); err == nil {
 		t.Errorf("the server still answers after exiting")
+	}
+}
+
+// TestServeProcessStalledClient checks that a client stalled in the
+// middle of its request body does not hold the shutdown: once SIGTERM
+// arrives it has a second (the shutdown grace) to finish, then is
+// answered 503, and serve exits 0 — rather than waiting the whole
+// --shutdown-timeout for it and exiting 1. A slow body is also timed
+// out by --body-timeout, which is long here.
+func TestServeProcessStalledClient(t *testing.T) {
+	cmd, url, stderr, _ := serveProcess(t, 0, "--body-timeout", "1h", "--shutdown-timeout", "1h")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	// A first request makes sure the server has accepted the connection.
+	fmt.Fprintf(conn, "GET /v1/models/fake_softmax HTTP/1.1\r\nHost: test\r\n\r\n")
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Fprintf(conn, "POST /v1/models/fake_softmax:predict HTTP/1.1\r\nHost: test\r\nContent-Length: 100000\r\n\r\n{\"instances\": [[")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the stalled client got no answer: %v; stderr:\n%s", err, stderr)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "shutting down") {
+		t.Errorf("stalled client: %d %s", resp.StatusCode, body)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve exited with %v; stderr:\n%s", err, stderr)
 	}
 }
 

@@ -19,6 +19,9 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--top-k", "-2"}, ExitUsage, "--top-k must not be negative"},
 		{[]string{"serve", "--shutdown-timeout", "0s"}, ExitUsage, "--shutdown-timeout must be positive"},
 		{[]string{"serve", "--max-body", "lots"}, ExitUsage, `want a positive size such as 16MiB`},
+		{[]string{"serve", "--request-memory", "0"}, ExitUsage, `want a positive size such as 16MiB`},
+		{[]string{"serve", "--request-memory", "20KiB"}, ExitError, "error: serve: a memory limit of 20480 bytes holds no example of model FakeSoftmax"},
+		{[]string{"serve", "--body-timeout", "0s"}, ExitUsage, "--body-timeout must be positive"},
 		{[]string{"serve", "extra"}, ExitUsage, `unexpected argument "extra"`},
 		{[]string{"serve", "--addr", "127.0.0.1:99999"}, ExitError, "error: listen tcp"},
 		{[]string{"serve", "--checkpoint", filepath.Join(t.TempDir(), "nope")}, ExitError, "does not exist"},
@@ -55,7 +58,7 @@ func TestServeTopKNeedsClassifier(t *testing.T) {
 
 func TestServeHelp(t *testing.T) {
 	code, _, stderr := run(newSoftmaxModel(), "serve", "-h")
-	for _, want := range []string{"usage: ", "/v1/models/NAME:predict", "--max-batch", "--max-delay", "--queue", "--max-body", "--top-k", "--checkpoint", "(default 16MiB)"} {
+	for _, want := range []string{"usage: ", "/v1/models/NAME:predict", "--max-batch", "--max-delay", "--queue", "--max-body", "--top-k", "--checkpoint", "(default 16MiB)", "--request-memory", "(default 256MiB)", "--body-timeout", "(default 30s)"} {
 		if code != ExitOK || !strings.Contains(stderr, want) {
 			t.Errorf("serve -h: exit %d, missing %q in %s", code, want, stderr)
 		}

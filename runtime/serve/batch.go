@@ -9,7 +9,7 @@ import (
 // job is one predict request waiting for the model.
 type job struct {
 	n    int
-	in   [][]float32 // per predict input, n·per values
+	in   []column    // per predict input, n examples
 	out  [][]float32 // per served output, n·per values, written by the batcher
 	ctx  context.Context
 	done chan error // receives once: nil when out is complete
@@ -120,17 +120,20 @@ func (s *Server) run(total int) {
 		feedN = info.fixed
 	}
 	in := make([][]float32, len(info.inputs))
-	if len(s.segs) == 1 && s.segs[0].lo == 0 && s.segs[0].hi == s.segs[0].j.n && feedN == total {
-		copy(in, s.segs[0].j.in) // one whole request: feed its buffers as they are
-	} else {
-		for i, t := range info.inputs {
-			buf := s.bufs[i][:feedN*t.per]
-			for _, sg := range s.segs {
-				copy(buf[sg.off*t.per:], sg.j.in[i][sg.lo*t.per:sg.hi*t.per])
+	whole := len(s.segs) == 1 && s.segs[0].lo == 0 && s.segs[0].hi == s.segs[0].j.n && feedN == total
+	for i, t := range info.inputs {
+		if whole { // one whole request: feed its values as they are if they are in one piece
+			var ok bool
+			if in[i], ok = s.segs[0].j.in[i].contiguous(); ok {
+				continue
 			}
-			clear(buf[total*t.per:])
-			in[i] = buf
 		}
+		buf := s.bufs[i][:feedN*t.per]
+		for _, sg := range s.segs {
+			sg.j.in[i].copyTo(buf[sg.off*t.per:], sg.lo, sg.hi)
+		}
+		clear(buf[total*t.per:])
+		in[i] = buf
 	}
 	outs, err := s.predict(feedN, in)
 	s.batches.Add(1)

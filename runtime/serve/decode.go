@@ -3,6 +3,7 @@ package serve
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -71,13 +72,7 @@ func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {
 		info.fixed = fixed
 		info.inputs = append(info.inputs, t)
 	}
-	for i, spec := range sig.Outputs {
-		t, fixed, err := batchTensor(spec, i)
-		if err != nil || fixed != info.fixed {
-			continue // not one entry per example: cannot be split between requests
-		}
-		info.outputs = append(info.outputs, t)
-	}
+	info.outputs = NewOutputs(sig, info.fixed).list
 	if len(info.outputs) == 0 {
 		return nil, fmt.Errorf("serve: model %s has no output with one entry per example along the batch dimension of its inputs", sig.Model)
 	}
@@ -96,300 +91,645 @@ func (info *modelInfo) describeOutputs() string {
 	return strings.Join(parts, ", ")
 }
 
+// inputIndex returns the position of the predict input named name, or -1.
+func (info *modelInfo) inputIndex(name string) int {
+	for i := range info.inputs {
+		if info.inputs[i].spec.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // request is a decoded predict request.
 type request struct {
-	n        int         // examples
-	in       [][]float32 // per predict input, n·per values
-	columnar bool        // "inputs" rather than "instances"
-	topK     int         // the request's top_k, or -1
+	n        int      // examples
+	in       []column // per predict input
+	columnar bool     // "inputs" rather than "instances"
+	topK     int      // the request's top_k, or -1
 }
 
-// decodeRequest parses and checks a predict request body.
-func decodeRequest(body []byte, info *modelInfo) (*request, error) {
-	top, err := parseJSON(body)
-	if err != nil {
+// bytes returns the memory the request's inputs take.
+func (r *request) bytes() int64 {
+	var n int64
+	for i := range r.in {
+		n += r.in[i].bytes()
+	}
+	return n
+}
+
+// chunkBytes is the largest chunk a column allocates at once.
+const chunkBytes = 256 << 10
+
+// column holds one input's values for a request's examples. They are
+// stored in chunks of whole examples, one example in the first, each
+// next one twice as large up to chunkBytes, so that a column grows
+// without copying and takes at most twice its values' 4 bytes each (a
+// new chunk is no larger than the ones before it together, plus one).
+type column struct {
+	per    int
+	chunks [][]float32
+	n      int // examples stored
+}
+
+// room returns the free space after the stored examples, with capacity
+// for one more, allocating a chunk when the last one is full.
+func (c *column) room() []float32 {
+	if k := len(c.chunks); k > 0 {
+		last := c.chunks[k-1]
+		if cap(last)-len(last) >= c.per {
+			return last[len(last) : len(last) : len(last)+c.per]
+		}
+	}
+	examples := 1
+	if k := len(c.chunks); k > 0 {
+		examples = max(1, min(2*cap(c.chunks[k-1])/max(c.per, 1), chunkBytes/4/max(c.per, 1)))
+	}
+	c.chunks = append(c.chunks, make([]float32, 0, examples*c.per))
+	return c.chunks[len(c.chunks)-1][:0:c.per]
+}
+
+// commit stores the example just written into room.
+func (c *column) commit() {
+	if c.per > 0 {
+		k := len(c.chunks) - 1
+		c.chunks[k] = c.chunks[k][:len(c.chunks[k])+c.per]
+	}
+	c.n++
+}
+
+// bytes returns the memory the column's chunks take.
+func (c *column) bytes() int64 {
+	var n int64
+	for _, ch := range c.chunks {
+		n += 4 * int64(cap(ch))
+	}
+	return n
+}
+
+// contiguous returns the column's values when one chunk holds them all.
+func (c *column) contiguous() ([]float32, bool) {
+	switch len(c.chunks) {
+	case 0:
+		return nil, true
+	case 1:
+		return c.chunks[0], true
+	}
+	return nil, false
+}
+
+// copyTo copies examples [lo, hi) to dst.
+func (c *column) copyTo(dst []float32, lo, hi int) {
+	if c.per == 0 {
+		return
+	}
+	first := 0 // index of the chunk's first example
+	for _, ch := range c.chunks {
+		n := len(ch) / c.per
+		if first+n > lo && first < hi {
+			a, b := max(lo, first)-first, min(hi, first+n)-first
+			dst = dst[copy(dst, ch[a*c.per:b*c.per]):]
+		}
+		first += n
+	}
+}
+
+// Errors about the body as a whole.
+var (
+	errEmpty    = &syntaxError{fmt.Sprintf("empty request body; want a JSON object %s or %s", `{"instances": [...]}`, `{"inputs": ...}`)}
+	errTrailing = &syntaxError{"unexpected data after the JSON value"}
+)
+
+// tooManyError is a request with more examples than the decoder may
+// store.
+type tooManyError struct{ max int }
+
+func (e *tooManyError) Error() string {
+	return fmt.Sprintf("the request holds more than %d examples", e.max)
+}
+
+// decodeRequest reads a predict request body from r and checks it
+// against the model's inputs as it goes. It never holds more of the body
+// than buf, and writes the numbers of each example straight into the
+// request's input columns, so that decoding takes the memory of the
+// inputs (4 bytes a value) plus O(nesting depth): what cannot be a
+// request for this model is rejected as soon as it is seen, and values
+// past an example's size are counted but not stored. It stores at most
+// maxExamples examples, failing with a *tooManyError past them. Read
+// errors are *readError, malformed JSON *syntaxError.
+func decodeRequest(r io.Reader, info *modelInfo, maxExamples int, buf []byte) (*request, error) {
+	d := &decoder{
+		s:    scanner{r: r, buf: buf},
+		info: info,
+		max:  maxExamples,
+		seen: make([]bool, len(info.inputs)),
+		req:  &request{topK: -1, n: -1},
+	}
+	if err := d.request(); err != nil {
 		return nil, err
 	}
-	if top.kind != kindObject {
-		return nil, fmt.Errorf(`the request is %s; want a JSON object {"instances": [...]} or {"inputs": ...}`, top.describe())
+	return d.req, nil
+}
+
+// decoder is the state of decodeRequest.
+type decoder struct {
+	s     scanner
+	info  *modelInfo
+	max   int
+	req   *request
+	first string    // the input whose batch set req.n in the columnar format
+	seen  []bool    // which inputs an object has named
+	f     flattener // the example being read
+}
+
+// passed reports whether err is about the request as a whole (a read
+// error, malformed JSON, too many examples) rather than about the part
+// being read, whose errors are wrapped with where it is.
+func passed(err error) bool {
+	var (
+		se *syntaxError
+		re *readError
+		te *tooManyError
+	)
+	return errors.As(err, &se) || errors.As(err, &re) || errors.As(err, &te)
+}
+
+// wrap prefixes an error about a part of the request with where it is.
+func wrap(err error, format string, args ...any) error {
+	if err == nil || passed(err) {
+		return err
 	}
-	req := &request{topK: -1}
-	var instances, inputs *value
-	for i, key := range top.keys {
-		v := &top.vals[i]
-		switch key {
-		case "signature_name":
-			if v.kind != kindString {
-				return nil, fmt.Errorf(`"signature_name" is %s, want a string`, v.describe())
-			}
-			if v.str != "" && v.str != "serving_default" {
-				return nil, fmt.Errorf("unknown signature_name %q; the only signature is \"serving_default\"", v.str)
-			}
-		case "instances":
-			instances = v
-		case "inputs":
-			inputs = v
-		case "top_k":
-			switch {
-			case v.kind == kindNull:
-				req.topK = -1
-			case v.kind != kindNumber || v.num != math.Trunc(v.num) || v.num < 0 || v.num > math.MaxInt32:
-				what := v.describe()
-				if v.kind == kindNumber {
-					what = strconv.FormatFloat(v.num, 'g', -1, 64)
-				}
-				return nil, fmt.Errorf("top_k must be a non-negative integer, got %s", what)
-			default:
-				req.topK = int(v.num)
-			}
-		default:
-			return nil, fmt.Errorf(`invalid request: unknown field %q; want "instances" or "inputs", and optionally "signature_name" and "top_k"`, key)
-		}
-	}
-	if instances != nil && instances.kind == kindNull {
-		instances = nil
-	}
-	if inputs != nil && inputs.kind == kindNull {
-		inputs = nil
-	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+// describe names the type of the next value for messages, or returns a
+// syntax error when there is no value.
+func (d *decoder) describe() (string, error) {
+	c, ok := d.s.peek()
 	switch {
-	case instances != nil && inputs != nil:
-		return nil, errors.New(`give either "instances" (row format) or "inputs" (columnar format), not both`)
-	case instances == nil && inputs == nil:
-		return nil, errors.New(`the request has neither "instances" (row format) nor "inputs" (columnar format)`)
-	case instances != nil:
-		err = decodeInstances(req, instances, info, maxValues(body))
-	default:
-		req.columnar = true
-		err = decodeInputs(req, inputs, info, maxValues(body))
+	case !ok:
+	case c == '[':
+		return "an array", nil
+	case c == '{':
+		return "an object", nil
+	case c == '"':
+		return "a string", nil
+	case c == '-' || '0' <= c && c <= '9':
+		return "a number", nil
+	case c == 't' && d.s.literal("true"), c == 'f' && d.s.literal("false"):
+		return "a boolean", nil
+	case c == 'n' && d.s.literal("null"):
+		return "null", nil
 	}
+	return "", d.s.syntaxError("a value")
+}
+
+// wrongType reports the next value as not what is wanted: msg makes the
+// message from the value's type.
+func (d *decoder) wrongType(msg func(what string) string) error {
+	what, err := d.describe()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return req, nil
+	return errors.New(msg(what))
 }
 
-// maxValues bounds the number of values a request body can hold: each
-// takes at least one byte and a separator. Buffers are preallocated for
-// no more than that, so that a small body claiming many examples of a
-// large input (e.g. a million zeros for a model whose examples have 784
-// values) cannot make the server reserve gigabytes before the first
-// example is found to be malformed.
-func maxValues(body []byte) int { return len(body)/2 + 1 }
-
-// prealloc returns a buffer for n examples of per values, with its
-// capacity capped at limit (see maxValues).
-func prealloc(n, per, limit int) []float32 {
-	return make([]float32, 0, min(n*per, limit))
+// null consumes a null if it is next.
+func (d *decoder) null() bool {
+	c, ok := d.s.peek()
+	return ok && c == 'n' && d.s.literal("null")
 }
 
-// element returns element k of an array.
-func element(v *value, k int) *value {
-	if v.elems != nil {
-		return &v.elems[k]
-	}
-	return &value{kind: kindNumber, num: v.nums[k]}
-}
-
-// decodeInstances reads the row format: one instance per example, the
-// tensor itself for a single-input model or an object keyed by input name.
-func decodeInstances(req *request, v *value, info *modelInfo, limit int) error {
-	if v.kind != kindArray {
-		return fmt.Errorf(`"instances" is %s; want an array with one instance per example`, v.describe())
-	}
-	req.n = v.arrayLen()
-	if req.n == 0 {
-		return errors.New(`"instances" is empty`)
-	}
-	req.in = make([][]float32, len(info.inputs))
-	for i, t := range info.inputs {
-		req.in[i] = prealloc(req.n, t.per, limit)
-	}
-	for k := range req.n {
-		item := element(v, k)
-		keyed := item.kind == kindObject
-		if !keyed && len(info.inputs) > 1 {
-			return fmt.Errorf("instance %d is %s; the model has %d inputs (%s), so each instance must be an object mapping their names to values", k, item.describe(), len(info.inputs), strings.Join(info.sig.PredictInputs, ", "))
-		}
-		for i := range info.inputs {
-			t := &info.inputs[i]
-			val := item
-			if keyed {
-				var ok bool
-				if val, ok = item.field(t.spec.Name); !ok {
-					return fmt.Errorf("instance %d: missing input %q", k, t.spec.Name)
-				}
-			}
-			var err error
-			if req.in[i], err = appendExample(req.in[i], val, t); err != nil {
-				return fmt.Errorf("instance %d: %v", k, err)
-			}
-		}
-		if keyed {
-			if err := unknownKeys(item, info); err != nil {
-				return fmt.Errorf("instance %d: %v", k, err)
-			}
-		}
-	}
-	return nil
-}
-
-// decodeInputs reads the columnar format: for each input a tensor whose
-// first dimension is the batch; an object keyed by input name, or the
-// tensor itself for a single-input model.
-func decodeInputs(req *request, v *value, info *modelInfo, limit int) error {
-	values := make([]*value, len(info.inputs))
-	switch {
-	case v.kind == kindObject:
-		for i, t := range info.inputs {
-			val, ok := v.field(t.spec.Name)
-			if !ok {
-				return fmt.Errorf(`"inputs": missing input %q`, t.spec.Name)
-			}
-			values[i] = val
-		}
-		if err := unknownKeys(v, info); err != nil {
-			return fmt.Errorf(`"inputs": %v`, err)
-		}
-	case len(info.inputs) > 1:
-		return fmt.Errorf(`"inputs" is %s; the model has %d inputs (%s), so it must be an object mapping their names to batches`, v.describe(), len(info.inputs), strings.Join(info.sig.PredictInputs, ", "))
-	default:
-		values[0] = v
-	}
-	req.in = make([][]float32, len(info.inputs))
-	for i := range info.inputs {
-		t := &info.inputs[i]
-		batch := values[i]
-		if batch.kind != kindArray {
-			return fmt.Errorf("input %q is %s; want an array with one entry per example", t.spec.Name, batch.describe())
-		}
-		n := batch.arrayLen()
-		if n == 0 {
-			return fmt.Errorf("input %q has no examples", t.spec.Name)
-		}
-		if i == 0 {
-			req.n = n
-		} else if n != req.n {
-			return fmt.Errorf("input %q has %d examples, but input %q has %d", t.spec.Name, n, info.inputs[0].spec.Name, req.n)
-		}
-		req.in[i] = prealloc(n, t.per, limit)
-		for k := range n {
-			var err error
-			if req.in[i], err = appendExample(req.in[i], element(batch, k), t); err != nil {
-				return fmt.Errorf("example %d: %v", k, err)
-			}
-		}
-	}
-	return nil
-}
-
-// unknownKeys rejects object keys that name no predict input.
-func unknownKeys(obj *value, info *modelInfo) error {
-	var unknown []string
-	for _, key := range obj.keys {
-		if q := strconv.Quote(key); !slices.Contains(info.sig.PredictInputs, key) && !slices.Contains(unknown, q) {
-			unknown = append(unknown, q)
-		}
-	}
-	if len(unknown) == 0 {
+// expect consumes c, the next byte, or fails with a syntax error that
+// says what was wanted.
+func (d *decoder) expect(c byte, want string) error {
+	if b, ok := d.s.peek(); ok && b == c {
+		d.s.pos++
 		return nil
 	}
-	slices.Sort(unknown)
-	return fmt.Errorf("unknown input %s; the model's inputs are %s", strings.Join(unknown, ", "), strings.Join(info.sig.PredictInputs, ", "))
+	return d.s.syntaxError(want)
 }
 
-// appendExample appends one example of input t to dst. The value is a
-// nested array of t's per-example shape, or a flat array of all its
-// values; a per-example scalar may also be a bare number.
-func appendExample(dst []float32, v *value, t *tensor) ([]float32, error) {
-	start := len(dst)
-	f := flattener{dtype: t.spec.DType, leafDepth: -1, dst: dst, limit: start + t.per}
-	if err := f.flatten(v, 0); err != nil {
-		return dst[:start], fmt.Errorf("input %q: %v", t.spec.Name, err)
+// next consumes the ',' between the elements of an array or object, or
+// its closing byte; more reports which.
+func (d *decoder) next(closing byte) (more bool, err error) {
+	c, ok := d.s.peek()
+	switch {
+	case ok && c == ',':
+		d.s.pos++
+		return true, nil
+	case ok && c == closing:
+		d.s.pos++
+		return false, nil
 	}
-	if f.count != t.per {
-		return dst[:start], fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, t.per, exampleType(t))
-	}
-	if len(f.shape) > 1 && !slices.Equal(f.shape, t.dims) {
-		return dst[:start], fmt.Errorf("input %q has shape %s, want %s or %d flat values", t.spec.Name, shapeString(f.shape), shapeString(t.dims), t.per)
-	}
-	return f.dst, nil
+	return false, d.s.syntaxError(fmt.Sprintf("',' or '%c'", closing))
 }
 
-// flattener collects the numbers of a nested JSON array, checking that it
-// is regular (every array at one depth has the same length, every number
-// at the same depth) and that each element fits the dtype.
-type flattener struct {
-	dtype     string
-	shape     []int // lengths of the arrays at each depth
-	leafDepth int   // depth of the numbers, -1 before the first
-	count     int   // numbers seen, including those past limit
-	dst       []float32
-	limit     int // dst grows no longer than this: the caller rejects more
+// open consumes the opening byte of an array or object (checked by the
+// caller) and reports whether it is empty, consuming its closing byte
+// too then.
+func (d *decoder) open(closing byte) bool {
+	d.s.pos++
+	if c, ok := d.s.peek(); ok && c == closing {
+		d.s.pos++
+		return true
+	}
+	return false
 }
 
-func (f *flattener) flatten(v *value, depth int) error {
-	if v.kind == kindArray {
-		if f.leafDepth >= 0 && depth >= f.leafDepth {
-			return fmt.Errorf("is not a regular array: an array where element %d should be a number", f.count)
-		}
-		n := v.arrayLen()
-		if depth == len(f.shape) {
-			f.shape = append(f.shape, n)
-		} else if f.shape[depth] != n {
-			return fmt.Errorf("is a ragged array: arrays of lengths %d and %d at depth %d", f.shape[depth], n, depth)
-		}
-		if v.elems != nil {
-			for i := range v.elems {
-				if err := f.flatten(&v.elems[i], depth+1); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if n == 0 {
-			return nil
-		}
-		if err := f.leaf(depth + 1); err != nil {
+// key consumes an object's key and the ':' after it.
+func (d *decoder) key() (string, error) {
+	if c, ok := d.s.peek(); !ok || c != '"' {
+		return "", d.s.syntaxError("a string key")
+	}
+	k, err := d.s.str()
+	if err != nil {
+		return "", err
+	}
+	return k, d.expect(':', "':'")
+}
+
+// request reads the whole body: one object, then nothing but space.
+func (d *decoder) request() error {
+	c, ok := d.s.peek()
+	if !ok {
+		if err := d.s.failed(); err != nil {
 			return err
 		}
-		for _, x := range v.nums { // the common case: an array of numbers
-			y, err := f.number(x)
+		return errEmpty
+	}
+	if c != '{' {
+		return d.wrongType(func(what string) string {
+			return fmt.Sprintf(`the request is %s; want a JSON object {"instances": [...]} or {"inputs": ...}`, what)
+		})
+	}
+	var fields [4]bool // signature_name, instances, inputs, top_k
+	present := ""      // "instances" or "inputs", when not null
+	if !d.open('}') {
+		for more := true; more; {
+			key, err := d.key()
 			if err != nil {
 				return err
 			}
-			if len(f.dst) < f.limit {
-				f.dst = append(f.dst, y)
+			field := slices.Index([]string{"signature_name", "instances", "inputs", "top_k"}, key)
+			if field < 0 {
+				return fmt.Errorf(`invalid request: unknown field %q; want "instances" or "inputs", and optionally "signature_name" and "top_k"`, key)
 			}
-			f.count++
+			if fields[field] {
+				return fmt.Errorf("invalid request: field %q appears twice", key)
+			}
+			fields[field] = true
+			switch key {
+			case "signature_name":
+				if err := d.signatureName(); err != nil {
+					return err
+				}
+			case "instances", "inputs":
+				if d.null() {
+					break
+				}
+				if present != "" {
+					return errors.New(`give either "instances" (row format) or "inputs" (columnar format), not both`)
+				}
+				present = key
+				if key == "instances" {
+					err = d.instances()
+				} else {
+					err = d.inputs()
+				}
+				if err != nil {
+					return err
+				}
+			case "top_k":
+				if err := d.topK(); err != nil {
+					return err
+				}
+			}
+			if more, err = d.next('}'); err != nil {
+				return err
+			}
 		}
-		return nil
 	}
-	if err := f.leaf(depth); err != nil {
+	if _, ok := d.s.peek(); ok {
+		return errTrailing
+	}
+	if err := d.s.failed(); err != nil {
 		return err
 	}
-	var x float32
-	switch v.kind {
-	case kindNumber:
-		var err error
-		if x, err = f.number(v.num); err != nil {
+	if present == "" {
+		return errors.New(`the request has neither "instances" (row format) nor "inputs" (columnar format)`)
+	}
+	return nil
+}
+
+// signatureName reads the value of "signature_name".
+func (d *decoder) signatureName() error {
+	if c, ok := d.s.peek(); !ok || c != '"' {
+		return d.wrongType(func(what string) string { return fmt.Sprintf(`"signature_name" is %s, want a string`, what) })
+	}
+	name, err := d.s.str()
+	if err != nil {
+		return err
+	}
+	if name != "" && name != "serving_default" {
+		return fmt.Errorf("unknown signature_name %q; the only signature is \"serving_default\"", name)
+	}
+	return nil
+}
+
+// topK reads the value of "top_k": a non-negative integer, or null.
+func (d *decoder) topK() error {
+	if d.null() {
+		d.req.topK = -1
+		return nil
+	}
+	if c, ok := d.s.peek(); !ok || c != '-' && (c < '0' || c > '9') {
+		return d.wrongType(func(what string) string { return "top_k must be a non-negative integer, got " + what })
+	}
+	x, err := d.s.number()
+	if err != nil {
+		return err
+	}
+	if x != math.Trunc(x) || x < 0 || x > math.MaxInt32 {
+		return fmt.Errorf("top_k must be a non-negative integer, got %s", strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	d.req.topK = int(x)
+	return nil
+}
+
+// newColumns starts the request's input columns.
+func (d *decoder) newColumns() {
+	d.req.in = make([]column, len(d.info.inputs))
+	for i := range d.info.inputs {
+		d.req.in[i].per = d.info.inputs[i].per
+	}
+}
+
+// instances reads the row format: one instance per example, the tensor
+// itself for a single-input model or an object keyed by input name.
+func (d *decoder) instances() error {
+	if c, ok := d.s.peek(); !ok || c != '[' {
+		return d.wrongType(func(what string) string {
+			return fmt.Sprintf(`"instances" is %s; want an array with one instance per example`, what)
+		})
+	}
+	if d.open(']') {
+		return errors.New(`"instances" is empty`)
+	}
+	d.newColumns()
+	for k, more := 0, true; more; k++ {
+		if k == d.max {
+			return &tooManyError{d.max}
+		}
+		if err := d.instance(k); err != nil {
 			return err
 		}
-	case kindBool:
+		var err error
+		if more, err = d.next(']'); err != nil {
+			return err
+		}
+		d.req.n = k + 1
+	}
+	return nil
+}
+
+// instance reads instance k.
+func (d *decoder) instance(k int) error {
+	c, ok := d.s.peek()
+	switch {
+	case ok && c == '{':
+		clear(d.seen)
+		if !d.open('}') {
+			for more := true; more; {
+				key, err := d.key()
+				if err != nil {
+					return err
+				}
+				i := d.info.inputIndex(key)
+				if i < 0 {
+					return fmt.Errorf("instance %d: unknown input %q; the model's inputs are %s", k, key, strings.Join(d.info.sig.PredictInputs, ", "))
+				}
+				if d.seen[i] {
+					return fmt.Errorf("instance %d: input %q appears twice", k, key)
+				}
+				d.seen[i] = true
+				if err := d.example(i); err != nil {
+					return wrap(err, "instance %d", k)
+				}
+				if more, err = d.next('}'); err != nil {
+					return err
+				}
+			}
+		}
+		for i, seen := range d.seen {
+			if !seen {
+				return fmt.Errorf("instance %d: missing input %q", k, d.info.inputs[i].spec.Name)
+			}
+		}
+		return nil
+	case len(d.info.inputs) > 1:
+		return d.wrongType(func(what string) string {
+			return fmt.Sprintf("instance %d is %s; the model has %d inputs (%s), so each instance must be an object mapping their names to values",
+				k, what, len(d.info.inputs), strings.Join(d.info.sig.PredictInputs, ", "))
+		})
+	}
+	return wrap(d.example(0), "instance %d", k)
+}
+
+// inputs reads the columnar format: for each input a tensor whose first
+// dimension is the batch; an object keyed by input name, or the tensor
+// itself for a single-input model.
+func (d *decoder) inputs() error {
+	d.req.columnar = true
+	d.newColumns()
+	c, ok := d.s.peek()
+	switch {
+	case ok && c == '{':
+		clear(d.seen)
+		if !d.open('}') {
+			for more := true; more; {
+				key, err := d.key()
+				if err != nil {
+					return err
+				}
+				i := d.info.inputIndex(key)
+				if i < 0 {
+					return fmt.Errorf(`"inputs": unknown input %q; the model's inputs are %s`, key, strings.Join(d.info.sig.PredictInputs, ", "))
+				}
+				if d.seen[i] {
+					return fmt.Errorf(`"inputs": input %q appears twice`, key)
+				}
+				d.seen[i] = true
+				if err := d.batch(i); err != nil {
+					return err
+				}
+				if more, err = d.next('}'); err != nil {
+					return err
+				}
+			}
+		}
+		for i, seen := range d.seen {
+			if !seen {
+				return fmt.Errorf(`"inputs": missing input %q`, d.info.inputs[i].spec.Name)
+			}
+		}
+		return nil
+	case len(d.info.inputs) > 1:
+		return d.wrongType(func(what string) string {
+			return fmt.Sprintf(`"inputs" is %s; the model has %d inputs (%s), so it must be an object mapping their names to batches`,
+				what, len(d.info.inputs), strings.Join(d.info.sig.PredictInputs, ", "))
+		})
+	}
+	return d.batch(0)
+}
+
+// batch reads the columnar batch of input i: one entry per example.
+func (d *decoder) batch(i int) error {
+	name := d.info.inputs[i].spec.Name
+	if c, ok := d.s.peek(); !ok || c != '[' {
+		return d.wrongType(func(what string) string {
+			return fmt.Sprintf("input %q is %s; want an array with one entry per example", name, what)
+		})
+	}
+	if d.open(']') {
+		return fmt.Errorf("input %q has no examples", name)
+	}
+	k := 0
+	for more := true; more; k++ {
+		switch {
+		case d.req.n < 0 && k == d.max:
+			return &tooManyError{d.max}
+		case d.req.n >= 0 && k == d.req.n:
+			return fmt.Errorf("input %q has more examples than input %q (%d)", name, d.first, d.req.n)
+		}
+		if err := d.example(i); err != nil {
+			return wrap(err, "example %d", k)
+		}
+		var err error
+		if more, err = d.next(']'); err != nil {
+			return err
+		}
+	}
+	if d.req.n < 0 {
+		d.req.n, d.first = k, name
+	} else if k != d.req.n {
+		return fmt.Errorf("input %q has %d examples, but input %q has %d", name, k, d.first, d.req.n)
+	}
+	return nil
+}
+
+// example reads one example of input i and stores it in its column. The
+// value is a nested array of the input's per-example shape, or a flat
+// array of all its values; a per-example scalar may also be a bare
+// number.
+func (d *decoder) example(i int) error {
+	t, col := &d.info.inputs[i], &d.req.in[i]
+	f := &d.f
+	f.dtype, f.dims, f.dst, f.per = t.spec.DType, t.dims, col.room(), t.per
+	f.shape, f.leafDepth, f.count = f.shape[:0], -1, 0
+	f.maxDepth = max(len(t.dims), 1) + 1
+	if err := d.value(0); err != nil {
+		return wrap(err, "input %q", t.spec.Name)
+	}
+	if f.count != t.per {
+		return fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, t.per, exampleType(t))
+	}
+	if len(f.shape) > 1 && !slices.Equal(f.shape, t.dims) {
+		return fmt.Errorf("input %q has shape %s, want %s or %d flat values", t.spec.Name, shapeString(f.shape), shapeString(t.dims), t.per)
+	}
+	col.commit()
+	return nil
+}
+
+// flattener is the state of one example being read: it checks that its
+// nested arrays are regular (every array at one depth has the same
+// length, every number at the same depth) and that each element fits the
+// dtype, and stores up to per values in dst.
+type flattener struct {
+	dtype     string
+	dims      []int // the shape of an example
+	shape     []int // lengths of the arrays at each depth; -1 until the first one closes
+	leafDepth int   // depth of the numbers, -1 before the first
+	count     int   // numbers seen, including those past per
+	maxDepth  int   // arrays may nest this deep
+	per       int
+	dst       []float32
+}
+
+// value reads the value at depth of the example.
+func (d *decoder) value(depth int) error {
+	f := &d.f
+	c, ok := d.s.peek()
+	if !ok {
+		return d.s.syntaxError("a value")
+	}
+	var x float32
+	switch {
+	case c == '[':
+		if f.leafDepth >= 0 && depth >= f.leafDepth {
+			return fmt.Errorf("is not a regular array: an array where element %d should be a number", f.count)
+		}
+		if depth == f.maxDepth {
+			return fmt.Errorf("is nested more than %d deep; want shape %s or %d flat values", f.maxDepth, shapeString(f.dims), f.per)
+		}
+		if depth == len(f.shape) {
+			f.shape = append(f.shape, -1)
+		}
+		n := 0
+		if !d.open(']') {
+			for more := true; more; n++ {
+				if err := d.value(depth + 1); err != nil {
+					return err
+				}
+				var err error
+				if more, err = d.next(']'); err != nil {
+					return err
+				}
+			}
+		}
+		switch {
+		case f.shape[depth] < 0:
+			f.shape[depth] = n
+		case f.shape[depth] != n:
+			return fmt.Errorf("is a ragged array: arrays of lengths %d and %d at depth %d", f.shape[depth], n, depth)
+		}
+		return nil
+	case c == '-' || '0' <= c && c <= '9':
+		if err := f.leaf(depth); err != nil {
+			return err
+		}
+		v, err := d.s.number()
+		if err != nil {
+			return err
+		}
+		if x, err = f.number(v); err != nil {
+			return err
+		}
+	case c == 't' && d.s.literal("true"), c == 'f' && d.s.literal("false"):
+		if err := f.leaf(depth); err != nil {
+			return err
+		}
 		if f.dtype != "bool" {
 			return fmt.Errorf("element %d is a boolean, want a number (%s)", f.count, f.dtype)
 		}
-		if v.b {
+		if c == 't' {
 			x = 1
 		}
 	default:
+		what, err := d.describe()
+		if err != nil {
+			return err
+		}
+		if err := f.leaf(depth); err != nil {
+			return err
+		}
 		want := "a number"
 		if f.dtype == "bool" {
 			want = "a boolean or a number"
 		}
-		return fmt.Errorf("element %d is %s, want %s (%s)", f.count, v.describe(), want, f.dtype)
+		return fmt.Errorf("element %d is %s, want %s (%s)", f.count, what, want, f.dtype)
 	}
-	if len(f.dst) < f.limit {
+	if f.count < f.per {
 		f.dst = append(f.dst, x)
 	}
 	f.count++

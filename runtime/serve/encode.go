@@ -2,8 +2,11 @@ package serve
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+
+	"github.com/flow-lang/flow/runtime"
 )
 
 // encodeResponse renders the results of n examples: out holds, per served
@@ -14,7 +17,7 @@ import (
 // several). With topK > 0, a classifier's entries are {"classes": [...],
 // "scores": [...]} with the topK best classes, best first.
 func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32) []byte {
-	b := make([]byte, 0, 64+n*len(out)*16)
+	b := make([]byte, 0, info.answerBytes(n)) // the memory accounting's bound: no growing
 	if topK > 0 {
 		topK = min(topK, info.classes)
 		t := &info.outputs[0]
@@ -76,9 +79,10 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 
 	if columnar {
 		b = append(b, `{"outputs":`...)
-		b = appendOutputs(b, info, out, func(b []byte, t *tensor, o []float32) []byte {
-			return appendNested(b, o[:n*t.per], append([]int{n}, t.dims...), t.spec.DType)
-		})
+		b = appendOutputs(b, info.outputs, true, func(b []byte, i int) []byte {
+			t := &info.outputs[i]
+			return appendNested(b, out[i][:n*t.per], append([]int{n}, t.dims...), t.spec.DType)
+		}, nil)
 		return append(b, "}\n"...)
 	}
 	b = append(b, `{"predictions":[`...)
@@ -86,36 +90,115 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 		if k > 0 {
 			b = append(b, ',')
 		}
-		b = appendOutputs(b, info, out, func(b []byte, t *tensor, o []float32) []byte {
-			return appendNested(b, o[k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
-		})
+		b = appendOutputs(b, info.outputs, true, func(b []byte, i int) []byte {
+			return appendOutputValue(b, &info.outputs[i], out[i], k)
+		}, nil)
 	}
 	return append(b, "]}\n"...)
 }
 
-// appendOutputs appends the model's outputs as one JSON value: the one
-// output itself, or an object keyed by output name when there are
-// several. value appends to b output t's part of its values o.
-func appendOutputs(b []byte, info *modelInfo, out [][]float32, value func(b []byte, t *tensor, o []float32) []byte) []byte {
-	single := len(info.outputs) == 1
-	if !single {
-		b = append(b, '{')
-	}
-	for i := range info.outputs {
-		t := &info.outputs[i]
-		if !single {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendQuote(b, t.spec.Name)
-			b = append(b, ':')
+// Outputs are the outputs a prediction holds: those of a model with one
+// entry per example along the batch dimension of its predict inputs.
+// Serve's answers and the predict command's results are written by one
+// writer of the outputs object, so they agree on keys, nesting and
+// number formats.
+type Outputs struct {
+	list []tensor
+}
+
+// NewOutputs returns the outputs of sig with one entry per example along
+// a batch dimension that is fixed at fixed examples, or symbolic when
+// fixed is 0 (as the model's predict inputs have it).
+func NewOutputs(sig *runtime.Signature, fixed int) *Outputs {
+	o := &Outputs{}
+	for i, spec := range sig.Outputs {
+		t, f, err := batchTensor(spec, i)
+		if err != nil || f != fixed {
+			continue // not one entry per example: cannot be split between requests
 		}
-		b = value(b, t, out[i])
+		o.list = append(o.list, t)
 	}
-	if !single {
-		b = append(b, '}')
+	return o
+}
+
+// Len returns the number of outputs.
+func (o *Outputs) Len() int { return len(o.list) }
+
+// Index returns the position of output i in the signature's outputs.
+func (o *Outputs) Index(i int) int { return o.list[i].index }
+
+// PerExample returns the number of values of output i per example.
+func (o *Outputs) PerExample(i int) int { return o.list[i].per }
+
+// AppendExample appends example k of a batch as a JSON object mapping
+// each output's name to its value, nested like the output's per-example
+// shape (integers for integer dtypes, true or false for bool, null for
+// values JSON cannot represent): out holds, per output in the order of o,
+// the batch's values. With label the position of an output, the object
+// also maps "label" to the index of that output's largest value — unless
+// an output is itself named "label", whose value then stands, so that no
+// key appears twice.
+func (o *Outputs) AppendExample(b []byte, out [][]float32, k, label int) []byte {
+	var scores []float32
+	if label >= 0 {
+		t := &o.list[label]
+		scores = out[label][k*t.per : (k+1)*t.per]
 	}
-	return b
+	return appendOutputs(b, o.list, false, func(b []byte, i int) []byte {
+		return appendOutputValue(b, &o.list[i], out[i], k)
+	}, scores)
+}
+
+// labelKey is the key of the index of the best class that AppendExample
+// adds for the predict command.
+const labelKey = "label"
+
+// appendOutputs is the one writer of the outputs object: it appends the
+// outputs as a JSON object mapping each output's name to its value,
+// which value(b, i) appends for output i — or, when bare and there is
+// only one output, that output's value alone. With scores, the object
+// also maps "label" to the index of the largest score, unless an output
+// is named "label".
+func appendOutputs(b []byte, outs []tensor, bare bool, value func(b []byte, i int) []byte, scores []float32) []byte {
+	if bare && len(outs) == 1 {
+		return value(b, 0)
+	}
+	b = append(b, '{')
+	for i := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, outs[i].spec.Name)
+		b = append(b, ':')
+		b = value(b, i)
+	}
+	if scores != nil && !slices.ContainsFunc(outs, func(t tensor) bool { return t.spec.Name == labelKey }) {
+		if len(outs) > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, labelKey)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(argmax(scores)), 10)
+	}
+	return append(b, '}')
+}
+
+// appendOutputValue appends example k of output t, whose batch's values are
+// vals.
+func appendOutputValue(b []byte, t *tensor, vals []float32, k int) []byte {
+	return appendNested(b, vals[k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
+}
+
+// argmax returns the index of the largest value: the first on ties; NaN
+// ranks last, as in topIndices.
+func argmax(vals []float32) int {
+	best := 0
+	for i, x := range vals {
+		if x > vals[best] || vals[best] != vals[best] && x == x {
+			best = i
+		}
+	}
+	return best
 }
 
 // appendNested appends vals as nested JSON arrays of shape dims (a bare

@@ -141,3 +141,31 @@ func (m *multiModel) PredictFeed(n int, in [][]float32) [][]float32 {
 func (m *multiModel) TrainFeed(n int, in [][]float32) float32 { return 0 }
 func (m *multiModel) LossFeed(n int, in [][]float32) float32  { return 0 }
 func (m *multiModel) Params() []runtime.Param                 { return nil }
+
+// wideModel has the interface of an MNIST classifier, x f32[N,784] →
+// y f32[N,10], and answers y[k][c] = x[k][c].
+type wideModel struct{ sig runtime.Signature }
+
+func newWideModel() *wideModel {
+	return &wideModel{sig: runtime.Signature{
+		Model:         "Wide",
+		Source:        "wide.flow",
+		Inputs:        []runtime.TensorSpec{{Name: "x", DType: "f32", Shape: []int{-1, 784}, Dims: []string{"N", ""}}},
+		Outputs:       []runtime.TensorSpec{{Name: "y", DType: "f32", Shape: []int{-1, 10}, Dims: []string{"N", ""}}},
+		PredictInputs: []string{"x"},
+	}}
+}
+
+func (m *wideModel) Signature() *runtime.Signature { return &m.sig }
+
+func (m *wideModel) PredictFeed(n int, in [][]float32) [][]float32 {
+	y := make([]float32, n*10)
+	for k := range n {
+		copy(y[k*10:(k+1)*10], in[0][k*784:])
+	}
+	return [][]float32{y}
+}
+
+func (m *wideModel) TrainFeed(n int, in [][]float32) float32 { return 0 }
+func (m *wideModel) LossFeed(n int, in [][]float32) float32  { return 0 }
+func (m *wideModel) Params() []runtime.Param                 { return nil }

@@ -143,25 +143,3 @@ func TestParseJSONDepth(t *testing.T) {
 		t.Errorf("depth %d: %v", maxDepth, err)
 	}
 }
-
-// BenchmarkDecodeRequest decodes a one-instance request of 784 float32
-// values as a client's JSON encoder writes them, and reports the rate.
-func BenchmarkDecodeRequest(b *testing.B) {
-	sig := newFakeModel().sig
-	sig.Inputs[0].Shape = []int{-1, 784}
-	info, err := newModelInfo(&sig)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := make([]float32, 784)
-	for i := range x {
-		x[i] = float32(i%255) / 255
-	}
-	body, _ := json.Marshal(map[string]any{"instances": [][]float32{x}})
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := decodeRequest(body, info); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

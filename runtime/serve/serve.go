@@ -12,21 +12,30 @@
 // (dynamic batching); one goroutine owns the model, which is not safe for
 // concurrent use. Errors are JSON objects {"error": "..."}: 400 for a
 // malformed request (bad JSON, wrong shape or dtype, missing input), 404
-// for an unknown model or path, 405 for a wrong method, 413 for a body over
-// the limit, 503 when the queue is full.
+// for an unknown model or path, 405 for a wrong method, 408 for a body
+// that does not arrive in time, 413 for a body over the limit or with more
+// examples than the memory limit allows, 503 when the queue is full.
+//
+// Bodies are decoded as they arrive, straight into the model's input
+// tensors (decode.go), and every request reserves the memory it may come
+// to hold before its body is read (memory.go), so that what clients send
+// cannot exhaust the server's memory. Serve runs the HTTP server and shuts
+// it down without dropping a request (listen.go).
 //
 // The package uses only the standard library: it is embedded in the model
 // binaries flowc builds.
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net"
 	"net/http"
+	"os"
 	"path"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,11 +47,21 @@ import (
 
 // Defaults of Options' zero fields.
 const (
-	DefaultMaxBatch = 64
-	DefaultMaxDelay = 2 * time.Millisecond
-	DefaultQueue    = 1024
-	DefaultMaxBody  = 16 << 20
+	DefaultMaxBatch          = 64
+	DefaultMaxDelay          = 2 * time.Millisecond
+	DefaultQueue             = 1024
+	DefaultMaxBody           = 16 << 20
+	DefaultMaxMemory         = 256 << 20
+	DefaultBodyTimeout       = 30 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultShutdownTimeout   = 30 * time.Second
+	DefaultShutdownGrace     = time.Second
 )
+
+// maxHeaderBytes bounds a request's header, which a predict request
+// needs little of (net/http's default is 1 MiB per connection).
+const maxHeaderBytes = 64 << 10
 
 // Options configure a Server. Zero fields take the defaults above.
 type Options struct {
@@ -66,6 +85,39 @@ type Options struct {
 	// best classes and their scores; New rejects it for other models. A
 	// request's "top_k" overrides it.
 	TopK int
+	// MaxMemory bounds in bytes the memory all predict requests hold at
+	// once: the buffer their body is read through, their decoded inputs,
+	// their outputs and their answers. Before its body is read, a request
+	// reserves the most it can come to hold (as many examples as a body
+	// of its size can hold, at two bytes a value), waiting while others
+	// hold the rest; once decoded it keeps what its examples take. A body
+	// that could hold more examples than fit the limit alone is decoded
+	// up to those and refused with 413 past them. New fails if one
+	// example does not fit.
+	MaxMemory int64
+	// BodyTimeout bounds the time to receive a request's body, counted
+	// from when the server starts reading it, and the time to send its
+	// answer; a client slower than that gets 408 and is disconnected.
+	BodyTimeout time.Duration
+
+	// The HTTP server Serve runs.
+
+	// ReadHeaderTimeout bounds the time to receive a request's header.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may stay idle.
+	IdleTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve waits for the requests in
+	// flight once its context is done.
+	ShutdownTimeout time.Duration
+	// ShutdownGrace is how long, once Serve's context is done, requests
+	// already sent are still taken in: connections that stay idle that
+	// long are closed (one on which a request arrives is answered and
+	// closed), and request bodies still arriving must be complete
+	// within it.
+	ShutdownGrace time.Duration
+	// ErrorLog receives the HTTP server's errors; nil means the log
+	// package's standard logger.
+	ErrorLog *log.Logger
 }
 
 // Stats counts what a Server has done.
@@ -78,8 +130,10 @@ type Stats struct {
 	Examples int64
 }
 
-// Server serves one model. It implements http.Handler; create it with New
-// and call Close once the HTTP server has shut down.
+// Server serves one model. Create it with New, run it with Serve, and
+// call Close once Serve has returned. It also implements http.Handler,
+// for an HTTP server of one's own: the memory limit and the body
+// deadlines hold there too, but the graceful shutdown is Serve's.
 type Server struct {
 	model    runtime.Model
 	sig      *runtime.Signature
@@ -100,12 +154,17 @@ type Server struct {
 	arriving atomic.Int64
 	// wake tells a waiting batcher that a request left without queueing.
 	wake chan struct{}
-	// decoding holds a token per request body being parsed. Parsing
-	// expands a body into a tree many times its size, so the number of
-	// bodies parsed at once is bounded (by the CPUs, which parsing is
-	// bound by anyway) to keep the memory of concurrent large requests
-	// bounded.
-	decoding chan struct{}
+
+	// mem is the budget of Options.MaxMemory that requests reserve;
+	// maxExamples is the most examples one request may hold within it.
+	mem         memory
+	maxExamples int64
+
+	// Shutting down (see Serve).
+	draining atomic.Bool
+	mu       sync.Mutex
+	reading  map[*bodyRead]struct{} // requests whose body is being read
+	conns    map[net.Conn]connInfo  // the connections Serve has open
 
 	// Batcher-owned state.
 	bufs [][]float32 // concatenated inputs, one per predict input
@@ -152,6 +211,29 @@ func New(m runtime.Model, opt Options) (*Server, error) {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = DefaultMaxBody
 	}
+	if opt.MaxMemory <= 0 {
+		opt.MaxMemory = DefaultMaxMemory
+	}
+	if opt.BodyTimeout <= 0 {
+		opt.BodyTimeout = DefaultBodyTimeout
+	}
+	if opt.ReadHeaderTimeout <= 0 {
+		opt.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if opt.IdleTimeout <= 0 {
+		opt.IdleTimeout = DefaultIdleTimeout
+	}
+	if opt.ShutdownTimeout <= 0 {
+		opt.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if opt.ShutdownGrace <= 0 {
+		opt.ShutdownGrace = DefaultShutdownGrace
+	}
+	maxExamples := (opt.MaxMemory - scanBufSize) / info.exampleCost()
+	if maxExamples < 1 {
+		return nil, fmt.Errorf("serve: a memory limit of %d bytes holds no example of model %s, which takes up to %d bytes (and %d for reading its request)",
+			opt.MaxMemory, sig.Model, info.exampleCost(), scanBufSize)
+	}
 	if opt.TopK < 0 {
 		return nil, fmt.Errorf("serve: top-k must not be negative, got %d", opt.TopK)
 	}
@@ -176,8 +258,12 @@ func New(m runtime.Model, opt Options) (*Server, error) {
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		wake:     make(chan struct{}, 1),
-		decoding: make(chan struct{}, max(1, goruntime.GOMAXPROCS(0))),
 		bufs:     make([][]float32, len(info.inputs)),
+
+		mem:         memory{free: opt.MaxMemory},
+		maxExamples: maxExamples,
+		reading:     map[*bodyRead]struct{}{},
+		conns:       map[net.Conn]connInfo{},
 	}
 	for i, t := range info.inputs {
 		s.bufs[i] = make([]float32, maxBatch*t.per)
@@ -202,7 +288,7 @@ func (s *Server) Stats() Stats {
 }
 
 // Close stops the batcher. Call it after the HTTP server has shut down
-// (http.Server.Shutdown), when no request is in flight; requests still
+// (Serve has returned), when no request is in flight; requests still
 // waiting get 503. Close is idempotent.
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.quit) })
@@ -217,10 +303,16 @@ func (s *Server) matches(name string) bool {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		// Bound the reading of the body: net/http reads what is left of
+		// it before the next request. servePredict, which reads it, sets
+		// its own deadline.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opt.BodyTimeout))
+	}
 	const prefix = "/v1/models/"
 	p := r.URL.Path
 	if !strings.HasPrefix(p, prefix) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q; the API is under %s%s", p, prefix, s.name))
+		s.writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q; the API is under %s%s", p, prefix, s.name))
 		return
 	}
 	rest := p[len(prefix):]
@@ -231,50 +323,50 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(rest, "/")
 	name := parts[0]
 	if !s.matches(name) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found; this server serves %q", name, s.name))
+		s.writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found; this server serves %q", name, s.name))
 		return
 	}
 	parts = parts[1:]
 	if len(parts) >= 2 && parts[0] == "versions" {
 		if parts[1] != "1" {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("model %s has no version %q; its only version is 1", s.name, parts[1]))
+			s.writeError(w, http.StatusNotFound, fmt.Sprintf("model %s has no version %q; its only version is 1", s.name, parts[1]))
 			return
 		}
 		parts = parts[2:]
 	}
 	metadata := len(parts) == 1 && parts[0] == "metadata"
 	if len(parts) > 1 || len(parts) == 1 && !metadata || metadata && verb != "" {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q", p))
+		s.writeError(w, http.StatusNotFound, fmt.Sprintf("no such path %q", p))
 		return
 	}
 	switch {
 	case verb == "" && !metadata:
-		if allow(w, r, http.MethodGet, http.MethodHead) {
-			writeJSON(w, http.StatusOK, statusBody)
+		if s.allow(w, r, http.MethodGet, http.MethodHead) {
+			s.writeJSON(w, http.StatusOK, statusBody)
 		}
 	case metadata:
-		if allow(w, r, http.MethodGet, http.MethodHead) {
+		if s.allow(w, r, http.MethodGet, http.MethodHead) {
 			s.serveMetadata(w)
 		}
 	case verb == "predict":
-		if allow(w, r, http.MethodPost) {
+		if s.allow(w, r, http.MethodPost) {
 			s.servePredict(w, r)
 		}
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unsupported method %q; this server supports :predict", verb))
+		s.writeError(w, http.StatusNotFound, fmt.Sprintf("unsupported method %q; this server supports :predict", verb))
 	}
 }
 
 // allow reports whether r's method is among methods, answering 405 when
 // it is not.
-func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	for _, m := range methods {
 		if r.Method == m {
 			return true
 		}
 	}
 	w.Header().Set("Allow", strings.Join(methods, ", "))
-	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", r.Method, methods[0]))
+	s.writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed; use %s", r.Method, methods[0]))
 	return false
 }
 
@@ -292,41 +384,49 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if r.ContentLength > s.opt.MaxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.opt.MaxBody))
+		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", r.ContentLength, s.opt.MaxBody))
 		return
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: ReadFrom then sees EOF without growing
+	// Reserve the most memory the body can come to need, before reading it.
+	size := r.ContentLength
+	if size < 0 {
+		size = s.opt.MaxBody
 	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
-	body := buf.Bytes()
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opt.MaxBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
-		return
-	}
-	select {
-	case s.decoding <- struct{}{}:
-	case <-r.Context().Done():
+	maxExamples := min(s.info.bodyExamples(size), s.maxExamples)
+	reserved := scanBufSize + maxExamples*s.info.exampleCost()
+	if err := s.mem.acquire(r.Context(), reserved); err != nil {
 		return // the client is gone
 	}
-	req, err := decode(body, s.info)
-	<-s.decoding
+	defer func() { s.mem.release(reserved) }()
+
+	rc := http.NewResponseController(w)
+	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBody)
+	read := s.startBody(rc)
+	buf := scanBufs.Get().(*[]byte)
+	req, err := decodeRequest(body, s.info, int(maxExamples), *buf)
+	complete := err == nil
+	if re := (*readError)(nil); err != nil && !errors.As(err, &re) {
+		// Read the rest, so that the client, still sending, gets the answer.
+		_, rerr := io.CopyBuffer(io.Discard, body, *buf)
+		complete = rerr == nil
+	}
+	scanBufs.Put(buf)
+	s.endBody(read, complete)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.decodeFailed(w, rc, err)
 		return
 	}
+	// Keep only what the request's examples hold.
+	hold := req.bytes() + s.info.outputBytes(req.n) + s.info.answerBytes(req.n)
+	s.mem.release(reserved - hold)
+	reserved = hold
+
 	topK := s.opt.TopK
 	if req.topK >= 0 {
 		topK = req.topK
 	}
 	if topK > 0 && s.info.classes == 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("top_k needs a classifier, a model whose only output has one vector of class scores per example; model %s outputs %s", s.name, s.info.describeOutputs()))
+		s.writeError(w, http.StatusBadRequest, fmt.Sprintf("top_k needs a classifier, a model whose only output has one vector of class scores per example; model %s outputs %s", s.name, s.info.describeOutputs()))
 		return
 	}
 
@@ -347,30 +447,58 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.wakeBatcher()
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is busy: %d requests are waiting; retry later", cap(s.queue)))
+		s.writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is busy: %d requests are waiting; retry later", cap(s.queue)))
 		return
 	}
 	select {
 	case err := <-j.done:
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
+			s.writeError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
 	case <-r.Context().Done():
 		return // the client is gone
 	case <-s.stopped:
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, "the server is shutting down")
+		s.writeError(w, http.StatusServiceUnavailable, "the server is shutting down")
 		return
 	}
 	s.requests.Add(1)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(encodeResponse(s.info, req.columnar, topK, j.n, j.out))
+	answer := encodeResponse(s.info, req.columnar, topK, j.n, j.out)
+	// Sending the answer may take as long as receiving a body (net/http
+	// lifts the deadline once the answer is sent).
+	rc.SetWriteDeadline(time.Now().Add(s.opt.BodyTimeout))
+	s.writeJSON(w, http.StatusOK, answer)
 }
 
-// decode is decodeRequest; tests wrap it to watch the parsing.
-var decode = decodeRequest
+// scanBufs holds the buffers request bodies are read through.
+var scanBufs = sync.Pool{New: func() any { b := make([]byte, scanBufSize); return &b }}
+
+// decodeFailed answers a request whose body could not be decoded.
+func (s *Server) decodeFailed(w http.ResponseWriter, rc *http.ResponseController, err error) {
+	var (
+		tooLarge *http.MaxBytesError
+		tooMany  *tooManyError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opt.MaxBody))
+	case errors.As(err, &tooMany):
+		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request too large: it holds more than %d examples, the most one request may hold within the server's memory limit of %d bytes", tooMany.max, s.opt.MaxMemory))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection cannot carry another request: its body is unread.
+		w.Header().Set("Connection", "close")
+		rc.SetWriteDeadline(time.Now().Add(s.opt.BodyTimeout))
+		if s.draining.Load() {
+			w.Header().Set("Retry-After", "1")
+			s.writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("the server is shutting down, and the request body did not arrive within %v of it", s.opt.ShutdownGrace))
+		} else {
+			s.writeError(w, http.StatusRequestTimeout, fmt.Sprintf("the request body did not arrive within %v", s.opt.BodyTimeout))
+		}
+	default: // malformed, or the client is gone
+		s.writeError(w, http.StatusBadRequest, err.Error())
+	}
+}
 
 // wakeBatcher tells a batcher waiting for arriving requests to look again.
 func (s *Server) wakeBatcher() {
@@ -435,21 +563,23 @@ func (s *Server) serveMetadata(w http.ResponseWriter) {
 			},
 			"flow_signature": &sig,
 			"serving": map[string]any{
-				"max_batch": s.maxBatch,
-				"max_delay": s.opt.MaxDelay.String(),
-				"queue":     s.opt.Queue,
-				"max_body":  s.opt.MaxBody,
-				"top_k":     s.opt.TopK,
-				"classes":   s.info.classes,
+				"max_batch":    s.maxBatch,
+				"max_delay":    s.opt.MaxDelay.String(),
+				"queue":        s.opt.Queue,
+				"max_body":     s.opt.MaxBody,
+				"top_k":        s.opt.TopK,
+				"max_memory":   s.opt.MaxMemory,
+				"body_timeout": s.opt.BodyTimeout.String(),
+				"classes":      s.info.classes,
 			},
 		},
 	}
 	b, err := json.MarshalIndent(body, "", "  ")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, append(b, '\n'))
+	s.writeJSON(w, http.StatusOK, append(b, '\n'))
 }
 
 // tfDType maps a flow dtype to TensorFlow's DataType name.
@@ -471,14 +601,19 @@ func tfDType(d string) string {
 	return "DT_INVALID"
 }
 
-func writeJSON(w http.ResponseWriter, code int, body []byte) {
+// writeJSON answers with code and body. While the server shuts down,
+// the answer closes its connection.
+func (s *Server) writeJSON(w http.ResponseWriter, code int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
+	if s.draining.Load() {
+		w.Header().Set("Connection", "close")
+	}
 	w.WriteHeader(code)
 	w.Write(body)
 }
 
 // writeError answers with code and {"error": msg}.
-func writeError(w http.ResponseWriter, code int, msg string) {
+func (s *Server) writeError(w http.ResponseWriter, code int, msg string) {
 	b, _ := json.Marshal(map[string]string{"error": msg})
-	writeJSON(w, code, append(b, '\n'))
+	s.writeJSON(w, code, append(b, '\n'))
 }
