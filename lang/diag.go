@@ -107,11 +107,11 @@ const maxSnippet = 100
 // when the line is not in src. end, when valid and after p, extends the
 // caret with ~ to the end of the span (or of the line).
 func snippet(src []byte, p, end Pos) string {
-	line, ok := sourceLine(src, p.Line)
-	if !ok || p.Col < 1 || p.Col > len(line)+1 {
+	line, cr, ok := sourceLine(src, p.Line)
+	if !ok || p.Col < 1 || p.Col > len(line)+cr+1 {
 		return ""
 	}
-	start := p.Col - 1 // byte offset of the caret in line
+	start := min(p.Col-1, len(line)) // byte offset of the caret in line (a CR ending it counts as its end)
 	stop := start + 1  // byte offset just past the span
 	if end.IsValid() && (end.Line > p.Line || end.Line == p.Line && end.Col > p.Col) {
 		if end.Line > p.Line {
@@ -173,22 +173,27 @@ func snippet(src []byte, p, end Pos) string {
 	return text.String() + "\n" + strings.TrimRight(marks.String(), " ") + "\n"
 }
 
-// sourceLine returns line n (1-based) of src without its line terminator.
-func sourceLine(src []byte, n int) (string, bool) {
+// sourceLine returns line n (1-based) of src without its line terminator,
+// and cr = 1 when a carriage return ended it (0 otherwise).
+func sourceLine(src []byte, n int) (line string, cr int, ok bool) {
 	if src == nil || n < 1 {
-		return "", false
+		return "", 0, false
 	}
 	for i := 1; i < n; i++ {
 		nl := indexByte(src, '\n')
 		if nl < 0 {
-			return "", false
+			return "", 0, false
 		}
 		src = src[nl+1:]
 	}
 	if nl := indexByte(src, '\n'); nl >= 0 {
 		src = src[:nl]
 	}
-	return strings.TrimSuffix(string(src), "\r"), true
+	line = string(src)
+	if trimmed, found := strings.CutSuffix(line, "\r"); found {
+		return trimmed, 1, true
+	}
+	return line, 0, true
 }
 
 func indexByte(b []byte, c byte) int {

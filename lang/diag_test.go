@@ -46,6 +46,18 @@ func TestRenderCaret(t *testing.T) {
 	require.Equal(t, want, render(t, list, "m.flow", src))
 }
 
+// TestRenderCaretAtCRLFEnd checks an error just past a line that ends in
+// "\r\n" or "\r": the lexer counts the carriage return as a column, so
+// the caret goes at the end of the line (found by FuzzCompile on
+// "model\r").
+func TestRenderCaretAtCRLFEnd(t *testing.T) {
+	for _, src := range []string{"model\r", "model\r\n"} {
+		list := lang.ErrorList{{Pos: at(1, 7), Msg: "expected a model name"}}
+		want := "m.flow:1:7: expected a model name\nmodel\n     ^\n"
+		require.Equal(t, want, render(t, list, "m.flow", src), "%q", src)
+	}
+}
+
 // TestRenderSpanFromTokens checks the spans found without an explicit
 // end: the token at the position, or the node the error names.
 func TestRenderSpanFromTokens(t *testing.T) {
