@@ -266,10 +266,12 @@ func (c *gen) layoutFunc() {
 	body := []jen.Code{
 		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
 	}
-	if most, grows := c.needs.maxBatch(); grows {
-		body = append(body, jen.If(jen.Id("n").Op("<").Lit(0).Op("||").Id("n").Op(">").Lit(most)).Block(
+	if c.needs.grows() {
+		// The arena's size is computed in int: refuse a batch size for
+		// which it would wrap around (on the target's int, 32 or 64 bits).
+		body = append(body, jen.If(jen.Op("!").Id("signature").Dot("Memory").Dot("FitsInt").Call(jen.Id("n"))).Block(
 			jen.Panic(jen.Qual("fmt", "Sprintf").Call(
-				jen.Lit(fmt.Sprintf("%s: batch size %%d is out of range: the working buffers of a batch over %d would take more bytes than an int64 holds", c.g.Name, most)),
+				jen.Lit(fmt.Sprintf("%s: batch size %%d is out of range: its working buffers would take more bytes than an int holds", c.g.Name)),
 				jen.Id("n"))),
 		))
 	}

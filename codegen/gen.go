@@ -95,7 +95,8 @@ type gen struct {
 
 // Generate returns the Go source of a package for the compiled model g.
 // The output is gofmt-formatted and identical for identical input.
-func Generate(g *ir.Graph, opts Options) ([]byte, error) {
+func Generate(g *ir.Graph, opts Options) (_ []byte, err error) {
+	defer internalError(g, &err)
 	if opts.Package == "" {
 		opts.Package = PackageName(g.Name)
 	}

@@ -23,13 +23,23 @@ type MemoryNeeds struct {
 
 // Memory returns what the code Generate would write for g allocates, or
 // the reason it cannot generate g.
-func Memory(g *ir.Graph, opts Options) (MemoryNeeds, error) {
+func Memory(g *ir.Graph, opts Options) (_ MemoryNeeds, err error) {
+	defer internalError(g, &err)
 	c := newGen(g, opts)
 	if err := c.validate(); err != nil {
 		return MemoryNeeds{}, err
 	}
 	c.plan()
 	return c.memoryNeeds()
+}
+
+// internalError turns a panic of the generator — a broken invariant, a
+// bug — into an error naming the model, so that flowc reports it rather
+// than crash. It must be deferred.
+func internalError(g *ir.Graph, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("codegen: internal error generating model %s: %v", g.Name, r)
+	}
 }
 
 // memoryNeeds sums the params' and the arena's bytes with checked
@@ -83,48 +93,12 @@ func memoryCode(m MemoryNeeds) jen.Code {
 	return jen.Qual(RuntimePath, "Memory").Values(dict)
 }
 
-// maxBatch returns the largest batch size whose memory (params and
-// arena) fits in an int64, and whether the arena grows with the batch
-// size at all (when it does not, every batch size fits).
-func (m MemoryNeeds) maxBatch() (most int, grows bool) {
+// grows reports whether the arena grows with the batch size.
+func (m MemoryNeeds) grows() bool {
 	for k, b := range m.ArenaBytes {
 		if k > 0 && b != 0 {
-			grows = true
+			return true
 		}
 	}
-	if !grows {
-		return 0, false
-	}
-	fits := func(n int) bool {
-		total, pow := int(m.ParamBytes), 1
-		for k, b := range m.ArenaBytes {
-			if k > 0 {
-				var ok bool
-				if pow, ok = ir.MulInt(pow, n); !ok {
-					return false
-				}
-			}
-			term, ok := ir.MulInt(int(b), pow)
-			if !ok {
-				return false
-			}
-			if total, ok = ir.AddInt(total, term); !ok {
-				return false
-			}
-		}
-		return true
-	}
-	lo, hi := 0, 1
-	for fits(hi) {
-		lo, hi = hi, hi*2
-	}
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if fits(mid) {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, true
+	return false
 }

@@ -464,7 +464,7 @@ func (c *checker) typeExpr(t *lang.TypeExpr, allowSym bool) (ir.Type, bool) {
 			continue
 		}
 		if d.Size > 1<<31 {
-			c.errorf(d.Pos, "dimension %d is too large (at most %d)", d.Size, 1<<31)
+			c.errorf(d.Pos, "dimension %d is too large (at most %d)", d.Size, int64(1<<31))
 			good = false
 			continue
 		}

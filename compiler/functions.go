@@ -655,7 +655,7 @@ func (c *checker) intConst(name string, pos lang.Pos) (size int, found, ok bool)
 		return 0, true, false
 	}
 	if v.num <= 0 || v.num > 1<<31 {
-		c.errorf(pos, "dimension %s = %d must be between 1 and %d", name, int64(v.num), 1<<31)
+		c.errorf(pos, "dimension %s = %d must be between 1 and %d", name, int64(v.num), int64(1<<31))
 		return 0, true, false
 	}
 	return int(v.num), true, true

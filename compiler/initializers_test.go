@@ -242,5 +242,5 @@ func TestLargeSeedsAreExact(t *testing.T) {
 `
 	g, err := Compile("m.flow", []byte(src), Options{})
 	require.NoError(t, err)
-	require.Equal(t, 9007199254740993, g.Param("W").Attrs.Int("seed", 0))
+	require.Equal(t, int64(9007199254740993), int64(g.Param("W").Attrs.Int("seed", 0)))
 }

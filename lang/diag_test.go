@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -201,7 +202,7 @@ func FuzzRender(f *testing.F) {
 	f.Add([]byte("model M {\n\ty = x @ W\n}"), 2, 8, 2, 11, uint8(0))
 	f.Add([]byte("é\x00\r\n\t\t\"abc"), 1, 2, 0, 0, uint8(1))
 	f.Add([]byte("f(((((\n"), 1, 1, 5, 5, uint8(2))
-	f.Add([]byte(""), 0, -1, -5, 1<<40, uint8(3))
+	f.Add([]byte(""), 0, -1, -5, math.MaxInt, uint8(3))
 	f.Fuzz(func(t *testing.T, src []byte, line, col, endLine, endCol int, kind uint8) {
 		e := &lang.Error{Pos: lang.Pos{File: "f.flow", Line: line, Col: col}, End: lang.Pos{File: "f.flow", Line: endLine, Col: endCol}, Msg: "m"}
 		if file, err := lang.ParseFile("f.flow", src); err == nil && file != nil {

@@ -57,6 +57,15 @@ func (m Memory) Arena(n int) (int64, bool) {
 	return int64(total), true
 }
 
+// FitsInt reports whether the arena at batch size n is a valid size: n is
+// not negative and the arena's bytes (which bound its elements of every
+// type) fit in an int, so generated code can compute its layout without
+// wrapping around, on 32-bit targets too.
+func (m Memory) FitsInt(n int) bool {
+	a, ok := m.Arena(n)
+	return ok && uint64(a) <= math.MaxInt
+}
+
 // Total returns the bytes the model holds at batch size n, parameters
 // and arena, and false if that does not fit in an int64.
 func (m Memory) Total(n int) (int64, bool) {

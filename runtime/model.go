@@ -73,6 +73,30 @@ func (s TensorSpec) Elems(n int) int {
 	return e
 }
 
+// Batched interprets s as a batch of examples along its first dimension:
+// it returns the batch size when that is fixed (0 when it is symbolic)
+// and the values of one example, or why s is no batch (a scalar, an
+// empty batch, a symbolic dimension after the first).
+func (s TensorSpec) Batched() (fixed, per int, err error) {
+	if len(s.Shape) == 0 {
+		return 0, 0, fmt.Errorf("%s is %s, a scalar with no batch dimension", s.Name, s)
+	}
+	switch d := s.Shape[0]; {
+	case d > 0:
+		fixed = d
+	case d == 0:
+		return 0, 0, fmt.Errorf("%s is %s, with an empty batch dimension", s.Name, s)
+	}
+	per = 1
+	for _, d := range s.Shape[1:] {
+		if d < 0 {
+			return 0, 0, fmt.Errorf("%s is %s: only the first (batch) dimension may be symbolic", s.Name, s)
+		}
+		per *= d
+	}
+	return fixed, per, nil
+}
+
 // Signature describes a generated model's interface: what it takes, what it
 // returns, what it learns and how.
 type Signature struct {

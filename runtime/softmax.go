@@ -134,3 +134,17 @@ func logSoftmaxRow(dst, src []float32) {
 		dst[j] = float32(float64(v) - shift)
 	}
 }
+
+// Argmax returns the index of the largest of scores, the first on ties;
+// NaN scores lose to any number (index 0 when every score is NaN). A
+// classifier's label is the Argmax of its class scores: eval's accuracy,
+// predict's and serve's "label" all use it, so they agree.
+func Argmax(scores []float32) int {
+	best := 0
+	for i, x := range scores {
+		if x > scores[best] || scores[best] != scores[best] && x == x {
+			best = i
+		}
+	}
+	return best
+}

@@ -164,3 +164,22 @@ func BenchmarkSoftmaxRows(b *testing.B) {
 		})
 	}
 }
+
+func TestArgmax(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		scores []float32
+		want   int
+	}{
+		{[]float32{0.1, 0.7, 0.2}, 1},
+		{[]float32{3, 3, 1}, 0},       // the first on ties
+		{[]float32{nan, 0.2, 0.9}, 2}, // NaN loses to any number
+		{[]float32{0.5, nan, 0.4}, 0}, // wherever it is
+		{[]float32{nan, nan, nan}, 0}, // all NaN: the first
+		{[]float32{-1, float32(math.Inf(-1)), -2}, 0},
+	} {
+		if got := Argmax(tc.scores); got != tc.want {
+			t.Errorf("Argmax(%v) = %d, want %d", tc.scores, got, tc.want)
+		}
+	}
+}

@@ -154,7 +154,8 @@ func TestBuildTrainsOnMNIST(t *testing.T) {
 	require.Regexp(t, `(?m)^test accuracy: 0\.\d{4}$`, string(plain))
 }
 
-// TestBuildCrossCompiles builds the seed's model for linux/arm64.
+// TestBuildCrossCompiles builds the seed's model for linux/arm64, and the
+// MLP for 32-bit linux/arm.
 func TestBuildCrossCompiles(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "m-arm64")
 	code, _, errs := flowc("build", "../../examples/mnist_softmax.flow", "-o", bin, "--target", "linux/arm64")
@@ -163,6 +164,15 @@ func TestBuildCrossCompiles(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	require.Equal(t, elf.EM_AARCH64, f.Machine)
+
+	// A 32-bit target: sizes in generated code fit its int.
+	bin32 := filepath.Join(t.TempDir(), "m-arm")
+	code, _, errs = flowc("build", "../../examples/mlp.flow", "-o", bin32, "--target", "linux/arm")
+	require.Equal(t, 0, code, errs)
+	f32, err := elf.Open(bin32)
+	require.NoError(t, err)
+	defer f32.Close()
+	require.Equal(t, elf.EM_ARM, f32.Machine)
 
 	code, _, errs = flowc("build", "../../examples/mnist_softmax.flow", "-o", bin, "--target", "linux")
 	require.Equal(t, 1, code)

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -278,6 +279,8 @@ func init() {
 		Examples: []Example{
 			{Shapes: [][]int{{4, 5}}, Attrs: Attrs{"begin": []int{1, 2}, "size": []int{2, -1}}},
 			{Shapes: [][]int{{5}}, Attrs: Attrs{"begin": []int{0}, "size": []int{-1}, "strides": []int{2}}},
+			// A stride past the axis takes one element.
+			{Shapes: [][]int{{2, 5, 3}}, Attrs: Attrs{"begin": []int{0, 1, 0}, "size": []int{-1, -1, -1}, "strides": []int{1, math.MaxInt, 1}}},
 			{Shapes: [][]int{{3, 4, 5}}, Attrs: Attrs{"begin": []int{0, 1, 1}, "size": []int{3, 3, 4}, "strides": []int{2, 2, 3}}},
 			{Shapes: [][]int{{1, 1}}, Attrs: Attrs{"begin": []int{0, 0}, "size": []int{1, 1}}},
 		},
@@ -641,7 +644,7 @@ func inferPad(n *Node) (Type, error) {
 		}
 		d := x.Shape[i]
 		switch {
-		case d.IsSym() && p[0]+p[1] > 0:
+		case d.IsSym() && (p[0] > 0 || p[1] > 0):
 			return Type{}, fmt.Errorf("cannot pad axis %d of %s: it is the symbolic dimension %s, which cannot be padded", i, x, d)
 		case d.IsSym():
 			out[i] = d
@@ -707,6 +710,12 @@ func inferSlice(n *Node) (Type, error) {
 			return Type{}, fmt.Errorf("slice of %s: begin %d + size %d of axis %d runs past its size %d", x, b, s, i, d.Size)
 		}
 		out[i] = Fixed((s-1)/k + 1)
+		if (s-1)/k == 0 {
+			// One element: any stride takes it, and 1 keeps the
+			// strides generated code multiplies small.
+			st = slices.Clone(st)
+			st[i] = 1
+		}
 	}
 	n.Attrs["strides"] = st
 	return Type{DType: x.DType, Shape: out}, nil

@@ -434,7 +434,8 @@ func inferSplit(n *Node) (Type, error) {
 	}
 	d := x.Shape[a]
 	hasNum, hasSizes := n.Attrs.Has("num"), n.Attrs.Has("sizes")
-	var sizes []int
+	var sizes []int       // the pieces' sizes, when listed
+	pieces, equal := 0, 0 // or num pieces of equal size each
 	switch {
 	case hasNum == hasSizes:
 		return Type{}, fmt.Errorf("split needs either num = the number of equal pieces or sizes = the size of each piece, not both or neither")
@@ -450,9 +451,8 @@ func inferSplit(n *Node) (Type, error) {
 		case d.Size%num != 0:
 			return Type{}, fmt.Errorf("cannot split %s along axis %d into %d equal pieces: %d is not a multiple of %d", x, a, num, d.Size, num)
 		default:
-			for range num {
-				sizes = append(sizes, d.Size/num)
-			}
+			// num equal pieces, not listed: num may be as large as the axis.
+			pieces, equal = num, d.Size/num
 		}
 	default:
 		given := n.Attrs.Ints("sizes")
@@ -490,24 +490,31 @@ func inferSplit(n *Node) (Type, error) {
 			}
 		}
 	}
+	if equal == 0 {
+		pieces = len(sizes)
+	}
 	if !n.Attrs.Has("index") {
-		return Type{}, fmt.Errorf("split needs index = which piece to return, from 0 to %d", len(sizes)-1)
+		return Type{}, fmt.Errorf("split needs index = which piece to return, from 0 to %d", pieces-1)
 	}
 	k := n.Attrs.Int("index", 0)
-	if k < -len(sizes) || k >= len(sizes) {
-		return Type{}, fmt.Errorf("split: index %d is out of range for %d pieces: it must be in %d..%d", k, len(sizes), -len(sizes), len(sizes)-1)
+	if k < -pieces || k >= pieces {
+		return Type{}, fmt.Errorf("split: index %d is out of range for %d pieces: it must be in %d..%d", k, pieces, -pieces, pieces-1)
 	}
 	if k < 0 {
-		k += len(sizes)
+		k += pieces
 	}
-	off := 0
-	for _, s := range sizes[:k] {
-		off += s
+	off, size := k*equal, equal
+	if equal == 0 {
+		off = 0
+		for _, s := range sizes[:k] {
+			off += s
+		}
+		size = sizes[k]
 	}
 	n.Attrs["axis"], n.Attrs["index"], n.Attrs["offset"] = a, k, off
 	out := x.Shape.Clone()
 	if !d.IsSym() {
-		out[a] = Fixed(sizes[k])
+		out[a] = Fixed(size)
 	}
 	return Type{DType: x.DType, Shape: out}, nil
 }

@@ -30,14 +30,13 @@ type Window struct {
 // half (pad_total/2) before. ok is false when a VALID window does not fit.
 //
 // The arithmetic cannot overflow: a dilated window wider than any tensor
-// (MaxElements) counts as that wide, so a VALID window does not fit, and
-// SAME padding, which only a window that wide would need, is refused.
+// (MaxElements) fits no input, VALID or SAME.
 func WindowOutput(in, k, stride, dilation int, same bool) (out, padBefore int, ok bool) {
-	eff := dilatedSize(k, dilation)
+	eff, fits := dilatedSize(k, dilation)
+	if !fits {
+		return 0, 0, false
+	}
 	if same {
-		if eff > MaxElements {
-			return 0, 0, false
-		}
 		out = (in-1)/stride + 1
 		total := max((out-1)*stride+eff-in, 0)
 		return out, total / 2, true
@@ -49,12 +48,12 @@ func WindowOutput(in, k, stride, dilation int, same bool) (out, padBefore int, o
 }
 
 // dilatedSize is the span of a window of k elements dilated by dilation,
-// (k-1)*dilation + 1, or MaxElements+1 if it is larger than that.
-func dilatedSize(k, dilation int) int {
+// (k-1)*dilation + 1, and whether it is at most MaxElements.
+func dilatedSize(k, dilation int) (int, bool) {
 	if span, ok := MulInt(max(k-1, 0), dilation); ok && span < MaxElements {
-		return span + 1
+		return span + 1, true
 	}
-	return MaxElements + 1
+	return 0, false
 }
 
 // windowAttrs are the attributes shared by conv2d and pooling.
@@ -166,8 +165,9 @@ func makeWindow(n *Node, conv bool, inH, inW, kh, kw int) (Window, error) {
 	w.OutH, w.PadTop, okH = WindowOutput(inH, kh, w.StrideH, w.DilationH, same)
 	w.OutW, w.PadLeft, okW = WindowOutput(inW, kw, w.StrideW, w.DilationW, same)
 	if !okH || !okW {
-		effH, effW := dilatedSize(kh, w.DilationH), dilatedSize(kw, w.DilationW)
-		if same {
+		effH, fitsH := dilatedSize(kh, w.DilationH)
+		effW, fitsW := dilatedSize(kw, w.DilationW)
+		if !fitsH || !fitsW {
 			return Window{}, fmt.Errorf("the %d×%d window dilated by %d×%d is larger than any tensor", kh, kw, w.DilationH, w.DilationW)
 		}
 		what := fmt.Sprintf("the %d×%d window", kh, kw)

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 )
 
@@ -72,6 +73,8 @@ func init() {
 			mask("shrink_axis_mask", "bit i: entry i takes element begin[i] and drops the axis"),
 		},
 		Examples: []Example{
+			// x[:, 1::MaxInt, ::-MaxInt]: a stride past the axis takes one element.
+			{Shapes: [][]int{{2, 5, 3}}, Attrs: Attrs{"begin": []int{0, 1, -1}, "end": []int{0, 5, 0}, "strides": []int{1, math.MaxInt, -math.MaxInt}, "begin_mask": 1, "end_mask": 5}},
 			// x[4:0:-1]
 			{Shapes: [][]int{{5}}, Attrs: Attrs{"begin": []int{4}, "end": []int{0}, "strides": []int{-1}}},
 			// x[-1:0:-2, 1:-1:2]
@@ -265,6 +268,9 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 		}
 		if count == 0 {
 			return StridedSlice{}, nil, fmt.Errorf("the slice from %d to %d by %d selects no element of axis %d (size %d); flow's tensors have at least one element", b, e, s, i, size)
+		}
+		if count == 1 {
+			s = 1 // one element: any stride takes it, and 1 keeps generated code's strides small
 		}
 		sel.Begin[i], sel.Strides[i], sel.Sizes[i] = b, s, Fixed(count)
 	}

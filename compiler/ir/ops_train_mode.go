@@ -87,7 +87,11 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name:       "batch_norm",
+		Name: "batch_norm",
+		// As a node, batch_norm is the inference form, which normalizes
+		// each example with the moving statistics; the training form,
+		// which mixes the examples of a batch, is what the train-mode
+		// lowering writes in its place, out of ops of their own.
 		BatchLocal: true,
 		DTypes:     floatDTypes,
 		Summary: "per-channel (last axis) normalization: scale * (x - mean) / sqrt(variance + epsilon) + offset, with batch statistics " +

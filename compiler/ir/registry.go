@@ -268,7 +268,7 @@ func (d *OpDef) CheckDType(n *Node) error {
 // DTypeError is the error of a node that applies an op to a dtype
 // outside the op's DTypes. It is phrased for users, without position.
 type DTypeError struct {
-	Op  *OpDef
+	Op  *OpDef // the op applied
 	Got Type // the operand (or result) whose dtype DTypeOf is
 }
 

@@ -2,6 +2,7 @@ package ir
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,7 +95,7 @@ func (s Shape) Eval(b Binding) []int {
 // compiler, the cost model and generated code compute from fixed
 // dimensions — element and byte counts, strides, arena offsets — fits in
 // an int64 with room to multiply by a batch size.
-const MaxElements = 1 << 40
+const MaxElements = min(1<<40, math.MaxInt) // on a 32-bit host, the largest int
 
 // NumElements returns the element count under b. The checker bounds
 // every tensor (CheckSize) and bindings are sizes of real data, so the

@@ -26,22 +26,8 @@ type feedShape struct {
 // exampleShape interprets spec as a batch of examples along its first
 // dimension.
 func exampleShape(spec runtime.TensorSpec) (feedShape, error) {
-	if len(spec.Shape) == 0 {
-		return feedShape{}, fmt.Errorf("%s is %s, a scalar with no batch dimension", spec.Name, spec)
-	}
-	fs := feedShape{spec: spec, per: 1}
-	if d := spec.Shape[0]; d > 0 {
-		fs.fixed = d
-	} else if d == 0 {
-		return feedShape{}, fmt.Errorf("%s is %s, with an empty batch dimension", spec.Name, spec)
-	}
-	for _, d := range spec.Shape[1:] {
-		if d < 0 {
-			return feedShape{}, fmt.Errorf("%s is %s: only the first (batch) dimension may be symbolic", spec.Name, spec)
-		}
-		fs.per *= d
-	}
-	return fs, nil
+	fixed, per, err := spec.Batched()
+	return feedShape{spec: spec, fixed: fixed, per: per}, err
 }
 
 // checkBatch reports whether n examples can be fed at once: the input

@@ -143,7 +143,7 @@ func accuracy(m runtime.Model, pb *predictBinding, split mnist.Split, batch int)
 			return 0, err
 		}
 		for k, i := range idx {
-			if argmax(scores[k*mnistClasses:(k+1)*mnistClasses]) == int(split.Labels[i]) {
+			if runtime.Argmax(scores[k*mnistClasses:(k+1)*mnistClasses]) == int(split.Labels[i]) {
 				correct++
 			}
 		}
@@ -216,17 +216,6 @@ func output(sig *runtime.Signature, outs [][]float32, i, n int) ([]float32, erro
 	return outs[i], nil
 }
 
-// argmax returns the index of the largest value (the first one on ties);
-// NaNs never win.
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] || v[best] != v[best] {
-			best = i
-		}
-	}
-	return best
-}
 
 // jsonFloat makes v encodable as JSON: non-finite values become null.
 func jsonFloat(v float64) any {

@@ -33,7 +33,7 @@ func (m *labelModel) PredictFeed(n int, in [][]float32) [][]float32 {
 	p := m.softmaxModel.PredictFeed(n, in)[0]
 	labels := make([]float32, n)
 	for k := range n {
-		labels[k] = float32(argmax(p[k*10 : (k+1)*10]))
+		labels[k] = float32(runtime.Argmax(p[k*10 : (k+1)*10]))
 	}
 	return [][]float32{p, labels}
 }

@@ -32,24 +32,11 @@ type modelInfo struct {
 
 // batchTensor interprets spec as a batch of examples.
 func batchTensor(spec runtime.TensorSpec, index int) (tensor, int, error) {
-	if len(spec.Shape) == 0 {
-		return tensor{}, 0, fmt.Errorf("%s is %s, a scalar with no batch dimension", spec.Name, spec)
+	fixed, per, err := spec.Batched()
+	if err != nil {
+		return tensor{}, 0, err
 	}
-	t := tensor{spec: spec, index: index, dims: spec.Shape[1:], per: 1}
-	fixed := 0
-	switch d := spec.Shape[0]; {
-	case d > 0:
-		fixed = d
-	case d == 0:
-		return tensor{}, 0, fmt.Errorf("%s is %s, with an empty batch dimension", spec.Name, spec)
-	}
-	for _, d := range t.dims {
-		if d < 0 {
-			return tensor{}, 0, fmt.Errorf("%s is %s: only the first (batch) dimension may be symbolic", spec.Name, spec)
-		}
-		t.per *= d
-	}
-	return t, fixed, nil
+	return tensor{spec: spec, index: index, dims: spec.Shape[1:], per: per}, fixed, nil
 }
 
 func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {

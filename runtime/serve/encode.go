@@ -21,14 +21,17 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 	if topK > 0 {
 		topK = min(topK, info.classes)
 		t := &info.outputs[0]
+		// The best classes of every example in one slice, counted by the
+		// memory accounting (exampleCost).
 		idx := make([]int, t.per)
-		classes := make([][]int, n)
+		best := make([]int, n*topK)
+		classes := func(k int) []int { return best[k*topK : (k+1)*topK] }
 		for k := range n {
-			classes[k] = topIndices(out[0][k*t.per:(k+1)*t.per], topK, idx)
+			topIndices(out[0][k*t.per:(k+1)*t.per], idx, classes(k))
 		}
 		score := func(b []byte, k int) []byte {
 			b = append(b, '[')
-			for i, c := range classes[k] {
+			for i, c := range classes(k) {
 				if i > 0 {
 					b = append(b, ',')
 				}
@@ -38,7 +41,7 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 		}
 		class := func(b []byte, k int) []byte {
 			b = append(b, '[')
-			for i, c := range classes[k] {
+			for i, c := range classes(k) {
 				if i > 0 {
 					b = append(b, ',')
 				}
@@ -178,7 +181,7 @@ func appendOutputs(b []byte, outs []tensor, bare bool, value func(b []byte, i in
 		}
 		b = strconv.AppendQuote(b, labelKey)
 		b = append(b, ':')
-		b = strconv.AppendInt(b, int64(argmax(scores)), 10)
+		b = strconv.AppendInt(b, int64(runtime.Argmax(scores)), 10)
 	}
 	return append(b, '}')
 }
@@ -189,17 +192,6 @@ func appendOutputValue(b []byte, t *tensor, vals []float32, k int) []byte {
 	return appendNested(b, vals[k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
 }
 
-// argmax returns the index of the largest value: the first on ties; NaN
-// ranks last, as in topIndices.
-func argmax(vals []float32) int {
-	best := 0
-	for i, x := range vals {
-		if x > vals[best] || vals[best] != vals[best] && x == x {
-			best = i
-		}
-	}
-	return best
-}
 
 // appendNested appends vals as nested JSON arrays of shape dims (a bare
 // value when dims is empty).
@@ -244,9 +236,10 @@ func appendValue(b []byte, v float32, dtype string) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, 32)
 }
 
-// topIndices returns the indices of the k largest scores, largest first
-// (ties by index; NaN ranks last). idx is scratch of len(scores).
-func topIndices(scores []float32, k int, idx []int) []int {
+// topIndices writes to dst the indices of the len(dst) largest scores,
+// largest first (ties by index; NaN ranks last). idx is scratch of
+// len(scores).
+func topIndices(scores []float32, idx, dst []int) {
 	for i := range idx {
 		idx[i] = i
 	}
@@ -265,5 +258,5 @@ func topIndices(scores []float32, k int, idx []int) []int {
 		return a < b
 	}
 	sort.Slice(idx, func(i, j int) bool { return less(idx[i], idx[j]) })
-	return append([]int(nil), idx[:k]...)
+	copy(dst, idx)
 }

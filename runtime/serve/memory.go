@@ -26,7 +26,14 @@ func (info *modelInfo) exampleCost() int64 {
 	for _, t := range info.inputs {
 		n += 8 * int64(t.per)
 	}
-	return n + info.outputBytes(1) + info.answerBytes(1)
+	return n + info.resultBytes(1)
+}
+
+// resultBytes returns what the results of n examples take at most: their
+// outputs, the best classes of a top-k answer (at most every class) and
+// the answer.
+func (info *modelInfo) resultBytes(n int) int64 {
+	return info.outputBytes(n) + 8*int64(info.classes)*int64(n) + info.answerBytes(n)
 }
 
 // Bounds of what an answer takes per example: a value takes at most

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -161,6 +162,64 @@ func TestRequestsWaitForMemory(t *testing.T) {
 		}
 	}
 	waitFor(t, "every reserved byte to come back", func() bool { return s.mem.available() == limit })
+}
+
+// TestCancelledRequestsKeepTheirMemory checks that a request whose
+// client goes away while its job waits in the queue gives its memory back
+// only once the batcher drops the job (which still holds the decoded
+// inputs and the outputs), not when the client leaves.
+func TestCancelledRequestsKeepTheirMemory(t *testing.T) {
+	m := newFakeModel()
+	m.block = make(chan struct{})
+	m.entered = make(chan struct{}, 1)
+	const limit = 1 << 20
+	s, err := New(m, Options{MaxMemory: limit, MaxDelay: -1, MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count the handlers that saw their client leave, and that returned.
+	var left, returned atomic.Int32
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stop := context.AfterFunc(r.Context(), func() { left.Add(1) })
+		defer stop()
+		s.ServeHTTP(w, r)
+		returned.Add(1)
+	}))
+	t.Cleanup(func() {
+		hs.Close()
+		s.Close()
+	})
+	url := hs.URL + "/v1/models/fake:predict"
+	post := func(ctx context.Context) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(fakeBatch(1, false)))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	go post(context.Background())
+	<-m.entered // the first request is in the model, which blocks
+	held := limit - s.mem.available()
+	ctx, cancel := context.WithCancel(context.Background())
+	const queued = 5
+	for range queued {
+		go post(ctx)
+	}
+	waitFor(t, "the requests to queue", func() bool { return len(s.queue) == queued })
+	cancel()
+	waitFor(t, "the server to see the clients leave", func() bool { return left.Load() == queued })
+	// Give the handlers time to return if they would (they must not: their
+	// jobs are still queued, holding what they decoded).
+	for deadline := time.Now().Add(time.Second); returned.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if got, want := limit-s.mem.available(), held*(queued+1); got != want || returned.Load() != 0 {
+		t.Errorf("%d handlers returned with their jobs queued; %d bytes reserved, want %d", returned.Load(), got, want)
+	}
+	close(m.block)
+	waitFor(t, "every reserved byte to come back", func() bool { return s.mem.available() == limit })
+	waitFor(t, "every handler to return", func() bool { return returned.Load() == queued+1 })
 }
 
 // heapBytes returns the bytes of heap objects, live or not yet swept.

@@ -417,7 +417,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Keep only what the request's examples hold.
-	hold := req.bytes() + s.info.outputBytes(req.n) + s.info.answerBytes(req.n)
+	hold := req.bytes() + s.info.resultBytes(req.n)
 	s.mem.release(reserved - hold)
 	reserved = hold
 
@@ -457,7 +457,14 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case <-r.Context().Done():
-		return // the client is gone
+		// The client is gone, but the job holds its inputs and outputs
+		// until the batcher drops it (which it does as soon as it reaches
+		// it): keep them reserved until then.
+		select {
+		case <-j.done:
+		case <-s.stopped:
+		}
+		return
 	case <-s.stopped:
 		w.Header().Set("Retry-After", "1")
 		s.writeError(w, http.StatusServiceUnavailable, "the server is shutting down")

@@ -107,8 +107,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 65881228834676966 {
-		panic(fmt.Sprintf("ArrayMore: batch size %d is out of range: the working buffers of a batch over 65881228834676966 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("ArrayMore: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	// The float32 buffers.
 	{

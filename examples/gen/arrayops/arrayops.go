@@ -122,8 +122,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 34937015291116572 {
-		panic(fmt.Sprintf("ArrayOps: batch size %d is out of range: the working buffers of a batch over 34937015291116572 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("ArrayOps: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 66*n + 93
 	if cap(m.arena) < size {

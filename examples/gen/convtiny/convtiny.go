@@ -105,8 +105,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 4566025760819195 {
-		panic(fmt.Sprintf("ConvTiny: batch size %d is out of range: the working buffers of a batch over 4566025760819195 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("ConvTiny: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 505*n + 99
 	if cap(m.arena) < size {

@@ -78,8 +78,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 1152921504606846970 {
-		panic(fmt.Sprintf("Counter: batch size %d is out of range: the working buffers of a batch over 1152921504606846970 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Counter: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 2*n + 4
 	if cap(m.arena) < size {

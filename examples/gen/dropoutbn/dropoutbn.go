@@ -163,8 +163,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 6100113780988606 {
-		panic(fmt.Sprintf("DropoutBN: batch size %d is out of range: the working buffers of a batch over 6100113780988606 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("DropoutBN: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 378*n + 368
 	if cap(m.arena) < size {

@@ -149,8 +149,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 31160040665049916 {
-		panic(fmt.Sprintf("Elementwise: batch size %d is out of range: the working buffers of a batch over 31160040665049916 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Elementwise: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 74*n + 54
 	if cap(m.arena) < size {

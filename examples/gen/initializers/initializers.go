@@ -137,8 +137,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 79511827903920447 {
-		panic(fmt.Sprintf("Initializers: batch size %d is out of range: the working buffers of a batch over 79511827903920447 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Initializers: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 29*n + 425
 	if cap(m.arena) < size {

@@ -110,8 +110,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 13484462042184637 {
-		panic(fmt.Sprintf("Layers: batch size %d is out of range: the working buffers of a batch over 13484462042184637 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Layers: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 171*n + 60427
 	if cap(m.arena) < size {

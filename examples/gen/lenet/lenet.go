@@ -171,8 +171,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 30654653140130 {
-		panic(fmt.Sprintf("LeNet: batch size %d is out of range: the working buffers of a batch over 30654653140130 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("LeNet: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 75220*n + 3272706
 	if cap(m.arena) < size {

@@ -130,8 +130,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 14060018348863986 {
-		panic(fmt.Sprintf("Linalg: batch size %d is out of range: the working buffers of a batch over 14060018348863986 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Linalg: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 164*n + 52
 	if cap(m.arena) < size {

@@ -132,8 +132,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 1490525539244353 {
-		panic(fmt.Sprintf("MLP: batch size %d is out of range: the working buffers of a batch over 1490525539244353 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("MLP: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 1547*n + 669195
 	if cap(m.arena) < size {

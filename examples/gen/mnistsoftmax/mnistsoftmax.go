@@ -71,8 +71,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 109802048057794202 {
-		panic(fmt.Sprintf("MnistSoftmax: batch size %d is out of range: the working buffers of a batch over 109802048057794202 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("MnistSoftmax: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 21*n + 7841
 	if cap(m.arena) < size {

@@ -115,8 +115,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 50127021939428127 {
-		panic(fmt.Sprintf("OpsTour: batch size %d is out of range: the working buffers of a batch over 50127021939428127 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("OpsTour: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 46*n + 49
 	if cap(m.arena) < size {

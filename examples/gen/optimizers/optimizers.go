@@ -117,8 +117,8 @@ func (m *Model) layout(n int) {
 	if n == m.n {
 		return
 	}
-	if n < 0 || n > 30744573456181229 {
-		panic(fmt.Sprintf("Optimizers: batch size %d is out of range: the working buffers of a batch over 30744573456181229 would take more bytes than an int64 holds", n))
+	if !signature.Memory.FitsInt(n) {
+		panic(fmt.Sprintf("Optimizers: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
 	size := 75*n + 25420
 	if cap(m.arena) < size {
