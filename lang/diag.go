@@ -112,7 +112,7 @@ func snippet(src []byte, p, end Pos) string {
 		return ""
 	}
 	start := min(p.Col-1, len(line)) // byte offset of the caret in line (a CR ending it counts as its end)
-	stop := start + 1  // byte offset just past the span
+	stop := start + 1                // byte offset just past the span
 	if end.IsValid() && (end.Line > p.Line || end.Line == p.Line && end.Col > p.Col) {
 		if end.Line > p.Line {
 			stop = len(line)

@@ -269,7 +269,7 @@ func (d *OpDef) CheckDType(n *Node) error {
 // outside the op's DTypes. It is phrased for users, without position.
 type DTypeError struct {
 	Op  *OpDef // the op applied
-	Got Type // the operand (or result) whose dtype DTypeOf is
+	Got Type   // the operand (or result) whose dtype DTypeOf is
 }
 
 // Error says which dtypes the op takes and what it got: "conv2d takes

@@ -216,7 +216,6 @@ func output(sig *runtime.Signature, outs [][]float32, i, n int) ([]float32, erro
 	return outs[i], nil
 }
 
-
 // jsonFloat makes v encodable as JSON: non-finite values become null.
 func jsonFloat(v float64) any {
 	if math.IsNaN(v) || math.IsInf(v, 0) {

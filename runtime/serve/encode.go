@@ -192,7 +192,6 @@ func appendOutputValue(b []byte, t *tensor, vals []float32, k int) []byte {
 	return appendNested(b, vals[k*t.per:(k+1)*t.per], t.dims, t.spec.DType)
 }
 
-
 // appendNested appends vals as nested JSON arrays of shape dims (a bare
 // value when dims is empty).
 func appendNested(b []byte, vals []float32, dims []int, dtype string) []byte {
