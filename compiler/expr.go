@@ -56,25 +56,22 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		lit.expr = e // for messages about its shape
 		return lit, true
 	case *lang.UnaryExpr:
-		v, ok := c.expr(e.X)
-		if !ok {
-			return v, false
-		}
-		switch {
-		case v.isBool:
-			c.errorf(e.Pos, "cannot negate the bool constant %s", boolText(v.num))
-			return value{}, false
-		case v.tens != nil:
-			neg := *v.tens
-			neg.vals = make([]float64, len(v.tens.vals))
-			for i, x := range v.tens.vals {
-				neg.vals[i] = -x
+		// - - … - x nests as deep as it has signs: check the operand, then
+		// apply the signs from the innermost out, in a loop rather than by
+		// recursion.
+		signs := []*lang.UnaryExpr{e}
+		for {
+			inner, ok := signs[len(signs)-1].X.(*lang.UnaryExpr)
+			if !ok {
+				break
 			}
-			return neg.value(e.Pos), true
-		case v.lit:
-			return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
+			signs = append(signs, inner)
 		}
-		return c.apply(e.Pos, e, "neg", []value{v}, nil)
+		v, ok := c.expr(signs[len(signs)-1].X)
+		for i := len(signs) - 1; i >= 0 && ok; i-- {
+			v, ok = c.negate(signs[i], v)
+		}
+		return v, ok
 	case *lang.BinaryExpr:
 		return c.binary(e)
 	case *lang.CallExpr:
@@ -82,6 +79,26 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 	}
 	c.errorNode(e.Position(), e, "unexpected expression %T", e)
 	return value{}, false
+}
+
+// negate applies the unary minus e to its checked operand v: a constant
+// is negated at compile time, a tensor by a neg node.
+func (c *checker) negate(e *lang.UnaryExpr, v value) (value, bool) {
+	switch {
+	case v.isBool:
+		c.errorf(e.Pos, "cannot negate the bool constant %s", boolText(v.num))
+		return value{}, false
+	case v.tens != nil:
+		neg := *v.tens
+		neg.vals = make([]float64, len(v.tens.vals))
+		for i, x := range v.tens.vals {
+			neg.vals[i] = -x
+		}
+		return neg.value(e.Pos), true
+	case v.lit:
+		return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
+	}
+	return c.apply(e.Pos, e, "neg", []value{v}, nil)
 }
 
 // binary checks a binary expression. Operators associate to the left, so
