@@ -17,10 +17,11 @@ import (
 // then play no part. A call whose shapes are fixed gets one plan, written
 // as a literal; one whose shapes grow with the batch size n gets a plan
 // function that switches on n over the intervals where the cost model's
-// choice is the same, evaluated for every n up to planBatchMax (larger
+// choice is the same, found by planSteps up to planBatchMax (larger
 // batches keep the last interval's plan; an interval keeps its plan
-// while that is within planSticky of the fastest). The decisions, with the
-// estimated times, are in the plan functions' comments.
+// while that is within planSticky of the fastest). Calls of the same
+// shape share one plan, computed once. The decisions, with the estimated
+// times, are in the plan functions' comments.
 
 // planBatchMax is the largest batch size plans are evaluated at.
 const planBatchMax = 4096
@@ -142,7 +143,7 @@ type sharedPlan struct {
 	fn    map[bool]string
 }
 
-// plan returns the shared plan of the calls whose options are those of
+// sharedPlan returns the shared plan of the calls whose options are those of
 // key (a comparable value that determines options at every batch size),
 // computing its intervals on first use.
 func (c *gen) sharedPlan(key any, fixed bool, options func(batch int) []planOption) *sharedPlan {
