@@ -1,10 +1,6 @@
 package codegen
 
-import (
-	"slices"
-
-	"github.com/flow-lang/flow/compiler/ir"
-)
+import "github.com/flow-lang/flow/compiler/ir"
 
 // In-place param updates. The train program ends by copying each update's
 // new value into its param. When nothing reads the param's old value after
@@ -70,29 +66,11 @@ func (c *gen) decideInPlace() {
 	c.dropBufs(func(n *ir.Node) bool { return c.inPlace[n] != nil })
 }
 
-// codeReads returns the values n's code reads (through fused operands),
-// each once; none when n has no code of its own.
+// codeReads returns the values n's code reads (through fused operands);
+// none when n has no code of its own.
 func codeReads(c *gen, n *ir.Node) []*ir.Node {
 	if c.fused[n] || c.epilogueOf[n] {
 		return nil // its consumer's code does the reading
 	}
-	reads := c.reads(n)
-	if len(reads) <= 8 {
-		var out []*ir.Node
-		for _, in := range reads {
-			if !slices.Contains(out, in) {
-				out = append(out, in)
-			}
-		}
-		return out
-	}
-	seen := make(map[*ir.Node]bool, len(reads))
-	out := reads[:0:0]
-	for _, in := range reads {
-		if !seen[in] {
-			seen[in] = true
-			out = append(out, in)
-		}
-	}
-	return out
+	return c.reads(n)
 }

@@ -15,11 +15,6 @@ type GemmOption struct {
 	Micros  float64 `json:"us"`
 }
 
-// String renders the option as "packed×2 41.3µs".
-func (o GemmOption) String() string {
-	return fmt.Sprintf("%s×%d %s", o.Kernel, o.Threads, micros(o.Micros))
-}
-
 // GemmChoice is the cost model's decision for one m×k by k×n product:
 // the fastest of the options it estimated, which generated code runs
 // with runtime.SgemmPlan.

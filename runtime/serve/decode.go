@@ -485,35 +485,9 @@ func (d *decoder) instance(k int) error {
 	c, ok := d.s.peek()
 	switch {
 	case ok && c == '{':
-		clear(d.seen)
-		if !d.open('}') {
-			for more := true; more; {
-				key, err := d.key()
-				if err != nil {
-					return err
-				}
-				i := d.info.inputIndex(key)
-				if i < 0 {
-					return fmt.Errorf("instance %d: unknown input %q; the model's inputs are %s", k, key, strings.Join(d.info.sig.PredictInputs, ", "))
-				}
-				if d.seen[i] {
-					return fmt.Errorf("instance %d: input %q appears twice", k, key)
-				}
-				d.seen[i] = true
-				if err := d.example(i); err != nil {
-					return wrap(err, "instance %d", k)
-				}
-				if more, err = d.next('}'); err != nil {
-					return err
-				}
-			}
-		}
-		for i, seen := range d.seen {
-			if !seen {
-				return fmt.Errorf("instance %d: missing input %q", k, d.info.inputs[i].spec.Name)
-			}
-		}
-		return nil
+		return d.inputObject(func() string { return fmt.Sprintf("instance %d", k) }, func(i int) error {
+			return wrap(d.example(i), "instance %d", k)
+		})
 	case len(d.info.inputs) > 1:
 		return d.wrongType(func(what string) string {
 			return fmt.Sprintf("instance %d is %s; the model has %d inputs (%s), so each instance must be an object mapping their names to values",
@@ -521,6 +495,42 @@ func (d *decoder) instance(k int) error {
 		})
 	}
 	return wrap(d.example(0), "instance %d", k)
+}
+
+// inputObject reads an object keyed by input name, each input once and
+// every one of them, calling read for each input's value. where names
+// the object in errors ("instance 3", `"inputs"`); it is called only for
+// an error.
+func (d *decoder) inputObject(where func() string, read func(i int) error) error {
+	clear(d.seen)
+	if !d.open('}') {
+		for more := true; more; {
+			key, err := d.key()
+			if err != nil {
+				return err
+			}
+			i := d.info.inputIndex(key)
+			if i < 0 {
+				return fmt.Errorf("%s: unknown input %q; the model's inputs are %s", where(), key, strings.Join(d.info.sig.PredictInputs, ", "))
+			}
+			if d.seen[i] {
+				return fmt.Errorf("%s: input %q appears twice", where(), key)
+			}
+			d.seen[i] = true
+			if err := read(i); err != nil {
+				return err
+			}
+			if more, err = d.next('}'); err != nil {
+				return err
+			}
+		}
+	}
+	for i, seen := range d.seen {
+		if !seen {
+			return fmt.Errorf("%s: missing input %q", where(), d.info.inputs[i].spec.Name)
+		}
+	}
+	return nil
 }
 
 // inputs reads the columnar format: for each input a tensor whose first
@@ -532,35 +542,7 @@ func (d *decoder) inputs() error {
 	c, ok := d.s.peek()
 	switch {
 	case ok && c == '{':
-		clear(d.seen)
-		if !d.open('}') {
-			for more := true; more; {
-				key, err := d.key()
-				if err != nil {
-					return err
-				}
-				i := d.info.inputIndex(key)
-				if i < 0 {
-					return fmt.Errorf(`"inputs": unknown input %q; the model's inputs are %s`, key, strings.Join(d.info.sig.PredictInputs, ", "))
-				}
-				if d.seen[i] {
-					return fmt.Errorf(`"inputs": input %q appears twice`, key)
-				}
-				d.seen[i] = true
-				if err := d.batch(i); err != nil {
-					return err
-				}
-				if more, err = d.next('}'); err != nil {
-					return err
-				}
-			}
-		}
-		for i, seen := range d.seen {
-			if !seen {
-				return fmt.Errorf(`"inputs": missing input %q`, d.info.inputs[i].spec.Name)
-			}
-		}
-		return nil
+		return d.inputObject(func() string { return `"inputs"` }, d.batch)
 	case len(d.info.inputs) > 1:
 		return d.wrongType(func(what string) string {
 			return fmt.Sprintf(`"inputs" is %s; the model has %d inputs (%s), so it must be an object mapping their names to batches`,
