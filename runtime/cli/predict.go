@@ -257,7 +257,10 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 		}
 	}
 
-	chunk := chunkSize(feeds[0], len(examples), sig.MaxBatch)
+	chunk, err := feedChunk(feeds[0], len(examples), len(examples), sig)
+	if err != nil {
+		return err
+	}
 	buffers := make([][]float32, len(feeds))
 	for i, f := range feeds {
 		buffers[i] = make([]float32, chunk*f.per)
