@@ -720,7 +720,7 @@ func feedOutField(i int) string { return "feedOut" + strconv.Itoa(i) }
 // updateValue is the node holding the new value an update writes: the
 // value an assign copies, or the update itself (assign_add, assign_sub).
 func updateValue(u *ir.Node) *ir.Node {
-	if u.Op.Name == "assign" {
+	if u.Op == ir.Assign {
 		return u.Inputs[1]
 	}
 	return u

@@ -45,10 +45,10 @@ func TestGenerateRejectsUnsupportedDTypes(t *testing.T) {
 // checker.
 func TestGenerateChecksOpDTypes(t *testing.T) {
 	g := ir.NewGraph("M", "m.flow")
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(2, 3, 3)})
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(2, 3, 3)})
 	x.Name = "x"
 	g.Inputs = []*ir.Node{x}
-	y := g.MustApply("matrix_inverse", []*ir.Node{x}, nil) // Infer takes f64, DTypes does not
+	y := g.MustApply(ir.MatrixInverse, []*ir.Node{x}, nil) // Infer takes f64, DTypes does not
 	g.Outputs, g.OutputNames = []*ir.Node{y}, []string{"y"}
 	_, err := codegen.Generate(g, codegen.Options{})
 	require.ErrorContains(t, err, "matrix_inverse takes f32 only, got f64[2,3,3]")

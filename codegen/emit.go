@@ -143,8 +143,8 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 	in := x.Type.Shape
 	var keep ir.Shape // the output in the input's rank, reduced axes as 1
 	var count size = one
-	switch n.Op.Name {
-	case "sum_to":
+	switch n.Op {
+	case ir.SumTo:
 		keep = n.Type.Shape
 		off := len(in) - len(keep)
 		for i, d := range in {
@@ -176,7 +176,7 @@ func emitReduce(c *gen, n *ir.Node) (jen.Code, error) {
 			return e[0].Op("+=").Add(elem(e))
 		}),
 	}
-	if n.Op.Name == "mean" {
+	if n.Op == ir.Mean {
 		code = append(code,
 			meanScale(n.Type.DType, dst, count)...,
 		)

@@ -45,12 +45,12 @@ func (c *gen) decideEpilogues() {
 		return q
 	}
 	for _, k := range c.bufs {
-		if k.Type.DType != ir.F32 || !(k.Op.Name == "matmul" && k.Type.Shape.Rank() == 2 || k.Op.Name == "conv2d") {
+		if k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
 			continue
 		}
 		e := &epilogue{kernel: k}
 		out := k
-		if q := next(out); q != nil && (q.Op.Name == "add" || q.Op.Name == "bias_add") {
+		if q := next(out); q != nil && (q.Op == ir.Add || q.Op == ir.BiasAdd) {
 			for i, in := range q.Inputs {
 				if in == out && rowBias(q.Inputs[1-i], out.Type.Shape) {
 					e.bias, out = q.Inputs[1-i], q
@@ -58,7 +58,7 @@ func (c *gen) decideEpilogues() {
 				}
 			}
 		}
-		if q := next(out); q != nil && q.Op.Name == "relu" {
+		if q := next(out); q != nil && q.Op == ir.Relu {
 			e.relu, out = true, q
 		}
 		if out == k {
@@ -98,7 +98,7 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 	k := e.kernel
 	dst := c.operand(out)
 	what := "the product of " + k.Label()
-	if k.Op.Name == "conv2d" {
+	if k.Op == ir.Conv2d {
 		what = "the convolution " + k.Label()
 	}
 	if e.bias != nil {
@@ -108,7 +108,7 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 		what += ", ReLU"
 	}
 	comment := jen.Comment(what + ": one kernel call")
-	if k.Op.Name == "conv2d" {
+	if k.Op == ir.Conv2d {
 		bias := jen.Nil()
 		if e.bias != nil {
 			bias = jen.Id(c.operand(e.bias))

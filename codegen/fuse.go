@@ -26,7 +26,7 @@ type exprProbe struct {
 
 // reduces are the ops emitted by emitReduce, which compute a fused
 // input's elements in their loop.
-var reduces = map[string]bool{"sum": true, "mean": true, "sum_to": true}
+var reduces = map[*ir.OpDef]bool{ir.Sum: true, ir.Mean: true, ir.SumTo: true}
 
 // emitterOf returns the emitter of an op. It is a variable set in init
 // because the emitters table refers to emitElementwise, which (through
@@ -57,7 +57,7 @@ func (c *gen) fuse() {
 	// a fused operand's element in its loop: an element-wise op's result,
 	// or a sum's input.
 	loopShape := func(q *ir.Node) (ir.Shape, bool) {
-		if reduces[q.Op.Name] {
+		if reduces[q.Op] {
 			return q.Inputs[0].Type.Shape, true
 		}
 		return q.Type.Shape, isCapable(q)

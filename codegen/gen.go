@@ -187,7 +187,7 @@ func (c *gen) validate() error {
 		if !supportedDType(n.Type.DType) {
 			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
 		}
-		if n.Op.Name == "param" && n.Type.DType != ir.F32 {
+		if n.Op == ir.Param && n.Type.DType != ir.F32 {
 			return fmt.Errorf("codegen: %s: param %s has dtype %s; %w", n.Pos, n.Name, n.Type.DType, ErrParamDType)
 		}
 		if _, ok := emitters[n.Op.Name]; !ok {
@@ -230,9 +230,9 @@ func (c *gen) plan() {
 	}
 	for _, n := range c.g.Nodes {
 		switch {
-		case n.Op.Name == "input", n.Op.Name == "param", n.Op.Name == "assign":
-		case n.Op.Name == "const" && n.Type.Shape.Rank() == 0:
-		case n.Op.Name == "const":
+		case n.Op == ir.Input, n.Op == ir.Param, n.Op == ir.Assign:
+		case n.Op == ir.Const && n.Type.Shape.Rank() == 0:
+		case n.Op == ir.Const:
 			c.constVar[n] = "c" + strconv.Itoa(n.ID)
 		default:
 			c.bufs = append(c.bufs, n)
@@ -280,9 +280,9 @@ func isGenerated(s string) bool {
 // program function, recording the local it needs.
 func (c *gen) operand(x *ir.Node) string {
 	switch {
-	case x.Op.Name == "input":
+	case x.Op == ir.Input:
 		return c.argNames[x]
-	case x.Op.Name == "param":
+	case x.Op == ir.Param:
 		name := "p" + strconv.Itoa(c.params[x])
 		c.used[name] = true
 		return name
@@ -298,7 +298,7 @@ func (c *gen) operand(x *ir.Node) string {
 
 // scalarConst returns the literal of an inline scalar constant, or nil.
 func scalarConst(x *ir.Node) *jen.Statement {
-	if x.Op.Name == "const" && x.Type.Shape.Rank() == 0 {
+	if x.Op == ir.Const && x.Type.Shape.Rank() == 0 {
 		return typedLit(x.Type.DType, x.Attrs.Float("value", 0))
 	}
 	return nil

@@ -31,7 +31,7 @@ func (c *gen) decideInPlace() {
 	}
 	readers := map[*ir.Node][]*ir.Node{}
 	for _, n := range order {
-		if n.Op.Name == "assign" {
+		if n.Op == ir.Assign {
 			continue
 		}
 		for _, x := range codeReads(c, n) {

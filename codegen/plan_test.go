@@ -145,7 +145,7 @@ func TestPlanIsSafe(t *testing.T) {
 					if c.fused[n] || c.epilogueOf[n] {
 						continue // emitted inside its consumer
 					}
-					if n.Op.Name != "assign" { // an assign emits no code
+					if n.Op != ir.Assign { // an assign emits no code
 						for _, in := range c.reads(n) {
 							read(in, n.Label())
 						}

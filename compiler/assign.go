@@ -27,14 +27,6 @@ import (
 // values of the step (not another update's result). Predict and Loss
 // never run updates.
 
-// stateOps names the user-level updates.
-var stateOps = map[string]bool{"assign": true, "assign_add": true, "assign_sub": true}
-
-// isStateOp reports whether name is a user-level state update.
-func isStateOp(name string) bool {
-	return stateOps[name]
-}
-
 // stateOp checks a call of assign, assign_add or assign_sub.
 func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 	name := e.Func.Name
@@ -80,7 +72,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 	if !ok {
 		return value{}, false
 	}
-	if target.lit || target.node.Op.Name != "param" {
+	if target.lit || target.node.Op != ir.Param {
 		c.errorf(args[0].Position(), "%s updates a param, but %s is %s", name, exprLabel(args[0]), describeTarget(target))
 		return value{}, false
 	}
@@ -92,7 +84,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		}
 	}
 	if name != "assign" {
-		v, ok := c.apply(e.Pos, e, name, []value{target, operand}, nil)
+		v, ok := c.apply(e.Pos, e, ir.MustLookup(name), []value{target, operand}, nil)
 		if !ok {
 			return value{}, false
 		}
@@ -104,11 +96,11 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		c.errorf(args[1].Position(), "%s: cannot set param %s %s to %s %s (convert with cast)", name, p.Name, p.Type, exprLabel(args[1]), nv.Type)
 		return value{}, false
 	}
-	if nv.Op.Name == "param" || nv.Op.Name == "input" || nv.Op.Name == "const" || !nv.Type.Shape.Equal(p.Type.Shape) {
+	if nv.Op == ir.Param || nv.Op == ir.Input || nv.Op == ir.Const || !nv.Type.Shape.Equal(p.Type.Shape) {
 		// The update copies from a buffer of its own, computed before
 		// any param is written (assign(a, b) with assign(b, a) swaps).
 		c.g.SetOrigin(e.Pos, ir.Forward)
-		b, err := c.g.Apply("broadcast_to", []*ir.Node{nv}, ir.Attrs{"shape": p.Type.Shape})
+		b, err := c.g.Apply(ir.BroadcastTo, []*ir.Node{nv}, ir.Attrs{"shape": p.Type.Shape})
 		if err != nil {
 			c.errorf(args[1].Position(), "%s: the new value %s does not fit param %s %s", name, nv.Type, p.Name, p.Type)
 			return value{}, false
@@ -116,7 +108,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		nv = b
 	}
 	c.g.SetOrigin(e.Pos, ir.Update)
-	as, err := c.g.Apply("assign", []*ir.Node{p, nv}, nil)
+	as, err := c.g.Apply(ir.Assign, []*ir.Node{p, nv}, nil)
 	c.g.SetOrigin(e.Pos, ir.Forward)
 	if err != nil {
 		c.errorf(e.Pos, "%s: %v", name, err)
@@ -139,9 +131,9 @@ func describeTarget(v value) string {
 	switch {
 	case v.lit:
 		return "a constant"
-	case v.node.Op.Name == "input":
+	case v.node.Op == ir.Input:
 		return "input " + v.node.Name + " (inputs are fed on every call)"
-	case v.node.Op.Name == "const":
+	case v.node.Op == ir.Const:
 		return "a constant"
 	}
 	return fmt.Sprintf("a computed value (%s); only a declared param keeps a value across steps", v.node.Type)

@@ -54,7 +54,7 @@ func Gradients(g *ir.Graph, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err e
 				continue
 			}
 			if prev, ok := adj[in]; ok {
-				adj[in] = g.MustApply("add", []*ir.Node{prev, gs[j]}, nil)
+				adj[in] = g.MustApply(ir.Add, []*ir.Node{prev, gs[j]}, nil)
 			} else {
 				adj[in] = gs[j]
 			}
@@ -68,7 +68,7 @@ func Gradients(g *ir.Graph, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err e
 		}
 		g.SetOrigin(x.Pos, ir.Backward)
 		zero := g.Const(x.Type.DType, 0)
-		grads[i] = g.MustApply("broadcast_to", []*ir.Node{zero}, ir.Attrs{"shape": x.Type.Shape})
+		grads[i] = g.MustApply(ir.BroadcastTo, []*ir.Node{zero}, ir.Attrs{"shape": x.Type.Shape})
 	}
 	return grads, nil
 }

@@ -259,7 +259,7 @@ func (c *checker) decl(d lang.Decl) {
 			return
 		}
 		c.g.SetOrigin(d.Name.Pos, ir.Forward)
-		n := c.g.MustApply("input", nil, ir.Attrs{"dtype": t.DType, "shape": t.Shape})
+		n := c.g.MustApply(ir.Input, nil, ir.Attrs{"dtype": t.DType, "shape": t.Shape})
 		n.Name = d.Name.Name
 		c.g.Inputs = append(c.g.Inputs, n)
 		c.declare(d.Name, "input", n)
@@ -278,7 +278,7 @@ func (c *checker) decl(d lang.Decl) {
 			return
 		}
 		n := c.materialize(v, ir.F32)
-		if n.Name != "" || n.Op.Name == "input" || n.Op.Name == "param" {
+		if n.Name != "" || n.Op == ir.Input || n.Op == ir.Param {
 			// `y = x` aliases; give the alias its own identity node-free:
 			// the alias simply refers to the same node.
 			c.declare(d.Name, "value", n)
@@ -298,10 +298,10 @@ func (c *checker) decl(d lang.Decl) {
 			if b == nil || b.node == nil {
 				continue
 			}
-			switch op := b.node.Op.Name; op {
-			case "input", "param":
+			switch op := b.node.Op; op {
+			case ir.Input, ir.Param:
 				what := "an input"
-				if op == "param" {
+				if op == ir.Param {
 					what = "a param"
 				}
 				if b.node.Name == id.Name {
@@ -310,7 +310,7 @@ func (c *checker) decl(d lang.Decl) {
 					c.errorf(id.Pos, "output %s is %s %s; outputs must be computed from the inputs and params", id.Name, what, b.node.Name)
 				}
 				continue
-			case "const":
+			case ir.Const:
 				c.errorf(id.Pos, "output %s is a constant; outputs must be computed from the inputs and params", id.Name)
 				continue
 			}
@@ -493,7 +493,7 @@ func (c *checker) materialize(v value, dt ir.DType) *ir.Node {
 	c.g.SetOrigin(v.pos, ir.Forward)
 	switch {
 	case v.tens != nil:
-		return c.g.MustApply("const", nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(v.tens.shape...), "values": append([]float64(nil), v.tens.vals...)})
+		return c.g.MustApply(ir.Const, nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(v.tens.shape...), "values": append([]float64(nil), v.tens.vals...)})
 	case v.isBool:
 		return c.g.Const(ir.Bool, v.num)
 	}

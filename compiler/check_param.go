@@ -21,7 +21,7 @@ func (c *checker) param(d *lang.ParamDecl) {
 		return
 	}
 	c.g.SetOrigin(d.Name.Pos, ir.Forward)
-	n := c.g.MustApply("param", nil, attrs)
+	n := c.g.MustApply(ir.Param, nil, attrs)
 	n.Name = c.qualify(d.Name.Name)
 	c.g.Params = append(c.g.Params, n)
 	c.declare(d.Name, "param", n)

@@ -10,7 +10,7 @@ import (
 )
 
 // binaryOps maps infix operators to ops.
-var binaryOps = map[string]string{"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
+var binaryOps = map[string]*ir.OpDef{"+": ir.Add, "-": ir.Sub, "*": ir.Mul, "/": ir.Div, "@": ir.Matmul}
 
 // expr checks an expression. ok is false when an error was reported.
 func (c *checker) expr(e lang.Expr) (value, bool) {
@@ -98,7 +98,7 @@ func (c *checker) negate(e *lang.UnaryExpr, v value) (value, bool) {
 	case v.lit:
 		return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
 	}
-	return c.apply(e.Pos, e, "neg", []value{v}, nil)
+	return c.apply(e.Pos, e, ir.Neg, []value{v}, nil)
 }
 
 // binary checks a binary expression. Operators associate to the left, so
@@ -172,14 +172,12 @@ func foldArith(op string, x, y float64) (num float64, msg string) {
 // operands, builds the op node and reports a type error with the
 // operands' types and origins. pos is where the error goes (the operator
 // of a binary expression), e the expression (underlined).
-func (c *checker) apply(pos lang.Pos, e lang.Expr, op string, args []value, attrs ir.Attrs) (value, bool) {
+func (c *checker) apply(pos lang.Pos, e lang.Expr, def *ir.OpDef, args []value, attrs ir.Attrs) (value, bool) {
 	var boolArg []bool // operands that are bool whatever the others are
-	if def, ok := ir.Lookup(op); ok {
-		boolArg = make([]bool, len(args))
-		for _, i := range def.BoolOperands {
-			if i < len(args) {
-				boolArg[i] = true
-			}
+	boolArg = make([]bool, len(args))
+	for _, i := range def.BoolOperands {
+		if i < len(args) {
+			boolArg[i] = true
 		}
 	}
 	isBoolArg := func(i int) bool { return i < len(boolArg) && boolArg[i] }
@@ -199,7 +197,7 @@ func (c *checker) apply(pos lang.Pos, e lang.Expr, op string, args []value, attr
 	for i, a := range args {
 		if isBoolArg(i) && a.lit {
 			if !a.isBool {
-				c.errorf(a.pos, "the constant %g is not a bool, but %s needs a bool there", a.num, op)
+				c.errorf(a.pos, "the constant %g is not a bool, but %s needs a bool there", a.num, def.Name)
 				return value{}, false
 			}
 			inputs[i] = c.materialize(a, ir.Bool)
@@ -220,13 +218,13 @@ func (c *checker) apply(pos lang.Pos, e lang.Expr, op string, args []value, attr
 		inputs[i] = c.materialize(a, dt)
 	}
 	c.g.SetOrigin(pos, ir.Forward)
-	node, err := c.g.Apply(op, inputs, attrs)
+	node, err := c.g.Apply(def, inputs, attrs)
 	if err == nil {
 		// The dtypes a program may use the op with (ir.OpDef.DTypes).
 		err = node.Op.CheckDType(node)
 	}
 	if err != nil {
-		c.errorNode(pos, e, "%s", applyMessage(pos, exprLabel(e), op, args, inputs, attrs, err))
+		c.errorNode(pos, e, "%s", applyMessage(pos, exprLabel(e), def.Name, args, inputs, attrs, err))
 		return value{}, false
 	}
 	return value{node: node, pos: pos, expr: e, from: pos}, true
@@ -258,7 +256,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	if fd := c.lookupFunc(name); fd != nil {
 		return c.callFunc(e, fd, assigned)
 	}
-	if isStateOp(name) {
+	if def, ok := ir.Lookup(name); ok && def.Update {
 		return c.stateOp(e) // assign, assign_add, assign_sub: see assign.go
 	}
 	def, ok := ir.Lookup(name)
@@ -362,7 +360,7 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 	if !good {
 		return value{}, false
 	}
-	return c.apply(e.Pos, e, name, args, attrs)
+	return c.apply(e.Pos, e, def, args, attrs)
 }
 
 // checkArgs checks the arguments of a call that failed on its own (an
@@ -399,10 +397,6 @@ func argNames(def *ir.OpDef) []string {
 // callables are the names a call may name: ops and visible functions.
 func (c *checker) callables() []string {
 	out := publicOps()
-	for name := range stateOps {
-		out = append(out, name)
-	}
-	sort.Strings(out)
 	if c.u != nil {
 		for name := range c.u.funcs {
 			out = append(out, name)

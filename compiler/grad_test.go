@@ -92,7 +92,7 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 		if i < len(tc.dtypes) {
 			dt = tc.dtypes[i]
 		}
-		p := g.MustApply("param", nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(s...), "init": "zeros"})
+		p := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": dt, "shape": ir.Shp(s...), "init": "zeros"})
 		p.Name = fmt.Sprintf("x%d", i)
 		g.Params = append(g.Params, p)
 		operands = append(operands, p)
@@ -104,7 +104,7 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 	for k, v := range tc.attrs {
 		attrs[k] = v
 	}
-	y, err := g.Apply(tc.op, operands, attrs)
+	y, err := g.Apply(ir.MustLookup(tc.op), operands, attrs)
 	require.NoError(t, err)
 	if len(xs) == 0 || y.Type.DType != ir.F64 {
 		return // no gradient flows through an integer or bool result
@@ -114,8 +114,8 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 	for i := range wvals {
 		wvals[i] = r.Float64()*2 - 1
 	}
-	w := g.MustApply("const", nil, ir.Attrs{"dtype": ir.F64, "shape": wshape, "values": wvals})
-	loss := g.MustApply("sum", []*ir.Node{g.MustApply("mul", []*ir.Node{y, w}, nil)}, nil)
+	w := g.MustApply(ir.Const, nil, ir.Attrs{"dtype": ir.F64, "shape": wshape, "values": wvals})
+	loss := g.MustApply(ir.Sum, []*ir.Node{g.MustApply(ir.Mul, []*ir.Node{y, w}, nil)}, nil)
 	grads, err := Gradients(g, loss, xs)
 	require.NoError(t, err)
 
@@ -186,12 +186,12 @@ func TestMinMaxTieRules(t *testing.T) {
 	} {
 		t.Run(c.op+"/"+c.ties, func(t *testing.T) {
 			g := ir.NewGraph("ties", "test")
-			pa := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
-			pb := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
+			pa := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
+			pb := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
 			g.Params = []*ir.Node{pa, pb}
-			y := g.MustApply(c.op, []*ir.Node{pa, pb}, ir.Attrs{"ties": c.ties})
-			w := g.MustApply("const", nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "values": dy})
-			loss := g.MustApply("sum", []*ir.Node{g.MustApply("mul", []*ir.Node{y, w}, nil)}, nil)
+			y := g.MustApply(ir.MustLookup(c.op), []*ir.Node{pa, pb}, ir.Attrs{"ties": c.ties})
+			w := g.MustApply(ir.Const, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "values": dy})
+			loss := g.MustApply(ir.Sum, []*ir.Node{g.MustApply(ir.Mul, []*ir.Node{y, w}, nil)}, nil)
 			grads, err := Gradients(g, loss, []*ir.Node{pa, pb})
 			require.NoError(t, err)
 			it, err := NewInterpreter(g)

@@ -87,11 +87,11 @@ func (it *Interpreter) eval(feeds map[string]*ir.Tensor, fetches []*ir.Node) (ma
 	}
 	vals := map[*ir.Node]*ir.Tensor{}
 	for _, n := range it.G.Schedule(fetches...) {
-		switch n.Op.Name {
-		case "input":
+		switch n.Op {
+		case ir.Input:
 			vals[n] = feeds[n.Name].Clone().Round()
 			continue
-		case "param":
+		case ir.Param:
 			vals[n] = it.State[n]
 			continue
 		}

@@ -179,17 +179,17 @@ func (a *batchAnalysis) batchAxes(n *ir.Node) []int {
 // fact classifies n from its operands' facts.
 func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 	axes := a.batchAxes(n)
-	op := n.Op.Name
+	op := n.Op
 	switch {
-	case op == "input" && a.batch == "":
+	case op == ir.Input && a.batch == "":
 		return unknown(n, "the model has no symbolic batch dimension, so the examples of a batch cannot be told apart")
-	case op == "input" && len(axes) == 0:
+	case op == ir.Input && len(axes) == 0:
 		return batchFact{kind: kindFree} // fed once per call, like a param
 	case len(n.Inputs) == 0 && len(axes) == 0: // params, constants, fill, range
 		return batchFact{kind: kindFree}
 	case len(axes) > 1:
 		return unknown(n, "the batch dimension %s appears %d times", a.batch, len(axes))
-	case op == "input":
+	case op == ir.Input:
 		return batchFact{kind: kindRows, axis: axes[0]}
 	}
 	in := make([]batchFact, len(n.Inputs))
@@ -205,22 +205,23 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 		in[i] = f
 		has[in[i].kind] = true
 	}
-	switch op {
-	case "sum", "mean", "max", "min", "prod":
+	if op.Reduction {
 		return a.reduce(n, in[0])
-	case "size":
+	}
+	switch op {
+	case ir.Size:
 		if in[0].kind == kindRows {
 			return batchFact{kind: kindCount}
 		}
 		return batchFact{kind: kindFree} // the size of a value without the batch dimension is fixed
-	case "rank":
+	case ir.Rank:
 		return batchFact{kind: kindFree}
-	case "shape":
+	case ir.ShapeOp:
 		if in[0].kind == kindRows {
 			return unknown(n, "the shape of a batched value holds the batch size")
 		}
 		return batchFact{kind: kindFree}
-	case "cast":
+	case ir.Cast:
 		return in[0]
 	}
 	switch {
@@ -229,13 +230,13 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 			return unknown(n, "combines per-example values with one that grows with the batch")
 		}
 		if !n.Op.Elementwise && !n.Op.BatchLocal {
-			return unknown(n, "the compiler does not know how %s treats the batch dimension", op)
+			return unknown(n, "the compiler does not know how %s treats the batch dimension", op.Name)
 		}
 		if len(axes) != 1 {
-			return unknown(n, "the result has no batch dimension, so %s combines the examples", op)
+			return unknown(n, "the result has no batch dimension, so %s combines the examples", op.Name)
 		}
 		if n.Op.AlongAxis && in[0].kind == kindRows && in[0].axis == normAxis(n, n.Inputs[0].Type.Shape.Rank()) {
-			return unknown(n, "%s works along the batch dimension", op)
+			return unknown(n, "%s works along the batch dimension", op.Name)
 		}
 		return batchFact{kind: kindRows, axis: axes[0]}
 	case len(axes) > 0:
@@ -261,15 +262,15 @@ func normAxis(n *ir.Node, r int) int {
 
 // reduce classifies a reduction (sum, mean, max, min, prod) of x.
 func (a *batchAnalysis) reduce(n *ir.Node, x batchFact) batchFact {
-	op := n.Op.Name
+	op := n.Op
 	switch x.kind {
 	case kindFree, kindMean:
 		return x
 	case kindSum, kindCount:
-		if op == "sum" || op == "mean" { // linear, over fixed axes
+		if op == ir.Sum || op == ir.Mean { // linear, over fixed axes
 			return batchFact{kind: kindSum}
 		}
-		return unknown(n, "%s of a sum over the batch is not a sum over it", op)
+		return unknown(n, "%s of a sum over the batch is not a sum over it", op.Name)
 	}
 	reduced := n.Attrs.Ints("axes")
 	if !slices.Contains(reduced, x.axis) {
@@ -284,12 +285,12 @@ func (a *batchAnalysis) reduce(n *ir.Node, x batchFact) batchFact {
 		return batchFact{kind: kindRows, axis: axis}
 	}
 	switch op {
-	case "sum":
+	case ir.Sum:
 		return batchFact{kind: kindSum}
-	case "mean":
+	case ir.Mean:
 		return batchFact{kind: kindMean}
 	}
-	return unknown(n, "the %s over the batch depends on how many examples it has", op)
+	return unknown(n, "the %s over the batch depends on how many examples it has", op.Name)
 }
 
 // linear classifies an op of batch-free operands of which one at least
@@ -307,10 +308,10 @@ func (a *batchAnalysis) linear(n *ir.Node, in []batchFact) batchFact {
 		return true
 	}
 	sum, count, free := kindSum, kindCount, kindFree
-	switch n.Op.Name {
-	case "neg", "reshape", "reshape_to", "transpose", "expand_dims", "squeeze":
+	switch n.Op {
+	case ir.Neg, ir.Reshape, ir.ReshapeTo, ir.Transpose, ir.ExpandDims, ir.Squeeze:
 		return in[0]
-	case "add", "sub":
+	case ir.Add, ir.Sub:
 		switch {
 		case kinds(sum, sum):
 			return batchFact{kind: kindSum}
@@ -319,14 +320,14 @@ func (a *batchAnalysis) linear(n *ir.Node, in []batchFact) batchFact {
 		case kinds(sum, free), kinds(free, sum), kinds(sum, kindMean), kinds(kindMean, sum):
 			return unknown(n, "adds a term that does not grow with the batch to a sum over it, so the whole is neither a sum nor a mean over the batch")
 		}
-	case "mul":
+	case ir.Mul:
 		switch {
 		case kinds(sum, free), kinds(free, sum):
 			return batchFact{kind: kindSum}
 		case kinds(count, free), kinds(free, count):
 			return batchFact{kind: kindCount}
 		}
-	case "div":
+	case ir.Div:
 		switch {
 		case kinds(sum, free):
 			return batchFact{kind: kindSum}

@@ -24,16 +24,16 @@ func TestLossReduction(t *testing.T) {
 		m.y = b.in("y_", ir.Shape{symN, ir.Fixed(3)})
 		m.W = b.param("W", ir.Shp(4, 3))
 		m.b = b.param("b", ir.Shp(3))
-		m.logits = b.op("add", nil, b.op("matmul", nil, m.x, m.W), m.b)
-		m.xent = b.op("softmax_cross_entropy", nil, m.logits, m.y)
+		m.logits = b.op(ir.Add, nil, b.op(ir.Matmul, nil, m.x, m.W), m.b)
+		m.xent = b.op(ir.SoftmaxCrossEntropy, nil, m.logits, m.y)
 		return m
 	}
 	l2 := func(b *gb, m model) *ir.Node { // 0.01 * sum(W*W)
-		return b.op("mul", nil, b.scalar(0.01), b.op("sum", nil, b.op("mul", nil, m.W, m.W)))
+		return b.op(ir.Mul, nil, b.scalar(0.01), b.op(ir.Sum, nil, b.op(ir.Mul, nil, m.W, m.W)))
 	}
 	sq := func(b *gb, m model) *ir.Node { // (logits - y)^2, f32[N,3]
-		err := b.op("sub", nil, m.logits, m.y)
-		return b.op("mul", nil, err, err)
+		err := b.op(ir.Sub, nil, m.logits, m.y)
+		return b.op(ir.Mul, nil, err, err)
 	}
 	for _, tt := range []struct {
 		name string
@@ -42,81 +42,81 @@ func TestLossReduction(t *testing.T) {
 		why  string // part of the reason, for ReductionUnknown
 	}{
 		{"sum of y*log(p), as the seed writes it", func(b *gb, m model) *ir.Node {
-			return b.op("neg", nil, b.op("sum", nil, b.op("mul", nil, m.y, b.op("log_softmax", nil, m.logits))))
+			return b.op(ir.Neg, nil, b.op(ir.Sum, nil, b.op(ir.Mul, nil, m.y, b.op(ir.LogSoftmax, nil, m.logits))))
 		}, ReductionSum, ""},
-		{"sum of per-example terms", func(b *gb, m model) *ir.Node { return b.op("sum", nil, m.xent) }, ReductionSum, ""},
-		{"mean", func(b *gb, m model) *ir.Node { return b.op("mean", nil, m.xent) }, ReductionMean, ""},
+		{"sum of per-example terms", func(b *gb, m model) *ir.Node { return b.op(ir.Sum, nil, m.xent) }, ReductionSum, ""},
+		{"mean", func(b *gb, m model) *ir.Node { return b.op(ir.Mean, nil, m.xent) }, ReductionMean, ""},
 		{"mean of a sum over classes", func(b *gb, m model) *ir.Node {
-			return b.op("mean", nil, b.op("sum", ir.Attrs{"axes": []int{1}}, sq(b, m)))
+			return b.op(ir.Mean, nil, b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, sq(b, m)))
 		}, ReductionMean, ""},
 		{"sum of a sum", func(b *gb, m model) *ir.Node {
-			return b.op("sum", nil, b.op("sum", ir.Attrs{"axes": []int{1}}, sq(b, m)))
+			return b.op(ir.Sum, nil, b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, sq(b, m)))
 		}, ReductionSum, ""},
 		{"sum over the batch, then over classes", func(b *gb, m model) *ir.Node {
-			return b.op("sum", nil, b.op("sum", ir.Attrs{"axes": []int{0}}, sq(b, m)))
+			return b.op(ir.Sum, nil, b.op(ir.Sum, ir.Attrs{"axes": []int{0}}, sq(b, m)))
 		}, ReductionSum, ""},
 		{"sum of sums", func(b *gb, m model) *ir.Node {
-			return b.op("sub", nil, b.op("sum", nil, m.xent), b.op("sum", nil, sq(b, m)))
+			return b.op(ir.Sub, nil, b.op(ir.Sum, nil, m.xent), b.op(ir.Sum, nil, sq(b, m)))
 		}, ReductionSum, ""},
 		{"sum scaled by a constant", func(b *gb, m model) *ir.Node {
-			return b.op("neg", nil, b.op("mul", nil, b.scalar(0.5), b.op("sum", nil, m.xent)))
+			return b.op(ir.Neg, nil, b.op(ir.Mul, nil, b.scalar(0.5), b.op(ir.Sum, nil, m.xent)))
 		}, ReductionSum, ""},
 		{"sum divided by a constant", func(b *gb, m model) *ir.Node {
-			return b.op("div", nil, b.op("sum", nil, m.xent), b.scalar(100))
+			return b.op(ir.Div, nil, b.op(ir.Sum, nil, m.xent), b.scalar(100))
 		}, ReductionSum, ""},
 		{"sum scaled by a param", func(b *gb, m model) *ir.Node {
-			return b.op("mul", nil, b.op("sum", nil, m.xent), b.op("sum", nil, m.b))
+			return b.op(ir.Mul, nil, b.op(ir.Sum, nil, m.xent), b.op(ir.Sum, nil, m.b))
 		}, ReductionSum, ""},
 		{"sum over the size", func(b *gb, m model) *ir.Node {
-			count := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("size", nil, m.logits))
-			return b.op("div", nil, b.op("sum", nil, sq(b, m)), count)
+			count := b.op(ir.Cast, ir.Attrs{"dtype": "f32"}, b.op(ir.Size, nil, m.logits))
+			return b.op(ir.Div, nil, b.op(ir.Sum, nil, sq(b, m)), count)
 		}, ReductionMean, ""},
 		{"mean plus an L2 penalty", func(b *gb, m model) *ir.Node {
-			return b.op("add", nil, b.op("mean", nil, m.xent), l2(b, m))
+			return b.op(ir.Add, nil, b.op(ir.Mean, nil, m.xent), l2(b, m))
 		}, ReductionMean, ""},
 		{"sum plus an L2 penalty", func(b *gb, m model) *ir.Node {
-			return b.op("add", nil, b.op("sum", nil, m.xent), l2(b, m))
+			return b.op(ir.Add, nil, b.op(ir.Sum, nil, m.xent), l2(b, m))
 		}, ReductionUnknown, "add: adds a term that does not grow with the batch to a sum over it"},
 		{"sum plus a mean", func(b *gb, m model) *ir.Node {
-			return b.op("add", nil, b.op("sum", nil, m.xent), b.op("mean", nil, m.xent))
+			return b.op(ir.Add, nil, b.op(ir.Sum, nil, m.xent), b.op(ir.Mean, nil, m.xent))
 		}, ReductionUnknown, "adds a term that does not grow with the batch"},
 		{"a function of means", func(b *gb, m model) *ir.Node {
-			mse := b.op("mean", nil, sq(b, m))
-			return b.op("log", nil, b.op("add", nil, b.op("sqrt", nil, mse), b.op("mean", nil, m.xent)))
+			mse := b.op(ir.Mean, nil, sq(b, m))
+			return b.op(ir.Log, nil, b.op(ir.Add, nil, b.op(ir.Sqrt, nil, mse), b.op(ir.Mean, nil, m.xent)))
 		}, ReductionMean, ""},
 		{"centred over the batch, then averaged", func(b *gb, m model) *ir.Node {
-			mu := b.op("mean", ir.Attrs{"axes": []int{0}, "keep_dims": true}, m.logits)
-			c := b.op("sub", nil, m.logits, mu)
-			return b.op("mean", nil, b.op("mul", nil, c, c))
+			mu := b.op(ir.Mean, ir.Attrs{"axes": []int{0}, "keep_dims": true}, m.logits)
+			c := b.op(ir.Sub, nil, m.logits, mu)
+			return b.op(ir.Mean, nil, b.op(ir.Mul, nil, c, c))
 		}, ReductionMean, ""},
 		{"a loss of params only", func(b *gb, m model) *ir.Node { return l2(b, m) }, ReductionMean, ""},
 		{"a function of a sum", func(b *gb, m model) *ir.Node {
-			return b.op("log", nil, b.op("sum", nil, m.xent))
+			return b.op(ir.Log, nil, b.op(ir.Sum, nil, m.xent))
 		}, ReductionUnknown, "log of a sum over the batch is not a sum over it"},
 		{"a product of sums", func(b *gb, m model) *ir.Node {
-			s := b.op("sum", nil, m.xent)
-			return b.op("mul", nil, s, s)
+			s := b.op(ir.Sum, nil, m.xent)
+			return b.op(ir.Mul, nil, s, s)
 		}, ReductionUnknown, "mul of a sum over the batch"},
 		{"max over the batch", func(b *gb, m model) *ir.Node {
-			return b.op("max", nil, b.op("abs", nil, m.logits))
+			return b.op(ir.Max, nil, b.op(ir.Abs, nil, m.logits))
 		}, ReductionUnknown, "max: the max over the batch depends on how many examples it has"},
 		{"max over classes, summed", func(b *gb, m model) *ir.Node {
-			return b.op("sum", nil, b.op("max", ir.Attrs{"axes": []int{1}}, m.logits))
+			return b.op(ir.Sum, nil, b.op(ir.Max, ir.Attrs{"axes": []int{1}}, m.logits))
 		}, ReductionSum, ""},
 		{"softmax across the batch", func(b *gb, m model) *ir.Node {
-			across := b.op("softmax", nil, b.op("transpose", nil, m.logits)) // f32[3,N]
-			return b.op("sum", nil, b.op("mul", nil, b.op("transpose", nil, across), m.y))
+			across := b.op(ir.Softmax, nil, b.op(ir.Transpose, nil, m.logits)) // f32[3,N]
+			return b.op(ir.Sum, nil, b.op(ir.Mul, nil, b.op(ir.Transpose, nil, across), m.y))
 		}, ReductionUnknown, "softmax works along the batch dimension"},
 		{"a product over the batch", func(b *gb, m model) *ir.Node {
-			return b.op("sum", nil, b.op("matmul", ir.Attrs{"transpose_a": true}, m.x, m.x))
+			return b.op(ir.Sum, nil, b.op(ir.Matmul, ir.Attrs{"transpose_a": true}, m.x, m.x))
 		}, ReductionUnknown, "matmul: the result has no batch dimension, so matmul combines the examples"},
 		{"the batch size in a value", func(b *gb, m model) *ir.Node {
-			n := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("shape", nil, m.x))
-			return b.op("add", nil, b.op("mean", nil, m.xent), b.op("sum", nil, n))
+			n := b.op(ir.Cast, ir.Attrs{"dtype": "f32"}, b.op(ir.ShapeOp, nil, m.x))
+			return b.op(ir.Add, nil, b.op(ir.Mean, nil, m.xent), b.op(ir.Sum, nil, n))
 		}, ReductionUnknown, "shape: the shape of a batched value holds the batch size"},
 		{"per-example terms times the batch size", func(b *gb, m model) *ir.Node {
-			count := b.op("cast", ir.Attrs{"dtype": "f32"}, b.op("size", nil, m.xent))
-			return b.op("sum", nil, b.op("mul", nil, m.xent, count))
+			count := b.op(ir.Cast, ir.Attrs{"dtype": "f32"}, b.op(ir.Size, nil, m.xent))
+			return b.op(ir.Sum, nil, b.op(ir.Mul, nil, m.xent, count))
 		}, ReductionUnknown, "combines per-example values with one that grows with the batch"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,14 +139,14 @@ func TestLossReductionWithoutABatch(t *testing.T) {
 	b := &gb{g: ir.NewGraph("T", "t.flow")}
 	x := b.in("x", ir.Shp(20, 4)) // a fixed batch: which axis holds the examples?
 	W := b.param("W", ir.Shp(4, 1))
-	b.g.Loss = b.op("sum", nil, b.op("matmul", nil, x, W))
+	b.g.Loss = b.op(ir.Sum, nil, b.op(ir.Matmul, nil, x, W))
 	got, why := LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "the model has no symbolic batch dimension")
 
 	b = &gb{g: ir.NewGraph("T", "t.flow")}
 	x = b.in("x", ir.Shape{symN, ir.Sym("M")})
-	b.g.Loss = b.op("sum", nil, b.op("mul", nil, x, b.param("s", ir.Shp())))
+	b.g.Loss = b.op(ir.Sum, nil, b.op(ir.Mul, nil, x, b.param("s", ir.Shp())))
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "several symbolic dimensions (N, M)")
@@ -155,13 +155,13 @@ func TestLossReductionWithoutABatch(t *testing.T) {
 	// where evaluation's is a mean.
 	b = &gb{g: ir.NewGraph("T", "t.flow")}
 	x = b.in("x", ir.Shape{symN, ir.Fixed(4)})
-	h := b.op("mul", nil, x, b.param("s", ir.Shp()))
-	b.g.Loss = b.op("mean", nil, h)
-	b.g.TrainLoss = b.op("sum", nil, h)
+	h := b.op(ir.Mul, nil, x, b.param("s", ir.Shp()))
+	b.g.Loss = b.op(ir.Mean, nil, h)
+	b.g.TrainLoss = b.op(ir.Sum, nil, h)
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Equal(t, "the training step's loss is a sum over the batch, evaluation's a mean", why)
-	b.g.TrainLoss = b.op("max", nil, h)
+	b.g.TrainLoss = b.op(ir.Max, nil, h)
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "(in the training step's loss)")

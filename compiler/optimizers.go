@@ -156,7 +156,7 @@ var Optimizers = map[string]*Optimizer{
 			return checkPositive(a, "lr")
 		},
 		Update: func(s *Step, w, grad *ir.Node) *ir.Node {
-			return s.Apply("sub", w, s.Apply("mul", s.LR(), grad))
+			return s.Apply(ir.Sub, w, s.Apply(ir.Mul, s.LR(), grad))
 		},
 	},
 	"momentum": {
@@ -173,13 +173,13 @@ var Optimizers = map[string]*Optimizer{
 		Update: func(s *Step, w, grad *ir.Node) *ir.Node {
 			mom := s.Const(s.Attrs.Float("momentum", 0.9))
 			m := s.Slot("momentum")
-			step := s.Apply("mul", grad, s.LR())
-			m1 := s.Apply("sub", s.Apply("mul", m, mom), step)
+			step := s.Apply(ir.Mul, grad, s.LR())
+			m1 := s.Apply(ir.Sub, s.Apply(ir.Mul, m, mom), step)
 			s.Assign(m, m1)
 			if s.Attrs.Bool("nesterov") {
-				return s.Apply("add", w, s.Apply("sub", s.Apply("mul", m1, mom), step))
+				return s.Apply(ir.Add, w, s.Apply(ir.Sub, s.Apply(ir.Mul, m1, mom), step))
 			}
-			return s.Apply("add", w, m1)
+			return s.Apply(ir.Add, w, m1)
 		},
 	},
 	"adam": {
@@ -198,17 +198,17 @@ var Optimizers = map[string]*Optimizer{
 		Update: func(s *Step, w, grad *ir.Node) *ir.Node {
 			b1, b2 := s.Attrs.Float("beta1", 0.9), s.Attrs.Float("beta2", 0.999)
 			m, v := s.Slot("adam_m"), s.Slot("adam_v")
-			m1 := s.Apply("add", m, s.Apply("mul", s.Apply("sub", grad, m), s.Const(1-b1)))
-			v1 := s.Apply("add", v, s.Apply("mul", s.Apply("sub", s.Apply("square", grad), v), s.Const(1-b2)))
+			m1 := s.Apply(ir.Add, m, s.Apply(ir.Mul, s.Apply(ir.Sub, grad, m), s.Const(1-b1)))
+			v1 := s.Apply(ir.Add, v, s.Apply(ir.Mul, s.Apply(ir.Sub, s.Apply(ir.Square, grad), v), s.Const(1-b2)))
 			s.Assign(m, m1)
 			s.Assign(v, v1)
 			alpha := s.shared("adam_alpha", func() *ir.Node {
 				// lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-				c2 := s.Apply("sqrt", s.oneMinusPower(b2))
-				return s.Apply("div", s.Apply("mul", s.LR(), c2), s.oneMinusPower(b1))
+				c2 := s.Apply(ir.Sqrt, s.oneMinusPower(b2))
+				return s.Apply(ir.Div, s.Apply(ir.Mul, s.LR(), c2), s.oneMinusPower(b1))
 			})
-			den := s.Apply("add", s.Apply("sqrt", v1), s.Const(s.Attrs.Float("epsilon", 1e-7)))
-			return s.Apply("sub", w, s.Apply("div", s.Apply("mul", m1, alpha), den))
+			den := s.Apply(ir.Add, s.Apply(ir.Sqrt, v1), s.Const(s.Attrs.Float("epsilon", 1e-7)))
+			return s.Apply(ir.Sub, w, s.Apply(ir.Div, s.Apply(ir.Mul, m1, alpha), den))
 		},
 	},
 	"rmsprop": {
@@ -226,17 +226,17 @@ var Optimizers = map[string]*Optimizer{
 		Update: func(s *Step, w, grad *ir.Node) *ir.Node {
 			rho := s.Attrs.Float("rho", 0.9)
 			v := s.Slot("rmsprop_v")
-			v1 := s.Apply("add", s.Apply("mul", v, s.Const(rho)), s.Apply("mul", s.Apply("square", grad), s.Const(1-rho)))
+			v1 := s.Apply(ir.Add, s.Apply(ir.Mul, v, s.Const(rho)), s.Apply(ir.Mul, s.Apply(ir.Square, grad), s.Const(1-rho)))
 			s.Assign(v, v1)
-			den := s.Apply("sqrt", s.Apply("add", v1, s.Const(s.Attrs.Float("epsilon", 1e-7))))
-			d := s.Apply("div", s.Apply("mul", s.LR(), grad), den)
+			den := s.Apply(ir.Sqrt, s.Apply(ir.Add, v1, s.Const(s.Attrs.Float("epsilon", 1e-7))))
+			d := s.Apply(ir.Div, s.Apply(ir.Mul, s.LR(), grad), den)
 			if mom := s.Attrs.Float("momentum", 0); mom > 0 {
 				m := s.Slot("rmsprop_m")
-				m1 := s.Apply("add", s.Apply("mul", m, s.Const(mom)), d)
+				m1 := s.Apply(ir.Add, s.Apply(ir.Mul, m, s.Const(mom)), d)
 				s.Assign(m, m1)
 				d = m1
 			}
-			return s.Apply("sub", w, d)
+			return s.Apply(ir.Sub, w, d)
 		},
 	},
 }
@@ -347,7 +347,7 @@ func newStep(g *ir.Graph, a ir.Attrs, dt ir.DType) *Step {
 
 // Apply applies op to inputs. The lowering only combines values of the
 // params' own float dtype and shapes, so a failure is an internal error.
-func (s *Step) Apply(op string, inputs ...*ir.Node) *ir.Node {
+func (s *Step) Apply(op *ir.OpDef, inputs ...*ir.Node) *ir.Node {
 	return s.G.MustApply(op, inputs, nil)
 }
 
@@ -371,7 +371,7 @@ func (s *Step) newParam(name string, shape ir.Shape) *ir.Node {
 	for i := 1; s.G.Param(unique) != nil; i++ {
 		unique = fmt.Sprintf("%s_%d", name, i)
 	}
-	n := s.G.MustApply("param", nil, ir.Attrs{"dtype": s.dt, "shape": shape, "init": "zeros", "trainable": false})
+	n := s.G.MustApply(ir.Param, nil, ir.Attrs{"dtype": s.dt, "shape": shape, "init": "zeros", "trainable": false})
 	n.Name = unique
 	s.G.Params = append(s.G.Params, n)
 	return n
@@ -385,7 +385,7 @@ func (s *Step) Slot(suffix string) *ir.Node {
 
 // Assign records that state param slot takes value v after the step.
 func (s *Step) Assign(slot, v *ir.Node) {
-	s.assigns = append(s.assigns, s.G.MustApply("assign", []*ir.Node{slot, v}, nil))
+	s.assigns = append(s.assigns, s.G.MustApply(ir.Assign, []*ir.Node{slot, v}, nil))
 }
 
 // Iterations returns the number of steps done before this one: the step
@@ -400,7 +400,7 @@ func (s *Step) Iterations() *ir.Node {
 
 // Count returns this step's 1-based number, Iterations() + 1.
 func (s *Step) Count() *ir.Node {
-	return s.shared("count", func() *ir.Node { return s.Apply("add", s.Iterations(), s.Const(1)) })
+	return s.shared("count", func() *ir.Node { return s.Apply(ir.Add, s.Iterations(), s.Const(1)) })
 }
 
 // finish appends the counter's increment, when there is a counter, to the
@@ -418,8 +418,8 @@ func (s *Step) oneMinusPower(b float64) *ir.Node {
 	if b == 0 {
 		return s.Const(1)
 	}
-	p := s.Apply("exp", s.Apply("mul", s.Count(), s.Const(math.Log(b))))
-	return s.Apply("sub", s.Const(1), p)
+	p := s.Apply(ir.Exp, s.Apply(ir.Mul, s.Count(), s.Const(math.Log(b))))
+	return s.Apply(ir.Sub, s.Const(1), p)
 }
 
 // scheduled reports whether the learning rate follows a schedule.
@@ -439,23 +439,23 @@ func (s *Step) LR() *ir.Node {
 		switch sched := s.Attrs.String("schedule", ""); sched {
 		case "step", "exponential":
 			// decay_rate^e = exp(e * ln decay_rate)
-			e := s.Apply("div", it, ds)
+			e := s.Apply(ir.Div, it, ds)
 			if sched == "step" {
-				e = s.Apply("floor", e)
+				e = s.Apply(ir.Floor, e)
 			}
-			factor = s.Apply("exp", s.Apply("mul", e, s.Const(math.Log(s.Attrs.Float("decay_rate", 1)))))
+			factor = s.Apply(ir.Exp, s.Apply(ir.Mul, e, s.Const(math.Log(s.Attrs.Float("decay_rate", 1)))))
 		case "cosine":
 			// min(it, ds) = ds - relu(ds - it)
-			capped := s.Apply("sub", ds, s.Apply("relu", s.Apply("sub", ds, it)))
-			frac := s.Apply("div", capped, ds)
-			cos := s.Apply("cos", s.Apply("mul", frac, s.Const(math.Pi)))
-			decayed := s.Apply("mul", s.Const(0.5), s.Apply("add", s.Const(1), cos))
+			capped := s.Apply(ir.Sub, ds, s.Apply(ir.Relu, s.Apply(ir.Sub, ds, it)))
+			frac := s.Apply(ir.Div, capped, ds)
+			cos := s.Apply(ir.Cos, s.Apply(ir.Mul, frac, s.Const(math.Pi)))
+			decayed := s.Apply(ir.Mul, s.Const(0.5), s.Apply(ir.Add, s.Const(1), cos))
 			alpha := s.Attrs.Float("alpha", 0)
-			factor = s.Apply("add", s.Apply("mul", decayed, s.Const(1-alpha)), s.Const(alpha))
+			factor = s.Apply(ir.Add, s.Apply(ir.Mul, decayed, s.Const(1-alpha)), s.Const(alpha))
 		default:
 			panic("compiler: unvalidated schedule " + sched)
 		}
-		return s.Apply("mul", s.Const(lr), factor)
+		return s.Apply(ir.Mul, s.Const(lr), factor)
 	})
 }
 
@@ -464,20 +464,20 @@ func (s *Step) LR() *ir.Node {
 func (s *Step) clip(grads []*ir.Node, clip float64) []*ir.Node {
 	var sq *ir.Node
 	for _, g := range grads {
-		t := s.Apply("sum", s.Apply("square", g))
+		t := s.Apply(ir.Sum, s.Apply(ir.Square, g))
 		if sq == nil {
 			sq = t
 		} else {
-			sq = s.Apply("add", sq, t)
+			sq = s.Apply(ir.Add, sq, t)
 		}
 	}
-	norm := s.Apply("sqrt", sq)
+	norm := s.Apply(ir.Sqrt, sq)
 	c := s.Const(clip)
-	den := s.Apply("add", c, s.Apply("relu", s.Apply("sub", norm, c)))
-	factor := s.Apply("div", s.Const(clip), den)
+	den := s.Apply(ir.Add, c, s.Apply(ir.Relu, s.Apply(ir.Sub, norm, c)))
+	factor := s.Apply(ir.Div, s.Const(clip), den)
 	out := make([]*ir.Node, len(grads))
 	for i, g := range grads {
-		out[i] = s.Apply("mul", g, factor)
+		out[i] = s.Apply(ir.Mul, g, factor)
 	}
 	return out
 }

@@ -316,7 +316,7 @@ func TestSlotParams(t *testing.T) {
 	}
 	// The forward program reads no optimizer state.
 	for n := range ir.Reachable(g.Outputs...) {
-		if n.Op.Name == "param" {
+		if n.Op == ir.Param {
 			require.True(t, ir.Trainable(n), n.Name)
 		}
 	}

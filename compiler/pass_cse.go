@@ -20,8 +20,6 @@ import (
 // pass removes many nodes from training graphs.
 var CSE = Pass{Name: "cse", Run: cse}
 
-var commutative = map[string]bool{"add": true, "mul": true, "maximum": true, "minimum": true}
-
 func cse(g *ir.Graph) error {
 	seen := map[string]*ir.Node{}
 	repl := map[*ir.Node]*ir.Node{}
@@ -32,14 +30,14 @@ func cse(g *ir.Graph) error {
 		return n
 	}
 	for _, n := range g.Nodes {
-		if pinned(n) {
+		if ir.IsPinned(n) {
 			continue
 		}
 		ids := make([]int, len(n.Inputs))
 		for i, in := range n.Inputs {
 			ids[i] = resolve(in).ID
 		}
-		if commutative[n.Op.Name] && len(ids) == 2 && ids[0] > ids[1] {
+		if n.Op.Commutative && len(ids) == 2 && ids[0] > ids[1] {
 			ids[0], ids[1] = ids[1], ids[0]
 		}
 		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + n.Device + "|" + attrKey(n.Attrs) + "|" + n.Type.String()

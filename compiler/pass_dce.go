@@ -19,7 +19,7 @@ func dce(g *ir.Graph) error {
 	// ops are kept for it.
 	lowered := g.Param("dropout/step") != nil
 	for _, n := range g.Nodes {
-		if n.Op.Name == "batch_norm" || (n.Op.Name == "dropout" && !lowered) {
+		if n.Op == ir.BatchNorm || (n.Op == ir.Dropout && !lowered) {
 			roots = append(roots, n)
 		}
 	}

@@ -40,13 +40,13 @@ func foldConstants(g *ir.Graph) error {
 	nodes := append([]*ir.Node{}, g.Nodes...)
 	results := resultSet(g)
 	for _, n := range nodes {
-		if n.Op.Name == "const" {
+		if n.Op == ir.Const {
 			if t, err := n.Op.Eval(n, nil, nil); err == nil {
 				values[n] = t
 			}
 			continue
 		}
-		if pinned(n) || !n.Type.Shape.IsStatic() {
+		if ir.IsPinned(n) || !n.Type.Shape.IsStatic() {
 			continue
 		}
 		size := n.Type.Shape.NumElements(nil)
@@ -117,7 +117,7 @@ func constNode(g *ir.Graph, n *ir.Node, t *ir.Tensor) *ir.Node {
 		attrs["values"] = append([]float64{}, t.Data...)
 	}
 	g.SetOrigin(n.Pos, n.Role)
-	c := g.MustApply("const", nil, attrs)
+	c := g.MustApply(ir.Const, nil, attrs)
 	c.Name = n.Name
 	c.Device = n.Device
 	return c

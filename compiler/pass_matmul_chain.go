@@ -54,7 +54,7 @@ func (l chainLeaf) dims() (ir.Dim, ir.Dim) {
 }
 
 func matmul2D(n *ir.Node) bool {
-	return n.Op.Name == "matmul" && n.Type.Shape.Rank() == 2 &&
+	return n.Op == ir.Matmul && n.Type.Shape.Rank() == 2 &&
 		n.Inputs[0].Type.Shape.Rank() == 2 && n.Inputs[1].Type.Shape.Rank() == 2
 }
 
@@ -155,7 +155,7 @@ func chainOrder(p *cost.Profile, leaves []chainLeaf, dt ir.DType, b ir.Binding) 
 
 // productMicros is the cost model's estimate of a [p,q] @ [q,r] product.
 func productMicros(prof *cost.Profile, p, q, r ir.Dim, dt ir.DType, b ir.Binding) float64 {
-	def := ir.MustLookup("matmul")
+	def := ir.Matmul
 	a := &ir.Node{Type: ir.Type{DType: dt, Shape: ir.Shape{p, q}}}
 	c := &ir.Node{Type: ir.Type{DType: dt, Shape: ir.Shape{q, r}}}
 	n := &ir.Node{Op: def, Inputs: []*ir.Node{a, c}, Attrs: ir.Attrs{"transpose_a": false, "transpose_b": false}}
@@ -185,7 +185,7 @@ func buildChain(g *ir.Graph, leaves []chainLeaf, split [][]int, i, j int) *ir.No
 	if a == nil || c == nil {
 		return nil
 	}
-	n, err := g.Apply("matmul", []*ir.Node{a, c}, ir.Attrs{"transpose_a": ta, "transpose_b": tc})
+	n, err := g.Apply(ir.Matmul, []*ir.Node{a, c}, ir.Attrs{"transpose_a": ta, "transpose_b": tc})
 	if err != nil {
 		return nil
 	}

@@ -38,13 +38,13 @@ func simplify(g *ir.Graph) error {
 	// identity.
 	lowered := g.Param("dropout/step") != nil
 	for _, n := range append([]*ir.Node{}, g.Nodes...) {
-		if n.Op.Name == "dropout" && lowered {
+		if n.Op == ir.Dropout && lowered {
 			if x := s.in(n, 0); sameType(x, n) && mayReplace(results, n, x) {
 				s.repl[n] = x
 			}
 			continue
 		}
-		if pinned(n) {
+		if ir.IsPinned(n) {
 			continue
 		}
 		if r := s.rewrite(n); r != nil && r != n && mayReplace(results, n, r) {
@@ -81,8 +81,8 @@ func (s *simplifier) rewrite(n *ir.Node) *ir.Node {
 		}
 		return nil
 	}
-	switch n.Op.Name {
-	case "add":
+	switch n.Op {
+	case ir.Add:
 		a, b := s.in(n, 0), s.in(n, 1)
 		if constAll(b, 0) {
 			if r := keep(a); r != nil {
@@ -92,11 +92,11 @@ func (s *simplifier) rewrite(n *ir.Node) *ir.Node {
 		if constAll(a, 0) {
 			return keep(b)
 		}
-	case "sub":
+	case ir.Sub:
 		if constAll(s.in(n, 1), 0) {
 			return keep(s.in(n, 0))
 		}
-	case "mul":
+	case ir.Mul:
 		a, b := s.in(n, 0), s.in(n, 1)
 		if constAll(b, 1) {
 			if r := keep(a); r != nil {
@@ -106,25 +106,25 @@ func (s *simplifier) rewrite(n *ir.Node) *ir.Node {
 		if constAll(a, 1) {
 			return keep(b)
 		}
-	case "div":
+	case ir.Div:
 		if constAll(s.in(n, 1), 1) {
 			return keep(s.in(n, 0))
 		}
-	case "neg":
+	case ir.Neg:
 		x := s.in(n, 0)
-		switch x.Op.Name {
-		case "neg":
+		switch x.Op {
+		case ir.Neg:
 			return keep(s.in(x, 0))
-		case "sum", "mean":
+		case ir.Sum, ir.Mean:
 			// neg(sum(neg(y))) → sum(y): negation is exact.
-			if inner := s.in(x, 0); inner.Op.Name == "neg" && s.uses[x] == 1 {
-				return rebuild(s.g, n, x.Op.Name, []*ir.Node{s.in(inner, 0)}, x.Attrs.Clone())
+			if inner := s.in(x, 0); inner.Op == ir.Neg && s.uses[x] == 1 {
+				return rebuild(s.g, n, x.Op, []*ir.Node{s.in(inner, 0)}, x.Attrs.Clone())
 			}
 		}
-	case "transpose":
+	case ir.Transpose:
 		x := s.in(n, 0)
 		perm := n.Attrs.Ints("perm")
-		if x.Op.Name == "transpose" {
+		if x.Op == ir.Transpose {
 			inner := x.Attrs.Ints("perm")
 			comp := make([]int, len(perm))
 			for i, p := range perm {
@@ -134,30 +134,30 @@ func (s *simplifier) rewrite(n *ir.Node) *ir.Node {
 			if isIdentityPerm(comp) {
 				return keep(y)
 			}
-			return rebuild(s.g, n, "transpose", []*ir.Node{y}, ir.Attrs{"perm": comp})
+			return rebuild(s.g, n, ir.Transpose, []*ir.Node{y}, ir.Attrs{"perm": comp})
 		}
 		if isIdentityPerm(perm) {
 			return keep(x)
 		}
-	case "reshape", "reshape_to":
+	case ir.Reshape, ir.ReshapeTo:
 		x := s.in(n, 0)
 		if sameType(x, n) {
 			return x
 		}
-		if x.Op.Name == "reshape" || x.Op.Name == "reshape_to" {
+		if x.Op == ir.Reshape || x.Op == ir.ReshapeTo {
 			y := s.in(x, 0)
 			if sameType(y, n) {
 				return y
 			}
-			return rebuild(s.g, n, n.Op.Name, []*ir.Node{y}, n.Attrs.Clone())
+			return rebuild(s.g, n, n.Op, []*ir.Node{y}, n.Attrs.Clone())
 		}
-	case "cast":
+	case ir.Cast:
 		return keep(s.in(n, 0))
-	case "broadcast_to", "sum_to":
+	case ir.BroadcastTo, ir.SumTo:
 		if len(n.Attrs.Ints("axes")) == 0 {
 			return keep(s.in(n, 0))
 		}
-	case "sum":
+	case ir.Sum:
 		return s.fuseCrossEntropy(n)
 	}
 	return nil
@@ -168,14 +168,14 @@ func (s *simplifier) rewrite(n *ir.Node) *ir.Node {
 // labels), and over all axes into -sum(softmax_cross_entropy(...)).
 func (s *simplifier) fuseCrossEntropy(n *ir.Node) *ir.Node {
 	m := s.in(n, 0)
-	if m.Op.Name != "mul" || s.uses[m] != 1 || n.Attrs.Bool("keep_dims") {
+	if m.Op != ir.Mul || s.uses[m] != 1 || n.Attrs.Bool("keep_dims") {
 		return nil
 	}
 	labels, ls := s.in(m, 0), s.in(m, 1)
-	if ls.Op.Name != "log_softmax" {
+	if ls.Op != ir.LogSoftmax {
 		labels, ls = ls, labels
 	}
-	if ls.Op.Name != "log_softmax" || labels == ls {
+	if ls.Op != ir.LogSoftmax || labels == ls {
 		return nil
 	}
 	logits := s.in(ls, 0)
@@ -185,7 +185,7 @@ func (s *simplifier) fuseCrossEntropy(n *ir.Node) *ir.Node {
 	rank := logits.Type.Shape.Rank()
 	// The fused op normalizes the last axis, in the dtypes its entry
 	// lists (a program in f64 keeps log_softmax, which it can compute).
-	if ir.SoftmaxAxis(ls) != rank-1 || !ir.MustLookup("softmax_cross_entropy").TakesDType(logits.Type.DType) {
+	if ir.SoftmaxAxis(ls) != rank-1 || !ir.SoftmaxCrossEntropy.TakesDType(logits.Type.DType) {
 		return nil
 	}
 	axes := n.Attrs.Ints("axes")
@@ -200,24 +200,24 @@ func (s *simplifier) fuseCrossEntropy(n *ir.Node) *ir.Node {
 		return nil
 	}
 	s.g.SetOrigin(n.Pos, n.Role)
-	xent, err := s.g.Apply("softmax_cross_entropy", []*ir.Node{logits, labels}, nil)
+	xent, err := s.g.Apply(ir.SoftmaxCrossEntropy, []*ir.Node{logits, labels}, nil)
 	if err != nil {
 		return nil
 	}
 	if rank > 1 && len(axes) == rank {
-		xent = s.g.MustApply("sum", []*ir.Node{xent}, nil)
+		xent = s.g.MustApply(ir.Sum, []*ir.Node{xent}, nil)
 	}
-	return rebuild(s.g, n, "neg", []*ir.Node{xent}, nil)
+	return rebuild(s.g, n, ir.Neg, []*ir.Node{xent}, nil)
 }
 
 // constAll reports whether n is a constant whose every element is v, or
 // a broadcast of one (as gradients of sums build: ones of a symbolic
 // shape, which fold-constants cannot fold).
 func constAll(n *ir.Node, v float64) bool {
-	if n.Op.Name == "broadcast_to" {
+	if n.Op == ir.BroadcastTo {
 		return constAll(n.Inputs[0], v)
 	}
-	if n.Op.Name != "const" {
+	if n.Op != ir.Const {
 		return false
 	}
 	t, err := n.Op.Eval(n, nil, nil)

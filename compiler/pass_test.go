@@ -26,14 +26,14 @@ func (b *gb) in(name string, s ir.Shape) *ir.Node { return b.inOf(name, ir.F32, 
 
 // inOf declares an input of dtype dt.
 func (b *gb) inOf(name string, dt ir.DType, s ir.Shape) *ir.Node {
-	n := b.g.MustApply("input", nil, ir.Attrs{"dtype": dt, "shape": s})
+	n := b.g.MustApply(ir.Input, nil, ir.Attrs{"dtype": dt, "shape": s})
 	n.Name = name
 	b.g.Inputs = append(b.g.Inputs, n)
 	return n
 }
 
 func (b *gb) param(name string, s ir.Shape) *ir.Node {
-	n := b.g.MustApply("param", nil, ir.Attrs{"dtype": ir.F32, "shape": s, "init": "zeros"})
+	n := b.g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F32, "shape": s, "init": "zeros"})
 	n.Name = name
 	b.g.Params = append(b.g.Params, n)
 	return n
@@ -42,11 +42,11 @@ func (b *gb) param(name string, s ir.Shape) *ir.Node {
 func (b *gb) scalar(v float64) *ir.Node { return b.g.Const(ir.F32, v) }
 
 func (b *gb) consts(s ir.Shape, v ...float64) *ir.Node {
-	return b.g.MustApply("const", nil, ir.Attrs{"dtype": ir.F32, "shape": s, "values": v})
+	return b.g.MustApply(ir.Const, nil, ir.Attrs{"dtype": ir.F32, "shape": s, "values": v})
 }
 
-func (b *gb) op(name string, attrs ir.Attrs, in ...*ir.Node) *ir.Node {
-	return b.g.MustApply(name, in, attrs)
+func (b *gb) op(def *ir.OpDef, attrs ir.Attrs, in ...*ir.Node) *ir.Node {
+	return b.g.MustApply(def, in, attrs)
 }
 
 var symN = ir.Sym("N")
@@ -146,44 +146,44 @@ func TestSimplifyRewrites(t *testing.T) {
 	identity := func(mk func(b *gb, x *ir.Node) *ir.Node) func(*gb) []*ir.Node {
 		return func(b *gb) []*ir.Node {
 			x := b.in("x", x4)
-			return []*ir.Node{b.op("relu", nil, mk(b, x))}
+			return []*ir.Node{b.op(ir.Relu, nil, mk(b, x))}
 		}
 	}
 	isX := func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 		require.Equal(t, g.Input("x"), operandOf(t, outs[0]), "%s", g.Dump())
 	}
 	cases := []passCase{
-		{"x*1", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, x, b.scalar(1)) }), isX},
-		{"1*x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, b.scalar(1), x) }), isX},
-		{"x*ones[4]", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("mul", nil, x, b.consts(ir.Shp(4), 1, 1, 1, 1)) }), isX},
+		{"x*1", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Mul, nil, x, b.scalar(1)) }), isX},
+		{"1*x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Mul, nil, b.scalar(1), x) }), isX},
+		{"x*ones[4]", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Mul, nil, x, b.consts(ir.Shp(4), 1, 1, 1, 1)) }), isX},
 		{"x*broadcast(1) of x's symbolic shape", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("mul", nil, x, b.op("broadcast_to", ir.Attrs{"shape": x4}, b.scalar(1)))
+			return b.op(ir.Mul, nil, x, b.op(ir.BroadcastTo, ir.Attrs{"shape": x4}, b.scalar(1)))
 		}), isX},
-		{"x+0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("add", nil, x, b.scalar(0)) }), isX},
-		{"0+x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("add", nil, b.scalar(0), x) }), isX},
-		{"x-0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("sub", nil, x, b.scalar(0)) }), isX},
-		{"x/1", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("div", nil, x, b.scalar(1)) }), isX},
-		{"neg(neg(x))", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op("neg", nil, b.op("neg", nil, x)) }), isX},
+		{"x+0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Add, nil, x, b.scalar(0)) }), isX},
+		{"0+x", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Add, nil, b.scalar(0), x) }), isX},
+		{"x-0", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Sub, nil, x, b.scalar(0)) }), isX},
+		{"x/1", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Div, nil, x, b.scalar(1)) }), isX},
+		{"neg(neg(x))", identity(func(b *gb, x *ir.Node) *ir.Node { return b.op(ir.Neg, nil, b.op(ir.Neg, nil, x)) }), isX},
 		{"transpose(transpose(x))", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("transpose", nil, b.op("transpose", nil, x))
+			return b.op(ir.Transpose, nil, b.op(ir.Transpose, nil, x))
 		}), isX},
 		{"identity transpose", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("transpose", ir.Attrs{"perm": []int{0, 1}}, x)
+			return b.op(ir.Transpose, ir.Attrs{"perm": []int{0, 1}}, x)
 		}), isX},
 		{"reshape back", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("reshape", ir.Attrs{"shape": []int{-1, 4}}, b.op("reshape", ir.Attrs{"shape": []int{-1, 2, 2}}, x))
+			return b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 4}}, b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 2, 2}}, x))
 		}), isX},
 		{"broadcast_to own shape", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("broadcast_to", ir.Attrs{"shape": x4}, x)
+			return b.op(ir.BroadcastTo, ir.Attrs{"shape": x4}, x)
 		}), isX},
 		{"sum_to own shape", identity(func(b *gb, x *ir.Node) *ir.Node {
-			return b.op("sum_to", ir.Attrs{"shape": x4}, x)
+			return b.op(ir.SumTo, ir.Attrs{"shape": x4}, x)
 		}), isX},
 		{"composed transposes", func(b *gb) []*ir.Node {
 			x := b.in("x", ir.Shape{symN, ir.Fixed(2), ir.Fixed(3)})
-			t1 := b.op("transpose", ir.Attrs{"perm": []int{1, 2, 0}}, x)  // [2,3,N]
-			t2 := b.op("transpose", ir.Attrs{"perm": []int{1, 0, 2}}, t1) // [3,2,N]
-			return []*ir.Node{b.op("relu", nil, t2)}
+			t1 := b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 2, 0}}, x)  // [2,3,N]
+			t2 := b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 0, 2}}, t1) // [3,2,N]
+			return []*ir.Node{b.op(ir.Relu, nil, t2)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			tr := operandOf(t, outs[0])
 			require.Equal(t, "transpose", tr.Op.Name)
@@ -192,8 +192,8 @@ func TestSimplifyRewrites(t *testing.T) {
 		}},
 		{"reshape of reshape", func(b *gb) []*ir.Node {
 			x := b.in("x", ir.Shape{symN, ir.Fixed(4)})
-			r := b.op("reshape", ir.Attrs{"shape": []int{-1, 2, 1, 2}}, b.op("reshape", ir.Attrs{"shape": []int{-1, 2, 2}}, x))
-			return []*ir.Node{b.op("relu", nil, r)}
+			r := b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 2, 1, 2}}, b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 2, 2}}, x))
+			return []*ir.Node{b.op(ir.Relu, nil, r)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			r := operandOf(t, outs[0])
 			require.Equal(t, "reshape", r.Op.Name)
@@ -201,8 +201,8 @@ func TestSimplifyRewrites(t *testing.T) {
 		}},
 		{"fused cross entropy, all axes", func(b *gb) []*ir.Node {
 			z, y := b.in("z", x4), b.in("y", x4)
-			s := b.op("sum", nil, b.op("mul", nil, y, b.op("log_softmax", nil, z)))
-			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			s := operandOf(t, outs[0])
 			require.Equal(t, "sum", s.Op.Name)
@@ -211,8 +211,8 @@ func TestSimplifyRewrites(t *testing.T) {
 		}},
 		{"fused cross entropy, mean of rows", func(b *gb) []*ir.Node {
 			z, y := b.in("z", x4), b.in("y", x4)
-			s := b.op("sum", ir.Attrs{"axes": []int{1}}, b.op("mul", nil, b.op("log_softmax", nil, z), y))
-			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, b.op("mean", nil, s)))}
+			s := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, b.op(ir.Mul, nil, b.op(ir.LogSoftmax, nil, z), y))
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, b.op(ir.Mean, nil, s)))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			m := operandOf(t, outs[0])
 			require.Equal(t, "mean", m.Op.Name)
@@ -221,22 +221,22 @@ func TestSimplifyRewrites(t *testing.T) {
 		// Identities that would change a shape or a value stay.
 		{"v + zeros[2,4] broadcasts", func(b *gb) []*ir.Node {
 			v := b.in("v", ir.Shp(4))
-			return []*ir.Node{b.op("relu", nil, b.op("add", nil, v, b.consts(ir.Shp(2, 4), make([]float64, 8)...)))}
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Add, nil, v, b.consts(ir.Shp(2, 4), make([]float64, 8)...)))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, "add", operandOf(t, outs[0]).Op.Name)
 		}},
 		{"v * ones[2,4] broadcasts", func(b *gb) []*ir.Node {
 			v := b.in("v", ir.Shp(4))
-			return []*ir.Node{b.op("relu", nil, b.op("mul", nil, v, b.consts(ir.Shp(2, 4), 1, 1, 1, 1, 1, 1, 1, 1)))}
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Mul, nil, v, b.consts(ir.Shp(2, 4), 1, 1, 1, 1, 1, 1, 1, 1)))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, "mul", operandOf(t, outs[0]).Op.Name)
 		}},
 		{"x * 2, x + [0, 1, 0, 0], 0 - x stay", func(b *gb) []*ir.Node {
 			x := b.in("x", x4)
 			return []*ir.Node{
-				b.op("relu", nil, b.op("mul", nil, x, b.scalar(2))),
-				b.op("relu", nil, b.op("add", nil, x, b.consts(ir.Shp(4), 0, 1, 0, 0))),
-				b.op("relu", nil, b.op("sub", nil, b.scalar(0), x)),
+				b.op(ir.Relu, nil, b.op(ir.Mul, nil, x, b.scalar(2))),
+				b.op(ir.Relu, nil, b.op(ir.Add, nil, x, b.consts(ir.Shp(4), 0, 1, 0, 0))),
+				b.op(ir.Relu, nil, b.op(ir.Sub, nil, b.scalar(0), x)),
 			}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			for i, op := range []string{"mul", "add", "sub"} {
@@ -245,28 +245,28 @@ func TestSimplifyRewrites(t *testing.T) {
 		}},
 		{"labels that broadcast are not fused", func(b *gb) []*ir.Node {
 			z, y := b.in("z", x4), b.in("y", ir.Shp(4))
-			s := b.op("sum", nil, b.op("mul", nil, y, b.op("log_softmax", nil, z)))
-			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 		}},
 		{"f64 cross entropy is not fused: softmax_cross_entropy takes f32 only", func(b *gb) []*ir.Node {
 			z, y := b.inOf("z", ir.F64, x4), b.inOf("y", ir.F64, x4)
-			s := b.op("sum", nil, b.op("mul", nil, y, b.op("log_softmax", nil, z)))
-			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 			require.Equal(t, 1, countOp(g, "log_softmax"))
 		}},
 		{"log_softmax over another axis is not fused: softmax_cross_entropy normalizes the last", func(b *gb) []*ir.Node {
 			z, y := b.in("z", x4), b.in("y", x4)
-			s := b.op("sum", ir.Attrs{"axes": []int{1}}, b.op("mul", nil, y, b.op("log_softmax", ir.Attrs{"axis": 0}, z)))
-			return []*ir.Node{b.op("relu", nil, b.op("neg", nil, s))}
+			s := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, ir.Attrs{"axis": 0}, z)))
+			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 		}},
 		{"an output is not replaced by an input", func(b *gb) []*ir.Node {
-			return []*ir.Node{b.op("mul", nil, b.in("x", x4), b.scalar(1))}
+			return []*ir.Node{b.op(ir.Mul, nil, b.in("x", x4), b.scalar(1))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, "mul", g.Outputs[0].Op.Name)
 		}},
@@ -280,8 +280,8 @@ func TestFoldConstants(t *testing.T) {
 	cases := []passCase{
 		{"f32 rounding", func(b *gb) []*ir.Node {
 			k := b.consts(ir.Shp(3), 1, 2, 3)
-			e := b.op("exp", nil, b.op("mul", nil, k, b.scalar(0.1)))
-			return []*ir.Node{b.op("add", nil, b.in("x", ir.Shape{symN, ir.Fixed(3)}), e)}
+			e := b.op(ir.Exp, nil, b.op(ir.Mul, nil, k, b.scalar(0.1)))
+			return []*ir.Node{b.op(ir.Add, nil, b.in("x", ir.Shape{symN, ir.Fixed(3)}), e)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			c := outs[0].Inputs[1]
 			require.Equal(t, "const", c.Op.Name)
@@ -294,23 +294,23 @@ func TestFoldConstants(t *testing.T) {
 			require.Zero(t, countOp(g, "mul"))
 		}},
 		{"an output stays computed", func(b *gb) []*ir.Node {
-			return []*ir.Node{b.op("exp", nil, b.scalar(1))}
+			return []*ir.Node{b.op(ir.Exp, nil, b.scalar(1))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, "exp", g.Outputs[0].Op.Name)
 		}},
 		{"inputs, params and large or growing results are not folded", func(b *gb) []*ir.Node {
 			x, p := b.in("x", ir.Shp(3)), b.param("p", ir.Shp(3))
-			big := b.op("broadcast_to", ir.Attrs{"shape": ir.Shp(300, 300)}, b.scalar(2))
+			big := b.op(ir.BroadcastTo, ir.Attrs{"shape": ir.Shp(300, 300)}, b.scalar(2))
 			return []*ir.Node{
-				b.op("relu", nil, b.op("add", nil, x, b.op("exp", nil, p))),
-				b.op("sum", nil, b.op("mul", nil, big, b.scalar(3))),
+				b.op(ir.Relu, nil, b.op(ir.Add, nil, x, b.op(ir.Exp, nil, p))),
+				b.op(ir.Sum, nil, b.op(ir.Mul, nil, big, b.scalar(3))),
 			}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, []string{"input", "param", "const", "broadcast_to", "exp", "add", "relu", "const", "mul", "sum"}, opsOf(g))
 		}},
 		{"NaN stays computed", func(b *gb) []*ir.Node {
-			l := b.op("log", nil, b.scalar(-1))
-			return []*ir.Node{b.op("add", nil, b.in("x", ir.Shp(2)), l)}
+			l := b.op(ir.Log, nil, b.scalar(-1))
+			return []*ir.Node{b.op(ir.Add, nil, b.in("x", ir.Shp(2)), l)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.Equal(t, "log", outs[0].Inputs[1].Op.Name)
 		}},
@@ -333,7 +333,7 @@ func TestTransposeMatmul(t *testing.T) {
 	cases := []passCase{
 		{"both operands", func(b *gb) []*ir.Node {
 			a, w := b.in("a", ir.Shape{ir.Fixed(4), symN}), b.param("w", ir.Shp(3, 4))
-			mm := b.op("matmul", nil, b.op("transpose", nil, a), b.op("transpose", nil, w))
+			mm := b.op(ir.Matmul, nil, b.op(ir.Transpose, nil, a), b.op(ir.Transpose, nil, w))
 			return []*ir.Node{mm}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			mm := g.Outputs[0]
@@ -343,21 +343,21 @@ func TestTransposeMatmul(t *testing.T) {
 		}},
 		{"an already transposed operand", func(b *gb) []*ir.Node {
 			a, w := b.in("a", ir.Shape{symN, ir.Fixed(4)}), b.param("w", ir.Shp(4, 3))
-			return []*ir.Node{b.op("matmul", ir.Attrs{"transpose_b": true}, a, b.op("transpose", nil, w))}
+			return []*ir.Node{b.op(ir.Matmul, ir.Attrs{"transpose_b": true}, a, b.op(ir.Transpose, nil, w))}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.False(t, g.Outputs[0].Attrs.Bool("transpose_b"))
 			require.Equal(t, g.Param("w"), g.Outputs[0].Inputs[1])
 		}},
 		{"batched", func(b *gb) []*ir.Node {
 			s, m := b.in("s", ir.Shape{symN, ir.Fixed(3), ir.Fixed(2)}), b.param("m", ir.Shp(3, 5))
-			return []*ir.Node{b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{0, 2, 1}}, s), m)}
+			return []*ir.Node{b.op(ir.Matmul, nil, b.op(ir.Transpose, ir.Attrs{"perm": []int{0, 2, 1}}, s), m)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.True(t, g.Outputs[0].Attrs.Bool("transpose_a"))
 			require.Zero(t, countOp(g, "transpose"), "dead transposes go")
 		}},
 		{"other permutations stay", func(b *gb) []*ir.Node {
 			s, m := b.in("s", ir.Shp(3, 2, 3)), b.param("m", ir.Shp(3, 5))
-			return []*ir.Node{b.op("matmul", nil, b.op("transpose", ir.Attrs{"perm": []int{1, 0, 2}}, s), m)}
+			return []*ir.Node{b.op(ir.Matmul, nil, b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 0, 2}}, s), m)}
 		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 			require.False(t, g.Outputs[0].Attrs.Bool("transpose_a"))
 			require.Equal(t, "transpose", g.Outputs[0].Inputs[0].Op.Name)
@@ -379,7 +379,7 @@ func TestTransposeMatmul(t *testing.T) {
 func chainFLOPs(g *ir.Graph) float64 {
 	total := 0.0
 	for _, n := range g.Nodes {
-		if n.Op.Name == "matmul" {
+		if n.Op == ir.Matmul {
 			total += n.Op.Cost(n, ir.Binding{"N": chainSymSize}).FLOPs
 		}
 	}
@@ -391,7 +391,7 @@ func TestMatmulChain(t *testing.T) {
 		x := b.in("x", ir.Shape{symN, ir.Fixed(64)})
 		a, c := b.param("a", ir.Shp(64, 32)), b.param("c", ir.Shp(2, 32))
 		// (x @ a) @ cᵀ: c is read transposed.
-		return []*ir.Node{b.op("matmul", ir.Attrs{"transpose_b": true}, b.op("matmul", nil, x, a), c)}
+		return []*ir.Node{b.op(ir.Matmul, ir.Attrs{"transpose_b": true}, b.op(ir.Matmul, nil, x, a), c)}
 	}
 	ref, _ := newCaseGraph(passCase{build: chain})
 	before := chainFLOPs(ref)
@@ -414,13 +414,13 @@ func TestMatmulChain(t *testing.T) {
 		{"already optimal", func(b *gb) []*ir.Node {
 			x := b.in("x", ir.Shape{symN, ir.Fixed(64)})
 			a, c := b.param("a", ir.Shp(64, 2)), b.param("c", ir.Shp(2, 64))
-			return []*ir.Node{b.op("matmul", nil, b.op("matmul", nil, x, a), c)}
+			return []*ir.Node{b.op(ir.Matmul, nil, b.op(ir.Matmul, nil, x, a), c)}
 		}, nil},
 		{"a shared intermediate", func(b *gb) []*ir.Node {
 			x := b.in("x", ir.Shape{symN, ir.Fixed(64)})
 			a, c := b.param("a", ir.Shp(64, 32)), b.param("c", ir.Shp(32, 2))
-			xa := b.op("matmul", nil, x, a)
-			return []*ir.Node{b.op("matmul", nil, xa, c), b.op("relu", nil, xa)}
+			xa := b.op(ir.Matmul, nil, x, a)
+			return []*ir.Node{b.op(ir.Matmul, nil, xa, c), b.op(ir.Relu, nil, xa)}
 		}, nil},
 	}
 	for _, c := range keep {
@@ -436,15 +436,15 @@ func TestMatmulChain(t *testing.T) {
 func TestCSE(t *testing.T) {
 	c := passCase{"merges", func(b *gb) []*ir.Node {
 		x, y := b.in("x", ir.Shp(2, 3)), b.in("y", ir.Shp(2, 3))
-		s1, s2 := b.op("add", nil, x, y), b.op("add", nil, y, x) // commutes
-		e1, e2 := b.op("exp", nil, s1), b.op("exp", nil, s2)
+		s1, s2 := b.op(ir.Add, nil, x, y), b.op(ir.Add, nil, y, x) // commutes
+		e1, e2 := b.op(ir.Exp, nil, s1), b.op(ir.Exp, nil, s2)
 		k1, k2, k3 := b.scalar(0.5), b.scalar(0.5), b.scalar(0.25)
-		m1 := b.op("mul", nil, e1, k1)
-		m2 := b.op("mul", nil, e2, k2)
-		m3 := b.op("mul", nil, e2, k3)
-		d1, d2 := b.op("sub", nil, x, y), b.op("sub", nil, y, x) // does not commute
-		r1 := b.op("sum", ir.Attrs{"axes": []int{0}}, x)
-		r2 := b.op("sum", ir.Attrs{"axes": []int{1}}, x)
+		m1 := b.op(ir.Mul, nil, e1, k1)
+		m2 := b.op(ir.Mul, nil, e2, k2)
+		m3 := b.op(ir.Mul, nil, e2, k3)
+		d1, d2 := b.op(ir.Sub, nil, x, y), b.op(ir.Sub, nil, y, x) // does not commute
+		r1 := b.op(ir.Sum, ir.Attrs{"axes": []int{0}}, x)
+		r2 := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, x)
 		return []*ir.Node{m1, m2, m3, d1, d2, r1, r2}
 	}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
 		require.Equal(t, 1, countOp(g, "add"))
@@ -463,9 +463,9 @@ func TestCSE(t *testing.T) {
 	p1, p2 := b.param("p1", ir.Shp(2)), b.param("p2", ir.Shp(2))
 	p1.Attrs["init"], p2.Attrs["init"] = "zeros", "zeros"
 	v := b.in("v", ir.Shp(2))
-	u1, u2 := b.op("assign_add", nil, p1, v), b.op("assign_add", nil, p1, v)
+	u1, u2 := b.op(ir.AssignAdd, nil, p1, v), b.op(ir.AssignAdd, nil, p1, v)
 	g.Updates = []*ir.Node{u1, u2}
-	g.Outputs, g.OutputNames = []*ir.Node{b.op("add", nil, p1, p2)}, []string{"o"}
+	g.Outputs, g.OutputNames = []*ir.Node{b.op(ir.Add, nil, p1, p2)}, []string{"o"}
 	require.NoError(t, CSE.Run(g))
 	require.Equal(t, 2, countOp(g, "param"))
 	require.Equal(t, 2, countOp(g, "assign_add"))
@@ -477,10 +477,10 @@ func TestDCE(t *testing.T) {
 	b := &gb{g: g}
 	x, unused := b.in("x", ir.Shp(2)), b.in("unused", ir.Shp(2))
 	p := b.param("p", ir.Shp(2))
-	dead := b.op("exp", nil, x)
-	b.op("relu", nil, dead)
-	drop := b.op("dropout", ir.Attrs{"rate": 0.5}, x)
-	g.Outputs, g.OutputNames = []*ir.Node{b.op("add", nil, x, p)}, []string{"o"}
+	dead := b.op(ir.Exp, nil, x)
+	b.op(ir.Relu, nil, dead)
+	drop := b.op(ir.Dropout, ir.Attrs{"rate": 0.5}, x)
+	g.Outputs, g.OutputNames = []*ir.Node{b.op(ir.Add, nil, x, p)}, []string{"o"}
 	require.NoError(t, DCE.Run(g))
 	require.Equal(t, []string{"input", "input", "param", "dropout", "add"}, opsOf(g))
 	require.Equal(t, []*ir.Node{x, unused}, g.Inputs, "the signature stays")
@@ -494,16 +494,16 @@ func TestReplaceUpdatesEveryReference(t *testing.T) {
 	g := ir.NewGraph("T", "t.flow")
 	b := &gb{g: g}
 	x, p := b.in("x", ir.Shp(2)), b.param("p", ir.Shp(2))
-	old := b.op("mul", nil, x, p)
-	use := b.op("exp", nil, old)
-	loss := b.op("sum", nil, old)
-	upd := b.op("assign", nil, p, old)
+	old := b.op(ir.Mul, nil, x, p)
+	use := b.op(ir.Exp, nil, old)
+	loss := b.op(ir.Sum, nil, old)
+	upd := b.op(ir.Assign, nil, p, old)
 	g.Outputs, g.OutputNames = []*ir.Node{old, use}, []string{"a", "b"}
 	g.Loss, g.TrainLoss = old, old
 	g.Grads[p] = old
 	g.Updates = []*ir.Node{upd}
 	_ = loss
-	repl := b.op("add", nil, x, p) // created after its users
+	repl := b.op(ir.Add, nil, x, p) // created after its users
 	g.Replace(old, repl)
 	require.NotContains(t, g.Nodes, old)
 	require.Equal(t, repl, use.Inputs[0])

@@ -13,14 +13,14 @@ var TransposeMatmul = Pass{Name: "transpose-matmul", Run: transposeMatmul}
 func transposeMatmul(g *ir.Graph) error {
 	repl := map[*ir.Node]*ir.Node{}
 	for _, n := range append([]*ir.Node{}, g.Nodes...) {
-		if n.Op.Name != "matmul" {
+		if n.Op != ir.Matmul {
 			continue
 		}
 		ins := append([]*ir.Node{}, n.Inputs...)
 		attrs := n.Attrs.Clone()
 		changed := false
 		for i, flag := range []string{"transpose_a", "transpose_b"} {
-			if x := ins[i]; x.Op.Name == "transpose" && swapsLastTwo(x.Attrs.Ints("perm")) {
+			if x := ins[i]; x.Op == ir.Transpose && swapsLastTwo(x.Attrs.Ints("perm")) {
 				ins[i] = x.Inputs[0]
 				attrs[flag] = !attrs.Bool(flag)
 				changed = true
@@ -29,7 +29,7 @@ func transposeMatmul(g *ir.Graph) error {
 		if !changed {
 			continue
 		}
-		if r := rebuild(g, n, "matmul", ins, attrs); r != nil {
+		if r := rebuild(g, n, ir.Matmul, ins, attrs); r != nil {
 			repl[n] = r
 		}
 	}

@@ -18,11 +18,11 @@ type Pass struct {
 // autodiff so the gradient is taken of the stable form.
 var StableLogSoftmax = Pass{Name: "stable-log-softmax", Run: func(g *ir.Graph) error {
 	for _, n := range g.Nodes {
-		if n.Op.Name != "log" || n.Inputs[0].Op.Name != "softmax" {
+		if n.Op != ir.Log || n.Inputs[0].Op != ir.Softmax {
 			continue
 		}
 		sm := n.Inputs[0]
-		n.Op = ir.MustLookup("log_softmax")
+		n.Op = ir.LogSoftmax
 		n.Inputs = []*ir.Node{sm.Inputs[0]}
 		n.Attrs = sm.Attrs.Clone()
 	}
@@ -68,19 +68,6 @@ func StageNames() []string {
 	return append(names, "train-mode", "train")
 }
 
-// pinned reports whether no pass may fold, merge or remove n as a
-// computation: declarations (inputs, params), stateful ops (updates),
-// and the mode-dependent ops dropout and batch_norm, which the train-mode
-// lowering turns into training and inference variants (and batch_norm
-// into moving-average params).
-func pinned(n *ir.Node) bool {
-	switch n.Op.Name {
-	case "input", "param", "dropout", "batch_norm":
-		return true
-	}
-	return n.Op.Stateful
-}
-
 // useCounts counts the uses of every node: as an operand (once per
 // operand position) and as a root (output, loss, gradient, update).
 func useCounts(g *ir.Graph) map[*ir.Node]int {
@@ -105,11 +92,7 @@ func sameType(a, b *ir.Node) bool {
 // rebuild applies op to inputs with attrs in g at the position, role,
 // name and device of like, which the new node is to replace, and returns the new node if it type-checks to exactly like's
 // type; otherwise it returns nil and adds nothing to g.
-func rebuild(g *ir.Graph, like *ir.Node, op string, inputs []*ir.Node, attrs ir.Attrs) *ir.Node {
-	def, ok := ir.Lookup(op)
-	if !ok {
-		return nil
-	}
+func rebuild(g *ir.Graph, like *ir.Node, def *ir.OpDef, inputs []*ir.Node, attrs ir.Attrs) *ir.Node {
 	if attrs == nil {
 		attrs = ir.Attrs{}
 	}
@@ -124,7 +107,7 @@ func rebuild(g *ir.Graph, like *ir.Node, op string, inputs []*ir.Node, attrs ir.
 		return nil
 	}
 	g.SetOrigin(like.Pos, like.Role)
-	n := g.MustApply(op, inputs, attrs)
+	n := g.MustApply(def, inputs, attrs)
 	n.Name = like.Name
 	n.Device = like.Device
 	return n
@@ -132,8 +115,8 @@ func rebuild(g *ir.Graph, like *ir.Node, op string, inputs []*ir.Node, attrs ir.
 
 // leaf reports whether n is a declaration or a constant.
 func leaf(n *ir.Node) bool {
-	switch n.Op.Name {
-	case "input", "param", "const":
+	switch n.Op {
+	case ir.Input, ir.Param, ir.Const:
 		return true
 	}
 	return false

@@ -23,7 +23,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss must be a floating-point scalar, got %s", loss.Type)
 		case loss.Type.Shape.Rank() != 0:
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss must be a scalar, got %s %s (reduce it with sum or mean)", exprLabel(d.Loss), loss.Type)
-		case loss.Op.Name == "const":
+		case loss.Op == ir.Const:
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss is a constant; it must depend on a param")
 		default:
 			c.g.Loss = loss
@@ -144,10 +144,10 @@ func lowerTraining(g *ir.Graph) error {
 		w := p
 		if wd := a.Float("weight_decay", 0); wd > 0 {
 			// Decoupled weight decay, scaled by the learning rate.
-			w = s.Apply("sub", p, s.Apply("mul", p, s.Apply("mul", s.LR(), s.Const(wd))))
+			w = s.Apply(ir.Sub, p, s.Apply(ir.Mul, p, s.Apply(ir.Mul, s.LR(), s.Const(wd))))
 		}
 		nv := opt.Update(s, w, updates[i])
-		as, err := g.Apply("assign", []*ir.Node{p, nv}, nil)
+		as, err := g.Apply(ir.Assign, []*ir.Node{p, nv}, nil)
 		if err != nil {
 			return fmt.Errorf("%s: updating %s: %v", g.Optimizer.Pos, p.Name, err)
 		}

@@ -43,7 +43,7 @@ import (
 func lowerTrainMode(g *ir.Graph) bool {
 	var modal []*ir.Node
 	for _, n := range g.Nodes {
-		if n.Op.Name == "dropout" || n.Op.Name == "batch_norm" {
+		if n.Op == ir.Dropout || n.Op == ir.BatchNorm {
 			modal = append(modal, n)
 		}
 	}
@@ -52,7 +52,7 @@ func lowerTrainMode(g *ir.Graph) bool {
 	}
 	l := &trainModeLowering{g: g, moving: map[*ir.Node][2]*ir.Node{}}
 	for _, n := range modal {
-		if n.Op.Name == "batch_norm" {
+		if n.Op == ir.BatchNorm {
 			l.movingParams(n)
 		}
 	}
@@ -67,7 +67,7 @@ func lowerTrainMode(g *ir.Graph) bool {
 		}
 	}
 	for _, n := range modal {
-		if n.Op.Name == "batch_norm" {
+		if n.Op == ir.BatchNorm {
 			l.inference(n)
 		}
 	}
@@ -90,7 +90,7 @@ func (l *trainModeLowering) param(name string, t ir.Type, init string) *ir.Node 
 	for i := 1; l.g.Param(unique) != nil; i++ {
 		unique = fmt.Sprintf("%s_%d", name, i)
 	}
-	p := l.g.MustApply("param", nil, ir.Attrs{"dtype": t.DType, "shape": t.Shape, "init": init, "trainable": false})
+	p := l.g.MustApply(ir.Param, nil, ir.Attrs{"dtype": t.DType, "shape": t.Shape, "init": init, "trainable": false})
 	p.Name = unique
 	l.g.Params = append(l.g.Params, p)
 	return p
@@ -99,7 +99,7 @@ func (l *trainModeLowering) param(name string, t ir.Type, init string) *ir.Node 
 // movingParams creates batch_norm n's moving mean and variance.
 func (l *trainModeLowering) movingParams(n *ir.Node) {
 	scope := "batch_norm"
-	if s := n.Inputs[1]; s.Op.Name == "param" && strings.Contains(s.Name, "/") {
+	if s := n.Inputs[1]; s.Op == ir.Param && strings.Contains(s.Name, "/") {
 		scope = s.Name[:strings.LastIndex(s.Name, "/")]
 	} else if n.Name != "" {
 		scope = n.Name
@@ -125,12 +125,12 @@ func (l *trainModeLowering) trainingCopy(root *ir.Node) *ir.Node {
 		}
 		g.SetOrigin(n.Pos, n.Role)
 		switch {
-		case n.Op.Name == "dropout":
+		case n.Op == ir.Dropout:
 			copies[n] = l.dropout(n, ins[0])
-		case n.Op.Name == "batch_norm":
+		case n.Op == ir.BatchNorm:
 			copies[n] = l.batchNorm(n, ins)
 		case changed:
-			c := g.MustApply(n.Op.Name, ins, n.Attrs.Clone())
+			c := g.MustApply(n.Op, ins, n.Attrs.Clone())
 			c.Name, c.Device = n.Name, n.Device
 			copies[n] = c
 		}
@@ -147,12 +147,12 @@ func (l *trainModeLowering) dropout(n, x *ir.Node) *ir.Node {
 	if l.step == nil {
 		l.step = l.param("dropout/step", ir.Type{DType: ir.F32, Shape: ir.Shape{}}, "zeros")
 		g.SetOrigin(n.Pos, ir.Update)
-		next := g.MustApply("add", []*ir.Node{l.step, g.Const(ir.F32, 1)}, nil)
-		g.Updates = append(g.Updates, g.MustApply("assign", []*ir.Node{l.step, next}, nil))
+		next := g.MustApply(ir.Add, []*ir.Node{l.step, g.Const(ir.F32, 1)}, nil)
+		g.Updates = append(g.Updates, g.MustApply(ir.Assign, []*ir.Node{l.step, next}, nil))
 		g.SetOrigin(n.Pos, n.Role)
 	}
-	mask := g.MustApply("dropout_mask", []*ir.Node{x, l.step}, ir.Attrs{"rate": n.Attrs.Float("rate", 0), "seed": n.Attrs.Int("seed", 0)})
-	y := g.MustApply("mul", []*ir.Node{x, mask}, nil)
+	mask := g.MustApply(ir.DropoutMask, []*ir.Node{x, l.step}, ir.Attrs{"rate": n.Attrs.Float("rate", 0), "seed": n.Attrs.Int("seed", 0)})
+	y := g.MustApply(ir.Mul, []*ir.Node{x, mask}, nil)
 	y.Name = n.Name
 	return y
 }
@@ -171,9 +171,9 @@ func channelAxes(x *ir.Node) []int {
 func (l *trainModeLowering) normalize(n, xc, scale, offset, variance *ir.Node) *ir.Node {
 	g := l.g
 	eps := g.Const(xc.Type.DType, n.Attrs.Float("epsilon", 0))
-	inv := g.MustApply("rsqrt", []*ir.Node{g.MustApply("add", []*ir.Node{variance, eps}, nil)}, nil)
-	xhat := g.MustApply("mul", []*ir.Node{xc, inv}, nil)
-	return g.MustApply("add", []*ir.Node{g.MustApply("mul", []*ir.Node{xhat, scale}, nil), offset}, nil)
+	inv := g.MustApply(ir.Rsqrt, []*ir.Node{g.MustApply(ir.Add, []*ir.Node{variance, eps}, nil)}, nil)
+	xhat := g.MustApply(ir.Mul, []*ir.Node{xc, inv}, nil)
+	return g.MustApply(ir.Add, []*ir.Node{g.MustApply(ir.Mul, []*ir.Node{xhat, scale}, nil), offset}, nil)
 }
 
 // batchNorm builds the training variant of batch_norm node n on ins and
@@ -182,9 +182,9 @@ func (l *trainModeLowering) batchNorm(n *ir.Node, ins []*ir.Node) *ir.Node {
 	g := l.g
 	x := ins[0]
 	axes := channelAxes(x)
-	mean := g.MustApply("mean", []*ir.Node{x}, ir.Attrs{"axes": axes})
-	xc := g.MustApply("sub", []*ir.Node{x, mean}, nil)
-	variance := g.MustApply("mean", []*ir.Node{g.MustApply("square", []*ir.Node{xc}, nil)}, ir.Attrs{"axes": axes})
+	mean := g.MustApply(ir.Mean, []*ir.Node{x}, ir.Attrs{"axes": axes})
+	xc := g.MustApply(ir.Sub, []*ir.Node{x, mean}, nil)
+	variance := g.MustApply(ir.Mean, []*ir.Node{g.MustApply(ir.Square, []*ir.Node{xc}, nil)}, ir.Attrs{"axes": axes})
 	y := l.normalize(n, xc, ins[1], ins[2], variance)
 	y.Name = n.Name
 
@@ -194,11 +194,11 @@ func (l *trainModeLowering) batchNorm(n *ir.Node, ins []*ir.Node) *ir.Node {
 	mv := l.moving[n]
 	for i, batch := range []*ir.Node{mean, variance} {
 		old := mv[i]
-		next := g.MustApply("add", []*ir.Node{
-			g.MustApply("mul", []*ir.Node{old, g.Const(dt, mom)}, nil),
-			g.MustApply("mul", []*ir.Node{batch, g.Const(dt, 1-mom)}, nil),
+		next := g.MustApply(ir.Add, []*ir.Node{
+			g.MustApply(ir.Mul, []*ir.Node{old, g.Const(dt, mom)}, nil),
+			g.MustApply(ir.Mul, []*ir.Node{batch, g.Const(dt, 1-mom)}, nil),
 		}, nil)
-		g.Updates = append(g.Updates, g.MustApply("assign", []*ir.Node{old, next}, nil))
+		g.Updates = append(g.Updates, g.MustApply(ir.Assign, []*ir.Node{old, next}, nil))
 	}
 	g.SetOrigin(n.Pos, n.Role)
 	return y
@@ -210,7 +210,7 @@ func (l *trainModeLowering) inference(n *ir.Node) {
 	g := l.g
 	g.SetOrigin(n.Pos, n.Role)
 	mv := l.moving[n]
-	xc := g.MustApply("sub", []*ir.Node{n.Inputs[0], mv[0]}, nil)
+	xc := g.MustApply(ir.Sub, []*ir.Node{n.Inputs[0], mv[0]}, nil)
 	y := l.normalize(n, xc, n.Inputs[1], n.Inputs[2], mv[1])
 	// Move y's operation into n, so that n's users read the result; y
 	// is left without users and pruned.

@@ -227,11 +227,11 @@ func convGemm(p *Profile, op string, s ConvGeometry, imgs, threads int) GemmChoi
 func NodeConvGeometry(n *ir.Node, b ir.Binding) ConvGeometry {
 	w := ir.NodeWindow(n)
 	var batch, cin, cout int
-	switch n.Op.Name {
-	case OpConv2D:
+	switch n.Op {
+	case ir.Conv2d:
 		batch = n.Type.Shape[0].Eval(b)
 		cin, cout = n.Inputs[1].Type.Shape[2].Size, n.Inputs[1].Type.Shape[3].Size
-	case OpConv2DBackpropInput:
+	case ir.Conv2dBackpropInput:
 		batch = n.Inputs[1].Type.Shape[0].Eval(b)
 		cin, cout = n.Inputs[0].Type.Shape[2].Size, n.Inputs[0].Type.Shape[3].Size
 	default:

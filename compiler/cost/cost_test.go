@@ -42,11 +42,11 @@ func matmulGraph(k, n int, ta bool) (*ir.Graph, *ir.Node) {
 	if ta {
 		shape = ir.Shape{ir.Fixed(k), ir.Sym("N")}
 	}
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": shape})
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": shape})
 	x.Name = "x"
-	w := g.MustApply("param", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(k, n)})
+	w := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(k, n)})
 	w.Name = "W"
-	y := g.MustApply("matmul", []*ir.Node{x, w}, ir.Attrs{"transpose_a": ta})
+	y := g.MustApply(ir.Matmul, []*ir.Node{x, w}, ir.Attrs{"transpose_a": ta})
 	g.Outputs = append(g.Outputs, y)
 	g.OutputNames = append(g.OutputNames, "y")
 	return g, y
@@ -163,9 +163,9 @@ func TestGemmChoosesTheFastest(t *testing.T) {
 
 func TestRooflinePicksTheMax(t *testing.T) {
 	g := ir.NewGraph("T", "t.flow")
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
-	add := g.MustApply("add", []*ir.Node{x, x}, nil)
-	exp := g.MustApply("exp", []*ir.Node{x}, nil)
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
+	add := g.MustApply(ir.Add, []*ir.Node{x, x}, nil)
+	exp := g.MustApply(ir.Exp, []*ir.Node{x}, nil)
 	p := flat()
 	// add: 1000 FLOPs at 1 GFLOP/s = 1 µs; 12000 bytes at 10 GB/s = 1.2 µs.
 	e := EstimateNode(p, add, nil)
@@ -364,9 +364,9 @@ func FuzzParseProfile(f *testing.F) {
 // bytes of x and y only.
 func TestFusionSavesTheIntermediate(t *testing.T) {
 	g := ir.NewGraph("T", "t.flow")
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
-	add := g.MustApply("add", []*ir.Node{x, x}, nil)
-	neg := g.MustApply("neg", []*ir.Node{add}, nil)
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
+	add := g.MustApply(ir.Add, []*ir.Node{x, x}, nil)
+	neg := g.MustApply(ir.Neg, []*ir.Node{add}, nil)
 	p := flat()
 	plain := Estimate(p, "predict", []*ir.Node{x, add, neg}, nil)
 	fused := estimate(p, "predict", []*ir.Node{x, add, neg}, nil, Fusion{add: neg}, nil)
@@ -391,7 +391,7 @@ func TestFusionSavesTheIntermediate(t *testing.T) {
 // and the matmul's estimate untouched.
 func TestEpilogueCostsNoTraffic(t *testing.T) {
 	g, y := matmulGraph(784, 10, false)
-	r := g.MustApply("relu", []*ir.Node{y}, nil)
+	r := g.MustApply(ir.Relu, []*ir.Node{y}, nil)
 	p := flat()
 	b := ir.Binding{"N": 100}
 	pr := estimate(p, "predict", []*ir.Node{y, r}, b, Fusion{r: y}, nil)

@@ -104,9 +104,6 @@ func Train(g *ir.Graph, p *Profile, batch int) *Program {
 // its output.
 type Fusion map[*ir.Node]*ir.Node
 
-// kernelOp reports whether op is a kernel with epilogues (Fusion).
-func kernelOp(op string) bool { return op == "matmul" || op == OpConv2D }
-
 // PredictFused and TrainFused are Predict and Train for the code codegen
 // generates: it fuses the nodes of f into their consumers (a fused node
 // writes nothing and its consumer does not read it back, so both move
@@ -145,7 +142,7 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion,
 	pr := &Program{Name: name, Slowdown: 1}
 	saved := map[*ir.Node]float64{} // bytes a consumer does not read back
 	for n, q := range f {
-		if !kernelOp(q.Op.Name) {
+		if !q.Op.Epilogues {
 			saved[q] += typeBytes(n, b)
 		}
 	}
@@ -154,7 +151,7 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion,
 			continue
 		}
 		e := EstimateNode(p, n, b)
-		if q, ok := f[n]; ok && kernelOp(q.Op.Name) {
+		if q, ok := f[n]; ok && q.Op.Epilogues {
 			// Applied by q's kernel to each block of its output while
 			// in cache, by a vector loop (8 lanes of the scalar loops'
 			// rate): no memory traffic of its own.
@@ -201,8 +198,8 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion,
 
 // computes reports whether n generates code of its own.
 func computes(n *ir.Node) bool {
-	switch n.Op.Name {
-	case "input", "param", "const", "assign":
+	switch n.Op {
+	case ir.Input, ir.Param, ir.Const, ir.Assign:
 		return false
 	}
 	return true
@@ -219,12 +216,12 @@ func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
 	for _, in := range n.Inputs {
 		e.Inputs = append(e.Inputs, in.Type.String())
 	}
-	switch n.Op.Name {
-	case "matmul":
+	switch n.Op.Kernel {
+	case ir.GEMMKernel:
 		estimateMatmul(p, n, b, &e)
-	case "conv2d", "conv2d_backprop_input", "conv2d_backprop_filter":
+	case ir.ConvKernel:
 		estimateConv(p, n, b, &e)
-	case "max_pool", "avg_pool", "max_pool_grad", "avg_pool_grad":
+	case ir.PoolKernel:
 		batch := n.Inputs[0].Type.Shape[0].Eval(b)
 		threads := min(p.Cores, max(1, batch/poolMinImages))
 		why := fmt.Sprintf("runtime pool kernel, split by image: %d images (>= %d per goroutine)", batch, poolMinImages)
@@ -232,7 +229,7 @@ func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
 			why = fmt.Sprintf("runtime pool kernel on the caller: %d images < %d per goroutine × 2", batch, poolMinImages)
 		}
 		roofline(p, &e, threads, "pool", why)
-	case "softmax", "log_softmax":
+	case ir.RowKernel:
 		s := n.Type.Shape
 		cols := s[len(s)-1].Eval(b)
 		rows := count(s[:len(s)-1], b)

@@ -34,13 +34,13 @@ func acceptsOnExample(def *OpDef, dt DType) bool {
 		g := NewGraph("t", "t")
 		var xs []*Node
 		for i, s := range ex.Shapes {
-			leaf := "input"
+			leaf := Input
 			if def.Stateful && i == 0 {
-				leaf = "param"
+				leaf = Param
 			}
 			xs = append(xs, g.MustApply(leaf, nil, Attrs{"dtype": ex.OperandDType(i, dt), "shape": Shp(s...)}))
 		}
-		if n, err := g.Apply(def.Name, xs, ex.Attrs.Clone()); err == nil && def.DTypeOf(n) == dt {
+		if n, err := g.Apply(def, xs, ex.Attrs.Clone()); err == nil && def.DTypeOf(n) == dt {
 			return true
 		}
 	}
@@ -53,26 +53,26 @@ func acceptsOnExample(def *OpDef, dt DType) bool {
 func TestCheckDType(t *testing.T) {
 	g := NewGraph("t", "t")
 	in := func(dt DType, dims ...int) *Node {
-		return g.MustApply("input", nil, Attrs{"dtype": dt, "shape": Shp(dims...)})
+		return g.MustApply(Input, nil, Attrs{"dtype": dt, "shape": Shp(dims...)})
 	}
 	x := in(F64, 2, 2)
-	inv := g.MustApply("matrix_inverse", []*Node{x}, nil)
+	inv := g.MustApply(MatrixInverse, []*Node{x}, nil)
 	require.EqualError(t, inv.Op.CheckDType(inv), "matrix_inverse takes f32 only, got f64[2,2]")
 	var dtErr *DTypeError
 	require.ErrorAs(t, inv.Op.CheckDType(inv), &dtErr)
 	require.Equal(t, F64, dtErr.Got.DType)
 
-	w := g.MustApply("where", []*Node{in(Bool, 3), in(I64, 3), in(I64, 3)}, nil)
+	w := g.MustApply(Where, []*Node{in(Bool, 3), in(I64, 3), in(I64, 3)}, nil)
 	require.Equal(t, I64, w.Op.DTypeOf(w))
 	require.NoError(t, w.Op.CheckDType(w))
-	l := g.MustApply("logical_not", []*Node{in(Bool, 3)}, nil)
+	l := g.MustApply(LogicalNot, []*Node{in(Bool, 3)}, nil)
 	require.NoError(t, l.Op.CheckDType(l))
 
-	h := g.MustApply("matrix_inverse", []*Node{in(F16, 2, 2)}, nil)
+	h := g.MustApply(MatrixInverse, []*Node{in(F16, 2, 2)}, nil)
 	require.NoError(t, h.Op.CheckDType(h), "storage dtypes are Infer's alone")
-	r := g.MustApply("range", nil, Attrs{"start": 3.0, "dtype": "i64"})
+	r := g.MustApply(Range, nil, Attrs{"start": 3.0, "dtype": "i64"})
 	require.Equal(t, I64, r.Op.DTypeOf(r), "an op without operands computes in its result's dtype")
-	s := g.MustApply("sum_to", []*Node{in(I32, 2, 3)}, Attrs{"shape": Shp(3)})
+	s := g.MustApply(SumTo, []*Node{in(I32, 2, 3)}, Attrs{"shape": Shp(3)})
 	require.Nil(t, s.Op.DTypes)
 	require.NoError(t, s.Op.CheckDType(s), "internal ops without DTypes take what Infer takes")
 

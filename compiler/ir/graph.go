@@ -61,12 +61,11 @@ func (g *Graph) SetOrigin(pos lang.Pos, role Role) {
 	g.pos, g.role = pos, role
 }
 
-// Apply creates a node applying op to inputs with attrs, checks it with
-// the op's type rule and appends it to the graph.
-func (g *Graph) Apply(op string, inputs []*Node, attrs Attrs) (*Node, error) {
-	def, ok := Lookup(op)
-	if !ok {
-		return nil, fmt.Errorf("unknown op %q", op)
+// Apply creates a node applying the op def (a handle) to inputs with
+// attrs, checks it with the op's type rule and appends it to the graph.
+func (g *Graph) Apply(def *OpDef, inputs []*Node, attrs Attrs) (*Node, error) {
+	if def == nil || def.Infer == nil {
+		return nil, fmt.Errorf("op %v has no definition", def)
 	}
 	if attrs == nil {
 		attrs = Attrs{}
@@ -91,10 +90,10 @@ func (g *Graph) Apply(op string, inputs []*Node, attrs Attrs) (*Node, error) {
 
 // MustApply is Apply for compiler-built nodes whose types are known to be
 // right; a failure is an internal error and panics.
-func (g *Graph) MustApply(op string, inputs []*Node, attrs Attrs) *Node {
+func (g *Graph) MustApply(op *OpDef, inputs []*Node, attrs Attrs) *Node {
 	n, err := g.Apply(op, inputs, attrs)
 	if err != nil {
-		panic(fmt.Sprintf("ir: internal error building %s: %v", op, err))
+		panic(fmt.Sprintf("ir: internal error building %s: %v", op.Name, err))
 	}
 	return n
 }
@@ -112,7 +111,7 @@ func (g *Graph) add(n *Node) {
 
 // Const returns a new scalar constant of dtype dt.
 func (g *Graph) Const(dt DType, v float64) *Node {
-	return g.MustApply("const", nil, Attrs{"dtype": dt, "value": v})
+	return g.MustApply(Const, nil, Attrs{"dtype": dt, "value": v})
 }
 
 // TrainingLoss returns the loss a training step differentiates and

@@ -132,7 +132,7 @@ func sumTo(g *Graph, dy *Node, s Shape) *Node {
 	if dy.Type.Shape.Equal(s) {
 		return dy
 	}
-	return g.MustApply("sum_to", []*Node{dy}, Attrs{"shape": s})
+	return g.MustApply(SumTo, []*Node{dy}, Attrs{"shape": s})
 }
 
 // normAxes validates and normalizes axes (negative counts from the end)

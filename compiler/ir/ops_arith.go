@@ -5,8 +5,9 @@ package ir
 func init() {
 	Register(&OpDef{
 		Name: "add", Summary: "element-wise a + b with broadcasting (operator +)",
-		DTypes: numericDTypes,
-		Inputs: []string{"a", "b"}, Elementwise: true,
+		Commutative: true,
+		DTypes:      numericDTypes,
+		Inputs:      []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}, {3, 4}}},
 			{Shapes: [][]int{{3, 4}, {4}}},
@@ -31,7 +32,7 @@ func init() {
 		},
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			neg := g.MustApply("neg", []*Node{dy}, nil)
+			neg := g.MustApply(Neg, []*Node{dy}, nil)
 			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, neg, n.Inputs[1].Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -39,8 +40,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "mul", Summary: "element-wise a * b with broadcasting (operator *)",
-		DTypes: numericDTypes,
-		Inputs: []string{"a", "b"}, Elementwise: true,
+		Commutative: true,
+		DTypes:      numericDTypes,
+		Inputs:      []string{"a", "b"}, Elementwise: true,
 		Examples: []Example{
 			{Shapes: [][]int{{2, 3}, {2, 3}}},
 			{Shapes: [][]int{{2, 3}, {1}}},
@@ -49,8 +51,8 @@ func init() {
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			a, b := n.Inputs[0], n.Inputs[1]
-			da := g.MustApply("mul", []*Node{dy, b}, nil)
-			db := g.MustApply("mul", []*Node{dy, a}, nil)
+			da := g.MustApply(Mul, []*Node{dy, b}, nil)
+			db := g.MustApply(Mul, []*Node{dy, a}, nil)
 			return []*Node{sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -68,10 +70,10 @@ func init() {
 		Infer: inferBroadcast,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			a, b := n.Inputs[0], n.Inputs[1]
-			da := g.MustApply("div", []*Node{dy, b}, nil)
+			da := g.MustApply(Div, []*Node{dy, b}, nil)
 			// d(a/b)/db = -a/b² = -(a/b)/b = -y/b.
-			yb := g.MustApply("div", []*Node{n, b}, nil)
-			db := g.MustApply("neg", []*Node{g.MustApply("mul", []*Node{dy, yb}, nil)}, nil)
+			yb := g.MustApply(Div, []*Node{n, b}, nil)
+			db := g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{dy, yb}, nil)}, nil)
 			return []*Node{sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -87,7 +89,7 @@ func init() {
 		},
 		Infer: inferUnaryNumeric,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("neg", []*Node{dy}, nil)}
+			return []*Node{g.MustApply(Neg, []*Node{dy}, nil)}
 		},
 		Cost: elementwiseCost(1),
 		Eval: unaryEval(func(x float64) float64 { return -x }),

@@ -80,7 +80,7 @@ func init() {
 			for i, p := range perm {
 				inv[p] = i
 			}
-			return []*Node{g.MustApply("transpose", []*Node{dy}, Attrs{"perm": inv})}
+			return []*Node{g.MustApply(Transpose, []*Node{dy}, Attrs{"perm": inv})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
@@ -172,7 +172,7 @@ func init() {
 		Infer: inferTile,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
-			return []*Node{g.MustApply("untile", []*Node{dy}, Attrs{"shape": x.Type.Shape, "multiples": n.Attrs.Ints("multiples")})}
+			return []*Node{g.MustApply(Untile, []*Node{dy}, Attrs{"shape": x.Type.Shape, "multiples": n.Attrs.Ints("multiples")})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
@@ -244,7 +244,7 @@ func init() {
 					size[i] = d.Size
 				}
 			}
-			return []*Node{g.MustApply("slice", []*Node{dy}, Attrs{"begin": begin, "size": size})}
+			return []*Node{g.MustApply(Slice, []*Node{dy}, Attrs{"begin": begin, "size": size})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
@@ -286,7 +286,7 @@ func init() {
 		},
 		Infer: inferSlice,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("unslice", []*Node{dy}, Attrs{
+			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{
 				"shape": n.Inputs[0].Type.Shape, "begin": n.Attrs.Ints("begin"), "strides": n.Attrs.Ints("strides"),
 			})}
 		},
@@ -365,7 +365,7 @@ func init() {
 					}
 				}
 				off += s[axis].Size
-				out[k] = g.MustApply("slice", []*Node{dy}, Attrs{"begin": begin, "size": size})
+				out[k] = g.MustApply(Slice, []*Node{dy}, Attrs{"begin": begin, "size": size})
 			}
 			return out
 		},
@@ -409,7 +409,7 @@ func copyCost(n *Node, b Binding) Cost {
 // gradReshapeBack is the gradient of every op that only relabels the
 // shape (reshape, reshape_to, expand_dims, squeeze): dy reshaped to x.
 func gradReshapeBack(g *Graph, n *Node, dy *Node) []*Node {
-	return []*Node{g.MustApply("reshape_to", []*Node{dy}, Attrs{"shape": n.Inputs[0].Type.Shape})}
+	return []*Node{g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": n.Inputs[0].Type.Shape})}
 }
 
 // evalReshape copies the elements of x under the node's shape.

@@ -67,7 +67,7 @@ func init() {
 		Infer: inferGather,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			p, idx := n.Inputs[0], n.Inputs[1]
-			return []*Node{g.MustApply("gather_grad", []*Node{dy, idx}, Attrs{"shape": p.Type.Shape, "axis": n.Attrs.Int("axis", 0)}), nil}
+			return []*Node{g.MustApply(GatherGrad, []*Node{dy, idx}, Attrs{"shape": p.Type.Shape, "axis": n.Attrs.Int("axis", 0)}), nil}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{BytesRead: bytesOf(n, b) + bytesOf(n.Inputs[1], b), BytesWritten: bytesOf(n, b)}
@@ -108,7 +108,7 @@ func init() {
 			return Type{DType: u.DType, Shape: s}, nil
 		},
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("gather", []*Node{dy, n.Inputs[1]}, Attrs{"axis": n.Attrs.Int("axis", 0)}), nil}
+			return []*Node{g.MustApply(Gather, []*Node{dy, n.Inputs[1]}, Attrs{"axis": n.Attrs.Int("axis", 0)}), nil}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b) + bytesOf(n.Inputs[1], b), BytesWritten: bytesOf(n, b)}
@@ -284,7 +284,7 @@ func init() {
 			for i := range st {
 				st[i] = 1
 			}
-			return []*Node{g.MustApply("unslice", []*Node{dy}, Attrs{"shape": x.Type.Shape, "begin": begin, "strides": st})}
+			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{"shape": x.Type.Shape, "begin": begin, "strides": st})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
@@ -315,7 +315,7 @@ func init() {
 		},
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "shuffle") },
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("unshuffle", []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
+			return []*Node{g.MustApply(Unshuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalShuffle(n, in[0], false), nil },
@@ -326,7 +326,7 @@ func init() {
 		Inputs:  []string{"x"}, Internal: true,
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "unshuffle") },
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("shuffle", []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
+			return []*Node{g.MustApply(Shuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalShuffle(n, in[0], true), nil },

@@ -47,15 +47,15 @@ func TestShapeQueries(t *testing.T) {
 	require.Equal(t, []float64{0}, eval(t, "rank", nil, ten([]int{}, 5)).Data)
 
 	g := NewGraph("t", "t")
-	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
 	for op, want := range map[string][]float64{"shape": {7, 4}, "size": {28}, "rank": {2}} {
-		n := g.MustApply(op, []*Node{x}, nil)
+		n := g.MustApply(MustLookup(op), []*Node{x}, nil)
 		require.Equal(t, I32, n.Type.DType)
 		out, err := n.Op.Eval(n, []*Tensor{NewTensor(F32, []int{7, 4})}, Binding{"N": 7})
 		require.NoError(t, err)
 		require.Equal(t, want, out.Data, op)
 	}
-	_, err := g.Apply("shape", []*Node{g.Const(F32, 1)}, nil)
+	_, err := g.Apply(ShapeOp, []*Node{g.Const(F32, 1)}, nil)
 	require.ErrorContains(t, err, "would be empty")
 }
 
@@ -88,12 +88,12 @@ func TestFillAndRange(t *testing.T) {
 		{Attrs{"start": 0.5, "limit": 3.0}, "not an integer"},
 		{Attrs{"start": 0.0, "limit": 3.0, "dtype": "bool"}, "not allowed"},
 	} {
-		_, err := g.Apply("range", nil, tc.attrs)
+		_, err := g.Apply(Range, nil, tc.attrs)
 		require.ErrorContains(t, err, tc.msg, "%v", tc.attrs)
 	}
-	_, err := g.Apply("fill", nil, Attrs{"dims": []int{2}, "value": 0.5, "dtype": "i32"})
+	_, err := g.Apply(Fill, nil, Attrs{"dims": []int{2}, "value": 0.5, "dtype": "i32"})
 	require.ErrorContains(t, err, "not an integer")
-	_, err = g.Apply("fill", nil, Attrs{"dims": []int{2, 0}, "value": 1.0})
+	_, err = g.Apply(Fill, nil, Attrs{"dims": []int{2, 0}, "value": 1.0})
 	require.ErrorContains(t, err, "not positive")
 }
 
@@ -111,7 +111,7 @@ func TestSplitEvaluate(t *testing.T) {
 	require.Equal(t, []float64{5, 6, 7, 8, 9}, s.Data)
 
 	g := NewGraph("t", "t")
-	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(2, 5)})
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(2, 5)})
 	for _, tc := range []struct {
 		attrs Attrs
 		msg   string
@@ -123,7 +123,7 @@ func TestSplitEvaluate(t *testing.T) {
 		{Attrs{"num": 5, "axis": 1, "index": 5}, "index 5 is out of range for 5 pieces"},
 		{Attrs{"num": 5, "axis": 1}, "needs index"},
 	} {
-		_, err := g.Apply("split", []*Node{x}, tc.attrs)
+		_, err := g.Apply(Split, []*Node{x}, tc.attrs)
 		require.ErrorContains(t, err, tc.msg, "%v", tc.attrs)
 	}
 }
@@ -146,7 +146,7 @@ func TestShuffleEvaluate(t *testing.T) {
 	require.Equal(t, x.Data, u.Data)
 
 	g := NewGraph("t", "t")
-	b := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(3)}})
-	_, err := g.Apply("shuffle", []*Node{b}, Attrs{"seed": 1})
+	b := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(3)}})
+	_, err := g.Apply(Shuffle, []*Node{b}, Attrs{"seed": 1})
 	require.ErrorContains(t, err, "symbolic dimension N")
 }

@@ -103,9 +103,9 @@ func TestArrayOpsInferSymbolic(t *testing.T) {
 		g := NewGraph("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
-			ins = append(ins, g.MustApply("input", nil, Attrs{"dtype": F32, "shape": s}))
+			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": s}))
 		}
-		n, err := g.Apply(c.op, ins, c.attrs.Clone())
+		n, err := g.Apply(MustLookup(c.op), ins, c.attrs.Clone())
 		require.NoError(t, err, "%s %v", c.op, c.in)
 		require.True(t, n.Type.Shape.Equal(c.want), "%s of %v: got %s, want %s", c.op, c.in, n.Type.Shape, c.want)
 		// The gradient has each operand's (symbolic) type.
@@ -162,9 +162,9 @@ func TestArrayOpsInferErrors(t *testing.T) {
 		g := NewGraph("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
-			ins = append(ins, g.MustApply("input", nil, Attrs{"dtype": F32, "shape": s}))
+			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": s}))
 		}
-		_, err := g.Apply(c.op, ins, c.attrs.Clone())
+		_, err := g.Apply(MustLookup(c.op), ins, c.attrs.Clone())
 		require.EqualError(t, err, c.want, "%s %v %v", c.op, c.in, c.attrs)
 	}
 }

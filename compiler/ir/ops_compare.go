@@ -112,8 +112,8 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			cond, a, b := n.Inputs[0], n.Inputs[1], n.Inputs[2]
 			zero := g.Const(dy.Type.DType, 0)
-			da := g.MustApply("where", []*Node{cond, dy, zero}, nil)
-			db := g.MustApply("where", []*Node{cond, zero, dy}, nil)
+			da := g.MustApply(Where, []*Node{cond, dy, zero}, nil)
+			db := g.MustApply(Where, []*Node{cond, zero, dy}, nil)
 			return []*Node{nil, sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -168,7 +168,7 @@ func init() {
 			if x.Type.DType == n.Type.DType {
 				return []*Node{dy}
 			}
-			return []*Node{g.MustApply("cast", []*Node{dy}, Attrs{"dtype": x.Type.DType.String()})}
+			return []*Node{g.MustApply(Cast, []*Node{dy}, Attrs{"dtype": x.Type.DType.String()})}
 		},
 		Cost: elementwiseCost(1),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
@@ -321,10 +321,10 @@ func init() {
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			last := s[s.Rank()-1]
-			d := g.MustApply("broadcast_to", []*Node{dy}, Attrs{"shape": s, "axes": []int{s.Rank() - 1}})
-			p := g.MustApply("softmax", []*Node{logits}, nil)
-			oh := g.MustApply("one_hot", []*Node{labels}, Attrs{"depth": last.Size, "dtype": logits.Type.DType.String()})
-			return []*Node{g.MustApply("mul", []*Node{g.MustApply("sub", []*Node{p, oh}, nil), d}, nil), nil}
+			d := g.MustApply(BroadcastTo, []*Node{dy}, Attrs{"shape": s, "axes": []int{s.Rank() - 1}})
+			p := g.MustApply(Softmax, []*Node{logits}, nil)
+			oh := g.MustApply(OneHot, []*Node{labels}, Attrs{"depth": last.Size, "dtype": logits.Type.DType.String()})
+			return []*Node{g.MustApply(Mul, []*Node{g.MustApply(Sub, []*Node{p, oh}, nil), d}, nil), nil}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			c := elementwiseCost(0)(n, b)

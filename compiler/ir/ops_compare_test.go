@@ -39,11 +39,11 @@ func TestWhereValuesAndGradient(t *testing.T) {
 	// The gradient of a sums dy over the rows where cond holds; b's over
 	// the others, down to b's scalar shape.
 	g := NewGraph("t", "t")
-	c := g.MustApply("const", nil, Attrs{"dtype": Bool, "shape": Shp(2, 1), "values": []float64{1, 0}})
-	pa := g.MustApply("param", nil, Attrs{"dtype": F64, "shape": Shp(3), "init": "zeros"})
-	pb := g.MustApply("param", nil, Attrs{"dtype": F64, "shape": Shp(), "init": "zeros"})
-	n := g.MustApply("where", []*Node{c, pa, pb}, nil)
-	dy := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(2, 3), "values": []float64{1, 2, 3, 4, 5, 6}})
+	c := g.MustApply(Const, nil, Attrs{"dtype": Bool, "shape": Shp(2, 1), "values": []float64{1, 0}})
+	pa := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(3), "init": "zeros"})
+	pb := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(), "init": "zeros"})
+	n := g.MustApply(Where, []*Node{c, pa, pb}, nil)
+	dy := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": Shp(2, 3), "values": []float64{1, 2, 3, 4, 5, 6}})
 	grads := n.Op.Grad(g, n, dy)
 	require.Nil(t, grads[0], "the condition gets no gradient")
 	vals := evalNodes(t, g, map[*Node]*Tensor{pa: ten([]int{3}, 0, 0, 0), pb: ten(nil, 0)})
@@ -104,9 +104,9 @@ func TestSparseSoftmaxCrossEntropyValues(t *testing.T) {
 
 func TestCompareTypeErrors(t *testing.T) {
 	g := NewGraph("t", "t")
-	f := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(2, 3)})
-	i := g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(2)})
-	bo := g.MustApply("input", nil, Attrs{"dtype": Bool, "shape": Shp(2, 3)})
+	f := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(2, 3)})
+	i := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(2)})
+	bo := g.MustApply(Input, nil, Attrs{"dtype": Bool, "shape": Shp(2, 3)})
 	for _, c := range []struct {
 		op    string
 		in    []*Node
@@ -127,18 +127,18 @@ func TestCompareTypeErrors(t *testing.T) {
 		{"one_hot", []*Node{i}, nil, "needs depth"},
 		{"one_hot", []*Node{i}, Attrs{"depth": 0}, "positive depth"},
 		{"sparse_softmax_cross_entropy", []*Node{f, f}, nil, "integer labels"},
-		{"sparse_softmax_cross_entropy", []*Node{f, g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(3)})}, nil, "without their last axis"},
+		{"sparse_softmax_cross_entropy", []*Node{f, g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(3)})}, nil, "without their last axis"},
 	} {
-		_, err := g.Apply(c.op, c.in, c.attrs)
+		_, err := g.Apply(MustLookup(c.op), c.in, c.attrs)
 		require.ErrorContains(t, err, c.want, c.op)
 	}
 }
 
 func TestCastGradient(t *testing.T) {
 	g := NewGraph("t", "t")
-	x := g.MustApply("param", nil, Attrs{"dtype": F32, "shape": Shp(2), "init": "zeros"})
-	y := g.MustApply("cast", []*Node{x}, Attrs{"dtype": "f64"})
-	dy := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": Shp(2), "values": []float64{0.1, -3}})
+	x := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(2), "init": "zeros"})
+	y := g.MustApply(Cast, []*Node{x}, Attrs{"dtype": "f64"})
+	dy := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": Shp(2), "values": []float64{0.1, -3}})
 	d := y.Op.Grad(g, y, dy)[0]
 	require.Equal(t, "cast", d.Op.Name, "the gradient of a float cast casts back")
 	require.Equal(t, Type{DType: F32, Shape: Shp(2)}, d.Type)
@@ -149,6 +149,6 @@ func TestCastGradient(t *testing.T) {
 	require.Equal(t, []float64{float64(float32(0.1)), -3}, got.Data)
 
 	// Casts from or to integers and bools pass no gradient.
-	k := g.MustApply("cast", []*Node{x}, Attrs{"dtype": "i32"})
+	k := g.MustApply(Cast, []*Node{x}, Attrs{"dtype": "i32"})
 	require.Nil(t, k.Op.Grad(g, k, g.Const(I32, 1))[0])
 }

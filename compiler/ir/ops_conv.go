@@ -194,28 +194,28 @@ func NodeWindow(n *Node) Window {
 
 func nodeWindow(n *Node) (Window, error) {
 	fixed := func(s Shape) (int, int) { return s[1].Size, s[2].Size }
-	switch n.Op.Name {
-	case "conv2d":
+	switch n.Op {
+	case Conv2d:
 		h, w := fixed(n.Inputs[0].Type.Shape)
 		f := n.Inputs[1].Type.Shape
 		return makeWindow(n, true, h, w, f[0].Size, f[1].Size)
-	case "conv2d_backprop_input":
+	case Conv2dBackpropInput:
 		s, _ := n.Attrs["input_shape"].(Shape)
 		h, w := fixed(s)
 		f := n.Inputs[0].Type.Shape
 		return makeWindow(n, true, h, w, f[0].Size, f[1].Size)
-	case "conv2d_backprop_filter":
+	case Conv2dBackpropFilter:
 		h, w := fixed(n.Inputs[0].Type.Shape)
 		f, _ := n.Attrs["filter_shape"].(Shape)
 		return makeWindow(n, true, h, w, f[0].Size, f[1].Size)
-	case "max_pool", "avg_pool", "max_pool_grad":
+	case MaxPool, AvgPool, MaxPoolGrad:
 		h, w := fixed(n.Inputs[0].Type.Shape)
 		k, err := pair(n, "ksize", 2)
 		if err != nil {
 			return Window{}, err
 		}
 		return makeWindow(n, false, h, w, k[0], k[1])
-	case "avg_pool_grad":
+	case AvgPoolGrad:
 		s, _ := n.Attrs["input_shape"].(Shape)
 		h, w := fixed(s)
 		k, err := pair(n, "ksize", 2)
@@ -250,7 +250,8 @@ func checkGradShape(n *Node, dy Type, batch Dim, w Window, c int) error {
 
 func init() {
 	Register(&OpDef{
-		Name:       "conv2d",
+		Name:   "conv2d",
+		Kernel: ConvKernel, Epilogues: true,
 		BatchLocal: true, Summary: "2-D convolution (cross-correlation, as TensorFlow) of NHWC images x with a filter [KH, KW, Cin, Cout]",
 		DTypes: f32Only,
 		Inputs: []string{"x", "filter"}, Attrs: windowAttrs(true),
@@ -287,8 +288,8 @@ func init() {
 		},
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			x, f := n.Inputs[0], n.Inputs[1]
-			dx := g.MustApply("conv2d_backprop_input", []*Node{f, dy}, windowAttrsOf(n, "input_shape", x.Type.Shape))
-			df := g.MustApply("conv2d_backprop_filter", []*Node{x, dy}, windowAttrsOf(n, "filter_shape", f.Type.Shape))
+			dx := g.MustApply(Conv2dBackpropInput, []*Node{f, dy}, windowAttrsOf(n, "input_shape", x.Type.Shape))
+			df := g.MustApply(Conv2dBackpropFilter, []*Node{x, dy}, windowAttrsOf(n, "filter_shape", f.Type.Shape))
 			return []*Node{dx, df}
 		},
 		Cost: convCost(0),
@@ -305,6 +306,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "conv2d_backprop_input", Summary: "the gradient of conv2d with respect to its input x, from the filter and the output gradient dy",
+		Kernel: ConvKernel,
 		DTypes: f32Only,
 		Inputs: []string{"filter", "dy"}, Internal: true,
 		Attrs: append(windowAttrs(true), AttrSpec{Name: "input_shape", Doc: "the shape of x"}),
@@ -347,6 +349,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "conv2d_backprop_filter", Summary: "the gradient of conv2d with respect to its filter, from the input x and the output gradient dy",
+		Kernel: ConvKernel,
 		DTypes: f32Only,
 		Inputs: []string{"x", "dy"}, Internal: true,
 		Attrs: append(windowAttrs(true), AttrSpec{Name: "filter_shape", Doc: "the shape of the filter"}),
@@ -387,6 +390,7 @@ func init() {
 
 	Register(&OpDef{
 		Name:       "max_pool",
+		Kernel:     PoolKernel,
 		BatchLocal: true, Summary: "the maximum over each ksize window of NHWC images, per channel (SAME windows ignore the padding)",
 		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
@@ -400,7 +404,7 @@ func init() {
 		},
 		Infer: inferPool,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("max_pool_grad", []*Node{n.Inputs[0], dy}, windowAttrsOf(n, "ksize", n.Attrs["ksize"]))}
+			return []*Node{g.MustApply(MaxPoolGrad, []*Node{n.Inputs[0], dy}, windowAttrsOf(n, "ksize", n.Attrs["ksize"]))}
 		},
 		Cost: poolCost,
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
@@ -422,6 +426,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "max_pool_grad", Summary: "the gradient of max_pool: each output gradient goes to the first maximum of its window (in row-major window order)",
+		Kernel: PoolKernel,
 		DTypes: f32Only,
 		Inputs: []string{"x", "dy"}, Internal: true, Attrs: windowAttrs(false),
 		Infer: func(n *Node) (Type, error) {
@@ -458,6 +463,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:       "avg_pool",
+		Kernel:     PoolKernel,
 		BatchLocal: true, Summary: "the mean over each ksize window of NHWC images, per channel (SAME windows average the elements inside the image only)",
 		DTypes: f32Only,
 		Inputs: []string{"x"}, Attrs: windowAttrs(false),
@@ -470,7 +476,7 @@ func init() {
 		Infer: inferPool,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			a := windowAttrsOf(n, "input_shape", n.Inputs[0].Type.Shape)
-			return []*Node{g.MustApply("avg_pool_grad", []*Node{dy}, a)}
+			return []*Node{g.MustApply(AvgPoolGrad, []*Node{dy}, a)}
 		},
 		Cost: poolCost,
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
@@ -490,6 +496,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "avg_pool_grad", Summary: "the gradient of avg_pool: each output gradient spread evenly over the elements its window averaged",
+		Kernel: PoolKernel,
 		DTypes: f32Only,
 		Inputs: []string{"dy"}, Internal: true,
 		Attrs: append(windowAttrs(false), AttrSpec{Name: "input_shape", Doc: "the shape of x"}),
@@ -630,7 +637,7 @@ func convCost(kind int) func(*Node, Binding) Cost {
 func poolCost(n *Node, b Binding) Cost {
 	w := NodeWindow(n)
 	var outs float64
-	if n.Op.Name == "max_pool" || n.Op.Name == "avg_pool" {
+	if n.Op == MaxPool || n.Op == AvgPool {
 		outs = elems(n, b)
 	} else {
 		outs = elems(n.Inputs[len(n.Inputs)-1], b)

@@ -133,7 +133,7 @@ func TestBiasAddAndCrossEntropyHandComputed(t *testing.T) {
 func TestWindowOpErrors(t *testing.T) {
 	g := NewGraph("t", "t")
 	in := func(dt DType, s Shape) *Node {
-		return g.MustApply("input", nil, Attrs{"dtype": dt, "shape": s})
+		return g.MustApply(Input, nil, Attrs{"dtype": dt, "shape": s})
 	}
 	n := Sym("N")
 	x := in(F32, Shape{n, Fixed(5), Fixed(5), Fixed(3)})
@@ -159,7 +159,7 @@ func TestWindowOpErrors(t *testing.T) {
 		{"softmax_cross_entropy", []*Node{in(F32, Shape{n, Fixed(10)}), in(F32, Shape{n, Fixed(10)})}, Attrs{"axis": 0}, `only the last axis is supported`},
 	}
 	for _, c := range cases {
-		_, err := g.Apply(c.op, c.ins, c.attrs)
+		_, err := g.Apply(MustLookup(c.op), c.ins, c.attrs)
 		require.Error(t, err, c.want)
 		require.Contains(t, err.Error(), c.want)
 	}

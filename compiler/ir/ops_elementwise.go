@@ -24,7 +24,7 @@ func init() {
 		},
 		Infer: inferUnaryNumeric,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("abs_grad", []*Node{dy, n.Inputs[0]}, nil)}
+			return []*Node{g.MustApply(AbsGrad, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(1),
 		Eval: unaryEval(math.Abs),
@@ -57,8 +57,8 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// d x^(-1/2) = -1/2 x^(-3/2) = -y³/2, without dividing by x.
 			half := g.Const(n.Type.DType, -0.5)
-			y3 := g.MustApply("mul", []*Node{n, g.MustApply("mul", []*Node{n, n}, nil)}, nil)
-			return []*Node{g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{half, y3}, nil)}, nil)}
+			y3 := g.MustApply(Mul, []*Node{n, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
+			return []*Node{g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{half, y3}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(5),
 		Eval: unaryEval(func(x float64) float64 { return 1 / math.Sqrt(x) }),
@@ -76,8 +76,8 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy * (1 - y²)
 			one := g.Const(n.Type.DType, 1)
-			d := g.MustApply("sub", []*Node{one, g.MustApply("mul", []*Node{n, n}, nil)}, nil)
-			return []*Node{g.MustApply("mul", []*Node{dy, d}, nil)}
+			d := g.MustApply(Sub, []*Node{one, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
+			return []*Node{g.MustApply(Mul, []*Node{dy, d}, nil)}
 		},
 		Cost: elementwiseCost(10),
 		Eval: unaryEval(math.Tanh),
@@ -94,7 +94,7 @@ func init() {
 		},
 		Infer: inferLeakyRelu,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("leaky_relu_grad", []*Node{dy, n.Inputs[0]}, Attrs{"alpha": n.Attrs.Float("alpha", 0)})}
+			return []*Node{g.MustApply(LeakyReluGrad, []*Node{dy, n.Inputs[0]}, Attrs{"alpha": n.Attrs.Float("alpha", 0)})}
 		},
 		Cost: elementwiseCost(2),
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
@@ -149,17 +149,17 @@ func init() {
 			a, b := n.Inputs[0], n.Inputs[1]
 			grads := make([]*Node, 2)
 			// Constant operands (pow(x, 2), pow(2, x)) need no gradient.
-			if a.Op.Name != "const" {
+			if a.Op != Const {
 				// dy * b * a^(b-1): finite at a = 0 for b >= 1.
-				bm1 := g.MustApply("sub", []*Node{b, g.Const(n.Type.DType, 1)}, nil)
-				pa := g.MustApply("pow", []*Node{a, bm1}, nil)
-				da := g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{b, pa}, nil)}, nil)
+				bm1 := g.MustApply(Sub, []*Node{b, g.Const(n.Type.DType, 1)}, nil)
+				pa := g.MustApply(Pow, []*Node{a, bm1}, nil)
+				da := g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{b, pa}, nil)}, nil)
 				grads[0] = sumTo(g, da, a.Type.Shape)
 			}
-			if b.Op.Name != "const" {
+			if b.Op != Const {
 				// dy * y * log(a), taken as 0 where a <= 0.
-				dyy := g.MustApply("mul", []*Node{dy, n}, nil)
-				grads[1] = sumTo(g, g.MustApply("pow_grad_b", []*Node{dyy, a}, nil), b.Type.Shape)
+				dyy := g.MustApply(Mul, []*Node{dy, n}, nil)
+				grads[1] = sumTo(g, g.MustApply(PowGradB, []*Node{dyy, a}, nil), b.Type.Shape)
 			}
 			return grads
 		},
@@ -180,8 +180,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "maximum", Summary: "element-wise larger of a and b with broadcasting (NaN if either is NaN); where they tie, the gradient is split (ties = \"split\") or goes to a (\"first\", TensorFlow's rule)",
-		DTypes: numericDTypes,
-		Inputs: []string{"a", "b"}, Elementwise: true,
+		Commutative: true,
+		DTypes:      numericDTypes,
+		Inputs:      []string{"a", "b"}, Elementwise: true,
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
@@ -193,8 +194,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "minimum", Summary: "element-wise smaller of a and b with broadcasting (NaN if either is NaN); where they tie, the gradient is split (ties = \"split\") or goes to a (\"first\", TensorFlow's rule)",
-		DTypes: numericDTypes,
-		Inputs: []string{"a", "b"}, Elementwise: true,
+		Commutative: true,
+		DTypes:      numericDTypes,
+		Inputs:      []string{"a", "b"}, Elementwise: true,
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
@@ -273,13 +275,13 @@ func pickGrads(g *Graph, n *Node, dy *Node, smaller bool) []*Node {
 		if smaller {
 			self, other = other, self
 		}
-		return g.MustApply("pick_grad", []*Node{dy, self, other}, Attrs{"tie": tie})
+		return g.MustApply(PickGrad, []*Node{dy, self, other}, Attrs{"tie": tie})
 	}
 	grads := make([]*Node, 2)
-	if a.Op.Name != "const" {
+	if a.Op != Const {
 		grads[0] = sumTo(g, pick(a, b, tieA), a.Type.Shape)
 	}
-	if b.Op.Name != "const" {
+	if b.Op != Const {
 		grads[1] = sumTo(g, pick(b, a, tieB), b.Type.Shape)
 	}
 	return grads

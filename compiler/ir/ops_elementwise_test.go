@@ -17,13 +17,13 @@ func gradOf(t *testing.T, op string, attrs Attrs, dy []float64, ins ...*Tensor) 
 	vals := map[*Node]*Tensor{}
 	var xs []*Node
 	for _, in := range ins {
-		p := g.MustApply("param", nil, Attrs{"dtype": F64, "shape": Shp(in.Shape...), "init": "zeros"})
+		p := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(in.Shape...), "init": "zeros"})
 		vals[p] = in
 		xs = append(xs, p)
 	}
-	n, err := g.Apply(op, xs, attrs)
+	n, err := g.Apply(MustLookup(op), xs, attrs)
 	require.NoError(t, err)
-	d := g.MustApply("const", nil, Attrs{"dtype": F64, "shape": n.Type.Shape, "values": dy})
+	d := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": n.Type.Shape, "values": dy})
 	grads := n.Op.Grad(g, n, d)
 	require.Len(t, grads, len(ins))
 	evalNodes(t, g, vals)
@@ -136,25 +136,25 @@ func TestReduceMoreGradients(t *testing.T) {
 
 func TestElementwiseTypeErrors(t *testing.T) {
 	g := NewGraph("t", "t")
-	i := g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(2)})
-	f := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	i := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(2)})
+	f := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
 	for _, op := range []string{"rsqrt", "tanh", "leaky_relu"} {
-		_, err := g.Apply(op, []*Node{i}, nil)
+		_, err := g.Apply(MustLookup(op), []*Node{i}, nil)
 		require.ErrorContains(t, err, op+" needs a floating-point operand, got i32[2]")
 	}
-	_, err := g.Apply("pow", []*Node{i, i}, nil)
+	_, err := g.Apply(Pow, []*Node{i, i}, nil)
 	require.ErrorContains(t, err, "pow needs floating-point operands, got i32[2]")
-	_, err = g.Apply("maximum", []*Node{f, g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(2)})}, nil)
+	_, err = g.Apply(Maximum, []*Node{f, g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(2)})}, nil)
 	require.ErrorContains(t, err, "do not broadcast")
-	_, err = g.Apply("leaky_relu", []*Node{f}, Attrs{"alpha": math.Inf(1)})
+	_, err = g.Apply(LeakyRelu, []*Node{f}, Attrs{"alpha": math.Inf(1)})
 	require.ErrorContains(t, err, "finite alpha")
-	_, err = g.Apply("leaky_relu", []*Node{f}, Attrs{"alpha": "x"})
+	_, err = g.Apply(LeakyRelu, []*Node{f}, Attrs{"alpha": "x"})
 	require.ErrorContains(t, err, "needs a number for alpha")
 	// abs, maximum and the reductions accept integers.
-	_, err = g.Apply("abs", []*Node{i}, nil)
+	_, err = g.Apply(Abs, []*Node{i}, nil)
 	require.NoError(t, err)
-	_, err = g.Apply("prod", []*Node{i}, Attrs{"axes": []int{0}})
+	_, err = g.Apply(Prod, []*Node{i}, Attrs{"axes": []int{0}})
 	require.NoError(t, err)
-	_, err = g.Apply("max", []*Node{f}, Attrs{"axes": []int{1}})
+	_, err = g.Apply(Max, []*Node{f}, Attrs{"axes": []int{1}})
 	require.ErrorContains(t, err, "axis 1 is out of range for rank 1")
 }

@@ -36,9 +36,9 @@ func init() {
 		// Y = A⁻¹: dA = -Yᵀ dY Yᵀ.
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			mm := func(x, y *Node, tx, ty bool) *Node {
-				return g.MustApply("matmul", []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
+				return g.MustApply(Matmul, []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
 			}
-			return []*Node{g.MustApply("neg", []*Node{mm(mm(n, dy, true, false), n, false, true)}, nil)}
+			return []*Node{g.MustApply(Neg, []*Node{mm(mm(n, dy, true, false), n, false, true)}, nil)}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			batch, m := squareDims(n.Inputs[0], b)
@@ -75,17 +75,17 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			r := x.Type.Shape.Rank()
-			s := g.MustApply("mul", []*Node{dy, n}, nil)
+			s := g.MustApply(Mul, []*Node{dy, n}, nil)
 			for range 2 {
-				s = g.MustApply("expand_dims", []*Node{s}, Attrs{"axis": -1})
+				s = g.MustApply(ExpandDims, []*Node{s}, Attrs{"axis": -1})
 			}
 			perm := make([]int, r)
 			for i := range perm {
 				perm[i] = i
 			}
 			perm[r-2], perm[r-1] = r-1, r-2
-			invT := g.MustApply("transpose", []*Node{g.MustApply("matrix_inverse", []*Node{x}, nil)}, Attrs{"perm": perm})
-			return []*Node{g.MustApply("mul", []*Node{s, invT}, nil)}
+			invT := g.MustApply(Transpose, []*Node{g.MustApply(MatrixInverse, []*Node{x}, nil)}, Attrs{"perm": perm})
+			return []*Node{g.MustApply(Mul, []*Node{s, invT}, nil)}
 		},
 		Cost: func(n *Node, b Binding) Cost {
 			batch, m := squareDims(n.Inputs[0], b)

@@ -61,9 +61,9 @@ func TestBatchedMatmulInfersBatchAxes(t *testing.T) {
 	}
 	for _, c := range cases {
 		g := NewGraph("t", "t")
-		a := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": c.a})
-		b := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": c.b})
-		n, err := g.Apply("matmul", []*Node{a, b}, Attrs{"transpose_a": c.ta, "transpose_b": c.tb})
+		a := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": c.a})
+		b := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": c.b})
+		n, err := g.Apply(Matmul, []*Node{a, b}, Attrs{"transpose_a": c.ta, "transpose_b": c.tb})
 		require.NoError(t, err)
 		require.True(t, n.Type.Shape.Equal(c.want), "%s @ %s = %s, want %s", c.a, c.b, n.Type.Shape, c.want)
 	}
@@ -215,9 +215,9 @@ func TestLinalgInferErrors(t *testing.T) {
 		g := NewGraph("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
-			ins = append(ins, g.MustApply("input", nil, Attrs{"dtype": c.dt, "shape": s}))
+			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": c.dt, "shape": s}))
 		}
-		_, err := g.Apply(c.op, ins, nil)
+		_, err := g.Apply(MustLookup(c.op), ins, nil)
 		require.EqualError(t, err, c.want, "%s %v", c.op, c.in)
 	}
 }

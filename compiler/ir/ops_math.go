@@ -16,7 +16,7 @@ func init() {
 		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("mul", []*Node{dy, n}, nil)}
+			return []*Node{g.MustApply(Mul, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(8),
 		Eval: unaryEval(math.Exp),
@@ -31,7 +31,7 @@ func init() {
 		},
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("div", []*Node{dy, n.Inputs[0]}, nil)}
+			return []*Node{g.MustApply(Div, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(8),
 		Eval: unaryEval(math.Log),
@@ -49,7 +49,7 @@ func init() {
 		// input is: the input need not be kept for the backward pass,
 		// and codegen can compute relu(x @ W + b) in one GEMM.
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			return []*Node{g.MustApply("relu_grad", []*Node{dy, n}, nil)}
+			return []*Node{g.MustApply(ReluGrad, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(1),
 		Eval: unaryEval(func(x float64) float64 {
@@ -83,7 +83,7 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy / (2 * sqrt(x))
 			two := g.Const(n.Type.DType, 2)
-			return []*Node{g.MustApply("div", []*Node{dy, g.MustApply("mul", []*Node{two, n}, nil)}, nil)}
+			return []*Node{g.MustApply(Div, []*Node{dy, g.MustApply(Mul, []*Node{two, n}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(4),
 		Eval: unaryEval(math.Sqrt),
@@ -100,7 +100,7 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// 2 * x * dy
 			two := g.Const(n.Type.DType, 2)
-			return []*Node{g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{two, n.Inputs[0]}, nil)}, nil)}
+			return []*Node{g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{two, n.Inputs[0]}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(1),
 		Eval: unaryEval(func(x float64) float64 { return x * x }),
@@ -117,8 +117,8 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy * y * (1 - y)
 			one := g.Const(n.Type.DType, 1)
-			omy := g.MustApply("sub", []*Node{one, n}, nil)
-			return []*Node{g.MustApply("mul", []*Node{dy, g.MustApply("mul", []*Node{n, omy}, nil)}, nil)}
+			omy := g.MustApply(Sub, []*Node{one, n}, nil)
+			return []*Node{g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{n, omy}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(10),
 		Eval: unaryEval(sigmoid),

@@ -8,7 +8,8 @@ import "fmt"
 
 func init() {
 	Register(&OpDef{
-		Name:       "matmul",
+		Name:   "matmul",
+		Kernel: GEMMKernel, Epilogues: true,
 		BatchLocal: true, Summary: "matrix product of the last two axes of a and b (rank >= 2; the leading batch axes broadcast), optionally transposing either's last two axes (operator @)",
 		DTypes: numericDTypes,
 		Inputs: []string{"a", "b"},
@@ -104,7 +105,7 @@ func gradMatmul(g *Graph, n *Node, dy *Node) []*Node {
 	a, b := n.Inputs[0], n.Inputs[1]
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
 	mm := func(x, y *Node, tx, ty bool) *Node {
-		return g.MustApply("matmul", []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
+		return g.MustApply(Matmul, []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
 	}
 	var da, db *Node
 	switch {

@@ -13,6 +13,7 @@ var softmaxAttrs = []AttrSpec{{Name: "axis", Kind: IntArg, Default: -1, Doc: "th
 func init() {
 	Register(&OpDef{
 		Name:       "softmax",
+		Kernel:     RowKernel,
 		BatchLocal: true, AlongAxis: true, Summary: "e^x / sum(e^x) over axis (the last by default), computed stably",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
@@ -28,9 +29,9 @@ func init() {
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// y * (dy - sum(dy * y, axis, keep_dims))
-			dyy := g.MustApply("mul", []*Node{dy, n}, nil)
-			s := g.MustApply("sum", []*Node{dyy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
-			return []*Node{g.MustApply("mul", []*Node{n, g.MustApply("sub", []*Node{dy, s}, nil)}, nil)}
+			dyy := g.MustApply(Mul, []*Node{dy, n}, nil)
+			s := g.MustApply(Sum, []*Node{dyy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
+			return []*Node{g.MustApply(Mul, []*Node{n, g.MustApply(Sub, []*Node{dy, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(12),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
@@ -39,6 +40,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name:       "log_softmax",
+		Kernel:     RowKernel,
 		BatchLocal: true, AlongAxis: true, Summary: "log(softmax(x)) over axis (the last by default), computed stably as x - max - log(sum(e^(x-max)))",
 		DTypes: floatDTypes,
 		Inputs: []string{"x"}, Attrs: softmaxAttrs,
@@ -51,9 +53,9 @@ func init() {
 		Infer: inferSoftmax,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy - exp(y) * sum(dy, axis, keep_dims)
-			s := g.MustApply("sum", []*Node{dy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
-			p := g.MustApply("exp", []*Node{n}, nil)
-			return []*Node{g.MustApply("sub", []*Node{dy, g.MustApply("mul", []*Node{p, s}, nil)}, nil)}
+			s := g.MustApply(Sum, []*Node{dy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
+			p := g.MustApply(Exp, []*Node{n}, nil)
+			return []*Node{g.MustApply(Sub, []*Node{dy, g.MustApply(Mul, []*Node{p, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(12),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {

@@ -42,7 +42,7 @@ func init() {
 			for i := range axes {
 				axes[i] = i
 			}
-			return []*Node{dy, g.MustApply("sum", []*Node{dy}, Attrs{"axes": axes})}
+			return []*Node{dy, g.MustApply(Sum, []*Node{dy}, Attrs{"axes": axes})}
 		},
 		Cost: elementwiseCost(1),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
@@ -93,15 +93,15 @@ func init() {
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			// dy broadcast along the class axis.
-			d := g.MustApply("broadcast_to", []*Node{dy}, Attrs{"shape": s, "axes": []int{s.Rank() - 1}})
+			d := g.MustApply(BroadcastTo, []*Node{dy}, Attrs{"shape": s, "axes": []int{s.Rank() - 1}})
 			// d/dlogits = softmax * sum(labels) - labels, which is the
 			// familiar softmax - labels when each row of labels sums to 1;
 			// the exact form keeps unnormalized labels correct.
-			p := g.MustApply("softmax", []*Node{logits}, nil)
-			tot := g.MustApply("sum", []*Node{labels}, Attrs{"axes": []int{-1}, "keep_dims": true})
-			dl := g.MustApply("mul", []*Node{g.MustApply("sub", []*Node{g.MustApply("mul", []*Node{p, tot}, nil), labels}, nil), d}, nil)
-			ls := g.MustApply("log_softmax", []*Node{logits}, nil)
-			dt := g.MustApply("neg", []*Node{g.MustApply("mul", []*Node{ls, d}, nil)}, nil)
+			p := g.MustApply(Softmax, []*Node{logits}, nil)
+			tot := g.MustApply(Sum, []*Node{labels}, Attrs{"axes": []int{-1}, "keep_dims": true})
+			dl := g.MustApply(Mul, []*Node{g.MustApply(Sub, []*Node{g.MustApply(Mul, []*Node{p, tot}, nil), labels}, nil), d}, nil)
+			ls := g.MustApply(LogSoftmax, []*Node{logits}, nil)
+			dt := g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{ls, d}, nil)}, nil)
 			return []*Node{dl, dt}
 		},
 		Cost: func(n *Node, b Binding) Cost {

@@ -16,8 +16,9 @@ var reduceAttrs = []AttrSpec{
 func init() {
 	Register(&OpDef{
 		Name: "sum", Summary: "sum of the elements over axes (all by default)",
-		DTypes: numericDTypes,
-		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Reduction: true,
+		DTypes:    numericDTypes,
+		Inputs:    []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},
 			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axes": []int{1}}},
@@ -33,8 +34,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "mean", Summary: "mean of the elements over axes (all by default)",
-		DTypes: numericDTypes,
-		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Reduction: true,
+		DTypes:    numericDTypes,
+		Inputs:    []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},
 			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axes": []int{0}}},
@@ -42,8 +44,8 @@ func init() {
 		},
 		Infer: inferReduce,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			cnt := g.MustApply("count", []*Node{n.Inputs[0]}, Attrs{"axes": n.Attrs.Ints("axes")})
-			return []*Node{g.MustApply("div", []*Node{unreduce(g, n, dy), cnt}, nil)}
+			cnt := g.MustApply(Count, []*Node{n.Inputs[0]}, Attrs{"axes": n.Attrs.Ints("axes")})
+			return []*Node{g.MustApply(Div, []*Node{unreduce(g, n, dy), cnt}, nil)}
 		},
 		Cost: reduceCost,
 		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalReduce(n, in[0], true), nil },
@@ -96,7 +98,7 @@ func init() {
 			axes := n.Attrs.Ints("axes")
 			dx := sumTo(g, dy, expandShape(x.Type.Shape, axes))
 			if len(axes) > 0 {
-				dx = g.MustApply("reshape_to", []*Node{dx}, Attrs{"shape": x.Type.Shape})
+				dx = g.MustApply(ReshapeTo, []*Node{dx}, Attrs{"shape": x.Type.Shape})
 			}
 			return []*Node{dx}
 		},
@@ -179,7 +181,7 @@ func unreduce(g *Graph, n *Node, dy *Node) *Node {
 	if !n.Attrs.Bool("keep_dims") {
 		attrs["axes"] = n.Attrs.Ints("axes")
 	}
-	return g.MustApply("broadcast_to", []*Node{dy}, attrs)
+	return g.MustApply(BroadcastTo, []*Node{dy}, attrs)
 }
 
 // expandShape inserts size-1 dims so that they sit at output positions axes.

@@ -12,8 +12,9 @@ import (
 func init() {
 	Register(&OpDef{
 		Name: "max", Summary: "largest element over axes (all by default); NaN if any is NaN",
-		DTypes: numericDTypes,
-		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Reduction: true,
+		DTypes:    numericDTypes,
+		Inputs:    []string{"x"}, Attrs: reduceAttrs,
 		Examples: extremumExamples,
 		Infer:    inferReduce,
 		Grad:     extremumGrad,
@@ -22,8 +23,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "min", Summary: "smallest element over axes (all by default); NaN if any is NaN",
-		DTypes: numericDTypes,
-		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Reduction: true,
+		DTypes:    numericDTypes,
+		Inputs:    []string{"x"}, Attrs: reduceAttrs,
 		Examples: extremumExamples,
 		Infer:    inferReduce,
 		Grad:     extremumGrad,
@@ -32,8 +34,9 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "prod", Summary: "product of the elements over axes (all by default)",
-		DTypes: numericDTypes,
-		Inputs: []string{"x"}, Attrs: reduceAttrs,
+		Reduction: true,
+		DTypes:    numericDTypes,
+		Inputs:    []string{"x"}, Attrs: reduceAttrs,
 		Examples: []Example{
 			{Shapes: [][]int{{3, 4}}},
 			{Shapes: [][]int{{3, 4}}, Attrs: Attrs{"axes": []int{1}}},
@@ -110,17 +113,17 @@ func withKeptDims(g *Graph, n *Node, v *Node) *Node {
 		return v
 	}
 	kept := reducedShape(n.Inputs[0].Type.Shape, axes, true)
-	return g.MustApply("broadcast_to", []*Node{v}, Attrs{"shape": kept, "axes": axes})
+	return g.MustApply(BroadcastTo, []*Node{v}, Attrs{"shape": kept, "axes": axes})
 }
 
 // extremumGrad is the gradient of max and min: dy flows to the elements
 // equal to the result, shared equally where several tie.
 func extremumGrad(g *Graph, n *Node, dy *Node) []*Node {
 	x := n.Inputs[0]
-	mask := g.MustApply("equal_mask", []*Node{x, withKeptDims(g, n, n)}, nil)
-	ties := g.MustApply("sum", []*Node{mask}, Attrs{"axes": n.Attrs.Ints("axes"), "keep_dims": true})
-	share := g.MustApply("div", []*Node{withKeptDims(g, n, dy), ties}, nil)
-	return []*Node{g.MustApply("mul", []*Node{mask, share}, nil)}
+	mask := g.MustApply(EqualMask, []*Node{x, withKeptDims(g, n, n)}, nil)
+	ties := g.MustApply(Sum, []*Node{mask}, Attrs{"axes": n.Attrs.Ints("axes"), "keep_dims": true})
+	share := g.MustApply(Div, []*Node{withKeptDims(g, n, dy), ties}, nil)
+	return []*Node{g.MustApply(Mul, []*Node{mask, share}, nil)}
 }
 
 // prodGrad is the gradient of prod: the product of the other elements,
@@ -129,12 +132,12 @@ func extremumGrad(g *Graph, n *Node, dy *Node) []*Node {
 func prodGrad(g *Graph, n *Node, dy *Node) []*Node {
 	x := n.Inputs[0]
 	axes := n.Attrs.Ints("axes")
-	zeros := g.MustApply("zero_mask", []*Node{x}, nil)
+	zeros := g.MustApply(ZeroMask, []*Node{x}, nil)
 	// x with its zeros replaced by ones.
-	nonzero := g.MustApply("add", []*Node{x, zeros}, nil)
-	p := g.MustApply("prod", []*Node{nonzero}, Attrs{"axes": axes, "keep_dims": true})
-	z := g.MustApply("sum", []*Node{zeros}, Attrs{"axes": axes, "keep_dims": true})
-	return []*Node{g.MustApply("prod_grad", []*Node{x, p, z, withKeptDims(g, n, dy)}, nil)}
+	nonzero := g.MustApply(Add, []*Node{x, zeros}, nil)
+	p := g.MustApply(Prod, []*Node{nonzero}, Attrs{"axes": axes, "keep_dims": true})
+	z := g.MustApply(Sum, []*Node{zeros}, Attrs{"axes": axes, "keep_dims": true})
+	return []*Node{g.MustApply(ProdGrad, []*Node{x, p, z, withKeptDims(g, n, dy)}, nil)}
 }
 
 // foldEval builds the reference evaluation of a reduction that folds the

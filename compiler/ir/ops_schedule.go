@@ -30,8 +30,8 @@ func init() {
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// -dy * sin(x)
-			s := g.MustApply("sin", []*Node{n.Inputs[0]}, nil)
-			return []*Node{g.MustApply("neg", []*Node{g.MustApply("mul", []*Node{dy, s}, nil)}, nil)}
+			s := g.MustApply(Sin, []*Node{n.Inputs[0]}, nil)
+			return []*Node{g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{dy, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(8),
 		Eval: unaryEval(math.Cos),
@@ -47,8 +47,8 @@ func init() {
 		Infer: inferUnaryFloat,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			// dy * cos(x)
-			c := g.MustApply("cos", []*Node{n.Inputs[0]}, nil)
-			return []*Node{g.MustApply("mul", []*Node{dy, c}, nil)}
+			c := g.MustApply(Cos, []*Node{n.Inputs[0]}, nil)
+			return []*Node{g.MustApply(Mul, []*Node{dy, c}, nil)}
 		},
 		Cost: elementwiseCost(8),
 		Eval: unaryEval(math.Sin),

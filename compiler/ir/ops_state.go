@@ -15,6 +15,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name: "input", Summary: "a placeholder fed on every call (declared with `input`)",
+		Pinned:   true,
 		Internal: true,
 		Infer:    inferDeclared,
 		Cost:     func(*Node, Binding) Cost { return Cost{} },
@@ -24,6 +25,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "param", Summary: "a variable that keeps its value across steps (declared with `param`)",
+		Pinned:   true,
 		Internal: true, Stateful: true,
 		Infer: inferDeclared,
 		Cost:  func(*Node, Binding) Cost { return Cost{} },
@@ -61,6 +63,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign", Summary: "sets param p to value when the training step ends, after every read of p; the result is value (the value is broadcast to p's shape in source)",
+		Update: true,
 		DTypes: allDTypes,
 		Inputs: []string{"p", "value"}, Stateful: true,
 		Examples: []Example{
@@ -85,6 +88,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign_add", Summary: "adds delta (broadcast) to param p when the training step ends; the result is the new value p + delta",
+		Update: true,
 		DTypes: numericDTypes,
 		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
 		Examples: []Example{
@@ -101,6 +105,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "assign_sub", Summary: "subtracts delta (broadcast) from param p when the training step ends; the result is the new value p - delta",
+		Update: true,
 		DTypes: numericDTypes,
 		Inputs: []string{"p", "delta"}, Elementwise: true, Stateful: true,
 		Examples: []Example{
@@ -109,7 +114,7 @@ func init() {
 		},
 		Infer: inferUpdate,
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
-			neg := g.MustApply("neg", []*Node{dy}, nil)
+			neg := g.MustApply(Neg, []*Node{dy}, nil)
 			return []*Node{dy, sumTo(g, neg, n.Inputs[1].Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -129,7 +134,7 @@ func inferDeclared(n *Node) (Type, error) {
 
 // updateTarget checks that the first operand of update n is a param.
 func updateTarget(n *Node) error {
-	if p := n.Inputs[0]; p.Op.Name != "param" {
+	if p := n.Inputs[0]; p.Op != Param {
 		return fmt.Errorf("%s needs a param as its target p, got %s", n.Op.Name, p.Op.Name)
 	}
 	return nil

@@ -34,17 +34,17 @@ const (
 	shrinkEntry  = -2
 )
 
-// StridedSlice is what a strided_slice node selects, per axis i of its
+// StridedSelection is what a strided_slice node selects, per axis i of its
 // operand: the Sizes[i] elements Begin[i] + k*Strides[i]. The result is
 // that selection with the shrunk axes dropped and the new axes inserted,
 // which moves no element (both have size 1).
-type StridedSlice struct {
+type StridedSelection struct {
 	Begin, Strides []int
 	Sizes          Shape
 }
 
 // StridedSliceOf returns the selection of a checked strided_slice node.
-func StridedSliceOf(n *Node) StridedSlice {
+func StridedSliceOf(n *Node) StridedSelection {
 	s, _, err := stridedSliceSpec(n.Inputs[0].Type, n.Attrs)
 	if err != nil {
 		panic("ir: strided_slice node that does not check: " + err.Error())
@@ -107,9 +107,9 @@ func init() {
 		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
 			s := StridedSliceOf(n)
 			if !dy.Type.Shape.Equal(s.Sizes) {
-				dy = g.MustApply("reshape_to", []*Node{dy}, Attrs{"shape": s.Sizes})
+				dy = g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": s.Sizes})
 			}
-			return []*Node{g.MustApply("unslice", []*Node{dy}, Attrs{
+			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{
 				"shape": n.Inputs[0].Type.Shape, "begin": s.Begin, "strides": s.Strides,
 			})}
 		},
@@ -136,9 +136,9 @@ func init() {
 // the ellipsis into whole axes, canonicalizes begin and end per operand
 // axis (masks, negative indices, clamping) and returns the selection and
 // the result shape. Its errors are phrased for users.
-func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
+func stridedSliceSpec(x Type, a Attrs) (StridedSelection, Shape, error) {
 	if !a.Has("begin") || !a.Has("end") {
-		return StridedSlice{}, nil, fmt.Errorf("strided_slice needs begin and end, one entry per spec entry, e.g. strided_slice(x, begin = [0], end = [2])")
+		return StridedSelection{}, nil, fmt.Errorf("strided_slice needs begin and end, one entry per spec entry, e.g. strided_slice(x, begin = [0], end = [2])")
 	}
 	begin, end := a.Ints("begin"), a.Ints("end")
 	n := len(begin)
@@ -150,19 +150,19 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 		}
 	}
 	if len(end) != n || len(st) != n {
-		return StridedSlice{}, nil, fmt.Errorf("begin, end and strides have %d, %d and %d entries; they need one each per spec entry", n, len(end), len(st))
+		return StridedSelection{}, nil, fmt.Errorf("begin, end and strides have %d, %d and %d entries; they need one each per spec entry", n, len(end), len(st))
 	}
 	masks := map[string]uint{}
 	for _, name := range []string{"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"} {
 		m := a.Int(name, 0)
 		if m < 0 || m >= 1<<n {
-			return StridedSlice{}, nil, fmt.Errorf("%s %d is not a bit field over the %d spec entries (0..%d)", name, m, n, 1<<n-1)
+			return StridedSelection{}, nil, fmt.Errorf("%s %d is not a bit field over the %d spec entries (0..%d)", name, m, n, 1<<n-1)
 		}
 		masks[name] = uint(m)
 	}
 	ellipsis, newAxis, shrink := masks["ellipsis_mask"], masks["new_axis_mask"], masks["shrink_axis_mask"]
 	if bits.OnesCount(ellipsis) > 1 {
-		return StridedSlice{}, nil, fmt.Errorf("ellipsis_mask %d sets %d bits; a spec has at most one ellipsis", ellipsis, bits.OnesCount(ellipsis))
+		return StridedSelection{}, nil, fmt.Errorf("ellipsis_mask %d sets %d bits; a spec has at most one ellipsis", ellipsis, bits.OnesCount(ellipsis))
 	}
 	// The new axes after the ellipsis, which it leaves room for; without
 	// an ellipsis, one is implied after the last entry.
@@ -198,7 +198,7 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 			axes = append(axes, newAxisEntry)
 		default:
 			if full == rank {
-				return StridedSlice{}, nil, fmt.Errorf("the spec has more entries than the operand has axes (%d)", rank)
+				return StridedSelection{}, nil, fmt.Errorf("the spec has more entries than the operand has axes (%d)", rank)
 			}
 			dBegin[full], dEnd[full], dStrides[full] = begin[i], end[i], st[i]
 			dBeginMask[full], dEndMask[full] = masks["begin_mask"]&bit != 0, masks["end_mask"]&bit != 0
@@ -212,17 +212,17 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 		}
 	}
 	// Canonical begin, stride and size per axis of x.
-	sel := StridedSlice{Begin: make([]int, rank), Strides: make([]int, rank), Sizes: make(Shape, rank)}
+	sel := StridedSelection{Begin: make([]int, rank), Strides: make([]int, rank), Sizes: make(Shape, rank)}
 	for i, d := range x.Shape {
 		s := dStrides[i]
 		switch {
 		case s == 0:
-			return StridedSlice{}, nil, fmt.Errorf("the stride of axis %d is 0; strides are non-zero", i)
+			return StridedSelection{}, nil, fmt.Errorf("the stride of axis %d is 0; strides are non-zero", i)
 		case dShrink[i] && s < 0:
-			return StridedSlice{}, nil, fmt.Errorf("axis %d takes one element (shrink_axis_mask), so its stride must be positive, got %d", i, s)
+			return StridedSelection{}, nil, fmt.Errorf("axis %d takes one element (shrink_axis_mask), so its stride must be positive, got %d", i, s)
 		case d.IsSym():
 			if dShrink[i] || s != 1 || !(dBeginMask[i] || dBegin[i] == 0) || !dEndMask[i] {
-				return StridedSlice{}, nil, fmt.Errorf("axis %d is the symbolic dimension %s, which strided_slice can only take whole (begin and end masked, or covered by the ellipsis, stride 1)", i, d)
+				return StridedSelection{}, nil, fmt.Errorf("axis %d is the symbolic dimension %s, which strided_slice can only take whole (begin and end masked, or covered by the ellipsis, stride 1)", i, d)
 			}
 			sel.Strides[i], sel.Sizes[i] = 1, d
 			continue
@@ -234,7 +234,7 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 				b += size
 			}
 			if b < 0 || b >= size {
-				return StridedSlice{}, nil, fmt.Errorf("index %d of axis %d is out of range for its size %d", dBegin[i], i, size)
+				return StridedSelection{}, nil, fmt.Errorf("index %d of axis %d is out of range for its size %d", dBegin[i], i, size)
 			}
 			sel.Begin[i], sel.Strides[i], sel.Sizes[i] = b, 1, Fixed(1)
 			continue
@@ -267,7 +267,7 @@ func stridedSliceSpec(x Type, a Attrs) (StridedSlice, Shape, error) {
 			}
 		}
 		if count == 0 {
-			return StridedSlice{}, nil, fmt.Errorf("the slice from %d to %d by %d selects no element of axis %d (size %d); flow's tensors have at least one element", b, e, s, i, size)
+			return StridedSelection{}, nil, fmt.Errorf("the slice from %d to %d by %d selects no element of axis %d (size %d); flow's tensors have at least one element", b, e, s, i, size)
 		}
 		if count == 1 {
 			s = 1 // one element: any stride takes it, and 1 keeps generated code's strides small

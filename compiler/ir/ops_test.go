@@ -41,9 +41,9 @@ func eval(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
 	var nodes []*Node
 	for _, in := range ins {
 		vals := append([]float64(nil), in.Data...)
-		nodes = append(nodes, g.MustApply("const", nil, Attrs{"dtype": in.DType, "shape": Shp(in.Shape...), "values": vals}))
+		nodes = append(nodes, g.MustApply(Const, nil, Attrs{"dtype": in.DType, "shape": Shp(in.Shape...), "values": vals}))
 	}
-	n, err := g.Apply(op, nodes, attrs)
+	n, err := g.Apply(MustLookup(op), nodes, attrs)
 	require.NoError(t, err)
 	out := evalNodes(t, g, map[*Node]*Tensor{})[n]
 	require.Equal(t, n.Type.DType, out.DType)
@@ -111,9 +111,9 @@ func TestReferenceEvaluation(t *testing.T) {
 // generated float32 code computes them.
 func TestF32Rounding(t *testing.T) {
 	g := NewGraph("t", "t")
-	a := g.MustApply("const", nil, Attrs{"dtype": F32, "value": 1.0})
-	b := g.MustApply("const", nil, Attrs{"dtype": F32, "value": 1e-8})
-	n := g.MustApply("add", []*Node{a, b}, nil)
+	a := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1.0})
+	b := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1e-8})
+	n := g.MustApply(Add, []*Node{a, b}, nil)
 	av, _ := a.Op.Eval(a, nil, nil)
 	bv, _ := b.Op.Eval(b, nil, nil)
 	out, err := n.Op.Eval(n, []*Tensor{av, bv}, nil)
@@ -123,11 +123,23 @@ func TestF32Rounding(t *testing.T) {
 
 func TestMatmulCostCountsMultiplyAdds(t *testing.T) {
 	g := NewGraph("t", "t")
-	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(784)}})
-	w := g.MustApply("param", nil, Attrs{"dtype": F32, "shape": Shp(784, 10)})
-	y := g.MustApply("matmul", []*Node{x, w}, nil)
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(784)}})
+	w := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(784, 10)})
+	y := g.MustApply(Matmul, []*Node{x, w}, nil)
 	c := y.Op.Cost(y, Binding{"N": 100})
 	require.Equal(t, 2.0*100*784*10, c.FLOPs)
 	require.Equal(t, 4.0*(100*784+7840), c.BytesRead)
 	require.Equal(t, 4.0*100*10, c.BytesWritten)
+}
+
+// TestEveryHandleRegistered checks that every op handle of handles.go
+// has its registry entry (Register panics at init for the converse).
+func TestEveryHandleRegistered(t *testing.T) {
+	require.Equal(t, len(handles), len(registry))
+	for name, h := range handles {
+		def, ok := Lookup(name)
+		require.True(t, ok, "handle %s has no registered op", name)
+		require.Same(t, h, def, name)
+		require.NotNil(t, h.Infer, name)
+	}
 }

@@ -28,12 +28,12 @@ func TestSoftmaxAxis(t *testing.T) {
 	require.InDeltaSlice(t, wantLog, eval(t, "log_softmax", Attrs{"axis": 0}, x).Data, 1e-14)
 	// The last axis keeps its canonical -1, whichever way it is written.
 	g := NewGraph("t", "t")
-	in := g.MustApply("input", nil, Attrs{"dtype": F64, "shape": Shp(2, 3)})
+	in := g.MustApply(Input, nil, Attrs{"dtype": F64, "shape": Shp(2, 3)})
 	for _, a := range []int{-1, 1} {
-		n := g.MustApply("softmax", []*Node{in}, Attrs{"axis": a})
+		n := g.MustApply(Softmax, []*Node{in}, Attrs{"axis": a})
 		require.Equal(t, -1, n.Attrs.Int("axis", 0))
 	}
-	require.Equal(t, 0, g.MustApply("softmax", []*Node{in}, Attrs{"axis": -2}).Attrs.Int("axis", -1))
+	require.Equal(t, 0, g.MustApply(Softmax, []*Node{in}, Attrs{"axis": -2}).Attrs.Int("axis", -1))
 }
 
 // TestArgKeepDims: argmax and argmin with keep_dims keep the searched
@@ -74,7 +74,7 @@ func TestOneHotTF(t *testing.T) {
 	require.Equal(t, []float64{1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0}, r.Data, "axis = rank is the last axis")
 
 	g := NewGraph("t", "t")
-	in := g.MustApply("input", nil, Attrs{"dtype": I32, "shape": Shp(4)})
+	in := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(4)})
 	for _, c := range []struct {
 		attrs Attrs
 		err   string
@@ -84,7 +84,7 @@ func TestOneHotTF(t *testing.T) {
 		{Attrs{"depth": 3, "on_value": 0.5, "dtype": "i32"}, "one_hot: on_value 0.5 is not an integer, but the dtype is i32"},
 		{Attrs{"depth": 3, "off_value": 2.0, "dtype": "bool"}, "one_hot: off_value 2 is not 0 or 1"},
 	} {
-		_, err := g.Apply("one_hot", []*Node{in}, c.attrs)
+		_, err := g.Apply(OneHot, []*Node{in}, c.attrs)
 		require.ErrorContains(t, err, c.err)
 	}
 }
@@ -142,8 +142,8 @@ func TestStridedSliceTF(t *testing.T) {
 // flow's refusal of empty selections and of partial symbolic axes.
 func TestStridedSliceRefusals(t *testing.T) {
 	g := NewGraph("t", "t")
-	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
-	y := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(5)})
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
+	y := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(5)})
 	for _, c := range []struct {
 		x     *Node
 		attrs Attrs
@@ -163,7 +163,7 @@ func TestStridedSliceRefusals(t *testing.T) {
 		{x, Attrs{"begin": []int{1, 0}, "end": []int{0, 4}, "end_mask": 1}, "axis 0 is the symbolic dimension N, which strided_slice can only take whole"},
 		{x, Attrs{"begin": []int{0, 0}, "end": []int{0, 4}, "strides": []int{-1, 1}, "begin_mask": 1, "end_mask": 1}, "axis 0 is the symbolic dimension N"},
 	} {
-		_, err := g.Apply("strided_slice", []*Node{c.x}, c.attrs)
+		_, err := g.Apply(StridedSlice, []*Node{c.x}, c.attrs)
 		require.ErrorContains(t, err, c.err)
 	}
 	// A symbolic axis taken whole, by the masks or the ellipsis.
@@ -171,7 +171,7 @@ func TestStridedSliceRefusals(t *testing.T) {
 		{"begin": []int{0, 3}, "end": []int{0, 0}, "strides": []int{1, -1}, "begin_mask": 1, "end_mask": 3},
 		{"begin": []int{0, 3}, "end": []int{0, 0}, "strides": []int{1, -1}, "ellipsis_mask": 1, "end_mask": 2},
 	} {
-		n, err := g.Apply("strided_slice", []*Node{x}, a)
+		n, err := g.Apply(StridedSlice, []*Node{x}, a)
 		require.NoError(t, err)
 		require.Equal(t, Shape{Sym("N"), Fixed(4)}, n.Type.Shape)
 		require.Equal(t, []int{0, 3}, StridedSliceOf(n).Begin)

@@ -18,6 +18,7 @@ import (
 func init() {
 	Register(&OpDef{
 		Name:       "dropout",
+		Pinned:     true,
 		BatchLocal: true,
 		DTypes:     floatDTypes,
 		Summary:    "in training steps, keeps each element with probability 1 - rate and scales it by 1/(1 - rate) (a mask seeded by seed and the step); the identity in predict and loss",
@@ -87,7 +88,8 @@ func init() {
 		},
 	})
 	Register(&OpDef{
-		Name: "batch_norm",
+		Name:   "batch_norm",
+		Pinned: true,
 		// As a node, batch_norm is the inference form, which normalizes
 		// each example with the moving statistics; the training form,
 		// which mixes the examples of a batch, is what the train-mode
@@ -181,18 +183,18 @@ func batchNormGrad(g *Graph, n *Node, dy *Node) []*Node {
 	for i := range axes {
 		axes[i] = i
 	}
-	apply := func(op string, attrs Attrs, in ...*Node) *Node { return g.MustApply(op, in, attrs) }
+	apply := func(op *OpDef, attrs Attrs, in ...*Node) *Node { return g.MustApply(op, in, attrs) }
 	over := Attrs{"axes": axes}
-	xc := apply("sub", nil, x, apply("mean", over, x))
-	variance := apply("mean", over.Clone(), apply("square", nil, xc))
-	r := apply("rsqrt", nil, apply("add", nil, variance, g.Const(x.Type.DType, n.Attrs.Float("epsilon", 0))))
-	xhat := apply("mul", nil, xc, r)
-	gs := apply("mul", nil, dy, scale)
-	inner := apply("sub", nil,
-		apply("sub", nil, gs, apply("mean", over.Clone(), gs)),
-		apply("mul", nil, xhat, apply("mean", over.Clone(), apply("mul", nil, gs, xhat))))
-	dx := apply("mul", nil, r, inner)
-	return []*Node{dx, apply("sum", over.Clone(), apply("mul", nil, dy, xhat)), apply("sum", over.Clone(), dy)}
+	xc := apply(Sub, nil, x, apply(Mean, over, x))
+	variance := apply(Mean, over.Clone(), apply(Square, nil, xc))
+	r := apply(Rsqrt, nil, apply(Add, nil, variance, g.Const(x.Type.DType, n.Attrs.Float("epsilon", 0))))
+	xhat := apply(Mul, nil, xc, r)
+	gs := apply(Mul, nil, dy, scale)
+	inner := apply(Sub, nil,
+		apply(Sub, nil, gs, apply(Mean, over.Clone(), gs)),
+		apply(Mul, nil, xhat, apply(Mean, over.Clone(), apply(Mul, nil, gs, xhat))))
+	dx := apply(Mul, nil, r, inner)
+	return []*Node{dx, apply(Sum, over.Clone(), apply(Mul, nil, dy, xhat)), apply(Sum, over.Clone(), dy)}
 }
 
 // checkDropoutAttrs checks dropout's rate.

@@ -152,6 +152,29 @@ type OpDef struct {
 	AlongAxis bool
 	// Stateful ops read or write parameter state.
 	Stateful bool
+	// Update ops are the state updates a program may write (assign,
+	// assign_add, assign_sub): their first operand is a param and their
+	// value is its new value.
+	Update bool
+	// Pinned ops are computations no pass may fold, merge or remove:
+	// declarations (input, param) and the mode-dependent ops (dropout,
+	// batch_norm) that the train-mode lowering splits into training and
+	// inference variants. Stateful ops are pinned too (see IsPinned).
+	Pinned bool
+	// Commutative binary ops give the same value with their operands
+	// swapped; common-subexpression elimination orders them.
+	Commutative bool
+	// Reduction ops reduce their operand over the axes their "axes"
+	// attribute names (all when empty), dropping them unless keep_dims.
+	Reduction bool
+	// Kernel is the class of runtime kernel that computes the op in
+	// generated code, which the cost model estimates; NoKernel for
+	// loops generated inline.
+	Kernel KernelClass
+	// Epilogues ops are computed by a kernel that can apply an
+	// element-wise chain of their consumers to each block of its output
+	// while it is in cache (a bias, a ReLU).
+	Epilogues bool
 	// DTypes lists the dtypes a program may apply the op to: the values
 	// DTypeOf may take, among the dtypes generated code computes in (f32,
 	// f64, i32, i64, bool). Every public op declares them; nil (internal
@@ -179,9 +202,44 @@ type OpDef struct {
 
 var registry = map[string]*OpDef{}
 
-// Register adds an op definition. It panics on a duplicate name or a
-// definition missing its type rule or evaluation: registration happens at
-// init time and a bad entry is a programming error.
+// KernelClass is the kind of runtime kernel that computes an op.
+type KernelClass uint8
+
+// Kernel classes: GEMMKernel (matrix products), ConvKernel
+// (convolutions and their gradients), PoolKernel (pooling and its
+// gradients), RowKernel (softmax and log_softmax, row by row).
+const (
+	NoKernel KernelClass = iota
+	GEMMKernel
+	ConvKernel
+	PoolKernel
+	RowKernel
+)
+
+// IsPinned reports whether no pass may fold, merge or remove n as a
+// computation: its op is Pinned or Stateful.
+func IsPinned(n *Node) bool {
+	return n.Op.Pinned || n.Op.Stateful
+}
+
+// handles are the op handles of handles.go by name, made before any
+// op is registered (package variables are initialized before init
+// functions run).
+var handles = map[string]*OpDef{}
+
+// handle declares the handle of the op named name, which Register fills
+// in from the op's entry.
+func handle(name string) *OpDef {
+	h := &OpDef{Name: name}
+	handles[name] = h
+	return h
+}
+
+// Register adds an op definition, copying it into the op's handle, and
+// returns the handle. It panics on a duplicate name, an op without a
+// handle or a definition missing its type rule, evaluation or cost:
+// registration happens at init time and a bad entry is a programming
+// error.
 func Register(def *OpDef) *OpDef {
 	if _, dup := registry[def.Name]; dup {
 		panic("ir: op registered twice: " + def.Name)
@@ -189,8 +247,13 @@ func Register(def *OpDef) *OpDef {
 	if def.Infer == nil || def.Eval == nil || def.Cost == nil {
 		panic("ir: op " + def.Name + " lacks Infer, Eval or Cost")
 	}
-	registry[def.Name] = def
-	return def
+	h, ok := handles[def.Name]
+	if !ok {
+		panic("ir: op " + def.Name + " has no handle in handles.go")
+	}
+	*h = *def
+	registry[def.Name] = h
+	return h
 }
 
 // Lookup returns the op named name.

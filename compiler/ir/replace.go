@@ -37,8 +37,8 @@ func (g *Graph) ReplaceAll(repl map[*Node]*Node) {
 	}
 	out := g.Nodes[:0]
 	for _, n := range g.Nodes {
-		if r, ok := repl[n]; ok && r != n && n.Op.Name != "input" && n.Op.Name != "param" {
-			if r := resolve(n); r.Name == "" && n.Name != "" && r.Op.Name != "input" && r.Op.Name != "param" && r.Op.Name != "const" {
+		if r, ok := repl[n]; ok && r != n && n.Op != Input && n.Op != Param {
+			if r := resolve(n); r.Name == "" && n.Name != "" && r.Op != Input && r.Op != Param && r.Op != Const {
 				r.Name = n.Name
 			}
 			continue

@@ -12,21 +12,21 @@ import (
 // has none; a named replacement keeps its own.
 func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
 	g := NewGraph("T", "t.flow")
-	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
 	x.Name = "x"
-	a := g.MustApply("add", []*Node{x, x}, nil)
+	a := g.MustApply(Add, []*Node{x, x}, nil)
 	a.Name = "a"
-	y := g.MustApply("neg", []*Node{a}, nil)
+	y := g.MustApply(Neg, []*Node{a}, nil)
 	g.Outputs, g.OutputNames = []*Node{a}, []string{"a"}
-	two := g.MustApply("const", nil, Attrs{"dtype": F32, "shape": Shape{}, "values": []float64{2}})
-	b := g.MustApply("mul", []*Node{x, two}, nil)
+	two := g.MustApply(Const, nil, Attrs{"dtype": F32, "shape": Shape{}, "values": []float64{2}})
+	b := g.MustApply(Mul, []*Node{x, two}, nil)
 	g.Replace(a, b)
 	require.Same(t, b, y.Inputs[0])
 	require.Same(t, b, g.Outputs[0])
 	require.NotContains(t, g.Nodes, a)
 	require.Equal(t, "a", b.Name, "the replacement takes the replaced node's name")
 
-	c := g.MustApply("mul", []*Node{x, two}, nil)
+	c := g.MustApply(Mul, []*Node{x, two}, nil)
 	c.Name = "c"
 	g.Replace(b, c)
 	require.Equal(t, "c", c.Name, "a named replacement keeps its name")

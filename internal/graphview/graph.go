@@ -165,9 +165,9 @@ func FromIR(g *ir.Graph, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
 			vn.Inputs[i] = x.ID
 		}
 		switch {
-		case n.Op.Name == "input":
+		case n.Op == ir.Input:
 			vn.Kind = KindInput
-		case n.Op.Name == "param":
+		case n.Op == ir.Param:
 			vn.Kind = KindParam
 			vn.Trainable = ir.Trainable(n)
 		case len(n.Inputs) == 0 && !n.Op.Stateful:

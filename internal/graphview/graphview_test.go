@@ -145,12 +145,12 @@ func TestSourceOfImportedNodes(t *testing.T) {
 
 func TestFusedGroupsFollowConsumerChains(t *testing.T) {
 	g := ir.NewGraph("G", "g.flow")
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(4)})
-	a := g.MustApply("neg", []*ir.Node{x}, nil)
-	b := g.MustApply("exp", []*ir.Node{a}, nil)
-	c := g.MustApply("relu", []*ir.Node{b}, nil)
-	d := g.MustApply("neg", []*ir.Node{x}, nil)
-	e := g.MustApply("add", []*ir.Node{c, d}, nil)
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(4)})
+	a := g.MustApply(ir.Neg, []*ir.Node{x}, nil)
+	b := g.MustApply(ir.Exp, []*ir.Node{a}, nil)
+	c := g.MustApply(ir.Relu, []*ir.Node{b}, nil)
+	d := g.MustApply(ir.Neg, []*ir.Node{x}, nil)
+	e := g.MustApply(ir.Add, []*ir.Node{c, d}, nil)
 	// a and b fuse into c; d into e; c is not fused: two groups.
 	v := FromIR(g, "", map[*ir.Node]*ir.Node{a: b, b: c, d: e})
 	require.Equal(t, [][]int{{a.ID, b.ID, c.ID}, {d.ID, e.ID}}, v.Groups)
@@ -162,7 +162,7 @@ func TestFusedGroupsFollowConsumerChains(t *testing.T) {
 	require.Contains(t, dot.String(), "subgraph cluster_fused1 {")
 	require.Contains(t, dot.String(), "subgraph cluster_fused2 {")
 	// A chain into the same node twice (e = d + d) draws two edges.
-	f := g.MustApply("add", []*ir.Node{d, d}, nil)
+	f := g.MustApply(ir.Add, []*ir.Node{d, d}, nil)
 	v = FromIR(g, "", nil)
 	ids := map[string]bool{}
 	for _, e := range v.edges() {
@@ -456,9 +456,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 
 func TestNamesAreEscaped(t *testing.T) {
 	g := ir.NewGraph(`A"<&>`, "a.flow")
-	x := g.MustApply("input", nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(2)})
+	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(2)})
 	x.Name = `x"<&>\`
-	g.MustApply("neg", []*ir.Node{x}, nil)
+	g.MustApply(ir.Neg, []*ir.Node{x}, nil)
 	v := FromIR(g, "", nil)
 	parseSVG(t, SVG(v))
 	var dot bytes.Buffer

@@ -414,14 +414,14 @@ func probe(def *ir.OpDef, ex ir.Example, dt ir.DType) (ir.Type, error, error) {
 	g := ir.NewGraph("probe", "opcheck")
 	var xs []*ir.Node
 	for i, s := range ex.Shapes {
-		x, err := g.Apply(leafOp(def, i, "input"), nil, ir.Attrs{"dtype": ex.OperandDType(i, dt), "shape": ir.Shp(s...)})
+		x, err := g.Apply(ir.MustLookup(leafOp(def, i, "input")), nil, ir.Attrs{"dtype": ex.OperandDType(i, dt), "shape": ir.Shp(s...)})
 		if err != nil {
 			return ir.Type{}, nil, fmt.Errorf("operand %d: %v", i, err)
 		}
 		x.Name = fmt.Sprintf("x%d", i)
 		xs = append(xs, x)
 	}
-	y, err := g.Apply(def.Name, xs, ex.Attrs.Clone())
+	y, err := g.Apply(def, xs, ex.Attrs.Clone())
 	if err == nil {
 		err = def.CheckDType(y)
 	}
