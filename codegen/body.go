@@ -34,13 +34,13 @@ type program struct {
 func (c *gen) programs() []program {
 	g := c.g
 	var predict, loss, train *program
-	if len(g.Outputs) > 0 {
-		predict = &program{name: "predict", roots: g.Outputs, inputs: g.InputsOf(g.Outputs...)}
+	if len(g.Outputs()) > 0 {
+		predict = &program{name: "predict", roots: g.Outputs(), inputs: g.InputsOf(g.Outputs()...)}
 	}
-	if g.Loss != nil {
-		trainRoots := append([]*ir.Node{g.TrainingLoss()}, g.Updates...)
-		inputs := g.InputsOf(append([]*ir.Node{g.Loss}, trainRoots...)...)
-		loss = &program{name: "loss", roots: []*ir.Node{g.Loss}, inputs: inputs}
+	if g.Loss() != nil {
+		trainRoots := append([]*ir.Node{g.TrainingLoss()}, g.Updates()...)
+		inputs := g.InputsOf(append([]*ir.Node{g.Loss()}, trainRoots...)...)
+		loss = &program{name: "loss", roots: []*ir.Node{g.Loss()}, inputs: inputs}
 		train = &program{name: "train", roots: trainRoots, inputs: inputs}
 	}
 	var forward *program
@@ -51,7 +51,7 @@ func (c *gen) programs() []program {
 	var shared *program
 	if train != nil {
 		switch {
-		case g.TrainLoss == nil:
+		case g.TrainingLoss() == g.Loss():
 			train.prefix = loss
 		case forward != nil && subset(g.Schedule(forward.roots...), g.Schedule(train.roots...)):
 			train.prefix = forward
@@ -150,7 +150,7 @@ func (c *gen) modelType() {
 	}
 	fields = append(fields,
 		jen.Comment("outs holds PredictFeed's results without allocating."),
-		jen.Id("outs").Index(jen.Lit(len(c.g.Outputs))).Index().Float32(),
+		jen.Id("outs").Index(jen.Lit(len(c.g.Outputs()))).Index().Float32(),
 	)
 	for i, in := range c.g.Inputs {
 		if in.Type.DType != ir.F32 {
@@ -158,14 +158,14 @@ func (c *gen) modelType() {
 				Comment(fmt.Sprintf("the feeds' %s, converted from float32", in.Name)))
 		}
 	}
-	for i, o := range c.g.Outputs {
+	for i, o := range c.g.Outputs() {
 		if o.Type.DType != ir.F32 {
 			fields = append(fields, jen.Id(feedOutField(i)).Index().Float32().
-				Comment(fmt.Sprintf("PredictFeed's %s, converted to float32", c.g.OutputNames[i])))
+				Comment(fmt.Sprintf("PredictFeed's %s, converted to float32", c.g.OutputNames()[i])))
 		}
 	}
 	fields = append(fields, jen.Line())
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		if _, ok := c.parallel[n]; ok {
 			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
 		}
@@ -357,7 +357,7 @@ func (c *gen) programFunc(p program) error {
 	}
 	if p.name == "train" {
 		code = append(code, jen.Comment("Apply the updates after every read of the old values."))
-		for _, u := range c.g.Updates {
+		for _, u := range c.g.Updates() {
 			if c.inPlace[updateValue(u)] != nil {
 				continue // computed in the param's storage
 			}
@@ -396,7 +396,7 @@ func (c *gen) programFunc(p program) error {
 	return nil
 }
 
-func usesN(g *ir.Graph) bool { return len(g.Syms) > 0 }
+func usesN(g *ir.Module) bool { return len(g.Syms) > 0 }
 
 // api emits the public methods: Predict, TrainStep, Loss, the feed
 // adapters of runtime.Model, and Params.
@@ -468,10 +468,10 @@ func (c *gen) api() {
 	// PredictFeed
 	{
 		body := feed("PredictFeed", predIn)
-		if len(g.Outputs) > 0 {
+		if len(g.Outputs()) > 0 {
 			var outs []jen.Code
 			var conv []jen.Code
-			for i, o := range g.Outputs {
+			for i, o := range g.Outputs() {
 				if o.Type.DType == ir.F32 {
 					outs = append(outs, jen.Id("m").Dot("outs").Index(jen.Lit(i)))
 					continue
@@ -491,7 +491,7 @@ func (c *gen) api() {
 			op := "="
 			if len(conv) > 0 {
 				op = ":="
-				for i, o := range g.Outputs {
+				for i, o := range g.Outputs() {
 					if o.Type.DType == ir.F32 {
 						outs[i] = jen.Id("o" + strconv.Itoa(i))
 						conv = append(conv, jen.Id("m").Dot("outs").Index(jen.Lit(i)).Op("=").Id("o"+strconv.Itoa(i)))
@@ -510,10 +510,10 @@ func (c *gen) api() {
 	}
 	for _, f := range []struct{ feed, method string }{{"TrainFeed", "TrainStep"}, {"LossFeed", "Loss"}} {
 		body := feed(f.feed, trainIn)
-		if g.Loss != nil {
+		if g.Loss() != nil {
 			args := inArgs(trainIn, &body)
 			call := jen.Id("m").Dot(f.method).Call(args...)
-			if g.Loss.Type.DType != ir.F32 {
+			if g.Loss().Type.DType != ir.F32 {
 				call = jen.Float32().Call(call)
 			}
 			body = append(body, jen.Return(call))
@@ -610,7 +610,7 @@ func (c *gen) publicPredict(p program) {
 	body := c.inputChecks("Predict", p.inputs)
 	body = append(body, jen.Id("m").Dot("predict").Call(c.inputArgs(p.inputs)...))
 	var rets, results []jen.Code
-	for i, o := range g.Outputs {
+	for i, o := range g.Outputs() {
 		results = append(results, jen.Id(c.outNames[i]).Index().Add(goType(o.Type.DType)))
 		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
 	}
@@ -624,19 +624,19 @@ func (c *gen) publicScalar(p program) {
 	method := map[string]string{"loss": "Loss", "train": "TrainStep"}[p.name]
 	body := c.inputChecks(method, p.inputs)
 	body = append(body, jen.Id("m").Dot(p.name).Call(c.inputArgs(p.inputs)...))
-	loss := c.g.Loss
+	loss := c.g.Loss()
 	if p.name == "train" {
 		loss = c.g.TrainingLoss()
 	}
 	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(loss.ID)).Index(jen.Lit(0))))
 	if p.name == "train" {
 		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples (%s) and", optimizerString(c.g.Optimizer), inputDoc(p.inputs)))
-		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss.Label()))
+		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss().Label()))
 	} else {
-		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples (%s) without", c.g.Loss.Label(), inputDoc(p.inputs)))
+		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples (%s) without", c.g.Loss().Label(), inputDoc(p.inputs)))
 		c.f.Comment("updating any parameter.")
 	}
-	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Add(goType(c.g.Loss.Type.DType)).Block(body...)
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Add(goType(c.g.Loss().Type.DType)).Block(body...)
 }
 
 // signature emits the runtime.Signature value.
@@ -686,7 +686,7 @@ func (c *gen) signature() {
 		jen.Id("Model"):      jen.Lit(g.Name),
 		jen.Id("Source"):     jen.Lit(c.opts.Source),
 		jen.Id("Inputs"):     specs(g.Inputs, nil),
-		jen.Id("Outputs"):    specs(g.Outputs, g.OutputNames),
+		jen.Id("Outputs"):    specs(g.Outputs(), g.OutputNames()),
 		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
 		jen.Id("Memory"):     memoryCode(c.needs),
@@ -699,8 +699,8 @@ func (c *gen) signature() {
 			dict[jen.Id("TrainInputs")] = names(p.inputs)
 		}
 	}
-	if g.Loss != nil {
-		dict[jen.Id("Loss")] = jen.Lit(g.Loss.Label())
+	if g.Loss() != nil {
+		dict[jen.Id("Loss")] = jen.Lit(g.Loss().Label())
 		dict[jen.Id("LossReduction")] = jen.Qual(RuntimePath, lossReductionName(g))
 		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
 	}

@@ -44,12 +44,12 @@ func TestGenerateRejectsUnsupportedDTypes(t *testing.T) {
 // corpus), is refused by Generate too when a graph is built without the
 // checker.
 func TestGenerateChecksOpDTypes(t *testing.T) {
-	g := ir.NewGraph("M", "m.flow")
+	g := ir.NewModule("M", "m.flow")
 	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(2, 3, 3)})
 	x.Name = "x"
 	g.Inputs = []*ir.Node{x}
 	y := g.MustApply(ir.MatrixInverse, []*ir.Node{x}, nil) // Infer takes f64, DTypes does not
-	g.Outputs, g.OutputNames = []*ir.Node{y}, []string{"y"}
+	g.AddOutput("y", y)
 	_, err := codegen.Generate(g, codegen.Options{})
 	require.ErrorContains(t, err, "matrix_inverse takes f32 only, got f64[2,3,3]")
 }

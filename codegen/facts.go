@@ -25,19 +25,19 @@ type graphFacts struct {
 // computeFacts fills c.facts.
 func (c *gen) computeFacts() {
 	f := graphFacts{readers: map[*ir.Node]int{}, reader: map[*ir.Node]*ir.Node{}, results: map[*ir.Node]bool{}}
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		for _, in := range n.Inputs {
 			f.readers[in]++
 			f.reader[in] = n
 		}
 	}
-	for _, o := range c.g.Outputs {
+	for _, o := range c.g.Outputs() {
 		f.results[o] = true
 	}
-	if c.g.Loss != nil {
-		f.results[c.g.Loss], f.results[c.g.TrainingLoss()] = true, true
+	if c.g.Loss() != nil {
+		f.results[c.g.Loss()], f.results[c.g.TrainingLoss()] = true, true
 	}
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		f.results[u], f.results[updateValue(u)] = true, true
 	}
 	f.progs = c.programs()

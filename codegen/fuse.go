@@ -62,7 +62,7 @@ func (c *gen) fuse() {
 		}
 		return q.Type.Shape, isCapable(q)
 	}
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		q := f.reader[n]
 		if !c.hasBuf[n] || c.epilogue[n] != nil || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
@@ -79,7 +79,7 @@ func (c *gen) fuse() {
 // loops it splits across goroutines with their goroutine counts, for the
 // cost model (cost.PredictFused). Both are empty if g cannot be
 // generated. p is the profile the split decisions use (nil: built-in).
-func Fusion(g *ir.Graph, p *cost.Profile) (cost.Fusion, map[*ir.Node]int) {
+func Fusion(g *ir.Module, p *cost.Profile) (cost.Fusion, map[*ir.Node]int) {
 	c := newGen(g, Options{Package: "m", Profile: p})
 	if c.validate() != nil {
 		return cost.Fusion{}, map[*ir.Node]int{}
@@ -111,7 +111,7 @@ func (c *gen) fusion() cost.Fusion {
 			}
 		}
 	}
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		for _, in := range n.Inputs {
 			if c.fused[in] {
 				out[in] = n

@@ -61,7 +61,7 @@ func PackageName(model string) string {
 
 // gen holds the state of generating one model package.
 type gen struct {
-	g    *ir.Graph
+	g    *ir.Module
 	f    *jen.File
 	pkg  string
 	opts Options
@@ -95,7 +95,7 @@ type gen struct {
 
 // Generate returns the Go source of a package for the compiled model g.
 // The output is gofmt-formatted and identical for identical input.
-func Generate(g *ir.Graph, opts Options) (_ []byte, err error) {
+func Generate(g *ir.Module, opts Options) (_ []byte, err error) {
 	defer internalError(g, &err)
 	if opts.Package == "" {
 		opts.Package = PackageName(g.Name)
@@ -144,7 +144,7 @@ func Generate(g *ir.Graph, opts Options) (_ []byte, err error) {
 }
 
 // newGen returns the generator of g's package.
-func newGen(g *ir.Graph, opts Options) *gen {
+func newGen(g *ir.Module, opts Options) *gen {
 	return &gen{
 		g: g, pkg: opts.Package, opts: opts,
 		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
@@ -183,7 +183,7 @@ func (c *gen) validate() error {
 	if len(c.g.Syms) > 1 {
 		return fmt.Errorf("codegen: model %s uses symbolic dimensions %s; generated code supports at most one (the batch dimension)", c.g.Name, strings.Join(c.g.Syms, ", "))
 	}
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		if !supportedDType(n.Type.DType) {
 			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
 		}
@@ -200,7 +200,7 @@ func (c *gen) validate() error {
 			return fmt.Errorf("codegen: %s: %v", n.Pos, err)
 		}
 	}
-	if l := c.g.Loss; l != nil && !l.Type.DType.IsFloat() {
+	if l := c.g.Loss(); l != nil && !l.Type.DType.IsFloat() {
 		return fmt.Errorf("codegen: %s: the loss %s has dtype %s; it must be floating-point", l.Pos, l.Label(), l.Type.DType)
 	}
 	return nil
@@ -220,7 +220,7 @@ func (c *gen) plan() {
 		taken[name] = true
 		c.argNames[in] = name
 	}
-	for _, o := range c.g.OutputNames {
+	for _, o := range c.g.OutputNames() {
 		name := goName(o)
 		for taken[name] || goKeywords[name] || isGenerated(name) {
 			name += "_"
@@ -228,7 +228,7 @@ func (c *gen) plan() {
 		taken[name] = true
 		c.outNames = append(c.outNames, name)
 	}
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		switch {
 		case n.Op == ir.Input, n.Op == ir.Param, n.Op == ir.Assign:
 		case n.Op == ir.Const && n.Type.Shape.Rank() == 0:
@@ -316,7 +316,7 @@ func (c *gen) header() {
 	fmt.Fprintf(&b, "Package %s is the flow model %s, compiled ahead of time from %s.\n\n", c.pkg, g.Name, c.opts.Source)
 	b.WriteString("Signature:\n\n")
 	fmt.Fprintf(&b, "\tinputs:  %s\n", specList(g.Inputs))
-	if len(g.Outputs) > 0 {
+	if len(g.Outputs()) > 0 {
 		fmt.Fprintf(&b, "\toutputs: %s\n", outputList(g))
 	}
 	var params, state []*ir.Node
@@ -331,16 +331,16 @@ func (c *gen) header() {
 	if len(state) > 0 {
 		fmt.Fprintf(&b, "\tstate:   %s (state, not trained)\n", specList(state))
 	}
-	if g.Loss != nil {
-		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss.Label(), optimizerString(g.Optimizer))
+	if g.Loss() != nil {
+		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss().Label(), optimizerString(g.Optimizer))
 		fmt.Fprintf(&b, "\tloss:    %s\n", lossReductionText(g))
 	}
 	b.WriteString("\nEstimated cost per call (N is the batch size):\n\n")
-	if len(g.Outputs) > 0 {
-		fmt.Fprintf(&b, "\tPredict:   %s FLOPs\n", costString(g, g.Outputs))
+	if len(g.Outputs()) > 0 {
+		fmt.Fprintf(&b, "\tPredict:   %s FLOPs\n", costString(g, g.Outputs()))
 	}
-	if g.Loss != nil {
-		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.TrainingLoss()}, g.Updates...)))
+	if g.Loss() != nil {
+		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.TrainingLoss()}, g.Updates()...)))
 	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
@@ -364,10 +364,10 @@ func specList(nodes []*ir.Node) string {
 
 // outputList renders the outputs with the names the output statement
 // gave them.
-func outputList(g *ir.Graph) string {
-	parts := make([]string, len(g.Outputs))
-	for i, n := range g.Outputs {
-		parts[i] = g.OutputNames[i] + " " + n.Type.String()
+func outputList(g *ir.Module) string {
+	parts := make([]string, len(g.Outputs()))
+	for i, n := range g.Outputs() {
+		parts[i] = g.OutputNames()[i] + " " + n.Type.String()
 	}
 	return strings.Join(parts, ", ")
 }
@@ -387,7 +387,7 @@ func optimizerString(o *ir.Optimizer) string {
 
 // costString renders the FLOPs of the nodes roots need as a + b·N, from
 // the cost model at N=1 and N=2.
-func costString(g *ir.Graph, roots []*ir.Node) string {
+func costString(g *ir.Module, roots []*ir.Node) string {
 	at := func(n int) float64 {
 		b := ir.Binding{}
 		for _, s := range g.Syms {
@@ -477,7 +477,7 @@ func (c *gen) naiveSize(dt ir.DType) map[int]int {
 
 // lossReductionName names the runtime.LossReduction constant that says
 // how g's loss combines a batch's examples (see compiler.LossReduction).
-func lossReductionName(g *ir.Graph) string {
+func lossReductionName(g *ir.Module) string {
 	switch r, _ := compiler.LossReduction(g); r {
 	case compiler.ReductionSum:
 		return "LossSum"
@@ -489,8 +489,8 @@ func lossReductionName(g *ir.Graph) string {
 
 // lossReductionText says for the package comment how g's loss combines a
 // batch's examples and so how tools report it.
-func lossReductionText(g *ir.Graph) string {
-	name := g.Loss.Label()
+func lossReductionText(g *ir.Module) string {
+	name := g.Loss().Label()
 	switch r, why := compiler.LossReduction(g); r {
 	case compiler.ReductionSum:
 		return fmt.Sprintf("%s is a sum over the batch, reported per example (divided by the batch size)", name)

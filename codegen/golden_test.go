@@ -29,7 +29,7 @@ func exampleFiles(t *testing.T) []string {
 // generateExample compiles an example and generates its package, with
 // the source named relative to the repository root as flowc gen would
 // when run there.
-func generateExample(t *testing.T, path string) (*ir.Graph, []byte) {
+func generateExample(t *testing.T, path string) (*ir.Module, []byte) {
 	g, err := compiler.CompileFile(path, compiler.Options{})
 	require.NoError(t, err)
 	src, err := codegen.Generate(g, codegen.Options{Source: strings.TrimPrefix(path, "../")})

@@ -26,7 +26,7 @@ func (c *gen) decideInPlace() {
 	// The code that reads each param, in order (an assign emits no code;
 	// the copy it stands for is its value's).
 	params := map[*ir.Node]bool{}
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		params[u.Inputs[0]] = true
 	}
 	readers := map[*ir.Node][]*ir.Node{}
@@ -41,10 +41,10 @@ func (c *gen) decideInPlace() {
 		}
 	}
 	values := map[*ir.Node]int{}
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		values[updateValue(u)]++
 	}
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		v, p := updateValue(u), u.Inputs[0]
 		if !c.hasBuf[v] || c.fused[v] || values[v] != 1 || c.facts.emitted[v] != trainBit ||
 			v.Type.DType != p.Type.DType || !v.Type.Shape.Equal(p.Type.Shape) {

@@ -23,7 +23,7 @@ type MemoryNeeds struct {
 
 // Memory returns what the code Generate would write for g allocates, or
 // the reason it cannot generate g.
-func Memory(g *ir.Graph, opts Options) (_ MemoryNeeds, err error) {
+func Memory(g *ir.Module, opts Options) (_ MemoryNeeds, err error) {
 	defer internalError(g, &err)
 	c := newGen(g, opts)
 	if err := c.validate(); err != nil {
@@ -36,7 +36,7 @@ func Memory(g *ir.Graph, opts Options) (_ MemoryNeeds, err error) {
 // internalError turns a panic of the generator — a broken invariant, a
 // bug — into an error naming the model, so that flowc reports it rather
 // than crash. It must be deferred.
-func internalError(g *ir.Graph, err *error) {
+func internalError(g *ir.Module, err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("codegen: internal error generating model %s: %v", g.Name, r)
 	}

@@ -36,7 +36,7 @@ func (c *gen) decideParallel() {
 	// The loops: every node with a buffer, and the updates computed in
 	// their param's storage.
 	loops := append([]*ir.Node(nil), c.bufs...)
-	for _, n := range c.g.Nodes {
+	for _, n := range c.g.Body.Nodes {
 		if c.inPlace[n] != nil {
 			loops = append(loops, n)
 		}

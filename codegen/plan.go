@@ -187,7 +187,7 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 		keep(r)
 	}
 	if p.name == "train" {
-		for _, u := range c.g.Updates {
+		for _, u := range c.g.Updates() {
 			keep(updateValue(u))
 		}
 	}

@@ -48,7 +48,7 @@ func planOf(t *testing.T, src string) (*gen, map[string]*ir.Node) {
 	c := newGen(g, Options{Package: "m"})
 	c.plan()
 	named := map[string]*ir.Node{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Name != "" {
 			named[n.Name] = n
 		}
@@ -163,7 +163,7 @@ func TestPlanIsSafe(t *testing.T) {
 				read(r, "the end of the call")
 			}
 			if entry == "train" {
-				for _, u := range g.Updates {
+				for _, u := range g.Updates() {
 					read(updateValue(u), "the update of "+u.Inputs[0].Name)
 				}
 			}
@@ -218,7 +218,7 @@ func TestInPlaceUpdates(t *testing.T) {
 	c, n = planOf(t, model("    q = assign(r, s * 2)\n    k = assign_add(s, 1)"))
 	require.Same(t, n["s"], c.inPlace[n["k"]])
 	require.Same(t, n["r"], c.inPlace[n["q"]])
-	require.Same(t, n["W"], c.inPlace[c.g.Updates[len(c.g.Updates)-1].Inputs[1]], "sgd's new W, after every read of W")
+	require.Same(t, n["W"], c.inPlace[c.g.Updates()[len(c.g.Updates())-1].Inputs[1]], "sgd's new W, after every read of W")
 }
 
 // TestMatmulEpilogue checks which chains become one GEMM: a row bias

@@ -18,7 +18,7 @@ import (
 //     swaps; the expression's value is that new value;
 //   - assign_add and assign_sub are nodes of their own whose result is
 //     the new value p + delta or p - delta;
-//   - the update node is appended to Graph.Updates, ahead of the
+//   - the update node is appended to Module.Updates, ahead of the
 //     optimizer's, and p is marked trainable = false: a param a model
 //     updates is state, not a weight, so the optimizer never trains it.
 //
@@ -77,7 +77,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 		return value{}, false
 	}
 	p := target.node
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		if u.Inputs[0] == p {
 			c.errorf(e.Pos, "param %s is updated twice in one step (first at %s); combine the updates into one", p.Name, shortPos(u.Pos))
 			return value{}, false
@@ -121,7 +121,7 @@ func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 // addUpdate appends update u to the graph's updates and marks its param
 // as state the optimizer does not train.
 func (c *checker) addUpdate(u *ir.Node) {
-	c.g.Updates = append(c.g.Updates, u)
+	c.g.AddUpdate(u)
 	u.Inputs[0].Attrs["trainable"] = false
 }
 
@@ -144,7 +144,7 @@ func describeTarget(v value) string {
 // writes): binding it to a name that nothing else reads is not an unused
 // value, since the update uses it.
 func (c *checker) isUpdateValue(n *ir.Node) bool {
-	for _, u := range c.g.Updates {
+	for _, u := range c.g.Updates() {
 		if u == n || u.Inputs[1] == n {
 			return true
 		}

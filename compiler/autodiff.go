@@ -10,7 +10,7 @@ import (
 // Gradients appends to g the reverse-mode gradient of the scalar y with
 // respect to each node of wrt, and returns the gradient nodes in the same
 // order. A node of wrt that y does not depend on gets a zero gradient.
-func Gradients(g *ir.Graph, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err error) {
+func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err error) {
 	if y.Type.Shape.Rank() != 0 {
 		return nil, fmt.Errorf("gradients need a scalar, got %s", y.Type)
 	}

@@ -24,7 +24,7 @@ type binding struct {
 
 // checker converts one model's AST into an IR graph.
 type checker struct {
-	g     *ir.Graph
+	g     *ir.Module
 	names map[string]*binding
 	order []string // names in declaration order
 	errs  lang.ErrorList
@@ -91,13 +91,13 @@ type value struct {
 // Files f imports are read with os.ReadFile, relative to f.Name.
 // Errors are a lang.ErrorList of at most maxErrors diagnostics, sorted by
 // position, ending with a "too many errors" entry when more were found.
-func CheckFile(f *lang.File) ([]*ir.Graph, error) {
+func CheckFile(f *lang.File) ([]*ir.Module, error) {
 	return checkFile(f, nil)
 }
 
 // checkFile is CheckFile reading imports with read.
-func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, error) {
-	var graphs []*ir.Graph
+func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Module, error) {
+	var graphs []*ir.Module
 	im, root := loadUnits(f, read)
 	errs := im.errs
 	// Check every file's constants and function declarations, so that
@@ -149,10 +149,10 @@ func checkFile(f *lang.File, read func(string) ([]byte, error)) ([]*ir.Graph, er
 // systems allow at most 255 bytes for one.
 const MaxModelName = 200
 
-func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, error)) (g *ir.Graph, errs lang.ErrorList) {
+func checkModel(file string, m *lang.Model, u *unit, read func(string) ([]byte, error)) (g *ir.Module, errs lang.ErrorList) {
 	c := &checker{
 		read:     read,
-		g:        ir.NewGraph(m.Name.Name, file),
+		g:        ir.NewModule(m.Name.Name, file),
 		names:    map[string]*binding{},
 		outputs:  map[string]lang.Pos{},
 		u:        u,
@@ -314,13 +314,12 @@ func (c *checker) decl(d lang.Decl) {
 				c.errorf(id.Pos, "output %s is a constant; outputs must be computed from the inputs and params", id.Name)
 				continue
 			}
-			for i, o := range c.g.Outputs {
+			for i, o := range c.g.Outputs() {
 				if o == b.node {
-					c.errorf(id.Pos, "output %s is the same value as output %s", id.Name, c.g.OutputNames[i])
+					c.errorf(id.Pos, "output %s is the same value as output %s", id.Name, c.g.OutputNames()[i])
 				}
 			}
-			c.g.Outputs = append(c.g.Outputs, b.node)
-			c.g.OutputNames = append(c.g.OutputNames, id.Name)
+			c.g.AddOutput(id.Name, b.node)
 		}
 	case *lang.TrainStmt:
 		c.trainStmt(d)

@@ -26,7 +26,7 @@ func compileModel(t *testing.T, body string, want map[string]string) map[string]
 	g, err := Compile("check.flow", []byte(src), Options{NoOptimize: true})
 	require.NoError(t, err, src)
 	named := map[string]*ir.Node{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Name != "" {
 			require.NotContains(t, named, n.Name, "two nodes named %s", n.Name)
 			named[n.Name] = n

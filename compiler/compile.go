@@ -22,7 +22,7 @@ type Options struct {
 	// OptimizationPasses) on the forward graph, "train-mode" (when the
 	// model has dropout or batch_norm), "train", then each optimization
 	// pass again on the training graph. StageNames lists the names.
-	DumpAfter func(stage string, g *ir.Graph)
+	DumpAfter func(stage string, g *ir.Module)
 	// NoOptimize turns the optimization passes off; the passes needed for
 	// correctness (stable-log-softmax) and the lowerings still run.
 	NoOptimize bool
@@ -60,12 +60,12 @@ func StageTimer(timing func(string, time.Duration)) func(stage string) {
 // Compile parses, checks and lowers one model from source: the result
 // has its forward graph, gradients and updates, ready for the interpreter
 // or codegen. Errors are lang.ErrorList diagnostics or a lang.Error.
-func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
+func Compile(filename string, src []byte, opts Options) (*ir.Module, error) {
 	graphs, err := checkSource(filename, src, opts)
 	if err != nil {
 		return nil, err
 	}
-	var g *ir.Graph
+	var g *ir.Module
 	switch {
 	case opts.Model != "":
 		var names []string
@@ -94,7 +94,7 @@ func Compile(filename string, src []byte, opts Options) (*ir.Graph, error) {
 }
 
 // CompileAll parses, checks and lowers every model of a file.
-func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
+func CompileAll(filename string, src []byte, opts Options) ([]*ir.Module, error) {
 	graphs, err := checkSource(filename, src, opts)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func CompileAll(filename string, src []byte, opts Options) ([]*ir.Graph, error) 
 
 // checkSource parses and checks every model of a file, reading its
 // imports with opts.ReadFile.
-func checkSource(filename string, src []byte, opts Options) ([]*ir.Graph, error) {
+func checkSource(filename string, src []byte, opts Options) ([]*ir.Module, error) {
 	stage := StageTimer(opts.Timing)
 	f, err := lang.ParseFile(filename, src)
 	stage("parse")
@@ -127,7 +127,7 @@ func checkSource(filename string, src []byte, opts Options) ([]*ir.Graph, error)
 }
 
 // lower runs the passes and the training lowering on a checked graph.
-func lower(g *ir.Graph, opts Options) error {
+func lower(g *ir.Module, opts Options) error {
 	timed := StageTimer(opts.Timing)
 	dump := func(stage string) {
 		if stage != "check" {
@@ -190,7 +190,7 @@ func lower(g *ir.Graph, opts Options) error {
 }
 
 // CompileFile reads and compiles a .flow file.
-func CompileFile(path string, opts Options) (*ir.Graph, error) {
+func CompileFile(path string, opts Options) (*ir.Module, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

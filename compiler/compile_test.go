@@ -24,7 +24,7 @@ func TestIRGolden(t *testing.T) {
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			var b strings.Builder
-			_, err := CompileFile(path, Options{DumpAfter: func(stage string, g *ir.Graph) {
+			_, err := CompileFile(path, Options{DumpAfter: func(stage string, g *ir.Module) {
 				b.WriteString("== after " + stage + "\n")
 				b.WriteString(g.Dump())
 			}})

@@ -25,12 +25,12 @@ func (m memFS) read(path string) ([]byte, error) {
 	return []byte(src), nil
 }
 
-func compileMem(t *testing.T, files memFS, main string) (*ir.Graph, error) {
+func compileMem(t *testing.T, files memFS, main string) (*ir.Module, error) {
 	t.Helper()
 	return compiler.Compile(main, []byte(files[main]), compiler.Options{ReadFile: files.read})
 }
 
-func paramNames(g *ir.Graph) []string {
+func paramNames(g *ir.Module) []string {
 	var out []string
 	for _, p := range g.Params {
 		out = append(out, p.Name)
@@ -146,8 +146,8 @@ model M {
 }`}
 	g, err := compileMem(t, files, "m.flow")
 	require.NoError(t, err)
-	require.Equal(t, "f32[N,3]", g.Outputs[0].Type.String())
-	require.Equal(t, "f32[B,14]", g.Outputs[1].Type.String())
+	require.Equal(t, "f32[N,3]", g.Outputs()[0].Type.String())
+	require.Equal(t, "f32[B,14]", g.Outputs()[1].Type.String())
 	require.Equal(t, ir.Shp(7, 14), g.Param("yb/W").Type.Shape)
 }
 
@@ -169,7 +169,7 @@ model M {
 }`}
 	g, err := compileMem(t, files, "m.flow")
 	require.NoError(t, err)
-	require.Equal(t, "f32[N,3]", g.Outputs[0].Type.String())
+	require.Equal(t, "f32[N,3]", g.Outputs()[0].Type.String())
 	require.Equal(t, []string{"y/h/W", "y/h/b"}, paramNames(g))
 	require.Equal(t, ir.Shp(3, 3), g.Param("y/h/W").Type.Shape, "dense(x, D) with D = 3")
 	it, err := compiler.NewInterpreter(g)
@@ -220,7 +220,7 @@ model M {
 	require.Equal(t, ir.Shp(3, 6), g.Param("W").Type.Shape)
 	require.Equal(t, 0.125, g.Param("W").Attrs.Float("value", 0))
 	require.InDelta(t, 0.05, g.Optimizer.Attrs.Float("lr", 0), 1e-12)
-	require.Equal(t, "f32[N]", g.Outputs[0].Type.String())
+	require.Equal(t, "f32[N]", g.Outputs()[0].Type.String())
 }
 
 // TestImportErrorsElsewhere checks errors positioned in imported files:
@@ -344,7 +344,7 @@ model M {
 		"logits/W f32[6,3]", "logits/b f32[3]",
 	}, got)
 	named := map[string]*ir.Node{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Name != "" {
 			named[n.Name] = n
 		}
@@ -352,7 +352,7 @@ model M {
 	require.Equal(t, "f32[N,7,7,4]", named["c1/h"].Type.String())
 	require.Equal(t, "f32[N,4,4,4]", named["c1"].Type.String())
 	require.Equal(t, "f32[N,4,4,6]", named["c2"].Type.String())
-	require.Equal(t, "f32[N,3]", g.Outputs[0].Type.String())
+	require.Equal(t, "f32[N,3]", g.Outputs()[0].Type.String())
 }
 
 // TestCompileTimeParams checks compile-time parameters used as attributes
@@ -373,7 +373,7 @@ model M {
 }`
 	g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
 	require.NoError(t, err)
-	require.Equal(t, "f32[N,1]", g.Outputs[0].Type.String())
+	require.Equal(t, "f32[N,1]", g.Outputs()[0].Type.String())
 	require.Equal(t, 2.0, g.Param("proj/W").Attrs.Float("stddev", 0))
 	require.Equal(t, ir.Shp(3, 4), g.Param("proj/W").Type.Shape)
 }

@@ -128,10 +128,10 @@ func checkRendered(t *testing.T, src []byte, list lang.ErrorList) {
 
 // checkGraph checks that the nodes of g are typed and in topological
 // order, and that every special node belongs to the graph.
-func checkGraph(t *testing.T, g *ir.Graph) {
+func checkGraph(t *testing.T, g *ir.Module) {
 	t.Helper()
 	index := map[*ir.Node]int{}
-	for i, n := range g.Nodes {
+	for i, n := range g.Body.Nodes {
 		if n == nil || n.Op == nil {
 			t.Fatalf("node %d has no op", i)
 		}
@@ -155,10 +155,10 @@ func checkGraph(t *testing.T, g *ir.Graph) {
 	var special []*ir.Node
 	special = append(special, g.Inputs...)
 	special = append(special, g.Params...)
-	special = append(special, g.Outputs...)
-	special = append(special, g.Updates...)
-	if g.Loss != nil {
-		special = append(special, g.Loss)
+	special = append(special, g.Outputs()...)
+	special = append(special, g.Updates()...)
+	if g.Loss() != nil {
+		special = append(special, g.Loss())
 	}
 	for _, gr := range g.Grads {
 		special = append(special, gr)
@@ -168,13 +168,13 @@ func checkGraph(t *testing.T, g *ir.Graph) {
 			t.Fatalf("node %s (%s) is not in the graph", n.Label(), n.Op.Name)
 		}
 	}
-	if len(g.Outputs) == 0 && g.Loss == nil {
+	if len(g.Outputs()) == 0 && g.Loss() == nil {
 		t.Fatal("a graph with no outputs and no loss")
 	}
-	if (g.Loss == nil) != (g.Optimizer == nil) {
+	if (g.Loss() == nil) != (g.Optimizer == nil) {
 		t.Fatal("a loss without an optimizer, or the other way round")
 	}
-	if g.Loss != nil && len(g.Updates) == 0 {
+	if g.Loss() != nil && len(g.Updates()) == 0 {
 		t.Fatal("a train statement with no updates")
 	}
 }

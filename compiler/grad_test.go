@@ -85,7 +85,7 @@ func checkGradient(t *testing.T, tc gradCase, seed uint64) {
 	if gen == nil {
 		gen = awayFromZero
 	}
-	g := ir.NewGraph("grad", "test")
+	g := ir.NewModule("grad", "test")
 	var xs, operands []*ir.Node
 	for i, s := range tc.shapes {
 		dt := ir.F64
@@ -185,7 +185,7 @@ func TestMinMaxTieRules(t *testing.T) {
 		{"minimum", "first", []float64{2, 4, 6, 0}, []float64{0, 0, 0, 8}},
 	} {
 		t.Run(c.op+"/"+c.ties, func(t *testing.T) {
-			g := ir.NewGraph("ties", "test")
+			g := ir.NewModule("ties", "test")
 			pa := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
 			pb := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F64, "shape": ir.Shp(4), "init": "zeros"})
 			g.Params = []*ir.Node{pa, pb}

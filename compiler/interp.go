@@ -12,14 +12,14 @@ import (
 // oracle that generated code and gradients are tested against. It shares
 // no code with the runtime's kernels.
 type Interpreter struct {
-	G *ir.Graph
+	G *ir.Module
 	// State holds the current value of every param.
 	State map[*ir.Node]*ir.Tensor
 }
 
 // NewInterpreter returns an interpreter with every param set to its
 // initial value.
-func NewInterpreter(g *ir.Graph) (*Interpreter, error) {
+func NewInterpreter(g *ir.Module) (*Interpreter, error) {
 	it := &Interpreter{G: g, State: map[*ir.Node]*ir.Tensor{}}
 	for _, p := range g.Params {
 		vals, err := InitialValues(p)
@@ -115,16 +115,16 @@ func (it *Interpreter) eval(feeds map[string]*ir.Tensor, fetches []*ir.Node) (ma
 // and returns the loss computed before the update.
 func (it *Interpreter) TrainStep(feeds map[string]*ir.Tensor) (float64, error) {
 	g := it.G
-	if g.Loss == nil {
+	if g.Loss() == nil {
 		return 0, fmt.Errorf("model %s has no train statement", g.Name)
 	}
 	loss := g.TrainingLoss() // training-mode dropout and batch_norm
-	fetches := append([]*ir.Node{loss}, g.Updates...)
+	fetches := append([]*ir.Node{loss}, g.Updates()...)
 	vals, err := it.eval(feeds, fetches)
 	if err != nil {
 		return 0, err
 	}
-	for _, u := range g.Updates {
+	for _, u := range g.Updates() {
 		it.State[u.Inputs[0]] = vals[u]
 	}
 	return vals[loss].Data[0], nil
@@ -132,17 +132,17 @@ func (it *Interpreter) TrainStep(feeds map[string]*ir.Tensor) (float64, error) {
 
 // Predict evaluates the outputs.
 func (it *Interpreter) Predict(feeds map[string]*ir.Tensor) ([]*ir.Tensor, error) {
-	return it.Run(feeds, it.G.Outputs...)
+	return it.Run(feeds, it.G.Outputs()...)
 }
 
 // Loss evaluates the loss without updating, in inference mode (dropout
 // is the identity, batch_norm uses its moving averages), as Keras's
 // evaluate does.
 func (it *Interpreter) Loss(feeds map[string]*ir.Tensor) (float64, error) {
-	if it.G.Loss == nil {
+	if it.G.Loss() == nil {
 		return math.NaN(), fmt.Errorf("model %s has no train statement", it.G.Name)
 	}
-	out, err := it.Run(feeds, it.G.Loss)
+	out, err := it.Run(feeds, it.G.Loss())
 	if err != nil {
 		return 0, err
 	}

@@ -70,14 +70,14 @@ func (r Reduction) String() string {
 
 // LossReduction returns how g's loss combines the examples of a batch,
 // and, when that is ReductionUnknown, why. The loss a training step
-// reports (Graph.TrainingLoss) and the one evaluation computes
-// (Graph.Loss) must agree.
-func LossReduction(g *ir.Graph) (Reduction, string) {
-	if g.Loss == nil {
+// reports (Module.TrainingLoss) and the one evaluation computes
+// (Module.Loss) must agree.
+func LossReduction(g *ir.Module) (Reduction, string) {
+	if g.Loss() == nil {
 		return ReductionUnknown, "the model has no loss"
 	}
-	r, why := reductionOf(g, g.Loss)
-	if t := g.TrainingLoss(); t != g.Loss {
+	r, why := reductionOf(g, g.Loss())
+	if t := g.TrainingLoss(); t != g.Loss() {
 		rt, whyT := reductionOf(g, t)
 		switch {
 		case r == ReductionUnknown:
@@ -110,7 +110,7 @@ type batchFact struct {
 }
 
 // reductionOf classifies the scalar loss of g.
-func reductionOf(g *ir.Graph, loss *ir.Node) (Reduction, string) {
+func reductionOf(g *ir.Module, loss *ir.Node) (Reduction, string) {
 	nodes := g.Schedule(loss) // operands first
 	var syms []string
 	for _, n := range nodes {

@@ -120,8 +120,8 @@ func TestLossReduction(t *testing.T) {
 		}, ReductionUnknown, "combines per-example values with one that grows with the batch"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &gb{g: ir.NewGraph("T", "t.flow")}
-			b.g.Loss = tt.loss(b, build(b))
+			b := &gb{g: ir.NewModule("T", "t.flow")}
+			b.g.SetLoss(tt.loss(b, build(b)))
 			got, why := LossReduction(b.g)
 			require.Equal(t, tt.want, got, why)
 			if tt.want == ReductionUnknown {
@@ -136,37 +136,37 @@ func TestLossReduction(t *testing.T) {
 // TestLossReductionWithoutABatch checks models the analysis cannot place
 // for want of a batch dimension, or that disagree with themselves.
 func TestLossReductionWithoutABatch(t *testing.T) {
-	b := &gb{g: ir.NewGraph("T", "t.flow")}
+	b := &gb{g: ir.NewModule("T", "t.flow")}
 	x := b.in("x", ir.Shp(20, 4)) // a fixed batch: which axis holds the examples?
 	W := b.param("W", ir.Shp(4, 1))
-	b.g.Loss = b.op(ir.Sum, nil, b.op(ir.Matmul, nil, x, W))
+	b.g.SetLoss(b.op(ir.Sum, nil, b.op(ir.Matmul, nil, x, W)))
 	got, why := LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "the model has no symbolic batch dimension")
 
-	b = &gb{g: ir.NewGraph("T", "t.flow")}
+	b = &gb{g: ir.NewModule("T", "t.flow")}
 	x = b.in("x", ir.Shape{symN, ir.Sym("M")})
-	b.g.Loss = b.op(ir.Sum, nil, b.op(ir.Mul, nil, x, b.param("s", ir.Shp())))
+	b.g.SetLoss(b.op(ir.Sum, nil, b.op(ir.Mul, nil, x, b.param("s", ir.Shp()))))
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "several symbolic dimensions (N, M)")
 
 	// The training step's loss (dropout's training variant, say) is a sum
 	// where evaluation's is a mean.
-	b = &gb{g: ir.NewGraph("T", "t.flow")}
+	b = &gb{g: ir.NewModule("T", "t.flow")}
 	x = b.in("x", ir.Shape{symN, ir.Fixed(4)})
 	h := b.op(ir.Mul, nil, x, b.param("s", ir.Shp()))
-	b.g.Loss = b.op(ir.Mean, nil, h)
-	b.g.TrainLoss = b.op(ir.Sum, nil, h)
+	b.g.SetLoss(b.op(ir.Mean, nil, h))
+	b.g.SetTrainingLoss(b.op(ir.Sum, nil, h))
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Equal(t, "the training step's loss is a sum over the batch, evaluation's a mean", why)
-	b.g.TrainLoss = b.op(ir.Max, nil, h)
+	b.g.SetTrainingLoss(b.op(ir.Max, nil, h))
 	got, why = LossReduction(b.g)
 	require.Equal(t, ReductionUnknown, got)
 	require.Contains(t, why, "(in the training step's loss)")
 
-	got, why = LossReduction(ir.NewGraph("T", "t.flow"))
+	got, why = LossReduction(ir.NewModule("T", "t.flow"))
 	require.Equal(t, ReductionUnknown, got)
 	require.Equal(t, "the model has no loss", why)
 }

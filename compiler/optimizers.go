@@ -17,7 +17,7 @@ import (
 // params the lowering creates with attribute trainable = false and
 // initializer zeros, named after the param they belong to ("W/adam_m") or
 // "optimizer/step". They are updated by assign nodes like the params, so
-// they appear in Params() for checkpoints, but ir.Graph.ParamCount does
+// they appear in Params() for checkpoints, but ir.Module.ParamCount does
 // not count them.
 //
 // The semantics are TensorFlow's Keras optimizers (tf.keras.optimizers in
@@ -329,7 +329,7 @@ func optimizerNames() []string {
 // state updates recorded so far.
 type Step struct {
 	// G is the graph the step's nodes are added to.
-	G *ir.Graph
+	G *ir.Module
 	// Attrs are the optimizer's argument values, defaults filled in.
 	Attrs ir.Attrs
 	// Param is the param whose update is being built.
@@ -341,7 +341,7 @@ type Step struct {
 	assigns []*ir.Node // assign nodes of slots, in creation order
 }
 
-func newStep(g *ir.Graph, a ir.Attrs, dt ir.DType) *Step {
+func newStep(g *ir.Module, a ir.Attrs, dt ir.DType) *Step {
 	return &Step{G: g, Attrs: a, dt: dt, cache: map[string]*ir.Node{}}
 }
 

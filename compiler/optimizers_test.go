@@ -20,7 +20,7 @@ const optTol = 1e-12
 
 // trainModel compiles src and returns an interpreter and a step function
 // that runs one training step (with no inputs).
-func trainModel(t *testing.T, src string) (*ir.Graph, *Interpreter, func()) {
+func trainModel(t *testing.T, src string) (*ir.Module, *Interpreter, func()) {
 	t.Helper()
 	g, err := Compile("opt.flow", []byte(src), Options{})
 	require.NoError(t, err)
@@ -33,7 +33,7 @@ func trainModel(t *testing.T, src string) (*ir.Graph, *Interpreter, func()) {
 }
 
 // paramValue returns the current value of param name.
-func paramValue(t *testing.T, g *ir.Graph, it *Interpreter, name string) []float64 {
+func paramValue(t *testing.T, g *ir.Module, it *Interpreter, name string) []float64 {
 	t.Helper()
 	p := g.Param(name)
 	require.NotNil(t, p, "no param %s", name)
@@ -308,14 +308,14 @@ func TestSlotParams(t *testing.T) {
 	require.Equal(t, 0, g.Param("optimizer/step").Type.Shape.Rank())
 	// Every slot and the counter are updated.
 	updated := map[string]bool{}
-	for _, u := range g.Updates {
+	for _, u := range g.Updates() {
 		updated[u.Inputs[0].Name] = true
 	}
 	for _, name := range names {
 		require.True(t, updated[name], "%s is not updated", name)
 	}
 	// The forward program reads no optimizer state.
-	for n := range ir.Reachable(g.Outputs...) {
+	for n := range ir.Reachable(g.Outputs()...) {
 		if n.Op == ir.Param {
 			require.True(t, ir.Trainable(n), n.Name)
 		}

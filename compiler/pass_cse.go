@@ -2,9 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/flow-lang/flow/compiler/ir"
 )
@@ -20,7 +17,7 @@ import (
 // pass removes many nodes from training graphs.
 var CSE = Pass{Name: "cse", Run: cse}
 
-func cse(g *ir.Graph) error {
+func cse(g *ir.Module) error {
 	seen := map[string]*ir.Node{}
 	repl := map[*ir.Node]*ir.Node{}
 	resolve := func(n *ir.Node) *ir.Node {
@@ -29,7 +26,7 @@ func cse(g *ir.Graph) error {
 		}
 		return n
 	}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if ir.IsPinned(n) {
 			continue
 		}
@@ -40,7 +37,7 @@ func cse(g *ir.Graph) error {
 		if n.Op.Commutative && len(ids) == 2 && ids[0] > ids[1] {
 			ids[0], ids[1] = ids[1], ids[0]
 		}
-		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + n.Device + "|" + attrKey(n.Attrs) + "|" + n.Type.String()
+		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + n.Device + "|" + n.Attrs.Key() + "|" + n.Type.String()
 		if first, ok := seen[key]; ok {
 			repl[n] = first
 			// A value shared by the forward pass and the gradient
@@ -52,32 +49,4 @@ func cse(g *ir.Graph) error {
 	}
 	g.ReplaceAll(repl)
 	return nil
-}
-
-// attrKey renders attributes exactly (every float in full precision, no
-// abbreviation), sorted by name, for comparing them.
-func attrKey(a ir.Attrs) string {
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte('=')
-		switch v := a[k].(type) {
-		case float64:
-			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
-		case []float64:
-			for _, x := range v {
-				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
-				b.WriteByte(',')
-			}
-		default:
-			fmt.Fprintf(&b, "%T:%v", v, v)
-		}
-		b.WriteByte(';')
-	}
-	return b.String()
 }

@@ -10,7 +10,7 @@ import "github.com/flow-lang/flow/compiler/ir"
 // dropout step counter, batch_norm's moving averages) for every one.
 var DCE = Pass{Name: "dce", Run: dce}
 
-func dce(g *ir.Graph) error {
+func dce(g *ir.Module) error {
 	roots := g.Roots()
 	roots = append(roots, g.Inputs...)
 	roots = append(roots, g.Params...)
@@ -18,21 +18,21 @@ func dce(g *ir.Graph) error {
 	// model the param dropout/step when it has a dropout: before it, both
 	// ops are kept for it.
 	lowered := g.Param("dropout/step") != nil
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Op == ir.BatchNorm || (n.Op == ir.Dropout && !lowered) {
 			roots = append(roots, n)
 		}
 	}
 	need := ir.Reachable(roots...)
-	out := g.Nodes[:0]
-	for _, n := range g.Nodes {
+	out := g.Body.Nodes[:0]
+	for _, n := range g.Body.Nodes {
 		if need[n] {
 			out = append(out, n)
 		}
 	}
-	for i := len(out); i < len(g.Nodes); i++ {
-		g.Nodes[i] = nil
+	for i := len(out); i < len(g.Body.Nodes); i++ {
+		g.Body.Nodes[i] = nil
 	}
-	g.Nodes = out
+	g.Body.Nodes = out
 	return nil
 }

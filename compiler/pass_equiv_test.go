@@ -29,7 +29,7 @@ func relDiff(got, want []float64) float64 {
 
 // randomFeeds draws every input of g for a batch of n: floats in [0, 1),
 // integers (class labels) in {0, 1, 2}, booleans.
-func randomFeeds(r *rand.Rand, g *ir.Graph, n int) map[string]*ir.Tensor {
+func randomFeeds(r *rand.Rand, g *ir.Module, n int) map[string]*ir.Tensor {
 	b := ir.Binding{}
 	for _, s := range g.Syms {
 		b[s] = n
@@ -86,17 +86,17 @@ func requireEquivalent(t *testing.T, path string, batch int) {
 	}
 	for step := 0; step < 2; step++ {
 		feeds := randomFeeds(r, plain, batch)
-		if len(plain.Outputs) > 0 {
+		if len(plain.Outputs()) > 0 {
 			want, err := ip.Predict(feeds)
 			require.NoError(t, err)
 			got, err := io.Predict(feeds)
 			require.NoError(t, err)
 			for i := range want {
 				d := relDiff(got[i].Data, want[i].Data)
-				require.LessOrEqual(t, d, passEquivTol, "step %d output %s: relative difference %.3g", step, plain.OutputNames[i], d)
+				require.LessOrEqual(t, d, passEquivTol, "step %d output %s: relative difference %.3g", step, plain.OutputNames()[i], d)
 			}
 		}
-		if plain.Loss == nil {
+		if plain.Loss() == nil {
 			continue
 		}
 		want, err := ip.Loss(feeds)

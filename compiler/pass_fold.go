@@ -30,14 +30,14 @@ const maxFoldGrowth = 64
 // a gradient) stays computed, from folded operands.
 var FoldConstants = Pass{Name: "fold-constants", Run: foldConstants}
 
-func foldConstants(g *ir.Graph) error {
+func foldConstants(g *ir.Module) error {
 	values := map[*ir.Node]*ir.Tensor{}
 	repl := map[*ir.Node]*ir.Node{}
 	// values holds the value of every constant and folded node, keyed by
 	// the node of the graph as it was: the scan is in topological order,
 	// so a node sees its operands' values. Intermediate constants that
 	// nothing needs once their users fold are left to dce.
-	nodes := append([]*ir.Node{}, g.Nodes...)
+	nodes := append([]*ir.Node{}, g.Body.Nodes...)
 	results := resultSet(g)
 	for _, n := range nodes {
 		if n.Op == ir.Const {
@@ -108,7 +108,7 @@ func finite(t *ir.Tensor) bool {
 
 // constNode creates the const node holding t in place of n: a scalar
 // `value`, or `values` with a static `shape`.
-func constNode(g *ir.Graph, n *ir.Node, t *ir.Tensor) *ir.Node {
+func constNode(g *ir.Module, n *ir.Node, t *ir.Tensor) *ir.Node {
 	attrs := ir.Attrs{"dtype": n.Type.DType}
 	if n.Type.Shape.Rank() == 0 {
 		attrs["value"] = t.Data[0]

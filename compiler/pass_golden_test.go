@@ -21,7 +21,7 @@ func TestPassGolden(t *testing.T) {
 			type stage struct{ name, dump string }
 			var stages []stage
 			path := filepath.Join("testdata", "passes", p.Name+".flow")
-			_, err := CompileFile(path, Options{DumpAfter: func(name string, g *ir.Graph) {
+			_, err := CompileFile(path, Options{DumpAfter: func(name string, g *ir.Module) {
 				stages = append(stages, stage{name, g.Dump()})
 			}})
 			require.NoError(t, err)

@@ -31,7 +31,7 @@ var MatmulChain = matmulChainPass(nil)
 // matmulChainPass returns the matmul-chain pass costing products with
 // profile p (nil: cost.Default()).
 func matmulChainPass(p *cost.Profile) Pass {
-	return Pass{Name: "matmul-chain", Run: func(g *ir.Graph) error {
+	return Pass{Name: "matmul-chain", Run: func(g *ir.Module) error {
 		if p == nil {
 			p = cost.Default()
 		}
@@ -58,7 +58,7 @@ func matmul2D(n *ir.Node) bool {
 		n.Inputs[0].Type.Shape.Rank() == 2 && n.Inputs[1].Type.Shape.Rank() == 2
 }
 
-func matmulChain(g *ir.Graph, p *cost.Profile) error {
+func matmulChain(g *ir.Module, p *cost.Profile) error {
 	uses := useCounts(g)
 	binding := ir.Binding{}
 	for _, s := range g.Syms {
@@ -71,7 +71,7 @@ func matmulChain(g *ir.Graph, p *cost.Profile) error {
 		return matmul2D(x) && !m.Attrs.Bool(flag) && uses[x] == 1 && x.Type.DType == m.Type.DType
 	}
 	interior := map[*ir.Node]bool{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if matmul2D(n) {
 			for i := range 2 {
 				if inner(n, i) {
@@ -81,7 +81,7 @@ func matmulChain(g *ir.Graph, p *cost.Profile) error {
 		}
 	}
 	repl := map[*ir.Node]*ir.Node{}
-	for _, root := range append([]*ir.Node{}, g.Nodes...) {
+	for _, root := range append([]*ir.Node{}, g.Body.Nodes...) {
 		if !matmul2D(root) || interior[root] {
 			continue
 		}
@@ -169,7 +169,7 @@ func productMicros(prof *cost.Profile, p, q, r ir.Dim, dt ir.DType, b ir.Binding
 
 // buildChain builds the product of leaves i..j in the order of split; it
 // returns nil if a product does not type-check (it always should).
-func buildChain(g *ir.Graph, leaves []chainLeaf, split [][]int, i, j int) *ir.Node {
+func buildChain(g *ir.Module, leaves []chainLeaf, split [][]int, i, j int) *ir.Node {
 	if i == j {
 		return nil // single leaves are operands, handled by the caller
 	}

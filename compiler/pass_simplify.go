@@ -30,14 +30,14 @@ import (
 // a gradient) is not replaced by an input, a param or a constant.
 var Simplify = Pass{Name: "simplify", Run: simplify}
 
-func simplify(g *ir.Graph) error {
+func simplify(g *ir.Module) error {
 	s := &simplifier{g: g, repl: map[*ir.Node]*ir.Node{}, uses: useCounts(g)}
 	results := resultSet(g)
 	// After the train-mode lowering (which gives a model with dropout the
 	// param dropout/step), dropout nodes are the inference variant: the
 	// identity.
 	lowered := g.Param("dropout/step") != nil
-	for _, n := range append([]*ir.Node{}, g.Nodes...) {
+	for _, n := range append([]*ir.Node{}, g.Body.Nodes...) {
 		if n.Op == ir.Dropout && lowered {
 			if x := s.in(n, 0); sameType(x, n) && mayReplace(results, n, x) {
 				s.repl[n] = x
@@ -56,7 +56,7 @@ func simplify(g *ir.Graph) error {
 }
 
 type simplifier struct {
-	g    *ir.Graph
+	g    *ir.Module
 	repl map[*ir.Node]*ir.Node
 	uses map[*ir.Node]int
 }

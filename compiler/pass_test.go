@@ -16,11 +16,11 @@ type passCase struct {
 	name  string
 	build func(b *gb) []*ir.Node // the outputs
 	// check inspects the graph after the pass.
-	check func(t *testing.T, g *ir.Graph, outs []*ir.Node)
+	check func(t *testing.T, g *ir.Module, outs []*ir.Node)
 }
 
 // gb is a small graph builder for pass tests.
-type gb struct{ g *ir.Graph }
+type gb struct{ g *ir.Module }
 
 func (b *gb) in(name string, s ir.Shape) *ir.Node { return b.inOf(name, ir.F32, s) }
 
@@ -52,12 +52,11 @@ func (b *gb) op(def *ir.OpDef, attrs ir.Attrs, in ...*ir.Node) *ir.Node {
 var symN = ir.Sym("N")
 
 // newCaseGraph builds c's graph with its outputs set.
-func newCaseGraph(c passCase) (*ir.Graph, []*ir.Node) {
-	b := &gb{g: ir.NewGraph("T", "t.flow")}
+func newCaseGraph(c passCase) (*ir.Module, []*ir.Node) {
+	b := &gb{g: ir.NewModule("T", "t.flow")}
 	outs := c.build(b)
-	b.g.Outputs = outs
-	for i := range outs {
-		b.g.OutputNames = append(b.g.OutputNames, string(rune('a'+i)))
+	for i, o := range outs {
+		b.g.AddOutput(string(rune('a'+i)), o)
 	}
 	return b.g, outs
 }
@@ -82,7 +81,7 @@ func runPassCase(t *testing.T, pass Pass, c passCase) {
 	}
 }
 
-func evalOutputs(t *testing.T, g *ir.Graph) []*ir.Tensor {
+func evalOutputs(t *testing.T, g *ir.Module) []*ir.Tensor {
 	t.Helper()
 	it, err := NewInterpreter(g)
 	require.NoError(t, err)
@@ -97,13 +96,13 @@ func evalOutputs(t *testing.T, g *ir.Graph) []*ir.Tensor {
 	return out
 }
 
-func requireTopological(t *testing.T, g *ir.Graph) {
+func requireTopological(t *testing.T, g *ir.Module) {
 	t.Helper()
 	pos := map[*ir.Node]int{}
-	for i, n := range g.Nodes {
+	for i, n := range g.Body.Nodes {
 		pos[n] = i
 	}
-	for i, n := range g.Nodes {
+	for i, n := range g.Body.Nodes {
 		for _, in := range n.Inputs {
 			j, ok := pos[in]
 			require.True(t, ok && j < i, "%s uses %s before it is computed", n, in)
@@ -123,17 +122,17 @@ func operandOf(t *testing.T, n *ir.Node) *ir.Node {
 	return n.Inputs[0]
 }
 
-func opsOf(g *ir.Graph) []string {
+func opsOf(g *ir.Module) []string {
 	var out []string
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		out = append(out, n.Op.Name)
 	}
 	return out
 }
 
-func countOp(g *ir.Graph, op string) int {
+func countOp(g *ir.Module, op string) int {
 	c := 0
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Op.Name == op {
 			c++
 		}
@@ -149,7 +148,7 @@ func TestSimplifyRewrites(t *testing.T) {
 			return []*ir.Node{b.op(ir.Relu, nil, mk(b, x))}
 		}
 	}
-	isX := func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+	isX := func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 		require.Equal(t, g.Input("x"), operandOf(t, outs[0]), "%s", g.Dump())
 	}
 	cases := []passCase{
@@ -184,7 +183,7 @@ func TestSimplifyRewrites(t *testing.T) {
 			t1 := b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 2, 0}}, x)  // [2,3,N]
 			t2 := b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 0, 2}}, t1) // [3,2,N]
 			return []*ir.Node{b.op(ir.Relu, nil, t2)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			tr := operandOf(t, outs[0])
 			require.Equal(t, "transpose", tr.Op.Name)
 			require.Equal(t, g.Input("x"), tr.Inputs[0])
@@ -194,7 +193,7 @@ func TestSimplifyRewrites(t *testing.T) {
 			x := b.in("x", ir.Shape{symN, ir.Fixed(4)})
 			r := b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 2, 1, 2}}, b.op(ir.Reshape, ir.Attrs{"shape": []int{-1, 2, 2}}, x))
 			return []*ir.Node{b.op(ir.Relu, nil, r)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			r := operandOf(t, outs[0])
 			require.Equal(t, "reshape", r.Op.Name)
 			require.Equal(t, g.Input("x"), r.Inputs[0])
@@ -203,7 +202,7 @@ func TestSimplifyRewrites(t *testing.T) {
 			z, y := b.in("z", x4), b.in("y", x4)
 			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			s := operandOf(t, outs[0])
 			require.Equal(t, "sum", s.Op.Name)
 			require.Equal(t, "softmax_cross_entropy", s.Inputs[0].Op.Name)
@@ -213,7 +212,7 @@ func TestSimplifyRewrites(t *testing.T) {
 			z, y := b.in("z", x4), b.in("y", x4)
 			s := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, b.op(ir.Mul, nil, b.op(ir.LogSoftmax, nil, z), y))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, b.op(ir.Mean, nil, s)))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			m := operandOf(t, outs[0])
 			require.Equal(t, "mean", m.Op.Name)
 			require.Equal(t, "softmax_cross_entropy", m.Inputs[0].Op.Name)
@@ -222,13 +221,13 @@ func TestSimplifyRewrites(t *testing.T) {
 		{"v + zeros[2,4] broadcasts", func(b *gb) []*ir.Node {
 			v := b.in("v", ir.Shp(4))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Add, nil, v, b.consts(ir.Shp(2, 4), make([]float64, 8)...)))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Equal(t, "add", operandOf(t, outs[0]).Op.Name)
 		}},
 		{"v * ones[2,4] broadcasts", func(b *gb) []*ir.Node {
 			v := b.in("v", ir.Shp(4))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Mul, nil, v, b.consts(ir.Shp(2, 4), 1, 1, 1, 1, 1, 1, 1, 1)))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Equal(t, "mul", operandOf(t, outs[0]).Op.Name)
 		}},
 		{"x * 2, x + [0, 1, 0, 0], 0 - x stay", func(b *gb) []*ir.Node {
@@ -238,7 +237,7 @@ func TestSimplifyRewrites(t *testing.T) {
 				b.op(ir.Relu, nil, b.op(ir.Add, nil, x, b.consts(ir.Shp(4), 0, 1, 0, 0))),
 				b.op(ir.Relu, nil, b.op(ir.Sub, nil, b.scalar(0), x)),
 			}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			for i, op := range []string{"mul", "add", "sub"} {
 				require.Equal(t, op, operandOf(t, outs[i]).Op.Name)
 			}
@@ -247,14 +246,14 @@ func TestSimplifyRewrites(t *testing.T) {
 			z, y := b.in("z", x4), b.in("y", ir.Shp(4))
 			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 		}},
 		{"f64 cross entropy is not fused: softmax_cross_entropy takes f32 only", func(b *gb) []*ir.Node {
 			z, y := b.inOf("z", ir.F64, x4), b.inOf("y", ir.F64, x4)
 			s := b.op(ir.Sum, nil, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, nil, z)))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 			require.Equal(t, 1, countOp(g, "log_softmax"))
 		}},
@@ -262,13 +261,13 @@ func TestSimplifyRewrites(t *testing.T) {
 			z, y := b.in("z", x4), b.in("y", x4)
 			s := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, b.op(ir.Mul, nil, y, b.op(ir.LogSoftmax, ir.Attrs{"axis": 0}, z)))
 			return []*ir.Node{b.op(ir.Relu, nil, b.op(ir.Neg, nil, s))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Zero(t, countOp(g, "softmax_cross_entropy"))
 		}},
 		{"an output is not replaced by an input", func(b *gb) []*ir.Node {
 			return []*ir.Node{b.op(ir.Mul, nil, b.in("x", x4), b.scalar(1))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			require.Equal(t, "mul", g.Outputs[0].Op.Name)
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			require.Equal(t, "mul", g.Outputs()[0].Op.Name)
 		}},
 	}
 	for _, c := range cases {
@@ -282,7 +281,7 @@ func TestFoldConstants(t *testing.T) {
 			k := b.consts(ir.Shp(3), 1, 2, 3)
 			e := b.op(ir.Exp, nil, b.op(ir.Mul, nil, k, b.scalar(0.1)))
 			return []*ir.Node{b.op(ir.Add, nil, b.in("x", ir.Shape{symN, ir.Fixed(3)}), e)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			c := outs[0].Inputs[1]
 			require.Equal(t, "const", c.Op.Name)
 			for i, v := range c.Attrs.Floats("values") {
@@ -295,8 +294,8 @@ func TestFoldConstants(t *testing.T) {
 		}},
 		{"an output stays computed", func(b *gb) []*ir.Node {
 			return []*ir.Node{b.op(ir.Exp, nil, b.scalar(1))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			require.Equal(t, "exp", g.Outputs[0].Op.Name)
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			require.Equal(t, "exp", g.Outputs()[0].Op.Name)
 		}},
 		{"inputs, params and large or growing results are not folded", func(b *gb) []*ir.Node {
 			x, p := b.in("x", ir.Shp(3)), b.param("p", ir.Shp(3))
@@ -305,13 +304,13 @@ func TestFoldConstants(t *testing.T) {
 				b.op(ir.Relu, nil, b.op(ir.Add, nil, x, b.op(ir.Exp, nil, p))),
 				b.op(ir.Sum, nil, b.op(ir.Mul, nil, big, b.scalar(3))),
 			}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Equal(t, []string{"input", "param", "const", "broadcast_to", "exp", "add", "relu", "const", "mul", "sum"}, opsOf(g))
 		}},
 		{"NaN stays computed", func(b *gb) []*ir.Node {
 			l := b.op(ir.Log, nil, b.scalar(-1))
 			return []*ir.Node{b.op(ir.Add, nil, b.in("x", ir.Shp(2)), l)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 			require.Equal(t, "log", outs[0].Inputs[1].Op.Name)
 		}},
 	}
@@ -335,8 +334,8 @@ func TestTransposeMatmul(t *testing.T) {
 			a, w := b.in("a", ir.Shape{ir.Fixed(4), symN}), b.param("w", ir.Shp(3, 4))
 			mm := b.op(ir.Matmul, nil, b.op(ir.Transpose, nil, a), b.op(ir.Transpose, nil, w))
 			return []*ir.Node{mm}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			mm := g.Outputs[0]
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			mm := g.Outputs()[0]
 			require.Equal(t, []*ir.Node{g.Input("a"), g.Param("w")}, mm.Inputs)
 			require.True(t, mm.Attrs.Bool("transpose_a"))
 			require.True(t, mm.Attrs.Bool("transpose_b"))
@@ -344,28 +343,28 @@ func TestTransposeMatmul(t *testing.T) {
 		{"an already transposed operand", func(b *gb) []*ir.Node {
 			a, w := b.in("a", ir.Shape{symN, ir.Fixed(4)}), b.param("w", ir.Shp(4, 3))
 			return []*ir.Node{b.op(ir.Matmul, ir.Attrs{"transpose_b": true}, a, b.op(ir.Transpose, nil, w))}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			require.False(t, g.Outputs[0].Attrs.Bool("transpose_b"))
-			require.Equal(t, g.Param("w"), g.Outputs[0].Inputs[1])
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			require.False(t, g.Outputs()[0].Attrs.Bool("transpose_b"))
+			require.Equal(t, g.Param("w"), g.Outputs()[0].Inputs[1])
 		}},
 		{"batched", func(b *gb) []*ir.Node {
 			s, m := b.in("s", ir.Shape{symN, ir.Fixed(3), ir.Fixed(2)}), b.param("m", ir.Shp(3, 5))
 			return []*ir.Node{b.op(ir.Matmul, nil, b.op(ir.Transpose, ir.Attrs{"perm": []int{0, 2, 1}}, s), m)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			require.True(t, g.Outputs[0].Attrs.Bool("transpose_a"))
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			require.True(t, g.Outputs()[0].Attrs.Bool("transpose_a"))
 			require.Zero(t, countOp(g, "transpose"), "dead transposes go")
 		}},
 		{"other permutations stay", func(b *gb) []*ir.Node {
 			s, m := b.in("s", ir.Shp(3, 2, 3)), b.param("m", ir.Shp(3, 5))
 			return []*ir.Node{b.op(ir.Matmul, nil, b.op(ir.Transpose, ir.Attrs{"perm": []int{1, 0, 2}}, s), m)}
-		}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
-			require.False(t, g.Outputs[0].Attrs.Bool("transpose_a"))
-			require.Equal(t, "transpose", g.Outputs[0].Inputs[0].Op.Name)
+		}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
+			require.False(t, g.Outputs()[0].Attrs.Bool("transpose_a"))
+			require.Equal(t, "transpose", g.Outputs()[0].Inputs[0].Op.Name)
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			runPassCase(t, Pass{Name: "tm+dce", Run: func(g *ir.Graph) error {
+			runPassCase(t, Pass{Name: "tm+dce", Run: func(g *ir.Module) error {
 				if err := TransposeMatmul.Run(g); err != nil {
 					return err
 				}
@@ -376,9 +375,9 @@ func TestTransposeMatmul(t *testing.T) {
 }
 
 // chainFLOPs sums the matmul op's FLOPs at N = 64.
-func chainFLOPs(g *ir.Graph) float64 {
+func chainFLOPs(g *ir.Module) float64 {
 	total := 0.0
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Op == ir.Matmul {
 			total += n.Op.Cost(n, ir.Binding{"N": chainSymSize}).FLOPs
 		}
@@ -396,15 +395,15 @@ func TestMatmulChain(t *testing.T) {
 	ref, _ := newCaseGraph(passCase{build: chain})
 	before := chainFLOPs(ref)
 	require.Equal(t, 2.0*64*64*32+2*64*32*2, before)
-	runPassCase(t, Pass{Name: "chain+dce", Run: func(g *ir.Graph) error {
+	runPassCase(t, Pass{Name: "chain+dce", Run: func(g *ir.Module) error {
 		if err := MatmulChain.Run(g); err != nil {
 			return err
 		}
 		return DCE.Run(g)
-	}}, passCase{"reordered", chain, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+	}}, passCase{"reordered", chain, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 		// x @ (a @ cᵀ): 2*64*32*2 + 2*N*64*2.
 		require.Equal(t, 2.0*64*32*2+2*64*64*2, chainFLOPs(g))
-		out := g.Outputs[0]
+		out := g.Outputs()[0]
 		require.Equal(t, g.Input("x"), out.Inputs[0])
 		inner := out.Inputs[1]
 		require.Equal(t, []*ir.Node{g.Param("a"), g.Param("c")}, inner.Inputs)
@@ -446,76 +445,78 @@ func TestCSE(t *testing.T) {
 		r1 := b.op(ir.Sum, ir.Attrs{"axes": []int{0}}, x)
 		r2 := b.op(ir.Sum, ir.Attrs{"axes": []int{1}}, x)
 		return []*ir.Node{m1, m2, m3, d1, d2, r1, r2}
-	}, func(t *testing.T, g *ir.Graph, outs []*ir.Node) {
+	}, func(t *testing.T, g *ir.Module, outs []*ir.Node) {
 		require.Equal(t, 1, countOp(g, "add"))
 		require.Equal(t, 1, countOp(g, "exp"))
 		require.Equal(t, 2, countOp(g, "const"))
 		require.Equal(t, 2, countOp(g, "mul"))
-		require.Equal(t, g.Outputs[0], g.Outputs[1])
+		require.Equal(t, g.Outputs()[0], g.Outputs()[1])
 		require.Equal(t, 2, countOp(g, "sub"))
 		require.Equal(t, 2, countOp(g, "sum"))
 	}}
 	runPassCase(t, CSE, c)
 
 	// Params and updates never merge.
-	g := ir.NewGraph("T", "t.flow")
+	g := ir.NewModule("T", "t.flow")
 	b := &gb{g: g}
 	p1, p2 := b.param("p1", ir.Shp(2)), b.param("p2", ir.Shp(2))
 	p1.Attrs["init"], p2.Attrs["init"] = "zeros", "zeros"
 	v := b.in("v", ir.Shp(2))
 	u1, u2 := b.op(ir.AssignAdd, nil, p1, v), b.op(ir.AssignAdd, nil, p1, v)
-	g.Updates = []*ir.Node{u1, u2}
-	g.Outputs, g.OutputNames = []*ir.Node{b.op(ir.Add, nil, p1, p2)}, []string{"o"}
+	g.AddUpdate(u1)
+	g.AddUpdate(u2)
+	g.AddOutput("o", b.op(ir.Add, nil, p1, p2))
 	require.NoError(t, CSE.Run(g))
 	require.Equal(t, 2, countOp(g, "param"))
 	require.Equal(t, 2, countOp(g, "assign_add"))
-	require.Equal(t, []*ir.Node{u1, u2}, g.Updates)
+	require.Equal(t, []*ir.Node{u1, u2}, g.Updates())
 }
 
 func TestDCE(t *testing.T) {
-	g := ir.NewGraph("T", "t.flow")
+	g := ir.NewModule("T", "t.flow")
 	b := &gb{g: g}
 	x, unused := b.in("x", ir.Shp(2)), b.in("unused", ir.Shp(2))
 	p := b.param("p", ir.Shp(2))
 	dead := b.op(ir.Exp, nil, x)
 	b.op(ir.Relu, nil, dead)
 	drop := b.op(ir.Dropout, ir.Attrs{"rate": 0.5}, x)
-	g.Outputs, g.OutputNames = []*ir.Node{b.op(ir.Add, nil, x, p)}, []string{"o"}
+	g.AddOutput("o", b.op(ir.Add, nil, x, p))
 	require.NoError(t, DCE.Run(g))
 	require.Equal(t, []string{"input", "input", "param", "dropout", "add"}, opsOf(g))
 	require.Equal(t, []*ir.Node{x, unused}, g.Inputs, "the signature stays")
-	require.Contains(t, g.Nodes, drop, "dropout stays for the train-mode lowering")
+	require.Contains(t, g.Body.Nodes, drop, "dropout stays for the train-mode lowering")
 }
 
-// TestReplaceUpdatesEveryReference checks ir.Graph.Replace redirects
+// TestReplaceUpdatesEveryReference checks ir.Module.Replace redirects
 // operands, outputs, the losses, gradients and updates, removes the old
 // node and restores a topological order when the new node is younger.
 func TestReplaceUpdatesEveryReference(t *testing.T) {
-	g := ir.NewGraph("T", "t.flow")
+	g := ir.NewModule("T", "t.flow")
 	b := &gb{g: g}
 	x, p := b.in("x", ir.Shp(2)), b.param("p", ir.Shp(2))
 	old := b.op(ir.Mul, nil, x, p)
 	use := b.op(ir.Exp, nil, old)
 	loss := b.op(ir.Sum, nil, old)
 	upd := b.op(ir.Assign, nil, p, old)
-	g.Outputs, g.OutputNames = []*ir.Node{old, use}, []string{"a", "b"}
-	g.Loss, g.TrainLoss = old, old
+	g.AddOutput("a", old)
+	g.AddOutput("b", use)
+	g.SetLoss(old)
 	g.Grads[p] = old
-	g.Updates = []*ir.Node{upd}
+	g.AddUpdate(upd)
 	_ = loss
 	repl := b.op(ir.Add, nil, x, p) // created after its users
 	g.Replace(old, repl)
-	require.NotContains(t, g.Nodes, old)
+	require.NotContains(t, g.Body.Nodes, old)
 	require.Equal(t, repl, use.Inputs[0])
 	require.Equal(t, repl, loss.Inputs[0])
 	require.Equal(t, repl, upd.Inputs[1])
-	require.Equal(t, []*ir.Node{repl, use}, g.Outputs)
-	require.Equal(t, repl, g.Loss)
-	require.Equal(t, repl, g.TrainLoss)
+	require.Equal(t, []*ir.Node{repl, use}, g.Outputs())
+	require.Equal(t, repl, g.Loss())
+	require.Equal(t, repl, g.TrainingLoss())
 	require.Equal(t, repl, g.Grads[p])
 	requireTopological(t, g)
 	ids := map[int]bool{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		require.False(t, ids[n.ID], "IDs stay unique")
 		ids[n.ID] = true
 	}
@@ -525,13 +526,13 @@ func TestReplaceUpdatesEveryReference(t *testing.T) {
 // stages and that DumpAfter sees every pass otherwise.
 func TestNoOptimize(t *testing.T) {
 	var stages []string
-	_, err := CompileFile("../examples/mnist_softmax.flow", Options{NoOptimize: true, DumpAfter: func(s string, _ *ir.Graph) {
+	_, err := CompileFile("../examples/mnist_softmax.flow", Options{NoOptimize: true, DumpAfter: func(s string, _ *ir.Module) {
 		stages = append(stages, s)
 	}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"check", "stable-log-softmax", "train"}, stages)
 	stages = nil
-	_, err = CompileFile("../examples/mnist_softmax.flow", Options{DumpAfter: func(s string, _ *ir.Graph) {
+	_, err = CompileFile("../examples/mnist_softmax.flow", Options{DumpAfter: func(s string, _ *ir.Module) {
 		stages = append(stages, s)
 	}})
 	require.NoError(t, err)

@@ -10,9 +10,9 @@ import "github.com/flow-lang/flow/compiler/ir"
 // uses it).
 var TransposeMatmul = Pass{Name: "transpose-matmul", Run: transposeMatmul}
 
-func transposeMatmul(g *ir.Graph) error {
+func transposeMatmul(g *ir.Module) error {
 	repl := map[*ir.Node]*ir.Node{}
-	for _, n := range append([]*ir.Node{}, g.Nodes...) {
+	for _, n := range append([]*ir.Node{}, g.Body.Nodes...) {
 		if n.Op != ir.Matmul {
 			continue
 		}

@@ -10,14 +10,14 @@ import (
 // A Pass rewrites a graph in place.
 type Pass struct {
 	Name string
-	Run  func(g *ir.Graph) error
+	Run  func(g *ir.Module) error
 }
 
 // StableLogSoftmax rewrites log(softmax(x)) into log_softmax(x), which
 // stays finite when a probability underflows to zero. It must run before
 // autodiff so the gradient is taken of the stable form.
-var StableLogSoftmax = Pass{Name: "stable-log-softmax", Run: func(g *ir.Graph) error {
-	for _, n := range g.Nodes {
+var StableLogSoftmax = Pass{Name: "stable-log-softmax", Run: func(g *ir.Module) error {
+	for _, n := range g.Body.Nodes {
 		if n.Op != ir.Log || n.Inputs[0].Op != ir.Softmax {
 			continue
 		}
@@ -70,9 +70,9 @@ func StageNames() []string {
 
 // useCounts counts the uses of every node: as an operand (once per
 // operand position) and as a root (output, loss, gradient, update).
-func useCounts(g *ir.Graph) map[*ir.Node]int {
-	uses := make(map[*ir.Node]int, len(g.Nodes))
-	for _, n := range g.Nodes {
+func useCounts(g *ir.Module) map[*ir.Node]int {
+	uses := make(map[*ir.Node]int, len(g.Body.Nodes))
+	for _, n := range g.Body.Nodes {
 		for _, in := range n.Inputs {
 			uses[in]++
 		}
@@ -92,7 +92,7 @@ func sameType(a, b *ir.Node) bool {
 // rebuild applies op to inputs with attrs in g at the position, role,
 // name and device of like, which the new node is to replace, and returns the new node if it type-checks to exactly like's
 // type; otherwise it returns nil and adds nothing to g.
-func rebuild(g *ir.Graph, like *ir.Node, def *ir.OpDef, inputs []*ir.Node, attrs ir.Attrs) *ir.Node {
+func rebuild(g *ir.Module, like *ir.Node, def *ir.OpDef, inputs []*ir.Node, attrs ir.Attrs) *ir.Node {
 	if attrs == nil {
 		attrs = ir.Attrs{}
 	}
@@ -124,7 +124,7 @@ func leaf(n *ir.Node) bool {
 
 // resultSet returns the graph's roots (outputs, losses, gradients,
 // updates) as a set.
-func resultSet(g *ir.Graph) map[*ir.Node]bool {
+func resultSet(g *ir.Module) map[*ir.Node]bool {
 	set := map[*ir.Node]bool{}
 	for _, r := range g.Roots() {
 		set[r] = true

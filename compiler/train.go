@@ -26,7 +26,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		case loss.Op == ir.Const:
 			c.errorNode(d.Loss.Position(), d.Loss, "the loss is a constant; it must depend on a param")
 		default:
-			c.g.Loss = loss
+			c.g.SetLoss(loss)
 		}
 	}
 	name := d.Optimizer.Func.Name
@@ -58,9 +58,9 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		return
 	}
 	c.g.Optimizer = &ir.Optimizer{Name: name, Attrs: attrs, Pos: d.Optimizer.Pos}
-	if c.g.Loss != nil {
+	if c.g.Loss() != nil {
 		trained := false
-		reach := ir.Reachable(c.g.Loss)
+		reach := ir.Reachable(c.g.Loss())
 		for _, p := range c.g.Params {
 			if reach[p] {
 				trained = true
@@ -96,11 +96,11 @@ func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, err error) lang.P
 // depends on and appends the optimizer's updates as assign nodes: first
 // the optimizer state's (slot params, created here), then the params'.
 // See optimizers.go for the semantics.
-func lowerTraining(g *ir.Graph) error {
-	if g.Loss == nil {
-		if len(g.Updates) > 0 {
+func lowerTraining(g *ir.Module) error {
+	if g.Loss() == nil {
+		if len(g.Updates()) > 0 {
 			// Only the user's assign* exist before this lowering.
-			u := g.Updates[0]
+			u := g.Updates()[0]
 			return &lang.Error{Pos: u.Pos, Msg: fmt.Sprintf("this updates param %s, but updates run only in a training step and model %s has no train statement", u.Inputs[0].Name, g.Name)}
 		}
 		return nil
@@ -153,7 +153,8 @@ func lowerTraining(g *ir.Graph) error {
 		}
 		assigns = append(assigns, as)
 	}
-	g.Updates = append(g.Updates, s.finish()...)
-	g.Updates = append(g.Updates, assigns...)
+	for _, u := range append(s.finish(), assigns...) {
+		g.AddUpdate(u)
+	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 // evaluation. The checker builds
 // the forward graph once; this pass, which runs before autodiff, gives
 // the training step its own copy of every node between a mode-dependent
-// op and the loss (Graph.TrainLoss), with the ops' training variants,
+// op and the loss (Module.TrainingLoss), with the ops' training variants,
 // and turns the original nodes into their inference variants, which
 // Predict and Loss compute. As in Keras, evaluation (Loss) runs in
 // inference mode.
@@ -40,9 +40,9 @@ import (
 // else "batch_norm"; names are made unique with a suffix.
 //
 // lowerTrainMode reports whether the graph had mode-dependent ops.
-func lowerTrainMode(g *ir.Graph) bool {
+func lowerTrainMode(g *ir.Module) bool {
 	var modal []*ir.Node
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Op == ir.Dropout || n.Op == ir.BatchNorm {
 			modal = append(modal, n)
 		}
@@ -56,14 +56,14 @@ func lowerTrainMode(g *ir.Graph) bool {
 			l.movingParams(n)
 		}
 	}
-	if g.Loss != nil {
-		need := ir.Reachable(g.Loss)
+	if g.Loss() != nil {
+		need := ir.Reachable(g.Loss())
 		reaches := false
 		for _, n := range modal {
 			reaches = reaches || need[n]
 		}
 		if reaches {
-			g.TrainLoss = l.trainingCopy(g.Loss)
+			g.SetTrainingLoss(l.trainingCopy(g.Loss()))
 		}
 	}
 	for _, n := range modal {
@@ -72,12 +72,12 @@ func lowerTrainMode(g *ir.Graph) bool {
 		}
 	}
 	// Nodes created by the lowering come right before their first user.
-	g.SortTopological()
+	g.Body.SortTopological()
 	return true
 }
 
 type trainModeLowering struct {
-	g *ir.Graph
+	g *ir.Module
 	// moving holds each batch_norm's moving mean and variance params.
 	moving map[*ir.Node][2]*ir.Node
 	// step is the dropout step counter, created on first use.
@@ -148,7 +148,7 @@ func (l *trainModeLowering) dropout(n, x *ir.Node) *ir.Node {
 		l.step = l.param("dropout/step", ir.Type{DType: ir.F32, Shape: ir.Shape{}}, "zeros")
 		g.SetOrigin(n.Pos, ir.Update)
 		next := g.MustApply(ir.Add, []*ir.Node{l.step, g.Const(ir.F32, 1)}, nil)
-		g.Updates = append(g.Updates, g.MustApply(ir.Assign, []*ir.Node{l.step, next}, nil))
+		g.AddUpdate(g.MustApply(ir.Assign, []*ir.Node{l.step, next}, nil))
 		g.SetOrigin(n.Pos, n.Role)
 	}
 	mask := g.MustApply(ir.DropoutMask, []*ir.Node{x, l.step}, ir.Attrs{"rate": n.Attrs.Float("rate", 0), "seed": n.Attrs.Int("seed", 0)})
@@ -198,7 +198,7 @@ func (l *trainModeLowering) batchNorm(n *ir.Node, ins []*ir.Node) *ir.Node {
 			g.MustApply(ir.Mul, []*ir.Node{old, g.Const(dt, mom)}, nil),
 			g.MustApply(ir.Mul, []*ir.Node{batch, g.Const(dt, 1-mom)}, nil),
 		}, nil)
-		g.Updates = append(g.Updates, g.MustApply(ir.Assign, []*ir.Node{old, next}, nil))
+		g.AddUpdate(g.MustApply(ir.Assign, []*ir.Node{old, next}, nil))
 	}
 	g.SetOrigin(n.Pos, n.Role)
 	return y

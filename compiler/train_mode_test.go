@@ -10,7 +10,7 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
-func compileModel(t *testing.T, src string) (*ir.Graph, *compiler.Interpreter) {
+func compileModel(t *testing.T, src string) (*ir.Module, *compiler.Interpreter) {
 	t.Helper()
 	g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
 	require.NoError(t, err)
@@ -25,7 +25,7 @@ func tensor(shape []int, data ...float64) *ir.Tensor {
 	return t
 }
 
-func param(t *testing.T, g *ir.Graph, name string) *ir.Node {
+func param(t *testing.T, g *ir.Module, name string) *ir.Node {
 	t.Helper()
 	p := g.Param(name)
 	require.NotNil(t, p, "param %s", name)
@@ -50,7 +50,7 @@ model BN {
     output y
     train loss with sgd(lr = 0.1)
 }`)
-	require.NotNil(t, g.TrainLoss, "the training loss has its own nodes")
+	require.NotSame(t, g.Loss(), g.TrainingLoss(), "the training loss has its own nodes")
 	mm, mv := param(t, g, "y/moving_mean"), param(t, g, "y/moving_variance")
 	require.False(t, ir.Trainable(mm))
 	require.False(t, ir.Trainable(mv))
@@ -163,7 +163,7 @@ model G {
     loss = sum(bn(d) * w)
     train loss with sgd(lr = 0.1)
 }`)
-	require.NotNil(t, g.TrainLoss)
+	require.NotSame(t, g.Loss(), g.TrainingLoss())
 	feeds := map[string]*ir.Tensor{
 		"x": ir.NewTensor(ir.F64, []int{3, 3, 2}),
 		"w": ir.NewTensor(ir.F64, []int{3, 3, 4}),
@@ -175,7 +175,7 @@ model G {
 		feeds["w"].Data[i] = math.Cos(float64(5*i + 2))
 	}
 	lossAt := func() float64 {
-		out, err := it.Run(feeds, g.TrainLoss)
+		out, err := it.Run(feeds, g.TrainingLoss())
 		require.NoError(t, err)
 		return out[0].Data[0]
 	}

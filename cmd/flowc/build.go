@@ -73,7 +73,7 @@ type buildOptions struct {
 // generated main, and a copy of the runtime embedded in flowc, joined by a
 // replace directive — and runs go build on it. The module needs nothing
 // from the network.
-func build(g *ir.Graph, source string, o buildOptions) error {
+func build(g *ir.Module, source string, o buildOptions) error {
 	src, err := generateProfiled(g, source, o.pkg)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	src := readSource()
 	for _, f := range files {
 		text, err := os.ReadFile(f)
-		var graphs []*ir.Graph
+		var graphs []*ir.Module
 		if err == nil {
 			graphs, err = compiler.CompileAll(f, text, compiler.Options{})
 		}
@@ -70,7 +70,7 @@ func usageError(err error) int {
 
 // compileFile compiles one model (model selects it when the file
 // declares several), printing diagnostics to stderr.
-func compileFile(path, model string, stderr io.Writer) (*ir.Graph, error) {
+func compileFile(path, model string, stderr io.Writer) (*ir.Module, error) {
 	g, err := compiler.CompileFile(path, compiler.Options{Model: model})
 	if err != nil {
 		printError(stderr, err)

@@ -172,7 +172,7 @@ func formatMicros(us float64) string {
 // profile builds use (FLOW_PROFILE, the calibrated file, else the
 // built-in one), so the binary's signature carries this machine's
 // estimates. The source name is made relative as generate does.
-func generateProfiled(g *ir.Graph, path, pkg string) ([]byte, error) {
+func generateProfiled(g *ir.Module, path, pkg string) ([]byte, error) {
 	p, err := loadProfile("")
 	if err != nil {
 		return nil, err

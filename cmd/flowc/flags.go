@@ -68,7 +68,7 @@ func addOptFlags(fs *flag.FlagSet) *optFlags {
 // compile compiles one model with opts like compileWith and checks that
 // it fits --max-memory; with --json, its diagnostics go to stdout as one
 // JSON array instead.
-func (o *optFlags) compile(path string, opts compiler.Options, stdout, stderr io.Writer) (*ir.Graph, error) {
+func (o *optFlags) compile(path string, opts compiler.Options, stdout, stderr io.Writer) (*ir.Module, error) {
 	g, err := compiler.CompileFile(path, opts)
 	if err == nil {
 		err = o.mem.check(g)
@@ -117,7 +117,7 @@ func (o *optFlags) compileOptions(model string, stderr io.Writer) (compiler.Opti
 			want[name] = true
 		}
 	}
-	opts.DumpAfter = func(stage string, g *ir.Graph) {
+	opts.DumpAfter = func(stage string, g *ir.Module) {
 		if spec == "all" || want[stage] {
 			fmt.Fprintf(stderr, "== after %s\n%s", stage, g.Dump())
 		}
@@ -127,7 +127,7 @@ func (o *optFlags) compileOptions(model string, stderr io.Writer) (compiler.Opti
 
 // compileWith compiles one model with opts, printing diagnostics to
 // stderr.
-func compileWith(path string, opts compiler.Options, stderr io.Writer) (*ir.Graph, error) {
+func compileWith(path string, opts compiler.Options, stderr io.Writer) (*ir.Module, error) {
 	g, err := compiler.CompileFile(path, opts)
 	if err != nil {
 		printError(stderr, err)

@@ -60,7 +60,7 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 
 // generate runs codegen with the source named as the user gave it, made
 // relative and slash-separated so output does not depend on the machine.
-func generate(g *ir.Graph, path, pkg string) ([]byte, error) {
+func generate(g *ir.Module, path, pkg string) ([]byte, error) {
 	src := filepath.ToSlash(path)
 	if filepath.IsAbs(path) {
 		src = filepath.Base(path)

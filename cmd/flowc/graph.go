@@ -74,7 +74,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 		// taken during compilation. An optimization pass runs on the
 		// forward graph and again on the training graph; the last run
 		// wins.
-		opts.DumpAfter = func(stage string, g *ir.Graph) {
+		opts.DumpAfter = func(stage string, g *ir.Module) {
 			if stage == *after {
 				view = graphview.FromIR(g, stage, nil)
 			}

@@ -40,7 +40,7 @@ func (f memoryFlag) limit() (int64, string, error) {
 // exceed the limit, as a diagnostic at its largest param (when the
 // params are most of it) or at the model. A model codegen cannot
 // generate is not checked: gen and build report why.
-func (f memoryFlag) check(g *ir.Graph) error {
+func (f memoryFlag) check(g *ir.Module) error {
 	limit, source, err := f.limit()
 	if err != nil || limit <= 0 {
 		return err

@@ -36,8 +36,8 @@ func near(t *testing.T, what string, got, want float64) {
 }
 
 // matmulGraph builds x[N,k] @ W[k,n] (transposing x when ta).
-func matmulGraph(k, n int, ta bool) (*ir.Graph, *ir.Node) {
-	g := ir.NewGraph("T", "t.flow")
+func matmulGraph(k, n int, ta bool) (*ir.Module, *ir.Node) {
+	g := ir.NewModule("T", "t.flow")
 	shape := ir.Shape{ir.Sym("N"), ir.Fixed(k)}
 	if ta {
 		shape = ir.Shape{ir.Fixed(k), ir.Sym("N")}
@@ -47,8 +47,7 @@ func matmulGraph(k, n int, ta bool) (*ir.Graph, *ir.Node) {
 	w := g.MustApply(ir.Param, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(k, n)})
 	w.Name = "W"
 	y := g.MustApply(ir.Matmul, []*ir.Node{x, w}, ir.Attrs{"transpose_a": ta})
-	g.Outputs = append(g.Outputs, y)
-	g.OutputNames = append(g.OutputNames, "y")
+	g.AddOutput("y", y)
 	return g, y
 }
 
@@ -162,7 +161,7 @@ func TestGemmChoosesTheFastest(t *testing.T) {
 }
 
 func TestRooflinePicksTheMax(t *testing.T) {
-	g := ir.NewGraph("T", "t.flow")
+	g := ir.NewModule("T", "t.flow")
 	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
 	add := g.MustApply(ir.Add, []*ir.Node{x, x}, nil)
 	exp := g.MustApply(ir.Exp, []*ir.Node{x}, nil)
@@ -363,7 +362,7 @@ func FuzzParseProfile(f *testing.F) {
 // nothing, the neg does not read the add back, and the program moves the
 // bytes of x and y only.
 func TestFusionSavesTheIntermediate(t *testing.T) {
-	g := ir.NewGraph("T", "t.flow")
+	g := ir.NewModule("T", "t.flow")
 	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(1000)})
 	add := g.MustApply(ir.Add, []*ir.Node{x, x}, nil)
 	neg := g.MustApply(ir.Neg, []*ir.Node{add}, nil)

@@ -57,7 +57,7 @@ type Program struct {
 
 // Bind returns the binding that gives every symbolic dimension of g the
 // value batch.
-func Bind(g *ir.Graph, batch int) ir.Binding {
+func Bind(g *ir.Module, batch int) ir.Binding {
 	b := ir.Binding{}
 	for _, s := range g.Syms {
 		b[s] = batch
@@ -67,33 +67,33 @@ func Bind(g *ir.Graph, batch int) ir.Binding {
 
 // PredictNodes returns the nodes the predict program computes: every node
 // the outputs depend on, in schedule order.
-func PredictNodes(g *ir.Graph) []*ir.Node {
-	if len(g.Outputs) == 0 {
+func PredictNodes(g *ir.Module) []*ir.Node {
+	if len(g.Outputs()) == 0 {
 		return nil
 	}
-	return g.Schedule(g.Outputs...)
+	return g.Schedule(g.Outputs()...)
 }
 
 // TrainNodes returns the nodes a training step computes: the training
 // loss and every update, in schedule order; nil for a model that does not
 // train.
-func TrainNodes(g *ir.Graph) []*ir.Node {
-	if g.Loss == nil {
+func TrainNodes(g *ir.Module) []*ir.Node {
+	if g.Loss() == nil {
 		return nil
 	}
-	roots := append([]*ir.Node{g.TrainingLoss()}, g.Updates...)
+	roots := append([]*ir.Node{g.TrainingLoss()}, g.Updates()...)
 	return g.Schedule(roots...)
 }
 
 // Predict estimates the predict program of g at batch size batch; nil
 // when g has no outputs.
-func Predict(g *ir.Graph, p *Profile, batch int) *Program {
+func Predict(g *ir.Module, p *Profile, batch int) *Program {
 	return PredictFused(g, p, batch, nil, nil)
 }
 
 // Train estimates one training step of g at batch size batch; nil when g
 // does not train.
-func Train(g *ir.Graph, p *Profile, batch int) *Program {
+func Train(g *ir.Module, p *Profile, batch int) *Program {
 	return TrainFused(g, p, batch, nil, nil)
 }
 
@@ -110,18 +110,18 @@ type Fusion map[*ir.Node]*ir.Node
 // less memory, and the table says where each fused node went) and splits
 // the element-wise loops of split over that many goroutines (a decision
 // it takes with Threads and this profile).
-func PredictFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
+func PredictFused(g *ir.Module, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	return program(g, p, "predict", PredictNodes(g), batch, f, split)
 }
 
 // TrainFused is Train with fusion; see PredictFused.
-func TrainFused(g *ir.Graph, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
+func TrainFused(g *ir.Module, p *Profile, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	return program(g, p, "train", TrainNodes(g), batch, f, split)
 }
 
 // program estimates the program made of nodes at batch size batch; nil
 // when there are no nodes (no outputs, or no training).
-func program(g *ir.Graph, p *Profile, name string, nodes []*ir.Node, batch int, f Fusion, split map[*ir.Node]int) *Program {
+func program(g *ir.Module, p *Profile, name string, nodes []*ir.Node, batch int, f Fusion, split map[*ir.Node]int) *Program {
 	if nodes == nil {
 		return nil
 	}

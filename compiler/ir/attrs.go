@@ -7,9 +7,54 @@ import (
 	"strings"
 )
 
-// Attrs are an op's compile-time arguments: axes, flags, constant values.
-// Values are int, []int, bool, float64, []float64, string, DType or Shape.
+// Attrs are an op's compile-time arguments: axes, flags, constant values,
+// and the regions of control-flow ops. Values are typed: int, []int,
+// [][]int, bool, float64, []float64, string, DType, Shape or *Region
+// (CheckAttrValue; Verify refuses any other). Format and Key render them
+// deterministically, without pointers.
 type Attrs map[string]any
+
+// CheckAttrValue reports an error for an attribute value of a type
+// outside the attribute types.
+func CheckAttrValue(v any) error {
+	switch v.(type) {
+	case int, []int, [][]int, bool, float64, []float64, string, DType, Shape, *Region:
+		return nil
+	}
+	return fmt.Errorf("attribute value %v has type %T, not an attribute type", v, v)
+}
+
+// Key renders the attributes exactly (no abbreviation), sorted by key,
+// for hashing: two attribute sets have the same Key exactly when they
+// are equal. A region renders as its nodes by ID, which are unique in a
+// module, so nodes with different regions never share a key.
+func (a Attrs) Key() string {
+	keys := make([]string, 0, len(a))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		switch v := a[k].(type) {
+		case float64:
+			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		case []float64:
+			for _, x := range v {
+				b.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+				b.WriteByte(',')
+			}
+		case *Region:
+			b.WriteString(v.oneLine())
+		default:
+			fmt.Fprintf(&b, "%T:%v", v, v)
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
 
 // Int returns attribute k as an int, or def when it is absent.
 func (a Attrs) Int(k string, def int) int {
@@ -77,11 +122,19 @@ func (a Attrs) Clone() Attrs {
 }
 
 // Format renders the attributes deterministically, sorted by key, e.g.
-// "axes=[1] keep_dims=true". Long float lists are abbreviated.
+// "axes=[1] keep_dims=true". Long float lists are abbreviated; a region
+// renders on one line ("{%5 = mul(%1, %4) : f32[3]; yield %5}").
 func (a Attrs) Format() string {
+	return a.format(func(string) bool { return true })
+}
+
+// format is Format restricted to the keys keep accepts.
+func (a Attrs) format(keep func(k string) bool) string {
 	keys := make([]string, 0, len(a))
 	for k := range a {
-		keys = append(keys, k)
+		if keep(k) {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
@@ -118,6 +171,8 @@ func formatAttr(v any) string {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case string:
 		return strconv.Quote(v)
+	case *Region:
+		return v.oneLine()
 	default:
 		return fmt.Sprint(v)
 	}

@@ -31,7 +31,7 @@ func TestPublicOpsDeclareDTypes(t *testing.T) {
 // computing in dt (DTypeOf).
 func acceptsOnExample(def *OpDef, dt DType) bool {
 	for _, ex := range def.Examples {
-		g := NewGraph("t", "t")
+		g := NewModule("t", "t")
 		var xs []*Node
 		for i, s := range ex.Shapes {
 			leaf := Input
@@ -51,7 +51,7 @@ func acceptsOnExample(def *OpDef, dt DType) bool {
 // operand DTypeOf looked at (where's condition is not it); storage
 // dtypes and ops without DTypes pass.
 func TestCheckDType(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	in := func(dt DType, dims ...int) *Node {
 		return g.MustApply(Input, nil, Attrs{"dtype": dt, "shape": Shp(dims...)})
 	}

@@ -28,15 +28,22 @@ func (r Role) String() string {
 	return "fwd"
 }
 
-// Node is one op application. A node produces exactly one tensor value;
-// ops that need several results will return them through projection
-// nodes, so every edge stays a single typed value.
+// Node is one op application. A node produces one value of its Type: a
+// tensor, or for ops with several results a tuple (Type.Elems), which
+// only "get" nodes read, so every other edge is a single tensor.
 type Node struct {
 	ID     int
 	Op     *OpDef
 	Inputs []*Node
-	Attrs  Attrs
-	Type   Type
+	// Deps are control edges: nodes that must run before this one though
+	// it does not read their values (a param's readers before its
+	// update). Scheduling, dead-code elimination, CSE and codegen honour
+	// them.
+	Deps  []*Node
+	Attrs Attrs
+	Type  Type
+	// Region is the region the node belongs to.
+	Region *Region
 	// Name is the user-visible name of the value: the declared name of an
 	// input or param (with its scope, such as "h1/W"), or the name an
 	// assignment bound. It is empty for anonymous intermediates.

@@ -128,7 +128,7 @@ func binaryEval(f func(a, b float64) float64) func(*Node, []*Tensor, Binding) (*
 }
 
 // sumTo reduces a gradient of a broadcast result back to shape s.
-func sumTo(g *Graph, dy *Node, s Shape) *Node {
+func sumTo(g *Module, dy *Node, s Shape) *Node {
 	if dy.Type.Shape.Equal(s) {
 		return dy
 	}

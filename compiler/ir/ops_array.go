@@ -74,7 +74,7 @@ func init() {
 			{Shapes: [][]int{{3, 1, 2, 5}}, Attrs: Attrs{"perm": []int{0, -1, 2, 1}}},
 		},
 		Infer: inferTranspose,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			perm := n.Attrs.Ints("perm")
 			inv := make([]int, len(perm))
 			for i, p := range perm {
@@ -170,7 +170,7 @@ func init() {
 			{Shapes: [][]int{{2, 1, 3}}, Attrs: Attrs{"multiples": []int{1, 3, 2}}},
 		},
 		Infer: inferTile,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			return []*Node{g.MustApply(Untile, []*Node{dy}, Attrs{"shape": x.Type.Shape, "multiples": n.Attrs.Ints("multiples")})}
 		},
@@ -232,7 +232,7 @@ func init() {
 			{Shapes: [][]int{{3, 1, 2}}, Attrs: Attrs{"paddings": [][]int{{0, 0}, {1, 1}, {0, 1}}}},
 		},
 		Infer: inferPad,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			pads := n.Attrs["paddings"].([][]int)
 			begin := make([]int, len(pads))
@@ -285,7 +285,7 @@ func init() {
 			{Shapes: [][]int{{1, 1}}, Attrs: Attrs{"begin": []int{0, 0}, "size": []int{1, 1}}},
 		},
 		Infer: inferSlice,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{
 				"shape": n.Inputs[0].Type.Shape, "begin": n.Attrs.Ints("begin"), "strides": n.Attrs.Ints("strides"),
 			})}
@@ -347,7 +347,7 @@ func init() {
 			{Shapes: [][]int{{3, 2, 1}, {3, 2, 2}}, Attrs: Attrs{"axis": 2}},
 		},
 		Infer: inferConcat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			axis := n.Attrs.Int("axis", 0)
 			if len(n.Inputs) == 1 {
 				return []*Node{dy}
@@ -408,7 +408,7 @@ func copyCost(n *Node, b Binding) Cost {
 
 // gradReshapeBack is the gradient of every op that only relabels the
 // shape (reshape, reshape_to, expand_dims, squeeze): dy reshaped to x.
-func gradReshapeBack(g *Graph, n *Node, dy *Node) []*Node {
+func gradReshapeBack(g *Module, n *Node, dy *Node) []*Node {
 	return []*Node{g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": n.Inputs[0].Type.Shape})}
 }
 

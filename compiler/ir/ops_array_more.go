@@ -65,7 +65,7 @@ func init() {
 			{Shapes: [][]int{{4}, {}}, DTypes: []DType{Invalid, I32}},
 		},
 		Infer: inferGather,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			p, idx := n.Inputs[0], n.Inputs[1]
 			return []*Node{g.MustApply(GatherGrad, []*Node{dy, idx}, Attrs{"shape": p.Type.Shape, "axis": n.Attrs.Int("axis", 0)}), nil}
 		},
@@ -107,7 +107,7 @@ func init() {
 			}
 			return Type{DType: u.DType, Shape: s}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Gather, []*Node{dy, n.Inputs[1]}, Attrs{"axis": n.Attrs.Int("axis", 0)}), nil}
 		},
 		Cost: func(n *Node, b Binding) Cost {
@@ -278,7 +278,7 @@ func init() {
 			{Shapes: [][]int{{2, 4}}, Attrs: Attrs{"num": 4, "axis": 1, "index": 3}, DTypes: []DType{I32}},
 		},
 		Infer: inferSplit,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			begin, st := splitBegin(n), make([]int, x.Type.Shape.Rank())
 			for i := range st {
@@ -314,7 +314,7 @@ func init() {
 			{Shapes: [][]int{{6}}, Attrs: Attrs{"seed": 0}, DTypes: []DType{I32}},
 		},
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "shuffle") },
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Unshuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,
@@ -325,7 +325,7 @@ func init() {
 		Summary: "x with shuffle's permutation for seed undone along axis 0: the gradient of shuffle",
 		Inputs:  []string{"x"}, Internal: true,
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "unshuffle") },
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Shuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,

@@ -46,7 +46,7 @@ func TestShapeQueries(t *testing.T) {
 	require.Equal(t, []float64{6}, eval(t, "size", nil, a).Data)
 	require.Equal(t, []float64{0}, eval(t, "rank", nil, ten([]int{}, 5)).Data)
 
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
 	for op, want := range map[string][]float64{"shape": {7, 4}, "size": {28}, "rank": {2}} {
 		n := g.MustApply(MustLookup(op), []*Node{x}, nil)
@@ -78,7 +78,7 @@ func TestFillAndRange(t *testing.T) {
 	r = eval(t, "range", Attrs{"start": 1.0, "limit": 2.5, "delta": 1.0, "dtype": "f64"})
 	require.Equal(t, []float64{1, 2}, r.Data, "the limit is excluded and need not be on the grid")
 
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	for _, tc := range []struct {
 		attrs Attrs
 		msg   string
@@ -110,7 +110,7 @@ func TestSplitEvaluate(t *testing.T) {
 	require.Equal(t, []int{1, 5}, s.Shape)
 	require.Equal(t, []float64{5, 6, 7, 8, 9}, s.Data)
 
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(2, 5)})
 	for _, tc := range []struct {
 		attrs Attrs
@@ -145,7 +145,7 @@ func TestShuffleEvaluate(t *testing.T) {
 	u := eval(t, "unshuffle", Attrs{"seed": 4}, s)
 	require.Equal(t, x.Data, u.Data)
 
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	b := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(3)}})
 	_, err := g.Apply(Shuffle, []*Node{b}, Attrs{"seed": 1})
 	require.ErrorContains(t, err, "symbolic dimension N")

@@ -100,7 +100,7 @@ func TestArrayOpsInferSymbolic(t *testing.T) {
 		{"reshape_to", []Shape{{N, M}}, Attrs{"shape": Shape{M, Fixed(1), N}}, Shape{M, Fixed(1), N}},
 	}
 	for _, c := range cases {
-		g := NewGraph("t", "t")
+		g := NewModule("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
 			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": s}))
@@ -159,7 +159,7 @@ func TestArrayOpsInferErrors(t *testing.T) {
 		{"concat", []Shape{{}, {}}, nil, "concat needs operands of rank at least 1, got f32[]"},
 	}
 	for _, c := range cases {
-		g := NewGraph("t", "t")
+		g := NewModule("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
 			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": s}))

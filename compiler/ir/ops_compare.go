@@ -109,7 +109,7 @@ func init() {
 			}
 			return Type{DType: a.DType, Shape: s}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			cond, a, b := n.Inputs[0], n.Inputs[1], n.Inputs[2]
 			zero := g.Const(dy.Type.DType, 0)
 			da := g.MustApply(Where, []*Node{cond, dy, zero}, nil)
@@ -160,7 +160,7 @@ func init() {
 			}
 			return Type{DType: dt, Shape: n.Inputs[0].Type.Shape}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			if !x.Type.DType.IsFloat() || !n.Type.DType.IsFloat() {
 				return []*Node{nil}
@@ -317,7 +317,7 @@ func init() {
 			}
 			return Type{DType: l.DType, Shape: y.Shape.Clone()}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			last := s[s.Rank()-1]

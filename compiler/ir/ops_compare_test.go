@@ -38,7 +38,7 @@ func TestWhereValuesAndGradient(t *testing.T) {
 	require.Equal(t, []float64{1, 2, 3, -1, -1, -1}, eval(t, "where", nil, cond, a, b).Data)
 	// The gradient of a sums dy over the rows where cond holds; b's over
 	// the others, down to b's scalar shape.
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	c := g.MustApply(Const, nil, Attrs{"dtype": Bool, "shape": Shp(2, 1), "values": []float64{1, 0}})
 	pa := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(3), "init": "zeros"})
 	pb := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(), "init": "zeros"})
@@ -103,7 +103,7 @@ func TestSparseSoftmaxCrossEntropyValues(t *testing.T) {
 }
 
 func TestCompareTypeErrors(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	f := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(2, 3)})
 	i := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(2)})
 	bo := g.MustApply(Input, nil, Attrs{"dtype": Bool, "shape": Shp(2, 3)})
@@ -135,7 +135,7 @@ func TestCompareTypeErrors(t *testing.T) {
 }
 
 func TestCastGradient(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	x := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(2), "init": "zeros"})
 	y := g.MustApply(Cast, []*Node{x}, Attrs{"dtype": "f64"})
 	dy := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": Shp(2), "values": []float64{0.1, -3}})

@@ -286,7 +286,7 @@ func init() {
 			}
 			return Type{DType: x.DType, Shape: Shape{x.Shape[0], Fixed(win.OutH), Fixed(win.OutW), Fixed(fd[3])}}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x, f := n.Inputs[0], n.Inputs[1]
 			dx := g.MustApply(Conv2dBackpropInput, []*Node{f, dy}, windowAttrsOf(n, "input_shape", x.Type.Shape))
 			df := g.MustApply(Conv2dBackpropFilter, []*Node{x, dy}, windowAttrsOf(n, "filter_shape", f.Type.Shape))
@@ -403,7 +403,7 @@ func init() {
 			{Shapes: [][]int{{1, 5, 5, 2}}, Attrs: Attrs{"ksize": []int{2}, "strides": []int{1}}},
 		},
 		Infer: inferPool,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(MaxPoolGrad, []*Node{n.Inputs[0], dy}, windowAttrsOf(n, "ksize", n.Attrs["ksize"]))}
 		},
 		Cost: poolCost,
@@ -474,7 +474,7 @@ func init() {
 			{Shapes: [][]int{{3, 5, 7, 1}}, Attrs: Attrs{"ksize": []int{3}, "strides": []int{2}}},
 		},
 		Infer: inferPool,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			a := windowAttrsOf(n, "input_shape", n.Inputs[0].Type.Shape)
 			return []*Node{g.MustApply(AvgPoolGrad, []*Node{dy}, a)}
 		},

@@ -131,7 +131,7 @@ func TestBiasAddAndCrossEntropyHandComputed(t *testing.T) {
 
 // TestWindowOpErrors checks the user-facing messages of the type rules.
 func TestWindowOpErrors(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	in := func(dt DType, s Shape) *Node {
 		return g.MustApply(Input, nil, Attrs{"dtype": dt, "shape": s})
 	}

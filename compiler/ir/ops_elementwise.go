@@ -23,7 +23,7 @@ func init() {
 			{Shapes: [][]int{{2, 1, 5}}, Domain: NonZero},
 		},
 		Infer: inferUnaryNumeric,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(AbsGrad, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(1),
@@ -54,7 +54,7 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// d x^(-1/2) = -1/2 x^(-3/2) = -y³/2, without dividing by x.
 			half := g.Const(n.Type.DType, -0.5)
 			y3 := g.MustApply(Mul, []*Node{n, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
@@ -73,7 +73,7 @@ func init() {
 			{Shapes: [][]int{{1, 1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// dy * (1 - y²)
 			one := g.Const(n.Type.DType, 1)
 			d := g.MustApply(Sub, []*Node{one, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
@@ -93,7 +93,7 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: NonZero},
 		},
 		Infer: inferLeakyRelu,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(LeakyReluGrad, []*Node{dy, n.Inputs[0]}, Attrs{"alpha": n.Attrs.Float("alpha", 0)})}
 		},
 		Cost: elementwiseCost(2),
@@ -145,7 +145,7 @@ func init() {
 			}
 			return t, err
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			a, b := n.Inputs[0], n.Inputs[1]
 			grads := make([]*Node, 2)
 			// Constant operands (pow(x, 2), pow(2, x)) need no gradient.
@@ -186,7 +186,7 @@ func init() {
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return pickGrads(g, n, dy, false)
 		},
 		Cost: elementwiseCost(1),
@@ -200,7 +200,7 @@ func init() {
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return pickGrads(g, n, dy, true)
 		},
 		Cost: elementwiseCost(1),
@@ -265,7 +265,7 @@ func inferMinMax(n *Node) (Type, error) {
 // "split"), or a gets all of it (ties = "first", TensorFlow's rule: its
 // gradient of maximum is dy where a >= b). Either way the two gradients
 // sum to dy. Constant operands (maximum(x, 0)) get none.
-func pickGrads(g *Graph, n *Node, dy *Node, smaller bool) []*Node {
+func pickGrads(g *Module, n *Node, dy *Node, smaller bool) []*Node {
 	a, b := n.Inputs[0], n.Inputs[1]
 	tieA, tieB := 0.5, 0.5
 	if n.Attrs.String("ties", "split") == "first" {

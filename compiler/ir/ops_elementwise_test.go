@@ -13,7 +13,7 @@ import (
 // gradient of every operand with the reference evaluations.
 func gradOf(t *testing.T, op string, attrs Attrs, dy []float64, ins ...*Tensor) []*Tensor {
 	t.Helper()
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	vals := map[*Node]*Tensor{}
 	var xs []*Node
 	for _, in := range ins {
@@ -135,7 +135,7 @@ func TestReduceMoreGradients(t *testing.T) {
 }
 
 func TestElementwiseTypeErrors(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	i := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(2)})
 	f := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
 	for _, op := range []string{"rsqrt", "tanh", "leaky_relu"} {

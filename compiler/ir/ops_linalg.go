@@ -34,7 +34,7 @@ func init() {
 			return n.Inputs[0].Type, nil
 		},
 		// Y = A⁻¹: dA = -Yᵀ dY Yᵀ.
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			mm := func(x, y *Node, tx, ty bool) *Node {
 				return g.MustApply(Matmul, []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
 			}
@@ -72,7 +72,7 @@ func init() {
 			return Type{DType: x.DType, Shape: append(Shape{}, MatmulBatch(x.Shape)...)}, nil
 		},
 		// y = det A: dA = dy · det A · A⁻ᵀ.
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			r := x.Type.Shape.Rank()
 			s := g.MustApply(Mul, []*Node{dy, n}, nil)

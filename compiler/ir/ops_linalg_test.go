@@ -60,7 +60,7 @@ func TestBatchedMatmulInfersBatchAxes(t *testing.T) {
 		{Shape{Fixed(1), N, Fixed(3)}, Shape{Fixed(2), N, Fixed(3)}, false, true, Shape{Fixed(2), N, N}},
 	}
 	for _, c := range cases {
-		g := NewGraph("t", "t")
+		g := NewModule("t", "t")
 		a := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": c.a})
 		b := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": c.b})
 		n, err := g.Apply(Matmul, []*Node{a, b}, Attrs{"transpose_a": c.ta, "transpose_b": c.tb})
@@ -212,7 +212,7 @@ func TestLinalgInferErrors(t *testing.T) {
 		{"matrix_determinant", I32, []Shape{Shp(3, 3)}, "matrix_determinant needs a floating-point operand, got i32[3,3]"},
 	}
 	for _, c := range cases {
-		g := NewGraph("t", "t")
+		g := NewModule("t", "t")
 		var ins []*Node
 		for _, s := range c.in {
 			ins = append(ins, g.MustApply(Input, nil, Attrs{"dtype": c.dt, "shape": s}))

@@ -15,7 +15,7 @@ func init() {
 			{Shapes: [][]int{{7}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Mul, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(8),
@@ -30,7 +30,7 @@ func init() {
 			{Shapes: [][]int{{1}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(Div, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(8),
@@ -48,7 +48,7 @@ func init() {
 		// The gradient reads relu's output, positive exactly where its
 		// input is: the input need not be kept for the backward pass,
 		// and codegen can compute relu(x @ W + b) in one GEMM.
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{g.MustApply(ReluGrad, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(1),
@@ -80,7 +80,7 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// dy / (2 * sqrt(x))
 			two := g.Const(n.Type.DType, 2)
 			return []*Node{g.MustApply(Div, []*Node{dy, g.MustApply(Mul, []*Node{two, n}, nil)}, nil)}
@@ -97,7 +97,7 @@ func init() {
 			{Shapes: [][]int{{5}}},
 		},
 		Infer: inferUnaryNumeric,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// 2 * x * dy
 			two := g.Const(n.Type.DType, 2)
 			return []*Node{g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{two, n.Inputs[0]}, nil)}, nil)}
@@ -114,7 +114,7 @@ func init() {
 			{Shapes: [][]int{{1, 1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// dy * y * (1 - y)
 			one := g.Const(n.Type.DType, 1)
 			omy := g.MustApply(Sub, []*Node{one, n}, nil)

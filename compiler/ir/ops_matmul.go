@@ -101,7 +101,7 @@ func matmulDims(n *Node, b Binding) (int, int, int) {
 // gradient is a matmul of dy with the other operand; where an operand's
 // batch axes were broadcast, sumTo adds the contributions of the batch
 // elements that shared it.
-func gradMatmul(g *Graph, n *Node, dy *Node) []*Node {
+func gradMatmul(g *Module, n *Node, dy *Node) []*Node {
 	a, b := n.Inputs[0], n.Inputs[1]
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
 	mm := func(x, y *Node, tx, ty bool) *Node {

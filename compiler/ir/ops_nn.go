@@ -27,7 +27,7 @@ func init() {
 			{Shapes: [][]int{{3, 1}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// y * (dy - sum(dy * y, axis, keep_dims))
 			dyy := g.MustApply(Mul, []*Node{dy, n}, nil)
 			s := g.MustApply(Sum, []*Node{dyy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
@@ -51,7 +51,7 @@ func init() {
 			{Shapes: [][]int{{2, 3, 2}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// dy - exp(y) * sum(dy, axis, keep_dims)
 			s := g.MustApply(Sum, []*Node{dy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
 			p := g.MustApply(Exp, []*Node{n}, nil)

@@ -36,7 +36,7 @@ func init() {
 			}
 			return x, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			r := n.Type.Shape.Rank()
 			axes := make([]int, r-1)
 			for i := range axes {
@@ -89,7 +89,7 @@ func init() {
 			n.Attrs["axis"] = -1
 			return Type{DType: l.DType, Shape: l.Shape[:l.Shape.Rank()-1].Clone()}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			// dy broadcast along the class axis.

@@ -26,7 +26,7 @@ func init() {
 			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{-2}}},
 		},
 		Infer: inferReduce,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{unreduce(g, n, dy)}
 		},
 		Cost: reduceCost,
@@ -43,7 +43,7 @@ func init() {
 			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{1}, "keep_dims": true}},
 		},
 		Infer: inferReduce,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			cnt := g.MustApply(Count, []*Node{n.Inputs[0]}, Attrs{"axes": n.Attrs.Ints("axes")})
 			return []*Node{g.MustApply(Div, []*Node{unreduce(g, n, dy), cnt}, nil)}
 		},
@@ -93,7 +93,7 @@ func init() {
 			}
 			return Type{DType: n.Inputs[0].Type.DType, Shape: s}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			x := n.Inputs[0]
 			axes := n.Attrs.Ints("axes")
 			dx := sumTo(g, dy, expandShape(x.Type.Shape, axes))
@@ -175,7 +175,7 @@ func reduceCost(n *Node, b Binding) Cost {
 }
 
 // unreduce broadcasts the gradient of a reduction back to its input shape.
-func unreduce(g *Graph, n *Node, dy *Node) *Node {
+func unreduce(g *Module, n *Node, dy *Node) *Node {
 	x := n.Inputs[0]
 	attrs := Attrs{"shape": x.Type.Shape}
 	if !n.Attrs.Bool("keep_dims") {

@@ -107,7 +107,7 @@ var extremumExamples = []Example{
 // withKeptDims returns v, a value of n's reduced shape, with the reduced
 // axes present as size 1 (keep_dims = true), so that it broadcasts
 // against n's operand.
-func withKeptDims(g *Graph, n *Node, v *Node) *Node {
+func withKeptDims(g *Module, n *Node, v *Node) *Node {
 	axes := n.Attrs.Ints("axes")
 	if n.Attrs.Bool("keep_dims") || len(axes) == 0 {
 		return v
@@ -118,7 +118,7 @@ func withKeptDims(g *Graph, n *Node, v *Node) *Node {
 
 // extremumGrad is the gradient of max and min: dy flows to the elements
 // equal to the result, shared equally where several tie.
-func extremumGrad(g *Graph, n *Node, dy *Node) []*Node {
+func extremumGrad(g *Module, n *Node, dy *Node) []*Node {
 	x := n.Inputs[0]
 	mask := g.MustApply(EqualMask, []*Node{x, withKeptDims(g, n, n)}, nil)
 	ties := g.MustApply(Sum, []*Node{mask}, Attrs{"axes": n.Attrs.Ints("axes"), "keep_dims": true})
@@ -129,7 +129,7 @@ func extremumGrad(g *Graph, n *Node, dy *Node) []*Node {
 // prodGrad is the gradient of prod: the product of the other elements,
 // computed from the product of the nonzero elements and the number of
 // zeros so that no zero is divided by.
-func prodGrad(g *Graph, n *Node, dy *Node) []*Node {
+func prodGrad(g *Module, n *Node, dy *Node) []*Node {
 	x := n.Inputs[0]
 	axes := n.Attrs.Ints("axes")
 	zeros := g.MustApply(ZeroMask, []*Node{x}, nil)

@@ -28,7 +28,7 @@ func init() {
 			{Shapes: [][]int{{}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// -dy * sin(x)
 			s := g.MustApply(Sin, []*Node{n.Inputs[0]}, nil)
 			return []*Node{g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{dy, s}, nil)}, nil)}
@@ -45,7 +45,7 @@ func init() {
 			{Shapes: [][]int{{1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			// dy * cos(x)
 			c := g.MustApply(Cos, []*Node{n.Inputs[0]}, nil)
 			return []*Node{g.MustApply(Mul, []*Node{dy, c}, nil)}

@@ -8,7 +8,7 @@ import (
 // Graph leaves and state: input (placeholder), param (variable), const,
 // and the updates a training step ends with: assign, assign_add and
 // assign_sub. An update's first operand is the param it writes and its
-// result is the param's new value; Graph.Updates lists the update nodes,
+// result is the param's new value; Module.Updates lists the update nodes,
 // and a training step computes every update's result before it writes
 // any param, so each update reads the values of the step.
 
@@ -80,7 +80,7 @@ func init() {
 			}
 			return p.Type, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node { return []*Node{nil, dy} },
+		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{nil, dy} },
 		Cost: func(n *Node, b Binding) Cost {
 			return Cost{BytesRead: bytesOf(n, b), BytesWritten: bytesOf(n, b)}
 		},
@@ -97,7 +97,7 @@ func init() {
 			{Shapes: [][]int{{3}, {}}},
 		},
 		Infer: inferUpdate,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			return []*Node{dy, sumTo(g, dy, n.Inputs[1].Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -113,7 +113,7 @@ func init() {
 			{Shapes: [][]int{{4, 1}, {1}}},
 		},
 		Infer: inferUpdate,
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			neg := g.MustApply(Neg, []*Node{dy}, nil)
 			return []*Node{dy, sumTo(g, neg, n.Inputs[1].Type.Shape)}
 		},

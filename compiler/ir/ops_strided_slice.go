@@ -104,7 +104,7 @@ func init() {
 			}
 			return Type{DType: x.DType, Shape: out}, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node {
+		Grad: func(g *Module, n *Node, dy *Node) []*Node {
 			s := StridedSliceOf(n)
 			if !dy.Type.Shape.Equal(s.Sizes) {
 				dy = g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": s.Sizes})

@@ -37,7 +37,7 @@ func TestBroadcast(t *testing.T) {
 // evaluates it, checking the result against the node's type.
 func eval(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
 	t.Helper()
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	var nodes []*Node
 	for _, in := range ins {
 		vals := append([]float64(nil), in.Data...)
@@ -54,9 +54,9 @@ func eval(t *testing.T, op string, attrs Attrs, ins ...*Tensor) *Tensor {
 // evalNodes evaluates every node of g in order with the reference
 // evaluations, starting from the values already in vals (params, say),
 // and returns vals filled in.
-func evalNodes(t *testing.T, g *Graph, vals map[*Node]*Tensor) map[*Node]*Tensor {
+func evalNodes(t *testing.T, g *Module, vals map[*Node]*Tensor) map[*Node]*Tensor {
 	t.Helper()
-	for _, x := range g.Nodes {
+	for _, x := range g.Body.Nodes {
 		if vals[x] != nil {
 			continue
 		}
@@ -110,7 +110,7 @@ func TestReferenceEvaluation(t *testing.T) {
 // TestF32Rounding checks f32 values are rounded after every op, as
 // generated float32 code computes them.
 func TestF32Rounding(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	a := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1.0})
 	b := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1e-8})
 	n := g.MustApply(Add, []*Node{a, b}, nil)
@@ -122,7 +122,7 @@ func TestF32Rounding(t *testing.T) {
 }
 
 func TestMatmulCostCountsMultiplyAdds(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(784)}})
 	w := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(784, 10)})
 	y := g.MustApply(Matmul, []*Node{x, w}, nil)

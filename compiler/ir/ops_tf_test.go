@@ -27,7 +27,7 @@ func TestSoftmaxAxis(t *testing.T) {
 	}
 	require.InDeltaSlice(t, wantLog, eval(t, "log_softmax", Attrs{"axis": 0}, x).Data, 1e-14)
 	// The last axis keeps its canonical -1, whichever way it is written.
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	in := g.MustApply(Input, nil, Attrs{"dtype": F64, "shape": Shp(2, 3)})
 	for _, a := range []int{-1, 1} {
 		n := g.MustApply(Softmax, []*Node{in}, Attrs{"axis": a})
@@ -73,7 +73,7 @@ func TestOneHotTF(t *testing.T) {
 	r = eval(t, "one_hot", Attrs{"depth": 3, "axis": 2}, idx2)
 	require.Equal(t, []float64{1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0}, r.Data, "axis = rank is the last axis")
 
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	in := g.MustApply(Input, nil, Attrs{"dtype": I32, "shape": Shp(4)})
 	for _, c := range []struct {
 		attrs Attrs
@@ -141,7 +141,7 @@ func TestStridedSliceTF(t *testing.T) {
 // TestStridedSliceRefusals: the spec errors TensorFlow reports, and
 // flow's refusal of empty selections and of partial symbolic axes.
 func TestStridedSliceRefusals(t *testing.T) {
-	g := NewGraph("t", "t")
+	g := NewModule("t", "t")
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(4)}})
 	y := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(5)})
 	for _, c := range []struct {

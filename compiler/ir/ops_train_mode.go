@@ -38,7 +38,7 @@ func init() {
 			}
 			return inferUnaryFloat(n)
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node { return []*Node{dy} },
+		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{dy} },
 		Cost: elementwiseCost(0),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
 			return in[0].Clone(), nil
@@ -66,7 +66,7 @@ func init() {
 			}
 			return n.Inputs[0].Type, nil
 		},
-		Grad: func(g *Graph, n *Node, dy *Node) []*Node { return []*Node{nil, nil} },
+		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{nil, nil} },
 		Cost: elementwiseCost(12),
 		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
 			rate := n.Attrs.Float("rate", 0)
@@ -177,7 +177,7 @@ func init() {
 // (the training step differentiates the same formula built from
 // element-wise ops and reductions); this rule serves graphs differentiated
 // without it.
-func batchNormGrad(g *Graph, n *Node, dy *Node) []*Node {
+func batchNormGrad(g *Module, n *Node, dy *Node) []*Node {
 	x, scale := n.Inputs[0], n.Inputs[1]
 	axes := make([]int, x.Type.Shape.Rank()-1)
 	for i := range axes {

@@ -60,7 +60,7 @@ type Cost struct {
 // GradFunc builds the gradient of a node: given the node n and the
 // gradient dy of the loss with respect to n's value, it returns one
 // gradient per input (nil where an input gets none), built in g.
-type GradFunc func(g *Graph, n *Node, dy *Node) []*Node
+type GradFunc func(g *Module, n *Node, dy *Node) []*Node
 
 // Domain restricts the operand values an op's tests draw.
 type Domain uint8

@@ -6,14 +6,15 @@ package ir
 
 // Replace redirects every use of old to new and removes old from the
 // graph; see ReplaceAll.
-func (g *Graph) Replace(old, new *Node) {
+func (g *Module) Replace(old, new *Node) {
 	g.ReplaceAll(map[*Node]*Node{old: new})
 }
 
 // ReplaceAll redirects every use of each key of repl to its value: the
-// operands of every node, Outputs, Loss, TrainLoss, the Grads values and
-// the Updates entries. Chains resolve (a→b and b→c send a's uses to c).
-// The replaced nodes leave Nodes; inputs and params are never removed
+// operands and control edges of every node (nested regions included),
+// the regions' results, the programs' results and effects and the Grads
+// values. Chains resolve (a→b and b→c send a's uses to c). The replaced
+// nodes leave their region; inputs and params are never removed
 // (nor redirected in the Inputs and Params lists, which are the model's
 // signature). A replaced node's source name carries over to its
 // replacement when that has none (so `xent = -sum(y_ * log(y))`
@@ -21,7 +22,7 @@ func (g *Graph) Replace(old, new *Node) {
 // signatures). Node IDs are not reused or renumbered. When a replacement
 // was created after a node that now uses it, Nodes is re-sorted into a
 // topological order that keeps the creation order wherever it can.
-func (g *Graph) ReplaceAll(repl map[*Node]*Node) {
+func (g *Module) ReplaceAll(repl map[*Node]*Node) {
 	if len(repl) == 0 {
 		return
 	}
@@ -35,55 +36,68 @@ func (g *Graph) ReplaceAll(repl map[*Node]*Node) {
 		}
 		panic("ir: internal error: a cycle of replacements")
 	}
-	out := g.Nodes[:0]
-	for _, n := range g.Nodes {
-		if r, ok := repl[n]; ok && r != n && n.Op != Input && n.Op != Param {
-			if r := resolve(n); r.Name == "" && n.Name != "" && r.Op != Input && r.Op != Param && r.Op != Const {
-				r.Name = n.Name
+	g.Body.replace(repl, resolve)
+	for _, p := range g.Programs {
+		for i, r := range p.Results {
+			p.Results[i] = resolve(r)
+		}
+		for i, r := range p.Effects {
+			p.Effects[i] = resolve(r)
+		}
+	}
+	for p, gr := range g.Grads {
+		g.Grads[p] = resolve(gr)
+	}
+	g.Body.SortTopological()
+}
+
+// replace drops the replaced nodes of r and of its nested regions and
+// resolves the operands, control edges and results of the others.
+func (r *Region) replace(repl map[*Node]*Node, resolve func(*Node) *Node) {
+	out := r.Nodes[:0]
+	for _, n := range r.Nodes {
+		if x, ok := repl[n]; ok && x != n && n.Op != Input && n.Op != Param {
+			if x := resolve(n); x.Name == "" && n.Name != "" && x.Op != Input && x.Op != Param && x.Op != Const {
+				x.Name = n.Name
 			}
 			continue
 		}
 		for i, in := range n.Inputs {
 			n.Inputs[i] = resolve(in)
 		}
+		for i, d := range n.Deps {
+			n.Deps[i] = resolve(d)
+		}
+		for _, sub := range n.Regions() {
+			sub.replace(repl, resolve)
+		}
 		out = append(out, n)
 	}
-	for i := len(out); i < len(g.Nodes); i++ {
-		g.Nodes[i] = nil
+	clear(r.Nodes[len(out):])
+	r.Nodes = out
+	for i, res := range r.Results {
+		r.Results[i] = resolve(res)
 	}
-	g.Nodes = out
-	for i, o := range g.Outputs {
-		g.Outputs[i] = resolve(o)
-	}
-	if g.Loss != nil {
-		g.Loss = resolve(g.Loss)
-	}
-	if g.TrainLoss != nil {
-		g.TrainLoss = resolve(g.TrainLoss)
-	}
-	for p, gr := range g.Grads {
-		g.Grads[p] = resolve(gr)
-	}
-	for i, u := range g.Updates {
-		g.Updates[i] = resolve(u)
-	}
-	g.SortTopological()
 }
 
-// SortTopological restores a topological order of Nodes (every node after
-// its operands) after a rewrite created operands later than their users.
-// The order is stable: it changes only what it must, keeping creation
-// order among independent nodes. It does nothing when Nodes is already
-// ordered.
-func (g *Graph) SortTopological() {
-	pos := make(map[*Node]int, len(g.Nodes))
-	for i, n := range g.Nodes {
+// SortTopological restores a topological order of r's nodes (every
+// node after its operands, control edges and captures that are in r)
+// after a rewrite created operands later than their users, in r and in
+// its nested regions. The order is stable: it changes only what it
+// must, keeping creation order among independent nodes. It does nothing
+// when the nodes are already ordered.
+func (r *Region) SortTopological() {
+	pos := make(map[*Node]int, len(r.Nodes))
+	for i, n := range r.Nodes {
 		pos[n] = i
 	}
 	ordered := true
-	for i, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			if j, ok := pos[in]; !ok || j >= i {
+	for i, n := range r.Nodes {
+		for _, sub := range n.Regions() {
+			sub.SortTopological()
+		}
+		for _, in := range n.Operands() {
+			if j, ok := pos[in]; ok && j >= i {
 				ordered = false
 			}
 		}
@@ -91,49 +105,52 @@ func (g *Graph) SortTopological() {
 	if ordered {
 		return
 	}
-	done := make(map[*Node]bool, len(g.Nodes))
-	out := make([]*Node, 0, len(g.Nodes))
+	done := make(map[*Node]bool, len(r.Nodes))
+	out := make([]*Node, 0, len(r.Nodes))
 	var visit func(n *Node)
 	visit = func(n *Node) {
 		if done[n] {
 			return
 		}
 		done[n] = true
-		for _, in := range n.Inputs {
-			visit(in)
+		for _, in := range n.Operands() {
+			if _, ok := pos[in]; ok {
+				visit(in)
+			}
 		}
 		out = append(out, n)
 	}
-	for _, n := range g.Nodes {
+	for _, n := range r.Nodes {
 		visit(n)
 	}
-	g.Nodes = out
+	r.Nodes = out
 }
 
 // Users returns, for every node, the nodes that use it as an operand (a
 // node using another twice is listed twice).
-func (g *Graph) Users() map[*Node][]*Node {
-	users := make(map[*Node][]*Node, len(g.Nodes))
-	for _, n := range g.Nodes {
+func (g *Module) Users() map[*Node][]*Node {
+	users := make(map[*Node][]*Node, len(g.Body.Nodes))
+	g.Body.Walk(func(n *Node) {
 		for _, in := range n.Inputs {
 			users[in] = append(users[in], n)
 		}
-	}
+	})
 	return users
 }
 
-// Roots returns the nodes a graph must keep computing: the outputs, the
-// loss and training loss, the updates and the gradients (in a
-// deterministic order: gradients in the order of Params).
-func (g *Graph) Roots() []*Node {
-	roots := append([]*Node{}, g.Outputs...)
-	if g.Loss != nil {
-		roots = append(roots, g.Loss)
+// Roots returns the nodes a module must keep computing: every program's
+// roots (predict, loss, train: results, then effects; the training loss
+// only where it differs from the loss) and the gradients in the order
+// of Params.
+func (g *Module) Roots() []*Node {
+	var roots []*Node
+	for _, p := range g.Programs {
+		rs := p.Roots()
+		if p.Name == TrainProgram && len(p.Results) > 0 && p.Results[0] == g.Loss() {
+			rs = rs[1:]
+		}
+		roots = append(roots, rs...)
 	}
-	if g.TrainLoss != nil {
-		roots = append(roots, g.TrainLoss)
-	}
-	roots = append(roots, g.Updates...)
 	for _, p := range g.Params {
 		if gr, ok := g.Grads[p]; ok {
 			roots = append(roots, gr)

@@ -11,19 +11,19 @@ import (
 // the graph, the output follows, and b takes a's source name since it
 // has none; a named replacement keeps its own.
 func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
-	g := NewGraph("T", "t.flow")
+	g := NewModule("T", "t.flow")
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
 	x.Name = "x"
 	a := g.MustApply(Add, []*Node{x, x}, nil)
 	a.Name = "a"
 	y := g.MustApply(Neg, []*Node{a}, nil)
-	g.Outputs, g.OutputNames = []*Node{a}, []string{"a"}
+	g.AddOutput("a", a)
 	two := g.MustApply(Const, nil, Attrs{"dtype": F32, "shape": Shape{}, "values": []float64{2}})
 	b := g.MustApply(Mul, []*Node{x, two}, nil)
 	g.Replace(a, b)
 	require.Same(t, b, y.Inputs[0])
-	require.Same(t, b, g.Outputs[0])
-	require.NotContains(t, g.Nodes, a)
+	require.Same(t, b, g.Outputs()[0])
+	require.NotContains(t, g.Body.Nodes, a)
 	require.Equal(t, "a", b.Name, "the replacement takes the replaced node's name")
 
 	c := g.MustApply(Mul, []*Node{x, two}, nil)

@@ -85,7 +85,7 @@ func requireClose(t *testing.T, got []float32, want *ir.Tensor, what string) {
 
 // adaptiveStep is the learning rate of an adaptive optimizer (adam,
 // rmsprop), or 0 for the others.
-func adaptiveStep(g *ir.Graph) float64 {
+func adaptiveStep(g *ir.Module) float64 {
 	if g.Optimizer == nil || (g.Optimizer.Name != "adam" && g.Optimizer.Name != "rmsprop") {
 		return 0
 	}
@@ -119,7 +119,7 @@ func requireAdaptiveUpdateClose(t *testing.T, got []float32, want *ir.Tensor, lr
 // feeds draws random inputs for a batch of n: both the interpreter's
 // tensors and the generated code's slices, holding the same float32
 // values.
-func feeds(r *rand.Rand, g *ir.Graph, n int) (map[string]*ir.Tensor, map[string][]float32) {
+func feeds(r *rand.Rand, g *ir.Module, n int) (map[string]*ir.Tensor, map[string][]float32) {
 	tensors := map[string]*ir.Tensor{}
 	slices := map[string][]float32{}
 	for _, in := range g.Inputs {
@@ -195,15 +195,15 @@ func TestGeneratedMatchesInterpreter(t *testing.T) {
 				sig := m.Signature()
 				for step := 0; step < 3; step++ {
 					tens, sl := feeds(r, g, n)
-					if len(g.Outputs) > 0 {
+					if len(g.Outputs()) > 0 {
 						want, err := it.Predict(tens)
 						require.NoError(t, err)
 						got := m.PredictFeed(n, pick(sl, sig.PredictInputs))
-						for i, o := range g.Outputs {
+						for i, o := range g.Outputs() {
 							requireClose(t, got[i], want[i], fmt.Sprintf("step %d output %s", step, o.Name))
 						}
 					}
-					if g.Loss == nil {
+					if g.Loss() == nil {
 						continue
 					}
 					wantLoss, err := it.Loss(tens)

@@ -36,7 +36,7 @@ func TestSignatureGraph(t *testing.T) {
 			}
 			require.Equal(t, len(g.Inputs), ops["input"])
 			require.Equal(t, len(g.Params), ops["param"])
-			if g.Loss != nil && len(g.Updates) > 0 {
+			if g.Loss() != nil && len(g.Updates()) > 0 {
 				require.Positive(t, roles["update"], "a training graph has update nodes")
 			}
 		})

@@ -3,7 +3,7 @@
 // pure-Go layered layout) and as one self-contained HTML page that zooms,
 // pans and shows each node's details on hover.
 //
-// A Graph is a snapshot of an *ir.Graph taken with FromIR; the compiler
+// A Graph is a snapshot of an *ir.Module taken with FromIR; the compiler
 // mutates its graph in place from stage to stage, so a view of an
 // intermediate stage must be taken while that stage is current. Nodes
 // are labelled with their op, their name when they have one, and their
@@ -116,21 +116,21 @@ func (g *Graph) Node(id int) *Node {
 // FromIR takes a snapshot of g after stage. fusion, when not nil, maps
 // each node code generation fuses into its consumer's loop to that
 // consumer (codegen.Fusion); its groups become clusters.
-func FromIR(g *ir.Graph, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
+func FromIR(g *ir.Module, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
 	v := &Graph{Name: g.Name, Source: g.Source, Stage: stage}
 	marks := map[*ir.Node][]string{}
-	for i, o := range g.Outputs {
+	for i, o := range g.Outputs() {
 		name := o.Label()
-		if i < len(g.OutputNames) {
-			name = g.OutputNames[i]
+		if i < len(g.OutputNames()) {
+			name = g.OutputNames()[i]
 		}
 		marks[o] = append(marks[o], "output "+name)
 	}
-	if g.Loss != nil {
-		marks[g.Loss] = append(marks[g.Loss], "loss")
+	if g.Loss() != nil {
+		marks[g.Loss()] = append(marks[g.Loss()], "loss")
 	}
-	if g.TrainLoss != nil {
-		marks[g.TrainLoss] = append(marks[g.TrainLoss], "train loss")
+	if t := g.TrainingLoss(); t != g.Loss() {
+		marks[t] = append(marks[t], "train loss")
 	}
 	for _, p := range g.Params {
 		if gr, ok := g.Grads[p]; ok && gr != nil {
@@ -139,7 +139,7 @@ func FromIR(g *ir.Graph, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
 	}
 	in := map[*ir.Node]bool{}
 	devices := map[string]bool{}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		in[n] = true
 		vn := &Node{
 			ID:        n.ID,

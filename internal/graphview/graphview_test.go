@@ -44,7 +44,7 @@ const tinySource = `model Tiny {
 
 // compile compiles src and snapshots its final graph with codegen's
 // fused groups under the built-in cost profile.
-func compile(t testing.TB, name string, src []byte) (*ir.Graph, *Graph) {
+func compile(t testing.TB, name string, src []byte) (*ir.Module, *Graph) {
 	t.Helper()
 	g, err := compiler.Compile(name, src, compiler.Options{Profile: cost.Default()})
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestDOTGolden(t *testing.T) {
 
 func TestSnapshotKindsRolesAndMarks(t *testing.T) {
 	g, v := compile(t, "tiny.flow", []byte(tinySource))
-	require.Len(t, v.Nodes, len(g.Nodes))
+	require.Len(t, v.Nodes, len(g.Body.Nodes))
 	kinds := map[Kind]int{}
 	roles := map[string]int{}
 	for _, n := range v.Nodes {
@@ -144,7 +144,7 @@ func TestSourceOfImportedNodes(t *testing.T) {
 }
 
 func TestFusedGroupsFollowConsumerChains(t *testing.T) {
-	g := ir.NewGraph("G", "g.flow")
+	g := ir.NewModule("G", "g.flow")
 	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(4)})
 	a := g.MustApply(ir.Neg, []*ir.Node{x}, nil)
 	b := g.MustApply(ir.Exp, []*ir.Node{a}, nil)
@@ -175,7 +175,7 @@ func TestFusedGroupsFollowConsumerChains(t *testing.T) {
 func TestDevicesColourOutlines(t *testing.T) {
 	g, err := compiler.Compile("tiny.flow", []byte(tinySource), compiler.Options{})
 	require.NoError(t, err)
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		switch n.Role {
 		case ir.Backward:
 			n.Device = "/device:GPU:0"
@@ -455,7 +455,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 }
 
 func TestNamesAreEscaped(t *testing.T) {
-	g := ir.NewGraph(`A"<&>`, "a.flow")
+	g := ir.NewModule(`A"<&>`, "a.flow")
 	x := g.MustApply(ir.Input, nil, ir.Attrs{"dtype": ir.F32, "shape": ir.Shp(2)})
 	x.Name = `x"<&>\`
 	g.MustApply(ir.Neg, []*ir.Node{x}, nil)

@@ -38,7 +38,7 @@ func genOnce(tb testing.TB, name string, src []byte, t stageTimes) int {
 	if _, err := codegen.Generate(g, codegen.Options{Source: filepath.Base(name), Timing: timing}); err != nil {
 		tb.Fatal(err)
 	}
-	return len(g.Nodes)
+	return len(g.Body.Nodes)
 }
 
 // benchGen benchmarks `flowc gen` of src, reporting the compiled graph's

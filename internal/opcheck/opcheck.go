@@ -161,7 +161,7 @@ type Case struct {
 	// Source is the model's .flow text.
 	Source string
 	// Graph is the compiled (checked and lowered) model.
-	Graph *ir.Graph
+	Graph *ir.Module
 	// Code is the generated Go package.
 	Code []byte
 
@@ -411,7 +411,7 @@ func planOp(def *ir.OpDef) (*Case, []Skip, []Failure) {
 // refusal: Infer's error, or the op's ir.OpDef.CheckDType's. An error
 // means the example is malformed in a way unrelated to dtypes.
 func probe(def *ir.OpDef, ex ir.Example, dt ir.DType) (ir.Type, error, error) {
-	g := ir.NewGraph("probe", "opcheck")
+	g := ir.NewModule("probe", "opcheck")
 	var xs []*ir.Node
 	for i, s := range ex.Shapes {
 		x, err := g.Apply(ir.MustLookup(leafOp(def, i, "input")), nil, ir.Attrs{"dtype": ex.OperandDType(i, dt), "shape": ir.Shp(s...)})
@@ -484,7 +484,7 @@ func buildCase(def *ir.OpDef, instances []Instance, results map[Instance]ir.Type
 	if err != nil {
 		return nil, fmt.Errorf("compiling\n%s\n%v", src, err)
 	}
-	for _, n := range g.Nodes {
+	for _, n := range g.Body.Nodes {
 		if n.Type.DType.IsStorage() {
 			return nil, fmt.Errorf("%w: the lowered graph holds %s %s; generated code supports f32, f64, i32, i64 and bool", errStorageDType, n.Label(), n.Type)
 		}
@@ -783,7 +783,7 @@ func Reference(c *Case, f *Feed) (*Result, error) {
 		feeds[in.Name] = t
 	}
 	res := &Result{}
-	if len(c.Graph.Outputs) > 0 {
+	if len(c.Graph.Outputs()) > 0 {
 		outs, err := it.Predict(feeds)
 		if err != nil {
 			return nil, fmt.Errorf("interpreter Predict: %v", err)
@@ -792,7 +792,7 @@ func Reference(c *Case, f *Feed) (*Result, error) {
 			res.Outputs = append(res.Outputs, slices.Clone(o.Data))
 		}
 	}
-	if c.Graph.Loss == nil {
+	if c.Graph.Loss() == nil {
 		return res, nil
 	}
 	res.HasLoss = true
@@ -874,8 +874,8 @@ func Compare(c *Case, f *Feed, got, want *Result) []string {
 		bad("", "generated code returned %d outputs, the interpreter %d", len(got.Outputs), len(want.Outputs))
 	} else {
 		for i := range want.Outputs {
-			name := c.Graph.OutputNames[i]
-			what := fmt.Sprintf("%s %s %s", c.tensors[name].what, name, c.Graph.Outputs[i].Type)
+			name := c.Graph.OutputNames()[i]
+			what := fmt.Sprintf("%s %s %s", c.tensors[name].what, name, c.Graph.Outputs()[i].Type)
 			check(name, what, got.Outputs[i], want.Outputs[i])
 		}
 	}
@@ -889,7 +889,7 @@ func Compare(c *Case, f *Feed, got, want *Result) []string {
 	// The loss sums the examples' terms, which may cancel: its error is
 	// measured against the sum of the terms' magnitudes.
 	var terms float64
-	for i, name := range c.Graph.OutputNames {
+	for i, name := range c.Graph.OutputNames() {
 		if c.tensors[name].what == "loss term" && i < len(want.Outputs) && len(want.Outputs[i]) == 1 {
 			terms += math.Abs(want.Outputs[i][0])
 		}

@@ -161,11 +161,11 @@ func TestEveryPublicOpIsPlanned(t *testing.T) {
 				c := byOp[def.Name]
 				require.NotNil(t, c, "op %s has no case", def.Name)
 				require.Contains(t, c.Instances, in, "op %s example %d in %s is not planned", def.Name, i, dt)
-				require.Contains(t, c.Graph.OutputNames, "y"+itoa(i)+in.suffix())
+				require.Contains(t, c.Graph.OutputNames(), "y"+itoa(i)+in.suffix())
 				if y, refusal, _ := probe(def, ex, dt); refusal == nil && def.Grad != nil && trains(in, ex, y) {
-					require.Contains(t, c.Graph.OutputNames, "z"+itoa(i))
+					require.Contains(t, c.Graph.OutputNames(), "z"+itoa(i))
 					require.NotNil(t, c.Graph.Param("p"+itoa(i)+"_"+itoa(firstFloat(ex))))
-					require.NotNil(t, c.Graph.Loss)
+					require.NotNil(t, c.Graph.Loss())
 				}
 			}
 		}
@@ -308,8 +308,8 @@ func TestHarnessCatchesBrokenCode(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, Compare(good, feeds[good.Name], got, want))
 
-	y1 := slices.Index(good.Graph.OutputNames, "y1")
-	y1i64 := slices.Index(good.Graph.OutputNames, "y1_i64")
+	y1 := slices.Index(good.Graph.OutputNames(), "y1")
+	y1i64 := slices.Index(good.Graph.OutputNames(), "y1_i64")
 	got.Outputs[y1][1] += 0.01
 	got.Outputs[y1i64][0]++
 	got.Params[1]["p0_1"][0] -= 0.001
