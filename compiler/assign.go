@@ -30,40 +30,11 @@ import (
 // stateOp checks a call of assign, assign_add or assign_sub.
 func (c *checker) stateOp(e *lang.CallExpr) (value, bool) {
 	name := e.Func.Name
-	second := "delta"
-	if name == "assign" {
-		second = "value"
-	}
-	slots := []string{"p", second}
-	var args [2]lang.Expr
-	if len(e.Args) > 2 {
-		c.errorf(e.Args[2].Position(), "too many arguments to %s: it takes 2 (p, %s)", name, second)
+	b, ok := c.bind(opCallee(ir.MustLookup(name)), e, e) // assign(p, value), assign_add(p, delta) ...
+	if !ok {
 		return value{}, false
 	}
-	copy(args[:], e.Args)
-	for _, kw := range e.Kwargs {
-		i := -1
-		for j, s := range slots {
-			if kw.Name.Name == s {
-				i = j
-			}
-		}
-		switch {
-		case i < 0:
-			c.errorf(kw.Name.Pos, "%s", noArgument(name, kw.Name.Name, slots))
-			return value{}, false
-		case args[i] != nil:
-			c.errorf(kw.Name.Pos, "argument %s of %s given twice", kw.Name.Name, name)
-			return value{}, false
-		}
-		args[i] = kw.Value
-	}
-	for i, a := range args {
-		if a == nil {
-			c.errorf(e.Pos, "%s needs 2 tensor arguments (p, %s), missing %s", name, second, slots[i])
-			return value{}, false
-		}
-	}
+	args := b.args
 	target, ok := c.expr(args[0])
 	if !ok {
 		return value{}, false

@@ -61,16 +61,13 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		return false
 	}
 	attrs["init"] = name
-	vals, ok := c.bindArgs(name, in.Args, call)
-	if !ok {
+	b, ok := c.bind(in.callee(), call, d.Init)
+	vals, good := c.attrArgs(name, in.Args, b.args)
+	if !ok || !good {
 		return false
 	}
 	for k, v := range vals {
 		attrs[k] = v
-	}
-	if name == "constant" && !attrs.Has("value") {
-		c.errorNode(d.Init.Position(), d.Init, "constant needs a value: constant(value = 0.1)")
-		return false
 	}
 	if name == "restore" {
 		return c.restore(d, t, attrs)
@@ -89,59 +86,4 @@ func (c *checker) initializer(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool
 		return false
 	}
 	return true
-}
-
-// bindArgs binds the arguments of an initializer or optimizer call
-// (compile-time values only) to their specs, filling defaults.
-func (c *checker) bindArgs(what string, specs []ir.AttrSpec, call *lang.CallExpr) (ir.Attrs, bool) {
-	out := ir.Attrs{}
-	for _, s := range specs {
-		if s.Default != nil {
-			out[s.Name] = s.Default
-		}
-	}
-	if call == nil {
-		return out, true
-	}
-	given := map[string]bool{}
-	good := true
-	set := func(pos lang.Pos, spec ir.AttrSpec, e lang.Expr) {
-		if given[spec.Name] {
-			c.errorf(pos, "argument %s of %s given twice", spec.Name, what)
-			good = false
-			return
-		}
-		given[spec.Name] = true
-		v, err := c.attrArg(e, spec.Kind)
-		if err != nil {
-			c.errorNode(e.Position(), e, "argument %s of %s must be %s, got %s", spec.Name, what, spec.Kind, exprLabel(e))
-			good = false
-			return
-		}
-		out[spec.Name] = v
-	}
-	for i, a := range call.Args {
-		if i >= len(specs) {
-			c.errorNode(a.Position(), a, "too many arguments to %s: it takes at most %d", what, len(specs))
-			return nil, false
-		}
-		set(a.Position(), specs[i], a)
-	}
-	for _, kw := range call.Kwargs {
-		var spec *ir.AttrSpec
-		var names []string
-		for i := range specs {
-			names = append(names, specs[i].Name)
-			if specs[i].Name == kw.Name.Name {
-				spec = &specs[i]
-			}
-		}
-		if spec == nil {
-			c.errorf(kw.Name.Pos, "%s", noArgument(what, kw.Name.Name, names))
-			good = false
-			continue
-		}
-		set(kw.Name.Pos, *spec, kw.Value)
-	}
-	return out, good
 }

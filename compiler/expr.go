@@ -244,11 +244,12 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		}
 		target := b.cv.str
 		if target == "linear" {
-			if len(e.Args) != 1 || len(e.Kwargs) != 0 {
-				c.errorNode(e.Pos, e, "%s is \"linear\", the identity: it takes one argument", name)
+			b, ok := c.bind(linearCallee, e, e)
+			if !ok {
+				c.checkArgs(e)
 				return value{}, false
 			}
-			return c.expr(e.Args[0])
+			return c.expr(b.args[0])
 		}
 		e = &lang.CallExpr{Pos: e.Pos, Func: &lang.Ident{Pos: e.Func.Pos, Name: target}, Args: e.Args, Kwargs: e.Kwargs}
 		name = target
@@ -273,82 +274,13 @@ func (c *checker) call(e *lang.CallExpr) (value, bool) {
 		return value{}, false
 	}
 	// Bind arguments: tensor operands first, then attributes.
-	tensors := make([]lang.Expr, len(def.Inputs))
-	attrExprs := make([]lang.Expr, len(def.Attrs))
-	good := true
-	nparams := len(def.Inputs) + len(def.Attrs)
-	for i, arg := range e.Args {
-		switch {
-		case def.Variadic: // every positional argument is an operand
-			tensors = append(tensors[:i], arg)
-		case i < len(def.Inputs):
-			tensors[i] = arg
-		case i < nparams:
-			attrExprs[i-len(def.Inputs)] = arg
-		default:
-			c.errorNode(arg.Position(), arg, "too many arguments to %s: it takes at most %d (%s)", name, nparams, def.Signature())
-			c.checkArgs(e)
-			return value{}, false
-		}
+	b, ok := c.bind(opCallee(def), e, e)
+	if !ok {
+		c.checkArgs(e)
+		return value{}, false
 	}
-	for _, kw := range e.Kwargs {
-		k := kw.Name.Name
-		slot := -1
-		for i, in := range def.Inputs {
-			if in == k {
-				slot = i
-			}
-		}
-		if slot >= 0 {
-			if tensors[slot] != nil {
-				c.errorf(kw.Name.Pos, "argument %s of %s given twice", k, name)
-				good = false
-				continue
-			}
-			tensors[slot] = kw.Value
-			continue
-		}
-		for i, at := range def.Attrs {
-			if at.Name == k {
-				slot = i
-			}
-		}
-		if slot < 0 {
-			c.errorf(kw.Name.Pos, "%s", noArgument(name, k, argNames(def)))
-			good = false
-			continue
-		}
-		if attrExprs[slot] != nil {
-			c.errorf(kw.Name.Pos, "argument %s of %s given twice", k, name)
-			good = false
-			continue
-		}
-		attrExprs[slot] = kw.Value
-	}
-	for i, t := range tensors {
-		if t == nil {
-			c.errorNode(e.Pos, e, "%s needs %d tensor argument%s (%s), missing %s", name, len(def.Inputs), plural(len(def.Inputs)), def.Signature(), def.Inputs[i])
-			c.checkArgs(e)
-			return value{}, false
-		}
-	}
-	attrs := ir.Attrs{}
-	for i, ae := range attrExprs {
-		spec := def.Attrs[i]
-		if ae == nil {
-			if spec.Default != nil {
-				attrs[spec.Name] = spec.Default
-			}
-			continue
-		}
-		v, err := c.attrArg(ae, spec.Kind)
-		if err != nil {
-			c.errorNode(ae.Position(), ae, "argument %s of %s must be %s, got %s", spec.Name, name, spec.Kind, exprLabel(ae))
-			good = false
-			continue
-		}
-		attrs[spec.Name] = v
-	}
+	tensors := append(b.args[:len(def.Inputs):len(def.Inputs)], b.rest...)
+	attrs, good := c.attrArgs(name, def.Attrs, b.args[len(def.Inputs):])
 	args := make([]value, len(tensors))
 	for i, t := range tensors {
 		v, ok := c.expr(t)
@@ -384,14 +316,6 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func argNames(def *ir.OpDef) []string {
-	out := append([]string(nil), def.Inputs...)
-	for _, a := range def.Attrs {
-		out = append(out, a.Name)
-	}
-	return out
 }
 
 // callables are the names a call may name: ops and visible functions.

@@ -197,6 +197,17 @@ func articleFor(kind string) string {
 	return "a"
 }
 
+// callee is the function as the call binder sees it: its parameters,
+// then the keyword name = "scope" every call takes.
+func (fd *fnDef) callee() callee {
+	f := callee{name: fd.decl.Name.Name, sig: fd.signature()}
+	for _, p := range fd.params {
+		f.slots = append(f.slots, slot{name: p.decl.Name.Name, required: p.decl.Default == nil})
+	}
+	f.slots = append(f.slots, slot{name: "name", keyword: true, hidden: true})
+	return f
+}
+
 // signature renders a function's parameter list for messages.
 func (fd *fnDef) signature() string {
 	var parts []string
@@ -263,51 +274,13 @@ func (c *checker) callFunc(e *lang.CallExpr, fd *fnDef, assigned bool) (value, b
 		return value{}, false
 	}
 
-	// Bind the arguments to the parameters.
-	args := make([]lang.Expr, len(fd.params))
-	var scopeExpr lang.Expr
-	good := true
-	for i, a := range e.Args {
-		if i >= len(args) {
-			c.errorNode(a.Position(), a, "too many arguments to %s: it takes at most %d (%s)", fname, len(args), fd.signature())
-			return value{}, false
-		}
-		args[i] = a
-	}
-	for _, kw := range e.Kwargs {
-		k := kw.Name.Name
-		if k == "name" {
-			scopeExpr = kw.Value
-			continue
-		}
-		slot := -1
-		var names []string
-		for i, p := range fd.params {
-			names = append(names, p.decl.Name.Name)
-			if p.decl.Name.Name == k {
-				slot = i
-			}
-		}
-		switch {
-		case slot < 0:
-			c.errorf(kw.Name.Pos, "%s", noArgument(fname, k, names))
-			good = false
-		case args[slot] != nil:
-			c.errorf(kw.Name.Pos, "argument %s of %s given twice", k, fname)
-			good = false
-		default:
-			args[slot] = kw.Value
-		}
-	}
-	if !good {
+	// Bind the arguments to the parameters, and name = "scope".
+	b, ok := c.bind(fd.callee(), e, e)
+	if !ok {
 		return value{}, false
 	}
-	for i, p := range fd.params {
-		if args[i] == nil && p.decl.Default == nil {
-			c.errorf(e.Pos, "%s needs argument %s (%s)", fname, p.decl.Name.Name, fd.signature())
-			return value{}, false
-		}
-	}
+	args, scopeExpr := b.args[:len(fd.params)], b.args[len(fd.params)]
+	good := true
 
 	// Compile-time parameters: constants of the caller, or defaults.
 	names := map[string]*binding{}

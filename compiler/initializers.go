@@ -27,7 +27,7 @@ var seedOnly = []ir.AttrSpec{{Name: "seed", Kind: ir.IntArg}}
 var Initializers = map[string]*Initializer{
 	"zeros":    {Name: "zeros", Summary: "every element 0"},
 	"ones":     {Name: "ones", Summary: "every element 1"},
-	"constant": {Name: "constant", Summary: "every element `value`", Args: []ir.AttrSpec{{Name: "value", Kind: ir.FloatArg}}},
+	"constant": {Name: "constant", Summary: "every element `value`", Args: []ir.AttrSpec{{Name: "value", Kind: ir.FloatArg, Required: true}}},
 	"normal": {Name: "normal", Summary: "independent draws from N(mean, stddev²)", Float: true, Args: []ir.AttrSpec{
 		{Name: "mean", Kind: ir.FloatArg, Default: 0.0},
 		{Name: "stddev", Kind: ir.FloatArg, Default: 0.05},
@@ -48,7 +48,7 @@ var Initializers = map[string]*Initializer{
 	"he_uniform":     {Name: "he_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/fan_in)", Float: true, Args: seedOnly},
 	"he_normal":      {Name: "he_normal", Summary: "truncated normal with stddev sqrt(2/fan_in)/0.87962566103423978", Float: true, Args: seedOnly},
 	"restore": {Name: "restore", Summary: "the tensor `name` (default: the param's name) of the safetensors checkpoint `file`, read when the model is compiled", Float: true, Args: []ir.AttrSpec{
-		{Name: "file", Kind: ir.StringArg},
+		{Name: "file", Kind: ir.StringArg, Required: true},
 		{Name: "name", Kind: ir.StringArg},
 	}},
 }

@@ -35,18 +35,10 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		c.errorf(d.Optimizer.Func.Pos, "unknown optimizer %s (want one of %s)%s", name, strings.Join(optimizerNames(), ", "), suggestFrom(name, optimizerNames()))
 		return
 	}
-	if len(d.Optimizer.Args) > len(opt.Args) {
-		var common []string
-		for _, a := range CommonArgs {
-			common = append(common, a.Name)
-		}
-		c.errorf(d.Optimizer.Args[len(opt.Args)].Position(), "too many positional arguments to %s: it takes at most %d; give %s by name",
-			name, len(opt.Args), andList(common))
-		return
-	}
 	specs := opt.AllArgs()
-	attrs, ok := c.bindArgs(name, specs, d.Optimizer)
-	if !ok {
+	b, ok := c.bind(opt.callee(), d.Optimizer, d.Optimizer)
+	attrs, good := c.attrArgs(name, specs, b.args)
+	if !ok || !good {
 		return
 	}
 	err := opt.Validate(attrs)
@@ -54,7 +46,7 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 		err = validateCommon(attrs)
 	}
 	if err != nil {
-		c.errorf(optimizerArgPos(d.Optimizer, specs, err), "%s: %v", name, err)
+		c.errorf(optimizerArgPos(d.Optimizer, specs, b, err), "%s: %v", name, err)
 		return
 	}
 	c.g.Optimizer = &ir.Optimizer{Name: name, Attrs: attrs, Pos: d.Optimizer.Pos}
@@ -74,19 +66,14 @@ func (c *checker) trainStmt(d *lang.TrainStmt) {
 
 // optimizerArgPos is where to report an invalid optimizer argument: at
 // the value of the argument an *ArgError names, else at the call.
-func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, err error) lang.Pos {
+func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, b bound, err error) lang.Pos {
 	ae, ok := err.(*ArgError)
 	if !ok || ae.Arg == "" {
 		return call.Pos
 	}
-	for _, kw := range call.Kwargs {
-		if kw.Name.Name == ae.Arg {
-			return kw.Value.Position()
-		}
-	}
-	for i, a := range call.Args {
-		if i < len(specs) && specs[i].Name == ae.Arg {
-			return a.Position()
+	for i, s := range specs {
+		if s.Name == ae.Arg && b.args[i] != nil {
+			return b.args[i].Position()
 		}
 	}
 	return call.Pos

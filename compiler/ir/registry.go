@@ -47,6 +47,9 @@ type AttrSpec struct {
 	Kind    ArgKind
 	Default any // nil: optional with no value (the op decides)
 	Doc     string
+	// Required marks an argument every call must give (constant's value,
+	// restore's file); a call without it is an error.
+	Required bool
 }
 
 // Cost is the work one node does: arithmetic operations and memory
