@@ -83,12 +83,12 @@ func pinned(n *ir.Node) bool {
 
 // useCounts counts the uses of every node: as an operand (once per
 // operand position) and as a root (output, loss, gradient, update).
+// The operand uses come from g.Users, the one index of them.
 func useCounts(g *ir.Graph) map[*ir.Node]int {
-	uses := make(map[*ir.Node]int, len(g.Nodes))
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			uses[in]++
-		}
+	users := g.Users()
+	uses := make(map[*ir.Node]int, len(users))
+	for n, us := range users {
+		uses[n] = len(us)
 	}
 	for _, r := range g.Roots() {
 		uses[r]++

@@ -110,8 +110,12 @@ func (g *Graph) SortTopological() {
 	g.Nodes = out
 }
 
-// Users returns, for every node, the nodes that use it as an operand (a
-// node using another twice is listed twice).
+// Users returns, for every node, the nodes of g that use it as an
+// operand, in graph order (a node using another twice is listed twice).
+// It is the one place uses are counted: len(users[n]) is n's use count as
+// an operand, and the last entry is its last reader. Roots (outputs, the
+// loss, updates, gradients) are not uses; callers that count them add
+// g.Roots() themselves.
 func (g *Graph) Users() map[*Node][]*Node {
 	users := make(map[*Node][]*Node, len(g.Nodes))
 	for _, n := range g.Nodes {

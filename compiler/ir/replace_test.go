@@ -32,3 +32,18 @@ func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
 	require.Equal(t, "c", c.Name, "a named replacement keeps its name")
 	require.Same(t, c, y.Inputs[0])
 }
+
+// TestUsersCountsOperandPositions checks the use index: a node read twice
+// by one user is listed twice, users come in graph order, and roots are
+// not uses.
+func TestUsersCountsOperandPositions(t *testing.T) {
+	g := NewGraph("T", "t.flow")
+	x := g.MustApply("input", nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	a := g.MustApply("add", []*Node{x, x}, nil)
+	y := g.MustApply("neg", []*Node{x}, nil)
+	g.Outputs, g.OutputNames = []*Node{a, y}, []string{"a", "y"}
+	users := g.Users()
+	require.Equal(t, []*Node{a, a, y}, users[x])
+	require.Empty(t, users[a], "an output is a root, not a use")
+	require.Empty(t, users[y])
+}
