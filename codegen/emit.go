@@ -99,7 +99,7 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			c.probe.result = expr(c.probe.args)
 			return nil, nil
 		}
-		if c.epilogue[n] != nil {
+		if c.plan.epilogue[n] != nil {
 			return c.emitEpilogue(n)
 		}
 		out := n.Type.Shape
@@ -115,7 +115,7 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			}
 			return e[0].Op("=").Add(expr(a))
 		}
-		if _, ok := c.parallel[n]; ok {
+		if _, ok := c.plan.parallel[n]; ok {
 			return c.emitParallel(n, ops, body), nil
 		}
 		return loopNest(shapeSizes(out), ops, body), nil

@@ -13,17 +13,17 @@ import (
 func init() {
 	registerEmitters(map[string]emitter{
 		"conv2d": func(c *gen, n *ir.Node) (jen.Code, error) {
-			return c.convCall(n, c.operand(n), jen.Nil(), false), nil
+			return c.convCall(n, c.operand(n), jen.Nil()), nil
 		},
 		"conv2d_backprop_input": func(c *gen, n *ir.Node) (jen.Code, error) {
 			f, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropInputPlan").Call(c.convPlan(n, false),
+			return jen.Qual(RuntimePath, "Conv2DBackpropInputPlan").Call(c.convPlan(n),
 				jen.Id(c.operand(n)), jen.Id(c.operand(f)), jen.Id(c.operand(dy)),
 				convShape(n, n.Type.Shape, f.Type.Shape)), nil
 		},
 		"conv2d_backprop_filter": func(c *gen, n *ir.Node) (jen.Code, error) {
 			x, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropFilterPlan").Call(c.convPlan(n, false),
+			return jen.Qual(RuntimePath, "Conv2DBackpropFilterPlan").Call(c.convPlan(n),
 				jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
 				convShape(n, x.Type.Shape, n.Type.Shape)), nil
 		},
@@ -56,11 +56,12 @@ func init() {
 }
 
 // convCall renders the runtime call of conv2d node n writing dst, with a
-// bias (an expression: a buffer, or nil) and ReLU fused into its output
-// as the epilogue asks, run as the cost model plans it.
-func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code, relu bool) jen.Code {
+// bias (an expression: a buffer, or nil) fused into its output as the
+// epilogue asks, run as the cost model plans it (its kernel plan says
+// whether it fuses ReLU too).
+func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code) jen.Code {
 	x, f := n.Inputs[0], n.Inputs[1]
-	return jen.Qual(RuntimePath, "Conv2DPlan").Call(c.convPlan(n, relu),
+	return jen.Qual(RuntimePath, "Conv2DPlan").Call(c.convPlan(n),
 		jen.Id(dst), jen.Id(c.operand(x)), jen.Id(c.operand(f)), bias,
 		convShape(n, x.Type.Shape, f.Type.Shape))
 }

@@ -59,36 +59,24 @@ func PackageName(model string) string {
 	return s
 }
 
-// gen holds the state of generating one model package.
+// gen generates one model package: it runs the planning steps, which
+// fill plan, and then the emitters, which read it. Its other fields are
+// emission state.
 type gen struct {
 	g    *ir.Graph
-	f    *jen.File
 	pkg  string
 	opts Options
+	// plan is every decision about g (decide.go).
+	plan *plan
 
-	params     map[*ir.Node]int    // param → index in Model.params
-	argNames   map[*ir.Node]string // input → Go parameter name
-	outNames   []string            // Go result names of Predict, by output
-	bufs       []*ir.Node          // computed nodes with a buffer, in ID order
-	hasBuf     map[*ir.Node]bool
-	constVar   map[*ir.Node]string    // tensor constants → package variable
-	facts      graphFacts             // computed once by plan; see facts.go
-	mem        *memPlan               // the buffers' arena slots; see memory()
-	fused      map[*ir.Node]bool      // nodes computed inside their consumer's loop
-	allBufs    []*ir.Node             // bufs before fusion
-	probe      *exprProbe             // set while fuse asks for an element expression
-	parallel   map[*ir.Node]string    // element-wise loops split across cores, with the reason
-	threads    map[*ir.Node]int       // and their goroutine counts
-	epilogue   map[*ir.Node]*epilogue // chains computed by one GEMM or convolution call (epilogue.go)
-	epilogueOf map[*ir.Node]bool      // the nodes those calls absorb
-	inPlace    map[*ir.Node]*ir.Node  // update values computed in their param's storage
-	// loopDeclared marks the parallel loops whose task type is emitted.
+	f *jen.File
+	// probe is set while a planning step asks an emitter for its element
+	// expression (fuse.go).
+	probe *exprProbe
+	// loopDeclared marks the parallel loops whose task type is emitted,
+	// planDeclared the kernel plan functions.
 	loopDeclared map[*ir.Node]bool
-	// plans are the kernel plans by the shape of the call (kernelplan.go).
-	plans          map[any]*sharedPlan
-	defaultProfile *cost.Profile
-	needs          MemoryNeeds // what the code allocates, once planned
-
+	planDeclared map[string]bool
 	// used collects the locals a function body refers to.
 	used map[string]bool
 }
@@ -114,12 +102,9 @@ func Generate(g *ir.Graph, opts Options) (_ []byte, err error) {
 		return nil, err
 	}
 	stage := compiler.StageTimer(opts.Timing)
-	c.plan()
-	needs, err := c.memoryNeeds()
-	if err != nil {
+	if err := c.decide(""); err != nil {
 		return nil, err
 	}
-	c.needs = needs
 	stage("plan")
 	c.f = jen.NewFile(c.pkg)
 	c.f.NoFormat = true // formatted once, below
@@ -143,14 +128,16 @@ func Generate(g *ir.Graph, opts Options) (_ []byte, err error) {
 	return out, nil
 }
 
-// newGen returns the generator of g's package.
+// newGen returns the generator of g's package, with nothing planned.
 func newGen(g *ir.Graph, opts Options) *gen {
+	p := &plan{profile: opts.Profile}
+	if p.profile == nil {
+		p.profile = cost.Default()
+	}
 	return &gen{
-		g: g, pkg: opts.Package, opts: opts,
-		params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{},
-		hasBuf: map[*ir.Node]bool{}, constVar: map[*ir.Node]string{},
+		g: g, pkg: opts.Package, opts: opts, plan: p,
 		loopDeclared: map[*ir.Node]bool{},
-		plans:        map[any]*sharedPlan{},
+		planDeclared: map[string]bool{},
 	}
 }
 
@@ -206,47 +193,6 @@ func (c *gen) validate() error {
 	return nil
 }
 
-// plan assigns names to params, inputs, constants and buffers.
-func (c *gen) plan() {
-	for i, p := range c.g.Params {
-		c.params[p] = i
-	}
-	taken := map[string]bool{"n": true, "m": true}
-	for _, in := range c.g.Inputs {
-		name := goName(in.Name)
-		for taken[name] || goKeywords[name] || isGenerated(name) {
-			name += "_"
-		}
-		taken[name] = true
-		c.argNames[in] = name
-	}
-	for _, o := range c.g.OutputNames {
-		name := goName(o)
-		for taken[name] || goKeywords[name] || isGenerated(name) {
-			name += "_"
-		}
-		taken[name] = true
-		c.outNames = append(c.outNames, name)
-	}
-	for _, n := range c.g.Nodes {
-		switch {
-		case n.Op.Name == "input", n.Op.Name == "param", n.Op.Name == "assign":
-		case n.Op.Name == "const" && n.Type.Shape.Rank() == 0:
-		case n.Op.Name == "const":
-			c.constVar[n] = "c" + strconv.Itoa(n.ID)
-		default:
-			c.bufs = append(c.bufs, n)
-			c.hasBuf[n] = true
-		}
-	}
-	c.allBufs = c.bufs
-	c.computeFacts()
-	c.decideEpilogues()
-	c.fuse()
-	c.decideInPlace()
-	c.decideParallel()
-}
-
 // goName maps a flow name such as "h1/W" to a Go identifier.
 func goName(s string) string {
 	var b strings.Builder
@@ -281,15 +227,15 @@ func isGenerated(s string) bool {
 func (c *gen) operand(x *ir.Node) string {
 	switch {
 	case x.Op.Name == "input":
-		return c.argNames[x]
+		return c.plan.argNames[x]
 	case x.Op.Name == "param":
-		name := "p" + strconv.Itoa(c.params[x])
+		name := "p" + strconv.Itoa(c.plan.params[x])
 		c.used[name] = true
 		return name
-	case c.constVar[x] != "":
-		return c.constVar[x]
-	case c.inPlace[x] != nil:
-		return c.operand(c.inPlace[x])
+	case c.plan.constVar[x] != "":
+		return c.plan.constVar[x]
+	case c.plan.inPlace[x] != nil:
+		return c.operand(c.plan.inPlace[x])
 	}
 	name := "t" + strconv.Itoa(x.ID)
 	c.used[name] = true
@@ -448,15 +394,7 @@ func countText(v float64) string {
 
 // arenaSize is the size in elements of dt's arena under the memory
 // plan, as a polynomial in N.
-func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.memory().size(dt) }
-
-// memory returns the memory plan, computing it on first use.
-func (c *gen) memory() *memPlan {
-	if c.mem == nil {
-		c.mem = c.planMemory(c.facts.progs)
-	}
-	return c.mem
-}
+func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.plan.mem.size(dt) }
 
 // bufField is the Model field holding n's buffer.
 func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
@@ -465,7 +403,7 @@ func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
 // buffer per tensor, as a polynomial in N.
 func (c *gen) naiveSize(dt ir.DType) map[int]int {
 	total := map[int]int{}
-	for _, n := range c.allBufs {
+	for _, n := range c.plan.allBufs {
 		if n.Type.DType != dt {
 			continue
 		}
