@@ -23,9 +23,9 @@ type plan struct {
 	// built-in one.
 	profile *cost.Profile
 
-	names      // step "names"
-	facts      graphFacts // step "facts" (facts.go)
-	epilogues             // step "epilogues" (epilogue.go)
+	names                // step "names"
+	facts     graphFacts // step "facts" (facts.go)
+	epilogues            // step "epilogues" (epilogue.go)
 	// fused are the nodes computed inside their consumer's loop (step
 	// "fusion", fuse.go); the consumer is the node's only reader.
 	fused map[*ir.Node]bool
@@ -36,7 +36,7 @@ type plan struct {
 	// parallel are the element-wise loops split across goroutines (step
 	// "parallel", parloop.go).
 	parallel map[*ir.Node]loopSplit
-	memory // step "memory" (plan.go, memory.go)
+	memory   // step "memory" (plan.go, memory.go)
 	// kernels are the kernel plans of the SGEMM and convolution calls,
 	// by the node whose call it is (step "kernels", kernelplan.go).
 	kernels map[*ir.Node]*kernelPlan
