@@ -75,7 +75,7 @@ func TestPlanSharesDeadBuffers(t *testing.T) {
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
 	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
 	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
-	require.Equal(t, map[int]int{1: 32}, c.naiveSize(ir.F32))
+	require.Equal(t, map[int]int{1: 32}, c.plan.naiveSize(ir.F32))
 }
 
 // TestFuseChains checks which nodes fuse: a single-reader element-wise
@@ -168,7 +168,7 @@ func TestPlanIsSafe(t *testing.T) {
 				}
 			}
 		}
-		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.naiveSize(ir.F32), 64), f)
+		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.plan.naiveSize(ir.F32), 64), f)
 	}
 }
 
@@ -287,4 +287,17 @@ func polyEval(p map[int]int, n int) int {
 		total += v
 	}
 	return total
+}
+
+// TestPlanStepOrder checks that every planning step runs after the steps
+// it says it needs, and that step names are unique.
+func TestPlanStepOrder(t *testing.T) {
+	done := map[string]bool{}
+	for _, s := range planPasses {
+		require.False(t, done[s.name], "two steps are called %s", s.name)
+		for _, need := range s.needs {
+			require.True(t, done[need], "step %s needs %s, which runs later or not at all", s.name, need)
+		}
+		done[s.name] = true
+	}
 }
