@@ -105,7 +105,7 @@ var planPasses = []planPass{
 	{"fusion", []string{"names", "facts", "epilogues"}, func(c *gen) error { c.plan.fused = c.fuse(); return nil }},
 	{"in-place", []string{"names", "facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.inPlace = c.decideInPlace(); return nil }},
 	{"buffers", []string{"names", "epilogues", "fusion", "in-place"}, func(c *gen) error { c.plan.buffers = c.plan.keepBuffers(); return nil }},
-	{"parallel", []string{"epilogues", "fusion", "in-place", "buffers"}, func(c *gen) error { c.plan.parallel = c.decideParallel(); return nil }},
+	{"parallel", []string{"names", "epilogues", "fusion", "in-place", "buffers"}, func(c *gen) error { c.plan.parallel = c.decideParallel(); return nil }},
 	{"memory", []string{"facts", "epilogues", "fusion", "buffers"}, func(c *gen) error {
 		c.plan.mem = c.planMemory(c.plan.facts.progs)
 		var err error

@@ -39,8 +39,8 @@ type Options struct {
 	// not depend on the machine.
 	Profile *cost.Profile
 	// Timing, when set, receives the time each stage of generation took:
-	// "plan" (codegen's decisions), "emit" (building the code), "render"
-	// and "gofmt".
+	// "plan" (codegen's decisions: every planning step, kernel plans
+	// included), "emit" (building the code), "render" and "gofmt".
 	Timing func(stage string, d time.Duration)
 }
 
