@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -107,4 +108,15 @@ func TestEveryOpHasAnEmitter(t *testing.T) {
 	for _, def := range ir.Ops() {
 		require.True(t, codegen.HasEmitter(def.Name), "op %s has no Go emitter", def.Name)
 	}
+}
+
+// TestTimingReportsStages checks that Options.Timing hears of every
+// stage of generation, in order, the plan (every planning step) first.
+func TestTimingReportsStages(t *testing.T) {
+	g, err := compiler.CompileFile("../examples/mnist_softmax.flow", compiler.Options{})
+	require.NoError(t, err)
+	var stages []string
+	_, err = codegen.Generate(g, codegen.Options{Timing: func(stage string, _ time.Duration) { stages = append(stages, stage) }})
+	require.NoError(t, err)
+	require.Equal(t, []string{"plan", "emit", "render", "gofmt"}, stages)
 }
