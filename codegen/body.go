@@ -85,7 +85,7 @@ func (c *gen) sharedForward(a, b *program) *program {
 	for _, n := range c.g.Schedule(a.roots...) {
 		if inB[n] {
 			shared = append(shared, n)
-			work = work || c.hasBuf[n]
+			work = work || c.plan.computed[n]
 		}
 	}
 	if !work {
@@ -115,7 +115,7 @@ func (c *gen) body() error {
 	}
 	c.constVars()
 	c.layoutFunc()
-	for _, p := range c.facts.progs {
+	for _, p := range c.plan.facts.progs {
 		if err := c.programFunc(p); err != nil {
 			return err
 		}
@@ -166,11 +166,11 @@ func (c *gen) modelType() {
 	}
 	fields = append(fields, jen.Line())
 	for _, n := range c.g.Body.Nodes {
-		if _, ok := c.parallel[n]; ok {
+		if _, ok := c.plan.parallel[n]; ok {
 			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
 		}
 	}
-	for _, n := range c.bufs {
+	for _, n := range c.plan.bufs {
 		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Add(goType(n.Type.DType)).Comment(nodeComment(n)))
 	}
 	c.f.Comment(fmt.Sprintf("Model is one instance of %s: its parameters and working buffers.", c.g.Name))
@@ -247,7 +247,7 @@ func (c *gen) newFunc() error {
 // constVars emits package variables for tensor constants.
 func (c *gen) constVars() {
 	var nodes []*ir.Node
-	for n := range c.constVar {
+	for n := range c.plan.constVar {
 		nodes = append(nodes, n)
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
@@ -256,7 +256,7 @@ func (c *gen) constVars() {
 		for _, v := range n.Attrs.Floats("values") {
 			vals = append(vals, jen.Id(elemText(n.Type.DType, v)))
 		}
-		c.f.Var().Id(c.constVar[n]).Op("=").Index().Add(goType(n.Type.DType)).Values(vals...).Comment(n.Type.String())
+		c.f.Var().Id(c.plan.constVar[n]).Op("=").Index().Add(goType(n.Type.DType)).Values(vals...).Comment(n.Type.String())
 	}
 }
 
@@ -266,7 +266,7 @@ func (c *gen) layoutFunc() {
 	body := []jen.Code{
 		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
 	}
-	if c.needs.grows() {
+	if c.plan.needs.grows() {
 		// The arena's size is computed in int: refuse a batch size for
 		// which it would wrap around (on the target's int, 32 or 64 bits).
 		body = append(body, jen.If(jen.Op("!").Id("signature").Dot("Memory").Dot("FitsInt").Call(jen.Id("n"))).Block(
@@ -288,7 +288,7 @@ func (c *gen) layoutFunc() {
 			),
 			jen.Id("a").Op(":=").Id("m").Dot(arena).Index(jen.Empty(), jen.Id("size")),
 		}
-		stmts = append(stmts, c.memory().layout(dt)...)
+		stmts = append(stmts, c.plan.mem.layout(dt)...)
 		stmts = append(stmts, jen.Id("_").Op("=").Id("a"))
 		if len(dts) == 1 {
 			body = append(body, stmts...)
@@ -333,19 +333,12 @@ func polyCode(p map[int]int) *jen.Statement {
 func (c *gen) programFunc(p program) error {
 	c.used = map[string]bool{}
 	var code []jen.Code
-	done := map[*ir.Node]bool{}
 	if p.prefix != nil {
 		code = append(code, jen.Comment("First the "+p.prefix.name+" program."),
 			jen.Id("m").Dot(p.prefix.name).Call(c.inputArgs(p.prefix.inputs)...))
-		for _, n := range c.g.Schedule(p.prefix.roots...) {
-			done[n] = true
-		}
 	}
-	for _, n := range c.g.Schedule(p.roots...) {
-		if done[n] || c.fused[n] || c.epilogueOf[n] {
-			continue
-		}
-		emit := emitters[n.Op.Name]
+	for _, n := range c.codeOrder(&p) {
+		emit := emitters[n.Op]
 		stmt, err := emit(c, n)
 		if err != nil {
 			return fmt.Errorf("codegen: %s: %s: %v", n.Pos, n.Op.Name, err)
@@ -358,7 +351,7 @@ func (c *gen) programFunc(p program) error {
 	if p.name == "train" {
 		code = append(code, jen.Comment("Apply the updates after every read of the old values."))
 		for _, u := range c.g.Updates() {
-			if c.inPlace[updateValue(u)] != nil {
+			if c.plan.inPlace[updateValue(u)] != nil {
 				continue // computed in the param's storage
 			}
 			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(updateValue(u)))))
@@ -386,7 +379,7 @@ func (c *gen) programFunc(p program) error {
 	}
 	params := []jen.Code{jen.Id("n").Int()}
 	for _, in := range p.inputs {
-		params = append(params, jen.Id(c.argNames[in]).Index().Add(goType(in.Type.DType)))
+		params = append(params, jen.Id(c.plan.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
 	if len(p.inputs) == 0 || !usesN(c.g) {
 		locals = append(locals, jen.Id("_").Op("=").Id("n"))
@@ -412,7 +405,7 @@ func (c *gen) api() {
 				jen.Id("method"), jen.Id("name"), jen.Id("got"), jen.Id("want"), jen.Id("n"))),
 		),
 	)
-	for _, p := range c.facts.progs {
+	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":
 			c.publicPredict(p)
@@ -433,7 +426,7 @@ func (c *gen) api() {
 		}
 	}
 	var predIn, trainIn []*ir.Node
-	for _, p := range c.facts.progs {
+	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":
 			predIn = p.inputs
@@ -572,7 +565,7 @@ func (c *gen) api() {
 func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
 	var out []jen.Code
 	for _, in := range inputs {
-		out = append(out, jen.Id("check").Call(jen.Lit(method), jen.Lit(in.Name), jen.Len(jen.Id(c.argNames[in])),
+		out = append(out, jen.Id("check").Call(jen.Lit(method), jen.Lit(in.Name), jen.Len(jen.Id(c.plan.argNames[in])),
 			numel(in.Type.Shape).code(), jen.Id("n")))
 	}
 	if len(inputs) == 0 {
@@ -584,7 +577,7 @@ func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
 func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
 	params := []jen.Code{jen.Id("n").Int()}
 	for _, in := range inputs {
-		params = append(params, jen.Id(c.argNames[in]).Index().Add(goType(in.Type.DType)))
+		params = append(params, jen.Id(c.plan.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
 	return params
 }
@@ -592,7 +585,7 @@ func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
 func (c *gen) inputArgs(inputs []*ir.Node) []jen.Code {
 	args := []jen.Code{jen.Id("n")}
 	for _, in := range inputs {
-		args = append(args, jen.Id(c.argNames[in]))
+		args = append(args, jen.Id(c.plan.argNames[in]))
 	}
 	return args
 }
@@ -611,7 +604,7 @@ func (c *gen) publicPredict(p program) {
 	body = append(body, jen.Id("m").Dot("predict").Call(c.inputArgs(p.inputs)...))
 	var rets, results []jen.Code
 	for i, o := range g.Outputs() {
-		results = append(results, jen.Id(c.outNames[i]).Index().Add(goType(o.Type.DType)))
+		results = append(results, jen.Id(c.plan.outNames[i]).Index().Add(goType(o.Type.DType)))
 		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
 	}
 	body = append(body, jen.Return(rets...))
@@ -689,9 +682,9 @@ func (c *gen) signature() {
 		jen.Id("Outputs"):    specs(g.Outputs(), g.OutputNames()),
 		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
-		jen.Id("Memory"):     memoryCode(c.needs),
+		jen.Id("Memory"):     memoryCode(c.plan.needs),
 	}
-	for _, p := range c.facts.progs {
+	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":
 			dict[jen.Id("PredictInputs")] = names(p.inputs)

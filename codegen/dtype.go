@@ -107,7 +107,7 @@ func elemText(dt ir.DType, v float64) string {
 func (c *gen) usedDTypes() []ir.DType {
 	var out []ir.DType
 	for _, dt := range codeDTypes {
-		for _, n := range c.bufs {
+		for _, n := range c.plan.bufs {
 			if n.Type.DType == dt {
 				out = append(out, dt)
 				break

@@ -20,34 +20,34 @@ func minus(a []*jen.Statement) jen.Code { return a[0].Op("-").Add(a[1]) }
 // emitters maps every op to its Go emitter. Op families defined in other
 // files add theirs with registerEmitters from an init function. A test
 // checks that every registered op has one.
-var emitters = map[string]emitter{
-	"input":  emitNothing,
-	"param":  emitNothing,
-	"const":  emitNothing,
-	"assign": emitNothing,
+var emitters = map[*ir.OpDef]emitter{
+	ir.Input:  emitNothing,
+	ir.Param:  emitNothing,
+	ir.Const:  emitNothing,
+	ir.Assign: emitNothing,
 
-	"add":        emitElementwise(plus),
-	"sub":        emitElementwise(minus),
-	"assign_add": emitElementwise(plus), // the new value; the train program writes it
-	"assign_sub": emitElementwise(minus),
-	"mul":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
-	"div":        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
-	"neg":        emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
-	"exp":        emitScalar("Exp"),
-	"log":        emitScalar("Log"),
-	"relu":       emitScalar("Relu"),
-	"relu_grad":  emitScalar("ReluGrad"),
-	"sigmoid":    emitScalar("Sigmoid"),
-	"sqrt":       emitScalar("Sqrt"),
-	"square":     emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
+	ir.Add:        emitElementwise(plus),
+	ir.Sub:        emitElementwise(minus),
+	ir.AssignAdd: emitElementwise(plus), // the new value; the train program writes it
+	ir.AssignSub: emitElementwise(minus),
+	ir.Mul:        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("*").Add(a[1]) }),
+	ir.Div:        emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("/").Add(a[1]) }),
+	ir.Neg:        emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("-").Add(a[0]) }),
+	ir.Exp:        emitScalar("Exp"),
+	ir.Log:        emitScalar("Log"),
+	ir.Relu:       emitScalar("Relu"),
+	ir.ReluGrad:  emitScalar("ReluGrad"),
+	ir.Sigmoid:    emitScalar("Sigmoid"),
+	ir.Sqrt:       emitScalar("Sqrt"),
+	ir.Square:     emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Clone().Op("*").Add(a[0]) }),
 
-	"softmax":      emitSoftmax(false),
-	"log_softmax":  emitSoftmax(true),
-	"sum":          emitReduce,
-	"mean":         emitReduce,
-	"sum_to":       emitReduce,
-	"broadcast_to": emitBroadcast,
-	"count":        emitCount,
+	ir.Softmax:      emitSoftmax(false),
+	ir.LogSoftmax:  emitSoftmax(true),
+	ir.Sum:          emitReduce,
+	ir.Mean:         emitReduce,
+	ir.SumTo:       emitReduce,
+	ir.BroadcastTo: emitBroadcast,
+	ir.Count:        emitCount,
 }
 
 func emitNothing(*gen, *ir.Node) (jen.Code, error) { return nil, nil }
@@ -99,7 +99,7 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			c.probe.result = expr(c.probe.args)
 			return nil, nil
 		}
-		if c.epilogue[n] != nil {
+		if c.plan.epilogue[n] != nil {
 			return c.emitEpilogue(n)
 		}
 		out := n.Type.Shape
@@ -115,7 +115,7 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			}
 			return e[0].Op("=").Add(expr(a))
 		}
-		if _, ok := c.parallel[n]; ok {
+		if _, ok := c.plan.parallel[n]; ok {
 			return c.emitParallel(n, ops, body), nil
 		}
 		return loopNest(shapeSizes(out), ops, body), nil
@@ -306,17 +306,17 @@ func emitRows(kernel string) emitter {
 }
 
 // HasEmitter reports whether op has a Go emitter.
-func HasEmitter(op string) bool {
+func HasEmitter(op *ir.OpDef) bool {
 	_, ok := emitters[op]
 	return ok
 }
 
 // registerEmitters adds emitters for more ops; it panics on a duplicate,
 // which is a programming error caught by any test run.
-func registerEmitters(m map[string]emitter) {
+func registerEmitters(m map[*ir.OpDef]emitter) {
 	for op, e := range m {
 		if _, dup := emitters[op]; dup {
-			panic("codegen: two emitters for op " + op)
+			panic("codegen: two emitters for op " + op.Name)
 		}
 		emitters[op] = e
 	}

@@ -14,20 +14,20 @@ import (
 // shadows its buffer inside the node's block (t3 := t3[12:]), so loop
 // nests index it from 0 with the same per-dimension strides.
 func init() {
-	registerEmitters(map[string]emitter{
-		"reshape":     emitCopy,
-		"reshape_to":  emitCopy,
-		"expand_dims": emitCopy,
-		"squeeze":     emitCopy,
-		"transpose":   emitTranspose,
-		"tile":        emitTile,
-		"untile":      emitUntile,
-		"pad":         emitPad,
-		"slice":       emitSlice,
-		"unslice":     emitUnslice,
-		"concat":      emitConcat,
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Reshape:     emitCopy,
+		ir.ReshapeTo:  emitCopy,
+		ir.ExpandDims: emitCopy,
+		ir.Squeeze:     emitCopy,
+		ir.Transpose:   emitTranspose,
+		ir.Tile:        emitTile,
+		ir.Untile:      emitUntile,
+		ir.Pad:         emitPad,
+		ir.Slice:       emitSlice,
+		ir.Unslice:     emitUnslice,
+		ir.Concat:      emitConcat,
 
-		"strided_slice": emitStridedSlice,
+		ir.StridedSlice: emitStridedSlice,
 	})
 }
 

@@ -14,17 +14,17 @@ import (
 // gradient. They use Go operators, copy and clear only, so they work for
 // every dtype generated code holds.
 func init() {
-	registerEmitters(map[string]emitter{
-		"gather":      emitGather,
-		"gather_grad": emitGatherGrad,
-		"rank":        emitRank,
-		"shape":       emitShapeOf,
-		"size":        emitSizeOf,
-		"fill":        emitFill,
-		"range":       emitRange,
-		"split":       emitSplit,
-		"shuffle":     emitShuffle(false),
-		"unshuffle":   emitShuffle(true),
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Gather:      emitGather,
+		ir.GatherGrad: emitGatherGrad,
+		ir.Rank:        emitRank,
+		ir.ShapeOp:       emitShapeOf,
+		ir.Size:        emitSizeOf,
+		ir.Fill:        emitFill,
+		ir.Range:       emitRange,
+		ir.Split:       emitSplit,
+		ir.Shuffle:     emitShuffle(false),
+		ir.Unshuffle:   emitShuffle(true),
 	})
 }
 

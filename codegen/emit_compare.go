@@ -16,21 +16,21 @@ func init() {
 	binary := func(op string) emitter {
 		return emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op(op).Add(a[1]) })
 	}
-	registerEmitters(map[string]emitter{
-		"greater":     binary(">"),
-		"less":        binary("<"),
-		"equal":       binary("=="),
-		"not_equal":   binary("!="),
-		"logical_and": binary("&&"),
-		"logical_or":  binary("||"),
-		"logical_not": emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Greater:     binary(">"),
+		ir.Less:        binary("<"),
+		ir.Equal:       binary("=="),
+		ir.NotEqual:   binary("!="),
+		ir.LogicalAnd: binary("&&"),
+		ir.LogicalOr:  binary("||"),
+		ir.LogicalNot: emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
 
-		"where":                        emitWhere,
-		"cast":                         emitCast,
-		"argmax":                       emitArg(">"),
-		"argmin":                       emitArg("<"),
-		"one_hot":                      emitOneHot,
-		"sparse_softmax_cross_entropy": emitSparseXent,
+		ir.Where:                        emitWhere,
+		ir.Cast:                         emitCast,
+		ir.Argmax:                       emitArg(">"),
+		ir.Argmin:                       emitArg("<"),
+		ir.OneHot:                      emitOneHot,
+		ir.SparseSoftmaxCrossEntropy: emitSparseXent,
 	})
 }
 

@@ -11,41 +11,41 @@ import (
 // kernels with their geometry as a constant struct literal; only the batch
 // may be the symbolic n.
 func init() {
-	registerEmitters(map[string]emitter{
-		"conv2d": func(c *gen, n *ir.Node) (jen.Code, error) {
-			return c.convCall(n, c.operand(n), jen.Nil(), false), nil
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Conv2d: func(c *gen, n *ir.Node) (jen.Code, error) {
+			return c.convCall(n, c.operand(n), jen.Nil()), nil
 		},
-		"conv2d_backprop_input": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.Conv2dBackpropInput: func(c *gen, n *ir.Node) (jen.Code, error) {
 			f, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropInputPlan").Call(c.convPlan(n, false),
+			return jen.Qual(RuntimePath, "Conv2DBackpropInputPlan").Call(c.convPlan(n),
 				jen.Id(c.operand(n)), jen.Id(c.operand(f)), jen.Id(c.operand(dy)),
 				convShape(n, n.Type.Shape, f.Type.Shape)), nil
 		},
-		"conv2d_backprop_filter": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.Conv2dBackpropFilter: func(c *gen, n *ir.Node) (jen.Code, error) {
 			x, dy := n.Inputs[0], n.Inputs[1]
-			return jen.Qual(RuntimePath, "Conv2DBackpropFilterPlan").Call(c.convPlan(n, false),
+			return jen.Qual(RuntimePath, "Conv2DBackpropFilterPlan").Call(c.convPlan(n),
 				jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
 				convShape(n, x.Type.Shape, n.Type.Shape)), nil
 		},
-		"max_pool": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.MaxPool: func(c *gen, n *ir.Node) (jen.Code, error) {
 			x := n.Inputs[0]
 			return jen.Qual(RuntimePath, "MaxPool").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), poolShape(n, x.Type.Shape)), nil
 		},
-		"avg_pool": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.AvgPool: func(c *gen, n *ir.Node) (jen.Code, error) {
 			x := n.Inputs[0]
 			return jen.Qual(RuntimePath, "AvgPool").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), poolShape(n, x.Type.Shape)), nil
 		},
-		"max_pool_grad": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.MaxPoolGrad: func(c *gen, n *ir.Node) (jen.Code, error) {
 			x, dy := n.Inputs[0], n.Inputs[1]
 			return jen.Qual(RuntimePath, "MaxPoolGrad").Call(jen.Id(c.operand(n)), jen.Id(c.operand(x)), jen.Id(c.operand(dy)),
 				poolShape(n, x.Type.Shape)), nil
 		},
-		"avg_pool_grad": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.AvgPoolGrad: func(c *gen, n *ir.Node) (jen.Code, error) {
 			dy := n.Inputs[0]
 			return jen.Qual(RuntimePath, "AvgPoolGrad").Call(jen.Id(c.operand(n)), jen.Id(c.operand(dy)), poolShape(n, n.Type.Shape)), nil
 		},
-		"bias_add": emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("+").Add(a[1]) }),
-		"softmax_cross_entropy": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.BiasAdd: emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op("+").Add(a[1]) }),
+		ir.SoftmaxCrossEntropy: func(c *gen, n *ir.Node) (jen.Code, error) {
 			l, y := n.Inputs[0], n.Inputs[1]
 			s := l.Type.Shape
 			rows, cols := numel(s[:len(s)-1]), dimSize(s[len(s)-1])
@@ -56,11 +56,12 @@ func init() {
 }
 
 // convCall renders the runtime call of conv2d node n writing dst, with a
-// bias (an expression: a buffer, or nil) and ReLU fused into its output
-// as the epilogue asks, run as the cost model plans it.
-func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code, relu bool) jen.Code {
+// bias (an expression: a buffer, or nil) fused into its output as the
+// epilogue asks, run as the cost model plans it (its kernel plan says
+// whether it fuses ReLU too).
+func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code) jen.Code {
 	x, f := n.Inputs[0], n.Inputs[1]
-	return jen.Qual(RuntimePath, "Conv2DPlan").Call(c.convPlan(n, relu),
+	return jen.Qual(RuntimePath, "Conv2DPlan").Call(c.convPlan(n),
 		jen.Id(dst), jen.Id(c.operand(x)), jen.Id(c.operand(f)), bias,
 		convShape(n, x.Type.Shape, f.Type.Shape))
 }

@@ -12,29 +12,29 @@ import (
 // and the max, min and prod reductions of compiler/ir/ops_reduce_more.go.
 
 func init() {
-	registerEmitters(map[string]emitter{
-		"abs":             emitScalar("Abs"),
-		"abs_grad":        emitScalar("AbsGrad"),
-		"rsqrt":           emitScalar("Rsqrt"),
-		"tanh":            emitScalar("Tanh"),
-		"leaky_relu":      emitWithAlpha("LeakyRelu"),
-		"leaky_relu_grad": emitWithAlpha("LeakyReluGrad"),
-		"pow":             emitScalar("Pow"),
-		"pow_grad_b":      emitScalar("PowGradB"),
-		"maximum":         emitScalar("Maximum"),
-		"minimum":         emitScalar("Minimum"),
-		"pick_grad":       emitPickGrad,
-		"equal_mask":      emitScalar("EqualMask"),
-		"zero_mask":       emitScalar("ZeroMask"),
-		"prod_grad":       emitScalar("ProdGrad"),
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Abs:             emitScalar("Abs"),
+		ir.AbsGrad:        emitScalar("AbsGrad"),
+		ir.Rsqrt:           emitScalar("Rsqrt"),
+		ir.Tanh:            emitScalar("Tanh"),
+		ir.LeakyRelu:      emitWithAlpha("LeakyRelu"),
+		ir.LeakyReluGrad: emitWithAlpha("LeakyReluGrad"),
+		ir.Pow:             emitScalar("Pow"),
+		ir.PowGradB:      emitScalar("PowGradB"),
+		ir.Maximum:         emitScalar("Maximum"),
+		ir.Minimum:         emitScalar("Minimum"),
+		ir.PickGrad:       emitPickGrad,
+		ir.EqualMask:      emitScalar("EqualMask"),
+		ir.ZeroMask:       emitScalar("ZeroMask"),
+		ir.ProdGrad:       emitScalar("ProdGrad"),
 
-		"max": emitFold(foldLimit(-1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
+		ir.Max: emitFold(foldLimit(-1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
 			return acc.Clone().Op("=").Qual(RuntimePath, scalarFunc("Maximum", dt)).Call(acc, v)
 		}),
-		"min": emitFold(foldLimit(1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
+		ir.Min: emitFold(foldLimit(1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
 			return acc.Clone().Op("=").Qual(RuntimePath, scalarFunc("Minimum", dt)).Call(acc, v)
 		}),
-		"prod": emitFold(func(ir.DType) *jen.Statement { return jen.Lit(1) }, func(_ ir.DType, acc, v *jen.Statement) jen.Code {
+		ir.Prod: emitFold(func(ir.DType) *jen.Statement { return jen.Lit(1) }, func(_ ir.DType, acc, v *jen.Statement) jen.Code {
 			return acc.Op("*=").Add(v)
 		}),
 	})

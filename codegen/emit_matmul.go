@@ -14,12 +14,12 @@ import (
 // matrix ops call the runtime's LU kernels. Any batch axis may be the
 // symbolic n.
 func init() {
-	registerEmitters(map[string]emitter{
-		"matmul": emitMatmul,
-		"matrix_inverse": func(c *gen, n *ir.Node) (jen.Code, error) {
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Matmul: emitMatmul,
+		ir.MatrixInverse: func(c *gen, n *ir.Node) (jen.Code, error) {
 			return emitSquare(c, n, "MatrixInverse"), nil
 		},
-		"matrix_determinant": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.MatrixDeterminant: func(c *gen, n *ir.Node) (jen.Code, error) {
 			return emitSquare(c, n, "MatrixDeterminant"), nil
 		},
 	})
@@ -89,7 +89,8 @@ func (c *gen) matmulLoops(n *ir.Node) jen.Code {
 
 // matmulCall renders the SGEMM call of matmul n writing dst with the given
 // beta (0: overwrite, 1: accumulate onto what dst holds), as the cost
-// model plans it (kernelplan.go), applying ReLU to the result when relu.
+// model plans it (kernelplan.go); relu says whether an epilogue applies
+// ReLU to the result (its kernel plan does so).
 func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code, error) {
 	a, b := n.Inputs[0], n.Inputs[1]
 	as, bs, os := a.Type.Shape, b.Type.Shape, n.Type.Shape
@@ -104,7 +105,7 @@ func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code,
 			return nil, fmt.Errorf("a batched matmul has no epilogue")
 		}
 		return jen.Qual(RuntimePath, "SgemmBatched").Call(
-			c.gemmPlan(n, false),
+			c.gemmPlan(n),
 			jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
 			jen.Id(c.operand(a)), batchShape(as),
 			jen.Id(c.operand(b)), batchShape(bs),
@@ -112,7 +113,7 @@ func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code,
 		), nil
 	}
 	return jen.Qual(RuntimePath, "SgemmPlan").Call(
-		c.gemmPlan(n, relu),
+		c.gemmPlan(n),
 		jen.Lit(ta), jen.Lit(tb), m.code(), nn.code(), k.code(),
 		jen.Lit(1),
 		jen.Id(c.operand(a)), dimSize(as[1]).code(),

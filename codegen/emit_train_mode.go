@@ -13,14 +13,14 @@ import (
 // (a copy), gives training steps dropout_mask, and replaces every
 // batch_norm by element-wise ops and reductions.
 func init() {
-	registerEmitters(map[string]emitter{
-		"dropout": emitElementwise(func(a []*jen.Statement) jen.Code { return a[0] }),
-		"dropout_mask": func(c *gen, n *ir.Node) (jen.Code, error) {
+	registerEmitters(map[*ir.OpDef]emitter{
+		ir.Dropout: emitElementwise(func(a []*jen.Statement) jen.Code { return a[0] }),
+		ir.DropoutMask: func(c *gen, n *ir.Node) (jen.Code, error) {
 			step := n.Inputs[1]
 			return jen.Qual(RuntimePath, "DropoutMask").Call(jen.Id(c.operand(n)), jen.Id(c.operand(step)).Index(jen.Lit(0)),
 				jen.Lit(n.Attrs.Float("rate", 0)), jen.Lit(uint64(n.Attrs.Int("seed", 0)))), nil
 		},
-		"batch_norm": func(c *gen, n *ir.Node) (jen.Code, error) {
+		ir.BatchNorm: func(c *gen, n *ir.Node) (jen.Code, error) {
 			return nil, fmt.Errorf("batch_norm reached code generation; the compiler lowers it to element-wise ops and reductions first (internal error)")
 		},
 	})

@@ -28,23 +28,23 @@ type epilogue struct {
 	relu   bool     // out is relu(...)
 }
 
-// decideEpilogues sets c.epilogue (chain end → its epilogue) and
-// c.epilogueOf (the absorbed nodes), and removes the absorbed nodes from
-// the buffers. It runs before fusion, which leaves both alone.
-func (c *gen) decideEpilogues() {
-	c.epilogue = map[*ir.Node]*epilogue{}
-	c.epilogueOf = map[*ir.Node]bool{}
-	f := &c.facts
+// decideEpilogues finds the chains computed by one kernel call: the
+// epilogue of each chain end, and the nodes the calls absorb (which keep
+// no buffer). Fusion, which runs next, leaves both alone.
+func (c *gen) decideEpilogues() epilogues {
+	ep := epilogues{epilogue: map[*ir.Node]*epilogue{}, epilogueOf: map[*ir.Node]bool{}}
+	f := &c.plan.facts
+	computed := c.plan.computed
 	// next returns v's only reader if v can be absorbed into it.
 	next := func(v *ir.Node) *ir.Node {
-		q := f.reader[v]
-		if q == nil || !c.hasBuf[v] || f.readers[v] != 1 || f.results[v] || !c.hasBuf[q] || f.emitted[v] != f.emitted[q] ||
+		q := f.reader(v)
+		if q == nil || !computed[v] || f.readers(v) != 1 || f.results[v] || !computed[q] || f.emitted[v] != f.emitted[q] ||
 			q.Type.DType != ir.F32 || !q.Type.Shape.Equal(v.Type.Shape) {
 			return nil
 		}
 		return q
 	}
-	for _, k := range c.bufs {
+	for _, k := range c.plan.allBufs {
 		if k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
 			continue
 		}
@@ -64,12 +64,12 @@ func (c *gen) decideEpilogues() {
 		if out == k {
 			continue
 		}
-		c.epilogue[out] = e
-		for v := k; v != out; v = f.reader[v] {
-			c.epilogueOf[v] = true
+		ep.epilogue[out] = e
+		for v := k; v != out; v = f.reader(v) {
+			ep.epilogueOf[v] = true
 		}
 	}
-	c.dropBufs(func(n *ir.Node) bool { return c.epilogueOf[n] })
+	return ep
 }
 
 // rowBias reports whether bias is an f32 vector added along the last
@@ -94,7 +94,7 @@ func rowBias(bias *ir.Node, s ir.Shape) bool {
 
 // emitEpilogue emits the kernel call of the epilogue ending at out.
 func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
-	e := c.epilogue[out]
+	e := c.plan.epilogue[out]
 	k := e.kernel
 	dst := c.operand(out)
 	what := "the product of " + k.Label()
@@ -113,7 +113,7 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 		if e.bias != nil {
 			bias = jen.Id(c.operand(e.bias))
 		}
-		return jen.Block(comment, c.convCall(k, dst, bias, e.relu)), nil
+		return jen.Block(comment, c.convCall(k, dst, bias)), nil
 	}
 	if e.bias == nil {
 		gemm, err := c.matmulCall(k, dst, 0, e.relu)

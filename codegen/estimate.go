@@ -23,7 +23,7 @@ var estimateBatches = map[string][]int{
 // built-in one, so generated code depends on the machine only when the
 // caller asks.
 func (c *gen) addEstimates(dict jen.Dict) {
-	p := c.profile()
+	p := c.plan.profile
 	natural := 0
 	if len(c.g.Syms) == 0 {
 		natural = 1
@@ -40,9 +40,9 @@ func (c *gen) addEstimates(dict jen.Dict) {
 		for _, b := range batches {
 			var pr *cost.Program
 			if prog == "predict" {
-				pr = cost.PredictFused(c.g, p, b, c.fusion(), c.splits())
+				pr = cost.PredictFused(c.g, p, b, c.plan.fusion(), c.plan.splits())
 			} else {
-				pr = cost.TrainFused(c.g, p, b, c.fusion(), c.splits())
+				pr = cost.TrainFused(c.g, p, b, c.plan.fusion(), c.plan.splits())
 			}
 			if pr == nil {
 				continue

@@ -4,14 +4,11 @@ import "github.com/flow-lang/flow/compiler/ir"
 
 // graphFacts are what the code generation decisions (fusion, epilogues,
 // in-place updates, loop splitting, the memory plan) and the emitted
-// functions all ask of the graph. plan computes them once, before any
-// decision, so every later step sees the same programs.
+// functions all ask of the graph. The "facts" step computes them once,
+// before any decision, so every later step sees the same programs.
 type graphFacts struct {
-	// readers counts each node's uses as an operand; reader is the node
-	// that uses it (the last one in graph order: the only one when
-	// readers is 1).
-	readers map[*ir.Node]int
-	reader  map[*ir.Node]*ir.Node
+	// users are each node's readers as an operand (ir.Module.Users).
+	users map[*ir.Node][]*ir.Node
 	// results are the nodes an entry point returns or writes: outputs,
 	// losses, updates and their new values.
 	results map[*ir.Node]bool
@@ -22,15 +19,9 @@ type graphFacts struct {
 	emitted map[*ir.Node]uint64
 }
 
-// computeFacts fills c.facts.
-func (c *gen) computeFacts() {
-	f := graphFacts{readers: map[*ir.Node]int{}, reader: map[*ir.Node]*ir.Node{}, results: map[*ir.Node]bool{}}
-	for _, n := range c.g.Body.Nodes {
-		for _, in := range n.Inputs {
-			f.readers[in]++
-			f.reader[in] = n
-		}
-	}
+// computeFacts returns the graph's facts.
+func (c *gen) computeFacts() graphFacts {
+	f := graphFacts{users: c.g.Users(), results: map[*ir.Node]bool{}}
 	for _, o := range c.g.Outputs() {
 		f.results[o] = true
 	}
@@ -42,7 +33,20 @@ func (c *gen) computeFacts() {
 	}
 	f.progs = c.programs()
 	f.emitted = c.emittedBy(f.progs)
-	c.facts = f
+	return f
+}
+
+// readers counts n's uses as an operand.
+func (f *graphFacts) readers(n *ir.Node) int { return len(f.users[n]) }
+
+// reader returns the last node in graph order that uses n (the only one
+// when readers(n) is 1), or nil.
+func (f *graphFacts) reader(n *ir.Node) *ir.Node {
+	us := f.users[n]
+	if len(us) == 0 {
+		return nil
+	}
+	return us[len(us)-1]
 }
 
 // program returns the program called name, or nil.
@@ -53,17 +57,4 @@ func (f *graphFacts) program(name string) (*program, uint64) {
 		}
 	}
 	return nil, 0
-}
-
-// dropBufs removes the nodes for which drop is true from the buffers.
-func (c *gen) dropBufs(drop func(n *ir.Node) bool) {
-	var bufs []*ir.Node
-	for _, n := range c.bufs {
-		if drop(n) {
-			delete(c.hasBuf, n)
-			continue
-		}
-		bufs = append(bufs, n)
-	}
-	c.bufs = bufs
 }

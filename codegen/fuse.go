@@ -31,24 +31,21 @@ var reduces = map[*ir.OpDef]bool{ir.Sum: true, ir.Mean: true, ir.SumTo: true}
 // emitterOf returns the emitter of an op. It is a variable set in init
 // because the emitters table refers to emitElementwise, which (through
 // elementTree and expression) refers back to the table.
-var emitterOf func(op string) emitter
+var emitterOf func(op *ir.OpDef) emitter
 
-func init() { emitterOf = func(op string) emitter { return emitters[op] } }
+func init() { emitterOf = func(op *ir.OpDef) emitter { return emitters[op] } }
 
-// fuse decides which nodes are fused, before memory planning: it sets
-// c.fused and removes the fused nodes from c.bufs.
-func (c *gen) fuse() {
-	c.fused = map[*ir.Node]bool{}
-	f := &c.facts
+// fuse decides which nodes are fused, before memory planning; a fused
+// node keeps no buffer.
+func (c *gen) fuse() map[*ir.Node]bool {
+	fused := map[*ir.Node]bool{}
+	p := c.plan
+	f := &p.facts
 	capable := map[string]bool{}
 	isCapable := func(n *ir.Node) bool {
 		ok, seen := capable[n.Op.Name]
 		if !seen {
-			dummy := make([]*jen.Statement, len(n.Inputs))
-			for i := range dummy {
-				dummy[i] = jen.Id("x")
-			}
-			ok = c.expression(n, dummy) != nil
+			ok = c.expression(n, dummies(len(n.Inputs))) != nil
 			capable[n.Op.Name] = ok
 		}
 		return ok
@@ -63,15 +60,15 @@ func (c *gen) fuse() {
 		return q.Type.Shape, isCapable(q)
 	}
 	for _, n := range c.g.Body.Nodes {
-		q := f.reader[n]
-		if !c.hasBuf[n] || c.epilogue[n] != nil || f.readers[n] != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
+		q := f.reader(n)
+		if !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
 		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {
-			c.fused[n] = true
+			fused[n] = true
 		}
 	}
-	c.dropBufs(func(n *ir.Node) bool { return c.fused[n] })
+	return fused
 }
 
 // Fusion returns the nodes generated code for g computes inside their
@@ -81,42 +78,37 @@ func (c *gen) fuse() {
 // generated. p is the profile the split decisions use (nil: built-in).
 func Fusion(g *ir.Module, p *cost.Profile) (cost.Fusion, map[*ir.Node]int) {
 	c := newGen(g, Options{Package: "m", Profile: p})
-	if c.validate() != nil {
+	if c.validate() != nil || c.decide("parallel") != nil {
 		return cost.Fusion{}, map[*ir.Node]int{}
 	}
-	c.plan()
-	return c.fusion(), c.splits()
+	return c.plan.fusion(), c.plan.splits()
 }
 
 // splits returns the goroutine count of each parallel loop.
-func (c *gen) splits() map[*ir.Node]int {
+func (p *plan) splits() map[*ir.Node]int {
 	out := map[*ir.Node]int{}
-	for n := range c.parallel {
-		out[n] = c.threads[n]
+	for n, s := range p.parallel {
+		out[n] = s.threads
 	}
 	return out
 }
 
 // fusion maps each fused node to its consumer, and each element-wise
 // node of an epilogue (the bias add, the ReLU) to its matmul or conv2d.
-func (c *gen) fusion() cost.Fusion {
+func (p *plan) fusion() cost.Fusion {
 	out := cost.Fusion{}
-	for end, e := range c.epilogue {
+	for end, e := range p.epilogue {
 		// The chain is the kernel's sole reader, its sole reader, … up
 		// to end (decideEpilogues).
-		for v := c.facts.reader[e.kernel]; ; v = c.facts.reader[v] {
+		for v := p.facts.reader(e.kernel); ; v = p.facts.reader(v) {
 			out[v] = e.kernel
 			if v == end {
 				break
 			}
 		}
 	}
-	for _, n := range c.g.Body.Nodes {
-		for _, in := range n.Inputs {
-			if c.fused[in] {
-				out[in] = n
-			}
-		}
+	for n := range p.fused {
+		out[n] = p.facts.reader(n) // its only reader
 	}
 	return out
 }
@@ -125,17 +117,40 @@ func (c *gen) fusion() cost.Fusion {
 // as a bit mask over progs.
 func (c *gen) emittedBy(progs []program) map[*ir.Node]uint64 {
 	out := map[*ir.Node]uint64{}
-	for i, p := range progs {
-		done := map[*ir.Node]bool{}
-		if p.prefix != nil {
-			for _, n := range c.g.Schedule(p.prefix.roots...) {
-				done[n] = true
-			}
+	for i := range progs {
+		for _, n := range c.ownNodes(&progs[i]) {
+			out[n] |= 1 << i
 		}
-		for _, n := range c.g.Schedule(p.roots...) {
-			if !done[n] {
-				out[n] |= 1 << i
-			}
+	}
+	return out
+}
+
+// ownNodes returns the nodes program p computes itself, in schedule
+// order: its schedule without what its prefix computes.
+func (c *gen) ownNodes(p *program) []*ir.Node {
+	done := map[*ir.Node]bool{}
+	if p.prefix != nil {
+		for _, n := range c.g.Schedule(p.prefix.roots...) {
+			done[n] = true
+		}
+	}
+	var own []*ir.Node
+	for _, n := range c.g.Schedule(p.roots...) {
+		if !done[n] {
+			own = append(own, n)
+		}
+	}
+	return own
+}
+
+// codeOrder returns the nodes whose code program p's function emits, in
+// order: the nodes it computes itself, without those absorbed into a
+// consumer's code.
+func (c *gen) codeOrder(p *program) []*ir.Node {
+	var out []*ir.Node
+	for _, n := range c.ownNodes(p) {
+		if !c.plan.absorbed(n) {
+			out = append(out, n)
 		}
 	}
 	return out
@@ -148,7 +163,7 @@ func (c *gen) expression(n *ir.Node, args []*jen.Statement) jen.Code {
 	saved, used := c.probe, c.used
 	c.probe, c.used = probe, map[string]bool{}
 	defer func() { c.probe, c.used = saved, used }()
-	if _, err := emitterOf(n.Op.Name)(c, n); err != nil {
+	if _, err := emitterOf(n.Op)(c, n); err != nil {
 		return nil
 	}
 	return probe.result
@@ -158,7 +173,7 @@ func (c *gen) expression(n *ir.Node, args []*jen.Statement) jen.Code {
 // of an output of shape out, following fused nodes, and returns the
 // builder of x's element from the loop's operand elements.
 func (c *gen) elementTree(x *ir.Node, out ir.Shape, ops *[]access) func(e []*jen.Statement) *jen.Statement {
-	if !c.fused[x] {
+	if !c.plan.fused[x] {
 		k := len(*ops)
 		*ops = append(*ops, c.readAccess(x, out, nil))
 		return func(e []*jen.Statement) *jen.Statement { return e[k].Clone() }
@@ -179,17 +194,17 @@ func (c *gen) elementTree(x *ir.Node, out ir.Shape, ops *[]access) func(e []*jen
 // reads returns the nodes whose buffers n's code reads: its inputs, with
 // each fused input (and an epilogue's matmul) replaced by what that one
 // reads.
-func (c *gen) reads(n *ir.Node) []*ir.Node {
-	return c.appendReads(nil, n)
+func (p *plan) reads(n *ir.Node) []*ir.Node {
+	return p.appendReads(nil, n)
 }
 
 // appendReads appends what n's code reads to out: one slice for the
 // whole walk, so that a fused chain thousands of nodes long costs its
 // length, not its length squared.
-func (c *gen) appendReads(out []*ir.Node, n *ir.Node) []*ir.Node {
+func (p *plan) appendReads(out []*ir.Node, n *ir.Node) []*ir.Node {
 	for _, in := range n.Inputs {
-		if c.fused[in] || c.epilogueOf[in] {
-			out = c.appendReads(out, in)
+		if p.absorbed(in) {
+			out = p.appendReads(out, in)
 		} else {
 			out = append(out, in)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -46,17 +47,43 @@ func TestGoldenExamples(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			g, src := generateExample(t, path)
 			pkg := codegen.PackageName(g.Name)
-			golden := filepath.Join("..", "examples", "gen", pkg, pkg+".go")
-			if *update {
-				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-				require.NoError(t, os.WriteFile(golden, src, 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "missing golden file; run go test ./codegen -update")
-			require.Equal(t, string(want), string(src), "generated code for %s differs from %s; run go test ./codegen -update and review the diff", path, golden)
+			checkGolden(t, filepath.Join("..", "examples", "gen", pkg, pkg+".go"), src, "generated code for "+path)
 		})
 	}
+}
+
+// TestGoldenPlans compares the plan of every example (codegen.DumpPlan,
+// flowc gen --dump-plan) with examples/gen/<package>/plan.txt, beside its
+// generated code. Run `go test ./codegen -update` to regenerate, and read
+// the diff: it shows every decision that changed.
+func TestGoldenPlans(t *testing.T) {
+	for _, path := range exampleFiles(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			g, err := compiler.CompileFile(path, compiler.Options{})
+			require.NoError(t, err)
+			dump, err := codegen.DumpPlan(g, codegen.Options{})
+			require.NoError(t, err)
+			again, err := codegen.DumpPlan(g, codegen.Options{})
+			require.NoError(t, err)
+			require.Equal(t, string(dump), string(again), "two dumps of %s differ", path)
+			pkg := codegen.PackageName(g.Name)
+			checkGolden(t, filepath.Join("..", "examples", "gen", pkg, "plan.txt"), dump, "the plan of "+path)
+		})
+	}
+}
+
+// checkGolden compares got, which what names in messages, with the
+// golden file, or rewrites the file with -update.
+func checkGolden(t *testing.T, golden string, got []byte, what string) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+		require.NoError(t, os.WriteFile(golden, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "missing golden file; run go test ./codegen -update")
+	require.Equal(t, string(want), string(got), "%s differs from %s; run go test ./codegen -update and review the diff", what, golden)
 }
 
 // TestGenerateIsDeterministic generates every example twice, from two
@@ -79,6 +106,17 @@ func TestGeneratedCodeIsVetClean(t *testing.T) {
 // registry.
 func TestEveryOpHasAnEmitter(t *testing.T) {
 	for _, def := range ir.Ops() {
-		require.True(t, codegen.HasEmitter(def.Name), "op %s has no Go emitter", def.Name)
+		require.True(t, codegen.HasEmitter(def), "op %s has no Go emitter", def.Name)
 	}
+}
+
+// TestTimingReportsStages checks that Options.Timing hears of every
+// stage of generation, in order, the plan (every planning step) first.
+func TestTimingReportsStages(t *testing.T) {
+	g, err := compiler.CompileFile("../examples/mnist_softmax.flow", compiler.Options{})
+	require.NoError(t, err)
+	var stages []string
+	_, err = codegen.Generate(g, codegen.Options{Timing: func(stage string, _ time.Duration) { stages = append(stages, stage) }})
+	require.NoError(t, err)
+	require.Equal(t, []string{"plan", "emit", "render", "gofmt"}, stages)
 }

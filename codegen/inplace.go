@@ -10,13 +10,14 @@ import "github.com/flow-lang/flow/compiler/ir"
 // only (Predict and Loss never write params), have the param's type, and
 // be no other update's value.
 
-// decideInPlace sets c.inPlace (new value → param) and removes those
-// values from the buffers.
-func (c *gen) decideInPlace() {
-	c.inPlace = map[*ir.Node]*ir.Node{}
-	train, trainBit := c.facts.program("train")
+// decideInPlace returns the update values computed in their param's
+// storage, each mapped to its param; they keep no buffer.
+func (c *gen) decideInPlace() map[*ir.Node]*ir.Node {
+	inPlace := map[*ir.Node]*ir.Node{}
+	p := c.plan
+	train, trainBit := p.facts.program("train")
 	if train == nil {
-		return
+		return inPlace
 	}
 	order := c.order(train)
 	pos := map[*ir.Node]int{}
@@ -34,7 +35,7 @@ func (c *gen) decideInPlace() {
 		if n.Op == ir.Assign {
 			continue
 		}
-		for _, x := range codeReads(c, n) {
+		for _, x := range p.codeReads(n) {
 			if params[x] {
 				readers[x] = append(readers[x], n)
 			}
@@ -45,13 +46,13 @@ func (c *gen) decideInPlace() {
 		values[updateValue(u)]++
 	}
 	for _, u := range c.g.Updates() {
-		v, p := updateValue(u), u.Inputs[0]
-		if !c.hasBuf[v] || c.fused[v] || values[v] != 1 || c.facts.emitted[v] != trainBit ||
-			v.Type.DType != p.Type.DType || !v.Type.Shape.Equal(p.Type.Shape) {
+		v, param := updateValue(u), u.Inputs[0]
+		if !p.computed[v] || p.absorbed(v) || values[v] != 1 || p.facts.emitted[v] != trainBit ||
+			v.Type.DType != param.Type.DType || !v.Type.Shape.Equal(param.Type.Shape) {
 			continue
 		}
 		ok := true
-		for _, n := range readers[p] {
+		for _, n := range readers[param] {
 			// Another reader of the old value must come before v; v
 			// itself may read p only at the index it writes.
 			if n == v && !v.Op.Elementwise || n != v && pos[n] > pos[v] {
@@ -60,17 +61,17 @@ func (c *gen) decideInPlace() {
 			}
 		}
 		if ok {
-			c.inPlace[v] = p
+			inPlace[v] = param
 		}
 	}
-	c.dropBufs(func(n *ir.Node) bool { return c.inPlace[n] != nil })
+	return inPlace
 }
 
 // codeReads returns the values n's code reads (through fused operands);
 // none when n has no code of its own.
-func codeReads(c *gen, n *ir.Node) []*ir.Node {
-	if c.fused[n] || c.epilogueOf[n] {
+func (p *plan) codeReads(n *ir.Node) []*ir.Node {
+	if p.absorbed(n) {
 		return nil // its consumer's code does the reading
 	}
-	return c.reads(n)
+	return p.reads(n)
 }

@@ -37,18 +37,6 @@ type planStep struct {
 	usLo    float64 // at the interval's first batch size
 }
 
-// profile returns the profile decisions are made with: Options.Profile,
-// else the built-in one.
-func (c *gen) profile() *cost.Profile {
-	if c.opts.Profile != nil {
-		return c.opts.Profile
-	}
-	if c.defaultProfile == nil {
-		c.defaultProfile = cost.Default()
-	}
-	return c.defaultProfile
-}
-
 // planOption is one way of running a kernel call and its estimate.
 type planOption struct {
 	kernel  string
@@ -136,23 +124,70 @@ func planStride(b int) int {
 }
 
 // sharedPlan is the plan of every kernel call of one shape: its
-// intervals, computed once, and the plan functions declared for it, by
-// whether they fuse ReLU.
+// intervals, computed once, the plan functions that render them, by
+// whether they fuse ReLU (none when there is one interval: the plan is
+// a literal), and the calls that use it, in emission order.
 type sharedPlan struct {
 	steps []planStep
 	fn    map[bool]string
+	users []*ir.Node
 }
 
-// sharedPlan returns the shared plan of the calls whose options are those of
-// key (a comparable value that determines options at every batch size),
-// computing its intervals on first use.
-func (c *gen) sharedPlan(key any, fixed bool, options func(batch int) []planOption) *sharedPlan {
-	if sp, ok := c.plans[key]; ok {
-		return sp
+// kernelPlan is the plan of one SGEMM or convolution call: the shared
+// plan of its shape, and whether the call fuses ReLU (an epilogue's).
+type kernelPlan struct {
+	shared *sharedPlan
+	relu   bool
+}
+
+// fn is the plan function the call uses, or "" for a literal.
+func (k *kernelPlan) fn() string { return k.shared.fn[k.relu] }
+
+// planKernels plans every SGEMM and convolution call the programs make.
+// Calls whose options are the same at every batch size share one plan;
+// a plan function is named prefix+ID after the first call that needs it
+// in emission order (the programs in turn, each in codeOrder), which
+// also declares it.
+func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
+	out := map[*ir.Node]*kernelPlan{}
+	shared := map[any]*sharedPlan{}
+	for i := range c.plan.facts.progs {
+		for _, n := range c.codeOrder(&c.plan.facts.progs[i]) {
+			k, relu := n, false
+			if e := c.plan.epilogue[n]; e != nil {
+				k, relu = e.kernel, e.relu
+			}
+			if out[k] != nil {
+				continue
+			}
+			var key any
+			var options func(batch int) []planOption
+			prefix := "convPlan"
+			switch k.Op {
+			case ir.Matmul:
+				if k.Type.DType != ir.F32 {
+					continue // a loop nest (emitMatmul)
+				}
+				key, options = c.gemmOptions(k)
+				prefix = "gemmPlan"
+			case ir.Conv2d, ir.Conv2dBackpropInput, ir.Conv2dBackpropFilter:
+				key, options = c.convOptions(k)
+			default:
+				continue
+			}
+			sp := shared[key]
+			if sp == nil {
+				sp = &sharedPlan{steps: planSteps(fixedShapes(k), options), fn: map[bool]string{}}
+				shared[key] = sp
+			}
+			if _, ok := sp.fn[relu]; !ok && len(sp.steps) > 1 {
+				sp.fn[relu] = prefix + strconv.Itoa(k.ID)
+			}
+			sp.users = append(sp.users, k)
+			out[k] = &kernelPlan{shared: sp, relu: relu}
+		}
 	}
-	sp := &sharedPlan{steps: planSteps(fixed, options), fn: map[bool]string{}}
-	c.plans[key] = sp
-	return sp
+	return out
 }
 
 // gemmKernels maps the cost model's kernel names to the runtime's.
@@ -171,13 +206,11 @@ var convKernels = map[string]string{
 	cost.ConvDirect: "ConvDirect",
 }
 
-// gemmPlan returns the runtime.GemmPlan expression of the SGEMM calls of
-// matmul n (cost.MatmulDims), applying ReLU to the result when relu.
-func (c *gen) gemmPlan(n *ir.Node, relu bool) jen.Code {
-	if c.probe != nil {
-		return jen.Null() // fuse asking for an element expression
-	}
-	p := c.profile()
+// gemmOptions returns the key of matmul n's SGEMM calls (a comparable
+// value that determines its options at every batch size) and its
+// options (cost.MatmulDims, cost.Gemm).
+func (c *gen) gemmOptions(n *ir.Node) (any, func(batch int) []planOption) {
+	p := c.plan.profile
 	// m, n and k are products of dimensions, each fixed or the batch
 	// size: their values at batch sizes 1 and 2 determine them at every
 	// batch size.
@@ -187,22 +220,34 @@ func (c *gen) gemmPlan(n *ir.Node, relu bool) jen.Code {
 	}
 	m1, n1, k1, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, 1))
 	m2, n2, k2, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 2))
-	sp := c.sharedPlan(gemmKey{m1, n1, k1, m2, n2, k2, ta, tb}, fixedShapes(n), func(b int) []planOption {
+	return gemmKey{m1, n1, k1, m2, n2, k2, ta, tb}, func(b int) []planOption {
 		m, nn, k, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, b))
 		var opts []planOption
 		for _, o := range cost.Gemm(p, m, nn, k, ta, tb).Options {
 			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
 		}
 		return opts
-	})
-	a, w := n.Inputs[0].Type.String(), n.Inputs[1].Type.String()
-	if n.Attrs.Bool("transpose_a") {
-		a += "ᵀ"
 	}
-	if n.Attrs.Bool("transpose_b") {
-		w += "ᵀ"
+}
+
+// convOptions returns the key of convolution node n's calls (conv2d or
+// a gradient) and its options (cost.Conv).
+func (c *gen) convOptions(n *ir.Node) (any, func(batch int) []planOption) {
+	p := c.plan.profile
+	// Only the batch dimension can be symbolic.
+	type convKey struct {
+		op     string
+		geo1   cost.ConvGeometry
+		batch2 int
 	}
-	return c.planCode("gemmPlan", "GemmPlan", gemmKernels, n, fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w), sp, relu)
+	key := convKey{n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, 1)), cost.NodeConvGeometry(n, cost.Bind(c.g, 2)).Batch}
+	return key, func(b int) []planOption {
+		var opts []planOption
+		for _, o := range cost.Conv(p, n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, b))).Options {
+			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
+		}
+		return opts
+	}
 }
 
 // fixedShapes reports whether n and its operands have no symbolic
@@ -218,53 +263,52 @@ func fixedShapes(n *ir.Node) bool {
 	return true
 }
 
-// convPlan returns the runtime.ConvPlan expression of convolution node n
-// (conv2d or a gradient), fusing ReLU into its output when relu.
-func (c *gen) convPlan(n *ir.Node, relu bool) jen.Code {
+// gemmPlan returns the runtime.GemmPlan expression of the SGEMM calls of
+// matmul n, as planned.
+func (c *gen) gemmPlan(n *ir.Node) jen.Code {
 	if c.probe != nil {
 		return jen.Null() // fuse asking for an element expression
 	}
-	p := c.profile()
-	// Only the batch dimension can be symbolic.
-	type convKey struct {
-		op     string
-		geo1   cost.ConvGeometry
-		batch2 int
+	a, w := n.Inputs[0].Type.String(), n.Inputs[1].Type.String()
+	if n.Attrs.Bool("transpose_a") {
+		a += "ᵀ"
 	}
-	key := convKey{n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, 1)), cost.NodeConvGeometry(n, cost.Bind(c.g, 2)).Batch}
-	sp := c.sharedPlan(key, fixedShapes(n), func(b int) []planOption {
-		var opts []planOption
-		for _, o := range cost.Conv(p, n.Op.Name, cost.NodeConvGeometry(n, cost.Bind(c.g, b))).Options {
-			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
-		}
-		return opts
-	})
-	return c.planCode("convPlan", "ConvPlan", convKernels, n, n.Op.Name+" "+n.Label(), sp, relu)
+	if n.Attrs.Bool("transpose_b") {
+		w += "ᵀ"
+	}
+	return c.planCode("GemmPlan", gemmKernels, c.plan.kernels[n], fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w))
 }
 
-// planCode renders sp as a runtime plan (typ: "GemmPlan" or
-// "ConvPlan"): a literal for one step, else a call of a plan function
-// named prefix+ID after the first node n that needs it, which every call
-// of the same shape shares.
-func (c *gen) planCode(prefix, typ string, kernels map[string]string, n *ir.Node, what string, sp *sharedPlan, relu bool) jen.Code {
-	steps := sp.steps
+// convPlan returns the runtime.ConvPlan expression of convolution node n
+// (conv2d or a gradient), as planned.
+func (c *gen) convPlan(n *ir.Node) jen.Code {
+	if c.probe != nil {
+		return jen.Null() // fuse asking for an element expression
+	}
+	return c.planCode("ConvPlan", convKernels, c.plan.kernels[n], n.Op.Name+" "+n.Label())
+}
+
+// planCode renders kp as a runtime plan (typ: "GemmPlan" or
+// "ConvPlan"): a literal for one step, else a call of its plan function,
+// declared (its decisions described by what) where first called.
+func (c *gen) planCode(typ string, kernels map[string]string, kp *kernelPlan, what string) jen.Code {
+	steps := kp.shared.steps
 	lit := func(s planStep) *jen.Statement {
 		fields := []jen.Code{
 			jen.Id("Kernel").Op(":").Qual(RuntimePath, kernels[s.kernel]),
 			jen.Id("Threads").Op(":").Lit(s.threads),
 		}
-		if relu {
+		if kp.relu {
 			fields = append(fields, jen.Id("Relu").Op(":").True())
 		}
 		return jen.Qual(RuntimePath, typ).Values(fields...)
 	}
-	if len(steps) == 1 {
+	name := kp.fn()
+	if name == "" {
 		return lit(steps[0])
 	}
-	name, ok := sp.fn[relu]
-	if !ok {
-		name = prefix + strconv.Itoa(n.ID)
-		sp.fn[relu] = name
+	if !c.planDeclared[name] {
+		c.planDeclared[name] = true
 		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by batch size n (estimated times):", name, what))
 		var cases []jen.Code
 		lo := 1

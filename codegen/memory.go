@@ -29,8 +29,10 @@ func Memory(g *ir.Module, opts Options) (_ MemoryNeeds, err error) {
 	if err := c.validate(); err != nil {
 		return MemoryNeeds{}, err
 	}
-	c.plan()
-	return c.memoryNeeds()
+	if err := c.decide("memory"); err != nil {
+		return MemoryNeeds{}, err
+	}
+	return c.plan.needs, nil
 }
 
 // internalError turns a panic of the generator — a broken invariant, a

@@ -26,18 +26,18 @@ const parallelChunk = 1 << 14
 // parallelBatch is the batch size the loop decisions are made at.
 const parallelBatch = 64
 
-// decideParallel sets c.parallel: the element-wise nodes whose loops run
-// on several goroutines, with the cost model's reason.
-func (c *gen) decideParallel() {
-	c.parallel = map[*ir.Node]string{}
-	c.threads = map[*ir.Node]int{}
-	p := c.profile()
+// decideParallel returns the element-wise nodes whose loops run on
+// several goroutines, with the cost model's reason.
+func (c *gen) decideParallel() map[*ir.Node]loopSplit {
+	out := map[*ir.Node]loopSplit{}
+	pl := c.plan
+	p := pl.profile
 	b := cost.Bind(c.g, parallelBatch)
 	// The loops: every node with a buffer, and the updates computed in
 	// their param's storage.
-	loops := append([]*ir.Node(nil), c.bufs...)
+	loops := append([]*ir.Node(nil), pl.bufs...)
 	for _, n := range c.g.Body.Nodes {
-		if c.inPlace[n] != nil {
+		if pl.inPlace[n] != nil {
 			loops = append(loops, n)
 		}
 	}
@@ -46,35 +46,35 @@ func (c *gen) decideParallel() {
 			continue
 		}
 		var flops, bytes float64
-		for _, m := range c.group(n) {
+		for _, m := range pl.group(n) {
 			e := cost.EstimateNode(p, m, b)
 			flops += e.FLOPs
 		}
-		for _, leaf := range c.reads(n) {
+		for _, leaf := range pl.reads(n) {
 			bytes += leaf.Type.Shape.Size(b) * float64(leaf.Type.DType.Size())
 		}
 		bytes += n.Type.Shape.Size(b) * float64(n.Type.DType.Size())
 		serial := max(flops/(p.ElementwiseGFLOPS*1e3), bytes/(p.BandwidthGBs*1e3))
 		t := cost.Threads(serial, p.Cores, p.ForkJoinUs)
 		if t > 1 && n.Type.Shape.Size(b) >= 2*parallelChunk {
-			c.threads[n] = t
-			c.parallel[n] = fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.1f µs)",
-				t, serial, parallelBatch, serial/float64(t)+p.ForkJoinUs, p.ForkJoinUs)
+			out[n] = loopSplit{threads: t, why: fmt.Sprintf("%d goroutines: about %.0f µs serial at batch %d, %.0f µs split (fork/join %.1f µs)",
+				t, serial, parallelBatch, serial/float64(t)+p.ForkJoinUs, p.ForkJoinUs)}
 		}
 	}
+	return out
 }
 
 // group returns n and the nodes fused into it.
-func (c *gen) group(n *ir.Node) []*ir.Node {
-	return c.appendGroup(nil, n)
+func (p *plan) group(n *ir.Node) []*ir.Node {
+	return p.appendGroup(nil, n)
 }
 
 // appendGroup appends n and the nodes fused into its loop to out.
-func (c *gen) appendGroup(out []*ir.Node, n *ir.Node) []*ir.Node {
+func (p *plan) appendGroup(out []*ir.Node, n *ir.Node) []*ir.Node {
 	out = append(out, n)
 	for _, in := range n.Inputs {
-		if c.fused[in] {
-			out = c.appendGroup(out, in)
+		if p.fused[in] {
+			out = p.appendGroup(out, in)
 		}
 	}
 	return out
@@ -85,10 +85,10 @@ func (c *gen) appendGroup(out []*ir.Node, n *ir.Node) []*ir.Node {
 // reads are f32, and each read is either of n's shape (read at the same
 // index) or a single element.
 func (c *gen) parallelizable(n *ir.Node) bool {
-	if n.Type.DType != ir.F32 || c.epilogue[n] != nil || c.expression(n, dummies(len(n.Inputs))) == nil {
+	if n.Type.DType != ir.F32 || c.plan.epilogue[n] != nil || c.expression(n, dummies(len(n.Inputs))) == nil {
 		return false
 	}
-	for _, leaf := range c.reads(n) {
+	for _, leaf := range c.plan.reads(n) {
 		switch {
 		case scalarConst(leaf) != nil:
 		case leaf.Type.DType != ir.F32:
@@ -164,7 +164,7 @@ func (c *gen) emitParallel(n *ir.Node, ops []access, elem func(e []*jen.Statemen
 		vals[jen.Id(f)] = jen.Id(f)
 	}
 	return jen.Block(
-		jen.Comment(c.parallel[n]),
+		jen.Comment(c.plan.parallel[n].why),
 		jen.Id("m").Dot(loopField(n)).Op("=").Id(loopType(n)).Values(vals),
 		jen.Qual(RuntimePath, "ParallelFor").Call(numel(n.Type.Shape).code(), jen.Lit(parallelChunk), jen.Op("&").Id("m").Dot(loopField(n))),
 	)

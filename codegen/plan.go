@@ -47,7 +47,7 @@ func (c *gen) planMemory(progs []program) *memPlan {
 	for i := range progs {
 		byName[progs[i].name] = &progs[i]
 	}
-	bufs := append([]*ir.Node(nil), c.bufs...)
+	bufs := append([]*ir.Node(nil), c.plan.bufs...)
 	need := make(map[*ir.Node]size, len(bufs))
 	for _, b := range bufs {
 		need[b] = numel(b.Type.Shape)
@@ -78,10 +78,10 @@ func (c *gen) planMemory(progs []program) *memPlan {
 	}
 	inPlace := func(x, y *ir.Node) bool {
 		// y overwrites x: y is element-wise, reads x, and has x's type.
-		if !y.Op.Elementwise || c.epilogue[y] != nil || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
+		if !y.Op.Elementwise || c.plan.epilogue[y] != nil || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
 			return false
 		}
-		for _, in := range c.reads(y) {
+		for _, in := range c.plan.reads(y) {
 			if in == x {
 				return true
 			}
@@ -165,11 +165,11 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 	order := c.order(p)
 	live := map[*ir.Node]span{}
 	for i, n := range order {
-		if c.fused[n] || c.epilogueOf[n] {
+		if c.plan.absorbed(n) {
 			continue // its consumer reads what it reads
 		}
 		live[n] = span{def: i, last: i}
-		for _, in := range c.reads(n) {
+		for _, in := range c.plan.reads(n) {
 			if s, ok := live[in]; ok {
 				s.last = i
 				live[in] = s

@@ -46,7 +46,7 @@ func planOf(t *testing.T, src string) (*gen, map[string]*ir.Node) {
 	g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
 	require.NoError(t, err)
 	c := newGen(g, Options{Package: "m"})
-	c.plan()
+	require.NoError(t, c.decide(""))
 	named := map[string]*ir.Node{}
 	for _, n := range g.Body.Nodes {
 		if n.Name != "" {
@@ -69,13 +69,13 @@ func TestPlanSharesDeadBuffers(t *testing.T) {
     output d
 }
 `)
-	pl := c.memory()
-	require.Empty(t, c.fused)
+	pl := c.plan.mem
+	require.Empty(t, c.plan.fused)
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "tanh overwrites a, its last reader")
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
 	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
 	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
-	require.Equal(t, map[int]int{1: 32}, c.naiveSize(ir.F32))
+	require.Equal(t, map[int]int{1: 32}, c.plan.naiveSize(ir.F32))
 }
 
 // TestFuseChains checks which nodes fuse: a single-reader element-wise
@@ -93,8 +93,8 @@ func TestFuseChains(t *testing.T) {
     output out, e
 }
 `)
-	require.Equal(t, map[*ir.Node]bool{n["b"]: true, n["d"]: true}, c.fused, "a has two readers, e is an output, f feeds a matmul")
-	pl := c.memory()
+	require.Equal(t, map[*ir.Node]bool{n["b"]: true, n["d"]: true}, c.plan.fused, "a has two readers, e is an output, f feeds a matmul")
+	pl := c.plan.mem
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["e"]], "e overwrites a in place")
 }
 
@@ -111,9 +111,9 @@ func TestPlanIsSafe(t *testing.T) {
 		g, err := compiler.CompileFile(f, compiler.Options{})
 		require.NoError(t, err, f)
 		c := newGen(g, Options{Package: "m"})
-		c.plan()
-		pl := c.memory()
-		progs := c.facts.progs
+		require.NoError(t, c.decide(""))
+		pl := c.plan.mem
+		progs := c.plan.facts.progs
 		byName := map[string]*program{}
 		for i := range progs {
 			byName[progs[i].name] = &progs[i]
@@ -142,18 +142,18 @@ func TestPlanIsSafe(t *testing.T) {
 						continue
 					}
 					done[n] = true
-					if c.fused[n] || c.epilogueOf[n] {
+					if c.plan.absorbed(n) {
 						continue // emitted inside its consumer
 					}
 					if n.Op != ir.Assign { // an assign emits no code
-						for _, in := range c.reads(n) {
+						for _, in := range c.plan.reads(n) {
 							read(in, n.Label())
 						}
 					}
 					if s, ok := pl.slotOf[n]; ok {
 						owner[s] = n
 					}
-					if p := c.inPlace[n]; p != nil {
+					if p := c.plan.inPlace[n]; p != nil {
 						require.Equal(t, "train", entry, "%s: %s is written into param %s outside the train step", f, n.Label(), p.Label())
 						overwritten[p] = true
 					}
@@ -168,7 +168,7 @@ func TestPlanIsSafe(t *testing.T) {
 				}
 			}
 		}
-		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.naiveSize(ir.F32), 64), f)
+		require.LessOrEqual(t, polyEval(pl.size(ir.F32), 64), polyEval(c.plan.naiveSize(ir.F32), 64), f)
 	}
 }
 
@@ -186,9 +186,9 @@ func TestParallelLoops(t *testing.T) {
     output big, small, bias
 }
 `)
-	require.Contains(t, c.parallel[n["big"]], "goroutines")
-	require.NotContains(t, c.parallel, n["small"])
-	require.NotContains(t, c.parallel, n["bias"], "b broadcasts along the rows")
+	require.Contains(t, c.plan.parallel[n["big"]].why, "goroutines")
+	require.NotContains(t, c.plan.parallel, n["small"])
+	require.NotContains(t, c.plan.parallel, n["bias"], "b broadcasts along the rows")
 }
 
 // TestInPlaceUpdates checks that an update's new value is computed in its
@@ -212,13 +212,13 @@ func TestInPlaceUpdates(t *testing.T) {
 	}
 	// k runs first, then q's value reads the old s: k cannot overwrite s.
 	c, n := planOf(t, model("    k = assign_add(s, 1)\n    q = assign(r, s * 2)"))
-	require.Nil(t, c.inPlace[n["k"]], "q reads the old s after k")
-	require.Same(t, n["r"], c.inPlace[n["q"]], "nothing reads the old r")
+	require.Nil(t, c.plan.inPlace[n["k"]], "q reads the old s after k")
+	require.Same(t, n["r"], c.plan.inPlace[n["q"]], "nothing reads the old r")
 	// q's value first: now k may write s in place.
 	c, n = planOf(t, model("    q = assign(r, s * 2)\n    k = assign_add(s, 1)"))
-	require.Same(t, n["s"], c.inPlace[n["k"]])
-	require.Same(t, n["r"], c.inPlace[n["q"]])
-	require.Same(t, n["W"], c.inPlace[c.g.Updates()[len(c.g.Updates())-1].Inputs[1]], "sgd's new W, after every read of W")
+	require.Same(t, n["s"], c.plan.inPlace[n["k"]])
+	require.Same(t, n["r"], c.plan.inPlace[n["q"]])
+	require.Same(t, n["W"], c.plan.inPlace[c.g.Updates()[len(c.g.Updates())-1].Inputs[1]], "sgd's new W, after every read of W")
 }
 
 // TestMatmulEpilogue checks which chains become one GEMM: a row bias
@@ -245,13 +245,13 @@ func TestMatmulEpilogue(t *testing.T) {
     train mean(h) with sgd(lr = 0.1)
 }
 `)
-	require.Equal(t, &epilogue{kernel: n["p"], bias: n["b"]}, c.epilogue[n["y"]])
-	require.True(t, c.epilogueOf[n["p"]])
-	require.False(t, c.hasBuf[n["p"]], "the product is written into y's buffer")
-	require.Nil(t, c.epilogue[n["u"]], "z is not a row bias, and q is read twice")
-	require.Equal(t, &epilogue{kernel: n["r"], bias: n["b"], relu: true}, c.epilogue[n["h"]])
-	require.True(t, c.epilogueOf[n["r"]] && c.epilogueOf[n["s"]])
-	require.False(t, c.hasBuf[n["s"]], "the pre-activation is never stored")
+	require.Equal(t, &epilogue{kernel: n["p"], bias: n["b"]}, c.plan.epilogue[n["y"]])
+	require.True(t, c.plan.epilogueOf[n["p"]])
+	require.False(t, c.plan.hasBuf[n["p"]], "the product is written into y's buffer")
+	require.Nil(t, c.plan.epilogue[n["u"]], "z is not a row bias, and q is read twice")
+	require.Equal(t, &epilogue{kernel: n["r"], bias: n["b"], relu: true}, c.plan.epilogue[n["h"]])
+	require.True(t, c.plan.epilogueOf[n["r"]] && c.plan.epilogueOf[n["s"]])
+	require.False(t, c.plan.hasBuf[n["s"]], "the pre-activation is never stored")
 }
 
 // TestConvEpilogue checks that relu(bias_add(conv2d(x, K), c)) is one
@@ -270,10 +270,10 @@ func TestConvEpilogue(t *testing.T) {
     output h, j
 }
 `)
-	require.Equal(t, &epilogue{kernel: n["a"], bias: n["c"], relu: true}, c.epilogue[n["h"]])
-	require.False(t, c.hasBuf[n["a"]] || c.hasBuf[n["s"]])
-	require.Nil(t, c.epilogue[n["j"]])
-	require.True(t, c.hasBuf[n["k"]])
+	require.Equal(t, &epilogue{kernel: n["a"], bias: n["c"], relu: true}, c.plan.epilogue[n["h"]])
+	require.False(t, c.plan.hasBuf[n["a"]] || c.plan.hasBuf[n["s"]])
+	require.Nil(t, c.plan.epilogue[n["j"]])
+	require.True(t, c.plan.hasBuf[n["k"]])
 }
 
 // polyEval evaluates a polynomial in N at n.
@@ -287,4 +287,17 @@ func polyEval(p map[int]int, n int) int {
 		total += v
 	}
 	return total
+}
+
+// TestPlanStepOrder checks that every planning step runs after the steps
+// it says it needs, and that step names are unique.
+func TestPlanStepOrder(t *testing.T) {
+	done := map[string]bool{}
+	for _, s := range planPasses {
+		require.False(t, done[s.name], "two steps are called %s", s.name)
+		for _, need := range s.needs {
+			require.True(t, done[need], "step %s needs %s, which runs later or not at all", s.name, need)
+		}
+		done[s.name] = true
+	}
 }

@@ -70,12 +70,12 @@ func StageNames() []string {
 
 // useCounts counts the uses of every node: as an operand (once per
 // operand position) and as a root (output, loss, gradient, update).
+// The operand uses come from g.Users, the one index of them.
 func useCounts(g *ir.Module) map[*ir.Node]int {
-	uses := make(map[*ir.Node]int, len(g.Body.Nodes))
-	for _, n := range g.Body.Nodes {
-		for _, in := range n.Inputs {
-			uses[in]++
-		}
+	users := g.Users()
+	uses := make(map[*ir.Node]int, len(users))
+	for n, us := range users {
+		uses[n] = len(us)
 	}
 	for _, r := range g.Roots() {
 		uses[r]++

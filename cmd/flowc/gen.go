@@ -7,15 +7,16 @@ import (
 	"path/filepath"
 
 	"github.com/flow-lang/flow/codegen"
-	"github.com/flow-lang/flow/compiler/ir"
 )
 
 // cmdGen writes a model's Go package into a directory.
 func cmdGen(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("gen", "gen model.flow -o DIR [--package NAME] [--no-opt] [--dump-ir=after:PASS|all]", stderr)
+	fs := newFlagSet("gen", "gen model.flow -o DIR [--package NAME] [--no-opt] [--dump-ir=after:PASS|all] [--dump-plan]", stderr)
 	out := fs.String("o", "", "output `directory` for the package (default: gen/<package>)")
 	pkg := fs.String("package", "", "Go package `name` (default: the model name in lower case)")
 	model := fs.String("model", "", "the model to compile when the file declares several")
+	dumpPlan := fs.Bool("dump-plan", false, "print code generation's plan (storage and arena slots, fusion, epilogues, in-place updates, "+
+		"parallel loops, kernel plans) to stdout instead of writing the package")
 	optf := addOptFlags(fs)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -34,7 +35,16 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 1
 	}
-	src, err := generate(g, files[0], *pkg)
+	if *dumpPlan {
+		plan, err := codegen.DumpPlan(g, genOptions(files[0], *pkg))
+		if err != nil {
+			fmt.Fprintln(stderr, "flowc:", err)
+			return 1
+		}
+		stdout.Write(plan)
+		return 0
+	}
+	src, err := codegen.Generate(g, genOptions(files[0], *pkg))
 	if err != nil {
 		fmt.Fprintln(stderr, "flowc:", err)
 		return 1
@@ -58,14 +68,15 @@ func cmdGen(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// generate runs codegen with the source named as the user gave it, made
-// relative and slash-separated so output does not depend on the machine.
-func generate(g *ir.Module, path, pkg string) ([]byte, error) {
+// genOptions are codegen's options for package pkg of the model at path:
+// the source named as the user gave it, made relative and
+// slash-separated so output does not depend on the machine.
+func genOptions(path, pkg string) codegen.Options {
 	src := filepath.ToSlash(path)
 	if filepath.IsAbs(path) {
 		src = filepath.Base(path)
 	}
-	return codegen.Generate(g, codegen.Options{Package: pkg, Source: src})
+	return codegen.Options{Package: pkg, Source: src}
 }
 
 // writeFileAtomic writes data to path with the given permissions by way

@@ -2,7 +2,7 @@
 // packages, and builds self-contained binaries that train and serve them.
 //
 //	flowc build model.flow -o bin/model [--target linux/arm64]
-//	flowc gen   model.flow -o gen/model [--package name]
+//	flowc gen   model.flow -o gen/model [--package name] [--dump-plan]
 //	flowc check model.flow
 //	flowc run   model.flow [args...]
 //	flowc cost  model.flow [--batch N] [--json] [--profile FILE]
@@ -28,7 +28,7 @@ const usage = `flowc compiles .flow dataflow models to Go.
 
 Usage:
   flowc build model.flow -o bin/model [--target GOOS/GOARCH] [--package NAME] [--work DIR]
-  flowc gen   model.flow -o DIR [--package NAME]
+  flowc gen   model.flow -o DIR [--package NAME] [--dump-plan]
   flowc check model.flow...
   flowc run   model.flow [args for the model binary...]
   flowc cost  model.flow [--batch N] [--json] [--profile FILE]

@@ -51,3 +51,16 @@ func TestNoOpt(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, string(opt), string(plain))
 }
+
+// TestDumpPlan checks --dump-plan: gen prints the plan, the same text as
+// the example's golden plan, and writes no package.
+func TestDumpPlan(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, out, errs := flowc("gen", "../../examples/mnist_softmax.flow", "-o", dir, "--dump-plan")
+	require.Equal(t, 0, code, errs)
+	want, err := os.ReadFile("../../examples/gen/mnistsoftmax/plan.txt")
+	require.NoError(t, err)
+	require.Equal(t, string(want), out)
+	_, err = os.Stat(dir)
+	require.True(t, os.IsNotExist(err), "--dump-plan writes no package")
+}

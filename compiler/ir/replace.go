@@ -126,8 +126,12 @@ func (r *Region) SortTopological() {
 	r.Nodes = out
 }
 
-// Users returns, for every node, the nodes that use it as an operand (a
-// node using another twice is listed twice).
+// Users returns, for every node, the nodes that use it as an operand, in
+// the order Region.Walk visits them (a node using another twice is
+// listed twice). It is the one place uses are counted: len(users[n]) is
+// n's use count as an operand, and the last entry is its last reader.
+// Roots (outputs, the loss, updates, gradients) are not uses; callers
+// that count them add g.Roots() themselves.
 func (g *Module) Users() map[*Node][]*Node {
 	users := make(map[*Node][]*Node, len(g.Body.Nodes))
 	g.Body.Walk(func(n *Node) {

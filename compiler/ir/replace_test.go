@@ -32,3 +32,19 @@ func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
 	require.Equal(t, "c", c.Name, "a named replacement keeps its name")
 	require.Same(t, c, y.Inputs[0])
 }
+
+// TestUsersCountsOperandPositions checks the use index: a node read twice
+// by one user is listed twice, users come in graph order, and roots are
+// not uses.
+func TestUsersCountsOperandPositions(t *testing.T) {
+	g := NewModule("T", "t.flow")
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	a := g.MustApply(Add, []*Node{x, x}, nil)
+	y := g.MustApply(Neg, []*Node{x}, nil)
+	g.AddOutput("a", a)
+	g.AddOutput("y", y)
+	users := g.Users()
+	require.Equal(t, []*Node{a, a, y}, users[x])
+	require.Empty(t, users[a], "an output is a root, not a use")
+	require.Empty(t, users[y])
+}

@@ -1,0 +1,199 @@
+package codegen
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/flow-lang/flow/compiler/cost"
+	"github.com/flow-lang/flow/compiler/ir"
+)
+
+// The plan. Every decision code generation makes about a graph — the Go
+// names of its values, the programs to emit, the epilogues, fusion,
+// in-place updates, the buffers, parallel loops, the memory plan and the
+// kernel plans — is made before a line is emitted, by the steps of
+// planPasses run in order, and kept in one plan. A step reads what the
+// steps before it decided and writes only its own part; the emitters
+// only read the plan. DumpPlan renders it.
+
+// plan is every decision about one graph, by the step that makes it.
+type plan struct {
+	// profile is the cost model's profile the decisions (and the
+	// signature's estimates) are made with: Options.Profile, else the
+	// built-in one.
+	profile *cost.Profile
+
+	names                // step "names"
+	facts     graphFacts // step "facts" (facts.go)
+	epilogues            // step "epilogues" (epilogue.go)
+	// fused are the nodes computed inside their consumer's loop (step
+	// "fusion", fuse.go); the consumer is the node's only reader.
+	fused map[*ir.Node]bool
+	// inPlace maps update values computed in their param's storage to
+	// the param (step "in-place", inplace.go).
+	inPlace map[*ir.Node]*ir.Node
+	buffers // step "buffers"
+	// parallel are the element-wise loops split across goroutines (step
+	// "parallel", parloop.go).
+	parallel map[*ir.Node]loopSplit
+	memory   // step "memory" (plan.go, memory.go)
+	// kernels are the kernel plans of the SGEMM and convolution calls,
+	// by the node whose call it is (step "kernels", kernelplan.go).
+	kernels map[*ir.Node]*kernelPlan
+}
+
+// names are the Go names of the graph's values, and the nodes that need
+// code and storage of their own before any decision.
+type names struct {
+	params   map[*ir.Node]int    // param → index in Model.params
+	argNames map[*ir.Node]string // input → Go parameter name
+	outNames []string            // Go result names of Predict, by output
+	constVar map[*ir.Node]string // tensor constants → package variable
+	// allBufs are the nodes computed into storage of their own unless a
+	// later step absorbs them, in graph order; computed is the same set.
+	allBufs  []*ir.Node
+	computed map[*ir.Node]bool
+}
+
+// epilogues are the chains computed by one GEMM or convolution call.
+type epilogues struct {
+	epilogue   map[*ir.Node]*epilogue // chain end → its kernel call
+	epilogueOf map[*ir.Node]bool      // the nodes those calls absorb
+}
+
+// buffers are the nodes with a buffer of their own once epilogues,
+// fusion and in-place updates have absorbed theirs, in graph order.
+type buffers struct {
+	bufs   []*ir.Node
+	hasBuf map[*ir.Node]bool
+}
+
+// memory is the buffers' arena plan and what the code allocates.
+type memory struct {
+	mem   *memPlan
+	needs MemoryNeeds
+}
+
+// loopSplit is the cost model's decision to split a loop: its goroutine
+// count and the reason.
+type loopSplit struct {
+	threads int
+	why     string
+}
+
+// planPass is one step of planning: it runs after the steps it needs
+// (listed for the reader and checked by a test) and sets its part of
+// c.plan.
+type planPass struct {
+	name  string
+	needs []string
+	run   func(c *gen) error
+}
+
+// planPasses are the planning steps in the order they run. The order is
+// forced by the dependencies: programs are found by the nodes that need
+// code (names); epilogues are decided on the use counts and programs
+// (facts); fusion leaves epilogues alone; an in-place update reads what
+// fused and absorbed code reads; the buffers are what the three leave;
+// loops and the arena are planned over the buffers; kernel plans are
+// named after the first call in emission order, which skips absorbed
+// nodes.
+var planPasses = []planPass{
+	{"names", nil, func(c *gen) error { c.plan.names = c.nameValues(); return nil }},
+	{"facts", []string{"names"}, func(c *gen) error { c.plan.facts = c.computeFacts(); return nil }},
+	{"epilogues", []string{"names", "facts"}, func(c *gen) error { c.plan.epilogues = c.decideEpilogues(); return nil }},
+	{"fusion", []string{"names", "facts", "epilogues"}, func(c *gen) error { c.plan.fused = c.fuse(); return nil }},
+	{"in-place", []string{"names", "facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.inPlace = c.decideInPlace(); return nil }},
+	{"buffers", []string{"names", "epilogues", "fusion", "in-place"}, func(c *gen) error { c.plan.buffers = c.plan.keepBuffers(); return nil }},
+	{"parallel", []string{"names", "epilogues", "fusion", "in-place", "buffers"}, func(c *gen) error { c.plan.parallel = c.decideParallel(); return nil }},
+	{"memory", []string{"facts", "epilogues", "fusion", "buffers"}, func(c *gen) error {
+		c.plan.mem = c.planMemory(c.plan.facts.progs)
+		var err error
+		c.plan.needs, err = c.memoryNeeds()
+		return err
+	}},
+	{"kernels", []string{"facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.kernels = c.planKernels(); return nil }},
+}
+
+// decide runs the planning steps up to and including the one called
+// through ("" for all of them).
+func (c *gen) decide(through string) error {
+	if through != "" && !hasStep(through) {
+		panic(fmt.Sprintf("codegen: no planning step %q", through))
+	}
+	for _, s := range planPasses {
+		if err := s.run(c); err != nil {
+			return err
+		}
+		if s.name == through {
+			break
+		}
+	}
+	return nil
+}
+
+// hasStep reports whether a planning step is called name.
+func hasStep(name string) bool {
+	for _, s := range planPasses {
+		if s.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// nameValues assigns names to params, inputs, outputs and constants, and
+// lists the nodes that need storage of their own.
+func (c *gen) nameValues() names {
+	nm := names{params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{}, constVar: map[*ir.Node]string{}, computed: map[*ir.Node]bool{}}
+	for i, p := range c.g.Params {
+		nm.params[p] = i
+	}
+	taken := map[string]bool{"n": true, "m": true}
+	for _, in := range c.g.Inputs {
+		name := goName(in.Name)
+		for taken[name] || goKeywords[name] || isGenerated(name) {
+			name += "_"
+		}
+		taken[name] = true
+		nm.argNames[in] = name
+	}
+	for _, o := range c.g.OutputNames() {
+		name := goName(o)
+		for taken[name] || goKeywords[name] || isGenerated(name) {
+			name += "_"
+		}
+		taken[name] = true
+		nm.outNames = append(nm.outNames, name)
+	}
+	for _, n := range c.g.Body.Nodes {
+		switch {
+		case n.Op == ir.Input, n.Op == ir.Param, n.Op == ir.Assign:
+		case n.Op == ir.Const && n.Type.Shape.Rank() == 0:
+		case n.Op == ir.Const:
+			nm.constVar[n] = "c" + strconv.Itoa(n.ID)
+		default:
+			nm.allBufs = append(nm.allBufs, n)
+			nm.computed[n] = true
+		}
+	}
+	return nm
+}
+
+// absorbed reports whether n has no code of its own: a consumer's code
+// computes it (fusion, or an epilogue's kernel call).
+func (p *plan) absorbed(n *ir.Node) bool { return p.fused[n] || p.epilogueOf[n] }
+
+// keepBuffers returns the nodes that keep storage of their own: those
+// no epilogue, fusion or in-place update absorbed.
+func (p *plan) keepBuffers() buffers {
+	b := buffers{hasBuf: map[*ir.Node]bool{}}
+	for _, n := range p.allBufs {
+		if p.absorbed(n) || p.inPlace[n] != nil {
+			continue
+		}
+		b.bufs = append(b.bufs, n)
+		b.hasBuf[n] = true
+	}
+	return b
+}
