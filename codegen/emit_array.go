@@ -15,17 +15,17 @@ import (
 // nests index it from 0 with the same per-dimension strides.
 func init() {
 	registerEmitters(map[*ir.OpDef]emitter{
-		ir.Reshape:     emitCopy,
+		ir.Reshape:    emitCopy,
 		ir.ReshapeTo:  emitCopy,
 		ir.ExpandDims: emitCopy,
-		ir.Squeeze:     emitCopy,
-		ir.Transpose:   emitTranspose,
-		ir.Tile:        emitTile,
-		ir.Untile:      emitUntile,
-		ir.Pad:         emitPad,
-		ir.Slice:       emitSlice,
-		ir.Unslice:     emitUnslice,
-		ir.Concat:      emitConcat,
+		ir.Squeeze:    emitCopy,
+		ir.Transpose:  emitTranspose,
+		ir.Tile:       emitTile,
+		ir.Untile:     emitUntile,
+		ir.Pad:        emitPad,
+		ir.Slice:      emitSlice,
+		ir.Unslice:    emitUnslice,
+		ir.Concat:     emitConcat,
 
 		ir.StridedSlice: emitStridedSlice,
 	})

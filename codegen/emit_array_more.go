@@ -15,16 +15,16 @@ import (
 // every dtype generated code holds.
 func init() {
 	registerEmitters(map[*ir.OpDef]emitter{
-		ir.Gather:      emitGather,
+		ir.Gather:     emitGather,
 		ir.GatherGrad: emitGatherGrad,
-		ir.Rank:        emitRank,
-		ir.ShapeOp:       emitShapeOf,
-		ir.Size:        emitSizeOf,
-		ir.Fill:        emitFill,
-		ir.Range:       emitRange,
-		ir.Split:       emitSplit,
-		ir.Shuffle:     emitShuffle(false),
-		ir.Unshuffle:   emitShuffle(true),
+		ir.Rank:       emitRank,
+		ir.ShapeOp:    emitShapeOf,
+		ir.Size:       emitSizeOf,
+		ir.Fill:       emitFill,
+		ir.Range:      emitRange,
+		ir.Split:      emitSplit,
+		ir.Shuffle:    emitShuffle(false),
+		ir.Unshuffle:  emitShuffle(true),
 	})
 }
 

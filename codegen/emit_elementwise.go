@@ -13,20 +13,20 @@ import (
 
 func init() {
 	registerEmitters(map[*ir.OpDef]emitter{
-		ir.Abs:             emitScalar("Abs"),
-		ir.AbsGrad:        emitScalar("AbsGrad"),
-		ir.Rsqrt:           emitScalar("Rsqrt"),
-		ir.Tanh:            emitScalar("Tanh"),
-		ir.LeakyRelu:      emitWithAlpha("LeakyRelu"),
+		ir.Abs:           emitScalar("Abs"),
+		ir.AbsGrad:       emitScalar("AbsGrad"),
+		ir.Rsqrt:         emitScalar("Rsqrt"),
+		ir.Tanh:          emitScalar("Tanh"),
+		ir.LeakyRelu:     emitWithAlpha("LeakyRelu"),
 		ir.LeakyReluGrad: emitWithAlpha("LeakyReluGrad"),
-		ir.Pow:             emitScalar("Pow"),
+		ir.Pow:           emitScalar("Pow"),
 		ir.PowGradB:      emitScalar("PowGradB"),
-		ir.Maximum:         emitScalar("Maximum"),
-		ir.Minimum:         emitScalar("Minimum"),
-		ir.PickGrad:       emitPickGrad,
-		ir.EqualMask:      emitScalar("EqualMask"),
-		ir.ZeroMask:       emitScalar("ZeroMask"),
-		ir.ProdGrad:       emitScalar("ProdGrad"),
+		ir.Maximum:       emitScalar("Maximum"),
+		ir.Minimum:       emitScalar("Minimum"),
+		ir.PickGrad:      emitPickGrad,
+		ir.EqualMask:     emitScalar("EqualMask"),
+		ir.ZeroMask:      emitScalar("ZeroMask"),
+		ir.ProdGrad:      emitScalar("ProdGrad"),
 
 		ir.Max: emitFold(foldLimit(-1), func(dt ir.DType, acc, v *jen.Statement) jen.Code {
 			return acc.Clone().Op("=").Qual(RuntimePath, scalarFunc("Maximum", dt)).Call(acc, v)

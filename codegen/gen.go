@@ -351,7 +351,7 @@ func costString(g *ir.Module, roots []*ir.Node) string {
 		}
 		total := 0.0
 		for _, x := range g.Schedule(roots...) {
-			total += x.Op.Cost(x, b).FLOPs
+			total += x.Op.Cost(x, ir.Bind(b)).FLOPs
 		}
 		return total
 	}

@@ -48,7 +48,7 @@ func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err 
 			return nil, &lang.Error{Pos: n.Pos, Msg: fmt.Sprintf("cannot differentiate through %s: the op has no gradient", n.Op.Name)}
 		}
 		g.SetOrigin(n.Pos, ir.Backward)
-		gs := n.Op.Grad(g, n, dy)
+		gs := n.Op.Grad(&ir.GradContext{Module: g}, n, []*ir.Node{dy})
 		for j, in := range n.Inputs {
 			if j >= len(gs) || gs[j] == nil || !onPath(in) {
 				continue

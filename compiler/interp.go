@@ -99,7 +99,7 @@ func (it *Interpreter) eval(feeds map[string]*ir.Tensor, fetches []*ir.Node) (ma
 		for i, x := range n.Inputs {
 			in[i] = vals[x]
 		}
-		v, err := n.Op.Eval(n, in, b)
+		v, err := n.Op.Eval(n, in, ir.Bind(b))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", n.Pos, n.Op.Name, err)
 		}

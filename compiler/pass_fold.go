@@ -41,7 +41,7 @@ func foldConstants(g *ir.Module) error {
 	results := resultSet(g)
 	for _, n := range nodes {
 		if n.Op == ir.Const {
-			if t, err := n.Op.Eval(n, nil, nil); err == nil {
+			if t, err := n.Op.Eval(n, nil, ir.Bind(nil)); err == nil {
 				values[n] = t
 			}
 			continue
@@ -92,7 +92,7 @@ func evalQuietly(n *ir.Node, in []*ir.Tensor) (t *ir.Tensor, err error) {
 			t, err = nil, errFoldPanic
 		}
 	}()
-	return n.Op.Eval(n, in, ir.Binding{})
+	return n.Op.Eval(n, in, ir.Bind(ir.Binding{}))
 }
 
 var errFoldPanic = errors.New("evaluation failed")

@@ -220,7 +220,7 @@ func constAll(n *ir.Node, v float64) bool {
 	if n.Op != ir.Const {
 		return false
 	}
-	t, err := n.Op.Eval(n, nil, nil)
+	t, err := n.Op.Eval(n, nil, ir.Bind(nil))
 	if err != nil {
 		return false
 	}

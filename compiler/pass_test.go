@@ -379,7 +379,7 @@ func chainFLOPs(g *ir.Module) float64 {
 	total := 0.0
 	for _, n := range g.Body.Nodes {
 		if n.Op == ir.Matmul {
-			total += n.Op.Cost(n, ir.Binding{"N": chainSymSize}).FLOPs
+			total += n.Op.Cost(n, ir.Bind(ir.Binding{"N": chainSymSize})).FLOPs
 		}
 	}
 	return total

@@ -173,7 +173,7 @@ func TestRooflinePicksTheMax(t *testing.T) {
 	}
 	near(t, "add µs", e.Micros, 12000/10000.0+0.5)
 	// exp: its registry FLOPs per element make it compute-bound.
-	c := exp.Op.Cost(exp, nil)
+	c := exp.Op.Cost(exp, ir.Bind(nil))
 	e = EstimateNode(p, exp, nil)
 	if c.FLOPs/1000 > (c.BytesRead+c.BytesWritten)/10000 {
 		if e.Bound != "compute" {

@@ -207,7 +207,7 @@ func computes(n *ir.Node) bool {
 
 // EstimateNode estimates one node under the binding b.
 func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
-	c := n.Op.Cost(n, b)
+	c := n.Op.Cost(n, ir.Bind(b))
 	e := NodeEstimate{
 		ID: n.ID, Name: n.Label(), Op: n.Op.Name, Shape: n.Type.String(),
 		FLOPs: c.FLOPs, BytesRead: c.BytesRead, BytesWritten: c.BytesWritten,

@@ -62,8 +62,9 @@ func bytesOf(n *Node, b Binding) float64 { return elems(n, b) * float64(n.Type.D
 
 // elementwiseCost costs flopsPerElem operations per output element and
 // one read of every input.
-func elementwiseCost(flopsPerElem float64) func(*Node, Binding) Cost {
-	return func(n *Node, b Binding) Cost {
+func elementwiseCost(flopsPerElem float64) func(*Node, *Context) Cost {
+	return func(n *Node, cx *Context) Cost {
+		b := cx.Binding
 		c := Cost{FLOPs: flopsPerElem * elems(n, b), BytesWritten: bytesOf(n, b)}
 		for _, in := range n.Inputs {
 			c.BytesRead += bytesOf(in, b)
@@ -73,8 +74,8 @@ func elementwiseCost(flopsPerElem float64) func(*Node, Binding) Cost {
 }
 
 // unaryEval builds a reference evaluation from a scalar function.
-func unaryEval(f func(float64) float64) func(*Node, []*Tensor, Binding) (*Tensor, error) {
-	return func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+func unaryEval(f func(float64) float64) func(*Node, []*Tensor, *Context) (*Tensor, error) {
+	return func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 		x := in[0]
 		out := NewTensor(n.Type.DType, x.Shape)
 		for i, v := range x.Data {
@@ -110,8 +111,8 @@ func broadcastShape(a, b []int) ([]int, error) {
 
 // binaryEval builds a reference evaluation of a broadcasting binary op
 // from a scalar function.
-func binaryEval(f func(a, b float64) float64) func(*Node, []*Tensor, Binding) (*Tensor, error) {
-	return func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+func binaryEval(f func(a, b float64) float64) func(*Node, []*Tensor, *Context) (*Tensor, error) {
+	return func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 		a, b := in[0], in[1]
 		shape, err := broadcastShape(a.Shape, b.Shape)
 		if err != nil {

@@ -15,7 +15,8 @@ func init() {
 			{Shapes: [][]int{{}, {2, 3}}},
 		},
 		Infer: inferBroadcast,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, dy, n.Inputs[1].Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -31,7 +32,8 @@ func init() {
 			{Shapes: [][]int{{2, 1, 3}, {5, 1}}},
 		},
 		Infer: inferBroadcast,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			neg := g.MustApply(Neg, []*Node{dy}, nil)
 			return []*Node{sumTo(g, dy, n.Inputs[0].Type.Shape), sumTo(g, neg, n.Inputs[1].Type.Shape)}
 		},
@@ -49,7 +51,8 @@ func init() {
 			{Shapes: [][]int{{3, 1}, {3, 4}}},
 		},
 		Infer: inferBroadcast,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			a, b := n.Inputs[0], n.Inputs[1]
 			da := g.MustApply(Mul, []*Node{dy, b}, nil)
 			db := g.MustApply(Mul, []*Node{dy, a}, nil)
@@ -68,7 +71,8 @@ func init() {
 			{Shapes: [][]int{{}, {4}}, Domain: Positive},
 		},
 		Infer: inferBroadcast,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			a, b := n.Inputs[0], n.Inputs[1]
 			da := g.MustApply(Div, []*Node{dy, b}, nil)
 			// d(a/b)/db = -a/b² = -(a/b)/b = -y/b.
@@ -88,7 +92,8 @@ func init() {
 			{Shapes: [][]int{{}}},
 		},
 		Infer: inferUnaryNumeric,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Neg, []*Node{dy}, nil)}
 		},
 		Cost: elementwiseCost(1),

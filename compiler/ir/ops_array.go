@@ -74,7 +74,8 @@ func init() {
 			{Shapes: [][]int{{3, 1, 2, 5}}, Attrs: Attrs{"perm": []int{0, -1, 2, 1}}},
 		},
 		Infer: inferTranspose,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			perm := n.Attrs.Ints("perm")
 			inv := make([]int, len(perm))
 			for i, p := range perm {
@@ -83,7 +84,7 @@ func init() {
 			return []*Node{g.MustApply(Transpose, []*Node{dy}, Attrs{"perm": inv})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x := in[0]
 			perm := n.Attrs.Ints("perm")
 			out := make([]int, len(perm))
@@ -170,12 +171,14 @@ func init() {
 			{Shapes: [][]int{{2, 1, 3}}, Attrs: Attrs{"multiples": []int{1, 3, 2}}},
 		},
 		Infer: inferTile,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			return []*Node{g.MustApply(Untile, []*Node{dy}, Attrs{"shape": x.Type.Shape, "multiples": n.Attrs.Ints("multiples")})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			out := n.Type.Shape.Eval(b)
 			xs := strides(x.Shape)
@@ -201,10 +204,12 @@ func init() {
 			}
 			return Type{DType: x.DType, Shape: s}, nil
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			target := n.Type.Shape.Eval(b)
 			ts := strides(target)
 			return scatterEval(n.Type.DType, in[0], target, func(idx []int) int {
@@ -232,7 +237,8 @@ func init() {
 			{Shapes: [][]int{{3, 1, 2}}, Attrs: Attrs{"paddings": [][]int{{0, 0}, {1, 1}, {0, 1}}}},
 		},
 		Infer: inferPad,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			pads := n.Attrs["paddings"].([][]int)
 			begin := make([]int, len(pads))
@@ -247,7 +253,8 @@ func init() {
 			return []*Node{g.MustApply(Slice, []*Node{dy}, Attrs{"begin": begin, "size": size})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			pads := n.Attrs["paddings"].([][]int)
 			out := n.Type.Shape.Eval(b)
@@ -285,13 +292,15 @@ func init() {
 			{Shapes: [][]int{{1, 1}}, Attrs: Attrs{"begin": []int{0, 0}, "size": []int{1, 1}}},
 		},
 		Infer: inferSlice,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{
 				"shape": n.Inputs[0].Type.Shape, "begin": n.Attrs.Ints("begin"), "strides": n.Attrs.Ints("strides"),
 			})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			begin, st := n.Attrs.Ints("begin"), n.Attrs.Ints("strides")
 			xs := strides(x.Shape)
@@ -318,7 +327,8 @@ func init() {
 			return Type{DType: x.DType, Shape: s}, nil
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			target := n.Type.Shape.Eval(b)
 			begin, st := n.Attrs.Ints("begin"), n.Attrs.Ints("strides")
 			ts := strides(target)
@@ -347,7 +357,8 @@ func init() {
 			{Shapes: [][]int{{3, 2, 1}, {3, 2, 2}}, Attrs: Attrs{"axis": 2}},
 		},
 		Infer: inferConcat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			axis := n.Attrs.Int("axis", 0)
 			if len(n.Inputs) == 1 {
 				return []*Node{dy}
@@ -370,7 +381,8 @@ func init() {
 			return out
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			axis := n.Attrs.Int("axis", 0)
 			shape := n.Type.Shape.Eval(b)
 			out := NewTensor(n.Type.DType, shape)
@@ -398,7 +410,8 @@ func init() {
 
 // copyCost is the cost of an op that moves every element once: it reads
 // its inputs and writes its result, with no arithmetic.
-func copyCost(n *Node, b Binding) Cost {
+func copyCost(n *Node, cx *Context) Cost {
+	b := cx.Binding
 	c := Cost{BytesWritten: bytesOf(n, b)}
 	for _, in := range n.Inputs {
 		c.BytesRead += bytesOf(in, b)
@@ -408,12 +421,14 @@ func copyCost(n *Node, b Binding) Cost {
 
 // gradReshapeBack is the gradient of every op that only relabels the
 // shape (reshape, reshape_to, expand_dims, squeeze): dy reshaped to x.
-func gradReshapeBack(g *Module, n *Node, dy *Node) []*Node {
+func gradReshapeBack(cx *GradContext, n *Node, dys []*Node) []*Node {
+	g, dy := cx.Module, dys[0]
 	return []*Node{g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": n.Inputs[0].Type.Shape})}
 }
 
 // evalReshape copies the elements of x under the node's shape.
-func evalReshape(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+func evalReshape(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+	b := cx.Binding
 	x := in[0]
 	out := x.Clone()
 	out.DType = n.Type.DType

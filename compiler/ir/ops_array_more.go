@@ -65,14 +65,16 @@ func init() {
 			{Shapes: [][]int{{4}, {}}, DTypes: []DType{Invalid, I32}},
 		},
 		Infer: inferGather,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			p, idx := n.Inputs[0], n.Inputs[1]
 			return []*Node{g.MustApply(GatherGrad, []*Node{dy, idx}, Attrs{"shape": p.Type.Shape, "axis": n.Attrs.Int("axis", 0)}), nil}
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{BytesRead: bytesOf(n, b) + bytesOf(n.Inputs[1], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			p, idx := in[0], in[1]
 			axis := n.Attrs.Int("axis", 0)
 			outer, size, inner := splitAxis(p.Shape, axis)
@@ -107,13 +109,16 @@ func init() {
 			}
 			return Type{DType: u.DType, Shape: s}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Gather, []*Node{dy, n.Inputs[1]}, Attrs{"axis": n.Attrs.Int("axis", 0)}), nil}
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b) + bytesOf(n.Inputs[1], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			u, idx := in[0], in[1]
 			axis := n.Attrs.Int("axis", 0)
 			shape := n.Type.Shape.Eval(b)
@@ -146,10 +151,12 @@ func init() {
 				{Shapes: [][]int{{4}}, DTypes: []DType{Bool}},
 			},
 			Infer: func(n *Node) (Type, error) { return infer(n.Inputs[0].Type) },
-			Cost: func(n *Node, b Binding) Cost {
+			Cost: func(n *Node, cx *Context) Cost {
+				b := cx.Binding
 				return Cost{BytesWritten: bytesOf(n, b)}
 			},
-			Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+			Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+				b := cx.Binding
 				out := NewTensor(I32, n.Type.Shape.Eval(b))
 				copy(out.Data, eval(in[0].Shape))
 				return out, nil
@@ -215,8 +222,9 @@ func init() {
 			}
 			return Type{DType: dt, Shape: Shp(dims...)}, nil
 		},
-		Cost: func(n *Node, b Binding) Cost { return Cost{BytesWritten: bytesOf(n, b)} },
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Cost: func(n *Node, cx *Context) Cost { b := cx.Binding; return Cost{BytesWritten: bytesOf(n, b)} },
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			out := NewTensor(n.Type.DType, n.Type.Shape.Eval(b))
 			v := n.Attrs.Float("value", 0)
 			for i := range out.Data {
@@ -244,8 +252,12 @@ func init() {
 			{Attrs: Attrs{"start": 0.0, "limit": 0.1, "delta": 0.3, "dtype": "f64"}},
 		},
 		Infer: inferRange,
-		Cost:  func(n *Node, b Binding) Cost { return Cost{FLOPs: elems(n, b), BytesWritten: bytesOf(n, b)} },
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
+			return Cost{FLOPs: elems(n, b), BytesWritten: bytesOf(n, b)}
+		},
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			out := NewTensor(n.Type.DType, n.Type.Shape.Eval(b))
 			start, delta := n.Attrs.Float("start", 0), n.Attrs.Float("delta", 1)
 			for i := range out.Data {
@@ -278,7 +290,8 @@ func init() {
 			{Shapes: [][]int{{2, 4}}, Attrs: Attrs{"num": 4, "axis": 1, "index": 3}, DTypes: []DType{I32}},
 		},
 		Infer: inferSplit,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			begin, st := splitBegin(n), make([]int, x.Type.Shape.Rank())
 			for i := range st {
@@ -287,7 +300,8 @@ func init() {
 			return []*Node{g.MustApply(Unslice, []*Node{dy}, Attrs{"shape": x.Type.Shape, "begin": begin, "strides": st})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			begin := splitBegin(n)
 			xs := strides(x.Shape)
@@ -314,22 +328,24 @@ func init() {
 			{Shapes: [][]int{{6}}, Attrs: Attrs{"seed": 0}, DTypes: []DType{I32}},
 		},
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "shuffle") },
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Unshuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalShuffle(n, in[0], false), nil },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) { return evalShuffle(n, in[0], false), nil },
 	})
 	Register(&OpDef{
 		Name:    "unshuffle",
 		Summary: "x with shuffle's permutation for seed undone along axis 0: the gradient of shuffle",
 		Inputs:  []string{"x"}, Internal: true,
 		Infer: func(n *Node) (Type, error) { return inferShuffle(n, "unshuffle") },
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Shuffle, []*Node{dy}, Attrs{"seed": n.Attrs.Int("seed", 0)})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalShuffle(n, in[0], true), nil },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) { return evalShuffle(n, in[0], true), nil },
 	})
 }
 

@@ -51,7 +51,7 @@ func TestShapeQueries(t *testing.T) {
 	for op, want := range map[string][]float64{"shape": {7, 4}, "size": {28}, "rank": {2}} {
 		n := g.MustApply(MustLookup(op), []*Node{x}, nil)
 		require.Equal(t, I32, n.Type.DType)
-		out, err := n.Op.Eval(n, []*Tensor{NewTensor(F32, []int{7, 4})}, Binding{"N": 7})
+		out, err := n.Op.Eval(n, []*Tensor{NewTensor(F32, []int{7, 4})}, Bind(Binding{"N": 7}))
 		require.NoError(t, err)
 		require.Equal(t, want, out.Data, op)
 	}

@@ -109,7 +109,7 @@ func TestArrayOpsInferSymbolic(t *testing.T) {
 		require.NoError(t, err, "%s %v", c.op, c.in)
 		require.True(t, n.Type.Shape.Equal(c.want), "%s of %v: got %s, want %s", c.op, c.in, n.Type.Shape, c.want)
 		// The gradient has each operand's (symbolic) type.
-		dx := n.Op.Grad(g, n, n)
+		dx := n.Op.Grad(&GradContext{Module: g}, n, []*Node{n})
 		require.Len(t, dx, len(ins))
 		for i, in := range ins {
 			require.Equal(t, in.Type, dx[i].Type, "gradient %d of %s of %v", i, c.op, c.in)

@@ -109,7 +109,8 @@ func init() {
 			}
 			return Type{DType: a.DType, Shape: s}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			cond, a, b := n.Inputs[0], n.Inputs[1], n.Inputs[2]
 			zero := g.Const(dy.Type.DType, 0)
 			da := g.MustApply(Where, []*Node{cond, dy, zero}, nil)
@@ -117,7 +118,7 @@ func init() {
 			return []*Node{nil, sumTo(g, da, a.Type.Shape), sumTo(g, db, b.Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			shape, err := broadcastShape(in[1].Shape, in[2].Shape)
 			if err == nil {
 				shape, err = broadcastShape(in[0].Shape, shape)
@@ -160,7 +161,8 @@ func init() {
 			}
 			return Type{DType: dt, Shape: n.Inputs[0].Type.Shape}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			if !x.Type.DType.IsFloat() || !n.Type.DType.IsFloat() {
 				return []*Node{nil}
@@ -171,7 +173,7 @@ func init() {
 			return []*Node{g.MustApply(Cast, []*Node{dy}, Attrs{"dtype": x.Type.DType.String()})}
 		},
 		Cost: elementwiseCost(1),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			out := NewTensor(n.Type.DType, in[0].Shape)
 			for i, v := range in[0].Data {
 				if n.Type.DType.IsInt() {
@@ -217,10 +219,12 @@ func init() {
 				n.Attrs["axis"] = axes[0]
 				return Type{DType: I64, Shape: reducedShape(x.Shape, axes, n.Attrs.Bool("keep_dims"))}, nil
 			},
-			Cost: func(n *Node, b Binding) Cost {
+			Cost: func(n *Node, cx *Context) Cost {
+				b := cx.Binding
 				return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 			},
-			Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+			Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+				b := cx.Binding
 				x := in[0]
 				axis := n.Attrs.Int("axis", 0)
 				outer, size, inner := splitAxis(x.Shape, axis)
@@ -267,10 +271,12 @@ func init() {
 			{Shapes: [][]int{{3, 2}}, Attrs: Attrs{"depth": 3, "axis": 2, "on_value": 0.0, "off_value": 1.0, "dtype": "bool"}, DTypes: []DType{I32}},
 		},
 		Infer: inferOneHot,
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			depth := n.Attrs.Int("depth", 0)
 			on, off := n.Attrs.Float("on_value", 1), n.Attrs.Float("off_value", 0)
 			out := NewTensor(n.Type.DType, n.Type.Shape.Eval(b))
@@ -317,7 +323,8 @@ func init() {
 			}
 			return Type{DType: l.DType, Shape: y.Shape.Clone()}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			last := s[s.Rank()-1]
@@ -326,12 +333,13 @@ func init() {
 			oh := g.MustApply(OneHot, []*Node{labels}, Attrs{"depth": last.Size, "dtype": logits.Type.DType.String()})
 			return []*Node{g.MustApply(Mul, []*Node{g.MustApply(Sub, []*Node{p, oh}, nil), d}, nil), nil}
 		},
-		Cost: func(n *Node, b Binding) Cost {
-			c := elementwiseCost(0)(n, b)
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
+			c := elementwiseCost(0)(n, cx)
 			c.FLOPs = 12 * elems(n.Inputs[0], b)
 			return c
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			l, y := in[0], in[1]
 			cols := l.Shape[len(l.Shape)-1]
 			out := NewTensor(n.Type.DType, y.Shape)

@@ -44,7 +44,7 @@ func TestWhereValuesAndGradient(t *testing.T) {
 	pb := g.MustApply(Param, nil, Attrs{"dtype": F64, "shape": Shp(), "init": "zeros"})
 	n := g.MustApply(Where, []*Node{c, pa, pb}, nil)
 	dy := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": Shp(2, 3), "values": []float64{1, 2, 3, 4, 5, 6}})
-	grads := n.Op.Grad(g, n, dy)
+	grads := n.Op.Grad(&GradContext{Module: g}, n, []*Node{dy})
 	require.Nil(t, grads[0], "the condition gets no gradient")
 	vals := evalNodes(t, g, map[*Node]*Tensor{pa: ten([]int{3}, 0, 0, 0), pb: ten(nil, 0)})
 	require.Equal(t, []float64{1, 2, 3}, vals[grads[1]].Data)
@@ -139,16 +139,16 @@ func TestCastGradient(t *testing.T) {
 	x := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(2), "init": "zeros"})
 	y := g.MustApply(Cast, []*Node{x}, Attrs{"dtype": "f64"})
 	dy := g.MustApply(Const, nil, Attrs{"dtype": F64, "shape": Shp(2), "values": []float64{0.1, -3}})
-	d := y.Op.Grad(g, y, dy)[0]
+	d := y.Op.Grad(&GradContext{Module: g}, y, []*Node{dy})[0]
 	require.Equal(t, "cast", d.Op.Name, "the gradient of a float cast casts back")
 	require.Equal(t, Type{DType: F32, Shape: Shp(2)}, d.Type)
-	dyv, err := dy.Op.Eval(dy, nil, nil)
+	dyv, err := dy.Op.Eval(dy, nil, Bind(nil))
 	require.NoError(t, err)
-	got, err := d.Op.Eval(d, []*Tensor{dyv}, Binding{})
+	got, err := d.Op.Eval(d, []*Tensor{dyv}, Bind(Binding{}))
 	require.NoError(t, err)
 	require.Equal(t, []float64{float64(float32(0.1)), -3}, got.Data)
 
 	// Casts from or to integers and bools pass no gradient.
 	k := g.MustApply(Cast, []*Node{x}, Attrs{"dtype": "i32"})
-	require.Nil(t, k.Op.Grad(g, k, g.Const(I32, 1))[0])
+	require.Nil(t, k.Op.Grad(&GradContext{Module: g}, k, []*Node{g.Const(I32, 1)})[0])
 }

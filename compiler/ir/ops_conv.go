@@ -286,14 +286,15 @@ func init() {
 			}
 			return Type{DType: x.DType, Shape: Shape{x.Shape[0], Fixed(win.OutH), Fixed(win.OutW), Fixed(fd[3])}}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x, f := n.Inputs[0], n.Inputs[1]
 			dx := g.MustApply(Conv2dBackpropInput, []*Node{f, dy}, windowAttrsOf(n, "input_shape", x.Type.Shape))
 			df := g.MustApply(Conv2dBackpropFilter, []*Node{x, dy}, windowAttrsOf(n, "filter_shape", f.Type.Shape))
 			return []*Node{dx, df}
 		},
 		Cost: convCost(0),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x, f := in[0], in[1]
 			w := NodeWindow(n)
 			cin, cout := f.Shape[2], f.Shape[3]
@@ -335,7 +336,8 @@ func init() {
 			return xt, nil
 		},
 		Cost: convCost(1),
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			f, dy := in[0], in[1]
 			w := NodeWindow(n)
 			shape := n.Type.Shape.Eval(b)
@@ -377,7 +379,8 @@ func init() {
 			return Type{DType: x.DType, Shape: s}, nil
 		},
 		Cost: convCost(2),
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x, dy := in[0], in[1]
 			w := NodeWindow(n)
 			out := NewTensor(n.Type.DType, n.Type.Shape.Eval(b))
@@ -403,11 +406,12 @@ func init() {
 			{Shapes: [][]int{{1, 5, 5, 2}}, Attrs: Attrs{"ksize": []int{2}, "strides": []int{1}}},
 		},
 		Infer: inferPool,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(MaxPoolGrad, []*Node{n.Inputs[0], dy}, windowAttrsOf(n, "ksize", n.Attrs["ksize"]))}
 		},
 		Cost: poolCost,
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x := in[0]
 			w := NodeWindow(n)
 			c := x.Shape[3]
@@ -445,7 +449,7 @@ func init() {
 			return x, nil
 		},
 		Cost: poolCost,
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x, dy := in[0], in[1]
 			w := NodeWindow(n)
 			out := NewTensor(n.Type.DType, x.Shape)
@@ -474,12 +478,13 @@ func init() {
 			{Shapes: [][]int{{3, 5, 7, 1}}, Attrs: Attrs{"ksize": []int{3}, "strides": []int{2}}},
 		},
 		Infer: inferPool,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			a := windowAttrsOf(n, "input_shape", n.Inputs[0].Type.Shape)
 			return []*Node{g.MustApply(AvgPoolGrad, []*Node{dy}, a)}
 		},
 		Cost: poolCost,
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x := in[0]
 			w := NodeWindow(n)
 			c := x.Shape[3]
@@ -518,7 +523,8 @@ func init() {
 			return xt, nil
 		},
 		Cost: poolCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			dy := in[0]
 			w := NodeWindow(n)
 			shape := n.Type.Shape.Eval(b)
@@ -609,8 +615,9 @@ func poolLoops(w Window, batch, c int, f func(yi int, xs []int)) {
 // convCost costs conv2d (operand 0 is x for the forward op and the
 // filter gradient, the filter for the input gradient): two FLOPs per
 // multiply-add over every output position, filter tap and channel pair.
-func convCost(kind int) func(*Node, Binding) Cost {
-	return func(n *Node, b Binding) Cost {
+func convCost(kind int) func(*Node, *Context) Cost {
+	return func(n *Node, cx *Context) Cost {
+		b := cx.Binding
 		w := NodeWindow(n)
 		var batch, cin, cout int
 		switch kind {
@@ -634,7 +641,8 @@ func convCost(kind int) func(*Node, Binding) Cost {
 }
 
 // poolCost costs one operation per window element of every output.
-func poolCost(n *Node, b Binding) Cost {
+func poolCost(n *Node, cx *Context) Cost {
+	b := cx.Binding
 	w := NodeWindow(n)
 	var outs float64
 	if n.Op == MaxPool || n.Op == AvgPool {

@@ -23,7 +23,8 @@ func init() {
 			{Shapes: [][]int{{2, 1, 5}}, Domain: NonZero},
 		},
 		Infer: inferUnaryNumeric,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(AbsGrad, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(1),
@@ -54,7 +55,8 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// d x^(-1/2) = -1/2 x^(-3/2) = -y³/2, without dividing by x.
 			half := g.Const(n.Type.DType, -0.5)
 			y3 := g.MustApply(Mul, []*Node{n, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
@@ -73,7 +75,8 @@ func init() {
 			{Shapes: [][]int{{1, 1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// dy * (1 - y²)
 			one := g.Const(n.Type.DType, 1)
 			d := g.MustApply(Sub, []*Node{one, g.MustApply(Mul, []*Node{n, n}, nil)}, nil)
@@ -93,18 +96,19 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: NonZero},
 		},
 		Infer: inferLeakyRelu,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(LeakyReluGrad, []*Node{dy, n.Inputs[0]}, Attrs{"alpha": n.Attrs.Float("alpha", 0)})}
 		},
 		Cost: elementwiseCost(2),
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
 			alpha := n.Attrs.Float("alpha", 0)
 			return unaryEval(func(x float64) float64 {
 				if x > 0 {
 					return x
 				}
 				return alpha * x
-			})(n, in, b)
+			})(n, in, cx)
 		},
 	})
 	Register(&OpDef{
@@ -117,14 +121,14 @@ func init() {
 			return inferBroadcast(n)
 		},
 		Cost: elementwiseCost(2),
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
 			alpha := n.Attrs.Float("alpha", 0)
 			return binaryEval(func(dy, x float64) float64 {
 				if x > 0 {
 					return dy
 				}
 				return alpha * dy
-			})(n, in, b)
+			})(n, in, cx)
 		},
 	})
 	Register(&OpDef{
@@ -145,7 +149,8 @@ func init() {
 			}
 			return t, err
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			a, b := n.Inputs[0], n.Inputs[1]
 			grads := make([]*Node, 2)
 			// Constant operands (pow(x, 2), pow(2, x)) need no gradient.
@@ -186,7 +191,8 @@ func init() {
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return pickGrads(g, n, dy, false)
 		},
 		Cost: elementwiseCost(1),
@@ -200,7 +206,8 @@ func init() {
 		Attrs:    []AttrSpec{tiesAttr},
 		Examples: minMaxExamples,
 		Infer:    inferMinMax,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return pickGrads(g, n, dy, true)
 		},
 		Cost: elementwiseCost(1),
@@ -217,7 +224,7 @@ func init() {
 			return inferBroadcastAll(n)
 		},
 		Cost: elementwiseCost(1),
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
 			tie := n.Attrs.Float("tie", 0.5)
 			return naryEval(func(v []float64) float64 {
 				dy, a, b := v[0], v[1], v[2]
@@ -228,7 +235,7 @@ func init() {
 					return tie * dy
 				}
 				return 0
-			})(n, in, b)
+			})(n, in, cx)
 		},
 	})
 }
@@ -348,8 +355,8 @@ func inferBroadcastAll(n *Node) (Type, error) {
 // naryEval builds a reference evaluation of a broadcasting element-wise
 // op with any number of operands from a scalar function of their
 // elements.
-func naryEval(f func(v []float64) float64) func(*Node, []*Tensor, Binding) (*Tensor, error) {
-	return func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+func naryEval(f func(v []float64) float64) func(*Node, []*Tensor, *Context) (*Tensor, error) {
+	return func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 		shape := in[0].Shape
 		for _, t := range in[1:] {
 			var err error

@@ -34,17 +34,19 @@ func init() {
 			return n.Inputs[0].Type, nil
 		},
 		// Y = A⁻¹: dA = -Yᵀ dY Yᵀ.
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			mm := func(x, y *Node, tx, ty bool) *Node {
 				return g.MustApply(Matmul, []*Node{x, y}, Attrs{"transpose_a": tx, "transpose_b": ty})
 			}
 			return []*Node{g.MustApply(Neg, []*Node{mm(mm(n, dy, true, false), n, false, true)}, nil)}
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			batch, m := squareDims(n.Inputs[0], b)
 			return Cost{FLOPs: 2 * batch * m * m * m, BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x := in[0]
 			m := x.Shape[len(x.Shape)-1]
 			out := NewTensor(n.Type.DType, x.Shape)
@@ -72,7 +74,8 @@ func init() {
 			return Type{DType: x.DType, Shape: append(Shape{}, MatmulBatch(x.Shape)...)}, nil
 		},
 		// y = det A: dA = dy · det A · A⁻ᵀ.
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			r := x.Type.Shape.Rank()
 			s := g.MustApply(Mul, []*Node{dy, n}, nil)
@@ -87,11 +90,12 @@ func init() {
 			invT := g.MustApply(Transpose, []*Node{g.MustApply(MatrixInverse, []*Node{x}, nil)}, Attrs{"perm": perm})
 			return []*Node{g.MustApply(Mul, []*Node{s, invT}, nil)}
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			batch, m := squareDims(n.Inputs[0], b)
 			return Cost{FLOPs: 2.0 / 3 * batch * m * m * m, BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x := in[0]
 			m := x.Shape[len(x.Shape)-1]
 			out := NewTensor(n.Type.DType, x.Shape[:len(x.Shape)-2])

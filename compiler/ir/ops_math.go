@@ -15,7 +15,8 @@ func init() {
 			{Shapes: [][]int{{7}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Mul, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(8),
@@ -30,7 +31,8 @@ func init() {
 			{Shapes: [][]int{{1}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(Div, []*Node{dy, n.Inputs[0]}, nil)}
 		},
 		Cost: elementwiseCost(8),
@@ -48,7 +50,8 @@ func init() {
 		// The gradient reads relu's output, positive exactly where its
 		// input is: the input need not be kept for the backward pass,
 		// and codegen can compute relu(x @ W + b) in one GEMM.
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{g.MustApply(ReluGrad, []*Node{dy, n}, nil)}
 		},
 		Cost: elementwiseCost(1),
@@ -80,7 +83,8 @@ func init() {
 			{Shapes: [][]int{{}}, Domain: Positive},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// dy / (2 * sqrt(x))
 			two := g.Const(n.Type.DType, 2)
 			return []*Node{g.MustApply(Div, []*Node{dy, g.MustApply(Mul, []*Node{two, n}, nil)}, nil)}
@@ -97,7 +101,8 @@ func init() {
 			{Shapes: [][]int{{5}}},
 		},
 		Infer: inferUnaryNumeric,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// 2 * x * dy
 			two := g.Const(n.Type.DType, 2)
 			return []*Node{g.MustApply(Mul, []*Node{dy, g.MustApply(Mul, []*Node{two, n.Inputs[0]}, nil)}, nil)}
@@ -114,7 +119,8 @@ func init() {
 			{Shapes: [][]int{{1, 1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// dy * y * (1 - y)
 			one := g.Const(n.Type.DType, 1)
 			omy := g.MustApply(Sub, []*Node{one, n}, nil)

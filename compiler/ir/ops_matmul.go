@@ -32,7 +32,8 @@ func init() {
 		},
 		Infer: inferMatmul,
 		Grad:  gradMatmul,
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			m, k, nn := matmulDims(n, b)
 			batch := MatmulBatch(n.Type.Shape).Size(b)
 			return Cost{
@@ -101,7 +102,8 @@ func matmulDims(n *Node, b Binding) (int, int, int) {
 // gradient is a matmul of dy with the other operand; where an operand's
 // batch axes were broadcast, sumTo adds the contributions of the batch
 // elements that shared it.
-func gradMatmul(g *Module, n *Node, dy *Node) []*Node {
+func gradMatmul(cx *GradContext, n *Node, dys []*Node) []*Node {
+	g, dy := cx.Module, dys[0]
 	a, b := n.Inputs[0], n.Inputs[1]
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
 	mm := func(x, y *Node, tx, ty bool) *Node {
@@ -136,7 +138,7 @@ func batchOffsets(out, a, b []int, f func(oi, ai, bi int)) {
 	}
 }
 
-func evalMatmul(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+func evalMatmul(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 	a, b := in[0], in[1]
 	ta, tb := n.Attrs.Bool("transpose_a"), n.Attrs.Bool("transpose_b")
 	ar, ac := a.Shape[len(a.Shape)-2], a.Shape[len(a.Shape)-1]

@@ -27,14 +27,15 @@ func init() {
 			{Shapes: [][]int{{3, 1}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// y * (dy - sum(dy * y, axis, keep_dims))
 			dyy := g.MustApply(Mul, []*Node{dy, n}, nil)
 			s := g.MustApply(Sum, []*Node{dyy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
 			return []*Node{g.MustApply(Mul, []*Node{n, g.MustApply(Sub, []*Node{dy, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(12),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			return evalSoftmax(n, in[0], false), nil
 		},
 	})
@@ -51,14 +52,15 @@ func init() {
 			{Shapes: [][]int{{2, 3, 2}}, Attrs: Attrs{"axis": -2}},
 		},
 		Infer: inferSoftmax,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// dy - exp(y) * sum(dy, axis, keep_dims)
 			s := g.MustApply(Sum, []*Node{dy}, Attrs{"axes": []int{SoftmaxAxis(n)}, "keep_dims": true})
 			p := g.MustApply(Exp, []*Node{n}, nil)
 			return []*Node{g.MustApply(Sub, []*Node{dy, g.MustApply(Mul, []*Node{p, s}, nil)}, nil)}
 		},
 		Cost: elementwiseCost(12),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			return evalSoftmax(n, in[0], true), nil
 		},
 	})

@@ -36,7 +36,8 @@ func init() {
 			}
 			return x, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			r := n.Type.Shape.Rank()
 			axes := make([]int, r-1)
 			for i := range axes {
@@ -45,7 +46,7 @@ func init() {
 			return []*Node{dy, g.MustApply(Sum, []*Node{dy}, Attrs{"axes": axes})}
 		},
 		Cost: elementwiseCost(1),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x, b := in[0], in[1]
 			out := NewTensor(n.Type.DType, x.Shape)
 			c := len(b.Data)
@@ -89,7 +90,8 @@ func init() {
 			n.Attrs["axis"] = -1
 			return Type{DType: l.DType, Shape: l.Shape[:l.Shape.Rank()-1].Clone()}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			logits, labels := n.Inputs[0], n.Inputs[1]
 			s := logits.Type.Shape
 			// dy broadcast along the class axis.
@@ -104,12 +106,13 @@ func init() {
 			dt := g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{ls, d}, nil)}, nil)
 			return []*Node{dl, dt}
 		},
-		Cost: func(n *Node, b Binding) Cost {
-			c := elementwiseCost(0)(n, b)
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
+			c := elementwiseCost(0)(n, cx)
 			c.FLOPs = 14 * elems(n.Inputs[0], b)
 			return c
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			l, y := in[0], in[1]
 			cols := l.Shape[len(l.Shape)-1]
 			out := NewTensor(n.Type.DType, l.Shape[:len(l.Shape)-1])

@@ -26,11 +26,12 @@ func init() {
 			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{-2}}},
 		},
 		Infer: inferReduce,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{unreduce(g, n, dy)}
 		},
 		Cost: reduceCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalReduce(n, in[0], false), nil },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) { return evalReduce(n, in[0], false), nil },
 	})
 	Register(&OpDef{
 		Name: "mean", Summary: "mean of the elements over axes (all by default)",
@@ -43,12 +44,13 @@ func init() {
 			{Shapes: [][]int{{2, 3, 4}}, Attrs: Attrs{"axes": []int{1}, "keep_dims": true}},
 		},
 		Infer: inferReduce,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			cnt := g.MustApply(Count, []*Node{n.Inputs[0]}, Attrs{"axes": n.Attrs.Ints("axes")})
 			return []*Node{g.MustApply(Div, []*Node{unreduce(g, n, dy), cnt}, nil)}
 		},
 		Cost: reduceCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) { return evalReduce(n, in[0], true), nil },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) { return evalReduce(n, in[0], true), nil },
 	})
 	Register(&OpDef{
 		Name: "sum_to", Summary: "sums x down to a shape it was broadcast from: the gradient of broadcasting",
@@ -61,10 +63,12 @@ func init() {
 			}
 			return Type{DType: n.Inputs[0].Type.DType, Shape: s}, nil
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			target := n.Type.Shape.Eval(b)
 			out := NewTensor(n.Type.DType, target)
@@ -93,7 +97,8 @@ func init() {
 			}
 			return Type{DType: n.Inputs[0].Type.DType, Shape: s}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			x := n.Inputs[0]
 			axes := n.Attrs.Ints("axes")
 			dx := sumTo(g, dy, expandShape(x.Type.Shape, axes))
@@ -102,10 +107,12 @@ func init() {
 			}
 			return []*Node{dx}
 		},
-		Cost: func(n *Node, b Binding) Cost {
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			xshape := expandInts(x.Shape, n.Attrs.Ints("axes"))
 			target := n.Type.Shape.Eval(b)
@@ -121,8 +128,8 @@ func init() {
 		Name: "count", Summary: "the number of elements of x over axes, as a scalar of x's dtype",
 		Inputs: []string{"x"}, Internal: true, Attrs: []AttrSpec{{Name: "axes", Kind: IntsArg}},
 		Infer: func(n *Node) (Type, error) { return Scalar(n.Inputs[0].Type.DType), nil },
-		Cost:  func(n *Node, b Binding) Cost { return Cost{BytesWritten: bytesOf(n, b)} },
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Cost:  func(n *Node, cx *Context) Cost { b := cx.Binding; return Cost{BytesWritten: bytesOf(n, b)} },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			c := 1
 			for _, a := range n.Attrs.Ints("axes") {
 				c *= in[0].Shape[a]
@@ -170,7 +177,8 @@ func reducedShape(s Shape, axes []int, keep bool) Shape {
 	return out
 }
 
-func reduceCost(n *Node, b Binding) Cost {
+func reduceCost(n *Node, cx *Context) Cost {
+	b := cx.Binding
 	return Cost{FLOPs: elems(n.Inputs[0], b), BytesRead: bytesOf(n.Inputs[0], b), BytesWritten: bytesOf(n, b)}
 }
 

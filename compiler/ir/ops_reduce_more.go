@@ -118,7 +118,8 @@ func withKeptDims(g *Module, n *Node, v *Node) *Node {
 
 // extremumGrad is the gradient of max and min: dy flows to the elements
 // equal to the result, shared equally where several tie.
-func extremumGrad(g *Module, n *Node, dy *Node) []*Node {
+func extremumGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
+	g, dy := cx.Module, dys[0]
 	x := n.Inputs[0]
 	mask := g.MustApply(EqualMask, []*Node{x, withKeptDims(g, n, n)}, nil)
 	ties := g.MustApply(Sum, []*Node{mask}, Attrs{"axes": n.Attrs.Ints("axes"), "keep_dims": true})
@@ -129,7 +130,8 @@ func extremumGrad(g *Module, n *Node, dy *Node) []*Node {
 // prodGrad is the gradient of prod: the product of the other elements,
 // computed from the product of the nonzero elements and the number of
 // zeros so that no zero is divided by.
-func prodGrad(g *Module, n *Node, dy *Node) []*Node {
+func prodGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
+	g, dy := cx.Module, dys[0]
 	x := n.Inputs[0]
 	axes := n.Attrs.Ints("axes")
 	zeros := g.MustApply(ZeroMask, []*Node{x}, nil)
@@ -142,8 +144,8 @@ func prodGrad(g *Module, n *Node, dy *Node) []*Node {
 
 // foldEval builds the reference evaluation of a reduction that folds the
 // elements of every reduced group, in row-major order, into init with f.
-func foldEval(init float64, f func(acc, v float64) float64) func(*Node, []*Tensor, Binding) (*Tensor, error) {
-	return func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+func foldEval(init float64, f func(acc, v float64) float64) func(*Node, []*Tensor, *Context) (*Tensor, error) {
+	return func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 		x := in[0]
 		axes := n.Attrs.Ints("axes")
 		// Fold into the kept-dims layout, which has the same element order

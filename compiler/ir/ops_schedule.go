@@ -28,7 +28,8 @@ func init() {
 			{Shapes: [][]int{{}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// -dy * sin(x)
 			s := g.MustApply(Sin, []*Node{n.Inputs[0]}, nil)
 			return []*Node{g.MustApply(Neg, []*Node{g.MustApply(Mul, []*Node{dy, s}, nil)}, nil)}
@@ -45,7 +46,8 @@ func init() {
 			{Shapes: [][]int{{1}}},
 		},
 		Infer: inferUnaryFloat,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			// dy * cos(x)
 			c := g.MustApply(Cos, []*Node{n.Inputs[0]}, nil)
 			return []*Node{g.MustApply(Mul, []*Node{dy, c}, nil)}

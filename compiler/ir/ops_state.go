@@ -18,8 +18,8 @@ func init() {
 		Pinned:   true,
 		Internal: true,
 		Infer:    inferDeclared,
-		Cost:     func(*Node, Binding) Cost { return Cost{} },
-		Eval: func(n *Node, _ []*Tensor, _ Binding) (*Tensor, error) {
+		Cost:     func(*Node, *Context) Cost { return Cost{} },
+		Eval: func(n *Node, _ []*Tensor, _ *Context) (*Tensor, error) {
 			return nil, fmt.Errorf("input %s was not fed", n.Name)
 		},
 	})
@@ -28,8 +28,8 @@ func init() {
 		Pinned:   true,
 		Internal: true, Stateful: true,
 		Infer: inferDeclared,
-		Cost:  func(*Node, Binding) Cost { return Cost{} },
-		Eval: func(n *Node, _ []*Tensor, _ Binding) (*Tensor, error) {
+		Cost:  func(*Node, *Context) Cost { return Cost{} },
+		Eval: func(n *Node, _ []*Tensor, _ *Context) (*Tensor, error) {
 			return nil, fmt.Errorf("param %s has no value", n.Name)
 		},
 	})
@@ -49,8 +49,8 @@ func init() {
 			}
 			return Scalar(dt), nil
 		},
-		Cost: func(*Node, Binding) Cost { return Cost{} },
-		Eval: func(n *Node, _ []*Tensor, _ Binding) (*Tensor, error) {
+		Cost: func(*Node, *Context) Cost { return Cost{} },
+		Eval: func(n *Node, _ []*Tensor, _ *Context) (*Tensor, error) {
 			if s, ok := n.Attrs["shape"].(Shape); ok {
 				t := NewTensor(n.Type.DType, s.Eval(nil))
 				copy(t.Data, n.Attrs.Floats("values"))
@@ -80,11 +80,12 @@ func init() {
 			}
 			return p.Type, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{nil, dy} },
-		Cost: func(n *Node, b Binding) Cost {
+		Grad: func(_ *GradContext, n *Node, dys []*Node) []*Node { dy := dys[0]; return []*Node{nil, dy} },
+		Cost: func(n *Node, cx *Context) Cost {
+			b := cx.Binding
 			return Cost{BytesRead: bytesOf(n, b), BytesWritten: bytesOf(n, b)}
 		},
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) { return in[1].Clone(), nil },
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) { return in[1].Clone(), nil },
 	})
 	Register(&OpDef{
 		Name: "assign_add", Summary: "adds delta (broadcast) to param p when the training step ends; the result is the new value p + delta",
@@ -97,7 +98,8 @@ func init() {
 			{Shapes: [][]int{{3}, {}}},
 		},
 		Infer: inferUpdate,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			return []*Node{dy, sumTo(g, dy, n.Inputs[1].Type.Shape)}
 		},
 		Cost: elementwiseCost(1),
@@ -113,7 +115,8 @@ func init() {
 			{Shapes: [][]int{{4, 1}, {1}}},
 		},
 		Infer: inferUpdate,
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			neg := g.MustApply(Neg, []*Node{dy}, nil)
 			return []*Node{dy, sumTo(g, neg, n.Inputs[1].Type.Shape)}
 		},

@@ -104,7 +104,8 @@ func init() {
 			}
 			return Type{DType: x.DType, Shape: out}, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node {
+		Grad: func(cx *GradContext, n *Node, dys []*Node) []*Node {
+			g, dy := cx.Module, dys[0]
 			s := StridedSliceOf(n)
 			if !dy.Type.Shape.Equal(s.Sizes) {
 				dy = g.MustApply(ReshapeTo, []*Node{dy}, Attrs{"shape": s.Sizes})
@@ -114,7 +115,8 @@ func init() {
 			})}
 		},
 		Cost: copyCost,
-		Eval: func(n *Node, in []*Tensor, b Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {
+			b := cx.Binding
 			x := in[0]
 			s := StridedSliceOf(n)
 			xs := strides(x.Shape)

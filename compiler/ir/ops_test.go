@@ -65,7 +65,7 @@ func evalNodes(t *testing.T, g *Module, vals map[*Node]*Tensor) map[*Node]*Tenso
 			in[i] = vals[y]
 		}
 		var err error
-		vals[x], err = x.Op.Eval(x, in, Binding{})
+		vals[x], err = x.Op.Eval(x, in, Bind(Binding{}))
 		require.NoError(t, err, "evaluating %s", x.Op.Name)
 	}
 	return vals
@@ -114,9 +114,9 @@ func TestF32Rounding(t *testing.T) {
 	a := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1.0})
 	b := g.MustApply(Const, nil, Attrs{"dtype": F32, "value": 1e-8})
 	n := g.MustApply(Add, []*Node{a, b}, nil)
-	av, _ := a.Op.Eval(a, nil, nil)
-	bv, _ := b.Op.Eval(b, nil, nil)
-	out, err := n.Op.Eval(n, []*Tensor{av, bv}, nil)
+	av, _ := a.Op.Eval(a, nil, Bind(nil))
+	bv, _ := b.Op.Eval(b, nil, Bind(nil))
+	out, err := n.Op.Eval(n, []*Tensor{av, bv}, Bind(nil))
 	require.NoError(t, err)
 	require.Equal(t, 1.0, out.Data[0])
 }
@@ -126,7 +126,7 @@ func TestMatmulCostCountsMultiplyAdds(t *testing.T) {
 	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shape{Sym("N"), Fixed(784)}})
 	w := g.MustApply(Param, nil, Attrs{"dtype": F32, "shape": Shp(784, 10)})
 	y := g.MustApply(Matmul, []*Node{x, w}, nil)
-	c := y.Op.Cost(y, Binding{"N": 100})
+	c := y.Op.Cost(y, Bind(Binding{"N": 100}))
 	require.Equal(t, 2.0*100*784*10, c.FLOPs)
 	require.Equal(t, 4.0*(100*784+7840), c.BytesRead)
 	require.Equal(t, 4.0*100*10, c.BytesWritten)

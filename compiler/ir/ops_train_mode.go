@@ -38,9 +38,9 @@ func init() {
 			}
 			return inferUnaryFloat(n)
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{dy} },
+		Grad: func(_ *GradContext, n *Node, dys []*Node) []*Node { dy := dys[0]; return []*Node{dy} },
 		Cost: elementwiseCost(0),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			return in[0].Clone(), nil
 		},
 	})
@@ -66,9 +66,9 @@ func init() {
 			}
 			return n.Inputs[0].Type, nil
 		},
-		Grad: func(g *Module, n *Node, dy *Node) []*Node { return []*Node{nil, nil} },
+		Grad: func(_ *GradContext, n *Node, _ []*Node) []*Node { return []*Node{nil, nil} },
 		Cost: elementwiseCost(12),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			rate := n.Attrs.Float("rate", 0)
 			seed := uint64(n.Attrs.Int("seed", 0))
 			// The step counter counts from 0; a value that is not (a
@@ -137,7 +137,7 @@ func init() {
 		},
 		Grad: batchNormGrad,
 		Cost: elementwiseCost(8),
-		Eval: func(n *Node, in []*Tensor, _ Binding) (*Tensor, error) {
+		Eval: func(n *Node, in []*Tensor, _ *Context) (*Tensor, error) {
 			x, scale, offset := in[0], in[1], in[2]
 			c := len(scale.Data)
 			rows := len(x.Data) / c
@@ -177,7 +177,8 @@ func init() {
 // (the training step differentiates the same formula built from
 // element-wise ops and reductions); this rule serves graphs differentiated
 // without it.
-func batchNormGrad(g *Module, n *Node, dy *Node) []*Node {
+func batchNormGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
+	g, dy := cx.Module, dys[0]
 	x, scale := n.Inputs[0], n.Inputs[1]
 	axes := make([]int, x.Type.Shape.Rank()-1)
 	for i := range axes {

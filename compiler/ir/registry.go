@@ -60,10 +60,39 @@ type Cost struct {
 	BytesWritten float64
 }
 
-// GradFunc builds the gradient of a node: given the node n and the
-// gradient dy of the loss with respect to n's value, it returns one
-// gradient per input (nil where an input gets none), built in g.
-type GradFunc func(g *Module, n *Node, dy *Node) []*Node
+// Context is what an op's Eval and Cost hooks see beyond the node and
+// its operand values.
+type Context struct {
+	// Binding binds the symbolic dimensions.
+	Binding Binding
+	// Region evaluates region r of the node with its block arguments
+	// bound to args and returns its results; the interpreter sets it
+	// for Eval.
+	Region func(r *Region, args []*Tensor) ([]*Tensor, error)
+	// Trips returns the number of times a loop node runs its body; the
+	// cost model sets it for Cost (nil: once).
+	Trips func(n *Node) float64
+}
+
+// Bind returns a context with binding b only.
+func Bind(b Binding) *Context { return &Context{Binding: b} }
+
+// GradFunc builds the gradient of a node in the context's module: given
+// the node n and the gradients dys of the loss with respect to each of
+// n's results (one for a single-result op), it returns one gradient per
+// input (nil where an input gets none).
+type GradFunc func(cx *GradContext, n *Node, dys []*Node) []*Node
+
+// GradContext is what an op's Grad hook sees beyond the node.
+type GradContext struct {
+	// Module is where the gradient nodes are built.
+	Module *Module
+	// Region differentiates region r of the node: given the gradients of
+	// its results (nil where none), it builds, in the current region, the
+	// gradients of its block arguments and of the values it captures
+	// (by captured node); autodiff sets it.
+	Region func(r *Region, dResults []*Node) (dArgs []*Node, dCaptures map[*Node]*Node)
+}
 
 // Domain restricts the operand values an op's tests draw.
 type Domain uint8
@@ -196,11 +225,15 @@ type OpDef struct {
 	Infer func(n *Node) (Type, error)
 	// Grad is the gradient rule, nil for ops that are not differentiable.
 	Grad GradFunc
-	// Cost estimates the node's work under a binding of symbolic dims.
-	Cost func(n *Node, b Binding) Cost
+	// Cost estimates the node's work under the context's binding of
+	// symbolic dims (and, for loops, its trip counts).
+	Cost func(n *Node, cx *Context) Cost
 	// Eval computes the node's value from its input values. It is the
 	// reference semantics: simple, float64, obviously correct.
-	Eval func(n *Node, in []*Tensor, b Binding) (*Tensor, error)
+	// The context binds the symbolic dims and evaluates the node's
+	// regions (Context.Region); an op with several results returns a
+	// tuple (NewTuple).
+	Eval func(n *Node, in []*Tensor, cx *Context) (*Tensor, error)
 }
 
 var registry = map[string]*OpDef{}
