@@ -265,14 +265,58 @@ func Broadcast(a, b Shape) (Shape, error) {
 	return out, nil
 }
 
-// Type is the static type of a value: dtype and shape.
+// Type is the static type of a value: dtype and shape, or for the value
+// of an op with several results a tuple of their types (Elems), which
+// only "get" nodes read.
 type Type struct {
 	DType DType
 	Shape Shape
+	// Elems are the types of a tuple's elements; nil for a tensor.
+	Elems []Type
 }
 
-// String renders t as in source, e.g. "f32[N,784]".
-func (t Type) String() string { return t.DType.String() + t.Shape.String() }
+// Tuple returns the tuple type of elems.
+func Tuple(elems ...Type) Type {
+	if elems == nil {
+		elems = []Type{}
+	}
+	return Type{Elems: elems}
+}
+
+// IsTuple reports whether t is a tuple type.
+func (t Type) IsTuple() bool { return t.Elems != nil }
+
+// Equal reports whether t and u are the same type, symbol for symbol.
+func (t Type) Equal(u Type) bool {
+	if t.IsTuple() != u.IsTuple() {
+		return false
+	}
+	if t.IsTuple() {
+		if len(t.Elems) != len(u.Elems) {
+			return false
+		}
+		for i := range t.Elems {
+			if !t.Elems[i].Equal(u.Elems[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return t.DType == u.DType && t.Shape.Equal(u.Shape)
+}
+
+// String renders t as in source, e.g. "f32[N,784]"; a tuple as
+// "(f32[N,128], f32[N,128])".
+func (t Type) String() string {
+	if t.IsTuple() {
+		parts := make([]string, len(t.Elems))
+		for i, e := range t.Elems {
+			parts[i] = e.String()
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	}
+	return t.DType.String() + t.Shape.String()
+}
 
 // Scalar returns the rank-0 type of dtype d.
 func Scalar(d DType) Type { return Type{DType: d, Shape: Shape{}} }

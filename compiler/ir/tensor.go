@@ -10,6 +10,17 @@ type Tensor struct {
 	DType DType
 	Shape []int
 	Data  []float64
+	// Elems are a tuple's elements (the value of an op with several
+	// results); nil for a tensor.
+	Elems []*Tensor
+}
+
+// NewTuple returns the tuple of elems.
+func NewTuple(elems ...*Tensor) *Tensor {
+	if elems == nil {
+		elems = []*Tensor{}
+	}
+	return &Tensor{Elems: elems}
 }
 
 // NewTensor returns a zero tensor of the given dtype and sizes.
@@ -52,7 +63,12 @@ func (t *Tensor) Clone() *Tensor {
 }
 
 // String renders a short description such as "f32[2,3]".
-func (t *Tensor) String() string { return fmt.Sprintf("%s%v", t.DType, t.Shape) }
+func (t *Tensor) String() string {
+	if t.Elems != nil {
+		return fmt.Sprintf("tuple of %d", len(t.Elems))
+	}
+	return fmt.Sprintf("%s%v", t.DType, t.Shape)
+}
 
 // strides returns the row-major strides of sizes.
 func strides(shape []int) []int {
