@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/flow-lang/flow/compiler/ir"
@@ -10,55 +11,30 @@ import (
 // Gradients appends to g the reverse-mode gradient of the scalar y with
 // respect to each node of wrt, and returns the gradient nodes in the same
 // order. A node of wrt that y does not depend on gets a zero gradient.
+// Through control flow the ops' Grad hooks build reverse regions, for
+// which autodiff differentiates region copies (ir.GradContext.Region).
 func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err error) {
-	if y.Type.Shape.Rank() != 0 {
+	if y.Type.IsTuple() || y.Type.Shape.Rank() != 0 {
 		return nil, fmt.Errorf("gradients need a scalar, got %s", y.Type)
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			var ng *ir.NoGradError
+			var le *lang.Error
+			if e, ok := r.(error); ok && errors.As(e, &ng) {
+				err = &lang.Error{Pos: ng.Node.Pos, Msg: ng.Msg}
+				return
+			} else if ok && errors.As(e, &le) {
+				err = le
+				return
+			}
 			err = fmt.Errorf("internal error in autodiff: %v", r)
 		}
 	}()
-	// Nodes on a path from some wrt node to y.
-	toY := ir.Reachable(y)
-	fromX := map[*ir.Node]bool{}
-	for _, x := range wrt {
-		fromX[x] = true
-	}
-	fwd := g.Schedule(y)
-	for _, n := range fwd {
-		for _, in := range n.Inputs {
-			if fromX[in] {
-				fromX[n] = true
-			}
-		}
-	}
-	onPath := func(n *ir.Node) bool { return toY[n] && fromX[n] }
-
-	adj := map[*ir.Node]*ir.Node{}
 	g.SetOrigin(y.Pos, ir.Backward)
-	adj[y] = g.Const(y.Type.DType, 1)
-	for i := len(fwd) - 1; i >= 0; i-- {
-		n := fwd[i]
-		dy, ok := adj[n]
-		if !ok || !onPath(n) || len(n.Inputs) == 0 {
-			continue
-		}
-		if n.Op.Grad == nil {
-			return nil, &lang.Error{Pos: n.Pos, Msg: fmt.Sprintf("cannot differentiate through %s: the op has no gradient", n.Op.Name)}
-		}
-		g.SetOrigin(n.Pos, ir.Backward)
-		gs := n.Op.Grad(&ir.GradContext{Module: g}, n, []*ir.Node{dy})
-		for j, in := range n.Inputs {
-			if j >= len(gs) || gs[j] == nil || !onPath(in) {
-				continue
-			}
-			if prev, ok := adj[in]; ok {
-				adj[in] = g.MustApply(ir.Add, []*ir.Node{prev, gs[j]}, nil)
-			} else {
-				adj[in] = gs[j]
-			}
-		}
+	adj := map[*ir.Node]*ir.Node{y: g.Const(y.Type.DType, 1)}
+	if err := backprop(g, g.Schedule(y), wrt, adj); err != nil {
+		return nil, err
 	}
 	grads = make([]*ir.Node, len(wrt))
 	for i, x := range wrt {
@@ -67,8 +43,114 @@ func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err 
 			continue
 		}
 		g.SetOrigin(x.Pos, ir.Backward)
-		zero := g.Const(x.Type.DType, 0)
-		grads[i] = g.MustApply(ir.BroadcastTo, []*ir.Node{zero}, ir.Attrs{"shape": x.Type.Shape})
+		grads[i] = g.Zeros(x.Type)
 	}
 	return grads, nil
+}
+
+// backprop propagates the adjoints in adj (seeded with the gradients of
+// some nodes of fwd) backwards through fwd, a topological order, to the
+// nodes on a path from a node of wrt, building the gradients in g's
+// current region. Tuple-valued nodes get one upstream gradient per
+// element, gathered from their get nodes.
+func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir.Node) error {
+	seeds := make([]*ir.Node, 0, len(adj))
+	for n := range adj {
+		seeds = append(seeds, n)
+	}
+	toY := ir.Reachable(seeds...)
+	fromX := map[*ir.Node]bool{}
+	for _, x := range wrt {
+		fromX[x] = true
+	}
+	for _, n := range fwd {
+		for _, in := range n.Inputs {
+			if fromX[in] {
+				fromX[n] = true
+			}
+		}
+	}
+	onPath := func(n *ir.Node) bool { return toY[n] && fromX[n] }
+	elems := map[*ir.Node][]*ir.Node{} // tuple node → gradient per element
+	add := func(in, d *ir.Node) {
+		if prev, ok := adj[in]; ok {
+			adj[in] = g.MustApply(ir.Add, []*ir.Node{prev, d}, nil)
+		} else {
+			adj[in] = d
+		}
+	}
+	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node) {
+		return gradRegion(g, r, args, dResults)
+	}}
+	for i := len(fwd) - 1; i >= 0; i-- {
+		n := fwd[i]
+		if !onPath(n) || len(n.Inputs) == 0 {
+			continue
+		}
+		var dys []*ir.Node
+		if n.Type.IsTuple() {
+			dys = elems[n]
+			if dys == nil {
+				continue
+			}
+		} else {
+			dy, ok := adj[n]
+			if !ok {
+				continue
+			}
+			if n.Op == ir.Get {
+				t := n.Inputs[0]
+				if elems[t] == nil {
+					elems[t] = make([]*ir.Node, len(t.Type.Elems))
+				}
+				k := n.Attrs.Int("index", 0)
+				if prev := elems[t][k]; prev != nil {
+					dy = g.MustApply(ir.Add, []*ir.Node{prev, dy}, nil)
+				}
+				elems[t][k] = dy
+				continue
+			}
+			dys = []*ir.Node{dy}
+		}
+		if n.Op.Grad == nil {
+			return &lang.Error{Pos: n.Pos, Msg: fmt.Sprintf("cannot differentiate through %s: the op has no gradient", n.Op.Name)}
+		}
+		g.SetOrigin(n.Pos, ir.Backward)
+		gs := n.Op.Grad(cx, n, dys)
+		for j, in := range n.Inputs {
+			if j < len(gs) && gs[j] != nil && onPath(in) {
+				add(in, gs[j])
+			}
+		}
+	}
+	return nil
+}
+
+// gradRegion builds in g's current region a copy of r on args and the
+// gradients of args given dResults, the gradients of r's results.
+func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node) {
+	results, copies := g.Inline(r, args)
+	adj := map[*ir.Node]*ir.Node{}
+	for i, d := range dResults {
+		if d == nil {
+			continue
+		}
+		if prev, ok := adj[results[i]]; ok {
+			adj[results[i]] = g.MustApply(ir.Add, []*ir.Node{prev, d}, nil)
+		} else {
+			adj[results[i]] = d
+		}
+	}
+	var fwd []*ir.Node
+	for _, n := range r.Schedule(r.Results...) {
+		fwd = append(fwd, copies[n])
+	}
+	if err := backprop(g, fwd, args, adj); err != nil {
+		panic(err)
+	}
+	dArgs := make([]*ir.Node, len(args))
+	for i, a := range args {
+		dArgs[i] = adj[a]
+	}
+	return results, dArgs
 }

@@ -95,20 +95,56 @@ func (it *Interpreter) eval(feeds map[string]*ir.Tensor, fetches []*ir.Node) (ma
 			vals[n] = it.State[n]
 			continue
 		}
-		in := make([]*ir.Tensor, len(n.Inputs))
-		for i, x := range n.Inputs {
-			in[i] = vals[x]
+		if err := it.evalNode(n, vals, b); err != nil {
+			return nil, err
 		}
-		v, err := n.Op.Eval(n, in, ir.Bind(b))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %v", n.Pos, n.Op.Name, err)
-		}
-		if want := n.Type.Shape.Eval(b); !equalInts(v.Shape, want) {
-			return nil, fmt.Errorf("%s: %s produced shape %v, its type says %v (internal error)", n.Pos, n.Op.Name, v.Shape, want)
-		}
-		vals[n] = v
 	}
 	return vals, nil
+}
+
+// evalNode evaluates n from the values of its operands in vals and
+// stores its value there.
+func (it *Interpreter) evalNode(n *ir.Node, vals map[*ir.Node]*ir.Tensor, b ir.Binding) error {
+	in := make([]*ir.Tensor, len(n.Inputs))
+	for i, x := range n.Inputs {
+		in[i] = vals[x]
+	}
+	cx := &ir.Context{Binding: b, Region: func(r *ir.Region, args []*ir.Tensor) ([]*ir.Tensor, error) {
+		return it.evalRegion(r, args, b)
+	}}
+	v, err := n.Op.Eval(n, in, cx)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %v", n.Pos, n.Op.Name, err)
+	}
+	if !n.Type.IsTuple() {
+		if want := n.Type.Shape.Eval(b); !equalInts(v.Shape, want) {
+			return fmt.Errorf("%s: %s produced shape %v, its type says %v (internal error)", n.Pos, n.Op.Name, v.Shape, want)
+		}
+	}
+	vals[n] = v
+	return nil
+}
+
+// evalRegion evaluates region r with its block arguments bound to args
+// and returns its results.
+func (it *Interpreter) evalRegion(r *ir.Region, args []*ir.Tensor, b ir.Binding) ([]*ir.Tensor, error) {
+	if len(args) != len(r.Args) {
+		return nil, fmt.Errorf("a region of %d block arguments given %d values (internal error)", len(r.Args), len(args))
+	}
+	vals := make(map[*ir.Node]*ir.Tensor, len(r.Nodes)+len(args))
+	for i, a := range r.Args {
+		vals[a] = args[i]
+	}
+	for _, n := range r.Schedule(r.Results...) {
+		if err := it.evalNode(n, vals, b); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*ir.Tensor, len(r.Results))
+	for i, res := range r.Results {
+		out[i] = vals[res]
+	}
+	return out, nil
 }
 
 // TrainStep evaluates the loss, applies every update to the param state,

@@ -224,7 +224,24 @@ func (g *Module) Apply(def *OpDef, inputs []*Node, attrs Attrs) (*Node, error) {
 	}
 	n.Type = t
 	g.add(n)
+	for _, r := range n.Regions() {
+		r.Owner = n
+	}
 	return n, nil
+}
+
+// NewRegion returns an empty region for a node about to be built (Apply
+// makes the node its Owner).
+func (g *Module) NewRegion() *Region { return &Region{} }
+
+// AddArg appends a block argument of type t to region r and returns it.
+func (g *Module) AddArg(r *Region, t Type) *Node {
+	n := &Node{Op: Arg, Attrs: Attrs{"dtype": t.DType, "shape": t.Shape}, Type: t, Pos: g.pos, Role: g.role}
+	n.ID = g.nextID
+	g.nextID++
+	n.Region = r
+	r.Args = append(r.Args, n)
+	return n
 }
 
 // MustApply is Apply for compiler-built nodes whose types are known to be

@@ -162,3 +162,65 @@ func Reachable(roots ...*Node) map[*Node]bool {
 	}
 	return seen
 }
+
+// Inline builds a copy of r's nodes in the current region with r's block
+// arguments replaced by args, regions nested in them copied too, and
+// returns the copies of r's results and the copy of each of r's nodes.
+func (g *Module) Inline(r *Region, args []*Node) ([]*Node, map[*Node]*Node) {
+	m := make(map[*Node]*Node, len(r.Nodes)+len(args))
+	for i, a := range r.Args {
+		m[a] = args[i]
+	}
+	for _, n := range r.Nodes {
+		m[n] = g.clone(n, m)
+	}
+	out := make([]*Node, len(r.Results))
+	for i, res := range r.Results {
+		out[i] = m[res]
+	}
+	return out, m
+}
+
+// clone copies n into the current region with its operands mapped by m
+// (unmapped operands are kept) and its regions copied.
+func (g *Module) clone(n *Node, m map[*Node]*Node) *Node {
+	ins := make([]*Node, len(n.Inputs))
+	for i, in := range n.Inputs {
+		ins[i] = in
+		if c, ok := m[in]; ok {
+			ins[i] = c
+		}
+	}
+	attrs := n.Attrs.Clone()
+	for k, v := range attrs {
+		if r, ok := v.(*Region); ok {
+			attrs[k] = g.CloneRegion(r)
+		}
+	}
+	saved, savedRole := g.pos, g.role
+	g.pos, g.role = n.Pos, n.Role
+	c := g.MustApply(n.Op, ins, attrs)
+	g.pos, g.role = saved, savedRole
+	c.Name, c.Device = n.Name, n.Device
+	return c
+}
+
+// CloneRegion returns a deep copy of r (new block arguments and nodes),
+// which a new node is to own.
+func (g *Module) CloneRegion(r *Region) *Region {
+	c := g.NewRegion()
+	args := make([]*Node, len(r.Args))
+	for i, a := range r.Args {
+		args[i] = g.AddArg(c, a.Type)
+		args[i].Name = a.Name
+	}
+	g.Within(c, func() {
+		c.Results, _ = g.Inline(r, args)
+	})
+	return c
+}
+
+// Zeros returns a tensor of zeros of type t.
+func (g *Module) Zeros(t Type) *Node {
+	return g.MustApply(BroadcastTo, []*Node{g.Const(t.DType, 0)}, Attrs{"shape": t.Shape})
+}

@@ -19,6 +19,7 @@ const (
 	FloatArg
 	StringArg
 	IntPairsArg
+	RegionArg
 )
 
 // String names the kind as users see it in messages.
@@ -36,6 +37,8 @@ func (k ArgKind) String() string {
 		return "a string"
 	case IntPairsArg:
 		return "a list of [integer, integer] pairs"
+	case RegionArg:
+		return "a region"
 	}
 	return "?"
 }
@@ -87,11 +90,12 @@ type GradFunc func(cx *GradContext, n *Node, dys []*Node) []*Node
 type GradContext struct {
 	// Module is where the gradient nodes are built.
 	Module *Module
-	// Region differentiates region r of the node: given the gradients of
-	// its results (nil where none), it builds, in the current region, the
-	// gradients of its block arguments and of the values it captures
-	// (by captured node); autodiff sets it.
-	Region func(r *Region, dResults []*Node) (dArgs []*Node, dCaptures map[*Node]*Node)
+	// Region builds, in the current region, a copy of region r of the
+	// node with its block arguments bound to args, and the gradients of
+	// args given the gradients dResults of r's results (nil where none):
+	// it returns the copies of r's results and one gradient per arg (nil
+	// where none). Autodiff sets it.
+	Region func(r *Region, args, dResults []*Node) (results, dArgs []*Node)
 }
 
 // Domain restricts the operand values an op's tests draw.
