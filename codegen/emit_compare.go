@@ -17,13 +17,15 @@ func init() {
 		return emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op(op).Add(a[1]) })
 	}
 	registerEmitters(map[string]emitter{
-		"greater":     binary(">"),
-		"less":        binary("<"),
-		"equal":       binary("=="),
-		"not_equal":   binary("!="),
-		"logical_and": binary("&&"),
-		"logical_or":  binary("||"),
-		"logical_not": emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
+		"greater":       binary(">"),
+		"less":          binary("<"),
+		"greater_equal": binary(">="),
+		"less_equal":    binary("<="),
+		"equal":         binary("=="),
+		"not_equal":     binary("!="),
+		"logical_and":   binary("&&"),
+		"logical_or":    binary("||"),
+		"logical_not":   emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
 
 		"where":                        emitWhere,
 		"cast":                         emitCast,
