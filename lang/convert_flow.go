@@ -149,7 +149,15 @@ func (c *converter) forExpr(g *forG) (Expr, bool) {
 		}
 		seqs = append(seqs, m.Seq)
 	}
-	for _, s := range seqs {
+	for i, s := range seqs {
+		if s.Name.Type == tokKeyword {
+			after := `"for"`
+			if i > 0 {
+				after = `","`
+			}
+			c.expected(s.Name, "a name after %s", after)
+			return nil, false
+		}
 		if s.In == nil {
 			c.expected(c.after(s.Name), `"in" after %s in the for header`, s.Name.Value)
 			return nil, false
@@ -265,18 +273,18 @@ func (c *converter) carried(g *argsG, what string) ([]*Carried, bool) {
 			return nil, false
 		}
 		afterItem = true
+		first := c.tokenAt(it.Pos)
 		name := bareName(it.Value)
-		if name == nil {
-			c.expected(c.tokenAt(it.Pos), `a carried value (name = initial value) in the carried values of %s`, what)
+		if name == nil && (first.Type != tokIdent || it.Eq != nil) {
+			c.expected(first, `a carried value (name = initial value) in the carried values of %s`, what)
 			return nil, false
 		}
-		if it.Eq == nil {
-			found := c.after(*name)
+		if name == nil || it.Eq == nil { // a name alone, or a name and more, such as k < 3
 			hint := ""
 			if what == "while" && len(out) == 0 {
 				hint = "a while starts with its carried values, then its condition, as in while (k = 0) k < 10 { k = k + 1 }"
 			}
-			c.expectedHint(found, hint, `"=" and the initial value of %s in the carried values of %s`, name.Value, what)
+			c.expectedHint(c.after(first), hint, `"=" and the initial value of %s in the carried values of %s`, first.Value, what)
 			return nil, false
 		}
 		init, ok := c.operand(it.KwVal, *it.Eq)

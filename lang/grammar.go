@@ -319,7 +319,7 @@ type forG struct {
 
 // seqG is `name in expr` in a for header.
 type seqG struct {
-	Name lexer.Token  `parser:"@Ident"`
+	Name lexer.Token  `parser:"@( Ident | Keyword )"`
 	In   *lexer.Token `parser:"@'in'?"`
 	Seq  *exprG       `parser:"@@?"`
 }
