@@ -836,11 +836,13 @@ func blockItems(b *Block) []Node {
 // blockBody prints the block of an if, while or for inside the statement
 // being printed: "{" ends the line, the block's statements follow on
 // lines of their own one level deeper than that line, and "}" starts a
-// line indented like it.
+// line indented like it. When "{" ends a continuation line outside any
+// bracket (a header that spans lines), the block is indented from the
+// statement's first line instead, as gofmt does for a long if condition.
 func (p *printer) blockBody(b *Block) {
 	p.put("{", true)
 	indent := p.indent
-	if len(p.lines) > 0 {
+	if len(p.lines) > 0 && len(p.open) > 0 {
 		indent = string(p.cur[:p.lineStart])
 	}
 	items := blockItems(b)
