@@ -63,7 +63,7 @@ type funcG struct {
 	Arrow  *lexer.Token `parser:"( @'->'"`
 	Result *typeG       `parser:"  @@? )?"`
 	Body   *blockG      `parser:"( @@"`
-	Lost   []*stmtG     `parser:"| ( Newline | ';' | @@ )* '}'? )"`
+	Lost   []*stmtG     `parser:"| ( Newline | ';' | @@ )+ '}'? | '}' )?"`
 }
 
 // fnParamG is a comma or one parameter `name [: type] [= default]`.
@@ -93,7 +93,7 @@ type modelG struct {
 	// Without "{", the statements up to the closing brace are taken (and
 	// dropped) so that one error is reported, not one per line.
 	Body *blockG  `parser:"( @@"`
-	Lost []*stmtG `parser:"| ( Newline | ';' | @@ )* '}'? )"`
+	Lost []*stmtG `parser:"| ( Newline | ';' | @@ )+ '}'? | '}' )?"`
 }
 
 // blockG is `{ statements }`: the body of a model, a function, an if
