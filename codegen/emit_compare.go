@@ -17,13 +17,15 @@ func init() {
 		return emitElementwise(func(a []*jen.Statement) jen.Code { return a[0].Op(op).Add(a[1]) })
 	}
 	registerEmitters(map[*ir.OpDef]emitter{
-		ir.Greater:    binary(">"),
-		ir.Less:       binary("<"),
-		ir.Equal:      binary("=="),
-		ir.NotEqual:   binary("!="),
-		ir.LogicalAnd: binary("&&"),
-		ir.LogicalOr:  binary("||"),
-		ir.LogicalNot: emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
+		ir.Greater:      binary(">"),
+		ir.Less:         binary("<"),
+		ir.GreaterEqual: binary(">="),
+		ir.LessEqual:    binary("<="),
+		ir.Equal:        binary("=="),
+		ir.NotEqual:     binary("!="),
+		ir.LogicalAnd:   binary("&&"),
+		ir.LogicalOr:    binary("||"),
+		ir.LogicalNot:   emitElementwise(func(a []*jen.Statement) jen.Code { return jen.Op("!").Add(a[0]) }),
 
 		ir.Where:                     emitWhere,
 		ir.Cast:                      emitCast,

@@ -268,6 +268,10 @@ func (c *checker) decl(d lang.Decl) {
 	case *lang.ConstDecl:
 		c.constDecl(d)
 	case *lang.AssignStmt:
+		if len(d.Names) > 1 {
+			c.assignValues(d)
+			return
+		}
 		if call, isCall := unparen(d.Value).(*lang.CallExpr); isCall {
 			c.assignCall, c.assignName = call, d.Name.Name
 		}
@@ -378,17 +382,19 @@ func (c *checker) use(id *lang.Ident) *binding {
 // after id, if it does.
 func (c *checker) definedLater(id *lang.Ident) (lang.Pos, bool) {
 	for _, d := range c.body {
-		var name *lang.Ident
+		var names []*lang.Ident
 		switch d := d.(type) {
 		case *lang.AssignStmt:
-			name = d.Name
+			names = d.Targets()
 		case *lang.InputDecl:
-			name = d.Name
+			names = []*lang.Ident{d.Name}
 		case *lang.ParamDecl:
-			name = d.Name
+			names = []*lang.Ident{d.Name}
 		}
-		if name != nil && name.Name == id.Name && name.Pos.File == id.Pos.File && name.Pos.Offset > id.Pos.Offset {
-			return name.Pos, true
+		for _, name := range names {
+			if name.Name == id.Name && name.Pos.File == id.Pos.File && name.Pos.Offset > id.Pos.Offset {
+				return name.Pos, true
+			}
 		}
 	}
 	return lang.Pos{}, false

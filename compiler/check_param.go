@@ -21,7 +21,10 @@ func (c *checker) param(d *lang.ParamDecl) {
 		return
 	}
 	c.g.SetOrigin(d.Name.Pos, ir.Forward)
-	n := c.g.MustApply(ir.Param, nil, attrs)
+	var n *ir.Node
+	// A function called inside if, while or for declares its params in
+	// the module's body, like every other: state lives outside regions.
+	c.g.Within(c.g.Body, func() { n = c.g.MustApply(ir.Param, nil, attrs) })
 	n.Name = c.qualify(d.Name.Name)
 	c.g.Params = append(c.g.Params, n)
 	c.declare(d.Name, "param", n)

@@ -10,7 +10,11 @@ import (
 )
 
 // binaryOps maps infix operators to ops.
-var binaryOps = map[string]*ir.OpDef{"+": ir.Add, "-": ir.Sub, "*": ir.Mul, "/": ir.Div, "@": ir.Matmul}
+var binaryOps = map[string]*ir.OpDef{
+	"+": ir.Add, "-": ir.Sub, "*": ir.Mul, "/": ir.Div, "@": ir.Matmul,
+	">": ir.Greater, "<": ir.Less, ">=": ir.GreaterEqual, "<=": ir.LessEqual, "==": ir.Equal, "!=": ir.NotEqual,
+	"&&": ir.LogicalAnd, "||": ir.LogicalOr,
+}
 
 // expr checks an expression. ok is false when an error was reported.
 func (c *checker) expr(e lang.Expr) (value, bool) {
@@ -69,13 +73,19 @@ func (c *checker) expr(e lang.Expr) (value, bool) {
 		}
 		v, ok := c.expr(signs[len(signs)-1].X)
 		for i := len(signs) - 1; i >= 0 && ok; i-- {
-			v, ok = c.negate(signs[i], v)
+			if signs[i].Op == "!" {
+				v, ok = c.not(signs[i], v)
+			} else {
+				v, ok = c.negate(signs[i], v)
+			}
 		}
 		return v, ok
 	case *lang.BinaryExpr:
 		return c.binary(e)
 	case *lang.CallExpr:
 		return c.call(e)
+	case *lang.IfExpr, *lang.WhileExpr, *lang.ForExpr:
+		return c.single(e) // see control.go
 	}
 	c.errorNode(e.Position(), e, "unexpected expression %T", e)
 	return value{}, false
@@ -99,6 +109,19 @@ func (c *checker) negate(e *lang.UnaryExpr, v value) (value, bool) {
 		return value{lit: true, num: -v.num, isInt: v.isInt, pos: e.Pos}, true
 	}
 	return c.apply(e.Pos, e, ir.Neg, []value{v}, nil)
+}
+
+// not applies the logical not e to its checked operand v: a bool
+// constant is negated at compile time, a tensor by a logical_not node.
+func (c *checker) not(e *lang.UnaryExpr, v value) (value, bool) {
+	switch {
+	case v.isBool:
+		return value{lit: true, isBool: true, num: 1 - v.num, pos: e.Pos}, true
+	case v.lit && v.tens == nil:
+		c.errorf(e.Pos, "! needs a bool, got the number %g", v.num)
+		return value{}, false
+	}
+	return c.apply(e.Pos, e, ir.LogicalNot, []value{v}, nil)
 }
 
 // binary checks a binary expression. Operators associate to the left, so
@@ -131,8 +154,13 @@ func (c *checker) binary(e *lang.BinaryExpr) (value, bool) {
 
 // binaryOf applies the operator of e to its checked operands.
 func (c *checker) binaryOf(e *lang.BinaryExpr, x, y value) (value, bool) {
-	if x.lit && y.lit && !x.isBool && !y.isBool && x.tens == nil && y.tens == nil {
-		return foldBinary(e, x, y, c)
+	if x.lit && y.lit && x.tens == nil && y.tens == nil {
+		if b, ok := foldLogic(e.Op, x.num, y.num, x.isBool, y.isBool); ok {
+			return value{lit: true, isBool: true, num: boolNum(b), pos: e.Pos}, true
+		}
+		if !x.isBool && !y.isBool && !isLogicOp(e.Op) {
+			return foldBinary(e, x, y, c)
+		}
 	}
 	return c.apply(e.OpPos, e, binaryOps[e.Op], []value{x, y}, nil)
 }
@@ -166,6 +194,56 @@ func foldArith(op string, x, y float64) (num float64, msg string) {
 		return x / y, ""
 	}
 	return 0, "@ needs matrices, got two numbers"
+}
+
+// isLogicOp reports whether op is a comparison or a logical operator.
+func isLogicOp(op string) bool {
+	switch op {
+	case "<", ">", "<=", ">=", "==", "!=", "&&", "||":
+		return true
+	}
+	return false
+}
+
+// foldLogic evaluates a comparison of two constant numbers, or a logical
+// operator or (in)equality of two constant bools; ok is false for any
+// other operator or mix of operands.
+func foldLogic(op string, x, y float64, xBool, yBool bool) (result, ok bool) {
+	if xBool != yBool {
+		return false, false
+	}
+	switch op {
+	case "==":
+		return x == y, true
+	case "!=":
+		return x != y, true
+	case "&&":
+		return x != 0 && y != 0, xBool
+	case "||":
+		return x != 0 || y != 0, xBool
+	}
+	if xBool {
+		return false, false
+	}
+	switch op {
+	case "<":
+		return x < y, true
+	case ">":
+		return x > y, true
+	case "<=":
+		return x <= y, true
+	case ">=":
+		return x >= y, true
+	}
+	return false, false
+}
+
+// boolNum is a bool constant as a value holds it.
+func boolNum(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // apply materializes literal operands with the dtype of the tensor

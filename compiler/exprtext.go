@@ -119,5 +119,15 @@ func writeExpr(b *exprWriter, e lang.Expr) {
 			b.expr(kw.Value)
 		}
 		b.WriteByte(')')
+	case *lang.IfExpr:
+		b.WriteString("if ")
+		b.expr(e.Cond)
+		b.WriteString(" {…}")
+	case *lang.WhileExpr:
+		b.WriteString("while (…) ")
+		b.expr(e.Cond)
+		b.WriteString(" {…}")
+	case *lang.ForExpr:
+		b.WriteString("for … {…}")
 	}
 }

@@ -128,6 +128,12 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 		if err != nil {
 			return nil, err
 		}
+		if e.Op == "!" {
+			if x.kind != constBool {
+				return bad(e.Pos, "! needs a bool constant, got %s", x.describe())
+			}
+			return &constVal{kind: constBool, num: 1 - x.num}, nil
+		}
 		switch x.kind {
 		case constNum:
 			return &constVal{kind: constNum, num: -x.num, isInt: x.isInt}, nil
@@ -147,6 +153,14 @@ func (c *checker) constEval(e lang.Expr) (*constVal, *lang.Error) {
 		y, err := c.constEval(e.Y)
 		if err != nil {
 			return nil, err
+		}
+		if (x.kind == constNum || x.kind == constBool) && x.kind == y.kind {
+			if b, ok := foldLogic(e.Op, x.num, y.num, x.kind == constBool, y.kind == constBool); ok {
+				return &constVal{kind: constBool, num: boolNum(b)}, nil
+			}
+		}
+		if isLogicOp(e.Op) {
+			return bad(e.OpPos, "%s: %s cannot combine %s and %s", exprLabel(e), e.Op, x.describe(), y.describe())
 		}
 		if x.kind != constNum || y.kind != constNum {
 			return bad(e.OpPos, "%s: constant arithmetic combines numbers only, got %s and %s", exprLabel(e), x.describe(), y.describe())

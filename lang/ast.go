@@ -111,7 +111,8 @@ type Model struct {
 
 // Decl is a statement inside a model or function body: *InputDecl,
 // *ParamDecl, *AssignStmt, *OutputStmt, *TrainStmt, *ConstDecl or
-// *ReturnStmt.
+// *ReturnStmt. The statements of a Block (an if branch, a while or for
+// body) are AssignStmts.
 type Decl interface {
 	Node
 	declNode()
@@ -134,11 +135,24 @@ type ParamDecl struct {
 	Init Expr
 }
 
-// AssignStmt is `name = expr`: it names the value of expr.
+// AssignStmt is `name = expr`: it names the value of expr; or `a, b =
+// expr`, which names the several results of expr (an if, while or for
+// expression) in order. Name is the first (for `name = expr`, the only)
+// target; Names holds every target when there are several, and is nil
+// when there is one.
 type AssignStmt struct {
 	Pos   Pos
 	Name  *Ident
+	Names []*Ident
 	Value Expr
+}
+
+// Targets returns the names an assignment defines, in order.
+func (n *AssignStmt) Targets() []*Ident {
+	if n.Names != nil {
+		return n.Names
+	}
+	return []*Ident{n.Name}
 }
 
 // OutputStmt is `output a, b`: the values Predict returns.
@@ -171,7 +185,8 @@ type DimExpr struct {
 }
 
 // Expr is an expression: *Ident, *NumberLit, *StringLit, *ListLit,
-// *UnaryExpr, *BinaryExpr, *CallExpr or *ParenExpr.
+// *UnaryExpr, *BinaryExpr, *CallExpr, *ParenExpr, or one of the block
+// expressions *IfExpr, *WhileExpr and *ForExpr.
 type Expr interface {
 	Node
 	exprNode()
@@ -204,14 +219,16 @@ type ListLit struct {
 	Elems []Expr
 }
 
-// UnaryExpr is a prefix operator applied to X. Op is "-".
+// UnaryExpr is a prefix operator applied to X. Op is "-" (negation) or
+// "!" (logical not).
 type UnaryExpr struct {
 	Pos Pos
 	Op  string
 	X   Expr
 }
 
-// BinaryExpr is X Op Y with Op one of + - * / @.
+// BinaryExpr is X Op Y with Op one of + - * / @ (arithmetic),
+// < > <= >= == != (comparisons) or && || (logical).
 type BinaryExpr struct {
 	Pos   Pos // position of X
 	OpPos Pos // position of the operator
@@ -239,6 +256,79 @@ type KeywordArg struct {
 type ParenExpr struct {
 	Pos Pos
 	X   Expr
+}
+
+// Block is `{ statements }`, the body of an if branch, a while or a for.
+// Its statements are assignments. An if branch ends with its value, a line
+// of one or more comma-separated expressions (Result); a for body may end
+// with a yield. Result is nil outside if branches, Yield nil when absent.
+type Block struct {
+	Pos    Pos // position of the opening brace
+	Stmts  []Decl
+	Result []Expr
+	Yield  *YieldStmt
+	EndPos Pos // position of the closing brace
+}
+
+// YieldStmt is `yield e1, e2`, the last line of a for body: the values of
+// one step, which the for stacks along its axis.
+type YieldStmt struct {
+	Pos    Pos
+	Values []Expr
+}
+
+// IfExpr is `if Cond { Then } else { Else }`, or with `else if` in place
+// of the final else: ElseIf is then the if-expression after "else", and
+// exactly one of ElseIf and Else is set. Its value is the value of the
+// branch taken: one value, or several for `a, b = if …`.
+type IfExpr struct {
+	Pos    Pos
+	Cond   Expr
+	Then   *Block
+	ElseIf *IfExpr
+	Else   *Block
+}
+
+// Carried is `name = init`, a value carried from one trip of a loop to the
+// next, with its initial value.
+type Carried struct {
+	Pos  Pos
+	Name *Ident
+	Init Expr
+}
+
+// WhileExpr is `while (carried) Cond [limit Limit] { Body }`: while Cond,
+// evaluated on the carried values before each trip, holds, Body runs and
+// reassigns carried names. Its results are the final carried values, in
+// order. Limit (nil when absent) is the maximum number of trips.
+type WhileExpr struct {
+	Pos     Pos
+	Carried []*Carried
+	Cond    Expr
+	Limit   Expr
+	Body    *Block
+}
+
+// ForSeq is `name in expr` in a for header: name is bound to each slice
+// of the sequence along the for's axis.
+type ForSeq struct {
+	Pos  Pos
+	Name *Ident
+	Seq  Expr
+}
+
+// ForExpr is a scan: `for x in xs, … [along Axis] [reverse] [(carried)]
+// { Body }`. Body runs once per slice of the sequences along Axis (nil
+// means 0), last to first when Reverse; its yield gives the values of a
+// step. Its results are the yields stacked along Axis, then the final
+// carried values.
+type ForExpr struct {
+	Pos     Pos
+	Seqs    []*ForSeq
+	Axis    Expr
+	Reverse bool
+	Carried []*Carried
+	Body    *Block
 }
 
 // Position returns where the File starts.
@@ -313,6 +403,27 @@ func (n *KeywordArg) Position() Pos { return n.Pos }
 // Position returns where the ParenExpr starts.
 func (n *ParenExpr) Position() Pos { return n.Pos }
 
+// Position returns where the Block starts.
+func (n *Block) Position() Pos { return n.Pos }
+
+// Position returns where the YieldStmt starts.
+func (n *YieldStmt) Position() Pos { return n.Pos }
+
+// Position returns where the IfExpr starts.
+func (n *IfExpr) Position() Pos { return n.Pos }
+
+// Position returns where the Carried value starts.
+func (n *Carried) Position() Pos { return n.Pos }
+
+// Position returns where the WhileExpr starts.
+func (n *WhileExpr) Position() Pos { return n.Pos }
+
+// Position returns where the ForSeq starts.
+func (n *ForSeq) Position() Pos { return n.Pos }
+
+// Position returns where the ForExpr starts.
+func (n *ForExpr) Position() Pos { return n.Pos }
+
 func (*InputDecl) declNode()  {}
 func (*ParamDecl) declNode()  {}
 func (*AssignStmt) declNode() {}
@@ -329,3 +440,6 @@ func (*UnaryExpr) exprNode()  {}
 func (*BinaryExpr) exprNode() {}
 func (*CallExpr) exprNode()   {}
 func (*ParenExpr) exprNode()  {}
+func (*IfExpr) exprNode()     {}
+func (*WhileExpr) exprNode()  {}
+func (*ForExpr) exprNode()    {}

@@ -21,7 +21,8 @@ type converter struct {
 	tokens      []lexer.Token // the parsed token stream, ending with EOF
 	openComment bool          // the lexer found an unterminated block comment
 	errs        ErrorList
-	dropped     int // models and statements left out because of errors
+	dropped     int  // models and statements left out because of errors
+	inFunc      bool // converting the body of a function
 }
 
 // tokenAt returns the token that starts at p (or the next one after it).
@@ -244,7 +245,7 @@ func (c *converter) funcDecl(g *funcG) *FuncDecl {
 		}
 		fn.Result = t
 	}
-	if g.LBrace == nil {
+	if g.Body == nil {
 		after := *g.Close
 		if g.Arrow != nil {
 			after = c.tokenAt(g.Result.EndPos)
@@ -259,21 +260,11 @@ func (c *converter) funcDecl(g *funcG) *FuncDecl {
 		c.expectedHint(found, hint, `"->" or "{" after the parameters of %s`, fname)
 		return nil
 	}
-	good := true
-	for _, s := range g.Stmts {
-		if d := c.stmt(s, true); d != nil {
-			fn.Body = append(fn.Body, d)
-		} else {
-			good = false
-		}
-	}
-	if g.RBrace == nil {
-		found := c.tokenAt(g.EndPos)
-		c.expected(found, `"}" to close function %s`, fname)
-		return nil
-	}
-	fn.EndPos = toPos(g.RBrace.Pos)
-	if !good {
+	c.inFunc = true
+	body, ok := c.block(g.Body, funcBody, "function "+fname)
+	c.inFunc = false
+	fn.Body, fn.EndPos = body.Stmts, body.EndPos
+	if !ok {
 		return nil
 	}
 	return fn
@@ -316,86 +307,14 @@ func (c *converter) model(g *modelG) *Model {
 		c.expected(found, `a model name after "model"`)
 		return nil
 	}
-	if g.Open == nil {
+	if g.Body == nil {
 		c.expected(c.after(*g.Name), `"{" after the model name`)
 		return nil
 	}
 	m := &Model{Pos: toPos(g.Kw.Pos), Name: ident(*g.Name)}
-	for _, s := range g.Stmts {
-		if d := c.stmt(s, false); d != nil {
-			m.Decls = append(m.Decls, d)
-		} else {
-			c.dropped++
-		}
-	}
-	if g.Close == nil {
-		found := c.tokenAt(g.EndPos)
-		c.expected(found, `"}" to close model %s`, g.Name.Value)
-		m.EndPos = toPos(found.Pos)
-	} else {
-		m.EndPos = toPos(g.Close.Pos)
-	}
+	body, _ := c.block(g.Body, modelBody, "model "+g.Name.Value)
+	m.Decls, m.EndPos = body.Stmts, body.EndPos
 	return m
-}
-
-// stmt converts one statement of a model body, or of a function body
-// when inFunc is set; it returns nil after reporting an error.
-func (c *converter) stmt(g *stmtG, inFunc bool) Decl {
-	var (
-		d    Decl
-		ok   bool
-		rest string // what may follow the statement's last part
-	)
-	switch {
-	case g.Input != nil:
-		d, ok = c.input(g.Input)
-		rest = "end of statement"
-	case g.Param != nil:
-		d, ok = c.param(g.Param)
-		rest = "an operator or end of statement"
-		if g.Param.Eq == nil {
-			rest = `"=" or end of statement`
-		}
-	case g.Output != nil:
-		d, ok = c.output(g.Output)
-		rest = `"," or end of statement`
-	case g.Train != nil:
-		d, ok = c.train(g.Train)
-		rest = "end of statement"
-	case g.Assign != nil:
-		d, ok = c.assign(g.Assign)
-		rest = "an operator or end of statement"
-	case g.Const != nil:
-		d, ok = c.constDecl(g.Const)
-		rest = "an operator or end of statement"
-	case g.Return != nil:
-		d, ok = c.returnStmt(g.Return)
-		rest = "an operator or end of statement"
-	default:
-		if len(g.Bad) > 0 {
-			if inFunc {
-				c.expected(g.Bad[0], "a statement (param, const, return or name = expression)")
-			} else {
-				c.expected(g.Bad[0], "a statement (input, param, output, train or name = expression)")
-			}
-		}
-		return nil
-	}
-	if ok {
-		ok = c.placeStmt(g, inFunc)
-	}
-	if !ok {
-		return nil
-	}
-	if len(g.Rest) > 0 {
-		hint := ""
-		if g.Input != nil && g.Rest[0].Type == tokPunct && g.Rest[0].Value == "=" {
-			hint = "an input has no initializer; declare a param to give one"
-		}
-		c.expectedHint(g.Rest[0], hint, "%s", rest)
-		return nil
-	}
-	return d
 }
 
 // declName checks the name after input or param.
@@ -454,54 +373,12 @@ func (c *converter) param(g *paramG) (Decl, bool) {
 	return d, true
 }
 
-// placeStmt reports a statement that cannot appear where it is: input,
-// output and train only in models, return only in functions.
-func (c *converter) placeStmt(g *stmtG, inFunc bool) bool {
-	var kw lexer.Token
-	switch {
-	case inFunc && g.Input != nil:
-		kw = g.Input.Kw
-	case inFunc && g.Output != nil:
-		kw = g.Output.Kw
-	case inFunc && g.Train != nil:
-		kw = g.Train.Kw
-	case !inFunc && g.Return != nil:
-		c.errorf(g.Return.Kw.Pos, "return outside a function: a model names its results with output")
-		return false
-	default:
-		return true
-	}
-	hint := "a function takes its tensors as arguments"
-	if kw.Value != "input" {
-		hint = "a function returns its result with return; the model that calls it declares outputs and training"
-	}
-	c.errorf(kw.Pos, "%s is not allowed in a function body (%s)", kw.Value, hint)
-	return false
-}
-
 func (c *converter) returnStmt(g *returnG) (Decl, bool) {
 	v, ok := c.operand(g.Value, g.Kw)
 	if !ok {
 		return nil, false
 	}
 	return &ReturnStmt{Pos: toPos(g.Kw.Pos), Value: v}, true
-}
-
-func (c *converter) assign(g *assignG) (Decl, bool) {
-	if g.Eq == nil {
-		found := c.after(g.Name)
-		hint := ""
-		if found.Value == ":" && found.Type == tokPunct {
-			hint = fmt.Sprintf(`declare an input with "input %s: type", a parameter with "param %s: type"`, g.Name.Value, g.Name.Value)
-		}
-		c.expectedHint(found, hint, `"=" after %s`, g.Name.Value)
-		return nil, false
-	}
-	value, ok := c.operand(g.Value, *g.Eq)
-	if !ok {
-		return nil, false
-	}
-	return &AssignStmt{Pos: toPos(g.Name.Pos), Name: ident(g.Name), Value: value}, true
 }
 
 func (c *converter) output(g *outputG) (Decl, bool) {
@@ -612,41 +489,75 @@ func (c *converter) operand(g *exprG, op lexer.Token) (Expr, bool) {
 }
 
 func (c *converter) expr(g *exprG) (Expr, bool) {
-	x, ok := c.term(g.Left)
+	return level(c, g.Left, g.Ops, c.and, true)
+}
+
+func (c *converter) and(g *andG) (Expr, bool) {
+	return level(c, g.Left, g.Ops, c.cmp, true)
+}
+
+func (c *converter) cmp(g *cmpG) (Expr, bool) {
+	return level(c, g.Left, g.Ops, c.sum, false)
+}
+
+func (c *converter) sum(g *sumG) (Expr, bool) {
+	return level(c, g.Left, g.Ops, c.term, true)
+}
+
+func (c *converter) term(g *termG) (Expr, bool) {
+	return level(c, g.Left, g.Ops, c.unary, true)
+}
+
+// levelOp is an operator of a precedence level with its right operand,
+// a *T.
+type levelOp[T any] interface {
+	parts() (op lexer.Token, right *T)
+}
+
+func (o *orOpG) parts() (lexer.Token, *andG)   { return o.Op, o.Right }
+func (o *andOpG) parts() (lexer.Token, *cmpG)  { return o.Op, o.Right }
+func (o *cmpOpG) parts() (lexer.Token, *sumG)  { return o.Op, o.Right }
+func (o *addOpG) parts() (lexer.Token, *termG) { return o.Op, o.Right }
+func (o *mulOpG) parts() (lexer.Token, *unaryG) {
+	return o.Op, o.Right
+}
+
+// level converts one precedence level: left, then each operator and its
+// right operand, associating to the left. A level whose operators do not
+// associate (the comparisons) reports a second operator.
+func level[T any, O levelOp[T]](c *converter, left *T, ops []O, sub func(*T) (Expr, bool), associates bool) (Expr, bool) {
+	x, ok := sub(left)
 	if !ok {
 		return nil, false
 	}
-	for _, op := range g.Ops {
-		if op.Right == nil {
-			c.expected(c.after(op.Op), "an expression after %q", op.Op.Value)
+	var prev lexer.Token
+	for i, o := range ops {
+		op, right := o.parts()
+		if i > 0 && !associates {
+			c.errorf(op.Pos, "comparisons do not chain: write a %s b && b %s c, not a %s b %s c", prev.Value, op.Value, prev.Value, op.Value)
 			return nil, false
 		}
-		y, ok := c.term(op.Right)
+		prev = op
+		if right == nil {
+			c.expected(c.after(op), "an expression after %q", op.Value)
+			return nil, false
+		}
+		y, ok := sub(right)
 		if !ok {
 			return nil, false
 		}
-		x = &BinaryExpr{Pos: x.Position(), OpPos: toPos(op.Op.Pos), Op: op.Op.Value, X: x, Y: y}
+		x = &BinaryExpr{Pos: x.Position(), OpPos: toPos(op.Pos), Op: op.Value, X: x, Y: y}
 	}
 	return x, true
 }
 
-func (c *converter) term(g *termG) (Expr, bool) {
-	x, ok := c.unary(g.Left)
-	if !ok {
-		return nil, false
+// lastOperand returns the rightmost operand of a precedence level.
+func lastOperand[T any, O levelOp[T]](left *T, ops []O) *T {
+	if n := len(ops); n > 0 {
+		_, right := ops[n-1].parts()
+		return right
 	}
-	for _, op := range g.Ops {
-		if op.Right == nil {
-			c.expected(c.after(op.Op), "an expression after %q", op.Op.Value)
-			return nil, false
-		}
-		y, ok := c.unary(op.Right)
-		if !ok {
-			return nil, false
-		}
-		x = &BinaryExpr{Pos: x.Position(), OpPos: toPos(op.Op.Pos), Op: op.Op.Value, X: x, Y: y}
-	}
-	return x, true
+	return left
 }
 
 func (c *converter) unary(g *unaryG) (Expr, bool) {
@@ -657,7 +568,7 @@ func (c *converter) unary(g *unaryG) (Expr, bool) {
 		}
 	}
 	if g.X == nil {
-		c.expected(c.after(g.Signs[len(g.Signs)-1]), `an expression after "-"`)
+		c.expected(c.after(g.Signs[len(g.Signs)-1]), "an expression after %q", g.Signs[len(g.Signs)-1].Value)
 		return nil, false
 	}
 	x, ok := c.primary(g.X)
@@ -665,7 +576,7 @@ func (c *converter) unary(g *unaryG) (Expr, bool) {
 		return nil, false
 	}
 	for i := len(g.Signs) - 1; i >= 0; i-- {
-		x = &UnaryExpr{Pos: toPos(g.Signs[i].Pos), Op: "-", X: x}
+		x = &UnaryExpr{Pos: toPos(g.Signs[i].Pos), Op: g.Signs[i].Value, X: x}
 	}
 	return x, true
 }
@@ -690,6 +601,12 @@ func (c *converter) primary(g *primaryG) (Expr, bool) {
 		return c.list(g.List)
 	case g.Paren != nil:
 		return c.paren(g.Paren)
+	case g.If != nil:
+		return c.ifExpr(g.If)
+	case g.While != nil:
+		return c.whileExpr(g.While)
+	case g.For != nil:
+		return c.forExpr(g.For)
 	}
 	return nil, false // unreachable: the grammar matched one of the above
 }

@@ -170,7 +170,12 @@ type printer struct {
 	last     int // source line where the last printed token or comment ends
 	err      error
 
-	// The statement being printed.
+	stmtState
+}
+
+// stmtState is the state of the statement being printed. A block inside
+// an expression saves it while its statements are printed.
+type stmtState struct {
 	indent    string   // indentation of its first line
 	lines     []string // its finished lines
 	cur       []byte   // the line being written
@@ -182,6 +187,15 @@ type printer struct {
 	needBreak bool  // a line comment was written: the next token starts a line
 	needSpace bool  // a block comment was written: the next token needs a space
 	sameLine  bool  // the next token stays on the line whatever the source did
+}
+
+// clone returns a copy of s that shares no memory with it.
+func (s stmtState) clone() stmtState {
+	s.lines = append([]string(nil), s.lines...)
+	s.cur = append([]byte(nil), s.cur...)
+	s.cells = append([]int(nil), s.cells...)
+	s.open = append([]int(nil), s.open...)
+	return s
 }
 
 // formatFile prints f, parsed from src, in canonical form.
@@ -337,7 +351,12 @@ func (p *printer) item(indent string, n Node) entry {
 		}
 	case *AssignStmt:
 		group = groupAssign
-		p.put(n.Name.Name, false)
+		for i, name := range n.Targets() {
+			if i > 0 {
+				p.put(",", false)
+			}
+			p.put(name.Name, i > 0)
+		}
 		p.cell()
 		p.put("=", true)
 		p.expr(n.Value, true)
@@ -357,6 +376,11 @@ func (p *printer) item(indent string, n Node) entry {
 	case *ReturnStmt:
 		p.put("return", false)
 		p.expr(n.Value, true)
+	case *valueLine:
+		p.exprs(n.values, false)
+	case *YieldStmt:
+		p.put("yield", false)
+		p.exprs(n.Values, true)
 	default:
 		p.fail("unexpected %T", n)
 	}
@@ -491,17 +515,7 @@ func textWidth(s string) int { return utf8.RuneCountInString(s) }
 
 // begin starts printing a statement (or a header or closing brace).
 func (p *printer) begin(indent string) {
-	p.indent = indent
-	p.lines = nil
-	p.cur = p.cur[:0]
-	p.lineStart = 0
-	p.cells = nil
-	p.markCell = false
-	p.started = false
-	p.open = p.open[:0]
-	p.needBreak = false
-	p.needSpace = false
-	p.sameLine = false
+	p.stmtState = stmtState{indent: indent, cur: p.cur[:0], open: p.open[:0]}
 }
 
 // end finishes the statement and returns its lines.
@@ -728,7 +742,130 @@ func (p *printer) expr(x Expr, space bool) {
 		p.put("(", space)
 		p.expr(x.X, false)
 		p.put(")", false)
+	case *IfExpr:
+		p.put("if", space)
+		for {
+			p.expr(x.Cond, true)
+			p.blockBody(x.Then)
+			p.put("else", true)
+			if x.ElseIf == nil {
+				p.blockBody(x.Else)
+				break
+			}
+			p.put("if", true)
+			x = x.ElseIf
+		}
+	case *WhileExpr:
+		p.put("while", space)
+		p.carried(x.Carried)
+		p.expr(x.Cond, true)
+		if x.Limit != nil {
+			p.put("limit", true)
+			p.expr(x.Limit, true)
+		}
+		p.blockBody(x.Body)
+	case *ForExpr:
+		p.put("for", space)
+		for i, s := range x.Seqs {
+			if i > 0 {
+				p.put(",", false)
+			}
+			p.put(s.Name.Name, true)
+			p.put("in", true)
+			p.expr(s.Seq, true)
+		}
+		if x.Axis != nil {
+			p.put("along", true)
+			p.expr(x.Axis, true)
+		}
+		if x.Reverse {
+			p.put("reverse", true)
+		}
+		if x.Carried != nil {
+			p.carried(x.Carried)
+		}
+		p.blockBody(x.Body)
 	default:
 		p.fail("unexpected expression %T", x)
 	}
+}
+
+// exprs prints comma-separated expressions.
+func (p *printer) exprs(xs []Expr, space bool) {
+	for i, x := range xs {
+		if i > 0 {
+			p.put(",", false)
+		}
+		p.expr(x, space || i > 0)
+	}
+}
+
+// carried prints the carried values of a while or a for, after a space
+// (which tells a for's carried values from a call).
+func (p *printer) carried(cs []*Carried) {
+	p.put("(", true)
+	p.list(len(cs), func(i int) {
+		p.put(cs[i].Name.Name, i > 0)
+		p.put("=", true)
+		p.expr(cs[i].Init, true)
+	}, ")", true)
+}
+
+// valueLine is the value line of an if branch, as an item to print.
+type valueLine struct{ values []Expr }
+
+// Position returns where the line starts.
+func (v *valueLine) Position() Pos { return v.values[0].Position() }
+
+// blockItems returns the lines of b to print: statements, value line,
+// yield.
+func blockItems(b *Block) []Node {
+	items := make([]Node, 0, len(b.Stmts)+1)
+	for _, d := range b.Stmts {
+		items = append(items, d)
+	}
+	if b.Result != nil {
+		items = append(items, &valueLine{b.Result})
+	}
+	if b.Yield != nil {
+		items = append(items, b.Yield)
+	}
+	return items
+}
+
+// blockBody prints the block of an if, while or for inside the statement
+// being printed: "{" ends the line, the block's statements follow on
+// lines of their own one level deeper than that line, and "}" starts a
+// line indented like it. When "{" ends a continuation line outside any
+// bracket (a header that spans lines), the block is indented from the
+// statement's first line instead, as gofmt does for a long if condition.
+func (p *printer) blockBody(b *Block) {
+	p.put("{", true)
+	indent := p.indent
+	if len(p.lines) > 0 && len(p.open) > 0 {
+		indent = string(p.cur[:p.lineStart])
+	}
+	items := blockItems(b)
+	limit := b.EndPos.Offset
+	if len(items) > 0 {
+		limit = items[0].Position().Offset
+	}
+	trailing := p.trailing(limit)
+	saved := p.stmtState.clone()
+	lines := p.block(indent+indentUnit, items, b.EndPos.Offset)
+	p.stmtState = saved
+	if len(lines) == 0 && trailing == "" {
+		p.sameLine = true
+		p.put("}", false) // while (k = 0) k < 3 {}
+		return
+	}
+	if trailing != "" {
+		p.cur = append(p.cur, "  "+trailing...)
+	}
+	p.lines = append(p.lines, strings.TrimRight(string(p.cur), " "))
+	p.lines = append(p.lines, lines...)
+	p.cur = append(p.cur[:0], indent...)
+	p.lineStart = len(indent)
+	p.sameLine = true
+	p.put("}", false)
 }

@@ -111,6 +111,20 @@ func TestFormatHandWritten(t *testing.T) {
 			"model M {\n    y = [1, 2]\n}\n"},
 		{"numbers and strings as written", "model M {\ny = f(1e-3, 0.50, \"a\\tb\")\n}",
 			"model M {\n    y = f(1e-3, 0.50, \"a\\tb\")\n}\n"},
+		{"operators", "model M{y=!a||b&&c<=d+1}",
+			"model M {\n    y = !a || b && c <= d + 1\n}\n"},
+		{"if else on one line", "model M{y=if p{x}else if q{-x}else{0}}",
+			"model M {\n    y = if p {\n        x\n    } else if q {\n        -x\n    } else {\n        0\n    }\n}\n"},
+		{"else joins the closing brace", "model M {\na, b = if p {\n  t = 1;t, t\n  }   else {  // other\n u,v }\n}",
+			"model M {\n    a, b = if p {\n        t = 1\n        t, t\n    } else {  // other\n        u, v\n    }\n}\n"},
+		{"while", "model M {\nr,k=while(r=a,k=0)k<5 limit 10{r=r*2\nk=k+1}\nq = while (k = 0) k < 3 {}\n}",
+			"model M {\n    r, k = while (r = a, k = 0) k < 5 limit 10 {\n        r = r * 2\n        k = k + 1\n    }\n    q = while (k = 0) k < 3 {}\n}\n"},
+		{"for", "model M {\nhs,h=for x in xs,y in f(ys) along 1 reverse (h=h0){h=x\nyield h}\n}",
+			"model M {\n    hs, h = for x in xs, y in f(ys) along 1 reverse (h = h0) {\n        h = x\n        yield h\n    }\n}\n"},
+		{"for: a spaced group is the carried values", "model M {\nh=for x in xs   (h=h0){h=x}\n}",
+			"model M {\n    h = for x in xs (h = h0) {\n        h = x\n    }\n}\n"},
+		{"nested blocks", "model M {\ny = f(if p { if q { 1 } else { 2 } } else { 3 }, 4)\n}",
+			"model M {\n    y = f(if p {\n        if q {\n            1\n        } else {\n            2\n        }\n    } else {\n        3\n    }, 4)\n}\n"},
 		{"file-level", "import \"a.flow\"\nconst k = 2\nfn f(x: f32, n: int = 2) -> f32 { return x }\nmodel M { output k }",
 			"import \"a.flow\"\nconst k = 2\nfn f(x: f32, n: int = 2) -> f32 {\n    return x\n}\nmodel M {\n    output k\n}\n"},
 	}
@@ -292,6 +306,9 @@ func TestFormatCommentsEverywhere(t *testing.T) {
 			"fn f(x: f32[N, I], n: int = 2) -> f32[N, I] {\n    param W: f32[I, I] = zeros\n    return x @ W\n}\n" +
 			"model M {\n    input x: f32[N, 3]\n    param b: f32[3] = ones\n" +
 			"    y = g(x, -b * (x + 1), k = [1, 2])\n    output y, x\n    train y with sgd(lr = 0.1)\n}\n",
+		"model C {\n    a, b = if x > 0 && !p {\n        t = x * 2\n        t, -t\n    } else {\n        x, x\n    }\n" +
+			"    r = while (r = a, k = 0) k < 5 limit 9 {\n        r = r + 1\n    }\n" +
+			"    hs, h = for xt in xs along 1 (h = h0) {\n        h = xt @ W\n        yield h\n    }\n}\n",
 	}
 	inserts := []string{"/* c */", " /* c */ ", "// c\n", "/* a\nb */", "\n", "\n\n// d\n\n"}
 	step := 1
@@ -328,7 +345,7 @@ func TestFormatCommentsEverywhere(t *testing.T) {
 		iters = 300
 	}
 	for iter := 0; iter < iters; iter++ {
-		src := programs[0]
+		src := programs[iter%len(programs)]
 		for k := 0; k < 3; k++ {
 			i := r.IntN(len(src) + 1)
 			src = src[:i] + inserts[r.IntN(len(inserts))] + src[i:]

@@ -21,6 +21,9 @@ var seeds = []string{
 		"  param W: f32[I, units] = normal(stddev = 0.1)\n  const two = 2\n  return act(x @ W)\n}\n" +
 		"model M { input x: f32[N, 2]; h = dense(x, 3, name = \"h1\"); output h }",
 	"fn f(x: f32) -> f32 { return x }",
+	"model M {\n  y = if a < b || !c { t = 1; t } else if d { 2 } else { 3 }\n" +
+		"  r, k = while (r = 1, k = 0) k <= 3 && r != 0 limit 9 { k = k + 1 }\n" +
+		"  hs, h = for x in xs, z in zs along -1 reverse (h = 0) { h = x >= z; yield h, x == z }\n}",
 }
 
 func FuzzParse(f *testing.F) {
@@ -131,6 +134,17 @@ func checkPositions(t testing.TB, file string, src []byte, f *lang.File) {
 			at(n.Pos, "const")
 		case *lang.ReturnStmt:
 			at(n.Pos, "return")
+		case *lang.IfExpr:
+			at(n.Pos, "if")
+		case *lang.WhileExpr:
+			at(n.Pos, "while")
+		case *lang.ForExpr:
+			at(n.Pos, "for")
+		case *lang.Block:
+			at(n.Pos, "{")
+			at(n.EndPos, "}")
+		case *lang.YieldStmt:
+			at(n.Pos, "yield")
 		default:
 			at(n.Position(), "")
 		}

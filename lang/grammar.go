@@ -62,9 +62,8 @@ type funcG struct {
 	Close  *lexer.Token `parser:"  @')'? )?"`
 	Arrow  *lexer.Token `parser:"( @'->'"`
 	Result *typeG       `parser:"  @@? )?"`
-	LBrace *lexer.Token `parser:"@'{'?"`
-	Stmts  []*stmtG     `parser:"( Newline | ';' | @@ )*"`
-	RBrace *lexer.Token `parser:"@'}'?"`
+	Body   *blockG      `parser:"( @@"`
+	Lost   []*stmtG     `parser:"| ( Newline | ';' | @@ )+ '}'? | '}' )?"`
 }
 
 // fnParamG is a comma or one parameter `name [: type] [= default]`.
@@ -91,7 +90,18 @@ type modelG struct {
 	EndPos lexer.Position
 	Kw     lexer.Token  `parser:"@'model'"`
 	Name   *lexer.Token `parser:"@( Ident | Keyword )?"`
-	Open   *lexer.Token `parser:"@'{'?"`
+	// Without "{", the statements up to the closing brace are taken (and
+	// dropped) so that one error is reported, not one per line.
+	Body *blockG  `parser:"( @@"`
+	Lost []*stmtG `parser:"| ( Newline | ';' | @@ )+ '}'? | '}' )?"`
+}
+
+// blockG is `{ statements }`: the body of a model, a function, an if
+// branch, a while or a for. Which statements are legal where is checked
+// in convert.go.
+type blockG struct {
+	EndPos lexer.Position
+	Open   lexer.Token  `parser:"@'{'"`
 	Stmts  []*stmtG     `parser:"( Newline | ';' | @@ )*"`
 	Close  *lexer.Token `parser:"@'}'?"`
 }
@@ -106,7 +116,8 @@ type stmtG struct {
 	Train  *trainG       `parser:" | @@"`
 	Const  *constG       `parser:" | @@"`
 	Return *returnG      `parser:" | @@"`
-	Assign *assignG      `parser:" | @@"`
+	Yield  *yieldG       `parser:" | @@"`
+	Simple *simpleG      `parser:" | @@"`
 	Bad    []lexer.Token `parser:" | @( ( ~( Newline | ';' | '}' | 'model' | 'fn' ) )+ ) )"`
 	Rest   []lexer.Token `parser:"@( ( ~( Newline | ';' | '}' | 'model' | 'fn' ) )+ )?"`
 }
@@ -143,11 +154,31 @@ type trainG struct {
 	Optimizer *exprG       `parser:"@@?"`
 }
 
-// assignG is `name = expr`.
-type assignG struct {
-	Name  lexer.Token  `parser:"@Ident"`
-	Eq    *lexer.Token `parser:"@'='?"`
-	Value *exprG       `parser:"@@?"`
+// simpleG is an assignment `a, b = expr` or, without "=", an expression
+// line (the value of an if branch). convert.go checks that the targets of
+// an assignment are names.
+type simpleG struct {
+	Left  *exprListG   `parser:"@@"`
+	Eq    *lexer.Token `parser:"( @'='"`
+	Value *exprG       `parser:"  @@? )?"`
+}
+
+// yieldG is `yield e1, e2`, the per-step values of a for body.
+type yieldG struct {
+	Kw     lexer.Token `parser:"@'yield'"`
+	Values *exprListG  `parser:"@@?"`
+}
+
+// exprListG is one or more comma-separated expressions.
+type exprListG struct {
+	First *exprG   `parser:"@@"`
+	More  []*moreG `parser:"@@*"`
+}
+
+// moreG is a comma and the expression after it.
+type moreG struct {
+	Comma lexer.Token `parser:"@','"`
+	X     *exprG      `parser:"@@?"`
 }
 
 // typeG is `dtype` or `dtype[dims]`.
@@ -165,12 +196,48 @@ type shapeG struct {
 	Close  *lexer.Token  `parser:"@']'?"`
 }
 
-// exprG is the lowest precedence level: terms joined by + and -.
+// exprG is the lowest precedence level: operands joined by ||. The
+// levels below it, from low to high, are &&, the comparisons, + and -,
+// then *, / and @.
 type exprG struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Left   *termG    `parser:"@@"`
-	Ops    []*addOpG `parser:"@@*"`
+	Left   *andG    `parser:"@@"`
+	Ops    []*orOpG `parser:"@@*"`
+}
+
+type orOpG struct {
+	Op    lexer.Token `parser:"@'||'"`
+	Right *andG       `parser:"@@?"`
+}
+
+// andG is comparisons joined by &&.
+type andG struct {
+	Left *cmpG     `parser:"@@"`
+	Ops  []*andOpG `parser:"@@*"`
+}
+
+type andOpG struct {
+	Op    lexer.Token `parser:"@'&&'"`
+	Right *cmpG       `parser:"@@?"`
+}
+
+// cmpG is sums joined by comparison operators. Comparisons do not
+// associate: convert.go reports a second operator.
+type cmpG struct {
+	Left *sumG     `parser:"@@"`
+	Ops  []*cmpOpG `parser:"@@*"`
+}
+
+type cmpOpG struct {
+	Op    lexer.Token `parser:"@( '<' | '>' | '<=' | '>=' | '==' | '!=' )"`
+	Right *sumG       `parser:"@@?"`
+}
+
+// sumG is terms joined by + and -.
+type sumG struct {
+	Left *termG    `parser:"@@"`
+	Ops  []*addOpG `parser:"@@*"`
 }
 
 type addOpG struct {
@@ -189,10 +256,10 @@ type mulOpG struct {
 	Right *unaryG     `parser:"@@?"`
 }
 
-// unaryG is a primary expression after any number of signs. A "+" sign is
-// captured only to be reported.
+// unaryG is a primary expression after any number of signs (- and !). A
+// "+" sign is captured only to be reported.
 type unaryG struct {
-	Signs []lexer.Token `parser:"( @( ( '-' | '+' )+ )"`
+	Signs []lexer.Token `parser:"( @( ( '-' | '+' | '!' )+ )"`
 	X     *primaryG     `parser:"  @@? ) | @@"`
 }
 
@@ -204,9 +271,67 @@ type primaryG struct {
 	Args   *argsG       `parser:"    @@? )"`
 	List   *listG       `parser:"| @@"`
 	Paren  *parenG      `parser:"| @@"`
+	If     *ifG         `parser:"| @@"`
+	While  *whileG      `parser:"| @@"`
+	For    *forG        `parser:"| @@"`
 }
 
-// argsG is the argument list of a call.
+// ifG is `if cond { … }` and its else clauses, kept flat so that a long
+// else-if chain costs no recursion.
+type ifG struct {
+	Kw    lexer.Token `parser:"@'if'"`
+	Cond  *exprG      `parser:"@@?"`
+	Then  *blockG     `parser:"@@?"`
+	Elses []*elseG    `parser:"@@*"`
+}
+
+// elseG is `else if cond { … }` or `else { … }`.
+type elseG struct {
+	Kw    lexer.Token  `parser:"@'else'"`
+	If    *lexer.Token `parser:"@'if'?"`
+	Cond  *exprG       `parser:"@@?"`
+	Block *blockG      `parser:"@@?"`
+}
+
+// whileG is `while (carried) cond [limit N] { … }`; limit is matched by
+// value, so it stays an ordinary name elsewhere.
+type whileG struct {
+	Kw      lexer.Token  `parser:"@'while'"`
+	Carried *argsG       `parser:"@@?"`
+	Cond    *exprG       `parser:"@@?"`
+	Limit   *lexer.Token `parser:"( @'limit'"`
+	Max     *exprG       `parser:"  @@? )?"`
+	Body    *blockG      `parser:"@@?"`
+}
+
+// forG is `for x in xs, … [along AXIS] [reverse] [(carried)] { … }`;
+// along and reverse are matched by value, like limit.
+type forG struct {
+	Kw      lexer.Token  `parser:"@'for'"`
+	First   *seqG        `parser:"@@?"`
+	More    []*moreSeqG  `parser:"@@*"`
+	Along   *lexer.Token `parser:"( @'along'"`
+	Axis    *exprG       `parser:"  @@? )?"`
+	Reverse *lexer.Token `parser:"@'reverse'?"`
+	Carried *argsG       `parser:"@@?"`
+	Body    *blockG      `parser:"@@?"`
+}
+
+// seqG is `name in expr` in a for header.
+type seqG struct {
+	Name lexer.Token  `parser:"@( Ident | Keyword )"`
+	In   *lexer.Token `parser:"@'in'?"`
+	Seq  *exprG       `parser:"@@?"`
+}
+
+// moreSeqG is a comma and the sequence after it.
+type moreSeqG struct {
+	Comma lexer.Token `parser:"@','"`
+	Seq   *seqG       `parser:"@@?"`
+}
+
+// argsG is the argument list of a call, or the carried values of a
+// while or a for.
 type argsG struct {
 	EndPos lexer.Position
 	Open   lexer.Token  `parser:"@'('"`

@@ -17,11 +17,11 @@ import (
 // names in tokenSymbols.
 const (
 	tokIdent   lexer.TokenType = iota + 1 // x, W, f32
-	tokKeyword                            // model input param output train with
+	tokKeyword                            // model input param output train with if else …
 	tokInt                                // 784
 	tokFloat                              // 0.01, 1e-3
 	tokString                             // "text", quotes included
-	tokPunct                              // + - * / @ ( ) [ ] { } , : = ;
+	tokPunct                              // + - * / @ ( ) [ ] { } , : = ; < > ! and the pairs of twoCharOps
 	tokNewline                            // a newline that ends a statement
 	tokInvalid                            // text the lexer already reported as an error
 )
@@ -54,6 +54,12 @@ var keywords = map[string]bool{
 	"import": true,
 	"const":  true,
 	"return": true,
+	"if":     true,
+	"else":   true,
+	"while":  true,
+	"for":    true,
+	"in":     true,
+	"yield":  true,
 }
 
 // maxNesting bounds how deeply brackets may nest, so that hostile input
@@ -175,9 +181,13 @@ func (s *scanner) next() (lexer.Token, bool) {
 		return s.number(pos), true
 	case c == '"':
 		return s.string(pos), true
-	case c == '-' && s.peekByte(1) == '>':
-		s.advance(2) // the arrow before a function's result type
+	case c == '-' && s.peekByte(1) == '>', twoCharOps[string([]byte{c, s.peekByte(1)})]:
+		s.advance(2) // the arrow before a function's result type, or an operator such as <=
 		return s.token(tokPunct, pos), true
+	case c == '&' || c == '|':
+		s.errorf(pos, "invalid character %q (the logical operators are && and ||)", rune(c))
+		s.advance(1)
+		return s.token(tokInvalid, pos), true
 	case isPunct(c):
 		s.advance(1)
 		return s.token(tokPunct, pos), true
@@ -316,14 +326,18 @@ func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 func isPunct(c byte) bool {
 	switch c {
-	case '+', '-', '*', '/', '@', '(', ')', '[', ']', '{', '}', ',', ':', '=', ';':
+	case '+', '-', '*', '/', '@', '(', ')', '[', ']', '{', '}', ',', ':', '=', ';', '<', '>', '!':
 		return true
 	}
 	return false
 }
 
+// twoCharOps are the operators spelled with two characters (besides the
+// arrow "->"); each is one token.
+var twoCharOps = map[string]bool{"<=": true, ">=": true, "==": true, "!=": true, "&&": true, "||": true}
+
 // joinLines drops the newlines that do not end a statement: repeated
-// newlines, a newline after a binary operator or after ( [ , and a newline
+// newlines, a newline after an operator or after ( [ , and a newline
 // before ) or ]. What remains are statement terminators.
 func joinLines(raw []lexer.Token) []lexer.Token {
 	out := make([]lexer.Token, 0, len(raw))
@@ -356,7 +370,7 @@ func continuesLine(t lexer.Token) bool {
 		return false
 	}
 	switch t.Value {
-	case "+", "-", "*", "/", "@", "(", "[", ",":
+	case "+", "-", "*", "/", "@", "(", "[", ",", "<", ">", "<=", ">=", "==", "!=", "&&", "||", "!":
 		return true
 	}
 	return false
@@ -367,21 +381,44 @@ func closesBracket(t lexer.Token) bool {
 }
 
 // checkNesting reports the first bracket nested more than maxNesting deep.
+// The keywords if, while and for open a level too (their conditions and
+// headers may hold further ifs, whiles and fors before any brace); the
+// "{" of their block does not open another, and its "}" closes theirs.
+// Other braces (a model's, a function's, an else branch's) do not nest
+// the parser any deeper.
 func checkNesting(tokens []lexer.Token) *Error {
-	depth := 0
+	depth, headers := 0, 0
+	var braces []bool // for each open brace, whether it is a header's
 	for _, t := range tokens {
-		if t.Type != tokPunct {
-			continue
+		open := false
+		switch {
+		case t.Type == tokKeyword && (t.Value == "if" || t.Value == "while" || t.Value == "for"):
+			headers++
+			open = true
+		case t.Type != tokPunct:
+		case t.Value == "{":
+			braces = append(braces, headers > 0)
+			if headers > 0 {
+				headers--
+			}
+		case t.Value == "}":
+			if n := len(braces); n > 0 {
+				if braces[n-1] && depth > 0 {
+					depth--
+				}
+				braces = braces[:n-1]
+			}
+		case t.Value == "(" || t.Value == "[":
+			open = true
+		case t.Value == ")" || t.Value == "]":
+			if depth > 0 {
+				depth--
+			}
 		}
-		switch t.Value {
-		case "(", "[":
+		if open {
 			depth++
 			if depth > maxNesting {
 				return &Error{Pos: toPos(t.Pos), Msg: fmt.Sprintf("brackets nested too deeply (more than %d levels)", maxNesting)}
-			}
-		case ")", "]":
-			if depth > 0 {
-				depth--
 			}
 		}
 	}

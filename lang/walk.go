@@ -29,7 +29,9 @@ func Walk(n Node, fn func(Node) bool) {
 		Walk(n.Type, fn)
 		Walk(n.Init, fn)
 	case *AssignStmt:
-		Walk(n.Name, fn)
+		for _, name := range n.Targets() {
+			Walk(name, fn)
+		}
 		Walk(n.Value, fn)
 	case *OutputStmt:
 		for _, name := range n.Names {
@@ -85,6 +87,45 @@ func Walk(n Node, fn func(Node) bool) {
 		Walk(n.Value, fn)
 	case *ParenExpr:
 		Walk(n.X, fn)
+	case *IfExpr:
+		Walk(n.Cond, fn)
+		Walk(n.Then, fn)
+		Walk(n.ElseIf, fn)
+		Walk(n.Else, fn)
+	case *Block:
+		for _, d := range n.Stmts {
+			Walk(d, fn)
+		}
+		for _, e := range n.Result {
+			Walk(e, fn)
+		}
+		Walk(n.Yield, fn)
+	case *YieldStmt:
+		for _, e := range n.Values {
+			Walk(e, fn)
+		}
+	case *WhileExpr:
+		for _, cv := range n.Carried {
+			Walk(cv, fn)
+		}
+		Walk(n.Cond, fn)
+		Walk(n.Limit, fn)
+		Walk(n.Body, fn)
+	case *ForExpr:
+		for _, s := range n.Seqs {
+			Walk(s, fn)
+		}
+		Walk(n.Axis, fn)
+		for _, cv := range n.Carried {
+			Walk(cv, fn)
+		}
+		Walk(n.Body, fn)
+	case *Carried:
+		Walk(n.Name, fn)
+		Walk(n.Init, fn)
+	case *ForSeq:
+		Walk(n.Name, fn)
+		Walk(n.Seq, fn)
 	}
 	// *Comment, *DimExpr, *Ident, *NumberLit and *StringLit are leaves.
 }

@@ -25,11 +25,7 @@ func nodeName(n lang.Node) string {
 
 func TestWalkOrder(t *testing.T) {
 	f := parse(t, "model M {\n input x: f32[N]\n param W: f32 = g(1, k = [2])\n y = -(x @ W)\n output y\n train y with sgd(lr = 0.1)\n}")
-	var got []string
-	lang.Walk(f, func(n lang.Node) bool {
-		got = append(got, nodeName(n))
-		return true
-	})
+	got := walkNames(f)
 	require.Equal(t, []string{
 		"File", "Model", "Ident M",
 		"InputDecl", "Ident x", "TypeExpr", "Ident f32", "DimExpr",
@@ -64,4 +60,31 @@ func TestWalkNil(t *testing.T) {
 	lang.Walk(&lang.ParamDecl{Name: &lang.Ident{Name: "p"}}, count) // nil Type and Init
 	lang.Walk(&lang.BinaryExpr{X: (*lang.Ident)(nil)}, count)
 	require.Equal(t, 3, calls)
+}
+
+func TestWalkBlocks(t *testing.T) {
+	f := parse(t, "model M {\n a, b = if p { t = 1; t, 2 } else if q { 3, 4 } else { 5, 6 }\n"+
+		" r = while (r = 0) r < 3 limit 4 { r = r + 1 }\n"+
+		" h = for x in xs along 1 (h = 0) { yield !x }\n}")
+	got := walkNames(f)
+	require.Equal(t, []string{
+		"File", "Model", "Ident M",
+		"AssignStmt", "Ident a", "Ident b", "IfExpr", "Ident p",
+		"Block", "AssignStmt", "Ident t", "NumberLit 1", "Ident t", "NumberLit 2",
+		"IfExpr", "Ident q", "Block", "NumberLit 3", "NumberLit 4", "Block", "NumberLit 5", "NumberLit 6",
+		"AssignStmt", "Ident r", "WhileExpr", "Carried", "Ident r", "NumberLit 0", "BinaryExpr <", "Ident r", "NumberLit 3", "NumberLit 4",
+		"Block", "AssignStmt", "Ident r", "BinaryExpr +", "Ident r", "NumberLit 1",
+		"AssignStmt", "Ident h", "ForExpr", "ForSeq", "Ident x", "Ident xs", "NumberLit 1", "Carried", "Ident h", "NumberLit 0",
+		"Block", "YieldStmt", "UnaryExpr", "Ident x",
+	}, got)
+}
+
+// walkNames lists the nodes Walk visits under n, in order.
+func walkNames(n lang.Node) []string {
+	var got []string
+	lang.Walk(n, func(n lang.Node) bool {
+		got = append(got, nodeName(n))
+		return true
+	})
+	return got
 }

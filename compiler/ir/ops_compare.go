@@ -34,6 +34,8 @@ func init() {
 	}
 	compare("greater", "a > b", func(a, b float64) bool { return a > b }, false)
 	compare("less", "a < b", func(a, b float64) bool { return a < b }, false)
+	compare("greater_equal", "a >= b", func(a, b float64) bool { return a >= b }, false)
+	compare("less_equal", "a <= b", func(a, b float64) bool { return a <= b }, false)
 	compare("equal", "a == b", func(a, b float64) bool { return a == b }, true)
 	compare("not_equal", "a != b", func(a, b float64) bool { return a != b }, true)
 

@@ -19,6 +19,8 @@ func TestCompareValues(t *testing.T) {
 	require.Equal(t, []float64{0, 1, 1, 0, 0, 1}, eval(t, "less", nil, a, b).Data)
 	require.Equal(t, []float64{0, 0, 0, 0, 1, 0}, eval(t, "equal", nil, a, b).Data)
 	require.Equal(t, []float64{1, 1, 1, 1, 0, 1}, eval(t, "not_equal", nil, a, b).Data)
+	require.Equal(t, []float64{1, 0, 0, 1, 1, 0}, eval(t, "greater_equal", nil, a, b).Data)
+	require.Equal(t, []float64{0, 1, 1, 0, 1, 1}, eval(t, "less_equal", nil, a, b).Data)
 	require.Equal(t, Bool, eval(t, "less", nil, a, b).DType)
 	// NaN compares unequal to everything, itself included.
 	nan := ten([]int{1}, math.NaN())
