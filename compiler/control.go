@@ -313,6 +313,8 @@ func (c *checker) ifExpr(e *lang.IfExpr) ([]value, bool) {
 	caps := union(then.region.Captures(), els.region.Captures())
 	c.closeRegion(then.region, caps)
 	c.closeRegion(els.region, caps)
+	c.g.SealResults(then.region)
+	c.g.SealResults(els.region)
 	c.g.SetOrigin(e.Pos, ir.Forward)
 	n, err := c.g.Apply(ir.Cond, append([]*ir.Node{pred}, caps...), ir.Attrs{"then": then.region, "else": els.region})
 	if err != nil {
@@ -364,7 +366,11 @@ func (c *checker) carriedInits(cs []*lang.Carried) ([]*ir.Node, bool) {
 			good = false
 			continue
 		}
-		n := c.materialize(v, ir.F32)
+		dt := ir.F32
+		if v.lit && v.isInt && v.tens == nil {
+			dt = ir.I32 // a counter: `k = 0` carries an i32
+		}
+		n := c.materialize(v, dt)
 		if n.Type.IsTuple() {
 			c.errorf(cv.Init.Position(), "a carried value must be one tensor")
 			good = false
@@ -462,7 +468,6 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 			c.errorNode(e.Cond.Position(), e.Cond, "the condition of while must be a scalar bool, got %s %s", exprLabel(e.Cond), p.Type)
 			return false
 		}
-		c.g.Body.Results = c.g.Body.Results[:0:0] // no-op: keeps the region API symmetric
 		return true
 	})
 	if !ok {
@@ -488,6 +493,8 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 	caps := union(cond.Captures(), body.Captures())
 	c.closeRegion(cond, caps)
 	c.closeRegion(body, caps)
+	c.g.SealResults(cond)
+	c.g.SealResults(body)
 	c.g.SetOrigin(e.Pos, ir.Forward)
 	n, err := c.g.Apply(ir.While, append(inits, caps...), ir.Attrs{"carried": len(inits), "limit": limit, "cond": cond, "body": body})
 	if err != nil {
@@ -611,6 +618,7 @@ func (c *checker) forExpr(e *lang.ForExpr) ([]value, bool) {
 	}
 	caps := body.Captures()
 	c.closeRegion(body, caps)
+	c.g.SealResults(body)
 	c.g.SetOrigin(e.Pos, ir.Forward)
 	n, err := c.g.Apply(ir.Scan, slices.Concat(seqs, inits, caps), ir.Attrs{
 		"seqs": len(seqs), "carried": len(inits), "axes": axes, "yaxes": yaxes, "reverse": e.Reverse, "body": body,

@@ -523,6 +523,7 @@ func gradRegion(cx *GradContext, r *Region, args []Type, dres []Type) *Region {
 			gr.Results = append(gr.Results, gradOrZeros(g, d, args[i]))
 		}
 	})
+	g.SealResults(gr)
 	return gr
 }
 
@@ -619,6 +620,7 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 			gr.Results = append(gr.Results, sum)
 		}
 	})
+	g.SealResults(gr)
 	axes := slices.Concat(n.Attrs.Ints("axes"), make([]int, k), n.Attrs.Ints("yaxes"))
 	var dv0 []*Node
 	for _, in := range invs {
@@ -695,6 +697,8 @@ func whileGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 			gb.Results = append(gb.Results, sum)
 		}
 	})
+	g.SealResults(cond)
+	g.SealResults(gb)
 	var dv0 []*Node
 	for _, in := range invs {
 		dv0 = append(dv0, g.Zeros(in.Type))

@@ -224,3 +224,20 @@ func (g *Module) CloneRegion(r *Region) *Region {
 func (g *Module) Zeros(t Type) *Node {
 	return g.MustApply(BroadcastTo, []*Node{g.Const(t.DType, 0)}, Attrs{"shape": t.Shape})
 }
+
+// SealResults makes every result of r a distinct node of r's own, not a
+// block argument: a loop's carried values are stored apart from the body's
+// new values, so a body that passes an argument through or swaps two
+// ("h, c = c, h") would otherwise copy over a value it still reads. A
+// result that is an argument or repeats an earlier one gets a copy.
+func (g *Module) SealResults(r *Region) {
+	seen := map[*Node]bool{}
+	for i, res := range r.Results {
+		if res.Op == Arg || seen[res] || res.Region != r {
+			g.Within(r, func() {
+				r.Results[i] = g.MustApply(ReshapeTo, []*Node{res}, Attrs{"shape": res.Type.Shape})
+			})
+		}
+		seen[r.Results[i]] = true
+	}
+}
