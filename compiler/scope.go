@@ -351,6 +351,9 @@ func constAttr(v *constVal, kind ir.ArgKind) (any, bool) {
 // optimizer to an attribute of kind: a literal, or any constant
 // expression (named constants, compile-time parameters, arithmetic).
 func (c *checker) attrArg(e lang.Expr, kind ir.ArgKind) (any, error) {
+	if kind == ir.DimsArg {
+		return c.dimsArg(e)
+	}
 	if v, err := attrValue(e, kind); err == nil {
 		return v, nil
 	}
@@ -362,4 +365,39 @@ func (c *checker) attrArg(e lang.Expr, kind ir.ArgKind) (any, error) {
 		return a, nil
 	}
 	return nil, fmt.Errorf("wrong kind")
+}
+
+// dimsArg converts a list of sizes, each a constant int or the name of
+// a dimension (a function's generic dimension or the model's symbolic
+// one), to a shape.
+func (c *checker) dimsArg(e lang.Expr) (any, error) {
+	l, ok := e.(*lang.ListLit)
+	if !ok {
+		v, err := c.attrArg(e, ir.IntsArg)
+		if err != nil {
+			return nil, err
+		}
+		return ir.Shp(v.([]int)...), nil
+	}
+	out := ir.Shape{}
+	for _, el := range l.Elems {
+		if id, ok := el.(*lang.Ident); ok {
+			if d, ok := c.dims[id.Name]; ok {
+				out = append(out, d)
+				continue
+			}
+			if slices.Contains(c.g.Syms, id.Name) {
+				if _, shadowed := c.names[id.Name]; !shadowed {
+					out = append(out, ir.Sym(id.Name))
+					continue
+				}
+			}
+		}
+		v, err := c.attrArg(el, ir.IntArg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ir.Fixed(v.(int)))
+	}
+	return out, nil
 }

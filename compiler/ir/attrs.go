@@ -72,6 +72,18 @@ func (a Attrs) DType(k string, def DType) DType {
 	return def
 }
 
+// Dims returns attribute k as a shape: a Shape, or a list of ints as
+// fixed sizes (nil when absent).
+func (a Attrs) Dims(k string) Shape {
+	switch v := a[k].(type) {
+	case Shape:
+		return v
+	case []int:
+		return Shp(v...)
+	}
+	return nil
+}
+
 // Ints returns attribute k as a list of ints (nil when absent).
 func (a Attrs) Ints(k string) []int {
 	v, _ := a[k].([]int)

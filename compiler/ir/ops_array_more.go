@@ -187,9 +187,9 @@ func init() {
 	Register(&OpDef{
 		Name:    "fill",
 		DTypes:  allDTypes,
-		Summary: "a tensor of the static shape dims with every element equal to value",
+		Summary: "a tensor of shape dims with every element equal to value",
 		Attrs: []AttrSpec{
-			{Name: "dims", Kind: IntsArg, Doc: "the result's sizes, each positive ([] for a scalar)"},
+			{Name: "dims", Kind: DimsArg, Doc: "the result's sizes, each positive or a dimension name such as N ([] for a scalar)"},
 			{Name: "value", Kind: FloatArg, Doc: "the value of every element (an integer for integer dtypes, 0 or 1 for bool)"},
 			{Name: "dtype", Kind: StringArg, Default: "f32", Doc: "the result's dtype"},
 		},
@@ -207,10 +207,10 @@ func init() {
 			if !n.Attrs.Has("value") {
 				return Type{}, fmt.Errorf("fill needs value = the value of every element, e.g. fill(dims = [2, 3], value = 1)")
 			}
-			dims := n.Attrs.Ints("dims")
+			dims := n.Attrs.Dims("dims")
 			for i, d := range dims {
-				if d < 1 {
-					return Type{}, fmt.Errorf("fill: size %d of axis %d is not positive", d, i)
+				if !d.IsSym() && d.Size < 1 {
+					return Type{}, fmt.Errorf("fill: size %d of axis %d is not positive", d.Size, i)
 				}
 			}
 			dt, err := dtypeAttr(n, "dtype", "f32")
@@ -220,7 +220,7 @@ func init() {
 			if err := checkConstValue("fill", "value", n.Attrs.Float("value", 0), dt); err != nil {
 				return Type{}, err
 			}
-			return Type{DType: dt, Shape: Shp(dims...)}, nil
+			return Type{DType: dt, Shape: dims}, nil
 		},
 		Cost: func(n *Node, cx *Context) Cost { b := cx.Binding; return Cost{BytesWritten: bytesOf(n, b)} },
 		Eval: func(n *Node, in []*Tensor, cx *Context) (*Tensor, error) {

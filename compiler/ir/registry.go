@@ -11,7 +11,10 @@ import (
 type ArgKind uint8
 
 // Attribute kinds. Ints accepts a single integer or a list of integers;
-// IntPairs accepts a list of [a, b] integer pairs (a [][]int value).
+// IntPairs accepts a list of [a, b] integer pairs (a [][]int value);
+// Dims a list of sizes, each an integer or the name of a dimension (a
+// Shape value: `fill(dims = [N, units], value = 0)`); Region is a
+// control-flow op's region, which the language does not write.
 const (
 	IntArg ArgKind = iota
 	IntsArg
@@ -20,6 +23,7 @@ const (
 	StringArg
 	IntPairsArg
 	RegionArg
+	DimsArg
 )
 
 // String names the kind as users see it in messages.
@@ -39,6 +43,8 @@ func (k ArgKind) String() string {
 		return "a list of [integer, integer] pairs"
 	case RegionArg:
 		return "a region"
+	case DimsArg:
+		return "a list of sizes (integers or dimension names)"
 	}
 	return "?"
 }
