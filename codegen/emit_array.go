@@ -20,6 +20,7 @@ func init() {
 		ir.ExpandDims: emitCopy,
 		ir.Squeeze:    emitCopy,
 		ir.Transpose:  emitTranspose,
+		ir.Reverse:    emitReverse,
 		ir.Tile:       emitTile,
 		ir.Untile:     emitUntile,
 		ir.Pad:        emitPad,
@@ -253,4 +254,32 @@ func emitConcat(c *gen, n *ir.Node) (jen.Code, error) {
 		at[axis] += x.Type.Shape[axis].Size
 	}
 	return jen.Block(code...), nil
+}
+
+// emitReverse reads x backwards along the reversed axes: a negative
+// stride from the last element of each.
+func emitReverse(c *gen, n *ir.Node) (jen.Code, error) {
+	x := n.Inputs[0]
+	dims := shapeSizes(x.Type.Shape)
+	xs := rowMajorStrides(dims)
+	st := slices.Clone(xs)
+	var off *jen.Statement
+	for _, a := range n.Attrs.Ints("axes") {
+		if dims[a].isOne() {
+			continue
+		}
+		st[a] = xs[a].mul(size{c: -1})
+		last := dims[a].code().Op("-").Lit(1)
+		if !xs[a].isOne() {
+			last = jen.Parens(last).Op("*").Add(xs[a].code())
+		}
+		if off == nil {
+			off = last
+		} else {
+			off = off.Op("+").Add(last)
+		}
+	}
+	var decls []jen.Code
+	ops := []access{c.view(n, nil, xs, &decls), c.view(x, off, st, &decls)}
+	return block(decls, loopNest(dims, ops, assignBody)), nil
 }

@@ -81,6 +81,7 @@ var (
 	Relu                      = handle("relu")
 	ReluGrad                  = handle("relu_grad")
 	Reshape                   = handle("reshape")
+	Reverse                   = handle("reverse")
 	ReshapeTo                 = handle("reshape_to")
 	Rsqrt                     = handle("rsqrt")
 	ShapeOp                   = handle("shape")
