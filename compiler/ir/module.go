@@ -309,21 +309,14 @@ func (g *Module) Prune() {
 }
 
 // ParamReaders returns the nodes among sched that read the value of
-// param p and so must run before an update of p: those with p as an
-// operand or captured by one of their regions. Update nodes are not
-// readers: an update reads the values of the step's start, and the
-// step writes the params after every update has computed its value.
+// param p (Node.Reads) and so must run before an update of p. Update
+// nodes are not readers: an update reads the values of the step's start,
+// and the step writes the params after every update has computed its
+// value.
 func ParamReaders(sched []*Node, p *Node) []*Node {
 	var out []*Node
 	for _, n := range sched {
-		if n.Op.Update {
-			continue
-		}
-		reads := slices.Contains(n.Inputs, p)
-		for _, r := range n.Regions() {
-			reads = reads || slices.Contains(r.Captures(), p)
-		}
-		if reads {
+		if !n.Op.Update && slices.Contains(n.Reads(), p) {
 			out = append(out, n)
 		}
 	}
