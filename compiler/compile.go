@@ -18,6 +18,7 @@ type Options struct {
 	// means the file's only model.
 	Model string
 	// DumpAfter, when set, receives the IR after each stage: "check",
+	// then each pass of the pipeline that runs (PassContext.Pipeline):
 	// "stable-log-softmax", each optimization pass by name (see
 	// OptimizationPasses) on the forward graph, "train-mode" (when the
 	// model has dropout or batch_norm), "train", then each optimization
@@ -39,6 +40,9 @@ type Options struct {
 	// A pass that runs on the forward graph and again on the training
 	// graph is reported twice.
 	Timing func(stage string, d time.Duration)
+	// Verify runs ir.Verify after every pass and turns an invalid IR into
+	// an internal error naming the pass; the tests set it.
+	Verify bool
 }
 
 // StageTimer returns a function that reports, on each call, the time
@@ -126,67 +130,9 @@ func checkSource(filename string, src []byte, opts Options) ([]*ir.Module, error
 	return graphs, err
 }
 
-// lower runs the passes and the training lowering on a checked graph.
+// lower runs the pass pipeline on a checked graph.
 func lower(g *ir.Module, opts Options) error {
-	timed := StageTimer(opts.Timing)
-	dump := func(stage string) {
-		if stage != "check" {
-			timed(stage)
-		}
-		if opts.DumpAfter != nil {
-			opts.DumpAfter(stage, g)
-		}
-	}
-	dump("check")
-	run := func(passes []Pass) (err error) {
-		for _, p := range passes {
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						err = fmt.Errorf("%s: internal error in pass %s: %v", g.Source, p.Name, r)
-					}
-				}()
-				if perr := p.Run(g); perr != nil {
-					err = fmt.Errorf("%s: pass %s: %v", g.Source, p.Name, perr)
-				}
-			}()
-			if err != nil {
-				return err
-			}
-			dump(p.Name)
-		}
-		return nil
-	}
-	if err := run([]Pass{StableLogSoftmax}); err != nil {
-		return err
-	}
-	if !opts.NoOptimize {
-		// On the forward graph, before autodiff: the gradients are then
-		// taken of the simplified graph.
-		if err := run(optimizationPasses(opts.Profile)); err != nil {
-			return err
-		}
-	}
-	if lowerTrainMode(g) { // dropout, batch_norm: see train_mode.go
-		dump("train-mode")
-	}
-	if err := lowerTraining(g); err != nil {
-		var le *lang.Error
-		if errors.As(err, &le) {
-			return lang.ErrorList{le}
-		}
-		return err
-	}
-	g.Prune()
-	dump("train")
-	if !opts.NoOptimize {
-		// On the whole training graph, where gradients repeat forward
-		// values and build constant expressions.
-		if err := run(optimizationPasses(opts.Profile)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return opts.passContext().Run(g)
 }
 
 // CompileFile reads and compiles a .flow file.

@@ -8,7 +8,8 @@ import (
 
 // CSE is common-subexpression elimination: nodes applying the same op to
 // the same operands with equal attributes (and the same device) compute
-// the same value, and all but the first are replaced by it. Constants
+// the same value, and all but the first are replaced by it; nodes with
+// different control edges (Deps) do not merge. Constants
 // merge when their dtype, shape and values are equal. The operands of add,
 // mul, maximum and minimum are compared as a set (the ops commute
 // exactly). Inputs, params, stateful ops (updates) and the
@@ -37,7 +38,11 @@ func cse(g *ir.Module) error {
 		if n.Op.Commutative && len(ids) == 2 && ids[0] > ids[1] {
 			ids[0], ids[1] = ids[1], ids[0]
 		}
-		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + n.Device + "|" + n.Attrs.Key() + "|" + n.Type.String()
+		deps := make([]int, len(n.Deps))
+		for i, d := range n.Deps {
+			deps[i] = resolve(d).ID
+		}
+		key := n.Op.Name + "(" + fmt.Sprint(ids) + ")" + fmt.Sprint(deps) + n.Device + "|" + n.Attrs.Key() + "|" + n.Type.String()
 		if first, ok := seen[key]; ok {
 			repl[n] = first
 			// A value shared by the forward pass and the gradient

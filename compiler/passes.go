@@ -7,10 +7,19 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
-// A Pass rewrites a graph in place.
+// A Pass rewrites a graph in place. The pipeline (PassContext.Pipeline)
+// is a list of passes, each a stage that dumps and timing report under
+// its name.
 type Pass struct {
 	Name string
 	Run  func(g *ir.Module) error
+	// Steps, when set, are the passes a composite pass runs in order in
+	// place of Run (each verified on its own); the stage is reported once,
+	// after the last.
+	Steps []Pass
+	// When, when set, says whether the pass applies to g; a pass that
+	// does not apply neither runs nor is reported.
+	When func(g *ir.Module) bool
 }
 
 // StableLogSoftmax rewrites log(softmax(x)) into log_softmax(x), which
@@ -55,17 +64,6 @@ func optimizationPasses(p *cost.Profile) []Pass {
 		}
 	}
 	return out
-}
-
-// StageNames lists the names under which Options.DumpAfter receives the
-// IR, in pipeline order (the optimization passes run twice; their names
-// appear once).
-func StageNames() []string {
-	names := []string{"check", StableLogSoftmax.Name}
-	for _, p := range OptimizationPasses {
-		names = append(names, p.Name)
-	}
-	return append(names, "train-mode", "train")
 }
 
 // useCounts counts the uses of every node: as an operand (once per

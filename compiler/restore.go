@@ -19,18 +19,19 @@ import (
 // a checkpoint into a running model is the generated Restore method's job
 // (the binary's --checkpoint flag).
 
-// restoredValues holds a restored param's initial values, in the param's
-// "restored" attribute. Its String keeps IR dumps short.
-type restoredValues []float32
-
-// String summarizes the values for IR dumps.
-func (r restoredValues) String() string { return fmt.Sprintf("<%d values>", len(r)) }
-
 // Restored returns the values a restore initializer read for param p, or
-// nil if p is not restored.
+// nil if p is not restored. They are the param's "restored" attribute, a
+// []float64 (an attribute type) holding float32 values exactly.
 func Restored(p *ir.Node) []float32 {
-	r, _ := p.Attrs["restored"].(restoredValues)
-	return r
+	vs := p.Attrs.Floats("restored")
+	if vs == nil {
+		return nil
+	}
+	out := make([]float32, len(vs))
+	for i, v := range vs {
+		out[i] = float32(v)
+	}
+	return out
 }
 
 // restore reads the tensor a restore initializer names into attrs; call
@@ -69,7 +70,12 @@ func (c *checker) restore(d *lang.ParamDecl, t ir.Type, attrs ir.Attrs) bool {
 		c.errorf(pos, "restore: tensor %s in %s is %s%v, but param %s is %s", name, file, tensor.DType, tensor.Shape, d.Name.Name, t)
 		return false
 	}
-	attrs["restored"] = restoredValues(tensor.float32s())
+	vs := tensor.float32s()
+	restored := make([]float64, len(vs))
+	for i, v := range vs {
+		restored[i] = float64(v)
+	}
+	attrs["restored"] = restored
 	return true
 }
 

@@ -79,6 +79,22 @@ func optimizerArgPos(call *lang.CallExpr, specs []ir.AttrSpec, b bound, err erro
 	return call.Pos
 }
 
+// Train is the training lowering, a composite pass: Training (autodiff
+// and the optimizer), Prune, then OrderUpdates.
+var Train = Pass{Name: "train", Steps: []Pass{Training, Prune, OrderUpdates}}
+
+// Training differentiates the training loss and appends the optimizer's
+// updates (lowerTraining).
+var Training = Pass{Name: "training", Run: lowerTraining}
+
+// Prune removes the nodes no program, gradient, input or param needs
+// (ir.Module.Prune): the forward nodes the training lowering left
+// behind, such as the mode-dependent ops' originals.
+var Prune = Pass{Name: "prune", Run: func(g *ir.Module) error {
+	g.Prune()
+	return nil
+}}
+
 // lowerTraining differentiates the loss with respect to every param it
 // depends on and appends the optimizer's updates as assign nodes: first
 // the optimizer state's (slot params, created here), then the params'.

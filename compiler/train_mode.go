@@ -7,6 +7,24 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
+// TrainMode is the train-mode lowering (lowerTrainMode); it applies to
+// models with dropout or batch_norm only.
+var TrainMode = Pass{Name: "train-mode", When: hasModalOps, Run: func(g *ir.Module) error {
+	lowerTrainMode(g)
+	return nil
+}}
+
+// hasModalOps reports whether g has a mode-dependent op (dropout,
+// batch_norm).
+func hasModalOps(g *ir.Module) bool {
+	for _, n := range g.Body.Nodes {
+		if n.Op == ir.Dropout || n.Op == ir.BatchNorm {
+			return true
+		}
+	}
+	return false
+}
+
 // lowerTrainMode is the train-mode lowering. dropout and batch_norm
 // behave differently in a training step than in prediction and
 // evaluation. The checker builds

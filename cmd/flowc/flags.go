@@ -111,7 +111,7 @@ func (o *optFlags) compileOptions(model string, stderr io.Writer) (compiler.Opti
 			if !ok || !slices.Contains(valid, name) {
 				return opts, fmt.Errorf("--dump-ir=%s: want all or after:<stage>, where a stage is one of %s", spec, strings.Join(valid, ", "))
 			}
-			if *o.noOpt && !slices.Contains([]string{"check", "stable-log-softmax", "train-mode", "train"}, name) {
+			if *o.noOpt && !slices.Contains(compiler.LoweringStageNames(), name) {
 				return opts, fmt.Errorf("--dump-ir=%s: pass %s does not run with --no-opt", spec, name)
 			}
 			want[name] = true

@@ -58,7 +58,7 @@ func cmdGraph(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flowc: --after=%s: unknown stage; the stages are %s\n", *after, strings.Join(stages, ", "))
 			return 2
 		}
-		if *noOpt && !slices.Contains([]string{"check", "stable-log-softmax", "train-mode", "train"}, *after) {
+		if *noOpt && !slices.Contains(compiler.LoweringStageNames(), *after) {
 			fmt.Fprintf(stderr, "flowc: --after=%s: pass %s does not run with --no-opt\n", *after, *after)
 			return 2
 		}

@@ -38,6 +38,12 @@ type Module struct {
 	Grads map[*Node]*Node
 	// Syms are the symbolic dimension names in order of first use.
 	Syms []string
+	// UpdatesOrdered records that every update of the train program has
+	// control edges (Deps) on the nodes of the program that read its
+	// param (ParamReaders), so that it runs after them; the compiler's
+	// order-updates pass sets it and keeps the edges, and Verify checks
+	// them from then on.
+	UpdatesOrdered bool
 
 	nextID int
 	// cur is the region new nodes go to (Body unless a builder is inside
@@ -317,6 +323,21 @@ func (g *Module) Prune() {
 	roots := append(g.Roots(), g.Inputs...)
 	roots = append(roots, g.Params...)
 	g.Body.Keep(Reachable(roots...))
+}
+
+// ParamReaders returns the nodes among sched that read the value of
+// param p (Node.Reads) and so must run before an update of p. Update
+// nodes are not readers: an update reads the values of the step's start,
+// and the step writes the params after every update has computed its
+// value.
+func ParamReaders(sched []*Node, p *Node) []*Node {
+	var out []*Node
+	for _, n := range sched {
+		if !n.Op.Update && slices.Contains(n.Reads(), p) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Trainable reports whether param p is a model parameter rather than

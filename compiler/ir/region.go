@@ -139,6 +139,25 @@ func (n *Node) Operands() []*Node {
 	return out
 }
 
+// Reads returns the values n reads: its inputs, then the values its
+// regions capture from outside, each once; unlike Operands, not its
+// control edges.
+func (n *Node) Reads() []*Node {
+	regions := n.Regions()
+	if len(regions) == 0 {
+		return n.Inputs
+	}
+	out := slices.Clone(n.Inputs)
+	for _, r := range regions {
+		for _, c := range r.Captures() {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
 // Reachable returns the set of nodes the given roots depend on (roots
 // included), following Operands.
 func Reachable(roots ...*Node) map[*Node]bool {

@@ -1,5 +1,7 @@
 package ir
 
+import "slices"
+
 // Replacing nodes: the one way graph passes redirect uses of a value, so
 // that no reference (another node's operand, an output, the loss, a
 // gradient, an update) is left pointing at a node that left the graph.
@@ -68,6 +70,7 @@ func (r *Region) replace(repl map[*Node]*Node, resolve func(*Node) *Node) {
 		for i, d := range n.Deps {
 			n.Deps[i] = resolve(d)
 		}
+		n.Deps = uniqueDeps(n.Deps)
 		for _, sub := range n.Regions() {
 			sub.replace(repl, resolve)
 		}
@@ -161,4 +164,67 @@ func (g *Module) Roots() []*Node {
 		}
 	}
 	return roots
+}
+
+// SortDelaying restores a topological order of r's nodes like
+// SortTopological, but by moving down each node that comes before one of
+// its operands (with the nodes that use it) to just after the last of
+// them, where SortTopological moves the operands up. A pass that gives a
+// node a control edge on later nodes (an update on the readers of its
+// param) moves that node alone.
+func (r *Region) SortDelaying() {
+	pos := make(map[*Node]int, len(r.Nodes))
+	for i, n := range r.Nodes {
+		pos[n] = i
+	}
+	placed := make(map[*Node]bool, len(r.Nodes))
+	ready := func(n *Node) bool {
+		for _, in := range n.Operands() {
+			if _, ok := pos[in]; ok && !placed[in] {
+				return false
+			}
+		}
+		return true
+	}
+	out := make([]*Node, 0, len(r.Nodes))
+	var held []*Node // nodes waiting for an operand, in their order
+	place := func(n *Node) {
+		placed[n] = true
+		out = append(out, n)
+	}
+	for _, n := range r.Nodes {
+		if !ready(n) {
+			held = append(held, n)
+			continue
+		}
+		place(n)
+		// Placing n may release held nodes, which may release others.
+		for progress := true; progress; {
+			progress = false
+			for i, h := range held {
+				if ready(h) {
+					place(h)
+					held = slices.Delete(held, i, i+1)
+					progress = true
+					break
+				}
+			}
+		}
+	}
+	if len(held) > 0 {
+		panic("ir: internal error: a cycle among the nodes of a region")
+	}
+	r.Nodes = out
+}
+
+// uniqueDeps drops the repeated control edges that replacing two of them
+// by one node leaves, keeping the first of each.
+func uniqueDeps(deps []*Node) []*Node {
+	for i := 1; i < len(deps); i++ {
+		if slices.Contains(deps[:i], deps[i]) {
+			deps = slices.Delete(deps, i, i+1)
+			i--
+		}
+	}
+	return deps
 }

@@ -165,7 +165,7 @@ func TestGeneratedMatchesInterpreter(t *testing.T) {
 		}
 		for _, n := range batches {
 			t.Run(fmt.Sprintf("%s/n=%d", ex.path, n), func(t *testing.T) {
-				g, err := compiler.CompileFile(ex.path, compiler.Options{})
+				g, err := compiler.CompileFile(ex.path, compiler.Options{Verify: true})
 				require.NoError(t, err)
 				it, err := compiler.NewInterpreter(g)
 				require.NoError(t, err)
@@ -238,7 +238,7 @@ func TestGeneratedMatchesInterpreter(t *testing.T) {
 // after a call at some batch size, calls at that size allocate nothing.
 func TestNoAllocationsAfterFirstCall(t *testing.T) {
 	for _, ex := range examples {
-		g, err := compiler.CompileFile(ex.path, compiler.Options{})
+		g, err := compiler.CompileFile(ex.path, compiler.Options{Verify: true})
 		require.NoError(t, err)
 		m := ex.new()
 		sig := m.Signature()

@@ -16,7 +16,7 @@ import (
 func TestSignatureGraph(t *testing.T) {
 	for _, ex := range examples {
 		t.Run(ex.path, func(t *testing.T) {
-			g, err := compiler.CompileFile(ex.path, compiler.Options{})
+			g, err := compiler.CompileFile(ex.path, compiler.Options{Verify: true})
 			require.NoError(t, err)
 			nodes := ex.new().Signature().Graph
 			require.Len(t, nodes, len(g.Schedule(g.Roots()...)))

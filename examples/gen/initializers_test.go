@@ -17,7 +17,7 @@ import (
 // (runtime.Init*) define them separately.
 func TestInitialParamsExact(t *testing.T) {
 	for _, ex := range examples {
-		g, err := compiler.CompileFile(ex.path, compiler.Options{})
+		g, err := compiler.CompileFile(ex.path, compiler.Options{Verify: true})
 		require.NoError(t, err)
 		it, err := compiler.NewInterpreter(g)
 		require.NoError(t, err)
@@ -57,7 +57,7 @@ func TestInitializersAgreeOnEveryRank(t *testing.T) {
 				typ = "f32[" + dims + "]"
 			}
 			src := fmt.Sprintf("model M {\n    input x: f32[N]\n    param W: %s = %s(%sseed = %d)\n    y = x * sum(W)\n    output y\n}\n", typ, name, args[name], 100+i)
-			g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{})
+			g, err := compiler.Compile("m.flow", []byte(src), compiler.Options{Verify: true})
 			require.NoError(t, err, src)
 			vals, err := compiler.InitialValues(g.Params[0])
 			require.NoError(t, err, src)

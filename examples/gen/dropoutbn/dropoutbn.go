@@ -1119,8 +1119,8 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,4,2]}
 {"name":"dropout/step","op":"param","dtype":"f32","shape":[]}
 {"name":"const_74","op":"const","dtype":"f32","shape":[],"role":"grad"}
 {"name":"add_75","op":"add","inputs":["dropout/step","const_74"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"assign_76","op":"assign","inputs":["dropout/step","add_75"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"dropout_mask_77","op":"dropout_mask","inputs":["add_60","dropout/step"],"dtype":"f32","shape":[-1,6]}
+{"name":"assign_76","op":"assign","inputs":["dropout/step","add_75"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"d","op":"mul","inputs":["add_60","dropout_mask_77"],"dtype":"f32","shape":[-1,6]}
 {"name":"matmul_79","op":"matmul","inputs":["d","V"],"dtype":"f32","shape":[-1,3]}
 {"name":"softmax_cross_entropy_80","op":"softmax_cross_entropy","inputs":["matmul_79","y_"],"dtype":"f32","shape":[-1]}

@@ -1309,8 +1309,8 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 {"name":"dropout/step","op":"param","dtype":"f32","shape":[]}
 {"name":"const_29","op":"const","dtype":"f32","shape":[],"role":"grad"}
 {"name":"add_30","op":"add","inputs":["dropout/step","const_29"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"assign_31","op":"assign","inputs":["dropout/step","add_30"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"dropout_mask_32","op":"dropout_mask","inputs":["h3","dropout/step"],"dtype":"f32","shape":[-1,1024]}
+{"name":"assign_31","op":"assign","inputs":["dropout/step","add_30"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"d3","op":"mul","inputs":["h3","dropout_mask_32"],"dtype":"f32","shape":[-1,1024]}
 {"name":"matmul_34","op":"matmul","inputs":["d3","W4"],"dtype":"f32","shape":[-1,10]}
 {"name":"add_35","op":"add","inputs":["matmul_34","b4"],"dtype":"f32","shape":[-1,10]}
