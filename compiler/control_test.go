@@ -189,3 +189,39 @@ func TestNestedControlGradients(t *testing.T) {
 	feeds := map[string]*ir.Tensor{"x": tensor([]int{6}, 0.5, -1, 2, -0.3, 0.1, -2)}
 	checkSourceGradients(t, src, feeds, 4)
 }
+
+// TestControlFlowPipeline compiles models with if, while and for through
+// the whole pipeline (optimizations, training lowering with the loops'
+// gradients) with the IR verified after every pass.
+func TestControlFlowPipeline(t *testing.T) {
+	src := `model P {
+    input x: f32[N, 3]
+    param W: f32[3, 3] = normal(stddev = 0.5, seed = 1)
+    param a: f32[] = constant(value = 2.0)
+    h = x @ W
+    s = sum(h)
+    y = if s > 0.0 {
+        t = h * a
+        t + 1.0
+    } else {
+        h - a
+    }
+    r, k = while (r = a, k = 0) k < 6 limit 10 {
+        r = 0.5 * (r + 3.0 / r)
+        k = k + 1
+    }
+    hs, hT = for xt in y (c = sum(x, axes = [0]) * 0.0) {
+        c = tanh(xt * c + xt)
+        yield c
+    }
+    loss = sum(hs) + r + sum(hT) + cast(k, dtype = "f32")
+    output y
+    train loss with adam(lr = 0.01)
+}`
+	for _, noOpt := range []bool{false, true} {
+		g, err := Compile("p.flow", []byte(src), Options{Verify: true, NoOptimize: noOpt})
+		require.NoError(t, err)
+		require.NotNil(t, g.TrainingLoss())
+		require.Len(t, g.Updates(), 2*3+1, "W and a with two Adam slots each, and the step counter")
+	}
+}
