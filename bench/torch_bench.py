@@ -9,8 +9,9 @@ prints one JSON object on stdout:
                    "p90_us": ..., "iterations": ..., "config": "eager"}, ...},
      "sgemm": {"512": {"gflops": ..., "median_us": ...}, "1024": {...}}}
 
-The workloads mirror examples/mnist_softmax.flow, examples/mlp.flow and
-examples/lenet.flow (LeNet in torch's NCHW layout). Predict workloads are
+The workloads mirror examples/mnist_softmax.flow, examples/mlp.flow,
+examples/lenet.flow (LeNet in torch's NCHW layout) and
+examples/lstm_mnist.flow (nn.LSTM, batch first). Predict workloads are
 timed both eagerly and as a frozen TorchScript trace, and the faster
 configuration is reported (the "best configuration" the issue compares
 against). Set OMP_WAIT_POLICY=PASSIVE in the environment, as the harness
@@ -88,6 +89,20 @@ class LeNet(nn.Module):
         x = torch.flatten(x, 1)
         x = self.drop(F.relu(self.fc3(x)))
         return self.fc4(x)
+
+
+class LstmMnist(nn.Module):
+    """examples/lstm_mnist.flow: a 128-unit LSTM over the 28 rows of an
+    image (batch first), a dense layer on its last output."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(28, 128, batch_first=True)
+        self.out = nn.Linear(128, 10)
+
+    def forward(self, x):
+        hs, _ = self.lstm(x)
+        return self.out(hs[:, -1, :])
 
 
 def predict_fn(model, x, config):
@@ -212,6 +227,10 @@ def main():
     res = timed(train_fn(LeNet(), torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))))
     res["config"] = "eager"
     work["lenet_train_b64"] = res
+    work["lstm_predict_b64"] = best_predict(LstmMnist(), torch.rand(64, 28, 28))
+    res = timed(train_fn(LstmMnist(), torch.rand(64, 28, 28), torch.randint(0, 10, (64,))))
+    res["config"] = "eager"
+    work["lstm_train_b64"] = res
 
     sgemm = {}
     for n in (512, 1024):

@@ -22,6 +22,7 @@ var examples = []example{
 	{"mnist_softmax", "examples/mnist_softmax.flow"},
 	{"mlp", "examples/mlp.flow"},
 	{"lenet", "examples/lenet.flow"},
+	{"lstm_mnist", "examples/lstm_mnist.flow"},
 }
 
 // workload is one row of the benchmark table.
@@ -45,6 +46,8 @@ var workloads = []workload{
 	{"lenet_predict_b1", "LeNet CNN, predict b1", "lenet", "predict", 1, 0.9, 30},
 	{"lenet_predict_b64", "LeNet CNN, predict b64", "lenet", "predict", 64, 0.95, 4},
 	{"lenet_train_b64", "LeNet CNN, train step b64 (Adam)", "lenet", "train", 64, 0.95, 3},
+	{"lstm_predict_b64", "LSTM T=28 128 units, predict b64", "lstm_mnist", "predict", 64, 0.8, 10},
+	{"lstm_train_b64", "LSTM T=28 128 units, train step b64 (Adam)", "lstm_mnist", "train", 64, 0.8, 5},
 }
 
 // quickWarmup is the number of warm-up calls in -quick mode.

@@ -272,6 +272,10 @@ func (c *checker) decl(d lang.Decl) {
 			c.assignValues(d)
 			return
 		}
+		if d.Name.Name == "_" {
+			c.expr(d.Value) // checked, and discarded
+			return
+		}
 		if call, isCall := unparen(d.Value).(*lang.CallExpr); isCall {
 			c.assignCall, c.assignName = call, d.Name.Name
 		}
@@ -346,6 +350,10 @@ func unparen(e lang.Expr) lang.Expr {
 // use resolves an identifier and marks it used: a name of the current
 // model or function, or a constant of the current file.
 func (c *checker) use(id *lang.Ident) *binding {
+	if id.Name == "_" {
+		c.errorf(id.Pos, "_ is the blank name: it discards a value (a, _ = for …) and cannot be read")
+		return nil
+	}
 	b, ok := c.names[id.Name]
 	if !ok {
 		if d, isDim := c.dims[id.Name]; isDim {

@@ -91,6 +91,9 @@ func (c *checker) assignValues(d *lang.AssignStmt) {
 		return
 	}
 	for i, id := range targets {
+		if id.Name == "_" {
+			continue // the blank name discards the value
+		}
 		c.bindValue(id, vs[i])
 	}
 }
