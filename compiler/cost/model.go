@@ -205,9 +205,85 @@ func computes(n *ir.Node) bool {
 	return true
 }
 
+// Trips is the number of times a loop node runs its body under the
+// binding b, as the cost model assumes it: a scan's sequence length; a
+// while's limit (the most it can run), or 1 without one.
+func Trips(n *ir.Node, b ir.Binding) float64 {
+	switch n.Op {
+	case ir.Scan:
+		return float64(n.Inputs[0].Type.Shape[n.Attrs.Ints("axes")[0]].Eval(b))
+	case ir.While:
+		return float64(max(1, n.Attrs.Int("limit", 0)))
+	}
+	return 1
+}
+
+// Recorded returns the bytes a loop node keeps for its gradient under
+// the binding b: the carried values of every trip (record = true, set
+// when the loop is differentiated), which its reverse loop reads.
+func Recorded(n *ir.Node, b ir.Binding) float64 {
+	if !n.Attrs.Bool("record") {
+		return 0
+	}
+	k := n.Attrs.Int("carried", 0)
+	elems := n.Type.Elems
+	var total float64
+	for _, t := range elems[len(elems)-k:] {
+		total += t.Shape.Size(b) * float64(t.DType.Size())
+	}
+	return total
+}
+
+// estimateRegions estimates a control-flow node from the nodes of its
+// regions: a cond's costlier branch, a loop's body (and condition) times
+// its trips.
+func estimateRegions(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
+	var per float64
+	var count int
+	regions := n.Regions()
+	for _, r := range regions {
+		var t float64
+		for _, m := range r.Nodes {
+			if computes(m) {
+				t += EstimateNode(p, m, b).Micros
+				count++
+			}
+		}
+		if n.Op == ir.Cond {
+			per = max(per, t)
+		} else {
+			per += t
+		}
+	}
+	trips := Trips(n, b)
+	e.Micros, e.Threads, e.Kernel, e.Bound = per*trips, 1, "loop", "compute"
+	switch n.Op {
+	case ir.Cond:
+		e.Reason = fmt.Sprintf("if: the costlier branch, %.1f µs (%d nodes in both)", per, count)
+	default:
+		e.Reason = fmt.Sprintf("%s: %.0f trips × %.1f µs (%d nodes a trip)", n.Op.Name, trips, per, count)
+		if rec := Recorded(n, b); rec > 0 {
+			e.Reason += fmt.Sprintf("; keeps %s bytes of carried values for its gradient", formatBytes(rec))
+		}
+	}
+}
+
+// formatBytes renders a byte count with a binary suffix.
+func formatBytes(v float64) string {
+	switch {
+	case v >= 1<<30:
+		return fmt.Sprintf("%.2f Gi", v/(1<<30))
+	case v >= 1<<20:
+		return fmt.Sprintf("%.2f Mi", v/(1<<20))
+	case v >= 1<<10:
+		return fmt.Sprintf("%.1f Ki", v/(1<<10))
+	}
+	return fmt.Sprintf("%.0f ", v)
+}
+
 // EstimateNode estimates one node under the binding b.
 func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
-	c := n.Op.Cost(n, ir.Bind(b))
+	c := n.Op.Cost(n, &ir.Context{Binding: b, Trips: func(m *ir.Node) float64 { return Trips(m, b) }})
 	e := NodeEstimate{
 		ID: n.ID, Name: n.Label(), Op: n.Op.Name, Shape: n.Type.String(),
 		FLOPs: c.FLOPs, BytesRead: c.BytesRead, BytesWritten: c.BytesWritten,
@@ -217,6 +293,12 @@ func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
 		e.Inputs = append(e.Inputs, in.Type.String())
 	}
 	switch n.Op.Kernel {
+	case ir.NoKernel:
+		if len(n.Regions()) > 0 {
+			estimateRegions(p, n, b, &e)
+		} else {
+			estimateLoop(p, &e)
+		}
 	case ir.GEMMKernel:
 		estimateMatmul(p, n, b, &e)
 	case ir.ConvKernel:
@@ -240,14 +322,18 @@ func EstimateNode(p *Profile, n *ir.Node, b ir.Binding) NodeEstimate {
 			why = fmt.Sprintf("runtime row kernel on the caller: %d×%d elements < 2×%d", rows, cols, softmaxMinChunk)
 		}
 		roofline(p, &e, threads, "rows", why)
-	default:
-		why := "generated loop on the caller"
-		if par, save := parallelPays(p, e); par > 1 && save >= 1 {
-			why += fmt.Sprintf(" (%d goroutines would save %.0f µs)", par, save)
-		}
-		roofline(p, &e, 1, "loop", why)
 	}
 	return e
+}
+
+// estimateLoop estimates a node computed by a generated loop on the
+// caller.
+func estimateLoop(p *Profile, e *NodeEstimate) {
+	why := "generated loop on the caller"
+	if par, save := parallelPays(p, *e); par > 1 && save >= 1 {
+		why += fmt.Sprintf(" (%d goroutines would save %.0f µs)", par, save)
+	}
+	roofline(p, e, 1, "loop", why)
 }
 
 // roofline sets e's time from its FLOPs at the scalar-loop rate and its
