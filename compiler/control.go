@@ -183,10 +183,6 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 	if !good {
 		return nil, nil, false
 	}
-	final := map[string]*ir.Node{}
-	for _, name := range scope.carried {
-		final[name] = c.names[name].node
-	}
 	var vals []value
 	for _, e := range results {
 		v, ok := c.single(e)
@@ -194,6 +190,21 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 			return nil, nil, false
 		}
 		vals = append(vals, v)
+	}
+	// A name the block defines and nothing reads is a mistake, as at the
+	// top level.
+	for _, name := range c.order[len(savedOrder):] {
+		if b := c.names[name]; b != nil && !b.used && b.kind == "value" && !slices.Contains(scope.carried, name) {
+			c.errorf(b.pos, "%s is computed but never used in %s", name, scope.what)
+			good = false
+		}
+	}
+	if !good {
+		return nil, nil, false
+	}
+	final := map[string]*ir.Node{}
+	for _, name := range scope.carried {
+		final[name] = c.names[name].node
 	}
 	return final, vals, true
 }

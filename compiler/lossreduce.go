@@ -123,7 +123,7 @@ func reductionOf(g *ir.Module, loss *ir.Node) (Reduction, string) {
 	if len(syms) > 1 {
 		return ReductionUnknown, fmt.Sprintf("the loss depends on several symbolic dimensions (%s), so its batch is not one of them", strings.Join(syms, ", "))
 	}
-	a := batchAnalysis{facts: make(map[*ir.Node]batchFact, len(nodes))}
+	a := batchAnalysis{facts: make(map[*ir.Node]batchFact, len(nodes)), elems: map[*ir.Node][]batchFact{}}
 	if len(syms) == 1 {
 		a.batch = syms[0]
 	}
@@ -146,6 +146,9 @@ func reductionOf(g *ir.Module, loss *ir.Node) (Reduction, string) {
 type batchAnalysis struct {
 	batch string // the symbolic batch dimension; "" if the loss has none
 	facts map[*ir.Node]batchFact
+	// elems are the facts of the elements of control-flow nodes' tuples
+	// (lossreduce_control.go).
+	elems map[*ir.Node][]batchFact
 }
 
 // unknown makes an unknown fact with a reason about n, which names n's
@@ -191,6 +194,9 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 		return unknown(n, "the batch dimension %s appears %d times", a.batch, len(axes))
 	case op == ir.Input:
 		return batchFact{kind: kindRows, axis: axes[0]}
+	case op == ir.Fill:
+		// A constant per example (a recurrent layer's zero state).
+		return batchFact{kind: kindRows, axis: axes[0]}
 	}
 	in := make([]batchFact, len(n.Inputs))
 	has := map[batchKind]bool{}
@@ -204,6 +210,13 @@ func (a *batchAnalysis) fact(n *ir.Node) batchFact {
 		}
 		in[i] = f
 		has[in[i].kind] = true
+	}
+	if op == ir.Get {
+		return a.elems[n.Inputs[0]][n.Attrs.Int("index", 0)]
+	}
+	if len(n.Regions()) > 0 {
+		a.elems[n] = a.control(n, in)
+		return batchFact{kind: kindFree} // the tuple; get reads its elements
 	}
 	if op.Reduction {
 		return a.reduce(n, in[0])

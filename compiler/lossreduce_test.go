@@ -191,6 +191,7 @@ func TestLossReductionOfExamples(t *testing.T) {
 		"linalg.flow":        ReductionMean,
 		"ops_tour.flow":      ReductionMean, // a mean plus an L2 penalty on s
 		"tf_attrs.flow":      ReductionMean,
+		"lstm_mnist.flow":    ReductionMean, // through a scan over the rows
 	}
 	files, err := filepath.Glob("../examples/*.flow")
 	require.NoError(t, err)
@@ -207,5 +208,44 @@ func TestLossReductionOfExamples(t *testing.T) {
 				t.Log(why)
 			}
 		})
+	}
+}
+
+// TestLossReductionThroughControlFlow: if, while and for keep the
+// examples apart when their regions do and what decides them is the
+// same for every batch.
+func TestLossReductionThroughControlFlow(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want Reduction
+		why  string
+	}{
+		{`hs, _ = for xt in x along 1 (h = fill(dims = [N, 3], value = 0)) {
+        h = tanh(xt + h * w)
+        yield h
+    }
+    loss = mean(hs)`, ReductionMean, ""},
+		{`hs, h = for xt in x along 1 (h = fill(dims = [N, 3], value = 0)) {
+        h = h * w + xt
+        yield h
+    }
+    loss = sum(hs) + sum(h)`, ReductionSum, ""},
+		{`ys = for xt in x along 0 { yield xt * w }
+    loss = mean(ys)`, ReductionUnknown, "for steps along the batch dimension"},
+		{`y = if sum(x) > 0.0 { x * w } else { x }
+    loss = mean(y)`, ReductionUnknown, "greater of a sum over the batch"},
+		{`y = if w > 0.0 { x * w } else { x }
+    loss = mean(y)`, ReductionMean, ""},
+		{`r, _ = while (r = x, k = 0) k < 3 limit 5 { r = r * w; k = k + 1 }
+    loss = mean(r)`, ReductionMean, ""},
+		{`r, _ = while (r = x, k = 0) sum(r) > 1.0 limit 5 { r = r * w; k = k + 1 }
+    loss = mean(r)`, ReductionUnknown, "how many times while runs depends on the batch's values"},
+	} {
+		src := "model M {\n    input x: f32[N, 4, 3]\n    param w: f32[]\n    " + tt.body + "\n    train loss with sgd(lr = 0.1)\n}\n"
+		g, err := Compile("m.flow", []byte(src), Options{})
+		require.NoError(t, err, src)
+		got, why := LossReduction(g)
+		require.Equal(t, tt.want, got, "%s\n%s", src, why)
+		require.Contains(t, why, tt.why)
 	}
 }
