@@ -557,8 +557,12 @@ func (c *checker) forExpr(e *lang.ForExpr) ([]value, bool) {
 		if a < 0 {
 			a += r
 		}
-		if a < 0 || a >= r {
-			c.errorNode(s.Seq.Position(), s.Seq, "for steps along axis %d, but %s is %s (rank %d)", axis, exprLabel(s.Seq), n.Type, r)
+		switch {
+		case r == 0:
+			c.errorNode(s.Seq.Position(), s.Seq, "for steps along an axis of a tensor, but %s is the scalar %s", exprLabel(s.Seq), n.Type)
+			return nil, false
+		case a < 0 || a >= r:
+			c.errorNode(s.Seq.Position(), s.Seq, "for steps along axis %d, but %s is %s, of rank %d: the axis must be from %d to %d", axis, exprLabel(s.Seq), n.Type, r, -r, r-1)
 			return nil, false
 		}
 		if i == 0 {
