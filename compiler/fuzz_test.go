@@ -30,6 +30,13 @@ func FuzzCompile(f *testing.F) {
 	if err != nil || len(examples) == 0 {
 		f.Fatalf("no examples: %v", err)
 	}
+	// The control-flow models of the IR goldens; errors_control.flow
+	// below has more, nested and wrong.
+	control, err := filepath.Glob("testdata/control/*.flow")
+	if err != nil || len(control) == 0 {
+		f.Fatalf("no control-flow models: %v", err)
+	}
+	examples = append(examples, control...)
 	for _, path := range examples {
 		src, err := os.ReadFile(path)
 		if err != nil {
