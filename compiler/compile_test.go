@@ -29,14 +29,44 @@ func TestIRGolden(t *testing.T) {
 				b.WriteString(g.Dump())
 			}})
 			require.NoError(t, err)
-			golden := filepath.Join("testdata", strings.TrimSuffix(filepath.Base(path), ".flow")+".ir.golden")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, []byte(b.String()), 0o644))
-				return
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./compiler -update")
-			require.Equal(t, string(want), b.String())
+			compareGolden(t, filepath.Join("testdata", strings.TrimSuffix(filepath.Base(path), ".flow")+".ir.golden"), b.String())
+		})
+	}
+}
+
+// compareGolden compares got with the golden file, or with -update
+// rewrites the file.
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test ./compiler -update")
+	require.Equal(t, string(want), got)
+}
+
+// TestControlIRGolden dumps the IR that testdata/control/*.flow check
+// into — cond, while and scan nodes with their regions printed indented
+// under them, nested regions further in — and compares it with the
+// .ir.golden file beside each. Only the checker's output is compared,
+// so that changes to the passes leave these goldens alone.
+func TestControlIRGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/control/*.flow")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			var dump string
+			_, err := CompileFile(path, Options{DumpAfter: func(stage string, g *ir.Module) {
+				if stage == "check" {
+					dump = g.Dump()
+				}
+			}})
+			require.NoError(t, err)
+			require.Contains(t, dump, "\n      ", "no nested region in the dump")
+			compareGolden(t, strings.TrimSuffix(path, ".flow")+".ir.golden", dump)
 		})
 	}
 }

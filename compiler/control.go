@@ -114,6 +114,7 @@ type blockScope struct {
 	args    map[string]*ir.Node // names bound on entry
 	carried []string            // names assignments may rebind (loop bodies)
 	what    string              // "the then branch of if", "the body of while", ...
+	loop    bool                // a loop body: an outer name is carried, not redefined
 }
 
 // block checks b's statements in a nested scope with scope's arguments
@@ -131,6 +132,16 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 		c.names[name] = &binding{kind: "value", node: n, pos: n.Pos, used: true}
 	}
 	good := true
+	// An update (assign, assign_add, assign_sub) anywhere in the block,
+	// however deep in its expressions, adds to the graph's updates.
+	noUpdates := func(errsBefore, updatesBefore int) bool {
+		us := c.g.Updates()
+		if len(us) == updatesBefore || len(c.errs) > errsBefore {
+			return true
+		}
+		c.errorf(us[updatesBefore].Pos, "%s cannot update a param: updates happen once per step, outside if, while and for", scope.what)
+		return false
+	}
 	for _, d := range b.Stmts {
 		a, ok := d.(*lang.AssignStmt)
 		if !ok {
@@ -139,14 +150,14 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 			continue
 		}
 		targets := a.Targets()
+		errsBefore, updatesBefore := len(c.errs), len(c.g.Updates())
 		if len(targets) == 1 && slices.Contains(scope.carried, targets[0].Name) {
 			v, ok := c.single(a.Value)
 			if !ok {
 				good = false
 				continue
 			}
-			if c.isUpdate(v) {
-				c.errorf(a.Value.Position(), "%s cannot update a param: updates happen once per step, outside if, while and for", scope.what)
+			if !noUpdates(errsBefore, updatesBefore) {
 				good = false
 				continue
 			}
@@ -156,8 +167,8 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 		}
 		for _, id := range targets {
 			if prev, outer := savedNames[id.Name]; outer && c.names[id.Name] == prev && prev.kind != "const" {
-				if len(scope.carried) > 0 || strings.Contains(scope.what, "loop") {
-					c.errorf(id.Pos, "%s is not carried by the loop, so the body cannot assign it; carry it: (%s = …)", id.Name, id.Name)
+				if scope.loop {
+					c.errorf(id.Pos, "%s is defined outside the loop (at %s) and not carried, so %s cannot assign it; carry it with (%s = …) or choose a new name", id.Name, shortPos(prev.pos), scope.what, id.Name)
 				} else {
 					c.errorf(id.Pos, "%s is already defined outside %s (at %s); a block defines new names", id.Name, scope.what, shortPos(prev.pos))
 				}
@@ -167,35 +178,8 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 		if !good {
 			continue
 		}
-		before := len(c.errs)
 		c.decl(a)
-		if len(c.errs) > before {
-			good = false
-			continue
-		}
-		for _, id := range targets {
-			if bd := c.names[id.Name]; bd != nil && bd.node != nil && bd.node.Op.Update {
-				c.errorf(a.Value.Position(), "%s cannot update a param: updates happen once per step, outside if, while and for", scope.what)
-				good = false
-			}
-		}
-	}
-	if !good {
-		return nil, nil, false
-	}
-	var vals []value
-	for _, e := range results {
-		v, ok := c.single(e)
-		if !ok {
-			return nil, nil, false
-		}
-		vals = append(vals, v)
-	}
-	// A name the block defines and nothing reads is a mistake, as at the
-	// top level.
-	for _, name := range c.order[len(savedOrder):] {
-		if b := c.names[name]; b != nil && !b.used && b.kind == "value" && !slices.Contains(scope.carried, name) {
-			c.errorf(b.pos, "%s is computed but never used in %s", name, scope.what)
+		if len(c.errs) > errsBefore || !noUpdates(errsBefore, updatesBefore) {
 			good = false
 		}
 	}
@@ -206,12 +190,24 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 	for _, name := range scope.carried {
 		final[name] = c.names[name].node
 	}
-	return final, vals, true
-}
-
-// isUpdate reports whether v is the value of a param update.
-func (c *checker) isUpdate(v value) bool {
-	return !v.lit && v.node != nil && v.node.Op.Update
+	var vals []value
+	for _, e := range results {
+		errsBefore, updatesBefore := len(c.errs), len(c.g.Updates())
+		v, ok := c.single(e)
+		if !ok || !noUpdates(errsBefore, updatesBefore) {
+			return nil, nil, false
+		}
+		vals = append(vals, v)
+	}
+	// A name the block defines and nothing uses is a mistake, as at the
+	// top level of a model.
+	for _, name := range c.order[len(savedOrder):] {
+		if bd := c.names[name]; bd != nil && !bd.used && bd.kind == "value" {
+			c.errorf(bd.pos, "%s is computed but never used in %s", name, scope.what)
+			good = false
+		}
+	}
+	return final, vals, good
 }
 
 // closeRegion makes r closed: it appends a block argument for each value
@@ -495,7 +491,7 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 	var final map[string]*ir.Node
 	body, ok := c.loopRegion(names, ts, func(args map[string]*ir.Node) bool {
 		var ok bool
-		final, _, ok = c.block(e.Body, blockScope{args: args, carried: names, what: "the body of while"}, nil)
+		final, _, ok = c.block(e.Body, blockScope{args: args, carried: names, what: "the body of while", loop: true}, nil)
 		return ok
 	})
 	if !ok || !c.checkCarried("the loop", e.Carried, inits, final, e.Body) {
@@ -564,8 +560,12 @@ func (c *checker) forExpr(e *lang.ForExpr) ([]value, bool) {
 		if a < 0 {
 			a += r
 		}
-		if a < 0 || a >= r {
-			c.errorNode(s.Seq.Position(), s.Seq, "for steps along axis %d, but %s is %s (rank %d)", axis, exprLabel(s.Seq), n.Type, r)
+		switch {
+		case r == 0:
+			c.errorNode(s.Seq.Position(), s.Seq, "for steps along an axis of a tensor, but %s is the scalar %s", exprLabel(s.Seq), n.Type)
+			return nil, false
+		case a < 0 || a >= r:
+			c.errorNode(s.Seq.Position(), s.Seq, "for steps along axis %d, but %s is %s, of rank %d: the axis must be from %d to %d", axis, exprLabel(s.Seq), n.Type, r, -r, r-1)
 			return nil, false
 		}
 		if i == 0 {
@@ -613,7 +613,7 @@ func (c *checker) forExpr(e *lang.ForExpr) ([]value, bool) {
 	}
 	body, ok := c.loopRegion(names, ts, func(args map[string]*ir.Node) bool {
 		var ok bool
-		final, ys, ok = c.block(e.Body, blockScope{args: args, carried: carried, what: "the body of for"}, yields)
+		final, ys, ok = c.block(e.Body, blockScope{args: args, carried: carried, what: "the body of for", loop: true}, yields)
 		return ok
 	})
 	if !ok || !c.checkCarried("the loop", e.Carried, inits, final, e.Body) {

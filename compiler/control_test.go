@@ -225,3 +225,29 @@ func TestControlFlowPipeline(t *testing.T) {
 		require.Len(t, g.Updates(), 2*3+1, "W and a with two Adam slots each, and the step counter")
 	}
 }
+
+// TestFunctionParamInLoopGradients: a function that declares a param,
+// called inside a for body and inside an if branch, declares a param of
+// the model for each call (not one per step): the loop's step uses the
+// same param on every trip, and both are differentiated through the
+// control flow.
+func TestFunctionParamInLoopGradients(t *testing.T) {
+	src := `fn cell(x: f64[1, 2]) -> f64[1, 2] {
+    param W: f64[2, 2]
+    return tanh(x @ W)
+}
+model F {
+    input x: f64[3, 1, 2]
+    param h0: f64[1, 2]
+    ys, h = for xt in x (h = h0) {
+        h = cell(xt + h)
+        yield h * 2.0
+    }
+    z = if sum(h) > 0.0 { cell(h) } else { h }
+    loss = sum(ys) + sum(z * z)
+    train loss with sgd(lr = 0.1)
+}`
+	feeds := map[string]*ir.Tensor{"x": tensor([]int{3, 1, 2}, 0.5, -1, 2, -0.3, 0.1, -2)}
+	g, _ := checkSourceGradients(t, src, feeds, 6)
+	require.Len(t, g.Params, 3)
+}

@@ -30,6 +30,13 @@ func FuzzCompile(f *testing.F) {
 	if err != nil || len(examples) == 0 {
 		f.Fatalf("no examples: %v", err)
 	}
+	// The control-flow models of the IR goldens; errors_control.flow
+	// below has more, nested and wrong.
+	control, err := filepath.Glob("testdata/control/*.flow")
+	if err != nil || len(control) == 0 {
+		f.Fatalf("no control-flow models: %v", err)
+	}
+	examples = append(examples, control...)
 	for _, path := range examples {
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -138,12 +145,7 @@ func checkGraph(t *testing.T, g *ir.Module) {
 		if _, dup := index[n]; dup {
 			t.Fatalf("node %s appears twice", n.Label())
 		}
-		if n.Type.DType == ir.Invalid || n.Type.Shape == nil {
-			t.Fatalf("node %s (%s) is untyped: %v", n.Label(), n.Op.Name, n.Type)
-		}
-		if len(n.Inputs) != len(n.Op.Inputs) && !(n.Op.Variadic && len(n.Inputs) > 0) {
-			t.Fatalf("node %s (%s) has %d inputs, want %d", n.Label(), n.Op.Name, len(n.Inputs), len(n.Op.Inputs))
-		}
+		checkNodeType(t, n)
 		for _, in := range n.Inputs {
 			j, ok := index[in]
 			if !ok || j >= i {
@@ -151,6 +153,9 @@ func checkGraph(t *testing.T, g *ir.Module) {
 			}
 		}
 		index[n] = i
+		for _, r := range n.Regions() {
+			checkRegion(t, n, r)
+		}
 	}
 	var special []*ir.Node
 	special = append(special, g.Inputs...)
@@ -176,5 +181,57 @@ func checkGraph(t *testing.T, g *ir.Module) {
 	}
 	if g.Loss() != nil && len(g.Updates()) == 0 {
 		t.Fatal("a train statement with no updates")
+	}
+}
+
+// checkNodeType checks that n is typed (a tuple, element by element) and
+// has as many inputs as its op takes.
+func checkNodeType(t *testing.T, n *ir.Node) {
+	t.Helper()
+	typed := func(ty ir.Type) bool { return ty.DType != ir.Invalid && ty.Shape != nil }
+	ok := typed(n.Type)
+	if n.Type.IsTuple() {
+		ok = len(n.Type.Elems) > 0
+		for _, e := range n.Type.Elems {
+			ok = ok && typed(e)
+		}
+	}
+	if !ok {
+		t.Fatalf("node %s (%s) is untyped: %v", n.Label(), n.Op.Name, n.Type)
+	}
+	if len(n.Inputs) != len(n.Op.Inputs) && !(n.Op.Variadic && len(n.Inputs) > 0) {
+		t.Fatalf("node %s (%s) has %d inputs, want %d", n.Label(), n.Op.Name, len(n.Inputs), len(n.Op.Inputs))
+	}
+}
+
+// checkRegion checks a region of node owner: owned by it, closed (its
+// nodes use only its block arguments and its earlier nodes), typed and
+// in topological order, its results its own values, and so on for the
+// regions nested in it.
+func checkRegion(t *testing.T, owner *ir.Node, r *ir.Region) {
+	t.Helper()
+	if r.Owner != owner {
+		t.Fatalf("a region of %s (%s) has another owner", owner.Label(), owner.Op.Name)
+	}
+	known := map[*ir.Node]bool{}
+	for _, a := range r.Args {
+		known[a] = true
+	}
+	for _, n := range r.Nodes {
+		checkNodeType(t, n)
+		for _, in := range n.Inputs {
+			if !known[in] {
+				t.Fatalf("node %s (%s) in a region of %s (%s) uses %s, which is not a block argument or an earlier node of the region", n.Label(), n.Op.Name, owner.Label(), owner.Op.Name, in.Label())
+			}
+		}
+		known[n] = true
+		for _, sub := range n.Regions() {
+			checkRegion(t, n, sub)
+		}
+	}
+	for _, res := range r.Results {
+		if !known[res] {
+			t.Fatalf("a result of a region of %s (%s) is not its own value: %s", owner.Label(), owner.Op.Name, res.Label())
+		}
 	}
 }

@@ -32,18 +32,56 @@ func WriteDOT(w io.Writer, g *Graph) error {
 		}
 		b.WriteString("  }\n")
 	}
-	for _, n := range g.Nodes {
-		if n.Group == 0 {
-			b.WriteString("  ")
-			g.writeDOTNode(b, n)
-		}
-	}
+	g.writeDOTRegion(b, 0, "  ")
 	for _, e := range g.edges() {
 		to := g.Node(e.to)
-		fmt.Fprintf(b, "  n%d -> n%d [id=\"%s\", color=%s];\n", e.from, e.to, e.id(), dotQuote(edgeColor(to)))
+		style := ""
+		switch e.kind {
+		case edgeBind:
+			style = `, style=dashed, arrowhead=empty`
+		case edgeYield:
+			style = `, style=dashed`
+		}
+		fmt.Fprintf(b, "  n%d -> n%d [id=\"%s\", color=%s%s];\n", e.from, e.to, e.id(), dotQuote(edgeColor(to)), style)
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// writeDOTRegion writes the nodes of region id (0: the model's body)
+// not in a fused group, and each control-flow node among them as a
+// cluster holding the node and a nested cluster for each of its regions.
+func (g *Graph) writeDOTRegion(b *bufio.Writer, id int, indent string) {
+	owned := map[int][]*Region{}
+	for _, r := range g.Regions {
+		if r.Parent == id {
+			owned[r.Owner] = append(owned[r.Owner], r)
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Region != id || n.Group != 0 {
+			continue
+		}
+		rs := owned[n.ID]
+		if len(rs) == 0 {
+			b.WriteString(indent)
+			g.writeDOTNode(b, n)
+			continue
+		}
+		fmt.Fprintf(b, "%ssubgraph cluster_n%d {\n", indent, n.ID)
+		fmt.Fprintf(b, "%s  id=\"cluster_n%d\"; label=%s; fontsize=9; style=\"rounded\"; color=%s;\n",
+			indent, n.ID, dotQuote(fmt.Sprintf("%%%d %s", n.ID, n.Op)), dotQuote(colorRegion))
+		for _, r := range rs {
+			fmt.Fprintf(b, "%s  subgraph cluster_r%d {\n", indent, r.ID)
+			fmt.Fprintf(b, "%s    id=\"region%d\"; label=%s; fontsize=9; style=\"rounded,filled\"; color=%s; fillcolor=%s;\n",
+				indent, r.ID, dotQuote(r.Name), dotQuote(colorRegion), dotQuote(colorRegionFill))
+			g.writeDOTRegion(b, r.ID, indent+"    ")
+			fmt.Fprintf(b, "%s  }\n", indent)
+		}
+		b.WriteString(indent + "  ")
+		g.writeDOTNode(b, n)
+		fmt.Fprintf(b, "%s}\n", indent)
+	}
 }
 
 func (g *Graph) writeDOTNode(b *bufio.Writer, n *Node) {
@@ -98,25 +136,64 @@ func dotQuote(s string) string {
 }
 
 // edge is one operand edge: the k-th edge from node from into node to
-// (a node may read the same operand twice).
+// (a node may read the same operand twice). Edges of kind edgeBind go
+// from an operand of a control-flow node to the block argument it
+// binds, edges of kind edgeYield from a region's result to its owner.
 type edge struct {
 	from, to, k int
+	kind        edgeKind
 }
+
+// edgeKind says what an edge stands for.
+type edgeKind int
+
+// The kinds of edge: an operand read, an operand binding a block
+// argument, a region's result.
+const (
+	edgeOperand edgeKind = iota
+	edgeBind
+	edgeYield
+)
 
 func (e edge) id() string { return fmt.Sprintf("e%d_%d_%d", e.from, e.to, e.k) }
 
-// edges lists the operand edges in IR order, skipping operands the
-// snapshot does not hold.
+// edges lists the edges into each node in the order of Nodes, skipping
+// operands the snapshot does not hold: a block argument's binding
+// operand, then the operands, then, into a control-flow node, the
+// results of its regions.
 func (g *Graph) edges() []edge {
+	bind := map[int]int{}     // block argument -> the operand binding it
+	yields := map[int][]int{} // owner -> the results of its regions
+	for _, r := range g.Regions {
+		owner := g.Node(r.Owner)
+		if owner == nil {
+			continue
+		}
+		if off := len(owner.Inputs) - len(r.Args); off >= 0 {
+			for i, a := range r.Args {
+				bind[a] = owner.Inputs[off+i]
+			}
+		}
+		yields[r.Owner] = append(yields[r.Owner], r.Results...)
+	}
 	var out []edge
 	for _, n := range g.Nodes {
 		seen := map[int]int{}
-		for _, in := range n.Inputs {
-			if g.Node(in) == nil {
-				continue
+		add := func(from int, kind edgeKind) {
+			if g.Node(from) == nil {
+				return
 			}
-			out = append(out, edge{from: in, to: n.ID, k: seen[in]})
-			seen[in]++
+			out = append(out, edge{from: from, to: n.ID, k: seen[from], kind: kind})
+			seen[from]++
+		}
+		if from, ok := bind[n.ID]; ok {
+			add(from, edgeBind)
+		}
+		for _, in := range n.Inputs {
+			add(in, edgeOperand)
+		}
+		for _, res := range yields[n.ID] {
+			add(res, edgeYield)
 		}
 	}
 	return out

@@ -65,6 +65,36 @@ type Node struct {
 	Marks []string `json:"marks,omitempty"`
 	// Trainable is false for optimizer-state params.
 	Trainable bool `json:"trainable,omitempty"`
+	// Region is the ID of the region the node belongs to (a block of an
+	// if, while or for), 0 for the model's body.
+	Region int `json:"region,omitempty"`
+}
+
+// Region is a region of a control-flow node (cond, while, scan): its
+// block arguments and nodes are nodes of the snapshot whose Region is
+// ID.
+type Region struct {
+	ID int `json:"id"`
+	// Owner is the ID of the node whose region this is; Name is the
+	// attribute holding it ("then", "else", "cond", "body").
+	Owner int    `json:"owner"`
+	Name  string `json:"name"`
+	// Parent is the region the owner belongs to, 0 for the model's body.
+	Parent int `json:"parent,omitempty"`
+	// Args are the IDs of the block arguments, bound in order to the
+	// owner's last len(Args) operands; Results the IDs of what the
+	// region yields.
+	Args    []int `json:"args"`
+	Results []int `json:"results"`
+}
+
+// Label is the region's caption: its owner and its name, "%10 scan body".
+func (r *Region) Label(g *Graph) string {
+	s := fmt.Sprintf("%%%d", r.Owner)
+	if o := g.Node(r.Owner); o != nil {
+		s += " " + o.Op
+	}
+	return s + " " + r.Name
 }
 
 // Type is the node's output type as the IR writes it, e.g. f32[N,10].
@@ -98,6 +128,12 @@ type Graph struct {
 	// Devices lists the distinct non-empty devices in sorted order; a
 	// node's outline colour is DeviceColor(index in Devices).
 	Devices []string `json:"devices,omitempty"`
+	// Regions are the regions of control-flow nodes, nested ones after
+	// the region holding their owner; a region's nodes come in Nodes
+	// before its owner, so that Nodes stays topological with the edges
+	// from the owner's operands to the block arguments and from the
+	// results to the owner.
+	Regions []*Region `json:"regions,omitempty"`
 
 	byID map[int]*Node
 }
@@ -141,58 +177,111 @@ func FromIR(g *ir.Module, stage string, fusion map[*ir.Node]*ir.Node) *Graph {
 	devices := map[string]bool{}
 	for _, n := range g.Body.Nodes {
 		in[n] = true
-		vn := &Node{
-			ID:        n.ID,
-			Op:        n.Op.Name,
-			Name:      n.Name,
-			DType:     n.Type.DType.String(),
-			Shape:     n.Type.Shape.String(),
-			Role:      n.Role.String(),
-			Device:    n.Device,
-			Line:      n.Pos.Line,
-			Col:       n.Pos.Col,
-			Marks:     marks[n],
-			Inputs:    make([]int, len(n.Inputs)),
-			Trainable: true,
-		}
-		if n.Pos.File != "" && n.Pos.File != g.Source {
-			vn.File = n.Pos.File
-		}
-		if len(n.Attrs) > 0 {
-			vn.Attrs = n.Attrs.Format()
-		}
-		for i, x := range n.Inputs {
-			vn.Inputs[i] = x.ID
-		}
-		switch {
-		case n.Op == ir.Input:
-			vn.Kind = KindInput
-		case n.Op == ir.Param:
-			vn.Kind = KindParam
-			vn.Trainable = ir.Trainable(n)
-		case len(n.Inputs) == 0 && !n.Op.Stateful:
-			vn.Kind = KindConst
-			switch val := n.Attrs["value"].(type) {
-			case nil:
-			case float64:
-				vn.Value = strconv.FormatFloat(val, 'g', 6, 64)
-			default:
-				vn.Value = fmt.Sprint(val)
-			}
-		default:
-			vn.Kind = KindOp
-		}
-		if n.Device != "" {
-			devices[n.Device] = true
-		}
-		v.Nodes = append(v.Nodes, vn)
 	}
+	// add appends the nodes of region r (ID id, 0 for the body), each
+	// control-flow node after the nodes of its regions.
+	var add func(r *ir.Region, id int, nodes []*ir.Node)
+	add = func(r *ir.Region, id int, nodes []*ir.Node) {
+		for _, n := range nodes {
+			for _, name := range regionNames(n) {
+				sub := n.Attrs[name].(*ir.Region)
+				vr := &Region{ID: len(v.Regions) + 1, Owner: n.ID, Name: name, Parent: id}
+				v.Regions = append(v.Regions, vr)
+				for _, a := range sub.Args {
+					vr.Args = append(vr.Args, a.ID)
+				}
+				for _, res := range sub.Results {
+					vr.Results = append(vr.Results, res.ID)
+				}
+				add(sub, vr.ID, append(slices.Clone(sub.Args), sub.Nodes...))
+			}
+			v.addNode(g, n, marks[n], id, devices)
+		}
+	}
+	add(g.Body, 0, g.Body.Nodes)
 	for d := range devices {
 		v.Devices = append(v.Devices, d)
 	}
 	sort.Strings(v.Devices)
 	v.groups(fusion, in)
 	return v
+}
+
+// regionNames returns the names of n's region attributes in a fixed
+// order: a cond's then before its else, a while's cond before its body.
+func regionNames(n *ir.Node) []string {
+	var names []string
+	for k, a := range n.Attrs {
+		if _, ok := a.(*ir.Region); ok {
+			names = append(names, k)
+		}
+	}
+	order := map[string]int{"then": 0, "else": 1, "cond": 2, "body": 3}
+	sort.Slice(names, func(i, j int) bool {
+		oi, iok := order[names[i]]
+		oj, jok := order[names[j]]
+		if iok != jok {
+			return iok
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// addNode appends the snapshot of n, a node of region region, to v.
+func (v *Graph) addNode(g *ir.Module, n *ir.Node, marks []string, region int, devices map[string]bool) {
+	vn := &Node{
+		ID:        n.ID,
+		Op:        n.Op.Name,
+		Name:      n.Name,
+		DType:     n.Type.DType.String(),
+		Shape:     n.Type.Shape.String(),
+		Role:      n.Role.String(),
+		Device:    n.Device,
+		Line:      n.Pos.Line,
+		Col:       n.Pos.Col,
+		Marks:     marks,
+		Inputs:    make([]int, len(n.Inputs)),
+		Trainable: true,
+		Region:    region,
+	}
+	if n.Type.IsTuple() {
+		vn.DType, vn.Shape = n.Type.String(), "" // (f32[N,3], i32[])
+	}
+	if n.Pos.File != "" && n.Pos.File != g.Source {
+		vn.File = n.Pos.File
+	}
+	if attrs := withoutRegions(n.Attrs); len(attrs) > 0 {
+		vn.Attrs = attrs.Format()
+	}
+	for i, x := range n.Inputs {
+		vn.Inputs[i] = x.ID
+	}
+	switch {
+	case n.Op == ir.Input:
+		vn.Kind = KindInput
+	case n.Op == ir.Param:
+		vn.Kind = KindParam
+		vn.Trainable = ir.Trainable(n)
+	case len(n.Inputs) == 0 && !n.Op.Stateful:
+		vn.Kind = KindConst
+		switch val := n.Attrs["value"].(type) {
+		case nil:
+		case float64:
+			vn.Value = strconv.FormatFloat(val, 'g', 6, 64)
+		default:
+			vn.Value = fmt.Sprint(val)
+		}
+	default:
+		vn.Kind = KindOp
+	}
+	if n.Device != "" {
+		devices[n.Device] = true
+	}
+	v.Nodes = append(v.Nodes, vn)
 }
 
 // groups numbers the fused groups: each fused node joins the group of
@@ -263,6 +352,9 @@ func (v *Graph) Details(n *Node) string {
 	if n.Group != 0 {
 		fmt.Fprintf(&b, "\nfused group %d", n.Group)
 	}
+	if n.Region != 0 {
+		b.WriteString("\nin region " + v.Regions[n.Region-1].Label(v))
+	}
 	for _, m := range n.Marks {
 		b.WriteString("\n" + m)
 	}
@@ -287,4 +379,16 @@ func (v *Graph) inputLabel(id int) string {
 		s += " " + in.Name
 	}
 	return s
+}
+
+// withoutRegions returns attrs without the regions, which a view draws
+// rather than writes.
+func withoutRegions(attrs ir.Attrs) ir.Attrs {
+	out := ir.Attrs{}
+	for k, a := range attrs {
+		if _, ok := a.(*ir.Region); !ok {
+			out[k] = a
+		}
+	}
+	return out
 }

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -563,4 +565,146 @@ panel:panel,lit:lit,trunk:trunk,trunkLit:trunkLit}));})();
 	_, err = fmt.Sscan(strings.Fields(res.After)[2], &w1)
 	require.NoError(t, err)
 	require.Less(t, w1, w0, "the wheel zooms in: %s -> %s", res.Before, res.After)
+}
+
+// controlSource has an if nested in a for body and a while, each block
+// reading values from outside.
+const controlSource = `model Control {
+    input x: f32[N, 5, 3]
+    input h0: f32[N, 3]
+    param W: f32[3, 3] = ones
+    hs, h = for xt in x along 1 (h = h0) {
+        g = tanh(xt @ W + h)
+        h = if sum(g) > 0.0 { g * 0.5 } else { g - h }
+        yield h
+    }
+    r, k = while (r = h, k = 0) k < 3 limit 3 {
+        r = r * 0.9 + h
+        k = k + 1
+    }
+    loss = sum(hs) + sum(r) + sum(cast(k, dtype = "f32"))
+    output hs
+    train loss with sgd(lr = 0.1)
+}
+`
+
+// TestRegionsAsNestedClusters: the regions of cond, while and scan are
+// snapshotted with their nodes, bound to the owner's operands by edges,
+// written to DOT as clusters nested in the owner's cluster and in the
+// region around it, and boxed by the built-in renderer.
+func TestRegionsAsNestedClusters(t *testing.T) {
+	m, v := compile(t, "control.flow", []byte(controlSource))
+	nRegions := 0
+	for _, n := range m.Body.Nodes {
+		for range n.Regions() {
+			nRegions++
+		}
+	}
+	require.NotZero(t, nRegions)
+	require.GreaterOrEqual(t, len(v.Regions), nRegions)
+	nested := false
+	for _, r := range v.Regions {
+		require.NotNil(t, v.Node(r.Owner))
+		require.Equal(t, r.Parent, v.Node(r.Owner).Region, "region %d", r.ID)
+		nested = nested || r.Parent != 0
+		for _, a := range r.Args {
+			require.Equal(t, "arg", v.Node(a).Op)
+			require.Equal(t, r.ID, v.Node(a).Region)
+		}
+	}
+	require.True(t, nested, "the if in the for body is a nested region")
+	// Nodes are topological along every edge, operand bindings and
+	// results included; each block argument has one binding edge.
+	at := map[int]int{}
+	for i, n := range v.Nodes {
+		at[n.ID] = i
+	}
+	binds := map[int]int{}
+	for _, e := range v.edges() {
+		require.Less(t, at[e.from], at[e.to], "edge %s", e.id())
+		if e.kind == edgeBind {
+			binds[e.to]++
+			require.Equal(t, 0, v.Node(e.from).Region-v.Regions[v.Node(e.to).Region-1].Parent, "edge %s binds from the owner's region", e.id())
+		}
+	}
+	for _, r := range v.Regions {
+		for _, a := range r.Args {
+			require.Equal(t, 1, binds[a], "block argument %%%d", a)
+		}
+	}
+
+	// DOT: each node in the cluster of its region, each region's cluster
+	// inside its owner's, inside the cluster of the owner's region.
+	var b bytes.Buffer
+	require.NoError(t, WriteDOT(&b, v))
+	var stack []string
+	where := map[string][]string{} // node or cluster -> enclosing clusters
+	nodeLine := regexp.MustCompile(`^\s*(n\d+) \[`)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if m := regexp.MustCompile(`subgraph (cluster_\w+) \{`).FindStringSubmatch(line); m != nil {
+			where[m[1]] = slices.Clone(stack)
+			stack = append(stack, m[1])
+			continue
+		}
+		if strings.TrimSpace(line) == "}" && len(stack) > 0 {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if m := nodeLine.FindStringSubmatch(line); m != nil {
+			where[m[1]] = slices.Clone(stack)
+		}
+	}
+	require.Empty(t, stack)
+	for _, n := range v.Nodes {
+		in := where[fmt.Sprintf("n%d", n.ID)]
+		if len(in) > 0 && in[len(in)-1] == fmt.Sprintf("cluster_n%d", n.ID) {
+			in = in[:len(in)-1] // an owner, in its own cluster
+		}
+		if n.Region == 0 {
+			require.NotContains(t, strings.Join(in, " "), "cluster_r", "n%d", n.ID)
+			continue
+		}
+		require.NotEmpty(t, in, "n%d", n.ID)
+		require.Equal(t, fmt.Sprintf("cluster_r%d", n.Region), in[len(in)-1], "n%d", n.ID)
+	}
+	for _, r := range v.Regions {
+		in := where[fmt.Sprintf("cluster_r%d", r.ID)]
+		require.Equal(t, fmt.Sprintf("cluster_n%d", r.Owner), in[len(in)-1])
+		if r.Parent != 0 {
+			require.Contains(t, in, fmt.Sprintf("cluster_r%d", r.Parent))
+		}
+	}
+	require.Contains(t, b.String(), "style=dashed, arrowhead=empty")
+
+	// The built-in renderer: a labelled box per region around each of
+	// its nodes, the layout still drawable (edges point down, no
+	// overlaps), every node, edge and region drawn.
+	doc := parseSVG(t, SVG(v))
+	require.Len(t, doc.groups["node"], len(v.Nodes))
+	require.Len(t, doc.groups["edge"], len(v.edges()))
+	require.Len(t, doc.groups["region"], len(v.Regions))
+	for _, g := range doc.groups["region"] {
+		require.Contains(t, g.title, "region %")
+	}
+	l := newLayout(v)
+	for _, e := range v.edges() {
+		require.Less(t, l.vs[l.index[e.from]].y, l.vs[l.index[e.to]].y, "edge %s", e.id())
+	}
+	for _, n := range v.Nodes {
+		vx := l.vs[l.index[n.ID]]
+		for r := n.Region; r != 0; r = v.Regions[r-1].Parent {
+			inside := false
+			for _, q := range l.regionBoxes(r) {
+				inside = inside || q[0] <= vx.x-vx.w/2 && vx.x+vx.w/2 <= q[2] && q[1] <= vx.y-vx.h/2 && vx.y+vx.h/2 <= q[3]
+			}
+			require.True(t, inside, "n%d outside the box of region %d", n.ID, r)
+		}
+	}
+	for i, a := range v.Nodes {
+		for _, c := range v.Nodes[i+1:] {
+			p, q := l.vs[l.index[a.ID]], l.vs[l.index[c.ID]]
+			overlap := math.Abs(p.x-q.x) < (p.w+q.w)/2 && math.Abs(p.y-q.y) < (p.h+q.h)/2
+			require.False(t, overlap, "nodes %d and %d overlap", a.ID, c.ID)
+		}
+	}
 }

@@ -41,9 +41,15 @@ const (
 	groupPull = 4.0
 )
 
-// group returns the fused group of vertex v, 0 for none and for dummies.
+// group returns the fused group of vertex v, or for a node of a region
+// of a control-flow node a number standing for that region (after every
+// fused group's), 0 for none and for dummies: the members of a group
+// stay side by side in their layers.
 func (l *layout) group(v int) int {
 	if n := l.vs[v].node; n != nil {
+		if n.Group == 0 && n.Region != 0 {
+			return len(l.g.Groups) + n.Region
+		}
 		return n.Group
 	}
 	return 0
@@ -104,14 +110,16 @@ func newLayout(g *Graph) *layout {
 // only the gradients read) do not pull long edges from the top.
 func (l *layout) rank() {
 	g := l.g
+	l.edges = g.edges()
+	into := map[int][]int{}
+	for _, e := range l.edges {
+		into[e.to] = append(into[e.to], e.from)
+	}
 	layer := map[int]int{}
 	consumers := map[int][]int{}
 	for _, n := range g.Nodes {
 		r := 0
-		for _, in := range n.Inputs {
-			if g.Node(in) == nil {
-				continue
-			}
+		for _, in := range into[n.ID] {
 			r = max(r, layer[in]+1)
 			consumers[in] = append(consumers[in], n.ID)
 		}
@@ -147,7 +155,6 @@ func (l *layout) rank() {
 	for i, v := range l.vs {
 		l.layers[v.layer] = append(l.layers[v.layer], i)
 	}
-	l.edges = g.edges()
 	l.route()
 }
 

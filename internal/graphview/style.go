@@ -3,18 +3,22 @@ package graphview
 // The drawing's colours. Ops are filled by role; inputs, params and
 // constants by kind; devices colour a node's outline.
 const (
-	colorForward  = "#dbe9f6"
-	colorGrad     = "#fdd9b5"
-	colorUpdate   = "#f6b9b9"
-	colorInput    = "#c7e9c0"
-	colorParam    = "#fff2a8"
-	colorState    = "#f2ecd0"
-	colorConst    = "#eeeeee"
-	colorOutline  = "#333333"
-	colorCluster  = "#7b52ae"
-	colorEdge     = "#666666"
-	colorEdgeGrad = "#c8741f"
-	colorEdgeUpd  = "#b83232"
+	colorForward = "#dbe9f6"
+	colorGrad    = "#fdd9b5"
+	colorUpdate  = "#f6b9b9"
+	colorInput   = "#c7e9c0"
+	colorParam   = "#fff2a8"
+	colorState   = "#f2ecd0"
+	colorConst   = "#eeeeee"
+	colorOutline = "#333333"
+	colorCluster = "#7b52ae"
+	// colorRegion outlines the regions of control-flow nodes, filled
+	// with colorRegionFill (nested regions darker in SVG).
+	colorRegion     = "#5a7d9a"
+	colorRegionFill = "#f4f7fa"
+	colorEdge       = "#666666"
+	colorEdgeGrad   = "#c8741f"
+	colorEdgeUpd    = "#b83232"
 )
 
 // devicePalette colours the outlines of nodes placed on devices, in the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,11 +31,86 @@ func SVG(g *Graph) []byte {
 	b.WriteString(`<g class="graph">` + "\n")
 	fmt.Fprintf(&b, `<rect class="background" x="0" y="0" width="%s" height="%s" fill="#ffffff"/>`+"\n", num(l.width), num(l.height))
 	fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" font-size="12">%s</text>`+"\n", num(l.width/2), num(margin+8), esc(g.title()))
+	l.writeRegions(&b)
 	l.writeClusters(&b)
 	l.writeEdges(&b)
 	l.writeNodes(&b)
 	b.WriteString("</g>\n</svg>\n")
 	return b.Bytes()
+}
+
+// writeRegions shades the region of each control-flow node, in a
+// labelled box around its nodes and those of the regions nested in it
+// (so nested regions are darker). The layout keeps a region's own nodes
+// side by side, but does not reserve the box: another node may sit
+// inside it, and the hover text of each node names its region.
+func (l *layout) writeRegions(b *bytes.Buffer) {
+	for _, r := range l.g.Regions {
+		rects := l.regionBoxes(r.ID)
+		if len(rects) == 0 {
+			continue
+		}
+		var d strings.Builder
+		for _, q := range rects {
+			fmt.Fprintf(&d, "M%s,%s H%s V%s H%s Z ", num(q[0]), num(q[1]), num(q[2]), num(q[3]), num(q[0]))
+		}
+		label := r.Label(l.g)
+		fmt.Fprintf(b, `<g class="region" id="region%d"><title>%s</title>`, r.ID, esc("region "+label))
+		fmt.Fprintf(b, `<path d="%s" fill="%s" fill-opacity="0.10" stroke="none"/>`, strings.TrimSpace(d.String()), colorRegion)
+		fmt.Fprintf(b, `<text x="%s" y="%s" font-size="8" fill="%s">%s</text></g>`+"\n", num(rects[0][0]+3), num(rects[0][1]+8), colorRegion, esc(label))
+	}
+}
+
+// regionBoxes returns the box of region id as rectangles x0, y0, x1, y1
+// from the top layer down: per layer, a box around the nodes there of
+// the region and of the regions nested in it, joined to the boxes of
+// the layers above and below; the first has room for the label.
+func (l *layout) regionBoxes(id int) [][4]float64 {
+	in := func(n *Node) bool {
+		for r := n.Region; r != 0; r = l.g.Regions[r-1].Parent {
+			if r == id {
+				return true
+			}
+		}
+		return false
+	}
+	spans := map[int][4]float64{}
+	var layers []int
+	for _, n := range l.g.Nodes {
+		if !in(n) {
+			continue
+		}
+		v := l.vs[l.index[n.ID]]
+		s, ok := spans[v.layer]
+		if !ok {
+			s = [4]float64{math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)}
+			layers = append(layers, v.layer)
+		}
+		spans[v.layer] = [4]float64{min(s[0], v.x-v.w/2), min(s[1], v.y-v.h/2), max(s[2], v.x+v.w/2), max(s[3], v.y+v.h/2)}
+	}
+	slices.Sort(layers)
+	// A nested region's box sits inside its parent's: the deeper, the
+	// tighter.
+	depth := 0
+	for r := l.g.Regions[id-1].Parent; r != 0; r = l.g.Regions[r-1].Parent {
+		depth++
+	}
+	px, py := max(3, 14-4*float64(depth)), max(2, 8-2*float64(depth))
+	var out [][4]float64
+	for k, layer := range layers {
+		s := spans[layer]
+		q := [4]float64{s[0] - px, s[1] - py, s[2] + px, s[3] + py}
+		if k > 0 && layers[k-1] == layer-1 {
+			q[1] = s[1] - rankSep/2 - 1
+		} else if k == 0 {
+			q[1] -= 10 // room for the label
+		}
+		if k+1 < len(layers) && layers[k+1] == layer+1 {
+			q[3] = s[3] + rankSep/2 + 1
+		}
+		out = append(out, q)
+	}
+	return out
 }
 
 // writeClusters shades each fused group: per layer, a box around its
@@ -118,8 +194,15 @@ func (l *layout) writeEdges(b *bytes.Buffer) {
 		if o := l.trunk[i]; o != i {
 			trunk = fmt.Sprintf(` data-trunk="%s"`, l.edges[o].id())
 		}
-		fmt.Fprintf(b, `<g class="edge" id="%s"%s><title>%s</title><path d="%s" fill="none" stroke="%s" stroke-width="0.8" marker-end="url(#arrow-%s)"/></g>`+"\n",
-			e.id(), trunk, esc(from.ref()+" → "+to.ref()), d.String(), edgeColor(to), role)
+		dash, what := "", ""
+		switch e.kind {
+		case edgeBind:
+			dash, what = ` stroke-dasharray="4,3"`, " (binds a block argument)"
+		case edgeYield:
+			dash, what = ` stroke-dasharray="4,3"`, " (a result of a region)"
+		}
+		fmt.Fprintf(b, `<g class="edge" id="%s"%s><title>%s</title><path d="%s" fill="none" stroke="%s" stroke-width="0.8"%s marker-end="url(#arrow-%s)"/></g>`+"\n",
+			e.id(), trunk, esc(from.ref()+" → "+to.ref()+what), d.String(), edgeColor(to), dash, role)
 	}
 }
 
