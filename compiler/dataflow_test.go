@@ -97,7 +97,7 @@ var dataflowPrograms = []dataflowProgram{
     input x: f64[4, 2]
     param w: f64[2]
     ys, acc = for xt in x (acc = w) {
-        a, k = while (a = acc + xt, k = 0) k < 3 limit 5 {
+        a, _ = while (a = acc + xt, k = 0) k < 3 limit 5 {
             a = tanh(a * w)
             k = k + 1
         }
@@ -166,7 +166,7 @@ var dataflowPrograms = []dataflowProgram{
     input x: f64[2]
     param w: f64[2]
     r, i = while (r = w, i = 0) i < 3 limit 3 {
-        q, j = while (q = r, j = 0) j < i + 1 limit 4 {
+        q, _ = while (q = r, j = 0) j < i + 1 limit 4 {
             q = sin(q) + x
             j = j + 1
         }

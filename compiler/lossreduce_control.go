@@ -53,7 +53,7 @@ func (a *batchAnalysis) control(n *ir.Node, in []batchFact) []batchFact {
 		if n.Attrs.Bool("record") {
 			out = append(out, batchFact{kind: kindFree}) // the trip count
 			for i := range k {
-				out = append(out, stacked(out[i], 0))
+				out = append(out, stackedFact(out[i], 0))
 			}
 		}
 		return out
@@ -78,14 +78,14 @@ func (a *batchAnalysis) control(n *ir.Node, in []batchFact) []batchFact {
 		ny := len(res) - k
 		out := make([]batchFact, 0, len(elems))
 		for i := range ny {
-			out = append(out, stacked(res[i], yaxes[i]))
+			out = append(out, stackedFact(res[i], yaxes[i]))
 		}
 		for i := range k {
 			out = append(out, a.carried(n, in[q+i], res[ny+i]))
 		}
 		if n.Attrs.Bool("record") {
 			for i := range k {
-				out = append(out, stacked(out[ny+i], 0))
+				out = append(out, stackedFact(out[ny+i], 0))
 			}
 		}
 		return out
@@ -121,8 +121,8 @@ func (a *batchAnalysis) carried(n *ir.Node, init, next batchFact) batchFact {
 	return init
 }
 
-// stacked is the fact of per-step values f stacked along a new axis.
-func stacked(f batchFact, axis int) batchFact {
+// stackedFact is the fact of per-step values f stacked along a new axis.
+func stackedFact(f batchFact, axis int) batchFact {
 	if f.kind == kindRows && f.axis >= axis {
 		f.axis++
 	}
