@@ -79,7 +79,7 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 			adj[in] = d
 		}
 	}
-	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node) {
+	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
 		return gradRegion(g, r, args, dResults)
 	}}
 	for i := len(fwd) - 1; i >= 0; i-- {
@@ -127,8 +127,10 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 }
 
 // gradRegion builds in g's current region a copy of r on args and the
-// gradients of args given dResults, the gradients of r's results.
-func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node) {
+// gradients of args given dResults, the gradients of r's results; it
+// returns the copies of the results, the gradients and the copies of r's
+// nodes.
+func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
 	results, copies := g.Inline(r, args)
 	adj := map[*ir.Node]*ir.Node{}
 	for i, d := range dResults {
@@ -152,5 +154,5 @@ func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.No
 	for i, a := range args {
 		dArgs[i] = adj[a]
 	}
-	return results, dArgs
+	return results, dArgs, copies
 }

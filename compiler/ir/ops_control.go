@@ -518,7 +518,7 @@ func gradRegion(cx *GradContext, r *Region, args []Type, dres []Type) *Region {
 		ds = append(ds, g.AddArg(gr, t))
 	}
 	g.Within(gr, func() {
-		_, dArgs := cx.Region(r, as, ds)
+		_, dArgs, _ := cx.Region(r, as, ds)
 		for i, d := range dArgs {
 			gr.Results = append(gr.Results, gradOrZeros(g, d, args[i]))
 		}
@@ -565,9 +565,12 @@ func record(n *Node) {
 }
 
 // scanGrad differentiates scan with a reverse scan over the sequences,
-// the recorded carried values and the per-step gradients, which reruns
-// each step's body and carries the gradients of the carried values and
-// the sums of the invariants' gradients.
+// the recorded carried values, the forward values the gradient reads and
+// the per-step gradients. Each reverse step runs the derivative of the
+// body on what the forward step saved (the values the derivative reads
+// are yielded by the forward body and stacked, so nothing is computed
+// twice) and carries the gradients of the carried values and the sums of
+// the invariants' gradients.
 func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	g := cx.Module
 	q, k := n.Attrs.Int("seqs", 0), n.Attrs.Int("carried", 0)
@@ -575,7 +578,6 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	ny := len(body.Results) - k
 	record(n)
 	seqs, invs := n.Inputs[:q], n.Inputs[q+k:]
-	states := gets(g, n, ny+k, ny+2*k)
 	ets := n.Type.Elems
 	for i := range dys {
 		if i < ny+k {
@@ -583,7 +585,8 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 		}
 	}
 	dStacked, dFinal := dys[:ny], dys[ny:ny+k]
-	// The reverse body: (s_t, c_t, dy_t | dc, dv | v) -> (ds_t | dc', dv + dv_t).
+	// The reverse body: (s_t, c_t, dy_t, saved_t | dc, dv | v) ->
+	// (ds_t | dc', dv + dv_t).
 	gr := g.NewRegion()
 	var st, ct, dyt, dc, dv, v []*Node
 	for _, a := range body.Args[:q] {
@@ -604,8 +607,10 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	for _, a := range body.Args[q+k:] {
 		v = append(v, g.AddArg(gr, a.Type))
 	}
+	var copies map[*Node]*Node
 	g.Within(gr, func() {
-		_, dArgs := cx.Region(body, slices.Concat(st, ct, v), slices.Concat(dyt, dc))
+		var dArgs []*Node
+		_, dArgs, copies = cx.Region(body, slices.Concat(st, ct, v), slices.Concat(dyt, dc))
 		for i := range q {
 			gr.Results = append(gr.Results, gradOrZeros(g, dArgs[i], st[i].Type))
 		}
@@ -620,19 +625,135 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 			gr.Results = append(gr.Results, sum)
 		}
 	})
+	saved := saveForGradient(g, n, gr, copies, ny)
 	g.SealResults(gr)
-	axes := slices.Concat(n.Attrs.Ints("axes"), make([]int, k), n.Attrs.Ints("yaxes"))
+	states := gets(g, n, ny+len(saved)+k, ny+len(saved)+2*k)
+	stacks := gets(g, n, ny, ny+len(saved))
+	axes := slices.Concat(n.Attrs.Ints("axes"), make([]int, k), n.Attrs.Ints("yaxes")[:ny], make([]int, len(saved)))
 	var dv0 []*Node
 	for _, in := range invs {
 		dv0 = append(dv0, g.Zeros(in.Type))
 	}
-	operands := slices.Concat(seqs, states, dStacked, dFinal, dv0, invs)
+	seqOps := slices.Concat(seqs, states, dStacked, stacks)
+	seqOps, axes = dropUnusedSteps(gr, seqOps, axes)
+	operands := slices.Concat(seqOps, dFinal, dv0, invs)
 	rs := g.MustApply(Scan, operands, Attrs{
-		"seqs": q + k + ny, "carried": k + len(invs), "axes": axes, "yaxes": slices.Clone(n.Attrs.Ints("axes")),
+		"seqs": len(seqOps), "carried": k + len(invs), "axes": axes, "yaxes": slices.Clone(n.Attrs.Ints("axes")),
 		"reverse": !n.Attrs.Bool("reverse"), "body": gr,
 	})
 	all := gets(g, rs, 0, q+k+len(invs))
 	return floatGrads(n.Inputs, all)
+}
+
+// dropUnusedSteps removes the sequences whose step argument region gr
+// does not read (the reverse body needs only some of the forward inputs
+// and records), keeping one so the scan has a length, and returns the
+// remaining sequences and their axes.
+func dropUnusedSteps(gr *Region, seqs []*Node, axes []int) ([]*Node, []int) {
+	used := Reachable(gr.Results...)
+	gr.Keep(used)
+	var keep []int
+	for i := range seqs {
+		if used[gr.Args[i]] {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) == 0 {
+		keep = []int{0}
+	}
+	outSeqs, outAxes := make([]*Node, 0, len(keep)), make([]int, 0, len(keep))
+	args := make([]*Node, 0, len(gr.Args))
+	for _, i := range keep {
+		outSeqs = append(outSeqs, seqs[i])
+		outAxes = append(outAxes, axes[i])
+		args = append(args, gr.Args[i])
+	}
+	gr.Args = append(args, gr.Args[len(seqs):]...)
+	return outSeqs, outAxes
+}
+
+// saveForGradient makes scan n's forward body yield the values of its
+// nodes that the reverse body gr reads through their copies (copies),
+// stacked along a new leading axis after n's ny per-step results, and
+// gives gr a block argument for each (after its per-step gradients) in
+// place of the copy, which it then drops with whatever only it needed.
+// Constants are recomputed rather than saved, and so are tuples (nested
+// loops and conds, which their own gradients differentiate). It returns
+// the saved forward nodes.
+func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny int) []*Node {
+	body := n.Attrs["body"].(*Region)
+	isCopy := map[*Node]*Node{}
+	for m, c := range copies {
+		if m.Region == body && m.Op != Arg {
+			isCopy[c] = m
+		}
+	}
+	read := map[*Node]bool{}
+	for _, u := range gr.Nodes {
+		if _, ok := isCopy[u]; ok {
+			continue
+		}
+		for _, in := range u.Inputs {
+			read[in] = true
+		}
+	}
+	for _, r := range gr.Results {
+		read[r] = true
+	}
+	var saved []*Node
+	for _, m := range body.Nodes {
+		if c, ok := copies[m]; ok && read[c] && m.Op != Const && !m.Type.IsTuple() {
+			saved = append(saved, m)
+		}
+	}
+	if len(saved) == 0 {
+		return nil
+	}
+	// The forward body yields them after its own per-step results.
+	k := n.Attrs.Int("carried", 0)
+	body.Results = slices.Concat(body.Results[:ny], saved, body.Results[ny:])
+	g.SealResults(body)
+	n.Attrs["yaxes"] = slices.Concat(n.Attrs.Ints("yaxes"), make([]int, len(saved)))
+	t, err := n.Op.Infer(n)
+	if err != nil {
+		panic("ir: saving a scan's values for its gradient: " + err.Error())
+	}
+	n.Type = t
+	// Elements after the per-step results moved by len(saved).
+	root := g.Body
+	root.Walk(func(u *Node) {
+		if u.Op == Get && u.Inputs[0] == n {
+			if i := u.Attrs.Int("index", 0); i >= ny {
+				u.Attrs["index"] = i + len(saved)
+			}
+		}
+	})
+	// The reverse body reads them as step arguments.
+	args := make([]*Node, len(saved))
+	repl := map[*Node]*Node{}
+	for i, m := range saved {
+		args[i] = g.AddArg(gr, m.Type)
+		repl[copies[m]] = args[i]
+	}
+	at := len(gr.Args) - len(saved) // appended last; move them after dy_t
+	q := n.Attrs.Int("seqs", 0)
+	pos := q + k + ny
+	moved := slices.Concat(gr.Args[:pos], gr.Args[at:], gr.Args[pos:at])
+	gr.Args = moved
+	for _, u := range gr.Nodes {
+		for i, in := range u.Inputs {
+			if r, ok := repl[in]; ok {
+				u.Inputs[i] = r
+			}
+		}
+	}
+	for i, r := range gr.Results {
+		if a, ok := repl[r]; ok {
+			gr.Results[i] = a
+		}
+	}
+	gr.Keep(Reachable(gr.Results...))
+	return saved
 }
 
 // whileGrad differentiates while with a loop that walks the recorded
@@ -684,7 +805,7 @@ func whileGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 		for _, s := range st {
 			ct = append(ct, g.MustApply(Gather, []*Node{s, i}, Attrs{"axis": 0}))
 		}
-		_, dArgs := cx.Region(body, slices.Concat(ct, v), dc)
+		_, dArgs, _ := cx.Region(body, slices.Concat(ct, v), dc)
 		gb.Results = []*Node{g.MustApply(Sub, []*Node{i, g.Const(I32, 1)}, nil)}
 		for j := range k {
 			gb.Results = append(gb.Results, gradOrZeros(g, dArgs[j], ct[j].Type))

@@ -99,9 +99,9 @@ type GradContext struct {
 	// Region builds, in the current region, a copy of region r of the
 	// node with its block arguments bound to args, and the gradients of
 	// args given the gradients dResults of r's results (nil where none):
-	// it returns the copies of r's results and one gradient per arg (nil
-	// where none). Autodiff sets it.
-	Region func(r *Region, args, dResults []*Node) (results, dArgs []*Node)
+	// it returns the copies of r's results, one gradient per arg (nil
+	// where none) and the copy of each of r's nodes. Autodiff sets it.
+	Region func(r *Region, args, dResults []*Node) (results, dArgs []*Node, copies map[*Node]*Node)
 }
 
 // Domain restricts the operand values an op's tests draw.
