@@ -47,7 +47,7 @@ func (c *gen) decideInPlace() map[*ir.Node]*ir.Node {
 	}
 	for _, u := range c.g.Updates() {
 		v, param := updateValue(u), u.Inputs[0]
-		if !p.computed[v] || p.absorbed(v) || values[v] != 1 || p.facts.emitted[v] != trainBit ||
+		if v.Op == ir.Get || !p.computed[v] || p.absorbed(v) || values[v] != 1 || p.facts.emitted[v] != trainBit ||
 			v.Type.DType != param.Type.DType || !v.Type.Shape.Equal(param.Type.Shape) {
 			continue
 		}
