@@ -34,19 +34,25 @@ import (
 // loops recorded). Liveness defines those buffers at the owner's
 // position in every entry point, so the writes clobber nothing.
 
-// controlRegions returns the regions of control-flow node n in the order
-// its code runs them (nil for other nodes): then and else, a while's
-// cond and body, a scan's body.
-func controlRegions(n *ir.Node) []*ir.Region {
-	var keys []string
+// regionKeys returns the attributes holding the regions of control-flow
+// node n in the order its code runs them (none for other nodes): then
+// and else, a while's cond and body, a scan's body.
+func regionKeys(n *ir.Node) []string {
 	switch n.Op {
 	case ir.Cond:
-		keys = []string{"then", "else"}
+		return []string{"then", "else"}
 	case ir.While:
-		keys = []string{"cond", "body"}
+		return []string{"cond", "body"}
 	case ir.Scan:
-		keys = []string{"body"}
+		return []string{"body"}
 	}
+	return nil
+}
+
+// controlRegions returns the regions of control-flow node n in the order
+// its code runs them (regionKeys).
+func controlRegions(n *ir.Node) []*ir.Region {
+	keys := regionKeys(n)
 	out := make([]*ir.Region, len(keys))
 	for i, k := range keys {
 		out[i] = n.Attrs[k].(*ir.Region)
@@ -277,7 +283,10 @@ func rows(buf string, lo, hi *jen.Statement, size size) *jen.Statement {
 	return jen.Id(buf).Index(at(lo), at(hi))
 }
 
-// loopVar names the trip or step counter of control-flow node n.
+// loopVar names the trip or step counter of control-flow node n: i and
+// its ID, a name inputs never take (isGenerated). The emitters' loops
+// inside its regions may shadow it in their own blocks, where the
+// counter is not read.
 func loopVar(n *ir.Node) string { return "i" + strconv.Itoa(n.ID) }
 
 // emitCond runs the then or the else region as the predicate says, and
@@ -410,7 +419,11 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 		loop = append(loop, c.copyValue(body.Args[q+i], body.Results[ny+i]))
 	}
 	if n.Attrs.Bool("reverse") {
-		code = append(code, jen.For(jen.Id(t).Op(":=").Add(steps.code()).Op("-").Lit(1), jen.Id(t).Op(">=").Lit(0), jen.Id(t).Op("--")).Block(loop...))
+		last := steps.code().Op("-").Lit(1)
+		if steps.k == 0 {
+			last = jen.Lit(steps.c - 1)
+		}
+		code = append(code, jen.For(jen.Id(t).Op(":=").Add(last), jen.Id(t).Op(">=").Lit(0), jen.Id(t).Op("--")).Block(loop...))
 	} else {
 		code = append(code, forLoop(t, steps, loop...))
 	}

@@ -6,7 +6,7 @@ Package control is the flow model Control, compiled ahead of time from examples/
 Signature:
 
 	inputs:  x f32[N,5,3], y f32[N,4]
-	outputs: p f32[N,4], k i32[]
+	outputs: p f32[N,4], k i32[], steps i32[], m f32[]
 	params:  W f32[3,4], U f32[4,4], V f32[3,4], g f32[4] (44 parameters)
 	train:   loss with sgd(lr=0.05)
 	loss:    loss is reported per batch, since the compiler cannot tell how it
@@ -15,16 +15,16 @@ Signature:
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   81 + 1,447·N FLOPs
-	TrainStep: 374 + 3,751·N FLOPs
+	Predict:   46 + 1,443·N FLOPs
+	TrainStep: 334 + 3,739·N FLOPs
 
 Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 121 + 243·N elements (252 + 640·N)
-	int32:   25 elements (29)
-	bool:    3 elements (5)
+	float32: 121 + 243·N elements (258 + 628·N)
+	int32:   25 elements (32)
+	bool:    2 elements (5)
 */
 package control
 
@@ -54,8 +54,9 @@ type Model struct {
 	// arenaBool backs the bool buffers below.
 	arenaBool []bool
 	// outs holds PredictFeed's results without allocating.
-	outs     [2][]float32
+	outs     [4][]float32
 	feedOut1 []float32 // PredictFeed's k, converted to float32
+	feedOut2 []float32 // PredictFeed's steps, converted to float32
 
 	t6   []float32 // %6 = mean(x) f32[N,3], line 15
 	t7   []float32 // %7 = matmul(%6, V) f32[N,4], line 15
@@ -78,129 +79,137 @@ type Model struct {
 	t30  []float32 // bs = get(%29) f32[N,5,4], line 21
 	t31  []float32 // c = get(%29) f32[N,4], line 21
 	t34  []float32 // v = add(%32, %33) f32[N,4], line 26
-	t47  []float32 // r = arg() f32[N,4], line 27
-	t48  []int32   // k = arg() i32[], line 27
-	t39  []bool    // %39 = less(k, %38) bool[], line 27
-	t40  []float32 // %40 = mul(r, r) f32[N,4], line 27
-	t41  []float32 // %41 = sub(%40, v) f32[N,4], line 27
-	t42  []float32 // %42 = abs(%41) f32[N,4], line 27
-	t43  []float32 // %43 = sum(%42) f32[], line 27
-	t45  []bool    // %45 = greater(%43, %44) bool[], line 27
-	t46  []bool    // %46 = logical_and(%39, %45) bool[], line 27
-	t49  []float32 // %49 = div(v, r) f32[N,4], line 28
-	t50  []float32 // %50 = add(r, %49) f32[N,4], line 28
-	t52  []float32 // %52 = mul(%51, %50) f32[N,4], line 28
-	t54  []int32   // %54 = add(k, %53) i32[], line 29
-	t58  []float32 // r = get(%57) f32[N,4], line 27
-	t59  []int32   // k = get(%57) i32[], line 27
-	t61  []float32 // s = sum(%60) f32[], line 32
-	t63  []bool    // %63 = greater(s, %62) bool[], line 33
-	t64  []float32 // %64 = mul(r, g) f32[N,4], line 33
-	t65  []float32 // %65 = sub(%64, h) f32[N,4], line 33
-	t66  []float32 // %66 = mul(h, s) f32[N,4], line 33
-	t67  []float32 // %67 = add(%66, r) f32[N,4], line 33
-	t77  []float32 // z = get(%76) f32[N,4], line 33
-	t78  []float32 // %78 = mean(bs) f32[N,4], line 34
-	t79  []float32 // p = add(z, %78) f32[N,4], line 34
-	t80  []float32 // %80 = sub(p, y) f32[N,4], line 38
-	t81  []float32 // %81 = square(%80) f32[N,4], line 38
-	t82  []float32 // loss = mean(%81) f32[], line 38
-	t84  []float32 // %84 = count(%81) f32[], line 38 [grad]
-	t85  []float32 // %85 = broadcast_to(%33) f32[N,4], line 38 [grad]
-	t89  []float32 // %89 = mul(%86, %88) f32[N,4], line 38 [grad]
-	t91  []float32 // %91 = count(bs) f32[], line 34 [grad]
-	t92  []float32 // %92 = broadcast_to(%89) f32[N,5,4], line 34 [grad]
-	t93  []float32 // %93 = div(%92, %91) f32[N,5,4], line 34 [grad]
-	t101 []float32 // %101 = neg(%98) f32[N,4], line 33 [grad]
-	t102 []float32 // %102 = mul(%98, %95) f32[N,4], line 33 [grad]
-	t103 []float32 // %103 = mul(%98, %94) f32[N,4], line 33 [grad]
-	t104 []float32 // %104 = sum_to(%103) f32[4], line 33 [grad]
-	t106 []float32 // %106 = broadcast_to(%105) f32[], line 33 [grad]
-	t114 []float32 // %114 = mul(%111, %110) f32[N,4], line 33 [grad]
-	t115 []float32 // %115 = mul(%111, %109) f32[N,4], line 33 [grad]
-	t116 []float32 // %116 = sum_to(%115) f32[], line 33 [grad]
-	t118 []float32 // %118 = broadcast_to(%117) f32[4], line 33 [grad]
-	t119 []float32 // %119 = reshape_to(%111) f32[N,4], line 33 [grad]
-	t121 []float32 // %121 = get(%120) f32[N,4], line 33 [grad]
-	t122 []float32 // %122 = get(%120) f32[4], line 33 [grad]
-	t123 []float32 // %123 = get(%120) f32[N,4], line 33 [grad]
-	t124 []float32 // %124 = get(%120) f32[], line 33 [grad]
-	t125 []float32 // %125 = broadcast_to(%124) f32[N,4], line 32 [grad]
-	t127 []float32 // %127 = add(%121, %125) f32[N,4], line 32 [grad]
-	t129 []int32   // %129 = get(%57) i32[], line 27 [grad]
-	t130 []float32 // %130 = get(%57) f32[20,N,4], line 27 [grad]
-	t131 []int32   // %131 = get(%57) i32[20], line 27 [grad]
-	t171 []float32 // %171 = broadcast_to(%62) f32[N,4], line 28 [grad]
-	t173 []int32   // %173 = sub(%129, %172) i32[], line 28 [grad]
-	t143 []int32   // %143 = arg() i32[], line 27 [grad]
-	t144 []float32 // %144 = arg() f32[N,4], line 27 [grad]
-	t145 []int32   // %145 = arg() i32[], line 27 [grad]
-	t146 []float32 // %146 = arg() f32[N,4], line 27 [grad]
-	t142 []bool    // %142 = greater(%134, %141) bool[], line 27 [grad]
-	t150 []float32 // %150 = gather(%147, %143) f32[N,4], line 27 [grad]
-	t152 []float32 // %152 = div(%149, %150) f32[N,4], line 28
-	t159 []float32 // %159 = mul(%144, %154) f32[N,4], line 28 [grad]
-	t161 []float32 // %161 = div(%159, %150) f32[N,4], line 28 [grad]
-	t162 []float32 // %162 = div(%152, %150) f32[N,4], line 28 [grad]
-	t163 []float32 // %163 = mul(%159, %162) f32[N,4], line 28 [grad]
-	t164 []float32 // %164 = neg(%163) f32[N,4], line 28 [grad]
-	t165 []float32 // %165 = add(%159, %164) f32[N,4], line 28 [grad]
-	t167 []int32   // %167 = sub(%143, %166) i32[], line 28 [grad]
-	t168 []float32 // %168 = add(%146, %161) f32[N,4], line 28 [grad]
-	t169 []int32   // %169 = reshape_to(%145) i32[], line 28 [grad]
-	t175 []float32 // %175 = get(%174) f32[N,4], line 28 [grad]
-	t177 []float32 // %177 = get(%174) f32[N,4], line 28 [grad]
-	t180 []float32 // %180 = mul(%178, c) f32[N,4], line 26 [grad]
-	t182 []float32 // %182 = add(%180, %180) f32[N,4], line 26 [grad]
-	t183 []float32 // %183 = get(%29) f32[5,N,4], line 21 [grad]
-	t184 []float32 // %184 = arg() f32[N,4], line 21 [grad]
-	t185 []float32 // %185 = arg() f32[N,4], line 21 [grad]
-	t186 []float32 // %186 = arg() f32[N,4], line 21 [grad]
-	t187 []float32 // %187 = arg() f32[N,4], line 21 [grad]
-	t188 []float32 // %188 = arg() f32[4], line 21 [grad]
-	t191 []float32 // %191 = mul(%185, %190) f32[N,4], line 22
-	t192 []float32 // %192 = sigmoid(%184) f32[N,4], line 22
-	t193 []float32 // %193 = add(%191, %192) f32[N,4], line 22
-	t195 []float32 // %195 = mul(%186, %189) f32[N,4], line 23 [grad]
-	t196 []float32 // %196 = mul(%186, %193) f32[N,4], line 23 [grad]
-	t197 []float32 // %197 = sum_to(%196) f32[4], line 23 [grad]
-	t198 []float32 // %198 = add(%187, %195) f32[N,4], line 23 [grad]
-	t200 []float32 // %200 = sub(%199, %192) f32[N,4], line 22 [grad]
-	t201 []float32 // %201 = mul(%192, %200) f32[N,4], line 22 [grad]
-	t202 []float32 // %202 = mul(%198, %201) f32[N,4], line 22 [grad]
-	t203 []float32 // %203 = mul(%198, %190) f32[N,4], line 22 [grad]
-	t206 []float32 // %206 = add(%188, %197) f32[4], line 22 [grad]
-	t210 []float32 // %210 = get(%209) f32[N,5,4], line 22 [grad]
-	t211 []float32 // %211 = get(%209) f32[N,4], line 22 [grad]
-	t212 []float32 // %212 = get(%209) f32[4], line 22 [grad]
-	t213 []float32 // %213 = add(%128, %211) f32[N,4], line 22 [grad]
-	t215 []float32 // %215 = get(%18) f32[5,N,4], line 16 [grad]
-	t216 []float32 // %216 = arg() f32[N,3], line 16 [grad]
-	t217 []float32 // %217 = arg() f32[N,4], line 16 [grad]
-	t218 []float32 // %218 = arg() f32[N,4], line 16 [grad]
-	t219 []float32 // %219 = arg() f32[N,4], line 16 [grad]
-	t220 []float32 // %220 = arg() f32[3,4], line 16 [grad]
-	t221 []float32 // %221 = arg() f32[4,4], line 16 [grad]
-	t224 []float32 // %224 = matmul(%216, %222) f32[N,4], line 17
-	t225 []float32 // %225 = matmul(%217, %223) f32[N,4], line 17
-	t226 []float32 // %226 = add(%224, %225) f32[N,4], line 17
-	t227 []float32 // %227 = tanh(%226) f32[N,4], line 17
-	t229 []float32 // %229 = reshape_to(%219) f32[N,4], line 17 [grad]
-	t230 []float32 // %230 = add(%218, %229) f32[N,4], line 17 [grad]
-	t232 []float32 // %232 = mul(%227, %227) f32[N,4], line 17 [grad]
-	t233 []float32 // %233 = sub(%231, %232) f32[N,4], line 17 [grad]
-	t234 []float32 // %234 = mul(%230, %233) f32[N,4], line 17 [grad]
-	t235 []float32 // %235 = matmul(%234, %223) f32[N,4], line 17 [grad]
-	t236 []float32 // %236 = matmul(%217, %234) f32[4,4], line 17 [grad]
-	t237 []float32 // %237 = matmul(%234, %222) f32[N,3], line 17 [grad]
-	t238 []float32 // %238 = matmul(%216, %234) f32[3,4], line 17 [grad]
-	t239 []float32 // %239 = add(%220, %238) f32[3,4], line 17 [grad]
-	t240 []float32 // %240 = add(%221, %236) f32[4,4], line 17 [grad]
-	t247 []float32 // %247 = get(%245) f32[N,4], line 17 [grad]
-	t248 []float32 // %248 = get(%245) f32[3,4], line 17 [grad]
-	t249 []float32 // %249 = get(%245) f32[4,4], line 17 [grad]
-	t253 []float32 // %253 = mul(%247, %252) f32[N,4], line 15 [grad]
-	t255 []float32 // %255 = matmul(%6, %253) f32[3,4], line 15 [grad]
+	t44  []float32 // r = arg() f32[N,4], line 27
+	t45  []int32   // k = arg() i32[], line 27
+	t38  []float32 // %38 = mul(r, r) f32[N,4], line 27
+	t39  []float32 // %39 = sub(%38, v) f32[N,4], line 27
+	t40  []float32 // %40 = abs(%39) f32[N,4], line 27
+	t41  []float32 // %41 = sum(%40) f32[], line 27
+	t43  []bool    // %43 = greater(%41, %42) bool[], line 27
+	t46  []float32 // %46 = div(v, r) f32[N,4], line 28
+	t47  []float32 // %47 = add(r, %46) f32[N,4], line 28
+	t49  []float32 // %49 = mul(%48, %47) f32[N,4], line 28
+	t51  []int32   // %51 = add(k, %50) i32[], line 29
+	t55  []float32 // r = get(%54) f32[N,4], line 27
+	t56  []int32   // k = get(%54) i32[], line 27
+	t57  []float32 // s = sum(h) f32[], line 32
+	t59  []bool    // %59 = greater(s, %58) bool[], line 33
+	t60  []float32 // %60 = mul(r, g) f32[N,4], line 33
+	t61  []float32 // %61 = sub(%60, h) f32[N,4], line 33
+	t62  []float32 // %62 = mul(h, s) f32[N,4], line 33
+	t63  []float32 // %63 = add(%62, r) f32[N,4], line 33
+	t73  []float32 // z = get(%72) f32[N,4], line 33
+	t74  []float32 // %74 = mean(bs) f32[N,4], line 34
+	t75  []float32 // p = add(z, %74) f32[N,4], line 34
+	t77  []float32 // %77 = abs(s) f32[], line 40
+	t82  []int32   // j = arg() i32[], line 40
+	t83  []float32 // m = arg() f32[], line 40
+	t81  []bool    // %81 = greater(m, %80) bool[], line 40
+	t85  []int32   // %85 = add(j, %84) i32[], line 41
+	t87  []bool    // %87 = greater(m, %86) bool[], line 42
+	t89  []float32 // %89 = mul(m, %88) f32[], line 42
+	t91  []float32 // %91 = mul(m, %90) f32[], line 42
+	t95  []float32 // %95 = get(%94) f32[], line 42
+	t97  []int32   // steps = get(%96) i32[], line 40
+	t98  []float32 // m = get(%96) f32[], line 40
+	t99  []float32 // %99 = sub(p, y) f32[N,4], line 49
+	t100 []float32 // %100 = square(%99) f32[N,4], line 49
+	t101 []float32 // loss = mean(%100) f32[], line 49
+	t103 []float32 // %103 = count(%100) f32[], line 49 [grad]
+	t104 []float32 // %104 = broadcast_to(%33) f32[N,4], line 49 [grad]
+	t108 []float32 // %108 = mul(%105, %107) f32[N,4], line 49 [grad]
+	t110 []float32 // %110 = count(bs) f32[], line 34 [grad]
+	t111 []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 34 [grad]
+	t112 []float32 // %112 = div(%111, %110) f32[N,5,4], line 34 [grad]
+	t120 []float32 // %120 = neg(%117) f32[N,4], line 33 [grad]
+	t121 []float32 // %121 = mul(%117, %114) f32[N,4], line 33 [grad]
+	t122 []float32 // %122 = mul(%117, %113) f32[N,4], line 33 [grad]
+	t123 []float32 // %123 = sum_to(%122) f32[4], line 33 [grad]
+	t125 []float32 // %125 = broadcast_to(%124) f32[], line 33 [grad]
+	t133 []float32 // %133 = mul(%130, %129) f32[N,4], line 33 [grad]
+	t134 []float32 // %134 = mul(%130, %128) f32[N,4], line 33 [grad]
+	t135 []float32 // %135 = sum_to(%134) f32[], line 33 [grad]
+	t137 []float32 // %137 = broadcast_to(%136) f32[4], line 33 [grad]
+	t138 []float32 // %138 = reshape_to(%130) f32[N,4], line 33 [grad]
+	t140 []float32 // %140 = get(%139) f32[N,4], line 33 [grad]
+	t141 []float32 // %141 = get(%139) f32[4], line 33 [grad]
+	t142 []float32 // %142 = get(%139) f32[N,4], line 33 [grad]
+	t143 []float32 // %143 = get(%139) f32[], line 33 [grad]
+	t144 []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
+	t146 []int32   // %146 = get(%54) i32[], line 27 [grad]
+	t147 []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
+	t148 []int32   // %148 = get(%54) i32[20], line 27 [grad]
+	t188 []float32 // %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	t190 []int32   // %190 = sub(%146, %189) i32[], line 28 [grad]
+	t160 []int32   // %160 = arg() i32[], line 27 [grad]
+	t161 []float32 // %161 = arg() f32[N,4], line 27 [grad]
+	t162 []int32   // %162 = arg() i32[], line 27 [grad]
+	t163 []float32 // %163 = arg() f32[N,4], line 27 [grad]
+	t159 []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
+	t167 []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
+	t169 []float32 // %169 = div(%166, %167) f32[N,4], line 28
+	t176 []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
+	t178 []float32 // %178 = div(%176, %167) f32[N,4], line 28 [grad]
+	t179 []float32 // %179 = div(%169, %167) f32[N,4], line 28 [grad]
+	t180 []float32 // %180 = mul(%176, %179) f32[N,4], line 28 [grad]
+	t181 []float32 // %181 = neg(%180) f32[N,4], line 28 [grad]
+	t182 []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
+	t184 []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
+	t185 []float32 // %185 = add(%163, %178) f32[N,4], line 28 [grad]
+	t186 []int32   // %186 = reshape_to(%162) i32[], line 28 [grad]
+	t192 []float32 // %192 = get(%191) f32[N,4], line 28 [grad]
+	t194 []float32 // %194 = get(%191) f32[N,4], line 28 [grad]
+	t197 []float32 // %197 = mul(%195, c) f32[N,4], line 26 [grad]
+	t199 []float32 // %199 = add(%197, %197) f32[N,4], line 26 [grad]
+	t200 []float32 // %200 = get(%29) f32[5,N,4], line 21 [grad]
+	t201 []float32 // %201 = arg() f32[N,4], line 21 [grad]
+	t202 []float32 // %202 = arg() f32[N,4], line 21 [grad]
+	t203 []float32 // %203 = arg() f32[N,4], line 21 [grad]
+	t204 []float32 // %204 = arg() f32[N,4], line 21 [grad]
+	t205 []float32 // %205 = arg() f32[4], line 21 [grad]
+	t208 []float32 // %208 = mul(%202, %207) f32[N,4], line 22
+	t209 []float32 // %209 = sigmoid(%201) f32[N,4], line 22
+	t210 []float32 // %210 = add(%208, %209) f32[N,4], line 22
+	t212 []float32 // %212 = mul(%203, %206) f32[N,4], line 23 [grad]
+	t213 []float32 // %213 = mul(%203, %210) f32[N,4], line 23 [grad]
+	t214 []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
+	t215 []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
+	t217 []float32 // %217 = sub(%216, %209) f32[N,4], line 22 [grad]
+	t218 []float32 // %218 = mul(%209, %217) f32[N,4], line 22 [grad]
+	t219 []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
+	t220 []float32 // %220 = mul(%215, %207) f32[N,4], line 22 [grad]
+	t223 []float32 // %223 = add(%205, %214) f32[4], line 22 [grad]
+	t227 []float32 // %227 = get(%226) f32[N,5,4], line 22 [grad]
+	t228 []float32 // %228 = get(%226) f32[N,4], line 22 [grad]
+	t229 []float32 // %229 = get(%226) f32[4], line 22 [grad]
+	t230 []float32 // %230 = add(%145, %228) f32[N,4], line 22 [grad]
+	t232 []float32 // %232 = get(%18) f32[5,N,4], line 16 [grad]
+	t233 []float32 // %233 = arg() f32[N,3], line 16 [grad]
+	t234 []float32 // %234 = arg() f32[N,4], line 16 [grad]
+	t235 []float32 // %235 = arg() f32[N,4], line 16 [grad]
+	t236 []float32 // %236 = arg() f32[N,4], line 16 [grad]
+	t237 []float32 // %237 = arg() f32[3,4], line 16 [grad]
+	t238 []float32 // %238 = arg() f32[4,4], line 16 [grad]
+	t241 []float32 // %241 = matmul(%233, %239) f32[N,4], line 17
+	t242 []float32 // %242 = matmul(%234, %240) f32[N,4], line 17
+	t243 []float32 // %243 = add(%241, %242) f32[N,4], line 17
+	t244 []float32 // %244 = tanh(%243) f32[N,4], line 17
+	t246 []float32 // %246 = reshape_to(%236) f32[N,4], line 17 [grad]
+	t247 []float32 // %247 = add(%235, %246) f32[N,4], line 17 [grad]
+	t249 []float32 // %249 = mul(%244, %244) f32[N,4], line 17 [grad]
+	t250 []float32 // %250 = sub(%248, %249) f32[N,4], line 17 [grad]
+	t251 []float32 // %251 = mul(%247, %250) f32[N,4], line 17 [grad]
+	t252 []float32 // %252 = matmul(%251, %240) f32[N,4], line 17 [grad]
+	t253 []float32 // %253 = matmul(%234, %251) f32[4,4], line 17 [grad]
+	t254 []float32 // %254 = matmul(%251, %239) f32[N,3], line 17 [grad]
+	t255 []float32 // %255 = matmul(%233, %251) f32[3,4], line 17 [grad]
+	t256 []float32 // %256 = add(%237, %255) f32[3,4], line 17 [grad]
+	t257 []float32 // %257 = add(%238, %253) f32[4,4], line 17 [grad]
+	t264 []float32 // %264 = get(%262) f32[N,4], line 17 [grad]
+	t265 []float32 // %265 = get(%262) f32[3,4], line 17 [grad]
+	t266 []float32 // %266 = get(%262) f32[4,4], line 17 [grad]
+	t270 []float32 // %270 = mul(%264, %269) f32[N,4], line 15 [grad]
+	t272 []float32 // %272 = matmul(%6, %270) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -218,9 +227,9 @@ func New() *Model {
 	return m
 }
 
-var c273 = []float32{0, 0, 0, 0}                                     // f32[4]
-var c274 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
-var c275 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
+var c290 = []float32{0, 0, 0, 0}                                     // f32[4]
+var c291 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
+var c292 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -238,79 +247,79 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t130, m.t210, m.t7, m.t10, m.t21, m.t180, m.t253 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t147, m.t227, m.t7, m.t10, m.t21, m.t197, m.t270, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.t19, m.t213, m.t255 = a[:20*n:20*n], a[:4*n:4*n], a[:12:12]
+		m.t19, m.t230, m.t272, m.t83 = a[:20*n:20*n], a[:4*n:4*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.t30, m.t92, m.t93, m.t11, m.t217 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t30, m.t111, m.t112, m.t11, m.t234, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t183, m.t12, m.t218 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t200, m.t12, m.t235, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t215 = a[: 20*n : 20*n]
+		m.t232, m.t95 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
-		m.t8 = a[: 4*n : 4*n]
+		m.t8, m.t98 = a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t13, m.t22, m.t34, m.t182, m.t219 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t13, m.t22, m.t34, m.t199, m.t236 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t14, m.t24, m.t47, m.t64, m.t78, m.t79, m.t80, m.t89, m.t125, m.t224 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t14, m.t24, m.t44, m.t60, m.t74, m.t75, m.t99, m.t108, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t17, m.t25, m.t40, m.t65, m.t81, m.t85, m.t101, m.t127, m.t184, m.t225, m.t91 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t17, m.t25, m.t38, m.t61, m.t100, m.t104, m.t120, m.t188, m.t201, m.t242, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t20, m.t171, m.t185, m.t226 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t20, m.t161, m.t202, m.t243 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t26, m.t41, m.t66, m.t102, m.t144, m.t186, m.t227, m.t9, m.t84 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.t26, m.t39, m.t62, m.t121, m.t163, m.t203, m.t244, m.t9, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[4*n:]
-		m.t27, m.t42, m.t67, m.t103, m.t146, m.t187, m.t229 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t27, m.t40, m.t63, m.t122, m.t167, m.t204, m.t246 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t31, m.t191, m.t230 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t31, m.t208, m.t247 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t49, m.t77, m.t114, m.t150, m.t192, m.t232 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t46, m.t73, m.t133, m.t169, m.t209, m.t249 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t50, m.t115, m.t152, m.t193, m.t233 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t47, m.t134, m.t176, m.t210, m.t250 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t52, m.t119, m.t159, m.t195, m.t234 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t49, m.t138, m.t178, m.t212, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t58, m.t161, m.t196, m.t235 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t55, m.t179, m.t213, m.t252 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t121, m.t162, m.t198, m.t247, m.t43 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t140, m.t215, m.t264, m.t41 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t123, m.t216 = a[:4*n:4*n], a[:3*n:3*n]
+		m.t142, m.t233 = a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t163, m.t200, m.t237, m.t104 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
+		m.t180, m.t217, m.t254, m.t123 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
 		a = a[4*n:]
-		m.t164, m.t201, m.t118 = a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
+		m.t181, m.t218, m.t137 = a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
-		m.t165, m.t202, m.t61 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t182, m.t219, m.t57 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t168, m.t203, m.t106 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t185, m.t220, m.t125 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t175, m.t211, m.t116 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t192, m.t228, m.t135 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t177, m.t188, m.t124 = a[:4*n:4*n], a[:4:4], a[:1:1]
+		m.t194, m.t205, m.t143 = a[:4*n:4*n], a[:4:4], a[:1:1]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t221, m.t197 = a[:16:16], a[:4:4]
+		m.t238, m.t214 = a[:16:16], a[:4:4]
 		a = a[16:]
-		m.t236, m.t206 = a[:16:16], a[:4:4]
+		m.t253, m.t223 = a[:16:16], a[:4:4]
 		a = a[16:]
-		m.t240 = a[:16:16]
+		m.t257 = a[:16:16]
 		a = a[16:]
-		m.t249 = a[:16:16]
+		m.t266 = a[:16:16]
 		a = a[16:]
-		m.t220 = a[:12:12]
+		m.t237 = a[:12:12]
 		a = a[12:]
-		m.t238 = a[:12:12]
+		m.t255 = a[:12:12]
 		a = a[12:]
-		m.t239 = a[:12:12]
+		m.t256 = a[:12:12]
 		a = a[12:]
-		m.t248 = a[:12:12]
+		m.t265 = a[:12:12]
 		a = a[12:]
-		m.t122 = a[:4:4]
+		m.t141 = a[:4:4]
 		a = a[4:]
-		m.t212 = a[:4:4]
+		m.t229 = a[:4:4]
 		a = a[4:]
-		m.t82 = a[:1:1]
+		m.t101 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -321,32 +330,30 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t131 = a[:20:20]
+		m.t148, m.t82 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.t48, m.t173 = a[:1:1], a[:1:1]
+		m.t45, m.t85, m.t190 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t54, m.t143 = a[:1:1], a[:1:1]
+		m.t51, m.t97, m.t160 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t59, m.t145 = a[:1:1], a[:1:1]
+		m.t56, m.t162 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t129, m.t167 = a[:1:1], a[:1:1]
+		m.t146, m.t184 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t169 = a[:1:1]
+		m.t186 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
 	// The bool buffers.
 	{
-		size := 3
+		size := 2
 		if cap(m.arenaBool) < size {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t39, m.t63, m.t142 = a[:1:1], a[:1:1], a[:1:1]
+		m.t43, m.t59, m.t81, m.t159 = a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t45 = a[:1:1]
-		a = a[1:]
-		m.t46 = a[:1:1]
+		m.t87 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -403,35 +410,33 @@ func (m *Model) forward(n int, x []float32) {
 	t30 := m.t30
 	t31 := m.t31
 	t34 := m.t34
+	t38 := m.t38
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t42 := m.t42
 	t43 := m.t43
+	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
 	t47 := m.t47
-	t48 := m.t48
 	t49 := m.t49
-	t50 := m.t50
-	t52 := m.t52
-	t54 := m.t54
-	t58 := m.t58
+	t51 := m.t51
+	t55 := m.t55
+	t56 := m.t56
+	t57 := m.t57
 	t59 := m.t59
+	t60 := m.t60
 	t61 := m.t61
+	t62 := m.t62
 	t63 := m.t63
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
-	t67 := m.t67
-	t77 := m.t77
-	t78 := m.t78
-	t79 := m.t79
-	t129 := m.t129
-	t130 := m.t130
-	t131 := m.t131
-	t183 := m.t183
-	t215 := m.t215
+	t73 := m.t73
+	t74 := m.t74
+	t75 := m.t75
+	t146 := m.t146
+	t147 := m.t147
+	t148 := m.t148
+	t200 := m.t200
+	t232 := m.t232
 	// %6 = mean(x) f32[N,3], line 15
 	{
 		clear(t6)
@@ -460,7 +465,7 @@ func (m *Model) forward(n int, x []float32) {
 		copy(t10, t8)
 		for i18 := 0; i18 < 5; i18++ {
 			runtime.CopyStepIn(t9, x, n, 5, 3, i18)
-			copy(t215[i18*4*n:(i18+1)*4*n], t10)
+			copy(t232[i18*4*n:(i18+1)*4*n], t10)
 			// The body.
 			// %11 = matmul(xt, W) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t9, 3, p0, 4, 0, t11, 4)
@@ -484,9 +489,9 @@ func (m *Model) forward(n int, x []float32) {
 	// %29 = scan(hs, h, g) (f32[N,5,4], f32[N,4], f32[5,N,4]), line 21
 	{
 		copy(t22, t20)
-		for i29 := 5 - 1; i29 >= 0; i29-- {
+		for i29 := 4; i29 >= 0; i29-- {
 			runtime.CopyStepIn(t21, t19, n, 5, 4, i29)
-			copy(t183[i29*4*n:(i29+1)*4*n], t22)
+			copy(t200[i29*4*n:(i29+1)*4*n], t22)
 			// The body.
 			// %24 = mul(c, %23) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
@@ -516,158 +521,202 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t34[i0] = (t31[i0] * t31[i0]) + float32(1)
 	}
-	// %57 = while(v, %35, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 27
+	// %54 = while(v, %35, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 27
 	{
-		copy(t47, t34)
-		t48[0] = int32(0)
-		i57 := 0
-		for ; i57 < 20; i57++ {
-			// %39 = less(k, %38) bool[], line 27
-			t39[0] = t48[0] < int32(20)
-			// %40 = mul(r, r) f32[N,4], line 27
+		copy(t44, t34)
+		t45[0] = int32(0)
+		i54 := 0
+		for ; i54 < 20; i54++ {
+			// %38 = mul(r, r) f32[N,4], line 27
 			for i0 := 0; i0 < 4*n; i0++ {
-				t40[i0] = t47[i0] * t47[i0]
+				t38[i0] = t44[i0] * t44[i0]
 			}
-			// %41 = sub(%40, v) f32[N,4], line 27
+			// %39 = sub(%38, v) f32[N,4], line 27
 			for i0 := 0; i0 < 4*n; i0++ {
-				t41[i0] = t40[i0] - t34[i0]
+				t39[i0] = t38[i0] - t34[i0]
 			}
-			// %42 = abs(%41) f32[N,4], line 27
+			// %40 = abs(%39) f32[N,4], line 27
 			for i0 := 0; i0 < 4*n; i0++ {
-				t42[i0] = runtime.Abs(t41[i0])
+				t40[i0] = runtime.Abs(t39[i0])
 			}
-			// %43 = sum(%42) f32[], line 27
+			// %41 = sum(%40) f32[], line 27
 			{
-				clear(t43)
+				clear(t41)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t43[0] += t42[i0]
+					t41[0] += t40[i0]
 				}
 			}
-			// %45 = greater(%43, %44) bool[], line 27
-			t45[0] = t43[0] > float32(1e-06)
-			// %46 = logical_and(%39, %45) bool[], line 27
-			t46[0] = t39[0] && t45[0]
-			if !t46[0] {
+			// %43 = greater(%41, %42) bool[], line 27
+			t43[0] = t41[0] > float32(0.001)
+			if !t43[0] {
 				break
 			}
-			copy(t130[i57*4*n:(i57+1)*4*n], t47)
-			copy(t131[i57:(i57+1)], t48)
+			copy(t147[i54*4*n:(i54+1)*4*n], t44)
+			copy(t148[i54:(i54+1)], t45)
 			// The body.
-			// %49 = div(v, r) f32[N,4], line 28
+			// %46 = div(v, r) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t49[i0] = t34[i0] / t47[i0]
+				t46[i0] = t34[i0] / t44[i0]
 			}
-			// %50 = add(r, %49) f32[N,4], line 28
+			// %47 = add(r, %46) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t50[i0] = t47[i0] + t49[i0]
+				t47[i0] = t44[i0] + t46[i0]
 			}
-			// %52 = mul(%51, %50) f32[N,4], line 28
+			// %49 = mul(%48, %47) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t52[i0] = float32(0.5) * t50[i0]
+				t49[i0] = float32(0.5) * t47[i0]
 			}
-			// %54 = add(k, %53) i32[], line 29
-			t54[0] = t48[0] + int32(1)
-			copy(t47, t52)
-			copy(t48, t54)
+			// %51 = add(k, %50) i32[], line 29
+			t51[0] = t45[0] + int32(1)
+			copy(t44, t49)
+			copy(t45, t51)
 		}
-		copy(t58, t47)
-		copy(t59, t48)
-		t129[0] = int32(i57)
-		clear(t130[i57*4*n:])
-		clear(t131[i57:])
+		copy(t55, t44)
+		copy(t56, t45)
+		t146[0] = int32(i54)
+		clear(t147[i54*4*n:])
+		clear(t148[i54:])
 	}
-	// s = sum(%60) f32[], line 32
+	// s = sum(h) f32[], line 32
 	{
-		clear(t61)
+		clear(t57)
 		for i0 := 0; i0 < 4*n; i0++ {
-			t61[0] += (t58[i0] - t20[i0])
+			t57[0] += t20[i0]
 		}
 	}
-	// %63 = greater(s, %62) bool[], line 33
-	t63[0] = t61[0] > float32(0)
-	// %76 = cond(%63, r, g, h, s) (f32[N,4]), line 33
+	// %59 = greater(s, %58) bool[], line 33
+	t59[0] = t57[0] > float32(0)
+	// %72 = cond(%59, r, g, h, s) (f32[N,4]), line 33
 	{
-		if t63[0] {
-			// %64 = mul(r, g) f32[N,4], line 33
+		if t59[0] {
+			// %60 = mul(r, g) f32[N,4], line 33
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t64[o0+i1] = t58[o0+i1] * p3[i1]
+					t60[o0+i1] = t55[o0+i1] * p3[i1]
 				}
 			}
-			// %65 = sub(%64, h) f32[N,4], line 33
+			// %61 = sub(%60, h) f32[N,4], line 33
 			for i0 := 0; i0 < 4*n; i0++ {
-				t65[i0] = t64[i0] - t20[i0]
+				t61[i0] = t60[i0] - t20[i0]
 			}
-			copy(t77, t65)
+			copy(t73, t61)
 		} else {
-			// %66 = mul(h, s) f32[N,4], line 33
+			// %62 = mul(h, s) f32[N,4], line 33
 			for i0 := 0; i0 < 4*n; i0++ {
-				t66[i0] = t20[i0] * t61[0]
+				t62[i0] = t20[i0] * t57[0]
 			}
-			// %67 = add(%66, r) f32[N,4], line 33
+			// %63 = add(%62, r) f32[N,4], line 33
 			for i0 := 0; i0 < 4*n; i0++ {
-				t67[i0] = t66[i0] + t58[i0]
+				t63[i0] = t62[i0] + t55[i0]
 			}
-			copy(t77, t67)
+			copy(t73, t63)
 		}
 	}
-	// %78 = mean(bs) f32[N,4], line 34
+	// %74 = mean(bs) f32[N,4], line 34
 	{
-		clear(t78)
+		clear(t74)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 5; i1++ {
 				o0 := i0 * 4
 				o1 := i0*20 + i1*4
 				for i2 := 0; i2 < 4; i2++ {
-					t78[o0+i2] += t30[o1+i2]
+					t74[o0+i2] += t30[o1+i2]
 				}
 			}
 		}
 		inv := 1 / float32(5)
-		for i := range t78 {
-			t78[i] *= inv
+		for i := range t74 {
+			t74[i] *= inv
 		}
 	}
-	// p = add(z, %78) f32[N,4], line 34
+	// p = add(z, %74) f32[N,4], line 34
 	for i0 := 0; i0 < 4*n; i0++ {
-		t79[i0] = t77[i0] + t78[i0]
+		t75[i0] = t73[i0] + t74[i0]
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
+	t57 := m.t57
+	t77 := m.t77
+	t81 := m.t81
+	t82 := m.t82
+	t83 := m.t83
+	t85 := m.t85
+	t87 := m.t87
+	t89 := m.t89
+	t91 := m.t91
+	t95 := m.t95
+	t97 := m.t97
+	t98 := m.t98
 	// First the forward program.
 	m.forward(n, x)
+	// %77 = abs(s) f32[], line 40
+	t77[0] = runtime.Abs(t57[0])
+	// %96 = while(%35, %77) (i32[], f32[]), line 40
+	{
+		t82[0] = int32(0)
+		copy(t83, t77)
+		i96 := 0
+		for ; ; i96++ {
+			// %81 = greater(m, %80) bool[], line 40
+			t81[0] = t83[0] > float32(1)
+			if !t81[0] {
+				break
+			}
+			// The body.
+			// %85 = add(j, %84) i32[], line 41
+			t85[0] = t82[0] + int32(1)
+			// %87 = greater(m, %86) bool[], line 42
+			t87[0] = t83[0] > float32(4)
+			// %94 = cond(%87, m) (f32[]), line 42
+			{
+				if t87[0] {
+					// %89 = mul(m, %88) f32[], line 42
+					t89[0] = t83[0] * float32(0.25)
+					copy(t95, t89)
+				} else {
+					// %91 = mul(m, %90) f32[], line 42
+					t91[0] = t83[0] * float32(0.5)
+					copy(t95, t91)
+				}
+			}
+			copy(t82, t85)
+			copy(t83, t95)
+		}
+		copy(t97, t82)
+		copy(t98, t83)
+	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	t79 := m.t79
-	t80 := m.t80
-	t81 := m.t81
-	t82 := m.t82
+	t75 := m.t75
+	t99 := m.t99
+	t100 := m.t100
+	t101 := m.t101
 	// First the forward program.
 	m.forward(n, x)
-	// %80 = sub(p, y) f32[N,4], line 38
+	// %99 = sub(p, y) f32[N,4], line 49
 	for i0 := 0; i0 < 4*n; i0++ {
-		t80[i0] = t79[i0] - y[i0]
+		t99[i0] = t75[i0] - y[i0]
 	}
-	// %81 = square(%80) f32[N,4], line 38
+	// %100 = square(%99) f32[N,4], line 49
 	for i0 := 0; i0 < 4*n; i0++ {
-		t81[i0] = t80[i0] * t80[i0]
+		t100[i0] = t99[i0] * t99[i0]
 	}
-	// loss = mean(%81) f32[], line 38
+	// loss = mean(%100) f32[], line 49
 	{
-		clear(t82)
+		clear(t101)
 		for i0 := 0; i0 < 4*n; i0++ {
-			t82[0] += t81[i0]
+			t101[0] += t100[i0]
 		}
 		inv := 1 / float32(4*n)
-		for i := range t82 {
-			t82[i] *= inv
+		for i := range t101 {
+			t101[i] *= inv
 		}
 	}
 }
@@ -685,89 +734,75 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t20 := m.t20
 	t31 := m.t31
 	t34 := m.t34
-	t58 := m.t58
-	t61 := m.t61
-	t63 := m.t63
-	t80 := m.t80
-	t84 := m.t84
-	t85 := m.t85
-	t89 := m.t89
-	t91 := m.t91
-	t92 := m.t92
-	t93 := m.t93
-	t101 := m.t101
-	t102 := m.t102
+	t55 := m.t55
+	t57 := m.t57
+	t59 := m.t59
+	t99 := m.t99
 	t103 := m.t103
 	t104 := m.t104
-	t106 := m.t106
-	t114 := m.t114
-	t115 := m.t115
-	t116 := m.t116
-	t118 := m.t118
-	t119 := m.t119
+	t108 := m.t108
+	t110 := m.t110
+	t111 := m.t111
+	t112 := m.t112
+	t120 := m.t120
 	t121 := m.t121
 	t122 := m.t122
 	t123 := m.t123
-	t124 := m.t124
 	t125 := m.t125
-	t127 := m.t127
-	t129 := m.t129
-	t130 := m.t130
+	t133 := m.t133
+	t134 := m.t134
+	t135 := m.t135
+	t137 := m.t137
+	t138 := m.t138
+	t140 := m.t140
+	t141 := m.t141
 	t142 := m.t142
 	t143 := m.t143
 	t144 := m.t144
-	t145 := m.t145
 	t146 := m.t146
-	t150 := m.t150
-	t152 := m.t152
+	t147 := m.t147
 	t159 := m.t159
+	t160 := m.t160
 	t161 := m.t161
 	t162 := m.t162
 	t163 := m.t163
-	t164 := m.t164
-	t165 := m.t165
 	t167 := m.t167
-	t168 := m.t168
 	t169 := m.t169
-	t171 := m.t171
-	t173 := m.t173
-	t175 := m.t175
-	t177 := m.t177
+	t176 := m.t176
+	t178 := m.t178
+	t179 := m.t179
 	t180 := m.t180
+	t181 := m.t181
 	t182 := m.t182
-	t183 := m.t183
 	t184 := m.t184
 	t185 := m.t185
 	t186 := m.t186
-	t187 := m.t187
 	t188 := m.t188
-	t191 := m.t191
+	t190 := m.t190
 	t192 := m.t192
-	t193 := m.t193
-	t195 := m.t195
-	t196 := m.t196
+	t194 := m.t194
 	t197 := m.t197
-	t198 := m.t198
+	t199 := m.t199
 	t200 := m.t200
 	t201 := m.t201
 	t202 := m.t202
 	t203 := m.t203
-	t206 := m.t206
+	t204 := m.t204
+	t205 := m.t205
+	t208 := m.t208
+	t209 := m.t209
 	t210 := m.t210
-	t211 := m.t211
 	t212 := m.t212
 	t213 := m.t213
+	t214 := m.t214
 	t215 := m.t215
-	t216 := m.t216
 	t217 := m.t217
 	t218 := m.t218
 	t219 := m.t219
 	t220 := m.t220
-	t221 := m.t221
-	t224 := m.t224
-	t225 := m.t225
-	t226 := m.t226
+	t223 := m.t223
 	t227 := m.t227
+	t228 := m.t228
 	t229 := m.t229
 	t230 := m.t230
 	t232 := m.t232
@@ -777,354 +812,363 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t236 := m.t236
 	t237 := m.t237
 	t238 := m.t238
-	t239 := m.t239
-	t240 := m.t240
+	t241 := m.t241
+	t242 := m.t242
+	t243 := m.t243
+	t244 := m.t244
+	t246 := m.t246
 	t247 := m.t247
-	t248 := m.t248
 	t249 := m.t249
+	t250 := m.t250
+	t251 := m.t251
+	t252 := m.t252
 	t253 := m.t253
+	t254 := m.t254
 	t255 := m.t255
+	t256 := m.t256
+	t257 := m.t257
+	t264 := m.t264
+	t265 := m.t265
+	t266 := m.t266
+	t270 := m.t270
+	t272 := m.t272
 	// First the loss program.
 	m.loss(n, x, y)
-	// %84 = count(%81) f32[], line 38 [grad]
-	t84[0] = float32(4 * n)
-	// %85 = broadcast_to(%33) f32[N,4], line 38 [grad]
+	// %103 = count(%100) f32[], line 49 [grad]
+	t103[0] = float32(4 * n)
+	// %104 = broadcast_to(%33) f32[N,4], line 49 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t85[i0] = float32(1)
+		t104[i0] = float32(1)
 	}
-	// %89 = mul(%86, %88) f32[N,4], line 38 [grad]
+	// %108 = mul(%105, %107) f32[N,4], line 49 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t89[i0] = (t85[i0] / t84[0]) * (float32(2) * t80[i0])
+		t108[i0] = (t104[i0] / t103[0]) * (float32(2) * t99[i0])
 	}
-	// %91 = count(bs) f32[], line 34 [grad]
-	t91[0] = float32(5)
-	// %92 = broadcast_to(%89) f32[N,5,4], line 34 [grad]
+	// %110 = count(bs) f32[], line 34 [grad]
+	t110[0] = float32(5)
+	// %111 = broadcast_to(%108) f32[N,5,4], line 34 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 5; i1++ {
 			o0 := i0*20 + i1*4
 			o1 := i0 * 4
 			for i2 := 0; i2 < 4; i2++ {
-				t92[o0+i2] = t89[o1+i2]
+				t111[o0+i2] = t108[o1+i2]
 			}
 		}
 	}
-	// %93 = div(%92, %91) f32[N,5,4], line 34 [grad]
+	// %112 = div(%111, %110) f32[N,5,4], line 34 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t93[i0] = t92[i0] / t91[0]
+		t112[i0] = t111[i0] / t110[0]
 	}
-	// %120 = cond(%63, r, g, h, s, %89) (f32[N,4], f32[4], f32[N,4], f32[]), line 33 [grad]
+	// %139 = cond(%59, r, g, h, s, %108) (f32[N,4], f32[4], f32[N,4], f32[]), line 33 [grad]
 	{
-		if t63[0] {
-			// %101 = neg(%98) f32[N,4], line 33 [grad]
+		if t59[0] {
+			// %120 = neg(%117) f32[N,4], line 33 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t101[i0] = -t89[i0]
+				t120[i0] = -t108[i0]
 			}
-			// %102 = mul(%98, %95) f32[N,4], line 33 [grad]
+			// %121 = mul(%117, %114) f32[N,4], line 33 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t102[o0+i1] = t89[o0+i1] * p3[i1]
+					t121[o0+i1] = t108[o0+i1] * p3[i1]
 				}
 			}
-			// %103 = mul(%98, %94) f32[N,4], line 33 [grad]
+			// %122 = mul(%117, %113) f32[N,4], line 33 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t103[i0] = t89[i0] * t58[i0]
+				t122[i0] = t108[i0] * t55[i0]
 			}
-			// %104 = sum_to(%103) f32[4], line 33 [grad]
+			// %123 = sum_to(%122) f32[4], line 33 [grad]
 			{
-				clear(t104)
+				clear(t123)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t104[i1] += t103[o0+i1]
+						t123[i1] += t122[o0+i1]
 					}
 				}
 			}
-			// %106 = broadcast_to(%105) f32[], line 33 [grad]
-			t106[0] = float32(0)
-			copy(t121, t102)
-			copy(t122, t104)
-			copy(t123, t101)
-			copy(t124, t106)
+			// %125 = broadcast_to(%124) f32[], line 33 [grad]
+			t125[0] = float32(0)
+			copy(t140, t121)
+			copy(t141, t123)
+			copy(t142, t120)
+			copy(t143, t125)
 		} else {
-			// %114 = mul(%111, %110) f32[N,4], line 33 [grad]
+			// %133 = mul(%130, %129) f32[N,4], line 33 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t114[i0] = t89[i0] * t61[0]
+				t133[i0] = t108[i0] * t57[0]
 			}
-			// %115 = mul(%111, %109) f32[N,4], line 33 [grad]
+			// %134 = mul(%130, %128) f32[N,4], line 33 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t115[i0] = t89[i0] * t20[i0]
+				t134[i0] = t108[i0] * t20[i0]
 			}
-			// %116 = sum_to(%115) f32[], line 33 [grad]
+			// %135 = sum_to(%134) f32[], line 33 [grad]
 			{
-				clear(t116)
+				clear(t135)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t116[0] += t115[i0]
+					t135[0] += t134[i0]
 				}
 			}
-			// %118 = broadcast_to(%117) f32[4], line 33 [grad]
+			// %137 = broadcast_to(%136) f32[4], line 33 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t118[i0] = float32(0)
+				t137[i0] = float32(0)
 			}
-			// %119 = reshape_to(%111) f32[N,4], line 33 [grad]
-			copy(t119, t89)
-			copy(t121, t119)
-			copy(t122, t118)
-			copy(t123, t114)
-			copy(t124, t116)
+			// %138 = reshape_to(%130) f32[N,4], line 33 [grad]
+			copy(t138, t108)
+			copy(t140, t138)
+			copy(t141, t137)
+			copy(t142, t133)
+			copy(t143, t135)
 		}
 	}
-	// %125 = broadcast_to(%124) f32[N,4], line 32 [grad]
+	// %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t125[i0] = t124[0]
+		t144[i0] = t143[0]
 	}
-	// %127 = add(%121, %125) f32[N,4], line 32 [grad]
+	// %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t127[i0] = t121[i0] + t125[i0]
+		t188[i0] = float32(0)
 	}
-	// %171 = broadcast_to(%62) f32[N,4], line 28 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		t171[i0] = float32(0)
-	}
-	// %173 = sub(%129, %172) i32[], line 28 [grad]
-	t173[0] = t129[0] - int32(1)
-	// %174 = while(%173, %127, %35, %171, %130, %131, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
+	// %190 = sub(%146, %189) i32[], line 28 [grad]
+	t190[0] = t146[0] - int32(1)
+	// %191 = while(%190, %140, %35, %188, %147, %148, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
 	{
-		copy(t143, t173)
-		copy(t144, t127)
-		t145[0] = int32(0)
-		copy(t146, t171)
-		i174 := 0
-		for ; i174 < 20; i174++ {
-			// %142 = greater(%134, %141) bool[], line 27 [grad]
-			t142[0] = t143[0] > int32(-1)
-			if !t142[0] {
+		copy(t160, t190)
+		copy(t161, t140)
+		t162[0] = int32(0)
+		copy(t163, t188)
+		i191 := 0
+		for ; i191 < 20; i191++ {
+			// %159 = greater(%151, %158) bool[], line 27 [grad]
+			t159[0] = t160[0] > int32(-1)
+			if !t159[0] {
 				break
 			}
 			// The body.
-			// %150 = gather(%147, %143) f32[N,4], line 27 [grad]
+			// %167 = gather(%164, %160) f32[N,4], line 27 [grad]
 			for j := 0; j < 1; j++ {
-				k := int(t143[j])
+				k := int(t160[j])
 				if k >= 0 && k < 20 {
-					copy(t150[j*4*n:j*4*n+4*n], t130[k*4*n:k*4*n+4*n])
+					copy(t167[j*4*n:j*4*n+4*n], t147[k*4*n:k*4*n+4*n])
 				} else {
-					clear(t150[j*4*n : j*4*n+4*n])
+					clear(t167[j*4*n : j*4*n+4*n])
 				}
 			}
-			// %152 = div(%149, %150) f32[N,4], line 28
+			// %169 = div(%166, %167) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t152[i0] = t34[i0] / t150[i0]
+				t169[i0] = t34[i0] / t167[i0]
 			}
-			// %159 = mul(%144, %154) f32[N,4], line 28 [grad]
+			// %176 = mul(%161, %171) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t159[i0] = t144[i0] * float32(0.5)
+				t176[i0] = t161[i0] * float32(0.5)
 			}
-			// %161 = div(%159, %150) f32[N,4], line 28 [grad]
+			// %178 = div(%176, %167) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t161[i0] = t159[i0] / t150[i0]
+				t178[i0] = t176[i0] / t167[i0]
 			}
-			// %162 = div(%152, %150) f32[N,4], line 28 [grad]
+			// %179 = div(%169, %167) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t162[i0] = t152[i0] / t150[i0]
+				t179[i0] = t169[i0] / t167[i0]
 			}
-			// %163 = mul(%159, %162) f32[N,4], line 28 [grad]
+			// %180 = mul(%176, %179) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t163[i0] = t159[i0] * t162[i0]
+				t180[i0] = t176[i0] * t179[i0]
 			}
-			// %164 = neg(%163) f32[N,4], line 28 [grad]
+			// %181 = neg(%180) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t164[i0] = -t163[i0]
+				t181[i0] = -t180[i0]
 			}
-			// %165 = add(%159, %164) f32[N,4], line 28 [grad]
+			// %182 = add(%176, %181) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t165[i0] = t159[i0] + t164[i0]
+				t182[i0] = t176[i0] + t181[i0]
 			}
-			// %167 = sub(%143, %166) i32[], line 28 [grad]
-			t167[0] = t143[0] - int32(1)
-			// %168 = add(%146, %161) f32[N,4], line 28 [grad]
+			// %184 = sub(%160, %183) i32[], line 28 [grad]
+			t184[0] = t160[0] - int32(1)
+			// %185 = add(%163, %178) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t168[i0] = t146[i0] + t161[i0]
+				t185[i0] = t163[i0] + t178[i0]
 			}
-			// %169 = reshape_to(%145) i32[], line 28 [grad]
-			copy(t169, t145)
-			copy(t143, t167)
-			copy(t144, t165)
-			copy(t145, t169)
-			copy(t146, t168)
+			// %186 = reshape_to(%162) i32[], line 28 [grad]
+			copy(t186, t162)
+			copy(t160, t184)
+			copy(t161, t182)
+			copy(t162, t186)
+			copy(t163, t185)
 		}
-		copy(t175, t144)
-		copy(t177, t146)
+		copy(t192, t161)
+		copy(t194, t163)
 	}
-	// %180 = mul(%178, c) f32[N,4], line 26 [grad]
+	// %197 = mul(%195, c) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t180[i0] = (t175[i0] + t177[i0]) * t31[i0]
+		t197[i0] = (t192[i0] + t194[i0]) * t31[i0]
 	}
-	// %182 = add(%180, %180) f32[N,4], line 26 [grad]
+	// %199 = add(%197, %197) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t182[i0] = t180[i0] + t180[i0]
+		t199[i0] = t197[i0] + t197[i0]
 	}
-	// %209 = scan(hs, %183, %93, %182, %273, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
+	// %226 = scan(hs, %200, %112, %199, %290, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
 	{
-		copy(t187, t182)
-		copy(t188, c273)
-		for i209 := 0; i209 < 5; i209++ {
-			runtime.CopyStepIn(t184, t19, n, 5, 4, i209)
-			copy(t185, t183[i209*4*n:(i209+1)*4*n])
-			runtime.CopyStepIn(t186, t93, n, 5, 4, i209)
+		copy(t204, t199)
+		copy(t205, c290)
+		for i226 := 0; i226 < 5; i226++ {
+			runtime.CopyStepIn(t201, t19, n, 5, 4, i226)
+			copy(t202, t200[i226*4*n:(i226+1)*4*n])
+			runtime.CopyStepIn(t203, t112, n, 5, 4, i226)
 			// The body.
-			// %191 = mul(%185, %190) f32[N,4], line 22
+			// %208 = mul(%202, %207) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
-				t191[i0] = t185[i0] * float32(0.5)
+				t208[i0] = t202[i0] * float32(0.5)
 			}
-			// %192 = sigmoid(%184) f32[N,4], line 22
+			// %209 = sigmoid(%201) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
-				t192[i0] = runtime.Sigmoid(t184[i0])
+				t209[i0] = runtime.Sigmoid(t201[i0])
 			}
-			// %193 = add(%191, %192) f32[N,4], line 22
+			// %210 = add(%208, %209) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
-				t193[i0] = t191[i0] + t192[i0]
+				t210[i0] = t208[i0] + t209[i0]
 			}
-			// %195 = mul(%186, %189) f32[N,4], line 23 [grad]
+			// %212 = mul(%203, %206) f32[N,4], line 23 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t195[o0+i1] = t186[o0+i1] * p3[i1]
+					t212[o0+i1] = t203[o0+i1] * p3[i1]
 				}
 			}
-			// %196 = mul(%186, %193) f32[N,4], line 23 [grad]
+			// %213 = mul(%203, %210) f32[N,4], line 23 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t196[i0] = t186[i0] * t193[i0]
+				t213[i0] = t203[i0] * t210[i0]
 			}
-			// %197 = sum_to(%196) f32[4], line 23 [grad]
+			// %214 = sum_to(%213) f32[4], line 23 [grad]
 			{
-				clear(t197)
+				clear(t214)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t197[i1] += t196[o0+i1]
+						t214[i1] += t213[o0+i1]
 					}
 				}
 			}
-			// %198 = add(%187, %195) f32[N,4], line 23 [grad]
+			// %215 = add(%204, %212) f32[N,4], line 23 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t198[i0] = t187[i0] + t195[i0]
+				t215[i0] = t204[i0] + t212[i0]
 			}
-			// %200 = sub(%199, %192) f32[N,4], line 22 [grad]
+			// %217 = sub(%216, %209) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t200[i0] = float32(1) - t192[i0]
+				t217[i0] = float32(1) - t209[i0]
 			}
-			// %201 = mul(%192, %200) f32[N,4], line 22 [grad]
+			// %218 = mul(%209, %217) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t201[i0] = t192[i0] * t200[i0]
+				t218[i0] = t209[i0] * t217[i0]
 			}
-			// %202 = mul(%198, %201) f32[N,4], line 22 [grad]
+			// %219 = mul(%215, %218) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t202[i0] = t198[i0] * t201[i0]
+				t219[i0] = t215[i0] * t218[i0]
 			}
-			// %203 = mul(%198, %190) f32[N,4], line 22 [grad]
+			// %220 = mul(%215, %207) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t203[i0] = t198[i0] * float32(0.5)
+				t220[i0] = t215[i0] * float32(0.5)
 			}
-			// %206 = add(%188, %197) f32[4], line 22 [grad]
+			// %223 = add(%205, %214) f32[4], line 22 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t206[i0] = t188[i0] + t197[i0]
+				t223[i0] = t205[i0] + t214[i0]
 			}
-			runtime.CopyStepOut(t210, t202, n, 5, 4, i209)
-			copy(t187, t203)
-			copy(t188, t206)
+			runtime.CopyStepOut(t227, t219, n, 5, 4, i226)
+			copy(t204, t220)
+			copy(t205, t223)
 		}
-		copy(t211, t187)
-		copy(t212, t188)
+		copy(t228, t204)
+		copy(t229, t205)
 	}
-	// %213 = add(%128, %211) f32[N,4], line 22 [grad]
+	// %230 = add(%145, %228) f32[N,4], line 22 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t213[i0] = (t123[i0] + (-t125[i0])) + t211[i0]
+		t230[i0] = (t142[i0] + t144[i0]) + t228[i0]
 	}
-	// %245 = scan(x, %215, %210, %213, %274, %275, W, U) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	// %262 = scan(x, %232, %227, %230, %291, %292, W, U) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
 	{
-		copy(t219, t213)
-		copy(t220, c274)
-		copy(t221, c275)
-		for i245 := 5 - 1; i245 >= 0; i245-- {
-			runtime.CopyStepIn(t216, x, n, 5, 3, i245)
-			copy(t217, t215[i245*4*n:(i245+1)*4*n])
-			runtime.CopyStepIn(t218, t210, n, 5, 4, i245)
+		copy(t236, t230)
+		copy(t237, c291)
+		copy(t238, c292)
+		for i262 := 4; i262 >= 0; i262-- {
+			runtime.CopyStepIn(t233, x, n, 5, 3, i262)
+			copy(t234, t232[i262*4*n:(i262+1)*4*n])
+			runtime.CopyStepIn(t235, t227, n, 5, 4, i262)
 			// The body.
-			// %224 = matmul(%216, %222) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t216, 3, p0, 4, 0, t224, 4)
-			// %225 = matmul(%217, %223) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t217, 4, p1, 4, 0, t225, 4)
-			// %226 = add(%224, %225) f32[N,4], line 17
+			// %241 = matmul(%233, %239) f32[N,4], line 17
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t233, 3, p0, 4, 0, t241, 4)
+			// %242 = matmul(%234, %240) f32[N,4], line 17
+			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t234, 4, p1, 4, 0, t242, 4)
+			// %243 = add(%241, %242) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
-				t226[i0] = t224[i0] + t225[i0]
+				t243[i0] = t241[i0] + t242[i0]
 			}
-			// %227 = tanh(%226) f32[N,4], line 17
+			// %244 = tanh(%243) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
-				t227[i0] = runtime.Tanh(t226[i0])
+				t244[i0] = runtime.Tanh(t243[i0])
 			}
-			// %229 = reshape_to(%219) f32[N,4], line 17 [grad]
-			copy(t229, t219)
-			// %230 = add(%218, %229) f32[N,4], line 17 [grad]
+			// %246 = reshape_to(%236) f32[N,4], line 17 [grad]
+			copy(t246, t236)
+			// %247 = add(%235, %246) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t230[i0] = t218[i0] + t229[i0]
+				t247[i0] = t235[i0] + t246[i0]
 			}
-			// %232 = mul(%227, %227) f32[N,4], line 17 [grad]
+			// %249 = mul(%244, %244) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t232[i0] = t227[i0] * t227[i0]
+				t249[i0] = t244[i0] * t244[i0]
 			}
-			// %233 = sub(%231, %232) f32[N,4], line 17 [grad]
+			// %250 = sub(%248, %249) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t233[i0] = float32(1) - t232[i0]
+				t250[i0] = float32(1) - t249[i0]
 			}
-			// %234 = mul(%230, %233) f32[N,4], line 17 [grad]
+			// %251 = mul(%247, %250) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t234[i0] = t230[i0] * t233[i0]
+				t251[i0] = t247[i0] * t250[i0]
 			}
-			// %235 = matmul(%234, %223) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t234, 4, p1, 4, 0, t235, 4)
-			// %236 = matmul(%217, %234) f32[4,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t217, 4, t234, 4, 0, t236, 4)
-			// %237 = matmul(%234, %222) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t234, 4, p0, 4, 0, t237, 3)
-			// %238 = matmul(%216, %234) f32[3,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t216, 3, t234, 4, 0, t238, 4)
-			// %239 = add(%220, %238) f32[3,4], line 17 [grad]
+			// %252 = matmul(%251, %240) f32[N,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t251, 4, p1, 4, 0, t252, 4)
+			// %253 = matmul(%234, %251) f32[4,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t234, 4, t251, 4, 0, t253, 4)
+			// %254 = matmul(%251, %239) f32[N,3], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t251, 4, p0, 4, 0, t254, 3)
+			// %255 = matmul(%233, %251) f32[3,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t233, 3, t251, 4, 0, t255, 4)
+			// %256 = add(%237, %255) f32[3,4], line 17 [grad]
 			for i0 := 0; i0 < 12; i0++ {
-				t239[i0] = t220[i0] + t238[i0]
+				t256[i0] = t237[i0] + t255[i0]
 			}
-			// %240 = add(%221, %236) f32[4,4], line 17 [grad]
+			// %257 = add(%238, %253) f32[4,4], line 17 [grad]
 			for i0 := 0; i0 < 16; i0++ {
-				t240[i0] = t221[i0] + t236[i0]
+				t257[i0] = t238[i0] + t253[i0]
 			}
-			copy(t219, t235)
-			copy(t220, t239)
-			copy(t221, t240)
+			copy(t236, t252)
+			copy(t237, t256)
+			copy(t238, t257)
 		}
-		copy(t247, t219)
-		copy(t248, t220)
-		copy(t249, t221)
+		copy(t264, t236)
+		copy(t265, t237)
+		copy(t266, t238)
 	}
-	// %253 = mul(%247, %252) f32[N,4], line 15 [grad]
+	// %270 = mul(%264, %269) f32[N,4], line 15 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t253[i0] = t247[i0] * (float32(1) - (t8[i0] * t8[i0]))
+		t270[i0] = t264[i0] * (float32(1) - (t8[i0] * t8[i0]))
 	}
-	// %255 = matmul(%6, %253) f32[3,4], line 15 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t253, 4, 0, t255, 4)
-	// %258 = sub(W, %257) f32[3,4], line 39 [update]
+	// %272 = matmul(%6, %270) f32[3,4], line 15 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t270, 4, 0, t272, 4)
+	// %275 = sub(W, %274) f32[3,4], line 50 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t248[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t265[i0])
 	}
-	// %262 = sub(U, %261) f32[4,4], line 39 [update]
+	// %279 = sub(U, %278) f32[4,4], line 50 [update]
 	for i0 := 0; i0 < 16; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t249[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t266[i0])
 	}
-	// %266 = sub(V, %265) f32[3,4], line 39 [update]
+	// %283 = sub(V, %282) f32[3,4], line 50 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t255[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t272[i0])
 	}
-	// %270 = sub(g, %269) f32[4], line 39 [update]
+	// %287 = sub(g, %286) f32[4], line 50 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * (t122[i0] + t212[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * (t141[i0] + t229[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -1139,12 +1183,12 @@ func check(method, name string, got, want, n int) {
 	}
 }
 
-// Predict computes p f32[N,4], k i32[] for a batch of n examples; x holds f32[N,5,3], in row-major order.
+// Predict computes p f32[N,4], k i32[], steps i32[], m f32[] for a batch of n examples; x holds f32[N,5,3], in row-major order.
 // The results alias the model's buffers and stay valid until the next call.
-func (m *Model) Predict(n int, x []float32) (p []float32, k []int32) {
+func (m *Model) Predict(n int, x []float32) (p []float32, k []int32, steps []int32, m_ []float32) {
 	check("Predict", "x", len(x), 15*n, n)
 	m.predict(n, x)
-	return m.t79, m.t59
+	return m.t75, m.t56, m.t97, m.t98
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
@@ -1153,7 +1197,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 15*n, n)
 	check("Loss", "y", len(y), 4*n, n)
 	m.loss(n, x, y)
-	return m.t82[0]
+	return m.t101[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) and
@@ -1162,7 +1206,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 15*n, n)
 	check("TrainStep", "y", len(y), 4*n, n)
 	m.train(n, x, y)
-	return m.t82[0]
+	return m.t101[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -1170,10 +1214,13 @@ func (m *Model) PredictFeed(n int, in [][]float32) [][]float32 {
 	if len(in) != 1 {
 		panic(fmt.Sprintf("control: PredictFeed: got %d inputs, want 1", len(in)))
 	}
-	o0, o1 := m.Predict(n, in[0])
+	o0, o1, o2, o3 := m.Predict(n, in[0])
 	m.feedOut1 = runtime.ToFloat32(m.feedOut1, o1)
 	m.outs[1] = m.feedOut1
+	m.feedOut2 = runtime.ToFloat32(m.feedOut2, o2)
+	m.outs[2] = m.feedOut2
 	m.outs[0] = o0
+	m.outs[3] = o3
 	return m.outs[:]
 }
 
@@ -1264,88 +1311,89 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 {"name":"const_33","op":"const","dtype":"f32","shape":[]}
 {"name":"v","op":"add","inputs":["mul_32","const_33"],"dtype":"f32","shape":[-1,4]}
 {"name":"const_35","op":"const","dtype":"i32","shape":[]}
-{"name":"while_57","op":"while","inputs":["v","const_35","v"],"dtype":"invalid","shape":[]}
-{"name":"r","op":"get","inputs":["while_57"],"dtype":"f32","shape":[-1,4]}
-{"name":"k","op":"get","inputs":["while_57"],"dtype":"i32","shape":[]}
-{"name":"sub_60","op":"sub","inputs":["r","h"],"dtype":"f32","shape":[-1,4]}
-{"name":"s","op":"sum","inputs":["sub_60"],"dtype":"f32","shape":[]}
-{"name":"const_62","op":"const","dtype":"f32","shape":[]}
-{"name":"greater_63","op":"greater","inputs":["s","const_62"],"dtype":"bool","shape":[]}
-{"name":"cond_76","op":"cond","inputs":["greater_63","r","g","h","s"],"dtype":"invalid","shape":[]}
-{"name":"z","op":"get","inputs":["cond_76"],"dtype":"f32","shape":[-1,4]}
-{"name":"mean_78","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
-{"name":"p","op":"add","inputs":["z","mean_78"],"dtype":"f32","shape":[-1,4]}
-{"name":"sub_80","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
-{"name":"square_81","op":"square","inputs":["sub_80"],"dtype":"f32","shape":[-1,4]}
-{"name":"loss","op":"mean","inputs":["square_81"],"dtype":"f32","shape":[]}
-{"name":"count_84","op":"count","inputs":["square_81"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_85","op":"broadcast_to","inputs":["const_33"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"div_86","op":"div","inputs":["broadcast_to_85","count_84"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_87","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"mul_88","op":"mul","inputs":["const_87","sub_80"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_89","op":"mul","inputs":["div_86","mul_88"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"count_91","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_92","op":"broadcast_to","inputs":["mul_89"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"div_93","op":"div","inputs":["broadcast_to_92","count_91"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"cond_120","op":"cond","inputs":["greater_63","r","g","h","s","mul_89"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_121","op":"get","inputs":["cond_120"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_122","op":"get","inputs":["cond_120"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_123","op":"get","inputs":["cond_120"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_124","op":"get","inputs":["cond_120"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_125","op":"broadcast_to","inputs":["get_124"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"neg_126","op":"neg","inputs":["broadcast_to_125"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_127","op":"add","inputs":["get_121","broadcast_to_125"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_128","op":"add","inputs":["get_123","neg_126"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_129","op":"get","inputs":["while_57"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"get_130","op":"get","inputs":["while_57"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
-{"name":"get_131","op":"get","inputs":["while_57"],"dtype":"i32","shape":[20],"role":"grad"}
-{"name":"broadcast_to_171","op":"broadcast_to","inputs":["const_62"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_172","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_173","op":"sub","inputs":["get_129","const_172"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_174","op":"while","inputs":["sub_173","add_127","const_35","broadcast_to_171","get_130","get_131","v"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_175","op":"get","inputs":["while_174"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_177","op":"get","inputs":["while_174"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_178","op":"add","inputs":["get_175","get_177"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_180","op":"mul","inputs":["add_178","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_182","op":"add","inputs":["mul_180","mul_180"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_183","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_273","op":"const","dtype":"f32","shape":[4],"role":"grad"}
-{"name":"scan_209","op":"scan","inputs":["hs","get_183","div_93","add_182","const_273","g"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_210","op":"get","inputs":["scan_209"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_211","op":"get","inputs":["scan_209"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_212","op":"get","inputs":["scan_209"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"add_213","op":"add","inputs":["add_128","get_211"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_214","op":"add","inputs":["get_122","get_212"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_215","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_274","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_275","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"scan_245","op":"scan","inputs":["x","get_215","get_210","add_213","const_274","const_275","W","U"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_247","op":"get","inputs":["scan_245"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_248","op":"get","inputs":["scan_245"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"get_249","op":"get","inputs":["scan_245"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"mul_251","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"sub_252","op":"sub","inputs":["const_33","mul_251"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_253","op":"mul","inputs":["get_247","sub_252"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"matmul_255","op":"matmul","inputs":["mean_6","mul_253"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_256","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_257","op":"mul","inputs":["const_256","get_248"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_258","op":"sub","inputs":["W","mul_257"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_259","op":"assign","inputs":["W","sub_258"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_261","op":"mul","inputs":["const_256","get_249"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"sub_262","op":"sub","inputs":["U","mul_261"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"assign_263","op":"assign","inputs":["U","sub_262"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"mul_265","op":"mul","inputs":["const_256","matmul_255"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_266","op":"sub","inputs":["V","mul_265"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_267","op":"assign","inputs":["V","sub_266"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_269","op":"mul","inputs":["const_256","add_214"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_270","op":"sub","inputs":["g","mul_269"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_271","op":"assign","inputs":["g","sub_270"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"while_54","op":"while","inputs":["v","const_35","v"],"dtype":"invalid","shape":[]}
+{"name":"r","op":"get","inputs":["while_54"],"dtype":"f32","shape":[-1,4]}
+{"name":"k","op":"get","inputs":["while_54"],"dtype":"i32","shape":[]}
+{"name":"s","op":"sum","inputs":["h"],"dtype":"f32","shape":[]}
+{"name":"const_58","op":"const","dtype":"f32","shape":[]}
+{"name":"greater_59","op":"greater","inputs":["s","const_58"],"dtype":"bool","shape":[]}
+{"name":"cond_72","op":"cond","inputs":["greater_59","r","g","h","s"],"dtype":"invalid","shape":[]}
+{"name":"z","op":"get","inputs":["cond_72"],"dtype":"f32","shape":[-1,4]}
+{"name":"mean_74","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
+{"name":"p","op":"add","inputs":["z","mean_74"],"dtype":"f32","shape":[-1,4]}
+{"name":"abs_77","op":"abs","inputs":["s"],"dtype":"f32","shape":[]}
+{"name":"while_96","op":"while","inputs":["const_35","abs_77"],"dtype":"invalid","shape":[]}
+{"name":"steps","op":"get","inputs":["while_96"],"dtype":"i32","shape":[]}
+{"name":"m","op":"get","inputs":["while_96"],"dtype":"f32","shape":[]}
+{"name":"sub_99","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
+{"name":"square_100","op":"square","inputs":["sub_99"],"dtype":"f32","shape":[-1,4]}
+{"name":"loss","op":"mean","inputs":["square_100"],"dtype":"f32","shape":[]}
+{"name":"count_103","op":"count","inputs":["square_100"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_104","op":"broadcast_to","inputs":["const_33"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"div_105","op":"div","inputs":["broadcast_to_104","count_103"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_106","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_107","op":"mul","inputs":["const_106","sub_99"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_108","op":"mul","inputs":["div_105","mul_107"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"count_110","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_111","op":"broadcast_to","inputs":["mul_108"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"div_112","op":"div","inputs":["broadcast_to_111","count_110"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"cond_139","op":"cond","inputs":["greater_59","r","g","h","s","mul_108"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_140","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_141","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_142","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_143","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_144","op":"broadcast_to","inputs":["get_143"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_145","op":"add","inputs":["get_142","broadcast_to_144"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_146","op":"get","inputs":["while_54"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"get_147","op":"get","inputs":["while_54"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
+{"name":"get_148","op":"get","inputs":["while_54"],"dtype":"i32","shape":[20],"role":"grad"}
+{"name":"broadcast_to_188","op":"broadcast_to","inputs":["const_58"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_189","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_190","op":"sub","inputs":["get_146","const_189"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_191","op":"while","inputs":["sub_190","get_140","const_35","broadcast_to_188","get_147","get_148","v"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_192","op":"get","inputs":["while_191"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_194","op":"get","inputs":["while_191"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_195","op":"add","inputs":["get_192","get_194"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_197","op":"mul","inputs":["add_195","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_199","op":"add","inputs":["mul_197","mul_197"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_200","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_290","op":"const","dtype":"f32","shape":[4],"role":"grad"}
+{"name":"scan_226","op":"scan","inputs":["hs","get_200","div_112","add_199","const_290","g"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_227","op":"get","inputs":["scan_226"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_228","op":"get","inputs":["scan_226"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_229","op":"get","inputs":["scan_226"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"add_230","op":"add","inputs":["add_145","get_228"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_231","op":"add","inputs":["get_141","get_229"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_232","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_291","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_292","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"scan_262","op":"scan","inputs":["x","get_232","get_227","add_230","const_291","const_292","W","U"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_264","op":"get","inputs":["scan_262"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_265","op":"get","inputs":["scan_262"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_266","op":"get","inputs":["scan_262"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"mul_268","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sub_269","op":"sub","inputs":["const_33","mul_268"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_270","op":"mul","inputs":["get_264","sub_269"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_272","op":"matmul","inputs":["mean_6","mul_270"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_273","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_274","op":"mul","inputs":["const_273","get_265"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_275","op":"sub","inputs":["W","mul_274"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_276","op":"assign","inputs":["W","sub_275"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_278","op":"mul","inputs":["const_273","get_266"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"sub_279","op":"sub","inputs":["U","mul_278"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"assign_280","op":"assign","inputs":["U","sub_279"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"mul_282","op":"mul","inputs":["const_273","matmul_272"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_283","op":"sub","inputs":["V","mul_282"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_284","op":"assign","inputs":["V","sub_283"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_286","op":"mul","inputs":["const_273","add_231"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_287","op":"sub","inputs":["g","mul_286"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_288","op":"assign","inputs":["g","sub_287"],"dtype":"f32","shape":[4],"role":"update"}
 `
 
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  1.4,
+		Micros:  1.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
@@ -1353,7 +1401,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  121.0,
+		Micros:  120.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -1371,7 +1419,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{587, 972},
+		ArenaBytes: []int64{586, 972},
 		ParamBytes: 176,
 	},
 	Model:     "Control",
@@ -1384,6 +1432,14 @@ var signature = runtime.Signature{
 	}, {
 		DType: "i32",
 		Name:  "k",
+		Shape: []int{},
+	}, {
+		DType: "i32",
+		Name:  "steps",
+		Shape: []int{},
+	}, {
+		DType: "f32",
+		Name:  "m",
 		Shape: []int{},
 	}},
 	ParamCount: 44,
