@@ -14,6 +14,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/arrayops"
 	"github.com/flow-lang/flow/examples/gen/compare"
 	"github.com/flow-lang/flow/examples/gen/control"
+	"github.com/flow-lang/flow/examples/gen/controlnested"
 	"github.com/flow-lang/flow/examples/gen/convtiny"
 	"github.com/flow-lang/flow/examples/gen/counter"
 	"github.com/flow-lang/flow/examples/gen/dropoutbn"
@@ -58,6 +59,7 @@ var examples = []example{
 	{"../counter.flow", func() runtime.Model { return counter.New() }, nil},
 	{"../tf_attrs.flow", func() runtime.Model { return tfattrs.New() }, nil},
 	{"../control.flow", func() runtime.Model { return control.New() }, nil},
+	{"../control_nested.flow", func() runtime.Model { return controlnested.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
