@@ -94,47 +94,47 @@ type Model struct {
 	t56  []int32   // k = get(%54) i32[], line 27
 	t57  []float32 // s = sum(h) f32[], line 32
 	t59  []bool    // %59 = greater(s, %58) bool[], line 33
-	t60  []float32 // %60 = mul(r, g) f32[N,4], line 33
-	t61  []float32 // %61 = sub(%60, h) f32[N,4], line 33
-	t62  []float32 // %62 = mul(h, s) f32[N,4], line 33
-	t63  []float32 // %63 = add(%62, r) f32[N,4], line 33
+	t60  []float32 // %60 = mul(r, g) f32[N,4], line 34
+	t61  []float32 // %61 = sub(%60, h) f32[N,4], line 34
+	t62  []float32 // %62 = mul(h, s) f32[N,4], line 36
+	t63  []float32 // %63 = add(%62, r) f32[N,4], line 36
 	t73  []float32 // z = get(%72) f32[N,4], line 33
-	t74  []float32 // %74 = mean(bs) f32[N,4], line 34
-	t75  []float32 // p = add(z, %74) f32[N,4], line 34
-	t77  []float32 // %77 = abs(s) f32[], line 40
-	t82  []int32   // j = arg() i32[], line 40
-	t83  []float32 // m = arg() f32[], line 40
-	t81  []bool    // %81 = greater(m, %80) bool[], line 40
-	t85  []int32   // %85 = add(j, %84) i32[], line 41
-	t87  []bool    // %87 = greater(m, %86) bool[], line 42
-	t89  []float32 // %89 = mul(m, %88) f32[], line 42
-	t91  []float32 // %91 = mul(m, %90) f32[], line 42
-	t95  []float32 // %95 = get(%94) f32[], line 42
-	t97  []int32   // steps = get(%96) i32[], line 40
-	t98  []float32 // m = get(%96) f32[], line 40
-	t99  []float32 // %99 = sub(p, y) f32[N,4], line 49
-	t100 []float32 // %100 = square(%99) f32[N,4], line 49
-	t101 []float32 // loss = mean(%100) f32[], line 49
-	t103 []float32 // %103 = count(%100) f32[], line 49 [grad]
-	t104 []float32 // %104 = broadcast_to(%33) f32[N,4], line 49 [grad]
-	t108 []float32 // %108 = mul(%105, %107) f32[N,4], line 49 [grad]
-	t110 []float32 // %110 = count(bs) f32[], line 34 [grad]
-	t111 []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 34 [grad]
-	t112 []float32 // %112 = div(%111, %110) f32[N,5,4], line 34 [grad]
-	t120 []float32 // %120 = neg(%117) f32[N,4], line 33 [grad]
-	t121 []float32 // %121 = mul(%117, %114) f32[N,4], line 33 [grad]
-	t122 []float32 // %122 = mul(%117, %113) f32[N,4], line 33 [grad]
-	t123 []float32 // %123 = sum_to(%122) f32[4], line 33 [grad]
-	t125 []float32 // %125 = broadcast_to(%124) f32[], line 33 [grad]
-	t133 []float32 // %133 = mul(%130, %129) f32[N,4], line 33 [grad]
-	t134 []float32 // %134 = mul(%130, %128) f32[N,4], line 33 [grad]
-	t135 []float32 // %135 = sum_to(%134) f32[], line 33 [grad]
-	t137 []float32 // %137 = broadcast_to(%136) f32[4], line 33 [grad]
-	t138 []float32 // %138 = reshape_to(%130) f32[N,4], line 33 [grad]
-	t140 []float32 // %140 = get(%139) f32[N,4], line 33 [grad]
-	t141 []float32 // %141 = get(%139) f32[4], line 33 [grad]
-	t142 []float32 // %142 = get(%139) f32[N,4], line 33 [grad]
-	t143 []float32 // %143 = get(%139) f32[], line 33 [grad]
+	t74  []float32 // %74 = mean(bs) f32[N,4], line 38
+	t75  []float32 // p = add(z, %74) f32[N,4], line 38
+	t77  []float32 // %77 = abs(s) f32[], line 44
+	t82  []int32   // j = arg() i32[], line 44
+	t83  []float32 // m = arg() f32[], line 44
+	t81  []bool    // %81 = greater(m, %80) bool[], line 44
+	t85  []int32   // %85 = add(j, %84) i32[], line 45
+	t87  []bool    // %87 = greater(m, %86) bool[], line 46
+	t89  []float32 // %89 = mul(m, %88) f32[], line 47
+	t91  []float32 // %91 = mul(m, %90) f32[], line 49
+	t95  []float32 // %95 = get(%94) f32[], line 46
+	t97  []int32   // steps = get(%96) i32[], line 44
+	t98  []float32 // m = get(%96) f32[], line 44
+	t99  []float32 // %99 = sub(p, y) f32[N,4], line 57
+	t100 []float32 // %100 = square(%99) f32[N,4], line 57
+	t101 []float32 // loss = mean(%100) f32[], line 57
+	t103 []float32 // %103 = count(%100) f32[], line 57 [grad]
+	t104 []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
+	t108 []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
+	t110 []float32 // %110 = count(bs) f32[], line 38 [grad]
+	t111 []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
+	t112 []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
+	t120 []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
+	t121 []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
+	t122 []float32 // %122 = mul(%117, %113) f32[N,4], line 34 [grad]
+	t123 []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
+	t125 []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
+	t133 []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
+	t134 []float32 // %134 = mul(%130, %128) f32[N,4], line 36 [grad]
+	t135 []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
+	t137 []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
+	t138 []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
+	t140 []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
+	t141 []float32 // %141 = get(%139) f32[4], line 36 [grad]
+	t142 []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
+	t143 []float32 // %143 = get(%139) f32[], line 36 [grad]
 	t144 []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
 	t146 []int32   // %146 = get(%54) i32[], line 27 [grad]
 	t147 []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
@@ -589,31 +589,31 @@ func (m *Model) forward(n int, x []float32) {
 	// %72 = cond(%59, r, g, h, s) (f32[N,4]), line 33
 	{
 		if t59[0] {
-			// %60 = mul(r, g) f32[N,4], line 33
+			// %60 = mul(r, g) f32[N,4], line 34
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
 					t60[o0+i1] = t55[o0+i1] * p3[i1]
 				}
 			}
-			// %61 = sub(%60, h) f32[N,4], line 33
+			// %61 = sub(%60, h) f32[N,4], line 34
 			for i0 := 0; i0 < 4*n; i0++ {
 				t61[i0] = t60[i0] - t20[i0]
 			}
 			copy(t73, t61)
 		} else {
-			// %62 = mul(h, s) f32[N,4], line 33
+			// %62 = mul(h, s) f32[N,4], line 36
 			for i0 := 0; i0 < 4*n; i0++ {
 				t62[i0] = t20[i0] * t57[0]
 			}
-			// %63 = add(%62, r) f32[N,4], line 33
+			// %63 = add(%62, r) f32[N,4], line 36
 			for i0 := 0; i0 < 4*n; i0++ {
 				t63[i0] = t62[i0] + t55[i0]
 			}
 			copy(t73, t63)
 		}
 	}
-	// %74 = mean(bs) f32[N,4], line 34
+	// %74 = mean(bs) f32[N,4], line 38
 	{
 		clear(t74)
 		for i0 := 0; i0 < n; i0++ {
@@ -630,7 +630,7 @@ func (m *Model) forward(n int, x []float32) {
 			t74[i] *= inv
 		}
 	}
-	// p = add(z, %74) f32[N,4], line 34
+	// p = add(z, %74) f32[N,4], line 38
 	for i0 := 0; i0 < 4*n; i0++ {
 		t75[i0] = t73[i0] + t74[i0]
 	}
@@ -653,32 +653,32 @@ func (m *Model) predict(n int, x []float32) {
 	t98 := m.t98
 	// First the forward program.
 	m.forward(n, x)
-	// %77 = abs(s) f32[], line 40
+	// %77 = abs(s) f32[], line 44
 	t77[0] = runtime.Abs(t57[0])
-	// %96 = while(%35, %77) (i32[], f32[]), line 40
+	// %96 = while(%35, %77) (i32[], f32[]), line 44
 	{
 		t82[0] = int32(0)
 		copy(t83, t77)
 		i96 := 0
 		for ; ; i96++ {
-			// %81 = greater(m, %80) bool[], line 40
+			// %81 = greater(m, %80) bool[], line 44
 			t81[0] = t83[0] > float32(1)
 			if !t81[0] {
 				break
 			}
 			// The body.
-			// %85 = add(j, %84) i32[], line 41
+			// %85 = add(j, %84) i32[], line 45
 			t85[0] = t82[0] + int32(1)
-			// %87 = greater(m, %86) bool[], line 42
+			// %87 = greater(m, %86) bool[], line 46
 			t87[0] = t83[0] > float32(4)
-			// %94 = cond(%87, m) (f32[]), line 42
+			// %94 = cond(%87, m) (f32[]), line 46
 			{
 				if t87[0] {
-					// %89 = mul(m, %88) f32[], line 42
+					// %89 = mul(m, %88) f32[], line 47
 					t89[0] = t83[0] * float32(0.25)
 					copy(t95, t89)
 				} else {
-					// %91 = mul(m, %90) f32[], line 42
+					// %91 = mul(m, %90) f32[], line 49
 					t91[0] = t83[0] * float32(0.5)
 					copy(t95, t91)
 				}
@@ -700,15 +700,15 @@ func (m *Model) loss(n int, x []float32, y []float32) {
 	t101 := m.t101
 	// First the forward program.
 	m.forward(n, x)
-	// %99 = sub(p, y) f32[N,4], line 49
+	// %99 = sub(p, y) f32[N,4], line 57
 	for i0 := 0; i0 < 4*n; i0++ {
 		t99[i0] = t75[i0] - y[i0]
 	}
-	// %100 = square(%99) f32[N,4], line 49
+	// %100 = square(%99) f32[N,4], line 57
 	for i0 := 0; i0 < 4*n; i0++ {
 		t100[i0] = t99[i0] * t99[i0]
 	}
-	// loss = mean(%100) f32[], line 49
+	// loss = mean(%100) f32[], line 57
 	{
 		clear(t101)
 		for i0 := 0; i0 < 4*n; i0++ {
@@ -834,19 +834,19 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t272 := m.t272
 	// First the loss program.
 	m.loss(n, x, y)
-	// %103 = count(%100) f32[], line 49 [grad]
+	// %103 = count(%100) f32[], line 57 [grad]
 	t103[0] = float32(4 * n)
-	// %104 = broadcast_to(%33) f32[N,4], line 49 [grad]
+	// %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
 		t104[i0] = float32(1)
 	}
-	// %108 = mul(%105, %107) f32[N,4], line 49 [grad]
+	// %108 = mul(%105, %107) f32[N,4], line 57 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
 		t108[i0] = (t104[i0] / t103[0]) * (float32(2) * t99[i0])
 	}
-	// %110 = count(bs) f32[], line 34 [grad]
+	// %110 = count(bs) f32[], line 38 [grad]
 	t110[0] = float32(5)
-	// %111 = broadcast_to(%108) f32[N,5,4], line 34 [grad]
+	// %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 5; i1++ {
 			o0 := i0*20 + i1*4
@@ -856,29 +856,29 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 		}
 	}
-	// %112 = div(%111, %110) f32[N,5,4], line 34 [grad]
+	// %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
 		t112[i0] = t111[i0] / t110[0]
 	}
-	// %139 = cond(%59, r, g, h, s, %108) (f32[N,4], f32[4], f32[N,4], f32[]), line 33 [grad]
+	// %139 = cond(%59, r, g, h, s, %108) (f32[N,4], f32[4], f32[N,4], f32[]), line 36 [grad]
 	{
 		if t59[0] {
-			// %120 = neg(%117) f32[N,4], line 33 [grad]
+			// %120 = neg(%117) f32[N,4], line 34 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
 				t120[i0] = -t108[i0]
 			}
-			// %121 = mul(%117, %114) f32[N,4], line 33 [grad]
+			// %121 = mul(%117, %114) f32[N,4], line 34 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
 					t121[o0+i1] = t108[o0+i1] * p3[i1]
 				}
 			}
-			// %122 = mul(%117, %113) f32[N,4], line 33 [grad]
+			// %122 = mul(%117, %113) f32[N,4], line 34 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
 				t122[i0] = t108[i0] * t55[i0]
 			}
-			// %123 = sum_to(%122) f32[4], line 33 [grad]
+			// %123 = sum_to(%122) f32[4], line 34 [grad]
 			{
 				clear(t123)
 				for i0 := 0; i0 < n; i0++ {
@@ -888,33 +888,33 @@ func (m *Model) train(n int, x []float32, y []float32) {
 					}
 				}
 			}
-			// %125 = broadcast_to(%124) f32[], line 33 [grad]
+			// %125 = broadcast_to(%124) f32[], line 34 [grad]
 			t125[0] = float32(0)
 			copy(t140, t121)
 			copy(t141, t123)
 			copy(t142, t120)
 			copy(t143, t125)
 		} else {
-			// %133 = mul(%130, %129) f32[N,4], line 33 [grad]
+			// %133 = mul(%130, %129) f32[N,4], line 36 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
 				t133[i0] = t108[i0] * t57[0]
 			}
-			// %134 = mul(%130, %128) f32[N,4], line 33 [grad]
+			// %134 = mul(%130, %128) f32[N,4], line 36 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
 				t134[i0] = t108[i0] * t20[i0]
 			}
-			// %135 = sum_to(%134) f32[], line 33 [grad]
+			// %135 = sum_to(%134) f32[], line 36 [grad]
 			{
 				clear(t135)
 				for i0 := 0; i0 < 4*n; i0++ {
 					t135[0] += t134[i0]
 				}
 			}
-			// %137 = broadcast_to(%136) f32[4], line 33 [grad]
+			// %137 = broadcast_to(%136) f32[4], line 36 [grad]
 			for i0 := 0; i0 < 4; i0++ {
 				t137[i0] = float32(0)
 			}
-			// %138 = reshape_to(%130) f32[N,4], line 33 [grad]
+			// %138 = reshape_to(%130) f32[N,4], line 36 [grad]
 			copy(t138, t108)
 			copy(t140, t138)
 			copy(t141, t137)
@@ -1154,19 +1154,19 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %272 = matmul(%6, %270) f32[3,4], line 15 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t270, 4, 0, t272, 4)
-	// %275 = sub(W, %274) f32[3,4], line 50 [update]
+	// %275 = sub(W, %274) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		p0[i0] = p0[i0] - (float32(0.05) * t265[i0])
 	}
-	// %279 = sub(U, %278) f32[4,4], line 50 [update]
+	// %279 = sub(U, %278) f32[4,4], line 58 [update]
 	for i0 := 0; i0 < 16; i0++ {
 		p1[i0] = p1[i0] - (float32(0.05) * t266[i0])
 	}
-	// %283 = sub(V, %282) f32[3,4], line 50 [update]
+	// %283 = sub(V, %282) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		p2[i0] = p2[i0] - (float32(0.05) * t272[i0])
 	}
-	// %287 = sub(g, %286) f32[4], line 50 [update]
+	// %287 = sub(g, %286) f32[4], line 58 [update]
 	for i0 := 0; i0 < 4; i0++ {
 		p3[i0] = p3[i0] - (float32(0.05) * (t141[i0] + t229[i0]))
 	}

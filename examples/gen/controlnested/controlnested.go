@@ -65,65 +65,65 @@ type Model struct {
 	t12  []float32 // %12 = mul(%11, c) f32[], line 15
 	t16  []float32 // ys = get(%15) f32[N], line 13
 	t17  []float32 // acc = get(%15) f32[], line 13
-	t21  []float32 // c = arg() f32[], line 18
-	t23  []float32 // c = arg() f32[], line 18
-	t18  []float32 // %18 = mul(ys, c) f32[N], line 18
-	t19  []float32 // %19 = sub(ys, c) f32[N], line 18
+	t21  []float32 // c = arg() f32[], line 21
+	t23  []float32 // c = arg() f32[], line 21
+	t18  []float32 // %18 = mul(ys, c) f32[N], line 19
+	t19  []float32 // %19 = sub(ys, c) f32[N], line 21
 	t25  []float32 // y = get(%24) f32[N], line 18
-	t31  []int32   // t = arg() i32[], line 20
-	t32  []float32 // q = arg() f32[N], line 20
-	t30  []bool    // %30 = less(t, %29) bool[], line 20
-	t34  []float32 // qt = arg() f32[], line 21
-	t35  []float32 // s = arg() f32[], line 21
-	t36  []float32 // %36 = add(s, qt) f32[], line 22
-	t37  []float32 // %37 = reshape_to(%36) f32[], line 22
-	t39  []float32 // zs = get(%38) f32[N], line 21
-	t42  []int32   // %42 = add(t, %41) i32[], line 25
-	t44  []float32 // %44 = mul(zs, %43) f32[N], line 26
-	t46  []int32   // t = get(%45) i32[], line 20
-	t47  []float32 // q = get(%45) f32[N], line 20
-	t49  []float32 // %49 = sum(%48) f32[], line 31
-	t50  []float32 // %50 = sum(q) f32[], line 31
-	t52  []float32 // loss = add(%51, acc) f32[], line 31
-	t54  []float32 // %54 = broadcast_to(%53) f32[N], line 31 [grad]
-	t58  []float32 // %58 = add(y, y) f32[N], line 31 [grad]
-	t59  []int32   // %59 = get(%45) i32[], line 20 [grad]
-	t60  []int32   // %60 = get(%45) i32[3], line 20 [grad]
-	t61  []float32 // %61 = get(%45) f32[3,N], line 20 [grad]
-	t112 []int32   // %112 = sub(%59, %111) i32[], line 22 [grad]
-	t71  []int32   // %71 = arg() i32[], line 20 [grad]
-	t72  []int32   // %72 = arg() i32[], line 20 [grad]
-	t73  []float32 // %73 = arg() f32[N], line 20 [grad]
-	t70  []bool    // %70 = greater(%64, %69) bool[], line 20 [grad]
-	t77  []float32 // %77 = gather(%75, %71) f32[N], line 20 [grad]
-	t79  []float32 // qt = arg() f32[], line 20 [grad]
-	t80  []float32 // s = arg() f32[], line 20 [grad]
-	t81  []float32 // %81 = add(s, qt) f32[], line 22
-	t82  []float32 // %82 = reshape_to(%81) f32[], line 22
-	t90  []float32 // %90 = mul(%73, %88) f32[N], line 26 [grad]
-	t93  []float32 // %93 = get(%83) f32[N], line 21 [grad]
-	t95  []float32 // %95 = broadcast_to(%94) f32[], line 21 [grad]
-	t96  []float32 // %96 = arg() f32[], line 21 [grad]
-	t97  []float32 // %97 = arg() f32[], line 21 [grad]
-	t98  []float32 // %98 = arg() f32[], line 21 [grad]
-	t99  []float32 // %99 = arg() f32[], line 21 [grad]
-	t102 []float32 // %102 = reshape_to(%99) f32[], line 22 [grad]
-	t103 []float32 // %103 = add(%98, %102) f32[], line 22 [grad]
-	t104 []float32 // %104 = reshape_to(%103) f32[], line 22 [grad]
-	t106 []float32 // %106 = get(%105) f32[N], line 22 [grad]
-	t109 []int32   // %109 = sub(%71, %108) i32[], line 22 [grad]
-	t110 []int32   // %110 = reshape_to(%72) i32[], line 22 [grad]
-	t115 []float32 // %115 = get(%113) f32[N], line 22 [grad]
+	t31  []int32   // t = arg() i32[], line 24
+	t32  []float32 // q = arg() f32[N], line 24
+	t30  []bool    // %30 = less(t, %29) bool[], line 24
+	t34  []float32 // qt = arg() f32[], line 25
+	t35  []float32 // s = arg() f32[], line 25
+	t36  []float32 // %36 = add(s, qt) f32[], line 26
+	t37  []float32 // %37 = reshape_to(%36) f32[], line 26
+	t39  []float32 // zs = get(%38) f32[N], line 25
+	t42  []int32   // %42 = add(t, %41) i32[], line 29
+	t44  []float32 // %44 = mul(zs, %43) f32[N], line 30
+	t46  []int32   // t = get(%45) i32[], line 24
+	t47  []float32 // q = get(%45) f32[N], line 24
+	t49  []float32 // %49 = sum(%48) f32[], line 35
+	t50  []float32 // %50 = sum(q) f32[], line 35
+	t52  []float32 // loss = add(%51, acc) f32[], line 35
+	t54  []float32 // %54 = broadcast_to(%53) f32[N], line 35 [grad]
+	t58  []float32 // %58 = add(y, y) f32[N], line 35 [grad]
+	t59  []int32   // %59 = get(%45) i32[], line 24 [grad]
+	t60  []int32   // %60 = get(%45) i32[3], line 24 [grad]
+	t61  []float32 // %61 = get(%45) f32[3,N], line 24 [grad]
+	t112 []int32   // %112 = sub(%59, %111) i32[], line 26 [grad]
+	t71  []int32   // %71 = arg() i32[], line 24 [grad]
+	t72  []int32   // %72 = arg() i32[], line 24 [grad]
+	t73  []float32 // %73 = arg() f32[N], line 24 [grad]
+	t70  []bool    // %70 = greater(%64, %69) bool[], line 24 [grad]
+	t77  []float32 // %77 = gather(%75, %71) f32[N], line 24 [grad]
+	t79  []float32 // qt = arg() f32[], line 24 [grad]
+	t80  []float32 // s = arg() f32[], line 24 [grad]
+	t81  []float32 // %81 = add(s, qt) f32[], line 26
+	t82  []float32 // %82 = reshape_to(%81) f32[], line 26
+	t90  []float32 // %90 = mul(%73, %88) f32[N], line 30 [grad]
+	t93  []float32 // %93 = get(%83) f32[N], line 25 [grad]
+	t95  []float32 // %95 = broadcast_to(%94) f32[], line 25 [grad]
+	t96  []float32 // %96 = arg() f32[], line 25 [grad]
+	t97  []float32 // %97 = arg() f32[], line 25 [grad]
+	t98  []float32 // %98 = arg() f32[], line 25 [grad]
+	t99  []float32 // %99 = arg() f32[], line 25 [grad]
+	t102 []float32 // %102 = reshape_to(%99) f32[], line 26 [grad]
+	t103 []float32 // %103 = add(%98, %102) f32[], line 26 [grad]
+	t104 []float32 // %104 = reshape_to(%103) f32[], line 26 [grad]
+	t106 []float32 // %106 = get(%105) f32[N], line 26 [grad]
+	t109 []int32   // %109 = sub(%71, %108) i32[], line 26 [grad]
+	t110 []int32   // %110 = reshape_to(%72) i32[], line 26 [grad]
+	t115 []float32 // %115 = get(%113) f32[N], line 26 [grad]
 	t117 []float32 // %117 = arg() f32[], line 18 [grad]
-	t124 []float32 // %124 = arg() f32[], line 18 [grad]
-	t120 []float32 // %120 = mul(%118, %117) f32[N], line 18 [grad]
-	t121 []float32 // %121 = mul(%118, %116) f32[N], line 18 [grad]
-	t122 []float32 // %122 = sum_to(%121) f32[], line 18 [grad]
-	t127 []float32 // %127 = neg(%125) f32[N], line 18 [grad]
-	t128 []float32 // %128 = sum_to(%127) f32[], line 18 [grad]
-	t129 []float32 // %129 = reshape_to(%125) f32[N], line 18 [grad]
-	t131 []float32 // %131 = get(%130) f32[N], line 18 [grad]
-	t133 []float32 // %133 = add(%115, %131) f32[N], line 18 [grad]
+	t124 []float32 // %124 = arg() f32[], line 19 [grad]
+	t120 []float32 // %120 = mul(%118, %117) f32[N], line 19 [grad]
+	t121 []float32 // %121 = mul(%118, %116) f32[N], line 19 [grad]
+	t122 []float32 // %122 = sum_to(%121) f32[], line 19 [grad]
+	t127 []float32 // %127 = neg(%125) f32[N], line 21 [grad]
+	t128 []float32 // %128 = sum_to(%127) f32[], line 21 [grad]
+	t129 []float32 // %129 = reshape_to(%125) f32[N], line 21 [grad]
+	t131 []float32 // %131 = get(%130) f32[N], line 21 [grad]
+	t133 []float32 // %133 = add(%115, %131) f32[N], line 21 [grad]
 	t134 []float32 // %134 = get(%15) f32[N], line 13 [grad]
 	t135 []float32 // %135 = arg() f32[3], line 13 [grad]
 	t136 []float32 // %136 = arg() f32[], line 13 [grad]
@@ -330,26 +330,26 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 		t21[0] = float32(2)
 		t23[0] = float32(2)
 		if flip[0] {
-			// %18 = mul(ys, c) f32[N], line 18
+			// %18 = mul(ys, c) f32[N], line 19
 			for i0 := 0; i0 < n; i0++ {
 				t18[i0] = t16[i0] * t21[0]
 			}
 			copy(t25, t18)
 		} else {
-			// %19 = sub(ys, c) f32[N], line 18
+			// %19 = sub(ys, c) f32[N], line 21
 			for i0 := 0; i0 < n; i0++ {
 				t19[i0] = t16[i0] - t23[0]
 			}
 			copy(t25, t19)
 		}
 	}
-	// %45 = while(%26, ys) (i32[], f32[N], i32[], i32[3], f32[3,N]), line 20
+	// %45 = while(%26, ys) (i32[], f32[N], i32[], i32[3], f32[3,N]), line 24
 	{
 		t31[0] = int32(0)
 		copy(t32, t16)
 		i45 := 0
 		for ; i45 < 3; i45++ {
-			// %30 = less(t, %29) bool[], line 20
+			// %30 = less(t, %29) bool[], line 24
 			t30[0] = t31[0] < int32(3)
 			if !t30[0] {
 				break
@@ -357,23 +357,23 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 			copy(t60[i45:(i45+1)], t31)
 			copy(t61[i45*n:(i45+1)*n], t32)
 			// The body.
-			// %38 = scan(q, %33) (f32[N], f32[]), line 21
+			// %38 = scan(q, %33) (f32[N], f32[]), line 25
 			{
 				t35[0] = float32(0)
 				for i38 := 0; i38 < n; i38++ {
 					copy(t34, t32[i38:(i38+1)])
 					// The body.
-					// %36 = add(s, qt) f32[], line 22
+					// %36 = add(s, qt) f32[], line 26
 					t36[0] = t35[0] + t34[0]
-					// %37 = reshape_to(%36) f32[], line 22
+					// %37 = reshape_to(%36) f32[], line 26
 					copy(t37, t36)
 					copy(t39[i38:(i38+1)], t36)
 					copy(t35, t37)
 				}
 			}
-			// %42 = add(t, %41) i32[], line 25
+			// %42 = add(t, %41) i32[], line 29
 			t42[0] = t31[0] + int32(1)
-			// %44 = mul(zs, %43) f32[N], line 26
+			// %44 = mul(zs, %43) f32[N], line 30
 			for i0 := 0; i0 < n; i0++ {
 				t44[i0] = t39[i0] * float32(0.1)
 			}
@@ -406,21 +406,21 @@ func (m *Model) loss(n int, x []float32, flip []bool) {
 	t52 := m.t52
 	// First the forward program.
 	m.forward(n, x, flip)
-	// %49 = sum(%48) f32[], line 31
+	// %49 = sum(%48) f32[], line 35
 	{
 		clear(t49)
 		for i0 := 0; i0 < n; i0++ {
 			t49[0] += (t25[i0] * t25[i0])
 		}
 	}
-	// %50 = sum(q) f32[], line 31
+	// %50 = sum(q) f32[], line 35
 	{
 		clear(t50)
 		for i0 := 0; i0 < n; i0++ {
 			t50[0] += t47[i0]
 		}
 	}
-	// loss = add(%51, acc) f32[], line 31
+	// loss = add(%51, acc) f32[], line 35
 	t52[0] = (t49[0] + t50[0]) + t17[0]
 }
 
@@ -492,30 +492,30 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t166 := m.t166
 	// First the loss program.
 	m.loss(n, x, flip)
-	// %54 = broadcast_to(%53) f32[N], line 31 [grad]
+	// %54 = broadcast_to(%53) f32[N], line 35 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t54[i0] = float32(1)
 	}
-	// %58 = add(y, y) f32[N], line 31 [grad]
+	// %58 = add(y, y) f32[N], line 35 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t58[i0] = t25[i0] + t25[i0]
 	}
-	// %112 = sub(%59, %111) i32[], line 22 [grad]
+	// %112 = sub(%59, %111) i32[], line 26 [grad]
 	t112[0] = t59[0] - int32(1)
-	// %113 = while(%112, %26, %54, %60, %61) (i32[], i32[], f32[N]), line 22 [grad]
+	// %113 = while(%112, %26, %54, %60, %61) (i32[], i32[], f32[N]), line 26 [grad]
 	{
 		copy(t71, t112)
 		t72[0] = int32(0)
 		copy(t73, t54)
 		i113 := 0
 		for ; i113 < 3; i113++ {
-			// %70 = greater(%64, %69) bool[], line 20 [grad]
+			// %70 = greater(%64, %69) bool[], line 24 [grad]
 			t70[0] = t71[0] > int32(-1)
 			if !t70[0] {
 				break
 			}
 			// The body.
-			// %77 = gather(%75, %71) f32[N], line 20 [grad]
+			// %77 = gather(%75, %71) f32[N], line 24 [grad]
 			for j := 0; j < 1; j++ {
 				k := int(t71[j])
 				if k >= 0 && k < 3 {
@@ -524,27 +524,27 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 					clear(t77[j*n : j*n+n])
 				}
 			}
-			// %83 = scan(%77, %78) (f32[N], f32[], f32[N]), line 21
+			// %83 = scan(%77, %78) (f32[N], f32[], f32[N]), line 25
 			{
 				t80[0] = float32(0)
 				for i83 := 0; i83 < n; i83++ {
 					copy(t79, t77[i83:(i83+1)])
 					copy(t93[i83:(i83+1)], t80)
 					// The body.
-					// %81 = add(s, qt) f32[], line 22
+					// %81 = add(s, qt) f32[], line 26
 					t81[0] = t80[0] + t79[0]
-					// %82 = reshape_to(%81) f32[], line 22
+					// %82 = reshape_to(%81) f32[], line 26
 					copy(t82, t81)
 					copy(t80, t82)
 				}
 			}
-			// %90 = mul(%73, %88) f32[N], line 26 [grad]
+			// %90 = mul(%73, %88) f32[N], line 30 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				t90[i0] = t73[i0] * float32(0.1)
 			}
-			// %95 = broadcast_to(%94) f32[], line 21 [grad]
+			// %95 = broadcast_to(%94) f32[], line 25 [grad]
 			t95[0] = float32(0)
-			// %105 = scan(%77, %93, %90, %95) (f32[N], f32[]), line 22 [grad]
+			// %105 = scan(%77, %93, %90, %95) (f32[N], f32[]), line 26 [grad]
 			{
 				copy(t99, t95)
 				for i105 := n - 1; i105 >= 0; i105-- {
@@ -552,19 +552,19 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 					copy(t97, t93[i105:(i105+1)])
 					copy(t98, t90[i105:(i105+1)])
 					// The body.
-					// %102 = reshape_to(%99) f32[], line 22 [grad]
+					// %102 = reshape_to(%99) f32[], line 26 [grad]
 					copy(t102, t99)
-					// %103 = add(%98, %102) f32[], line 22 [grad]
+					// %103 = add(%98, %102) f32[], line 26 [grad]
 					t103[0] = t98[0] + t102[0]
-					// %104 = reshape_to(%103) f32[], line 22 [grad]
+					// %104 = reshape_to(%103) f32[], line 26 [grad]
 					copy(t104, t103)
 					copy(t106[i105:(i105+1)], t103)
 					copy(t99, t104)
 				}
 			}
-			// %109 = sub(%71, %108) i32[], line 22 [grad]
+			// %109 = sub(%71, %108) i32[], line 26 [grad]
 			t109[0] = t71[0] - int32(1)
-			// %110 = reshape_to(%72) i32[], line 22 [grad]
+			// %110 = reshape_to(%72) i32[], line 26 [grad]
 			copy(t110, t72)
 			copy(t71, t109)
 			copy(t72, t110)
@@ -572,20 +572,20 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 		}
 		copy(t115, t73)
 	}
-	// %130 = cond(flip, ys, c, %58) (f32[N], f32[]), line 18 [grad]
+	// %130 = cond(flip, ys, c, %58) (f32[N], f32[]), line 21 [grad]
 	{
 		t117[0] = float32(2)
 		t124[0] = float32(2)
 		if flip[0] {
-			// %120 = mul(%118, %117) f32[N], line 18 [grad]
+			// %120 = mul(%118, %117) f32[N], line 19 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				t120[i0] = t58[i0] * t117[0]
 			}
-			// %121 = mul(%118, %116) f32[N], line 18 [grad]
+			// %121 = mul(%118, %116) f32[N], line 19 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				t121[i0] = t58[i0] * t16[i0]
 			}
-			// %122 = sum_to(%121) f32[], line 18 [grad]
+			// %122 = sum_to(%121) f32[], line 19 [grad]
 			{
 				clear(t122)
 				for i0 := 0; i0 < n; i0++ {
@@ -594,23 +594,23 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			}
 			copy(t131, t120)
 		} else {
-			// %127 = neg(%125) f32[N], line 18 [grad]
+			// %127 = neg(%125) f32[N], line 21 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				t127[i0] = -t58[i0]
 			}
-			// %128 = sum_to(%127) f32[], line 18 [grad]
+			// %128 = sum_to(%127) f32[], line 21 [grad]
 			{
 				clear(t128)
 				for i0 := 0; i0 < n; i0++ {
 					t128[0] += t127[i0]
 				}
 			}
-			// %129 = reshape_to(%125) f32[N], line 18 [grad]
+			// %129 = reshape_to(%125) f32[N], line 21 [grad]
 			copy(t129, t58)
 			copy(t131, t129)
 		}
 	}
-	// %133 = add(%115, %131) f32[N], line 18 [grad]
+	// %133 = add(%115, %131) f32[N], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t133[i0] = t115[i0] + t131[i0]
 	}
@@ -672,7 +672,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 		}
 		copy(t166, t139)
 	}
-	// %170 = sub(w, %169) f32[3], line 32 [update]
+	// %170 = sub(w, %169) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		p0[i0] = p0[i0] - (float32(0.01) * t166[i0])
 	}
