@@ -268,19 +268,23 @@ func (c *gen) writeGets(n *ir.Node, value func(i int) *ir.Node) []jen.Code {
 	return code
 }
 
-// rows slices buf to rows lo..hi (exclusive, nil: to the end) of size
-// elements each.
-func rows(buf string, lo, hi *jen.Statement, size size) *jen.Statement {
+// row slices buf to row v (a loop counter) of rows of size elements,
+// or from that row to the end with toEnd.
+func row(buf, v string, size size, toEnd bool) *jen.Statement {
 	at := func(i *jen.Statement) *jen.Statement {
 		if size.isOne() {
 			return i
 		}
 		return i.Op("*").Add(size.code())
 	}
-	if hi == nil {
-		return jen.Id(buf).Index(at(lo), jen.Empty())
+	if toEnd {
+		return jen.Id(buf).Index(at(jen.Id(v)), jen.Empty())
 	}
-	return jen.Id(buf).Index(at(lo), at(hi))
+	next := jen.Id(v).Op("+").Lit(1)
+	if !size.isOne() {
+		next = jen.Parens(next)
+	}
+	return jen.Id(buf).Index(at(jen.Id(v)), at(next))
 }
 
 // loopVar names the trip or step counter of control-flow node n: i and
@@ -332,13 +336,16 @@ func emitWhile(c *gen, n *ir.Node) (jen.Code, error) {
 	stacks := map[*ir.Node]int{}
 	for _, g := range c.gets(n) {
 		if i := g.Attrs.Int("index", 0) - k - 1; i >= 0 {
+			if len(stacks) == 0 {
+				loop = append(loop, jen.Comment("Record the carried values the trip starts with."))
+			}
 			stacks[g] = i
-			row := numel(body.Args[i].Type.Shape)
-			loop = append(loop, jen.Copy(rows(c.operand(g), jen.Id(trip), jen.Parens(jen.Id(trip).Op("+").Lit(1)), row), jen.Id(c.operand(body.Args[i]))))
+			loop = append(loop, jen.Copy(row(c.operand(g), trip, numel(body.Args[i].Type.Shape), false), jen.Id(c.operand(body.Args[i]))))
 		}
 	}
 	loop = append(loop, jen.Comment("The body."))
 	loop = append(loop, bodyCode...)
+	loop = append(loop, jen.Comment("Carry its results to the next trip."))
 	for i := range k {
 		loop = append(loop, c.copyValue(body.Args[i], body.Results[i]))
 	}
@@ -359,7 +366,7 @@ func emitWhile(c *gen, n *ir.Node) (jen.Code, error) {
 			code = append(code, jen.Id(c.operand(g)).Index(jen.Lit(0)).Op("=").Int32().Call(jen.Id(trip)))
 		default:
 			// Trips that did not run record zeros, as the interpreter's.
-			code = append(code, jen.Clear(rows(c.operand(g), jen.Id(trip), nil, numel(body.Args[stacks[g]].Type.Shape))))
+			code = append(code, jen.Clear(row(c.operand(g), trip, numel(body.Args[stacks[g]].Type.Shape), true)))
 		}
 	}
 	return jen.Block(code...), nil
@@ -390,11 +397,17 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 	// buf and the step's storage step, by the runtime's fn.
 	stepCopy := func(fn, dst, src string, s ir.Shape, axis int) jen.Code {
 		outer, inner := numel(s[:axis]), numel(s[axis+1:])
+		switch {
+		case outer.isOne() && inner.isOne() && fn == "CopyStepIn":
+			return jen.Id(dst).Index(jen.Lit(0)).Op("=").Id(src).Index(jen.Id(t))
+		case outer.isOne() && inner.isOne():
+			return jen.Id(dst).Index(jen.Id(t)).Op("=").Id(src).Index(jen.Lit(0))
+		}
 		if outer.isOne() {
 			if fn == "CopyStepIn" {
-				return jen.Copy(jen.Id(dst), rows(src, jen.Id(t), jen.Parens(jen.Id(t).Op("+").Lit(1)), inner))
+				return jen.Copy(jen.Id(dst), row(src, t, inner, false))
 			}
-			return jen.Copy(rows(dst, jen.Id(t), jen.Parens(jen.Id(t).Op("+").Lit(1)), inner), jen.Id(src))
+			return jen.Copy(row(dst, t, inner, false), jen.Id(src))
 		}
 		return jen.Qual(RuntimePath, fn).Call(jen.Id(dst), jen.Id(src), outer.code(), steps.code(), inner.code(), jen.Id(t))
 	}
@@ -403,15 +416,27 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 		loop = append(loop, stepCopy("CopyStepIn", c.operand(body.Args[i]), c.operand(s), s.Type.Shape, axes[i]))
 	}
 	gets := c.gets(n)
+	recorded := false
 	for _, g := range gets {
 		if i := g.Attrs.Int("index", 0) - ny - k; i >= 0 {
+			if !recorded {
+				recorded = true
+				loop = append(loop, jen.Comment("Record the carried values the step starts with."))
+			}
 			loop = append(loop, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Args[q+i]), g.Type.Shape, 0))
 		}
 	}
 	loop = append(loop, jen.Comment("The body."))
 	loop = append(loop, bodyCode...)
+	loop = append(loop, jen.Comment("Stack its per-step results, carry the others to the next step."))
 	for _, g := range gets {
-		if i := g.Attrs.Int("index", 0); i < ny {
+		i := g.Attrs.Int("index", 0)
+		switch {
+		case i >= ny:
+		case scalarConst(body.Results[i]) != nil:
+			// A constant scalar per step: element t of a vector.
+			loop = append(loop, jen.Id(c.operand(g)).Index(jen.Id(t)).Op("=").Add(scalarConst(body.Results[i])))
+		default:
 			loop = append(loop, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Results[i]), g.Type.Shape, yaxes[i]))
 		}
 	}

@@ -7,8 +7,9 @@ import "github.com/flow-lang/flow/compiler/ir"
 // the new value is computed (in the train program's order), the new value
 // can be computed straight into the param's storage: it then needs no
 // buffer and no copy. The value must be computed by the train program
-// only (Predict and Loss never write params), have the param's type, and
-// be no other update's value.
+// only (Predict and Loss never write params), have the param's type, be
+// no other update's value, and be no get of a control-flow node (which
+// its owner writes, earlier than the get's place in the order).
 
 // decideInPlace returns the update values computed in their param's
 // storage, each mapped to its param; they keep no buffer.

@@ -17,7 +17,9 @@ import (
 // copies it into a param. An element-wise node may also take the slot of
 // an operand of its shape and dtype that it reads last (an in-place
 // update): it reads each element before writing the element at the same
-// index.
+// index. A control-flow node (cond, while, scan) writes the buffers of
+// its regions' nodes and of its gets while it runs: they are live at its
+// position, together, and never shared in place (control.go).
 
 // memSlot is one region of an arena, shared by buffers with disjoint
 // lifetimes.

@@ -465,6 +465,7 @@ func (m *Model) forward(n int, x []float32) {
 		copy(t10, t8)
 		for i18 := 0; i18 < 5; i18++ {
 			runtime.CopyStepIn(t9, x, n, 5, 3, i18)
+			// Record the carried values the step starts with.
 			copy(t232[i18*4*n:(i18+1)*4*n], t10)
 			// The body.
 			// %11 = matmul(xt, W) f32[N,4], line 17
@@ -481,6 +482,7 @@ func (m *Model) forward(n int, x []float32) {
 			}
 			// %17 = reshape_to(%14) f32[N,4], line 17
 			copy(t17, t14)
+			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t19, t14, n, 5, 4, i18)
 			copy(t10, t17)
 		}
@@ -491,6 +493,7 @@ func (m *Model) forward(n int, x []float32) {
 		copy(t22, t20)
 		for i29 := 4; i29 >= 0; i29-- {
 			runtime.CopyStepIn(t21, t19, n, 5, 4, i29)
+			// Record the carried values the step starts with.
 			copy(t200[i29*4*n:(i29+1)*4*n], t22)
 			// The body.
 			// %24 = mul(c, %23) f32[N,4], line 22
@@ -512,6 +515,7 @@ func (m *Model) forward(n int, x []float32) {
 					t27[o0+i1] = t26[o0+i1] * p3[i1]
 				}
 			}
+			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t30, t27, n, 5, 4, i29)
 			copy(t22, t26)
 		}
@@ -551,8 +555,9 @@ func (m *Model) forward(n int, x []float32) {
 			if !t43[0] {
 				break
 			}
+			// Record the carried values the trip starts with.
 			copy(t147[i54*4*n:(i54+1)*4*n], t44)
-			copy(t148[i54:(i54+1)], t45)
+			copy(t148[i54:i54+1], t45)
 			// The body.
 			// %46 = div(v, r) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
@@ -568,6 +573,7 @@ func (m *Model) forward(n int, x []float32) {
 			}
 			// %51 = add(k, %50) i32[], line 29
 			t51[0] = t45[0] + int32(1)
+			// Carry its results to the next trip.
 			copy(t44, t49)
 			copy(t45, t51)
 		}
@@ -683,6 +689,7 @@ func (m *Model) predict(n int, x []float32) {
 					copy(t95, t91)
 				}
 			}
+			// Carry its results to the next trip.
 			copy(t82, t85)
 			copy(t83, t95)
 		}
@@ -991,6 +998,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %186 = reshape_to(%162) i32[], line 28 [grad]
 			copy(t186, t162)
+			// Carry its results to the next trip.
 			copy(t160, t184)
 			copy(t161, t182)
 			copy(t162, t186)
@@ -1073,6 +1081,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			for i0 := 0; i0 < 4; i0++ {
 				t223[i0] = t205[i0] + t214[i0]
 			}
+			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t227, t219, n, 5, 4, i226)
 			copy(t204, t220)
 			copy(t205, t223)
@@ -1140,6 +1149,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			for i0 := 0; i0 < 16; i0++ {
 				t257[i0] = t238[i0] + t253[i0]
 			}
+			// Stack its per-step results, carry the others to the next step.
 			copy(t236, t252)
 			copy(t237, t256)
 			copy(t238, t257)

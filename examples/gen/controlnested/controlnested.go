@@ -6,23 +6,23 @@ Package controlnested is the flow model ControlNested, compiled ahead of time fr
 Signature:
 
 	inputs:  x f32[N,3], flip bool[]
-	outputs: y f32[N], t i32[]
+	outputs: y f32[N], t i32[], count f32[]
 	params:  w f32[3] (3 parameters)
 	train:   loss with sgd(lr=0.01)
 	loss:    loss is reported per batch, since the compiler cannot tell how it
-	         combines the batch's examples: scan at control_nested.flow:13:15:
+	         combines the batch's examples: scan at control_nested.flow:13:21:
 	         the compiler does not know how scan treats the batch dimension
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   6 + 16·N FLOPs
+	Predict:   6 + 17·N FLOPs
 	TrainStep: 21 + 55·N FLOPs
 
 Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 29 + 13·N elements (82 + 27·N)
+	float32: 31 + 13·N elements (84 + 29·N)
 	int32:   8 elements (12)
 	bool:    1 elements (2)
 */
@@ -51,101 +51,105 @@ type Model struct {
 	// arenaBool backs the bool buffers below.
 	arenaBool []bool
 	// outs holds PredictFeed's results without allocating.
-	outs     [2][]float32
+	outs     [3][]float32
 	feedIn1  []bool    // the feeds' flip, converted from float32
 	feedOut1 []float32 // PredictFeed's t, converted to float32
 
 	t5   []float32 // xt = arg() f32[3], line 13
 	t6   []float32 // acc = arg() f32[], line 13
-	t14  []float32 // c = arg() f32[], line 15
+	t15  []float32 // c = arg() f32[], line 15
 	t8   []float32 // %8 = mul(acc, %7) f32[], line 14
 	t9   []float32 // %9 = mul(xt, w) f32[3], line 14
 	t10  []float32 // %10 = sum(%9) f32[], line 14
 	t11  []float32 // %11 = add(%8, %10) f32[], line 14
 	t12  []float32 // %12 = mul(%11, c) f32[], line 15
-	t16  []float32 // ys = get(%15) f32[N], line 13
-	t17  []float32 // acc = get(%15) f32[], line 13
-	t21  []float32 // c = arg() f32[], line 21
-	t23  []float32 // c = arg() f32[], line 21
-	t18  []float32 // %18 = mul(ys, c) f32[N], line 19
-	t19  []float32 // %19 = sub(ys, c) f32[N], line 21
-	t25  []float32 // y = get(%24) f32[N], line 18
-	t31  []int32   // t = arg() i32[], line 24
-	t32  []float32 // q = arg() f32[N], line 24
-	t30  []bool    // %30 = less(t, %29) bool[], line 24
-	t34  []float32 // qt = arg() f32[], line 25
-	t35  []float32 // s = arg() f32[], line 25
-	t36  []float32 // %36 = add(s, qt) f32[], line 26
-	t37  []float32 // %37 = reshape_to(%36) f32[], line 26
-	t39  []float32 // zs = get(%38) f32[N], line 25
-	t42  []int32   // %42 = add(t, %41) i32[], line 29
-	t44  []float32 // %44 = mul(zs, %43) f32[N], line 30
-	t46  []int32   // t = get(%45) i32[], line 24
-	t47  []float32 // q = get(%45) f32[N], line 24
-	t49  []float32 // %49 = sum(%48) f32[], line 35
-	t50  []float32 // %50 = sum(q) f32[], line 35
-	t52  []float32 // loss = add(%51, acc) f32[], line 35
-	t54  []float32 // %54 = broadcast_to(%53) f32[N], line 35 [grad]
-	t58  []float32 // %58 = add(y, y) f32[N], line 35 [grad]
-	t59  []int32   // %59 = get(%45) i32[], line 24 [grad]
-	t60  []int32   // %60 = get(%45) i32[3], line 24 [grad]
-	t61  []float32 // %61 = get(%45) f32[3,N], line 24 [grad]
-	t112 []int32   // %112 = sub(%59, %111) i32[], line 26 [grad]
-	t71  []int32   // %71 = arg() i32[], line 24 [grad]
-	t72  []int32   // %72 = arg() i32[], line 24 [grad]
-	t73  []float32 // %73 = arg() f32[N], line 24 [grad]
-	t70  []bool    // %70 = greater(%64, %69) bool[], line 24 [grad]
-	t77  []float32 // %77 = gather(%75, %71) f32[N], line 24 [grad]
-	t79  []float32 // qt = arg() f32[], line 24 [grad]
-	t80  []float32 // s = arg() f32[], line 24 [grad]
-	t81  []float32 // %81 = add(s, qt) f32[], line 26
-	t82  []float32 // %82 = reshape_to(%81) f32[], line 26
-	t90  []float32 // %90 = mul(%73, %88) f32[N], line 30 [grad]
-	t93  []float32 // %93 = get(%83) f32[N], line 25 [grad]
-	t95  []float32 // %95 = broadcast_to(%94) f32[], line 25 [grad]
-	t96  []float32 // %96 = arg() f32[], line 25 [grad]
-	t97  []float32 // %97 = arg() f32[], line 25 [grad]
-	t98  []float32 // %98 = arg() f32[], line 25 [grad]
-	t99  []float32 // %99 = arg() f32[], line 25 [grad]
-	t102 []float32 // %102 = reshape_to(%99) f32[], line 26 [grad]
-	t103 []float32 // %103 = add(%98, %102) f32[], line 26 [grad]
-	t104 []float32 // %104 = reshape_to(%103) f32[], line 26 [grad]
-	t106 []float32 // %106 = get(%105) f32[N], line 26 [grad]
-	t109 []int32   // %109 = sub(%71, %108) i32[], line 26 [grad]
-	t110 []int32   // %110 = reshape_to(%72) i32[], line 26 [grad]
-	t115 []float32 // %115 = get(%113) f32[N], line 26 [grad]
-	t117 []float32 // %117 = arg() f32[], line 18 [grad]
-	t124 []float32 // %124 = arg() f32[], line 19 [grad]
-	t120 []float32 // %120 = mul(%118, %117) f32[N], line 19 [grad]
-	t121 []float32 // %121 = mul(%118, %116) f32[N], line 19 [grad]
-	t122 []float32 // %122 = sum_to(%121) f32[], line 19 [grad]
-	t127 []float32 // %127 = neg(%125) f32[N], line 21 [grad]
-	t128 []float32 // %128 = sum_to(%127) f32[], line 21 [grad]
-	t129 []float32 // %129 = reshape_to(%125) f32[N], line 21 [grad]
-	t131 []float32 // %131 = get(%130) f32[N], line 21 [grad]
-	t133 []float32 // %133 = add(%115, %131) f32[N], line 21 [grad]
-	t134 []float32 // %134 = get(%15) f32[N], line 13 [grad]
-	t135 []float32 // %135 = arg() f32[3], line 13 [grad]
-	t136 []float32 // %136 = arg() f32[], line 13 [grad]
-	t137 []float32 // %137 = arg() f32[], line 13 [grad]
-	t138 []float32 // %138 = arg() f32[], line 13 [grad]
-	t139 []float32 // %139 = arg() f32[3], line 13 [grad]
-	t140 []float32 // %140 = arg() f32[], line 13 [grad]
+	t17  []float32 // ys = get(%16) f32[N], line 13
+	t18  []float32 // ones = get(%16) f32[N], line 13
+	t19  []float32 // acc = get(%16) f32[], line 13
+	t20  []float32 // count = sum(ones) f32[], line 17
+	t24  []float32 // c = arg() f32[], line 22
+	t26  []float32 // c = arg() f32[], line 22
+	t21  []float32 // %21 = mul(ys, c) f32[N], line 20
+	t22  []float32 // %22 = sub(ys, c) f32[N], line 22
+	t28  []float32 // y = get(%27) f32[N], line 19
+	t34  []int32   // t = arg() i32[], line 25
+	t35  []float32 // q = arg() f32[N], line 25
+	t33  []bool    // %33 = less(t, %32) bool[], line 25
+	t37  []float32 // qt = arg() f32[], line 26
+	t38  []float32 // s = arg() f32[], line 26
+	t39  []float32 // %39 = add(s, qt) f32[], line 27
+	t40  []float32 // %40 = reshape_to(%39) f32[], line 27
+	t42  []float32 // zs = get(%41) f32[N], line 26
+	t45  []int32   // %45 = add(t, %44) i32[], line 30
+	t47  []float32 // %47 = mul(zs, %46) f32[N], line 31
+	t49  []int32   // t = get(%48) i32[], line 25
+	t50  []float32 // q = get(%48) f32[N], line 25
+	t52  []float32 // %52 = sum(%51) f32[], line 37
+	t53  []float32 // %53 = sum(q) f32[], line 37
+	t55  []float32 // loss = add(%54, acc) f32[], line 37
+	t57  []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
+	t61  []float32 // %61 = add(y, y) f32[N], line 37 [grad]
+	t62  []int32   // %62 = get(%48) i32[], line 25 [grad]
+	t63  []int32   // %63 = get(%48) i32[3], line 25 [grad]
+	t64  []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
+	t115 []int32   // %115 = sub(%62, %114) i32[], line 27 [grad]
+	t74  []int32   // %74 = arg() i32[], line 25 [grad]
+	t75  []int32   // %75 = arg() i32[], line 25 [grad]
+	t76  []float32 // %76 = arg() f32[N], line 25 [grad]
+	t73  []bool    // %73 = greater(%67, %72) bool[], line 25 [grad]
+	t80  []float32 // %80 = gather(%78, %74) f32[N], line 25 [grad]
+	t82  []float32 // qt = arg() f32[], line 25 [grad]
+	t83  []float32 // s = arg() f32[], line 25 [grad]
+	t84  []float32 // %84 = add(s, qt) f32[], line 27
+	t85  []float32 // %85 = reshape_to(%84) f32[], line 27
+	t93  []float32 // %93 = mul(%76, %91) f32[N], line 31 [grad]
+	t96  []float32 // %96 = get(%86) f32[N], line 26 [grad]
+	t98  []float32 // %98 = broadcast_to(%97) f32[], line 26 [grad]
+	t99  []float32 // %99 = arg() f32[], line 26 [grad]
+	t100 []float32 // %100 = arg() f32[], line 26 [grad]
+	t101 []float32 // %101 = arg() f32[], line 26 [grad]
+	t102 []float32 // %102 = arg() f32[], line 26 [grad]
+	t105 []float32 // %105 = reshape_to(%102) f32[], line 27 [grad]
+	t106 []float32 // %106 = add(%101, %105) f32[], line 27 [grad]
+	t107 []float32 // %107 = reshape_to(%106) f32[], line 27 [grad]
+	t109 []float32 // %109 = get(%108) f32[N], line 27 [grad]
+	t112 []int32   // %112 = sub(%74, %111) i32[], line 27 [grad]
+	t113 []int32   // %113 = reshape_to(%75) i32[], line 27 [grad]
+	t118 []float32 // %118 = get(%116) f32[N], line 27 [grad]
+	t120 []float32 // %120 = arg() f32[], line 19 [grad]
+	t127 []float32 // %127 = arg() f32[], line 20 [grad]
+	t123 []float32 // %123 = mul(%121, %120) f32[N], line 20 [grad]
+	t124 []float32 // %124 = mul(%121, %119) f32[N], line 20 [grad]
+	t125 []float32 // %125 = sum_to(%124) f32[], line 20 [grad]
+	t130 []float32 // %130 = neg(%128) f32[N], line 22 [grad]
+	t131 []float32 // %131 = sum_to(%130) f32[], line 22 [grad]
+	t132 []float32 // %132 = reshape_to(%128) f32[N], line 22 [grad]
+	t134 []float32 // %134 = get(%133) f32[N], line 22 [grad]
+	t136 []float32 // %136 = add(%118, %134) f32[N], line 22 [grad]
+	t137 []float32 // %137 = get(%16) f32[N], line 13 [grad]
+	t139 []float32 // %139 = broadcast_to(%4) f32[N], line 13 [grad]
+	t140 []float32 // %140 = arg() f32[3], line 13 [grad]
+	t141 []float32 // %141 = arg() f32[], line 13 [grad]
 	t142 []float32 // %142 = arg() f32[], line 13 [grad]
-	t144 []float32 // %144 = mul(%136, %143) f32[], line 14
-	t145 []float32 // %145 = mul(%135, %141) f32[3], line 14
-	t146 []float32 // %146 = sum(%145) f32[], line 14
-	t147 []float32 // %147 = add(%144, %146) f32[], line 14
-	t149 []float32 // %149 = mul(%137, %142) f32[], line 15 [grad]
-	t150 []float32 // %150 = mul(%137, %147) f32[], line 15 [grad]
-	t151 []float32 // %151 = add(%138, %149) f32[], line 15 [grad]
-	t152 []float32 // %152 = broadcast_to(%151) f32[3], line 14 [grad]
-	t153 []float32 // %153 = mul(%152, %141) f32[3], line 14 [grad]
-	t154 []float32 // %154 = mul(%152, %135) f32[3], line 14 [grad]
-	t155 []float32 // %155 = mul(%151, %143) f32[], line 14 [grad]
-	t157 []float32 // %157 = add(%139, %154) f32[3], line 14 [grad]
-	t158 []float32 // %158 = add(%140, %150) f32[], line 14 [grad]
-	t166 []float32 // %166 = get(%163) f32[3], line 14 [grad]
+	t143 []float32 // %143 = arg() f32[], line 13 [grad]
+	t144 []float32 // %144 = arg() f32[], line 13 [grad]
+	t145 []float32 // %145 = arg() f32[3], line 13 [grad]
+	t146 []float32 // %146 = arg() f32[], line 13 [grad]
+	t148 []float32 // %148 = arg() f32[], line 13 [grad]
+	t150 []float32 // %150 = mul(%141, %149) f32[], line 14
+	t151 []float32 // %151 = mul(%140, %147) f32[3], line 14
+	t152 []float32 // %152 = sum(%151) f32[], line 14
+	t153 []float32 // %153 = add(%150, %152) f32[], line 14
+	t156 []float32 // %156 = mul(%142, %148) f32[], line 15 [grad]
+	t157 []float32 // %157 = mul(%142, %153) f32[], line 15 [grad]
+	t158 []float32 // %158 = add(%144, %156) f32[], line 15 [grad]
+	t159 []float32 // %159 = broadcast_to(%158) f32[3], line 14 [grad]
+	t160 []float32 // %160 = mul(%159, %147) f32[3], line 14 [grad]
+	t161 []float32 // %161 = mul(%159, %140) f32[3], line 14 [grad]
+	t162 []float32 // %162 = mul(%158, %149) f32[], line 14 [grad]
+	t164 []float32 // %164 = add(%145, %161) f32[3], line 14 [grad]
+	t165 []float32 // %165 = add(%146, %157) f32[], line 14 [grad]
+	t173 []float32 // %173 = get(%170) f32[3], line 14 [grad]
 }
 
 // New returns a ControlNested with every parameter at its initial value. Buffers
@@ -157,7 +161,7 @@ func New() *Model {
 	return m
 }
 
-var c173 = []float32{0, 0, 0} // f32[3]
+var c180 = []float32{0, 0, 0} // f32[3]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -170,58 +174,62 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 13*n + 29
+		size := 13*n + 31
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t61, m.t18, m.t120, m.t133, m.t5 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3]
+		m.t64, m.t21, m.t123, m.t136, m.t5, m.t20 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
 		a = a[3*n:]
-		m.t16, m.t136 = a[:n:n], a[:1:1]
+		m.t17, m.t139 = a[:n:n], a[:n:n]
 		a = a[n:]
-		m.t19, m.t32, m.t54, m.t121, m.t6, m.t49, m.t137 = a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t18, m.t57, m.t124, m.t52, m.t141 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t25, m.t58, m.t14, m.t138 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t22, m.t35, m.t61, m.t6, m.t53, m.t142 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t39, m.t73, m.t127, m.t8, m.t21, m.t50, m.t140 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t28, m.t76, m.t130, m.t15, m.t143 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t44, m.t77, m.t129, m.t10, m.t23, m.t142 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t42, m.t80, m.t132, m.t8, m.t24, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t47, m.t90, m.t131, m.t11, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t47, m.t93, m.t134, m.t10, m.t26, m.t146 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t93, m.t12, m.t34, m.t117, m.t146 = a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t50, m.t96, m.t11, m.t120, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t106, m.t17, m.t124, m.t147 = a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t109, m.t12, m.t37, m.t127, m.t150 = a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t115, m.t35, m.t149 = a[:n:n], a[:1:1], a[:1:1]
+		m.t118, m.t19, m.t152 = a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t134 = a[:n:n]
+		m.t137 = a[:n:n]
 		a = a[n:]
-		m.t9, m.t135, m.t36, m.t79, m.t122 = a[:3:3], a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t9, m.t140, m.t38, m.t82, m.t125 = a[:3:3], a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t139, m.t37, m.t80, m.t128 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t145, m.t39, m.t83, m.t131 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t145, m.t81 = a[:3:3], a[:1:1]
+		m.t151, m.t40, m.t84 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t152, m.t82 = a[:3:3], a[:1:1]
+		m.t159, m.t85 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t153, m.t95 = a[:3:3], a[:1:1]
+		m.t160, m.t98 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t154, m.t96 = a[:3:3], a[:1:1]
+		m.t161, m.t99 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t157, m.t97 = a[:3:3], a[:1:1]
+		m.t164, m.t100 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t166, m.t98 = a[:3:3], a[:1:1]
+		m.t173, m.t101 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t52 = a[:1:1]
+		m.t55 = a[:1:1]
 		a = a[1:]
-		m.t99, m.t150 = a[:1:1], a[:1:1]
+		m.t102, m.t153 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t102, m.t151 = a[:1:1], a[:1:1]
+		m.t105, m.t156 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t103, m.t155 = a[:1:1], a[:1:1]
+		m.t106, m.t157 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t104, m.t158 = a[:1:1], a[:1:1]
+		m.t107, m.t158 = a[:1:1], a[:1:1]
+		a = a[1:]
+		m.t162 = a[:1:1]
+		a = a[1:]
+		m.t165 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -232,17 +240,17 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t60 = a[:3:3]
+		m.t63 = a[:3:3]
 		a = a[3:]
-		m.t31, m.t112 = a[:1:1], a[:1:1]
+		m.t34, m.t115 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t42, m.t71 = a[:1:1], a[:1:1]
+		m.t45, m.t74 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t46, m.t72 = a[:1:1], a[:1:1]
+		m.t49, m.t75 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t59, m.t109 = a[:1:1], a[:1:1]
+		m.t62, m.t112 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t110 = a[:1:1]
+		m.t113 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -253,7 +261,7 @@ func (m *Model) layout(n int) {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t30, m.t70 = a[:1:1], a[:1:1]
+		m.t33, m.t73 = a[:1:1], a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -271,37 +279,39 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
-	t14 := m.t14
-	t16 := m.t16
+	t15 := m.t15
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
 	t21 := m.t21
-	t23 := m.t23
-	t25 := m.t25
-	t30 := m.t30
-	t31 := m.t31
-	t32 := m.t32
+	t22 := m.t22
+	t24 := m.t24
+	t26 := m.t26
+	t28 := m.t28
+	t33 := m.t33
 	t34 := m.t34
 	t35 := m.t35
-	t36 := m.t36
 	t37 := m.t37
+	t38 := m.t38
 	t39 := m.t39
+	t40 := m.t40
 	t42 := m.t42
-	t44 := m.t44
-	t46 := m.t46
+	t45 := m.t45
 	t47 := m.t47
-	t59 := m.t59
-	t60 := m.t60
-	t61 := m.t61
-	t134 := m.t134
-	// %15 = scan(x, %4, w, c) (f32[N], f32[], f32[N]), line 13
+	t49 := m.t49
+	t50 := m.t50
+	t62 := m.t62
+	t63 := m.t63
+	t64 := m.t64
+	t137 := m.t137
+	// %16 = scan(x, %4, w, c) (f32[N], f32[N], f32[], f32[N]), line 13
 	{
-		t14[0] = float32(2)
+		t15[0] = float32(2)
 		t6[0] = float32(0)
-		for i15 := n - 1; i15 >= 0; i15-- {
-			copy(t5, x[i15*3:(i15+1)*3])
-			copy(t134[i15:(i15+1)], t6)
+		for i16 := n - 1; i16 >= 0; i16-- {
+			copy(t5, x[i16*3:(i16+1)*3])
+			// Record the carried values the step starts with.
+			t137[i16] = t6[0]
 			// The body.
 			// %8 = mul(acc, %7) f32[], line 14
 			t8[0] = t6[0] * float32(0.5)
@@ -319,362 +329,388 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 			// %11 = add(%8, %10) f32[], line 14
 			t11[0] = t8[0] + t10[0]
 			// %12 = mul(%11, c) f32[], line 15
-			t12[0] = t11[0] * t14[0]
-			copy(t16[i15:(i15+1)], t12)
+			t12[0] = t11[0] * t15[0]
+			// Stack its per-step results, carry the others to the next step.
+			t17[i16] = t12[0]
+			t18[i16] = float32(1)
 			copy(t6, t11)
 		}
-		copy(t17, t6)
+		copy(t19, t6)
 	}
-	// %24 = cond(flip, ys, c) (f32[N]), line 18
+	// %27 = cond(flip, ys, c) (f32[N]), line 19
 	{
-		t21[0] = float32(2)
-		t23[0] = float32(2)
+		t24[0] = float32(2)
+		t26[0] = float32(2)
 		if flip[0] {
-			// %18 = mul(ys, c) f32[N], line 19
+			// %21 = mul(ys, c) f32[N], line 20
 			for i0 := 0; i0 < n; i0++ {
-				t18[i0] = t16[i0] * t21[0]
+				t21[i0] = t17[i0] * t24[0]
 			}
-			copy(t25, t18)
+			copy(t28, t21)
 		} else {
-			// %19 = sub(ys, c) f32[N], line 21
+			// %22 = sub(ys, c) f32[N], line 22
 			for i0 := 0; i0 < n; i0++ {
-				t19[i0] = t16[i0] - t23[0]
+				t22[i0] = t17[i0] - t26[0]
 			}
-			copy(t25, t19)
+			copy(t28, t22)
 		}
 	}
-	// %45 = while(%26, ys) (i32[], f32[N], i32[], i32[3], f32[3,N]), line 24
+	// %48 = while(%29, ys) (i32[], f32[N], i32[], i32[3], f32[3,N]), line 25
 	{
-		t31[0] = int32(0)
-		copy(t32, t16)
-		i45 := 0
-		for ; i45 < 3; i45++ {
-			// %30 = less(t, %29) bool[], line 24
-			t30[0] = t31[0] < int32(3)
-			if !t30[0] {
+		t34[0] = int32(0)
+		copy(t35, t17)
+		i48 := 0
+		for ; i48 < 3; i48++ {
+			// %33 = less(t, %32) bool[], line 25
+			t33[0] = t34[0] < int32(3)
+			if !t33[0] {
 				break
 			}
-			copy(t60[i45:(i45+1)], t31)
-			copy(t61[i45*n:(i45+1)*n], t32)
+			// Record the carried values the trip starts with.
+			copy(t63[i48:i48+1], t34)
+			copy(t64[i48*n:(i48+1)*n], t35)
 			// The body.
-			// %38 = scan(q, %33) (f32[N], f32[]), line 25
+			// %41 = scan(q, %36) (f32[N], f32[]), line 26
 			{
-				t35[0] = float32(0)
-				for i38 := 0; i38 < n; i38++ {
-					copy(t34, t32[i38:(i38+1)])
+				t38[0] = float32(0)
+				for i41 := 0; i41 < n; i41++ {
+					t37[0] = t35[i41]
 					// The body.
-					// %36 = add(s, qt) f32[], line 26
-					t36[0] = t35[0] + t34[0]
-					// %37 = reshape_to(%36) f32[], line 26
-					copy(t37, t36)
-					copy(t39[i38:(i38+1)], t36)
-					copy(t35, t37)
+					// %39 = add(s, qt) f32[], line 27
+					t39[0] = t38[0] + t37[0]
+					// %40 = reshape_to(%39) f32[], line 27
+					copy(t40, t39)
+					// Stack its per-step results, carry the others to the next step.
+					t42[i41] = t39[0]
+					copy(t38, t40)
 				}
 			}
-			// %42 = add(t, %41) i32[], line 29
-			t42[0] = t31[0] + int32(1)
-			// %44 = mul(zs, %43) f32[N], line 30
+			// %45 = add(t, %44) i32[], line 30
+			t45[0] = t34[0] + int32(1)
+			// %47 = mul(zs, %46) f32[N], line 31
 			for i0 := 0; i0 < n; i0++ {
-				t44[i0] = t39[i0] * float32(0.1)
+				t47[i0] = t42[i0] * float32(0.1)
 			}
-			copy(t31, t42)
-			copy(t32, t44)
+			// Carry its results to the next trip.
+			copy(t34, t45)
+			copy(t35, t47)
 		}
-		copy(t46, t31)
-		copy(t47, t32)
-		t59[0] = int32(i45)
-		clear(t60[i45:])
-		clear(t61[i45*n:])
+		copy(t49, t34)
+		copy(t50, t35)
+		t62[0] = int32(i48)
+		clear(t63[i48:])
+		clear(t64[i48*n:])
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32, flip []bool) {
 	m.layout(n)
+	t18 := m.t18
+	t20 := m.t20
 	// First the forward program.
 	m.forward(n, x, flip)
+	// count = sum(ones) f32[], line 17
+	{
+		clear(t20)
+		for i0 := 0; i0 < n; i0++ {
+			t20[0] += t18[i0]
+		}
+	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, flip []bool) {
 	m.layout(n)
-	t17 := m.t17
-	t25 := m.t25
-	t47 := m.t47
-	t49 := m.t49
+	t19 := m.t19
+	t28 := m.t28
 	t50 := m.t50
 	t52 := m.t52
+	t53 := m.t53
+	t55 := m.t55
 	// First the forward program.
 	m.forward(n, x, flip)
-	// %49 = sum(%48) f32[], line 35
+	// %52 = sum(%51) f32[], line 37
 	{
-		clear(t49)
+		clear(t52)
 		for i0 := 0; i0 < n; i0++ {
-			t49[0] += (t25[i0] * t25[i0])
+			t52[0] += (t28[i0] * t28[i0])
 		}
 	}
-	// %50 = sum(q) f32[], line 35
+	// %53 = sum(q) f32[], line 37
 	{
-		clear(t50)
+		clear(t53)
 		for i0 := 0; i0 < n; i0++ {
-			t50[0] += t47[i0]
+			t53[0] += t50[i0]
 		}
 	}
-	// loss = add(%51, acc) f32[], line 35
-	t52[0] = (t49[0] + t50[0]) + t17[0]
+	// loss = add(%54, acc) f32[], line 37
+	t55[0] = (t52[0] + t53[0]) + t19[0]
 }
 
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, flip []bool) {
 	m.layout(n)
 	p0 := m.params[0]
-	t16 := m.t16
-	t25 := m.t25
-	t54 := m.t54
-	t58 := m.t58
-	t59 := m.t59
+	t17 := m.t17
+	t28 := m.t28
+	t57 := m.t57
 	t61 := m.t61
-	t70 := m.t70
-	t71 := m.t71
-	t72 := m.t72
+	t62 := m.t62
+	t64 := m.t64
 	t73 := m.t73
-	t77 := m.t77
-	t79 := m.t79
+	t74 := m.t74
+	t75 := m.t75
+	t76 := m.t76
 	t80 := m.t80
-	t81 := m.t81
 	t82 := m.t82
-	t90 := m.t90
+	t83 := m.t83
+	t84 := m.t84
+	t85 := m.t85
 	t93 := m.t93
-	t95 := m.t95
 	t96 := m.t96
-	t97 := m.t97
 	t98 := m.t98
 	t99 := m.t99
+	t100 := m.t100
+	t101 := m.t101
 	t102 := m.t102
-	t103 := m.t103
-	t104 := m.t104
+	t105 := m.t105
 	t106 := m.t106
+	t107 := m.t107
 	t109 := m.t109
-	t110 := m.t110
 	t112 := m.t112
+	t113 := m.t113
 	t115 := m.t115
-	t117 := m.t117
+	t118 := m.t118
 	t120 := m.t120
-	t121 := m.t121
-	t122 := m.t122
+	t123 := m.t123
 	t124 := m.t124
+	t125 := m.t125
 	t127 := m.t127
-	t128 := m.t128
-	t129 := m.t129
+	t130 := m.t130
 	t131 := m.t131
-	t133 := m.t133
+	t132 := m.t132
 	t134 := m.t134
-	t135 := m.t135
 	t136 := m.t136
 	t137 := m.t137
-	t138 := m.t138
 	t139 := m.t139
 	t140 := m.t140
+	t141 := m.t141
 	t142 := m.t142
+	t143 := m.t143
 	t144 := m.t144
 	t145 := m.t145
 	t146 := m.t146
-	t147 := m.t147
-	t149 := m.t149
+	t148 := m.t148
 	t150 := m.t150
 	t151 := m.t151
 	t152 := m.t152
 	t153 := m.t153
-	t154 := m.t154
-	t155 := m.t155
+	t156 := m.t156
 	t157 := m.t157
 	t158 := m.t158
-	t166 := m.t166
+	t159 := m.t159
+	t160 := m.t160
+	t161 := m.t161
+	t162 := m.t162
+	t164 := m.t164
+	t165 := m.t165
+	t173 := m.t173
 	// First the loss program.
 	m.loss(n, x, flip)
-	// %54 = broadcast_to(%53) f32[N], line 35 [grad]
+	// %57 = broadcast_to(%56) f32[N], line 37 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t54[i0] = float32(1)
+		t57[i0] = float32(1)
 	}
-	// %58 = add(y, y) f32[N], line 35 [grad]
+	// %61 = add(y, y) f32[N], line 37 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t58[i0] = t25[i0] + t25[i0]
+		t61[i0] = t28[i0] + t28[i0]
 	}
-	// %112 = sub(%59, %111) i32[], line 26 [grad]
-	t112[0] = t59[0] - int32(1)
-	// %113 = while(%112, %26, %54, %60, %61) (i32[], i32[], f32[N]), line 26 [grad]
+	// %115 = sub(%62, %114) i32[], line 27 [grad]
+	t115[0] = t62[0] - int32(1)
+	// %116 = while(%115, %29, %57, %63, %64) (i32[], i32[], f32[N]), line 27 [grad]
 	{
-		copy(t71, t112)
-		t72[0] = int32(0)
-		copy(t73, t54)
-		i113 := 0
-		for ; i113 < 3; i113++ {
-			// %70 = greater(%64, %69) bool[], line 24 [grad]
-			t70[0] = t71[0] > int32(-1)
-			if !t70[0] {
+		copy(t74, t115)
+		t75[0] = int32(0)
+		copy(t76, t57)
+		i116 := 0
+		for ; i116 < 3; i116++ {
+			// %73 = greater(%67, %72) bool[], line 25 [grad]
+			t73[0] = t74[0] > int32(-1)
+			if !t73[0] {
 				break
 			}
 			// The body.
-			// %77 = gather(%75, %71) f32[N], line 24 [grad]
+			// %80 = gather(%78, %74) f32[N], line 25 [grad]
 			for j := 0; j < 1; j++ {
-				k := int(t71[j])
+				k := int(t74[j])
 				if k >= 0 && k < 3 {
-					copy(t77[j*n:j*n+n], t61[k*n:k*n+n])
+					copy(t80[j*n:j*n+n], t64[k*n:k*n+n])
 				} else {
-					clear(t77[j*n : j*n+n])
+					clear(t80[j*n : j*n+n])
 				}
 			}
-			// %83 = scan(%77, %78) (f32[N], f32[], f32[N]), line 25
+			// %86 = scan(%80, %81) (f32[N], f32[], f32[N]), line 26
 			{
-				t80[0] = float32(0)
-				for i83 := 0; i83 < n; i83++ {
-					copy(t79, t77[i83:(i83+1)])
-					copy(t93[i83:(i83+1)], t80)
+				t83[0] = float32(0)
+				for i86 := 0; i86 < n; i86++ {
+					t82[0] = t80[i86]
+					// Record the carried values the step starts with.
+					t96[i86] = t83[0]
 					// The body.
-					// %81 = add(s, qt) f32[], line 26
-					t81[0] = t80[0] + t79[0]
-					// %82 = reshape_to(%81) f32[], line 26
-					copy(t82, t81)
-					copy(t80, t82)
+					// %84 = add(s, qt) f32[], line 27
+					t84[0] = t83[0] + t82[0]
+					// %85 = reshape_to(%84) f32[], line 27
+					copy(t85, t84)
+					// Stack its per-step results, carry the others to the next step.
+					copy(t83, t85)
 				}
 			}
-			// %90 = mul(%73, %88) f32[N], line 30 [grad]
+			// %93 = mul(%76, %91) f32[N], line 31 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t90[i0] = t73[i0] * float32(0.1)
+				t93[i0] = t76[i0] * float32(0.1)
 			}
-			// %95 = broadcast_to(%94) f32[], line 25 [grad]
-			t95[0] = float32(0)
-			// %105 = scan(%77, %93, %90, %95) (f32[N], f32[]), line 26 [grad]
+			// %98 = broadcast_to(%97) f32[], line 26 [grad]
+			t98[0] = float32(0)
+			// %108 = scan(%80, %96, %93, %98) (f32[N], f32[]), line 27 [grad]
 			{
-				copy(t99, t95)
-				for i105 := n - 1; i105 >= 0; i105-- {
-					copy(t96, t77[i105:(i105+1)])
-					copy(t97, t93[i105:(i105+1)])
-					copy(t98, t90[i105:(i105+1)])
+				copy(t102, t98)
+				for i108 := n - 1; i108 >= 0; i108-- {
+					t99[0] = t80[i108]
+					t100[0] = t96[i108]
+					t101[0] = t93[i108]
 					// The body.
-					// %102 = reshape_to(%99) f32[], line 26 [grad]
-					copy(t102, t99)
-					// %103 = add(%98, %102) f32[], line 26 [grad]
-					t103[0] = t98[0] + t102[0]
-					// %104 = reshape_to(%103) f32[], line 26 [grad]
-					copy(t104, t103)
-					copy(t106[i105:(i105+1)], t103)
-					copy(t99, t104)
+					// %105 = reshape_to(%102) f32[], line 27 [grad]
+					copy(t105, t102)
+					// %106 = add(%101, %105) f32[], line 27 [grad]
+					t106[0] = t101[0] + t105[0]
+					// %107 = reshape_to(%106) f32[], line 27 [grad]
+					copy(t107, t106)
+					// Stack its per-step results, carry the others to the next step.
+					t109[i108] = t106[0]
+					copy(t102, t107)
 				}
 			}
-			// %109 = sub(%71, %108) i32[], line 26 [grad]
-			t109[0] = t71[0] - int32(1)
-			// %110 = reshape_to(%72) i32[], line 26 [grad]
-			copy(t110, t72)
-			copy(t71, t109)
-			copy(t72, t110)
-			copy(t73, t106)
+			// %112 = sub(%74, %111) i32[], line 27 [grad]
+			t112[0] = t74[0] - int32(1)
+			// %113 = reshape_to(%75) i32[], line 27 [grad]
+			copy(t113, t75)
+			// Carry its results to the next trip.
+			copy(t74, t112)
+			copy(t75, t113)
+			copy(t76, t109)
 		}
-		copy(t115, t73)
+		copy(t118, t76)
 	}
-	// %130 = cond(flip, ys, c, %58) (f32[N], f32[]), line 21 [grad]
+	// %133 = cond(flip, ys, c, %61) (f32[N], f32[]), line 22 [grad]
 	{
-		t117[0] = float32(2)
-		t124[0] = float32(2)
+		t120[0] = float32(2)
+		t127[0] = float32(2)
 		if flip[0] {
-			// %120 = mul(%118, %117) f32[N], line 19 [grad]
+			// %123 = mul(%121, %120) f32[N], line 20 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t120[i0] = t58[i0] * t117[0]
+				t123[i0] = t61[i0] * t120[0]
 			}
-			// %121 = mul(%118, %116) f32[N], line 19 [grad]
+			// %124 = mul(%121, %119) f32[N], line 20 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t121[i0] = t58[i0] * t16[i0]
+				t124[i0] = t61[i0] * t17[i0]
 			}
-			// %122 = sum_to(%121) f32[], line 19 [grad]
+			// %125 = sum_to(%124) f32[], line 20 [grad]
 			{
-				clear(t122)
+				clear(t125)
 				for i0 := 0; i0 < n; i0++ {
-					t122[0] += t121[i0]
+					t125[0] += t124[i0]
 				}
 			}
-			copy(t131, t120)
+			copy(t134, t123)
 		} else {
-			// %127 = neg(%125) f32[N], line 21 [grad]
+			// %130 = neg(%128) f32[N], line 22 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t127[i0] = -t58[i0]
+				t130[i0] = -t61[i0]
 			}
-			// %128 = sum_to(%127) f32[], line 21 [grad]
+			// %131 = sum_to(%130) f32[], line 22 [grad]
 			{
-				clear(t128)
+				clear(t131)
 				for i0 := 0; i0 < n; i0++ {
-					t128[0] += t127[i0]
+					t131[0] += t130[i0]
 				}
 			}
-			// %129 = reshape_to(%125) f32[N], line 21 [grad]
-			copy(t129, t58)
-			copy(t131, t129)
+			// %132 = reshape_to(%128) f32[N], line 22 [grad]
+			copy(t132, t61)
+			copy(t134, t132)
 		}
 	}
-	// %133 = add(%115, %131) f32[N], line 21 [grad]
+	// %136 = add(%118, %134) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t133[i0] = t115[i0] + t131[i0]
+		t136[i0] = t118[i0] + t134[i0]
 	}
-	// %163 = scan(x, %134, %133, %53, %173, %4, w, c) (f32[N,3], f32[], f32[3], f32[]), line 14 [grad]
+	// %139 = broadcast_to(%4) f32[N], line 13 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		t139[i0] = float32(0)
+	}
+	// %170 = scan(x, %137, %136, %139, %56, %180, %4, w, c) (f32[N,3], f32[], f32[3], f32[]), line 14 [grad]
 	{
-		t142[0] = float32(2)
-		t138[0] = float32(1)
-		copy(t139, c173)
-		t140[0] = float32(0)
-		for i163 := 0; i163 < n; i163++ {
-			copy(t135, x[i163*3:(i163+1)*3])
-			copy(t136, t134[i163:(i163+1)])
-			copy(t137, t133[i163:(i163+1)])
+		t148[0] = float32(2)
+		t144[0] = float32(1)
+		copy(t145, c180)
+		t146[0] = float32(0)
+		for i170 := 0; i170 < n; i170++ {
+			copy(t140, x[i170*3:(i170+1)*3])
+			t141[0] = t137[i170]
+			t142[0] = t136[i170]
+			t143[0] = t139[i170]
 			// The body.
-			// %144 = mul(%136, %143) f32[], line 14
-			t144[0] = t136[0] * float32(0.5)
-			// %145 = mul(%135, %141) f32[3], line 14
+			// %150 = mul(%141, %149) f32[], line 14
+			t150[0] = t141[0] * float32(0.5)
+			// %151 = mul(%140, %147) f32[3], line 14
 			for i0 := 0; i0 < 3; i0++ {
-				t145[i0] = t135[i0] * p0[i0]
+				t151[i0] = t140[i0] * p0[i0]
 			}
-			// %146 = sum(%145) f32[], line 14
+			// %152 = sum(%151) f32[], line 14
 			{
-				clear(t146)
+				clear(t152)
 				for i0 := 0; i0 < 3; i0++ {
-					t146[0] += t145[i0]
+					t152[0] += t151[i0]
 				}
 			}
-			// %147 = add(%144, %146) f32[], line 14
-			t147[0] = t144[0] + t146[0]
-			// %149 = mul(%137, %142) f32[], line 15 [grad]
-			t149[0] = t137[0] * t142[0]
-			// %150 = mul(%137, %147) f32[], line 15 [grad]
-			t150[0] = t137[0] * t147[0]
-			// %151 = add(%138, %149) f32[], line 15 [grad]
-			t151[0] = t138[0] + t149[0]
-			// %152 = broadcast_to(%151) f32[3], line 14 [grad]
+			// %153 = add(%150, %152) f32[], line 14
+			t153[0] = t150[0] + t152[0]
+			// %156 = mul(%142, %148) f32[], line 15 [grad]
+			t156[0] = t142[0] * t148[0]
+			// %157 = mul(%142, %153) f32[], line 15 [grad]
+			t157[0] = t142[0] * t153[0]
+			// %158 = add(%144, %156) f32[], line 15 [grad]
+			t158[0] = t144[0] + t156[0]
+			// %159 = broadcast_to(%158) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t152[i0] = t151[0]
+				t159[i0] = t158[0]
 			}
-			// %153 = mul(%152, %141) f32[3], line 14 [grad]
+			// %160 = mul(%159, %147) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t153[i0] = t152[i0] * p0[i0]
+				t160[i0] = t159[i0] * p0[i0]
 			}
-			// %154 = mul(%152, %135) f32[3], line 14 [grad]
+			// %161 = mul(%159, %140) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t154[i0] = t152[i0] * t135[i0]
+				t161[i0] = t159[i0] * t140[i0]
 			}
-			// %155 = mul(%151, %143) f32[], line 14 [grad]
-			t155[0] = t151[0] * float32(0.5)
-			// %157 = add(%139, %154) f32[3], line 14 [grad]
+			// %162 = mul(%158, %149) f32[], line 14 [grad]
+			t162[0] = t158[0] * float32(0.5)
+			// %164 = add(%145, %161) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t157[i0] = t139[i0] + t154[i0]
+				t164[i0] = t145[i0] + t161[i0]
 			}
-			// %158 = add(%140, %150) f32[], line 14 [grad]
-			t158[0] = t140[0] + t150[0]
-			copy(t138, t155)
-			copy(t139, t157)
-			copy(t140, t158)
+			// %165 = add(%146, %157) f32[], line 14 [grad]
+			t165[0] = t146[0] + t157[0]
+			// Stack its per-step results, carry the others to the next step.
+			copy(t144, t162)
+			copy(t145, t164)
+			copy(t146, t165)
 		}
-		copy(t166, t139)
+		copy(t173, t145)
 	}
-	// %170 = sub(w, %169) f32[3], line 36 [update]
+	// %177 = sub(w, %176) f32[3], line 38 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p0[i0] = p0[i0] - (float32(0.01) * t166[i0])
+		p0[i0] = p0[i0] - (float32(0.01) * t173[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -689,13 +725,13 @@ func check(method, name string, got, want, n int) {
 	}
 }
 
-// Predict computes y f32[N], t i32[] for a batch of n examples; x holds f32[N,3], flip holds bool[], in row-major order.
+// Predict computes y f32[N], t i32[], count f32[] for a batch of n examples; x holds f32[N,3], flip holds bool[], in row-major order.
 // The results alias the model's buffers and stay valid until the next call.
-func (m *Model) Predict(n int, x []float32, flip []bool) (y []float32, t []int32) {
+func (m *Model) Predict(n int, x []float32, flip []bool) (y []float32, t []int32, count []float32) {
 	check("Predict", "x", len(x), 3*n, n)
 	check("Predict", "flip", len(flip), 1, n)
 	m.predict(n, x, flip)
-	return m.t25, m.t46
+	return m.t28, m.t49, m.t20
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,3], flip holds bool[]) without
@@ -704,7 +740,7 @@ func (m *Model) Loss(n int, x []float32, flip []bool) float32 {
 	check("Loss", "x", len(x), 3*n, n)
 	check("Loss", "flip", len(flip), 1, n)
 	m.loss(n, x, flip)
-	return m.t52[0]
+	return m.t55[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,3], flip holds bool[]) and
@@ -713,7 +749,7 @@ func (m *Model) TrainStep(n int, x []float32, flip []bool) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "flip", len(flip), 1, n)
 	m.train(n, x, flip)
-	return m.t52[0]
+	return m.t55[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -722,10 +758,11 @@ func (m *Model) PredictFeed(n int, in [][]float32) [][]float32 {
 		panic(fmt.Sprintf("controlnested: PredictFeed: got %d inputs, want 2", len(in)))
 	}
 	m.feedIn1 = runtime.BoolFromFloat32(m.feedIn1, in[1])
-	o0, o1 := m.Predict(n, in[0], m.feedIn1)
+	o0, o1, o2 := m.Predict(n, in[0], m.feedIn1)
 	m.feedOut1 = runtime.ToFloat32(m.feedOut1, o1)
 	m.outs[1] = m.feedOut1
 	m.outs[0] = o0
+	m.outs[2] = o2
 	return m.outs[:]
 }
 
@@ -792,55 +829,58 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 {"name":"w","op":"param","dtype":"f32","shape":[3]}
 {"name":"c","op":"const","dtype":"f32","shape":[]}
 {"name":"const_4","op":"const","dtype":"f32","shape":[]}
-{"name":"scan_15","op":"scan","inputs":["x","const_4","w","c"],"dtype":"invalid","shape":[]}
-{"name":"ys","op":"get","inputs":["scan_15"],"dtype":"f32","shape":[-1]}
-{"name":"acc","op":"get","inputs":["scan_15"],"dtype":"f32","shape":[]}
-{"name":"cond_24","op":"cond","inputs":["flip","ys","c"],"dtype":"invalid","shape":[]}
-{"name":"y","op":"get","inputs":["cond_24"],"dtype":"f32","shape":[-1]}
-{"name":"const_26","op":"const","dtype":"i32","shape":[]}
-{"name":"while_45","op":"while","inputs":["const_26","ys"],"dtype":"invalid","shape":[]}
-{"name":"t","op":"get","inputs":["while_45"],"dtype":"i32","shape":[]}
-{"name":"q","op":"get","inputs":["while_45"],"dtype":"f32","shape":[-1]}
-{"name":"mul_48","op":"mul","inputs":["y","y"],"dtype":"f32","shape":[-1]}
-{"name":"sum_49","op":"sum","inputs":["mul_48"],"dtype":"f32","shape":[]}
-{"name":"sum_50","op":"sum","inputs":["q"],"dtype":"f32","shape":[]}
-{"name":"add_51","op":"add","inputs":["sum_49","sum_50"],"dtype":"f32","shape":[]}
-{"name":"loss","op":"add","inputs":["add_51","acc"],"dtype":"f32","shape":[]}
-{"name":"const_53","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_54","op":"broadcast_to","inputs":["const_53"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"add_58","op":"add","inputs":["y","y"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"get_59","op":"get","inputs":["while_45"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"get_60","op":"get","inputs":["while_45"],"dtype":"i32","shape":[3],"role":"grad"}
-{"name":"get_61","op":"get","inputs":["while_45"],"dtype":"f32","shape":[3,-1],"role":"grad"}
-{"name":"const_111","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_112","op":"sub","inputs":["get_59","const_111"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_113","op":"while","inputs":["sub_112","const_26","broadcast_to_54","get_60","get_61"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_115","op":"get","inputs":["while_113"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"cond_130","op":"cond","inputs":["flip","ys","c","add_58"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_131","op":"get","inputs":["cond_130"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"add_133","op":"add","inputs":["get_115","get_131"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"get_134","op":"get","inputs":["scan_15"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"const_173","op":"const","dtype":"f32","shape":[3],"role":"grad"}
-{"name":"scan_163","op":"scan","inputs":["x","get_134","add_133","const_53","const_173","const_4","w","c"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_166","op":"get","inputs":["scan_163"],"dtype":"f32","shape":[3],"role":"grad"}
-{"name":"const_168","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_169","op":"mul","inputs":["const_168","get_166"],"dtype":"f32","shape":[3],"role":"update"}
-{"name":"sub_170","op":"sub","inputs":["w","mul_169"],"dtype":"f32","shape":[3],"role":"update"}
-{"name":"assign_171","op":"assign","inputs":["w","sub_170"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"scan_16","op":"scan","inputs":["x","const_4","w","c"],"dtype":"invalid","shape":[]}
+{"name":"ys","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[-1]}
+{"name":"ones","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[-1]}
+{"name":"acc","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[]}
+{"name":"count","op":"sum","inputs":["ones"],"dtype":"f32","shape":[]}
+{"name":"cond_27","op":"cond","inputs":["flip","ys","c"],"dtype":"invalid","shape":[]}
+{"name":"y","op":"get","inputs":["cond_27"],"dtype":"f32","shape":[-1]}
+{"name":"const_29","op":"const","dtype":"i32","shape":[]}
+{"name":"while_48","op":"while","inputs":["const_29","ys"],"dtype":"invalid","shape":[]}
+{"name":"t","op":"get","inputs":["while_48"],"dtype":"i32","shape":[]}
+{"name":"q","op":"get","inputs":["while_48"],"dtype":"f32","shape":[-1]}
+{"name":"mul_51","op":"mul","inputs":["y","y"],"dtype":"f32","shape":[-1]}
+{"name":"sum_52","op":"sum","inputs":["mul_51"],"dtype":"f32","shape":[]}
+{"name":"sum_53","op":"sum","inputs":["q"],"dtype":"f32","shape":[]}
+{"name":"add_54","op":"add","inputs":["sum_52","sum_53"],"dtype":"f32","shape":[]}
+{"name":"loss","op":"add","inputs":["add_54","acc"],"dtype":"f32","shape":[]}
+{"name":"const_56","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_57","op":"broadcast_to","inputs":["const_56"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"add_61","op":"add","inputs":["y","y"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"get_62","op":"get","inputs":["while_48"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"get_63","op":"get","inputs":["while_48"],"dtype":"i32","shape":[3],"role":"grad"}
+{"name":"get_64","op":"get","inputs":["while_48"],"dtype":"f32","shape":[3,-1],"role":"grad"}
+{"name":"const_114","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_115","op":"sub","inputs":["get_62","const_114"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_116","op":"while","inputs":["sub_115","const_29","broadcast_to_57","get_63","get_64"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_118","op":"get","inputs":["while_116"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"cond_133","op":"cond","inputs":["flip","ys","c","add_61"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_134","op":"get","inputs":["cond_133"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"add_136","op":"add","inputs":["get_118","get_134"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"get_137","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_139","op":"broadcast_to","inputs":["const_4"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"const_180","op":"const","dtype":"f32","shape":[3],"role":"grad"}
+{"name":"scan_170","op":"scan","inputs":["x","get_137","add_136","broadcast_to_139","const_56","const_180","const_4","w","c"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_173","op":"get","inputs":["scan_170"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"const_175","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_176","op":"mul","inputs":["const_175","get_173"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"sub_177","op":"sub","inputs":["w","mul_176"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"assign_178","op":"assign","inputs":["w","sub_177"],"dtype":"f32","shape":[3],"role":"update"}
 `
 
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.2,
+		Micros:  0.3,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  1.1,
+		Micros:  1.2,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  4.3,
+		Micros:  4.4,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -857,7 +897,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{149, 52},
+		ArenaBytes: []int64{157, 52},
 		ParamBytes: 12,
 	},
 	Model:     "ControlNested",
@@ -870,6 +910,10 @@ var signature = runtime.Signature{
 	}, {
 		DType: "i32",
 		Name:  "t",
+		Shape: []int{},
+	}, {
+		DType: "f32",
+		Name:  "count",
 		Shape: []int{},
 	}},
 	ParamCount: 3,
