@@ -163,6 +163,9 @@ func (c *gen) gets(n *ir.Node) []*ir.Node {
 // ownerStorage returns the buffers owner n defines when it runs: those
 // of its region nodes and of its get nodes.
 func (c *gen) ownerStorage(n *ir.Node) []*ir.Node {
+	if regionKeys(n) == nil {
+		return nil
+	}
 	var out []*ir.Node
 	for _, m := range regionNodes(n) {
 		if c.plan.hasBuf[m] {
