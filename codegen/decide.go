@@ -53,6 +53,10 @@ type names struct {
 	// later step absorbs them, in graph order; computed is the same set.
 	allBufs  []*ir.Node
 	computed map[*ir.Node]bool
+	// alias maps the block arguments of control-flow regions that have
+	// no storage of their own to the node whose storage they read
+	// (control.go).
+	alias map[*ir.Node]*ir.Node
 }
 
 // epilogues are the chains computed by one GEMM or convolution call.
@@ -145,7 +149,7 @@ func hasStep(name string) bool {
 // nameValues assigns names to params, inputs, outputs and constants, and
 // lists the nodes that need storage of their own.
 func (c *gen) nameValues() names {
-	nm := names{params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{}, constVar: map[*ir.Node]string{}, computed: map[*ir.Node]bool{}}
+	nm := names{params: map[*ir.Node]int{}, argNames: map[*ir.Node]string{}, constVar: map[*ir.Node]string{}, computed: map[*ir.Node]bool{}, alias: map[*ir.Node]*ir.Node{}}
 	for i, p := range c.g.Params {
 		nm.params[p] = i
 	}
@@ -172,9 +176,12 @@ func (c *gen) nameValues() names {
 		case n.Op == ir.Const && n.Type.Shape.Rank() == 0:
 		case n.Op == ir.Const:
 			nm.constVar[n] = "c" + strconv.Itoa(n.ID)
+		case n.Type.IsTuple():
+			// Control flow: its gets hold its value; its regions'
+			// nodes follow it.
+			nm.nameRegions(n)
 		default:
-			nm.allBufs = append(nm.allBufs, n)
-			nm.computed[n] = true
+			nm.addBuf(n)
 		}
 	}
 	return nm

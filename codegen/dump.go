@@ -51,11 +51,6 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 	}
 
 	// Where each buffer lives: its slot and the slot's offset, by dtype.
-	type place struct {
-		dt     ir.DType
-		slot   int
-		offset map[int]int
-	}
 	places := map[*ir.Node]place{}
 	for _, dt := range codeDTypes {
 		offset := map[int]int{}
@@ -69,61 +64,7 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 
 	b.WriteString("\nnodes:\n")
 	for _, n := range g.Body.Nodes {
-		fmt.Fprintf(&b, "  %s\n", planNodeHeader(n))
-		if mask := p.facts.emitted[n]; mask != 0 {
-			var progs []string
-			for i, pr := range p.facts.progs {
-				if mask&(1<<i) != 0 {
-					progs = append(progs, pr.name)
-				}
-			}
-			line := fmt.Sprintf("programs: %s; uses: %d", strings.Join(progs, ", "), p.facts.readers(n))
-			if p.facts.results[n] {
-				line += ", a result"
-			}
-			fmt.Fprintf(&b, "    %s\n", line)
-		}
-		pl, hasPlace := places[n]
-		var storage string
-		switch {
-		case n.Op == ir.Input:
-			storage = "argument " + p.argNames[n]
-		case n.Op == ir.Param:
-			storage = "param " + strconv.Itoa(p.params[n])
-		case n.Op == ir.Assign:
-			storage = "none (an update of " + nodeRef(n.Inputs[0]) + ")"
-		case p.constVar[n] != "":
-			storage = "package variable " + p.constVar[n]
-		case scalarConst(n) != nil:
-			storage = "inline constant"
-		case p.fused[n]:
-			storage = "none (fused into " + nodeRef(p.facts.reader(n)) + ")"
-		case p.epilogueOf[n]:
-			storage = "none (computed by the epilogue of " + nodeRef(p.epilogueEnd(n)) + ")"
-		case p.inPlace[n] != nil:
-			storage = "param " + strconv.Itoa(p.params[p.inPlace[n]]) + " " + p.inPlace[n].Label() + " (updated in place)"
-		case hasPlace:
-			storage = fmt.Sprintf("buffer %s slot %d at %s (%s elements)", pl.dt, pl.slot, polyString(pl.offset), polyString(polyOf(numel(n.Type.Shape))))
-		default:
-			storage = "none"
-		}
-		fmt.Fprintf(&b, "    storage: %s\n", storage)
-		if e := p.epilogue[n]; e != nil {
-			what := nodeRef(e.kernel)
-			if e.bias != nil {
-				what += " + bias " + nodeRef(e.bias)
-			}
-			if e.relu {
-				what = "relu(" + what + ")"
-			}
-			fmt.Fprintf(&b, "    epilogue: one kernel call computes %s\n", what)
-		}
-		if s, ok := p.parallel[n]; ok {
-			fmt.Fprintf(&b, "    parallel: %s\n", s.why)
-		}
-		if k := p.kernels[n]; k != nil {
-			fmt.Fprintf(&b, "    kernel plan: %s\n", k.text(n))
-		}
+		p.dumpNode(&b, n, "  ", places)
 	}
 
 	b.WriteString("\nmemory:\n")
@@ -145,7 +86,7 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 
 	calls, functions := 0, 0
 	shared := map[*sharedPlan]bool{}
-	for _, n := range g.Body.Nodes {
+	g.Body.Walk(func(n *ir.Node) {
 		if k := p.kernels[n]; k != nil {
 			calls++
 			if !shared[k.shared] {
@@ -153,10 +94,92 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 				functions += len(k.shared.fn)
 			}
 		}
-	}
+	})
 	fmt.Fprintf(&b, "\nkernel plans: %d call(s), %d distinct plan(s), %d plan function(s)\n", calls, len(shared), functions)
 	fmt.Fprintf(&b, "parallel loops: %d\n", len(p.parallel))
 	return b.String()
+}
+
+// place is where a buffer lives in the dump: its dtype's arena, slot and
+// the slot's offset.
+type place struct {
+	dt     ir.DType
+	slot   int
+	offset map[int]int
+}
+
+// dumpNode renders node n's decisions, indented by indent, and then the
+// nodes of its regions (control flow), indented further.
+func (p *plan) dumpNode(b *strings.Builder, n *ir.Node, indent string, places map[*ir.Node]place) {
+	fmt.Fprintf(b, "%s%s\n", indent, planNodeHeader(n))
+	if mask := p.facts.emitted[n]; mask != 0 {
+		var progs []string
+		for i, pr := range p.facts.progs {
+			if mask&(1<<i) != 0 {
+				progs = append(progs, pr.name)
+			}
+		}
+		line := fmt.Sprintf("programs: %s; uses: %d", strings.Join(progs, ", "), p.facts.readers(n))
+		if p.facts.results[n] {
+			line += ", a result"
+		}
+		fmt.Fprintf(b, "%s  %s\n", indent, line)
+	}
+	pl, hasPlace := places[n]
+	var storage string
+	switch {
+	case n.Op == ir.Input:
+		storage = "argument " + p.argNames[n]
+	case n.Op == ir.Param:
+		storage = "param " + strconv.Itoa(p.params[n])
+	case n.Op == ir.Assign:
+		storage = "none (an update of " + nodeRef(n.Inputs[0]) + ")"
+	case p.constVar[n] != "":
+		storage = "package variable " + p.constVar[n]
+	case scalarConst(n) != nil:
+		storage = "inline constant"
+	case p.fused[n]:
+		storage = "none (fused into " + nodeRef(p.facts.reader(n)) + ")"
+	case p.epilogueOf[n]:
+		storage = "none (computed by the epilogue of " + nodeRef(p.epilogueEnd(n)) + ")"
+	case p.inPlace[n] != nil:
+		storage = "param " + strconv.Itoa(p.params[p.inPlace[n]]) + " " + p.inPlace[n].Label() + " (updated in place)"
+	case p.alias[n] != nil:
+		storage = "that of " + nodeRef(p.alias[n])
+	case hasPlace:
+		storage = fmt.Sprintf("buffer %s slot %d at %s (%s elements)", pl.dt, pl.slot, polyString(pl.offset), polyString(polyOf(numel(n.Type.Shape))))
+	case n.Type.IsTuple():
+		storage = "none (its gets' buffers)"
+	default:
+		storage = "none"
+	}
+	fmt.Fprintf(b, "%s  storage: %s\n", indent, storage)
+	if e := p.epilogue[n]; e != nil {
+		what := nodeRef(e.kernel)
+		if e.bias != nil {
+			what += " + bias " + nodeRef(e.bias)
+		}
+		if e.relu {
+			what = "relu(" + what + ")"
+		}
+		fmt.Fprintf(b, "%s  epilogue: one kernel call computes %s\n", indent, what)
+	}
+	if s, ok := p.parallel[n]; ok {
+		fmt.Fprintf(b, "%s  parallel: %s\n", indent, s.why)
+	}
+	if k := p.kernels[n]; k != nil {
+		fmt.Fprintf(b, "%s  kernel plan: %s\n", indent, k.text(n))
+	}
+	for _, name := range regionKeys(n) {
+		r := n.Attrs[name].(*ir.Region)
+		fmt.Fprintf(b, "%s  region %s: yields %s\n", indent, name, nodeRefs(r.Results))
+		for _, a := range r.Args {
+			p.dumpNode(b, a, indent+"    ", places)
+		}
+		for _, m := range r.Nodes {
+			p.dumpNode(b, m, indent+"    ", places)
+		}
+	}
 }
 
 // epilogueEnd returns the end of the epilogue chain that absorbs n: its

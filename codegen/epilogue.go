@@ -45,7 +45,7 @@ func (c *gen) decideEpilogues() epilogues {
 		return q
 	}
 	for _, k := range c.plan.allBufs {
-		if k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
+		if c.inRegion(k) || k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
 			continue
 		}
 		e := &epilogue{kernel: k}

@@ -180,25 +180,38 @@ func (c *gen) validate() error {
 	if len(c.g.Syms) > 1 {
 		return fmt.Errorf("codegen: model %s uses symbolic dimensions %s; generated code supports at most one (the batch dimension)", c.g.Name, strings.Join(c.g.Syms, ", "))
 	}
-	for _, n := range c.g.Body.Nodes {
-		if !supportedDType(n.Type.DType) {
-			return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
+	var err error
+	c.g.Body.Walk(func(n *ir.Node) {
+		if err == nil {
+			err = c.validateNode(n)
 		}
-		if n.Op == ir.Param && n.Type.DType != ir.F32 {
-			return fmt.Errorf("codegen: %s: param %s has dtype %s; %w", n.Pos, n.Name, n.Type.DType, ErrParamDType)
-		}
-		if _, ok := emitters[n.Op]; !ok {
-			return fmt.Errorf("codegen: %s: no Go emitter for op %s", n.Pos, n.Op.Name)
-		}
-		// Every op computes in the dtypes of its registry entry
-		// (ir.OpDef.DTypes); the checker refuses the others, so this
-		// catches only graphs built without it.
-		if err := n.Op.CheckDType(n); err != nil {
-			return fmt.Errorf("codegen: %s: %v", n.Pos, err)
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if l := c.g.Loss(); l != nil && !l.Type.DType.IsFloat() {
 		return fmt.Errorf("codegen: %s: the loss %s has dtype %s; it must be floating-point", l.Pos, l.Label(), l.Type.DType)
+	}
+	return nil
+}
+
+// validateNode rejects a node (of the body or of a region) this
+// generator cannot emit yet, with a reason.
+func (c *gen) validateNode(n *ir.Node) error {
+	if !supportedDType(n.Type.DType) && !n.Type.IsTuple() {
+		return fmt.Errorf("codegen: %s: %s has dtype %s; generated code supports f32, f64, i32, i64 and bool (%s is for storage and communication only)", n.Pos, n.Label(), n.Type.DType, n.Type.DType)
+	}
+	if n.Op == ir.Param && n.Type.DType != ir.F32 {
+		return fmt.Errorf("codegen: %s: param %s has dtype %s; %w", n.Pos, n.Name, n.Type.DType, ErrParamDType)
+	}
+	if _, ok := emitters[n.Op]; !ok {
+		return fmt.Errorf("codegen: %s: no Go emitter for op %s", n.Pos, n.Op.Name)
+	}
+	// Every op computes in the dtypes of its registry entry
+	// (ir.OpDef.DTypes); the checker refuses the others, so this
+	// catches only graphs built without it.
+	if err := n.Op.CheckDType(n); err != nil {
+		return fmt.Errorf("codegen: %s: %v", n.Pos, err)
 	}
 	return nil
 }
@@ -246,6 +259,8 @@ func (c *gen) operand(x *ir.Node) string {
 		return c.plan.constVar[x]
 	case c.plan.inPlace[x] != nil:
 		return c.operand(c.plan.inPlace[x])
+	case c.plan.alias[x] != nil:
+		return c.operand(c.plan.alias[x])
 	}
 	name := "t" + strconv.Itoa(x.ID)
 	c.used[name] = true

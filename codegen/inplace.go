@@ -7,8 +7,9 @@ import "github.com/flow-lang/flow/compiler/ir"
 // the new value is computed (in the train program's order), the new value
 // can be computed straight into the param's storage: it then needs no
 // buffer and no copy. The value must be computed by the train program
-// only (Predict and Loss never write params), have the param's type, and
-// be no other update's value.
+// only (Predict and Loss never write params), have the param's type, be
+// no other update's value, and be no get of a control-flow node (which
+// its owner writes, earlier than the get's place in the order).
 
 // decideInPlace returns the update values computed in their param's
 // storage, each mapped to its param; they keep no buffer.
@@ -47,7 +48,7 @@ func (c *gen) decideInPlace() map[*ir.Node]*ir.Node {
 	}
 	for _, u := range c.g.Updates() {
 		v, param := updateValue(u), u.Inputs[0]
-		if !p.computed[v] || p.absorbed(v) || values[v] != 1 || p.facts.emitted[v] != trainBit ||
+		if v.Op == ir.Get || !p.computed[v] || p.absorbed(v) || values[v] != 1 || p.facts.emitted[v] != trainBit ||
 			v.Type.DType != param.Type.DType || !v.Type.Shape.Equal(param.Type.Shape) {
 			continue
 		}

@@ -152,7 +152,7 @@ func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
 	out := map[*ir.Node]*kernelPlan{}
 	shared := map[any]*sharedPlan{}
 	for i := range c.plan.facts.progs {
-		for _, n := range c.codeOrder(&c.plan.facts.progs[i]) {
+		for _, n := range c.emissionOrder(&c.plan.facts.progs[i]) {
 			k, relu := n, false
 			if e := c.plan.epilogue[n]; e != nil {
 				k, relu = e.kernel, e.relu

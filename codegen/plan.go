@@ -17,7 +17,9 @@ import (
 // copies it into a param. An element-wise node may also take the slot of
 // an operand of its shape and dtype that it reads last (an in-place
 // update): it reads each element before writing the element at the same
-// index.
+// index. A control-flow node (cond, while, scan) writes the buffers of
+// its regions' nodes and of its gets while it runs: they are live at its
+// position, together, and never shared in place (control.go).
 
 // memSlot is one region of an arena, shared by buffers with disjoint
 // lifetimes.
@@ -78,7 +80,8 @@ func (c *gen) planMemory(progs []program) *memPlan {
 	}
 	inPlace := func(x, y *ir.Node) bool {
 		// y overwrites x: y is element-wise, reads x, and has x's type.
-		if !y.Op.Elementwise || c.plan.epilogue[y] != nil || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
+		// Region nodes run many times: their buffers are never shared.
+		if c.inRegion(x) || c.inRegion(y) || !y.Op.Elementwise || c.plan.epilogue[y] != nil || x.Type.DType != y.Type.DType || !x.Type.Shape.Equal(y.Type.Shape) {
 			return false
 		}
 		for _, in := range c.plan.reads(y) {
@@ -168,7 +171,14 @@ func (c *gen) liveness(p *program) map[*ir.Node]span {
 		if c.plan.absorbed(n) {
 			continue // its consumer reads what it reads
 		}
-		live[n] = span{def: i, last: i}
+		if _, byOwner := live[n]; !byOwner || n.Op != ir.Get {
+			live[n] = span{def: i, last: i}
+		}
+		// Control flow: its region nodes' buffers and its gets' are
+		// written while it runs (control.go).
+		for _, m := range c.ownerStorage(n) {
+			live[m] = span{def: i, last: i}
+		}
 		for _, in := range c.plan.reads(n) {
 			if s, ok := live[in]; ok {
 				s.last = i

@@ -102,7 +102,8 @@ func TestFuseChains(t *testing.T) {
 // memory plan: each slot holds the value of the last node that wrote it,
 // and every read (of an operand, of a result at the end of the call, of
 // an update's value) must find its own node's value there. An element-wise
-// node may read the operand it overwrites: it reads before it writes.
+// node may read the operand it overwrites: it reads before it writes. A
+// control-flow node writes its regions' buffers and its gets'.
 func TestPlanIsSafe(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.flow")
 	require.NoError(t, err)
@@ -150,7 +151,22 @@ func TestPlanIsSafe(t *testing.T) {
 							read(in, n.Label())
 						}
 					}
-					if s, ok := pl.slotOf[n]; ok {
+					if st := c.ownerStorage(n); len(st) > 0 {
+						// Control flow writes its region nodes' buffers
+						// and its gets' while it runs, again and again:
+						// all of them, and its operands, must hold
+						// their own values together.
+						for _, m := range st {
+							owner[pl.slotOf[m]] = m
+						}
+						for _, m := range st {
+							read(m, n.Label()+" (running)")
+						}
+						for _, in := range c.plan.reads(n) {
+							read(in, n.Label()+" (having run)")
+						}
+					}
+					if s, ok := pl.slotOf[n]; ok && n.Op != ir.Get { // its owner wrote a get
 						owner[s] = n
 					}
 					if p := c.plan.inPlace[n]; p != nil {

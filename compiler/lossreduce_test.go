@@ -175,23 +175,25 @@ func TestLossReductionWithoutABatch(t *testing.T) {
 // the graph code generation sees.
 func TestLossReductionOfExamples(t *testing.T) {
 	want := map[string]Reduction{
-		"mnist_softmax.flow": ReductionSum, // -sum(y_ * log(y))
-		"mlp.flow":           ReductionMean,
-		"lenet.flow":         ReductionMean,
-		"conv_tiny.flow":     ReductionMean,
-		"dropout_bn.flow":    ReductionMean, // batch statistics in the training step
-		"layers.flow":        ReductionMean,
-		"optimizers.flow":    ReductionMean,
-		"array_ops.flow":     ReductionMean, // reshape, transpose, pad, slice, concat
-		"array_more.flow":    ReductionMean, // sum(err * err) / cast(size(z))
-		"compare.flow":       ReductionMean,
-		"counter.flow":       ReductionMean,
-		"elementwise.flow":   ReductionUnknown, // max(abs(err)) and min(s) over the batch
-		"initializers.flow":  ReductionMean,
-		"linalg.flow":        ReductionMean,
-		"ops_tour.flow":      ReductionMean, // a mean plus an L2 penalty on s
-		"tf_attrs.flow":      ReductionMean,
-		"lstm_mnist.flow":    ReductionMean, // through a scan over the rows
+		"mnist_softmax.flow":  ReductionSum, // -sum(y_ * log(y))
+		"mlp.flow":            ReductionMean,
+		"lenet.flow":          ReductionMean,
+		"conv_tiny.flow":      ReductionMean,
+		"dropout_bn.flow":     ReductionMean, // batch statistics in the training step
+		"layers.flow":         ReductionMean,
+		"optimizers.flow":     ReductionMean,
+		"array_ops.flow":      ReductionMean, // reshape, transpose, pad, slice, concat
+		"array_more.flow":     ReductionMean, // sum(err * err) / cast(size(z))
+		"compare.flow":        ReductionMean,
+		"counter.flow":        ReductionMean,
+		"elementwise.flow":    ReductionUnknown, // max(abs(err)) and min(s) over the batch
+		"initializers.flow":   ReductionMean,
+		"linalg.flow":         ReductionMean,
+		"ops_tour.flow":       ReductionMean, // a mean plus an L2 penalty on s
+		"tf_attrs.flow":       ReductionMean,
+		"lstm_mnist.flow":     ReductionMean,    // through a scan over the rows
+		"control.flow":        ReductionUnknown, // s = sum(h) and the while test sum over the batch
+		"control_nested.flow": ReductionUnknown, // loops along the batch axis
 	}
 	files, err := filepath.Glob("../examples/*.flow")
 	require.NoError(t, err)

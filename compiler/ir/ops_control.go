@@ -625,11 +625,10 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 			gr.Results = append(gr.Results, sum)
 		}
 	})
-	saved := saveForGradient(g, n, gr, copies, ny)
+	stacks, stackAxes, added := saveForGradient(g, n, gr, copies, ny)
 	g.SealResults(gr)
-	states := gets(g, n, ny+len(saved)+k, ny+len(saved)+2*k)
-	stacks := gets(g, n, ny, ny+len(saved))
-	axes := slices.Concat(n.Attrs.Ints("axes"), make([]int, k), n.Attrs.Ints("yaxes")[:ny], make([]int, len(saved)))
+	states := gets(g, n, ny+added+k, ny+added+2*k)
+	axes := slices.Concat(n.Attrs.Ints("axes"), make([]int, k), n.Attrs.Ints("yaxes")[:ny], stackAxes)
 	var dv0 []*Node
 	for _, in := range invs {
 		dv0 = append(dv0, g.Zeros(in.Type))
@@ -674,23 +673,25 @@ func dropUnusedSteps(gr *Region, seqs []*Node, axes []int) ([]*Node, []int) {
 
 // saveForGradient makes scan n's forward body yield the values of its
 // nodes that the reverse body gr reads through their copies (copies),
-// stacked along a new leading axis after n's ny per-step results, and
-// gives gr a block argument for each (after its per-step gradients) in
-// place of the copy, which it then drops with whatever only it needed.
-// Constants are recomputed rather than saved, and so are tuples (nested
-// loops and conds, which their own gradients differentiate). It returns
-// the saved forward nodes.
-func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny int) []*Node {
+// and gives gr a step argument for each (after its per-step gradients)
+// in place of the copy, which it then drops with whatever only it
+// needed. A value the body already yields is read from its stack; the
+// others are yielded after n's ny per-step results and stacked along a
+// new leading axis. Constants are recomputed rather than saved, and so
+// are tuples (nested loops and conds, which their own gradients
+// differentiate). It returns the stacks, the axis of each and how many
+// yields it added.
+func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny int) (stacks []*Node, axes []int, added int) {
 	body := n.Attrs["body"].(*Region)
-	isCopy := map[*Node]*Node{}
+	isCopy := map[*Node]bool{}
 	for m, c := range copies {
 		if m.Region == body && m.Op != Arg {
-			isCopy[c] = m
+			isCopy[c] = true
 		}
 	}
 	read := map[*Node]bool{}
 	for _, u := range gr.Nodes {
-		if _, ok := isCopy[u]; ok {
+		if isCopy[u] {
 			continue
 		}
 		for _, in := range u.Inputs {
@@ -700,46 +701,54 @@ func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny 
 	for _, r := range gr.Results {
 		read[r] = true
 	}
-	var saved []*Node
+	var saved, fresh []*Node
 	for _, m := range body.Nodes {
 		if c, ok := copies[m]; ok && read[c] && m.Op != Const && !m.Type.IsTuple() {
 			saved = append(saved, m)
+			if !slices.Contains(body.Results[:ny], m) {
+				fresh = append(fresh, m)
+			}
 		}
 	}
 	if len(saved) == 0 {
-		return nil
+		return nil, nil, 0
 	}
-	// The forward body yields them after its own per-step results.
-	k := n.Attrs.Int("carried", 0)
-	body.Results = slices.Concat(body.Results[:ny], saved, body.Results[ny:])
-	g.SealResults(body)
-	n.Attrs["yaxes"] = slices.Concat(n.Attrs.Ints("yaxes"), make([]int, len(saved)))
-	t, err := n.Op.Infer(n)
-	if err != nil {
-		panic("ir: saving a scan's values for its gradient: " + err.Error())
-	}
-	n.Type = t
-	// Elements after the per-step results moved by len(saved).
-	root := g.Body
-	root.Walk(func(u *Node) {
-		if u.Op == Get && u.Inputs[0] == n {
-			if i := u.Attrs.Int("index", 0); i >= ny {
-				u.Attrs["index"] = i + len(saved)
-			}
+	if len(fresh) > 0 {
+		// The forward body yields them after its own per-step results.
+		body.Results = slices.Concat(body.Results[:ny], fresh, body.Results[ny:])
+		g.SealResults(body)
+		n.Attrs["yaxes"] = slices.Concat(n.Attrs.Ints("yaxes"), make([]int, len(fresh)))
+		t, err := n.Op.Infer(n)
+		if err != nil {
+			panic("ir: saving a scan's values for its gradient: " + err.Error())
 		}
-	})
-	// The reverse body reads them as step arguments.
+		n.Type = t
+		// Elements after the per-step results moved by len(fresh).
+		g.Body.Walk(func(u *Node) {
+			if u.Op == Get && u.Inputs[0] == n {
+				if i := u.Attrs.Int("index", 0); i >= ny {
+					u.Attrs["index"] = i + len(fresh)
+				}
+			}
+		})
+	}
+	yaxes := n.Attrs.Ints("yaxes")
 	args := make([]*Node, len(saved))
 	repl := map[*Node]*Node{}
 	for i, m := range saved {
+		j := slices.Index(body.Results[:ny], m)
+		if j < 0 {
+			j = ny + slices.Index(fresh, m)
+		}
+		stacks = append(stacks, g.MustApply(Get, []*Node{n}, Attrs{"index": j}))
+		axes = append(axes, yaxes[j])
 		args[i] = g.AddArg(gr, m.Type)
 		repl[copies[m]] = args[i]
 	}
-	at := len(gr.Args) - len(saved) // appended last; move them after dy_t
-	q := n.Attrs.Int("seqs", 0)
-	pos := q + k + ny
-	moved := slices.Concat(gr.Args[:pos], gr.Args[at:], gr.Args[pos:at])
-	gr.Args = moved
+	// The reverse body reads them as step arguments, after dy_t.
+	q, k := n.Attrs.Int("seqs", 0), n.Attrs.Int("carried", 0)
+	at, pos := len(gr.Args)-len(saved), q+k+ny
+	gr.Args = slices.Concat(gr.Args[:pos], gr.Args[at:], gr.Args[pos:at])
 	for _, u := range gr.Nodes {
 		for i, in := range u.Inputs {
 			if r, ok := repl[in]; ok {
@@ -753,7 +762,7 @@ func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny 
 		}
 	}
 	gr.Keep(Reachable(gr.Results...))
-	return saved
+	return stacks, axes, len(fresh)
 }
 
 // whileGrad differentiates while with a loop that walks the recorded

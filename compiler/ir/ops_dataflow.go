@@ -59,7 +59,7 @@ func isScalarBool(t Type) bool {
 func init() {
 	Register(&OpDef{
 		Name: "switch", Summary: "TensorFlow's Switch: the tuple (output_false, output_true), data on the side the scalar bool pred selects and a dead value on the other (dataflow form of cond and while)",
-		Internal: true, Inputs: []string{"data", "pred"},
+		Internal: true, Dataflow: true, Inputs: []string{"data", "pred"},
 		Infer: func(n *Node) (Type, error) {
 			if len(n.Inputs) != 2 || n.Inputs[0].Type.IsTuple() || !isScalarBool(n.Inputs[1].Type) {
 				return Type{}, fmt.Errorf("switch needs a tensor and a scalar bool predicate")
@@ -71,7 +71,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "merge", Summary: "TensorFlow's Merge: the tuple (value, value_index) of the first of its inputs to arrive live, dead when all are; a loop merge also takes its next_iteration's back edge (dataflow form of cond and while)",
-		Internal: true, Inputs: []string{"x"}, Variadic: true,
+		Internal: true, Dataflow: true, Inputs: []string{"x"}, Variadic: true,
 		Attrs: []AttrSpec{{Name: "loop", Kind: BoolArg, Default: false, Doc: "a loop merge: its last input (value_index len(x)) is the back edge from the next_iteration naming it"}},
 		Infer: func(n *Node) (Type, error) {
 			if len(n.Inputs) == 0 {
@@ -89,7 +89,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "enter", Summary: "TensorFlow's Enter: data made available in the child frame frame_name, at its first iteration or, when is_constant, at every iteration (a loop's carried and invariant values)",
-		Internal: true, Inputs: []string{"data"},
+		Internal: true, Dataflow: true, Inputs: []string{"data"},
 		Attrs: []AttrSpec{
 			{Name: "frame_name", Kind: StringArg, Doc: "the frame (one per loop) the value enters"},
 			{Name: "is_constant", Kind: BoolArg, Default: false, Doc: "a loop invariant: the value is the same in every iteration"},
@@ -105,12 +105,12 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "exit", Summary: "TensorFlow's Exit: data returned from a loop's frame to its parent frame (a loop's final values)",
-		Internal: true, Inputs: []string{"data"},
+		Internal: true, Dataflow: true, Inputs: []string{"data"},
 		Infer: inferPassThrough, Cost: noCost, Eval: refuseDataflow,
 	})
 	Register(&OpDef{
 		Name: "next_iteration", Summary: "TensorFlow's NextIteration: data passed to the next iteration of its frame, at the back edge of the loop merge whose node ID is merge",
-		Internal: true, Inputs: []string{"data"},
+		Internal: true, Dataflow: true, Inputs: []string{"data"},
 		Attrs: []AttrSpec{{Name: "merge", Kind: IntArg, Doc: "the node ID of the loop merge the back edge feeds"}},
 		Infer: func(n *Node) (Type, error) {
 			if n.Attrs.Int("merge", -1) < 0 {
@@ -122,7 +122,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "loop_cond", Summary: "TensorFlow's LoopCond: the scalar bool predicate of a loop, which its switches read",
-		Internal: true, Inputs: []string{"pred"},
+		Internal: true, Dataflow: true, Inputs: []string{"pred"},
 		Infer: func(n *Node) (Type, error) {
 			if len(n.Inputs) != 1 || !isScalarBool(n.Inputs[0].Type) {
 				return Type{}, fmt.Errorf("loop_cond needs a scalar bool")
@@ -133,7 +133,7 @@ func init() {
 	})
 	Register(&OpDef{
 		Name: "array_write", Summary: "buffer with its slice at the scalar integer index along axis replaced by value: TensorFlow's TensorArrayWrite as a value (stacks the steps of a lowered scan)",
-		Internal: true, Inputs: []string{"buffer", "index", "value"},
+		Internal: true, Dataflow: true, Inputs: []string{"buffer", "index", "value"},
 		Attrs: []AttrSpec{{Name: "axis", Kind: IntArg, Default: 0, Doc: "the axis of buffer that index selects"}},
 		Infer: func(n *Node) (Type, error) {
 			if len(n.Inputs) != 3 {

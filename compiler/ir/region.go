@@ -211,10 +211,8 @@ func (g *Module) clone(n *Node, m map[*Node]*Node) *Node {
 		}
 	}
 	attrs := n.Attrs.Clone()
-	for k, v := range attrs {
-		if r, ok := v.(*Region); ok {
-			attrs[k] = g.CloneRegion(r)
-		}
+	for _, k := range n.regionAttrs() { // sorted: IDs must not depend on map order
+		attrs[k] = g.CloneRegion(n.Attrs[k].(*Region))
 	}
 	saved, savedRole := g.pos, g.role
 	g.pos, g.role = n.Pos, n.Role

@@ -213,6 +213,12 @@ type OpDef struct {
 	// generated code, which the cost model estimates; NoKernel for
 	// loops generated inline.
 	Kernel KernelClass
+	// Dataflow ops belong to TensorFlow's dataflow form of control flow
+	// (switch, merge, enter, exit, next_iteration, loop_cond and the
+	// array_write of scans), which compiler.LowerToDataflow produces and
+	// the dataflow interpreter runs; generated code computes the
+	// structured form (cond, while, scan) and never sees them.
+	Dataflow bool
 	// Epilogues ops are computed by a kernel that can apply an
 	// element-wise chain of their consumers to each block of its output
 	// while it is in cache (a bias, a ReLU).

@@ -13,6 +13,8 @@ import (
 	"github.com/flow-lang/flow/examples/gen/arraymore"
 	"github.com/flow-lang/flow/examples/gen/arrayops"
 	"github.com/flow-lang/flow/examples/gen/compare"
+	"github.com/flow-lang/flow/examples/gen/control"
+	"github.com/flow-lang/flow/examples/gen/controlnested"
 	"github.com/flow-lang/flow/examples/gen/convtiny"
 	"github.com/flow-lang/flow/examples/gen/counter"
 	"github.com/flow-lang/flow/examples/gen/dropoutbn"
@@ -56,6 +58,8 @@ var examples = []example{
 	{"../dropout_bn.flow", func() runtime.Model { return dropoutbn.New() }, nil},
 	{"../counter.flow", func() runtime.Model { return counter.New() }, nil},
 	{"../tf_attrs.flow", func() runtime.Model { return tfattrs.New() }, nil},
+	{"../control.flow", func() runtime.Model { return control.New() }, nil},
+	{"../control_nested.flow", func() runtime.Model { return controlnested.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
