@@ -18,8 +18,10 @@ import (
 // in the arena like a body node; it is live throughout its owner's
 // execution, so for liveness it is defined and last read at its owner's
 // position: region buffers never share memory with each other, with the
-// owner's operands or with its results, and no later step (epilogues,
-// fusion, in-place updates, parallel loops) touches them. A get node's
+// owner's operands or with its results. A region's element-wise chains
+// fuse into single loops as the body's do (fuse.go), except its results,
+// which the owner copies out; epilogues and in-place updates leave
+// region nodes alone. A get node's
 // buffer is written by its owner, so it too is defined at the owner's
 // position. Block arguments bound to a value that does not change while
 // the owner runs — a cond's operands, a loop's invariants — alias that
@@ -70,6 +72,19 @@ func regionNodes(n *ir.Node) []*ir.Node {
 		for _, m := range r.Nodes {
 			out = append(out, m)
 			out = append(out, regionNodes(m)...)
+		}
+	}
+	return out
+}
+
+// allRegions returns the regions of control-flow node n and of the
+// control-flow nodes inside them, nested ones included.
+func allRegions(n *ir.Node) []*ir.Region {
+	var out []*ir.Region
+	for _, r := range controlRegions(n) {
+		out = append(out, r)
+		for _, m := range r.Nodes {
+			out = append(out, allRegions(m)...)
 		}
 	}
 	return out
@@ -217,6 +232,9 @@ func notElementwise(e emitter) emitter {
 func (c *gen) regionCode(r *ir.Region) ([]jen.Code, error) {
 	var code []jen.Code
 	for _, m := range r.Nodes {
+		if c.plan.absorbed(m) {
+			continue // computed in its consumer's loop
+		}
 		stmt, err := emitters[m.Op](c, m)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", m.Pos, m.Op.Name, err)

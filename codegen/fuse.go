@@ -59,9 +59,26 @@ func (c *gen) fuse() map[*ir.Node]bool {
 		}
 		return q.Type.Shape, isCapable(q)
 	}
+	// The body's nodes, then those of control flow's regions (a region's
+	// nodes fuse with each other; their results, which the owner copies
+	// out, do not fuse).
+	nodes := c.g.Body.Nodes
+	regionResult := map[*ir.Node]bool{}
 	for _, n := range c.g.Body.Nodes {
+		for _, m := range regionNodes(n) {
+			if m.Op != ir.Arg {
+				nodes = append(nodes, m)
+			}
+		}
+		for _, r := range allRegions(n) {
+			for _, res := range r.Results {
+				regionResult[res] = true
+			}
+		}
+	}
+	for _, n := range nodes {
 		q := f.reader(n)
-		if !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
+		if regionResult[n] || !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
 		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {

@@ -22,7 +22,7 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 117 + 263·N elements (258 + 628·N)
+	float32: 121 + 243·N elements (258 + 628·N)
 	int32:   25 elements (32)
 	bool:    2 elements (5)
 */
@@ -65,14 +65,12 @@ type Model struct {
 	t10  []float32 // h = arg() f32[N,4], line 15
 	t11  []float32 // %11 = matmul(xt, W) f32[N,4], line 17
 	t12  []float32 // %12 = matmul(h, U) f32[N,4], line 17
-	t13  []float32 // %13 = add(%11, %12) f32[N,4], line 17
 	t14  []float32 // %14 = tanh(%13) f32[N,4], line 17
 	t17  []float32 // %17 = reshape_to(%14) f32[N,4], line 17
 	t19  []float32 // hs = get(%18) f32[N,5,4], line 16
 	t20  []float32 // h = get(%18) f32[N,4], line 16
 	t21  []float32 // ht = arg() f32[N,4], line 16
 	t22  []float32 // c = arg() f32[N,4], line 16
-	t24  []float32 // %24 = mul(c, %23) f32[N,4], line 22
 	t25  []float32 // %25 = sigmoid(ht) f32[N,4], line 22
 	t26  []float32 // %26 = add(%24, %25) f32[N,4], line 22
 	t27  []float32 // %27 = mul(%26, g) f32[N,4], line 23
@@ -82,22 +80,15 @@ type Model struct {
 	t34  []float32 // v = add(%32, %33) f32[N,4], line 26
 	t44  []float32 // r = arg() f32[N,4], line 27
 	t45  []int32   // k = arg() i32[], line 27
-	t38  []float32 // %38 = mul(r, r) f32[N,4], line 27
-	t39  []float32 // %39 = sub(%38, v) f32[N,4], line 27
-	t40  []float32 // %40 = abs(%39) f32[N,4], line 27
 	t41  []float32 // %41 = sum(%40) f32[], line 27
 	t43  []bool    // %43 = greater(%41, %42) bool[], line 27
-	t46  []float32 // %46 = div(v, r) f32[N,4], line 28
-	t47  []float32 // %47 = add(r, %46) f32[N,4], line 28
 	t49  []float32 // %49 = mul(%48, %47) f32[N,4], line 28
 	t51  []int32   // %51 = add(k, %50) i32[], line 29
 	t55  []float32 // r = get(%54) f32[N,4], line 27
 	t56  []int32   // k = get(%54) i32[], line 27
 	t57  []float32 // s = sum(h) f32[], line 32
 	t59  []bool    // %59 = greater(s, %58) bool[], line 33
-	t60  []float32 // %60 = mul(r, g) f32[N,4], line 34
 	t61  []float32 // %61 = sub(%60, h) f32[N,4], line 34
-	t62  []float32 // %62 = mul(h, s) f32[N,4], line 36
 	t63  []float32 // %63 = add(%62, r) f32[N,4], line 36
 	t73  []float32 // z = get(%72) f32[N,4], line 33
 	t74  []float32 // %74 = mean(bs) f32[N,4], line 38
@@ -124,11 +115,9 @@ type Model struct {
 	t112 []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
 	t120 []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
 	t121 []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
-	t122 []float32 // %122 = mul(%117, %113) f32[N,4], line 34 [grad]
 	t123 []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
 	t125 []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
 	t133 []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
-	t134 []float32 // %134 = mul(%130, %128) f32[N,4], line 36 [grad]
 	t135 []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
 	t137 []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
 	t138 []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
@@ -148,12 +137,7 @@ type Model struct {
 	t163 []float32 // %163 = arg() f32[N,4], line 27 [grad]
 	t159 []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
 	t167 []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
-	t169 []float32 // %169 = div(%166, %167) f32[N,4], line 28
 	t176 []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
-	t178 []float32 // %178 = div(%176, %167) f32[N,4], line 28 [grad]
-	t179 []float32 // %179 = div(%169, %167) f32[N,4], line 28 [grad]
-	t180 []float32 // %180 = mul(%176, %179) f32[N,4], line 28 [grad]
-	t181 []float32 // %181 = neg(%180) f32[N,4], line 28 [grad]
 	t182 []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
 	t184 []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
 	t185 []float32 // %185 = add(%163, %178) f32[N,4], line 28 [grad]
@@ -169,12 +153,8 @@ type Model struct {
 	t227 []float32 // %227 = arg() f32[N,4], line 22 [grad]
 	t203 []float32 // %203 = arg() f32[N,4], line 21 [grad]
 	t204 []float32 // %204 = arg() f32[4], line 21 [grad]
-	t211 []float32 // %211 = mul(%202, %205) f32[N,4], line 23 [grad]
-	t212 []float32 // %212 = mul(%202, %227) f32[N,4], line 23 [grad]
 	t213 []float32 // %213 = sum_to(%212) f32[4], line 23 [grad]
 	t214 []float32 // %214 = add(%203, %211) f32[N,4], line 23 [grad]
-	t216 []float32 // %216 = sub(%215, %225) f32[N,4], line 22 [grad]
-	t217 []float32 // %217 = mul(%225, %216) f32[N,4], line 22 [grad]
 	t218 []float32 // %218 = mul(%214, %217) f32[N,4], line 22 [grad]
 	t219 []float32 // %219 = mul(%214, %206) f32[N,4], line 22 [grad]
 	t222 []float32 // %222 = add(%204, %213) f32[4], line 22 [grad]
@@ -191,9 +171,6 @@ type Model struct {
 	t241 []float32 // %241 = arg() f32[3,4], line 16 [grad]
 	t242 []float32 // %242 = arg() f32[4,4], line 16 [grad]
 	t250 []float32 // %250 = reshape_to(%240) f32[N,4], line 17 [grad]
-	t251 []float32 // %251 = add(%239, %250) f32[N,4], line 17 [grad]
-	t253 []float32 // %253 = mul(%263, %263) f32[N,4], line 17 [grad]
-	t254 []float32 // %254 = sub(%252, %253) f32[N,4], line 17 [grad]
 	t255 []float32 // %255 = mul(%251, %254) f32[N,4], line 17 [grad]
 	t256 []float32 // %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
 	t257 []float32 // %257 = matmul(%238, %255) f32[4,4], line 17 [grad]
@@ -238,7 +215,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 263*n + 117
+		size := 243*n + 121
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -251,57 +228,47 @@ func (m *Model) layout(n int) {
 		a = a[20*n:]
 		m.t224, m.t12, m.t238, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t226, m.t13, m.t239, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t226, m.t14, m.t239, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t264, m.t98 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
 		m.t8 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t14, m.t22, m.t34, m.t199, m.t263 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t17, m.t22, m.t34, m.t199, m.t263 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t17, m.t24, m.t44, m.t60, m.t74, m.t75, m.t99, m.t108, m.t144, m.t240 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t20, m.t144, m.t240 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t20, m.t188, m.t202, m.t250 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t188, m.t202, m.t250, m.t9 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t25, m.t38, m.t61, m.t100, m.t104, m.t120, m.t161, m.t225, m.t251, m.t9, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t225, m.t255, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t26, m.t39, m.t62, m.t121, m.t163, m.t227, m.t253, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t27, m.t55, m.t163, m.t227, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t27, m.t40, m.t63, m.t122, m.t167, m.t203, m.t254 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t223, m.t73, m.t121, m.t167, m.t203, m.t271, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.t223, m.t46, m.t73, m.t133, m.t169, m.t211, m.t255 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t31, m.t214, m.t237 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t31, m.t212, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t133, m.t176, m.t218, m.t258 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t47, m.t134, m.t176, m.t214, m.t271 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t138, m.t182, m.t219 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t49, m.t138, m.t178, m.t216, m.t237 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
-		a = a[4*n:]
-		m.t55, m.t179, m.t217, m.t258 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
-		a = a[4*n:]
-		m.t140, m.t218, m.t41 = a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t140, m.t233 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t142 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t180, m.t219, m.t123 = a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
+		m.t185, m.t123, m.t204 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
-		m.t181, m.t233, m.t137 = a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
+		m.t192, m.t137, m.t213 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
-		m.t182, m.t204, m.t57 = a[:4*n:4*n], a[:4:4], a[:1:1]
-		a = a[4*n:]
-		m.t185, m.t213, m.t125 = a[:4*n:4*n], a[:4:4], a[:1:1]
-		a = a[4*n:]
-		m.t192, m.t222, m.t135 = a[:4*n:4*n], a[:4:4], a[:1:1]
-		a = a[4*n:]
-		m.t194, m.t234, m.t143 = a[:4*n:4*n], a[:4:4], a[:1:1]
+		m.t194, m.t222, m.t57 = a[:4*n:4*n], a[:4:4], a[:1:1]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t242 = a[:16:16]
+		m.t242, m.t125 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t257 = a[:16:16]
+		m.t257, m.t135 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t261 = a[:16:16]
+		m.t261, m.t143 = a[:16:16], a[:1:1]
 		a = a[16:]
 		m.t273 = a[:16:16]
 		a = a[16:]
@@ -314,6 +281,8 @@ func (m *Model) layout(n int) {
 		m.t272 = a[:12:12]
 		a = a[12:]
 		m.t141 = a[:4:4]
+		a = a[4:]
+		m.t234 = a[:4:4]
 		a = a[4:]
 		m.t101 = a[:1:1]
 		a = a[1:]
@@ -392,38 +361,29 @@ func (m *Model) forward(n int, x []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
-	t13 := m.t13
 	t14 := m.t14
 	t17 := m.t17
 	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
-	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t30 := m.t30
 	t31 := m.t31
 	t34 := m.t34
-	t38 := m.t38
-	t39 := m.t39
-	t40 := m.t40
 	t41 := m.t41
 	t43 := m.t43
 	t44 := m.t44
 	t45 := m.t45
-	t46 := m.t46
-	t47 := m.t47
 	t49 := m.t49
 	t51 := m.t51
 	t55 := m.t55
 	t56 := m.t56
 	t57 := m.t57
 	t59 := m.t59
-	t60 := m.t60
 	t61 := m.t61
-	t62 := m.t62
 	t63 := m.t63
 	t73 := m.t73
 	t74 := m.t74
@@ -470,13 +430,9 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t9, 3, p0, 4, 0, t11, 4)
 			// %12 = matmul(h, U) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t10, 4, p1, 4, 0, t12, 4)
-			// %13 = add(%11, %12) f32[N,4], line 17
-			for i0 := 0; i0 < 4*n; i0++ {
-				t13[i0] = t11[i0] + t12[i0]
-			}
 			// %14 = tanh(%13) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
-				t14[i0] = runtime.Tanh(t13[i0])
+				t14[i0] = runtime.Tanh((t11[i0] + t12[i0]))
 			}
 			// %17 = reshape_to(%14) f32[N,4], line 17
 			copy(t17, t14)
@@ -492,17 +448,13 @@ func (m *Model) forward(n int, x []float32) {
 		for i29 := 4; i29 >= 0; i29-- {
 			runtime.CopyStepIn(t21, t19, n, 5, 4, i29)
 			// The body.
-			// %24 = mul(c, %23) f32[N,4], line 22
-			for i0 := 0; i0 < 4*n; i0++ {
-				t24[i0] = t22[i0] * float32(0.5)
-			}
 			// %25 = sigmoid(ht) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
 				t25[i0] = runtime.Sigmoid(t21[i0])
 			}
 			// %26 = add(%24, %25) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
-				t26[i0] = t24[i0] + t25[i0]
+				t26[i0] = (t22[i0] * float32(0.5)) + t25[i0]
 			}
 			// %27 = mul(%26, g) f32[N,4], line 23
 			for i0 := 0; i0 < n; i0++ {
@@ -531,23 +483,11 @@ func (m *Model) forward(n int, x []float32) {
 		t45[0] = int32(0)
 		i54 := 0
 		for ; i54 < 20; i54++ {
-			// %38 = mul(r, r) f32[N,4], line 27
-			for i0 := 0; i0 < 4*n; i0++ {
-				t38[i0] = t44[i0] * t44[i0]
-			}
-			// %39 = sub(%38, v) f32[N,4], line 27
-			for i0 := 0; i0 < 4*n; i0++ {
-				t39[i0] = t38[i0] - t34[i0]
-			}
-			// %40 = abs(%39) f32[N,4], line 27
-			for i0 := 0; i0 < 4*n; i0++ {
-				t40[i0] = runtime.Abs(t39[i0])
-			}
 			// %41 = sum(%40) f32[], line 27
 			{
 				clear(t41)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t41[0] += t40[i0]
+					t41[0] += (runtime.Abs(((t44[i0] * t44[i0]) - t34[i0])))
 				}
 			}
 			// %43 = greater(%41, %42) bool[], line 27
@@ -559,17 +499,9 @@ func (m *Model) forward(n int, x []float32) {
 			copy(t147[i54*4*n:(i54+1)*4*n], t44)
 			copy(t148[i54:i54+1], t45)
 			// The body.
-			// %46 = div(v, r) f32[N,4], line 28
-			for i0 := 0; i0 < 4*n; i0++ {
-				t46[i0] = t34[i0] / t44[i0]
-			}
-			// %47 = add(r, %46) f32[N,4], line 28
-			for i0 := 0; i0 < 4*n; i0++ {
-				t47[i0] = t44[i0] + t46[i0]
-			}
 			// %49 = mul(%48, %47) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t49[i0] = float32(0.5) * t47[i0]
+				t49[i0] = float32(0.5) * (t44[i0] + (t34[i0] / t44[i0]))
 			}
 			// %51 = add(k, %50) i32[], line 29
 			t51[0] = t45[0] + int32(1)
@@ -595,26 +527,18 @@ func (m *Model) forward(n int, x []float32) {
 	// %72 = cond(%59, r, g, h, s) (f32[N,4]), line 33
 	{
 		if t59[0] {
-			// %60 = mul(r, g) f32[N,4], line 34
+			// %61 = sub(%60, h) f32[N,4], line 34
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t60[o0+i1] = t55[o0+i1] * p3[i1]
+					t61[o0+i1] = (t55[o0+i1] * p3[i1]) - t20[o0+i1]
 				}
-			}
-			// %61 = sub(%60, h) f32[N,4], line 34
-			for i0 := 0; i0 < 4*n; i0++ {
-				t61[i0] = t60[i0] - t20[i0]
 			}
 			copy(t73, t61)
 		} else {
-			// %62 = mul(h, s) f32[N,4], line 36
-			for i0 := 0; i0 < 4*n; i0++ {
-				t62[i0] = t20[i0] * t57[0]
-			}
 			// %63 = add(%62, r) f32[N,4], line 36
 			for i0 := 0; i0 < 4*n; i0++ {
-				t63[i0] = t62[i0] + t55[i0]
+				t63[i0] = (t20[i0] * t57[0]) + t55[i0]
 			}
 			copy(t73, t63)
 		}
@@ -753,11 +677,9 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t112 := m.t112
 	t120 := m.t120
 	t121 := m.t121
-	t122 := m.t122
 	t123 := m.t123
 	t125 := m.t125
 	t133 := m.t133
-	t134 := m.t134
 	t135 := m.t135
 	t137 := m.t137
 	t138 := m.t138
@@ -774,12 +696,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t162 := m.t162
 	t163 := m.t163
 	t167 := m.t167
-	t169 := m.t169
 	t176 := m.t176
-	t178 := m.t178
-	t179 := m.t179
-	t180 := m.t180
-	t181 := m.t181
 	t182 := m.t182
 	t184 := m.t184
 	t185 := m.t185
@@ -793,12 +710,8 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t202 := m.t202
 	t203 := m.t203
 	t204 := m.t204
-	t211 := m.t211
-	t212 := m.t212
 	t213 := m.t213
 	t214 := m.t214
-	t216 := m.t216
-	t217 := m.t217
 	t218 := m.t218
 	t219 := m.t219
 	t222 := m.t222
@@ -817,9 +730,6 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t241 := m.t241
 	t242 := m.t242
 	t250 := m.t250
-	t251 := m.t251
-	t253 := m.t253
-	t254 := m.t254
 	t255 := m.t255
 	t256 := m.t256
 	t257 := m.t257
@@ -876,17 +786,13 @@ func (m *Model) train(n int, x []float32, y []float32) {
 					t121[o0+i1] = t108[o0+i1] * p3[i1]
 				}
 			}
-			// %122 = mul(%117, %113) f32[N,4], line 34 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t122[i0] = t108[i0] * t55[i0]
-			}
 			// %123 = sum_to(%122) f32[4], line 34 [grad]
 			{
 				clear(t123)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t123[i1] += t122[o0+i1]
+						t123[i1] += (t108[o0+i1] * t55[o0+i1])
 					}
 				}
 			}
@@ -901,15 +807,11 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			for i0 := 0; i0 < 4*n; i0++ {
 				t133[i0] = t108[i0] * t57[0]
 			}
-			// %134 = mul(%130, %128) f32[N,4], line 36 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t134[i0] = t108[i0] * t20[i0]
-			}
 			// %135 = sum_to(%134) f32[], line 36 [grad]
 			{
 				clear(t135)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t135[0] += t134[i0]
+					t135[0] += (t108[i0] * t20[i0])
 				}
 			}
 			// %137 = broadcast_to(%136) f32[4], line 36 [grad]
@@ -957,39 +859,19 @@ func (m *Model) train(n int, x []float32, y []float32) {
 					clear(t167[j*4*n : j*4*n+4*n])
 				}
 			}
-			// %169 = div(%166, %167) f32[N,4], line 28
-			for i0 := 0; i0 < 4*n; i0++ {
-				t169[i0] = t34[i0] / t167[i0]
-			}
 			// %176 = mul(%161, %171) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
 				t176[i0] = t161[i0] * float32(0.5)
 			}
-			// %178 = div(%176, %167) f32[N,4], line 28 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t178[i0] = t176[i0] / t167[i0]
-			}
-			// %179 = div(%169, %167) f32[N,4], line 28 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t179[i0] = t169[i0] / t167[i0]
-			}
-			// %180 = mul(%176, %179) f32[N,4], line 28 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t180[i0] = t176[i0] * t179[i0]
-			}
-			// %181 = neg(%180) f32[N,4], line 28 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t181[i0] = -t180[i0]
-			}
 			// %182 = add(%176, %181) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t182[i0] = t176[i0] + t181[i0]
+				t182[i0] = t176[i0] + (-(t176[i0] * ((t34[i0] / t167[i0]) / t167[i0])))
 			}
 			// %184 = sub(%160, %183) i32[], line 28 [grad]
 			t184[0] = t160[0] - int32(1)
 			// %185 = add(%163, %178) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t185[i0] = t163[i0] + t178[i0]
+				t185[i0] = t163[i0] + (t176[i0] / t167[i0])
 			}
 			// %186 = reshape_to(%162) i32[], line 28 [grad]
 			copy(t186, t162)
@@ -1019,42 +901,26 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			copy(t225, t224[i231*4*n:(i231+1)*4*n])
 			copy(t227, t226[i231*4*n:(i231+1)*4*n])
 			// The body.
-			// %211 = mul(%202, %205) f32[N,4], line 23 [grad]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 4
-				for i1 := 0; i1 < 4; i1++ {
-					t211[o0+i1] = t202[o0+i1] * p3[i1]
-				}
-			}
-			// %212 = mul(%202, %227) f32[N,4], line 23 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t212[i0] = t202[i0] * t227[i0]
-			}
 			// %213 = sum_to(%212) f32[4], line 23 [grad]
 			{
 				clear(t213)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t213[i1] += t212[o0+i1]
+						t213[i1] += (t202[o0+i1] * t227[o0+i1])
 					}
 				}
 			}
 			// %214 = add(%203, %211) f32[N,4], line 23 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t214[i0] = t203[i0] + t211[i0]
-			}
-			// %216 = sub(%215, %225) f32[N,4], line 22 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t216[i0] = float32(1) - t225[i0]
-			}
-			// %217 = mul(%225, %216) f32[N,4], line 22 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t217[i0] = t225[i0] * t216[i0]
+			for i0 := 0; i0 < n; i0++ {
+				o0 := i0 * 4
+				for i1 := 0; i1 < 4; i1++ {
+					t214[o0+i1] = t203[o0+i1] + (t202[o0+i1] * p3[i1])
+				}
 			}
 			// %218 = mul(%214, %217) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t218[i0] = t214[i0] * t217[i0]
+				t218[i0] = t214[i0] * (t225[i0] * (float32(1) - t225[i0]))
 			}
 			// %219 = mul(%214, %206) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
@@ -1089,21 +955,9 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			// The body.
 			// %250 = reshape_to(%240) f32[N,4], line 17 [grad]
 			copy(t250, t240)
-			// %251 = add(%239, %250) f32[N,4], line 17 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t251[i0] = t239[i0] + t250[i0]
-			}
-			// %253 = mul(%263, %263) f32[N,4], line 17 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t253[i0] = t263[i0] * t263[i0]
-			}
-			// %254 = sub(%252, %253) f32[N,4], line 17 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t254[i0] = float32(1) - t253[i0]
-			}
 			// %255 = mul(%251, %254) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t255[i0] = t251[i0] * t254[i0]
+				t255[i0] = (t239[i0] + t250[i0]) * (float32(1) - (t263[i0] * t263[i0]))
 			}
 			// %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
 			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t255, 4, p1, 4, 0, t256, 4)
@@ -1402,7 +1256,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{570, 1052},
+		ArenaBytes: []int64{586, 972},
 		ParamBytes: 176,
 	},
 	Model:     "Control",

@@ -22,7 +22,7 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 25 + 11·N elements (72 + 26·N)
+	float32: 20 + 11·N elements (72 + 26·N)
 	int32:   8 elements (12)
 	bool:    1 elements (2)
 */
@@ -58,8 +58,6 @@ type Model struct {
 	t5   []float32 // xt = arg() f32[3], line 13
 	t6   []float32 // acc = arg() f32[], line 13
 	t15  []float32 // c = arg() f32[], line 15
-	t8   []float32 // %8 = mul(acc, %7) f32[], line 14
-	t9   []float32 // %9 = mul(xt, w) f32[3], line 14
 	t10  []float32 // %10 = sum(%9) f32[], line 14
 	t11  []float32 // %11 = add(%8, %10) f32[], line 14
 	t12  []float32 // %12 = mul(%11, c) f32[], line 15
@@ -112,9 +110,7 @@ type Model struct {
 	t120 []float32 // %120 = arg() f32[], line 19 [grad]
 	t127 []float32 // %127 = arg() f32[], line 20 [grad]
 	t123 []float32 // %123 = mul(%121, %120) f32[N], line 20 [grad]
-	t124 []float32 // %124 = mul(%121, %119) f32[N], line 20 [grad]
 	t125 []float32 // %125 = sum_to(%124) f32[], line 20 [grad]
-	t130 []float32 // %130 = neg(%128) f32[N], line 22 [grad]
 	t131 []float32 // %131 = sum_to(%130) f32[], line 22 [grad]
 	t132 []float32 // %132 = reshape_to(%128) f32[N], line 22 [grad]
 	t134 []float32 // %134 = get(%133) f32[N], line 22 [grad]
@@ -127,12 +123,9 @@ type Model struct {
 	t144 []float32 // %144 = arg() f32[3], line 13 [grad]
 	t145 []float32 // %145 = arg() f32[], line 13 [grad]
 	t147 []float32 // %147 = arg() f32[], line 13 [grad]
-	t155 []float32 // %155 = mul(%141, %147) f32[], line 15 [grad]
-	t156 []float32 // %156 = mul(%141, %167) f32[], line 15 [grad]
 	t157 []float32 // %157 = add(%143, %155) f32[], line 15 [grad]
 	t158 []float32 // %158 = broadcast_to(%157) f32[3], line 14 [grad]
 	t159 []float32 // %159 = mul(%158, %146) f32[3], line 14 [grad]
-	t160 []float32 // %160 = mul(%158, %139) f32[3], line 14 [grad]
 	t161 []float32 // %161 = mul(%157, %148) f32[], line 14 [grad]
 	t163 []float32 // %163 = add(%144, %160) f32[3], line 14 [grad]
 	t164 []float32 // %164 = add(%145, %156) f32[], line 14 [grad]
@@ -161,7 +154,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 11*n + 25
+		size := 11*n + 20
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -170,39 +163,33 @@ func (m *Model) layout(n int) {
 		a = a[3*n:]
 		m.t17, m.t141 = a[:n:n], a[:1:1]
 		a = a[n:]
-		m.t18, m.t57, m.t124, m.t52, m.t167 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t18, m.t57, m.t132, m.t52, m.t167 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t22, m.t35, m.t61, m.t6, m.t53, m.t143 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t28, m.t76, m.t130, m.t15, m.t145 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t28, m.t76, m.t134, m.t15, m.t145 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t42, m.t93, m.t132, m.t8, m.t24, m.t147 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t42, m.t93, m.t10, m.t24, m.t120, m.t147 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t47, m.t109, m.t134, m.t10, m.t26, m.t155 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t47, m.t109, m.t11, m.t26, m.t127, m.t157 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t50, m.t118, m.t11, m.t156 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t50, m.t118, m.t12, m.t161 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t166 = a[:n:n]
 		a = a[n:]
-		m.t9, m.t139, m.t37, m.t97, m.t120 = a[:3:3], a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t139, m.t165, m.t37, m.t97, m.t125 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t144, m.t12, m.t38, m.t100, m.t127 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t144, m.t19, m.t100, m.t131 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t158, m.t165, m.t39, m.t101, m.t125 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t158, m.t38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t159, m.t19, m.t104, m.t131 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t159, m.t39, m.t104 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t160, m.t40, m.t105 = a[:3:3], a[:1:1], a[:1:1]
+		m.t163, m.t40, m.t105 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t163, m.t106 = a[:3:3], a[:1:1]
-		a = a[3:]
-		m.t176 = a[:3:3]
+		m.t176, m.t106 = a[:3:3], a[:1:1]
 		a = a[3:]
 		m.t55 = a[:1:1]
-		a = a[1:]
-		m.t157 = a[:1:1]
-		a = a[1:]
-		m.t161 = a[:1:1]
 		a = a[1:]
 		m.t164 = a[:1:1]
 		a = a[1:]
@@ -249,8 +236,6 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 	p0 := m.params[0]
 	t5 := m.t5
 	t6 := m.t6
-	t8 := m.t8
-	t9 := m.t9
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
@@ -287,21 +272,15 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 		for i16 := n - 1; i16 >= 0; i16-- {
 			copy(t5, x[i16*3:(i16+1)*3])
 			// The body.
-			// %8 = mul(acc, %7) f32[], line 14
-			t8[0] = t6[0] * float32(0.5)
-			// %9 = mul(xt, w) f32[3], line 14
-			for i0 := 0; i0 < 3; i0++ {
-				t9[i0] = t5[i0] * p0[i0]
-			}
 			// %10 = sum(%9) f32[], line 14
 			{
 				clear(t10)
 				for i0 := 0; i0 < 3; i0++ {
-					t10[0] += t9[i0]
+					t10[0] += (t5[i0] * p0[i0])
 				}
 			}
 			// %11 = add(%8, %10) f32[], line 14
-			t11[0] = t8[0] + t10[0]
+			t11[0] = (t6[0] * float32(0.5)) + t10[0]
 			// %12 = mul(%11, c) f32[], line 15
 			t12[0] = t11[0] * t15[0]
 			// %165 = reshape_to(%11) f32[], line 14 [grad]
@@ -452,10 +431,8 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t118 := m.t118
 	t120 := m.t120
 	t123 := m.t123
-	t124 := m.t124
 	t125 := m.t125
 	t127 := m.t127
-	t130 := m.t130
 	t131 := m.t131
 	t132 := m.t132
 	t134 := m.t134
@@ -466,12 +443,9 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t144 := m.t144
 	t145 := m.t145
 	t147 := m.t147
-	t155 := m.t155
-	t156 := m.t156
 	t157 := m.t157
 	t158 := m.t158
 	t159 := m.t159
-	t160 := m.t160
 	t161 := m.t161
 	t163 := m.t163
 	t164 := m.t164
@@ -546,28 +520,20 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			for i0 := 0; i0 < n; i0++ {
 				t123[i0] = t61[i0] * t120[0]
 			}
-			// %124 = mul(%121, %119) f32[N], line 20 [grad]
-			for i0 := 0; i0 < n; i0++ {
-				t124[i0] = t61[i0] * t17[i0]
-			}
 			// %125 = sum_to(%124) f32[], line 20 [grad]
 			{
 				clear(t125)
 				for i0 := 0; i0 < n; i0++ {
-					t125[0] += t124[i0]
+					t125[0] += (t61[i0] * t17[i0])
 				}
 			}
 			copy(t134, t123)
 		} else {
-			// %130 = neg(%128) f32[N], line 22 [grad]
-			for i0 := 0; i0 < n; i0++ {
-				t130[i0] = -t61[i0]
-			}
 			// %131 = sum_to(%130) f32[], line 22 [grad]
 			{
 				clear(t131)
 				for i0 := 0; i0 < n; i0++ {
-					t131[0] += t130[i0]
+					t131[0] += (-t61[i0])
 				}
 			}
 			// %132 = reshape_to(%128) f32[N], line 22 [grad]
@@ -590,12 +556,8 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			t141[0] = t136[i173]
 			t167[0] = t166[i173]
 			// The body.
-			// %155 = mul(%141, %147) f32[], line 15 [grad]
-			t155[0] = t141[0] * t147[0]
-			// %156 = mul(%141, %167) f32[], line 15 [grad]
-			t156[0] = t141[0] * t167[0]
 			// %157 = add(%143, %155) f32[], line 15 [grad]
-			t157[0] = t143[0] + t155[0]
+			t157[0] = t143[0] + (t141[0] * t147[0])
 			// %158 = broadcast_to(%157) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
 				t158[i0] = t157[0]
@@ -604,18 +566,14 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			for i0 := 0; i0 < 3; i0++ {
 				t159[i0] = t158[i0] * p0[i0]
 			}
-			// %160 = mul(%158, %139) f32[3], line 14 [grad]
-			for i0 := 0; i0 < 3; i0++ {
-				t160[i0] = t158[i0] * t139[i0]
-			}
 			// %161 = mul(%157, %148) f32[], line 14 [grad]
 			t161[0] = t157[0] * float32(0.5)
 			// %163 = add(%144, %160) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t163[i0] = t144[i0] + t160[i0]
+				t163[i0] = t144[i0] + (t158[i0] * t139[i0])
 			}
 			// %164 = add(%145, %156) f32[], line 14 [grad]
-			t164[0] = t145[0] + t156[0]
+			t164[0] = t145[0] + (t141[0] * t167[0])
 			// Stack its per-step results, carry the others to the next step.
 			copy(t143, t161)
 			copy(t144, t163)
@@ -811,7 +769,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{133, 44},
+		ArenaBytes: []int64{113, 44},
 		ParamBytes: 12,
 	},
 	Model:     "ControlNested",

@@ -17,7 +17,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   4,701,314·N FLOPs
 	TrainStep: 3,065,649 + 13,007,170·N FLOPs
 
-Buffers: 329,611 + 61,952·N float32 elements in one arena, planned so that tensors
+Buffers: 329,611 + 58,880·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,326,094 + 102,218·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -77,14 +77,11 @@ type Model struct {
 	t14  []float32 // %14 = split(hs/z) f32[N,128], line 80
 	t15  []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
 	t16  []float32 // %16 = split(hs/z) f32[N,128], line 81
-	t17  []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
 	t18  []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
 	t19  []float32 // %19 = split(hs/z) f32[N,128], line 82
 	t20  []float32 // hs/g = tanh(%19) f32[N,128], line 82
 	t21  []float32 // %21 = split(hs/z) f32[N,128], line 83
 	t22  []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
-	t23  []float32 // %23 = mul(hs/f, c) f32[N,128], line 84
-	t24  []float32 // %24 = mul(hs/i, hs/g) f32[N,128], line 84
 	t25  []float32 // %25 = add(%23, %24) f32[N,128], line 84
 	t26  []float32 // %26 = tanh(%25) f32[N,128], line 85
 	t27  []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
@@ -131,33 +128,15 @@ type Model struct {
 	t73  []float32 // %73 = arg() f32[128], line 78 [grad]
 	t93  []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
 	t94  []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
-	t95  []float32 // %95 = mul(%94, %143) f32[N,128], line 85 [grad]
-	t96  []float32 // %96 = mul(%94, %141) f32[N,128], line 85 [grad]
-	t98  []float32 // %98 = mul(%143, %143) f32[N,128], line 85 [grad]
-	t99  []float32 // %99 = sub(%97, %98) f32[N,128], line 85 [grad]
-	t100 []float32 // %100 = mul(%96, %99) f32[N,128], line 85 [grad]
 	t101 []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
-	t102 []float32 // %102 = mul(%101, %139) f32[N,128], line 84 [grad]
-	t103 []float32 // %103 = mul(%101, %135) f32[N,128], line 84 [grad]
-	t104 []float32 // %104 = mul(%101, %68) f32[N,128], line 84 [grad]
 	t105 []float32 // %105 = mul(%101, %137) f32[N,128], line 84 [grad]
-	t107 []float32 // %107 = sub(%106, %141) f32[N,128], line 83 [grad]
-	t108 []float32 // %108 = mul(%141, %107) f32[N,128], line 83 [grad]
 	t109 []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
 	t110 []float32 // %110 = unslice(%109) f32[N,512], line 83 [grad]
-	t112 []float32 // %112 = mul(%139, %139) f32[N,128], line 82 [grad]
-	t113 []float32 // %113 = sub(%111, %112) f32[N,128], line 82 [grad]
 	t114 []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
 	t115 []float32 // %115 = unslice(%114) f32[N,512], line 82 [grad]
-	t116 []float32 // %116 = add(%110, %115) f32[N,512], line 82 [grad]
-	t118 []float32 // %118 = sub(%117, %137) f32[N,128], line 81 [grad]
-	t119 []float32 // %119 = mul(%137, %118) f32[N,128], line 81 [grad]
 	t120 []float32 // %120 = mul(%104, %119) f32[N,128], line 81 [grad]
 	t121 []float32 // %121 = sum_to(%120) f32[128], line 81 [grad]
 	t122 []float32 // %122 = unslice(%120) f32[N,512], line 81 [grad]
-	t123 []float32 // %123 = add(%116, %122) f32[N,512], line 81 [grad]
-	t125 []float32 // %125 = sub(%124, %135) f32[N,128], line 80 [grad]
-	t126 []float32 // %126 = mul(%135, %125) f32[N,128], line 80 [grad]
 	t127 []float32 // %127 = mul(%102, %126) f32[N,128], line 80 [grad]
 	t128 []float32 // %128 = unslice(%127) f32[N,512], line 80 [grad]
 	t129 []float32 // %129 = add(%123, %128) f32[N,512], line 80 [grad]
@@ -214,7 +193,7 @@ func (m *Model) layout(n int) {
 	if !signature.Memory.FitsInt(n) {
 		panic(fmt.Sprintf("LstmMnist: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
-	size := 61952*n + 329611
+	size := 58880*n + 329611
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -241,83 +220,47 @@ func (m *Model) layout(n int) {
 	a = a[512*n:]
 	m.t12, m.t115, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:512*n:512*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[512*n:]
-	m.t13, m.t116, m.t45 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
+	m.t13, m.t122, m.t45 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
 	a = a[512*n:]
-	m.t122, m.t8 = a[:512*n:512*n], a[:128*n:128*n]
+	m.t128, m.t8 = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
-	m.t123, m.t10 = a[:512*n:512*n], a[:128*n:128*n]
+	m.t129, m.t10 = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
-	m.t128, m.t11 = a[:512*n:512*n], a[:128*n:128*n]
-	a = a[512*n:]
-	m.t129, m.t14 = a[:512*n:512*n], a[:128*n:128*n]
-	a = a[512*n:]
-	m.t15, m.t63 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t11, m.t63 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t16, m.t67 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t14, m.t67 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t17, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t15, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t18, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t16, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t19, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t18, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t20, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t19, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t21, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t20, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t22, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t21, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t23, m.t143 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t22, m.t143 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t24, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t25, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t25, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t26, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t26, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t27, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t27, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
-	a = a[128*n:]
-	m.t30, m.t95 = a[:128*n:128*n], a[:128*n:128*n]
-	a = a[128*n:]
-	m.t96 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t98 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t99 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t100 = a[: 128*n : 128*n]
+	m.t30, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t101 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t102 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t103 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t104 = a[: 128*n : 128*n]
-	a = a[128*n:]
 	m.t105 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t107 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t108 = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t109 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t112 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t113 = a[: 128*n : 128*n]
-	a = a[128*n:]
 	m.t114 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t118 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t119 = a[: 128*n : 128*n]
-	a = a[128*n:]
 	m.t120 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t125 = a[: 128*n : 128*n]
-	a = a[128*n:]
-	m.t126 = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t127 = a[: 128*n : 128*n]
 	a = a[128*n:]
@@ -421,14 +364,11 @@ func (m *Model) forward(n int, x []float32) {
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
-	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
-	t23 := m.t23
-	t24 := m.t24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
@@ -494,16 +434,12 @@ func (m *Model) forward(n int, x []float32) {
 					}
 				}
 			}
-			// %17 = add(%16, hs/bf) f32[N,128], line 81
+			// hs/f = sigmoid(%17) f32[N,128], line 81
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 128
 				for i1 := 0; i1 < 128; i1++ {
-					t17[o0+i1] = t16[o0+i1] + p3[i1]
+					t18[o0+i1] = runtime.Sigmoid((t16[o0+i1] + p3[i1]))
 				}
-			}
-			// hs/f = sigmoid(%17) f32[N,128], line 81
-			for i0 := 0; i0 < 128*n; i0++ {
-				t18[i0] = runtime.Sigmoid(t17[i0])
 			}
 			// %19 = split(hs/z) f32[N,128], line 82
 			{
@@ -535,17 +471,9 @@ func (m *Model) forward(n int, x []float32) {
 			for i0 := 0; i0 < 128*n; i0++ {
 				t22[i0] = runtime.Sigmoid(t21[i0])
 			}
-			// %23 = mul(hs/f, c) f32[N,128], line 84
-			for i0 := 0; i0 < 128*n; i0++ {
-				t23[i0] = t18[i0] * t11[i0]
-			}
-			// %24 = mul(hs/i, hs/g) f32[N,128], line 84
-			for i0 := 0; i0 < 128*n; i0++ {
-				t24[i0] = t15[i0] * t20[i0]
-			}
 			// %25 = add(%23, %24) f32[N,128], line 84
 			for i0 := 0; i0 < 128*n; i0++ {
-				t25[i0] = t23[i0] + t24[i0]
+				t25[i0] = (t18[i0] * t11[i0]) + (t15[i0] * t20[i0])
 			}
 			// %26 = tanh(%25) f32[N,128], line 85
 			for i0 := 0; i0 < 128*n; i0++ {
@@ -752,33 +680,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t73 := m.t73
 	t93 := m.t93
 	t94 := m.t94
-	t95 := m.t95
-	t96 := m.t96
-	t98 := m.t98
-	t99 := m.t99
-	t100 := m.t100
 	t101 := m.t101
-	t102 := m.t102
-	t103 := m.t103
-	t104 := m.t104
 	t105 := m.t105
-	t107 := m.t107
-	t108 := m.t108
 	t109 := m.t109
 	t110 := m.t110
-	t112 := m.t112
-	t113 := m.t113
 	t114 := m.t114
 	t115 := m.t115
-	t116 := m.t116
-	t118 := m.t118
-	t119 := m.t119
 	t120 := m.t120
 	t121 := m.t121
 	t122 := m.t122
-	t123 := m.t123
-	t125 := m.t125
-	t126 := m.t126
 	t127 := m.t127
 	t128 := m.t128
 	t129 := m.t129
@@ -912,57 +822,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			for i0 := 0; i0 < 128*n; i0++ {
 				t94[i0] = t69[i0] + t93[i0]
 			}
-			// %95 = mul(%94, %143) f32[N,128], line 85 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t95[i0] = t94[i0] * t143[i0]
-			}
-			// %96 = mul(%94, %141) f32[N,128], line 85 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t96[i0] = t94[i0] * t141[i0]
-			}
-			// %98 = mul(%143, %143) f32[N,128], line 85 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t98[i0] = t143[i0] * t143[i0]
-			}
-			// %99 = sub(%97, %98) f32[N,128], line 85 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t99[i0] = float32(1) - t98[i0]
-			}
-			// %100 = mul(%96, %99) f32[N,128], line 85 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t100[i0] = t96[i0] * t99[i0]
-			}
 			// %101 = add(%71, %100) f32[N,128], line 85 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t101[i0] = t71[i0] + t100[i0]
-			}
-			// %102 = mul(%101, %139) f32[N,128], line 84 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t102[i0] = t101[i0] * t139[i0]
-			}
-			// %103 = mul(%101, %135) f32[N,128], line 84 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t103[i0] = t101[i0] * t135[i0]
-			}
-			// %104 = mul(%101, %68) f32[N,128], line 84 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t104[i0] = t101[i0] * t68[i0]
+				t101[i0] = t71[i0] + ((t94[i0] * t141[i0]) * (float32(1) - (t143[i0] * t143[i0])))
 			}
 			// %105 = mul(%101, %137) f32[N,128], line 84 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
 				t105[i0] = t101[i0] * t137[i0]
 			}
-			// %107 = sub(%106, %141) f32[N,128], line 83 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t107[i0] = float32(1) - t141[i0]
-			}
-			// %108 = mul(%141, %107) f32[N,128], line 83 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t108[i0] = t141[i0] * t107[i0]
-			}
 			// %109 = mul(%95, %108) f32[N,128], line 83 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t109[i0] = t95[i0] * t108[i0]
+				t109[i0] = (t94[i0] * t143[i0]) * (t141[i0] * (float32(1) - t141[i0]))
 			}
 			// %110 = unslice(%109) f32[N,512], line 83 [grad]
 			{
@@ -978,17 +848,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 					}
 				}
 			}
-			// %112 = mul(%139, %139) f32[N,128], line 82 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t112[i0] = t139[i0] * t139[i0]
-			}
-			// %113 = sub(%111, %112) f32[N,128], line 82 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t113[i0] = float32(1) - t112[i0]
-			}
 			// %114 = mul(%103, %113) f32[N,128], line 82 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t114[i0] = t103[i0] * t113[i0]
+				t114[i0] = (t101[i0] * t135[i0]) * (float32(1) - (t139[i0] * t139[i0]))
 			}
 			// %115 = unslice(%114) f32[N,512], line 82 [grad]
 			{
@@ -1004,21 +866,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 					}
 				}
 			}
-			// %116 = add(%110, %115) f32[N,512], line 82 [grad]
-			for i0 := 0; i0 < 512*n; i0++ {
-				t116[i0] = t110[i0] + t115[i0]
-			}
-			// %118 = sub(%117, %137) f32[N,128], line 81 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t118[i0] = float32(1) - t137[i0]
-			}
-			// %119 = mul(%137, %118) f32[N,128], line 81 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t119[i0] = t137[i0] * t118[i0]
-			}
 			// %120 = mul(%104, %119) f32[N,128], line 81 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t120[i0] = t104[i0] * t119[i0]
+				t120[i0] = (t101[i0] * t68[i0]) * (t137[i0] * (float32(1) - t137[i0]))
 			}
 			// %121 = sum_to(%120) f32[128], line 81 [grad]
 			{
@@ -1044,21 +894,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 					}
 				}
 			}
-			// %123 = add(%116, %122) f32[N,512], line 81 [grad]
-			for i0 := 0; i0 < 512*n; i0++ {
-				t123[i0] = t116[i0] + t122[i0]
-			}
-			// %125 = sub(%124, %135) f32[N,128], line 80 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t125[i0] = float32(1) - t135[i0]
-			}
-			// %126 = mul(%135, %125) f32[N,128], line 80 [grad]
-			for i0 := 0; i0 < 128*n; i0++ {
-				t126[i0] = t135[i0] * t125[i0]
-			}
 			// %127 = mul(%102, %126) f32[N,128], line 80 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t127[i0] = t102[i0] * t126[i0]
+				t127[i0] = (t101[i0] * t139[i0]) * (t135[i0] * (float32(1) - t135[i0]))
 			}
 			// %128 = unslice(%127) f32[N,512], line 80 [grad]
 			{
@@ -1073,7 +911,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 			// %129 = add(%123, %128) f32[N,512], line 80 [grad]
 			for i0 := 0; i0 < 512*n; i0++ {
-				t129[i0] = t123[i0] + t128[i0]
+				t129[i0] = ((t110[i0] + t115[i0]) + t122[i0]) + t128[i0]
 			}
 			// %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
 			runtime.SgemmPlan(gemmPlan130(n), false, true, n, 128, 512, 1, t129, 512, p1, 512, 0, t130, 128)
@@ -1591,7 +1429,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{1318444, 247808},
+		ArenaBytes: []int64{1318444, 235520},
 		ParamBytes: 981628,
 	},
 	Model:     "LstmMnist",
