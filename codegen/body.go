@@ -165,7 +165,7 @@ func (c *gen) modelType() {
 		}
 	}
 	fields = append(fields, jen.Line())
-	for _, n := range c.g.Body.Nodes {
+	for _, n := range c.allNodes() {
 		if _, ok := c.plan.parallel[n]; ok {
 			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
 		}

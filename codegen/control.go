@@ -77,6 +77,21 @@ func regionNodes(n *ir.Node) []*ir.Node {
 	return out
 }
 
+// allNodes returns the body's nodes, each control-flow node followed by
+// the nodes of its regions (regionNodes, without block arguments).
+func (c *gen) allNodes() []*ir.Node {
+	var out []*ir.Node
+	for _, n := range c.g.Body.Nodes {
+		out = append(out, n)
+		for _, m := range regionNodes(n) {
+			if m.Op != ir.Arg {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
 // allRegions returns the regions of control-flow node n and of the
 // control-flow nodes inside them, nested ones included.
 func allRegions(n *ir.Node) []*ir.Region {

@@ -62,14 +62,9 @@ func (c *gen) fuse() map[*ir.Node]bool {
 	// The body's nodes, then those of control flow's regions (a region's
 	// nodes fuse with each other; their results, which the owner copies
 	// out, do not fuse).
-	nodes := c.g.Body.Nodes
+	nodes := c.allNodes()
 	regionResult := map[*ir.Node]bool{}
 	for _, n := range c.g.Body.Nodes {
-		for _, m := range regionNodes(n) {
-			if m.Op != ir.Arg {
-				nodes = append(nodes, m)
-			}
-		}
 		for _, r := range allRegions(n) {
 			for _, res := range r.Results {
 				regionResult[res] = true

@@ -85,7 +85,7 @@ func (p *plan) appendGroup(out []*ir.Node, n *ir.Node) []*ir.Node {
 // reads are f32, and each read is either of n's shape (read at the same
 // index) or a single element.
 func (c *gen) parallelizable(n *ir.Node) bool {
-	if c.inRegion(n) || n.Type.DType != ir.F32 || c.plan.epilogue[n] != nil || c.expression(n, dummies(len(n.Inputs))) == nil {
+	if n.Type.DType != ir.F32 || c.plan.epilogue[n] != nil || c.expression(n, dummies(len(n.Inputs))) == nil {
 		return false
 	}
 	for _, leaf := range c.plan.reads(n) {

@@ -23,6 +23,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/layers"
 	"github.com/flow-lang/flow/examples/gen/lenet"
 	"github.com/flow-lang/flow/examples/gen/linalg"
+	"github.com/flow-lang/flow/examples/gen/lstmmnist"
 	"github.com/flow-lang/flow/examples/gen/mlp"
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
@@ -60,6 +61,7 @@ var examples = []example{
 	{"../tf_attrs.flow", func() runtime.Model { return tfattrs.New() }, nil},
 	{"../control.flow", func() runtime.Model { return control.New() }, nil},
 	{"../control_nested.flow", func() runtime.Model { return controlnested.New() }, nil},
+	{"../lstm_mnist.flow", func() runtime.Model { return lstmmnist.New() }, []int{2}},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
