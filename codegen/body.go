@@ -165,6 +165,9 @@ func (c *gen) modelType() {
 		}
 	}
 	fields = append(fields, jen.Line())
+	if len(c.plan.trainOnly) > 0 {
+		fields = append(fields, jen.Id("training").Bool().Comment("set during TrainStep: loops keep what their gradients read"))
+	}
 	for _, n := range c.allNodes() {
 		if _, ok := c.plan.parallel[n]; ok {
 			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
@@ -217,9 +220,9 @@ func (c *gen) newFunc() error {
 		case "truncated_normal":
 			body = append(body, jen.Qual(RuntimePath, "InitTruncatedNormal").Call(dst.Clone(),
 				jen.Lit(a.Float("mean", 0)), jen.Lit(a.Float("stddev", 0)), jen.Lit(uint64(a.Int("seed", 0)))))
-		case "glorot_uniform", "glorot_normal", "he_uniform", "he_normal":
+		case "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal":
 			fn := map[string]string{"glorot_uniform": "InitGlorotUniform", "glorot_normal": "InitGlorotNormal",
-				"he_uniform": "InitHeUniform", "he_normal": "InitHeNormal"}[a.String("init", "")]
+				"he_uniform": "InitHeUniform", "he_normal": "InitHeNormal", "orthogonal": "InitOrthogonal"}[a.String("init", "")]
 			var dims []jen.Code
 			for _, d := range p.Type.Shape.Eval(nil) {
 				dims = append(dims, jen.Lit(d))
@@ -616,7 +619,12 @@ func (c *gen) publicPredict(p program) {
 func (c *gen) publicScalar(p program) {
 	method := map[string]string{"loss": "Loss", "train": "TrainStep"}[p.name]
 	body := c.inputChecks(method, p.inputs)
-	body = append(body, jen.Id("m").Dot(p.name).Call(c.inputArgs(p.inputs)...))
+	call := jen.Id("m").Dot(p.name).Call(c.inputArgs(p.inputs)...)
+	if p.name == "train" && len(c.plan.trainOnly) > 0 {
+		body = append(body, jen.Id("m").Dot("training").Op("=").True(), call, jen.Id("m").Dot("training").Op("=").False())
+	} else {
+		body = append(body, call)
+	}
 	loss := c.g.Loss()
 	if p.name == "train" {
 		loss = c.g.TrainingLoss()

@@ -77,6 +77,33 @@ func regionNodes(n *ir.Node) []*ir.Node {
 	return out
 }
 
+// trainOnlyGets returns the gets of control-flow nodes that the train
+// step reads but neither Predict nor Loss does.
+func (c *gen) trainOnlyGets() map[*ir.Node]bool {
+	out := map[*ir.Node]bool{}
+	g := c.g
+	if g.Loss() == nil {
+		return out
+	}
+	train := ir.Reachable(append([]*ir.Node{g.TrainingLoss()}, g.Updates()...)...)
+	other := ir.Reachable(append(slices.Clone(g.Outputs()), g.Loss())...)
+	for _, n := range g.Body.Nodes {
+		if n.Op == ir.Get && train[n] && !other[n] && other[n.Inputs[0]] {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// guardTraining wraps code that writes train-only gets in `if
+// m.training`.
+func guardTraining(code []jen.Code) []jen.Code {
+	if len(code) == 0 {
+		return nil
+	}
+	return []jen.Code{jen.If(jen.Id("m").Dot("training")).Block(code...)}
+}
+
 // allNodes returns the body's nodes, each control-flow node followed by
 // the nodes of its regions (regionNodes, without block arguments).
 func (c *gen) allNodes() []*ir.Node {
@@ -293,15 +320,31 @@ func (c *gen) fillArgs(n *ir.Node, from int) []jen.Code {
 }
 
 // writeGets copies value(i), element i of n's value, into every get of
-// n at an index for which value is not nil.
+// n at an index for which value is not nil; the train-only ones only
+// while training.
 func (c *gen) writeGets(n *ir.Node, value func(i int) *ir.Node) []jen.Code {
-	var code []jen.Code
+	var code, training []jen.Code
 	for _, g := range c.gets(n) {
 		if v := value(g.Attrs.Int("index", 0)); v != nil {
-			code = append(code, c.copyValue(g, v))
+			if c.plan.trainOnly[g] {
+				training = append(training, c.copyValue(g, v))
+			} else {
+				code = append(code, c.copyValue(g, v))
+			}
 		}
 	}
-	return code
+	return append(code, guardTraining(training)...)
+}
+
+// guard returns code, wrapped in `if m.training` when every get of gets
+// is train-only.
+func (c *gen) guard(gets []*ir.Node, code []jen.Code) []jen.Code {
+	for _, g := range gets {
+		if !c.plan.trainOnly[g] {
+			return code
+		}
+	}
+	return guardTraining(code)
 }
 
 // row slices buf to row v (a loop counter) of rows of size elements,
@@ -370,14 +413,18 @@ func emitWhile(c *gen, n *ir.Node) (jen.Code, error) {
 	loop := append(condCode, jen.If(jen.Op("!").Add(c.scalarRead(cond.Results[0]))).Block(jen.Break()))
 	// The record: the carried values of trip t are row t of stack k+1+i.
 	stacks := map[*ir.Node]int{}
+	var record []*ir.Node
+	var recordCode []jen.Code
 	for _, g := range c.gets(n) {
 		if i := g.Attrs.Int("index", 0) - k - 1; i >= 0 {
-			if len(stacks) == 0 {
-				loop = append(loop, jen.Comment("Record the carried values the trip starts with."))
-			}
 			stacks[g] = i
-			loop = append(loop, jen.Copy(row(c.operand(g), trip, numel(body.Args[i].Type.Shape), false), jen.Id(c.operand(body.Args[i]))))
+			record = append(record, g)
+			recordCode = append(recordCode, jen.Copy(row(c.operand(g), trip, numel(body.Args[i].Type.Shape), false), jen.Id(c.operand(body.Args[i]))))
 		}
+	}
+	if len(recordCode) > 0 {
+		loop = append(loop, jen.Comment("Record the carried values the trip starts with."))
+		loop = append(loop, c.guard(record, recordCode)...)
 	}
 	loop = append(loop, jen.Comment("The body."))
 	loop = append(loop, bodyCode...)
@@ -393,19 +440,26 @@ func emitWhile(c *gen, n *ir.Node) (jen.Code, error) {
 		jen.Id(trip).Op(":=").Lit(0),
 		jen.For(jen.Empty(), test, jen.Id(trip).Op("++")).Block(loop...),
 	)
+	var training []jen.Code
 	for _, g := range c.gets(n) {
 		i := g.Attrs.Int("index", 0)
+		var stmt jen.Code
 		switch {
 		case i < k:
-			code = append(code, c.copyValue(g, body.Args[i]))
+			stmt = c.copyValue(g, body.Args[i])
 		case i == k:
-			code = append(code, jen.Id(c.operand(g)).Index(jen.Lit(0)).Op("=").Int32().Call(jen.Id(trip)))
+			stmt = jen.Id(c.operand(g)).Index(jen.Lit(0)).Op("=").Int32().Call(jen.Id(trip))
 		default:
 			// Trips that did not run record zeros, as the interpreter's.
-			code = append(code, jen.Clear(row(c.operand(g), trip, numel(body.Args[stacks[g]].Type.Shape), true)))
+			stmt = jen.Clear(row(c.operand(g), trip, numel(body.Args[stacks[g]].Type.Shape), true))
+		}
+		if c.plan.trainOnly[g] {
+			training = append(training, stmt)
+		} else {
+			code = append(code, stmt)
 		}
 	}
-	return jen.Block(code...), nil
+	return jen.Block(append(code, guardTraining(training)...)...), nil
 }
 
 // emitScan copies the initial values into the carried buffers and runs
@@ -452,30 +506,39 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 		loop = append(loop, stepCopy("CopyStepIn", c.operand(body.Args[i]), c.operand(s), s.Type.Shape, axes[i]))
 	}
 	gets := c.gets(n)
-	recorded := false
+	var record []jen.Code
 	for _, g := range gets {
 		if i := g.Attrs.Int("index", 0) - ny - k; i >= 0 {
-			if !recorded {
-				recorded = true
-				loop = append(loop, jen.Comment("Record the carried values the step starts with."))
-			}
-			loop = append(loop, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Args[q+i]), g.Type.Shape, 0))
+			record = append(record, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Args[q+i]), g.Type.Shape, 0))
 		}
+	}
+	if len(record) > 0 {
+		loop = append(loop, jen.Comment("Record the carried values the step starts with."))
+		loop = append(loop, c.guard(gets[len(gets)-len(record):], record)...)
 	}
 	loop = append(loop, jen.Comment("The body."))
 	loop = append(loop, bodyCode...)
 	loop = append(loop, jen.Comment("Stack its per-step results, carry the others to the next step."))
+	var always, training []jen.Code
 	for _, g := range gets {
 		i := g.Attrs.Int("index", 0)
+		var stmt jen.Code
 		switch {
 		case i >= ny:
+			continue
 		case scalarConst(body.Results[i]) != nil:
 			// A constant scalar per step: element t of a vector.
-			loop = append(loop, jen.Id(c.operand(g)).Index(jen.Id(t)).Op("=").Add(scalarConst(body.Results[i])))
+			stmt = jen.Id(c.operand(g)).Index(jen.Id(t)).Op("=").Add(scalarConst(body.Results[i]))
 		default:
-			loop = append(loop, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Results[i]), g.Type.Shape, yaxes[i]))
+			stmt = stepCopy("CopyStepOut", c.operand(g), c.operand(body.Results[i]), g.Type.Shape, yaxes[i])
+		}
+		if c.plan.trainOnly[g] {
+			training = append(training, stmt)
+		} else {
+			always = append(always, stmt)
 		}
 	}
+	loop = append(append(loop, always...), guardTraining(training)...)
 	for i := range k {
 		loop = append(loop, c.copyValue(body.Args[q+i], body.Results[ny+i]))
 	}

@@ -37,6 +37,12 @@ type plan struct {
 	// "parallel", parloop.go).
 	parallel map[*ir.Node]loopSplit
 	memory   // step "memory" (plan.go, memory.go)
+	// trainOnly are the gets of control-flow nodes that only the train
+	// step reads (a loop's record of its trips, the values a scan keeps
+	// for its gradient) though a program predict or loss runs computes
+	// their owner: the owner writes them only while m.training (step
+	// "train-only").
+	trainOnly map[*ir.Node]bool
 	// kernels are the kernel plans of the SGEMM and convolution calls,
 	// by the node whose call it is (step "kernels", kernelplan.go).
 	kernels map[*ir.Node]*kernelPlan
@@ -117,6 +123,7 @@ var planPasses = []planPass{
 		return err
 	}},
 	{"kernels", []string{"facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.kernels = c.planKernels(); return nil }},
+	{"train-only", []string{"names"}, func(c *gen) error { c.plan.trainOnly = c.trainOnlyGets(); return nil }},
 }
 
 // decide runs the planning steps up to and including the one called

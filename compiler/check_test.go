@@ -175,7 +175,7 @@ func TestSuggestions(t *testing.T) {
 		{"input x: f32[N, 4]\ny = matmul(x, x, transpose = true)", "matmul has no argument transpose; did you mean transpose_a?"},
 		{"input x: fp32[N, 4]\ny = x", "unknown dtype fp32 (want one of f32, f64, i32, i64, bool, f16, bf16, i8); did you mean f32?"},
 		{"input x: float[N, 4]\ny = x", "unknown dtype float (want one of f32, f64, i32, i64, bool, f16, bf16, i8)"},
-		{"input x: f32[N, 4]\nparam W: f32[4] = one\ny = x * W", "unknown initializer one (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean ones?"},
+		{"input x: f32[N, 4]\nparam W: f32[4] = one\ny = x * W", "unknown initializer one (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, orthogonal, restore, truncated_normal, uniform, zeros); did you mean ones?"},
 		{"input x: f32[N, 4]\nparam W: f32[4] = normal(stdev = 1)\ny = x * W", "normal has no argument stdev; did you mean stddev?"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with sdg()", "unknown optimizer sdg (want one of adam, momentum, rmsprop, sgd); did you mean sgd?"},
 		{"input x: f32[N, 4]\nparam W: f32[4]\ntrain sum(x * W) with dsx()", "unknown optimizer dsx (want one of adam, momentum, rmsprop, sgd)"},

@@ -46,6 +46,7 @@ var Initializers = map[string]*Initializer{
 	"glorot_uniform": {Name: "glorot_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/(fan_in+fan_out))", Float: true, Args: seedOnly},
 	"glorot_normal":  {Name: "glorot_normal", Summary: "truncated normal with stddev sqrt(2/(fan_in+fan_out))/0.87962566103423978", Float: true, Args: seedOnly},
 	"he_uniform":     {Name: "he_uniform", Summary: "U[-limit, limit) with limit = sqrt(6/fan_in)", Float: true, Args: seedOnly},
+	"orthogonal":     {Name: "orthogonal", Summary: "a matrix with orthonormal rows or columns (Keras's recurrent default): the Q of a Gram-Schmidt QR of standard normal draws, over the shape flattened to [size/last, last]", Float: true, Args: seedOnly},
 	"he_normal":      {Name: "he_normal", Summary: "truncated normal with stddev sqrt(2/fan_in)/0.87962566103423978", Float: true, Args: seedOnly},
 	"restore": {Name: "restore", Summary: "the tensor `name` (default: the param's name) of the safetensors checkpoint `file`, read when the model is compiled", Float: true, Args: []ir.AttrSpec{
 		{Name: "file", Kind: ir.StringArg, Required: true},
@@ -138,6 +139,8 @@ func InitialValues(p *ir.Node) ([]float64, error) {
 		fillUniform(out, -limit, limit, seed)
 	case "he_normal":
 		fillTruncatedNormal(out, 0, math.Sqrt(2/float64(fanIn))/truncatedNormalStddev, seed)
+	case "orthogonal":
+		fillOrthogonal(out, shape, seed)
 	case "restore":
 		r := Restored(p)
 		if len(r) != n {
@@ -180,5 +183,54 @@ func fillUniform(out []float64, low, high float64, seed uint64) {
 	r := newInitRand(seed)
 	for i := range out {
 		out[i] = low + float64((high-low)*r.Float64())
+	}
+}
+
+// fillOrthogonal fills out, a param of the given shape, as Keras's
+// Orthogonal initializer (gain 1): with the shape flattened to [rows,
+// cols] (cols the last dimension), it draws a standard normal matrix A of
+// [max, min] = [max(rows, cols), min(rows, cols)] in row-major order,
+// takes the Q of its QR decomposition with a positive diagonal in R (the
+// modified Gram-Schmidt orthonormalization of A's columns, in order), and
+// stores Q, transposed when rows < cols.
+func fillOrthogonal(out []float64, shape []int, seed uint64) {
+	cols := 1
+	if len(shape) > 0 {
+		cols = shape[len(shape)-1]
+	}
+	rows := len(out) / max(cols, 1)
+	m, k := max(rows, cols), min(rows, cols)
+	r := newInitRand(seed)
+	a := make([]float64, m*k)
+	for i := range a {
+		a[i] = r.NormFloat64()
+	}
+	for j := range k {
+		for i := range j {
+			var dot float64
+			for t := range m {
+				dot += a[t*k+i] * a[t*k+j]
+			}
+			for t := range m {
+				a[t*k+j] -= dot * a[t*k+i]
+			}
+		}
+		var norm float64
+		for t := range m {
+			norm += a[t*k+j] * a[t*k+j]
+		}
+		norm = math.Sqrt(norm)
+		for t := range m {
+			a[t*k+j] /= norm
+		}
+	}
+	for i := range rows {
+		for j := range cols {
+			if rows >= cols {
+				out[i*cols+j] = a[i*k+j]
+			} else {
+				out[i*cols+j] = a[j*k+i]
+			}
+		}
 	}
 }

@@ -218,8 +218,8 @@ func TestInitializerErrors(t *testing.T) {
 		{"i32[4] = he_normal", "initializer he_normal needs a floating-point param, but W is i32[4]"},
 		{"i64[4, 4] = glorot_uniform(seed = 1)", "initializer glorot_uniform needs a floating-point param, but W is i64[4,4]"},
 		{"f32[4] = truncated_normal(stddev = -1)", "truncated_normal: stddev must not be negative, got -1"},
-		{"f32[4] = glorot_uniformm", "unknown initializer glorot_uniformm (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean glorot_uniform?"},
-		{"f32[4] = he_unifrom(seed = 2)", "unknown initializer he_unifrom (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, restore, truncated_normal, uniform, zeros); did you mean he_uniform?"},
+		{"f32[4] = glorot_uniformm", "unknown initializer glorot_uniformm (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, orthogonal, restore, truncated_normal, uniform, zeros); did you mean glorot_uniform?"},
+		{"f32[4] = he_unifrom(seed = 2)", "unknown initializer he_unifrom (want one of constant, glorot_normal, glorot_uniform, he_normal, he_uniform, normal, ones, orthogonal, restore, truncated_normal, uniform, zeros); did you mean he_uniform?"},
 		{"f32[4] = glorot_normal(stddev = 2)", "glorot_normal has no argument stddev"},
 	}
 	for _, tt := range tests {
@@ -243,4 +243,44 @@ func TestLargeSeedsAreExact(t *testing.T) {
 	g, err := Compile("m.flow", []byte(src), Options{})
 	require.NoError(t, err)
 	require.Equal(t, int64(9007199254740993), int64(g.Param("W").Attrs.Int("seed", 0)))
+}
+
+// TestOrthogonal: the orthogonal initializer gives orthonormal columns
+// (rows ≥ cols) or rows (rows < cols), a shape of rank 3 flattened to
+// [size/last, last], and a reproducible stream.
+func TestOrthogonal(t *testing.T) {
+	for _, tt := range []struct {
+		decl       string
+		rows, cols int
+	}{
+		{"f32[12, 5] = orthogonal(seed = 3)", 12, 5},
+		{"f32[4, 16] = orthogonal(seed = 3)", 4, 16},
+		{"f32[7, 7] = orthogonal", 7, 7},
+		{"f32[2, 3, 4] = orthogonal(seed = 1)", 6, 4},
+	} {
+		_, v := initParam(t, tt.decl)
+		require.Len(t, v, tt.rows*tt.cols)
+		at := func(i, j int) float64 { return v[i*tt.cols+j] }
+		// Gram matrix of the columns (rows >= cols) or of the rows.
+		k, m := min(tt.rows, tt.cols), max(tt.rows, tt.cols)
+		for a := range k {
+			for b := range k {
+				var dot float64
+				for t := range m {
+					if tt.rows >= tt.cols {
+						dot += at(t, a) * at(t, b)
+					} else {
+						dot += at(a, t) * at(b, t)
+					}
+				}
+				want := 0.0
+				if a == b {
+					want = 1
+				}
+				require.InDelta(t, want, dot, 1e-5, "%s: <%d,%d>", tt.decl, a, b)
+			}
+		}
+		_, again := initParam(t, tt.decl)
+		require.Equal(t, v, again)
+	}
 }

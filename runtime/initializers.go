@@ -131,3 +131,55 @@ func InitHeNormal(dst []float32, shape []int, seed uint64) {
 	fanIn, _ := Fans(shape)
 	InitTruncatedNormal(dst, 0, math.Sqrt(2/float64(fanIn))/TruncatedNormalStddev, seed)
 }
+
+// InitOrthogonal fills dst, a param of the given shape, with Keras's
+// Orthogonal initializer (gain 1): with the shape flattened to [rows,
+// cols] (cols the last dimension), the Q of a QR decomposition (positive
+// diagonal in R) of a standard normal matrix of [max(rows, cols),
+// min(rows, cols)] drawn in row-major order — computed by modified
+// Gram-Schmidt in float64 — transposed when rows < cols.
+func InitOrthogonal(dst []float32, shape []int, seed uint64) {
+	cols := 1
+	if len(shape) > 0 {
+		cols = shape[len(shape)-1]
+	}
+	rows := len(dst) / max(cols, 1)
+	m, k := max(rows, cols), min(rows, cols)
+	r := initRand(seed)
+	q := make([]float64, m*k)
+	for i := range q {
+		q[i] = r.NormFloat64()
+	}
+	col := make([]float64, m)
+	for j := 0; j < k; j++ {
+		for t := 0; t < m; t++ {
+			col[t] = q[t*k+j]
+		}
+		for i := 0; i < j; i++ {
+			var dot float64
+			for t := 0; t < m; t++ {
+				dot += q[t*k+i] * col[t]
+			}
+			for t := 0; t < m; t++ {
+				col[t] -= dot * q[t*k+i]
+			}
+		}
+		var norm float64
+		for _, v := range col {
+			norm += v * v
+		}
+		norm = math.Sqrt(norm)
+		for t := 0; t < m; t++ {
+			q[t*k+j] = col[t] / norm
+		}
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			if rows >= cols {
+				dst[i*cols+j] = float32(q[i*k+j])
+			} else {
+				dst[i*cols+j] = float32(q[j*k+i])
+			}
+		}
+	}
+}

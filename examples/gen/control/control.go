@@ -58,131 +58,132 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's k, converted to float32
 	feedOut2 []float32 // PredictFeed's steps, converted to float32
 
-	t6   []float32 // %6 = mean(x) f32[N,3], line 15
-	t7   []float32 // %7 = matmul(%6, V) f32[N,4], line 15
-	t8   []float32 // h0 = tanh(%7) f32[N,4], line 15
-	t9   []float32 // xt = arg() f32[N,3], line 15
-	t10  []float32 // h = arg() f32[N,4], line 15
-	t11  []float32 // %11 = matmul(xt, W) f32[N,4], line 17
-	t12  []float32 // %12 = matmul(h, U) f32[N,4], line 17
-	t14  []float32 // %14 = tanh(%13) f32[N,4], line 17
-	t17  []float32 // %17 = reshape_to(%14) f32[N,4], line 17
-	t19  []float32 // hs = get(%18) f32[N,5,4], line 16
-	t20  []float32 // h = get(%18) f32[N,4], line 16
-	t21  []float32 // ht = arg() f32[N,4], line 16
-	t22  []float32 // c = arg() f32[N,4], line 16
-	t25  []float32 // %25 = sigmoid(ht) f32[N,4], line 22
-	t26  []float32 // %26 = add(%24, %25) f32[N,4], line 22
-	t27  []float32 // %27 = mul(%26, g) f32[N,4], line 23
-	t223 []float32 // %223 = reshape_to(%26) f32[N,4], line 22 [grad]
-	t30  []float32 // bs = get(%29) f32[N,5,4], line 21
-	t31  []float32 // c = get(%29) f32[N,4], line 21
-	t34  []float32 // v = add(%32, %33) f32[N,4], line 26
-	t44  []float32 // r = arg() f32[N,4], line 27
-	t45  []int32   // k = arg() i32[], line 27
-	t41  []float32 // %41 = sum(%40) f32[], line 27
-	t43  []bool    // %43 = greater(%41, %42) bool[], line 27
-	t49  []float32 // %49 = mul(%48, %47) f32[N,4], line 28
-	t51  []int32   // %51 = add(k, %50) i32[], line 29
-	t55  []float32 // r = get(%54) f32[N,4], line 27
-	t56  []int32   // k = get(%54) i32[], line 27
-	t57  []float32 // s = sum(h) f32[], line 32
-	t59  []bool    // %59 = greater(s, %58) bool[], line 33
-	t61  []float32 // %61 = sub(%60, h) f32[N,4], line 34
-	t63  []float32 // %63 = add(%62, r) f32[N,4], line 36
-	t73  []float32 // z = get(%72) f32[N,4], line 33
-	t74  []float32 // %74 = mean(bs) f32[N,4], line 38
-	t75  []float32 // p = add(z, %74) f32[N,4], line 38
-	t77  []float32 // %77 = abs(s) f32[], line 44
-	t82  []int32   // j = arg() i32[], line 44
-	t83  []float32 // m = arg() f32[], line 44
-	t81  []bool    // %81 = greater(m, %80) bool[], line 44
-	t85  []int32   // %85 = add(j, %84) i32[], line 45
-	t87  []bool    // %87 = greater(m, %86) bool[], line 46
-	t89  []float32 // %89 = mul(m, %88) f32[], line 47
-	t91  []float32 // %91 = mul(m, %90) f32[], line 49
-	t95  []float32 // %95 = get(%94) f32[], line 46
-	t97  []int32   // steps = get(%96) i32[], line 44
-	t98  []float32 // m = get(%96) f32[], line 44
-	t99  []float32 // %99 = sub(p, y) f32[N,4], line 57
-	t100 []float32 // %100 = square(%99) f32[N,4], line 57
-	t101 []float32 // loss = mean(%100) f32[], line 57
-	t103 []float32 // %103 = count(%100) f32[], line 57 [grad]
-	t104 []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
-	t108 []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
-	t110 []float32 // %110 = count(bs) f32[], line 38 [grad]
-	t111 []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
-	t112 []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
-	t120 []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
-	t121 []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
-	t123 []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
-	t125 []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
-	t133 []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
-	t135 []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
-	t137 []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
-	t138 []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
-	t140 []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
-	t141 []float32 // %141 = get(%139) f32[4], line 36 [grad]
-	t142 []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
-	t143 []float32 // %143 = get(%139) f32[], line 36 [grad]
-	t144 []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
-	t146 []int32   // %146 = get(%54) i32[], line 27 [grad]
-	t147 []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
-	t148 []int32   // %148 = get(%54) i32[20], line 27 [grad]
-	t188 []float32 // %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
-	t190 []int32   // %190 = sub(%146, %189) i32[], line 28 [grad]
-	t160 []int32   // %160 = arg() i32[], line 27 [grad]
-	t161 []float32 // %161 = arg() f32[N,4], line 27 [grad]
-	t162 []int32   // %162 = arg() i32[], line 27 [grad]
-	t163 []float32 // %163 = arg() f32[N,4], line 27 [grad]
-	t159 []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
-	t167 []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
-	t176 []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
-	t182 []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
-	t184 []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
-	t185 []float32 // %185 = add(%163, %178) f32[N,4], line 28 [grad]
-	t186 []int32   // %186 = reshape_to(%162) i32[], line 28 [grad]
-	t192 []float32 // %192 = get(%191) f32[N,4], line 28 [grad]
-	t194 []float32 // %194 = get(%191) f32[N,4], line 28 [grad]
-	t197 []float32 // %197 = mul(%195, c) f32[N,4], line 26 [grad]
-	t199 []float32 // %199 = add(%197, %197) f32[N,4], line 26 [grad]
-	t224 []float32 // %224 = get(%29) f32[5,N,4], line 22 [grad]
-	t226 []float32 // %226 = get(%29) f32[5,N,4], line 22 [grad]
-	t202 []float32 // %202 = arg() f32[N,4], line 21 [grad]
-	t225 []float32 // %225 = arg() f32[N,4], line 22 [grad]
-	t227 []float32 // %227 = arg() f32[N,4], line 22 [grad]
-	t203 []float32 // %203 = arg() f32[N,4], line 21 [grad]
-	t204 []float32 // %204 = arg() f32[4], line 21 [grad]
-	t213 []float32 // %213 = sum_to(%212) f32[4], line 23 [grad]
-	t214 []float32 // %214 = add(%203, %211) f32[N,4], line 23 [grad]
-	t218 []float32 // %218 = mul(%214, %217) f32[N,4], line 22 [grad]
-	t219 []float32 // %219 = mul(%214, %206) f32[N,4], line 22 [grad]
-	t222 []float32 // %222 = add(%204, %213) f32[4], line 22 [grad]
-	t232 []float32 // %232 = get(%231) f32[N,5,4], line 22 [grad]
-	t233 []float32 // %233 = get(%231) f32[N,4], line 22 [grad]
-	t234 []float32 // %234 = get(%231) f32[4], line 22 [grad]
-	t235 []float32 // %235 = add(%145, %233) f32[N,4], line 22 [grad]
-	t264 []float32 // %264 = get(%18) f32[5,N,4], line 17 [grad]
-	t237 []float32 // %237 = arg() f32[N,3], line 16 [grad]
-	t238 []float32 // %238 = arg() f32[N,4], line 16 [grad]
-	t239 []float32 // %239 = arg() f32[N,4], line 16 [grad]
-	t263 []float32 // %263 = arg() f32[N,4], line 17 [grad]
-	t240 []float32 // %240 = arg() f32[N,4], line 16 [grad]
-	t241 []float32 // %241 = arg() f32[3,4], line 16 [grad]
-	t242 []float32 // %242 = arg() f32[4,4], line 16 [grad]
-	t250 []float32 // %250 = reshape_to(%240) f32[N,4], line 17 [grad]
-	t255 []float32 // %255 = mul(%251, %254) f32[N,4], line 17 [grad]
-	t256 []float32 // %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
-	t257 []float32 // %257 = matmul(%238, %255) f32[4,4], line 17 [grad]
-	t258 []float32 // %258 = matmul(%255, %243) f32[N,3], line 17 [grad]
-	t259 []float32 // %259 = matmul(%237, %255) f32[3,4], line 17 [grad]
-	t260 []float32 // %260 = add(%241, %259) f32[3,4], line 17 [grad]
-	t261 []float32 // %261 = add(%242, %257) f32[4,4], line 17 [grad]
-	t271 []float32 // %271 = get(%269) f32[N,4], line 17 [grad]
-	t272 []float32 // %272 = get(%269) f32[3,4], line 17 [grad]
-	t273 []float32 // %273 = get(%269) f32[4,4], line 17 [grad]
-	t277 []float32 // %277 = mul(%271, %276) f32[N,4], line 15 [grad]
-	t279 []float32 // %279 = matmul(%6, %277) f32[3,4], line 15 [grad]
+	training bool      // set during TrainStep: loops keep what their gradients read
+	t6       []float32 // %6 = mean(x) f32[N,3], line 15
+	t7       []float32 // %7 = matmul(%6, V) f32[N,4], line 15
+	t8       []float32 // h0 = tanh(%7) f32[N,4], line 15
+	t9       []float32 // xt = arg() f32[N,3], line 15
+	t10      []float32 // h = arg() f32[N,4], line 15
+	t11      []float32 // %11 = matmul(xt, W) f32[N,4], line 17
+	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
+	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
+	t17      []float32 // %17 = reshape_to(%14) f32[N,4], line 17
+	t19      []float32 // hs = get(%18) f32[N,5,4], line 16
+	t20      []float32 // h = get(%18) f32[N,4], line 16
+	t21      []float32 // ht = arg() f32[N,4], line 16
+	t22      []float32 // c = arg() f32[N,4], line 16
+	t25      []float32 // %25 = sigmoid(ht) f32[N,4], line 22
+	t26      []float32 // %26 = add(%24, %25) f32[N,4], line 22
+	t27      []float32 // %27 = mul(%26, g) f32[N,4], line 23
+	t223     []float32 // %223 = reshape_to(%26) f32[N,4], line 22 [grad]
+	t30      []float32 // bs = get(%29) f32[N,5,4], line 21
+	t31      []float32 // c = get(%29) f32[N,4], line 21
+	t34      []float32 // v = add(%32, %33) f32[N,4], line 26
+	t44      []float32 // r = arg() f32[N,4], line 27
+	t45      []int32   // k = arg() i32[], line 27
+	t41      []float32 // %41 = sum(%40) f32[], line 27
+	t43      []bool    // %43 = greater(%41, %42) bool[], line 27
+	t49      []float32 // %49 = mul(%48, %47) f32[N,4], line 28
+	t51      []int32   // %51 = add(k, %50) i32[], line 29
+	t55      []float32 // r = get(%54) f32[N,4], line 27
+	t56      []int32   // k = get(%54) i32[], line 27
+	t57      []float32 // s = sum(h) f32[], line 32
+	t59      []bool    // %59 = greater(s, %58) bool[], line 33
+	t61      []float32 // %61 = sub(%60, h) f32[N,4], line 34
+	t63      []float32 // %63 = add(%62, r) f32[N,4], line 36
+	t73      []float32 // z = get(%72) f32[N,4], line 33
+	t74      []float32 // %74 = mean(bs) f32[N,4], line 38
+	t75      []float32 // p = add(z, %74) f32[N,4], line 38
+	t77      []float32 // %77 = abs(s) f32[], line 44
+	t82      []int32   // j = arg() i32[], line 44
+	t83      []float32 // m = arg() f32[], line 44
+	t81      []bool    // %81 = greater(m, %80) bool[], line 44
+	t85      []int32   // %85 = add(j, %84) i32[], line 45
+	t87      []bool    // %87 = greater(m, %86) bool[], line 46
+	t89      []float32 // %89 = mul(m, %88) f32[], line 47
+	t91      []float32 // %91 = mul(m, %90) f32[], line 49
+	t95      []float32 // %95 = get(%94) f32[], line 46
+	t97      []int32   // steps = get(%96) i32[], line 44
+	t98      []float32 // m = get(%96) f32[], line 44
+	t99      []float32 // %99 = sub(p, y) f32[N,4], line 57
+	t100     []float32 // %100 = square(%99) f32[N,4], line 57
+	t101     []float32 // loss = mean(%100) f32[], line 57
+	t103     []float32 // %103 = count(%100) f32[], line 57 [grad]
+	t104     []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
+	t108     []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
+	t110     []float32 // %110 = count(bs) f32[], line 38 [grad]
+	t111     []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
+	t112     []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
+	t120     []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
+	t121     []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
+	t123     []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
+	t125     []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
+	t133     []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
+	t135     []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
+	t137     []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
+	t138     []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
+	t140     []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
+	t141     []float32 // %141 = get(%139) f32[4], line 36 [grad]
+	t142     []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
+	t143     []float32 // %143 = get(%139) f32[], line 36 [grad]
+	t144     []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
+	t146     []int32   // %146 = get(%54) i32[], line 27 [grad]
+	t147     []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
+	t148     []int32   // %148 = get(%54) i32[20], line 27 [grad]
+	t188     []float32 // %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	t190     []int32   // %190 = sub(%146, %189) i32[], line 28 [grad]
+	t160     []int32   // %160 = arg() i32[], line 27 [grad]
+	t161     []float32 // %161 = arg() f32[N,4], line 27 [grad]
+	t162     []int32   // %162 = arg() i32[], line 27 [grad]
+	t163     []float32 // %163 = arg() f32[N,4], line 27 [grad]
+	t159     []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
+	t167     []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
+	t176     []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
+	t182     []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
+	t184     []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
+	t185     []float32 // %185 = add(%163, %178) f32[N,4], line 28 [grad]
+	t186     []int32   // %186 = reshape_to(%162) i32[], line 28 [grad]
+	t192     []float32 // %192 = get(%191) f32[N,4], line 28 [grad]
+	t194     []float32 // %194 = get(%191) f32[N,4], line 28 [grad]
+	t197     []float32 // %197 = mul(%195, c) f32[N,4], line 26 [grad]
+	t199     []float32 // %199 = add(%197, %197) f32[N,4], line 26 [grad]
+	t224     []float32 // %224 = get(%29) f32[5,N,4], line 22 [grad]
+	t226     []float32 // %226 = get(%29) f32[5,N,4], line 22 [grad]
+	t202     []float32 // %202 = arg() f32[N,4], line 21 [grad]
+	t225     []float32 // %225 = arg() f32[N,4], line 22 [grad]
+	t227     []float32 // %227 = arg() f32[N,4], line 22 [grad]
+	t203     []float32 // %203 = arg() f32[N,4], line 21 [grad]
+	t204     []float32 // %204 = arg() f32[4], line 21 [grad]
+	t213     []float32 // %213 = sum_to(%212) f32[4], line 23 [grad]
+	t214     []float32 // %214 = add(%203, %211) f32[N,4], line 23 [grad]
+	t218     []float32 // %218 = mul(%214, %217) f32[N,4], line 22 [grad]
+	t219     []float32 // %219 = mul(%214, %206) f32[N,4], line 22 [grad]
+	t222     []float32 // %222 = add(%204, %213) f32[4], line 22 [grad]
+	t232     []float32 // %232 = get(%231) f32[N,5,4], line 22 [grad]
+	t233     []float32 // %233 = get(%231) f32[N,4], line 22 [grad]
+	t234     []float32 // %234 = get(%231) f32[4], line 22 [grad]
+	t235     []float32 // %235 = add(%145, %233) f32[N,4], line 22 [grad]
+	t264     []float32 // %264 = get(%18) f32[5,N,4], line 17 [grad]
+	t237     []float32 // %237 = arg() f32[N,3], line 16 [grad]
+	t238     []float32 // %238 = arg() f32[N,4], line 16 [grad]
+	t239     []float32 // %239 = arg() f32[N,4], line 16 [grad]
+	t263     []float32 // %263 = arg() f32[N,4], line 17 [grad]
+	t240     []float32 // %240 = arg() f32[N,4], line 16 [grad]
+	t241     []float32 // %241 = arg() f32[3,4], line 16 [grad]
+	t242     []float32 // %242 = arg() f32[4,4], line 16 [grad]
+	t250     []float32 // %250 = reshape_to(%240) f32[N,4], line 17 [grad]
+	t255     []float32 // %255 = mul(%251, %254) f32[N,4], line 17 [grad]
+	t256     []float32 // %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
+	t257     []float32 // %257 = matmul(%238, %255) f32[4,4], line 17 [grad]
+	t258     []float32 // %258 = matmul(%255, %243) f32[N,3], line 17 [grad]
+	t259     []float32 // %259 = matmul(%237, %255) f32[3,4], line 17 [grad]
+	t260     []float32 // %260 = add(%241, %259) f32[3,4], line 17 [grad]
+	t261     []float32 // %261 = add(%242, %257) f32[4,4], line 17 [grad]
+	t271     []float32 // %271 = get(%269) f32[N,4], line 17 [grad]
+	t272     []float32 // %272 = get(%269) f32[3,4], line 17 [grad]
+	t273     []float32 // %273 = get(%269) f32[4,4], line 17 [grad]
+	t277     []float32 // %277 = mul(%271, %276) f32[N,4], line 15 [grad]
+	t279     []float32 // %279 = matmul(%6, %277) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -424,7 +425,9 @@ func (m *Model) forward(n int, x []float32) {
 		for i18 := 0; i18 < 5; i18++ {
 			runtime.CopyStepIn(t9, x, n, 5, 3, i18)
 			// Record the carried values the step starts with.
-			copy(t264[i18*4*n:(i18+1)*4*n], t10)
+			if m.training {
+				copy(t264[i18*4*n:(i18+1)*4*n], t10)
+			}
 			// The body.
 			// %11 = matmul(xt, W) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t9, 3, p0, 4, 0, t11, 4)
@@ -467,8 +470,10 @@ func (m *Model) forward(n int, x []float32) {
 			copy(t223, t26)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t30, t27, n, 5, 4, i29)
-			copy(t224[i29*4*n:(i29+1)*4*n], t25)
-			copy(t226[i29*4*n:(i29+1)*4*n], t26)
+			if m.training {
+				copy(t224[i29*4*n:(i29+1)*4*n], t25)
+				copy(t226[i29*4*n:(i29+1)*4*n], t26)
+			}
 			copy(t22, t223)
 		}
 		copy(t31, t22)
@@ -496,8 +501,10 @@ func (m *Model) forward(n int, x []float32) {
 				break
 			}
 			// Record the carried values the trip starts with.
-			copy(t147[i54*4*n:(i54+1)*4*n], t44)
-			copy(t148[i54:i54+1], t45)
+			if m.training {
+				copy(t147[i54*4*n:(i54+1)*4*n], t44)
+				copy(t148[i54:i54+1], t45)
+			}
 			// The body.
 			// %49 = mul(%48, %47) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
@@ -511,9 +518,11 @@ func (m *Model) forward(n int, x []float32) {
 		}
 		copy(t55, t44)
 		copy(t56, t45)
-		t146[0] = int32(i54)
-		clear(t147[i54*4*n:])
-		clear(t148[i54:])
+		if m.training {
+			t146[0] = int32(i54)
+			clear(t147[i54*4*n:])
+			clear(t148[i54:])
+		}
 	}
 	// s = sum(h) f32[], line 32
 	{
@@ -1041,7 +1050,9 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 15*n, n)
 	check("TrainStep", "y", len(y), 4*n, n)
+	m.training = true
 	m.train(n, x, y)
+	m.training = false
 	return m.t101[0]
 }
 

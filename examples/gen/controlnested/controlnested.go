@@ -55,81 +55,82 @@ type Model struct {
 	feedIn1  []bool    // the feeds' flip, converted from float32
 	feedOut1 []float32 // PredictFeed's t, converted to float32
 
-	t5   []float32 // xt = arg() f32[3], line 13
-	t6   []float32 // acc = arg() f32[], line 13
-	t15  []float32 // c = arg() f32[], line 15
-	t10  []float32 // %10 = sum(%9) f32[], line 14
-	t11  []float32 // %11 = add(%8, %10) f32[], line 14
-	t12  []float32 // %12 = mul(%11, c) f32[], line 15
-	t165 []float32 // %165 = reshape_to(%11) f32[], line 14 [grad]
-	t17  []float32 // ys = get(%16) f32[N], line 13
-	t18  []float32 // ones = get(%16) f32[N], line 13
-	t19  []float32 // acc = get(%16) f32[], line 13
-	t20  []float32 // count = sum(ones) f32[], line 17
-	t24  []float32 // c = arg() f32[], line 22
-	t26  []float32 // c = arg() f32[], line 22
-	t21  []float32 // %21 = mul(ys, c) f32[N], line 20
-	t22  []float32 // %22 = sub(ys, c) f32[N], line 22
-	t28  []float32 // y = get(%27) f32[N], line 19
-	t34  []int32   // t = arg() i32[], line 25
-	t35  []float32 // q = arg() f32[N], line 25
-	t33  []bool    // %33 = less(t, %32) bool[], line 25
-	t37  []float32 // qt = arg() f32[], line 26
-	t38  []float32 // s = arg() f32[], line 26
-	t39  []float32 // %39 = add(s, qt) f32[], line 27
-	t40  []float32 // %40 = reshape_to(%39) f32[], line 27
-	t42  []float32 // zs = get(%41) f32[N], line 26
-	t45  []int32   // %45 = add(t, %44) i32[], line 30
-	t47  []float32 // %47 = mul(zs, %46) f32[N], line 31
-	t49  []int32   // t = get(%48) i32[], line 25
-	t50  []float32 // q = get(%48) f32[N], line 25
-	t52  []float32 // %52 = sum(%51) f32[], line 37
-	t53  []float32 // %53 = sum(q) f32[], line 37
-	t55  []float32 // loss = add(%54, acc) f32[], line 37
-	t57  []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
-	t61  []float32 // %61 = add(y, y) f32[N], line 37 [grad]
-	t62  []int32   // %62 = get(%48) i32[], line 25 [grad]
-	t63  []int32   // %63 = get(%48) i32[3], line 25 [grad]
-	t64  []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
-	t115 []int32   // %115 = sub(%62, %114) i32[], line 27 [grad]
-	t74  []int32   // %74 = arg() i32[], line 25 [grad]
-	t75  []int32   // %75 = arg() i32[], line 25 [grad]
-	t76  []float32 // %76 = arg() f32[N], line 25 [grad]
-	t73  []bool    // %73 = greater(%67, %72) bool[], line 25 [grad]
-	t93  []float32 // %93 = mul(%76, %91) f32[N], line 31 [grad]
-	t97  []float32 // %97 = broadcast_to(%96) f32[], line 26 [grad]
-	t100 []float32 // %100 = arg() f32[], line 26 [grad]
-	t101 []float32 // %101 = arg() f32[], line 26 [grad]
-	t104 []float32 // %104 = reshape_to(%101) f32[], line 27 [grad]
-	t105 []float32 // %105 = add(%100, %104) f32[], line 27 [grad]
-	t106 []float32 // %106 = reshape_to(%105) f32[], line 27 [grad]
-	t109 []float32 // %109 = get(%108) f32[N], line 27 [grad]
-	t112 []int32   // %112 = sub(%74, %111) i32[], line 27 [grad]
-	t113 []int32   // %113 = reshape_to(%75) i32[], line 27 [grad]
-	t118 []float32 // %118 = get(%116) f32[N], line 27 [grad]
-	t120 []float32 // %120 = arg() f32[], line 19 [grad]
-	t127 []float32 // %127 = arg() f32[], line 20 [grad]
-	t123 []float32 // %123 = mul(%121, %120) f32[N], line 20 [grad]
-	t125 []float32 // %125 = sum_to(%124) f32[], line 20 [grad]
-	t131 []float32 // %131 = sum_to(%130) f32[], line 22 [grad]
-	t132 []float32 // %132 = reshape_to(%128) f32[N], line 22 [grad]
-	t134 []float32 // %134 = get(%133) f32[N], line 22 [grad]
-	t136 []float32 // %136 = add(%118, %134) f32[N], line 22 [grad]
-	t166 []float32 // %166 = get(%16) f32[N], line 14 [grad]
-	t139 []float32 // %139 = arg() f32[3], line 13 [grad]
-	t141 []float32 // %141 = arg() f32[], line 13 [grad]
-	t167 []float32 // %167 = arg() f32[], line 14 [grad]
-	t143 []float32 // %143 = arg() f32[], line 13 [grad]
-	t144 []float32 // %144 = arg() f32[3], line 13 [grad]
-	t145 []float32 // %145 = arg() f32[], line 13 [grad]
-	t147 []float32 // %147 = arg() f32[], line 13 [grad]
-	t157 []float32 // %157 = add(%143, %155) f32[], line 15 [grad]
-	t158 []float32 // %158 = broadcast_to(%157) f32[3], line 14 [grad]
-	t159 []float32 // %159 = mul(%158, %146) f32[3], line 14 [grad]
-	t161 []float32 // %161 = mul(%157, %148) f32[], line 14 [grad]
-	t163 []float32 // %163 = add(%144, %160) f32[3], line 14 [grad]
-	t164 []float32 // %164 = add(%145, %156) f32[], line 14 [grad]
-	t176 []float32 // %176 = get(%173) f32[3], line 14 [grad]
+	training bool      // set during TrainStep: loops keep what their gradients read
+	t5       []float32 // xt = arg() f32[3], line 13
+	t6       []float32 // acc = arg() f32[], line 13
+	t15      []float32 // c = arg() f32[], line 15
+	t10      []float32 // %10 = sum(%9) f32[], line 14
+	t11      []float32 // %11 = add(%8, %10) f32[], line 14
+	t12      []float32 // %12 = mul(%11, c) f32[], line 15
+	t165     []float32 // %165 = reshape_to(%11) f32[], line 14 [grad]
+	t17      []float32 // ys = get(%16) f32[N], line 13
+	t18      []float32 // ones = get(%16) f32[N], line 13
+	t19      []float32 // acc = get(%16) f32[], line 13
+	t20      []float32 // count = sum(ones) f32[], line 17
+	t24      []float32 // c = arg() f32[], line 22
+	t26      []float32 // c = arg() f32[], line 22
+	t21      []float32 // %21 = mul(ys, c) f32[N], line 20
+	t22      []float32 // %22 = sub(ys, c) f32[N], line 22
+	t28      []float32 // y = get(%27) f32[N], line 19
+	t34      []int32   // t = arg() i32[], line 25
+	t35      []float32 // q = arg() f32[N], line 25
+	t33      []bool    // %33 = less(t, %32) bool[], line 25
+	t37      []float32 // qt = arg() f32[], line 26
+	t38      []float32 // s = arg() f32[], line 26
+	t39      []float32 // %39 = add(s, qt) f32[], line 27
+	t40      []float32 // %40 = reshape_to(%39) f32[], line 27
+	t42      []float32 // zs = get(%41) f32[N], line 26
+	t45      []int32   // %45 = add(t, %44) i32[], line 30
+	t47      []float32 // %47 = mul(zs, %46) f32[N], line 31
+	t49      []int32   // t = get(%48) i32[], line 25
+	t50      []float32 // q = get(%48) f32[N], line 25
+	t52      []float32 // %52 = sum(%51) f32[], line 37
+	t53      []float32 // %53 = sum(q) f32[], line 37
+	t55      []float32 // loss = add(%54, acc) f32[], line 37
+	t57      []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
+	t61      []float32 // %61 = add(y, y) f32[N], line 37 [grad]
+	t62      []int32   // %62 = get(%48) i32[], line 25 [grad]
+	t63      []int32   // %63 = get(%48) i32[3], line 25 [grad]
+	t64      []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
+	t115     []int32   // %115 = sub(%62, %114) i32[], line 27 [grad]
+	t74      []int32   // %74 = arg() i32[], line 25 [grad]
+	t75      []int32   // %75 = arg() i32[], line 25 [grad]
+	t76      []float32 // %76 = arg() f32[N], line 25 [grad]
+	t73      []bool    // %73 = greater(%67, %72) bool[], line 25 [grad]
+	t93      []float32 // %93 = mul(%76, %91) f32[N], line 31 [grad]
+	t97      []float32 // %97 = broadcast_to(%96) f32[], line 26 [grad]
+	t100     []float32 // %100 = arg() f32[], line 26 [grad]
+	t101     []float32 // %101 = arg() f32[], line 26 [grad]
+	t104     []float32 // %104 = reshape_to(%101) f32[], line 27 [grad]
+	t105     []float32 // %105 = add(%100, %104) f32[], line 27 [grad]
+	t106     []float32 // %106 = reshape_to(%105) f32[], line 27 [grad]
+	t109     []float32 // %109 = get(%108) f32[N], line 27 [grad]
+	t112     []int32   // %112 = sub(%74, %111) i32[], line 27 [grad]
+	t113     []int32   // %113 = reshape_to(%75) i32[], line 27 [grad]
+	t118     []float32 // %118 = get(%116) f32[N], line 27 [grad]
+	t120     []float32 // %120 = arg() f32[], line 19 [grad]
+	t127     []float32 // %127 = arg() f32[], line 20 [grad]
+	t123     []float32 // %123 = mul(%121, %120) f32[N], line 20 [grad]
+	t125     []float32 // %125 = sum_to(%124) f32[], line 20 [grad]
+	t131     []float32 // %131 = sum_to(%130) f32[], line 22 [grad]
+	t132     []float32 // %132 = reshape_to(%128) f32[N], line 22 [grad]
+	t134     []float32 // %134 = get(%133) f32[N], line 22 [grad]
+	t136     []float32 // %136 = add(%118, %134) f32[N], line 22 [grad]
+	t166     []float32 // %166 = get(%16) f32[N], line 14 [grad]
+	t139     []float32 // %139 = arg() f32[3], line 13 [grad]
+	t141     []float32 // %141 = arg() f32[], line 13 [grad]
+	t167     []float32 // %167 = arg() f32[], line 14 [grad]
+	t143     []float32 // %143 = arg() f32[], line 13 [grad]
+	t144     []float32 // %144 = arg() f32[3], line 13 [grad]
+	t145     []float32 // %145 = arg() f32[], line 13 [grad]
+	t147     []float32 // %147 = arg() f32[], line 13 [grad]
+	t157     []float32 // %157 = add(%143, %155) f32[], line 15 [grad]
+	t158     []float32 // %158 = broadcast_to(%157) f32[3], line 14 [grad]
+	t159     []float32 // %159 = mul(%158, %146) f32[3], line 14 [grad]
+	t161     []float32 // %161 = mul(%157, %148) f32[], line 14 [grad]
+	t163     []float32 // %163 = add(%144, %160) f32[3], line 14 [grad]
+	t164     []float32 // %164 = add(%145, %156) f32[], line 14 [grad]
+	t176     []float32 // %176 = get(%173) f32[3], line 14 [grad]
 }
 
 // New returns a ControlNested with every parameter at its initial value. Buffers
@@ -288,7 +289,9 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 			// Stack its per-step results, carry the others to the next step.
 			t17[i16] = t12[0]
 			t18[i16] = float32(1)
-			t166[i16] = t11[0]
+			if m.training {
+				t166[i16] = t11[0]
+			}
 			copy(t6, t165)
 		}
 		copy(t19, t6)
@@ -323,8 +326,10 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 				break
 			}
 			// Record the carried values the trip starts with.
-			copy(t63[i48:i48+1], t34)
-			copy(t64[i48*n:(i48+1)*n], t35)
+			if m.training {
+				copy(t63[i48:i48+1], t34)
+				copy(t64[i48*n:(i48+1)*n], t35)
+			}
 			// The body.
 			// %41 = scan(q, %36) (f32[N], f32[]), line 26
 			{
@@ -353,9 +358,11 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 		}
 		copy(t49, t34)
 		copy(t50, t35)
-		t62[0] = int32(i48)
-		clear(t63[i48:])
-		clear(t64[i48*n:])
+		if m.training {
+			t62[0] = int32(i48)
+			clear(t63[i48:])
+			clear(t64[i48*n:])
+		}
 	}
 }
 
@@ -621,7 +628,9 @@ func (m *Model) Loss(n int, x []float32, flip []bool) float32 {
 func (m *Model) TrainStep(n int, x []float32, flip []bool) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "flip", len(flip), 1, n)
+	m.training = true
 	m.train(n, x, flip)
+	m.training = false
 	return m.t55[0]
 }
 

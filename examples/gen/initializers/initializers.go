@@ -7,18 +7,18 @@ Signature:
 
 	inputs:  x f32[N,6], t f32[N,4]
 	outputs: z f32[N,4]
-	params:  W1 f32[6,8], W2 f32[8,4], K f32[3,3,2,8], U f32[5,8,4], V f32[6,8], P f32[6,8], Q f32[8,4], a f32[4], b1 f32[8], b2 f32[4], g f32[8], s f32[], R f32[2,4], c f32[4] (549 parameters)
+	params:  W1 f32[6,8], W2 f32[8,4], K f32[3,3,2,8], U f32[5,8,4], V f32[6,8], P f32[6,8], Q f32[8,4], O f32[4,8], a f32[4], b1 f32[8], b2 f32[4], g f32[8], s f32[], R f32[2,4], c f32[4] (581 parameters)
 	train:   loss with sgd(lr=0.05)
 	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   520 + 204·N FLOPs
-	TrainStep: 1,550 + 494·N FLOPs
+	Predict:   552 + 204·N FLOPs
+	TrainStep: 1,646 + 494·N FLOPs
 
-Buffers: 425 + 29·N float32 elements in one arena, planned so that tensors
+Buffers: 457 + 29·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-1,693 + 111·N). Allocated on the first call, reused while the batch size does
+1,853 + 111·N). Allocated on the first call, reused while the batch size does
 not grow.
 */
 package initializers
@@ -41,14 +41,15 @@ type Model struct {
 	//	4: V f32[6,8]
 	//	5: P f32[6,8]
 	//	6: Q f32[8,4]
-	//	7: a f32[4]
-	//	8: b1 f32[8]
-	//	9: b2 f32[4]
-	//	10: g f32[8]
-	//	11: s f32[]
-	//	12: R f32[2,4]
-	//	13: c f32[4]
-	params [14][]float32
+	//	7: O f32[4,8]
+	//	8: a f32[4]
+	//	9: b1 f32[8]
+	//	10: b2 f32[4]
+	//	11: g f32[8]
+	//	12: s f32[]
+	//	13: R f32[2,4]
+	//	14: c f32[4]
+	params [15][]float32
 
 	// n is the batch size the buffers are laid out for (-1: none yet).
 	n int
@@ -57,43 +58,45 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t16 []float32 // k = sum(K) f32[8], line 27
-	t17 []float32 // u = sum(U) f32[8,4], line 28
-	t19 []float32 // %19 = add(%18, P) f32[6,8], line 29
-	t20 []float32 // %20 = matmul(x, %19) f32[N,8], line 29
-	t24 []float32 // %24 = mul(k, %23) f32[8], line 29
-	t26 []float32 // h = relu(%25) f32[N,8], line 29
-	t30 []float32 // %30 = add(%27, %29) f32[8,4], line 30
-	t32 []float32 // %32 = add(%31, b2) f32[N,4], line 30
-	t33 []float32 // %33 = mul(a, s) f32[4], line 30
-	t35 []float32 // %35 = sum(R) f32[4], line 30
-	t36 []float32 // %36 = mul(%35, c) f32[4], line 30
-	t37 []float32 // z = add(%34, %36) f32[N,4], line 30
-	t38 []float32 // %38 = sub(z, t) f32[N,4], line 32
-	t40 []float32 // %40 = sum(%39) f32[N], line 32
-	t41 []float32 // loss = mean(%40) f32[], line 32
-	t43 []float32 // %43 = count(%40) f32[], line 32 [grad]
-	t44 []float32 // %44 = broadcast_to(%42) f32[N], line 32 [grad]
-	t45 []float32 // %45 = div(%44, %43) f32[N], line 32 [grad]
-	t46 []float32 // %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
-	t49 []float32 // %49 = mul(%46, %48) f32[N,4], line 32 [grad]
-	t51 []float32 // %51 = sum_to(%49) f32[4], line 30 [grad]
-	t52 []float32 // %52 = mul(%51, c) f32[4], line 30 [grad]
-	t54 []float32 // %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
-	t58 []float32 // %58 = sum_to(%57) f32[], line 30 [grad]
-	t60 []float32 // %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
-	t61 []float32 // %61 = matmul(h, %49) f32[8,4], line 30 [grad]
-	t62 []float32 // %62 = mul(%61, %23) f32[8,4], line 30 [grad]
-	t65 []float32 // %65 = relu_grad(%60, h) f32[N,8], line 29 [grad]
-	t66 []float32 // %66 = sum_to(%65) f32[8], line 29 [grad]
-	t67 []float32 // %67 = mul(%66, %23) f32[8], line 29 [grad]
-	t71 []float32 // %71 = mul(%65, g) f32[N,8], line 29 [grad]
-	t73 []float32 // %73 = sum_to(%72) f32[8], line 29 [grad]
-	t75 []float32 // %75 = matmul(x, %71) f32[6,8], line 29 [grad]
-	t76 []float32 // %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
-	t77 []float32 // %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
-	t79 []float32 // %79 = mul(%78, %75) f32[6,8], line 35 [update]
-	t83 []float32 // %83 = mul(%78, %61) f32[8,4], line 35 [update]
+	t17 []float32 // k = sum(K) f32[8], line 28
+	t18 []float32 // u = sum(U) f32[8,4], line 29
+	t20 []float32 // %20 = add(%19, P) f32[6,8], line 30
+	t21 []float32 // %21 = matmul(x, %20) f32[N,8], line 30
+	t25 []float32 // %25 = mul(k, %24) f32[8], line 30
+	t27 []float32 // h = relu(%26) f32[N,8], line 30
+	t32 []float32 // %32 = transpose(O) f32[8,4], line 31
+	t33 []float32 // %33 = add(%31, %32) f32[8,4], line 31
+	t35 []float32 // %35 = add(%34, b2) f32[N,4], line 31
+	t36 []float32 // %36 = mul(a, s) f32[4], line 31
+	t38 []float32 // %38 = sum(R) f32[4], line 31
+	t39 []float32 // %39 = mul(%38, c) f32[4], line 31
+	t40 []float32 // z = add(%37, %39) f32[N,4], line 31
+	t41 []float32 // %41 = sub(z, t) f32[N,4], line 33
+	t43 []float32 // %43 = sum(%42) f32[N], line 33
+	t44 []float32 // loss = mean(%43) f32[], line 33
+	t46 []float32 // %46 = count(%43) f32[], line 33 [grad]
+	t47 []float32 // %47 = broadcast_to(%45) f32[N], line 33 [grad]
+	t48 []float32 // %48 = div(%47, %46) f32[N], line 33 [grad]
+	t49 []float32 // %49 = broadcast_to(%48) f32[N,4], line 33 [grad]
+	t52 []float32 // %52 = mul(%49, %51) f32[N,4], line 33 [grad]
+	t54 []float32 // %54 = sum_to(%52) f32[4], line 31 [grad]
+	t55 []float32 // %55 = mul(%54, c) f32[4], line 31 [grad]
+	t57 []float32 // %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
+	t61 []float32 // %61 = sum_to(%60) f32[], line 31 [grad]
+	t63 []float32 // %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
+	t64 []float32 // %64 = matmul(h, %52) f32[8,4], line 31 [grad]
+	t65 []float32 // %65 = transpose(%64) f32[4,8], line 31 [grad]
+	t66 []float32 // %66 = mul(%64, %24) f32[8,4], line 31 [grad]
+	t69 []float32 // %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
+	t70 []float32 // %70 = sum_to(%69) f32[8], line 30 [grad]
+	t71 []float32 // %71 = mul(%70, %24) f32[8], line 30 [grad]
+	t75 []float32 // %75 = mul(%69, g) f32[N,8], line 30 [grad]
+	t77 []float32 // %77 = sum_to(%76) f32[8], line 30 [grad]
+	t79 []float32 // %79 = matmul(x, %75) f32[6,8], line 30 [grad]
+	t80 []float32 // %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
+	t81 []float32 // %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
+	t83 []float32 // %83 = mul(%82, %79) f32[6,8], line 36 [update]
+	t87 []float32 // %87 = mul(%82, %64) f32[8,4], line 36 [update]
 }
 
 // New returns a Initializers with every parameter at its initial value. Buffers
@@ -114,19 +117,21 @@ func New() *Model {
 	runtime.InitNormal(m.params[5], 0.0, 0.05, uint64(0x6))
 	m.params[6] = make([]float32, 32) // Q f32[8,4]
 	runtime.InitUniform(m.params[6], -0.1, 0.1, uint64(0x7))
-	m.params[7] = make([]float32, 4) // a f32[4]
-	runtime.InitGlorotUniform(m.params[7], []int{4}, uint64(0x57b1ee264300f646))
-	m.params[8] = make([]float32, 8) // b1 f32[8]
-	m.params[9] = make([]float32, 4) // b2 f32[4]
-	runtime.InitConstant(m.params[9], 0.1)
-	m.params[10] = make([]float32, 8) // g f32[8]
-	runtime.InitConstant(m.params[10], 1.0)
-	m.params[11] = make([]float32, 1) // s f32[]
-	runtime.InitConstant(m.params[11], 0.5)
-	m.params[12] = make([]float32, 8)                                                                                                          // R f32[2,4]
-	runtime.InitBits(m.params[12], "\x00\x00\x00?\x00\x00\xa0\xbf\x00\x00\x00>\x00\x00\x00@\x00\x00\xc0\xbe\x00\x00@?o\x12\x83:\x00\x00`\xc0") // tensor "R" of data/initializers.safetensors
-	m.params[13] = make([]float32, 4)                                                                                                          // c f32[4]
-	runtime.InitBits(m.params[13], "\xcd\xcc\xcc=\xcd\xccL>\x9a\x99\x99\xbe\xcd\xcc\xcc>")                                                     // tensor "embed/bias" of data/initializers.safetensors
+	m.params[7] = make([]float32, 32) // O f32[4,8]
+	runtime.InitOrthogonal(m.params[7], []int{4, 8}, uint64(0x8))
+	m.params[8] = make([]float32, 4) // a f32[4]
+	runtime.InitGlorotUniform(m.params[8], []int{4}, uint64(0x57b1ee264300f646))
+	m.params[9] = make([]float32, 8)  // b1 f32[8]
+	m.params[10] = make([]float32, 4) // b2 f32[4]
+	runtime.InitConstant(m.params[10], 0.1)
+	m.params[11] = make([]float32, 8) // g f32[8]
+	runtime.InitConstant(m.params[11], 1.0)
+	m.params[12] = make([]float32, 1) // s f32[]
+	runtime.InitConstant(m.params[12], 0.5)
+	m.params[13] = make([]float32, 8)                                                                                                          // R f32[2,4]
+	runtime.InitBits(m.params[13], "\x00\x00\x00?\x00\x00\xa0\xbf\x00\x00\x00>\x00\x00\x00@\x00\x00\xc0\xbe\x00\x00@?o\x12\x83:\x00\x00`\xc0") // tensor "R" of data/initializers.safetensors
+	m.params[14] = make([]float32, 4)                                                                                                          // c f32[4]
+	runtime.InitBits(m.params[14], "\xcd\xcc\xcc=\xcd\xccL>\x9a\x99\x99\xbe\xcd\xcc\xcc>")                                                     // tensor "embed/bias" of data/initializers.safetensors
 	return m
 }
 
@@ -140,51 +145,53 @@ func (m *Model) layout(n int) {
 	if !signature.Memory.FitsInt(n) {
 		panic(fmt.Sprintf("Initializers: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
-	size := 29*n + 425
+	size := 29*n + 457
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t20 = a[: 8*n : 8*n]
+	m.t21 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t26, m.t65, m.t16 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
+	m.t27, m.t69, m.t17 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t60, m.t71, m.t32, m.t37, m.t38, m.t24, m.t52 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
+	m.t63, m.t75, m.t35, m.t40, m.t41, m.t25, m.t55 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
 	a = a[8*n:]
-	m.t46, m.t49, m.t40, m.t44, m.t33 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
+	m.t49, m.t52, m.t43, m.t47, m.t36 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
 	a = a[4*n:]
-	m.t45, m.t58 = a[:n:n], a[:1:1]
+	m.t48, m.t61 = a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t76, m.t19, m.t30 = a[:160:160], a[:48:48], a[:32:32]
+	m.t80, m.t20, m.t32, m.t33 = a[:160:160], a[:48:48], a[:32:32], a[:32:32]
 	a = a[160:]
-	m.t77, m.t17, m.t62, m.t36, m.t43 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
+	m.t81, m.t18, m.t66, m.t39, m.t46 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
 	a = a[144:]
-	m.t75, m.t79 = a[:48:48], a[:48:48]
+	m.t79, m.t83 = a[:48:48], a[:48:48]
 	a = a[48:]
-	m.t61, m.t83 = a[:32:32], a[:32:32]
+	m.t64, m.t87 = a[:32:32], a[:32:32]
 	a = a[32:]
-	m.t54 = a[:8:8]
+	m.t65 = a[:32:32]
+	a = a[32:]
+	m.t57 = a[:8:8]
 	a = a[8:]
-	m.t66 = a[:8:8]
+	m.t70 = a[:8:8]
 	a = a[8:]
-	m.t67 = a[:8:8]
+	m.t71 = a[:8:8]
 	a = a[8:]
-	m.t73 = a[:8:8]
+	m.t77 = a[:8:8]
 	a = a[8:]
-	m.t35 = a[:4:4]
+	m.t38 = a[:4:4]
 	a = a[4:]
-	m.t51 = a[:4:4]
+	m.t54 = a[:4:4]
 	a = a[4:]
-	m.t41 = a[:1:1]
+	m.t44 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
 }
 
-// gemmPlan20 is the cost model's plan for the SGEMM of %20 (f32[N,6] @ f32[6,8]) by batch size n (estimated times):
+// gemmPlan21 is the cost model's plan for the SGEMM of %21 (f32[N,6] @ f32[6,8]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan20(n int) runtime.GemmPlan {
+func gemmPlan21(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -192,10 +199,10 @@ func gemmPlan20(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
-// gemmPlan31 is the cost model's plan for the SGEMM of %31 (f32[N,8] @ f32[8,4]) by batch size n (estimated times):
+// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,8] @ f32[8,4]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan31(n int) runtime.GemmPlan {
+func gemmPlan34(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -220,90 +227,100 @@ func (m *Model) forward(n int, x []float32) {
 	p11 := m.params[11]
 	p12 := m.params[12]
 	p13 := m.params[13]
-	t16 := m.t16
+	p14 := m.params[14]
 	t17 := m.t17
-	t19 := m.t19
+	t18 := m.t18
 	t20 := m.t20
-	t24 := m.t24
-	t26 := m.t26
-	t30 := m.t30
+	t21 := m.t21
+	t25 := m.t25
+	t27 := m.t27
 	t32 := m.t32
 	t33 := m.t33
 	t35 := m.t35
 	t36 := m.t36
-	t37 := m.t37
-	// k = sum(K) f32[8], line 27
+	t38 := m.t38
+	t39 := m.t39
+	t40 := m.t40
+	// k = sum(K) f32[8], line 28
 	{
-		clear(t16)
+		clear(t17)
 		for i0 := 0; i0 < 18; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t16[i1] += p2[o0+i1]
+				t17[i1] += p2[o0+i1]
 			}
 		}
 	}
-	// u = sum(U) f32[8,4], line 28
+	// u = sum(U) f32[8,4], line 29
 	{
-		clear(t17)
+		clear(t18)
 		for i0 := 0; i0 < 5; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t17[i1] += p3[o0+i1]
+				t18[i1] += p3[o0+i1]
 			}
 		}
 	}
-	// %19 = add(%18, P) f32[6,8], line 29
+	// %20 = add(%19, P) f32[6,8], line 30
 	for i0 := 0; i0 < 48; i0++ {
-		t19[i0] = (p0[i0] + p4[i0]) + p5[i0]
+		t20[i0] = (p0[i0] + p4[i0]) + p5[i0]
 	}
-	// %20 = matmul(x, %19) f32[N,8], line 29
-	runtime.SgemmPlan(gemmPlan20(n), false, false, n, 8, 6, 1, x, 6, t19, 8, 0, t20, 8)
-	// %24 = mul(k, %23) f32[8], line 29
+	// %21 = matmul(x, %20) f32[N,8], line 30
+	runtime.SgemmPlan(gemmPlan21(n), false, false, n, 8, 6, 1, x, 6, t20, 8, 0, t21, 8)
+	// %25 = mul(k, %24) f32[8], line 30
 	for i0 := 0; i0 < 8; i0++ {
-		t24[i0] = t16[i0] * float32(0.1)
+		t25[i0] = t17[i0] * float32(0.1)
 	}
-	// h = relu(%25) f32[N,8], line 29
+	// h = relu(%26) f32[N,8], line 30
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t26[o0+i1] = runtime.Relu((((t20[o0+i1] * p10[i1]) + p8[i1]) + t24[i1]))
+			t27[o0+i1] = runtime.Relu((((t21[o0+i1] * p11[i1]) + p9[i1]) + t25[i1]))
 		}
 	}
-	// %30 = add(%27, %29) f32[8,4], line 30
+	// %32 = transpose(O) f32[8,4], line 31
+	for i0 := 0; i0 < 8; i0++ {
+		o0 := i0 * 4
+		o1 := i0
+		for i1 := 0; i1 < 4; i1++ {
+			t32[o0+i1] = p7[o1+i1*8]
+		}
+	}
+	// %33 = add(%31, %32) f32[8,4], line 31
 	for i0 := 0; i0 < 32; i0++ {
-		t30[i0] = (p1[i0] + p6[i0]) + (t17[i0] * float32(0.1))
+		t33[i0] = ((p1[i0] + p6[i0]) + (t18[i0] * float32(0.1))) + t32[i0]
 	}
-	// %32 = add(%31, b2) f32[N,4], line 30
+	// %35 = add(%34, b2) f32[N,4], line 31
 	{
-		// the product of %31, bias b2: one kernel call
+		// the product of %34, bias b2: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t32[r*4:], p9)
+			copy(t35[r*4:], p10)
 		}
-		runtime.SgemmPlan(gemmPlan31(n), false, false, n, 4, 8, 1, t26, 8, t30, 4, 1, t32, 4)
+		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 4, 8, 1, t27, 8, t33, 4, 1, t35, 4)
 	}
-	// %33 = mul(a, s) f32[4], line 30
+	// %36 = mul(a, s) f32[4], line 31
 	for i0 := 0; i0 < 4; i0++ {
-		t33[i0] = p7[i0] * p11[0]
+		t36[i0] = p8[i0] * p12[0]
 	}
-	// %35 = sum(R) f32[4], line 30
+	// %38 = sum(R) f32[4], line 31
 	{
-		clear(t35)
+		clear(t38)
 		for i0 := 0; i0 < 2; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t35[i1] += p12[o0+i1]
+				t38[i1] += p13[o0+i1]
 			}
 		}
 	}
-	// %36 = mul(%35, c) f32[4], line 30
+	// %39 = mul(%38, c) f32[4], line 31
 	for i0 := 0; i0 < 4; i0++ {
-		t36[i0] = t35[i0] * p13[i0]
+		t39[i0] = t38[i0] * p14[i0]
 	}
-	// z = add(%34, %36) f32[N,4], line 30
+	// z = add(%37, %39) f32[N,4], line 31
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t37[o0+i1] = (t32[o0+i1] + t33[i1]) + t36[i1]
+			t40[o0+i1] = (t35[o0+i1] + t36[i1]) + t39[i1]
 		}
 	}
 }
@@ -318,36 +335,36 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	t37 := m.t37
-	t38 := m.t38
 	t40 := m.t40
 	t41 := m.t41
+	t43 := m.t43
+	t44 := m.t44
 	// First the forward program.
 	m.forward(n, x)
-	// %38 = sub(z, t) f32[N,4], line 32
+	// %41 = sub(z, t) f32[N,4], line 33
 	for i0 := 0; i0 < 4*n; i0++ {
-		t38[i0] = t37[i0] - t[i0]
+		t41[i0] = t40[i0] - t[i0]
 	}
-	// %40 = sum(%39) f32[N], line 32
+	// %43 = sum(%42) f32[N], line 33
 	{
-		clear(t40)
+		clear(t43)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t40[o0] += (t38[o1+i1] * t38[o1+i1])
+				t43[o0] += (t41[o1+i1] * t41[o1+i1])
 			}
 		}
 	}
-	// loss = mean(%40) f32[], line 32
+	// loss = mean(%43) f32[], line 33
 	{
-		clear(t41)
+		clear(t44)
 		for i0 := 0; i0 < n; i0++ {
-			t41[0] += t40[i0]
+			t44[0] += t43[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t41 {
-			t41[i] *= inv
+		for i := range t44 {
+			t44[i] *= inv
 		}
 	}
 }
@@ -369,205 +386,219 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p11 := m.params[11]
 	p12 := m.params[12]
 	p13 := m.params[13]
-	t20 := m.t20
-	t26 := m.t26
-	t30 := m.t30
-	t35 := m.t35
+	p14 := m.params[14]
+	t21 := m.t21
+	t27 := m.t27
+	t33 := m.t33
 	t38 := m.t38
-	t43 := m.t43
-	t44 := m.t44
-	t45 := m.t45
+	t41 := m.t41
 	t46 := m.t46
+	t47 := m.t47
+	t48 := m.t48
 	t49 := m.t49
-	t51 := m.t51
 	t52 := m.t52
 	t54 := m.t54
-	t58 := m.t58
-	t60 := m.t60
+	t55 := m.t55
+	t57 := m.t57
 	t61 := m.t61
-	t62 := m.t62
+	t63 := m.t63
+	t64 := m.t64
 	t65 := m.t65
 	t66 := m.t66
-	t67 := m.t67
+	t69 := m.t69
+	t70 := m.t70
 	t71 := m.t71
-	t73 := m.t73
 	t75 := m.t75
-	t76 := m.t76
 	t77 := m.t77
 	t79 := m.t79
+	t80 := m.t80
+	t81 := m.t81
 	t83 := m.t83
+	t87 := m.t87
 	// First the loss program.
 	m.loss(n, x, t)
-	// %43 = count(%40) f32[], line 32 [grad]
-	t43[0] = float32(n)
-	// %44 = broadcast_to(%42) f32[N], line 32 [grad]
+	// %46 = count(%43) f32[], line 33 [grad]
+	t46[0] = float32(n)
+	// %47 = broadcast_to(%45) f32[N], line 33 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t44[i0] = float32(1)
+		t47[i0] = float32(1)
 	}
-	// %45 = div(%44, %43) f32[N], line 32 [grad]
+	// %48 = div(%47, %46) f32[N], line 33 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t45[i0] = t44[i0] / t43[0]
+		t48[i0] = t47[i0] / t46[0]
 	}
-	// %46 = broadcast_to(%45) f32[N,4], line 32 [grad]
+	// %49 = broadcast_to(%48) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0
 		for i1 := 0; i1 < 4; i1++ {
-			t46[o0+i1] = t45[o1]
+			t49[o0+i1] = t48[o1]
 		}
 	}
-	// %49 = mul(%46, %48) f32[N,4], line 32 [grad]
+	// %52 = mul(%49, %51) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t49[i0] = t46[i0] * (float32(2) * t38[i0])
+		t52[i0] = t49[i0] * (float32(2) * t41[i0])
 	}
-	// %51 = sum_to(%49) f32[4], line 30 [grad]
+	// %54 = sum_to(%52) f32[4], line 31 [grad]
 	{
-		clear(t51)
+		clear(t54)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t51[i1] += t49[o0+i1]
+				t54[i1] += t52[o0+i1]
 			}
 		}
 	}
-	// %52 = mul(%51, c) f32[4], line 30 [grad]
+	// %55 = mul(%54, c) f32[4], line 31 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t52[i0] = t51[i0] * p13[i0]
+		t55[i0] = t54[i0] * p14[i0]
 	}
-	// %54 = broadcast_to(%52) f32[2,4], line 30 [grad]
+	// %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
 	for i0 := 0; i0 < 2; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t54[o0+i1] = t52[i1]
+			t57[o0+i1] = t55[i1]
 		}
 	}
-	// %58 = sum_to(%57) f32[], line 30 [grad]
+	// %61 = sum_to(%60) f32[], line 31 [grad]
 	{
-		clear(t58)
+		clear(t61)
 		for i0 := 0; i0 < 4; i0++ {
-			t58[0] += (t51[i0] * p7[i0])
+			t61[0] += (t54[i0] * p8[i0])
 		}
 	}
-	// %60 = matmul(%49, %30) f32[N,8], line 30 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, t49, 4, t30, 4, 0, t60, 8)
-	// %61 = matmul(h, %49) f32[8,4], line 30 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, t26, 8, t49, 4, 0, t61, 4)
-	// %62 = mul(%61, %23) f32[8,4], line 30 [grad]
+	// %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, t52, 4, t33, 4, 0, t63, 8)
+	// %64 = matmul(h, %52) f32[8,4], line 31 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, t27, 8, t52, 4, 0, t64, 4)
+	// %65 = transpose(%64) f32[4,8], line 31 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 8
+		o1 := i0
+		for i1 := 0; i1 < 8; i1++ {
+			t65[o0+i1] = t64[o1+i1*4]
+		}
+	}
+	// %66 = mul(%64, %24) f32[8,4], line 31 [grad]
 	for i0 := 0; i0 < 32; i0++ {
-		t62[i0] = t61[i0] * float32(0.1)
+		t66[i0] = t64[i0] * float32(0.1)
 	}
-	// %65 = relu_grad(%60, h) f32[N,8], line 29 [grad]
+	// %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t65[i0] = runtime.ReluGrad(t60[i0], t26[i0])
+		t69[i0] = runtime.ReluGrad(t63[i0], t27[i0])
 	}
-	// %66 = sum_to(%65) f32[8], line 29 [grad]
+	// %70 = sum_to(%69) f32[8], line 30 [grad]
 	{
-		clear(t66)
+		clear(t70)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t66[i1] += t65[o0+i1]
+				t70[i1] += t69[o0+i1]
 			}
 		}
 	}
-	// %67 = mul(%66, %23) f32[8], line 29 [grad]
+	// %71 = mul(%70, %24) f32[8], line 30 [grad]
 	for i0 := 0; i0 < 8; i0++ {
-		t67[i0] = t66[i0] * float32(0.1)
+		t71[i0] = t70[i0] * float32(0.1)
 	}
-	// %71 = mul(%65, g) f32[N,8], line 29 [grad]
+	// %75 = mul(%69, g) f32[N,8], line 30 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t71[o0+i1] = t65[o0+i1] * p10[i1]
+			t75[o0+i1] = t69[o0+i1] * p11[i1]
 		}
 	}
-	// %73 = sum_to(%72) f32[8], line 29 [grad]
+	// %77 = sum_to(%76) f32[8], line 30 [grad]
 	{
-		clear(t73)
+		clear(t77)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t73[i1] += (t65[o0+i1] * t20[o0+i1])
+				t77[i1] += (t69[o0+i1] * t21[o0+i1])
 			}
 		}
 	}
-	// %75 = matmul(x, %71) f32[6,8], line 29 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 8, n, 1, x, 6, t71, 8, 0, t75, 8)
-	// %76 = broadcast_to(%62) f32[5,8,4], line 28 [grad]
+	// %79 = matmul(x, %75) f32[6,8], line 30 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 8, n, 1, x, 6, t75, 8, 0, t79, 8)
+	// %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
 	for i0 := 0; i0 < 5; i0++ {
 		o0 := i0 * 32
 		for i1 := 0; i1 < 32; i1++ {
-			t76[o0+i1] = t62[i1]
+			t80[o0+i1] = t66[i1]
 		}
 	}
-	// %77 = broadcast_to(%67) f32[3,3,2,8], line 27 [grad]
+	// %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
 	for i0 := 0; i0 < 18; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t77[o0+i1] = t67[i1]
+			t81[o0+i1] = t71[i1]
 		}
 	}
-	// %79 = mul(%78, %75) f32[6,8], line 35 [update]
+	// %83 = mul(%82, %79) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t79[i0] = float32(0.05) * t75[i0]
+		t83[i0] = float32(0.05) * t79[i0]
 	}
-	// %80 = sub(W1, %79) f32[6,8], line 35 [update]
+	// %84 = sub(W1, %83) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		p0[i0] = p0[i0] - t79[i0]
+		p0[i0] = p0[i0] - t83[i0]
 	}
-	// %83 = mul(%78, %61) f32[8,4], line 35 [update]
+	// %87 = mul(%82, %64) f32[8,4], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t83[i0] = float32(0.05) * t61[i0]
+		t87[i0] = float32(0.05) * t64[i0]
 	}
-	// %84 = sub(W2, %83) f32[8,4], line 35 [update]
+	// %88 = sub(W2, %87) f32[8,4], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p1[i0] = p1[i0] - t83[i0]
+		p1[i0] = p1[i0] - t87[i0]
 	}
-	// %88 = sub(K, %87) f32[3,3,2,8], line 35 [update]
+	// %92 = sub(K, %91) f32[3,3,2,8], line 36 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t77[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t81[i0])
 	}
-	// %92 = sub(U, %91) f32[5,8,4], line 35 [update]
+	// %96 = sub(U, %95) f32[5,8,4], line 36 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * t76[i0])
+		p3[i0] = p3[i0] - (float32(0.05) * t80[i0])
 	}
-	// %96 = sub(V, %79) f32[6,8], line 35 [update]
+	// %100 = sub(V, %83) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		p4[i0] = p4[i0] - t79[i0]
+		p4[i0] = p4[i0] - t83[i0]
 	}
-	// %100 = sub(P, %79) f32[6,8], line 35 [update]
+	// %104 = sub(P, %83) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		p5[i0] = p5[i0] - t79[i0]
+		p5[i0] = p5[i0] - t83[i0]
 	}
-	// %104 = sub(Q, %83) f32[8,4], line 35 [update]
+	// %108 = sub(Q, %87) f32[8,4], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p6[i0] = p6[i0] - t83[i0]
+		p6[i0] = p6[i0] - t87[i0]
 	}
-	// %108 = sub(a, %107) f32[4], line 35 [update]
+	// %112 = sub(O, %111) f32[4,8], line 36 [update]
+	for i0 := 0; i0 < 32; i0++ {
+		p7[i0] = p7[i0] - (float32(0.05) * t65[i0])
+	}
+	// %116 = sub(a, %115) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p7[i0] = p7[i0] - (float32(0.05) * (t51[i0] * p11[0]))
+		p8[i0] = p8[i0] - (float32(0.05) * (t54[i0] * p12[0]))
 	}
-	// %112 = sub(b1, %111) f32[8], line 35 [update]
+	// %120 = sub(b1, %119) f32[8], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p8[i0] = p8[i0] - (float32(0.05) * t66[i0])
+		p9[i0] = p9[i0] - (float32(0.05) * t70[i0])
 	}
-	// %116 = sub(b2, %115) f32[4], line 35 [update]
+	// %124 = sub(b2, %123) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p9[i0] = p9[i0] - (float32(0.05) * t51[i0])
+		p10[i0] = p10[i0] - (float32(0.05) * t54[i0])
 	}
-	// %120 = sub(g, %119) f32[8], line 35 [update]
+	// %128 = sub(g, %127) f32[8], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p10[i0] = p10[i0] - (float32(0.05) * t73[i0])
+		p11[i0] = p11[i0] - (float32(0.05) * t77[i0])
 	}
-	// %124 = sub(s, %123) f32[], line 35 [update]
-	p11[0] = p11[0] - (float32(0.05) * t58[0])
-	// %128 = sub(R, %127) f32[2,4], line 35 [update]
+	// %132 = sub(s, %131) f32[], line 36 [update]
+	p12[0] = p12[0] - (float32(0.05) * t61[0])
+	// %136 = sub(R, %135) f32[2,4], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p12[i0] = p12[i0] - (float32(0.05) * t54[i0])
+		p13[i0] = p13[i0] - (float32(0.05) * t57[i0])
 	}
-	// %132 = sub(c, %131) f32[4], line 35 [update]
+	// %140 = sub(c, %139) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p13[i0] = p13[i0] - (float32(0.05) * (t51[i0] * t35[i0]))
+		p14[i0] = p14[i0] - (float32(0.05) * (t54[i0] * t38[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -587,7 +618,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (z []float32) {
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, x)
-	return m.t37
+	return m.t40
 }
 
 // Loss returns the loss loss on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) without
@@ -596,7 +627,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 4*n, n)
 	m.loss(n, x, t)
-	return m.t41[0]
+	return m.t44[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) and
@@ -605,7 +636,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 4*n, n)
 	m.train(n, x, t)
-	return m.t41[0]
+	return m.t44[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -666,30 +697,34 @@ func (m *Model) Params() []runtime.Param {
 		Shape: []int{8, 4},
 	}, {
 		Data:  m.params[7],
+		Name:  "O",
+		Shape: []int{4, 8},
+	}, {
+		Data:  m.params[8],
 		Name:  "a",
 		Shape: []int{4},
 	}, {
-		Data:  m.params[8],
+		Data:  m.params[9],
 		Name:  "b1",
 		Shape: []int{8},
 	}, {
-		Data:  m.params[9],
+		Data:  m.params[10],
 		Name:  "b2",
 		Shape: []int{4},
 	}, {
-		Data:  m.params[10],
+		Data:  m.params[11],
 		Name:  "g",
 		Shape: []int{8},
 	}, {
-		Data:  m.params[11],
+		Data:  m.params[12],
 		Name:  "s",
 		Shape: []int{},
 	}, {
-		Data:  m.params[12],
+		Data:  m.params[13],
 		Name:  "R",
 		Shape: []int{2, 4},
 	}, {
-		Data:  m.params[13],
+		Data:  m.params[14],
 		Name:  "c",
 		Shape: []int{4},
 	}}
@@ -734,6 +769,7 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 {"name":"V","op":"param","dtype":"f32","shape":[6,8]}
 {"name":"P","op":"param","dtype":"f32","shape":[6,8]}
 {"name":"Q","op":"param","dtype":"f32","shape":[8,4]}
+{"name":"O","op":"param","dtype":"f32","shape":[4,8]}
 {"name":"a","op":"param","dtype":"f32","shape":[4]}
 {"name":"b1","op":"param","dtype":"f32","shape":[8]}
 {"name":"b2","op":"param","dtype":"f32","shape":[4]}
@@ -743,102 +779,108 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 {"name":"c","op":"param","dtype":"f32","shape":[4]}
 {"name":"k","op":"sum","inputs":["K"],"dtype":"f32","shape":[8]}
 {"name":"u","op":"sum","inputs":["U"],"dtype":"f32","shape":[8,4]}
-{"name":"add_18","op":"add","inputs":["W1","V"],"dtype":"f32","shape":[6,8]}
-{"name":"add_19","op":"add","inputs":["add_18","P"],"dtype":"f32","shape":[6,8]}
-{"name":"matmul_20","op":"matmul","inputs":["x","add_19"],"dtype":"f32","shape":[-1,8]}
-{"name":"mul_21","op":"mul","inputs":["matmul_20","g"],"dtype":"f32","shape":[-1,8]}
-{"name":"add_22","op":"add","inputs":["mul_21","b1"],"dtype":"f32","shape":[-1,8]}
-{"name":"const_23","op":"const","dtype":"f32","shape":[]}
-{"name":"mul_24","op":"mul","inputs":["k","const_23"],"dtype":"f32","shape":[8]}
-{"name":"add_25","op":"add","inputs":["add_22","mul_24"],"dtype":"f32","shape":[-1,8]}
-{"name":"h","op":"relu","inputs":["add_25"],"dtype":"f32","shape":[-1,8]}
-{"name":"add_27","op":"add","inputs":["W2","Q"],"dtype":"f32","shape":[8,4]}
-{"name":"mul_29","op":"mul","inputs":["u","const_23"],"dtype":"f32","shape":[8,4]}
-{"name":"add_30","op":"add","inputs":["add_27","mul_29"],"dtype":"f32","shape":[8,4]}
-{"name":"matmul_31","op":"matmul","inputs":["h","add_30"],"dtype":"f32","shape":[-1,4]}
-{"name":"add_32","op":"add","inputs":["matmul_31","b2"],"dtype":"f32","shape":[-1,4]}
-{"name":"mul_33","op":"mul","inputs":["a","s"],"dtype":"f32","shape":[4]}
-{"name":"add_34","op":"add","inputs":["add_32","mul_33"],"dtype":"f32","shape":[-1,4]}
-{"name":"sum_35","op":"sum","inputs":["R"],"dtype":"f32","shape":[4]}
-{"name":"mul_36","op":"mul","inputs":["sum_35","c"],"dtype":"f32","shape":[4]}
-{"name":"z","op":"add","inputs":["add_34","mul_36"],"dtype":"f32","shape":[-1,4]}
-{"name":"sub_38","op":"sub","inputs":["z","t"],"dtype":"f32","shape":[-1,4]}
-{"name":"square_39","op":"square","inputs":["sub_38"],"dtype":"f32","shape":[-1,4]}
-{"name":"sum_40","op":"sum","inputs":["square_39"],"dtype":"f32","shape":[-1]}
-{"name":"loss","op":"mean","inputs":["sum_40"],"dtype":"f32","shape":[]}
-{"name":"const_42","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"count_43","op":"count","inputs":["sum_40"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_44","op":"broadcast_to","inputs":["const_42"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"div_45","op":"div","inputs":["broadcast_to_44","count_43"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"broadcast_to_46","op":"broadcast_to","inputs":["div_45"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_47","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"mul_48","op":"mul","inputs":["const_47","sub_38"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_49","op":"mul","inputs":["broadcast_to_46","mul_48"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"sum_to_51","op":"sum_to","inputs":["mul_49"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"mul_52","op":"mul","inputs":["sum_to_51","c"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"mul_53","op":"mul","inputs":["sum_to_51","sum_35"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"broadcast_to_54","op":"broadcast_to","inputs":["mul_52"],"dtype":"f32","shape":[2,4],"role":"grad"}
-{"name":"mul_56","op":"mul","inputs":["sum_to_51","s"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"mul_57","op":"mul","inputs":["sum_to_51","a"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"sum_to_58","op":"sum_to","inputs":["mul_57"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"matmul_60","op":"matmul","inputs":["mul_49","add_30"],"dtype":"f32","shape":[-1,8],"role":"grad"}
-{"name":"matmul_61","op":"matmul","inputs":["h","mul_49"],"dtype":"f32","shape":[8,4],"role":"grad"}
-{"name":"mul_62","op":"mul","inputs":["matmul_61","const_23"],"dtype":"f32","shape":[8,4],"role":"grad"}
-{"name":"relu_grad_65","op":"relu_grad","inputs":["matmul_60","h"],"dtype":"f32","shape":[-1,8],"role":"grad"}
-{"name":"sum_to_66","op":"sum_to","inputs":["relu_grad_65"],"dtype":"f32","shape":[8],"role":"grad"}
-{"name":"mul_67","op":"mul","inputs":["sum_to_66","const_23"],"dtype":"f32","shape":[8],"role":"grad"}
-{"name":"mul_71","op":"mul","inputs":["relu_grad_65","g"],"dtype":"f32","shape":[-1,8],"role":"grad"}
-{"name":"mul_72","op":"mul","inputs":["relu_grad_65","matmul_20"],"dtype":"f32","shape":[-1,8],"role":"grad"}
-{"name":"sum_to_73","op":"sum_to","inputs":["mul_72"],"dtype":"f32","shape":[8],"role":"grad"}
-{"name":"matmul_75","op":"matmul","inputs":["x","mul_71"],"dtype":"f32","shape":[6,8],"role":"grad"}
-{"name":"broadcast_to_76","op":"broadcast_to","inputs":["mul_62"],"dtype":"f32","shape":[5,8,4],"role":"grad"}
-{"name":"broadcast_to_77","op":"broadcast_to","inputs":["mul_67"],"dtype":"f32","shape":[3,3,2,8],"role":"grad"}
-{"name":"const_78","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_79","op":"mul","inputs":["const_78","matmul_75"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"sub_80","op":"sub","inputs":["W1","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"assign_81","op":"assign","inputs":["W1","sub_80"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"mul_83","op":"mul","inputs":["const_78","matmul_61"],"dtype":"f32","shape":[8,4],"role":"update"}
-{"name":"sub_84","op":"sub","inputs":["W2","mul_83"],"dtype":"f32","shape":[8,4],"role":"update"}
-{"name":"assign_85","op":"assign","inputs":["W2","sub_84"],"dtype":"f32","shape":[8,4],"role":"update"}
-{"name":"mul_87","op":"mul","inputs":["const_78","broadcast_to_77"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
-{"name":"sub_88","op":"sub","inputs":["K","mul_87"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
-{"name":"assign_89","op":"assign","inputs":["K","sub_88"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
-{"name":"mul_91","op":"mul","inputs":["const_78","broadcast_to_76"],"dtype":"f32","shape":[5,8,4],"role":"update"}
-{"name":"sub_92","op":"sub","inputs":["U","mul_91"],"dtype":"f32","shape":[5,8,4],"role":"update"}
-{"name":"assign_93","op":"assign","inputs":["U","sub_92"],"dtype":"f32","shape":[5,8,4],"role":"update"}
-{"name":"sub_96","op":"sub","inputs":["V","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"assign_97","op":"assign","inputs":["V","sub_96"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"sub_100","op":"sub","inputs":["P","mul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"assign_101","op":"assign","inputs":["P","sub_100"],"dtype":"f32","shape":[6,8],"role":"update"}
-{"name":"sub_104","op":"sub","inputs":["Q","mul_83"],"dtype":"f32","shape":[8,4],"role":"update"}
-{"name":"assign_105","op":"assign","inputs":["Q","sub_104"],"dtype":"f32","shape":[8,4],"role":"update"}
-{"name":"mul_107","op":"mul","inputs":["const_78","mul_56"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_108","op":"sub","inputs":["a","mul_107"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_109","op":"assign","inputs":["a","sub_108"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"mul_111","op":"mul","inputs":["const_78","sum_to_66"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"sub_112","op":"sub","inputs":["b1","mul_111"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"assign_113","op":"assign","inputs":["b1","sub_112"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"mul_115","op":"mul","inputs":["const_78","sum_to_51"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_116","op":"sub","inputs":["b2","mul_115"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_117","op":"assign","inputs":["b2","sub_116"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"mul_119","op":"mul","inputs":["const_78","sum_to_73"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"sub_120","op":"sub","inputs":["g","mul_119"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"assign_121","op":"assign","inputs":["g","sub_120"],"dtype":"f32","shape":[8],"role":"update"}
-{"name":"mul_123","op":"mul","inputs":["const_78","sum_to_58"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"sub_124","op":"sub","inputs":["s","mul_123"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"assign_125","op":"assign","inputs":["s","sub_124"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_127","op":"mul","inputs":["const_78","broadcast_to_54"],"dtype":"f32","shape":[2,4],"role":"update"}
-{"name":"sub_128","op":"sub","inputs":["R","mul_127"],"dtype":"f32","shape":[2,4],"role":"update"}
-{"name":"assign_129","op":"assign","inputs":["R","sub_128"],"dtype":"f32","shape":[2,4],"role":"update"}
-{"name":"mul_131","op":"mul","inputs":["const_78","mul_53"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_132","op":"sub","inputs":["c","mul_131"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_133","op":"assign","inputs":["c","sub_132"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"add_19","op":"add","inputs":["W1","V"],"dtype":"f32","shape":[6,8]}
+{"name":"add_20","op":"add","inputs":["add_19","P"],"dtype":"f32","shape":[6,8]}
+{"name":"matmul_21","op":"matmul","inputs":["x","add_20"],"dtype":"f32","shape":[-1,8]}
+{"name":"mul_22","op":"mul","inputs":["matmul_21","g"],"dtype":"f32","shape":[-1,8]}
+{"name":"add_23","op":"add","inputs":["mul_22","b1"],"dtype":"f32","shape":[-1,8]}
+{"name":"const_24","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_25","op":"mul","inputs":["k","const_24"],"dtype":"f32","shape":[8]}
+{"name":"add_26","op":"add","inputs":["add_23","mul_25"],"dtype":"f32","shape":[-1,8]}
+{"name":"h","op":"relu","inputs":["add_26"],"dtype":"f32","shape":[-1,8]}
+{"name":"add_28","op":"add","inputs":["W2","Q"],"dtype":"f32","shape":[8,4]}
+{"name":"mul_30","op":"mul","inputs":["u","const_24"],"dtype":"f32","shape":[8,4]}
+{"name":"add_31","op":"add","inputs":["add_28","mul_30"],"dtype":"f32","shape":[8,4]}
+{"name":"transpose_32","op":"transpose","inputs":["O"],"dtype":"f32","shape":[8,4]}
+{"name":"add_33","op":"add","inputs":["add_31","transpose_32"],"dtype":"f32","shape":[8,4]}
+{"name":"matmul_34","op":"matmul","inputs":["h","add_33"],"dtype":"f32","shape":[-1,4]}
+{"name":"add_35","op":"add","inputs":["matmul_34","b2"],"dtype":"f32","shape":[-1,4]}
+{"name":"mul_36","op":"mul","inputs":["a","s"],"dtype":"f32","shape":[4]}
+{"name":"add_37","op":"add","inputs":["add_35","mul_36"],"dtype":"f32","shape":[-1,4]}
+{"name":"sum_38","op":"sum","inputs":["R"],"dtype":"f32","shape":[4]}
+{"name":"mul_39","op":"mul","inputs":["sum_38","c"],"dtype":"f32","shape":[4]}
+{"name":"z","op":"add","inputs":["add_37","mul_39"],"dtype":"f32","shape":[-1,4]}
+{"name":"sub_41","op":"sub","inputs":["z","t"],"dtype":"f32","shape":[-1,4]}
+{"name":"square_42","op":"square","inputs":["sub_41"],"dtype":"f32","shape":[-1,4]}
+{"name":"sum_43","op":"sum","inputs":["square_42"],"dtype":"f32","shape":[-1]}
+{"name":"loss","op":"mean","inputs":["sum_43"],"dtype":"f32","shape":[]}
+{"name":"const_45","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"count_46","op":"count","inputs":["sum_43"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_47","op":"broadcast_to","inputs":["const_45"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"div_48","op":"div","inputs":["broadcast_to_47","count_46"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"broadcast_to_49","op":"broadcast_to","inputs":["div_48"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_50","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_51","op":"mul","inputs":["const_50","sub_41"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_52","op":"mul","inputs":["broadcast_to_49","mul_51"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sum_to_54","op":"sum_to","inputs":["mul_52"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_55","op":"mul","inputs":["sum_to_54","c"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_56","op":"mul","inputs":["sum_to_54","sum_38"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"broadcast_to_57","op":"broadcast_to","inputs":["mul_55"],"dtype":"f32","shape":[2,4],"role":"grad"}
+{"name":"mul_59","op":"mul","inputs":["sum_to_54","s"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"mul_60","op":"mul","inputs":["sum_to_54","a"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"sum_to_61","op":"sum_to","inputs":["mul_60"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"matmul_63","op":"matmul","inputs":["mul_52","add_33"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"matmul_64","op":"matmul","inputs":["h","mul_52"],"dtype":"f32","shape":[8,4],"role":"grad"}
+{"name":"transpose_65","op":"transpose","inputs":["matmul_64"],"dtype":"f32","shape":[4,8],"role":"grad"}
+{"name":"mul_66","op":"mul","inputs":["matmul_64","const_24"],"dtype":"f32","shape":[8,4],"role":"grad"}
+{"name":"relu_grad_69","op":"relu_grad","inputs":["matmul_63","h"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"sum_to_70","op":"sum_to","inputs":["relu_grad_69"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"mul_71","op":"mul","inputs":["sum_to_70","const_24"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"mul_75","op":"mul","inputs":["relu_grad_69","g"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"mul_76","op":"mul","inputs":["relu_grad_69","matmul_21"],"dtype":"f32","shape":[-1,8],"role":"grad"}
+{"name":"sum_to_77","op":"sum_to","inputs":["mul_76"],"dtype":"f32","shape":[8],"role":"grad"}
+{"name":"matmul_79","op":"matmul","inputs":["x","mul_75"],"dtype":"f32","shape":[6,8],"role":"grad"}
+{"name":"broadcast_to_80","op":"broadcast_to","inputs":["mul_66"],"dtype":"f32","shape":[5,8,4],"role":"grad"}
+{"name":"broadcast_to_81","op":"broadcast_to","inputs":["mul_71"],"dtype":"f32","shape":[3,3,2,8],"role":"grad"}
+{"name":"const_82","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_83","op":"mul","inputs":["const_82","matmul_79"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_84","op":"sub","inputs":["W1","mul_83"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_85","op":"assign","inputs":["W1","sub_84"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"mul_87","op":"mul","inputs":["const_82","matmul_64"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"sub_88","op":"sub","inputs":["W2","mul_87"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"assign_89","op":"assign","inputs":["W2","sub_88"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"mul_91","op":"mul","inputs":["const_82","broadcast_to_81"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"sub_92","op":"sub","inputs":["K","mul_91"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"assign_93","op":"assign","inputs":["K","sub_92"],"dtype":"f32","shape":[3,3,2,8],"role":"update"}
+{"name":"mul_95","op":"mul","inputs":["const_82","broadcast_to_80"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"sub_96","op":"sub","inputs":["U","mul_95"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"assign_97","op":"assign","inputs":["U","sub_96"],"dtype":"f32","shape":[5,8,4],"role":"update"}
+{"name":"sub_100","op":"sub","inputs":["V","mul_83"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_101","op":"assign","inputs":["V","sub_100"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_104","op":"sub","inputs":["P","mul_83"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"assign_105","op":"assign","inputs":["P","sub_104"],"dtype":"f32","shape":[6,8],"role":"update"}
+{"name":"sub_108","op":"sub","inputs":["Q","mul_87"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"assign_109","op":"assign","inputs":["Q","sub_108"],"dtype":"f32","shape":[8,4],"role":"update"}
+{"name":"mul_111","op":"mul","inputs":["const_82","transpose_65"],"dtype":"f32","shape":[4,8],"role":"update"}
+{"name":"sub_112","op":"sub","inputs":["O","mul_111"],"dtype":"f32","shape":[4,8],"role":"update"}
+{"name":"assign_113","op":"assign","inputs":["O","sub_112"],"dtype":"f32","shape":[4,8],"role":"update"}
+{"name":"mul_115","op":"mul","inputs":["const_82","mul_59"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_116","op":"sub","inputs":["a","mul_115"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_117","op":"assign","inputs":["a","sub_116"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_119","op":"mul","inputs":["const_82","sum_to_70"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"sub_120","op":"sub","inputs":["b1","mul_119"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"assign_121","op":"assign","inputs":["b1","sub_120"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"mul_123","op":"mul","inputs":["const_82","sum_to_54"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_124","op":"sub","inputs":["b2","mul_123"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_125","op":"assign","inputs":["b2","sub_124"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"mul_127","op":"mul","inputs":["const_82","sum_to_77"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"sub_128","op":"sub","inputs":["g","mul_127"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"assign_129","op":"assign","inputs":["g","sub_128"],"dtype":"f32","shape":[8],"role":"update"}
+{"name":"mul_131","op":"mul","inputs":["const_82","sum_to_61"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sub_132","op":"sub","inputs":["s","mul_131"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"assign_133","op":"assign","inputs":["s","sub_132"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_135","op":"mul","inputs":["const_82","broadcast_to_57"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"sub_136","op":"sub","inputs":["R","mul_135"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"assign_137","op":"assign","inputs":["R","sub_136"],"dtype":"f32","shape":[2,4],"role":"update"}
+{"name":"mul_139","op":"mul","inputs":["const_82","mul_56"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_140","op":"sub","inputs":["c","mul_139"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_141","op":"assign","inputs":["c","sub_140"],"dtype":"f32","shape":[4],"role":"update"}
 `
 
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.6,
+		Micros:  0.7,
 		Program: "predict",
 	}, {
 		Batch:   64,
@@ -846,7 +888,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  7.2,
+		Micros:  7.4,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -864,8 +906,8 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{1700, 116},
-		ParamBytes: 2196,
+		ArenaBytes: []int64{1828, 116},
+		ParamBytes: 2324,
 	},
 	Model:     "Initializers",
 	Optimizer: "sgd(lr=0.05)",
@@ -875,7 +917,7 @@ var signature = runtime.Signature{
 		Name:  "z",
 		Shape: []int{-1, 4},
 	}},
-	ParamCount: 549,
+	ParamCount: 581,
 	Params: []runtime.TensorSpec{{
 		DType: "f32",
 		Name:  "W1",
@@ -904,6 +946,10 @@ var signature = runtime.Signature{
 		DType: "f32",
 		Name:  "Q",
 		Shape: []int{8, 4},
+	}, {
+		DType: "f32",
+		Name:  "O",
+		Shape: []int{4, 8},
 	}, {
 		DType: "f32",
 		Name:  "a",

@@ -63,97 +63,98 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l13  loop13    // the parallel loop of hs/z
-	l129 loop129   // the parallel loop of %129
-	l132 loop132   // the parallel loop of %132
-	l202 loop202   // the parallel loop of %202
-	l207 loop207   // the parallel loop of %207
-	l215 loop215   // the parallel loop of %215
-	t6   []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
-	t7   []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
-	t8   []float32 // hs/zero = fill() f32[N,128], line 77
-	t9   []float32 // zx = arg() f32[N,512], line 77
-	t10  []float32 // h = arg() f32[N,128], line 77
-	t11  []float32 // c = arg() f32[N,128], line 77
-	t12  []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
-	t13  []float32 // hs/z = add(zx, %12) f32[N,512], line 79
-	t14  []float32 // %14 = split(hs/z) f32[N,128], line 80
-	t15  []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
-	t16  []float32 // %16 = split(hs/z) f32[N,128], line 81
-	t18  []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
-	t19  []float32 // %19 = split(hs/z) f32[N,128], line 82
-	t20  []float32 // hs/g = tanh(%19) f32[N,128], line 82
-	t21  []float32 // %21 = split(hs/z) f32[N,128], line 83
-	t22  []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
-	t25  []float32 // %25 = add(%23, %24) f32[N,128], line 84
-	t26  []float32 // %26 = tanh(%25) f32[N,128], line 85
-	t27  []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
-	t30  []float32 // %30 = reshape_to(%27) f32[N,128], line 85
-	t32  []float32 // hs/hs = get(%31) f32[N,28,128], line 78
-	t35  []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
-	t36  []float32 // %36 = squeeze(%35) f32[N,128], line 127
-	t40  []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	t41  []float32 // y = softmax(logits) f32[N,10], line 16
-	t42  []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 17
-	t43  []float32 // loss = mean(%42) f32[], line 17
-	t45  []float32 // %45 = count(%42) f32[], line 17 [grad]
-	t46  []float32 // %46 = broadcast_to(%44) f32[N], line 17 [grad]
-	t47  []float32 // %47 = div(%46, %45) f32[N], line 17 [grad]
-	t48  []float32 // %48 = broadcast_to(%47) f32[N,10], line 17 [grad]
-	t50  []float32 // %50 = sum(y_) f32[N,1], line 17 [grad]
-	t53  []float32 // %53 = mul(%52, %48) f32[N,10], line 17 [grad]
-	t57  []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
-	t58  []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
-	t59  []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
-	t60  []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
-	t61  []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
-	t63  []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
-	t134 []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
-	t136 []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
-	t138 []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
-	t140 []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
-	t142 []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
-	t144 []float32 // %144 = get(%31) f32[28,N,128], line 79 [grad]
-	t145 []float32 // %145 = get(%31) f32[28,N,128], line 79 [grad]
-	t147 []float32 // %147 = broadcast_to(%62) f32[128,512], line 79 [grad]
-	t149 []float32 // %149 = broadcast_to(%62) f32[128], line 79 [grad]
-	t67  []float32 // %67 = arg() f32[N,128], line 78 [grad]
-	t68  []float32 // %68 = arg() f32[N,128], line 78 [grad]
-	t69  []float32 // %69 = arg() f32[N,128], line 78 [grad]
-	t135 []float32 // %135 = arg() f32[N,128], line 79 [grad]
-	t137 []float32 // %137 = arg() f32[N,128], line 79 [grad]
-	t139 []float32 // %139 = arg() f32[N,128], line 79 [grad]
-	t141 []float32 // %141 = arg() f32[N,128], line 79 [grad]
-	t143 []float32 // %143 = arg() f32[N,128], line 79 [grad]
-	t70  []float32 // %70 = arg() f32[N,128], line 78 [grad]
-	t71  []float32 // %71 = arg() f32[N,128], line 78 [grad]
-	t72  []float32 // %72 = arg() f32[128,512], line 78 [grad]
-	t73  []float32 // %73 = arg() f32[128], line 78 [grad]
-	t93  []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
-	t94  []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
-	t101 []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
-	t105 []float32 // %105 = mul(%101, %137) f32[N,128], line 84 [grad]
-	t109 []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
-	t110 []float32 // %110 = unslice(%109) f32[N,512], line 83 [grad]
-	t114 []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
-	t115 []float32 // %115 = unslice(%114) f32[N,512], line 82 [grad]
-	t120 []float32 // %120 = mul(%104, %119) f32[N,128], line 81 [grad]
-	t121 []float32 // %121 = sum_to(%120) f32[128], line 81 [grad]
-	t122 []float32 // %122 = unslice(%120) f32[N,512], line 81 [grad]
-	t127 []float32 // %127 = mul(%102, %126) f32[N,128], line 80 [grad]
-	t128 []float32 // %128 = unslice(%127) f32[N,512], line 80 [grad]
-	t129 []float32 // %129 = add(%123, %128) f32[N,512], line 80 [grad]
-	t130 []float32 // %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
-	t131 []float32 // %131 = matmul(%67, %129) f32[128,512], line 79 [grad]
-	t132 []float32 // %132 = add(%72, %131) f32[128,512], line 79 [grad]
-	t133 []float32 // %133 = add(%73, %121) f32[128], line 79 [grad]
-	t151 []float32 // %151 = get(%150) f32[N,28,512], line 79 [grad]
-	t154 []float32 // %154 = get(%150) f32[128,512], line 79 [grad]
-	t155 []float32 // %155 = get(%150) f32[128], line 79 [grad]
-	t156 []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
-	t158 []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
-	t159 []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
-	t189 []float32 // %189 = div(%183, %188) f32[], line 20 [update]
+	training bool      // set during TrainStep: loops keep what their gradients read
+	l13      loop13    // the parallel loop of hs/z
+	l129     loop129   // the parallel loop of %129
+	l132     loop132   // the parallel loop of %132
+	l202     loop202   // the parallel loop of %202
+	l207     loop207   // the parallel loop of %207
+	l215     loop215   // the parallel loop of %215
+	t6       []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
+	t7       []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
+	t8       []float32 // hs/zero = fill() f32[N,128], line 77
+	t9       []float32 // zx = arg() f32[N,512], line 77
+	t10      []float32 // h = arg() f32[N,128], line 77
+	t11      []float32 // c = arg() f32[N,128], line 77
+	t12      []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
+	t13      []float32 // hs/z = add(zx, %12) f32[N,512], line 79
+	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
+	t15      []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
+	t16      []float32 // %16 = split(hs/z) f32[N,128], line 81
+	t18      []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
+	t19      []float32 // %19 = split(hs/z) f32[N,128], line 82
+	t20      []float32 // hs/g = tanh(%19) f32[N,128], line 82
+	t21      []float32 // %21 = split(hs/z) f32[N,128], line 83
+	t22      []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
+	t25      []float32 // %25 = add(%23, %24) f32[N,128], line 84
+	t26      []float32 // %26 = tanh(%25) f32[N,128], line 85
+	t27      []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
+	t30      []float32 // %30 = reshape_to(%27) f32[N,128], line 85
+	t32      []float32 // hs/hs = get(%31) f32[N,28,128], line 78
+	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
+	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
+	t40      []float32 // logits = add(%39, logits/b) f32[N,10], line 16
+	t41      []float32 // y = softmax(logits) f32[N,10], line 16
+	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 17
+	t43      []float32 // loss = mean(%42) f32[], line 17
+	t45      []float32 // %45 = count(%42) f32[], line 17 [grad]
+	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 17 [grad]
+	t47      []float32 // %47 = div(%46, %45) f32[N], line 17 [grad]
+	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 17 [grad]
+	t50      []float32 // %50 = sum(y_) f32[N,1], line 17 [grad]
+	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 17 [grad]
+	t57      []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
+	t58      []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
+	t59      []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
+	t60      []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
+	t61      []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
+	t63      []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
+	t134     []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
+	t136     []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
+	t138     []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
+	t140     []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
+	t142     []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
+	t144     []float32 // %144 = get(%31) f32[28,N,128], line 79 [grad]
+	t145     []float32 // %145 = get(%31) f32[28,N,128], line 79 [grad]
+	t147     []float32 // %147 = broadcast_to(%62) f32[128,512], line 79 [grad]
+	t149     []float32 // %149 = broadcast_to(%62) f32[128], line 79 [grad]
+	t67      []float32 // %67 = arg() f32[N,128], line 78 [grad]
+	t68      []float32 // %68 = arg() f32[N,128], line 78 [grad]
+	t69      []float32 // %69 = arg() f32[N,128], line 78 [grad]
+	t135     []float32 // %135 = arg() f32[N,128], line 79 [grad]
+	t137     []float32 // %137 = arg() f32[N,128], line 79 [grad]
+	t139     []float32 // %139 = arg() f32[N,128], line 79 [grad]
+	t141     []float32 // %141 = arg() f32[N,128], line 79 [grad]
+	t143     []float32 // %143 = arg() f32[N,128], line 79 [grad]
+	t70      []float32 // %70 = arg() f32[N,128], line 78 [grad]
+	t71      []float32 // %71 = arg() f32[N,128], line 78 [grad]
+	t72      []float32 // %72 = arg() f32[128,512], line 78 [grad]
+	t73      []float32 // %73 = arg() f32[128], line 78 [grad]
+	t93      []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
+	t94      []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
+	t101     []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
+	t105     []float32 // %105 = mul(%101, %137) f32[N,128], line 84 [grad]
+	t109     []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
+	t110     []float32 // %110 = unslice(%109) f32[N,512], line 83 [grad]
+	t114     []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
+	t115     []float32 // %115 = unslice(%114) f32[N,512], line 82 [grad]
+	t120     []float32 // %120 = mul(%104, %119) f32[N,128], line 81 [grad]
+	t121     []float32 // %121 = sum_to(%120) f32[128], line 81 [grad]
+	t122     []float32 // %122 = unslice(%120) f32[N,512], line 81 [grad]
+	t127     []float32 // %127 = mul(%102, %126) f32[N,128], line 80 [grad]
+	t128     []float32 // %128 = unslice(%127) f32[N,512], line 80 [grad]
+	t129     []float32 // %129 = add(%123, %128) f32[N,512], line 80 [grad]
+	t130     []float32 // %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
+	t131     []float32 // %131 = matmul(%67, %129) f32[128,512], line 79 [grad]
+	t132     []float32 // %132 = add(%72, %131) f32[128,512], line 79 [grad]
+	t133     []float32 // %133 = add(%73, %121) f32[128], line 79 [grad]
+	t151     []float32 // %151 = get(%150) f32[N,28,512], line 79 [grad]
+	t154     []float32 // %154 = get(%150) f32[128,512], line 79 [grad]
+	t155     []float32 // %155 = get(%150) f32[128], line 79 [grad]
+	t156     []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
+	t158     []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
+	t159     []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
+	t189     []float32 // %189 = div(%183, %188) f32[], line 20 [update]
 }
 
 // New returns a LstmMnist with every parameter at its initial value. Buffers
@@ -163,7 +164,7 @@ func New() *Model {
 	m.params[0] = make([]float32, 14336) // hs/W f32[28,512]
 	runtime.InitGlorotUniform(m.params[0], []int{28, 512}, uint64(0x4900dae60dc2e385))
 	m.params[1] = make([]float32, 65536) // hs/U f32[128,512]
-	runtime.InitGlorotUniform(m.params[1], []int{128, 512}, uint64(0x4900d9e60dc2e1d2))
+	runtime.InitOrthogonal(m.params[1], []int{128, 512}, uint64(0x4900d9e60dc2e1d2))
 	m.params[2] = make([]float32, 512) // hs/b f32[512]
 	m.params[3] = make([]float32, 128) // hs/bf f32[128]
 	runtime.InitConstant(m.params[3], 1.0)
@@ -422,8 +423,10 @@ func (m *Model) forward(n int, x []float32) {
 		for i31 := 0; i31 < 28; i31++ {
 			runtime.CopyStepIn(t9, t7, n, 28, 512, i31)
 			// Record the carried values the step starts with.
-			copy(t144[i31*128*n:(i31+1)*128*n], t10)
-			copy(t145[i31*128*n:(i31+1)*128*n], t11)
+			if m.training {
+				copy(t144[i31*128*n:(i31+1)*128*n], t10)
+				copy(t145[i31*128*n:(i31+1)*128*n], t11)
+			}
 			// The body.
 			// %12 = matmul(h, hs/U) f32[N,512], line 79
 			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 512, 128, 1, t10, 128, p1, 512, 0, t12, 512)
@@ -513,11 +516,13 @@ func (m *Model) forward(n int, x []float32) {
 			copy(t30, t27)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t32, t27, n, 28, 128, i31)
-			copy(t134[i31*128*n:(i31+1)*128*n], t15)
-			copy(t136[i31*128*n:(i31+1)*128*n], t18)
-			copy(t138[i31*128*n:(i31+1)*128*n], t20)
-			copy(t140[i31*128*n:(i31+1)*128*n], t22)
-			copy(t142[i31*128*n:(i31+1)*128*n], t26)
+			if m.training {
+				copy(t134[i31*128*n:(i31+1)*128*n], t15)
+				copy(t136[i31*128*n:(i31+1)*128*n], t18)
+				copy(t138[i31*128*n:(i31+1)*128*n], t20)
+				copy(t140[i31*128*n:(i31+1)*128*n], t22)
+				copy(t142[i31*128*n:(i31+1)*128*n], t26)
+			}
 			copy(t10, t30)
 			copy(t11, t25)
 		}
@@ -1163,7 +1168,9 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
+	m.training = true
 	m.train(n, x, y_)
+	m.training = false
 	return m.t43[0]
 }
 
