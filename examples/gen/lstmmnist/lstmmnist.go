@@ -9,7 +9,7 @@ Signature:
 	outputs: y f32[N,10]
 	params:  hs/W f32[28,512], hs/U f32[128,512], hs/b f32[512], hs/bf f32[128], logits/W f32[128,10], logits/b f32[10] (81802 parameters)
 	state:   optimizer/step f32[], hs/W/adam_m f32[28,512], hs/W/adam_v f32[28,512], hs/U/adam_m f32[128,512], hs/U/adam_v f32[128,512], hs/b/adam_m f32[512], hs/b/adam_v f32[512], hs/bf/adam_m f32[128], hs/bf/adam_v f32[128], logits/W/adam_m f32[128,10], logits/W/adam_v f32[128,10], logits/b/adam_m f32[10], logits/b/adam_v f32[10] (state, not trained)
-	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)
+	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)
 	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
@@ -94,15 +94,15 @@ type Model struct {
 	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
 	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
 	t40      []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	t41      []float32 // y = softmax(logits) f32[N,10], line 16
-	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 17
-	t43      []float32 // loss = mean(%42) f32[], line 17
-	t45      []float32 // %45 = count(%42) f32[], line 17 [grad]
-	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 17 [grad]
-	t47      []float32 // %47 = div(%46, %45) f32[N], line 17 [grad]
-	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 17 [grad]
-	t50      []float32 // %50 = sum(y_) f32[N,1], line 17 [grad]
-	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 17 [grad]
+	t41      []float32 // y = softmax(logits) f32[N,10], line 17
+	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
+	t43      []float32 // loss = mean(%42) f32[], line 18
+	t45      []float32 // %45 = count(%42) f32[], line 18 [grad]
+	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 18 [grad]
+	t47      []float32 // %47 = div(%46, %45) f32[N], line 18 [grad]
+	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
+	t50      []float32 // %50 = sum(y_) f32[N,1], line 18 [grad]
+	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 18 [grad]
 	t57      []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
 	t58      []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
 	t59      []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
@@ -154,7 +154,7 @@ type Model struct {
 	t156     []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
 	t158     []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
 	t159     []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
-	t189     []float32 // %189 = div(%183, %188) f32[], line 20 [update]
+	t189     []float32 // %189 = div(%183, %188) f32[], line 21 [update]
 }
 
 // New returns a LstmMnist with every parameter at its initial value. Buffers
@@ -557,7 +557,7 @@ func (m *Model) predict(n int, x []float32) {
 	t41 := m.t41
 	// First the forward program.
 	m.forward(n, x)
-	// y = softmax(logits) f32[N,10], line 16
+	// y = softmax(logits) f32[N,10], line 17
 	runtime.SoftmaxRows(t41, t40, n, 10)
 }
 
@@ -569,9 +569,9 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	t43 := m.t43
 	// First the forward program.
 	m.forward(n, x)
-	// %42 = softmax_cross_entropy(logits, y_) f32[N], line 17
+	// %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
 	runtime.SoftmaxCrossEntropyRows(t42, t40, y_, n, 10)
-	// loss = mean(%42) f32[], line 17
+	// loss = mean(%42) f32[], line 18
 	{
 		clear(t43)
 		for i0 := 0; i0 < n; i0++ {
@@ -788,19 +788,19 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t189 := m.t189
 	// First the loss program.
 	m.loss(n, x, y_)
-	// y = softmax(logits) f32[N,10], line 16
+	// y = softmax(logits) f32[N,10], line 17
 	runtime.SoftmaxRows(t41, t40, n, 10)
-	// %45 = count(%42) f32[], line 17 [grad]
+	// %45 = count(%42) f32[], line 18 [grad]
 	t45[0] = float32(n)
-	// %46 = broadcast_to(%44) f32[N], line 17 [grad]
+	// %46 = broadcast_to(%44) f32[N], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t46[i0] = float32(1)
 	}
-	// %47 = div(%46, %45) f32[N], line 17 [grad]
+	// %47 = div(%46, %45) f32[N], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t47[i0] = t46[i0] / t45[0]
 	}
-	// %48 = broadcast_to(%47) f32[N,10], line 17 [grad]
+	// %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -808,7 +808,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t48[o0+i1] = t47[o1]
 		}
 	}
-	// %50 = sum(y_) f32[N,1], line 17 [grad]
+	// %50 = sum(y_) f32[N,1], line 18 [grad]
 	{
 		clear(t50)
 		for i0 := 0; i0 < n; i0++ {
@@ -819,7 +819,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %53 = mul(%52, %48) f32[N,10], line 17 [grad]
+	// %53 = mul(%52, %48) f32[N,10], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -1040,23 +1040,23 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %166 = add(hs/W/adam_m, %165) f32[28,512], line 20 [update]
+	// %166 = add(hs/W/adam_m, %165) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p7[i0] = p7[i0] + ((t159[i0] - p7[i0]) * float32(0.1))
 	}
-	// %171 = add(hs/W/adam_v, %170) f32[28,512], line 20 [update]
+	// %171 = add(hs/W/adam_v, %170) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p8[i0] = p8[i0] + (((t159[i0] * t159[i0]) - p8[i0]) * float32(0.001))
 	}
-	// %175 = add(optimizer/step, %44) f32[], line 20 [update]
+	// %175 = add(optimizer/step, %44) f32[], line 21 [update]
 	p6[0] = p6[0] + float32(1)
-	// %189 = div(%183, %188) f32[], line 20 [update]
-	t189[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
-	// %195 = sub(hs/W, %194) f32[28,512], line 20 [update]
+	// %189 = div(%183, %188) f32[], line 21 [update]
+	t189[0] = (float32(0.002) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
+	// %195 = sub(hs/W, %194) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p0[i0] = p0[i0] - ((p7[i0] * t189[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))
 	}
-	// %202 = add(hs/U/adam_m, %201) f32[128,512], line 20 [update]
+	// %202 = add(hs/U/adam_m, %201) f32[128,512], line 21 [update]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l202 = loop202{
@@ -1065,7 +1065,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 		runtime.ParallelFor(65536, 16384, &m.l202)
 	}
-	// %207 = add(hs/U/adam_v, %206) f32[128,512], line 20 [update]
+	// %207 = add(hs/U/adam_v, %206) f32[128,512], line 21 [update]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l207 = loop207{
@@ -1074,7 +1074,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 		runtime.ParallelFor(65536, 16384, &m.l207)
 	}
-	// %215 = sub(hs/U, %214) f32[128,512], line 20 [update]
+	// %215 = sub(hs/U, %214) f32[128,512], line 21 [update]
 	{
 		// 2 goroutines: about 154 µs serial at batch 64, 77 µs split (fork/join 0.4 µs)
 		m.l215 = loop215{
@@ -1085,51 +1085,51 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 		runtime.ParallelFor(65536, 16384, &m.l215)
 	}
-	// %222 = add(hs/b/adam_m, %221) f32[512], line 20 [update]
+	// %222 = add(hs/b/adam_m, %221) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		p11[i0] = p11[i0] + ((t156[i0] - p11[i0]) * float32(0.1))
 	}
-	// %227 = add(hs/b/adam_v, %226) f32[512], line 20 [update]
+	// %227 = add(hs/b/adam_v, %226) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		p12[i0] = p12[i0] + (((t156[i0] * t156[i0]) - p12[i0]) * float32(0.001))
 	}
-	// %235 = sub(hs/b, %234) f32[512], line 20 [update]
+	// %235 = sub(hs/b, %234) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		p2[i0] = p2[i0] - ((p11[i0] * t189[0]) / ((runtime.Sqrt(p12[i0])) + float32(1e-07)))
 	}
-	// %242 = add(hs/bf/adam_m, %241) f32[128], line 20 [update]
+	// %242 = add(hs/bf/adam_m, %241) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
 		p13[i0] = p13[i0] + ((t155[i0] - p13[i0]) * float32(0.1))
 	}
-	// %247 = add(hs/bf/adam_v, %246) f32[128], line 20 [update]
+	// %247 = add(hs/bf/adam_v, %246) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
 		p14[i0] = p14[i0] + (((t155[i0] * t155[i0]) - p14[i0]) * float32(0.001))
 	}
-	// %255 = sub(hs/bf, %254) f32[128], line 20 [update]
+	// %255 = sub(hs/bf, %254) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
 		p3[i0] = p3[i0] - ((p13[i0] * t189[0]) / ((runtime.Sqrt(p14[i0])) + float32(1e-07)))
 	}
-	// %262 = add(logits/W/adam_m, %261) f32[128,10], line 20 [update]
+	// %262 = add(logits/W/adam_m, %261) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
 		p15[i0] = p15[i0] + ((t59[i0] - p15[i0]) * float32(0.1))
 	}
-	// %267 = add(logits/W/adam_v, %266) f32[128,10], line 20 [update]
+	// %267 = add(logits/W/adam_v, %266) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
 		p16[i0] = p16[i0] + (((t59[i0] * t59[i0]) - p16[i0]) * float32(0.001))
 	}
-	// %275 = sub(logits/W, %274) f32[128,10], line 20 [update]
+	// %275 = sub(logits/W, %274) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
 		p4[i0] = p4[i0] - ((p15[i0] * t189[0]) / ((runtime.Sqrt(p16[i0])) + float32(1e-07)))
 	}
-	// %282 = add(logits/b/adam_m, %281) f32[10], line 20 [update]
+	// %282 = add(logits/b/adam_m, %281) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		p17[i0] = p17[i0] + ((t57[i0] - p17[i0]) * float32(0.1))
 	}
-	// %287 = add(logits/b/adam_v, %286) f32[10], line 20 [update]
+	// %287 = add(logits/b/adam_v, %286) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		p18[i0] = p18[i0] + (((t57[i0] * t57[i0]) - p18[i0]) * float32(0.001))
 	}
-	// %295 = sub(logits/b, %294) f32[10], line 20 [update]
+	// %295 = sub(logits/b, %294) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		p5[i0] = p5[i0] - ((p17[i0] * t189[0]) / ((runtime.Sqrt(p18[i0])) + float32(1e-07)))
 	}
@@ -1163,7 +1163,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	return m.t43[0]
 }
 
-// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) and
+// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002) on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) and
 // returns the loss loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
@@ -1518,7 +1518,7 @@ var signature = runtime.Signature{
 		ParamBytes: 981628,
 	},
 	Model:     "LstmMnist",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
+	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)",
 	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},
