@@ -84,8 +84,8 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 	}}
 	for i := len(fwd) - 1; i >= 0; i-- {
 		n := fwd[i]
-		if !onPath(n) || len(n.Inputs) == 0 {
-			continue
+		if !onPath(n) || len(n.Inputs) == 0 || !n.Type.IsTuple() && !n.Type.DType.IsFloat() {
+			continue // no gradient flows through an integer or bool value
 		}
 		var dys []*ir.Node
 		if n.Type.IsTuple() {

@@ -464,6 +464,7 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 	}
 	names := carriedNames(e.Carried)
 	ts := typesOf(inits)
+	var pred *ir.Node
 	cond, ok := c.loopRegion(names, ts, func(args map[string]*ir.Node) bool {
 		_, vs, ok := c.block(&lang.Block{Pos: e.Cond.Position()}, blockScope{args: args, what: "the condition of while"}, []lang.Expr{e.Cond})
 		if !ok {
@@ -473,9 +474,9 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 			c.errorNode(e.Cond.Position(), e.Cond, "the condition of while must be a scalar bool, got the number %g", vs[0].num)
 			return false
 		}
-		p := c.materialize(vs[0], ir.Bool)
-		if p.Type.DType != ir.Bool || p.Type.Shape.Rank() != 0 {
-			c.errorNode(e.Cond.Position(), e.Cond, "the condition of while must be a scalar bool, got %s %s", exprLabel(e.Cond), p.Type)
+		pred = c.materialize(vs[0], ir.Bool)
+		if pred.Type.DType != ir.Bool || pred.Type.Shape.Rank() != 0 {
+			c.errorNode(e.Cond.Position(), e.Cond, "the condition of while must be a scalar bool, got %s %s", exprLabel(e.Cond), pred.Type)
 			return false
 		}
 		return true
@@ -483,11 +484,7 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 	if !ok {
 		return nil, false
 	}
-	// The cond region's result: its last value.
-	cond.Results = []*ir.Node{cond.Nodes[len(cond.Nodes)-1]}
-	if last := c.condResult(cond); last != nil {
-		cond.Results = []*ir.Node{last}
-	}
+	cond.Results = []*ir.Node{pred}
 	var final map[string]*ir.Node
 	body, ok := c.loopRegion(names, ts, func(args map[string]*ir.Node) bool {
 		var ok bool
@@ -512,17 +509,6 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 		return nil, false
 	}
 	return c.results(n, len(inits), e.Pos), true
-}
-
-// condResult returns the bool scalar a while's condition region computed
-// last.
-func (c *checker) condResult(r *ir.Region) *ir.Node {
-	for i := len(r.Nodes) - 1; i >= 0; i-- {
-		if t := r.Nodes[i].Type; !t.IsTuple() && t.DType == ir.Bool && t.Shape.Rank() == 0 {
-			return r.Nodes[i]
-		}
-	}
-	return nil
 }
 
 // forExpr checks a for expression into a scan node.

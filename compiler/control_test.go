@@ -251,3 +251,32 @@ model F {
 	g, _ := checkSourceGradients(t, src, feeds, 6)
 	require.Len(t, g.Params, 3)
 }
+
+// TestWhileOnCarriedBool: a while whose condition is a carried bool
+// itself (no node of the condition region computes it) and one whose
+// condition is a constant run as the interpreter says.
+func TestWhileOnCarriedBool(t *testing.T) {
+	src := `model B {
+    input x: f64[2]
+    param w: f64[2]
+    r, _, k = while (r = x * w, go = true, k = 0) go limit 10 {
+        r = r * 0.5
+        k = k + 1
+        go = k < 3
+    }
+    s, _ = while (s = r, j = 0) true limit 4 {
+        s = s + 1.0
+        j = j + 1
+    }
+    loss = sum(s) + cast(k, dtype = "f64")
+    train loss with sgd(lr = 0.1)
+}`
+	feeds := map[string]*ir.Tensor{"x": tensor([]int{2}, 1, -2)}
+	g, it := checkSourceGradients(t, src, feeds, 7)
+	out, err := it.Run(feeds, g.Loss())
+	require.NoError(t, err)
+	w := it.State[g.Params[0]].Data
+	// r = x*w/8 after three trips; s = r + 4 after the limit; k = 3.
+	want := (1*w[0]-2*w[1])/8 + 8 + 3
+	require.InDelta(t, want, out[0].Data[0], 1e-12)
+}

@@ -75,7 +75,7 @@ type Model struct {
 	t25      []float32 // %25 = sigmoid(ht) f32[N,4], line 22
 	t26      []float32 // %26 = add(%24, %25) f32[N,4], line 22
 	t27      []float32 // %27 = mul(%26, g) f32[N,4], line 23
-	t223     []float32 // %223 = reshape_to(%26) f32[N,4], line 22 [grad]
+	t224     []float32 // %224 = reshape_to(%26) f32[N,4], line 22 [grad]
 	t30      []float32 // bs = get(%29) f32[N,5,4], line 21
 	t31      []float32 // c = get(%29) f32[N,4], line 21
 	t34      []float32 // v = add(%32, %33) f32[N,4], line 26
@@ -130,8 +130,8 @@ type Model struct {
 	t146     []int32   // %146 = get(%54) i32[], line 27 [grad]
 	t147     []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
 	t148     []int32   // %148 = get(%54) i32[20], line 27 [grad]
-	t188     []float32 // %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
-	t190     []int32   // %190 = sub(%146, %189) i32[], line 28 [grad]
+	t189     []float32 // %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	t191     []int32   // %191 = sub(%146, %190) i32[], line 28 [grad]
 	t160     []int32   // %160 = arg() i32[], line 27 [grad]
 	t161     []float32 // %161 = arg() f32[N,4], line 27 [grad]
 	t162     []int32   // %162 = arg() i32[], line 27 [grad]
@@ -141,49 +141,49 @@ type Model struct {
 	t176     []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
 	t182     []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
 	t184     []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
-	t185     []float32 // %185 = add(%163, %178) f32[N,4], line 28 [grad]
-	t186     []int32   // %186 = reshape_to(%162) i32[], line 28 [grad]
-	t192     []float32 // %192 = get(%191) f32[N,4], line 28 [grad]
-	t194     []float32 // %194 = get(%191) f32[N,4], line 28 [grad]
-	t197     []float32 // %197 = mul(%195, c) f32[N,4], line 26 [grad]
-	t199     []float32 // %199 = add(%197, %197) f32[N,4], line 26 [grad]
-	t224     []float32 // %224 = get(%29) f32[5,N,4], line 22 [grad]
-	t226     []float32 // %226 = get(%29) f32[5,N,4], line 22 [grad]
-	t202     []float32 // %202 = arg() f32[N,4], line 21 [grad]
-	t225     []float32 // %225 = arg() f32[N,4], line 22 [grad]
-	t227     []float32 // %227 = arg() f32[N,4], line 22 [grad]
+	t186     []int32   // %186 = broadcast_to(%185) i32[], line 28 [grad]
+	t187     []float32 // %187 = add(%163, %178) f32[N,4], line 28 [grad]
+	t193     []float32 // %193 = get(%192) f32[N,4], line 28 [grad]
+	t195     []float32 // %195 = get(%192) f32[N,4], line 28 [grad]
+	t198     []float32 // %198 = mul(%196, c) f32[N,4], line 26 [grad]
+	t200     []float32 // %200 = add(%198, %198) f32[N,4], line 26 [grad]
+	t225     []float32 // %225 = get(%29) f32[5,N,4], line 22 [grad]
+	t227     []float32 // %227 = get(%29) f32[5,N,4], line 22 [grad]
 	t203     []float32 // %203 = arg() f32[N,4], line 21 [grad]
-	t204     []float32 // %204 = arg() f32[4], line 21 [grad]
-	t213     []float32 // %213 = sum_to(%212) f32[4], line 23 [grad]
-	t214     []float32 // %214 = add(%203, %211) f32[N,4], line 23 [grad]
-	t218     []float32 // %218 = mul(%214, %217) f32[N,4], line 22 [grad]
-	t219     []float32 // %219 = mul(%214, %206) f32[N,4], line 22 [grad]
-	t222     []float32 // %222 = add(%204, %213) f32[4], line 22 [grad]
-	t232     []float32 // %232 = get(%231) f32[N,5,4], line 22 [grad]
-	t233     []float32 // %233 = get(%231) f32[N,4], line 22 [grad]
-	t234     []float32 // %234 = get(%231) f32[4], line 22 [grad]
-	t235     []float32 // %235 = add(%145, %233) f32[N,4], line 22 [grad]
-	t264     []float32 // %264 = get(%18) f32[5,N,4], line 17 [grad]
-	t237     []float32 // %237 = arg() f32[N,3], line 16 [grad]
-	t238     []float32 // %238 = arg() f32[N,4], line 16 [grad]
+	t226     []float32 // %226 = arg() f32[N,4], line 22 [grad]
+	t228     []float32 // %228 = arg() f32[N,4], line 22 [grad]
+	t204     []float32 // %204 = arg() f32[N,4], line 21 [grad]
+	t205     []float32 // %205 = arg() f32[4], line 21 [grad]
+	t214     []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
+	t215     []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
+	t219     []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
+	t220     []float32 // %220 = mul(%215, %207) f32[N,4], line 22 [grad]
+	t223     []float32 // %223 = add(%205, %214) f32[4], line 22 [grad]
+	t233     []float32 // %233 = get(%232) f32[N,5,4], line 22 [grad]
+	t234     []float32 // %234 = get(%232) f32[N,4], line 22 [grad]
+	t235     []float32 // %235 = get(%232) f32[4], line 22 [grad]
+	t236     []float32 // %236 = add(%145, %234) f32[N,4], line 22 [grad]
+	t265     []float32 // %265 = get(%18) f32[5,N,4], line 17 [grad]
+	t238     []float32 // %238 = arg() f32[N,3], line 16 [grad]
 	t239     []float32 // %239 = arg() f32[N,4], line 16 [grad]
-	t263     []float32 // %263 = arg() f32[N,4], line 17 [grad]
 	t240     []float32 // %240 = arg() f32[N,4], line 16 [grad]
-	t241     []float32 // %241 = arg() f32[3,4], line 16 [grad]
-	t242     []float32 // %242 = arg() f32[4,4], line 16 [grad]
-	t250     []float32 // %250 = reshape_to(%240) f32[N,4], line 17 [grad]
-	t255     []float32 // %255 = mul(%251, %254) f32[N,4], line 17 [grad]
-	t256     []float32 // %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
-	t257     []float32 // %257 = matmul(%238, %255) f32[4,4], line 17 [grad]
-	t258     []float32 // %258 = matmul(%255, %243) f32[N,3], line 17 [grad]
-	t259     []float32 // %259 = matmul(%237, %255) f32[3,4], line 17 [grad]
-	t260     []float32 // %260 = add(%241, %259) f32[3,4], line 17 [grad]
-	t261     []float32 // %261 = add(%242, %257) f32[4,4], line 17 [grad]
-	t271     []float32 // %271 = get(%269) f32[N,4], line 17 [grad]
-	t272     []float32 // %272 = get(%269) f32[3,4], line 17 [grad]
-	t273     []float32 // %273 = get(%269) f32[4,4], line 17 [grad]
-	t277     []float32 // %277 = mul(%271, %276) f32[N,4], line 15 [grad]
-	t279     []float32 // %279 = matmul(%6, %277) f32[3,4], line 15 [grad]
+	t264     []float32 // %264 = arg() f32[N,4], line 17 [grad]
+	t241     []float32 // %241 = arg() f32[N,4], line 16 [grad]
+	t242     []float32 // %242 = arg() f32[3,4], line 16 [grad]
+	t243     []float32 // %243 = arg() f32[4,4], line 16 [grad]
+	t251     []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
+	t256     []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
+	t257     []float32 // %257 = matmul(%256, %245) f32[N,4], line 17 [grad]
+	t258     []float32 // %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
+	t259     []float32 // %259 = matmul(%256, %244) f32[N,3], line 17 [grad]
+	t260     []float32 // %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
+	t261     []float32 // %261 = add(%242, %260) f32[3,4], line 17 [grad]
+	t262     []float32 // %262 = add(%243, %258) f32[4,4], line 17 [grad]
+	t272     []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
+	t273     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
+	t274     []float32 // %274 = get(%270) f32[4,4], line 17 [grad]
+	t278     []float32 // %278 = mul(%272, %277) f32[N,4], line 15 [grad]
+	t280     []float32 // %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -201,9 +201,9 @@ func New() *Model {
 	return m
 }
 
-var c297 = []float32{0, 0, 0, 0}                                     // f32[4]
-var c298 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
-var c299 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
+var c298 = []float32{0, 0, 0, 0}                                     // f32[4]
+var c299 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
+var c300 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -221,69 +221,69 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t147, m.t232, m.t7, m.t10, m.t21, m.t197, m.t277, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t147, m.t233, m.t7, m.t10, m.t21, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.t19, m.t279, m.t83 = a[:20*n:20*n], a[:12:12], a[:1:1]
+		m.t19, m.t280, m.t83 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.t30, m.t111, m.t112, m.t11, m.t235, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t30, m.t111, m.t112, m.t11, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t224, m.t12, m.t238, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t225, m.t12, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t226, m.t14, m.t239, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t227, m.t14, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t264, m.t98 = a[:20*n:20*n], a[:1:1]
+		m.t265, m.t98 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
 		m.t8 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t17, m.t22, m.t34, m.t199, m.t263 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t17, m.t22, m.t34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t20, m.t144, m.t240 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t20, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t188, m.t202, m.t250, m.t9 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t189, m.t203, m.t251, m.t9 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t225, m.t255, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.t27, m.t55, m.t163, m.t227, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t27, m.t55, m.t163, m.t228, m.t257 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t223, m.t73, m.t121, m.t167, m.t203, m.t271, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
+		m.t224, m.t73, m.t121, m.t167, m.t204, m.t272, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.t31, m.t214, m.t237 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t31, m.t215, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t133, m.t176, m.t218, m.t258 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t133, m.t176, m.t219, m.t259 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t138, m.t182, m.t219 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t138, m.t182, m.t220 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t140, m.t233 = a[:4*n:4*n], a[:4*n:4*n]
+		m.t140, m.t234 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t142 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t185, m.t123, m.t204 = a[:4*n:4*n], a[:4:4], a[:4:4]
+		m.t187, m.t123, m.t205 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
-		m.t192, m.t137, m.t213 = a[:4*n:4*n], a[:4:4], a[:4:4]
+		m.t193, m.t137, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
-		m.t194, m.t222, m.t57 = a[:4*n:4*n], a[:4:4], a[:1:1]
+		m.t195, m.t223, m.t57 = a[:4*n:4*n], a[:4:4], a[:1:1]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t242, m.t125 = a[:16:16], a[:1:1]
+		m.t243, m.t125 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t257, m.t135 = a[:16:16], a[:1:1]
+		m.t258, m.t135 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t261, m.t143 = a[:16:16], a[:1:1]
+		m.t262, m.t143 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t273 = a[:16:16]
+		m.t274 = a[:16:16]
 		a = a[16:]
-		m.t241 = a[:12:12]
-		a = a[12:]
-		m.t259 = a[:12:12]
+		m.t242 = a[:12:12]
 		a = a[12:]
 		m.t260 = a[:12:12]
 		a = a[12:]
-		m.t272 = a[:12:12]
+		m.t261 = a[:12:12]
+		a = a[12:]
+		m.t273 = a[:12:12]
 		a = a[12:]
 		m.t141 = a[:4:4]
 		a = a[4:]
-		m.t234 = a[:4:4]
+		m.t235 = a[:4:4]
 		a = a[4:]
 		m.t101 = a[:1:1]
 		a = a[1:]
@@ -298,7 +298,7 @@ func (m *Model) layout(n int) {
 		a := m.arenaI32[:size]
 		m.t148, m.t82 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.t45, m.t85, m.t190 = a[:1:1], a[:1:1], a[:1:1]
+		m.t45, m.t85, m.t191 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
 		m.t51, m.t97, m.t160 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
@@ -392,10 +392,10 @@ func (m *Model) forward(n int, x []float32) {
 	t146 := m.t146
 	t147 := m.t147
 	t148 := m.t148
-	t223 := m.t223
 	t224 := m.t224
-	t226 := m.t226
-	t264 := m.t264
+	t225 := m.t225
+	t227 := m.t227
+	t265 := m.t265
 	// %6 = mean(x) f32[N,3], line 15
 	{
 		clear(t6)
@@ -426,7 +426,7 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.CopyStepIn(t9, x, n, 5, 3, i18)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t264[i18*4*n:(i18+1)*4*n], t10)
+				copy(t265[i18*4*n:(i18+1)*4*n], t10)
 			}
 			// The body.
 			// %11 = matmul(xt, W) f32[N,4], line 17
@@ -466,15 +466,15 @@ func (m *Model) forward(n int, x []float32) {
 					t27[o0+i1] = t26[o0+i1] * p3[i1]
 				}
 			}
-			// %223 = reshape_to(%26) f32[N,4], line 22 [grad]
-			copy(t223, t26)
+			// %224 = reshape_to(%26) f32[N,4], line 22 [grad]
+			copy(t224, t26)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t30, t27, n, 5, 4, i29)
 			if m.training {
-				copy(t224[i29*4*n:(i29+1)*4*n], t25)
-				copy(t226[i29*4*n:(i29+1)*4*n], t26)
+				copy(t225[i29*4*n:(i29+1)*4*n], t25)
+				copy(t227[i29*4*n:(i29+1)*4*n], t26)
 			}
-			copy(t22, t223)
+			copy(t22, t224)
 		}
 		copy(t31, t22)
 	}
@@ -708,51 +708,51 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t176 := m.t176
 	t182 := m.t182
 	t184 := m.t184
-	t185 := m.t185
 	t186 := m.t186
-	t188 := m.t188
-	t190 := m.t190
-	t192 := m.t192
-	t194 := m.t194
-	t197 := m.t197
-	t199 := m.t199
-	t202 := m.t202
+	t187 := m.t187
+	t189 := m.t189
+	t191 := m.t191
+	t193 := m.t193
+	t195 := m.t195
+	t198 := m.t198
+	t200 := m.t200
 	t203 := m.t203
 	t204 := m.t204
-	t213 := m.t213
+	t205 := m.t205
 	t214 := m.t214
-	t218 := m.t218
+	t215 := m.t215
 	t219 := m.t219
-	t222 := m.t222
-	t224 := m.t224
+	t220 := m.t220
+	t223 := m.t223
 	t225 := m.t225
 	t226 := m.t226
 	t227 := m.t227
-	t232 := m.t232
+	t228 := m.t228
 	t233 := m.t233
 	t234 := m.t234
 	t235 := m.t235
-	t237 := m.t237
+	t236 := m.t236
 	t238 := m.t238
 	t239 := m.t239
 	t240 := m.t240
 	t241 := m.t241
 	t242 := m.t242
-	t250 := m.t250
-	t255 := m.t255
+	t243 := m.t243
+	t251 := m.t251
 	t256 := m.t256
 	t257 := m.t257
 	t258 := m.t258
 	t259 := m.t259
 	t260 := m.t260
 	t261 := m.t261
-	t263 := m.t263
+	t262 := m.t262
 	t264 := m.t264
-	t271 := m.t271
+	t265 := m.t265
 	t272 := m.t272
 	t273 := m.t273
-	t277 := m.t277
-	t279 := m.t279
+	t274 := m.t274
+	t278 := m.t278
+	t280 := m.t280
 	// First the loss program.
 	m.loss(n, x, y)
 	// %103 = count(%100) f32[], line 57 [grad]
@@ -839,20 +839,20 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t144[i0] = t143[0]
 	}
-	// %188 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	// %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t188[i0] = float32(0)
+		t189[i0] = float32(0)
 	}
-	// %190 = sub(%146, %189) i32[], line 28 [grad]
-	t190[0] = t146[0] - int32(1)
-	// %191 = while(%190, %140, %35, %188, %147, %148, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
+	// %191 = sub(%146, %190) i32[], line 28 [grad]
+	t191[0] = t146[0] - int32(1)
+	// %192 = while(%191, %140, %35, %189, %147, %148, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
 	{
-		copy(t160, t190)
+		copy(t160, t191)
 		copy(t161, t140)
 		t162[0] = int32(0)
-		copy(t163, t188)
-		i191 := 0
-		for ; i191 < 20; i191++ {
+		copy(t163, t189)
+		i192 := 0
+		for ; i192 < 20; i192++ {
 			// %159 = greater(%151, %158) bool[], line 27 [grad]
 			t159[0] = t160[0] > int32(-1)
 			if !t159[0] {
@@ -878,142 +878,142 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %184 = sub(%160, %183) i32[], line 28 [grad]
 			t184[0] = t160[0] - int32(1)
-			// %185 = add(%163, %178) f32[N,4], line 28 [grad]
+			// %186 = broadcast_to(%185) i32[], line 28 [grad]
+			t186[0] = int32(0)
+			// %187 = add(%163, %178) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t185[i0] = t163[i0] + (t176[i0] / t167[i0])
+				t187[i0] = t163[i0] + (t176[i0] / t167[i0])
 			}
-			// %186 = reshape_to(%162) i32[], line 28 [grad]
-			copy(t186, t162)
 			// Carry its results to the next trip.
 			copy(t160, t184)
 			copy(t161, t182)
 			copy(t162, t186)
-			copy(t163, t185)
+			copy(t163, t187)
 		}
-		copy(t192, t161)
-		copy(t194, t163)
+		copy(t193, t161)
+		copy(t195, t163)
 	}
-	// %197 = mul(%195, c) f32[N,4], line 26 [grad]
+	// %198 = mul(%196, c) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t197[i0] = (t192[i0] + t194[i0]) * t31[i0]
+		t198[i0] = (t193[i0] + t195[i0]) * t31[i0]
 	}
-	// %199 = add(%197, %197) f32[N,4], line 26 [grad]
+	// %200 = add(%198, %198) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t199[i0] = t197[i0] + t197[i0]
+		t200[i0] = t198[i0] + t198[i0]
 	}
-	// %231 = scan(%112, %224, %226, %199, %297, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
+	// %232 = scan(%112, %225, %227, %200, %298, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
 	{
-		copy(t203, t199)
-		copy(t204, c297)
-		for i231 := 0; i231 < 5; i231++ {
-			runtime.CopyStepIn(t202, t112, n, 5, 4, i231)
-			copy(t225, t224[i231*4*n:(i231+1)*4*n])
-			copy(t227, t226[i231*4*n:(i231+1)*4*n])
+		copy(t204, t200)
+		copy(t205, c298)
+		for i232 := 0; i232 < 5; i232++ {
+			runtime.CopyStepIn(t203, t112, n, 5, 4, i232)
+			copy(t226, t225[i232*4*n:(i232+1)*4*n])
+			copy(t228, t227[i232*4*n:(i232+1)*4*n])
 			// The body.
-			// %213 = sum_to(%212) f32[4], line 23 [grad]
+			// %214 = sum_to(%213) f32[4], line 23 [grad]
 			{
-				clear(t213)
+				clear(t214)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t213[i1] += (t202[o0+i1] * t227[o0+i1])
+						t214[i1] += (t203[o0+i1] * t228[o0+i1])
 					}
 				}
 			}
-			// %214 = add(%203, %211) f32[N,4], line 23 [grad]
+			// %215 = add(%204, %212) f32[N,4], line 23 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t214[o0+i1] = t203[o0+i1] + (t202[o0+i1] * p3[i1])
+					t215[o0+i1] = t204[o0+i1] + (t203[o0+i1] * p3[i1])
 				}
 			}
-			// %218 = mul(%214, %217) f32[N,4], line 22 [grad]
+			// %219 = mul(%215, %218) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t218[i0] = t214[i0] * (t225[i0] * (float32(1) - t225[i0]))
+				t219[i0] = t215[i0] * (t226[i0] * (float32(1) - t226[i0]))
 			}
-			// %219 = mul(%214, %206) f32[N,4], line 22 [grad]
+			// %220 = mul(%215, %207) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t219[i0] = t214[i0] * float32(0.5)
+				t220[i0] = t215[i0] * float32(0.5)
 			}
-			// %222 = add(%204, %213) f32[4], line 22 [grad]
+			// %223 = add(%205, %214) f32[4], line 22 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t222[i0] = t204[i0] + t213[i0]
+				t223[i0] = t205[i0] + t214[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t232, t218, n, 5, 4, i231)
-			copy(t203, t219)
-			copy(t204, t222)
+			runtime.CopyStepOut(t233, t219, n, 5, 4, i232)
+			copy(t204, t220)
+			copy(t205, t223)
 		}
-		copy(t233, t203)
 		copy(t234, t204)
+		copy(t235, t205)
 	}
-	// %235 = add(%145, %233) f32[N,4], line 22 [grad]
+	// %236 = add(%145, %234) f32[N,4], line 22 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t235[i0] = (t142[i0] + t144[i0]) + t233[i0]
+		t236[i0] = (t142[i0] + t144[i0]) + t234[i0]
 	}
-	// %269 = scan(x, %264, %232, hs, %235, %298, %299, W, U) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	// %270 = scan(x, %265, %233, hs, %236, %299, %300, W, U) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
 	{
-		copy(t240, t235)
-		copy(t241, c298)
+		copy(t241, t236)
 		copy(t242, c299)
-		for i269 := 4; i269 >= 0; i269-- {
-			runtime.CopyStepIn(t237, x, n, 5, 3, i269)
-			copy(t238, t264[i269*4*n:(i269+1)*4*n])
-			runtime.CopyStepIn(t239, t232, n, 5, 4, i269)
-			runtime.CopyStepIn(t263, t19, n, 5, 4, i269)
+		copy(t243, c300)
+		for i270 := 4; i270 >= 0; i270-- {
+			runtime.CopyStepIn(t238, x, n, 5, 3, i270)
+			copy(t239, t265[i270*4*n:(i270+1)*4*n])
+			runtime.CopyStepIn(t240, t233, n, 5, 4, i270)
+			runtime.CopyStepIn(t264, t19, n, 5, 4, i270)
 			// The body.
-			// %250 = reshape_to(%240) f32[N,4], line 17 [grad]
-			copy(t250, t240)
-			// %255 = mul(%251, %254) f32[N,4], line 17 [grad]
+			// %251 = reshape_to(%241) f32[N,4], line 17 [grad]
+			copy(t251, t241)
+			// %256 = mul(%252, %255) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t255[i0] = (t239[i0] + t250[i0]) * (float32(1) - (t263[i0] * t263[i0]))
+				t256[i0] = (t240[i0] + t251[i0]) * (float32(1) - (t264[i0] * t264[i0]))
 			}
-			// %256 = matmul(%255, %244) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t255, 4, p1, 4, 0, t256, 4)
-			// %257 = matmul(%238, %255) f32[4,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t238, 4, t255, 4, 0, t257, 4)
-			// %258 = matmul(%255, %243) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t255, 4, p0, 4, 0, t258, 3)
-			// %259 = matmul(%237, %255) f32[3,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t237, 3, t255, 4, 0, t259, 4)
-			// %260 = add(%241, %259) f32[3,4], line 17 [grad]
+			// %257 = matmul(%256, %245) f32[N,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t256, 4, p1, 4, 0, t257, 4)
+			// %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 0, t258, 4)
+			// %259 = matmul(%256, %244) f32[N,3], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t256, 4, p0, 4, 0, t259, 3)
+			// %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
+			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t238, 3, t256, 4, 0, t260, 4)
+			// %261 = add(%242, %260) f32[3,4], line 17 [grad]
 			for i0 := 0; i0 < 12; i0++ {
-				t260[i0] = t241[i0] + t259[i0]
+				t261[i0] = t242[i0] + t260[i0]
 			}
-			// %261 = add(%242, %257) f32[4,4], line 17 [grad]
+			// %262 = add(%243, %258) f32[4,4], line 17 [grad]
 			for i0 := 0; i0 < 16; i0++ {
-				t261[i0] = t242[i0] + t257[i0]
+				t262[i0] = t243[i0] + t258[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
-			copy(t240, t256)
-			copy(t241, t260)
+			copy(t241, t257)
 			copy(t242, t261)
+			copy(t243, t262)
 		}
-		copy(t271, t240)
 		copy(t272, t241)
 		copy(t273, t242)
+		copy(t274, t243)
 	}
-	// %277 = mul(%271, %276) f32[N,4], line 15 [grad]
+	// %278 = mul(%272, %277) f32[N,4], line 15 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t277[i0] = t271[i0] * (float32(1) - (t8[i0] * t8[i0]))
+		t278[i0] = t272[i0] * (float32(1) - (t8[i0] * t8[i0]))
 	}
-	// %279 = matmul(%6, %277) f32[3,4], line 15 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t277, 4, 0, t279, 4)
-	// %282 = sub(W, %281) f32[3,4], line 58 [update]
+	// %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t278, 4, 0, t280, 4)
+	// %283 = sub(W, %282) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t272[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * t273[i0])
 	}
-	// %286 = sub(U, %285) f32[4,4], line 58 [update]
+	// %287 = sub(U, %286) f32[4,4], line 58 [update]
 	for i0 := 0; i0 < 16; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t273[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * t274[i0])
 	}
-	// %290 = sub(V, %289) f32[3,4], line 58 [update]
+	// %291 = sub(V, %290) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t279[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * t280[i0])
 	}
-	// %294 = sub(g, %293) f32[4], line 58 [update]
+	// %295 = sub(g, %294) f32[4], line 58 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * (t141[i0] + t234[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * (t141[i0] + t235[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -1194,48 +1194,48 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 {"name":"get_146","op":"get","inputs":["while_54"],"dtype":"i32","shape":[],"role":"grad"}
 {"name":"get_147","op":"get","inputs":["while_54"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
 {"name":"get_148","op":"get","inputs":["while_54"],"dtype":"i32","shape":[20],"role":"grad"}
-{"name":"broadcast_to_188","op":"broadcast_to","inputs":["const_58"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_189","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_190","op":"sub","inputs":["get_146","const_189"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_191","op":"while","inputs":["sub_190","get_140","const_35","broadcast_to_188","get_147","get_148","v"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_192","op":"get","inputs":["while_191"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_194","op":"get","inputs":["while_191"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_195","op":"add","inputs":["get_192","get_194"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_197","op":"mul","inputs":["add_195","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_199","op":"add","inputs":["mul_197","mul_197"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_224","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"get_226","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_297","op":"const","dtype":"f32","shape":[4],"role":"grad"}
-{"name":"scan_231","op":"scan","inputs":["div_112","get_224","get_226","add_199","const_297","g"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_232","op":"get","inputs":["scan_231"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_233","op":"get","inputs":["scan_231"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_234","op":"get","inputs":["scan_231"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"add_235","op":"add","inputs":["add_145","get_233"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_236","op":"add","inputs":["get_141","get_234"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_264","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_298","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_299","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"scan_269","op":"scan","inputs":["x","get_264","get_232","hs","add_235","const_298","const_299","W","U"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_271","op":"get","inputs":["scan_269"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_272","op":"get","inputs":["scan_269"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"get_273","op":"get","inputs":["scan_269"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"mul_275","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"sub_276","op":"sub","inputs":["const_33","mul_275"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_277","op":"mul","inputs":["get_271","sub_276"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"matmul_279","op":"matmul","inputs":["mean_6","mul_277"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_280","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_281","op":"mul","inputs":["const_280","get_272"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_282","op":"sub","inputs":["W","mul_281"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_283","op":"assign","inputs":["W","sub_282"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_285","op":"mul","inputs":["const_280","get_273"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"sub_286","op":"sub","inputs":["U","mul_285"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"assign_287","op":"assign","inputs":["U","sub_286"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"mul_289","op":"mul","inputs":["const_280","matmul_279"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_290","op":"sub","inputs":["V","mul_289"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_291","op":"assign","inputs":["V","sub_290"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_293","op":"mul","inputs":["const_280","add_236"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_294","op":"sub","inputs":["g","mul_293"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_295","op":"assign","inputs":["g","sub_294"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"broadcast_to_189","op":"broadcast_to","inputs":["const_58"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_190","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_191","op":"sub","inputs":["get_146","const_190"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_192","op":"while","inputs":["sub_191","get_140","const_35","broadcast_to_189","get_147","get_148","v"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_193","op":"get","inputs":["while_192"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_195","op":"get","inputs":["while_192"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_196","op":"add","inputs":["get_193","get_195"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_198","op":"mul","inputs":["add_196","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_200","op":"add","inputs":["mul_198","mul_198"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_225","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_227","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_298","op":"const","dtype":"f32","shape":[4],"role":"grad"}
+{"name":"scan_232","op":"scan","inputs":["div_112","get_225","get_227","add_200","const_298","g"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_233","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_234","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_235","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"add_236","op":"add","inputs":["add_145","get_234"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_237","op":"add","inputs":["get_141","get_235"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_265","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_299","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_300","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"scan_270","op":"scan","inputs":["x","get_265","get_233","hs","add_236","const_299","const_300","W","U"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_272","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_273","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_274","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"mul_276","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sub_277","op":"sub","inputs":["const_33","mul_276"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_278","op":"mul","inputs":["get_272","sub_277"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_280","op":"matmul","inputs":["mean_6","mul_278"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_281","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_282","op":"mul","inputs":["const_281","get_273"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_283","op":"sub","inputs":["W","mul_282"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_284","op":"assign","inputs":["W","sub_283"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_286","op":"mul","inputs":["const_281","get_274"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"sub_287","op":"sub","inputs":["U","mul_286"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"assign_288","op":"assign","inputs":["U","sub_287"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"mul_290","op":"mul","inputs":["const_281","matmul_280"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_291","op":"sub","inputs":["V","mul_290"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_292","op":"assign","inputs":["V","sub_291"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_294","op":"mul","inputs":["const_281","add_237"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_295","op":"sub","inputs":["g","mul_294"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_296","op":"assign","inputs":["g","sub_295"],"dtype":"f32","shape":[4],"role":"update"}
 `
 
 var signature = runtime.Signature{

@@ -62,7 +62,7 @@ type Model struct {
 	t10      []float32 // %10 = sum(%9) f32[], line 14
 	t11      []float32 // %11 = add(%8, %10) f32[], line 14
 	t12      []float32 // %12 = mul(%11, c) f32[], line 15
-	t165     []float32 // %165 = reshape_to(%11) f32[], line 14 [grad]
+	t166     []float32 // %166 = reshape_to(%11) f32[], line 14 [grad]
 	t17      []float32 // ys = get(%16) f32[N], line 13
 	t18      []float32 // ones = get(%16) f32[N], line 13
 	t19      []float32 // acc = get(%16) f32[], line 13
@@ -92,7 +92,7 @@ type Model struct {
 	t62      []int32   // %62 = get(%48) i32[], line 25 [grad]
 	t63      []int32   // %63 = get(%48) i32[3], line 25 [grad]
 	t64      []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
-	t115     []int32   // %115 = sub(%62, %114) i32[], line 27 [grad]
+	t116     []int32   // %116 = sub(%62, %115) i32[], line 27 [grad]
 	t74      []int32   // %74 = arg() i32[], line 25 [grad]
 	t75      []int32   // %75 = arg() i32[], line 25 [grad]
 	t76      []float32 // %76 = arg() f32[N], line 25 [grad]
@@ -106,31 +106,31 @@ type Model struct {
 	t106     []float32 // %106 = reshape_to(%105) f32[], line 27 [grad]
 	t109     []float32 // %109 = get(%108) f32[N], line 27 [grad]
 	t112     []int32   // %112 = sub(%74, %111) i32[], line 27 [grad]
-	t113     []int32   // %113 = reshape_to(%75) i32[], line 27 [grad]
-	t118     []float32 // %118 = get(%116) f32[N], line 27 [grad]
-	t120     []float32 // %120 = arg() f32[], line 19 [grad]
-	t127     []float32 // %127 = arg() f32[], line 20 [grad]
-	t123     []float32 // %123 = mul(%121, %120) f32[N], line 20 [grad]
-	t125     []float32 // %125 = sum_to(%124) f32[], line 20 [grad]
-	t131     []float32 // %131 = sum_to(%130) f32[], line 22 [grad]
-	t132     []float32 // %132 = reshape_to(%128) f32[N], line 22 [grad]
-	t134     []float32 // %134 = get(%133) f32[N], line 22 [grad]
-	t136     []float32 // %136 = add(%118, %134) f32[N], line 22 [grad]
-	t166     []float32 // %166 = get(%16) f32[N], line 14 [grad]
-	t139     []float32 // %139 = arg() f32[3], line 13 [grad]
-	t141     []float32 // %141 = arg() f32[], line 13 [grad]
-	t167     []float32 // %167 = arg() f32[], line 14 [grad]
-	t143     []float32 // %143 = arg() f32[], line 13 [grad]
-	t144     []float32 // %144 = arg() f32[3], line 13 [grad]
-	t145     []float32 // %145 = arg() f32[], line 13 [grad]
-	t147     []float32 // %147 = arg() f32[], line 13 [grad]
-	t157     []float32 // %157 = add(%143, %155) f32[], line 15 [grad]
-	t158     []float32 // %158 = broadcast_to(%157) f32[3], line 14 [grad]
-	t159     []float32 // %159 = mul(%158, %146) f32[3], line 14 [grad]
-	t161     []float32 // %161 = mul(%157, %148) f32[], line 14 [grad]
-	t163     []float32 // %163 = add(%144, %160) f32[3], line 14 [grad]
-	t164     []float32 // %164 = add(%145, %156) f32[], line 14 [grad]
-	t176     []float32 // %176 = get(%173) f32[3], line 14 [grad]
+	t114     []int32   // %114 = broadcast_to(%113) i32[], line 27 [grad]
+	t119     []float32 // %119 = get(%117) f32[N], line 27 [grad]
+	t121     []float32 // %121 = arg() f32[], line 19 [grad]
+	t128     []float32 // %128 = arg() f32[], line 20 [grad]
+	t124     []float32 // %124 = mul(%122, %121) f32[N], line 20 [grad]
+	t126     []float32 // %126 = sum_to(%125) f32[], line 20 [grad]
+	t132     []float32 // %132 = sum_to(%131) f32[], line 22 [grad]
+	t133     []float32 // %133 = reshape_to(%129) f32[N], line 22 [grad]
+	t135     []float32 // %135 = get(%134) f32[N], line 22 [grad]
+	t137     []float32 // %137 = add(%119, %135) f32[N], line 22 [grad]
+	t167     []float32 // %167 = get(%16) f32[N], line 14 [grad]
+	t140     []float32 // %140 = arg() f32[3], line 13 [grad]
+	t142     []float32 // %142 = arg() f32[], line 13 [grad]
+	t168     []float32 // %168 = arg() f32[], line 14 [grad]
+	t144     []float32 // %144 = arg() f32[], line 13 [grad]
+	t145     []float32 // %145 = arg() f32[3], line 13 [grad]
+	t146     []float32 // %146 = arg() f32[], line 13 [grad]
+	t148     []float32 // %148 = arg() f32[], line 13 [grad]
+	t158     []float32 // %158 = add(%144, %156) f32[], line 15 [grad]
+	t159     []float32 // %159 = broadcast_to(%158) f32[3], line 14 [grad]
+	t160     []float32 // %160 = mul(%159, %147) f32[3], line 14 [grad]
+	t162     []float32 // %162 = mul(%158, %149) f32[], line 14 [grad]
+	t164     []float32 // %164 = add(%145, %161) f32[3], line 14 [grad]
+	t165     []float32 // %165 = add(%146, %157) f32[], line 14 [grad]
+	t177     []float32 // %177 = get(%174) f32[3], line 14 [grad]
 }
 
 // New returns a ControlNested with every parameter at its initial value. Buffers
@@ -142,7 +142,7 @@ func New() *Model {
 	return m
 }
 
-var c183 = []float32{0, 0, 0} // f32[3]
+var c184 = []float32{0, 0, 0} // f32[3]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -160,39 +160,39 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t64, m.t21, m.t123, m.t136, m.t5, m.t20 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
+		m.t64, m.t21, m.t124, m.t137, m.t5, m.t20 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
 		a = a[3*n:]
-		m.t17, m.t141 = a[:n:n], a[:1:1]
+		m.t17, m.t142 = a[:n:n], a[:1:1]
 		a = a[n:]
-		m.t18, m.t57, m.t132, m.t52, m.t167 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t18, m.t57, m.t133, m.t52, m.t168 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t22, m.t35, m.t61, m.t6, m.t53, m.t143 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t22, m.t35, m.t61, m.t6, m.t53, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t28, m.t76, m.t134, m.t15, m.t145 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t28, m.t76, m.t135, m.t15, m.t146 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t42, m.t93, m.t10, m.t24, m.t120, m.t147 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t42, m.t93, m.t10, m.t24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t47, m.t109, m.t11, m.t26, m.t127, m.t157 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t47, m.t109, m.t11, m.t26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t50, m.t118, m.t12, m.t161 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t50, m.t119, m.t12, m.t162 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t166 = a[:n:n]
+		m.t167 = a[:n:n]
 		a = a[n:]
-		m.t139, m.t165, m.t37, m.t97, m.t125 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t140, m.t166, m.t37, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t144, m.t19, m.t100, m.t131 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t145, m.t19, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t158, m.t38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
+		m.t159, m.t38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t159, m.t39, m.t104 = a[:3:3], a[:1:1], a[:1:1]
+		m.t160, m.t39, m.t104 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t163, m.t40, m.t105 = a[:3:3], a[:1:1], a[:1:1]
+		m.t164, m.t40, m.t105 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t176, m.t106 = a[:3:3], a[:1:1]
+		m.t177, m.t106 = a[:3:3], a[:1:1]
 		a = a[3:]
 		m.t55 = a[:1:1]
 		a = a[1:]
-		m.t164 = a[:1:1]
+		m.t165 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -205,7 +205,7 @@ func (m *Model) layout(n int) {
 		a := m.arenaI32[:size]
 		m.t63 = a[:3:3]
 		a = a[3:]
-		m.t34, m.t115 = a[:1:1], a[:1:1]
+		m.t34, m.t116 = a[:1:1], a[:1:1]
 		a = a[1:]
 		m.t45, m.t74 = a[:1:1], a[:1:1]
 		a = a[1:]
@@ -213,7 +213,7 @@ func (m *Model) layout(n int) {
 		a = a[1:]
 		m.t62, m.t112 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t113 = a[:1:1]
+		m.t114 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -264,8 +264,8 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
-	t165 := m.t165
 	t166 := m.t166
+	t167 := m.t167
 	// %16 = scan(x, %4, w, c) (f32[N], f32[N], f32[N], f32[], f32[N]), line 13
 	{
 		t15[0] = float32(2)
@@ -284,15 +284,15 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 			t11[0] = (t6[0] * float32(0.5)) + t10[0]
 			// %12 = mul(%11, c) f32[], line 15
 			t12[0] = t11[0] * t15[0]
-			// %165 = reshape_to(%11) f32[], line 14 [grad]
-			copy(t165, t11)
+			// %166 = reshape_to(%11) f32[], line 14 [grad]
+			copy(t166, t11)
 			// Stack its per-step results, carry the others to the next step.
 			t17[i16] = t12[0]
 			t18[i16] = float32(1)
 			if m.training {
-				t166[i16] = t11[0]
+				t167[i16] = t11[0]
 			}
-			copy(t6, t165)
+			copy(t6, t166)
 		}
 		copy(t19, t6)
 	}
@@ -433,32 +433,32 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t106 := m.t106
 	t109 := m.t109
 	t112 := m.t112
-	t113 := m.t113
-	t115 := m.t115
-	t118 := m.t118
-	t120 := m.t120
-	t123 := m.t123
-	t125 := m.t125
-	t127 := m.t127
-	t131 := m.t131
+	t114 := m.t114
+	t116 := m.t116
+	t119 := m.t119
+	t121 := m.t121
+	t124 := m.t124
+	t126 := m.t126
+	t128 := m.t128
 	t132 := m.t132
-	t134 := m.t134
-	t136 := m.t136
-	t139 := m.t139
-	t141 := m.t141
-	t143 := m.t143
+	t133 := m.t133
+	t135 := m.t135
+	t137 := m.t137
+	t140 := m.t140
+	t142 := m.t142
 	t144 := m.t144
 	t145 := m.t145
-	t147 := m.t147
-	t157 := m.t157
+	t146 := m.t146
+	t148 := m.t148
 	t158 := m.t158
 	t159 := m.t159
-	t161 := m.t161
-	t163 := m.t163
+	t160 := m.t160
+	t162 := m.t162
 	t164 := m.t164
-	t166 := m.t166
+	t165 := m.t165
 	t167 := m.t167
-	t176 := m.t176
+	t168 := m.t168
+	t177 := m.t177
 	// First the loss program.
 	m.loss(n, x, flip)
 	// %57 = broadcast_to(%56) f32[N], line 37 [grad]
@@ -469,15 +469,15 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	for i0 := 0; i0 < n; i0++ {
 		t61[i0] = t28[i0] + t28[i0]
 	}
-	// %115 = sub(%62, %114) i32[], line 27 [grad]
-	t115[0] = t62[0] - int32(1)
-	// %116 = while(%115, %29, %57, %63, %64) (i32[], i32[], f32[N]), line 27 [grad]
+	// %116 = sub(%62, %115) i32[], line 27 [grad]
+	t116[0] = t62[0] - int32(1)
+	// %117 = while(%116, %29, %57, %63, %64) (i32[], i32[], f32[N]), line 27 [grad]
 	{
-		copy(t74, t115)
+		copy(t74, t116)
 		t75[0] = int32(0)
 		copy(t76, t57)
-		i116 := 0
-		for ; i116 < 3; i116++ {
+		i117 := 0
+		for ; i117 < 3; i117++ {
 			// %73 = greater(%67, %72) bool[], line 25 [grad]
 			t73[0] = t74[0] > int32(-1)
 			if !t73[0] {
@@ -509,88 +509,88 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			}
 			// %112 = sub(%74, %111) i32[], line 27 [grad]
 			t112[0] = t74[0] - int32(1)
-			// %113 = reshape_to(%75) i32[], line 27 [grad]
-			copy(t113, t75)
+			// %114 = broadcast_to(%113) i32[], line 27 [grad]
+			t114[0] = int32(0)
 			// Carry its results to the next trip.
 			copy(t74, t112)
-			copy(t75, t113)
+			copy(t75, t114)
 			copy(t76, t109)
 		}
-		copy(t118, t76)
+		copy(t119, t76)
 	}
-	// %133 = cond(flip, ys, c, %61) (f32[N], f32[]), line 22 [grad]
+	// %134 = cond(flip, ys, c, %61) (f32[N], f32[]), line 22 [grad]
 	{
-		t120[0] = float32(2)
-		t127[0] = float32(2)
+		t121[0] = float32(2)
+		t128[0] = float32(2)
 		if flip[0] {
-			// %123 = mul(%121, %120) f32[N], line 20 [grad]
+			// %124 = mul(%122, %121) f32[N], line 20 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t123[i0] = t61[i0] * t120[0]
+				t124[i0] = t61[i0] * t121[0]
 			}
-			// %125 = sum_to(%124) f32[], line 20 [grad]
+			// %126 = sum_to(%125) f32[], line 20 [grad]
 			{
-				clear(t125)
+				clear(t126)
 				for i0 := 0; i0 < n; i0++ {
-					t125[0] += (t61[i0] * t17[i0])
+					t126[0] += (t61[i0] * t17[i0])
 				}
 			}
-			copy(t134, t123)
+			copy(t135, t124)
 		} else {
-			// %131 = sum_to(%130) f32[], line 22 [grad]
+			// %132 = sum_to(%131) f32[], line 22 [grad]
 			{
-				clear(t131)
+				clear(t132)
 				for i0 := 0; i0 < n; i0++ {
-					t131[0] += (-t61[i0])
+					t132[0] += (-t61[i0])
 				}
 			}
-			// %132 = reshape_to(%128) f32[N], line 22 [grad]
-			copy(t132, t61)
-			copy(t134, t132)
+			// %133 = reshape_to(%129) f32[N], line 22 [grad]
+			copy(t133, t61)
+			copy(t135, t133)
 		}
 	}
-	// %136 = add(%118, %134) f32[N], line 22 [grad]
+	// %137 = add(%119, %135) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t136[i0] = t118[i0] + t134[i0]
+		t137[i0] = t119[i0] + t135[i0]
 	}
-	// %173 = scan(x, %136, %166, %56, %183, %4, w, c) (f32[N,3], f32[], f32[3], f32[]), line 14 [grad]
+	// %174 = scan(x, %137, %167, %56, %184, %4, w, c) (f32[N,3], f32[], f32[3], f32[]), line 14 [grad]
 	{
-		t147[0] = float32(2)
-		t143[0] = float32(1)
-		copy(t144, c183)
-		t145[0] = float32(0)
-		for i173 := 0; i173 < n; i173++ {
-			copy(t139, x[i173*3:(i173+1)*3])
-			t141[0] = t136[i173]
-			t167[0] = t166[i173]
+		t148[0] = float32(2)
+		t144[0] = float32(1)
+		copy(t145, c184)
+		t146[0] = float32(0)
+		for i174 := 0; i174 < n; i174++ {
+			copy(t140, x[i174*3:(i174+1)*3])
+			t142[0] = t137[i174]
+			t168[0] = t167[i174]
 			// The body.
-			// %157 = add(%143, %155) f32[], line 15 [grad]
-			t157[0] = t143[0] + (t141[0] * t147[0])
-			// %158 = broadcast_to(%157) f32[3], line 14 [grad]
+			// %158 = add(%144, %156) f32[], line 15 [grad]
+			t158[0] = t144[0] + (t142[0] * t148[0])
+			// %159 = broadcast_to(%158) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t158[i0] = t157[0]
+				t159[i0] = t158[0]
 			}
-			// %159 = mul(%158, %146) f32[3], line 14 [grad]
+			// %160 = mul(%159, %147) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t159[i0] = t158[i0] * p0[i0]
+				t160[i0] = t159[i0] * p0[i0]
 			}
-			// %161 = mul(%157, %148) f32[], line 14 [grad]
-			t161[0] = t157[0] * float32(0.5)
-			// %163 = add(%144, %160) f32[3], line 14 [grad]
+			// %162 = mul(%158, %149) f32[], line 14 [grad]
+			t162[0] = t158[0] * float32(0.5)
+			// %164 = add(%145, %161) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t163[i0] = t144[i0] + (t158[i0] * t139[i0])
+				t164[i0] = t145[i0] + (t159[i0] * t140[i0])
 			}
-			// %164 = add(%145, %156) f32[], line 14 [grad]
-			t164[0] = t145[0] + (t141[0] * t167[0])
+			// %165 = add(%146, %157) f32[], line 14 [grad]
+			t165[0] = t146[0] + (t142[0] * t168[0])
 			// Stack its per-step results, carry the others to the next step.
-			copy(t143, t161)
-			copy(t144, t163)
+			copy(t144, t162)
 			copy(t145, t164)
+			copy(t146, t165)
 		}
-		copy(t176, t144)
+		copy(t177, t145)
 	}
-	// %180 = sub(w, %179) f32[3], line 38 [update]
+	// %181 = sub(w, %180) f32[3], line 38 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p0[i0] = p0[i0] - (float32(0.01) * t176[i0])
+		p0[i0] = p0[i0] - (float32(0.01) * t177[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -733,21 +733,21 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 {"name":"get_62","op":"get","inputs":["while_48"],"dtype":"i32","shape":[],"role":"grad"}
 {"name":"get_63","op":"get","inputs":["while_48"],"dtype":"i32","shape":[3],"role":"grad"}
 {"name":"get_64","op":"get","inputs":["while_48"],"dtype":"f32","shape":[3,-1],"role":"grad"}
-{"name":"const_114","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_115","op":"sub","inputs":["get_62","const_114"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_116","op":"while","inputs":["sub_115","const_29","broadcast_to_57","get_63","get_64"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_118","op":"get","inputs":["while_116"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"cond_133","op":"cond","inputs":["flip","ys","c","add_61"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_134","op":"get","inputs":["cond_133"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"add_136","op":"add","inputs":["get_118","get_134"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"get_166","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[-1],"role":"grad"}
-{"name":"const_183","op":"const","dtype":"f32","shape":[3],"role":"grad"}
-{"name":"scan_173","op":"scan","inputs":["x","add_136","get_166","const_56","const_183","const_4","w","c"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_176","op":"get","inputs":["scan_173"],"dtype":"f32","shape":[3],"role":"grad"}
-{"name":"const_178","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_179","op":"mul","inputs":["const_178","get_176"],"dtype":"f32","shape":[3],"role":"update"}
-{"name":"sub_180","op":"sub","inputs":["w","mul_179"],"dtype":"f32","shape":[3],"role":"update"}
-{"name":"assign_181","op":"assign","inputs":["w","sub_180"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"const_115","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_116","op":"sub","inputs":["get_62","const_115"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_117","op":"while","inputs":["sub_116","const_29","broadcast_to_57","get_63","get_64"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_119","op":"get","inputs":["while_117"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"cond_134","op":"cond","inputs":["flip","ys","c","add_61"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_135","op":"get","inputs":["cond_134"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"add_137","op":"add","inputs":["get_119","get_135"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"get_167","op":"get","inputs":["scan_16"],"dtype":"f32","shape":[-1],"role":"grad"}
+{"name":"const_184","op":"const","dtype":"f32","shape":[3],"role":"grad"}
+{"name":"scan_174","op":"scan","inputs":["x","add_137","get_167","const_56","const_184","const_4","w","c"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_177","op":"get","inputs":["scan_174"],"dtype":"f32","shape":[3],"role":"grad"}
+{"name":"const_179","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_180","op":"mul","inputs":["const_179","get_177"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"sub_181","op":"sub","inputs":["w","mul_180"],"dtype":"f32","shape":[3],"role":"update"}
+{"name":"assign_182","op":"assign","inputs":["w","sub_181"],"dtype":"f32","shape":[3],"role":"update"}
 `
 
 var signature = runtime.Signature{
