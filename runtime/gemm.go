@@ -41,9 +41,11 @@ const gemmSmallMax = 12 * 12 * 12
 // too little to repay the copy is read where it is), and split across
 // GOMAXPROCS goroutines. It is SgemmPlan with the zero GemmPlan; code that
 // knows better (the compiler's cost model) calls SgemmPlan to choose the
-// kernel and the split itself, and to fuse a ReLU. On amd64 CPUs with AVX2
-// and FMA the inner kernels are hand-written assembly; elsewhere, or when
-// the environment variable FLOW_KERNELS is "generic", they are portable Go.
+// kernel and the split itself, and to fuse a ReLU. On amd64 CPUs with
+// AVX-512F (8×32 tiles), or else AVX2 and FMA (6×16 tiles), the inner
+// kernels are hand-written assembly; elsewhere, or when the environment
+// variable FLOW_KERNELS is "generic", they are portable Go.
+// FLOW_KERNELS=avx2 forces the AVX2 kernels on a CPU with AVX-512.
 //
 // Sgemm panics with a descriptive message if a dimension is negative, a
 // leading dimension is too small, or a slice is too short for the shape it
@@ -491,18 +493,29 @@ type gemmImpl struct {
 }
 
 // gemmTileMax bounds mr*nr over all implementations: the size of the
-// scratch tile that edge tiles are computed into.
-const gemmTileMax = 6 * 16
+// scratch tile that edge tiles are computed into (8×32 for AVX-512).
+const gemmTileMax = 8 * 32
 
-// gemmActive is the implementation Sgemm uses, chosen once at init: the
-// architecture's assembly kernels when the CPU supports them (gemmArch is
-// non-nil) unless FLOW_KERNELS=generic, otherwise the portable Go kernel.
+// gemmActive is the implementation Sgemm uses, chosen once at init by
+// selectGemm from the environment variable FLOW_KERNELS.
 var gemmActive = selectGemm(os.Getenv("FLOW_KERNELS"))
 
 // selectGemm returns the implementation to use given the value of the
-// FLOW_KERNELS environment variable.
+// FLOW_KERNELS environment variable: "generic" forces the portable Go
+// kernels; the name of an assembly implementation the CPU supports
+// ("avx512", "avx2" on amd64) forces that one; anything else (empty, or
+// an implementation this CPU lacks) selects the fastest the CPU supports
+// (gemmArch), or the portable kernels when it supports none.
 func selectGemm(env string) *gemmImpl {
-	if env == "generic" || gemmArch == nil {
+	if env == "generic" {
+		return gemmGeneric
+	}
+	for _, g := range gemmArchImpls {
+		if g.name == env {
+			return g
+		}
+	}
+	if gemmArch == nil {
 		return gemmGeneric
 	}
 	return gemmArch

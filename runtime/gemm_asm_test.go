@@ -12,14 +12,10 @@ import (
 )
 
 // gemmImpls returns the implementations available on this machine: the
-// portable one always, and the architecture's assembly one when the CPU
-// supports it.
+// portable one always, and each of the architecture's assembly ones the
+// CPU supports (AVX-512 and AVX2 on amd64), whatever FLOW_KERNELS says.
 func gemmImpls() []*gemmImpl {
-	impls := []*gemmImpl{gemmGeneric}
-	if gemmArch != nil {
-		impls = append(impls, gemmArch)
-	}
-	return impls
+	return append([]*gemmImpl{gemmGeneric}, gemmArchImpls...)
 }
 
 // withGemm runs f with Sgemm using implementation g.
@@ -35,9 +31,46 @@ func TestSelectGemm(t *testing.T) {
 	if gemmArch != nil {
 		require.Same(t, gemmArch, selectGemm(""))
 		require.Same(t, gemmArch, selectGemm("asm"))
+		require.Same(t, gemmArchImpls[0], gemmArch)
 	} else {
 		require.Same(t, gemmGeneric, selectGemm(""))
+		require.Same(t, gemmGeneric, selectGemm("avx2"))
 	}
+	for _, g := range gemmArchImpls {
+		require.Same(t, g, selectGemm(g.name))
+	}
+	t.Logf("implementations on this CPU: %v; active: %s", implNames(gemmImpls()), gemmActive.name)
+}
+
+// TestSelectGemmByCPU checks that each assembly implementation is present
+// exactly when the CPU (and OS) support it, and that asking for one the
+// CPU lacks falls back to the fastest it has.
+func TestSelectGemmByCPU(t *testing.T) {
+	names := implNames(gemmArchImpls)
+	if goruntime.GOARCH != "amd64" {
+		require.Empty(t, names)
+		return
+	}
+	avx2, avx512 := cpuHasAVX2(), cpuHasAVX512()
+	want := []string{}
+	if avx512 {
+		want = append(want, "avx512")
+	}
+	if avx2 {
+		want = append(want, "avx2")
+	}
+	require.Equal(t, want, names)
+	if !avx512 {
+		require.Same(t, selectGemm(""), selectGemm("avx512"))
+	}
+}
+
+func implNames(impls []*gemmImpl) []string {
+	names := []string{}
+	for _, g := range impls {
+		names = append(names, g.name)
+	}
+	return names
 }
 
 // implCase is one product checked by TestSgemmImplsAgainstReference.
