@@ -41,19 +41,12 @@ func newGemmAVX512() *gemmImpl {
 	if !hasAVX512F() {
 		return nil
 	}
-	return &gemmImpl{
-		name: "avx512",
-		mr:   8, nr: 32,
-		kc: 128, mc: 144, nc: 3072,
-		parallelMin:    gemmParallelMinAVX2,
-		kernel:         kernelAVX512,
-		kernelS:        kernelSAVX512,
-		directBMaxRows: 144,
-		directAMaxCols: 32,
-		narrow:         sgemmNarrowAVX2,
-		narrowMaxCols:  12,
-		rows:           sgemmRowsAVX2,
-	}
+	g := *newGemmAVX2() // its few-rows and narrow kernels, thresholds, split
+	g.name = "avx512"
+	g.mr, g.nr = 8, 32
+	g.kc = 128
+	g.kernel, g.kernelS = kernelAVX512, kernelSAVX512
+	return &g
 }
 
 // kernelAVX512 is the gemmImpl.kernel of the AVX-512 implementation.

@@ -416,3 +416,36 @@ func TestSgemmModelShapesNoAlloc(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(20, f), "%+v", s)
 	}
 }
+
+// BenchmarkSgemmImpls reports GFLOP/s of each implementation, side by side,
+// on the LSTM's products (batch 64, hidden 128, four gates: the forward
+// 64×128 · 128×512, the input gradient 64×512 · (128×512)ᵀ and the weight
+// gradient (64×128)ᵀ · 64×512) and on 512² and 1024² squares, on one
+// goroutine (GOMAXPROCS 1) and with Sgemm's own split. Compare
+// impl=avx512 with impl=avx2 within one run: the machine is noisy.
+func BenchmarkSgemmImpls(b *testing.B) {
+	shapes := []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"lstm", false, false, 64, 512, 128},
+		{"lstmdX", false, true, 64, 128, 512},
+		{"lstmdW", true, false, 128, 512, 64},
+		{"sq512", false, false, 512, 512, 512},
+		{"sq1024", false, false, 1024, 1024, 1024},
+	}
+	for _, s := range shapes {
+		for _, threads := range []int{1, 2} {
+			for _, g := range gemmImpls() {
+				if g == gemmGeneric && s.m*s.n*s.k > 1<<24 {
+					continue
+				}
+				b.Run(fmt.Sprintf("shape=%s/threads=%d/impl=%s", s.name, threads, g.name), func(b *testing.B) {
+					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(threads))
+					withGemm(g, func() { benchmarkGemmShape(b, s.transA, s.transB, s.m, s.n, s.k) })
+				})
+			}
+		}
+	}
+}
