@@ -242,7 +242,7 @@ func TestSgemmImplsKernelEdges(t *testing.T) {
 // slivers, k not a multiple of 4 and k beyond one kc block; every
 // transpose, alpha and beta (beta = 0 with NaN in C) and padded strides.
 func TestSgemmDirectPaths(t *testing.T) {
-	if gemmArch == nil || gemmArch.kernelS == nil {
+	if len(gemmArchImpls) == 0 {
 		t.Skip("no strided kernel on this machine")
 	}
 	configs := []struct {
@@ -261,8 +261,12 @@ func TestSgemmDirectPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
-			defer func(g gemmImpl) { *gemmArch = g }(*gemmArch)
-			cfg.set(gemmArch)
+			// Every assembly implementation configured so; check compares
+			// them all with the reference and with the portable one.
+			for _, g := range gemmArchImpls {
+				defer func(saved gemmImpl) { *g = saved }(*g)
+				cfg.set(g)
+			}
 			for _, sh := range shapes {
 				for _, tA := range []bool{false, true} {
 					for _, tB := range []bool{false, true} {
