@@ -6,7 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -451,5 +455,75 @@ func BenchmarkSgemmImpls(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// TestSgemmImplsInterleaved measures the implementations against each
+// other on the shapes of BenchmarkSgemmImpls on one goroutine, taking
+// turns call by call so that load from other programs on a shared machine
+// hits them alike: for each shape it logs each implementation's median
+// and best GFLOP/s over the rounds, and its median time relative to the
+// first assembly implementation's. It only runs with FLOW_GEMM_INTERLEAVED
+// set (to the number of rounds).
+func TestSgemmImplsInterleaved(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("FLOW_GEMM_INTERLEAVED"))
+	if rounds <= 0 || len(gemmArchImpls) == 0 {
+		t.Skip("set FLOW_GEMM_INTERLEAVED to the number of rounds")
+	}
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	impls := gemmArchImpls
+	if g := gemmArchImpls[0]; os.Getenv("FLOW_GEMM_KC") != "" {
+		// An extra variant of the fastest implementation, for tuning kc.
+		kc, _ := strconv.Atoi(os.Getenv("FLOW_GEMM_KC"))
+		v := *g
+		v.name, v.kc = fmt.Sprintf("%s-kc%d", g.name, kc), kc
+		impls = append(impls, &v)
+	}
+	for _, s := range []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"lstm", false, false, 64, 512, 128},
+		{"lstmdX", false, true, 64, 128, 512},
+		{"lstmdW", true, false, 128, 512, 64},
+		{"sq512", false, false, 512, 512, 512},
+		{"sq1024", false, false, 1024, 1024, 1024},
+	} {
+		r := rand.New(rand.NewPCG(1, 1))
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		a, b, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		reps := max(1, int(2e7/flops)) // about 0.2 ms per turn
+		times := make([][]float64, len(impls))
+		for round := 0; round < rounds; round++ {
+			for i, g := range impls {
+				withGemm(g, func() {
+					start := time.Now()
+					for range reps {
+						Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
+					}
+					times[i] = append(times[i], time.Since(start).Seconds()/float64(reps))
+				})
+			}
+		}
+		var line strings.Builder
+		fmt.Fprintf(&line, "%-7s", s.name)
+		var ref float64
+		for i, g := range impls {
+			slices.Sort(times[i])
+			med := times[i][len(times[i])/2]
+			if i == 0 {
+				ref = med
+			}
+			fmt.Fprintf(&line, "  %s median %.1f best %.1f GFLOP/s (×%.2f)", g.name, flops/med/1e9, flops/times[i][0]/1e9, ref/med)
+		}
+		t.Log(line.String())
 	}
 }
