@@ -370,11 +370,7 @@ func benchmarkGemmShape(b *testing.B, transA, transB bool, m, n, k int) {
 // weight and input gradients of its first layer) and softmax regression on
 // MNIST at batch 100 (forward and weight gradient).
 func BenchmarkSgemmModelShapes(b *testing.B) {
-	shapes := []struct {
-		name           string
-		transA, transB bool
-		m, n, k        int
-	}{
+	shapes := []gemmShape{
 		{"mlp1", false, false, 64, 512, 784},
 		{"mlp2", false, false, 64, 512, 512},
 		{"mlp3", false, false, 64, 10, 512},
@@ -425,6 +421,23 @@ func TestSgemmModelShapesNoAlloc(t *testing.T) {
 	}
 }
 
+// gemmShape is a product benchmarked by name.
+type gemmShape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+// implBenchShapes are the products of BenchmarkSgemmImpls and
+// TestSgemmImplsInterleaved.
+var implBenchShapes = []gemmShape{
+	{"lstm", false, false, 64, 512, 128},
+	{"lstmdX", false, true, 64, 128, 512},
+	{"lstmdW", true, false, 128, 512, 64},
+	{"sq512", false, false, 512, 512, 512},
+	{"sq1024", false, false, 1024, 1024, 1024},
+}
+
 // BenchmarkSgemmImpls reports GFLOP/s of each implementation, side by side,
 // on the LSTM's products (batch 64, hidden 128, four gates: the forward
 // 64×128 · 128×512, the input gradient 64×512 · (128×512)ᵀ and the weight
@@ -432,18 +445,7 @@ func TestSgemmModelShapesNoAlloc(t *testing.T) {
 // goroutine (GOMAXPROCS 1) and with Sgemm's own split. Compare
 // impl=avx512 with impl=avx2 within one run: the machine is noisy.
 func BenchmarkSgemmImpls(b *testing.B) {
-	shapes := []struct {
-		name           string
-		transA, transB bool
-		m, n, k        int
-	}{
-		{"lstm", false, false, 64, 512, 128},
-		{"lstmdX", false, true, 64, 128, 512},
-		{"lstmdW", true, false, 128, 512, 64},
-		{"sq512", false, false, 512, 512, 512},
-		{"sq1024", false, false, 1024, 1024, 1024},
-	}
-	for _, s := range shapes {
+	for _, s := range implBenchShapes {
 		for _, threads := range []int{1, 2} {
 			for _, g := range gemmImpls() {
 				if g == gemmGeneric && s.m*s.n*s.k > 1<<24 {
@@ -479,17 +481,7 @@ func TestSgemmImplsInterleaved(t *testing.T) {
 		v.name, v.kc = fmt.Sprintf("%s-kc%d", g.name, kc), kc
 		impls = append(impls, &v)
 	}
-	for _, s := range []struct {
-		name           string
-		transA, transB bool
-		m, n, k        int
-	}{
-		{"lstm", false, false, 64, 512, 128},
-		{"lstmdX", false, true, 64, 128, 512},
-		{"lstmdW", true, false, 128, 512, 64},
-		{"sq512", false, false, 512, 512, 512},
-		{"sq1024", false, false, 1024, 1024, 1024},
-	} {
+	for _, s := range implBenchShapes {
 		r := rand.New(rand.NewPCG(1, 1))
 		lda, ldb := s.k, s.n
 		if s.transA {
