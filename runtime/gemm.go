@@ -41,9 +41,11 @@ const gemmSmallMax = 12 * 12 * 12
 // too little to repay the copy is read where it is), and split across
 // GOMAXPROCS goroutines. It is SgemmPlan with the zero GemmPlan; code that
 // knows better (the compiler's cost model) calls SgemmPlan to choose the
-// kernel and the split itself, and to fuse a ReLU. On amd64 CPUs with AVX2
-// and FMA the inner kernels are hand-written assembly; elsewhere, or when
-// the environment variable FLOW_KERNELS is "generic", they are portable Go.
+// kernel and the split itself, and to fuse a ReLU. On amd64 CPUs with
+// AVX-512F (8×32 tiles), or else AVX2 and FMA (6×16 tiles), the inner
+// kernels are hand-written assembly; elsewhere, or when the environment
+// variable FLOW_KERNELS is "generic", they are portable Go.
+// FLOW_KERNELS=avx2 forces the AVX2 kernels on a CPU with AVX-512.
 //
 // Sgemm panics with a descriptive message if a dimension is negative, a
 // leading dimension is too small, or a slice is too short for the shape it
@@ -491,18 +493,29 @@ type gemmImpl struct {
 }
 
 // gemmTileMax bounds mr*nr over all implementations: the size of the
-// scratch tile that edge tiles are computed into.
-const gemmTileMax = 6 * 16
+// scratch tile that edge tiles are computed into (8×32 for AVX-512).
+const gemmTileMax = 8 * 32
 
-// gemmActive is the implementation Sgemm uses, chosen once at init: the
-// architecture's assembly kernels when the CPU supports them (gemmArch is
-// non-nil) unless FLOW_KERNELS=generic, otherwise the portable Go kernel.
+// gemmActive is the implementation Sgemm uses, chosen once at init by
+// selectGemm from the environment variable FLOW_KERNELS.
 var gemmActive = selectGemm(os.Getenv("FLOW_KERNELS"))
 
 // selectGemm returns the implementation to use given the value of the
-// FLOW_KERNELS environment variable.
+// FLOW_KERNELS environment variable: "generic" forces the portable Go
+// kernels; the name of an assembly implementation the CPU supports
+// ("avx512", "avx2" on amd64) forces that one; anything else (empty, or
+// an implementation this CPU lacks) selects the fastest the CPU supports
+// (gemmArch), or the portable kernels when it supports none.
 func selectGemm(env string) *gemmImpl {
-	if env == "generic" || gemmArch == nil {
+	if env == "generic" {
+		return gemmGeneric
+	}
+	for _, g := range gemmArchImpls {
+		if g.name == env {
+			return g
+		}
+	}
+	if gemmArch == nil {
 		return gemmGeneric
 	}
 	return gemmArch
@@ -702,6 +715,21 @@ func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, ap []float32) 
 		}
 		return
 	}
+	if transA && mr == 8 && mb >= 8 {
+		// As for mr == 6, with 8-float slivers (one 32-byte move each).
+		full := mb / 8 * 8
+		for p := 0; p < kb; p++ {
+			src := a[(pc+p)*lda+ic : (pc+p)*lda+ic+full]
+			for s := 0; s < full; s += 8 {
+				v := *(*[8]float32)(src[s:])
+				*(*[8]float32)(ap[s*kb+p*8:]) = v
+			}
+		}
+		if full < mb {
+			packA(true, a, lda, ic+full, pc, mb-full, kb, mr, ap[full*kb:])
+		}
+		return
+	}
 	for s := 0; s < mb; s += mr {
 		rows := min(mr, mb-s)
 		dst := ap[s*kb : (s+mr)*kb]
@@ -719,6 +747,10 @@ func packA(transA bool, a []float32, lda, ic, pc, mb, kb, mr int, ap []float32) 
 		}
 		if rows == 6 && mr == 6 {
 			gather6(dst, a, (ic+s)*lda+pc, lda, kb)
+			continue
+		}
+		if rows == 8 && mr == 8 {
+			gather8(dst, 8, a, (ic+s)*lda+pc, lda, kb)
 			continue
 		}
 		for ii := 0; ii < rows; ii++ {
@@ -796,6 +828,25 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 		}
 		return
 	}
+	if !transB && nr == 32 && nb >= 64 {
+		// As for nr == 16: two whole 32-column slivers at a time.
+		full := nb &^ 63
+		for s := 0; s < full; s += 64 {
+			d0 := bp[s*kb : (s+32)*kb]
+			d1 := bp[(s+32)*kb : (s+64)*kb]
+			for p := 0; p < kb; p++ {
+				row := b[(pc+p)*ldb+jc+s:]
+				row = row[:64]
+				v0, v1 := *(*[32]float32)(row[0:]), *(*[32]float32)(row[32:])
+				*(*[32]float32)(d0[p*32:]) = v0
+				*(*[32]float32)(d1[p*32:]) = v1
+			}
+		}
+		if full < nb {
+			packB(false, b, ldb, pc, jc+full, kb, nb-full, nr, bp[full*kb:])
+		}
+		return
+	}
 	for s := 0; s < nb; s += nr {
 		cols := min(nr, nb-s)
 		dst := bp[s*kb : (s+nr)*kb]
@@ -804,10 +855,11 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 		}
 		if transB {
 			// Stored n×k: op(B)(p, j) = b[j*ldb+p]; a row of storage is contiguous in p.
-			if cols == 16 && nr == 16 {
+			if cols == nr && (nr == 16 || nr == 32) {
 				off := (jc+s)*ldb + pc
-				gather8(dst, 16, b, off, ldb, kb)
-				gather8(dst[8:], 16, b, off+8*ldb, ldb, kb)
+				for j := 0; j < nr; j += 8 {
+					gather8(dst[j:], nr, b, off+j*ldb, ldb, kb)
+				}
 				continue
 			}
 			for jj := 0; jj < cols; jj++ {
@@ -827,6 +879,13 @@ func packB(transB bool, b []float32, ldb, pc, jc, kb, nb, nr int, bp []float32) 
 			for p := 0; p < kb; p++ {
 				v := *(*[16]float32)(b[(pc+p)*ldb+jc+s:])
 				*(*[16]float32)(dst[p*16:]) = v
+			}
+			continue
+		}
+		if cols == 32 && nr == 32 {
+			for p := 0; p < kb; p++ {
+				v := *(*[32]float32)(b[(pc+p)*ldb+jc+s:])
+				*(*[32]float32)(dst[p*32:]) = v
 			}
 			continue
 		}

@@ -72,9 +72,36 @@ func reluVec(rows, cols int, c []float32, ldc int) bool {
 	return true
 }
 
-// gemmArch is the AVX2/FMA implementation, or nil when the CPU lacks those
+// gemmAVX2 is the AVX2/FMA implementation, or nil when the CPU lacks those
 // instructions.
-var gemmArch = newGemmAVX2()
+var gemmAVX2 = newGemmAVX2()
+
+// gemmArchImpls are the assembly implementations this CPU supports, the
+// fastest first: AVX-512 (gemm512_amd64.go), then AVX2/FMA.
+var gemmArchImpls = archImpls(gemmAVX512, gemmAVX2)
+
+// gemmArch is the fastest assembly implementation this CPU supports, or
+// nil when it lacks even AVX2 and FMA.
+var gemmArch = firstImpl(gemmArchImpls)
+
+// archImpls returns the non-nil impls, in order.
+func archImpls(impls ...*gemmImpl) []*gemmImpl {
+	var out []*gemmImpl
+	for _, g := range impls {
+		if g != nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// firstImpl returns impls[0], or nil when impls is empty.
+func firstImpl(impls []*gemmImpl) *gemmImpl {
+	if len(impls) == 0 {
+		return nil
+	}
+	return impls[0]
+}
 
 // newGemmAVX2 returns the AVX2/FMA implementation if the CPU supports it.
 //

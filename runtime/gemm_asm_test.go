@@ -6,20 +6,20 @@ import (
 	"math/rand/v2"
 	"os"
 	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
 
 // gemmImpls returns the implementations available on this machine: the
-// portable one always, and the architecture's assembly one when the CPU
-// supports it.
+// portable one always, and each of the architecture's assembly ones the
+// CPU supports (AVX-512 and AVX2 on amd64), whatever FLOW_KERNELS says.
 func gemmImpls() []*gemmImpl {
-	impls := []*gemmImpl{gemmGeneric}
-	if gemmArch != nil {
-		impls = append(impls, gemmArch)
-	}
-	return impls
+	return append([]*gemmImpl{gemmGeneric}, gemmArchImpls...)
 }
 
 // withGemm runs f with Sgemm using implementation g.
@@ -35,9 +35,46 @@ func TestSelectGemm(t *testing.T) {
 	if gemmArch != nil {
 		require.Same(t, gemmArch, selectGemm(""))
 		require.Same(t, gemmArch, selectGemm("asm"))
+		require.Same(t, gemmArchImpls[0], gemmArch)
 	} else {
 		require.Same(t, gemmGeneric, selectGemm(""))
+		require.Same(t, gemmGeneric, selectGemm("avx2"))
 	}
+	for _, g := range gemmArchImpls {
+		require.Same(t, g, selectGemm(g.name))
+	}
+	t.Logf("implementations on this CPU: %v; active: %s", implNames(gemmImpls()), gemmActive.name)
+}
+
+// TestSelectGemmByCPU checks that each assembly implementation is present
+// exactly when the CPU (and OS) support it, and that asking for one the
+// CPU lacks falls back to the fastest it has.
+func TestSelectGemmByCPU(t *testing.T) {
+	names := implNames(gemmArchImpls)
+	if goruntime.GOARCH != "amd64" {
+		require.Empty(t, names)
+		return
+	}
+	avx2, avx512 := cpuHasAVX2(), cpuHasAVX512()
+	want := []string{}
+	if avx512 {
+		want = append(want, "avx512")
+	}
+	if avx2 {
+		want = append(want, "avx2")
+	}
+	require.Equal(t, want, names)
+	if !avx512 {
+		require.Same(t, selectGemm(""), selectGemm("avx512"))
+	}
+}
+
+func implNames(impls []*gemmImpl) []string {
+	names := []string{}
+	for _, g := range impls {
+		names = append(names, g.name)
+	}
+	return names
 }
 
 // implCase is one product checked by TestSgemmImplsAgainstReference.
@@ -209,7 +246,7 @@ func TestSgemmImplsKernelEdges(t *testing.T) {
 // slivers, k not a multiple of 4 and k beyond one kc block; every
 // transpose, alpha and beta (beta = 0 with NaN in C) and padded strides.
 func TestSgemmDirectPaths(t *testing.T) {
-	if gemmArch == nil || gemmArch.kernelS == nil {
+	if len(gemmArchImpls) == 0 {
 		t.Skip("no strided kernel on this machine")
 	}
 	configs := []struct {
@@ -228,8 +265,12 @@ func TestSgemmDirectPaths(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 9))
 	for _, cfg := range configs {
 		t.Run(cfg.name, func(t *testing.T) {
-			defer func(g gemmImpl) { *gemmArch = g }(*gemmArch)
-			cfg.set(gemmArch)
+			// Every assembly implementation configured so; check compares
+			// them all with the reference and with the portable one.
+			for _, g := range gemmArchImpls {
+				defer func(saved gemmImpl) { *g = saved }(*g)
+				cfg.set(g)
+			}
 			for _, sh := range shapes {
 				for _, tA := range []bool{false, true} {
 					for _, tB := range []bool{false, true} {
@@ -329,11 +370,7 @@ func benchmarkGemmShape(b *testing.B, transA, transB bool, m, n, k int) {
 // weight and input gradients of its first layer) and softmax regression on
 // MNIST at batch 100 (forward and weight gradient).
 func BenchmarkSgemmModelShapes(b *testing.B) {
-	shapes := []struct {
-		name           string
-		transA, transB bool
-		m, n, k        int
-	}{
+	shapes := []gemmShape{
 		{"mlp1", false, false, 64, 512, 784},
 		{"mlp2", false, false, 64, 512, 512},
 		{"mlp3", false, false, 64, 10, 512},
@@ -381,5 +418,104 @@ func TestSgemmModelShapesNoAlloc(t *testing.T) {
 		f := func() { Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n) }
 		f()
 		require.Zero(t, testing.AllocsPerRun(20, f), "%+v", s)
+	}
+}
+
+// gemmShape is a product benchmarked by name.
+type gemmShape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+// implBenchShapes are the products of BenchmarkSgemmImpls and
+// TestSgemmImplsInterleaved.
+var implBenchShapes = []gemmShape{
+	{"lstm", false, false, 64, 512, 128},
+	{"lstmdX", false, true, 64, 128, 512},
+	{"lstmdW", true, false, 128, 512, 64},
+	{"sq512", false, false, 512, 512, 512},
+	{"sq1024", false, false, 1024, 1024, 1024},
+}
+
+// BenchmarkSgemmImpls reports GFLOP/s of each implementation, side by side,
+// on the LSTM's products (batch 64, hidden 128, four gates: the forward
+// 64×128 · 128×512, the input gradient 64×512 · (128×512)ᵀ and the weight
+// gradient (64×128)ᵀ · 64×512) and on 512² and 1024² squares, on one
+// goroutine (GOMAXPROCS 1) and with Sgemm's own split. Compare
+// impl=avx512 with impl=avx2 within one run: the machine is noisy.
+func BenchmarkSgemmImpls(b *testing.B) {
+	for _, s := range implBenchShapes {
+		for _, threads := range []int{1, 2} {
+			for _, g := range gemmImpls() {
+				if g == gemmGeneric && s.m*s.n*s.k > 1<<24 {
+					continue
+				}
+				b.Run(fmt.Sprintf("shape=%s/threads=%d/impl=%s", s.name, threads, g.name), func(b *testing.B) {
+					defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(threads))
+					withGemm(g, func() { benchmarkGemmShape(b, s.transA, s.transB, s.m, s.n, s.k) })
+				})
+			}
+		}
+	}
+}
+
+// TestSgemmImplsInterleaved measures the implementations against each
+// other on the shapes of BenchmarkSgemmImpls on one goroutine, taking
+// turns call by call so that load from other programs on a shared machine
+// hits them alike: for each shape it logs each implementation's median
+// and best GFLOP/s over the rounds, and its median time relative to the
+// first assembly implementation's. It only runs with FLOW_GEMM_INTERLEAVED
+// set (to the number of rounds).
+func TestSgemmImplsInterleaved(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("FLOW_GEMM_INTERLEAVED"))
+	if rounds <= 0 || len(gemmArchImpls) == 0 {
+		t.Skip("set FLOW_GEMM_INTERLEAVED to the number of rounds")
+	}
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(1))
+	impls := gemmArchImpls
+	if g := gemmArchImpls[0]; os.Getenv("FLOW_GEMM_KC") != "" {
+		// An extra variant of the fastest implementation, for tuning kc.
+		kc, _ := strconv.Atoi(os.Getenv("FLOW_GEMM_KC"))
+		v := *g
+		v.name, v.kc = fmt.Sprintf("%s-kc%d", g.name, kc), kc
+		impls = append(impls, &v)
+	}
+	for _, s := range implBenchShapes {
+		r := rand.New(rand.NewPCG(1, 1))
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		a, b, c := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), make([]float32, s.m*s.n)
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		reps := max(1, int(2e7/flops)) // about 0.2 ms per turn
+		times := make([][]float64, len(impls))
+		for round := 0; round < rounds; round++ {
+			for i, g := range impls {
+				withGemm(g, func() {
+					start := time.Now()
+					for range reps {
+						SgemmPlan(GemmPlan{Threads: 1}, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 0, c, s.n)
+					}
+					times[i] = append(times[i], time.Since(start).Seconds()/float64(reps))
+				})
+			}
+		}
+		var line strings.Builder
+		fmt.Fprintf(&line, "%-7s", s.name)
+		var ref float64
+		for i, g := range impls {
+			slices.Sort(times[i])
+			med := times[i][len(times[i])/2]
+			if i == 0 {
+				ref = med
+			}
+			fmt.Fprintf(&line, "  %s median %.1f best %.1f GFLOP/s (×%.2f)", g.name, flops/med/1e9, flops/times[i][0]/1e9, ref/med)
+		}
+		t.Log(line.String())
 	}
 }

@@ -25,9 +25,9 @@ func TestGemmKernels(t *testing.T) {
 	withGemm(gemmGeneric, func() {
 		require.Equal(t, []GemmKernel{GemmRows, GemmSmall, GemmPacked}, GemmKernels())
 	})
-	if gemmArch != nil {
-		withGemm(gemmArch, func() {
-			require.Equal(t, []GemmKernel{GemmRows, GemmSmall, GemmNarrow, GemmDirect, GemmPacked}, GemmKernels())
+	for _, g := range gemmArchImpls {
+		withGemm(g, func() {
+			require.Equal(t, []GemmKernel{GemmRows, GemmSmall, GemmNarrow, GemmDirect, GemmPacked}, GemmKernels(), g.name)
 		})
 	}
 }
@@ -58,25 +58,26 @@ func TestSgemmPlanKernelChoice(t *testing.T) {
 	require.Equal(t, choice{kern: GemmSmall}, pick(g, GemmSmall, false, false, 300, 300, 300))
 	require.Equal(t, choice{kern: GemmPacked}, pick(g, GemmPacked, false, false, 1, 1, 1))
 	require.Equal(t, auto(g, false, false, 3, 50, 50), pick(g, GemmKernel(200), false, false, 3, 50, 50))
-	if gemmArch == nil || gemmArch.kernelS == nil || gemmArch.narrow == nil {
-		return
+	for _, g := range gemmArchImpls {
+		if g.kernelS == nil || g.narrow == nil {
+			continue
+		}
+		require.Equal(t, choice{kern: GemmNarrow}, pick(g, GemmNarrow, false, true, 100, 500, 784))
+		require.Equal(t, auto(g, true, true, 100, 500, 784), pick(g, GemmNarrow, true, true, 100, 500, 784))
+		require.Equal(t, auto(g, false, true, 100, 500, 784), pick(g, GemmDirect, false, true, 100, 500, 784))
+		require.Equal(t, choice{GemmDirect, false, true}, pick(g, GemmDirect, false, false, 1000, 500, 784))
+		require.Equal(t, choice{GemmDirect, true, false}, pick(g, GemmDirect, true, true, 1000, 500, 784))
+		require.Equal(t, choice{GemmDirect, false, true}, pick(g, GemmDirect, true, false, 1000, 500, 784))
+		require.Equal(t, choice{GemmDirect, true, true}, pick(g, GemmDirect, true, false, 1000, 20, 784))
+		require.Equal(t, choice{kern: GemmRows}, pick(g, GemmRows, true, true, 100, 500, 784))
+		// Sgemm's own choices.
+		require.Equal(t, choice{kern: GemmRows}, auto(g, false, true, 4, 500, 784))
+		require.Equal(t, choice{kern: GemmSmall}, auto(g, false, true, 5, 5, 5))
+		require.Equal(t, choice{kern: GemmNarrow}, auto(g, false, false, 100, 10, 784))
+		require.Equal(t, choice{GemmDirect, false, true}, auto(g, false, false, 64, 512, 784))
+		require.Equal(t, choice{GemmDirect, true, false}, auto(g, true, true, 784, 10, 100))
+		require.Equal(t, choice{kern: GemmPacked}, auto(g, false, true, 1000, 500, 784))
 	}
-	g = gemmArch
-	require.Equal(t, choice{kern: GemmNarrow}, pick(g, GemmNarrow, false, true, 100, 500, 784))
-	require.Equal(t, auto(g, true, true, 100, 500, 784), pick(g, GemmNarrow, true, true, 100, 500, 784))
-	require.Equal(t, auto(g, false, true, 100, 500, 784), pick(g, GemmDirect, false, true, 100, 500, 784))
-	require.Equal(t, choice{GemmDirect, false, true}, pick(g, GemmDirect, false, false, 1000, 500, 784))
-	require.Equal(t, choice{GemmDirect, true, false}, pick(g, GemmDirect, true, true, 1000, 500, 784))
-	require.Equal(t, choice{GemmDirect, false, true}, pick(g, GemmDirect, true, false, 1000, 500, 784))
-	require.Equal(t, choice{GemmDirect, true, true}, pick(g, GemmDirect, true, false, 1000, 20, 784))
-	require.Equal(t, choice{kern: GemmRows}, pick(g, GemmRows, true, true, 100, 500, 784))
-	// Sgemm's own choices.
-	require.Equal(t, choice{kern: GemmRows}, auto(g, false, true, 4, 500, 784))
-	require.Equal(t, choice{kern: GemmSmall}, auto(g, false, true, 5, 5, 5))
-	require.Equal(t, choice{kern: GemmNarrow}, auto(g, false, false, 100, 10, 784))
-	require.Equal(t, choice{GemmDirect, false, true}, auto(g, false, false, 64, 512, 784))
-	require.Equal(t, choice{GemmDirect, true, false}, auto(g, true, true, 784, 10, 100))
-	require.Equal(t, choice{kern: GemmPacked}, auto(g, false, true, 1000, 500, 784))
 }
 
 // planShapes are the products of TestSgemmPlanAgainstReference: every m

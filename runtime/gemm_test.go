@@ -113,110 +113,120 @@ func gemmSizes() []int {
 }
 
 func TestSgemmSquareAndOddSizes(t *testing.T) {
-	sizes := append(gemmSizes(), 64, 128, 255, 300)
-	for _, size := range sizes {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				tc := gemmCase{transA: tA, transB: tB, m: size, n: size, k: size, alpha: 1, beta: 0}
-				tc.run(t, Sgemm)
+	forEachGemm(t, func(t *testing.T) {
+		sizes := append(gemmSizes(), 64, 128, 255, 300)
+		for _, size := range sizes {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					tc := gemmCase{transA: tA, transB: tB, m: size, n: size, k: size, alpha: 1, beta: 0}
+					tc.run(t, Sgemm)
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestSgemmRectangular(t *testing.T) {
-	dims := []int{1, 2, 3, 4, 5, 7, 9, 17, 33, 65, 130, 257, 1030}
-	r := rand.New(rand.NewPCG(1, 2))
-	scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 2}, {2, -1}, {0.25, 0}}
-	for trial := 0; trial < 150; trial++ {
-		tc := gemmCase{
-			transA: r.IntN(2) == 1,
-			transB: r.IntN(2) == 1,
-			m:      dims[r.IntN(len(dims))],
-			n:      dims[r.IntN(len(dims))],
-			k:      dims[r.IntN(len(dims)-1)],
-			pad:    r.IntN(3) * 3,
+	forEachGemm(t, func(t *testing.T) {
+		dims := []int{1, 2, 3, 4, 5, 7, 9, 17, 33, 65, 130, 257, 1030}
+		r := rand.New(rand.NewPCG(1, 2))
+		scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 2}, {2, -1}, {0.25, 0}}
+		for trial := 0; trial < 150; trial++ {
+			tc := gemmCase{
+				transA: r.IntN(2) == 1,
+				transB: r.IntN(2) == 1,
+				m:      dims[r.IntN(len(dims))],
+				n:      dims[r.IntN(len(dims))],
+				k:      dims[r.IntN(len(dims)-1)],
+				pad:    r.IntN(3) * 3,
+			}
+			s := scalars[r.IntN(len(scalars))]
+			tc.alpha, tc.beta = s.alpha, s.beta
+			tc.run(t, Sgemm)
 		}
-		s := scalars[r.IntN(len(scalars))]
-		tc.alpha, tc.beta = s.alpha, s.beta
-		tc.run(t, Sgemm)
-	}
+	})
 }
 
 func TestSgemmAlphaBetaAndStride(t *testing.T) {
-	tests := []gemmCase{
-		{m: 5, n: 7, k: 3, alpha: 2, beta: 0.5, pad: 4},
-		{transA: true, m: 33, n: 31, k: 29, alpha: -1, beta: 1, pad: 5},
-		{transB: true, m: 70, n: 9, k: 300, alpha: 0.5, beta: -2, pad: 1},
-		{transA: true, transB: true, m: 129, n: 65, k: 257, alpha: 1.5, beta: 0, pad: 7},
-		{m: 300, n: 255, k: 128, alpha: 1, beta: 1, pad: 3},
-		{transA: true, m: 1, n: 1000, k: 1, alpha: 3, beta: 0, pad: 2},
-		{transB: true, m: 1000, n: 1, k: 513, alpha: 1, beta: 0.1, pad: 2},
-	}
-	for _, tc := range tests {
-		t.Run(tc.String(), func(t *testing.T) { tc.run(t, Sgemm) })
-	}
+	forEachGemm(t, func(t *testing.T) {
+		tests := []gemmCase{
+			{m: 5, n: 7, k: 3, alpha: 2, beta: 0.5, pad: 4},
+			{transA: true, m: 33, n: 31, k: 29, alpha: -1, beta: 1, pad: 5},
+			{transB: true, m: 70, n: 9, k: 300, alpha: 0.5, beta: -2, pad: 1},
+			{transA: true, transB: true, m: 129, n: 65, k: 257, alpha: 1.5, beta: 0, pad: 7},
+			{m: 300, n: 255, k: 128, alpha: 1, beta: 1, pad: 3},
+			{transA: true, m: 1, n: 1000, k: 1, alpha: 3, beta: 0, pad: 2},
+			{transB: true, m: 1000, n: 1, k: 513, alpha: 1, beta: 0.1, pad: 2},
+		}
+		for _, tc := range tests {
+			t.Run(tc.String(), func(t *testing.T) { tc.run(t, Sgemm) })
+		}
+	})
 }
 
 // TestSgemmPaths drives each internal implementation directly over the same
 // sizes, so the packed and small paths are both checked at every size.
 func TestSgemmPaths(t *testing.T) {
-	paths := map[string]func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int){
-		"small": func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-			sgemmSmall(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		},
-		"blocked":  sgemmBlocked,
-		"parallel": sgemmParallel,
-	}
-	for name, gemm := range paths {
-		t.Run(name, func(t *testing.T) {
-			for _, size := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 31, 67} {
-				for _, tA := range []bool{false, true} {
-					for _, tB := range []bool{false, true} {
-						gemmCase{transA: tA, transB: tB, m: size, n: size + 2, k: size + 1, alpha: 0.7, beta: 0.3, pad: 1}.run(t, gemm)
-						gemmCase{transA: tA, transB: tB, m: size + 3, n: size, k: size, alpha: 1, beta: 0}.run(t, gemm)
+	forEachGemm(t, func(t *testing.T) {
+		paths := map[string]func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int){
+			"small": func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+				sgemmSmall(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			},
+			"blocked":  sgemmBlocked,
+			"parallel": sgemmParallel,
+		}
+		for name, gemm := range paths {
+			t.Run(name, func(t *testing.T) {
+				for _, size := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 31, 67} {
+					for _, tA := range []bool{false, true} {
+						for _, tB := range []bool{false, true} {
+							gemmCase{transA: tA, transB: tB, m: size, n: size + 2, k: size + 1, alpha: 0.7, beta: 0.3, pad: 1}.run(t, gemm)
+							gemmCase{transA: tA, transB: tB, m: size + 3, n: size, k: size, alpha: 1, beta: 0}.run(t, gemm)
+						}
 					}
 				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestSgemmDegenerate(t *testing.T) {
-	nan := float32(math.NaN())
-	t.Run("k=0 beta=0 clears C", func(t *testing.T) {
-		c := []float32{nan, nan, nan, nan}
-		Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2)
-		require.Equal(t, []float32{0, 0, 0, 0}, c)
-	})
-	t.Run("k=0 scales C", func(t *testing.T) {
-		c := []float32{1, 2, 3, 4}
-		Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 3, c, 2)
-		require.Equal(t, []float32{3, 6, 9, 12}, c)
-	})
-	t.Run("alpha=0 does not read A or B", func(t *testing.T) {
-		a := []float32{nan, nan}
-		b := []float32{nan, nan}
-		c := []float32{1, 2, 3, 4}
-		Sgemm(false, false, 2, 2, 1, 0, a, 1, b, 2, 0.5, c, 2)
-		require.Equal(t, []float32{0.5, 1, 1.5, 2}, c)
-	})
-	t.Run("m=0 and n=0 touch nothing", func(t *testing.T) {
-		Sgemm(false, false, 0, 3, 3, 1, nil, 3, make([]float32, 9), 3, 0, nil, 3)
-		Sgemm(false, false, 3, 0, 3, 1, make([]float32, 9), 3, nil, 1, 0, nil, 1)
-	})
-	t.Run("hand computed 2x3 times 3x2", func(t *testing.T) {
-		a := []float32{1, 2, 3, 4, 5, 6}
-		b := []float32{7, 8, 9, 10, 11, 12}
-		c := []float32{1, 1, 1, 1}
-		Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 1, c, 2)
-		require.Equal(t, []float32{59, 65, 140, 155}, c)
-		// Same product with both operands stored transposed.
-		at := []float32{1, 4, 2, 5, 3, 6}
-		bt := []float32{7, 9, 11, 8, 10, 12}
-		c = []float32{nan, nan, nan, nan}
-		Sgemm(true, true, 2, 2, 3, 2, at, 2, bt, 3, 0, c, 2)
-		require.Equal(t, []float32{116, 128, 278, 308}, c)
+	forEachGemm(t, func(t *testing.T) {
+		nan := float32(math.NaN())
+		t.Run("k=0 beta=0 clears C", func(t *testing.T) {
+			c := []float32{nan, nan, nan, nan}
+			Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 0, c, 2)
+			require.Equal(t, []float32{0, 0, 0, 0}, c)
+		})
+		t.Run("k=0 scales C", func(t *testing.T) {
+			c := []float32{1, 2, 3, 4}
+			Sgemm(false, false, 2, 2, 0, 1, nil, 1, nil, 2, 3, c, 2)
+			require.Equal(t, []float32{3, 6, 9, 12}, c)
+		})
+		t.Run("alpha=0 does not read A or B", func(t *testing.T) {
+			a := []float32{nan, nan}
+			b := []float32{nan, nan}
+			c := []float32{1, 2, 3, 4}
+			Sgemm(false, false, 2, 2, 1, 0, a, 1, b, 2, 0.5, c, 2)
+			require.Equal(t, []float32{0.5, 1, 1.5, 2}, c)
+		})
+		t.Run("m=0 and n=0 touch nothing", func(t *testing.T) {
+			Sgemm(false, false, 0, 3, 3, 1, nil, 3, make([]float32, 9), 3, 0, nil, 3)
+			Sgemm(false, false, 3, 0, 3, 1, make([]float32, 9), 3, nil, 1, 0, nil, 1)
+		})
+		t.Run("hand computed 2x3 times 3x2", func(t *testing.T) {
+			a := []float32{1, 2, 3, 4, 5, 6}
+			b := []float32{7, 8, 9, 10, 11, 12}
+			c := []float32{1, 1, 1, 1}
+			Sgemm(false, false, 2, 2, 3, 1, a, 3, b, 2, 1, c, 2)
+			require.Equal(t, []float32{59, 65, 140, 155}, c)
+			// Same product with both operands stored transposed.
+			at := []float32{1, 4, 2, 5, 3, 6}
+			bt := []float32{7, 9, 11, 8, 10, 12}
+			c = []float32{nan, nan, nan, nan}
+			Sgemm(true, true, 2, 2, 3, 2, at, 2, bt, 3, 0, c, 2)
+			require.Equal(t, []float32{116, 128, 278, 308}, c)
+		})
 	})
 }
 
@@ -297,16 +307,20 @@ func BenchmarkSgemmNaive(b *testing.B) {
 	}
 }
 
+// hotPathCase is one product of TestSgemmHotPathsDoNotAllocate, run on
+// procs goroutines (0: as it is) runs times.
+type hotPathCase struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+	procs, runs    int
+}
+
 // TestSgemmHotPathsDoNotAllocate checks the sizes a model's TrainStep uses:
 // serial ones (a 32-sample batch through a 784→10 layer, forward and both
 // gradients) and ones big enough to run on the worker pool.
 func TestSgemmHotPathsDoNotAllocate(t *testing.T) {
-	tests := []struct {
-		name           string
-		transA, transB bool
-		m, n, k        int
-		procs, runs    int
-	}{
+	tests := []hotPathCase{
 		{"serial 32x10x784", false, false, 32, 10, 784, 0, 100},
 		{"serial 32x10x784 transB", false, true, 32, 10, 784, 0, 100},
 		{"serial 784x10x32 transA", true, false, 784, 10, 32, 0, 100},
@@ -318,6 +332,12 @@ func TestSgemmHotPathsDoNotAllocate(t *testing.T) {
 		{"few rows 2x300x100 transA transB", true, true, 2, 300, 100, 0, 20},
 		{"few rows 1x10x512", false, false, 1, 10, 512, 0, 100},
 	}
+	forEachGemm(t, func(t *testing.T) { checkHotPathsDoNotAllocate(t, tests) })
+}
+
+// checkHotPathsDoNotAllocate is TestSgemmHotPathsDoNotAllocate with the
+// active implementation.
+func checkHotPathsDoNotAllocate(t *testing.T, tests []hotPathCase) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lda, ldb := tc.k, tc.n

@@ -1,0 +1,4 @@
+package runtime
+
+func cpuHasAVX2() bool   { return hasAVX2FMA() }
+func cpuHasAVX512() bool { return hasAVX512F() }
