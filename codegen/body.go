@@ -304,19 +304,12 @@ func (c *gen) layoutFunc() {
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(jen.Id("n").Int()).Block(body...)
 }
 
-// polyCode renders a polynomial in n (power → coefficient) as Go,
-// highest power first.
-func polyCode(p map[int]int) *jen.Statement {
-	var ks []int
-	for k, c := range p {
-		if c != 0 {
-			ks = append(ks, k)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(ks)))
+// polyCode renders a polynomial as Go, highest terms first.
+func polyCode(p poly) *jen.Statement {
+	ks := p.monos()
 	var e *jen.Statement
-	for _, k := range ks {
-		t := size{c: p[k], k: k}.code()
+	for i := len(ks) - 1; i >= 0; i-- {
+		t := size{c: p[ks[i]], k: ks[i]}.code()
 		if e == nil {
 			e = t
 		} else {

@@ -108,7 +108,7 @@ func Generate(g *ir.Module, opts Options) (_ []byte, err error) {
 		return nil, fmt.Errorf("codegen: rendering %s: %v", g.Name, err)
 	}
 	stage("render")
-	out, err := format.Source(buf.Bytes())
+	out, err := format.Source(resolveSyms(buf.Bytes(), c.plan.symIdent))
 	stage("gofmt")
 	if err != nil {
 		return nil, fmt.Errorf("codegen: formatting %s: %v", g.Name, err)
@@ -382,27 +382,17 @@ func costString(g *ir.Module, roots []*ir.Node) string {
 	return countText(base) + " + " + countText(slope) + "·N"
 }
 
-// polyString renders a polynomial in N, given as power → coefficient.
-func polyString(p map[int]int) string {
-	var ks []int
-	for k, c := range p {
-		if c != 0 {
-			ks = append(ks, k)
-		}
-	}
+// polyString renders a polynomial, lowest terms first: "12 + 40·N".
+func polyString(p poly) string {
+	ks := p.monos()
 	if len(ks) == 0 {
 		return "0"
 	}
-	sort.Ints(ks)
 	parts := make([]string, len(ks))
 	for i, k := range ks {
-		switch k {
-		case 0:
-			parts[i] = ir.GroupInt(p[k])
-		case 1:
-			parts[i] = ir.GroupInt(p[k]) + "·N"
-		default:
-			parts[i] = ir.GroupInt(p[k]) + "·N^" + strconv.Itoa(k)
+		parts[i] = ir.GroupInt(p[k])
+		if k != "" {
+			parts[i] += "·" + monoText(k)
 		}
 	}
 	return strings.Join(parts, " + ")
@@ -418,16 +408,16 @@ func countText(v float64) string {
 }
 
 // arenaSize is the size in elements of dt's arena under the memory
-// plan, as a polynomial in N.
-func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.plan.mem.size(dt) }
+// plan.
+func (c *gen) arenaSize(dt ir.DType) poly { return c.plan.mem.size(dt) }
 
 // bufField is the Model field holding n's buffer.
 func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
 
 // naiveSize is the size in elements dt's arena would have with one
-// buffer per tensor, as a polynomial in N.
-func (p *plan) naiveSize(dt ir.DType) map[int]int {
-	total := map[int]int{}
+// buffer per tensor.
+func (p *plan) naiveSize(dt ir.DType) poly {
+	total := poly{}
 	for _, n := range p.allBufs {
 		if n.Type.DType != dt {
 			continue
