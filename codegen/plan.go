@@ -24,7 +24,7 @@ import (
 // memSlot is one region of an arena, shared by buffers with disjoint
 // lifetimes.
 type memSlot struct {
-	size    poly // elements
+	size poly // elements
 
 	members []*ir.Node
 }
