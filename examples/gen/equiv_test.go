@@ -27,6 +27,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
 	"github.com/flow-lang/flow/examples/gen/optimizers"
+	"github.com/flow-lang/flow/examples/gen/seqrnn"
 	"github.com/flow-lang/flow/examples/gen/tfattrs"
 	"github.com/flow-lang/flow/runtime"
 )
@@ -60,6 +61,9 @@ var examples = []example{
 	{"../tf_attrs.flow", func() runtime.Model { return tfattrs.New() }, nil},
 	{"../control.flow", func() runtime.Model { return control.New() }, nil},
 	{"../control_nested.flow", func() runtime.Model { return controlnested.New() }, nil},
+	// Two symbolic dimensions, N and T, both bound to n here;
+	// seqrnn_test.go runs other pairs.
+	{"../seq_rnn.flow", func() runtime.Model { return seqrnn.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code
