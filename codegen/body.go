@@ -831,6 +831,13 @@ func (c *gen) signature() {
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
 		jen.Id("Memory"):     memoryCode(c.plan.needs),
 	}
+	if len(g.Syms) > 1 {
+		var syms []jen.Code
+		for _, s := range g.Syms {
+			syms = append(syms, jen.Lit(s))
+		}
+		dict[jen.Id("Syms")] = jen.Index().String().Values(syms...)
+	}
 	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":

@@ -306,23 +306,24 @@ func CheckMemory(sig *Signature) error {
 }
 
 // CheckBatchMemory reports whether a call at batch size n fits the
-// memory limit (MemoryLimit).
-func CheckBatchMemory(sig *Signature, n int) error {
+// memory limit (MemoryLimit); more are the sizes of the model's other
+// symbolic dimensions, as for Memory.Arena.
+func CheckBatchMemory(sig *Signature, n int, more ...int) error {
 	limit, source, err := MemoryLimit()
 	if err != nil {
 		return err
 	}
-	return sig.Memory.checkWithin(sig.Model, n, limit, source)
+	return sig.Memory.checkWithin(sig.Model, n, limit, source, more...)
 }
 
 // checkWithin reports whether model fits limit bytes (from source) at
-// batch size n.
-func (m Memory) checkWithin(model string, n int, limit int64, source string) error {
-	total, ok := m.Total(n)
+// batch size n (and the other symbolic dimensions' sizes more).
+func (m Memory) checkWithin(model string, n int, limit int64, source string, more ...int) error {
+	total, ok := m.Total(n, more...)
 	if ok && (limit <= 0 || total <= limit) {
 		return nil
 	}
-	arena, _ := m.Arena(n)
+	arena, _ := m.Arena(n, more...)
 	need := "more than an int64 of bytes"
 	if ok {
 		need = FormatBytes(total)
@@ -335,7 +336,7 @@ func (m Memory) checkWithin(model string, n int, limit int64, source string) err
 	if ok {
 		msg += fmt.Sprintf(" (parameters %s, working buffers %s), more than the %s of %s", FormatBytes(m.ParamBytes), FormatBytes(arena), FormatBytes(limit), source)
 	}
-	if most := m.MaxBatchWithin(limit); most > 0 {
+	if most := m.MaxBatchWithin(limit, more...); most > 0 {
 		msg += fmt.Sprintf("; the largest batch that fits is %d", most)
 	}
 	return errors.New(msg)

@@ -828,5 +828,6 @@ var signature = runtime.Signature{
 	}},
 	PredictInputs: []string{"x"},
 	Source:        "examples/seq_rnn.flow",
+	Syms:          []string{"N", "T"},
 	TrainInputs:   []string{"x", "y_"},
 }
