@@ -321,3 +321,37 @@ func TestPlanStepOrder(t *testing.T) {
 		done[s.name] = true
 	}
 }
+
+// TestSizeCoversSeveralSymbols checks the slot comparison with two
+// symbols against evaluation at every binding of N and T up to 30: a
+// slot covers a size when it is at least as large at all of them, and
+// sizes growing with different symbols are incomparable.
+func TestSizeCoversSeveralSymbols(t *testing.T) {
+	var sizes []size
+	for _, c := range []int{0, 1, 3, 8} {
+		for _, k := range []string{"", "N", "T", "N*T", "N*N", "N*T*T"} {
+			sizes = append(sizes, size{c: c, k: k})
+		}
+	}
+	eval := func(s size, n, t int) int {
+		return poly{s.k: s.c}.at(map[string]int{"N": n, "T": t})
+	}
+	for _, p := range sizes {
+		for _, q := range sizes {
+			want := true
+			for n := 1; n <= 30 && want; n++ {
+				for t := 1; t <= 30; t++ {
+					if eval(p, n, t) < eval(q, n, t) {
+						want = false
+						break
+					}
+				}
+			}
+			require.Equal(t, want, sizeCovers(p, q), "%v covers %v", p, q)
+			if sizeCovers(p, q) && !sizeCovers(q, p) {
+				require.False(t, sizeLess(p, q), "%v covers %v, so it is not less", p, q)
+			}
+		}
+	}
+	require.Equal(t, "N^2·T", monoText(monoMul("T", "N*N")))
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/examples/gen/seqrnn"
 	"github.com/flow-lang/flow/runtime/cli"
+	"github.com/flow-lang/flow/runtime/serve"
 )
 
 // runSeqCLI runs the model binary's command line on a seq_rnn model.
@@ -104,4 +105,11 @@ func TestSeqRnnCLITrainRefusesMNIST(t *testing.T) {
 	code, _, stderr := runSeqCLI(t, seqrnn.New(), "train", "--steps", "1")
 	require.NotEqual(t, cli.ExitOK, code)
 	require.Contains(t, stderr, "model SeqRnn does not fit MNIST training: x is f32[N,T,5]: only the first (batch) dimension may be symbolic, and its dimension 1 is the symbolic dimension T")
+}
+
+// TestSeqRnnServeRefuses checks that serve, which does not take sequence
+// inputs yet, refuses the model at start and names the input.
+func TestSeqRnnServeRefuses(t *testing.T) {
+	_, err := serve.New(seqrnn.New(), serve.Options{})
+	require.ErrorContains(t, err, "predict input x is f32[N,T,5]: only the first (batch) dimension may be symbolic")
 }
