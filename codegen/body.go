@@ -139,6 +139,10 @@ func (c *gen) modelType() {
 		jen.Comment("n is the batch size the buffers are laid out for (-1: none yet)."),
 		jen.Id("n").Int(),
 	)
+	for _, s := range c.moreSyms() {
+		fields = append(fields, jen.Comment(fmt.Sprintf("%s is the size of %s the buffers are laid out for (-1: none yet).", c.plan.symIdent[s], s)),
+			jen.Id(c.plan.symIdent[s]).Int())
+	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
 		fields = append(fields, jen.Comment("arena backs every buffer below."), jen.Id("arena").Index().Float32())
@@ -199,7 +203,11 @@ func nodeComment(n *ir.Node) string {
 
 // newFunc emits New, which allocates and initializes the params.
 func (c *gen) newFunc() error {
-	body := []jen.Code{jen.Id("m").Op(":=").Op("&").Id("Model").Values(jen.Dict{jen.Id("n"): jen.Lit(-1)})}
+	unset := jen.Dict{jen.Id("n"): jen.Lit(-1)}
+	for _, s := range c.moreSyms() {
+		unset[jen.Id(c.plan.symIdent[s])] = jen.Lit(-1)
+	}
+	body := []jen.Code{jen.Id("m").Op(":=").Op("&").Id("Model").Values(unset)}
 	for i, p := range c.g.Params {
 		dst := jen.Id("m").Dot("params").Index(jen.Lit(i))
 		body = append(body, dst.Clone().Op("=").Make(jen.Index().Float32(), jen.Lit(p.Type.Shape.NumElements(nil))).
@@ -266,17 +274,35 @@ func (c *gen) constVars() {
 // layoutFunc emits layout, which carves the arena into buffers for a
 // batch size, allocating only when the arena must grow.
 func (c *gen) layoutFunc() {
+	same := jen.Id("n").Op("==").Id("m").Dot("n")
+	for _, s := range c.moreSyms() {
+		v := c.plan.symIdent[s]
+		same = same.Op("&&").Id(v).Op("==").Id("m").Dot(v)
+	}
 	body := []jen.Code{
-		jen.If(jen.Id("n").Op("==").Id("m").Dot("n")).Block(jen.Return()),
+		jen.If(same).Block(jen.Return()),
 	}
 	if c.plan.needs.grows() {
 		// The arena's size is computed in int: refuse a batch size for
 		// which it would wrap around (on the target's int, 32 or 64 bits).
-		body = append(body, jen.If(jen.Op("!").Id("signature").Dot("Memory").Dot("FitsInt").Call(jen.Id("n"))).Block(
-			jen.Panic(jen.Qual("fmt", "Sprintf").Call(
-				jen.Lit(fmt.Sprintf("%s: batch size %%d is out of range: its working buffers would take more bytes than an int holds", c.g.Name)),
-				jen.Id("n"))),
-		))
+		if len(c.moreSyms()) == 0 {
+			body = append(body, jen.If(jen.Op("!").Id("signature").Dot("Memory").Dot("FitsInt").Call(jen.Id("n"))).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(
+					jen.Lit(fmt.Sprintf("%s: batch size %%d is out of range: its working buffers would take more bytes than an int holds", c.g.Name)),
+					jen.Id("n"))),
+			))
+		} else {
+			var what []string
+			for i, s := range c.g.Syms {
+				what = append(what, fmt.Sprintf("%s = %%d", c.symArgs()[i]))
+				_ = s
+			}
+			body = append(body, jen.If(jen.Op("!").Id("signature").Dot("Memory").Dot("FitsInt").Call(c.symArgCodes()...)).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(
+					append([]jen.Code{jen.Lit(fmt.Sprintf("%s: sizes %s are out of range: the working buffers would take more bytes than an int holds", c.g.Name, strings.Join(what, ", ")))},
+						c.symArgCodes()...)...)),
+			))
+		}
 	}
 	dts := c.usedDTypes()
 	if len(dts) == 0 {
@@ -301,25 +327,29 @@ func (c *gen) layoutFunc() {
 		}
 	}
 	body = append(body, jen.Id("m").Dot("n").Op("=").Id("n"))
-	c.f.Comment("layout carves the arena into buffers for batch size n; buffers that are never")
-	c.f.Comment("live at the same time share memory. It allocates only when the arena must")
-	c.f.Comment("grow, so repeated calls at one batch size allocate nothing.")
-	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(jen.Id("n").Int()).Block(body...)
+	for _, s := range c.moreSyms() {
+		v := c.plan.symIdent[s]
+		body = append(body, jen.Id("m").Dot(v).Op("=").Id(v))
+	}
+	if len(c.moreSyms()) == 0 {
+		c.f.Comment("layout carves the arena into buffers for batch size n; buffers that are never")
+		c.f.Comment("live at the same time share memory. It allocates only when the arena must")
+		c.f.Comment("grow, so repeated calls at one batch size allocate nothing.")
+	} else {
+		c.f.Comment(fmt.Sprintf("layout carves the arena into buffers for sizes %s (%s); buffers that are", strings.Join(c.symArgs(), ", "), strings.Join(c.g.Syms, ", ")))
+		c.f.Comment("never live at the same time share memory. It runs again when a size changes")
+		c.f.Comment("and allocates only when the arena must grow, so calls whose sizes grow no")
+		c.f.Comment("dimension past the largest laid out so far allocate nothing.")
+	}
+	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("layout").Params(c.symParams()).Block(body...)
 }
 
-// polyCode renders a polynomial in n (power → coefficient) as Go,
-// highest power first.
-func polyCode(p map[int]int) *jen.Statement {
-	var ks []int
-	for k, c := range p {
-		if c != 0 {
-			ks = append(ks, k)
-		}
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(ks)))
+// polyCode renders a polynomial as Go, highest terms first.
+func polyCode(p poly) *jen.Statement {
+	ks := p.monos()
 	var e *jen.Statement
-	for _, k := range ks {
-		t := size{c: p[k], k: k}.code()
+	for i := len(ks) - 1; i >= 0; i-- {
+		t := size{c: p[ks[i]], k: ks[i]}.code()
 		if e == nil {
 			e = t
 		} else {
@@ -360,7 +390,7 @@ func (c *gen) programFunc(p program) error {
 			code = append(code, jen.Copy(jen.Id(c.operand(u.Inputs[0])), jen.Id(c.operand(updateValue(u)))))
 		}
 	}
-	locals := []jen.Code{jen.Id("m").Dot("layout").Call(jen.Id("n"))}
+	locals := []jen.Code{jen.Id("m").Dot("layout").Call(c.symArgCodes()...)}
 	var names []string
 	for name := range c.used {
 		names = append(names, name)
@@ -380,19 +410,69 @@ func (c *gen) programFunc(p program) error {
 			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot(name))
 		}
 	}
-	params := []jen.Code{jen.Id("n").Int()}
+	params := []jen.Code{c.symParams()}
 	for _, in := range p.inputs {
 		params = append(params, jen.Id(c.plan.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
 	if len(p.inputs) == 0 || !usesN(c.g) {
 		locals = append(locals, jen.Id("_").Op("=").Id("n"))
 	}
-	c.f.Comment(fmt.Sprintf("%s runs the %s program for a batch of n.", p.name, p.name))
+	c.f.Comment(fmt.Sprintf("%s runs the %s program for a batch of n%s.", p.name, p.name, c.moreSymsDoc()))
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(p.name).Params(params...).Block(append(locals, code...)...)
 	return nil
 }
 
 func usesN(g *ir.Module) bool { return len(g.Syms) > 0 }
+
+// moreSyms are the model's symbolic dimensions after the batch, whose
+// sizes are arguments after n.
+func (c *gen) moreSyms() []string {
+	if len(c.g.Syms) > 1 {
+		return c.g.Syms[1:]
+	}
+	return nil
+}
+
+// symArgs are the Go names of the symbolic dimensions' arguments: n,
+// then moreSyms's.
+func (c *gen) symArgs() []string {
+	out := []string{"n"}
+	for _, s := range c.moreSyms() {
+		out = append(out, c.plan.symIdent[s])
+	}
+	return out
+}
+
+// symArgCodes are symArgs as expressions.
+func (c *gen) symArgCodes() []jen.Code {
+	var out []jen.Code
+	for _, a := range c.symArgs() {
+		out = append(out, jen.Id(a))
+	}
+	return out
+}
+
+// symParams declares the symbolic dimensions' parameters: "n int", or
+// "n, t int".
+func (c *gen) symParams() jen.Code {
+	if len(c.moreSyms()) == 0 {
+		return jen.Id("n").Int()
+	}
+	return jen.List(c.symArgCodes()...).Int()
+}
+
+// moreSymsDoc says in a doc comment what moreSyms's arguments are: ""
+// with none, else " and t steps of T" and the like.
+func (c *gen) moreSymsDoc() string {
+	var parts []string
+	for _, s := range c.moreSyms() {
+		parts = append(parts, fmt.Sprintf("%s the size of %s", c.plan.symIdent[s], s))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
 
 // api emits the public methods: Predict, TrainStep, Loss, the feed
 // adapters of runtime.Model, and Params.
@@ -408,6 +488,26 @@ func (c *gen) api() {
 				jen.Id("method"), jen.Id("name"), jen.Id("got"), jen.Id("want"), jen.Id("n"))),
 		),
 	)
+	if len(c.moreSyms()) > 0 {
+		c.f.Comment("checkSym panics when a caller passes a size that is not positive.")
+		c.f.Func().Id("checkSym").Params(jen.List(jen.Id("method"), jen.Id("name")).String(), jen.Id("v").Int()).Block(
+			jen.If(jen.Id("v").Op("<=").Lit(0)).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(c.pkg+": %s: %s must be positive, got %d"), jen.Id("method"), jen.Id("name"), jen.Id("v"))),
+			),
+		)
+		c.f.Comment("derive returns the size of symbolic dimension sym that a feed of got elements")
+		c.f.Comment("has, per elements for each unit of it; it panics when there is none.")
+		c.f.Func().Id("derive").Params(jen.List(jen.Id("method"), jen.Id("name"), jen.Id("sym")).String(), jen.List(jen.Id("got"), jen.Id("per"), jen.Id("n")).Int()).Int().Block(
+			jen.If(jen.Id("n").Op("<=").Lit(0)).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(c.pkg+": %s: batch size must be positive, got %d"), jen.Id("method"), jen.Id("n"))),
+			),
+			jen.If(jen.Id("per").Op("<=").Lit(0).Op("||").Id("got").Op("<=").Lit(0).Op("||").Id("got").Op("%").Id("per").Op("!=").Lit(0)).Block(
+				jen.Panic(jen.Qual("fmt", "Sprintf").Call(jen.Lit(c.pkg+": %s: %s has %d elements, not a positive multiple of %d (its elements per unit of %s for a batch of %d)"),
+					jen.Id("method"), jen.Id("name"), jen.Id("got"), jen.Id("per"), jen.Id("sym"), jen.Id("n"))),
+			),
+			jen.Return(jen.Id("got").Op("/").Id("per")),
+		)
+	}
 	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":
@@ -443,8 +543,9 @@ func (c *gen) api() {
 	}
 	// inArgs passes the feeds on, converting those of other dtypes from
 	// float32 into the model's conversion buffers.
-	inArgs := func(inputs []*ir.Node, body *[]jen.Code) []jen.Code {
-		args := []jen.Code{jen.Id("n")}
+	inArgs := func(method string, inputs []*ir.Node, body *[]jen.Code) []jen.Code {
+		*body = append(*body, c.deriveSyms(method, inputs)...)
+		args := c.symArgCodes()
 		for i, in := range inputs {
 			feed := jen.Id("in").Index(jen.Lit(i))
 			if in.Type.DType != ir.F32 {
@@ -494,7 +595,7 @@ func (c *gen) api() {
 					}
 				}
 			}
-			args := inArgs(predIn, &body)
+			args := inArgs("PredictFeed", predIn, &body)
 			body = append(body, jen.List(outs...).Op(op).Id("m").Dot("Predict").Call(args...))
 			body = append(body, conv...)
 			body = append(body, jen.Return(jen.Id("m").Dot("outs").Index(jen.Empty(), jen.Empty())))
@@ -507,7 +608,7 @@ func (c *gen) api() {
 	for _, f := range []struct{ feed, method string }{{"TrainFeed", "TrainStep"}, {"LossFeed", "Loss"}} {
 		body := feed(f.feed, trainIn)
 		if g.Loss() != nil {
-			args := inArgs(trainIn, &body)
+			args := inArgs(f.feed, trainIn, &body)
 			call := jen.Id("m").Dot(f.method).Call(args...)
 			if g.Loss().Type.DType != ir.F32 {
 				call = jen.Float32().Call(call)
@@ -564,9 +665,55 @@ func (c *gen) api() {
 	c.f.Var().Id("_").Qual(RuntimePath, "Model").Op("=").Parens(jen.Op("*").Id("Model")).Parens(jen.Nil())
 }
 
+// deriveSyms declares the arguments of moreSyms in a feed method (the
+// feeds in, of inputs): each from the length of the first feed whose
+// shape has the symbol once and no other symbol not yet known, divided
+// by its elements per unit of the symbol (derive panics when it does not
+// divide); a symbol no feed has keeps the size laid out last (1 at
+// first), which no buffer the method computes depends on.
+func (c *gen) deriveSyms(method string, inputs []*ir.Node) []jen.Code {
+	var out []jen.Code
+	known := map[string]bool{}
+	if len(c.g.Syms) > 0 {
+		known[c.g.Syms[0]] = true
+	}
+	for _, s := range c.moreSyms() {
+		v := c.plan.symIdent[s]
+		var found jen.Code
+		for i, in := range inputs {
+			per, uses, ok := one, 0, true
+			for _, d := range in.Type.Shape {
+				switch {
+				case d.Sym == s:
+					uses++
+				case d.IsSym() && !known[d.Sym]:
+					ok = false
+				default:
+					per = per.mul(dimSize(d))
+				}
+			}
+			if ok && uses == 1 {
+				found = jen.Id(v).Op(":=").Id("derive").Call(jen.Lit(method), jen.Lit(in.Name), jen.Lit(s),
+					jen.Len(jen.Id("in").Index(jen.Lit(i))), per.code(), jen.Id("n"))
+				break
+			}
+		}
+		if found == nil {
+			found = jen.Id(v).Op(":=").Max(jen.Id("m").Dot(v), jen.Lit(1))
+		}
+		out = append(out, found)
+		known[s] = true
+	}
+	return out
+}
+
 // inputChecks validates the caller's slices.
 func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
 	var out []jen.Code
+	for _, s := range c.moreSyms() {
+		v := c.plan.symIdent[s]
+		out = append(out, jen.Id("checkSym").Call(jen.Lit(method), jen.Lit(v), jen.Id(v)))
+	}
 	for _, in := range inputs {
 		out = append(out, jen.Id("check").Call(jen.Lit(method), jen.Lit(in.Name), jen.Len(jen.Id(c.plan.argNames[in])),
 			numel(in.Type.Shape).code(), jen.Id("n")))
@@ -578,7 +725,7 @@ func (c *gen) inputChecks(method string, inputs []*ir.Node) []jen.Code {
 }
 
 func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
-	params := []jen.Code{jen.Id("n").Int()}
+	params := []jen.Code{c.symParams()}
 	for _, in := range inputs {
 		params = append(params, jen.Id(c.plan.argNames[in]).Index().Add(goType(in.Type.DType)))
 	}
@@ -586,7 +733,7 @@ func (c *gen) inputParams(inputs []*ir.Node) []jen.Code {
 }
 
 func (c *gen) inputArgs(inputs []*ir.Node) []jen.Code {
-	args := []jen.Code{jen.Id("n")}
+	args := c.symArgCodes()
 	for _, in := range inputs {
 		args = append(args, jen.Id(c.plan.argNames[in]))
 	}
@@ -611,7 +758,7 @@ func (c *gen) publicPredict(p program) {
 		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
 	}
 	body = append(body, jen.Return(rets...))
-	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples; %s, in row-major order.", outputList(g), inputDoc(p.inputs)))
+	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples%s; %s, in row-major order.", outputList(g), c.moreSymsDoc(), inputDoc(p.inputs)))
 	c.f.Comment("The results alias the model's buffers and stay valid until the next call.")
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id("Predict").Params(c.inputParams(p.inputs)...).Parens(jen.List(results...)).Block(body...)
 }
@@ -631,10 +778,10 @@ func (c *gen) publicScalar(p program) {
 	}
 	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(loss.ID)).Index(jen.Lit(0))))
 	if p.name == "train" {
-		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples (%s) and", optimizerString(c.g.Optimizer), inputDoc(p.inputs)))
+		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples%s (%s) and", optimizerString(c.g.Optimizer), c.moreSymsDoc(), inputDoc(p.inputs)))
 		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss().Label()))
 	} else {
-		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples (%s) without", c.g.Loss().Label(), inputDoc(p.inputs)))
+		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples%s (%s) without", c.g.Loss().Label(), c.moreSymsDoc(), inputDoc(p.inputs)))
 		c.f.Comment("updating any parameter.")
 	}
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Add(goType(c.g.Loss().Type.DType)).Block(body...)
@@ -691,6 +838,13 @@ func (c *gen) signature() {
 		jen.Id("Params"):     specs(g.Params, nil),
 		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
 		jen.Id("Memory"):     memoryCode(c.plan.needs),
+	}
+	if len(g.Syms) > 1 {
+		var syms []jen.Code
+		for _, s := range g.Syms {
+			syms = append(syms, jen.Lit(s))
+		}
+		dict[jen.Id("Syms")] = jen.Index().String().Values(syms...)
 	}
 	for _, p := range c.plan.facts.progs {
 		switch p.name {

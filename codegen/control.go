@@ -544,7 +544,7 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	if n.Attrs.Bool("reverse") {
 		last := steps.code().Op("-").Lit(1)
-		if steps.k == 0 {
+		if steps.isConst() {
 			last = jen.Lit(steps.c - 1)
 		}
 		code = append(code, jen.For(jen.Id(t).Op(":=").Add(last), jen.Id(t).Op(">=").Lit(0), jen.Id(t).Op("--")).Block(loop...))

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
@@ -53,6 +54,10 @@ type plan struct {
 type names struct {
 	params   map[*ir.Node]int    // param → index in Model.params
 	argNames map[*ir.Node]string // input → Go parameter name
+	// symIdent maps each symbolic dimension to the Go parameter (and
+	// Model field) that holds its size: n for the batch, the first of
+	// ir.Module.Syms, and the others' names in lower case (symIdents).
+	symIdent map[string]string
 	outNames []string            // Go result names of Predict, by output
 	constVar map[*ir.Node]string // tensor constants → package variable
 	// allBufs are the nodes computed into storage of their own unless a
@@ -161,6 +166,7 @@ func (c *gen) nameValues() names {
 		nm.params[p] = i
 	}
 	taken := map[string]bool{"n": true, "m": true}
+	nm.symIdent = symIdents(c.g.Syms, taken)
 	for _, in := range c.g.Inputs {
 		name := goName(in.Name)
 		for taken[name] || goKeywords[name] || isGenerated(name) {
@@ -192,6 +198,58 @@ func (c *gen) nameValues() names {
 		}
 	}
 	return nm
+}
+
+// symIdents names the Go arguments of the symbolic dimensions syms (in
+// ir.Module.Syms order): n for the first, the batch; each other one its
+// name in lower case ("t" for T), with "_" appended while it would clash
+// with a name taken (which it joins), a Go keyword, a local or field of
+// generated code, or a generated name such as t12.
+func symIdents(syms []string, taken map[string]bool) map[string]string {
+	out := map[string]string{}
+	for i, s := range syms {
+		if i == 0 {
+			out[s] = "n"
+			continue
+		}
+		name := goName(strings.ToLower(s))
+		for taken[name] || goKeywords[name] || isGenerated(name) || generatedLocals[name] || generatedPrefix(name) {
+			name += "_"
+		}
+		taken[name] = true
+		out[s] = name
+	}
+	return out
+}
+
+// generatedLocals are the locals, package-level names and Model fields
+// generated code declares, which a symbol's argument must not shadow.
+var generatedLocals = map[string]bool{
+	"a": true, "arena": true, "at": true, "best": true, "check": true, "checkSym": true, "d": true, "derive": true,
+	"dst": true, "e": true, "got": true, "hi": true, "i": true, "in": true, "inv": true, "j": true,
+	"k": true, "l": true, "lo": true, "lse": true, "method": true, "mx": true, "name": true, "o": true,
+	"outs": true, "p": true, "params": true, "path": true, "perm": true, "r": true, "s": true, "signature": true,
+	"size": true, "src": true, "sum": true, "v": true, "want": true, "x": true, "per": true, "New": true,
+	"fmt": true, "runtime": true, "checkpoint": true, "math": true, "bits": true, "unsafe": true,
+	"append": true, "cap": true, "len": true, "make": true, "copy": true, "clear": true, "min": true, "max": true,
+	"float32": true, "float64": true, "int": true, "int32": true, "int64": true, "bool": true, "panic": true,
+	"true": true, "false": true, "nil": true, "new": true, "_": true,
+}
+
+// generatedPrefix reports whether name starts like a generated name
+// with a number after it (arenaF64, feedIn0, gemmPlan12 ...).
+func generatedPrefix(name string) bool {
+	for _, p := range []string{"arena", "feedIn", "feedOut", "gemmPlan", "convPlan", "loop", "task"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	if len(name) > 1 {
+		if _, err := strconv.Atoi(name[1:]); err == nil {
+			return true // l12, a loop's field, and the like
+		}
+	}
+	return false
 }
 
 // absorbed reports whether n has no code of its own: a consumer's code

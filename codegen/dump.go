@@ -53,7 +53,7 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 	// Where each buffer lives: its slot and the slot's offset, by dtype.
 	places := map[*ir.Node]place{}
 	for _, dt := range codeDTypes {
-		offset := map[int]int{}
+		offset := poly{}
 		for i, s := range p.mem.slots[dt] {
 			for _, n := range s.members {
 				places[n] = place{dt, i, offset}
@@ -78,10 +78,7 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 			fmt.Fprintf(&b, "    slot %d at %s, %s elements: %s\n", i, polyString(places[s.members[0]].offset), polyString(s.size), nodeRefs(s.members))
 		}
 	}
-	arena := map[int]int{}
-	for k, v := range p.needs.ArenaBytes {
-		arena[k] = int(v)
-	}
+	arena := p.needs.arenaPoly()
 	fmt.Fprintf(&b, "  bytes: params %s, arena %s\n", ir.GroupInt(int(p.needs.ParamBytes)), polyString(arena))
 
 	calls, functions := 0, 0
@@ -105,7 +102,7 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 type place struct {
 	dt     ir.DType
 	slot   int
-	offset map[int]int
+	offset poly
 }
 
 // dumpNode renders node n's decisions, indented by indent, and then the
@@ -264,9 +261,9 @@ func nodeRefs(nodes []*ir.Node) string {
 	return strings.Join(refs, ", ")
 }
 
-// polyAdd returns the sum of two polynomials in N.
-func polyAdd(p, q map[int]int) map[int]int {
-	out := map[int]int{}
+// polyAdd returns the sum of two polynomials.
+func polyAdd(p, q poly) poly {
+	out := poly{}
 	for k, v := range p {
 		out[k] += v
 	}

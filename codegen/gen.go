@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/format"
 	"math"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,7 +109,7 @@ func Generate(g *ir.Module, opts Options) (_ []byte, err error) {
 		return nil, fmt.Errorf("codegen: rendering %s: %v", g.Name, err)
 	}
 	stage("render")
-	out, err := format.Source(buf.Bytes())
+	out, err := format.Source(resolveSyms(buf.Bytes(), c.plan.symIdent))
 	stage("gofmt")
 	if err != nil {
 		return nil, fmt.Errorf("codegen: formatting %s: %v", g.Name, err)
@@ -177,9 +178,6 @@ var ErrParamDType = errors.New("generated code supports f32 params only so far")
 
 // validate rejects graphs this generator cannot emit yet, with a reason.
 func (c *gen) validate() error {
-	if len(c.g.Syms) > 1 {
-		return fmt.Errorf("codegen: model %s uses symbolic dimensions %s; generated code supports at most one (the batch dimension)", c.g.Name, strings.Join(c.g.Syms, ", "))
-	}
 	var err error
 	c.g.Body.Walk(func(n *ir.Node) {
 		if err == nil {
@@ -306,7 +304,11 @@ func (c *gen) header() {
 		fmt.Fprintf(&b, "\ttrain:   %s with %s\n", g.Loss().Label(), optimizerString(g.Optimizer))
 		fmt.Fprintf(&b, "\tloss:    %s\n", lossReductionText(g))
 	}
-	b.WriteString("\nEstimated cost per call (N is the batch size):\n\n")
+	if len(g.Syms) > 1 {
+		fmt.Fprintf(&b, "\nEstimated cost per call (%s is the batch size; %s the other symbolic\ndimension(s), fitted as a polynomial in each of degree 1):\n\n", g.Syms[0], strings.Join(g.Syms[1:], ", "))
+	} else {
+		b.WriteString("\nEstimated cost per call (N is the batch size):\n\n")
+	}
 	if len(g.Outputs()) > 0 {
 		fmt.Fprintf(&b, "\tPredict:   %s FLOPs\n", costString(g, g.Outputs()))
 	}
@@ -314,10 +316,18 @@ func (c *gen) header() {
 		fmt.Fprintf(&b, "\tTrainStep: %s FLOPs\n", costString(g, append([]*ir.Node{g.TrainingLoss()}, g.Updates()...)))
 	}
 	dts := c.usedDTypes()
+	grows := "the batch size does\nnot grow"
+	if len(g.Syms) > 1 {
+		grows = fmt.Sprintf("no dimension\n(%s) grows", strings.Join(g.Syms, ", "))
+	}
 	if len(dts) == 0 || (len(dts) == 1 && dts[0] == ir.F32) {
-		fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, planned so that tensors\nnever live at the same time share memory (one buffer per tensor would take\n%s). Allocated on the first call, reused while the batch size does\nnot grow.", polyString(c.arenaSize(ir.F32)), polyString(c.plan.naiveSize(ir.F32)))
+		fmt.Fprintf(&b, "\nBuffers: %s float32 elements in one arena, planned so that tensors\nnever live at the same time share memory (one buffer per tensor would take\n%s). Allocated on the first call, reused while %s.", polyString(c.arenaSize(ir.F32)), polyString(c.plan.naiveSize(ir.F32)), grows)
 	} else {
-		b.WriteString("\nBuffers, in one arena per element type (planned peak; in parentheses, one\nbuffer per tensor), allocated on the first call and reused while the batch\nsize does not grow:\n\n")
+		grows := "the batch\nsize does not grow"
+		if len(g.Syms) > 1 {
+			grows = fmt.Sprintf("no dimension\n(%s) grows", strings.Join(g.Syms, ", "))
+		}
+		fmt.Fprintf(&b, "\nBuffers, in one arena per element type (planned peak; in parentheses, one\nbuffer per tensor), allocated on the first call and reused while %s:\n\n", grows)
 		for _, dt := range dts {
 			fmt.Fprintf(&b, "\t%-8s %s elements (%s)\n", goTypeName(dt)+":", polyString(c.arenaSize(dt)), polyString(c.plan.naiveSize(dt)))
 		}
@@ -370,6 +380,9 @@ func costString(g *ir.Module, roots []*ir.Node) string {
 		}
 		return total
 	}
+	if len(g.Syms) > 1 {
+		return multiCostString(g, roots)
+	}
 	c1, c2 := at(1), at(2)
 	slope := c2 - c1
 	base := c1 - slope
@@ -382,27 +395,85 @@ func costString(g *ir.Module, roots []*ir.Node) string {
 	return countText(base) + " + " + countText(slope) + "·N"
 }
 
-// polyString renders a polynomial in N, given as power → coefficient.
-func polyString(p map[int]int) string {
-	var ks []int
-	for k, c := range p {
-		if c != 0 {
-			ks = append(ks, k)
+// multiCostString renders the FLOPs of the nodes roots need for a model
+// with several symbolic dimensions as a polynomial of degree at most 1
+// in each (a + b·N + c·T + d·N·T), fitted exactly from the cost model at
+// every binding of the symbols to 1 and 2.
+func multiCostString(g *ir.Module, roots []*ir.Node) string {
+	k := len(g.Syms)
+	// f[A]: the FLOPs with the symbols of subset A at 2, the others at 1.
+	f := make([]float64, 1<<k)
+	for a := range f {
+		b := ir.Binding{}
+		for i, s := range g.Syms {
+			b[s] = 1 + (a>>i)&1
+		}
+		for _, x := range g.Schedule(roots...) {
+			f[a] += x.Op.Cost(x, ir.Bind(b)).FLOPs
 		}
 	}
+	// With y = x - 1 in {0, 1}, f = Σ_T d_T y^T, d by Möbius inversion;
+	// then c_S = Σ_{T ⊇ S} (-1)^|T-S| d_T in the monomials x^S.
+	sign := func(m int) float64 {
+		if bits.OnesCount(uint(m))%2 == 1 {
+			return -1
+		}
+		return 1
+	}
+	d := make([]float64, len(f))
+	for t := range d {
+		for a := t; ; a = (a - 1) & t {
+			d[t] += sign(t&^a) * f[a]
+			if a == 0 {
+				break
+			}
+		}
+	}
+	type term struct {
+		mask int
+		c    float64
+	}
+	var terms []term
+	for s := range f {
+		c := 0.0
+		for t := range d {
+			if t&s == s {
+				c += sign(t&^s) * d[t]
+			}
+		}
+		if c != 0 {
+			terms = append(terms, term{s, c})
+		}
+	}
+	if len(terms) == 0 {
+		return "0"
+	}
+	sort.SliceStable(terms, func(i, j int) bool {
+		return bits.OnesCount(uint(terms[i].mask)) < bits.OnesCount(uint(terms[j].mask))
+	})
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = countText(t.c)
+		for j, s := range g.Syms {
+			if t.mask>>j&1 == 1 {
+				parts[i] += "·" + s
+			}
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+// polyString renders a polynomial, lowest terms first: "12 + 40·N".
+func polyString(p poly) string {
+	ks := p.monos()
 	if len(ks) == 0 {
 		return "0"
 	}
-	sort.Ints(ks)
 	parts := make([]string, len(ks))
 	for i, k := range ks {
-		switch k {
-		case 0:
-			parts[i] = ir.GroupInt(p[k])
-		case 1:
-			parts[i] = ir.GroupInt(p[k]) + "·N"
-		default:
-			parts[i] = ir.GroupInt(p[k]) + "·N^" + strconv.Itoa(k)
+		parts[i] = ir.GroupInt(p[k])
+		if k != "" {
+			parts[i] += "·" + monoText(k)
 		}
 	}
 	return strings.Join(parts, " + ")
@@ -418,16 +489,16 @@ func countText(v float64) string {
 }
 
 // arenaSize is the size in elements of dt's arena under the memory
-// plan, as a polynomial in N.
-func (c *gen) arenaSize(dt ir.DType) map[int]int { return c.plan.mem.size(dt) }
+// plan.
+func (c *gen) arenaSize(dt ir.DType) poly { return c.plan.mem.size(dt) }
 
 // bufField is the Model field holding n's buffer.
 func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
 
 // naiveSize is the size in elements dt's arena would have with one
-// buffer per tensor, as a polynomial in N.
-func (p *plan) naiveSize(dt ir.DType) map[int]int {
-	total := map[int]int{}
+// buffer per tensor.
+func (p *plan) naiveSize(dt ir.DType) poly {
+	total := poly{}
 	for _, n := range p.allBufs {
 		if n.Type.DType != dt {
 			continue

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/dave/jennifer/jen"
@@ -128,6 +129,10 @@ func planStride(b int) int {
 // whether they fuse ReLU (none when there is one interval: the plan is
 // a literal), and the calls that use it, in emission order.
 type sharedPlan struct {
+	// by is the monomial of symbolic dimensions (a size's key) whose
+	// value the plan switches on: the batch, or for a model with several
+	// symbols the one its sizes grow with (see gemmOptions).
+	by    string
 	steps []planStep
 	fn    map[bool]string
 	users []*ir.Node
@@ -163,12 +168,16 @@ func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
 			var key any
 			var options func(batch int) []planOption
 			prefix := "convPlan"
+			by := ""
+			if len(c.g.Syms) > 0 {
+				by = c.g.Syms[0]
+			}
 			switch k.Op {
 			case ir.Matmul:
 				if k.Type.DType != ir.F32 {
 					continue // a loop nest (emitMatmul)
 				}
-				key, options = c.gemmOptions(k)
+				key, options, by = c.gemmOptions(k)
 				prefix = "gemmPlan"
 			case ir.Conv2d, ir.Conv2dBackpropInput, ir.Conv2dBackpropFilter:
 				key, options = c.convOptions(k)
@@ -177,7 +186,7 @@ func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
 			}
 			sp := shared[key]
 			if sp == nil {
-				sp = &sharedPlan{steps: planSteps(fixedShapes(k), options), fn: map[bool]string{}}
+				sp = &sharedPlan{by: by, steps: planSteps(fixedShapes(k), options), fn: map[bool]string{}}
 				shared[key] = sp
 			}
 			if _, ok := sp.fn[relu]; !ok && len(sp.steps) > 1 {
@@ -207,34 +216,117 @@ var convKernels = map[string]string{
 }
 
 // gemmOptions returns the key of matmul n's SGEMM calls (a comparable
-// value that determines its options at every batch size) and its
-// options (cost.MatmulDims, cost.Gemm).
-func (c *gen) gemmOptions(n *ir.Node) (any, func(batch int) []planOption) {
+// value that determines its options at every size), its options
+// (cost.MatmulDims, cost.Gemm) and the monomial its plan switches on
+// (see sharedPlan.by). With one symbolic dimension, the plan switches on
+// the batch size. With several, when each of m, n and k is fixed or a
+// constant times one monomial (m = N·T for the stacked rows of a batched
+// [N, T, D] @ [D, U]; m = T), the plan switches on that monomial's value
+// (n*t); when they grow with different symbols (m = N and k = T, say),
+// it switches on the batch size as though every symbol had its value.
+func (c *gen) gemmOptions(n *ir.Node) (any, func(batch int) []planOption, string) {
 	p := c.plan.profile
-	// m, n and k are products of dimensions, each fixed or the batch
-	// size: their values at batch sizes 1 and 2 determine them at every
-	// batch size.
 	type gemmKey struct {
 		m1, n1, k1, m2, n2, k2 int
 		ta, tb                 bool
+		by                     string
 	}
 	m1, n1, k1, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, 1))
+	if w := c.gemmMonomial(n); w != "" {
+		grows := func(d1, d2 int) int { return min(d2-d1, 1) } // 1 when the dim is the monomial's multiple
+		b := cost.Bind(c.g, 2)
+		m2, n2, k2, _, _, _ := cost.MatmulDims(n, b)
+		gm, gn, gk := grows(m1, m2), grows(n1, n2), grows(k1, k2)
+		scale := func(d, g, v int) int {
+			if g == 0 {
+				return d
+			}
+			return d * v
+		}
+		return gemmKey{m1, n1, k1, gm, gn, gk, ta, tb, w}, func(v int) []planOption {
+			var opts []planOption
+			for _, o := range cost.Gemm(p, scale(m1, gm, v), scale(n1, gn, v), scale(k1, gk, v), ta, tb).Options {
+				opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
+			}
+			return opts
+		}, w
+	}
+	// m, n and k are products of dimensions, each fixed or the batch
+	// size: their values at batch sizes 1 and 2 determine them at every
+	// batch size.
 	m2, n2, k2, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 2))
-	return gemmKey{m1, n1, k1, m2, n2, k2, ta, tb}, func(b int) []planOption {
+	by := ""
+	if len(c.g.Syms) > 0 {
+		by = c.g.Syms[0]
+	}
+	return gemmKey{m1, n1, k1, m2, n2, k2, ta, tb, by}, func(b int) []planOption {
 		m, nn, k, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, b))
 		var opts []planOption
 		for _, o := range cost.Gemm(p, m, nn, k, ta, tb).Options {
 			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
 		}
 		return opts
+	}, by
+}
+
+// gemmMonomial returns, for a model with several symbolic dimensions,
+// the monomial every size of matmul n's SGEMM (m, n, k) that is not
+// fixed equals a constant times, when there is one and it is not the
+// batch alone; else "".
+func (c *gen) gemmMonomial(n *ir.Node) string {
+	if len(c.g.Syms) < 2 {
+		return ""
 	}
+	m1, n1, k1, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 1))
+	base := [3]int{m1, n1, k1}
+	// pow[d][s]: the power of symbol s in size d, from its growth when s
+	// alone doubles.
+	var pow [3][]int
+	for _, s := range c.g.Syms {
+		b := cost.Bind(c.g, 1)
+		b[s] = 2
+		m, nn, k, _, _, _ := cost.MatmulDims(n, b)
+		for d, v := range [3]int{m, nn, k} {
+			e := 0
+			for v > base[d] && base[d] > 0 {
+				v /= 2
+				e++
+			}
+			if v != base[d] {
+				return "" // not a monomial (clamped, say)
+			}
+			pow[d] = append(pow[d], e)
+		}
+	}
+	var w []int
+	for d := range pow {
+		if !slices.ContainsFunc(pow[d], func(e int) bool { return e > 0 }) {
+			continue // fixed
+		}
+		if w == nil {
+			w = pow[d]
+		} else if !slices.Equal(w, pow[d]) {
+			return ""
+		}
+	}
+	key := ""
+	for i, e := range w {
+		for range e {
+			key = monoMul(key, c.g.Syms[i])
+		}
+	}
+	if key == c.g.Syms[0] {
+		return "" // the batch alone: the plan of one symbolic dimension
+	}
+	return key
 }
 
 // convOptions returns the key of convolution node n's calls (conv2d or
 // a gradient) and its options (cost.Conv).
 func (c *gen) convOptions(n *ir.Node) (any, func(batch int) []planOption) {
 	p := c.plan.profile
-	// Only the batch dimension can be symbolic.
+	// Only the batch dimension can be symbolic (another symbol is
+	// planned as though it had the batch's size).
 	type convKey struct {
 		op     string
 		geo1   cost.ConvGeometry
@@ -307,29 +399,38 @@ func (c *gen) planCode(typ string, kernels map[string]string, kp *kernelPlan, wh
 	if name == "" {
 		return lit(steps[0])
 	}
+	v, by, arg := "n", "batch size n", jen.Id("n")
+	if w := kp.shared.by; len(c.g.Syms) > 0 && w != "" && w != c.g.Syms[0] {
+		arg = size{c: 1, k: w}.code()
+		v = "v"
+		if ident, ok := c.plan.symIdent[w]; ok {
+			v = ident
+		}
+		by = fmt.Sprintf("%s = %s", v, monoText(w))
+	}
 	if !c.planDeclared[name] {
 		c.planDeclared[name] = true
-		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by batch size n (estimated times):", name, what))
+		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by %s (estimated times):", name, what, by))
 		var cases []jen.Code
 		lo := 1
 		for i, s := range steps {
-			rng := fmt.Sprintf("n in [%d, %d]", lo, s.upTo)
-			at := fmt.Sprintf("%s at n = %d", estimateText(s.us), s.upTo)
+			rng := fmt.Sprintf("%s in [%d, %d]", v, lo, s.upTo)
+			at := fmt.Sprintf("%s at %s = %d", estimateText(s.us), v, s.upTo)
 			if i == len(steps)-1 {
-				rng, at = fmt.Sprintf("n >= %d", lo), fmt.Sprintf("%s at n = %d", estimateText(s.usLo), lo)
+				rng, at = fmt.Sprintf("%s >= %d", v, lo), fmt.Sprintf("%s at %s = %d", estimateText(s.usLo), v, lo)
 			}
 			c.f.Comment(fmt.Sprintf("  - %s: %s on %d goroutine(s), %s", rng, s.kernel, s.threads, at))
 			if i < len(steps)-1 {
-				cases = append(cases, jen.Case(jen.Id("n").Op("<=").Lit(s.upTo)).Block(jen.Return(lit(s))))
+				cases = append(cases, jen.Case(jen.Id(v).Op("<=").Lit(s.upTo)).Block(jen.Return(lit(s))))
 			}
 			lo = s.upTo + 1
 		}
-		c.f.Func().Id(name).Params(jen.Id("n").Int()).Qual(RuntimePath, typ).Block(
+		c.f.Func().Id(name).Params(jen.Id(v).Int()).Qual(RuntimePath, typ).Block(
 			jen.Switch().Block(cases...),
 			jen.Return(lit(steps[len(steps)-1])),
 		)
 	}
-	return jen.Id(name).Call(jen.Id("n"))
+	return jen.Id(name).Call(arg)
 }
 
 // estimateText renders an estimated time.

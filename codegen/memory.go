@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -15,10 +16,26 @@ type MemoryNeeds struct {
 	// ParamBytes is the size of the params and state.
 	ParamBytes int64
 	// ArenaBytes is the arena's size as a polynomial in the batch size:
-	// ArenaBytes[k] bytes times N^k, summed.
+	// ArenaBytes[k] bytes times N^k, summed. It is set for a model with
+	// at most one symbolic dimension; ArenaTerms for one with more.
 	ArenaBytes []int64
+	// Syms are the model's symbolic dimensions when it has more than
+	// one, in the order of the generated code's arguments (the batch
+	// first, then ir.Module.Syms's order).
+	Syms []string
+	// ArenaTerms is the arena's size as a polynomial in Syms when the
+	// model has more than one: the sum of the terms' bytes times the
+	// product of each symbol to its power.
+	ArenaTerms []ArenaTerm
 	// Largest is the param with the most bytes; nil without params.
 	Largest *ir.Node
+}
+
+// ArenaTerm is one term of MemoryNeeds.ArenaTerms: Bytes times the
+// product of Syms[i] to the power Pow[i].
+type ArenaTerm struct {
+	Bytes int64
+	Pow   []int
 }
 
 // Memory returns what the code Generate would write for g allocates, or
@@ -63,23 +80,54 @@ func (c *gen) memoryNeeds() (MemoryNeeds, error) {
 		}
 	}
 	m.ParamBytes = int64(params)
+	arena := poly{}
 	for _, dt := range c.usedDTypes() {
 		for k, elems := range c.arenaSize(dt) {
 			b, ok := ir.MulInt(elems, dt.Size())
-			if !ok {
+			sum, oks := ir.AddInt(arena[k], b)
+			if !ok || !oks {
 				return MemoryNeeds{}, fmt.Errorf("%s: the working buffers of model %s take more bytes than an int64 holds", c.g.Pos, c.g.Name)
 			}
-			for len(m.ArenaBytes) <= k {
-				m.ArenaBytes = append(m.ArenaBytes, 0)
-			}
-			sum, ok := ir.AddInt(int(m.ArenaBytes[k]), b)
-			if !ok {
-				return MemoryNeeds{}, fmt.Errorf("%s: the working buffers of model %s take more bytes than an int64 holds", c.g.Pos, c.g.Name)
-			}
-			m.ArenaBytes[k] = int64(sum)
+			arena[k] = sum
 		}
 	}
+	if len(c.g.Syms) <= 1 {
+		for _, k := range arena.monos() {
+			d := monoDegree(k)
+			for len(m.ArenaBytes) <= d {
+				m.ArenaBytes = append(m.ArenaBytes, 0)
+			}
+			m.ArenaBytes[d] = int64(arena[k])
+		}
+		return m, nil
+	}
+	m.Syms = c.g.Syms
+	for _, k := range arena.monos() {
+		t := ArenaTerm{Bytes: int64(arena[k]), Pow: make([]int, len(m.Syms))}
+		for i, s := range m.Syms {
+			t.Pow[i] = monoPow(k, s)
+		}
+		m.ArenaTerms = append(m.ArenaTerms, t)
+	}
 	return m, nil
+}
+
+// arenaPoly is the arena's bytes as a polynomial.
+func (m MemoryNeeds) arenaPoly() poly {
+	p := poly{}
+	for d, b := range m.ArenaBytes {
+		p[strings.TrimSuffix(strings.Repeat("N*", d), "*")] = int(b)
+	}
+	for _, t := range m.ArenaTerms {
+		k := ""
+		for i, s := range m.Syms {
+			for range t.Pow[i] {
+				k = monoMul(k, s)
+			}
+		}
+		p[k] += int(t.Bytes)
+	}
+	return p
 }
 
 // memoryCode is the runtime.Memory literal of the signature.
@@ -92,14 +140,40 @@ func memoryCode(m MemoryNeeds) jen.Code {
 		}
 		dict[jen.Id("ArenaBytes")] = jen.Index().Int64().Values(arena...)
 	}
+	if len(m.ArenaTerms) > 0 {
+		var syms, terms []jen.Code
+		for _, s := range m.Syms {
+			syms = append(syms, jen.Lit(s))
+		}
+		for _, t := range m.ArenaTerms {
+			var pow []jen.Code
+			for _, p := range t.Pow {
+				pow = append(pow, jen.Lit(p))
+			}
+			terms = append(terms, jen.Values(jen.Dict{
+				jen.Id("Bytes"): jen.Lit(int(t.Bytes)),
+				jen.Id("Pow"):   jen.Index().Int().Values(pow...),
+			}))
+		}
+		dict[jen.Id("Syms")] = jen.Index().String().Values(syms...)
+		dict[jen.Id("Terms")] = jen.Index().Qual(RuntimePath, "MemoryTerm").Values(terms...)
+	}
 	return jen.Qual(RuntimePath, "Memory").Values(dict)
 }
 
-// grows reports whether the arena grows with the batch size.
+// grows reports whether the arena grows with the batch size (or another
+// symbolic dimension).
 func (m MemoryNeeds) grows() bool {
 	for k, b := range m.ArenaBytes {
 		if k > 0 && b != 0 {
 			return true
+		}
+	}
+	for _, t := range m.ArenaTerms {
+		for _, p := range t.Pow {
+			if p > 0 && t.Bytes != 0 {
+				return true
+			}
 		}
 	}
 	return false

@@ -24,7 +24,8 @@ import (
 // memSlot is one region of an arena, shared by buffers with disjoint
 // lifetimes.
 type memSlot struct {
-	size    map[int]int // elements, as a polynomial in N
+	size poly // elements
+
 	members []*ir.Node
 }
 
@@ -138,23 +139,55 @@ func (c *gen) planMemory(progs []program) *memPlan {
 	return plan
 }
 
-// sizeCovers reports whether a slot of p elements holds q elements at
-// every batch size n >= 1.
+// sizeCovers reports whether a slot of p elements holds q elements for
+// every binding of the symbolic dimensions to sizes >= 1. Sizes are
+// monomials with positive coefficients, c·N^a·T^b…, so p covers q exactly
+// when p's coefficient is at least q's (compare at all symbols = 1) and
+// p's power of every symbol is at least q's (else q outgrows p as that
+// symbol grows): a partial order, under which some sizes (N·8 and T·8,
+// say) are incomparable and never share a slot.
 func sizeCovers(p, q size) bool {
 	switch {
 	case q.c == 0:
 		return true
-	case p.c == 0 || p.k < q.k:
+	case p.c == 0 || p.c < q.c:
 		return false
 	}
-	return p.c >= q.c
+	return monoCovers(p.k, q.k)
 }
 
-// sizeLess orders sizes by their growth: the power of N first, then the
-// coefficient; zero is the smallest.
+// monoCovers reports whether monomial p has every symbol of q, at least
+// to q's power: p ≥ q for every binding ≥ 1.
+func monoCovers(p, q string) bool {
+	if p == q || q == "" {
+		return true
+	}
+	pf, qf := monoFactors(p), monoFactors(q)
+	i := 0
+	for _, f := range qf {
+		for i < len(pf) && pf[i] < f {
+			i++
+		}
+		if i == len(pf) || pf[i] != f {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// sizeLess orders sizes by their growth: the total degree of the
+// monomial first, then the monomial's key (so that equal monomials are
+// adjacent), then the coefficient; zero is the smallest. With one
+// symbol, it orders by growth exactly; with several, it is a total order
+// that extends sizeCovers's partial one (a size covering another is not
+// less than it), so that first fit visits larger slots first.
 func sizeLess(p, q size) bool {
 	if p.c == 0 || q.c == 0 {
 		return p.c == 0 && q.c != 0
+	}
+	if dp, dq := monoDegree(p.k), monoDegree(q.k); dp != dq {
+		return dp < dq
 	}
 	if p.k != q.k {
 		return p.k < q.k
@@ -225,8 +258,8 @@ func (c *gen) order(p *program) []*ir.Node {
 }
 
 // size returns the elements of dt's arena under the plan.
-func (pl *memPlan) size(dt ir.DType) map[int]int {
-	total := map[int]int{}
+func (pl *memPlan) size(dt ir.DType) poly {
+	total := poly{}
 	for _, s := range pl.slots[dt] {
 		for k, v := range s.size {
 			total[k] += v
@@ -253,10 +286,45 @@ func (pl *memPlan) layout(dt ir.DType) []jen.Code {
 	return out
 }
 
-// polyOf converts a size to a polynomial in N.
-func polyOf(s size) map[int]int {
+// poly is a polynomial in the symbolic dimensions: monomial (a size's
+// key) → coefficient.
+type poly map[string]int
+
+// polyOf converts a size to a polynomial.
+func polyOf(s size) poly {
 	if s.c == 0 {
-		return map[int]int{}
+		return poly{}
 	}
-	return map[int]int{s.k: s.c}
+	return poly{s.k: s.c}
+}
+
+// monos returns p's monomials with nonzero coefficients, by total
+// degree and then key, lowest first.
+func (p poly) monos() []string {
+	var ks []string
+	for k, c := range p {
+		if c != 0 {
+			ks = append(ks, k)
+		}
+	}
+	sort.Slice(ks, func(i, j int) bool {
+		if di, dj := monoDegree(ks[i]), monoDegree(ks[j]); di != dj {
+			return di < dj
+		}
+		return ks[i] < ks[j]
+	})
+	return ks
+}
+
+// at evaluates p with every symbol bound as b says.
+func (p poly) at(b map[string]int) int {
+	total := 0
+	for k, c := range p {
+		v := c
+		for _, f := range monoFactors(k) {
+			v *= b[f]
+		}
+		total += v
+	}
+	return total
 }

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,12 +15,12 @@ func TestSizeCovers(t *testing.T) {
 	var sizes []size
 	for _, c := range []int{0, 1, 2, 5, 10, 784} {
 		for k := 0; k <= 2; k++ {
-			sizes = append(sizes, size{c: c, k: k})
+			sizes = append(sizes, size{c: c, k: strings.TrimSuffix(strings.Repeat("N*", k), "*")})
 		}
 	}
 	eval := func(s size, n int) int {
 		v := s.c
-		for range s.k {
+		for range monoDegree(s.k) {
 			v *= n
 		}
 		return v
@@ -74,8 +75,8 @@ func TestPlanSharesDeadBuffers(t *testing.T) {
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["b"]], "tanh overwrites a, its last reader")
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["d"]], "d reuses the dead a and b")
 	require.NotSame(t, pl.slotOf[n["b"]], pl.slotOf[n["h"]], "b is read while h is written")
-	require.Equal(t, map[int]int{1: 16}, pl.size(ir.F32), "two [N,8] slots")
-	require.Equal(t, map[int]int{1: 32}, c.plan.naiveSize(ir.F32))
+	require.Equal(t, poly{"N": 16}, pl.size(ir.F32), "two [N,8] slots")
+	require.Equal(t, poly{"N": 32}, c.plan.naiveSize(ir.F32))
 }
 
 // TestFuseChains checks which nodes fuse: a single-reader element-wise
@@ -296,11 +297,11 @@ func TestConvEpilogue(t *testing.T) {
 }
 
 // polyEval evaluates a polynomial in N at n.
-func polyEval(p map[int]int, n int) int {
+func polyEval(p poly, n int) int {
 	total := 0
 	for k, c := range p {
 		v := c
-		for range k {
+		for range monoDegree(k) {
 			v *= n
 		}
 		total += v
@@ -319,4 +320,38 @@ func TestPlanStepOrder(t *testing.T) {
 		}
 		done[s.name] = true
 	}
+}
+
+// TestSizeCoversSeveralSymbols checks the slot comparison with two
+// symbols against evaluation at every binding of N and T up to 30: a
+// slot covers a size when it is at least as large at all of them, and
+// sizes growing with different symbols are incomparable.
+func TestSizeCoversSeveralSymbols(t *testing.T) {
+	var sizes []size
+	for _, c := range []int{0, 1, 3, 8} {
+		for _, k := range []string{"", "N", "T", "N*T", "N*N", "N*T*T"} {
+			sizes = append(sizes, size{c: c, k: k})
+		}
+	}
+	eval := func(s size, n, t int) int {
+		return poly{s.k: s.c}.at(map[string]int{"N": n, "T": t})
+	}
+	for _, p := range sizes {
+		for _, q := range sizes {
+			want := true
+			for n := 1; n <= 30 && want; n++ {
+				for t := 1; t <= 30; t++ {
+					if eval(p, n, t) < eval(q, n, t) {
+						want = false
+						break
+					}
+				}
+			}
+			require.Equal(t, want, sizeCovers(p, q), "%v covers %v", p, q)
+			if sizeCovers(p, q) && !sizeCovers(q, p) {
+				require.False(t, sizeLess(p, q), "%v covers %v, so it is not less", p, q)
+			}
+		}
+	}
+	require.Equal(t, "N^2·T", monoText(monoMul("T", "N*N")))
 }

@@ -16,7 +16,9 @@ import (
 // place is reported per batch and labelled so.
 //
 // The analysis follows the batch dimension (the model's symbolic
-// dimension, which every batched value carries exactly once) through the
+// dimension, the first of them when there are several, which every
+// batched value carries exactly once; the others, such as a sequence
+// length, are sizes within an example, like fixed ones) through the
 // loss's graph and gives each value one of these kinds:
 //
 //	free   does not depend on the batch (params, constants, and what is
@@ -120,12 +122,18 @@ func reductionOf(g *ir.Module, loss *ir.Node) (Reduction, string) {
 			}
 		}
 	}
-	if len(syms) > 1 {
-		return ReductionUnknown, fmt.Sprintf("the loss depends on several symbolic dimensions (%s), so its batch is not one of them", strings.Join(syms, ", "))
-	}
 	a := batchAnalysis{facts: make(map[*ir.Node]batchFact, len(nodes)), elems: map[*ir.Node][]batchFact{}}
-	if len(syms) == 1 {
+	switch {
+	case len(syms) == 1:
 		a.batch = syms[0]
+	case len(syms) > 1:
+		// The batch is the model's first symbolic dimension (that of
+		// its first input's first axis); the others, such as a sequence
+		// length, are sizes within each example, like fixed ones.
+		if len(g.Syms) == 0 || !slices.Contains(syms, g.Syms[0]) {
+			return ReductionUnknown, fmt.Sprintf("the loss depends on several symbolic dimensions (%s), none of them the batch", strings.Join(syms, ", "))
+		}
+		a.batch = g.Syms[0]
 	}
 	for _, n := range nodes {
 		a.facts[n] = a.fact(n)

@@ -18,15 +18,34 @@ type Memory struct {
 	// ParamBytes is the size of the parameters and other state.
 	ParamBytes int64 `json:"param_bytes"`
 	// ArenaBytes is the arena's size as a polynomial in the batch size:
-	// ArenaBytes[k] bytes times n^k, summed.
+	// ArenaBytes[k] bytes times n^k, summed. A model with several
+	// symbolic dimensions has Terms instead.
 	ArenaBytes []int64 `json:"arena_bytes,omitempty"`
+	// Syms names the symbolic dimensions of a model with several, in
+	// the order of its generated code's size arguments: the batch first.
+	Syms []string `json:"syms,omitempty"`
+	// Terms is the arena's size as a polynomial in Syms, for a model with
+	// several symbolic dimensions: the sum of the terms.
+	Terms []MemoryTerm `json:"terms,omitempty"`
+}
+
+// MemoryTerm is one term of Memory.Terms: Bytes times the product of
+// each of Memory.Syms to its power in Pow.
+type MemoryTerm struct {
+	Bytes int64 `json:"bytes"`
+	Pow   []int `json:"pow"`
 }
 
 // Arena returns the arena's size in bytes at batch size n, and false if
-// it does not fit in an int64.
-func (m Memory) Arena(n int) (int64, bool) {
+// it does not fit in an int64. For a model with several symbolic
+// dimensions, more are the sizes of the others, in Syms order after the
+// batch; those not given count as 1.
+func (m Memory) Arena(n int, more ...int) (int64, bool) {
 	if n < 0 {
 		return 0, false
+	}
+	if len(m.Terms) > 0 {
+		return m.terms(n, more)
 	}
 	var total uint64
 	pow := uint64(1)
@@ -57,19 +76,68 @@ func (m Memory) Arena(n int) (int64, bool) {
 	return int64(total), true
 }
 
+// terms evaluates Terms at batch size n and the other sizes more (Syms
+// order; missing ones are 1), and reports false if a size is negative or
+// the sum does not fit in an int64. It does not allocate: generated code
+// calls it when its sizes change.
+func (m Memory) terms(n int, more []int) (int64, bool) {
+	var total uint64
+	for _, t := range m.Terms {
+		if t.Bytes < 0 {
+			return 0, false
+		}
+		v := uint64(t.Bytes)
+		for i, p := range t.Pow {
+			d := 1
+			switch {
+			case i == 0:
+				d = n
+			case i <= len(more):
+				d = more[i-1]
+			}
+			if d < 0 {
+				return 0, false
+			}
+			for range p {
+				hi, lo := bits.Mul64(v, uint64(d))
+				if hi != 0 {
+					return 0, false
+				}
+				v = lo
+			}
+		}
+		var carry uint64
+		total, carry = bits.Add64(total, v, 0)
+		if carry != 0 {
+			return 0, false
+		}
+	}
+	if total > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(total), true
+}
+
 // FitsInt reports whether the arena at batch size n is a valid size: n is
 // not negative and the arena's bytes (which bound its elements of every
 // type) fit in an int, so generated code can compute its layout without
-// wrapping around, on 32-bit targets too.
-func (m Memory) FitsInt(n int) bool {
-	a, ok := m.Arena(n)
+// wrapping around, on 32-bit targets too. more are the other symbolic
+// dimensions' sizes, as for Arena.
+func (m Memory) FitsInt(n int, more ...int) bool {
+	for _, d := range more {
+		if d < 0 {
+			return false
+		}
+	}
+	a, ok := m.Arena(n, more...)
 	return ok && uint64(a) <= math.MaxInt
 }
 
 // Total returns the bytes the model holds at batch size n, parameters
-// and arena, and false if that does not fit in an int64.
-func (m Memory) Total(n int) (int64, bool) {
-	a, ok := m.Arena(n)
+// and arena, and false if that does not fit in an int64; more are the
+// other symbolic dimensions' sizes, as for Arena.
+func (m Memory) Total(n int, more ...int) (int64, bool) {
+	a, ok := m.Arena(n, more...)
 	if !ok || a > math.MaxInt64-m.ParamBytes {
 		return 0, false
 	}
@@ -79,13 +147,13 @@ func (m Memory) Total(n int) (int64, bool) {
 // MaxBatchWithin returns the largest batch size whose total memory is at
 // most limit bytes (0 if not even a batch of one fits); limit <= 0 means
 // no limit, and the result is then the largest batch whose size fits in
-// an int64.
-func (m Memory) MaxBatchWithin(limit int64) int {
+// an int64. more are the other symbolic dimensions' sizes, as for Arena.
+func (m Memory) MaxBatchWithin(limit int64, more ...int) int {
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
 	fits := func(n int) bool {
-		t, ok := m.Total(n)
+		t, ok := m.Total(n, more...)
 		return ok && t <= limit
 	}
 	if !fits(1) {
@@ -238,23 +306,24 @@ func CheckMemory(sig *Signature) error {
 }
 
 // CheckBatchMemory reports whether a call at batch size n fits the
-// memory limit (MemoryLimit).
-func CheckBatchMemory(sig *Signature, n int) error {
+// memory limit (MemoryLimit); more are the sizes of the model's other
+// symbolic dimensions, as for Memory.Arena.
+func CheckBatchMemory(sig *Signature, n int, more ...int) error {
 	limit, source, err := MemoryLimit()
 	if err != nil {
 		return err
 	}
-	return sig.Memory.checkWithin(sig.Model, n, limit, source)
+	return sig.Memory.checkWithin(sig.Model, n, limit, source, more...)
 }
 
 // checkWithin reports whether model fits limit bytes (from source) at
-// batch size n.
-func (m Memory) checkWithin(model string, n int, limit int64, source string) error {
-	total, ok := m.Total(n)
+// batch size n (and the other symbolic dimensions' sizes more).
+func (m Memory) checkWithin(model string, n int, limit int64, source string, more ...int) error {
+	total, ok := m.Total(n, more...)
 	if ok && (limit <= 0 || total <= limit) {
 		return nil
 	}
-	arena, _ := m.Arena(n)
+	arena, _ := m.Arena(n, more...)
 	need := "more than an int64 of bytes"
 	if ok {
 		need = FormatBytes(total)
@@ -267,7 +336,7 @@ func (m Memory) checkWithin(model string, n int, limit int64, source string) err
 	if ok {
 		msg += fmt.Sprintf(" (parameters %s, working buffers %s), more than the %s of %s", FormatBytes(m.ParamBytes), FormatBytes(arena), FormatBytes(limit), source)
 	}
-	if most := m.MaxBatchWithin(limit); most > 0 {
+	if most := m.MaxBatchWithin(limit, more...); most > 0 {
 		msg += fmt.Sprintf("; the largest batch that fits is %d", most)
 	}
 	return errors.New(msg)

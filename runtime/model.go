@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -88,13 +89,67 @@ func (s TensorSpec) Batched() (fixed, per int, err error) {
 		return 0, 0, fmt.Errorf("%s is %s, with an empty batch dimension", s.Name, s)
 	}
 	per = 1
-	for _, d := range s.Shape[1:] {
+	for i, d := range s.Shape[1:] {
 		if d < 0 {
-			return 0, 0, fmt.Errorf("%s is %s: only the first (batch) dimension may be symbolic", s.Name, s)
+			what := "a symbolic dimension"
+			if i+1 < len(s.Dims) && s.Dims[i+1] != "" {
+				what = "the symbolic dimension " + s.Dims[i+1]
+			}
+			return 0, 0, fmt.Errorf("%s is %s: only the first (batch) dimension may be symbolic, and its dimension %d is %s (a sequence length, say), which a feed of fixed-size examples cannot give", s.Name, s, i+1, what)
 		}
 		per *= d
 	}
 	return fixed, per, nil
+}
+
+// Sequence interprets s as a batch of examples along its first
+// dimension whose other dimensions may be symbolic too (a sequence
+// length T, say), each taking one size per call: it returns the batch
+// size when that is fixed (0 when it is symbolic), the product per of the
+// fixed dimensions after the first, and syms, the names of the symbolic
+// ones after the first, in order (a name twice when it is twice in the
+// shape); or why s is no batch, as Batched.
+func (s TensorSpec) Sequence() (fixed, per int, syms []string, err error) {
+	if len(s.Shape) == 0 {
+		return 0, 0, nil, fmt.Errorf("%s is %s, a scalar with no batch dimension", s.Name, s)
+	}
+	switch d := s.Shape[0]; {
+	case d > 0:
+		fixed = d
+	case d == 0:
+		return 0, 0, nil, fmt.Errorf("%s is %s, with an empty batch dimension", s.Name, s)
+	}
+	per = 1
+	for i, d := range s.Shape[1:] {
+		if d >= 0 {
+			per *= d
+			continue
+		}
+		if i+1 >= len(s.Dims) || s.Dims[i+1] == "" {
+			return 0, 0, nil, fmt.Errorf("%s is %s: its dimension %d is symbolic but has no name", s.Name, s, i+1)
+		}
+		syms = append(syms, s.Dims[i+1])
+	}
+	return fixed, per, syms, nil
+}
+
+// ElemsAt returns the number of elements of the tensor when each
+// symbolic dimension named in dims has that size, and every other one
+// (the batch) is n.
+func (s TensorSpec) ElemsAt(n int, dims map[string]int) int {
+	e := 1
+	for i, d := range s.Shape {
+		if d < 0 {
+			d = n
+			if i < len(s.Dims) {
+				if v, ok := dims[s.Dims[i]]; ok {
+					d = v
+				}
+			}
+		}
+		e *= d
+	}
+	return e
 }
 
 // Signature describes a generated model's interface: what it takes, what it
@@ -123,6 +178,11 @@ type Signature struct {
 	LossReduction LossReduction `json:"loss_reduction,omitempty"`
 	// Optimizer describes the optimizer as written, e.g. "sgd(lr=0.01)".
 	Optimizer string `json:"optimizer,omitempty"`
+	// Syms names the model's symbolic dimensions when it has more than
+	// one, in the order of its generated code's size arguments
+	// (Predict(n, t int, ...)): the batch first. Use SymbolicDims, which
+	// also answers for a model with one.
+	Syms []string `json:"syms,omitempty"`
 	// ParamCount is the total number of parameter elements.
 	ParamCount int `json:"param_count"`
 	// Memory is what the model allocates: its parameters and its arena
@@ -224,6 +284,24 @@ type Estimate struct {
 	Micros  float64 `json:"us"`
 }
 
+// SymbolicDims returns the names of the model's symbolic dimensions,
+// the batch first: Syms, or for a model that does not list them (one with
+// at most one), those of its inputs in order of first use.
+func (s *Signature) SymbolicDims() []string {
+	if len(s.Syms) > 0 {
+		return s.Syms
+	}
+	var out []string
+	for _, in := range s.Inputs {
+		for i, d := range in.Shape {
+			if d < 0 && i < len(in.Dims) && in.Dims[i] != "" && !slices.Contains(out, in.Dims[i]) {
+				out = append(out, in.Dims[i])
+			}
+		}
+	}
+	return out
+}
+
 // Input returns the spec of the input called name, and whether there is one.
 func (s *Signature) Input(name string) (TensorSpec, bool) {
 	for _, in := range s.Inputs {
@@ -241,8 +319,11 @@ func (s *Signature) Input(name string) (TensorSpec, bool) {
 // labels convert exactly, a bool is true when nonzero) and outputs to
 // float32 (true is 1); n is the value of the symbolic (batch)
 // dimension for this call, and each feed must hold exactly the elements its
-// TensorSpec has for that n. Implementations are not safe for concurrent
-// use.
+// TensorSpec has for that n. A model with other symbolic dimensions
+// (Signature.Syms: a sequence length T, say) derives their sizes from
+// the feeds' lengths, and panics, as for any feed of the wrong length,
+// when a feed's length fits no size or the feeds disagree. Implementations
+// are not safe for concurrent use.
 type Model interface {
 	// Signature describes the model's inputs, outputs and parameters.
 	Signature() *Signature

@@ -66,3 +66,29 @@ func TestLossReductionPerExample(t *testing.T) {
 		require.Equal(t, tc.ok, ok, tc.r)
 	}
 }
+
+func TestSequenceSpec(t *testing.T) {
+	s := TensorSpec{Name: "x", DType: "f32", Shape: []int{-1, -1, 5}, Dims: []string{"N", "T", ""}}
+	fixed, per, syms, err := s.Sequence()
+	require.NoError(t, err)
+	require.Equal(t, 0, fixed)
+	require.Equal(t, 5, per)
+	require.Equal(t, []string{"T"}, syms)
+	require.Equal(t, 2*7*5, s.ElemsAt(2, map[string]int{"T": 7}))
+	_, _, err = s.Batched()
+	require.ErrorContains(t, err, "its dimension 1 is the symbolic dimension T")
+	sig := &Signature{Inputs: []TensorSpec{s}}
+	require.Equal(t, []string{"N", "T"}, sig.SymbolicDims())
+}
+
+func TestMemoryTerms(t *testing.T) {
+	m := Memory{ParamBytes: 10, Syms: []string{"N", "T"}, Terms: []MemoryTerm{{Bytes: 100}, {Bytes: 8, Pow: []int{1, 0}}, {Bytes: 4, Pow: []int{1, 1}}}}
+	a, ok := m.Arena(3, 5)
+	require.True(t, ok)
+	require.Equal(t, int64(100+8*3+4*15), a)
+	a, _ = m.Arena(3) // T not given: 1
+	require.Equal(t, int64(100+24+12), a)
+	require.False(t, m.FitsInt(2, -1))
+	require.Equal(t, 2, m.MaxBatchWithin(10+100+2*8+2*4*10, 10))
+	require.Zero(t, testing.AllocsPerRun(10, func() { m.FitsInt(3, 5) }))
+}

@@ -49,7 +49,10 @@ func (f memoryFlag) check(g *ir.Module) error {
 	if err != nil {
 		return nil
 	}
-	mem := runtime.Memory{ParamBytes: needs.ParamBytes, ArenaBytes: needs.ArenaBytes}
+	mem := runtime.Memory{ParamBytes: needs.ParamBytes, ArenaBytes: needs.ArenaBytes, Syms: needs.Syms}
+	for _, t := range needs.ArenaTerms {
+		mem.Terms = append(mem.Terms, runtime.MemoryTerm{Bytes: t.Bytes, Pow: t.Pow})
+	}
 	arena, okA := mem.Arena(1)
 	total, ok := mem.Total(1)
 	if ok && total <= limit {

@@ -28,6 +28,7 @@ import (
 	"github.com/flow-lang/flow/examples/gen/mnistsoftmax"
 	"github.com/flow-lang/flow/examples/gen/opstour"
 	"github.com/flow-lang/flow/examples/gen/optimizers"
+	"github.com/flow-lang/flow/examples/gen/seqrnn"
 	"github.com/flow-lang/flow/examples/gen/tfattrs"
 	"github.com/flow-lang/flow/runtime"
 )
@@ -62,6 +63,9 @@ var examples = []example{
 	{"../control.flow", func() runtime.Model { return control.New() }, nil},
 	{"../control_nested.flow", func() runtime.Model { return controlnested.New() }, nil},
 	{"../lstm_mnist.flow", func() runtime.Model { return lstmmnist.New() }, []int{2}},
+	// Two symbolic dimensions, N and T, both bound to n here;
+	// seqrnn_test.go runs other pairs.
+	{"../seq_rnn.flow", func() runtime.Model { return seqrnn.New() }, nil},
 }
 
 // maxRelErr is the largest relative error allowed between generated code

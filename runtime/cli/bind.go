@@ -20,7 +20,11 @@ const (
 type feedShape struct {
 	spec  runtime.TensorSpec
 	fixed int // fixed batch size, or 0 when the batch dimension is symbolic
-	per   int // values per example
+	per   int // values per example (of its fixed dimensions, with syms)
+	// syms are the symbolic dimensions after the batch (a sequence length
+	// T, say; sequenceShape only): each example has per values times
+	// their sizes, which all the examples of one call share.
+	syms []string
 }
 
 // exampleShape interprets spec as a batch of examples along its first
@@ -30,31 +34,39 @@ func exampleShape(spec runtime.TensorSpec) (feedShape, error) {
 	return feedShape{spec: spec, fixed: fixed, per: per}, err
 }
 
+// sequenceShape interprets spec as a batch of examples along its first
+// dimension whose other dimensions may be symbolic (runtime.TensorSpec.Sequence).
+func sequenceShape(spec runtime.TensorSpec) (feedShape, error) {
+	fixed, per, syms, err := spec.Sequence()
+	return feedShape{spec: spec, fixed: fixed, per: per, syms: syms}, err
+}
+
 // checkBatch reports whether n examples can be fed at once: the input
 // takes that many, and the model's working buffers for them fit the
-// memory limit (runtime.CheckBatchMemory).
-func (f feedShape) checkBatch(n int, sig *runtime.Signature) error {
+// memory limit (runtime.CheckBatchMemory); more are the sizes of the
+// model's other symbolic dimensions (runtime.Memory.Arena).
+func (f feedShape) checkBatch(n int, sig *runtime.Signature, more ...int) error {
 	if f.fixed > 0 && n != f.fixed {
 		return fmt.Errorf("input %s is %s, so the batch size must be %d, not %d", f.spec.Name, f.spec, f.fixed, n)
 	}
 	if sig.MaxBatch > 0 && n > sig.MaxBatch {
 		return fmt.Errorf("batch size %d exceeds the model's maximum batch of %d", n, sig.MaxBatch)
 	}
-	return runtime.CheckBatchMemory(sig, n)
+	return runtime.CheckBatchMemory(sig, n, more...)
 }
 
 // feedChunk returns how many of examples to feed at once when up to want
 // would be convenient: chunkSize, no more than there are, and no more
 // than fit the memory limit; an error if not even one does.
-func feedChunk(f feedShape, want, examples int, sig *runtime.Signature) (int, error) {
+func feedChunk(f feedShape, want, examples int, sig *runtime.Signature, more ...int) (int, error) {
 	chunk := chunkSize(f, want, sig.MaxBatch)
 	if f.fixed == 0 {
 		chunk = min(chunk, max(examples, 1))
 		if limit, _, err := runtime.MemoryLimit(); err == nil && limit > 0 {
-			chunk = max(min(chunk, sig.Memory.MaxBatchWithin(limit)), 1)
+			chunk = max(min(chunk, sig.Memory.MaxBatchWithin(limit, more...)), 1)
 		}
 	}
-	return chunk, f.checkBatch(chunk, sig)
+	return chunk, f.checkBatch(chunk, sig, more...)
 }
 
 // chunkSize returns how many examples to feed at once when up to want

@@ -206,11 +206,17 @@ func testLoss(m runtime.Model, tb *trainBinding, split mnist.Split, batch int, u
 // output returns output i of a PredictFeed result for n examples, after
 // checking that the model returned what its signature promises.
 func output(sig *runtime.Signature, outs [][]float32, i, n int) ([]float32, error) {
+	return outputAt(sig, outs, i, n, nil)
+}
+
+// outputAt is output for a call whose symbolic dimensions after the
+// batch had the sizes dims.
+func outputAt(sig *runtime.Signature, outs [][]float32, i, n int, dims map[string]int) ([]float32, error) {
 	if len(outs) != len(sig.Outputs) {
 		return nil, fmt.Errorf("model returned %d outputs, but its signature lists %d", len(outs), len(sig.Outputs))
 	}
 	spec := sig.Outputs[i]
-	if want := spec.Elems(n); len(outs[i]) < want {
+	if want := spec.ElemsAt(n, dims); len(outs[i]) < want {
 		return nil, fmt.Errorf("model returned %d values for output %s (%s), want %d for %d examples", len(outs[i]), spec.Name, spec, want, n)
 	}
 	return outs[i], nil

@@ -63,6 +63,11 @@ func runInfo(e *env, args []string) error {
 	}
 	field("model", sig.Model)
 	field("source", sig.Source)
+	if len(sig.Syms) > 1 {
+		// Several symbolic dimensions: the batch and the others (a
+		// sequence length, say), each sized per call.
+		field("dims", fmt.Sprintf("%s (the batch), %s: symbolic, sized per call (predict derives them from the input)", sig.Syms[0], strings.Join(sig.Syms[1:], ", ")))
+	}
 	// The three tensor lists share column widths so they line up.
 	nameW, typeW, countW := 0, 0, 0
 	for _, list := range [][]runtime.TensorSpec{sig.Inputs, sig.Outputs, params} {

@@ -95,7 +95,7 @@ func predictFeeds(sig *runtime.Signature) ([]feedShape, error) {
 		if !ok {
 			return nil, fmt.Errorf("model %s: predict input %q is not among its inputs", sig.Model, name)
 		}
-		f, err := exampleShape(spec)
+		f, err := sequenceShape(spec)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: predict input %v", sig.Model, err)
 		}
@@ -146,62 +146,130 @@ func readExamples(r io.Reader, name string, sig *runtime.Signature, feeds []feed
 		return nil, fmt.Errorf("%s: no examples", name)
 	}
 	examples := make([][][]float32, len(items))
+	var first map[string]int
 	for i, item := range items {
-		ex, err := parseExample(item, sig, feeds)
+		ex, dims, err := parseExample(item, sig, feeds)
 		if err != nil {
 			return nil, fmt.Errorf("%s: example %d: %v", name, i, err)
+		}
+		if i == 0 {
+			first = dims
+		}
+		for _, s := range sortedKeys(dims) {
+			if dims[s] != first[s] {
+				return nil, fmt.Errorf("%s: example %d has %s = %d, example 0 %s = %d: the examples of one input share the size of every symbolic dimension but the batch", name, i, s, dims[s], s, first[s])
+			}
 		}
 		examples[i] = ex
 	}
 	return examples, nil
 }
 
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// exampleDims returns the sizes of the symbolic dimensions after the batch
+// that one example of f with count values has, given those dims already
+// knows (from the example's inputs before), adding them to dims: a
+// dimension not yet known is the count divided by the size of the rest.
+// One unknown dimension at most, appearing once, can be found this way.
+func exampleDims(f feedShape, count int, dims map[string]int) error {
+	if len(f.syms) == 0 {
+		if count != f.per {
+			return fmt.Errorf("input %s has %d numbers, want %d (%s)", f.spec.Name, count, f.per, f.spec)
+		}
+		return nil
+	}
+	known, unknown := f.per, ""
+	for _, s := range f.syms {
+		switch v, ok := dims[s]; {
+		case ok:
+			known *= v
+		case unknown != "":
+			return fmt.Errorf("input %s is %s: its sizes of %s and %s cannot be told from its length alone", f.spec.Name, f.spec, unknown, s)
+		default:
+			unknown = s
+		}
+	}
+	if unknown == "" {
+		if count != known {
+			return fmt.Errorf("input %s has %d numbers, want %d (%s)", f.spec.Name, count, known, f.spec)
+		}
+		return nil
+	}
+	if count == 0 || count%known != 0 {
+		return fmt.Errorf("input %s has %d numbers, not a positive multiple of %d, its numbers per unit of %s (%s)", f.spec.Name, count, known, unknown, f.spec)
+	}
+	dims[unknown] = count / known
+	return nil
+}
+
+// examplePer returns the values per example of f when the symbolic
+// dimensions after the batch have the sizes dims.
+func examplePer(f feedShape, dims map[string]int) int {
+	per := f.per
+	for _, s := range f.syms {
+		per *= dims[s]
+	}
+	return per
+}
+
 // parseExample reads one example: an array for a single-input model, or an
-// object keyed by input name.
-func parseExample(raw json.RawMessage, sig *runtime.Signature, feeds []feedShape) ([][]float32, error) {
+// object keyed by input name. It returns the example's values and the
+// sizes of the symbolic dimensions after the batch they have (a sequence
+// length, say).
+func parseExample(raw json.RawMessage, sig *runtime.Signature, feeds []feedShape) (_ [][]float32, dims map[string]int, _ error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	values := make([]any, len(feeds))
 	switch v := v.(type) {
 	case []any:
 		if len(feeds) != 1 {
-			return nil, fmt.Errorf("the model has %d predict inputs, so each example must be an object mapping their names to values", len(feeds))
+			return nil, nil, fmt.Errorf("the model has %d predict inputs, so each example must be an object mapping their names to values", len(feeds))
 		}
 		values[0] = v
 	case map[string]any:
 		for i, name := range sig.PredictInputs {
 			val, ok := v[name]
 			if !ok {
-				return nil, fmt.Errorf("missing input %q", name)
+				return nil, nil, fmt.Errorf("missing input %q", name)
 			}
 			values[i] = val
 		}
 		if len(v) > len(feeds) {
 			for k := range v {
 				if !slices.Contains(sig.PredictInputs, k) {
-					return nil, fmt.Errorf("unknown input %q", k)
+					return nil, nil, fmt.Errorf("unknown input %q", k)
 				}
 			}
 		}
 	default:
-		return nil, fmt.Errorf("is %s, want an array of numbers", jsonKind(v))
+		return nil, nil, fmt.Errorf("is %s, want an array of numbers", jsonKind(v))
 	}
 	ex := make([][]float32, len(feeds))
+	dims = map[string]int{}
 	for i, f := range feeds {
 		flat, err := flatten(values[i], make([]float32, 0, f.per))
 		if err != nil {
-			return nil, fmt.Errorf("input %s: %v", f.spec.Name, err)
+			return nil, nil, fmt.Errorf("input %s: %v", f.spec.Name, err)
 		}
-		if len(flat) != f.per {
-			return nil, fmt.Errorf("input %s has %d numbers, want %d (%s)", f.spec.Name, len(flat), f.per, f.spec)
+		if err := exampleDims(f, len(flat), dims); err != nil {
+			return nil, nil, err
 		}
 		ex[i] = flat
 	}
-	return ex, nil
+	return ex, dims, nil
 }
 
 // flatten appends the numbers of a (possibly nested) JSON array to out.
@@ -257,13 +325,27 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 		}
 	}
 
-	chunk, err := feedChunk(feeds[0], len(examples), len(examples), sig)
+	// The sizes of the symbolic dimensions after the batch (a sequence
+	// length, say), which every example shares (readExamples).
+	dims := map[string]int{}
+	for i, f := range feeds {
+		if err := exampleDims(f, len(examples[0][i]), dims); err != nil {
+			return err
+		}
+	}
+	var more []int
+	for _, s := range sig.SymbolicDims()[min(1, len(sig.SymbolicDims())):] {
+		more = append(more, max(dims[s], 1))
+	}
+	chunk, err := feedChunk(feeds[0], len(examples), len(examples), sig, more...)
 	if err != nil {
 		return err
 	}
 	buffers := make([][]float32, len(feeds))
+	pers := make([]int, len(feeds))
 	for i, f := range feeds {
-		buffers[i] = make([]float32, chunk*f.per)
+		pers[i] = examplePer(f, dims)
+		buffers[i] = make([]float32, chunk*pers[i])
 	}
 	in := make([][]float32, len(feeds))
 	out := make([][]float32, outs.Len())
@@ -276,18 +358,18 @@ func predict(e *env, sig *runtime.Signature, feeds []feedShape, examples [][][]f
 		if feeds[0].fixed > 0 {
 			feedN = feeds[0].fixed
 		}
-		for i, f := range feeds {
+		for i := range feeds {
 			buf := buffers[i]
 			clear(buf)
 			for k := 0; k < count; k++ {
-				copy(buf[k*f.per:], examples[lo+k][i])
+				copy(buf[k*pers[i]:], examples[lo+k][i])
 			}
-			in[i] = buf[:feedN*f.per]
+			in[i] = buf[:feedN*pers[i]]
 		}
 		results := e.model.PredictFeed(feedN, in)
 		for i := range out {
 			var err error
-			if out[i], err = output(sig, results, outs.Index(i), feedN); err != nil {
+			if out[i], err = outputAt(sig, results, outs.Index(i), feedN, dims); err != nil {
 				return err
 			}
 		}
