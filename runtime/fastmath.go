@@ -61,14 +61,16 @@ const (
 	expP5        = 5.0000001201e-1
 
 	// tanhSmall is the bound below which Tanh uses its polynomial.
-	tanhSmall = 0.625
-	tanhQ0    = -5.70498872745e-3
-	tanhQ1    = 2.06390887954e-2
-	tanhQ2    = -5.37397155531e-2
-	tanhQ3    = 1.33314422036e-1
-	tanhQ4    = -3.33332819422e-1
+	tanhSmall     = 0.625
+	tanhSmallBits = 0x3f200000
+	tanhQ0        = -5.70498872745e-3
+	tanhQ1        = 2.06390887954e-2
+	tanhQ2        = -5.37397155531e-2
+	tanhQ3        = 1.33314422036e-1
+	tanhQ4        = -3.33332819422e-1
 
 	signBit = 1 << 31
+	oneBits = 0x3f800000 // 1.0
 )
 
 // expCore returns e^x in float32 with the algorithm described above.
@@ -97,36 +99,40 @@ func expCore(x float32) float32 {
 	return float32(p * math.Float32frombits(uint32(n2+127)<<23))
 }
 
-// sigmoidFast returns 1 / (1 + e^-x) in float32 (see Sigmoid).
+// sigmoidFast returns 1 / (1 + e^-x) in float32 (see Sigmoid). It
+// picks the numerator on the bits, without a branch: activations are
+// positive or negative at random.
 func sigmoidFast(x float32) float32 {
 	b := math.Float32bits(x)
 	e := expCore(math.Float32frombits(b | signBit))
-	num := float32(1)
-	if int32(b) < 0 {
-		num = e
-	}
+	neg := uint32(int32(b) >> 31) // all ones where x's sign is set
+	num := math.Float32frombits(oneBits&^neg | math.Float32bits(e)&neg)
 	return num / (1 + e)
 }
 
-// tanhFast returns the hyperbolic tangent of x in float32 (see Tanh).
-// Both branches give a value of x's sign or +0, and setting the sign bit
-// of x in it makes Tanh(-0) = -0 (the polynomial gives +0 there).
+// tanhFast returns the hyperbolic tangent of x in float32 (see Tanh). It
+// computes both the polynomial and (1 - e)/(1 + e) and picks one on the
+// bits, without a branch (which |x| < 0.625 would mispredict on
+// activations). Both give a value of x's sign or +0, and setting the
+// sign bit of x in it makes Tanh(-0) = -0 (the polynomial gives +0
+// there).
 func tanhFast(x float32) float32 {
 	b := math.Float32bits(x)
-	ax := math.Float32frombits(b &^ signBit)
-	var t float32
-	if ax < tanhSmall {
-		s := float32(x * x)
-		q := float32(tanhQ0*s) + tanhQ1
-		q = float32(q*s) + tanhQ2
-		q = float32(q*s) + tanhQ3
-		q = float32(q*s) + tanhQ4
-		t = float32(float32(q*s)*x) + x
-	} else {
-		e := expCore(-2 * ax)
-		t = float32(1-e) / (1 + e)
-	}
-	return math.Float32frombits(math.Float32bits(t) | b&signBit)
+	ab := b &^ signBit
+	ax := math.Float32frombits(ab)
+	s := float32(x * x)
+	q := float32(tanhQ0*s) + tanhQ1
+	q = float32(q*s) + tanhQ2
+	q = float32(q*s) + tanhQ3
+	q = float32(q*s) + tanhQ4
+	tp := float32(float32(q*s)*x) + x
+	e := expCore(-2 * ax)
+	te := float32(1-e) / (1 + e)
+	// All ones where ax < 0.625: the bits of non-negative float32s order
+	// as their values do, and a NaN's are above 0.625's.
+	small := uint32(int32(ab-tanhSmallBits) >> 31)
+	t := math.Float32bits(tp)&small | math.Float32bits(te)&^small
+	return math.Float32frombits(t | b&signBit)
 }
 
 // ExpSlice sets dst[i] = Exp(src[i]) for i < len(src), bit for bit, with
