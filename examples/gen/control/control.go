@@ -455,9 +455,7 @@ func (m *Model) forward(n int, x []float32) {
 	// %7 = matmul(%6, V) f32[N,4], line 15
 	runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t6, 3, p2, 4, 0, t7, 4)
 	// h0 = tanh(%7) f32[N,4], line 15
-	for i0 := 0; i0 < 4*n; i0++ {
-		t8[i0] = runtime.Tanh(t7[i0])
-	}
+	runtime.TanhSlice(t8[:4*n], t7[:4*n])
 	// %18 = scan(x, h0, W, U) (f32[N,5,4], f32[N,4], f32[5,N,4]), line 16
 	{
 		copy(t10, t8)
@@ -475,9 +473,7 @@ func (m *Model) forward(n int, x []float32) {
 				t13[i0] = t11[i0] + t12[i0]
 			}
 			// %14 = tanh(%13) f32[N,4], line 17
-			for i0 := 0; i0 < 4*n; i0++ {
-				t14[i0] = runtime.Tanh(t13[i0])
-			}
+			runtime.TanhSlice(t14[:4*n], t13[:4*n])
 			// %17 = reshape_to(%14) f32[N,4], line 17
 			copy(t17, t14)
 			// Stack its per-step results, carry the others to the next step.
@@ -497,9 +493,7 @@ func (m *Model) forward(n int, x []float32) {
 				t24[i0] = t22[i0] * float32(0.5)
 			}
 			// %25 = sigmoid(ht) f32[N,4], line 22
-			for i0 := 0; i0 < 4*n; i0++ {
-				t25[i0] = runtime.Sigmoid(t21[i0])
-			}
+			runtime.SigmoidSlice(t25[:4*n], t21[:4*n])
 			// %26 = add(%24, %25) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
 				t26[i0] = t24[i0] + t25[i0]
