@@ -55,10 +55,53 @@ func emitNothing(*gen, *ir.Node) (jen.Code, error) { return nil, nil }
 // emitScalar is emitElementwise of the runtime's scalar function name
 // (runtime.Exp, say) for the node's dtype: name itself for f32, its
 // generic form for the other dtypes (scalarFunc).
+//
+// An f32 exp, sigmoid or tanh emitted as its own loop over a buffer (see
+// sliceCall) calls the runtime's slice form instead, which runs vector
+// kernels.
 func emitScalar(name string) emitter {
 	return func(c *gen, n *ir.Node) (jen.Code, error) {
+		if code := c.sliceCall(name, n); code != nil {
+			return code, nil
+		}
 		return emitElementwise(runtimeCall(scalarFunc(name, n.Type.DType)))(c, n)
 	}
+}
+
+// sliceFuncs are the float32 scalar functions with a slice form
+// runtime.<name>Slice(dst, src) that gives the same values bit for bit.
+var sliceFuncs = map[string]bool{"Exp": true, "Sigmoid": true, "Tanh": true}
+
+// sliceMin is the fewest elements for which sliceCall calls a slice
+// function: below it the slice kernels would compute a padded vector.
+const sliceMin = 16
+
+// sliceCall returns runtime.<name>Slice(out[:size], in[:size]) for an f32
+// node n of a function with a slice form (sliceFuncs) that is emitted as
+// its own loop: not probed for its expression (fused into a consumer),
+// not an epilogue, not split across goroutines, its input a buffer (not
+// fused into n, not an inline constant) of its own shape, and at least
+// sliceMin elements (or a symbolic count). Otherwise it returns nil and n
+// gets the element loop.
+func (c *gen) sliceCall(name string, n *ir.Node) jen.Code {
+	if !sliceFuncs[name] || n.Type.DType != ir.F32 || c.probe != nil || c.plan.epilogue[n] != nil || len(n.Inputs) != 1 {
+		return nil
+	}
+	if _, ok := c.plan.parallel[n]; ok {
+		return nil
+	}
+	x := n.Inputs[0]
+	if c.plan.fused[x] || scalarConst(x) != nil || !slices.Equal(x.Type.Shape, n.Type.Shape) {
+		return nil
+	}
+	size := numel(n.Type.Shape)
+	if size.k == "" && size.c < sliceMin {
+		return nil
+	}
+	return jen.Qual(RuntimePath, name+"Slice").Call(
+		jen.Id(c.operand(n)).Index(jen.Empty(), size.code()),
+		jen.Id(c.operand(x)).Index(jen.Empty(), size.code()),
+	)
 }
 
 // scalarFunc names the runtime's scalar function name for elements of

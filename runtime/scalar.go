@@ -5,8 +5,11 @@ import "math"
 // Scalar functions that generated element-wise loops call per element.
 // They are small enough for the Go compiler to inline.
 
-// Exp returns e^x in float32, computed in float64.
-func Exp(x float32) float32 { return ExpOf(x) }
+// Exp returns e^x in float32, computed in float32 (fastmath.go): NaN
+// for NaN, +Inf above 88.72283172607422, 0 below -103.97207641601562,
+// subnormal results rounded once, within 1 ulp of the correctly rounded
+// value. ExpOf[float64] stays exact.
+func Exp(x float32) float32 { return expCore(x) }
 
 // Log returns the natural logarithm of x in float32, computed in float64.
 func Log(x float32) float32 { return LogOf(x) }
@@ -39,5 +42,8 @@ func notPositive(b uint32) uint32 {
 	return sign | nan
 }
 
-// Sigmoid returns 1 / (1 + e^-x), computed without overflow for large |x|.
-func Sigmoid(x float32) float32 { return SigmoidOf(x) }
+// Sigmoid returns 1 / (1 + e^-x) in float32, computed in float32 without
+// overflow for large |x| (fastmath.go): NaN for NaN, exactly 0 or 1 only
+// where the true value rounds to it (tiny and subnormal values for very
+// negative x), within 2 ulp of the correctly rounded value.
+func Sigmoid(x float32) float32 { return sigmoidFast(x) }

@@ -18,8 +18,9 @@ func AbsGrad(dy, x float32) float32 { return AbsGradOf(dy, x) }
 func Rsqrt(x float32) float32 { return RsqrtOf(x) }
 
 // Tanh returns the hyperbolic tangent of x in float32, computed in
-// float64.
-func Tanh(x float32) float32 { return TanhOf(x) }
+// float32 (fastmath.go): NaN for NaN, ±1 for large |x|, -0 for -0,
+// within 2 ulp of the correctly rounded value.
+func Tanh(x float32) float32 { return tanhFast(x) }
 
 // LeakyRelu returns x where x > 0 and alpha * x elsewhere.
 func LeakyRelu(x, alpha float32) float32 { return LeakyReluOf(x, alpha) }

@@ -287,9 +287,7 @@ func (m *Model) forward(n int, x []float32) {
 	// %31 = matmul(xs, M) f32[N,3], line 27
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t16, 4, t15, 4, 0, t31, 3)
 	// %21 = sigmoid(%31) f32[N,3], line 27
-	for i0 := 0; i0 < 3*n; i0++ {
-		t21[i0] = runtime.Sigmoid(t31[i0])
-	}
+	runtime.SigmoidSlice(t21[:3*n], t31[:3*n])
 	// h = concat(%18, %21, f) f32[N,13], line 27
 	{
 		for i0 := 0; i0 < n; i0++ {

@@ -416,9 +416,7 @@ func (m *Model) forward(n int, x []float32) {
 	// %7 = matmul(%6, V) f32[N,4], line 15
 	runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t6, 3, p2, 4, 0, t7, 4)
 	// h0 = tanh(%7) f32[N,4], line 15
-	for i0 := 0; i0 < 4*n; i0++ {
-		t8[i0] = runtime.Tanh(t7[i0])
-	}
+	runtime.TanhSlice(t8[:4*n], t7[:4*n])
 	// %18 = scan(x, h0, W, U) (f32[N,5,4], f32[N,4], f32[5,N,4]), line 16
 	{
 		copy(t10, t8)
@@ -452,9 +450,7 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.CopyStepIn(t21, t19, n, 5, 4, i29)
 			// The body.
 			// %25 = sigmoid(ht) f32[N,4], line 22
-			for i0 := 0; i0 < 4*n; i0++ {
-				t25[i0] = runtime.Sigmoid(t21[i0])
-			}
+			runtime.SigmoidSlice(t25[:4*n], t21[:4*n])
 			// %26 = add(%24, %25) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
 				t26[i0] = (t22[i0] * float32(0.5)) + t25[i0]

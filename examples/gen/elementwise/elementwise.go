@@ -270,9 +270,7 @@ func (m *Model) forward(n int, x []float32) {
 		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 6, 5, 1, x, 5, p0, 6, 1, t7, 6)
 	}
 	// %9 = tanh(h) f32[N,6], line 15
-	for i0 := 0; i0 < 6*n; i0++ {
-		t9[i0] = runtime.Tanh(t7[i0])
-	}
+	runtime.TanhSlice(t9[:6*n], t7[:6*n])
 	// a = add(%8, %11) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {
 		t12[i0] = (runtime.LeakyRelu(t7[i0], float32(0.1))) + (t9[i0] * float32(0.5))
@@ -369,9 +367,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 		}
 	}
 	// %32 = tanh(z) f32[N,3], line 22
-	for i0 := 0; i0 < 3*n; i0++ {
-		t32[i0] = runtime.Tanh(t22[i0])
-	}
+	runtime.TanhSlice(t32[:3*n], t22[:3*n])
 	// %36 = add(%34, %24) f32[N,3], line 22
 	for i0 := 0; i0 < 3*n; i0++ {
 		t36[i0] = (t32[i0] * float32(0.5)) + float32(1)

@@ -224,9 +224,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	// %7 = matmul(x, W) f32[N,3,5], line 16
 	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
 	// h = tanh(%7) f32[N,3,5], line 16
-	for i0 := 0; i0 < 15*n; i0++ {
-		t8[i0] = runtime.Tanh(t7[i0])
-	}
+	runtime.TanhSlice(t8[:15*n], t7[:15*n])
 	// %9 = expand_dims(h) f32[N,1,3,5], line 17
 	copy(t9, t8)
 	// p = matmul(%9, H) f32[N,2,3,3], line 17

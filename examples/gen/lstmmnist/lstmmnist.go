@@ -449,9 +449,7 @@ func (m *Model) forward(n int, x []float32) {
 				}
 			}
 			// hs/i = sigmoid(%14) f32[N,128], line 80
-			for i0 := 0; i0 < 128*n; i0++ {
-				t15[i0] = runtime.Sigmoid(t14[i0])
-			}
+			runtime.SigmoidSlice(t15[:128*n], t14[:128*n])
 			// %16 = split(hs/z) f32[N,128], line 81
 			{
 				t13 := t13[128:]
@@ -482,9 +480,7 @@ func (m *Model) forward(n int, x []float32) {
 				}
 			}
 			// hs/g = tanh(%19) f32[N,128], line 82
-			for i0 := 0; i0 < 128*n; i0++ {
-				t20[i0] = runtime.Tanh(t19[i0])
-			}
+			runtime.TanhSlice(t20[:128*n], t19[:128*n])
 			// %21 = split(hs/z) f32[N,128], line 83
 			{
 				t13 := t13[384:]
@@ -497,17 +493,13 @@ func (m *Model) forward(n int, x []float32) {
 				}
 			}
 			// hs/o = sigmoid(%21) f32[N,128], line 83
-			for i0 := 0; i0 < 128*n; i0++ {
-				t22[i0] = runtime.Sigmoid(t21[i0])
-			}
+			runtime.SigmoidSlice(t22[:128*n], t21[:128*n])
 			// %25 = add(%23, %24) f32[N,128], line 84
 			for i0 := 0; i0 < 128*n; i0++ {
 				t25[i0] = (t18[i0] * t11[i0]) + (t15[i0] * t20[i0])
 			}
 			// %26 = tanh(%25) f32[N,128], line 85
-			for i0 := 0; i0 < 128*n; i0++ {
-				t26[i0] = runtime.Tanh(t25[i0])
-			}
+			runtime.TanhSlice(t26[:128*n], t25[:128*n])
 			// %27 = mul(hs/o, %26) f32[N,128], line 85
 			for i0 := 0; i0 < 128*n; i0++ {
 				t27[i0] = t22[i0] * t26[i0]

@@ -217,9 +217,7 @@ func (m *Model) forward(n int, x []float32) {
 		}
 	}
 	// %10 = sigmoid(%6) f32[N,5], line 13
-	for i0 := 0; i0 < 5*n; i0++ {
-		t10[i0] = runtime.Sigmoid(t6[i0])
-	}
+	runtime.SigmoidSlice(t10[:5*n], t6[:5*n])
 	// h = add(%8, %12) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
 		t13[i0] = t8[i0] + (t10[i0] * float32(0.5))
