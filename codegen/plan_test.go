@@ -85,9 +85,9 @@ func TestFuseChains(t *testing.T) {
 	c, n := planOf(t, `model M {
     input x: f32[N, 8]
     input y: f32[N, 8]
-    a = exp(x)
-    b = tanh(a)
-    d = sigmoid(b)
+    a = square(x)
+    b = abs(a)
+    d = relu(b)
     e = d * a
     f = e + 1
     out = f @ transpose(y)
@@ -97,6 +97,27 @@ func TestFuseChains(t *testing.T) {
 	require.Equal(t, map[*ir.Node]bool{n["b"]: true, n["d"]: true}, c.plan.fused, "a has two readers, e is an output, f feeds a matmul")
 	pl := c.plan.mem
 	require.Same(t, pl.slotOf[n["a"]], pl.slotOf[n["e"]], "e overwrites a in place")
+}
+
+// TestVectorFunctionsDoNotFuse: an f32 exp, sigmoid or tanh neither fuses
+// into its reader nor takes a fused operand, so that it runs as a vector
+// kernel over a buffer (runtime.SigmoidSlice).
+func TestVectorFunctionsDoNotFuse(t *testing.T) {
+	c, _ := planOf(t, `model M {
+    input x: f32[N, 8]
+    a = x * 2
+    b = sigmoid(a)
+    d = b + 1
+    e = tanh(d)
+    f = e * e
+    output f
+}
+`)
+	require.Empty(t, c.plan.fused)
+	code, err := Generate(c.g, Options{})
+	require.NoError(t, err)
+	require.Contains(t, string(code), "runtime.SigmoidSlice(")
+	require.Contains(t, string(code), "runtime.TanhSlice(")
 }
 
 // TestPlanIsSafe simulates every entry point of every example under its

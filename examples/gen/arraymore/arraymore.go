@@ -60,6 +60,7 @@ type Model struct {
 	t11 []float32 // %11 = shuffle(C) f32[6,3], line 19
 	t13 []float32 // rows = gather(%11, %28) f32[3,3], line 19
 	t14 []float32 // mixed = matmul(left, rows) f32[N,3], line 20
+	t16 []float32 // %16 = add(emb, bias) f32[N,4], line 23
 	t17 []float32 // %17 = tanh(%16) f32[N,4], line 23
 	t18 []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
 	t19 []float32 // z = matmul(h, W) f32[N,2], line 24
@@ -117,7 +118,7 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t18, m.t8, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t18, m.t8, m.t16, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[12*n:]
 		m.t40, m.t10, m.t19, m.t24, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
 		a = a[12*n:]
@@ -188,6 +189,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	t11 := m.t11
 	t13 := m.t13
 	t14 := m.t14
+	t16 := m.t16
 	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
@@ -241,13 +243,15 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	}
 	// mixed = matmul(left, rows) f32[N,3], line 20
 	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
-	// %17 = tanh(%16) f32[N,4], line 23
+	// %16 = add(emb, bias) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t17[o0+i1] = runtime.Tanh((t8[o0+i1] + c29[i1]))
+			t16[o0+i1] = t8[o0+i1] + c29[i1]
 		}
 	}
+	// %17 = tanh(%16) f32[N,4], line 23
+	runtime.TanhSlice(t17[:4*n], t16[:4*n])
 	// h = concat(%17, mixed, right) f32[N,12], line 23
 	{
 		for i0 := 0; i0 < n; i0++ {
@@ -625,15 +629,15 @@ const graphJSON = `{"name":"ids","op":"input","dtype":"i32","shape":[-1]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.4,
+		Micros:  0.5,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  2.5,
+		Micros:  2.6,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  5.5,
+		Micros:  5.6,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

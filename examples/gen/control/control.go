@@ -66,6 +66,7 @@ type Model struct {
 	t10      []float32 // h = arg() f32[N,4], line 15
 	t11      []float32 // %11 = matmul(xt, W) f32[N,4], line 17
 	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
+	t13      []float32 // %13 = add(%11, %12) f32[N,4], line 17
 	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
 	t17      []float32 // %17 = reshape_to(%14) f32[N,4], line 17
 	t19      []float32 // hs = get(%18) f32[N,5,4], line 16
@@ -229,19 +230,19 @@ func (m *Model) layout(n int) {
 		a = a[20*n:]
 		m.t225, m.t12, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t227, m.t14, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t227, m.t13, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t265, m.t98 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
 		m.t8 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t17, m.t22, m.t34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t14, m.t22, m.t34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t20, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t17, m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t189, m.t203, m.t251, m.t9 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t20, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.t9, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[4*n:]
 		m.t27, m.t55, m.t163, m.t228, m.t257 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
@@ -362,6 +363,7 @@ func (m *Model) forward(n int, x []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
+	t13 := m.t13
 	t14 := m.t14
 	t17 := m.t17
 	t19 := m.t19
@@ -431,10 +433,12 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t9, 3, p0, 4, 0, t11, 4)
 			// %12 = matmul(h, U) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t10, 4, p1, 4, 0, t12, 4)
-			// %14 = tanh(%13) f32[N,4], line 17
+			// %13 = add(%11, %12) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
-				t14[i0] = runtime.Tanh((t11[i0] + t12[i0]))
+				t13[i0] = t11[i0] + t12[i0]
 			}
+			// %14 = tanh(%13) f32[N,4], line 17
+			runtime.TanhSlice(t14[:4*n], t13[:4*n])
 			// %17 = reshape_to(%14) f32[N,4], line 17
 			copy(t17, t14)
 			// Stack its per-step results, carry the others to the next step.

@@ -120,6 +120,10 @@ type Model struct {
 	t67  []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
 	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	t88  []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
+	t89  []float32 // %89 = exp(%88) f32[], line 34 [update]
+	t96  []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
+	t97  []float32 // %97 = exp(%96) f32[], line 34 [update]
 	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
 }
 
@@ -179,9 +183,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t12, m.t67, m.t24, m.t27, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1]
+	m.t12, m.t67, m.t24, m.t27, m.t88, m.t89, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t66, m.t16, m.t62, m.t25, m.t26, m.t70 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800]
+	m.t66, m.t16, m.t62, m.t25, m.t26, m.t70, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
 	a = a[25088*n:]
 	m.t61, m.t64, m.t17, m.t58, m.t21, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
 	a = a[12544*n:]
@@ -698,6 +702,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t67 := m.t67
 	t68 := m.t68
 	t70 := m.t70
+	t88 := m.t88
+	t89 := m.t89
+	t96 := m.t96
+	t97 := m.t97
 	t100 := m.t100
 	// First the shared program.
 	m.shared(n, x)
@@ -950,8 +958,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	p9[0] = p9[0] + float32(1)
+	// %88 = mul(%86, %87) f32[], line 34 [update]
+	t88[0] = p9[0] * float32(-0.0010005003)
+	// %89 = exp(%88) f32[], line 34 [update]
+	t89[0] = runtime.Exp(t88[0])
+	// %96 = mul(%86, %95) f32[], line 34 [update]
+	t96[0] = p9[0] * float32(-0.105360515)
+	// %97 = exp(%96) f32[], line 34 [update]
+	t97[0] = runtime.Exp(t96[0])
 	// %100 = div(%94, %99) f32[], line 34 [update]
-	t100[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p9[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p9[0] * float32(-0.105360515)))))
+	t100[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - t89[0])))) / (float32(1) - t97[0])
 	// %106 = sub(K1, %105) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
 		p0[i0] = p0[i0] - ((p10[i0] * t100[0]) / ((runtime.Sqrt(p11[i0])) + float32(1e-07)))

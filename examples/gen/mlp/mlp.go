@@ -93,6 +93,10 @@ type Model struct {
 	t39  []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
 	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t60  []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
+	t61  []float32 // %61 = exp(%60) f32[], line 19 [update]
+	t68  []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
+	t69  []float32 // %69 = exp(%68) f32[], line 19 [update]
 	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 }
 
@@ -140,11 +144,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t39, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
+	m.t6, m.t39, m.t60, m.t61, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[512*n:]
 	m.t11, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t33, m.t37, m.t15, m.t23, m.t21 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n]
+	m.t33, m.t37, m.t15, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[512*n:]
 	m.t16, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
@@ -499,6 +503,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t39 := m.t39
 	t40 := m.t40
 	t42 := m.t42
+	t60 := m.t60
+	t61 := m.t61
+	t68 := m.t68
+	t69 := m.t69
 	t72 := m.t72
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -621,8 +629,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %58 = add(optimizer/step, %19) f32[], line 19 [update]
 	p6[0] = p6[0] + float32(1)
+	// %60 = mul(%58, %59) f32[], line 19 [update]
+	t60[0] = p6[0] * float32(-0.0010005003)
+	// %61 = exp(%60) f32[], line 19 [update]
+	t61[0] = runtime.Exp(t60[0])
+	// %68 = mul(%58, %67) f32[], line 19 [update]
+	t68[0] = p6[0] * float32(-0.105360515)
+	// %69 = exp(%68) f32[], line 19 [update]
+	t69[0] = runtime.Exp(t68[0])
 	// %72 = div(%66, %71) f32[], line 19 [update]
-	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
+	t72[0] = (float32(0.001) * (runtime.Sqrt((float32(1) - t61[0])))) / (float32(1) - t69[0])
 	// %78 = sub(logits/h1/W, %77) f32[784,512], line 19 [update]
 	{
 		// 2 goroutines: about 942 µs serial at batch 64, 471 µs split (fork/join 0.4 µs)

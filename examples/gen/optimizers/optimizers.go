@@ -85,6 +85,10 @@ type Model struct {
 	t62  []float32 // %62 = mul(%33, %58) f32[10], line 24 [update]
 	t80  []float32 // %80 = mul(%79, %78) f32[], line 24 [update]
 	t82  []float32 // %82 = mul(%80, %81) f32[], line 24 [update]
+	t101 []float32 // %101 = mul(%99, %100) f32[], line 24 [update]
+	t102 []float32 // %102 = exp(%101) f32[], line 24 [update]
+	t108 []float32 // %108 = mul(%99, %107) f32[], line 24 [update]
+	t109 []float32 // %109 = exp(%108) f32[], line 24 [update]
 	t112 []float32 // %112 = div(%106, %111) f32[], line 24 [update]
 }
 
@@ -133,11 +137,11 @@ func (m *Model) layout(n int) {
 	a = a[10*n:]
 	m.t17, m.t23, m.t26, m.t47, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t39, m.t59, m.t21 = a[:25088:25088], a[:25088:25088], a[:1:1]
+	m.t39, m.t59, m.t21, m.t101, m.t102 = a[:25088:25088], a[:25088:25088], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088:]
 	m.t35, m.t61 = a[:320:320], a[:320:320]
 	a = a[320:]
-	m.t33 = a[:10:10]
+	m.t33, m.t108, m.t109 = a[:10:10], a[:1:1], a[:1:1]
 	a = a[10:]
 	m.t19 = a[:1:1]
 	a = a[1:]
@@ -303,6 +307,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t62 := m.t62
 	t80 := m.t80
 	t82 := m.t82
+	t101 := m.t101
+	t102 := m.t102
+	t108 := m.t108
+	t109 := m.t109
 	t112 := m.t112
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -435,8 +443,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %99 = add(optimizer/step, %20) f32[], line 24 [update]
 	p4[0] = p4[0] + float32(1)
+	// %101 = mul(%99, %100) f32[], line 24 [update]
+	t101[0] = p4[0] * float32(-0.0010005003)
+	// %102 = exp(%101) f32[], line 24 [update]
+	t102[0] = runtime.Exp(t101[0])
+	// %108 = mul(%99, %107) f32[], line 24 [update]
+	t108[0] = p4[0] * float32(-0.105360515)
+	// %109 = exp(%108) f32[], line 24 [update]
+	t109[0] = runtime.Exp(t108[0])
 	// %112 = div(%106, %111) f32[], line 24 [update]
-	t112[0] = (t80[0] * (runtime.Sqrt((float32(1) - (runtime.Exp((p4[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p4[0] * float32(-0.105360515)))))
+	t112[0] = (t80[0] * (runtime.Sqrt((float32(1) - t102[0])))) / (float32(1) - t109[0])
 	// %118 = sub(%84, %117) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
 		p0[i0] = (p0[i0] - (p0[i0] * t82[0])) - ((p5[i0] * t112[0]) / ((runtime.Sqrt(p6[i0])) + float32(1e-07)))

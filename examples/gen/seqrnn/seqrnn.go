@@ -58,6 +58,7 @@ type Model struct {
 	t8       []float32 // xt = arg() f32[N,8], line 55
 	t9       []float32 // h = arg() f32[N,8], line 55
 	t10      []float32 // %10 = matmul(h, hs/U) f32[N,8], line 56
+	t11      []float32 // %11 = add(xt, %10) f32[N,8], line 56
 	t12      []float32 // %12 = tanh(%11) f32[N,8], line 56
 	t14      []float32 // %14 = reshape_to(%12) f32[N,8], line 56
 	t16      []float32 // hs/hs = get(%15) f32[N,T,8], line 55
@@ -151,11 +152,11 @@ func (m *Model) layout(n, t int) {
 	a = a[8*n:]
 	m.t10, m.t23, m.t51, m.t62 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t12, m.t53, m.t80 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
+	m.t11, m.t53, m.t80 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t14, m.t63 = a[:8*n:8*n], a[:8*n:8*n]
+	m.t12, m.t63 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t70 = a[: 8*n : 8*n]
+	m.t14, m.t70 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
 	m.t75 = a[: 8*n : 8*n]
 	a = a[8*n:]
@@ -230,6 +231,7 @@ func (m *Model) forward(n, t int, x []float32) {
 	t8 := m.t8
 	t9 := m.t9
 	t10 := m.t10
+	t11 := m.t11
 	t12 := m.t12
 	t14 := m.t14
 	t16 := m.t16
@@ -262,10 +264,12 @@ func (m *Model) forward(n, t int, x []float32) {
 			// The body.
 			// %10 = matmul(h, hs/U) f32[N,8], line 56
 			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, t9, 8, p1, 8, 0, t10, 8)
-			// %12 = tanh(%11) f32[N,8], line 56
+			// %11 = add(xt, %10) f32[N,8], line 56
 			for i0 := 0; i0 < 8*n; i0++ {
-				t12[i0] = runtime.Tanh((t8[i0] + t10[i0]))
+				t11[i0] = t8[i0] + t10[i0]
 			}
+			// %12 = tanh(%11) f32[N,8], line 56
+			runtime.TanhSlice(t12[:8*n], t11[:8*n])
 			// %14 = reshape_to(%12) f32[N,8], line 56
 			copy(t14, t12)
 			// Stack its per-step results, carry the others to the next step.
