@@ -503,7 +503,16 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	var loop []jen.Code
 	for i, s := range n.Inputs[:q] {
-		loop = append(loop, stepCopy("CopyStepIn", c.operand(body.Args[i]), c.operand(s), s.Type.Shape, axes[i]))
+		arg := body.Args[i]
+		if inner := numel(s.Type.Shape[axes[i]+1:]); axes[i] == 0 && !inner.isOne() && scalarConst(s) == nil {
+			// Step t of a sequence along its first axis is a contiguous
+			// row: the step's argument is that row, not a copy of it.
+			if len(c.plan.facts.users[arg]) > 0 {
+				loop = append(loop, jen.Id(c.operand(arg)).Op("=").Add(row(c.operand(s), t, inner, false)))
+			}
+			continue
+		}
+		loop = append(loop, stepCopy("CopyStepIn", c.operand(arg), c.operand(s), s.Type.Shape, axes[i]))
 	}
 	gets := c.gets(n)
 	var record []jen.Code

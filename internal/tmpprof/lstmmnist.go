@@ -81,6 +81,7 @@ type Model struct {
 	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
 	t15      []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
 	t16      []float32 // %16 = split(hs/z) f32[N,128], line 81
+	t17      []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
 	t18      []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
 	t19      []float32 // %19 = split(hs/z) f32[N,128], line 82
 	t20      []float32 // hs/g = tanh(%19) f32[N,128], line 82
@@ -154,6 +155,10 @@ type Model struct {
 	t156     []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
 	t158     []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
 	t159     []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
+	t177     []float32 // %177 = mul(%175, %176) f32[], line 21 [update]
+	t178     []float32 // %178 = exp(%177) f32[], line 21 [update]
+	t185     []float32 // %185 = mul(%175, %184) f32[], line 21 [update]
+	t186     []float32 // %186 = exp(%185) f32[], line 21 [update]
 	t189     []float32 // %189 = div(%183, %188) f32[], line 21 [update]
 }
 
@@ -202,9 +207,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t151, m.t35, m.t58, m.t40, m.t48, m.t46, m.t159, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1]
+	m.t6, m.t7, m.t151, m.t35, m.t58, m.t40, m.t48, m.t46, m.t159, m.t177, m.t178, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1], a[:1:1], a[:1:1]
 	a = a[14336*n:]
-	m.t158, m.t32, m.t61, m.t36 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n]
+	m.t158, m.t32, m.t61, m.t36, m.t185, m.t186 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:1:1], a[:1:1]
 	a = a[14336*n:]
 	m.t134, m.t156 = a[:3584*n:3584*n], a[:512:512]
 	a = a[3584*n:]
@@ -238,25 +243,25 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.t16, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t18, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t17, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t19, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t18, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t20, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t19, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t21, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t20, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t22, m.t143 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t21, m.t143 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t25, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t22, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t26, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t25, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t27, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t26, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t30, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t27, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t101 = a[: 128*n : 128*n]
+	m.t30, m.t101 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t105 = a[: 128*n : 128*n]
 	a = a[128*n:]
@@ -385,6 +390,7 @@ func (m *Model) forward(n int, x []float32) {
 	t14 := m.t14
 	t15 := m.t15
 	t16 := m.t16
+	t17 := m.t17
 	t18 := m.t18
 	t19 := m.t19
 	t20 := m.t20
@@ -461,13 +467,15 @@ func (m *Model) forward(n int, x []float32) {
 					}
 				}
 			}
-			// hs/f = sigmoid(%17) f32[N,128], line 81
+			// %17 = add(%16, hs/bf) f32[N,128], line 81
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 128
 				for i1 := 0; i1 < 128; i1++ {
-					t18[o0+i1] = runtime.Sigmoid((t16[o0+i1] + p3[i1]))
+					t17[o0+i1] = t16[o0+i1] + p3[i1]
 				}
 			}
+			// hs/f = sigmoid(%17) f32[N,128], line 81
+			runtime.SigmoidSlice(t18[:128*n], t17[:128*n])
 			// %19 = split(hs/z) f32[N,128], line 82
 			{
 				t13 := t13[256:]
@@ -777,6 +785,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t156 := m.t156
 	t158 := m.t158
 	t159 := m.t159
+	t177 := m.t177
+	t178 := m.t178
+	t185 := m.t185
+	t186 := m.t186
 	t189 := m.t189
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -1042,8 +1054,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %175 = add(optimizer/step, %44) f32[], line 21 [update]
 	p6[0] = p6[0] + float32(1)
+	// %177 = mul(%175, %176) f32[], line 21 [update]
+	t177[0] = p6[0] * float32(-0.0010005003)
+	// %178 = exp(%177) f32[], line 21 [update]
+	t178[0] = runtime.Exp(t177[0])
+	// %185 = mul(%175, %184) f32[], line 21 [update]
+	t185[0] = p6[0] * float32(-0.105360515)
+	// %186 = exp(%185) f32[], line 21 [update]
+	t186[0] = runtime.Exp(t185[0])
 	// %189 = div(%183, %188) f32[], line 21 [update]
-	t189[0] = (float32(0.002) * (runtime.Sqrt((float32(1) - (runtime.Exp((p6[0] * float32(-0.0010005003)))))))) / (float32(1) - (runtime.Exp((p6[0] * float32(-0.105360515)))))
+	t189[0] = (float32(0.002) * (runtime.Sqrt((float32(1) - t178[0])))) / (float32(1) - t186[0])
 	// %195 = sub(hs/W, %194) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p0[i0] = p0[i0] - ((p7[i0] * t189[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))

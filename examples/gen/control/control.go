@@ -907,8 +907,8 @@ func (m *Model) train(n int, x []float32, y []float32) {
 		copy(t205, c298)
 		for i232 := 0; i232 < 5; i232++ {
 			runtime.CopyStepIn(t203, t112, n, 5, 4, i232)
-			copy(t226, t225[i232*4*n:(i232+1)*4*n])
-			copy(t228, t227[i232*4*n:(i232+1)*4*n])
+			t226 = t225[i232*4*n : (i232+1)*4*n]
+			t228 = t227[i232*4*n : (i232+1)*4*n]
 			// The body.
 			// %214 = sum_to(%213) f32[4], line 23 [grad]
 			{
@@ -958,7 +958,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 		copy(t243, c300)
 		for i270 := 4; i270 >= 0; i270-- {
 			runtime.CopyStepIn(t238, x, n, 5, 3, i270)
-			copy(t239, t265[i270*4*n:(i270+1)*4*n])
+			t239 = t265[i270*4*n : (i270+1)*4*n]
 			runtime.CopyStepIn(t240, t233, n, 5, 4, i270)
 			runtime.CopyStepIn(t264, t19, n, 5, 4, i270)
 			// The body.

@@ -271,7 +271,7 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 		t15[0] = float32(2)
 		t6[0] = float32(0)
 		for i16 := n - 1; i16 >= 0; i16-- {
-			copy(t5, x[i16*3:(i16+1)*3])
+			t5 = x[i16*3 : (i16+1)*3]
 			// The body.
 			// %10 = sum(%9) f32[], line 14
 			{
@@ -559,7 +559,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 		copy(t145, c184)
 		t146[0] = float32(0)
 		for i174 := 0; i174 < n; i174++ {
-			copy(t140, x[i174*3:(i174+1)*3])
+			t140 = x[i174*3 : (i174+1)*3]
 			t142[0] = t137[i174]
 			t168[0] = t167[i174]
 			// The body.

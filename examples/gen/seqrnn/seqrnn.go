@@ -458,7 +458,7 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 		copy(t63, t59)
 		copy(t64, c112)
 		for i84 := t - 1; i84 >= 0; i84-- {
-			copy(t61, t81[i84*8*n:(i84+1)*8*n])
+			t61 = t81[i84*8*n : (i84+1)*8*n]
 			runtime.CopyStepIn(t62, t56, n, t, 8, i84)
 			runtime.CopyStepIn(t80, t16, n, t, 8, i84)
 			// The body.
