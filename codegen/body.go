@@ -777,11 +777,16 @@ func (c *gen) publicScalar(p program) {
 		loss = c.g.TrainingLoss()
 	}
 	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(loss.ID)).Index(jen.Lit(0))))
+	// "the loss xent", but "the loss" for a loss named loss.
+	theLoss := "the loss " + c.g.Loss().Label()
+	if c.g.Loss().Label() == "loss" {
+		theLoss = "the loss"
+	}
 	if p.name == "train" {
 		c.f.Comment(fmt.Sprintf("TrainStep runs one step of %s on a batch of n examples%s (%s) and", optimizerString(c.g.Optimizer), c.moreSymsDoc(), inputDoc(p.inputs)))
-		c.f.Comment(fmt.Sprintf("returns the loss %s computed before the update.", c.g.Loss().Label()))
+		c.f.Comment(fmt.Sprintf("returns %s computed before the update.", theLoss))
 	} else {
-		c.f.Comment(fmt.Sprintf("Loss returns the loss %s on a batch of n examples%s (%s) without", c.g.Loss().Label(), c.moreSymsDoc(), inputDoc(p.inputs)))
+		c.f.Comment(fmt.Sprintf("Loss returns %s on a batch of n examples%s (%s) without", theLoss, c.moreSymsDoc(), inputDoc(p.inputs)))
 		c.f.Comment("updating any parameter.")
 	}
 	c.f.Func().Params(jen.Id("m").Op("*").Id("Model")).Id(method).Params(c.inputParams(p.inputs)...).Add(goType(c.g.Loss().Type.DType)).Block(body...)

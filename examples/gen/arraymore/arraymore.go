@@ -469,7 +469,7 @@ func (m *Model) Predict(n int, ids []int32, x []float32) (z []float32, dims []in
 	return m.t19, m.t20, m.t23
 }
 
-// Loss returns the loss loss on a batch of n examples (ids holds i32[N], x holds f32[N,6], t holds f32[N,2]) without
+// Loss returns the loss on a batch of n examples (ids holds i32[N], x holds f32[N,6], t holds f32[N,2]) without
 // updating any parameter.
 func (m *Model) Loss(n int, ids []int32, x []float32, t []float32) float32 {
 	check("Loss", "ids", len(ids), n, n)
@@ -480,7 +480,7 @@ func (m *Model) Loss(n int, ids []int32, x []float32, t []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (ids holds i32[N], x holds f32[N,6], t holds f32[N,2]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, ids []int32, x []float32, t []float32) float32 {
 	check("TrainStep", "ids", len(ids), n, n)
 	check("TrainStep", "x", len(x), 6*n, n)

@@ -655,7 +655,7 @@ func (m *Model) Predict(n int, x []float32) (z []float32) {
 	return m.t24
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,12], t holds f32[N,4]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,12], t holds f32[N,4]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 12*n, n)
@@ -665,7 +665,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,12], t holds f32[N,4]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 12*n, n)
 	check("TrainStep", "t", len(t), 4*n, n)

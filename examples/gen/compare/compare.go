@@ -505,7 +505,7 @@ func (m *Model) Predict(n int, x []float32, label []int32) (pred []int64, low []
 	return m.t13, m.t14, m.t18, m.t21, m.t27, m.t32, m.t37
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,4], label holds i32[N]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,4], label holds i32[N]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 	check("Loss", "x", len(x), 4*n, n)
@@ -515,7 +515,7 @@ func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,4], label holds i32[N]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, label []int32) float32 {
 	check("TrainStep", "x", len(x), 4*n, n)
 	check("TrainStep", "label", len(label), n, n)

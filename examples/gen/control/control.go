@@ -1036,7 +1036,7 @@ func (m *Model) Predict(n int, x []float32) (p []float32, k []int32, steps []int
 	return m.t75, m.t56, m.t97, m.t98
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 15*n, n)
@@ -1046,7 +1046,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 15*n, n)
 	check("TrainStep", "y", len(y), 4*n, n)

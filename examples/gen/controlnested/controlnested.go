@@ -614,7 +614,7 @@ func (m *Model) Predict(n int, x []float32, flip []bool) (y []float32, t []int32
 	return m.t28, m.t49, m.t20
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,3], flip holds bool[]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,3], flip holds bool[]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, flip []bool) float32 {
 	check("Loss", "x", len(x), 3*n, n)
@@ -624,7 +624,7 @@ func (m *Model) Loss(n int, x []float32, flip []bool) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,3], flip holds bool[]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, flip []bool) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "flip", len(flip), 1, n)

@@ -619,7 +619,7 @@ func (m *Model) Predict(n int, x []float32) (p []float32) {
 	return m.t19
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,7,7,2], y_ holds f32[N,3]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,7,7,2], y_ holds f32[N,3]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 98*n, n)
@@ -629,7 +629,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,7,7,2], y_ holds f32[N,3]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 98*n, n)
 	check("TrainStep", "y_", len(y_), 3*n, n)

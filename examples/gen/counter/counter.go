@@ -228,7 +228,7 @@ func (m *Model) Predict(n int, x []float32) (pred []float32) {
 	return m.t7
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 3*n, n)
@@ -238,7 +238,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "y", len(y), n, n)

@@ -829,7 +829,7 @@ func (m *Model) Predict(n int, x []float32) (y []float32) {
 	return m.t41
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,5], t holds f32[N,3]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,5], t holds f32[N,3]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 5*n, n)
@@ -839,7 +839,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5], t holds f32[N,3]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 5*n, n)
 	check("TrainStep", "t", len(t), 3*n, n)

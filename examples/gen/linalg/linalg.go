@@ -597,7 +597,7 @@ func (m *Model) Predict(n int, x []float32, m_ []float32) (y []float32, det []fl
 	return m.t33, m.t22
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,3,4], m holds f32[N,3,3], t holds f32[N,3,2]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,3,4], m holds f32[N,3,3], t holds f32[N,3,2]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, m_ []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 12*n, n)
@@ -608,7 +608,7 @@ func (m *Model) Loss(n int, x []float32, m_ []float32, t []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,3,4], m holds f32[N,3,3], t holds f32[N,3,2]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, m_ []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 12*n, n)
 	check("TrainStep", "m", len(m_), 9*n, n)

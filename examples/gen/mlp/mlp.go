@@ -748,7 +748,7 @@ func (m *Model) Predict(n int, x []float32) (y []float32) {
 	return m.t16
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
@@ -758,7 +758,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 }
 
 // TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)

@@ -554,7 +554,7 @@ func (m *Model) Predict(n int, x []float32) (p []float32, q []float32) {
 	return m.t18, m.t32
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
@@ -564,7 +564,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 3*n, n)

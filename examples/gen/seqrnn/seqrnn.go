@@ -566,7 +566,7 @@ func (m *Model) Predict(n, t int, x []float32) (y []float32) {
 	return m.t28
 }
 
-// Loss returns the loss loss on a batch of n examples (t the size of T) (x holds f32[N,T,5], y_ holds f32[N,3]) without
+// Loss returns the loss on a batch of n examples (t the size of T) (x holds f32[N,T,5], y_ holds f32[N,3]) without
 // updating any parameter.
 func (m *Model) Loss(n, t int, x []float32, y_ []float32) float32 {
 	checkSym("Loss", "t", t)
@@ -577,7 +577,7 @@ func (m *Model) Loss(n, t int, x []float32, y_ []float32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (t the size of T) (x holds f32[N,T,5], y_ holds f32[N,3]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n, t int, x []float32, y_ []float32) float32 {
 	checkSym("TrainStep", "t", t)
 	check("TrainStep", "x", len(x), 5*n*t, n)

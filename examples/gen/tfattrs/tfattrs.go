@@ -547,7 +547,7 @@ func (m *Model) Predict(n int, x []float32) (z []float32, pred []int64) {
 	return m.t14, m.t15
 }
 
-// Loss returns the loss loss on a batch of n examples (x holds f32[N,4,6], label holds i32[N]) without
+// Loss returns the loss on a batch of n examples (x holds f32[N,4,6], label holds i32[N]) without
 // updating any parameter.
 func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 	check("Loss", "x", len(x), 24*n, n)
@@ -557,7 +557,7 @@ func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,4,6], label holds i32[N]) and
-// returns the loss loss computed before the update.
+// returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, label []int32) float32 {
 	check("TrainStep", "x", len(x), 24*n, n)
 	check("TrainStep", "label", len(label), n, n)
