@@ -98,6 +98,37 @@ func (c *checker) assignValues(d *lang.AssignStmt) {
 	}
 }
 
+// rebindValues checks `a, b = e` in a loop body where some targets are
+// carried names: those are rebound to their new values, `_` discards, the
+// others are declared. It reports whether a had no error.
+func (c *checker) rebindValues(a *lang.AssignStmt, carried []string) bool {
+	targets := a.Targets()
+	switch unparen(a.Value).(type) {
+	case *lang.IfExpr, *lang.WhileExpr, *lang.ForExpr:
+	default:
+		c.errorf(a.Value.Position(), "%d names are assigned one value; only if, while and for give several", len(targets))
+		return false
+	}
+	vs, ok := c.exprValues(a.Value)
+	if !ok {
+		return false
+	}
+	if len(vs) != len(targets) {
+		c.errorf(targets[0].Pos, "%s gives %d values, but %d names are assigned", constructName(a.Value), len(vs), len(targets))
+		return false
+	}
+	for i, id := range targets {
+		switch {
+		case id.Name == "_":
+		case slices.Contains(carried, id.Name):
+			c.names[id.Name] = &binding{kind: "value", node: c.materialize(vs[i], ir.F32), pos: id.Pos, used: true}
+		default:
+			c.bindValue(id, vs[i])
+		}
+	}
+	return true
+}
+
 // bindValue declares name id for the checked value v.
 func (c *checker) bindValue(id *lang.Ident, v value) {
 	n := c.materialize(v, ir.F32)
@@ -163,6 +194,14 @@ func (c *checker) block(b *lang.Block, scope blockScope, results []lang.Expr) (m
 			}
 			n := c.materialize(v, ir.F32)
 			c.names[targets[0].Name] = &binding{kind: "value", node: n, pos: targets[0].Pos, used: true}
+			continue
+		}
+		if len(targets) > 1 && slices.ContainsFunc(targets, func(id *lang.Ident) bool { return slices.Contains(scope.carried, id.Name) }) {
+			// `h, c = if … { … }`: carried names are rebound, the others
+			// declared.
+			if !c.rebindValues(a, scope.carried) || !noUpdates(errsBefore, updatesBefore) {
+				good = false
+			}
 			continue
 		}
 		for _, id := range targets {

@@ -189,8 +189,8 @@ func inferCond(n *Node) (Type, error) {
 	if err != nil {
 		return Type{}, err
 	}
-	for name, r := range map[string]*Region{"then": then, "else": els} {
-		if err := checkArgs("cond", name, r, n.Inputs[1:]); err != nil {
+	for i, r := range []*Region{then, els} {
+		if err := checkArgs("cond", []string{"then", "else"}[i], r, n.Inputs[1:]); err != nil {
 			return Type{}, err
 		}
 	}
@@ -550,8 +550,9 @@ func condGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	return append([]*Node{nil}, floatGrads(xs, gets(g, gc, 0, len(xs)))...)
 }
 
-// record turns on a loop's recording of its trips and returns its new
-// type; the forward node keeps its uses (get nodes of its first results).
+// record turns on a loop's recording of its trips and sets its new,
+// longer tuple type; the forward node keeps its uses (get nodes of its
+// first results).
 func record(n *Node) {
 	if n.Attrs.Bool("record") {
 		return
@@ -723,14 +724,17 @@ func saveForGradient(g *Module, n *Node, gr *Region, copies map[*Node]*Node, ny 
 			panic("ir: saving a scan's values for its gradient: " + err.Error())
 		}
 		n.Type = t
-		// Elements after the per-step results moved by len(fresh).
-		g.Body.Walk(func(u *Node) {
+		// Elements after the per-step results moved by len(fresh). The
+		// gets of n are nodes of n's own region (regions are closed),
+		// which may be a region under construction that no node owns
+		// yet (a reverse loop's body copying n).
+		for _, u := range n.Region.Nodes {
 			if u.Op == Get && u.Inputs[0] == n {
 				if i := u.Attrs.Int("index", 0); i >= ny {
 					u.Attrs["index"] = i + len(fresh)
 				}
 			}
-		})
+		}
 	}
 	yaxes := n.Attrs.Ints("yaxes")
 	args := make([]*Node, len(saved))
