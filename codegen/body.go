@@ -178,7 +178,7 @@ func (c *gen) modelType() {
 		}
 	}
 	for _, n := range c.plan.bufs {
-		fields = append(fields, jen.Id("t"+strconv.Itoa(n.ID)).Index().Add(goType(n.Type.DType)).Comment(nodeComment(n)))
+		fields = append(fields, jen.Id(c.plan.bufField(n)).Index().Add(goType(n.Type.DType)).Comment(nodeComment(n)))
 	}
 	c.f.Comment(fmt.Sprintf("Model is one instance of %s: its parameters and working buffers.", c.g.Name))
 	c.f.Comment("It is not safe for concurrent use; use one Model per goroutine.")
@@ -317,7 +317,7 @@ func (c *gen) layoutFunc() {
 			),
 			jen.Id("a").Op(":=").Id("m").Dot(arena).Index(jen.Empty(), jen.Id("size")),
 		}
-		stmts = append(stmts, c.plan.mem.layout(dt)...)
+		stmts = append(stmts, c.plan.mem.layout(dt, c.plan.bufField)...)
 		stmts = append(stmts, jen.Id("_").Op("=").Id("a"))
 		if len(dts) == 1 {
 			body = append(body, stmts...)
@@ -364,7 +364,7 @@ func polyCode(p poly) *jen.Statement {
 
 // programFunc emits the unexported function that runs one program.
 func (c *gen) programFunc(p program) error {
-	c.used = map[string]bool{}
+	c.used = map[string]local{}
 	var code []jen.Code
 	if p.prefix != nil {
 		code = append(code, jen.Comment("First the "+p.prefix.name+" program."),
@@ -395,17 +395,10 @@ func (c *gen) programFunc(p program) error {
 	for name := range c.used {
 		names = append(names, name)
 	}
-	sort.Slice(names, func(i, j int) bool {
-		if names[i][0] != names[j][0] {
-			return names[i][0] < names[j][0]
-		}
-		a, _ := strconv.Atoi(names[i][1:])
-		b, _ := strconv.Atoi(names[j][1:])
-		return a < b
-	})
+	sort.Slice(names, func(i, j int) bool { return c.used[names[i]].before(c.used[names[j]]) })
 	for _, name := range names {
-		if name[0] == 'p' {
-			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot("params").Index(jen.Id(name[1:])))
+		if l := c.used[name]; l.param {
+			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot("params").Index(jen.Lit(l.key)))
 		} else {
 			locals = append(locals, jen.Id(name).Op(":=").Id("m").Dot(name))
 		}
@@ -755,7 +748,7 @@ func (c *gen) publicPredict(p program) {
 	var rets, results []jen.Code
 	for i, o := range g.Outputs() {
 		results = append(results, jen.Id(c.plan.outNames[i]).Index().Add(goType(o.Type.DType)))
-		rets = append(rets, jen.Id("m").Dot("t"+strconv.Itoa(o.ID)))
+		rets = append(rets, jen.Id("m").Dot(c.plan.bufField(o)))
 	}
 	body = append(body, jen.Return(rets...))
 	c.f.Comment(fmt.Sprintf("Predict computes %s for a batch of n examples%s; %s, in row-major order.", outputList(g), c.moreSymsDoc(), inputDoc(p.inputs)))
@@ -776,7 +769,7 @@ func (c *gen) publicScalar(p program) {
 	if p.name == "train" {
 		loss = c.g.TrainingLoss()
 	}
-	body = append(body, jen.Return(jen.Id("m").Dot("t"+strconv.Itoa(loss.ID)).Index(jen.Lit(0))))
+	body = append(body, jen.Return(jen.Id("m").Dot(c.plan.bufField(loss)).Index(jen.Lit(0))))
 	// "the loss xent", but "the loss" for a loss named loss.
 	theLoss := "the loss " + c.g.Loss().Label()
 	if c.g.Loss().Label() == "loss" {

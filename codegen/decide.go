@@ -81,6 +81,8 @@ type epilogues struct {
 type buffers struct {
 	bufs   []*ir.Node
 	hasBuf map[*ir.Node]bool
+	// bufName names each buffer's Model field and local (bufNames).
+	bufName map[*ir.Node]string
 }
 
 // memory is the buffers' arena plan and what the code allocates.
@@ -223,7 +225,8 @@ func symIdents(syms []string, taken map[string]bool) map[string]string {
 }
 
 // generatedLocals are the locals, package-level names and Model fields
-// generated code declares, which a symbol's argument must not shadow.
+// generated code declares, which a symbol's argument and a buffer
+// (reservedName) must not shadow.
 var generatedLocals = map[string]bool{
 	"a": true, "arena": true, "at": true, "best": true, "check": true, "checkSym": true, "d": true, "derive": true,
 	"dst": true, "e": true, "got": true, "hi": true, "i": true, "in": true, "inv": true, "j": true,
@@ -267,5 +270,6 @@ func (p *plan) keepBuffers() buffers {
 		b.bufs = append(b.bufs, n)
 		b.hasBuf[n] = true
 	}
+	b.bufName = p.bufNames(b.bufs)
 	return b
 }

@@ -183,7 +183,7 @@ func (c *gen) codeOrder(p *program) []*ir.Node {
 func (c *gen) expression(n *ir.Node, args []*jen.Statement) jen.Code {
 	probe := &exprProbe{args: args}
 	saved, used := c.probe, c.used
-	c.probe, c.used = probe, map[string]bool{}
+	c.probe, c.used = probe, map[string]local{}
 	defer func() { c.probe, c.used = saved, used }()
 	if _, err := emitterOf(n.Op)(c, n); err != nil {
 		return nil

@@ -79,7 +79,23 @@ type gen struct {
 	loopDeclared map[*ir.Node]bool
 	planDeclared map[string]bool
 	// used collects the locals a function body refers to.
-	used map[string]bool
+	used map[string]local
+}
+
+// local is a program function's local copy of a Model field: a param's
+// slice (param set, key its index) or a buffer (key its node's ID).
+// Params come first, then buffers, each by key.
+type local struct {
+	param bool
+	key   int
+}
+
+// before reports whether local a is declared before b.
+func (a local) before(b local) bool {
+	if a.param != b.param {
+		return a.param
+	}
+	return a.key < b.key
 }
 
 // Generate returns the Go source of a package for the compiled model g.
@@ -251,7 +267,7 @@ func (c *gen) operand(x *ir.Node) string {
 		return c.plan.argNames[x]
 	case x.Op == ir.Param:
 		name := "p" + strconv.Itoa(c.plan.params[x])
-		c.used[name] = true
+		c.used[name] = local{param: true, key: c.plan.params[x]}
 		return name
 	case c.plan.constVar[x] != "":
 		return c.plan.constVar[x]
@@ -260,8 +276,8 @@ func (c *gen) operand(x *ir.Node) string {
 	case c.plan.alias[x] != nil:
 		return c.operand(c.plan.alias[x])
 	}
-	name := "t" + strconv.Itoa(x.ID)
-	c.used[name] = true
+	name := c.plan.bufField(x)
+	c.used[name] = local{key: x.ID}
 	return name
 }
 
@@ -491,9 +507,6 @@ func countText(v float64) string {
 // arenaSize is the size in elements of dt's arena under the memory
 // plan.
 func (c *gen) arenaSize(dt ir.DType) poly { return c.plan.mem.size(dt) }
-
-// bufField is the Model field holding n's buffer.
-func bufField(n *ir.Node) string { return "t" + strconv.Itoa(n.ID) }
 
 // naiveSize is the size in elements dt's arena would have with one
 // buffer per tensor.

@@ -269,14 +269,15 @@ func (pl *memPlan) size(dt ir.DType) poly {
 }
 
 // layout returns the statements carving dt's arena slice a into the
-// buffers: each slot in turn, its members aliasing its start.
-func (pl *memPlan) layout(dt ir.DType) []jen.Code {
+// buffers (field names their Model fields): each slot in turn, its
+// members aliasing its start.
+func (pl *memPlan) layout(dt ir.DType, field func(*ir.Node) string) []jen.Code {
 	var out []jen.Code
 	for _, s := range pl.slots[dt] {
 		var lhs, rhs []jen.Code
 		for _, n := range s.members {
 			e := numel(n.Type.Shape).code()
-			lhs = append(lhs, jen.Id("m").Dot(bufField(n)))
+			lhs = append(lhs, jen.Id("m").Dot(field(n)))
 			rhs = append(rhs, jen.Id("a").Index(jen.Empty(), e.Clone(), e.Clone()))
 		}
 		out = append(out,

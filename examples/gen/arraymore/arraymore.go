@@ -53,37 +53,37 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's dims, converted to float32
 	feedOut2 []float32 // PredictFeed's axes, converted to float32
 
-	t7  []int32   // %7 = add(ids, %6) i32[N], line 16
-	t8  []float32 // emb = gather(E, %7) f32[N,4], line 16
-	t9  []float32 // left = split(x) f32[N,3], line 17
-	t10 []float32 // right = split(x) f32[N,5], line 18
-	t11 []float32 // %11 = shuffle(C) f32[6,3], line 19
-	t13 []float32 // rows = gather(%11, %28) f32[3,3], line 19
-	t14 []float32 // mixed = matmul(left, rows) f32[N,3], line 20
-	t16 []float32 // %16 = add(emb, bias) f32[N,4], line 23
-	t17 []float32 // %17 = tanh(%16) f32[N,4], line 23
-	t18 []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
-	t19 []float32 // z = matmul(h, W) f32[N,2], line 24
-	t20 []int32   // dims = shape(x) i32[2], line 26
-	t21 []int32   // %21 = size(z) i32[], line 27
-	t22 []float32 // count = cast(%21) f32[], line 27
-	t23 []int32   // axes = rank(h) i32[], line 28
-	t24 []float32 // err = sub(z, t) f32[N,2], line 29
-	t26 []float32 // %26 = sum(%25) f32[], line 30
-	t27 []float32 // loss = div(%26, count) f32[], line 30
-	t31 []float32 // %31 = div(%30, count) f32[], line 30 [grad]
-	t35 []float32 // %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
-	t36 []float32 // %36 = mul(%35, err) f32[N,2], line 30 [grad]
-	t38 []float32 // %38 = add(%36, %36) f32[N,2], line 30 [grad]
-	t40 []float32 // %40 = matmul(%38, W) f32[N,12], line 24 [grad]
-	t41 []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
-	t42 []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
-	t43 []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
-	t48 []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
-	t51 []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
-	t52 []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
-	t53 []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
-	t54 []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
+	t7      []int32   // %7 = add(ids, %6) i32[N], line 16
+	emb     []float32 // emb = gather(E, %7) f32[N,4], line 16
+	left    []float32 // left = split(x) f32[N,3], line 17
+	right   []float32 // right = split(x) f32[N,5], line 18
+	t11     []float32 // %11 = shuffle(C) f32[6,3], line 19
+	rows    []float32 // rows = gather(%11, %28) f32[3,3], line 19
+	mixed   []float32 // mixed = matmul(left, rows) f32[N,3], line 20
+	t16     []float32 // %16 = add(emb, bias) f32[N,4], line 23
+	t17     []float32 // %17 = tanh(%16) f32[N,4], line 23
+	h       []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
+	z       []float32 // z = matmul(h, W) f32[N,2], line 24
+	dims    []int32   // dims = shape(x) i32[2], line 26
+	t21     []int32   // %21 = size(z) i32[], line 27
+	count   []float32 // count = cast(%21) f32[], line 27
+	axes    []int32   // axes = rank(h) i32[], line 28
+	err     []float32 // err = sub(z, t) f32[N,2], line 29
+	t26     []float32 // %26 = sum(%25) f32[], line 30
+	loss_27 []float32 // loss = div(%26, count) f32[], line 30
+	t31     []float32 // %31 = div(%30, count) f32[], line 30 [grad]
+	t35     []float32 // %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
+	t36     []float32 // %36 = mul(%35, err) f32[N,2], line 30 [grad]
+	t38     []float32 // %38 = add(%36, %36) f32[N,2], line 30 [grad]
+	t40     []float32 // %40 = matmul(%38, W) f32[N,12], line 24 [grad]
+	t41     []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
+	t42     []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
+	t43     []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
+	t48     []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
+	t51     []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
+	t52     []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
+	t53     []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
+	t54     []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
 }
 
 // New returns a ArrayMore with every parameter at its initial value. Buffers
@@ -118,23 +118,23 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t18, m.t8, m.t16, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h, m.emb, m.t16, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[12*n:]
-		m.t40, m.t10, m.t19, m.t24, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
+		m.t40, m.right, m.z, m.err, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
 		a = a[12*n:]
 		m.t17 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t9 = a[: 3*n : 3*n]
+		m.left = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t14, m.t43, m.t35, m.t38, m.t22 = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
+		m.mixed, m.t43, m.t35, m.t38, m.count = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
 		a = a[3*n:]
 		m.t41, m.t11, m.t26, m.t31 = a[:24:24], a[:18:18], a[:1:1], a[:1:1]
 		a = a[24:]
-		m.t52, m.t13 = a[:18:18], a[:9:9]
+		m.t52, m.rows = a[:18:18], a[:9:9]
 		a = a[18:]
 		m.t53 = a[:18:18]
 		a = a[18:]
-		m.t27 = a[:1:1]
+		m.loss_27 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -145,9 +145,9 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t7, m.t23 = a[:n:n], a[:1:1]
+		m.t7, m.axes = a[:n:n], a[:1:1]
 		a = a[n:]
-		m.t20, m.t21 = a[:2:2], a[:1:1]
+		m.dims, m.t21 = a[:2:2], a[:1:1]
 		a = a[2:]
 		_ = a
 	}
@@ -183,16 +183,16 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
+	emb := m.emb
+	left := m.left
+	right := m.right
 	t11 := m.t11
-	t13 := m.t13
-	t14 := m.t14
+	rows := m.rows
+	mixed := m.mixed
 	t16 := m.t16
 	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
+	h := m.h
+	z := m.z
 	// %7 = add(ids, %6) i32[N], line 16
 	for i0 := 0; i0 < n; i0++ {
 		t7[i0] = ids[i0] + int32(1)
@@ -201,9 +201,9 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	for j := 0; j < n; j++ {
 		k := int(t7[j])
 		if k >= 0 && k < 3 {
-			copy(t8[j*4:j*4+4], p0[k*4:k*4+4])
+			copy(emb[j*4:j*4+4], p0[k*4:k*4+4])
 		} else {
-			clear(t8[j*4 : j*4+4])
+			clear(emb[j*4 : j*4+4])
 		}
 	}
 	// left = split(x) f32[N,3], line 17
@@ -211,7 +211,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 		o0 := i0 * 3
 		o1 := i0 * 6
 		for i1 := 0; i1 < 3; i1++ {
-			t9[o0+i1] = x[o1+i1]
+			left[o0+i1] = x[o1+i1]
 		}
 	}
 	// right = split(x) f32[N,5], line 18
@@ -221,7 +221,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 			o0 := i0 * 5
 			o1 := i0 * 6
 			for i1 := 0; i1 < 5; i1++ {
-				t10[o0+i1] = x[o1+i1]
+				right[o0+i1] = x[o1+i1]
 			}
 		}
 	}
@@ -236,18 +236,18 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 	for j := 0; j < 3; j++ {
 		k := int(c28[j])
 		if k >= 0 && k < 6 {
-			copy(t13[j*3:j*3+3], t11[k*3:k*3+3])
+			copy(rows[j*3:j*3+3], t11[k*3:k*3+3])
 		} else {
-			clear(t13[j*3 : j*3+3])
+			clear(rows[j*3 : j*3+3])
 		}
 	}
 	// mixed = matmul(left, rows) f32[N,3], line 20
-	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 3, 1, t9, 3, t13, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 3, 1, left, 3, rows, 3, 0, mixed, 3)
 	// %16 = add(emb, bias) f32[N,4], line 23
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t8[o0+i1] + c29[i1]
+			t16[o0+i1] = emb[o0+i1] + c29[i1]
 		}
 	}
 	// %17 = tanh(%16) f32[N,4], line 23
@@ -258,78 +258,78 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 			o0 := i0 * 12
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t18[o0+i1] = t17[o1+i1]
+				h[o0+i1] = t17[o1+i1]
 			}
 		}
 		{
-			t18 := t18[4:]
+			h := h[4:]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 12
 				o1 := i0 * 3
 				for i1 := 0; i1 < 3; i1++ {
-					t18[o0+i1] = t14[o1+i1]
+					h[o0+i1] = mixed[o1+i1]
 				}
 			}
 		}
 		{
-			t18 := t18[7:]
+			h := h[7:]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 12
 				o1 := i0 * 5
 				for i1 := 0; i1 < 5; i1++ {
-					t18[o0+i1] = t10[o1+i1]
+					h[o0+i1] = right[o1+i1]
 				}
 			}
 		}
 	}
 	// z = matmul(h, W) f32[N,2], line 24
-	runtime.SgemmPlan(gemmPlan19(n), false, false, n, 2, 12, 1, t18, 12, p2, 2, 0, t19, 2)
+	runtime.SgemmPlan(gemmPlan19(n), false, false, n, 2, 12, 1, h, 12, p2, 2, 0, z, 2)
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, ids []int32, x []float32) {
 	m.layout(n)
-	t20 := m.t20
-	t23 := m.t23
+	dims := m.dims
+	axes := m.axes
 	// First the forward program.
 	m.forward(n, ids, x)
 	// dims = shape(x) i32[2], line 26
 	{
-		t20[0] = int32(n)
-		t20[1] = int32(6)
+		dims[0] = int32(n)
+		dims[1] = int32(6)
 	}
 	// axes = rank(h) i32[], line 28
-	t23[0] = int32(2)
+	axes[0] = int32(2)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, ids []int32, x []float32, t []float32) {
 	m.layout(n)
-	t19 := m.t19
+	z := m.z
 	t21 := m.t21
-	t22 := m.t22
-	t24 := m.t24
+	count := m.count
+	err := m.err
 	t26 := m.t26
-	t27 := m.t27
+	loss_27 := m.loss_27
 	// First the forward program.
 	m.forward(n, ids, x)
 	// %21 = size(z) i32[], line 27
 	t21[0] = int32(2 * n)
 	// count = cast(%21) f32[], line 27
-	t22[0] = float32(t21[0])
+	count[0] = float32(t21[0])
 	// err = sub(z, t) f32[N,2], line 29
 	for i0 := 0; i0 < 2*n; i0++ {
-		t24[i0] = t19[i0] - t[i0]
+		err[i0] = z[i0] - t[i0]
 	}
 	// %26 = sum(%25) f32[], line 30
 	{
 		clear(t26)
 		for i0 := 0; i0 < 2*n; i0++ {
-			t26[0] += (t24[i0] * t24[i0])
+			t26[0] += (err[i0] * err[i0])
 		}
 	}
 	// loss = div(%26, count) f32[], line 30
-	t27[0] = t26[0] / t22[0]
+	loss_27[0] = t26[0] / count[0]
 }
 
 // train runs the train program for a batch of n.
@@ -339,11 +339,11 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	t7 := m.t7
-	t9 := m.t9
+	left := m.left
 	t17 := m.t17
-	t18 := m.t18
-	t22 := m.t22
-	t24 := m.t24
+	h := m.h
+	count := m.count
+	err := m.err
 	t31 := m.t31
 	t35 := m.t35
 	t36 := m.t36
@@ -360,14 +360,14 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	// First the loss program.
 	m.loss(n, ids, x, t)
 	// %31 = div(%30, count) f32[], line 30 [grad]
-	t31[0] = float32(1) / t22[0]
+	t31[0] = float32(1) / count[0]
 	// %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
 		t35[i0] = t31[0]
 	}
 	// %36 = mul(%35, err) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t36[i0] = t35[i0] * t24[i0]
+		t36[i0] = t35[i0] * err[i0]
 	}
 	// %38 = add(%36, %36) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
@@ -376,7 +376,7 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	// %40 = matmul(%38, W) f32[N,12], line 24 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 12, 2, 1, t38, 2, p2, 2, 0, t40, 12)
 	// %41 = matmul(h, %38) f32[12,2], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 12, 2, n, 1, t18, 12, t38, 2, 0, t41, 2)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 12, 2, n, 1, h, 12, t38, 2, 0, t41, 2)
 	// %42 = slice(%40) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
@@ -401,7 +401,7 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 		t48[i0] = t42[i0] * (float32(1) - (t17[i0] * t17[i0]))
 	}
 	// %51 = matmul(left, %43) f32[3,3], line 20 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, n, 1, t9, 3, t43, 3, 0, t51, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, n, 1, left, 3, t43, 3, 0, t51, 3)
 	// %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	{
 		clear(t52)
@@ -466,7 +466,7 @@ func (m *Model) Predict(n int, ids []int32, x []float32) (z []float32, dims []in
 	check("Predict", "ids", len(ids), n, n)
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, ids, x)
-	return m.t19, m.t20, m.t23
+	return m.z, m.dims, m.axes
 }
 
 // Loss returns the loss on a batch of n examples (ids holds i32[N], x holds f32[N,6], t holds f32[N,2]) without
@@ -476,7 +476,7 @@ func (m *Model) Loss(n int, ids []int32, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 2*n, n)
 	m.loss(n, ids, x, t)
-	return m.t27[0]
+	return m.loss_27[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (ids holds i32[N], x holds f32[N,6], t holds f32[N,2]) and
@@ -486,7 +486,7 @@ func (m *Model) TrainStep(n int, ids []int32, x []float32, t []float32) float32 
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 2*n, n)
 	m.train(n, ids, x, t)
-	return m.t27[0]
+	return m.loss_27[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -48,54 +48,54 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7  []float32 // xp = add(x, P) f32[N,12], line 17
-	t8  []float32 // img = reshape(xp) f32[N,3,4], line 18
-	t9  []float32 // tr = transpose(img) f32[N,4,3], line 19
-	t10 []float32 // pd = pad(tr) f32[N,5,4], line 20
-	t11 []float32 // sl = slice(pd) f32[N,2,3], line 21
-	t12 []float32 // f = reshape(sl) f32[N,6], line 22
-	t13 []float32 // %13 = expand_dims(S) f32[1,3,2], line 24
-	t14 []float32 // %14 = tile(%13) f32[1,3,4], line 24
-	t15 []float32 // M = squeeze(%14) f32[3,4], line 24
-	t16 []float32 // xs = slice(xp) f32[N,4], line 25
-	t18 []float32 // %18 = relu(%17) f32[N,4], line 27
-	t31 []float32 // %31 = matmul(xs, M) f32[N,3], line 27
-	t21 []float32 // %21 = sigmoid(%31) f32[N,3], line 27
-	t22 []float32 // h = concat(%18, %21, f) f32[N,13], line 27
-	t24 []float32 // z = add(%23, b) f32[N,4], line 28
-	t25 []float32 // err = sub(z, t) f32[N,4], line 30
-	t27 []float32 // %27 = sum(%26) f32[N], line 31
-	t28 []float32 // %28 = mean(%27) f32[], line 31
-	t30 []float32 // loss = div(%28, %29) f32[], line 31
-	t37 []float32 // %37 = count(%27) f32[], line 31 [grad]
-	t38 []float32 // %38 = broadcast_to(%92) f32[N], line 31 [grad]
-	t39 []float32 // %39 = div(%38, %37) f32[N], line 31 [grad]
-	t40 []float32 // %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
-	t41 []float32 // %41 = mul(%40, err) f32[N,4], line 31 [grad]
-	t43 []float32 // %43 = add(%41, %41) f32[N,4], line 31 [grad]
-	t45 []float32 // %45 = sum_to(%43) f32[4], line 28 [grad]
-	t46 []float32 // %46 = matmul(%43, V) f32[N,13], line 28 [grad]
-	t47 []float32 // %47 = matmul(h, %43) f32[13,4], line 28 [grad]
-	t48 []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
-	t49 []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
-	t50 []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
-	t54 []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
-	t55 []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	t56 []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	t57 []float32 // %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
-	t58 []float32 // %58 = matmul(%57, W) f32[N,6], line 27 [grad]
-	t59 []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	t60 []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
-	t61 []float32 // %61 = unslice(%55) f32[N,12], line 25 [grad]
-	t62 []float32 // %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
-	t63 []float32 // %63 = untile(%62) f32[1,3,2], line 24 [grad]
-	t64 []float32 // %64 = reshape_to(%63) f32[3,2], line 24 [grad]
-	t65 []float32 // %65 = reshape_to(%60) f32[N,2,3], line 22 [grad]
-	t66 []float32 // %66 = unslice(%65) f32[N,5,4], line 21 [grad]
-	t67 []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
-	t68 []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
-	t69 []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
-	t71 []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
+	xp      []float32 // xp = add(x, P) f32[N,12], line 17
+	img     []float32 // img = reshape(xp) f32[N,3,4], line 18
+	tr      []float32 // tr = transpose(img) f32[N,4,3], line 19
+	pd      []float32 // pd = pad(tr) f32[N,5,4], line 20
+	sl      []float32 // sl = slice(pd) f32[N,2,3], line 21
+	f       []float32 // f = reshape(sl) f32[N,6], line 22
+	t13     []float32 // %13 = expand_dims(S) f32[1,3,2], line 24
+	t14     []float32 // %14 = tile(%13) f32[1,3,4], line 24
+	M       []float32 // M = squeeze(%14) f32[3,4], line 24
+	xs      []float32 // xs = slice(xp) f32[N,4], line 25
+	t18     []float32 // %18 = relu(%17) f32[N,4], line 27
+	t31     []float32 // %31 = matmul(xs, M) f32[N,3], line 27
+	t21     []float32 // %21 = sigmoid(%31) f32[N,3], line 27
+	h       []float32 // h = concat(%18, %21, f) f32[N,13], line 27
+	z       []float32 // z = add(%23, b) f32[N,4], line 28
+	err     []float32 // err = sub(z, t) f32[N,4], line 30
+	t27     []float32 // %27 = sum(%26) f32[N], line 31
+	t28     []float32 // %28 = mean(%27) f32[], line 31
+	loss_30 []float32 // loss = div(%28, %29) f32[], line 31
+	t37     []float32 // %37 = count(%27) f32[], line 31 [grad]
+	t38     []float32 // %38 = broadcast_to(%92) f32[N], line 31 [grad]
+	t39     []float32 // %39 = div(%38, %37) f32[N], line 31 [grad]
+	t40     []float32 // %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
+	t41     []float32 // %41 = mul(%40, err) f32[N,4], line 31 [grad]
+	t43     []float32 // %43 = add(%41, %41) f32[N,4], line 31 [grad]
+	t45     []float32 // %45 = sum_to(%43) f32[4], line 28 [grad]
+	t46     []float32 // %46 = matmul(%43, V) f32[N,13], line 28 [grad]
+	t47     []float32 // %47 = matmul(h, %43) f32[13,4], line 28 [grad]
+	t48     []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
+	t49     []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
+	t50     []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
+	t54     []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
+	t55     []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
+	t56     []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
+	t57     []float32 // %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
+	t58     []float32 // %58 = matmul(%57, W) f32[N,6], line 27 [grad]
+	t59     []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
+	t60     []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
+	t61     []float32 // %61 = unslice(%55) f32[N,12], line 25 [grad]
+	t62     []float32 // %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
+	t63     []float32 // %63 = untile(%62) f32[1,3,2], line 24 [grad]
+	t64     []float32 // %64 = reshape_to(%63) f32[3,2], line 24 [grad]
+	t65     []float32 // %65 = reshape_to(%60) f32[N,2,3], line 22 [grad]
+	t66     []float32 // %66 = unslice(%65) f32[N,5,4], line 21 [grad]
+	t67     []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
+	t68     []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
+	t69     []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
+	t71     []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
 }
 
 // New returns a ArrayOps with every parameter at its initial value. Buffers
@@ -130,13 +130,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t66, m.t22, m.t8, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
+	m.pd, m.t66, m.h, m.img, m.t68, m.t50, m.t60, m.t31, m.t14, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t46, m.t7, m.t61, m.t58, m.t24, m.t25, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+	m.t46, m.xp, m.t61, m.t58, m.z, m.err, m.t41, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 	a = a[13*n:]
-	m.t9, m.t67, m.t69, m.t11, m.t65, m.t16, m.t57, m.t62, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6]
+	m.tr, m.t67, m.t69, m.sl, m.t65, m.xs, m.t57, m.t62, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:4*n:4*n], a[:12:12], a[:6:6]
 	a = a[12*n:]
-	m.t12, m.t63 = a[:6*n:6*n], a[:6:6]
+	m.f, m.t63 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.t18 = a[: 4*n : 4*n]
 	a = a[4*n:]
@@ -148,13 +148,13 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t47, m.t37 = a[:52:52], a[:1:1]
 	a = a[52:]
-	m.t59, m.t15 = a[:24:24], a[:12:12]
+	m.t59, m.M = a[:24:24], a[:12:12]
 	a = a[24:]
 	m.t56, m.t64 = a[:12:12], a[:6:6]
 	a = a[12:]
 	m.t45 = a[:4:4]
 	a = a[4:]
-	m.t30 = a[:1:1]
+	m.loss_30 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -190,53 +190,53 @@ func (m *Model) forward(n int, x []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	p4 := m.params[4]
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
-	t12 := m.t12
+	xp := m.xp
+	img := m.img
+	tr := m.tr
+	pd := m.pd
+	sl := m.sl
+	f := m.f
 	t13 := m.t13
 	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
+	M := m.M
+	xs := m.xs
 	t18 := m.t18
 	t21 := m.t21
-	t22 := m.t22
-	t24 := m.t24
+	h := m.h
+	z := m.z
 	t31 := m.t31
 	// xp = add(x, P) f32[N,12], line 17
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 12
 		for i1 := 0; i1 < 12; i1++ {
-			t7[o0+i1] = x[o0+i1] + p4[i1]
+			xp[o0+i1] = x[o0+i1] + p4[i1]
 		}
 	}
 	// img = reshape(xp) f32[N,3,4], line 18
-	copy(t8, t7)
+	copy(img, xp)
 	// tr = transpose(img) f32[N,4,3], line 19
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 4; i1++ {
 			o0 := i0*12 + i1*3
 			o1 := i0*12 + i1
 			for i2 := 0; i2 < 3; i2++ {
-				t9[o0+i2] = t8[o1+i2*4]
+				tr[o0+i2] = img[o1+i2*4]
 			}
 		}
 	}
 	// pd = pad(tr) f32[N,5,4], line 20
 	{
-		for i := range t10 {
-			t10[i] = float32(0.5)
+		for i := range pd {
+			pd[i] = float32(0.5)
 		}
 		{
-			t10 := t10[4:]
+			pd := pd[4:]
 			for i0 := 0; i0 < n; i0++ {
 				for i1 := 0; i1 < 4; i1++ {
 					o0 := i0*20 + i1*4
 					o1 := i0*12 + i1*3
 					for i2 := 0; i2 < 3; i2++ {
-						t10[o0+i2] = t9[o1+i2]
+						pd[o0+i2] = tr[o1+i2]
 					}
 				}
 			}
@@ -244,19 +244,19 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// sl = slice(pd) f32[N,2,3], line 21
 	{
-		t10 := t10[4:]
+		pd := pd[4:]
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 2; i1++ {
 				o0 := i0*6 + i1*3
 				o1 := i0*20 + i1*8
 				for i2 := 0; i2 < 3; i2++ {
-					t11[o0+i2] = t10[o1+i2]
+					sl[o0+i2] = pd[o1+i2]
 				}
 			}
 		}
 	}
 	// f = reshape(sl) f32[N,6], line 22
-	copy(t12, t11)
+	copy(f, sl)
 	// %13 = expand_dims(S) f32[1,3,2], line 24
 	copy(t13, p1)
 	// %14 = tile(%13) f32[1,3,4], line 24
@@ -270,22 +270,22 @@ func (m *Model) forward(n int, x []float32) {
 		}
 	}
 	// M = squeeze(%14) f32[3,4], line 24
-	copy(t15, t14)
+	copy(M, t14)
 	// xs = slice(xp) f32[N,4], line 25
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0 * 12
 		for i1 := 0; i1 < 4; i1++ {
-			t16[o0+i1] = t7[o1+i1]
+			xs[o0+i1] = xp[o1+i1]
 		}
 	}
 	// %18 = relu(%17) f32[N,4], line 27
 	{
 		// the product of %17, ReLU: one kernel call
-		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 4, 6, 1, t12, 6, p0, 4, 0, t18, 4)
+		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 4, 6, 1, f, 6, p0, 4, 0, t18, 4)
 	}
 	// %31 = matmul(xs, M) f32[N,3], line 27
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t16, 4, t15, 4, 0, t31, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, xs, 4, M, 4, 0, t31, 3)
 	// %21 = sigmoid(%31) f32[N,3], line 27
 	runtime.SigmoidSlice(t21[:3*n], t31[:3*n])
 	// h = concat(%18, %21, f) f32[N,13], line 27
@@ -294,26 +294,26 @@ func (m *Model) forward(n int, x []float32) {
 			o0 := i0 * 13
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t22[o0+i1] = t18[o1+i1]
+				h[o0+i1] = t18[o1+i1]
 			}
 		}
 		{
-			t22 := t22[4:]
+			h := h[4:]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 13
 				o1 := i0 * 3
 				for i1 := 0; i1 < 3; i1++ {
-					t22[o0+i1] = t21[o1+i1]
+					h[o0+i1] = t21[o1+i1]
 				}
 			}
 		}
 		{
-			t22 := t22[7:]
+			h := h[7:]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 13
 				o1 := i0 * 6
 				for i1 := 0; i1 < 6; i1++ {
-					t22[o0+i1] = t12[o1+i1]
+					h[o0+i1] = f[o1+i1]
 				}
 			}
 		}
@@ -322,9 +322,9 @@ func (m *Model) forward(n int, x []float32) {
 	{
 		// the product of %23, bias b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t24[r*4:], p3)
+			copy(z[r*4:], p3)
 		}
-		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 4, 13, 1, t22, 13, p2, 4, 1, t24, 4)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 4, 13, 1, h, 13, p2, 4, 1, z, 4)
 	}
 }
 
@@ -338,16 +338,16 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	t24 := m.t24
-	t25 := m.t25
+	z := m.z
+	err := m.err
 	t27 := m.t27
 	t28 := m.t28
-	t30 := m.t30
+	loss_30 := m.loss_30
 	// First the forward program.
 	m.forward(n, x)
 	// err = sub(z, t) f32[N,4], line 30
 	for i0 := 0; i0 < 4*n; i0++ {
-		t25[i0] = t24[i0] - t[i0]
+		err[i0] = z[i0] - t[i0]
 	}
 	// %27 = sum(%26) f32[N], line 31
 	{
@@ -356,7 +356,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t27[o0] += (t25[o1+i1] * t25[o1+i1])
+				t27[o0] += (err[o1+i1] * err[o1+i1])
 			}
 		}
 	}
@@ -372,7 +372,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 		}
 	}
 	// loss = div(%28, %29) f32[], line 31
-	t30[0] = t28[0] / float32(2)
+	loss_30[0] = t28[0] / float32(2)
 }
 
 // gemmPlan46 is the cost model's plan for the SGEMM of %46 (f32[N,4] @ f32[13,4]ᵀ) by batch size n (estimated times):
@@ -405,13 +405,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	p4 := m.params[4]
-	t12 := m.t12
-	t15 := m.t15
-	t16 := m.t16
+	f := m.f
+	M := m.M
+	xs := m.xs
 	t18 := m.t18
 	t21 := m.t21
-	t22 := m.t22
-	t25 := m.t25
+	h := m.h
+	err := m.err
 	t37 := m.t37
 	t38 := m.t38
 	t39 := m.t39
@@ -463,7 +463,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %41 = mul(%40, err) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t41[i0] = t40[i0] * t25[i0]
+		t41[i0] = t40[i0] * err[i0]
 	}
 	// %43 = add(%41, %41) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -482,7 +482,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %46 = matmul(%43, V) f32[N,13], line 28 [grad]
 	runtime.SgemmPlan(gemmPlan46(n), false, true, n, 13, 4, 1, t43, 4, p2, 4, 0, t46, 13)
 	// %47 = matmul(h, %43) f32[13,4], line 28 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 13, 4, n, 1, t22, 13, t43, 4, 0, t47, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 13, 4, n, 1, h, 13, t43, 4, 0, t47, 4)
 	// %48 = slice(%46) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
@@ -518,9 +518,9 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		t54[i0] = t49[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan55(n), false, false, n, 4, 3, 1, t54, 3, t15, 4, 0, t55, 4)
+	runtime.SgemmPlan(gemmPlan55(n), false, false, n, 4, 3, 1, t54, 3, M, 4, 0, t55, 4)
 	// %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, t16, 4, 0, t56, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, xs, 4, 0, t56, 4)
 	// %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
 		t57[i0] = runtime.ReluGrad(t48[i0], t18[i0])
@@ -528,7 +528,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %58 = matmul(%57, W) f32[N,6], line 27 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 4, 1, t57, 4, p0, 4, 0, t58, 6)
 	// %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 4, n, 1, t12, 6, t57, 4, 0, t59, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 4, n, 1, f, 6, t57, 4, 0, t59, 4)
 	// %60 = add(%50, %58) f32[N,6], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t60[i0] = t50[i0] + t58[i0]
@@ -652,7 +652,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (z []float32) {
 	check("Predict", "x", len(x), 12*n, n)
 	m.predict(n, x)
-	return m.t24
+	return m.z
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,12], t holds f32[N,4]) without
@@ -661,7 +661,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 12*n, n)
 	check("Loss", "t", len(t), 4*n, n)
 	m.loss(n, x, t)
-	return m.t30[0]
+	return m.loss_30[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,12], t holds f32[N,4]) and
@@ -670,7 +670,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 12*n, n)
 	check("TrainStep", "t", len(t), 4*n, n)
 	m.train(n, x, t)
-	return m.t30[0]
+	return m.loss_30[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

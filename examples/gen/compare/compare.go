@@ -64,37 +64,37 @@ type Model struct {
 	feedOut5 []float32 // PredictFeed's count, converted to float32
 	feedOut6 []float32 // PredictFeed's wide, converted to float32
 
-	t5  []float32 // logits = add(%4, b) f32[N,3], line 11
-	t7  []bool    // %7 = greater(logits, %6) bool[N,3], line 13
-	t9  []float32 // %9 = mul(logits, %8) f32[N,3], line 13
-	t10 []float32 // h = where(%7, logits, %9) f32[N,3], line 13
-	t11 []float32 // %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
-	t12 []float32 // loss = mean(%11) f32[], line 14
-	t13 []int64   // pred = argmax(h) i64[N], line 16
-	t14 []int64   // low = argmin(h) i64[N], line 17
-	t15 []int64   // %15 = cast(label) i64[N], line 18
-	t16 []bool    // hit = equal(pred, %15) bool[N], line 18
-	t17 []float32 // %17 = cast(hit) f32[N], line 19
-	t18 []float32 // accuracy = mean(%17) f32[], line 19
-	t19 []float32 // %19 = one_hot(label) f32[N,3], line 20
-	t21 []float32 // truth = sum(%20) f32[N], line 20
-	t27 []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
-	t30 []bool    // either = logical_or(%29, inside) bool[N,4], line 23
-	t31 []int32   // %31 = cast(either) i32[N,4], line 24
-	t32 []int32   // count = sum(%31) i32[N], line 24
-	t33 []float64 // %33 = cast(x) f64[N,4], line 25
-	t37 []float64 // wide = sub(%35, %36) f64[N,4], line 25
-	t39 []float32 // %39 = count(%11) f32[], line 14 [grad]
-	t40 []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
-	t41 []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
-	t42 []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
-	t43 []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
-	t46 []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
-	t48 []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
-	t49 []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
-	t53 []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
-	t54 []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
-	t56 []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
+	logits   []float32 // logits = add(%4, b) f32[N,3], line 11
+	t7       []bool    // %7 = greater(logits, %6) bool[N,3], line 13
+	t9       []float32 // %9 = mul(logits, %8) f32[N,3], line 13
+	h        []float32 // h = where(%7, logits, %9) f32[N,3], line 13
+	t11      []float32 // %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
+	loss_12  []float32 // loss = mean(%11) f32[], line 14
+	pred     []int64   // pred = argmax(h) i64[N], line 16
+	low      []int64   // low = argmin(h) i64[N], line 17
+	t15      []int64   // %15 = cast(label) i64[N], line 18
+	hit      []bool    // hit = equal(pred, %15) bool[N], line 18
+	t17      []float32 // %17 = cast(hit) f32[N], line 19
+	accuracy []float32 // accuracy = mean(%17) f32[], line 19
+	t19      []float32 // %19 = one_hot(label) f32[N,3], line 20
+	truth    []float32 // truth = sum(%20) f32[N], line 20
+	inside   []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
+	either   []bool    // either = logical_or(%29, inside) bool[N,4], line 23
+	t31      []int32   // %31 = cast(either) i32[N,4], line 24
+	count    []int32   // count = sum(%31) i32[N], line 24
+	t33      []float64 // %33 = cast(x) f64[N,4], line 25
+	wide     []float64 // wide = sub(%35, %36) f64[N,4], line 25
+	t39      []float32 // %39 = count(%11) f32[], line 14 [grad]
+	t40      []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
+	t41      []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
+	t42      []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
+	t43      []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
+	t46      []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
+	t48      []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
+	t49      []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
+	t53      []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
+	t54      []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
+	t56      []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
 }
 
 // New returns a Compare with every parameter at its initial value. Buffers
@@ -125,17 +125,17 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t5, m.t10, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+		m.logits, m.h, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 		a = a[3*n:]
 		m.t9, m.t19, m.t48, m.t17, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
 		a = a[3*n:]
-		m.t42, m.t11, m.t21, m.t40 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
+		m.t42, m.t11, m.truth, m.t40 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 		a = a[3*n:]
-		m.t43, m.t41, m.t18 = a[:3*n:3*n], a[:n:n], a[:1:1]
+		m.t43, m.t41, m.accuracy = a[:3*n:3*n], a[:n:n], a[:1:1]
 		a = a[3*n:]
 		m.t56, m.t39 = a[:12:12], a[:1:1]
 		a = a[12:]
-		m.t12 = a[:1:1]
+		m.loss_12 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -146,7 +146,7 @@ func (m *Model) layout(n int) {
 			m.arenaF64 = make([]float64, size)
 		}
 		a := m.arenaF64[:size]
-		m.t33, m.t37 = a[:4*n:4*n], a[:4*n:4*n]
+		m.t33, m.wide = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		_ = a
 	}
@@ -159,7 +159,7 @@ func (m *Model) layout(n int) {
 		a := m.arenaI32[:size]
 		m.t31 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t32 = a[:n:n]
+		m.count = a[:n:n]
 		a = a[n:]
 		_ = a
 	}
@@ -170,9 +170,9 @@ func (m *Model) layout(n int) {
 			m.arenaI64 = make([]int64, size)
 		}
 		a := m.arenaI64[:size]
-		m.t13 = a[:n:n]
+		m.pred = a[:n:n]
 		a = a[n:]
-		m.t14 = a[:n:n]
+		m.low = a[:n:n]
 		a = a[n:]
 		m.t15 = a[:n:n]
 		a = a[n:]
@@ -185,9 +185,9 @@ func (m *Model) layout(n int) {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t27, m.t7, m.t16 = a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
+		m.inside, m.t7, m.hit = a[:4*n:4*n], a[:3*n:3*n], a[:n:n]
 		a = a[4*n:]
-		m.t30 = a[: 4*n : 4*n]
+		m.either = a[: 4*n : 4*n]
 		a = a[4*n:]
 		_ = a
 	}
@@ -210,32 +210,32 @@ func (m *Model) forward(n int, x []float32, label []int32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t5 := m.t5
+	logits := m.logits
 	t7 := m.t7
 	t9 := m.t9
-	t10 := m.t10
+	h := m.h
 	// logits = add(%4, b) f32[N,3], line 11
 	{
 		// the product of %4, bias b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t5[r*3:], p1)
+			copy(logits[r*3:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 3, 4, 1, x, 4, p0, 3, 1, t5, 3)
+		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 3, 4, 1, x, 4, p0, 3, 1, logits, 3)
 	}
 	// %7 = greater(logits, %6) bool[N,3], line 13
 	for i0 := 0; i0 < 3*n; i0++ {
-		t7[i0] = t5[i0] > float32(0)
+		t7[i0] = logits[i0] > float32(0)
 	}
 	// %9 = mul(logits, %8) f32[N,3], line 13
 	for i0 := 0; i0 < 3*n; i0++ {
-		t9[i0] = t5[i0] * float32(0.1)
+		t9[i0] = logits[i0] * float32(0.1)
 	}
 	// h = where(%7, logits, %9) f32[N,3], line 13
 	for i0 := 0; i0 < 3*n; i0++ {
 		if t7[i0] {
-			t10[i0] = t5[i0]
+			h[i0] = logits[i0]
 		} else {
-			t10[i0] = t9[i0]
+			h[i0] = t9[i0]
 		}
 	}
 }
@@ -243,44 +243,44 @@ func (m *Model) forward(n int, x []float32, label []int32) {
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32, label []int32) {
 	m.layout(n)
-	t10 := m.t10
-	t13 := m.t13
-	t14 := m.t14
+	h := m.h
+	pred := m.pred
+	low := m.low
 	t15 := m.t15
-	t16 := m.t16
+	hit := m.hit
 	t17 := m.t17
-	t18 := m.t18
+	accuracy := m.accuracy
 	t19 := m.t19
-	t21 := m.t21
-	t27 := m.t27
-	t30 := m.t30
+	truth := m.truth
+	inside := m.inside
+	either := m.either
 	t31 := m.t31
-	t32 := m.t32
+	count := m.count
 	t33 := m.t33
-	t37 := m.t37
+	wide := m.wide
 	// First the forward program.
 	m.forward(n, x, label)
 	// pred = argmax(h) i64[N], line 16
 	for o := 0; o < n; o++ {
-		best, at := t10[o*3+0], 0
+		best, at := h[o*3+0], 0
 		for k := 1; k < 3; k++ {
-			v := t10[o*3+k]
+			v := h[o*3+k]
 			if best == best && (v != v || v > best) {
 				best, at = v, k
 			}
 		}
-		t13[o] = int64(at)
+		pred[o] = int64(at)
 	}
 	// low = argmin(h) i64[N], line 17
 	for o := 0; o < n; o++ {
-		best, at := t10[o*3+0], 0
+		best, at := h[o*3+0], 0
 		for k := 1; k < 3; k++ {
-			v := t10[o*3+k]
+			v := h[o*3+k]
 			if best == best && (v != v || v < best) {
 				best, at = v, k
 			}
 		}
-		t14[o] = int64(at)
+		low[o] = int64(at)
 	}
 	// %15 = cast(label) i64[N], line 18
 	for i0 := 0; i0 < n; i0++ {
@@ -288,11 +288,11 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	}
 	// hit = equal(pred, %15) bool[N], line 18
 	for i0 := 0; i0 < n; i0++ {
-		t16[i0] = t13[i0] == t15[i0]
+		hit[i0] = pred[i0] == t15[i0]
 	}
 	// %17 = cast(hit) f32[N], line 19
 	for i0 := 0; i0 < n; i0++ {
-		if t16[i0] {
+		if hit[i0] {
 			t17[i0] = 1
 		} else {
 			t17[i0] = 0
@@ -300,13 +300,13 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	}
 	// accuracy = mean(%17) f32[], line 19
 	{
-		clear(t18)
+		clear(accuracy)
 		for i0 := 0; i0 < n; i0++ {
-			t18[0] += t17[i0]
+			accuracy[0] += t17[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t18 {
-			t18[i] *= inv
+		for i := range accuracy {
+			accuracy[i] *= inv
 		}
 	}
 	// %19 = one_hot(label) f32[N,3], line 20
@@ -320,26 +320,26 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	}
 	// truth = sum(%20) f32[N], line 20
 	{
-		clear(t21)
+		clear(truth)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t21[o0] += (t10[o1+i1] * t19[o1+i1])
+				truth[o0] += (h[o1+i1] * t19[o1+i1])
 			}
 		}
 	}
 	// inside = logical_and(%23, %26) bool[N,4], line 22
 	for i0 := 0; i0 < 4*n; i0++ {
-		t27[i0] = (x[i0] > float32(0.25)) && (!(x[i0] < float32(0.75)))
+		inside[i0] = (x[i0] > float32(0.25)) && (!(x[i0] < float32(0.75)))
 	}
 	// either = logical_or(%29, inside) bool[N,4], line 23
 	for i0 := 0; i0 < 4*n; i0++ {
-		t30[i0] = (x[i0] != float32(0.5)) || t27[i0]
+		either[i0] = (x[i0] != float32(0.5)) || inside[i0]
 	}
 	// %31 = cast(either) i32[N,4], line 24
 	for i0 := 0; i0 < 4*n; i0++ {
-		if t30[i0] {
+		if either[i0] {
 			t31[i0] = 1
 		} else {
 			t31[i0] = 0
@@ -347,12 +347,12 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	}
 	// count = sum(%31) i32[N], line 24
 	{
-		clear(t32)
+		clear(count)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t32[o0] += t31[o1+i1]
+				count[o0] += t31[o1+i1]
 			}
 		}
 	}
@@ -362,29 +362,29 @@ func (m *Model) predict(n int, x []float32, label []int32) {
 	}
 	// wide = sub(%35, %36) f64[N,4], line 25
 	for i0 := 0; i0 < 4*n; i0++ {
-		t37[i0] = (t33[i0] * float64(2)) - float64(1)
+		wide[i0] = (t33[i0] * float64(2)) - float64(1)
 	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, label []int32) {
 	m.layout(n)
-	t10 := m.t10
+	h := m.h
 	t11 := m.t11
-	t12 := m.t12
+	loss_12 := m.loss_12
 	// First the forward program.
 	m.forward(n, x, label)
 	// %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
-	runtime.SparseSoftmaxCrossEntropyRows(t11, t10, label, n, 3)
+	runtime.SparseSoftmaxCrossEntropyRows(t11, h, label, n, 3)
 	// loss = mean(%11) f32[], line 14
 	{
-		clear(t12)
+		clear(loss_12)
 		for i0 := 0; i0 < n; i0++ {
-			t12[0] += t11[i0]
+			loss_12[0] += t11[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t12 {
-			t12[i] *= inv
+		for i := range loss_12 {
+			loss_12[i] *= inv
 		}
 	}
 }
@@ -395,7 +395,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	p0 := m.params[0]
 	p1 := m.params[1]
 	t7 := m.t7
-	t10 := m.t10
+	h := m.h
 	t19 := m.t19
 	t39 := m.t39
 	t40 := m.t40
@@ -438,7 +438,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 		}
 	}
 	// %43 = softmax(h) f32[N,3], line 14 [grad]
-	runtime.SoftmaxRows(t43, t10, n, 3)
+	runtime.SoftmaxRows(t43, h, n, 3)
 	// %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		t46[i0] = (t43[i0] - t19[i0]) * t42[i0]
@@ -502,7 +502,7 @@ func (m *Model) Predict(n int, x []float32, label []int32) (pred []int64, low []
 	check("Predict", "x", len(x), 4*n, n)
 	check("Predict", "label", len(label), n, n)
 	m.predict(n, x, label)
-	return m.t13, m.t14, m.t18, m.t21, m.t27, m.t32, m.t37
+	return m.pred, m.low, m.accuracy, m.truth, m.inside, m.count, m.wide
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,4], label holds i32[N]) without
@@ -511,7 +511,7 @@ func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 	check("Loss", "x", len(x), 4*n, n)
 	check("Loss", "label", len(label), n, n)
 	m.loss(n, x, label)
-	return m.t12[0]
+	return m.loss_12[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,4], label holds i32[N]) and
@@ -520,7 +520,7 @@ func (m *Model) TrainStep(n int, x []float32, label []int32) float32 {
 	check("TrainStep", "x", len(x), 4*n, n)
 	check("TrainStep", "label", len(label), n, n)
 	m.train(n, x, label)
-	return m.t12[0]
+	return m.loss_12[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -61,54 +61,54 @@ type Model struct {
 	training bool      // set during TrainStep: loops keep what their gradients read
 	t6       []float32 // %6 = mean(x) f32[N,3], line 15
 	t7       []float32 // %7 = matmul(%6, V) f32[N,4], line 15
-	t8       []float32 // h0 = tanh(%7) f32[N,4], line 15
-	t9       []float32 // xt = arg() f32[N,3], line 15
-	t10      []float32 // h = arg() f32[N,4], line 15
+	h0       []float32 // h0 = tanh(%7) f32[N,4], line 15
+	xt       []float32 // xt = arg() f32[N,3], line 15
+	h_10     []float32 // h = arg() f32[N,4], line 15
 	t11      []float32 // %11 = matmul(xt, W) f32[N,4], line 17
 	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
 	t13      []float32 // %13 = add(%11, %12) f32[N,4], line 17
 	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
 	t17      []float32 // %17 = reshape_to(%14) f32[N,4], line 17
-	t19      []float32 // hs = get(%18) f32[N,5,4], line 16
-	t20      []float32 // h = get(%18) f32[N,4], line 16
-	t21      []float32 // ht = arg() f32[N,4], line 16
-	t22      []float32 // c = arg() f32[N,4], line 16
+	hs       []float32 // hs = get(%18) f32[N,5,4], line 16
+	h_20     []float32 // h = get(%18) f32[N,4], line 16
+	ht       []float32 // ht = arg() f32[N,4], line 16
+	c_22     []float32 // c = arg() f32[N,4], line 16
 	t25      []float32 // %25 = sigmoid(ht) f32[N,4], line 22
 	t26      []float32 // %26 = add(%24, %25) f32[N,4], line 22
 	t27      []float32 // %27 = mul(%26, g) f32[N,4], line 23
 	t224     []float32 // %224 = reshape_to(%26) f32[N,4], line 22 [grad]
-	t30      []float32 // bs = get(%29) f32[N,5,4], line 21
-	t31      []float32 // c = get(%29) f32[N,4], line 21
-	t34      []float32 // v = add(%32, %33) f32[N,4], line 26
-	t44      []float32 // r = arg() f32[N,4], line 27
-	t45      []int32   // k = arg() i32[], line 27
+	bs       []float32 // bs = get(%29) f32[N,5,4], line 21
+	c_31     []float32 // c = get(%29) f32[N,4], line 21
+	v_34     []float32 // v = add(%32, %33) f32[N,4], line 26
+	r_44     []float32 // r = arg() f32[N,4], line 27
+	k_45     []int32   // k = arg() i32[], line 27
 	t41      []float32 // %41 = sum(%40) f32[], line 27
 	t43      []bool    // %43 = greater(%41, %42) bool[], line 27
 	t49      []float32 // %49 = mul(%48, %47) f32[N,4], line 28
 	t51      []int32   // %51 = add(k, %50) i32[], line 29
-	t55      []float32 // r = get(%54) f32[N,4], line 27
-	t56      []int32   // k = get(%54) i32[], line 27
-	t57      []float32 // s = sum(h) f32[], line 32
+	r_55     []float32 // r = get(%54) f32[N,4], line 27
+	k_56     []int32   // k = get(%54) i32[], line 27
+	s_57     []float32 // s = sum(h) f32[], line 32
 	t59      []bool    // %59 = greater(s, %58) bool[], line 33
 	t61      []float32 // %61 = sub(%60, h) f32[N,4], line 34
 	t63      []float32 // %63 = add(%62, r) f32[N,4], line 36
-	t73      []float32 // z = get(%72) f32[N,4], line 33
+	z        []float32 // z = get(%72) f32[N,4], line 33
 	t74      []float32 // %74 = mean(bs) f32[N,4], line 38
-	t75      []float32 // p = add(z, %74) f32[N,4], line 38
+	p_75     []float32 // p = add(z, %74) f32[N,4], line 38
 	t77      []float32 // %77 = abs(s) f32[], line 44
-	t82      []int32   // j = arg() i32[], line 44
-	t83      []float32 // m = arg() f32[], line 44
+	j_82     []int32   // j = arg() i32[], line 44
+	m_83     []float32 // m = arg() f32[], line 44
 	t81      []bool    // %81 = greater(m, %80) bool[], line 44
 	t85      []int32   // %85 = add(j, %84) i32[], line 45
 	t87      []bool    // %87 = greater(m, %86) bool[], line 46
 	t89      []float32 // %89 = mul(m, %88) f32[], line 47
 	t91      []float32 // %91 = mul(m, %90) f32[], line 49
 	t95      []float32 // %95 = get(%94) f32[], line 46
-	t97      []int32   // steps = get(%96) i32[], line 44
-	t98      []float32 // m = get(%96) f32[], line 44
+	steps    []int32   // steps = get(%96) i32[], line 44
+	m_98     []float32 // m = get(%96) f32[], line 44
 	t99      []float32 // %99 = sub(p, y) f32[N,4], line 57
 	t100     []float32 // %100 = square(%99) f32[N,4], line 57
-	t101     []float32 // loss = mean(%100) f32[], line 57
+	loss_101 []float32 // loss = mean(%100) f32[], line 57
 	t103     []float32 // %103 = count(%100) f32[], line 57 [grad]
 	t104     []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
 	t108     []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
@@ -222,33 +222,33 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t147, m.t233, m.t7, m.t10, m.t21, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t147, m.t233, m.t7, m.h_10, m.ht, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.t19, m.t280, m.t83 = a[:20*n:20*n], a[:12:12], a[:1:1]
+		m.hs, m.t280, m.m_83 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.t30, m.t111, m.t112, m.t11, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.bs, m.t111, m.t112, m.t11, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t225, m.t12, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t227, m.t13, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t265, m.t98 = a[:20*n:20*n], a[:1:1]
+		m.t265, m.m_98 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
-		m.t8 = a[: 4*n : 4*n]
+		m.h0 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t14, m.t22, m.t34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t14, m.c_22, m.v_34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t17, m.t25, m.t44, m.t61, m.t74, m.t75, m.t99, m.t108, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t17, m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t20, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_20, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.t9, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.xt, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[4*n:]
-		m.t27, m.t55, m.t163, m.t228, m.t257 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t27, m.r_55, m.t163, m.t228, m.t257 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t224, m.t73, m.t121, m.t167, m.t204, m.t272, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
+		m.t224, m.z, m.t121, m.t167, m.t204, m.t272, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.t31, m.t215, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.c_31, m.t215, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
 		m.t133, m.t176, m.t219, m.t259 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
@@ -262,7 +262,7 @@ func (m *Model) layout(n int) {
 		a = a[4*n:]
 		m.t193, m.t137, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
-		m.t195, m.t223, m.t57 = a[:4*n:4*n], a[:4:4], a[:1:1]
+		m.t195, m.t223, m.s_57 = a[:4*n:4*n], a[:4:4], a[:1:1]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
@@ -286,7 +286,7 @@ func (m *Model) layout(n int) {
 		a = a[4:]
 		m.t235 = a[:4:4]
 		a = a[4:]
-		m.t101 = a[:1:1]
+		m.loss_101 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -297,13 +297,13 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t148, m.t82 = a[:20:20], a[:1:1]
+		m.t148, m.j_82 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.t45, m.t85, m.t191 = a[:1:1], a[:1:1], a[:1:1]
+		m.k_45, m.t85, m.t191 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t51, m.t97, m.t160 = a[:1:1], a[:1:1], a[:1:1]
+		m.t51, m.steps, m.t160 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t56, m.t162 = a[:1:1], a[:1:1]
+		m.k_56, m.t162 = a[:1:1], a[:1:1]
 		a = a[1:]
 		m.t146, m.t184 = a[:1:1], a[:1:1]
 		a = a[1:]
@@ -358,39 +358,39 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	t6 := m.t6
 	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
+	h0 := m.h0
+	xt := m.xt
+	h_10 := m.h_10
 	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
 	t17 := m.t17
-	t19 := m.t19
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
+	hs := m.hs
+	h_20 := m.h_20
+	ht := m.ht
+	c_22 := m.c_22
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t30 := m.t30
-	t31 := m.t31
-	t34 := m.t34
+	bs := m.bs
+	c_31 := m.c_31
+	v_34 := m.v_34
 	t41 := m.t41
 	t43 := m.t43
-	t44 := m.t44
-	t45 := m.t45
+	r_44 := m.r_44
+	k_45 := m.k_45
 	t49 := m.t49
 	t51 := m.t51
-	t55 := m.t55
-	t56 := m.t56
-	t57 := m.t57
+	r_55 := m.r_55
+	k_56 := m.k_56
+	s_57 := m.s_57
 	t59 := m.t59
 	t61 := m.t61
 	t63 := m.t63
-	t73 := m.t73
+	z := m.z
 	t74 := m.t74
-	t75 := m.t75
+	p_75 := m.p_75
 	t146 := m.t146
 	t147 := m.t147
 	t148 := m.t148
@@ -418,21 +418,21 @@ func (m *Model) forward(n int, x []float32) {
 	// %7 = matmul(%6, V) f32[N,4], line 15
 	runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t6, 3, p2, 4, 0, t7, 4)
 	// h0 = tanh(%7) f32[N,4], line 15
-	runtime.TanhSlice(t8[:4*n], t7[:4*n])
+	runtime.TanhSlice(h0[:4*n], t7[:4*n])
 	// %18 = scan(x, h0, W, U) (f32[N,5,4], f32[N,4], f32[5,N,4]), line 16
 	{
-		copy(t10, t8)
+		copy(h_10, h0)
 		for i18 := 0; i18 < 5; i18++ {
-			runtime.CopyStepIn(t9, x, n, 5, 3, i18)
+			runtime.CopyStepIn(xt, x, n, 5, 3, i18)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t265[i18*4*n:(i18+1)*4*n], t10)
+				copy(t265[i18*4*n:(i18+1)*4*n], h_10)
 			}
 			// The body.
 			// %11 = matmul(xt, W) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, t9, 3, p0, 4, 0, t11, 4)
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt, 3, p0, 4, 0, t11, 4)
 			// %12 = matmul(h, U) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t10, 4, p1, 4, 0, t12, 4)
+			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
 			// %13 = add(%11, %12) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
 				t13[i0] = t11[i0] + t12[i0]
@@ -442,22 +442,22 @@ func (m *Model) forward(n int, x []float32) {
 			// %17 = reshape_to(%14) f32[N,4], line 17
 			copy(t17, t14)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t19, t14, n, 5, 4, i18)
-			copy(t10, t17)
+			runtime.CopyStepOut(hs, t14, n, 5, 4, i18)
+			copy(h_10, t17)
 		}
-		copy(t20, t10)
+		copy(h_20, h_10)
 	}
 	// %29 = scan(hs, h, g) (f32[N,5,4], f32[5,N,4], f32[5,N,4], f32[N,4], f32[5,N,4]), line 21
 	{
-		copy(t22, t20)
+		copy(c_22, h_20)
 		for i29 := 4; i29 >= 0; i29-- {
-			runtime.CopyStepIn(t21, t19, n, 5, 4, i29)
+			runtime.CopyStepIn(ht, hs, n, 5, 4, i29)
 			// The body.
 			// %25 = sigmoid(ht) f32[N,4], line 22
-			runtime.SigmoidSlice(t25[:4*n], t21[:4*n])
+			runtime.SigmoidSlice(t25[:4*n], ht[:4*n])
 			// %26 = add(%24, %25) f32[N,4], line 22
 			for i0 := 0; i0 < 4*n; i0++ {
-				t26[i0] = (t22[i0] * float32(0.5)) + t25[i0]
+				t26[i0] = (c_22[i0] * float32(0.5)) + t25[i0]
 			}
 			// %27 = mul(%26, g) f32[N,4], line 23
 			for i0 := 0; i0 < n; i0++ {
@@ -469,30 +469,30 @@ func (m *Model) forward(n int, x []float32) {
 			// %224 = reshape_to(%26) f32[N,4], line 22 [grad]
 			copy(t224, t26)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t30, t27, n, 5, 4, i29)
+			runtime.CopyStepOut(bs, t27, n, 5, 4, i29)
 			if m.training {
 				copy(t225[i29*4*n:(i29+1)*4*n], t25)
 				copy(t227[i29*4*n:(i29+1)*4*n], t26)
 			}
-			copy(t22, t224)
+			copy(c_22, t224)
 		}
-		copy(t31, t22)
+		copy(c_31, c_22)
 	}
 	// v = add(%32, %33) f32[N,4], line 26
 	for i0 := 0; i0 < 4*n; i0++ {
-		t34[i0] = (t31[i0] * t31[i0]) + float32(1)
+		v_34[i0] = (c_31[i0] * c_31[i0]) + float32(1)
 	}
 	// %54 = while(v, %35, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 27
 	{
-		copy(t44, t34)
-		t45[0] = int32(0)
+		copy(r_44, v_34)
+		k_45[0] = int32(0)
 		i54 := 0
 		for ; i54 < 20; i54++ {
 			// %41 = sum(%40) f32[], line 27
 			{
 				clear(t41)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t41[0] += (runtime.Abs(((t44[i0] * t44[i0]) - t34[i0])))
+					t41[0] += (runtime.Abs(((r_44[i0] * r_44[i0]) - v_34[i0])))
 				}
 			}
 			// %43 = greater(%41, %42) bool[], line 27
@@ -502,22 +502,22 @@ func (m *Model) forward(n int, x []float32) {
 			}
 			// Record the carried values the trip starts with.
 			if m.training {
-				copy(t147[i54*4*n:(i54+1)*4*n], t44)
-				copy(t148[i54:i54+1], t45)
+				copy(t147[i54*4*n:(i54+1)*4*n], r_44)
+				copy(t148[i54:i54+1], k_45)
 			}
 			// The body.
 			// %49 = mul(%48, %47) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t49[i0] = float32(0.5) * (t44[i0] + (t34[i0] / t44[i0]))
+				t49[i0] = float32(0.5) * (r_44[i0] + (v_34[i0] / r_44[i0]))
 			}
 			// %51 = add(k, %50) i32[], line 29
-			t51[0] = t45[0] + int32(1)
+			t51[0] = k_45[0] + int32(1)
 			// Carry its results to the next trip.
-			copy(t44, t49)
-			copy(t45, t51)
+			copy(r_44, t49)
+			copy(k_45, t51)
 		}
-		copy(t55, t44)
-		copy(t56, t45)
+		copy(r_55, r_44)
+		copy(k_56, k_45)
 		if m.training {
 			t146[0] = int32(i54)
 			clear(t147[i54*4*n:])
@@ -526,13 +526,13 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// s = sum(h) f32[], line 32
 	{
-		clear(t57)
+		clear(s_57)
 		for i0 := 0; i0 < 4*n; i0++ {
-			t57[0] += t20[i0]
+			s_57[0] += h_20[i0]
 		}
 	}
 	// %59 = greater(s, %58) bool[], line 33
-	t59[0] = t57[0] > float32(0)
+	t59[0] = s_57[0] > float32(0)
 	// %72 = cond(%59, r, g, h, s) (f32[N,4]), line 33
 	{
 		if t59[0] {
@@ -540,16 +540,16 @@ func (m *Model) forward(n int, x []float32) {
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t61[o0+i1] = (t55[o0+i1] * p3[i1]) - t20[o0+i1]
+					t61[o0+i1] = (r_55[o0+i1] * p3[i1]) - h_20[o0+i1]
 				}
 			}
-			copy(t73, t61)
+			copy(z, t61)
 		} else {
 			// %63 = add(%62, r) f32[N,4], line 36
 			for i0 := 0; i0 < 4*n; i0++ {
-				t63[i0] = (t20[i0] * t57[0]) + t55[i0]
+				t63[i0] = (h_20[i0] * s_57[0]) + r_55[i0]
 			}
-			copy(t73, t63)
+			copy(z, t63)
 		}
 	}
 	// %74 = mean(bs) f32[N,4], line 38
@@ -560,7 +560,7 @@ func (m *Model) forward(n int, x []float32) {
 				o0 := i0 * 4
 				o1 := i0*20 + i1*4
 				for i2 := 0; i2 < 4; i2++ {
-					t74[o0+i2] += t30[o1+i2]
+					t74[o0+i2] += bs[o1+i2]
 				}
 			}
 		}
@@ -571,78 +571,78 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// p = add(z, %74) f32[N,4], line 38
 	for i0 := 0; i0 < 4*n; i0++ {
-		t75[i0] = t73[i0] + t74[i0]
+		p_75[i0] = z[i0] + t74[i0]
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t57 := m.t57
+	s_57 := m.s_57
 	t77 := m.t77
 	t81 := m.t81
-	t82 := m.t82
-	t83 := m.t83
+	j_82 := m.j_82
+	m_83 := m.m_83
 	t85 := m.t85
 	t87 := m.t87
 	t89 := m.t89
 	t91 := m.t91
 	t95 := m.t95
-	t97 := m.t97
-	t98 := m.t98
+	steps := m.steps
+	m_98 := m.m_98
 	// First the forward program.
 	m.forward(n, x)
 	// %77 = abs(s) f32[], line 44
-	t77[0] = runtime.Abs(t57[0])
+	t77[0] = runtime.Abs(s_57[0])
 	// %96 = while(%35, %77) (i32[], f32[]), line 44
 	{
-		t82[0] = int32(0)
-		copy(t83, t77)
+		j_82[0] = int32(0)
+		copy(m_83, t77)
 		i96 := 0
 		for ; ; i96++ {
 			// %81 = greater(m, %80) bool[], line 44
-			t81[0] = t83[0] > float32(1)
+			t81[0] = m_83[0] > float32(1)
 			if !t81[0] {
 				break
 			}
 			// The body.
 			// %85 = add(j, %84) i32[], line 45
-			t85[0] = t82[0] + int32(1)
+			t85[0] = j_82[0] + int32(1)
 			// %87 = greater(m, %86) bool[], line 46
-			t87[0] = t83[0] > float32(4)
+			t87[0] = m_83[0] > float32(4)
 			// %94 = cond(%87, m) (f32[]), line 46
 			{
 				if t87[0] {
 					// %89 = mul(m, %88) f32[], line 47
-					t89[0] = t83[0] * float32(0.25)
+					t89[0] = m_83[0] * float32(0.25)
 					copy(t95, t89)
 				} else {
 					// %91 = mul(m, %90) f32[], line 49
-					t91[0] = t83[0] * float32(0.5)
+					t91[0] = m_83[0] * float32(0.5)
 					copy(t95, t91)
 				}
 			}
 			// Carry its results to the next trip.
-			copy(t82, t85)
-			copy(t83, t95)
+			copy(j_82, t85)
+			copy(m_83, t95)
 		}
-		copy(t97, t82)
-		copy(t98, t83)
+		copy(steps, j_82)
+		copy(m_98, m_83)
 	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	t75 := m.t75
+	p_75 := m.p_75
 	t99 := m.t99
 	t100 := m.t100
-	t101 := m.t101
+	loss_101 := m.loss_101
 	// First the forward program.
 	m.forward(n, x)
 	// %99 = sub(p, y) f32[N,4], line 57
 	for i0 := 0; i0 < 4*n; i0++ {
-		t99[i0] = t75[i0] - y[i0]
+		t99[i0] = p_75[i0] - y[i0]
 	}
 	// %100 = square(%99) f32[N,4], line 57
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -650,13 +650,13 @@ func (m *Model) loss(n int, x []float32, y []float32) {
 	}
 	// loss = mean(%100) f32[], line 57
 	{
-		clear(t101)
+		clear(loss_101)
 		for i0 := 0; i0 < 4*n; i0++ {
-			t101[0] += t100[i0]
+			loss_101[0] += t100[i0]
 		}
 		inv := 1 / float32(4*n)
-		for i := range t101 {
-			t101[i] *= inv
+		for i := range loss_101 {
+			loss_101[i] *= inv
 		}
 	}
 }
@@ -669,13 +669,13 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	t6 := m.t6
-	t8 := m.t8
-	t19 := m.t19
-	t20 := m.t20
-	t31 := m.t31
-	t34 := m.t34
-	t55 := m.t55
-	t57 := m.t57
+	h0 := m.h0
+	hs := m.hs
+	h_20 := m.h_20
+	c_31 := m.c_31
+	v_34 := m.v_34
+	r_55 := m.r_55
+	s_57 := m.s_57
 	t59 := m.t59
 	t99 := m.t99
 	t103 := m.t103
@@ -801,7 +801,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t123[i1] += (t108[o0+i1] * t55[o0+i1])
+						t123[i1] += (t108[o0+i1] * r_55[o0+i1])
 					}
 				}
 			}
@@ -814,13 +814,13 @@ func (m *Model) train(n int, x []float32, y []float32) {
 		} else {
 			// %133 = mul(%130, %129) f32[N,4], line 36 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t133[i0] = t108[i0] * t57[0]
+				t133[i0] = t108[i0] * s_57[0]
 			}
 			// %135 = sum_to(%134) f32[], line 36 [grad]
 			{
 				clear(t135)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t135[0] += (t108[i0] * t20[i0])
+					t135[0] += (t108[i0] * h_20[i0])
 				}
 			}
 			// %137 = broadcast_to(%136) f32[4], line 36 [grad]
@@ -874,7 +874,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %182 = add(%176, %181) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t182[i0] = t176[i0] + (-(t176[i0] * ((t34[i0] / t167[i0]) / t167[i0])))
+				t182[i0] = t176[i0] + (-(t176[i0] * ((v_34[i0] / t167[i0]) / t167[i0])))
 			}
 			// %184 = sub(%160, %183) i32[], line 28 [grad]
 			t184[0] = t160[0] - int32(1)
@@ -895,7 +895,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %198 = mul(%196, c) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t198[i0] = (t193[i0] + t195[i0]) * t31[i0]
+		t198[i0] = (t193[i0] + t195[i0]) * c_31[i0]
 	}
 	// %200 = add(%198, %198) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -960,7 +960,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			runtime.CopyStepIn(t238, x, n, 5, 3, i270)
 			t239 = t265[i270*4*n : (i270+1)*4*n]
 			runtime.CopyStepIn(t240, t233, n, 5, 4, i270)
-			runtime.CopyStepIn(t264, t19, n, 5, 4, i270)
+			runtime.CopyStepIn(t264, hs, n, 5, 4, i270)
 			// The body.
 			// %251 = reshape_to(%241) f32[N,4], line 17 [grad]
 			copy(t251, t241)
@@ -995,7 +995,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %278 = mul(%272, %277) f32[N,4], line 15 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t278[i0] = t272[i0] * (float32(1) - (t8[i0] * t8[i0]))
+		t278[i0] = t272[i0] * (float32(1) - (h0[i0] * h0[i0]))
 	}
 	// %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t278, 4, 0, t280, 4)
@@ -1033,7 +1033,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32, k []int32, steps []int32, m_ []float32) {
 	check("Predict", "x", len(x), 15*n, n)
 	m.predict(n, x)
-	return m.t75, m.t56, m.t97, m.t98
+	return m.p_75, m.k_56, m.steps, m.m_98
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
@@ -1042,7 +1042,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 15*n, n)
 	check("Loss", "y", len(y), 4*n, n)
 	m.loss(n, x, y)
-	return m.t101[0]
+	return m.loss_101[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) and
@@ -1053,7 +1053,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	m.training = true
 	m.train(n, x, y)
 	m.training = false
-	return m.t101[0]
+	return m.loss_101[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -56,37 +56,37 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's t, converted to float32
 
 	training bool      // set during TrainStep: loops keep what their gradients read
-	t5       []float32 // xt = arg() f32[3], line 13
-	t6       []float32 // acc = arg() f32[], line 13
-	t15      []float32 // c = arg() f32[], line 15
+	xt       []float32 // xt = arg() f32[3], line 13
+	acc_6    []float32 // acc = arg() f32[], line 13
+	c_15     []float32 // c = arg() f32[], line 15
 	t10      []float32 // %10 = sum(%9) f32[], line 14
 	t11      []float32 // %11 = add(%8, %10) f32[], line 14
 	t12      []float32 // %12 = mul(%11, c) f32[], line 15
 	t166     []float32 // %166 = reshape_to(%11) f32[], line 14 [grad]
-	t17      []float32 // ys = get(%16) f32[N], line 13
-	t18      []float32 // ones = get(%16) f32[N], line 13
-	t19      []float32 // acc = get(%16) f32[], line 13
-	t20      []float32 // count = sum(ones) f32[], line 17
-	t24      []float32 // c = arg() f32[], line 22
-	t26      []float32 // c = arg() f32[], line 22
+	ys       []float32 // ys = get(%16) f32[N], line 13
+	ones     []float32 // ones = get(%16) f32[N], line 13
+	acc_19   []float32 // acc = get(%16) f32[], line 13
+	count    []float32 // count = sum(ones) f32[], line 17
+	c_24     []float32 // c = arg() f32[], line 22
+	c_26     []float32 // c = arg() f32[], line 22
 	t21      []float32 // %21 = mul(ys, c) f32[N], line 20
 	t22      []float32 // %22 = sub(ys, c) f32[N], line 22
-	t28      []float32 // y = get(%27) f32[N], line 19
-	t34      []int32   // t = arg() i32[], line 25
-	t35      []float32 // q = arg() f32[N], line 25
+	y        []float32 // y = get(%27) f32[N], line 19
+	t_34     []int32   // t = arg() i32[], line 25
+	q_35     []float32 // q = arg() f32[N], line 25
 	t33      []bool    // %33 = less(t, %32) bool[], line 25
-	t37      []float32 // qt = arg() f32[], line 26
-	t38      []float32 // s = arg() f32[], line 26
+	qt       []float32 // qt = arg() f32[], line 26
+	s_38     []float32 // s = arg() f32[], line 26
 	t39      []float32 // %39 = add(s, qt) f32[], line 27
 	t40      []float32 // %40 = reshape_to(%39) f32[], line 27
-	t42      []float32 // zs = get(%41) f32[N], line 26
+	zs       []float32 // zs = get(%41) f32[N], line 26
 	t45      []int32   // %45 = add(t, %44) i32[], line 30
 	t47      []float32 // %47 = mul(zs, %46) f32[N], line 31
-	t49      []int32   // t = get(%48) i32[], line 25
-	t50      []float32 // q = get(%48) f32[N], line 25
+	t_49     []int32   // t = get(%48) i32[], line 25
+	q_50     []float32 // q = get(%48) f32[N], line 25
 	t52      []float32 // %52 = sum(%51) f32[], line 37
 	t53      []float32 // %53 = sum(q) f32[], line 37
-	t55      []float32 // loss = add(%54, acc) f32[], line 37
+	loss_55  []float32 // loss = add(%54, acc) f32[], line 37
 	t57      []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
 	t61      []float32 // %61 = add(y, y) f32[N], line 37 [grad]
 	t62      []int32   // %62 = get(%48) i32[], line 25 [grad]
@@ -160,29 +160,29 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t64, m.t21, m.t124, m.t137, m.t5, m.t20 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
+		m.t64, m.t21, m.t124, m.t137, m.xt, m.count = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
 		a = a[3*n:]
-		m.t17, m.t142 = a[:n:n], a[:1:1]
+		m.ys, m.t142 = a[:n:n], a[:1:1]
 		a = a[n:]
-		m.t18, m.t57, m.t133, m.t52, m.t168 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.ones, m.t57, m.t133, m.t52, m.t168 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t22, m.t35, m.t61, m.t6, m.t53, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t22, m.q_35, m.t61, m.acc_6, m.t53, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t28, m.t76, m.t135, m.t15, m.t146 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.y, m.t76, m.t135, m.c_15, m.t146 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t42, m.t93, m.t10, m.t24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.zs, m.t93, m.t10, m.c_24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t47, m.t109, m.t11, m.t26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t47, m.t109, m.t11, m.c_26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t50, m.t119, m.t12, m.t162 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.q_50, m.t119, m.t12, m.t162 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t167 = a[:n:n]
 		a = a[n:]
-		m.t140, m.t166, m.t37, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t140, m.t166, m.qt, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t145, m.t19, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t145, m.acc_19, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t159, m.t38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
+		m.t159, m.s_38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
 		m.t160, m.t39, m.t104 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
@@ -190,7 +190,7 @@ func (m *Model) layout(n int) {
 		a = a[3:]
 		m.t177, m.t106 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t55 = a[:1:1]
+		m.loss_55 = a[:1:1]
 		a = a[1:]
 		m.t165 = a[:1:1]
 		a = a[1:]
@@ -205,11 +205,11 @@ func (m *Model) layout(n int) {
 		a := m.arenaI32[:size]
 		m.t63 = a[:3:3]
 		a = a[3:]
-		m.t34, m.t116 = a[:1:1], a[:1:1]
+		m.t_34, m.t116 = a[:1:1], a[:1:1]
 		a = a[1:]
 		m.t45, m.t74 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t49, m.t75 = a[:1:1], a[:1:1]
+		m.t_49, m.t75 = a[:1:1], a[:1:1]
 		a = a[1:]
 		m.t62, m.t112 = a[:1:1], a[:1:1]
 		a = a[1:]
@@ -235,32 +235,32 @@ func (m *Model) layout(n int) {
 func (m *Model) forward(n int, x []float32, flip []bool) {
 	m.layout(n)
 	p0 := m.params[0]
-	t5 := m.t5
-	t6 := m.t6
+	xt := m.xt
+	acc_6 := m.acc_6
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
-	t15 := m.t15
-	t17 := m.t17
-	t18 := m.t18
-	t19 := m.t19
+	c_15 := m.c_15
+	ys := m.ys
+	ones := m.ones
+	acc_19 := m.acc_19
 	t21 := m.t21
 	t22 := m.t22
-	t24 := m.t24
-	t26 := m.t26
-	t28 := m.t28
+	c_24 := m.c_24
+	c_26 := m.c_26
+	y := m.y
 	t33 := m.t33
-	t34 := m.t34
-	t35 := m.t35
-	t37 := m.t37
-	t38 := m.t38
+	t_34 := m.t_34
+	q_35 := m.q_35
+	qt := m.qt
+	s_38 := m.s_38
 	t39 := m.t39
 	t40 := m.t40
-	t42 := m.t42
+	zs := m.zs
 	t45 := m.t45
 	t47 := m.t47
-	t49 := m.t49
-	t50 := m.t50
+	t_49 := m.t_49
+	q_50 := m.q_50
 	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
@@ -268,96 +268,96 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 	t167 := m.t167
 	// %16 = scan(x, %4, w, c) (f32[N], f32[N], f32[N], f32[], f32[N]), line 13
 	{
-		t15[0] = float32(2)
-		t6[0] = float32(0)
+		c_15[0] = float32(2)
+		acc_6[0] = float32(0)
 		for i16 := n - 1; i16 >= 0; i16-- {
-			t5 = x[i16*3 : (i16+1)*3]
+			xt = x[i16*3 : (i16+1)*3]
 			// The body.
 			// %10 = sum(%9) f32[], line 14
 			{
 				clear(t10)
 				for i0 := 0; i0 < 3; i0++ {
-					t10[0] += (t5[i0] * p0[i0])
+					t10[0] += (xt[i0] * p0[i0])
 				}
 			}
 			// %11 = add(%8, %10) f32[], line 14
-			t11[0] = (t6[0] * float32(0.5)) + t10[0]
+			t11[0] = (acc_6[0] * float32(0.5)) + t10[0]
 			// %12 = mul(%11, c) f32[], line 15
-			t12[0] = t11[0] * t15[0]
+			t12[0] = t11[0] * c_15[0]
 			// %166 = reshape_to(%11) f32[], line 14 [grad]
 			copy(t166, t11)
 			// Stack its per-step results, carry the others to the next step.
-			t17[i16] = t12[0]
-			t18[i16] = float32(1)
+			ys[i16] = t12[0]
+			ones[i16] = float32(1)
 			if m.training {
 				t167[i16] = t11[0]
 			}
-			copy(t6, t166)
+			copy(acc_6, t166)
 		}
-		copy(t19, t6)
+		copy(acc_19, acc_6)
 	}
 	// %27 = cond(flip, ys, c) (f32[N]), line 19
 	{
-		t24[0] = float32(2)
-		t26[0] = float32(2)
+		c_24[0] = float32(2)
+		c_26[0] = float32(2)
 		if flip[0] {
 			// %21 = mul(ys, c) f32[N], line 20
 			for i0 := 0; i0 < n; i0++ {
-				t21[i0] = t17[i0] * t24[0]
+				t21[i0] = ys[i0] * c_24[0]
 			}
-			copy(t28, t21)
+			copy(y, t21)
 		} else {
 			// %22 = sub(ys, c) f32[N], line 22
 			for i0 := 0; i0 < n; i0++ {
-				t22[i0] = t17[i0] - t26[0]
+				t22[i0] = ys[i0] - c_26[0]
 			}
-			copy(t28, t22)
+			copy(y, t22)
 		}
 	}
 	// %48 = while(%29, ys) (i32[], f32[N], i32[], i32[3], f32[3,N]), line 25
 	{
-		t34[0] = int32(0)
-		copy(t35, t17)
+		t_34[0] = int32(0)
+		copy(q_35, ys)
 		i48 := 0
 		for ; i48 < 3; i48++ {
 			// %33 = less(t, %32) bool[], line 25
-			t33[0] = t34[0] < int32(3)
+			t33[0] = t_34[0] < int32(3)
 			if !t33[0] {
 				break
 			}
 			// Record the carried values the trip starts with.
 			if m.training {
-				copy(t63[i48:i48+1], t34)
-				copy(t64[i48*n:(i48+1)*n], t35)
+				copy(t63[i48:i48+1], t_34)
+				copy(t64[i48*n:(i48+1)*n], q_35)
 			}
 			// The body.
 			// %41 = scan(q, %36) (f32[N], f32[]), line 26
 			{
-				t38[0] = float32(0)
+				s_38[0] = float32(0)
 				for i41 := 0; i41 < n; i41++ {
-					t37[0] = t35[i41]
+					qt[0] = q_35[i41]
 					// The body.
 					// %39 = add(s, qt) f32[], line 27
-					t39[0] = t38[0] + t37[0]
+					t39[0] = s_38[0] + qt[0]
 					// %40 = reshape_to(%39) f32[], line 27
 					copy(t40, t39)
 					// Stack its per-step results, carry the others to the next step.
-					t42[i41] = t39[0]
-					copy(t38, t40)
+					zs[i41] = t39[0]
+					copy(s_38, t40)
 				}
 			}
 			// %45 = add(t, %44) i32[], line 30
-			t45[0] = t34[0] + int32(1)
+			t45[0] = t_34[0] + int32(1)
 			// %47 = mul(zs, %46) f32[N], line 31
 			for i0 := 0; i0 < n; i0++ {
-				t47[i0] = t42[i0] * float32(0.1)
+				t47[i0] = zs[i0] * float32(0.1)
 			}
 			// Carry its results to the next trip.
-			copy(t34, t45)
-			copy(t35, t47)
+			copy(t_34, t45)
+			copy(q_35, t47)
 		}
-		copy(t49, t34)
-		copy(t50, t35)
+		copy(t_49, t_34)
+		copy(q_50, q_35)
 		if m.training {
 			t62[0] = int32(i48)
 			clear(t63[i48:])
@@ -369,15 +369,15 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32, flip []bool) {
 	m.layout(n)
-	t18 := m.t18
-	t20 := m.t20
+	ones := m.ones
+	count := m.count
 	// First the forward program.
 	m.forward(n, x, flip)
 	// count = sum(ones) f32[], line 17
 	{
-		clear(t20)
+		clear(count)
 		for i0 := 0; i0 < n; i0++ {
-			t20[0] += t18[i0]
+			count[0] += ones[i0]
 		}
 	}
 }
@@ -385,38 +385,38 @@ func (m *Model) predict(n int, x []float32, flip []bool) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, flip []bool) {
 	m.layout(n)
-	t19 := m.t19
-	t28 := m.t28
-	t50 := m.t50
+	acc_19 := m.acc_19
+	y := m.y
+	q_50 := m.q_50
 	t52 := m.t52
 	t53 := m.t53
-	t55 := m.t55
+	loss_55 := m.loss_55
 	// First the forward program.
 	m.forward(n, x, flip)
 	// %52 = sum(%51) f32[], line 37
 	{
 		clear(t52)
 		for i0 := 0; i0 < n; i0++ {
-			t52[0] += (t28[i0] * t28[i0])
+			t52[0] += (y[i0] * y[i0])
 		}
 	}
 	// %53 = sum(q) f32[], line 37
 	{
 		clear(t53)
 		for i0 := 0; i0 < n; i0++ {
-			t53[0] += t50[i0]
+			t53[0] += q_50[i0]
 		}
 	}
 	// loss = add(%54, acc) f32[], line 37
-	t55[0] = (t52[0] + t53[0]) + t19[0]
+	loss_55[0] = (t52[0] + t53[0]) + acc_19[0]
 }
 
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, flip []bool) {
 	m.layout(n)
 	p0 := m.params[0]
-	t17 := m.t17
-	t28 := m.t28
+	ys := m.ys
+	y := m.y
 	t57 := m.t57
 	t61 := m.t61
 	t62 := m.t62
@@ -467,7 +467,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	}
 	// %61 = add(y, y) f32[N], line 37 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t61[i0] = t28[i0] + t28[i0]
+		t61[i0] = y[i0] + y[i0]
 	}
 	// %116 = sub(%62, %115) i32[], line 27 [grad]
 	t116[0] = t62[0] - int32(1)
@@ -531,7 +531,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			{
 				clear(t126)
 				for i0 := 0; i0 < n; i0++ {
-					t126[0] += (t61[i0] * t17[i0])
+					t126[0] += (t61[i0] * ys[i0])
 				}
 			}
 			copy(t135, t124)
@@ -611,7 +611,7 @@ func (m *Model) Predict(n int, x []float32, flip []bool) (y []float32, t []int32
 	check("Predict", "x", len(x), 3*n, n)
 	check("Predict", "flip", len(flip), 1, n)
 	m.predict(n, x, flip)
-	return m.t28, m.t49, m.t20
+	return m.y, m.t_49, m.count
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,3], flip holds bool[]) without
@@ -620,7 +620,7 @@ func (m *Model) Loss(n int, x []float32, flip []bool) float32 {
 	check("Loss", "x", len(x), 3*n, n)
 	check("Loss", "flip", len(flip), 1, n)
 	m.loss(n, x, flip)
-	return m.t55[0]
+	return m.loss_55[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,3], flip holds bool[]) and
@@ -631,7 +631,7 @@ func (m *Model) TrainStep(n int, x []float32, flip []bool) float32 {
 	m.training = true
 	m.train(n, x, flip)
 	m.training = false
-	return m.t55[0]
+	return m.loss_55[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

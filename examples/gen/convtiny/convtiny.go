@@ -49,36 +49,36 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t10 []float32 // h1 = relu(%9) f32[N,7,7,4], line 17
-	t11 []float32 // p1 = max_pool(h1) f32[N,4,4,4], line 18
-	t14 []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
-	t15 []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
-	t16 []float32 // f = mean(p2) f32[N,5], line 22
-	t18 []float32 // logits = bias_add(%17, b3) f32[N,3], line 23
-	t19 []float32 // p = softmax(logits) f32[N,3], line 24
-	t20 []float32 // %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
-	t21 []float32 // loss = mean(%20) f32[], line 25
-	t23 []float32 // %23 = count(%20) f32[], line 25 [grad]
-	t24 []float32 // %24 = broadcast_to(%22) f32[N], line 25 [grad]
-	t25 []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
-	t26 []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
-	t28 []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
-	t31 []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
-	t35 []float32 // %35 = sum(%31) f32[3], line 23 [grad]
-	t36 []float32 // %36 = matmul(%31, W) f32[N,5], line 23 [grad]
-	t37 []float32 // %37 = matmul(f, %31) f32[5,3], line 23 [grad]
-	t38 []float32 // %38 = count(p2) f32[], line 22 [grad]
-	t39 []float32 // %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
-	t40 []float32 // %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
-	t41 []float32 // %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
-	t42 []float32 // %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
-	t43 []float32 // %43 = sum(%42) f32[5], line 20 [grad]
-	t44 []float32 // %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
-	t45 []float32 // %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
-	t46 []float32 // %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
-	t47 []float32 // %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
-	t48 []float32 // %48 = sum(%47) f32[4], line 17 [grad]
-	t50 []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
+	h1      []float32 // h1 = relu(%9) f32[N,7,7,4], line 17
+	p1_11   []float32 // p1 = max_pool(h1) f32[N,4,4,4], line 18
+	h2      []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
+	p2_15   []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
+	f       []float32 // f = mean(p2) f32[N,5], line 22
+	logits  []float32 // logits = bias_add(%17, b3) f32[N,3], line 23
+	p_19    []float32 // p = softmax(logits) f32[N,3], line 24
+	t20     []float32 // %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
+	loss_21 []float32 // loss = mean(%20) f32[], line 25
+	t23     []float32 // %23 = count(%20) f32[], line 25 [grad]
+	t24     []float32 // %24 = broadcast_to(%22) f32[N], line 25 [grad]
+	t25     []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
+	t26     []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
+	t28     []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
+	t31     []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
+	t35     []float32 // %35 = sum(%31) f32[3], line 23 [grad]
+	t36     []float32 // %36 = matmul(%31, W) f32[N,5], line 23 [grad]
+	t37     []float32 // %37 = matmul(f, %31) f32[5,3], line 23 [grad]
+	t38     []float32 // %38 = count(p2) f32[], line 22 [grad]
+	t39     []float32 // %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
+	t40     []float32 // %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
+	t41     []float32 // %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
+	t42     []float32 // %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
+	t43     []float32 // %43 = sum(%42) f32[5], line 20 [grad]
+	t44     []float32 // %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
+	t45     []float32 // %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
+	t46     []float32 // %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
+	t47     []float32 // %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
+	t48     []float32 // %48 = sum(%47) f32[4], line 17 [grad]
+	t50     []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
 }
 
 // New returns a ConvTiny with every parameter at its initial value. Buffers
@@ -113,19 +113,19 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t10, m.t47 = a[:196*n:196*n], a[:196*n:196*n]
+	m.h1, m.t47 = a[:196*n:196*n], a[:196*n:196*n]
 	a = a[196*n:]
-	m.t46, m.t11, m.t50 = a[:196*n:196*n], a[:64*n:64*n], a[:72:72]
+	m.t46, m.p1_11, m.t50 = a[:196*n:196*n], a[:64*n:64*n], a[:72:72]
 	a = a[196*n:]
-	m.t44, m.t14, m.t48 = a[:64*n:64*n], a[:20*n:20*n], a[:4:4]
+	m.t44, m.h2, m.t48 = a[:64*n:64*n], a[:20*n:20*n], a[:4:4]
 	a = a[64*n:]
-	m.t15, m.t39, m.t40, m.t42 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n]
+	m.p2_15, m.t39, m.t40, m.t42 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n]
 	a = a[20*n:]
-	m.t41, m.t16, m.t43, m.t38 = a[:20*n:20*n], a[:5*n:5*n], a[:5:5], a[:1:1]
+	m.t41, m.f, m.t43, m.t38 = a[:20*n:20*n], a[:5*n:5*n], a[:5:5], a[:1:1]
 	a = a[20*n:]
-	m.t36, m.t18, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	m.t36, m.logits, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[5*n:]
-	m.t19, m.t31 = a[:3*n:3*n], a[:3*n:3*n]
+	m.p_19, m.t31 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t20, m.t25, m.t28 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
@@ -135,7 +135,7 @@ func (m *Model) layout(n int) {
 	a = a[15:]
 	m.t35 = a[:3:3]
 	a = a[3:]
-	m.t21 = a[:1:1]
+	m.loss_21 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -183,16 +183,16 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t10 := m.t10
-	t11 := m.t11
-	t14 := m.t14
-	t15 := m.t15
-	t16 := m.t16
-	t18 := m.t18
+	h1 := m.h1
+	p1_11 := m.p1_11
+	h2 := m.h2
+	p2_15 := m.p2_15
+	f := m.f
+	logits := m.logits
 	// h1 = relu(%9) f32[N,7,7,4], line 17
 	{
 		// the convolution %8, bias b1, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan8(n), t10, x, p0, p1, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan8(n), h1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
 			DilationH: 1,
 			DilationW: 1,
@@ -211,7 +211,7 @@ func (m *Model) forward(n int, x []float32) {
 		})
 	}
 	// p1 = max_pool(h1) f32[N,4,4,4], line 18
-	runtime.MaxPool(t11, t10, runtime.PoolShape{
+	runtime.MaxPool(p1_11, h1, runtime.PoolShape{
 		Batch:   n,
 		C:       4,
 		InH:     7,
@@ -228,7 +228,7 @@ func (m *Model) forward(n int, x []float32) {
 	// h2 = relu(%13) f32[N,2,2,5], line 20
 	{
 		// the convolution c2, bias b2, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan12(n), t14, t11, p2, p3, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan12(n), h2, p1_11, p2, p3, runtime.ConvShape{
 			Batch:     n,
 			DilationH: 2,
 			DilationW: 1,
@@ -247,7 +247,7 @@ func (m *Model) forward(n int, x []float32) {
 		})
 	}
 	// p2 = avg_pool(h2) f32[N,2,2,5], line 21
-	runtime.AvgPool(t15, t14, runtime.PoolShape{
+	runtime.AvgPool(p2_15, h2, runtime.PoolShape{
 		Batch:   n,
 		C:       5,
 		InH:     2,
@@ -263,61 +263,61 @@ func (m *Model) forward(n int, x []float32) {
 	})
 	// f = mean(p2) f32[N,5], line 22
 	{
-		clear(t16)
+		clear(f)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 4; i1++ {
 				o0 := i0 * 5
 				o1 := i0*20 + i1*5
 				for i2 := 0; i2 < 5; i2++ {
-					t16[o0+i2] += t15[o1+i2]
+					f[o0+i2] += p2_15[o1+i2]
 				}
 			}
 		}
 		inv := 1 / float32(4)
-		for i := range t16 {
-			t16[i] *= inv
+		for i := range f {
+			f[i] *= inv
 		}
 	}
 	// logits = bias_add(%17, b3) f32[N,3], line 23
 	{
 		// the product of %17, bias b3: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t18[r*3:], p5)
+			copy(logits[r*3:], p5)
 		}
-		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 5, 1, t16, 5, p4, 3, 1, t18, 3)
+		runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 5, 1, f, 5, p4, 3, 1, logits, 3)
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t18 := m.t18
-	t19 := m.t19
+	logits := m.logits
+	p_19 := m.p_19
 	// First the forward program.
 	m.forward(n, x)
 	// p = softmax(logits) f32[N,3], line 24
-	runtime.SoftmaxRows(t19, t18, n, 3)
+	runtime.SoftmaxRows(p_19, logits, n, 3)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t18 := m.t18
+	logits := m.logits
 	t20 := m.t20
-	t21 := m.t21
+	loss_21 := m.loss_21
 	// First the forward program.
 	m.forward(n, x)
 	// %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
-	runtime.SoftmaxCrossEntropyRows(t20, t18, y_, n, 3)
+	runtime.SoftmaxCrossEntropyRows(t20, logits, y_, n, 3)
 	// loss = mean(%20) f32[], line 25
 	{
-		clear(t21)
+		clear(loss_21)
 		for i0 := 0; i0 < n; i0++ {
-			t21[0] += t20[i0]
+			loss_21[0] += t20[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t21 {
-			t21[i] *= inv
+		for i := range loss_21 {
+			loss_21[i] *= inv
 		}
 	}
 }
@@ -364,12 +364,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t10 := m.t10
-	t11 := m.t11
-	t14 := m.t14
-	t16 := m.t16
-	t18 := m.t18
-	t19 := m.t19
+	h1 := m.h1
+	p1_11 := m.p1_11
+	h2 := m.h2
+	f := m.f
+	logits := m.logits
+	p_19 := m.p_19
 	t23 := m.t23
 	t24 := m.t24
 	t25 := m.t25
@@ -394,7 +394,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, x, y_)
 	// p = softmax(logits) f32[N,3], line 24
-	runtime.SoftmaxRows(t19, t18, n, 3)
+	runtime.SoftmaxRows(p_19, logits, n, 3)
 	// %23 = count(%20) f32[], line 25 [grad]
 	t23[0] = float32(n)
 	// %24 = broadcast_to(%22) f32[N], line 25 [grad]
@@ -429,7 +429,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t31[o0+i1] = ((t19[o0+i1] * t28[o1]) - y_[o0+i1]) * t26[o0+i1]
+			t31[o0+i1] = ((p_19[o0+i1] * t28[o1]) - y_[o0+i1]) * t26[o0+i1]
 		}
 	}
 	// %35 = sum(%31) f32[3], line 23 [grad]
@@ -445,7 +445,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %36 = matmul(%31, W) f32[N,5], line 23 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t31, 3, p4, 3, 0, t36, 5)
 	// %37 = matmul(f, %31) f32[5,3], line 23 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, t16, 5, t31, 3, 0, t37, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, f, 5, t31, 3, 0, t37, 3)
 	// %38 = count(p2) f32[], line 22 [grad]
 	t38[0] = float32(4)
 	// %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
@@ -479,7 +479,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t42[i0] = runtime.ReluGrad(t41[i0], t14[i0])
+		t42[i0] = runtime.ReluGrad(t41[i0], h2[i0])
 	}
 	// %43 = sum(%42) f32[5], line 20 [grad]
 	{
@@ -510,7 +510,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   2,
 	})
 	// %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan45(n), t45, t11, t42, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan45(n), t45, p1_11, t42, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 2,
 		DilationW: 1,
@@ -528,7 +528,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   2,
 	})
 	// %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
-	runtime.MaxPoolGrad(t46, t10, t44, runtime.PoolShape{
+	runtime.MaxPoolGrad(t46, h1, t44, runtime.PoolShape{
 		Batch:   n,
 		C:       4,
 		InH:     7,
@@ -544,7 +544,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
 	for i0 := 0; i0 < 196*n; i0++ {
-		t47[i0] = runtime.ReluGrad(t46[i0], t10[i0])
+		t47[i0] = runtime.ReluGrad(t46[i0], h1[i0])
 	}
 	// %48 = sum(%47) f32[4], line 17 [grad]
 	{
@@ -616,7 +616,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32) {
 	check("Predict", "x", len(x), 98*n, n)
 	m.predict(n, x)
-	return m.t19
+	return m.p_19
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,7,7,2], y_ holds f32[N,3]) without
@@ -625,7 +625,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 98*n, n)
 	check("Loss", "y_", len(y_), 3*n, n)
 	m.loss(n, x, y_)
-	return m.t21[0]
+	return m.loss_21[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,7,7,2], y_ holds f32[N,3]) and
@@ -634,7 +634,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 98*n, n)
 	check("TrainStep", "y_", len(y_), 3*n, n)
 	m.train(n, x, y_)
-	return m.t21[0]
+	return m.loss_21[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -48,15 +48,15 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7  []float32 // pred = add(%6, b) f32[N,1], line 16
-	t8  []float32 // %8 = sub(pred, y) f32[N,1], line 17
-	t9  []float32 // %9 = square(%8) f32[N,1], line 17
-	t10 []float32 // loss = mean(%9) f32[], line 17
-	t18 []float32 // %18 = count(%9) f32[], line 17 [grad]
-	t19 []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
-	t23 []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
-	t25 []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
-	t27 []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	pred    []float32 // pred = add(%6, b) f32[N,1], line 16
+	t8      []float32 // %8 = sub(pred, y) f32[N,1], line 17
+	t9      []float32 // %9 = square(%8) f32[N,1], line 17
+	loss_10 []float32 // loss = mean(%9) f32[], line 17
+	t18     []float32 // %18 = count(%9) f32[], line 17 [grad]
+	t19     []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
+	t23     []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
+	t25     []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
+	t27     []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
 }
 
 // New returns a Counter with every parameter at its initial value. Buffers
@@ -86,13 +86,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n]
+	m.pred, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
 	m.t9, m.t19, m.t25 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
 	m.t27, m.t18 = a[:3:3], a[:1:1]
 	a = a[3:]
-	m.t10 = a[:1:1]
+	m.loss_10 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -114,14 +114,14 @@ func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t7 := m.t7
+	pred := m.pred
 	// pred = add(%6, b) f32[N,1], line 16
 	{
 		// the product of %6, bias b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t7[r*1:], p1)
+			copy(pred[r*1:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 1, 3, 1, x, 3, p0, 1, 1, t7, 1)
+		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 1, 3, 1, x, 3, p0, 1, 1, pred, 1)
 	}
 }
 
@@ -135,15 +135,15 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	t7 := m.t7
+	pred := m.pred
 	t8 := m.t8
 	t9 := m.t9
-	t10 := m.t10
+	loss_10 := m.loss_10
 	// First the forward program.
 	m.forward(n, x)
 	// %8 = sub(pred, y) f32[N,1], line 17
 	for i0 := 0; i0 < n; i0++ {
-		t8[i0] = t7[i0] - y[i0]
+		t8[i0] = pred[i0] - y[i0]
 	}
 	// %9 = square(%8) f32[N,1], line 17
 	for i0 := 0; i0 < n; i0++ {
@@ -151,13 +151,13 @@ func (m *Model) loss(n int, x []float32, y []float32) {
 	}
 	// loss = mean(%9) f32[], line 17
 	{
-		clear(t10)
+		clear(loss_10)
 		for i0 := 0; i0 < n; i0++ {
-			t10[0] += t9[i0]
+			loss_10[0] += t9[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t10 {
-			t10[i] *= inv
+		for i := range loss_10 {
+			loss_10[i] *= inv
 		}
 	}
 }
@@ -170,7 +170,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	t8 := m.t8
-	t10 := m.t10
+	loss_10 := m.loss_10
 	t18 := m.t18
 	t19 := m.t19
 	t23 := m.t23
@@ -181,7 +181,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	// n = assign_add(steps, %11) f32[], line 19
 	p2[0] = p2[0] + float32(1)
 	// avg = add(mean_loss, %14) f32[], line 20
-	p3[0] = p3[0] + ((t10[0] - p3[0]) / p2[0])
+	p3[0] = p3[0] + ((loss_10[0] - p3[0]) / p2[0])
 	// %18 = count(%9) f32[], line 17 [grad]
 	t18[0] = float32(n)
 	// %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
@@ -225,7 +225,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (pred []float32) {
 	check("Predict", "x", len(x), 3*n, n)
 	m.predict(n, x)
-	return m.t7
+	return m.pred
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) without
@@ -234,7 +234,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 3*n, n)
 	check("Loss", "y", len(y), n, n)
 	m.loss(n, x, y)
-	return m.t10[0]
+	return m.loss_10[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) and
@@ -243,7 +243,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "y", len(y), n, n)
 	m.train(n, x, y)
-	return m.t10[0]
+	return m.loss_10[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -56,78 +56,78 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7   []float32 // %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	t85  []float32 // %85 = rsqrt(%84) f32[3], line 14
-	t11  []float32 // %11 = relu(c) f32[N,4,4,3], line 28
-	t12  []float32 // %12 = reshape(%11) f32[N,48], line 28
-	t14  []float32 // h = relu(%13) f32[N,6], line 28
-	t92  []float32 // %92 = rsqrt(%91) f32[6], line 29
-	t15  []float32 // hn = add(%94, b2) f32[N,6], line 29
-	t17  []float32 // logits = matmul(hn, V) f32[N,3], line 31
-	t18  []float32 // p = softmax(logits) f32[N,3], line 32
-	t19  []float32 // %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	t20  []float32 // loss = mean(%19) f32[], line 33
-	t25  []float32 // %25 = mean(%7) f32[3], line 14
-	t26  []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
-	t27  []float32 // %27 = square(%26) f32[N,4,4,3], line 14
-	t28  []float32 // %28 = mean(%27) f32[3], line 14
-	t31  []float32 // %31 = rsqrt(%30) f32[3], line 14
-	t32  []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
-	t47  []float32 // %47 = relu(c) f32[N,4,4,3], line 28
-	t48  []float32 // %48 = reshape(%47) f32[N,48], line 28
-	t50  []float32 // h = relu(%49) f32[N,6], line 28
-	t51  []float32 // %51 = mean(h) f32[6], line 29
-	t52  []float32 // %52 = sub(h, %51) f32[N,6], line 29
-	t53  []float32 // %53 = square(%52) f32[N,6], line 29
-	t54  []float32 // %54 = mean(%53) f32[6], line 29
-	t57  []float32 // %57 = rsqrt(%56) f32[6], line 29
-	t58  []float32 // %58 = mul(%52, %57) f32[N,6], line 29
-	t60  []float32 // hn = add(%59, b2) f32[N,6], line 29
-	t75  []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
-	t77  []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
-	t78  []float32 // d = mul(hn, %77) f32[N,6], line 30
-	t79  []float32 // logits = matmul(d, V) f32[N,3], line 31
-	t80  []float32 // %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	t81  []float32 // loss = mean(%80) f32[], line 33
-	t97  []float32 // %97 = count(%80) f32[], line 33 [grad]
-	t98  []float32 // %98 = broadcast_to(%74) f32[N], line 33 [grad]
-	t99  []float32 // %99 = div(%98, %97) f32[N], line 33 [grad]
-	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
-	t101 []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
-	t102 []float32 // %102 = sum(y_) f32[N,1], line 33 [grad]
-	t105 []float32 // %105 = mul(%104, %100) f32[N,3], line 33 [grad]
-	t109 []float32 // %109 = matmul(%105, V) f32[N,6], line 31 [grad]
-	t110 []float32 // %110 = matmul(d, %105) f32[6,3], line 31 [grad]
-	t111 []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
-	t113 []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
-	t114 []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
-	t116 []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
-	t119 []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
-	t124 []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
-	t126 []float32 // %126 = count(%53) f32[], line 29 [grad]
-	t127 []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
-	t132 []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
-	t134 []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
-	t135 []float32 // %135 = count(h) f32[], line 29 [grad]
-	t136 []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
-	t139 []float32 // %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
-	t140 []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
-	t141 []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
-	t142 []float32 // %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
-	t143 []float32 // %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
-	t144 []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
-	t145 []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
-	t147 []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
-	t150 []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
-	t155 []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
-	t157 []float32 // %157 = count(%27) f32[], line 14 [grad]
-	t158 []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
-	t163 []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
-	t165 []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
-	t166 []float32 // %166 = count(%7) f32[], line 14 [grad]
-	t167 []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
-	t169 []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
-	t171 []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
+	t7        []float32 // %7 = conv2d(x, K) f32[N,4,4,3], line 27
+	t85       []float32 // %85 = rsqrt(%84) f32[3], line 14
+	t11       []float32 // %11 = relu(c) f32[N,4,4,3], line 28
+	t12       []float32 // %12 = reshape(%11) f32[N,48], line 28
+	h_14      []float32 // h = relu(%13) f32[N,6], line 28
+	t92       []float32 // %92 = rsqrt(%91) f32[6], line 29
+	hn_15     []float32 // hn = add(%94, b2) f32[N,6], line 29
+	logits_17 []float32 // logits = matmul(hn, V) f32[N,3], line 31
+	p_18      []float32 // p = softmax(logits) f32[N,3], line 32
+	t19       []float32 // %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
+	loss_20   []float32 // loss = mean(%19) f32[], line 33
+	t25       []float32 // %25 = mean(%7) f32[3], line 14
+	t26       []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
+	t27       []float32 // %27 = square(%26) f32[N,4,4,3], line 14
+	t28       []float32 // %28 = mean(%27) f32[3], line 14
+	t31       []float32 // %31 = rsqrt(%30) f32[3], line 14
+	t32       []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
+	t47       []float32 // %47 = relu(c) f32[N,4,4,3], line 28
+	t48       []float32 // %48 = reshape(%47) f32[N,48], line 28
+	h_50      []float32 // h = relu(%49) f32[N,6], line 28
+	t51       []float32 // %51 = mean(h) f32[6], line 29
+	t52       []float32 // %52 = sub(h, %51) f32[N,6], line 29
+	t53       []float32 // %53 = square(%52) f32[N,6], line 29
+	t54       []float32 // %54 = mean(%53) f32[6], line 29
+	t57       []float32 // %57 = rsqrt(%56) f32[6], line 29
+	t58       []float32 // %58 = mul(%52, %57) f32[N,6], line 29
+	hn_60     []float32 // hn = add(%59, b2) f32[N,6], line 29
+	t75       []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
+	t77       []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
+	d_78      []float32 // d = mul(hn, %77) f32[N,6], line 30
+	logits_79 []float32 // logits = matmul(d, V) f32[N,3], line 31
+	t80       []float32 // %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
+	loss_81   []float32 // loss = mean(%80) f32[], line 33
+	t97       []float32 // %97 = count(%80) f32[], line 33 [grad]
+	t98       []float32 // %98 = broadcast_to(%74) f32[N], line 33 [grad]
+	t99       []float32 // %99 = div(%98, %97) f32[N], line 33 [grad]
+	t100      []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
+	t101      []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
+	t102      []float32 // %102 = sum(y_) f32[N,1], line 33 [grad]
+	t105      []float32 // %105 = mul(%104, %100) f32[N,3], line 33 [grad]
+	t109      []float32 // %109 = matmul(%105, V) f32[N,6], line 31 [grad]
+	t110      []float32 // %110 = matmul(d, %105) f32[6,3], line 31 [grad]
+	t111      []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
+	t113      []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
+	t114      []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
+	t116      []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
+	t119      []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
+	t124      []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
+	t126      []float32 // %126 = count(%53) f32[], line 29 [grad]
+	t127      []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
+	t132      []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
+	t134      []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
+	t135      []float32 // %135 = count(h) f32[], line 29 [grad]
+	t136      []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
+	t139      []float32 // %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
+	t140      []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
+	t141      []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
+	t142      []float32 // %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
+	t143      []float32 // %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
+	t144      []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
+	t145      []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
+	t147      []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
+	t150      []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
+	t155      []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
+	t157      []float32 // %157 = count(%27) f32[], line 14 [grad]
+	t158      []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
+	t163      []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
+	t165      []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
+	t166      []float32 // %166 = count(%7) f32[], line 14 [grad]
+	t167      []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
+	t169      []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
+	t171      []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
 }
 
 // New returns a DropoutBN with every parameter at its initial value. Buffers
@@ -171,9 +171,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t11, m.t167, m.t169, m.t14, m.t15, m.t18, m.t19 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n]
+	m.t7, m.t11, m.t167, m.t169, m.h_14, m.hn_15, m.p_18, m.t19 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:n:n]
 	a = a[48*n:]
-	m.t12, m.t26, m.t163, m.t17, m.t92, m.t85, m.t20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:3:3], a[:1:1]
+	m.t12, m.t26, m.t163, m.logits_17, m.t92, m.t85, m.loss_20 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3*n:3*n], a[:6:6], a[:3:3], a[:1:1]
 	a = a[48*n:]
 	m.t27, m.t158, m.t165 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3]
 	a = a[48*n:]
@@ -183,7 +183,7 @@ func (m *Model) layout(n int) {
 	a = a[48*n:]
 	m.t48, m.t142, m.t145, m.t28 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3:3]
 	a = a[48*n:]
-	m.t140, m.t50, m.t144 = a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
+	m.t140, m.h_50, m.t144 = a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
 	a = a[48*n:]
 	m.t52, m.t132, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
 	a = a[6*n:]
@@ -191,11 +191,11 @@ func (m *Model) layout(n int) {
 	a = a[6*n:]
 	m.t58, m.t119, m.t124, m.t134 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:6:6]
 	a = a[6*n:]
-	m.t60, m.t78, m.t111, m.t126, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1], a[:1:1]
+	m.hn_60, m.d_78, m.t111, m.t126, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1], a[:1:1]
 	a = a[6*n:]
 	m.t77, m.t114, m.t51 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
-	m.t109, m.t79, m.t102, m.t54, m.t113 = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
+	m.t109, m.logits_79, m.t102, m.t54, m.t113 = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
 	a = a[6*n:]
 	m.t100, m.t105, m.t80, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
@@ -211,7 +211,7 @@ func (m *Model) layout(n int) {
 	a = a[6:]
 	m.t75 = a[:1:1]
 	a = a[1:]
-	m.t81 = a[:1:1]
+	m.loss_81 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -291,9 +291,9 @@ func (m *Model) forward(n int, x []float32) {
 	t7 := m.t7
 	t11 := m.t11
 	t12 := m.t12
-	t14 := m.t14
-	t15 := m.t15
-	t17 := m.t17
+	h_14 := m.h_14
+	hn_15 := m.hn_15
+	logits_17 := m.logits_17
 	t85 := m.t85
 	t92 := m.t92
 	// First the shared program.
@@ -314,7 +314,7 @@ func (m *Model) forward(n int, x []float32) {
 	// h = relu(%13) f32[N,6], line 28
 	{
 		// the product of %13, ReLU: one kernel call
-		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, t14, 6)
+		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t12, 48, p1, 6, 0, h_14, 6)
 	}
 	// %92 = rsqrt(%91) f32[6], line 29
 	for i0 := 0; i0 < 6; i0++ {
@@ -324,43 +324,43 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t15[o0+i1] = (((t14[o0+i1] - p9[i1]) * t92[i1]) * p2[i1]) + p3[i1]
+			hn_15[o0+i1] = (((h_14[o0+i1] - p9[i1]) * t92[i1]) * p2[i1]) + p3[i1]
 		}
 	}
 	// logits = matmul(hn, V) f32[N,3], line 31
-	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, t15, 6, p4, 3, 0, t17, 3)
+	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, hn_15, 6, p4, 3, 0, logits_17, 3)
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t17 := m.t17
-	t18 := m.t18
+	logits_17 := m.logits_17
+	p_18 := m.p_18
 	// First the forward program.
 	m.forward(n, x)
 	// p = softmax(logits) f32[N,3], line 32
-	runtime.SoftmaxRows(t18, t17, n, 3)
+	runtime.SoftmaxRows(p_18, logits_17, n, 3)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t17 := m.t17
+	logits_17 := m.logits_17
 	t19 := m.t19
-	t20 := m.t20
+	loss_20 := m.loss_20
 	// First the forward program.
 	m.forward(n, x)
 	// %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	runtime.SoftmaxCrossEntropyRows(t19, t17, y_, n, 3)
+	runtime.SoftmaxCrossEntropyRows(t19, logits_17, y_, n, 3)
 	// loss = mean(%19) f32[], line 33
 	{
-		clear(t20)
+		clear(loss_20)
 		for i0 := 0; i0 < n; i0++ {
-			t20[0] += t19[i0]
+			loss_20[0] += t19[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t20 {
-			t20[i] *= inv
+		for i := range loss_20 {
+			loss_20[i] *= inv
 		}
 	}
 }
@@ -411,20 +411,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t32 := m.t32
 	t47 := m.t47
 	t48 := m.t48
-	t50 := m.t50
+	h_50 := m.h_50
 	t51 := m.t51
 	t52 := m.t52
 	t53 := m.t53
 	t54 := m.t54
 	t57 := m.t57
 	t58 := m.t58
-	t60 := m.t60
+	hn_60 := m.hn_60
 	t75 := m.t75
 	t77 := m.t77
-	t78 := m.t78
-	t79 := m.t79
+	d_78 := m.d_78
+	logits_79 := m.logits_79
 	t80 := m.t80
-	t81 := m.t81
+	loss_81 := m.loss_81
 	t97 := m.t97
 	t98 := m.t98
 	t99 := m.t99
@@ -536,7 +536,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// h = relu(%49) f32[N,6], line 28
 	{
 		// the product of %49, ReLU: one kernel call
-		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, t50, 6)
+		runtime.SgemmPlan(gemmPlan13(n), false, false, n, 6, 48, 1, t48, 48, p1, 6, 0, h_50, 6)
 	}
 	// %51 = mean(h) f32[6], line 29
 	{
@@ -544,7 +544,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t51[i1] += t50[o0+i1]
+				t51[i1] += h_50[o0+i1]
 			}
 		}
 		inv := 1 / float32(n)
@@ -556,7 +556,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t52[o0+i1] = t50[o0+i1] - t51[i1]
+			t52[o0+i1] = h_50[o0+i1] - t51[i1]
 		}
 	}
 	// %53 = square(%52) f32[N,6], line 29
@@ -592,7 +592,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t60[o0+i1] = (t58[o0+i1] * p2[i1]) + p3[i1]
+			hn_60[o0+i1] = (t58[o0+i1] * p2[i1]) + p3[i1]
 		}
 	}
 	// %65 = add(%62, %64) f32[6], line 29 [update]
@@ -609,21 +609,21 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	runtime.DropoutMask(t77, p11[0], 0.5, uint64(0x2a))
 	// d = mul(hn, %77) f32[N,6], line 30
 	for i0 := 0; i0 < 6*n; i0++ {
-		t78[i0] = t60[i0] * t77[i0]
+		d_78[i0] = hn_60[i0] * t77[i0]
 	}
 	// logits = matmul(d, V) f32[N,3], line 31
-	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, t78, 6, p4, 3, 0, t79, 3)
+	runtime.SgemmPlan(gemmPlan17(n), false, false, n, 3, 6, 1, d_78, 6, p4, 3, 0, logits_79, 3)
 	// %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	runtime.SoftmaxCrossEntropyRows(t80, t79, y_, n, 3)
+	runtime.SoftmaxCrossEntropyRows(t80, logits_79, y_, n, 3)
 	// loss = mean(%80) f32[], line 33
 	{
-		clear(t81)
+		clear(loss_81)
 		for i0 := 0; i0 < n; i0++ {
-			t81[0] += t80[i0]
+			loss_81[0] += t80[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t81 {
-			t81[i] *= inv
+		for i := range loss_81 {
+			loss_81[i] *= inv
 		}
 	}
 	// %97 = count(%80) f32[], line 33 [grad]
@@ -645,7 +645,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %101 = softmax(logits) f32[N,3], line 33 [grad]
-	runtime.SoftmaxRows(t101, t79, n, 3)
+	runtime.SoftmaxRows(t101, logits_79, n, 3)
 	// %102 = sum(y_) f32[N,1], line 33 [grad]
 	{
 		clear(t102)
@@ -668,7 +668,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %109 = matmul(%105, V) f32[N,6], line 31 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t105, 3, p4, 3, 0, t109, 6)
 	// %110 = matmul(d, %105) f32[6,3], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, t78, 6, t105, 3, 0, t110, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, d_78, 6, t105, 3, 0, t110, 3)
 	// %111 = mul(%109, %77) f32[N,6], line 30 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
 		t111[i0] = t109[i0] * t77[i0]
@@ -751,7 +751,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t139[i0] = runtime.ReluGrad((t132[i0] + (t136[i0] / t135[0])), t50[i0])
+		t139[i0] = runtime.ReluGrad((t132[i0] + (t136[i0] / t135[0])), h_50[i0])
 	}
 	// %140 = matmul(%139, W) f32[N,48], line 28 [grad]
 	runtime.SgemmPlan(gemmPlan140(n), false, true, n, 48, 6, 1, t139, 6, p1, 6, 0, t140, 48)
@@ -908,7 +908,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32) {
 	check("Predict", "x", len(x), 32*n, n)
 	m.predict(n, x)
-	return m.t18
+	return m.p_18
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,4,4,2], y_ holds f32[N,3]) without
@@ -917,7 +917,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 32*n, n)
 	check("Loss", "y_", len(y_), 3*n, n)
 	m.loss(n, x, y_)
-	return m.t20[0]
+	return m.loss_20[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,4,4,2], y_ holds f32[N,3]) and
@@ -926,7 +926,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 32*n, n)
 	check("TrainStep", "y_", len(y_), 3*n, n)
 	m.train(n, x, y_)
-	return m.t81[0]
+	return m.loss_81[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -50,79 +50,79 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7   []float32 // h = add(%6, b) f32[N,6], line 14
-	t9   []float32 // %9 = tanh(h) f32[N,6], line 15
-	t12  []float32 // a = add(%8, %11) f32[N,6], line 15
-	t15  []float32 // %15 = mul(%13, %14) f32[N,6], line 16
-	t21  []float32 // g = add(%16, %20) f32[N,6], line 16
-	t22  []float32 // z = matmul(g, V) f32[N,3], line 17
-	t26  []float32 // s = rsqrt(%25) f32[N,3], line 18
-	t28  []float32 // %28 = add(s, %10) f32[N,3], line 19
-	t29  []float32 // u = pow(%28, e) f32[N,3], line 19
-	t30  []float32 // peak = max(z) f32[N,1], line 20
-	t31  []float32 // low = min(z) f32[N], line 21
-	t32  []float32 // %32 = tanh(z) f32[N,3], line 22
-	t36  []float32 // %36 = add(%34, %24) f32[N,3], line 22
-	t37  []float32 // spread = prod(%36) f32[N], line 22
-	t41  []float32 // y = add(u, %40) f32[N,3], line 23
-	t42  []float32 // err = sub(y, t) f32[N,3], line 25
-	t44  []float32 // %44 = sum(%43) f32[N], line 26
-	t45  []float32 // %45 = mean(%44) f32[], line 26
-	t46  []float32 // %46 = mul(low, spread) f32[N], line 26
-	t47  []float32 // %47 = mean(%46) f32[], line 26
-	t51  []float32 // %51 = abs(err) f32[N,3], line 27
-	t52  []float32 // %52 = max(%51) f32[], line 27
-	t56  []float32 // %56 = min(s) f32[], line 27
-	t60  []float32 // %60 = prod(e) f32[], line 27
-	t63  []float32 // loss = add(%59, %62) f32[], line 27
-	t67  []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
-	t68  []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
-	t69  []float32 // %69 = prod(%68) f32[1], line 27 [grad]
-	t70  []float32 // %70 = sum(%67) f32[1], line 27 [grad]
-	t75  []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
-	t76  []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
-	t77  []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
-	t79  []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
-	t83  []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
-	t84  []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
-	t85  []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
-	t87  []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
-	t92  []float32 // %92 = count(%46) f32[], line 26 [grad]
-	t93  []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
-	t94  []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
-	t95  []float32 // %95 = mul(%94, spread) f32[N], line 26 [grad]
-	t96  []float32 // %96 = mul(%94, low) f32[N], line 26 [grad]
-	t97  []float32 // %97 = count(%44) f32[], line 26 [grad]
-	t98  []float32 // %98 = broadcast_to(%24) f32[N], line 26 [grad]
-	t99  []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
-	t100 []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
-	t101 []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
-	t104 []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
-	t106 []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
-	t110 []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
-	t111 []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
-	t112 []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
-	t113 []float32 // %113 = prod(%112) f32[N,1], line 22 [grad]
-	t114 []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
-	t115 []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
-	t126 []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
-	t127 []float32 // %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
-	t128 []float32 // %128 = sum(%127) f32[N,1], line 21 [grad]
-	t129 []float32 // %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
-	t130 []float32 // %130 = div(%129, %128) f32[N,1], line 21 [grad]
-	t133 []float32 // %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
-	t134 []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
-	t135 []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
-	t139 []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
-	t145 []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
-	t155 []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
-	t158 []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
-	t159 []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
-	t160 []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	t165 []float32 // %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
-	t181 []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
-	t182 []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
-	t184 []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
+	h       []float32 // h = add(%6, b) f32[N,6], line 14
+	t9      []float32 // %9 = tanh(h) f32[N,6], line 15
+	a_12    []float32 // a = add(%8, %11) f32[N,6], line 15
+	t15     []float32 // %15 = mul(%13, %14) f32[N,6], line 16
+	g       []float32 // g = add(%16, %20) f32[N,6], line 16
+	z       []float32 // z = matmul(g, V) f32[N,3], line 17
+	s_26    []float32 // s = rsqrt(%25) f32[N,3], line 18
+	t28     []float32 // %28 = add(s, %10) f32[N,3], line 19
+	u       []float32 // u = pow(%28, e) f32[N,3], line 19
+	peak    []float32 // peak = max(z) f32[N,1], line 20
+	low     []float32 // low = min(z) f32[N], line 21
+	t32     []float32 // %32 = tanh(z) f32[N,3], line 22
+	t36     []float32 // %36 = add(%34, %24) f32[N,3], line 22
+	spread  []float32 // spread = prod(%36) f32[N], line 22
+	y       []float32 // y = add(u, %40) f32[N,3], line 23
+	err     []float32 // err = sub(y, t) f32[N,3], line 25
+	t44     []float32 // %44 = sum(%43) f32[N], line 26
+	t45     []float32 // %45 = mean(%44) f32[], line 26
+	t46     []float32 // %46 = mul(low, spread) f32[N], line 26
+	t47     []float32 // %47 = mean(%46) f32[], line 26
+	t51     []float32 // %51 = abs(err) f32[N,3], line 27
+	t52     []float32 // %52 = max(%51) f32[], line 27
+	t56     []float32 // %56 = min(s) f32[], line 27
+	t60     []float32 // %60 = prod(e) f32[], line 27
+	loss_63 []float32 // loss = add(%59, %62) f32[], line 27
+	t67     []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
+	t68     []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
+	t69     []float32 // %69 = prod(%68) f32[1], line 27 [grad]
+	t70     []float32 // %70 = sum(%67) f32[1], line 27 [grad]
+	t75     []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
+	t76     []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
+	t77     []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
+	t79     []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
+	t83     []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
+	t84     []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
+	t85     []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
+	t87     []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
+	t92     []float32 // %92 = count(%46) f32[], line 26 [grad]
+	t93     []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
+	t94     []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
+	t95     []float32 // %95 = mul(%94, spread) f32[N], line 26 [grad]
+	t96     []float32 // %96 = mul(%94, low) f32[N], line 26 [grad]
+	t97     []float32 // %97 = count(%44) f32[], line 26 [grad]
+	t98     []float32 // %98 = broadcast_to(%24) f32[N], line 26 [grad]
+	t99     []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
+	t100    []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
+	t101    []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
+	t104    []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
+	t106    []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
+	t110    []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
+	t111    []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
+	t112    []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
+	t113    []float32 // %113 = prod(%112) f32[N,1], line 22 [grad]
+	t114    []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
+	t115    []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
+	t126    []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
+	t127    []float32 // %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
+	t128    []float32 // %128 = sum(%127) f32[N,1], line 21 [grad]
+	t129    []float32 // %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
+	t130    []float32 // %130 = div(%129, %128) f32[N,1], line 21 [grad]
+	t133    []float32 // %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
+	t134    []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
+	t135    []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
+	t139    []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
+	t145    []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
+	t155    []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
+	t158    []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
+	t159    []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
+	t160    []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
+	t165    []float32 // %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
+	t181    []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
+	t182    []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
+	t184    []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
 }
 
 // New returns a Elementwise with every parameter at its initial value. Buffers
@@ -157,41 +157,41 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t7, m.t181 = a[:6*n:6*n], a[:6*n:6*n]
+	m.h, m.t181 = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
 	m.t9, m.t182 = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
-	m.t12 = a[: 6*n : 6*n]
+	m.a_12 = a[: 6*n : 6*n]
 	a = a[6*n:]
 	m.t15 = a[: 6*n : 6*n]
 	a = a[6*n:]
-	m.t21, m.t165 = a[:6*n:6*n], a[:6*n:6*n]
+	m.g, m.t165 = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t159, m.t22, m.t155 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.t159, m.z, m.t155 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[6*n:]
-	m.t26, m.t158 = a[:3*n:3*n], a[:3*n:3*n]
+	m.s_26, m.t158 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t28 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.t29 = a[: 3*n : 3*n]
+	m.u = a[: 3*n : 3*n]
 	a = a[3*n:]
 	m.t32 = a[: 3*n : 3*n]
 	a = a[3*n:]
 	m.t36 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.t41, m.t42, m.t104 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.y, m.err, m.t104 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t51, m.t84, m.t106 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t76, m.t67, m.t45 = a[:3*n:3*n], a[:3:3], a[:1:1]
 	a = a[3*n:]
-	m.t100, m.t101, m.t111, m.t127, m.t37, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t100, m.t101, m.t111, m.t127, m.spread, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t112, m.t133, m.t44, m.t99, m.t126, m.t128 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[3*n:]
-	m.t30, m.t134, m.t135 = a[:n:n], a[:n:n], a[:n:n]
+	m.peak, m.t134, m.t135 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t31, m.t129, m.t130 = a[:n:n], a[:n:n], a[:n:n]
+	m.low, m.t129, m.t130 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
 	m.t46, m.t93, m.t94, m.t96 = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
@@ -211,7 +211,7 @@ func (m *Model) layout(n int) {
 	a = a[18:]
 	m.t145 = a[:3:3]
 	a = a[3:]
-	m.t63 = a[:1:1]
+	m.loss_63 = a[:1:1]
 	a = a[1:]
 	m.t69 = a[:1:1]
 	a = a[1:]
@@ -250,66 +250,66 @@ func (m *Model) forward(n int, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t7 := m.t7
+	h := m.h
 	t9 := m.t9
-	t12 := m.t12
+	a_12 := m.a_12
 	t15 := m.t15
-	t21 := m.t21
-	t22 := m.t22
-	t26 := m.t26
+	g := m.g
+	z := m.z
+	s_26 := m.s_26
 	t28 := m.t28
-	t29 := m.t29
-	t30 := m.t30
-	t41 := m.t41
+	u := m.u
+	peak := m.peak
+	y := m.y
 	// h = add(%6, b) f32[N,6], line 14
 	{
 		// the product of %6, bias b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t7[r*6:], p1)
+			copy(h[r*6:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 6, 5, 1, x, 5, p0, 6, 1, t7, 6)
+		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 6, 5, 1, x, 5, p0, 6, 1, h, 6)
 	}
 	// %9 = tanh(h) f32[N,6], line 15
-	runtime.TanhSlice(t9[:6*n], t7[:6*n])
+	runtime.TanhSlice(t9[:6*n], h[:6*n])
 	// a = add(%8, %11) f32[N,6], line 15
 	for i0 := 0; i0 < 6*n; i0++ {
-		t12[i0] = (runtime.LeakyRelu(t7[i0], float32(0.1))) + (t9[i0] * float32(0.5))
+		a_12[i0] = (runtime.LeakyRelu(h[i0], float32(0.1))) + (t9[i0] * float32(0.5))
 	}
 	// %15 = mul(%13, %14) f32[N,6], line 16
 	for i0 := 0; i0 < 6*n; i0++ {
-		t15[i0] = (runtime.Abs(t7[i0])) * float32(-0.3)
+		t15[i0] = (runtime.Abs(h[i0])) * float32(-0.3)
 	}
 	// g = add(%16, %20) f32[N,6], line 16
 	for i0 := 0; i0 < 6*n; i0++ {
-		t21[i0] = (runtime.Maximum(t12[i0], t15[i0])) + ((runtime.Minimum(t7[i0], float32(0.2))) * float32(0.1))
+		g[i0] = (runtime.Maximum(a_12[i0], t15[i0])) + ((runtime.Minimum(h[i0], float32(0.2))) * float32(0.1))
 	}
 	// z = matmul(g, V) f32[N,3], line 17
-	runtime.SgemmPlan(gemmPlan22(n), false, false, n, 3, 6, 1, t21, 6, p2, 3, 0, t22, 3)
+	runtime.SgemmPlan(gemmPlan22(n), false, false, n, 3, 6, 1, g, 6, p2, 3, 0, z, 3)
 	// s = rsqrt(%25) f32[N,3], line 18
 	for i0 := 0; i0 < 3*n; i0++ {
-		t26[i0] = runtime.Rsqrt(((t22[i0] * t22[i0]) + float32(1)))
+		s_26[i0] = runtime.Rsqrt(((z[i0] * z[i0]) + float32(1)))
 	}
 	// %28 = add(s, %10) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
-		t28[i0] = t26[i0] + float32(0.5)
+		t28[i0] = s_26[i0] + float32(0.5)
 	}
 	// u = pow(%28, e) f32[N,3], line 19
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t29[o0+i1] = runtime.Pow(t28[o0+i1], p3[i1])
+			u[o0+i1] = runtime.Pow(t28[o0+i1], p3[i1])
 		}
 	}
 	// peak = max(z) f32[N,1], line 20
 	{
-		for i := range t30 {
-			t30[i] = float32(math.Inf(-1))
+		for i := range peak {
+			peak[i] = float32(math.Inf(-1))
 		}
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t30[o0] = runtime.Maximum(t30[o0], t22[o1+i1])
+				peak[o0] = runtime.Maximum(peak[o0], z[o1+i1])
 			}
 		}
 	}
@@ -318,7 +318,7 @@ func (m *Model) forward(n int, x []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t41[o0+i1] = t29[o0+i1] + ((t22[o0+i1] - t30[o1]) * float32(0.1))
+			y[o0+i1] = u[o0+i1] + ((z[o0+i1] - peak[o1]) * float32(0.1))
 		}
 	}
 }
@@ -334,14 +334,14 @@ func (m *Model) predict(n int, x []float32) {
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	p3 := m.params[3]
-	t22 := m.t22
-	t26 := m.t26
-	t31 := m.t31
+	z := m.z
+	s_26 := m.s_26
+	low := m.low
 	t32 := m.t32
 	t36 := m.t36
-	t37 := m.t37
-	t41 := m.t41
-	t42 := m.t42
+	spread := m.spread
+	y := m.y
+	err := m.err
 	t44 := m.t44
 	t45 := m.t45
 	t46 := m.t46
@@ -350,44 +350,44 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	t52 := m.t52
 	t56 := m.t56
 	t60 := m.t60
-	t63 := m.t63
+	loss_63 := m.loss_63
 	// First the forward program.
 	m.forward(n, x)
 	// low = min(z) f32[N], line 21
 	{
-		for i := range t31 {
-			t31[i] = float32(math.Inf(1))
+		for i := range low {
+			low[i] = float32(math.Inf(1))
 		}
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t31[o0] = runtime.Minimum(t31[o0], t22[o1+i1])
+				low[o0] = runtime.Minimum(low[o0], z[o1+i1])
 			}
 		}
 	}
 	// %32 = tanh(z) f32[N,3], line 22
-	runtime.TanhSlice(t32[:3*n], t22[:3*n])
+	runtime.TanhSlice(t32[:3*n], z[:3*n])
 	// %36 = add(%34, %24) f32[N,3], line 22
 	for i0 := 0; i0 < 3*n; i0++ {
 		t36[i0] = (t32[i0] * float32(0.5)) + float32(1)
 	}
 	// spread = prod(%36) f32[N], line 22
 	{
-		for i := range t37 {
-			t37[i] = 1
+		for i := range spread {
+			spread[i] = 1
 		}
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t37[o0] *= t36[o1+i1]
+				spread[o0] *= t36[o1+i1]
 			}
 		}
 	}
 	// err = sub(y, t) f32[N,3], line 25
 	for i0 := 0; i0 < 3*n; i0++ {
-		t42[i0] = t41[i0] - t[i0]
+		err[i0] = y[i0] - t[i0]
 	}
 	// %44 = sum(%43) f32[N], line 26
 	{
@@ -396,7 +396,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t44[o0] += (t42[o1+i1] * t42[o1+i1])
+				t44[o0] += (err[o1+i1] * err[o1+i1])
 			}
 		}
 	}
@@ -413,7 +413,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	}
 	// %46 = mul(low, spread) f32[N], line 26
 	for i0 := 0; i0 < n; i0++ {
-		t46[i0] = t31[i0] * t37[i0]
+		t46[i0] = low[i0] * spread[i0]
 	}
 	// %47 = mean(%46) f32[], line 26
 	{
@@ -428,7 +428,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	}
 	// %51 = abs(err) f32[N,3], line 27
 	for i0 := 0; i0 < 3*n; i0++ {
-		t51[i0] = runtime.Abs(t42[i0])
+		t51[i0] = runtime.Abs(err[i0])
 	}
 	// %52 = max(%51) f32[], line 27
 	{
@@ -445,7 +445,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			t56[i] = float32(math.Inf(1))
 		}
 		for i0 := 0; i0 < 3*n; i0++ {
-			t56[0] = runtime.Minimum(t56[0], t26[i0])
+			t56[0] = runtime.Minimum(t56[0], s_26[i0])
 		}
 	}
 	// %60 = prod(e) f32[], line 27
@@ -458,7 +458,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 		}
 	}
 	// loss = add(%59, %62) f32[], line 27
-	t63[0] = (((t45[0] + (t47[0] * float32(0.01))) + (t52[0] * float32(0.01))) + (t56[0] * float32(0.01))) + (t60[0] * float32(0.001))
+	loss_63[0] = (((t45[0] + (t47[0] * float32(0.01))) + (t52[0] * float32(0.01))) + (t56[0] * float32(0.01))) + (t60[0] * float32(0.001))
 }
 
 // train runs the train program for a batch of n.
@@ -468,21 +468,21 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t7 := m.t7
+	h := m.h
 	t9 := m.t9
-	t12 := m.t12
+	a_12 := m.a_12
 	t15 := m.t15
-	t21 := m.t21
-	t22 := m.t22
-	t26 := m.t26
+	g := m.g
+	z := m.z
+	s_26 := m.s_26
 	t28 := m.t28
-	t29 := m.t29
-	t30 := m.t30
-	t31 := m.t31
+	u := m.u
+	peak := m.peak
+	low := m.low
 	t32 := m.t32
 	t36 := m.t36
-	t37 := m.t37
-	t42 := m.t42
+	spread := m.spread
+	err := m.err
 	t51 := m.t51
 	t52 := m.t52
 	t56 := m.t56
@@ -564,7 +564,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t75[0] = t56[0]
 	// %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t76[i0] = runtime.EqualMask(t26[i0], t75[0])
+		t76[i0] = runtime.EqualMask(s_26[i0], t75[0])
 	}
 	// %77 = sum(%76) f32[1,1], line 27 [grad]
 	{
@@ -602,11 +602,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %95 = mul(%94, spread) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t95[i0] = t94[i0] * t37[i0]
+		t95[i0] = t94[i0] * spread[i0]
 	}
 	// %96 = mul(%94, low) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t96[i0] = t94[i0] * t31[i0]
+		t96[i0] = t94[i0] * low[i0]
 	}
 	// %97 = count(%44) f32[], line 26 [grad]
 	t97[0] = float32(n)
@@ -628,11 +628,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %101 = mul(%100, err) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t101[i0] = t100[i0] * t42[i0]
+		t101[i0] = t100[i0] * err[i0]
 	}
 	// %104 = add(%103, %101) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t104[i0] = ((runtime.AbsGrad((t84[i0] * t87[0]), t42[i0])) + t101[i0]) + t101[i0]
+		t104[i0] = ((runtime.AbsGrad((t84[i0] * t87[0]), err[i0])) + t101[i0]) + t101[i0]
 	}
 	// %106 = mul(%104, %19) f32[N,3], line 23 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -687,14 +687,14 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %126 = broadcast_to(low) f32[N,1], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t126[i0] = t31[i0]
+		t126[i0] = low[i0]
 	}
 	// %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t127[o0+i1] = runtime.EqualMask(t22[o0+i1], t126[o1])
+			t127[o0+i1] = runtime.EqualMask(z[o0+i1], t126[o1])
 		}
 	}
 	// %128 = sum(%127) f32[N,1], line 21 [grad]
@@ -721,7 +721,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t133[o0+i1] = runtime.EqualMask(t22[o0+i1], t30[o1])
+			t133[o0+i1] = runtime.EqualMask(z[o0+i1], peak[o1])
 		}
 	}
 	// %134 = sum(%133) f32[N,1], line 20 [grad]
@@ -749,7 +749,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t145[i1] += (runtime.PowGradB((t104[o0+i1] * t29[o0+i1]), t28[o0+i1]))
+				t145[i1] += (runtime.PowGradB((t104[o0+i1] * u[o0+i1]), t28[o0+i1]))
 			}
 		}
 	}
@@ -757,7 +757,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t155[o0+i1] = (((t76[o0+i1] * t79[0]) + (t104[o0+i1] * (p3[i1] * (runtime.Pow(t28[o0+i1], t139[i1]))))) * (float32(-0.5) * (t26[o0+i1] * (t26[o0+i1] * t26[o0+i1])))) * t22[o0+i1]
+			t155[o0+i1] = (((t76[o0+i1] * t79[0]) + (t104[o0+i1] * (p3[i1] * (runtime.Pow(t28[o0+i1], t139[i1]))))) * (float32(-0.5) * (s_26[o0+i1] * (s_26[o0+i1] * s_26[o0+i1])))) * z[o0+i1]
 		}
 	}
 	// %158 = add(%157, %155) f32[N,3], line 18 [grad]
@@ -771,14 +771,14 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %159 = matmul(%158, V) f32[N,6], line 17 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
 	// %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, t21, 6, t158, 3, 0, t160, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, g, 6, t158, 3, 0, t160, 3)
 	// %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t165[i0] = runtime.PickGrad(t159[i0], t12[i0], t15[i0])
+		t165[i0] = runtime.PickGrad(t159[i0], a_12[i0], t15[i0])
 	}
 	// %181 = add(%179, %180) f32[N,6], line 15 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t181[i0] = (((runtime.PickGrad((t159[i0] * float32(0.1)), float32(0.2), t7[i0])) + (runtime.AbsGrad(((runtime.PickGrad(t159[i0], t15[i0], t12[i0])) * float32(-0.3)), t7[i0]))) + ((t165[i0] * float32(0.5)) * (float32(1) - (t9[i0] * t9[i0])))) + (runtime.LeakyReluGrad(t165[i0], t7[i0], float32(0.1)))
+		t181[i0] = (((runtime.PickGrad((t159[i0] * float32(0.1)), float32(0.2), h[i0])) + (runtime.AbsGrad(((runtime.PickGrad(t159[i0], t15[i0], a_12[i0])) * float32(-0.3)), h[i0]))) + ((t165[i0] * float32(0.5)) * (float32(1) - (t9[i0] * t9[i0])))) + (runtime.LeakyReluGrad(t165[i0], h[i0], float32(0.1)))
 	}
 	// %182 = sum_to(%181) f32[6], line 14 [grad]
 	{
@@ -826,7 +826,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 5*n, n)
 	m.predict(n, x)
-	return m.t41
+	return m.y
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,5], t holds f32[N,3]) without
@@ -835,7 +835,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 5*n, n)
 	check("Loss", "t", len(t), 3*n, n)
 	m.loss(n, x, t)
-	return m.t63[0]
+	return m.loss_63[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5], t holds f32[N,3]) and
@@ -844,7 +844,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 5*n, n)
 	check("TrainStep", "t", len(t), 3*n, n)
 	m.train(n, x, t)
-	return m.t63[0]
+	return m.loss_63[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

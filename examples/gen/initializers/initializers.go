@@ -58,45 +58,45 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t17 []float32 // k = sum(K) f32[8], line 28
-	t18 []float32 // u = sum(U) f32[8,4], line 29
-	t20 []float32 // %20 = add(%19, P) f32[6,8], line 30
-	t21 []float32 // %21 = matmul(x, %20) f32[N,8], line 30
-	t25 []float32 // %25 = mul(k, %24) f32[8], line 30
-	t27 []float32 // h = relu(%26) f32[N,8], line 30
-	t32 []float32 // %32 = transpose(O) f32[8,4], line 31
-	t33 []float32 // %33 = add(%31, %32) f32[8,4], line 31
-	t35 []float32 // %35 = add(%34, b2) f32[N,4], line 31
-	t36 []float32 // %36 = mul(a, s) f32[4], line 31
-	t38 []float32 // %38 = sum(R) f32[4], line 31
-	t39 []float32 // %39 = mul(%38, c) f32[4], line 31
-	t40 []float32 // z = add(%37, %39) f32[N,4], line 31
-	t41 []float32 // %41 = sub(z, t) f32[N,4], line 33
-	t43 []float32 // %43 = sum(%42) f32[N], line 33
-	t44 []float32 // loss = mean(%43) f32[], line 33
-	t46 []float32 // %46 = count(%43) f32[], line 33 [grad]
-	t47 []float32 // %47 = broadcast_to(%45) f32[N], line 33 [grad]
-	t48 []float32 // %48 = div(%47, %46) f32[N], line 33 [grad]
-	t49 []float32 // %49 = broadcast_to(%48) f32[N,4], line 33 [grad]
-	t52 []float32 // %52 = mul(%49, %51) f32[N,4], line 33 [grad]
-	t54 []float32 // %54 = sum_to(%52) f32[4], line 31 [grad]
-	t55 []float32 // %55 = mul(%54, c) f32[4], line 31 [grad]
-	t57 []float32 // %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
-	t61 []float32 // %61 = sum_to(%60) f32[], line 31 [grad]
-	t63 []float32 // %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
-	t64 []float32 // %64 = matmul(h, %52) f32[8,4], line 31 [grad]
-	t65 []float32 // %65 = transpose(%64) f32[4,8], line 31 [grad]
-	t66 []float32 // %66 = mul(%64, %24) f32[8,4], line 31 [grad]
-	t69 []float32 // %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
-	t70 []float32 // %70 = sum_to(%69) f32[8], line 30 [grad]
-	t71 []float32 // %71 = mul(%70, %24) f32[8], line 30 [grad]
-	t75 []float32 // %75 = mul(%69, g) f32[N,8], line 30 [grad]
-	t77 []float32 // %77 = sum_to(%76) f32[8], line 30 [grad]
-	t79 []float32 // %79 = matmul(x, %75) f32[6,8], line 30 [grad]
-	t80 []float32 // %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
-	t81 []float32 // %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
-	t83 []float32 // %83 = mul(%82, %79) f32[6,8], line 36 [update]
-	t87 []float32 // %87 = mul(%82, %64) f32[8,4], line 36 [update]
+	k_17    []float32 // k = sum(K) f32[8], line 28
+	u       []float32 // u = sum(U) f32[8,4], line 29
+	t20     []float32 // %20 = add(%19, P) f32[6,8], line 30
+	t21     []float32 // %21 = matmul(x, %20) f32[N,8], line 30
+	t25     []float32 // %25 = mul(k, %24) f32[8], line 30
+	h       []float32 // h = relu(%26) f32[N,8], line 30
+	t32     []float32 // %32 = transpose(O) f32[8,4], line 31
+	t33     []float32 // %33 = add(%31, %32) f32[8,4], line 31
+	t35     []float32 // %35 = add(%34, b2) f32[N,4], line 31
+	t36     []float32 // %36 = mul(a, s) f32[4], line 31
+	t38     []float32 // %38 = sum(R) f32[4], line 31
+	t39     []float32 // %39 = mul(%38, c) f32[4], line 31
+	z       []float32 // z = add(%37, %39) f32[N,4], line 31
+	t41     []float32 // %41 = sub(z, t) f32[N,4], line 33
+	t43     []float32 // %43 = sum(%42) f32[N], line 33
+	loss_44 []float32 // loss = mean(%43) f32[], line 33
+	t46     []float32 // %46 = count(%43) f32[], line 33 [grad]
+	t47     []float32 // %47 = broadcast_to(%45) f32[N], line 33 [grad]
+	t48     []float32 // %48 = div(%47, %46) f32[N], line 33 [grad]
+	t49     []float32 // %49 = broadcast_to(%48) f32[N,4], line 33 [grad]
+	t52     []float32 // %52 = mul(%49, %51) f32[N,4], line 33 [grad]
+	t54     []float32 // %54 = sum_to(%52) f32[4], line 31 [grad]
+	t55     []float32 // %55 = mul(%54, c) f32[4], line 31 [grad]
+	t57     []float32 // %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
+	t61     []float32 // %61 = sum_to(%60) f32[], line 31 [grad]
+	t63     []float32 // %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
+	t64     []float32 // %64 = matmul(h, %52) f32[8,4], line 31 [grad]
+	t65     []float32 // %65 = transpose(%64) f32[4,8], line 31 [grad]
+	t66     []float32 // %66 = mul(%64, %24) f32[8,4], line 31 [grad]
+	t69     []float32 // %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
+	t70     []float32 // %70 = sum_to(%69) f32[8], line 30 [grad]
+	t71     []float32 // %71 = mul(%70, %24) f32[8], line 30 [grad]
+	t75     []float32 // %75 = mul(%69, g) f32[N,8], line 30 [grad]
+	t77     []float32 // %77 = sum_to(%76) f32[8], line 30 [grad]
+	t79     []float32 // %79 = matmul(x, %75) f32[6,8], line 30 [grad]
+	t80     []float32 // %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
+	t81     []float32 // %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
+	t83     []float32 // %83 = mul(%82, %79) f32[6,8], line 36 [update]
+	t87     []float32 // %87 = mul(%82, %64) f32[8,4], line 36 [update]
 }
 
 // New returns a Initializers with every parameter at its initial value. Buffers
@@ -152,9 +152,9 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t21 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t27, m.t69, m.t17 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
+	m.h, m.t69, m.k_17 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t63, m.t75, m.t35, m.t40, m.t41, m.t25, m.t55 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
+	m.t63, m.t75, m.t35, m.z, m.t41, m.t25, m.t55 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
 	a = a[8*n:]
 	m.t49, m.t52, m.t43, m.t47, m.t36 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
 	a = a[4*n:]
@@ -162,7 +162,7 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.t80, m.t20, m.t32, m.t33 = a[:160:160], a[:48:48], a[:32:32], a[:32:32]
 	a = a[160:]
-	m.t81, m.t18, m.t66, m.t39, m.t46 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
+	m.t81, m.u, m.t66, m.t39, m.t46 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
 	a = a[144:]
 	m.t79, m.t83 = a[:48:48], a[:48:48]
 	a = a[48:]
@@ -182,7 +182,7 @@ func (m *Model) layout(n int) {
 	a = a[4:]
 	m.t54 = a[:4:4]
 	a = a[4:]
-	m.t44 = a[:1:1]
+	m.loss_44 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -228,36 +228,36 @@ func (m *Model) forward(n int, x []float32) {
 	p12 := m.params[12]
 	p13 := m.params[13]
 	p14 := m.params[14]
-	t17 := m.t17
-	t18 := m.t18
+	k_17 := m.k_17
+	u := m.u
 	t20 := m.t20
 	t21 := m.t21
 	t25 := m.t25
-	t27 := m.t27
+	h := m.h
 	t32 := m.t32
 	t33 := m.t33
 	t35 := m.t35
 	t36 := m.t36
 	t38 := m.t38
 	t39 := m.t39
-	t40 := m.t40
+	z := m.z
 	// k = sum(K) f32[8], line 28
 	{
-		clear(t17)
+		clear(k_17)
 		for i0 := 0; i0 < 18; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t17[i1] += p2[o0+i1]
+				k_17[i1] += p2[o0+i1]
 			}
 		}
 	}
 	// u = sum(U) f32[8,4], line 29
 	{
-		clear(t18)
+		clear(u)
 		for i0 := 0; i0 < 5; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t18[i1] += p3[o0+i1]
+				u[i1] += p3[o0+i1]
 			}
 		}
 	}
@@ -269,13 +269,13 @@ func (m *Model) forward(n int, x []float32) {
 	runtime.SgemmPlan(gemmPlan21(n), false, false, n, 8, 6, 1, x, 6, t20, 8, 0, t21, 8)
 	// %25 = mul(k, %24) f32[8], line 30
 	for i0 := 0; i0 < 8; i0++ {
-		t25[i0] = t17[i0] * float32(0.1)
+		t25[i0] = k_17[i0] * float32(0.1)
 	}
 	// h = relu(%26) f32[N,8], line 30
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t27[o0+i1] = runtime.Relu((((t21[o0+i1] * p11[i1]) + p9[i1]) + t25[i1]))
+			h[o0+i1] = runtime.Relu((((t21[o0+i1] * p11[i1]) + p9[i1]) + t25[i1]))
 		}
 	}
 	// %32 = transpose(O) f32[8,4], line 31
@@ -288,7 +288,7 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// %33 = add(%31, %32) f32[8,4], line 31
 	for i0 := 0; i0 < 32; i0++ {
-		t33[i0] = ((p1[i0] + p6[i0]) + (t18[i0] * float32(0.1))) + t32[i0]
+		t33[i0] = ((p1[i0] + p6[i0]) + (u[i0] * float32(0.1))) + t32[i0]
 	}
 	// %35 = add(%34, b2) f32[N,4], line 31
 	{
@@ -296,7 +296,7 @@ func (m *Model) forward(n int, x []float32) {
 		for r := 0; r < n; r++ {
 			copy(t35[r*4:], p10)
 		}
-		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 4, 8, 1, t27, 8, t33, 4, 1, t35, 4)
+		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 4, 8, 1, h, 8, t33, 4, 1, t35, 4)
 	}
 	// %36 = mul(a, s) f32[4], line 31
 	for i0 := 0; i0 < 4; i0++ {
@@ -320,7 +320,7 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t40[o0+i1] = (t35[o0+i1] + t36[i1]) + t39[i1]
+			z[o0+i1] = (t35[o0+i1] + t36[i1]) + t39[i1]
 		}
 	}
 }
@@ -335,15 +335,15 @@ func (m *Model) predict(n int, x []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
-	t40 := m.t40
+	z := m.z
 	t41 := m.t41
 	t43 := m.t43
-	t44 := m.t44
+	loss_44 := m.loss_44
 	// First the forward program.
 	m.forward(n, x)
 	// %41 = sub(z, t) f32[N,4], line 33
 	for i0 := 0; i0 < 4*n; i0++ {
-		t41[i0] = t40[i0] - t[i0]
+		t41[i0] = z[i0] - t[i0]
 	}
 	// %43 = sum(%42) f32[N], line 33
 	{
@@ -358,13 +358,13 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 	}
 	// loss = mean(%43) f32[], line 33
 	{
-		clear(t44)
+		clear(loss_44)
 		for i0 := 0; i0 < n; i0++ {
-			t44[0] += t43[i0]
+			loss_44[0] += t43[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t44 {
-			t44[i] *= inv
+		for i := range loss_44 {
+			loss_44[i] *= inv
 		}
 	}
 }
@@ -388,7 +388,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p13 := m.params[13]
 	p14 := m.params[14]
 	t21 := m.t21
-	t27 := m.t27
+	h := m.h
 	t33 := m.t33
 	t38 := m.t38
 	t41 := m.t41
@@ -470,7 +470,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, t52, 4, t33, 4, 0, t63, 8)
 	// %64 = matmul(h, %52) f32[8,4], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, t27, 8, t52, 4, 0, t64, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, h, 8, t52, 4, 0, t64, 4)
 	// %65 = transpose(%64) f32[4,8], line 31 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 8
@@ -485,7 +485,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t69[i0] = runtime.ReluGrad(t63[i0], t27[i0])
+		t69[i0] = runtime.ReluGrad(t63[i0], h[i0])
 	}
 	// %70 = sum_to(%69) f32[8], line 30 [grad]
 	{
@@ -618,7 +618,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (z []float32) {
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, x)
-	return m.t40
+	return m.z
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) without
@@ -627,7 +627,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 4*n, n)
 	m.loss(n, x, t)
-	return m.t44[0]
+	return m.loss_44[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,4]) and
@@ -636,7 +636,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 4*n, n)
 	m.train(n, x, t)
-	return m.t44[0]
+	return m.loss_44[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -51,37 +51,37 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l60 loop60    // the parallel loop of %60
-	t6  []float32 // logits/h1 = relu(%5) f32[N,64], line 16
-	t11 []float32 // logits/h2 = relu(%10) f32[N,32], line 16
-	t15 []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	t19 []float32 // aux = add(%18, skip/b) f32[N,10], line 16
-	t20 []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
-	t21 []float32 // y = softmax(%20) f32[N,10], line 22
-	t22 []float32 // %22 = log_softmax(%20) f32[N,10], line 23
-	t26 []float32 // %26 = sum(%25) f32[N], line 23
-	t27 []float32 // %27 = mean(%26) f32[], line 23
-	t28 []float32 // xent = neg(%27) f32[], line 23
-	t31 []float32 // %31 = count(%26) f32[], line 23 [grad]
-	t32 []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
-	t33 []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
-	t34 []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
-	t39 []float32 // %39 = mul(%35, y_) f32[N,10], line 23 [grad]
-	t40 []float32 // %40 = sum(%39) f32[N,1], line 23 [grad]
-	t41 []float32 // %41 = exp(%22) f32[N,10], line 23 [grad]
-	t43 []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
-	t44 []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
-	t46 []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
-	t48 []float32 // %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
-	t49 []float32 // %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
-	t50 []float32 // %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
-	t51 []float32 // %51 = sum_to(%50) f32[32], line 16 [grad]
-	t52 []float32 // %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
-	t53 []float32 // %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
-	t54 []float32 // %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
-	t55 []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
-	t57 []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
-	t79 []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
+	l60        loop60    // the parallel loop of %60
+	logits_h1  []float32 // logits/h1 = relu(%5) f32[N,64], line 16
+	logits_h2  []float32 // logits/h2 = relu(%10) f32[N,32], line 16
+	logits_out []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	aux        []float32 // aux = add(%18, skip/b) f32[N,10], line 16
+	t20        []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
+	y          []float32 // y = softmax(%20) f32[N,10], line 22
+	t22        []float32 // %22 = log_softmax(%20) f32[N,10], line 23
+	t26        []float32 // %26 = sum(%25) f32[N], line 23
+	t27        []float32 // %27 = mean(%26) f32[], line 23
+	xent       []float32 // xent = neg(%27) f32[], line 23
+	t31        []float32 // %31 = count(%26) f32[], line 23 [grad]
+	t32        []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
+	t33        []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
+	t34        []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
+	t39        []float32 // %39 = mul(%35, y_) f32[N,10], line 23 [grad]
+	t40        []float32 // %40 = sum(%39) f32[N,1], line 23 [grad]
+	t41        []float32 // %41 = exp(%22) f32[N,10], line 23 [grad]
+	t43        []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
+	t44        []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
+	t46        []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
+	t48        []float32 // %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
+	t49        []float32 // %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
+	t50        []float32 // %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
+	t51        []float32 // %51 = sum_to(%50) f32[32], line 16 [grad]
+	t52        []float32 // %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
+	t53        []float32 // %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
+	t54        []float32 // %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
+	t55        []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
+	t57        []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
+	t79        []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
 }
 
 // New returns a Layers with every parameter at its initial value. Buffers
@@ -119,13 +119,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t54, m.t21, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
+	m.logits_h1, m.t54, m.y, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
 	a = a[64*n:]
-	m.t52, m.t11, m.t55 = a[:64*n:64*n], a[:32*n:32*n], a[:64:64]
+	m.t52, m.logits_h2, m.t55 = a[:64*n:64*n], a[:32*n:32*n], a[:64:64]
 	a = a[64*n:]
-	m.t48, m.t50, m.t15, m.t20, m.t34, m.t39, m.t26, m.t32 = a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
+	m.t48, m.t50, m.logits_out, m.t20, m.t34, m.t39, m.t26, m.t32 = a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[32*n:]
-	m.t19, m.t22, m.t41, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.aux, m.t22, m.t41, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t33, m.t40, m.t27 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
@@ -141,7 +141,7 @@ func (m *Model) layout(n int) {
 	a = a[32:]
 	m.t44 = a[:10:10]
 	a = a[10:]
-	m.t28 = a[:1:1]
+	m.xent = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -226,46 +226,46 @@ func (m *Model) forward(n int, x []float32) {
 	p5 := m.params[5]
 	p6 := m.params[6]
 	p7 := m.params[7]
-	t6 := m.t6
-	t11 := m.t11
-	t15 := m.t15
-	t19 := m.t19
+	logits_h1 := m.logits_h1
+	logits_h2 := m.logits_h2
+	logits_out := m.logits_out
+	aux := m.aux
 	t20 := m.t20
 	// logits/h1 = relu(%5) f32[N,64], line 16
 	{
 		// the product of %4, bias logits/h1/b, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t6[r*64:], p1)
+			copy(logits_h1[r*64:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 64, 784, 1, x, 784, p0, 64, 1, t6, 64)
+		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 64, 784, 1, x, 784, p0, 64, 1, logits_h1, 64)
 	}
 	// logits/h2 = relu(%10) f32[N,32], line 16
 	{
 		// the product of %9, bias logits/h2/b, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t11[r*32:], p3)
+			copy(logits_h2[r*32:], p3)
 		}
-		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 32, 64, 1, t6, 64, p2, 32, 1, t11, 32)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 32, 64, 1, logits_h1, 64, p2, 32, 1, logits_h2, 32)
 	}
 	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	{
 		// the product of %14, bias logits/out/b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t15[r*10:], p5)
+			copy(logits_out[r*10:], p5)
 		}
-		runtime.SgemmPlan(gemmPlan14(n), false, false, n, 10, 32, 1, t11, 32, p4, 10, 1, t15, 10)
+		runtime.SgemmPlan(gemmPlan14(n), false, false, n, 10, 32, 1, logits_h2, 32, p4, 10, 1, logits_out, 10)
 	}
 	// aux = add(%18, skip/b) f32[N,10], line 16
 	{
 		// the product of %18, bias skip/b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t19[r*10:], p7)
+			copy(aux[r*10:], p7)
 		}
-		runtime.SgemmPlan(gemmPlan18(n), false, false, n, 10, 784, 1, x, 784, p6, 10, 1, t19, 10)
+		runtime.SgemmPlan(gemmPlan18(n), false, false, n, 10, 784, 1, x, 784, p6, 10, 1, aux, 10)
 	}
 	// %20 = add(logits/out, aux) f32[N,10], line 22
 	for i0 := 0; i0 < 10*n; i0++ {
-		t20[i0] = t15[i0] + t19[i0]
+		t20[i0] = logits_out[i0] + aux[i0]
 	}
 }
 
@@ -273,11 +273,11 @@ func (m *Model) forward(n int, x []float32) {
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
 	t20 := m.t20
-	t21 := m.t21
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(%20) f32[N,10], line 22
-	runtime.SoftmaxRows(t21, t20, n, 10)
+	runtime.SoftmaxRows(y, t20, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
@@ -287,7 +287,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	t22 := m.t22
 	t26 := m.t26
 	t27 := m.t27
-	t28 := m.t28
+	xent := m.xent
 	// First the forward program.
 	m.forward(n, x)
 	// %22 = log_softmax(%20) f32[N,10], line 23
@@ -315,7 +315,7 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 		}
 	}
 	// xent = neg(%27) f32[], line 23
-	t28[0] = -t27[0]
+	xent[0] = -t27[0]
 }
 
 // gemmPlan48 is the cost model's plan for the SGEMM of %48 (f32[N,10] @ f32[32,10]ᵀ) by batch size n (estimated times):
@@ -391,8 +391,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p5 := m.params[5]
 	p6 := m.params[6]
 	p7 := m.params[7]
-	t6 := m.t6
-	t11 := m.t11
+	logits_h1 := m.logits_h1
+	logits_h2 := m.logits_h2
 	t22 := m.t22
 	t31 := m.t31
 	t32 := m.t32
@@ -477,10 +477,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
 	runtime.SgemmPlan(gemmPlan48(n), false, true, n, 32, 10, 1, t43, 10, p4, 10, 0, t48, 32)
 	// %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, t11, 32, t43, 10, 0, t49, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, logits_h2, 32, t43, 10, 0, t49, 10)
 	// %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
 	for i0 := 0; i0 < 32*n; i0++ {
-		t50[i0] = runtime.ReluGrad(t48[i0], t11[i0])
+		t50[i0] = runtime.ReluGrad(t48[i0], logits_h2[i0])
 	}
 	// %51 = sum_to(%50) f32[32], line 16 [grad]
 	{
@@ -495,10 +495,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
 	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 64, 32, 1, t50, 32, p2, 32, 0, t52, 64)
 	// %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan53(n), true, false, 64, 32, n, 1, t6, 64, t50, 32, 0, t53, 32)
+	runtime.SgemmPlan(gemmPlan53(n), true, false, 64, 32, n, 1, logits_h1, 64, t50, 32, 0, t53, 32)
 	// %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
 	for i0 := 0; i0 < 64*n; i0++ {
-		t54[i0] = runtime.ReluGrad(t52[i0], t6[i0])
+		t54[i0] = runtime.ReluGrad(t52[i0], logits_h1[i0])
 	}
 	// %55 = sum_to(%54) f32[64], line 16 [grad]
 	{
@@ -571,7 +571,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t21
+	return m.y
 }
 
 // Loss returns the loss xent on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
@@ -580,7 +580,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t28[0]
+	return m.xent[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
@@ -589,7 +589,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t28[0]
+	return m.xent[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

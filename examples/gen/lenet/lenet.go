@@ -70,61 +70,61 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l33  loop33    // the parallel loop of d3
-	l56  loop56    // the parallel loop of %56
-	l62  loop62    // the parallel loop of %62
-	l67  loop67    // the parallel loop of %67
-	l133 loop133   // the parallel loop of %133
-	l138 loop138   // the parallel loop of %138
-	l146 loop146   // the parallel loop of %146
-	l173 loop173   // the parallel loop of %173
-	l178 loop178   // the parallel loop of %178
-	l186 loop186   // the parallel loop of %186
-	t12  []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
-	t13  []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
-	t16  []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
-	t17  []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
-	t18  []float32 // flat = reshape(p2) f32[N,3136], line 26
-	t21  []float32 // h3 = relu(%20) f32[N,1024], line 27
-	t24  []float32 // logits = add(%23, b4) f32[N,10], line 29
-	t25  []float32 // y = softmax(logits) f32[N,10], line 30
-	t26  []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	t27  []float32 // loss = mean(%26) f32[], line 31
-	t30  []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
-	t32  []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
-	t33  []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
-	t35  []float32 // logits = add(%34, b4) f32[N,10], line 29
-	t36  []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	t37  []float32 // loss = mean(%36) f32[], line 31
-	t39  []float32 // %39 = count(%36) f32[], line 31 [grad]
-	t40  []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
-	t41  []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
-	t42  []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
-	t43  []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
-	t44  []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
-	t47  []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
-	t51  []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
-	t52  []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	t53  []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	t56  []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
-	t57  []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
-	t58  []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	t59  []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	t60  []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
-	t61  []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	t62  []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
-	t63  []float32 // %63 = sum(%62) f32[64], line 24 [grad]
-	t64  []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	t65  []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	t66  []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	t67  []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
-	t68  []float32 // %68 = sum(%67) f32[32], line 22 [grad]
-	t70  []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	t88  []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
-	t89  []float32 // %89 = exp(%88) f32[], line 34 [update]
-	t96  []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
-	t97  []float32 // %97 = exp(%96) f32[], line 34 [update]
-	t100 []float32 // %100 = div(%94, %99) f32[], line 34 [update]
+	l33       loop33    // the parallel loop of d3
+	l56       loop56    // the parallel loop of %56
+	l62       loop62    // the parallel loop of %62
+	l67       loop67    // the parallel loop of %67
+	l133      loop133   // the parallel loop of %133
+	l138      loop138   // the parallel loop of %138
+	l146      loop146   // the parallel loop of %146
+	l173      loop173   // the parallel loop of %173
+	l178      loop178   // the parallel loop of %178
+	l186      loop186   // the parallel loop of %186
+	a1        []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
+	p1_13     []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
+	a2        []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
+	p2_17     []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
+	flat      []float32 // flat = reshape(p2) f32[N,3136], line 26
+	h3        []float32 // h3 = relu(%20) f32[N,1024], line 27
+	logits_24 []float32 // logits = add(%23, b4) f32[N,10], line 29
+	y         []float32 // y = softmax(logits) f32[N,10], line 30
+	t26       []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_27   []float32 // loss = mean(%26) f32[], line 31
+	t30       []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
+	t32       []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
+	d3        []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
+	logits_35 []float32 // logits = add(%34, b4) f32[N,10], line 29
+	t36       []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_37   []float32 // loss = mean(%36) f32[], line 31
+	t39       []float32 // %39 = count(%36) f32[], line 31 [grad]
+	t40       []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
+	t41       []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
+	t42       []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
+	t43       []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
+	t44       []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
+	t47       []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
+	t51       []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
+	t52       []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
+	t53       []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
+	t56       []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
+	t57       []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
+	t58       []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
+	t59       []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
+	t60       []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
+	t61       []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
+	t62       []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
+	t63       []float32 // %63 = sum(%62) f32[64], line 24 [grad]
+	t64       []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
+	t65       []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
+	t66       []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
+	t67       []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
+	t68       []float32 // %68 = sum(%67) f32[32], line 22 [grad]
+	t70       []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	t88       []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
+	t89       []float32 // %89 = exp(%88) f32[], line 34 [update]
+	t96       []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
+	t97       []float32 // %97 = exp(%96) f32[], line 34 [update]
+	t100      []float32 // %100 = div(%94, %99) f32[], line 34 [update]
 }
 
 // New returns a LeNet with every parameter at its initial value. Buffers
@@ -183,21 +183,21 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t12, m.t67, m.t24, m.t27, m.t88, m.t89, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.a1, m.t67, m.logits_24, m.loss_27, m.t88, m.t89, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t66, m.t16, m.t62, m.t25, m.t26, m.t70, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
+	m.t66, m.a2, m.t62, m.y, m.t26, m.t70, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t61, m.t64, m.t17, m.t58, m.t21, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
+	m.t61, m.t64, m.p2_17, m.t58, m.h3, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
 	a = a[12544*n:]
-	m.t13 = a[: 6272*n : 6272*n]
+	m.p1_13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
-	m.t18, m.t60, m.t63 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
+	m.flat, m.t60, m.t63 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
 	a = a[3136*n:]
 	m.t32, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n]
 	a = a[1024*n:]
-	m.t33, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
+	m.d3, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
-	m.t52, m.t35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
+	m.t52, m.logits_35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
 	m.t42, m.t47, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[10*n:]
@@ -211,7 +211,7 @@ func (m *Model) layout(n int) {
 	a = a[10240:]
 	m.t30 = a[:1:1]
 	a = a[1:]
-	m.t37 = a[:1:1]
+	m.loss_37 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -265,16 +265,16 @@ func (m *Model) shared(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t12 := m.t12
-	t13 := m.t13
-	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
-	t21 := m.t21
+	a1 := m.a1
+	p1_13 := m.p1_13
+	a2 := m.a2
+	p2_17 := m.p2_17
+	flat := m.flat
+	h3 := m.h3
 	// a1 = relu(%11) f32[N,28,28,32], line 22
 	{
 		// the convolution %10, bias c1, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan10(n), t12, x, p0, p1, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan10(n), a1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
 			DilationH: 1,
 			DilationW: 1,
@@ -293,7 +293,7 @@ func (m *Model) shared(n int, x []float32) {
 		})
 	}
 	// p1 = max_pool(a1) f32[N,14,14,32], line 23
-	runtime.MaxPool(t13, t12, runtime.PoolShape{
+	runtime.MaxPool(p1_13, a1, runtime.PoolShape{
 		Batch:   n,
 		C:       32,
 		InH:     28,
@@ -310,7 +310,7 @@ func (m *Model) shared(n int, x []float32) {
 	// a2 = relu(%15) f32[N,14,14,64], line 24
 	{
 		// the convolution %14, bias c2, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan14(n), t16, t13, p2, p3, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan14(n), a2, p1_13, p2, p3, runtime.ConvShape{
 			Batch:     n,
 			DilationH: 1,
 			DilationW: 1,
@@ -329,7 +329,7 @@ func (m *Model) shared(n int, x []float32) {
 		})
 	}
 	// p2 = max_pool(a2) f32[N,7,7,64], line 25
-	runtime.MaxPool(t17, t16, runtime.PoolShape{
+	runtime.MaxPool(p2_17, a2, runtime.PoolShape{
 		Batch:   n,
 		C:       64,
 		InH:     14,
@@ -344,14 +344,14 @@ func (m *Model) shared(n int, x []float32) {
 		StrideW: 2,
 	})
 	// flat = reshape(p2) f32[N,3136], line 26
-	copy(t18, t17)
+	copy(flat, p2_17)
 	// h3 = relu(%20) f32[N,1024], line 27
 	{
 		// the product of %19, bias b3, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t21[r*1024:], p5)
+			copy(h3[r*1024:], p5)
 		}
-		runtime.SgemmPlan(gemmPlan19(n), false, false, n, 1024, 3136, 1, t18, 3136, p4, 1024, 1, t21, 1024)
+		runtime.SgemmPlan(gemmPlan19(n), false, false, n, 1024, 3136, 1, flat, 3136, p4, 1024, 1, h3, 1024)
 	}
 }
 
@@ -377,68 +377,68 @@ func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p6 := m.params[6]
 	p7 := m.params[7]
-	t21 := m.t21
-	t24 := m.t24
+	h3 := m.h3
+	logits_24 := m.logits_24
 	// First the shared program.
 	m.shared(n, x)
 	// logits = add(%23, b4) f32[N,10], line 29
 	{
 		// the product of %23, bias b4: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t24[r*10:], p7)
+			copy(logits_24[r*10:], p7)
 		}
-		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, t21, 1024, p6, 10, 1, t24, 10)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, h3, 1024, p6, 10, 1, logits_24, 10)
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t24 := m.t24
-	t25 := m.t25
+	logits_24 := m.logits_24
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(logits) f32[N,10], line 30
-	runtime.SoftmaxRows(t25, t24, n, 10)
+	runtime.SoftmaxRows(y, logits_24, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t24 := m.t24
+	logits_24 := m.logits_24
 	t26 := m.t26
-	t27 := m.t27
+	loss_27 := m.loss_27
 	// First the forward program.
 	m.forward(n, x)
 	// %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	runtime.SoftmaxCrossEntropyRows(t26, t24, y_, n, 10)
+	runtime.SoftmaxCrossEntropyRows(t26, logits_24, y_, n, 10)
 	// loss = mean(%26) f32[], line 31
 	{
-		clear(t27)
+		clear(loss_27)
 		for i0 := 0; i0 < n; i0++ {
-			t27[0] += t26[i0]
+			loss_27[0] += t26[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t27 {
-			t27[i] *= inv
+		for i := range loss_27 {
+			loss_27[i] *= inv
 		}
 	}
 }
 
 // loop33 runs the loop of d3 on a range of its elements.
 type loop33 struct {
-	t33 []float32
-	t21 []float32
+	d3  []float32
+	h3  []float32
 	t32 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop33) Run(lo, hi int) {
-	t33 := l.t33[lo:hi:hi]
-	t21 := l.t21[lo:hi:hi]
+	d3 := l.d3[lo:hi:hi]
+	h3 := l.h3[lo:hi:hi]
 	t32 := l.t32[lo:hi:hi]
-	for i := range t33 {
-		t33[i] = t21[i] * t32[i]
+	for i := range d3 {
+		d3[i] = h3[i] * t32[i]
 	}
 }
 
@@ -461,7 +461,7 @@ type loop56 struct {
 	t56 []float32
 	t52 []float32
 	t32 []float32
-	t21 []float32
+	h3  []float32
 }
 
 // Run implements runtime.Task.
@@ -469,9 +469,9 @@ func (l *loop56) Run(lo, hi int) {
 	t56 := l.t56[lo:hi:hi]
 	t52 := l.t52[lo:hi:hi]
 	t32 := l.t32[lo:hi:hi]
-	t21 := l.t21[lo:hi:hi]
+	h3 := l.h3[lo:hi:hi]
 	for i := range t56 {
-		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), t21[i])
+		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), h3[i])
 	}
 }
 
@@ -501,16 +501,16 @@ func gemmPlan59(n int) runtime.GemmPlan {
 type loop62 struct {
 	t62 []float32
 	t61 []float32
-	t16 []float32
+	a2  []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop62) Run(lo, hi int) {
 	t62 := l.t62[lo:hi:hi]
 	t61 := l.t61[lo:hi:hi]
-	t16 := l.t16[lo:hi:hi]
+	a2 := l.a2[lo:hi:hi]
 	for i := range t62 {
-		t62[i] = runtime.ReluGrad(t61[i], t16[i])
+		t62[i] = runtime.ReluGrad(t61[i], a2[i])
 	}
 }
 
@@ -518,16 +518,16 @@ func (l *loop62) Run(lo, hi int) {
 type loop67 struct {
 	t67 []float32
 	t66 []float32
-	t12 []float32
+	a1  []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop67) Run(lo, hi int) {
 	t67 := l.t67[lo:hi:hi]
 	t66 := l.t66[lo:hi:hi]
-	t12 := l.t12[lo:hi:hi]
+	a1 := l.a1[lo:hi:hi]
 	for i := range t67 {
-		t67[i] = runtime.ReluGrad(t66[i], t12[i])
+		t67[i] = runtime.ReluGrad(t66[i], a1[i])
 	}
 }
 
@@ -667,17 +667,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p23 := m.params[23]
 	p24 := m.params[24]
 	p25 := m.params[25]
-	t12 := m.t12
-	t13 := m.t13
-	t16 := m.t16
-	t18 := m.t18
-	t21 := m.t21
+	a1 := m.a1
+	p1_13 := m.p1_13
+	a2 := m.a2
+	flat := m.flat
+	h3 := m.h3
 	t30 := m.t30
 	t32 := m.t32
-	t33 := m.t33
-	t35 := m.t35
+	d3 := m.d3
+	logits_35 := m.logits_35
 	t36 := m.t36
-	t37 := m.t37
+	loss_37 := m.loss_37
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
@@ -717,9 +717,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
 		m.l33 = loop33{
-			t21: t21,
+			d3:  d3,
+			h3:  h3,
 			t32: t32,
-			t33: t33,
 		}
 		runtime.ParallelFor(1024*n, 16384, &m.l33)
 	}
@@ -727,21 +727,21 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// the product of %34, bias b4: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t35[r*10:], p7)
+			copy(logits_35[r*10:], p7)
 		}
-		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, t33, 1024, p6, 10, 1, t35, 10)
+		runtime.SgemmPlan(gemmPlan23(n), false, false, n, 10, 1024, 1, d3, 1024, p6, 10, 1, logits_35, 10)
 	}
 	// %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	runtime.SoftmaxCrossEntropyRows(t36, t35, y_, n, 10)
+	runtime.SoftmaxCrossEntropyRows(t36, logits_35, y_, n, 10)
 	// loss = mean(%36) f32[], line 31
 	{
-		clear(t37)
+		clear(loss_37)
 		for i0 := 0; i0 < n; i0++ {
-			t37[0] += t36[i0]
+			loss_37[0] += t36[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t37 {
-			t37[i] *= inv
+		for i := range loss_37 {
+			loss_37[i] *= inv
 		}
 	}
 	// %39 = count(%36) f32[], line 31 [grad]
@@ -763,7 +763,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		}
 	}
 	// %43 = softmax(logits) f32[N,10], line 31 [grad]
-	runtime.SoftmaxRows(t43, t35, n, 10)
+	runtime.SoftmaxRows(t43, logits_35, n, 10)
 	// %44 = sum(y_) f32[N,1], line 31 [grad]
 	{
 		clear(t44)
@@ -796,15 +796,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
 	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, t33, 1024, t47, 10, 0, t53, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, d3, 1024, t47, 10, 0, t53, 10)
 	// %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l56 = loop56{
-			t21: t21,
-			t32: t32,
-			t52: t52,
 			t56: t56,
+			t52: t52,
+			t32: t32,
+			h3:  h3,
 		}
 		runtime.ParallelFor(1024*n, 16384, &m.l56)
 	}
@@ -821,11 +821,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
 	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
 	// %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, t18, 3136, t56, 1024, 0, t59, 1024)
+	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, flat, 3136, t56, 1024, 0, t59, 1024)
 	// %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
 	copy(t60, t58)
 	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	runtime.MaxPoolGrad(t61, t16, t60, runtime.PoolShape{
+	runtime.MaxPoolGrad(t61, a2, t60, runtime.PoolShape{
 		Batch:   n,
 		C:       64,
 		InH:     14,
@@ -843,9 +843,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 747 µs serial at batch 64, 374 µs split (fork/join 0.4 µs)
 		m.l62 = loop62{
-			t16: t16,
-			t61: t61,
 			t62: t62,
+			t61: t61,
+			a2:  a2,
 		}
 		runtime.ParallelFor(12544*n, 16384, &m.l62)
 	}
@@ -878,7 +878,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   1,
 	})
 	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t65, t13, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t65, p1_13, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -896,7 +896,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   1,
 	})
 	// %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	runtime.MaxPoolGrad(t66, t12, t64, runtime.PoolShape{
+	runtime.MaxPoolGrad(t66, a1, t64, runtime.PoolShape{
 		Batch:   n,
 		C:       32,
 		InH:     28,
@@ -914,9 +914,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 1494 µs serial at batch 64, 747 µs split (fork/join 0.4 µs)
 		m.l67 = loop67{
-			t12: t12,
-			t66: t66,
 			t67: t67,
+			t66: t66,
+			a1:  a1,
 		}
 		runtime.ParallelFor(25088*n, 16384, &m.l67)
 	}
@@ -1006,10 +1006,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 120 µs serial at batch 64, 60 µs split (fork/join 0.4 µs)
 		m.l146 = loop146{
-			p14:  p14,
-			p15:  p15,
 			p2:   p2,
+			p14:  p14,
 			t100: t100,
+			p15:  p15,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l146)
 	}
@@ -1047,10 +1047,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 7534 µs serial at batch 64, 3767 µs split (fork/join 0.4 µs)
 		m.l186 = loop186{
-			p18:  p18,
-			p19:  p19,
 			p4:   p4,
+			p18:  p18,
 			t100: t100,
+			p19:  p19,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l186)
 	}
@@ -1109,7 +1109,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t25
+	return m.y
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) without
@@ -1118,7 +1118,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t27[0]
+	return m.loss_27[0]
 }
 
 // TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,28,28,1], y_ holds f32[N,10]) and
@@ -1127,7 +1127,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t37[0]
+	return m.loss_37[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -47,64 +47,64 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [2][]float32
 
-	t7   []float32 // %7 = matmul(x, W) f32[N,3,5], line 16
-	t8   []float32 // h = tanh(%7) f32[N,3,5], line 16
-	t9   []float32 // %9 = expand_dims(h) f32[N,1,3,5], line 17
-	t10  []float32 // p = matmul(%9, H) f32[N,2,3,3], line 17
-	t11  []float32 // %11 = matmul(p, p) f32[N,2,3,3], line 18
-	t12  []float32 // q = sum(%11) f32[N,3,3], line 18
-	t13  []float32 // k = matmul(h, h) f32[N,3,3], line 19
-	t17  []float32 // %17 = mul(G, %16) f32[3,3], line 20
-	t20  []float32 // a = add(%18, %19) f32[N,3,3], line 20
-	t21  []float32 // inv = matrix_inverse(a) f32[N,3,3], line 21
-	t22  []float32 // det = matrix_determinant(a) f32[N], line 22
-	t23  []float32 // %23 = expand_dims(det) f32[N,1], line 23
-	t24  []float32 // d = expand_dims(%23) f32[N,1,1], line 23
-	t25  []float32 // %25 = matmul(inv, V) f32[N,3,2], line 24
-	t26  []float32 // %26 = add(q, k) f32[N,3,3], line 24
-	t27  []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
-	t32  []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
-	t33  []float32 // y = add(%30, %32) f32[N,3,2], line 24
-	t34  []float32 // err = sub(y, t) f32[N,3,2], line 26
-	t36  []float32 // %36 = sum(%35) f32[N], line 27
-	t37  []float32 // loss = mean(%36) f32[], line 27
-	t39  []float32 // %39 = count(%36) f32[], line 27 [grad]
-	t40  []float32 // %40 = broadcast_to(%38) f32[N], line 27 [grad]
-	t41  []float32 // %41 = div(%40, %39) f32[N], line 27 [grad]
-	t42  []float32 // %42 = broadcast_to(%41) f32[N,3,2], line 27 [grad]
-	t43  []float32 // %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
-	t45  []float32 // %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
-	t47  []float32 // %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
-	t48  []float32 // %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
-	t51  []float32 // %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
-	t54  []float32 // %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
-	t55  []float32 // %55 = matmul(%26, %51) f32[N,3,2], line 24 [grad]
-	t56  []float32 // %56 = sum_to(%55) f32[3,2], line 24 [grad]
-	t57  []float32 // %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
-	t58  []float32 // %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
-	t59  []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
-	t114 []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
-	t63  []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
-	t64  []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
-	t65  []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
-	t67  []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
-	t69  []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
-	t70  []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	t74  []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
-	t78  []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	t79  []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	t81  []float32 // %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
-	t82  []float32 // %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	t83  []float32 // %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	t84  []float32 // %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
-	t85  []float32 // %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
-	t86  []float32 // %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
-	t87  []float32 // %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
-	t88  []float32 // %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
-	t89  []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
-	t94  []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
-	t96  []float32 // %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
-	t97  []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
+	t7      []float32 // %7 = matmul(x, W) f32[N,3,5], line 16
+	h       []float32 // h = tanh(%7) f32[N,3,5], line 16
+	t9      []float32 // %9 = expand_dims(h) f32[N,1,3,5], line 17
+	p_10    []float32 // p = matmul(%9, H) f32[N,2,3,3], line 17
+	t11     []float32 // %11 = matmul(p, p) f32[N,2,3,3], line 18
+	q       []float32 // q = sum(%11) f32[N,3,3], line 18
+	k_13    []float32 // k = matmul(h, h) f32[N,3,3], line 19
+	t17     []float32 // %17 = mul(G, %16) f32[3,3], line 20
+	a_20    []float32 // a = add(%18, %19) f32[N,3,3], line 20
+	inv_21  []float32 // inv = matrix_inverse(a) f32[N,3,3], line 21
+	det     []float32 // det = matrix_determinant(a) f32[N], line 22
+	t23     []float32 // %23 = expand_dims(det) f32[N,1], line 23
+	d_24    []float32 // d = expand_dims(%23) f32[N,1,1], line 23
+	t25     []float32 // %25 = matmul(inv, V) f32[N,3,2], line 24
+	t26     []float32 // %26 = add(q, k) f32[N,3,3], line 24
+	t27     []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
+	t32     []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
+	y       []float32 // y = add(%30, %32) f32[N,3,2], line 24
+	err     []float32 // err = sub(y, t) f32[N,3,2], line 26
+	t36     []float32 // %36 = sum(%35) f32[N], line 27
+	loss_37 []float32 // loss = mean(%36) f32[], line 27
+	t39     []float32 // %39 = count(%36) f32[], line 27 [grad]
+	t40     []float32 // %40 = broadcast_to(%38) f32[N], line 27 [grad]
+	t41     []float32 // %41 = div(%40, %39) f32[N], line 27 [grad]
+	t42     []float32 // %42 = broadcast_to(%41) f32[N,3,2], line 27 [grad]
+	t43     []float32 // %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
+	t45     []float32 // %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
+	t47     []float32 // %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
+	t48     []float32 // %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
+	t51     []float32 // %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
+	t54     []float32 // %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
+	t55     []float32 // %55 = matmul(%26, %51) f32[N,3,2], line 24 [grad]
+	t56     []float32 // %56 = sum_to(%55) f32[3,2], line 24 [grad]
+	t57     []float32 // %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
+	t58     []float32 // %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
+	t59     []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
+	t114    []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
+	t63     []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
+	t64     []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
+	t65     []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
+	t67     []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
+	t69     []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
+	t70     []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
+	t74     []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
+	t78     []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
+	t79     []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
+	t81     []float32 // %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
+	t82     []float32 // %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
+	t83     []float32 // %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
+	t84     []float32 // %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
+	t85     []float32 // %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
+	t86     []float32 // %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
+	t87     []float32 // %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
+	t88     []float32 // %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
+	t89     []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
+	t94     []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
+	t96     []float32 // %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
+	t97     []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
 }
 
 // New returns a Linalg with every parameter at its initial value. Buffers
@@ -138,25 +138,25 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t85, m.t96, m.t10, m.t7, m.t89 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n]
+	m.t85, m.t96, m.p_10, m.t7, m.t89 = a[:30*n:30*n], a[:20*n:20*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n]
 	a = a[30*n:]
-	m.t86, m.t11, m.t81, m.t94, m.t13, m.t26, m.t57, m.t70, m.t97 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
+	m.t86, m.t11, m.t81, m.t94, m.k_13, m.t26, m.t57, m.t70, m.t97 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
 	a = a[30*n:]
-	m.t82, m.t84, m.t87, m.t12, m.t54, m.t27, m.t33, m.t34, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
+	m.t82, m.t84, m.t87, m.q, m.t54, m.t27, m.y, m.err, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
 	a = a[18*n:]
-	m.t83, m.t20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t83, m.a_20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[18*n:]
-	m.t8 = a[: 15*n : 15*n]
+	m.h = a[: 15*n : 15*n]
 	a = a[15*n:]
 	m.t9 = a[: 15*n : 15*n]
 	a = a[15*n:]
-	m.t78, m.t21, m.t17 = a[:15*n:15*n], a[:9*n:9*n], a[:9:9]
+	m.t78, m.inv_21, m.t17 = a[:15*n:15*n], a[:9*n:9*n], a[:9:9]
 	a = a[15*n:]
-	m.t79, m.t69, m.t51, m.t58, m.t24, m.t32, m.t41, m.t64 = a[:15*n:15*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t79, m.t69, m.t51, m.t58, m.d_24, m.t32, m.t41, m.t64 = a[:15*n:15*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[15*n:]
 	m.t55, m.t65, m.t39 = a[:6*n:6*n], a[:n:n], a[:1:1]
 	a = a[6*n:]
-	m.t22 = a[:n:n]
+	m.det = a[:n:n]
 	a = a[n:]
 	m.t48 = a[:n:n]
 	a = a[n:]
@@ -168,7 +168,7 @@ func (m *Model) layout(n int) {
 	a = a[6:]
 	m.t59 = a[:6:6]
 	a = a[6:]
-	m.t37 = a[:1:1]
+	m.loss_37 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -204,48 +204,48 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	t7 := m.t7
-	t8 := m.t8
+	h := m.h
 	t9 := m.t9
-	t10 := m.t10
+	p_10 := m.p_10
 	t11 := m.t11
-	t12 := m.t12
-	t13 := m.t13
+	q := m.q
+	k_13 := m.k_13
 	t17 := m.t17
-	t20 := m.t20
-	t21 := m.t21
-	t22 := m.t22
+	a_20 := m.a_20
+	inv_21 := m.inv_21
+	det := m.det
 	t23 := m.t23
-	t24 := m.t24
+	d_24 := m.d_24
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t32 := m.t32
-	t33 := m.t33
+	y := m.y
 	// %7 = matmul(x, W) f32[N,3,5], line 16
 	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
 	// h = tanh(%7) f32[N,3,5], line 16
-	runtime.TanhSlice(t8[:15*n], t7[:15*n])
+	runtime.TanhSlice(h[:15*n], t7[:15*n])
 	// %9 = expand_dims(h) f32[N,1,3,5], line 17
-	copy(t9, t8)
+	copy(t9, h)
 	// p = matmul(%9, H) f32[N,2,3,3], line 17
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 5, t9, []int{n, 1}, p1, []int{2}, t10, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 5, t9, []int{n, 1}, p1, []int{2}, p_10, []int{n, 2})
 	// %11 = matmul(p, p) f32[N,2,3,3], line 18
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, t10, []int{n, 2}, t10, []int{n, 2}, t11, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, p_10, []int{n, 2}, p_10, []int{n, 2}, t11, []int{n, 2})
 	// q = sum(%11) f32[N,3,3], line 18
 	{
-		clear(t12)
+		clear(q)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 2; i1++ {
 				o0 := i0 * 9
 				o1 := i0*18 + i1*9
 				for i2 := 0; i2 < 9; i2++ {
-					t12[o0+i2] += t11[o1+i2]
+					q[o0+i2] += t11[o1+i2]
 				}
 			}
 		}
 	}
 	// k = matmul(h, h) f32[N,3,3], line 19
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 5, t8, []int{n}, t8, []int{n}, t13, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 5, h, []int{n}, h, []int{n}, k_13, []int{n})
 	// %17 = mul(G, %16) f32[3,3], line 20
 	for i0 := 0; i0 < 9; i0++ {
 		t17[i0] = p2[i0] * float32(0.1)
@@ -254,35 +254,35 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 9
 		for i1 := 0; i1 < 9; i1++ {
-			t20[o0+i1] = ((m_[o0+i1] * float32(0.2)) + t17[i1]) + c19[i1]
+			a_20[o0+i1] = ((m_[o0+i1] * float32(0.2)) + t17[i1]) + c19[i1]
 		}
 	}
 	// inv = matrix_inverse(a) f32[N,3,3], line 21
-	runtime.MatrixInverse(t21, t20, n, 3)
+	runtime.MatrixInverse(inv_21, a_20, n, 3)
 	// det = matrix_determinant(a) f32[N], line 22
-	runtime.MatrixDeterminant(t22, t20, n, 3)
+	runtime.MatrixDeterminant(det, a_20, n, 3)
 	// %23 = expand_dims(det) f32[N,1], line 23
-	copy(t23, t22)
+	copy(t23, det)
 	// d = expand_dims(%23) f32[N,1,1], line 23
-	copy(t24, t23)
+	copy(d_24, t23)
 	// %25 = matmul(inv, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t21, []int{n}, p3, []int{}, t25, []int{n})
+	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, inv_21, []int{n}, p3, []int{}, t25, []int{n})
 	// %26 = add(q, k) f32[N,3,3], line 24
 	for i0 := 0; i0 < 9*n; i0++ {
-		t26[i0] = t12[i0] + t13[i0]
+		t26[i0] = q[i0] + k_13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
 	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
-		t32[i0] = t24[i0] * float32(0.01)
+		t32[i0] = d_24[i0] * float32(0.01)
 	}
 	// y = add(%30, %32) f32[N,3,2], line 24
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		o1 := i0
 		for i1 := 0; i1 < 6; i1++ {
-			t33[o0+i1] = (t25[o0+i1] + (t27[o0+i1] * float32(0.05))) + t32[o1]
+			y[o0+i1] = (t25[o0+i1] + (t27[o0+i1] * float32(0.05))) + t32[o1]
 		}
 	}
 }
@@ -297,15 +297,15 @@ func (m *Model) predict(n int, x []float32, m_ []float32) {
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 	m.layout(n)
-	t33 := m.t33
-	t34 := m.t34
+	y := m.y
+	err := m.err
 	t36 := m.t36
-	t37 := m.t37
+	loss_37 := m.loss_37
 	// First the forward program.
 	m.forward(n, x, m_)
 	// err = sub(y, t) f32[N,3,2], line 26
 	for i0 := 0; i0 < 6*n; i0++ {
-		t34[i0] = t33[i0] - t[i0]
+		err[i0] = y[i0] - t[i0]
 	}
 	// %36 = sum(%35) f32[N], line 27
 	{
@@ -314,19 +314,19 @@ func (m *Model) loss(n int, x []float32, m_ []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t36[o0] += (t34[o1+i1] * t34[o1+i1])
+				t36[o0] += (err[o1+i1] * err[o1+i1])
 			}
 		}
 	}
 	// loss = mean(%36) f32[], line 27
 	{
-		clear(t37)
+		clear(loss_37)
 		for i0 := 0; i0 < n; i0++ {
-			t37[0] += t36[i0]
+			loss_37[0] += t36[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t37 {
-			t37[i] *= inv
+		for i := range loss_37 {
+			loss_37[i] *= inv
 		}
 	}
 }
@@ -338,13 +338,13 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t8 := m.t8
+	h := m.h
 	t9 := m.t9
-	t10 := m.t10
-	t21 := m.t21
-	t22 := m.t22
+	p_10 := m.p_10
+	inv_21 := m.inv_21
+	det := m.det
 	t26 := m.t26
-	t34 := m.t34
+	err := m.err
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
@@ -404,7 +404,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	}
 	// %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t43[i0] = t42[i0] * t34[i0]
+		t43[i0] = t42[i0] * err[i0]
 	}
 	// %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
@@ -446,7 +446,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	// %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
 	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 2, t45, []int{n}, p3, []int{}, t57, []int{n})
 	// %58 = matmul(inv, %45) f32[N,3,2], line 24 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3, t21, []int{n}, t45, []int{n}, t58, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3, inv_21, []int{n}, t45, []int{n}, t58, []int{n})
 	// %59 = sum_to(%58) f32[3,2], line 24 [grad]
 	{
 		clear(t59)
@@ -461,7 +461,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	copy(t114, t48)
 	// %63 = mul(%114, det) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t63[i0] = t114[i0] * t22[i0]
+		t63[i0] = t114[i0] * det[i0]
 	}
 	// %64 = expand_dims(%63) f32[N,1], line 22 [grad]
 	copy(t64, t63)
@@ -473,14 +473,14 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			o0 := i0*9 + i1*3
 			o1 := i0*9 + i1
 			for i2 := 0; i2 < 3; i2++ {
-				t67[o0+i2] = t21[o1+i2*3]
+				t67[o0+i2] = inv_21[o1+i2*3]
 			}
 		}
 	}
 	// %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, t21, []int{n}, t57, []int{n}, t69, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, inv_21, []int{n}, t57, []int{n}, t69, []int{n})
 	// %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t69, []int{n}, t21, []int{n}, t70, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t69, []int{n}, inv_21, []int{n}, t70, []int{n})
 	// %74 = sum_to(%72) f32[3,3], line 20 [grad]
 	{
 		clear(t74)
@@ -493,9 +493,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t78, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 5, 3, t54, []int{n}, h, []int{n}, t78, []int{n})
 	// %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 5, 3, t54, []int{n}, t8, []int{n}, t79, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 5, 3, t54, []int{n}, h, []int{n}, t79, []int{n})
 	// %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 2; i1++ {
@@ -507,9 +507,9 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t82, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, p_10, []int{n, 2}, t81, []int{n, 2}, t82, []int{n, 2})
 	// %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 3, t10, []int{n, 2}, t81, []int{n, 2}, t83, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 3, p_10, []int{n, 2}, t81, []int{n, 2}, t83, []int{n, 2})
 	// %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < 18*n; i0++ {
 		t84[i0] = t82[i0] + t83[i0]
@@ -545,7 +545,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	copy(t89, t87)
 	// %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
 	for i0 := 0; i0 < 15*n; i0++ {
-		t94[i0] = ((t78[i0] + t79[i0]) + t89[i0]) * (float32(1) - (t8[i0] * t8[i0]))
+		t94[i0] = ((t78[i0] + t79[i0]) + t89[i0]) * (float32(1) - (h[i0] * h[i0]))
 	}
 	// %96 = matmul(x, %94) f32[N,4,5], line 16 [grad]
 	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 5, 3, x, []int{n}, t94, []int{n}, t96, []int{n})
@@ -594,7 +594,7 @@ func (m *Model) Predict(n int, x []float32, m_ []float32) (y []float32, det []fl
 	check("Predict", "x", len(x), 12*n, n)
 	check("Predict", "m", len(m_), 9*n, n)
 	m.predict(n, x, m_)
-	return m.t33, m.t22
+	return m.y, m.det
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,3,4], m holds f32[N,3,3], t holds f32[N,3,2]) without
@@ -604,7 +604,7 @@ func (m *Model) Loss(n int, x []float32, m_ []float32, t []float32) float32 {
 	check("Loss", "m", len(m_), 9*n, n)
 	check("Loss", "t", len(t), 6*n, n)
 	m.loss(n, x, m_, t)
-	return m.t37[0]
+	return m.loss_37[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,3,4], m holds f32[N,3,3], t holds f32[N,3,2]) and
@@ -614,7 +614,7 @@ func (m *Model) TrainStep(n int, x []float32, m_ []float32, t []float32) float32
 	check("TrainStep", "m", len(m_), 9*n, n)
 	check("TrainStep", "t", len(t), 6*n, n)
 	m.train(n, x, m_, t)
-	return m.t37[0]
+	return m.loss_37[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

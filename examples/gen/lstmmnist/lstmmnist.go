@@ -71,33 +71,33 @@ type Model struct {
 	l207     loop207   // the parallel loop of %207
 	l215     loop215   // the parallel loop of %215
 	t6       []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
-	t7       []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
-	t8       []float32 // hs/zero = fill() f32[N,128], line 77
-	t9       []float32 // zx = arg() f32[N,512], line 77
-	t10      []float32 // h = arg() f32[N,128], line 77
-	t11      []float32 // c = arg() f32[N,128], line 77
+	hs_xw    []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
+	hs_zero  []float32 // hs/zero = fill() f32[N,128], line 77
+	zx       []float32 // zx = arg() f32[N,512], line 77
+	h        []float32 // h = arg() f32[N,128], line 77
+	c        []float32 // c = arg() f32[N,128], line 77
 	t12      []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
-	t13      []float32 // hs/z = add(zx, %12) f32[N,512], line 79
+	hs_z     []float32 // hs/z = add(zx, %12) f32[N,512], line 79
 	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
-	t15      []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
+	hs_i     []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
 	t16      []float32 // %16 = split(hs/z) f32[N,128], line 81
 	t17      []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
-	t18      []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
+	hs_f     []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
 	t19      []float32 // %19 = split(hs/z) f32[N,128], line 82
-	t20      []float32 // hs/g = tanh(%19) f32[N,128], line 82
+	hs_g     []float32 // hs/g = tanh(%19) f32[N,128], line 82
 	t21      []float32 // %21 = split(hs/z) f32[N,128], line 83
-	t22      []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
+	hs_o     []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
 	t25      []float32 // %25 = add(%23, %24) f32[N,128], line 84
 	t26      []float32 // %26 = tanh(%25) f32[N,128], line 85
 	t27      []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
 	t30      []float32 // %30 = reshape_to(%27) f32[N,128], line 85
-	t32      []float32 // hs/hs = get(%31) f32[N,28,128], line 78
+	hs_hs    []float32 // hs/hs = get(%31) f32[N,28,128], line 78
 	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
 	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
-	t40      []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	t41      []float32 // y = softmax(logits) f32[N,10], line 17
+	logits   []float32 // logits = add(%39, logits/b) f32[N,10], line 16
+	y        []float32 // y = softmax(logits) f32[N,10], line 17
 	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
-	t43      []float32 // loss = mean(%42) f32[], line 18
+	loss_43  []float32 // loss = mean(%42) f32[], line 18
 	t45      []float32 // %45 = count(%42) f32[], line 18 [grad]
 	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 18 [grad]
 	t47      []float32 // %47 = div(%46, %45) f32[N], line 18 [grad]
@@ -207,9 +207,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t7, m.t151, m.t35, m.t58, m.t40, m.t48, m.t46, m.t159, m.t177, m.t178, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1], a[:1:1], a[:1:1]
+	m.t6, m.hs_xw, m.t151, m.t35, m.t58, m.logits, m.t48, m.t46, m.t159, m.t177, m.t178, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1], a[:1:1], a[:1:1]
 	a = a[14336*n:]
-	m.t158, m.t32, m.t61, m.t36, m.t185, m.t186 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:1:1], a[:1:1]
+	m.t158, m.hs_hs, m.t61, m.t36, m.t185, m.t186 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:1:1], a[:1:1]
 	a = a[14336*n:]
 	m.t134, m.t156 = a[:3584*n:3584*n], a[:512:512]
 	a = a[3584*n:]
@@ -225,35 +225,35 @@ func (m *Model) layout(n int) {
 	a = a[3584*n:]
 	m.t145 = a[: 3584*n : 3584*n]
 	a = a[3584*n:]
-	m.t9, m.t110, m.t60, m.t41, m.t53 = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.zx, m.t110, m.t60, m.y, m.t53 = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[512*n:]
 	m.t12, m.t115, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:512*n:512*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[512*n:]
-	m.t13, m.t122, m.t45 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
+	m.hs_z, m.t122, m.t45 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1]
 	a = a[512*n:]
-	m.t128, m.t8 = a[:512*n:512*n], a[:128*n:128*n]
+	m.t128, m.hs_zero = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
-	m.t129, m.t10 = a[:512*n:512*n], a[:128*n:128*n]
+	m.t129, m.h = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
-	m.t11, m.t63 = a[:128*n:128*n], a[:128*n:128*n]
+	m.c, m.t63 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t14, m.t67 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t15, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_i, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t16, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t17, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t18, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_f, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t19, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t20, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_g, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t21, m.t143 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t22, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_o, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t25, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
@@ -299,7 +299,7 @@ func (m *Model) layout(n int) {
 	a = a[128:]
 	m.t57 = a[:10:10]
 	a = a[10:]
-	m.t43 = a[:1:1]
+	m.loss_43 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -338,18 +338,18 @@ func gemmPlan12(n int) runtime.GemmPlan {
 
 // loop13 runs the loop of hs/z on a range of its elements.
 type loop13 struct {
-	t13 []float32
-	t9  []float32
-	t12 []float32
+	hs_z []float32
+	zx   []float32
+	t12  []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop13) Run(lo, hi int) {
-	t13 := l.t13[lo:hi:hi]
-	t9 := l.t9[lo:hi:hi]
+	hs_z := l.hs_z[lo:hi:hi]
+	zx := l.zx[lo:hi:hi]
 	t12 := l.t12[lo:hi:hi]
-	for i := range t13 {
-		t13[i] = t9[i] + t12[i]
+	for i := range hs_z {
+		hs_z[i] = zx[i] + t12[i]
 	}
 }
 
@@ -380,30 +380,30 @@ func (m *Model) forward(n int, x []float32) {
 	p4 := m.params[4]
 	p5 := m.params[5]
 	t6 := m.t6
-	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
-	t10 := m.t10
-	t11 := m.t11
+	hs_xw := m.hs_xw
+	hs_zero := m.hs_zero
+	zx := m.zx
+	h := m.h
+	c := m.c
 	t12 := m.t12
-	t13 := m.t13
+	hs_z := m.hs_z
 	t14 := m.t14
-	t15 := m.t15
+	hs_i := m.hs_i
 	t16 := m.t16
 	t17 := m.t17
-	t18 := m.t18
+	hs_f := m.hs_f
 	t19 := m.t19
-	t20 := m.t20
+	hs_g := m.hs_g
 	t21 := m.t21
-	t22 := m.t22
+	hs_o := m.hs_o
 	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
 	t30 := m.t30
-	t32 := m.t32
+	hs_hs := m.hs_hs
 	t35 := m.t35
 	t36 := m.t36
-	t40 := m.t40
+	logits := m.logits
 	t134 := m.t134
 	t136 := m.t136
 	t138 := m.t138
@@ -417,32 +417,32 @@ func (m *Model) forward(n int, x []float32) {
 	for i0 := 0; i0 < 28*n; i0++ {
 		o0 := i0 * 512
 		for i1 := 0; i1 < 512; i1++ {
-			t7[o0+i1] = t6[o0+i1] + p2[i1]
+			hs_xw[o0+i1] = t6[o0+i1] + p2[i1]
 		}
 	}
 	// hs/zero = fill() f32[N,128], line 77
-	clear(t8)
+	clear(hs_zero)
 	// %31 = scan(hs/xw, hs/zero, hs/zero, hs/U, hs/bf) (f32[N,28,128], f32[28,N,128], f32[28,N,128], f32[28,N,128], f32[28,N,128], f32[28,N,128], f32[N,128], f32[N,128], f32[28,N,128], f32[28,N,128]), line 78
 	{
-		copy(t10, t8)
-		copy(t11, t8)
+		copy(h, hs_zero)
+		copy(c, hs_zero)
 		for i31 := 0; i31 < 28; i31++ {
-			runtime.CopyStepIn(t9, t7, n, 28, 512, i31)
+			runtime.CopyStepIn(zx, hs_xw, n, 28, 512, i31)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t144[i31*128*n:(i31+1)*128*n], t10)
-				copy(t145[i31*128*n:(i31+1)*128*n], t11)
+				copy(t144[i31*128*n:(i31+1)*128*n], h)
+				copy(t145[i31*128*n:(i31+1)*128*n], c)
 			}
 			// The body.
 			// %12 = matmul(h, hs/U) f32[N,512], line 79
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 512, 128, 1, t10, 128, p1, 512, 0, t12, 512)
+			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 512, 128, 1, h, 128, p1, 512, 0, t12, 512)
 			// hs/z = add(zx, %12) f32[N,512], line 79
 			{
 				// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 				m.l13 = loop13{
-					t12: t12,
-					t13: t13,
-					t9:  t9,
+					hs_z: hs_z,
+					zx:   zx,
+					t12:  t12,
 				}
 				runtime.ParallelFor(512*n, 16384, &m.l13)
 			}
@@ -451,19 +451,19 @@ func (m *Model) forward(n int, x []float32) {
 				o0 := i0 * 128
 				o1 := i0 * 512
 				for i1 := 0; i1 < 128; i1++ {
-					t14[o0+i1] = t13[o1+i1]
+					t14[o0+i1] = hs_z[o1+i1]
 				}
 			}
 			// hs/i = sigmoid(%14) f32[N,128], line 80
-			runtime.SigmoidSlice(t15[:128*n], t14[:128*n])
+			runtime.SigmoidSlice(hs_i[:128*n], t14[:128*n])
 			// %16 = split(hs/z) f32[N,128], line 81
 			{
-				t13 := t13[128:]
+				hs_z := hs_z[128:]
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 128
 					o1 := i0 * 512
 					for i1 := 0; i1 < 128; i1++ {
-						t16[o0+i1] = t13[o1+i1]
+						t16[o0+i1] = hs_z[o1+i1]
 					}
 				}
 			}
@@ -475,66 +475,66 @@ func (m *Model) forward(n int, x []float32) {
 				}
 			}
 			// hs/f = sigmoid(%17) f32[N,128], line 81
-			runtime.SigmoidSlice(t18[:128*n], t17[:128*n])
+			runtime.SigmoidSlice(hs_f[:128*n], t17[:128*n])
 			// %19 = split(hs/z) f32[N,128], line 82
 			{
-				t13 := t13[256:]
+				hs_z := hs_z[256:]
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 128
 					o1 := i0 * 512
 					for i1 := 0; i1 < 128; i1++ {
-						t19[o0+i1] = t13[o1+i1]
+						t19[o0+i1] = hs_z[o1+i1]
 					}
 				}
 			}
 			// hs/g = tanh(%19) f32[N,128], line 82
-			runtime.TanhSlice(t20[:128*n], t19[:128*n])
+			runtime.TanhSlice(hs_g[:128*n], t19[:128*n])
 			// %21 = split(hs/z) f32[N,128], line 83
 			{
-				t13 := t13[384:]
+				hs_z := hs_z[384:]
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 128
 					o1 := i0 * 512
 					for i1 := 0; i1 < 128; i1++ {
-						t21[o0+i1] = t13[o1+i1]
+						t21[o0+i1] = hs_z[o1+i1]
 					}
 				}
 			}
 			// hs/o = sigmoid(%21) f32[N,128], line 83
-			runtime.SigmoidSlice(t22[:128*n], t21[:128*n])
+			runtime.SigmoidSlice(hs_o[:128*n], t21[:128*n])
 			// %25 = add(%23, %24) f32[N,128], line 84
 			for i0 := 0; i0 < 128*n; i0++ {
-				t25[i0] = (t18[i0] * t11[i0]) + (t15[i0] * t20[i0])
+				t25[i0] = (hs_f[i0] * c[i0]) + (hs_i[i0] * hs_g[i0])
 			}
 			// %26 = tanh(%25) f32[N,128], line 85
 			runtime.TanhSlice(t26[:128*n], t25[:128*n])
 			// %27 = mul(hs/o, %26) f32[N,128], line 85
 			for i0 := 0; i0 < 128*n; i0++ {
-				t27[i0] = t22[i0] * t26[i0]
+				t27[i0] = hs_o[i0] * t26[i0]
 			}
 			// %30 = reshape_to(%27) f32[N,128], line 85
 			copy(t30, t27)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t32, t27, n, 28, 128, i31)
+			runtime.CopyStepOut(hs_hs, t27, n, 28, 128, i31)
 			if m.training {
-				copy(t134[i31*128*n:(i31+1)*128*n], t15)
-				copy(t136[i31*128*n:(i31+1)*128*n], t18)
-				copy(t138[i31*128*n:(i31+1)*128*n], t20)
-				copy(t140[i31*128*n:(i31+1)*128*n], t22)
+				copy(t134[i31*128*n:(i31+1)*128*n], hs_i)
+				copy(t136[i31*128*n:(i31+1)*128*n], hs_f)
+				copy(t138[i31*128*n:(i31+1)*128*n], hs_g)
+				copy(t140[i31*128*n:(i31+1)*128*n], hs_o)
 				copy(t142[i31*128*n:(i31+1)*128*n], t26)
 			}
-			copy(t10, t30)
-			copy(t11, t25)
+			copy(h, t30)
+			copy(c, t25)
 		}
 	}
 	// %35 = split(hs/hs) f32[N,1,128], line 127
 	{
-		t32 := t32[3456:]
+		hs_hs := hs_hs[3456:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 128
 			o1 := i0 * 3584
 			for i1 := 0; i1 < 128; i1++ {
-				t35[o0+i1] = t32[o1+i1]
+				t35[o0+i1] = hs_hs[o1+i1]
 			}
 		}
 	}
@@ -544,42 +544,42 @@ func (m *Model) forward(n int, x []float32) {
 	{
 		// the product of %39, bias logits/b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t40[r*10:], p5)
+			copy(logits[r*10:], p5)
 		}
-		runtime.SgemmPlan(gemmPlan39(n), false, false, n, 10, 128, 1, t36, 128, p4, 10, 1, t40, 10)
+		runtime.SgemmPlan(gemmPlan39(n), false, false, n, 10, 128, 1, t36, 128, p4, 10, 1, logits, 10)
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t40 := m.t40
-	t41 := m.t41
+	logits := m.logits
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(logits) f32[N,10], line 17
-	runtime.SoftmaxRows(t41, t40, n, 10)
+	runtime.SoftmaxRows(y, logits, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t40 := m.t40
+	logits := m.logits
 	t42 := m.t42
-	t43 := m.t43
+	loss_43 := m.loss_43
 	// First the forward program.
 	m.forward(n, x)
 	// %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
-	runtime.SoftmaxCrossEntropyRows(t42, t40, y_, n, 10)
+	runtime.SoftmaxCrossEntropyRows(t42, logits, y_, n, 10)
 	// loss = mean(%42) f32[], line 18
 	{
-		clear(t43)
+		clear(loss_43)
 		for i0 := 0; i0 < n; i0++ {
-			t43[0] += t42[i0]
+			loss_43[0] += t42[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t43 {
-			t43[i] *= inv
+		for i := range loss_43 {
+			loss_43[i] *= inv
 		}
 	}
 }
@@ -726,8 +726,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p17 := m.params[17]
 	p18 := m.params[18]
 	t36 := m.t36
-	t40 := m.t40
-	t41 := m.t41
+	logits := m.logits
+	y := m.y
 	t45 := m.t45
 	t46 := m.t46
 	t47 := m.t47
@@ -793,7 +793,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(logits) f32[N,10], line 17
-	runtime.SoftmaxRows(t41, t40, n, 10)
+	runtime.SoftmaxRows(y, logits, n, 10)
 	// %45 = count(%42) f32[], line 18 [grad]
 	t45[0] = float32(n)
 	// %46 = broadcast_to(%44) f32[N], line 18 [grad]
@@ -828,7 +828,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t53[o0+i1] = ((t41[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
+			t53[o0+i1] = ((y[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
 		}
 	}
 	// %57 = sum_to(%53) f32[10], line 16 [grad]
@@ -986,11 +986,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			{
 				// 2 goroutines: about 51 µs serial at batch 64, 26 µs split (fork/join 0.4 µs)
 				m.l129 = loop129{
+					t129: t129,
 					t110: t110,
 					t115: t115,
 					t122: t122,
 					t128: t128,
-					t129: t129,
 				}
 				runtime.ParallelFor(512*n, 16384, &m.l129)
 			}
@@ -1002,9 +1002,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			{
 				// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
 				m.l132 = loop132{
-					t131: t131,
 					t132: t132,
 					t72:  t72,
+					t131: t131,
 				}
 				runtime.ParallelFor(65536, 16384, &m.l132)
 			}
@@ -1091,9 +1091,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		// 2 goroutines: about 154 µs serial at batch 64, 77 µs split (fork/join 0.4 µs)
 		m.l215 = loop215{
 			p1:   p1,
-			p10:  p10,
 			p9:   p9,
 			t189: t189,
+			p10:  p10,
 		}
 		runtime.ParallelFor(65536, 16384, &m.l215)
 	}
@@ -1163,7 +1163,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t41
+	return m.y
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) without
@@ -1172,7 +1172,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t43[0]
+	return m.loss_43[0]
 }
 
 // TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002) on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) and
@@ -1183,7 +1183,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	m.training = true
 	m.train(n, x, y_)
 	m.training = false
-	return m.t43[0]
+	return m.loss_43[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

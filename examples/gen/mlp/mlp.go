@@ -63,41 +63,41 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l35  loop35    // the parallel loop of %35
-	l39  loop39    // the parallel loop of %39
-	l49  loop49    // the parallel loop of %49
-	l54  loop54    // the parallel loop of %54
-	l78  loop78    // the parallel loop of %78
-	l105 loop105   // the parallel loop of %105
-	l110 loop110   // the parallel loop of %110
-	l118 loop118   // the parallel loop of %118
-	t6   []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	t11  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
-	t15  []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	t16  []float32 // y = softmax(logits/out) f32[N,10], line 15
-	t17  []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
-	t18  []float32 // loss = mean(%17) f32[], line 16
-	t20  []float32 // %20 = count(%17) f32[], line 16 [grad]
-	t21  []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
-	t22  []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
-	t23  []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
-	t25  []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t28  []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
-	t32  []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
-	t33  []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	t34  []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	t35  []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
-	t36  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
-	t37  []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	t38  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	t39  []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
-	t40  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
-	t42  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	t60  []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
-	t61  []float32 // %61 = exp(%60) f32[], line 19 [update]
-	t68  []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
-	t69  []float32 // %69 = exp(%68) f32[], line 19 [update]
-	t72  []float32 // %72 = div(%66, %71) f32[], line 19 [update]
+	l35        loop35    // the parallel loop of %35
+	l39        loop39    // the parallel loop of %39
+	l49        loop49    // the parallel loop of %49
+	l54        loop54    // the parallel loop of %54
+	l78        loop78    // the parallel loop of %78
+	l105       loop105   // the parallel loop of %105
+	l110       loop110   // the parallel loop of %110
+	l118       loop118   // the parallel loop of %118
+	logits_h1  []float32 // logits/h1 = relu(%5) f32[N,512], line 16
+	logits_h2  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
+	logits_out []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	y          []float32 // y = softmax(logits/out) f32[N,10], line 15
+	t17        []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
+	loss_18    []float32 // loss = mean(%17) f32[], line 16
+	t20        []float32 // %20 = count(%17) f32[], line 16 [grad]
+	t21        []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
+	t22        []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
+	t23        []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
+	t25        []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
+	t28        []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
+	t32        []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
+	t33        []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
+	t34        []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	t35        []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
+	t36        []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
+	t37        []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
+	t38        []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	t39        []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
+	t40        []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
+	t42        []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t60        []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
+	t61        []float32 // %61 = exp(%60) f32[], line 19 [update]
+	t68        []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
+	t69        []float32 // %69 = exp(%68) f32[], line 19 [update]
+	t72        []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 }
 
 // New returns a MLP with every parameter at its initial value. Buffers
@@ -144,13 +144,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.t39, m.t60, m.t61, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1], a[:1:1], a[:1:1]
+	m.logits_h1, m.t39, m.t60, m.t61, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.t11, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.logits_h2, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t33, m.t37, m.t15, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
+	m.t33, m.t37, m.logits_out, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.t16, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
+	m.y, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t17, m.t22, m.t25 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
@@ -164,7 +164,7 @@ func (m *Model) layout(n int) {
 	a = a[512:]
 	m.t32 = a[:10:10]
 	a = a[10:]
-	m.t18 = a[:1:1]
+	m.loss_18 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -224,65 +224,65 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t6 := m.t6
-	t11 := m.t11
-	t15 := m.t15
+	logits_h1 := m.logits_h1
+	logits_h2 := m.logits_h2
+	logits_out := m.logits_out
 	// logits/h1 = relu(%5) f32[N,512], line 16
 	{
 		// the product of %4, bias logits/h1/b, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t6[r*512:], p1)
+			copy(logits_h1[r*512:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 512, 784, 1, x, 784, p0, 512, 1, t6, 512)
+		runtime.SgemmPlan(gemmPlan4(n), false, false, n, 512, 784, 1, x, 784, p0, 512, 1, logits_h1, 512)
 	}
 	// logits/h2 = relu(%10) f32[N,512], line 16
 	{
 		// the product of %9, bias logits/h2/b, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t11[r*512:], p3)
+			copy(logits_h2[r*512:], p3)
 		}
-		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 512, 512, 1, t6, 512, p2, 512, 1, t11, 512)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 512, 512, 1, logits_h1, 512, p2, 512, 1, logits_h2, 512)
 	}
 	// logits/out = add(%14, logits/out/b) f32[N,10], line 16
 	{
 		// the product of %14, bias logits/out/b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t15[r*10:], p5)
+			copy(logits_out[r*10:], p5)
 		}
-		runtime.SgemmPlan(gemmPlan14(n), false, false, n, 10, 512, 1, t11, 512, p4, 10, 1, t15, 10)
+		runtime.SgemmPlan(gemmPlan14(n), false, false, n, 10, 512, 1, logits_h2, 512, p4, 10, 1, logits_out, 10)
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t15 := m.t15
-	t16 := m.t16
+	logits_out := m.logits_out
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(logits/out) f32[N,10], line 15
-	runtime.SoftmaxRows(t16, t15, n, 10)
+	runtime.SoftmaxRows(y, logits_out, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
-	t15 := m.t15
+	logits_out := m.logits_out
 	t17 := m.t17
-	t18 := m.t18
+	loss_18 := m.loss_18
 	// First the forward program.
 	m.forward(n, x)
 	// %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
-	runtime.SoftmaxCrossEntropyRows(t17, t15, y_, n, 10)
+	runtime.SoftmaxCrossEntropyRows(t17, logits_out, y_, n, 10)
 	// loss = mean(%17) f32[], line 16
 	{
-		clear(t18)
+		clear(loss_18)
 		for i0 := 0; i0 < n; i0++ {
-			t18[0] += t17[i0]
+			loss_18[0] += t17[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t18 {
-			t18[i] *= inv
+		for i := range loss_18 {
+			loss_18[i] *= inv
 		}
 	}
 }
@@ -300,18 +300,18 @@ func gemmPlan33(n int) runtime.GemmPlan {
 
 // loop35 runs the loop of %35 on a range of its elements.
 type loop35 struct {
-	t35 []float32
-	t33 []float32
-	t11 []float32
+	t35       []float32
+	t33       []float32
+	logits_h2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop35) Run(lo, hi int) {
 	t35 := l.t35[lo:hi:hi]
 	t33 := l.t33[lo:hi:hi]
-	t11 := l.t11[lo:hi:hi]
+	logits_h2 := l.logits_h2[lo:hi:hi]
 	for i := range t35 {
-		t35[i] = runtime.ReluGrad(t33[i], t11[i])
+		t35[i] = runtime.ReluGrad(t33[i], logits_h2[i])
 	}
 }
 
@@ -339,18 +339,18 @@ func gemmPlan38(n int) runtime.GemmPlan {
 
 // loop39 runs the loop of %39 on a range of its elements.
 type loop39 struct {
-	t39 []float32
-	t37 []float32
-	t6  []float32
+	t39       []float32
+	t37       []float32
+	logits_h1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop39) Run(lo, hi int) {
 	t39 := l.t39[lo:hi:hi]
 	t37 := l.t37[lo:hi:hi]
-	t6 := l.t6[lo:hi:hi]
+	logits_h1 := l.logits_h1[lo:hi:hi]
 	for i := range t39 {
-		t39[i] = runtime.ReluGrad(t37[i], t6[i])
+		t39[i] = runtime.ReluGrad(t37[i], logits_h1[i])
 	}
 }
 
@@ -483,10 +483,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p16 := m.params[16]
 	p17 := m.params[17]
 	p18 := m.params[18]
-	t6 := m.t6
-	t11 := m.t11
-	t15 := m.t15
-	t16 := m.t16
+	logits_h1 := m.logits_h1
+	logits_h2 := m.logits_h2
+	logits_out := m.logits_out
+	y := m.y
 	t20 := m.t20
 	t21 := m.t21
 	t22 := m.t22
@@ -511,7 +511,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(logits/out) f32[N,10], line 15
-	runtime.SoftmaxRows(t16, t15, n, 10)
+	runtime.SoftmaxRows(y, logits_out, n, 10)
 	// %20 = count(%17) f32[], line 16 [grad]
 	t20[0] = float32(n)
 	// %21 = broadcast_to(%19) f32[N], line 16 [grad]
@@ -546,7 +546,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t28[o0+i1] = ((t16[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
+			t28[o0+i1] = ((y[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
 		}
 	}
 	// %32 = sum_to(%28) f32[10], line 16 [grad]
@@ -562,14 +562,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
 	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
 	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, t11, 512, t28, 10, 0, t34, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, logits_h2, 512, t28, 10, 0, t34, 10)
 	// %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l35 = loop35{
-			t11: t11,
-			t33: t33,
-			t35: t35,
+			t35:       t35,
+			t33:       t33,
+			logits_h2: logits_h2,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l35)
 	}
@@ -586,14 +586,14 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
 	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
 	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, t6, 512, t35, 512, 0, t38, 512)
+	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, logits_h1, 512, t35, 512, 0, t38, 512)
 	// %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l39 = loop39{
-			t37: t37,
-			t39: t39,
-			t6:  t6,
+			t39:       t39,
+			t37:       t37,
+			logits_h1: logits_h1,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
@@ -645,8 +645,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		m.l78 = loop78{
 			p0:  p0,
 			p7:  p7,
-			p8:  p8,
 			t72: t72,
+			p8:  p8,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l78)
 	}
@@ -684,10 +684,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 615 µs serial at batch 64, 308 µs split (fork/join 0.4 µs)
 		m.l118 = loop118{
-			p11: p11,
-			p12: p12,
 			p2:  p2,
+			p11: p11,
 			t72: t72,
+			p12: p12,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l118)
 	}
@@ -745,7 +745,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t16
+	return m.y
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
@@ -754,7 +754,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t18[0]
+	return m.loss_18[0]
 }
 
 // TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
@@ -763,7 +763,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t18[0]
+	return m.loss_18[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

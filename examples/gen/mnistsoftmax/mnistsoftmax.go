@@ -45,14 +45,14 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t5  []float32 // %5 = add(%4, b) f32[N,10], line 13
-	t6  []float32 // y = softmax(%5) f32[N,10], line 13
-	t11 []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
-	t12 []float32 // xent = sum(%11) f32[], line 14
-	t18 []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
-	t20 []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
-	t25 []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
-	t27 []float32 // %27 = matmul(x, %20) f32[784,10], line 13 [grad]
+	t5   []float32 // %5 = add(%4, b) f32[N,10], line 13
+	y    []float32 // y = softmax(%5) f32[N,10], line 13
+	t11  []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
+	xent []float32 // xent = sum(%11) f32[], line 14
+	t18  []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
+	t20  []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
+	t25  []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
+	t27  []float32 // %27 = matmul(x, %20) f32[784,10], line 13 [grad]
 }
 
 // New returns a MnistSoftmax with every parameter at its initial value. Buffers
@@ -81,13 +81,13 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t5, m.t20 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
-	m.t6, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
+	m.y, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
 	m.t18 = a[:n:n]
 	a = a[n:]
 	m.t27 = a[:7840:7840]
 	a = a[7840:]
-	m.t12 = a[:1:1]
+	m.xent = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -130,11 +130,11 @@ func (m *Model) forward(n int, x []float32) {
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
 	t5 := m.t5
-	t6 := m.t6
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(%5) f32[N,10], line 13
-	runtime.SoftmaxRows(t6, t5, n, 10)
+	runtime.SoftmaxRows(y, t5, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
@@ -142,16 +142,16 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t5 := m.t5
 	t11 := m.t11
-	t12 := m.t12
+	xent := m.xent
 	// First the forward program.
 	m.forward(n, x)
 	// %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
 	runtime.SoftmaxCrossEntropyRows(t11, t5, y_, n, 10)
 	// xent = sum(%11) f32[], line 14
 	{
-		clear(t12)
+		clear(xent)
 		for i0 := 0; i0 < n; i0++ {
-			t12[0] += t11[i0]
+			xent[0] += t11[i0]
 		}
 	}
 }
@@ -162,7 +162,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p0 := m.params[0]
 	p1 := m.params[1]
 	t5 := m.t5
-	t6 := m.t6
+	y := m.y
 	t18 := m.t18
 	t20 := m.t20
 	t25 := m.t25
@@ -170,7 +170,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%5) f32[N,10], line 13
-	runtime.SoftmaxRows(t6, t5, n, 10)
+	runtime.SoftmaxRows(y, t5, n, 10)
 	// %18 = sum(y_) f32[N,1], line 14 [grad]
 	{
 		clear(t18)
@@ -187,7 +187,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t20[o0+i1] = (t6[o0+i1] * t18[o1]) - y_[o0+i1]
+			t20[o0+i1] = (y[o0+i1] * t18[o1]) - y_[o0+i1]
 		}
 	}
 	// %25 = sum_to(%20) f32[10], line 13 [grad]
@@ -228,7 +228,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t6
+	return m.y
 }
 
 // Loss returns the loss xent on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
@@ -237,7 +237,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t12[0]
+	return m.xent[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.01) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
@@ -246,7 +246,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t12[0]
+	return m.xent[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

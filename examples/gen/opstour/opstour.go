@@ -47,51 +47,51 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [2][]float32
 
-	t6   []float32 // %6 = matmul(x, W1) f32[N,5], line 13
-	t8   []float32 // %8 = relu(%7) f32[N,5], line 13
-	t10  []float32 // %10 = sigmoid(%6) f32[N,5], line 13
-	t13  []float32 // h = add(%8, %12) f32[N,5], line 13
-	t14  []float32 // %14 = matmul(h, W2) f32[N,3], line 14
-	t15  []float32 // %15 = div(%14, s) f32[N,3], line 14
-	t17  []float32 // z = sub(%15, %16) f32[N,3], line 14
-	t18  []float32 // p = softmax(z) f32[N,3], line 15
-	t19  []float32 // %19 = square(z) f32[N,3], line 16
-	t20  []float32 // %20 = mean(%19) f32[N,1], line 16
-	t21  []float32 // %21 = neg(%20) f32[N,1], line 16
-	t22  []float32 // %22 = exp(%21) f32[N,1], line 16
-	t24  []float32 // %24 = add(p, %23) f32[N,3], line 16
-	t25  []float32 // %25 = sqrt(%24) f32[N,3], line 16
-	t27  []float32 // %27 = log_softmax(z) f32[N,3], line 17
-	t32  []float32 // q = add(%31, e) f32[N,3], line 17
-	t33  []float32 // err = sub(q, t) f32[N,3], line 19
-	t35  []float32 // %35 = sum(%34) f32[N], line 20
-	t36  []float32 // %36 = mean(%35) f32[], line 20
-	t40  []float32 // %40 = sum(%39) f32[], line 20
-	t43  []float32 // loss = add(%38, %42) f32[], line 20
-	t48  []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
-	t55  []float32 // %55 = count(%35) f32[], line 20 [grad]
-	t56  []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
-	t57  []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
-	t58  []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
-	t59  []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
-	t61  []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
-	t64  []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
-	t65  []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
-	t68  []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
-	t72  []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
-	t75  []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
-	t76  []float32 // %76 = count(%19) f32[], line 16 [grad]
-	t77  []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
-	t84  []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
-	t87  []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
-	t90  []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
-	t94  []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
-	t96  []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
-	t97  []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	t105 []float32 // %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
-	t106 []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
-	t107 []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
-	t109 []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
+	t6      []float32 // %6 = matmul(x, W1) f32[N,5], line 13
+	t8      []float32 // %8 = relu(%7) f32[N,5], line 13
+	t10     []float32 // %10 = sigmoid(%6) f32[N,5], line 13
+	h       []float32 // h = add(%8, %12) f32[N,5], line 13
+	t14     []float32 // %14 = matmul(h, W2) f32[N,3], line 14
+	t15     []float32 // %15 = div(%14, s) f32[N,3], line 14
+	z       []float32 // z = sub(%15, %16) f32[N,3], line 14
+	p_18    []float32 // p = softmax(z) f32[N,3], line 15
+	t19     []float32 // %19 = square(z) f32[N,3], line 16
+	t20     []float32 // %20 = mean(%19) f32[N,1], line 16
+	t21     []float32 // %21 = neg(%20) f32[N,1], line 16
+	t22     []float32 // %22 = exp(%21) f32[N,1], line 16
+	t24     []float32 // %24 = add(p, %23) f32[N,3], line 16
+	t25     []float32 // %25 = sqrt(%24) f32[N,3], line 16
+	t27     []float32 // %27 = log_softmax(z) f32[N,3], line 17
+	q       []float32 // q = add(%31, e) f32[N,3], line 17
+	err     []float32 // err = sub(q, t) f32[N,3], line 19
+	t35     []float32 // %35 = sum(%34) f32[N], line 20
+	t36     []float32 // %36 = mean(%35) f32[], line 20
+	t40     []float32 // %40 = sum(%39) f32[], line 20
+	loss_43 []float32 // loss = add(%38, %42) f32[], line 20
+	t48     []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
+	t55     []float32 // %55 = count(%35) f32[], line 20 [grad]
+	t56     []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
+	t57     []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
+	t58     []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
+	t59     []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
+	t61     []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
+	t64     []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
+	t65     []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
+	t68     []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
+	t72     []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
+	t75     []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
+	t76     []float32 // %76 = count(%19) f32[], line 16 [grad]
+	t77     []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
+	t84     []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
+	t87     []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
+	t90     []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
+	t94     []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
+	t96     []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
+	t97     []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
+	t105    []float32 // %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
+	t106    []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
+	t107    []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
+	t109    []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
 }
 
 // New returns a OpsTour with every parameter at its initial value. Buffers
@@ -129,13 +129,13 @@ func (m *Model) layout(n int) {
 	a = a[5*n:]
 	m.t8, m.t105 = a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
-	m.t13, m.t106 = a[:5*n:5*n], a[:5:5]
+	m.h, m.t106 = a[:5*n:5*n], a[:5:5]
 	a = a[5*n:]
 	m.t96, m.t14, m.t15 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[5*n:]
-	m.t17, m.t87 = a[:3*n:3*n], a[:3*n:3*n]
+	m.z, m.t87 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t18, m.t90 = a[:3*n:3*n], a[:3*n:3*n]
+	m.p_18, m.t90 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t19, m.t77, m.t94 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 	a = a[3*n:]
@@ -145,7 +145,7 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t27, m.t65 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.t32, m.t33, m.t59, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.q, m.err, m.t59, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t58, m.t35, m.t56, m.t64 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[3*n:]
@@ -159,7 +159,7 @@ func (m *Model) layout(n int) {
 	a = a[15:]
 	m.t48 = a[:3:3]
 	a = a[3:]
-	m.t43 = a[:1:1]
+	m.loss_43 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -197,11 +197,11 @@ func (m *Model) forward(n int, x []float32) {
 	t6 := m.t6
 	t8 := m.t8
 	t10 := m.t10
-	t13 := m.t13
+	h := m.h
 	t14 := m.t14
 	t15 := m.t15
-	t17 := m.t17
-	t18 := m.t18
+	z := m.z
+	p_18 := m.p_18
 	t19 := m.t19
 	t20 := m.t20
 	t21 := m.t21
@@ -209,7 +209,7 @@ func (m *Model) forward(n int, x []float32) {
 	t24 := m.t24
 	t25 := m.t25
 	t27 := m.t27
-	t32 := m.t32
+	q := m.q
 	// %6 = matmul(x, W1) f32[N,5], line 13
 	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 5, 6, 1, x, 6, p0, 5, 0, t6, 5)
 	// %8 = relu(%7) f32[N,5], line 13
@@ -223,10 +223,10 @@ func (m *Model) forward(n int, x []float32) {
 	runtime.SigmoidSlice(t10[:5*n], t6[:5*n])
 	// h = add(%8, %12) f32[N,5], line 13
 	for i0 := 0; i0 < 5*n; i0++ {
-		t13[i0] = t8[i0] + (t10[i0] * float32(0.5))
+		h[i0] = t8[i0] + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
-	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 5, 1, t13, 5, p2, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 5, 1, h, 5, p2, 3, 0, t14, 3)
 	// %15 = div(%14, s) f32[N,3], line 14
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
@@ -236,13 +236,13 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// z = sub(%15, %16) f32[N,3], line 14
 	for i0 := 0; i0 < 3*n; i0++ {
-		t17[i0] = t15[i0] - float32(0.1)
+		z[i0] = t15[i0] - float32(0.1)
 	}
 	// p = softmax(z) f32[N,3], line 15
-	runtime.SoftmaxRows(t18, t17, n, 3)
+	runtime.SoftmaxRows(p_18, z, n, 3)
 	// %19 = square(z) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t19[i0] = t17[i0] * t17[i0]
+		t19[i0] = z[i0] * z[i0]
 	}
 	// %20 = mean(%19) f32[N,1], line 16
 	{
@@ -267,20 +267,20 @@ func (m *Model) forward(n int, x []float32) {
 	runtime.ExpSlice(t22[:n], t21[:n])
 	// %24 = add(p, %23) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
-		t24[i0] = t18[i0] + float32(1)
+		t24[i0] = p_18[i0] + float32(1)
 	}
 	// %25 = sqrt(%24) f32[N,3], line 16
 	for i0 := 0; i0 < 3*n; i0++ {
 		t25[i0] = runtime.Sqrt(t24[i0])
 	}
 	// %27 = log_softmax(z) f32[N,3], line 17
-	runtime.LogSoftmaxRows(t27, t17, n, 3)
+	runtime.LogSoftmaxRows(t27, z, n, 3)
 	// q = add(%31, e) f32[N,3], line 17
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t32[o0+i1] = (t27[o0+i1] + (runtime.Log(t24[o0+i1]))) + (t22[o1] + t25[o0+i1])
+			q[o0+i1] = (t27[o0+i1] + (runtime.Log(t24[o0+i1]))) + (t22[o1] + t25[o0+i1])
 		}
 	}
 }
@@ -296,17 +296,17 @@ func (m *Model) predict(n int, x []float32) {
 func (m *Model) loss(n int, x []float32, t []float32) {
 	m.layout(n)
 	p3 := m.params[3]
-	t32 := m.t32
-	t33 := m.t33
+	q := m.q
+	err := m.err
 	t35 := m.t35
 	t36 := m.t36
 	t40 := m.t40
-	t43 := m.t43
+	loss_43 := m.loss_43
 	// First the forward program.
 	m.forward(n, x)
 	// err = sub(q, t) f32[N,3], line 19
 	for i0 := 0; i0 < 3*n; i0++ {
-		t33[i0] = t32[i0] - t[i0]
+		err[i0] = q[i0] - t[i0]
 	}
 	// %35 = sum(%34) f32[N], line 20
 	{
@@ -315,7 +315,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t35[o0] += (t33[o1+i1] * t33[o1+i1])
+				t35[o0] += (err[o1+i1] * err[o1+i1])
 			}
 		}
 	}
@@ -338,7 +338,7 @@ func (m *Model) loss(n int, x []float32, t []float32) {
 		}
 	}
 	// loss = add(%38, %42) f32[], line 20
-	t43[0] = (t36[0] / float32(2)) + (t40[0] * float32(0.001))
+	loss_43[0] = (t36[0] / float32(2)) + (t40[0] * float32(0.001))
 }
 
 // train runs the train program for a batch of n.
@@ -350,15 +350,15 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	p3 := m.params[3]
 	t8 := m.t8
 	t10 := m.t10
-	t13 := m.t13
+	h := m.h
 	t15 := m.t15
-	t17 := m.t17
-	t18 := m.t18
+	z := m.z
+	p_18 := m.p_18
 	t22 := m.t22
 	t24 := m.t24
 	t25 := m.t25
 	t27 := m.t27
-	t33 := m.t33
+	err := m.err
 	t48 := m.t48
 	t55 := m.t55
 	t56 := m.t56
@@ -409,7 +409,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %59 = mul(%58, err) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t59[i0] = t58[i0] * t33[i0]
+		t59[i0] = t58[i0] * err[i0]
 	}
 	// %61 = add(%59, %59) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -464,7 +464,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t84[o0] += (t72[o1+i1] * t18[o1+i1])
+				t84[o0] += (t72[o1+i1] * p_18[o1+i1])
 			}
 		}
 	}
@@ -473,7 +473,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t87[o0+i1] = ((t61[o0+i1] - (t65[o0+i1] * t64[o1])) + ((t77[o0+i1] / t76[0]) * (float32(2) * t17[o0+i1]))) + (t18[o0+i1] * (t72[o0+i1] - t84[o1]))
+			t87[o0+i1] = ((t61[o0+i1] - (t65[o0+i1] * t64[o1])) + ((t77[o0+i1] / t76[0]) * (float32(2) * z[o0+i1]))) + (p_18[o0+i1] * (t72[o0+i1] - t84[o1]))
 		}
 	}
 	// %90 = div(%87, s) f32[N,3], line 14 [grad]
@@ -496,7 +496,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	// %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
 	// %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, t13, 5, t90, 3, 0, t97, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, h, 5, t90, 3, 0, t97, 3)
 	// %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
 		t105[i0] = runtime.ReluGrad(t96[i0], t8[i0])
@@ -551,7 +551,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32, q []float32) {
 	check("Predict", "x", len(x), 6*n, n)
 	m.predict(n, x)
-	return m.t18, m.t32
+	return m.p_18, m.q
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) without
@@ -560,7 +560,7 @@ func (m *Model) Loss(n int, x []float32, t []float32) float32 {
 	check("Loss", "x", len(x), 6*n, n)
 	check("Loss", "t", len(t), 3*n, n)
 	m.loss(n, x, t)
-	return m.t43[0]
+	return m.loss_43[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,6], t holds f32[N,3]) and
@@ -569,7 +569,7 @@ func (m *Model) TrainStep(n int, x []float32, t []float32) float32 {
 	check("TrainStep", "x", len(x), 6*n, n)
 	check("TrainStep", "t", len(t), 3*n, n)
 	m.train(n, x, t)
-	return m.t43[0]
+	return m.loss_43[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

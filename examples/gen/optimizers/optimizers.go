@@ -57,11 +57,11 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t8   []float32 // h = relu(%7) f32[N,32], line 19
+	h    []float32 // h = relu(%7) f32[N,32], line 19
 	t10  []float32 // %10 = add(%9, b2) f32[N,10], line 20
-	t11  []float32 // y = softmax(%10) f32[N,10], line 20
+	y    []float32 // y = softmax(%10) f32[N,10], line 20
 	t17  []float32 // %17 = softmax_cross_entropy(%10, y_) f32[N], line 21
-	t19  []float32 // xent = mean(%17) f32[], line 21
+	xent []float32 // xent = mean(%17) f32[], line 21
 	t21  []float32 // %21 = count(%17) f32[], line 21 [grad]
 	t22  []float32 // %22 = broadcast_to(%20) f32[N], line 21 [grad]
 	t23  []float32 // %23 = div(%22, %21) f32[N], line 21 [grad]
@@ -129,11 +129,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t8, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
+	m.h, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
 	a = a[32*n:]
 	m.t34, m.t10, m.t24, m.t22, m.t37, m.t62 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:10:10]
 	a = a[32*n:]
-	m.t11, m.t29, m.t44, m.t58, m.t80, m.t112 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.y, m.t29, m.t44, m.t58, m.t80, m.t112 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[10*n:]
 	m.t17, m.t23, m.t26, m.t47, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
@@ -143,7 +143,7 @@ func (m *Model) layout(n int) {
 	a = a[320:]
 	m.t33, m.t108, m.t109 = a[:10:10], a[:1:1], a[:1:1]
 	a = a[10:]
-	m.t19 = a[:1:1]
+	m.xent = a[:1:1]
 	a = a[1:]
 	m.t50 = a[:1:1]
 	a = a[1:]
@@ -189,15 +189,15 @@ func (m *Model) forward(n int, x []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t8 := m.t8
+	h := m.h
 	t10 := m.t10
 	// h = relu(%7) f32[N,32], line 19
 	{
 		// the product of %6, bias b1, ReLU: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t8[r*32:], p1)
+			copy(h[r*32:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 32, 784, 1, x, 784, p0, 32, 1, t8, 32)
+		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 32, 784, 1, x, 784, p0, 32, 1, h, 32)
 	}
 	// %10 = add(%9, b2) f32[N,10], line 20
 	{
@@ -205,7 +205,7 @@ func (m *Model) forward(n int, x []float32) {
 		for r := 0; r < n; r++ {
 			copy(t10[r*10:], p3)
 		}
-		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 10, 32, 1, t8, 32, p2, 10, 1, t10, 10)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 10, 32, 1, h, 32, p2, 10, 1, t10, 10)
 	}
 }
 
@@ -213,11 +213,11 @@ func (m *Model) forward(n int, x []float32) {
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
 	t10 := m.t10
-	t11 := m.t11
+	y := m.y
 	// First the forward program.
 	m.forward(n, x)
 	// y = softmax(%10) f32[N,10], line 20
-	runtime.SoftmaxRows(t11, t10, n, 10)
+	runtime.SoftmaxRows(y, t10, n, 10)
 }
 
 // loss runs the loss program for a batch of n.
@@ -225,20 +225,20 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	m.layout(n)
 	t10 := m.t10
 	t17 := m.t17
-	t19 := m.t19
+	xent := m.xent
 	// First the forward program.
 	m.forward(n, x)
 	// %17 = softmax_cross_entropy(%10, y_) f32[N], line 21
 	runtime.SoftmaxCrossEntropyRows(t17, t10, y_, n, 10)
 	// xent = mean(%17) f32[], line 21
 	{
-		clear(t19)
+		clear(xent)
 		for i0 := 0; i0 < n; i0++ {
-			t19[0] += t17[i0]
+			xent[0] += t17[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t19 {
-			t19[i] *= inv
+		for i := range xent {
+			xent[i] *= inv
 		}
 	}
 }
@@ -281,9 +281,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	p10 := m.params[10]
 	p11 := m.params[11]
 	p12 := m.params[12]
-	t8 := m.t8
+	h := m.h
 	t10 := m.t10
-	t11 := m.t11
+	y := m.y
 	t21 := m.t21
 	t22 := m.t22
 	t23 := m.t23
@@ -315,7 +315,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%10) f32[N,10], line 20
-	runtime.SoftmaxRows(t11, t10, n, 10)
+	runtime.SoftmaxRows(y, t10, n, 10)
 	// %21 = count(%17) f32[], line 21 [grad]
 	t21[0] = float32(n)
 	// %22 = broadcast_to(%20) f32[N], line 21 [grad]
@@ -350,7 +350,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t29[o0+i1] = ((t11[o0+i1] * t26[o1]) - y_[o0+i1]) * t24[o0+i1]
+			t29[o0+i1] = ((y[o0+i1] * t26[o1]) - y_[o0+i1]) * t24[o0+i1]
 		}
 	}
 	// %33 = sum_to(%29) f32[10], line 20 [grad]
@@ -366,10 +366,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
 	runtime.SgemmPlan(gemmPlan34(n), false, true, n, 32, 10, 1, t29, 10, p2, 10, 0, t34, 32)
 	// %35 = matmul(h, %29) f32[32,10], line 20 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, t8, 32, t29, 10, 0, t35, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, h, 32, t29, 10, 0, t35, 10)
 	// %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
 	for i0 := 0; i0 < 32*n; i0++ {
-		t36[i0] = runtime.ReluGrad(t34[i0], t8[i0])
+		t36[i0] = runtime.ReluGrad(t34[i0], h[i0])
 	}
 	// %37 = sum_to(%36) f32[32], line 19 [grad]
 	{
@@ -511,7 +511,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (y []float32) {
 	check("Predict", "x", len(x), 784*n, n)
 	m.predict(n, x)
-	return m.t11
+	return m.y
 }
 
 // Loss returns the loss xent on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) without
@@ -520,7 +520,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 784*n, n)
 	check("Loss", "y_", len(y_), 10*n, n)
 	m.loss(n, x, y_)
-	return m.t19[0]
+	return m.xent[0]
 }
 
 // TrainStep runs one step of adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004) on a batch of n examples (x holds f32[N,784], y_ holds f32[N,10]) and
@@ -529,7 +529,7 @@ func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
 	check("TrainStep", "y_", len(y_), 10*n, n)
 	m.train(n, x, y_)
-	return m.t19[0]
+	return m.xent[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

@@ -51,56 +51,56 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	training bool      // set during TrainStep: loops keep what their gradients read
-	t5       []float32 // %5 = matmul(x, hs/W) f32[N,T,8], line 54
-	t6       []float32 // hs/xw = add(%5, hs/b) f32[N,T,8], line 54
-	t7       []float32 // %7 = fill() f32[N,8], line 55
-	t8       []float32 // xt = arg() f32[N,8], line 55
-	t9       []float32 // h = arg() f32[N,8], line 55
-	t10      []float32 // %10 = matmul(h, hs/U) f32[N,8], line 56
-	t11      []float32 // %11 = add(xt, %10) f32[N,8], line 56
-	t12      []float32 // %12 = tanh(%11) f32[N,8], line 56
-	t14      []float32 // %14 = reshape_to(%12) f32[N,8], line 56
-	t16      []float32 // hs/hs = get(%15) f32[N,T,8], line 55
-	t19      []float32 // ht = arg() f32[N,8], line 141
-	t20      []float32 // h = arg() f32[N,8], line 141
-	t21      []float32 // %21 = reshape_to(ht) f32[N,8], line 141
-	t23      []float32 // final_step/h = get(%22) f32[N,8], line 141
-	t27      []float32 // logits = add(%26, logits/b) f32[N,3], line 16
-	t28      []float32 // y = softmax(logits) f32[N,3], line 18
-	t29      []float32 // %29 = softmax_cross_entropy(logits, y_) f32[N], line 19
-	t30      []float32 // loss = mean(%29) f32[], line 19
-	t32      []float32 // %32 = count(%29) f32[], line 19 [grad]
-	t33      []float32 // %33 = broadcast_to(%31) f32[N], line 19 [grad]
-	t34      []float32 // %34 = div(%33, %32) f32[N], line 19 [grad]
-	t35      []float32 // %35 = broadcast_to(%34) f32[N,3], line 19 [grad]
-	t37      []float32 // %37 = sum(y_) f32[N,1], line 19 [grad]
-	t40      []float32 // %40 = mul(%39, %35) f32[N,3], line 19 [grad]
-	t44      []float32 // %44 = sum_to(%40) f32[3], line 16 [grad]
-	t45      []float32 // %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
-	t46      []float32 // %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
-	t47      []float32 // %47 = arg() f32[N,8], line 141 [grad]
-	t49      []float32 // %49 = arg() f32[N,8], line 141 [grad]
-	t51      []float32 // %51 = reshape_to(%49) f32[N,8], line 141 [grad]
-	t53      []float32 // %53 = broadcast_to(%52) f32[N,8], line 141 [grad]
-	t56      []float32 // %56 = get(%55) f32[N,T,8], line 141 [grad]
-	t59      []float32 // %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
-	t81      []float32 // %81 = get(%15) f32[T,N,8], line 56 [grad]
-	t61      []float32 // %61 = arg() f32[N,8], line 55 [grad]
-	t62      []float32 // %62 = arg() f32[N,8], line 55 [grad]
-	t80      []float32 // %80 = arg() f32[N,8], line 56 [grad]
-	t63      []float32 // %63 = arg() f32[N,8], line 55 [grad]
-	t64      []float32 // %64 = arg() f32[8,8], line 55 [grad]
-	t70      []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
-	t75      []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
-	t76      []float32 // %76 = matmul(%75, %65) f32[N,8], line 56 [grad]
-	t77      []float32 // %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
-	t78      []float32 // %78 = add(%64, %77) f32[8,8], line 56 [grad]
-	t85      []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
-	t87      []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
-	t88      []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
-	t90      []float32 // %90 = matmul(x, %85) f32[N,5,8], line 54 [grad]
-	t91      []float32 // %91 = sum_to(%90) f32[5,8], line 54 [grad]
+	training     bool      // set during TrainStep: loops keep what their gradients read
+	t5           []float32 // %5 = matmul(x, hs/W) f32[N,T,8], line 54
+	hs_xw        []float32 // hs/xw = add(%5, hs/b) f32[N,T,8], line 54
+	t7           []float32 // %7 = fill() f32[N,8], line 55
+	xt           []float32 // xt = arg() f32[N,8], line 55
+	h_9          []float32 // h = arg() f32[N,8], line 55
+	t10          []float32 // %10 = matmul(h, hs/U) f32[N,8], line 56
+	t11          []float32 // %11 = add(xt, %10) f32[N,8], line 56
+	t12          []float32 // %12 = tanh(%11) f32[N,8], line 56
+	t14          []float32 // %14 = reshape_to(%12) f32[N,8], line 56
+	hs_hs        []float32 // hs/hs = get(%15) f32[N,T,8], line 55
+	ht           []float32 // ht = arg() f32[N,8], line 141
+	h_20         []float32 // h = arg() f32[N,8], line 141
+	t21          []float32 // %21 = reshape_to(ht) f32[N,8], line 141
+	final_step_h []float32 // final_step/h = get(%22) f32[N,8], line 141
+	logits       []float32 // logits = add(%26, logits/b) f32[N,3], line 16
+	y            []float32 // y = softmax(logits) f32[N,3], line 18
+	t29          []float32 // %29 = softmax_cross_entropy(logits, y_) f32[N], line 19
+	loss_30      []float32 // loss = mean(%29) f32[], line 19
+	t32          []float32 // %32 = count(%29) f32[], line 19 [grad]
+	t33          []float32 // %33 = broadcast_to(%31) f32[N], line 19 [grad]
+	t34          []float32 // %34 = div(%33, %32) f32[N], line 19 [grad]
+	t35          []float32 // %35 = broadcast_to(%34) f32[N,3], line 19 [grad]
+	t37          []float32 // %37 = sum(y_) f32[N,1], line 19 [grad]
+	t40          []float32 // %40 = mul(%39, %35) f32[N,3], line 19 [grad]
+	t44          []float32 // %44 = sum_to(%40) f32[3], line 16 [grad]
+	t45          []float32 // %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
+	t46          []float32 // %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
+	t47          []float32 // %47 = arg() f32[N,8], line 141 [grad]
+	t49          []float32 // %49 = arg() f32[N,8], line 141 [grad]
+	t51          []float32 // %51 = reshape_to(%49) f32[N,8], line 141 [grad]
+	t53          []float32 // %53 = broadcast_to(%52) f32[N,8], line 141 [grad]
+	t56          []float32 // %56 = get(%55) f32[N,T,8], line 141 [grad]
+	t59          []float32 // %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
+	t81          []float32 // %81 = get(%15) f32[T,N,8], line 56 [grad]
+	t61          []float32 // %61 = arg() f32[N,8], line 55 [grad]
+	t62          []float32 // %62 = arg() f32[N,8], line 55 [grad]
+	t80          []float32 // %80 = arg() f32[N,8], line 56 [grad]
+	t63          []float32 // %63 = arg() f32[N,8], line 55 [grad]
+	t64          []float32 // %64 = arg() f32[8,8], line 55 [grad]
+	t70          []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
+	t75          []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
+	t76          []float32 // %76 = matmul(%75, %65) f32[N,8], line 56 [grad]
+	t77          []float32 // %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
+	t78          []float32 // %78 = add(%64, %77) f32[8,8], line 56 [grad]
+	t85          []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
+	t87          []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
+	t88          []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
+	t90          []float32 // %90 = matmul(x, %85) f32[N,5,8], line 54 [grad]
+	t91          []float32 // %91 = sum_to(%90) f32[5,8], line 54 [grad]
 }
 
 // New returns a SeqRnn with every parameter at its initial value. Buffers
@@ -138,19 +138,19 @@ func (m *Model) layout(n, t int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t5, m.t6, m.t56, m.t19, m.t27, m.t35, m.t40, m.t33, m.t88 = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
+	m.t5, m.hs_xw, m.t56, m.ht, m.logits, m.t35, m.t40, m.t33, m.t88 = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
 	a = a[8*n*t:]
-	m.t16 = a[: 8*n*t : 8*n*t]
+	m.hs_hs = a[: 8*n*t : 8*n*t]
 	a = a[8*n*t:]
 	m.t81 = a[: 8*n*t : 8*n*t]
 	a = a[8*n*t:]
-	m.t85, m.t7, m.t45, m.t28 = a[:8*n*t:8*n*t], a[:8*n:8*n], a[:8*n:8*n], a[:3*n:3*n]
+	m.t85, m.t7, m.t45, m.y = a[:8*n*t:8*n*t], a[:8*n:8*n], a[:8*n:8*n], a[:3*n:3*n]
 	a = a[8*n*t:]
-	m.t90, m.t8, m.t20, m.t47, m.t59, m.t29, m.t34, m.t37 = a[:40*n:40*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:n:n], a[:n:n], a[:n:n]
+	m.t90, m.xt, m.h_20, m.t47, m.t59, m.t29, m.t34, m.t37 = a[:40*n:40*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[40*n:]
-	m.t9, m.t21, m.t49, m.t61, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
+	m.h_9, m.t21, m.t49, m.t61, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
 	a = a[8*n:]
-	m.t10, m.t23, m.t51, m.t62 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
+	m.t10, m.final_step_h, m.t51, m.t62 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
 	m.t11, m.t53, m.t80 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
@@ -174,7 +174,7 @@ func (m *Model) layout(n, t int) {
 	a = a[24:]
 	m.t44 = a[:3:3]
 	a = a[3:]
-	m.t30 = a[:1:1]
+	m.loss_30 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
@@ -226,20 +226,20 @@ func (m *Model) forward(n, t int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	t5 := m.t5
-	t6 := m.t6
+	hs_xw := m.hs_xw
 	t7 := m.t7
-	t8 := m.t8
-	t9 := m.t9
+	xt := m.xt
+	h_9 := m.h_9
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
 	t14 := m.t14
-	t16 := m.t16
-	t19 := m.t19
-	t20 := m.t20
+	hs_hs := m.hs_hs
+	ht := m.ht
+	h_20 := m.h_20
 	t21 := m.t21
-	t23 := m.t23
-	t27 := m.t27
+	final_step_h := m.final_step_h
+	logits := m.logits
 	t81 := m.t81
 	// %5 = matmul(x, hs/W) f32[N,T,8], line 54
 	runtime.SgemmBatched(gemmPlan5(n*t), false, false, t, 8, 5, x, []int{n}, p0, []int{}, t5, []int{n})
@@ -247,89 +247,89 @@ func (m *Model) forward(n, t int, x []float32) {
 	for i0 := 0; i0 < n*t; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t6[o0+i1] = t5[o0+i1] + p2[i1]
+			hs_xw[o0+i1] = t5[o0+i1] + p2[i1]
 		}
 	}
 	// %7 = fill() f32[N,8], line 55
 	clear(t7)
 	// %15 = scan(hs/xw, %7, hs/U) (f32[N,T,8], f32[N,8], f32[T,N,8]), line 55
 	{
-		copy(t9, t7)
+		copy(h_9, t7)
 		for i15 := 0; i15 < t; i15++ {
-			runtime.CopyStepIn(t8, t6, n, t, 8, i15)
+			runtime.CopyStepIn(xt, hs_xw, n, t, 8, i15)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t81[i15*8*n:(i15+1)*8*n], t9)
+				copy(t81[i15*8*n:(i15+1)*8*n], h_9)
 			}
 			// The body.
 			// %10 = matmul(h, hs/U) f32[N,8], line 56
-			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, t9, 8, p1, 8, 0, t10, 8)
+			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, h_9, 8, p1, 8, 0, t10, 8)
 			// %11 = add(xt, %10) f32[N,8], line 56
 			for i0 := 0; i0 < 8*n; i0++ {
-				t11[i0] = t8[i0] + t10[i0]
+				t11[i0] = xt[i0] + t10[i0]
 			}
 			// %12 = tanh(%11) f32[N,8], line 56
 			runtime.TanhSlice(t12[:8*n], t11[:8*n])
 			// %14 = reshape_to(%12) f32[N,8], line 56
 			copy(t14, t12)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t16, t12, n, t, 8, i15)
-			copy(t9, t14)
+			runtime.CopyStepOut(hs_hs, t12, n, t, 8, i15)
+			copy(h_9, t14)
 		}
 	}
 	// %22 = scan(hs/hs, %7) (f32[N,8], f32[T,N,8]), line 141
 	{
-		copy(t20, t7)
+		copy(h_20, t7)
 		for i22 := 0; i22 < t; i22++ {
-			runtime.CopyStepIn(t19, t16, n, t, 8, i22)
+			runtime.CopyStepIn(ht, hs_hs, n, t, 8, i22)
 			// The body.
 			// %21 = reshape_to(ht) f32[N,8], line 141
-			copy(t21, t19)
+			copy(t21, ht)
 			// Stack its per-step results, carry the others to the next step.
-			copy(t20, t21)
+			copy(h_20, t21)
 		}
-		copy(t23, t20)
+		copy(final_step_h, h_20)
 	}
 	// logits = add(%26, logits/b) f32[N,3], line 16
 	{
 		// the product of %26, bias logits/b: one kernel call
 		for r := 0; r < n; r++ {
-			copy(t27[r*3:], p4)
+			copy(logits[r*3:], p4)
 		}
-		runtime.SgemmPlan(gemmPlan26(n), false, false, n, 3, 8, 1, t23, 8, p3, 3, 1, t27, 3)
+		runtime.SgemmPlan(gemmPlan26(n), false, false, n, 3, 8, 1, final_step_h, 8, p3, 3, 1, logits, 3)
 	}
 }
 
 // predict runs the predict program for a batch of n (t the size of T).
 func (m *Model) predict(n, t int, x []float32) {
 	m.layout(n, t)
-	t27 := m.t27
-	t28 := m.t28
+	logits := m.logits
+	y := m.y
 	// First the forward program.
 	m.forward(n, t, x)
 	// y = softmax(logits) f32[N,3], line 18
-	runtime.SoftmaxRows(t28, t27, n, 3)
+	runtime.SoftmaxRows(y, logits, n, 3)
 }
 
 // loss runs the loss program for a batch of n (t the size of T).
 func (m *Model) loss(n, t int, x []float32, y_ []float32) {
 	m.layout(n, t)
-	t27 := m.t27
+	logits := m.logits
 	t29 := m.t29
-	t30 := m.t30
+	loss_30 := m.loss_30
 	// First the forward program.
 	m.forward(n, t, x)
 	// %29 = softmax_cross_entropy(logits, y_) f32[N], line 19
-	runtime.SoftmaxCrossEntropyRows(t29, t27, y_, n, 3)
+	runtime.SoftmaxCrossEntropyRows(t29, logits, y_, n, 3)
 	// loss = mean(%29) f32[], line 19
 	{
-		clear(t30)
+		clear(loss_30)
 		for i0 := 0; i0 < n; i0++ {
-			t30[0] += t29[i0]
+			loss_30[0] += t29[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t30 {
-			t30[i] *= inv
+		for i := range loss_30 {
+			loss_30[i] *= inv
 		}
 	}
 }
@@ -342,10 +342,10 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	p4 := m.params[4]
-	t16 := m.t16
-	t23 := m.t23
-	t27 := m.t27
-	t28 := m.t28
+	hs_hs := m.hs_hs
+	final_step_h := m.final_step_h
+	logits := m.logits
+	y := m.y
 	t32 := m.t32
 	t33 := m.t33
 	t34 := m.t34
@@ -380,7 +380,7 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	// First the loss program.
 	m.loss(n, t, x, y_)
 	// y = softmax(logits) f32[N,3], line 18
-	runtime.SoftmaxRows(t28, t27, n, 3)
+	runtime.SoftmaxRows(y, logits, n, 3)
 	// %32 = count(%29) f32[], line 19 [grad]
 	t32[0] = float32(n)
 	// %33 = broadcast_to(%31) f32[N], line 19 [grad]
@@ -415,7 +415,7 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t40[o0+i1] = ((t28[o0+i1] * t37[o1]) - y_[o0+i1]) * t35[o0+i1]
+			t40[o0+i1] = ((y[o0+i1] * t37[o1]) - y_[o0+i1]) * t35[o0+i1]
 		}
 	}
 	// %44 = sum_to(%40) f32[3], line 16 [grad]
@@ -431,12 +431,12 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	// %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 3, 1, t40, 3, p3, 3, 0, t45, 8)
 	// %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 3, n, 1, t23, 8, t40, 3, 0, t46, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 3, n, 1, final_step_h, 8, t40, 3, 0, t46, 3)
 	// %55 = scan(hs/hs, %45) (f32[N,T,8], f32[N,8]), line 141 [grad]
 	{
 		copy(t49, t45)
 		for i55 := t - 1; i55 >= 0; i55-- {
-			runtime.CopyStepIn(t47, t16, n, t, 8, i55)
+			runtime.CopyStepIn(t47, hs_hs, n, t, 8, i55)
 			// The body.
 			// %51 = reshape_to(%49) f32[N,8], line 141 [grad]
 			copy(t51, t49)
@@ -460,7 +460,7 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 		for i84 := t - 1; i84 >= 0; i84-- {
 			t61 = t81[i84*8*n : (i84+1)*8*n]
 			runtime.CopyStepIn(t62, t56, n, t, 8, i84)
-			runtime.CopyStepIn(t80, t16, n, t, 8, i84)
+			runtime.CopyStepIn(t80, hs_hs, n, t, 8, i84)
 			// The body.
 			// %70 = reshape_to(%63) f32[N,8], line 56 [grad]
 			copy(t70, t63)
@@ -563,7 +563,7 @@ func (m *Model) Predict(n, t int, x []float32) (y []float32) {
 	checkSym("Predict", "t", t)
 	check("Predict", "x", len(x), 5*n*t, n)
 	m.predict(n, t, x)
-	return m.t28
+	return m.y
 }
 
 // Loss returns the loss on a batch of n examples (t the size of T) (x holds f32[N,T,5], y_ holds f32[N,3]) without
@@ -573,7 +573,7 @@ func (m *Model) Loss(n, t int, x []float32, y_ []float32) float32 {
 	check("Loss", "x", len(x), 5*n*t, n)
 	check("Loss", "y_", len(y_), 3*n, n)
 	m.loss(n, t, x, y_)
-	return m.t30[0]
+	return m.loss_30[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (t the size of T) (x holds f32[N,T,5], y_ holds f32[N,3]) and
@@ -585,7 +585,7 @@ func (m *Model) TrainStep(n, t int, x []float32, y_ []float32) float32 {
 	m.training = true
 	m.train(n, t, x, y_)
 	m.training = false
-	return m.t30[0]
+	return m.loss_30[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.

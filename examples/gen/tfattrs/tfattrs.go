@@ -52,42 +52,42 @@ type Model struct {
 	feedIn1  []int32   // the feeds' label, converted from float32
 	feedOut1 []float32 // PredictFeed's pred, converted to float32
 
-	t4  []float32 // xb = add(x, B) f32[N,4,6], line 15
-	t5  []float32 // rows = strided_slice(xb) f32[N,2,6], line 17
-	t6  []float32 // col = strided_slice(xb) f32[N,1,4], line 19
-	t7  []float32 // att = softmax(rows) f32[N,2,6], line 21
-	t9  []float32 // pooled = sum(%8) f32[N,6], line 22
-	t10 []float32 // %10 = mean(col) f32[N,1], line 23
-	t11 []float32 // feat = concat(pooled, %10) f32[N,7], line 23
-	t12 []float32 // %12 = matmul(feat, W) f32[N,3], line 24
-	t14 []float32 // z = maximum(%12, %13) f32[N,3], line 24
-	t15 []int64   // pred = argmax(z) i64[N,1], line 25
-	t16 []float32 // %16 = one_hot(label) f32[3,N], line 28
-	t17 []float32 // target = transpose(%16) f32[N,3], line 28
-	t18 []float32 // err = sub(z, target) f32[N,3], line 30
-	t20 []float32 // %20 = sum(%19) f32[N], line 31
-	t21 []float32 // loss = mean(%20) f32[], line 31
-	t23 []float32 // %23 = count(%20) f32[], line 31 [grad]
-	t24 []float32 // %24 = broadcast_to(%22) f32[N], line 31 [grad]
-	t25 []float32 // %25 = div(%24, %23) f32[N], line 31 [grad]
-	t26 []float32 // %26 = broadcast_to(%25) f32[N,3], line 31 [grad]
-	t27 []float32 // %27 = mul(%26, err) f32[N,3], line 31 [grad]
-	t31 []float32 // %31 = pick_grad(%29, %12, %13) f32[N,3], line 24 [grad]
-	t32 []float32 // %32 = matmul(%31, W) f32[N,7], line 24 [grad]
-	t33 []float32 // %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
-	t34 []float32 // %34 = slice(%32) f32[N,6], line 23 [grad]
-	t35 []float32 // %35 = slice(%32) f32[N,1], line 23 [grad]
-	t36 []float32 // %36 = count(col) f32[], line 23 [grad]
-	t37 []float32 // %37 = broadcast_to(%35) f32[N,1,4], line 23 [grad]
-	t38 []float32 // %38 = div(%37, %36) f32[N,1,4], line 23 [grad]
-	t39 []float32 // %39 = broadcast_to(%34) f32[N,2,6], line 22 [grad]
-	t40 []float32 // %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
-	t43 []float32 // %43 = sum(%42) f32[N,1,6], line 21 [grad]
-	t46 []float32 // %46 = add(%41, %45) f32[N,2,6], line 21 [grad]
-	t47 []float32 // %47 = reshape_to(%38) f32[N,4,1], line 19 [grad]
-	t48 []float32 // %48 = unslice(%47) f32[N,4,6], line 19 [grad]
-	t49 []float32 // %49 = unslice(%46) f32[N,4,6], line 17 [grad]
-	t51 []float32 // %51 = sum_to(%50) f32[4,6], line 15 [grad]
+	xb      []float32 // xb = add(x, B) f32[N,4,6], line 15
+	rows    []float32 // rows = strided_slice(xb) f32[N,2,6], line 17
+	col     []float32 // col = strided_slice(xb) f32[N,1,4], line 19
+	att     []float32 // att = softmax(rows) f32[N,2,6], line 21
+	pooled  []float32 // pooled = sum(%8) f32[N,6], line 22
+	t10     []float32 // %10 = mean(col) f32[N,1], line 23
+	feat    []float32 // feat = concat(pooled, %10) f32[N,7], line 23
+	t12     []float32 // %12 = matmul(feat, W) f32[N,3], line 24
+	z       []float32 // z = maximum(%12, %13) f32[N,3], line 24
+	pred    []int64   // pred = argmax(z) i64[N,1], line 25
+	t16     []float32 // %16 = one_hot(label) f32[3,N], line 28
+	target  []float32 // target = transpose(%16) f32[N,3], line 28
+	err     []float32 // err = sub(z, target) f32[N,3], line 30
+	t20     []float32 // %20 = sum(%19) f32[N], line 31
+	loss_21 []float32 // loss = mean(%20) f32[], line 31
+	t23     []float32 // %23 = count(%20) f32[], line 31 [grad]
+	t24     []float32 // %24 = broadcast_to(%22) f32[N], line 31 [grad]
+	t25     []float32 // %25 = div(%24, %23) f32[N], line 31 [grad]
+	t26     []float32 // %26 = broadcast_to(%25) f32[N,3], line 31 [grad]
+	t27     []float32 // %27 = mul(%26, err) f32[N,3], line 31 [grad]
+	t31     []float32 // %31 = pick_grad(%29, %12, %13) f32[N,3], line 24 [grad]
+	t32     []float32 // %32 = matmul(%31, W) f32[N,7], line 24 [grad]
+	t33     []float32 // %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
+	t34     []float32 // %34 = slice(%32) f32[N,6], line 23 [grad]
+	t35     []float32 // %35 = slice(%32) f32[N,1], line 23 [grad]
+	t36     []float32 // %36 = count(col) f32[], line 23 [grad]
+	t37     []float32 // %37 = broadcast_to(%35) f32[N,1,4], line 23 [grad]
+	t38     []float32 // %38 = div(%37, %36) f32[N,1,4], line 23 [grad]
+	t39     []float32 // %39 = broadcast_to(%34) f32[N,2,6], line 22 [grad]
+	t40     []float32 // %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
+	t43     []float32 // %43 = sum(%42) f32[N,1,6], line 21 [grad]
+	t46     []float32 // %46 = add(%41, %45) f32[N,2,6], line 21 [grad]
+	t47     []float32 // %47 = reshape_to(%38) f32[N,4,1], line 19 [grad]
+	t48     []float32 // %48 = unslice(%47) f32[N,4,6], line 19 [grad]
+	t49     []float32 // %49 = unslice(%46) f32[N,4,6], line 17 [grad]
+	t51     []float32 // %51 = sum_to(%50) f32[4,6], line 15 [grad]
 }
 
 // New returns a TFAttrs with every parameter at its initial value. Buffers
@@ -118,27 +118,27 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t4, m.t48, m.t7 = a[:24*n:24*n], a[:24*n:24*n], a[:12*n:12*n]
+		m.xb, m.t48, m.att = a[:24*n:24*n], a[:24*n:24*n], a[:12*n:12*n]
 		a = a[24*n:]
-		m.t49, m.t5, m.t40, m.t47 = a[:24*n:24*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n]
+		m.t49, m.rows, m.t40, m.t47 = a[:24*n:24*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n]
 		a = a[24*n:]
-		m.t39, m.t46, m.t11, m.t37 = a[:12*n:12*n], a[:12*n:12*n], a[:7*n:7*n], a[:4*n:4*n]
+		m.t39, m.t46, m.feat, m.t37 = a[:12*n:12*n], a[:12*n:12*n], a[:7*n:7*n], a[:4*n:4*n]
 		a = a[12*n:]
-		m.t32, m.t9, m.t43, m.t12, m.t36 = a[:7*n:7*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:1:1]
+		m.t32, m.pooled, m.t43, m.t12, m.t36 = a[:7*n:7*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:1:1]
 		a = a[7*n:]
-		m.t34, m.t14, m.t18, m.t27, m.t31, m.t10 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+		m.t34, m.z, m.err, m.t27, m.t31, m.t10 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 		a = a[6*n:]
-		m.t6, m.t38 = a[:4*n:4*n], a[:4*n:4*n]
+		m.col, m.t38 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t16, m.t26, m.t20, m.t24, m.t35 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 		a = a[3*n:]
-		m.t17, m.t25 = a[:3*n:3*n], a[:n:n]
+		m.target, m.t25 = a[:3*n:3*n], a[:n:n]
 		a = a[3*n:]
 		m.t51, m.t23 = a[:24:24], a[:1:1]
 		a = a[24:]
 		m.t33 = a[:21:21]
 		a = a[21:]
-		m.t21 = a[:1:1]
+		m.loss_21 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -149,7 +149,7 @@ func (m *Model) layout(n int) {
 			m.arenaI64 = make([]int64, size)
 		}
 		a := m.arenaI64[:size]
-		m.t15 = a[:n:n]
+		m.pred = a[:n:n]
 		a = a[n:]
 		_ = a
 	}
@@ -172,20 +172,20 @@ func (m *Model) forward(n int, x []float32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t4 := m.t4
-	t5 := m.t5
-	t6 := m.t6
-	t7 := m.t7
-	t9 := m.t9
+	xb := m.xb
+	rows := m.rows
+	col := m.col
+	att := m.att
+	pooled := m.pooled
 	t10 := m.t10
-	t11 := m.t11
+	feat := m.feat
 	t12 := m.t12
-	t14 := m.t14
+	z := m.z
 	// xb = add(x, B) f32[N,4,6], line 15
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 24
 		for i1 := 0; i1 < 24; i1++ {
-			t4[o0+i1] = x[o0+i1] + p0[i1]
+			xb[o0+i1] = x[o0+i1] + p0[i1]
 		}
 	}
 	// rows = strided_slice(xb) f32[N,2,6], line 17
@@ -194,17 +194,17 @@ func (m *Model) forward(n int, x []float32) {
 			o0 := i0*12 + i1*6
 			o1 := i0*24 + i1*-12
 			for i2 := 0; i2 < 6; i2++ {
-				t5[o0+i2] = t4[18+o1+i2]
+				rows[o0+i2] = xb[18+o1+i2]
 			}
 		}
 	}
 	// col = strided_slice(xb) f32[N,1,4], line 19
 	for i0 := 0; i0 < 4*n; i0++ {
-		t6[i0] = t4[i0*6]
+		col[i0] = xb[i0*6]
 	}
 	// att = softmax(rows) f32[N,2,6], line 21
 	{
-		src, dst := t5, t7
+		src, dst := rows, att
 		for o := 0; o < n; o++ {
 			for i := 0; i < 6; i++ {
 				at := o*12 + i
@@ -229,13 +229,13 @@ func (m *Model) forward(n int, x []float32) {
 	}
 	// pooled = sum(%8) f32[N,6], line 22
 	{
-		clear(t9)
+		clear(pooled)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 2; i1++ {
 				o0 := i0 * 6
 				o1 := i0*12 + i1*6
 				for i2 := 0; i2 < 6; i2++ {
-					t9[o0+i2] += (t7[o1+i2] * t5[o1+i2])
+					pooled[o0+i2] += (att[o1+i2] * rows[o1+i2])
 				}
 			}
 		}
@@ -247,7 +247,7 @@ func (m *Model) forward(n int, x []float32) {
 			o0 := i0
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t10[o0] += t6[o1+i1]
+				t10[o0] += col[o1+i1]
 			}
 		}
 		inv := 1 / float32(4)
@@ -261,53 +261,53 @@ func (m *Model) forward(n int, x []float32) {
 			o0 := i0 * 7
 			o1 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t11[o0+i1] = t9[o1+i1]
+				feat[o0+i1] = pooled[o1+i1]
 			}
 		}
 		{
-			t11 := t11[6:]
+			feat := feat[6:]
 			for i0 := 0; i0 < n; i0++ {
-				t11[i0*7] = t10[i0]
+				feat[i0*7] = t10[i0]
 			}
 		}
 	}
 	// %12 = matmul(feat, W) f32[N,3], line 24
-	runtime.SgemmPlan(gemmPlan12(n), false, false, n, 3, 7, 1, t11, 7, p1, 3, 0, t12, 3)
+	runtime.SgemmPlan(gemmPlan12(n), false, false, n, 3, 7, 1, feat, 7, p1, 3, 0, t12, 3)
 	// z = maximum(%12, %13) f32[N,3], line 24
 	for i0 := 0; i0 < 3*n; i0++ {
-		t14[i0] = runtime.Maximum(t12[i0], float32(0))
+		z[i0] = runtime.Maximum(t12[i0], float32(0))
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	t14 := m.t14
-	t15 := m.t15
+	z := m.z
+	pred := m.pred
 	// First the forward program.
 	m.forward(n, x)
 	// pred = argmax(z) i64[N,1], line 25
 	for o := 0; o < n; o++ {
-		best, at := t14[o*3+0], 0
+		best, at := z[o*3+0], 0
 		for k := 1; k < 3; k++ {
-			v := t14[o*3+k]
+			v := z[o*3+k]
 			if best == best && (v != v || v > best) {
 				best, at = v, k
 			}
 		}
-		t15[o] = int64(at)
+		pred[o] = int64(at)
 	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, label []int32) {
 	m.layout(n)
-	t14 := m.t14
+	z := m.z
 	t16 := m.t16
-	t17 := m.t17
-	t18 := m.t18
+	target := m.target
+	err := m.err
 	t20 := m.t20
-	t21 := m.t21
+	loss_21 := m.loss_21
 	// First the forward program.
 	m.forward(n, x)
 	// %16 = one_hot(label) f32[3,N], line 28
@@ -326,12 +326,12 @@ func (m *Model) loss(n int, x []float32, label []int32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t17[o0+i1] = t16[o1+i1*n]
+			target[o0+i1] = t16[o1+i1*n]
 		}
 	}
 	// err = sub(z, target) f32[N,3], line 30
 	for i0 := 0; i0 < 3*n; i0++ {
-		t18[i0] = t14[i0] - t17[i0]
+		err[i0] = z[i0] - target[i0]
 	}
 	// %20 = sum(%19) f32[N], line 31
 	{
@@ -340,19 +340,19 @@ func (m *Model) loss(n int, x []float32, label []int32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t20[o0] += (t18[o1+i1] * t18[o1+i1])
+				t20[o0] += (err[o1+i1] * err[o1+i1])
 			}
 		}
 	}
 	// loss = mean(%20) f32[], line 31
 	{
-		clear(t21)
+		clear(loss_21)
 		for i0 := 0; i0 < n; i0++ {
-			t21[0] += t20[i0]
+			loss_21[0] += t20[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range t21 {
-			t21[i] *= inv
+		for i := range loss_21 {
+			loss_21[i] *= inv
 		}
 	}
 }
@@ -362,11 +362,11 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	m.layout(n)
 	p0 := m.params[0]
 	p1 := m.params[1]
-	t5 := m.t5
-	t7 := m.t7
-	t11 := m.t11
+	rows := m.rows
+	att := m.att
+	feat := m.feat
 	t12 := m.t12
-	t18 := m.t18
+	err := m.err
 	t23 := m.t23
 	t24 := m.t24
 	t25 := m.t25
@@ -410,7 +410,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %27 = mul(%26, err) f32[N,3], line 31 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t27[i0] = t26[i0] * t18[i0]
+		t27[i0] = t26[i0] * err[i0]
 	}
 	// %31 = pick_grad(%29, %12, %13) f32[N,3], line 24 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
@@ -419,7 +419,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	// %32 = matmul(%31, W) f32[N,7], line 24 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 7, 3, 1, t31, 3, p1, 3, 0, t32, 7)
 	// %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 7, 3, n, 1, t11, 7, t31, 3, 0, t33, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 7, 3, n, 1, feat, 7, t31, 3, 0, t33, 3)
 	// %34 = slice(%32) f32[N,6], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
@@ -461,7 +461,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
 	for i0 := 0; i0 < 12*n; i0++ {
-		t40[i0] = t39[i0] * t5[i0]
+		t40[i0] = t39[i0] * rows[i0]
 	}
 	// %43 = sum(%42) f32[N,1,6], line 21 [grad]
 	{
@@ -471,7 +471,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 				o0 := i0 * 6
 				o1 := i0*12 + i1*6
 				for i2 := 0; i2 < 6; i2++ {
-					t43[o0+i2] += (t40[o1+i2] * t7[o1+i2])
+					t43[o0+i2] += (t40[o1+i2] * att[o1+i2])
 				}
 			}
 		}
@@ -482,7 +482,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			o0 := i0*12 + i1*6
 			o1 := i0 * 6
 			for i2 := 0; i2 < 6; i2++ {
-				t46[o0+i2] = (t39[o0+i2] * t7[o0+i2]) + (t7[o0+i2] * (t40[o0+i2] - t43[o1+i2]))
+				t46[o0+i2] = (t39[o0+i2] * att[o0+i2]) + (att[o0+i2] * (t40[o0+i2] - t43[o1+i2]))
 			}
 		}
 	}
@@ -544,7 +544,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (z []float32, pred []int64) {
 	check("Predict", "x", len(x), 24*n, n)
 	m.predict(n, x)
-	return m.t14, m.t15
+	return m.z, m.pred
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,4,6], label holds i32[N]) without
@@ -553,7 +553,7 @@ func (m *Model) Loss(n int, x []float32, label []int32) float32 {
 	check("Loss", "x", len(x), 24*n, n)
 	check("Loss", "label", len(label), n, n)
 	m.loss(n, x, label)
-	return m.t21[0]
+	return m.loss_21[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,4,6], label holds i32[N]) and
@@ -562,7 +562,7 @@ func (m *Model) TrainStep(n int, x []float32, label []int32) float32 {
 	check("TrainStep", "x", len(x), 24*n, n)
 	check("TrainStep", "label", len(label), n, n)
 	m.train(n, x, label)
-	return m.t21[0]
+	return m.loss_21[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
