@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flow-lang/flow/runtime"
 )
@@ -19,7 +20,8 @@ import (
 // h f32[N,T,2] = 2·x and per example s f32[N,2], the sum of x over T. It
 // records the (n, T) of every PredictFeed call.
 type seqModel struct {
-	sig runtime.Signature
+	sig   runtime.Signature
+	delay time.Duration // each call sleeps this long
 
 	mu    sync.Mutex
 	calls [][2]int
@@ -48,6 +50,7 @@ func (m *seqModel) PredictFeed(n int, in [][]float32) [][]float32 {
 		panic("seq: wrong feed")
 	}
 	steps := len(in[0]) / (2 * n)
+	time.Sleep(m.delay)
 	m.mu.Lock()
 	m.calls = append(m.calls, [2]int{n, steps})
 	m.mu.Unlock()
@@ -264,5 +267,58 @@ func TestDecodeSequenceBytewise(t *testing.T) {
 		if !sameRequest(a, b) || fmt.Sprint(a.dims) != fmt.Sprint(b.dims) {
 			t.Errorf("%s: decodes differently through a small buffer", body)
 		}
+	}
+}
+
+// TestServeSequencesConcurrent sends requests of three lengths at once:
+// the batcher merges only those of one length, and each gets its own
+// results.
+func TestServeSequencesConcurrent(t *testing.T) {
+	m := newSeqModel()
+	m.delay = 10 * time.Millisecond // requests queue while the model runs
+	_, hs := newTestServer(t, m, Options{MaxDelay: 20 * time.Millisecond, MaxBatch: 8})
+	url := hs.URL + "/v1/models/seq:predict"
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			steps, n := 1+i%3, 1+i%4
+			ex, body := seqBody(n, steps)
+			code, _, resp := do(t, http.MethodPost, url, body)
+			var got struct{ Predictions []struct{ S []float32 } }
+			if err := json.Unmarshal([]byte(resp), &got); code != http.StatusOK || err != nil || len(got.Predictions) != n {
+				errs <- fmt.Errorf("T=%d n=%d: %d %s", steps, n, code, resp)
+				return
+			}
+			for k, p := range got.Predictions {
+				var sum [2]float32
+				for _, step := range ex[k] {
+					sum[0] += step[0]
+					sum[1] += step[1]
+				}
+				if len(p.S) != 2 || p.S[0] != sum[0] || p.S[1] != sum[1] {
+					errs <- fmt.Errorf("T=%d n=%d example %d: s = %v, want %v", steps, n, k, p.S, sum)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	examples := 0
+	for _, c := range m.calls {
+		if c[0] > 8 {
+			t.Errorf("fed %d examples at once, more than --max-batch 8", c[0])
+		}
+		examples += c[0]
+	}
+	if len(m.calls) >= 30 {
+		t.Errorf("no two requests were merged (%d calls for %d examples)", len(m.calls), examples)
 	}
 }
