@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -37,20 +38,27 @@ type segment struct {
 // up to MaxDelay while other requests are being received (a lone client
 // waits for nobody), feeds them in one PredictFeed call and hands each
 // request its share of the results. A request larger than the batch is
-// split across consecutive batches.
+// split across consecutive batches. Only requests whose examples have
+// the same sizes (of a sequence length, say) share a batch: the others
+// met while gathering one are held, up to the queue's capacity, and
+// start the next batches, oldest first.
 func (s *Server) loop() {
 	defer close(s.stopped)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var (
 		pending *job // a job with examples left after the last batch
-		held    *job // a job of other sizes than the last batch's
+		// held are jobs taken from the queue while gathering a batch of
+		// other sizes (a sequence length, say), oldest first: the next
+		// batches start with them. They are at most cap(s.queue).
+		held []*job
 	)
 	for {
 		first := pending
 		pending = nil
-		if first == nil {
-			first, held = held, nil
+		if first == nil && len(held) > 0 {
+			first = held[0]
+			held = slices.Delete(held, 0, 1)
 		}
 		if first == nil {
 			select {
@@ -83,17 +91,27 @@ func (s *Server) loop() {
 			}
 		}
 		add(first)
-		// other sets aside a job whose examples have other sizes than
-		// first's (a sequence length, say) for the next batch, and
-		// reports whether it did: the batch is then complete.
-		other := func(j *job) bool {
+		// Jobs held earlier of first's sizes join it, in order.
+		for i := 0; i < len(held) && pending == nil && total < limit; {
+			if sameDims(held[i].dims, first.dims) {
+				add(held[i])
+				held = slices.Delete(held, i, 1+i)
+			} else {
+				i++
+			}
+		}
+		// take adds a job from the queue, or holds it for a later batch
+		// when its examples have other sizes than first's; it reports
+		// whether no more may be held, which completes the batch.
+		take := func(j *job) (full bool) {
 			if sameDims(j.dims, first.dims) {
+				add(j)
 				return false
 			}
-			held = j
-			return true
+			held = append(held, j)
+			return len(held) >= cap(s.queue)
 		}
-		if pending == nil && total < limit {
+		if pending == nil && total < limit && len(held) < cap(s.queue) {
 			wait := s.opt.MaxDelay > 0
 			if wait {
 				timer.Reset(s.opt.MaxDelay)
@@ -102,10 +120,9 @@ func (s *Server) loop() {
 			for pending == nil && total < limit {
 				select { // take what is already queued
 				case j := <-s.queue:
-					if other(j) {
+					if take(j) {
 						break gather
 					}
-					add(j)
 					continue
 				default:
 				}
@@ -114,10 +131,9 @@ func (s *Server) loop() {
 				}
 				select {
 				case j := <-s.queue:
-					if other(j) {
+					if take(j) {
 						break gather
 					}
-					add(j)
 				case <-s.wake: // a request failed before reaching the queue
 				case <-timer.C:
 					wait = false

@@ -89,6 +89,8 @@ type Options struct {
 	// first one of a batch; negative means not at all.
 	MaxDelay time.Duration
 	// Queue is how many requests may wait for the model; more get 503.
+	// For a model with a sequence length, the batcher may hold as many
+	// again, of other lengths than the batch it gathers.
 	Queue int
 	// MaxBody is the largest request body in bytes; larger ones get 413.
 	MaxBody int64
