@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -107,9 +111,61 @@ func TestSeqRnnCLITrainRefusesMNIST(t *testing.T) {
 	require.Contains(t, stderr, "model SeqRnn does not fit MNIST training: x is f32[N,T,5]: only the first (batch) dimension may be symbolic, and its dimension 1 is the symbolic dimension T")
 }
 
-// TestSeqRnnServeRefuses checks that serve, which does not take sequence
-// inputs yet, refuses the model at start and names the input.
-func TestSeqRnnServeRefuses(t *testing.T) {
-	_, err := serve.New(seqrnn.New(), serve.Options{})
-	require.ErrorContains(t, err, "predict input x is f32[N,T,5]: only the first (batch) dimension may be symbolic")
+// TestSeqRnnServe serves the model over HTTP: requests of different
+// sequence lengths T, each answered as the generated model's Predict
+// answers at that T; examples of different lengths in one request are
+// refused with a message naming them.
+func TestSeqRnnServe(t *testing.T) {
+	m := seqrnn.New()
+	ref := seqrnn.New()
+	for i, p := range m.Params() {
+		copy(ref.Params()[i].Data, p.Data)
+	}
+	s, err := serve.New(m, serve.Options{})
+	require.NoError(t, err)
+	hs := httptest.NewServer(s)
+	defer s.Close()
+	defer hs.Close()
+	post := func(body string) (int, string) {
+		resp, err := http.Post(hs.URL+"/v1/models/seq_rnn:predict", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, steps := range []int{6, 2, 11} {
+		const n = 3
+		x := make([]float32, n*steps*5)
+		examples := make([][][]float32, n)
+		for k := range examples {
+			examples[k] = make([][]float32, steps)
+			for s := range examples[k] {
+				examples[k][s] = make([]float32, 5)
+				for d := range examples[k][s] {
+					v := float32(r.Float64() - 0.5)
+					examples[k][s][d] = v
+					x[(k*steps+s)*5+d] = v
+				}
+			}
+		}
+		raw, err := json.Marshal(map[string]any{"instances": examples})
+		require.NoError(t, err)
+		code, body := post(string(raw))
+		require.Equal(t, http.StatusOK, code, body)
+		var got struct{ Predictions [][]float32 }
+		require.NoError(t, json.Unmarshal([]byte(body), &got), body)
+		want := ref.Predict(n, steps, x)
+		require.Len(t, got.Predictions, n)
+		for k := range got.Predictions {
+			require.Len(t, got.Predictions[k], 3)
+			for c := range 3 {
+				require.InDelta(t, want[k*3+c], got.Predictions[k][c], 1e-6, "T=%d example %d class %d", steps, k, c)
+			}
+		}
+	}
+	code, body := post(`{"instances": [[[1,2,3,4,5]], [[1,2,3,4,5],[6,7,8,9,10]]]}`)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Contains(t, body, `instance 1: input \"x\" has T = 2, but example 0 has T = 1`)
 }

@@ -17,8 +17,65 @@ import (
 type tensor struct {
 	spec  runtime.TensorSpec
 	index int   // position in Signature.PredictInputs or Signature.Outputs
-	dims  []int // the shape of one example: spec.Shape[1:]
-	per   int   // values per example
+	dims  []int // the shape of one example: spec.Shape[1:], -1 where symbolic
+	per   int   // values per example: the product of the fixed dims
+	// syms holds, per entry of dims, the index in modelInfo.syms of its
+	// symbolic dimension (a sequence length T, say), or -1 for a fixed
+	// one; nil when every dimension of an example is fixed.
+	syms []int
+}
+
+// maxDim bounds the sizes tensor.size computes, so that products of
+// symbolic dimensions cannot overflow; what comes near it is far past
+// any memory limit: 2^40 where int has 64 bits, 2^30 (and a little)
+// where it has 32.
+const maxDim = math.MaxInt>>23 | 1<<30
+
+// satMul returns a·b for positive a and b, or maxDim when that is more.
+func satMul(a, b int) int {
+	if a > maxDim/b {
+		return maxDim
+	}
+	return min(a*b, maxDim)
+}
+
+// symSize returns the size of symbolic dimension s in dims, 1 when it is
+// not known (yet).
+func symSize(dims []int, s int) int {
+	if s < len(dims) && dims[s] > 0 {
+		return dims[s]
+	}
+	return 1
+}
+
+// size returns the values of one example when the model's symbolic
+// dimensions after the batch have the sizes dims (1 for those not
+// known; dims is nil for a model without any).
+func (t *tensor) size(dims []int) int {
+	n := t.per
+	for _, s := range t.syms {
+		if s >= 0 {
+			if n > 0 {
+				n = satMul(n, symSize(dims, s))
+			}
+		}
+	}
+	return n
+}
+
+// shape returns the shape of one example when the symbolic dimensions
+// have the sizes dims.
+func (t *tensor) shape(dims []int) []int {
+	if t.syms == nil {
+		return t.dims
+	}
+	out := slices.Clone(t.dims)
+	for j, s := range t.syms {
+		if s >= 0 {
+			out[j] = symSize(dims, s)
+		}
+	}
+	return out
 }
 
 // modelInfo is what requests are checked against and responses built from.
@@ -28,15 +85,59 @@ type modelInfo struct {
 	fixed   int      // the fixed batch size of every input, 0 when symbolic
 	classes int      // number of classes when the model is a classifier, else 0
 	sig     *runtime.Signature
+	// syms names the symbolic dimensions of the predict inputs after the
+	// batch (a sequence length T, say), in the order of
+	// Signature.SymbolicDims: each request gives them one size, which its
+	// first example decides. Empty for a model of fixed-size examples.
+	syms []string
+	// perValue bounds the bytes a request holds per value of its inputs
+	// (their storage, the outputs and the answer those values make),
+	// and perExample what it holds per example besides, for a model with
+	// syms; perValue is 0 when an output grows faster with the syms than
+	// every input (f32[N,T,T] from f32[N,T,5], say), which no such bound
+	// covers.
+	perValue, perExample float64
 }
 
-// batchTensor interprets spec as a batch of examples.
+// batchTensor interprets spec as a batch of examples of fixed size.
 func batchTensor(spec runtime.TensorSpec, index int) (tensor, int, error) {
 	fixed, per, err := spec.Batched()
 	if err != nil {
 		return tensor{}, 0, err
 	}
 	return tensor{spec: spec, index: index, dims: spec.Shape[1:], per: per}, fixed, nil
+}
+
+// seqTensor interprets spec as a batch of examples whose dimensions
+// after the batch may be symbolic, adding their names to syms when add
+// is set; otherwise it fails for a name not among syms.
+func seqTensor(spec runtime.TensorSpec, index int, syms *[]string, add bool) (tensor, int, error) {
+	fixed, per, names, err := spec.Sequence()
+	if err != nil {
+		return tensor{}, 0, err
+	}
+	t := tensor{spec: spec, index: index, dims: spec.Shape[1:], per: per}
+	if len(names) == 0 {
+		return t, fixed, nil
+	}
+	t.syms = make([]int, len(t.dims))
+	for j, d := range t.dims {
+		t.syms[j] = -1
+		if d >= 0 {
+			continue
+		}
+		name := spec.Dims[j+1]
+		s := slices.Index(*syms, name)
+		if s < 0 {
+			if !add {
+				return tensor{}, 0, fmt.Errorf("%s is %s, and no predict input gives the size of %s", spec.Name, spec, name)
+			}
+			s = len(*syms)
+			*syms = append(*syms, name)
+		}
+		t.syms[j] = s
+	}
+	return t, fixed, nil
 }
 
 func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {
@@ -49,7 +150,7 @@ func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {
 		if !ok {
 			return nil, fmt.Errorf("serve: model %s: predict input %q is not among its inputs", sig.Model, name)
 		}
-		t, fixed, err := batchTensor(spec, i)
+		t, fixed, err := seqTensor(spec, i, &info.syms, true)
 		if err != nil {
 			return nil, fmt.Errorf("serve: model %s: predict input %v", sig.Model, err)
 		}
@@ -59,14 +160,71 @@ func newModelInfo(sig *runtime.Signature) (*modelInfo, error) {
 		info.fixed = fixed
 		info.inputs = append(info.inputs, t)
 	}
-	info.outputs = NewOutputs(sig, info.fixed).list
+	if len(info.syms) == 0 {
+		info.outputs = NewOutputs(sig, info.fixed).list
+	} else {
+		// Order the syms as the model does (the batch first).
+		order := sig.SymbolicDims()
+		pos := func(name string) int {
+			if i := slices.Index(order, name); i >= 0 {
+				return i
+			}
+			return len(order)
+		}
+		old := slices.Clone(info.syms)
+		slices.SortStableFunc(info.syms, func(a, b string) int { return pos(a) - pos(b) })
+		for i := range info.inputs {
+			for j, s := range info.inputs[i].syms {
+				if s >= 0 {
+					info.inputs[i].syms[j] = slices.Index(info.syms, old[s])
+				}
+			}
+		}
+		for i, spec := range sig.Outputs {
+			t, f, err := seqTensor(spec, i, &info.syms, false)
+			if err != nil || f != info.fixed {
+				continue // not one entry per example: cannot be split between requests
+			}
+			info.outputs = append(info.outputs, t)
+		}
+	}
 	if len(info.outputs) == 0 {
 		return nil, fmt.Errorf("serve: model %s has no output with one entry per example along the batch dimension of its inputs", sig.Model)
 	}
-	if len(info.outputs) == 1 && len(info.outputs[0].dims) == 1 && info.outputs[0].per > 1 && info.outputs[0].spec.DType != "bool" {
+	if len(info.outputs) == 1 && len(info.outputs[0].dims) == 1 && info.outputs[0].syms == nil && info.outputs[0].per > 1 && info.outputs[0].spec.DType != "bool" {
 		info.classes = info.outputs[0].per
 	}
+	if len(info.syms) > 0 {
+		info.bodyBounds()
+	}
 	return info, nil
+}
+
+// symShape renders the shape of one example of t with the names of its
+// symbolic dimensions, e.g. "[T,5]".
+func (d *decoder) symShape(t *tensor) string {
+	parts := make([]string, len(t.dims))
+	for j, dim := range t.dims {
+		parts[j] = strconv.Itoa(dim)
+		if t.syms != nil && t.syms[j] >= 0 {
+			parts[j] = d.info.symName(t.syms[j])
+		}
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// symName returns the name of symbolic dimension s.
+func (info *modelInfo) symName(s int) string { return info.syms[s] }
+
+// describeDims renders the sizes of the symbolic dimensions, e.g. "T = 7".
+func (info *modelInfo) describeDims(dims []int) string {
+	parts := make([]string, 0, len(dims))
+	for s, v := range dims {
+		if v > 0 {
+			parts = append(parts, fmt.Sprintf("%s = %d", info.syms[s], v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // describeOutputs lists the served outputs with their types.
@@ -94,6 +252,10 @@ type request struct {
 	in       []column // per predict input
 	columnar bool     // "inputs" rather than "instances"
 	topK     int      // the request's top_k, or -1
+	// dims holds the sizes of the model's symbolic dimensions after the
+	// batch (modelInfo.syms), which all the request's examples share;
+	// nil for a model without any.
+	dims []int
 }
 
 // bytes returns the memory the request's inputs take.
@@ -105,6 +267,10 @@ func (r *request) bytes() int64 {
 	return n
 }
 
+// sameDims reports whether two requests' examples have the same sizes,
+// and so may be fed to the model together.
+func sameDims(a, b []int) bool { return slices.Equal(a, b) }
+
 // chunkBytes is the largest chunk a column allocates at once.
 const chunkBytes = 256 << 10
 
@@ -114,9 +280,10 @@ const chunkBytes = 256 << 10
 // without copying and takes at most twice its values' 4 bytes each (a
 // new chunk is no larger than the ones before it together, plus one).
 type column struct {
-	per    int
+	per    int // values per example; -1 until the request's first example decides it
 	chunks [][]float32
-	n      int // examples stored
+	n      int   // examples stored
+	alloc  int64 // bytes of the chunks' capacity
 }
 
 // room returns the free space after the stored examples, with capacity
@@ -133,6 +300,7 @@ func (c *column) room() []float32 {
 		examples = max(1, min(2*cap(c.chunks[k-1])/max(c.per, 1), chunkBytes/4/max(c.per, 1)))
 	}
 	c.chunks = append(c.chunks, make([]float32, 0, examples*c.per))
+	c.alloc += 4 * int64(examples*c.per)
 	return c.chunks[len(c.chunks)-1][:0:c.per]
 }
 
@@ -146,13 +314,7 @@ func (c *column) commit() {
 }
 
 // bytes returns the memory the column's chunks take.
-func (c *column) bytes() int64 {
-	var n int64
-	for _, ch := range c.chunks {
-		n += 4 * int64(cap(ch))
-	}
-	return n
-}
+func (c *column) bytes() int64 { return c.alloc }
 
 // contiguous returns the column's values when one chunk holds them all.
 func (c *column) contiguous() ([]float32, bool) {
@@ -167,7 +329,7 @@ func (c *column) contiguous() ([]float32, bool) {
 
 // copyTo copies examples [lo, hi) to dst.
 func (c *column) copyTo(dst []float32, lo, hi int) {
-	if c.per == 0 {
+	if c.per <= 0 {
 		return
 	}
 	first := 0 // index of the chunk's first example
@@ -195,6 +357,13 @@ func (e *tooManyError) Error() string {
 	return fmt.Sprintf("the request holds more than %d examples", e.max)
 }
 
+// tooLargeError is a request whose examples, at the sizes of the
+// symbolic dimensions its first example gives (a sequence length T,
+// say), would take more memory than the decoder may hold.
+type tooLargeError struct{ msg string }
+
+func (e *tooLargeError) Error() string { return e.msg }
+
 // decodeRequest reads a predict request body from r and checks it
 // against the model's inputs as it goes. It never holds more of the body
 // than buf, and writes the numbers of each example straight into the
@@ -205,12 +374,30 @@ func (e *tooManyError) Error() string {
 // maxExamples examples, failing with a *tooManyError past them. Read
 // errors are *readError, malformed JSON *syntaxError.
 func decodeRequest(r io.Reader, info *modelInfo, maxExamples int, buf []byte) (*request, error) {
+	return decodeWithin(r, info, maxExamples, math.MaxInt64, buf)
+}
+
+// decodeWithin is decodeRequest for a model whose examples' size
+// depends on the request (one with symbolic dimensions after the batch,
+// modelInfo.syms): the request's examples hold at most budget bytes by
+// modelInfo.exampleCostAt, at the sizes its first example gives. The
+// first example of each input, whose size is not known before it is
+// read, is read into a buffer that grows up to what the budget allows
+// and no further: a larger one fails with a *tooLargeError as soon as
+// its values pass that, as does a request whose examples pass the
+// budget.
+func decodeWithin(r io.Reader, info *modelInfo, maxExamples int, budget int64, buf []byte) (*request, error) {
 	d := &decoder{
-		s:    scanner{r: r, buf: buf},
-		info: info,
-		max:  maxExamples,
-		seen: make([]bool, len(info.inputs)),
-		req:  &request{topK: -1, n: -1},
+		s:      scanner{r: r, buf: buf},
+		info:   info,
+		max:    maxExamples,
+		budget: budget,
+		seen:   make([]bool, len(info.inputs)),
+		req:    &request{topK: -1, n: -1},
+	}
+	if len(info.syms) > 0 {
+		d.req.dims = make([]int, len(info.syms))
+		d.dimFrom = make([]string, len(info.syms))
 	}
 	if err := d.request(); err != nil {
 		return nil, err
@@ -227,6 +414,11 @@ type decoder struct {
 	first string    // the input whose batch set req.n in the columnar format
 	seen  []bool    // which inputs an object has named
 	f     flattener // the example being read
+	// For a model with symbolic dimensions after the batch: the bytes
+	// the request's examples may take, and per symbolic dimension the
+	// input whose first example gave its size.
+	budget  int64
+	dimFrom []string
 }
 
 // passed reports whether err is about the request as a whole (a read
@@ -238,7 +430,8 @@ func passed(err error) bool {
 		re *readError
 		te *tooManyError
 	)
-	return errors.As(err, &se) || errors.As(err, &re) || errors.As(err, &te)
+	var le *tooLargeError
+	return errors.As(err, &se) || errors.As(err, &re) || errors.As(err, &te) || errors.As(err, &le)
 }
 
 // wrap prefixes an error about a part of the request with where it is.
@@ -449,6 +642,9 @@ func (d *decoder) newColumns() {
 	d.req.in = make([]column, len(d.info.inputs))
 	for i := range d.info.inputs {
 		d.req.in[i].per = d.info.inputs[i].per
+		if d.info.inputs[i].syms != nil {
+			d.req.in[i].per = -1
+		}
 	}
 }
 
@@ -594,20 +790,194 @@ func (d *decoder) batch(i int) error {
 func (d *decoder) example(i int) error {
 	t, col := &d.info.inputs[i], &d.req.in[i]
 	f := &d.f
-	f.dtype, f.dims, f.dst, f.per = t.spec.DType, t.dims, col.room(), t.per
+	f.dtype, f.dims, f.t = t.spec.DType, t.dims, t
 	f.shape, f.leafDepth, f.count = f.shape[:0], -1, 0
 	f.maxDepth = max(len(t.dims), 1) + 1
+	f.open = false
+	if col.per < 0 && !d.sized(t) {
+		// The first example of a request gives the size of a symbolic
+		// dimension: read it into a buffer growing up to the budget.
+		f.dst, f.per, f.open = nil, int(min(d.budget/8, maxDim)), true
+		f.name = t.spec.Name
+	} else {
+		if col.per < 0 {
+			col.per = t.size(d.req.dims)
+		}
+		f.dst, f.per = col.room(), col.per
+	}
 	if err := d.value(0); err != nil {
 		return wrap(err, "input %q", t.spec.Name)
 	}
-	if f.count != t.per {
-		return fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, t.per, exampleType(t))
+	if f.open {
+		if err := d.firstExample(i); err != nil {
+			return err
+		}
+		return d.checkBudget(col.n)
 	}
-	if len(f.shape) > 1 && !slices.Equal(f.shape, t.dims) {
-		return fmt.Errorf("input %q has shape %s, want %s or %d flat values", t.spec.Name, shapeString(f.shape), shapeString(t.dims), t.per)
+	shape := t.shape(d.req.dims)
+	if f.count != col.per || len(f.shape) > 1 && !slices.Equal(f.shape, shape) {
+		if err := d.otherDims(t); err != nil {
+			return err
+		}
+	}
+	if f.count != col.per {
+		return fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, col.per, exampleType(t, shape))
+	}
+	if len(f.shape) > 1 && !slices.Equal(f.shape, shape) {
+		return fmt.Errorf("input %q has shape %s, want %s or %d flat values", t.spec.Name, shapeString(f.shape), shapeString(shape), col.per)
 	}
 	col.commit()
+	if t.syms != nil {
+		return d.checkBudget(col.n)
+	}
 	return nil
+}
+
+// sized reports whether the sizes of all of t's symbolic dimensions are
+// known.
+func (d *decoder) sized(t *tensor) bool {
+	for _, s := range t.syms {
+		if s >= 0 && d.req.dims[s] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// firstExample stores the example of input i just read, the request's
+// first, whose sizes of symbolic dimensions were not known: it takes
+// them from the example's nested shape, or from its number of values
+// when it is flat and that leaves one size unknown.
+func (d *decoder) firstExample(i int) error {
+	t, col, f := &d.info.inputs[i], &d.req.in[i], &d.f
+	name := t.spec.Name
+	wantShape := func() error {
+		return fmt.Errorf("input %q has shape %s, want %s or its values flat", name, shapeString(f.shape), d.symShape(t))
+	}
+	set := func(s, v int) error {
+		if v < 1 {
+			return fmt.Errorf("input %q has %s = %d; want %s ≥ 1", name, d.info.symName(s), v, d.info.symName(s))
+		}
+		if old := d.req.dims[s]; old > 0 && old != v {
+			return fmt.Errorf("input %q has %s = %d, but input %q %s = %d: the inputs of an example share the size of every symbolic dimension", name, d.info.symName(s), v, d.dimFrom[s], d.info.symName(s), old)
+		}
+		if m := d.info.sig.MaxBatch; m > 0 && v > m {
+			return fmt.Errorf("input %q has %s = %d, more than the model's maximum of %d", name, d.info.symName(s), v, m)
+		}
+		if d.req.dims[s] == 0 {
+			d.req.dims[s], d.dimFrom[s] = v, name
+		}
+		return nil
+	}
+	switch {
+	case len(f.shape) == len(t.dims) && len(t.dims) > 1:
+		for j, dim := range t.dims {
+			if dim >= 0 {
+				if f.shape[j] != dim {
+					return wantShape()
+				}
+			} else if err := set(t.syms[j], f.shape[j]); err != nil {
+				return err
+			}
+		}
+	case len(f.shape) <= 1:
+		known, unknown := t.per, -1
+		for _, s := range t.syms {
+			switch {
+			case s < 0:
+			case d.req.dims[s] > 0:
+				if known > 0 {
+					known = satMul(known, d.req.dims[s])
+				}
+			case unknown >= 0:
+				return fmt.Errorf("input %q is %s: the sizes of %s and %s cannot be told from its number of values; give it as nested arrays", name, t.spec, d.info.symName(unknown), d.info.symName(s))
+			default:
+				unknown = s
+			}
+		}
+		if known == 0 || f.count%known != 0 || f.count == 0 {
+			return fmt.Errorf("input %q has %d values, not a positive multiple of %d, its values per unit of %s (%s)", name, f.count, known, d.info.symName(unknown), t.spec)
+		}
+		if err := set(unknown, f.count/known); err != nil {
+			return err
+		}
+	default:
+		return wantShape()
+	}
+	col.per = t.size(d.req.dims)
+	if f.count != col.per {
+		return fmt.Errorf("input %q has %d values, want %d (%s per example)", name, f.count, col.per, exampleType(t, t.shape(d.req.dims)))
+	}
+	col.chunks = append(col.chunks, f.dst[:col.per])
+	col.alloc += 4 * int64(cap(f.dst))
+	col.n++
+	f.dst = nil
+	return nil
+}
+
+// otherDims explains an example of input t whose size is not the one the
+// request's first example gave, when it is another size of a symbolic
+// dimension (a sequence of another length, say); else it returns nil.
+func (d *decoder) otherDims(t *tensor) error {
+	f := &d.f
+	if t.syms == nil {
+		return nil
+	}
+	name := t.spec.Name
+	mismatch := func(s, v int) error {
+		return fmt.Errorf("input %q has %s = %d, but example 0 has %s = %d: the examples of one request share the size of every symbolic dimension but the batch (send other sizes in other requests)",
+			name, d.info.symName(s), v, d.info.symName(s), d.req.dims[s])
+	}
+	if len(f.shape) == len(t.dims) && len(t.dims) > 1 {
+		for j, s := range t.syms {
+			if s >= 0 && f.shape[j] != d.req.dims[s] {
+				return mismatch(s, f.shape[j])
+			}
+		}
+		return nil
+	}
+	if len(f.shape) > 1 {
+		return nil
+	}
+	// Flat: when one symbolic dimension alone can explain the count.
+	one := -1
+	for _, s := range t.syms {
+		if s >= 0 {
+			if one >= 0 && one != s {
+				return nil
+			}
+			one = s
+		}
+	}
+	if one < 0 {
+		return nil
+	}
+	unit := t.per
+	reps := 0
+	for _, s := range t.syms {
+		if s == one {
+			reps++
+		}
+	}
+	if reps != 1 || unit == 0 || f.count == 0 || f.count%unit != 0 {
+		return nil
+	}
+	return mismatch(one, f.count/unit)
+}
+
+// checkBudget fails with a *tooLargeError when n examples at the sizes
+// of the symbolic dimensions known so far take more than the budget.
+func (d *decoder) checkBudget(n int) error {
+	cost := d.info.exampleCostAt(d.req.dims)
+	if cost <= 0 || int64(n) <= d.budget/cost {
+		return nil
+	}
+	if n == 1 {
+		return &tooLargeError{fmt.Sprintf("request too large: at %s, one example takes %d bytes (its inputs, outputs and answer), more than the %d one request may hold within the server's memory limit (--request-memory)",
+			d.info.describeDims(d.req.dims), cost, d.budget)}
+	}
+	return &tooLargeError{fmt.Sprintf("request too large: at %s, %d examples take %d bytes (their inputs, outputs and answer), more than the %d one request of its size may hold within the server's memory limit (--request-memory)",
+		d.info.describeDims(d.req.dims), n, int64(n)*cost, d.budget)}
 }
 
 // flattener is the state of one example being read: it checks that its
@@ -623,6 +993,13 @@ type flattener struct {
 	maxDepth  int   // arrays may nest this deep
 	per       int
 	dst       []float32
+	// open is set while reading an example whose size is not known
+	// (the first of a request, for a model with a sequence length, say):
+	// dst then grows, and past per values (what the memory budget allows)
+	// the example fails with a *tooLargeError. name is its input's.
+	open bool
+	name string
+	t    *tensor // the input being read
 }
 
 // value reads the value at depth of the example.
@@ -639,6 +1016,9 @@ func (d *decoder) value(depth int) error {
 			return fmt.Errorf("is not a regular array: an array where element %d should be a number", f.count)
 		}
 		if depth == f.maxDepth {
+			if f.t != nil && f.t.syms != nil {
+				return fmt.Errorf("is nested more than %d deep; want shape %s or its values flat", f.maxDepth, d.symShape(f.t))
+			}
 			return fmt.Errorf("is nested more than %d deep; want shape %s or %d flat values", f.maxDepth, shapeString(f.dims), f.per)
 		}
 		if depth == len(f.shape) {
@@ -702,6 +1082,9 @@ func (d *decoder) value(depth int) error {
 		f.dst = append(f.dst, x)
 	}
 	f.count++
+	if f.open && f.count > f.per {
+		return &tooLargeError{fmt.Sprintf("request too large: input %q of the first example has more than %d values, more than one request of its size may hold within the server's memory limit (--request-memory)", f.name, f.per)}
+	}
 	return nil
 }
 
@@ -733,9 +1116,10 @@ func (f *flattener) number(x float64) (float32, error) {
 	return float32(x), nil
 }
 
-// exampleType renders the type of one example, e.g. "f32[28,28]".
-func exampleType(t *tensor) string {
-	return t.spec.DType + shapeString(t.dims)
+// exampleType renders the type of one example of shape dims, e.g.
+// "f32[28,28]".
+func exampleType(t *tensor, dims []int) string {
+	return t.spec.DType + shapeString(dims)
 }
 
 func shapeString(dims []int) string {

@@ -71,23 +71,17 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	infos := fuzzInfos(f)
+	seqInfo, err := newModelInfo(&newSeqModel().sig)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range seqSeeds {
+		f.Add([]byte(seed))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzSequence(t, body, seqInfo)
 		for _, info := range infos {
-			req, err := decodeBytes(body, info)
-			if err != nil && err.Error() == "" {
-				t.Fatalf("empty error message for %q", body)
-			}
-			// A byte at a time, through a buffer of 32 bytes: the same
-			// outcome, unless a token does not fit.
-			small, err2 := decodeRequest(iotest.OneByteReader(bytes.NewReader(body)), info, math.MaxInt, make([]byte, 32))
-			if err2 == nil || !strings.Contains(err2.Error(), "is longer than 32 bytes") {
-				if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
-					t.Fatalf("%q: %v, but a byte at a time: %v", body, err, err2)
-				}
-				if err == nil && !sameRequest(req, small) {
-					t.Fatalf("%q: a byte at a time decodes differently", body)
-				}
-			}
+			req, err := decodeBytewise(t, body, info)
 
 			old, oldErr := decodeTree(body, info)
 			if err != nil && strings.Contains(err.Error(), "appears twice") {
@@ -118,9 +112,69 @@ func FuzzDecodeRequest(f *testing.F) {
 	})
 }
 
+// seqSeeds are requests for the sequence model x f32[N,T,2].
+var seqSeeds = []string{
+	`{"instances": [[[1,2],[3,4]], [5,6,7,8]]}`,
+	`{"inputs": [[1,2], [3,4]]}`,
+	`{"instances": [[[1,2]], [[1,2],[3,4]]]}`,
+	`{"inputs": {"x": [[[1,2],[3,4],[5,6]]]}, "top_k": 0}`,
+	`{"instances": [[1,2,3]]}`, `{"instances": [[]]}`, `{"instances": [[[]]]}`,
+}
+
+// fuzzSequence decodes body for a model of sequences (info, of
+// seqModel): no panic, the same outcome a byte at a time, a budget that
+// holds, and answers of valid JSON.
+func fuzzSequence(t *testing.T, body []byte, info *modelInfo) {
+	req, err := decodeBytewise(t, body, info)
+	const budget = 4 << 10
+	if tight, err := decodeWithin(bytes.NewReader(body), info, math.MaxInt, budget, make([]byte, scanBufSize)); err == nil {
+		if cost := int64(tight.n) * info.exampleCostAt(tight.dims); cost > budget {
+			t.Fatalf("%q: decoded within %d bytes examples that take %d", body, budget, cost)
+		}
+	}
+	if err != nil {
+		return
+	}
+	for i := range req.in {
+		if got := values(&req.in[i]); len(got) != req.n*info.inputs[i].size(req.dims) || req.in[i].n != req.n {
+			t.Fatalf("%q: input %d has %d values for %d examples at %v", body, i, len(got), req.n, req.dims)
+		}
+	}
+	out := make([][]float32, len(info.outputs))
+	for i, o := range info.outputs {
+		out[i] = make([]float32, req.n*o.size(req.dims))
+	}
+	for _, columnar := range []bool{false, true} {
+		b := encodeResponseAt(info, req.dims, columnar, 0, req.n, out)
+		if !json.Valid(b) || int64(len(b)) > info.answerBytes(req.n, req.dims) {
+			t.Fatalf("invalid or oversized response JSON %s", b)
+		}
+	}
+}
+
+// decodeBytewise decodes body for info, and checks that the error, if
+// any, has a message and that decoding it a byte at a time through a
+// buffer of 32 bytes has the same outcome, unless a token does not fit.
+func decodeBytewise(t *testing.T, body []byte, info *modelInfo) (*request, error) {
+	req, err := decodeBytes(body, info)
+	if err != nil && err.Error() == "" {
+		t.Fatalf("empty error message for %q", body)
+	}
+	small, err2 := decodeRequest(iotest.OneByteReader(bytes.NewReader(body)), info, math.MaxInt, make([]byte, 32))
+	if err2 == nil || !strings.Contains(err2.Error(), "is longer than 32 bytes") {
+		if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
+			t.Fatalf("%q: %v, but a byte at a time: %v", body, err, err2)
+		}
+		if err == nil && !sameRequest(req, small) {
+			t.Fatalf("%q: a byte at a time decodes differently", body)
+		}
+	}
+	return req, err
+}
+
 // sameRequest reports whether two decoded requests hold the same.
 func sameRequest(a, b *request) bool {
-	if a.n != b.n || a.columnar != b.columnar || a.topK != b.topK || len(a.in) != len(b.in) {
+	if a.n != b.n || a.columnar != b.columnar || a.topK != b.topK || len(a.in) != len(b.in) || !slices.Equal(a.dims, b.dims) {
 		return false
 	}
 	for i := range a.in {

@@ -17,7 +17,16 @@ import (
 // several). With topK > 0, a classifier's entries are {"classes": [...],
 // "scores": [...]} with the topK best classes, best first.
 func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32) []byte {
-	b := make([]byte, 0, info.answerBytes(n)) // the memory accounting's bound: no growing
+	return encodeResponseAt(info, nil, columnar, topK, n, out)
+}
+
+// encodeResponseAt is encodeResponse for examples whose symbolic
+// dimensions after the batch have the sizes dims (a request's sequence
+// length T, say; nil for a model without any): an output with such a
+// dimension (per-step outputs f32[N,T,H], say) has n·size values, nested
+// in the shape its example has at those sizes.
+func encodeResponseAt(info *modelInfo, dims []int, columnar bool, topK, n int, out [][]float32) []byte {
+	b := make([]byte, 0, info.answerBytes(n, dims)) // the memory accounting's bound: no growing
 	if topK > 0 {
 		topK = min(topK, info.classes)
 		t := &info.outputs[0]
@@ -84,7 +93,7 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 		b = append(b, `{"outputs":`...)
 		b = appendOutputs(b, info.outputs, true, func(b []byte, i int) []byte {
 			t := &info.outputs[i]
-			return appendNested(b, out[i][:n*t.per], append([]int{n}, t.dims...), t.spec.DType)
+			return appendNested(b, out[i][:n*t.size(dims)], append([]int{n}, t.shape(dims)...), t.spec.DType)
 		}, nil)
 		return append(b, "}\n"...)
 	}
@@ -94,7 +103,9 @@ func encodeResponse(info *modelInfo, columnar bool, topK, n int, out [][]float32
 			b = append(b, ',')
 		}
 		b = appendOutputs(b, info.outputs, true, func(b []byte, i int) []byte {
-			return appendOutputValue(b, &info.outputs[i], out[i], k)
+			t := &info.outputs[i]
+			per := t.size(dims)
+			return appendNested(b, out[i][k*per:(k+1)*per], t.shape(dims), t.spec.DType)
 		}, nil)
 	}
 	return append(b, "]}\n"...)

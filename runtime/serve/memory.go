@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 )
@@ -21,19 +22,23 @@ import (
 // exampleCost returns the bytes one example of a request holds at most:
 // its inputs (twice their 4 bytes a value, see column), its outputs (4
 // bytes a value) and its share of the answer.
-func (info *modelInfo) exampleCost() int64 {
+func (info *modelInfo) exampleCost() int64 { return info.exampleCostAt(nil) }
+
+// exampleCostAt is exampleCost when the symbolic dimensions after the
+// batch have the sizes dims (1 for those not given).
+func (info *modelInfo) exampleCostAt(dims []int) int64 {
 	var n int64
 	for _, t := range info.inputs {
-		n += 8 * int64(t.per)
+		n += 8 * int64(t.size(dims))
 	}
-	return n + info.resultBytes(1)
+	return n + info.resultBytes(1, dims)
 }
 
-// resultBytes returns what the results of n examples take at most: their
-// outputs, the best classes of a top-k answer (at most every class) and
-// the answer.
-func (info *modelInfo) resultBytes(n int) int64 {
-	return info.outputBytes(n) + 8*int64(info.classes)*int64(n) + info.answerBytes(n)
+// resultBytes returns what the results of n examples take at most, at
+// the sizes dims of the symbolic dimensions: their outputs, the best
+// classes of a top-k answer (at most every class) and the answer.
+func (info *modelInfo) resultBytes(n int, dims []int) int64 {
+	return info.outputBytes(n, dims) + 8*int64(info.classes)*int64(n) + info.answerBytes(n, dims)
 }
 
 // Bounds of what an answer takes per example: a value takes at most
@@ -50,10 +55,10 @@ const (
 
 // answerBytes bounds the answer to n examples: encodeResponse allocates
 // it at once.
-func (info *modelInfo) answerBytes(n int) int64 {
+func (info *modelInfo) answerBytes(n int, dims []int) int64 {
 	var b int64 = answerFrame
 	for _, t := range info.outputs {
-		b += int64(t.per)*(maxValueChars+topKChars) + 3*nestedArrays(t.dims) + int64(len(t.spec.Name)) + 8
+		b += int64(t.size(dims))*(maxValueChars+topKChars) + 3*nestedArrays(t.shape(dims)) + int64(len(t.spec.Name)) + 8
 	}
 	return int64(n) * b
 }
@@ -64,18 +69,78 @@ func nestedArrays(dims []int) int64 {
 	var n, p int64 = 0, 1
 	for _, d := range dims {
 		n += p
-		p *= int64(d)
+		p = int64(satMul(int(p), max(d, 1)))
 	}
 	return n
 }
 
 // outputBytes returns the memory the outputs of n examples take.
-func (info *modelInfo) outputBytes(n int) int64 {
+func (info *modelInfo) outputBytes(n int, dims []int) int64 {
 	var b int64
 	for _, t := range info.outputs {
-		b += 4 * int64(t.per)
+		b += 4 * int64(t.size(dims))
 	}
 	return int64(n) * b
+}
+
+// bodyBounds sets perValue and perExample for a model with symbolic
+// dimensions after the batch. A body holds at most one input value per
+// two bytes; an output whose every symbolic dimension appears in some
+// input as often or more has at most out.per/in.per values per value of
+// that input (each symbolic size is at least 1), so that what a request
+// holds is linear in its body's size. Otherwise perValue stays 0.
+func (info *modelInfo) bodyBounds() {
+	exps := func(t *tensor) []int {
+		e := make([]int, len(info.syms))
+		for _, s := range t.syms {
+			if s >= 0 {
+				e[s]++
+			}
+		}
+		return e
+	}
+	perValue := 8.0 // an input value's storage, twice its 4 bytes (column)
+	perExample := float64(answerFrame + 8*info.classes)
+	for i := range info.outputs {
+		o := &info.outputs[i]
+		eo := exps(o)
+		ratio := -1.0
+		for j := range info.inputs {
+			in := &info.inputs[j]
+			ei := exps(in)
+			dominated := in.per > 0
+			for s := range eo {
+				dominated = dominated && eo[s] <= ei[s]
+			}
+			if r := float64(o.per) / float64(max(in.per, 1)); dominated && (ratio < 0 || r < ratio) {
+				ratio = r
+			}
+		}
+		if ratio < 0 {
+			info.perValue, info.perExample = 0, 0
+			return
+		}
+		// Per output value: 4 bytes, its answer and its share of the
+		// nested arrays (at most one per value per dimension).
+		perValue += ratio * float64(4+maxValueChars+topKChars+3*(len(o.dims)+1))
+		perExample += float64(len(o.spec.Name)+8) + 3
+	}
+	info.perValue, info.perExample = perValue, perExample
+}
+
+// requestBound returns the most bytes a request whose body has size
+// bytes may come to hold with its examples (not counting the buffer the
+// body is read through), capped at limit; for a model with symbolic
+// dimensions after the batch, whose examples' sizes follow from the body.
+func (info *modelInfo) requestBound(size, limit int64) int64 {
+	if info.perValue == 0 {
+		return limit
+	}
+	b := info.perValue*float64(size/2+1) + info.perExample*float64(info.bodyExamples(size))
+	if b >= float64(limit) {
+		return limit
+	}
+	return int64(math.Ceil(b))
 }
 
 // bodyExamples bounds the examples a body of size bytes can hold: each

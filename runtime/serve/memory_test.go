@@ -396,7 +396,7 @@ func TestAnswerBytesBound(t *testing.T) {
 		for _, columnar := range []bool{false, true} {
 			for _, topK := range []int{0, info.classes} {
 				b := encodeResponse(info, columnar, topK, n, out)
-				if bound := info.answerBytes(n); int64(len(b)) > bound || int64(cap(b)) != bound {
+				if bound := info.answerBytes(n, nil); int64(len(b)) > bound || int64(cap(b)) != bound {
 					t.Errorf("%s (columnar %v, top-k %d): an answer of %d bytes (capacity %d), bound %d", sig.Model, columnar, topK, len(b), cap(b), bound)
 				}
 			}

@@ -565,7 +565,7 @@ func treeExample(dst []float32, v *value, t *tensor) ([]float32, error) {
 		return dst[:start], fmt.Errorf("input %q: %v", t.spec.Name, err)
 	}
 	if f.count != t.per {
-		return dst[:start], fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, t.per, exampleType(t))
+		return dst[:start], fmt.Errorf("input %q has %d values, want %d (%s per example)", t.spec.Name, f.count, t.per, exampleType(t, t.dims))
 	}
 	if len(f.shape) > 1 && !slices.Equal(f.shape, t.dims) {
 		return dst[:start], fmt.Errorf("input %q has shape %s, want %s or %d flat values", t.spec.Name, shapeString(f.shape), shapeString(t.dims), t.per)

@@ -16,6 +16,16 @@
 // that does not arrive in time, 413 for a body over the limit or with more
 // examples than the memory limit allows, 503 when the queue is full.
 //
+// A model whose predict inputs have symbolic dimensions after the batch
+// (x f32[N,T,5], T a sequence length) is served too: a request's first
+// example gives their sizes, which all its examples must share (400
+// otherwise) and which may differ between requests; only requests of
+// equal sizes share a PredictFeed call, and outputs with such a
+// dimension are answered at the request's sizes. What such a request
+// reserves is bounded by its body's size, and sizes whose examples would
+// pass that or the memory limit are refused (413) as soon as the decoder
+// sees them.
+//
 // Bodies are decoded as they arrive, straight into the model's input
 // tensors (decode.go), and every request reserves the memory it may come
 // to hold before its body is read (memory.go), so that what clients send
@@ -32,10 +42,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +89,8 @@ type Options struct {
 	// first one of a batch; negative means not at all.
 	MaxDelay time.Duration
 	// Queue is how many requests may wait for the model; more get 503.
+	// For a model with a sequence length, the batcher may hold as many
+	// again, of other lengths than the batch it gathers.
 	Queue int
 	// MaxBody is the largest request body in bytes; larger ones get 413.
 	MaxBody int64
@@ -266,7 +280,9 @@ func New(m runtime.Model, opt Options) (*Server, error) {
 		conns:       map[net.Conn]connInfo{},
 	}
 	for i, t := range info.inputs {
-		s.bufs[i] = make([]float32, maxBatch*t.per)
+		if t.syms == nil { // else sized per batch (run)
+			s.bufs[i] = make([]float32, maxBatch*t.per)
+		}
 	}
 	go s.loop()
 	return s, nil
@@ -394,6 +410,14 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	maxExamples := min(s.info.bodyExamples(size), s.maxExamples)
 	reserved := scanBufSize + maxExamples*s.info.exampleCost()
+	budget := int64(math.MaxInt64)
+	if len(s.info.syms) > 0 {
+		// Examples whose size the request gives (a sequence length T):
+		// bound what they hold by the body's size, and the decoder
+		// refuses sizes past that.
+		budget = s.info.requestBound(size, s.opt.MaxMemory-scanBufSize)
+		reserved = scanBufSize + budget
+	}
 	if err := s.mem.acquire(r.Context(), reserved); err != nil {
 		return // the client is gone
 	}
@@ -403,7 +427,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.opt.MaxBody)
 	read := s.startBody(rc)
 	buf := scanBufs.Get().(*[]byte)
-	req, err := decodeRequest(body, s.info, int(maxExamples), *buf)
+	req, err := decodeWithin(body, s.info, int(maxExamples), budget, *buf)
 	complete := err == nil
 	if re := (*readError)(nil); err != nil && !errors.As(err, &re) {
 		// Read the rest, so that the client, still sending, gets the answer.
@@ -417,9 +441,22 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Keep only what the request's examples hold.
-	hold := req.bytes() + s.info.resultBytes(req.n)
+	hold := req.bytes() + s.info.resultBytes(req.n, req.dims)
 	s.mem.release(reserved - hold)
 	reserved = hold
+	batch := s.maxBatch
+	if req.dims != nil && s.info.fixed == 0 {
+		// The model's working buffers grow with the request's sizes too:
+		// feed no more examples at once than fit the memory limit.
+		more := s.moreDims(req.dims)
+		batch = min(batch, s.sig.Memory.MaxBatchWithin(satAdd(s.opt.MaxMemory, s.sig.Memory.ParamBytes), more...))
+		if batch < 1 {
+			arena, _ := s.sig.Memory.Arena(1, more...)
+			s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request too large: at %s, the model's working buffers for one example take %d bytes, more than the server's memory limit of %d bytes (--request-memory)",
+				s.info.describeDims(req.dims), arena, s.opt.MaxMemory))
+			return
+		}
+	}
 
 	topK := s.opt.TopK
 	if req.topK >= 0 {
@@ -431,14 +468,16 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 	}
 
 	j := &job{
-		n:    req.n,
-		in:   req.in,
-		out:  make([][]float32, len(s.info.outputs)),
-		done: make(chan error, 1),
-		ctx:  r.Context(),
+		n:     req.n,
+		in:    req.in,
+		dims:  req.dims,
+		batch: batch,
+		out:   make([][]float32, len(s.info.outputs)),
+		done:  make(chan error, 1),
+		ctx:   r.Context(),
 	}
 	for i, t := range s.info.outputs {
-		j.out[i] = make([]float32, req.n*t.per)
+		j.out[i] = make([]float32, req.n*t.size(req.dims))
 	}
 	queued = true
 	s.arriving.Add(-1) // before queueing: the batcher then finds the job or stops waiting
@@ -471,7 +510,7 @@ func (s *Server) servePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
-	answer := encodeResponse(s.info, req.columnar, topK, j.n, j.out)
+	answer := encodeResponseAt(s.info, req.dims, req.columnar, topK, j.n, j.out)
 	// Sending the answer may take as long as receiving a body (net/http
 	// lifts the deadline once the answer is sent).
 	rc.SetWriteDeadline(time.Now().Add(s.opt.BodyTimeout))
@@ -484,12 +523,15 @@ var scanBufs = sync.Pool{New: func() any { b := make([]byte, scanBufSize); retur
 // decodeFailed answers a request whose body could not be decoded.
 func (s *Server) decodeFailed(w http.ResponseWriter, rc *http.ResponseController, err error) {
 	var (
-		tooLarge *http.MaxBytesError
-		tooMany  *tooManyError
+		tooLarge  *http.MaxBytesError
+		tooMany   *tooManyError
+		tooLarge2 *tooLargeError
 	)
 	switch {
 	case errors.As(err, &tooLarge):
 		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", s.opt.MaxBody))
+	case errors.As(err, &tooLarge2):
+		s.writeError(w, http.StatusRequestEntityTooLarge, tooLarge2.msg)
 	case errors.As(err, &tooMany):
 		s.writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request too large: it holds more than %d examples, the most one request may hold within the server's memory limit of %d bytes", tooMany.max, s.opt.MaxMemory))
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -505,6 +547,31 @@ func (s *Server) decodeFailed(w http.ResponseWriter, rc *http.ResponseController
 	default: // malformed, or the client is gone
 		s.writeError(w, http.StatusBadRequest, err.Error())
 	}
+}
+
+// moreDims returns the sizes of the model's symbolic dimensions after
+// the batch, in the order of Signature.SymbolicDims (as
+// runtime.Memory.Arena takes them), from a request's dims; 1 for those
+// the request does not give.
+func (s *Server) moreDims(dims []int) []int {
+	names := s.sig.SymbolicDims()
+	more := make([]int, 0, len(names))
+	for _, name := range names[min(1, len(names)):] {
+		v := 1
+		if i := slices.Index(s.info.syms, name); i >= 0 && dims[i] > 0 {
+			v = dims[i]
+		}
+		more = append(more, v)
+	}
+	return more
+}
+
+// satAdd returns a+b, or the largest int64 when that overflows.
+func satAdd(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // wakeBatcher tells a batcher waiting for arriving requests to look again.
