@@ -7,9 +7,11 @@
 // The package depends on the Go standard library only, so that a built model
 // links the runtime alone.
 //
-// On amd64 CPUs with AVX2 and FMA, Sgemm runs hand-written assembly kernels;
-// on other architectures and CPUs it runs portable Go. Setting the
-// environment variable FLOW_KERNELS=generic (read once, at program start)
-// forces the portable kernels everywhere, e.g. to measure what the assembly
-// buys.
+// On amd64 CPUs with AVX2 and FMA, Sgemm runs hand-written assembly kernels
+// (AVX-512 ones where the CPU and OS support AVX-512F), and ExpSlice,
+// SigmoidSlice and TanhSlice vector kernels; on other architectures and CPUs
+// it runs portable Go. The environment variable FLOW_KERNELS (read once, at
+// program start) chooses: generic forces the portable kernels everywhere,
+// e.g. to measure what the assembly buys; avx2 caps the level at AVX2;
+// avx512 asks for AVX-512 (the best available when the CPU lacks it).
 package runtime
