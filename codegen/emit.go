@@ -68,23 +68,28 @@ func emitScalar(name string) emitter {
 	}
 }
 
-// sliceFuncs are the float32 scalar functions with a slice form
-// runtime.<name>Slice(dst, src) that gives the same values bit for bit.
-var sliceFuncs = map[string]bool{"Exp": true, "Sigmoid": true, "Tanh": true}
+// vectorOps are the ops whose float32 runtime function has a slice form,
+// runtime.<name>Slice(dst, src), that gives the same values bit for bit
+// from vector kernels. Such a node runs best over a buffer of its own,
+// so it does not fuse (fuse.go).
+var vectorOps = map[*ir.OpDef]bool{ir.Exp: true, ir.Sigmoid: true, ir.Tanh: true}
+
+// vectorNode reports whether n is an f32 node of a vector op.
+func vectorNode(n *ir.Node) bool { return vectorOps[n.Op] && n.Type.DType == ir.F32 }
 
 // sliceMin is the fewest elements for which sliceCall calls a slice
 // function: below it the slice kernels would compute a padded vector.
 const sliceMin = 16
 
 // sliceCall returns runtime.<name>Slice(out[:size], in[:size]) for an f32
-// node n of a function with a slice form (sliceFuncs) that is emitted as
+// node n of a function with a slice form (vectorOps) that is emitted as
 // its own loop: not probed for its expression (fused into a consumer),
 // not an epilogue, not split across goroutines, its input a buffer (not
 // fused into n, not an inline constant) of its own shape, and at least
 // sliceMin elements (or a symbolic count). Otherwise it returns nil and n
 // gets the element loop.
 func (c *gen) sliceCall(name string, n *ir.Node) jen.Code {
-	if !sliceFuncs[name] || n.Type.DType != ir.F32 || c.probe != nil || c.plan.epilogue[n] != nil || len(n.Inputs) != 1 {
+	if !vectorNode(n) || c.probe != nil || c.plan.epilogue[n] != nil || len(n.Inputs) != 1 {
 		return nil
 	}
 	if _, ok := c.plan.parallel[n]; ok {

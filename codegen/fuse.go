@@ -75,12 +75,9 @@ func (c *gen) fuse() map[*ir.Node]bool {
 	// buffer (sliceCall) than as a scalar call inside a fused loop, even
 	// with a buffer more: it neither fuses into its reader nor takes a
 	// fused operand.
-	vector := func(n *ir.Node) bool {
-		return (n.Op == ir.Exp || n.Op == ir.Sigmoid || n.Op == ir.Tanh) && n.Type.DType == ir.F32
-	}
 	for _, n := range nodes {
 		q := f.reader(n)
-		if q != nil && (vector(n) || vector(q)) {
+		if q != nil && (vectorNode(n) || vectorNode(q)) {
 			continue
 		}
 		if regionResult[n] || !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {

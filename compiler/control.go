@@ -474,14 +474,6 @@ func carriedNames(cs []*lang.Carried) []string {
 	return names
 }
 
-func typesOf(ns []*ir.Node) []ir.Type {
-	ts := make([]ir.Type, len(ns))
-	for i, n := range ns {
-		ts[i] = n.Type
-	}
-	return ts
-}
-
 // whileExpr checks a while expression into a while node.
 func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 	inits, ok := c.carriedInits(e.Carried)
@@ -502,7 +494,7 @@ func (c *checker) whileExpr(e *lang.WhileExpr) ([]value, bool) {
 		limit = int(v.num)
 	}
 	names := carriedNames(e.Carried)
-	ts := typesOf(inits)
+	ts := ir.TypesOf(inits)
 	var pred *ir.Node
 	cond, ok := c.loopRegion(names, ts, func(args map[string]*ir.Node) bool {
 		_, vs, ok := c.block(&lang.Block{Pos: e.Cond.Position()}, blockScope{args: args, what: "the condition of while"}, []lang.Expr{e.Cond})
@@ -625,7 +617,7 @@ func (c *checker) forExpr(e *lang.ForExpr) ([]value, bool) {
 	}
 	carried := carriedNames(e.Carried)
 	names = append(names, carried...)
-	ts = append(ts, typesOf(inits)...)
+	ts = append(ts, ir.TypesOf(inits)...)
 	var final map[string]*ir.Node
 	var ys []value
 	var yields []lang.Expr

@@ -27,9 +27,8 @@ func (a *batchAnalysis) control(n *ir.Node, in []batchFact) []batchFact {
 	}
 	switch n.Op {
 	case ir.Cond:
-		if in[0].kind != kindFree {
-			return all(unknown(n, "which branch of if runs depends on the batch's values"))
-		}
+		// The predicate is a scalar, so free here: one that depends on
+		// the batch's values is a sum, mean or count, refused above.
 		then := a.region(n.Attrs["then"].(*ir.Region), in[1:])
 		els := a.region(n.Attrs["else"].(*ir.Region), in[1:])
 		out := make([]batchFact, len(elems))

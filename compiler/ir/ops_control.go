@@ -166,14 +166,6 @@ func checkArgs(op, name string, r *Region, operands []*Node) error {
 	return nil
 }
 
-func resultTypes(r *Region) []Type {
-	ts := make([]Type, len(r.Results))
-	for i, res := range r.Results {
-		ts[i] = res.Type
-	}
-	return ts
-}
-
 func inferCond(n *Node) (Type, error) {
 	if len(n.Inputs) < 1 {
 		return Type{}, fmt.Errorf("cond needs a predicate")
@@ -194,7 +186,7 @@ func inferCond(n *Node) (Type, error) {
 			return Type{}, err
 		}
 	}
-	a, b := resultTypes(then), resultTypes(els)
+	a, b := TypesOf(then.Results), TypesOf(els.Results)
 	if len(a) != len(b) {
 		return Type{}, fmt.Errorf("the branches of if give %d and %d values", len(a), len(b))
 	}
@@ -527,7 +519,8 @@ func gradRegion(cx *GradContext, r *Region, args []Type, dres []Type) *Region {
 	return gr
 }
 
-func types(ns []*Node) []Type {
+// TypesOf returns the types of nodes ns, in order.
+func TypesOf(ns []*Node) []Type {
 	ts := make([]Type, len(ns))
 	for i, n := range ns {
 		ts[i] = n.Type
@@ -544,8 +537,8 @@ func condGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	for i := range dys {
 		dys[i] = gradOrZeros(g, dys[i], rts[i])
 	}
-	then := gradRegion(cx, n.Attrs["then"].(*Region), types(xs), rts)
-	els := gradRegion(cx, n.Attrs["else"].(*Region), types(xs), rts)
+	then := gradRegion(cx, n.Attrs["then"].(*Region), TypesOf(xs), rts)
+	els := gradRegion(cx, n.Attrs["else"].(*Region), TypesOf(xs), rts)
 	gc := g.MustApply(Cond, slices.Concat([]*Node{n.Inputs[0]}, xs, dys), Attrs{"then": then, "else": els})
 	return append([]*Node{nil}, floatGrads(xs, gets(g, gc, 0, len(xs)))...)
 }
