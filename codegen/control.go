@@ -516,14 +516,16 @@ func emitScan(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	gets := c.gets(n)
 	var record []jen.Code
+	var recordGets []*ir.Node
 	for _, g := range gets {
 		if i := g.Attrs.Int("index", 0) - ny - k; i >= 0 {
+			recordGets = append(recordGets, g)
 			record = append(record, stepCopy("CopyStepOut", c.operand(g), c.operand(body.Args[q+i]), g.Type.Shape, 0))
 		}
 	}
 	if len(record) > 0 {
 		loop = append(loop, jen.Comment("Record the carried values the step starts with."))
-		loop = append(loop, c.guard(gets[len(gets)-len(record):], record)...)
+		loop = append(loop, c.guard(recordGets, record)...)
 	}
 	loop = append(loop, jen.Comment("The body."))
 	loop = append(loop, bodyCode...)
