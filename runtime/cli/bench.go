@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	goruntime "runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,10 +62,13 @@ type benchConfig struct {
 	// minIterations and target size the run when iterations is 0.
 	minIterations int
 	target        time.Duration
+	// cpuProfile, if not empty, is the file the timed calls' CPU profile
+	// is written to.
+	cpuProfile string
 }
 
 func runBench(e *env, args []string) error {
-	fs := e.newFlags("bench", "--what train|predict --batch B [--threads T] [--iterations N] [--warmup W] [--json]",
+	fs := e.newFlags("bench", "--what train|predict --batch B [--threads T] [--iterations N] [--warmup W] [--json] [--cpuprofile FILE]",
 		"Bench times the model's training step (--what train) or inference\n"+
 			"(--what predict) on synthetic inputs of batch B: a few warm-up calls,\n"+
 			"then timed calls, reporting the median, 10th and 90th percentile call\n"+
@@ -78,6 +82,7 @@ func runBench(e *env, args []string) error {
 	iterations := fs.Int("iterations", 0, "number of timed calls; 0 means enough for about "+benchTarget.String()+", at least "+strconv.Itoa(minBenchIterations))
 	warmup := fs.Int("warmup", defaultBenchWarmup, "number of untimed calls before timing")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed calls to `file` (for go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -110,7 +115,7 @@ func runBench(e *env, args []string) error {
 
 	res, err := benchmark(e.model, benchConfig{
 		what: *what, batch: *batch, warmup: *warmup, iterations: *iterations,
-		minIterations: minBenchIterations, target: benchTarget,
+		minIterations: minBenchIterations, target: benchTarget, cpuProfile: *cpuProfile,
 	})
 	if err != nil {
 		return err
@@ -171,6 +176,18 @@ func benchmark(m runtime.Model, cfg benchConfig) (*benchResult, error) {
 		want = int(min(max(int64(cfg.target/per), int64(max(cfg.minIterations, 1))), maxBenchIterations))
 	}
 	times := make([]time.Duration, want)
+	var prof *os.File
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		prof = f
+	}
 	var before, after goruntime.MemStats
 	goruntime.ReadMemStats(&before)
 	for i := range times {
@@ -179,6 +196,12 @@ func benchmark(m runtime.Model, cfg benchConfig) (*benchResult, error) {
 		times[i] = time.Since(t0)
 	}
 	goruntime.ReadMemStats(&after)
+	if prof != nil {
+		pprof.StopCPUProfile()
+		if err := prof.Close(); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
 
 	iters := len(times)
 	res := &benchResult{

@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"math"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"testing"
@@ -320,4 +324,23 @@ func TestInfoEstimates(t *testing.T) {
 	code, stdout, stderr = run(m, "info", "--measure")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Regexp(t, `(?m)^  predict   5000      9 µs +n/a +-  \(batch size 5000 exceeds the model's maximum batch of 1000\)$`, stdout)
+}
+
+func TestBenchCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	benchJSON(t, newSoftmaxModel(), "--what", "train", "--batch", "7", "--iterations", "20", "--cpuprofile", path)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	// A pprof profile is a gzipped protobuf; its sample types name the
+	// CPU profile's units.
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	raw, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "nanoseconds")
+
+	code, _, stderr := run(newSoftmaxModel(), "bench", "--what", "train", "--batch", "7", "--iterations", "1", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "p"))
+	require.NotEqual(t, ExitOK, code)
+	require.Contains(t, stderr, "no such file or directory")
 }
