@@ -371,8 +371,7 @@ func (c *gen) programFunc(p program) error {
 			jen.Id("m").Dot(p.prefix.name).Call(c.inputArgs(p.prefix.inputs)...))
 	}
 	for _, n := range c.codeOrder(&p) {
-		emit := emitters[n.Op]
-		stmt, err := emit(c, n)
+		stmt, err := c.emitNode(n)
 		if err != nil {
 			return fmt.Errorf("codegen: %s: %s: %v", n.Pos, n.Op.Name, err)
 		}

@@ -277,7 +277,7 @@ func (c *gen) regionCode(r *ir.Region) ([]jen.Code, error) {
 		if c.plan.absorbed(m) {
 			continue // computed in its consumer's loop
 		}
-		stmt, err := emitters[m.Op](c, m)
+		stmt, err := c.emitNode(m)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", m.Pos, m.Op.Name, err)
 		}

@@ -159,6 +159,9 @@ func (p *plan) dumpNode(b *strings.Builder, n *ir.Node, indent string, places ma
 		if e.relu {
 			what = "relu(" + what + ")"
 		}
+		if e.sumBatch {
+			what += " summed over its batch axes"
+		}
 		fmt.Fprintf(b, "%s  epilogue: one kernel call computes %s\n", indent, what)
 	}
 	if s, ok := p.parallel[n]; ok {

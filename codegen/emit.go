@@ -147,9 +147,6 @@ func emitElementwise(expr func(a []*jen.Statement) jen.Code) emitter {
 			c.probe.result = expr(c.probe.args)
 			return nil, nil
 		}
-		if c.plan.epilogue[n] != nil {
-			return c.emitEpilogue(n)
-		}
 		out := n.Type.Shape
 		ops := []access{{buf: c.operand(n), strides: rowMajorStrides(shapeSizes(out))}}
 		var args []func(e []*jen.Statement) *jen.Statement
@@ -351,6 +348,15 @@ func emitRows(kernel string) emitter {
 		rows := numel(s[:len(s)-1])
 		return jen.Qual(RuntimePath, kernel).Call(jen.Id(c.operand(n)), jen.Id(c.operand(n.Inputs[0])), rows.code(), cols.code()), nil
 	}
+}
+
+// emitNode emits node n's code: the kernel call of the epilogue that
+// ends at n, else its op's emitter.
+func (c *gen) emitNode(n *ir.Node) (jen.Code, error) {
+	if c.plan.epilogue[n] != nil {
+		return c.emitEpilogue(n)
+	}
+	return emitters[n.Op](c, n)
 }
 
 // HasEmitter reports whether op has a Go emitter.

@@ -123,6 +123,29 @@ func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code,
 	), nil
 }
 
+// matmulSumCall renders the one SGEMM call that writes into dst the sum
+// over its batch axes of batched matmul n, Σᵢ Aᵢᵀ Bᵢ (cost.SumsBatch): the
+// transpose of the stacked Aᵢ, (batch·k)×m, times the stacked Bᵢ,
+// (batch·k)×nn.
+func (c *gen) matmulSumCall(n *ir.Node, dst string) jen.Code {
+	a, b := n.Inputs[0], n.Inputs[1]
+	as, os := a.Type.Shape, n.Type.Shape
+	m, nn := dimSize(as[len(as)-1]), dimSize(os[len(os)-1])
+	k := dimSize(as[len(as)-2])
+	for _, d := range ir.MatmulBatch(os) {
+		k = k.mul(dimSize(d))
+	}
+	return jen.Qual(RuntimePath, "SgemmPlan").Call(
+		c.gemmPlan(n),
+		jen.Lit(true), jen.Lit(false), m.code(), nn.code(), k.code(),
+		jen.Lit(1),
+		jen.Id(c.operand(a)), m.code(),
+		jen.Id(c.operand(b)), nn.code(),
+		jen.Lit(0),
+		jen.Id(dst), nn.code(),
+	)
+}
+
 // batchShape renders the batch axes of a matrix operand (all but the last
 // two) as an []int literal.
 func batchShape(s ir.Shape) jen.Code {

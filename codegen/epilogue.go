@@ -3,6 +3,7 @@ package codegen
 import (
 	"github.com/dave/jennifer/jen"
 
+	"github.com/flow-lang/flow/compiler/cost"
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
@@ -16,6 +17,12 @@ import (
 // accumulates onto it (beta = 1). The absorbed nodes get no buffer and
 // no code, and the separate passes over the output disappear.
 //
+// A batched matmul Aᵢᵀ Bᵢ whose only reader sums it over its batch axes
+// (sum_to of the gradient of x @ W for a rank-3 x and a shared W) is one
+// SGEMM over the stacked operands: the batch goes into the inner
+// dimension (cost.SumsBatch), and neither the batch of products nor the
+// separate sum is written.
+//
 // A node is absorbed only when its consumer is its only reader, it is no
 // result of an entry point, and the same programs emit both; the ReLU's
 // gradient reads the ReLU's output (relu_grad of y), not its input, so
@@ -26,6 +33,9 @@ type epilogue struct {
 	kernel *ir.Node // the matmul or conv2d
 	bias   *ir.Node // the bias added to every row (last axis), or nil
 	relu   bool     // out is relu(...)
+	// sumBatch says out is the sum of the kernel's batched products over
+	// their batch axes, computed by one SGEMM (cost.SumsBatch).
+	sumBatch bool
 }
 
 // decideEpilogues finds the chains computed by one kernel call: the
@@ -45,6 +55,15 @@ func (c *gen) decideEpilogues() epilogues {
 		return q
 	}
 	for _, k := range c.plan.allBufs {
+		if !c.inRegion(k) && cost.SumsBatch(k) {
+			q := f.reader(k)
+			if q != nil && q.Op == ir.SumTo && computed[k] && computed[q] && f.readers(k) == 1 && !f.results[k] && f.emitted[k] == f.emitted[q] &&
+				q.Type.Shape.Equal(k.Type.Shape[k.Type.Shape.Rank()-2:]) {
+				ep.epilogue[q] = &epilogue{kernel: k, sumBatch: true}
+				ep.epilogueOf[k] = true
+			}
+			continue
+		}
 		if c.inRegion(k) || k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
 			continue
 		}
@@ -98,6 +117,9 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 	k := e.kernel
 	dst := c.operand(out)
 	what := "the product of " + k.Label()
+	if e.sumBatch {
+		return jen.Block(jen.Comment(what+" summed over its batch axes: one kernel call"), c.matmulSumCall(k, dst)), nil
+	}
 	if k.Op == ir.Conv2d {
 		what = "the convolution " + k.Label()
 	}

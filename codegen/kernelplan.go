@@ -231,11 +231,11 @@ func (c *gen) gemmOptions(n *ir.Node) (any, func(batch int) []planOption, string
 		ta, tb                 bool
 		by                     string
 	}
-	m1, n1, k1, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, 1))
+	m1, n1, k1, _, ta, tb := c.gemmDims(n, cost.Bind(c.g, 1))
 	if w := c.gemmMonomial(n); w != "" {
 		grows := func(d1, d2 int) int { return min(d2-d1, 1) } // 1 when the dim is the monomial's multiple
 		b := cost.Bind(c.g, 2)
-		m2, n2, k2, _, _, _ := cost.MatmulDims(n, b)
+		m2, n2, k2, _, _, _ := c.gemmDims(n, b)
 		gm, gn, gk := grows(m1, m2), grows(n1, n2), grows(k1, k2)
 		scale := func(d, g, v int) int {
 			if g == 0 {
@@ -254,19 +254,40 @@ func (c *gen) gemmOptions(n *ir.Node) (any, func(batch int) []planOption, string
 	// m, n and k are products of dimensions, each fixed or the batch
 	// size: their values at batch sizes 1 and 2 determine them at every
 	// batch size.
-	m2, n2, k2, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 2))
+	m2, n2, k2, _, _, _ := c.gemmDims(n, cost.Bind(c.g, 2))
 	by := ""
 	if len(c.g.Syms) > 0 {
 		by = c.g.Syms[0]
 	}
 	return gemmKey{m1, n1, k1, m2, n2, k2, ta, tb, by}, func(b int) []planOption {
-		m, nn, k, _, ta, tb := cost.MatmulDims(n, cost.Bind(c.g, b))
+		m, nn, k, _, ta, tb := c.gemmDims(n, cost.Bind(c.g, b))
 		var opts []planOption
 		for _, o := range cost.Gemm(p, m, nn, k, ta, tb).Options {
 			opts = append(opts, planOption{o.Kernel, o.Threads, o.Micros})
 		}
 		return opts
 	}, by
+}
+
+// gemmDims returns the dimensions of matmul n's SGEMM calls under b, as
+// cost.MatmulDims, except for a matmul whose batched products an
+// epilogue sums, which is one call of cost.MatmulSumDims.
+func (c *gen) gemmDims(n *ir.Node, b ir.Binding) (m, nn, k, calls int, transA, transB bool) {
+	if c.sumsBatch(n) {
+		m, nn, k = cost.MatmulSumDims(n, b)
+		return m, nn, k, 1, true, false
+	}
+	return cost.MatmulDims(n, b)
+}
+
+// sumsBatch reports whether matmul n is the kernel of an epilogue that
+// sums its batched products (epilogue.sumBatch).
+func (c *gen) sumsBatch(n *ir.Node) bool {
+	if !c.plan.epilogueOf[n] {
+		return false
+	}
+	e := c.plan.epilogue[c.plan.facts.reader(n)]
+	return e != nil && e.kernel == n && e.sumBatch
 }
 
 // gemmMonomial returns, for a model with several symbolic dimensions,
@@ -277,7 +298,7 @@ func (c *gen) gemmMonomial(n *ir.Node) string {
 	if len(c.g.Syms) < 2 {
 		return ""
 	}
-	m1, n1, k1, _, _, _ := cost.MatmulDims(n, cost.Bind(c.g, 1))
+	m1, n1, k1, _, _, _ := c.gemmDims(n, cost.Bind(c.g, 1))
 	base := [3]int{m1, n1, k1}
 	// pow[d][s]: the power of symbol s in size d, from its growth when s
 	// alone doubles.
@@ -285,7 +306,7 @@ func (c *gen) gemmMonomial(n *ir.Node) string {
 	for _, s := range c.g.Syms {
 		b := cost.Bind(c.g, 1)
 		b[s] = 2
-		m, nn, k, _, _, _ := cost.MatmulDims(n, b)
+		m, nn, k, _, _, _ := c.gemmDims(n, b)
 		for d, v := range [3]int{m, nn, k} {
 			e := 0
 			for v > base[d] && base[d] > 0 {

@@ -295,6 +295,39 @@ func TestMatmulEpilogue(t *testing.T) {
 	require.False(t, c.plan.hasBuf[n["s"]], "the pre-activation is never stored")
 }
 
+// TestMatmulSumEpilogue checks that the gradient of x @ W for a rank-3 x
+// and a shared W, a batched product summed over the batch, is one SGEMM
+// writing the sum, and that a batched product that broadcasts an operand
+// is not.
+func TestMatmulSumEpilogue(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 5, 8]
+    input z: f32[N, 8, 5]
+    param W: f32[8, 4] = ones
+    y = x @ W
+    p = matmul(x, z, transpose_a = true, transpose_b = true)
+    output y, p
+    train mean(y) with sgd(lr = 0.1)
+}
+`)
+	var sum *ir.Node
+	for end, e := range c.plan.epilogue {
+		if e.sumBatch {
+			require.Nil(t, sum, "one summed product")
+			sum = end
+			k := e.kernel
+			require.Equal(t, ir.SumTo, end.Op)
+			require.Equal(t, ir.Matmul, k.Op)
+			require.Same(t, n["x"], k.Inputs[0], "dW = Σ xᵢᵀ dyᵢ")
+			require.True(t, c.plan.epilogueOf[k])
+			require.False(t, c.plan.hasBuf[k], "the batch of products is never stored")
+			require.Equal(t, "[8,4]", end.Type.Shape.String())
+		}
+	}
+	require.NotNil(t, sum, "the gradient of W sums its products in one call")
+	require.Nil(t, c.plan.epilogue[n["p"]], "transpose_b: no summed product")
+}
+
 // TestConvEpilogue checks that relu(bias_add(conv2d(x, K), c)) is one
 // convolution call with the bias and ReLU fused, and that a convolution
 // whose result is read twice keeps its own buffer.

@@ -146,11 +146,22 @@ func estimate(p *Profile, name string, nodes []*ir.Node, b ir.Binding, f Fusion,
 			saved[q] += typeBytes(n, b)
 		}
 	}
+	summed := map[*ir.Node]bool{} // matmuls whose kernel sums their batch
+	for n, q := range f {
+		if n.Op == ir.SumTo && q.Op == ir.Matmul && SumsBatch(q) {
+			summed[q] = true
+		}
+	}
 	for _, n := range nodes {
 		if !computes(n) {
 			continue
 		}
 		e := EstimateNode(p, n, b)
+		if summed[n] {
+			m, nn, k := MatmulSumDims(n, b)
+			estimateGemm(p, m, nn, k, 1, true, false, &e)
+			e.Reason = "summed over its batch axes by the same product; " + e.Reason
+		}
 		if q, ok := f[n]; ok && q.Op.Epilogues {
 			// Applied by q's kernel to each block of its output while
 			// in cache, by a vector loop (8 lanes of the scalar loops'
@@ -406,10 +417,41 @@ func MatmulDims(n *ir.Node, b ir.Binding) (m, nn, k, calls int, transA, transB b
 	return m, nn, k, calls, transA, transB
 }
 
+// SumsBatch reports whether generated code can compute sum_to(n), the sum
+// of batched matmul n's products over its batch axes, Σᵢ Aᵢᵀ Bᵢ, as one
+// SGEMM: n is f32 with transpose_a and not transpose_b, and both operands
+// have the result's batch axes (no broadcasting), so that the stacked
+// row-major Aᵢ and Bᵢ are one (batch·k)×m and one (batch·k)×n matrix and
+// the sum is the product of the first's transpose and the second. The
+// gradient of x @ W for a rank-3 x and a shared W is such a sum.
+func SumsBatch(n *ir.Node) bool {
+	if n.Op != ir.Matmul || n.Type.DType != ir.F32 || !n.Attrs.Bool("transpose_a") || n.Attrs.Bool("transpose_b") {
+		return false
+	}
+	as, bs, os := n.Inputs[0].Type.Shape, n.Inputs[1].Type.Shape, n.Type.Shape
+	batch := ir.MatmulBatch(os)
+	return len(batch) > 0 && ir.MatmulBatch(as).Equal(batch) && ir.MatmulBatch(bs).Equal(batch)
+}
+
+// MatmulSumDims returns the dimensions of the one SGEMM that computes the
+// sum over its batch axes of batched matmul n (see SumsBatch): m×k times
+// k×nn with k the inner dimension times the batch count.
+func MatmulSumDims(n *ir.Node, b ir.Binding) (m, nn, k int) {
+	m, nn, k, _, _, _ = MatmulDims(n, b)
+	k = int(min(float64(k)*float64(count(ir.MatmulBatch(n.Type.Shape), b)), maxCount))
+	return m, nn, k
+}
+
 // estimateMatmul estimates a matmul as the SGEMM calls generated code
 // makes, each run as Gemm chooses.
 func estimateMatmul(p *Profile, n *ir.Node, b ir.Binding, e *NodeEstimate) {
 	m, nn, k, calls, ta, tb := MatmulDims(n, b)
+	estimateGemm(p, m, nn, k, calls, ta, tb, e)
+}
+
+// estimateGemm estimates calls SGEMM calls of one shape, each run as Gemm
+// chooses.
+func estimateGemm(p *Profile, m, nn, k, calls int, ta, tb bool, e *NodeEstimate) {
 	g := Gemm(p, m, nn, k, ta, tb)
 	e.Kernel, e.Threads = g.Kernel, g.Threads
 	e.Micros = g.Micros * float64(calls)
