@@ -103,7 +103,7 @@ func emitTranspose(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	var decls []jen.Code
 	ops := []access{c.view(n, nil, rowMajorStrides(out), &decls), c.view(x, nil, st, &decls)}
-	return block(decls, loopNest(out, ops, assignBody)), nil
+	return block(decls, copyNest(out, ops)), nil
 }
 
 // tileDims splits every axis i of a tiled shape into (multiples[i],
@@ -147,7 +147,7 @@ func emitTile(c *gen, n *ir.Node) (jen.Code, error) {
 		c.view(n, nil, tiledStrides(x.Type.Shape, ts), &decls),
 		c.view(x, nil, untiledStrides(x.Type.Shape), &decls),
 	}
-	return block(decls, loopNest(tileDims(x.Type.Shape, m), ops, assignBody)), nil
+	return block(decls, copyNest(tileDims(x.Type.Shape, m), ops)), nil
 }
 
 // emitUntile sums every tile of the input into the result.
@@ -186,7 +186,7 @@ func emitPad(c *gen, n *ir.Node) (jen.Code, error) {
 	dst := c.view(n, offsetCode(before, os), os, &decls)
 	src := c.view(x, nil, rowMajorStrides(shapeSizes(x.Type.Shape)), &decls)
 	return jen.Block(c.fill(n, n.Attrs.Float("value", 0)),
-		block(decls, loopNest(shapeSizes(x.Type.Shape), []access{dst, src}, assignBody))), nil
+		block(decls, copyNest(shapeSizes(x.Type.Shape), []access{dst, src}))), nil
 }
 
 // sliceStrides are the strides of a tensor of row-major strides xs read
@@ -209,7 +209,7 @@ func emitSlice(c *gen, n *ir.Node) (jen.Code, error) {
 		c.view(n, nil, rowMajorStrides(out), &decls),
 		c.view(x, offsetCode(n.Attrs.Ints("begin"), xs), sliceStrides(xs, n.Attrs.Ints("strides")), &decls),
 	}
-	return block(decls, loopNest(out, ops, assignBody)), nil
+	return block(decls, copyNest(out, ops)), nil
 }
 
 // emitStridedSlice reads x's selection (ir.StridedSliceOf) from its
@@ -226,7 +226,7 @@ func emitStridedSlice(c *gen, n *ir.Node) (jen.Code, error) {
 		c.view(n, nil, rowMajorStrides(out), &decls),
 		c.view(x, offsetCode(s.Begin, xs), sliceStrides(xs, s.Strides), &decls),
 	}
-	return block(decls, loopNest(out, ops, assignBody)), nil
+	return block(decls, copyNest(out, ops)), nil
 }
 
 // emitUnslice zeroes the result and writes the input where slice read it.
@@ -237,7 +237,7 @@ func emitUnslice(c *gen, n *ir.Node) (jen.Code, error) {
 	var decls []jen.Code
 	dst := c.view(n, offsetCode(n.Attrs.Ints("begin"), os), sliceStrides(os, n.Attrs.Ints("strides")), &decls)
 	src := c.view(dy, nil, rowMajorStrides(in), &decls)
-	return jen.Block(jen.Clear(jen.Id(c.operand(n))), block(decls, loopNest(in, []access{dst, src}, assignBody))), nil
+	return jen.Block(jen.Clear(jen.Id(c.operand(n))), block(decls, copyNest(in, []access{dst, src}))), nil
 }
 
 // emitConcat copies each operand into its range of the result along axis.
@@ -250,7 +250,7 @@ func emitConcat(c *gen, n *ir.Node) (jen.Code, error) {
 		var decls []jen.Code
 		dst := c.view(n, offsetCode(at, os), os, &decls)
 		src := c.view(x, nil, rowMajorStrides(shapeSizes(x.Type.Shape)), &decls)
-		code = append(code, block(decls, loopNest(shapeSizes(x.Type.Shape), []access{dst, src}, assignBody)))
+		code = append(code, block(decls, copyNest(shapeSizes(x.Type.Shape), []access{dst, src})))
 		at[axis] += x.Type.Shape[axis].Size
 	}
 	return jen.Block(code...), nil
@@ -281,5 +281,5 @@ func emitReverse(c *gen, n *ir.Node) (jen.Code, error) {
 	}
 	var decls []jen.Code
 	ops := []access{c.view(n, nil, xs, &decls), c.view(x, off, st, &decls)}
-	return block(decls, loopNest(dims, ops, assignBody)), nil
+	return block(decls, copyNest(dims, ops)), nil
 }

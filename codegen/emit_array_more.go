@@ -183,7 +183,7 @@ func emitSplit(c *gen, n *ir.Node) (jen.Code, error) {
 		c.view(n, nil, rowMajorStrides(out), &decls),
 		c.view(x, offsetCode(begin, xs), xs, &decls),
 	}
-	return block(decls, loopNest(out, ops, assignBody)), nil
+	return block(decls, copyNest(out, ops)), nil
 }
 
 // emitShuffle moves the rows (slices along axis 0) by the permutation,

@@ -135,6 +135,56 @@ func loopNest(dims []size, ops []access, body func(elems []*jen.Statement) jen.C
 	return stmt
 }
 
+// copyMinRun is the shortest contiguous run a copy nest moves with Go's
+// copy (a memmove) rather than an element loop, whose per-call cost it
+// would not repay.
+const copyMinRun = 16
+
+// copyNest emits a loop nest that copies ops[1]'s elements to ops[0]'s
+// over dims, as loopNest with assignBody does; where both walk the
+// innermost (collapsed) dimension contiguously and its run is long
+// (symbolic, or at least copyMinRun), each run is one copy call.
+func copyNest(dims []size, ops []access) jen.Code {
+	cd, cops := collapse(dims, ops)
+	last := len(cd) - 1
+	if len(ops) != 2 || last < 0 || cd[last].isConst() && cd[last].c < copyMinRun {
+		return loopNest(dims, ops, assignBody)
+	}
+	for _, op := range cops {
+		if op.inline != nil || !op.strides[last].isOne() {
+			return loopNest(dims, ops, assignBody)
+		}
+	}
+	vars := make([]string, last)
+	for d := range vars {
+		vars[d] = "i" + strconv.Itoa(d)
+	}
+	// at renders the index where op's run starts (nil: 0); each call
+	// builds new statements, which jen's methods extend in place.
+	at := func(op access) *jen.Statement {
+		i := indexExpr(vars, op.strides[:last])
+		switch {
+		case op.off == nil:
+			return i
+		case i == nil:
+			return op.off.Clone()
+		}
+		return op.off.Clone().Op("+").Add(i)
+	}
+	run := func(op access) *jen.Statement {
+		from := at(op)
+		if from == nil {
+			return jen.Id(op.buf).Index(jen.Empty(), cd[last].code())
+		}
+		return jen.Id(op.buf).Index(from, at(op).Op("+").Add(cd[last].code()))
+	}
+	var stmt jen.Code = jen.Copy(run(cops[0]), run(cops[1]))
+	for d := last - 1; d >= 0; d-- {
+		stmt = forLoop(vars[d], cd[d], stmt)
+	}
+	return stmt
+}
+
 // forLoop emits `for v := 0; v < n; v++ { body }`.
 func forLoop(v string, n size, body ...jen.Code) *jen.Statement {
 	return jen.For(jen.Id(v).Op(":=").Lit(0), jen.Id(v).Op("<").Add(n.code()), jen.Id(v).Op("++")).Block(body...)

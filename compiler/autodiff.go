@@ -72,13 +72,37 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 	}
 	onPath := func(n *ir.Node) bool { return toY[n] && fromX[n] }
 	elems := map[*ir.Node][]*ir.Node{} // tuple node → gradient per element
+	// slices holds, for a node whose every gradient contribution so far
+	// is an unslice (the gradients of its slices), those contributions,
+	// until the node's gradient is read: disjoint slices that tile the
+	// node along one axis are then one concat (sliceSum), not a sum of
+	// zero-padded copies.
+	slices := map[*ir.Node][]*ir.Node{}
+	flush := func(in *ir.Node) {
+		if parts := slices[in]; parts != nil {
+			delete(slices, in)
+			adj[in] = sliceSum(g, parts)
+		}
+	}
 	add := func(in, d *ir.Node) {
+		_, has := adj[in]
+		if d.Op == ir.Unslice && (!has || slices[in] != nil) {
+			slices[in] = append(slices[in], d)
+			adj[in] = nil // set by flush
+			return
+		}
+		flush(in)
 		if prev, ok := adj[in]; ok {
 			adj[in] = g.MustApply(ir.Add, []*ir.Node{prev, d}, nil)
 		} else {
 			adj[in] = d
 		}
 	}
+	defer func() {
+		for in := range slices {
+			flush(in)
+		}
+	}()
 	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
 		return gradRegion(g, r, args, dResults)
 	}}
@@ -94,6 +118,7 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 				continue
 			}
 		} else {
+			flush(n)
 			dy, ok := adj[n]
 			if !ok {
 				continue
@@ -124,6 +149,69 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 		}
 	}
 	return nil
+}
+
+// sliceSum returns the sum of parts, unslices of one shape: when they
+// are slices with unit strides along one axis, whole along every other,
+// that tile that axis without gaps or overlaps, the concat of their
+// operands in order along the axis; otherwise their sum, in order.
+func sliceSum(g *ir.Module, parts []*ir.Node) *ir.Node {
+	if xs, axis, ok := tiles(parts); ok {
+		return g.MustApply(ir.Concat, xs, ir.Attrs{"axis": axis})
+	}
+	sum := parts[0]
+	for _, d := range parts[1:] {
+		sum = g.MustApply(ir.Add, []*ir.Node{sum, d}, nil)
+	}
+	return sum
+}
+
+// tiles reports whether the unslices parts (two or more, of one shape)
+// tile their shape along one axis (see sliceSum), and returns their
+// operands ordered along it.
+func tiles(parts []*ir.Node) ([]*ir.Node, int, bool) {
+	if len(parts) < 2 {
+		return nil, 0, false
+	}
+	out := parts[0].Type.Shape
+	axis := -1
+	at := map[int]*ir.Node{} // begin along axis → operand
+	for _, p := range parts {
+		x := p.Inputs[0].Type.Shape
+		begin, st := p.Attrs.Ints("begin"), p.Attrs.Ints("strides")
+		if !p.Type.Shape.Equal(out) || x.Rank() != out.Rank() || len(begin) != out.Rank() || len(st) != out.Rank() {
+			return nil, 0, false
+		}
+		for i := range out {
+			if st[i] != 1 {
+				return nil, 0, false
+			}
+			if x[i] == out[i] && begin[i] == 0 {
+				continue
+			}
+			if axis != -1 && axis != i || x[i].IsSym() || out[i].IsSym() {
+				return nil, 0, false
+			}
+			axis = i
+		}
+		if axis == -1 || at[begin[axis]] != nil {
+			return nil, 0, false
+		}
+		at[begin[axis]] = p.Inputs[0]
+	}
+	var xs []*ir.Node
+	for off := 0; off < out[axis].Size; {
+		x := at[off]
+		if x == nil {
+			return nil, 0, false
+		}
+		xs = append(xs, x)
+		off += x.Type.Shape[axis].Size
+	}
+	if len(xs) != len(parts) {
+		return nil, 0, false
+	}
+	return xs, axis, true
 }
 
 // gradRegion builds in g's current region a copy of r on args and the

@@ -205,3 +205,70 @@ func TestMinMaxTieRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSliceGradientsTile checks that the gradient of a value read through
+// slices that tile it along one axis is the concat of the slices'
+// gradients (not a sum of zero-padded copies), inside a loop body too, and
+// that slices with a gap or an overlap still sum; every gradient is
+// checked by finite differences.
+func TestSliceGradientsTile(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	random := func(shape ...int) *ir.Tensor {
+		x := ir.NewTensor(ir.F64, shape)
+		for i := range x.Data {
+			x.Data[i] = r.Float64()*2 - 1
+		}
+		return x
+	}
+	flat := map[string]*ir.Tensor{"v": random(2, 6)}
+	seq := map[string]*ir.Tensor{"x": random(2, 3, 6)}
+	const v = `
+    input v: f64[2, 6]
+    param W: f64[6, 6]
+    z = v @ W`
+	for _, tc := range []struct {
+		name, body string
+		feeds      map[string]*ir.Tensor
+		concats    int
+	}{
+		{"tiles", v + `
+    a = slice(z, begin = [0, 0], size = [-1, 2])
+    b = slice(z, begin = [0, 2], size = [-1, 3])
+    c = slice(z, begin = [0, 5], size = [-1, 1])
+    loss = sum(tanh(a) * 2.0) + sum(sigmoid(b)) + sum(c * c)`, flat, 1},
+		{"in a loop", `
+    input x: f64[2, 3, 6]
+    param W: f64[6, 6]
+    param h0: f64[2, 3]
+    hs, _ = for xt in x along 1 (h = h0) {
+        z = xt @ W
+        i = slice(z, begin = [0, 0], size = [-1, 3])
+        f = slice(z, begin = [0, 3], size = [-1, 3])
+        h = tanh(h * sigmoid(f) + i)
+        yield h
+    }
+    loss = sum(hs * hs)`, seq, 1},
+		{"gap", v + `
+    a = slice(z, begin = [0, 0], size = [-1, 2])
+    b = slice(z, begin = [0, 3], size = [-1, 3])
+    loss = sum(tanh(a)) + sum(b * b)`, flat, 0},
+		{"overlap", v + `
+    a = slice(z, begin = [0, 0], size = [-1, 4])
+    b = slice(z, begin = [0, 3], size = [-1, 3])
+    loss = sum(tanh(a)) + sum(b * b)`, flat, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "model S {" + tc.body + `
+    train loss with sgd(lr = 0.1)
+}`
+			g, _ := checkSourceGradients(t, src, tc.feeds, 2)
+			concats := 0
+			g.Body.Walk(func(n *ir.Node) {
+				if n.Op == ir.Concat && n.Role == ir.Backward {
+					concats++
+				}
+			})
+			require.Equal(t, tc.concats, concats)
+		})
+	}
+}
