@@ -296,12 +296,17 @@ func (c *gen) scalarRead(x *ir.Node) *jen.Statement {
 	return jen.Id(c.operand(x)).Index(jen.Lit(0))
 }
 
-// copyValue copies the value of src into dst's storage.
+// copyValue copies the value of src into dst's storage; nothing when src
+// is computed there (a carried value computed in place).
 func (c *gen) copyValue(dst, src *ir.Node) jen.Code {
 	if lit := scalarConst(src); lit != nil {
 		return jen.Id(c.operand(dst)).Index(jen.Lit(0)).Op("=").Add(lit)
 	}
-	return jen.Copy(jen.Id(c.operand(dst)), jen.Id(c.operand(src)))
+	to, from := c.operand(dst), c.operand(src)
+	if to == from {
+		return jen.Null()
+	}
+	return jen.Copy(jen.Id(to), jen.Id(from))
 }
 
 // fillArgs sets the block arguments of n's regions bound to inline

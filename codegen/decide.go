@@ -33,6 +33,10 @@ type plan struct {
 	// inPlace maps update values computed in their param's storage to
 	// the param (step "in-place", inplace.go).
 	inPlace map[*ir.Node]*ir.Node
+	// carried maps the carried results of loop bodies computed in their
+	// block argument's storage to the argument (step "in-place",
+	// inplace.go).
+	carried map[*ir.Node]*ir.Node
 	buffers // step "buffers"
 	// parallel are the element-wise loops split across goroutines (step
 	// "parallel", parloop.go).
@@ -120,7 +124,10 @@ var planPasses = []planPass{
 	{"facts", []string{"names"}, func(c *gen) error { c.plan.facts = c.computeFacts(); return nil }},
 	{"epilogues", []string{"names", "facts"}, func(c *gen) error { c.plan.epilogues = c.decideEpilogues(); return nil }},
 	{"fusion", []string{"names", "facts", "epilogues"}, func(c *gen) error { c.plan.fused = c.fuse(); return nil }},
-	{"in-place", []string{"names", "facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.inPlace = c.decideInPlace(); return nil }},
+	{"in-place", []string{"names", "facts", "epilogues", "fusion"}, func(c *gen) error {
+		c.plan.inPlace, c.plan.carried = c.decideInPlace(), c.decideCarried()
+		return nil
+	}},
 	{"buffers", []string{"names", "epilogues", "fusion", "in-place"}, func(c *gen) error { c.plan.buffers = c.plan.keepBuffers(); return nil }},
 	{"parallel", []string{"names", "epilogues", "fusion", "in-place", "buffers"}, func(c *gen) error { c.plan.parallel = c.decideParallel(); return nil }},
 	{"memory", []string{"facts", "epilogues", "fusion", "buffers"}, func(c *gen) error {
@@ -264,7 +271,7 @@ func (p *plan) absorbed(n *ir.Node) bool { return p.fused[n] || p.epilogueOf[n] 
 func (p *plan) keepBuffers() buffers {
 	b := buffers{hasBuf: map[*ir.Node]bool{}}
 	for _, n := range p.allBufs {
-		if p.absorbed(n) || p.inPlace[n] != nil {
+		if p.absorbed(n) || p.inPlace[n] != nil || p.carried[n] != nil {
 			continue
 		}
 		b.bufs = append(b.bufs, n)

@@ -141,6 +141,8 @@ func (p *plan) dumpNode(b *strings.Builder, n *ir.Node, indent string, places ma
 		storage = "none (computed by the epilogue of " + nodeRef(p.epilogueEnd(n)) + ")"
 	case p.inPlace[n] != nil:
 		storage = "param " + strconv.Itoa(p.params[p.inPlace[n]]) + " " + p.inPlace[n].Label() + " (updated in place)"
+	case p.carried[n] != nil:
+		storage = "that of " + nodeRef(p.carried[n]) + " (carried in place)"
 	case p.alias[n] != nil:
 		storage = "that of " + nodeRef(p.alias[n])
 	case hasPlace:

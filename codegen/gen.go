@@ -273,6 +273,8 @@ func (c *gen) operand(x *ir.Node) string {
 		return c.plan.constVar[x]
 	case c.plan.inPlace[x] != nil:
 		return c.operand(c.plan.inPlace[x])
+	case c.plan.carried[x] != nil:
+		return c.operand(c.plan.carried[x])
 	case c.plan.alias[x] != nil:
 		return c.operand(c.plan.alias[x])
 	}

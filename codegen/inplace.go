@@ -76,3 +76,74 @@ func (p *plan) codeReads(n *ir.Node) []*ir.Node {
 	}
 	return p.reads(n)
 }
+
+// Carried values in place. A loop copies each trip's carried results into
+// its carried block arguments for the next trip. When nothing in the body
+// reads a carried argument after its new value is computed (in the
+// body's order) — every reader comes before, or is the new value itself,
+// element-wise, reading the argument at the index it writes — the new
+// value can be computed straight into the argument's storage: it then
+// needs no buffer and the trip ends with no copy. The accumulators of a
+// reverse loop (dU += hᵀ dz) are the case this is for. The value must be
+// computed by the body itself (not a get of a nested control-flow node,
+// an argument or a constant), have the argument's type, and be the
+// result of no other slot; the argument must not itself be a result of
+// the body (which the trip's end would read).
+
+// decideCarried returns the carried results of the loops' bodies that
+// are computed in their block argument's storage, each mapped to the
+// argument.
+func (c *gen) decideCarried() map[*ir.Node]*ir.Node {
+	out := map[*ir.Node]*ir.Node{}
+	p := c.plan
+	for _, l := range c.allNodes() {
+		var body *ir.Region
+		first, k := 0, l.Attrs.Int("carried", 0)
+		switch l.Op {
+		case ir.While:
+			body = l.Attrs["body"].(*ir.Region)
+		case ir.Scan:
+			body = l.Attrs["body"].(*ir.Region)
+			first = l.Attrs.Int("seqs", 0)
+		default:
+			continue
+		}
+		// Carried argument first+i has result off+i: a scan's body yields
+		// its per-step results first.
+		off := len(body.Results) - k
+		results := map[*ir.Node]int{}
+		for _, r := range body.Results {
+			results[r]++
+		}
+		pos := map[*ir.Node]int{}
+		for i, n := range body.Nodes {
+			pos[n] = i
+		}
+		readers := map[*ir.Node][]*ir.Node{}
+		for _, n := range body.Nodes {
+			for _, x := range p.codeReads(n) {
+				if x.Op == ir.Arg {
+					readers[x] = append(readers[x], n)
+				}
+			}
+		}
+		for i := range k {
+			a, r := body.Args[first+i], body.Results[off+i]
+			if r.Region != body || r.Op == ir.Get || r.Op == ir.Arg || !p.computed[r] || p.absorbed(r) || results[r] != 1 || results[a] != 0 ||
+				p.alias[a] != nil || r.Type.DType != a.Type.DType || !r.Type.Shape.Equal(a.Type.Shape) {
+				continue
+			}
+			ok := true
+			for _, n := range readers[a] {
+				if n == r && !r.Op.Elementwise || n != r && pos[n] > pos[r] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				out[r] = a
+			}
+		}
+	}
+	return out
+}

@@ -33,11 +33,12 @@ func (c *gen) decideParallel() map[*ir.Node]loopSplit {
 	pl := c.plan
 	p := pl.profile
 	b := cost.Bind(c.g, parallelBatch)
-	// The loops: every node with a buffer, and the updates computed in
-	// their param's storage.
+	// The loops: every node with a buffer, the updates computed in their
+	// param's storage and the carried values computed in their block
+	// argument's.
 	loops := append([]*ir.Node(nil), pl.bufs...)
-	for _, n := range c.g.Body.Nodes {
-		if pl.inPlace[n] != nil {
+	for _, n := range c.allNodes() {
+		if pl.inPlace[n] != nil || pl.carried[n] != nil {
 			loops = append(loops, n)
 		}
 	}

@@ -328,6 +328,50 @@ func TestMatmulSumEpilogue(t *testing.T) {
 	require.Nil(t, c.plan.epilogue[n["p"]], "transpose_b: no summed product")
 }
 
+// TestCarriedInPlace checks that a loop's carried value is computed in
+// its block argument's storage when nothing reads the argument after the
+// new value (the trip then ends with no copy), and not when something
+// does.
+func TestCarriedInPlace(t *testing.T) {
+	c, _ := planOf(t, `model M {
+    input x: f32[N, 4, 8]
+    param W: f32[8, 8] = ones
+    qs, s, h, k = for xt in x along 1 (s = fill(dims = [N, 8], value = 0), h = fill(dims = [N, 8], value = 0), k = fill(dims = [N, 8], value = 0)) {
+        s = s + xt
+        h = tanh(h @ W)
+        k2 = k + xt
+        q = k * k2
+        k = k2
+        yield q
+    }
+    output qs, s, h, k
+}
+`)
+	var body *ir.Region
+	for _, n := range c.g.Body.Nodes {
+		if n.Op == ir.Scan {
+			body = n.Attrs["body"].(*ir.Region)
+		}
+	}
+	require.NotNil(t, body)
+	arg := func(name string) *ir.Node {
+		for _, a := range body.Args {
+			if a.Name == name {
+				return a
+			}
+		}
+		t.Fatalf("no block argument %s", name)
+		return nil
+	}
+	// Results: the per-step q, then s, h, k.
+	s, h, k := body.Results[1], body.Results[2], body.Results[3]
+	require.Same(t, arg("s"), c.plan.carried[s], "s + s's step: element-wise, its only reader")
+	require.Same(t, arg("h"), c.plan.carried[h], "h @ W reads h before tanh writes it")
+	require.Nil(t, c.plan.carried[k], "q reads the old k after k2 is computed")
+	require.False(t, c.plan.hasBuf[s] || c.plan.hasBuf[h])
+	require.True(t, c.plan.hasBuf[k])
+}
+
 // TestConvEpilogue checks that relu(bias_add(conv2d(x, K), c)) is one
 // convolution call with the bias and ReLU fused, and that a convolution
 // whose result is read twice keeps its own buffer.

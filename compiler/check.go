@@ -241,6 +241,9 @@ func (c *checker) declare(id *lang.Ident, kind string, n *ir.Node) {
 // poison declares a name whose declaration had an error: later uses
 // resolve to it silently instead of reporting "undefined" again.
 func (c *checker) poison(id *lang.Ident, kind string) {
+	if id.Name == "_" {
+		return // the blank name declares nothing
+	}
 	c.declare(id, kind, nil)
 	if b, ok := c.names[id.Name]; ok && b.node == nil {
 		b.used = true

@@ -51,7 +51,9 @@ func (o Options) passContext() *PassContext {
 //   - train (Train): autodiff and the optimizer, prune, order-updates;
 //   - the optimization passes again, on the whole training graph, where
 //     gradients repeat forward values and build constant expressions
-//     (unless NoOptimize).
+//     (unless NoOptimize);
+//   - hoist-loop-transposes (HoistLoopTransposes), last (unless
+//     NoOptimize).
 func (cx *PassContext) Pipeline() []Pass {
 	var opt []Pass
 	if !cx.NoOptimize {
@@ -60,7 +62,11 @@ func (cx *PassContext) Pipeline() []Pass {
 	out := []Pass{StableLogSoftmax}
 	out = append(out, opt...)
 	out = append(out, TrainMode, Train)
-	return append(out, opt...)
+	out = append(out, opt...)
+	if !cx.NoOptimize {
+		out = append(out, HoistLoopTransposes)
+	}
+	return out
 }
 
 // Run applies the pipeline to g. A pass's positioned error (a

@@ -22,8 +22,8 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 121 + 243·N elements (258 + 628·N)
-	int32:   25 elements (32)
+	float32: 121 + 235·N elements (286 + 628·N)
+	int32:   23 elements (32)
 	bool:    2 elements (5)
 */
 package control
@@ -68,7 +68,6 @@ type Model struct {
 	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
 	t13      []float32 // %13 = add(%11, %12) f32[N,4], line 17
 	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
-	t17      []float32 // %17 = reshape_to(%14) f32[N,4], line 17
 	hs       []float32 // hs = get(%18) f32[N,5,4], line 16
 	h_20     []float32 // h = get(%18) f32[N,4], line 16
 	ht       []float32 // ht = arg() f32[N,4], line 16
@@ -76,7 +75,6 @@ type Model struct {
 	t25      []float32 // %25 = sigmoid(ht) f32[N,4], line 22
 	t26      []float32 // %26 = add(%24, %25) f32[N,4], line 22
 	t27      []float32 // %27 = mul(%26, g) f32[N,4], line 23
-	t224     []float32 // %224 = reshape_to(%26) f32[N,4], line 22 [grad]
 	bs       []float32 // bs = get(%29) f32[N,5,4], line 21
 	c_31     []float32 // c = get(%29) f32[N,4], line 21
 	v_34     []float32 // v = add(%32, %33) f32[N,4], line 26
@@ -84,8 +82,6 @@ type Model struct {
 	k_45     []int32   // k = arg() i32[], line 27
 	t41      []float32 // %41 = sum(%40) f32[], line 27
 	t43      []bool    // %43 = greater(%41, %42) bool[], line 27
-	t49      []float32 // %49 = mul(%48, %47) f32[N,4], line 28
-	t51      []int32   // %51 = add(k, %50) i32[], line 29
 	r_55     []float32 // r = get(%54) f32[N,4], line 27
 	k_56     []int32   // k = get(%54) i32[], line 27
 	s_57     []float32 // s = sum(h) f32[], line 32
@@ -99,7 +95,6 @@ type Model struct {
 	j_82     []int32   // j = arg() i32[], line 44
 	m_83     []float32 // m = arg() f32[], line 44
 	t81      []bool    // %81 = greater(m, %80) bool[], line 44
-	t85      []int32   // %85 = add(j, %84) i32[], line 45
 	t87      []bool    // %87 = greater(m, %86) bool[], line 46
 	t89      []float32 // %89 = mul(m, %88) f32[], line 47
 	t91      []float32 // %91 = mul(m, %90) f32[], line 49
@@ -140,10 +135,6 @@ type Model struct {
 	t159     []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
 	t167     []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
 	t176     []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
-	t182     []float32 // %182 = add(%176, %181) f32[N,4], line 28 [grad]
-	t184     []int32   // %184 = sub(%160, %183) i32[], line 28 [grad]
-	t186     []int32   // %186 = broadcast_to(%185) i32[], line 28 [grad]
-	t187     []float32 // %187 = add(%163, %178) f32[N,4], line 28 [grad]
 	t193     []float32 // %193 = get(%192) f32[N,4], line 28 [grad]
 	t195     []float32 // %195 = get(%192) f32[N,4], line 28 [grad]
 	t198     []float32 // %198 = mul(%196, c) f32[N,4], line 26 [grad]
@@ -158,13 +149,13 @@ type Model struct {
 	t214     []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
 	t215     []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
 	t219     []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
-	t220     []float32 // %220 = mul(%215, %207) f32[N,4], line 22 [grad]
-	t223     []float32 // %223 = add(%205, %214) f32[4], line 22 [grad]
 	t233     []float32 // %233 = get(%232) f32[N,5,4], line 22 [grad]
 	t234     []float32 // %234 = get(%232) f32[N,4], line 22 [grad]
 	t235     []float32 // %235 = get(%232) f32[4], line 22 [grad]
 	t236     []float32 // %236 = add(%145, %234) f32[N,4], line 22 [grad]
 	t265     []float32 // %265 = get(%18) f32[5,N,4], line 17 [grad]
+	t301     []float32 // %301 = transpose(U) f32[4,4], line 17 [grad]
+	t304     []float32 // %304 = transpose(W) f32[4,3], line 17 [grad]
 	t238     []float32 // %238 = arg() f32[N,3], line 16 [grad]
 	t239     []float32 // %239 = arg() f32[N,4], line 16 [grad]
 	t240     []float32 // %240 = arg() f32[N,4], line 16 [grad]
@@ -174,12 +165,9 @@ type Model struct {
 	t243     []float32 // %243 = arg() f32[4,4], line 16 [grad]
 	t251     []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
 	t256     []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
-	t257     []float32 // %257 = matmul(%256, %245) f32[N,4], line 17 [grad]
 	t258     []float32 // %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
-	t259     []float32 // %259 = matmul(%256, %244) f32[N,3], line 17 [grad]
 	t260     []float32 // %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
-	t261     []float32 // %261 = add(%242, %260) f32[3,4], line 17 [grad]
-	t262     []float32 // %262 = add(%243, %258) f32[4,4], line 17 [grad]
+	t306     []float32 // %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
 	t272     []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
 	t273     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
 	t274     []float32 // %274 = get(%270) f32[4,4], line 17 [grad]
@@ -217,7 +205,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 243*n + 121
+		size := 235*n + 121
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -238,47 +226,43 @@ func (m *Model) layout(n int) {
 		a = a[4*n:]
 		m.t14, m.c_22, m.v_34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t17, m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_20, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.h_20, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t189, m.t203, m.t251, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t26, m.t49, m.t63, m.t100, m.t104, m.t120, m.t161, m.t226, m.t256, m.xt, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.t26, m.r_55, m.t161, m.t226, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t27, m.r_55, m.t163, m.t228, m.t257 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t27, m.t63, m.t100, m.t104, m.t120, m.t163, m.t228, m.t272, m.t41, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.t224, m.z, m.t121, m.t167, m.t204, m.t272, m.t41, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
+		m.c_31, m.t204, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.c_31, m.t215, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.z, m.t121, m.t167, m.t215, m.t306, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[4*n:]
-		m.t133, m.t176, m.t219, m.t259 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t133, m.t176, m.t219 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t138, m.t182, m.t220 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t138, m.t193, m.t234 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t140, m.t234 = a[:4*n:4*n], a[:4*n:4*n]
+		m.t140, m.t205 = a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
 		m.t142 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t187, m.t123, m.t205 = a[:4*n:4*n], a[:4:4], a[:4:4]
-		a = a[4*n:]
-		m.t193, m.t137, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
-		a = a[4*n:]
-		m.t195, m.t223, m.s_57 = a[:4*n:4*n], a[:4:4], a[:1:1]
+		m.t195, m.t123, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t243, m.t125 = a[:16:16], a[:1:1]
+		m.t301, m.t137 = a[:16:16], a[:4:4]
 		a = a[16:]
-		m.t258, m.t135 = a[:16:16], a[:1:1]
+		m.t243, m.s_57 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t262, m.t143 = a[:16:16], a[:1:1]
+		m.t258, m.t125 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t274 = a[:16:16]
+		m.t274, m.t135 = a[:16:16], a[:1:1]
 		a = a[16:]
+		m.t304, m.t143 = a[:12:12], a[:1:1]
+		a = a[12:]
 		m.t242 = a[:12:12]
 		a = a[12:]
 		m.t260 = a[:12:12]
-		a = a[12:]
-		m.t261 = a[:12:12]
 		a = a[12:]
 		m.t273 = a[:12:12]
 		a = a[12:]
@@ -292,22 +276,18 @@ func (m *Model) layout(n int) {
 	}
 	// The int32 buffers.
 	{
-		size := 25
+		size := 23
 		if cap(m.arenaI32) < size {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
 		m.t148, m.j_82 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.k_45, m.t85, m.t191 = a[:1:1], a[:1:1], a[:1:1]
+		m.k_45, m.steps, m.t191 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t51, m.steps, m.t160 = a[:1:1], a[:1:1], a[:1:1]
+		m.k_56, m.t160 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.k_56, m.t162 = a[:1:1], a[:1:1]
-		a = a[1:]
-		m.t146, m.t184 = a[:1:1], a[:1:1]
-		a = a[1:]
-		m.t186 = a[:1:1]
+		m.t146, m.t162 = a[:1:1], a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -365,7 +345,6 @@ func (m *Model) forward(n int, x []float32) {
 	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
-	t17 := m.t17
 	hs := m.hs
 	h_20 := m.h_20
 	ht := m.ht
@@ -380,8 +359,6 @@ func (m *Model) forward(n int, x []float32) {
 	t43 := m.t43
 	r_44 := m.r_44
 	k_45 := m.k_45
-	t49 := m.t49
-	t51 := m.t51
 	r_55 := m.r_55
 	k_56 := m.k_56
 	s_57 := m.s_57
@@ -394,7 +371,6 @@ func (m *Model) forward(n int, x []float32) {
 	t146 := m.t146
 	t147 := m.t147
 	t148 := m.t148
-	t224 := m.t224
 	t225 := m.t225
 	t227 := m.t227
 	t265 := m.t265
@@ -440,10 +416,9 @@ func (m *Model) forward(n int, x []float32) {
 			// %14 = tanh(%13) f32[N,4], line 17
 			runtime.TanhSlice(t14[:4*n], t13[:4*n])
 			// %17 = reshape_to(%14) f32[N,4], line 17
-			copy(t17, t14)
+			copy(h_10, t14)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(hs, t14, n, 5, 4, i18)
-			copy(h_10, t17)
 		}
 		copy(h_20, h_10)
 	}
@@ -467,14 +442,13 @@ func (m *Model) forward(n int, x []float32) {
 				}
 			}
 			// %224 = reshape_to(%26) f32[N,4], line 22 [grad]
-			copy(t224, t26)
+			copy(c_22, t26)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(bs, t27, n, 5, 4, i29)
 			if m.training {
 				copy(t225[i29*4*n:(i29+1)*4*n], t25)
 				copy(t227[i29*4*n:(i29+1)*4*n], t26)
 			}
-			copy(c_22, t224)
 		}
 		copy(c_31, c_22)
 	}
@@ -508,13 +482,11 @@ func (m *Model) forward(n int, x []float32) {
 			// The body.
 			// %49 = mul(%48, %47) f32[N,4], line 28
 			for i0 := 0; i0 < 4*n; i0++ {
-				t49[i0] = float32(0.5) * (r_44[i0] + (v_34[i0] / r_44[i0]))
+				r_44[i0] = float32(0.5) * (r_44[i0] + (v_34[i0] / r_44[i0]))
 			}
 			// %51 = add(k, %50) i32[], line 29
-			t51[0] = k_45[0] + int32(1)
+			k_45[0] = k_45[0] + int32(1)
 			// Carry its results to the next trip.
-			copy(r_44, t49)
-			copy(k_45, t51)
 		}
 		copy(r_55, r_44)
 		copy(k_56, k_45)
@@ -583,7 +555,6 @@ func (m *Model) predict(n int, x []float32) {
 	t81 := m.t81
 	j_82 := m.j_82
 	m_83 := m.m_83
-	t85 := m.t85
 	t87 := m.t87
 	t89 := m.t89
 	t91 := m.t91
@@ -607,7 +578,7 @@ func (m *Model) predict(n int, x []float32) {
 			}
 			// The body.
 			// %85 = add(j, %84) i32[], line 45
-			t85[0] = j_82[0] + int32(1)
+			j_82[0] = j_82[0] + int32(1)
 			// %87 = greater(m, %86) bool[], line 46
 			t87[0] = m_83[0] > float32(4)
 			// %94 = cond(%87, m) (f32[]), line 46
@@ -623,7 +594,6 @@ func (m *Model) predict(n int, x []float32) {
 				}
 			}
 			// Carry its results to the next trip.
-			copy(j_82, t85)
 			copy(m_83, t95)
 		}
 		copy(steps, j_82)
@@ -659,6 +629,17 @@ func (m *Model) loss(n int, x []float32, y []float32) {
 			loss_101[i] *= inv
 		}
 	}
+}
+
+// gemmPlan306 is the cost model's plan for the SGEMM of %306 (f32[N,4] @ f32[4,3]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan306(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
 // train runs the train program for a batch of n.
@@ -706,10 +687,6 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t163 := m.t163
 	t167 := m.t167
 	t176 := m.t176
-	t182 := m.t182
-	t184 := m.t184
-	t186 := m.t186
-	t187 := m.t187
 	t189 := m.t189
 	t191 := m.t191
 	t193 := m.t193
@@ -722,8 +699,6 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t214 := m.t214
 	t215 := m.t215
 	t219 := m.t219
-	t220 := m.t220
-	t223 := m.t223
 	t225 := m.t225
 	t226 := m.t226
 	t227 := m.t227
@@ -740,12 +715,8 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t243 := m.t243
 	t251 := m.t251
 	t256 := m.t256
-	t257 := m.t257
 	t258 := m.t258
-	t259 := m.t259
 	t260 := m.t260
-	t261 := m.t261
-	t262 := m.t262
 	t264 := m.t264
 	t265 := m.t265
 	t272 := m.t272
@@ -753,6 +724,9 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t274 := m.t274
 	t278 := m.t278
 	t280 := m.t280
+	t301 := m.t301
+	t304 := m.t304
+	t306 := m.t306
 	// First the loss program.
 	m.loss(n, x, y)
 	// %103 = count(%100) f32[], line 57 [grad]
@@ -874,21 +848,17 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %182 = add(%176, %181) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t182[i0] = t176[i0] + (-(t176[i0] * ((v_34[i0] / t167[i0]) / t167[i0])))
+				t161[i0] = t176[i0] + (-(t176[i0] * ((v_34[i0] / t167[i0]) / t167[i0])))
 			}
 			// %184 = sub(%160, %183) i32[], line 28 [grad]
-			t184[0] = t160[0] - int32(1)
+			t160[0] = t160[0] - int32(1)
 			// %186 = broadcast_to(%185) i32[], line 28 [grad]
-			t186[0] = int32(0)
+			t162[0] = int32(0)
 			// %187 = add(%163, %178) f32[N,4], line 28 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t187[i0] = t163[i0] + (t176[i0] / t167[i0])
+				t163[i0] = t163[i0] + (t176[i0] / t167[i0])
 			}
 			// Carry its results to the next trip.
-			copy(t160, t184)
-			copy(t161, t182)
-			copy(t162, t186)
-			copy(t163, t187)
 		}
 		copy(t193, t161)
 		copy(t195, t163)
@@ -933,16 +903,14 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %220 = mul(%215, %207) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t220[i0] = t215[i0] * float32(0.5)
+				t204[i0] = t215[i0] * float32(0.5)
 			}
 			// %223 = add(%205, %214) f32[4], line 22 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t223[i0] = t205[i0] + t214[i0]
+				t205[i0] = t205[i0] + t214[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t233, t219, n, 5, 4, i232)
-			copy(t204, t220)
-			copy(t205, t223)
 		}
 		copy(t234, t204)
 		copy(t235, t205)
@@ -951,7 +919,23 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	for i0 := 0; i0 < 4*n; i0++ {
 		t236[i0] = (t142[i0] + t144[i0]) + t234[i0]
 	}
-	// %270 = scan(x, %265, %233, hs, %236, %299, %300, W, U) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	// %301 = transpose(U) f32[4,4], line 17 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 4
+		o1 := i0
+		for i1 := 0; i1 < 4; i1++ {
+			t301[o0+i1] = p1[o1+i1*4]
+		}
+	}
+	// %304 = transpose(W) f32[4,3], line 17 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t304[o0+i1] = p0[o1+i1*4]
+		}
+	}
+	// %270 = scan(x, %265, %233, hs, %236, %299, %300, W, U, %301, %304) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
 	{
 		copy(t241, t236)
 		copy(t242, c299)
@@ -968,26 +952,23 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			for i0 := 0; i0 < 4*n; i0++ {
 				t256[i0] = (t240[i0] + t251[i0]) * (float32(1) - (t264[i0] * t264[i0]))
 			}
-			// %257 = matmul(%256, %245) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 4, 4, 1, t256, 4, p1, 4, 0, t257, 4)
 			// %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
 			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 0, t258, 4)
-			// %259 = matmul(%256, %244) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 3, 4, 1, t256, 4, p0, 4, 0, t259, 3)
 			// %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
 			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t238, 3, t256, 4, 0, t260, 4)
 			// %261 = add(%242, %260) f32[3,4], line 17 [grad]
 			for i0 := 0; i0 < 12; i0++ {
-				t261[i0] = t242[i0] + t260[i0]
+				t242[i0] = t242[i0] + t260[i0]
 			}
 			// %262 = add(%243, %258) f32[4,4], line 17 [grad]
 			for i0 := 0; i0 < 16; i0++ {
-				t262[i0] = t243[i0] + t258[i0]
+				t243[i0] = t243[i0] + t258[i0]
 			}
+			// %303 = matmul(%256, %302) f32[N,4], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t256, 4, t301, 4, 0, t241, 4)
+			// %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan306(n), false, false, n, 3, 4, 1, t256, 4, t304, 3, 0, t306, 3)
 			// Stack its per-step results, carry the others to the next step.
-			copy(t241, t257)
-			copy(t242, t261)
-			copy(t243, t262)
 		}
 		copy(t272, t241)
 		copy(t273, t242)
@@ -1215,7 +1196,9 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 {"name":"get_265","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
 {"name":"const_299","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
 {"name":"const_300","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"scan_270","op":"scan","inputs":["x","get_265","get_233","hs","add_236","const_299","const_300","W","U"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"transpose_301","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"transpose_304","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"scan_270","op":"scan","inputs":["x","get_265","get_233","hs","add_236","const_299","const_300","W","U","transpose_301","transpose_304"],"dtype":"invalid","shape":[],"role":"grad"}
 {"name":"get_272","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[-1,4],"role":"grad"}
 {"name":"get_273","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[3,4],"role":"grad"}
 {"name":"get_274","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[4,4],"role":"grad"}
@@ -1267,7 +1250,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{586, 972},
+		ArenaBytes: []int64{578, 940},
 		ParamBytes: 176,
 	},
 	Model:     "Control",

@@ -22,8 +22,8 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 20 + 11·N elements (72 + 26·N)
-	int32:   8 elements (12)
+	float32: 16 + 11·N elements (72 + 26·N)
+	int32:   6 elements (12)
 	bool:    1 elements (2)
 */
 package controlnested
@@ -62,7 +62,6 @@ type Model struct {
 	t10      []float32 // %10 = sum(%9) f32[], line 14
 	t11      []float32 // %11 = add(%8, %10) f32[], line 14
 	t12      []float32 // %12 = mul(%11, c) f32[], line 15
-	t166     []float32 // %166 = reshape_to(%11) f32[], line 14 [grad]
 	ys       []float32 // ys = get(%16) f32[N], line 13
 	ones     []float32 // ones = get(%16) f32[N], line 13
 	acc_19   []float32 // acc = get(%16) f32[], line 13
@@ -78,10 +77,7 @@ type Model struct {
 	qt       []float32 // qt = arg() f32[], line 26
 	s_38     []float32 // s = arg() f32[], line 26
 	t39      []float32 // %39 = add(s, qt) f32[], line 27
-	t40      []float32 // %40 = reshape_to(%39) f32[], line 27
 	zs       []float32 // zs = get(%41) f32[N], line 26
-	t45      []int32   // %45 = add(t, %44) i32[], line 30
-	t47      []float32 // %47 = mul(zs, %46) f32[N], line 31
 	t_49     []int32   // t = get(%48) i32[], line 25
 	q_50     []float32 // q = get(%48) f32[N], line 25
 	t52      []float32 // %52 = sum(%51) f32[], line 37
@@ -103,10 +99,7 @@ type Model struct {
 	t101     []float32 // %101 = arg() f32[], line 26 [grad]
 	t104     []float32 // %104 = reshape_to(%101) f32[], line 27 [grad]
 	t105     []float32 // %105 = add(%100, %104) f32[], line 27 [grad]
-	t106     []float32 // %106 = reshape_to(%105) f32[], line 27 [grad]
 	t109     []float32 // %109 = get(%108) f32[N], line 27 [grad]
-	t112     []int32   // %112 = sub(%74, %111) i32[], line 27 [grad]
-	t114     []int32   // %114 = broadcast_to(%113) i32[], line 27 [grad]
 	t119     []float32 // %119 = get(%117) f32[N], line 27 [grad]
 	t121     []float32 // %121 = arg() f32[], line 19 [grad]
 	t128     []float32 // %128 = arg() f32[], line 20 [grad]
@@ -127,9 +120,6 @@ type Model struct {
 	t158     []float32 // %158 = add(%144, %156) f32[], line 15 [grad]
 	t159     []float32 // %159 = broadcast_to(%158) f32[3], line 14 [grad]
 	t160     []float32 // %160 = mul(%159, %147) f32[3], line 14 [grad]
-	t162     []float32 // %162 = mul(%158, %149) f32[], line 14 [grad]
-	t164     []float32 // %164 = add(%145, %161) f32[3], line 14 [grad]
-	t165     []float32 // %165 = add(%146, %157) f32[], line 14 [grad]
 	t177     []float32 // %177 = get(%174) f32[3], line 14 [grad]
 }
 
@@ -155,7 +145,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 11*n + 20
+		size := 11*n + 16
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -172,33 +162,29 @@ func (m *Model) layout(n int) {
 		a = a[n:]
 		m.zs, m.t93, m.t10, m.c_24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t47, m.t109, m.t11, m.c_26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.q_50, m.t109, m.t11, m.c_26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.q_50, m.t119, m.t12, m.t162 = a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.t119, m.t12, m.qt = a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t167 = a[:n:n]
 		a = a[n:]
-		m.t140, m.t166, m.qt, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t140, m.acc_19, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t145, m.acc_19, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t145, m.s_38, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t159, m.s_38, m.t101 = a[:3:3], a[:1:1], a[:1:1]
+		m.t159, m.t39, m.t101 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t160, m.t39, m.t104 = a[:3:3], a[:1:1], a[:1:1]
+		m.t160, m.t104 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t164, m.t40, m.t105 = a[:3:3], a[:1:1], a[:1:1]
-		a = a[3:]
-		m.t177, m.t106 = a[:3:3], a[:1:1]
+		m.t177, m.t105 = a[:3:3], a[:1:1]
 		a = a[3:]
 		m.loss_55 = a[:1:1]
-		a = a[1:]
-		m.t165 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
 	// The int32 buffers.
 	{
-		size := 8
+		size := 6
 		if cap(m.arenaI32) < size {
 			m.arenaI32 = make([]int32, size)
 		}
@@ -207,13 +193,9 @@ func (m *Model) layout(n int) {
 		a = a[3:]
 		m.t_34, m.t116 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t45, m.t74 = a[:1:1], a[:1:1]
+		m.t_49, m.t74 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t_49, m.t75 = a[:1:1], a[:1:1]
-		a = a[1:]
-		m.t62, m.t112 = a[:1:1], a[:1:1]
-		a = a[1:]
-		m.t114 = a[:1:1]
+		m.t62, m.t75 = a[:1:1], a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -255,16 +237,12 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 	qt := m.qt
 	s_38 := m.s_38
 	t39 := m.t39
-	t40 := m.t40
 	zs := m.zs
-	t45 := m.t45
-	t47 := m.t47
 	t_49 := m.t_49
 	q_50 := m.q_50
 	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
-	t166 := m.t166
 	t167 := m.t167
 	// %16 = scan(x, %4, w, c) (f32[N], f32[N], f32[N], f32[], f32[N]), line 13
 	{
@@ -285,14 +263,13 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 			// %12 = mul(%11, c) f32[], line 15
 			t12[0] = t11[0] * c_15[0]
 			// %166 = reshape_to(%11) f32[], line 14 [grad]
-			copy(t166, t11)
+			copy(acc_6, t11)
 			// Stack its per-step results, carry the others to the next step.
 			ys[i16] = t12[0]
 			ones[i16] = float32(1)
 			if m.training {
 				t167[i16] = t11[0]
 			}
-			copy(acc_6, t166)
 		}
 		copy(acc_19, acc_6)
 	}
@@ -340,21 +317,18 @@ func (m *Model) forward(n int, x []float32, flip []bool) {
 					// %39 = add(s, qt) f32[], line 27
 					t39[0] = s_38[0] + qt[0]
 					// %40 = reshape_to(%39) f32[], line 27
-					copy(t40, t39)
+					copy(s_38, t39)
 					// Stack its per-step results, carry the others to the next step.
 					zs[i41] = t39[0]
-					copy(s_38, t40)
 				}
 			}
 			// %45 = add(t, %44) i32[], line 30
-			t45[0] = t_34[0] + int32(1)
+			t_34[0] = t_34[0] + int32(1)
 			// %47 = mul(zs, %46) f32[N], line 31
 			for i0 := 0; i0 < n; i0++ {
-				t47[i0] = zs[i0] * float32(0.1)
+				q_35[i0] = zs[i0] * float32(0.1)
 			}
 			// Carry its results to the next trip.
-			copy(t_34, t45)
-			copy(q_35, t47)
 		}
 		copy(t_49, t_34)
 		copy(q_50, q_35)
@@ -430,10 +404,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t101 := m.t101
 	t104 := m.t104
 	t105 := m.t105
-	t106 := m.t106
 	t109 := m.t109
-	t112 := m.t112
-	t114 := m.t114
 	t116 := m.t116
 	t119 := m.t119
 	t121 := m.t121
@@ -453,9 +424,6 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t158 := m.t158
 	t159 := m.t159
 	t160 := m.t160
-	t162 := m.t162
-	t164 := m.t164
-	t165 := m.t165
 	t167 := m.t167
 	t168 := m.t168
 	t177 := m.t177
@@ -501,19 +469,16 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 					// %105 = add(%100, %104) f32[], line 27 [grad]
 					t105[0] = t100[0] + t104[0]
 					// %106 = reshape_to(%105) f32[], line 27 [grad]
-					copy(t106, t105)
+					copy(t101, t105)
 					// Stack its per-step results, carry the others to the next step.
 					t109[i108] = t105[0]
-					copy(t101, t106)
 				}
 			}
 			// %112 = sub(%74, %111) i32[], line 27 [grad]
-			t112[0] = t74[0] - int32(1)
+			t74[0] = t74[0] - int32(1)
 			// %114 = broadcast_to(%113) i32[], line 27 [grad]
-			t114[0] = int32(0)
+			t75[0] = int32(0)
 			// Carry its results to the next trip.
-			copy(t74, t112)
-			copy(t75, t114)
 			copy(t76, t109)
 		}
 		copy(t119, t76)
@@ -574,17 +539,14 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 				t160[i0] = t159[i0] * p0[i0]
 			}
 			// %162 = mul(%158, %149) f32[], line 14 [grad]
-			t162[0] = t158[0] * float32(0.5)
+			t144[0] = t158[0] * float32(0.5)
 			// %164 = add(%145, %161) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t164[i0] = t145[i0] + (t159[i0] * t140[i0])
+				t145[i0] = t145[i0] + (t159[i0] * t140[i0])
 			}
 			// %165 = add(%146, %157) f32[], line 14 [grad]
-			t165[0] = t146[0] + (t142[0] * t168[0])
+			t146[0] = t146[0] + (t142[0] * t168[0])
 			// Stack its per-step results, carry the others to the next step.
-			copy(t144, t162)
-			copy(t145, t164)
-			copy(t146, t165)
 		}
 		copy(t177, t145)
 	}
@@ -778,7 +740,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{113, 44},
+		ArenaBytes: []int64{89, 44},
 		ParamBytes: 12,
 	},
 	Model:     "ControlNested",

@@ -17,9 +17,9 @@ Estimated cost per call (N is the batch size):
 	Predict:   4,701,314·N FLOPs
 	TrainStep: 3,065,649 + 12,964,162·N FLOPs
 
-Buffers: 329,611 + 46,848·N float32 elements in one arena, planned so that tensors
+Buffers: 329,483 + 46,592·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-1,326,094 + 99,146·N). Allocated on the first call, reused while the batch size does
+1,391,630 + 99,146·N). Allocated on the first call, reused while the batch size does
 not grow.
 */
 package lstmmnist
@@ -86,10 +86,8 @@ type Model struct {
 	hs_g     []float32 // hs/g = tanh(%19) f32[N,128], line 82
 	t21      []float32 // %21 = split(hs/z) f32[N,128], line 83
 	hs_o     []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
-	t25      []float32 // %25 = add(%23, %24) f32[N,128], line 84
 	t26      []float32 // %26 = tanh(%25) f32[N,128], line 85
 	t27      []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
-	t30      []float32 // %30 = reshape_to(%27) f32[N,128], line 85
 	hs_hs    []float32 // hs/hs = get(%31) f32[N,28,128], line 78
 	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
 	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
@@ -118,6 +116,7 @@ type Model struct {
 	t143     []float32 // %143 = get(%31) f32[28,N,128], line 79 [grad]
 	t145     []float32 // %145 = broadcast_to(%62) f32[128,512], line 79 [grad]
 	t147     []float32 // %147 = broadcast_to(%62) f32[128], line 79 [grad]
+	t296     []float32 // %296 = transpose(hs/U) f32[512,128], line 79 [grad]
 	t67      []float32 // %67 = arg() f32[N,128], line 78 [grad]
 	t68      []float32 // %68 = arg() f32[N,128], line 78 [grad]
 	t69      []float32 // %69 = arg() f32[N,128], line 78 [grad]
@@ -133,17 +132,13 @@ type Model struct {
 	t93      []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
 	t94      []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
 	t101     []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
-	t105     []float32 // %105 = mul(%101, %135) f32[N,128], line 84 [grad]
 	t109     []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
 	t114     []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
 	t119     []float32 // %119 = mul(%104, %118) f32[N,128], line 81 [grad]
 	t120     []float32 // %120 = sum_to(%119) f32[128], line 81 [grad]
 	t125     []float32 // %125 = mul(%102, %124) f32[N,128], line 80 [grad]
 	t127     []float32 // %127 = concat(%125, %119, %114, %109) f32[N,512], line 80 [grad]
-	t128     []float32 // %128 = matmul(%127, %74) f32[N,128], line 79 [grad]
 	t129     []float32 // %129 = matmul(%67, %127) f32[128,512], line 79 [grad]
-	t130     []float32 // %130 = add(%72, %129) f32[128,512], line 79 [grad]
-	t131     []float32 // %131 = add(%73, %120) f32[128], line 79 [grad]
 	t149     []float32 // %149 = get(%148) f32[N,28,512], line 79 [grad]
 	t152     []float32 // %152 = get(%148) f32[128,512], line 79 [grad]
 	t153     []float32 // %153 = get(%148) f32[128], line 79 [grad]
@@ -196,7 +191,7 @@ func (m *Model) layout(n int) {
 	if !signature.Memory.FitsInt(n) {
 		panic(fmt.Sprintf("LstmMnist: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
-	size := 46848*n + 329611
+	size := 46592*n + 329483
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -249,25 +244,21 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.hs_o, m.t101 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t25, m.t105 = a[:128*n:128*n], a[:128*n:128*n]
-	a = a[128*n:]
 	m.t26, m.t109 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
 	m.t27, m.t114 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t30, m.t119 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t119 = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t125 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t128 = a[: 128*n : 128*n]
-	a = a[128*n:]
 	m.t145, m.t157 = a[:65536:65536], a[:14336:14336]
+	a = a[65536:]
+	m.t296 = a[:65536:65536]
 	a = a[65536:]
 	m.t72 = a[:65536:65536]
 	a = a[65536:]
 	m.t129 = a[:65536:65536]
-	a = a[65536:]
-	m.t130 = a[:65536:65536]
 	a = a[65536:]
 	m.t152 = a[:65536:65536]
 	a = a[65536:]
@@ -278,8 +269,6 @@ func (m *Model) layout(n int) {
 	m.t73 = a[:128:128]
 	a = a[128:]
 	m.t120 = a[:128:128]
-	a = a[128:]
-	m.t131 = a[:128:128]
 	a = a[128:]
 	m.t153 = a[:128:128]
 	a = a[128:]
@@ -382,10 +371,8 @@ func (m *Model) forward(n int, x []float32) {
 	hs_g := m.hs_g
 	t21 := m.t21
 	hs_o := m.hs_o
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
-	t30 := m.t30
 	hs_hs := m.hs_hs
 	t35 := m.t35
 	t36 := m.t36
@@ -474,16 +461,16 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.SigmoidSlice(hs_o[:128*n], t21[:128*n])
 			// %25 = add(%23, %24) f32[N,128], line 84
 			for i0 := 0; i0 < 128*n; i0++ {
-				t25[i0] = (hs_f[i0] * c[i0]) + (hs_i[i0] * hs_g[i0])
+				c[i0] = (hs_f[i0] * c[i0]) + (hs_i[i0] * hs_g[i0])
 			}
 			// %26 = tanh(%25) f32[N,128], line 85
-			runtime.TanhSlice(t26[:128*n], t25[:128*n])
+			runtime.TanhSlice(t26[:128*n], c[:128*n])
 			// %27 = mul(hs/o, %26) f32[N,128], line 85
 			for i0 := 0; i0 < 128*n; i0++ {
 				t27[i0] = hs_o[i0] * t26[i0]
 			}
 			// %30 = reshape_to(%27) f32[N,128], line 85
-			copy(t30, t27)
+			copy(h, t27)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(hs_hs, t27, n, 28, 128, i31)
 			if m.training {
@@ -493,8 +480,6 @@ func (m *Model) forward(n int, x []float32) {
 				copy(t138[i31*128*n:(i31+1)*128*n], hs_o)
 				copy(t140[i31*128*n:(i31+1)*128*n], t26)
 			}
-			copy(h, t30)
-			copy(c, t25)
 		}
 	}
 	// %35 = split(hs/hs) f32[N,1,128], line 127
@@ -561,17 +546,6 @@ func gemmPlan58(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 }
 
-// gemmPlan128 is the cost model's plan for the SGEMM of %128 (f32[N,512] @ f32[128,512]ᵀ) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 13 µs at n = 4
-//   - n >= 5: packed on 2 goroutine(s), 39 µs at n = 5
-func gemmPlan128(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
-}
-
 // gemmPlan129 is the cost model's plan for the SGEMM of %129 (f32[N,128]ᵀ @ f32[N,512]) by batch size n (estimated times):
 //   - n in [1, 33]: direct on 1 goroutine(s), 53 µs at n = 33
 //   - n >= 34: direct on 2 goroutine(s), 51 µs at n = 34
@@ -585,19 +559,37 @@ func gemmPlan129(n int) runtime.GemmPlan {
 
 // loop130 runs the loop of %130 on a range of its elements.
 type loop130 struct {
-	t130 []float32
 	t72  []float32
 	t129 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop130) Run(lo, hi int) {
-	t130 := l.t130[lo:hi:hi]
 	t72 := l.t72[lo:hi:hi]
 	t129 := l.t129[lo:hi:hi]
-	for i := range t130 {
-		t130[i] = t72[i] + t129[i]
+	for i := range t72 {
+		t72[i] = t72[i] + t129[i]
 	}
+}
+
+// gemmPlan298 is the cost model's plan for the SGEMM of %298 (f32[N,512] @ f32[512,128]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 13 µs at n = 4
+//   - n in [5, 6]: direct on 2 goroutine(s), 28 µs at n = 6
+//   - n in [7, 9]: direct on 1 goroutine(s), 38 µs at n = 9
+//   - n in [10, 211]: direct on 2 goroutine(s), 279 µs at n = 211
+//   - n >= 212: packed on 2 goroutine(s), 266 µs at n = 212
+func gemmPlan298(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
+	case n <= 6:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
+	case n <= 9:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
+	case n <= 211:
+		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
 // gemmPlan156 is the cost model's plan for the SGEMM of %156 (f32[N,28,28]ᵀ @ f32[N,28,512]) by batch size n (estimated times):
@@ -706,17 +698,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t93 := m.t93
 	t94 := m.t94
 	t101 := m.t101
-	t105 := m.t105
 	t109 := m.t109
 	t114 := m.t114
 	t119 := m.t119
 	t120 := m.t120
 	t125 := m.t125
 	t127 := m.t127
-	t128 := m.t128
 	t129 := m.t129
-	t130 := m.t130
-	t131 := m.t131
 	t132 := m.t132
 	t133 := m.t133
 	t134 := m.t134
@@ -741,6 +729,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t183 := m.t183
 	t184 := m.t184
 	t187 := m.t187
+	t296 := m.t296
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(logits) f32[N,10], line 17
@@ -820,7 +809,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 128; i0++ {
 		t147[i0] = float32(0)
 	}
-	// %148 = scan(%142, %143, %61, %132, %134, %136, %138, %140, %63, %63, %145, %147, hs/U, hs/bf) (f32[N,28,512], f32[N,128], f32[N,128], f32[128,512], f32[128]), line 79 [grad]
+	// %296 = transpose(hs/U) f32[512,128], line 79 [grad]
+	for i0 := 0; i0 < 512; i0++ {
+		o0 := i0 * 128
+		o1 := i0
+		for i1 := 0; i1 < 128; i1++ {
+			t296[o0+i1] = p1[o1+i1*512]
+		}
+	}
+	// %148 = scan(%142, %143, %61, %132, %134, %136, %138, %140, %63, %63, %145, %147, hs/U, hs/bf, %296) (f32[N,28,512], f32[N,128], f32[N,128], f32[128,512], f32[128]), line 79 [grad]
 	{
 		copy(t70, t63)
 		copy(t71, t63)
@@ -848,7 +845,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 			// %105 = mul(%101, %135) f32[N,128], line 84 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t105[i0] = t101[i0] * t135[i0]
+				t71[i0] = t101[i0] * t135[i0]
 			}
 			// %109 = mul(%95, %108) f32[N,128], line 83 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
@@ -900,15 +897,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 					}
 				}
 			}
-			// %128 = matmul(%127, %74) f32[N,128], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan128(n), false, true, n, 128, 512, 1, t127, 512, p1, 512, 0, t128, 128)
 			// %129 = matmul(%67, %127) f32[128,512], line 79 [grad]
 			runtime.SgemmPlan(gemmPlan129(n), true, false, 128, 512, n, 1, t67, 128, t127, 512, 0, t129, 512)
 			// %130 = add(%72, %129) f32[128,512], line 79 [grad]
 			{
 				// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
 				m.l130 = loop130{
-					t130: t130,
 					t72:  t72,
 					t129: t129,
 				}
@@ -916,14 +910,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 			// %131 = add(%73, %120) f32[128], line 79 [grad]
 			for i0 := 0; i0 < 128; i0++ {
-				t131[i0] = t73[i0] + t120[i0]
+				t73[i0] = t73[i0] + t120[i0]
 			}
+			// %298 = matmul(%127, %297) f32[N,128], line 79 [grad]
+			runtime.SgemmPlan(gemmPlan298(n), false, false, n, 128, 512, 1, t127, 512, t296, 128, 0, t70, 128)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t149, t127, n, 28, 512, i148)
-			copy(t70, t128)
-			copy(t71, t105)
-			copy(t72, t130)
-			copy(t73, t131)
 		}
 		copy(t152, t72)
 		copy(t153, t73)
@@ -1267,7 +1259,8 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 {"name":"get_143","op":"get","inputs":["scan_31"],"dtype":"f32","shape":[28,-1,128],"role":"grad"}
 {"name":"broadcast_to_145","op":"broadcast_to","inputs":["const_62"],"dtype":"f32","shape":[128,512],"role":"grad"}
 {"name":"broadcast_to_147","op":"broadcast_to","inputs":["const_62"],"dtype":"f32","shape":[128],"role":"grad"}
-{"name":"scan_148","op":"scan","inputs":["get_142","get_143","unslice_61","get_132","get_134","get_136","get_138","get_140","broadcast_to_63","broadcast_to_63","broadcast_to_145","broadcast_to_147","hs/U","hs/bf"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"transpose_296","op":"transpose","inputs":["hs/U"],"dtype":"f32","shape":[512,128],"role":"grad"}
+{"name":"scan_148","op":"scan","inputs":["get_142","get_143","unslice_61","get_132","get_134","get_136","get_138","get_140","broadcast_to_63","broadcast_to_63","broadcast_to_145","broadcast_to_147","hs/U","hs/bf","transpose_296"],"dtype":"invalid","shape":[],"role":"grad"}
 {"name":"get_149","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[-1,28,512],"role":"grad"}
 {"name":"get_152","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[128,512],"role":"grad"}
 {"name":"get_153","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[128],"role":"grad"}
@@ -1407,7 +1400,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  25700.0,
+		Micros:  25400.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -1425,7 +1418,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{1318444, 187392},
+		ArenaBytes: []int64{1317932, 186368},
 		ParamBytes: 981628,
 	},
 	Model:     "LstmMnist",

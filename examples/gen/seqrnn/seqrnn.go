@@ -17,9 +17,9 @@ dimension(s), fitted as a polynomial in each of degree 1):
 	Predict:   87·N + 304·N·T FLOPs
 	TrainStep: 278 + 282·N + 64·T + 680·N·T FLOPs
 
-Buffers: 284 + 64·N + 32·N·T float32 elements in one arena, planned so that tensors
+Buffers: 284 + 56·N + 32·N·T float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-611 + 281·N + 48·N·T). Allocated on the first call, reused while no dimension
+675 + 281·N + 48·N·T). Allocated on the first call, reused while no dimension
 (N, T) grows.
 */
 package seqrnn
@@ -60,11 +60,9 @@ type Model struct {
 	t10          []float32 // %10 = matmul(h, hs/U) f32[N,8], line 56
 	t11          []float32 // %11 = add(xt, %10) f32[N,8], line 56
 	t12          []float32 // %12 = tanh(%11) f32[N,8], line 56
-	t14          []float32 // %14 = reshape_to(%12) f32[N,8], line 56
 	hs_hs        []float32 // hs/hs = get(%15) f32[N,T,8], line 55
 	ht           []float32 // ht = arg() f32[N,8], line 141
 	h_20         []float32 // h = arg() f32[N,8], line 141
-	t21          []float32 // %21 = reshape_to(ht) f32[N,8], line 141
 	final_step_h []float32 // final_step/h = get(%22) f32[N,8], line 141
 	logits       []float32 // logits = add(%26, logits/b) f32[N,3], line 16
 	y            []float32 // y = softmax(logits) f32[N,3], line 18
@@ -82,10 +80,10 @@ type Model struct {
 	t47          []float32 // %47 = arg() f32[N,8], line 141 [grad]
 	t49          []float32 // %49 = arg() f32[N,8], line 141 [grad]
 	t51          []float32 // %51 = reshape_to(%49) f32[N,8], line 141 [grad]
-	t53          []float32 // %53 = broadcast_to(%52) f32[N,8], line 141 [grad]
 	t56          []float32 // %56 = get(%55) f32[N,T,8], line 141 [grad]
 	t59          []float32 // %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
 	t81          []float32 // %81 = get(%15) f32[T,N,8], line 56 [grad]
+	t113         []float32 // %113 = transpose(hs/U) f32[8,8], line 56 [grad]
 	t61          []float32 // %61 = arg() f32[N,8], line 55 [grad]
 	t62          []float32 // %62 = arg() f32[N,8], line 55 [grad]
 	t80          []float32 // %80 = arg() f32[N,8], line 56 [grad]
@@ -93,9 +91,7 @@ type Model struct {
 	t64          []float32 // %64 = arg() f32[8,8], line 55 [grad]
 	t70          []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
 	t75          []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
-	t76          []float32 // %76 = matmul(%75, %65) f32[N,8], line 56 [grad]
 	t77          []float32 // %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
-	t78          []float32 // %78 = add(%64, %77) f32[8,8], line 56 [grad]
 	t85          []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
 	t87          []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
 	t88          []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
@@ -132,7 +128,7 @@ func (m *Model) layout(n, t int) {
 	if !signature.Memory.FitsInt(n, t) {
 		panic(fmt.Sprintf("SeqRnn: sizes n = %d, t = %d are out of range: the working buffers would take more bytes than an int holds", n, t))
 	}
-	size := 32*n*t + 64*n + 284
+	size := 32*n*t + 56*n + 284
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
@@ -147,25 +143,23 @@ func (m *Model) layout(n, t int) {
 	a = a[8*n*t:]
 	m.xt, m.h_20, m.t47, m.t59, m.t29, m.t34, m.t37 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[8*n:]
-	m.h_9, m.t21, m.t49, m.t61, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
+	m.h_9, m.final_step_h, m.t49, m.t61 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t10, m.final_step_h, m.t51, m.t62 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
+	m.t10, m.t51, m.t62, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
 	a = a[8*n:]
-	m.t11, m.t53, m.t80 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
+	m.t11, m.t80 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
 	m.t12, m.t63 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t14, m.t70 = a[:8*n:8*n], a[:8*n:8*n]
+	m.t70 = a[: 8*n : 8*n]
 	a = a[8*n:]
 	m.t75 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t76 = a[: 8*n : 8*n]
-	a = a[8*n:]
-	m.t64, m.t91 = a[:64:64], a[:40:40]
+	m.t113, m.t91 = a[:64:64], a[:40:40]
+	a = a[64:]
+	m.t64 = a[:64:64]
 	a = a[64:]
 	m.t77 = a[:64:64]
-	a = a[64:]
-	m.t78 = a[:64:64]
 	a = a[64:]
 	m.t87 = a[:64:64]
 	a = a[64:]
@@ -232,11 +226,9 @@ func (m *Model) forward(n, t int, x []float32) {
 	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
-	t14 := m.t14
 	hs_hs := m.hs_hs
 	ht := m.ht
 	h_20 := m.h_20
-	t21 := m.t21
 	final_step_h := m.final_step_h
 	logits := m.logits
 	t81 := m.t81
@@ -270,10 +262,9 @@ func (m *Model) forward(n, t int, x []float32) {
 			// %12 = tanh(%11) f32[N,8], line 56
 			runtime.TanhSlice(t12[:8*n], t11[:8*n])
 			// %14 = reshape_to(%12) f32[N,8], line 56
-			copy(t14, t12)
+			copy(h_9, t12)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(hs_hs, t12, n, t, 8, i15)
-			copy(h_9, t14)
 		}
 	}
 	// %22 = scan(hs/hs, %7) (f32[N,8], f32[T,N,8]), line 141
@@ -283,9 +274,8 @@ func (m *Model) forward(n, t int, x []float32) {
 			runtime.CopyStepIn(ht, hs_hs, n, t, 8, i22)
 			// The body.
 			// %21 = reshape_to(ht) f32[N,8], line 141
-			copy(t21, ht)
+			copy(h_20, ht)
 			// Stack its per-step results, carry the others to the next step.
-			copy(h_20, t21)
 		}
 		copy(final_step_h, h_20)
 	}
@@ -357,7 +347,6 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	t47 := m.t47
 	t49 := m.t49
 	t51 := m.t51
-	t53 := m.t53
 	t56 := m.t56
 	t59 := m.t59
 	t61 := m.t61
@@ -366,15 +355,14 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	t64 := m.t64
 	t70 := m.t70
 	t75 := m.t75
-	t76 := m.t76
 	t77 := m.t77
-	t78 := m.t78
 	t80 := m.t80
 	t81 := m.t81
 	t85 := m.t85
 	t87 := m.t87
 	t88 := m.t88
 	t91 := m.t91
+	t113 := m.t113
 	// First the loss program.
 	m.loss(n, t, x, y_)
 	// y = softmax(logits) f32[N,3], line 18
@@ -440,18 +428,25 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 			copy(t51, t49)
 			// %53 = broadcast_to(%52) f32[N,8], line 141 [grad]
 			for i0 := 0; i0 < 8*n; i0++ {
-				t53[i0] = float32(0)
+				t49[i0] = float32(0)
 			}
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t56, t51, n, t, 8, i55)
-			copy(t49, t53)
 		}
 	}
 	// %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
 		t59[i0] = float32(0)
 	}
-	// %84 = scan(%81, %56, hs/hs, %59, %112, hs/U) (f32[N,T,8], f32[N,8], f32[8,8]), line 56 [grad]
+	// %113 = transpose(hs/U) f32[8,8], line 56 [grad]
+	for i0 := 0; i0 < 8; i0++ {
+		o0 := i0 * 8
+		o1 := i0
+		for i1 := 0; i1 < 8; i1++ {
+			t113[o0+i1] = p1[o1+i1*8]
+		}
+	}
+	// %84 = scan(%81, %56, hs/hs, %59, %112, hs/U, %113) (f32[N,T,8], f32[N,8], f32[8,8]), line 56 [grad]
 	{
 		copy(t63, t59)
 		copy(t64, c112)
@@ -466,18 +461,16 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 			for i0 := 0; i0 < 8*n; i0++ {
 				t75[i0] = (t62[i0] + t70[i0]) * (float32(1) - (t80[i0] * t80[i0]))
 			}
-			// %76 = matmul(%75, %65) f32[N,8], line 56 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 8, 1, t75, 8, p1, 8, 0, t76, 8)
 			// %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
 			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 8, n, 1, t61, 8, t75, 8, 0, t77, 8)
 			// %78 = add(%64, %77) f32[8,8], line 56 [grad]
 			for i0 := 0; i0 < 64; i0++ {
-				t78[i0] = t64[i0] + t77[i0]
+				t64[i0] = t64[i0] + t77[i0]
 			}
+			// %115 = matmul(%75, %114) f32[N,8], line 56 [grad]
+			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, t75, 8, t113, 8, 0, t63, 8)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t85, t75, n, t, 8, i84)
-			copy(t63, t76)
-			copy(t64, t78)
 		}
 		copy(t87, t64)
 	}
@@ -700,7 +693,8 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,-1,5]}
 {"name":"broadcast_to_59","op":"broadcast_to","inputs":["const_58"],"dtype":"f32","shape":[-1,8],"role":"grad"}
 {"name":"get_81","op":"get","inputs":["scan_15"],"dtype":"f32","shape":[-1,-1,8],"role":"grad"}
 {"name":"const_112","op":"const","dtype":"f32","shape":[8,8],"role":"grad"}
-{"name":"scan_84","op":"scan","inputs":["get_81","get_56","hs/hs","broadcast_to_59","const_112","hs/U"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"transpose_113","op":"transpose","inputs":["hs/U"],"dtype":"f32","shape":[8,8],"role":"grad"}
+{"name":"scan_84","op":"scan","inputs":["get_81","get_56","hs/hs","broadcast_to_59","const_112","hs/U","transpose_113"],"dtype":"invalid","shape":[],"role":"grad"}
 {"name":"get_85","op":"get","inputs":["scan_84"],"dtype":"f32","shape":[-1,-1,8],"role":"grad"}
 {"name":"get_87","op":"get","inputs":["scan_84"],"dtype":"f32","shape":[8,8],"role":"grad"}
 {"name":"sum_to_88","op":"sum_to","inputs":["get_85"],"dtype":"f32","shape":[8],"role":"grad"}
@@ -735,7 +729,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  516.0,
+		Micros:  518.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -759,7 +753,7 @@ var signature = runtime.Signature{
 			Bytes: 1136,
 			Pow:   []int{0, 0},
 		}, {
-			Bytes: 256,
+			Bytes: 224,
 			Pow:   []int{1, 0},
 		}, {
 			Bytes: 128,
