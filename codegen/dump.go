@@ -158,6 +158,9 @@ func (p *plan) dumpNode(b *strings.Builder, n *ir.Node, indent string, places ma
 		if e.bias != nil {
 			what += " + bias " + nodeRef(e.bias)
 		}
+		if e.addend != nil {
+			what += " + " + nodeRef(e.addend)
+		}
 		if e.relu {
 			what = "relu(" + what + ")"
 		}

@@ -100,6 +100,11 @@ func (c *gen) matmulCall(n *ir.Node, dst string, beta int, relu bool) (jen.Code,
 		m, k = k, m
 	}
 	nn := dimSize(os[len(os)-1])
+	if len(as) > 2 && stackedRows(n) {
+		// One product over the stacked rows of a.
+		m = numel(as[:len(as)-1])
+		as = ir.Shape{as[0], as[len(as)-1]}
+	}
 	if len(as) > 2 || len(bs) > 2 {
 		if beta != 0 || relu {
 			return nil, fmt.Errorf("a batched matmul has no epilogue")

@@ -32,6 +32,9 @@ import (
 type epilogue struct {
 	kernel *ir.Node // the matmul or conv2d
 	bias   *ir.Node // the bias added to every row (last axis), or nil
+	// addend is a value of the product's type added to it, or nil: it is
+	// copied into the output, onto which the kernel accumulates.
+	addend *ir.Node
 	relu   bool     // out is relu(...)
 	// sumBatch says out is the sum of the kernel's batched products over
 	// their batch axes, computed by one SGEMM (cost.SumsBatch).
@@ -54,6 +57,8 @@ func (c *gen) decideEpilogues() epilogues {
 		}
 		return q
 	}
+	regionResult := c.regionResults()
+	addends := map[*ir.Node]bool{} // the addends of the epilogues so far
 	for _, k := range c.plan.allBufs {
 		if !c.inRegion(k) && cost.SumsBatch(k) {
 			q := f.reader(k)
@@ -64,23 +69,30 @@ func (c *gen) decideEpilogues() epilogues {
 			}
 			continue
 		}
-		if c.inRegion(k) || k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && k.Type.Shape.Rank() == 2 || k.Op == ir.Conv2d) {
+		if addends[k] || k.Type.DType != ir.F32 || !(k.Op == ir.Matmul && stackedRows(k) || k.Op == ir.Conv2d && !c.inRegion(k)) {
 			continue
 		}
 		e := &epilogue{kernel: k}
 		out := k
-		if q := next(out); q != nil && (q.Op == ir.Add || q.Op == ir.BiasAdd) {
+		if q := next(out); q != nil && (q.Op == ir.Add || q.Op == ir.BiasAdd) && !regionResult[out] {
 			for i, in := range q.Inputs {
-				if in == out && rowBias(q.Inputs[1-i], out.Type.Shape) {
-					e.bias, out = q.Inputs[1-i], q
-					break
+				if in != out {
+					continue
 				}
+				switch x := q.Inputs[1-i]; {
+				case rowBias(x, out.Type.Shape):
+					e.bias, out = x, q
+				case k.Op == ir.Matmul && q.Op == ir.Add && x != out && !ep.epilogueOf[x] && x.Type.DType == ir.F32 && x.Type.Shape.Equal(out.Type.Shape) && scalarConst(x) == nil:
+					e.addend, out = x, q
+					addends[x] = true
+				}
+				break
 			}
 		}
-		if q := next(out); q != nil && q.Op == ir.Relu {
+		if q := next(out); q != nil && q.Op == ir.Relu && !regionResult[out] {
 			e.relu, out = true, q
 		}
-		if out == k {
+		if out == k || regionResult[k] {
 			continue
 		}
 		ep.epilogue[out] = e
@@ -89,6 +101,31 @@ func (c *gen) decideEpilogues() epilogues {
 		}
 	}
 	return ep
+}
+
+// stackedRows reports whether matmul n's SGEMM is one 2-D product over
+// the stacked rows of its first operand: a rank-2 matmul, or a batched
+// op(a) @ b with a not transposed and b a matrix shared by every batch
+// element (cost.MatmulDims).
+func stackedRows(n *ir.Node) bool {
+	if n.Type.Shape.Rank() == 2 {
+		return true
+	}
+	return !n.Attrs.Bool("transpose_a") && n.Inputs[1].Type.Shape.Rank() == 2
+}
+
+// regionResults returns the results of control flow's regions: the
+// owner copies them out, so they keep their buffers.
+func (c *gen) regionResults() map[*ir.Node]bool {
+	out := map[*ir.Node]bool{}
+	for _, n := range c.g.Body.Nodes {
+		for _, r := range allRegions(n) {
+			for _, res := range r.Results {
+				out[res] = true
+			}
+		}
+	}
+	return out
 }
 
 // rowBias reports whether bias is an f32 vector added along the last
@@ -126,6 +163,9 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 	if e.bias != nil {
 		what += ", bias " + e.bias.Label()
 	}
+	if e.addend != nil {
+		what += ", plus " + e.addend.Label()
+	}
 	if e.relu {
 		what += ", ReLU"
 	}
@@ -137,21 +177,32 @@ func (c *gen) emitEpilogue(out *ir.Node) (jen.Code, error) {
 		}
 		return jen.Block(comment, c.convCall(k, dst, bias)), nil
 	}
-	if e.bias == nil {
+	var fill jen.Code
+	switch {
+	case e.addend != nil:
+		if from := c.operand(e.addend); from != dst {
+			fill = jen.Copy(jen.Id(dst), jen.Id(from))
+		}
+	case e.bias != nil:
+		s := k.Type.Shape
+		rows, cols := numel(s[:len(s)-1]), dimSize(s[len(s)-1])
+		fill = jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows.code()), jen.Id("r").Op("++")).Block(
+			jen.Copy(jen.Id(dst).Index(jen.Id("r").Op("*").Add(cols.code()), jen.Empty()), jen.Id(c.operand(e.bias))),
+		)
+	}
+	if fill == nil && e.addend == nil {
 		gemm, err := c.matmulCall(k, dst, 0, e.relu)
 		if err != nil {
 			return nil, err
 		}
 		return jen.Block(comment, gemm), nil
 	}
-	s := k.Type.Shape
-	rows, cols := dimSize(s[0]), dimSize(s[1])
-	fill := jen.For(jen.Id("r").Op(":=").Lit(0), jen.Id("r").Op("<").Add(rows.code()), jen.Id("r").Op("++")).Block(
-		jen.Copy(jen.Id(dst).Index(jen.Id("r").Op("*").Add(cols.code()), jen.Empty()), jen.Id(c.operand(e.bias))),
-	)
 	gemm, err := c.matmulCall(k, dst, 1, e.relu)
 	if err != nil {
 		return nil, err
+	}
+	if fill == nil {
+		return jen.Block(comment, gemm), nil
 	}
 	return jen.Block(comment, fill, gemm), nil
 }

@@ -63,14 +63,7 @@ func (c *gen) fuse() map[*ir.Node]bool {
 	// nodes fuse with each other; their results, which the owner copies
 	// out, do not fuse).
 	nodes := c.allNodes()
-	regionResult := map[*ir.Node]bool{}
-	for _, n := range c.g.Body.Nodes {
-		for _, r := range allRegions(n) {
-			for _, res := range r.Results {
-				regionResult[res] = true
-			}
-		}
-	}
+	regionResult := c.regionResults()
 	// An f32 exp, sigmoid or tanh runs faster as a vector kernel over a
 	// buffer (sliceCall) than as a scalar call inside a fused loop, even
 	// with a buffer more: it neither fuses into its reader nor takes a
@@ -80,7 +73,9 @@ func (c *gen) fuse() map[*ir.Node]bool {
 		if q != nil && (vectorNode(n) || vectorNode(q)) {
 			continue
 		}
-		if regionResult[n] || !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
+		// An epilogue's end is a kernel call, with no loop to fuse into
+		// (an addend is copied in whole).
+		if regionResult[n] || !p.computed[n] || p.epilogueOf[n] || p.epilogue[n] != nil || q != nil && p.epilogue[q] != nil || f.readers(n) != 1 || f.results[n] || n.Op.Stateful || q == nil || f.emitted[n] != f.emitted[q] || !isCapable(n) {
 			continue
 		}
 		if shape, ok := loopShape(q); ok && n.Type.Shape.Equal(shape) {

@@ -86,9 +86,10 @@ func (p *plan) codeReads(n *ir.Node) []*ir.Node {
 // needs no buffer and the trip ends with no copy. The accumulators of a
 // reverse loop (dU += hᵀ dz) are the case this is for. The value must be
 // computed by the body itself (not a get of a nested control-flow node,
-// an argument or a constant), have the argument's type, and be the
-// result of no other slot; the argument must not itself be a result of
-// the body (which the trip's end would read).
+// an argument or a constant), have the argument's type, and be no other
+// carried slot's result (a per-step result reads it at the trip's end,
+// where the argument's storage still holds it); the argument must not
+// itself be a result of the body (which the trip's end would read).
 
 // decideCarried returns the carried results of the loops' bodies that
 // are computed in their block argument's storage, each mapped to the
@@ -111,9 +112,14 @@ func (c *gen) decideCarried() map[*ir.Node]*ir.Node {
 		// Carried argument first+i has result off+i: a scan's body yields
 		// its per-step results first.
 		off := len(body.Results) - k
-		results := map[*ir.Node]int{}
-		for _, r := range body.Results {
+		// results counts each value's slots among all the results,
+		// carriedSlots among the carried ones.
+		results, carriedSlots := map[*ir.Node]int{}, map[*ir.Node]int{}
+		for i, r := range body.Results {
 			results[r]++
+			if i >= off {
+				carriedSlots[r]++
+			}
 		}
 		pos := map[*ir.Node]int{}
 		for i, n := range body.Nodes {
@@ -129,7 +135,7 @@ func (c *gen) decideCarried() map[*ir.Node]*ir.Node {
 		}
 		for i := range k {
 			a, r := body.Args[first+i], body.Results[off+i]
-			if r.Region != body || r.Op == ir.Get || r.Op == ir.Arg || !p.computed[r] || p.absorbed(r) || results[r] != 1 || results[a] != 0 ||
+			if r.Region != body || r.Op == ir.Get || r.Op == ir.Arg || !p.computed[r] || p.absorbed(r) || carriedSlots[r] != 1 || results[a] != 0 ||
 				p.alias[a] != nil || r.Type.DType != a.Type.DType || !r.Type.Shape.Equal(a.Type.Shape) {
 				continue
 			}

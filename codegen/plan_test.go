@@ -328,6 +328,51 @@ func TestMatmulSumEpilogue(t *testing.T) {
 	require.Nil(t, c.plan.epilogue[n["p"]], "transpose_b: no summed product")
 }
 
+// TestAddendEpilogue checks that a product plus a value of its type is
+// one SGEMM accumulating onto a copy of the value, inside a loop body too;
+// that of two products added, one is the other's addend; that a batched
+// product over the stacked rows of x takes a bias; and that an addend is
+// never fused into the kernel call.
+func TestAddendEpilogue(t *testing.T) {
+	c, n := planOf(t, `model M {
+    input x: f32[N, 5, 8]
+    input v: f32[N, 8]
+    param W: f32[8, 8] = ones
+    param U: f32[8, 8] = ones
+    param V: f32[8, 8] = ones
+    param b: f32[8] = ones
+    xw = x @ W + b
+    hs, _ = for xt in xw along 1 (h = v) {
+        z = xt + h @ U
+        h = tanh(z)
+        yield h
+    }
+    p = v @ W
+    q = v @ U
+    s = p + q
+    w = v * 2.0
+    y = w + v @ V
+    output hs, s, y
+}
+`)
+	require.Equal(t, &epilogue{kernel: n["xw"].Inputs[0], bias: n["b"]}, c.plan.epilogue[n["xw"]], "x @ W over the stacked rows of x, plus b")
+	require.Equal(t, &epilogue{kernel: n["p"], addend: n["q"]}, c.plan.epilogue[n["s"]], "the first product takes the second as its addend")
+	require.False(t, c.plan.epilogueOf[n["q"]], "the addend keeps its buffer")
+	require.NotNil(t, c.plan.epilogue[n["y"]])
+	require.Same(t, n["w"], c.plan.epilogue[n["y"]].addend)
+	require.False(t, c.plan.fused[n["w"]], "an addend is copied, not fused")
+	var z *ir.Node
+	for _, m := range c.allNodes() {
+		if m.Name == "z" {
+			z = m
+		}
+	}
+	require.NotNil(t, z)
+	e := c.plan.epilogue[z]
+	require.NotNil(t, e, "xt + h @ U in the loop body is one kernel call")
+	require.Equal(t, ir.Arg, e.addend.Op, "onto the step of xw")
+}
+
 // TestCarriedInPlace checks that a loop's carried value is computed in
 // its block argument's storage when nothing reads the argument after the
 // new value (the trip then ends with no copy), and not when something

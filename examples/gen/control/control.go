@@ -22,7 +22,7 @@ Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 121 + 235·N elements (286 + 628·N)
+	float32: 93 + 235·N elements (286 + 628·N)
 	int32:   23 elements (32)
 	bool:    2 elements (5)
 */
@@ -64,7 +64,6 @@ type Model struct {
 	h0       []float32 // h0 = tanh(%7) f32[N,4], line 15
 	xt       []float32 // xt = arg() f32[N,3], line 15
 	h_10     []float32 // h = arg() f32[N,4], line 15
-	t11      []float32 // %11 = matmul(xt, W) f32[N,4], line 17
 	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
 	t13      []float32 // %13 = add(%11, %12) f32[N,4], line 17
 	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
@@ -165,8 +164,6 @@ type Model struct {
 	t243     []float32 // %243 = arg() f32[4,4], line 16 [grad]
 	t251     []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
 	t256     []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
-	t258     []float32 // %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
-	t260     []float32 // %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
 	t306     []float32 // %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
 	t272     []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
 	t273     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
@@ -205,7 +202,7 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 235*n + 121
+		size := 235*n + 93
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
@@ -214,21 +211,21 @@ func (m *Model) layout(n int) {
 		a = a[80*n:]
 		m.hs, m.t280, m.m_83 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.bs, m.t111, m.t112, m.t11, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.bs, m.t111, m.t112, m.t12, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t225, m.t12, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t225, m.t13, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t227, m.t13, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t227, m.t14, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t265, m.m_98 = a[:20*n:20*n], a[:1:1]
 		a = a[20*n:]
 		m.h0 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t14, m.c_22, m.v_34, m.t200, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_20, m.t144, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.h_20, m.t144, m.t241 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.c_22, m.v_34, m.t200, m.t241, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t189, m.t203, m.t251, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t26, m.r_55, m.t161, m.t226, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
@@ -254,15 +251,11 @@ func (m *Model) layout(n int) {
 		a = a[16:]
 		m.t243, m.s_57 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t258, m.t125 = a[:16:16], a[:1:1]
+		m.t274, m.t125 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t274, m.t135 = a[:16:16], a[:1:1]
-		a = a[16:]
-		m.t304, m.t143 = a[:12:12], a[:1:1]
+		m.t304, m.t135 = a[:12:12], a[:1:1]
 		a = a[12:]
-		m.t242 = a[:12:12]
-		a = a[12:]
-		m.t260 = a[:12:12]
+		m.t242, m.t143 = a[:12:12], a[:1:1]
 		a = a[12:]
 		m.t273 = a[:12:12]
 		a = a[12:]
@@ -341,7 +334,6 @@ func (m *Model) forward(n int, x []float32) {
 	h0 := m.h0
 	xt := m.xt
 	h_10 := m.h_10
-	t11 := m.t11
 	t12 := m.t12
 	t13 := m.t13
 	t14 := m.t14
@@ -405,13 +397,13 @@ func (m *Model) forward(n int, x []float32) {
 				copy(t265[i18*4*n:(i18+1)*4*n], h_10)
 			}
 			// The body.
-			// %11 = matmul(xt, W) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt, 3, p0, 4, 0, t11, 4)
 			// %12 = matmul(h, U) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
 			// %13 = add(%11, %12) f32[N,4], line 17
-			for i0 := 0; i0 < 4*n; i0++ {
-				t13[i0] = t11[i0] + t12[i0]
+			{
+				// the product of %11, plus %12: one kernel call
+				copy(t13, t12)
+				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt, 3, p0, 4, 1, t13, 4)
 			}
 			// %14 = tanh(%13) f32[N,4], line 17
 			runtime.TanhSlice(t14[:4*n], t13[:4*n])
@@ -715,8 +707,6 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t243 := m.t243
 	t251 := m.t251
 	t256 := m.t256
-	t258 := m.t258
-	t260 := m.t260
 	t264 := m.t264
 	t265 := m.t265
 	t272 := m.t272
@@ -952,17 +942,15 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			for i0 := 0; i0 < 4*n; i0++ {
 				t256[i0] = (t240[i0] + t251[i0]) * (float32(1) - (t264[i0] * t264[i0]))
 			}
-			// %258 = matmul(%239, %256) f32[4,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 0, t258, 4)
-			// %260 = matmul(%238, %256) f32[3,4], line 17 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t238, 3, t256, 4, 0, t260, 4)
 			// %261 = add(%242, %260) f32[3,4], line 17 [grad]
-			for i0 := 0; i0 < 12; i0++ {
-				t242[i0] = t242[i0] + t260[i0]
+			{
+				// the product of %260, plus %242: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t238, 3, t256, 4, 1, t242, 4)
 			}
 			// %262 = add(%243, %258) f32[4,4], line 17 [grad]
-			for i0 := 0; i0 < 16; i0++ {
-				t243[i0] = t243[i0] + t258[i0]
+			{
+				// the product of %258, plus %243: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 1, t243, 4)
 			}
 			// %303 = matmul(%256, %302) f32[N,4], line 17 [grad]
 			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t256, 4, t301, 4, 0, t241, 4)
@@ -1250,7 +1238,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossPerBatch,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{578, 940},
+		ArenaBytes: []int64{466, 940},
 		ParamBytes: 176,
 	},
 	Model:     "Control",

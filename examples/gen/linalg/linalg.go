@@ -60,9 +60,10 @@ type Model struct {
 	det     []float32 // det = matrix_determinant(a) f32[N], line 22
 	t23     []float32 // %23 = expand_dims(det) f32[N,1], line 23
 	d_24    []float32 // d = expand_dims(%23) f32[N,1,1], line 23
-	t25     []float32 // %25 = matmul(inv, V) f32[N,3,2], line 24
 	t26     []float32 // %26 = add(q, k) f32[N,3,3], line 24
 	t27     []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
+	t29     []float32 // %29 = mul(%27, %28) f32[N,3,2], line 24
+	t30     []float32 // %30 = add(%25, %29) f32[N,3,2], line 24
 	t32     []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
 	y       []float32 // y = add(%30, %32) f32[N,3,2], line 24
 	err     []float32 // err = sub(y, t) f32[N,3,2], line 26
@@ -139,9 +140,9 @@ func (m *Model) layout(n int) {
 	a = a[30*n:]
 	m.t86, m.t11, m.t81, m.k_13, m.t26, m.t57, m.t70, m.t97 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
 	a = a[30*n:]
-	m.t82, m.t84, m.t87, m.q, m.t54, m.t27, m.y, m.err, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
+	m.t82, m.t84, m.t87, m.q, m.t54, m.t27, m.t29, m.y, m.err, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
 	a = a[18*n:]
-	m.t83, m.a_20, m.t67, m.t25, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t83, m.a_20, m.t67, m.t30, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[18*n:]
 	m.h = a[: 15*n : 15*n]
 	a = a[15*n:]
@@ -180,10 +181,10 @@ func gemmPlan7(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
 }
 
-// gemmPlan25 is the cost model's plan for the SGEMM of %25 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
+// gemmPlan27 is the cost model's plan for the SGEMM of %27 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
 //   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
 //   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
-func gemmPlan25(n int) runtime.GemmPlan {
+func gemmPlan27(n int) runtime.GemmPlan {
 	switch {
 	case n <= 1:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -211,13 +212,14 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	det := m.det
 	t23 := m.t23
 	d_24 := m.d_24
-	t25 := m.t25
 	t26 := m.t26
 	t27 := m.t27
+	t29 := m.t29
+	t30 := m.t30
 	t32 := m.t32
 	y := m.y
 	// %7 = matmul(x, W) f32[N,3,5], line 16
-	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 5, 4, x, []int{n}, p0, []int{}, t7, []int{n})
+	runtime.SgemmPlan(gemmPlan7(n), false, false, 3*n, 5, 4, 1, x, 4, p0, 5, 0, t7, 5)
 	// h = tanh(%7) f32[N,3,5], line 16
 	runtime.TanhSlice(h[:15*n], t7[:15*n])
 	// %9 = expand_dims(h) f32[N,1,3,5], line 17
@@ -260,14 +262,22 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	copy(t23, det)
 	// d = expand_dims(%23) f32[N,1,1], line 23
 	copy(d_24, t23)
-	// %25 = matmul(inv, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, inv_21, []int{n}, p3, []int{}, t25, []int{n})
 	// %26 = add(q, k) f32[N,3,3], line 24
 	for i0 := 0; i0 < 9*n; i0++ {
 		t26[i0] = q[i0] + k_13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
+	runtime.SgemmPlan(gemmPlan27(n), false, false, 3*n, 2, 3, 1, t26, 3, p3, 2, 0, t27, 2)
+	// %29 = mul(%27, %28) f32[N,3,2], line 24
+	for i0 := 0; i0 < 6*n; i0++ {
+		t29[i0] = t27[i0] * float32(0.05)
+	}
+	// %30 = add(%25, %29) f32[N,3,2], line 24
+	{
+		// the product of %25, plus %29: one kernel call
+		copy(t30, t29)
+		runtime.SgemmPlan(gemmPlan27(n), false, false, 3*n, 2, 3, 1, inv_21, 3, p3, 2, 1, t30, 2)
+	}
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
 		t32[i0] = d_24[i0] * float32(0.01)
@@ -277,7 +287,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 		o0 := i0 * 6
 		o1 := i0
 		for i1 := 0; i1 < 6; i1++ {
-			y[o0+i1] = (t25[o0+i1] + (t27[o0+i1] * float32(0.05))) + t32[o1]
+			y[o0+i1] = t30[o0+i1] + t32[o1]
 		}
 	}
 }
@@ -422,14 +432,14 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		t51[i0] = t45[i0] * float32(0.05)
 	}
 	// %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 2, t51, []int{n}, p3, []int{}, t54, []int{n})
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, t51, 2, p3, 2, 0, t54, 3)
 	// %56 = sum_to(%55) f32[3,2], line 24 [grad]
 	{
 		// the product of %55 summed over its batch axes: one kernel call
 		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3*n, 1, t26, 3, t51, 2, 0, t56, 2)
 	}
 	// %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 2, t45, []int{n}, p3, []int{}, t57, []int{n})
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, t45, 2, p3, 2, 0, t57, 3)
 	// %59 = sum_to(%58) f32[3,2], line 24 [grad]
 	{
 		// the product of %58 summed over its batch axes: one kernel call
@@ -775,7 +785,7 @@ var signature = runtime.Signature{
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  59.4,
+		Micros:  59.5,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),

@@ -17,7 +17,7 @@ Estimated cost per call (N is the batch size):
 	Predict:   4,701,314·N FLOPs
 	TrainStep: 3,065,649 + 12,964,162·N FLOPs
 
-Buffers: 329,483 + 46,592·N float32 elements in one arena, planned so that tensors
+Buffers: 263,947 + 46,208·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 1,391,630 + 99,146·N). Allocated on the first call, reused while the batch size does
 not grow.
@@ -64,18 +64,14 @@ type Model struct {
 	outs [1][]float32
 
 	training bool      // set during TrainStep: loops keep what their gradients read
-	l13      loop13    // the parallel loop of hs/z
-	l130     loop130   // the parallel loop of %130
 	l200     loop200   // the parallel loop of %200
 	l205     loop205   // the parallel loop of %205
 	l213     loop213   // the parallel loop of %213
-	t6       []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
 	hs_xw    []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
 	hs_zero  []float32 // hs/zero = fill() f32[N,128], line 77
 	zx       []float32 // zx = arg() f32[N,512], line 77
 	h        []float32 // h = arg() f32[N,128], line 77
 	c        []float32 // c = arg() f32[N,128], line 77
-	t12      []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
 	hs_z     []float32 // hs/z = add(zx, %12) f32[N,512], line 79
 	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
 	hs_i     []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
@@ -138,7 +134,6 @@ type Model struct {
 	t120     []float32 // %120 = sum_to(%119) f32[128], line 81 [grad]
 	t125     []float32 // %125 = mul(%102, %124) f32[N,128], line 80 [grad]
 	t127     []float32 // %127 = concat(%125, %119, %114, %109) f32[N,512], line 80 [grad]
-	t129     []float32 // %129 = matmul(%67, %127) f32[128,512], line 79 [grad]
 	t149     []float32 // %149 = get(%148) f32[N,28,512], line 79 [grad]
 	t152     []float32 // %152 = get(%148) f32[128,512], line 79 [grad]
 	t153     []float32 // %153 = get(%148) f32[128], line 79 [grad]
@@ -191,12 +186,12 @@ func (m *Model) layout(n int) {
 	if !signature.Memory.FitsInt(n) {
 		panic(fmt.Sprintf("LstmMnist: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
-	size := 46592*n + 329483
+	size := 46208*n + 263947
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.hs_xw, m.t149, m.t35, m.t58, m.logits, m.t48, m.t46, m.t175, m.t176, m.t187 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+	m.hs_xw, m.t149, m.t35, m.t58, m.logits, m.t48, m.t46, m.t175, m.t176, m.t187 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[14336*n:]
 	m.hs_hs, m.t61, m.t36, m.t154 = a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:512:512]
 	a = a[3584*n:]
@@ -216,37 +211,37 @@ func (m *Model) layout(n int) {
 	a = a[3584*n:]
 	m.zx, m.t127, m.t60, m.y, m.t53 = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[512*n:]
-	m.t12, m.t63, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:128*n:128*n], a[:n:n], a[:n:n], a[:n:n]
+	m.hs_z, m.t63, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:128*n:128*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[512*n:]
-	m.hs_z, m.t67, m.t45 = a[:512*n:512*n], a[:128*n:128*n], a[:1:1]
-	a = a[512*n:]
-	m.hs_zero, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_zero, m.t67, m.t45 = a[:128*n:128*n], a[:128*n:128*n], a[:1:1]
 	a = a[128*n:]
-	m.h, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
+	m.h, m.t68 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.c, m.t133 = a[:128*n:128*n], a[:128*n:128*n]
+	m.c, m.t69 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t14, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t14, m.t133 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.hs_i, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_i, m.t135 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t16, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t16, m.t137 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t17, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t17, m.t139 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.hs_f, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_f, m.t141 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t19, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t19, m.t70 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.hs_g, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_g, m.t71 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t21, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t21, m.t93 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.hs_o, m.t101 = a[:128*n:128*n], a[:128*n:128*n]
+	m.hs_o, m.t94 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t26, m.t109 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t26, m.t101 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t27, m.t114 = a[:128*n:128*n], a[:128*n:128*n]
+	m.t27, m.t109 = a[:128*n:128*n], a[:128*n:128*n]
+	a = a[128*n:]
+	m.t114 = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t119 = a[: 128*n : 128*n]
 	a = a[128*n:]
@@ -257,8 +252,6 @@ func (m *Model) layout(n int) {
 	m.t296 = a[:65536:65536]
 	a = a[65536:]
 	m.t72 = a[:65536:65536]
-	a = a[65536:]
-	m.t129 = a[:65536:65536]
 	a = a[65536:]
 	m.t152 = a[:65536:65536]
 	a = a[65536:]
@@ -311,23 +304,6 @@ func gemmPlan12(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop13 runs the loop of hs/z on a range of its elements.
-type loop13 struct {
-	hs_z []float32
-	zx   []float32
-	t12  []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop13) Run(lo, hi int) {
-	hs_z := l.hs_z[lo:hi:hi]
-	zx := l.zx[lo:hi:hi]
-	t12 := l.t12[lo:hi:hi]
-	for i := range hs_z {
-		hs_z[i] = zx[i] + t12[i]
-	}
-}
-
 // gemmPlan39 is the cost model's plan for the SGEMM of %39 (f32[N,128] @ f32[128,10]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.5 µs at n = 4
 //   - n in [5, 18]: direct on 1 goroutine(s), 2.6 µs at n = 18
@@ -354,13 +330,11 @@ func (m *Model) forward(n int, x []float32) {
 	p3 := m.params[3]
 	p4 := m.params[4]
 	p5 := m.params[5]
-	t6 := m.t6
 	hs_xw := m.hs_xw
 	hs_zero := m.hs_zero
 	zx := m.zx
 	h := m.h
 	c := m.c
-	t12 := m.t12
 	hs_z := m.hs_z
 	t14 := m.t14
 	hs_i := m.hs_i
@@ -384,14 +358,13 @@ func (m *Model) forward(n int, x []float32) {
 	t140 := m.t140
 	t142 := m.t142
 	t143 := m.t143
-	// %6 = matmul(x, hs/W) f32[N,28,512], line 76
-	runtime.SgemmBatched(gemmPlan6(n), false, false, 28, 512, 28, x, []int{n}, p0, []int{}, t6, []int{n})
 	// hs/xw = add(%6, hs/b) f32[N,28,512], line 76
-	for i0 := 0; i0 < 28*n; i0++ {
-		o0 := i0 * 512
-		for i1 := 0; i1 < 512; i1++ {
-			hs_xw[o0+i1] = t6[o0+i1] + p2[i1]
+	{
+		// the product of %6, bias hs/b: one kernel call
+		for r := 0; r < 28*n; r++ {
+			copy(hs_xw[r*512:], p2)
 		}
+		runtime.SgemmPlan(gemmPlan6(n), false, false, 28*n, 512, 28, 1, x, 28, p0, 512, 1, hs_xw, 512)
 	}
 	// hs/zero = fill() f32[N,128], line 77
 	clear(hs_zero)
@@ -407,17 +380,11 @@ func (m *Model) forward(n int, x []float32) {
 				copy(t143[i31*128*n:(i31+1)*128*n], c)
 			}
 			// The body.
-			// %12 = matmul(h, hs/U) f32[N,512], line 79
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 512, 128, 1, h, 128, p1, 512, 0, t12, 512)
 			// hs/z = add(zx, %12) f32[N,512], line 79
 			{
-				// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
-				m.l13 = loop13{
-					hs_z: hs_z,
-					zx:   zx,
-					t12:  t12,
-				}
-				runtime.ParallelFor(512*n, 16384, &m.l13)
+				// the product of %12, plus zx: one kernel call
+				copy(hs_z, zx)
+				runtime.SgemmPlan(gemmPlan12(n), false, false, n, 512, 128, 1, h, 128, p1, 512, 1, hs_z, 512)
 			}
 			// %14 = split(hs/z) f32[N,128], line 80
 			for i0 := 0; i0 < n; i0++ {
@@ -557,21 +524,6 @@ func gemmPlan129(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
 }
 
-// loop130 runs the loop of %130 on a range of its elements.
-type loop130 struct {
-	t72  []float32
-	t129 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop130) Run(lo, hi int) {
-	t72 := l.t72[lo:hi:hi]
-	t129 := l.t129[lo:hi:hi]
-	for i := range t72 {
-		t72[i] = t72[i] + t129[i]
-	}
-}
-
 // gemmPlan298 is the cost model's plan for the SGEMM of %298 (f32[N,512] @ f32[512,128]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 13 µs at n = 4
 //   - n in [5, 6]: direct on 2 goroutine(s), 28 µs at n = 6
@@ -704,7 +656,6 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t120 := m.t120
 	t125 := m.t125
 	t127 := m.t127
-	t129 := m.t129
 	t132 := m.t132
 	t133 := m.t133
 	t134 := m.t134
@@ -897,16 +848,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 					}
 				}
 			}
-			// %129 = matmul(%67, %127) f32[128,512], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan129(n), true, false, 128, 512, n, 1, t67, 128, t127, 512, 0, t129, 512)
 			// %130 = add(%72, %129) f32[128,512], line 79 [grad]
 			{
-				// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
-				m.l130 = loop130{
-					t72:  t72,
-					t129: t129,
-				}
-				runtime.ParallelFor(65536, 16384, &m.l130)
+				// the product of %129, plus %72: one kernel call
+				runtime.SgemmPlan(gemmPlan129(n), true, false, 128, 512, n, 1, t67, 128, t127, 512, 1, t72, 512)
 			}
 			// %131 = add(%73, %120) f32[128], line 79 [grad]
 			for i0 := 0; i0 < 128; i0++ {
@@ -1392,15 +1337,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  258.0,
+		Micros:  250.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  11000.0,
+		Micros:  10400.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  25400.0,
+		Micros:  24800.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -1418,7 +1363,7 @@ var signature = runtime.Signature{
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
 	Memory: runtime.Memory{
-		ArenaBytes: []int64{1317932, 186368},
+		ArenaBytes: []int64{1055788, 184832},
 		ParamBytes: 981628,
 	},
 	Model:     "LstmMnist",

@@ -17,7 +17,7 @@ dimension(s), fitted as a polynomial in each of degree 1):
 	Predict:   87·N + 304·N·T FLOPs
 	TrainStep: 278 + 282·N + 64·T + 680·N·T FLOPs
 
-Buffers: 284 + 56·N + 32·N·T float32 elements in one arena, planned so that tensors
+Buffers: 220 + 56·N + 32·N·T float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
 675 + 281·N + 48·N·T). Allocated on the first call, reused while no dimension
 (N, T) grows.
@@ -52,12 +52,10 @@ type Model struct {
 	outs [1][]float32
 
 	training     bool      // set during TrainStep: loops keep what their gradients read
-	t5           []float32 // %5 = matmul(x, hs/W) f32[N,T,8], line 54
 	hs_xw        []float32 // hs/xw = add(%5, hs/b) f32[N,T,8], line 54
 	t7           []float32 // %7 = fill() f32[N,8], line 55
 	xt           []float32 // xt = arg() f32[N,8], line 55
 	h_9          []float32 // h = arg() f32[N,8], line 55
-	t10          []float32 // %10 = matmul(h, hs/U) f32[N,8], line 56
 	t11          []float32 // %11 = add(xt, %10) f32[N,8], line 56
 	t12          []float32 // %12 = tanh(%11) f32[N,8], line 56
 	hs_hs        []float32 // hs/hs = get(%15) f32[N,T,8], line 55
@@ -91,7 +89,6 @@ type Model struct {
 	t64          []float32 // %64 = arg() f32[8,8], line 55 [grad]
 	t70          []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
 	t75          []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
-	t77          []float32 // %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
 	t85          []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
 	t87          []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
 	t88          []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
@@ -128,12 +125,12 @@ func (m *Model) layout(n, t int) {
 	if !signature.Memory.FitsInt(n, t) {
 		panic(fmt.Sprintf("SeqRnn: sizes n = %d, t = %d are out of range: the working buffers would take more bytes than an int holds", n, t))
 	}
-	size := 32*n*t + 56*n + 284
+	size := 32*n*t + 56*n + 220
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t5, m.hs_xw, m.t56, m.ht, m.logits, m.t35, m.t40, m.t33, m.t88 = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
+	m.hs_xw, m.t56, m.ht, m.logits, m.t35, m.t40, m.t33, m.t88 = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
 	a = a[8*n*t:]
 	m.hs_hs = a[: 8*n*t : 8*n*t]
 	a = a[8*n*t:]
@@ -145,11 +142,11 @@ func (m *Model) layout(n, t int) {
 	a = a[8*n:]
 	m.h_9, m.final_step_h, m.t49, m.t61 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t10, m.t51, m.t62, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
+	m.t11, m.t51, m.t62, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
 	a = a[8*n:]
-	m.t11, m.t80 = a[:8*n:8*n], a[:8*n:8*n]
+	m.t12, m.t80 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t12, m.t63 = a[:8*n:8*n], a[:8*n:8*n]
+	m.t63 = a[: 8*n : 8*n]
 	a = a[8*n:]
 	m.t70 = a[: 8*n : 8*n]
 	a = a[8*n:]
@@ -158,8 +155,6 @@ func (m *Model) layout(n, t int) {
 	m.t113, m.t91 = a[:64:64], a[:40:40]
 	a = a[64:]
 	m.t64 = a[:64:64]
-	a = a[64:]
-	m.t77 = a[:64:64]
 	a = a[64:]
 	m.t87 = a[:64:64]
 	a = a[64:]
@@ -218,12 +213,10 @@ func (m *Model) forward(n, t int, x []float32) {
 	p2 := m.params[2]
 	p3 := m.params[3]
 	p4 := m.params[4]
-	t5 := m.t5
 	hs_xw := m.hs_xw
 	t7 := m.t7
 	xt := m.xt
 	h_9 := m.h_9
-	t10 := m.t10
 	t11 := m.t11
 	t12 := m.t12
 	hs_hs := m.hs_hs
@@ -232,14 +225,13 @@ func (m *Model) forward(n, t int, x []float32) {
 	final_step_h := m.final_step_h
 	logits := m.logits
 	t81 := m.t81
-	// %5 = matmul(x, hs/W) f32[N,T,8], line 54
-	runtime.SgemmBatched(gemmPlan5(n*t), false, false, t, 8, 5, x, []int{n}, p0, []int{}, t5, []int{n})
 	// hs/xw = add(%5, hs/b) f32[N,T,8], line 54
-	for i0 := 0; i0 < n*t; i0++ {
-		o0 := i0 * 8
-		for i1 := 0; i1 < 8; i1++ {
-			hs_xw[o0+i1] = t5[o0+i1] + p2[i1]
+	{
+		// the product of %5, bias hs/b: one kernel call
+		for r := 0; r < n*t; r++ {
+			copy(hs_xw[r*8:], p2)
 		}
+		runtime.SgemmPlan(gemmPlan5(n*t), false, false, n*t, 8, 5, 1, x, 5, p0, 8, 1, hs_xw, 8)
 	}
 	// %7 = fill() f32[N,8], line 55
 	clear(t7)
@@ -253,11 +245,11 @@ func (m *Model) forward(n, t int, x []float32) {
 				copy(t81[i15*8*n:(i15+1)*8*n], h_9)
 			}
 			// The body.
-			// %10 = matmul(h, hs/U) f32[N,8], line 56
-			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, h_9, 8, p1, 8, 0, t10, 8)
 			// %11 = add(xt, %10) f32[N,8], line 56
-			for i0 := 0; i0 < 8*n; i0++ {
-				t11[i0] = xt[i0] + t10[i0]
+			{
+				// the product of %10, plus xt: one kernel call
+				copy(t11, xt)
+				runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, h_9, 8, p1, 8, 1, t11, 8)
 			}
 			// %12 = tanh(%11) f32[N,8], line 56
 			runtime.TanhSlice(t12[:8*n], t11[:8*n])
@@ -355,7 +347,6 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	t64 := m.t64
 	t70 := m.t70
 	t75 := m.t75
-	t77 := m.t77
 	t80 := m.t80
 	t81 := m.t81
 	t85 := m.t85
@@ -461,11 +452,10 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 			for i0 := 0; i0 < 8*n; i0++ {
 				t75[i0] = (t62[i0] + t70[i0]) * (float32(1) - (t80[i0] * t80[i0]))
 			}
-			// %77 = matmul(%61, %75) f32[8,8], line 56 [grad]
-			runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 8, n, 1, t61, 8, t75, 8, 0, t77, 8)
 			// %78 = add(%64, %77) f32[8,8], line 56 [grad]
-			for i0 := 0; i0 < 64; i0++ {
-				t64[i0] = t64[i0] + t77[i0]
+			{
+				// the product of %77, plus %64: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 8, n, 1, t61, 8, t75, 8, 1, t64, 8)
 			}
 			// %115 = matmul(%75, %114) f32[N,8], line 56 [grad]
 			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, t75, 8, t113, 8, 0, t63, 8)
@@ -721,15 +711,15 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,-1,5]}
 var signature = runtime.Signature{
 	Estimates: []runtime.Estimate{{
 		Batch:   1,
-		Micros:  0.5,
+		Micros:  0.4,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  232.0,
+		Micros:  213.0,
 		Program: "predict",
 	}, {
 		Batch:   64,
-		Micros:  518.0,
+		Micros:  499.0,
 		Program: "train",
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
@@ -750,7 +740,7 @@ var signature = runtime.Signature{
 		ParamBytes: 556,
 		Syms:       []string{"N", "T"},
 		Terms: []runtime.MemoryTerm{{
-			Bytes: 1136,
+			Bytes: 880,
 			Pow:   []int{0, 0},
 		}, {
 			Bytes: 224,
