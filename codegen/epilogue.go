@@ -35,7 +35,7 @@ type epilogue struct {
 	// addend is a value of the product's type added to it, or nil: it is
 	// copied into the output, onto which the kernel accumulates.
 	addend *ir.Node
-	relu   bool     // out is relu(...)
+	relu   bool // out is relu(...)
 	// sumBatch says out is the sum of the kernel's batched products over
 	// their batch axes, computed by one SGEMM (cost.SumsBatch).
 	sumBatch bool
