@@ -15,19 +15,33 @@ import (
 // exactly). Inputs, params, stateful ops (updates) and the
 // mode-dependent dropout and batch_norm never merge. Gradients repeat
 // forward values (softmax, log_softmax, transposes, broadcasts), so the
-// pass removes many nodes from training graphs.
+// pass removes many nodes from training graphs. Each region of control
+// flow (a loop body, a branch) is its own scope: regions are closed, so
+// its nodes can only equal each other (the reverse loop of a gradient
+// repeats products of its own values).
 var CSE = Pass{Name: "cse", Run: cse}
 
 func cse(g *ir.Module) error {
-	seen := map[string]*ir.Node{}
 	repl := map[*ir.Node]*ir.Node{}
+	cseRegion(g.Body, repl)
+	g.ReplaceAll(repl)
+	return nil
+}
+
+// cseRegion adds to repl the nodes of r and of its nested regions that
+// repeat an earlier node of their region, each mapped to that node.
+func cseRegion(r *ir.Region, repl map[*ir.Node]*ir.Node) {
+	seen := map[string]*ir.Node{}
 	resolve := func(n *ir.Node) *ir.Node {
 		if r, ok := repl[n]; ok {
 			return r // replacements are never replaced themselves
 		}
 		return n
 	}
-	for _, n := range g.Body.Nodes {
+	for _, n := range r.Nodes {
+		for _, sub := range n.Regions() {
+			cseRegion(sub, repl)
+		}
 		if ir.IsPinned(n) {
 			continue
 		}
@@ -52,6 +66,4 @@ func cse(g *ir.Module) error {
 		}
 		seen[key] = n
 	}
-	g.ReplaceAll(repl)
-	return nil
 }

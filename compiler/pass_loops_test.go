@@ -55,3 +55,34 @@ func TestHoistLoopTransposes(t *testing.T) {
 	require.Equal(t, 1, after, "dz @ Mᵀ stays: M is carried, a new matrix every trip")
 	require.Equal(t, 2, hoisted, "Uᵀ and Wᵀ are made once, before the reverse loop")
 }
+
+// TestCSEInRegions checks that common subexpressions inside a loop body
+// merge: the reverse loop of this model's gradient computes hᵀ dz twice
+// (for dU and for dM, h @ U and h @ M reading the same h) before cse.
+func TestCSEInRegions(t *testing.T) {
+	src := `model R {
+    input x: f32[N, 5, 3]
+    param U: f32[3, 4]
+    param M: f32[3, 4]
+    hs, _ = for xt in x along 1 (h = fill(dims = [N, 4], value = 0)) {
+        h = tanh(xt @ U + xt @ M + h)
+        yield h
+    }
+    loss = mean(hs * hs)
+    output hs
+    train loss with sgd(lr = 0.1)
+}`
+	products := func(opts Options) int {
+		g, err := Compile("r.flow", []byte(src), opts)
+		require.NoError(t, err)
+		count := 0
+		g.Body.Walk(func(n *ir.Node) {
+			if n.Op == ir.Matmul && n.Region != g.Body && n.Attrs.Bool("transpose_a") {
+				count++
+			}
+		})
+		return count
+	}
+	require.Equal(t, 2, products(Options{NoOptimize: true}), "xtᵀ dz for dU and for dM")
+	require.Equal(t, 1, products(Options{}), "computed once")
+}
