@@ -4,6 +4,7 @@ import (
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Task is a unit of data-parallel work for ParallelFor: Run processes the
@@ -49,21 +50,22 @@ func ParallelFor(n, minChunk int, t Task) {
 	// Ranges 1..handed go to workers that have promised to take a job; the
 	// caller runs range 0 and ranges handed+1..ranges-1 itself.
 	handed := parallelPool.reserve(ranges - 1)
-	var wg *sync.WaitGroup
+	var c *call
 	if handed > 0 {
-		wg = waitGroups.Get().(*sync.WaitGroup)
-		wg.Add(handed)
+		c = calls.Get().(*call)
+		c.wg.Add(handed)
+		c.left.Store(int64(handed))
 		for w := 1; w <= handed; w++ {
-			parallelPool.jobs <- job{t: t, lo: w * n / ranges, hi: (w + 1) * n / ranges, done: wg}
+			parallelPool.jobs <- job{t: t, lo: w * n / ranges, hi: (w + 1) * n / ranges, call: c}
 		}
 	}
 	t.Run(0, n/ranges)
 	for w := handed + 1; w < ranges; w++ {
 		t.Run(w*n/ranges, (w+1)*n/ranges)
 	}
-	if wg != nil {
-		wg.Wait()
-		waitGroups.Put(wg)
+	if c != nil {
+		c.wait()
+		calls.Put(c)
 	}
 }
 
@@ -107,22 +109,59 @@ func parallelRanges(n, minChunk int) int {
 type job struct {
 	t      Task
 	lo, hi int
-	done   *sync.WaitGroup
+	call   *call
 }
 
-// waitGroups recycles the WaitGroups of ParallelFor calls. A WaitGroup may
-// be reused once Wait has returned.
-var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+// call is what the caller of ParallelFor waits on: left counts the
+// ranges its workers have not finished (polled), wg the same (blocked
+// on). A worker decrements left before wg, so once wg.Wait returns no
+// worker touches the call again, and it may be reused.
+type call struct {
+	left atomic.Int64
+	wg   sync.WaitGroup
+}
+
+// calls recycles the calls of ParallelFor.
+var calls = sync.Pool{New: func() any { return new(call) }}
+
+// spinWait is how long a worker polls for its next job before it parks,
+// and a caller polls for its workers' ranges before it blocks. Waking a
+// parked goroutine takes the operating system several microseconds (a
+// futex wake, then scheduling), which is the whole cost of a small range:
+// the recurrent steps of an LSTM split each of their small products and
+// loops, one after another, a few microseconds apart. Polling costs the
+// idle core for at most this long after each call, as OpenMP's spinning
+// waits do.
+const spinWait = 100 * time.Microsecond
+
+// wait returns when every range handed to a worker has run: it polls for
+// up to spinWait, then blocks.
+func (c *call) wait() {
+	if c.left.Load() > 0 {
+		start := time.Now()
+		for i := 1; c.left.Load() > 0; i++ {
+			if i%64 == 0 {
+				if time.Since(start) > spinWait {
+					break
+				}
+				goruntime.Gosched()
+			}
+		}
+	}
+	c.wg.Wait()
+}
 
 // workerPool is the set of persistent worker goroutines behind ParallelFor.
 //
-// Workers and callers meet through an unbuffered channel, and a caller only
-// sends after reserving a worker: idle gains 1 before each receive of each
+// Workers and callers meet through a channel, and a caller only sends
+// after reserving a worker: idle gains 1 before each receive of each
 // worker, and reserve takes units from idle without ever driving it below
-// zero. So at any moment the senders that hold reservations are at most as
-// many as the workers committed to receive, every send completes promptly,
-// and every job sent is run by a worker that does nothing else until it is
-// done. A caller waits only for jobs that are running, and those jobs can
+// zero. So at any moment the jobs sent and not yet received are at most as
+// many as the workers committed to receive them, every send completes
+// promptly (the channel's buffer holds them; beyond it, a committed worker
+// takes them), and every job sent is run by a worker that does nothing
+// else until it is done. A worker polls the channel for spinWait before it
+// blocks on it, so that a job sent soon after its last one starts at once. A caller waits only for jobs that are running, and those jobs can
 // only wait, recursively, for jobs that are running too; the waits form a
 // tree, so nested ParallelFor calls cannot deadlock.
 type workerPool struct {
@@ -133,7 +172,11 @@ type workerPool struct {
 	mu sync.Mutex // serializes growth
 }
 
-var parallelPool = workerPool{jobs: make(chan job)}
+var parallelPool = workerPool{jobs: make(chan job, jobsBuffer)}
+
+// jobsBuffer is the capacity of the pool's channel: enough for every
+// worker of any machine flow runs on to have a job waiting.
+const jobsBuffer = 256
 
 // start makes sure at least want workers exist. It starts GOMAXPROCS-1
 // workers on first use and more later only if ParallelFor needs more
@@ -155,15 +198,35 @@ func (p *workerPool) start(want int) {
 // work runs jobs forever. Its first unit of idle was added by start.
 func (p *workerPool) work() {
 	for {
-		j := <-p.jobs
+		j := p.next()
 		j.t.Run(j.lo, j.hi)
-		done := j.done
+		c := j.call
 		j = job{} // do not keep the task reachable while idle
 		// Commit to the next receive before reporting completion, so that a
 		// caller woken by Done and calling ParallelFor again finds this
 		// worker idle instead of running every range itself.
 		p.idle.Add(1)
-		done.Done()
+		c.left.Add(-1)
+		c.wg.Done()
+	}
+}
+
+// next returns the worker's next job: it polls for one for up to spinWait,
+// then blocks until one comes.
+func (p *workerPool) next() job {
+	start := time.Now()
+	for i := 1; ; i++ {
+		select {
+		case j := <-p.jobs:
+			return j
+		default:
+		}
+		if i%64 == 0 {
+			if time.Since(start) > spinWait {
+				return <-p.jobs
+			}
+			goruntime.Gosched()
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package gen_test
 
 import (
+	"math"
 	"math/rand/v2"
 	goruntime "runtime"
 	"testing"
@@ -15,14 +16,14 @@ import (
 // the arena: loops, recurrent layers and their gradients included. The
 // count is taken over many calls at GOMAXPROCS 2 (parallel loops and
 // split GEMMs on), so that the Go runtime's own occasional allocations (a
-// new thread, a GC worker) stay far below one per call; an allocation in
-// the generated code shows up on every call.
+// new thread, a GC worker, the caches a GC empties) stay far below one
+// per call; an allocation in the generated code shows up on every call.
 func TestGeneratedCodeDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
 	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(2))
-	const calls = 50
+	const warmup, calls = 10, 200
 	for _, ex := range examples {
 		t.Run(ex.path, func(t *testing.T) {
 			g, err := compiler.CompileFile(ex.path, compiler.Options{})
@@ -31,15 +32,28 @@ func TestGeneratedCodeDoesNotAllocate(t *testing.T) {
 			sig := m.Signature()
 			n := 3
 			_, sl := feeds(rand.New(rand.NewPCG(1, 2)), g, n)
+			// count returns the fewest allocations per call over up to
+			// five runs of calls: the Go runtime's own come now and then
+			// (after a GC empties its caches, say), an allocation of the
+			// generated code in every run.
 			count := func(f func()) float64 {
-				f() // lays out the arena
-				var before, after goruntime.MemStats
-				goruntime.ReadMemStats(&before)
-				for range calls {
+				for range warmup { // the arena, the kernels' scratch, the worker pool
 					f()
 				}
-				goruntime.ReadMemStats(&after)
-				return float64(after.Mallocs-before.Mallocs) / calls
+				best := math.Inf(1)
+				for range 5 {
+					var before, after goruntime.MemStats
+					goruntime.ReadMemStats(&before)
+					for range calls {
+						f()
+					}
+					goruntime.ReadMemStats(&after)
+					best = min(best, float64(after.Mallocs-before.Mallocs)/calls)
+					if best < 0.5 {
+						break
+					}
+				}
+				return best
 			}
 			if len(g.Outputs()) > 0 {
 				in := pick(sl, sig.PredictInputs)
