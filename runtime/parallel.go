@@ -131,7 +131,11 @@ var calls = sync.Pool{New: func() any { return new(call) }}
 // the recurrent steps of an LSTM split each of their small products and
 // loops, one after another, a few microseconds apart. Polling costs the
 // idle core for at most this long after each call, as OpenMP's spinning
-// waits do.
+// waits do. The polls do not yield (runtime.Gosched): a yielding goroutine
+// goes to the global run queue and resumes on another P, which unbalances
+// the per-P caches of sync.Pool and of the runtime's wait queues and
+// makes them allocate; a spinning goroutine is still preempted (for the
+// GC, say) like any other.
 const spinWait = 100 * time.Microsecond
 
 // wait returns when every range handed to a worker has run: it polls for
@@ -144,7 +148,6 @@ func (c *call) wait() {
 				if time.Since(start) > spinWait {
 					break
 				}
-				goruntime.Gosched()
 			}
 		}
 	}
@@ -225,7 +228,6 @@ func (p *workerPool) next() job {
 			if time.Since(start) > spinWait {
 				return <-p.jobs
 			}
-			goruntime.Gosched()
 		}
 	}
 }
