@@ -9,17 +9,17 @@ Signature:
 	outputs: y f32[N,10]
 	params:  hs/W f32[28,512], hs/U f32[128,512], hs/b f32[512], hs/bf f32[128], logits/W f32[128,10], logits/b f32[10] (81802 parameters)
 	state:   optimizer/step f32[], hs/W/adam_m f32[28,512], hs/W/adam_v f32[28,512], hs/U/adam_m f32[128,512], hs/U/adam_v f32[128,512], hs/b/adam_m f32[512], hs/b/adam_v f32[512], hs/bf/adam_m f32[128], hs/bf/adam_v f32[128], logits/W/adam_m f32[128,10], logits/W/adam_v f32[128,10], logits/b/adam_m f32[10], logits/b/adam_v f32[10] (state, not trained)
-	train:   loss with adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)
+	train:   loss with adam(beta1=0.9, beta2=0.999, decay_steps=1875, epsilon=1e-07, lr=0.003, schedule=cosine)
 	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
 	Predict:   4,701,314·N FLOPs
-	TrainStep: 3,065,649 + 12,964,162·N FLOPs
+	TrainStep: 3,065,665 + 12,964,162·N FLOPs
 
 Buffers: 263,947 + 46,208·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-1,391,630 + 99,146·N). Allocated on the first call, reused while the batch size does
+1,391,639 + 99,146·N). Allocated on the first call, reused while the batch size does
 not grow.
 */
 package lstmmnist
@@ -64,9 +64,9 @@ type Model struct {
 	outs [1][]float32
 
 	training bool      // set during TrainStep: loops keep what their gradients read
-	l200     loop200   // the parallel loop of %200
-	l205     loop205   // the parallel loop of %205
-	l213     loop213   // the parallel loop of %213
+	l217     loop217   // the parallel loop of %217
+	l222     loop222   // the parallel loop of %222
+	l230     loop230   // the parallel loop of %230
 	hs_xw    []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
 	hs_zero  []float32 // hs/zero = fill() f32[N,128], line 77
 	zx       []float32 // zx = arg() f32[N,512], line 77
@@ -88,15 +88,15 @@ type Model struct {
 	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
 	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
 	logits   []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	y        []float32 // y = softmax(logits) f32[N,10], line 17
-	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
-	loss_43  []float32 // loss = mean(%42) f32[], line 18
-	t45      []float32 // %45 = count(%42) f32[], line 18 [grad]
-	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 18 [grad]
-	t47      []float32 // %47 = div(%46, %45) f32[N], line 18 [grad]
-	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
-	t50      []float32 // %50 = sum(y_) f32[N,1], line 18 [grad]
-	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 18 [grad]
+	y        []float32 // y = softmax(logits) f32[N,10], line 19
+	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 20
+	loss_43  []float32 // loss = mean(%42) f32[], line 20
+	t45      []float32 // %45 = count(%42) f32[], line 20 [grad]
+	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 20 [grad]
+	t47      []float32 // %47 = div(%46, %45) f32[N], line 20 [grad]
+	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 20 [grad]
+	t50      []float32 // %50 = sum(y_) f32[N,1], line 20 [grad]
+	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 20 [grad]
 	t57      []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
 	t58      []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
 	t59      []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
@@ -112,7 +112,7 @@ type Model struct {
 	t143     []float32 // %143 = get(%31) f32[28,N,128], line 79 [grad]
 	t145     []float32 // %145 = broadcast_to(%62) f32[128,512], line 79 [grad]
 	t147     []float32 // %147 = broadcast_to(%62) f32[128], line 79 [grad]
-	t296     []float32 // %296 = transpose(hs/U) f32[512,128], line 79 [grad]
+	t313     []float32 // %313 = transpose(hs/U) f32[512,128], line 79 [grad]
 	t67      []float32 // %67 = arg() f32[N,128], line 78 [grad]
 	t68      []float32 // %68 = arg() f32[N,128], line 78 [grad]
 	t69      []float32 // %69 = arg() f32[N,128], line 78 [grad]
@@ -139,11 +139,12 @@ type Model struct {
 	t153     []float32 // %153 = get(%148) f32[128], line 79 [grad]
 	t154     []float32 // %154 = sum_to(%149) f32[512], line 76 [grad]
 	t157     []float32 // %157 = sum_to(%156) f32[28,512], line 76 [grad]
-	t175     []float32 // %175 = mul(%173, %174) f32[], line 21 [update]
-	t176     []float32 // %176 = exp(%175) f32[], line 21 [update]
-	t183     []float32 // %183 = mul(%173, %182) f32[], line 21 [update]
-	t184     []float32 // %184 = exp(%183) f32[], line 21 [update]
-	t187     []float32 // %187 = div(%181, %186) f32[], line 21 [update]
+	t173     []float32 // %173 = add(optimizer/step, %44) f32[], line 23 [update]
+	t175     []float32 // %175 = mul(%173, %174) f32[], line 23 [update]
+	t176     []float32 // %176 = exp(%175) f32[], line 23 [update]
+	t200     []float32 // %200 = mul(%173, %199) f32[], line 23 [update]
+	t201     []float32 // %201 = exp(%200) f32[], line 23 [update]
+	t204     []float32 // %204 = div(%198, %203) f32[], line 23 [update]
 }
 
 // New returns a LstmMnist with every parameter at its initial value. Buffers
@@ -191,13 +192,13 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.hs_xw, m.t149, m.t35, m.t58, m.logits, m.t48, m.t46, m.t175, m.t176, m.t187 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+	m.hs_xw, m.t149, m.t35, m.t58, m.logits, m.t48, m.t46, m.t173 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1]
 	a = a[14336*n:]
 	m.hs_hs, m.t61, m.t36, m.t154 = a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:512:512]
 	a = a[3584*n:]
-	m.t132, m.t183, m.t184 = a[:3584*n:3584*n], a[:1:1], a[:1:1]
+	m.t132, m.t175, m.t176, m.t204 = a[:3584*n:3584*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[3584*n:]
-	m.t134 = a[: 3584*n : 3584*n]
+	m.t134, m.t200, m.t201 = a[:3584*n:3584*n], a[:1:1], a[:1:1]
 	a = a[3584*n:]
 	m.t136 = a[: 3584*n : 3584*n]
 	a = a[3584*n:]
@@ -249,7 +250,7 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.t145, m.t157 = a[:65536:65536], a[:14336:14336]
 	a = a[65536:]
-	m.t296 = a[:65536:65536]
+	m.t313 = a[:65536:65536]
 	a = a[65536:]
 	m.t72 = a[:65536:65536]
 	a = a[65536:]
@@ -475,7 +476,7 @@ func (m *Model) predict(n int, x []float32) {
 	y := m.y
 	// First the forward program.
 	m.forward(n, x)
-	// y = softmax(logits) f32[N,10], line 17
+	// y = softmax(logits) f32[N,10], line 19
 	runtime.SoftmaxRows(y, logits, n, 10)
 }
 
@@ -487,9 +488,9 @@ func (m *Model) loss(n int, x []float32, y_ []float32) {
 	loss_43 := m.loss_43
 	// First the forward program.
 	m.forward(n, x)
-	// %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
+	// %42 = softmax_cross_entropy(logits, y_) f32[N], line 20
 	runtime.SoftmaxCrossEntropyRows(t42, logits, y_, n, 10)
-	// loss = mean(%42) f32[], line 18
+	// loss = mean(%42) f32[], line 20
 	{
 		clear(loss_43)
 		for i0 := 0; i0 < n; i0++ {
@@ -524,13 +525,13 @@ func gemmPlan129(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
 }
 
-// gemmPlan298 is the cost model's plan for the SGEMM of %298 (f32[N,512] @ f32[512,128]) by batch size n (estimated times):
+// gemmPlan315 is the cost model's plan for the SGEMM of %315 (f32[N,512] @ f32[512,128]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 13 µs at n = 4
 //   - n in [5, 6]: direct on 2 goroutine(s), 28 µs at n = 6
 //   - n in [7, 9]: direct on 1 goroutine(s), 38 µs at n = 9
 //   - n in [10, 211]: direct on 2 goroutine(s), 279 µs at n = 211
 //   - n >= 212: packed on 2 goroutine(s), 266 µs at n = 212
-func gemmPlan298(n int) runtime.GemmPlan {
+func gemmPlan315(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -555,14 +556,14 @@ func gemmPlan156(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
 }
 
-// loop200 runs the loop of %200 on a range of its elements.
-type loop200 struct {
+// loop217 runs the loop of %217 on a range of its elements.
+type loop217 struct {
 	p9   []float32
 	t152 []float32
 }
 
 // Run implements runtime.Task.
-func (l *loop200) Run(lo, hi int) {
+func (l *loop217) Run(lo, hi int) {
 	p9 := l.p9[lo:hi:hi]
 	t152 := l.t152[lo:hi:hi]
 	for i := range p9 {
@@ -570,14 +571,14 @@ func (l *loop200) Run(lo, hi int) {
 	}
 }
 
-// loop205 runs the loop of %205 on a range of its elements.
-type loop205 struct {
+// loop222 runs the loop of %222 on a range of its elements.
+type loop222 struct {
 	p10  []float32
 	t152 []float32
 }
 
 // Run implements runtime.Task.
-func (l *loop205) Run(lo, hi int) {
+func (l *loop222) Run(lo, hi int) {
 	p10 := l.p10[lo:hi:hi]
 	t152 := l.t152[lo:hi:hi]
 	for i := range p10 {
@@ -585,21 +586,21 @@ func (l *loop205) Run(lo, hi int) {
 	}
 }
 
-// loop213 runs the loop of %213 on a range of its elements.
-type loop213 struct {
+// loop230 runs the loop of %230 on a range of its elements.
+type loop230 struct {
 	p1   []float32
 	p9   []float32
-	t187 []float32
+	t204 []float32
 	p10  []float32
 }
 
 // Run implements runtime.Task.
-func (l *loop213) Run(lo, hi int) {
+func (l *loop230) Run(lo, hi int) {
 	p1 := l.p1[lo:hi:hi]
 	p9 := l.p9[lo:hi:hi]
 	p10 := l.p10[lo:hi:hi]
 	for i := range p1 {
-		p1[i] = p1[i] - ((p9[i] * l.t187[0]) / ((runtime.Sqrt(p10[i])) + float32(1e-07)))
+		p1[i] = p1[i] - ((p9[i] * l.t204[0]) / ((runtime.Sqrt(p10[i])) + float32(1e-07)))
 	}
 }
 
@@ -675,27 +676,28 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t153 := m.t153
 	t154 := m.t154
 	t157 := m.t157
+	t173 := m.t173
 	t175 := m.t175
 	t176 := m.t176
-	t183 := m.t183
-	t184 := m.t184
-	t187 := m.t187
-	t296 := m.t296
+	t200 := m.t200
+	t201 := m.t201
+	t204 := m.t204
+	t313 := m.t313
 	// First the loss program.
 	m.loss(n, x, y_)
-	// y = softmax(logits) f32[N,10], line 17
+	// y = softmax(logits) f32[N,10], line 19
 	runtime.SoftmaxRows(y, logits, n, 10)
-	// %45 = count(%42) f32[], line 18 [grad]
+	// %45 = count(%42) f32[], line 20 [grad]
 	t45[0] = float32(n)
-	// %46 = broadcast_to(%44) f32[N], line 18 [grad]
+	// %46 = broadcast_to(%44) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t46[i0] = float32(1)
 	}
-	// %47 = div(%46, %45) f32[N], line 18 [grad]
+	// %47 = div(%46, %45) f32[N], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		t47[i0] = t46[i0] / t45[0]
 	}
-	// %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
+	// %48 = broadcast_to(%47) f32[N,10], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -703,7 +705,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			t48[o0+i1] = t47[o1]
 		}
 	}
-	// %50 = sum(y_) f32[N,1], line 18 [grad]
+	// %50 = sum(y_) f32[N,1], line 20 [grad]
 	{
 		clear(t50)
 		for i0 := 0; i0 < n; i0++ {
@@ -714,7 +716,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 		}
 	}
-	// %53 = mul(%52, %48) f32[N,10], line 18 [grad]
+	// %53 = mul(%52, %48) f32[N,10], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 10
 		o1 := i0
@@ -760,15 +762,15 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 128; i0++ {
 		t147[i0] = float32(0)
 	}
-	// %296 = transpose(hs/U) f32[512,128], line 79 [grad]
+	// %313 = transpose(hs/U) f32[512,128], line 79 [grad]
 	for i0 := 0; i0 < 512; i0++ {
 		o0 := i0 * 128
 		o1 := i0
 		for i1 := 0; i1 < 128; i1++ {
-			t296[o0+i1] = p1[o1+i1*512]
+			t313[o0+i1] = p1[o1+i1*512]
 		}
 	}
-	// %148 = scan(%142, %143, %61, %132, %134, %136, %138, %140, %63, %63, %145, %147, hs/U, hs/bf, %296) (f32[N,28,512], f32[N,128], f32[N,128], f32[128,512], f32[128]), line 79 [grad]
+	// %148 = scan(%142, %143, %61, %132, %134, %136, %138, %140, %63, %63, %145, %147, hs/U, hs/bf, %313) (f32[N,28,512], f32[N,128], f32[N,128], f32[128,512], f32[128]), line 79 [grad]
 	{
 		copy(t70, t63)
 		copy(t71, t63)
@@ -857,8 +859,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			for i0 := 0; i0 < 128; i0++ {
 				t73[i0] = t73[i0] + t120[i0]
 			}
-			// %298 = matmul(%127, %297) f32[N,128], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan298(n), false, false, n, 128, 512, 1, t127, 512, t296, 128, 0, t70, 128)
+			// %315 = matmul(%127, %314) f32[N,128], line 79 [grad]
+			runtime.SgemmPlan(gemmPlan315(n), false, false, n, 128, 512, 1, t127, 512, t313, 128, 0, t70, 128)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(t149, t127, n, 28, 512, i148)
 		}
@@ -880,108 +882,109 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		// the product of %156 summed over its batch axes: one kernel call
 		runtime.SgemmPlan(gemmPlan156(n), true, false, 28, 512, 28*n, 1, x, 28, t149, 512, 0, t157, 512)
 	}
-	// %164 = add(hs/W/adam_m, %163) f32[28,512], line 21 [update]
+	// %164 = add(hs/W/adam_m, %163) f32[28,512], line 23 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p7[i0] = p7[i0] + ((t157[i0] - p7[i0]) * float32(0.1))
 	}
-	// %169 = add(hs/W/adam_v, %168) f32[28,512], line 21 [update]
+	// %169 = add(hs/W/adam_v, %168) f32[28,512], line 23 [update]
 	for i0 := 0; i0 < 14336; i0++ {
 		p8[i0] = p8[i0] + (((t157[i0] * t157[i0]) - p8[i0]) * float32(0.001))
 	}
-	// %173 = add(optimizer/step, %44) f32[], line 21 [update]
-	p6[0] = p6[0] + float32(1)
-	// %175 = mul(%173, %174) f32[], line 21 [update]
-	t175[0] = p6[0] * float32(-0.0010005003)
-	// %176 = exp(%175) f32[], line 21 [update]
+	// %173 = add(optimizer/step, %44) f32[], line 23 [update]
+	t173[0] = p6[0] + float32(1)
+	// %175 = mul(%173, %174) f32[], line 23 [update]
+	t175[0] = t173[0] * float32(-0.0010005003)
+	// %176 = exp(%175) f32[], line 23 [update]
 	t176[0] = runtime.Exp(t175[0])
-	// %183 = mul(%173, %182) f32[], line 21 [update]
-	t183[0] = p6[0] * float32(-0.105360515)
-	// %184 = exp(%183) f32[], line 21 [update]
-	t184[0] = runtime.Exp(t183[0])
-	// %187 = div(%181, %186) f32[], line 21 [update]
-	t187[0] = (float32(0.002) * (runtime.Sqrt((float32(1) - t176[0])))) / (float32(1) - t184[0])
-	// %193 = sub(hs/W, %192) f32[28,512], line 21 [update]
+	// %200 = mul(%173, %199) f32[], line 23 [update]
+	t200[0] = t173[0] * float32(-0.105360515)
+	// %201 = exp(%200) f32[], line 23 [update]
+	t201[0] = runtime.Exp(t200[0])
+	// %204 = div(%198, %203) f32[], line 23 [update]
+	t204[0] = ((float32(0.003) * (float32(0.5) * (float32(1) + (runtime.Cos((((float32(1875) - (runtime.Relu((float32(1875) - p6[0])))) / float32(1875)) * float32(3.1415927))))))) * (runtime.Sqrt((float32(1) - t176[0])))) / (float32(1) - t201[0])
+	// %210 = sub(hs/W, %209) f32[28,512], line 23 [update]
 	for i0 := 0; i0 < 14336; i0++ {
-		p0[i0] = p0[i0] - ((p7[i0] * t187[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))
+		p0[i0] = p0[i0] - ((p7[i0] * t204[0]) / ((runtime.Sqrt(p8[i0])) + float32(1e-07)))
 	}
-	// %200 = add(hs/U/adam_m, %199) f32[128,512], line 21 [update]
+	// %217 = add(hs/U/adam_m, %216) f32[128,512], line 23 [update]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
-		m.l200 = loop200{
+		m.l217 = loop217{
 			p9:   p9,
 			t152: t152,
 		}
-		runtime.ParallelFor(65536, 16384, &m.l200)
+		runtime.ParallelFor(65536, 16384, &m.l217)
 	}
-	// %205 = add(hs/U/adam_v, %204) f32[128,512], line 21 [update]
+	// %222 = add(hs/U/adam_v, %221) f32[128,512], line 23 [update]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
-		m.l205 = loop205{
+		m.l222 = loop222{
 			p10:  p10,
 			t152: t152,
 		}
-		runtime.ParallelFor(65536, 16384, &m.l205)
+		runtime.ParallelFor(65536, 16384, &m.l222)
 	}
-	// %213 = sub(hs/U, %212) f32[128,512], line 21 [update]
+	// %230 = sub(hs/U, %229) f32[128,512], line 23 [update]
 	{
 		// 2 goroutines: about 154 µs serial at batch 64, 77 µs split (fork/join 0.4 µs)
-		m.l213 = loop213{
+		m.l230 = loop230{
 			p1:   p1,
 			p9:   p9,
-			t187: t187,
+			t204: t204,
 			p10:  p10,
 		}
-		runtime.ParallelFor(65536, 16384, &m.l213)
+		runtime.ParallelFor(65536, 16384, &m.l230)
 	}
-	// %220 = add(hs/b/adam_m, %219) f32[512], line 21 [update]
+	// %237 = add(hs/b/adam_m, %236) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		p11[i0] = p11[i0] + ((t154[i0] - p11[i0]) * float32(0.1))
 	}
-	// %225 = add(hs/b/adam_v, %224) f32[512], line 21 [update]
+	// %242 = add(hs/b/adam_v, %241) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
 		p12[i0] = p12[i0] + (((t154[i0] * t154[i0]) - p12[i0]) * float32(0.001))
 	}
-	// %233 = sub(hs/b, %232) f32[512], line 21 [update]
+	// %250 = sub(hs/b, %249) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p2[i0] = p2[i0] - ((p11[i0] * t187[0]) / ((runtime.Sqrt(p12[i0])) + float32(1e-07)))
+		p2[i0] = p2[i0] - ((p11[i0] * t204[0]) / ((runtime.Sqrt(p12[i0])) + float32(1e-07)))
 	}
-	// %240 = add(hs/bf/adam_m, %239) f32[128], line 21 [update]
+	// %257 = add(hs/bf/adam_m, %256) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
 		p13[i0] = p13[i0] + ((t153[i0] - p13[i0]) * float32(0.1))
 	}
-	// %245 = add(hs/bf/adam_v, %244) f32[128], line 21 [update]
+	// %262 = add(hs/bf/adam_v, %261) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
 		p14[i0] = p14[i0] + (((t153[i0] * t153[i0]) - p14[i0]) * float32(0.001))
 	}
-	// %253 = sub(hs/bf, %252) f32[128], line 21 [update]
+	// %270 = sub(hs/bf, %269) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
-		p3[i0] = p3[i0] - ((p13[i0] * t187[0]) / ((runtime.Sqrt(p14[i0])) + float32(1e-07)))
+		p3[i0] = p3[i0] - ((p13[i0] * t204[0]) / ((runtime.Sqrt(p14[i0])) + float32(1e-07)))
 	}
-	// %260 = add(logits/W/adam_m, %259) f32[128,10], line 21 [update]
+	// %277 = add(logits/W/adam_m, %276) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
 		p15[i0] = p15[i0] + ((t59[i0] - p15[i0]) * float32(0.1))
 	}
-	// %265 = add(logits/W/adam_v, %264) f32[128,10], line 21 [update]
+	// %282 = add(logits/W/adam_v, %281) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
 		p16[i0] = p16[i0] + (((t59[i0] * t59[i0]) - p16[i0]) * float32(0.001))
 	}
-	// %273 = sub(logits/W, %272) f32[128,10], line 21 [update]
+	// %290 = sub(logits/W, %289) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
-		p4[i0] = p4[i0] - ((p15[i0] * t187[0]) / ((runtime.Sqrt(p16[i0])) + float32(1e-07)))
+		p4[i0] = p4[i0] - ((p15[i0] * t204[0]) / ((runtime.Sqrt(p16[i0])) + float32(1e-07)))
 	}
-	// %280 = add(logits/b/adam_m, %279) f32[10], line 21 [update]
+	// %297 = add(logits/b/adam_m, %296) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		p17[i0] = p17[i0] + ((t57[i0] - p17[i0]) * float32(0.1))
 	}
-	// %285 = add(logits/b/adam_v, %284) f32[10], line 21 [update]
+	// %302 = add(logits/b/adam_v, %301) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
 		p18[i0] = p18[i0] + (((t57[i0] * t57[i0]) - p18[i0]) * float32(0.001))
 	}
-	// %293 = sub(logits/b, %292) f32[10], line 21 [update]
+	// %310 = sub(logits/b, %309) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p5[i0] = p5[i0] - ((p17[i0] * t187[0]) / ((runtime.Sqrt(p18[i0])) + float32(1e-07)))
+		p5[i0] = p5[i0] - ((p17[i0] * t204[0]) / ((runtime.Sqrt(p18[i0])) + float32(1e-07)))
 	}
 	// Apply the updates after every read of the old values.
+	copy(p6, t173)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -1011,7 +1014,7 @@ func (m *Model) Loss(n int, x []float32, y_ []float32) float32 {
 	return m.loss_43[0]
 }
 
-// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002) on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) and
+// TrainStep runs one step of adam(beta1=0.9, beta2=0.999, decay_steps=1875, epsilon=1e-07, lr=0.003, schedule=cosine) on a batch of n examples (x holds f32[N,28,28], y_ holds f32[N,10]) and
 // returns the loss computed before the update.
 func (m *Model) TrainStep(n int, x []float32, y_ []float32) float32 {
 	check("TrainStep", "x", len(x), 784*n, n)
@@ -1204,8 +1207,8 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 {"name":"get_143","op":"get","inputs":["scan_31"],"dtype":"f32","shape":[28,-1,128],"role":"grad"}
 {"name":"broadcast_to_145","op":"broadcast_to","inputs":["const_62"],"dtype":"f32","shape":[128,512],"role":"grad"}
 {"name":"broadcast_to_147","op":"broadcast_to","inputs":["const_62"],"dtype":"f32","shape":[128],"role":"grad"}
-{"name":"transpose_296","op":"transpose","inputs":["hs/U"],"dtype":"f32","shape":[512,128],"role":"grad"}
-{"name":"scan_148","op":"scan","inputs":["get_142","get_143","unslice_61","get_132","get_134","get_136","get_138","get_140","broadcast_to_63","broadcast_to_63","broadcast_to_145","broadcast_to_147","hs/U","hs/bf","transpose_296"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"transpose_313","op":"transpose","inputs":["hs/U"],"dtype":"f32","shape":[512,128],"role":"grad"}
+{"name":"scan_148","op":"scan","inputs":["get_142","get_143","unslice_61","get_132","get_134","get_136","get_138","get_140","broadcast_to_63","broadcast_to_63","broadcast_to_145","broadcast_to_147","hs/U","hs/bf","transpose_313"],"dtype":"invalid","shape":[],"role":"grad"}
 {"name":"get_149","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[-1,28,512],"role":"grad"}
 {"name":"get_152","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[128,512],"role":"grad"}
 {"name":"get_153","op":"get","inputs":["scan_148"],"dtype":"f32","shape":[128],"role":"grad"}
@@ -1233,105 +1236,117 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 {"name":"sub_178","op":"sub","inputs":["const_44","exp_176"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"sqrt_179","op":"sqrt","inputs":["sub_178"],"dtype":"f32","shape":[],"role":"update"}
 {"name":"const_180","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_181","op":"mul","inputs":["const_180","sqrt_179"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"const_182","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_183","op":"mul","inputs":["add_173","const_182"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"exp_184","op":"exp","inputs":["mul_183"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"sub_186","op":"sub","inputs":["const_44","exp_184"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"div_187","op":"div","inputs":["mul_181","sub_186"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"sqrt_188","op":"sqrt","inputs":["add_169"],"dtype":"f32","shape":[28,512],"role":"update"}
-{"name":"const_189","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"add_190","op":"add","inputs":["sqrt_188","const_189"],"dtype":"f32","shape":[28,512],"role":"update"}
-{"name":"mul_191","op":"mul","inputs":["add_164","div_187"],"dtype":"f32","shape":[28,512],"role":"update"}
-{"name":"div_192","op":"div","inputs":["mul_191","add_190"],"dtype":"f32","shape":[28,512],"role":"update"}
-{"name":"sub_193","op":"sub","inputs":["hs/W","div_192"],"dtype":"f32","shape":[28,512],"role":"update"}
-{"name":"assign_194","op":"assign","inputs":["hs/W","sub_193"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"sub_181","op":"sub","inputs":["const_180","optimizer/step"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"relu_182","op":"relu","inputs":["sub_181"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sub_183","op":"sub","inputs":["const_180","relu_182"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"div_184","op":"div","inputs":["sub_183","const_180"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"const_185","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_186","op":"mul","inputs":["div_184","const_185"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"cos_187","op":"cos","inputs":["mul_186"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"const_188","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"add_190","op":"add","inputs":["const_44","cos_187"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_191","op":"mul","inputs":["const_188","add_190"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"const_196","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_197","op":"mul","inputs":["const_196","mul_191"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_198","op":"mul","inputs":["mul_197","sqrt_179"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"const_199","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_200","op":"mul","inputs":["add_173","const_199"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"exp_201","op":"exp","inputs":["mul_200"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sub_203","op":"sub","inputs":["const_44","exp_201"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"div_204","op":"div","inputs":["mul_198","sub_203"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sqrt_205","op":"sqrt","inputs":["add_169"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"const_206","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"add_207","op":"add","inputs":["sqrt_205","const_206"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"mul_208","op":"mul","inputs":["add_164","div_204"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"div_209","op":"div","inputs":["mul_208","add_207"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"sub_210","op":"sub","inputs":["hs/W","div_209"],"dtype":"f32","shape":[28,512],"role":"update"}
+{"name":"assign_211","op":"assign","inputs":["hs/W","sub_210"],"dtype":"f32","shape":[28,512],"role":"update"}
 {"name":"hs/U/adam_m","op":"param","dtype":"f32","shape":[128,512],"role":"update"}
 {"name":"hs/U/adam_v","op":"param","dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"sub_197","op":"sub","inputs":["get_152","hs/U/adam_m"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"mul_199","op":"mul","inputs":["sub_197","const_162"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"add_200","op":"add","inputs":["hs/U/adam_m","mul_199"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"square_201","op":"square","inputs":["get_152"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"sub_202","op":"sub","inputs":["square_201","hs/U/adam_v"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"mul_204","op":"mul","inputs":["sub_202","const_167"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"add_205","op":"add","inputs":["hs/U/adam_v","mul_204"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"assign_206","op":"assign","inputs":["hs/U/adam_m","add_200"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"assign_207","op":"assign","inputs":["hs/U/adam_v","add_205"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"sqrt_208","op":"sqrt","inputs":["add_205"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"add_210","op":"add","inputs":["sqrt_208","const_189"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"mul_211","op":"mul","inputs":["add_200","div_187"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"div_212","op":"div","inputs":["mul_211","add_210"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"sub_213","op":"sub","inputs":["hs/U","div_212"],"dtype":"f32","shape":[128,512],"role":"update"}
-{"name":"assign_214","op":"assign","inputs":["hs/U","sub_213"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"sub_214","op":"sub","inputs":["get_152","hs/U/adam_m"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"mul_216","op":"mul","inputs":["sub_214","const_162"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"add_217","op":"add","inputs":["hs/U/adam_m","mul_216"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"square_218","op":"square","inputs":["get_152"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"sub_219","op":"sub","inputs":["square_218","hs/U/adam_v"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"mul_221","op":"mul","inputs":["sub_219","const_167"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"add_222","op":"add","inputs":["hs/U/adam_v","mul_221"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"assign_223","op":"assign","inputs":["hs/U/adam_m","add_217"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"assign_224","op":"assign","inputs":["hs/U/adam_v","add_222"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"sqrt_225","op":"sqrt","inputs":["add_222"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"add_227","op":"add","inputs":["sqrt_225","const_206"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"mul_228","op":"mul","inputs":["add_217","div_204"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"div_229","op":"div","inputs":["mul_228","add_227"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"sub_230","op":"sub","inputs":["hs/U","div_229"],"dtype":"f32","shape":[128,512],"role":"update"}
+{"name":"assign_231","op":"assign","inputs":["hs/U","sub_230"],"dtype":"f32","shape":[128,512],"role":"update"}
 {"name":"hs/b/adam_m","op":"param","dtype":"f32","shape":[512],"role":"update"}
 {"name":"hs/b/adam_v","op":"param","dtype":"f32","shape":[512],"role":"update"}
-{"name":"sub_217","op":"sub","inputs":["sum_to_154","hs/b/adam_m"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"mul_219","op":"mul","inputs":["sub_217","const_162"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"add_220","op":"add","inputs":["hs/b/adam_m","mul_219"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"square_221","op":"square","inputs":["sum_to_154"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"sub_222","op":"sub","inputs":["square_221","hs/b/adam_v"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"mul_224","op":"mul","inputs":["sub_222","const_167"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"add_225","op":"add","inputs":["hs/b/adam_v","mul_224"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"assign_226","op":"assign","inputs":["hs/b/adam_m","add_220"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"assign_227","op":"assign","inputs":["hs/b/adam_v","add_225"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"sqrt_228","op":"sqrt","inputs":["add_225"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"add_230","op":"add","inputs":["sqrt_228","const_189"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"mul_231","op":"mul","inputs":["add_220","div_187"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"div_232","op":"div","inputs":["mul_231","add_230"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"sub_233","op":"sub","inputs":["hs/b","div_232"],"dtype":"f32","shape":[512],"role":"update"}
-{"name":"assign_234","op":"assign","inputs":["hs/b","sub_233"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"sub_234","op":"sub","inputs":["sum_to_154","hs/b/adam_m"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"mul_236","op":"mul","inputs":["sub_234","const_162"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"add_237","op":"add","inputs":["hs/b/adam_m","mul_236"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"square_238","op":"square","inputs":["sum_to_154"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"sub_239","op":"sub","inputs":["square_238","hs/b/adam_v"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"mul_241","op":"mul","inputs":["sub_239","const_167"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"add_242","op":"add","inputs":["hs/b/adam_v","mul_241"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"assign_243","op":"assign","inputs":["hs/b/adam_m","add_237"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"assign_244","op":"assign","inputs":["hs/b/adam_v","add_242"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"sqrt_245","op":"sqrt","inputs":["add_242"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"add_247","op":"add","inputs":["sqrt_245","const_206"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"mul_248","op":"mul","inputs":["add_237","div_204"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"div_249","op":"div","inputs":["mul_248","add_247"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"sub_250","op":"sub","inputs":["hs/b","div_249"],"dtype":"f32","shape":[512],"role":"update"}
+{"name":"assign_251","op":"assign","inputs":["hs/b","sub_250"],"dtype":"f32","shape":[512],"role":"update"}
 {"name":"hs/bf/adam_m","op":"param","dtype":"f32","shape":[128],"role":"update"}
 {"name":"hs/bf/adam_v","op":"param","dtype":"f32","shape":[128],"role":"update"}
-{"name":"sub_237","op":"sub","inputs":["get_153","hs/bf/adam_m"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"mul_239","op":"mul","inputs":["sub_237","const_162"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"add_240","op":"add","inputs":["hs/bf/adam_m","mul_239"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"square_241","op":"square","inputs":["get_153"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"sub_242","op":"sub","inputs":["square_241","hs/bf/adam_v"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"mul_244","op":"mul","inputs":["sub_242","const_167"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"add_245","op":"add","inputs":["hs/bf/adam_v","mul_244"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"assign_246","op":"assign","inputs":["hs/bf/adam_m","add_240"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"assign_247","op":"assign","inputs":["hs/bf/adam_v","add_245"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"sqrt_248","op":"sqrt","inputs":["add_245"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"add_250","op":"add","inputs":["sqrt_248","const_189"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"mul_251","op":"mul","inputs":["add_240","div_187"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"div_252","op":"div","inputs":["mul_251","add_250"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"sub_253","op":"sub","inputs":["hs/bf","div_252"],"dtype":"f32","shape":[128],"role":"update"}
-{"name":"assign_254","op":"assign","inputs":["hs/bf","sub_253"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"sub_254","op":"sub","inputs":["get_153","hs/bf/adam_m"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"mul_256","op":"mul","inputs":["sub_254","const_162"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"add_257","op":"add","inputs":["hs/bf/adam_m","mul_256"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"square_258","op":"square","inputs":["get_153"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"sub_259","op":"sub","inputs":["square_258","hs/bf/adam_v"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"mul_261","op":"mul","inputs":["sub_259","const_167"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"add_262","op":"add","inputs":["hs/bf/adam_v","mul_261"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"assign_263","op":"assign","inputs":["hs/bf/adam_m","add_257"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"assign_264","op":"assign","inputs":["hs/bf/adam_v","add_262"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"sqrt_265","op":"sqrt","inputs":["add_262"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"add_267","op":"add","inputs":["sqrt_265","const_206"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"mul_268","op":"mul","inputs":["add_257","div_204"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"div_269","op":"div","inputs":["mul_268","add_267"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"sub_270","op":"sub","inputs":["hs/bf","div_269"],"dtype":"f32","shape":[128],"role":"update"}
+{"name":"assign_271","op":"assign","inputs":["hs/bf","sub_270"],"dtype":"f32","shape":[128],"role":"update"}
 {"name":"logits/W/adam_m","op":"param","dtype":"f32","shape":[128,10],"role":"update"}
 {"name":"logits/W/adam_v","op":"param","dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"sub_257","op":"sub","inputs":["matmul_59","logits/W/adam_m"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"mul_259","op":"mul","inputs":["sub_257","const_162"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"add_260","op":"add","inputs":["logits/W/adam_m","mul_259"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"square_261","op":"square","inputs":["matmul_59"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"sub_262","op":"sub","inputs":["square_261","logits/W/adam_v"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"mul_264","op":"mul","inputs":["sub_262","const_167"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"add_265","op":"add","inputs":["logits/W/adam_v","mul_264"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"assign_266","op":"assign","inputs":["logits/W/adam_m","add_260"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"assign_267","op":"assign","inputs":["logits/W/adam_v","add_265"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"sqrt_268","op":"sqrt","inputs":["add_265"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"add_270","op":"add","inputs":["sqrt_268","const_189"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"mul_271","op":"mul","inputs":["add_260","div_187"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"div_272","op":"div","inputs":["mul_271","add_270"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"sub_273","op":"sub","inputs":["logits/W","div_272"],"dtype":"f32","shape":[128,10],"role":"update"}
-{"name":"assign_274","op":"assign","inputs":["logits/W","sub_273"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"sub_274","op":"sub","inputs":["matmul_59","logits/W/adam_m"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"mul_276","op":"mul","inputs":["sub_274","const_162"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"add_277","op":"add","inputs":["logits/W/adam_m","mul_276"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"square_278","op":"square","inputs":["matmul_59"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"sub_279","op":"sub","inputs":["square_278","logits/W/adam_v"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"mul_281","op":"mul","inputs":["sub_279","const_167"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"add_282","op":"add","inputs":["logits/W/adam_v","mul_281"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"assign_283","op":"assign","inputs":["logits/W/adam_m","add_277"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"assign_284","op":"assign","inputs":["logits/W/adam_v","add_282"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"sqrt_285","op":"sqrt","inputs":["add_282"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"add_287","op":"add","inputs":["sqrt_285","const_206"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"mul_288","op":"mul","inputs":["add_277","div_204"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"div_289","op":"div","inputs":["mul_288","add_287"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"sub_290","op":"sub","inputs":["logits/W","div_289"],"dtype":"f32","shape":[128,10],"role":"update"}
+{"name":"assign_291","op":"assign","inputs":["logits/W","sub_290"],"dtype":"f32","shape":[128,10],"role":"update"}
 {"name":"logits/b/adam_m","op":"param","dtype":"f32","shape":[10],"role":"update"}
 {"name":"logits/b/adam_v","op":"param","dtype":"f32","shape":[10],"role":"update"}
-{"name":"sub_277","op":"sub","inputs":["sum_to_57","logits/b/adam_m"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"mul_279","op":"mul","inputs":["sub_277","const_162"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"add_280","op":"add","inputs":["logits/b/adam_m","mul_279"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"square_281","op":"square","inputs":["sum_to_57"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"sub_282","op":"sub","inputs":["square_281","logits/b/adam_v"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"mul_284","op":"mul","inputs":["sub_282","const_167"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"add_285","op":"add","inputs":["logits/b/adam_v","mul_284"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"assign_286","op":"assign","inputs":["logits/b/adam_m","add_280"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"assign_287","op":"assign","inputs":["logits/b/adam_v","add_285"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"sqrt_288","op":"sqrt","inputs":["add_285"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"add_290","op":"add","inputs":["sqrt_288","const_189"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"mul_291","op":"mul","inputs":["add_280","div_187"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"div_292","op":"div","inputs":["mul_291","add_290"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"sub_293","op":"sub","inputs":["logits/b","div_292"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"assign_294","op":"assign","inputs":["logits/b","sub_293"],"dtype":"f32","shape":[10],"role":"update"}
-{"name":"assign_295","op":"assign","inputs":["optimizer/step","add_173"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"sub_294","op":"sub","inputs":["sum_to_57","logits/b/adam_m"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"mul_296","op":"mul","inputs":["sub_294","const_162"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"add_297","op":"add","inputs":["logits/b/adam_m","mul_296"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"square_298","op":"square","inputs":["sum_to_57"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"sub_299","op":"sub","inputs":["square_298","logits/b/adam_v"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"mul_301","op":"mul","inputs":["sub_299","const_167"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"add_302","op":"add","inputs":["logits/b/adam_v","mul_301"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_303","op":"assign","inputs":["logits/b/adam_m","add_297"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_304","op":"assign","inputs":["logits/b/adam_v","add_302"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"sqrt_305","op":"sqrt","inputs":["add_302"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"add_307","op":"add","inputs":["sqrt_305","const_206"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"mul_308","op":"mul","inputs":["add_297","div_204"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"div_309","op":"div","inputs":["mul_308","add_307"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"sub_310","op":"sub","inputs":["logits/b","div_309"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_311","op":"assign","inputs":["logits/b","sub_310"],"dtype":"f32","shape":[10],"role":"update"}
+{"name":"assign_312","op":"assign","inputs":["optimizer/step","add_173"],"dtype":"f32","shape":[],"role":"update"}
 `
 
 var signature = runtime.Signature{
@@ -1367,7 +1382,7 @@ var signature = runtime.Signature{
 		ParamBytes: 981628,
 	},
 	Model:     "LstmMnist",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)",
+	Optimizer: "adam(beta1=0.9, beta2=0.999, decay_steps=1875, epsilon=1e-07, lr=0.003, schedule=cosine)",
 	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
 		Dims:  []string{"N", ""},
