@@ -70,61 +70,61 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l33       loop33    // the parallel loop of d3
-	l56       loop56    // the parallel loop of %56
-	l62       loop62    // the parallel loop of %62
-	l67       loop67    // the parallel loop of %67
-	l133      loop133   // the parallel loop of %133
-	l138      loop138   // the parallel loop of %138
-	l146      loop146   // the parallel loop of %146
-	l173      loop173   // the parallel loop of %173
-	l178      loop178   // the parallel loop of %178
-	l186      loop186   // the parallel loop of %186
-	a1        []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
-	p1_13     []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
-	a2        []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
-	p2_17     []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
-	flat      []float32 // flat = reshape(p2) f32[N,3136], line 26
-	h3        []float32 // h3 = relu(%20) f32[N,1024], line 27
-	logits_24 []float32 // logits = add(%23, b4) f32[N,10], line 29
-	y         []float32 // y = softmax(logits) f32[N,10], line 30
-	t26       []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	loss_27   []float32 // loss = mean(%26) f32[], line 31
-	t30       []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
-	t32       []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
-	d3        []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
-	logits_35 []float32 // logits = add(%34, b4) f32[N,10], line 29
-	t36       []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	loss_37   []float32 // loss = mean(%36) f32[], line 31
-	t39       []float32 // %39 = count(%36) f32[], line 31 [grad]
-	t40       []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
-	t41       []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
-	t42       []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
-	t43       []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
-	t44       []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
-	t47       []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
-	t51       []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
-	t52       []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	t53       []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	t56       []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
-	t57       []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
-	t58       []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	t59       []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	t60       []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
-	t61       []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	t62       []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
-	t63       []float32 // %63 = sum(%62) f32[64], line 24 [grad]
-	t64       []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	t65       []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	t66       []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	t67       []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
-	t68       []float32 // %68 = sum(%67) f32[32], line 22 [grad]
-	t70       []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	t88       []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
-	t89       []float32 // %89 = exp(%88) f32[], line 34 [update]
-	t96       []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
-	t97       []float32 // %97 = exp(%96) f32[], line 34 [update]
-	t100      []float32 // %100 = div(%94, %99) f32[], line 34 [update]
+	l33         loop33    // the parallel loop of d3
+	l56         loop56    // the parallel loop of %56
+	l62         loop62    // the parallel loop of %62
+	l67         loop67    // the parallel loop of %67
+	l133        loop133   // the parallel loop of %133
+	l138        loop138   // the parallel loop of %138
+	l146        loop146   // the parallel loop of %146
+	l173        loop173   // the parallel loop of %173
+	l178        loop178   // the parallel loop of %178
+	l186        loop186   // the parallel loop of %186
+	a1          []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
+	p1_13       []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
+	a2          []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
+	p2_17       []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
+	flat        []float32 // flat = reshape(p2) f32[N,3136], line 26
+	h3          []float32 // h3 = relu(%20) f32[N,1024], line 27
+	logits_24   []float32 // logits = add(%23, b4) f32[N,10], line 29
+	y           []float32 // y = softmax(logits) f32[N,10], line 30
+	t26         []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_27     []float32 // loss = mean(%26) f32[], line 31
+	t30         []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
+	t32         []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
+	d3          []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
+	logits_35   []float32 // logits = add(%34, b4) f32[N,10], line 29
+	t36         []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_37     []float32 // loss = mean(%36) f32[], line 31
+	t39         []float32 // %39 = count(%36) f32[], line 31 [grad]
+	t40         []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
+	t41         []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
+	t42         []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
+	t43         []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
+	t44         []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
+	logits_grad []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
+	b4_grad     []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
+	d3_grad     []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
+	W4_grad     []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
+	t56         []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
+	b3_grad     []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
+	flat_grad   []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
+	W3_grad     []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
+	p2_grad     []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
+	a2_grad     []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
+	t62         []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
+	c2_grad     []float32 // %63 = sum(%62) f32[64], line 24 [grad]
+	p1_grad     []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
+	K2_grad     []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
+	a1_grad     []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
+	t67         []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
+	c1_grad     []float32 // %68 = sum(%67) f32[32], line 22 [grad]
+	K1_grad     []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	t88         []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
+	t89         []float32 // %89 = exp(%88) f32[], line 34 [update]
+	t96         []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
+	t97         []float32 // %97 = exp(%96) f32[], line 34 [update]
+	t100        []float32 // %100 = div(%94, %99) f32[], line 34 [update]
 }
 
 // New returns a LeNet with every parameter at its initial value. Buffers
@@ -185,29 +185,29 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.a1, m.t67, m.logits_24, m.loss_27, m.t88, m.t89, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t66, m.a2, m.t62, m.y, m.t26, m.t70, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
+	m.a1_grad, m.a2, m.t62, m.y, m.t26, m.K1_grad, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t61, m.t64, m.p2_17, m.t58, m.h3, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
+	m.a2_grad, m.p1_grad, m.p2_17, m.flat_grad, m.h3, m.c1_grad = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
 	a = a[12544*n:]
 	m.p1_13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
-	m.flat, m.t60, m.t63 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
+	m.flat, m.p2_grad, m.c2_grad = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
 	a = a[3136*n:]
 	m.t32, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n]
 	a = a[1024*n:]
-	m.d3, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
+	m.d3, m.b3_grad = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
-	m.t52, m.logits_35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
+	m.d3_grad, m.logits_35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
-	m.t42, m.t47, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
+	m.t42, m.logits_grad, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[10*n:]
-	m.t43, m.t41, m.t51 = a[:10*n:10*n], a[:n:n], a[:10:10]
+	m.t43, m.t41, m.b4_grad = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
-	m.t59, m.t39 = a[:3211264:3211264], a[:1:1]
+	m.W3_grad, m.t39 = a[:3211264:3211264], a[:1:1]
 	a = a[3211264:]
-	m.t65 = a[:51200:51200]
+	m.K2_grad = a[:51200:51200]
 	a = a[51200:]
-	m.t53 = a[:10240:10240]
+	m.W4_grad = a[:10240:10240]
 	a = a[10240:]
 	m.t30 = a[:1:1]
 	a = a[1:]
@@ -458,20 +458,20 @@ func gemmPlan52(n int) runtime.GemmPlan {
 
 // loop56 runs the loop of %56 on a range of its elements.
 type loop56 struct {
-	t56 []float32
-	t52 []float32
-	t32 []float32
-	h3  []float32
+	t56     []float32
+	d3_grad []float32
+	t32     []float32
+	h3      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop56) Run(lo, hi int) {
 	t56 := l.t56[lo:hi:hi]
-	t52 := l.t52[lo:hi:hi]
+	d3_grad := l.d3_grad[lo:hi:hi]
 	t32 := l.t32[lo:hi:hi]
 	h3 := l.h3[lo:hi:hi]
 	for i := range t56 {
-		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), h3[i])
+		t56[i] = runtime.ReluGrad((d3_grad[i] * t32[i]), h3[i])
 	}
 }
 
@@ -499,35 +499,35 @@ func gemmPlan59(n int) runtime.GemmPlan {
 
 // loop62 runs the loop of %62 on a range of its elements.
 type loop62 struct {
-	t62 []float32
-	t61 []float32
-	a2  []float32
+	t62     []float32
+	a2_grad []float32
+	a2      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop62) Run(lo, hi int) {
 	t62 := l.t62[lo:hi:hi]
-	t61 := l.t61[lo:hi:hi]
+	a2_grad := l.a2_grad[lo:hi:hi]
 	a2 := l.a2[lo:hi:hi]
 	for i := range t62 {
-		t62[i] = runtime.ReluGrad(t61[i], a2[i])
+		t62[i] = runtime.ReluGrad(a2_grad[i], a2[i])
 	}
 }
 
 // loop67 runs the loop of %67 on a range of its elements.
 type loop67 struct {
-	t67 []float32
-	t66 []float32
-	a1  []float32
+	t67     []float32
+	a1_grad []float32
+	a1      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop67) Run(lo, hi int) {
 	t67 := l.t67[lo:hi:hi]
-	t66 := l.t66[lo:hi:hi]
+	a1_grad := l.a1_grad[lo:hi:hi]
 	a1 := l.a1[lo:hi:hi]
 	for i := range t67 {
-		t67[i] = runtime.ReluGrad(t66[i], a1[i])
+		t67[i] = runtime.ReluGrad(a1_grad[i], a1[i])
 	}
 }
 
@@ -544,31 +544,31 @@ func convPlan70(n int) runtime.ConvPlan {
 
 // loop133 runs the loop of %133 on a range of its elements.
 type loop133 struct {
-	p14 []float32
-	t65 []float32
+	p14     []float32
+	K2_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop133) Run(lo, hi int) {
 	p14 := l.p14[lo:hi:hi]
-	t65 := l.t65[lo:hi:hi]
+	K2_grad := l.K2_grad[lo:hi:hi]
 	for i := range p14 {
-		p14[i] = p14[i] + ((t65[i] - p14[i]) * float32(0.1))
+		p14[i] = p14[i] + ((K2_grad[i] - p14[i]) * float32(0.1))
 	}
 }
 
 // loop138 runs the loop of %138 on a range of its elements.
 type loop138 struct {
-	p15 []float32
-	t65 []float32
+	p15     []float32
+	K2_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop138) Run(lo, hi int) {
 	p15 := l.p15[lo:hi:hi]
-	t65 := l.t65[lo:hi:hi]
+	K2_grad := l.K2_grad[lo:hi:hi]
 	for i := range p15 {
-		p15[i] = p15[i] + (((t65[i] * t65[i]) - p15[i]) * float32(0.001))
+		p15[i] = p15[i] + (((K2_grad[i] * K2_grad[i]) - p15[i]) * float32(0.001))
 	}
 }
 
@@ -592,31 +592,31 @@ func (l *loop146) Run(lo, hi int) {
 
 // loop173 runs the loop of %173 on a range of its elements.
 type loop173 struct {
-	p18 []float32
-	t59 []float32
+	p18     []float32
+	W3_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop173) Run(lo, hi int) {
 	p18 := l.p18[lo:hi:hi]
-	t59 := l.t59[lo:hi:hi]
+	W3_grad := l.W3_grad[lo:hi:hi]
 	for i := range p18 {
-		p18[i] = p18[i] + ((t59[i] - p18[i]) * float32(0.1))
+		p18[i] = p18[i] + ((W3_grad[i] - p18[i]) * float32(0.1))
 	}
 }
 
 // loop178 runs the loop of %178 on a range of its elements.
 type loop178 struct {
-	p19 []float32
-	t59 []float32
+	p19     []float32
+	W3_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop178) Run(lo, hi int) {
 	p19 := l.p19[lo:hi:hi]
-	t59 := l.t59[lo:hi:hi]
+	W3_grad := l.W3_grad[lo:hi:hi]
 	for i := range p19 {
-		p19[i] = p19[i] + (((t59[i] * t59[i]) - p19[i]) * float32(0.001))
+		p19[i] = p19[i] + (((W3_grad[i] * W3_grad[i]) - p19[i]) * float32(0.001))
 	}
 }
 
@@ -684,24 +684,24 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t42 := m.t42
 	t43 := m.t43
 	t44 := m.t44
-	t47 := m.t47
-	t51 := m.t51
-	t52 := m.t52
-	t53 := m.t53
+	logits_grad := m.logits_grad
+	b4_grad := m.b4_grad
+	d3_grad := m.d3_grad
+	W4_grad := m.W4_grad
 	t56 := m.t56
-	t57 := m.t57
-	t58 := m.t58
-	t59 := m.t59
-	t60 := m.t60
-	t61 := m.t61
+	b3_grad := m.b3_grad
+	flat_grad := m.flat_grad
+	W3_grad := m.W3_grad
+	p2_grad := m.p2_grad
+	a2_grad := m.a2_grad
 	t62 := m.t62
-	t63 := m.t63
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
+	c2_grad := m.c2_grad
+	p1_grad := m.p1_grad
+	K2_grad := m.K2_grad
+	a1_grad := m.a1_grad
 	t67 := m.t67
-	t68 := m.t68
-	t70 := m.t70
+	c1_grad := m.c1_grad
+	K1_grad := m.K1_grad
 	t88 := m.t88
 	t89 := m.t89
 	t96 := m.t96
@@ -780,52 +780,52 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t47[o0+i1] = ((t43[o0+i1] * t44[o1]) - y_[o0+i1]) * t42[o0+i1]
+			logits_grad[o0+i1] = ((t43[o0+i1] * t44[o1]) - y_[o0+i1]) * t42[o0+i1]
 		}
 	}
 	// %51 = sum_to(%47) f32[10], line 29 [grad]
 	{
-		clear(t51)
+		clear(b4_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t51[i1] += t47[o0+i1]
+				b4_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
+	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, logits_grad, 10, p6, 10, 0, d3_grad, 1024)
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, d3, 1024, t47, 10, 0, t53, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, d3, 1024, logits_grad, 10, 0, W4_grad, 10)
 	// %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l56 = loop56{
-			t56: t56,
-			t52: t52,
-			t32: t32,
-			h3:  h3,
+			t56:     t56,
+			d3_grad: d3_grad,
+			t32:     t32,
+			h3:      h3,
 		}
 		runtime.ParallelFor(1024*n, 16384, &m.l56)
 	}
 	// %57 = sum_to(%56) f32[1024], line 27 [grad]
 	{
-		clear(t57)
+		clear(b3_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 1024
 			for i1 := 0; i1 < 1024; i1++ {
-				t57[i1] += t56[o0+i1]
+				b3_grad[i1] += t56[o0+i1]
 			}
 		}
 	}
 	// %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
+	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, flat_grad, 3136)
 	// %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, flat, 3136, t56, 1024, 0, t59, 1024)
+	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, flat, 3136, t56, 1024, 0, W3_grad, 1024)
 	// %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
-	copy(t60, t58)
+	copy(p2_grad, flat_grad)
 	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	runtime.MaxPoolGrad(t61, a2, t60, runtime.PoolShape{
+	runtime.MaxPoolGrad(a2_grad, a2, p2_grad, runtime.PoolShape{
 		Batch:   n,
 		C:       64,
 		InH:     14,
@@ -843,24 +843,24 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 747 µs serial at batch 64, 374 µs split (fork/join 0.4 µs)
 		m.l62 = loop62{
-			t62: t62,
-			t61: t61,
-			a2:  a2,
+			t62:     t62,
+			a2_grad: a2_grad,
+			a2:      a2,
 		}
 		runtime.ParallelFor(12544*n, 16384, &m.l62)
 	}
 	// %63 = sum(%62) f32[64], line 24 [grad]
 	{
-		clear(t63)
+		clear(c2_grad)
 		for i0 := 0; i0 < 196*n; i0++ {
 			o0 := i0 * 64
 			for i1 := 0; i1 < 64; i1++ {
-				t63[i1] += t62[o0+i1]
+				c2_grad[i1] += t62[o0+i1]
 			}
 		}
 	}
 	// %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t64, p2, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, p1_grad, p2, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -878,7 +878,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   1,
 	})
 	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t65, p1_13, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, K2_grad, p1_13, t62, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -896,7 +896,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		StrideW:   1,
 	})
 	// %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	runtime.MaxPoolGrad(t66, a1, t64, runtime.PoolShape{
+	runtime.MaxPoolGrad(a1_grad, a1, p1_grad, runtime.PoolShape{
 		Batch:   n,
 		C:       32,
 		InH:     28,
@@ -914,24 +914,24 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 1494 µs serial at batch 64, 747 µs split (fork/join 0.4 µs)
 		m.l67 = loop67{
-			t67: t67,
-			t66: t66,
-			a1:  a1,
+			t67:     t67,
+			a1_grad: a1_grad,
+			a1:      a1,
 		}
 		runtime.ParallelFor(25088*n, 16384, &m.l67)
 	}
 	// %68 = sum(%67) f32[32], line 22 [grad]
 	{
-		clear(t68)
+		clear(c1_grad)
 		for i0 := 0; i0 < 784*n; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t68[i1] += t67[o0+i1]
+				c1_grad[i1] += t67[o0+i1]
 			}
 		}
 	}
 	// %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan70(n), t70, x, t67, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan70(n), K1_grad, x, t67, runtime.ConvShape{
 		Batch:     n,
 		DilationH: 1,
 		DilationW: 1,
@@ -950,11 +950,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	})
 	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		p10[i0] = p10[i0] + ((t70[i0] - p10[i0]) * float32(0.1))
+		p10[i0] = p10[i0] + ((K1_grad[i0] - p10[i0]) * float32(0.1))
 	}
 	// %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		p11[i0] = p11[i0] + (((t70[i0] * t70[i0]) - p11[i0]) * float32(0.001))
+		p11[i0] = p11[i0] + (((K1_grad[i0] * K1_grad[i0]) - p11[i0]) * float32(0.001))
 	}
 	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	p9[0] = p9[0] + float32(1)
@@ -974,11 +974,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p12[i0] = p12[i0] + ((t68[i0] - p12[i0]) * float32(0.1))
+		p12[i0] = p12[i0] + ((c1_grad[i0] - p12[i0]) * float32(0.1))
 	}
 	// %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p13[i0] = p13[i0] + (((t68[i0] * t68[i0]) - p13[i0]) * float32(0.001))
+		p13[i0] = p13[i0] + (((c1_grad[i0] * c1_grad[i0]) - p13[i0]) * float32(0.001))
 	}
 	// %126 = sub(c1, %125) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
@@ -988,8 +988,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l133 = loop133{
-			p14: p14,
-			t65: t65,
+			p14:     p14,
+			K2_grad: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l133)
 	}
@@ -997,8 +997,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l138 = loop138{
-			p15: p15,
-			t65: t65,
+			p15:     p15,
+			K2_grad: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l138)
 	}
@@ -1015,11 +1015,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p16[i0] = p16[i0] + ((t63[i0] - p16[i0]) * float32(0.1))
+		p16[i0] = p16[i0] + ((c2_grad[i0] - p16[i0]) * float32(0.1))
 	}
 	// %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p17[i0] = p17[i0] + (((t63[i0] * t63[i0]) - p17[i0]) * float32(0.001))
+		p17[i0] = p17[i0] + (((c2_grad[i0] * c2_grad[i0]) - p17[i0]) * float32(0.001))
 	}
 	// %166 = sub(c2, %165) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
@@ -1029,8 +1029,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
 		m.l173 = loop173{
-			p18: p18,
-			t59: t59,
+			p18:     p18,
+			W3_grad: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l173)
 	}
@@ -1038,8 +1038,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
 		m.l178 = loop178{
-			p19: p19,
-			t59: t59,
+			p19:     p19,
+			W3_grad: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l178)
 	}
@@ -1056,11 +1056,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		p20[i0] = p20[i0] + ((t57[i0] - p20[i0]) * float32(0.1))
+		p20[i0] = p20[i0] + ((b3_grad[i0] - p20[i0]) * float32(0.1))
 	}
 	// %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		p21[i0] = p21[i0] + (((t57[i0] * t57[i0]) - p21[i0]) * float32(0.001))
+		p21[i0] = p21[i0] + (((b3_grad[i0] * b3_grad[i0]) - p21[i0]) * float32(0.001))
 	}
 	// %206 = sub(b3, %205) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
@@ -1068,11 +1068,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		p22[i0] = p22[i0] + ((t53[i0] - p22[i0]) * float32(0.1))
+		p22[i0] = p22[i0] + ((W4_grad[i0] - p22[i0]) * float32(0.1))
 	}
 	// %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		p23[i0] = p23[i0] + (((t53[i0] * t53[i0]) - p23[i0]) * float32(0.001))
+		p23[i0] = p23[i0] + (((W4_grad[i0] * W4_grad[i0]) - p23[i0]) * float32(0.001))
 	}
 	// %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
@@ -1080,11 +1080,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p24[i0] = p24[i0] + ((t51[i0] - p24[i0]) * float32(0.1))
+		p24[i0] = p24[i0] + ((b4_grad[i0] - p24[i0]) * float32(0.1))
 	}
 	// %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p25[i0] = p25[i0] + (((t51[i0] * t51[i0]) - p25[i0]) * float32(0.001))
+		p25[i0] = p25[i0] + (((b4_grad[i0] * b4_grad[i0]) - p25[i0]) * float32(0.001))
 	}
 	// %246 = sub(b4, %245) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {

@@ -63,103 +63,103 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	training bool      // set during TrainStep: loops keep what their gradients read
-	l13      loop13    // the parallel loop of hs/z
-	l129     loop129   // the parallel loop of %129
-	l132     loop132   // the parallel loop of %132
-	l202     loop202   // the parallel loop of %202
-	l207     loop207   // the parallel loop of %207
-	l215     loop215   // the parallel loop of %215
-	t6       []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
-	hs_xw    []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
-	hs_zero  []float32 // hs/zero = fill() f32[N,128], line 77
-	zx       []float32 // zx = arg() f32[N,512], line 77
-	h        []float32 // h = arg() f32[N,128], line 77
-	c        []float32 // c = arg() f32[N,128], line 77
-	t12      []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
-	hs_z     []float32 // hs/z = add(zx, %12) f32[N,512], line 79
-	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
-	hs_i     []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
-	t16      []float32 // %16 = split(hs/z) f32[N,128], line 81
-	t17      []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
-	hs_f     []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
-	t19      []float32 // %19 = split(hs/z) f32[N,128], line 82
-	hs_g     []float32 // hs/g = tanh(%19) f32[N,128], line 82
-	t21      []float32 // %21 = split(hs/z) f32[N,128], line 83
-	hs_o     []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
-	t25      []float32 // %25 = add(%23, %24) f32[N,128], line 84
-	t26      []float32 // %26 = tanh(%25) f32[N,128], line 85
-	t27      []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
-	t30      []float32 // %30 = reshape_to(%27) f32[N,128], line 85
-	hs_hs    []float32 // hs/hs = get(%31) f32[N,28,128], line 78
-	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
-	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
-	logits   []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	y        []float32 // y = softmax(logits) f32[N,10], line 17
-	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
-	loss_43  []float32 // loss = mean(%42) f32[], line 18
-	t45      []float32 // %45 = count(%42) f32[], line 18 [grad]
-	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 18 [grad]
-	t47      []float32 // %47 = div(%46, %45) f32[N], line 18 [grad]
-	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
-	t50      []float32 // %50 = sum(y_) f32[N,1], line 18 [grad]
-	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 18 [grad]
-	t57      []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
-	t58      []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
-	t59      []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
-	t60      []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
-	t61      []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
-	t63      []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
-	t134     []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
-	t136     []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
-	t138     []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
-	t140     []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
-	t142     []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
-	t144     []float32 // %144 = get(%31) f32[28,N,128], line 79 [grad]
-	t145     []float32 // %145 = get(%31) f32[28,N,128], line 79 [grad]
-	t147     []float32 // %147 = broadcast_to(%62) f32[128,512], line 79 [grad]
-	t149     []float32 // %149 = broadcast_to(%62) f32[128], line 79 [grad]
-	t67      []float32 // %67 = arg() f32[N,128], line 78 [grad]
-	t68      []float32 // %68 = arg() f32[N,128], line 78 [grad]
-	t69      []float32 // %69 = arg() f32[N,128], line 78 [grad]
-	t135     []float32 // %135 = arg() f32[N,128], line 79 [grad]
-	t137     []float32 // %137 = arg() f32[N,128], line 79 [grad]
-	t139     []float32 // %139 = arg() f32[N,128], line 79 [grad]
-	t141     []float32 // %141 = arg() f32[N,128], line 79 [grad]
-	t143     []float32 // %143 = arg() f32[N,128], line 79 [grad]
-	t70      []float32 // %70 = arg() f32[N,128], line 78 [grad]
-	t71      []float32 // %71 = arg() f32[N,128], line 78 [grad]
-	t72      []float32 // %72 = arg() f32[128,512], line 78 [grad]
-	t73      []float32 // %73 = arg() f32[128], line 78 [grad]
-	t93      []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
-	t94      []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
-	t101     []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
-	t105     []float32 // %105 = mul(%101, %137) f32[N,128], line 84 [grad]
-	t109     []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
-	t110     []float32 // %110 = unslice(%109) f32[N,512], line 83 [grad]
-	t114     []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
-	t115     []float32 // %115 = unslice(%114) f32[N,512], line 82 [grad]
-	t120     []float32 // %120 = mul(%104, %119) f32[N,128], line 81 [grad]
-	t121     []float32 // %121 = sum_to(%120) f32[128], line 81 [grad]
-	t122     []float32 // %122 = unslice(%120) f32[N,512], line 81 [grad]
-	t127     []float32 // %127 = mul(%102, %126) f32[N,128], line 80 [grad]
-	t128     []float32 // %128 = unslice(%127) f32[N,512], line 80 [grad]
-	t129     []float32 // %129 = add(%123, %128) f32[N,512], line 80 [grad]
-	t130     []float32 // %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
-	t131     []float32 // %131 = matmul(%67, %129) f32[128,512], line 79 [grad]
-	t132     []float32 // %132 = add(%72, %131) f32[128,512], line 79 [grad]
-	t133     []float32 // %133 = add(%73, %121) f32[128], line 79 [grad]
-	t151     []float32 // %151 = get(%150) f32[N,28,512], line 79 [grad]
-	t154     []float32 // %154 = get(%150) f32[128,512], line 79 [grad]
-	t155     []float32 // %155 = get(%150) f32[128], line 79 [grad]
-	t156     []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
-	t158     []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
-	t159     []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
-	t177     []float32 // %177 = mul(%175, %176) f32[], line 21 [update]
-	t178     []float32 // %178 = exp(%177) f32[], line 21 [update]
-	t185     []float32 // %185 = mul(%175, %184) f32[], line 21 [update]
-	t186     []float32 // %186 = exp(%185) f32[], line 21 [update]
-	t189     []float32 // %189 = div(%183, %188) f32[], line 21 [update]
+	training      bool      // set during TrainStep: loops keep what their gradients read
+	l13           loop13    // the parallel loop of hs/z
+	l129          loop129   // the parallel loop of %129
+	l132          loop132   // the parallel loop of %132
+	l202          loop202   // the parallel loop of %202
+	l207          loop207   // the parallel loop of %207
+	l215          loop215   // the parallel loop of %215
+	t6            []float32 // %6 = matmul(x, hs/W) f32[N,28,512], line 76
+	hs_xw         []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
+	hs_zero       []float32 // hs/zero = fill() f32[N,128], line 77
+	zx            []float32 // zx = arg() f32[N,512], line 77
+	h             []float32 // h = arg() f32[N,128], line 77
+	c             []float32 // c = arg() f32[N,128], line 77
+	t12           []float32 // %12 = matmul(h, hs/U) f32[N,512], line 79
+	hs_z          []float32 // hs/z = add(zx, %12) f32[N,512], line 79
+	t14           []float32 // %14 = split(hs/z) f32[N,128], line 80
+	hs_i          []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
+	t16           []float32 // %16 = split(hs/z) f32[N,128], line 81
+	t17           []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
+	hs_f          []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
+	t19           []float32 // %19 = split(hs/z) f32[N,128], line 82
+	hs_g          []float32 // hs/g = tanh(%19) f32[N,128], line 82
+	t21           []float32 // %21 = split(hs/z) f32[N,128], line 83
+	hs_o          []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
+	t25           []float32 // %25 = add(%23, %24) f32[N,128], line 84
+	t26           []float32 // %26 = tanh(%25) f32[N,128], line 85
+	t27           []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
+	t30           []float32 // %30 = reshape_to(%27) f32[N,128], line 85
+	hs_hs         []float32 // hs/hs = get(%31) f32[N,28,128], line 78
+	t35           []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
+	t36           []float32 // %36 = squeeze(%35) f32[N,128], line 127
+	logits        []float32 // logits = add(%39, logits/b) f32[N,10], line 16
+	y             []float32 // y = softmax(logits) f32[N,10], line 17
+	t42           []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 18
+	loss_43       []float32 // loss = mean(%42) f32[], line 18
+	t45           []float32 // %45 = count(%42) f32[], line 18 [grad]
+	t46           []float32 // %46 = broadcast_to(%44) f32[N], line 18 [grad]
+	t47           []float32 // %47 = div(%46, %45) f32[N], line 18 [grad]
+	t48           []float32 // %48 = broadcast_to(%47) f32[N,10], line 18 [grad]
+	t50           []float32 // %50 = sum(y_) f32[N,1], line 18 [grad]
+	logits_grad   []float32 // %53 = mul(%52, %48) f32[N,10], line 18 [grad]
+	logits_b_grad []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
+	t58           []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
+	logits_W_grad []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
+	t60           []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
+	hs_hs_grad    []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
+	t63           []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
+	t134          []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
+	t136          []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
+	t138          []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
+	t140          []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
+	t142          []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
+	t144          []float32 // %144 = get(%31) f32[28,N,128], line 79 [grad]
+	t145          []float32 // %145 = get(%31) f32[28,N,128], line 79 [grad]
+	t147          []float32 // %147 = broadcast_to(%62) f32[128,512], line 79 [grad]
+	t149          []float32 // %149 = broadcast_to(%62) f32[128], line 79 [grad]
+	t67           []float32 // %67 = arg() f32[N,128], line 78 [grad]
+	t68           []float32 // %68 = arg() f32[N,128], line 78 [grad]
+	t69           []float32 // %69 = arg() f32[N,128], line 78 [grad]
+	t135          []float32 // %135 = arg() f32[N,128], line 79 [grad]
+	t137          []float32 // %137 = arg() f32[N,128], line 79 [grad]
+	t139          []float32 // %139 = arg() f32[N,128], line 79 [grad]
+	t141          []float32 // %141 = arg() f32[N,128], line 79 [grad]
+	t143          []float32 // %143 = arg() f32[N,128], line 79 [grad]
+	t70           []float32 // %70 = arg() f32[N,128], line 78 [grad]
+	t71           []float32 // %71 = arg() f32[N,128], line 78 [grad]
+	t72           []float32 // %72 = arg() f32[128,512], line 78 [grad]
+	t73           []float32 // %73 = arg() f32[128], line 78 [grad]
+	t93           []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
+	t94           []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
+	t101          []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
+	c_grad        []float32 // %105 = mul(%101, %137) f32[N,128], line 84 [grad]
+	t109          []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
+	t110          []float32 // %110 = unslice(%109) f32[N,512], line 83 [grad]
+	t114          []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
+	t115          []float32 // %115 = unslice(%114) f32[N,512], line 82 [grad]
+	t120          []float32 // %120 = mul(%104, %119) f32[N,128], line 81 [grad]
+	t121          []float32 // %121 = sum_to(%120) f32[128], line 81 [grad]
+	t122          []float32 // %122 = unslice(%120) f32[N,512], line 81 [grad]
+	t127          []float32 // %127 = mul(%102, %126) f32[N,128], line 80 [grad]
+	t128          []float32 // %128 = unslice(%127) f32[N,512], line 80 [grad]
+	hs_z_grad     []float32 // %129 = add(%123, %128) f32[N,512], line 80 [grad]
+	h_grad        []float32 // %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
+	t131          []float32 // %131 = matmul(%67, %129) f32[128,512], line 79 [grad]
+	t132          []float32 // %132 = add(%72, %131) f32[128,512], line 79 [grad]
+	t133          []float32 // %133 = add(%73, %121) f32[128], line 79 [grad]
+	hs_xw_grad    []float32 // %151 = get(%150) f32[N,28,512], line 79 [grad]
+	hs_U_grad     []float32 // %154 = get(%150) f32[128,512], line 79 [grad]
+	hs_bf_grad    []float32 // %155 = get(%150) f32[128], line 79 [grad]
+	hs_b_grad     []float32 // %156 = sum_to(%151) f32[512], line 76 [grad]
+	t158          []float32 // %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
+	hs_W_grad     []float32 // %159 = sum_to(%158) f32[28,512], line 76 [grad]
+	t177          []float32 // %177 = mul(%175, %176) f32[], line 21 [update]
+	t178          []float32 // %178 = exp(%177) f32[], line 21 [update]
+	t185          []float32 // %185 = mul(%175, %184) f32[], line 21 [update]
+	t186          []float32 // %186 = exp(%185) f32[], line 21 [update]
+	t189          []float32 // %189 = div(%183, %188) f32[], line 21 [update]
 }
 
 // New returns a LstmMnist with every parameter at its initial value. Buffers
@@ -207,11 +207,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.t6, m.hs_xw, m.t151, m.t35, m.t58, m.logits, m.t48, m.t46, m.t159, m.t177, m.t178, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1], a[:1:1], a[:1:1]
+	m.t6, m.hs_xw, m.hs_xw_grad, m.t35, m.t58, m.logits, m.t48, m.t46, m.hs_W_grad, m.t177, m.t178, m.t189 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:14336:14336], a[:1:1], a[:1:1], a[:1:1]
 	a = a[14336*n:]
-	m.t158, m.hs_hs, m.t61, m.t36, m.t185, m.t186 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:1:1], a[:1:1]
+	m.t158, m.hs_hs, m.hs_hs_grad, m.t36, m.t185, m.t186 = a[:14336*n:14336*n], a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:1:1], a[:1:1]
 	a = a[14336*n:]
-	m.t134, m.t156 = a[:3584*n:3584*n], a[:512:512]
+	m.t134, m.hs_b_grad = a[:3584*n:3584*n], a[:512:512]
 	a = a[3584*n:]
 	m.t136 = a[: 3584*n : 3584*n]
 	a = a[3584*n:]
@@ -225,7 +225,7 @@ func (m *Model) layout(n int) {
 	a = a[3584*n:]
 	m.t145 = a[: 3584*n : 3584*n]
 	a = a[3584*n:]
-	m.zx, m.t110, m.t60, m.y, m.t53 = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.zx, m.t110, m.t60, m.y, m.logits_grad = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[512*n:]
 	m.t12, m.t115, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:512*n:512*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[512*n:]
@@ -233,7 +233,7 @@ func (m *Model) layout(n int) {
 	a = a[512*n:]
 	m.t128, m.hs_zero = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
-	m.t129, m.h = a[:512*n:512*n], a[:128*n:128*n]
+	m.hs_z_grad, m.h = a[:512*n:512*n], a[:128*n:128*n]
 	a = a[512*n:]
 	m.c, m.t63 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
@@ -263,7 +263,7 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.t30, m.t101 = a[:128*n:128*n], a[:128*n:128*n]
 	a = a[128*n:]
-	m.t105 = a[: 128*n : 128*n]
+	m.c_grad = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t109 = a[: 128*n : 128*n]
 	a = a[128*n:]
@@ -273,7 +273,7 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.t127 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t130 = a[: 128*n : 128*n]
+	m.h_grad = a[: 128*n : 128*n]
 	a = a[128*n:]
 	m.t147 = a[:65536:65536]
 	a = a[65536:]
@@ -283,9 +283,9 @@ func (m *Model) layout(n int) {
 	a = a[65536:]
 	m.t132 = a[:65536:65536]
 	a = a[65536:]
-	m.t154 = a[:65536:65536]
+	m.hs_U_grad = a[:65536:65536]
 	a = a[65536:]
-	m.t59 = a[:1280:1280]
+	m.logits_W_grad = a[:1280:1280]
 	a = a[1280:]
 	m.t149 = a[:128:128]
 	a = a[128:]
@@ -295,9 +295,9 @@ func (m *Model) layout(n int) {
 	a = a[128:]
 	m.t133 = a[:128:128]
 	a = a[128:]
-	m.t155 = a[:128:128]
+	m.hs_bf_grad = a[:128:128]
 	a = a[128:]
-	m.t57 = a[:10:10]
+	m.logits_b_grad = a[:10:10]
 	a = a[10:]
 	m.loss_43 = a[:1:1]
 	a = a[1:]
@@ -597,22 +597,22 @@ func gemmPlan58(n int) runtime.GemmPlan {
 
 // loop129 runs the loop of %129 on a range of its elements.
 type loop129 struct {
-	t129 []float32
-	t110 []float32
-	t115 []float32
-	t122 []float32
-	t128 []float32
+	hs_z_grad []float32
+	t110      []float32
+	t115      []float32
+	t122      []float32
+	t128      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop129) Run(lo, hi int) {
-	t129 := l.t129[lo:hi:hi]
+	hs_z_grad := l.hs_z_grad[lo:hi:hi]
 	t110 := l.t110[lo:hi:hi]
 	t115 := l.t115[lo:hi:hi]
 	t122 := l.t122[lo:hi:hi]
 	t128 := l.t128[lo:hi:hi]
-	for i := range t129 {
-		t129[i] = ((t110[i] + t115[i]) + t122[i]) + t128[i]
+	for i := range hs_z_grad {
+		hs_z_grad[i] = ((t110[i] + t115[i]) + t122[i]) + t128[i]
 	}
 }
 
@@ -657,31 +657,31 @@ func (l *loop132) Run(lo, hi int) {
 
 // loop202 runs the loop of %202 on a range of its elements.
 type loop202 struct {
-	p9   []float32
-	t154 []float32
+	p9        []float32
+	hs_U_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop202) Run(lo, hi int) {
 	p9 := l.p9[lo:hi:hi]
-	t154 := l.t154[lo:hi:hi]
+	hs_U_grad := l.hs_U_grad[lo:hi:hi]
 	for i := range p9 {
-		p9[i] = p9[i] + ((t154[i] - p9[i]) * float32(0.1))
+		p9[i] = p9[i] + ((hs_U_grad[i] - p9[i]) * float32(0.1))
 	}
 }
 
 // loop207 runs the loop of %207 on a range of its elements.
 type loop207 struct {
-	p10  []float32
-	t154 []float32
+	p10       []float32
+	hs_U_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop207) Run(lo, hi int) {
 	p10 := l.p10[lo:hi:hi]
-	t154 := l.t154[lo:hi:hi]
+	hs_U_grad := l.hs_U_grad[lo:hi:hi]
 	for i := range p10 {
-		p10[i] = p10[i] + (((t154[i] * t154[i]) - p10[i]) * float32(0.001))
+		p10[i] = p10[i] + (((hs_U_grad[i] * hs_U_grad[i]) - p10[i]) * float32(0.001))
 	}
 }
 
@@ -733,12 +733,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t50 := m.t50
-	t53 := m.t53
-	t57 := m.t57
+	logits_grad := m.logits_grad
+	logits_b_grad := m.logits_b_grad
 	t58 := m.t58
-	t59 := m.t59
+	logits_W_grad := m.logits_W_grad
 	t60 := m.t60
-	t61 := m.t61
+	hs_hs_grad := m.hs_hs_grad
 	t63 := m.t63
 	t67 := m.t67
 	t68 := m.t68
@@ -750,7 +750,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t93 := m.t93
 	t94 := m.t94
 	t101 := m.t101
-	t105 := m.t105
+	c_grad := m.c_grad
 	t109 := m.t109
 	t110 := m.t110
 	t114 := m.t114
@@ -760,8 +760,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t122 := m.t122
 	t127 := m.t127
 	t128 := m.t128
-	t129 := m.t129
-	t130 := m.t130
+	hs_z_grad := m.hs_z_grad
+	h_grad := m.h_grad
 	t131 := m.t131
 	t132 := m.t132
 	t133 := m.t133
@@ -779,12 +779,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t145 := m.t145
 	t147 := m.t147
 	t149 := m.t149
-	t151 := m.t151
-	t154 := m.t154
-	t155 := m.t155
-	t156 := m.t156
+	hs_xw_grad := m.hs_xw_grad
+	hs_U_grad := m.hs_U_grad
+	hs_bf_grad := m.hs_bf_grad
+	hs_b_grad := m.hs_b_grad
 	t158 := m.t158
-	t159 := m.t159
+	hs_W_grad := m.hs_W_grad
 	t177 := m.t177
 	t178 := m.t178
 	t185 := m.t185
@@ -828,35 +828,35 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t53[o0+i1] = ((y[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
+			logits_grad[o0+i1] = ((y[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
 		}
 	}
 	// %57 = sum_to(%53) f32[10], line 16 [grad]
 	{
-		clear(t57)
+		clear(logits_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t57[i1] += t53[o0+i1]
+				logits_b_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 128, 10, 1, t53, 10, p4, 10, 0, t58, 128)
+	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 128, 10, 1, logits_grad, 10, p4, 10, 0, t58, 128)
 	// %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 128, 10, n, 1, t36, 128, t53, 10, 0, t59, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 128, 10, n, 1, t36, 128, logits_grad, 10, 0, logits_W_grad, 10)
 	// %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
 	copy(t60, t58)
 	// %61 = unslice(%60) f32[N,28,128], line 127 [grad]
 	{
-		clear(t61)
+		clear(hs_hs_grad)
 		{
-			t61 := t61[3456:]
+			hs_hs_grad := hs_hs_grad[3456:]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 3584
 				o1 := i0 * 128
 				for i1 := 0; i1 < 128; i1++ {
-					t61[o0+i1] = t60[o1+i1]
+					hs_hs_grad[o0+i1] = t60[o1+i1]
 				}
 			}
 		}
@@ -882,7 +882,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i150 := 27; i150 >= 0; i150-- {
 			t67 = t144[i150*128*n : (i150+1)*128*n]
 			t68 = t145[i150*128*n : (i150+1)*128*n]
-			runtime.CopyStepIn(t69, t61, n, 28, 128, i150)
+			runtime.CopyStepIn(t69, hs_hs_grad, n, 28, 128, i150)
 			t135 = t134[i150*128*n : (i150+1)*128*n]
 			t137 = t136[i150*128*n : (i150+1)*128*n]
 			t139 = t138[i150*128*n : (i150+1)*128*n]
@@ -901,7 +901,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			}
 			// %105 = mul(%101, %137) f32[N,128], line 84 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
-				t105[i0] = t101[i0] * t137[i0]
+				c_grad[i0] = t101[i0] * t137[i0]
 			}
 			// %109 = mul(%95, %108) f32[N,128], line 83 [grad]
 			for i0 := 0; i0 < 128*n; i0++ {
@@ -986,18 +986,18 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			{
 				// 2 goroutines: about 51 µs serial at batch 64, 26 µs split (fork/join 0.4 µs)
 				m.l129 = loop129{
-					t129: t129,
-					t110: t110,
-					t115: t115,
-					t122: t122,
-					t128: t128,
+					hs_z_grad: hs_z_grad,
+					t110:      t110,
+					t115:      t115,
+					t122:      t122,
+					t128:      t128,
 				}
 				runtime.ParallelFor(512*n, 16384, &m.l129)
 			}
 			// %130 = matmul(%129, %74) f32[N,128], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan130(n), false, true, n, 128, 512, 1, t129, 512, p1, 512, 0, t130, 128)
+			runtime.SgemmPlan(gemmPlan130(n), false, true, n, 128, 512, 1, hs_z_grad, 512, p1, 512, 0, h_grad, 128)
 			// %131 = matmul(%67, %129) f32[128,512], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan131(n), true, false, 128, 512, n, 1, t67, 128, t129, 512, 0, t131, 512)
+			runtime.SgemmPlan(gemmPlan131(n), true, false, 128, 512, n, 1, t67, 128, hs_z_grad, 512, 0, t131, 512)
 			// %132 = add(%72, %131) f32[128,512], line 79 [grad]
 			{
 				// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
@@ -1013,44 +1013,44 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 				t133[i0] = t73[i0] + t121[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t151, t129, n, 28, 512, i150)
-			copy(t70, t130)
-			copy(t71, t105)
+			runtime.CopyStepOut(hs_xw_grad, hs_z_grad, n, 28, 512, i150)
+			copy(t70, h_grad)
+			copy(t71, c_grad)
 			copy(t72, t132)
 			copy(t73, t133)
 		}
-		copy(t154, t72)
-		copy(t155, t73)
+		copy(hs_U_grad, t72)
+		copy(hs_bf_grad, t73)
 	}
 	// %156 = sum_to(%151) f32[512], line 76 [grad]
 	{
-		clear(t156)
+		clear(hs_b_grad)
 		for i0 := 0; i0 < 28*n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t156[i1] += t151[o0+i1]
+				hs_b_grad[i1] += hs_xw_grad[o0+i1]
 			}
 		}
 	}
 	// %158 = matmul(x, %151) f32[N,28,512], line 76 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 28, 512, 28, x, []int{n}, t151, []int{n}, t158, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 28, 512, 28, x, []int{n}, hs_xw_grad, []int{n}, t158, []int{n})
 	// %159 = sum_to(%158) f32[28,512], line 76 [grad]
 	{
-		clear(t159)
+		clear(hs_W_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 14336
 			for i1 := 0; i1 < 14336; i1++ {
-				t159[i1] += t158[o0+i1]
+				hs_W_grad[i1] += t158[o0+i1]
 			}
 		}
 	}
 	// %166 = add(hs/W/adam_m, %165) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
-		p7[i0] = p7[i0] + ((t159[i0] - p7[i0]) * float32(0.1))
+		p7[i0] = p7[i0] + ((hs_W_grad[i0] - p7[i0]) * float32(0.1))
 	}
 	// %171 = add(hs/W/adam_v, %170) f32[28,512], line 21 [update]
 	for i0 := 0; i0 < 14336; i0++ {
-		p8[i0] = p8[i0] + (((t159[i0] * t159[i0]) - p8[i0]) * float32(0.001))
+		p8[i0] = p8[i0] + (((hs_W_grad[i0] * hs_W_grad[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %175 = add(optimizer/step, %44) f32[], line 21 [update]
 	p6[0] = p6[0] + float32(1)
@@ -1072,8 +1072,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l202 = loop202{
-			p9:   p9,
-			t154: t154,
+			p9:        p9,
+			hs_U_grad: hs_U_grad,
 		}
 		runtime.ParallelFor(65536, 16384, &m.l202)
 	}
@@ -1081,8 +1081,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l207 = loop207{
-			p10:  p10,
-			t154: t154,
+			p10:       p10,
+			hs_U_grad: hs_U_grad,
 		}
 		runtime.ParallelFor(65536, 16384, &m.l207)
 	}
@@ -1099,11 +1099,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %222 = add(hs/b/adam_m, %221) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p11[i0] = p11[i0] + ((t156[i0] - p11[i0]) * float32(0.1))
+		p11[i0] = p11[i0] + ((hs_b_grad[i0] - p11[i0]) * float32(0.1))
 	}
 	// %227 = add(hs/b/adam_v, %226) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p12[i0] = p12[i0] + (((t156[i0] * t156[i0]) - p12[i0]) * float32(0.001))
+		p12[i0] = p12[i0] + (((hs_b_grad[i0] * hs_b_grad[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %235 = sub(hs/b, %234) f32[512], line 21 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -1111,11 +1111,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %242 = add(hs/bf/adam_m, %241) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
-		p13[i0] = p13[i0] + ((t155[i0] - p13[i0]) * float32(0.1))
+		p13[i0] = p13[i0] + ((hs_bf_grad[i0] - p13[i0]) * float32(0.1))
 	}
 	// %247 = add(hs/bf/adam_v, %246) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
-		p14[i0] = p14[i0] + (((t155[i0] * t155[i0]) - p14[i0]) * float32(0.001))
+		p14[i0] = p14[i0] + (((hs_bf_grad[i0] * hs_bf_grad[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %255 = sub(hs/bf, %254) f32[128], line 21 [update]
 	for i0 := 0; i0 < 128; i0++ {
@@ -1123,11 +1123,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %262 = add(logits/W/adam_m, %261) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
-		p15[i0] = p15[i0] + ((t59[i0] - p15[i0]) * float32(0.1))
+		p15[i0] = p15[i0] + ((logits_W_grad[i0] - p15[i0]) * float32(0.1))
 	}
 	// %267 = add(logits/W/adam_v, %266) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
-		p16[i0] = p16[i0] + (((t59[i0] * t59[i0]) - p16[i0]) * float32(0.001))
+		p16[i0] = p16[i0] + (((logits_W_grad[i0] * logits_W_grad[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %275 = sub(logits/W, %274) f32[128,10], line 21 [update]
 	for i0 := 0; i0 < 1280; i0++ {
@@ -1135,11 +1135,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %282 = add(logits/b/adam_m, %281) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p17[i0] = p17[i0] + ((t57[i0] - p17[i0]) * float32(0.1))
+		p17[i0] = p17[i0] + ((logits_b_grad[i0] - p17[i0]) * float32(0.1))
 	}
 	// %287 = add(logits/b/adam_v, %286) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p18[i0] = p18[i0] + (((t57[i0] * t57[i0]) - p18[i0]) * float32(0.001))
+		p18[i0] = p18[i0] + (((logits_b_grad[i0] * logits_b_grad[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %295 = sub(logits/b, %294) f32[10], line 21 [update]
 	for i0 := 0; i0 < 10; i0++ {

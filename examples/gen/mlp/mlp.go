@@ -63,41 +63,41 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l35        loop35    // the parallel loop of %35
-	l39        loop39    // the parallel loop of %39
-	l49        loop49    // the parallel loop of %49
-	l54        loop54    // the parallel loop of %54
-	l78        loop78    // the parallel loop of %78
-	l105       loop105   // the parallel loop of %105
-	l110       loop110   // the parallel loop of %110
-	l118       loop118   // the parallel loop of %118
-	logits_h1  []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	logits_h2  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
-	logits_out []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	y          []float32 // y = softmax(logits/out) f32[N,10], line 15
-	t17        []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
-	loss_18    []float32 // loss = mean(%17) f32[], line 16
-	t20        []float32 // %20 = count(%17) f32[], line 16 [grad]
-	t21        []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
-	t22        []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
-	t23        []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
-	t25        []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t28        []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
-	t32        []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
-	t33        []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	t34        []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	t35        []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
-	t36        []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
-	t37        []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	t38        []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	t39        []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
-	t40        []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
-	t42        []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	t60        []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
-	t61        []float32 // %61 = exp(%60) f32[], line 19 [update]
-	t68        []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
-	t69        []float32 // %69 = exp(%68) f32[], line 19 [update]
-	t72        []float32 // %72 = div(%66, %71) f32[], line 19 [update]
+	l35               loop35    // the parallel loop of %35
+	l39               loop39    // the parallel loop of %39
+	l49               loop49    // the parallel loop of %49
+	l54               loop54    // the parallel loop of %54
+	l78               loop78    // the parallel loop of %78
+	l105              loop105   // the parallel loop of %105
+	l110              loop110   // the parallel loop of %110
+	l118              loop118   // the parallel loop of %118
+	logits_h1         []float32 // logits/h1 = relu(%5) f32[N,512], line 16
+	logits_h2         []float32 // logits/h2 = relu(%10) f32[N,512], line 16
+	logits_out        []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	y                 []float32 // y = softmax(logits/out) f32[N,10], line 15
+	t17               []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
+	loss_18           []float32 // loss = mean(%17) f32[], line 16
+	t20               []float32 // %20 = count(%17) f32[], line 16 [grad]
+	t21               []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
+	t22               []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
+	t23               []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
+	t25               []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
+	logits_out_grad   []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
+	logits_out_b_grad []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
+	logits_h2_grad    []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
+	logits_out_W_grad []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	t35               []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
+	logits_h2_b_grad  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
+	logits_h1_grad    []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
+	logits_h2_W_grad  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	t39               []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
+	logits_h1_b_grad  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
+	logits_h1_W_grad  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t60               []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
+	t61               []float32 // %61 = exp(%60) f32[], line 19 [update]
+	t68               []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
+	t69               []float32 // %69 = exp(%68) f32[], line 19 [update]
+	t72               []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 }
 
 // New returns a MLP with every parameter at its initial value. Buffers
@@ -146,23 +146,23 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.logits_h1, m.t39, m.t60, m.t61, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.logits_h2, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.logits_h2, m.t35, m.logits_h1_b_grad = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t33, m.t37, m.logits_out, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
+	m.logits_h2_grad, m.logits_h1_grad, m.logits_out, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.y, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
+	m.y, m.logits_out_grad = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t17, m.t22, m.t25 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t42, m.t20 = a[:401408:401408], a[:1:1]
+	m.logits_h1_W_grad, m.t20 = a[:401408:401408], a[:1:1]
 	a = a[401408:]
-	m.t38 = a[:262144:262144]
+	m.logits_h2_W_grad = a[:262144:262144]
 	a = a[262144:]
-	m.t34 = a[:5120:5120]
+	m.logits_out_W_grad = a[:5120:5120]
 	a = a[5120:]
-	m.t36 = a[:512:512]
+	m.logits_h2_b_grad = a[:512:512]
 	a = a[512:]
-	m.t32 = a[:10:10]
+	m.logits_out_b_grad = a[:10:10]
 	a = a[10:]
 	m.loss_18 = a[:1:1]
 	a = a[1:]
@@ -300,18 +300,18 @@ func gemmPlan33(n int) runtime.GemmPlan {
 
 // loop35 runs the loop of %35 on a range of its elements.
 type loop35 struct {
-	t35       []float32
-	t33       []float32
-	logits_h2 []float32
+	t35            []float32
+	logits_h2_grad []float32
+	logits_h2      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop35) Run(lo, hi int) {
 	t35 := l.t35[lo:hi:hi]
-	t33 := l.t33[lo:hi:hi]
+	logits_h2_grad := l.logits_h2_grad[lo:hi:hi]
 	logits_h2 := l.logits_h2[lo:hi:hi]
 	for i := range t35 {
-		t35[i] = runtime.ReluGrad(t33[i], logits_h2[i])
+		t35[i] = runtime.ReluGrad(logits_h2_grad[i], logits_h2[i])
 	}
 }
 
@@ -339,18 +339,18 @@ func gemmPlan38(n int) runtime.GemmPlan {
 
 // loop39 runs the loop of %39 on a range of its elements.
 type loop39 struct {
-	t39       []float32
-	t37       []float32
-	logits_h1 []float32
+	t39            []float32
+	logits_h1_grad []float32
+	logits_h1      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop39) Run(lo, hi int) {
 	t39 := l.t39[lo:hi:hi]
-	t37 := l.t37[lo:hi:hi]
+	logits_h1_grad := l.logits_h1_grad[lo:hi:hi]
 	logits_h1 := l.logits_h1[lo:hi:hi]
 	for i := range t39 {
-		t39[i] = runtime.ReluGrad(t37[i], logits_h1[i])
+		t39[i] = runtime.ReluGrad(logits_h1_grad[i], logits_h1[i])
 	}
 }
 
@@ -367,31 +367,31 @@ func gemmPlan42(n int) runtime.GemmPlan {
 
 // loop49 runs the loop of %49 on a range of its elements.
 type loop49 struct {
-	p7  []float32
-	t42 []float32
+	p7               []float32
+	logits_h1_W_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop49) Run(lo, hi int) {
 	p7 := l.p7[lo:hi:hi]
-	t42 := l.t42[lo:hi:hi]
+	logits_h1_W_grad := l.logits_h1_W_grad[lo:hi:hi]
 	for i := range p7 {
-		p7[i] = p7[i] + ((t42[i] - p7[i]) * float32(0.1))
+		p7[i] = p7[i] + ((logits_h1_W_grad[i] - p7[i]) * float32(0.1))
 	}
 }
 
 // loop54 runs the loop of %54 on a range of its elements.
 type loop54 struct {
-	p8  []float32
-	t42 []float32
+	p8               []float32
+	logits_h1_W_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop54) Run(lo, hi int) {
 	p8 := l.p8[lo:hi:hi]
-	t42 := l.t42[lo:hi:hi]
+	logits_h1_W_grad := l.logits_h1_W_grad[lo:hi:hi]
 	for i := range p8 {
-		p8[i] = p8[i] + (((t42[i] * t42[i]) - p8[i]) * float32(0.001))
+		p8[i] = p8[i] + (((logits_h1_W_grad[i] * logits_h1_W_grad[i]) - p8[i]) * float32(0.001))
 	}
 }
 
@@ -415,31 +415,31 @@ func (l *loop78) Run(lo, hi int) {
 
 // loop105 runs the loop of %105 on a range of its elements.
 type loop105 struct {
-	p11 []float32
-	t38 []float32
+	p11              []float32
+	logits_h2_W_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop105) Run(lo, hi int) {
 	p11 := l.p11[lo:hi:hi]
-	t38 := l.t38[lo:hi:hi]
+	logits_h2_W_grad := l.logits_h2_W_grad[lo:hi:hi]
 	for i := range p11 {
-		p11[i] = p11[i] + ((t38[i] - p11[i]) * float32(0.1))
+		p11[i] = p11[i] + ((logits_h2_W_grad[i] - p11[i]) * float32(0.1))
 	}
 }
 
 // loop110 runs the loop of %110 on a range of its elements.
 type loop110 struct {
-	p12 []float32
-	t38 []float32
+	p12              []float32
+	logits_h2_W_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop110) Run(lo, hi int) {
 	p12 := l.p12[lo:hi:hi]
-	t38 := l.t38[lo:hi:hi]
+	logits_h2_W_grad := l.logits_h2_W_grad[lo:hi:hi]
 	for i := range p12 {
-		p12[i] = p12[i] + (((t38[i] * t38[i]) - p12[i]) * float32(0.001))
+		p12[i] = p12[i] + (((logits_h2_W_grad[i] * logits_h2_W_grad[i]) - p12[i]) * float32(0.001))
 	}
 }
 
@@ -492,17 +492,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t22 := m.t22
 	t23 := m.t23
 	t25 := m.t25
-	t28 := m.t28
-	t32 := m.t32
-	t33 := m.t33
-	t34 := m.t34
+	logits_out_grad := m.logits_out_grad
+	logits_out_b_grad := m.logits_out_b_grad
+	logits_h2_grad := m.logits_h2_grad
+	logits_out_W_grad := m.logits_out_W_grad
 	t35 := m.t35
-	t36 := m.t36
-	t37 := m.t37
-	t38 := m.t38
+	logits_h2_b_grad := m.logits_h2_b_grad
+	logits_h1_grad := m.logits_h1_grad
+	logits_h2_W_grad := m.logits_h2_W_grad
 	t39 := m.t39
-	t40 := m.t40
-	t42 := m.t42
+	logits_h1_b_grad := m.logits_h1_b_grad
+	logits_h1_W_grad := m.logits_h1_W_grad
 	t60 := m.t60
 	t61 := m.t61
 	t68 := m.t68
@@ -546,75 +546,75 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t28[o0+i1] = ((y[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
+			logits_out_grad[o0+i1] = ((y[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
 		}
 	}
 	// %32 = sum_to(%28) f32[10], line 16 [grad]
 	{
-		clear(t32)
+		clear(logits_out_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t32[i1] += t28[o0+i1]
+				logits_out_b_grad[i1] += logits_out_grad[o0+i1]
 			}
 		}
 	}
 	// %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
+	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, logits_out_grad, 10, p4, 10, 0, logits_h2_grad, 512)
 	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, logits_h2, 512, t28, 10, 0, t34, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, logits_h2, 512, logits_out_grad, 10, 0, logits_out_W_grad, 10)
 	// %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l35 = loop35{
-			t35:       t35,
-			t33:       t33,
-			logits_h2: logits_h2,
+			t35:            t35,
+			logits_h2_grad: logits_h2_grad,
+			logits_h2:      logits_h2,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l35)
 	}
 	// %36 = sum_to(%35) f32[512], line 16 [grad]
 	{
-		clear(t36)
+		clear(logits_h2_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t36[i1] += t35[o0+i1]
+				logits_h2_b_grad[i1] += t35[o0+i1]
 			}
 		}
 	}
 	// %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
+	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, logits_h1_grad, 512)
 	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, logits_h1, 512, t35, 512, 0, t38, 512)
+	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, logits_h1, 512, t35, 512, 0, logits_h2_W_grad, 512)
 	// %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l39 = loop39{
-			t39:       t39,
-			t37:       t37,
-			logits_h1: logits_h1,
+			t39:            t39,
+			logits_h1_grad: logits_h1_grad,
+			logits_h1:      logits_h1,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
 	// %40 = sum_to(%39) f32[512], line 16 [grad]
 	{
-		clear(t40)
+		clear(logits_h1_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t40[i1] += t39[o0+i1]
+				logits_h1_b_grad[i1] += t39[o0+i1]
 			}
 		}
 	}
 	// %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan42(n), true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
+	runtime.SgemmPlan(gemmPlan42(n), true, false, 784, 512, n, 1, x, 784, t39, 512, 0, logits_h1_W_grad, 512)
 	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l49 = loop49{
-			p7:  p7,
-			t42: t42,
+			p7:               p7,
+			logits_h1_W_grad: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l49)
 	}
@@ -622,8 +622,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l54 = loop54{
-			p8:  p8,
-			t42: t42,
+			p8:               p8,
+			logits_h1_W_grad: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l54)
 	}
@@ -652,11 +652,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p9[i0] = p9[i0] + ((t40[i0] - p9[i0]) * float32(0.1))
+		p9[i0] = p9[i0] + ((logits_h1_b_grad[i0] - p9[i0]) * float32(0.1))
 	}
 	// %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p10[i0] = p10[i0] + (((t40[i0] * t40[i0]) - p10[i0]) * float32(0.001))
+		p10[i0] = p10[i0] + (((logits_h1_b_grad[i0] * logits_h1_b_grad[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -666,8 +666,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
 		m.l105 = loop105{
-			p11: p11,
-			t38: t38,
+			p11:              p11,
+			logits_h2_W_grad: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l105)
 	}
@@ -675,8 +675,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
 		m.l110 = loop110{
-			p12: p12,
-			t38: t38,
+			p12:              p12,
+			logits_h2_W_grad: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l110)
 	}
@@ -693,11 +693,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p13[i0] = p13[i0] + ((t36[i0] - p13[i0]) * float32(0.1))
+		p13[i0] = p13[i0] + ((logits_h2_b_grad[i0] - p13[i0]) * float32(0.1))
 	}
 	// %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p14[i0] = p14[i0] + (((t36[i0] * t36[i0]) - p14[i0]) * float32(0.001))
+		p14[i0] = p14[i0] + (((logits_h2_b_grad[i0] * logits_h2_b_grad[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -705,11 +705,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		p15[i0] = p15[i0] + ((t34[i0] - p15[i0]) * float32(0.1))
+		p15[i0] = p15[i0] + ((logits_out_W_grad[i0] - p15[i0]) * float32(0.1))
 	}
 	// %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		p16[i0] = p16[i0] + (((t34[i0] * t34[i0]) - p16[i0]) * float32(0.001))
+		p16[i0] = p16[i0] + (((logits_out_W_grad[i0] * logits_out_W_grad[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
@@ -717,11 +717,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p17[i0] = p17[i0] + ((t32[i0] - p17[i0]) * float32(0.1))
+		p17[i0] = p17[i0] + ((logits_out_b_grad[i0] - p17[i0]) * float32(0.1))
 	}
 	// %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p18[i0] = p18[i0] + (((t32[i0] * t32[i0]) - p18[i0]) * float32(0.001))
+		p18[i0] = p18[i0] + (((logits_out_b_grad[i0] * logits_out_b_grad[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
