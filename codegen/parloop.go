@@ -159,15 +159,13 @@ func (c *gen) emitParallel(n *ir.Node, ops []access, elem func(e []*jen.Statemen
 		c.f.Comment("Run implements runtime.Task.")
 		c.f.Func().Params(jen.Id("l").Op("*").Id(loopType(n))).Id("Run").Params(jen.List(jen.Id("lo"), jen.Id("hi")).Int()).Block(body...)
 	}
-	// The fields in declaration order, one a line (a jen.Dict would
-	// sort them by name).
-	var vals []jen.Code
+	var vals []field
 	for _, f := range fields {
-		vals = append(vals, jen.Id(f).Op(":").Id(f))
+		vals = append(vals, field{f, jen.Id(f)})
 	}
 	return jen.Block(
 		jen.Comment(c.plan.parallel[n].why),
-		jen.Id("m").Dot(loopField(n)).Op("=").Id(loopType(n)).Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, vals...),
+		jen.Id("m").Dot(loopField(n)).Op("=").Id(loopType(n)).Add(keyed(vals...)),
 		jen.Qual(RuntimePath, "ParallelFor").Call(numel(n.Type.Shape).code(), jen.Lit(parallelChunk), jen.Op("&").Id("m").Dot(loopField(n))),
 	)
 }

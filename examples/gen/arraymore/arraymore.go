@@ -526,17 +526,17 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "E",
 		Shape: []int{3, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "C",
 		Shape: []int{6, 3},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W",
 		Shape: []int{12, 2},
+		Data:  m.params[2],
 	}}
 }
 
@@ -627,73 +627,73 @@ const graphJSON = `{"name":"ids","op":"input","dtype":"i32","shape":[-1]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.5,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  2.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.6,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ArrayMore",
+	Source: "examples/array_more.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "i32",
-		Dims:  []string{"N"},
 		Name:  "ids",
-		Shape: []int{-1},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "x",
-		Shape: []int{-1, 6},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "t",
-		Shape: []int{-1, 2},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{252, 140},
-		ParamBytes: 216,
-	},
-	Model:     "ArrayMore",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 2},
-	}, {
 		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "x",
+		DType: "f32",
+		Shape: []int{-1, 6},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "t",
+		DType: "f32",
+		Shape: []int{-1, 2},
+		Dims:  []string{"N", ""},
+	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
+		DType: "f32",
+		Shape: []int{-1, 2},
+		Dims:  []string{"N", ""},
+	}, {
 		Name:  "dims",
+		DType: "i32",
 		Shape: []int{2},
 	}, {
-		DType: "i32",
 		Name:  "axes",
+		DType: "i32",
 		Shape: []int{},
 	}},
-	ParamCount: 54,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "E",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "C",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{12, 2},
 	}},
 	PredictInputs: []string{"ids", "x"},
-	Source:        "examples/array_more.flow",
 	TrainInputs:   []string{"ids", "x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    54,
+	Memory: runtime.Memory{
+		ParamBytes: 216,
+		ArenaBytes: []int64{252, 140},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.5,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  2.6,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  5.6,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

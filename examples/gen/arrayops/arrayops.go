@@ -702,25 +702,25 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{6, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "S",
 		Shape: []int{3, 2},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{13, 4},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b",
 		Shape: []int{4},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "P",
 		Shape: []int{12},
+		Data:  m.params[4],
 	}}
 }
 
@@ -837,68 +837,68 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,12]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  14.6,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ArrayOps",
+	Source: "examples/array_ops.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 12},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{372, 264},
-		ParamBytes: 392,
-	},
-	Model:     "ArrayOps",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 4},
 	}},
-	ParamCount: 98,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{6, 4},
 	}, {
-		DType: "f32",
 		Name:  "S",
+		DType: "f32",
 		Shape: []int{3, 2},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{13, 4},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "P",
+		DType: "f32",
 		Shape: []int{12},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/array_ops.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    98,
+	Memory: runtime.Memory{
+		ParamBytes: 392,
+		ArenaBytes: []int64{372, 264},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  14.6,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -567,13 +567,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{4, 3},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{3},
+		Data:  m.params[1],
 	}}
 }
 
@@ -668,85 +668,85 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  2.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  3.5,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Compare",
+	Source: "examples/compare.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
-		Name:  "label",
-		Shape: []int{-1},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{52, 132},
-		ParamBytes: 60,
-	},
-	Model:     "Compare",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "i64",
-		Dims:  []string{"N"},
-		Name:  "pred",
-		Shape: []int{-1},
-	}, {
-		DType: "i64",
-		Dims:  []string{"N"},
-		Name:  "low",
-		Shape: []int{-1},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "label",
+		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "pred",
+		DType: "i64",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "low",
+		DType: "i64",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
 		Name:  "accuracy",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N"},
 		Name:  "truth",
-		Shape: []int{-1},
-	}, {
-		DType: "bool",
-		Dims:  []string{"N", ""},
-		Name:  "inside",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
-		Name:  "count",
-		Shape: []int{-1},
-	}, {
-		DType: "f64",
-		Dims:  []string{"N", ""},
-		Name:  "wide",
-		Shape: []int{-1, 4},
-	}},
-	ParamCount: 15,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "inside",
+		DType: "bool",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "count",
+		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "wide",
+		DType: "f64",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{4, 3},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x", "label"},
-	Source:        "examples/compare.flow",
 	TrainInputs:   []string{"x", "label"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    15,
+	Memory: runtime.Memory{
+		ParamBytes: 60,
+		ArenaBytes: []int64{52, 132},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  2.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  3.5,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

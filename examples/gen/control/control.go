@@ -1091,21 +1091,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{3, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "U",
 		Shape: []int{4, 4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{3, 4},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "g",
 		Shape: []int{4},
+		Data:  m.params[3],
 	}}
 }
 
@@ -1239,76 +1239,76 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  8.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  51.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  121.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Control",
+	Source: "examples/control.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 5, 3},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{586, 972},
-		ParamBytes: 176,
-	},
-	Model:     "Control",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
+	}},
+	Outputs: []runtime.TensorSpec{{
 		Name:  "p",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Name:  "k",
-		Shape: []int{},
-	}, {
-		DType: "i32",
-		Name:  "steps",
-		Shape: []int{},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "k",
+		DType: "i32",
+		Shape: []int{},
+	}, {
+		Name:  "steps",
+		DType: "i32",
+		Shape: []int{},
+	}, {
 		Name:  "m",
+		DType: "f32",
 		Shape: []int{},
 	}},
-	ParamCount: 44,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "U",
+		DType: "f32",
 		Shape: []int{4, 4},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "g",
+		DType: "f32",
 		Shape: []int{4},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/control.flow",
 	TrainInputs:   []string{"x", "y"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    44,
+	Memory: runtime.Memory{
+		ParamBytes: 176,
+		ArenaBytes: []int64{586, 972},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  8.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  51.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  121.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

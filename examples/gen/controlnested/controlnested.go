@@ -670,9 +670,9 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "w",
 		Shape: []int{3},
+		Data:  m.params[0],
 	}}
 }
 
@@ -751,59 +751,59 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  26.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  66.2,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ControlNested",
+	Source: "examples/control_nested.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "bool",
 		Name:  "flip",
+		DType: "bool",
 		Shape: []int{},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{113, 44},
-		ParamBytes: 12,
-	},
-	Model:     "ControlNested",
-	Optimizer: "sgd(lr=0.01)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N"},
 		Name:  "y",
+		DType: "f32",
 		Shape: []int{-1},
+		Dims:  []string{"N"},
 	}, {
-		DType: "i32",
 		Name:  "t",
+		DType: "i32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "count",
+		DType: "f32",
 		Shape: []int{},
 	}},
-	ParamCount: 3,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "w",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x", "flip"},
-	Source:        "examples/control_nested.flow",
 	TrainInputs:   []string{"x", "flip"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.01)",
+	ParamCount:    3,
+	Memory: runtime.Memory{
+		ParamBytes: 12,
+		ArenaBytes: []int64{113, 44},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  26.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  66.2,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

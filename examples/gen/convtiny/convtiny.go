@@ -194,72 +194,72 @@ func (m *Model) forward(n int, x []float32) {
 		// the convolution %8, bias b1, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan8(n), h1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       2,
 			InH:       7,
 			InW:       7,
+			InC:       2,
 			KH:        3,
 			KW:        3,
 			OutC:      4,
 			OutH:      7,
 			OutW:      7,
-			PadLeft:   1,
-			PadTop:    1,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    1,
+			PadLeft:   1,
 		})
 	}
 	// p1 = max_pool(h1) f32[N,4,4,4], line 18
 	runtime.MaxPool(p1_11, h1, runtime.PoolShape{
 		Batch:   n,
-		C:       4,
 		InH:     7,
 		InW:     7,
+		C:       4,
 		KH:      3,
 		KW:      3,
-		OutH:    4,
-		OutW:    4,
-		PadLeft: 1,
-		PadTop:  1,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    4,
+		OutW:    4,
+		PadTop:  1,
+		PadLeft: 1,
 	})
 	// h2 = relu(%13) f32[N,2,2,5], line 20
 	{
 		// the convolution c2, bias b2, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan12(n), h2, p1_11, p2, p3, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 2,
-			DilationW: 1,
-			InC:       4,
 			InH:       4,
 			InW:       4,
+			InC:       4,
 			KH:        2,
 			KW:        2,
 			OutC:      5,
 			OutH:      2,
 			OutW:      2,
-			PadLeft:   0,
-			PadTop:    0,
 			StrideH:   1,
 			StrideW:   2,
+			DilationH: 2,
+			DilationW: 1,
+			PadTop:    0,
+			PadLeft:   0,
 		})
 	}
 	// p2 = avg_pool(h2) f32[N,2,2,5], line 21
 	runtime.AvgPool(p2_15, h2, runtime.PoolShape{
 		Batch:   n,
-		C:       5,
 		InH:     2,
 		InW:     2,
+		C:       5,
 		KH:      2,
 		KW:      2,
-		OutH:    2,
-		OutW:    2,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 1,
 		StrideW: 1,
+		OutH:    2,
+		OutW:    2,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// f = mean(p2) f32[N,5], line 22
 	{
@@ -465,17 +465,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
 	runtime.AvgPoolGrad(h2_grad, p2_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       5,
 		InH:     2,
 		InW:     2,
+		C:       5,
 		KH:      2,
 		KW:      2,
-		OutH:    2,
-		OutW:    2,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 1,
 		StrideW: 1,
+		OutH:    2,
+		OutW:    2,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
@@ -494,53 +494,53 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
 	runtime.Conv2DBackpropInputPlan(convPlan44(n), p1_grad, p2, c2_grad, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
 		InH:       4,
 		InW:       4,
+		InC:       4,
 		KH:        2,
 		KW:        2,
 		OutC:      5,
 		OutH:      2,
 		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
 		StrideH:   1,
 		StrideW:   2,
+		DilationH: 2,
+		DilationW: 1,
+		PadTop:    0,
+		PadLeft:   0,
 	})
 	// %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
 	runtime.Conv2DBackpropFilterPlan(convPlan45(n), K2_grad, p1_11, c2_grad, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
 		InH:       4,
 		InW:       4,
+		InC:       4,
 		KH:        2,
 		KW:        2,
 		OutC:      5,
 		OutH:      2,
 		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
 		StrideH:   1,
 		StrideW:   2,
+		DilationH: 2,
+		DilationW: 1,
+		PadTop:    0,
+		PadLeft:   0,
 	})
 	// %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
 	runtime.MaxPoolGrad(h1_grad, h1, p1_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       4,
 		InH:     7,
 		InW:     7,
+		C:       4,
 		KH:      3,
 		KW:      3,
-		OutH:    4,
-		OutW:    4,
-		PadLeft: 1,
-		PadTop:  1,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    4,
+		OutW:    4,
+		PadTop:  1,
+		PadLeft: 1,
 	})
 	// %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
 	for i0 := 0; i0 < 196*n; i0++ {
@@ -559,20 +559,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
 	runtime.Conv2DBackpropFilterPlan(convPlan50(n), K1_grad, x, t47, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       7,
 		InW:       7,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      4,
 		OutH:      7,
 		OutW:      7,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 	// %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
 	for i0 := 0; i0 < 72; i0++ {
@@ -666,29 +666,29 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K1",
 		Shape: []int{3, 3, 2, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K2",
 		Shape: []int{2, 2, 4, 5},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{5},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "W",
 		Shape: []int{5, 3},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "b3",
 		Shape: []int{3},
+		Data:  m.params[5],
 	}}
 }
 
@@ -790,72 +790,72 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,7,7,2]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  2.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  51.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  134.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ConvTiny",
+	Source: "examples/conv_tiny.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 7, 7, 2},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{396, 2020},
-		ParamBytes: 716,
-	},
-	Model:     "ConvTiny",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "p",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 179,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "p",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "K1",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 4},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "K2",
+		DType: "f32",
 		Shape: []int{2, 2, 4, 5},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{5},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{5, 3},
 	}, {
-		DType: "f32",
 		Name:  "b3",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/conv_tiny.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    179,
+	Memory: runtime.Memory{
+		ParamBytes: 716,
+		ArenaBytes: []int64{396, 2020},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  2.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  51.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  134.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -275,21 +275,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{3, 1},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{1},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "steps",
 		Shape: []int{},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "mean_loss",
 		Shape: []int{},
+		Data:  m.params[3],
 	}}
 }
 
@@ -358,64 +358,64 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  0.1,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  0.7,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Counter",
+	Source: "examples/counter.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y",
-		Shape: []int{-1, 1},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{16, 8},
-		ParamBytes: 24,
-	},
-	Model:     "Counter",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 1},
 		Dims:  []string{"N", ""},
-		Name:  "pred",
-		Shape: []int{-1, 1},
 	}},
-	ParamCount: 4,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "pred",
 		DType: "f32",
+		Shape: []int{-1, 1},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{3, 1},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{1},
 	}, {
-		DType: "f32",
 		Name:  "steps",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "mean_loss",
+		DType: "f32",
 		Shape: []int{},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/counter.flow",
 	TrainInputs:   []string{"x", "y"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    4,
+	Memory: runtime.Memory{
+		ParamBytes: 24,
+		ArenaBytes: []int64{16, 8},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  0.1,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  0.7,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

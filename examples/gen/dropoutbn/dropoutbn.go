@@ -236,20 +236,20 @@ func (m *Model) shared(n int, x []float32) {
 	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
 	runtime.Conv2DPlan(convPlan7(n), t7, x, p0, nil, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       4,
 		InW:       4,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      3,
 		OutH:      4,
 		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 }
 
@@ -846,20 +846,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
 	runtime.Conv2DBackpropFilterPlan(convPlan171(n), K_grad, x, t169, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       4,
 		InW:       4,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      3,
 		OutH:      4,
 		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 	// %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
 	for i0 := 0; i0 < 54; i0++ {
@@ -958,53 +958,53 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K",
 		Shape: []int{3, 3, 2, 3},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W",
 		Shape: []int{48, 6},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "g2",
 		Shape: []int{6},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{6},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "V",
 		Shape: []int{6, 3},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "c/gamma",
 		Shape: []int{3},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "c/beta",
 		Shape: []int{3},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "c/moving_mean",
 		Shape: []int{3},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "c/moving_variance",
 		Shape: []int{3},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "hn/moving_mean",
 		Shape: []int{6},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "hn/moving_variance",
 		Shape: []int{6},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "dropout/step",
 		Shape: []int{},
+		Data:  m.params[11],
 	}}
 }
 
@@ -1216,96 +1216,96 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,4,2]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  21.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  81.5,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "DropoutBN",
+	Source: "examples/dropout_bn.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 4, 4, 2},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1472, 1512},
-		ParamBytes: 1588,
-	},
-	Model:     "DropoutBN",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "p",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 378,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "p",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "K",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 3},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{48, 6},
 	}, {
-		DType: "f32",
 		Name:  "g2",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "c/gamma",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/beta",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/moving_mean",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/moving_variance",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "hn/moving_mean",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "hn/moving_variance",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "dropout/step",
+		DType: "f32",
 		Shape: []int{},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/dropout_bn.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    378,
+	Memory: runtime.Memory{
+		ParamBytes: 1588,
+		ArenaBytes: []int64{1472, 1512},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  21.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  81.5,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

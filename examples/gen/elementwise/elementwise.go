@@ -876,21 +876,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{5, 6},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{6},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{6, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "e",
 		Shape: []int{3},
+		Data:  m.params[3],
 	}}
 }
 
@@ -1090,64 +1090,64 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.4,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.1,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  19.3,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Elementwise",
+	Source: "examples/elementwise.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 5},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{216, 296},
-		ParamBytes: 228,
-	},
-	Model:     "Elementwise",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 57,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{5, 6},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "e",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/elementwise.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    57,
+	Memory: runtime.Memory{
+		ParamBytes: 228,
+		ArenaBytes: []int64{216, 296},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.4,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.1,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  19.3,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

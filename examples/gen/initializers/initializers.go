@@ -668,65 +668,65 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{6, 8},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W2",
 		Shape: []int{8, 4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K",
 		Shape: []int{3, 3, 2, 8},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "U",
 		Shape: []int{5, 8, 4},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "V",
 		Shape: []int{6, 8},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "P",
 		Shape: []int{6, 8},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "Q",
 		Shape: []int{8, 4},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "O",
 		Shape: []int{4, 8},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "a",
 		Shape: []int{4},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "b1",
 		Shape: []int{8},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "b2",
 		Shape: []int{4},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "g",
 		Shape: []int{8},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "s",
 		Shape: []int{},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "R",
 		Shape: []int{2, 4},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "c",
 		Shape: []int{4},
+		Data:  m.params[14],
 	}}
 }
 
@@ -878,108 +878,108 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  1.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  7.4,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Initializers",
+	Source: "examples/initializers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 6},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1828, 116},
-		ParamBytes: 2324,
-	},
-	Model:     "Initializers",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 4},
 	}},
-	ParamCount: 581,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{8, 4},
 	}, {
-		DType: "f32",
 		Name:  "K",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 8},
 	}, {
-		DType: "f32",
 		Name:  "U",
+		DType: "f32",
 		Shape: []int{5, 8, 4},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "P",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "Q",
+		DType: "f32",
 		Shape: []int{8, 4},
 	}, {
-		DType: "f32",
 		Name:  "O",
+		DType: "f32",
 		Shape: []int{4, 8},
 	}, {
-		DType: "f32",
 		Name:  "a",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{8},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "g",
+		DType: "f32",
 		Shape: []int{8},
 	}, {
-		DType: "f32",
 		Name:  "s",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "R",
+		DType: "f32",
 		Shape: []int{2, 4},
 	}, {
-		DType: "f32",
 		Name:  "c",
+		DType: "f32",
 		Shape: []int{4},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/initializers.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    581,
+	Memory: runtime.Memory{
+		ParamBytes: 2324,
+		ArenaBytes: []int64{1828, 116},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.7,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  1.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  7.4,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -621,37 +621,37 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "logits/h1/W",
 		Shape: []int{784, 64},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "logits/h1/b",
 		Shape: []int{64},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "logits/h2/W",
 		Shape: []int{64, 32},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/h2/b",
 		Shape: []int{32},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/out/W",
 		Shape: []int{32, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/out/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "skip/W",
 		Shape: []int{784, 10},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "skip/b",
 		Shape: []int{10},
+		Data:  m.params[7],
 	}}
 }
 
@@ -763,80 +763,80 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  4.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  132.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  308.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Layers",
+	Source: "examples/layers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{241708, 684},
-		ParamBytes: 242000,
-	},
-	Model:     "Layers",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 60500,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "logits/h1/W",
+		DType: "f32",
 		Shape: []int{784, 64},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W",
+		DType: "f32",
 		Shape: []int{64, 32},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "skip/W",
+		DType: "f32",
 		Shape: []int{784, 10},
 	}, {
-		DType: "f32",
 		Name:  "skip/b",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/layers.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    60500,
+	Memory: runtime.Memory{
+		ParamBytes: 242000,
+		ArenaBytes: []int64{241708, 684},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  4.3,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  132.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  308.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

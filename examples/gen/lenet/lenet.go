@@ -276,72 +276,72 @@ func (m *Model) shared(n int, x []float32) {
 		// the convolution %10, bias c1, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan10(n), a1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       1,
 			InH:       28,
 			InW:       28,
+			InC:       1,
 			KH:        5,
 			KW:        5,
 			OutC:      32,
 			OutH:      28,
 			OutW:      28,
-			PadLeft:   2,
-			PadTop:    2,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    2,
+			PadLeft:   2,
 		})
 	}
 	// p1 = max_pool(a1) f32[N,14,14,32], line 23
 	runtime.MaxPool(p1_13, a1, runtime.PoolShape{
 		Batch:   n,
-		C:       32,
 		InH:     28,
 		InW:     28,
+		C:       32,
 		KH:      2,
 		KW:      2,
-		OutH:    14,
-		OutW:    14,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    14,
+		OutW:    14,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// a2 = relu(%15) f32[N,14,14,64], line 24
 	{
 		// the convolution %14, bias c2, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan14(n), a2, p1_13, p2, p3, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       32,
 			InH:       14,
 			InW:       14,
+			InC:       32,
 			KH:        5,
 			KW:        5,
 			OutC:      64,
 			OutH:      14,
 			OutW:      14,
-			PadLeft:   2,
-			PadTop:    2,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    2,
+			PadLeft:   2,
 		})
 	}
 	// p2 = max_pool(a2) f32[N,7,7,64], line 25
 	runtime.MaxPool(p2_17, a2, runtime.PoolShape{
 		Batch:   n,
-		C:       64,
 		InH:     14,
 		InW:     14,
+		C:       64,
 		KH:      2,
 		KW:      2,
-		OutH:    7,
-		OutW:    7,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    7,
+		OutW:    7,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// flat = reshape(p2) f32[N,3136], line 26
 	copy(flat, p2_17)
@@ -827,17 +827,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
 	runtime.MaxPoolGrad(a2_grad, a2, p2_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       64,
 		InH:     14,
 		InW:     14,
+		C:       64,
 		KH:      2,
 		KW:      2,
-		OutH:    7,
-		OutW:    7,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    7,
+		OutW:    7,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
 	{
@@ -862,53 +862,53 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
 	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, p1_grad, p2, t62, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
 		InH:       14,
 		InW:       14,
+		InC:       32,
 		KH:        5,
 		KW:        5,
 		OutC:      64,
 		OutH:      14,
 		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
 	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, K2_grad, p1_13, t62, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
 		InH:       14,
 		InW:       14,
+		InC:       32,
 		KH:        5,
 		KW:        5,
 		OutC:      64,
 		OutH:      14,
 		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
 	runtime.MaxPoolGrad(a1_grad, a1, p1_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       32,
 		InH:     28,
 		InW:     28,
+		C:       32,
 		KH:      2,
 		KW:      2,
-		OutH:    14,
-		OutW:    14,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    14,
+		OutW:    14,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	{
@@ -933,20 +933,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
 	runtime.Conv2DBackpropFilterPlan(convPlan70(n), K1_grad, x, t67, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       1,
 		InH:       28,
 		InW:       28,
+		InC:       1,
 		KH:        5,
 		KW:        5,
 		OutC:      32,
 		OutH:      28,
 		OutW:      28,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
@@ -1159,109 +1159,109 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K1",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "c1",
 		Shape: []int{32},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K2",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "c2",
 		Shape: []int{64},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "W3",
 		Shape: []int{3136, 1024},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "b3",
 		Shape: []int{1024},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "W4",
 		Shape: []int{1024, 10},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "b4",
 		Shape: []int{10},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "dropout/step",
 		Shape: []int{},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "K1/adam_m",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "K1/adam_v",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "c1/adam_m",
 		Shape: []int{32},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "c1/adam_v",
 		Shape: []int{32},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "K2/adam_m",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "K2/adam_v",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "c2/adam_m",
 		Shape: []int{64},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "c2/adam_v",
 		Shape: []int{64},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "W3/adam_m",
 		Shape: []int{3136, 1024},
+		Data:  m.params[18],
 	}, {
-		Data:  m.params[19],
 		Name:  "W3/adam_v",
 		Shape: []int{3136, 1024},
+		Data:  m.params[19],
 	}, {
-		Data:  m.params[20],
 		Name:  "b3/adam_m",
 		Shape: []int{1024},
+		Data:  m.params[20],
 	}, {
-		Data:  m.params[21],
 		Name:  "b3/adam_v",
 		Shape: []int{1024},
+		Data:  m.params[21],
 	}, {
-		Data:  m.params[22],
 		Name:  "W4/adam_m",
 		Shape: []int{1024, 10},
+		Data:  m.params[22],
 	}, {
-		Data:  m.params[23],
 		Name:  "W4/adam_v",
 		Shape: []int{1024, 10},
+		Data:  m.params[23],
 	}, {
-		Data:  m.params[24],
 		Name:  "b4/adam_m",
 		Shape: []int{10},
+		Data:  m.params[24],
 	}, {
-		Data:  m.params[25],
 		Name:  "b4/adam_v",
 		Shape: []int{10},
+		Data:  m.params[25],
 	}}
 }
 
@@ -1516,152 +1516,152 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1070.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  13000.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  61900.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "LeNet",
+	Source: "examples/lenet.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 28, 28, 1},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{13090824, 300880},
-		ParamBytes: 39295616,
-	},
-	Model:     "LeNet",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 3274634,
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
+		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "K1",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "c1",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "K2",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "c2",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "W3",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "b3",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "W4",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "b4",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "dropout/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "K1/adam_m",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "K1/adam_v",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "c1/adam_m",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "c1/adam_v",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "K2/adam_m",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "K2/adam_v",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "c2/adam_m",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "c2/adam_v",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "W3/adam_m",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "W3/adam_v",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "b3/adam_m",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "b3/adam_v",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "W4/adam_m",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "W4/adam_v",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "b4/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "b4/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/lenet.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
+	ParamCount:    3274634,
+	Memory: runtime.Memory{
+		ParamBytes: 39295616,
+		ArenaBytes: []int64{13090824, 300880},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1070.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  13000.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  61900.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -646,21 +646,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{4, 5},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "H",
 		Shape: []int{2, 5, 3},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "G",
 		Shape: []int{3, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "V",
 		Shape: []int{3, 2},
+		Data:  m.params[3],
 	}}
 }
 
@@ -794,74 +794,74 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3,4]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.8,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  19.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  66.2,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Linalg",
+	Source: "examples/linalg.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3, 4},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", "", ""},
+	}, {
 		Name:  "m",
+		DType: "f32",
 		Shape: []int{-1, 3, 3},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", "", ""},
+	}, {
 		Name:  "t",
-		Shape: []int{-1, 3, 2},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{208, 656},
-		ParamBytes: 260,
-	},
-	Model:     "Linalg",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3, 2},
 		Dims:  []string{"N", "", ""},
-		Name:  "y",
-		Shape: []int{-1, 3, 2},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N"},
-		Name:  "det",
-		Shape: []int{-1},
 	}},
-	ParamCount: 65,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 3, 2},
+		Dims:  []string{"N", "", ""},
+	}, {
+		Name:  "det",
+		DType: "f32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{4, 5},
 	}, {
-		DType: "f32",
 		Name:  "H",
+		DType: "f32",
 		Shape: []int{2, 5, 3},
 	}, {
-		DType: "f32",
 		Name:  "G",
+		DType: "f32",
 		Shape: []int{3, 3},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{3, 2},
 	}},
 	PredictInputs: []string{"x", "m"},
-	Source:        "examples/linalg.flow",
 	TrainInputs:   []string{"x", "m", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    65,
+	Memory: runtime.Memory{
+		ParamBytes: 260,
+		ArenaBytes: []int64{208, 656},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.8,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  19.3,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  66.2,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

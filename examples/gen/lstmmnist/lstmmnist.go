@@ -1215,81 +1215,81 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "hs/W",
 		Shape: []int{28, 512},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "hs/U",
 		Shape: []int{128, 512},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "hs/b",
 		Shape: []int{512},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "hs/bf",
 		Shape: []int{128},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/W",
 		Shape: []int{128, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "hs/W/adam_m",
 		Shape: []int{28, 512},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "hs/W/adam_v",
 		Shape: []int{28, 512},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "hs/U/adam_m",
 		Shape: []int{128, 512},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "hs/U/adam_v",
 		Shape: []int{128, 512},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "hs/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "hs/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "hs/bf/adam_m",
 		Shape: []int{128},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "hs/bf/adam_v",
 		Shape: []int{128},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "logits/W/adam_m",
 		Shape: []int{128, 10},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "logits/W/adam_v",
 		Shape: []int{128, 10},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "logits/b/adam_m",
 		Shape: []int{10},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "logits/b/adam_v",
 		Shape: []int{10},
+		Data:  m.params[18],
 	}}
 }
 
@@ -1498,124 +1498,124 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  258.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  11000.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  29800.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "LstmMnist",
+	Source: "examples/lstm_mnist.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 28, 28},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1318444, 235520},
-		ParamBytes: 981628,
-	},
-	Model:     "LstmMnist",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 81802,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "hs/W",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "logits/W",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "hs/W/adam_m",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/W/adam_v",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U/adam_m",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U/adam_v",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf/adam_m",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf/adam_v",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "logits/W/adam_m",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/W/adam_v",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/lstm_mnist.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.002)",
+	ParamCount:    81802,
+	Memory: runtime.Memory{
+		ParamBytes: 981628,
+		ArenaBytes: []int64{1318444, 235520},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  258.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  11000.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  29800.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -795,81 +795,81 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "logits/h1/W",
 		Shape: []int{784, 512},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "logits/h1/b",
 		Shape: []int{512},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "logits/h2/W",
 		Shape: []int{512, 512},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/h2/b",
 		Shape: []int{512},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/out/W",
 		Shape: []int{512, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/out/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "logits/h1/W/adam_m",
 		Shape: []int{784, 512},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "logits/h1/W/adam_v",
 		Shape: []int{784, 512},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "logits/h1/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "logits/h1/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "logits/h2/W/adam_m",
 		Shape: []int{512, 512},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "logits/h2/W/adam_v",
 		Shape: []int{512, 512},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "logits/h2/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "logits/h2/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "logits/out/W/adam_m",
 		Shape: []int{512, 10},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "logits/out/W/adam_v",
 		Shape: []int{512, 10},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "logits/out/b/adam_m",
 		Shape: []int{10},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "logits/out/b/adam_v",
 		Shape: []int{10},
+		Data:  m.params[18],
 	}}
 }
 
@@ -1064,124 +1064,124 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  32.5,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  816.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  6010.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "MLP",
+	Source: "examples/mlp.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{2676780, 6188},
-		ParamBytes: 8036476,
-	},
-	Model:     "MLP",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 669706,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "logits/h1/W",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/W/adam_m",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/W/adam_v",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W/adam_m",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W/adam_v",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W/adam_m",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W/adam_v",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/mlp.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
+	ParamCount:    669706,
+	Memory: runtime.Memory{
+		ParamBytes: 8036476,
+		ArenaBytes: []int64{2676780, 6188},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  32.5,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  816.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  6010.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -278,13 +278,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{784, 10},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{10},
+		Data:  m.params[1],
 	}}
 }
 
@@ -342,56 +342,56 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.8,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  30.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  73.1,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "MnistSoftmax",
+	Source: "examples/mnist_softmax.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossSum,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{31364, 84},
-		ParamBytes: 31400,
-	},
-	Model:     "MnistSoftmax",
-	Optimizer: "sgd(lr=0.01)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 7850,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{784, 10},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/mnist_softmax.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossSum,
+	Optimizer:     "sgd(lr=0.01)",
+	ParamCount:    7850,
+	Memory: runtime.Memory{
+		ParamBytes: 31400,
+		ArenaBytes: []int64{31364, 84},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.8,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  30.3,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  73.1,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

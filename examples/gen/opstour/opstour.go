@@ -601,21 +601,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{6, 5},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{5},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W2",
 		Shape: []int{5, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "s",
 		Shape: []int{3},
+		Data:  m.params[3],
 	}}
 }
 
@@ -753,69 +753,69 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  11.6,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "OpsTour",
+	Source: "examples/ops_tour.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 6},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", ""},
+	}, {
 		Name:  "t",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{196, 184},
-		ParamBytes: 212,
-	},
-	Model:     "OpsTour",
-	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "p",
-		Shape: []int{-1, 3},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
+	}, {
 		Name:  "q",
-		Shape: []int{-1, 3},
-	}},
-	ParamCount: 53,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{6, 5},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{5},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{5, 3},
 	}, {
-		DType: "f32",
 		Name:  "s",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/ops_tour.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    53,
+	Memory: runtime.Memory{
+		ParamBytes: 212,
+		ArenaBytes: []int64{196, 184},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  11.6,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

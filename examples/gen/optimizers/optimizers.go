@@ -561,57 +561,57 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{784, 32},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{32},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W2",
 		Shape: []int{32, 10},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{10},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "W1/adam_m",
 		Shape: []int{784, 32},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "W1/adam_v",
 		Shape: []int{784, 32},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "b1/adam_m",
 		Shape: []int{32},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "b1/adam_v",
 		Shape: []int{32},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "W2/adam_m",
 		Shape: []int{32, 10},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "W2/adam_v",
 		Shape: []int{32, 10},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "b2/adam_m",
 		Shape: []int{10},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "b2/adam_v",
 		Shape: []int{10},
+		Data:  m.params[12],
 	}}
 }
 
@@ -810,100 +810,100 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  66.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  339.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Optimizers",
+	Source: "examples/optimizers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{101680, 300},
-		ParamBytes: 305404,
-	},
-	Model:     "Optimizers",
-	Optimizer: "adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 25450,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "W1/adam_m",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "W1/adam_v",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "b1/adam_m",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "b1/adam_v",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "W2/adam_m",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "W2/adam_v",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "b2/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "b2/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/optimizers.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)",
+	ParamCount:    25450,
+	Memory: runtime.Memory{
+		ParamBytes: 305404,
+		ArenaBytes: []int64{101680, 300},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  66.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  339.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -620,25 +620,25 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "hs/W",
 		Shape: []int{5, 8},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "hs/U",
 		Shape: []int{8, 8},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "hs/b",
 		Shape: []int{8},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/W",
 		Shape: []int{8, 3},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/b",
 		Shape: []int{3},
+		Data:  m.params[4],
 	}}
 }
 
@@ -734,33 +734,53 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,-1,5]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.5,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  232.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  519.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "SeqRnn",
+	Source: "examples/seq_rnn.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "T", ""},
 		Name:  "x",
-		Shape: []int{-1, -1, 5},
-	}, {
 		DType: "f32",
-		Dims:  []string{"N", ""},
+		Shape: []int{-1, -1, 5},
+		Dims:  []string{"N", "T", ""},
+	}, {
 		Name:  "y_",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
+		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
+		Name:  "hs/W",
+		DType: "f32",
+		Shape: []int{5, 8},
+	}, {
+		Name:  "hs/U",
+		DType: "f32",
+		Shape: []int{8, 8},
+	}, {
+		Name:  "hs/b",
+		DType: "f32",
+		Shape: []int{8},
+	}, {
+		Name:  "logits/W",
+		DType: "f32",
+		Shape: []int{8, 3},
+	}, {
+		Name:  "logits/b",
+		DType: "f32",
+		Shape: []int{3},
+	}},
+	PredictInputs: []string{"x"},
+	TrainInputs:   []string{"x", "y_"},
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	Syms:          []string{"N", "T"},
+	ParamCount:    139,
 	Memory: runtime.Memory{
 		ParamBytes: 556,
 		Syms:       []string{"N", "T"},
@@ -775,38 +795,18 @@ var signature = runtime.Signature{
 			Pow:   []int{1, 1},
 		}},
 	},
-	Model:     "SeqRnn",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 3},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.5,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  232.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  519.0,
 	}},
-	ParamCount: 139,
-	Params: []runtime.TensorSpec{{
-		DType: "f32",
-		Name:  "hs/W",
-		Shape: []int{5, 8},
-	}, {
-		DType: "f32",
-		Name:  "hs/U",
-		Shape: []int{8, 8},
-	}, {
-		DType: "f32",
-		Name:  "hs/b",
-		Shape: []int{8},
-	}, {
-		DType: "f32",
-		Name:  "logits/W",
-		Shape: []int{8, 3},
-	}, {
-		DType: "f32",
-		Name:  "logits/b",
-		Shape: []int{3},
-	}},
-	PredictInputs: []string{"x"},
-	Source:        "examples/seq_rnn.flow",
-	Syms:          []string{"N", "T"},
-	TrainInputs:   []string{"x", "y_"},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

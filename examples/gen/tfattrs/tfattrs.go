@@ -599,13 +599,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "B",
 		Shape: []int{4, 6},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W",
 		Shape: []int{7, 3},
+		Data:  m.params[1],
 	}}
 }
 
@@ -699,61 +699,61 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.4,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  6.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  16.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "TFAttrs",
+	Source: "examples/tf_attrs.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 4, 6},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
 		Name:  "label",
+		DType: "i32",
 		Shape: []int{-1},
+		Dims:  []string{"N"},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{184, 340},
-		ParamBytes: 180,
-	},
-	Model:     "TFAttrs",
-	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "z",
-		Shape: []int{-1, 3},
-	}, {
-		DType: "i64",
-		Dims:  []string{"N", ""},
-		Name:  "pred",
-		Shape: []int{-1, 1},
-	}},
-	ParamCount: 45,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "pred",
+		DType: "i64",
+		Shape: []int{-1, 1},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "B",
+		DType: "f32",
 		Shape: []int{4, 6},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{7, 3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/tf_attrs.flow",
 	TrainInputs:   []string{"x", "label"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    45,
+	Memory: runtime.Memory{
+		ParamBytes: 180,
+		ArenaBytes: []int64{184, 340},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.4,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  6.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  16.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }
