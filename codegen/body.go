@@ -174,7 +174,7 @@ func (c *gen) modelType() {
 	}
 	for _, n := range c.allNodes() {
 		if _, ok := c.plan.parallel[n]; ok {
-			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
+			fields = append(fields, jen.Id(loopField(n)).Id(c.plan.loopTypes[n].name).Comment("the parallel loop of "+n.Label()))
 		}
 	}
 	for _, n := range c.plan.bufs {

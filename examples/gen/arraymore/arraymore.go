@@ -157,18 +157,9 @@ func (m *Model) layout(n int) {
 // gemmPlan14 is the cost model's plan for the SGEMM of mixed (f32[N,3] @ f32[3,3]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+//
+// It is also the plan for the SGEMM of z (f32[N,12] @ f32[12,2]), which the cost model decides the same way.
 func gemmPlan14(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan19 is the cost model's plan for the SGEMM of z (f32[N,12] @ f32[12,2]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan19(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -283,7 +274,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 		}
 	}
 	// z = matmul(h, W) f32[N,2], line 24
-	runtime.SgemmPlan(gemmPlan19(n), false, false, n, 2, 12, 1, h, 12, p2, 2, 0, z, 2)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 2, 12, 1, h, 12, p2, 2, 0, z, 2)
 }
 
 // predict runs the predict program for a batch of n.

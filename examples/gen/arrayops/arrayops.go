@@ -174,6 +174,8 @@ func gemmPlan17(n int) runtime.GemmPlan {
 // gemmPlan23 is the cost model's plan for the SGEMM of %23 (f32[N,13] @ f32[13,4]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %55 (f32[N,3] @ f32[3,4]), which the cost model decides the same way.
 func gemmPlan23(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
@@ -386,17 +388,6 @@ func gemmPlan46(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 }
 
-// gemmPlan55 is the cost model's plan for the SGEMM of %55 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan55(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, t []float32) {
 	m.layout(n)
@@ -518,7 +509,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		t54[i0] = t49[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan55(n), false, false, n, 4, 3, 1, t54, 3, M, 4, 0, xs_grad, 4)
+	runtime.SgemmPlan(gemmPlan23(n), false, false, n, 4, 3, 1, t54, 3, M, 4, 0, xs_grad, 4)
 	// %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, xs, 4, 0, M_grad, 4)
 	// %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]

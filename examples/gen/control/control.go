@@ -330,18 +330,9 @@ func (m *Model) layout(n int) {
 // gemmPlan7 is the cost model's plan for the SGEMM of %7 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+//
+// It is also the plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan12 is the cost model's plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan12(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -432,7 +423,7 @@ func (m *Model) forward(n int, x []float32) {
 			// %11 = matmul(xt, W) f32[N,4], line 17
 			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt, 3, p0, 4, 0, t11, 4)
 			// %12 = matmul(h, U) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
 			// %13 = add(%11, %12) f32[N,4], line 17
 			for i0 := 0; i0 < 4*n; i0++ {
 				t13[i0] = t11[i0] + t12[i0]

@@ -224,18 +224,9 @@ func (m *Model) layout(n int) {
 // gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,5] @ f32[5,6]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of z (f32[N,6] @ f32[6,3]), which the cost model decides the same way.
 func gemmPlan6(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan22 is the cost model's plan for the SGEMM of z (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan22(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -284,7 +275,7 @@ func (m *Model) forward(n int, x []float32) {
 		g[i0] = (runtime.Maximum(a_12[i0], t15[i0])) + ((runtime.Minimum(h[i0], float32(0.2))) * float32(0.1))
 	}
 	// z = matmul(g, V) f32[N,3], line 17
-	runtime.SgemmPlan(gemmPlan22(n), false, false, n, 3, 6, 1, g, 6, p2, 3, 0, z, 3)
+	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 3, 6, 1, g, 6, p2, 3, 0, z, 3)
 	// s = rsqrt(%25) f32[N,3], line 18
 	for i0 := 0; i0 < 3*n; i0++ {
 		s_26[i0] = runtime.Rsqrt(((z[i0] * z[i0]) + float32(1)))

@@ -191,18 +191,9 @@ func (m *Model) layout(n int) {
 // gemmPlan21 is the cost model's plan for the SGEMM of %21 (f32[N,6] @ f32[6,8]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %34 (f32[N,8] @ f32[8,4]), which the cost model decides the same way.
 func gemmPlan21(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,8] @ f32[8,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan34(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -296,7 +287,7 @@ func (m *Model) forward(n int, x []float32) {
 		for r := 0; r < n; r++ {
 			copy(t35[r*4:], p10)
 		}
-		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 4, 8, 1, h, 8, t33, 4, 1, t35, 4)
+		runtime.SgemmPlan(gemmPlan21(n), false, false, n, 4, 8, 1, h, 8, t33, 4, 1, t35, 4)
 	}
 	// %36 = mul(a, s) f32[4], line 31
 	for i0 := 0; i0 < 4; i0++ {

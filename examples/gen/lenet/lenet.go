@@ -73,13 +73,13 @@ type Model struct {
 	l33         loop33    // the parallel loop of d3
 	l56         loop56    // the parallel loop of %56
 	l62         loop62    // the parallel loop of %62
-	l67         loop67    // the parallel loop of %67
+	l67         loop62    // the parallel loop of %67
 	l133        loop133   // the parallel loop of %133
 	l138        loop138   // the parallel loop of %138
 	l146        loop146   // the parallel loop of %146
-	l173        loop173   // the parallel loop of %173
-	l178        loop178   // the parallel loop of %178
-	l186        loop186   // the parallel loop of %186
+	l173        loop133   // the parallel loop of %173
+	l178        loop138   // the parallel loop of %178
+	l186        loop146   // the parallel loop of %186
 	a1          []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
 	p1_13       []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
 	a2          []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
@@ -220,18 +220,9 @@ func (m *Model) layout(n int) {
 // convPlan10 is the cost model's plan for conv2d %10 by batch size n (estimated times):
 //   - n in [1, 1]: direct on 1 goroutine(s), 18 µs at n = 1
 //   - n >= 2: direct on 2 goroutine(s), 18 µs at n = 2
+//
+// It is also the plan for conv2d %14, which the cost model decides the same way.
 func convPlan10(n int) runtime.ConvPlan {
-	switch {
-	case n <= 1:
-		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
-	}
-	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2, Relu: true}
-}
-
-// convPlan14 is the cost model's plan for conv2d %14 by batch size n (estimated times):
-//   - n in [1, 1]: direct on 1 goroutine(s), 247 µs at n = 1
-//   - n >= 2: direct on 2 goroutine(s), 248 µs at n = 2
-func convPlan14(n int) runtime.ConvPlan {
 	switch {
 	case n <= 1:
 		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
@@ -310,7 +301,7 @@ func (m *Model) shared(n int, x []float32) {
 	// a2 = relu(%15) f32[N,14,14,64], line 24
 	{
 		// the convolution %14, bias c2, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan14(n), a2, p1_13, p2, p3, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan10(n), a2, p1_13, p2, p3, runtime.ConvShape{
 			Batch:     n,
 			InH:       14,
 			InW:       14,
@@ -497,37 +488,20 @@ func gemmPlan59(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop62 runs the loop of %62 on a range of its elements.
+// loop62 runs the loops of %62 and %67 on a range of their elements.
 type loop62 struct {
-	t62     []float32
-	a2_grad []float32
-	a2      []float32
+	out []float32
+	in1 []float32
+	in2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop62) Run(lo, hi int) {
-	t62 := l.t62[lo:hi:hi]
-	a2_grad := l.a2_grad[lo:hi:hi]
-	a2 := l.a2[lo:hi:hi]
-	for i := range t62 {
-		t62[i] = runtime.ReluGrad(a2_grad[i], a2[i])
-	}
-}
-
-// loop67 runs the loop of %67 on a range of its elements.
-type loop67 struct {
-	t67     []float32
-	a1_grad []float32
-	a1      []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop67) Run(lo, hi int) {
-	t67 := l.t67[lo:hi:hi]
-	a1_grad := l.a1_grad[lo:hi:hi]
-	a1 := l.a1[lo:hi:hi]
-	for i := range t67 {
-		t67[i] = runtime.ReluGrad(a1_grad[i], a1[i])
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in2 := l.in2[lo:hi:hi]
+	for i := range out {
+		out[i] = runtime.ReluGrad(in1[i], in2[i])
 	}
 }
 
@@ -542,99 +516,51 @@ func convPlan70(n int) runtime.ConvPlan {
 	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2}
 }
 
-// loop133 runs the loop of %133 on a range of its elements.
+// loop133 runs the loops of %133 and %173 on a range of their elements.
 type loop133 struct {
-	p14     []float32
-	K2_grad []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop133) Run(lo, hi int) {
-	p14 := l.p14[lo:hi:hi]
-	K2_grad := l.K2_grad[lo:hi:hi]
-	for i := range p14 {
-		p14[i] = p14[i] + ((K2_grad[i] - p14[i]) * float32(0.1))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + ((in1[i] - out[i]) * float32(0.1))
 	}
 }
 
-// loop138 runs the loop of %138 on a range of its elements.
+// loop138 runs the loops of %138 and %178 on a range of their elements.
 type loop138 struct {
-	p15     []float32
-	K2_grad []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop138) Run(lo, hi int) {
-	p15 := l.p15[lo:hi:hi]
-	K2_grad := l.K2_grad[lo:hi:hi]
-	for i := range p15 {
-		p15[i] = p15[i] + (((K2_grad[i] * K2_grad[i]) - p15[i]) * float32(0.001))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + (((in1[i] * in1[i]) - out[i]) * float32(0.001))
 	}
 }
 
-// loop146 runs the loop of %146 on a range of its elements.
+// loop146 runs the loops of %146 and %186 on a range of their elements.
 type loop146 struct {
-	p2   []float32
-	p14  []float32
-	t100 []float32
-	p15  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
+	in3 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop146) Run(lo, hi int) {
-	p2 := l.p2[lo:hi:hi]
-	p14 := l.p14[lo:hi:hi]
-	p15 := l.p15[lo:hi:hi]
-	for i := range p2 {
-		p2[i] = p2[i] - ((p14[i] * l.t100[0]) / ((runtime.Sqrt(p15[i])) + float32(1e-07)))
-	}
-}
-
-// loop173 runs the loop of %173 on a range of its elements.
-type loop173 struct {
-	p18     []float32
-	W3_grad []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop173) Run(lo, hi int) {
-	p18 := l.p18[lo:hi:hi]
-	W3_grad := l.W3_grad[lo:hi:hi]
-	for i := range p18 {
-		p18[i] = p18[i] + ((W3_grad[i] - p18[i]) * float32(0.1))
-	}
-}
-
-// loop178 runs the loop of %178 on a range of its elements.
-type loop178 struct {
-	p19     []float32
-	W3_grad []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop178) Run(lo, hi int) {
-	p19 := l.p19[lo:hi:hi]
-	W3_grad := l.W3_grad[lo:hi:hi]
-	for i := range p19 {
-		p19[i] = p19[i] + (((W3_grad[i] * W3_grad[i]) - p19[i]) * float32(0.001))
-	}
-}
-
-// loop186 runs the loop of %186 on a range of its elements.
-type loop186 struct {
-	p4   []float32
-	p18  []float32
-	t100 []float32
-	p19  []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop186) Run(lo, hi int) {
-	p4 := l.p4[lo:hi:hi]
-	p18 := l.p18[lo:hi:hi]
-	p19 := l.p19[lo:hi:hi]
-	for i := range p4 {
-		p4[i] = p4[i] - ((p18[i] * l.t100[0]) / ((runtime.Sqrt(p19[i])) + float32(1e-07)))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in3 := l.in3[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] - ((in1[i] * l.in2[0]) / ((runtime.Sqrt(in3[i])) + float32(1e-07)))
 	}
 }
 
@@ -843,9 +769,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 747 µs serial at batch 64, 374 µs split (fork/join 0.4 µs)
 		m.l62 = loop62{
-			t62:     t62,
-			a2_grad: a2_grad,
-			a2:      a2,
+			out: t62,
+			in1: a2_grad,
+			in2: a2,
 		}
 		runtime.ParallelFor(12544*n, 16384, &m.l62)
 	}
@@ -913,10 +839,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	{
 		// 2 goroutines: about 1494 µs serial at batch 64, 747 µs split (fork/join 0.4 µs)
-		m.l67 = loop67{
-			t67:     t67,
-			a1_grad: a1_grad,
-			a1:      a1,
+		m.l67 = loop62{
+			out: t67,
+			in1: a1_grad,
+			in2: a1,
 		}
 		runtime.ParallelFor(25088*n, 16384, &m.l67)
 	}
@@ -988,8 +914,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l133 = loop133{
-			p14:     p14,
-			K2_grad: K2_grad,
+			out: p14,
+			in1: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l133)
 	}
@@ -997,8 +923,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l138 = loop138{
-			p15:     p15,
-			K2_grad: K2_grad,
+			out: p15,
+			in1: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l138)
 	}
@@ -1006,10 +932,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 120 µs serial at batch 64, 60 µs split (fork/join 0.4 µs)
 		m.l146 = loop146{
-			p2:   p2,
-			p14:  p14,
-			t100: t100,
-			p15:  p15,
+			out: p2,
+			in1: p14,
+			in2: t100,
+			in3: p15,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l146)
 	}
@@ -1028,29 +954,29 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
-		m.l173 = loop173{
-			p18:     p18,
-			W3_grad: W3_grad,
+		m.l173 = loop133{
+			out: p18,
+			in1: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l173)
 	}
 	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
-		m.l178 = loop178{
-			p19:     p19,
-			W3_grad: W3_grad,
+		m.l178 = loop138{
+			out: p19,
+			in1: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l178)
 	}
 	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 7534 µs serial at batch 64, 3767 µs split (fork/join 0.4 µs)
-		m.l186 = loop186{
-			p4:   p4,
-			p18:  p18,
-			t100: t100,
-			p19:  p19,
+		m.l186 = loop146{
+			out: p4,
+			in1: p18,
+			in2: t100,
+			in3: p19,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l186)
 	}

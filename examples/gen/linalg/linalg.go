@@ -177,18 +177,9 @@ func (m *Model) layout(n int) {
 // gemmPlan7 is the cost model's plan for the SGEMM of %7 (f32[N,3,4] @ f32[4,5]) by batch size n (estimated times):
 //   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
 //   - n >= 2: narrow on 1 goroutine(s), 0.1 µs at n = 2
+//
+// It is also the plan for the SGEMM of %25 (f32[N,3,3] @ f32[3,2]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
-	switch {
-	case n <= 1:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan25 is the cost model's plan for the SGEMM of %25 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
-//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
-//   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
-func gemmPlan25(n int) runtime.GemmPlan {
 	switch {
 	case n <= 1:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -266,13 +257,13 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	// d = expand_dims(%23) f32[N,1,1], line 23
 	copy(d_24, t23)
 	// %25 = matmul(inv, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, inv_21, []int{n}, p3, []int{}, t25, []int{n})
+	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 2, 3, inv_21, []int{n}, p3, []int{}, t25, []int{n})
 	// %26 = add(q, k) f32[N,3,3], line 24
 	for i0 := 0; i0 < 9*n; i0++ {
 		t26[i0] = q[i0] + k_13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmBatched(gemmPlan25(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
+	runtime.SgemmBatched(gemmPlan7(n), false, false, 3, 2, 3, t26, []int{n}, p3, []int{}, t27, []int{n})
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
 		t32[i0] = d_24[i0] * float32(0.01)

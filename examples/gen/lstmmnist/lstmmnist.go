@@ -66,7 +66,7 @@ type Model struct {
 	training      bool      // set during TrainStep: loops keep what their gradients read
 	l13           loop13    // the parallel loop of hs/z
 	l129          loop129   // the parallel loop of %129
-	l132          loop132   // the parallel loop of %132
+	l132          loop13    // the parallel loop of %132
 	l202          loop202   // the parallel loop of %202
 	l207          loop207   // the parallel loop of %207
 	l215          loop215   // the parallel loop of %215
@@ -336,20 +336,20 @@ func gemmPlan12(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop13 runs the loop of hs/z on a range of its elements.
+// loop13 runs the loops of hs/z and %132 on a range of their elements.
 type loop13 struct {
-	hs_z []float32
-	zx   []float32
-	t12  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop13) Run(lo, hi int) {
-	hs_z := l.hs_z[lo:hi:hi]
-	zx := l.zx[lo:hi:hi]
-	t12 := l.t12[lo:hi:hi]
-	for i := range hs_z {
-		hs_z[i] = zx[i] + t12[i]
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in2 := l.in2[lo:hi:hi]
+	for i := range out {
+		out[i] = in1[i] + in2[i]
 	}
 }
 
@@ -440,9 +440,9 @@ func (m *Model) forward(n int, x []float32) {
 			{
 				// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 				m.l13 = loop13{
-					hs_z: hs_z,
-					zx:   zx,
-					t12:  t12,
+					out: hs_z,
+					in1: zx,
+					in2: t12,
 				}
 				runtime.ParallelFor(512*n, 16384, &m.l13)
 			}
@@ -636,23 +636,6 @@ func gemmPlan131(n int) runtime.GemmPlan {
 		return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}
 	}
 	return runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 2}
-}
-
-// loop132 runs the loop of %132 on a range of its elements.
-type loop132 struct {
-	t132 []float32
-	t72  []float32
-	t131 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop132) Run(lo, hi int) {
-	t132 := l.t132[lo:hi:hi]
-	t72 := l.t72[lo:hi:hi]
-	t131 := l.t131[lo:hi:hi]
-	for i := range t132 {
-		t132[i] = t72[i] + t131[i]
-	}
 }
 
 // loop202 runs the loop of %202 on a range of its elements.
@@ -1001,10 +984,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			// %132 = add(%72, %131) f32[128,512], line 79 [grad]
 			{
 				// 2 goroutines: about 61 µs serial at batch 64, 31 µs split (fork/join 0.4 µs)
-				m.l132 = loop132{
-					t132: t132,
-					t72:  t72,
-					t131: t131,
+				m.l132 = loop13{
+					out: t132,
+					in1: t72,
+					in2: t131,
 				}
 				runtime.ParallelFor(65536, 16384, &m.l132)
 			}

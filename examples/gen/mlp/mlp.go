@@ -64,13 +64,13 @@ type Model struct {
 	outs [1][]float32
 
 	l35               loop35    // the parallel loop of %35
-	l39               loop39    // the parallel loop of %39
+	l39               loop35    // the parallel loop of %39
 	l49               loop49    // the parallel loop of %49
 	l54               loop54    // the parallel loop of %54
 	l78               loop78    // the parallel loop of %78
-	l105              loop105   // the parallel loop of %105
-	l110              loop110   // the parallel loop of %110
-	l118              loop118   // the parallel loop of %118
+	l105              loop49    // the parallel loop of %105
+	l110              loop54    // the parallel loop of %110
+	l118              loop78    // the parallel loop of %118
 	logits_h1         []float32 // logits/h1 = relu(%5) f32[N,512], line 16
 	logits_h2         []float32 // logits/h2 = relu(%10) f32[N,512], line 16
 	logits_out        []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
@@ -298,20 +298,20 @@ func gemmPlan33(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 }
 
-// loop35 runs the loop of %35 on a range of its elements.
+// loop35 runs the loops of %35 and %39 on a range of their elements.
 type loop35 struct {
-	t35            []float32
-	logits_h2_grad []float32
-	logits_h2      []float32
+	out []float32
+	in1 []float32
+	in2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop35) Run(lo, hi int) {
-	t35 := l.t35[lo:hi:hi]
-	logits_h2_grad := l.logits_h2_grad[lo:hi:hi]
-	logits_h2 := l.logits_h2[lo:hi:hi]
-	for i := range t35 {
-		t35[i] = runtime.ReluGrad(logits_h2_grad[i], logits_h2[i])
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in2 := l.in2[lo:hi:hi]
+	for i := range out {
+		out[i] = runtime.ReluGrad(in1[i], in2[i])
 	}
 }
 
@@ -337,23 +337,6 @@ func gemmPlan38(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop39 runs the loop of %39 on a range of its elements.
-type loop39 struct {
-	t39            []float32
-	logits_h1_grad []float32
-	logits_h1      []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop39) Run(lo, hi int) {
-	t39 := l.t39[lo:hi:hi]
-	logits_h1_grad := l.logits_h1_grad[lo:hi:hi]
-	logits_h1 := l.logits_h1[lo:hi:hi]
-	for i := range t39 {
-		t39[i] = runtime.ReluGrad(logits_h1_grad[i], logits_h1[i])
-	}
-}
-
 // gemmPlan42 is the cost model's plan for the SGEMM of %42 (f32[N,784]ᵀ @ f32[N,512]) by batch size n (estimated times):
 //   - n in [1, 30]: packed on 1 goroutine(s), 268 µs at n = 30
 //   - n >= 31: packed on 2 goroutine(s), 261 µs at n = 31
@@ -365,99 +348,51 @@ func gemmPlan42(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop49 runs the loop of %49 on a range of its elements.
+// loop49 runs the loops of %49 and %105 on a range of their elements.
 type loop49 struct {
-	p7               []float32
-	logits_h1_W_grad []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop49) Run(lo, hi int) {
-	p7 := l.p7[lo:hi:hi]
-	logits_h1_W_grad := l.logits_h1_W_grad[lo:hi:hi]
-	for i := range p7 {
-		p7[i] = p7[i] + ((logits_h1_W_grad[i] - p7[i]) * float32(0.1))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + ((in1[i] - out[i]) * float32(0.1))
 	}
 }
 
-// loop54 runs the loop of %54 on a range of its elements.
+// loop54 runs the loops of %54 and %110 on a range of their elements.
 type loop54 struct {
-	p8               []float32
-	logits_h1_W_grad []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop54) Run(lo, hi int) {
-	p8 := l.p8[lo:hi:hi]
-	logits_h1_W_grad := l.logits_h1_W_grad[lo:hi:hi]
-	for i := range p8 {
-		p8[i] = p8[i] + (((logits_h1_W_grad[i] * logits_h1_W_grad[i]) - p8[i]) * float32(0.001))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + (((in1[i] * in1[i]) - out[i]) * float32(0.001))
 	}
 }
 
-// loop78 runs the loop of %78 on a range of its elements.
+// loop78 runs the loops of %78 and %118 on a range of their elements.
 type loop78 struct {
-	p0  []float32
-	p7  []float32
-	t72 []float32
-	p8  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
+	in3 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop78) Run(lo, hi int) {
-	p0 := l.p0[lo:hi:hi]
-	p7 := l.p7[lo:hi:hi]
-	p8 := l.p8[lo:hi:hi]
-	for i := range p0 {
-		p0[i] = p0[i] - ((p7[i] * l.t72[0]) / ((runtime.Sqrt(p8[i])) + float32(1e-07)))
-	}
-}
-
-// loop105 runs the loop of %105 on a range of its elements.
-type loop105 struct {
-	p11              []float32
-	logits_h2_W_grad []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop105) Run(lo, hi int) {
-	p11 := l.p11[lo:hi:hi]
-	logits_h2_W_grad := l.logits_h2_W_grad[lo:hi:hi]
-	for i := range p11 {
-		p11[i] = p11[i] + ((logits_h2_W_grad[i] - p11[i]) * float32(0.1))
-	}
-}
-
-// loop110 runs the loop of %110 on a range of its elements.
-type loop110 struct {
-	p12              []float32
-	logits_h2_W_grad []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop110) Run(lo, hi int) {
-	p12 := l.p12[lo:hi:hi]
-	logits_h2_W_grad := l.logits_h2_W_grad[lo:hi:hi]
-	for i := range p12 {
-		p12[i] = p12[i] + (((logits_h2_W_grad[i] * logits_h2_W_grad[i]) - p12[i]) * float32(0.001))
-	}
-}
-
-// loop118 runs the loop of %118 on a range of its elements.
-type loop118 struct {
-	p2  []float32
-	p11 []float32
-	t72 []float32
-	p12 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop118) Run(lo, hi int) {
-	p2 := l.p2[lo:hi:hi]
-	p11 := l.p11[lo:hi:hi]
-	p12 := l.p12[lo:hi:hi]
-	for i := range p2 {
-		p2[i] = p2[i] - ((p11[i] * l.t72[0]) / ((runtime.Sqrt(p12[i])) + float32(1e-07)))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in3 := l.in3[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] - ((in1[i] * l.in2[0]) / ((runtime.Sqrt(in3[i])) + float32(1e-07)))
 	}
 }
 
@@ -567,9 +502,9 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l35 = loop35{
-			t35:            t35,
-			logits_h2_grad: logits_h2_grad,
-			logits_h2:      logits_h2,
+			out: t35,
+			in1: logits_h2_grad,
+			in2: logits_h2,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l35)
 	}
@@ -590,10 +525,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
-		m.l39 = loop39{
-			t39:            t39,
-			logits_h1_grad: logits_h1_grad,
-			logits_h1:      logits_h1,
+		m.l39 = loop35{
+			out: t39,
+			in1: logits_h1_grad,
+			in2: logits_h1,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
@@ -613,8 +548,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l49 = loop49{
-			p7:               p7,
-			logits_h1_W_grad: logits_h1_W_grad,
+			out: p7,
+			in1: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l49)
 	}
@@ -622,8 +557,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l54 = loop54{
-			p8:               p8,
-			logits_h1_W_grad: logits_h1_W_grad,
+			out: p8,
+			in1: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l54)
 	}
@@ -643,10 +578,10 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 942 µs serial at batch 64, 471 µs split (fork/join 0.4 µs)
 		m.l78 = loop78{
-			p0:  p0,
-			p7:  p7,
-			t72: t72,
-			p8:  p8,
+			out: p0,
+			in1: p7,
+			in2: t72,
+			in3: p8,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l78)
 	}
@@ -665,29 +600,29 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
-		m.l105 = loop105{
-			p11:              p11,
-			logits_h2_W_grad: logits_h2_W_grad,
+		m.l105 = loop49{
+			out: p11,
+			in1: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l105)
 	}
 	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
-		m.l110 = loop110{
-			p12:              p12,
-			logits_h2_W_grad: logits_h2_W_grad,
+		m.l110 = loop54{
+			out: p12,
+			in1: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l110)
 	}
 	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 615 µs serial at batch 64, 308 µs split (fork/join 0.4 µs)
-		m.l118 = loop118{
-			p2:  p2,
-			p11: p11,
-			t72: t72,
-			p12: p12,
+		m.l118 = loop78{
+			out: p2,
+			in1: p11,
+			in2: t72,
+			in3: p12,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l118)
 	}

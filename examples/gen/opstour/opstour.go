@@ -168,18 +168,9 @@ func (m *Model) layout(n int) {
 // gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,6] @ f32[6,5]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %14 (f32[N,5] @ f32[5,3]), which the cost model decides the same way.
 func gemmPlan6(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan14 is the cost model's plan for the SGEMM of %14 (f32[N,5] @ f32[5,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan14(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -226,7 +217,7 @@ func (m *Model) forward(n int, x []float32) {
 		h[i0] = t8[i0] + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
-	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 5, 1, h, 5, p2, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 3, 5, 1, h, 5, p2, 3, 0, t14, 3)
 	// %15 = div(%14, s) f32[N,3], line 14
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
