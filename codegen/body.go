@@ -174,7 +174,7 @@ func (c *gen) modelType() {
 	}
 	for _, n := range c.allNodes() {
 		if _, ok := c.plan.parallel[n]; ok {
-			fields = append(fields, jen.Id(loopField(n)).Id(loopType(n)).Comment("the parallel loop of "+n.Label()))
+			fields = append(fields, jen.Id(loopField(n)).Id(c.plan.loopTypes[n].name).Comment("the parallel loop of "+n.Label()))
 		}
 	}
 	for _, n := range c.plan.bufs {
@@ -203,11 +203,11 @@ func nodeComment(n *ir.Node) string {
 
 // newFunc emits New, which allocates and initializes the params.
 func (c *gen) newFunc() error {
-	unset := jen.Dict{jen.Id("n"): jen.Lit(-1)}
+	unset := []field{{"n", jen.Lit(-1)}}
 	for _, s := range c.moreSyms() {
-		unset[jen.Id(c.plan.symIdent[s])] = jen.Lit(-1)
+		unset = append(unset, field{c.plan.symIdent[s], jen.Lit(-1)})
 	}
-	body := []jen.Code{jen.Id("m").Op(":=").Op("&").Id("Model").Values(unset)}
+	body := []jen.Code{jen.Id("m").Op(":=").Op("&").Id("Model").Add(keyed(unset...))}
 	for i, p := range c.g.Params {
 		dst := jen.Id("m").Dot("params").Index(jen.Lit(i))
 		body = append(body, dst.Clone().Op("=").Make(jen.Index().Float32(), jen.Lit(p.Type.Shape.NumElements(nil))).
@@ -619,10 +619,10 @@ func (c *gen) api() {
 		for _, d := range p.Type.Shape {
 			dims = append(dims, jen.Lit(d.Size))
 		}
-		ps = append(ps, jen.Values(jen.Dict{
-			jen.Id("Name"):  jen.Lit(p.Name),
-			jen.Id("Shape"): jen.Index().Int().Values(dims...),
-			jen.Id("Data"):  jen.Id("m").Dot("params").Index(jen.Lit(i)),
+		ps = append(ps, runtimeKeyed("Param", map[string]jen.Code{
+			"Name":  jen.Lit(p.Name),
+			"Shape": jen.Index().Int().Values(dims...),
+			"Data":  jen.Id("m").Dot("params").Index(jen.Lit(i)),
 		}))
 	}
 	c.f.Comment("Params returns the parameters in declaration order; their Data aliases the")
@@ -799,15 +799,15 @@ func (c *gen) signature() {
 			}
 			dims = append(dims, jen.Lit(d.Sym))
 		}
-		dict := jen.Dict{
-			jen.Id("Name"):  jen.Lit(name),
-			jen.Id("DType"): jen.Lit(n.Type.DType.String()),
-			jen.Id("Shape"): jen.Index().Int().Values(shape...),
+		vs := map[string]jen.Code{
+			"Name":  jen.Lit(name),
+			"DType": jen.Lit(n.Type.DType.String()),
+			"Shape": jen.Index().Int().Values(shape...),
 		}
 		if sym {
-			dict[jen.Id("Dims")] = jen.Index().String().Values(dims...)
+			vs["Dims"] = jen.Index().String().Values(dims...)
 		}
-		return jen.Values(dict)
+		return runtimeKeyed("TensorSpec", vs)
 	}
 	specs := func(nodes []*ir.Node, names []string) jen.Code {
 		var out []jen.Code
@@ -827,38 +827,38 @@ func (c *gen) signature() {
 		}
 		return jen.Index().String().Values(out...)
 	}
-	dict := jen.Dict{
-		jen.Id("Model"):      jen.Lit(g.Name),
-		jen.Id("Source"):     jen.Lit(c.opts.Source),
-		jen.Id("Inputs"):     specs(g.Inputs, nil),
-		jen.Id("Outputs"):    specs(g.Outputs(), g.OutputNames()),
-		jen.Id("Params"):     specs(g.Params, nil),
-		jen.Id("ParamCount"): jen.Lit(g.ParamCount()),
-		jen.Id("Memory"):     memoryCode(c.plan.needs),
+	dict := map[string]jen.Code{
+		"Model":      jen.Lit(g.Name),
+		"Source":     jen.Lit(c.opts.Source),
+		"Inputs":     specs(g.Inputs, nil),
+		"Outputs":    specs(g.Outputs(), g.OutputNames()),
+		"Params":     specs(g.Params, nil),
+		"ParamCount": jen.Lit(g.ParamCount()),
+		"Memory":     memoryCode(c.plan.needs),
 	}
 	if len(g.Syms) > 1 {
 		var syms []jen.Code
 		for _, s := range g.Syms {
 			syms = append(syms, jen.Lit(s))
 		}
-		dict[jen.Id("Syms")] = jen.Index().String().Values(syms...)
+		dict["Syms"] = jen.Index().String().Values(syms...)
 	}
 	for _, p := range c.plan.facts.progs {
 		switch p.name {
 		case "predict":
-			dict[jen.Id("PredictInputs")] = names(p.inputs)
+			dict["PredictInputs"] = names(p.inputs)
 		case "train":
-			dict[jen.Id("TrainInputs")] = names(p.inputs)
+			dict["TrainInputs"] = names(p.inputs)
 		}
 	}
 	if g.Loss() != nil {
-		dict[jen.Id("Loss")] = jen.Lit(g.Loss().Label())
-		dict[jen.Id("LossReduction")] = jen.Qual(RuntimePath, lossReductionName(g))
-		dict[jen.Id("Optimizer")] = jen.Lit(optimizerString(g.Optimizer))
+		dict["Loss"] = jen.Lit(g.Loss().Label())
+		dict["LossReduction"] = jen.Qual(RuntimePath, lossReductionName(g))
+		dict["Optimizer"] = jen.Lit(optimizerString(g.Optimizer))
 	}
 	c.addEstimates(dict)
 	c.addGraph(dict)
-	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Values(dict)
+	c.f.Var().Id("signature").Op("=").Qual(RuntimePath, "Signature").Add(runtimeKeyed("Signature", dict))
 }
 
 // feedInField names the Model field that holds input i of the graph

@@ -9,7 +9,9 @@ import (
 
 // bufNames names the buffers' Model fields and program locals, bufs in
 // graph order: a node's source name as a Go identifier (goName: h1, and
-// hs_z for hs/z) when it has one, else t and its ID. A source name that
+// hs_z for hs/z) when it has one, that of the value it is the gradient
+// of with _grad (hs_z_grad, ir.Node.GradOf) when it is one, else t and
+// its ID. A source name that
 // several buffers share (a loop body's h and its copies), or that could
 // clash with a name generated code declares or refers to (reservedName,
 // the inputs' and sizes' Go names), takes the node's ID as a
@@ -27,8 +29,7 @@ func (nm *names) bufNames(bufs []*ir.Node) map[*ir.Node]string {
 	want := map[*ir.Node]string{}
 	count := map[string]int{}
 	for _, n := range bufs {
-		if n.Name != "" {
-			s := goName(n.Name)
+		if s := sourceName(n); s != "" {
 			want[n] = s
 			count[s]++
 		}
@@ -56,6 +57,19 @@ func (nm *names) bufNames(bufs []*ir.Node) map[*ir.Node]string {
 		out[n] = s
 	}
 	return out
+}
+
+// sourceName is the Go identifier n's buffer is named after: n's source
+// name, or that of the value n is the gradient of with _grad; "" when n
+// has neither.
+func sourceName(n *ir.Node) string {
+	switch {
+	case n.Name != "":
+		return goName(n.Name)
+	case n.GradOf != nil && n.GradOf.Name != "":
+		return goName(n.GradOf.Name) + "_grad"
+	}
+	return ""
 }
 
 // bufField is the Model field holding n's buffer, and the local that

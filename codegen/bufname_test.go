@@ -29,9 +29,17 @@ func TestBufNames(t *testing.T) {
 		node(13, "h_6"),      // unique, so the shared h of 6 makes way
 		node(14, "gemmPlan"), // not followed by a number: kept
 	}
+	grad := func(id, of int) *ir.Node { return &ir.Node{ID: id, GradOf: bufs[of-3]} }
+	bufs = append(bufs,
+		grad(15, 4), // the gradient of hs/z: hs_z_grad
+		grad(16, 6), // of h, and so is 17: both suffixed
+		grad(17, 7),
+		grad(18, 5), // of an unnamed value: t18
+	)
 	nm := names{argNames: map[*ir.Node]string{node(1, "x"): "x"}, symIdent: map[string]string{"N": "n"}}
 	got := nm.bufNames(bufs)
-	want := []string{"h1", "hs_z", "t5", "h_6_", "h_7", "x_8", "loss_9", "range_10", "t12_11", "size_12", "h_6", "gemmPlan"}
+	want := []string{"h1", "hs_z", "t5", "h_6_", "h_7", "x_8", "loss_9", "range_10", "t12_11", "size_12", "h_6", "gemmPlan",
+		"hs_z_grad", "h_grad_16", "h_grad_17", "t18"}
 	for i, n := range bufs {
 		require.Equal(t, want[i], got[n], "node %d (%q)", n.ID, n.Name)
 	}

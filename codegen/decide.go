@@ -11,8 +11,8 @@ import (
 
 // The plan. Every decision code generation makes about a graph — the Go
 // names of its values, the programs to emit, the epilogues, fusion,
-// in-place updates, the buffers, parallel loops, the memory plan and the
-// kernel plans — is made before a line is emitted, by the steps of
+// in-place updates, the buffers, parallel loops and their task types,
+// the memory plan and the kernel plans — is made before a line is emitted, by the steps of
 // planPasses run in order, and kept in one plan. A step reads what the
 // steps before it decided and writes only its own part; the emitters
 // only read the plan. DumpPlan renders it.
@@ -41,16 +41,17 @@ type plan struct {
 	// parallel are the element-wise loops split across goroutines (step
 	// "parallel", parloop.go).
 	parallel map[*ir.Node]loopSplit
-	memory   // step "memory" (plan.go, memory.go)
+	// loopTypes are the parallel loops' task types, shared by loops
+	// whose types would be the same (step "loop-types", parloop.go).
+	loopTypes map[*ir.Node]*loopTask
+	memory    // step "memory" (plan.go, memory.go)
 	// trainOnly are the gets of control-flow nodes that only the train
 	// step reads (a loop's record of its trips, the values a scan keeps
 	// for its gradient) though a program predict or loss runs computes
 	// their owner: the owner writes them only while m.training (step
 	// "train-only").
-	trainOnly map[*ir.Node]bool
-	// kernels are the kernel plans of the SGEMM and convolution calls,
-	// by the node whose call it is (step "kernels", kernelplan.go).
-	kernels map[*ir.Node]*kernelPlan
+	trainOnly   map[*ir.Node]bool
+	kernelPlans // step "kernels" (kernelplan.go)
 }
 
 // names are the Go names of the graph's values, and the nodes that need
@@ -116,9 +117,10 @@ type planPass struct {
 // code (names); epilogues are decided on the use counts and programs
 // (facts); fusion leaves epilogues alone; an in-place update reads what
 // fused and absorbed code reads; the buffers are what the three leave;
-// loops and the arena are planned over the buffers; kernel plans are
-// named after the first call in emission order, which skips absorbed
-// nodes.
+// loops and the arena are planned over the buffers; the loops' task
+// types are compared as their emitters would declare them, and like
+// kernel plans named after the first in emission order, which skips
+// absorbed nodes.
 var planPasses = []planPass{
 	{"names", nil, func(c *gen) error { c.plan.names = c.nameValues(); return nil }},
 	{"facts", []string{"names"}, func(c *gen) error { c.plan.facts = c.computeFacts(); return nil }},
@@ -130,13 +132,14 @@ var planPasses = []planPass{
 	}},
 	{"buffers", []string{"names", "epilogues", "fusion", "in-place"}, func(c *gen) error { c.plan.buffers = c.plan.keepBuffers(); return nil }},
 	{"parallel", []string{"names", "epilogues", "fusion", "in-place", "buffers"}, func(c *gen) error { c.plan.parallel = c.decideParallel(); return nil }},
+	{"loop-types", []string{"names", "facts", "epilogues", "fusion", "in-place", "buffers", "parallel"}, func(c *gen) error { c.plan.loopTypes = c.planLoopTypes(); return nil }},
 	{"memory", []string{"facts", "epilogues", "fusion", "buffers"}, func(c *gen) error {
 		c.plan.mem = c.planMemory(c.plan.facts.progs)
 		var err error
 		c.plan.needs, err = c.memoryNeeds()
 		return err
 	}},
-	{"kernels", []string{"facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.kernels = c.planKernels(); return nil }},
+	{"kernels", []string{"facts", "epilogues", "fusion"}, func(c *gen) error { c.plan.kernelPlans = c.planKernels(); return nil }},
 	{"train-only", []string{"names"}, func(c *gen) error { c.plan.trainOnly = c.trainOnlyGets(); return nil }},
 }
 

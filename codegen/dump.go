@@ -81,19 +81,20 @@ func (p *plan) dump(g *ir.Module, pkg string) string {
 	arena := p.needs.arenaPoly()
 	fmt.Fprintf(&b, "  bytes: params %s, arena %s\n", ir.GroupInt(int(p.needs.ParamBytes)), polyString(arena))
 
-	calls, functions := 0, 0
+	calls := 0
 	shared := map[*sharedPlan]bool{}
 	g.Body.Walk(func(n *ir.Node) {
 		if k := p.kernels[n]; k != nil {
 			calls++
-			if !shared[k.shared] {
-				shared[k.shared] = true
-				functions += len(k.shared.fn)
-			}
+			shared[k.shared] = true
 		}
 	})
-	fmt.Fprintf(&b, "\nkernel plans: %d call(s), %d distinct plan(s), %d plan function(s)\n", calls, len(shared), functions)
-	fmt.Fprintf(&b, "parallel loops: %d\n", len(p.parallel))
+	fmt.Fprintf(&b, "\nkernel plans: %d call(s), %d distinct plan(s), %d plan function(s)\n", calls, len(shared), len(p.fnCalls))
+	types := map[*loopTask]bool{}
+	for _, t := range p.loopTypes {
+		types[t] = true
+	}
+	fmt.Fprintf(&b, "parallel loops: %d, %d task type(s)\n", len(p.parallel), len(types))
 	return b.String()
 }
 
@@ -171,6 +172,9 @@ func (p *plan) dumpNode(b *strings.Builder, n *ir.Node, indent string, places ma
 	}
 	if s, ok := p.parallel[n]; ok {
 		fmt.Fprintf(b, "%s  parallel: %s\n", indent, s.why)
+		if t := p.loopTypes[n]; t != nil && t.shared() {
+			fmt.Fprintf(b, "%s  task type: %s, shared by %s\n", indent, t.name, nodeRefs(t.loops))
+		}
 	}
 	if k := p.kernels[n]; k != nil {
 		fmt.Fprintf(b, "%s  kernel plan: %s\n", indent, k.text(n))

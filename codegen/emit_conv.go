@@ -70,25 +70,25 @@ func (c *gen) convCall(n *ir.Node, dst string, bias jen.Code) jen.Code {
 // input has shape x and filter shape f.
 func convShape(n *ir.Node, x, f ir.Shape) jen.Code {
 	w := ir.NodeWindow(n)
-	return jen.Qual(RuntimePath, "ConvShape").Values(jen.Dict{
-		jen.Id("Batch"): dimSize(x[0]).code(), jen.Id("InH"): jen.Lit(w.InH), jen.Id("InW"): jen.Lit(w.InW), jen.Id("InC"): jen.Lit(f[2].Size),
-		jen.Id("KH"): jen.Lit(w.KH), jen.Id("KW"): jen.Lit(w.KW), jen.Id("OutC"): jen.Lit(f[3].Size),
-		jen.Id("OutH"): jen.Lit(w.OutH), jen.Id("OutW"): jen.Lit(w.OutW),
-		jen.Id("StrideH"): jen.Lit(w.StrideH), jen.Id("StrideW"): jen.Lit(w.StrideW),
-		jen.Id("DilationH"): jen.Lit(w.DilationH), jen.Id("DilationW"): jen.Lit(w.DilationW),
-		jen.Id("PadTop"): jen.Lit(w.PadTop), jen.Id("PadLeft"): jen.Lit(w.PadLeft),
-	})
+	return jen.Qual(RuntimePath, "ConvShape").Add(runtimeKeyed("ConvShape", map[string]jen.Code{
+		"Batch": dimSize(x[0]).code(), "InH": jen.Lit(w.InH), "InW": jen.Lit(w.InW), "InC": jen.Lit(f[2].Size),
+		"KH": jen.Lit(w.KH), "KW": jen.Lit(w.KW), "OutC": jen.Lit(f[3].Size),
+		"OutH": jen.Lit(w.OutH), "OutW": jen.Lit(w.OutW),
+		"StrideH": jen.Lit(w.StrideH), "StrideW": jen.Lit(w.StrideW),
+		"DilationH": jen.Lit(w.DilationH), "DilationW": jen.Lit(w.DilationW),
+		"PadTop": jen.Lit(w.PadTop), "PadLeft": jen.Lit(w.PadLeft),
+	}))
 }
 
 // poolShape renders the runtime.PoolShape of a pooling-family node whose
 // input has shape x.
 func poolShape(n *ir.Node, x ir.Shape) jen.Code {
 	w := ir.NodeWindow(n)
-	return jen.Qual(RuntimePath, "PoolShape").Values(jen.Dict{
-		jen.Id("Batch"): dimSize(x[0]).code(), jen.Id("InH"): jen.Lit(w.InH), jen.Id("InW"): jen.Lit(w.InW), jen.Id("C"): jen.Lit(x[3].Size),
-		jen.Id("KH"): jen.Lit(w.KH), jen.Id("KW"): jen.Lit(w.KW),
-		jen.Id("StrideH"): jen.Lit(w.StrideH), jen.Id("StrideW"): jen.Lit(w.StrideW),
-		jen.Id("OutH"): jen.Lit(w.OutH), jen.Id("OutW"): jen.Lit(w.OutW),
-		jen.Id("PadTop"): jen.Lit(w.PadTop), jen.Id("PadLeft"): jen.Lit(w.PadLeft),
-	})
+	return jen.Qual(RuntimePath, "PoolShape").Add(runtimeKeyed("PoolShape", map[string]jen.Code{
+		"Batch": dimSize(x[0]).code(), "InH": jen.Lit(w.InH), "InW": jen.Lit(w.InW), "C": jen.Lit(x[3].Size),
+		"KH": jen.Lit(w.KH), "KW": jen.Lit(w.KW),
+		"StrideH": jen.Lit(w.StrideH), "StrideW": jen.Lit(w.StrideW),
+		"OutH": jen.Lit(w.OutH), "OutW": jen.Lit(w.OutW),
+		"PadTop": jen.Lit(w.PadTop), "PadLeft": jen.Lit(w.PadLeft),
+	}))
 }

@@ -22,7 +22,7 @@ var estimateBatches = map[string][]int{
 // when its shapes are all fixed. The profile is Options.Profile, else the
 // built-in one, so generated code depends on the machine only when the
 // caller asks.
-func (c *gen) addEstimates(dict jen.Dict) {
+func (c *gen) addEstimates(dict map[string]jen.Code) {
 	p := c.plan.profile
 	natural := 0
 	if len(c.g.Syms) == 0 {
@@ -47,15 +47,15 @@ func (c *gen) addEstimates(dict jen.Dict) {
 			if pr == nil {
 				continue
 			}
-			out = append(out, jen.Values(jen.Dict{
-				jen.Id("Program"): jen.Lit(prog),
-				jen.Id("Batch"):   jen.Lit(b),
-				jen.Id("Micros"):  jen.Lit(roundMicros(pr.Micros)),
+			out = append(out, runtimeKeyed("Estimate", map[string]jen.Code{
+				"Program": jen.Lit(prog),
+				"Batch":   jen.Lit(b),
+				"Micros":  jen.Lit(roundMicros(pr.Micros)),
 			}))
 		}
 	}
 	if len(out) > 0 {
-		dict[jen.Id("Estimates")] = jen.Index().Qual(RuntimePath, "Estimate").Values(out...)
+		dict["Estimates"] = jen.Index().Qual(RuntimePath, "Estimate").Values(out...)
 	}
 }
 

@@ -72,11 +72,13 @@ type gen struct {
 
 	f *jen.File
 	// probe is set while a planning step asks an emitter for its element
-	// expression (fuse.go).
-	probe *exprProbe
-	// loopDeclared marks the parallel loops whose task type is emitted,
-	// planDeclared the kernel plan functions.
-	loopDeclared map[*ir.Node]bool
+	// expression (fuse.go), loopProbe while one asks for a parallel
+	// loop's task type (parloop.go).
+	probe     *exprProbe
+	loopProbe *loopProbe
+	// loopDeclared marks the parallel loops' task types that are
+	// emitted, planDeclared the kernel plan functions.
+	loopDeclared map[string]bool
 	planDeclared map[string]bool
 	// used collects the locals a function body refers to.
 	used map[string]local
@@ -163,7 +165,7 @@ func newGen(g *ir.Module, opts Options) *gen {
 	}
 	return &gen{
 		g: g, pkg: opts.Package, opts: opts, plan: p,
-		loopDeclared: map[*ir.Node]bool{},
+		loopDeclared: map[string]bool{},
 		planDeclared: map[string]bool{},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -21,8 +22,10 @@ import (
 // choice is the same, found by planSteps up to planBatchMax (larger
 // batches keep the last interval's plan; an interval keeps its plan
 // while that is within planSticky of the fastest). Calls of the same
-// shape share one plan, computed once. The decisions, with the estimated
-// times, are in the plan functions' comments.
+// shape share one plan, computed once, and plans of different shapes
+// that the cost model decides the same way (the same intervals, kernels
+// and goroutine counts) share one plan function. The decisions, with the
+// estimated times, are in the plan functions' comments.
 
 // planBatchMax is the largest batch size plans are evaluated at.
 const planBatchMax = 4096
@@ -148,13 +151,28 @@ type kernelPlan struct {
 // fn is the plan function the call uses, or "" for a literal.
 func (k *kernelPlan) fn() string { return k.shared.fn[k.relu] }
 
+// kernelPlans are the kernel plans of the SGEMM and convolution calls
+// (step "kernels").
+type kernelPlans struct {
+	// kernels are the plans by the node whose call it is.
+	kernels map[*ir.Node]*kernelPlan
+	// fnCalls lists by plan function the first call of each plan that
+	// uses it, in emission order: several when plans of different
+	// shapes have the same intervals, kernels and goroutine counts, so
+	// the same function body.
+	fnCalls map[string][]*ir.Node
+}
+
 // planKernels plans every SGEMM and convolution call the programs make.
 // Calls whose options are the same at every batch size share one plan;
 // a plan function is named prefix+ID after the first call that needs it
 // in emission order (the programs in turn, each in codeOrder), which
-// also declares it.
-func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
+// also declares it, and serves every later plan whose function would
+// have the same body (planBody).
+func (c *gen) planKernels() kernelPlans {
 	out := map[*ir.Node]*kernelPlan{}
+	fnCalls := map[string][]*ir.Node{}
+	byBody := map[string]string{}
 	shared := map[any]*sharedPlan{}
 	for i := range c.plan.facts.progs {
 		for _, n := range c.emissionOrder(&c.plan.facts.progs[i]) {
@@ -190,13 +208,33 @@ func (c *gen) planKernels() map[*ir.Node]*kernelPlan {
 				shared[key] = sp
 			}
 			if _, ok := sp.fn[relu]; !ok && len(sp.steps) > 1 {
-				sp.fn[relu] = prefix + strconv.Itoa(k.ID)
+				body := planBody(prefix, sp, relu)
+				name, ok := byBody[body]
+				if !ok {
+					name = prefix + strconv.Itoa(k.ID)
+					byBody[body] = name
+				}
+				sp.fn[relu] = name
+				fnCalls[name] = append(fnCalls[name], k)
 			}
 			sp.users = append(sp.users, k)
 			out[k] = &kernelPlan{shared: sp, relu: relu}
 		}
 	}
-	return out
+	return kernelPlans{kernels: out, fnCalls: fnCalls}
+}
+
+// planBody is what the body of a plan function (prefix: gemmPlan or
+// convPlan) for sp, with ReLU or not, depends on: the value it switches
+// on and each interval's end, kernel and goroutine count, not the
+// estimates (which only its comment gives).
+func planBody(prefix string, sp *sharedPlan, relu bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s by %q relu %v:", prefix, sp.by, relu)
+	for _, s := range sp.steps {
+		fmt.Fprintf(&b, " %d %s %d;", s.upTo, s.kernel, s.threads)
+	}
+	return b.String()
 }
 
 // gemmKernels maps the cost model's kernel names to the runtime's.
@@ -382,6 +420,15 @@ func (c *gen) gemmPlan(n *ir.Node) jen.Code {
 	if c.probe != nil {
 		return jen.Null() // fuse asking for an element expression
 	}
+	return c.planCode("GemmPlan", gemmKernels, n)
+}
+
+// kernelCall describes the SGEMM or convolution call of node n for a
+// plan function's comment.
+func kernelCall(n *ir.Node) string {
+	if n.Op != ir.Matmul {
+		return n.Op.Name + " " + n.Label()
+	}
 	a, w := n.Inputs[0].Type.String(), n.Inputs[1].Type.String()
 	if n.Attrs.Bool("transpose_a") {
 		a += "ᵀ"
@@ -389,7 +436,7 @@ func (c *gen) gemmPlan(n *ir.Node) jen.Code {
 	if n.Attrs.Bool("transpose_b") {
 		w += "ᵀ"
 	}
-	return c.planCode("GemmPlan", gemmKernels, c.plan.kernels[n], fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w))
+	return fmt.Sprintf("the SGEMM of %s (%s @ %s)", n.Label(), a, w)
 }
 
 // convPlan returns the runtime.ConvPlan expression of convolution node n
@@ -398,13 +445,16 @@ func (c *gen) convPlan(n *ir.Node) jen.Code {
 	if c.probe != nil {
 		return jen.Null() // fuse asking for an element expression
 	}
-	return c.planCode("ConvPlan", convKernels, c.plan.kernels[n], n.Op.Name+" "+n.Label())
+	return c.planCode("ConvPlan", convKernels, n)
 }
 
-// planCode renders kp as a runtime plan (typ: "GemmPlan" or
-// "ConvPlan"): a literal for one step, else a call of its plan function,
-// declared (its decisions described by what) where first called.
-func (c *gen) planCode(typ string, kernels map[string]string, kp *kernelPlan, what string) jen.Code {
+// planCode renders the plan of n's kernel call as a runtime plan (typ:
+// "GemmPlan" or "ConvPlan"): a literal for one step, else a call of its
+// plan function, declared where first called, its comment describing the
+// decisions for that call (kernelCall) and naming the other calls whose
+// plans it serves too.
+func (c *gen) planCode(typ string, kernels map[string]string, n *ir.Node) jen.Code {
+	kp := c.plan.kernels[n]
 	steps := kp.shared.steps
 	lit := func(s planStep) *jen.Statement {
 		fields := []jen.Code{
@@ -431,7 +481,7 @@ func (c *gen) planCode(typ string, kernels map[string]string, kp *kernelPlan, wh
 	}
 	if !c.planDeclared[name] {
 		c.planDeclared[name] = true
-		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by %s (estimated times):", name, what, by))
+		c.f.Comment(fmt.Sprintf("%s is the cost model's plan for %s by %s (estimated times):", name, kernelCall(n), by))
 		var cases []jen.Code
 		lo := 1
 		for i, s := range steps {
@@ -445,6 +495,11 @@ func (c *gen) planCode(typ string, kernels map[string]string, kp *kernelPlan, wh
 				cases = append(cases, jen.Case(jen.Id(v).Op("<=").Lit(s.upTo)).Block(jen.Return(lit(s))))
 			}
 			lo = s.upTo + 1
+		}
+		for _, o := range c.plan.fnCalls[name] {
+			if c.plan.kernels[o].shared != kp.shared {
+				c.f.Comment(fmt.Sprintf("It is also the plan for %s, which the cost model decides the same way.", kernelCall(o)))
+			}
 		}
 		c.f.Func().Id(name).Params(jen.Id(v).Int()).Qual(RuntimePath, typ).Block(
 			jen.Switch().Block(cases...),

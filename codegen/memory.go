@@ -132,13 +132,13 @@ func (m MemoryNeeds) arenaPoly() poly {
 
 // memoryCode is the runtime.Memory literal of the signature.
 func memoryCode(m MemoryNeeds) jen.Code {
-	dict := jen.Dict{jen.Id("ParamBytes"): jen.Lit(int(m.ParamBytes))}
+	dict := map[string]jen.Code{"ParamBytes": jen.Lit(int(m.ParamBytes))}
 	if len(m.ArenaBytes) > 0 {
 		var arena []jen.Code
 		for _, b := range m.ArenaBytes {
 			arena = append(arena, jen.Lit(int(b)))
 		}
-		dict[jen.Id("ArenaBytes")] = jen.Index().Int64().Values(arena...)
+		dict["ArenaBytes"] = jen.Index().Int64().Values(arena...)
 	}
 	if len(m.ArenaTerms) > 0 {
 		var syms, terms []jen.Code
@@ -150,15 +150,15 @@ func memoryCode(m MemoryNeeds) jen.Code {
 			for _, p := range t.Pow {
 				pow = append(pow, jen.Lit(p))
 			}
-			terms = append(terms, jen.Values(jen.Dict{
-				jen.Id("Bytes"): jen.Lit(int(t.Bytes)),
-				jen.Id("Pow"):   jen.Index().Int().Values(pow...),
+			terms = append(terms, runtimeKeyed("MemoryTerm", map[string]jen.Code{
+				"Bytes": jen.Lit(int(t.Bytes)),
+				"Pow":   jen.Index().Int().Values(pow...),
 			}))
 		}
-		dict[jen.Id("Syms")] = jen.Index().String().Values(syms...)
-		dict[jen.Id("Terms")] = jen.Index().Qual(RuntimePath, "MemoryTerm").Values(terms...)
+		dict["Syms"] = jen.Index().String().Values(syms...)
+		dict["Terms"] = jen.Index().Qual(RuntimePath, "MemoryTerm").Values(terms...)
 	}
-	return jen.Qual(RuntimePath, "Memory").Values(dict)
+	return jen.Qual(RuntimePath, "Memory").Add(runtimeKeyed("Memory", dict))
 }
 
 // grows reports whether the arena grows with the batch size (or another

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -111,14 +112,92 @@ func dummies(k int) []*jen.Statement {
 	return out
 }
 
-// loopType is the name of n's parallel loop task type, loopField its
-// Model field.
+// loopType is the name of the task type first declared for parallel
+// loop n, loopField n's Model field.
 func loopType(n *ir.Node) string  { return "loop" + strconv.Itoa(n.ID) }
 func loopField(n *ir.Node) string { return "l" + strconv.Itoa(n.ID) }
 
+// loopTask is the task type of parallel loops whose struct and Run
+// method are the same but for the names of their fields (the buffers
+// each loop binds): one type, named after the first loop in emission
+// order (loopType), that every call site fills with its own buffers.
+type loopTask struct {
+	name string
+	// loops are the loops using it, in emission order.
+	loops []*ir.Node
+}
+
+// shared reports whether several loops use the type; its fields then
+// have neutral names (taskFieldNames), else those of the loop's buffers.
+func (t *loopTask) shared() bool { return len(t.loops) > 1 }
+
+// loopProbe is set while the planning step "loop-types" asks a parallel
+// loop's emitter for its task type's declaration (emitParallel), which
+// decl receives with neutral field names.
+type loopProbe struct {
+	decl string
+}
+
+// planLoopTypes gives every parallel loop its task type: loops whose
+// types would be declared the same with neutral field names share the
+// first one's, in emission order (the programs in turn).
+func (c *gen) planLoopTypes() map[*ir.Node]*loopTask {
+	out := map[*ir.Node]*loopTask{}
+	byDecl := map[string]*loopTask{}
+	add := func(n *ir.Node) {
+		if _, ok := c.plan.parallel[n]; !ok || out[n] != nil {
+			return
+		}
+		decl := c.loopDecl(n)
+		t := byDecl[decl]
+		if t == nil || decl == "" {
+			t = &loopTask{name: loopType(n)}
+			byDecl[decl] = t
+		}
+		t.loops = append(t.loops, n)
+		out[n] = t
+	}
+	for i := range c.plan.facts.progs {
+		for _, n := range c.emissionOrder(&c.plan.facts.progs[i]) {
+			add(n)
+		}
+	}
+	for _, n := range c.allNodes() {
+		add(n) // none expected: every loop is emitted
+	}
+	return out
+}
+
+// loopDecl returns the declaration of parallel loop n's task type with
+// neutral field names as text, or "" when n's emitter does not emit it
+// as a task.
+func (c *gen) loopDecl(n *ir.Node) string {
+	probe := &loopProbe{}
+	saved, used := c.loopProbe, c.used
+	c.loopProbe, c.used = probe, map[string]local{}
+	defer func() { c.loopProbe, c.used = saved, used }()
+	if _, err := emitterOf(n.Op)(c, n); err != nil {
+		return ""
+	}
+	return probe.decl
+}
+
+// taskFieldNames are the neutral names of a shared task type's fields,
+// by position: out for the loop's output, in1, in2 ... for the other
+// buffers it reads, in the order it reads them.
+func taskFieldNames(k int) []string {
+	names := make([]string, k)
+	for i := range names {
+		names[i] = "in" + strconv.Itoa(i)
+	}
+	names[0] = "out"
+	return names
+}
+
 // emitParallel emits n's loop as a task run by runtime.ParallelFor. ops
 // are the loop's accesses (ops[0] the output), elem builds the output
-// element from the operand elements.
+// element from the operand elements. Its task type (planLoopTypes) is
+// declared where first used.
 func (c *gen) emitParallel(n *ir.Node, ops []access, elem func(e []*jen.Statement) jen.Code) jen.Code {
 	// The task's fields: every buffer the loop touches, once.
 	var fields []string
@@ -129,48 +208,84 @@ func (c *gen) emitParallel(n *ir.Node, ops []access, elem func(e []*jen.Statemen
 			fields = append(fields, op.buf)
 		}
 	}
-	if !c.loopDeclared[n] {
-		c.loopDeclared[n] = true
-		var decl []jen.Code
-		for _, f := range fields {
-			decl = append(decl, jen.Id(f).Index().Float32())
-		}
-		c.f.Comment(fmt.Sprintf("%s runs the loop of %s on a range of its elements.", loopType(n), n.Label()))
-		c.f.Type().Id(loopType(n)).Struct(decl...)
-		// Run: slice the full-size operands to [lo, hi), read the
-		// single-element ones at 0.
-		var body []jen.Code
-		elems := make([]*jen.Statement, len(ops))
-		sliced := map[string]bool{}
-		for k, op := range ops {
-			switch {
-			case op.inline != nil:
-				elems[k] = op.inline.Clone()
-			case len(op.strides) > 0 && allZero(op.strides):
-				elems[k] = jen.Id("l").Dot(op.buf).Index(jen.Lit(0))
-			default:
-				if !sliced[op.buf] {
-					sliced[op.buf] = true
-					body = append(body, jen.Id(op.buf).Op(":=").Id("l").Dot(op.buf).Index(jen.Id("lo"), jen.Id("hi"), jen.Id("hi")))
-				}
-				elems[k] = jen.Id(op.buf).Index(jen.Id("i"))
-			}
-		}
-		body = append(body, jen.For(jen.Id("i").Op(":=").Range().Id(ops[0].buf)).Block(elem(elems)))
-		c.f.Comment("Run implements runtime.Task.")
-		c.f.Func().Params(jen.Id("l").Op("*").Id(loopType(n))).Id("Run").Params(jen.List(jen.Id("lo"), jen.Id("hi")).Int()).Block(body...)
+	if c.loopProbe != nil {
+		decl, run := taskType("loop", taskFieldNames(len(fields)), fields, ops, elem)
+		c.loopProbe.decl = fmt.Sprintf("%#v\n%#v", decl, run)
+		return nil
 	}
-	// The fields in declaration order, one a line (a jen.Dict would
-	// sort them by name).
-	var vals []jen.Code
-	for _, f := range fields {
-		vals = append(vals, jen.Id(f).Op(":").Id(f))
+	t := c.plan.loopTypes[n]
+	names := fields
+	if t.shared() {
+		names = taskFieldNames(len(fields))
+	}
+	if !c.loopDeclared[t.name] {
+		c.loopDeclared[t.name] = true
+		if t.shared() {
+			var labels []string
+			for _, m := range t.loops {
+				labels = append(labels, m.Label())
+			}
+			c.f.Comment(fmt.Sprintf("%s runs the loops of %s on a range of their elements.", t.name, andList(labels)))
+		} else {
+			c.f.Comment(fmt.Sprintf("%s runs the loop of %s on a range of its elements.", t.name, n.Label()))
+		}
+		decl, run := taskType(t.name, names, fields, ops, elem)
+		c.f.Add(decl)
+		c.f.Comment("Run implements runtime.Task.")
+		c.f.Add(run)
+	}
+	vals := make([]field, len(fields))
+	for i, f := range fields {
+		vals[i] = field{names[i], jen.Id(f)}
 	}
 	return jen.Block(
 		jen.Comment(c.plan.parallel[n].why),
-		jen.Id("m").Dot(loopField(n)).Op("=").Id(loopType(n)).Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, vals...),
+		jen.Id("m").Dot(loopField(n)).Op("=").Id(t.name).Add(keyed(vals...)),
 		jen.Qual(RuntimePath, "ParallelFor").Call(numel(n.Type.Shape).code(), jen.Lit(parallelChunk), jen.Op("&").Id("m").Dot(loopField(n))),
 	)
+}
+
+// taskType returns the declaration of the task type typ of a loop with
+// accesses ops and element elem, and its Run method: a field named
+// names[i] for buffer fields[i]; Run slices the full-size ones to
+// [lo, hi) into locals of the same names and reads the single-element
+// ones at 0.
+func taskType(typ string, names, fields []string, ops []access, elem func(e []*jen.Statement) jen.Code) (decl, run jen.Code) {
+	name := make(map[string]string, len(fields))
+	var fs []jen.Code
+	for i, f := range fields {
+		name[f] = names[i]
+		fs = append(fs, jen.Id(names[i]).Index().Float32())
+	}
+	var body []jen.Code
+	elems := make([]*jen.Statement, len(ops))
+	sliced := map[string]bool{}
+	for k, op := range ops {
+		v := name[op.buf]
+		switch {
+		case op.inline != nil:
+			elems[k] = op.inline.Clone()
+		case len(op.strides) > 0 && allZero(op.strides):
+			elems[k] = jen.Id("l").Dot(v).Index(jen.Lit(0))
+		default:
+			if !sliced[v] {
+				sliced[v] = true
+				body = append(body, jen.Id(v).Op(":=").Id("l").Dot(v).Index(jen.Id("lo"), jen.Id("hi"), jen.Id("hi")))
+			}
+			elems[k] = jen.Id(v).Index(jen.Id("i"))
+		}
+	}
+	body = append(body, jen.For(jen.Id("i").Op(":=").Range().Id(name[ops[0].buf])).Block(elem(elems)))
+	return jen.Type().Id(typ).Struct(fs...),
+		jen.Func().Params(jen.Id("l").Op("*").Id(typ)).Id("Run").Params(jen.List(jen.Id("lo"), jen.Id("hi")).Int()).Block(body...)
+}
+
+// andList joins items as "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // allZero reports whether every stride is zero (a single element).

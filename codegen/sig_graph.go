@@ -28,7 +28,7 @@ type graphNodeJSON struct {
 }
 
 // addGraph sets the signature dict's Graph to the compiled graph.
-func (c *gen) addGraph(dict jen.Dict) {
+func (c *gen) addGraph(dict map[string]jen.Code) {
 	nodes := c.g.Schedule(c.g.Roots()...)
 	names := graphNames(nodes)
 	var b strings.Builder
@@ -59,7 +59,7 @@ func (c *gen) addGraph(dict jen.Dict) {
 	}
 	c.f.Comment("graphJSON is the compiled graph, one node per line (runtime.DecodeGraph).")
 	c.f.Const().Id("graphJSON").Op("=").Op("`" + b.String() + "`")
-	dict[jen.Id("Graph")] = jen.Qual(RuntimePath, "DecodeGraph").Call(jen.Id("graphJSON"))
+	dict["Graph"] = jen.Qual(RuntimePath, "DecodeGraph").Call(jen.Id("graphJSON"))
 }
 
 // graphNames gives every node a unique name: its source name when no

@@ -33,7 +33,7 @@ func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err 
 	}()
 	g.SetOrigin(y.Pos, ir.Backward)
 	adj := map[*ir.Node]*ir.Node{y: g.Const(y.Type.DType, 1)}
-	if err := backprop(g, g.Schedule(y), wrt, adj); err != nil {
+	if err := backprop(g, g.Schedule(y), wrt, adj, nil); err != nil {
 		return nil, err
 	}
 	grads = make([]*ir.Node, len(wrt))
@@ -52,8 +52,11 @@ func Gradients(g *ir.Module, y *ir.Node, wrt []*ir.Node) (grads []*ir.Node, err 
 // some nodes of fwd) backwards through fwd, a topological order, to the
 // nodes on a path from a node of wrt, building the gradients in g's
 // current region. Tuple-valued nodes get one upstream gradient per
-// element, gathered from their get nodes.
-func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir.Node) error {
+// element, gathered from their get nodes. Each gradient is then linked
+// to the named value it is the whole gradient of (nameGrads); alias
+// gives the named node an unnamed one stands for (a region copy's block
+// argument, bound to a new node, stands for the region's own).
+func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj, alias map[*ir.Node]*ir.Node) error {
 	seeds := make([]*ir.Node, 0, len(adj))
 	for n := range adj {
 		seeds = append(seeds, n)
@@ -98,13 +101,8 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 			adj[in] = d
 		}
 	}
-	defer func() {
-		for in := range slices {
-			flush(in)
-		}
-	}()
-	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
-		return gradRegion(g, r, args, dResults)
+	cx := &ir.GradContext{Module: g, Region: func(r *ir.Region, args, dResults []*ir.Node, invariants int) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
+		return gradRegion(g, r, args, dResults, invariants)
 	}}
 	for i := len(fwd) - 1; i >= 0; i-- {
 		n := fwd[i]
@@ -148,6 +146,10 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj map[*ir.Node]*ir
 			}
 		}
 	}
+	for in := range slices {
+		flush(in)
+	}
+	nameGrads(fwd, wrt, adj, alias)
 	return nil
 }
 
@@ -214,12 +216,48 @@ func tiles(parts []*ir.Node) ([]*ir.Node, int, bool) {
 	return xs, axis, true
 }
 
+// nameGrads sets GradOf on the gradients in adj, now complete, that are
+// the whole gradient of a named value (its own name, or that of the node
+// alias maps it to): fwd's nodes from the last, nearest the seeds, then
+// wrt's, so a gradient that several values share (an add passes its
+// gradient to both operands unchanged) is named after the value nearest
+// the loss. A gradient that already has a GradOf keeps it (a loop body's
+// gradients were named when its reverse region was built), and only
+// gradients are named: a node of the forward pass that an op's gradient
+// returns as is, a constant (which CSE shares with unrelated uses) and a
+// node with a source name keep theirs.
+func nameGrads(fwd, wrt []*ir.Node, adj, alias map[*ir.Node]*ir.Node) {
+	name := func(n *ir.Node) {
+		d, ok := adj[n]
+		if !ok || d.GradOf != nil || d.Name != "" || d.Role != ir.Backward || d.Op == ir.Const {
+			return
+		}
+		if a, ok := alias[n]; ok && n.Name == "" {
+			n = a
+		}
+		if n.Name != "" {
+			d.GradOf = n
+		}
+	}
+	for i := len(fwd) - 1; i >= 0; i-- {
+		name(fwd[i])
+	}
+	for _, x := range wrt {
+		name(x)
+	}
+}
+
 // gradRegion builds in g's current region a copy of r on args and the
 // gradients of args given dResults, the gradients of r's results; it
 // returns the copies of the results, the gradients and the copies of r's
-// nodes.
-func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
+// nodes. The gradients of the args are named after r's block arguments
+// but for the last invariants (see ir.GradContext.Region).
+func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node, invariants int) ([]*ir.Node, []*ir.Node, map[*ir.Node]*ir.Node) {
 	results, copies := g.Inline(r, args)
+	alias := make(map[*ir.Node]*ir.Node, len(args))
+	for i, a := range r.Args[:len(args)-invariants] {
+		alias[args[i]] = a
+	}
 	adj := map[*ir.Node]*ir.Node{}
 	for i, d := range dResults {
 		if d == nil {
@@ -235,7 +273,7 @@ func gradRegion(g *ir.Module, r *ir.Region, args, dResults []*ir.Node) ([]*ir.No
 	for _, n := range r.Schedule(r.Results...) {
 		fwd = append(fwd, copies[n])
 	}
-	if err := backprop(g, fwd, args, adj); err != nil {
+	if err := backprop(g, fwd, args, adj, alias); err != nil {
 		panic(err)
 	}
 	dArgs := make([]*ir.Node, len(args))

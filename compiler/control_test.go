@@ -365,3 +365,47 @@ func TestCarriedPairRebound(t *testing.T) {
 	}
 	require.InDelta(t, want, out[0].Data[0], 1e-12)
 }
+
+// TestGradientsNameTheirValues: autodiff links the whole gradient of
+// each named value to it (ir.Node.GradOf), the params', the top level's
+// and, in the reverse loop, the step's values and carried values, but not
+// a step's term of a loop invariant's gradient, nor a partial one.
+func TestGradientsNameTheirValues(t *testing.T) {
+	src := `model R {
+    input x: f64[2, 5, 3]
+    param W: f64[3, 4]
+    param U: f64[4, 4]
+    param h0: f64[2, 4]
+    a = x @ W
+    hs, h = for at in a along 1 (h = h0) {
+        z = at + h @ U
+        h = tanh(z)
+        yield h
+    }
+    loss = sum(hs) + sum(h * h)
+    output hs
+    train loss with sgd(lr = 0.1)
+}`
+	x := ir.NewTensor(ir.F64, []int{2, 5, 3})
+	for i := range x.Data {
+		x.Data[i] = float64(i%7)/7 - 0.5
+	}
+	g, _ := checkSourceGradients(t, src, map[string]*ir.Tensor{"x": x}, 4)
+	top, inLoop := map[string]int{}, map[string]int{}
+	g.Body.Walk(func(n *ir.Node) {
+		if n.GradOf == nil {
+			return
+		}
+		require.Equal(t, ir.Backward, n.Role, "%s", n)
+		require.NotEmpty(t, n.GradOf.Name, "%s", n)
+		if n.Region == g.Body {
+			top[n.GradOf.Name]++
+		} else {
+			inLoop[n.GradOf.Name]++
+		}
+	})
+	require.Equal(t, map[string]int{"W": 1, "U": 1, "h0": 1, "a": 1, "hs": 1, "h": 1}, top)
+	// at's gradient is z's: the add passes it on as it is, and it is named
+	// after the value nearer the loss.
+	require.Equal(t, map[string]int{"h": 1, "z": 1}, inLoop)
+}

@@ -370,7 +370,7 @@ func (l *lowerer) node(lv *level, n *ir.Node) error {
 		deps = append(deps, l.use(lv, d))
 	}
 	c := l.emit(lv, n.Op, ins, n.Attrs.Clone(), deps...)
-	c.Name, c.Device = n.Name, n.Device
+	c.Name, c.Device, c.GradOf = n.Name, n.Device, n.GradOf
 	lv.env[valueKey{n, -1}] = c
 	return nil
 }

@@ -48,6 +48,13 @@ type Node struct {
 	// input or param (with its scope, such as "h1/W"), or the name an
 	// assignment bound. It is empty for anonymous intermediates.
 	Name string
+	// GradOf is, for a gradient that autodiff built, the named value it
+	// is the whole gradient of (d loss / d GradOf: the sum of every
+	// contribution, not one of them); nil for every other node. It
+	// names the gradient in generated code (the buffer of h's gradient
+	// is h_grad) and means nothing else: no pass reads it, a copy of
+	// the node carries it and a replacement inherits it as it does Name.
+	GradOf *Node
 	// Pos is where the value was written in source; nodes made by
 	// autodiff and lowering carry the position of what they came from.
 	Pos lang.Pos

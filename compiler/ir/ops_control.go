@@ -510,7 +510,7 @@ func gradRegion(cx *GradContext, r *Region, args []Type, dres []Type) *Region {
 		ds = append(ds, g.AddArg(gr, t))
 	}
 	g.Within(gr, func() {
-		_, dArgs, _ := cx.Region(r, as, ds)
+		_, dArgs, _ := cx.Region(r, as, ds, 0)
 		for i, d := range dArgs {
 			gr.Results = append(gr.Results, gradOrZeros(g, d, args[i]))
 		}
@@ -604,7 +604,7 @@ func scanGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 	var copies map[*Node]*Node
 	g.Within(gr, func() {
 		var dArgs []*Node
-		_, dArgs, copies = cx.Region(body, slices.Concat(st, ct, v), slices.Concat(dyt, dc))
+		_, dArgs, copies = cx.Region(body, slices.Concat(st, ct, v), slices.Concat(dyt, dc), len(v))
 		for i := range q {
 			gr.Results = append(gr.Results, gradOrZeros(g, dArgs[i], st[i].Type))
 		}
@@ -811,7 +811,7 @@ func whileGrad(cx *GradContext, n *Node, dys []*Node) []*Node {
 		for _, s := range st {
 			ct = append(ct, g.MustApply(Gather, []*Node{s, i}, Attrs{"axis": 0}))
 		}
-		_, dArgs, _ := cx.Region(body, slices.Concat(ct, v), dc)
+		_, dArgs, _ := cx.Region(body, slices.Concat(ct, v), dc, len(v))
 		gb.Results = []*Node{g.MustApply(Sub, []*Node{i, g.Const(I32, 1)}, nil)}
 		for j := range k {
 			gb.Results = append(gb.Results, gradOrZeros(g, dArgs[j], ct[j].Type))

@@ -218,7 +218,7 @@ func (g *Module) clone(n *Node, m map[*Node]*Node) *Node {
 	g.pos, g.role = n.Pos, n.Role
 	c := g.MustApply(n.Op, ins, attrs)
 	g.pos, g.role = saved, savedRole
-	c.Name, c.Device = n.Name, n.Device
+	c.Name, c.Device, c.GradOf = n.Name, n.Device, n.GradOf
 	return c
 }
 
@@ -229,7 +229,7 @@ func (g *Module) CloneRegion(r *Region) *Region {
 	args := make([]*Node, len(r.Args))
 	for i, a := range r.Args {
 		args[i] = g.AddArg(c, a.Type)
-		args[i].Name = a.Name
+		args[i].Name, args[i].GradOf = a.Name, a.GradOf
 	}
 	g.Within(c, func() {
 		c.Results, _ = g.Inline(r, args)

@@ -100,8 +100,12 @@ type GradContext struct {
 	// node with its block arguments bound to args, and the gradients of
 	// args given the gradients dResults of r's results (nil where none):
 	// it returns the copies of r's results, one gradient per arg (nil
-	// where none) and the copy of each of r's nodes. Autodiff sets it.
-	Region func(r *Region, args, dResults []*Node) (results, dArgs []*Node, copies map[*Node]*Node)
+	// where none) and the copy of each of r's nodes. The last invariants
+	// of args are a loop's invariants, one value for every trip: a
+	// trip's gradient of one is a term of its gradient, not the whole
+	// of it, so it is not linked to the invariant (Node.GradOf) as the
+	// others' are. Autodiff sets it.
+	Region func(r *Region, args, dResults []*Node, invariants int) (results, dArgs []*Node, copies map[*Node]*Node)
 }
 
 // Domain restricts the operand values an op's tests draw.

@@ -21,7 +21,8 @@ func (g *Module) Replace(old, new *Node) {
 // signature). A replaced node's source name carries over to its
 // replacement when that has none (so `xent = -sum(y_ * log(y))`
 // simplified to a cross-entropy is still called xent in dumps, graphs and
-// signatures). Node IDs are not reused or renumbered. When a replacement
+// signatures), and so does a gradient's GradOf to a gradient that has
+// neither (a name for its buffer in generated code). Node IDs are not reused or renumbered. When a replacement
 // was created after a node that now uses it, Nodes is re-sorted into a
 // topological order that keeps the creation order wherever it can.
 func (g *Module) ReplaceAll(repl map[*Node]*Node) {
@@ -59,8 +60,12 @@ func (r *Region) replace(repl map[*Node]*Node, resolve func(*Node) *Node) {
 	out := r.Nodes[:0]
 	for _, n := range r.Nodes {
 		if x, ok := repl[n]; ok && x != n && n.Op != Input && n.Op != Param {
-			if x := resolve(n); x.Name == "" && n.Name != "" && x.Op != Input && x.Op != Param && x.Op != Const {
+			x := resolve(n)
+			if x.Name == "" && n.Name != "" && x.Op != Input && x.Op != Param && x.Op != Const {
 				x.Name = n.Name
+			}
+			if x.Name == "" && x.GradOf == nil && x.Role == Backward && x.Op != Const {
+				x.GradOf = n.GradOf
 			}
 			continue
 		}

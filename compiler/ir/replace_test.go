@@ -33,6 +33,28 @@ func TestReplaceRedirectsUsesAndKeepsNames(t *testing.T) {
 	require.Same(t, c, y.Inputs[0])
 }
 
+// TestReplaceKeepsGradOf checks that a gradient's replacement inherits
+// its GradOf when it is a gradient with neither a name nor a GradOf, and
+// that a forward replacement does not.
+func TestReplaceKeepsGradOf(t *testing.T) {
+	g := NewModule("T", "t.flow")
+	x := g.MustApply(Input, nil, Attrs{"dtype": F32, "shape": Shp(3)})
+	x.Name = "x"
+	g.SetOrigin(x.Pos, Backward)
+	d := g.MustApply(Add, []*Node{x, x}, nil)
+	d.GradOf = x
+	y := g.MustApply(Neg, []*Node{d}, nil)
+	e := g.MustApply(Mul, []*Node{x, x}, nil)
+	g.Replace(d, e)
+	require.Same(t, e, y.Inputs[0])
+	require.Same(t, x, e.GradOf, "a gradient replacement takes the GradOf")
+
+	g.SetOrigin(x.Pos, Forward)
+	f := g.MustApply(Sub, []*Node{x, x}, nil)
+	g.Replace(e, f)
+	require.Nil(t, f.GradOf, "a forward replacement is no gradient")
+}
+
 // TestUsersCountsOperandPositions checks the use index: a node read twice
 // by one user is listed twice, users come in graph order, and roots are
 // not uses.

@@ -1010,22 +1010,8 @@ type Driver struct {
 // results of every other op; the error is for a build that fails for any
 // other reason.
 func Build(ctx context.Context, dir, root string, cases []*Case) (*Driver, []Failure, error) {
-	rootMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
+	if err := WriteModule(dir, root, tempModule); err != nil {
 		return nil, nil, err
-	}
-	goVersion := goModDirective(rootMod, "go")
-	if goVersion == "" {
-		return nil, nil, fmt.Errorf("%s/go.mod has no go directive", root)
-	}
-	gomod := fmt.Sprintf("module %s\n\ngo %s\n\nrequire %s v0.0.0\n\nreplace %s => %s\n", tempModule, goVersion, ModulePath, ModulePath, root)
-	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return nil, nil, err
-	}
-	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
-		if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-			return nil, nil, err
-		}
 	}
 	for _, c := range cases {
 		pkg := filepath.Join(dir, c.Name)
@@ -1050,7 +1036,7 @@ func Build(ctx context.Context, dir, root string, cases []*Case) (*Driver, []Fai
 		if err := os.WriteFile(filepath.Join(dir, "main.go"), main, 0o644); err != nil {
 			return nil, nil, err
 		}
-		out, err := goCommand(ctx, dir, "build", "-o", bin, ".")
+		out, err := GoCommand(ctx, dir, "build", "-o", bin, ".")
 		if err == nil {
 			return &Driver{Path: bin, Cases: live}, fails, nil
 		}
@@ -1070,9 +1056,32 @@ func Build(ctx context.Context, dir, root string, cases []*Case) (*Driver, []Fai
 	}
 }
 
-// goCommand runs the go command in dir, offline and outside any
+// WriteModule makes dir the root of a new Go module called name, whose
+// go.mod requires the flow module and replaces it with root (the
+// repository on disk), with root's go version and go.sum, so that
+// GoCommand builds code there that imports the flow module offline.
+func WriteModule(dir, root, name string) error {
+	rootMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return err
+	}
+	goVersion := goModDirective(rootMod, "go")
+	if goVersion == "" {
+		return fmt.Errorf("%s/go.mod has no go directive", root)
+	}
+	gomod := fmt.Sprintf("module %s\n\ngo %s\n\nrequire %s v0.0.0\n\nreplace %s => %s\n", name, goVersion, ModulePath, ModulePath, root)
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return err
+	}
+	if sum, err := os.ReadFile(filepath.Join(root, "go.sum")); err == nil {
+		return os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+	}
+	return nil
+}
+
+// GoCommand runs the go command in dir, offline and outside any
 // workspace, and returns its combined output.
-func goCommand(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func GoCommand(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", args...)

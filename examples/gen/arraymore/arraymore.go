@@ -53,37 +53,37 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's dims, converted to float32
 	feedOut2 []float32 // PredictFeed's axes, converted to float32
 
-	t7      []int32   // %7 = add(ids, %6) i32[N], line 16
-	emb     []float32 // emb = gather(E, %7) f32[N,4], line 16
-	left    []float32 // left = split(x) f32[N,3], line 17
-	right   []float32 // right = split(x) f32[N,5], line 18
-	t11     []float32 // %11 = shuffle(C) f32[6,3], line 19
-	rows    []float32 // rows = gather(%11, %28) f32[3,3], line 19
-	mixed   []float32 // mixed = matmul(left, rows) f32[N,3], line 20
-	t16     []float32 // %16 = add(emb, bias) f32[N,4], line 23
-	t17     []float32 // %17 = tanh(%16) f32[N,4], line 23
-	h       []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
-	z       []float32 // z = matmul(h, W) f32[N,2], line 24
-	dims    []int32   // dims = shape(x) i32[2], line 26
-	t21     []int32   // %21 = size(z) i32[], line 27
-	count   []float32 // count = cast(%21) f32[], line 27
-	axes    []int32   // axes = rank(h) i32[], line 28
-	err     []float32 // err = sub(z, t) f32[N,2], line 29
-	t26     []float32 // %26 = sum(%25) f32[], line 30
-	loss_27 []float32 // loss = div(%26, count) f32[], line 30
-	t31     []float32 // %31 = div(%30, count) f32[], line 30 [grad]
-	t35     []float32 // %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
-	t36     []float32 // %36 = mul(%35, err) f32[N,2], line 30 [grad]
-	t38     []float32 // %38 = add(%36, %36) f32[N,2], line 30 [grad]
-	t40     []float32 // %40 = matmul(%38, W) f32[N,12], line 24 [grad]
-	t41     []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
-	t42     []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
-	t43     []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
-	t48     []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
-	t51     []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
-	t52     []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
-	t53     []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
-	t54     []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
+	t7         []int32   // %7 = add(ids, %6) i32[N], line 16
+	emb        []float32 // emb = gather(E, %7) f32[N,4], line 16
+	left       []float32 // left = split(x) f32[N,3], line 17
+	right      []float32 // right = split(x) f32[N,5], line 18
+	t11        []float32 // %11 = shuffle(C) f32[6,3], line 19
+	rows       []float32 // rows = gather(%11, %28) f32[3,3], line 19
+	mixed      []float32 // mixed = matmul(left, rows) f32[N,3], line 20
+	t16        []float32 // %16 = add(emb, bias) f32[N,4], line 23
+	t17        []float32 // %17 = tanh(%16) f32[N,4], line 23
+	h          []float32 // h = concat(%17, mixed, right) f32[N,12], line 23
+	z          []float32 // z = matmul(h, W) f32[N,2], line 24
+	dims       []int32   // dims = shape(x) i32[2], line 26
+	t21        []int32   // %21 = size(z) i32[], line 27
+	count      []float32 // count = cast(%21) f32[], line 27
+	axes       []int32   // axes = rank(h) i32[], line 28
+	err        []float32 // err = sub(z, t) f32[N,2], line 29
+	t26        []float32 // %26 = sum(%25) f32[], line 30
+	loss_27    []float32 // loss = div(%26, count) f32[], line 30
+	t31        []float32 // %31 = div(%30, count) f32[], line 30 [grad]
+	t35        []float32 // %35 = broadcast_to(%31) f32[N,2], line 30 [grad]
+	t36        []float32 // %36 = mul(%35, err) f32[N,2], line 30 [grad]
+	err_grad   []float32 // %38 = add(%36, %36) f32[N,2], line 30 [grad]
+	h_grad     []float32 // %40 = matmul(%38, W) f32[N,12], line 24 [grad]
+	W_grad     []float32 // %41 = matmul(h, %38) f32[12,2], line 24 [grad]
+	t42        []float32 // %42 = slice(%40) f32[N,4], line 23 [grad]
+	mixed_grad []float32 // %43 = slice(%40) f32[N,3], line 23 [grad]
+	emb_grad   []float32 // %48 = mul(%42, %47) f32[N,4], line 23 [grad]
+	rows_grad  []float32 // %51 = matmul(left, %43) f32[3,3], line 20 [grad]
+	t52        []float32 // %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
+	C_grad     []float32 // %53 = unshuffle(%52) f32[6,3], line 19 [grad]
+	E_grad     []float32 // %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
 }
 
 // New returns a ArrayMore with every parameter at its initial value. Buffers
@@ -118,21 +118,21 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.h, m.emb, m.t16, m.t42, m.t48 = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h, m.emb, m.t16, m.t42, m.emb_grad = a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[12*n:]
-		m.t40, m.right, m.z, m.err, m.t36, m.t54, m.t51 = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
+		m.h_grad, m.right, m.z, m.err, m.t36, m.E_grad, m.rows_grad = a[:12*n:12*n], a[:5*n:5*n], a[:2*n:2*n], a[:2*n:2*n], a[:2*n:2*n], a[:12:12], a[:9:9]
 		a = a[12*n:]
 		m.t17 = a[: 4*n : 4*n]
 		a = a[4*n:]
 		m.left = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.mixed, m.t43, m.t35, m.t38, m.count = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
+		m.mixed, m.mixed_grad, m.t35, m.err_grad, m.count = a[:3*n:3*n], a[:3*n:3*n], a[:2*n:2*n], a[:2*n:2*n], a[:1:1]
 		a = a[3*n:]
-		m.t41, m.t11, m.t26, m.t31 = a[:24:24], a[:18:18], a[:1:1], a[:1:1]
+		m.W_grad, m.t11, m.t26, m.t31 = a[:24:24], a[:18:18], a[:1:1], a[:1:1]
 		a = a[24:]
 		m.t52, m.rows = a[:18:18], a[:9:9]
 		a = a[18:]
-		m.t53 = a[:18:18]
+		m.C_grad = a[:18:18]
 		a = a[18:]
 		m.loss_27 = a[:1:1]
 		a = a[1:]
@@ -157,18 +157,9 @@ func (m *Model) layout(n int) {
 // gemmPlan14 is the cost model's plan for the SGEMM of mixed (f32[N,3] @ f32[3,3]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+//
+// It is also the plan for the SGEMM of z (f32[N,12] @ f32[12,2]), which the cost model decides the same way.
 func gemmPlan14(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan19 is the cost model's plan for the SGEMM of z (f32[N,12] @ f32[12,2]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan19(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -283,7 +274,7 @@ func (m *Model) forward(n int, ids []int32, x []float32) {
 		}
 	}
 	// z = matmul(h, W) f32[N,2], line 24
-	runtime.SgemmPlan(gemmPlan19(n), false, false, n, 2, 12, 1, h, 12, p2, 2, 0, z, 2)
+	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 2, 12, 1, h, 12, p2, 2, 0, z, 2)
 }
 
 // predict runs the predict program for a batch of n.
@@ -347,16 +338,16 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	t31 := m.t31
 	t35 := m.t35
 	t36 := m.t36
-	t38 := m.t38
-	t40 := m.t40
-	t41 := m.t41
+	err_grad := m.err_grad
+	h_grad := m.h_grad
+	W_grad := m.W_grad
 	t42 := m.t42
-	t43 := m.t43
-	t48 := m.t48
-	t51 := m.t51
+	mixed_grad := m.mixed_grad
+	emb_grad := m.emb_grad
+	rows_grad := m.rows_grad
 	t52 := m.t52
-	t53 := m.t53
-	t54 := m.t54
+	C_grad := m.C_grad
+	E_grad := m.E_grad
 	// First the loss program.
 	m.loss(n, ids, x, t)
 	// %31 = div(%30, count) f32[], line 30 [grad]
@@ -371,44 +362,44 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	}
 	// %38 = add(%36, %36) f32[N,2], line 30 [grad]
 	for i0 := 0; i0 < 2*n; i0++ {
-		t38[i0] = t36[i0] + t36[i0]
+		err_grad[i0] = t36[i0] + t36[i0]
 	}
 	// %40 = matmul(%38, W) f32[N,12], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 12, 2, 1, t38, 2, p2, 2, 0, t40, 12)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 12, 2, 1, err_grad, 2, p2, 2, 0, h_grad, 12)
 	// %41 = matmul(h, %38) f32[12,2], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 12, 2, n, 1, h, 12, t38, 2, 0, t41, 2)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 12, 2, n, 1, h, 12, err_grad, 2, 0, W_grad, 2)
 	// %42 = slice(%40) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0 * 12
 		for i1 := 0; i1 < 4; i1++ {
-			t42[o0+i1] = t40[o1+i1]
+			t42[o0+i1] = h_grad[o1+i1]
 		}
 	}
 	// %43 = slice(%40) f32[N,3], line 23 [grad]
 	{
-		t40 := t40[4:]
+		h_grad := h_grad[4:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			o1 := i0 * 12
 			for i1 := 0; i1 < 3; i1++ {
-				t43[o0+i1] = t40[o1+i1]
+				mixed_grad[o0+i1] = h_grad[o1+i1]
 			}
 		}
 	}
 	// %48 = mul(%42, %47) f32[N,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t48[i0] = t42[i0] * (float32(1) - (t17[i0] * t17[i0]))
+		emb_grad[i0] = t42[i0] * (float32(1) - (t17[i0] * t17[i0]))
 	}
 	// %51 = matmul(left, %43) f32[3,3], line 20 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, n, 1, left, 3, t43, 3, 0, t51, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, n, 1, left, 3, mixed_grad, 3, 0, rows_grad, 3)
 	// %52 = gather_grad(%51, %28) f32[6,3], line 19 [grad]
 	{
 		clear(t52)
 		for j := 0; j < 3; j++ {
 			k := int(c28[j])
 			if k >= 0 && k < 6 {
-				d, s := t52[k*3:k*3+3], t51[j*3:j*3+3]
+				d, s := t52[k*3:k*3+3], rows_grad[j*3:j*3+3]
 				for i, v := range s {
 					d[i] += v
 				}
@@ -419,16 +410,16 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	{
 		perm := [6]int{2, 5, 1, 0, 3, 4}
 		for k, p := range perm {
-			copy(t53[p*3:p*3+3], t52[k*3:k*3+3])
+			copy(C_grad[p*3:p*3+3], t52[k*3:k*3+3])
 		}
 	}
 	// %54 = gather_grad(%48, %7) f32[3,4], line 16 [grad]
 	{
-		clear(t54)
+		clear(E_grad)
 		for j := 0; j < n; j++ {
 			k := int(t7[j])
 			if k >= 0 && k < 3 {
-				d, s := t54[k*4:k*4+4], t48[j*4:j*4+4]
+				d, s := E_grad[k*4:k*4+4], emb_grad[j*4:j*4+4]
 				for i, v := range s {
 					d[i] += v
 				}
@@ -437,15 +428,15 @@ func (m *Model) train(n int, ids []int32, x []float32, t []float32) {
 	}
 	// %57 = sub(E, %56) f32[3,4], line 33 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t54[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * E_grad[i0])
 	}
 	// %61 = sub(C, %60) f32[6,3], line 33 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t53[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * C_grad[i0])
 	}
 	// %65 = sub(W, %64) f32[12,2], line 33 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		p2[i0] = p2[i0] - (float32(0.1) * t41[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -526,17 +517,17 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "E",
 		Shape: []int{3, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "C",
 		Shape: []int{6, 3},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W",
 		Shape: []int{12, 2},
+		Data:  m.params[2],
 	}}
 }
 
@@ -627,73 +618,73 @@ const graphJSON = `{"name":"ids","op":"input","dtype":"i32","shape":[-1]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.5,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  2.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.6,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ArrayMore",
+	Source: "examples/array_more.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "i32",
-		Dims:  []string{"N"},
 		Name:  "ids",
-		Shape: []int{-1},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "x",
-		Shape: []int{-1, 6},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "t",
-		Shape: []int{-1, 2},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{252, 140},
-		ParamBytes: 216,
-	},
-	Model:     "ArrayMore",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 2},
-	}, {
 		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "x",
+		DType: "f32",
+		Shape: []int{-1, 6},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "t",
+		DType: "f32",
+		Shape: []int{-1, 2},
+		Dims:  []string{"N", ""},
+	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
+		DType: "f32",
+		Shape: []int{-1, 2},
+		Dims:  []string{"N", ""},
+	}, {
 		Name:  "dims",
+		DType: "i32",
 		Shape: []int{2},
 	}, {
-		DType: "i32",
 		Name:  "axes",
+		DType: "i32",
 		Shape: []int{},
 	}},
-	ParamCount: 54,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "E",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "C",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{12, 2},
 	}},
 	PredictInputs: []string{"ids", "x"},
-	Source:        "examples/array_more.flow",
 	TrainInputs:   []string{"ids", "x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    54,
+	Memory: runtime.Memory{
+		ParamBytes: 216,
+		ArenaBytes: []int64{252, 140},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.5,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  2.6,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  5.6,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

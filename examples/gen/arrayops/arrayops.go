@@ -48,53 +48,53 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	xp      []float32 // xp = add(x, P) f32[N,12], line 17
-	img     []float32 // img = reshape(xp) f32[N,3,4], line 18
-	tr      []float32 // tr = transpose(img) f32[N,4,3], line 19
-	pd      []float32 // pd = pad(tr) f32[N,5,4], line 20
-	sl      []float32 // sl = slice(pd) f32[N,2,3], line 21
-	f       []float32 // f = reshape(sl) f32[N,6], line 22
-	t13     []float32 // %13 = expand_dims(S) f32[1,3,2], line 24
-	t14     []float32 // %14 = tile(%13) f32[1,3,4], line 24
-	M       []float32 // M = squeeze(%14) f32[3,4], line 24
-	xs      []float32 // xs = slice(xp) f32[N,4], line 25
-	t18     []float32 // %18 = relu(%17) f32[N,4], line 27
-	t31     []float32 // %31 = matmul(xs, M) f32[N,3], line 27
-	t21     []float32 // %21 = sigmoid(%31) f32[N,3], line 27
-	h       []float32 // h = concat(%18, %21, f) f32[N,13], line 27
-	z       []float32 // z = add(%23, b) f32[N,4], line 28
-	err     []float32 // err = sub(z, t) f32[N,4], line 30
-	t27     []float32 // %27 = sum(%26) f32[N], line 31
-	t28     []float32 // %28 = mean(%27) f32[], line 31
-	loss_30 []float32 // loss = div(%28, %29) f32[], line 31
-	t37     []float32 // %37 = count(%27) f32[], line 31 [grad]
-	t38     []float32 // %38 = broadcast_to(%92) f32[N], line 31 [grad]
-	t39     []float32 // %39 = div(%38, %37) f32[N], line 31 [grad]
-	t40     []float32 // %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
-	t41     []float32 // %41 = mul(%40, err) f32[N,4], line 31 [grad]
-	t43     []float32 // %43 = add(%41, %41) f32[N,4], line 31 [grad]
-	t45     []float32 // %45 = sum_to(%43) f32[4], line 28 [grad]
-	t46     []float32 // %46 = matmul(%43, V) f32[N,13], line 28 [grad]
-	t47     []float32 // %47 = matmul(h, %43) f32[13,4], line 28 [grad]
-	t48     []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
-	t49     []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
-	t50     []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
-	t54     []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
-	t55     []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	t56     []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	t57     []float32 // %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
-	t59     []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	t60     []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
-	t61     []float32 // %61 = unslice(%55) f32[N,12], line 25 [grad]
-	t62     []float32 // %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
-	t63     []float32 // %63 = untile(%62) f32[1,3,2], line 24 [grad]
-	t64     []float32 // %64 = reshape_to(%63) f32[3,2], line 24 [grad]
-	t65     []float32 // %65 = reshape_to(%60) f32[N,2,3], line 22 [grad]
-	t66     []float32 // %66 = unslice(%65) f32[N,5,4], line 21 [grad]
-	t67     []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
-	t68     []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
-	t69     []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
-	t71     []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
+	xp       []float32 // xp = add(x, P) f32[N,12], line 17
+	img      []float32 // img = reshape(xp) f32[N,3,4], line 18
+	tr       []float32 // tr = transpose(img) f32[N,4,3], line 19
+	pd       []float32 // pd = pad(tr) f32[N,5,4], line 20
+	sl       []float32 // sl = slice(pd) f32[N,2,3], line 21
+	f        []float32 // f = reshape(sl) f32[N,6], line 22
+	t13      []float32 // %13 = expand_dims(S) f32[1,3,2], line 24
+	t14      []float32 // %14 = tile(%13) f32[1,3,4], line 24
+	M        []float32 // M = squeeze(%14) f32[3,4], line 24
+	xs       []float32 // xs = slice(xp) f32[N,4], line 25
+	t18      []float32 // %18 = relu(%17) f32[N,4], line 27
+	t31      []float32 // %31 = matmul(xs, M) f32[N,3], line 27
+	t21      []float32 // %21 = sigmoid(%31) f32[N,3], line 27
+	h        []float32 // h = concat(%18, %21, f) f32[N,13], line 27
+	z        []float32 // z = add(%23, b) f32[N,4], line 28
+	err      []float32 // err = sub(z, t) f32[N,4], line 30
+	t27      []float32 // %27 = sum(%26) f32[N], line 31
+	t28      []float32 // %28 = mean(%27) f32[], line 31
+	loss_30  []float32 // loss = div(%28, %29) f32[], line 31
+	t37      []float32 // %37 = count(%27) f32[], line 31 [grad]
+	t38      []float32 // %38 = broadcast_to(%92) f32[N], line 31 [grad]
+	t39      []float32 // %39 = div(%38, %37) f32[N], line 31 [grad]
+	t40      []float32 // %40 = broadcast_to(%39) f32[N,4], line 31 [grad]
+	t41      []float32 // %41 = mul(%40, err) f32[N,4], line 31 [grad]
+	err_grad []float32 // %43 = add(%41, %41) f32[N,4], line 31 [grad]
+	b_grad   []float32 // %45 = sum_to(%43) f32[4], line 28 [grad]
+	h_grad   []float32 // %46 = matmul(%43, V) f32[N,13], line 28 [grad]
+	V_grad   []float32 // %47 = matmul(h, %43) f32[13,4], line 28 [grad]
+	t48      []float32 // %48 = slice(%46) f32[N,4], line 27 [grad]
+	t49      []float32 // %49 = slice(%46) f32[N,3], line 27 [grad]
+	t50      []float32 // %50 = slice(%46) f32[N,6], line 27 [grad]
+	t54      []float32 // %54 = mul(%49, %53) f32[N,3], line 27 [grad]
+	xs_grad  []float32 // %55 = matmul(%54, M) f32[N,4], line 27 [grad]
+	M_grad   []float32 // %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
+	t57      []float32 // %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
+	W_grad   []float32 // %59 = matmul(f, %57) f32[6,4], line 27 [grad]
+	f_grad   []float32 // %60 = add(%50, %58) f32[N,6], line 27 [grad]
+	t61      []float32 // %61 = unslice(%55) f32[N,12], line 25 [grad]
+	t62      []float32 // %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
+	t63      []float32 // %63 = untile(%62) f32[1,3,2], line 24 [grad]
+	S_grad   []float32 // %64 = reshape_to(%63) f32[3,2], line 24 [grad]
+	sl_grad  []float32 // %65 = reshape_to(%60) f32[N,2,3], line 22 [grad]
+	pd_grad  []float32 // %66 = unslice(%65) f32[N,5,4], line 21 [grad]
+	tr_grad  []float32 // %67 = slice(%66) f32[N,4,3], line 20 [grad]
+	img_grad []float32 // %68 = transpose(%67) f32[N,3,4], line 19 [grad]
+	t69      []float32 // %69 = reshape_to(%68) f32[N,12], line 18 [grad]
+	P_grad   []float32 // %71 = sum_to(%70) f32[12], line 17 [grad]
 }
 
 // New returns a ArrayOps with every parameter at its initial value. Buffers
@@ -129,29 +129,29 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.pd, m.t66, m.h, m.img, m.t68, m.t50, m.t31, m.t14, m.t62, m.t71 = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12]
+	m.pd, m.pd_grad, m.h, m.img, m.img_grad, m.t50, m.t31, m.t14, m.t62, m.P_grad = a[:20*n:20*n], a[:20*n:20*n], a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:3*n:3*n], a[:12:12], a[:12:12], a[:12:12]
 	a = a[20*n:]
-	m.t46, m.xp, m.t61, m.z, m.err, m.t41, m.t57, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+	m.h_grad, m.xp, m.t61, m.z, m.err, m.t41, m.t57, m.t54 = a[:13*n:13*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 	a = a[13*n:]
-	m.tr, m.t67, m.t69, m.sl, m.t60, m.xs, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:6:6]
+	m.tr, m.tr_grad, m.t69, m.sl, m.f_grad, m.xs, m.t13 = a[:12*n:12*n], a[:12*n:12*n], a[:12*n:12*n], a[:6*n:6*n], a[:6*n:6*n], a[:4*n:4*n], a[:6:6]
 	a = a[12*n:]
-	m.f, m.t65, m.t63 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
+	m.f, m.sl_grad, m.t63 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.t18 = a[: 4*n : 4*n]
 	a = a[4*n:]
-	m.t40, m.t43, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n]
+	m.t40, m.err_grad, m.t48, m.t27, m.t38 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n]
 	a = a[4*n:]
-	m.t55, m.t21 = a[:4*n:4*n], a[:3*n:3*n]
+	m.xs_grad, m.t21 = a[:4*n:4*n], a[:3*n:3*n]
 	a = a[4*n:]
 	m.t49, m.t39, m.t28 = a[:3*n:3*n], a[:n:n], a[:1:1]
 	a = a[3*n:]
-	m.t47, m.t37 = a[:52:52], a[:1:1]
+	m.V_grad, m.t37 = a[:52:52], a[:1:1]
 	a = a[52:]
-	m.t59, m.M = a[:24:24], a[:12:12]
+	m.W_grad, m.M = a[:24:24], a[:12:12]
 	a = a[24:]
-	m.t56, m.t64 = a[:12:12], a[:6:6]
+	m.M_grad, m.S_grad = a[:12:12], a[:6:6]
 	a = a[12:]
-	m.t45 = a[:4:4]
+	m.b_grad = a[:4:4]
 	a = a[4:]
 	m.loss_30 = a[:1:1]
 	a = a[1:]
@@ -173,6 +173,8 @@ func gemmPlan17(n int) runtime.GemmPlan {
 // gemmPlan23 is the cost model's plan for the SGEMM of %23 (f32[N,13] @ f32[13,4]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.1 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %55 (f32[N,3] @ f32[3,4]), which the cost model decides the same way.
 func gemmPlan23(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
@@ -385,17 +387,6 @@ func gemmPlan46(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 }
 
-// gemmPlan55 is the cost model's plan for the SGEMM of %55 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan55(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, t []float32) {
 	m.layout(n)
@@ -416,29 +407,29 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t43 := m.t43
-	t45 := m.t45
-	t46 := m.t46
-	t47 := m.t47
+	err_grad := m.err_grad
+	b_grad := m.b_grad
+	h_grad := m.h_grad
+	V_grad := m.V_grad
 	t48 := m.t48
 	t49 := m.t49
 	t50 := m.t50
 	t54 := m.t54
-	t55 := m.t55
-	t56 := m.t56
+	xs_grad := m.xs_grad
+	M_grad := m.M_grad
 	t57 := m.t57
-	t59 := m.t59
-	t60 := m.t60
+	W_grad := m.W_grad
+	f_grad := m.f_grad
 	t61 := m.t61
 	t62 := m.t62
 	t63 := m.t63
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
-	t67 := m.t67
-	t68 := m.t68
+	S_grad := m.S_grad
+	sl_grad := m.sl_grad
+	pd_grad := m.pd_grad
+	tr_grad := m.tr_grad
+	img_grad := m.img_grad
 	t69 := m.t69
-	t71 := m.t71
+	P_grad := m.P_grad
 	// First the loss program.
 	m.loss(n, x, t)
 	// %37 = count(%27) f32[], line 31 [grad]
@@ -465,49 +456,49 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %43 = add(%41, %41) f32[N,4], line 31 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t43[i0] = t41[i0] + t41[i0]
+		err_grad[i0] = t41[i0] + t41[i0]
 	}
 	// %45 = sum_to(%43) f32[4], line 28 [grad]
 	{
-		clear(t45)
+		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t45[i1] += t43[o0+i1]
+				b_grad[i1] += err_grad[o0+i1]
 			}
 		}
 	}
 	// %46 = matmul(%43, V) f32[N,13], line 28 [grad]
-	runtime.SgemmPlan(gemmPlan46(n), false, true, n, 13, 4, 1, t43, 4, p2, 4, 0, t46, 13)
+	runtime.SgemmPlan(gemmPlan46(n), false, true, n, 13, 4, 1, err_grad, 4, p2, 4, 0, h_grad, 13)
 	// %47 = matmul(h, %43) f32[13,4], line 28 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 13, 4, n, 1, h, 13, t43, 4, 0, t47, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 13, 4, n, 1, h, 13, err_grad, 4, 0, V_grad, 4)
 	// %48 = slice(%46) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 4
 		o1 := i0 * 13
 		for i1 := 0; i1 < 4; i1++ {
-			t48[o0+i1] = t46[o1+i1]
+			t48[o0+i1] = h_grad[o1+i1]
 		}
 	}
 	// %49 = slice(%46) f32[N,3], line 27 [grad]
 	{
-		t46 := t46[4:]
+		h_grad := h_grad[4:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			o1 := i0 * 13
 			for i1 := 0; i1 < 3; i1++ {
-				t49[o0+i1] = t46[o1+i1]
+				t49[o0+i1] = h_grad[o1+i1]
 			}
 		}
 	}
 	// %50 = slice(%46) f32[N,6], line 27 [grad]
 	{
-		t46 := t46[7:]
+		h_grad := h_grad[7:]
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			o1 := i0 * 13
 			for i1 := 0; i1 < 6; i1++ {
-				t50[o0+i1] = t46[o1+i1]
+				t50[o0+i1] = h_grad[o1+i1]
 			}
 		}
 	}
@@ -516,20 +507,20 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		t54[i0] = t49[i0] * (t21[i0] * (float32(1) - t21[i0]))
 	}
 	// %55 = matmul(%54, M) f32[N,4], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan55(n), false, false, n, 4, 3, 1, t54, 3, M, 4, 0, t55, 4)
+	runtime.SgemmPlan(gemmPlan23(n), false, false, n, 4, 3, 1, t54, 3, M, 4, 0, xs_grad, 4)
 	// %56 = matmul(%54, xs) f32[3,4], line 27 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, xs, 4, 0, t56, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t54, 3, xs, 4, 0, M_grad, 4)
 	// %57 = relu_grad(%48, %18) f32[N,4], line 27 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
 		t57[i0] = runtime.ReluGrad(t48[i0], t18[i0])
 	}
 	// %59 = matmul(f, %57) f32[6,4], line 27 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 4, n, 1, f, 6, t57, 4, 0, t59, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 4, n, 1, f, 6, t57, 4, 0, W_grad, 4)
 	// %60 = add(%50, %58) f32[N,6], line 27 [grad]
 	{
 		// the product of %58, plus %50: one kernel call
-		copy(t60, t50)
-		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 4, 1, t57, 4, p0, 4, 1, t60, 6)
+		copy(f_grad, t50)
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 4, 1, t57, 4, p0, 4, 1, f_grad, 6)
 	}
 	// %61 = unslice(%55) f32[N,12], line 25 [grad]
 	{
@@ -538,12 +529,12 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0 * 12
 			o1 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t61[o0+i1] = t55[o1+i1]
+				t61[o0+i1] = xs_grad[o1+i1]
 			}
 		}
 	}
 	// %62 = reshape_to(%56) f32[1,3,4], line 24 [grad]
-	copy(t62, t56)
+	copy(t62, M_grad)
 	// %63 = untile(%62) f32[1,3,2], line 24 [grad]
 	{
 		clear(t63)
@@ -558,20 +549,20 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		}
 	}
 	// %64 = reshape_to(%63) f32[3,2], line 24 [grad]
-	copy(t64, t63)
+	copy(S_grad, t63)
 	// %65 = reshape_to(%60) f32[N,2,3], line 22 [grad]
-	copy(t65, t60)
+	copy(sl_grad, f_grad)
 	// %66 = unslice(%65) f32[N,5,4], line 21 [grad]
 	{
-		clear(t66)
+		clear(pd_grad)
 		{
-			t66 := t66[4:]
+			pd_grad := pd_grad[4:]
 			for i0 := 0; i0 < n; i0++ {
 				for i1 := 0; i1 < 2; i1++ {
 					o0 := i0*20 + i1*8
 					o1 := i0*6 + i1*3
 					for i2 := 0; i2 < 3; i2++ {
-						t66[o0+i2] = t65[o1+i2]
+						pd_grad[o0+i2] = sl_grad[o1+i2]
 					}
 				}
 			}
@@ -579,13 +570,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %67 = slice(%66) f32[N,4,3], line 20 [grad]
 	{
-		t66 := t66[4:]
+		pd_grad := pd_grad[4:]
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 4; i1++ {
 				o0 := i0*12 + i1*3
 				o1 := i0*20 + i1*4
 				for i2 := 0; i2 < 3; i2++ {
-					t67[o0+i2] = t66[o1+i2]
+					tr_grad[o0+i2] = pd_grad[o1+i2]
 				}
 			}
 		}
@@ -596,41 +587,41 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0*12 + i1*4
 			o1 := i0*12 + i1
 			for i2 := 0; i2 < 4; i2++ {
-				t68[o0+i2] = t67[o1+i2*3]
+				img_grad[o0+i2] = tr_grad[o1+i2*3]
 			}
 		}
 	}
 	// %69 = reshape_to(%68) f32[N,12], line 18 [grad]
-	copy(t69, t68)
+	copy(t69, img_grad)
 	// %71 = sum_to(%70) f32[12], line 17 [grad]
 	{
-		clear(t71)
+		clear(P_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 12
 			for i1 := 0; i1 < 12; i1++ {
-				t71[i1] += (t61[o0+i1] + t69[o0+i1])
+				P_grad[i1] += (t61[o0+i1] + t69[o0+i1])
 			}
 		}
 	}
 	// %74 = sub(W, %73) f32[6,4], line 34 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t59[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * W_grad[i0])
 	}
 	// %78 = sub(S, %77) f32[3,2], line 34 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t64[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * S_grad[i0])
 	}
 	// %82 = sub(V, %81) f32[13,4], line 34 [update]
 	for i0 := 0; i0 < 52; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t47[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * V_grad[i0])
 	}
 	// %86 = sub(b, %85) f32[4], line 34 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * t45[i0])
+		p3[i0] = p3[i0] - (float32(0.05) * b_grad[i0])
 	}
 	// %90 = sub(P, %89) f32[12], line 34 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p4[i0] = p4[i0] - (float32(0.05) * t71[i0])
+		p4[i0] = p4[i0] - (float32(0.05) * P_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -700,25 +691,25 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{6, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "S",
 		Shape: []int{3, 2},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{13, 4},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b",
 		Shape: []int{4},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "P",
 		Shape: []int{12},
+		Data:  m.params[4],
 	}}
 }
 
@@ -835,68 +826,68 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,12]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  14.2,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ArrayOps",
+	Source: "examples/array_ops.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 12},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{372, 264},
-		ParamBytes: 392,
-	},
-	Model:     "ArrayOps",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 4},
 	}},
-	ParamCount: 98,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{6, 4},
 	}, {
-		DType: "f32",
 		Name:  "S",
+		DType: "f32",
 		Shape: []int{3, 2},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{13, 4},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "P",
+		DType: "f32",
 		Shape: []int{12},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/array_ops.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    98,
+	Memory: runtime.Memory{
+		ParamBytes: 392,
+		ArenaBytes: []int64{372, 264},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  14.2,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

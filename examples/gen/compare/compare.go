@@ -64,37 +64,37 @@ type Model struct {
 	feedOut5 []float32 // PredictFeed's count, converted to float32
 	feedOut6 []float32 // PredictFeed's wide, converted to float32
 
-	logits   []float32 // logits = add(%4, b) f32[N,3], line 11
-	t7       []bool    // %7 = greater(logits, %6) bool[N,3], line 13
-	t9       []float32 // %9 = mul(logits, %8) f32[N,3], line 13
-	h        []float32 // h = where(%7, logits, %9) f32[N,3], line 13
-	t11      []float32 // %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
-	loss_12  []float32 // loss = mean(%11) f32[], line 14
-	pred     []int64   // pred = argmax(h) i64[N], line 16
-	low      []int64   // low = argmin(h) i64[N], line 17
-	t15      []int64   // %15 = cast(label) i64[N], line 18
-	hit      []bool    // hit = equal(pred, %15) bool[N], line 18
-	t17      []float32 // %17 = cast(hit) f32[N], line 19
-	accuracy []float32 // accuracy = mean(%17) f32[], line 19
-	t19      []float32 // %19 = one_hot(label) f32[N,3], line 20
-	truth    []float32 // truth = sum(%20) f32[N], line 20
-	inside   []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
-	either   []bool    // either = logical_or(%29, inside) bool[N,4], line 23
-	t31      []int32   // %31 = cast(either) i32[N,4], line 24
-	count    []int32   // count = sum(%31) i32[N], line 24
-	t33      []float64 // %33 = cast(x) f64[N,4], line 25
-	wide     []float64 // wide = sub(%35, %36) f64[N,4], line 25
-	t39      []float32 // %39 = count(%11) f32[], line 14 [grad]
-	t40      []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
-	t41      []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
-	t42      []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
-	t43      []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
-	t46      []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
-	t48      []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
-	t49      []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
-	t53      []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
-	t54      []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
-	t56      []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
+	logits      []float32 // logits = add(%4, b) f32[N,3], line 11
+	t7          []bool    // %7 = greater(logits, %6) bool[N,3], line 13
+	t9          []float32 // %9 = mul(logits, %8) f32[N,3], line 13
+	h           []float32 // h = where(%7, logits, %9) f32[N,3], line 13
+	t11         []float32 // %11 = sparse_softmax_cross_entropy(h, label) f32[N], line 14
+	loss_12     []float32 // loss = mean(%11) f32[], line 14
+	pred        []int64   // pred = argmax(h) i64[N], line 16
+	low         []int64   // low = argmin(h) i64[N], line 17
+	t15         []int64   // %15 = cast(label) i64[N], line 18
+	hit         []bool    // hit = equal(pred, %15) bool[N], line 18
+	t17         []float32 // %17 = cast(hit) f32[N], line 19
+	accuracy    []float32 // accuracy = mean(%17) f32[], line 19
+	t19         []float32 // %19 = one_hot(label) f32[N,3], line 20
+	truth       []float32 // truth = sum(%20) f32[N], line 20
+	inside      []bool    // inside = logical_and(%23, %26) bool[N,4], line 22
+	either      []bool    // either = logical_or(%29, inside) bool[N,4], line 23
+	t31         []int32   // %31 = cast(either) i32[N,4], line 24
+	count       []int32   // count = sum(%31) i32[N], line 24
+	t33         []float64 // %33 = cast(x) f64[N,4], line 25
+	wide        []float64 // wide = sub(%35, %36) f64[N,4], line 25
+	t39         []float32 // %39 = count(%11) f32[], line 14 [grad]
+	t40         []float32 // %40 = broadcast_to(%38) f32[N], line 14 [grad]
+	t41         []float32 // %41 = div(%40, %39) f32[N], line 14 [grad]
+	t42         []float32 // %42 = broadcast_to(%41) f32[N,3], line 14 [grad]
+	t43         []float32 // %43 = softmax(h) f32[N,3], line 14 [grad]
+	h_grad      []float32 // %46 = mul(%45, %42) f32[N,3], line 14 [grad]
+	t48         []float32 // %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
+	t49         []float32 // %49 = where(%7, %6, %46) f32[N,3], line 13 [grad]
+	logits_grad []float32 // %53 = add(%48, %50) f32[N,3], line 13 [grad]
+	b_grad      []float32 // %54 = sum_to(%53) f32[3], line 11 [grad]
+	W_grad      []float32 // %56 = matmul(x, %53) f32[4,3], line 11 [grad]
 }
 
 // New returns a Compare with every parameter at its initial value. Buffers
@@ -125,15 +125,15 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.logits, m.h, m.t46, m.t49, m.t53 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+		m.logits, m.h, m.h_grad, m.t49, m.logits_grad = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 		a = a[3*n:]
-		m.t9, m.t19, m.t48, m.t17, m.t54 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
+		m.t9, m.t19, m.t48, m.t17, m.b_grad = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:3:3]
 		a = a[3*n:]
 		m.t42, m.t11, m.truth, m.t40 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 		a = a[3*n:]
 		m.t43, m.t41, m.accuracy = a[:3*n:3*n], a[:n:n], a[:1:1]
 		a = a[3*n:]
-		m.t56, m.t39 = a[:12:12], a[:1:1]
+		m.W_grad, m.t39 = a[:12:12], a[:1:1]
 		a = a[12:]
 		m.loss_12 = a[:1:1]
 		a = a[1:]
@@ -402,12 +402,12 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t46 := m.t46
+	h_grad := m.h_grad
 	t48 := m.t48
 	t49 := m.t49
-	t53 := m.t53
-	t54 := m.t54
-	t56 := m.t56
+	logits_grad := m.logits_grad
+	b_grad := m.b_grad
+	W_grad := m.W_grad
 	// First the loss program.
 	m.loss(n, x, label)
 	// %19 = one_hot(label) f32[N,3], line 20
@@ -441,12 +441,12 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	runtime.SoftmaxRows(t43, h, n, 3)
 	// %46 = mul(%45, %42) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t46[i0] = (t43[i0] - t19[i0]) * t42[i0]
+		h_grad[i0] = (t43[i0] - t19[i0]) * t42[i0]
 	}
 	// %48 = where(%7, %46, %6) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
 		if t7[i0] {
-			t48[i0] = t46[i0]
+			t48[i0] = h_grad[i0]
 		} else {
 			t48[i0] = float32(0)
 		}
@@ -456,32 +456,32 @@ func (m *Model) train(n int, x []float32, label []int32) {
 		if t7[i0] {
 			t49[i0] = float32(0)
 		} else {
-			t49[i0] = t46[i0]
+			t49[i0] = h_grad[i0]
 		}
 	}
 	// %53 = add(%48, %50) f32[N,3], line 13 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t53[i0] = t48[i0] + (t49[i0] * float32(0.1))
+		logits_grad[i0] = t48[i0] + (t49[i0] * float32(0.1))
 	}
 	// %54 = sum_to(%53) f32[3], line 11 [grad]
 	{
-		clear(t54)
+		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t54[i1] += t53[o0+i1]
+				b_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %56 = matmul(x, %53) f32[4,3], line 11 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 3, n, 1, x, 4, t53, 3, 0, t56, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 3, n, 1, x, 4, logits_grad, 3, 0, W_grad, 3)
 	// %59 = sub(W, %58) f32[4,3], line 28 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t56[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// %63 = sub(b, %62) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t54[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * b_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -567,13 +567,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{4, 3},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{3},
+		Data:  m.params[1],
 	}}
 }
 
@@ -668,85 +668,85 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  2.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  3.5,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Compare",
+	Source: "examples/compare.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
-		Name:  "label",
-		Shape: []int{-1},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{52, 132},
-		ParamBytes: 60,
-	},
-	Model:     "Compare",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "i64",
-		Dims:  []string{"N"},
-		Name:  "pred",
-		Shape: []int{-1},
-	}, {
-		DType: "i64",
-		Dims:  []string{"N"},
-		Name:  "low",
-		Shape: []int{-1},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "label",
+		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "pred",
+		DType: "i64",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "low",
+		DType: "i64",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
 		Name:  "accuracy",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N"},
 		Name:  "truth",
-		Shape: []int{-1},
-	}, {
-		DType: "bool",
-		Dims:  []string{"N", ""},
-		Name:  "inside",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
-		Name:  "count",
-		Shape: []int{-1},
-	}, {
-		DType: "f64",
-		Dims:  []string{"N", ""},
-		Name:  "wide",
-		Shape: []int{-1, 4},
-	}},
-	ParamCount: 15,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "inside",
+		DType: "bool",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "count",
+		DType: "i32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}, {
+		Name:  "wide",
+		DType: "f64",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{4, 3},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x", "label"},
-	Source:        "examples/compare.flow",
 	TrainInputs:   []string{"x", "label"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    15,
+	Memory: runtime.Memory{
+		ParamBytes: 60,
+		ArenaBytes: []int64{52, 132},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  2.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  3.5,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -58,118 +58,118 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's k, converted to float32
 	feedOut2 []float32 // PredictFeed's steps, converted to float32
 
-	training bool      // set during TrainStep: loops keep what their gradients read
-	t6       []float32 // %6 = mean(x) f32[N,3], line 15
-	t7       []float32 // %7 = matmul(%6, V) f32[N,4], line 15
-	h0       []float32 // h0 = tanh(%7) f32[N,4], line 15
-	xt       []float32 // xt = arg() f32[N,3], line 15
-	h_10     []float32 // h = arg() f32[N,4], line 15
-	t12      []float32 // %12 = matmul(h, U) f32[N,4], line 17
-	t13      []float32 // %13 = add(%11, %12) f32[N,4], line 17
-	t14      []float32 // %14 = tanh(%13) f32[N,4], line 17
-	hs       []float32 // hs = get(%18) f32[N,5,4], line 16
-	h_20     []float32 // h = get(%18) f32[N,4], line 16
-	ht       []float32 // ht = arg() f32[N,4], line 16
-	c_22     []float32 // c = arg() f32[N,4], line 16
-	t25      []float32 // %25 = sigmoid(ht) f32[N,4], line 22
-	t26      []float32 // %26 = add(%24, %25) f32[N,4], line 22
-	t27      []float32 // %27 = mul(%26, g) f32[N,4], line 23
-	bs       []float32 // bs = get(%29) f32[N,5,4], line 21
-	c_31     []float32 // c = get(%29) f32[N,4], line 21
-	v_34     []float32 // v = add(%32, %33) f32[N,4], line 26
-	r_44     []float32 // r = arg() f32[N,4], line 27
-	k_45     []int32   // k = arg() i32[], line 27
-	t41      []float32 // %41 = sum(%40) f32[], line 27
-	t43      []bool    // %43 = greater(%41, %42) bool[], line 27
-	r_55     []float32 // r = get(%54) f32[N,4], line 27
-	k_56     []int32   // k = get(%54) i32[], line 27
-	s_57     []float32 // s = sum(h) f32[], line 32
-	t59      []bool    // %59 = greater(s, %58) bool[], line 33
-	t61      []float32 // %61 = sub(%60, h) f32[N,4], line 34
-	t63      []float32 // %63 = add(%62, r) f32[N,4], line 36
-	z        []float32 // z = get(%72) f32[N,4], line 33
-	t74      []float32 // %74 = mean(bs) f32[N,4], line 38
-	p_75     []float32 // p = add(z, %74) f32[N,4], line 38
-	t77      []float32 // %77 = abs(s) f32[], line 44
-	j_82     []int32   // j = arg() i32[], line 44
-	m_83     []float32 // m = arg() f32[], line 44
-	t81      []bool    // %81 = greater(m, %80) bool[], line 44
-	t87      []bool    // %87 = greater(m, %86) bool[], line 46
-	t89      []float32 // %89 = mul(m, %88) f32[], line 47
-	t91      []float32 // %91 = mul(m, %90) f32[], line 49
-	t95      []float32 // %95 = get(%94) f32[], line 46
-	steps    []int32   // steps = get(%96) i32[], line 44
-	m_98     []float32 // m = get(%96) f32[], line 44
-	t99      []float32 // %99 = sub(p, y) f32[N,4], line 57
-	t100     []float32 // %100 = square(%99) f32[N,4], line 57
-	loss_101 []float32 // loss = mean(%100) f32[], line 57
-	t103     []float32 // %103 = count(%100) f32[], line 57 [grad]
-	t104     []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
-	t108     []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
-	t110     []float32 // %110 = count(bs) f32[], line 38 [grad]
-	t111     []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
-	t112     []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
-	t120     []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
-	t121     []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
-	t123     []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
-	t125     []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
-	t133     []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
-	t135     []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
-	t137     []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
-	t138     []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
-	t140     []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
-	t141     []float32 // %141 = get(%139) f32[4], line 36 [grad]
-	t142     []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
-	t143     []float32 // %143 = get(%139) f32[], line 36 [grad]
-	t144     []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
-	t146     []int32   // %146 = get(%54) i32[], line 27 [grad]
-	t147     []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
-	t148     []int32   // %148 = get(%54) i32[20], line 27 [grad]
-	t189     []float32 // %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
-	t191     []int32   // %191 = sub(%146, %190) i32[], line 28 [grad]
-	t160     []int32   // %160 = arg() i32[], line 27 [grad]
-	t161     []float32 // %161 = arg() f32[N,4], line 27 [grad]
-	t162     []int32   // %162 = arg() i32[], line 27 [grad]
-	t163     []float32 // %163 = arg() f32[N,4], line 27 [grad]
-	t159     []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
-	t167     []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
-	t176     []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
-	t193     []float32 // %193 = get(%192) f32[N,4], line 28 [grad]
-	t195     []float32 // %195 = get(%192) f32[N,4], line 28 [grad]
-	t198     []float32 // %198 = mul(%196, c) f32[N,4], line 26 [grad]
-	t200     []float32 // %200 = add(%198, %198) f32[N,4], line 26 [grad]
-	t225     []float32 // %225 = get(%29) f32[5,N,4], line 22 [grad]
-	t227     []float32 // %227 = get(%29) f32[5,N,4], line 22 [grad]
-	t203     []float32 // %203 = arg() f32[N,4], line 21 [grad]
-	t226     []float32 // %226 = arg() f32[N,4], line 22 [grad]
-	t228     []float32 // %228 = arg() f32[N,4], line 22 [grad]
-	t204     []float32 // %204 = arg() f32[N,4], line 21 [grad]
-	t205     []float32 // %205 = arg() f32[4], line 21 [grad]
-	t214     []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
-	t215     []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
-	t219     []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
-	t233     []float32 // %233 = get(%232) f32[N,5,4], line 22 [grad]
-	t234     []float32 // %234 = get(%232) f32[N,4], line 22 [grad]
-	t235     []float32 // %235 = get(%232) f32[4], line 22 [grad]
-	t236     []float32 // %236 = add(%145, %234) f32[N,4], line 22 [grad]
-	t265     []float32 // %265 = get(%18) f32[5,N,4], line 17 [grad]
-	t301     []float32 // %301 = transpose(U) f32[4,4], line 17 [grad]
-	t304     []float32 // %304 = transpose(W) f32[4,3], line 17 [grad]
-	t238     []float32 // %238 = arg() f32[N,3], line 16 [grad]
-	t239     []float32 // %239 = arg() f32[N,4], line 16 [grad]
-	t240     []float32 // %240 = arg() f32[N,4], line 16 [grad]
-	t264     []float32 // %264 = arg() f32[N,4], line 17 [grad]
-	t241     []float32 // %241 = arg() f32[N,4], line 16 [grad]
-	t242     []float32 // %242 = arg() f32[3,4], line 16 [grad]
-	t243     []float32 // %243 = arg() f32[4,4], line 16 [grad]
-	t251     []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
-	t256     []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
-	t306     []float32 // %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
-	t272     []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
-	t273     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
-	t274     []float32 // %274 = get(%270) f32[4,4], line 17 [grad]
-	t278     []float32 // %278 = mul(%272, %277) f32[N,4], line 15 [grad]
-	t280     []float32 // %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
+	training   bool      // set during TrainStep: loops keep what their gradients read
+	t6         []float32 // %6 = mean(x) f32[N,3], line 15
+	t7         []float32 // %7 = matmul(%6, V) f32[N,4], line 15
+	h0         []float32 // h0 = tanh(%7) f32[N,4], line 15
+	xt         []float32 // xt = arg() f32[N,3], line 15
+	h_10       []float32 // h = arg() f32[N,4], line 15
+	t12        []float32 // %12 = matmul(h, U) f32[N,4], line 17
+	t13        []float32 // %13 = add(%11, %12) f32[N,4], line 17
+	t14        []float32 // %14 = tanh(%13) f32[N,4], line 17
+	hs         []float32 // hs = get(%18) f32[N,5,4], line 16
+	h_20       []float32 // h = get(%18) f32[N,4], line 16
+	ht         []float32 // ht = arg() f32[N,4], line 16
+	c_22       []float32 // c = arg() f32[N,4], line 16
+	t25        []float32 // %25 = sigmoid(ht) f32[N,4], line 22
+	t26        []float32 // %26 = add(%24, %25) f32[N,4], line 22
+	t27        []float32 // %27 = mul(%26, g) f32[N,4], line 23
+	bs         []float32 // bs = get(%29) f32[N,5,4], line 21
+	c_31       []float32 // c = get(%29) f32[N,4], line 21
+	v_34       []float32 // v = add(%32, %33) f32[N,4], line 26
+	r_44       []float32 // r = arg() f32[N,4], line 27
+	k_45       []int32   // k = arg() i32[], line 27
+	t41        []float32 // %41 = sum(%40) f32[], line 27
+	t43        []bool    // %43 = greater(%41, %42) bool[], line 27
+	r_55       []float32 // r = get(%54) f32[N,4], line 27
+	k_56       []int32   // k = get(%54) i32[], line 27
+	s_57       []float32 // s = sum(h) f32[], line 32
+	t59        []bool    // %59 = greater(s, %58) bool[], line 33
+	t61        []float32 // %61 = sub(%60, h) f32[N,4], line 34
+	t63        []float32 // %63 = add(%62, r) f32[N,4], line 36
+	z          []float32 // z = get(%72) f32[N,4], line 33
+	t74        []float32 // %74 = mean(bs) f32[N,4], line 38
+	p_75       []float32 // p = add(z, %74) f32[N,4], line 38
+	t77        []float32 // %77 = abs(s) f32[], line 44
+	j_82       []int32   // j = arg() i32[], line 44
+	m_83       []float32 // m = arg() f32[], line 44
+	t81        []bool    // %81 = greater(m, %80) bool[], line 44
+	t87        []bool    // %87 = greater(m, %86) bool[], line 46
+	t89        []float32 // %89 = mul(m, %88) f32[], line 47
+	t91        []float32 // %91 = mul(m, %90) f32[], line 49
+	t95        []float32 // %95 = get(%94) f32[], line 46
+	steps      []int32   // steps = get(%96) i32[], line 44
+	m_98       []float32 // m = get(%96) f32[], line 44
+	t99        []float32 // %99 = sub(p, y) f32[N,4], line 57
+	t100       []float32 // %100 = square(%99) f32[N,4], line 57
+	loss_101   []float32 // loss = mean(%100) f32[], line 57
+	t103       []float32 // %103 = count(%100) f32[], line 57 [grad]
+	t104       []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
+	p_grad     []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
+	t110       []float32 // %110 = count(bs) f32[], line 38 [grad]
+	t111       []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
+	bs_grad    []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
+	h_grad_120 []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
+	r_grad_121 []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
+	g_grad     []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
+	t125       []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
+	h_grad_133 []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
+	s_grad_135 []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
+	t137       []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
+	t138       []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
+	r_grad_140 []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
+	t141       []float32 // %141 = get(%139) f32[4], line 36 [grad]
+	t142       []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
+	s_grad_143 []float32 // %143 = get(%139) f32[], line 36 [grad]
+	t144       []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
+	t146       []int32   // %146 = get(%54) i32[], line 27 [grad]
+	t147       []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
+	t148       []int32   // %148 = get(%54) i32[20], line 27 [grad]
+	t189       []float32 // %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	t191       []int32   // %191 = sub(%146, %190) i32[], line 28 [grad]
+	t160       []int32   // %160 = arg() i32[], line 27 [grad]
+	t161       []float32 // %161 = arg() f32[N,4], line 27 [grad]
+	t162       []int32   // %162 = arg() i32[], line 27 [grad]
+	t163       []float32 // %163 = arg() f32[N,4], line 27 [grad]
+	t159       []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
+	t167       []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
+	t176       []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
+	t193       []float32 // %193 = get(%192) f32[N,4], line 28 [grad]
+	t195       []float32 // %195 = get(%192) f32[N,4], line 28 [grad]
+	t198       []float32 // %198 = mul(%196, c) f32[N,4], line 26 [grad]
+	c_grad     []float32 // %200 = add(%198, %198) f32[N,4], line 26 [grad]
+	t225       []float32 // %225 = get(%29) f32[5,N,4], line 22 [grad]
+	t227       []float32 // %227 = get(%29) f32[5,N,4], line 22 [grad]
+	t203       []float32 // %203 = arg() f32[N,4], line 21 [grad]
+	t226       []float32 // %226 = arg() f32[N,4], line 22 [grad]
+	t228       []float32 // %228 = arg() f32[N,4], line 22 [grad]
+	t204       []float32 // %204 = arg() f32[N,4], line 21 [grad]
+	t205       []float32 // %205 = arg() f32[4], line 21 [grad]
+	t214       []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
+	t215       []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
+	ht_grad    []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
+	hs_grad    []float32 // %233 = get(%232) f32[N,5,4], line 22 [grad]
+	t234       []float32 // %234 = get(%232) f32[N,4], line 22 [grad]
+	t235       []float32 // %235 = get(%232) f32[4], line 22 [grad]
+	h_grad_236 []float32 // %236 = add(%145, %234) f32[N,4], line 22 [grad]
+	t265       []float32 // %265 = get(%18) f32[5,N,4], line 17 [grad]
+	t301       []float32 // %301 = transpose(U) f32[4,4], line 17 [grad]
+	t304       []float32 // %304 = transpose(W) f32[4,3], line 17 [grad]
+	t238       []float32 // %238 = arg() f32[N,3], line 16 [grad]
+	t239       []float32 // %239 = arg() f32[N,4], line 16 [grad]
+	t240       []float32 // %240 = arg() f32[N,4], line 16 [grad]
+	t264       []float32 // %264 = arg() f32[N,4], line 17 [grad]
+	t241       []float32 // %241 = arg() f32[N,4], line 16 [grad]
+	t242       []float32 // %242 = arg() f32[3,4], line 16 [grad]
+	t243       []float32 // %243 = arg() f32[4,4], line 16 [grad]
+	t251       []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
+	t256       []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
+	xt_grad    []float32 // %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
+	h0_grad    []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
+	W_grad     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
+	U_grad     []float32 // %274 = get(%270) f32[4,4], line 17 [grad]
+	t278       []float32 // %278 = mul(%272, %277) f32[N,4], line 15 [grad]
+	V_grad     []float32 // %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -207,11 +207,11 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t147, m.t233, m.t7, m.h_10, m.ht, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t147, m.hs_grad, m.t7, m.h_10, m.ht, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.hs, m.t280, m.m_83 = a[:20*n:20*n], a[:12:12], a[:1:1]
+		m.hs, m.V_grad, m.m_83 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.bs, m.t111, m.t112, m.t12, m.t236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.bs, m.t111, m.bs_grad, m.t12, m.h_grad_236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
 		m.t225, m.t13, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
@@ -223,27 +223,27 @@ func (m *Model) layout(n int) {
 		a = a[4*n:]
 		m.h_20, m.t144, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.c_22, m.v_34, m.t200, m.t241, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.c_22, m.v_34, m.c_grad, m.t241, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.t108, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.p_grad, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t26, m.r_55, m.t161, m.t226, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t27, m.t63, m.t100, m.t104, m.t120, m.t163, m.t228, m.t272, m.t41, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
+		m.t27, m.t63, m.t100, m.t104, m.h_grad_120, m.t163, m.t228, m.h0_grad, m.t41, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
 		a = a[4*n:]
 		m.c_31, m.t204, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.z, m.t121, m.t167, m.t215, m.t306, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.z, m.r_grad_121, m.t167, m.t215, m.xt_grad, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[4*n:]
-		m.t133, m.t176, m.t219 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_grad_133, m.t176, m.ht_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t138, m.t193, m.t234 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t140, m.t205 = a[:4*n:4*n], a[:4:4]
+		m.r_grad_140, m.t205 = a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
 		m.t142 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t195, m.t123, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
+		m.t195, m.g_grad, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
@@ -251,13 +251,13 @@ func (m *Model) layout(n int) {
 		a = a[16:]
 		m.t243, m.s_57 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t274, m.t125 = a[:16:16], a[:1:1]
+		m.U_grad, m.t125 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t304, m.t135 = a[:12:12], a[:1:1]
+		m.t304, m.s_grad_135 = a[:12:12], a[:1:1]
 		a = a[12:]
-		m.t242, m.t143 = a[:12:12], a[:1:1]
+		m.t242, m.s_grad_143 = a[:12:12], a[:1:1]
 		a = a[12:]
-		m.t273 = a[:12:12]
+		m.W_grad = a[:12:12]
 		a = a[12:]
 		m.t141 = a[:4:4]
 		a = a[4:]
@@ -303,18 +303,10 @@ func (m *Model) layout(n int) {
 // gemmPlan7 is the cost model's plan for the SGEMM of %7 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+//
+// It is also the plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]), which the cost model decides the same way.
+// It is also the plan for the SGEMM of %306 (f32[N,4] @ f32[4,3]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan12 is the cost model's plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan12(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -398,7 +390,7 @@ func (m *Model) forward(n int, x []float32) {
 			}
 			// The body.
 			// %12 = matmul(h, U) f32[N,4], line 17
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, h_10, 4, p1, 4, 0, t12, 4)
 			// %13 = add(%11, %12) f32[N,4], line 17
 			{
 				// the product of %11, plus %12: one kernel call
@@ -623,17 +615,6 @@ func (m *Model) loss(n int, x []float32, y []float32) {
 	}
 }
 
-// gemmPlan306 is the cost model's plan for the SGEMM of %306 (f32[N,4] @ f32[4,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan306(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
 // train runs the train program for a batch of n.
 func (m *Model) train(n int, x []float32, y []float32) {
 	m.layout(n)
@@ -653,22 +634,22 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t99 := m.t99
 	t103 := m.t103
 	t104 := m.t104
-	t108 := m.t108
+	p_grad := m.p_grad
 	t110 := m.t110
 	t111 := m.t111
-	t112 := m.t112
-	t120 := m.t120
-	t121 := m.t121
-	t123 := m.t123
+	bs_grad := m.bs_grad
+	h_grad_120 := m.h_grad_120
+	r_grad_121 := m.r_grad_121
+	g_grad := m.g_grad
 	t125 := m.t125
-	t133 := m.t133
-	t135 := m.t135
+	h_grad_133 := m.h_grad_133
+	s_grad_135 := m.s_grad_135
 	t137 := m.t137
 	t138 := m.t138
-	t140 := m.t140
+	r_grad_140 := m.r_grad_140
 	t141 := m.t141
 	t142 := m.t142
-	t143 := m.t143
+	s_grad_143 := m.s_grad_143
 	t144 := m.t144
 	t146 := m.t146
 	t147 := m.t147
@@ -684,21 +665,21 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t193 := m.t193
 	t195 := m.t195
 	t198 := m.t198
-	t200 := m.t200
+	c_grad := m.c_grad
 	t203 := m.t203
 	t204 := m.t204
 	t205 := m.t205
 	t214 := m.t214
 	t215 := m.t215
-	t219 := m.t219
+	ht_grad := m.ht_grad
 	t225 := m.t225
 	t226 := m.t226
 	t227 := m.t227
 	t228 := m.t228
-	t233 := m.t233
+	hs_grad := m.hs_grad
 	t234 := m.t234
 	t235 := m.t235
-	t236 := m.t236
+	h_grad_236 := m.h_grad_236
 	t238 := m.t238
 	t239 := m.t239
 	t240 := m.t240
@@ -709,14 +690,14 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	t256 := m.t256
 	t264 := m.t264
 	t265 := m.t265
-	t272 := m.t272
-	t273 := m.t273
-	t274 := m.t274
+	h0_grad := m.h0_grad
+	W_grad := m.W_grad
+	U_grad := m.U_grad
 	t278 := m.t278
-	t280 := m.t280
+	V_grad := m.V_grad
 	t301 := m.t301
 	t304 := m.t304
-	t306 := m.t306
+	xt_grad := m.xt_grad
 	// First the loss program.
 	m.loss(n, x, y)
 	// %103 = count(%100) f32[], line 57 [grad]
@@ -727,7 +708,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %108 = mul(%105, %107) f32[N,4], line 57 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t108[i0] = (t104[i0] / t103[0]) * (float32(2) * t99[i0])
+		p_grad[i0] = (t104[i0] / t103[0]) * (float32(2) * t99[i0])
 	}
 	// %110 = count(bs) f32[], line 38 [grad]
 	t110[0] = float32(5)
@@ -737,54 +718,54 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			o0 := i0*20 + i1*4
 			o1 := i0 * 4
 			for i2 := 0; i2 < 4; i2++ {
-				t111[o0+i2] = t108[o1+i2]
+				t111[o0+i2] = p_grad[o1+i2]
 			}
 		}
 	}
 	// %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t112[i0] = t111[i0] / t110[0]
+		bs_grad[i0] = t111[i0] / t110[0]
 	}
 	// %139 = cond(%59, r, g, h, s, %108) (f32[N,4], f32[4], f32[N,4], f32[]), line 36 [grad]
 	{
 		if t59[0] {
 			// %120 = neg(%117) f32[N,4], line 34 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t120[i0] = -t108[i0]
+				h_grad_120[i0] = -p_grad[i0]
 			}
 			// %121 = mul(%117, %114) f32[N,4], line 34 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t121[o0+i1] = t108[o0+i1] * p3[i1]
+					r_grad_121[o0+i1] = p_grad[o0+i1] * p3[i1]
 				}
 			}
 			// %123 = sum_to(%122) f32[4], line 34 [grad]
 			{
-				clear(t123)
+				clear(g_grad)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t123[i1] += (t108[o0+i1] * r_55[o0+i1])
+						g_grad[i1] += (p_grad[o0+i1] * r_55[o0+i1])
 					}
 				}
 			}
 			// %125 = broadcast_to(%124) f32[], line 34 [grad]
 			t125[0] = float32(0)
-			copy(t140, t121)
-			copy(t141, t123)
-			copy(t142, t120)
-			copy(t143, t125)
+			copy(r_grad_140, r_grad_121)
+			copy(t141, g_grad)
+			copy(t142, h_grad_120)
+			copy(s_grad_143, t125)
 		} else {
 			// %133 = mul(%130, %129) f32[N,4], line 36 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t133[i0] = t108[i0] * s_57[0]
+				h_grad_133[i0] = p_grad[i0] * s_57[0]
 			}
 			// %135 = sum_to(%134) f32[], line 36 [grad]
 			{
-				clear(t135)
+				clear(s_grad_135)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t135[0] += (t108[i0] * h_20[i0])
+					s_grad_135[0] += (p_grad[i0] * h_20[i0])
 				}
 			}
 			// %137 = broadcast_to(%136) f32[4], line 36 [grad]
@@ -792,16 +773,16 @@ func (m *Model) train(n int, x []float32, y []float32) {
 				t137[i0] = float32(0)
 			}
 			// %138 = reshape_to(%130) f32[N,4], line 36 [grad]
-			copy(t138, t108)
-			copy(t140, t138)
+			copy(t138, p_grad)
+			copy(r_grad_140, t138)
 			copy(t141, t137)
-			copy(t142, t133)
-			copy(t143, t135)
+			copy(t142, h_grad_133)
+			copy(s_grad_143, s_grad_135)
 		}
 	}
 	// %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t144[i0] = t143[0]
+		t144[i0] = s_grad_143[0]
 	}
 	// %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
@@ -812,7 +793,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	// %192 = while(%191, %140, %35, %189, %147, %148, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
 	{
 		copy(t160, t191)
-		copy(t161, t140)
+		copy(t161, r_grad_140)
 		t162[0] = int32(0)
 		copy(t163, t189)
 		i192 := 0
@@ -859,14 +840,14 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %200 = add(%198, %198) f32[N,4], line 26 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t200[i0] = t198[i0] + t198[i0]
+		c_grad[i0] = t198[i0] + t198[i0]
 	}
 	// %232 = scan(%112, %225, %227, %200, %298, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
 	{
-		copy(t204, t200)
+		copy(t204, c_grad)
 		copy(t205, c298)
 		for i232 := 0; i232 < 5; i232++ {
-			runtime.CopyStepIn(t203, t112, n, 5, 4, i232)
+			runtime.CopyStepIn(t203, bs_grad, n, 5, 4, i232)
 			t226 = t225[i232*4*n : (i232+1)*4*n]
 			t228 = t227[i232*4*n : (i232+1)*4*n]
 			// The body.
@@ -889,7 +870,7 @@ func (m *Model) train(n int, x []float32, y []float32) {
 			}
 			// %219 = mul(%215, %218) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t219[i0] = t215[i0] * (t226[i0] * (float32(1) - t226[i0]))
+				ht_grad[i0] = t215[i0] * (t226[i0] * (float32(1) - t226[i0]))
 			}
 			// %220 = mul(%215, %207) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
@@ -900,14 +881,14 @@ func (m *Model) train(n int, x []float32, y []float32) {
 				t205[i0] = t205[i0] + t214[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t233, t219, n, 5, 4, i232)
+			runtime.CopyStepOut(hs_grad, ht_grad, n, 5, 4, i232)
 		}
 		copy(t234, t204)
 		copy(t235, t205)
 	}
 	// %236 = add(%145, %234) f32[N,4], line 22 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t236[i0] = (t142[i0] + t144[i0]) + t234[i0]
+		h_grad_236[i0] = (t142[i0] + t144[i0]) + t234[i0]
 	}
 	// %301 = transpose(U) f32[4,4], line 17 [grad]
 	for i0 := 0; i0 < 4; i0++ {
@@ -927,13 +908,13 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %270 = scan(x, %265, %233, hs, %236, %299, %300, W, U, %301, %304) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
 	{
-		copy(t241, t236)
+		copy(t241, h_grad_236)
 		copy(t242, c299)
 		copy(t243, c300)
 		for i270 := 4; i270 >= 0; i270-- {
 			runtime.CopyStepIn(t238, x, n, 5, 3, i270)
 			t239 = t265[i270*4*n : (i270+1)*4*n]
-			runtime.CopyStepIn(t240, t233, n, 5, 4, i270)
+			runtime.CopyStepIn(t240, hs_grad, n, 5, 4, i270)
 			runtime.CopyStepIn(t264, hs, n, 5, 4, i270)
 			// The body.
 			// %251 = reshape_to(%241) f32[N,4], line 17 [grad]
@@ -953,32 +934,32 @@ func (m *Model) train(n int, x []float32, y []float32) {
 				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 1, t243, 4)
 			}
 			// %303 = matmul(%256, %302) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan12(n), false, false, n, 4, 4, 1, t256, 4, t301, 4, 0, t241, 4)
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t256, 4, t301, 4, 0, t241, 4)
 			// %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan306(n), false, false, n, 3, 4, 1, t256, 4, t304, 3, 0, t306, 3)
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t256, 4, t304, 3, 0, xt_grad, 3)
 			// Stack its per-step results, carry the others to the next step.
 		}
-		copy(t272, t241)
-		copy(t273, t242)
-		copy(t274, t243)
+		copy(h0_grad, t241)
+		copy(W_grad, t242)
+		copy(U_grad, t243)
 	}
 	// %278 = mul(%272, %277) f32[N,4], line 15 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t278[i0] = t272[i0] * (float32(1) - (h0[i0] * h0[i0]))
+		t278[i0] = h0_grad[i0] * (float32(1) - (h0[i0] * h0[i0]))
 	}
 	// %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t278, 4, 0, t280, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t278, 4, 0, V_grad, 4)
 	// %283 = sub(W, %282) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t273[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * W_grad[i0])
 	}
 	// %287 = sub(U, %286) f32[4,4], line 58 [update]
 	for i0 := 0; i0 < 16; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t274[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * U_grad[i0])
 	}
 	// %291 = sub(V, %290) f32[3,4], line 58 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t280[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * V_grad[i0])
 	}
 	// %295 = sub(g, %294) f32[4], line 58 [update]
 	for i0 := 0; i0 < 4; i0++ {
@@ -1060,21 +1041,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{3, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "U",
 		Shape: []int{4, 4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{3, 4},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "g",
 		Shape: []int{4},
+		Data:  m.params[3],
 	}}
 }
 
@@ -1210,76 +1191,76 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  8.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  51.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  121.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Control",
+	Source: "examples/control.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 5, 3},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{466, 940},
-		ParamBytes: 176,
-	},
-	Model:     "Control",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
+	}},
+	Outputs: []runtime.TensorSpec{{
 		Name:  "p",
-		Shape: []int{-1, 4},
-	}, {
-		DType: "i32",
-		Name:  "k",
-		Shape: []int{},
-	}, {
-		DType: "i32",
-		Name:  "steps",
-		Shape: []int{},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "k",
+		DType: "i32",
+		Shape: []int{},
+	}, {
+		Name:  "steps",
+		DType: "i32",
+		Shape: []int{},
+	}, {
 		Name:  "m",
+		DType: "f32",
 		Shape: []int{},
 	}},
-	ParamCount: 44,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "U",
+		DType: "f32",
 		Shape: []int{4, 4},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{3, 4},
 	}, {
-		DType: "f32",
 		Name:  "g",
+		DType: "f32",
 		Shape: []int{4},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/control.flow",
 	TrainInputs:   []string{"x", "y"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    44,
+	Memory: runtime.Memory{
+		ParamBytes: 176,
+		ArenaBytes: []int64{466, 940},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  8.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  51.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  121.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

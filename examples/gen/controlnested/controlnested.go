@@ -55,72 +55,72 @@ type Model struct {
 	feedIn1  []bool    // the feeds' flip, converted from float32
 	feedOut1 []float32 // PredictFeed's t, converted to float32
 
-	training bool      // set during TrainStep: loops keep what their gradients read
-	xt       []float32 // xt = arg() f32[3], line 13
-	acc_6    []float32 // acc = arg() f32[], line 13
-	c_15     []float32 // c = arg() f32[], line 15
-	t10      []float32 // %10 = sum(%9) f32[], line 14
-	t11      []float32 // %11 = add(%8, %10) f32[], line 14
-	t12      []float32 // %12 = mul(%11, c) f32[], line 15
-	ys       []float32 // ys = get(%16) f32[N], line 13
-	ones     []float32 // ones = get(%16) f32[N], line 13
-	acc_19   []float32 // acc = get(%16) f32[], line 13
-	count    []float32 // count = sum(ones) f32[], line 17
-	c_24     []float32 // c = arg() f32[], line 22
-	c_26     []float32 // c = arg() f32[], line 22
-	t21      []float32 // %21 = mul(ys, c) f32[N], line 20
-	t22      []float32 // %22 = sub(ys, c) f32[N], line 22
-	y        []float32 // y = get(%27) f32[N], line 19
-	t_34     []int32   // t = arg() i32[], line 25
-	q_35     []float32 // q = arg() f32[N], line 25
-	t33      []bool    // %33 = less(t, %32) bool[], line 25
-	qt       []float32 // qt = arg() f32[], line 26
-	s_38     []float32 // s = arg() f32[], line 26
-	t39      []float32 // %39 = add(s, qt) f32[], line 27
-	zs       []float32 // zs = get(%41) f32[N], line 26
-	t_49     []int32   // t = get(%48) i32[], line 25
-	q_50     []float32 // q = get(%48) f32[N], line 25
-	t52      []float32 // %52 = sum(%51) f32[], line 37
-	t53      []float32 // %53 = sum(q) f32[], line 37
-	loss_55  []float32 // loss = add(%54, acc) f32[], line 37
-	t57      []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
-	t61      []float32 // %61 = add(y, y) f32[N], line 37 [grad]
-	t62      []int32   // %62 = get(%48) i32[], line 25 [grad]
-	t63      []int32   // %63 = get(%48) i32[3], line 25 [grad]
-	t64      []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
-	t116     []int32   // %116 = sub(%62, %115) i32[], line 27 [grad]
-	t74      []int32   // %74 = arg() i32[], line 25 [grad]
-	t75      []int32   // %75 = arg() i32[], line 25 [grad]
-	t76      []float32 // %76 = arg() f32[N], line 25 [grad]
-	t73      []bool    // %73 = greater(%67, %72) bool[], line 25 [grad]
-	t93      []float32 // %93 = mul(%76, %91) f32[N], line 31 [grad]
-	t97      []float32 // %97 = broadcast_to(%96) f32[], line 26 [grad]
-	t100     []float32 // %100 = arg() f32[], line 26 [grad]
-	t101     []float32 // %101 = arg() f32[], line 26 [grad]
-	t104     []float32 // %104 = reshape_to(%101) f32[], line 27 [grad]
-	t105     []float32 // %105 = add(%100, %104) f32[], line 27 [grad]
-	t109     []float32 // %109 = get(%108) f32[N], line 27 [grad]
-	t119     []float32 // %119 = get(%117) f32[N], line 27 [grad]
-	t121     []float32 // %121 = arg() f32[], line 19 [grad]
-	t128     []float32 // %128 = arg() f32[], line 20 [grad]
-	t124     []float32 // %124 = mul(%122, %121) f32[N], line 20 [grad]
-	t126     []float32 // %126 = sum_to(%125) f32[], line 20 [grad]
-	t132     []float32 // %132 = sum_to(%131) f32[], line 22 [grad]
-	t133     []float32 // %133 = reshape_to(%129) f32[N], line 22 [grad]
-	t135     []float32 // %135 = get(%134) f32[N], line 22 [grad]
-	t137     []float32 // %137 = add(%119, %135) f32[N], line 22 [grad]
-	t167     []float32 // %167 = get(%16) f32[N], line 14 [grad]
-	t140     []float32 // %140 = arg() f32[3], line 13 [grad]
-	t142     []float32 // %142 = arg() f32[], line 13 [grad]
-	t168     []float32 // %168 = arg() f32[], line 14 [grad]
-	t144     []float32 // %144 = arg() f32[], line 13 [grad]
-	t145     []float32 // %145 = arg() f32[3], line 13 [grad]
-	t146     []float32 // %146 = arg() f32[], line 13 [grad]
-	t148     []float32 // %148 = arg() f32[], line 13 [grad]
-	t158     []float32 // %158 = add(%144, %156) f32[], line 15 [grad]
-	t159     []float32 // %159 = broadcast_to(%158) f32[3], line 14 [grad]
-	t160     []float32 // %160 = mul(%159, %147) f32[3], line 14 [grad]
-	t177     []float32 // %177 = get(%174) f32[3], line 14 [grad]
+	training    bool      // set during TrainStep: loops keep what their gradients read
+	xt          []float32 // xt = arg() f32[3], line 13
+	acc_6       []float32 // acc = arg() f32[], line 13
+	c_15        []float32 // c = arg() f32[], line 15
+	t10         []float32 // %10 = sum(%9) f32[], line 14
+	t11         []float32 // %11 = add(%8, %10) f32[], line 14
+	t12         []float32 // %12 = mul(%11, c) f32[], line 15
+	ys          []float32 // ys = get(%16) f32[N], line 13
+	ones        []float32 // ones = get(%16) f32[N], line 13
+	acc_19      []float32 // acc = get(%16) f32[], line 13
+	count       []float32 // count = sum(ones) f32[], line 17
+	c_24        []float32 // c = arg() f32[], line 22
+	c_26        []float32 // c = arg() f32[], line 22
+	t21         []float32 // %21 = mul(ys, c) f32[N], line 20
+	t22         []float32 // %22 = sub(ys, c) f32[N], line 22
+	y           []float32 // y = get(%27) f32[N], line 19
+	t_34        []int32   // t = arg() i32[], line 25
+	q_35        []float32 // q = arg() f32[N], line 25
+	t33         []bool    // %33 = less(t, %32) bool[], line 25
+	qt          []float32 // qt = arg() f32[], line 26
+	s_38        []float32 // s = arg() f32[], line 26
+	t39         []float32 // %39 = add(s, qt) f32[], line 27
+	zs          []float32 // zs = get(%41) f32[N], line 26
+	t_49        []int32   // t = get(%48) i32[], line 25
+	q_50        []float32 // q = get(%48) f32[N], line 25
+	t52         []float32 // %52 = sum(%51) f32[], line 37
+	t53         []float32 // %53 = sum(q) f32[], line 37
+	loss_55     []float32 // loss = add(%54, acc) f32[], line 37
+	q_grad_57   []float32 // %57 = broadcast_to(%56) f32[N], line 37 [grad]
+	y_grad      []float32 // %61 = add(y, y) f32[N], line 37 [grad]
+	t62         []int32   // %62 = get(%48) i32[], line 25 [grad]
+	t63         []int32   // %63 = get(%48) i32[3], line 25 [grad]
+	t64         []float32 // %64 = get(%48) f32[3,N], line 25 [grad]
+	t116        []int32   // %116 = sub(%62, %115) i32[], line 27 [grad]
+	t74         []int32   // %74 = arg() i32[], line 25 [grad]
+	t75         []int32   // %75 = arg() i32[], line 25 [grad]
+	t76         []float32 // %76 = arg() f32[N], line 25 [grad]
+	t73         []bool    // %73 = greater(%67, %72) bool[], line 25 [grad]
+	zs_grad     []float32 // %93 = mul(%76, %91) f32[N], line 31 [grad]
+	t97         []float32 // %97 = broadcast_to(%96) f32[], line 26 [grad]
+	t100        []float32 // %100 = arg() f32[], line 26 [grad]
+	t101        []float32 // %101 = arg() f32[], line 26 [grad]
+	t104        []float32 // %104 = reshape_to(%101) f32[], line 27 [grad]
+	qt_grad     []float32 // %105 = add(%100, %104) f32[], line 27 [grad]
+	q_grad_109  []float32 // %109 = get(%108) f32[N], line 27 [grad]
+	t119        []float32 // %119 = get(%117) f32[N], line 27 [grad]
+	t121        []float32 // %121 = arg() f32[], line 19 [grad]
+	t128        []float32 // %128 = arg() f32[], line 20 [grad]
+	ys_grad_124 []float32 // %124 = mul(%122, %121) f32[N], line 20 [grad]
+	c_grad_126  []float32 // %126 = sum_to(%125) f32[], line 20 [grad]
+	c_grad_132  []float32 // %132 = sum_to(%131) f32[], line 22 [grad]
+	t133        []float32 // %133 = reshape_to(%129) f32[N], line 22 [grad]
+	t135        []float32 // %135 = get(%134) f32[N], line 22 [grad]
+	ys_grad_137 []float32 // %137 = add(%119, %135) f32[N], line 22 [grad]
+	t167        []float32 // %167 = get(%16) f32[N], line 14 [grad]
+	t140        []float32 // %140 = arg() f32[3], line 13 [grad]
+	t142        []float32 // %142 = arg() f32[], line 13 [grad]
+	t168        []float32 // %168 = arg() f32[], line 14 [grad]
+	t144        []float32 // %144 = arg() f32[], line 13 [grad]
+	t145        []float32 // %145 = arg() f32[3], line 13 [grad]
+	t146        []float32 // %146 = arg() f32[], line 13 [grad]
+	t148        []float32 // %148 = arg() f32[], line 13 [grad]
+	t158        []float32 // %158 = add(%144, %156) f32[], line 15 [grad]
+	t159        []float32 // %159 = broadcast_to(%158) f32[3], line 14 [grad]
+	xt_grad     []float32 // %160 = mul(%159, %147) f32[3], line 14 [grad]
+	w_grad      []float32 // %177 = get(%174) f32[3], line 14 [grad]
 }
 
 // New returns a ControlNested with every parameter at its initial value. Buffers
@@ -150,33 +150,33 @@ func (m *Model) layout(n int) {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t64, m.t21, m.t124, m.t137, m.xt, m.count = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
+		m.t64, m.t21, m.ys_grad_124, m.ys_grad_137, m.xt, m.count = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n], a[:3:3], a[:1:1]
 		a = a[3*n:]
 		m.ys, m.t142 = a[:n:n], a[:1:1]
 		a = a[n:]
-		m.ones, m.t57, m.t133, m.t52, m.t168 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
+		m.ones, m.q_grad_57, m.t133, m.t52, m.t168 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.t22, m.q_35, m.t61, m.acc_6, m.t53, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
+		m.t22, m.q_35, m.y_grad, m.acc_6, m.t53, m.t144 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.y, m.t76, m.t135, m.c_15, m.t146 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.zs, m.t93, m.t10, m.c_24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.zs, m.zs_grad, m.t10, m.c_24, m.t121, m.t148 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
-		m.q_50, m.t109, m.t11, m.c_26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.q_50, m.q_grad_109, m.t11, m.c_26, m.t128, m.t158 = a[:n:n], a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t119, m.t12, m.qt = a[:n:n], a[:1:1], a[:1:1]
 		a = a[n:]
 		m.t167 = a[:n:n]
 		a = a[n:]
-		m.t140, m.acc_19, m.t97, m.t126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t140, m.acc_19, m.t97, m.c_grad_126 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t145, m.s_38, m.t100, m.t132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
+		m.t145, m.s_38, m.t100, m.c_grad_132 = a[:3:3], a[:1:1], a[:1:1], a[:1:1]
 		a = a[3:]
 		m.t159, m.t39, m.t101 = a[:3:3], a[:1:1], a[:1:1]
 		a = a[3:]
-		m.t160, m.t104 = a[:3:3], a[:1:1]
+		m.xt_grad, m.t104 = a[:3:3], a[:1:1]
 		a = a[3:]
-		m.t177, m.t105 = a[:3:3], a[:1:1]
+		m.w_grad, m.qt_grad = a[:3:3], a[:1:1]
 		a = a[3:]
 		m.loss_55 = a[:1:1]
 		a = a[1:]
@@ -391,30 +391,30 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	p0 := m.params[0]
 	ys := m.ys
 	y := m.y
-	t57 := m.t57
-	t61 := m.t61
+	q_grad_57 := m.q_grad_57
+	y_grad := m.y_grad
 	t62 := m.t62
 	t73 := m.t73
 	t74 := m.t74
 	t75 := m.t75
 	t76 := m.t76
-	t93 := m.t93
+	zs_grad := m.zs_grad
 	t97 := m.t97
 	t100 := m.t100
 	t101 := m.t101
 	t104 := m.t104
-	t105 := m.t105
-	t109 := m.t109
+	qt_grad := m.qt_grad
+	q_grad_109 := m.q_grad_109
 	t116 := m.t116
 	t119 := m.t119
 	t121 := m.t121
-	t124 := m.t124
-	t126 := m.t126
+	ys_grad_124 := m.ys_grad_124
+	c_grad_126 := m.c_grad_126
 	t128 := m.t128
-	t132 := m.t132
+	c_grad_132 := m.c_grad_132
 	t133 := m.t133
 	t135 := m.t135
-	t137 := m.t137
+	ys_grad_137 := m.ys_grad_137
 	t140 := m.t140
 	t142 := m.t142
 	t144 := m.t144
@@ -423,19 +423,19 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	t148 := m.t148
 	t158 := m.t158
 	t159 := m.t159
-	t160 := m.t160
+	xt_grad := m.xt_grad
 	t167 := m.t167
 	t168 := m.t168
-	t177 := m.t177
+	w_grad := m.w_grad
 	// First the loss program.
 	m.loss(n, x, flip)
 	// %57 = broadcast_to(%56) f32[N], line 37 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t57[i0] = float32(1)
+		q_grad_57[i0] = float32(1)
 	}
 	// %61 = add(y, y) f32[N], line 37 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t61[i0] = y[i0] + y[i0]
+		y_grad[i0] = y[i0] + y[i0]
 	}
 	// %116 = sub(%62, %115) i32[], line 27 [grad]
 	t116[0] = t62[0] - int32(1)
@@ -443,7 +443,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 	{
 		copy(t74, t116)
 		t75[0] = int32(0)
-		copy(t76, t57)
+		copy(t76, q_grad_57)
 		i117 := 0
 		for ; i117 < 3; i117++ {
 			// %73 = greater(%67, %72) bool[], line 25 [grad]
@@ -454,7 +454,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			// The body.
 			// %93 = mul(%76, %91) f32[N], line 31 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t93[i0] = t76[i0] * float32(0.1)
+				zs_grad[i0] = t76[i0] * float32(0.1)
 			}
 			// %97 = broadcast_to(%96) f32[], line 26 [grad]
 			t97[0] = float32(0)
@@ -462,16 +462,16 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			{
 				copy(t101, t97)
 				for i108 := n - 1; i108 >= 0; i108-- {
-					t100[0] = t93[i108]
+					t100[0] = zs_grad[i108]
 					// The body.
 					// %104 = reshape_to(%101) f32[], line 27 [grad]
 					copy(t104, t101)
 					// %105 = add(%100, %104) f32[], line 27 [grad]
-					t105[0] = t100[0] + t104[0]
+					qt_grad[0] = t100[0] + t104[0]
 					// %106 = reshape_to(%105) f32[], line 27 [grad]
-					copy(t101, t105)
+					copy(t101, qt_grad)
 					// Stack its per-step results, carry the others to the next step.
-					t109[i108] = t105[0]
+					q_grad_109[i108] = qt_grad[0]
 				}
 			}
 			// %112 = sub(%74, %111) i32[], line 27 [grad]
@@ -479,7 +479,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			// %114 = broadcast_to(%113) i32[], line 27 [grad]
 			t75[0] = int32(0)
 			// Carry its results to the next trip.
-			copy(t76, t109)
+			copy(t76, q_grad_109)
 		}
 		copy(t119, t76)
 	}
@@ -490,32 +490,32 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 		if flip[0] {
 			// %124 = mul(%122, %121) f32[N], line 20 [grad]
 			for i0 := 0; i0 < n; i0++ {
-				t124[i0] = t61[i0] * t121[0]
+				ys_grad_124[i0] = y_grad[i0] * t121[0]
 			}
 			// %126 = sum_to(%125) f32[], line 20 [grad]
 			{
-				clear(t126)
+				clear(c_grad_126)
 				for i0 := 0; i0 < n; i0++ {
-					t126[0] += (t61[i0] * ys[i0])
+					c_grad_126[0] += (y_grad[i0] * ys[i0])
 				}
 			}
-			copy(t135, t124)
+			copy(t135, ys_grad_124)
 		} else {
 			// %132 = sum_to(%131) f32[], line 22 [grad]
 			{
-				clear(t132)
+				clear(c_grad_132)
 				for i0 := 0; i0 < n; i0++ {
-					t132[0] += (-t61[i0])
+					c_grad_132[0] += (-y_grad[i0])
 				}
 			}
 			// %133 = reshape_to(%129) f32[N], line 22 [grad]
-			copy(t133, t61)
+			copy(t133, y_grad)
 			copy(t135, t133)
 		}
 	}
 	// %137 = add(%119, %135) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t137[i0] = t119[i0] + t135[i0]
+		ys_grad_137[i0] = t119[i0] + t135[i0]
 	}
 	// %174 = scan(x, %137, %167, %56, %184, %4, w, c) (f32[N,3], f32[], f32[3], f32[]), line 14 [grad]
 	{
@@ -525,7 +525,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 		t146[0] = float32(0)
 		for i174 := 0; i174 < n; i174++ {
 			t140 = x[i174*3 : (i174+1)*3]
-			t142[0] = t137[i174]
+			t142[0] = ys_grad_137[i174]
 			t168[0] = t167[i174]
 			// The body.
 			// %158 = add(%144, %156) f32[], line 15 [grad]
@@ -536,7 +536,7 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			}
 			// %160 = mul(%159, %147) f32[3], line 14 [grad]
 			for i0 := 0; i0 < 3; i0++ {
-				t160[i0] = t159[i0] * p0[i0]
+				xt_grad[i0] = t159[i0] * p0[i0]
 			}
 			// %162 = mul(%158, %149) f32[], line 14 [grad]
 			t144[0] = t158[0] * float32(0.5)
@@ -548,11 +548,11 @@ func (m *Model) train(n int, x []float32, flip []bool) {
 			t146[0] = t146[0] + (t142[0] * t168[0])
 			// Stack its per-step results, carry the others to the next step.
 		}
-		copy(t177, t145)
+		copy(w_grad, t145)
 	}
 	// %181 = sub(w, %180) f32[3], line 38 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p0[i0] = p0[i0] - (float32(0.01) * t177[i0])
+		p0[i0] = p0[i0] - (float32(0.01) * w_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -632,9 +632,9 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "w",
 		Shape: []int{3},
+		Data:  m.params[0],
 	}}
 }
 
@@ -713,59 +713,59 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  26.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  66.2,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ControlNested",
+	Source: "examples/control_nested.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "bool",
 		Name:  "flip",
+		DType: "bool",
 		Shape: []int{},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{89, 44},
-		ParamBytes: 12,
-	},
-	Model:     "ControlNested",
-	Optimizer: "sgd(lr=0.01)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N"},
 		Name:  "y",
+		DType: "f32",
 		Shape: []int{-1},
+		Dims:  []string{"N"},
 	}, {
-		DType: "i32",
 		Name:  "t",
+		DType: "i32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "count",
+		DType: "f32",
 		Shape: []int{},
 	}},
-	ParamCount: 3,
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "w",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x", "flip"},
-	Source:        "examples/control_nested.flow",
 	TrainInputs:   []string{"x", "flip"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.01)",
+	ParamCount:    3,
+	Memory: runtime.Memory{
+		ParamBytes: 12,
+		ArenaBytes: []int64{89, 44},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  26.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  66.2,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -49,36 +49,36 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	h1      []float32 // h1 = relu(%9) f32[N,7,7,4], line 17
-	p1_11   []float32 // p1 = max_pool(h1) f32[N,4,4,4], line 18
-	h2      []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
-	p2_15   []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
-	f       []float32 // f = mean(p2) f32[N,5], line 22
-	logits  []float32 // logits = bias_add(%17, b3) f32[N,3], line 23
-	p_19    []float32 // p = softmax(logits) f32[N,3], line 24
-	t20     []float32 // %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
-	loss_21 []float32 // loss = mean(%20) f32[], line 25
-	t23     []float32 // %23 = count(%20) f32[], line 25 [grad]
-	t24     []float32 // %24 = broadcast_to(%22) f32[N], line 25 [grad]
-	t25     []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
-	t26     []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
-	t28     []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
-	t31     []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
-	t35     []float32 // %35 = sum(%31) f32[3], line 23 [grad]
-	t36     []float32 // %36 = matmul(%31, W) f32[N,5], line 23 [grad]
-	t37     []float32 // %37 = matmul(f, %31) f32[5,3], line 23 [grad]
-	t38     []float32 // %38 = count(p2) f32[], line 22 [grad]
-	t39     []float32 // %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
-	t40     []float32 // %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
-	t41     []float32 // %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
-	t42     []float32 // %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
-	t43     []float32 // %43 = sum(%42) f32[5], line 20 [grad]
-	t44     []float32 // %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
-	t45     []float32 // %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
-	t46     []float32 // %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
-	t47     []float32 // %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
-	t48     []float32 // %48 = sum(%47) f32[4], line 17 [grad]
-	t50     []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
+	h1          []float32 // h1 = relu(%9) f32[N,7,7,4], line 17
+	p1_11       []float32 // p1 = max_pool(h1) f32[N,4,4,4], line 18
+	h2          []float32 // h2 = relu(%13) f32[N,2,2,5], line 20
+	p2_15       []float32 // p2 = avg_pool(h2) f32[N,2,2,5], line 21
+	f           []float32 // f = mean(p2) f32[N,5], line 22
+	logits      []float32 // logits = bias_add(%17, b3) f32[N,3], line 23
+	p_19        []float32 // p = softmax(logits) f32[N,3], line 24
+	t20         []float32 // %20 = softmax_cross_entropy(logits, y_) f32[N], line 25
+	loss_21     []float32 // loss = mean(%20) f32[], line 25
+	t23         []float32 // %23 = count(%20) f32[], line 25 [grad]
+	t24         []float32 // %24 = broadcast_to(%22) f32[N], line 25 [grad]
+	t25         []float32 // %25 = div(%24, %23) f32[N], line 25 [grad]
+	t26         []float32 // %26 = broadcast_to(%25) f32[N,3], line 25 [grad]
+	t28         []float32 // %28 = sum(y_) f32[N,1], line 25 [grad]
+	logits_grad []float32 // %31 = mul(%30, %26) f32[N,3], line 25 [grad]
+	b3_grad     []float32 // %35 = sum(%31) f32[3], line 23 [grad]
+	f_grad      []float32 // %36 = matmul(%31, W) f32[N,5], line 23 [grad]
+	W_grad      []float32 // %37 = matmul(f, %31) f32[5,3], line 23 [grad]
+	t38         []float32 // %38 = count(p2) f32[], line 22 [grad]
+	t39         []float32 // %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
+	p2_grad     []float32 // %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
+	h2_grad     []float32 // %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
+	c2_grad     []float32 // %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
+	b2_grad     []float32 // %43 = sum(%42) f32[5], line 20 [grad]
+	p1_grad     []float32 // %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
+	K2_grad     []float32 // %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
+	h1_grad     []float32 // %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
+	t47         []float32 // %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
+	b1_grad     []float32 // %48 = sum(%47) f32[4], line 17 [grad]
+	K1_grad     []float32 // %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
 }
 
 // New returns a ConvTiny with every parameter at its initial value. Buffers
@@ -115,25 +115,25 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.h1, m.t47 = a[:196*n:196*n], a[:196*n:196*n]
 	a = a[196*n:]
-	m.t46, m.p1_11, m.t50 = a[:196*n:196*n], a[:64*n:64*n], a[:72:72]
+	m.h1_grad, m.p1_11, m.K1_grad = a[:196*n:196*n], a[:64*n:64*n], a[:72:72]
 	a = a[196*n:]
-	m.t44, m.h2, m.t48 = a[:64*n:64*n], a[:20*n:20*n], a[:4:4]
+	m.p1_grad, m.h2, m.b1_grad = a[:64*n:64*n], a[:20*n:20*n], a[:4:4]
 	a = a[64*n:]
-	m.p2_15, m.t39, m.t40, m.t42 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n]
+	m.p2_15, m.t39, m.p2_grad, m.c2_grad = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n]
 	a = a[20*n:]
-	m.t41, m.f, m.t43, m.t38 = a[:20*n:20*n], a[:5*n:5*n], a[:5:5], a[:1:1]
+	m.h2_grad, m.f, m.b2_grad, m.t38 = a[:20*n:20*n], a[:5*n:5*n], a[:5:5], a[:1:1]
 	a = a[20*n:]
-	m.t36, m.logits, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+	m.f_grad, m.logits, m.t26, m.t24 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 	a = a[5*n:]
-	m.p_19, m.t31 = a[:3*n:3*n], a[:3*n:3*n]
+	m.p_19, m.logits_grad = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t20, m.t25, m.t28 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t45, m.t23 = a[:80:80], a[:1:1]
+	m.K2_grad, m.t23 = a[:80:80], a[:1:1]
 	a = a[80:]
-	m.t37 = a[:15:15]
+	m.W_grad = a[:15:15]
 	a = a[15:]
-	m.t35 = a[:3:3]
+	m.b3_grad = a[:3:3]
 	a = a[3:]
 	m.loss_21 = a[:1:1]
 	a = a[1:]
@@ -194,72 +194,72 @@ func (m *Model) forward(n int, x []float32) {
 		// the convolution %8, bias b1, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan8(n), h1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       2,
 			InH:       7,
 			InW:       7,
+			InC:       2,
 			KH:        3,
 			KW:        3,
 			OutC:      4,
 			OutH:      7,
 			OutW:      7,
-			PadLeft:   1,
-			PadTop:    1,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    1,
+			PadLeft:   1,
 		})
 	}
 	// p1 = max_pool(h1) f32[N,4,4,4], line 18
 	runtime.MaxPool(p1_11, h1, runtime.PoolShape{
 		Batch:   n,
-		C:       4,
 		InH:     7,
 		InW:     7,
+		C:       4,
 		KH:      3,
 		KW:      3,
-		OutH:    4,
-		OutW:    4,
-		PadLeft: 1,
-		PadTop:  1,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    4,
+		OutW:    4,
+		PadTop:  1,
+		PadLeft: 1,
 	})
 	// h2 = relu(%13) f32[N,2,2,5], line 20
 	{
 		// the convolution c2, bias b2, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan12(n), h2, p1_11, p2, p3, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 2,
-			DilationW: 1,
-			InC:       4,
 			InH:       4,
 			InW:       4,
+			InC:       4,
 			KH:        2,
 			KW:        2,
 			OutC:      5,
 			OutH:      2,
 			OutW:      2,
-			PadLeft:   0,
-			PadTop:    0,
 			StrideH:   1,
 			StrideW:   2,
+			DilationH: 2,
+			DilationW: 1,
+			PadTop:    0,
+			PadLeft:   0,
 		})
 	}
 	// p2 = avg_pool(h2) f32[N,2,2,5], line 21
 	runtime.AvgPool(p2_15, h2, runtime.PoolShape{
 		Batch:   n,
-		C:       5,
 		InH:     2,
 		InW:     2,
+		C:       5,
 		KH:      2,
 		KW:      2,
-		OutH:    2,
-		OutW:    2,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 1,
 		StrideW: 1,
+		OutH:    2,
+		OutW:    2,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// f = mean(p2) f32[N,5], line 22
 	{
@@ -375,22 +375,22 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t25 := m.t25
 	t26 := m.t26
 	t28 := m.t28
-	t31 := m.t31
-	t35 := m.t35
-	t36 := m.t36
-	t37 := m.t37
+	logits_grad := m.logits_grad
+	b3_grad := m.b3_grad
+	f_grad := m.f_grad
+	W_grad := m.W_grad
 	t38 := m.t38
 	t39 := m.t39
-	t40 := m.t40
-	t41 := m.t41
-	t42 := m.t42
-	t43 := m.t43
-	t44 := m.t44
-	t45 := m.t45
-	t46 := m.t46
+	p2_grad := m.p2_grad
+	h2_grad := m.h2_grad
+	c2_grad := m.c2_grad
+	b2_grad := m.b2_grad
+	p1_grad := m.p1_grad
+	K2_grad := m.K2_grad
+	h1_grad := m.h1_grad
 	t47 := m.t47
-	t48 := m.t48
-	t50 := m.t50
+	b1_grad := m.b1_grad
+	K1_grad := m.K1_grad
 	// First the loss program.
 	m.loss(n, x, y_)
 	// p = softmax(logits) f32[N,3], line 24
@@ -429,23 +429,23 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t31[o0+i1] = ((p_19[o0+i1] * t28[o1]) - y_[o0+i1]) * t26[o0+i1]
+			logits_grad[o0+i1] = ((p_19[o0+i1] * t28[o1]) - y_[o0+i1]) * t26[o0+i1]
 		}
 	}
 	// %35 = sum(%31) f32[3], line 23 [grad]
 	{
-		clear(t35)
+		clear(b3_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t35[i1] += t31[o0+i1]
+				b3_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %36 = matmul(%31, W) f32[N,5], line 23 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t31, 3, p4, 3, 0, t36, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, logits_grad, 3, p4, 3, 0, f_grad, 5)
 	// %37 = matmul(f, %31) f32[5,3], line 23 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, f, 5, t31, 3, 0, t37, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, f, 5, logits_grad, 3, 0, W_grad, 3)
 	// %38 = count(p2) f32[], line 22 [grad]
 	t38[0] = float32(4)
 	// %39 = broadcast_to(%36) f32[N,2,2,5], line 22 [grad]
@@ -454,149 +454,149 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			o0 := i0*20 + i1*5
 			o1 := i0 * 5
 			for i2 := 0; i2 < 5; i2++ {
-				t39[o0+i2] = t36[o1+i2]
+				t39[o0+i2] = f_grad[o1+i2]
 			}
 		}
 	}
 	// %40 = div(%39, %38) f32[N,2,2,5], line 22 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t40[i0] = t39[i0] / t38[0]
+		p2_grad[i0] = t39[i0] / t38[0]
 	}
 	// %41 = avg_pool_grad(%40) f32[N,2,2,5], line 21 [grad]
-	runtime.AvgPoolGrad(t41, t40, runtime.PoolShape{
+	runtime.AvgPoolGrad(h2_grad, p2_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       5,
 		InH:     2,
 		InW:     2,
+		C:       5,
 		KH:      2,
 		KW:      2,
-		OutH:    2,
-		OutW:    2,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 1,
 		StrideW: 1,
+		OutH:    2,
+		OutW:    2,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %42 = relu_grad(%41, h2) f32[N,2,2,5], line 20 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t42[i0] = runtime.ReluGrad(t41[i0], h2[i0])
+		c2_grad[i0] = runtime.ReluGrad(h2_grad[i0], h2[i0])
 	}
 	// %43 = sum(%42) f32[5], line 20 [grad]
 	{
-		clear(t43)
+		clear(b2_grad)
 		for i0 := 0; i0 < 4*n; i0++ {
 			o0 := i0 * 5
 			for i1 := 0; i1 < 5; i1++ {
-				t43[i1] += t42[o0+i1]
+				b2_grad[i1] += c2_grad[o0+i1]
 			}
 		}
 	}
 	// %44 = conv2d_backprop_input(K2, %42) f32[N,4,4,4], line 19 [grad]
-	runtime.Conv2DBackpropInputPlan(convPlan44(n), t44, p2, t42, runtime.ConvShape{
+	runtime.Conv2DBackpropInputPlan(convPlan44(n), p1_grad, p2, c2_grad, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
 		InH:       4,
 		InW:       4,
+		InC:       4,
 		KH:        2,
 		KW:        2,
 		OutC:      5,
 		OutH:      2,
 		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
 		StrideH:   1,
 		StrideW:   2,
+		DilationH: 2,
+		DilationW: 1,
+		PadTop:    0,
+		PadLeft:   0,
 	})
 	// %45 = conv2d_backprop_filter(p1, %42) f32[2,2,4,5], line 19 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan45(n), t45, p1_11, t42, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan45(n), K2_grad, p1_11, c2_grad, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 2,
-		DilationW: 1,
-		InC:       4,
 		InH:       4,
 		InW:       4,
+		InC:       4,
 		KH:        2,
 		KW:        2,
 		OutC:      5,
 		OutH:      2,
 		OutW:      2,
-		PadLeft:   0,
-		PadTop:    0,
 		StrideH:   1,
 		StrideW:   2,
+		DilationH: 2,
+		DilationW: 1,
+		PadTop:    0,
+		PadLeft:   0,
 	})
 	// %46 = max_pool_grad(h1, %44) f32[N,7,7,4], line 18 [grad]
-	runtime.MaxPoolGrad(t46, h1, t44, runtime.PoolShape{
+	runtime.MaxPoolGrad(h1_grad, h1, p1_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       4,
 		InH:     7,
 		InW:     7,
+		C:       4,
 		KH:      3,
 		KW:      3,
-		OutH:    4,
-		OutW:    4,
-		PadLeft: 1,
-		PadTop:  1,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    4,
+		OutW:    4,
+		PadTop:  1,
+		PadLeft: 1,
 	})
 	// %47 = relu_grad(%46, h1) f32[N,7,7,4], line 17 [grad]
 	for i0 := 0; i0 < 196*n; i0++ {
-		t47[i0] = runtime.ReluGrad(t46[i0], h1[i0])
+		t47[i0] = runtime.ReluGrad(h1_grad[i0], h1[i0])
 	}
 	// %48 = sum(%47) f32[4], line 17 [grad]
 	{
-		clear(t48)
+		clear(b1_grad)
 		for i0 := 0; i0 < 49*n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t48[i1] += t47[o0+i1]
+				b1_grad[i1] += t47[o0+i1]
 			}
 		}
 	}
 	// %50 = conv2d_backprop_filter(x, %47) f32[3,3,2,4], line 17 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan50(n), t50, x, t47, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan50(n), K1_grad, x, t47, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       7,
 		InW:       7,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      4,
 		OutH:      7,
 		OutW:      7,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 	// %53 = sub(K1, %52) f32[3,3,2,4], line 28 [update]
 	for i0 := 0; i0 < 72; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t50[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * K1_grad[i0])
 	}
 	// %57 = sub(b1, %56) f32[4], line 28 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t48[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * b1_grad[i0])
 	}
 	// %61 = sub(K2, %60) f32[2,2,4,5], line 28 [update]
 	for i0 := 0; i0 < 80; i0++ {
-		p2[i0] = p2[i0] - (float32(0.1) * t45[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * K2_grad[i0])
 	}
 	// %65 = sub(b2, %64) f32[5], line 28 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		p3[i0] = p3[i0] - (float32(0.1) * t43[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * b2_grad[i0])
 	}
 	// %69 = sub(W, %68) f32[5,3], line 28 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		p4[i0] = p4[i0] - (float32(0.1) * t37[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// %73 = sub(b3, %72) f32[3], line 28 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p5[i0] = p5[i0] - (float32(0.1) * t35[i0])
+		p5[i0] = p5[i0] - (float32(0.1) * b3_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -666,29 +666,29 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K1",
 		Shape: []int{3, 3, 2, 4},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K2",
 		Shape: []int{2, 2, 4, 5},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{5},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "W",
 		Shape: []int{5, 3},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "b3",
 		Shape: []int{3},
+		Data:  m.params[5],
 	}}
 }
 
@@ -790,72 +790,72 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,7,7,2]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  2.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  51.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  134.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "ConvTiny",
+	Source: "examples/conv_tiny.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 7, 7, 2},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{396, 2020},
-		ParamBytes: 716,
-	},
-	Model:     "ConvTiny",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "p",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 179,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "p",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "K1",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 4},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "K2",
+		DType: "f32",
 		Shape: []int{2, 2, 4, 5},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{5},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{5, 3},
 	}, {
-		DType: "f32",
 		Name:  "b3",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/conv_tiny.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    179,
+	Memory: runtime.Memory{
+		ParamBytes: 716,
+		ArenaBytes: []int64{396, 2020},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  2.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  51.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  134.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -48,15 +48,15 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	pred    []float32 // pred = add(%6, b) f32[N,1], line 16
-	t8      []float32 // %8 = sub(pred, y) f32[N,1], line 17
-	t9      []float32 // %9 = square(%8) f32[N,1], line 17
-	loss_10 []float32 // loss = mean(%9) f32[], line 17
-	t18     []float32 // %18 = count(%9) f32[], line 17 [grad]
-	t19     []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
-	t23     []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
-	t25     []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
-	t27     []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	pred      []float32 // pred = add(%6, b) f32[N,1], line 16
+	t8        []float32 // %8 = sub(pred, y) f32[N,1], line 17
+	t9        []float32 // %9 = square(%8) f32[N,1], line 17
+	loss_10   []float32 // loss = mean(%9) f32[], line 17
+	t18       []float32 // %18 = count(%9) f32[], line 17 [grad]
+	t19       []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
+	pred_grad []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
+	b_grad    []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
+	W_grad    []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
 }
 
 // New returns a Counter with every parameter at its initial value. Buffers
@@ -86,11 +86,11 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.pred, m.t8, m.t23 = a[:n:n], a[:n:n], a[:n:n]
+	m.pred, m.t8, m.pred_grad = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t9, m.t19, m.t25 = a[:n:n], a[:n:n], a[:1:1]
+	m.t9, m.t19, m.b_grad = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t27, m.t18 = a[:3:3], a[:1:1]
+	m.W_grad, m.t18 = a[:3:3], a[:1:1]
 	a = a[3:]
 	m.loss_10 = a[:1:1]
 	a = a[1:]
@@ -173,9 +173,9 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	loss_10 := m.loss_10
 	t18 := m.t18
 	t19 := m.t19
-	t23 := m.t23
-	t25 := m.t25
-	t27 := m.t27
+	pred_grad := m.pred_grad
+	b_grad := m.b_grad
+	W_grad := m.W_grad
 	// First the loss program.
 	m.loss(n, x, y)
 	// n = assign_add(steps, %11) f32[], line 19
@@ -190,23 +190,23 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	}
 	// %23 = mul(%20, %22) f32[N,1], line 17 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t23[i0] = (t19[i0] / t18[0]) * (float32(2) * t8[i0])
+		pred_grad[i0] = (t19[i0] / t18[0]) * (float32(2) * t8[i0])
 	}
 	// %25 = sum_to(%23) f32[1], line 16 [grad]
 	{
-		clear(t25)
+		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
-			t25[0] += t23[i0]
+			b_grad[0] += pred_grad[i0]
 		}
 	}
 	// %27 = matmul(x, %23) f32[3,1], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 1, n, 1, x, 3, t23, 1, 0, t27, 1)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 1, n, 1, x, 3, pred_grad, 1, 0, W_grad, 1)
 	// %30 = sub(W, %29) f32[3,1], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t27[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// %34 = sub(b, %33) f32[1], line 23 [update]
-	p1[0] = p1[0] - (float32(0.1) * t25[0])
+	p1[0] = p1[0] - (float32(0.1) * b_grad[0])
 	// Apply the updates after every read of the old values.
 }
 
@@ -275,21 +275,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{3, 1},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{1},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "steps",
 		Shape: []int{},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "mean_loss",
 		Shape: []int{},
+		Data:  m.params[3],
 	}}
 }
 
@@ -358,64 +358,64 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  0.1,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  0.7,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Counter",
+	Source: "examples/counter.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y",
-		Shape: []int{-1, 1},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{16, 8},
-		ParamBytes: 24,
-	},
-	Model:     "Counter",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 1},
 		Dims:  []string{"N", ""},
-		Name:  "pred",
-		Shape: []int{-1, 1},
 	}},
-	ParamCount: 4,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "pred",
 		DType: "f32",
+		Shape: []int{-1, 1},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{3, 1},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{1},
 	}, {
-		DType: "f32",
 		Name:  "steps",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "mean_loss",
+		DType: "f32",
 		Shape: []int{},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/counter.flow",
 	TrainInputs:   []string{"x", "y"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    4,
+	Memory: runtime.Memory{
+		ParamBytes: 24,
+		ArenaBytes: []int64{16, 8},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  0.1,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  0.7,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

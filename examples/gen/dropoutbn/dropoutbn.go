@@ -56,78 +56,78 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t7        []float32 // %7 = conv2d(x, K) f32[N,4,4,3], line 27
-	t85       []float32 // %85 = rsqrt(%84) f32[3], line 14
-	t11       []float32 // %11 = relu(c) f32[N,4,4,3], line 28
-	t12       []float32 // %12 = reshape(%11) f32[N,48], line 28
-	h_14      []float32 // h = relu(%13) f32[N,6], line 28
-	t92       []float32 // %92 = rsqrt(%91) f32[6], line 29
-	hn_15     []float32 // hn = add(%94, b2) f32[N,6], line 29
-	logits_17 []float32 // logits = matmul(hn, V) f32[N,3], line 31
-	p_18      []float32 // p = softmax(logits) f32[N,3], line 32
-	t19       []float32 // %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	loss_20   []float32 // loss = mean(%19) f32[], line 33
-	t25       []float32 // %25 = mean(%7) f32[3], line 14
-	t26       []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
-	t27       []float32 // %27 = square(%26) f32[N,4,4,3], line 14
-	t28       []float32 // %28 = mean(%27) f32[3], line 14
-	t31       []float32 // %31 = rsqrt(%30) f32[3], line 14
-	t32       []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
-	t47       []float32 // %47 = relu(c) f32[N,4,4,3], line 28
-	t48       []float32 // %48 = reshape(%47) f32[N,48], line 28
-	h_50      []float32 // h = relu(%49) f32[N,6], line 28
-	t51       []float32 // %51 = mean(h) f32[6], line 29
-	t52       []float32 // %52 = sub(h, %51) f32[N,6], line 29
-	t53       []float32 // %53 = square(%52) f32[N,6], line 29
-	t54       []float32 // %54 = mean(%53) f32[6], line 29
-	t57       []float32 // %57 = rsqrt(%56) f32[6], line 29
-	t58       []float32 // %58 = mul(%52, %57) f32[N,6], line 29
-	hn_60     []float32 // hn = add(%59, b2) f32[N,6], line 29
-	t75       []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
-	t77       []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
-	d_78      []float32 // d = mul(hn, %77) f32[N,6], line 30
-	logits_79 []float32 // logits = matmul(d, V) f32[N,3], line 31
-	t80       []float32 // %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
-	loss_81   []float32 // loss = mean(%80) f32[], line 33
-	t97       []float32 // %97 = count(%80) f32[], line 33 [grad]
-	t98       []float32 // %98 = broadcast_to(%74) f32[N], line 33 [grad]
-	t99       []float32 // %99 = div(%98, %97) f32[N], line 33 [grad]
-	t100      []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
-	t101      []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
-	t102      []float32 // %102 = sum(y_) f32[N,1], line 33 [grad]
-	t105      []float32 // %105 = mul(%104, %100) f32[N,3], line 33 [grad]
-	t109      []float32 // %109 = matmul(%105, V) f32[N,6], line 31 [grad]
-	t110      []float32 // %110 = matmul(d, %105) f32[6,3], line 31 [grad]
-	t111      []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
-	t113      []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
-	t114      []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
-	t116      []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
-	t119      []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
-	t124      []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
-	t126      []float32 // %126 = count(%53) f32[], line 29 [grad]
-	t127      []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
-	t132      []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
-	t134      []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
-	t135      []float32 // %135 = count(h) f32[], line 29 [grad]
-	t136      []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
-	t139      []float32 // %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
-	t140      []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
-	t141      []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
-	t142      []float32 // %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
-	t143      []float32 // %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
-	t144      []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
-	t145      []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
-	t147      []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
-	t150      []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
-	t155      []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
-	t157      []float32 // %157 = count(%27) f32[], line 14 [grad]
-	t158      []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
-	t163      []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
-	t165      []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
-	t166      []float32 // %166 = count(%7) f32[], line 14 [grad]
-	t167      []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
-	t169      []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
-	t171      []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
+	t7           []float32 // %7 = conv2d(x, K) f32[N,4,4,3], line 27
+	t85          []float32 // %85 = rsqrt(%84) f32[3], line 14
+	t11          []float32 // %11 = relu(c) f32[N,4,4,3], line 28
+	t12          []float32 // %12 = reshape(%11) f32[N,48], line 28
+	h_14         []float32 // h = relu(%13) f32[N,6], line 28
+	t92          []float32 // %92 = rsqrt(%91) f32[6], line 29
+	hn_15        []float32 // hn = add(%94, b2) f32[N,6], line 29
+	logits_17    []float32 // logits = matmul(hn, V) f32[N,3], line 31
+	p_18         []float32 // p = softmax(logits) f32[N,3], line 32
+	t19          []float32 // %19 = softmax_cross_entropy(logits, y_) f32[N], line 33
+	loss_20      []float32 // loss = mean(%19) f32[], line 33
+	t25          []float32 // %25 = mean(%7) f32[3], line 14
+	t26          []float32 // %26 = sub(%7, %25) f32[N,4,4,3], line 14
+	t27          []float32 // %27 = square(%26) f32[N,4,4,3], line 14
+	t28          []float32 // %28 = mean(%27) f32[3], line 14
+	t31          []float32 // %31 = rsqrt(%30) f32[3], line 14
+	t32          []float32 // %32 = mul(%26, %31) f32[N,4,4,3], line 14
+	t47          []float32 // %47 = relu(c) f32[N,4,4,3], line 28
+	t48          []float32 // %48 = reshape(%47) f32[N,48], line 28
+	h_50         []float32 // h = relu(%49) f32[N,6], line 28
+	t51          []float32 // %51 = mean(h) f32[6], line 29
+	t52          []float32 // %52 = sub(h, %51) f32[N,6], line 29
+	t53          []float32 // %53 = square(%52) f32[N,6], line 29
+	t54          []float32 // %54 = mean(%53) f32[6], line 29
+	t57          []float32 // %57 = rsqrt(%56) f32[6], line 29
+	t58          []float32 // %58 = mul(%52, %57) f32[N,6], line 29
+	hn_60        []float32 // hn = add(%59, b2) f32[N,6], line 29
+	t75          []float32 // %75 = add(dropout/step, %74) f32[], line 30 [update]
+	t77          []float32 // %77 = dropout_mask(hn, dropout/step) f32[N,6], line 30
+	d_78         []float32 // d = mul(hn, %77) f32[N,6], line 30
+	logits_79    []float32 // logits = matmul(d, V) f32[N,3], line 31
+	t80          []float32 // %80 = softmax_cross_entropy(logits, y_) f32[N], line 33
+	loss_81      []float32 // loss = mean(%80) f32[], line 33
+	t97          []float32 // %97 = count(%80) f32[], line 33 [grad]
+	t98          []float32 // %98 = broadcast_to(%74) f32[N], line 33 [grad]
+	t99          []float32 // %99 = div(%98, %97) f32[N], line 33 [grad]
+	t100         []float32 // %100 = broadcast_to(%99) f32[N,3], line 33 [grad]
+	t101         []float32 // %101 = softmax(logits) f32[N,3], line 33 [grad]
+	t102         []float32 // %102 = sum(y_) f32[N,1], line 33 [grad]
+	logits_grad  []float32 // %105 = mul(%104, %100) f32[N,3], line 33 [grad]
+	d_grad       []float32 // %109 = matmul(%105, V) f32[N,6], line 31 [grad]
+	V_grad       []float32 // %110 = matmul(d, %105) f32[6,3], line 31 [grad]
+	hn_grad      []float32 // %111 = mul(%109, %77) f32[N,6], line 30 [grad]
+	b2_grad      []float32 // %113 = sum_to(%111) f32[6], line 29 [grad]
+	t114         []float32 // %114 = mul(%111, g2) f32[N,6], line 29 [grad]
+	g2_grad      []float32 // %116 = sum_to(%115) f32[6], line 29 [grad]
+	t119         []float32 // %119 = sum_to(%118) f32[6], line 29 [grad]
+	t124         []float32 // %124 = mul(%119, %123) f32[6], line 29 [grad]
+	t126         []float32 // %126 = count(%53) f32[], line 29 [grad]
+	t127         []float32 // %127 = broadcast_to(%124) f32[N,6], line 29 [grad]
+	t132         []float32 // %132 = add(%117, %131) f32[N,6], line 29 [grad]
+	t134         []float32 // %134 = sum_to(%133) f32[6], line 29 [grad]
+	t135         []float32 // %135 = count(h) f32[], line 29 [grad]
+	t136         []float32 // %136 = broadcast_to(%134) f32[N,6], line 29 [grad]
+	t139         []float32 // %139 = relu_grad(%138, h) f32[N,6], line 28 [grad]
+	t140         []float32 // %140 = matmul(%139, W) f32[N,48], line 28 [grad]
+	W_grad       []float32 // %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
+	t142         []float32 // %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
+	c_grad       []float32 // %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
+	c_beta_grad  []float32 // %144 = sum_to(%143) f32[3], line 14 [grad]
+	t145         []float32 // %145 = mul(%143, c/gamma) f32[N,4,4,3], line 14 [grad]
+	c_gamma_grad []float32 // %147 = sum_to(%146) f32[3], line 14 [grad]
+	t150         []float32 // %150 = sum_to(%149) f32[3], line 14 [grad]
+	t155         []float32 // %155 = mul(%150, %154) f32[3], line 14 [grad]
+	t157         []float32 // %157 = count(%27) f32[], line 14 [grad]
+	t158         []float32 // %158 = broadcast_to(%155) f32[N,4,4,3], line 14 [grad]
+	t163         []float32 // %163 = add(%148, %162) f32[N,4,4,3], line 14 [grad]
+	t165         []float32 // %165 = sum_to(%164) f32[3], line 14 [grad]
+	t166         []float32 // %166 = count(%7) f32[], line 14 [grad]
+	t167         []float32 // %167 = broadcast_to(%165) f32[N,4,4,3], line 14 [grad]
+	t169         []float32 // %169 = add(%163, %168) f32[N,4,4,3], line 14 [grad]
+	K_grad       []float32 // %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
 }
 
 // New returns a DropoutBN with every parameter at its initial value. Buffers
@@ -179,35 +179,35 @@ func (m *Model) layout(n int) {
 	a = a[48*n:]
 	m.t32, m.t150, m.t155, m.t166 = a[:48*n:48*n], a[:3:3], a[:3:3], a[:1:1]
 	a = a[48*n:]
-	m.t47, m.t143, m.t25, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
+	m.t47, m.c_grad, m.t25, m.t157 = a[:48*n:48*n], a[:48*n:48*n], a[:3:3], a[:1:1]
 	a = a[48*n:]
 	m.t48, m.t142, m.t145, m.t28 = a[:48*n:48*n], a[:48*n:48*n], a[:48*n:48*n], a[:3:3]
 	a = a[48*n:]
-	m.t140, m.h_50, m.t144 = a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
+	m.t140, m.h_50, m.c_beta_grad = a[:48*n:48*n], a[:6*n:6*n], a[:3:3]
 	a = a[48*n:]
-	m.t52, m.t132, m.t139, m.t147 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
+	m.t52, m.t132, m.t139, m.c_gamma_grad = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:3:3]
 	a = a[6*n:]
 	m.t53, m.t127, m.t136 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
 	m.t58, m.t119, m.t124, m.t134 = a[:6*n:6*n], a[:6:6], a[:6:6], a[:6:6]
 	a = a[6*n:]
-	m.hn_60, m.d_78, m.t111, m.t126, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1], a[:1:1]
+	m.hn_60, m.d_78, m.hn_grad, m.t126, m.t135 = a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:1:1], a[:1:1]
 	a = a[6*n:]
 	m.t77, m.t114, m.t51 = a[:6*n:6*n], a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
-	m.t109, m.logits_79, m.t102, m.t54, m.t113 = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
+	m.d_grad, m.logits_79, m.t102, m.t54, m.b2_grad = a[:6*n:6*n], a[:3*n:3*n], a[:n:n], a[:6:6], a[:6:6]
 	a = a[6*n:]
-	m.t100, m.t105, m.t80, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t100, m.logits_grad, m.t80, m.t98 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t101, m.t99 = a[:3*n:3*n], a[:n:n]
 	a = a[3*n:]
-	m.t141, m.t57 = a[:288:288], a[:6:6]
+	m.W_grad, m.t57 = a[:288:288], a[:6:6]
 	a = a[288:]
-	m.t171, m.t31 = a[:54:54], a[:3:3]
+	m.K_grad, m.t31 = a[:54:54], a[:3:3]
 	a = a[54:]
-	m.t110, m.t97 = a[:18:18], a[:1:1]
+	m.V_grad, m.t97 = a[:18:18], a[:1:1]
 	a = a[18:]
-	m.t116 = a[:6:6]
+	m.g2_grad = a[:6:6]
 	a = a[6:]
 	m.t75 = a[:1:1]
 	a = a[1:]
@@ -236,20 +236,20 @@ func (m *Model) shared(n int, x []float32) {
 	// %7 = conv2d(x, K) f32[N,4,4,3], line 27
 	runtime.Conv2DPlan(convPlan7(n), t7, x, p0, nil, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       4,
 		InW:       4,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      3,
 		OutH:      4,
 		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 }
 
@@ -431,13 +431,13 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t100 := m.t100
 	t101 := m.t101
 	t102 := m.t102
-	t105 := m.t105
-	t109 := m.t109
-	t110 := m.t110
-	t111 := m.t111
-	t113 := m.t113
+	logits_grad := m.logits_grad
+	d_grad := m.d_grad
+	V_grad := m.V_grad
+	hn_grad := m.hn_grad
+	b2_grad := m.b2_grad
 	t114 := m.t114
-	t116 := m.t116
+	g2_grad := m.g2_grad
 	t119 := m.t119
 	t124 := m.t124
 	t126 := m.t126
@@ -448,12 +448,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t136 := m.t136
 	t139 := m.t139
 	t140 := m.t140
-	t141 := m.t141
+	W_grad := m.W_grad
 	t142 := m.t142
-	t143 := m.t143
-	t144 := m.t144
+	c_grad := m.c_grad
+	c_beta_grad := m.c_beta_grad
 	t145 := m.t145
-	t147 := m.t147
+	c_gamma_grad := m.c_gamma_grad
 	t150 := m.t150
 	t155 := m.t155
 	t157 := m.t157
@@ -463,7 +463,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t166 := m.t166
 	t167 := m.t167
 	t169 := m.t169
-	t171 := m.t171
+	K_grad := m.K_grad
 	// First the shared program.
 	m.shared(n, x)
 	// %25 = mean(%7) f32[3], line 14
@@ -662,24 +662,24 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t105[o0+i1] = ((t101[o0+i1] * t102[o1]) - y_[o0+i1]) * t100[o0+i1]
+			logits_grad[o0+i1] = ((t101[o0+i1] * t102[o1]) - y_[o0+i1]) * t100[o0+i1]
 		}
 	}
 	// %109 = matmul(%105, V) f32[N,6], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t105, 3, p4, 3, 0, t109, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, logits_grad, 3, p4, 3, 0, d_grad, 6)
 	// %110 = matmul(d, %105) f32[6,3], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, d_78, 6, t105, 3, 0, t110, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, d_78, 6, logits_grad, 3, 0, V_grad, 3)
 	// %111 = mul(%109, %77) f32[N,6], line 30 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t111[i0] = t109[i0] * t77[i0]
+		hn_grad[i0] = d_grad[i0] * t77[i0]
 	}
 	// %113 = sum_to(%111) f32[6], line 29 [grad]
 	{
-		clear(t113)
+		clear(b2_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t113[i1] += t111[o0+i1]
+				b2_grad[i1] += hn_grad[o0+i1]
 			}
 		}
 	}
@@ -687,16 +687,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		for i1 := 0; i1 < 6; i1++ {
-			t114[o0+i1] = t111[o0+i1] * p2[i1]
+			t114[o0+i1] = hn_grad[o0+i1] * p2[i1]
 		}
 	}
 	// %116 = sum_to(%115) f32[6], line 29 [grad]
 	{
-		clear(t116)
+		clear(g2_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t116[i1] += (t111[o0+i1] * t58[o0+i1])
+				g2_grad[i1] += (hn_grad[o0+i1] * t58[o0+i1])
 			}
 		}
 	}
@@ -756,20 +756,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %140 = matmul(%139, W) f32[N,48], line 28 [grad]
 	runtime.SgemmPlan(gemmPlan140(n), false, true, n, 48, 6, 1, t139, 6, p1, 6, 0, t140, 48)
 	// %141 = matmul(%48, %139) f32[48,6], line 28 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 48, 6, n, 1, t48, 48, t139, 6, 0, t141, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 48, 6, n, 1, t48, 48, t139, 6, 0, W_grad, 6)
 	// %142 = reshape_to(%140) f32[N,4,4,3], line 28 [grad]
 	copy(t142, t140)
 	// %143 = relu_grad(%142, %47) f32[N,4,4,3], line 28 [grad]
 	for i0 := 0; i0 < 48*n; i0++ {
-		t143[i0] = runtime.ReluGrad(t142[i0], t47[i0])
+		c_grad[i0] = runtime.ReluGrad(t142[i0], t47[i0])
 	}
 	// %144 = sum_to(%143) f32[3], line 14 [grad]
 	{
-		clear(t144)
+		clear(c_beta_grad)
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t144[i1] += t143[o0+i1]
+				c_beta_grad[i1] += c_grad[o0+i1]
 			}
 		}
 	}
@@ -777,16 +777,16 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	for i0 := 0; i0 < 16*n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t145[o0+i1] = t143[o0+i1] * p5[i1]
+			t145[o0+i1] = c_grad[o0+i1] * p5[i1]
 		}
 	}
 	// %147 = sum_to(%146) f32[3], line 14 [grad]
 	{
-		clear(t147)
+		clear(c_gamma_grad)
 		for i0 := 0; i0 < 16*n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t147[i1] += (t143[o0+i1] * t32[o0+i1])
+				c_gamma_grad[i1] += (c_grad[o0+i1] * t32[o0+i1])
 			}
 		}
 	}
@@ -844,50 +844,50 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		t169[i0] = t163[i0] + (t167[i0] / t166[0])
 	}
 	// %171 = conv2d_backprop_filter(x, %169) f32[3,3,2,3], line 27 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan171(n), t171, x, t169, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan171(n), K_grad, x, t169, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       2,
 		InH:       4,
 		InW:       4,
+		InC:       2,
 		KH:        3,
 		KW:        3,
 		OutC:      3,
 		OutH:      4,
 		OutW:      4,
-		PadLeft:   1,
-		PadTop:    1,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    1,
+		PadLeft:   1,
 	})
 	// %174 = sub(K, %173) f32[3,3,2,3], line 36 [update]
 	for i0 := 0; i0 < 54; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t171[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * K_grad[i0])
 	}
 	// %178 = sub(W, %177) f32[48,6], line 36 [update]
 	for i0 := 0; i0 < 288; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t141[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// %182 = sub(g2, %181) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		p2[i0] = p2[i0] - (float32(0.1) * t116[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * g2_grad[i0])
 	}
 	// %186 = sub(b2, %185) f32[6], line 36 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		p3[i0] = p3[i0] - (float32(0.1) * t113[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * b2_grad[i0])
 	}
 	// %190 = sub(V, %189) f32[6,3], line 36 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		p4[i0] = p4[i0] - (float32(0.1) * t110[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * V_grad[i0])
 	}
 	// %194 = sub(c/gamma, %193) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p5[i0] = p5[i0] - (float32(0.1) * t147[i0])
+		p5[i0] = p5[i0] - (float32(0.1) * c_gamma_grad[i0])
 	}
 	// %198 = sub(c/beta, %197) f32[3], line 36 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p6[i0] = p6[i0] - (float32(0.1) * t144[i0])
+		p6[i0] = p6[i0] - (float32(0.1) * c_beta_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 	copy(p11, t75)
@@ -958,53 +958,53 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K",
 		Shape: []int{3, 3, 2, 3},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W",
 		Shape: []int{48, 6},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "g2",
 		Shape: []int{6},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{6},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "V",
 		Shape: []int{6, 3},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "c/gamma",
 		Shape: []int{3},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "c/beta",
 		Shape: []int{3},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "c/moving_mean",
 		Shape: []int{3},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "c/moving_variance",
 		Shape: []int{3},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "hn/moving_mean",
 		Shape: []int{6},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "hn/moving_variance",
 		Shape: []int{6},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "dropout/step",
 		Shape: []int{},
+		Data:  m.params[11],
 	}}
 }
 
@@ -1216,96 +1216,96 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,4,2]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  21.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  81.5,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "DropoutBN",
+	Source: "examples/dropout_bn.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 4, 4, 2},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1472, 1512},
-		ParamBytes: 1588,
-	},
-	Model:     "DropoutBN",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "p",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 378,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "p",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "K",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 3},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{48, 6},
 	}, {
-		DType: "f32",
 		Name:  "g2",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "c/gamma",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/beta",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/moving_mean",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "c/moving_variance",
+		DType: "f32",
 		Shape: []int{3},
 	}, {
-		DType: "f32",
 		Name:  "hn/moving_mean",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "hn/moving_variance",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "dropout/step",
+		DType: "f32",
 		Shape: []int{},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/dropout_bn.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    378,
+	Memory: runtime.Memory{
+		ParamBytes: 1588,
+		ArenaBytes: []int64{1472, 1512},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  21.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  81.5,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -50,79 +50,79 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	h       []float32 // h = add(%6, b) f32[N,6], line 14
-	t9      []float32 // %9 = tanh(h) f32[N,6], line 15
-	a_12    []float32 // a = add(%8, %11) f32[N,6], line 15
-	t15     []float32 // %15 = mul(%13, %14) f32[N,6], line 16
-	g       []float32 // g = add(%16, %20) f32[N,6], line 16
-	z       []float32 // z = matmul(g, V) f32[N,3], line 17
-	s_26    []float32 // s = rsqrt(%25) f32[N,3], line 18
-	t28     []float32 // %28 = add(s, %10) f32[N,3], line 19
-	u       []float32 // u = pow(%28, e) f32[N,3], line 19
-	peak    []float32 // peak = max(z) f32[N,1], line 20
-	low     []float32 // low = min(z) f32[N], line 21
-	t32     []float32 // %32 = tanh(z) f32[N,3], line 22
-	t36     []float32 // %36 = add(%34, %24) f32[N,3], line 22
-	spread  []float32 // spread = prod(%36) f32[N], line 22
-	y       []float32 // y = add(u, %40) f32[N,3], line 23
-	err     []float32 // err = sub(y, t) f32[N,3], line 25
-	t44     []float32 // %44 = sum(%43) f32[N], line 26
-	t45     []float32 // %45 = mean(%44) f32[], line 26
-	t46     []float32 // %46 = mul(low, spread) f32[N], line 26
-	t47     []float32 // %47 = mean(%46) f32[], line 26
-	t51     []float32 // %51 = abs(err) f32[N,3], line 27
-	t52     []float32 // %52 = max(%51) f32[], line 27
-	t56     []float32 // %56 = min(s) f32[], line 27
-	t60     []float32 // %60 = prod(e) f32[], line 27
-	loss_63 []float32 // loss = add(%59, %62) f32[], line 27
-	t67     []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
-	t68     []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
-	t69     []float32 // %69 = prod(%68) f32[1], line 27 [grad]
-	t70     []float32 // %70 = sum(%67) f32[1], line 27 [grad]
-	t75     []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
-	t76     []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
-	t77     []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
-	t79     []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
-	t83     []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
-	t84     []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
-	t85     []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
-	t87     []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
-	t92     []float32 // %92 = count(%46) f32[], line 26 [grad]
-	t93     []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
-	t94     []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
-	t95     []float32 // %95 = mul(%94, spread) f32[N], line 26 [grad]
-	t96     []float32 // %96 = mul(%94, low) f32[N], line 26 [grad]
-	t97     []float32 // %97 = count(%44) f32[], line 26 [grad]
-	t98     []float32 // %98 = broadcast_to(%24) f32[N], line 26 [grad]
-	t99     []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
-	t100    []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
-	t101    []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
-	t104    []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
-	t106    []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
-	t110    []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
-	t111    []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
-	t112    []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
-	t113    []float32 // %113 = prod(%112) f32[N,1], line 22 [grad]
-	t114    []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
-	t115    []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
-	t126    []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
-	t127    []float32 // %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
-	t128    []float32 // %128 = sum(%127) f32[N,1], line 21 [grad]
-	t129    []float32 // %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
-	t130    []float32 // %130 = div(%129, %128) f32[N,1], line 21 [grad]
-	t133    []float32 // %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
-	t134    []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
-	t135    []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
-	t139    []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
-	t145    []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
-	t155    []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
-	t158    []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
-	t159    []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
-	t160    []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	t165    []float32 // %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
-	t181    []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
-	t182    []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
-	t184    []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
+	h           []float32 // h = add(%6, b) f32[N,6], line 14
+	t9          []float32 // %9 = tanh(h) f32[N,6], line 15
+	a_12        []float32 // a = add(%8, %11) f32[N,6], line 15
+	t15         []float32 // %15 = mul(%13, %14) f32[N,6], line 16
+	g           []float32 // g = add(%16, %20) f32[N,6], line 16
+	z           []float32 // z = matmul(g, V) f32[N,3], line 17
+	s_26        []float32 // s = rsqrt(%25) f32[N,3], line 18
+	t28         []float32 // %28 = add(s, %10) f32[N,3], line 19
+	u           []float32 // u = pow(%28, e) f32[N,3], line 19
+	peak        []float32 // peak = max(z) f32[N,1], line 20
+	low         []float32 // low = min(z) f32[N], line 21
+	t32         []float32 // %32 = tanh(z) f32[N,3], line 22
+	t36         []float32 // %36 = add(%34, %24) f32[N,3], line 22
+	spread      []float32 // spread = prod(%36) f32[N], line 22
+	y           []float32 // y = add(u, %40) f32[N,3], line 23
+	err         []float32 // err = sub(y, t) f32[N,3], line 25
+	t44         []float32 // %44 = sum(%43) f32[N], line 26
+	t45         []float32 // %45 = mean(%44) f32[], line 26
+	t46         []float32 // %46 = mul(low, spread) f32[N], line 26
+	t47         []float32 // %47 = mean(%46) f32[], line 26
+	t51         []float32 // %51 = abs(err) f32[N,3], line 27
+	t52         []float32 // %52 = max(%51) f32[], line 27
+	t56         []float32 // %56 = min(s) f32[], line 27
+	t60         []float32 // %60 = prod(e) f32[], line 27
+	loss_63     []float32 // loss = add(%59, %62) f32[], line 27
+	t67         []float32 // %67 = zero_mask(e) f32[3], line 27 [grad]
+	t68         []float32 // %68 = add(e, %67) f32[3], line 27 [grad]
+	t69         []float32 // %69 = prod(%68) f32[1], line 27 [grad]
+	t70         []float32 // %70 = sum(%67) f32[1], line 27 [grad]
+	t75         []float32 // %75 = broadcast_to(%56) f32[1,1], line 27 [grad]
+	t76         []float32 // %76 = equal_mask(s, %75) f32[N,3], line 27 [grad]
+	t77         []float32 // %77 = sum(%76) f32[1,1], line 27 [grad]
+	t79         []float32 // %79 = div(%204, %77) f32[1,1], line 27 [grad]
+	t83         []float32 // %83 = broadcast_to(%52) f32[1,1], line 27 [grad]
+	t84         []float32 // %84 = equal_mask(%51, %83) f32[N,3], line 27 [grad]
+	t85         []float32 // %85 = sum(%84) f32[1,1], line 27 [grad]
+	t87         []float32 // %87 = div(%204, %85) f32[1,1], line 27 [grad]
+	t92         []float32 // %92 = count(%46) f32[], line 26 [grad]
+	t93         []float32 // %93 = broadcast_to(%207) f32[N], line 26 [grad]
+	t94         []float32 // %94 = div(%93, %92) f32[N], line 26 [grad]
+	low_grad    []float32 // %95 = mul(%94, spread) f32[N], line 26 [grad]
+	spread_grad []float32 // %96 = mul(%94, low) f32[N], line 26 [grad]
+	t97         []float32 // %97 = count(%44) f32[], line 26 [grad]
+	t98         []float32 // %98 = broadcast_to(%24) f32[N], line 26 [grad]
+	t99         []float32 // %99 = div(%98, %97) f32[N], line 26 [grad]
+	t100        []float32 // %100 = broadcast_to(%99) f32[N,3], line 26 [grad]
+	t101        []float32 // %101 = mul(%100, err) f32[N,3], line 26 [grad]
+	err_grad    []float32 // %104 = add(%103, %101) f32[N,3], line 26 [grad]
+	t106        []float32 // %106 = mul(%104, %19) f32[N,3], line 23 [grad]
+	peak_grad   []float32 // %110 = sum_to(%109) f32[N,1], line 23 [grad]
+	t111        []float32 // %111 = zero_mask(%36) f32[N,3], line 22 [grad]
+	t112        []float32 // %112 = add(%36, %111) f32[N,3], line 22 [grad]
+	t113        []float32 // %113 = prod(%112) f32[N,1], line 22 [grad]
+	t114        []float32 // %114 = sum(%111) f32[N,1], line 22 [grad]
+	t115        []float32 // %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
+	t126        []float32 // %126 = broadcast_to(low) f32[N,1], line 21 [grad]
+	t127        []float32 // %127 = equal_mask(z, %126) f32[N,3], line 21 [grad]
+	t128        []float32 // %128 = sum(%127) f32[N,1], line 21 [grad]
+	t129        []float32 // %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
+	t130        []float32 // %130 = div(%129, %128) f32[N,1], line 21 [grad]
+	t133        []float32 // %133 = equal_mask(z, peak) f32[N,3], line 20 [grad]
+	t134        []float32 // %134 = sum(%133) f32[N,1], line 20 [grad]
+	t135        []float32 // %135 = div(%110, %134) f32[N,1], line 20 [grad]
+	t139        []float32 // %139 = sub(e, %24) f32[3], line 19 [grad]
+	t145        []float32 // %145 = sum_to(%144) f32[3], line 19 [grad]
+	t155        []float32 // %155 = mul(%153, z) f32[N,3], line 18 [grad]
+	z_grad      []float32 // %158 = add(%157, %155) f32[N,3], line 18 [grad]
+	g_grad      []float32 // %159 = matmul(%158, V) f32[N,6], line 17 [grad]
+	V_grad      []float32 // %160 = matmul(g, %158) f32[6,3], line 17 [grad]
+	a_grad      []float32 // %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
+	h_grad      []float32 // %181 = add(%179, %180) f32[N,6], line 15 [grad]
+	b_grad      []float32 // %182 = sum_to(%181) f32[6], line 14 [grad]
+	W_grad      []float32 // %184 = matmul(x, %181) f32[5,6], line 14 [grad]
 }
 
 // New returns a Elementwise with every parameter at its initial value. Buffers
@@ -157,19 +157,19 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.h, m.t181 = a[:6*n:6*n], a[:6*n:6*n]
+	m.h, m.h_grad = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t9, m.t182 = a[:6*n:6*n], a[:6:6]
+	m.t9, m.b_grad = a[:6*n:6*n], a[:6:6]
 	a = a[6*n:]
 	m.a_12 = a[: 6*n : 6*n]
 	a = a[6*n:]
 	m.t15 = a[: 6*n : 6*n]
 	a = a[6*n:]
-	m.g, m.t165 = a[:6*n:6*n], a[:6*n:6*n]
+	m.g, m.a_grad = a[:6*n:6*n], a[:6*n:6*n]
 	a = a[6*n:]
-	m.t159, m.z, m.t155 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.g_grad, m.z, m.t155 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[6*n:]
-	m.s_26, m.t158 = a[:3*n:3*n], a[:3*n:3*n]
+	m.s_26, m.z_grad = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t28 = a[: 3*n : 3*n]
 	a = a[3*n:]
@@ -179,7 +179,7 @@ func (m *Model) layout(n int) {
 	a = a[3*n:]
 	m.t36 = a[: 3*n : 3*n]
 	a = a[3*n:]
-	m.y, m.err, m.t104 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.y, m.err, m.err_grad = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t51, m.t84, m.t106 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
@@ -193,11 +193,11 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.low, m.t129, m.t130 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t46, m.t93, m.t94, m.t96 = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t46, m.t93, m.t94, m.spread_grad = a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t95, m.t47, m.t75, m.t77, m.t83, m.t85, m.t92 = a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+	m.low_grad, m.t47, m.t75, m.t77, m.t83, m.t85, m.t92 = a[:n:n], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t110, m.t52, m.t87 = a[:n:n], a[:1:1], a[:1:1]
+	m.peak_grad, m.t52, m.t87 = a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
 	m.t113, m.t56, m.t97 = a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
@@ -205,9 +205,9 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.t115 = a[:n:n]
 	a = a[n:]
-	m.t184, m.t68, m.t139 = a[:30:30], a[:3:3], a[:3:3]
+	m.W_grad, m.t68, m.t139 = a[:30:30], a[:3:3], a[:3:3]
 	a = a[30:]
-	m.t160, m.t79 = a[:18:18], a[:1:1]
+	m.V_grad, m.t79 = a[:18:18], a[:1:1]
 	a = a[18:]
 	m.t145 = a[:3:3]
 	a = a[3:]
@@ -224,18 +224,9 @@ func (m *Model) layout(n int) {
 // gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,5] @ f32[5,6]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of z (f32[N,6] @ f32[6,3]), which the cost model decides the same way.
 func gemmPlan6(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan22 is the cost model's plan for the SGEMM of z (f32[N,6] @ f32[6,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan22(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -284,7 +275,7 @@ func (m *Model) forward(n int, x []float32) {
 		g[i0] = (runtime.Maximum(a_12[i0], t15[i0])) + ((runtime.Minimum(h[i0], float32(0.2))) * float32(0.1))
 	}
 	// z = matmul(g, V) f32[N,3], line 17
-	runtime.SgemmPlan(gemmPlan22(n), false, false, n, 3, 6, 1, g, 6, p2, 3, 0, z, 3)
+	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 3, 6, 1, g, 6, p2, 3, 0, z, 3)
 	// s = rsqrt(%25) f32[N,3], line 18
 	for i0 := 0; i0 < 3*n; i0++ {
 		s_26[i0] = runtime.Rsqrt(((z[i0] * z[i0]) + float32(1)))
@@ -501,16 +492,16 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t92 := m.t92
 	t93 := m.t93
 	t94 := m.t94
-	t95 := m.t95
-	t96 := m.t96
+	low_grad := m.low_grad
+	spread_grad := m.spread_grad
 	t97 := m.t97
 	t98 := m.t98
 	t99 := m.t99
 	t100 := m.t100
 	t101 := m.t101
-	t104 := m.t104
+	err_grad := m.err_grad
 	t106 := m.t106
-	t110 := m.t110
+	peak_grad := m.peak_grad
 	t111 := m.t111
 	t112 := m.t112
 	t113 := m.t113
@@ -527,13 +518,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t139 := m.t139
 	t145 := m.t145
 	t155 := m.t155
-	t158 := m.t158
-	t159 := m.t159
-	t160 := m.t160
-	t165 := m.t165
-	t181 := m.t181
-	t182 := m.t182
-	t184 := m.t184
+	z_grad := m.z_grad
+	g_grad := m.g_grad
+	V_grad := m.V_grad
+	a_grad := m.a_grad
+	h_grad := m.h_grad
+	b_grad := m.b_grad
+	W_grad := m.W_grad
 	// First the loss program.
 	m.loss(n, x, t)
 	// %67 = zero_mask(e) f32[3], line 27 [grad]
@@ -602,11 +593,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %95 = mul(%94, spread) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t95[i0] = t94[i0] * spread[i0]
+		low_grad[i0] = t94[i0] * spread[i0]
 	}
 	// %96 = mul(%94, low) f32[N], line 26 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t96[i0] = t94[i0] * low[i0]
+		spread_grad[i0] = t94[i0] * low[i0]
 	}
 	// %97 = count(%44) f32[], line 26 [grad]
 	t97[0] = float32(n)
@@ -632,20 +623,20 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %104 = add(%103, %101) f32[N,3], line 26 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t104[i0] = ((runtime.AbsGrad((t84[i0] * t87[0]), err[i0])) + t101[i0]) + t101[i0]
+		err_grad[i0] = ((runtime.AbsGrad((t84[i0] * t87[0]), err[i0])) + t101[i0]) + t101[i0]
 	}
 	// %106 = mul(%104, %19) f32[N,3], line 23 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t106[i0] = t104[i0] * float32(0.1)
+		t106[i0] = err_grad[i0] * float32(0.1)
 	}
 	// %110 = sum_to(%109) f32[N,1], line 23 [grad]
 	{
-		clear(t110)
+		clear(peak_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t110[o0] += (-t106[o1+i1])
+				peak_grad[o0] += (-t106[o1+i1])
 			}
 		}
 	}
@@ -683,7 +674,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %115 = broadcast_to(%96) f32[N,1], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t115[i0] = t96[i0]
+		t115[i0] = spread_grad[i0]
 	}
 	// %126 = broadcast_to(low) f32[N,1], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -710,7 +701,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %129 = broadcast_to(%95) f32[N,1], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t129[i0] = t95[i0]
+		t129[i0] = low_grad[i0]
 	}
 	// %130 = div(%129, %128) f32[N,1], line 21 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -737,7 +728,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %135 = div(%110, %134) f32[N,1], line 20 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t135[i0] = t110[i0] / t134[i0]
+		t135[i0] = peak_grad[i0] / t134[i0]
 	}
 	// %139 = sub(e, %24) f32[3], line 19 [grad]
 	for i0 := 0; i0 < 3; i0++ {
@@ -749,7 +740,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t145[i1] += (runtime.PowGradB((t104[o0+i1] * u[o0+i1]), t28[o0+i1]))
+				t145[i1] += (runtime.PowGradB((err_grad[o0+i1] * u[o0+i1]), t28[o0+i1]))
 			}
 		}
 	}
@@ -757,7 +748,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t155[o0+i1] = (((t76[o0+i1] * t79[0]) + (t104[o0+i1] * (p3[i1] * (runtime.Pow(t28[o0+i1], t139[i1]))))) * (float32(-0.5) * (s_26[o0+i1] * (s_26[o0+i1] * s_26[o0+i1])))) * z[o0+i1]
+			t155[o0+i1] = (((t76[o0+i1] * t79[0]) + (err_grad[o0+i1] * (p3[i1] * (runtime.Pow(t28[o0+i1], t139[i1]))))) * (float32(-0.5) * (s_26[o0+i1] * (s_26[o0+i1] * s_26[o0+i1])))) * z[o0+i1]
 		}
 	}
 	// %158 = add(%157, %155) f32[N,3], line 18 [grad]
@@ -765,44 +756,44 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t158[o0+i1] = ((((t106[o0+i1] + (((runtime.ProdGrad(t36[o0+i1], t113[o1], t114[o1], t115[o1])) * float32(0.5)) * (float32(1) - (t32[o0+i1] * t32[o0+i1])))) + (t127[o0+i1] * t130[o1])) + (t133[o0+i1] * t135[o1])) + t155[o0+i1]) + t155[o0+i1]
+			z_grad[o0+i1] = ((((t106[o0+i1] + (((runtime.ProdGrad(t36[o0+i1], t113[o1], t114[o1], t115[o1])) * float32(0.5)) * (float32(1) - (t32[o0+i1] * t32[o0+i1])))) + (t127[o0+i1] * t130[o1])) + (t133[o0+i1] * t135[o1])) + t155[o0+i1]) + t155[o0+i1]
 		}
 	}
 	// %159 = matmul(%158, V) f32[N,6], line 17 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, t158, 3, p2, 3, 0, t159, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 6, 3, 1, z_grad, 3, p2, 3, 0, g_grad, 6)
 	// %160 = matmul(g, %158) f32[6,3], line 17 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, g, 6, t158, 3, 0, t160, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 3, n, 1, g, 6, z_grad, 3, 0, V_grad, 3)
 	// %165 = pick_grad(%159, a, %15) f32[N,6], line 16 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t165[i0] = runtime.PickGrad(t159[i0], a_12[i0], t15[i0])
+		a_grad[i0] = runtime.PickGrad(g_grad[i0], a_12[i0], t15[i0])
 	}
 	// %181 = add(%179, %180) f32[N,6], line 15 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t181[i0] = (((runtime.PickGrad((t159[i0] * float32(0.1)), float32(0.2), h[i0])) + (runtime.AbsGrad(((runtime.PickGrad(t159[i0], t15[i0], a_12[i0])) * float32(-0.3)), h[i0]))) + ((t165[i0] * float32(0.5)) * (float32(1) - (t9[i0] * t9[i0])))) + (runtime.LeakyReluGrad(t165[i0], h[i0], float32(0.1)))
+		h_grad[i0] = (((runtime.PickGrad((g_grad[i0] * float32(0.1)), float32(0.2), h[i0])) + (runtime.AbsGrad(((runtime.PickGrad(g_grad[i0], t15[i0], a_12[i0])) * float32(-0.3)), h[i0]))) + ((a_grad[i0] * float32(0.5)) * (float32(1) - (t9[i0] * t9[i0])))) + (runtime.LeakyReluGrad(a_grad[i0], h[i0], float32(0.1)))
 	}
 	// %182 = sum_to(%181) f32[6], line 14 [grad]
 	{
-		clear(t182)
+		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t182[i1] += t181[o0+i1]
+				b_grad[i1] += h_grad[o0+i1]
 			}
 		}
 	}
 	// %184 = matmul(x, %181) f32[5,6], line 14 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 6, n, 1, x, 5, t181, 6, 0, t184, 6)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 6, n, 1, x, 5, h_grad, 6, 0, W_grad, 6)
 	// %187 = sub(W, %186) f32[5,6], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t184[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * W_grad[i0])
 	}
 	// %191 = sub(b, %190) f32[6], line 30 [update]
 	for i0 := 0; i0 < 6; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t182[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * b_grad[i0])
 	}
 	// %195 = sub(V, %194) f32[6,3], line 30 [update]
 	for i0 := 0; i0 < 18; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t160[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * V_grad[i0])
 	}
 	// %199 = sub(e, %198) f32[3], line 30 [update]
 	for i0 := 0; i0 < 3; i0++ {
@@ -876,21 +867,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{5, 6},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{6},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "V",
 		Shape: []int{6, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "e",
 		Shape: []int{3},
+		Data:  m.params[3],
 	}}
 }
 
@@ -1090,64 +1081,64 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.4,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.1,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  19.3,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Elementwise",
+	Source: "examples/elementwise.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 5},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 3},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossPerBatch,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{216, 296},
-		ParamBytes: 228,
-	},
-	Model:     "Elementwise",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 3},
 	}},
-	ParamCount: 57,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{5, 6},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{6},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 3},
 	}, {
-		DType: "f32",
 		Name:  "e",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/elementwise.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossPerBatch,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    57,
+	Memory: runtime.Memory{
+		ParamBytes: 228,
+		ArenaBytes: []int64{216, 296},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.4,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.1,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  19.3,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

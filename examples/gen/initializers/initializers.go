@@ -78,23 +78,23 @@ type Model struct {
 	t47     []float32 // %47 = broadcast_to(%45) f32[N], line 33 [grad]
 	t48     []float32 // %48 = div(%47, %46) f32[N], line 33 [grad]
 	t49     []float32 // %49 = broadcast_to(%48) f32[N,4], line 33 [grad]
-	t52     []float32 // %52 = mul(%49, %51) f32[N,4], line 33 [grad]
-	t54     []float32 // %54 = sum_to(%52) f32[4], line 31 [grad]
+	z_grad  []float32 // %52 = mul(%49, %51) f32[N,4], line 33 [grad]
+	b2_grad []float32 // %54 = sum_to(%52) f32[4], line 31 [grad]
 	t55     []float32 // %55 = mul(%54, c) f32[4], line 31 [grad]
-	t57     []float32 // %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
-	t61     []float32 // %61 = sum_to(%60) f32[], line 31 [grad]
-	t63     []float32 // %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
-	t64     []float32 // %64 = matmul(h, %52) f32[8,4], line 31 [grad]
-	t65     []float32 // %65 = transpose(%64) f32[4,8], line 31 [grad]
-	t66     []float32 // %66 = mul(%64, %24) f32[8,4], line 31 [grad]
+	R_grad  []float32 // %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
+	s_grad  []float32 // %61 = sum_to(%60) f32[], line 31 [grad]
+	h_grad  []float32 // %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
+	Q_grad  []float32 // %64 = matmul(h, %52) f32[8,4], line 31 [grad]
+	O_grad  []float32 // %65 = transpose(%64) f32[4,8], line 31 [grad]
+	u_grad  []float32 // %66 = mul(%64, %24) f32[8,4], line 31 [grad]
 	t69     []float32 // %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
-	t70     []float32 // %70 = sum_to(%69) f32[8], line 30 [grad]
-	t71     []float32 // %71 = mul(%70, %24) f32[8], line 30 [grad]
+	b1_grad []float32 // %70 = sum_to(%69) f32[8], line 30 [grad]
+	k_grad  []float32 // %71 = mul(%70, %24) f32[8], line 30 [grad]
 	t75     []float32 // %75 = mul(%69, g) f32[N,8], line 30 [grad]
-	t77     []float32 // %77 = sum_to(%76) f32[8], line 30 [grad]
-	t79     []float32 // %79 = matmul(x, %75) f32[6,8], line 30 [grad]
-	t80     []float32 // %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
-	t81     []float32 // %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
+	g_grad  []float32 // %77 = sum_to(%76) f32[8], line 30 [grad]
+	P_grad  []float32 // %79 = matmul(x, %75) f32[6,8], line 30 [grad]
+	U_grad  []float32 // %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
+	K_grad  []float32 // %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
 	t83     []float32 // %83 = mul(%82, %79) f32[6,8], line 36 [update]
 	t87     []float32 // %87 = mul(%82, %64) f32[8,4], line 36 [update]
 }
@@ -154,33 +154,33 @@ func (m *Model) layout(n int) {
 	a = a[8*n:]
 	m.h, m.t69, m.k_17 = a[:8*n:8*n], a[:8*n:8*n], a[:8:8]
 	a = a[8*n:]
-	m.t63, m.t75, m.t35, m.z, m.t41, m.t25, m.t55 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
+	m.h_grad, m.t75, m.t35, m.z, m.t41, m.t25, m.t55 = a[:8*n:8*n], a[:8*n:8*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:8:8], a[:4:4]
 	a = a[8*n:]
-	m.t49, m.t52, m.t43, m.t47, m.t36 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
+	m.t49, m.z_grad, m.t43, m.t47, m.t36 = a[:4*n:4*n], a[:4*n:4*n], a[:n:n], a[:n:n], a[:4:4]
 	a = a[4*n:]
-	m.t48, m.t61 = a[:n:n], a[:1:1]
+	m.t48, m.s_grad = a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t80, m.t20, m.t32, m.t33 = a[:160:160], a[:48:48], a[:32:32], a[:32:32]
+	m.U_grad, m.t20, m.t32, m.t33 = a[:160:160], a[:48:48], a[:32:32], a[:32:32]
 	a = a[160:]
-	m.t81, m.u, m.t66, m.t39, m.t46 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
+	m.K_grad, m.u, m.u_grad, m.t39, m.t46 = a[:144:144], a[:32:32], a[:32:32], a[:4:4], a[:1:1]
 	a = a[144:]
-	m.t79, m.t83 = a[:48:48], a[:48:48]
+	m.P_grad, m.t83 = a[:48:48], a[:48:48]
 	a = a[48:]
-	m.t64, m.t87 = a[:32:32], a[:32:32]
+	m.Q_grad, m.t87 = a[:32:32], a[:32:32]
 	a = a[32:]
-	m.t65 = a[:32:32]
+	m.O_grad = a[:32:32]
 	a = a[32:]
-	m.t57 = a[:8:8]
+	m.R_grad = a[:8:8]
 	a = a[8:]
-	m.t70 = a[:8:8]
+	m.b1_grad = a[:8:8]
 	a = a[8:]
-	m.t71 = a[:8:8]
+	m.k_grad = a[:8:8]
 	a = a[8:]
-	m.t77 = a[:8:8]
+	m.g_grad = a[:8:8]
 	a = a[8:]
 	m.t38 = a[:4:4]
 	a = a[4:]
-	m.t54 = a[:4:4]
+	m.b2_grad = a[:4:4]
 	a = a[4:]
 	m.loss_44 = a[:1:1]
 	a = a[1:]
@@ -191,18 +191,9 @@ func (m *Model) layout(n int) {
 // gemmPlan21 is the cost model's plan for the SGEMM of %21 (f32[N,6] @ f32[6,8]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %34 (f32[N,8] @ f32[8,4]), which the cost model decides the same way.
 func gemmPlan21(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan34 is the cost model's plan for the SGEMM of %34 (f32[N,8] @ f32[8,4]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
-func gemmPlan34(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -296,7 +287,7 @@ func (m *Model) forward(n int, x []float32) {
 		for r := 0; r < n; r++ {
 			copy(t35[r*4:], p10)
 		}
-		runtime.SgemmPlan(gemmPlan34(n), false, false, n, 4, 8, 1, h, 8, t33, 4, 1, t35, 4)
+		runtime.SgemmPlan(gemmPlan21(n), false, false, n, 4, 8, 1, h, 8, t33, 4, 1, t35, 4)
 	}
 	// %36 = mul(a, s) f32[4], line 31
 	for i0 := 0; i0 < 4; i0++ {
@@ -396,23 +387,23 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
-	t52 := m.t52
-	t54 := m.t54
+	z_grad := m.z_grad
+	b2_grad := m.b2_grad
 	t55 := m.t55
-	t57 := m.t57
-	t61 := m.t61
-	t63 := m.t63
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
+	R_grad := m.R_grad
+	s_grad := m.s_grad
+	h_grad := m.h_grad
+	Q_grad := m.Q_grad
+	O_grad := m.O_grad
+	u_grad := m.u_grad
 	t69 := m.t69
-	t70 := m.t70
-	t71 := m.t71
+	b1_grad := m.b1_grad
+	k_grad := m.k_grad
 	t75 := m.t75
-	t77 := m.t77
-	t79 := m.t79
-	t80 := m.t80
-	t81 := m.t81
+	g_grad := m.g_grad
+	P_grad := m.P_grad
+	U_grad := m.U_grad
+	K_grad := m.K_grad
 	t83 := m.t83
 	t87 := m.t87
 	// First the loss program.
@@ -437,69 +428,69 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %52 = mul(%49, %51) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t52[i0] = t49[i0] * (float32(2) * t41[i0])
+		z_grad[i0] = t49[i0] * (float32(2) * t41[i0])
 	}
 	// %54 = sum_to(%52) f32[4], line 31 [grad]
 	{
-		clear(t54)
+		clear(b2_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 4
 			for i1 := 0; i1 < 4; i1++ {
-				t54[i1] += t52[o0+i1]
+				b2_grad[i1] += z_grad[o0+i1]
 			}
 		}
 	}
 	// %55 = mul(%54, c) f32[4], line 31 [grad]
 	for i0 := 0; i0 < 4; i0++ {
-		t55[i0] = t54[i0] * p14[i0]
+		t55[i0] = b2_grad[i0] * p14[i0]
 	}
 	// %57 = broadcast_to(%55) f32[2,4], line 31 [grad]
 	for i0 := 0; i0 < 2; i0++ {
 		o0 := i0 * 4
 		for i1 := 0; i1 < 4; i1++ {
-			t57[o0+i1] = t55[i1]
+			R_grad[o0+i1] = t55[i1]
 		}
 	}
 	// %61 = sum_to(%60) f32[], line 31 [grad]
 	{
-		clear(t61)
+		clear(s_grad)
 		for i0 := 0; i0 < 4; i0++ {
-			t61[0] += (t54[i0] * p8[i0])
+			s_grad[0] += (b2_grad[i0] * p8[i0])
 		}
 	}
 	// %63 = matmul(%52, %33) f32[N,8], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, t52, 4, t33, 4, 0, t63, 8)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 4, 1, z_grad, 4, t33, 4, 0, h_grad, 8)
 	// %64 = matmul(h, %52) f32[8,4], line 31 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, h, 8, t52, 4, 0, t64, 4)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 4, n, 1, h, 8, z_grad, 4, 0, Q_grad, 4)
 	// %65 = transpose(%64) f32[4,8], line 31 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 8
 		o1 := i0
 		for i1 := 0; i1 < 8; i1++ {
-			t65[o0+i1] = t64[o1+i1*4]
+			O_grad[o0+i1] = Q_grad[o1+i1*4]
 		}
 	}
 	// %66 = mul(%64, %24) f32[8,4], line 31 [grad]
 	for i0 := 0; i0 < 32; i0++ {
-		t66[i0] = t64[i0] * float32(0.1)
+		u_grad[i0] = Q_grad[i0] * float32(0.1)
 	}
 	// %69 = relu_grad(%63, h) f32[N,8], line 30 [grad]
 	for i0 := 0; i0 < 8*n; i0++ {
-		t69[i0] = runtime.ReluGrad(t63[i0], h[i0])
+		t69[i0] = runtime.ReluGrad(h_grad[i0], h[i0])
 	}
 	// %70 = sum_to(%69) f32[8], line 30 [grad]
 	{
-		clear(t70)
+		clear(b1_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t70[i1] += t69[o0+i1]
+				b1_grad[i1] += t69[o0+i1]
 			}
 		}
 	}
 	// %71 = mul(%70, %24) f32[8], line 30 [grad]
 	for i0 := 0; i0 < 8; i0++ {
-		t71[i0] = t70[i0] * float32(0.1)
+		k_grad[i0] = b1_grad[i0] * float32(0.1)
 	}
 	// %75 = mul(%69, g) f32[N,8], line 30 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -510,33 +501,33 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %77 = sum_to(%76) f32[8], line 30 [grad]
 	{
-		clear(t77)
+		clear(g_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t77[i1] += (t69[o0+i1] * t21[o0+i1])
+				g_grad[i1] += (t69[o0+i1] * t21[o0+i1])
 			}
 		}
 	}
 	// %79 = matmul(x, %75) f32[6,8], line 30 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 8, n, 1, x, 6, t75, 8, 0, t79, 8)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 8, n, 1, x, 6, t75, 8, 0, P_grad, 8)
 	// %80 = broadcast_to(%66) f32[5,8,4], line 29 [grad]
 	for i0 := 0; i0 < 5; i0++ {
 		o0 := i0 * 32
 		for i1 := 0; i1 < 32; i1++ {
-			t80[o0+i1] = t66[i1]
+			U_grad[o0+i1] = u_grad[i1]
 		}
 	}
 	// %81 = broadcast_to(%71) f32[3,3,2,8], line 28 [grad]
 	for i0 := 0; i0 < 18; i0++ {
 		o0 := i0 * 8
 		for i1 := 0; i1 < 8; i1++ {
-			t81[o0+i1] = t71[i1]
+			K_grad[o0+i1] = k_grad[i1]
 		}
 	}
 	// %83 = mul(%82, %79) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
-		t83[i0] = float32(0.05) * t79[i0]
+		t83[i0] = float32(0.05) * P_grad[i0]
 	}
 	// %84 = sub(W1, %83) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
@@ -544,7 +535,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %87 = mul(%82, %64) f32[8,4], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t87[i0] = float32(0.05) * t64[i0]
+		t87[i0] = float32(0.05) * Q_grad[i0]
 	}
 	// %88 = sub(W2, %87) f32[8,4], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
@@ -552,11 +543,11 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %92 = sub(K, %91) f32[3,3,2,8], line 36 [update]
 	for i0 := 0; i0 < 144; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t81[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * K_grad[i0])
 	}
 	// %96 = sub(U, %95) f32[5,8,4], line 36 [update]
 	for i0 := 0; i0 < 160; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * t80[i0])
+		p3[i0] = p3[i0] - (float32(0.05) * U_grad[i0])
 	}
 	// %100 = sub(V, %83) f32[6,8], line 36 [update]
 	for i0 := 0; i0 < 48; i0++ {
@@ -572,33 +563,33 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %112 = sub(O, %111) f32[4,8], line 36 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p7[i0] = p7[i0] - (float32(0.05) * t65[i0])
+		p7[i0] = p7[i0] - (float32(0.05) * O_grad[i0])
 	}
 	// %116 = sub(a, %115) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p8[i0] = p8[i0] - (float32(0.05) * (t54[i0] * p12[0]))
+		p8[i0] = p8[i0] - (float32(0.05) * (b2_grad[i0] * p12[0]))
 	}
 	// %120 = sub(b1, %119) f32[8], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p9[i0] = p9[i0] - (float32(0.05) * t70[i0])
+		p9[i0] = p9[i0] - (float32(0.05) * b1_grad[i0])
 	}
 	// %124 = sub(b2, %123) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p10[i0] = p10[i0] - (float32(0.05) * t54[i0])
+		p10[i0] = p10[i0] - (float32(0.05) * b2_grad[i0])
 	}
 	// %128 = sub(g, %127) f32[8], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p11[i0] = p11[i0] - (float32(0.05) * t77[i0])
+		p11[i0] = p11[i0] - (float32(0.05) * g_grad[i0])
 	}
 	// %132 = sub(s, %131) f32[], line 36 [update]
-	p12[0] = p12[0] - (float32(0.05) * t61[0])
+	p12[0] = p12[0] - (float32(0.05) * s_grad[0])
 	// %136 = sub(R, %135) f32[2,4], line 36 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p13[i0] = p13[i0] - (float32(0.05) * t57[i0])
+		p13[i0] = p13[i0] - (float32(0.05) * R_grad[i0])
 	}
 	// %140 = sub(c, %139) f32[4], line 36 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p14[i0] = p14[i0] - (float32(0.05) * (t54[i0] * t38[i0]))
+		p14[i0] = p14[i0] - (float32(0.05) * (b2_grad[i0] * t38[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -668,65 +659,65 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{6, 8},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W2",
 		Shape: []int{8, 4},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K",
 		Shape: []int{3, 3, 2, 8},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "U",
 		Shape: []int{5, 8, 4},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "V",
 		Shape: []int{6, 8},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "P",
 		Shape: []int{6, 8},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "Q",
 		Shape: []int{8, 4},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "O",
 		Shape: []int{4, 8},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "a",
 		Shape: []int{4},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "b1",
 		Shape: []int{8},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "b2",
 		Shape: []int{4},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "g",
 		Shape: []int{8},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "s",
 		Shape: []int{},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "R",
 		Shape: []int{2, 4},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "c",
 		Shape: []int{4},
+		Data:  m.params[14],
 	}}
 }
 
@@ -878,108 +869,108 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  1.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  7.4,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Initializers",
+	Source: "examples/initializers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 6},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "t",
-		Shape: []int{-1, 4},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1828, 116},
-		ParamBytes: 2324,
-	},
-	Model:     "Initializers",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 4},
 		Dims:  []string{"N", ""},
-		Name:  "z",
-		Shape: []int{-1, 4},
 	}},
-	ParamCount: 581,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "z",
 		DType: "f32",
+		Shape: []int{-1, 4},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{8, 4},
 	}, {
-		DType: "f32",
 		Name:  "K",
+		DType: "f32",
 		Shape: []int{3, 3, 2, 8},
 	}, {
-		DType: "f32",
 		Name:  "U",
+		DType: "f32",
 		Shape: []int{5, 8, 4},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "P",
+		DType: "f32",
 		Shape: []int{6, 8},
 	}, {
-		DType: "f32",
 		Name:  "Q",
+		DType: "f32",
 		Shape: []int{8, 4},
 	}, {
-		DType: "f32",
 		Name:  "O",
+		DType: "f32",
 		Shape: []int{4, 8},
 	}, {
-		DType: "f32",
 		Name:  "a",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{8},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{4},
 	}, {
-		DType: "f32",
 		Name:  "g",
+		DType: "f32",
 		Shape: []int{8},
 	}, {
-		DType: "f32",
 		Name:  "s",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "R",
+		DType: "f32",
 		Shape: []int{2, 4},
 	}, {
-		DType: "f32",
 		Name:  "c",
+		DType: "f32",
 		Shape: []int{4},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/initializers.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    581,
+	Memory: runtime.Memory{
+		ParamBytes: 2324,
+		ArenaBytes: []int64{1828, 116},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.7,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  1.9,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  7.4,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -51,37 +51,37 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l60        loop60    // the parallel loop of %60
-	logits_h1  []float32 // logits/h1 = relu(%5) f32[N,64], line 16
-	logits_h2  []float32 // logits/h2 = relu(%10) f32[N,32], line 16
-	logits_out []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	aux        []float32 // aux = add(%18, skip/b) f32[N,10], line 16
-	t20        []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
-	y          []float32 // y = softmax(%20) f32[N,10], line 22
-	t22        []float32 // %22 = log_softmax(%20) f32[N,10], line 23
-	t26        []float32 // %26 = sum(%25) f32[N], line 23
-	t27        []float32 // %27 = mean(%26) f32[], line 23
-	xent       []float32 // xent = neg(%27) f32[], line 23
-	t31        []float32 // %31 = count(%26) f32[], line 23 [grad]
-	t32        []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
-	t33        []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
-	t34        []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
-	t39        []float32 // %39 = mul(%35, y_) f32[N,10], line 23 [grad]
-	t40        []float32 // %40 = sum(%39) f32[N,1], line 23 [grad]
-	t41        []float32 // %41 = exp(%22) f32[N,10], line 23 [grad]
-	t43        []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
-	t44        []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
-	t46        []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
-	t48        []float32 // %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
-	t49        []float32 // %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
-	t50        []float32 // %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
-	t51        []float32 // %51 = sum_to(%50) f32[32], line 16 [grad]
-	t52        []float32 // %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
-	t53        []float32 // %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
-	t54        []float32 // %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
-	t55        []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
-	t57        []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
-	t79        []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
+	l60               loop60    // the parallel loop of %60
+	logits_h1         []float32 // logits/h1 = relu(%5) f32[N,64], line 16
+	logits_h2         []float32 // logits/h2 = relu(%10) f32[N,32], line 16
+	logits_out        []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	aux               []float32 // aux = add(%18, skip/b) f32[N,10], line 16
+	t20               []float32 // %20 = add(logits/out, aux) f32[N,10], line 22
+	y                 []float32 // y = softmax(%20) f32[N,10], line 22
+	t22               []float32 // %22 = log_softmax(%20) f32[N,10], line 23
+	t26               []float32 // %26 = sum(%25) f32[N], line 23
+	t27               []float32 // %27 = mean(%26) f32[], line 23
+	xent              []float32 // xent = neg(%27) f32[], line 23
+	t31               []float32 // %31 = count(%26) f32[], line 23 [grad]
+	t32               []float32 // %32 = broadcast_to(%90) f32[N], line 23 [grad]
+	t33               []float32 // %33 = div(%32, %31) f32[N], line 23 [grad]
+	t34               []float32 // %34 = broadcast_to(%33) f32[N,10], line 23 [grad]
+	t39               []float32 // %39 = mul(%35, y_) f32[N,10], line 23 [grad]
+	t40               []float32 // %40 = sum(%39) f32[N,1], line 23 [grad]
+	t41               []float32 // %41 = exp(%22) f32[N,10], line 23 [grad]
+	aux_grad          []float32 // %43 = sub(%39, %42) f32[N,10], line 23 [grad]
+	skip_b_grad       []float32 // %44 = sum_to(%43) f32[10], line 16 [grad]
+	skip_W_grad       []float32 // %46 = matmul(x, %43) f32[784,10], line 16 [grad]
+	logits_h2_grad    []float32 // %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
+	logits_out_W_grad []float32 // %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
+	t50               []float32 // %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
+	logits_h2_b_grad  []float32 // %51 = sum_to(%50) f32[32], line 16 [grad]
+	logits_h1_grad    []float32 // %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
+	logits_h2_W_grad  []float32 // %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
+	t54               []float32 // %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
+	logits_h1_b_grad  []float32 // %55 = sum_to(%54) f32[64], line 16 [grad]
+	logits_h1_W_grad  []float32 // %57 = matmul(x, %54) f32[784,64], line 16 [grad]
+	t79               []float32 // %79 = mul(%58, %44) f32[10], line 26 [update]
 }
 
 // New returns a Layers with every parameter at its initial value. Buffers
@@ -121,25 +121,25 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.logits_h1, m.t54, m.y, m.t79 = a[:64*n:64*n], a[:64*n:64*n], a[:10*n:10*n], a[:10:10]
 	a = a[64*n:]
-	m.t52, m.logits_h2, m.t55 = a[:64*n:64*n], a[:32*n:32*n], a[:64:64]
+	m.logits_h1_grad, m.logits_h2, m.logits_h1_b_grad = a[:64*n:64*n], a[:32*n:32*n], a[:64:64]
 	a = a[64*n:]
-	m.t48, m.t50, m.logits_out, m.t20, m.t34, m.t39, m.t26, m.t32 = a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
+	m.logits_h2_grad, m.t50, m.logits_out, m.t20, m.t34, m.t39, m.t26, m.t32 = a[:32*n:32*n], a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[32*n:]
-	m.aux, m.t22, m.t41, m.t43 = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.aux, m.t22, m.t41, m.aux_grad = a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t33, m.t40, m.t27 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t57, m.t31 = a[:50176:50176], a[:1:1]
+	m.logits_h1_W_grad, m.t31 = a[:50176:50176], a[:1:1]
 	a = a[50176:]
-	m.t46 = a[:7840:7840]
+	m.skip_W_grad = a[:7840:7840]
 	a = a[7840:]
-	m.t53 = a[:2048:2048]
+	m.logits_h2_W_grad = a[:2048:2048]
 	a = a[2048:]
-	m.t49 = a[:320:320]
+	m.logits_out_W_grad = a[:320:320]
 	a = a[320:]
-	m.t51 = a[:32:32]
+	m.logits_h2_b_grad = a[:32:32]
 	a = a[32:]
-	m.t44 = a[:10:10]
+	m.skip_b_grad = a[:10:10]
 	a = a[10:]
 	m.xent = a[:1:1]
 	a = a[1:]
@@ -367,16 +367,16 @@ func gemmPlan57(n int) runtime.GemmPlan {
 
 // loop60 runs the loop of %60 on a range of its elements.
 type loop60 struct {
-	p0  []float32
-	t57 []float32
+	p0               []float32
+	logits_h1_W_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop60) Run(lo, hi int) {
 	p0 := l.p0[lo:hi:hi]
-	t57 := l.t57[lo:hi:hi]
+	logits_h1_W_grad := l.logits_h1_W_grad[lo:hi:hi]
 	for i := range p0 {
-		p0[i] = p0[i] - (float32(0.1) * t57[i])
+		p0[i] = p0[i] - (float32(0.1) * logits_h1_W_grad[i])
 	}
 }
 
@@ -401,18 +401,18 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t39 := m.t39
 	t40 := m.t40
 	t41 := m.t41
-	t43 := m.t43
-	t44 := m.t44
-	t46 := m.t46
-	t48 := m.t48
-	t49 := m.t49
+	aux_grad := m.aux_grad
+	skip_b_grad := m.skip_b_grad
+	skip_W_grad := m.skip_W_grad
+	logits_h2_grad := m.logits_h2_grad
+	logits_out_W_grad := m.logits_out_W_grad
 	t50 := m.t50
-	t51 := m.t51
-	t52 := m.t52
-	t53 := m.t53
+	logits_h2_b_grad := m.logits_h2_b_grad
+	logits_h1_grad := m.logits_h1_grad
+	logits_h2_W_grad := m.logits_h2_W_grad
 	t54 := m.t54
-	t55 := m.t55
-	t57 := m.t57
+	logits_h1_b_grad := m.logits_h1_b_grad
+	logits_h1_W_grad := m.logits_h1_W_grad
 	t79 := m.t79
 	// First the loss program.
 	m.loss(n, x, y_)
@@ -459,87 +459,87 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t43[o0+i1] = t39[o0+i1] - (t41[o0+i1] * t40[o1])
+			aux_grad[o0+i1] = t39[o0+i1] - (t41[o0+i1] * t40[o1])
 		}
 	}
 	// %44 = sum_to(%43) f32[10], line 16 [grad]
 	{
-		clear(t44)
+		clear(skip_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t44[i1] += t43[o0+i1]
+				skip_b_grad[i1] += aux_grad[o0+i1]
 			}
 		}
 	}
 	// %46 = matmul(x, %43) f32[784,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 784, 10, n, 1, x, 784, t43, 10, 0, t46, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 784, 10, n, 1, x, 784, aux_grad, 10, 0, skip_W_grad, 10)
 	// %48 = matmul(%43, logits/out/W) f32[N,32], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan48(n), false, true, n, 32, 10, 1, t43, 10, p4, 10, 0, t48, 32)
+	runtime.SgemmPlan(gemmPlan48(n), false, true, n, 32, 10, 1, aux_grad, 10, p4, 10, 0, logits_h2_grad, 32)
 	// %49 = matmul(logits/h2, %43) f32[32,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, logits_h2, 32, t43, 10, 0, t49, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, logits_h2, 32, aux_grad, 10, 0, logits_out_W_grad, 10)
 	// %50 = relu_grad(%48, logits/h2) f32[N,32], line 16 [grad]
 	for i0 := 0; i0 < 32*n; i0++ {
-		t50[i0] = runtime.ReluGrad(t48[i0], logits_h2[i0])
+		t50[i0] = runtime.ReluGrad(logits_h2_grad[i0], logits_h2[i0])
 	}
 	// %51 = sum_to(%50) f32[32], line 16 [grad]
 	{
-		clear(t51)
+		clear(logits_h2_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t51[i1] += t50[o0+i1]
+				logits_h2_b_grad[i1] += t50[o0+i1]
 			}
 		}
 	}
 	// %52 = matmul(%50, logits/h2/W) f32[N,64], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 64, 32, 1, t50, 32, p2, 32, 0, t52, 64)
+	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 64, 32, 1, t50, 32, p2, 32, 0, logits_h1_grad, 64)
 	// %53 = matmul(logits/h1, %50) f32[64,32], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan53(n), true, false, 64, 32, n, 1, logits_h1, 64, t50, 32, 0, t53, 32)
+	runtime.SgemmPlan(gemmPlan53(n), true, false, 64, 32, n, 1, logits_h1, 64, t50, 32, 0, logits_h2_W_grad, 32)
 	// %54 = relu_grad(%52, logits/h1) f32[N,64], line 16 [grad]
 	for i0 := 0; i0 < 64*n; i0++ {
-		t54[i0] = runtime.ReluGrad(t52[i0], logits_h1[i0])
+		t54[i0] = runtime.ReluGrad(logits_h1_grad[i0], logits_h1[i0])
 	}
 	// %55 = sum_to(%54) f32[64], line 16 [grad]
 	{
-		clear(t55)
+		clear(logits_h1_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 64
 			for i1 := 0; i1 < 64; i1++ {
-				t55[i1] += t54[o0+i1]
+				logits_h1_b_grad[i1] += t54[o0+i1]
 			}
 		}
 	}
 	// %57 = matmul(x, %54) f32[784,64], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan57(n), true, false, 784, 64, n, 1, x, 784, t54, 64, 0, t57, 64)
+	runtime.SgemmPlan(gemmPlan57(n), true, false, 784, 64, n, 1, x, 784, t54, 64, 0, logits_h1_W_grad, 64)
 	// %60 = sub(logits/h1/W, %59) f32[784,64], line 26 [update]
 	{
 		// 2 goroutines: about 47 µs serial at batch 64, 24 µs split (fork/join 0.4 µs)
 		m.l60 = loop60{
-			p0:  p0,
-			t57: t57,
+			p0:               p0,
+			logits_h1_W_grad: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(50176, 16384, &m.l60)
 	}
 	// %64 = sub(logits/h1/b, %63) f32[64], line 26 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t55[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * logits_h1_b_grad[i0])
 	}
 	// %68 = sub(logits/h2/W, %67) f32[64,32], line 26 [update]
 	for i0 := 0; i0 < 2048; i0++ {
-		p2[i0] = p2[i0] - (float32(0.1) * t53[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * logits_h2_W_grad[i0])
 	}
 	// %72 = sub(logits/h2/b, %71) f32[32], line 26 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p3[i0] = p3[i0] - (float32(0.1) * t51[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * logits_h2_b_grad[i0])
 	}
 	// %76 = sub(logits/out/W, %75) f32[32,10], line 26 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		p4[i0] = p4[i0] - (float32(0.1) * t49[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * logits_out_W_grad[i0])
 	}
 	// %79 = mul(%58, %44) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t79[i0] = float32(0.1) * t44[i0]
+		t79[i0] = float32(0.1) * skip_b_grad[i0]
 	}
 	// %80 = sub(logits/out/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -547,7 +547,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %84 = sub(skip/W, %83) f32[784,10], line 26 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		p6[i0] = p6[i0] - (float32(0.1) * t46[i0])
+		p6[i0] = p6[i0] - (float32(0.1) * skip_W_grad[i0])
 	}
 	// %88 = sub(skip/b, %79) f32[10], line 26 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -621,37 +621,37 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "logits/h1/W",
 		Shape: []int{784, 64},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "logits/h1/b",
 		Shape: []int{64},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "logits/h2/W",
 		Shape: []int{64, 32},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/h2/b",
 		Shape: []int{32},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/out/W",
 		Shape: []int{32, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/out/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "skip/W",
 		Shape: []int{784, 10},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "skip/b",
 		Shape: []int{10},
+		Data:  m.params[7],
 	}}
 }
 
@@ -763,80 +763,80 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  4.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  132.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  308.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Layers",
+	Source: "examples/layers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{241708, 684},
-		ParamBytes: 242000,
-	},
-	Model:     "Layers",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 60500,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "logits/h1/W",
+		DType: "f32",
 		Shape: []int{784, 64},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W",
+		DType: "f32",
 		Shape: []int{64, 32},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "skip/W",
+		DType: "f32",
 		Shape: []int{784, 10},
 	}, {
-		DType: "f32",
 		Name:  "skip/b",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/layers.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    60500,
+	Memory: runtime.Memory{
+		ParamBytes: 242000,
+		ArenaBytes: []int64{241708, 684},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  4.3,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  132.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  308.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

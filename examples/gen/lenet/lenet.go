@@ -70,61 +70,61 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l33       loop33    // the parallel loop of d3
-	l56       loop56    // the parallel loop of %56
-	l62       loop62    // the parallel loop of %62
-	l67       loop67    // the parallel loop of %67
-	l133      loop133   // the parallel loop of %133
-	l138      loop138   // the parallel loop of %138
-	l146      loop146   // the parallel loop of %146
-	l173      loop173   // the parallel loop of %173
-	l178      loop178   // the parallel loop of %178
-	l186      loop186   // the parallel loop of %186
-	a1        []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
-	p1_13     []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
-	a2        []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
-	p2_17     []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
-	flat      []float32 // flat = reshape(p2) f32[N,3136], line 26
-	h3        []float32 // h3 = relu(%20) f32[N,1024], line 27
-	logits_24 []float32 // logits = add(%23, b4) f32[N,10], line 29
-	y         []float32 // y = softmax(logits) f32[N,10], line 30
-	t26       []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	loss_27   []float32 // loss = mean(%26) f32[], line 31
-	t30       []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
-	t32       []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
-	d3        []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
-	logits_35 []float32 // logits = add(%34, b4) f32[N,10], line 29
-	t36       []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
-	loss_37   []float32 // loss = mean(%36) f32[], line 31
-	t39       []float32 // %39 = count(%36) f32[], line 31 [grad]
-	t40       []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
-	t41       []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
-	t42       []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
-	t43       []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
-	t44       []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
-	t47       []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
-	t51       []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
-	t52       []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	t53       []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	t56       []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
-	t57       []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
-	t58       []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	t59       []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	t60       []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
-	t61       []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	t62       []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
-	t63       []float32 // %63 = sum(%62) f32[64], line 24 [grad]
-	t64       []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	t65       []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	t66       []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	t67       []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
-	t68       []float32 // %68 = sum(%67) f32[32], line 22 [grad]
-	t70       []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	t88       []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
-	t89       []float32 // %89 = exp(%88) f32[], line 34 [update]
-	t96       []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
-	t97       []float32 // %97 = exp(%96) f32[], line 34 [update]
-	t100      []float32 // %100 = div(%94, %99) f32[], line 34 [update]
+	l33         loop33    // the parallel loop of d3
+	l56         loop56    // the parallel loop of %56
+	l62         loop62    // the parallel loop of %62
+	l67         loop62    // the parallel loop of %67
+	l133        loop133   // the parallel loop of %133
+	l138        loop138   // the parallel loop of %138
+	l146        loop146   // the parallel loop of %146
+	l173        loop133   // the parallel loop of %173
+	l178        loop138   // the parallel loop of %178
+	l186        loop146   // the parallel loop of %186
+	a1          []float32 // a1 = relu(%11) f32[N,28,28,32], line 22
+	p1_13       []float32 // p1 = max_pool(a1) f32[N,14,14,32], line 23
+	a2          []float32 // a2 = relu(%15) f32[N,14,14,64], line 24
+	p2_17       []float32 // p2 = max_pool(a2) f32[N,7,7,64], line 25
+	flat        []float32 // flat = reshape(p2) f32[N,3136], line 26
+	h3          []float32 // h3 = relu(%20) f32[N,1024], line 27
+	logits_24   []float32 // logits = add(%23, b4) f32[N,10], line 29
+	y           []float32 // y = softmax(logits) f32[N,10], line 30
+	t26         []float32 // %26 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_27     []float32 // loss = mean(%26) f32[], line 31
+	t30         []float32 // %30 = add(dropout/step, %29) f32[], line 28 [update]
+	t32         []float32 // %32 = dropout_mask(h3, dropout/step) f32[N,1024], line 28
+	d3          []float32 // d3 = mul(h3, %32) f32[N,1024], line 28
+	logits_35   []float32 // logits = add(%34, b4) f32[N,10], line 29
+	t36         []float32 // %36 = softmax_cross_entropy(logits, y_) f32[N], line 31
+	loss_37     []float32 // loss = mean(%36) f32[], line 31
+	t39         []float32 // %39 = count(%36) f32[], line 31 [grad]
+	t40         []float32 // %40 = broadcast_to(%29) f32[N], line 31 [grad]
+	t41         []float32 // %41 = div(%40, %39) f32[N], line 31 [grad]
+	t42         []float32 // %42 = broadcast_to(%41) f32[N,10], line 31 [grad]
+	t43         []float32 // %43 = softmax(logits) f32[N,10], line 31 [grad]
+	t44         []float32 // %44 = sum(y_) f32[N,1], line 31 [grad]
+	logits_grad []float32 // %47 = mul(%46, %42) f32[N,10], line 31 [grad]
+	b4_grad     []float32 // %51 = sum_to(%47) f32[10], line 29 [grad]
+	d3_grad     []float32 // %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
+	W4_grad     []float32 // %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
+	t56         []float32 // %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
+	b3_grad     []float32 // %57 = sum_to(%56) f32[1024], line 27 [grad]
+	flat_grad   []float32 // %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
+	W3_grad     []float32 // %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
+	p2_grad     []float32 // %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
+	a2_grad     []float32 // %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
+	t62         []float32 // %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
+	c2_grad     []float32 // %63 = sum(%62) f32[64], line 24 [grad]
+	p1_grad     []float32 // %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
+	K2_grad     []float32 // %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
+	a1_grad     []float32 // %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
+	t67         []float32 // %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
+	c1_grad     []float32 // %68 = sum(%67) f32[32], line 22 [grad]
+	K1_grad     []float32 // %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
+	t88         []float32 // %88 = mul(%86, %87) f32[], line 34 [update]
+	t89         []float32 // %89 = exp(%88) f32[], line 34 [update]
+	t96         []float32 // %96 = mul(%86, %95) f32[], line 34 [update]
+	t97         []float32 // %97 = exp(%96) f32[], line 34 [update]
+	t100        []float32 // %100 = div(%94, %99) f32[], line 34 [update]
 }
 
 // New returns a LeNet with every parameter at its initial value. Buffers
@@ -185,29 +185,29 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.a1, m.t67, m.logits_24, m.loss_27, m.t88, m.t89, m.t100 = a[:25088*n:25088*n], a[:25088*n:25088*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t66, m.a2, m.t62, m.y, m.t26, m.t70, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
+	m.a1_grad, m.a2, m.t62, m.y, m.t26, m.K1_grad, m.t96, m.t97 = a[:25088*n:25088*n], a[:12544*n:12544*n], a[:12544*n:12544*n], a[:10*n:10*n], a[:n:n], a[:800:800], a[:1:1], a[:1:1]
 	a = a[25088*n:]
-	m.t61, m.t64, m.p2_17, m.t58, m.h3, m.t68 = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
+	m.a2_grad, m.p1_grad, m.p2_17, m.flat_grad, m.h3, m.c1_grad = a[:12544*n:12544*n], a[:6272*n:6272*n], a[:3136*n:3136*n], a[:3136*n:3136*n], a[:1024*n:1024*n], a[:32:32]
 	a = a[12544*n:]
 	m.p1_13 = a[: 6272*n : 6272*n]
 	a = a[6272*n:]
-	m.flat, m.t60, m.t63 = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
+	m.flat, m.p2_grad, m.c2_grad = a[:3136*n:3136*n], a[:3136*n:3136*n], a[:64:64]
 	a = a[3136*n:]
 	m.t32, m.t56 = a[:1024*n:1024*n], a[:1024*n:1024*n]
 	a = a[1024*n:]
-	m.d3, m.t57 = a[:1024*n:1024*n], a[:1024:1024]
+	m.d3, m.b3_grad = a[:1024*n:1024*n], a[:1024:1024]
 	a = a[1024*n:]
-	m.t52, m.logits_35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
+	m.d3_grad, m.logits_35, m.t44 = a[:1024*n:1024*n], a[:10*n:10*n], a[:n:n]
 	a = a[1024*n:]
-	m.t42, m.t47, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
+	m.t42, m.logits_grad, m.t36, m.t40 = a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:n:n]
 	a = a[10*n:]
-	m.t43, m.t41, m.t51 = a[:10*n:10*n], a[:n:n], a[:10:10]
+	m.t43, m.t41, m.b4_grad = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
-	m.t59, m.t39 = a[:3211264:3211264], a[:1:1]
+	m.W3_grad, m.t39 = a[:3211264:3211264], a[:1:1]
 	a = a[3211264:]
-	m.t65 = a[:51200:51200]
+	m.K2_grad = a[:51200:51200]
 	a = a[51200:]
-	m.t53 = a[:10240:10240]
+	m.W4_grad = a[:10240:10240]
 	a = a[10240:]
 	m.t30 = a[:1:1]
 	a = a[1:]
@@ -220,18 +220,9 @@ func (m *Model) layout(n int) {
 // convPlan10 is the cost model's plan for conv2d %10 by batch size n (estimated times):
 //   - n in [1, 1]: direct on 1 goroutine(s), 18 µs at n = 1
 //   - n >= 2: direct on 2 goroutine(s), 18 µs at n = 2
+//
+// It is also the plan for conv2d %14, which the cost model decides the same way.
 func convPlan10(n int) runtime.ConvPlan {
-	switch {
-	case n <= 1:
-		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
-	}
-	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2, Relu: true}
-}
-
-// convPlan14 is the cost model's plan for conv2d %14 by batch size n (estimated times):
-//   - n in [1, 1]: direct on 1 goroutine(s), 247 µs at n = 1
-//   - n >= 2: direct on 2 goroutine(s), 248 µs at n = 2
-func convPlan14(n int) runtime.ConvPlan {
 	switch {
 	case n <= 1:
 		return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 1, Relu: true}
@@ -276,72 +267,72 @@ func (m *Model) shared(n int, x []float32) {
 		// the convolution %10, bias c1, ReLU: one kernel call
 		runtime.Conv2DPlan(convPlan10(n), a1, x, p0, p1, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       1,
 			InH:       28,
 			InW:       28,
+			InC:       1,
 			KH:        5,
 			KW:        5,
 			OutC:      32,
 			OutH:      28,
 			OutW:      28,
-			PadLeft:   2,
-			PadTop:    2,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    2,
+			PadLeft:   2,
 		})
 	}
 	// p1 = max_pool(a1) f32[N,14,14,32], line 23
 	runtime.MaxPool(p1_13, a1, runtime.PoolShape{
 		Batch:   n,
-		C:       32,
 		InH:     28,
 		InW:     28,
+		C:       32,
 		KH:      2,
 		KW:      2,
-		OutH:    14,
-		OutW:    14,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    14,
+		OutW:    14,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// a2 = relu(%15) f32[N,14,14,64], line 24
 	{
 		// the convolution %14, bias c2, ReLU: one kernel call
-		runtime.Conv2DPlan(convPlan14(n), a2, p1_13, p2, p3, runtime.ConvShape{
+		runtime.Conv2DPlan(convPlan10(n), a2, p1_13, p2, p3, runtime.ConvShape{
 			Batch:     n,
-			DilationH: 1,
-			DilationW: 1,
-			InC:       32,
 			InH:       14,
 			InW:       14,
+			InC:       32,
 			KH:        5,
 			KW:        5,
 			OutC:      64,
 			OutH:      14,
 			OutW:      14,
-			PadLeft:   2,
-			PadTop:    2,
 			StrideH:   1,
 			StrideW:   1,
+			DilationH: 1,
+			DilationW: 1,
+			PadTop:    2,
+			PadLeft:   2,
 		})
 	}
 	// p2 = max_pool(a2) f32[N,7,7,64], line 25
 	runtime.MaxPool(p2_17, a2, runtime.PoolShape{
 		Batch:   n,
-		C:       64,
 		InH:     14,
 		InW:     14,
+		C:       64,
 		KH:      2,
 		KW:      2,
-		OutH:    7,
-		OutW:    7,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    7,
+		OutW:    7,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// flat = reshape(p2) f32[N,3136], line 26
 	copy(flat, p2_17)
@@ -458,20 +449,20 @@ func gemmPlan52(n int) runtime.GemmPlan {
 
 // loop56 runs the loop of %56 on a range of its elements.
 type loop56 struct {
-	t56 []float32
-	t52 []float32
-	t32 []float32
-	h3  []float32
+	t56     []float32
+	d3_grad []float32
+	t32     []float32
+	h3      []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop56) Run(lo, hi int) {
 	t56 := l.t56[lo:hi:hi]
-	t52 := l.t52[lo:hi:hi]
+	d3_grad := l.d3_grad[lo:hi:hi]
 	t32 := l.t32[lo:hi:hi]
 	h3 := l.h3[lo:hi:hi]
 	for i := range t56 {
-		t56[i] = runtime.ReluGrad((t52[i] * t32[i]), h3[i])
+		t56[i] = runtime.ReluGrad((d3_grad[i] * t32[i]), h3[i])
 	}
 }
 
@@ -497,37 +488,20 @@ func gemmPlan59(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop62 runs the loop of %62 on a range of its elements.
+// loop62 runs the loops of %62 and %67 on a range of their elements.
 type loop62 struct {
-	t62 []float32
-	t61 []float32
-	a2  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop62) Run(lo, hi int) {
-	t62 := l.t62[lo:hi:hi]
-	t61 := l.t61[lo:hi:hi]
-	a2 := l.a2[lo:hi:hi]
-	for i := range t62 {
-		t62[i] = runtime.ReluGrad(t61[i], a2[i])
-	}
-}
-
-// loop67 runs the loop of %67 on a range of its elements.
-type loop67 struct {
-	t67 []float32
-	t66 []float32
-	a1  []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop67) Run(lo, hi int) {
-	t67 := l.t67[lo:hi:hi]
-	t66 := l.t66[lo:hi:hi]
-	a1 := l.a1[lo:hi:hi]
-	for i := range t67 {
-		t67[i] = runtime.ReluGrad(t66[i], a1[i])
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in2 := l.in2[lo:hi:hi]
+	for i := range out {
+		out[i] = runtime.ReluGrad(in1[i], in2[i])
 	}
 }
 
@@ -542,99 +516,51 @@ func convPlan70(n int) runtime.ConvPlan {
 	return runtime.ConvPlan{Kernel: runtime.ConvDirect, Threads: 2}
 }
 
-// loop133 runs the loop of %133 on a range of its elements.
+// loop133 runs the loops of %133 and %173 on a range of their elements.
 type loop133 struct {
-	p14 []float32
-	t65 []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop133) Run(lo, hi int) {
-	p14 := l.p14[lo:hi:hi]
-	t65 := l.t65[lo:hi:hi]
-	for i := range p14 {
-		p14[i] = p14[i] + ((t65[i] - p14[i]) * float32(0.1))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + ((in1[i] - out[i]) * float32(0.1))
 	}
 }
 
-// loop138 runs the loop of %138 on a range of its elements.
+// loop138 runs the loops of %138 and %178 on a range of their elements.
 type loop138 struct {
-	p15 []float32
-	t65 []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop138) Run(lo, hi int) {
-	p15 := l.p15[lo:hi:hi]
-	t65 := l.t65[lo:hi:hi]
-	for i := range p15 {
-		p15[i] = p15[i] + (((t65[i] * t65[i]) - p15[i]) * float32(0.001))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + (((in1[i] * in1[i]) - out[i]) * float32(0.001))
 	}
 }
 
-// loop146 runs the loop of %146 on a range of its elements.
+// loop146 runs the loops of %146 and %186 on a range of their elements.
 type loop146 struct {
-	p2   []float32
-	p14  []float32
-	t100 []float32
-	p15  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
+	in3 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop146) Run(lo, hi int) {
-	p2 := l.p2[lo:hi:hi]
-	p14 := l.p14[lo:hi:hi]
-	p15 := l.p15[lo:hi:hi]
-	for i := range p2 {
-		p2[i] = p2[i] - ((p14[i] * l.t100[0]) / ((runtime.Sqrt(p15[i])) + float32(1e-07)))
-	}
-}
-
-// loop173 runs the loop of %173 on a range of its elements.
-type loop173 struct {
-	p18 []float32
-	t59 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop173) Run(lo, hi int) {
-	p18 := l.p18[lo:hi:hi]
-	t59 := l.t59[lo:hi:hi]
-	for i := range p18 {
-		p18[i] = p18[i] + ((t59[i] - p18[i]) * float32(0.1))
-	}
-}
-
-// loop178 runs the loop of %178 on a range of its elements.
-type loop178 struct {
-	p19 []float32
-	t59 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop178) Run(lo, hi int) {
-	p19 := l.p19[lo:hi:hi]
-	t59 := l.t59[lo:hi:hi]
-	for i := range p19 {
-		p19[i] = p19[i] + (((t59[i] * t59[i]) - p19[i]) * float32(0.001))
-	}
-}
-
-// loop186 runs the loop of %186 on a range of its elements.
-type loop186 struct {
-	p4   []float32
-	p18  []float32
-	t100 []float32
-	p19  []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop186) Run(lo, hi int) {
-	p4 := l.p4[lo:hi:hi]
-	p18 := l.p18[lo:hi:hi]
-	p19 := l.p19[lo:hi:hi]
-	for i := range p4 {
-		p4[i] = p4[i] - ((p18[i] * l.t100[0]) / ((runtime.Sqrt(p19[i])) + float32(1e-07)))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in3 := l.in3[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] - ((in1[i] * l.in2[0]) / ((runtime.Sqrt(in3[i])) + float32(1e-07)))
 	}
 }
 
@@ -684,24 +610,24 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t42 := m.t42
 	t43 := m.t43
 	t44 := m.t44
-	t47 := m.t47
-	t51 := m.t51
-	t52 := m.t52
-	t53 := m.t53
+	logits_grad := m.logits_grad
+	b4_grad := m.b4_grad
+	d3_grad := m.d3_grad
+	W4_grad := m.W4_grad
 	t56 := m.t56
-	t57 := m.t57
-	t58 := m.t58
-	t59 := m.t59
-	t60 := m.t60
-	t61 := m.t61
+	b3_grad := m.b3_grad
+	flat_grad := m.flat_grad
+	W3_grad := m.W3_grad
+	p2_grad := m.p2_grad
+	a2_grad := m.a2_grad
 	t62 := m.t62
-	t63 := m.t63
-	t64 := m.t64
-	t65 := m.t65
-	t66 := m.t66
+	c2_grad := m.c2_grad
+	p1_grad := m.p1_grad
+	K2_grad := m.K2_grad
+	a1_grad := m.a1_grad
 	t67 := m.t67
-	t68 := m.t68
-	t70 := m.t70
+	c1_grad := m.c1_grad
+	K1_grad := m.K1_grad
 	t88 := m.t88
 	t89 := m.t89
 	t96 := m.t96
@@ -780,181 +706,181 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t47[o0+i1] = ((t43[o0+i1] * t44[o1]) - y_[o0+i1]) * t42[o0+i1]
+			logits_grad[o0+i1] = ((t43[o0+i1] * t44[o1]) - y_[o0+i1]) * t42[o0+i1]
 		}
 	}
 	// %51 = sum_to(%47) f32[10], line 29 [grad]
 	{
-		clear(t51)
+		clear(b4_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t51[i1] += t47[o0+i1]
+				b4_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %52 = matmul(%47, W4) f32[N,1024], line 29 [grad]
-	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, t47, 10, p6, 10, 0, t52, 1024)
+	runtime.SgemmPlan(gemmPlan52(n), false, true, n, 1024, 10, 1, logits_grad, 10, p6, 10, 0, d3_grad, 1024)
 	// %53 = matmul(d3, %47) f32[1024,10], line 29 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, d3, 1024, t47, 10, 0, t53, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 1024, 10, n, 1, d3, 1024, logits_grad, 10, 0, W4_grad, 10)
 	// %56 = relu_grad(%54, h3) f32[N,1024], line 27 [grad]
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l56 = loop56{
-			t56: t56,
-			t52: t52,
-			t32: t32,
-			h3:  h3,
+			t56:     t56,
+			d3_grad: d3_grad,
+			t32:     t32,
+			h3:      h3,
 		}
 		runtime.ParallelFor(1024*n, 16384, &m.l56)
 	}
 	// %57 = sum_to(%56) f32[1024], line 27 [grad]
 	{
-		clear(t57)
+		clear(b3_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 1024
 			for i1 := 0; i1 < 1024; i1++ {
-				t57[i1] += t56[o0+i1]
+				b3_grad[i1] += t56[o0+i1]
 			}
 		}
 	}
 	// %58 = matmul(%56, W3) f32[N,3136], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, t58, 3136)
+	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 3136, 1024, 1, t56, 1024, p4, 1024, 0, flat_grad, 3136)
 	// %59 = matmul(flat, %56) f32[3136,1024], line 27 [grad]
-	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, flat, 3136, t56, 1024, 0, t59, 1024)
+	runtime.SgemmPlan(gemmPlan59(n), true, false, 3136, 1024, n, 1, flat, 3136, t56, 1024, 0, W3_grad, 1024)
 	// %60 = reshape_to(%58) f32[N,7,7,64], line 26 [grad]
-	copy(t60, t58)
+	copy(p2_grad, flat_grad)
 	// %61 = max_pool_grad(a2, %60) f32[N,14,14,64], line 25 [grad]
-	runtime.MaxPoolGrad(t61, a2, t60, runtime.PoolShape{
+	runtime.MaxPoolGrad(a2_grad, a2, p2_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       64,
 		InH:     14,
 		InW:     14,
+		C:       64,
 		KH:      2,
 		KW:      2,
-		OutH:    7,
-		OutW:    7,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    7,
+		OutW:    7,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %62 = relu_grad(%61, a2) f32[N,14,14,64], line 24 [grad]
 	{
 		// 2 goroutines: about 747 µs serial at batch 64, 374 µs split (fork/join 0.4 µs)
 		m.l62 = loop62{
-			t62: t62,
-			t61: t61,
-			a2:  a2,
+			out: t62,
+			in1: a2_grad,
+			in2: a2,
 		}
 		runtime.ParallelFor(12544*n, 16384, &m.l62)
 	}
 	// %63 = sum(%62) f32[64], line 24 [grad]
 	{
-		clear(t63)
+		clear(c2_grad)
 		for i0 := 0; i0 < 196*n; i0++ {
 			o0 := i0 * 64
 			for i1 := 0; i1 < 64; i1++ {
-				t63[i1] += t62[o0+i1]
+				c2_grad[i1] += t62[o0+i1]
 			}
 		}
 	}
 	// %64 = conv2d_backprop_input(K2, %62) f32[N,14,14,32], line 24 [grad]
-	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t64, p2, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropInputPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, p1_grad, p2, t62, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
 		InH:       14,
 		InW:       14,
+		InC:       32,
 		KH:        5,
 		KW:        5,
 		OutC:      64,
 		OutH:      14,
 		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %65 = conv2d_backprop_filter(p1, %62) f32[5,5,32,64], line 24 [grad]
-	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, t65, p1_13, t62, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(runtime.ConvPlan{Kernel: runtime.ConvIm2col, Threads: 2}, K2_grad, p1_13, t62, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       32,
 		InH:       14,
 		InW:       14,
+		InC:       32,
 		KH:        5,
 		KW:        5,
 		OutC:      64,
 		OutH:      14,
 		OutW:      14,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %66 = max_pool_grad(a1, %64) f32[N,28,28,32], line 23 [grad]
-	runtime.MaxPoolGrad(t66, a1, t64, runtime.PoolShape{
+	runtime.MaxPoolGrad(a1_grad, a1, p1_grad, runtime.PoolShape{
 		Batch:   n,
-		C:       32,
 		InH:     28,
 		InW:     28,
+		C:       32,
 		KH:      2,
 		KW:      2,
-		OutH:    14,
-		OutW:    14,
-		PadLeft: 0,
-		PadTop:  0,
 		StrideH: 2,
 		StrideW: 2,
+		OutH:    14,
+		OutW:    14,
+		PadTop:  0,
+		PadLeft: 0,
 	})
 	// %67 = relu_grad(%66, a1) f32[N,28,28,32], line 22 [grad]
 	{
 		// 2 goroutines: about 1494 µs serial at batch 64, 747 µs split (fork/join 0.4 µs)
-		m.l67 = loop67{
-			t67: t67,
-			t66: t66,
-			a1:  a1,
+		m.l67 = loop62{
+			out: t67,
+			in1: a1_grad,
+			in2: a1,
 		}
 		runtime.ParallelFor(25088*n, 16384, &m.l67)
 	}
 	// %68 = sum(%67) f32[32], line 22 [grad]
 	{
-		clear(t68)
+		clear(c1_grad)
 		for i0 := 0; i0 < 784*n; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t68[i1] += t67[o0+i1]
+				c1_grad[i1] += t67[o0+i1]
 			}
 		}
 	}
 	// %70 = conv2d_backprop_filter(x, %67) f32[5,5,1,32], line 22 [grad]
-	runtime.Conv2DBackpropFilterPlan(convPlan70(n), t70, x, t67, runtime.ConvShape{
+	runtime.Conv2DBackpropFilterPlan(convPlan70(n), K1_grad, x, t67, runtime.ConvShape{
 		Batch:     n,
-		DilationH: 1,
-		DilationW: 1,
-		InC:       1,
 		InH:       28,
 		InW:       28,
+		InC:       1,
 		KH:        5,
 		KW:        5,
 		OutC:      32,
 		OutH:      28,
 		OutW:      28,
-		PadLeft:   2,
-		PadTop:    2,
 		StrideH:   1,
 		StrideW:   1,
+		DilationH: 1,
+		DilationW: 1,
+		PadTop:    2,
+		PadLeft:   2,
 	})
 	// %77 = add(K1/adam_m, %76) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		p10[i0] = p10[i0] + ((t70[i0] - p10[i0]) * float32(0.1))
+		p10[i0] = p10[i0] + ((K1_grad[i0] - p10[i0]) * float32(0.1))
 	}
 	// %82 = add(K1/adam_v, %81) f32[5,5,1,32], line 34 [update]
 	for i0 := 0; i0 < 800; i0++ {
-		p11[i0] = p11[i0] + (((t70[i0] * t70[i0]) - p11[i0]) * float32(0.001))
+		p11[i0] = p11[i0] + (((K1_grad[i0] * K1_grad[i0]) - p11[i0]) * float32(0.001))
 	}
 	// %86 = add(optimizer/step, %29) f32[], line 34 [update]
 	p9[0] = p9[0] + float32(1)
@@ -974,11 +900,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %113 = add(c1/adam_m, %112) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p12[i0] = p12[i0] + ((t68[i0] - p12[i0]) * float32(0.1))
+		p12[i0] = p12[i0] + ((c1_grad[i0] - p12[i0]) * float32(0.1))
 	}
 	// %118 = add(c1/adam_v, %117) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		p13[i0] = p13[i0] + (((t68[i0] * t68[i0]) - p13[i0]) * float32(0.001))
+		p13[i0] = p13[i0] + (((c1_grad[i0] * c1_grad[i0]) - p13[i0]) * float32(0.001))
 	}
 	// %126 = sub(c1, %125) f32[32], line 34 [update]
 	for i0 := 0; i0 < 32; i0++ {
@@ -988,8 +914,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l133 = loop133{
-			p14: p14,
-			t65: t65,
+			out: p14,
+			in1: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l133)
 	}
@@ -997,8 +923,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 64 µs serial at batch 64, 32 µs split (fork/join 0.4 µs)
 		m.l138 = loop138{
-			p15: p15,
-			t65: t65,
+			out: p15,
+			in1: K2_grad,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l138)
 	}
@@ -1006,20 +932,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 120 µs serial at batch 64, 60 µs split (fork/join 0.4 µs)
 		m.l146 = loop146{
-			p2:   p2,
-			p14:  p14,
-			t100: t100,
-			p15:  p15,
+			out: p2,
+			in1: p14,
+			in2: t100,
+			in3: p15,
 		}
 		runtime.ParallelFor(51200, 16384, &m.l146)
 	}
 	// %153 = add(c2/adam_m, %152) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p16[i0] = p16[i0] + ((t63[i0] - p16[i0]) * float32(0.1))
+		p16[i0] = p16[i0] + ((c2_grad[i0] - p16[i0]) * float32(0.1))
 	}
 	// %158 = add(c2/adam_v, %157) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p17[i0] = p17[i0] + (((t63[i0] * t63[i0]) - p17[i0]) * float32(0.001))
+		p17[i0] = p17[i0] + (((c2_grad[i0] * c2_grad[i0]) - p17[i0]) * float32(0.001))
 	}
 	// %166 = sub(c2, %165) f32[64], line 34 [update]
 	for i0 := 0; i0 < 64; i0++ {
@@ -1028,39 +954,39 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %173 = add(W3/adam_m, %172) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
-		m.l173 = loop173{
-			p18: p18,
-			t59: t59,
+		m.l173 = loop133{
+			out: p18,
+			in1: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l173)
 	}
 	// %178 = add(W3/adam_v, %177) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 3983 µs serial at batch 64, 1992 µs split (fork/join 0.4 µs)
-		m.l178 = loop178{
-			p19: p19,
-			t59: t59,
+		m.l178 = loop138{
+			out: p19,
+			in1: W3_grad,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l178)
 	}
 	// %186 = sub(W3, %185) f32[3136,1024], line 34 [update]
 	{
 		// 2 goroutines: about 7534 µs serial at batch 64, 3767 µs split (fork/join 0.4 µs)
-		m.l186 = loop186{
-			p4:   p4,
-			p18:  p18,
-			t100: t100,
-			p19:  p19,
+		m.l186 = loop146{
+			out: p4,
+			in1: p18,
+			in2: t100,
+			in3: p19,
 		}
 		runtime.ParallelFor(3211264, 16384, &m.l186)
 	}
 	// %193 = add(b3/adam_m, %192) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		p20[i0] = p20[i0] + ((t57[i0] - p20[i0]) * float32(0.1))
+		p20[i0] = p20[i0] + ((b3_grad[i0] - p20[i0]) * float32(0.1))
 	}
 	// %198 = add(b3/adam_v, %197) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
-		p21[i0] = p21[i0] + (((t57[i0] * t57[i0]) - p21[i0]) * float32(0.001))
+		p21[i0] = p21[i0] + (((b3_grad[i0] * b3_grad[i0]) - p21[i0]) * float32(0.001))
 	}
 	// %206 = sub(b3, %205) f32[1024], line 34 [update]
 	for i0 := 0; i0 < 1024; i0++ {
@@ -1068,11 +994,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %213 = add(W4/adam_m, %212) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		p22[i0] = p22[i0] + ((t53[i0] - p22[i0]) * float32(0.1))
+		p22[i0] = p22[i0] + ((W4_grad[i0] - p22[i0]) * float32(0.1))
 	}
 	// %218 = add(W4/adam_v, %217) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
-		p23[i0] = p23[i0] + (((t53[i0] * t53[i0]) - p23[i0]) * float32(0.001))
+		p23[i0] = p23[i0] + (((W4_grad[i0] * W4_grad[i0]) - p23[i0]) * float32(0.001))
 	}
 	// %226 = sub(W4, %225) f32[1024,10], line 34 [update]
 	for i0 := 0; i0 < 10240; i0++ {
@@ -1080,11 +1006,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %233 = add(b4/adam_m, %232) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p24[i0] = p24[i0] + ((t51[i0] - p24[i0]) * float32(0.1))
+		p24[i0] = p24[i0] + ((b4_grad[i0] - p24[i0]) * float32(0.1))
 	}
 	// %238 = add(b4/adam_v, %237) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p25[i0] = p25[i0] + (((t51[i0] * t51[i0]) - p25[i0]) * float32(0.001))
+		p25[i0] = p25[i0] + (((b4_grad[i0] * b4_grad[i0]) - p25[i0]) * float32(0.001))
 	}
 	// %246 = sub(b4, %245) f32[10], line 34 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -1159,109 +1085,109 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "K1",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "c1",
 		Shape: []int{32},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "K2",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "c2",
 		Shape: []int{64},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "W3",
 		Shape: []int{3136, 1024},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "b3",
 		Shape: []int{1024},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "W4",
 		Shape: []int{1024, 10},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "b4",
 		Shape: []int{10},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "dropout/step",
 		Shape: []int{},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "K1/adam_m",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "K1/adam_v",
 		Shape: []int{5, 5, 1, 32},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "c1/adam_m",
 		Shape: []int{32},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "c1/adam_v",
 		Shape: []int{32},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "K2/adam_m",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "K2/adam_v",
 		Shape: []int{5, 5, 32, 64},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "c2/adam_m",
 		Shape: []int{64},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "c2/adam_v",
 		Shape: []int{64},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "W3/adam_m",
 		Shape: []int{3136, 1024},
+		Data:  m.params[18],
 	}, {
-		Data:  m.params[19],
 		Name:  "W3/adam_v",
 		Shape: []int{3136, 1024},
+		Data:  m.params[19],
 	}, {
-		Data:  m.params[20],
 		Name:  "b3/adam_m",
 		Shape: []int{1024},
+		Data:  m.params[20],
 	}, {
-		Data:  m.params[21],
 		Name:  "b3/adam_v",
 		Shape: []int{1024},
+		Data:  m.params[21],
 	}, {
-		Data:  m.params[22],
 		Name:  "W4/adam_m",
 		Shape: []int{1024, 10},
+		Data:  m.params[22],
 	}, {
-		Data:  m.params[23],
 		Name:  "W4/adam_v",
 		Shape: []int{1024, 10},
+		Data:  m.params[23],
 	}, {
-		Data:  m.params[24],
 		Name:  "b4/adam_m",
 		Shape: []int{10},
+		Data:  m.params[24],
 	}, {
-		Data:  m.params[25],
 		Name:  "b4/adam_v",
 		Shape: []int{10},
+		Data:  m.params[25],
 	}}
 }
 
@@ -1516,152 +1442,152 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28,1]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1070.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  13000.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  61900.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "LeNet",
+	Source: "examples/lenet.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 28, 28, 1},
+		Dims:  []string{"N", "", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{13090824, 300880},
-		ParamBytes: 39295616,
-	},
-	Model:     "LeNet",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 3274634,
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
+		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
 	Params: []runtime.TensorSpec{{
-		DType: "f32",
 		Name:  "K1",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "c1",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "K2",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "c2",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "W3",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "b3",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "W4",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "b4",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "dropout/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "K1/adam_m",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "K1/adam_v",
+		DType: "f32",
 		Shape: []int{5, 5, 1, 32},
 	}, {
-		DType: "f32",
 		Name:  "c1/adam_m",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "c1/adam_v",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "K2/adam_m",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "K2/adam_v",
+		DType: "f32",
 		Shape: []int{5, 5, 32, 64},
 	}, {
-		DType: "f32",
 		Name:  "c2/adam_m",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "c2/adam_v",
+		DType: "f32",
 		Shape: []int{64},
 	}, {
-		DType: "f32",
 		Name:  "W3/adam_m",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "W3/adam_v",
+		DType: "f32",
 		Shape: []int{3136, 1024},
 	}, {
-		DType: "f32",
 		Name:  "b3/adam_m",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "b3/adam_v",
+		DType: "f32",
 		Shape: []int{1024},
 	}, {
-		DType: "f32",
 		Name:  "W4/adam_m",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "W4/adam_v",
+		DType: "f32",
 		Shape: []int{1024, 10},
 	}, {
-		DType: "f32",
 		Name:  "b4/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "b4/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/lenet.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
+	ParamCount:    3274634,
+	Memory: runtime.Memory{
+		ParamBytes: 39295616,
+		ArenaBytes: []int64{13090824, 300880},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1070.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  13000.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  61900.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

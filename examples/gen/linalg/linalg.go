@@ -47,62 +47,62 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [2][]float32
 
-	t7      []float32 // %7 = matmul(x, W) f32[N,3,5], line 16
-	h       []float32 // h = tanh(%7) f32[N,3,5], line 16
-	t9      []float32 // %9 = expand_dims(h) f32[N,1,3,5], line 17
-	p_10    []float32 // p = matmul(%9, H) f32[N,2,3,3], line 17
-	t11     []float32 // %11 = matmul(p, p) f32[N,2,3,3], line 18
-	q       []float32 // q = sum(%11) f32[N,3,3], line 18
-	k_13    []float32 // k = matmul(h, h) f32[N,3,3], line 19
-	t17     []float32 // %17 = mul(G, %16) f32[3,3], line 20
-	a_20    []float32 // a = add(%18, %19) f32[N,3,3], line 20
-	inv_21  []float32 // inv = matrix_inverse(a) f32[N,3,3], line 21
-	det     []float32 // det = matrix_determinant(a) f32[N], line 22
-	t23     []float32 // %23 = expand_dims(det) f32[N,1], line 23
-	d_24    []float32 // d = expand_dims(%23) f32[N,1,1], line 23
-	t26     []float32 // %26 = add(q, k) f32[N,3,3], line 24
-	t27     []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
-	t29     []float32 // %29 = mul(%27, %28) f32[N,3,2], line 24
-	t30     []float32 // %30 = add(%25, %29) f32[N,3,2], line 24
-	t32     []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
-	y       []float32 // y = add(%30, %32) f32[N,3,2], line 24
-	err     []float32 // err = sub(y, t) f32[N,3,2], line 26
-	t36     []float32 // %36 = sum(%35) f32[N], line 27
-	loss_37 []float32 // loss = mean(%36) f32[], line 27
-	t39     []float32 // %39 = count(%36) f32[], line 27 [grad]
-	t40     []float32 // %40 = broadcast_to(%38) f32[N], line 27 [grad]
-	t41     []float32 // %41 = div(%40, %39) f32[N], line 27 [grad]
-	t42     []float32 // %42 = broadcast_to(%41) f32[N,3,2], line 27 [grad]
-	t43     []float32 // %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
-	t45     []float32 // %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
-	t47     []float32 // %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
-	t48     []float32 // %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
-	t51     []float32 // %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
-	t54     []float32 // %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
-	t56     []float32 // %56 = sum_to(%55) f32[3,2], line 24 [grad]
-	t57     []float32 // %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
-	t59     []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
-	t114    []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
-	t63     []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
-	t64     []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
-	t65     []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
-	t67     []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
-	t69     []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
-	t70     []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
-	t74     []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
-	t78     []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	t79     []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	t81     []float32 // %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
-	t82     []float32 // %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	t83     []float32 // %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
-	t84     []float32 // %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
-	t85     []float32 // %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
-	t86     []float32 // %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
-	t87     []float32 // %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
-	t88     []float32 // %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
-	t89     []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
-	t94     []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
-	t97     []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
+	t7       []float32 // %7 = matmul(x, W) f32[N,3,5], line 16
+	h        []float32 // h = tanh(%7) f32[N,3,5], line 16
+	t9       []float32 // %9 = expand_dims(h) f32[N,1,3,5], line 17
+	p_10     []float32 // p = matmul(%9, H) f32[N,2,3,3], line 17
+	t11      []float32 // %11 = matmul(p, p) f32[N,2,3,3], line 18
+	q        []float32 // q = sum(%11) f32[N,3,3], line 18
+	k_13     []float32 // k = matmul(h, h) f32[N,3,3], line 19
+	t17      []float32 // %17 = mul(G, %16) f32[3,3], line 20
+	a_20     []float32 // a = add(%18, %19) f32[N,3,3], line 20
+	inv_21   []float32 // inv = matrix_inverse(a) f32[N,3,3], line 21
+	det      []float32 // det = matrix_determinant(a) f32[N], line 22
+	t23      []float32 // %23 = expand_dims(det) f32[N,1], line 23
+	d_24     []float32 // d = expand_dims(%23) f32[N,1,1], line 23
+	t26      []float32 // %26 = add(q, k) f32[N,3,3], line 24
+	t27      []float32 // %27 = matmul(%26, V) f32[N,3,2], line 24
+	t29      []float32 // %29 = mul(%27, %28) f32[N,3,2], line 24
+	t30      []float32 // %30 = add(%25, %29) f32[N,3,2], line 24
+	t32      []float32 // %32 = mul(d, %31) f32[N,1,1], line 24
+	y        []float32 // y = add(%30, %32) f32[N,3,2], line 24
+	err      []float32 // err = sub(y, t) f32[N,3,2], line 26
+	t36      []float32 // %36 = sum(%35) f32[N], line 27
+	loss_37  []float32 // loss = mean(%36) f32[], line 27
+	t39      []float32 // %39 = count(%36) f32[], line 27 [grad]
+	t40      []float32 // %40 = broadcast_to(%38) f32[N], line 27 [grad]
+	t41      []float32 // %41 = div(%40, %39) f32[N], line 27 [grad]
+	t42      []float32 // %42 = broadcast_to(%41) f32[N,3,2], line 27 [grad]
+	t43      []float32 // %43 = mul(%42, err) f32[N,3,2], line 27 [grad]
+	err_grad []float32 // %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
+	t47      []float32 // %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
+	d_grad   []float32 // %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
+	t51      []float32 // %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
+	k_grad   []float32 // %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
+	t56      []float32 // %56 = sum_to(%55) f32[3,2], line 24 [grad]
+	inv_grad []float32 // %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
+	t59      []float32 // %59 = sum_to(%58) f32[3,2], line 24 [grad]
+	det_grad []float32 // %114 = reshape_to(%48) f32[N], line 23 [grad]
+	t63      []float32 // %63 = mul(%114, det) f32[N], line 22 [grad]
+	t64      []float32 // %64 = expand_dims(%63) f32[N,1], line 22 [grad]
+	t65      []float32 // %65 = expand_dims(%64) f32[N,1,1], line 22 [grad]
+	t67      []float32 // %67 = transpose(inv) f32[N,3,3], line 22 [grad]
+	t69      []float32 // %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
+	t70      []float32 // %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
+	t74      []float32 // %74 = sum_to(%72) f32[3,3], line 20 [grad]
+	t78      []float32 // %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
+	t79      []float32 // %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
+	t81      []float32 // %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
+	t82      []float32 // %82 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
+	t83      []float32 // %83 = matmul(p, %81) f32[N,2,3,3], line 18 [grad]
+	p_grad   []float32 // %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
+	t85      []float32 // %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
+	t86      []float32 // %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
+	t87      []float32 // %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
+	H_grad   []float32 // %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
+	t89      []float32 // %89 = reshape_to(%87) f32[N,3,5], line 17 [grad]
+	t94      []float32 // %94 = mul(%90, %93) f32[N,3,5], line 16 [grad]
+	W_grad   []float32 // %97 = sum_to(%96) f32[4,5], line 16 [grad]
 }
 
 // New returns a Linalg with every parameter at its initial value. Buffers
@@ -138,11 +138,11 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t85, m.p_10, m.t7, m.t89, m.t94 = a[:30*n:30*n], a[:18*n:18*n], a[:15*n:15*n], a[:15*n:15*n], a[:15*n:15*n]
 	a = a[30*n:]
-	m.t86, m.t11, m.t81, m.k_13, m.t26, m.t57, m.t70, m.t97 = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
+	m.t86, m.t11, m.t81, m.k_13, m.t26, m.inv_grad, m.t70, m.W_grad = a[:30*n:30*n], a[:18*n:18*n], a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:9*n:9*n], a[:20:20]
 	a = a[30*n:]
-	m.t82, m.t84, m.t87, m.q, m.t54, m.t27, m.t29, m.y, m.err, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
+	m.t82, m.p_grad, m.t87, m.q, m.k_grad, m.t27, m.t29, m.y, m.err, m.t43, m.t47 = a[:18*n:18*n], a[:18*n:18*n], a[:15*n:15*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n]
 	a = a[18*n:]
-	m.t83, m.a_20, m.t67, m.t30, m.t42, m.t45, m.t23, m.t36, m.t40, m.t114, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
+	m.t83, m.a_20, m.t67, m.t30, m.t42, m.err_grad, m.t23, m.t36, m.t40, m.det_grad, m.t63 = a[:18*n:18*n], a[:9*n:9*n], a[:9*n:9*n], a[:6*n:6*n], a[:6*n:6*n], a[:6*n:6*n], a[:n:n], a[:n:n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[18*n:]
 	m.h = a[: 15*n : 15*n]
 	a = a[15*n:]
@@ -154,9 +154,9 @@ func (m *Model) layout(n int) {
 	a = a[15*n:]
 	m.det, m.t65 = a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t48, m.t39 = a[:n:n], a[:1:1]
+	m.d_grad, m.t39 = a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t88 = a[:30:30]
+	m.H_grad = a[:30:30]
 	a = a[30:]
 	m.t74 = a[:9:9]
 	a = a[9:]
@@ -173,18 +173,9 @@ func (m *Model) layout(n int) {
 // gemmPlan7 is the cost model's plan for the SGEMM of %7 (f32[N,3,4] @ f32[4,5]) by batch size n (estimated times):
 //   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
 //   - n >= 2: narrow on 1 goroutine(s), 0.1 µs at n = 2
+//
+// It is also the plan for the SGEMM of %27 (f32[N,3,3] @ f32[3,2]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
-	switch {
-	case n <= 1:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan27 is the cost model's plan for the SGEMM of %27 (f32[N,3,3] @ f32[3,2]) by batch size n (estimated times):
-//   - n in [1, 1]: rows on 1 goroutine(s), 0.0 µs at n = 1
-//   - n >= 2: narrow on 1 goroutine(s), 0.0 µs at n = 2
-func gemmPlan27(n int) runtime.GemmPlan {
 	switch {
 	case n <= 1:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -267,7 +258,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 		t26[i0] = q[i0] + k_13[i0]
 	}
 	// %27 = matmul(%26, V) f32[N,3,2], line 24
-	runtime.SgemmPlan(gemmPlan27(n), false, false, 3*n, 2, 3, 1, t26, 3, p3, 2, 0, t27, 2)
+	runtime.SgemmPlan(gemmPlan7(n), false, false, 3*n, 2, 3, 1, t26, 3, p3, 2, 0, t27, 2)
 	// %29 = mul(%27, %28) f32[N,3,2], line 24
 	for i0 := 0; i0 < 6*n; i0++ {
 		t29[i0] = t27[i0] * float32(0.05)
@@ -276,7 +267,7 @@ func (m *Model) forward(n int, x []float32, m_ []float32) {
 	{
 		// the product of %25, plus %29: one kernel call
 		copy(t30, t29)
-		runtime.SgemmPlan(gemmPlan27(n), false, false, 3*n, 2, 3, 1, inv_21, 3, p3, 2, 1, t30, 2)
+		runtime.SgemmPlan(gemmPlan7(n), false, false, 3*n, 2, 3, 1, inv_21, 3, p3, 2, 1, t30, 2)
 	}
 	// %32 = mul(d, %31) f32[N,1,1], line 24
 	for i0 := 0; i0 < n; i0++ {
@@ -355,13 +346,13 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t41 := m.t41
 	t42 := m.t42
 	t43 := m.t43
-	t45 := m.t45
+	err_grad := m.err_grad
 	t47 := m.t47
-	t48 := m.t48
+	d_grad := m.d_grad
 	t51 := m.t51
-	t54 := m.t54
+	k_grad := m.k_grad
 	t56 := m.t56
-	t57 := m.t57
+	inv_grad := m.inv_grad
 	t59 := m.t59
 	t63 := m.t63
 	t64 := m.t64
@@ -375,15 +366,15 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	t81 := m.t81
 	t82 := m.t82
 	t83 := m.t83
-	t84 := m.t84
+	p_grad := m.p_grad
 	t85 := m.t85
 	t86 := m.t86
 	t87 := m.t87
-	t88 := m.t88
+	H_grad := m.H_grad
 	t89 := m.t89
 	t94 := m.t94
-	t97 := m.t97
-	t114 := m.t114
+	W_grad := m.W_grad
+	det_grad := m.det_grad
 	// First the loss program.
 	m.loss(n, x, m_, t)
 	// %39 = count(%36) f32[], line 27 [grad]
@@ -410,7 +401,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	}
 	// %45 = add(%43, %43) f32[N,3,2], line 27 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t45[i0] = t43[i0] + t43[i0]
+		err_grad[i0] = t43[i0] + t43[i0]
 	}
 	// %47 = sum_to(%45) f32[N,1,1], line 24 [grad]
 	{
@@ -419,37 +410,37 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 6
 			for i1 := 0; i1 < 6; i1++ {
-				t47[o0] += t45[o1+i1]
+				t47[o0] += err_grad[o1+i1]
 			}
 		}
 	}
 	// %48 = mul(%47, %31) f32[N,1,1], line 24 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t48[i0] = t47[i0] * float32(0.01)
+		d_grad[i0] = t47[i0] * float32(0.01)
 	}
 	// %51 = mul(%45, %28) f32[N,3,2], line 24 [grad]
 	for i0 := 0; i0 < 6*n; i0++ {
-		t51[i0] = t45[i0] * float32(0.05)
+		t51[i0] = err_grad[i0] * float32(0.05)
 	}
 	// %54 = matmul(%51, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, t51, 2, p3, 2, 0, t54, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, t51, 2, p3, 2, 0, k_grad, 3)
 	// %56 = sum_to(%55) f32[3,2], line 24 [grad]
 	{
 		// the product of %55 summed over its batch axes: one kernel call
 		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3*n, 1, t26, 3, t51, 2, 0, t56, 2)
 	}
 	// %57 = matmul(%45, V) f32[N,3,3], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, t45, 2, p3, 2, 0, t57, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3*n, 3, 2, 1, err_grad, 2, p3, 2, 0, inv_grad, 3)
 	// %59 = sum_to(%58) f32[3,2], line 24 [grad]
 	{
 		// the product of %58 summed over its batch axes: one kernel call
-		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3*n, 1, inv_21, 3, t45, 2, 0, t59, 2)
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 2, 3*n, 1, inv_21, 3, err_grad, 2, 0, t59, 2)
 	}
 	// %114 = reshape_to(%48) f32[N], line 23 [grad]
-	copy(t114, t48)
+	copy(det_grad, d_grad)
 	// %63 = mul(%114, det) f32[N], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		t63[i0] = t114[i0] * det[i0]
+		t63[i0] = det_grad[i0] * det[i0]
 	}
 	// %64 = expand_dims(%63) f32[N,1], line 22 [grad]
 	copy(t64, t63)
@@ -466,7 +457,7 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %69 = matmul(inv, %57) f32[N,3,3], line 21 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, inv_21, []int{n}, t57, []int{n}, t69, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 3, 3, inv_21, []int{n}, inv_grad, []int{n}, t69, []int{n})
 	// %70 = matmul(%69, inv) f32[N,3,3], line 21 [grad]
 	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 3, 3, t69, []int{n}, inv_21, []int{n}, t70, []int{n})
 	// %74 = sum_to(%72) f32[3,3], line 20 [grad]
@@ -481,16 +472,16 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 		}
 	}
 	// %78 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 5, 3, t54, []int{n}, h, []int{n}, t78, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 5, 3, k_grad, []int{n}, h, []int{n}, t78, []int{n})
 	// %79 = matmul(%54, h) f32[N,3,5], line 19 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 5, 3, t54, []int{n}, h, []int{n}, t79, []int{n})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 5, 3, k_grad, []int{n}, h, []int{n}, t79, []int{n})
 	// %81 = broadcast_to(%54) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 2; i1++ {
 			o0 := i0*18 + i1*9
 			o1 := i0 * 9
 			for i2 := 0; i2 < 9; i2++ {
-				t81[o0+i2] = t54[o1+i2]
+				t81[o0+i2] = k_grad[o1+i2]
 			}
 		}
 	}
@@ -500,12 +491,12 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 3, p_10, []int{n, 2}, t81, []int{n, 2}, t83, []int{n, 2})
 	// %84 = add(%82, %83) f32[N,2,3,3], line 18 [grad]
 	for i0 := 0; i0 < 18*n; i0++ {
-		t84[i0] = t82[i0] + t83[i0]
+		p_grad[i0] = t82[i0] + t83[i0]
 	}
 	// %85 = matmul(%84, H) f32[N,2,3,5], line 17 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 5, 3, t84, []int{n, 2}, p1, []int{2}, t85, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, 3, 5, 3, p_grad, []int{n, 2}, p1, []int{2}, t85, []int{n, 2})
 	// %86 = matmul(%9, %84) f32[N,2,5,3], line 17 [grad]
-	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, 3, t9, []int{n, 1}, t84, []int{n, 2}, t86, []int{n, 2})
+	runtime.SgemmBatched(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, 3, t9, []int{n, 1}, p_grad, []int{n, 2}, t86, []int{n, 2})
 	// %87 = sum_to(%85) f32[N,1,3,5], line 17 [grad]
 	{
 		clear(t87)
@@ -521,11 +512,11 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	}
 	// %88 = sum_to(%86) f32[2,5,3], line 17 [grad]
 	{
-		clear(t88)
+		clear(H_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 30
 			for i1 := 0; i1 < 30; i1++ {
-				t88[i1] += t86[o0+i1]
+				H_grad[i1] += t86[o0+i1]
 			}
 		}
 	}
@@ -538,15 +529,15 @@ func (m *Model) train(n int, x []float32, m_ []float32, t []float32) {
 	// %97 = sum_to(%96) f32[4,5], line 16 [grad]
 	{
 		// the product of %96 summed over its batch axes: one kernel call
-		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 5, 3*n, 1, x, 4, t94, 5, 0, t97, 5)
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 5, 3*n, 1, x, 4, t94, 5, 0, W_grad, 5)
 	}
 	// %100 = sub(W, %99) f32[4,5], line 30 [update]
 	for i0 := 0; i0 < 20; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t97[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * W_grad[i0])
 	}
 	// %104 = sub(H, %103) f32[2,5,3], line 30 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t88[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * H_grad[i0])
 	}
 	// %108 = sub(G, %107) f32[3,3], line 30 [update]
 	for i0 := 0; i0 < 9; i0++ {
@@ -627,21 +618,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{4, 5},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "H",
 		Shape: []int{2, 5, 3},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "G",
 		Shape: []int{3, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "V",
 		Shape: []int{3, 2},
+		Data:  m.params[3],
 	}}
 }
 
@@ -775,74 +766,74 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3,4]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.8,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  19.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  59.5,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Linalg",
+	Source: "examples/linalg.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 3, 4},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", "", ""},
+	}, {
 		Name:  "m",
+		DType: "f32",
 		Shape: []int{-1, 3, 3},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", "", ""},
+	}, {
 		Name:  "t",
-		Shape: []int{-1, 3, 2},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{208, 632},
-		ParamBytes: 260,
-	},
-	Model:     "Linalg",
-	Optimizer: "sgd(lr=0.05)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3, 2},
 		Dims:  []string{"N", "", ""},
-		Name:  "y",
-		Shape: []int{-1, 3, 2},
-	}, {
-		DType: "f32",
-		Dims:  []string{"N"},
-		Name:  "det",
-		Shape: []int{-1},
 	}},
-	ParamCount: 65,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 3, 2},
+		Dims:  []string{"N", "", ""},
+	}, {
+		Name:  "det",
+		DType: "f32",
+		Shape: []int{-1},
+		Dims:  []string{"N"},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{4, 5},
 	}, {
-		DType: "f32",
 		Name:  "H",
+		DType: "f32",
 		Shape: []int{2, 5, 3},
 	}, {
-		DType: "f32",
 		Name:  "G",
+		DType: "f32",
 		Shape: []int{3, 3},
 	}, {
-		DType: "f32",
 		Name:  "V",
+		DType: "f32",
 		Shape: []int{3, 2},
 	}},
 	PredictInputs: []string{"x", "m"},
-	Source:        "examples/linalg.flow",
 	TrainInputs:   []string{"x", "m", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    65,
+	Memory: runtime.Memory{
+		ParamBytes: 260,
+		ArenaBytes: []int64{208, 632},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.8,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  19.3,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  59.5,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

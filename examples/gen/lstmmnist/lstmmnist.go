@@ -63,88 +63,88 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	training bool      // set during TrainStep: loops keep what their gradients read
-	l217     loop217   // the parallel loop of %217
-	l222     loop222   // the parallel loop of %222
-	l230     loop230   // the parallel loop of %230
-	hs_xw    []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
-	hs_zero  []float32 // hs/zero = fill() f32[N,128], line 77
-	zx       []float32 // zx = arg() f32[N,512], line 77
-	h        []float32 // h = arg() f32[N,128], line 77
-	c        []float32 // c = arg() f32[N,128], line 77
-	hs_z     []float32 // hs/z = add(zx, %12) f32[N,512], line 79
-	t14      []float32 // %14 = split(hs/z) f32[N,128], line 80
-	hs_i     []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
-	t16      []float32 // %16 = split(hs/z) f32[N,128], line 81
-	t17      []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
-	hs_f     []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
-	t19      []float32 // %19 = split(hs/z) f32[N,128], line 82
-	hs_g     []float32 // hs/g = tanh(%19) f32[N,128], line 82
-	t21      []float32 // %21 = split(hs/z) f32[N,128], line 83
-	hs_o     []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
-	t26      []float32 // %26 = tanh(%25) f32[N,128], line 85
-	t27      []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
-	hs_hs    []float32 // hs/hs = get(%31) f32[N,28,128], line 78
-	t35      []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
-	t36      []float32 // %36 = squeeze(%35) f32[N,128], line 127
-	logits   []float32 // logits = add(%39, logits/b) f32[N,10], line 16
-	y        []float32 // y = softmax(logits) f32[N,10], line 19
-	t42      []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 20
-	loss_43  []float32 // loss = mean(%42) f32[], line 20
-	t45      []float32 // %45 = count(%42) f32[], line 20 [grad]
-	t46      []float32 // %46 = broadcast_to(%44) f32[N], line 20 [grad]
-	t47      []float32 // %47 = div(%46, %45) f32[N], line 20 [grad]
-	t48      []float32 // %48 = broadcast_to(%47) f32[N,10], line 20 [grad]
-	t50      []float32 // %50 = sum(y_) f32[N,1], line 20 [grad]
-	t53      []float32 // %53 = mul(%52, %48) f32[N,10], line 20 [grad]
-	t57      []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
-	t58      []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
-	t59      []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
-	t60      []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
-	t61      []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
-	t63      []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
-	t132     []float32 // %132 = get(%31) f32[28,N,128], line 79 [grad]
-	t134     []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
-	t136     []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
-	t138     []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
-	t140     []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
-	t142     []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
-	t143     []float32 // %143 = get(%31) f32[28,N,128], line 79 [grad]
-	t145     []float32 // %145 = broadcast_to(%62) f32[128,512], line 79 [grad]
-	t147     []float32 // %147 = broadcast_to(%62) f32[128], line 79 [grad]
-	t313     []float32 // %313 = transpose(hs/U) f32[512,128], line 79 [grad]
-	t67      []float32 // %67 = arg() f32[N,128], line 78 [grad]
-	t68      []float32 // %68 = arg() f32[N,128], line 78 [grad]
-	t69      []float32 // %69 = arg() f32[N,128], line 78 [grad]
-	t133     []float32 // %133 = arg() f32[N,128], line 79 [grad]
-	t135     []float32 // %135 = arg() f32[N,128], line 79 [grad]
-	t137     []float32 // %137 = arg() f32[N,128], line 79 [grad]
-	t139     []float32 // %139 = arg() f32[N,128], line 79 [grad]
-	t141     []float32 // %141 = arg() f32[N,128], line 79 [grad]
-	t70      []float32 // %70 = arg() f32[N,128], line 78 [grad]
-	t71      []float32 // %71 = arg() f32[N,128], line 78 [grad]
-	t72      []float32 // %72 = arg() f32[128,512], line 78 [grad]
-	t73      []float32 // %73 = arg() f32[128], line 78 [grad]
-	t93      []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
-	t94      []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
-	t101     []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
-	t109     []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
-	t114     []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
-	t119     []float32 // %119 = mul(%104, %118) f32[N,128], line 81 [grad]
-	t120     []float32 // %120 = sum_to(%119) f32[128], line 81 [grad]
-	t125     []float32 // %125 = mul(%102, %124) f32[N,128], line 80 [grad]
-	t127     []float32 // %127 = concat(%125, %119, %114, %109) f32[N,512], line 80 [grad]
-	t149     []float32 // %149 = get(%148) f32[N,28,512], line 79 [grad]
-	t152     []float32 // %152 = get(%148) f32[128,512], line 79 [grad]
-	t153     []float32 // %153 = get(%148) f32[128], line 79 [grad]
-	t154     []float32 // %154 = sum_to(%149) f32[512], line 76 [grad]
-	t157     []float32 // %157 = sum_to(%156) f32[28,512], line 76 [grad]
-	t173     []float32 // %173 = add(optimizer/step, %44) f32[], line 23 [update]
-	t175     []float32 // %175 = mul(%173, %174) f32[], line 23 [update]
-	t176     []float32 // %176 = exp(%175) f32[], line 23 [update]
-	t200     []float32 // %200 = mul(%173, %199) f32[], line 23 [update]
-	t201     []float32 // %201 = exp(%200) f32[], line 23 [update]
-	t204     []float32 // %204 = div(%198, %203) f32[], line 23 [update]
+	training      bool      // set during TrainStep: loops keep what their gradients read
+	l217          loop217   // the parallel loop of %217
+	l222          loop222   // the parallel loop of %222
+	l230          loop230   // the parallel loop of %230
+	hs_xw         []float32 // hs/xw = add(%6, hs/b) f32[N,28,512], line 76
+	hs_zero       []float32 // hs/zero = fill() f32[N,128], line 77
+	zx            []float32 // zx = arg() f32[N,512], line 77
+	h             []float32 // h = arg() f32[N,128], line 77
+	c             []float32 // c = arg() f32[N,128], line 77
+	hs_z          []float32 // hs/z = add(zx, %12) f32[N,512], line 79
+	t14           []float32 // %14 = split(hs/z) f32[N,128], line 80
+	hs_i          []float32 // hs/i = sigmoid(%14) f32[N,128], line 80
+	t16           []float32 // %16 = split(hs/z) f32[N,128], line 81
+	t17           []float32 // %17 = add(%16, hs/bf) f32[N,128], line 81
+	hs_f          []float32 // hs/f = sigmoid(%17) f32[N,128], line 81
+	t19           []float32 // %19 = split(hs/z) f32[N,128], line 82
+	hs_g          []float32 // hs/g = tanh(%19) f32[N,128], line 82
+	t21           []float32 // %21 = split(hs/z) f32[N,128], line 83
+	hs_o          []float32 // hs/o = sigmoid(%21) f32[N,128], line 83
+	t26           []float32 // %26 = tanh(%25) f32[N,128], line 85
+	t27           []float32 // %27 = mul(hs/o, %26) f32[N,128], line 85
+	hs_hs         []float32 // hs/hs = get(%31) f32[N,28,128], line 78
+	t35           []float32 // %35 = split(hs/hs) f32[N,1,128], line 127
+	t36           []float32 // %36 = squeeze(%35) f32[N,128], line 127
+	logits        []float32 // logits = add(%39, logits/b) f32[N,10], line 16
+	y             []float32 // y = softmax(logits) f32[N,10], line 19
+	t42           []float32 // %42 = softmax_cross_entropy(logits, y_) f32[N], line 20
+	loss_43       []float32 // loss = mean(%42) f32[], line 20
+	t45           []float32 // %45 = count(%42) f32[], line 20 [grad]
+	t46           []float32 // %46 = broadcast_to(%44) f32[N], line 20 [grad]
+	t47           []float32 // %47 = div(%46, %45) f32[N], line 20 [grad]
+	t48           []float32 // %48 = broadcast_to(%47) f32[N,10], line 20 [grad]
+	t50           []float32 // %50 = sum(y_) f32[N,1], line 20 [grad]
+	logits_grad   []float32 // %53 = mul(%52, %48) f32[N,10], line 20 [grad]
+	logits_b_grad []float32 // %57 = sum_to(%53) f32[10], line 16 [grad]
+	t58           []float32 // %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
+	logits_W_grad []float32 // %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
+	t60           []float32 // %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
+	hs_hs_grad    []float32 // %61 = unslice(%60) f32[N,28,128], line 127 [grad]
+	t63           []float32 // %63 = broadcast_to(%62) f32[N,128], line 78 [grad]
+	t132          []float32 // %132 = get(%31) f32[28,N,128], line 79 [grad]
+	t134          []float32 // %134 = get(%31) f32[28,N,128], line 79 [grad]
+	t136          []float32 // %136 = get(%31) f32[28,N,128], line 79 [grad]
+	t138          []float32 // %138 = get(%31) f32[28,N,128], line 79 [grad]
+	t140          []float32 // %140 = get(%31) f32[28,N,128], line 79 [grad]
+	t142          []float32 // %142 = get(%31) f32[28,N,128], line 79 [grad]
+	t143          []float32 // %143 = get(%31) f32[28,N,128], line 79 [grad]
+	t145          []float32 // %145 = broadcast_to(%62) f32[128,512], line 79 [grad]
+	t147          []float32 // %147 = broadcast_to(%62) f32[128], line 79 [grad]
+	t313          []float32 // %313 = transpose(hs/U) f32[512,128], line 79 [grad]
+	t67           []float32 // %67 = arg() f32[N,128], line 78 [grad]
+	t68           []float32 // %68 = arg() f32[N,128], line 78 [grad]
+	t69           []float32 // %69 = arg() f32[N,128], line 78 [grad]
+	t133          []float32 // %133 = arg() f32[N,128], line 79 [grad]
+	t135          []float32 // %135 = arg() f32[N,128], line 79 [grad]
+	t137          []float32 // %137 = arg() f32[N,128], line 79 [grad]
+	t139          []float32 // %139 = arg() f32[N,128], line 79 [grad]
+	t141          []float32 // %141 = arg() f32[N,128], line 79 [grad]
+	t70           []float32 // %70 = arg() f32[N,128], line 78 [grad]
+	t71           []float32 // %71 = arg() f32[N,128], line 78 [grad]
+	t72           []float32 // %72 = arg() f32[128,512], line 78 [grad]
+	t73           []float32 // %73 = arg() f32[128], line 78 [grad]
+	t93           []float32 // %93 = reshape_to(%70) f32[N,128], line 85 [grad]
+	t94           []float32 // %94 = add(%69, %93) f32[N,128], line 85 [grad]
+	t101          []float32 // %101 = add(%71, %100) f32[N,128], line 85 [grad]
+	t109          []float32 // %109 = mul(%95, %108) f32[N,128], line 83 [grad]
+	t114          []float32 // %114 = mul(%103, %113) f32[N,128], line 82 [grad]
+	t119          []float32 // %119 = mul(%104, %118) f32[N,128], line 81 [grad]
+	t120          []float32 // %120 = sum_to(%119) f32[128], line 81 [grad]
+	t125          []float32 // %125 = mul(%102, %124) f32[N,128], line 80 [grad]
+	hs_z_grad     []float32 // %127 = concat(%125, %119, %114, %109) f32[N,512], line 80 [grad]
+	hs_xw_grad    []float32 // %149 = get(%148) f32[N,28,512], line 79 [grad]
+	hs_U_grad     []float32 // %152 = get(%148) f32[128,512], line 79 [grad]
+	hs_bf_grad    []float32 // %153 = get(%148) f32[128], line 79 [grad]
+	hs_b_grad     []float32 // %154 = sum_to(%149) f32[512], line 76 [grad]
+	hs_W_grad     []float32 // %157 = sum_to(%156) f32[28,512], line 76 [grad]
+	t173          []float32 // %173 = add(optimizer/step, %44) f32[], line 23 [update]
+	t175          []float32 // %175 = mul(%173, %174) f32[], line 23 [update]
+	t176          []float32 // %176 = exp(%175) f32[], line 23 [update]
+	t200          []float32 // %200 = mul(%173, %199) f32[], line 23 [update]
+	t201          []float32 // %201 = exp(%200) f32[], line 23 [update]
+	t204          []float32 // %204 = div(%198, %203) f32[], line 23 [update]
 }
 
 // New returns a LstmMnist with every parameter at its initial value. Buffers
@@ -192,9 +192,9 @@ func (m *Model) layout(n int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.hs_xw, m.t149, m.t35, m.t58, m.logits, m.t48, m.t46, m.t173 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1]
+	m.hs_xw, m.hs_xw_grad, m.t35, m.t58, m.logits, m.t48, m.t46, m.t173 = a[:14336*n:14336*n], a[:14336*n:14336*n], a[:128*n:128*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1]
 	a = a[14336*n:]
-	m.hs_hs, m.t61, m.t36, m.t154 = a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:512:512]
+	m.hs_hs, m.hs_hs_grad, m.t36, m.hs_b_grad = a[:3584*n:3584*n], a[:3584*n:3584*n], a[:128*n:128*n], a[:512:512]
 	a = a[3584*n:]
 	m.t132, m.t175, m.t176, m.t204 = a[:3584*n:3584*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[3584*n:]
@@ -210,7 +210,7 @@ func (m *Model) layout(n int) {
 	a = a[3584*n:]
 	m.t143 = a[: 3584*n : 3584*n]
 	a = a[3584*n:]
-	m.zx, m.t127, m.t60, m.y, m.t53 = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
+	m.zx, m.hs_z_grad, m.t60, m.y, m.logits_grad = a[:512*n:512*n], a[:512*n:512*n], a[:128*n:128*n], a[:10*n:10*n], a[:10*n:10*n]
 	a = a[512*n:]
 	m.hs_z, m.t63, m.t42, m.t47, m.t50 = a[:512*n:512*n], a[:128*n:128*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[512*n:]
@@ -248,15 +248,15 @@ func (m *Model) layout(n int) {
 	a = a[128*n:]
 	m.t125 = a[: 128*n : 128*n]
 	a = a[128*n:]
-	m.t145, m.t157 = a[:65536:65536], a[:14336:14336]
+	m.t145, m.hs_W_grad = a[:65536:65536], a[:14336:14336]
 	a = a[65536:]
 	m.t313 = a[:65536:65536]
 	a = a[65536:]
 	m.t72 = a[:65536:65536]
 	a = a[65536:]
-	m.t152 = a[:65536:65536]
+	m.hs_U_grad = a[:65536:65536]
 	a = a[65536:]
-	m.t59 = a[:1280:1280]
+	m.logits_W_grad = a[:1280:1280]
 	a = a[1280:]
 	m.t147 = a[:128:128]
 	a = a[128:]
@@ -264,9 +264,9 @@ func (m *Model) layout(n int) {
 	a = a[128:]
 	m.t120 = a[:128:128]
 	a = a[128:]
-	m.t153 = a[:128:128]
+	m.hs_bf_grad = a[:128:128]
 	a = a[128:]
-	m.t57 = a[:10:10]
+	m.logits_b_grad = a[:10:10]
 	a = a[10:]
 	m.loss_43 = a[:1:1]
 	a = a[1:]
@@ -558,31 +558,31 @@ func gemmPlan156(n int) runtime.GemmPlan {
 
 // loop217 runs the loop of %217 on a range of its elements.
 type loop217 struct {
-	p9   []float32
-	t152 []float32
+	p9        []float32
+	hs_U_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop217) Run(lo, hi int) {
 	p9 := l.p9[lo:hi:hi]
-	t152 := l.t152[lo:hi:hi]
+	hs_U_grad := l.hs_U_grad[lo:hi:hi]
 	for i := range p9 {
-		p9[i] = p9[i] + ((t152[i] - p9[i]) * float32(0.1))
+		p9[i] = p9[i] + ((hs_U_grad[i] - p9[i]) * float32(0.1))
 	}
 }
 
 // loop222 runs the loop of %222 on a range of its elements.
 type loop222 struct {
-	p10  []float32
-	t152 []float32
+	p10       []float32
+	hs_U_grad []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop222) Run(lo, hi int) {
 	p10 := l.p10[lo:hi:hi]
-	t152 := l.t152[lo:hi:hi]
+	hs_U_grad := l.hs_U_grad[lo:hi:hi]
 	for i := range p10 {
-		p10[i] = p10[i] + (((t152[i] * t152[i]) - p10[i]) * float32(0.001))
+		p10[i] = p10[i] + (((hs_U_grad[i] * hs_U_grad[i]) - p10[i]) * float32(0.001))
 	}
 }
 
@@ -634,12 +634,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t47 := m.t47
 	t48 := m.t48
 	t50 := m.t50
-	t53 := m.t53
-	t57 := m.t57
+	logits_grad := m.logits_grad
+	logits_b_grad := m.logits_b_grad
 	t58 := m.t58
-	t59 := m.t59
+	logits_W_grad := m.logits_W_grad
 	t60 := m.t60
-	t61 := m.t61
+	hs_hs_grad := m.hs_hs_grad
 	t63 := m.t63
 	t67 := m.t67
 	t68 := m.t68
@@ -656,7 +656,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t119 := m.t119
 	t120 := m.t120
 	t125 := m.t125
-	t127 := m.t127
+	hs_z_grad := m.hs_z_grad
 	t132 := m.t132
 	t133 := m.t133
 	t134 := m.t134
@@ -671,11 +671,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t143 := m.t143
 	t145 := m.t145
 	t147 := m.t147
-	t149 := m.t149
-	t152 := m.t152
-	t153 := m.t153
-	t154 := m.t154
-	t157 := m.t157
+	hs_xw_grad := m.hs_xw_grad
+	hs_U_grad := m.hs_U_grad
+	hs_bf_grad := m.hs_bf_grad
+	hs_b_grad := m.hs_b_grad
+	hs_W_grad := m.hs_W_grad
 	t173 := m.t173
 	t175 := m.t175
 	t176 := m.t176
@@ -721,32 +721,32 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t53[o0+i1] = ((y[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
+			logits_grad[o0+i1] = ((y[o0+i1] * t50[o1]) - y_[o0+i1]) * t48[o0+i1]
 		}
 	}
 	// %57 = sum_to(%53) f32[10], line 16 [grad]
 	{
-		clear(t57)
+		clear(logits_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t57[i1] += t53[o0+i1]
+				logits_b_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %58 = matmul(%53, logits/W) f32[N,128], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 128, 10, 1, t53, 10, p4, 10, 0, t58, 128)
+	runtime.SgemmPlan(gemmPlan58(n), false, true, n, 128, 10, 1, logits_grad, 10, p4, 10, 0, t58, 128)
 	// %59 = matmul(%36, %53) f32[128,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 128, 10, n, 1, t36, 128, t53, 10, 0, t59, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 128, 10, n, 1, t36, 128, logits_grad, 10, 0, logits_W_grad, 10)
 	// %60 = reshape_to(%58) f32[N,1,128], line 127 [grad]
 	copy(t60, t58)
 	// %61 = unslice(%60) f32[N,28,128], line 127 [grad]
 	{
-		clear(t61)
+		clear(hs_hs_grad)
 		{
-			t61 := t61[3456:]
+			hs_hs_grad := hs_hs_grad[3456:]
 			for i0 := 0; i0 < n; i0++ {
-				copy(t61[i0*3584:i0*3584+128], t60[i0*128:i0*128+128])
+				copy(hs_hs_grad[i0*3584:i0*3584+128], t60[i0*128:i0*128+128])
 			}
 		}
 	}
@@ -779,7 +779,7 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		for i148 := 27; i148 >= 0; i148-- {
 			t67 = t142[i148*128*n : (i148+1)*128*n]
 			t68 = t143[i148*128*n : (i148+1)*128*n]
-			runtime.CopyStepIn(t69, t61, n, 28, 128, i148)
+			runtime.CopyStepIn(t69, hs_hs_grad, n, 28, 128, i148)
 			t133 = t132[i148*128*n : (i148+1)*128*n]
 			t135 = t134[i148*128*n : (i148+1)*128*n]
 			t137 = t136[i148*128*n : (i148+1)*128*n]
@@ -829,66 +829,66 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 			// %127 = concat(%125, %119, %114, %109) f32[N,512], line 80 [grad]
 			{
 				for i0 := 0; i0 < n; i0++ {
-					copy(t127[i0*512:i0*512+128], t125[i0*128:i0*128+128])
+					copy(hs_z_grad[i0*512:i0*512+128], t125[i0*128:i0*128+128])
 				}
 				{
-					t127 := t127[128:]
+					hs_z_grad := hs_z_grad[128:]
 					for i0 := 0; i0 < n; i0++ {
-						copy(t127[i0*512:i0*512+128], t119[i0*128:i0*128+128])
+						copy(hs_z_grad[i0*512:i0*512+128], t119[i0*128:i0*128+128])
 					}
 				}
 				{
-					t127 := t127[256:]
+					hs_z_grad := hs_z_grad[256:]
 					for i0 := 0; i0 < n; i0++ {
-						copy(t127[i0*512:i0*512+128], t114[i0*128:i0*128+128])
+						copy(hs_z_grad[i0*512:i0*512+128], t114[i0*128:i0*128+128])
 					}
 				}
 				{
-					t127 := t127[384:]
+					hs_z_grad := hs_z_grad[384:]
 					for i0 := 0; i0 < n; i0++ {
-						copy(t127[i0*512:i0*512+128], t109[i0*128:i0*128+128])
+						copy(hs_z_grad[i0*512:i0*512+128], t109[i0*128:i0*128+128])
 					}
 				}
 			}
 			// %130 = add(%72, %129) f32[128,512], line 79 [grad]
 			{
 				// the product of %129, plus %72: one kernel call
-				runtime.SgemmPlan(gemmPlan129(n), true, false, 128, 512, n, 1, t67, 128, t127, 512, 1, t72, 512)
+				runtime.SgemmPlan(gemmPlan129(n), true, false, 128, 512, n, 1, t67, 128, hs_z_grad, 512, 1, t72, 512)
 			}
 			// %131 = add(%73, %120) f32[128], line 79 [grad]
 			for i0 := 0; i0 < 128; i0++ {
 				t73[i0] = t73[i0] + t120[i0]
 			}
 			// %315 = matmul(%127, %314) f32[N,128], line 79 [grad]
-			runtime.SgemmPlan(gemmPlan315(n), false, false, n, 128, 512, 1, t127, 512, t313, 128, 0, t70, 128)
+			runtime.SgemmPlan(gemmPlan315(n), false, false, n, 128, 512, 1, hs_z_grad, 512, t313, 128, 0, t70, 128)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t149, t127, n, 28, 512, i148)
+			runtime.CopyStepOut(hs_xw_grad, hs_z_grad, n, 28, 512, i148)
 		}
-		copy(t152, t72)
-		copy(t153, t73)
+		copy(hs_U_grad, t72)
+		copy(hs_bf_grad, t73)
 	}
 	// %154 = sum_to(%149) f32[512], line 76 [grad]
 	{
-		clear(t154)
+		clear(hs_b_grad)
 		for i0 := 0; i0 < 28*n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t154[i1] += t149[o0+i1]
+				hs_b_grad[i1] += hs_xw_grad[o0+i1]
 			}
 		}
 	}
 	// %157 = sum_to(%156) f32[28,512], line 76 [grad]
 	{
 		// the product of %156 summed over its batch axes: one kernel call
-		runtime.SgemmPlan(gemmPlan156(n), true, false, 28, 512, 28*n, 1, x, 28, t149, 512, 0, t157, 512)
+		runtime.SgemmPlan(gemmPlan156(n), true, false, 28, 512, 28*n, 1, x, 28, hs_xw_grad, 512, 0, hs_W_grad, 512)
 	}
 	// %164 = add(hs/W/adam_m, %163) f32[28,512], line 23 [update]
 	for i0 := 0; i0 < 14336; i0++ {
-		p7[i0] = p7[i0] + ((t157[i0] - p7[i0]) * float32(0.1))
+		p7[i0] = p7[i0] + ((hs_W_grad[i0] - p7[i0]) * float32(0.1))
 	}
 	// %169 = add(hs/W/adam_v, %168) f32[28,512], line 23 [update]
 	for i0 := 0; i0 < 14336; i0++ {
-		p8[i0] = p8[i0] + (((t157[i0] * t157[i0]) - p8[i0]) * float32(0.001))
+		p8[i0] = p8[i0] + (((hs_W_grad[i0] * hs_W_grad[i0]) - p8[i0]) * float32(0.001))
 	}
 	// %173 = add(optimizer/step, %44) f32[], line 23 [update]
 	t173[0] = p6[0] + float32(1)
@@ -910,8 +910,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l217 = loop217{
-			p9:   p9,
-			t152: t152,
+			p9:        p9,
+			hs_U_grad: hs_U_grad,
 		}
 		runtime.ParallelFor(65536, 16384, &m.l217)
 	}
@@ -919,8 +919,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 81 µs serial at batch 64, 41 µs split (fork/join 0.4 µs)
 		m.l222 = loop222{
-			p10:  p10,
-			t152: t152,
+			p10:       p10,
+			hs_U_grad: hs_U_grad,
 		}
 		runtime.ParallelFor(65536, 16384, &m.l222)
 	}
@@ -937,11 +937,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %237 = add(hs/b/adam_m, %236) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p11[i0] = p11[i0] + ((t154[i0] - p11[i0]) * float32(0.1))
+		p11[i0] = p11[i0] + ((hs_b_grad[i0] - p11[i0]) * float32(0.1))
 	}
 	// %242 = add(hs/b/adam_v, %241) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p12[i0] = p12[i0] + (((t154[i0] * t154[i0]) - p12[i0]) * float32(0.001))
+		p12[i0] = p12[i0] + (((hs_b_grad[i0] * hs_b_grad[i0]) - p12[i0]) * float32(0.001))
 	}
 	// %250 = sub(hs/b, %249) f32[512], line 23 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -949,11 +949,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %257 = add(hs/bf/adam_m, %256) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
-		p13[i0] = p13[i0] + ((t153[i0] - p13[i0]) * float32(0.1))
+		p13[i0] = p13[i0] + ((hs_bf_grad[i0] - p13[i0]) * float32(0.1))
 	}
 	// %262 = add(hs/bf/adam_v, %261) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
-		p14[i0] = p14[i0] + (((t153[i0] * t153[i0]) - p14[i0]) * float32(0.001))
+		p14[i0] = p14[i0] + (((hs_bf_grad[i0] * hs_bf_grad[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %270 = sub(hs/bf, %269) f32[128], line 23 [update]
 	for i0 := 0; i0 < 128; i0++ {
@@ -961,11 +961,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %277 = add(logits/W/adam_m, %276) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
-		p15[i0] = p15[i0] + ((t59[i0] - p15[i0]) * float32(0.1))
+		p15[i0] = p15[i0] + ((logits_W_grad[i0] - p15[i0]) * float32(0.1))
 	}
 	// %282 = add(logits/W/adam_v, %281) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
-		p16[i0] = p16[i0] + (((t59[i0] * t59[i0]) - p16[i0]) * float32(0.001))
+		p16[i0] = p16[i0] + (((logits_W_grad[i0] * logits_W_grad[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %290 = sub(logits/W, %289) f32[128,10], line 23 [update]
 	for i0 := 0; i0 < 1280; i0++ {
@@ -973,11 +973,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %297 = add(logits/b/adam_m, %296) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p17[i0] = p17[i0] + ((t57[i0] - p17[i0]) * float32(0.1))
+		p17[i0] = p17[i0] + ((logits_b_grad[i0] - p17[i0]) * float32(0.1))
 	}
 	// %302 = add(logits/b/adam_v, %301) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p18[i0] = p18[i0] + (((t57[i0] * t57[i0]) - p18[i0]) * float32(0.001))
+		p18[i0] = p18[i0] + (((logits_b_grad[i0] * logits_b_grad[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %310 = sub(logits/b, %309) f32[10], line 23 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -1054,81 +1054,81 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "hs/W",
 		Shape: []int{28, 512},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "hs/U",
 		Shape: []int{128, 512},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "hs/b",
 		Shape: []int{512},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "hs/bf",
 		Shape: []int{128},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/W",
 		Shape: []int{128, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "hs/W/adam_m",
 		Shape: []int{28, 512},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "hs/W/adam_v",
 		Shape: []int{28, 512},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "hs/U/adam_m",
 		Shape: []int{128, 512},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "hs/U/adam_v",
 		Shape: []int{128, 512},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "hs/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "hs/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "hs/bf/adam_m",
 		Shape: []int{128},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "hs/bf/adam_v",
 		Shape: []int{128},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "logits/W/adam_m",
 		Shape: []int{128, 10},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "logits/W/adam_v",
 		Shape: []int{128, 10},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "logits/b/adam_m",
 		Shape: []int{10},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "logits/b/adam_v",
 		Shape: []int{10},
+		Data:  m.params[18],
 	}}
 }
 
@@ -1350,124 +1350,124 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,28,28]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  250.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  10400.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  24800.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "LstmMnist",
+	Source: "examples/lstm_mnist.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 28, 28},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{1055788, 184832},
-		ParamBytes: 981628,
-	},
-	Model:     "LstmMnist",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, decay_steps=1875, epsilon=1e-07, lr=0.003, schedule=cosine)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 81802,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "hs/W",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "logits/W",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "hs/W/adam_m",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/W/adam_v",
+		DType: "f32",
 		Shape: []int{28, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U/adam_m",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/U/adam_v",
+		DType: "f32",
 		Shape: []int{128, 512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf/adam_m",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "hs/bf/adam_v",
+		DType: "f32",
 		Shape: []int{128},
 	}, {
-		DType: "f32",
 		Name:  "logits/W/adam_m",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/W/adam_v",
+		DType: "f32",
 		Shape: []int{128, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "logits/b/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/lstm_mnist.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, decay_steps=1875, epsilon=1e-07, lr=0.003, schedule=cosine)",
+	ParamCount:    81802,
+	Memory: runtime.Memory{
+		ParamBytes: 981628,
+		ArenaBytes: []int64{1055788, 184832},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  250.0,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  10400.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  24800.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -63,41 +63,41 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	l35        loop35    // the parallel loop of %35
-	l39        loop39    // the parallel loop of %39
-	l49        loop49    // the parallel loop of %49
-	l54        loop54    // the parallel loop of %54
-	l78        loop78    // the parallel loop of %78
-	l105       loop105   // the parallel loop of %105
-	l110       loop110   // the parallel loop of %110
-	l118       loop118   // the parallel loop of %118
-	logits_h1  []float32 // logits/h1 = relu(%5) f32[N,512], line 16
-	logits_h2  []float32 // logits/h2 = relu(%10) f32[N,512], line 16
-	logits_out []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
-	y          []float32 // y = softmax(logits/out) f32[N,10], line 15
-	t17        []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
-	loss_18    []float32 // loss = mean(%17) f32[], line 16
-	t20        []float32 // %20 = count(%17) f32[], line 16 [grad]
-	t21        []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
-	t22        []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
-	t23        []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
-	t25        []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
-	t28        []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
-	t32        []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
-	t33        []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	t34        []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	t35        []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
-	t36        []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
-	t37        []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	t38        []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	t39        []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
-	t40        []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
-	t42        []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	t60        []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
-	t61        []float32 // %61 = exp(%60) f32[], line 19 [update]
-	t68        []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
-	t69        []float32 // %69 = exp(%68) f32[], line 19 [update]
-	t72        []float32 // %72 = div(%66, %71) f32[], line 19 [update]
+	l35               loop35    // the parallel loop of %35
+	l39               loop35    // the parallel loop of %39
+	l49               loop49    // the parallel loop of %49
+	l54               loop54    // the parallel loop of %54
+	l78               loop78    // the parallel loop of %78
+	l105              loop49    // the parallel loop of %105
+	l110              loop54    // the parallel loop of %110
+	l118              loop78    // the parallel loop of %118
+	logits_h1         []float32 // logits/h1 = relu(%5) f32[N,512], line 16
+	logits_h2         []float32 // logits/h2 = relu(%10) f32[N,512], line 16
+	logits_out        []float32 // logits/out = add(%14, logits/out/b) f32[N,10], line 16
+	y                 []float32 // y = softmax(logits/out) f32[N,10], line 15
+	t17               []float32 // %17 = softmax_cross_entropy(logits/out, y_) f32[N], line 16
+	loss_18           []float32 // loss = mean(%17) f32[], line 16
+	t20               []float32 // %20 = count(%17) f32[], line 16 [grad]
+	t21               []float32 // %21 = broadcast_to(%19) f32[N], line 16 [grad]
+	t22               []float32 // %22 = div(%21, %20) f32[N], line 16 [grad]
+	t23               []float32 // %23 = broadcast_to(%22) f32[N,10], line 16 [grad]
+	t25               []float32 // %25 = sum(y_) f32[N,1], line 16 [grad]
+	logits_out_grad   []float32 // %28 = mul(%27, %23) f32[N,10], line 16 [grad]
+	logits_out_b_grad []float32 // %32 = sum_to(%28) f32[10], line 16 [grad]
+	logits_h2_grad    []float32 // %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
+	logits_out_W_grad []float32 // %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
+	t35               []float32 // %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
+	logits_h2_b_grad  []float32 // %36 = sum_to(%35) f32[512], line 16 [grad]
+	logits_h1_grad    []float32 // %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
+	logits_h2_W_grad  []float32 // %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
+	t39               []float32 // %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
+	logits_h1_b_grad  []float32 // %40 = sum_to(%39) f32[512], line 16 [grad]
+	logits_h1_W_grad  []float32 // %42 = matmul(x, %39) f32[784,512], line 16 [grad]
+	t60               []float32 // %60 = mul(%58, %59) f32[], line 19 [update]
+	t61               []float32 // %61 = exp(%60) f32[], line 19 [update]
+	t68               []float32 // %68 = mul(%58, %67) f32[], line 19 [update]
+	t69               []float32 // %69 = exp(%68) f32[], line 19 [update]
+	t72               []float32 // %72 = div(%66, %71) f32[], line 19 [update]
 }
 
 // New returns a MLP with every parameter at its initial value. Buffers
@@ -146,23 +146,23 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.logits_h1, m.t39, m.t60, m.t61, m.t72 = a[:512*n:512*n], a[:512*n:512*n], a[:1:1], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.logits_h2, m.t35, m.t40 = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
+	m.logits_h2, m.t35, m.logits_h1_b_grad = a[:512*n:512*n], a[:512*n:512*n], a[:512:512]
 	a = a[512*n:]
-	m.t33, m.t37, m.logits_out, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
+	m.logits_h2_grad, m.logits_h1_grad, m.logits_out, m.t23, m.t21, m.t68, m.t69 = a[:512*n:512*n], a[:512*n:512*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[512*n:]
-	m.y, m.t28 = a[:10*n:10*n], a[:10*n:10*n]
+	m.y, m.logits_out_grad = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
 	m.t17, m.t22, m.t25 = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t42, m.t20 = a[:401408:401408], a[:1:1]
+	m.logits_h1_W_grad, m.t20 = a[:401408:401408], a[:1:1]
 	a = a[401408:]
-	m.t38 = a[:262144:262144]
+	m.logits_h2_W_grad = a[:262144:262144]
 	a = a[262144:]
-	m.t34 = a[:5120:5120]
+	m.logits_out_W_grad = a[:5120:5120]
 	a = a[5120:]
-	m.t36 = a[:512:512]
+	m.logits_h2_b_grad = a[:512:512]
 	a = a[512:]
-	m.t32 = a[:10:10]
+	m.logits_out_b_grad = a[:10:10]
 	a = a[10:]
 	m.loss_18 = a[:1:1]
 	a = a[1:]
@@ -298,20 +298,20 @@ func gemmPlan33(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 1}
 }
 
-// loop35 runs the loop of %35 on a range of its elements.
+// loop35 runs the loops of %35 and %39 on a range of their elements.
 type loop35 struct {
-	t35       []float32
-	t33       []float32
-	logits_h2 []float32
+	out []float32
+	in1 []float32
+	in2 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop35) Run(lo, hi int) {
-	t35 := l.t35[lo:hi:hi]
-	t33 := l.t33[lo:hi:hi]
-	logits_h2 := l.logits_h2[lo:hi:hi]
-	for i := range t35 {
-		t35[i] = runtime.ReluGrad(t33[i], logits_h2[i])
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in2 := l.in2[lo:hi:hi]
+	for i := range out {
+		out[i] = runtime.ReluGrad(in1[i], in2[i])
 	}
 }
 
@@ -337,23 +337,6 @@ func gemmPlan38(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop39 runs the loop of %39 on a range of its elements.
-type loop39 struct {
-	t39       []float32
-	t37       []float32
-	logits_h1 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop39) Run(lo, hi int) {
-	t39 := l.t39[lo:hi:hi]
-	t37 := l.t37[lo:hi:hi]
-	logits_h1 := l.logits_h1[lo:hi:hi]
-	for i := range t39 {
-		t39[i] = runtime.ReluGrad(t37[i], logits_h1[i])
-	}
-}
-
 // gemmPlan42 is the cost model's plan for the SGEMM of %42 (f32[N,784]ᵀ @ f32[N,512]) by batch size n (estimated times):
 //   - n in [1, 30]: packed on 1 goroutine(s), 268 µs at n = 30
 //   - n >= 31: packed on 2 goroutine(s), 261 µs at n = 31
@@ -365,99 +348,51 @@ func gemmPlan42(n int) runtime.GemmPlan {
 	return runtime.GemmPlan{Kernel: runtime.GemmPacked, Threads: 2}
 }
 
-// loop49 runs the loop of %49 on a range of its elements.
+// loop49 runs the loops of %49 and %105 on a range of their elements.
 type loop49 struct {
-	p7  []float32
-	t42 []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop49) Run(lo, hi int) {
-	p7 := l.p7[lo:hi:hi]
-	t42 := l.t42[lo:hi:hi]
-	for i := range p7 {
-		p7[i] = p7[i] + ((t42[i] - p7[i]) * float32(0.1))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + ((in1[i] - out[i]) * float32(0.1))
 	}
 }
 
-// loop54 runs the loop of %54 on a range of its elements.
+// loop54 runs the loops of %54 and %110 on a range of their elements.
 type loop54 struct {
-	p8  []float32
-	t42 []float32
+	out []float32
+	in1 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop54) Run(lo, hi int) {
-	p8 := l.p8[lo:hi:hi]
-	t42 := l.t42[lo:hi:hi]
-	for i := range p8 {
-		p8[i] = p8[i] + (((t42[i] * t42[i]) - p8[i]) * float32(0.001))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] + (((in1[i] * in1[i]) - out[i]) * float32(0.001))
 	}
 }
 
-// loop78 runs the loop of %78 on a range of its elements.
+// loop78 runs the loops of %78 and %118 on a range of their elements.
 type loop78 struct {
-	p0  []float32
-	p7  []float32
-	t72 []float32
-	p8  []float32
+	out []float32
+	in1 []float32
+	in2 []float32
+	in3 []float32
 }
 
 // Run implements runtime.Task.
 func (l *loop78) Run(lo, hi int) {
-	p0 := l.p0[lo:hi:hi]
-	p7 := l.p7[lo:hi:hi]
-	p8 := l.p8[lo:hi:hi]
-	for i := range p0 {
-		p0[i] = p0[i] - ((p7[i] * l.t72[0]) / ((runtime.Sqrt(p8[i])) + float32(1e-07)))
-	}
-}
-
-// loop105 runs the loop of %105 on a range of its elements.
-type loop105 struct {
-	p11 []float32
-	t38 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop105) Run(lo, hi int) {
-	p11 := l.p11[lo:hi:hi]
-	t38 := l.t38[lo:hi:hi]
-	for i := range p11 {
-		p11[i] = p11[i] + ((t38[i] - p11[i]) * float32(0.1))
-	}
-}
-
-// loop110 runs the loop of %110 on a range of its elements.
-type loop110 struct {
-	p12 []float32
-	t38 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop110) Run(lo, hi int) {
-	p12 := l.p12[lo:hi:hi]
-	t38 := l.t38[lo:hi:hi]
-	for i := range p12 {
-		p12[i] = p12[i] + (((t38[i] * t38[i]) - p12[i]) * float32(0.001))
-	}
-}
-
-// loop118 runs the loop of %118 on a range of its elements.
-type loop118 struct {
-	p2  []float32
-	p11 []float32
-	t72 []float32
-	p12 []float32
-}
-
-// Run implements runtime.Task.
-func (l *loop118) Run(lo, hi int) {
-	p2 := l.p2[lo:hi:hi]
-	p11 := l.p11[lo:hi:hi]
-	p12 := l.p12[lo:hi:hi]
-	for i := range p2 {
-		p2[i] = p2[i] - ((p11[i] * l.t72[0]) / ((runtime.Sqrt(p12[i])) + float32(1e-07)))
+	out := l.out[lo:hi:hi]
+	in1 := l.in1[lo:hi:hi]
+	in3 := l.in3[lo:hi:hi]
+	for i := range out {
+		out[i] = out[i] - ((in1[i] * l.in2[0]) / ((runtime.Sqrt(in3[i])) + float32(1e-07)))
 	}
 }
 
@@ -492,17 +427,17 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t22 := m.t22
 	t23 := m.t23
 	t25 := m.t25
-	t28 := m.t28
-	t32 := m.t32
-	t33 := m.t33
-	t34 := m.t34
+	logits_out_grad := m.logits_out_grad
+	logits_out_b_grad := m.logits_out_b_grad
+	logits_h2_grad := m.logits_h2_grad
+	logits_out_W_grad := m.logits_out_W_grad
 	t35 := m.t35
-	t36 := m.t36
-	t37 := m.t37
-	t38 := m.t38
+	logits_h2_b_grad := m.logits_h2_b_grad
+	logits_h1_grad := m.logits_h1_grad
+	logits_h2_W_grad := m.logits_h2_W_grad
 	t39 := m.t39
-	t40 := m.t40
-	t42 := m.t42
+	logits_h1_b_grad := m.logits_h1_b_grad
+	logits_h1_W_grad := m.logits_h1_W_grad
 	t60 := m.t60
 	t61 := m.t61
 	t68 := m.t68
@@ -546,75 +481,75 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 		o0 := i0 * 10
 		o1 := i0
 		for i1 := 0; i1 < 10; i1++ {
-			t28[o0+i1] = ((y[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
+			logits_out_grad[o0+i1] = ((y[o0+i1] * t25[o1]) - y_[o0+i1]) * t23[o0+i1]
 		}
 	}
 	// %32 = sum_to(%28) f32[10], line 16 [grad]
 	{
-		clear(t32)
+		clear(logits_out_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t32[i1] += t28[o0+i1]
+				logits_out_b_grad[i1] += logits_out_grad[o0+i1]
 			}
 		}
 	}
 	// %33 = matmul(%28, logits/out/W) f32[N,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, t28, 10, p4, 10, 0, t33, 512)
+	runtime.SgemmPlan(gemmPlan33(n), false, true, n, 512, 10, 1, logits_out_grad, 10, p4, 10, 0, logits_h2_grad, 512)
 	// %34 = matmul(logits/h2, %28) f32[512,10], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, logits_h2, 512, t28, 10, 0, t34, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 512, 10, n, 1, logits_h2, 512, logits_out_grad, 10, 0, logits_out_W_grad, 10)
 	// %35 = relu_grad(%33, logits/h2) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
 		m.l35 = loop35{
-			t35:       t35,
-			t33:       t33,
-			logits_h2: logits_h2,
+			out: t35,
+			in1: logits_h2_grad,
+			in2: logits_h2,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l35)
 	}
 	// %36 = sum_to(%35) f32[512], line 16 [grad]
 	{
-		clear(t36)
+		clear(logits_h2_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t36[i1] += t35[o0+i1]
+				logits_h2_b_grad[i1] += t35[o0+i1]
 			}
 		}
 	}
 	// %37 = matmul(%35, logits/h2/W) f32[N,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, t37, 512)
+	runtime.SgemmPlan(gemmPlan37(n), false, true, n, 512, 512, 1, t35, 512, p2, 512, 0, logits_h1_grad, 512)
 	// %38 = matmul(logits/h1, %35) f32[512,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, logits_h1, 512, t35, 512, 0, t38, 512)
+	runtime.SgemmPlan(gemmPlan38(n), true, false, 512, 512, n, 1, logits_h1, 512, t35, 512, 0, logits_h2_W_grad, 512)
 	// %39 = relu_grad(%37, logits/h1) f32[N,512], line 16 [grad]
 	{
 		// 2 goroutines: about 30 µs serial at batch 64, 16 µs split (fork/join 0.4 µs)
-		m.l39 = loop39{
-			t39:       t39,
-			t37:       t37,
-			logits_h1: logits_h1,
+		m.l39 = loop35{
+			out: t39,
+			in1: logits_h1_grad,
+			in2: logits_h1,
 		}
 		runtime.ParallelFor(512*n, 16384, &m.l39)
 	}
 	// %40 = sum_to(%39) f32[512], line 16 [grad]
 	{
-		clear(t40)
+		clear(logits_h1_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 512
 			for i1 := 0; i1 < 512; i1++ {
-				t40[i1] += t39[o0+i1]
+				logits_h1_b_grad[i1] += t39[o0+i1]
 			}
 		}
 	}
 	// %42 = matmul(x, %39) f32[784,512], line 16 [grad]
-	runtime.SgemmPlan(gemmPlan42(n), true, false, 784, 512, n, 1, x, 784, t39, 512, 0, t42, 512)
+	runtime.SgemmPlan(gemmPlan42(n), true, false, 784, 512, n, 1, x, 784, t39, 512, 0, logits_h1_W_grad, 512)
 	// %49 = add(logits/h1/W/adam_m, %48) f32[784,512], line 19 [update]
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l49 = loop49{
-			p7:  p7,
-			t42: t42,
+			out: p7,
+			in1: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l49)
 	}
@@ -622,8 +557,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 498 µs serial at batch 64, 249 µs split (fork/join 0.4 µs)
 		m.l54 = loop54{
-			p8:  p8,
-			t42: t42,
+			out: p8,
+			in1: logits_h1_W_grad,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l54)
 	}
@@ -643,20 +578,20 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	{
 		// 2 goroutines: about 942 µs serial at batch 64, 471 µs split (fork/join 0.4 µs)
 		m.l78 = loop78{
-			p0:  p0,
-			p7:  p7,
-			t72: t72,
-			p8:  p8,
+			out: p0,
+			in1: p7,
+			in2: t72,
+			in3: p8,
 		}
 		runtime.ParallelFor(401408, 16384, &m.l78)
 	}
 	// %85 = add(logits/h1/b/adam_m, %84) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p9[i0] = p9[i0] + ((t40[i0] - p9[i0]) * float32(0.1))
+		p9[i0] = p9[i0] + ((logits_h1_b_grad[i0] - p9[i0]) * float32(0.1))
 	}
 	// %90 = add(logits/h1/b/adam_v, %89) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p10[i0] = p10[i0] + (((t40[i0] * t40[i0]) - p10[i0]) * float32(0.001))
+		p10[i0] = p10[i0] + (((logits_h1_b_grad[i0] * logits_h1_b_grad[i0]) - p10[i0]) * float32(0.001))
 	}
 	// %98 = sub(logits/h1/b, %97) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -665,39 +600,39 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	// %105 = add(logits/h2/W/adam_m, %104) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
-		m.l105 = loop105{
-			p11: p11,
-			t38: t38,
+		m.l105 = loop49{
+			out: p11,
+			in1: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l105)
 	}
 	// %110 = add(logits/h2/W/adam_v, %109) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 325 µs serial at batch 64, 163 µs split (fork/join 0.4 µs)
-		m.l110 = loop110{
-			p12: p12,
-			t38: t38,
+		m.l110 = loop54{
+			out: p12,
+			in1: logits_h2_W_grad,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l110)
 	}
 	// %118 = sub(logits/h2/W, %117) f32[512,512], line 19 [update]
 	{
 		// 2 goroutines: about 615 µs serial at batch 64, 308 µs split (fork/join 0.4 µs)
-		m.l118 = loop118{
-			p2:  p2,
-			p11: p11,
-			t72: t72,
-			p12: p12,
+		m.l118 = loop78{
+			out: p2,
+			in1: p11,
+			in2: t72,
+			in3: p12,
 		}
 		runtime.ParallelFor(262144, 16384, &m.l118)
 	}
 	// %125 = add(logits/h2/b/adam_m, %124) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p13[i0] = p13[i0] + ((t36[i0] - p13[i0]) * float32(0.1))
+		p13[i0] = p13[i0] + ((logits_h2_b_grad[i0] - p13[i0]) * float32(0.1))
 	}
 	// %130 = add(logits/h2/b/adam_v, %129) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
-		p14[i0] = p14[i0] + (((t36[i0] * t36[i0]) - p14[i0]) * float32(0.001))
+		p14[i0] = p14[i0] + (((logits_h2_b_grad[i0] * logits_h2_b_grad[i0]) - p14[i0]) * float32(0.001))
 	}
 	// %138 = sub(logits/h2/b, %137) f32[512], line 19 [update]
 	for i0 := 0; i0 < 512; i0++ {
@@ -705,11 +640,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %145 = add(logits/out/W/adam_m, %144) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		p15[i0] = p15[i0] + ((t34[i0] - p15[i0]) * float32(0.1))
+		p15[i0] = p15[i0] + ((logits_out_W_grad[i0] - p15[i0]) * float32(0.1))
 	}
 	// %150 = add(logits/out/W/adam_v, %149) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
-		p16[i0] = p16[i0] + (((t34[i0] * t34[i0]) - p16[i0]) * float32(0.001))
+		p16[i0] = p16[i0] + (((logits_out_W_grad[i0] * logits_out_W_grad[i0]) - p16[i0]) * float32(0.001))
 	}
 	// %158 = sub(logits/out/W, %157) f32[512,10], line 19 [update]
 	for i0 := 0; i0 < 5120; i0++ {
@@ -717,11 +652,11 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %165 = add(logits/out/b/adam_m, %164) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p17[i0] = p17[i0] + ((t32[i0] - p17[i0]) * float32(0.1))
+		p17[i0] = p17[i0] + ((logits_out_b_grad[i0] - p17[i0]) * float32(0.1))
 	}
 	// %170 = add(logits/out/b/adam_v, %169) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p18[i0] = p18[i0] + (((t32[i0] * t32[i0]) - p18[i0]) * float32(0.001))
+		p18[i0] = p18[i0] + (((logits_out_b_grad[i0] * logits_out_b_grad[i0]) - p18[i0]) * float32(0.001))
 	}
 	// %178 = sub(logits/out/b, %177) f32[10], line 19 [update]
 	for i0 := 0; i0 < 10; i0++ {
@@ -795,81 +730,81 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "logits/h1/W",
 		Shape: []int{784, 512},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "logits/h1/b",
 		Shape: []int{512},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "logits/h2/W",
 		Shape: []int{512, 512},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/h2/b",
 		Shape: []int{512},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/out/W",
 		Shape: []int{512, 10},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "logits/out/b",
 		Shape: []int{10},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "logits/h1/W/adam_m",
 		Shape: []int{784, 512},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "logits/h1/W/adam_v",
 		Shape: []int{784, 512},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "logits/h1/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "logits/h1/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "logits/h2/W/adam_m",
 		Shape: []int{512, 512},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "logits/h2/W/adam_v",
 		Shape: []int{512, 512},
+		Data:  m.params[12],
 	}, {
-		Data:  m.params[13],
 		Name:  "logits/h2/b/adam_m",
 		Shape: []int{512},
+		Data:  m.params[13],
 	}, {
-		Data:  m.params[14],
 		Name:  "logits/h2/b/adam_v",
 		Shape: []int{512},
+		Data:  m.params[14],
 	}, {
-		Data:  m.params[15],
 		Name:  "logits/out/W/adam_m",
 		Shape: []int{512, 10},
+		Data:  m.params[15],
 	}, {
-		Data:  m.params[16],
 		Name:  "logits/out/W/adam_v",
 		Shape: []int{512, 10},
+		Data:  m.params[16],
 	}, {
-		Data:  m.params[17],
 		Name:  "logits/out/b/adam_m",
 		Shape: []int{10},
+		Data:  m.params[17],
 	}, {
-		Data:  m.params[18],
 		Name:  "logits/out/b/adam_v",
 		Shape: []int{10},
+		Data:  m.params[18],
 	}}
 }
 
@@ -1064,124 +999,124 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  32.5,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  816.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  6010.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "MLP",
+	Source: "examples/mlp.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{2676780, 6188},
-		ParamBytes: 8036476,
-	},
-	Model:     "MLP",
-	Optimizer: "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 669706,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "logits/h1/W",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/W/adam_m",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/W/adam_v",
+		DType: "f32",
 		Shape: []int{784, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h1/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W/adam_m",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/W/adam_v",
+		DType: "f32",
 		Shape: []int{512, 512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b/adam_m",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/h2/b/adam_v",
+		DType: "f32",
 		Shape: []int{512},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W/adam_m",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/W/adam_v",
+		DType: "f32",
 		Shape: []int{512, 10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "logits/out/b/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/mlp.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(beta1=0.9, beta2=0.999, epsilon=1e-07, lr=0.001)",
+	ParamCount:    669706,
+	Memory: runtime.Memory{
+		ParamBytes: 8036476,
+		ArenaBytes: []int64{2676780, 6188},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  32.5,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  816.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  6010.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -45,14 +45,14 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	t5   []float32 // %5 = add(%4, b) f32[N,10], line 13
-	y    []float32 // y = softmax(%5) f32[N,10], line 13
-	t11  []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
-	xent []float32 // xent = sum(%11) f32[], line 14
-	t18  []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
-	t20  []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
-	t25  []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
-	t27  []float32 // %27 = matmul(x, %20) f32[784,10], line 13 [grad]
+	t5     []float32 // %5 = add(%4, b) f32[N,10], line 13
+	y      []float32 // y = softmax(%5) f32[N,10], line 13
+	t11    []float32 // %11 = softmax_cross_entropy(%5, y_) f32[N], line 14
+	xent   []float32 // xent = sum(%11) f32[], line 14
+	t18    []float32 // %18 = sum(y_) f32[N,1], line 14 [grad]
+	t20    []float32 // %20 = sub(%19, y_) f32[N,10], line 14 [grad]
+	b_grad []float32 // %25 = sum_to(%20) f32[10], line 13 [grad]
+	W_grad []float32 // %27 = matmul(x, %20) f32[784,10], line 13 [grad]
 }
 
 // New returns a MnistSoftmax with every parameter at its initial value. Buffers
@@ -81,11 +81,11 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.t5, m.t20 = a[:10*n:10*n], a[:10*n:10*n]
 	a = a[10*n:]
-	m.y, m.t11, m.t25 = a[:10*n:10*n], a[:n:n], a[:10:10]
+	m.y, m.t11, m.b_grad = a[:10*n:10*n], a[:n:n], a[:10:10]
 	a = a[10*n:]
 	m.t18 = a[:n:n]
 	a = a[n:]
-	m.t27 = a[:7840:7840]
+	m.W_grad = a[:7840:7840]
 	a = a[7840:]
 	m.xent = a[:1:1]
 	a = a[1:]
@@ -165,8 +165,8 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	y := m.y
 	t18 := m.t18
 	t20 := m.t20
-	t25 := m.t25
-	t27 := m.t27
+	b_grad := m.b_grad
+	W_grad := m.W_grad
 	// First the loss program.
 	m.loss(n, x, y_)
 	// y = softmax(%5) f32[N,10], line 13
@@ -192,23 +192,23 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %25 = sum_to(%20) f32[10], line 13 [grad]
 	{
-		clear(t25)
+		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t25[i1] += t20[o0+i1]
+				b_grad[i1] += t20[o0+i1]
 			}
 		}
 	}
 	// %27 = matmul(x, %20) f32[784,10], line 13 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 784, 10, n, 1, x, 784, t20, 10, 0, t27, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 784, 10, n, 1, x, 784, t20, 10, 0, W_grad, 10)
 	// %30 = sub(W, %29) f32[784,10], line 17 [update]
 	for i0 := 0; i0 < 7840; i0++ {
-		p0[i0] = p0[i0] - (float32(0.01) * t27[i0])
+		p0[i0] = p0[i0] - (float32(0.01) * W_grad[i0])
 	}
 	// %34 = sub(b, %33) f32[10], line 17 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		p1[i0] = p1[i0] - (float32(0.01) * t25[i0])
+		p1[i0] = p1[i0] - (float32(0.01) * b_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -278,13 +278,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W",
 		Shape: []int{784, 10},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b",
 		Shape: []int{10},
+		Data:  m.params[1],
 	}}
 }
 
@@ -342,56 +342,56 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.8,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  30.3,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  73.1,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "MnistSoftmax",
+	Source: "examples/mnist_softmax.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossSum,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{31364, 84},
-		ParamBytes: 31400,
-	},
-	Model:     "MnistSoftmax",
-	Optimizer: "sgd(lr=0.01)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 7850,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{784, 10},
 	}, {
-		DType: "f32",
 		Name:  "b",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/mnist_softmax.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossSum,
+	Optimizer:     "sgd(lr=0.01)",
+	ParamCount:    7850,
+	Memory: runtime.Memory{
+		ParamBytes: 31400,
+		ArenaBytes: []int64{31364, 84},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.8,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  30.3,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  73.1,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -47,51 +47,51 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [2][]float32
 
-	t6      []float32 // %6 = matmul(x, W1) f32[N,5], line 13
-	t8      []float32 // %8 = relu(%7) f32[N,5], line 13
-	t10     []float32 // %10 = sigmoid(%6) f32[N,5], line 13
-	h       []float32 // h = add(%8, %12) f32[N,5], line 13
-	t14     []float32 // %14 = matmul(h, W2) f32[N,3], line 14
-	t15     []float32 // %15 = div(%14, s) f32[N,3], line 14
-	z       []float32 // z = sub(%15, %16) f32[N,3], line 14
-	p_18    []float32 // p = softmax(z) f32[N,3], line 15
-	t19     []float32 // %19 = square(z) f32[N,3], line 16
-	t20     []float32 // %20 = mean(%19) f32[N,1], line 16
-	t21     []float32 // %21 = neg(%20) f32[N,1], line 16
-	t22     []float32 // %22 = exp(%21) f32[N,1], line 16
-	t24     []float32 // %24 = add(p, %23) f32[N,3], line 16
-	t25     []float32 // %25 = sqrt(%24) f32[N,3], line 16
-	t27     []float32 // %27 = log_softmax(z) f32[N,3], line 17
-	q       []float32 // q = add(%31, e) f32[N,3], line 17
-	err     []float32 // err = sub(q, t) f32[N,3], line 19
-	t35     []float32 // %35 = sum(%34) f32[N], line 20
-	t36     []float32 // %36 = mean(%35) f32[], line 20
-	t40     []float32 // %40 = sum(%39) f32[], line 20
-	loss_43 []float32 // loss = add(%38, %42) f32[], line 20
-	t48     []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
-	t55     []float32 // %55 = count(%35) f32[], line 20 [grad]
-	t56     []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
-	t57     []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
-	t58     []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
-	t59     []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
-	t61     []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
-	t64     []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
-	t65     []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
-	t68     []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
-	t72     []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
-	t75     []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
-	t76     []float32 // %76 = count(%19) f32[], line 16 [grad]
-	t77     []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
-	t84     []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
-	t87     []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
-	t90     []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
-	t94     []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
-	t96     []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
-	t97     []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	t105    []float32 // %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
-	t106    []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
-	t107    []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
-	t109    []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
+	t6       []float32 // %6 = matmul(x, W1) f32[N,5], line 13
+	t8       []float32 // %8 = relu(%7) f32[N,5], line 13
+	t10      []float32 // %10 = sigmoid(%6) f32[N,5], line 13
+	h        []float32 // h = add(%8, %12) f32[N,5], line 13
+	t14      []float32 // %14 = matmul(h, W2) f32[N,3], line 14
+	t15      []float32 // %15 = div(%14, s) f32[N,3], line 14
+	z        []float32 // z = sub(%15, %16) f32[N,3], line 14
+	p_18     []float32 // p = softmax(z) f32[N,3], line 15
+	t19      []float32 // %19 = square(z) f32[N,3], line 16
+	t20      []float32 // %20 = mean(%19) f32[N,1], line 16
+	t21      []float32 // %21 = neg(%20) f32[N,1], line 16
+	t22      []float32 // %22 = exp(%21) f32[N,1], line 16
+	t24      []float32 // %24 = add(p, %23) f32[N,3], line 16
+	t25      []float32 // %25 = sqrt(%24) f32[N,3], line 16
+	t27      []float32 // %27 = log_softmax(z) f32[N,3], line 17
+	q        []float32 // q = add(%31, e) f32[N,3], line 17
+	err      []float32 // err = sub(q, t) f32[N,3], line 19
+	t35      []float32 // %35 = sum(%34) f32[N], line 20
+	t36      []float32 // %36 = mean(%35) f32[], line 20
+	t40      []float32 // %40 = sum(%39) f32[], line 20
+	loss_43  []float32 // loss = add(%38, %42) f32[], line 20
+	t48      []float32 // %48 = mul(%127, s) f32[3], line 20 [grad]
+	t55      []float32 // %55 = count(%35) f32[], line 20 [grad]
+	t56      []float32 // %56 = broadcast_to(%11) f32[N], line 20 [grad]
+	t57      []float32 // %57 = div(%56, %55) f32[N], line 20 [grad]
+	t58      []float32 // %58 = broadcast_to(%57) f32[N,3], line 20 [grad]
+	t59      []float32 // %59 = mul(%58, err) f32[N,3], line 20 [grad]
+	err_grad []float32 // %61 = add(%59, %59) f32[N,3], line 20 [grad]
+	t64      []float32 // %64 = sum(%61) f32[N,1], line 17 [grad]
+	t65      []float32 // %65 = exp(%27) f32[N,3], line 17 [grad]
+	t68      []float32 // %68 = sum_to(%61) f32[N,1], line 16 [grad]
+	p_grad   []float32 // %72 = add(%63, %71) f32[N,3], line 16 [grad]
+	t75      []float32 // %75 = neg(%74) f32[N,1], line 16 [grad]
+	t76      []float32 // %76 = count(%19) f32[], line 16 [grad]
+	t77      []float32 // %77 = broadcast_to(%75) f32[N,3], line 16 [grad]
+	t84      []float32 // %84 = sum(%83) f32[N,1], line 15 [grad]
+	z_grad   []float32 // %87 = add(%82, %86) f32[N,3], line 15 [grad]
+	t90      []float32 // %90 = div(%87, s) f32[N,3], line 14 [grad]
+	t94      []float32 // %94 = sum_to(%93) f32[3], line 14 [grad]
+	h_grad   []float32 // %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
+	W2_grad  []float32 // %97 = matmul(h, %90) f32[5,3], line 14 [grad]
+	t105     []float32 // %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
+	b1_grad  []float32 // %106 = sum_to(%105) f32[5], line 13 [grad]
+	t107     []float32 // %107 = add(%104, %105) f32[N,5], line 13 [grad]
+	W1_grad  []float32 // %109 = matmul(x, %107) f32[6,5], line 13 [grad]
 }
 
 // New returns a OpsTour with every parameter at its initial value. Buffers
@@ -129,23 +129,23 @@ func (m *Model) layout(n int) {
 	a = a[5*n:]
 	m.t8, m.t105 = a[:5*n:5*n], a[:5*n:5*n]
 	a = a[5*n:]
-	m.h, m.t106 = a[:5*n:5*n], a[:5:5]
+	m.h, m.b1_grad = a[:5*n:5*n], a[:5:5]
 	a = a[5*n:]
-	m.t96, m.t14, m.t15 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.h_grad, m.t14, m.t15 = a[:5*n:5*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[5*n:]
-	m.z, m.t87 = a[:3*n:3*n], a[:3*n:3*n]
+	m.z, m.z_grad = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.p_18, m.t90 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t19, m.t77, m.t94 = a[:3*n:3*n], a[:3*n:3*n], a[:3:3]
 	a = a[3*n:]
-	m.t24, m.t72, m.t20, m.t21 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
+	m.t24, m.p_grad, m.t20, m.t21 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t25, m.t75, m.t84 = a[:3*n:3*n], a[:n:n], a[:n:n]
 	a = a[3*n:]
 	m.t27, m.t65 = a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
-	m.q, m.err, m.t59, m.t61 = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
+	m.q, m.err, m.t59, m.err_grad = a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n]
 	a = a[3*n:]
 	m.t58, m.t35, m.t56, m.t64 = a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[3*n:]
@@ -153,9 +153,9 @@ func (m *Model) layout(n int) {
 	a = a[n:]
 	m.t57, m.t68, m.t36 = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.t109, m.t40, m.t55 = a[:30:30], a[:1:1], a[:1:1]
+	m.W1_grad, m.t40, m.t55 = a[:30:30], a[:1:1], a[:1:1]
 	a = a[30:]
-	m.t97 = a[:15:15]
+	m.W2_grad = a[:15:15]
 	a = a[15:]
 	m.t48 = a[:3:3]
 	a = a[3:]
@@ -168,18 +168,9 @@ func (m *Model) layout(n int) {
 // gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,6] @ f32[6,5]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.1 µs at n = 5
+//
+// It is also the plan for the SGEMM of %14 (f32[N,5] @ f32[5,3]), which the cost model decides the same way.
 func gemmPlan6(n int) runtime.GemmPlan {
-	switch {
-	case n <= 4:
-		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
-	}
-	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
-}
-
-// gemmPlan14 is the cost model's plan for the SGEMM of %14 (f32[N,5] @ f32[5,3]) by batch size n (estimated times):
-//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
-//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan14(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -226,7 +217,7 @@ func (m *Model) forward(n int, x []float32) {
 		h[i0] = t8[i0] + (t10[i0] * float32(0.5))
 	}
 	// %14 = matmul(h, W2) f32[N,3], line 14
-	runtime.SgemmPlan(gemmPlan14(n), false, false, n, 3, 5, 1, h, 5, p2, 3, 0, t14, 3)
+	runtime.SgemmPlan(gemmPlan6(n), false, false, n, 3, 5, 1, h, 5, p2, 3, 0, t14, 3)
 	// %15 = div(%14, s) f32[N,3], line 14
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
@@ -365,24 +356,24 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	t57 := m.t57
 	t58 := m.t58
 	t59 := m.t59
-	t61 := m.t61
+	err_grad := m.err_grad
 	t64 := m.t64
 	t65 := m.t65
 	t68 := m.t68
-	t72 := m.t72
+	p_grad := m.p_grad
 	t75 := m.t75
 	t76 := m.t76
 	t77 := m.t77
 	t84 := m.t84
-	t87 := m.t87
+	z_grad := m.z_grad
 	t90 := m.t90
 	t94 := m.t94
-	t96 := m.t96
-	t97 := m.t97
+	h_grad := m.h_grad
+	W2_grad := m.W2_grad
 	t105 := m.t105
-	t106 := m.t106
+	b1_grad := m.b1_grad
 	t107 := m.t107
-	t109 := m.t109
+	W1_grad := m.W1_grad
 	// First the loss program.
 	m.loss(n, x, t)
 	// %48 = mul(%127, s) f32[3], line 20 [grad]
@@ -413,7 +404,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 	}
 	// %61 = add(%59, %59) f32[N,3], line 20 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t61[i0] = t59[i0] + t59[i0]
+		err_grad[i0] = t59[i0] + t59[i0]
 	}
 	// %64 = sum(%61) f32[N,1], line 17 [grad]
 	{
@@ -422,7 +413,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t64[o0] += t61[o1+i1]
+				t64[o0] += err_grad[o1+i1]
 			}
 		}
 	}
@@ -435,13 +426,13 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t68[o0] += t61[o1+i1]
+				t68[o0] += err_grad[o1+i1]
 			}
 		}
 	}
 	// %72 = add(%63, %71) f32[N,3], line 16 [grad]
 	for i0 := 0; i0 < 3*n; i0++ {
-		t72[i0] = (t61[i0] / t24[i0]) + (t61[i0] / (float32(2) * t25[i0]))
+		p_grad[i0] = (err_grad[i0] / t24[i0]) + (err_grad[i0] / (float32(2) * t25[i0]))
 	}
 	// %75 = neg(%74) f32[N,1], line 16 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -464,7 +455,7 @@ func (m *Model) train(n int, x []float32, t []float32) {
 			o0 := i0
 			o1 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t84[o0] += (t72[o1+i1] * p_18[o1+i1])
+				t84[o0] += (p_grad[o1+i1] * p_18[o1+i1])
 			}
 		}
 	}
@@ -473,14 +464,14 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t87[o0+i1] = ((t61[o0+i1] - (t65[o0+i1] * t64[o1])) + ((t77[o0+i1] / t76[0]) * (float32(2) * z[o0+i1]))) + (p_18[o0+i1] * (t72[o0+i1] - t84[o1]))
+			z_grad[o0+i1] = ((err_grad[o0+i1] - (t65[o0+i1] * t64[o1])) + ((t77[o0+i1] / t76[0]) * (float32(2) * z[o0+i1]))) + (p_18[o0+i1] * (p_grad[o0+i1] - t84[o1]))
 		}
 	}
 	// %90 = div(%87, s) f32[N,3], line 14 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 3
 		for i1 := 0; i1 < 3; i1++ {
-			t90[o0+i1] = t87[o0+i1] / p3[i1]
+			t90[o0+i1] = z_grad[o0+i1] / p3[i1]
 		}
 	}
 	// %94 = sum_to(%93) f32[3], line 14 [grad]
@@ -489,45 +480,45 @@ func (m *Model) train(n int, x []float32, t []float32) {
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t94[i1] += (-(t87[o0+i1] * (t15[o0+i1] / p3[i1])))
+				t94[i1] += (-(z_grad[o0+i1] * (t15[o0+i1] / p3[i1])))
 			}
 		}
 	}
 	// %96 = matmul(%90, W2) f32[N,5], line 14 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, t96, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 5, 3, 1, t90, 3, p2, 3, 0, h_grad, 5)
 	// %97 = matmul(h, %90) f32[5,3], line 14 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, h, 5, t90, 3, 0, t97, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 3, n, 1, h, 5, t90, 3, 0, W2_grad, 3)
 	// %105 = relu_grad(%96, %8) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t105[i0] = runtime.ReluGrad(t96[i0], t8[i0])
+		t105[i0] = runtime.ReluGrad(h_grad[i0], t8[i0])
 	}
 	// %106 = sum_to(%105) f32[5], line 13 [grad]
 	{
-		clear(t106)
+		clear(b1_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 5
 			for i1 := 0; i1 < 5; i1++ {
-				t106[i1] += t105[o0+i1]
+				b1_grad[i1] += t105[o0+i1]
 			}
 		}
 	}
 	// %107 = add(%104, %105) f32[N,5], line 13 [grad]
 	for i0 := 0; i0 < 5*n; i0++ {
-		t107[i0] = ((t96[i0] * float32(0.5)) * (t10[i0] * (float32(1) - t10[i0]))) + t105[i0]
+		t107[i0] = ((h_grad[i0] * float32(0.5)) * (t10[i0] * (float32(1) - t10[i0]))) + t105[i0]
 	}
 	// %109 = matmul(x, %107) f32[6,5], line 13 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 5, n, 1, x, 6, t107, 5, 0, t109, 5)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 6, 5, n, 1, x, 6, t107, 5, 0, W1_grad, 5)
 	// %112 = sub(W1, %111) f32[6,5], line 23 [update]
 	for i0 := 0; i0 < 30; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * t109[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * W1_grad[i0])
 	}
 	// %116 = sub(b1, %115) f32[5], line 23 [update]
 	for i0 := 0; i0 < 5; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * t106[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * b1_grad[i0])
 	}
 	// %120 = sub(W2, %119) f32[5,3], line 23 [update]
 	for i0 := 0; i0 < 15; i0++ {
-		p2[i0] = p2[i0] - (float32(0.05) * t97[i0])
+		p2[i0] = p2[i0] - (float32(0.05) * W2_grad[i0])
 	}
 	// %124 = sub(s, %123) f32[3], line 23 [update]
 	for i0 := 0; i0 < 3; i0++ {
@@ -601,21 +592,21 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{6, 5},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{5},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W2",
 		Shape: []int{5, 3},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "s",
 		Shape: []int{3},
+		Data:  m.params[3],
 	}}
 }
 
@@ -753,69 +744,69 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.6,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  5.2,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  11.6,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "OpsTour",
+	Source: "examples/ops_tour.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 6},
-	}, {
-		DType: "f32",
 		Dims:  []string{"N", ""},
+	}, {
 		Name:  "t",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{196, 184},
-		ParamBytes: 212,
-	},
-	Model:     "OpsTour",
-	Optimizer: "sgd(lr=0.05)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "p",
-		Shape: []int{-1, 3},
-	}, {
 		DType: "f32",
+		Shape: []int{-1, 3},
 		Dims:  []string{"N", ""},
+	}, {
 		Name:  "q",
-		Shape: []int{-1, 3},
-	}},
-	ParamCount: 53,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{6, 5},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{5},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{5, 3},
 	}, {
-		DType: "f32",
 		Name:  "s",
+		DType: "f32",
 		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/ops_tour.flow",
 	TrainInputs:   []string{"x", "t"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.05)",
+	ParamCount:    53,
+	Memory: runtime.Memory{
+		ParamBytes: 212,
+		ArenaBytes: []int64{196, 184},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.6,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  5.2,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  11.6,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -57,39 +57,39 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	h    []float32 // h = relu(%7) f32[N,32], line 19
-	t10  []float32 // %10 = add(%9, b2) f32[N,10], line 20
-	y    []float32 // y = softmax(%10) f32[N,10], line 20
-	t17  []float32 // %17 = softmax_cross_entropy(%10, y_) f32[N], line 21
-	xent []float32 // xent = mean(%17) f32[], line 21
-	t21  []float32 // %21 = count(%17) f32[], line 21 [grad]
-	t22  []float32 // %22 = broadcast_to(%20) f32[N], line 21 [grad]
-	t23  []float32 // %23 = div(%22, %21) f32[N], line 21 [grad]
-	t24  []float32 // %24 = broadcast_to(%23) f32[N,10], line 21 [grad]
-	t26  []float32 // %26 = sum(y_) f32[N,1], line 21 [grad]
-	t29  []float32 // %29 = mul(%28, %24) f32[N,10], line 21 [grad]
-	t33  []float32 // %33 = sum_to(%29) f32[10], line 20 [grad]
-	t34  []float32 // %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
-	t35  []float32 // %35 = matmul(h, %29) f32[32,10], line 20 [grad]
-	t36  []float32 // %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
-	t37  []float32 // %37 = sum_to(%36) f32[32], line 19 [grad]
-	t39  []float32 // %39 = matmul(x, %36) f32[784,32], line 19 [grad]
-	t42  []float32 // %42 = sum(%41) f32[], line 24 [update]
-	t44  []float32 // %44 = sum(%43) f32[], line 24 [update]
-	t47  []float32 // %47 = sum(%46) f32[], line 24 [update]
-	t50  []float32 // %50 = sum(%49) f32[], line 24 [update]
-	t58  []float32 // %58 = div(%53, %56) f32[], line 24 [update]
-	t59  []float32 // %59 = mul(%39, %58) f32[784,32], line 24 [update]
-	t60  []float32 // %60 = mul(%37, %58) f32[32], line 24 [update]
-	t61  []float32 // %61 = mul(%35, %58) f32[32,10], line 24 [update]
-	t62  []float32 // %62 = mul(%33, %58) f32[10], line 24 [update]
-	t80  []float32 // %80 = mul(%79, %78) f32[], line 24 [update]
-	t82  []float32 // %82 = mul(%80, %81) f32[], line 24 [update]
-	t101 []float32 // %101 = mul(%99, %100) f32[], line 24 [update]
-	t102 []float32 // %102 = exp(%101) f32[], line 24 [update]
-	t108 []float32 // %108 = mul(%99, %107) f32[], line 24 [update]
-	t109 []float32 // %109 = exp(%108) f32[], line 24 [update]
-	t112 []float32 // %112 = div(%106, %111) f32[], line 24 [update]
+	h       []float32 // h = relu(%7) f32[N,32], line 19
+	t10     []float32 // %10 = add(%9, b2) f32[N,10], line 20
+	y       []float32 // y = softmax(%10) f32[N,10], line 20
+	t17     []float32 // %17 = softmax_cross_entropy(%10, y_) f32[N], line 21
+	xent    []float32 // xent = mean(%17) f32[], line 21
+	t21     []float32 // %21 = count(%17) f32[], line 21 [grad]
+	t22     []float32 // %22 = broadcast_to(%20) f32[N], line 21 [grad]
+	t23     []float32 // %23 = div(%22, %21) f32[N], line 21 [grad]
+	t24     []float32 // %24 = broadcast_to(%23) f32[N,10], line 21 [grad]
+	t26     []float32 // %26 = sum(y_) f32[N,1], line 21 [grad]
+	t29     []float32 // %29 = mul(%28, %24) f32[N,10], line 21 [grad]
+	b2_grad []float32 // %33 = sum_to(%29) f32[10], line 20 [grad]
+	h_grad  []float32 // %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
+	W2_grad []float32 // %35 = matmul(h, %29) f32[32,10], line 20 [grad]
+	t36     []float32 // %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
+	b1_grad []float32 // %37 = sum_to(%36) f32[32], line 19 [grad]
+	W1_grad []float32 // %39 = matmul(x, %36) f32[784,32], line 19 [grad]
+	t42     []float32 // %42 = sum(%41) f32[], line 24 [update]
+	t44     []float32 // %44 = sum(%43) f32[], line 24 [update]
+	t47     []float32 // %47 = sum(%46) f32[], line 24 [update]
+	t50     []float32 // %50 = sum(%49) f32[], line 24 [update]
+	t58     []float32 // %58 = div(%53, %56) f32[], line 24 [update]
+	t59     []float32 // %59 = mul(%39, %58) f32[784,32], line 24 [update]
+	t60     []float32 // %60 = mul(%37, %58) f32[32], line 24 [update]
+	t61     []float32 // %61 = mul(%35, %58) f32[32,10], line 24 [update]
+	t62     []float32 // %62 = mul(%33, %58) f32[10], line 24 [update]
+	t80     []float32 // %80 = mul(%79, %78) f32[], line 24 [update]
+	t82     []float32 // %82 = mul(%80, %81) f32[], line 24 [update]
+	t101    []float32 // %101 = mul(%99, %100) f32[], line 24 [update]
+	t102    []float32 // %102 = exp(%101) f32[], line 24 [update]
+	t108    []float32 // %108 = mul(%99, %107) f32[], line 24 [update]
+	t109    []float32 // %109 = exp(%108) f32[], line 24 [update]
+	t112    []float32 // %112 = div(%106, %111) f32[], line 24 [update]
 }
 
 // New returns a Optimizers with every parameter at its initial value. Buffers
@@ -131,17 +131,17 @@ func (m *Model) layout(n int) {
 	a := m.arena[:size]
 	m.h, m.t36, m.t60, m.t42 = a[:32*n:32*n], a[:32*n:32*n], a[:32:32], a[:1:1]
 	a = a[32*n:]
-	m.t34, m.t10, m.t24, m.t22, m.t37, m.t62 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:10:10]
+	m.h_grad, m.t10, m.t24, m.t22, m.b1_grad, m.t62 = a[:32*n:32*n], a[:10*n:10*n], a[:10*n:10*n], a[:n:n], a[:32:32], a[:10:10]
 	a = a[32*n:]
 	m.y, m.t29, m.t44, m.t58, m.t80, m.t112 = a[:10*n:10*n], a[:10*n:10*n], a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 	a = a[10*n:]
 	m.t17, m.t23, m.t26, m.t47, m.t82 = a[:n:n], a[:n:n], a[:n:n], a[:1:1], a[:1:1]
 	a = a[n:]
-	m.t39, m.t59, m.t21, m.t101, m.t102 = a[:25088:25088], a[:25088:25088], a[:1:1], a[:1:1], a[:1:1]
+	m.W1_grad, m.t59, m.t21, m.t101, m.t102 = a[:25088:25088], a[:25088:25088], a[:1:1], a[:1:1], a[:1:1]
 	a = a[25088:]
-	m.t35, m.t61 = a[:320:320], a[:320:320]
+	m.W2_grad, m.t61 = a[:320:320], a[:320:320]
 	a = a[320:]
-	m.t33, m.t108, m.t109 = a[:10:10], a[:1:1], a[:1:1]
+	m.b2_grad, m.t108, m.t109 = a[:10:10], a[:1:1], a[:1:1]
 	a = a[10:]
 	m.xent = a[:1:1]
 	a = a[1:]
@@ -290,12 +290,12 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	t24 := m.t24
 	t26 := m.t26
 	t29 := m.t29
-	t33 := m.t33
-	t34 := m.t34
-	t35 := m.t35
+	b2_grad := m.b2_grad
+	h_grad := m.h_grad
+	W2_grad := m.W2_grad
 	t36 := m.t36
-	t37 := m.t37
-	t39 := m.t39
+	b1_grad := m.b1_grad
+	W1_grad := m.W1_grad
 	t42 := m.t42
 	t44 := m.t44
 	t47 := m.t47
@@ -355,79 +355,79 @@ func (m *Model) train(n int, x []float32, y_ []float32) {
 	}
 	// %33 = sum_to(%29) f32[10], line 20 [grad]
 	{
-		clear(t33)
+		clear(b2_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 10
 			for i1 := 0; i1 < 10; i1++ {
-				t33[i1] += t29[o0+i1]
+				b2_grad[i1] += t29[o0+i1]
 			}
 		}
 	}
 	// %34 = matmul(%29, W2) f32[N,32], line 20 [grad]
-	runtime.SgemmPlan(gemmPlan34(n), false, true, n, 32, 10, 1, t29, 10, p2, 10, 0, t34, 32)
+	runtime.SgemmPlan(gemmPlan34(n), false, true, n, 32, 10, 1, t29, 10, p2, 10, 0, h_grad, 32)
 	// %35 = matmul(h, %29) f32[32,10], line 20 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, h, 32, t29, 10, 0, t35, 10)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 32, 10, n, 1, h, 32, t29, 10, 0, W2_grad, 10)
 	// %36 = relu_grad(%34, h) f32[N,32], line 19 [grad]
 	for i0 := 0; i0 < 32*n; i0++ {
-		t36[i0] = runtime.ReluGrad(t34[i0], h[i0])
+		t36[i0] = runtime.ReluGrad(h_grad[i0], h[i0])
 	}
 	// %37 = sum_to(%36) f32[32], line 19 [grad]
 	{
-		clear(t37)
+		clear(b1_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 32
 			for i1 := 0; i1 < 32; i1++ {
-				t37[i1] += t36[o0+i1]
+				b1_grad[i1] += t36[o0+i1]
 			}
 		}
 	}
 	// %39 = matmul(x, %36) f32[784,32], line 19 [grad]
-	runtime.SgemmPlan(gemmPlan39(n), true, false, 784, 32, n, 1, x, 784, t36, 32, 0, t39, 32)
+	runtime.SgemmPlan(gemmPlan39(n), true, false, 784, 32, n, 1, x, 784, t36, 32, 0, W1_grad, 32)
 	// %42 = sum(%41) f32[], line 24 [update]
 	{
 		clear(t42)
 		for i0 := 0; i0 < 25088; i0++ {
-			t42[0] += (t39[i0] * t39[i0])
+			t42[0] += (W1_grad[i0] * W1_grad[i0])
 		}
 	}
 	// %44 = sum(%43) f32[], line 24 [update]
 	{
 		clear(t44)
 		for i0 := 0; i0 < 32; i0++ {
-			t44[0] += (t37[i0] * t37[i0])
+			t44[0] += (b1_grad[i0] * b1_grad[i0])
 		}
 	}
 	// %47 = sum(%46) f32[], line 24 [update]
 	{
 		clear(t47)
 		for i0 := 0; i0 < 320; i0++ {
-			t47[0] += (t35[i0] * t35[i0])
+			t47[0] += (W2_grad[i0] * W2_grad[i0])
 		}
 	}
 	// %50 = sum(%49) f32[], line 24 [update]
 	{
 		clear(t50)
 		for i0 := 0; i0 < 10; i0++ {
-			t50[0] += (t33[i0] * t33[i0])
+			t50[0] += (b2_grad[i0] * b2_grad[i0])
 		}
 	}
 	// %58 = div(%53, %56) f32[], line 24 [update]
 	t58[0] = float32(5) / (float32(5) + (runtime.Relu(((runtime.Sqrt((((t42[0] + t44[0]) + t47[0]) + t50[0]))) - float32(5)))))
 	// %59 = mul(%39, %58) f32[784,32], line 24 [update]
 	for i0 := 0; i0 < 25088; i0++ {
-		t59[i0] = t39[i0] * t58[0]
+		t59[i0] = W1_grad[i0] * t58[0]
 	}
 	// %60 = mul(%37, %58) f32[32], line 24 [update]
 	for i0 := 0; i0 < 32; i0++ {
-		t60[i0] = t37[i0] * t58[0]
+		t60[i0] = b1_grad[i0] * t58[0]
 	}
 	// %61 = mul(%35, %58) f32[32,10], line 24 [update]
 	for i0 := 0; i0 < 320; i0++ {
-		t61[i0] = t35[i0] * t58[0]
+		t61[i0] = W2_grad[i0] * t58[0]
 	}
 	// %62 = mul(%33, %58) f32[10], line 24 [update]
 	for i0 := 0; i0 < 10; i0++ {
-		t62[i0] = t33[i0] * t58[0]
+		t62[i0] = b2_grad[i0] * t58[0]
 	}
 	// %80 = mul(%79, %78) f32[], line 24 [update]
 	t80[0] = float32(0.003) * (((float32(0.5) * (float32(1) + (runtime.Cos((((float32(2000) - (runtime.Relu((float32(2000) - p4[0])))) / float32(2000)) * float32(3.1415927)))))) * float32(0.95)) + float32(0.05))
@@ -561,57 +561,57 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "W1",
 		Shape: []int{784, 32},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "b1",
 		Shape: []int{32},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "W2",
 		Shape: []int{32, 10},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "b2",
 		Shape: []int{10},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "optimizer/step",
 		Shape: []int{},
+		Data:  m.params[4],
 	}, {
-		Data:  m.params[5],
 		Name:  "W1/adam_m",
 		Shape: []int{784, 32},
+		Data:  m.params[5],
 	}, {
-		Data:  m.params[6],
 		Name:  "W1/adam_v",
 		Shape: []int{784, 32},
+		Data:  m.params[6],
 	}, {
-		Data:  m.params[7],
 		Name:  "b1/adam_m",
 		Shape: []int{32},
+		Data:  m.params[7],
 	}, {
-		Data:  m.params[8],
 		Name:  "b1/adam_v",
 		Shape: []int{32},
+		Data:  m.params[8],
 	}, {
-		Data:  m.params[9],
 		Name:  "W2/adam_m",
 		Shape: []int{32, 10},
+		Data:  m.params[9],
 	}, {
-		Data:  m.params[10],
 		Name:  "W2/adam_v",
 		Shape: []int{32, 10},
+		Data:  m.params[10],
 	}, {
-		Data:  m.params[11],
 		Name:  "b2/adam_m",
 		Shape: []int{10},
+		Data:  m.params[11],
 	}, {
-		Data:  m.params[12],
 		Name:  "b2/adam_v",
 		Shape: []int{10},
+		Data:  m.params[12],
 	}}
 }
 
@@ -810,100 +810,100 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,784]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  1.9,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  66.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  339.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "Optimizers",
+	Source: "examples/optimizers.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 784},
+		Dims:  []string{"N", ""},
 	}, {
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "y_",
-		Shape: []int{-1, 10},
-	}},
-	Loss:          "xent",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{101680, 300},
-		ParamBytes: 305404,
-	},
-	Model:     "Optimizers",
-	Optimizer: "adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)",
-	Outputs: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 10},
 		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 10},
 	}},
-	ParamCount: 25450,
-	Params: []runtime.TensorSpec{{
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
 		DType: "f32",
+		Shape: []int{-1, 10},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "W1",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "b1",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "W2",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "b2",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "optimizer/step",
+		DType: "f32",
 		Shape: []int{},
 	}, {
-		DType: "f32",
 		Name:  "W1/adam_m",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "W1/adam_v",
+		DType: "f32",
 		Shape: []int{784, 32},
 	}, {
-		DType: "f32",
 		Name:  "b1/adam_m",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "b1/adam_v",
+		DType: "f32",
 		Shape: []int{32},
 	}, {
-		DType: "f32",
 		Name:  "W2/adam_m",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "W2/adam_v",
+		DType: "f32",
 		Shape: []int{32, 10},
 	}, {
-		DType: "f32",
 		Name:  "b2/adam_m",
+		DType: "f32",
 		Shape: []int{10},
 	}, {
-		DType: "f32",
 		Name:  "b2/adam_v",
+		DType: "f32",
 		Shape: []int{10},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/optimizers.flow",
 	TrainInputs:   []string{"x", "y_"},
+	Loss:          "xent",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "adam(alpha=0.05, beta1=0.9, beta2=0.999, clip_norm=5, decay_steps=2000, epsilon=1e-07, lr=0.003, schedule=cosine, weight_decay=0.004)",
+	ParamCount:    25450,
+	Memory: runtime.Memory{
+		ParamBytes: 305404,
+		ArenaBytes: []int64{101680, 300},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  1.9,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  66.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  339.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

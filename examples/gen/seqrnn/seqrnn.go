@@ -51,48 +51,48 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	training     bool      // set during TrainStep: loops keep what their gradients read
-	hs_xw        []float32 // hs/xw = add(%5, hs/b) f32[N,T,8], line 54
-	t7           []float32 // %7 = fill() f32[N,8], line 55
-	xt           []float32 // xt = arg() f32[N,8], line 55
-	h_9          []float32 // h = arg() f32[N,8], line 55
-	t11          []float32 // %11 = add(xt, %10) f32[N,8], line 56
-	t12          []float32 // %12 = tanh(%11) f32[N,8], line 56
-	hs_hs        []float32 // hs/hs = get(%15) f32[N,T,8], line 55
-	ht           []float32 // ht = arg() f32[N,8], line 141
-	h_20         []float32 // h = arg() f32[N,8], line 141
-	final_step_h []float32 // final_step/h = get(%22) f32[N,8], line 141
-	logits       []float32 // logits = add(%26, logits/b) f32[N,3], line 16
-	y            []float32 // y = softmax(logits) f32[N,3], line 18
-	t29          []float32 // %29 = softmax_cross_entropy(logits, y_) f32[N], line 19
-	loss_30      []float32 // loss = mean(%29) f32[], line 19
-	t32          []float32 // %32 = count(%29) f32[], line 19 [grad]
-	t33          []float32 // %33 = broadcast_to(%31) f32[N], line 19 [grad]
-	t34          []float32 // %34 = div(%33, %32) f32[N], line 19 [grad]
-	t35          []float32 // %35 = broadcast_to(%34) f32[N,3], line 19 [grad]
-	t37          []float32 // %37 = sum(y_) f32[N,1], line 19 [grad]
-	t40          []float32 // %40 = mul(%39, %35) f32[N,3], line 19 [grad]
-	t44          []float32 // %44 = sum_to(%40) f32[3], line 16 [grad]
-	t45          []float32 // %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
-	t46          []float32 // %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
-	t47          []float32 // %47 = arg() f32[N,8], line 141 [grad]
-	t49          []float32 // %49 = arg() f32[N,8], line 141 [grad]
-	t51          []float32 // %51 = reshape_to(%49) f32[N,8], line 141 [grad]
-	t56          []float32 // %56 = get(%55) f32[N,T,8], line 141 [grad]
-	t59          []float32 // %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
-	t81          []float32 // %81 = get(%15) f32[T,N,8], line 56 [grad]
-	t113         []float32 // %113 = transpose(hs/U) f32[8,8], line 56 [grad]
-	t61          []float32 // %61 = arg() f32[N,8], line 55 [grad]
-	t62          []float32 // %62 = arg() f32[N,8], line 55 [grad]
-	t80          []float32 // %80 = arg() f32[N,8], line 56 [grad]
-	t63          []float32 // %63 = arg() f32[N,8], line 55 [grad]
-	t64          []float32 // %64 = arg() f32[8,8], line 55 [grad]
-	t70          []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
-	t75          []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
-	t85          []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
-	t87          []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
-	t88          []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
-	t91          []float32 // %91 = sum_to(%90) f32[5,8], line 54 [grad]
+	training          bool      // set during TrainStep: loops keep what their gradients read
+	hs_xw             []float32 // hs/xw = add(%5, hs/b) f32[N,T,8], line 54
+	t7                []float32 // %7 = fill() f32[N,8], line 55
+	xt                []float32 // xt = arg() f32[N,8], line 55
+	h_9               []float32 // h = arg() f32[N,8], line 55
+	t11               []float32 // %11 = add(xt, %10) f32[N,8], line 56
+	t12               []float32 // %12 = tanh(%11) f32[N,8], line 56
+	hs_hs             []float32 // hs/hs = get(%15) f32[N,T,8], line 55
+	ht                []float32 // ht = arg() f32[N,8], line 141
+	h_20              []float32 // h = arg() f32[N,8], line 141
+	final_step_h      []float32 // final_step/h = get(%22) f32[N,8], line 141
+	logits            []float32 // logits = add(%26, logits/b) f32[N,3], line 16
+	y                 []float32 // y = softmax(logits) f32[N,3], line 18
+	t29               []float32 // %29 = softmax_cross_entropy(logits, y_) f32[N], line 19
+	loss_30           []float32 // loss = mean(%29) f32[], line 19
+	t32               []float32 // %32 = count(%29) f32[], line 19 [grad]
+	t33               []float32 // %33 = broadcast_to(%31) f32[N], line 19 [grad]
+	t34               []float32 // %34 = div(%33, %32) f32[N], line 19 [grad]
+	t35               []float32 // %35 = broadcast_to(%34) f32[N,3], line 19 [grad]
+	t37               []float32 // %37 = sum(y_) f32[N,1], line 19 [grad]
+	logits_grad       []float32 // %40 = mul(%39, %35) f32[N,3], line 19 [grad]
+	logits_b_grad     []float32 // %44 = sum_to(%40) f32[3], line 16 [grad]
+	final_step_h_grad []float32 // %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
+	logits_W_grad     []float32 // %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
+	t47               []float32 // %47 = arg() f32[N,8], line 141 [grad]
+	t49               []float32 // %49 = arg() f32[N,8], line 141 [grad]
+	ht_grad           []float32 // %51 = reshape_to(%49) f32[N,8], line 141 [grad]
+	hs_hs_grad        []float32 // %56 = get(%55) f32[N,T,8], line 141 [grad]
+	t59               []float32 // %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
+	t81               []float32 // %81 = get(%15) f32[T,N,8], line 56 [grad]
+	t113              []float32 // %113 = transpose(hs/U) f32[8,8], line 56 [grad]
+	t61               []float32 // %61 = arg() f32[N,8], line 55 [grad]
+	t62               []float32 // %62 = arg() f32[N,8], line 55 [grad]
+	t80               []float32 // %80 = arg() f32[N,8], line 56 [grad]
+	t63               []float32 // %63 = arg() f32[N,8], line 55 [grad]
+	t64               []float32 // %64 = arg() f32[8,8], line 55 [grad]
+	t70               []float32 // %70 = reshape_to(%63) f32[N,8], line 56 [grad]
+	xt_grad           []float32 // %75 = mul(%71, %74) f32[N,8], line 56 [grad]
+	hs_xw_grad        []float32 // %85 = get(%84) f32[N,T,8], line 56 [grad]
+	hs_U_grad         []float32 // %87 = get(%84) f32[8,8], line 56 [grad]
+	hs_b_grad         []float32 // %88 = sum_to(%85) f32[8], line 54 [grad]
+	hs_W_grad         []float32 // %91 = sum_to(%90) f32[5,8], line 54 [grad]
 }
 
 // New returns a SeqRnn with every parameter at its initial value. Buffers
@@ -130,19 +130,19 @@ func (m *Model) layout(n, t int) {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.hs_xw, m.t56, m.ht, m.logits, m.t35, m.t40, m.t33, m.t88 = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
+	m.hs_xw, m.hs_hs_grad, m.ht, m.logits, m.t35, m.logits_grad, m.t33, m.hs_b_grad = a[:8*n*t:8*n*t], a[:8*n*t:8*n*t], a[:8*n:8*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:8:8]
 	a = a[8*n*t:]
 	m.hs_hs = a[: 8*n*t : 8*n*t]
 	a = a[8*n*t:]
 	m.t81 = a[: 8*n*t : 8*n*t]
 	a = a[8*n*t:]
-	m.t85, m.t7, m.t45, m.y = a[:8*n*t:8*n*t], a[:8*n:8*n], a[:8*n:8*n], a[:3*n:3*n]
+	m.hs_xw_grad, m.t7, m.final_step_h_grad, m.y = a[:8*n*t:8*n*t], a[:8*n:8*n], a[:8*n:8*n], a[:3*n:3*n]
 	a = a[8*n*t:]
 	m.xt, m.h_20, m.t47, m.t59, m.t29, m.t34, m.t37 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:n:n], a[:n:n], a[:n:n]
 	a = a[8*n:]
 	m.h_9, m.final_step_h, m.t49, m.t61 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
-	m.t11, m.t51, m.t62, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
+	m.t11, m.ht_grad, m.t62, m.t32 = a[:8*n:8*n], a[:8*n:8*n], a[:8*n:8*n], a[:1:1]
 	a = a[8*n:]
 	m.t12, m.t80 = a[:8*n:8*n], a[:8*n:8*n]
 	a = a[8*n:]
@@ -150,17 +150,17 @@ func (m *Model) layout(n, t int) {
 	a = a[8*n:]
 	m.t70 = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t75 = a[: 8*n : 8*n]
+	m.xt_grad = a[: 8*n : 8*n]
 	a = a[8*n:]
-	m.t113, m.t91 = a[:64:64], a[:40:40]
+	m.t113, m.hs_W_grad = a[:64:64], a[:40:40]
 	a = a[64:]
 	m.t64 = a[:64:64]
 	a = a[64:]
-	m.t87 = a[:64:64]
+	m.hs_U_grad = a[:64:64]
 	a = a[64:]
-	m.t46 = a[:24:24]
+	m.logits_W_grad = a[:24:24]
 	a = a[24:]
-	m.t44 = a[:3:3]
+	m.logits_b_grad = a[:3:3]
 	a = a[3:]
 	m.loss_30 = a[:1:1]
 	a = a[1:]
@@ -332,27 +332,27 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 	t34 := m.t34
 	t35 := m.t35
 	t37 := m.t37
-	t40 := m.t40
-	t44 := m.t44
-	t45 := m.t45
-	t46 := m.t46
+	logits_grad := m.logits_grad
+	logits_b_grad := m.logits_b_grad
+	final_step_h_grad := m.final_step_h_grad
+	logits_W_grad := m.logits_W_grad
 	t47 := m.t47
 	t49 := m.t49
-	t51 := m.t51
-	t56 := m.t56
+	ht_grad := m.ht_grad
+	hs_hs_grad := m.hs_hs_grad
 	t59 := m.t59
 	t61 := m.t61
 	t62 := m.t62
 	t63 := m.t63
 	t64 := m.t64
 	t70 := m.t70
-	t75 := m.t75
+	xt_grad := m.xt_grad
 	t80 := m.t80
 	t81 := m.t81
-	t85 := m.t85
-	t87 := m.t87
-	t88 := m.t88
-	t91 := m.t91
+	hs_xw_grad := m.hs_xw_grad
+	hs_U_grad := m.hs_U_grad
+	hs_b_grad := m.hs_b_grad
+	hs_W_grad := m.hs_W_grad
 	t113 := m.t113
 	// First the loss program.
 	m.loss(n, t, x, y_)
@@ -392,37 +392,37 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t40[o0+i1] = ((y[o0+i1] * t37[o1]) - y_[o0+i1]) * t35[o0+i1]
+			logits_grad[o0+i1] = ((y[o0+i1] * t37[o1]) - y_[o0+i1]) * t35[o0+i1]
 		}
 	}
 	// %44 = sum_to(%40) f32[3], line 16 [grad]
 	{
-		clear(t44)
+		clear(logits_b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 3
 			for i1 := 0; i1 < 3; i1++ {
-				t44[i1] += t40[o0+i1]
+				logits_b_grad[i1] += logits_grad[o0+i1]
 			}
 		}
 	}
 	// %45 = matmul(%40, logits/W) f32[N,8], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 3, 1, t40, 3, p3, 3, 0, t45, 8)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 8, 3, 1, logits_grad, 3, p3, 3, 0, final_step_h_grad, 8)
 	// %46 = matmul(final_step/h, %40) f32[8,3], line 16 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 3, n, 1, final_step_h, 8, t40, 3, 0, t46, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 3, n, 1, final_step_h, 8, logits_grad, 3, 0, logits_W_grad, 3)
 	// %55 = scan(hs/hs, %45) (f32[N,T,8], f32[N,8]), line 141 [grad]
 	{
-		copy(t49, t45)
+		copy(t49, final_step_h_grad)
 		for i55 := t - 1; i55 >= 0; i55-- {
 			runtime.CopyStepIn(t47, hs_hs, n, t, 8, i55)
 			// The body.
 			// %51 = reshape_to(%49) f32[N,8], line 141 [grad]
-			copy(t51, t49)
+			copy(ht_grad, t49)
 			// %53 = broadcast_to(%52) f32[N,8], line 141 [grad]
 			for i0 := 0; i0 < 8*n; i0++ {
 				t49[i0] = float32(0)
 			}
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t56, t51, n, t, 8, i55)
+			runtime.CopyStepOut(hs_hs_grad, ht_grad, n, t, 8, i55)
 		}
 	}
 	// %59 = broadcast_to(%58) f32[N,8], line 55 [grad]
@@ -443,61 +443,61 @@ func (m *Model) train(n, t int, x []float32, y_ []float32) {
 		copy(t64, c112)
 		for i84 := t - 1; i84 >= 0; i84-- {
 			t61 = t81[i84*8*n : (i84+1)*8*n]
-			runtime.CopyStepIn(t62, t56, n, t, 8, i84)
+			runtime.CopyStepIn(t62, hs_hs_grad, n, t, 8, i84)
 			runtime.CopyStepIn(t80, hs_hs, n, t, 8, i84)
 			// The body.
 			// %70 = reshape_to(%63) f32[N,8], line 56 [grad]
 			copy(t70, t63)
 			// %75 = mul(%71, %74) f32[N,8], line 56 [grad]
 			for i0 := 0; i0 < 8*n; i0++ {
-				t75[i0] = (t62[i0] + t70[i0]) * (float32(1) - (t80[i0] * t80[i0]))
+				xt_grad[i0] = (t62[i0] + t70[i0]) * (float32(1) - (t80[i0] * t80[i0]))
 			}
 			// %78 = add(%64, %77) f32[8,8], line 56 [grad]
 			{
 				// the product of %77, plus %64: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 8, n, 1, t61, 8, t75, 8, 1, t64, 8)
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 8, 8, n, 1, t61, 8, xt_grad, 8, 1, t64, 8)
 			}
 			// %115 = matmul(%75, %114) f32[N,8], line 56 [grad]
-			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, t75, 8, t113, 8, 0, t63, 8)
+			runtime.SgemmPlan(gemmPlan10(n), false, false, n, 8, 8, 1, xt_grad, 8, t113, 8, 0, t63, 8)
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(t85, t75, n, t, 8, i84)
+			runtime.CopyStepOut(hs_xw_grad, xt_grad, n, t, 8, i84)
 		}
-		copy(t87, t64)
+		copy(hs_U_grad, t64)
 	}
 	// %88 = sum_to(%85) f32[8], line 54 [grad]
 	{
-		clear(t88)
+		clear(hs_b_grad)
 		for i0 := 0; i0 < n*t; i0++ {
 			o0 := i0 * 8
 			for i1 := 0; i1 < 8; i1++ {
-				t88[i1] += t85[o0+i1]
+				hs_b_grad[i1] += hs_xw_grad[o0+i1]
 			}
 		}
 	}
 	// %91 = sum_to(%90) f32[5,8], line 54 [grad]
 	{
 		// the product of %90 summed over its batch axes: one kernel call
-		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 8, n*t, 1, x, 5, t85, 8, 0, t91, 8)
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 5, 8, n*t, 1, x, 5, hs_xw_grad, 8, 0, hs_W_grad, 8)
 	}
 	// %94 = sub(hs/W, %93) f32[5,8], line 22 [update]
 	for i0 := 0; i0 < 40; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t91[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * hs_W_grad[i0])
 	}
 	// %98 = sub(hs/U, %97) f32[8,8], line 22 [update]
 	for i0 := 0; i0 < 64; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t87[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * hs_U_grad[i0])
 	}
 	// %102 = sub(hs/b, %101) f32[8], line 22 [update]
 	for i0 := 0; i0 < 8; i0++ {
-		p2[i0] = p2[i0] - (float32(0.1) * t88[i0])
+		p2[i0] = p2[i0] - (float32(0.1) * hs_b_grad[i0])
 	}
 	// %106 = sub(logits/W, %105) f32[8,3], line 22 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		p3[i0] = p3[i0] - (float32(0.1) * t46[i0])
+		p3[i0] = p3[i0] - (float32(0.1) * logits_W_grad[i0])
 	}
 	// %110 = sub(logits/b, %109) f32[3], line 22 [update]
 	for i0 := 0; i0 < 3; i0++ {
-		p4[i0] = p4[i0] - (float32(0.1) * t44[i0])
+		p4[i0] = p4[i0] - (float32(0.1) * logits_b_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -594,25 +594,25 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "hs/W",
 		Shape: []int{5, 8},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "hs/U",
 		Shape: []int{8, 8},
+		Data:  m.params[1],
 	}, {
-		Data:  m.params[2],
 		Name:  "hs/b",
 		Shape: []int{8},
+		Data:  m.params[2],
 	}, {
-		Data:  m.params[3],
 		Name:  "logits/W",
 		Shape: []int{8, 3},
+		Data:  m.params[3],
 	}, {
-		Data:  m.params[4],
 		Name:  "logits/b",
 		Shape: []int{3},
+		Data:  m.params[4],
 	}}
 }
 
@@ -709,33 +709,53 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,-1,5]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.4,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  213.0,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  499.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "SeqRnn",
+	Source: "examples/seq_rnn.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "T", ""},
 		Name:  "x",
-		Shape: []int{-1, -1, 5},
-	}, {
 		DType: "f32",
-		Dims:  []string{"N", ""},
+		Shape: []int{-1, -1, 5},
+		Dims:  []string{"N", "T", ""},
+	}, {
 		Name:  "y_",
+		DType: "f32",
 		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
 	}},
+	Outputs: []runtime.TensorSpec{{
+		Name:  "y",
+		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
+		Name:  "hs/W",
+		DType: "f32",
+		Shape: []int{5, 8},
+	}, {
+		Name:  "hs/U",
+		DType: "f32",
+		Shape: []int{8, 8},
+	}, {
+		Name:  "hs/b",
+		DType: "f32",
+		Shape: []int{8},
+	}, {
+		Name:  "logits/W",
+		DType: "f32",
+		Shape: []int{8, 3},
+	}, {
+		Name:  "logits/b",
+		DType: "f32",
+		Shape: []int{3},
+	}},
+	PredictInputs: []string{"x"},
+	TrainInputs:   []string{"x", "y_"},
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	Syms:          []string{"N", "T"},
+	ParamCount:    139,
 	Memory: runtime.Memory{
 		ParamBytes: 556,
 		Syms:       []string{"N", "T"},
@@ -750,38 +770,18 @@ var signature = runtime.Signature{
 			Pow:   []int{1, 1},
 		}},
 	},
-	Model:     "SeqRnn",
-	Optimizer: "sgd(lr=0.1)",
-	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
-		Name:  "y",
-		Shape: []int{-1, 3},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.4,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  213.0,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  499.0,
 	}},
-	ParamCount: 139,
-	Params: []runtime.TensorSpec{{
-		DType: "f32",
-		Name:  "hs/W",
-		Shape: []int{5, 8},
-	}, {
-		DType: "f32",
-		Name:  "hs/U",
-		Shape: []int{8, 8},
-	}, {
-		DType: "f32",
-		Name:  "hs/b",
-		Shape: []int{8},
-	}, {
-		DType: "f32",
-		Name:  "logits/W",
-		Shape: []int{8, 3},
-	}, {
-		DType: "f32",
-		Name:  "logits/b",
-		Shape: []int{3},
-	}},
-	PredictInputs: []string{"x"},
-	Source:        "examples/seq_rnn.flow",
-	Syms:          []string{"N", "T"},
-	TrainInputs:   []string{"x", "y_"},
+	Graph: runtime.DecodeGraph(graphJSON),
 }

@@ -52,42 +52,42 @@ type Model struct {
 	feedIn1  []int32   // the feeds' label, converted from float32
 	feedOut1 []float32 // PredictFeed's pred, converted to float32
 
-	xb      []float32 // xb = add(x, B) f32[N,4,6], line 15
-	rows    []float32 // rows = strided_slice(xb) f32[N,2,6], line 17
-	col     []float32 // col = strided_slice(xb) f32[N,1,4], line 19
-	att     []float32 // att = softmax(rows) f32[N,2,6], line 21
-	pooled  []float32 // pooled = sum(%8) f32[N,6], line 22
-	t10     []float32 // %10 = mean(col) f32[N,1], line 23
-	feat    []float32 // feat = concat(pooled, %10) f32[N,7], line 23
-	t12     []float32 // %12 = matmul(feat, W) f32[N,3], line 24
-	z       []float32 // z = maximum(%12, %13) f32[N,3], line 24
-	pred    []int64   // pred = argmax(z) i64[N,1], line 25
-	t16     []float32 // %16 = one_hot(label) f32[3,N], line 28
-	target  []float32 // target = transpose(%16) f32[N,3], line 28
-	err     []float32 // err = sub(z, target) f32[N,3], line 30
-	t20     []float32 // %20 = sum(%19) f32[N], line 31
-	loss_21 []float32 // loss = mean(%20) f32[], line 31
-	t23     []float32 // %23 = count(%20) f32[], line 31 [grad]
-	t24     []float32 // %24 = broadcast_to(%22) f32[N], line 31 [grad]
-	t25     []float32 // %25 = div(%24, %23) f32[N], line 31 [grad]
-	t26     []float32 // %26 = broadcast_to(%25) f32[N,3], line 31 [grad]
-	t27     []float32 // %27 = mul(%26, err) f32[N,3], line 31 [grad]
-	t31     []float32 // %31 = pick_grad(%29, %12, %13) f32[N,3], line 24 [grad]
-	t32     []float32 // %32 = matmul(%31, W) f32[N,7], line 24 [grad]
-	t33     []float32 // %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
-	t34     []float32 // %34 = slice(%32) f32[N,6], line 23 [grad]
-	t35     []float32 // %35 = slice(%32) f32[N,1], line 23 [grad]
-	t36     []float32 // %36 = count(col) f32[], line 23 [grad]
-	t37     []float32 // %37 = broadcast_to(%35) f32[N,1,4], line 23 [grad]
-	t38     []float32 // %38 = div(%37, %36) f32[N,1,4], line 23 [grad]
-	t39     []float32 // %39 = broadcast_to(%34) f32[N,2,6], line 22 [grad]
-	t40     []float32 // %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
-	t43     []float32 // %43 = sum(%42) f32[N,1,6], line 21 [grad]
-	t46     []float32 // %46 = add(%41, %45) f32[N,2,6], line 21 [grad]
-	t47     []float32 // %47 = reshape_to(%38) f32[N,4,1], line 19 [grad]
-	t48     []float32 // %48 = unslice(%47) f32[N,4,6], line 19 [grad]
-	t49     []float32 // %49 = unslice(%46) f32[N,4,6], line 17 [grad]
-	t51     []float32 // %51 = sum_to(%50) f32[4,6], line 15 [grad]
+	xb          []float32 // xb = add(x, B) f32[N,4,6], line 15
+	rows        []float32 // rows = strided_slice(xb) f32[N,2,6], line 17
+	col         []float32 // col = strided_slice(xb) f32[N,1,4], line 19
+	att         []float32 // att = softmax(rows) f32[N,2,6], line 21
+	pooled      []float32 // pooled = sum(%8) f32[N,6], line 22
+	t10         []float32 // %10 = mean(col) f32[N,1], line 23
+	feat        []float32 // feat = concat(pooled, %10) f32[N,7], line 23
+	t12         []float32 // %12 = matmul(feat, W) f32[N,3], line 24
+	z           []float32 // z = maximum(%12, %13) f32[N,3], line 24
+	pred        []int64   // pred = argmax(z) i64[N,1], line 25
+	t16         []float32 // %16 = one_hot(label) f32[3,N], line 28
+	target      []float32 // target = transpose(%16) f32[N,3], line 28
+	err         []float32 // err = sub(z, target) f32[N,3], line 30
+	t20         []float32 // %20 = sum(%19) f32[N], line 31
+	loss_21     []float32 // loss = mean(%20) f32[], line 31
+	t23         []float32 // %23 = count(%20) f32[], line 31 [grad]
+	t24         []float32 // %24 = broadcast_to(%22) f32[N], line 31 [grad]
+	t25         []float32 // %25 = div(%24, %23) f32[N], line 31 [grad]
+	t26         []float32 // %26 = broadcast_to(%25) f32[N,3], line 31 [grad]
+	t27         []float32 // %27 = mul(%26, err) f32[N,3], line 31 [grad]
+	t31         []float32 // %31 = pick_grad(%29, %12, %13) f32[N,3], line 24 [grad]
+	feat_grad   []float32 // %32 = matmul(%31, W) f32[N,7], line 24 [grad]
+	W_grad      []float32 // %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
+	pooled_grad []float32 // %34 = slice(%32) f32[N,6], line 23 [grad]
+	t35         []float32 // %35 = slice(%32) f32[N,1], line 23 [grad]
+	t36         []float32 // %36 = count(col) f32[], line 23 [grad]
+	t37         []float32 // %37 = broadcast_to(%35) f32[N,1,4], line 23 [grad]
+	col_grad    []float32 // %38 = div(%37, %36) f32[N,1,4], line 23 [grad]
+	t39         []float32 // %39 = broadcast_to(%34) f32[N,2,6], line 22 [grad]
+	att_grad    []float32 // %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
+	t43         []float32 // %43 = sum(%42) f32[N,1,6], line 21 [grad]
+	rows_grad   []float32 // %46 = add(%41, %45) f32[N,2,6], line 21 [grad]
+	t47         []float32 // %47 = reshape_to(%38) f32[N,4,1], line 19 [grad]
+	t48         []float32 // %48 = unslice(%47) f32[N,4,6], line 19 [grad]
+	t49         []float32 // %49 = unslice(%46) f32[N,4,6], line 17 [grad]
+	B_grad      []float32 // %51 = sum_to(%50) f32[4,6], line 15 [grad]
 }
 
 // New returns a TFAttrs with every parameter at its initial value. Buffers
@@ -120,23 +120,23 @@ func (m *Model) layout(n int) {
 		a := m.arena[:size]
 		m.xb, m.t48, m.att = a[:24*n:24*n], a[:24*n:24*n], a[:12*n:12*n]
 		a = a[24*n:]
-		m.t49, m.rows, m.t40, m.t47 = a[:24*n:24*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n]
+		m.t49, m.rows, m.att_grad, m.t47 = a[:24*n:24*n], a[:12*n:12*n], a[:12*n:12*n], a[:4*n:4*n]
 		a = a[24*n:]
-		m.t39, m.t46, m.feat, m.t37 = a[:12*n:12*n], a[:12*n:12*n], a[:7*n:7*n], a[:4*n:4*n]
+		m.t39, m.rows_grad, m.feat, m.t37 = a[:12*n:12*n], a[:12*n:12*n], a[:7*n:7*n], a[:4*n:4*n]
 		a = a[12*n:]
-		m.t32, m.pooled, m.t43, m.t12, m.t36 = a[:7*n:7*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:1:1]
+		m.feat_grad, m.pooled, m.t43, m.t12, m.t36 = a[:7*n:7*n], a[:6*n:6*n], a[:6*n:6*n], a[:3*n:3*n], a[:1:1]
 		a = a[7*n:]
-		m.t34, m.z, m.err, m.t27, m.t31, m.t10 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
+		m.pooled_grad, m.z, m.err, m.t27, m.t31, m.t10 = a[:6*n:6*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:3*n:3*n], a[:n:n]
 		a = a[6*n:]
-		m.col, m.t38 = a[:4*n:4*n], a[:4*n:4*n]
+		m.col, m.col_grad = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
 		m.t16, m.t26, m.t20, m.t24, m.t35 = a[:3*n:3*n], a[:3*n:3*n], a[:n:n], a[:n:n], a[:n:n]
 		a = a[3*n:]
 		m.target, m.t25 = a[:3*n:3*n], a[:n:n]
 		a = a[3*n:]
-		m.t51, m.t23 = a[:24:24], a[:1:1]
+		m.B_grad, m.t23 = a[:24:24], a[:1:1]
 		a = a[24:]
-		m.t33 = a[:21:21]
+		m.W_grad = a[:21:21]
 		a = a[21:]
 		m.loss_21 = a[:1:1]
 		a = a[1:]
@@ -373,21 +373,21 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	t26 := m.t26
 	t27 := m.t27
 	t31 := m.t31
-	t32 := m.t32
-	t33 := m.t33
-	t34 := m.t34
+	feat_grad := m.feat_grad
+	W_grad := m.W_grad
+	pooled_grad := m.pooled_grad
 	t35 := m.t35
 	t36 := m.t36
 	t37 := m.t37
-	t38 := m.t38
+	col_grad := m.col_grad
 	t39 := m.t39
-	t40 := m.t40
+	att_grad := m.att_grad
 	t43 := m.t43
-	t46 := m.t46
+	rows_grad := m.rows_grad
 	t47 := m.t47
 	t48 := m.t48
 	t49 := m.t49
-	t51 := m.t51
+	B_grad := m.B_grad
 	// First the loss program.
 	m.loss(n, x, label)
 	// %23 = count(%20) f32[], line 31 [grad]
@@ -417,22 +417,22 @@ func (m *Model) train(n int, x []float32, label []int32) {
 		t31[i0] = runtime.PickGradTieOf((t27[i0] + t27[i0]), t12[i0], float32(0))
 	}
 	// %32 = matmul(%31, W) f32[N,7], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 7, 3, 1, t31, 3, p1, 3, 0, t32, 7)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}, false, true, n, 7, 3, 1, t31, 3, p1, 3, 0, feat_grad, 7)
 	// %33 = matmul(feat, %31) f32[7,3], line 24 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 7, 3, n, 1, feat, 7, t31, 3, 0, t33, 3)
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmDirect, Threads: 1}, true, false, 7, 3, n, 1, feat, 7, t31, 3, 0, W_grad, 3)
 	// %34 = slice(%32) f32[N,6], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		o0 := i0 * 6
 		o1 := i0 * 7
 		for i1 := 0; i1 < 6; i1++ {
-			t34[o0+i1] = t32[o1+i1]
+			pooled_grad[o0+i1] = feat_grad[o1+i1]
 		}
 	}
 	// %35 = slice(%32) f32[N,1], line 23 [grad]
 	{
-		t32 := t32[6:]
+		feat_grad := feat_grad[6:]
 		for i0 := 0; i0 < n; i0++ {
-			t35[i0] = t32[i0*7]
+			t35[i0] = feat_grad[i0*7]
 		}
 	}
 	// %36 = count(col) f32[], line 23 [grad]
@@ -447,7 +447,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 	}
 	// %38 = div(%37, %36) f32[N,1,4], line 23 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t38[i0] = t37[i0] / t36[0]
+		col_grad[i0] = t37[i0] / t36[0]
 	}
 	// %39 = broadcast_to(%34) f32[N,2,6], line 22 [grad]
 	for i0 := 0; i0 < n; i0++ {
@@ -455,13 +455,13 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			o0 := i0*12 + i1*6
 			o1 := i0 * 6
 			for i2 := 0; i2 < 6; i2++ {
-				t39[o0+i2] = t34[o1+i2]
+				t39[o0+i2] = pooled_grad[o1+i2]
 			}
 		}
 	}
 	// %40 = mul(%39, rows) f32[N,2,6], line 22 [grad]
 	for i0 := 0; i0 < 12*n; i0++ {
-		t40[i0] = t39[i0] * rows[i0]
+		att_grad[i0] = t39[i0] * rows[i0]
 	}
 	// %43 = sum(%42) f32[N,1,6], line 21 [grad]
 	{
@@ -471,7 +471,7 @@ func (m *Model) train(n int, x []float32, label []int32) {
 				o0 := i0 * 6
 				o1 := i0*12 + i1*6
 				for i2 := 0; i2 < 6; i2++ {
-					t43[o0+i2] += (t40[o1+i2] * att[o1+i2])
+					t43[o0+i2] += (att_grad[o1+i2] * att[o1+i2])
 				}
 			}
 		}
@@ -482,12 +482,12 @@ func (m *Model) train(n int, x []float32, label []int32) {
 			o0 := i0*12 + i1*6
 			o1 := i0 * 6
 			for i2 := 0; i2 < 6; i2++ {
-				t46[o0+i2] = (t39[o0+i2] * att[o0+i2]) + (att[o0+i2] * (t40[o0+i2] - t43[o1+i2]))
+				rows_grad[o0+i2] = (t39[o0+i2] * att[o0+i2]) + (att[o0+i2] * (att_grad[o0+i2] - t43[o1+i2]))
 			}
 		}
 	}
 	// %47 = reshape_to(%38) f32[N,4,1], line 19 [grad]
-	copy(t47, t38)
+	copy(t47, col_grad)
 	// %48 = unslice(%47) f32[N,4,6], line 19 [grad]
 	{
 		clear(t48)
@@ -503,28 +503,28 @@ func (m *Model) train(n int, x []float32, label []int32) {
 				o0 := i0*24 + i1*-12
 				o1 := i0*12 + i1*6
 				for i2 := 0; i2 < 6; i2++ {
-					t49[18+o0+i2] = t46[o1+i2]
+					t49[18+o0+i2] = rows_grad[o1+i2]
 				}
 			}
 		}
 	}
 	// %51 = sum_to(%50) f32[4,6], line 15 [grad]
 	{
-		clear(t51)
+		clear(B_grad)
 		for i0 := 0; i0 < n; i0++ {
 			o0 := i0 * 24
 			for i1 := 0; i1 < 24; i1++ {
-				t51[i1] += (t48[o0+i1] + t49[o0+i1])
+				B_grad[i1] += (t48[o0+i1] + t49[o0+i1])
 			}
 		}
 	}
 	// %54 = sub(B, %53) f32[4,6], line 34 [update]
 	for i0 := 0; i0 < 24; i0++ {
-		p0[i0] = p0[i0] - (float32(0.1) * t51[i0])
+		p0[i0] = p0[i0] - (float32(0.1) * B_grad[i0])
 	}
 	// %58 = sub(W, %57) f32[7,3], line 34 [update]
 	for i0 := 0; i0 < 21; i0++ {
-		p1[i0] = p1[i0] - (float32(0.1) * t33[i0])
+		p1[i0] = p1[i0] - (float32(0.1) * W_grad[i0])
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -599,13 +599,13 @@ func (m *Model) LossFeed(n int, in [][]float32) float32 {
 // model's storage, so writing to it sets the parameter.
 func (m *Model) Params() []runtime.Param {
 	return []runtime.Param{{
-		Data:  m.params[0],
 		Name:  "B",
 		Shape: []int{4, 6},
+		Data:  m.params[0],
 	}, {
-		Data:  m.params[1],
 		Name:  "W",
 		Shape: []int{7, 3},
+		Data:  m.params[1],
 	}}
 }
 
@@ -699,61 +699,61 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,4,6]}
 `
 
 var signature = runtime.Signature{
-	Estimates: []runtime.Estimate{{
-		Batch:   1,
-		Micros:  0.4,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  6.7,
-		Program: "predict",
-	}, {
-		Batch:   64,
-		Micros:  16.0,
-		Program: "train",
-	}},
-	Graph: runtime.DecodeGraph(graphJSON),
+	Model:  "TFAttrs",
+	Source: "examples/tf_attrs.flow",
 	Inputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", "", ""},
 		Name:  "x",
+		DType: "f32",
 		Shape: []int{-1, 4, 6},
+		Dims:  []string{"N", "", ""},
 	}, {
-		DType: "i32",
-		Dims:  []string{"N"},
 		Name:  "label",
+		DType: "i32",
 		Shape: []int{-1},
+		Dims:  []string{"N"},
 	}},
-	Loss:          "loss",
-	LossReduction: runtime.LossMean,
-	Memory: runtime.Memory{
-		ArenaBytes: []int64{184, 340},
-		ParamBytes: 180,
-	},
-	Model:     "TFAttrs",
-	Optimizer: "sgd(lr=0.1)",
 	Outputs: []runtime.TensorSpec{{
-		DType: "f32",
-		Dims:  []string{"N", ""},
 		Name:  "z",
-		Shape: []int{-1, 3},
-	}, {
-		DType: "i64",
-		Dims:  []string{"N", ""},
-		Name:  "pred",
-		Shape: []int{-1, 1},
-	}},
-	ParamCount: 45,
-	Params: []runtime.TensorSpec{{
 		DType: "f32",
+		Shape: []int{-1, 3},
+		Dims:  []string{"N", ""},
+	}, {
+		Name:  "pred",
+		DType: "i64",
+		Shape: []int{-1, 1},
+		Dims:  []string{"N", ""},
+	}},
+	Params: []runtime.TensorSpec{{
 		Name:  "B",
+		DType: "f32",
 		Shape: []int{4, 6},
 	}, {
-		DType: "f32",
 		Name:  "W",
+		DType: "f32",
 		Shape: []int{7, 3},
 	}},
 	PredictInputs: []string{"x"},
-	Source:        "examples/tf_attrs.flow",
 	TrainInputs:   []string{"x", "label"},
+	Loss:          "loss",
+	LossReduction: runtime.LossMean,
+	Optimizer:     "sgd(lr=0.1)",
+	ParamCount:    45,
+	Memory: runtime.Memory{
+		ParamBytes: 180,
+		ArenaBytes: []int64{184, 340},
+	},
+	Estimates: []runtime.Estimate{{
+		Program: "predict",
+		Batch:   1,
+		Micros:  0.4,
+	}, {
+		Program: "predict",
+		Batch:   64,
+		Micros:  6.7,
+	}, {
+		Program: "train",
+		Batch:   64,
+		Micros:  16.0,
+	}},
+	Graph: runtime.DecodeGraph(graphJSON),
 }
