@@ -56,7 +56,7 @@ func (c *gen) decideInPlace() map[*ir.Node]*ir.Node {
 		for _, n := range readers[param] {
 			// Another reader of the old value must come before v; v
 			// itself may read p only at the index it writes.
-			if n == v && !v.Op.Elementwise || n != v && pos[n] > pos[v] {
+			if n == v && !p.readsInPlace(v, param) || n != v && pos[n] > pos[v] {
 				ok = false
 				break
 			}
@@ -141,7 +141,7 @@ func (c *gen) decideCarried() map[*ir.Node]*ir.Node {
 			}
 			ok := true
 			for _, n := range readers[a] {
-				if n == r && !r.Op.Elementwise || n != r && pos[n] > pos[r] {
+				if n == r && !p.readsInPlace(r, a) || n != r && pos[n] > pos[r] {
 					ok = false
 					break
 				}
@@ -152,4 +152,23 @@ func (c *gen) decideCarried() map[*ir.Node]*ir.Node {
 		}
 	}
 	return out
+}
+
+// readsInPlace reports whether n's code, written into x's storage, reads
+// x only at the index it is writing: n is element-wise, and when it is
+// an epilogue's end, its kernel does not read x (the product's operands
+// are read whole while the output is written; the addend, copied in
+// first, may be x itself).
+func (p *plan) readsInPlace(n, x *ir.Node) bool {
+	if !n.Op.Elementwise {
+		return false
+	}
+	if e := p.epilogue[n]; e != nil {
+		for _, in := range e.kernel.Inputs {
+			if in == x {
+				return false
+			}
+		}
+	}
+	return true
 }

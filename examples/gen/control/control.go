@@ -10,19 +10,19 @@ Signature:
 	params:  W f32[3,4], U f32[4,4], V f32[3,4], g f32[4] (44 parameters)
 	train:   loss with sgd(lr=0.05)
 	loss:    loss is reported per batch, since the compiler cannot tell how it
-	         combines the batch's examples: greater at control.flow:33:14:
+	         combines the batch's examples: greater at control.flow:40:14:
 	         greater of a sum over the batch is not a sum over it
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   46 + 1,443·N FLOPs
-	TrainStep: 334 + 2,999·N FLOPs
+	Predict:   46 + 2,151·N FLOPs
+	TrainStep: 502 + 4,415·N FLOPs
 
 Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 93 + 235·N elements (286 + 628·N)
+	float32: 117 + 302·N elements (454 + 817·N)
 	int32:   23 elements (32)
 	bool:    2 elements (5)
 */
@@ -58,118 +58,146 @@ type Model struct {
 	feedOut1 []float32 // PredictFeed's k, converted to float32
 	feedOut2 []float32 // PredictFeed's steps, converted to float32
 
-	training   bool      // set during TrainStep: loops keep what their gradients read
-	t6         []float32 // %6 = mean(x) f32[N,3], line 15
-	t7         []float32 // %7 = matmul(%6, V) f32[N,4], line 15
-	h0         []float32 // h0 = tanh(%7) f32[N,4], line 15
-	xt         []float32 // xt = arg() f32[N,3], line 15
-	h_10       []float32 // h = arg() f32[N,4], line 15
-	t12        []float32 // %12 = matmul(h, U) f32[N,4], line 17
-	t13        []float32 // %13 = add(%11, %12) f32[N,4], line 17
-	t14        []float32 // %14 = tanh(%13) f32[N,4], line 17
-	hs         []float32 // hs = get(%18) f32[N,5,4], line 16
-	h_20       []float32 // h = get(%18) f32[N,4], line 16
-	ht         []float32 // ht = arg() f32[N,4], line 16
-	c_22       []float32 // c = arg() f32[N,4], line 16
-	t25        []float32 // %25 = sigmoid(ht) f32[N,4], line 22
-	t26        []float32 // %26 = add(%24, %25) f32[N,4], line 22
-	t27        []float32 // %27 = mul(%26, g) f32[N,4], line 23
-	bs         []float32 // bs = get(%29) f32[N,5,4], line 21
-	c_31       []float32 // c = get(%29) f32[N,4], line 21
-	v_34       []float32 // v = add(%32, %33) f32[N,4], line 26
-	r_44       []float32 // r = arg() f32[N,4], line 27
-	k_45       []int32   // k = arg() i32[], line 27
-	t41        []float32 // %41 = sum(%40) f32[], line 27
-	t43        []bool    // %43 = greater(%41, %42) bool[], line 27
-	r_55       []float32 // r = get(%54) f32[N,4], line 27
-	k_56       []int32   // k = get(%54) i32[], line 27
-	s_57       []float32 // s = sum(h) f32[], line 32
-	t59        []bool    // %59 = greater(s, %58) bool[], line 33
-	t61        []float32 // %61 = sub(%60, h) f32[N,4], line 34
-	t63        []float32 // %63 = add(%62, r) f32[N,4], line 36
-	z          []float32 // z = get(%72) f32[N,4], line 33
-	t74        []float32 // %74 = mean(bs) f32[N,4], line 38
-	p_75       []float32 // p = add(z, %74) f32[N,4], line 38
-	t77        []float32 // %77 = abs(s) f32[], line 44
-	j_82       []int32   // j = arg() i32[], line 44
-	m_83       []float32 // m = arg() f32[], line 44
-	t81        []bool    // %81 = greater(m, %80) bool[], line 44
-	t87        []bool    // %87 = greater(m, %86) bool[], line 46
-	t89        []float32 // %89 = mul(m, %88) f32[], line 47
-	t91        []float32 // %91 = mul(m, %90) f32[], line 49
-	t95        []float32 // %95 = get(%94) f32[], line 46
-	steps      []int32   // steps = get(%96) i32[], line 44
-	m_98       []float32 // m = get(%96) f32[], line 44
-	t99        []float32 // %99 = sub(p, y) f32[N,4], line 57
-	t100       []float32 // %100 = square(%99) f32[N,4], line 57
-	loss_101   []float32 // loss = mean(%100) f32[], line 57
-	t103       []float32 // %103 = count(%100) f32[], line 57 [grad]
-	t104       []float32 // %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
-	p_grad     []float32 // %108 = mul(%105, %107) f32[N,4], line 57 [grad]
-	t110       []float32 // %110 = count(bs) f32[], line 38 [grad]
-	t111       []float32 // %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
-	bs_grad    []float32 // %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
-	h_grad_120 []float32 // %120 = neg(%117) f32[N,4], line 34 [grad]
-	r_grad_121 []float32 // %121 = mul(%117, %114) f32[N,4], line 34 [grad]
-	g_grad     []float32 // %123 = sum_to(%122) f32[4], line 34 [grad]
-	t125       []float32 // %125 = broadcast_to(%124) f32[], line 34 [grad]
-	h_grad_133 []float32 // %133 = mul(%130, %129) f32[N,4], line 36 [grad]
-	s_grad_135 []float32 // %135 = sum_to(%134) f32[], line 36 [grad]
-	t137       []float32 // %137 = broadcast_to(%136) f32[4], line 36 [grad]
-	t138       []float32 // %138 = reshape_to(%130) f32[N,4], line 36 [grad]
-	r_grad_140 []float32 // %140 = get(%139) f32[N,4], line 36 [grad]
-	t141       []float32 // %141 = get(%139) f32[4], line 36 [grad]
-	t142       []float32 // %142 = get(%139) f32[N,4], line 36 [grad]
-	s_grad_143 []float32 // %143 = get(%139) f32[], line 36 [grad]
-	t144       []float32 // %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
-	t146       []int32   // %146 = get(%54) i32[], line 27 [grad]
-	t147       []float32 // %147 = get(%54) f32[20,N,4], line 27 [grad]
-	t148       []int32   // %148 = get(%54) i32[20], line 27 [grad]
-	t189       []float32 // %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
-	t191       []int32   // %191 = sub(%146, %190) i32[], line 28 [grad]
-	t160       []int32   // %160 = arg() i32[], line 27 [grad]
-	t161       []float32 // %161 = arg() f32[N,4], line 27 [grad]
-	t162       []int32   // %162 = arg() i32[], line 27 [grad]
-	t163       []float32 // %163 = arg() f32[N,4], line 27 [grad]
-	t159       []bool    // %159 = greater(%151, %158) bool[], line 27 [grad]
-	t167       []float32 // %167 = gather(%164, %160) f32[N,4], line 27 [grad]
-	t176       []float32 // %176 = mul(%161, %171) f32[N,4], line 28 [grad]
-	t193       []float32 // %193 = get(%192) f32[N,4], line 28 [grad]
-	t195       []float32 // %195 = get(%192) f32[N,4], line 28 [grad]
-	t198       []float32 // %198 = mul(%196, c) f32[N,4], line 26 [grad]
-	c_grad     []float32 // %200 = add(%198, %198) f32[N,4], line 26 [grad]
-	t225       []float32 // %225 = get(%29) f32[5,N,4], line 22 [grad]
-	t227       []float32 // %227 = get(%29) f32[5,N,4], line 22 [grad]
-	t203       []float32 // %203 = arg() f32[N,4], line 21 [grad]
-	t226       []float32 // %226 = arg() f32[N,4], line 22 [grad]
-	t228       []float32 // %228 = arg() f32[N,4], line 22 [grad]
-	t204       []float32 // %204 = arg() f32[N,4], line 21 [grad]
-	t205       []float32 // %205 = arg() f32[4], line 21 [grad]
-	t214       []float32 // %214 = sum_to(%213) f32[4], line 23 [grad]
-	t215       []float32 // %215 = add(%204, %212) f32[N,4], line 23 [grad]
-	ht_grad    []float32 // %219 = mul(%215, %218) f32[N,4], line 22 [grad]
-	hs_grad    []float32 // %233 = get(%232) f32[N,5,4], line 22 [grad]
-	t234       []float32 // %234 = get(%232) f32[N,4], line 22 [grad]
-	t235       []float32 // %235 = get(%232) f32[4], line 22 [grad]
-	h_grad_236 []float32 // %236 = add(%145, %234) f32[N,4], line 22 [grad]
-	t265       []float32 // %265 = get(%18) f32[5,N,4], line 17 [grad]
-	t301       []float32 // %301 = transpose(U) f32[4,4], line 17 [grad]
-	t304       []float32 // %304 = transpose(W) f32[4,3], line 17 [grad]
-	t238       []float32 // %238 = arg() f32[N,3], line 16 [grad]
-	t239       []float32 // %239 = arg() f32[N,4], line 16 [grad]
-	t240       []float32 // %240 = arg() f32[N,4], line 16 [grad]
-	t264       []float32 // %264 = arg() f32[N,4], line 17 [grad]
-	t241       []float32 // %241 = arg() f32[N,4], line 16 [grad]
-	t242       []float32 // %242 = arg() f32[3,4], line 16 [grad]
-	t243       []float32 // %243 = arg() f32[4,4], line 16 [grad]
-	t251       []float32 // %251 = reshape_to(%241) f32[N,4], line 17 [grad]
-	t256       []float32 // %256 = mul(%252, %255) f32[N,4], line 17 [grad]
-	xt_grad    []float32 // %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
-	h0_grad    []float32 // %272 = get(%270) f32[N,4], line 17 [grad]
-	W_grad     []float32 // %273 = get(%270) f32[3,4], line 17 [grad]
-	U_grad     []float32 // %274 = get(%270) f32[4,4], line 17 [grad]
-	t278       []float32 // %278 = mul(%272, %277) f32[N,4], line 15 [grad]
-	V_grad     []float32 // %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
+	training    bool      // set during TrainStep: loops keep what their gradients read
+	t6          []float32 // %6 = mean(x) f32[N,3], line 15
+	t7          []float32 // %7 = matmul(%6, V) f32[N,4], line 15
+	h0          []float32 // h0 = tanh(%7) f32[N,4], line 15
+	xt_9        []float32 // xt = arg() f32[N,3], line 15
+	h_10        []float32 // h = arg() f32[N,4], line 15
+	t12         []float32 // %12 = matmul(h, U) f32[N,4], line 17
+	t13         []float32 // %13 = add(%11, %12) f32[N,4], line 17
+	t14         []float32 // %14 = tanh(%13) f32[N,4], line 17
+	hs          []float32 // hs = get(%18) f32[N,5,4], line 16
+	h_20        []float32 // h = get(%18) f32[N,4], line 16
+	ht          []float32 // ht = arg() f32[N,4], line 16
+	c_22        []float32 // c = arg() f32[N,4], line 16
+	t25         []float32 // %25 = sigmoid(ht) f32[N,4], line 22
+	t26         []float32 // %26 = add(%24, %25) f32[N,4], line 22
+	t27         []float32 // %27 = mul(%26, g) f32[N,4], line 23
+	bs          []float32 // bs = get(%29) f32[N,5,4], line 21
+	c_31        []float32 // c = get(%29) f32[N,4], line 21
+	xt_32       []float32 // xt = arg() f32[N,3], line 21
+	e_33        []float32 // e = arg() f32[N,4], line 21
+	t35         []float32 // %35 = matmul(xt, W) f32[N,4], line 29
+	t36         []float32 // %36 = tanh(%35) f32[N,4], line 29
+	t37         []float32 // %37 = add(%34, %36) f32[N,4], line 29
+	t38         []float32 // %38 = tanh(%37) f32[N,4], line 30
+	e_43        []float32 // e = get(%41) f32[N,4], line 28
+	v_46        []float32 // v = add(%44, %45) f32[N,4], line 33
+	r_56        []float32 // r = arg() f32[N,4], line 34
+	k_57        []int32   // k = arg() i32[], line 34
+	t53         []float32 // %53 = sum(%52) f32[], line 34
+	t55         []bool    // %55 = greater(%53, %54) bool[], line 34
+	r_67        []float32 // r = get(%66) f32[N,4], line 34
+	k_68        []int32   // k = get(%66) i32[], line 34
+	s_69        []float32 // s = sum(h) f32[], line 39
+	t71         []bool    // %71 = greater(s, %70) bool[], line 40
+	t73         []float32 // %73 = sub(%72, h) f32[N,4], line 41
+	t75         []float32 // %75 = add(%74, r) f32[N,4], line 43
+	z           []float32 // z = get(%84) f32[N,4], line 40
+	t86         []float32 // %86 = mean(bs) f32[N,4], line 45
+	p_90        []float32 // p = add(%87, %89) f32[N,4], line 45
+	t92         []float32 // %92 = abs(s) f32[], line 51
+	j_97        []int32   // j = arg() i32[], line 51
+	m_98        []float32 // m = arg() f32[], line 51
+	t96         []bool    // %96 = greater(m, %95) bool[], line 51
+	t102        []bool    // %102 = greater(m, %101) bool[], line 53
+	t104        []float32 // %104 = mul(m, %103) f32[], line 54
+	t106        []float32 // %106 = mul(m, %105) f32[], line 56
+	t110        []float32 // %110 = get(%109) f32[], line 53
+	steps       []int32   // steps = get(%111) i32[], line 51
+	m_113       []float32 // m = get(%111) f32[], line 51
+	t114        []float32 // %114 = sub(p, y) f32[N,4], line 64
+	t115        []float32 // %115 = square(%114) f32[N,4], line 64
+	loss_116    []float32 // loss = mean(%115) f32[], line 64
+	t118        []float32 // %118 = count(%115) f32[], line 64 [grad]
+	t119        []float32 // %119 = broadcast_to(%45) f32[N,4], line 64 [grad]
+	p_grad      []float32 // %123 = mul(%120, %122) f32[N,4], line 64 [grad]
+	e_grad      []float32 // %125 = mul(%123, %88) f32[N,4], line 45 [grad]
+	t128        []float32 // %128 = count(bs) f32[], line 45 [grad]
+	t129        []float32 // %129 = broadcast_to(%123) f32[N,5,4], line 45 [grad]
+	bs_grad     []float32 // %130 = div(%129, %128) f32[N,5,4], line 45 [grad]
+	h_grad_138  []float32 // %138 = neg(%135) f32[N,4], line 41 [grad]
+	r_grad_139  []float32 // %139 = mul(%135, %132) f32[N,4], line 41 [grad]
+	g_grad      []float32 // %141 = sum_to(%140) f32[4], line 41 [grad]
+	t143        []float32 // %143 = broadcast_to(%142) f32[], line 41 [grad]
+	h_grad_151  []float32 // %151 = mul(%148, %147) f32[N,4], line 43 [grad]
+	s_grad_153  []float32 // %153 = sum_to(%152) f32[], line 43 [grad]
+	t155        []float32 // %155 = broadcast_to(%154) f32[4], line 43 [grad]
+	t156        []float32 // %156 = reshape_to(%148) f32[N,4], line 43 [grad]
+	r_grad_158  []float32 // %158 = get(%157) f32[N,4], line 43 [grad]
+	t159        []float32 // %159 = get(%157) f32[4], line 43 [grad]
+	t160        []float32 // %160 = get(%157) f32[N,4], line 43 [grad]
+	s_grad_161  []float32 // %161 = get(%157) f32[], line 43 [grad]
+	t162        []float32 // %162 = broadcast_to(%161) f32[N,4], line 39 [grad]
+	t164        []int32   // %164 = get(%66) i32[], line 34 [grad]
+	t165        []float32 // %165 = get(%66) f32[20,N,4], line 34 [grad]
+	t166        []int32   // %166 = get(%66) i32[20], line 34 [grad]
+	t207        []float32 // %207 = broadcast_to(%70) f32[N,4], line 35 [grad]
+	t209        []int32   // %209 = sub(%164, %208) i32[], line 35 [grad]
+	t178        []int32   // %178 = arg() i32[], line 34 [grad]
+	t179        []float32 // %179 = arg() f32[N,4], line 34 [grad]
+	t180        []int32   // %180 = arg() i32[], line 34 [grad]
+	t181        []float32 // %181 = arg() f32[N,4], line 34 [grad]
+	t177        []bool    // %177 = greater(%169, %176) bool[], line 34 [grad]
+	t185        []float32 // %185 = gather(%182, %178) f32[N,4], line 34 [grad]
+	t194        []float32 // %194 = mul(%179, %189) f32[N,4], line 35 [grad]
+	t211        []float32 // %211 = get(%210) f32[N,4], line 35 [grad]
+	t213        []float32 // %213 = get(%210) f32[N,4], line 35 [grad]
+	t216        []float32 // %216 = mul(%214, c) f32[N,4], line 33 [grad]
+	c_grad      []float32 // %218 = add(%216, %216) f32[N,4], line 33 [grad]
+	t220        []float32 // %220 = broadcast_to(%70) f32[N,5,4], line 28 [grad]
+	t249        []float32 // %249 = get(%41) f32[5,N,4], line 29 [grad]
+	t251        []float32 // %251 = get(%41) f32[N,5,4], line 29 [grad]
+	t253        []float32 // %253 = get(%41) f32[5,N,4], line 29 [grad]
+	t368        []float32 // %368 = transpose(W) f32[4,3], line 29 [grad]
+	t371        []float32 // %371 = transpose(U) f32[4,4], line 29 [grad]
+	t221        []float32 // %221 = arg() f32[N,3], line 28 [grad]
+	t222        []float32 // %222 = arg() f32[N,4], line 28 [grad]
+	t223        []float32 // %223 = arg() f32[N,4], line 28 [grad]
+	t250        []float32 // %250 = arg() f32[N,4], line 29 [grad]
+	t252        []float32 // %252 = arg() f32[N,4], line 29 [grad]
+	t224        []float32 // %224 = arg() f32[N,4], line 28 [grad]
+	t225        []float32 // %225 = arg() f32[4,4], line 28 [grad]
+	t226        []float32 // %226 = arg() f32[3,4], line 28 [grad]
+	t238        []float32 // %238 = add(%224, %237) f32[N,4], line 30 [grad]
+	t242        []float32 // %242 = mul(%238, %241) f32[N,4], line 29 [grad]
+	xt_grad_370 []float32 // %370 = matmul(%242, %369) f32[N,3], line 29 [grad]
+	t260        []float32 // %260 = get(%258) f32[N,4], line 29 [grad]
+	t261        []float32 // %261 = get(%258) f32[4,4], line 29 [grad]
+	t262        []float32 // %262 = get(%258) f32[3,4], line 29 [grad]
+	t287        []float32 // %287 = get(%29) f32[5,N,4], line 22 [grad]
+	t289        []float32 // %289 = get(%29) f32[5,N,4], line 22 [grad]
+	t265        []float32 // %265 = arg() f32[N,4], line 21 [grad]
+	t288        []float32 // %288 = arg() f32[N,4], line 22 [grad]
+	t290        []float32 // %290 = arg() f32[N,4], line 22 [grad]
+	t266        []float32 // %266 = arg() f32[N,4], line 21 [grad]
+	t267        []float32 // %267 = arg() f32[4], line 21 [grad]
+	t276        []float32 // %276 = sum_to(%275) f32[4], line 23 [grad]
+	t277        []float32 // %277 = add(%266, %274) f32[N,4], line 23 [grad]
+	ht_grad     []float32 // %281 = mul(%277, %280) f32[N,4], line 22 [grad]
+	hs_grad     []float32 // %295 = get(%294) f32[N,5,4], line 22 [grad]
+	t296        []float32 // %296 = get(%294) f32[N,4], line 22 [grad]
+	t297        []float32 // %297 = get(%294) f32[4], line 22 [grad]
+	h_grad_298  []float32 // %298 = add(%163, %296) f32[N,4], line 22 [grad]
+	t327        []float32 // %327 = get(%18) f32[5,N,4], line 17 [grad]
+	t374        []float32 // %374 = transpose(U) f32[4,4], line 17 [grad]
+	t377        []float32 // %377 = transpose(W) f32[4,3], line 17 [grad]
+	t300        []float32 // %300 = arg() f32[N,3], line 16 [grad]
+	t301        []float32 // %301 = arg() f32[N,4], line 16 [grad]
+	t302        []float32 // %302 = arg() f32[N,4], line 16 [grad]
+	t326        []float32 // %326 = arg() f32[N,4], line 17 [grad]
+	t303        []float32 // %303 = arg() f32[N,4], line 16 [grad]
+	t304        []float32 // %304 = arg() f32[3,4], line 16 [grad]
+	t305        []float32 // %305 = arg() f32[4,4], line 16 [grad]
+	t313        []float32 // %313 = reshape_to(%303) f32[N,4], line 17 [grad]
+	t318        []float32 // %318 = mul(%314, %317) f32[N,4], line 17 [grad]
+	xt_grad_379 []float32 // %379 = matmul(%318, %378) f32[N,3], line 17 [grad]
+	t334        []float32 // %334 = get(%332) f32[N,4], line 17 [grad]
+	t335        []float32 // %335 = get(%332) f32[3,4], line 17 [grad]
+	t336        []float32 // %336 = get(%332) f32[4,4], line 17 [grad]
+	t343        []float32 // %343 = mul(%337, %342) f32[N,4], line 15 [grad]
+	V_grad      []float32 // %345 = matmul(%6, %343) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -187,9 +215,9 @@ func New() *Model {
 	return m
 }
 
-var c298 = []float32{0, 0, 0, 0}                                     // f32[4]
-var c299 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
-var c300 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
+var c363 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
+var c364 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
+var c365 = []float32{0, 0, 0, 0}                                     // f32[4]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -202,68 +230,80 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 235*n + 93
+		size := 302*n + 117
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t147, m.hs_grad, m.t7, m.h_10, m.ht, m.t198, m.t278, m.t77 = a[:80*n:80*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t165, m.t220, m.hs_grad, m.t7, m.h_10, m.ht, m.e_33, m.t216, m.t343, m.t92 = a[:80*n:80*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.hs, m.V_grad, m.m_83 = a[:20*n:20*n], a[:12:12], a[:1:1]
+		m.hs, m.V_grad, m.m_98 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.bs, m.t111, m.bs_grad, m.t12, m.h_grad_236, m.t89 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.bs, m.t129, m.bs_grad, m.t12, m.h_grad_298, m.t104 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t225, m.t13, m.t239, m.t91 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t249, m.t13, m.c_22, m.t265, m.t301, m.t106 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t227, m.t14, m.t240, m.t95 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t251, m.t14, m.t25, m.t288, m.t302, m.t110 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t265, m.m_98 = a[:20*n:20*n], a[:1:1]
+		m.t253, m.t26, m.t290, m.t326, m.xt_9, m.m_113 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		a = a[20*n:]
+		m.t287, m.t303 = a[:20*n:20*n], a[:4*n:4*n]
+		a = a[20*n:]
+		m.t289, m.t313 = a[:20*n:20*n], a[:4*n:4*n]
+		a = a[20*n:]
+		m.t327 = a[: 20*n : 20*n]
 		a = a[20*n:]
 		m.h0 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.h_20, m.t144, m.t264 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_20, m.t162, m.t318 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.c_22, m.v_34, m.c_grad, m.t241, m.xt = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t27, m.t35, m.v_46, m.c_grad, m.t334 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t25, m.r_44, m.t61, m.t74, m.p_75, m.t99, m.p_grad, m.t189, m.t203, m.t251 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.c_31, m.t222, m.t266, m.t300 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t26, m.r_55, m.t161, m.t226, m.t256 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t36, m.r_56, m.t73, m.t86, m.p_90, m.t114, m.p_grad, m.t207, m.t223, m.t277, m.xt_grad_379 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t27, m.t63, m.t100, m.t104, m.h_grad_120, m.t163, m.t228, m.h0_grad, m.t41, m.t110 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1], a[:1:1]
+		m.t37, m.r_67, m.t179, m.t250, m.ht_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.c_31, m.t204, m.t238 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t38, m.t75, m.t115, m.t119, m.e_grad, m.t296, m.t53 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[4*n:]
-		m.z, m.r_grad_121, m.t167, m.t215, m.xt_grad, m.t103 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.e_43, m.h_grad_138, m.t181, m.t252, m.t267, m.t118, m.t128 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.h_grad_133, m.t176, m.ht_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.z, m.r_grad_139, m.t185, m.t224, m.xt_32, m.t276 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
 		a = a[4*n:]
-		m.t138, m.t193, m.t234 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_grad_151, m.t194, m.t238, m.t297 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
-		m.r_grad_140, m.t205 = a[:4*n:4*n], a[:4:4]
+		m.t156, m.t211, m.t242 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t142 = a[: 4*n : 4*n]
+		m.r_grad_158, m.t260 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t195, m.g_grad, m.t214 = a[:4*n:4*n], a[:4:4], a[:4:4]
+		m.t160 = a[: 4*n : 4*n]
+		a = a[4*n:]
+		m.t213, m.t221, m.g_grad = a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.t301, m.t137 = a[:16:16], a[:4:4]
+		m.xt_grad_370, m.s_69 = a[:3*n:3*n], a[:1:1]
+		a = a[3*n:]
+		m.t371, m.t374, m.t155 = a[:16:16], a[:16:16], a[:4:4]
 		a = a[16:]
-		m.t243, m.s_57 = a[:16:16], a[:1:1]
+		m.t225, m.t305, m.t143 = a[:16:16], a[:16:16], a[:1:1]
 		a = a[16:]
-		m.U_grad, m.t125 = a[:16:16], a[:1:1]
+		m.t261, m.s_grad_153 = a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t304, m.s_grad_135 = a[:12:12], a[:1:1]
+		m.t336, m.t368, m.s_grad_161 = a[:16:16], a[:12:12], a[:1:1]
+		a = a[16:]
+		m.t226, m.t377 = a[:12:12], a[:12:12]
 		a = a[12:]
-		m.t242, m.s_grad_143 = a[:12:12], a[:1:1]
+		m.t262 = a[:12:12]
 		a = a[12:]
-		m.W_grad = a[:12:12]
+		m.t304 = a[:12:12]
 		a = a[12:]
-		m.t141 = a[:4:4]
+		m.t335 = a[:12:12]
+		a = a[12:]
+		m.t159 = a[:4:4]
 		a = a[4:]
-		m.t235 = a[:4:4]
-		a = a[4:]
-		m.loss_101 = a[:1:1]
+		m.loss_116 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -274,13 +314,13 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t148, m.j_82 = a[:20:20], a[:1:1]
+		m.t166, m.j_97 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.k_45, m.steps, m.t191 = a[:1:1], a[:1:1], a[:1:1]
+		m.k_57, m.steps, m.t209 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.k_56, m.t160 = a[:1:1], a[:1:1]
+		m.k_68, m.t178 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t146, m.t162 = a[:1:1], a[:1:1]
+		m.t164, m.t180 = a[:1:1], a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -291,9 +331,9 @@ func (m *Model) layout(n int) {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t43, m.t59, m.t81, m.t159 = a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t55, m.t71, m.t96, m.t177 = a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t87 = a[:1:1]
+		m.t102 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -305,7 +345,7 @@ func (m *Model) layout(n int) {
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
 //
 // It is also the plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]), which the cost model decides the same way.
-// It is also the plan for the SGEMM of %306 (f32[N,4] @ f32[4,3]), which the cost model decides the same way.
+// It is also the plan for the SGEMM of %370 (f32[N,4] @ f32[4,3]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
@@ -324,7 +364,7 @@ func (m *Model) forward(n int, x []float32) {
 	t6 := m.t6
 	t7 := m.t7
 	h0 := m.h0
-	xt := m.xt
+	xt_9 := m.xt_9
 	h_10 := m.h_10
 	t12 := m.t12
 	t13 := m.t13
@@ -338,26 +378,36 @@ func (m *Model) forward(n int, x []float32) {
 	t27 := m.t27
 	bs := m.bs
 	c_31 := m.c_31
-	v_34 := m.v_34
-	t41 := m.t41
-	t43 := m.t43
-	r_44 := m.r_44
-	k_45 := m.k_45
-	r_55 := m.r_55
-	k_56 := m.k_56
-	s_57 := m.s_57
-	t59 := m.t59
-	t61 := m.t61
-	t63 := m.t63
+	xt_32 := m.xt_32
+	e_33 := m.e_33
+	t35 := m.t35
+	t36 := m.t36
+	t37 := m.t37
+	t38 := m.t38
+	e_43 := m.e_43
+	v_46 := m.v_46
+	t53 := m.t53
+	t55 := m.t55
+	r_56 := m.r_56
+	k_57 := m.k_57
+	r_67 := m.r_67
+	k_68 := m.k_68
+	s_69 := m.s_69
+	t71 := m.t71
+	t73 := m.t73
+	t75 := m.t75
 	z := m.z
-	t74 := m.t74
-	p_75 := m.p_75
-	t146 := m.t146
-	t147 := m.t147
-	t148 := m.t148
-	t225 := m.t225
-	t227 := m.t227
-	t265 := m.t265
+	t86 := m.t86
+	p_90 := m.p_90
+	t164 := m.t164
+	t165 := m.t165
+	t166 := m.t166
+	t249 := m.t249
+	t251 := m.t251
+	t253 := m.t253
+	t287 := m.t287
+	t289 := m.t289
+	t327 := m.t327
 	// %6 = mean(x) f32[N,3], line 15
 	{
 		clear(t6)
@@ -383,10 +433,10 @@ func (m *Model) forward(n int, x []float32) {
 	{
 		copy(h_10, h0)
 		for i18 := 0; i18 < 5; i18++ {
-			runtime.CopyStepIn(xt, x, n, 5, 3, i18)
+			runtime.CopyStepIn(xt_9, x, n, 5, 3, i18)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t265[i18*4*n:(i18+1)*4*n], h_10)
+				copy(t327[i18*4*n:(i18+1)*4*n], h_10)
 			}
 			// The body.
 			// %12 = matmul(h, U) f32[N,4], line 17
@@ -395,7 +445,7 @@ func (m *Model) forward(n int, x []float32) {
 			{
 				// the product of %11, plus %12: one kernel call
 				copy(t13, t12)
-				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt, 3, p0, 4, 1, t13, 4)
+				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt_9, 3, p0, 4, 1, t13, 4)
 			}
 			// %14 = tanh(%13) f32[N,4], line 17
 			runtime.TanhSlice(t14[:4*n], t13[:4*n])
@@ -425,192 +475,223 @@ func (m *Model) forward(n int, x []float32) {
 					t27[o0+i1] = t26[o0+i1] * p3[i1]
 				}
 			}
-			// %224 = reshape_to(%26) f32[N,4], line 22 [grad]
+			// %286 = reshape_to(%26) f32[N,4], line 22 [grad]
 			copy(c_22, t26)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(bs, t27, n, 5, 4, i29)
 			if m.training {
-				copy(t225[i29*4*n:(i29+1)*4*n], t25)
-				copy(t227[i29*4*n:(i29+1)*4*n], t26)
+				copy(t287[i29*4*n:(i29+1)*4*n], t25)
+				copy(t289[i29*4*n:(i29+1)*4*n], t26)
 			}
 		}
 		copy(c_31, c_22)
 	}
-	// v = add(%32, %33) f32[N,4], line 26
-	for i0 := 0; i0 < 4*n; i0++ {
-		v_34[i0] = (c_31[i0] * c_31[i0]) + float32(1)
-	}
-	// %54 = while(v, %35, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 27
+	// %41 = scan(x, h0, U, W) (f32[N,5,4], f32[5,N,4], f32[N,4], f32[5,N,4]), line 28
 	{
-		copy(r_44, v_34)
-		k_45[0] = int32(0)
-		i54 := 0
-		for ; i54 < 20; i54++ {
-			// %41 = sum(%40) f32[], line 27
+		copy(e_33, h0)
+		for i41 := 0; i41 < 5; i41++ {
+			runtime.CopyStepIn(xt_32, x, n, 5, 3, i41)
+			// Record the carried values the step starts with.
+			if m.training {
+				copy(t253[i41*4*n:(i41+1)*4*n], e_33)
+			}
+			// The body.
+			// %35 = matmul(xt, W) f32[N,4], line 29
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt_32, 3, p0, 4, 0, t35, 4)
+			// %36 = tanh(%35) f32[N,4], line 29
+			runtime.TanhSlice(t36[:4*n], t35[:4*n])
+			// %37 = add(%34, %36) f32[N,4], line 29
 			{
-				clear(t41)
+				// the product of %34, plus %36: one kernel call
+				copy(t37, t36)
+				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, e_33, 4, p1, 4, 1, t37, 4)
+			}
+			// %38 = tanh(%37) f32[N,4], line 30
+			runtime.TanhSlice(t38[:4*n], t37[:4*n])
+			// Stack its per-step results, carry the others to the next step.
+			if m.training {
+				runtime.CopyStepOut(t251, t38, n, 5, 4, i41)
+				copy(t249[i41*4*n:(i41+1)*4*n], t36)
+			}
+			copy(e_33, t37)
+		}
+		copy(e_43, e_33)
+	}
+	// v = add(%44, %45) f32[N,4], line 33
+	for i0 := 0; i0 < 4*n; i0++ {
+		v_46[i0] = (c_31[i0] * c_31[i0]) + float32(1)
+	}
+	// %66 = while(v, %47, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 34
+	{
+		copy(r_56, v_46)
+		k_57[0] = int32(0)
+		i66 := 0
+		for ; i66 < 20; i66++ {
+			// %53 = sum(%52) f32[], line 34
+			{
+				clear(t53)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t41[0] += (runtime.Abs(((r_44[i0] * r_44[i0]) - v_34[i0])))
+					t53[0] += (runtime.Abs(((r_56[i0] * r_56[i0]) - v_46[i0])))
 				}
 			}
-			// %43 = greater(%41, %42) bool[], line 27
-			t43[0] = t41[0] > float32(0.001)
-			if !t43[0] {
+			// %55 = greater(%53, %54) bool[], line 34
+			t55[0] = t53[0] > float32(0.001)
+			if !t55[0] {
 				break
 			}
 			// Record the carried values the trip starts with.
 			if m.training {
-				copy(t147[i54*4*n:(i54+1)*4*n], r_44)
-				copy(t148[i54:i54+1], k_45)
+				copy(t165[i66*4*n:(i66+1)*4*n], r_56)
+				copy(t166[i66:i66+1], k_57)
 			}
 			// The body.
-			// %49 = mul(%48, %47) f32[N,4], line 28
+			// %61 = mul(%60, %59) f32[N,4], line 35
 			for i0 := 0; i0 < 4*n; i0++ {
-				r_44[i0] = float32(0.5) * (r_44[i0] + (v_34[i0] / r_44[i0]))
+				r_56[i0] = float32(0.5) * (r_56[i0] + (v_46[i0] / r_56[i0]))
 			}
-			// %51 = add(k, %50) i32[], line 29
-			k_45[0] = k_45[0] + int32(1)
+			// %63 = add(k, %62) i32[], line 36
+			k_57[0] = k_57[0] + int32(1)
 			// Carry its results to the next trip.
 		}
-		copy(r_55, r_44)
-		copy(k_56, k_45)
+		copy(r_67, r_56)
+		copy(k_68, k_57)
 		if m.training {
-			t146[0] = int32(i54)
-			clear(t147[i54*4*n:])
-			clear(t148[i54:])
+			t164[0] = int32(i66)
+			clear(t165[i66*4*n:])
+			clear(t166[i66:])
 		}
 	}
-	// s = sum(h) f32[], line 32
+	// s = sum(h) f32[], line 39
 	{
-		clear(s_57)
+		clear(s_69)
 		for i0 := 0; i0 < 4*n; i0++ {
-			s_57[0] += h_20[i0]
+			s_69[0] += h_20[i0]
 		}
 	}
-	// %59 = greater(s, %58) bool[], line 33
-	t59[0] = s_57[0] > float32(0)
-	// %72 = cond(%59, r, g, h, s) (f32[N,4]), line 33
+	// %71 = greater(s, %70) bool[], line 40
+	t71[0] = s_69[0] > float32(0)
+	// %84 = cond(%71, r, g, h, s) (f32[N,4]), line 40
 	{
-		if t59[0] {
-			// %61 = sub(%60, h) f32[N,4], line 34
+		if t71[0] {
+			// %73 = sub(%72, h) f32[N,4], line 41
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t61[o0+i1] = (r_55[o0+i1] * p3[i1]) - h_20[o0+i1]
+					t73[o0+i1] = (r_67[o0+i1] * p3[i1]) - h_20[o0+i1]
 				}
 			}
-			copy(z, t61)
+			copy(z, t73)
 		} else {
-			// %63 = add(%62, r) f32[N,4], line 36
+			// %75 = add(%74, r) f32[N,4], line 43
 			for i0 := 0; i0 < 4*n; i0++ {
-				t63[i0] = (h_20[i0] * s_57[0]) + r_55[i0]
+				t75[i0] = (h_20[i0] * s_69[0]) + r_67[i0]
 			}
-			copy(z, t63)
+			copy(z, t75)
 		}
 	}
-	// %74 = mean(bs) f32[N,4], line 38
+	// %86 = mean(bs) f32[N,4], line 45
 	{
-		clear(t74)
+		clear(t86)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 5; i1++ {
 				o0 := i0 * 4
 				o1 := i0*20 + i1*4
 				for i2 := 0; i2 < 4; i2++ {
-					t74[o0+i2] += bs[o1+i2]
+					t86[o0+i2] += bs[o1+i2]
 				}
 			}
 		}
 		inv := 1 / float32(5)
-		for i := range t74 {
-			t74[i] *= inv
+		for i := range t86 {
+			t86[i] *= inv
 		}
 	}
-	// p = add(z, %74) f32[N,4], line 38
+	// p = add(%87, %89) f32[N,4], line 45
 	for i0 := 0; i0 < 4*n; i0++ {
-		p_75[i0] = z[i0] + t74[i0]
+		p_90[i0] = (z[i0] + t86[i0]) + (e_43[i0] * float32(0.1))
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	s_57 := m.s_57
-	t77 := m.t77
-	t81 := m.t81
-	j_82 := m.j_82
-	m_83 := m.m_83
-	t87 := m.t87
-	t89 := m.t89
-	t91 := m.t91
-	t95 := m.t95
-	steps := m.steps
+	s_69 := m.s_69
+	t92 := m.t92
+	t96 := m.t96
+	j_97 := m.j_97
 	m_98 := m.m_98
+	t102 := m.t102
+	t104 := m.t104
+	t106 := m.t106
+	t110 := m.t110
+	steps := m.steps
+	m_113 := m.m_113
 	// First the forward program.
 	m.forward(n, x)
-	// %77 = abs(s) f32[], line 44
-	t77[0] = runtime.Abs(s_57[0])
-	// %96 = while(%35, %77) (i32[], f32[]), line 44
+	// %92 = abs(s) f32[], line 51
+	t92[0] = runtime.Abs(s_69[0])
+	// %111 = while(%47, %92) (i32[], f32[]), line 51
 	{
-		j_82[0] = int32(0)
-		copy(m_83, t77)
-		i96 := 0
-		for ; ; i96++ {
-			// %81 = greater(m, %80) bool[], line 44
-			t81[0] = m_83[0] > float32(1)
-			if !t81[0] {
+		j_97[0] = int32(0)
+		copy(m_98, t92)
+		i111 := 0
+		for ; ; i111++ {
+			// %96 = greater(m, %95) bool[], line 51
+			t96[0] = m_98[0] > float32(1)
+			if !t96[0] {
 				break
 			}
 			// The body.
-			// %85 = add(j, %84) i32[], line 45
-			j_82[0] = j_82[0] + int32(1)
-			// %87 = greater(m, %86) bool[], line 46
-			t87[0] = m_83[0] > float32(4)
-			// %94 = cond(%87, m) (f32[]), line 46
+			// %100 = add(j, %99) i32[], line 52
+			j_97[0] = j_97[0] + int32(1)
+			// %102 = greater(m, %101) bool[], line 53
+			t102[0] = m_98[0] > float32(4)
+			// %109 = cond(%102, m) (f32[]), line 53
 			{
-				if t87[0] {
-					// %89 = mul(m, %88) f32[], line 47
-					t89[0] = m_83[0] * float32(0.25)
-					copy(t95, t89)
+				if t102[0] {
+					// %104 = mul(m, %103) f32[], line 54
+					t104[0] = m_98[0] * float32(0.25)
+					copy(t110, t104)
 				} else {
-					// %91 = mul(m, %90) f32[], line 49
-					t91[0] = m_83[0] * float32(0.5)
-					copy(t95, t91)
+					// %106 = mul(m, %105) f32[], line 56
+					t106[0] = m_98[0] * float32(0.5)
+					copy(t110, t106)
 				}
 			}
 			// Carry its results to the next trip.
-			copy(m_83, t95)
+			copy(m_98, t110)
 		}
-		copy(steps, j_82)
-		copy(m_98, m_83)
+		copy(steps, j_97)
+		copy(m_113, m_98)
 	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	p_75 := m.p_75
-	t99 := m.t99
-	t100 := m.t100
-	loss_101 := m.loss_101
+	p_90 := m.p_90
+	t114 := m.t114
+	t115 := m.t115
+	loss_116 := m.loss_116
 	// First the forward program.
 	m.forward(n, x)
-	// %99 = sub(p, y) f32[N,4], line 57
+	// %114 = sub(p, y) f32[N,4], line 64
 	for i0 := 0; i0 < 4*n; i0++ {
-		t99[i0] = p_75[i0] - y[i0]
+		t114[i0] = p_90[i0] - y[i0]
 	}
-	// %100 = square(%99) f32[N,4], line 57
+	// %115 = square(%114) f32[N,4], line 64
 	for i0 := 0; i0 < 4*n; i0++ {
-		t100[i0] = t99[i0] * t99[i0]
+		t115[i0] = t114[i0] * t114[i0]
 	}
-	// loss = mean(%100) f32[], line 57
+	// loss = mean(%115) f32[], line 64
 	{
-		clear(loss_101)
+		clear(loss_116)
 		for i0 := 0; i0 < 4*n; i0++ {
-			loss_101[0] += t100[i0]
+			loss_116[0] += t115[i0]
 		}
 		inv := 1 / float32(4*n)
-		for i := range loss_101 {
-			loss_101[i] *= inv
+		for i := range loss_116 {
+			loss_116[i] *= inv
 		}
 	}
 }
@@ -627,343 +708,428 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	hs := m.hs
 	h_20 := m.h_20
 	c_31 := m.c_31
-	v_34 := m.v_34
-	r_55 := m.r_55
-	s_57 := m.s_57
-	t59 := m.t59
-	t99 := m.t99
-	t103 := m.t103
-	t104 := m.t104
+	v_46 := m.v_46
+	r_67 := m.r_67
+	s_69 := m.s_69
+	t71 := m.t71
+	t114 := m.t114
+	t118 := m.t118
+	t119 := m.t119
 	p_grad := m.p_grad
-	t110 := m.t110
-	t111 := m.t111
+	e_grad := m.e_grad
+	t128 := m.t128
+	t129 := m.t129
 	bs_grad := m.bs_grad
-	h_grad_120 := m.h_grad_120
-	r_grad_121 := m.r_grad_121
+	h_grad_138 := m.h_grad_138
+	r_grad_139 := m.r_grad_139
 	g_grad := m.g_grad
-	t125 := m.t125
-	h_grad_133 := m.h_grad_133
-	s_grad_135 := m.s_grad_135
-	t137 := m.t137
-	t138 := m.t138
-	r_grad_140 := m.r_grad_140
-	t141 := m.t141
-	t142 := m.t142
-	s_grad_143 := m.s_grad_143
-	t144 := m.t144
-	t146 := m.t146
-	t147 := m.t147
+	t143 := m.t143
+	h_grad_151 := m.h_grad_151
+	s_grad_153 := m.s_grad_153
+	t155 := m.t155
+	t156 := m.t156
+	r_grad_158 := m.r_grad_158
 	t159 := m.t159
 	t160 := m.t160
-	t161 := m.t161
+	s_grad_161 := m.s_grad_161
 	t162 := m.t162
-	t163 := m.t163
-	t167 := m.t167
-	t176 := m.t176
-	t189 := m.t189
-	t191 := m.t191
-	t193 := m.t193
-	t195 := m.t195
-	t198 := m.t198
+	t164 := m.t164
+	t165 := m.t165
+	t177 := m.t177
+	t178 := m.t178
+	t179 := m.t179
+	t180 := m.t180
+	t181 := m.t181
+	t185 := m.t185
+	t194 := m.t194
+	t207 := m.t207
+	t209 := m.t209
+	t211 := m.t211
+	t213 := m.t213
+	t216 := m.t216
 	c_grad := m.c_grad
-	t203 := m.t203
-	t204 := m.t204
-	t205 := m.t205
-	t214 := m.t214
-	t215 := m.t215
-	ht_grad := m.ht_grad
+	t220 := m.t220
+	t221 := m.t221
+	t222 := m.t222
+	t223 := m.t223
+	t224 := m.t224
 	t225 := m.t225
 	t226 := m.t226
-	t227 := m.t227
-	t228 := m.t228
-	hs_grad := m.hs_grad
-	t234 := m.t234
-	t235 := m.t235
-	h_grad_236 := m.h_grad_236
 	t238 := m.t238
-	t239 := m.t239
-	t240 := m.t240
-	t241 := m.t241
 	t242 := m.t242
-	t243 := m.t243
+	t249 := m.t249
+	t250 := m.t250
 	t251 := m.t251
-	t256 := m.t256
-	t264 := m.t264
+	t252 := m.t252
+	t253 := m.t253
+	t260 := m.t260
+	t261 := m.t261
+	t262 := m.t262
 	t265 := m.t265
-	h0_grad := m.h0_grad
-	W_grad := m.W_grad
-	U_grad := m.U_grad
-	t278 := m.t278
-	V_grad := m.V_grad
+	t266 := m.t266
+	t267 := m.t267
+	t276 := m.t276
+	t277 := m.t277
+	ht_grad := m.ht_grad
+	t287 := m.t287
+	t288 := m.t288
+	t289 := m.t289
+	t290 := m.t290
+	hs_grad := m.hs_grad
+	t296 := m.t296
+	t297 := m.t297
+	h_grad_298 := m.h_grad_298
+	t300 := m.t300
 	t301 := m.t301
+	t302 := m.t302
+	t303 := m.t303
 	t304 := m.t304
-	xt_grad := m.xt_grad
+	t305 := m.t305
+	t313 := m.t313
+	t318 := m.t318
+	t326 := m.t326
+	t327 := m.t327
+	t334 := m.t334
+	t335 := m.t335
+	t336 := m.t336
+	t343 := m.t343
+	V_grad := m.V_grad
+	t368 := m.t368
+	xt_grad_370 := m.xt_grad_370
+	t371 := m.t371
+	t374 := m.t374
+	t377 := m.t377
+	xt_grad_379 := m.xt_grad_379
 	// First the loss program.
 	m.loss(n, x, y)
-	// %103 = count(%100) f32[], line 57 [grad]
-	t103[0] = float32(4 * n)
-	// %104 = broadcast_to(%33) f32[N,4], line 57 [grad]
+	// %118 = count(%115) f32[], line 64 [grad]
+	t118[0] = float32(4 * n)
+	// %119 = broadcast_to(%45) f32[N,4], line 64 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t104[i0] = float32(1)
+		t119[i0] = float32(1)
 	}
-	// %108 = mul(%105, %107) f32[N,4], line 57 [grad]
+	// %123 = mul(%120, %122) f32[N,4], line 64 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		p_grad[i0] = (t104[i0] / t103[0]) * (float32(2) * t99[i0])
+		p_grad[i0] = (t119[i0] / t118[0]) * (float32(2) * t114[i0])
 	}
-	// %110 = count(bs) f32[], line 38 [grad]
-	t110[0] = float32(5)
-	// %111 = broadcast_to(%108) f32[N,5,4], line 38 [grad]
+	// %125 = mul(%123, %88) f32[N,4], line 45 [grad]
+	for i0 := 0; i0 < 4*n; i0++ {
+		e_grad[i0] = p_grad[i0] * float32(0.1)
+	}
+	// %128 = count(bs) f32[], line 45 [grad]
+	t128[0] = float32(5)
+	// %129 = broadcast_to(%123) f32[N,5,4], line 45 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 5; i1++ {
 			o0 := i0*20 + i1*4
 			o1 := i0 * 4
 			for i2 := 0; i2 < 4; i2++ {
-				t111[o0+i2] = p_grad[o1+i2]
+				t129[o0+i2] = p_grad[o1+i2]
 			}
 		}
 	}
-	// %112 = div(%111, %110) f32[N,5,4], line 38 [grad]
+	// %130 = div(%129, %128) f32[N,5,4], line 45 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		bs_grad[i0] = t111[i0] / t110[0]
+		bs_grad[i0] = t129[i0] / t128[0]
 	}
-	// %139 = cond(%59, r, g, h, s, %108) (f32[N,4], f32[4], f32[N,4], f32[]), line 36 [grad]
+	// %157 = cond(%71, r, g, h, s, %123) (f32[N,4], f32[4], f32[N,4], f32[]), line 43 [grad]
 	{
-		if t59[0] {
-			// %120 = neg(%117) f32[N,4], line 34 [grad]
+		if t71[0] {
+			// %138 = neg(%135) f32[N,4], line 41 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				h_grad_120[i0] = -p_grad[i0]
+				h_grad_138[i0] = -p_grad[i0]
 			}
-			// %121 = mul(%117, %114) f32[N,4], line 34 [grad]
+			// %139 = mul(%135, %132) f32[N,4], line 41 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					r_grad_121[o0+i1] = p_grad[o0+i1] * p3[i1]
+					r_grad_139[o0+i1] = p_grad[o0+i1] * p3[i1]
 				}
 			}
-			// %123 = sum_to(%122) f32[4], line 34 [grad]
+			// %141 = sum_to(%140) f32[4], line 41 [grad]
 			{
 				clear(g_grad)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						g_grad[i1] += (p_grad[o0+i1] * r_55[o0+i1])
+						g_grad[i1] += (p_grad[o0+i1] * r_67[o0+i1])
 					}
 				}
 			}
-			// %125 = broadcast_to(%124) f32[], line 34 [grad]
-			t125[0] = float32(0)
-			copy(r_grad_140, r_grad_121)
-			copy(t141, g_grad)
-			copy(t142, h_grad_120)
-			copy(s_grad_143, t125)
+			// %143 = broadcast_to(%142) f32[], line 41 [grad]
+			t143[0] = float32(0)
+			copy(r_grad_158, r_grad_139)
+			copy(t159, g_grad)
+			copy(t160, h_grad_138)
+			copy(s_grad_161, t143)
 		} else {
-			// %133 = mul(%130, %129) f32[N,4], line 36 [grad]
+			// %151 = mul(%148, %147) f32[N,4], line 43 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				h_grad_133[i0] = p_grad[i0] * s_57[0]
+				h_grad_151[i0] = p_grad[i0] * s_69[0]
 			}
-			// %135 = sum_to(%134) f32[], line 36 [grad]
+			// %153 = sum_to(%152) f32[], line 43 [grad]
 			{
-				clear(s_grad_135)
+				clear(s_grad_153)
 				for i0 := 0; i0 < 4*n; i0++ {
-					s_grad_135[0] += (p_grad[i0] * h_20[i0])
+					s_grad_153[0] += (p_grad[i0] * h_20[i0])
 				}
 			}
-			// %137 = broadcast_to(%136) f32[4], line 36 [grad]
+			// %155 = broadcast_to(%154) f32[4], line 43 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t137[i0] = float32(0)
+				t155[i0] = float32(0)
 			}
-			// %138 = reshape_to(%130) f32[N,4], line 36 [grad]
-			copy(t138, p_grad)
-			copy(r_grad_140, t138)
-			copy(t141, t137)
-			copy(t142, h_grad_133)
-			copy(s_grad_143, s_grad_135)
+			// %156 = reshape_to(%148) f32[N,4], line 43 [grad]
+			copy(t156, p_grad)
+			copy(r_grad_158, t156)
+			copy(t159, t155)
+			copy(t160, h_grad_151)
+			copy(s_grad_161, s_grad_153)
 		}
 	}
-	// %144 = broadcast_to(%143) f32[N,4], line 32 [grad]
+	// %162 = broadcast_to(%161) f32[N,4], line 39 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t144[i0] = s_grad_143[0]
+		t162[i0] = s_grad_161[0]
 	}
-	// %189 = broadcast_to(%58) f32[N,4], line 28 [grad]
+	// %207 = broadcast_to(%70) f32[N,4], line 35 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t189[i0] = float32(0)
+		t207[i0] = float32(0)
 	}
-	// %191 = sub(%146, %190) i32[], line 28 [grad]
-	t191[0] = t146[0] - int32(1)
-	// %192 = while(%191, %140, %35, %189, %147, %148, v) (i32[], f32[N,4], i32[], f32[N,4]), line 28 [grad]
+	// %209 = sub(%164, %208) i32[], line 35 [grad]
+	t209[0] = t164[0] - int32(1)
+	// %210 = while(%209, %158, %47, %207, %165, %166, v) (i32[], f32[N,4], i32[], f32[N,4]), line 35 [grad]
 	{
-		copy(t160, t191)
-		copy(t161, r_grad_140)
-		t162[0] = int32(0)
-		copy(t163, t189)
-		i192 := 0
-		for ; i192 < 20; i192++ {
-			// %159 = greater(%151, %158) bool[], line 27 [grad]
-			t159[0] = t160[0] > int32(-1)
-			if !t159[0] {
+		copy(t178, t209)
+		copy(t179, r_grad_158)
+		t180[0] = int32(0)
+		copy(t181, t207)
+		i210 := 0
+		for ; i210 < 20; i210++ {
+			// %177 = greater(%169, %176) bool[], line 34 [grad]
+			t177[0] = t178[0] > int32(-1)
+			if !t177[0] {
 				break
 			}
 			// The body.
-			// %167 = gather(%164, %160) f32[N,4], line 27 [grad]
+			// %185 = gather(%182, %178) f32[N,4], line 34 [grad]
 			for j := 0; j < 1; j++ {
-				k := int(t160[j])
+				k := int(t178[j])
 				if k >= 0 && k < 20 {
-					copy(t167[j*4*n:j*4*n+4*n], t147[k*4*n:k*4*n+4*n])
+					copy(t185[j*4*n:j*4*n+4*n], t165[k*4*n:k*4*n+4*n])
 				} else {
-					clear(t167[j*4*n : j*4*n+4*n])
+					clear(t185[j*4*n : j*4*n+4*n])
 				}
 			}
-			// %176 = mul(%161, %171) f32[N,4], line 28 [grad]
+			// %194 = mul(%179, %189) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t176[i0] = t161[i0] * float32(0.5)
+				t194[i0] = t179[i0] * float32(0.5)
 			}
-			// %182 = add(%176, %181) f32[N,4], line 28 [grad]
+			// %200 = add(%194, %199) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t161[i0] = t176[i0] + (-(t176[i0] * ((v_34[i0] / t167[i0]) / t167[i0])))
+				t179[i0] = t194[i0] + (-(t194[i0] * ((v_46[i0] / t185[i0]) / t185[i0])))
 			}
-			// %184 = sub(%160, %183) i32[], line 28 [grad]
-			t160[0] = t160[0] - int32(1)
-			// %186 = broadcast_to(%185) i32[], line 28 [grad]
-			t162[0] = int32(0)
-			// %187 = add(%163, %178) f32[N,4], line 28 [grad]
+			// %202 = sub(%178, %201) i32[], line 35 [grad]
+			t178[0] = t178[0] - int32(1)
+			// %204 = broadcast_to(%203) i32[], line 35 [grad]
+			t180[0] = int32(0)
+			// %205 = add(%181, %196) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t163[i0] = t163[i0] + (t176[i0] / t167[i0])
+				t181[i0] = t181[i0] + (t194[i0] / t185[i0])
 			}
 			// Carry its results to the next trip.
 		}
-		copy(t193, t161)
-		copy(t195, t163)
+		copy(t211, t179)
+		copy(t213, t181)
 	}
-	// %198 = mul(%196, c) f32[N,4], line 26 [grad]
+	// %216 = mul(%214, c) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t198[i0] = (t193[i0] + t195[i0]) * c_31[i0]
+		t216[i0] = (t211[i0] + t213[i0]) * c_31[i0]
 	}
-	// %200 = add(%198, %198) f32[N,4], line 26 [grad]
+	// %218 = add(%216, %216) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		c_grad[i0] = t198[i0] + t198[i0]
+		c_grad[i0] = t216[i0] + t216[i0]
 	}
-	// %232 = scan(%112, %225, %227, %200, %298, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
-	{
-		copy(t204, c_grad)
-		copy(t205, c298)
-		for i232 := 0; i232 < 5; i232++ {
-			runtime.CopyStepIn(t203, bs_grad, n, 5, 4, i232)
-			t226 = t225[i232*4*n : (i232+1)*4*n]
-			t228 = t227[i232*4*n : (i232+1)*4*n]
-			// The body.
-			// %214 = sum_to(%213) f32[4], line 23 [grad]
-			{
-				clear(t214)
-				for i0 := 0; i0 < n; i0++ {
-					o0 := i0 * 4
-					for i1 := 0; i1 < 4; i1++ {
-						t214[i1] += (t203[o0+i1] * t228[o0+i1])
-					}
-				}
-			}
-			// %215 = add(%204, %212) f32[N,4], line 23 [grad]
-			for i0 := 0; i0 < n; i0++ {
-				o0 := i0 * 4
-				for i1 := 0; i1 < 4; i1++ {
-					t215[o0+i1] = t204[o0+i1] + (t203[o0+i1] * p3[i1])
-				}
-			}
-			// %219 = mul(%215, %218) f32[N,4], line 22 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				ht_grad[i0] = t215[i0] * (t226[i0] * (float32(1) - t226[i0]))
-			}
-			// %220 = mul(%215, %207) f32[N,4], line 22 [grad]
-			for i0 := 0; i0 < 4*n; i0++ {
-				t204[i0] = t215[i0] * float32(0.5)
-			}
-			// %223 = add(%205, %214) f32[4], line 22 [grad]
-			for i0 := 0; i0 < 4; i0++ {
-				t205[i0] = t205[i0] + t214[i0]
-			}
-			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(hs_grad, ht_grad, n, 5, 4, i232)
-		}
-		copy(t234, t204)
-		copy(t235, t205)
+	// %220 = broadcast_to(%70) f32[N,5,4], line 28 [grad]
+	for i0 := 0; i0 < 20*n; i0++ {
+		t220[i0] = float32(0)
 	}
-	// %236 = add(%145, %234) f32[N,4], line 22 [grad]
-	for i0 := 0; i0 < 4*n; i0++ {
-		h_grad_236[i0] = (t142[i0] + t144[i0]) + t234[i0]
-	}
-	// %301 = transpose(U) f32[4,4], line 17 [grad]
-	for i0 := 0; i0 < 4; i0++ {
-		o0 := i0 * 4
-		o1 := i0
-		for i1 := 0; i1 < 4; i1++ {
-			t301[o0+i1] = p1[o1+i1*4]
-		}
-	}
-	// %304 = transpose(W) f32[4,3], line 17 [grad]
+	// %368 = transpose(W) f32[4,3], line 29 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t304[o0+i1] = p0[o1+i1*4]
+			t368[o0+i1] = p0[o1+i1*4]
 		}
 	}
-	// %270 = scan(x, %265, %233, hs, %236, %299, %300, W, U, %301, %304) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	// %371 = transpose(U) f32[4,4], line 29 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 4
+		o1 := i0
+		for i1 := 0; i1 < 4; i1++ {
+			t371[o0+i1] = p1[o1+i1*4]
+		}
+	}
+	// %258 = scan(x, %253, %220, %249, %251, %125, %363, %364, U, W, %368, %371) (f32[N,5,3], f32[N,4], f32[4,4], f32[3,4]), line 29 [grad]
 	{
-		copy(t241, h_grad_236)
-		copy(t242, c299)
-		copy(t243, c300)
-		for i270 := 4; i270 >= 0; i270-- {
-			runtime.CopyStepIn(t238, x, n, 5, 3, i270)
-			t239 = t265[i270*4*n : (i270+1)*4*n]
-			runtime.CopyStepIn(t240, hs_grad, n, 5, 4, i270)
-			runtime.CopyStepIn(t264, hs, n, 5, 4, i270)
+		copy(t224, e_grad)
+		copy(t225, c363)
+		copy(t226, c364)
+		for i258 := 4; i258 >= 0; i258-- {
+			runtime.CopyStepIn(t221, x, n, 5, 3, i258)
+			t222 = t253[i258*4*n : (i258+1)*4*n]
+			runtime.CopyStepIn(t223, t220, n, 5, 4, i258)
+			t250 = t249[i258*4*n : (i258+1)*4*n]
+			runtime.CopyStepIn(t252, t251, n, 5, 4, i258)
 			// The body.
-			// %251 = reshape_to(%241) f32[N,4], line 17 [grad]
-			copy(t251, t241)
-			// %256 = mul(%252, %255) f32[N,4], line 17 [grad]
+			// %238 = add(%224, %237) f32[N,4], line 30 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t256[i0] = (t240[i0] + t251[i0]) * (float32(1) - (t264[i0] * t264[i0]))
+				t238[i0] = t224[i0] + (t223[i0] * (float32(1) - (t252[i0] * t252[i0])))
 			}
-			// %261 = add(%242, %260) f32[3,4], line 17 [grad]
+			// %242 = mul(%238, %241) f32[N,4], line 29 [grad]
+			for i0 := 0; i0 < 4*n; i0++ {
+				t242[i0] = t238[i0] * (float32(1) - (t250[i0] * t250[i0]))
+			}
+			// %247 = add(%225, %246) f32[4,4], line 29 [grad]
 			{
-				// the product of %260, plus %242: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t238, 3, t256, 4, 1, t242, 4)
+				// the product of %246, plus %225: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t222, 4, t238, 4, 1, t225, 4)
 			}
-			// %262 = add(%243, %258) f32[4,4], line 17 [grad]
+			// %248 = add(%226, %244) f32[3,4], line 29 [grad]
 			{
-				// the product of %258, plus %243: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t239, 4, t256, 4, 1, t243, 4)
+				// the product of %244, plus %226: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t221, 3, t242, 4, 1, t226, 4)
 			}
-			// %303 = matmul(%256, %302) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t256, 4, t301, 4, 0, t241, 4)
-			// %306 = matmul(%256, %305) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t256, 4, t304, 3, 0, xt_grad, 3)
+			// %370 = matmul(%242, %369) f32[N,3], line 29 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t242, 4, t368, 3, 0, xt_grad_370, 3)
+			// %373 = matmul(%238, %372) f32[N,4], line 29 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t238, 4, t371, 4, 0, t224, 4)
 			// Stack its per-step results, carry the others to the next step.
 		}
-		copy(h0_grad, t241)
-		copy(W_grad, t242)
-		copy(U_grad, t243)
+		copy(t260, t224)
+		copy(t261, t225)
+		copy(t262, t226)
 	}
-	// %278 = mul(%272, %277) f32[N,4], line 15 [grad]
+	// %294 = scan(%130, %287, %289, %218, %365, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
+	{
+		copy(t266, c_grad)
+		copy(t267, c365)
+		for i294 := 0; i294 < 5; i294++ {
+			runtime.CopyStepIn(t265, bs_grad, n, 5, 4, i294)
+			t288 = t287[i294*4*n : (i294+1)*4*n]
+			t290 = t289[i294*4*n : (i294+1)*4*n]
+			// The body.
+			// %276 = sum_to(%275) f32[4], line 23 [grad]
+			{
+				clear(t276)
+				for i0 := 0; i0 < n; i0++ {
+					o0 := i0 * 4
+					for i1 := 0; i1 < 4; i1++ {
+						t276[i1] += (t265[o0+i1] * t290[o0+i1])
+					}
+				}
+			}
+			// %277 = add(%266, %274) f32[N,4], line 23 [grad]
+			for i0 := 0; i0 < n; i0++ {
+				o0 := i0 * 4
+				for i1 := 0; i1 < 4; i1++ {
+					t277[o0+i1] = t266[o0+i1] + (t265[o0+i1] * p3[i1])
+				}
+			}
+			// %281 = mul(%277, %280) f32[N,4], line 22 [grad]
+			for i0 := 0; i0 < 4*n; i0++ {
+				ht_grad[i0] = t277[i0] * (t288[i0] * (float32(1) - t288[i0]))
+			}
+			// %282 = mul(%277, %269) f32[N,4], line 22 [grad]
+			for i0 := 0; i0 < 4*n; i0++ {
+				t266[i0] = t277[i0] * float32(0.5)
+			}
+			// %285 = add(%267, %276) f32[4], line 22 [grad]
+			for i0 := 0; i0 < 4; i0++ {
+				t267[i0] = t267[i0] + t276[i0]
+			}
+			// Stack its per-step results, carry the others to the next step.
+			runtime.CopyStepOut(hs_grad, ht_grad, n, 5, 4, i294)
+		}
+		copy(t296, t266)
+		copy(t297, t267)
+	}
+	// %298 = add(%163, %296) f32[N,4], line 22 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t278[i0] = h0_grad[i0] * (float32(1) - (h0[i0] * h0[i0]))
+		h_grad_298[i0] = (t160[i0] + t162[i0]) + t296[i0]
 	}
-	// %280 = matmul(%6, %278) f32[3,4], line 15 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t278, 4, 0, V_grad, 4)
-	// %283 = sub(W, %282) f32[3,4], line 58 [update]
+	// %374 = transpose(U) f32[4,4], line 17 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 4
+		o1 := i0
+		for i1 := 0; i1 < 4; i1++ {
+			t374[o0+i1] = p1[o1+i1*4]
+		}
+	}
+	// %377 = transpose(W) f32[4,3], line 17 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t377[o0+i1] = p0[o1+i1*4]
+		}
+	}
+	// %332 = scan(x, %327, %295, hs, %298, %364, %363, W, U, %374, %377) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	{
+		copy(t303, h_grad_298)
+		copy(t304, c364)
+		copy(t305, c363)
+		for i332 := 4; i332 >= 0; i332-- {
+			runtime.CopyStepIn(t300, x, n, 5, 3, i332)
+			t301 = t327[i332*4*n : (i332+1)*4*n]
+			runtime.CopyStepIn(t302, hs_grad, n, 5, 4, i332)
+			runtime.CopyStepIn(t326, hs, n, 5, 4, i332)
+			// The body.
+			// %313 = reshape_to(%303) f32[N,4], line 17 [grad]
+			copy(t313, t303)
+			// %318 = mul(%314, %317) f32[N,4], line 17 [grad]
+			for i0 := 0; i0 < 4*n; i0++ {
+				t318[i0] = (t302[i0] + t313[i0]) * (float32(1) - (t326[i0] * t326[i0]))
+			}
+			// %323 = add(%304, %322) f32[3,4], line 17 [grad]
+			{
+				// the product of %322, plus %304: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t300, 3, t318, 4, 1, t304, 4)
+			}
+			// %324 = add(%305, %320) f32[4,4], line 17 [grad]
+			{
+				// the product of %320, plus %305: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t301, 4, t318, 4, 1, t305, 4)
+			}
+			// %376 = matmul(%318, %375) f32[N,4], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t318, 4, t374, 4, 0, t303, 4)
+			// %379 = matmul(%318, %378) f32[N,3], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t318, 4, t377, 3, 0, xt_grad_379, 3)
+			// Stack its per-step results, carry the others to the next step.
+		}
+		copy(t334, t303)
+		copy(t335, t304)
+		copy(t336, t305)
+	}
+	// %343 = mul(%337, %342) f32[N,4], line 15 [grad]
+	for i0 := 0; i0 < 4*n; i0++ {
+		t343[i0] = (t260[i0] + t334[i0]) * (float32(1) - (h0[i0] * h0[i0]))
+	}
+	// %345 = matmul(%6, %343) f32[3,4], line 15 [grad]
+	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t343, 4, 0, V_grad, 4)
+	// %348 = sub(W, %347) f32[3,4], line 65 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * W_grad[i0])
+		p0[i0] = p0[i0] - (float32(0.05) * (t262[i0] + t335[i0]))
 	}
-	// %287 = sub(U, %286) f32[4,4], line 58 [update]
+	// %352 = sub(U, %351) f32[4,4], line 65 [update]
 	for i0 := 0; i0 < 16; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * U_grad[i0])
+		p1[i0] = p1[i0] - (float32(0.05) * (t261[i0] + t336[i0]))
 	}
-	// %291 = sub(V, %290) f32[3,4], line 58 [update]
+	// %356 = sub(V, %355) f32[3,4], line 65 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		p2[i0] = p2[i0] - (float32(0.05) * V_grad[i0])
 	}
-	// %295 = sub(g, %294) f32[4], line 58 [update]
+	// %360 = sub(g, %359) f32[4], line 65 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * (t141[i0] + t235[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * (t159[i0] + t297[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -983,7 +1149,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32, k []int32, steps []int32, m_ []float32) {
 	check("Predict", "x", len(x), 15*n, n)
 	m.predict(n, x)
-	return m.p_75, m.k_56, m.steps, m.m_98
+	return m.p_90, m.k_68, m.steps, m.m_113
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
@@ -992,7 +1158,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 15*n, n)
 	check("Loss", "y", len(y), 4*n, n)
 	m.loss(n, x, y)
-	return m.loss_101[0]
+	return m.loss_116[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) and
@@ -1003,7 +1169,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	m.training = true
 	m.train(n, x, y)
 	m.training = false
-	return m.loss_101[0]
+	return m.loss_116[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -1104,90 +1270,109 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 {"name":"scan_29","op":"scan","inputs":["hs","h","g"],"dtype":"invalid","shape":[]}
 {"name":"bs","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[-1,5,4]}
 {"name":"c","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[-1,4]}
-{"name":"mul_32","op":"mul","inputs":["c","c"],"dtype":"f32","shape":[-1,4]}
-{"name":"const_33","op":"const","dtype":"f32","shape":[]}
-{"name":"v","op":"add","inputs":["mul_32","const_33"],"dtype":"f32","shape":[-1,4]}
-{"name":"const_35","op":"const","dtype":"i32","shape":[]}
-{"name":"while_54","op":"while","inputs":["v","const_35","v"],"dtype":"invalid","shape":[]}
-{"name":"r","op":"get","inputs":["while_54"],"dtype":"f32","shape":[-1,4]}
-{"name":"k","op":"get","inputs":["while_54"],"dtype":"i32","shape":[]}
+{"name":"scan_41","op":"scan","inputs":["x","h0","U","W"],"dtype":"invalid","shape":[]}
+{"name":"e","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[-1,4]}
+{"name":"mul_44","op":"mul","inputs":["c","c"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_45","op":"const","dtype":"f32","shape":[]}
+{"name":"v","op":"add","inputs":["mul_44","const_45"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_47","op":"const","dtype":"i32","shape":[]}
+{"name":"while_66","op":"while","inputs":["v","const_47","v"],"dtype":"invalid","shape":[]}
+{"name":"r","op":"get","inputs":["while_66"],"dtype":"f32","shape":[-1,4]}
+{"name":"k","op":"get","inputs":["while_66"],"dtype":"i32","shape":[]}
 {"name":"s","op":"sum","inputs":["h"],"dtype":"f32","shape":[]}
-{"name":"const_58","op":"const","dtype":"f32","shape":[]}
-{"name":"greater_59","op":"greater","inputs":["s","const_58"],"dtype":"bool","shape":[]}
-{"name":"cond_72","op":"cond","inputs":["greater_59","r","g","h","s"],"dtype":"invalid","shape":[]}
-{"name":"z","op":"get","inputs":["cond_72"],"dtype":"f32","shape":[-1,4]}
-{"name":"mean_74","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
-{"name":"p","op":"add","inputs":["z","mean_74"],"dtype":"f32","shape":[-1,4]}
-{"name":"abs_77","op":"abs","inputs":["s"],"dtype":"f32","shape":[]}
-{"name":"while_96","op":"while","inputs":["const_35","abs_77"],"dtype":"invalid","shape":[]}
-{"name":"steps","op":"get","inputs":["while_96"],"dtype":"i32","shape":[]}
-{"name":"m","op":"get","inputs":["while_96"],"dtype":"f32","shape":[]}
-{"name":"sub_99","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
-{"name":"square_100","op":"square","inputs":["sub_99"],"dtype":"f32","shape":[-1,4]}
-{"name":"loss","op":"mean","inputs":["square_100"],"dtype":"f32","shape":[]}
-{"name":"count_103","op":"count","inputs":["square_100"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_104","op":"broadcast_to","inputs":["const_33"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"div_105","op":"div","inputs":["broadcast_to_104","count_103"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_106","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"mul_107","op":"mul","inputs":["const_106","sub_99"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_108","op":"mul","inputs":["div_105","mul_107"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"count_110","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_111","op":"broadcast_to","inputs":["mul_108"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"div_112","op":"div","inputs":["broadcast_to_111","count_110"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"cond_139","op":"cond","inputs":["greater_59","r","g","h","s","mul_108"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_140","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_141","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_142","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_143","op":"get","inputs":["cond_139"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_144","op":"broadcast_to","inputs":["get_143"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_145","op":"add","inputs":["get_142","broadcast_to_144"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_146","op":"get","inputs":["while_54"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"get_147","op":"get","inputs":["while_54"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
-{"name":"get_148","op":"get","inputs":["while_54"],"dtype":"i32","shape":[20],"role":"grad"}
-{"name":"broadcast_to_189","op":"broadcast_to","inputs":["const_58"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_190","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_191","op":"sub","inputs":["get_146","const_190"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_192","op":"while","inputs":["sub_191","get_140","const_35","broadcast_to_189","get_147","get_148","v"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_193","op":"get","inputs":["while_192"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_195","op":"get","inputs":["while_192"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_196","op":"add","inputs":["get_193","get_195"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_198","op":"mul","inputs":["add_196","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_200","op":"add","inputs":["mul_198","mul_198"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_225","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"get_227","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_298","op":"const","dtype":"f32","shape":[4],"role":"grad"}
-{"name":"scan_232","op":"scan","inputs":["div_112","get_225","get_227","add_200","const_298","g"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_233","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_234","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_235","op":"get","inputs":["scan_232"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"add_236","op":"add","inputs":["add_145","get_234"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_237","op":"add","inputs":["get_141","get_235"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_265","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_299","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_300","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"transpose_301","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"transpose_304","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
-{"name":"scan_270","op":"scan","inputs":["x","get_265","get_233","hs","add_236","const_299","const_300","W","U","transpose_301","transpose_304"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_272","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_273","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"get_274","op":"get","inputs":["scan_270"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"mul_276","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"sub_277","op":"sub","inputs":["const_33","mul_276"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_278","op":"mul","inputs":["get_272","sub_277"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"matmul_280","op":"matmul","inputs":["mean_6","mul_278"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_281","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_282","op":"mul","inputs":["const_281","get_273"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_283","op":"sub","inputs":["W","mul_282"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_284","op":"assign","inputs":["W","sub_283"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_286","op":"mul","inputs":["const_281","get_274"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"sub_287","op":"sub","inputs":["U","mul_286"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"assign_288","op":"assign","inputs":["U","sub_287"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"mul_290","op":"mul","inputs":["const_281","matmul_280"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_291","op":"sub","inputs":["V","mul_290"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_292","op":"assign","inputs":["V","sub_291"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_294","op":"mul","inputs":["const_281","add_237"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_295","op":"sub","inputs":["g","mul_294"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_296","op":"assign","inputs":["g","sub_295"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"const_70","op":"const","dtype":"f32","shape":[]}
+{"name":"greater_71","op":"greater","inputs":["s","const_70"],"dtype":"bool","shape":[]}
+{"name":"cond_84","op":"cond","inputs":["greater_71","r","g","h","s"],"dtype":"invalid","shape":[]}
+{"name":"z","op":"get","inputs":["cond_84"],"dtype":"f32","shape":[-1,4]}
+{"name":"mean_86","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
+{"name":"add_87","op":"add","inputs":["z","mean_86"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_88","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_89","op":"mul","inputs":["e","const_88"],"dtype":"f32","shape":[-1,4]}
+{"name":"p","op":"add","inputs":["add_87","mul_89"],"dtype":"f32","shape":[-1,4]}
+{"name":"abs_92","op":"abs","inputs":["s"],"dtype":"f32","shape":[]}
+{"name":"while_111","op":"while","inputs":["const_47","abs_92"],"dtype":"invalid","shape":[]}
+{"name":"steps","op":"get","inputs":["while_111"],"dtype":"i32","shape":[]}
+{"name":"m","op":"get","inputs":["while_111"],"dtype":"f32","shape":[]}
+{"name":"sub_114","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
+{"name":"square_115","op":"square","inputs":["sub_114"],"dtype":"f32","shape":[-1,4]}
+{"name":"loss","op":"mean","inputs":["square_115"],"dtype":"f32","shape":[]}
+{"name":"count_118","op":"count","inputs":["square_115"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_119","op":"broadcast_to","inputs":["const_45"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"div_120","op":"div","inputs":["broadcast_to_119","count_118"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_121","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_122","op":"mul","inputs":["const_121","sub_114"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_123","op":"mul","inputs":["div_120","mul_122"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_125","op":"mul","inputs":["mul_123","const_88"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"count_128","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_129","op":"broadcast_to","inputs":["mul_123"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"div_130","op":"div","inputs":["broadcast_to_129","count_128"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"cond_157","op":"cond","inputs":["greater_71","r","g","h","s","mul_123"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_158","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_159","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_160","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_161","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_162","op":"broadcast_to","inputs":["get_161"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_163","op":"add","inputs":["get_160","broadcast_to_162"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_164","op":"get","inputs":["while_66"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"get_165","op":"get","inputs":["while_66"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
+{"name":"get_166","op":"get","inputs":["while_66"],"dtype":"i32","shape":[20],"role":"grad"}
+{"name":"broadcast_to_207","op":"broadcast_to","inputs":["const_70"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_208","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_209","op":"sub","inputs":["get_164","const_208"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_210","op":"while","inputs":["sub_209","get_158","const_47","broadcast_to_207","get_165","get_166","v"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_211","op":"get","inputs":["while_210"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_213","op":"get","inputs":["while_210"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_214","op":"add","inputs":["get_211","get_213"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_216","op":"mul","inputs":["add_214","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_218","op":"add","inputs":["mul_216","mul_216"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"broadcast_to_220","op":"broadcast_to","inputs":["const_70"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_249","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_251","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_253","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_363","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"const_364","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"transpose_368","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"transpose_371","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"scan_258","op":"scan","inputs":["x","get_253","broadcast_to_220","get_249","get_251","mul_125","const_363","const_364","U","W","transpose_368","transpose_371"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_260","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_261","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"get_262","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_287","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_289","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_365","op":"const","dtype":"f32","shape":[4],"role":"grad"}
+{"name":"scan_294","op":"scan","inputs":["div_130","get_287","get_289","add_218","const_365","g"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_295","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_296","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_297","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"add_298","op":"add","inputs":["add_163","get_296"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_299","op":"add","inputs":["get_159","get_297"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_327","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"transpose_374","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"transpose_377","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"scan_332","op":"scan","inputs":["x","get_327","get_295","hs","add_298","const_364","const_363","W","U","transpose_374","transpose_377"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_334","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_335","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_336","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"add_337","op":"add","inputs":["get_260","get_334"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_338","op":"add","inputs":["get_262","get_335"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"add_339","op":"add","inputs":["get_261","get_336"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"mul_341","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sub_342","op":"sub","inputs":["const_45","mul_341"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_343","op":"mul","inputs":["add_337","sub_342"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_345","op":"matmul","inputs":["mean_6","mul_343"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_346","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_347","op":"mul","inputs":["const_346","add_338"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_348","op":"sub","inputs":["W","mul_347"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_349","op":"assign","inputs":["W","sub_348"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_351","op":"mul","inputs":["const_346","add_339"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"sub_352","op":"sub","inputs":["U","mul_351"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"assign_353","op":"assign","inputs":["U","sub_352"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"mul_355","op":"mul","inputs":["const_346","matmul_345"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_356","op":"sub","inputs":["V","mul_355"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_357","op":"assign","inputs":["V","sub_356"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_359","op":"mul","inputs":["const_346","add_299"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_360","op":"sub","inputs":["g","mul_359"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_361","op":"assign","inputs":["g","sub_360"],"dtype":"f32","shape":[4],"role":"update"}
 `
 
 var signature = runtime.Signature{
@@ -1247,20 +1432,20 @@ var signature = runtime.Signature{
 	ParamCount:    44,
 	Memory: runtime.Memory{
 		ParamBytes: 176,
-		ArenaBytes: []int64{466, 940},
+		ArenaBytes: []int64{562, 1208},
 	},
 	Estimates: []runtime.Estimate{{
 		Program: "predict",
 		Batch:   1,
-		Micros:  8.9,
+		Micros:  9.9,
 	}, {
 		Program: "predict",
 		Batch:   64,
-		Micros:  51.7,
+		Micros:  62.1,
 	}, {
 		Program: "train",
 		Batch:   64,
-		Micros:  121.0,
+		Micros:  144.0,
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
 }
