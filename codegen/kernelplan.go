@@ -176,6 +176,9 @@ func (c *gen) planKernels() kernelPlans {
 	shared := map[any]*sharedPlan{}
 	for i := range c.plan.facts.progs {
 		for _, n := range c.emissionOrder(&c.plan.facts.progs[i]) {
+			if c.plan.absorbed(n) {
+				continue // planned at its epilogue's end, which knows of a ReLU
+			}
 			k, relu := n, false
 			if e := c.plan.epilogue[n]; e != nil {
 				k, relu = e.kernel, e.relu

@@ -3,6 +3,7 @@ package compiler
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/flow-lang/flow/compiler/ir"
 	"github.com/flow-lang/flow/lang"
@@ -146,7 +147,14 @@ func backprop(g *ir.Module, fwd []*ir.Node, wrt []*ir.Node, adj, alias map[*ir.N
 			}
 		}
 	}
+	// The contributions still pending (params and inputs, which the loop
+	// above does not visit), in a fixed order: node IDs name buffers.
+	pending := make([]*ir.Node, 0, len(slices))
 	for in := range slices {
+		pending = append(pending, in)
+	}
+	sort.Slice(pending, func(i, j int) bool { return pending[i].ID < pending[j].ID })
+	for _, in := range pending {
 		flush(in)
 	}
 	nameGrads(fwd, wrt, adj, alias)

@@ -76,6 +76,7 @@ func hoistTransposes(g *ir.Module, l *ir.Node) {
 			g.Within(l.Region, func() {
 				v = g.MustApply(ir.Transpose, []*ir.Node{l.Inputs[i]}, ir.Attrs{"perm": []int{1, 0}})
 			})
+			v.Device = l.Device
 			l.Inputs = append(l.Inputs, v)
 			for _, r := range regions {
 				a := g.AddArg(r, v.Type)
@@ -89,7 +90,7 @@ func hoistTransposes(g *ir.Module, l *ir.Node) {
 		g.Within(body, func() {
 			repl[m] = g.MustApply(ir.Matmul, []*ir.Node{m.Inputs[0], t}, ir.Attrs{"transpose_a": m.Attrs.Bool("transpose_a")})
 		})
-		repl[m].Name = m.Name
+		repl[m].Name, repl[m].Device = m.Name, m.Device
 	}
 	if len(hoisted) == 0 {
 		return

@@ -15,14 +15,14 @@ Signature:
 
 Estimated cost per call (N is the batch size):
 
-	Predict:   46 + 2,151·N FLOPs
-	TrainStep: 502 + 4,415·N FLOPs
+	Predict:   46 + 2,331·N FLOPs
+	TrainStep: 574 + 4,890·N FLOPs
 
 Buffers, in one arena per element type (planned peak; in parentheses, one
 buffer per tensor), allocated on the first call and reused while the batch
 size does not grow:
 
-	float32: 117 + 302·N elements (454 + 817·N)
+	float32: 129 + 332·N elements (526 + 871·N)
 	int32:   23 elements (32)
 	bool:    2 elements (5)
 */
@@ -78,126 +78,135 @@ type Model struct {
 	c_31        []float32 // c = get(%29) f32[N,4], line 21
 	xt_32       []float32 // xt = arg() f32[N,3], line 21
 	e_33        []float32 // e = arg() f32[N,4], line 21
-	t35         []float32 // %35 = matmul(xt, W) f32[N,4], line 29
-	t36         []float32 // %36 = tanh(%35) f32[N,4], line 29
-	t37         []float32 // %37 = add(%34, %36) f32[N,4], line 29
-	t38         []float32 // %38 = tanh(%37) f32[N,4], line 30
-	e_43        []float32 // e = get(%41) f32[N,4], line 28
-	v_46        []float32 // v = add(%44, %45) f32[N,4], line 33
-	r_56        []float32 // r = arg() f32[N,4], line 34
-	k_57        []int32   // k = arg() i32[], line 34
-	t53         []float32 // %53 = sum(%52) f32[], line 34
-	t55         []bool    // %55 = greater(%53, %54) bool[], line 34
-	r_67        []float32 // r = get(%66) f32[N,4], line 34
-	k_68        []int32   // k = get(%66) i32[], line 34
-	s_69        []float32 // s = sum(h) f32[], line 39
-	t71         []bool    // %71 = greater(s, %70) bool[], line 40
-	t73         []float32 // %73 = sub(%72, h) f32[N,4], line 41
-	t75         []float32 // %75 = add(%74, r) f32[N,4], line 43
-	z           []float32 // z = get(%84) f32[N,4], line 40
-	t86         []float32 // %86 = mean(bs) f32[N,4], line 45
-	p_90        []float32 // p = add(%87, %89) f32[N,4], line 45
-	t92         []float32 // %92 = abs(s) f32[], line 51
-	j_97        []int32   // j = arg() i32[], line 51
-	m_98        []float32 // m = arg() f32[], line 51
-	t96         []bool    // %96 = greater(m, %95) bool[], line 51
-	t102        []bool    // %102 = greater(m, %101) bool[], line 53
-	t104        []float32 // %104 = mul(m, %103) f32[], line 54
-	t106        []float32 // %106 = mul(m, %105) f32[], line 56
-	t110        []float32 // %110 = get(%109) f32[], line 53
-	steps       []int32   // steps = get(%111) i32[], line 51
-	m_113       []float32 // m = get(%111) f32[], line 51
-	t114        []float32 // %114 = sub(p, y) f32[N,4], line 64
-	t115        []float32 // %115 = square(%114) f32[N,4], line 64
-	loss_116    []float32 // loss = mean(%115) f32[], line 64
-	t118        []float32 // %118 = count(%115) f32[], line 64 [grad]
-	t119        []float32 // %119 = broadcast_to(%45) f32[N,4], line 64 [grad]
-	p_grad      []float32 // %123 = mul(%120, %122) f32[N,4], line 64 [grad]
-	e_grad      []float32 // %125 = mul(%123, %88) f32[N,4], line 45 [grad]
-	t128        []float32 // %128 = count(bs) f32[], line 45 [grad]
-	t129        []float32 // %129 = broadcast_to(%123) f32[N,5,4], line 45 [grad]
-	bs_grad     []float32 // %130 = div(%129, %128) f32[N,5,4], line 45 [grad]
-	h_grad_138  []float32 // %138 = neg(%135) f32[N,4], line 41 [grad]
-	r_grad_139  []float32 // %139 = mul(%135, %132) f32[N,4], line 41 [grad]
-	g_grad      []float32 // %141 = sum_to(%140) f32[4], line 41 [grad]
-	t143        []float32 // %143 = broadcast_to(%142) f32[], line 41 [grad]
-	h_grad_151  []float32 // %151 = mul(%148, %147) f32[N,4], line 43 [grad]
-	s_grad_153  []float32 // %153 = sum_to(%152) f32[], line 43 [grad]
-	t155        []float32 // %155 = broadcast_to(%154) f32[4], line 43 [grad]
-	t156        []float32 // %156 = reshape_to(%148) f32[N,4], line 43 [grad]
-	r_grad_158  []float32 // %158 = get(%157) f32[N,4], line 43 [grad]
-	t159        []float32 // %159 = get(%157) f32[4], line 43 [grad]
-	t160        []float32 // %160 = get(%157) f32[N,4], line 43 [grad]
-	s_grad_161  []float32 // %161 = get(%157) f32[], line 43 [grad]
-	t162        []float32 // %162 = broadcast_to(%161) f32[N,4], line 39 [grad]
-	t164        []int32   // %164 = get(%66) i32[], line 34 [grad]
-	t165        []float32 // %165 = get(%66) f32[20,N,4], line 34 [grad]
-	t166        []int32   // %166 = get(%66) i32[20], line 34 [grad]
-	t207        []float32 // %207 = broadcast_to(%70) f32[N,4], line 35 [grad]
-	t209        []int32   // %209 = sub(%164, %208) i32[], line 35 [grad]
-	t178        []int32   // %178 = arg() i32[], line 34 [grad]
-	t179        []float32 // %179 = arg() f32[N,4], line 34 [grad]
-	t180        []int32   // %180 = arg() i32[], line 34 [grad]
-	t181        []float32 // %181 = arg() f32[N,4], line 34 [grad]
-	t177        []bool    // %177 = greater(%169, %176) bool[], line 34 [grad]
-	t185        []float32 // %185 = gather(%182, %178) f32[N,4], line 34 [grad]
-	t194        []float32 // %194 = mul(%179, %189) f32[N,4], line 35 [grad]
-	t211        []float32 // %211 = get(%210) f32[N,4], line 35 [grad]
-	t213        []float32 // %213 = get(%210) f32[N,4], line 35 [grad]
-	t216        []float32 // %216 = mul(%214, c) f32[N,4], line 33 [grad]
-	c_grad      []float32 // %218 = add(%216, %216) f32[N,4], line 33 [grad]
-	t220        []float32 // %220 = broadcast_to(%70) f32[N,5,4], line 28 [grad]
-	t249        []float32 // %249 = get(%41) f32[5,N,4], line 29 [grad]
-	t251        []float32 // %251 = get(%41) f32[N,5,4], line 29 [grad]
-	t253        []float32 // %253 = get(%41) f32[5,N,4], line 29 [grad]
-	t368        []float32 // %368 = transpose(W) f32[4,3], line 29 [grad]
-	t371        []float32 // %371 = transpose(U) f32[4,4], line 29 [grad]
-	t221        []float32 // %221 = arg() f32[N,3], line 28 [grad]
-	t222        []float32 // %222 = arg() f32[N,4], line 28 [grad]
-	t223        []float32 // %223 = arg() f32[N,4], line 28 [grad]
-	t250        []float32 // %250 = arg() f32[N,4], line 29 [grad]
-	t252        []float32 // %252 = arg() f32[N,4], line 29 [grad]
-	t224        []float32 // %224 = arg() f32[N,4], line 28 [grad]
-	t225        []float32 // %225 = arg() f32[4,4], line 28 [grad]
-	t226        []float32 // %226 = arg() f32[3,4], line 28 [grad]
-	t238        []float32 // %238 = add(%224, %237) f32[N,4], line 30 [grad]
-	t242        []float32 // %242 = mul(%238, %241) f32[N,4], line 29 [grad]
-	xt_grad_370 []float32 // %370 = matmul(%242, %369) f32[N,3], line 29 [grad]
-	t260        []float32 // %260 = get(%258) f32[N,4], line 29 [grad]
-	t261        []float32 // %261 = get(%258) f32[4,4], line 29 [grad]
-	t262        []float32 // %262 = get(%258) f32[3,4], line 29 [grad]
-	t287        []float32 // %287 = get(%29) f32[5,N,4], line 22 [grad]
-	t289        []float32 // %289 = get(%29) f32[5,N,4], line 22 [grad]
-	t265        []float32 // %265 = arg() f32[N,4], line 21 [grad]
-	t288        []float32 // %288 = arg() f32[N,4], line 22 [grad]
-	t290        []float32 // %290 = arg() f32[N,4], line 22 [grad]
-	t266        []float32 // %266 = arg() f32[N,4], line 21 [grad]
-	t267        []float32 // %267 = arg() f32[4], line 21 [grad]
-	t276        []float32 // %276 = sum_to(%275) f32[4], line 23 [grad]
-	t277        []float32 // %277 = add(%266, %274) f32[N,4], line 23 [grad]
-	ht_grad     []float32 // %281 = mul(%277, %280) f32[N,4], line 22 [grad]
-	hs_grad     []float32 // %295 = get(%294) f32[N,5,4], line 22 [grad]
-	t296        []float32 // %296 = get(%294) f32[N,4], line 22 [grad]
-	t297        []float32 // %297 = get(%294) f32[4], line 22 [grad]
-	h_grad_298  []float32 // %298 = add(%163, %296) f32[N,4], line 22 [grad]
-	t327        []float32 // %327 = get(%18) f32[5,N,4], line 17 [grad]
-	t374        []float32 // %374 = transpose(U) f32[4,4], line 17 [grad]
-	t377        []float32 // %377 = transpose(W) f32[4,3], line 17 [grad]
-	t300        []float32 // %300 = arg() f32[N,3], line 16 [grad]
-	t301        []float32 // %301 = arg() f32[N,4], line 16 [grad]
-	t302        []float32 // %302 = arg() f32[N,4], line 16 [grad]
-	t326        []float32 // %326 = arg() f32[N,4], line 17 [grad]
-	t303        []float32 // %303 = arg() f32[N,4], line 16 [grad]
-	t304        []float32 // %304 = arg() f32[3,4], line 16 [grad]
-	t305        []float32 // %305 = arg() f32[4,4], line 16 [grad]
-	t313        []float32 // %313 = reshape_to(%303) f32[N,4], line 17 [grad]
-	t318        []float32 // %318 = mul(%314, %317) f32[N,4], line 17 [grad]
-	xt_grad_379 []float32 // %379 = matmul(%318, %378) f32[N,3], line 17 [grad]
-	t334        []float32 // %334 = get(%332) f32[N,4], line 17 [grad]
-	t335        []float32 // %335 = get(%332) f32[3,4], line 17 [grad]
-	t336        []float32 // %336 = get(%332) f32[4,4], line 17 [grad]
-	t343        []float32 // %343 = mul(%337, %342) f32[N,4], line 15 [grad]
-	V_grad      []float32 // %345 = matmul(%6, %343) f32[3,4], line 15 [grad]
+	t36         []float32 // %36 = relu(%35) f32[N,4], line 29
+	t39         []float32 // %39 = matmul(xt, W) f32[N,4], line 29
+	t40         []float32 // %40 = tanh(%39) f32[N,4], line 29
+	t41         []float32 // %41 = add(%38, %40) f32[N,4], line 29
+	t42         []float32 // %42 = add(%34, %41) f32[N,4], line 29
+	t43         []float32 // %43 = tanh(%42) f32[N,4], line 30
+	e_49        []float32 // e = get(%47) f32[N,4], line 28
+	v_52        []float32 // v = add(%50, %51) f32[N,4], line 33
+	r_62        []float32 // r = arg() f32[N,4], line 34
+	k_63        []int32   // k = arg() i32[], line 34
+	t59         []float32 // %59 = sum(%58) f32[], line 34
+	t61         []bool    // %61 = greater(%59, %60) bool[], line 34
+	r_73        []float32 // r = get(%72) f32[N,4], line 34
+	k_74        []int32   // k = get(%72) i32[], line 34
+	s_75        []float32 // s = sum(h) f32[], line 39
+	t77         []bool    // %77 = greater(s, %76) bool[], line 40
+	t79         []float32 // %79 = sub(%78, h) f32[N,4], line 41
+	t81         []float32 // %81 = add(%80, r) f32[N,4], line 43
+	z           []float32 // z = get(%90) f32[N,4], line 40
+	t92         []float32 // %92 = mean(bs) f32[N,4], line 45
+	p_96        []float32 // p = add(%93, %95) f32[N,4], line 45
+	t98         []float32 // %98 = abs(s) f32[], line 51
+	j_103       []int32   // j = arg() i32[], line 51
+	m_104       []float32 // m = arg() f32[], line 51
+	t102        []bool    // %102 = greater(m, %101) bool[], line 51
+	t108        []bool    // %108 = greater(m, %107) bool[], line 53
+	t110        []float32 // %110 = mul(m, %109) f32[], line 54
+	t112        []float32 // %112 = mul(m, %111) f32[], line 56
+	t116        []float32 // %116 = get(%115) f32[], line 53
+	steps       []int32   // steps = get(%117) i32[], line 51
+	m_119       []float32 // m = get(%117) f32[], line 51
+	t120        []float32 // %120 = sub(p, y) f32[N,4], line 64
+	t121        []float32 // %121 = square(%120) f32[N,4], line 64
+	loss_122    []float32 // loss = mean(%121) f32[], line 64
+	t124        []float32 // %124 = count(%121) f32[], line 64 [grad]
+	t125        []float32 // %125 = broadcast_to(%51) f32[N,4], line 64 [grad]
+	p_grad      []float32 // %129 = mul(%126, %128) f32[N,4], line 64 [grad]
+	e_grad      []float32 // %131 = mul(%129, %94) f32[N,4], line 45 [grad]
+	t134        []float32 // %134 = count(bs) f32[], line 45 [grad]
+	t135        []float32 // %135 = broadcast_to(%129) f32[N,5,4], line 45 [grad]
+	bs_grad     []float32 // %136 = div(%135, %134) f32[N,5,4], line 45 [grad]
+	h_grad_144  []float32 // %144 = neg(%141) f32[N,4], line 41 [grad]
+	r_grad_145  []float32 // %145 = mul(%141, %138) f32[N,4], line 41 [grad]
+	g_grad      []float32 // %147 = sum_to(%146) f32[4], line 41 [grad]
+	t149        []float32 // %149 = broadcast_to(%148) f32[], line 41 [grad]
+	h_grad_157  []float32 // %157 = mul(%154, %153) f32[N,4], line 43 [grad]
+	s_grad_159  []float32 // %159 = sum_to(%158) f32[], line 43 [grad]
+	t161        []float32 // %161 = broadcast_to(%160) f32[4], line 43 [grad]
+	t162        []float32 // %162 = reshape_to(%154) f32[N,4], line 43 [grad]
+	r_grad_164  []float32 // %164 = get(%163) f32[N,4], line 43 [grad]
+	t165        []float32 // %165 = get(%163) f32[4], line 43 [grad]
+	t166        []float32 // %166 = get(%163) f32[N,4], line 43 [grad]
+	s_grad_167  []float32 // %167 = get(%163) f32[], line 43 [grad]
+	t168        []float32 // %168 = broadcast_to(%167) f32[N,4], line 39 [grad]
+	t170        []int32   // %170 = get(%72) i32[], line 34 [grad]
+	t171        []float32 // %171 = get(%72) f32[20,N,4], line 34 [grad]
+	t172        []int32   // %172 = get(%72) i32[20], line 34 [grad]
+	t213        []float32 // %213 = broadcast_to(%76) f32[N,4], line 35 [grad]
+	t215        []int32   // %215 = sub(%170, %214) i32[], line 35 [grad]
+	t184        []int32   // %184 = arg() i32[], line 34 [grad]
+	t185        []float32 // %185 = arg() f32[N,4], line 34 [grad]
+	t186        []int32   // %186 = arg() i32[], line 34 [grad]
+	t187        []float32 // %187 = arg() f32[N,4], line 34 [grad]
+	t183        []bool    // %183 = greater(%175, %182) bool[], line 34 [grad]
+	t191        []float32 // %191 = gather(%188, %184) f32[N,4], line 34 [grad]
+	t200        []float32 // %200 = mul(%185, %195) f32[N,4], line 35 [grad]
+	t217        []float32 // %217 = get(%216) f32[N,4], line 35 [grad]
+	t219        []float32 // %219 = get(%216) f32[N,4], line 35 [grad]
+	t222        []float32 // %222 = mul(%220, c) f32[N,4], line 33 [grad]
+	c_grad      []float32 // %224 = add(%222, %222) f32[N,4], line 33 [grad]
+	t226        []float32 // %226 = broadcast_to(%76) f32[N,5,4], line 28 [grad]
+	t270        []float32 // %270 = get(%47) f32[5,N,4], line 29 [grad]
+	t272        []float32 // %272 = get(%47) f32[5,N,4], line 29 [grad]
+	t274        []float32 // %274 = get(%47) f32[N,5,4], line 29 [grad]
+	t276        []float32 // %276 = get(%47) f32[5,N,4], line 29 [grad]
+	t396        []float32 // %396 = transpose(W) f32[4,3], line 29 [grad]
+	t399        []float32 // %399 = transpose(V) f32[4,3], line 29 [grad]
+	t402        []float32 // %402 = transpose(U) f32[4,4], line 29 [grad]
+	t227        []float32 // %227 = arg() f32[N,3], line 28 [grad]
+	t228        []float32 // %228 = arg() f32[N,4], line 28 [grad]
+	t229        []float32 // %229 = arg() f32[N,4], line 28 [grad]
+	t271        []float32 // %271 = arg() f32[N,4], line 29 [grad]
+	t273        []float32 // %273 = arg() f32[N,4], line 29 [grad]
+	t275        []float32 // %275 = arg() f32[N,4], line 29 [grad]
+	t230        []float32 // %230 = arg() f32[N,4], line 28 [grad]
+	t231        []float32 // %231 = arg() f32[4,4], line 28 [grad]
+	t232        []float32 // %232 = arg() f32[3,4], line 28 [grad]
+	t233        []float32 // %233 = arg() f32[3,4], line 28 [grad]
+	t251        []float32 // %251 = add(%230, %250) f32[N,4], line 30 [grad]
+	t255        []float32 // %255 = mul(%251, %254) f32[N,4], line 29 [grad]
+	t261        []float32 // %261 = relu_grad(%258, %271) f32[N,4], line 29 [grad]
+	t401        []float32 // %401 = matmul(%261, %400) f32[N,3], line 29 [grad]
+	xt_grad_264 []float32 // %264 = add(%398, %401) f32[N,3], line 29 [grad]
+	t285        []float32 // %285 = get(%283) f32[N,4], line 29 [grad]
+	t286        []float32 // %286 = get(%283) f32[4,4], line 29 [grad]
+	t287        []float32 // %287 = get(%283) f32[3,4], line 29 [grad]
+	t288        []float32 // %288 = get(%283) f32[3,4], line 29 [grad]
+	t313        []float32 // %313 = get(%29) f32[5,N,4], line 22 [grad]
+	t315        []float32 // %315 = get(%29) f32[5,N,4], line 22 [grad]
+	t291        []float32 // %291 = arg() f32[N,4], line 21 [grad]
+	t314        []float32 // %314 = arg() f32[N,4], line 22 [grad]
+	t316        []float32 // %316 = arg() f32[N,4], line 22 [grad]
+	t292        []float32 // %292 = arg() f32[N,4], line 21 [grad]
+	t293        []float32 // %293 = arg() f32[4], line 21 [grad]
+	t302        []float32 // %302 = sum_to(%301) f32[4], line 23 [grad]
+	t303        []float32 // %303 = add(%292, %300) f32[N,4], line 23 [grad]
+	ht_grad     []float32 // %307 = mul(%303, %306) f32[N,4], line 22 [grad]
+	hs_grad     []float32 // %321 = get(%320) f32[N,5,4], line 22 [grad]
+	t322        []float32 // %322 = get(%320) f32[N,4], line 22 [grad]
+	t323        []float32 // %323 = get(%320) f32[4], line 22 [grad]
+	h_grad_324  []float32 // %324 = add(%169, %322) f32[N,4], line 22 [grad]
+	t353        []float32 // %353 = get(%18) f32[5,N,4], line 17 [grad]
+	t405        []float32 // %405 = transpose(U) f32[4,4], line 17 [grad]
+	t408        []float32 // %408 = transpose(W) f32[4,3], line 17 [grad]
+	t326        []float32 // %326 = arg() f32[N,3], line 16 [grad]
+	t327        []float32 // %327 = arg() f32[N,4], line 16 [grad]
+	t328        []float32 // %328 = arg() f32[N,4], line 16 [grad]
+	t352        []float32 // %352 = arg() f32[N,4], line 17 [grad]
+	t329        []float32 // %329 = arg() f32[N,4], line 16 [grad]
+	t330        []float32 // %330 = arg() f32[3,4], line 16 [grad]
+	t331        []float32 // %331 = arg() f32[4,4], line 16 [grad]
+	t339        []float32 // %339 = reshape_to(%329) f32[N,4], line 17 [grad]
+	t344        []float32 // %344 = mul(%340, %343) f32[N,4], line 17 [grad]
+	xt_grad_410 []float32 // %410 = matmul(%344, %409) f32[N,3], line 17 [grad]
+	t360        []float32 // %360 = get(%358) f32[N,4], line 17 [grad]
+	t361        []float32 // %361 = get(%358) f32[3,4], line 17 [grad]
+	t362        []float32 // %362 = get(%358) f32[4,4], line 17 [grad]
+	t369        []float32 // %369 = mul(%363, %368) f32[N,4], line 15 [grad]
+	V_grad      []float32 // %372 = add(%287, %371) f32[3,4], line 15 [grad]
 }
 
 // New returns a Control with every parameter at its initial value. Buffers
@@ -215,9 +224,9 @@ func New() *Model {
 	return m
 }
 
-var c363 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
-var c364 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
-var c365 = []float32{0, 0, 0, 0}                                     // f32[4]
+var c390 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // f32[4,4]
+var c391 = []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}             // f32[3,4]
+var c393 = []float32{0, 0, 0, 0}                                     // f32[4]
 // layout carves the arena into buffers for batch size n; buffers that are never
 // live at the same time share memory. It allocates only when the arena must
 // grow, so repeated calls at one batch size allocate nothing.
@@ -230,80 +239,90 @@ func (m *Model) layout(n int) {
 	}
 	// The float32 buffers.
 	{
-		size := 302*n + 117
+		size := 332*n + 129
 		if cap(m.arena) < size {
 			m.arena = make([]float32, size)
 		}
 		a := m.arena[:size]
-		m.t165, m.t220, m.hs_grad, m.t7, m.h_10, m.ht, m.e_33, m.t216, m.t343, m.t92 = a[:80*n:80*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t171, m.t226, m.hs_grad, m.t7, m.h_10, m.ht, m.e_33, m.t222, m.t369, m.t98 = a[:80*n:80*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[80*n:]
-		m.hs, m.V_grad, m.m_98 = a[:20*n:20*n], a[:12:12], a[:1:1]
+		m.hs, m.V_grad, m.m_104 = a[:20*n:20*n], a[:12:12], a[:1:1]
 		a = a[20*n:]
-		m.bs, m.t129, m.bs_grad, m.t12, m.h_grad_298, m.t104 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.bs, m.t135, m.bs_grad, m.t12, m.h_grad_324, m.t110 = a[:20*n:20*n], a[:20*n:20*n], a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t249, m.t13, m.c_22, m.t265, m.t301, m.t106 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t270, m.t13, m.c_22, m.t291, m.t327, m.t112 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t251, m.t14, m.t25, m.t288, m.t302, m.t110 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t272, m.t14, m.t25, m.t314, m.t328, m.t116 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
 		a = a[20*n:]
-		m.t253, m.t26, m.t290, m.t326, m.xt_9, m.m_113 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
+		m.t274, m.t26, m.t316, m.t352, m.xt_9, m.m_119 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:1:1]
 		a = a[20*n:]
-		m.t287, m.t303 = a[:20*n:20*n], a[:4*n:4*n]
+		m.t276, m.t27, m.t292, m.t329 = a[:20*n:20*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[20*n:]
-		m.t289, m.t313 = a[:20*n:20*n], a[:4*n:4*n]
+		m.t313, m.t339 = a[:20*n:20*n], a[:4*n:4*n]
 		a = a[20*n:]
-		m.t327 = a[: 20*n : 20*n]
+		m.t315, m.t344 = a[:20*n:20*n], a[:4*n:4*n]
+		a = a[20*n:]
+		m.t353 = a[: 20*n : 20*n]
 		a = a[20*n:]
 		m.h0 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.h_20, m.t162, m.t318 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.h_20, m.t168, m.t360 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t27, m.t35, m.v_46, m.c_grad, m.t334 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.c_31, m.c_grad, m.t326 = a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.c_31, m.t222, m.t266, m.t300 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t36, m.v_52, m.t228, m.t303, m.xt_grad_410 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.t36, m.r_56, m.t73, m.t86, m.p_90, m.t114, m.p_grad, m.t207, m.t223, m.t277, m.xt_grad_379 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
+		m.t39, m.r_62, m.t79, m.t92, m.p_96, m.t120, m.p_grad, m.t213, m.t229, m.ht_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t37, m.r_67, m.t179, m.t250, m.ht_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t40, m.r_73, m.t185, m.t271, m.t322 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t38, m.t75, m.t115, m.t119, m.e_grad, m.t296, m.t53 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:1:1]
+		m.t41, m.t81, m.t121, m.t125, m.e_grad, m.t293, m.t59 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4], a[:1:1]
 		a = a[4*n:]
-		m.e_43, m.h_grad_138, m.t181, m.t252, m.t267, m.t118, m.t128 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4], a[:1:1], a[:1:1]
+		m.t42, m.z, m.h_grad_144, m.t187, m.t273, m.t302, m.t124, m.t134 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4], a[:1:1], a[:1:1]
 		a = a[4*n:]
-		m.z, m.r_grad_139, m.t185, m.t224, m.xt_32, m.t276 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
+		m.t43, m.r_grad_145, m.t191, m.t275, m.t323 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
-		m.h_grad_151, m.t194, m.t238, m.t297 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
+		m.e_49, m.h_grad_157, m.t200, m.t230 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t156, m.t211, m.t242 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n]
+		m.t162, m.t217, m.t251, m.xt_32 = a[:4*n:4*n], a[:4*n:4*n], a[:4*n:4*n], a[:3*n:3*n]
 		a = a[4*n:]
-		m.r_grad_158, m.t260 = a[:4*n:4*n], a[:4*n:4*n]
+		m.r_grad_164, m.t255 = a[:4*n:4*n], a[:4*n:4*n]
 		a = a[4*n:]
-		m.t160 = a[: 4*n : 4*n]
+		m.t166 = a[: 4*n : 4*n]
 		a = a[4*n:]
-		m.t213, m.t221, m.g_grad = a[:4*n:4*n], a[:3*n:3*n], a[:4:4]
+		m.t219, m.t261, m.g_grad = a[:4*n:4*n], a[:4*n:4*n], a[:4:4]
+		a = a[4*n:]
+		m.t285, m.t161 = a[:4*n:4*n], a[:4:4]
 		a = a[4*n:]
 		m.t6 = a[: 3*n : 3*n]
 		a = a[3*n:]
-		m.xt_grad_370, m.s_69 = a[:3*n:3*n], a[:1:1]
+		m.t227, m.s_75 = a[:3*n:3*n], a[:1:1]
 		a = a[3*n:]
-		m.t371, m.t374, m.t155 = a[:16:16], a[:16:16], a[:4:4]
+		m.t401, m.t149 = a[:3*n:3*n], a[:1:1]
+		a = a[3*n:]
+		m.xt_grad_264, m.s_grad_159 = a[:3*n:3*n], a[:1:1]
+		a = a[3*n:]
+		m.t402, m.t405, m.s_grad_167 = a[:16:16], a[:16:16], a[:1:1]
 		a = a[16:]
-		m.t225, m.t305, m.t143 = a[:16:16], a[:16:16], a[:1:1]
+		m.t231, m.t331 = a[:16:16], a[:16:16]
 		a = a[16:]
-		m.t261, m.s_grad_153 = a[:16:16], a[:1:1]
+		m.t286 = a[:16:16]
 		a = a[16:]
-		m.t336, m.t368, m.s_grad_161 = a[:16:16], a[:12:12], a[:1:1]
+		m.t362, m.t396 = a[:16:16], a[:12:12]
 		a = a[16:]
-		m.t226, m.t377 = a[:12:12], a[:12:12]
+		m.t399, m.t408 = a[:12:12], a[:12:12]
 		a = a[12:]
-		m.t262 = a[:12:12]
+		m.t232, m.t330 = a[:12:12], a[:12:12]
 		a = a[12:]
-		m.t304 = a[:12:12]
+		m.t233, m.t361 = a[:12:12], a[:12:12]
 		a = a[12:]
-		m.t335 = a[:12:12]
+		m.t287 = a[:12:12]
 		a = a[12:]
-		m.t159 = a[:4:4]
+		m.t288 = a[:12:12]
+		a = a[12:]
+		m.t165 = a[:4:4]
 		a = a[4:]
-		m.loss_116 = a[:1:1]
+		m.loss_122 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -314,13 +333,13 @@ func (m *Model) layout(n int) {
 			m.arenaI32 = make([]int32, size)
 		}
 		a := m.arenaI32[:size]
-		m.t166, m.j_97 = a[:20:20], a[:1:1]
+		m.t172, m.j_103 = a[:20:20], a[:1:1]
 		a = a[20:]
-		m.k_57, m.steps, m.t209 = a[:1:1], a[:1:1], a[:1:1]
+		m.k_63, m.steps, m.t215 = a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.k_68, m.t178 = a[:1:1], a[:1:1]
+		m.k_74, m.t184 = a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t164, m.t180 = a[:1:1], a[:1:1]
+		m.t170, m.t186 = a[:1:1], a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -331,9 +350,9 @@ func (m *Model) layout(n int) {
 			m.arenaBool = make([]bool, size)
 		}
 		a := m.arenaBool[:size]
-		m.t55, m.t71, m.t96, m.t177 = a[:1:1], a[:1:1], a[:1:1], a[:1:1]
+		m.t61, m.t77, m.t102, m.t183 = a[:1:1], a[:1:1], a[:1:1], a[:1:1]
 		a = a[1:]
-		m.t102 = a[:1:1]
+		m.t108 = a[:1:1]
 		a = a[1:]
 		_ = a
 	}
@@ -345,13 +364,24 @@ func (m *Model) layout(n int) {
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
 //
 // It is also the plan for the SGEMM of %12 (f32[N,4] @ f32[4,4]), which the cost model decides the same way.
-// It is also the plan for the SGEMM of %370 (f32[N,4] @ f32[4,3]), which the cost model decides the same way.
+// It is also the plan for the SGEMM of %401 (f32[N,4] @ f32[4,3]), which the cost model decides the same way.
 func gemmPlan7(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
 	}
 	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1}
+}
+
+// gemmPlan35 is the cost model's plan for the SGEMM of %35 (f32[N,3] @ f32[3,4]) by batch size n (estimated times):
+//   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
+//   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
+func gemmPlan35(n int) runtime.GemmPlan {
+	switch {
+	case n <= 4:
+		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1, Relu: true}
+	}
+	return runtime.GemmPlan{Kernel: runtime.GemmNarrow, Threads: 1, Relu: true}
 }
 
 // forward runs the forward program for a batch of n.
@@ -380,34 +410,37 @@ func (m *Model) forward(n int, x []float32) {
 	c_31 := m.c_31
 	xt_32 := m.xt_32
 	e_33 := m.e_33
-	t35 := m.t35
 	t36 := m.t36
-	t37 := m.t37
-	t38 := m.t38
-	e_43 := m.e_43
-	v_46 := m.v_46
-	t53 := m.t53
-	t55 := m.t55
-	r_56 := m.r_56
-	k_57 := m.k_57
-	r_67 := m.r_67
-	k_68 := m.k_68
-	s_69 := m.s_69
-	t71 := m.t71
-	t73 := m.t73
-	t75 := m.t75
+	t39 := m.t39
+	t40 := m.t40
+	t41 := m.t41
+	t42 := m.t42
+	t43 := m.t43
+	e_49 := m.e_49
+	v_52 := m.v_52
+	t59 := m.t59
+	t61 := m.t61
+	r_62 := m.r_62
+	k_63 := m.k_63
+	r_73 := m.r_73
+	k_74 := m.k_74
+	s_75 := m.s_75
+	t77 := m.t77
+	t79 := m.t79
+	t81 := m.t81
 	z := m.z
-	t86 := m.t86
-	p_90 := m.p_90
-	t164 := m.t164
-	t165 := m.t165
-	t166 := m.t166
-	t249 := m.t249
-	t251 := m.t251
-	t253 := m.t253
-	t287 := m.t287
-	t289 := m.t289
-	t327 := m.t327
+	t92 := m.t92
+	p_96 := m.p_96
+	t170 := m.t170
+	t171 := m.t171
+	t172 := m.t172
+	t270 := m.t270
+	t272 := m.t272
+	t274 := m.t274
+	t276 := m.t276
+	t313 := m.t313
+	t315 := m.t315
+	t353 := m.t353
 	// %6 = mean(x) f32[N,3], line 15
 	{
 		clear(t6)
@@ -436,7 +469,7 @@ func (m *Model) forward(n int, x []float32) {
 			runtime.CopyStepIn(xt_9, x, n, 5, 3, i18)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t327[i18*4*n:(i18+1)*4*n], h_10)
+				copy(t353[i18*4*n:(i18+1)*4*n], h_10)
 			}
 			// The body.
 			// %12 = matmul(h, U) f32[N,4], line 17
@@ -475,223 +508,233 @@ func (m *Model) forward(n int, x []float32) {
 					t27[o0+i1] = t26[o0+i1] * p3[i1]
 				}
 			}
-			// %286 = reshape_to(%26) f32[N,4], line 22 [grad]
+			// %312 = reshape_to(%26) f32[N,4], line 22 [grad]
 			copy(c_22, t26)
 			// Stack its per-step results, carry the others to the next step.
 			runtime.CopyStepOut(bs, t27, n, 5, 4, i29)
 			if m.training {
-				copy(t287[i29*4*n:(i29+1)*4*n], t25)
-				copy(t289[i29*4*n:(i29+1)*4*n], t26)
+				copy(t313[i29*4*n:(i29+1)*4*n], t25)
+				copy(t315[i29*4*n:(i29+1)*4*n], t26)
 			}
 		}
 		copy(c_31, c_22)
 	}
-	// %41 = scan(x, h0, U, W) (f32[N,5,4], f32[5,N,4], f32[N,4], f32[5,N,4]), line 28
+	// %47 = scan(x, h0, U, V, W) (f32[N,5,4], f32[5,N,4], f32[5,N,4], f32[N,4], f32[5,N,4]), line 28
 	{
 		copy(e_33, h0)
-		for i41 := 0; i41 < 5; i41++ {
-			runtime.CopyStepIn(xt_32, x, n, 5, 3, i41)
+		for i47 := 0; i47 < 5; i47++ {
+			runtime.CopyStepIn(xt_32, x, n, 5, 3, i47)
 			// Record the carried values the step starts with.
 			if m.training {
-				copy(t253[i41*4*n:(i41+1)*4*n], e_33)
+				copy(t276[i47*4*n:(i47+1)*4*n], e_33)
 			}
 			// The body.
-			// %35 = matmul(xt, W) f32[N,4], line 29
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt_32, 3, p0, 4, 0, t35, 4)
-			// %36 = tanh(%35) f32[N,4], line 29
-			runtime.TanhSlice(t36[:4*n], t35[:4*n])
-			// %37 = add(%34, %36) f32[N,4], line 29
+			// %36 = relu(%35) f32[N,4], line 29
 			{
-				// the product of %34, plus %36: one kernel call
-				copy(t37, t36)
-				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, e_33, 4, p1, 4, 1, t37, 4)
+				// the product of %35, ReLU: one kernel call
+				runtime.SgemmPlan(gemmPlan35(n), false, false, n, 4, 3, 1, xt_32, 3, p2, 4, 0, t36, 4)
 			}
-			// %38 = tanh(%37) f32[N,4], line 30
-			runtime.TanhSlice(t38[:4*n], t37[:4*n])
+			// %39 = matmul(xt, W) f32[N,4], line 29
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 3, 1, xt_32, 3, p0, 4, 0, t39, 4)
+			// %40 = tanh(%39) f32[N,4], line 29
+			runtime.TanhSlice(t40[:4*n], t39[:4*n])
+			// %41 = add(%38, %40) f32[N,4], line 29
+			for i0 := 0; i0 < 4*n; i0++ {
+				t41[i0] = (t36[i0] * float32(0.5)) + t40[i0]
+			}
+			// %42 = add(%34, %41) f32[N,4], line 29
+			{
+				// the product of %34, plus %41: one kernel call
+				copy(t42, t41)
+				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, e_33, 4, p1, 4, 1, t42, 4)
+			}
+			// %43 = tanh(%42) f32[N,4], line 30
+			runtime.TanhSlice(t43[:4*n], t42[:4*n])
 			// Stack its per-step results, carry the others to the next step.
 			if m.training {
-				runtime.CopyStepOut(t251, t38, n, 5, 4, i41)
-				copy(t249[i41*4*n:(i41+1)*4*n], t36)
+				runtime.CopyStepOut(t274, t43, n, 5, 4, i47)
+				copy(t270[i47*4*n:(i47+1)*4*n], t36)
+				copy(t272[i47*4*n:(i47+1)*4*n], t40)
 			}
-			copy(e_33, t37)
+			copy(e_33, t42)
 		}
-		copy(e_43, e_33)
+		copy(e_49, e_33)
 	}
-	// v = add(%44, %45) f32[N,4], line 33
+	// v = add(%50, %51) f32[N,4], line 33
 	for i0 := 0; i0 < 4*n; i0++ {
-		v_46[i0] = (c_31[i0] * c_31[i0]) + float32(1)
+		v_52[i0] = (c_31[i0] * c_31[i0]) + float32(1)
 	}
-	// %66 = while(v, %47, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 34
+	// %72 = while(v, %53, v) (f32[N,4], i32[], i32[], f32[20,N,4], i32[20]), line 34
 	{
-		copy(r_56, v_46)
-		k_57[0] = int32(0)
-		i66 := 0
-		for ; i66 < 20; i66++ {
-			// %53 = sum(%52) f32[], line 34
+		copy(r_62, v_52)
+		k_63[0] = int32(0)
+		i72 := 0
+		for ; i72 < 20; i72++ {
+			// %59 = sum(%58) f32[], line 34
 			{
-				clear(t53)
+				clear(t59)
 				for i0 := 0; i0 < 4*n; i0++ {
-					t53[0] += (runtime.Abs(((r_56[i0] * r_56[i0]) - v_46[i0])))
+					t59[0] += (runtime.Abs(((r_62[i0] * r_62[i0]) - v_52[i0])))
 				}
 			}
-			// %55 = greater(%53, %54) bool[], line 34
-			t55[0] = t53[0] > float32(0.001)
-			if !t55[0] {
+			// %61 = greater(%59, %60) bool[], line 34
+			t61[0] = t59[0] > float32(0.001)
+			if !t61[0] {
 				break
 			}
 			// Record the carried values the trip starts with.
 			if m.training {
-				copy(t165[i66*4*n:(i66+1)*4*n], r_56)
-				copy(t166[i66:i66+1], k_57)
+				copy(t171[i72*4*n:(i72+1)*4*n], r_62)
+				copy(t172[i72:i72+1], k_63)
 			}
 			// The body.
-			// %61 = mul(%60, %59) f32[N,4], line 35
+			// %67 = mul(%66, %65) f32[N,4], line 35
 			for i0 := 0; i0 < 4*n; i0++ {
-				r_56[i0] = float32(0.5) * (r_56[i0] + (v_46[i0] / r_56[i0]))
+				r_62[i0] = float32(0.5) * (r_62[i0] + (v_52[i0] / r_62[i0]))
 			}
-			// %63 = add(k, %62) i32[], line 36
-			k_57[0] = k_57[0] + int32(1)
+			// %69 = add(k, %68) i32[], line 36
+			k_63[0] = k_63[0] + int32(1)
 			// Carry its results to the next trip.
 		}
-		copy(r_67, r_56)
-		copy(k_68, k_57)
+		copy(r_73, r_62)
+		copy(k_74, k_63)
 		if m.training {
-			t164[0] = int32(i66)
-			clear(t165[i66*4*n:])
-			clear(t166[i66:])
+			t170[0] = int32(i72)
+			clear(t171[i72*4*n:])
+			clear(t172[i72:])
 		}
 	}
 	// s = sum(h) f32[], line 39
 	{
-		clear(s_69)
+		clear(s_75)
 		for i0 := 0; i0 < 4*n; i0++ {
-			s_69[0] += h_20[i0]
+			s_75[0] += h_20[i0]
 		}
 	}
-	// %71 = greater(s, %70) bool[], line 40
-	t71[0] = s_69[0] > float32(0)
-	// %84 = cond(%71, r, g, h, s) (f32[N,4]), line 40
+	// %77 = greater(s, %76) bool[], line 40
+	t77[0] = s_75[0] > float32(0)
+	// %90 = cond(%77, r, g, h, s) (f32[N,4]), line 40
 	{
-		if t71[0] {
-			// %73 = sub(%72, h) f32[N,4], line 41
+		if t77[0] {
+			// %79 = sub(%78, h) f32[N,4], line 41
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t73[o0+i1] = (r_67[o0+i1] * p3[i1]) - h_20[o0+i1]
+					t79[o0+i1] = (r_73[o0+i1] * p3[i1]) - h_20[o0+i1]
 				}
 			}
-			copy(z, t73)
+			copy(z, t79)
 		} else {
-			// %75 = add(%74, r) f32[N,4], line 43
+			// %81 = add(%80, r) f32[N,4], line 43
 			for i0 := 0; i0 < 4*n; i0++ {
-				t75[i0] = (h_20[i0] * s_69[0]) + r_67[i0]
+				t81[i0] = (h_20[i0] * s_75[0]) + r_73[i0]
 			}
-			copy(z, t75)
+			copy(z, t81)
 		}
 	}
-	// %86 = mean(bs) f32[N,4], line 45
+	// %92 = mean(bs) f32[N,4], line 45
 	{
-		clear(t86)
+		clear(t92)
 		for i0 := 0; i0 < n; i0++ {
 			for i1 := 0; i1 < 5; i1++ {
 				o0 := i0 * 4
 				o1 := i0*20 + i1*4
 				for i2 := 0; i2 < 4; i2++ {
-					t86[o0+i2] += bs[o1+i2]
+					t92[o0+i2] += bs[o1+i2]
 				}
 			}
 		}
 		inv := 1 / float32(5)
-		for i := range t86 {
-			t86[i] *= inv
+		for i := range t92 {
+			t92[i] *= inv
 		}
 	}
-	// p = add(%87, %89) f32[N,4], line 45
+	// p = add(%93, %95) f32[N,4], line 45
 	for i0 := 0; i0 < 4*n; i0++ {
-		p_90[i0] = (z[i0] + t86[i0]) + (e_43[i0] * float32(0.1))
+		p_96[i0] = (z[i0] + t92[i0]) + (e_49[i0] * float32(0.1))
 	}
 }
 
 // predict runs the predict program for a batch of n.
 func (m *Model) predict(n int, x []float32) {
 	m.layout(n)
-	s_69 := m.s_69
-	t92 := m.t92
-	t96 := m.t96
-	j_97 := m.j_97
-	m_98 := m.m_98
+	s_75 := m.s_75
+	t98 := m.t98
 	t102 := m.t102
-	t104 := m.t104
-	t106 := m.t106
+	j_103 := m.j_103
+	m_104 := m.m_104
+	t108 := m.t108
 	t110 := m.t110
+	t112 := m.t112
+	t116 := m.t116
 	steps := m.steps
-	m_113 := m.m_113
+	m_119 := m.m_119
 	// First the forward program.
 	m.forward(n, x)
-	// %92 = abs(s) f32[], line 51
-	t92[0] = runtime.Abs(s_69[0])
-	// %111 = while(%47, %92) (i32[], f32[]), line 51
+	// %98 = abs(s) f32[], line 51
+	t98[0] = runtime.Abs(s_75[0])
+	// %117 = while(%53, %98) (i32[], f32[]), line 51
 	{
-		j_97[0] = int32(0)
-		copy(m_98, t92)
-		i111 := 0
-		for ; ; i111++ {
-			// %96 = greater(m, %95) bool[], line 51
-			t96[0] = m_98[0] > float32(1)
-			if !t96[0] {
+		j_103[0] = int32(0)
+		copy(m_104, t98)
+		i117 := 0
+		for ; ; i117++ {
+			// %102 = greater(m, %101) bool[], line 51
+			t102[0] = m_104[0] > float32(1)
+			if !t102[0] {
 				break
 			}
 			// The body.
-			// %100 = add(j, %99) i32[], line 52
-			j_97[0] = j_97[0] + int32(1)
-			// %102 = greater(m, %101) bool[], line 53
-			t102[0] = m_98[0] > float32(4)
-			// %109 = cond(%102, m) (f32[]), line 53
+			// %106 = add(j, %105) i32[], line 52
+			j_103[0] = j_103[0] + int32(1)
+			// %108 = greater(m, %107) bool[], line 53
+			t108[0] = m_104[0] > float32(4)
+			// %115 = cond(%108, m) (f32[]), line 53
 			{
-				if t102[0] {
-					// %104 = mul(m, %103) f32[], line 54
-					t104[0] = m_98[0] * float32(0.25)
-					copy(t110, t104)
+				if t108[0] {
+					// %110 = mul(m, %109) f32[], line 54
+					t110[0] = m_104[0] * float32(0.25)
+					copy(t116, t110)
 				} else {
-					// %106 = mul(m, %105) f32[], line 56
-					t106[0] = m_98[0] * float32(0.5)
-					copy(t110, t106)
+					// %112 = mul(m, %111) f32[], line 56
+					t112[0] = m_104[0] * float32(0.5)
+					copy(t116, t112)
 				}
 			}
 			// Carry its results to the next trip.
-			copy(m_98, t110)
+			copy(m_104, t116)
 		}
-		copy(steps, j_97)
-		copy(m_113, m_98)
+		copy(steps, j_103)
+		copy(m_119, m_104)
 	}
 }
 
 // loss runs the loss program for a batch of n.
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
-	p_90 := m.p_90
-	t114 := m.t114
-	t115 := m.t115
-	loss_116 := m.loss_116
+	p_96 := m.p_96
+	t120 := m.t120
+	t121 := m.t121
+	loss_122 := m.loss_122
 	// First the forward program.
 	m.forward(n, x)
-	// %114 = sub(p, y) f32[N,4], line 64
+	// %120 = sub(p, y) f32[N,4], line 64
 	for i0 := 0; i0 < 4*n; i0++ {
-		t114[i0] = p_90[i0] - y[i0]
+		t120[i0] = p_96[i0] - y[i0]
 	}
-	// %115 = square(%114) f32[N,4], line 64
+	// %121 = square(%120) f32[N,4], line 64
 	for i0 := 0; i0 < 4*n; i0++ {
-		t115[i0] = t114[i0] * t114[i0]
+		t121[i0] = t120[i0] * t120[i0]
 	}
-	// loss = mean(%115) f32[], line 64
+	// loss = mean(%121) f32[], line 64
 	{
-		clear(loss_116)
+		clear(loss_122)
 		for i0 := 0; i0 < 4*n; i0++ {
-			loss_116[0] += t115[i0]
+			loss_122[0] += t121[i0]
 		}
 		inv := 1 / float32(4*n)
-		for i := range loss_116 {
-			loss_116[i] *= inv
+		for i := range loss_122 {
+			loss_122[i] *= inv
 		}
 	}
 }
@@ -708,428 +751,465 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	hs := m.hs
 	h_20 := m.h_20
 	c_31 := m.c_31
-	v_46 := m.v_46
-	r_67 := m.r_67
-	s_69 := m.s_69
-	t71 := m.t71
-	t114 := m.t114
-	t118 := m.t118
-	t119 := m.t119
+	v_52 := m.v_52
+	r_73 := m.r_73
+	s_75 := m.s_75
+	t77 := m.t77
+	t120 := m.t120
+	t124 := m.t124
+	t125 := m.t125
 	p_grad := m.p_grad
 	e_grad := m.e_grad
-	t128 := m.t128
-	t129 := m.t129
+	t134 := m.t134
+	t135 := m.t135
 	bs_grad := m.bs_grad
-	h_grad_138 := m.h_grad_138
-	r_grad_139 := m.r_grad_139
+	h_grad_144 := m.h_grad_144
+	r_grad_145 := m.r_grad_145
 	g_grad := m.g_grad
-	t143 := m.t143
-	h_grad_151 := m.h_grad_151
-	s_grad_153 := m.s_grad_153
-	t155 := m.t155
-	t156 := m.t156
-	r_grad_158 := m.r_grad_158
-	t159 := m.t159
-	t160 := m.t160
-	s_grad_161 := m.s_grad_161
+	t149 := m.t149
+	h_grad_157 := m.h_grad_157
+	s_grad_159 := m.s_grad_159
+	t161 := m.t161
 	t162 := m.t162
-	t164 := m.t164
+	r_grad_164 := m.r_grad_164
 	t165 := m.t165
-	t177 := m.t177
-	t178 := m.t178
-	t179 := m.t179
-	t180 := m.t180
-	t181 := m.t181
+	t166 := m.t166
+	s_grad_167 := m.s_grad_167
+	t168 := m.t168
+	t170 := m.t170
+	t171 := m.t171
+	t183 := m.t183
+	t184 := m.t184
 	t185 := m.t185
-	t194 := m.t194
-	t207 := m.t207
-	t209 := m.t209
-	t211 := m.t211
+	t186 := m.t186
+	t187 := m.t187
+	t191 := m.t191
+	t200 := m.t200
 	t213 := m.t213
-	t216 := m.t216
-	c_grad := m.c_grad
-	t220 := m.t220
-	t221 := m.t221
+	t215 := m.t215
+	t217 := m.t217
+	t219 := m.t219
 	t222 := m.t222
-	t223 := m.t223
-	t224 := m.t224
-	t225 := m.t225
+	c_grad := m.c_grad
 	t226 := m.t226
-	t238 := m.t238
-	t242 := m.t242
-	t249 := m.t249
-	t250 := m.t250
+	t227 := m.t227
+	t228 := m.t228
+	t229 := m.t229
+	t230 := m.t230
+	t231 := m.t231
+	t232 := m.t232
+	t233 := m.t233
 	t251 := m.t251
-	t252 := m.t252
-	t253 := m.t253
-	t260 := m.t260
+	t255 := m.t255
 	t261 := m.t261
-	t262 := m.t262
-	t265 := m.t265
-	t266 := m.t266
-	t267 := m.t267
+	xt_grad_264 := m.xt_grad_264
+	t270 := m.t270
+	t271 := m.t271
+	t272 := m.t272
+	t273 := m.t273
+	t274 := m.t274
+	t275 := m.t275
 	t276 := m.t276
-	t277 := m.t277
-	ht_grad := m.ht_grad
+	t285 := m.t285
+	t286 := m.t286
 	t287 := m.t287
 	t288 := m.t288
-	t289 := m.t289
-	t290 := m.t290
-	hs_grad := m.hs_grad
-	t296 := m.t296
-	t297 := m.t297
-	h_grad_298 := m.h_grad_298
-	t300 := m.t300
-	t301 := m.t301
+	t291 := m.t291
+	t292 := m.t292
+	t293 := m.t293
 	t302 := m.t302
 	t303 := m.t303
-	t304 := m.t304
-	t305 := m.t305
+	ht_grad := m.ht_grad
 	t313 := m.t313
-	t318 := m.t318
+	t314 := m.t314
+	t315 := m.t315
+	t316 := m.t316
+	hs_grad := m.hs_grad
+	t322 := m.t322
+	t323 := m.t323
+	h_grad_324 := m.h_grad_324
 	t326 := m.t326
 	t327 := m.t327
-	t334 := m.t334
-	t335 := m.t335
-	t336 := m.t336
-	t343 := m.t343
+	t328 := m.t328
+	t329 := m.t329
+	t330 := m.t330
+	t331 := m.t331
+	t339 := m.t339
+	t344 := m.t344
+	t352 := m.t352
+	t353 := m.t353
+	t360 := m.t360
+	t361 := m.t361
+	t362 := m.t362
+	t369 := m.t369
 	V_grad := m.V_grad
-	t368 := m.t368
-	xt_grad_370 := m.xt_grad_370
-	t371 := m.t371
-	t374 := m.t374
-	t377 := m.t377
-	xt_grad_379 := m.xt_grad_379
+	t396 := m.t396
+	t399 := m.t399
+	t401 := m.t401
+	t402 := m.t402
+	t405 := m.t405
+	t408 := m.t408
+	xt_grad_410 := m.xt_grad_410
 	// First the loss program.
 	m.loss(n, x, y)
-	// %118 = count(%115) f32[], line 64 [grad]
-	t118[0] = float32(4 * n)
-	// %119 = broadcast_to(%45) f32[N,4], line 64 [grad]
+	// %124 = count(%121) f32[], line 64 [grad]
+	t124[0] = float32(4 * n)
+	// %125 = broadcast_to(%51) f32[N,4], line 64 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t119[i0] = float32(1)
+		t125[i0] = float32(1)
 	}
-	// %123 = mul(%120, %122) f32[N,4], line 64 [grad]
+	// %129 = mul(%126, %128) f32[N,4], line 64 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		p_grad[i0] = (t119[i0] / t118[0]) * (float32(2) * t114[i0])
+		p_grad[i0] = (t125[i0] / t124[0]) * (float32(2) * t120[i0])
 	}
-	// %125 = mul(%123, %88) f32[N,4], line 45 [grad]
+	// %131 = mul(%129, %94) f32[N,4], line 45 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
 		e_grad[i0] = p_grad[i0] * float32(0.1)
 	}
-	// %128 = count(bs) f32[], line 45 [grad]
-	t128[0] = float32(5)
-	// %129 = broadcast_to(%123) f32[N,5,4], line 45 [grad]
+	// %134 = count(bs) f32[], line 45 [grad]
+	t134[0] = float32(5)
+	// %135 = broadcast_to(%129) f32[N,5,4], line 45 [grad]
 	for i0 := 0; i0 < n; i0++ {
 		for i1 := 0; i1 < 5; i1++ {
 			o0 := i0*20 + i1*4
 			o1 := i0 * 4
 			for i2 := 0; i2 < 4; i2++ {
-				t129[o0+i2] = p_grad[o1+i2]
+				t135[o0+i2] = p_grad[o1+i2]
 			}
 		}
 	}
-	// %130 = div(%129, %128) f32[N,5,4], line 45 [grad]
+	// %136 = div(%135, %134) f32[N,5,4], line 45 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		bs_grad[i0] = t129[i0] / t128[0]
+		bs_grad[i0] = t135[i0] / t134[0]
 	}
-	// %157 = cond(%71, r, g, h, s, %123) (f32[N,4], f32[4], f32[N,4], f32[]), line 43 [grad]
+	// %163 = cond(%77, r, g, h, s, %129) (f32[N,4], f32[4], f32[N,4], f32[]), line 43 [grad]
 	{
-		if t71[0] {
-			// %138 = neg(%135) f32[N,4], line 41 [grad]
+		if t77[0] {
+			// %144 = neg(%141) f32[N,4], line 41 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				h_grad_138[i0] = -p_grad[i0]
+				h_grad_144[i0] = -p_grad[i0]
 			}
-			// %139 = mul(%135, %132) f32[N,4], line 41 [grad]
+			// %145 = mul(%141, %138) f32[N,4], line 41 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					r_grad_139[o0+i1] = p_grad[o0+i1] * p3[i1]
+					r_grad_145[o0+i1] = p_grad[o0+i1] * p3[i1]
 				}
 			}
-			// %141 = sum_to(%140) f32[4], line 41 [grad]
+			// %147 = sum_to(%146) f32[4], line 41 [grad]
 			{
 				clear(g_grad)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						g_grad[i1] += (p_grad[o0+i1] * r_67[o0+i1])
+						g_grad[i1] += (p_grad[o0+i1] * r_73[o0+i1])
 					}
 				}
 			}
-			// %143 = broadcast_to(%142) f32[], line 41 [grad]
-			t143[0] = float32(0)
-			copy(r_grad_158, r_grad_139)
-			copy(t159, g_grad)
-			copy(t160, h_grad_138)
-			copy(s_grad_161, t143)
+			// %149 = broadcast_to(%148) f32[], line 41 [grad]
+			t149[0] = float32(0)
+			copy(r_grad_164, r_grad_145)
+			copy(t165, g_grad)
+			copy(t166, h_grad_144)
+			copy(s_grad_167, t149)
 		} else {
-			// %151 = mul(%148, %147) f32[N,4], line 43 [grad]
+			// %157 = mul(%154, %153) f32[N,4], line 43 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				h_grad_151[i0] = p_grad[i0] * s_69[0]
+				h_grad_157[i0] = p_grad[i0] * s_75[0]
 			}
-			// %153 = sum_to(%152) f32[], line 43 [grad]
+			// %159 = sum_to(%158) f32[], line 43 [grad]
 			{
-				clear(s_grad_153)
+				clear(s_grad_159)
 				for i0 := 0; i0 < 4*n; i0++ {
-					s_grad_153[0] += (p_grad[i0] * h_20[i0])
+					s_grad_159[0] += (p_grad[i0] * h_20[i0])
 				}
 			}
-			// %155 = broadcast_to(%154) f32[4], line 43 [grad]
+			// %161 = broadcast_to(%160) f32[4], line 43 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t155[i0] = float32(0)
+				t161[i0] = float32(0)
 			}
-			// %156 = reshape_to(%148) f32[N,4], line 43 [grad]
-			copy(t156, p_grad)
-			copy(r_grad_158, t156)
-			copy(t159, t155)
-			copy(t160, h_grad_151)
-			copy(s_grad_161, s_grad_153)
+			// %162 = reshape_to(%154) f32[N,4], line 43 [grad]
+			copy(t162, p_grad)
+			copy(r_grad_164, t162)
+			copy(t165, t161)
+			copy(t166, h_grad_157)
+			copy(s_grad_167, s_grad_159)
 		}
 	}
-	// %162 = broadcast_to(%161) f32[N,4], line 39 [grad]
+	// %168 = broadcast_to(%167) f32[N,4], line 39 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t162[i0] = s_grad_161[0]
+		t168[i0] = s_grad_167[0]
 	}
-	// %207 = broadcast_to(%70) f32[N,4], line 35 [grad]
+	// %213 = broadcast_to(%76) f32[N,4], line 35 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t207[i0] = float32(0)
+		t213[i0] = float32(0)
 	}
-	// %209 = sub(%164, %208) i32[], line 35 [grad]
-	t209[0] = t164[0] - int32(1)
-	// %210 = while(%209, %158, %47, %207, %165, %166, v) (i32[], f32[N,4], i32[], f32[N,4]), line 35 [grad]
+	// %215 = sub(%170, %214) i32[], line 35 [grad]
+	t215[0] = t170[0] - int32(1)
+	// %216 = while(%215, %164, %53, %213, %171, %172, v) (i32[], f32[N,4], i32[], f32[N,4]), line 35 [grad]
 	{
-		copy(t178, t209)
-		copy(t179, r_grad_158)
-		t180[0] = int32(0)
-		copy(t181, t207)
-		i210 := 0
-		for ; i210 < 20; i210++ {
-			// %177 = greater(%169, %176) bool[], line 34 [grad]
-			t177[0] = t178[0] > int32(-1)
-			if !t177[0] {
+		copy(t184, t215)
+		copy(t185, r_grad_164)
+		t186[0] = int32(0)
+		copy(t187, t213)
+		i216 := 0
+		for ; i216 < 20; i216++ {
+			// %183 = greater(%175, %182) bool[], line 34 [grad]
+			t183[0] = t184[0] > int32(-1)
+			if !t183[0] {
 				break
 			}
 			// The body.
-			// %185 = gather(%182, %178) f32[N,4], line 34 [grad]
+			// %191 = gather(%188, %184) f32[N,4], line 34 [grad]
 			for j := 0; j < 1; j++ {
-				k := int(t178[j])
+				k := int(t184[j])
 				if k >= 0 && k < 20 {
-					copy(t185[j*4*n:j*4*n+4*n], t165[k*4*n:k*4*n+4*n])
+					copy(t191[j*4*n:j*4*n+4*n], t171[k*4*n:k*4*n+4*n])
 				} else {
-					clear(t185[j*4*n : j*4*n+4*n])
+					clear(t191[j*4*n : j*4*n+4*n])
 				}
 			}
-			// %194 = mul(%179, %189) f32[N,4], line 35 [grad]
+			// %200 = mul(%185, %195) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t194[i0] = t179[i0] * float32(0.5)
+				t200[i0] = t185[i0] * float32(0.5)
 			}
-			// %200 = add(%194, %199) f32[N,4], line 35 [grad]
+			// %206 = add(%200, %205) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t179[i0] = t194[i0] + (-(t194[i0] * ((v_46[i0] / t185[i0]) / t185[i0])))
+				t185[i0] = t200[i0] + (-(t200[i0] * ((v_52[i0] / t191[i0]) / t191[i0])))
 			}
-			// %202 = sub(%178, %201) i32[], line 35 [grad]
-			t178[0] = t178[0] - int32(1)
-			// %204 = broadcast_to(%203) i32[], line 35 [grad]
-			t180[0] = int32(0)
-			// %205 = add(%181, %196) f32[N,4], line 35 [grad]
+			// %208 = sub(%184, %207) i32[], line 35 [grad]
+			t184[0] = t184[0] - int32(1)
+			// %210 = broadcast_to(%209) i32[], line 35 [grad]
+			t186[0] = int32(0)
+			// %211 = add(%187, %202) f32[N,4], line 35 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t181[i0] = t181[i0] + (t194[i0] / t185[i0])
+				t187[i0] = t187[i0] + (t200[i0] / t191[i0])
 			}
 			// Carry its results to the next trip.
 		}
-		copy(t211, t179)
-		copy(t213, t181)
+		copy(t217, t185)
+		copy(t219, t187)
 	}
-	// %216 = mul(%214, c) f32[N,4], line 33 [grad]
+	// %222 = mul(%220, c) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t216[i0] = (t211[i0] + t213[i0]) * c_31[i0]
+		t222[i0] = (t217[i0] + t219[i0]) * c_31[i0]
 	}
-	// %218 = add(%216, %216) f32[N,4], line 33 [grad]
+	// %224 = add(%222, %222) f32[N,4], line 33 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		c_grad[i0] = t216[i0] + t216[i0]
+		c_grad[i0] = t222[i0] + t222[i0]
 	}
-	// %220 = broadcast_to(%70) f32[N,5,4], line 28 [grad]
+	// %226 = broadcast_to(%76) f32[N,5,4], line 28 [grad]
 	for i0 := 0; i0 < 20*n; i0++ {
-		t220[i0] = float32(0)
+		t226[i0] = float32(0)
 	}
-	// %368 = transpose(W) f32[4,3], line 29 [grad]
+	// %396 = transpose(W) f32[4,3], line 29 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t368[o0+i1] = p0[o1+i1*4]
+			t396[o0+i1] = p0[o1+i1*4]
 		}
 	}
-	// %371 = transpose(U) f32[4,4], line 29 [grad]
+	// %399 = transpose(V) f32[4,3], line 29 [grad]
+	for i0 := 0; i0 < 4; i0++ {
+		o0 := i0 * 3
+		o1 := i0
+		for i1 := 0; i1 < 3; i1++ {
+			t399[o0+i1] = p2[o1+i1*4]
+		}
+	}
+	// %402 = transpose(U) f32[4,4], line 29 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 4
 		o1 := i0
 		for i1 := 0; i1 < 4; i1++ {
-			t371[o0+i1] = p1[o1+i1*4]
+			t402[o0+i1] = p1[o1+i1*4]
 		}
 	}
-	// %258 = scan(x, %253, %220, %249, %251, %125, %363, %364, U, W, %368, %371) (f32[N,5,3], f32[N,4], f32[4,4], f32[3,4]), line 29 [grad]
+	// %283 = scan(x, %276, %226, %270, %272, %274, %131, %390, %391, %391, U, V, W, %396, %399, %402) (f32[N,5,3], f32[N,4], f32[4,4], f32[3,4], f32[3,4]), line 29 [grad]
 	{
-		copy(t224, e_grad)
-		copy(t225, c363)
-		copy(t226, c364)
-		for i258 := 4; i258 >= 0; i258-- {
-			runtime.CopyStepIn(t221, x, n, 5, 3, i258)
-			t222 = t253[i258*4*n : (i258+1)*4*n]
-			runtime.CopyStepIn(t223, t220, n, 5, 4, i258)
-			t250 = t249[i258*4*n : (i258+1)*4*n]
-			runtime.CopyStepIn(t252, t251, n, 5, 4, i258)
+		copy(t230, e_grad)
+		copy(t231, c390)
+		copy(t232, c391)
+		copy(t233, c391)
+		for i283 := 4; i283 >= 0; i283-- {
+			runtime.CopyStepIn(t227, x, n, 5, 3, i283)
+			t228 = t276[i283*4*n : (i283+1)*4*n]
+			runtime.CopyStepIn(t229, t226, n, 5, 4, i283)
+			t271 = t270[i283*4*n : (i283+1)*4*n]
+			t273 = t272[i283*4*n : (i283+1)*4*n]
+			runtime.CopyStepIn(t275, t274, n, 5, 4, i283)
 			// The body.
-			// %238 = add(%224, %237) f32[N,4], line 30 [grad]
+			// %251 = add(%230, %250) f32[N,4], line 30 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t238[i0] = t224[i0] + (t223[i0] * (float32(1) - (t252[i0] * t252[i0])))
+				t251[i0] = t230[i0] + (t229[i0] * (float32(1) - (t275[i0] * t275[i0])))
 			}
-			// %242 = mul(%238, %241) f32[N,4], line 29 [grad]
+			// %255 = mul(%251, %254) f32[N,4], line 29 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t242[i0] = t238[i0] * (float32(1) - (t250[i0] * t250[i0]))
+				t255[i0] = t251[i0] * (float32(1) - (t273[i0] * t273[i0]))
 			}
-			// %247 = add(%225, %246) f32[4,4], line 29 [grad]
+			// %261 = relu_grad(%258, %271) f32[N,4], line 29 [grad]
+			for i0 := 0; i0 < 4*n; i0++ {
+				t261[i0] = runtime.ReluGrad((t251[i0] * float32(0.5)), t271[i0])
+			}
+			// %401 = matmul(%261, %400) f32[N,3], line 29 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t261, 4, t399, 3, 0, t401, 3)
+			// %264 = add(%398, %401) f32[N,3], line 29 [grad]
 			{
-				// the product of %246, plus %225: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t222, 4, t238, 4, 1, t225, 4)
+				// the product of %398, plus %401: one kernel call
+				copy(xt_grad_264, t401)
+				runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t255, 4, t396, 3, 1, xt_grad_264, 3)
 			}
-			// %248 = add(%226, %244) f32[3,4], line 29 [grad]
+			// %267 = add(%231, %266) f32[4,4], line 29 [grad]
 			{
-				// the product of %244, plus %226: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t221, 3, t242, 4, 1, t226, 4)
+				// the product of %266, plus %231: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t228, 4, t251, 4, 1, t231, 4)
 			}
-			// %370 = matmul(%242, %369) f32[N,3], line 29 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t242, 4, t368, 3, 0, xt_grad_370, 3)
-			// %373 = matmul(%238, %372) f32[N,4], line 29 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t238, 4, t371, 4, 0, t224, 4)
+			// %268 = add(%232, %263) f32[3,4], line 29 [grad]
+			{
+				// the product of %263, plus %232: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t227, 3, t261, 4, 1, t232, 4)
+			}
+			// %269 = add(%233, %257) f32[3,4], line 29 [grad]
+			{
+				// the product of %257, plus %233: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t227, 3, t255, 4, 1, t233, 4)
+			}
+			// %404 = matmul(%251, %403) f32[N,4], line 29 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t251, 4, t402, 4, 0, t230, 4)
 			// Stack its per-step results, carry the others to the next step.
 		}
-		copy(t260, t224)
-		copy(t261, t225)
-		copy(t262, t226)
+		copy(t285, t230)
+		copy(t286, t231)
+		copy(t287, t232)
+		copy(t288, t233)
 	}
-	// %294 = scan(%130, %287, %289, %218, %365, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
+	// %320 = scan(%136, %313, %315, %224, %393, g) (f32[N,5,4], f32[N,4], f32[4]), line 22 [grad]
 	{
-		copy(t266, c_grad)
-		copy(t267, c365)
-		for i294 := 0; i294 < 5; i294++ {
-			runtime.CopyStepIn(t265, bs_grad, n, 5, 4, i294)
-			t288 = t287[i294*4*n : (i294+1)*4*n]
-			t290 = t289[i294*4*n : (i294+1)*4*n]
+		copy(t292, c_grad)
+		copy(t293, c393)
+		for i320 := 0; i320 < 5; i320++ {
+			runtime.CopyStepIn(t291, bs_grad, n, 5, 4, i320)
+			t314 = t313[i320*4*n : (i320+1)*4*n]
+			t316 = t315[i320*4*n : (i320+1)*4*n]
 			// The body.
-			// %276 = sum_to(%275) f32[4], line 23 [grad]
+			// %302 = sum_to(%301) f32[4], line 23 [grad]
 			{
-				clear(t276)
+				clear(t302)
 				for i0 := 0; i0 < n; i0++ {
 					o0 := i0 * 4
 					for i1 := 0; i1 < 4; i1++ {
-						t276[i1] += (t265[o0+i1] * t290[o0+i1])
+						t302[i1] += (t291[o0+i1] * t316[o0+i1])
 					}
 				}
 			}
-			// %277 = add(%266, %274) f32[N,4], line 23 [grad]
+			// %303 = add(%292, %300) f32[N,4], line 23 [grad]
 			for i0 := 0; i0 < n; i0++ {
 				o0 := i0 * 4
 				for i1 := 0; i1 < 4; i1++ {
-					t277[o0+i1] = t266[o0+i1] + (t265[o0+i1] * p3[i1])
+					t303[o0+i1] = t292[o0+i1] + (t291[o0+i1] * p3[i1])
 				}
 			}
-			// %281 = mul(%277, %280) f32[N,4], line 22 [grad]
+			// %307 = mul(%303, %306) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				ht_grad[i0] = t277[i0] * (t288[i0] * (float32(1) - t288[i0]))
+				ht_grad[i0] = t303[i0] * (t314[i0] * (float32(1) - t314[i0]))
 			}
-			// %282 = mul(%277, %269) f32[N,4], line 22 [grad]
+			// %308 = mul(%303, %295) f32[N,4], line 22 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t266[i0] = t277[i0] * float32(0.5)
+				t292[i0] = t303[i0] * float32(0.5)
 			}
-			// %285 = add(%267, %276) f32[4], line 22 [grad]
+			// %311 = add(%293, %302) f32[4], line 22 [grad]
 			for i0 := 0; i0 < 4; i0++ {
-				t267[i0] = t267[i0] + t276[i0]
+				t293[i0] = t293[i0] + t302[i0]
 			}
 			// Stack its per-step results, carry the others to the next step.
-			runtime.CopyStepOut(hs_grad, ht_grad, n, 5, 4, i294)
+			runtime.CopyStepOut(hs_grad, ht_grad, n, 5, 4, i320)
 		}
-		copy(t296, t266)
-		copy(t297, t267)
+		copy(t322, t292)
+		copy(t323, t293)
 	}
-	// %298 = add(%163, %296) f32[N,4], line 22 [grad]
+	// %324 = add(%169, %322) f32[N,4], line 22 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		h_grad_298[i0] = (t160[i0] + t162[i0]) + t296[i0]
+		h_grad_324[i0] = (t166[i0] + t168[i0]) + t322[i0]
 	}
-	// %374 = transpose(U) f32[4,4], line 17 [grad]
+	// %405 = transpose(U) f32[4,4], line 17 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 4
 		o1 := i0
 		for i1 := 0; i1 < 4; i1++ {
-			t374[o0+i1] = p1[o1+i1*4]
+			t405[o0+i1] = p1[o1+i1*4]
 		}
 	}
-	// %377 = transpose(W) f32[4,3], line 17 [grad]
+	// %408 = transpose(W) f32[4,3], line 17 [grad]
 	for i0 := 0; i0 < 4; i0++ {
 		o0 := i0 * 3
 		o1 := i0
 		for i1 := 0; i1 < 3; i1++ {
-			t377[o0+i1] = p0[o1+i1*4]
+			t408[o0+i1] = p0[o1+i1*4]
 		}
 	}
-	// %332 = scan(x, %327, %295, hs, %298, %364, %363, W, U, %374, %377) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
+	// %358 = scan(x, %353, %321, hs, %324, %391, %390, W, U, %405, %408) (f32[N,5,3], f32[N,4], f32[3,4], f32[4,4]), line 17 [grad]
 	{
-		copy(t303, h_grad_298)
-		copy(t304, c364)
-		copy(t305, c363)
-		for i332 := 4; i332 >= 0; i332-- {
-			runtime.CopyStepIn(t300, x, n, 5, 3, i332)
-			t301 = t327[i332*4*n : (i332+1)*4*n]
-			runtime.CopyStepIn(t302, hs_grad, n, 5, 4, i332)
-			runtime.CopyStepIn(t326, hs, n, 5, 4, i332)
+		copy(t329, h_grad_324)
+		copy(t330, c391)
+		copy(t331, c390)
+		for i358 := 4; i358 >= 0; i358-- {
+			runtime.CopyStepIn(t326, x, n, 5, 3, i358)
+			t327 = t353[i358*4*n : (i358+1)*4*n]
+			runtime.CopyStepIn(t328, hs_grad, n, 5, 4, i358)
+			runtime.CopyStepIn(t352, hs, n, 5, 4, i358)
 			// The body.
-			// %313 = reshape_to(%303) f32[N,4], line 17 [grad]
-			copy(t313, t303)
-			// %318 = mul(%314, %317) f32[N,4], line 17 [grad]
+			// %339 = reshape_to(%329) f32[N,4], line 17 [grad]
+			copy(t339, t329)
+			// %344 = mul(%340, %343) f32[N,4], line 17 [grad]
 			for i0 := 0; i0 < 4*n; i0++ {
-				t318[i0] = (t302[i0] + t313[i0]) * (float32(1) - (t326[i0] * t326[i0]))
+				t344[i0] = (t328[i0] + t339[i0]) * (float32(1) - (t352[i0] * t352[i0]))
 			}
-			// %323 = add(%304, %322) f32[3,4], line 17 [grad]
+			// %349 = add(%330, %348) f32[3,4], line 17 [grad]
 			{
-				// the product of %322, plus %304: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t300, 3, t318, 4, 1, t304, 4)
+				// the product of %348, plus %330: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t326, 3, t344, 4, 1, t330, 4)
 			}
-			// %324 = add(%305, %320) f32[4,4], line 17 [grad]
+			// %350 = add(%331, %346) f32[4,4], line 17 [grad]
 			{
-				// the product of %320, plus %305: one kernel call
-				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t301, 4, t318, 4, 1, t305, 4)
+				// the product of %346, plus %331: one kernel call
+				runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 4, 4, n, 1, t327, 4, t344, 4, 1, t331, 4)
 			}
-			// %376 = matmul(%318, %375) f32[N,4], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t318, 4, t374, 4, 0, t303, 4)
-			// %379 = matmul(%318, %378) f32[N,3], line 17 [grad]
-			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t318, 4, t377, 3, 0, xt_grad_379, 3)
+			// %407 = matmul(%344, %406) f32[N,4], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 4, 4, 1, t344, 4, t405, 4, 0, t329, 4)
+			// %410 = matmul(%344, %409) f32[N,3], line 17 [grad]
+			runtime.SgemmPlan(gemmPlan7(n), false, false, n, 3, 4, 1, t344, 4, t408, 3, 0, xt_grad_410, 3)
 			// Stack its per-step results, carry the others to the next step.
 		}
-		copy(t334, t303)
-		copy(t335, t304)
-		copy(t336, t305)
+		copy(t360, t329)
+		copy(t361, t330)
+		copy(t362, t331)
 	}
-	// %343 = mul(%337, %342) f32[N,4], line 15 [grad]
+	// %369 = mul(%363, %368) f32[N,4], line 15 [grad]
 	for i0 := 0; i0 < 4*n; i0++ {
-		t343[i0] = (t260[i0] + t334[i0]) * (float32(1) - (h0[i0] * h0[i0]))
+		t369[i0] = (t285[i0] + t360[i0]) * (float32(1) - (h0[i0] * h0[i0]))
 	}
-	// %345 = matmul(%6, %343) f32[3,4], line 15 [grad]
-	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t343, 4, 0, V_grad, 4)
-	// %348 = sub(W, %347) f32[3,4], line 65 [update]
+	// %372 = add(%287, %371) f32[3,4], line 15 [grad]
+	{
+		// the product of %371, plus %287: one kernel call
+		copy(V_grad, t287)
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 4, n, 1, t6, 3, t369, 4, 1, V_grad, 4)
+	}
+	// %375 = sub(W, %374) f32[3,4], line 65 [update]
 	for i0 := 0; i0 < 12; i0++ {
-		p0[i0] = p0[i0] - (float32(0.05) * (t262[i0] + t335[i0]))
+		p0[i0] = p0[i0] - (float32(0.05) * (t288[i0] + t361[i0]))
 	}
-	// %352 = sub(U, %351) f32[4,4], line 65 [update]
+	// %379 = sub(U, %378) f32[4,4], line 65 [update]
 	for i0 := 0; i0 < 16; i0++ {
-		p1[i0] = p1[i0] - (float32(0.05) * (t261[i0] + t336[i0]))
+		p1[i0] = p1[i0] - (float32(0.05) * (t286[i0] + t362[i0]))
 	}
-	// %356 = sub(V, %355) f32[3,4], line 65 [update]
+	// %383 = sub(V, %382) f32[3,4], line 65 [update]
 	for i0 := 0; i0 < 12; i0++ {
 		p2[i0] = p2[i0] - (float32(0.05) * V_grad[i0])
 	}
-	// %360 = sub(g, %359) f32[4], line 65 [update]
+	// %387 = sub(g, %386) f32[4], line 65 [update]
 	for i0 := 0; i0 < 4; i0++ {
-		p3[i0] = p3[i0] - (float32(0.05) * (t159[i0] + t297[i0]))
+		p3[i0] = p3[i0] - (float32(0.05) * (t165[i0] + t323[i0]))
 	}
 	// Apply the updates after every read of the old values.
 }
@@ -1149,7 +1229,7 @@ func check(method, name string, got, want, n int) {
 func (m *Model) Predict(n int, x []float32) (p []float32, k []int32, steps []int32, m_ []float32) {
 	check("Predict", "x", len(x), 15*n, n)
 	m.predict(n, x)
-	return m.p_90, m.k_68, m.steps, m.m_113
+	return m.p_96, m.k_74, m.steps, m.m_119
 }
 
 // Loss returns the loss on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) without
@@ -1158,7 +1238,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 15*n, n)
 	check("Loss", "y", len(y), 4*n, n)
 	m.loss(n, x, y)
-	return m.loss_116[0]
+	return m.loss_122[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.05) on a batch of n examples (x holds f32[N,5,3], y holds f32[N,4]) and
@@ -1169,7 +1249,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	m.training = true
 	m.train(n, x, y)
 	m.training = false
-	return m.loss_116[0]
+	return m.loss_122[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -1270,109 +1350,113 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,5,3]}
 {"name":"scan_29","op":"scan","inputs":["hs","h","g"],"dtype":"invalid","shape":[]}
 {"name":"bs","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[-1,5,4]}
 {"name":"c","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[-1,4]}
-{"name":"scan_41","op":"scan","inputs":["x","h0","U","W"],"dtype":"invalid","shape":[]}
-{"name":"e","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[-1,4]}
-{"name":"mul_44","op":"mul","inputs":["c","c"],"dtype":"f32","shape":[-1,4]}
-{"name":"const_45","op":"const","dtype":"f32","shape":[]}
-{"name":"v","op":"add","inputs":["mul_44","const_45"],"dtype":"f32","shape":[-1,4]}
-{"name":"const_47","op":"const","dtype":"i32","shape":[]}
-{"name":"while_66","op":"while","inputs":["v","const_47","v"],"dtype":"invalid","shape":[]}
-{"name":"r","op":"get","inputs":["while_66"],"dtype":"f32","shape":[-1,4]}
-{"name":"k","op":"get","inputs":["while_66"],"dtype":"i32","shape":[]}
+{"name":"scan_47","op":"scan","inputs":["x","h0","U","V","W"],"dtype":"invalid","shape":[]}
+{"name":"e","op":"get","inputs":["scan_47"],"dtype":"f32","shape":[-1,4]}
+{"name":"mul_50","op":"mul","inputs":["c","c"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_51","op":"const","dtype":"f32","shape":[]}
+{"name":"v","op":"add","inputs":["mul_50","const_51"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_53","op":"const","dtype":"i32","shape":[]}
+{"name":"while_72","op":"while","inputs":["v","const_53","v"],"dtype":"invalid","shape":[]}
+{"name":"r","op":"get","inputs":["while_72"],"dtype":"f32","shape":[-1,4]}
+{"name":"k","op":"get","inputs":["while_72"],"dtype":"i32","shape":[]}
 {"name":"s","op":"sum","inputs":["h"],"dtype":"f32","shape":[]}
-{"name":"const_70","op":"const","dtype":"f32","shape":[]}
-{"name":"greater_71","op":"greater","inputs":["s","const_70"],"dtype":"bool","shape":[]}
-{"name":"cond_84","op":"cond","inputs":["greater_71","r","g","h","s"],"dtype":"invalid","shape":[]}
-{"name":"z","op":"get","inputs":["cond_84"],"dtype":"f32","shape":[-1,4]}
-{"name":"mean_86","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
-{"name":"add_87","op":"add","inputs":["z","mean_86"],"dtype":"f32","shape":[-1,4]}
-{"name":"const_88","op":"const","dtype":"f32","shape":[]}
-{"name":"mul_89","op":"mul","inputs":["e","const_88"],"dtype":"f32","shape":[-1,4]}
-{"name":"p","op":"add","inputs":["add_87","mul_89"],"dtype":"f32","shape":[-1,4]}
-{"name":"abs_92","op":"abs","inputs":["s"],"dtype":"f32","shape":[]}
-{"name":"while_111","op":"while","inputs":["const_47","abs_92"],"dtype":"invalid","shape":[]}
-{"name":"steps","op":"get","inputs":["while_111"],"dtype":"i32","shape":[]}
-{"name":"m","op":"get","inputs":["while_111"],"dtype":"f32","shape":[]}
-{"name":"sub_114","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
-{"name":"square_115","op":"square","inputs":["sub_114"],"dtype":"f32","shape":[-1,4]}
-{"name":"loss","op":"mean","inputs":["square_115"],"dtype":"f32","shape":[]}
-{"name":"count_118","op":"count","inputs":["square_115"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_119","op":"broadcast_to","inputs":["const_45"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"div_120","op":"div","inputs":["broadcast_to_119","count_118"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_121","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"mul_122","op":"mul","inputs":["const_121","sub_114"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_123","op":"mul","inputs":["div_120","mul_122"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_125","op":"mul","inputs":["mul_123","const_88"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"count_128","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_129","op":"broadcast_to","inputs":["mul_123"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"div_130","op":"div","inputs":["broadcast_to_129","count_128"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"cond_157","op":"cond","inputs":["greater_71","r","g","h","s","mul_123"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_158","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_159","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_160","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_161","op":"get","inputs":["cond_157"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_162","op":"broadcast_to","inputs":["get_161"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_163","op":"add","inputs":["get_160","broadcast_to_162"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_164","op":"get","inputs":["while_66"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"get_165","op":"get","inputs":["while_66"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
-{"name":"get_166","op":"get","inputs":["while_66"],"dtype":"i32","shape":[20],"role":"grad"}
-{"name":"broadcast_to_207","op":"broadcast_to","inputs":["const_70"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"const_208","op":"const","dtype":"i32","shape":[],"role":"grad"}
-{"name":"sub_209","op":"sub","inputs":["get_164","const_208"],"dtype":"i32","shape":[],"role":"grad"}
-{"name":"while_210","op":"while","inputs":["sub_209","get_158","const_47","broadcast_to_207","get_165","get_166","v"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_211","op":"get","inputs":["while_210"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_213","op":"get","inputs":["while_210"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_214","op":"add","inputs":["get_211","get_213"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_216","op":"mul","inputs":["add_214","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_218","op":"add","inputs":["mul_216","mul_216"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"broadcast_to_220","op":"broadcast_to","inputs":["const_70"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_249","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"get_251","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_253","op":"get","inputs":["scan_41"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_363","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"const_364","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"transpose_368","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
-{"name":"transpose_371","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"scan_258","op":"scan","inputs":["x","get_253","broadcast_to_220","get_249","get_251","mul_125","const_363","const_364","U","W","transpose_368","transpose_371"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_260","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_261","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"get_262","op":"get","inputs":["scan_258"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"get_287","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"get_289","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"const_365","op":"const","dtype":"f32","shape":[4],"role":"grad"}
-{"name":"scan_294","op":"scan","inputs":["div_130","get_287","get_289","add_218","const_365","g"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_295","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
-{"name":"get_296","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_297","op":"get","inputs":["scan_294"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"add_298","op":"add","inputs":["add_163","get_296"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_299","op":"add","inputs":["get_159","get_297"],"dtype":"f32","shape":[4],"role":"grad"}
-{"name":"get_327","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
-{"name":"transpose_374","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"transpose_377","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
-{"name":"scan_332","op":"scan","inputs":["x","get_327","get_295","hs","add_298","const_364","const_363","W","U","transpose_374","transpose_377"],"dtype":"invalid","shape":[],"role":"grad"}
-{"name":"get_334","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"get_335","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"get_336","op":"get","inputs":["scan_332"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"add_337","op":"add","inputs":["get_260","get_334"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"add_338","op":"add","inputs":["get_262","get_335"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"add_339","op":"add","inputs":["get_261","get_336"],"dtype":"f32","shape":[4,4],"role":"grad"}
-{"name":"mul_341","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"sub_342","op":"sub","inputs":["const_45","mul_341"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"mul_343","op":"mul","inputs":["add_337","sub_342"],"dtype":"f32","shape":[-1,4],"role":"grad"}
-{"name":"matmul_345","op":"matmul","inputs":["mean_6","mul_343"],"dtype":"f32","shape":[3,4],"role":"grad"}
-{"name":"const_346","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_347","op":"mul","inputs":["const_346","add_338"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_348","op":"sub","inputs":["W","mul_347"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_349","op":"assign","inputs":["W","sub_348"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_351","op":"mul","inputs":["const_346","add_339"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"sub_352","op":"sub","inputs":["U","mul_351"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"assign_353","op":"assign","inputs":["U","sub_352"],"dtype":"f32","shape":[4,4],"role":"update"}
-{"name":"mul_355","op":"mul","inputs":["const_346","matmul_345"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"sub_356","op":"sub","inputs":["V","mul_355"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"assign_357","op":"assign","inputs":["V","sub_356"],"dtype":"f32","shape":[3,4],"role":"update"}
-{"name":"mul_359","op":"mul","inputs":["const_346","add_299"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"sub_360","op":"sub","inputs":["g","mul_359"],"dtype":"f32","shape":[4],"role":"update"}
-{"name":"assign_361","op":"assign","inputs":["g","sub_360"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"const_76","op":"const","dtype":"f32","shape":[]}
+{"name":"greater_77","op":"greater","inputs":["s","const_76"],"dtype":"bool","shape":[]}
+{"name":"cond_90","op":"cond","inputs":["greater_77","r","g","h","s"],"dtype":"invalid","shape":[]}
+{"name":"z","op":"get","inputs":["cond_90"],"dtype":"f32","shape":[-1,4]}
+{"name":"mean_92","op":"mean","inputs":["bs"],"dtype":"f32","shape":[-1,4]}
+{"name":"add_93","op":"add","inputs":["z","mean_92"],"dtype":"f32","shape":[-1,4]}
+{"name":"const_94","op":"const","dtype":"f32","shape":[]}
+{"name":"mul_95","op":"mul","inputs":["e","const_94"],"dtype":"f32","shape":[-1,4]}
+{"name":"p","op":"add","inputs":["add_93","mul_95"],"dtype":"f32","shape":[-1,4]}
+{"name":"abs_98","op":"abs","inputs":["s"],"dtype":"f32","shape":[]}
+{"name":"while_117","op":"while","inputs":["const_53","abs_98"],"dtype":"invalid","shape":[]}
+{"name":"steps","op":"get","inputs":["while_117"],"dtype":"i32","shape":[]}
+{"name":"m","op":"get","inputs":["while_117"],"dtype":"f32","shape":[]}
+{"name":"sub_120","op":"sub","inputs":["p","y"],"dtype":"f32","shape":[-1,4]}
+{"name":"square_121","op":"square","inputs":["sub_120"],"dtype":"f32","shape":[-1,4]}
+{"name":"loss","op":"mean","inputs":["square_121"],"dtype":"f32","shape":[]}
+{"name":"count_124","op":"count","inputs":["square_121"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_125","op":"broadcast_to","inputs":["const_51"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"div_126","op":"div","inputs":["broadcast_to_125","count_124"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_127","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_128","op":"mul","inputs":["const_127","sub_120"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_129","op":"mul","inputs":["div_126","mul_128"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_131","op":"mul","inputs":["mul_129","const_94"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"count_134","op":"count","inputs":["bs"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_135","op":"broadcast_to","inputs":["mul_129"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"div_136","op":"div","inputs":["broadcast_to_135","count_134"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"cond_163","op":"cond","inputs":["greater_77","r","g","h","s","mul_129"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_164","op":"get","inputs":["cond_163"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_165","op":"get","inputs":["cond_163"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_166","op":"get","inputs":["cond_163"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_167","op":"get","inputs":["cond_163"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_168","op":"broadcast_to","inputs":["get_167"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_169","op":"add","inputs":["get_166","broadcast_to_168"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_170","op":"get","inputs":["while_72"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"get_171","op":"get","inputs":["while_72"],"dtype":"f32","shape":[20,-1,4],"role":"grad"}
+{"name":"get_172","op":"get","inputs":["while_72"],"dtype":"i32","shape":[20],"role":"grad"}
+{"name":"broadcast_to_213","op":"broadcast_to","inputs":["const_76"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"const_214","op":"const","dtype":"i32","shape":[],"role":"grad"}
+{"name":"sub_215","op":"sub","inputs":["get_170","const_214"],"dtype":"i32","shape":[],"role":"grad"}
+{"name":"while_216","op":"while","inputs":["sub_215","get_164","const_53","broadcast_to_213","get_171","get_172","v"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_217","op":"get","inputs":["while_216"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_219","op":"get","inputs":["while_216"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_220","op":"add","inputs":["get_217","get_219"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_222","op":"mul","inputs":["add_220","c"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_224","op":"add","inputs":["mul_222","mul_222"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"broadcast_to_226","op":"broadcast_to","inputs":["const_76"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_270","op":"get","inputs":["scan_47"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_272","op":"get","inputs":["scan_47"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_274","op":"get","inputs":["scan_47"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_276","op":"get","inputs":["scan_47"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_390","op":"const","dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"const_391","op":"const","dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"transpose_396","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"transpose_399","op":"transpose","inputs":["V"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"transpose_402","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"scan_283","op":"scan","inputs":["x","get_276","broadcast_to_226","get_270","get_272","get_274","mul_131","const_390","const_391","const_391","U","V","W","transpose_396","transpose_399","transpose_402"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_285","op":"get","inputs":["scan_283"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_286","op":"get","inputs":["scan_283"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"get_287","op":"get","inputs":["scan_283"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_288","op":"get","inputs":["scan_283"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_313","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"get_315","op":"get","inputs":["scan_29"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"const_393","op":"const","dtype":"f32","shape":[4],"role":"grad"}
+{"name":"scan_320","op":"scan","inputs":["div_136","get_313","get_315","add_224","const_393","g"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_321","op":"get","inputs":["scan_320"],"dtype":"f32","shape":[-1,5,4],"role":"grad"}
+{"name":"get_322","op":"get","inputs":["scan_320"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_323","op":"get","inputs":["scan_320"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"add_324","op":"add","inputs":["add_169","get_322"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_325","op":"add","inputs":["get_165","get_323"],"dtype":"f32","shape":[4],"role":"grad"}
+{"name":"get_353","op":"get","inputs":["scan_18"],"dtype":"f32","shape":[5,-1,4],"role":"grad"}
+{"name":"transpose_405","op":"transpose","inputs":["U"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"transpose_408","op":"transpose","inputs":["W"],"dtype":"f32","shape":[4,3],"role":"grad"}
+{"name":"scan_358","op":"scan","inputs":["x","get_353","get_321","hs","add_324","const_391","const_390","W","U","transpose_405","transpose_408"],"dtype":"invalid","shape":[],"role":"grad"}
+{"name":"get_360","op":"get","inputs":["scan_358"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"get_361","op":"get","inputs":["scan_358"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"get_362","op":"get","inputs":["scan_358"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"add_363","op":"add","inputs":["get_285","get_360"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"add_364","op":"add","inputs":["get_288","get_361"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"add_365","op":"add","inputs":["get_286","get_362"],"dtype":"f32","shape":[4,4],"role":"grad"}
+{"name":"mul_367","op":"mul","inputs":["h0","h0"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"sub_368","op":"sub","inputs":["const_51","mul_367"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"mul_369","op":"mul","inputs":["add_363","sub_368"],"dtype":"f32","shape":[-1,4],"role":"grad"}
+{"name":"matmul_371","op":"matmul","inputs":["mean_6","mul_369"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"add_372","op":"add","inputs":["get_287","matmul_371"],"dtype":"f32","shape":[3,4],"role":"grad"}
+{"name":"const_373","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_374","op":"mul","inputs":["const_373","add_364"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_375","op":"sub","inputs":["W","mul_374"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_376","op":"assign","inputs":["W","sub_375"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_378","op":"mul","inputs":["const_373","add_365"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"sub_379","op":"sub","inputs":["U","mul_378"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"assign_380","op":"assign","inputs":["U","sub_379"],"dtype":"f32","shape":[4,4],"role":"update"}
+{"name":"mul_382","op":"mul","inputs":["const_373","add_372"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"sub_383","op":"sub","inputs":["V","mul_382"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"assign_384","op":"assign","inputs":["V","sub_383"],"dtype":"f32","shape":[3,4],"role":"update"}
+{"name":"mul_386","op":"mul","inputs":["const_373","add_325"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"sub_387","op":"sub","inputs":["g","mul_386"],"dtype":"f32","shape":[4],"role":"update"}
+{"name":"assign_388","op":"assign","inputs":["g","sub_387"],"dtype":"f32","shape":[4],"role":"update"}
 `
 
 var signature = runtime.Signature{
@@ -1432,20 +1516,20 @@ var signature = runtime.Signature{
 	ParamCount:    44,
 	Memory: runtime.Memory{
 		ParamBytes: 176,
-		ArenaBytes: []int64{562, 1208},
+		ArenaBytes: []int64{610, 1328},
 	},
 	Estimates: []runtime.Estimate{{
 		Program: "predict",
 		Batch:   1,
-		Micros:  9.9,
+		Micros:  10.6,
 	}, {
 		Program: "predict",
 		Batch:   64,
-		Micros:  62.1,
+		Micros:  65.9,
 	}, {
 		Program: "train",
 		Batch:   64,
-		Micros:  144.0,
+		Micros:  152.0,
 	}},
 	Graph: runtime.DecodeGraph(graphJSON),
 }

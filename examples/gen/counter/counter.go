@@ -7,19 +7,19 @@ Signature:
 
 	inputs:  x f32[N,3], y f32[N,1]
 	outputs: pred f32[N,1]
-	params:  W f32[3,1], b f32[1] (4 parameters)
-	state:   steps f32[], mean_loss f32[] (state, not trained)
+	params:  W f32[3,1], b f32[1], R f32[3,3], shift f32[3] (16 parameters)
+	state:   steps f32[], mean_loss f32[], mix f32[3,3] (state, not trained)
 	train:   loss with sgd(lr=0.1)
 	loss:    loss is a mean over the batch, reported per example as it is
 
 Estimated cost per call (N is the batch size):
 
 	Predict:   7·N FLOPs
-	TrainStep: 12 + 20·N FLOPs
+	TrainStep: 75 + 20·N FLOPs
 
-Buffers: 4 + 2·N float32 elements in one arena, planned so that tensors
+Buffers: 13 + 2·N float32 elements in one arena, planned so that tensors
 never live at the same time share memory (one buffer per tensor would take
-18 + 8·N). Allocated on the first call, reused while the batch size does
+36 + 8·N). Allocated on the first call, reused while the batch size does
 not grow.
 */
 package counter
@@ -39,7 +39,10 @@ type Model struct {
 	//	1: b f32[1]
 	//	2: steps f32[]
 	//	3: mean_loss f32[]
-	params [4][]float32
+	//	4: mix f32[3,3]
+	//	5: R f32[3,3]
+	//	6: shift f32[3]
+	params [7][]float32
 
 	// n is the batch size the buffers are laid out for (-1: none yet).
 	n int
@@ -48,15 +51,16 @@ type Model struct {
 	// outs holds PredictFeed's results without allocating.
 	outs [1][]float32
 
-	pred      []float32 // pred = add(%6, b) f32[N,1], line 16
-	t8        []float32 // %8 = sub(pred, y) f32[N,1], line 17
-	t9        []float32 // %9 = square(%8) f32[N,1], line 17
-	loss_10   []float32 // loss = mean(%9) f32[], line 17
-	t18       []float32 // %18 = count(%9) f32[], line 17 [grad]
-	t19       []float32 // %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
-	pred_grad []float32 // %23 = mul(%20, %22) f32[N,1], line 17 [grad]
-	b_grad    []float32 // %25 = sum_to(%23) f32[1], line 16 [grad]
-	W_grad    []float32 // %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	pred      []float32 // pred = add(%9, b) f32[N,1], line 22
+	t11       []float32 // %11 = sub(pred, y) f32[N,1], line 23
+	t12       []float32 // %12 = square(%11) f32[N,1], line 23
+	loss_13   []float32 // loss = mean(%12) f32[], line 23
+	mixed     []float32 // mixed = add(%20, shift) f32[3,3], line 27
+	t24       []float32 // %24 = count(%12) f32[], line 23 [grad]
+	t25       []float32 // %25 = broadcast_to(%14) f32[N,1], line 23 [grad]
+	pred_grad []float32 // %29 = mul(%26, %28) f32[N,1], line 23 [grad]
+	b_grad    []float32 // %31 = sum_to(%29) f32[1], line 22 [grad]
+	W_grad    []float32 // %33 = matmul(x, %29) f32[3,1], line 22 [grad]
 }
 
 // New returns a Counter with every parameter at its initial value. Buffers
@@ -68,6 +72,12 @@ func New() *Model {
 	m.params[1] = make([]float32, 1) // b f32[1]
 	m.params[2] = make([]float32, 1) // steps f32[]
 	m.params[3] = make([]float32, 1) // mean_loss f32[]
+	m.params[4] = make([]float32, 9) // mix f32[3,3]
+	runtime.InitNormal(m.params[4], 0.0, 0.5, uint64(0x2))
+	m.params[5] = make([]float32, 9) // R f32[3,3]
+	runtime.InitNormal(m.params[5], 0.0, 0.5, uint64(0x3))
+	m.params[6] = make([]float32, 3) // shift f32[3]
+	runtime.InitNormal(m.params[6], 0.0, 0.5, uint64(0x4))
 	return m
 }
 
@@ -81,27 +91,29 @@ func (m *Model) layout(n int) {
 	if !signature.Memory.FitsInt(n) {
 		panic(fmt.Sprintf("Counter: batch size %d is out of range: its working buffers would take more bytes than an int holds", n))
 	}
-	size := 2*n + 4
+	size := 2*n + 13
 	if cap(m.arena) < size {
 		m.arena = make([]float32, size)
 	}
 	a := m.arena[:size]
-	m.pred, m.t8, m.pred_grad = a[:n:n], a[:n:n], a[:n:n]
+	m.pred, m.t11, m.pred_grad = a[:n:n], a[:n:n], a[:n:n]
 	a = a[n:]
-	m.t9, m.t19, m.b_grad = a[:n:n], a[:n:n], a[:1:1]
+	m.t12, m.t25, m.b_grad = a[:n:n], a[:n:n], a[:1:1]
 	a = a[n:]
-	m.W_grad, m.t18 = a[:3:3], a[:1:1]
+	m.mixed = a[:9:9]
+	a = a[9:]
+	m.W_grad, m.t24 = a[:3:3], a[:1:1]
 	a = a[3:]
-	m.loss_10 = a[:1:1]
+	m.loss_13 = a[:1:1]
 	a = a[1:]
 	_ = a
 	m.n = n
 }
 
-// gemmPlan6 is the cost model's plan for the SGEMM of %6 (f32[N,3] @ f32[3,1]) by batch size n (estimated times):
+// gemmPlan9 is the cost model's plan for the SGEMM of %9 (f32[N,3] @ f32[3,1]) by batch size n (estimated times):
 //   - n in [1, 4]: rows on 1 goroutine(s), 0.0 µs at n = 4
 //   - n >= 5: narrow on 1 goroutine(s), 0.0 µs at n = 5
-func gemmPlan6(n int) runtime.GemmPlan {
+func gemmPlan9(n int) runtime.GemmPlan {
 	switch {
 	case n <= 4:
 		return runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}
@@ -115,13 +127,13 @@ func (m *Model) forward(n int, x []float32) {
 	p0 := m.params[0]
 	p1 := m.params[1]
 	pred := m.pred
-	// pred = add(%6, b) f32[N,1], line 16
+	// pred = add(%9, b) f32[N,1], line 22
 	{
-		// the product of %6, bias b: one kernel call
+		// the product of %9, bias b: one kernel call
 		for r := 0; r < n; r++ {
 			copy(pred[r*1:], p1)
 		}
-		runtime.SgemmPlan(gemmPlan6(n), false, false, n, 1, 3, 1, x, 3, p0, 1, 1, pred, 1)
+		runtime.SgemmPlan(gemmPlan9(n), false, false, n, 1, 3, 1, x, 3, p0, 1, 1, pred, 1)
 	}
 }
 
@@ -136,28 +148,28 @@ func (m *Model) predict(n int, x []float32) {
 func (m *Model) loss(n int, x []float32, y []float32) {
 	m.layout(n)
 	pred := m.pred
-	t8 := m.t8
-	t9 := m.t9
-	loss_10 := m.loss_10
+	t11 := m.t11
+	t12 := m.t12
+	loss_13 := m.loss_13
 	// First the forward program.
 	m.forward(n, x)
-	// %8 = sub(pred, y) f32[N,1], line 17
+	// %11 = sub(pred, y) f32[N,1], line 23
 	for i0 := 0; i0 < n; i0++ {
-		t8[i0] = pred[i0] - y[i0]
+		t11[i0] = pred[i0] - y[i0]
 	}
-	// %9 = square(%8) f32[N,1], line 17
+	// %12 = square(%11) f32[N,1], line 23
 	for i0 := 0; i0 < n; i0++ {
-		t9[i0] = t8[i0] * t8[i0]
+		t12[i0] = t11[i0] * t11[i0]
 	}
-	// loss = mean(%9) f32[], line 17
+	// loss = mean(%12) f32[], line 23
 	{
-		clear(loss_10)
+		clear(loss_13)
 		for i0 := 0; i0 < n; i0++ {
-			loss_10[0] += t9[i0]
+			loss_13[0] += t12[i0]
 		}
 		inv := 1 / float32(n)
-		for i := range loss_10 {
-			loss_10[i] *= inv
+		for i := range loss_13 {
+			loss_13[i] *= inv
 		}
 	}
 }
@@ -169,45 +181,58 @@ func (m *Model) train(n int, x []float32, y []float32) {
 	p1 := m.params[1]
 	p2 := m.params[2]
 	p3 := m.params[3]
-	t8 := m.t8
-	loss_10 := m.loss_10
-	t18 := m.t18
-	t19 := m.t19
+	p4 := m.params[4]
+	p5 := m.params[5]
+	p6 := m.params[6]
+	t11 := m.t11
+	loss_13 := m.loss_13
+	mixed := m.mixed
+	t24 := m.t24
+	t25 := m.t25
 	pred_grad := m.pred_grad
 	b_grad := m.b_grad
 	W_grad := m.W_grad
 	// First the loss program.
 	m.loss(n, x, y)
-	// n = assign_add(steps, %11) f32[], line 19
+	// n = assign_add(steps, %14) f32[], line 25
 	p2[0] = p2[0] + float32(1)
-	// avg = add(mean_loss, %14) f32[], line 20
-	p3[0] = p3[0] + ((loss_10[0] - p3[0]) / p2[0])
-	// %18 = count(%9) f32[], line 17 [grad]
-	t18[0] = float32(n)
-	// %19 = broadcast_to(%11) f32[N,1], line 17 [grad]
-	for i0 := 0; i0 < n; i0++ {
-		t19[i0] = float32(1)
+	// avg = add(mean_loss, %17) f32[], line 26
+	p3[0] = p3[0] + ((loss_13[0] - p3[0]) / p2[0])
+	// mixed = add(%20, shift) f32[3,3], line 27
+	{
+		// the product of %20, bias shift: one kernel call
+		for r := 0; r < 3; r++ {
+			copy(mixed[r*3:], p6)
+		}
+		runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, false, false, 3, 3, 3, 1, p4, 3, p5, 3, 1, mixed, 3)
 	}
-	// %23 = mul(%20, %22) f32[N,1], line 17 [grad]
+	// %24 = count(%12) f32[], line 23 [grad]
+	t24[0] = float32(n)
+	// %25 = broadcast_to(%14) f32[N,1], line 23 [grad]
 	for i0 := 0; i0 < n; i0++ {
-		pred_grad[i0] = (t19[i0] / t18[0]) * (float32(2) * t8[i0])
+		t25[i0] = float32(1)
 	}
-	// %25 = sum_to(%23) f32[1], line 16 [grad]
+	// %29 = mul(%26, %28) f32[N,1], line 23 [grad]
+	for i0 := 0; i0 < n; i0++ {
+		pred_grad[i0] = (t25[i0] / t24[0]) * (float32(2) * t11[i0])
+	}
+	// %31 = sum_to(%29) f32[1], line 22 [grad]
 	{
 		clear(b_grad)
 		for i0 := 0; i0 < n; i0++ {
 			b_grad[0] += pred_grad[i0]
 		}
 	}
-	// %27 = matmul(x, %23) f32[3,1], line 16 [grad]
+	// %33 = matmul(x, %29) f32[3,1], line 22 [grad]
 	runtime.SgemmPlan(runtime.GemmPlan{Kernel: runtime.GemmRows, Threads: 1}, true, false, 3, 1, n, 1, x, 3, pred_grad, 1, 0, W_grad, 1)
-	// %30 = sub(W, %29) f32[3,1], line 23 [update]
+	// %36 = sub(W, %35) f32[3,1], line 30 [update]
 	for i0 := 0; i0 < 3; i0++ {
 		p0[i0] = p0[i0] - (float32(0.1) * W_grad[i0])
 	}
-	// %34 = sub(b, %33) f32[1], line 23 [update]
+	// %40 = sub(b, %39) f32[1], line 30 [update]
 	p1[0] = p1[0] - (float32(0.1) * b_grad[0])
 	// Apply the updates after every read of the old values.
+	copy(p4, mixed)
 }
 
 // check panics when a caller passes a slice of the wrong length.
@@ -234,7 +259,7 @@ func (m *Model) Loss(n int, x []float32, y []float32) float32 {
 	check("Loss", "x", len(x), 3*n, n)
 	check("Loss", "y", len(y), n, n)
 	m.loss(n, x, y)
-	return m.loss_10[0]
+	return m.loss_13[0]
 }
 
 // TrainStep runs one step of sgd(lr=0.1) on a batch of n examples (x holds f32[N,3], y holds f32[N,1]) and
@@ -243,7 +268,7 @@ func (m *Model) TrainStep(n int, x []float32, y []float32) float32 {
 	check("TrainStep", "x", len(x), 3*n, n)
 	check("TrainStep", "y", len(y), n, n)
 	m.train(n, x, y)
-	return m.loss_10[0]
+	return m.loss_13[0]
 }
 
 // PredictFeed implements runtime.Model: Predict with inputs in Signature().PredictInputs order.
@@ -290,6 +315,18 @@ func (m *Model) Params() []runtime.Param {
 		Name:  "mean_loss",
 		Shape: []int{},
 		Data:  m.params[3],
+	}, {
+		Name:  "mix",
+		Shape: []int{3, 3},
+		Data:  m.params[4],
+	}, {
+		Name:  "R",
+		Shape: []int{3, 3},
+		Data:  m.params[5],
+	}, {
+		Name:  "shift",
+		Shape: []int{3},
+		Data:  m.params[6],
 	}}
 }
 
@@ -329,32 +366,38 @@ const graphJSON = `{"name":"x","op":"input","dtype":"f32","shape":[-1,3]}
 {"name":"b","op":"param","dtype":"f32","shape":[1]}
 {"name":"steps","op":"param","dtype":"f32","shape":[]}
 {"name":"mean_loss","op":"param","dtype":"f32","shape":[]}
-{"name":"matmul_6","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,1]}
-{"name":"pred","op":"add","inputs":["matmul_6","b"],"dtype":"f32","shape":[-1,1]}
-{"name":"sub_8","op":"sub","inputs":["pred","y"],"dtype":"f32","shape":[-1,1]}
-{"name":"square_9","op":"square","inputs":["sub_8"],"dtype":"f32","shape":[-1,1]}
-{"name":"loss","op":"mean","inputs":["square_9"],"dtype":"f32","shape":[]}
-{"name":"const_11","op":"const","dtype":"f32","shape":[]}
-{"name":"n","op":"assign_add","inputs":["steps","const_11"],"dtype":"f32","shape":[]}
-{"name":"sub_13","op":"sub","inputs":["loss","mean_loss"],"dtype":"f32","shape":[]}
-{"name":"div_14","op":"div","inputs":["sub_13","n"],"dtype":"f32","shape":[]}
-{"name":"avg","op":"add","inputs":["mean_loss","div_14"],"dtype":"f32","shape":[]}
-{"name":"assign_16","op":"assign","inputs":["mean_loss","avg"],"dtype":"f32","shape":[],"role":"update"}
-{"name":"count_18","op":"count","inputs":["square_9"],"dtype":"f32","shape":[],"role":"grad"}
-{"name":"broadcast_to_19","op":"broadcast_to","inputs":["const_11"],"dtype":"f32","shape":[-1,1],"role":"grad"}
-{"name":"div_20","op":"div","inputs":["broadcast_to_19","count_18"],"dtype":"f32","shape":[-1,1],"role":"grad"}
-{"name":"const_21","op":"const","dtype":"f32","shape":[],"role":"grad"}
-{"name":"mul_22","op":"mul","inputs":["const_21","sub_8"],"dtype":"f32","shape":[-1,1],"role":"grad"}
-{"name":"mul_23","op":"mul","inputs":["div_20","mul_22"],"dtype":"f32","shape":[-1,1],"role":"grad"}
-{"name":"sum_to_25","op":"sum_to","inputs":["mul_23"],"dtype":"f32","shape":[1],"role":"grad"}
-{"name":"matmul_27","op":"matmul","inputs":["x","mul_23"],"dtype":"f32","shape":[3,1],"role":"grad"}
-{"name":"const_28","op":"const","dtype":"f32","shape":[],"role":"update"}
-{"name":"mul_29","op":"mul","inputs":["const_28","matmul_27"],"dtype":"f32","shape":[3,1],"role":"update"}
-{"name":"sub_30","op":"sub","inputs":["W","mul_29"],"dtype":"f32","shape":[3,1],"role":"update"}
-{"name":"assign_31","op":"assign","inputs":["W","sub_30"],"dtype":"f32","shape":[3,1],"role":"update"}
-{"name":"mul_33","op":"mul","inputs":["const_28","sum_to_25"],"dtype":"f32","shape":[1],"role":"update"}
-{"name":"sub_34","op":"sub","inputs":["b","mul_33"],"dtype":"f32","shape":[1],"role":"update"}
-{"name":"assign_35","op":"assign","inputs":["b","sub_34"],"dtype":"f32","shape":[1],"role":"update"}
+{"name":"mix","op":"param","dtype":"f32","shape":[3,3]}
+{"name":"R","op":"param","dtype":"f32","shape":[3,3]}
+{"name":"shift","op":"param","dtype":"f32","shape":[3]}
+{"name":"matmul_9","op":"matmul","inputs":["x","W"],"dtype":"f32","shape":[-1,1]}
+{"name":"pred","op":"add","inputs":["matmul_9","b"],"dtype":"f32","shape":[-1,1]}
+{"name":"sub_11","op":"sub","inputs":["pred","y"],"dtype":"f32","shape":[-1,1]}
+{"name":"square_12","op":"square","inputs":["sub_11"],"dtype":"f32","shape":[-1,1]}
+{"name":"loss","op":"mean","inputs":["square_12"],"dtype":"f32","shape":[]}
+{"name":"const_14","op":"const","dtype":"f32","shape":[]}
+{"name":"n","op":"assign_add","inputs":["steps","const_14"],"dtype":"f32","shape":[]}
+{"name":"sub_16","op":"sub","inputs":["loss","mean_loss"],"dtype":"f32","shape":[]}
+{"name":"div_17","op":"div","inputs":["sub_16","n"],"dtype":"f32","shape":[]}
+{"name":"avg","op":"add","inputs":["mean_loss","div_17"],"dtype":"f32","shape":[]}
+{"name":"assign_19","op":"assign","inputs":["mean_loss","avg"],"dtype":"f32","shape":[],"role":"update"}
+{"name":"matmul_20","op":"matmul","inputs":["mix","R"],"dtype":"f32","shape":[3,3]}
+{"name":"mixed","op":"add","inputs":["matmul_20","shift"],"dtype":"f32","shape":[3,3]}
+{"name":"assign_22","op":"assign","inputs":["mix","mixed"],"dtype":"f32","shape":[3,3],"role":"update"}
+{"name":"count_24","op":"count","inputs":["square_12"],"dtype":"f32","shape":[],"role":"grad"}
+{"name":"broadcast_to_25","op":"broadcast_to","inputs":["const_14"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"div_26","op":"div","inputs":["broadcast_to_25","count_24"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"const_27","op":"const","dtype":"f32","shape":[],"role":"grad"}
+{"name":"mul_28","op":"mul","inputs":["const_27","sub_11"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"mul_29","op":"mul","inputs":["div_26","mul_28"],"dtype":"f32","shape":[-1,1],"role":"grad"}
+{"name":"sum_to_31","op":"sum_to","inputs":["mul_29"],"dtype":"f32","shape":[1],"role":"grad"}
+{"name":"matmul_33","op":"matmul","inputs":["x","mul_29"],"dtype":"f32","shape":[3,1],"role":"grad"}
+{"name":"const_34","op":"const","dtype":"f32","shape":[],"role":"update"}
+{"name":"mul_35","op":"mul","inputs":["const_34","matmul_33"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"sub_36","op":"sub","inputs":["W","mul_35"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"assign_37","op":"assign","inputs":["W","sub_36"],"dtype":"f32","shape":[3,1],"role":"update"}
+{"name":"mul_39","op":"mul","inputs":["const_34","sum_to_31"],"dtype":"f32","shape":[1],"role":"update"}
+{"name":"sub_40","op":"sub","inputs":["b","mul_39"],"dtype":"f32","shape":[1],"role":"update"}
+{"name":"assign_41","op":"assign","inputs":["b","sub_40"],"dtype":"f32","shape":[1],"role":"update"}
 `
 
 var signature = runtime.Signature{
@@ -393,16 +436,28 @@ var signature = runtime.Signature{
 		Name:  "mean_loss",
 		DType: "f32",
 		Shape: []int{},
+	}, {
+		Name:  "mix",
+		DType: "f32",
+		Shape: []int{3, 3},
+	}, {
+		Name:  "R",
+		DType: "f32",
+		Shape: []int{3, 3},
+	}, {
+		Name:  "shift",
+		DType: "f32",
+		Shape: []int{3},
 	}},
 	PredictInputs: []string{"x"},
 	TrainInputs:   []string{"x", "y"},
 	Loss:          "loss",
 	LossReduction: runtime.LossMean,
 	Optimizer:     "sgd(lr=0.1)",
-	ParamCount:    4,
+	ParamCount:    16,
 	Memory: runtime.Memory{
-		ParamBytes: 24,
-		ArenaBytes: []int64{16, 8},
+		ParamBytes: 108,
+		ArenaBytes: []int64{52, 8},
 	},
 	Estimates: []runtime.Estimate{{
 		Program: "predict",
