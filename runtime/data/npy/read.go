@@ -117,7 +117,13 @@ func read(r io.Reader, limit, avail int64) (*Array, error) {
 			return nil, fmt.Errorf("shape %v of %s needs %d bytes of data, but the file has %d", h.shape, dt.name(), nbytes, rest)
 		}
 	}
-	data, err := readData(r, nbytes)
+	// The data is known to be there when the file's size was checked above
+	// or an in-memory reader (bytes.Reader, strings.Reader) holds it.
+	present := avail >= 0
+	if lr, ok := r.(interface{ Len() int }); ok && int64(lr.Len()) >= nbytes {
+		present = true
+	}
+	data, err := readData(r, nbytes, present)
 	if err != nil {
 		return nil, fmt.Errorf("shape %v of %s needs %d bytes of data: %w", h.shape, dt.name(), nbytes, err)
 	}
@@ -145,9 +151,14 @@ func size(shape []int, itemsize int) (n, nbytes int64, err error) {
 	return n, n * int64(itemsize), nil
 }
 
-// readData reads exactly n bytes, growing its buffer only as data arrives.
-func readData(r io.Reader, n int64) ([]byte, error) {
-	buf := make([]byte, 0, min(n, initialChunk))
+// readData reads exactly n bytes. Unless the caller knows they are present,
+// it grows its buffer only as data arrives.
+func readData(r io.Reader, n int64, present bool) ([]byte, error) {
+	first := min(n, initialChunk)
+	if present {
+		first = n
+	}
+	buf := make([]byte, 0, first)
 	for int64(len(buf)) < n {
 		if len(buf) == cap(buf) {
 			grown := make([]byte, len(buf), min(n, 2*int64(cap(buf))))
