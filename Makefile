@@ -29,6 +29,8 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseProfile$$' -fuzztime $(FUZZTIME) ./compiler/cost
 	go test -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME) ./runtime/serve
 	go test -run '^$$' -fuzz '^FuzzScanNumber$$' -fuzztime $(FUZZTIME) ./runtime/serve
+	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./runtime/data/csvdata
+	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./runtime/data/npy
 
 # Benchmarks: generated models and runtime kernels; the harness against
 # gonum and (when installed) PyTorch is `cd bench && go run .`.
