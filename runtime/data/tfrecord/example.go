@@ -2,6 +2,7 @@ package tfrecord
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -101,61 +102,77 @@ func (ex *Example) Unmarshal(data []byte) error {
 		ex.Features = make(map[string]Feature)
 	}
 	clear(ex.Features)
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
-		if err != nil {
-			return decodeErr("Example", off, err)
+	return decodeMessage("Example", data, func(num, typ int, b []byte) (int, bool, error) {
+		if num != 1 || typ != wireBytes {
+			return 0, false, nil
 		}
-		off += n
-		if num == 1 && typ == wireBytes {
-			msg, n, err := lengthDelimited(data[off:])
-			if err != nil {
-				return decodeErr("Example.features", off, err)
-			}
-			if err := ex.decodeFeatures(msg); err != nil {
-				return err
-			}
-			off += n
-			continue
+		msg, n, err := lengthDelimited(b)
+		if err == nil {
+			err = ex.decodeFeatures(msg)
 		}
-		n, err = skip(data[off:], typ)
-		if err != nil {
-			return decodeErr(fmt.Sprintf("Example field %d", num), off, err)
-		}
-		off += n
-	}
-	return nil
+		return n, true, err
+	})
 }
 
 func decodeErr(where string, off int, err error) error {
 	return fmt.Errorf("tfrecord: decoding %s at byte %d: %w", where, off, err)
 }
 
-func (ex *Example) decodeFeatures(data []byte) error {
+// decodeMessage decodes the message what from data, field by field: it
+// calls visit with each field's number, wire type and the bytes from its
+// value on; visit returns how many of them the value took, or false to
+// have the field skipped (an unknown field). An error comes back naming
+// the message and the offset of the field's value, unless it already
+// names a message within it.
+func decodeMessage(what string, data []byte, visit func(num, typ int, b []byte) (int, bool, error)) error {
+	off, err := walk(data, visit)
+	if err == nil {
+		return nil
+	}
+	if inner := (*decodeError)(nil); errors.As(err, &inner) {
+		return err
+	}
+	return &decodeError{fmt.Errorf("tfrecord: decoding %s at byte %d: %w", what, off, err)}
+}
+
+// decodeError is an error already placed in the message it occurred in.
+type decodeError struct{ error }
+
+// Unwrap returns the underlying error.
+func (e *decodeError) Unwrap() error { return e.error }
+
+// walk runs visit over the fields of data (see decodeMessage) and returns
+// the offset where it stopped and the error that stopped it, if any.
+func walk(data []byte, visit func(num, typ int, b []byte) (int, bool, error)) (int, error) {
 	for off := 0; off < len(data); {
 		num, typ, n, err := tag(data[off:])
 		if err != nil {
-			return decodeErr("Features", off, err)
+			return off, err
 		}
 		off += n
-		if num == 1 && typ == wireBytes {
-			msg, n, err := lengthDelimited(data[off:])
-			if err != nil {
-				return decodeErr("Features.feature", off, err)
-			}
-			if err := ex.decodeEntry(msg); err != nil {
-				return err
-			}
-			off += n
-			continue
+		m, ok, err := visit(num, typ, data[off:])
+		if err == nil && !ok {
+			m, err = skip(data[off:], typ)
 		}
-		n, err = skip(data[off:], typ)
 		if err != nil {
-			return decodeErr(fmt.Sprintf("Features field %d", num), off, err)
+			return off, err
 		}
-		off += n
+		off += m
 	}
-	return nil
+	return len(data), nil
+}
+
+func (ex *Example) decodeFeatures(data []byte) error {
+	return decodeMessage("Features", data, func(num, typ int, b []byte) (int, bool, error) {
+		if num != 1 || typ != wireBytes {
+			return 0, false, nil
+		}
+		msg, n, err := lengthDelimited(b)
+		if err == nil {
+			err = ex.decodeEntry(msg)
+		}
+		return n, true, err
+	})
 }
 
 // decodeEntry decodes one map<string, Feature> entry: key = 1, value = 2. A
@@ -163,21 +180,16 @@ func (ex *Example) decodeFeatures(data []byte) error {
 // fields within an entry merge.
 func (ex *Example) decodeEntry(data []byte) error {
 	var key []byte
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
-		if err != nil {
-			return decodeErr("feature entry", off, err)
+	err := decodeMessage("feature entry", data, func(num, typ int, b []byte) (int, bool, error) {
+		if num != 1 || typ != wireBytes {
+			return 0, false, nil
 		}
-		off += n
-		if num == 1 && typ == wireBytes {
-			key, n, err = lengthDelimited(data[off:])
-		} else {
-			n, err = skip(data[off:], typ)
-		}
-		if err != nil {
-			return decodeErr("feature entry", off, err)
-		}
-		off += n
+		v, n, err := lengthDelimited(b)
+		key = v
+		return n, true, err
+	})
+	if err != nil {
+		return err
 	}
 	var k string
 	var f Feature
@@ -190,19 +202,19 @@ func (ex *Example) decodeEntry(data []byte) error {
 		k = string(key)
 	}
 	f.reset(KindNone)
-	for off := 0; off < len(data); {
-		num, typ, n, _ := tag(data[off:]) // validated above
-		off += n
-		if num == 2 && typ == wireBytes {
-			msg, n, _ := lengthDelimited(data[off:])
-			if err := f.decode(msg); err != nil {
-				return fmt.Errorf("tfrecord: decoding feature %q: %w", key, err)
-			}
-			off += n
-			continue
+	// The entry is well formed (decoded above): decode its values.
+	err = decodeMessage("feature entry", data, func(num, typ int, b []byte) (int, bool, error) {
+		if num != 2 || typ != wireBytes {
+			return 0, false, nil
 		}
-		n, _ = skip(data[off:], typ)
-		off += n
+		v, n, _ := lengthDelimited(b)
+		if err := f.decode(v); err != nil {
+			return n, true, &decodeError{fmt.Errorf("tfrecord: decoding feature %q: %w", key, err)}
+		}
+		return n, true, nil
+	})
+	if err != nil {
+		return err
 	}
 	ex.Features[k] = f
 	return nil
@@ -210,121 +222,82 @@ func (ex *Example) decodeEntry(data []byte) error {
 
 // decode merges a serialized Feature into f.
 func (f *Feature) decode(data []byte) error {
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
+	return decodeMessage("Feature", data, func(num, typ int, b []byte) (int, bool, error) {
+		if typ != wireBytes || num < 1 || num > 3 {
+			return 0, false, nil
+		}
+		msg, n, err := lengthDelimited(b)
 		if err != nil {
-			return decodeErr("Feature", off, err)
+			return n, true, err
 		}
-		off += n
-		if typ == wireBytes && num >= 1 && num <= 3 {
-			msg, n, err := lengthDelimited(data[off:])
-			if err != nil {
-				return decodeErr("Feature", off, err)
-			}
-			k := Kind(num)
-			if f.Kind != k {
-				f.reset(k)
-			}
-			switch k {
-			case KindBytes:
-				err = f.decodeBytes(msg)
-			case KindFloat:
-				err = f.decodeFloats(msg)
-			case KindInt64:
-				err = f.decodeInt64s(msg)
-			}
-			if err != nil {
-				return decodeErr(k.String(), off, err)
-			}
-			off += n
-			continue
+		k := Kind(num)
+		if f.Kind != k {
+			f.reset(k)
 		}
-		n, err = skip(data[off:], typ)
-		if err != nil {
-			return decodeErr(fmt.Sprintf("Feature field %d", num), off, err)
+		switch k {
+		case KindBytes:
+			err = f.decodeBytes(msg)
+		case KindFloat:
+			err = f.decodeFloats(msg)
+		case KindInt64:
+			err = f.decodeInt64s(msg)
 		}
-		off += n
-	}
-	return nil
+		return n, true, err
+	})
 }
 
 func (f *Feature) decodeBytes(data []byte) error {
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
+	return decodeMessage("BytesList", data, func(num, typ int, b []byte) (int, bool, error) {
+		if num != 1 || typ != wireBytes {
+			return 0, false, nil
+		}
+		v, n, err := lengthDelimited(b)
 		if err != nil {
-			return err
+			return n, true, err
 		}
-		off += n
-		if num == 1 && typ == wireBytes {
-			v, n, err := lengthDelimited(data[off:])
-			if err != nil {
-				return err
-			}
-			var dst []byte
-			if len(f.Bytes) < cap(f.Bytes) {
-				dst = f.Bytes[:len(f.Bytes)+1][len(f.Bytes)][:0]
-			}
-			f.Bytes = append(f.Bytes, append(dst, v...))
-			off += n
-			continue
+		var dst []byte
+		if len(f.Bytes) < cap(f.Bytes) {
+			dst = f.Bytes[:len(f.Bytes)+1][len(f.Bytes)][:0]
 		}
-		if n, err = skip(data[off:], typ); err != nil {
-			return err
-		}
-		off += n
-	}
-	return nil
+		f.Bytes = append(f.Bytes, append(dst, v...))
+		return n, true, nil
+	})
 }
 
 func (f *Feature) decodeFloats(data []byte) error {
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
-		if err != nil {
-			return err
-		}
-		off += n
+	return decodeMessage("FloatList", data, func(num, typ int, b []byte) (int, bool, error) {
 		switch {
 		case num == 1 && typ == wireBytes: // packed
-			v, n, err := lengthDelimited(data[off:])
+			v, n, err := lengthDelimited(b)
 			if err != nil {
-				return err
+				return n, true, err
 			}
 			if len(v)%4 != 0 {
-				return fmt.Errorf("packed floats of %d bytes, not a multiple of 4", len(v))
+				return n, true, fmt.Errorf("packed floats of %d bytes, not a multiple of 4", len(v))
 			}
 			f.Floats = slices.Grow(f.Floats, len(v)/4)
 			for i := 0; i+4 <= len(v); i += 4 {
 				f.Floats = append(f.Floats, math.Float32frombits(binary.LittleEndian.Uint32(v[i:])))
 			}
-			off += n
+			return n, true, nil
 		case num == 1 && typ == wireFixed32: // unpacked
-			if len(data)-off < 4 {
-				return errTruncated
+			if len(b) < 4 {
+				return 0, true, errTruncated
 			}
-			f.Floats = append(f.Floats, math.Float32frombits(binary.LittleEndian.Uint32(data[off:])))
-			off += 4
-		default:
-			if n, err = skip(data[off:], typ); err != nil {
-				return err
-			}
-			off += n
+			f.Floats = append(f.Floats, math.Float32frombits(binary.LittleEndian.Uint32(b)))
+			return 4, true, nil
 		}
-	}
-	return nil
+		return 0, false, nil
+	})
 }
 
 func (f *Feature) decodeInt64s(data []byte) error {
-	for off := 0; off < len(data); {
-		num, typ, n, err := tag(data[off:])
-		if err != nil {
-			return err
-		}
-		off += n
+	return decodeMessage("Int64List", data, func(num, typ int, b []byte) (int, bool, error) {
 		switch {
 		case num == 1 && typ == wireBytes: // packed
-			v, n, err := lengthDelimited(data[off:])
+			v, n, err := lengthDelimited(b)
 			if err != nil {
-				return err
+				return n, true, err
 			}
 			count := 0
 			for _, c := range v {
@@ -336,27 +309,22 @@ func (f *Feature) decodeInt64s(data []byte) error {
 			for i := 0; i < len(v); {
 				x, m, err := varint(v[i:])
 				if err != nil {
-					return err
+					return n, true, err
 				}
 				f.Int64s = append(f.Int64s, int64(x))
 				i += m
 			}
-			off += n
+			return n, true, nil
 		case num == 1 && typ == wireVarint: // unpacked
-			x, m, err := varint(data[off:])
+			x, m, err := varint(b)
 			if err != nil {
-				return err
+				return m, true, err
 			}
 			f.Int64s = append(f.Int64s, int64(x))
-			off += m
-		default:
-			if n, err = skip(data[off:], typ); err != nil {
-				return err
-			}
-			off += n
+			return m, true, nil
 		}
-	}
-	return nil
+		return 0, false, nil
+	})
 }
 
 // Marshal returns the canonical encoding of ex: features sorted by name,
