@@ -31,6 +31,8 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzScanNumber$$' -fuzztime $(FUZZTIME) ./runtime/serve
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./runtime/data/csvdata
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./runtime/data/npy
+	go test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./runtime/data/tfrecord
+	go test -run '^$$' -fuzz '^FuzzDecodeExample$$' -fuzztime $(FUZZTIME) ./runtime/data/tfrecord
 
 # Benchmarks: generated models and runtime kernels; the harness against
 # gonum and (when installed) PyTorch is `cd bench && go run .`.
