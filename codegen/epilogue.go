@@ -7,15 +7,18 @@ import (
 	"github.com/flow-lang/flow/compiler/ir"
 )
 
-// Epilogues. A 2-D matmul or a conv2d whose result only feeds a bias add
-// and/or a ReLU is computed straight into the buffer of the last of
-// them, with the bias and the ReLU applied by the kernel as it writes
+// Epilogues. A matmul that is one SGEMM (2-D, or batched over the
+// stacked rows of its first operand) or a conv2d whose result only feeds
+// a bias add and/or a ReLU is computed straight into the buffer of the
+// last of them, with the bias and the ReLU applied by the kernel as it writes
 // its output (runtime.GemmPlan.Relu, runtime.Conv2DPlan's bias): x @ W +
 // b, relu(x @ W + b), relu(x @ W), bias_add(conv2d(x, K), c) and
 // relu(bias_add(conv2d(x, K), c)) are each one kernel call. For a
 // matmul the bias is written into the output's rows first and SGEMM
-// accumulates onto it (beta = 1). The absorbed nodes get no buffer and
-// no code, and the separate passes over the output disappear.
+// accumulates onto it (beta = 1); a matmul plus a value of its type
+// (an addend) copies the value in and accumulates onto it the same way,
+// inside loop bodies too. The absorbed nodes get no buffer and no code,
+// and the separate passes over the output disappear.
 //
 // A batched matmul Aᵢᵀ Bᵢ whose only reader sums it over its batch axes
 // (sum_to of the gradient of x @ W for a rank-3 x and a shared W) is one
@@ -48,22 +51,26 @@ func (c *gen) decideEpilogues() epilogues {
 	ep := epilogues{epilogue: map[*ir.Node]*epilogue{}, epilogueOf: map[*ir.Node]bool{}}
 	f := &c.plan.facts
 	computed := c.plan.computed
-	// next returns v's only reader if v can be absorbed into it.
-	next := func(v *ir.Node) *ir.Node {
+	// absorber returns v's only reader if v can be absorbed into it.
+	absorber := func(v *ir.Node) *ir.Node {
 		q := f.reader(v)
-		if q == nil || !computed[v] || f.readers(v) != 1 || f.results[v] || !computed[q] || f.emitted[v] != f.emitted[q] ||
-			q.Type.DType != ir.F32 || !q.Type.Shape.Equal(v.Type.Shape) {
+		if q == nil || !computed[v] || f.readers(v) != 1 || f.results[v] || !computed[q] || f.emitted[v] != f.emitted[q] || q.Type.DType != ir.F32 {
 			return nil
 		}
 		return q
+	}
+	// next is absorber for a reader of v's shape (an element-wise step).
+	next := func(v *ir.Node) *ir.Node {
+		if q := absorber(v); q != nil && q.Type.Shape.Equal(v.Type.Shape) {
+			return q
+		}
+		return nil
 	}
 	regionResult := c.regionResults()
 	addends := map[*ir.Node]bool{} // the addends of the epilogues so far
 	for _, k := range c.plan.allBufs {
 		if !c.inRegion(k) && cost.SumsBatch(k) {
-			q := f.reader(k)
-			if q != nil && q.Op == ir.SumTo && computed[k] && computed[q] && f.readers(k) == 1 && !f.results[k] && f.emitted[k] == f.emitted[q] &&
-				q.Type.Shape.Equal(k.Type.Shape[k.Type.Shape.Rank()-2:]) {
+			if q := absorber(k); q != nil && q.Op == ir.SumTo && q.Type.Shape.Equal(k.Type.Shape[k.Type.Shape.Rank()-2:]) {
 				ep.epilogue[q] = &epilogue{kernel: k, sumBatch: true}
 				ep.epilogueOf[k] = true
 			}

@@ -141,16 +141,7 @@ const spinWait = 100 * time.Microsecond
 // wait returns when every range handed to a worker has run: it polls for
 // up to spinWait, then blocks.
 func (c *call) wait() {
-	if c.left.Load() > 0 {
-		start := time.Now()
-		for i := 1; c.left.Load() > 0; i++ {
-			if i%64 == 0 {
-				if time.Since(start) > spinWait {
-					break
-				}
-			}
-		}
-	}
+	spin(func() bool { return c.left.Load() == 0 })
 	c.wg.Wait()
 }
 
@@ -217,17 +208,30 @@ func (p *workerPool) work() {
 // next returns the worker's next job: it polls for one for up to spinWait,
 // then blocks until one comes.
 func (p *workerPool) next() job {
+	var j job
+	if spin(func() bool {
+		select {
+		case j = <-p.jobs:
+			return true
+		default:
+			return false
+		}
+	}) {
+		return j
+	}
+	return <-p.jobs
+}
+
+// spin calls ready until it reports true, for up to spinWait, and
+// returns whether it did.
+func spin(ready func() bool) bool {
 	start := time.Now()
 	for i := 1; ; i++ {
-		select {
-		case j := <-p.jobs:
-			return j
-		default:
+		if ready() {
+			return true
 		}
-		if i%64 == 0 {
-			if time.Since(start) > spinWait {
-				return <-p.jobs
-			}
+		if i%64 == 0 && time.Since(start) > spinWait {
+			return false
 		}
 	}
 }
